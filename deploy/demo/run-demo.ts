@@ -1,0 +1,206 @@
+/**
+ * `npm run demo`: the product end to end on this machine. Starts an S3 server on loopback
+ * (NATS and Postgres are started by deploy/scripts/ensure-infra.sh), runs the control-plane
+ * services and three node agents (each supervising the demo app on its own port) as
+ * processes with a fresh database and NATS namespace, publishes releases with the CLI, shows
+ * the events arriving at a local webhook receiver (signatures verified with
+ * standardwebhooks) and a local Slack-format receiver, rolls the fleet to a new release,
+ * then lets a broken release fail on the canary and roll back. Exits 0 when all of it worked.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MinioObjectStore } from '@lockstep/storage';
+import { tamperArtifactByte } from '@lockstep/releases';
+import { buildDemoArtifact, createTestDatabase, freePort, jsonOf, runCli, startHttpReceiver, startS3Server, startService, uniqueName, type ServiceProcess } from '@lockstep/testing';
+import { DemoWebhookReceiver, readSlackMessage } from './demo-receivers';
+
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const SERVICES = ['checker', 'notifier', 'api', 'scheduler', 'backup'] as const;
+const NODES = ['node-1', 'node-2', 'node-3'] as const;
+const STEPS = 11;
+const step = (n: number, text: string) => console.log(`\n[${n}/${STEPS}] ${text}`);
+const ok = (text: string) => console.log(`   ✓ ${text}`);
+const fail = (text: string): never => {
+  throw new Error(text);
+};
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const cleanup: Array<() => Promise<unknown>> = [];
+  try {
+    step(1, 'Infrastructure');
+    const s3 = await startS3Server();
+    cleanup.push(() => s3.stop(true));
+    const db = await createTestDatabase('lockstep_demo');
+    cleanup.push(() => db.drop());
+    const namespace = uniqueName('demo');
+    const bucket = uniqueName('demo-');
+    ok(`NATS with JetStream at ${NATS_URL} (namespace ${namespace})`);
+    ok(`PostgreSQL database ${db.name}`);
+    ok(`S3-protocol server (s3rver) at ${s3.endpoint}, bucket ${bucket}`);
+
+    step(2, 'Services');
+    const s3env = { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey, S3_BUCKET: bucket };
+    const env = { ...s3env, DATABASE_URL: db.url, NATS_URL, NATS_NAMESPACE: namespace, LOG_LEVEL: 'warn', NOTIFIER_ALLOWED_DESTINATIONS: 'loopback', NOTIFIER_RETRY_SCHEDULE: '500ms,1s,2s,5s', CHECKER_CHECK_ON_START: 'false', SCHEDULER_LOCK_LEASE: '5s' };
+    const procs: Record<string, ServiceProcess> = {};
+    cleanup.push(() => Promise.all(Object.values(procs).map((p) => p.kill('SIGTERM'))));
+    for (const name of SERVICES) {
+      procs[name] = await startService(name, env);
+      ok(`${name.padEnd(9)} ready at ${procs[name].url} (/healthz, /readyz, /metrics)`);
+    }
+
+    step(3, 'Receivers');
+    const webhook = await DemoWebhookReceiver.start();
+    const slack = await startHttpReceiver();
+    cleanup.push(() => webhook.http.stop(), () => slack.stop());
+    ok(`webhook receiver at ${webhook.http.url}/hooks/lockstep (verifies Standard Webhooks signatures)`);
+    ok(`Slack-format receiver at ${slack.url}/services/T000/B000/demo (checks Block Kit messages)`);
+
+    const work = await mkdtemp(join(tmpdir(), 'lockstep-demo-'));
+    cleanup.push(() => rm(work, { recursive: true, force: true }));
+    const cliEnv = { ...s3env, LOCKSTEP_API_URL: procs.api!.url, LOCKSTEP_KEYS_DIR: work };
+    const cli = async (...args: string[]) => {
+      const run = await runCli(args, cliEnv);
+      if (run.code !== 0) fail(`lockstep ${args.join(' ')} exited ${run.code}: ${run.stderr || run.stdout}`);
+      return run;
+    };
+    const artifact = async (version: string, options: { broken?: boolean } = {}) => {
+      const file = join(work, `demo-${version}.tar.gz`);
+      await writeFile(file, buildDemoArtifact(version, options));
+      return file;
+    };
+
+    step(4, 'Keys, the first release, the component');
+    await cli('keys', 'init', '--out', work);
+    ok('lockstep keys init: Ed25519 keys for root, targets, snapshot, timestamp (kept on this machine)');
+    await cli('release', 'publish', await artifact('1.0.0'), '--component', 'demo', '--version', '1.0.0', '--channel', 'stable', '--no-check');
+    ok('lockstep release publish demo 1.0.0: artifact uploaded, TUF metadata signed');
+    const root = await cli('release', 'root', '--component', 'demo');
+    await writeFile(join(work, 'root.json'), root.stdout);
+    await cli('components', 'add', 'demo', '--source', 'tuf', '--current', '1.0.0', '--trusted-root', join(work, 'root.json'));
+    ok('lockstep components add demo: runs 1.0.0, root of trust pinned');
+    ok('artifacts are the demo app (server.js, VERSION, config defaults, a migrate hook) packed as .tar.gz');
+
+    step(5, 'Subscriptions');
+    const sub = jsonOf<{ generatedSecret: string }>(await cli('subscriptions', 'add', '--channel', 'webhook', '--url', `${webhook.http.url}/hooks/lockstep`, '--events', 'release.*,check.failed,rollout.*', '--name', 'ops webhook', '--json'));
+    webhook.useSecret(sub.generatedSecret);
+    ok('webhook for release.*, check.failed and rollout.* (signing secret generated, shown once)');
+    await cli('subscriptions', 'add', '--channel', 'slack', '--url', `${slack.url}/services/T000/B000/demo`, '--events', 'release.available', '--name', '#deploys');
+    ok('Slack incoming webhook for release.available');
+
+    step(6, 'Releases');
+    const expect = async (label: string, webhookCount: number, slackCount: number) => {
+      const hooks = await webhook.http.waitForRequests(webhookCount, 20_000);
+      const msgs = await slack.waitForRequests(slackCount, 20_000);
+      const ev = webhook.verify(hooks[webhookCount - 1]!);
+      if (!ev.verified) fail(`webhook ${ev.id} failed signature verification`);
+      const d = ev.data as { component: string; version?: string; kind?: string; security?: boolean; code?: string };
+      const what = ev.type.includes('check.failed') ? `check.failed ${d.component}: ${d.code}` : `release.available ${d.component} ${d.version} (${d.kind}${d.security ? ', security' : ''})`;
+      ok(`${label} → webhook got ${what}, id ${ev.id}, signature verified`);
+      if (slackCount > 0 && msgs.length >= slackCount) {
+        const m = readSlackMessage(msgs[slackCount - 1]!);
+        if (!m.valid) fail('the Slack message is not valid Block Kit');
+        ok(`${label} → Slack got "${m.header}" — ${m.fields.slice(0, 3).join(' | ')}`);
+      }
+    };
+    await cli('release', 'publish', await artifact('1.1.0'), '--component', 'demo', '--version', '1.1.0', '--channel', 'stable');
+    await expect('publish demo 1.1.0', 1, 1);
+    await cli('release', 'publish', await artifact('1.2.0'), '--component', 'demo', '--version', '1.2.0', '--channel', 'stable', '--security', '--no-check');
+    await cli('check', 'demo');
+    await expect('publish demo 1.2.0 --security', 2, 2);
+
+    step(7, 'A fleet of three nodes');
+    const agents: Array<{ id: string; port: number }> = [];
+    for (const id of NODES) {
+      const port = await freePort();
+      procs[id] = await startService('installer', {
+        ...env,
+        NODE_ID: id,
+        NODE_LABELS: id === 'node-1' ? 'group=canary' : 'group=web',
+        AGENT_DIR: join(work, 'nodes', id),
+        AGENT_COMPONENT: 'demo',
+        AGENT_SUPERVISE_COMMAND: 'node server.js',
+        APP_PORT: String(port),
+        AGENT_TRUSTED_ROOT: join(work, 'root.json'),
+        AGENT_HEARTBEAT: '1s',
+        AGENT_MIN_FREE_DISK: '1MiB',
+      });
+      agents.push({ id, port });
+      ok(`${id} agent ready (${id === 'node-1' ? 'group=canary' : 'group=web'}), demo app on 127.0.0.1:${port}`);
+    }
+    const appVersions = async () =>
+      Promise.all(agents.map(async (a) => {
+        try {
+          const res = await fetch(`http://127.0.0.1:${a.port}/`, { signal: AbortSignal.timeout(1000) });
+          return `${a.id}=${(await res.text()).match(/\d+\.\d+\.\d+/)?.[0] ?? '?'}`;
+        } catch {
+          return `${a.id}=down`;
+        }
+      }));
+    const rollout = ['--component', 'demo', '--min-healthy', '1s', '--healthy-deadline', '15s', '--wait'];
+    await cli('upgrade', ...rollout, '--to', '1.0.0', '--max-parallel', '3');
+    ok(`first install: lockstep upgrade --to 1.0.0 --max-parallel 3 --wait → ${(await appVersions()).join(' ')}`);
+
+    step(8, 'Rolling update to 1.2.0, canary first');
+    const plan = await cli('upgrade', '--component', 'demo', '--to', '1.2.0', '--canary', '1', '--max-parallel', '2', '--dry-run');
+    console.log(plan.stdout.trimEnd().replace(/^/gm, '   '));
+    const good = await cli('upgrade', ...rollout, '--to', '1.2.0', '--canary', '1', '--max-parallel', '2');
+    console.log(good.stdout.trimEnd().split('\n').slice(-4).join('\n').replace(/^/gm, '   '));
+    const after = await appVersions();
+    if (!after.every((v) => v.endsWith('=1.2.0'))) fail(`the fleet is not on 1.2.0: ${after.join(' ')}`);
+    ok(`every node answers 1.2.0: ${after.join(' ')}`);
+
+    step(9, 'A broken release: fails on the canary, rolled back, the rest untouched');
+    await cli('release', 'publish', await artifact('1.4.0', { broken: true }), '--component', 'demo', '--version', '1.4.0', '--channel', 'stable');
+    ok('published demo 1.4.0 (its /health answers 500)');
+    const broken = await runCli(['upgrade', ...rollout, '--to', '1.4.0', '--canary', '1', '--max-parallel', '2'], cliEnv);
+    if (broken.code === 0) fail('the broken rollout was reported as a success');
+    console.log(`${broken.stdout}${broken.stderr}`.trimEnd().split('\n').slice(-3).join('\n').replace(/^/gm, '   '));
+    const kept = await appVersions();
+    if (!kept.every((v) => v.endsWith('=1.2.0'))) fail(`nodes did not stay on 1.2.0: ${kept.join(' ')}`);
+    ok(`lockstep upgrade exited ${broken.code}; the canary was rolled back and every node still answers 1.2.0: ${kept.join(' ')}`);
+    const rolloutEvents = webhook.http.requests
+      .map((r) => webhook.verify(r))
+      .filter((e) => e.type.includes('rollout.changed'))
+      .sort((a, b) => a.time.localeCompare(b.time))
+      .map((e) => (e.data as { state: string }).state);
+    ok(`rollout events at the webhook, by event time: ${rolloutEvents.join(' → ')}`);
+    console.log((await cli('nodes')).stdout.trimEnd().replace(/^/gm, '   '));
+
+    step(10, 'A tampered release is refused');
+    await cli('release', 'publish', await artifact('1.3.0'), '--component', 'demo', '--version', '1.3.0', '--channel', 'stable', '--no-check');
+    const store = new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket });
+    await tamperArtifactByte(store, 'demo', '1.3.0', 42);
+    const hooksSoFar = webhook.http.requests.length;
+    const tampered = await runCli(['check', 'demo'], cliEnv);
+    if (tampered.code === 0) fail('a tampered artifact was accepted');
+    const failed = await waitForEvent(webhook, 'check.failed', hooksSoFar);
+    ok(`one byte of demo 1.3.0 flipped in the bucket → webhook got check.failed ${(failed.data as { code: string }).code}; 1.3.0 not announced`);
+
+    step(11, 'Delivery log (lockstep deliveries)');
+    const log = await cli('deliveries', '--limit', '8');
+    console.log(log.stdout.replace(/^/gm, '   '));
+    console.log(`Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: releases announced and delivered with verified signatures, a fleet rolled canary-first to 1.2.0, a broken 1.4.0 rolled back on its canary, a tampered 1.3.0 refused.`);
+  } finally {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  }
+}
+
+/** Waits for the next webhook of a type after `from` requests, verified. */
+async function waitForEvent(webhook: DemoWebhookReceiver, type: string, from: number) {
+  for (let n = from + 1; ; n++) {
+    const reqs = await webhook.http.waitForRequests(n, 20_000);
+    const ev = webhook.verify(reqs[n - 1]!);
+    if (!ev.verified) fail(`webhook ${ev.id} failed signature verification`);
+    if (ev.type.includes(type)) return ev;
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`\ndemo failed: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,49 @@
+import { CodedError, type InstallStep } from '@lockstep/contracts';
+
+/** Why an install step failed; the code starts the `error` text of `install.finished` events. */
+export const AgentErrorCode = {
+  BadCommand: 'BAD_COMMAND',
+  StaleFencingToken: 'STALE_FENCING_TOKEN',
+  Superseded: 'SUPERSEDED',
+  NotEnoughDisk: 'NOT_ENOUGH_DISK',
+  ArtifactTooLarge: 'ARTIFACT_TOO_LARGE',
+  DownloadFailed: 'DOWNLOAD_FAILED',
+  ArtifactMismatch: 'ARTIFACT_MISMATCH',
+  TufUnavailable: 'TUF_UNAVAILABLE',
+  TufExpired: 'TUF_METADATA_EXPIRED',
+  TufRollback: 'TUF_METADATA_ROLLBACK',
+  TufBadSignature: 'TUF_BAD_SIGNATURE',
+  TufBadMetadata: 'TUF_BAD_METADATA',
+  TufTargetMismatch: 'TUF_TARGET_MISMATCH',
+  TufUnknownTarget: 'TUF_UNKNOWN_TARGET',
+  TufNotConfigured: 'TUF_NOT_CONFIGURED',
+  UnsafeArchive: 'UNSAFE_ARCHIVE',
+  ArchiveTooLarge: 'ARCHIVE_TOO_LARGE',
+  ArchiveCorrupt: 'ARCHIVE_CORRUPT',
+  ConfigInvalid: 'CONFIG_INVALID',
+  HookFailed: 'MIGRATE_HOOK_FAILED',
+  SwapFailed: 'SWAP_FAILED',
+  RestartFailed: 'RESTART_FAILED',
+  HealthGateFailed: 'HEALTH_GATE_FAILED',
+  Interrupted: 'INTERRUPTED',
+} as const;
+export type AgentErrorCode = (typeof AgentErrorCode)[keyof typeof AgentErrorCode];
+
+/** A failure of one install step. The message says what went wrong and what to look at. */
+export class InstallStepError extends CodedError<AgentErrorCode> {
+  override name = 'InstallStepError';
+  constructor(code: AgentErrorCode, message: string, options?: { cause?: unknown; step?: InstallStep }) {
+    super(code, message, options);
+    this.step = options?.step;
+  }
+  /** Step that failed (filled in by the pipeline when the thrower does not know it). */
+  step?: InstallStep;
+
+  /** `CODE: message`, as carried in `install.finished.error`. */
+  describe(): string {
+    return `${this.code}: ${this.message}`;
+  }
+}
+
+/** Text of any error for an event: InstallStepError as `CODE: message`, others by message. */
+export const describeError = (err: unknown): string => (err instanceof InstallStepError ? err.describe() : ((err as Error)?.message ?? String(err)));

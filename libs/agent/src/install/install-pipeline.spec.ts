@@ -1,0 +1,244 @@
+import type { InstallCommandV1, InstallStep } from '@lockstep/contracts';
+import { buildDemoArtifact, demoAppEntries, writeTarGz } from '@lockstep/testing';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppDirectory } from '../app/app-directory';
+import { unpackTarGz } from '../archive/archive-unpacker';
+import { ConfigMigrator } from '../config/config-migrator';
+import { AgentErrorCode, InstallStepError } from '../errors';
+import { HealthGate } from '../health/health-gate';
+import { MigrateHookRunner } from '../hooks/migrate-hook.runner';
+import { CommandJournal } from '../journal/command-journal';
+import type { ServiceManager } from '../service-managers/service-manager';
+import { silentLogger } from '../support/logger';
+import { InstallPipeline, type InstallPipelineDeps } from './install-pipeline';
+
+const command = (version: string, over: Partial<InstallCommandV1> = {}): InstallCommandV1 => ({
+  commandId: `cmd-${version}-${Math.random().toString(36).slice(2)}`,
+  rolloutId: 'r1',
+  nodeId: 'n1',
+  component: 'demo',
+  version,
+  action: 'install',
+  artifact: { uri: `s3://bucket/demo-${version}.tar.gz`, sha256: 'f'.repeat(64), length: 100 },
+  fencingToken: 1,
+  lockKey: 'cluster',
+  health: { minHealthyMs: 200, deadlineMs: 1000 },
+  issuedAt: new Date().toISOString(),
+  ...over,
+});
+
+describe(InstallPipeline.name, () => {
+  let root: string;
+  let dir: AppDirectory;
+  let journal: CommandJournal;
+  let artifacts: Record<string, Buffer>;
+  let broken: Set<string>;
+  let app: jest.Mocked<ServiceManager>;
+  let deps: InstallPipelineDeps;
+  let steps: InstallStep[];
+  let sut: InstallPipeline;
+  const signal = new AbortController().signal;
+  const report = async (step: InstallStep) => void steps.push(step);
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'pipeline-'));
+    dir = new AppDirectory(root);
+    await dir.init();
+    journal = await CommandJournal.open(join(dir.stateDir, 'journal.json'));
+    artifacts = { '1.0.0': buildDemoArtifact('1.0.0'), '1.1.0': buildDemoArtifact('1.1.0'), '1.2.0': buildDemoArtifact('1.2.0') };
+    broken = new Set();
+    steps = [];
+    app = { id: 'fake', start: jest.fn(async () => undefined), restart: jest.fn(async () => undefined), stop: jest.fn(async () => undefined), status: jest.fn(async () => 'running' as const), close: jest.fn(async () => undefined) };
+    let clock = 0;
+    deps = {
+      dir,
+      journal,
+      download: jest.fn(async (uri: string, path: string) => {
+        const version = /demo-(.+)\.tar\.gz$/.exec(uri)![1]!;
+        await writeFile(path, artifacts[version]!);
+        return { path, sha256: createHash('sha256').update(artifacts[version]!).digest('hex'), length: artifacts[version]!.length };
+      }),
+      verify: jest.fn(async () => undefined),
+      unpack: unpackTarGz,
+      config: new ConfigMigrator(dir.sharedDir),
+      hook: new MigrateHookRunner(5000),
+      app,
+      // The app is healthy unless the version `current` points at is in `broken`.
+      health: new HealthGate(
+        {
+          probe: async () => {
+            const v = await dir.currentVersion();
+            return v && !broken.has(v) ? { ok: true, detail: 'HTTP 200' } : { ok: false, detail: 'HTTP 500' };
+          },
+          now: () => clock,
+          sleep: async (ms) => void (clock += ms),
+        },
+        50,
+      ),
+      freeDisk: async () => 10 ** 12,
+      limits: { minFreeDiskBytes: 1, maxArtifactBytes: 16 * 1024 * 1024, maxUnpackedBytes: 16 * 1024 * 1024, keepReleases: 2 },
+      logger: silentLogger,
+    };
+    sut = new InstallPipeline(deps);
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  const install = async (version: string, over: Partial<InstallCommandV1> = {}) => {
+    const bytes = artifacts[version]!;
+    const cmd = command(version, { artifact: { uri: `s3://bucket/demo-${version}.tar.gz`, sha256: createHash('sha256').update(bytes).digest('hex'), length: bytes.length }, ...over });
+    const entry = await journal.begin({ command: cmd, messageSeq: 1, previousVersion: await dir.currentVersion() });
+    return sut.run(entry, report, signal);
+  };
+  const config = async () => JSON.parse(await readFile(join(dir.sharedDir, 'config.json'), 'utf8'));
+
+  it('installs, swaps, restarts and passes the health gate, reporting every step', async () => {
+    const outcome = await install('1.0.0');
+
+    expect(outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.0.0', previousVersion: null, noop: false });
+    expect(steps).toEqual(['preflight', 'downloading', 'verifying', 'unpacking', 'migrating_config', 'migrate_hook', 'swapping', 'restarting', 'health_check']);
+    expect(await dir.currentVersion()).toBe('1.0.0');
+    expect(app.restart).toHaveBeenCalledTimes(1);
+    expect(await readdir(dir.tmpDir)).toEqual([]);
+  });
+
+  it('reports a no-op without touching the app', async () => {
+    await install('1.0.0');
+    app.restart.mockClear();
+
+    const outcome = await install('1.0.0');
+
+    expect(outcome).toMatchObject({ result: 'succeeded', noop: true, runningVersion: '1.0.0' });
+    expect(app.restart).not.toHaveBeenCalled();
+  });
+
+  it.each<[string, () => void, InstallStep, AgentErrorCode]>([
+    ['verification fails', () => (deps.verify as jest.Mock).mockRejectedValueOnce(new InstallStepError(AgentErrorCode.TufBadSignature, 'bad', { step: 'verifying' })), 'verifying', AgentErrorCode.TufBadSignature],
+    ['the artifact is unsafe', () => (artifacts['1.1.0'] = writeTarGz([{ path: '../x', data: 'x' }])), 'unpacking', AgentErrorCode.UnsafeArchive],
+    ['the migrate hook fails', () => (artifacts['1.1.0'] = writeTarGz(demoAppEntries('1.1.0', { noHook: true, extra: [{ path: 'hooks/migrate', data: '#!/bin/sh\necho boom\nexit 3\n', mode: 0o755 }] }))), 'migrate_hook', AgentErrorCode.HookFailed],
+    ['the disk is too full', () => (deps.freeDisk = async () => 0), 'preflight', AgentErrorCode.NotEnoughDisk],
+  ])('leaves the node untouched when %s before the swap', async (_what, arrange, step, code) => {
+    await install('1.0.0');
+    const before = await readFile(join(dir.sharedDir, 'config.json'), 'utf8');
+    arrange();
+    app.restart.mockClear();
+
+    const outcome = await install('1.1.0');
+
+    expect(outcome).toMatchObject({ result: 'failed', failedStep: step, runningVersion: '1.0.0', error: expect.stringContaining(code) });
+    expect(await dir.currentVersion()).toBe('1.0.0');
+    expect(await readFile(join(dir.sharedDir, 'config.json'), 'utf8')).toBe(before);
+    expect((await dir.releases()).sort()).toEqual(step === 'migrate_hook' ? ['1.0.0', '1.1.0'] : ['1.0.0']);
+    expect(existsSync(dir.partialDir('1.1.0'))).toBe(false);
+    expect(app.restart).not.toHaveBeenCalled();
+  });
+
+  it('rolls back to the previous release when the health gate fails, restoring its config', async () => {
+    await install('1.0.0');
+    broken.add('1.1.0');
+
+    const outcome = await install('1.1.0');
+
+    expect(outcome).toMatchObject({ result: 'rolled_back', failedStep: 'health_check', runningVersion: '1.0.0', previousVersion: '1.0.0', error: expect.stringMatching(/HEALTH_GATE_FAILED/) });
+    expect(steps.slice(-3)).toEqual(['restarting', 'health_check', 'rolling_back']);
+    expect(await dir.currentVersion()).toBe('1.0.0');
+    expect((await config()).features).toEqual({ 'since-1.0.0': true });
+    expect(app.restart).toHaveBeenCalledTimes(3);
+  });
+
+  it('says so when the previous release does not come back healthy either', async () => {
+    await install('1.0.0');
+    broken.add('1.0.0').add('1.1.0');
+
+    const outcome = await install('1.1.0');
+
+    expect(outcome).toMatchObject({ result: 'rolled_back', runningVersion: '1.0.0', error: expect.stringMatching(/did not come back healthy either/) });
+  });
+
+  it('stops the app and removes current when a first install fails after the swap', async () => {
+    broken.add('1.0.0');
+
+    const outcome = await install('1.0.0');
+
+    expect(outcome).toMatchObject({ result: 'rolled_back', runningVersion: null });
+    expect(await dir.currentVersion()).toBeNull();
+    expect(app.stop).toHaveBeenCalled();
+  });
+
+  it('reuses a kept release with the same artifact instead of downloading it', async () => {
+    await install('1.0.0');
+    await install('1.1.0');
+    (deps.download as jest.Mock).mockClear();
+
+    const outcome = await install('1.0.0', { action: 'rollback' });
+
+    expect(outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.0.0' });
+    expect(deps.download).not.toHaveBeenCalled();
+  });
+
+  it('keeps K releases plus the current and the previous one', async () => {
+    deps.limits.keepReleases = 1;
+    await install('1.0.0');
+    await install('1.1.0');
+    await install('1.2.0');
+
+    expect((await dir.releases()).sort()).toEqual(['1.1.0', '1.2.0']);
+  });
+
+  describe('resume after the agent died', () => {
+    const interrupted = async (version: string, patch: Parameters<CommandJournal['update']>[1], current: string | null) => {
+      const entry = await journal.begin({ command: command(version), messageSeq: 1, previousVersion: '1.0.0' });
+      if (current) await dir.swapCurrent(current);
+      return journal.update(entry.commandId, patch);
+    };
+
+    beforeEach(async () => {
+      await install('1.0.0');
+      await install('1.1.0');
+      await install('1.0.0');
+      steps = [];
+      app.restart.mockClear();
+    });
+
+    it('re-runs the health gate when the swap happened, and succeeds without restarting', async () => {
+      const entry = await interrupted('1.1.0', { step: 'health_check', swap: { from: '1.0.0', to: '1.1.0' } }, '1.1.0');
+
+      const outcome = await sut.resume(entry, report, signal);
+
+      expect(outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.1.0' });
+      expect(steps).toEqual(['health_check']);
+      expect(app.restart).not.toHaveBeenCalled();
+    });
+
+    it('rolls back when the re-run health gate fails', async () => {
+      broken.add('1.1.0');
+      const entry = await interrupted('1.1.0', { step: 'health_check', swap: { from: '1.0.0', to: '1.1.0' } }, '1.1.0');
+
+      const outcome = await sut.resume(entry, report, signal);
+
+      expect(outcome).toMatchObject({ result: 'rolled_back', runningVersion: '1.0.0', failedStep: 'health_check' });
+      expect(await dir.currentVersion()).toBe('1.0.0');
+    });
+
+    it('finishes a rollback that was under way', async () => {
+      const entry = await interrupted('1.1.0', { step: 'health_check', swap: { from: '1.0.0', to: '1.1.0' }, rollingBack: true, failure: { step: 'health_check', error: 'HEALTH_GATE_FAILED: x' } }, '1.1.0');
+
+      const outcome = await sut.resume(entry, report, signal);
+
+      expect(outcome).toMatchObject({ result: 'rolled_back', runningVersion: '1.0.0', error: 'HEALTH_GATE_FAILED: x' });
+      expect(await dir.currentVersion()).toBe('1.0.0');
+    });
+
+    it('reports failed when it died before the swap (or before the rename)', async () => {
+      const entry = await interrupted('1.1.0', { step: 'swapping', swap: { from: '1.0.0', to: '1.1.0' } }, null);
+
+      const outcome = await sut.resume(entry, report, signal);
+
+      expect(outcome).toMatchObject({ result: 'failed', failedStep: 'swapping', runningVersion: '1.0.0', error: expect.stringMatching(/INTERRUPTED: .*before the swap/) });
+      expect(await dir.currentVersion()).toBe('1.0.0');
+    });
+  });
+});

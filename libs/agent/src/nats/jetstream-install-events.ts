@@ -1,0 +1,29 @@
+import { createEvent, Subjects, type InstallFinishedV1, type InstallProgressV1 } from '@lockstep/contracts';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { headers } from '@nats-io/nats-core';
+import { injectTraceContext } from '@lockstep/telemetry';
+import type { Context } from '@opentelemetry/api';
+import type { InstallEventSink } from '../node-agent';
+
+/**
+ * Publishes install progress and outcomes as CloudEvents to the EVENTS stream, with
+ * `Nats-Msg-Id` = event id and the command's trace context in the headers (W3C traceparent),
+ * so a rollout's events stay in one trace.
+ */
+export class JetStreamInstallEvents implements InstallEventSink {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly namespace: string,
+    private readonly source = '/lockstep/installer',
+  ) {}
+
+  async progress(event: InstallProgressV1, ctx: Context): Promise<void> {
+    const ev = createEvent(Subjects.InstallProgress, event, { source: this.source, subject: event.nodeId });
+    await this.js.publish(`${this.namespace}.${Subjects.InstallProgress}`, JSON.stringify(ev), { msgID: ev.id, headers: injectTraceContext(headers(), ctx), timeout: 5000 });
+  }
+
+  async finished(event: InstallFinishedV1, eventId: string, ctx: Context): Promise<void> {
+    const ev = createEvent(Subjects.InstallFinished, event, { source: this.source, subject: event.nodeId, id: eventId });
+    await this.js.publish(`${this.namespace}.${Subjects.InstallFinished}`, JSON.stringify(ev), { msgID: ev.id, headers: injectTraceContext(headers(), ctx), timeout: 5000 });
+  }
+}

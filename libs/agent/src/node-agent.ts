@@ -1,0 +1,226 @@
+import { InstallCommandV1, type InstallFinishedV1, type InstallProgressV1, type InstallStep } from '@lockstep/contracts';
+import { ROOT_CONTEXT, SpanKind, trace, type Context } from '@opentelemetry/api';
+import { withSpan } from '@lockstep/telemetry';
+import { assertReleaseVersion, type AppDirectory } from './app/app-directory';
+import { AgentErrorCode, InstallStepError } from './errors';
+import type { FencingStore } from './fencing/fencing-store';
+import { STEP_PERCENT, type InstallPipeline, type StepReporter } from './install/install-pipeline';
+import type { CommandJournal, JournalEntry } from './journal/command-journal';
+import type { AgentLogger } from './support/logger';
+
+/** Where install events go (JetStream in the service, a fake in tests). */
+export interface InstallEventSink {
+  /** Best effort: a lost progress event is logged, never fails the install. */
+  progress(event: InstallProgressV1, ctx: Context): Promise<void>;
+  /** Must succeed before the command is acked; `eventId` makes re-publishing idempotent. */
+  finished(event: InstallFinishedV1, eventId: string, ctx: Context): Promise<void>;
+}
+
+/** What the agent did with one command message. */
+export type CommandDisposition =
+  /** Outcome recorded and published: ack the message. */
+  | { kind: 'ack'; outcome: InstallFinishedV1; replayed: boolean }
+  /** Not an install command at all: dead-letter it. */
+  | { kind: 'invalid'; reason: string }
+  /** The agent is stopping mid-command: leave the message for redelivery; the journal has the rest. */
+  | { kind: 'interrupted' };
+
+/** Install state of the node, as the heartbeat reports it. */
+export type NodeInstallState = 'idle' | 'starting' | 'recovering' | InstallStep;
+
+/** Identity of the agent's node. */
+export interface NodeIdentity {
+  nodeId: string;
+  component: string;
+}
+
+/** Id of the `install.finished` event answering the message with stream sequence `seq`. */
+export const finishedEventId = (commandId: string, seq: number): string => `${commandId}:finished:${seq}`;
+
+/**
+ * The node agent's decisions about commands: validate, replay journaled outcomes, enforce
+ * fencing, run the install pipeline one command at a time, record the outcome before
+ * publishing it, and finish commands a killed agent left half done.
+ */
+export class NodeAgent {
+  private state: NodeInstallState = 'starting';
+  private readonly abort = new AbortController();
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly node: NodeIdentity,
+    private readonly dir: AppDirectory,
+    private readonly journal: CommandJournal,
+    private readonly fencing: FencingStore,
+    private readonly pipeline: InstallPipeline,
+    private readonly events: InstallEventSink,
+    private readonly logger: AgentLogger,
+    private readonly onStateChange: (state: NodeInstallState) => void = () => undefined,
+  ) {}
+
+  /** The node's install state right now. */
+  get installState(): NodeInstallState {
+    return this.state;
+  }
+
+  /** Signal that aborts a command in progress at a safe point (agent shutdown). */
+  interrupt(): void {
+    this.abort.abort();
+  }
+
+  /** Resolves when no command is being handled. */
+  idle(): Promise<void> {
+    return this.busy.then(() => undefined, () => undefined);
+  }
+
+  /** Finishes every command the journal shows as started but never finished, and reports each. */
+  async recover(): Promise<void> {
+    for (const entry of this.journal.unfinished()) {
+      this.setState('recovering');
+      this.logger.warn(`command ${entry.commandId} (${entry.command.action} ${entry.command.version}) was interrupted at ${entry.step ?? 'start'}; finishing it`);
+      await this.exclusive(() =>
+        withSpan(
+          `recover ${entry.command.action} ${entry.command.component} ${entry.command.version}`,
+          { 'lockstep.command_id': entry.commandId, 'lockstep.node_id': this.node.nodeId },
+          async (span) => {
+            const ctx = trace.setSpan(ROOT_CONTEXT, span);
+            const outcome = await this.pipeline.resume(entry, this.reporter(entry.command, ctx), this.abort.signal);
+            await this.conclude(entry.command, outcome, entry.messageSeq, ctx);
+          },
+          { parent: ROOT_CONTEXT },
+        ),
+      );
+    }
+    this.setState('idle');
+  }
+
+  /**
+   * Handles one command message: `seq` = its stream sequence, `parent` = trace context from
+   * its headers, `redelivered` = JetStream delivered it before.
+   */
+  async handle(raw: unknown, seq: number, parent: Context, redelivered = false): Promise<CommandDisposition> {
+    const parsed = InstallCommandV1.safeParse(raw);
+    if (!parsed.success) return { kind: 'invalid', reason: `not an InstallCommandV1: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
+    const cmd = parsed.data;
+    return this.exclusive(() =>
+      withSpan(
+        `${cmd.action} ${cmd.component} ${cmd.version}`,
+        { 'lockstep.command_id': cmd.commandId, 'lockstep.rollout_id': cmd.rolloutId, 'lockstep.node_id': cmd.nodeId, 'lockstep.fencing_token': cmd.fencingToken },
+        async (span) => {
+          const ctx = trace.setSpan(parent, span);
+          let result: CommandDisposition;
+          try {
+            result = await this.decide(cmd, seq, ctx, redelivered);
+          } catch (err) {
+            if (!(err instanceof InstallStepError && err.code === AgentErrorCode.Interrupted)) throw err;
+            this.logger.warn(`command ${cmd.commandId} interrupted${err.step ? ` at ${err.step}` : ''}; it will be finished when the agent starts again`);
+            result = { kind: 'interrupted' };
+          }
+          span.setAttribute('lockstep.outcome', result.kind === 'ack' ? result.outcome.result : result.kind);
+          return result;
+        },
+        { parent, kind: SpanKind.CONSUMER },
+      ),
+    );
+  }
+
+  private async decide(cmd: InstallCommandV1, seq: number, ctx: Context, redelivered: boolean): Promise<CommandDisposition> {
+    const known = this.journal.get(cmd.commandId);
+    if (known?.status === 'finished' && known.outcome) {
+      this.logger.log(`command ${cmd.commandId} was already handled (${known.outcome.result}); publishing the recorded outcome again`);
+      await this.publishFinished(known.outcome, finishedEventId(cmd.commandId, seq), ctx);
+      return { kind: 'ack', outcome: known.outcome, replayed: true };
+    }
+    const current = await this.dir.currentVersion();
+    const refusal = known ? undefined : this.validate(cmd) ?? this.superseded(seq, redelivered) ?? (await this.fence(cmd));
+    if (refusal) {
+      const outcome = this.rejected(cmd, current, refusal);
+      await this.journal.finish(cmd.commandId, outcome, { command: cmd, messageSeq: seq, previousVersion: current });
+      await this.publishFinished(outcome, finishedEventId(cmd.commandId, seq), ctx);
+      return { kind: 'ack', outcome, replayed: false };
+    }
+    const entry: JournalEntry = known ?? (await this.journal.begin({ command: cmd, messageSeq: seq, previousVersion: current }));
+    const report = this.reporter(cmd, ctx);
+    const outcome = known ? await this.pipeline.resume(entry, report, this.abort.signal) : await this.pipeline.run(entry, report, this.abort.signal);
+    await this.conclude(cmd, outcome, seq, ctx);
+    return { kind: 'ack', outcome, replayed: false };
+  }
+
+  /** Records the outcome, goes idle, then publishes it (retrying until it is stored). */
+  private async conclude(cmd: InstallCommandV1, outcome: InstallFinishedV1, seq: number, ctx: Context): Promise<void> {
+    await this.journal.finish(cmd.commandId, outcome);
+    this.setState('idle');
+    const how = outcome.error ? `: ${outcome.error}` : outcome.noop ? ' (already running it)' : '';
+    const line = `${cmd.action} ${cmd.version}: ${outcome.result}${how}`;
+    if (outcome.result === 'succeeded') this.logger.log(line);
+    else this.logger.warn(line);
+    await this.publishFinished(outcome, finishedEventId(cmd.commandId, seq), ctx);
+  }
+
+  private validate(cmd: InstallCommandV1): string | undefined {
+    if (cmd.nodeId !== this.node.nodeId) return `${AgentErrorCode.BadCommand}: the command is for node ${cmd.nodeId}, this is ${this.node.nodeId}`;
+    if (cmd.component !== this.node.component) return `${AgentErrorCode.BadCommand}: this node runs component ${this.node.component}, not ${cmd.component}`;
+    try {
+      assertReleaseVersion(cmd.version);
+    } catch (err) {
+      return `${AgentErrorCode.BadCommand}: ${(err as Error).message}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * A redelivered command older than one already handled (its agent died before journaling
+   * it) is stale. Only redeliveries are judged: a first delivery with a lower sequence means
+   * the stream was recreated, not that the command is old.
+   */
+  private superseded(seq: number, redelivered: boolean): string | undefined {
+    const highest = this.journal.highestSeq;
+    if (!redelivered || seq >= highest) return undefined;
+    return `${AgentErrorCode.Superseded}: command message ${seq} arrived after this node already handled the newer message ${highest}; it was ignored so the node does not go back in time`;
+  }
+
+  private async fence(cmd: InstallCommandV1): Promise<string | undefined> {
+    const verdict = await this.fencing.admit(cmd.lockKey, cmd.fencingToken);
+    if (verdict.admitted) return undefined;
+    return `${AgentErrorCode.StaleFencingToken}: fencing token ${cmd.fencingToken} of lock ${cmd.lockKey} is older than token ${verdict.highest}, the newest this node has seen; a newer lock holder is in charge, so this command was ignored`;
+  }
+
+  private rejected(cmd: InstallCommandV1, current: string | null, error: string): InstallFinishedV1 {
+    return { commandId: cmd.commandId, rolloutId: cmd.rolloutId, nodeId: cmd.nodeId, component: cmd.component, version: cmd.version, runningVersion: current, previousVersion: current, result: 'rejected', error, noop: false };
+  }
+
+  private reporter(cmd: InstallCommandV1, ctx: Context): StepReporter {
+    return async (step, message) => {
+      this.setState(step);
+      const event: InstallProgressV1 = { commandId: cmd.commandId, rolloutId: cmd.rolloutId, nodeId: cmd.nodeId, component: cmd.component, version: cmd.version, step, percent: STEP_PERCENT[step], message };
+      await this.events.progress(event, ctx).catch((err: Error) => this.logger.warn(`progress event ${step} of ${cmd.commandId} not published: ${err.message}`));
+    };
+  }
+
+  private async publishFinished(outcome: InstallFinishedV1, eventId: string, ctx: Context): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.events.finished(outcome, eventId, ctx);
+        return;
+      } catch (err) {
+        if (this.abort.signal.aborted) throw new InstallStepError(AgentErrorCode.Interrupted, `outcome of ${outcome.commandId} not published: the agent is stopping`, { cause: err });
+        const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 5));
+        this.logger.warn(`outcome of ${outcome.commandId} not published (${(err as Error).message}); retrying in ${delay} ms`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private setState(state: NodeInstallState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.onStateChange(state);
+  }
+
+  /** Runs one thing at a time (commands, recovery). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(fn, fn);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+}

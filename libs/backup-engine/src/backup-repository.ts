@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import type { ObjectStore } from '@lockstep/storage';
+import { ObjectNotFoundError } from '@lockstep/storage';
+import { ChunkCipher, DEFAULT_KDF, deriveKey, type KdfParams } from './chunk-cipher';
+import { BackupEngineError, BackupErrorCode, WrongKeyError } from './errors';
+import type { BackupManifest, ChunkLocation } from './manifest';
+
+const CONFIG_KEY = 'config.json';
+const KEY_CHECK_AAD = 'lockstep-backup-key-check';
+
+/** The repository's only plaintext object; it says how to derive the key. */
+interface RepositoryConfig {
+  version: 1;
+  encryption: null | { kdf: 'scrypt'; params: KdfParams; salt: string; check: string };
+}
+
+/** One pack's index object: which chunks it holds and where. */
+type PackIndex = Record<string, Omit<ChunkLocation, 'pack'>>;
+
+/**
+ * All I/O of a backup repository in one bucket: `config.json`, `packs/<sha256>`,
+ * `index/<pack sha256>` and `manifests/<backup id>.json`. Index and manifest objects are
+ * encrypted when the repository has a key.
+ */
+export class BackupRepository {
+  private constructor(
+    readonly store: ObjectStore,
+    /** Undefined when the repository is not encrypted. */
+    readonly cipher: ChunkCipher | undefined,
+  ) {}
+
+  /**
+   * Opens the repository in the store's bucket, creating it on first use (encrypted when a
+   * passphrase is given). A wrong passphrase fails here with WrongKeyError.
+   */
+  static async open(store: ObjectStore, passphrase?: string): Promise<BackupRepository> {
+    await store.ensureBucket();
+    let config: RepositoryConfig;
+    try {
+      config = JSON.parse((await store.get(CONFIG_KEY)).toString()) as RepositoryConfig;
+    } catch (err) {
+      if (!(err instanceof ObjectNotFoundError)) throw err;
+      return BackupRepository.create(store, passphrase);
+    }
+    if (!config.encryption) {
+      if (passphrase) throw new BackupEngineError(BackupErrorCode.KeyNotExpected, `backup repository in bucket ${store.bucket} is not encrypted, but a key was given. Remove the key setting or use a new bucket.`);
+      return new BackupRepository(store, undefined);
+    }
+    if (!passphrase) throw new BackupEngineError(BackupErrorCode.KeyRequired, `backup repository in bucket ${store.bucket} is encrypted; set the backup key (passphrase) to use it.`);
+    const enc = config.encryption;
+    const cipher = new ChunkCipher(await deriveKey(passphrase, Buffer.from(enc.salt, 'base64'), enc.params));
+    try {
+      cipher.open(Buffer.from(enc.check, 'base64'), KEY_CHECK_AAD);
+    } catch (cause) {
+      throw new WrongKeyError(`backup repository in bucket ${store.bucket}`, { cause });
+    }
+    return new BackupRepository(store, cipher);
+  }
+
+  private static async create(store: ObjectStore, passphrase?: string): Promise<BackupRepository> {
+    if (!passphrase) {
+      await store.put(CONFIG_KEY, JSON.stringify({ version: 1, encryption: null } satisfies RepositoryConfig), 'application/json');
+      return new BackupRepository(store, undefined);
+    }
+    const salt = randomBytes(32);
+    const cipher = new ChunkCipher(await deriveKey(passphrase, salt, DEFAULT_KDF));
+    const config: RepositoryConfig = {
+      version: 1,
+      encryption: { kdf: 'scrypt', params: DEFAULT_KDF, salt: salt.toString('base64'), check: cipher.seal(randomBytes(32), KEY_CHECK_AAD).toString('base64') },
+    };
+    await store.put(CONFIG_KEY, JSON.stringify(config), 'application/json');
+    return new BackupRepository(store, cipher);
+  }
+
+  /** Uploads a finished pack and then its index; returns the bytes uploaded. */
+  async putPack(name: string, bytes: Buffer, index: PackIndex): Promise<number> {
+    await this.store.put(`packs/${name}`, bytes);
+    const indexBody = this.sealObject(`index/${name}`, Buffer.from(JSON.stringify(index)));
+    await this.store.put(`index/${name}`, indexBody);
+    return bytes.length + indexBody.length;
+  }
+
+  /** Reads a pack's raw bytes. */
+  getPack(name: string): Promise<Buffer> {
+    return this.store.get(`packs/${name}`);
+  }
+
+  /** Loads every pack index: the set of chunks already stored, for dedup. */
+  async loadChunkIndex(): Promise<Map<string, ChunkLocation>> {
+    const out = new Map<string, ChunkLocation>();
+    for (const obj of await this.store.list('index/')) {
+      const pack = obj.key.slice('index/'.length);
+      const index = JSON.parse(this.openObject(obj.key, await this.store.get(obj.key)).toString()) as PackIndex;
+      for (const [id, loc] of Object.entries(index)) out.set(id, { pack, ...loc });
+    }
+    return out;
+  }
+
+  /** Uploads a manifest: the commit point of a backup. Returns the bytes uploaded. */
+  async putManifest(manifest: BackupManifest): Promise<number> {
+    const key = `manifests/${manifest.id}.json`;
+    const body = this.sealObject(key, Buffer.from(JSON.stringify(manifest)));
+    await this.store.put(key, body, 'application/json');
+    return body.length;
+  }
+
+  /** Reads a manifest; throws BackupEngineError(NotFound) when there is none. */
+  async getManifest(id: string): Promise<BackupManifest> {
+    const key = `manifests/${id}.json`;
+    let body: Buffer;
+    try {
+      body = await this.store.get(key);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) throw new BackupEngineError(BackupErrorCode.NotFound, `backup ${id} has no manifest in bucket ${this.store.bucket}: it does not exist or never completed.`, { cause: err });
+      throw err;
+    }
+    return JSON.parse(this.openObject(key, body).toString()) as BackupManifest;
+  }
+
+  /** Ids of every completed backup (those with a manifest). */
+  async listBackupIds(): Promise<string[]> {
+    return (await this.store.list('manifests/')).map((o) => o.key.slice('manifests/'.length).replace(/\.json$/, ''));
+  }
+
+  private sealObject(key: string, plain: Buffer): Buffer {
+    return this.cipher ? this.cipher.seal(plain, key) : plain;
+  }
+
+  private openObject(key: string, body: Buffer): Buffer {
+    if (!this.cipher) return body;
+    try {
+      return this.cipher.open(body, key);
+    } catch (cause) {
+      throw new BackupEngineError(BackupErrorCode.Corrupted, `object ${key} in bucket ${this.store.bucket} fails authentication: it was altered or belongs to another repository.`, { cause });
+    }
+  }
+}

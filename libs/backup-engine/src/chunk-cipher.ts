@@ -1,0 +1,49 @@
+import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
+
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** scrypt cost parameters stored in the repository config. */
+export interface KdfParams {
+  N: number;
+  r: number;
+  p: number;
+}
+
+export const DEFAULT_KDF: KdfParams = { N: 1 << 15, r: 8, p: 1 };
+
+/** Derives a 32-byte AES key from a passphrase and the repository's salt. */
+export function deriveKey(passphrase: string, salt: Buffer, params: KdfParams = DEFAULT_KDF): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(passphrase, salt, 32, { ...params, maxmem: 256 * params.N * params.r + 16 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+/**
+ * AES-256-GCM with a random 12-byte nonce per message. Output is nonce | ciphertext | tag.
+ * The associated data (a chunk id or object key) binds each ciphertext to its name, so a
+ * blob moved to another place fails to open.
+ */
+export class ChunkCipher {
+  constructor(private readonly key: Buffer) {}
+
+  /** Encrypts data, authenticating aad alongside it. */
+  seal(data: Buffer, aad: string): Buffer {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
+    cipher.setAAD(Buffer.from(aad));
+    const body = Buffer.concat([cipher.update(data), cipher.final()]);
+    return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+  }
+
+  /** Decrypts a sealed blob; throws when the key, the aad or any byte is wrong. */
+  open(blob: Buffer, aad: string): Buffer {
+    if (blob.length < NONCE_BYTES + TAG_BYTES) throw new Error('sealed blob too short');
+    const nonce = blob.subarray(0, NONCE_BYTES);
+    const tag = blob.subarray(blob.length - TAG_BYTES);
+    const decipher = createDecipheriv('aes-256-gcm', this.key, nonce);
+    decipher.setAAD(Buffer.from(aad));
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(blob.subarray(NONCE_BYTES, blob.length - TAG_BYTES)), decipher.final()]);
+  }
+}

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { BackupVerifier, type VerifyReport } from './backup-verifier';
+import { BackupCorruptedError, BackupEngineError, BackupErrorCode } from './errors';
+import type { BackupManifest, DatabaseEntry } from './manifest';
+import { PackReader, type PackSource } from './pack-reader';
+import { databaseNameOf } from './postgres-dump';
+import { ChildProcessRunner, runToEnd, type ProcessRunner } from './process-runner';
+import type { Compressor } from './zstd.process';
+
+/** Where a database entry is restored. */
+export const DatabaseRestoreMode = {
+  /** Create the database named in `targetUrl` (it must not exist) and restore into it. */
+  NewDatabase: 'new-database',
+  /** Replace the contents of the existing database in one transaction (`--clean --if-exists`). */
+  SingleTransaction: 'single-transaction',
+} as const;
+export type DatabaseRestoreMode = (typeof DatabaseRestoreMode)[keyof typeof DatabaseRestoreMode];
+
+/** What to restore, and where. */
+export interface DatabaseRestoreRequest {
+  /** Database name of the entry to restore; may be omitted when the backup holds only one. */
+  database?: string;
+  mode: DatabaseRestoreMode;
+  /** Connection URL of the target database (for `new-database`, the one to create). */
+  targetUrl: string;
+  /** Database to connect to while creating a new one (default `postgres`). */
+  maintenanceDatabase?: string;
+}
+
+/** What a database restore did. */
+export interface DatabaseRestoreResult {
+  backupId: string;
+  /** Database name recorded in the backup. */
+  database: string;
+  /** Database restored into. */
+  target: string;
+  mode: DatabaseRestoreMode;
+  bytesRestored: number;
+  verify: VerifyReport;
+}
+
+/** Programs the restorer runs; override for non-standard installs. */
+export interface PgBinaries {
+  pgRestore: string;
+  createdb: string;
+  dropdb: string;
+}
+
+const DEFAULT_BINARIES: PgBinaries = { pgRestore: 'pg_restore', createdb: 'createdb', dropdb: 'dropdb' };
+
+/**
+ * Restores a `database` entry with pg_restore, fed from the chunk stream on stdin (never
+ * staged on disk). The whole backup is verified first; a corrupted one is refused before
+ * any database is touched.
+ */
+export class DatabaseRestorer {
+  constructor(
+    private readonly repository: PackSource,
+    private readonly compressor: Compressor,
+    private readonly runner: ProcessRunner = new ChildProcessRunner(),
+    private readonly binaries: PgBinaries = DEFAULT_BINARIES,
+  ) {}
+
+  /** Verifies `manifest`, then restores one of its database entries as `request` says. */
+  async restore(manifest: BackupManifest, request: DatabaseRestoreRequest): Promise<DatabaseRestoreResult> {
+    const entry = pickEntry(manifest, request.database);
+    const verify = await new BackupVerifier(this.repository, this.compressor).verify(manifest);
+    if (!verify.ok) throw new BackupCorruptedError(manifest.id, verify.corruptedPacks, verify.problems);
+    const target = databaseNameOf(request.targetUrl);
+    const base = { backupId: manifest.id, database: entry.database, target, mode: request.mode, verify };
+
+    if (request.mode === DatabaseRestoreMode.SingleTransaction) {
+      await this.pgRestore(manifest, entry, request.targetUrl, ['--single-transaction', '--clean', '--if-exists'], `Nothing was changed: the transaction was rolled back and ${JSON.stringify(target)} keeps its previous contents. Fix the cause above, or restore into a new database instead.`);
+      return { ...base, bytesRestored: entry.size };
+    }
+
+    const maintenanceUrl = new URL(request.targetUrl);
+    maintenanceUrl.pathname = `/${encodeURIComponent(request.maintenanceDatabase ?? 'postgres')}`;
+    const maintenance = `--maintenance-db=${maintenanceUrl.toString()}`;
+    await runToEnd(this.runner, this.binaries.createdb, [maintenance, target], {
+      hint: `Could not create database ${JSON.stringify(target)} to restore into: choose a name that does not exist yet, and a user allowed to create databases.`,
+    });
+    try {
+      await this.pgRestore(manifest, entry, request.targetUrl, ['--exit-on-error'], `The new database ${JSON.stringify(target)} was dropped again; fix the cause above and retry.`);
+    } catch (err) {
+      await runToEnd(this.runner, this.binaries.dropdb, [maintenance, '--if-exists', target]).catch(() => undefined);
+      throw err;
+    }
+    return { ...base, bytesRestored: entry.size };
+  }
+
+  private async pgRestore(manifest: BackupManifest, entry: DatabaseEntry, url: string, extra: string[], hint: string): Promise<void> {
+    await runToEnd(this.runner, this.binaries.pgRestore, ['--no-owner', ...extra, `--dbname=${url}`], { stdin: this.chunkStream(manifest, entry), hint });
+  }
+
+  /** The dump's bytes in order, checked against the entry's sha256 before the last byte is handed over. */
+  private async *chunkStream(manifest: BackupManifest, entry: DatabaseEntry): AsyncGenerator<Buffer> {
+    const reader = new PackReader(this.repository, this.compressor);
+    const hash = createHash('sha256');
+    let held: Buffer | undefined;
+    for (const id of entry.chunks) {
+      const plain = await reader.readChunk(id, manifest.chunks[id]);
+      hash.update(plain);
+      if (held) yield held;
+      held = plain;
+    }
+    // holding back the last chunk means pg_restore never sees a complete archive that fails its hash
+    if (hash.digest('hex') !== entry.sha256) throw new BackupCorruptedError(manifest.id, [], [`database dump ${entry.path} does not match its sha256 while restoring`]);
+    if (held) yield held;
+  }
+}
+
+function pickEntry(manifest: BackupManifest, database: string | undefined): DatabaseEntry {
+  const all = manifest.entries.filter((e): e is DatabaseEntry => e.type === 'database');
+  const matches = database === undefined ? all : all.filter((e) => e.database === database);
+  if (matches.length === 1) return matches[0];
+  const names = all.map((e) => e.database).join(', ') || 'none';
+  const why = database === undefined ? (all.length === 0 ? 'holds no database' : 'holds several databases; name one') : `holds no database ${JSON.stringify(database)}`;
+  throw new BackupEngineError(BackupErrorCode.NotFound, `backup ${manifest.id} ${why} (databases: ${names}).`);
+}

@@ -1,0 +1,69 @@
+import { CodedError } from '@lockstep/contracts';
+
+/** Error codes raised by the backup engine. */
+export const BackupErrorCode = {
+  WrongKey: 'BACKUP_WRONG_KEY',
+  KeyRequired: 'BACKUP_KEY_REQUIRED',
+  KeyNotExpected: 'BACKUP_KEY_NOT_EXPECTED',
+  Corrupted: 'BACKUP_CORRUPTED',
+  UnsafePath: 'BACKUP_UNSAFE_PATH',
+  NotFound: 'BACKUP_NOT_FOUND',
+  Compression: 'BACKUP_COMPRESSION_FAILED',
+  ExternalCommand: 'BACKUP_EXTERNAL_COMMAND_FAILED',
+} as const;
+export type BackupErrorCode = (typeof BackupErrorCode)[keyof typeof BackupErrorCode];
+
+/** A backup, verify or restore that cannot go on; `code` says which kind. */
+export class BackupEngineError extends CodedError<BackupErrorCode> {
+  override name = 'BackupEngineError';
+}
+
+/** The passphrase does not open this repository. */
+export class WrongKeyError extends BackupEngineError {
+  override name = 'WrongKeyError';
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(BackupErrorCode.WrongKey, `wrong backup key: ${what} cannot be decrypted with the given passphrase. Use the passphrase the repository was created with.`, options);
+  }
+}
+
+/** A backup failed verification; `corruptedPacks` names the damaged pack objects. */
+export class BackupCorruptedError extends BackupEngineError {
+  override name = 'BackupCorruptedError';
+  constructor(
+    readonly backupId: string,
+    readonly corruptedPacks: string[],
+    readonly problems: string[],
+  ) {
+    super(
+      BackupErrorCode.Corrupted,
+      `backup ${backupId} is corrupted (${problems.length} problem(s); packs: ${corruptedPacks.join(', ') || 'none'}). Restore another backup; this one cannot be trusted.`,
+    );
+  }
+}
+
+/** A manifest entry would land outside the restore target. */
+export class UnsafePathError extends BackupEngineError {
+  override name = 'UnsafePathError';
+  constructor(path: string, reason: string) {
+    super(BackupErrorCode.UnsafePath, `refusing to restore ${JSON.stringify(path)}: ${reason}. The manifest is damaged or was not written by Lockstep.`);
+  }
+}
+
+/** An outside program (pg_dump, pg_restore, createdb...) could not start or exited non-zero. */
+export class ExternalCommandError extends BackupEngineError {
+  override name = 'ExternalCommandError';
+  constructor(
+    /** Program name, e.g. `pg_dump`. */
+    readonly command: string,
+    /** Exit code, or null when it could not start or was killed. */
+    readonly exitCode: number | null,
+    /** Tail of its standard error. */
+    readonly stderr: string,
+    /** What the operator should do next. */
+    hint: string,
+    options?: { cause?: unknown },
+  ) {
+    const what = exitCode === null ? 'could not run' : `failed with exit code ${exitCode}`;
+    super(BackupErrorCode.ExternalCommand, `${command} ${what}${stderr ? `: ${stderr}` : ''}. ${hint}`, options);
+  }
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+
+/** Where one chunk lives: its pack, byte range in the pack, and sizes. */
+export interface ChunkLocation {
+  /** Pack object name (sha256 of the pack bytes). */
+  pack: string;
+  /** Offset of the stored blob inside the pack. */
+  offset: number;
+  /** Stored blob length (compressed, and encrypted when a key is set). */
+  length: number;
+  /** Plaintext size. */
+  size: number;
+}
+
+/** One regular file. */
+export interface FileEntry {
+  type: 'file';
+  /** Slash-separated path relative to the backup root. */
+  path: string;
+  /** Permission bits (mode & 0o7777). */
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  /** sha256 of the whole content, hex. */
+  sha256: string;
+  /** Chunk ids in file order. */
+  chunks: string[];
+}
+
+/** One directory (the root itself is not listed). */
+export interface DirEntry {
+  type: 'dir';
+  path: string;
+  mode: number;
+}
+
+/** One symbolic link, stored as its target text; never followed. */
+export interface SymlinkEntry {
+  type: 'symlink';
+  path: string;
+  target: string;
+}
+
+/** A database dump streamed from its tool (e.g. `pg_dump`), stored like a file's content. */
+export interface DatabaseEntry {
+  type: 'database';
+  /** Slash-separated entry name, e.g. `database/app.dump`. */
+  path: string;
+  /** Name of the database that was dumped. */
+  database: string;
+  /** Dump format; `pg-custom` is `pg_dump --format=custom`, restored with `pg_restore`. */
+  format: DatabaseDumpFormat;
+  /** Dump size in bytes. */
+  size: number;
+  /** sha256 of the whole dump, hex. */
+  sha256: string;
+  /** Chunk ids in stream order. */
+  chunks: string[];
+}
+
+/** Dump formats the engine knows how to restore. */
+export const DatabaseDumpFormat = { PgCustom: 'pg-custom' } as const;
+export type DatabaseDumpFormat = (typeof DatabaseDumpFormat)[keyof typeof DatabaseDumpFormat];
+
+export type TreeEntry = FileEntry | DirEntry | SymlinkEntry | DatabaseEntry;
+
+/** Entries whose content is a chunk list. */
+export type ContentEntry = FileEntry | DatabaseEntry;
+
+/** Figures of one backup run. */
+export interface BackupStats {
+  /** Bytes read from the source files. */
+  bytesRead: number;
+  /** Bytes of packs, indexes and the manifest uploaded by this run. */
+  bytesUploaded: number;
+  /** Packs this run wrote. */
+  packs: number;
+  /** Chunks stored for the first time. */
+  newChunks: number;
+  /** Chunks found already stored (this run or earlier ones). */
+  reusedChunks: number;
+  /** Plaintext bytes of all referenced chunks (before compression). */
+  sizeBeforeCompression: number;
+  /** Stored bytes of all referenced chunks (after compression and encryption). */
+  sizeAfterCompression: number;
+  durationMs: number;
+}
+
+/** The commit record of a backup; a backup exists only once this object does. */
+export interface BackupManifest {
+  version: 1;
+  id: string;
+  createdAt: string;
+  /** Free-form labels from the caller (type, component version, trigger...). */
+  labels: Record<string, string>;
+  entries: TreeEntry[];
+  /** Location of every chunk the entries reference. */
+  chunks: Record<string, ChunkLocation>;
+  /** Every pack the backup needs (new and older ones). */
+  packs: string[];
+  stats: BackupStats;
+  /** sha256 of the manifest's JSON without this field. */
+  sha256: string;
+}
+
+/** sha256 over the canonical JSON of a manifest without its `sha256` field. */
+export function manifestDigest(manifest: Omit<BackupManifest, 'sha256'> & { sha256?: string }): string {
+  const { sha256: _ignored, ...body } = manifest;
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex');
+}

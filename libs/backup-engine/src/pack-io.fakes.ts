@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import type { ChunkCipher } from './chunk-cipher';
+import type { PackSource } from './pack-reader';
+import type { PackSink } from './pack-writer';
+import type { Compressor } from './zstd.process';
+
+/** In-memory packs for unit specs of PackWriter and PackReader. */
+export class FakePackStore implements PackSink, PackSource {
+  readonly packs = new Map<string, Buffer>();
+  readonly indexes = new Map<string, Record<string, unknown>>();
+  constructor(readonly cipher: ChunkCipher | undefined = undefined) {}
+
+  async putPack(name: string, bytes: Buffer, index: Record<string, unknown>): Promise<number> {
+    if (createHash('sha256').update(bytes).digest('hex') !== name) throw new Error('pack name is not its hash');
+    this.packs.set(name, Buffer.from(bytes));
+    this.indexes.set(name, index);
+    return bytes.length;
+  }
+
+  async getPack(name: string): Promise<Buffer> {
+    const p = this.packs.get(name);
+    if (!p) throw new Error(`no pack ${name}`);
+    return Buffer.from(p);
+  }
+}
+
+/** A compressor that marks its output, so a skipped decompression shows. */
+export const fakeCompressor: Compressor = {
+  compress: async (d) => Buffer.concat([Buffer.from('Z'), d]),
+  decompress: async (d) => {
+    if (d[0] !== 0x5a) throw new Error('not compressed');
+    return d.subarray(1);
+  },
+};

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { BackupEngineError, BackupErrorCode } from './errors';
+
+/** Compresses and decompresses whole chunks. */
+export interface Compressor {
+  compress(data: Buffer): Promise<Buffer>;
+  decompress(data: Buffer): Promise<Buffer>;
+}
+
+/**
+ * zstd through the system binary (`/usr/bin/zstd`), one process per chunk. Node 20's zlib
+ * has no zstd, and native addons would have to be built from source on every host; the
+ * binary is one apt package away everywhere Lockstep runs. Each chunk is its own zstd
+ * frame, so any chunk of a pack decodes on its own.
+ */
+export class ZstdProcess implements Compressor {
+  constructor(
+    private readonly level = 3,
+    private readonly binary = process.env.LOCKSTEP_ZSTD_BIN ?? 'zstd',
+  ) {}
+
+  /** Compresses one chunk into one zstd frame. */
+  compress(data: Buffer): Promise<Buffer> {
+    return this.run([`-${this.level}`, '-q', '-c', '--no-check'], data, 'compress');
+  }
+
+  /** Decompresses one zstd frame. */
+  decompress(data: Buffer): Promise<Buffer> {
+    return this.run(['-d', '-q', '-c'], data, 'decompress');
+  }
+
+  private run(args: string[], input: Buffer, action: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.stdin.on('error', () => undefined); // reported through exit code
+      child.on('error', (cause) =>
+        reject(new BackupEngineError(BackupErrorCode.Compression, `zstd ${action} could not start (${this.binary}): install the zstd package or set LOCKSTEP_ZSTD_BIN`, { cause })),
+      );
+      child.on('close', (code) => {
+        if (code === 0) resolve(Buffer.concat(out));
+        else reject(new BackupEngineError(BackupErrorCode.Compression, `zstd ${action} failed with exit code ${code}: ${Buffer.concat(err).toString().trim()}`));
+      });
+      child.stdin.end(input);
+    });
+  }
+}

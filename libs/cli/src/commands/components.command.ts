@@ -1,0 +1,111 @@
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { Channels } from '@lockstep/contracts';
+import { DEFAULT_SCHEME_ID, schemeIds } from '@lockstep/versioning';
+import type { ComponentView, ListOf } from '../api-types';
+import type { CliContext } from '../context';
+import { UsageError } from '../errors';
+import { formatTime, renderFields, renderTable, truncate } from '../output';
+import { buildSourceConfig, checkTrustedRoot, type SourceFlags } from './component-source';
+import { checkComponentName, checkVersion } from './release-options';
+
+interface AddOptions extends Omit<SourceFlags, 'trustedRoot'> {
+  channel: string;
+  scheme: string;
+  current?: string;
+  trustedRoot?: string;
+}
+
+/** `lockstep components [list]`, `lockstep components add`. */
+export function registerComponents(program: Command, ctx: CliContext): void {
+  const components = program.command('components').description('components Lockstep keeps up to date');
+  components
+    .command('list', { isDefault: true })
+    .description('list components with their source and last check')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { items } = await ctx.api(cmd).get<ListOf<ComponentView>>('/v1/components');
+      ctx.print(cmd, items, () => formatComponents(items));
+    });
+
+  components
+    .command('add <name>')
+    .description('register a component (or update it) with its release source')
+    .addOption(new Option('--source <type>', 'release source').choices(['tuf', 'npm']).makeOptionMandatory())
+    .addOption(new Option('--channel <channel>', 'releases offered').choices([...Channels]).default('stable'))
+    .addOption(new Option('--scheme <scheme>', 'version scheme').choices(schemeIds()).default(DEFAULT_SCHEME_ID))
+    .option('--current <version>', 'version the component runs now')
+    .option('--trusted-root <file>', 'tuf: root.json to pin (from `lockstep release root`); - reads stdin')
+    .addOption(new Option('--mode <mode>', 'tuf: read the repository from the bucket or over HTTP').choices(['s3', 'http']))
+    .option('--metadata-url <url>', 'tuf --mode http: base URL of the metadata')
+    .option('--targets-url <url>', 'tuf --mode http: base URL of the artifacts')
+    .option('--package <name>', 'npm: package name')
+    .option('--registry <url>', 'npm: registry URL (default https://registry.npmjs.org)')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const o = ctx.options<AddOptions>(cmd);
+      checkComponentName(name);
+      if (o.current !== undefined) checkVersion(o.current, o.scheme);
+      const trustedRoot = o.trustedRoot === undefined ? undefined : checkTrustedRoot(await readRootFile(o.trustedRoot), o.trustedRoot);
+      const sourceConfig = buildSourceConfig({ ...o, trustedRoot });
+      const saved = await ctx.api(cmd).put<ComponentView>(`/v1/components/${encodeURIComponent(name)}`, {
+        scheme: o.scheme,
+        channel: o.channel,
+        currentVersion: o.current ?? null,
+        sourceType: o.source,
+        sourceConfig,
+      });
+      ctx.print(cmd, saved, () => `registered ${saved.name}\n${formatComponent(saved)}`);
+    });
+}
+
+async function readRootFile(file: string): Promise<string> {
+  try {
+    return file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--trusted-root ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Where the component's releases come from, in a few words. */
+export function describeSource(c: Pick<ComponentView, 'sourceType' | 'source'>): string {
+  const s = c.source;
+  if (c.sourceType === 'tuf') {
+    const where = s.mode === 'http' ? String(s.metadataUrl) : 'bucket';
+    const root = typeof s.trustedRootSha256 === 'string' ? ` root ${s.trustedRootSha256.slice(0, 12)}` : '';
+    return `tuf (${where})${root}`;
+  }
+  if (c.sourceType === 'npm') return `npm ${String(s.package)}${s.registry ? ` @ ${String(s.registry)}` : ''}`;
+  return c.sourceType;
+}
+
+/** Components as a table with source, versions and the last check's outcome. */
+export function formatComponents(items: ComponentView[]): string {
+  return renderTable(
+    [
+      { header: 'NAME', value: (c) => c.name },
+      { header: 'SOURCE', value: describeSource },
+      { header: 'CHANNEL', value: (c) => c.channel },
+      { header: 'SCHEME', value: (c) => c.scheme },
+      { header: 'CURRENT', value: (c) => c.currentVersion },
+      { header: 'LAST CHECK', value: (c) => formatTime(c.lastCheckedAt) },
+      { header: 'STATUS', value: (c) => (c.lastError ? truncate(`${c.lastError.code}: ${c.lastError.message}`, 80) : c.lastCheckedAt ? 'ok' : 'not checked yet') },
+    ],
+    items,
+    'no components; register one with `lockstep components add NAME --source tuf|npm ...`',
+  );
+}
+
+function formatComponent(c: ComponentView): string {
+  return renderFields([
+    ['source', describeSource(c)],
+    ['channel', c.channel],
+    ['scheme', c.scheme],
+    ['current', c.currentVersion],
+    ...(typeof c.source.trustedRootSha256 === 'string' ? [['root sha256', c.source.trustedRootSha256] as [string, string]] : []),
+  ]);
+}

@@ -1,0 +1,137 @@
+import type { Command } from 'commander';
+import { ApiRequestError, ApiUnreachableError, type ApiClient } from '../api-client';
+import type { RolloutDetailView } from '../api-types';
+import type { CliContext } from '../context';
+import { CliError, ExitCode } from '../errors';
+import { JsonProgress, LineProgress, TtyProgress, type ProgressRenderer } from './rollout-progress';
+
+/** How often `--wait` asks the API for the rollout. */
+export const POLL_INTERVAL_MS = 500;
+/** A `failed` rollout with auto-rollback moves to `rolled_back` once its reverts are done; wait this long for that when none is in flight. */
+export const SETTLE_GRACE_MS = 3_000;
+/** How long the API may be unreachable (or answer 5xx) before `--wait` gives up. */
+export const API_OUTAGE_LIMIT_MS = 30_000;
+
+/** How following ended: the last snapshot, the exit code and what to tell the operator. */
+export interface FollowResult {
+  final: RolloutDetailView;
+  exitCode: ExitCode;
+  /** `rollout … succeeded: …` or why it did not. */
+  message: string;
+}
+
+/** What following needs; tests pass fakes. */
+export interface FollowDeps {
+  api: Pick<ApiClient, 'get'>;
+  renderer: ProgressRenderer;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+  warn(message: string): void;
+  intervalMs?: number;
+}
+
+/** Nodes that a failed rollout's auto-rollback has yet to (or is about to) put back. */
+const revertPending = (r: RolloutDetailView): boolean => r.nodes.some((n) => n.status === 'reverting' || (n.status === 'succeeded' && n.fromVersion !== null));
+
+/**
+ * Decides whether a snapshot is final. `succeeded` exits 0; `aborted` and `rolled_back` exit
+ * 1. `failed` exits 1 too, but with auto-rollback the scheduler goes on reverting and ends in
+ * `rolled_back`: keep following while reverts are pending, giving up only when nothing has
+ * changed for longer than a node may take (progress deadline) — or, with nothing to revert,
+ * for a short grace.
+ */
+export function verdict(r: RolloutDetailView, quietMs: number): Omit<FollowResult, 'final'> | undefined {
+  const why = r.reason ? `: ${r.reason}` : '';
+  switch (r.state) {
+    case 'succeeded':
+      return { exitCode: ExitCode.Ok, message: `rollout ${r.id} succeeded${why || `: ${r.counts.succeeded} node(s) at ${r.targetVersion}`}` };
+    case 'aborted':
+    case 'rolled_back':
+      return { exitCode: ExitCode.Failure, message: `rollout ${r.id} ${r.state}${why}` };
+    case 'failed': {
+      if (!r.strategy.autoRollback) return { exitCode: ExitCode.Failure, message: `rollout ${r.id} failed${why}` };
+      const pending = revertPending(r);
+      const limit = pending ? r.strategy.progressDeadlineMs + SETTLE_GRACE_MS : SETTLE_GRACE_MS;
+      if (quietMs <= limit) return undefined;
+      const tail = pending ? `; its auto-rollback made no progress for ${Math.round(quietMs / 1000)} s — check the scheduler and lockstep rollouts show ${r.id}` : '';
+      return { exitCode: ExitCode.Failure, message: `rollout ${r.id} failed${why}${tail}` };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** When the rollout last visibly moved, by the server's timestamps (the rollout's, and its nodes' starts and ends). */
+export function lastActivity(r: RolloutDetailView): number | undefined {
+  const times = [r.updatedAt, ...r.nodes.flatMap((n) => [n.startedAt, n.finishedAt])].map((t) => (t ? Date.parse(t) : NaN)).filter((t) => !Number.isNaN(t));
+  return times.length ? Math.max(...times) : undefined;
+}
+
+/** An API failure worth waiting out: unreachable, or a 5xx (the API or its database restarting). */
+const transient = (err: unknown): boolean => err instanceof ApiUnreachableError || (err instanceof ApiRequestError && err.status >= 500);
+
+/**
+ * Follows a rollout until it ends: polls `GET /v1/rollouts/:id`, shows each changed
+ * snapshot, and returns the verdict. Short API outages are waited out with one warning.
+ */
+export async function followRollout(id: string, deps: FollowDeps): Promise<FollowResult> {
+  const interval = deps.intervalMs ?? POLL_INTERVAL_MS;
+  let lastKey = '';
+  let lastChangeAt = 0;
+  let outageSince: number | undefined;
+  for (;;) {
+    let r: RolloutDetailView;
+    try {
+      r = await deps.api.get<RolloutDetailView>(`/v1/rollouts/${id}`);
+      outageSince = undefined;
+    } catch (err) {
+      if (!transient(err)) throw err;
+      if (outageSince === undefined) {
+        outageSince = deps.now();
+        deps.warn(`${(err as Error).message}; still following rollout ${id} (giving up after ${API_OUTAGE_LIMIT_MS / 1000} s)`);
+      } else if (deps.now() - outageSince > API_OUTAGE_LIMIT_MS) {
+        throw err;
+      }
+      await deps.sleep(interval);
+      continue;
+    }
+    const key = JSON.stringify({ ...r, updatedAt: undefined });
+    if (key !== lastKey) {
+      // The first snapshot may show a rollout that has been quiet for long (followed late):
+      // count its quiet time from its own last activity, not from now.
+      lastChangeAt = lastKey === '' ? Math.min(deps.now(), lastActivity(r) ?? deps.now()) : deps.now();
+      lastKey = key;
+      deps.renderer.update(r);
+    }
+    const end = verdict(r, deps.now() - lastChangeAt);
+    if (end) return { final: r, ...end };
+    await deps.sleep(interval);
+  }
+}
+
+/** The renderer for this run: JSON lines with --json, in-place bars on a terminal, a line per change otherwise. */
+export function progressRenderer(ctx: CliContext, json: boolean): ProgressRenderer {
+  const write = (text: string) => ctx.deps.io.stdout(text);
+  if (json) return new JsonProgress(write);
+  if (ctx.deps.io.isTty) return new TtyProgress(write, ctx.deps.io.columns);
+  return new LineProgress(write);
+}
+
+/**
+ * `--wait`: follows the rollout live. Exits 0 when it succeeded; otherwise throws a CliError
+ * (exit 1) saying how it ended and why.
+ */
+export async function waitForRollout(ctx: CliContext, cmd: Command, id: string): Promise<RolloutDetailView> {
+  const { json } = ctx.options(cmd);
+  if (!json) ctx.deps.io.stdout(`following rollout ${id} (Ctrl-C stops following; the rollout goes on)\n`);
+  const result = await followRollout(id, {
+    api: ctx.api(cmd),
+    renderer: progressRenderer(ctx, Boolean(json)),
+    sleep: (ms) => ctx.sleep(ms),
+    now: () => ctx.now(),
+    warn: (m) => ctx.warn(m),
+  });
+  if (result.exitCode !== ExitCode.Ok) throw new CliError(result.message, result.exitCode, `ROLLOUT_${result.final.state.toUpperCase()}`);
+  if (!json) ctx.deps.io.stdout(`${result.message}\n`);
+  return result.final;
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+/**
+ * Fleet contracts (rolling updates). Node commands travel on per-node subjects under
+ * `cmd.node.<nodeId>.` in the COMMANDS stream; these are WIRE NAMES like Subjects.
+ */
+export const NodeSubjects = {
+  /** Command to one node: install (or roll back to) a version. */
+  install: (nodeId: string) => `cmd.node.${nodeId}.install.v1`,
+  /** Filter an agent consumes: every command for its node. */
+  allFor: (nodeId: string) => `cmd.node.${nodeId}.>`,
+} as const;
+
+/** KV buckets (names are prefixed with the namespace, upper-cased). */
+export const FleetBuckets = {
+  /** Node records, refreshed by each agent's heartbeat; an entry that stops being refreshed means a lost node. */
+  Nodes: 'NODES',
+  /** The cluster lock; the entry's revision is the fencing token. */
+  Locks: 'LOCKS',
+} as const;
+
+/** Node ids: lowercase letters, digits, dash, underscore (they are subject tokens). */
+export const NodeId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'node ids are lowercase letters, digits, dash and underscore');
+
+/** What an agent publishes about its node on every heartbeat. */
+export const NodeRecordV1 = z.object({
+  id: NodeId,
+  hostname: z.string(),
+  labels: z.record(z.string(), z.string()),
+  /** Component name -> running version (absent while nothing is installed). */
+  components: z.record(z.string(), z.string()),
+  /** Components this agent manages, installed or not (a fresh node manages one but runs none). */
+  manages: z.array(z.string()).default([]),
+  agentVersion: z.string(),
+  /** Heartbeat time (RFC 3339). */
+  seenAt: z.string(),
+  /** Install state of the node right now (idle, or a step name). */
+  state: z.string().default('idle'),
+});
+export type NodeRecordV1 = z.infer<typeof NodeRecordV1>;
+
+/** Install steps, in order, as progress events report them. */
+export const InstallSteps = ['preflight', 'backing_up', 'downloading', 'verifying', 'unpacking', 'migrating_config', 'migrate_hook', 'swapping', 'restarting', 'health_check', 'rolling_back'] as const;
+export type InstallStep = (typeof InstallSteps)[number];
+
+/** Command `cmd.node.<id>.install.v1`. */
+export const InstallCommandV1 = z.object({
+  /** Idempotency key: the same command delivered twice is executed once. */
+  commandId: z.string().min(1),
+  rolloutId: z.string(),
+  nodeId: NodeId,
+  component: z.string(),
+  version: z.string(),
+  /** install: move to `version`; rollback: return to `version` (the previous one). */
+  action: z.enum(['install', 'rollback']),
+  artifact: z.object({ uri: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), length: z.number().int().nonnegative() }),
+  /** Fencing token: revision of the cluster lock entry the sender held. Agents reject tokens older than the newest they saw. */
+  fencingToken: z.number().int().positive(),
+  /** Lock key the token belongs to (tokens of different locks are not compared). */
+  lockKey: z.string(),
+  health: z.object({ minHealthyMs: z.number().int().nonnegative(), deadlineMs: z.number().int().positive() }),
+  issuedAt: z.string(),
+});
+export type InstallCommandV1 = z.infer<typeof InstallCommandV1>;
+
+/** Event `evt.node.install.progress.v1`. */
+export const InstallProgressV1 = z.object({
+  commandId: z.string(),
+  rolloutId: z.string(),
+  nodeId: NodeId,
+  component: z.string(),
+  version: z.string(),
+  step: z.enum(InstallSteps),
+  /** 0..100 over the whole install. */
+  percent: z.number().min(0).max(100),
+  message: z.string().optional(),
+});
+export type InstallProgressV1 = z.infer<typeof InstallProgressV1>;
+
+/** Outcomes of one install command. */
+export const InstallResults = ['succeeded', 'failed', 'rolled_back', 'rejected'] as const;
+
+/** Event `evt.node.install.finished.v1`. */
+export const InstallFinishedV1 = z.object({
+  commandId: z.string(),
+  rolloutId: z.string(),
+  nodeId: NodeId,
+  component: z.string(),
+  /** Version the command asked for. */
+  version: z.string(),
+  /** Version the node runs now. */
+  runningVersion: z.string().nullable(),
+  previousVersion: z.string().nullable(),
+  /** succeeded; failed (node untouched, failure before the swap); rolled_back (failure after the swap, previous release restored); rejected (stale fencing token, bad command). */
+  result: z.enum(InstallResults),
+  /** Step that failed, and why (says what to look at). */
+  failedStep: z.enum(InstallSteps).optional(),
+  error: z.string().optional(),
+  /** True when the node already ran the version and nothing was done. */
+  noop: z.boolean().default(false),
+});
+export type InstallFinishedV1 = z.infer<typeof InstallFinishedV1>;
+
+/** Rollout states. */
+export const RolloutStates = ['planned', 'running', 'paused', 'succeeded', 'failed', 'aborted', 'rolled_back'] as const;
+export type RolloutState = (typeof RolloutStates)[number];
+
+/** Event `evt.rollout.changed.v1`. */
+export const RolloutChangedV1 = z.object({
+  rolloutId: z.string(),
+  component: z.string(),
+  targetVersion: z.string(),
+  state: z.enum(RolloutStates),
+  previousState: z.enum(RolloutStates).nullable(),
+  reason: z.string().optional(),
+  nodes: z.object({ total: z.number().int(), succeeded: z.number().int(), failed: z.number().int(), rolledBack: z.number().int() }),
+});
+export type RolloutChangedV1 = z.infer<typeof RolloutChangedV1>;

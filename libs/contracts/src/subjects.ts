@@ -1,0 +1,57 @@
+/**
+ * NATS subjects Lockstep speaks. These strings are WIRE NAMES: changing one breaks every
+ * deployed peer. A new payload version gets a new subject (`.v2`), never an edit.
+ *
+ * Subjects are relative to the deployment's namespace (`NATS_NAMESPACE`, default
+ * `lockstep`): on the wire `evt.release.available.v1` is `lockstep.evt.release.available.v1`.
+ */
+export const Subjects = {
+  /** Event: a release newer than what a component runs was found and verified. */
+  ReleaseAvailable: 'evt.release.available.v1',
+  /** Event: a release source could not be checked or served data that failed verification. */
+  CheckFailed: 'evt.check.failed.v1',
+  /** Event: progress of one install on one node. */
+  InstallProgress: 'evt.node.install.progress.v1',
+  /** Event: outcome of one install command on one node. */
+  InstallFinished: 'evt.node.install.finished.v1',
+  /** Event: a rollout changed state. */
+  RolloutChanged: 'evt.rollout.changed.v1',
+} as const;
+export type Subject = (typeof Subjects)[keyof typeof Subjects];
+
+/**
+ * Core request/reply patterns (queries and synchronous operator actions); wire names too,
+ * relative to the namespace like Subjects.
+ */
+export const Queries = {
+  /** Ask the checker to poll sources now; reply: CheckNowReplyV1. */
+  CheckNow: 'qry.checker.check-now.v1',
+  /** Ask the notifier to create, update or delete a subscription. */
+  SubscriptionUpsert: 'qry.notifier.subscription-upsert.v1',
+  SubscriptionDelete: 'qry.notifier.subscription-delete.v1',
+  /** Ask the notifier to re-queue dead-lettered deliveries. */
+  DeadLetterReplay: 'qry.notifier.dead-letter-replay.v1',
+  /** Ask the checker to register or update a component. */
+  ComponentUpsert: 'qry.checker.component-upsert.v1',
+  /** Ask the checker for a release's verified artifact (sha256, length, URI). */
+  ReleaseInfo: 'qry.checker.release-info.v1',
+  /** Ask the scheduler to plan (and unless dry-run, start) a rollout. */
+  RolloutCreate: 'qry.scheduler.rollout-create.v1',
+  /** Pause, resume or abort a rollout. */
+  RolloutAction: 'qry.scheduler.rollout-action.v1',
+  /** Roll back every node a rollout touched. */
+  RollbackCreate: 'qry.scheduler.rollback-create.v1',
+  /** Force-release a cluster lock (audited). */
+  LockRelease: 'qry.scheduler.lock-release.v1',
+} as const;
+export type Query = (typeof Queries)[keyof typeof Queries];
+
+/** JetStream streams and the subjects they capture (relative to the namespace). */
+export const Streams = {
+  Events: { name: 'EVENTS', subjects: ['evt.>'] },
+  Commands: { name: 'COMMANDS', subjects: ['cmd.>'] },
+  DeadLetters: { name: 'DEAD_LETTERS', subjects: ['dlq.>'] },
+} as const;
+
+/** Dead-letter subject for a message that exhausted its deliveries on `subject`. */
+export const deadLetterSubject = (subject: string): string => `dlq.${subject}`;

@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { createEvent, type CloudEvent, type PayloadOf, type Subject } from '@lockstep/contracts';
+import type { MsgHdrs } from '@nats-io/nats-core';
+import { NatsClient } from './nats-client';
+import { injectTraceContext } from '@lockstep/telemetry';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+
+/**
+ * Publishes CloudEvents to JetStream with `Nats-Msg-Id` = event id, so a re-publish of
+ * the same event (after a crash, by another replica) is dropped by the stream.
+ * State changes should go through the outbox instead; this is for the relay and for
+ * events that announce no state change.
+ */
+@Injectable()
+export class EventPublisher {
+  constructor(private readonly nats: NatsClient) {}
+
+  /** Validates, wraps and publishes a payload; resolves once JetStream stored it. */
+  async publish<S extends Subject>(subject: S, data: PayloadOf<S>, options: { subject?: string; id?: string } = {}): Promise<CloudEvent<PayloadOf<S>>> {
+    const event = createEvent(subject, data, { source: `/lockstep/${this.nats.options.service}`, ...options });
+    await this.publishEvent(subject, event, injectTraceContext(natsHeaders()));
+    return event;
+  }
+
+  /** Publishes an already-built event (the outbox relay's path). Returns true when it was a duplicate. */
+  async publishEvent(subject: string, event: CloudEvent, headers?: MsgHdrs): Promise<boolean> {
+    const ack = await this.nats.js.publish(this.nats.subject(subject), JSON.stringify(event), { msgID: event.id, headers, timeout: 5000 });
+    return ack.duplicate;
+  }
+}

@@ -1,0 +1,68 @@
+import { Streams } from '@lockstep/contracts';
+import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+
+const DAY_NS = nanos(24 * 3600 * 1000);
+
+/**
+ * Creates or updates the namespace's streams. Safe to run from every service at every
+ * start: an existing stream is updated only where its config differs.
+ */
+export async function ensureStreams(jsm: JetStreamManager, namespace: string, replicas: number): Promise<void> {
+  for (const s of Object.values(Streams)) {
+    const name = `${namespace.toUpperCase()}_${s.name}`;
+    const config: Partial<StreamConfig> & { name: string } = {
+      name,
+      subjects: s.subjects.map((x) => `${namespace}.${x}`),
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      max_age: 14 * DAY_NS,
+      duplicate_window: nanos(10 * 60 * 1000),
+      num_replicas: replicas,
+    };
+    await addOrUpdate(
+      () => jsm.streams.info(name),
+      () => jsm.streams.add(config),
+      (existing) => jsm.streams.update(name, { ...existing.config, subjects: config.subjects, max_age: config.max_age, duplicate_window: config.duplicate_window }),
+    );
+  }
+}
+
+/** Creates or updates a durable pull consumer with explicit acks. */
+export async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, filterSubject: string, opts: { maxDeliver: number; ackWaitMs: number }): Promise<void> {
+  const config: Partial<ConsumerConfig> = {
+    durable_name: durable,
+    filter_subject: filterSubject,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(opts.ackWaitMs),
+    // One more than our own limit: we dead-letter on the last delivery ourselves.
+    max_deliver: opts.maxDeliver + 1,
+    max_ack_pending: 1000,
+  };
+  await addOrUpdate(
+    () => jsm.consumers.info(stream, durable),
+    () => jsm.consumers.add(stream, config),
+    () => jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait, max_deliver: config.max_deliver, max_ack_pending: config.max_ack_pending }),
+  );
+}
+
+async function addOrUpdate<T>(info: () => Promise<T>, add: () => Promise<unknown>, update: (existing: T) => Promise<unknown>): Promise<void> {
+  let existing: T | undefined;
+  try {
+    existing = await info();
+  } catch (err) {
+    if (!/not found/i.test((err as Error).message)) throw err;
+  }
+  if (existing === undefined) {
+    try {
+      await add();
+      return;
+    } catch (err) {
+      // Another replica created it between our look-up and add.
+      if (!/already in use|already exists/i.test((err as Error).message)) throw err;
+      existing = await info();
+    }
+  }
+  await update(existing as T);
+}

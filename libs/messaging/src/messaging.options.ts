@@ -1,0 +1,30 @@
+import type { Subject } from '@lockstep/contracts';
+
+/** How a service connects to NATS and which event subjects it consumes. */
+export interface MessagingOptions {
+  /** Service name: durable consumer names and the CloudEvent source derive from it. */
+  service: string;
+  servers: string[];
+  /** Root of every subject and prefix of every stream. */
+  namespace: string;
+  /** Every event subject this service handles; each must have exactly one @OnEvent handler. */
+  handles: Subject[];
+  /** Stream replicas (1 on a single server, 3 in a cluster). */
+  replicas?: number;
+  /** Deliveries before a message goes to the dead-letter subject. */
+  maxDeliver?: number;
+  /** Redelivery delays in ms by attempt (last one repeats). */
+  redeliveryBackoffMs?: number[];
+  /** How long the server waits for an ack before redelivering. */
+  ackWaitMs?: number;
+}
+
+export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+
+export const resolveOptions = (o: MessagingOptions): Required<MessagingOptions> => ({
+  replicas: 1,
+  maxDeliver: 8,
+  redeliveryBackoffMs: [500, 2000, 10000, 30000, 60000],
+  ackWaitMs: 30000,
+  ...o,
+});

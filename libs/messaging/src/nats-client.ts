@@ -1,0 +1,101 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { MESSAGING_OPTIONS, resolveOptions, type MessagingOptions } from './messaging.options';
+
+/** Could not reach NATS or JetStream. */
+export class MessagingUnavailableError extends Error {
+  override name = 'MessagingUnavailableError';
+}
+
+/** One NATS connection per process, shared by publishers, consumers and the lock. */
+@Injectable()
+export class NatsClient implements OnApplicationShutdown {
+  private readonly logger = new Logger(NatsClient.name);
+  private connection?: NatsConnection;
+  private jsClient?: JetStreamClient;
+  private jsManager?: JetStreamManager;
+  readonly options: Required<MessagingOptions>;
+
+  constructor(@Inject(MESSAGING_OPTIONS) options: MessagingOptions) {
+    this.options = resolveOptions(options);
+  }
+
+  private connecting?: Promise<void>;
+
+  /** Connects (once, however many callers race). Keeps reconnecting forever after the first success. */
+  connect(): Promise<void> {
+    this.connecting ??= this.doConnect().catch((err) => {
+      this.connecting = undefined;
+      throw err;
+    });
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<void> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: this.options.servers,
+        name: `lockstep-${this.options.service}`,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        timeout: 5000,
+      });
+    } catch (err) {
+      throw new MessagingUnavailableError(`cannot connect to NATS at ${this.options.servers.join(',')}: ${(err as Error).message}. Start nats-server with -js or fix NATS_URL.`, { cause: err });
+    }
+    this.jsClient = jetstream(nc);
+    this.jsManager = await jetstreamManager(nc);
+    this.connection = nc;
+    void this.watchStatus(nc);
+  }
+
+  get nc(): NatsConnection {
+    if (!this.connection) throw new MessagingUnavailableError('NATS is not connected yet');
+    return this.connection;
+  }
+  get js(): JetStreamClient {
+    if (!this.jsClient) throw new MessagingUnavailableError('NATS is not connected yet');
+    return this.jsClient;
+  }
+  get jsm(): JetStreamManager {
+    if (!this.jsManager) throw new MessagingUnavailableError('NATS is not connected yet');
+    return this.jsManager;
+  }
+
+  /** Full wire subject for a namespace-relative one. */
+  subject(relative: string): string {
+    return `${this.options.namespace}.${relative}`;
+  }
+  /** Stream name for a logical stream. */
+  stream(name: string): string {
+    return `${this.options.namespace.toUpperCase()}_${name}`;
+  }
+
+  /** True when the connection is up and JetStream answers. */
+  async isReady(): Promise<boolean> {
+    if (!this.connection || this.connection.isClosed()) return false;
+    try {
+      await this.jsm.getAccountInfo();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const nc = this.connection;
+    this.connection = undefined;
+    if (nc && !nc.isClosed()) {
+      await nc.drain().catch(() => nc.close());
+    }
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect') this.logger.warn(`nats ${s.type}`);
+    }
+  }
+}

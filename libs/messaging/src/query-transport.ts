@@ -1,0 +1,59 @@
+import { ClientNats, ServerNats, type NatsOptions } from '@nestjs/microservices';
+import { Logger } from '@nestjs/common';
+import { firstValueFrom, timeout } from 'rxjs';
+import type { Query } from '@lockstep/contracts';
+
+type NatsTransportOptions = NonNullable<NatsOptions['options']>;
+
+/**
+ * Nest's NATS transport, with every pattern placed under the deployment namespace so
+ * several deployments (or test runs) can share one NATS without hearing each other.
+ * Handlers use `@MessagePattern(Queries.X)` as usual.
+ */
+export class NamespacedNatsServer extends ServerNats {
+  constructor(private readonly namespace: string, options: NatsTransportOptions) {
+    super(options);
+  }
+
+  override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {
+    const queue = this.getOptionsProp((this as unknown as { options: NatsTransportOptions }).options, 'queue');
+    for (const channel of this.messageHandlers.keys()) {
+      const sub = client.subscribe(`${this.namespace}.${channel}`, { queue, callback: this.getMessageHandler(channel).bind(this) });
+      (this as unknown as { subscriptions: unknown[] }).subscriptions.push(sub);
+    }
+  }
+}
+
+/** Client side of NamespacedNatsServer: sends a query and awaits the reply. */
+export class QueryClient {
+  private readonly logger = new Logger(QueryClient.name);
+  private readonly client: ClientNats;
+
+  constructor(private readonly namespace: string, options: NatsTransportOptions) {
+    const ns = namespace;
+    this.client = new (class extends ClientNats {
+      protected override normalizePattern(pattern: unknown): string {
+        return `${ns}.${super.normalizePattern(pattern as string)}`;
+      }
+    })(options);
+  }
+
+  /** Sends a query; rejects with the handler's error or after timeoutMs. */
+  async send<T>(query: Query, payload: unknown, timeoutMs = 10000): Promise<T> {
+    try {
+      return await firstValueFrom(this.client.send<T>(query, payload).pipe(timeout(timeoutMs)));
+    } catch (err) {
+      this.logger.debug(`${this.namespace}.${query} failed: ${(err as Error).message ?? err}`);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** Closes the connection when the Nest app that provides it shuts down. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,24 @@
+import { AnnouncedReleaseEntity } from './announced-release.entity';
+import { ComponentEntity } from './component.entity';
+import { DeliveryAttemptEntity } from './delivery-attempt.entity';
+import { DeliveryEntity } from './delivery.entity';
+import { LockAuditEntity } from './lock-audit.entity';
+import { OutboxMessageEntity } from './outbox-message.entity';
+import { RolloutNodeEntity } from './rollout-node.entity';
+import { RolloutEntity } from './rollout.entity';
+import { SourceStateEntity } from './source-state.entity';
+import { SubscriptionEntity } from './subscription.entity';
+
+export * from './announced-release.entity';
+export * from './component.entity';
+export * from './delivery-attempt.entity';
+export * from './delivery.entity';
+export * from './outbox-message.entity';
+export * from './lock-audit.entity';
+export * from './rollout.entity';
+export * from './rollout-node.entity';
+export * from './source-state.entity';
+export * from './subscription.entity';
+
+/** Every entity of the schema. */
+export const allEntities = [ComponentEntity, SourceStateEntity, AnnouncedReleaseEntity, OutboxMessageEntity, SubscriptionEntity, DeliveryEntity, DeliveryAttemptEntity, RolloutEntity, RolloutNodeEntity, LockAuditEntity];

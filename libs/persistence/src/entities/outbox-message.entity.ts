@@ -1,0 +1,27 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** An event committed with the state change it announces, waiting for the relay to publish it. */
+@Entity({ name: 'outbox' })
+export class OutboxMessageEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  /** Namespace-relative subject, e.g. `evt.release.available.v1`. */
+  @Column({ type: 'text' })
+  subject: string;
+
+  /** The CloudEvent id; the relay publishes with Nats-Msg-Id set to it. */
+  @Column({ name: 'event_id', type: 'text', unique: true })
+  eventId: string;
+
+  /** The whole CloudEvent. */
+  @Column({ type: 'jsonb' })
+  event: Record<string, unknown>;
+
+  /** Trace context (traceparent, tracestate) of the transaction that wrote it. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  headers: Record<string, string>;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

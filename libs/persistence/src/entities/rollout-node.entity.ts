@@ -1,0 +1,45 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** One node's part in a rollout: its batch, what it ran before, and how its install went. */
+@Entity({ name: 'rollout_nodes' })
+@Index('ix_rollout_nodes_command', ['commandId'])
+export class RolloutNodeEntity {
+  @PrimaryColumn({ name: 'rollout_id', type: 'uuid' })
+  rolloutId: string;
+
+  @PrimaryColumn({ name: 'node_id', type: 'text' })
+  nodeId: string;
+
+  /** 0 is the canary batch when the strategy has canaries. */
+  @Column({ type: 'int' })
+  batch: number;
+
+  @Column({ type: 'boolean', default: false })
+  canary: boolean;
+
+  @Column({ name: 'from_version', type: 'text', nullable: true })
+  fromVersion: string | null;
+
+  /** pending, installing, succeeded, failed, rolled_back, reverting, reverted. */
+  @Column({ type: 'text', default: 'pending' })
+  status: string;
+
+  /** Idempotency key of the last command sent to the node. */
+  @Column({ name: 'command_id', type: 'text', nullable: true })
+  commandId: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  step: string | null;
+
+  @Column({ type: 'int', default: 0 })
+  percent: number;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt: Date | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt: Date | null;
+}

@@ -1,0 +1,6 @@
+export * from './entities';
+export * from './migrations';
+export * from './data-source';
+export * from './outbox/outbox';
+export * from './outbox/outbox-relay';
+export * from './persistence.module';

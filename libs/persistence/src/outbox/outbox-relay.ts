@@ -1,0 +1,96 @@
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { CloudEvent } from '@lockstep/contracts';
+import { EventPublisher, NatsClient } from '@lockstep/messaging';
+import { recordToHeaders } from '@lockstep/telemetry';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { DataSource } from 'typeorm';
+import { OutboxMessageEntity } from '../entities';
+
+const BATCH = 200;
+
+/**
+ * Publishes outbox rows to JetStream in commit order and deletes them once stored.
+ * Rows are locked with SKIP LOCKED, so replicas share the work; a crash after publishing
+ * and before deleting re-publishes with the same Nats-Msg-Id, which the stream drops.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  /** Poll interval when nothing kicks the relay (another replica's writes). */
+  pollMs = 500;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly publisher: EventPublisher,
+    private readonly nats: NatsClient,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.nats.connect();
+    this.schedule(0);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Asks for a publish pass soon (call after committing an outbox write). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /** Publishes everything pending now; resolves with how many rows went out. */
+  async flush(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.publishBatch();
+      total += n;
+      if (n < BATCH) return total;
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.flush()
+        .then(() => undefined)
+        .catch((err) => this.logger.warn(`outbox relay pass failed, will retry: ${(err as Error).message}`))
+        .finally(() => {
+          this.running = undefined;
+          const again = this.again;
+          this.again = false;
+          this.schedule(again ? 0 : this.pollMs);
+        });
+    }, ms);
+  }
+
+  private async publishBatch(): Promise<number> {
+    return this.ds.transaction(async (m) => {
+      const rows = await m
+        .createQueryBuilder(OutboxMessageEntity, 'o')
+        .orderBy('o.id', 'ASC')
+        .limit(BATCH)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+      if (rows.length === 0) return 0;
+      for (const row of rows) {
+        await this.publisher.publishEvent(row.subject, row.event as unknown as CloudEvent, recordToHeaders(row.headers, natsHeaders()));
+      }
+      await m.delete(OutboxMessageEntity, rows.map((r) => r.id));
+      return rows.length;
+    });
+  }
+}

@@ -1,0 +1,24 @@
+import { createEvent, type CloudEvent, type PayloadOf, type Subject } from '@lockstep/contracts';
+import { traceContextToRecord } from '@lockstep/telemetry';
+import type { EntityManager } from 'typeorm';
+import { OutboxMessageEntity } from '../entities';
+
+/**
+ * Writes an event into the outbox inside the caller's transaction, so the state change
+ * and its announcement commit together. The relay publishes it afterwards.
+ */
+export async function enqueueEvent<S extends Subject>(
+  manager: EntityManager,
+  subject: S,
+  data: PayloadOf<S>,
+  options: { source: string; subject?: string; id?: string },
+): Promise<CloudEvent<PayloadOf<S>>> {
+  const event = createEvent(subject, data, options);
+  await manager.insert(OutboxMessageEntity, {
+    subject,
+    eventId: event.id,
+    event: event as never,
+    headers: traceContextToRecord(),
+  });
+  return event;
+}

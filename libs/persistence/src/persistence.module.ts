@@ -1,0 +1,54 @@
+import { Global, Module, type DynamicModule, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { createDataSource, ensureDatabase, runMigrations } from './data-source';
+import { OutboxRelay } from './outbox/outbox-relay';
+
+export interface PersistenceOptions {
+  url: string;
+  /** Create the database when missing (development convenience; needs CREATEDB). */
+  createDatabase?: boolean;
+  /** Run the outbox relay in this process. */
+  relay?: boolean;
+  poolSize?: number;
+}
+
+@Injectable()
+class DataSourceCloser implements OnApplicationShutdown {
+  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+  async onApplicationShutdown(): Promise<void> {
+    if (this.ds.isInitialized) await this.ds.destroy();
+  }
+}
+
+/** Postgres through TypeORM: connects, migrates at start, exposes DataSource and the outbox relay. */
+@Global()
+@Module({})
+export class PersistenceModule {
+  static forRoot(options: PersistenceOptions): DynamicModule {
+    const providers = [
+      {
+        provide: DataSource,
+        useFactory: async () => {
+          if (options.createDatabase !== false) await ensureDatabase(options.url);
+          const ds = createDataSource(options.url, { poolSize: options.poolSize });
+          await ds.initialize();
+          await runMigrations(ds);
+          return ds;
+        },
+      },
+      DataSourceCloser,
+      ...(options.relay === false ? [] : [OutboxRelay]),
+    ];
+    return { module: PersistenceModule, providers, exports: [DataSource, ...(options.relay === false ? [] : [OutboxRelay])] };
+  }
+}
+
+/** True when Postgres answers a trivial query. */
+export async function databaseReady(ds: DataSource): Promise<boolean> {
+  try {
+    await ds.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './health.controller';
+export * from './bootstrap';
+export * from './platform.module';

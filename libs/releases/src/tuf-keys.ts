@@ -1,0 +1,154 @@
+import { canonicalize } from '@tufjs/canonical-json';
+import { Key, Signature } from '@tufjs/models';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ReleaseError, ReleaseErrorCode } from './errors';
+
+/** The four top-level TUF roles. */
+export const TufRoles = ['root', 'targets', 'snapshot', 'timestamp'] as const;
+export type TufRole = (typeof TufRoles)[number];
+
+/** File name `lockstep keys init` writes into its output directory. */
+export const KEY_FILE_NAME = 'lockstep-tuf-keys.json';
+
+const KEY_FILE_FORMAT = 'lockstep-tuf-keys/v1';
+
+/** One Ed25519 signing key. */
+export interface TufSigningKey {
+  /** sha256 hex of the canonical JSON of the public key object, as TUF requires. */
+  readonly keyId: string;
+  /** The public half as TUF metadata carries it (`keytype`/`scheme` ed25519, `keyval.public` hex). */
+  readonly publicKey: Key;
+  /** The private half. */
+  readonly privateKey: KeyObject;
+}
+
+/**
+ * The keys of one publisher: one Ed25519 key per top-level role, threshold 1.
+ * Separate keys cost nothing now and let the timestamp key move to an online signer later
+ * without re-keying root; all four sit in the same key file today.
+ */
+export interface TufKeySet {
+  /** When the set was generated (ISO 8601). */
+  readonly createdAt: string;
+  /** The signing key of each role. */
+  readonly keys: Readonly<Record<TufRole, TufSigningKey>>;
+}
+
+/** Computes the TUF key id: sha256 hex of the canonical JSON of `{keytype, scheme, keyval}`. */
+export const keyIdOf = (publicKey: Pick<Key, 'toJSON'>): string => createHash('sha256').update(canonicalize(publicKey.toJSON())).digest('hex');
+
+const rawPublicHex = (publicKey: KeyObject): string => Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url').toString('hex');
+
+function signingKeyFrom(privateKey: KeyObject): TufSigningKey {
+  const anonymous = new Key({ keyID: '', keyType: 'ed25519', scheme: 'ed25519', keyVal: { public: rawPublicHex(createPublicKey(privateKey)) } });
+  const keyId = keyIdOf(anonymous);
+  const publicKey = new Key({ keyID: keyId, keyType: 'ed25519', scheme: 'ed25519', keyVal: anonymous.keyVal });
+  return { keyId, publicKey, privateKey };
+}
+
+/** Generates one fresh Ed25519 signing key (also used by tests to forge signatures). */
+export function generateSigningKey(): TufSigningKey {
+  return signingKeyFrom(generateKeyPairSync('ed25519').privateKey);
+}
+
+/** Generates a key set for a new publisher: one Ed25519 key per top-level role. */
+export function generateKeySet(): TufKeySet {
+  const keys = Object.fromEntries(TufRoles.map((role) => [role, generateSigningKey()])) as Record<TufRole, TufSigningKey>;
+  return { createdAt: new Date().toISOString(), keys };
+}
+
+/** Signs bytes with a key and returns the TUF signature (hex). */
+export const signBytes = (key: TufSigningKey, data: Buffer): Signature => new Signature({ keyID: key.keyId, sig: sign(null, data, key.privateKey).toString('hex') });
+
+const KeyEntry = z.object({
+  keyid: z.string().regex(/^[0-9a-f]{64}$/),
+  keytype: z.literal('ed25519'),
+  scheme: z.literal('ed25519'),
+  public: z.string().regex(/^[0-9a-f]{64}$/),
+  private: z.string().includes('PRIVATE KEY'),
+});
+const KeyFile = z.object({
+  format: z.literal(KEY_FILE_FORMAT),
+  createdAt: z.string(),
+  keys: z.object({ root: KeyEntry, targets: KeyEntry, snapshot: KeyEntry, timestamp: KeyEntry }),
+});
+type KeyFile = z.infer<typeof KeyFile>;
+
+/** Serialises a key set to the key file JSON (private keys as PKCS#8 PEM). Treat the result as a secret. */
+export function serializeKeySet(keySet: TufKeySet): string {
+  const keys = Object.fromEntries(
+    TufRoles.map((role) => {
+      const k = keySet.keys[role];
+      return [role, { keyid: k.keyId, keytype: 'ed25519', scheme: 'ed25519', public: k.publicKey.keyVal.public, private: k.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }];
+    }),
+  );
+  const file: KeyFile = { format: KEY_FILE_FORMAT, createdAt: keySet.createdAt, keys: keys as KeyFile['keys'] };
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/** Parses key file JSON, checking every key id and that each private key matches its public key. */
+export function parseKeySet(json: string, source = 'key file'): TufKeySet {
+  let parsed: KeyFile;
+  try {
+    parsed = KeyFile.parse(JSON.parse(json));
+  } catch (err) {
+    throw new ReleaseError(ReleaseErrorCode.KeyFileInvalid, `${source} is not a Lockstep TUF key file (${(err as Error).message}); create one with \`lockstep keys init\``, { cause: err });
+  }
+  const keys = {} as Record<TufRole, TufSigningKey>;
+  for (const role of TufRoles) {
+    const entry = parsed.keys[role];
+    let key: TufSigningKey;
+    try {
+      key = signingKeyFrom(createPrivateKey(entry.private));
+    } catch (err) {
+      throw new ReleaseError(ReleaseErrorCode.KeyFileInvalid, `${source}: the ${role} private key cannot be read; restore the key file from your backup`, { cause: err });
+    }
+    const probe = Buffer.from('lockstep');
+    const selfCheck = verify(null, probe, createPublicKey(key.privateKey), Buffer.from(signBytes(key, probe).sig, 'hex'));
+    if (key.keyId !== entry.keyid || key.publicKey.keyVal.public !== entry.public || !selfCheck) {
+      throw new ReleaseError(ReleaseErrorCode.KeyFileInvalid, `${source}: the ${role} key id or public key does not match its private key; the file was edited or damaged, restore it from your backup`);
+    }
+    keys[role] = key;
+  }
+  return { createdAt: parsed.createdAt, keys };
+}
+
+/**
+ * Writes the key set as `<dir>/lockstep-tuf-keys.json` with mode 0600 (directory created 0700).
+ * Refuses to replace an existing key file unless `overwrite` is set: losing the keys that
+ * signed a component's root means clients must re-pin a new root.
+ */
+export async function writeKeyFile(dir: string, keySet: TufKeySet, options: { overwrite?: boolean } = {}): Promise<string> {
+  const path = join(dir, KEY_FILE_NAME);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    await writeFile(path, serializeKeySet(keySet), { mode: 0o600, flag: options.overwrite ? 'w' : 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new ReleaseError(ReleaseErrorCode.KeyFileExists, `${path} already exists; keep using it, or move it away first if you really mean to create new keys (clients would have to re-pin the new root)`, { cause: err });
+    }
+    throw err;
+  }
+  await chmod(path, 0o600);
+  return path;
+}
+
+/** Reads and checks a key file written by writeKeyFile. */
+export async function readKeyFile(path: string): Promise<TufKeySet> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ReleaseError(ReleaseErrorCode.KeyFileInvalid, `cannot read key file ${path} (${(err as Error).message}); pass the file \`lockstep keys init\` wrote`, { cause: err });
+  }
+  return parseKeySet(text, path);
+}
+
+/** Backs `lockstep keys init [--out DIR]`: generates a key set and writes it to DIR. */
+export async function initKeyFile(dir: string): Promise<{ path: string; keySet: TufKeySet }> {
+  const keySet = generateKeySet();
+  return { path: await writeKeyFile(dir, keySet), keySet };
+}

@@ -1,0 +1,194 @@
+import { Metadata, TargetFile, Targets, type Root } from '@tufjs/models';
+import type { Channel } from '@lockstep/contracts';
+import { MAX_OBJECT_BYTES, type ObjectStore } from '@lockstep/storage';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { ReleaseError, ReleaseErrorCode } from './errors';
+import { artifactKeyFor, assertChannel, assertComponentName, assertVersionText, targetPathFor } from './release-layout';
+import type { ReleaseTargetCustom } from './release-target-custom';
+import { TufMetadataBucket, type TufRepositoryState } from './tuf-metadata-bucket';
+import type { TufKeySet } from './tuf-keys';
+import {
+  assertKeysMatchRoot,
+  buildRoot,
+  buildSnapshot,
+  buildTimestamp,
+  expiryFor,
+  metaFileFor,
+  ROOT_RENEW_BEFORE_MS,
+  sha256Hex,
+  signMetadata,
+  type ExpiryPolicy,
+} from './tuf-signing';
+
+/** What `lockstep release publish` hands to the writer. */
+export interface PublishReleaseInput {
+  /** Bucket to publish into. */
+  store: ObjectStore;
+  /** Component name (letters, digits, `.`, `_`, `-`). */
+  component: string;
+  /** The artifact bytes, or the path of a `.tar.gz` file; at most 16 MiB. */
+  artifact: Buffer | string;
+  /** Version text, already validated against the component's scheme by the caller. */
+  version: string;
+  /** stable, beta or alpha. */
+  channel: Channel | string;
+  /** Release fixes a security issue. */
+  security?: boolean;
+  /** Release breaks compatibility. */
+  breaking?: boolean;
+  /** Release is a hotfix. */
+  hotfix?: boolean;
+  /** Release notes (markdown). */
+  notes?: string;
+  /** The publisher's key set (`lockstep keys init`). */
+  keys: TufKeySet;
+  /** Validity of the metadata this publish signs; defaults to DEFAULT_EXPIRY_MS. */
+  expiresInMs?: ExpiryPolicy;
+}
+
+/** Versions of the four metadata roles after a write. */
+export interface TufVersions {
+  root: number;
+  targets: number;
+  snapshot: number;
+  timestamp: number;
+}
+
+/** What a publish did. */
+export interface PublishReleaseResult {
+  /** `published` when metadata changed; `unchanged` when this version was already published with the same bytes. */
+  outcome: 'published' | 'unchanged';
+  /** TUF target path, e.g. `api-1.2.3.tar.gz`. */
+  targetPath: string;
+  /** Object key of the artifact in the bucket. */
+  artifactKey: string;
+  /** sha256 hex of the artifact. */
+  sha256: string;
+  /** Artifact length in bytes. */
+  length: number;
+  /** Metadata versions now current. */
+  versions: TufVersions;
+}
+
+/** Input of a refresh: re-sign current metadata with fresh expiry dates, adding nothing. */
+export interface RefreshRepositoryInput {
+  store: ObjectStore;
+  component: string;
+  keys: TufKeySet;
+  expiresInMs?: ExpiryPolicy;
+}
+
+/**
+ * Publishes releases into a component's TUF repository in the bucket. The artifact is
+ * uploaded first, then root (when new or renewed), targets, snapshot, and timestamp last:
+ * metadata files are versioned (consistent snapshots), so a reader sees either the old or
+ * the new release set, never a mix. Publishes to one component must not run concurrently
+ * (last writer wins); callers serialise them.
+ */
+export class TufRepositoryWriter {
+  constructor(private readonly clock: () => Date = () => new Date()) {}
+
+  /** Adds one release; idempotent for the same bytes, refuses the same version with other bytes. */
+  async publish(input: PublishReleaseInput): Promise<PublishReleaseResult> {
+    assertComponentName(input.component);
+    assertVersionText(input.version);
+    assertChannel(input.channel);
+    const artifact = await readArtifact(input.artifact);
+    const sha256 = sha256Hex(artifact);
+    const targetPath = targetPathFor(input.component, input.version);
+    const artifactKey = artifactKeyFor(input.component, input.version);
+    const bucket = new TufMetadataBucket(input.store, input.component);
+    const state = await bucket.load();
+    if (state) assertKeysMatchRoot(state.root, input.keys, input.component);
+
+    const existing = state?.targets.signed.targets[targetPath];
+    if (state && existing) {
+      if (existing.hashes.sha256 !== sha256 || existing.length !== artifact.length) {
+        throw new ReleaseError(
+          ReleaseErrorCode.VersionConflict,
+          `${input.component} ${input.version} is already published with different bytes (sha256 ${existing.hashes.sha256}, ${existing.length} bytes; this artifact: ${sha256}, ${artifact.length} bytes). Published versions never change: publish a new version instead`,
+        );
+      }
+      // Repair a missing or altered artifact object; metadata stays as it is.
+      const stored = await input.store.stat(artifactKey);
+      const md5 = createHash('md5').update(artifact).digest('hex');
+      if (stored?.size !== artifact.length || (/^[0-9a-f]{32}$/.test(stored.etag) && stored.etag !== md5)) await input.store.put(artifactKey, artifact, 'application/gzip');
+      return { outcome: 'unchanged', targetPath, artifactKey, sha256, length: artifact.length, versions: versionsOf(state) };
+    }
+
+    await input.store.put(artifactKey, artifact, 'application/gzip');
+    const custom: ReleaseTargetCustom = {
+      version: input.version,
+      channel: input.channel,
+      security: input.security ?? false,
+      breaking: input.breaking ?? false,
+      hotfix: input.hotfix ?? false,
+      notes: input.notes ?? '',
+    };
+    const target = new TargetFile({ path: targetPath, length: artifact.length, hashes: { sha256 }, unrecognizedFields: { custom: { ...custom } } });
+    const versions = await this.commit(bucket, state, input.keys, input.expiresInMs, { ...(state?.targets.signed.targets ?? {}), [targetPath]: target });
+    return { outcome: 'published', targetPath, artifactKey, sha256, length: artifact.length, versions };
+  }
+
+  /**
+   * Re-signs targets, snapshot and timestamp with fresh expiry dates (and renews root when it
+   * is close to expiry). Run it on a schedule shorter than the timestamp validity (30 days by default).
+   */
+  async refresh(input: RefreshRepositoryInput): Promise<TufVersions> {
+    assertComponentName(input.component);
+    const bucket = new TufMetadataBucket(input.store, input.component);
+    const state = await bucket.load();
+    if (!state) {
+      throw new ReleaseError(ReleaseErrorCode.RepositoryMissing, `component ${input.component} has no TUF metadata in s3://${input.store.bucket}/${bucket.prefix}; publish a release first`);
+    }
+    assertKeysMatchRoot(state.root, input.keys, input.component);
+    return this.commit(bucket, state, input.keys, input.expiresInMs, state.targets.signed.targets);
+  }
+
+  private async commit(bucket: TufMetadataBucket, state: TufRepositoryState | undefined, keys: TufKeySet, policy: ExpiryPolicy | undefined, targetFiles: Targets['targets']): Promise<TufVersions> {
+    const now = this.clock();
+    const root = await this.currentRoot(bucket, state?.root, keys, now, policy);
+    const targets = new Metadata(new Targets({ version: (state?.targets.signed.version ?? 0) + 1, specVersion: '', expires: expiryFor('targets', now, policy), targets: targetFiles }));
+    signMetadata(targets, keys.keys.targets);
+    const targetsBytes = await bucket.writeVersioned(targets);
+    const snapshot = buildSnapshot(keys, (state?.snapshot.signed.version ?? 0) + 1, expiryFor('snapshot', now, policy), metaFileFor(targets.signed.version, targetsBytes));
+    const snapshotBytes = await bucket.writeVersioned(snapshot);
+    const timestamp = buildTimestamp(keys, (state?.timestamp.signed.version ?? 0) + 1, expiryFor('timestamp', now, policy), metaFileFor(snapshot.signed.version, snapshotBytes));
+    await bucket.writeTimestamp(timestamp);
+    return { root: root.signed.version, targets: targets.signed.version, snapshot: snapshot.signed.version, timestamp: timestamp.signed.version };
+  }
+
+  /** Creates root v1 on first publish, or a root N+1 (same keys) when root N is about to expire. */
+  private async currentRoot(bucket: TufMetadataBucket, root: Metadata<Root> | undefined, keys: TufKeySet, now: Date, policy: ExpiryPolicy | undefined): Promise<Metadata<Root>> {
+    if (root && new Date(root.signed.expires).getTime() - now.getTime() > ROOT_RENEW_BEFORE_MS) return root;
+    const next = buildRoot(keys, (root?.signed.version ?? 0) + 1, expiryFor('root', now, policy));
+    await bucket.writeRoot(next);
+    return next;
+  }
+}
+
+const versionsOf = (state: TufRepositoryState): TufVersions => ({
+  root: state.root.signed.version,
+  targets: state.targets.signed.version,
+  snapshot: state.snapshot.signed.version,
+  timestamp: state.timestamp.signed.version,
+});
+
+async function readArtifact(artifact: Buffer | string): Promise<Buffer> {
+  const tooLarge = (size: number, what: string): ReleaseError =>
+    new ReleaseError(ReleaseErrorCode.ArtifactTooLarge, `${what} is ${size} bytes; artifacts must be at most ${MAX_OBJECT_BYTES} bytes (16 MiB). Make the release smaller, e.g. leave data and caches out of the tarball`);
+  if (Buffer.isBuffer(artifact)) {
+    if (artifact.length > MAX_OBJECT_BYTES) throw tooLarge(artifact.length, 'the artifact');
+    return artifact;
+  }
+  try {
+    const info = await stat(artifact);
+    if (!info.isFile()) throw new Error('not a regular file');
+    if (info.size > MAX_OBJECT_BYTES) throw tooLarge(info.size, artifact);
+    return await readFile(artifact);
+  } catch (err) {
+    if (err instanceof ReleaseError) throw err;
+    throw new ReleaseError(ReleaseErrorCode.ArtifactUnreadable, `cannot read artifact ${artifact} (${(err as Error).message}); pass the path of the release .tar.gz`, { cause: err });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './object-store.port';
+export * from './errors';
+export * from './minio-object-store';

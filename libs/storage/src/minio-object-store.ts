@@ -1,0 +1,128 @@
+import { Client, type ClientOptions } from 'minio';
+import type { Readable } from 'node:stream';
+import { ObjectNotFoundError, StorageError, StorageErrorCode } from './errors';
+import type { ObjectInfo, ObjectStore } from './object-store.port';
+
+/** Largest object Lockstep writes: packs, artifacts and metadata all stay under it. */
+export const MAX_OBJECT_BYTES = 16 * 1024 * 1024;
+
+/** Connection settings for an S3-protocol server (MinIO in production, s3rver in tests). */
+export interface S3Settings {
+  /** e.g. http://127.0.0.1:9000 */
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region?: string;
+}
+
+const isNotFound = (err: unknown): boolean => {
+  const code = (err as { code?: string })?.code;
+  return code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchBucket';
+};
+
+/** ObjectStore backed by the `minio` client. */
+export class MinioObjectStore implements ObjectStore {
+  private readonly client: Client;
+  readonly bucket: string;
+
+  constructor(settings: S3Settings) {
+    const url = new URL(settings.endpoint);
+    const options: ClientOptions = {
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+      useSSL: url.protocol === 'https:',
+      accessKey: settings.accessKey,
+      secretKey: settings.secretKey,
+      region: settings.region ?? 'us-east-1',
+      pathStyle: true,
+    };
+    this.client = new Client(options);
+    this.bucket = settings.bucket;
+  }
+
+  async ensureBucket(): Promise<void> {
+    await this.wrap('check bucket', async () => {
+      if (!(await this.client.bucketExists(this.bucket))) {
+        try {
+          await this.client.makeBucket(this.bucket);
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw err;
+        }
+      }
+    });
+  }
+
+  async put(key: string, body: Buffer | string, contentType = 'application/octet-stream'): Promise<void> {
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    this.checkSize(key, buf.length);
+    await this.wrap(`put ${key}`, () => this.client.putObject(this.bucket, key, buf, buf.length, { 'Content-Type': contentType }));
+  }
+
+  async putStream(key: string, body: Readable, size: number, contentType = 'application/octet-stream'): Promise<void> {
+    this.checkSize(key, size);
+    await this.wrap(`put ${key}`, () => this.client.putObject(this.bucket, key, body, size, { 'Content-Type': contentType }));
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const stream = await this.getStream(key);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  async getStream(key: string): Promise<Readable> {
+    try {
+      return await this.client.getObject(this.bucket, key);
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFoundError(this.bucket, key, { cause: err });
+      throw this.unavailable(`get ${key}`, err);
+    }
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const s = await this.client.statObject(this.bucket, key);
+      return { key, size: s.size, etag: s.etag.replace(/"/g, ''), lastModified: s.lastModified };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw this.unavailable(`stat ${key}`, err);
+    }
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    return this.wrap(`list ${prefix}`, async () => {
+      const out: ObjectInfo[] = [];
+      const stream = this.client.listObjectsV2(this.bucket, prefix, true);
+      for await (const item of stream as AsyncIterable<{ name?: string; size: number; etag?: string; lastModified?: Date }>) {
+        if (!item.name) continue;
+        out.push({ key: item.name, size: item.size, etag: (item.etag ?? '').replace(/"/g, ''), lastModified: item.lastModified ?? new Date(0) });
+      }
+      return out;
+    });
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.wrap(`remove ${key}`, () => this.client.removeObject(this.bucket, key));
+  }
+
+  private checkSize(key: string, size: number): void {
+    if (size > MAX_OBJECT_BYTES) {
+      throw new StorageError(StorageErrorCode.TooLarge, `object ${key} is ${size} bytes; objects must be at most ${MAX_OBJECT_BYTES} bytes (split it into packs)`);
+    }
+  }
+
+  private unavailable(action: string, err: unknown): StorageError {
+    return new StorageError(StorageErrorCode.Unavailable, `object store ${this.bucket}: ${action} failed: ${(err as Error)?.message ?? err}. Check that the S3 endpoint is reachable and the credentials are right.`, { cause: err });
+  }
+
+  private async wrap<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      throw this.unavailable(action, err);
+    }
+  }
+}

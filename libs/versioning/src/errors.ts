@@ -1,0 +1,67 @@
+/** Error codes raised by the versioning lib. */
+export const VersioningErrorCode = {
+  InvalidVersion: 'VERSION_INVALID',
+  UnknownScheme: 'VERSION_SCHEME_UNKNOWN',
+  UnknownChannel: 'CHANNEL_UNKNOWN',
+} as const;
+export type VersioningErrorCode = (typeof VersioningErrorCode)[keyof typeof VersioningErrorCode];
+
+/** Longest slice of a rejected input quoted back in a message, so a garbage string cannot flood the logs. */
+const QUOTE_LIMIT = 80;
+
+/** Quotes a user-supplied value for an error message, truncated and JSON-escaped. */
+function quote(value: unknown): string {
+  if (typeof value !== 'string') return `a ${value === null ? 'null' : typeof value}`;
+  return JSON.stringify(value.length > QUOTE_LIMIT ? `${value.slice(0, QUOTE_LIMIT)}…` : value);
+}
+
+/** A version string does not follow its scheme. The message names the scheme and shows the expected form. */
+export class InvalidVersionError extends Error {
+  override name = 'InvalidVersionError';
+  readonly code = VersioningErrorCode.InvalidVersion;
+  constructor(
+    /** Scheme id the version was checked against. */
+    readonly scheme: string,
+    /** The rejected input. */
+    readonly version: unknown,
+    /** Human description of the expected form, with examples. */
+    readonly expected: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${quote(version)} is not a valid ${scheme} version; expected ${expected}. ` +
+        `Fix the version string, or set the component's version scheme to the one its releases use.`,
+      options,
+    );
+  }
+}
+
+/** A version scheme id is not registered. The message lists the valid ids. */
+export class UnknownVersionSchemeError extends Error {
+  override name = 'UnknownVersionSchemeError';
+  readonly code = VersioningErrorCode.UnknownScheme;
+  constructor(
+    /** The id that was asked for. */
+    readonly scheme: unknown,
+    /** Ids that are registered. */
+    readonly validIds: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`unknown version scheme ${quote(scheme)}; use one of: ${validIds.join(', ')}`, options);
+  }
+}
+
+/** A channel name is not one of the known channels. The message lists the valid ones. */
+export class UnknownChannelError extends Error {
+  override name = 'UnknownChannelError';
+  readonly code = VersioningErrorCode.UnknownChannel;
+  constructor(
+    /** The rejected channel name. */
+    readonly channel: unknown,
+    /** Channel names that exist. */
+    readonly validChannels: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`unknown release channel ${quote(channel)}; use one of: ${validChannels.join(', ')}`, options);
+  }
+}

@@ -1,0 +1,79 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { PlatformModule } from '@lockstep/platform';
+import { API_CONFIG, type ApiConfig } from './api.config';
+import { ChecksController, ComponentsController } from './components/components.controller';
+import { ComponentsRepository } from './components/components.repository';
+import { ComponentsService } from './components/components.service';
+import { DeadLettersController, DeliveriesController } from './deliveries/deliveries.controller';
+import { DeliveriesRepository } from './deliveries/deliveries.repository';
+import { DeliveriesService } from './deliveries/deliveries.service';
+import { ApiExceptionFilter } from './http/api-exception.filter';
+import { QueryGateway, queryClientProvider } from './http/query-gateway';
+import { LockAuditRepository } from './locks/lock-audit.repository';
+import { LocksController } from './locks/locks.controller';
+import { LocksRepository } from './locks/locks.repository';
+import { LocksService } from './locks/locks.service';
+import { NodesController } from './nodes/nodes.controller';
+import { NodesRepository } from './nodes/nodes.repository';
+import { NodesService } from './nodes/nodes.service';
+import { OpenApiController } from './openapi/openapi.controller';
+import { ReleasesController } from './releases/releases.controller';
+import { ReleasesRepository } from './releases/releases.repository';
+import { ReleasesService } from './releases/releases.service';
+import { RollbacksController, RolloutsController } from './rollouts/rollouts.controller';
+import { RolloutsRepository } from './rollouts/rollouts.repository';
+import { RolloutsService } from './rollouts/rollouts.service';
+import { SubscriptionsController } from './subscriptions/subscriptions.controller';
+import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
+import { SubscriptionsService } from './subscriptions/subscriptions.service';
+
+/** Every REST controller of the API. */
+export const API_CONTROLLERS = [
+  ComponentsController,
+  ChecksController,
+  ReleasesController,
+  SubscriptionsController,
+  DeliveriesController,
+  DeadLettersController,
+  NodesController,
+  RolloutsController,
+  RollbacksController,
+  LocksController,
+  OpenApiController,
+];
+
+/** The API's providers besides its config: the one exception filter, the query client and each capability's service and repository. */
+export const API_PROVIDERS = [
+  { provide: APP_FILTER, useClass: ApiExceptionFilter },
+  queryClientProvider,
+  QueryGateway,
+  ComponentsRepository,
+  ComponentsService,
+  ReleasesRepository,
+  ReleasesService,
+  SubscriptionsRepository,
+  SubscriptionsService,
+  DeliveriesRepository,
+  DeliveriesService,
+  NodesRepository,
+  NodesService,
+  RolloutsRepository,
+  RolloutsService,
+  LocksRepository,
+  LockAuditRepository,
+  LocksService,
+];
+
+/** The API: REST under /v1; reads Postgres and the NODES/LOCKS buckets, asks the checker, notifier and scheduler over NATS. */
+@Module({})
+export class ApiModule {
+  static forRoot(config: ApiConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [PlatformModule.forService({ service: 'api', config, relay: false })],
+      controllers: API_CONTROLLERS,
+      providers: [{ provide: API_CONFIG, useValue: config }, ...API_PROVIDERS],
+    };
+  }
+}

@@ -1,0 +1,34 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import type { CheckResultV1 } from '@lockstep/contracts';
+import { ZodPipe } from '../http/zod-validation.pipe';
+import type { ComponentView } from './components.schemas';
+import { ComponentNameParam, PostChecksBody, PutComponentBody } from './components.schemas';
+import { ComponentsService } from './components.service';
+
+/** `/v1/components`: what Lockstep keeps up to date. */
+@Controller('v1/components')
+export class ComponentsController {
+  constructor(private readonly components: ComponentsService) {}
+
+  @Get()
+  async list(): Promise<{ items: ComponentView[] }> {
+    return { items: await this.components.list() };
+  }
+
+  @Put(':name')
+  upsert(@Param('name', new ZodPipe(ComponentNameParam, 'path')) name: string, @Body(new ZodPipe(PutComponentBody)) body: PutComponentBody): Promise<ComponentView> {
+    return this.components.upsert(name, body);
+  }
+}
+
+/** `/v1/checks`: ask the checker to look for releases now. */
+@Controller('v1/checks')
+export class ChecksController {
+  constructor(private readonly components: ComponentsService) {}
+
+  @Post()
+  @HttpCode(200)
+  async check(@Body(new ZodPipe(PostChecksBody)) body: PostChecksBody): Promise<{ results: CheckResultV1[] }> {
+    return { results: await this.components.check(body.component) };
+  }
+}

@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { Queries } from '@lockstep/contracts';
+import { DeliveryStatus } from '@lockstep/persistence';
+import { QueryGateway } from '../http/query-gateway';
+import type { DeliveryView, ListDeadLettersQuery, ListDeliveriesQuery, ReplayDeadLettersBody } from './deliveries.schemas';
+import { DeliveriesRepository } from './deliveries.repository';
+
+/** The delivery log (read from Postgres) and dead-letter replay (asked of the notifier). */
+@Injectable()
+export class DeliveriesService {
+  constructor(
+    private readonly repo: DeliveriesRepository,
+    private readonly queries: QueryGateway,
+  ) {}
+
+  list(query: ListDeliveriesQuery): Promise<DeliveryView[]> {
+    return this.repo.list(query);
+  }
+
+  /** Deliveries that exhausted their retries; replay puts them back in the queue. */
+  deadLetters(query: ListDeadLettersQuery): Promise<DeliveryView[]> {
+    return this.repo.list({ ...query, status: DeliveryStatus.Dead });
+  }
+
+  /** Re-queues dead deliveries with a fresh retry schedule; returns how many. */
+  replay(body: ReplayDeadLettersBody): Promise<{ replayed: number }> {
+    return this.queries.ask<{ replayed: number }>(Queries.DeadLetterReplay, body);
+  }
+}

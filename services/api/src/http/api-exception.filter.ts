@@ -1,0 +1,62 @@
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { ApiError, ApiErrorCode, type ApiErrorBody } from './api-error';
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: ApiErrorCode.InvalidRequest,
+  404: ApiErrorCode.NotFound,
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** An express body-parser failure (bad JSON, body too large); it carries its HTTP status. */
+interface BodyParserError {
+  type: string;
+  status: number;
+  message: string;
+}
+const isBodyParserError = (err: unknown): err is BodyParserError =>
+  typeof err === 'object' && err !== null && typeof (err as BodyParserError).type === 'string' && (err as BodyParserError).type.startsWith('entity.') && typeof (err as BodyParserError).status === 'number';
+
+/**
+ * The API's one exception filter: every error becomes `{ error: { code, message } }`.
+ * Expected failures keep their status and message; anything else is logged with an error id
+ * and answered 500 with that id, so an operator can find the log line.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const { status, body } = this.toResponse(exception, req);
+    if (res.headersSent) return;
+    res.status(status).json(body);
+  }
+
+  /** The status and body for an exception (public for tests). */
+  toResponse(exception: unknown, req: Pick<Request, 'method' | 'url'>): { status: number; body: ApiErrorBody } {
+    if (exception instanceof ApiError) return { status: exception.status, body: exception.toBody() };
+    // Nest wraps body-parser failures in an HttpException whose cause is the original error.
+    const parserError = isBodyParserError(exception) ? exception : exception instanceof HttpException && isBodyParserError(exception.cause) ? exception.cause : undefined;
+    if (parserError) {
+      const invalidJson = parserError.type === 'entity.parse.failed';
+      const code = invalidJson ? ApiErrorCode.InvalidJson : (CODE_BY_STATUS[parserError.status] ?? ApiErrorCode.InvalidRequest);
+      const message = invalidJson ? `request body is not valid JSON (${parserError.message}); send a JSON object with content-type application/json` : parserError.message;
+      return { status: parserError.status, body: { error: { code, message } } };
+    }
+    if (exception instanceof HttpException && exception.getStatus() < 500) {
+      const status = exception.getStatus();
+      const message = status === HttpStatus.NOT_FOUND ? `no route ${req.method} ${req.url.split('?')[0]}; the API's routes are listed at GET /v1/openapi.json` : exception.message;
+      return { status, body: { error: { code: CODE_BY_STATUS[status] ?? `HTTP_${status}`, message } } };
+    }
+    const id = randomBytes(6).toString('hex');
+    const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
+    this.logger.error(`error id ${id}: ${req.method} ${req.url} failed: ${detail}`);
+    return { status: 500, body: { error: { code: ApiErrorCode.Internal, message: `the API failed unexpectedly; report the error id to the operator, the API log has the details (error id ${id})` } } };
+  }
+}

@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { Queries, type LockReleaseV1 } from '@lockstep/contracts';
+import type { LockAuditEntity } from '@lockstep/persistence';
+import { QueryGateway } from '../http/query-gateway';
+import { LockAuditRepository } from './lock-audit.repository';
+import { LOCK_AUDIT_SHOWN, type LockAuditView, type LockReleaseResult, type LocksView, type ReleaseLockBody } from './locks.schemas';
+import { LocksRepository } from './locks.repository';
+
+/** Cluster locks: who holds them (read from NATS), their force-release audit (Postgres), and force-release (the scheduler). */
+@Injectable()
+export class LocksService {
+  constructor(
+    private readonly locks: LocksRepository,
+    private readonly audit: LockAuditRepository,
+    private readonly queries: QueryGateway,
+  ) {}
+
+  async list(): Promise<LocksView> {
+    const [items, audit] = await Promise.all([this.locks.list(), this.audit.latest(LOCK_AUDIT_SHOWN)]);
+    return { items, audit: audit.map(toLockAuditView) };
+  }
+
+  /** Removes a lock whoever holds it; the scheduler audits the request (who, why, what was removed). */
+  async release(key: string, body: ReleaseLockBody): Promise<LockReleaseResult> {
+    const request: LockReleaseV1 = { key, ...body };
+    const r = await this.queries.ask<{ released: boolean; removed: Record<string, unknown> | null }>(Queries.LockRelease, request);
+    return { key, released: r.released, removed: r.removed ?? null };
+  }
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : null);
+
+/**
+ * An audit row for operators. `removed` is the lease as the scheduler recorded it: either the
+ * lock view itself or a record that nests it under `removed`.
+ */
+export function toLockAuditView(a: LockAuditEntity): LockAuditView {
+  const raw = a.removed;
+  const lease = raw && typeof raw.removed === 'object' && raw.removed !== null ? (raw.removed as Record<string, unknown>) : raw;
+  return {
+    id: String(a.id),
+    key: a.lockKey,
+    action: a.action,
+    by: a.byWhom,
+    reason: a.reason,
+    removed: lease ? { holder: str(lease.holder), rolloutId: str(lease.rolloutId), token: int(lease.token) } : null,
+    at: new Date(a.at).toISOString(),
+  };
+}

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+/** A node as the API shows it: what its agent last reported, and whether it still heart-beats. */
+export const NodeViewSchema = z.object({
+  id: z.string(),
+  hostname: z.string(),
+  /** Labels the agent was started with, e.g. `group=canary`; selectors match them. */
+  labels: z.record(z.string(), z.string()),
+  /** Component name -> the version the node runs. */
+  components: z.record(z.string(), z.string()),
+  agentVersion: z.string(),
+  /** `idle`, or the install step the node is in. */
+  state: z.string(),
+  /** Last heartbeat (RFC 3339). */
+  seenAt: z.string(),
+  /** True when the last heartbeat is older than API_NODE_LOST_AFTER: never counted healthy. */
+  lost: z.boolean(),
+});
+export type NodeView = z.infer<typeof NodeViewSchema>;

@@ -1,0 +1,67 @@
+import type { RolloutState } from '@lockstep/contracts';
+import type { RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
+import type { RolloutCounts, RolloutDetail, RolloutNodeView, RolloutView } from './rollouts.schemas';
+
+const iso = (d: Date | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
+
+/** Which count each node status adds to. */
+const COUNT_OF_STATUS: Record<string, Exclude<keyof RolloutCounts, 'total'>> = {
+  pending: 'pending',
+  installing: 'inProgress',
+  reverting: 'inProgress',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  revert_failed: 'failed',
+  rolled_back: 'rolledBack',
+  reverted: 'rolledBack',
+};
+
+/** Sums node statuses into the counts operators read (unknown statuses count in the total only). */
+export function countNodes(statusCounts: Record<string, number>): RolloutCounts {
+  const counts: RolloutCounts = { total: 0, pending: 0, inProgress: 0, succeeded: 0, failed: 0, rolledBack: 0 };
+  for (const [status, n] of Object.entries(statusCounts)) {
+    counts.total += n;
+    const key = COUNT_OF_STATUS[status];
+    if (key) counts[key] += n;
+  }
+  return counts;
+}
+
+export function toRolloutView(r: RolloutEntity, statusCounts: Record<string, number>): RolloutView {
+  return {
+    id: r.id,
+    component: r.component,
+    targetVersion: r.targetVersion,
+    kind: r.kind,
+    selector: r.selector,
+    state: r.state as RolloutState,
+    reason: r.reason,
+    strategy: r.strategy,
+    rollbackOf: r.rollbackOf,
+    conductor: r.conductor,
+    lockToken: Number(r.lockToken),
+    counts: countNodes(statusCounts),
+    createdAt: iso(r.createdAt)!,
+    updatedAt: iso(r.updatedAt)!,
+    finishedAt: iso(r.finishedAt),
+  };
+}
+
+export const toRolloutNodeView = (n: RolloutNodeEntity): RolloutNodeView => ({
+  nodeId: n.nodeId,
+  batch: n.batch,
+  canary: n.canary,
+  fromVersion: n.fromVersion,
+  status: n.status,
+  step: n.step,
+  percent: n.percent,
+  error: n.error,
+  startedAt: iso(n.startedAt),
+  finishedAt: iso(n.finishedAt),
+});
+
+export function toRolloutDetail(r: RolloutEntity, nodes: RolloutNodeEntity[]): RolloutDetail {
+  const statusCounts: Record<string, number> = {};
+  for (const n of nodes) statusCounts[n.status] = (statusCounts[n.status] ?? 0) + 1;
+  return { ...toRolloutView(r, statusCounts), nodes: nodes.map(toRolloutNodeView) };
+}

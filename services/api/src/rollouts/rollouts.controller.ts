@@ -1,0 +1,58 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { ZodPipe } from '../http/zod-validation.pipe';
+import { CreateRollbackBody, CreateRolloutBody, ListRolloutsQuery, RolloutId, type RolloutActionResult, type RolloutCreated, type RolloutDetail, type RolloutView } from './rollouts.schemas';
+import { RolloutsService } from './rollouts.service';
+
+/** `/v1/rollouts`: rolling updates of a component across nodes, and operators' actions on them. */
+@Controller('v1/rollouts')
+export class RolloutsController {
+  constructor(private readonly rollouts: RolloutsService) {}
+
+  @Get()
+  async list(@Query(new ZodPipe(ListRolloutsQuery, 'query')) query: ListRolloutsQuery): Promise<{ items: RolloutView[] }> {
+    return { items: await this.rollouts.list(query) };
+  }
+
+  /** 201 with the started rollout's id; a dry run answers 200 with the plan only. */
+  @Post()
+  async create(@Body(new ZodPipe(CreateRolloutBody)) body: CreateRolloutBody, @Res({ passthrough: true }) res: Response): Promise<RolloutCreated> {
+    const created = await this.rollouts.create(body);
+    if (created.dryRun) res.status(200);
+    return created;
+  }
+
+  @Get(':id')
+  get(@Param('id', new ZodPipe(RolloutId, 'path')) id: string): Promise<RolloutDetail> {
+    return this.rollouts.get(id);
+  }
+
+  @Post(':id/pause')
+  @HttpCode(200)
+  pause(@Param('id', new ZodPipe(RolloutId, 'path')) id: string): Promise<RolloutActionResult> {
+    return this.rollouts.act(id, 'pause');
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  resume(@Param('id', new ZodPipe(RolloutId, 'path')) id: string): Promise<RolloutActionResult> {
+    return this.rollouts.act(id, 'resume');
+  }
+
+  @Post(':id/abort')
+  @HttpCode(200)
+  abort(@Param('id', new ZodPipe(RolloutId, 'path')) id: string): Promise<RolloutActionResult> {
+    return this.rollouts.act(id, 'abort');
+  }
+}
+
+/** `/v1/rollbacks`: return every node a rollout updated to its previous version. */
+@Controller('v1/rollbacks')
+export class RollbacksController {
+  constructor(private readonly rollouts: RolloutsService) {}
+
+  @Post()
+  create(@Body(new ZodPipe(CreateRollbackBody)) body: CreateRollbackBody): Promise<RolloutCreated> {
+    return this.rollouts.rollback(body);
+  }
+}

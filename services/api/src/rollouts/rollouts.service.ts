@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Queries, type RolloutActionV1, type RolloutPlanV1, type RolloutState } from '@lockstep/contracts';
+import { API_CONFIG, type ApiConfig } from '../api.config';
+import { ApiError, ApiErrorCode } from '../http/api-error';
+import { QueryGateway } from '../http/query-gateway';
+import { toRolloutDetail, toRolloutView } from './rollout-view';
+import type { CreateRollbackBody, CreateRolloutBody, ListRolloutsQuery, RolloutActionResult, RolloutCreated, RolloutDetail, RolloutView } from './rollouts.schemas';
+import { RolloutsRepository } from './rollouts.repository';
+
+/** What the scheduler answers to rollout-create and rollback-create (rolloutId absent for a dry run). */
+interface SchedulerRolloutCreated {
+  plan: RolloutPlanV1;
+  rolloutId?: string;
+}
+
+/** Rollouts: read from Postgres; planned, started, paused, resumed, aborted and rolled back by the scheduler over NATS. */
+@Injectable()
+export class RolloutsService {
+  constructor(
+    private readonly repo: RolloutsRepository,
+    private readonly queries: QueryGateway,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  async list(query: ListRolloutsQuery): Promise<RolloutView[]> {
+    return (await this.repo.list(query)).map((r) => toRolloutView(r.rollout, r.statusCounts));
+  }
+
+  async get(id: string): Promise<RolloutDetail> {
+    const rollout = await this.repo.find(id);
+    if (!rollout) throw notFound(id);
+    return toRolloutDetail(rollout, await this.repo.nodes(id));
+  }
+
+  /** Plans a rollout and, unless it is a dry run, starts it; the scheduler refuses what could not work. */
+  async create(body: CreateRolloutBody): Promise<RolloutCreated> {
+    const created = await this.queries.ask<SchedulerRolloutCreated>(Queries.RolloutCreate, body, this.config.API_ROLLOUT_TIMEOUT);
+    return this.toCreated(created, body.dryRun);
+  }
+
+  /** Returns every node a rollout (default: the latest) updated to the version it ran before, as a new rollout. */
+  async rollback(body: CreateRollbackBody): Promise<RolloutCreated> {
+    const created = await this.queries.ask<SchedulerRolloutCreated>(Queries.RollbackCreate, body, this.config.API_ROLLOUT_TIMEOUT);
+    return this.toCreated(created, false);
+  }
+
+  /** Pauses, resumes or aborts a rollout; 404 for an unknown one, 409 when its state does not allow the action. */
+  async act(id: string, action: RolloutActionV1['action']): Promise<RolloutActionResult> {
+    if (!(await this.repo.find(id))) throw notFound(id);
+    const request: RolloutActionV1 = { rolloutId: id, action };
+    const { state } = await this.queries.ask<{ state: RolloutState }>(Queries.RolloutAction, request);
+    return { rolloutId: id, state };
+  }
+
+  private toCreated(created: SchedulerRolloutCreated, dryRun: boolean): RolloutCreated {
+    if (!created || typeof created !== 'object' || !created.plan) {
+      throw new ApiError(502, ApiErrorCode.ServiceFailed, 'the scheduler answered without a rollout plan; check that it runs the same Lockstep version as the API');
+    }
+    return { rolloutId: dryRun ? null : (created.rolloutId ?? null), dryRun, plan: created.plan };
+  }
+}
+
+const notFound = (id: string): ApiError => ApiError.notFound(`rollout ${id} does not exist; list rollouts with GET /v1/rollouts or \`lockstep rollouts\``);

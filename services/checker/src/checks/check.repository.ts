@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Subjects, type CheckFailedV1, type ReleaseAvailableV1 } from '@lockstep/contracts';
+import { AnnouncedReleaseEntity, ComponentEntity, SourceStateEntity, enqueueEvent } from '@lockstep/persistence';
+import { DataSource } from 'typeorm';
+
+const SOURCE = '/lockstep/checker';
+
+/** Storage of components, source state and announcements; announcements go out through the outbox. */
+@Injectable()
+export class CheckRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  listComponents(): Promise<ComponentEntity[]> {
+    return this.ds.getRepository(ComponentEntity).find({ order: { name: 'ASC' } });
+  }
+
+  findComponent(name: string): Promise<ComponentEntity | null> {
+    return this.ds.getRepository(ComponentEntity).findOneBy({ name });
+  }
+
+  saveComponent(c: Partial<ComponentEntity> & { name: string }): Promise<ComponentEntity> {
+    return this.ds.getRepository(ComponentEntity).save(c);
+  }
+
+  async loadState(component: string): Promise<SourceStateEntity> {
+    return (await this.ds.getRepository(SourceStateEntity).findOneBy({ component })) ?? Object.assign(new SourceStateEntity(), { component, state: {}, lastErrorCode: null, lastError: null, lastCheckedAt: null });
+  }
+
+  /**
+   * Runs fn while holding a per-component advisory lock, so replicas never check the same
+   * component at once; returns undefined without running it when another holds the lock.
+   */
+  async withComponentLock<T>(component: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    try {
+      const [row] = await runner.query(`SELECT pg_try_advisory_lock(hashtext('lockstep-check:' || $1)) AS ok`, [component]);
+      if (!row.ok) return undefined;
+      try {
+        return await fn();
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(hashtext('lockstep-check:' || $1))`, [component]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * Records a good check: new plugin state plus one announcement per release not announced
+   * before, each with its release.available event, in one transaction. Returns the versions
+   * this call announced (a version another replica announced first is skipped).
+   */
+  async recordSuccess(component: string, state: Record<string, unknown>, releases: ReleaseAvailableV1[]): Promise<string[]> {
+    return this.ds.transaction(async (m) => {
+      await m.getRepository(SourceStateEntity).upsert({ component, state: state as never, lastCheckedAt: new Date(), lastErrorCode: null, lastError: null }, ['component']);
+      const announced: string[] = [];
+      for (const r of releases) {
+        const id = randomUUID();
+        const inserted = await m
+          .createQueryBuilder()
+          .insert()
+          .into(AnnouncedReleaseEntity)
+          .values({ id, component, version: r.version, kind: r.kind, channel: r.channel, security: r.security, breaking: r.breaking, hotfix: r.hotfix, artifactUri: r.artifact.uri, sha256: r.artifact.sha256, length: String(r.artifact.length), notes: r.notes })
+          .orIgnore()
+          .returning('id')
+          .execute();
+        // With ON CONFLICT DO NOTHING, only a row that was really inserted comes back.
+        if (!(inserted.raw as unknown[]).length) continue;
+        await enqueueEvent(m, Subjects.ReleaseAvailable, r, { source: SOURCE, subject: component, id });
+        announced.push(r.version);
+      }
+      return announced;
+    });
+  }
+
+  /** Versions of a component already announced. */
+  async announcedVersions(component: string): Promise<Set<string>> {
+    const rows = await this.ds.getRepository(AnnouncedReleaseEntity).find({ where: { component }, select: { version: true } });
+    return new Set(rows.map((r) => r.version));
+  }
+
+  /** Records a failed check and (when `emit`) its check.failed event, together. */
+  async recordFailure(component: string, failure: CheckFailedV1, emit: boolean): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      await m.getRepository(SourceStateEntity).upsert({ component, lastCheckedAt: new Date(), lastErrorCode: failure.code, lastError: failure.reason }, ['component']);
+      if (emit) await enqueueEvent(m, Subjects.CheckFailed, failure, { source: SOURCE, subject: component });
+    });
+  }
+}

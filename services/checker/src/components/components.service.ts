@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import type { ComponentUpsertV1, QueryReply } from '@lockstep/contracts';
+import type { ComponentEntity } from '@lockstep/persistence';
+import { getScheme } from '@lockstep/versioning';
+import { CheckRepository } from '../checks/check.repository';
+import { getSource } from '../sources/registry';
+
+/** Registers components, refusing settings a check could never use. */
+@Injectable()
+export class ComponentsService {
+  constructor(private readonly repo: CheckRepository) {}
+
+  async upsert(req: ComponentUpsertV1): Promise<QueryReply<ComponentEntity>> {
+    let scheme;
+    try {
+      scheme = getScheme(req.scheme);
+      if (req.currentVersion !== null) scheme.validate(req.currentVersion);
+    } catch (err) {
+      return { ok: false, error: { code: (err as { code?: string }).code ?? 'INVALID_VERSION', message: (err as Error).message } };
+    }
+    let plugin;
+    try {
+      plugin = getSource(req.sourceType);
+    } catch (err) {
+      return { ok: false, error: { code: 'UNKNOWN_SOURCE', message: (err as Error).message } };
+    }
+    const config = plugin.configSchema.safeParse(req.sourceConfig);
+    if (!config.success) {
+      return { ok: false, error: { code: 'INVALID_SOURCE_CONFIG', message: `${plugin.id} source settings: ${config.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` } };
+    }
+    const saved = await this.repo.saveComponent({ name: req.name, scheme: scheme.id, channel: req.channel, currentVersion: req.currentVersion, sourceType: plugin.id, sourceConfig: req.sourceConfig });
+    return { ok: true, result: saved };
+  }
+}

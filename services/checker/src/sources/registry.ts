@@ -1,0 +1,28 @@
+import { npmSource } from './npm';
+import type { ReleaseSourcePlugin } from './release-source';
+import { tufSource } from './tuf';
+
+/**
+ * Every release source plugin by id; each lives in `sources/<id>/index.ts` and a spec checks
+ * this map and the folders agree. Adding a source: a folder and a line here.
+ */
+export const ReleaseSources: Record<string, ReleaseSourcePlugin<never>> = {
+  tuf: tufSource as unknown as ReleaseSourcePlugin<never>,
+  npm: npmSource as unknown as ReleaseSourcePlugin<never>,
+};
+
+/** The source plugin with this id. @throws UnknownSourceError */
+export function getSource(id: string): ReleaseSourcePlugin<unknown> {
+  const s = Object.hasOwn(ReleaseSources, id) ? ReleaseSources[id] : undefined;
+  if (!s) throw new UnknownSourceError(id);
+  return s as ReleaseSourcePlugin<unknown>;
+}
+
+/** The component names a source plugin that does not exist. */
+export class UnknownSourceError extends Error {
+  override name = 'UnknownSourceError';
+  readonly code = 'UNKNOWN_SOURCE';
+  constructor(readonly id: string) {
+    super(`unknown release source "${id}"; use one of ${Object.keys(ReleaseSources).join(', ')}`);
+  }
+}

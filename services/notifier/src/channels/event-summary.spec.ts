@@ -1,0 +1,70 @@
+import { checkFailedEvent, otherEvent, releaseEvent } from '@lockstep/testing';
+import { Severity, SUMMARY_BODY_MAX, summarizeEvent } from './event-summary';
+
+describe(summarizeEvent.name, () => {
+  it('summarises release.available with every fact', () => {
+    const sut = summarizeEvent(releaseEvent({ breaking: true, hotfix: true }));
+
+    expect(sut.title).toBe('Hotfix: api 1.4.0 is available');
+    expect(sut.fallback).toBe('Hotfix: api 1.4.0 is available (minor, stable, running 1.3.2) [breaking, hotfix]');
+    expect(Object.fromEntries(sut.fields.map((f) => [f.label, f.value]))).toEqual({
+      Component: 'api',
+      Version: '1.4.0',
+      'Current version': '1.3.2',
+      Kind: 'minor',
+      Channel: 'stable',
+      Flags: 'breaking, hotfix',
+    });
+    expect(sut.body).toMatchObject({ label: 'Release notes', format: 'markdown' });
+    expect(sut.severity).toBe(Severity.Warning);
+  });
+
+  it.each([
+    [{ security: true }, Severity.Critical, /^Security release: /],
+    [{ breaking: true }, Severity.Warning, /^api/],
+    [{}, Severity.Info, /^api/],
+  ])('rates release flags %j as %s', (flags, severity, title) => {
+    const sut = summarizeEvent(releaseEvent(flags));
+
+    expect(sut.severity).toBe(severity);
+    expect(sut.title).toMatch(title);
+  });
+
+  it('cuts long release notes and omits empty ones', () => {
+    const long = summarizeEvent(releaseEvent({ notes: 'x'.repeat(10_000) }));
+    const empty = summarizeEvent(releaseEvent({ notes: '  ', currentVersion: null }));
+
+    expect(long.body?.text).toHaveLength(SUMMARY_BODY_MAX);
+    expect(long.body?.text.endsWith('…')).toBe(true);
+    expect(empty.body).toBeUndefined();
+    expect(empty.fields.find((f) => f.label === 'Current version')?.value).toBe('unknown');
+  });
+
+  it('summarises check.failed with component, source, code and reason', () => {
+    const sut = summarizeEvent(checkFailedEvent());
+
+    expect(sut.title).toBe('Release check failed for api');
+    expect(sut.fields.map((f) => f.value)).toEqual(['api', 'tuf', 'METADATA_EXPIRED']);
+    expect(sut.body?.text).toMatch(/expired/);
+  });
+
+  it.each([
+    ['an unknown type', otherEvent()],
+    ['a known type whose payload fails its schema', { ...releaseEvent(), data: { component: 'api' } }],
+  ])('falls back to the generic summary for %s', (_name, event) => {
+    const sut = summarizeEvent(event);
+
+    expect(sut.title).toBe(`Lockstep event ${event.type}`);
+    expect(sut.body?.format).toBe('code');
+    expect(sut.fields.find((f) => f.label === 'Event id')?.value).toBe(event.id);
+  });
+
+  it('survives data that JSON cannot serialise', () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+
+    const sut = summarizeEvent(otherEvent(circular));
+
+    expect(sut.body?.text).toBe('[object Object]');
+  });
+});

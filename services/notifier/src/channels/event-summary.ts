@@ -1,0 +1,135 @@
+import { CheckFailedV1, EventContracts, ReleaseAvailableV1, Subjects, type CloudEvent } from '@lockstep/contracts';
+import { orDash, truncateText } from './text-limits';
+
+/** How loud a notification is; chat renderers map it to colours. */
+export const Severity = {
+  Info: 'info',
+  Warning: 'warning',
+  Critical: 'critical',
+} as const;
+export type Severity = (typeof Severity)[keyof typeof Severity];
+
+/** One labelled value of a summary. */
+export interface SummaryField {
+  /** Short label, plain text. */
+  label: string;
+  /** Value, plain text. */
+  value: string;
+}
+
+/**
+ * A channel-neutral rendering of an event, produced once per event and turned into Slack blocks
+ * or Discord embeds by each channel within that channel's limits. All text is plain (not
+ * escaped for any markup); `body` may contain markdown from release notes.
+ */
+export interface EventSummary {
+  /** Headline, e.g. `api 1.4.0 is available`. */
+  title: string;
+  /** One line for notifications and clients that cannot show rich messages. */
+  fallback: string;
+  /** Labelled facts. */
+  fields: SummaryField[];
+  /** Longer text (release notes, failure reason, payload dump), already cut to SUMMARY_BODY_MAX. */
+  body?: { label: string; text: string; format: 'markdown' | 'code' };
+  /** Small print: event type, source, time. */
+  context: string[];
+  /** Drives colour. */
+  severity: Severity;
+  /** RFC 3339 time of the event. */
+  time: string;
+}
+
+/** Neutral cap on body text; each chat channel cuts further to its own limits. */
+export const SUMMARY_BODY_MAX = 4000;
+const GENERIC_DATA_MAX = 1500;
+
+type Formatter = (event: CloudEvent) => EventSummary | undefined;
+
+const releaseType = EventContracts[Subjects.ReleaseAvailable].type;
+const checkFailedType = EventContracts[Subjects.CheckFailed].type;
+
+/** Formatters by CloudEvent type; a type missing here, or a payload failing its schema, gets the generic summary. */
+const Formatters: Record<string, Formatter> = {
+  [releaseType]: (event) => {
+    const parsed = ReleaseAvailableV1.safeParse(event.data);
+    return parsed.success ? summarizeRelease(event, parsed.data) : undefined;
+  },
+  [checkFailedType]: (event) => {
+    const parsed = CheckFailedV1.safeParse(event.data);
+    return parsed.success ? summarizeCheckFailed(event, parsed.data) : undefined;
+  },
+};
+
+/** Summarises any CloudEvent: a dedicated formatter for known types, the generic one otherwise. */
+export function summarizeEvent(event: CloudEvent): EventSummary {
+  return Formatters[event.type]?.(event) ?? summarizeGeneric(event);
+}
+
+function contextOf(event: CloudEvent, name: string): string[] {
+  return [`Lockstep ${name}`, `source ${event.source}`, `event ${event.id}`];
+}
+
+/** `release.available`: component, versions, kind, channel, flags, notes. */
+export function summarizeRelease(event: CloudEvent, data: ReleaseAvailableV1): EventSummary {
+  const flags = [data.security && 'security', data.breaking && 'breaking', data.hotfix && 'hotfix'].filter((f): f is string => Boolean(f));
+  const prefix = data.security ? 'Security release: ' : data.hotfix ? 'Hotfix: ' : '';
+  const was = data.currentVersion ? `, running ${data.currentVersion}` : '';
+  const notes = data.notes.trim();
+  return {
+    title: `${prefix}${data.component} ${data.version} is available`,
+    fallback: `${prefix}${data.component} ${data.version} is available (${data.kind}, ${data.channel}${was})${flags.length ? ` [${flags.join(', ')}]` : ''}`,
+    fields: [
+      { label: 'Component', value: data.component },
+      { label: 'Version', value: data.version },
+      { label: 'Current version', value: data.currentVersion ?? 'unknown' },
+      { label: 'Kind', value: data.kind },
+      { label: 'Channel', value: data.channel },
+      { label: 'Flags', value: flags.length ? flags.join(', ') : 'none' },
+    ],
+    body: notes ? { label: 'Release notes', text: truncateText(notes, SUMMARY_BODY_MAX), format: 'markdown' } : undefined,
+    context: contextOf(event, 'release.available'),
+    severity: data.security ? Severity.Critical : data.breaking ? Severity.Warning : Severity.Info,
+    time: event.time,
+  };
+}
+
+/** `check.failed`: component, source, code, reason. */
+export function summarizeCheckFailed(event: CloudEvent, data: CheckFailedV1): EventSummary {
+  return {
+    title: `Release check failed for ${data.component}`,
+    fallback: `Release check failed for ${data.component} (${data.source}: ${data.code}): ${data.reason}`,
+    fields: [
+      { label: 'Component', value: data.component },
+      { label: 'Source', value: orDash(data.source) },
+      { label: 'Code', value: orDash(data.code) },
+    ],
+    body: { label: 'Reason', text: truncateText(orDash(data.reason), SUMMARY_BODY_MAX), format: 'markdown' },
+    context: contextOf(event, 'check.failed'),
+    severity: Severity.Warning,
+    time: event.time,
+  };
+}
+
+/** Any other event: its envelope and a dump of its data. */
+export function summarizeGeneric(event: CloudEvent): EventSummary {
+  let dump: string;
+  try {
+    dump = JSON.stringify(event.data, null, 2) ?? 'null';
+  } catch {
+    dump = String(event.data);
+  }
+  return {
+    title: `Lockstep event ${event.type}`,
+    fallback: `Lockstep event ${event.type}${event.subject ? ` about ${event.subject}` : ''}`,
+    fields: [
+      { label: 'Type', value: event.type },
+      { label: 'Subject', value: orDash(event.subject) },
+      { label: 'Source', value: event.source },
+      { label: 'Event id', value: event.id },
+    ],
+    body: { label: 'Data', text: truncateText(dump, GENERIC_DATA_MAX), format: 'code' },
+    context: contextOf(event, event.type),
+    severity: Severity.Info,
+    time: event.time,
+  };
+}

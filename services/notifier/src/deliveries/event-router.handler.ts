@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { Subjects, type CloudEvent } from '@lockstep/contracts';
+import { OnEvent } from '@lockstep/messaging';
+import { EventRouter } from './event-router.service';
+
+/** Every event the notifier announces; the JetStream message is acked once its deliveries are stored. */
+export const NOTIFIER_SUBJECTS = [Subjects.ReleaseAvailable, Subjects.CheckFailed, Subjects.InstallFinished, Subjects.RolloutChanged];
+
+/** JetStream handlers: each maps to the router. */
+@Injectable()
+export class EventRouterHandler {
+  constructor(private readonly router: EventRouter) {}
+
+  @OnEvent(Subjects.ReleaseAvailable)
+  async onReleaseAvailable(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
+  @OnEvent(Subjects.CheckFailed)
+  async onCheckFailed(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
+  @OnEvent(Subjects.InstallFinished)
+  async onInstallFinished(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
+  @OnEvent(Subjects.RolloutChanged)
+  async onRolloutChanged(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+}

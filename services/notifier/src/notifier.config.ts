@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { commonSchema, env, loadConfig } from '@lockstep/config';
+
+/** Notifier settings. */
+export const notifierSchema = z.object({
+  ...commonSchema,
+  /** Waits between delivery attempts, e.g. "5s,30s,2m,10m,1h"; n steps allow n+1 attempts. */
+  NOTIFIER_RETRY_SCHEDULE: env.durationList('5s,30s,2m,10m,30m,1h,3h,6h'),
+  /** Non-public destinations that may be contacted: keywords (loopback, private, link-local…) or CIDRs. */
+  NOTIFIER_ALLOWED_DESTINATIONS: z.string().default(''),
+  /** Whole-attempt deadline. */
+  NOTIFIER_TIMEOUT: env.duration('10s'),
+  /** Attempts in flight at once per process. */
+  NOTIFIER_CONCURRENCY: env.int(32, 1, 1024),
+  /** How often the worker looks for due deliveries when nothing wakes it. */
+  NOTIFIER_POLL_INTERVAL: env.duration('500ms'),
+  /** How long a worker holds a claimed delivery before another may take it over. */
+  NOTIFIER_LEASE: env.duration('2m'),
+});
+export type NotifierConfig = z.infer<typeof notifierSchema>;
+
+export const loadNotifierConfig = (): NotifierConfig => loadConfig('notifier', notifierSchema);
+export const NOTIFIER_CONFIG = Symbol('NOTIFIER_CONFIG');

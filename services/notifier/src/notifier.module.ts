@@ -1,0 +1,32 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PlatformModule } from '@lockstep/platform';
+import { DeadLettersHandler } from './deliveries/dead-letters.handler';
+import { DeliveryRepository } from './deliveries/delivery.repository';
+import { DeliveryWorker } from './deliveries/delivery-worker.service';
+import { EventRouter } from './deliveries/event-router.service';
+import { EventRouterHandler, NOTIFIER_SUBJECTS } from './deliveries/event-router.handler';
+import { NOTIFIER_CONFIG, type NotifierConfig } from './notifier.config';
+import { SubscriptionRepository } from './subscriptions/subscription.repository';
+import { SubscriptionsHandler } from './subscriptions/subscriptions.handler';
+import { SubscriptionsService } from './subscriptions/subscriptions.service';
+
+/** The notifier: routes every event to matching subscriptions and delivers it durably. */
+@Module({})
+export class NotifierModule {
+  static forRoot(config: NotifierConfig): DynamicModule {
+    return {
+      module: NotifierModule,
+      imports: [PlatformModule.forService({ service: 'notifier', config, handles: NOTIFIER_SUBJECTS, relay: false })],
+      controllers: [SubscriptionsHandler, DeadLettersHandler],
+      providers: [
+        { provide: NOTIFIER_CONFIG, useValue: config },
+        SubscriptionRepository,
+        SubscriptionsService,
+        DeliveryRepository,
+        DeliveryWorker,
+        EventRouter,
+        EventRouterHandler,
+      ],
+    };
+  }
+}

@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { eventNames, toView, type QueryReply, type SubscriptionUpsertV1, type SubscriptionViewV1 } from '@lockstep/contracts';
+import { SubscriptionEntity } from '@lockstep/persistence';
+import { getChannel } from '../channels/registry';
+import { generateWebhookSecret } from '../channels/webhook';
+import { InvalidTargetError, UnknownChannelError } from '../channels/notification-channel';
+import { AllowList, checkDestination, DestinationRefusedError } from '../http';
+import { NOTIFIER_CONFIG, type NotifierConfig } from '../notifier.config';
+import { invalidFilters } from './event-filter';
+import { SubscriptionRepository } from './subscription.repository';
+
+/** Moved to @lockstep/contracts so the API masks exactly like the notifier; re-exported for existing imports. */
+export { maskUrl, toView } from '@lockstep/contracts';
+
+/** A created subscription, with the signing secret shown this once when the notifier generated it. */
+export interface UpsertResult {
+  subscription: SubscriptionViewV1;
+  /** Only on creation of a webhook without a given secret. */
+  generatedSecret?: string;
+}
+
+/** Creates, updates and deletes subscriptions, refusing anything that could never deliver. */
+@Injectable()
+export class SubscriptionsService {
+  readonly allowList: AllowList;
+
+  constructor(
+    private readonly repo: SubscriptionRepository,
+    @Inject(NOTIFIER_CONFIG) config: NotifierConfig,
+  ) {
+    this.allowList = AllowList.parse(config.NOTIFIER_ALLOWED_DESTINATIONS);
+  }
+
+  async upsert(req: SubscriptionUpsertV1): Promise<QueryReply<UpsertResult>> {
+    const existing = req.id ? await this.repo.findById(req.id) : null;
+    if (req.id && !existing) return fail('NOT_FOUND', `subscription ${req.id} does not exist; omit the id to create one`);
+    let channel;
+    try {
+      channel = getChannel(req.channel);
+    } catch (err) {
+      if (err instanceof UnknownChannelError) return fail(err.code, err.message);
+      throw err;
+    }
+    const filterProblems = invalidFilters(req.eventTypes, eventNames());
+    if (filterProblems.length) return fail('INVALID_EVENT_FILTER', filterProblems.join('; '));
+    const rawTarget: Record<string, unknown> = { ...(existing?.target ?? {}), ...req.target };
+    let generatedSecret: string | undefined;
+    if (channel.id === 'webhook' && !Array.isArray(rawTarget.secrets)) {
+      generatedSecret = generateWebhookSecret();
+      rawTarget.secrets = [generatedSecret];
+    }
+    let target: unknown;
+    try {
+      target = channel.validateTarget(rawTarget);
+    } catch (err) {
+      if (err instanceof InvalidTargetError) return fail(err.code, err.message);
+      throw err;
+    }
+    try {
+      await checkDestination(channel.destinationOf(target as never), this.allowList);
+    } catch (err) {
+      const code = err instanceof DestinationRefusedError ? 'DESTINATION_REFUSED' : 'DESTINATION_UNRESOLVED';
+      return fail(code, (err as Error).message);
+    }
+    const entity = existing ?? Object.assign(new SubscriptionEntity(), { id: randomUUID() });
+    entity.name = req.name;
+    entity.channel = channel.id;
+    entity.target = target as Record<string, unknown>;
+    entity.eventTypes = req.eventTypes;
+    entity.enabled = req.enabled;
+    if (req.enabled) entity.disabledReason = null;
+    const saved = await this.repo.save(entity);
+    return { ok: true, result: { subscription: toView(saved), generatedSecret } };
+  }
+
+  async delete(id: string): Promise<QueryReply<{ deleted: boolean }>> {
+    const deleted = await this.repo.delete(id);
+    return deleted ? { ok: true, result: { deleted } } : fail('NOT_FOUND', `subscription ${id} does not exist`);
+  }
+}
+
+const fail = (code: string, message: string): { ok: false; error: { code: string; message: string } } => ({ ok: false, error: { code, message } });

@@ -1,0 +1,232 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Queries, type InstallCommandV1, type QueryReply, type ReleaseInfoReplyV1 } from '@lockstep/contracts';
+import { OutboxRelay, type RolloutEntity, type RolloutNodeEntity } from '@lockstep/persistence';
+import { QueryClient } from '@lockstep/messaging';
+import { NodeCommander } from '../fleet/node-commander';
+import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
+import { LockLostError, type HeldLock } from './cluster-lock.port';
+import { RolloutRepository, type BatchProgress } from './rollout.repository';
+
+export const SCHEDULER_QUERIES = Symbol('SCHEDULER_QUERIES');
+const FINAL = new Set(['succeeded', 'failed', 'rolled_back', 'reverted', 'revert_failed']);
+const FAILED = new Set(['failed', 'rolled_back']);
+
+/**
+ * Conducts one rollout while holding the cluster lock: canary batch first, then batches of
+ * maxParallel, each gated on every node's outcome; stops at once when the lock is lost.
+ * Everything it decides is in Postgres first, so another replica resumes where it stopped.
+ */
+@Injectable()
+export class RolloutConductor {
+  private readonly logger = new Logger(RolloutConductor.name);
+  private wakeUp?: () => void;
+  /** An outcome arrived while the conductor was not napping: its next nap ends at once. */
+  private woken = false;
+
+  constructor(
+    private readonly repo: RolloutRepository,
+    private readonly commander: NodeCommander,
+    private readonly relay: OutboxRelay,
+    @Inject(SCHEDULER_QUERIES) private readonly queries: QueryClient,
+    @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+  ) {}
+
+  /** Called when an outcome for one of our nodes arrived (saves a poll interval). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async conduct(rolloutId: string, lock: HeldLock): Promise<void> {
+    try {
+      if (!(await this.repo.claim(rolloutId, lock.token, this.config.SCHEDULER_REPLICA_ID))) {
+        this.logger.warn(`rollout ${rolloutId} is claimed by a newer lock holder; not conducting`);
+        return;
+      }
+      let r = (await this.repo.get(rolloutId))!;
+      if (r.state === 'failed') {
+        await this.revertUpdated(r, lock);
+        return;
+      }
+      if (r.state === 'planned') await this.move(r, lock, 'running');
+      const nodes = await this.repo.nodes(rolloutId);
+      const batches = groupBatches(nodes);
+      /** The rollout's state as the last wait for a batch saw it, just now; undefined when it must be read again. */
+      let seen: RolloutEntity['state'] | undefined;
+      for (const batch of batches) {
+        if (seen !== 'running') r = await this.waitWhilePaused(rolloutId, lock);
+        if (r.state !== 'running') return;
+        const todo = batch.filter((n) => n.status === 'pending' || n.status === 'installing');
+        await this.sendBatch(r, 'install', todo.map((n) => ({ node: n, version: r.targetVersion, artifact: r.artifact })), lock);
+        const progress = await this.waitFor(r, batch.map((n) => n.nodeId), lock);
+        if (progress.failed > r.strategy.maxFailures) {
+          await this.fail(r, (await this.repo.nodes(rolloutId)).filter((n) => FAILED.has(n.status)), lock);
+          return;
+        }
+        seen = progress.state;
+        const soak = batch[0]?.canary ? Math.max(r.strategy.pauseBetweenBatchesMs, 0) : r.strategy.pauseBetweenBatchesMs;
+        if (soak > 0 && batch !== batches[batches.length - 1]) {
+          await this.sleepHeld(soak, lock);
+          seen = undefined;
+        }
+      }
+      r = (await this.repo.get(rolloutId))!;
+      if (r.state === 'running') await this.move(r, lock, 'succeeded', `all ${nodes.length} nodes at ${r.targetVersion}`);
+    } catch (err) {
+      if (err instanceof LockLostError) {
+        this.logger.warn(`rollout ${rolloutId}: ${err.message}; stopped issuing commands`);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /** The rollout failed: with auto-rollback, every node it updated goes back to its previous version. */
+  private async fail(r: RolloutEntity, failed: RolloutNodeEntity[], lock: HeldLock): Promise<void> {
+    const reason = `${failed.length} node(s) failed (allowed ${r.strategy.maxFailures}): ${failed.map((n) => `${n.nodeId}${n.error ? ` (${n.error})` : ''}`).join('; ')}`;
+    await this.move(r, lock, 'failed', reason);
+    if (r.strategy.autoRollback) await this.revertUpdated(r, lock);
+  }
+
+  /** Auto-rollback: every node this rollout updated goes back to the version it ran before. */
+  private async revertUpdated(r: RolloutEntity, lock: HeldLock): Promise<void> {
+    const all = await this.repo.nodes(r.id);
+    const updated = all.filter((n) => (n.status === 'succeeded' || n.status === 'reverting') && n.fromVersion);
+    // Published releases never change, so each previous version is resolved once.
+    const artifacts = new Map<string, RolloutEntity['artifact']>();
+    for (let i = 0; i < updated.length; i += r.strategy.maxParallel) {
+      const batch = updated.slice(i, i + r.strategy.maxParallel);
+      const sends: CommandTarget[] = [];
+      for (const n of batch) {
+        const version = n.fromVersion!;
+        if (!artifacts.has(version)) artifacts.set(version, (await this.releaseInfo(r.component, version)).artifact);
+        sends.push({ node: n, version, artifact: artifacts.get(version)! });
+      }
+      await this.sendBatch(r, 'rollback', sends, lock);
+      await this.waitFor(r, batch.map((n) => n.nodeId), lock, true);
+    }
+    const after = await this.repo.nodes(r.id);
+    const stuck = after.filter((n) => n.status === 'revert_failed');
+    const back = after.filter((n) => n.status === 'reverted' || n.status === 'rolled_back').length;
+    await this.move(r, lock, 'rolled_back', `${r.reason ?? 'rollout failed'}; ${back} node(s) back on their previous version${stuck.length ? `, ${stuck.length} could not be returned: ${stuck.map((n) => n.nodeId).join(', ')}` : ''}`);
+  }
+
+  /**
+   * Sends one batch: every node is marked sent in one fenced UPDATE first (so an outcome always
+   * finds its command), then the commands are published concurrently — each goes to its own
+   * node, so their order does not matter, and a batch costs one JetStream round trip, not one
+   * per node. A publish that failed fails the conductor; the next one resends (same msgID).
+   */
+  private async sendBatch(r: RolloutEntity, action: 'install' | 'rollback', targets: CommandTarget[], lock: HeldLock): Promise<void> {
+    if (targets.length === 0) return;
+    this.ensure(lock);
+    const issuedAt = new Date().toISOString();
+    const cmds: InstallCommandV1[] = targets.map(({ node, version, artifact }) => ({
+      commandId: `${r.id}.${node.nodeId}.${action === 'install' ? 'install' : 'revert'}`,
+      rolloutId: r.id,
+      nodeId: node.nodeId,
+      component: r.component,
+      version,
+      action,
+      artifact,
+      fencingToken: lock.token,
+      lockKey: lock.key,
+      health: { minHealthyMs: r.strategy.minHealthyMs, deadlineMs: r.strategy.healthyDeadlineMs },
+      issuedAt,
+    }));
+    const marked = await this.repo.markSent(r.id, cmds.map((c) => ({ nodeId: c.nodeId, commandId: c.commandId })), action === 'install' ? 'installing' : 'reverting', lock.token);
+    if (marked !== cmds.length) throw new LockLostError('a newer conductor claimed the rollout');
+    this.ensure(lock);
+    const sent = await Promise.allSettled(cmds.map((cmd) => this.commander.send(cmd)));
+    const failed = sent.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /**
+   * Waits until every listed node has an outcome, counting nodes past the progress deadline as
+   * failed. Returns what its last look saw: the rollout's state and its failed nodes so far.
+   */
+  private async waitFor(r: RolloutEntity, nodeIds: string[], lock: HeldLock, reverting = false): Promise<BatchProgress> {
+    for (;;) {
+      this.ensure(lock);
+      const progress = await this.repo.batchProgress(r.id, nodeIds, { final: [...FINAL], failed: [...FAILED] });
+      if (progress.open.length === 0) return progress;
+      for (const n of progress.open) {
+        if (n.startedAt && Date.now() - n.startedAt.getTime() > r.strategy.progressDeadlineMs) await this.repo.markTimedOut(r.id, n.nodeId, lock.token, r.strategy.progressDeadlineMs);
+      }
+      if (!reverting && progress.state === 'aborted') return progress;
+      await this.nap(250);
+    }
+  }
+
+  private async waitWhilePaused(id: string, lock: HeldLock): Promise<RolloutEntity> {
+    for (;;) {
+      this.ensure(lock);
+      const r = (await this.repo.get(id))!;
+      if (r.state !== 'paused') return r;
+      await this.nap(250);
+    }
+  }
+
+  private async sleepHeld(ms: number, lock: HeldLock): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      this.ensure(lock);
+      await new Promise((res) => setTimeout(res, Math.min(250, until - Date.now())));
+    }
+  }
+
+  /**
+   * Sleeps up to `ms`; an outcome ends the nap early. One that arrived while the conductor was
+   * busy (querying, sending) ends the next nap at once, so no outcome waits out a full interval.
+   */
+  private nap(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.wakeUp = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  private async move(r: RolloutEntity, lock: HeldLock, to: RolloutEntity['state'] & string, reason?: string): Promise<void> {
+    this.ensure(lock);
+    if (!(await this.repo.transition(r.id, lock.token, to as never, reason))) throw new LockLostError('a newer conductor claimed the rollout');
+    r.state = to;
+    if (reason) r.reason = reason;
+    this.relay.kick();
+    this.logger.log(`rollout ${r.id} ${to}${reason ? `: ${reason}` : ''}`);
+  }
+
+  private ensure(lock: HeldLock): void {
+    if (!lock.isHeld()) throw new LockLostError(`lost the cluster lock (token ${lock.token})`);
+  }
+
+  private async releaseInfo(component: string, version: string): Promise<ReleaseInfoReplyV1> {
+    const reply = await this.queries.send<QueryReply<ReleaseInfoReplyV1>>(Queries.ReleaseInfo, { component, version }, 120_000);
+    if (!reply.ok) throw new Error(`cannot resolve ${component} ${version}: ${reply.error.message}`);
+    return reply.result;
+  }
+}
+
+/** A node to command, with the version and artifact it is to run. */
+interface CommandTarget {
+  node: RolloutNodeEntity;
+  version: string;
+  artifact: RolloutEntity['artifact'];
+}
+
+/** Nodes grouped by batch, in batch order. */
+function groupBatches(nodes: RolloutNodeEntity[]): RolloutNodeEntity[][] {
+  const map = new Map<number, RolloutNodeEntity[]>();
+  for (const n of nodes) map.set(n.batch, [...(map.get(n.batch) ?? []), n]);
+  return [...map.keys()].sort((a, b) => a - b).map((k) => map.get(k)!);
+}

@@ -1,0 +1,56 @@
+import { RolloutCreateV1, type NodeRecordV1 } from '@lockstep/contracts';
+import { matchesSelector, planRollout, resolveCount, RolloutPlanError, type PlannerNode } from './rollout-planner';
+
+const node = (id: string, version: string, labels: Record<string, string> = {}, lost = false): PlannerNode => ({
+  record: { id, hostname: id, labels, components: { app: version }, manages: ['app'], agentVersion: '1', seenAt: new Date().toISOString(), state: 'idle' },
+  lost,
+});
+const req = (over: Partial<RolloutCreateV1> = {}) => RolloutCreateV1.parse({ component: 'app', version: '1.1.0', ...over });
+
+describe(planRollout.name, () => {
+  it('puts canaries first, preferring group=canary, then batches of maxParallel', () => {
+    const nodes = [node('n1', '1.0.0'), node('n2', '1.0.0'), node('n3', '1.0.0', { group: 'canary' }), node('n4', '1.0.0'), node('n5', '1.0.0')];
+
+    const sut = planRollout(req({ maxParallel: 2, canary: 1 }), nodes, 'cluster');
+
+    expect(sut.batches.map((b) => [b.canary, b.nodes.map((n) => n.id)])).toEqual([
+      [true, ['n3']],
+      [false, ['n1', 'n2']],
+      [false, ['n4', 'n5']],
+    ]);
+  });
+
+  it('skips nodes already at the version and resolves percentages against the rest', () => {
+    const nodes = [node('a', '1.1.0'), node('b', '1.0.0'), node('c', '1.0.0'), node('d', '1.0.0')];
+
+    const sut = planRollout(req({ canary: '34%', maxFailures: '50%' }), nodes, 'cluster');
+
+    expect(sut.alreadyAtVersion).toEqual(['a']);
+    expect(sut.batches[0]).toMatchObject({ canary: true, nodes: [{ id: 'b', fromVersion: '1.0.0' }] });
+    expect(sut.maxFailures).toBe(2);
+  });
+
+  it.each([
+    ['a lost node', 'all', [node('a', '1.0.0', {}, true)], 'NODES_LOST'],
+    ['no matching node', 'group=db', [node('a', '1.0.0', { group: 'web' })], 'NO_NODES'],
+  ])('refuses %s', (_what, selector, nodes, code) => {
+    const act = () => planRollout(req({ selector }), nodes, 'cluster');
+
+    expect(act).toThrow(RolloutPlanError);
+    expect(act).toThrow(expect.objectContaining({ code }));
+  });
+
+  it.each([
+    ['all', true],
+    ['group=canary', true],
+    ['group=canary,zone=a', false],
+    ['n1,n9', true],
+    ['n9', false],
+  ])('selector %s -> %s', (selector, expected) => {
+    expect(matchesSelector(node('n1', '1', { group: 'canary' }).record, selector)).toBe(expected);
+  });
+
+  it.each([[2, 10, 2], ['20%', 5, 1], ['50%', 5, 3], ['0%', 5, 0]] as const)('resolveCount(%s, %s) = %s', (v, total, expected) => {
+    expect(resolveCount(v, total)).toBe(expected);
+  });
+});

@@ -1,0 +1,64 @@
+import type { CountOrPercent, NodeRecordV1, PlannedBatchV1, RolloutCreateV1, RolloutPlanV1 } from '@lockstep/contracts';
+
+/** The plan cannot be made; the message says what to change. */
+export class RolloutPlanError extends Error {
+  override name = 'RolloutPlanError';
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** A node as the planner sees it. */
+export interface PlannerNode {
+  record: NodeRecordV1;
+  lost: boolean;
+}
+
+/** Resolves `2` or `"20%"` against a total (percentages round up, so 10% of 5 is 1). */
+export function resolveCount(value: CountOrPercent, total: number): number {
+  if (typeof value === 'number') return value;
+  return Math.ceil((Number(value.slice(0, -1)) / 100) * total);
+}
+
+/** Whether a node matches a selector: `all`, `key=value[,key=value]` labels, or `id[,id]`. */
+export function matchesSelector(node: NodeRecordV1, selector: string): boolean {
+  const s = selector.trim();
+  if (s === '' || s === 'all') return true;
+  const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
+  if (parts.every((p) => p.includes('='))) return parts.every((p) => node.labels[p.split('=')[0]!] === p.slice(p.indexOf('=') + 1));
+  return parts.includes(node.id);
+}
+
+/**
+ * Plans a rollout: the selected nodes running the component, canaries first (nodes labelled
+ * `group=canary` preferred), then batches of maxParallel in id order. Nodes already at the
+ * target version need no command. Lost nodes in the selection stop the plan: they could not be
+ * updated and must not be counted healthy.
+ */
+export function planRollout(req: RolloutCreateV1, nodes: PlannerNode[], lockKey: string): RolloutPlanV1 {
+  const runsIt = (r: NodeRecordV1) => r.components[req.component] !== undefined || r.manages.includes(req.component);
+  const selected = nodes.filter((n) => matchesSelector(n.record, req.selector) && runsIt(n.record));
+  if (selected.length === 0) throw new RolloutPlanError('NO_NODES', `no node manages ${req.component} and matches "${req.selector}"; check lockstep nodes and the --nodes selector`);
+  const lost = selected.filter((n) => n.lost).map((n) => n.record.id);
+  if (lost.length) throw new RolloutPlanError('NODES_LOST', `nodes ${lost.join(', ')} stopped heart-beating (lost); bring them back or exclude them with --nodes`);
+  const todo = selected.filter((n) => n.record.components[req.component] !== req.version).map((n) => n.record);
+  const already = selected.filter((n) => n.record.components[req.component] === req.version).map((n) => n.record.id).sort();
+  todo.sort((a, b) => a.id.localeCompare(b.id));
+  const canaryCount = Math.min(resolveCount(req.canary, todo.length), todo.length);
+  const canaries = [...todo].sort((a, b) => Number(b.labels.group === 'canary') - Number(a.labels.group === 'canary') || a.id.localeCompare(b.id)).slice(0, canaryCount);
+  const canaryIds = new Set(canaries.map((n) => n.id));
+  const rest = todo.filter((n) => !canaryIds.has(n.id));
+  const batches: PlannedBatchV1[] = [];
+  const view = (n: NodeRecordV1) => ({ id: n.id, fromVersion: n.components[req.component] ?? null });
+  for (let i = 0; i < canaries.length; i += req.maxParallel) batches.push({ index: batches.length, canary: true, nodes: canaries.slice(i, i + req.maxParallel).map(view) });
+  for (let i = 0; i < rest.length; i += req.maxParallel) batches.push({ index: batches.length, canary: false, nodes: rest.slice(i, i + req.maxParallel).map(view) });
+  return {
+    component: req.component,
+    version: req.version,
+    kind: req.direction,
+    lockKey,
+    batches,
+    alreadyAtVersion: already,
+    maxFailures: resolveCount(req.maxFailures, todo.length),
+  };
+}

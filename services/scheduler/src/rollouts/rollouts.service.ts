@@ -1,0 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Queries, type QueryReply, type ReleaseInfoReplyV1, type RollbackCreateV1, type RolloutCreateV1, type RolloutPlanV1 } from '@lockstep/contracts';
+import { OutboxRelay, type RolloutEntity } from '@lockstep/persistence';
+import { QueryClient } from '@lockstep/messaging';
+import { getScheme } from '@lockstep/versioning';
+import { NodeRegistry } from '../fleet/node-registry';
+import { SCHEDULER_QUERIES } from './rollout-conductor.service';
+import { planRollout, resolveCount, RolloutPlanError } from './rollout-planner';
+import { RolloutRepository } from './rollout.repository';
+import { RolloutReconciler } from './rollout-reconciler.service';
+
+/** The cluster lock every rollout takes. */
+export const CLUSTER_LOCK_KEY = 'cluster';
+
+/** What creating a rollout returns. */
+export interface RolloutCreated {
+  plan: RolloutPlanV1;
+  /** Absent for a dry run. */
+  rolloutId?: string;
+}
+
+const fail = (code: string, message: string) => ({ ok: false as const, error: { code, message } });
+
+/** Plans and starts rollouts; refuses what could not work, with a message that says why. */
+@Injectable()
+export class RolloutsService {
+  constructor(
+    private readonly repo: RolloutRepository,
+    private readonly nodes: NodeRegistry,
+    private readonly reconciler: RolloutReconciler,
+    private readonly relay: OutboxRelay,
+    @Inject(SCHEDULER_QUERIES) private readonly queries: QueryClient,
+  ) {}
+
+  async create(req: RolloutCreateV1, kind: 'upgrade' | 'downgrade' | 'rollback' = req.direction, rollbackOf: string | null = null): Promise<QueryReply<RolloutCreated>> {
+    let info: QueryReply<ReleaseInfoReplyV1>;
+    try {
+      info = await this.queries.send<QueryReply<ReleaseInfoReplyV1>>(Queries.ReleaseInfo, { component: req.component, version: req.version }, 120_000);
+    } catch (err) {
+      return fail('CHECKER_UNAVAILABLE', `the checker did not answer (${(err as Error).message}); it verifies the release artifact before a rollout — start it or check NATS`);
+    }
+    if (!info.ok) return info;
+    let plan: RolloutPlanV1;
+    try {
+      plan = planRollout(req, await this.nodes.list(), CLUSTER_LOCK_KEY);
+    } catch (err) {
+      if (err instanceof RolloutPlanError) return fail(err.code, err.message);
+      throw err;
+    }
+    const scheme = getScheme(info.result.scheme);
+    const wrongWay = plan.batches.flatMap((b) => b.nodes).filter((n) => n.fromVersion && scheme.isValid(n.fromVersion) && (kind === 'upgrade' ? scheme.compare(n.fromVersion, req.version) > 0 : kind === 'downgrade' && scheme.compare(n.fromVersion, req.version) < 0));
+    if (wrongWay.length) {
+      const hint = kind === 'upgrade' ? 'use lockstep downgrade' : 'use lockstep upgrade';
+      return fail('WRONG_DIRECTION', `${wrongWay.map((n) => `${n.id} runs ${n.fromVersion}`).join(', ')}: ${req.version} is not an ${kind} for them; ${hint}`);
+    }
+    plan.kind = kind;
+    if (req.dryRun) return { ok: true, result: { plan } };
+    const active = (await this.repo.active())[0];
+    if (active) return fail('ROLLOUT_ACTIVE', `rollout ${active.id} (${active.component} → ${active.targetVersion}) is ${active.state}; only one rollout runs per cluster — wait, or pause/abort it`);
+    const rollout = await this.repo.create(plan, {
+      artifact: info.result.artifact,
+      selector: req.selector,
+      kind,
+      rollbackOf,
+      strategy: {
+        maxParallel: req.maxParallel,
+        canary: resolveCount(req.canary, plan.batches.reduce((a, b) => a + b.nodes.length, 0)),
+        minHealthyMs: req.minHealthyMs,
+        healthyDeadlineMs: req.healthyDeadlineMs,
+        progressDeadlineMs: req.progressDeadlineMs,
+        maxFailures: plan.maxFailures,
+        autoRollback: req.autoRollback,
+        pauseBetweenBatchesMs: req.pauseBetweenBatchesMs,
+      },
+    });
+    this.relay.kick();
+    this.reconciler.wake();
+    return { ok: true, result: { plan, rolloutId: rollout.id } };
+  }
+
+  /** Returns every node a rollout updated to the version it ran before. */
+  async rollback(req: RollbackCreateV1): Promise<QueryReply<RolloutCreated>> {
+    const target: RolloutEntity | null = req.rolloutId ? await this.repo.get(req.rolloutId) : await this.repo.latest();
+    if (!target) return fail('NOT_FOUND', req.rolloutId ? `rollout ${req.rolloutId} does not exist` : 'there is no rollout to roll back');
+    const touched = (await this.repo.nodes(target.id)).filter((n) => n.status === 'succeeded' && n.fromVersion);
+    if (touched.length === 0) return fail('NOTHING_TO_ROLL_BACK', `rollout ${target.id} left no node on ${target.targetVersion}; nothing to roll back`);
+    const versions = [...new Set(touched.map((n) => n.fromVersion!))];
+    if (versions.length > 1) return fail('MIXED_PREVIOUS_VERSIONS', `nodes came from ${versions.join(', ')}; roll them back per version with lockstep downgrade --nodes`);
+    return this.create(
+      { component: target.component, version: versions[0]!, selector: touched.map((n) => n.nodeId).join(','), direction: 'downgrade', maxParallel: req.maxParallel, canary: 0, minHealthyMs: target.strategy.minHealthyMs, healthyDeadlineMs: target.strategy.healthyDeadlineMs, progressDeadlineMs: target.strategy.progressDeadlineMs, maxFailures: 0, autoRollback: false, pauseBetweenBatchesMs: 0, dryRun: false },
+      'rollback',
+      target.id,
+    );
+  }
+}

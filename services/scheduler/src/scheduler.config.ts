@@ -1,0 +1,19 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { commonSchema, env, loadConfig } from '@lockstep/config';
+
+/** Scheduler (rollout conductor) settings. */
+export const schedulerSchema = z.object({
+  ...commonSchema,
+  /** This replica's name in lock entries and rollouts. */
+  SCHEDULER_REPLICA_ID: z.string().default(`${hostname()}-${process.pid}`),
+  /** Lease of the cluster lock; renewed every third of it. A paused holder loses it after this long. */
+  SCHEDULER_LOCK_LEASE: env.duration('15s'),
+  /** How often a replica looks for rollouts that need a conductor. */
+  SCHEDULER_RECONCILE_INTERVAL: env.duration('1s'),
+  /** A node whose heartbeat is older than this is lost (never counted healthy). */
+  SCHEDULER_NODE_LOST_AFTER: env.duration('10s'),
+});
+export type SchedulerConfig = z.infer<typeof schedulerSchema>;
+export const loadSchedulerConfig = (): SchedulerConfig => loadConfig('scheduler', schedulerSchema);
+export const SCHEDULER_CONFIG = Symbol('SCHEDULER_CONFIG');

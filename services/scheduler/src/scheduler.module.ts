@@ -1,0 +1,38 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NatsClient, QueryClient } from '@lockstep/messaging';
+import { PlatformModule } from '@lockstep/platform';
+import { FleetLockAdapter } from './fleet/fleet-lock.adapter';
+import { NodeCommander } from './fleet/node-commander';
+import { NodeRegistry } from './fleet/node-registry';
+import { CLUSTER_LOCK } from './rollouts/cluster-lock.port';
+import { InstallEventsHandler, SCHEDULER_SUBJECTS } from './rollouts/install-events.handler';
+import { RolloutConductor, SCHEDULER_QUERIES } from './rollouts/rollout-conductor.service';
+import { RolloutReconciler } from './rollouts/rollout-reconciler.service';
+import { RolloutRepository } from './rollouts/rollout.repository';
+import { RolloutsHandler } from './rollouts/rollouts.handler';
+import { RolloutsService } from './rollouts/rollouts.service';
+import { SCHEDULER_CONFIG, type SchedulerConfig } from './scheduler.config';
+
+/** The scheduler: plans rollouts and conducts them under the cluster lock. */
+@Module({})
+export class SchedulerModule {
+  static forRoot(config: SchedulerConfig): DynamicModule {
+    return {
+      module: SchedulerModule,
+      imports: [PlatformModule.forService({ service: 'scheduler', config, handles: SCHEDULER_SUBJECTS })],
+      controllers: [RolloutsHandler],
+      providers: [
+        { provide: SCHEDULER_CONFIG, useValue: config },
+        { provide: SCHEDULER_QUERIES, useFactory: () => new QueryClient(config.NATS_NAMESPACE, { servers: config.NATS_URL }) },
+        { provide: CLUSTER_LOCK, useFactory: (nats: NatsClient) => new FleetLockAdapter(nats, config), inject: [NatsClient] },
+        NodeRegistry,
+        NodeCommander,
+        RolloutRepository,
+        RolloutConductor,
+        RolloutReconciler,
+        RolloutsService,
+        InstallEventsHandler,
+      ],
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream } from '@nats-io/jetstream';
+import { createEvent, type PayloadOf, type Subject } from '@lockstep/contracts';
+import { QueryClient } from '@lockstep/messaging';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@lockstep/testing';
+import { Client } from 'pg';
+
+/** A per-test deployment identity: own database and NATS namespace on the shared servers. */
+export interface TestDeployment {
+  db: TestDatabase;
+  namespace: string;
+  env: Record<string, string>;
+  nc: NatsConnection;
+  queries: QueryClient;
+  pg: Client;
+  /** Publishes an event to JetStream as a Lockstep service would. */
+  publish<S extends Subject>(subject: S, data: PayloadOf<S>, subjectOfEvent?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const NATS_URL = process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+export async function createTestDeployment(options: { natsUrls?: string[] } = {}): Promise<TestDeployment> {
+  const db = await createTestDatabase();
+  const namespace = uniqueName('t');
+  const servers = options.natsUrls ?? [NATS_URL];
+  const nc = await connect({ servers });
+  const js = jetstream(nc);
+  const queries = new QueryClient(namespace, { servers });
+  const pg = new Client({ connectionString: db.url });
+  return {
+    db,
+    namespace,
+    nc,
+    queries,
+    pg,
+    env: { DATABASE_URL: db.url, NATS_URL: servers.join(','), NATS_NAMESPACE: namespace, ...(servers.length > 1 ? { NATS_REPLICAS: String(Math.min(3, servers.length)) } : {}) },
+    async publish(subject, data, subjectOfEvent) {
+      const ev = createEvent(subject, data, { source: '/lockstep/test', subject: subjectOfEvent });
+      await js.publish(`${namespace}.${subject}`, JSON.stringify(ev), { msgID: ev.id });
+      return ev.id;
+    },
+    async close() {
+      await queries.close().catch(() => undefined);
+      await pg.end().catch(() => undefined);
+      await nc.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Collects every event published in a deployment's namespace, from the start of its stream. */
+export async function collectEvents(dep: TestDeployment): Promise<{ events: Array<{ subject: string; type: string; data: Record<string, unknown> }>; stop(): Promise<void> }> {
+  const js = jetstream(dep.nc);
+  const consumer = await js.consumers.get(`${dep.namespace.toUpperCase()}_EVENTS`);
+  const messages = await consumer.consume();
+  const events: Array<{ subject: string; type: string; data: Record<string, unknown> }> = [];
+  const done = (async () => {
+    for await (const m of messages) {
+      const ev = m.json<{ type: string; data: Record<string, unknown> }>();
+      events.push({ subject: m.subject, type: ev.type, data: ev.data });
+    }
+  })();
+  return {
+    events,
+    async stop() {
+      await messages.close();
+      await done;
+    },
+  };
+}
+
+/** S3 settings for services, from a running test S3 server. */
+export const s3Env = (s3: { endpoint: string; accessKey: string; secretKey: string }, bucket: string): Record<string, string> => ({
+  S3_ENDPOINT: s3.endpoint,
+  S3_ACCESS_KEY: s3.accessKey,
+  S3_SECRET_KEY: s3.secretKey,
+  S3_BUCKET: bucket,
+});

@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queries, type QueryReply } from '@lockstep/contracts';
+import { MinioObjectStore } from '@lockstep/storage';
+import { TufRepositoryWriter, generateKeySet, trustedRootFor, type TufKeySet } from '@lockstep/releases';
+import { buildDemoArtifact, freePort, startS3Server, startService, uniqueName, waitFor, type S3ServerHandle, type ServiceProcess } from '@lockstep/testing';
+import { createTestDeployment, s3Env, type TestDeployment } from './control-plane';
+
+/** One agent process with the demo app on its own port. */
+export interface FleetNode {
+  id: string;
+  appPort: number;
+  dir: string;
+  proc: ServiceProcess;
+  /** GET / of the demo app: its version, or undefined when it does not answer. */
+  version(): Promise<string | undefined>;
+}
+
+/**
+ * A control plane (checker, scheduler) plus `size` agents running the demo app, on the
+ * session's NATS and Postgres with a fresh namespace, database and bucket, and a TUF
+ * repository of the demo component.
+ */
+export class TestFleet {
+  readonly procs: ServiceProcess[] = [];
+  readonly nodes: FleetNode[] = [];
+  readonly writer = new TufRepositoryWriter();
+  readonly work = mkdtempSync(join(tmpdir(), 'lockstep-fleet-'));
+  keys: TufKeySet = generateKeySet();
+  store!: MinioObjectStore;
+  bucket = uniqueName('f');
+  rootPath = join(this.work, 'root.json');
+
+  private constructor(
+    readonly dep: TestDeployment,
+    readonly s3: S3ServerHandle,
+  ) {}
+
+  static async start(options: { natsUrls?: string[] } = {}): Promise<TestFleet> {
+    const fleet = new TestFleet(await createTestDeployment({ natsUrls: options.natsUrls }), await startS3Server());
+    await fleet.dep.pg.connect();
+    fleet.store = new MinioObjectStore({ endpoint: fleet.s3.endpoint, accessKey: fleet.s3.accessKey, secretKey: fleet.s3.secretKey, bucket: fleet.bucket });
+    await fleet.store.ensureBucket();
+    await fleet.publish('1.0.0');
+    writeFileSync(fleet.rootPath, await trustedRootFor(fleet.store, 'demo'));
+    fleet.procs.push(await startService('checker', { ...fleet.env(), CHECKER_CHECK_ON_START: 'false' }));
+    const reply = await fleet.dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, { name: 'demo', sourceType: 'tuf', currentVersion: null, sourceConfig: { mode: 's3', trustedRoot: (await trustedRootFor(fleet.store, 'demo')).toString() } });
+    if (!reply.ok) throw new Error(reply.error.message);
+    await fleet.startScheduler();
+    return fleet;
+  }
+
+  env(): Record<string, string> {
+    return { ...this.dep.env, ...s3Env(this.s3, this.bucket) };
+  }
+
+  async startScheduler(extra: Record<string, string> = {}): Promise<ServiceProcess> {
+    const p = await startService('scheduler', { ...this.env(), SCHEDULER_LOCK_LEASE: '3s', SCHEDULER_RECONCILE_INTERVAL: '250ms', SCHEDULER_NODE_LOST_AFTER: '5s', ...extra });
+    this.procs.push(p);
+    return p;
+  }
+
+  publish(version: string, options: { broken?: boolean } = {}) {
+    return this.writer.publish({ store: this.store, component: 'demo', artifact: buildDemoArtifact(version, options), version, channel: 'stable', keys: this.keys });
+  }
+
+  /** Starts agents node-1..node-n (node-1 labelled group=canary). */
+  async addNodes(n: number): Promise<FleetNode[]> {
+    const started = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const id = `node-${this.nodes.length + i + 1}`;
+        const appPort = await freePort();
+        const dir = join(this.work, id);
+        const proc = await startService('installer', {
+          ...this.env(),
+          NODE_ID: id,
+          NODE_LABELS: id === 'node-1' ? 'group=canary' : 'group=main',
+          AGENT_DIR: dir,
+          AGENT_COMPONENT: 'demo',
+          AGENT_SERVICE_MANAGER: 'supervise',
+          AGENT_SUPERVISE_COMMAND: 'node server.js',
+          APP_PORT: String(appPort),
+          AGENT_TRUSTED_ROOT: this.rootPath,
+          AGENT_HEARTBEAT: '500ms',
+          AGENT_HEALTH_INTERVAL: '50ms',
+          AGENT_MIN_FREE_DISK: '1MiB',
+        });
+        this.procs.push(proc);
+        const version = async () => {
+          try {
+            const res = await fetch(`http://127.0.0.1:${appPort}/`, { signal: AbortSignal.timeout(1000) });
+            return res.ok ? (await res.text()).match(/\d+\.\d+\.\d+/)?.[0] : undefined;
+          } catch {
+            return undefined;
+          }
+        };
+        return { id, appPort, dir, proc, version };
+      }),
+    );
+    this.nodes.push(...started);
+    return started;
+  }
+
+  /** Asks the scheduler for a rollout; throws with its message when refused. */
+  async rollout(body: Record<string, unknown>): Promise<string> {
+    const reply = await this.dep.queries.send<QueryReply<{ rolloutId?: string }>>(Queries.RolloutCreate, { component: 'demo', minHealthyMs: 300, healthyDeadlineMs: 10_000, progressDeadlineMs: 30_000, ...body }, 130_000);
+    if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+    return reply.result.rolloutId!;
+  }
+
+  /** Waits until the rollout reaches one of the states; returns its row. */
+  async waitForState(rolloutId: string, states: string[], timeoutMs = 90_000): Promise<{ state: string; reason: string | null }> {
+    return waitFor(async () => {
+      const { rows } = await this.dep.pg.query(`SELECT state, reason FROM rollouts WHERE id = $1`, [rolloutId]);
+      return states.includes(rows[0]?.state) ? rows[0] : undefined;
+    }, { timeoutMs, intervalMs: 100, what: `rollout ${rolloutId} to reach ${states.join('/')}` });
+  }
+
+  async nodeRows(rolloutId: string): Promise<Array<{ node_id: string; status: string; batch: number; error: string | null }>> {
+    return (await this.dep.pg.query(`SELECT node_id, status, batch, error FROM rollout_nodes WHERE rollout_id = $1 ORDER BY batch, node_id`, [rolloutId])).rows;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.kill('SIGTERM')));
+    await this.dep.close();
+    await this.s3.stop(true);
+    rmSync(this.work, { recursive: true, force: true });
+  }
+}
