@@ -5,20 +5,21 @@
  * processes with a fresh database and NATS namespace, publishes releases with the CLI, shows
  * the events arriving at a local webhook receiver (signatures verified with
  * standardwebhooks) and a local Slack-format receiver, rolls the fleet to a new release,
- * then lets a broken release fail on the canary and roll back. Exits 0 when all of it worked.
+ * then lets a broken release fail on the canary and roll back, and shows the pre-update
+ * backups every node took and a verified restore. Exits 0 when all of it worked.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioObjectStore } from '@lockstep/storage';
 import { tamperArtifactByte } from '@lockstep/releases';
-import { buildDemoArtifact, createTestDatabase, freePort, jsonOf, runCli, startHttpReceiver, startS3Server, startService, uniqueName, type ServiceProcess } from '@lockstep/testing';
+import { buildDemoArtifact, createTestDatabase, freePort, jsonOf, withPgClient, runCli, startHttpReceiver, startS3Server, startService, uniqueName, type ServiceProcess } from '@lockstep/testing';
 import { DemoWebhookReceiver, readSlackMessage } from './demo-receivers';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const SERVICES = ['checker', 'notifier', 'api', 'scheduler', 'backup'] as const;
 const NODES = ['node-1', 'node-2', 'node-3'] as const;
-const STEPS = 11;
+const STEPS = 12;
 const step = (n: number, text: string) => console.log(`\n[${n}/${STEPS}] ${text}`);
 const ok = (text: string) => console.log(`   ✓ ${text}`);
 const fail = (text: string): never => {
@@ -39,14 +40,23 @@ async function main(): Promise<void> {
     ok(`NATS with JetStream at ${NATS_URL} (namespace ${namespace})`);
     ok(`PostgreSQL database ${db.name}`);
     ok(`S3-protocol server (s3rver) at ${s3.endpoint}, bucket ${bucket}`);
+    // What the backup service itself backs up: an app database and a data directory.
+    const shop = await createTestDatabase('lockstep_demo_shop');
+    cleanup.push(() => shop.drop());
+    await withPgClient(shop.url, (c) => c.query(`CREATE TABLE orders (id serial PRIMARY KEY, item text NOT NULL, qty int NOT NULL); INSERT INTO orders (item, qty) SELECT 'item-' || g, g % 7 + 1 FROM generate_series(1, 500) g`));
+    const shopData = await mkdtemp(join(tmpdir(), 'lockstep-demo-shop-'));
+    cleanup.push(() => rm(shopData, { recursive: true, force: true }));
+    await writeFile(join(shopData, 'invoices.csv'), Array.from({ length: 2000 }, (_, i) => `${i},customer-${i % 97},${(i * 37) % 1000}.00`).join('\n'));
+    ok(`app database ${shop.name} (500 orders) and data directory ${shopData} for the backup service`);
 
     step(2, 'Services');
     const s3env = { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey, S3_BUCKET: bucket };
-    const env = { ...s3env, DATABASE_URL: db.url, NATS_URL, NATS_NAMESPACE: namespace, LOG_LEVEL: 'warn', NOTIFIER_ALLOWED_DESTINATIONS: 'loopback', NOTIFIER_RETRY_SCHEDULE: '500ms,1s,2s,5s', CHECKER_CHECK_ON_START: 'false', SCHEDULER_LOCK_LEASE: '5s' };
+    const env = { ...s3env, DATABASE_URL: db.url, NATS_URL, NATS_NAMESPACE: namespace, LOG_LEVEL: 'warn', NOTIFIER_ALLOWED_DESTINATIONS: 'loopback', NOTIFIER_RETRY_SCHEDULE: '500ms,1s,2s,5s', CHECKER_CHECK_ON_START: 'false', SCHEDULER_LOCK_LEASE: '5s', BACKUP_BUCKET: `${bucket}-backups`, BACKUP_KEY: 'demo passphrase, keep it somewhere safe' };
+    const backupTargets = { BACKUP_COMPONENT: 'shop', BACKUP_DATA_PATHS: shopData, BACKUP_DATABASE_URLS: shop.url, BACKUP_KEEP_LAST: '2' };
     const procs: Record<string, ServiceProcess> = {};
     cleanup.push(() => Promise.all(Object.values(procs).map((p) => p.kill('SIGTERM'))));
     for (const name of SERVICES) {
-      procs[name] = await startService(name, env);
+      procs[name] = await startService(name, name === 'backup' ? { ...env, ...backupTargets } : env);
       ok(`${name.padEnd(9)} ready at ${procs[name].url} (/healthz, /readyz, /metrics)`);
     }
 
@@ -178,10 +188,35 @@ async function main(): Promise<void> {
     const failed = await waitForEvent(webhook, 'check.failed', hooksSoFar);
     ok(`one byte of demo 1.3.0 flipped in the bucket → webhook got check.failed ${(failed.data as { code: string }).code}; 1.3.0 not announced`);
 
-    step(11, 'Delivery log (lockstep deliveries)');
+    step(11, 'Backups: one per node before every install, and a verified restore');
+    const preUpdate = jsonOf<Array<{ id: string; nodeId: string; status: string; componentVersion: string | null; trigger: string }>>(await cli('backup', 'list', '--json', '--limit', '50'));
+    const byNode = new Map(preUpdate.filter((b) => b.trigger === 'pre-update' && b.status === 'completed').reverse().map((b) => [b.nodeId, b])); // newest last wins
+    if (!NODES.every((id) => byNode.has(id))) fail(`not every node has a completed pre-update backup: ${[...byNode.keys()].join(', ')}`);
+    ok(`pre-update backups in the catalogue (encrypted, AES-256-GCM): ${NODES.map((id) => `${id} → ${byNode.get(id)!.id}`).join(', ')}`);
+    const checked = byNode.get('node-2')!.id;
+    await cli('backup', 'verify', checked);
+    ok(`lockstep backup verify ${checked}: every pack downloaded again, every chunk and file hash checked`);
+    await cli('backup', 'create', '--name', 'shop_before_cleanup', '--description', 'orders and invoices before the cleanup job');
+    const taken = jsonOf<{ backup: { sizeBytes: number; storedBytes: number; packs: number } }>(await cli('backup', 'show', 'shop_before_cleanup', '--json')).backup;
+    ok(`lockstep backup create: database (pg_dump, streamed) + data directory → ${taken.sizeBytes} B, stored ${taken.storedBytes} B in ${taken.packs} pack(s)`);
+    await withPgClient(shop.url, (c) => c.query(`DELETE FROM orders WHERE qty > 3`));
+    await writeFile(join(shopData, 'invoices.csv'), 'truncated by mistake');
+    const lost = await withPgClient(shop.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n as number);
+    ok(`a bad cleanup: ${500 - lost} orders deleted, invoices.csv truncated`);
+    await cli('backup', 'restore', 'shop_before_cleanup', '--what', 'all', '--confirm');
+    const back = await withPgClient(shop.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n as number);
+    const invoices = (await readFile(join(shopData, 'invoices.csv'), 'utf8')).split('\n').length;
+    if (back !== 500 || invoices !== 2000) fail(`the restore did not bring everything back: ${back} orders, ${invoices} invoice lines`);
+    ok(`lockstep backup restore --what all --confirm: verified first, then ${back} orders and ${invoices} invoice lines are back`);
+    const listing = await cli('backup', 'list', '--limit', '6');
+    console.log(listing.stdout.trimEnd().replace(/^/gm, '   '));
+    const prune = await cli('backup', 'prune', '--dry-run');
+    console.log(prune.stdout.trimEnd().split('\n').slice(-4).join('\n').replace(/^/gm, '   '));
+
+    step(12, 'Delivery log (lockstep deliveries)');
     const log = await cli('deliveries', '--limit', '8');
     console.log(log.stdout.replace(/^/gm, '   '));
-    console.log(`Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: releases announced and delivered with verified signatures, a fleet rolled canary-first to 1.2.0, a broken 1.4.0 rolled back on its canary, a tampered 1.3.0 refused.`);
+    console.log(`Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: releases announced and delivered with verified signatures, a fleet rolled canary-first to 1.2.0, a broken 1.4.0 rolled back on its canary, a tampered 1.3.0 refused, a backup per node before every install, and a verified restore.`);
   } finally {
     for (const c of cleanup.reverse()) await c().catch(() => undefined);
   }

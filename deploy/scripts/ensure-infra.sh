@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts what Lockstep's tests and demo need on this machine when it is not running yet:
 # PostgreSQL on 127.0.0.1:5432 and nats-server with JetStream on 127.0.0.1:4222.
-# Installs them from Debian's packages when missing (needs root). The S3-protocol server
+# Installs them (and the backup tools: zstd, pg_dump, pgbench) from Debian's packages when
+# missing (needs root). The S3-protocol server
 # (s3rver, an npm package) is started by the tests and the demo themselves.
 set -euo pipefail
 
@@ -34,3 +35,14 @@ else
   start-stop-daemon --start --oknodo --background --exec "$bin" -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
   wait_port 4222 || { log "nats-server did not open 127.0.0.1:4222"; exit 1; }
 fi
+
+# Backups stream databases through pg_dump/pg_restore, compress with zstd; tests seed with pgbench.
+missing=()
+command -v zstd >/dev/null || missing+=(zstd)
+{ command -v pg_dump >/dev/null && command -v pg_restore >/dev/null; } || missing+=(postgresql-client)
+command -v pgbench >/dev/null || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} (backup tools)"
+  apt_install "${missing[@]}"
+fi
+log "backup tools: $(zstd --version | head -1); $(pg_dump --version)"

@@ -199,7 +199,9 @@ describe('node agent (process)', () => {
 
     expect(first.outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.0.0', previousVersion: null, noop: false });
     expect(second.outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.1.0', previousVersion: '1.0.0' });
-    expect(second.steps.map((s) => s.step)).toEqual(['preflight', 'downloading', 'verifying', 'unpacking', 'migrating_config', 'migrate_hook', 'swapping', 'restarting', 'health_check']);
+    // The pre-update backup (of shared/, policy on by default) reports its progress as several backing_up events.
+    expect(second.steps.map((s) => s.step).filter((s, i, all) => s !== all[i - 1])).toEqual(['preflight', 'backing_up', 'downloading', 'verifying', 'unpacking', 'migrating_config', 'migrate_hook', 'swapping', 'restarting', 'health_check']);
+    expect(second.outcome.backupId).toMatch(/^preupdate_/);
     const percents = second.steps.map((s) => s.percent);
     expect([...percents].sort((a, b) => a - b)).toEqual(percents);
     expect(new Set(second.steps.map((s) => s.traceparent?.split('-')[1]))).toEqual(new Set([traceIds.get(second.outcome.commandId)]));

@@ -55,6 +55,13 @@ export class TestFleet {
     return { ...this.dep.env, ...s3Env(this.s3, this.bucket) };
   }
 
+  /** Starts another control-plane service of this fleet (e.g. backup). */
+  async startService(name: string, extra: Record<string, string> = {}): Promise<ServiceProcess> {
+    const p = await startService(name, { ...this.env(), ...extra });
+    this.procs.push(p);
+    return p;
+  }
+
   async startScheduler(extra: Record<string, string> = {}): Promise<ServiceProcess> {
     const p = await startService('scheduler', { ...this.env(), SCHEDULER_LOCK_LEASE: '3s', SCHEDULER_RECONCILE_INTERVAL: '250ms', SCHEDULER_NODE_LOST_AFTER: '5s', ...extra });
     this.procs.push(p);
@@ -65,8 +72,8 @@ export class TestFleet {
     return this.writer.publish({ store: this.store, component: 'demo', artifact: buildDemoArtifact(version, options), version, channel: 'stable', keys: this.keys });
   }
 
-  /** Starts agents node-1..node-n (node-1 labelled group=canary). */
-  async addNodes(n: number): Promise<FleetNode[]> {
+  /** Starts agents node-1..node-n (node-1 labelled group=canary); `envFor` adds settings per node. */
+  async addNodes(n: number, envFor: (id: string) => Record<string, string> = () => ({})): Promise<FleetNode[]> {
     const started = await Promise.all(
       Array.from({ length: n }, async (_, i) => {
         const id = `node-${this.nodes.length + i + 1}`;
@@ -85,6 +92,7 @@ export class TestFleet {
           AGENT_HEARTBEAT: '500ms',
           AGENT_HEALTH_INTERVAL: '50ms',
           AGENT_MIN_FREE_DISK: '1MiB',
+          ...envFor(id),
         });
         this.procs.push(proc);
         const version = async () => {

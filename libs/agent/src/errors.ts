@@ -22,6 +22,7 @@ export const AgentErrorCode = {
   ArchiveCorrupt: 'ARCHIVE_CORRUPT',
   ConfigInvalid: 'CONFIG_INVALID',
   HookFailed: 'MIGRATE_HOOK_FAILED',
+  BackupFailed: 'BACKUP_FAILED',
   SwapFailed: 'SWAP_FAILED',
   RestartFailed: 'RESTART_FAILED',
   HealthGateFailed: 'HEALTH_GATE_FAILED',

@@ -1,6 +1,7 @@
 import { ensureStreams } from '@lockstep/messaging';
 import { MinioObjectStore, type ObjectStore } from '@lockstep/storage';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { openBackupJobs, targetsFromSettings } from '@lockstep/backup-jobs';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -13,7 +14,7 @@ import { AgentErrorCode, InstallStepError } from './errors';
 import { FencingStore } from './fencing/fencing-store';
 import { HealthGate, httpHealthProbe, systemHealthDeps, type HealthProbe } from './health/health-gate';
 import { MigrateHookRunner } from './hooks/migrate-hook.runner';
-import { InstallPipeline } from './install/install-pipeline';
+import { InstallPipeline, type InstallPipelineDeps } from './install/install-pipeline';
 import { CommandJournal } from './journal/command-journal';
 import { JetStreamInstallEvents } from './nats/jetstream-install-events';
 import { NodeCommandConsumer } from './nats/node-command.consumer';
@@ -24,7 +25,7 @@ import type { ServiceManager } from './service-managers/service-manager';
 import type { AgentSettings } from './settings';
 import { agentLogger, type AgentLogger } from './support/logger';
 import { TufArtifactVerifier } from './verify/tuf-artifact-verifier';
-import type { InstallCommandV1 } from '@lockstep/contracts';
+import { createEvent, Subjects, type InstallCommandV1 } from '@lockstep/contracts';
 import type { DownloadedArtifact } from './download/artifact-downloader';
 
 /** Version of the agent, reported in the node record. */
@@ -90,7 +91,9 @@ export class NodeAgentRuntime {
     const storeFor = this.overrides.storeFor ?? cachedStores(s);
     const downloader = new ArtifactDownloader(storeFor, s.downloadTimeoutMs);
     const tuf = s.trustedRoot ? new TufArtifactVerifier({ pinnedRoot: s.trustedRoot, stateDir: this.dir.stateDir, storeFor, metadataUrl: s.tufMetadataUrl, timeoutMs: s.downloadTimeoutMs }) : undefined;
+    const backups = await this.openBackups(js);
     const pipeline = new InstallPipeline({
+      ...backups,
       dir: this.dir,
       journal,
       download: (uri, path, maxBytes, signal) => downloader.download(uri, path, maxBytes, signal),
@@ -122,6 +125,69 @@ export class NodeAgentRuntime {
       await agent.recover().catch((err: Error) => this.logger.error(`could not finish an interrupted command: ${err.message}`));
       this.consumer!.start();
     })();
+  }
+
+  /**
+   * Pre-update backups and data restores of this node's targets (BACKUP_*; by default the
+   * app's shared/ directory), recorded in the catalogue through `evt.backup.changed.v1`.
+   */
+  private async openBackups(js: JetStreamClient): Promise<Pick<InstallPipelineDeps, 'backup' | 'settleBackup' | 'restoreData'>> {
+    const s = this.settings;
+    if (!s.backup || !s.s3) return {};
+    const settings = s.backup.settings;
+    const targets = targetsFromSettings(settings);
+    if (!targets.config.length && !targets.data.length && !targets.databases.length) targets.data = [this.dir.sharedDir];
+    const source = `/lockstep/installer/${s.nodeId}`;
+    const jobs = await openBackupJobs({
+      nc: this.nats.nc,
+      namespace: this.nats.namespace,
+      holder: `agent@${s.nodeId}`,
+      settings,
+      s3: s.s3,
+      targets,
+      replicas: this.nats.replicas,
+      record: async (backup) => {
+        const ev = createEvent(Subjects.BackupChanged, { backup }, { source, subject: backup.id, id: `backup-${backup.id}-${backup.status}-${backup.verifiedAt ?? ''}` });
+        // Retried through a NATS server failing over (same msg id: a late duplicate is dropped).
+        const deadline = Date.now() + 30_000;
+        for (let delay = 250; ; delay = Math.min(delay * 2, 3_000)) {
+          try {
+            await js.publish(`${this.nats.namespace}.${Subjects.BackupChanged}`, JSON.stringify(ev), { msgID: ev.id, timeout: 5000 });
+            return;
+          } catch (err) {
+            if (Date.now() >= deadline) throw err;
+            this.logger.warn(`backup ${backup.id}: recording ${backup.status} failed (${(err as Error).message}); retrying`);
+            await new Promise((r) => setTimeout(r, delay));
+          }
+        }
+      },
+    });
+    const request = (cmd: InstallCommandV1, backupId: string, previousVersion: string | null) => ({
+      id: backupId,
+      type: 'full' as const,
+      trigger: 'pre-update' as const,
+      description: `before ${cmd.component} ${previousVersion ?? '(none)'} → ${cmd.version} (rollout ${cmd.rolloutId})`,
+      component: cmd.component,
+      componentVersion: previousVersion,
+      nodeId: s.nodeId,
+      rolloutId: cmd.rolloutId,
+      operationId: cmd.commandId,
+    });
+    return {
+      ...(s.backup.beforeUpdate
+        ? {
+            backup: async (cmd, backupId, previousVersion, report, signal) => {
+              await jobs.create(request(cmd, backupId, previousVersion), (p) => report(`${p.step} ${Math.round(p.percent)}%`), signal);
+            },
+            settleBackup: async (cmd, backupId, previousVersion) => {
+              await jobs.settleInterrupted(jobs.creatingRecord(request(cmd, backupId, previousVersion)));
+            },
+          }
+        : {}),
+      restoreData: async (backupId, cmd, report) => {
+        await jobs.restore(backupId, { what: 'all', databaseMode: 'replace', operationId: `${cmd.commandId}-restore` }, (p) => report(`${p.step} ${Math.round(p.percent)}%`));
+      },
+    };
   }
 
   /** Stops consuming, lets the command in progress finish (up to drainMs, then interrupts it at a safe point), stops the heartbeat and the app. */

@@ -114,4 +114,27 @@ describe(NodeAgent.name, () => {
     expect(published).toEqual([{ id: finishedEventId('c1', 42), event: expect.objectContaining({ result: 'rolled_back' }) }]);
     expect(journal.get('c1')?.status).toBe('finished');
   });
+
+  it('persists an admitted token before the pipeline runs', async () => {
+    let tokenOnDiskWhenRun: number | undefined;
+    pipeline.run.mockImplementationOnce(async (entry) => {
+      tokenOnDiskWhenRun = (await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster');
+      return { commandId: entry.commandId, rolloutId: 'r1', nodeId: 'n1', component: 'demo', version: entry.command.version, runningVersion: entry.command.version, previousVersion: null, result: 'succeeded', noop: false };
+    });
+
+    await sut.handle(command({ fencingToken: 12 }), 1, ROOT_CONTEXT);
+
+    expect(tokenOnDiskWhenRun).toBe(12);
+  });
+
+  it('at start, takes the token of a begun command whose fencing write never landed, so an older holder stays refused', async () => {
+    await journal.begin({ command: command({ commandId: 'begun', fencingToken: 9 }), messageSeq: 5, previousVersion: '1.0.0' });
+    pipeline.resume.mockResolvedValueOnce({ commandId: 'begun', rolloutId: 'r1', nodeId: 'n1', component: 'demo', version: '1.1.0', runningVersion: '1.1.0', previousVersion: '1.0.0', result: 'succeeded', noop: false });
+
+    await sut.recover();
+    const stale = await sut.handle(command({ commandId: 'older-holder', fencingToken: 8 }), 6, ROOT_CONTEXT);
+
+    expect(stale).toMatchObject({ outcome: { result: 'rejected', error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 8 of lock cluster is older than token 9/) } });
+    expect((await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster')).toBe(9);
+  });
 });

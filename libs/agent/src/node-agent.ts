@@ -5,7 +5,7 @@ import { assertReleaseVersion, type AppDirectory } from './app/app-directory';
 import { AgentErrorCode, InstallStepError } from './errors';
 import type { FencingStore } from './fencing/fencing-store';
 import { STEP_PERCENT, type InstallPipeline, type StepReporter } from './install/install-pipeline';
-import type { CommandJournal, JournalEntry } from './journal/command-journal';
+import type { CommandJournal } from './journal/command-journal';
 import type { AgentLogger } from './support/logger';
 
 /** Where install events go (JetStream in the service, a fake in tests). */
@@ -77,6 +77,8 @@ export class NodeAgent {
   async recover(): Promise<void> {
     for (const entry of this.journal.unfinished()) {
       this.setState('recovering');
+      // A begun entry's token may not have reached the fencing store before the agent died.
+      await this.fencing.raise(entry.command.lockKey, entry.command.fencingToken);
       this.logger.warn(`command ${entry.commandId} (${entry.command.action} ${entry.command.version}) was interrupted at ${entry.step ?? 'start'}; finishing it`);
       await this.exclusive(() =>
         withSpan(
@@ -132,14 +134,20 @@ export class NodeAgent {
       return { kind: 'ack', outcome: known.outcome, replayed: true };
     }
     const current = await this.dir.currentVersion();
-    const refusal = known ? undefined : this.validate(cmd) ?? this.superseded(seq, redelivered) ?? (await this.fence(cmd));
+    const refusal = known ? undefined : this.validate(cmd) ?? this.superseded(seq, redelivered) ?? this.fence(cmd);
     if (refusal) {
       const outcome = this.rejected(cmd, current, refusal);
       await this.journal.finish(cmd.commandId, outcome, { command: cmd, messageSeq: seq, previousVersion: current });
       await this.publishFinished(outcome, finishedEventId(cmd.commandId, seq), ctx);
       return { kind: 'ack', outcome, replayed: false };
     }
-    const entry: JournalEntry = known ?? (await this.journal.begin({ command: cmd, messageSeq: seq, previousVersion: current }));
+    // The admitted token and the journal entry are both on disk before anything is done; the two
+    // writes run at once (recover() re-raises the token of a begun entry, should only the journal
+    // write have landed before a crash). A known entry re-raises it in case its write failed.
+    const [entry] = await Promise.all([
+      known ?? this.journal.begin({ command: cmd, messageSeq: seq, previousVersion: current }),
+      this.fencing.raise(cmd.lockKey, cmd.fencingToken),
+    ]);
     const report = this.reporter(cmd, ctx);
     const outcome = known ? await this.pipeline.resume(entry, report, this.abort.signal) : await this.pipeline.run(entry, report, this.abort.signal);
     await this.conclude(cmd, outcome, seq, ctx);
@@ -179,8 +187,9 @@ export class NodeAgent {
     return `${AgentErrorCode.Superseded}: command message ${seq} arrived after this node already handled the newer message ${highest}; it was ignored so the node does not go back in time`;
   }
 
-  private async fence(cmd: InstallCommandV1): Promise<string | undefined> {
-    const verdict = await this.fencing.admit(cmd.lockKey, cmd.fencingToken);
+  /** Refuses a token older than the newest this node has seen for the lock (recording an admitted one is the caller's part). */
+  private fence(cmd: InstallCommandV1): string | undefined {
+    const verdict = this.fencing.check(cmd.lockKey, cmd.fencingToken);
     if (verdict.admitted) return undefined;
     return `${AgentErrorCode.StaleFencingToken}: fencing token ${cmd.fencingToken} of lock ${cmd.lockKey} is older than token ${verdict.highest}, the newest this node has seen; a newer lock holder is in charge, so this command was ignored`;
   }

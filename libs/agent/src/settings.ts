@@ -1,3 +1,4 @@
+import type { BackupSettings } from '@lockstep/backup-jobs';
 import type { ServiceManagerKind } from './service-managers/registry';
 import type { ServiceManagerSettings } from './service-managers/service-manager';
 
@@ -41,6 +42,8 @@ export interface AgentSettings {
   heartbeatMs: number;
   /** How long a stop waits for the command in progress before interrupting it at a safe point. */
   drainMs: number;
+  /** BACKUP_* settings and AGENT_BACKUP_BEFORE_UPDATE: pre-update backups and rollback --restore-data (absent: this node takes none). */
+  backup?: { settings: BackupSettings; beforeUpdate: boolean };
   /** JetStream ack wait of the command consumer. Default 30 s. */
   ackWaitMs?: number;
 }

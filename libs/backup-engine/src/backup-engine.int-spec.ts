@@ -1,23 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioObjectStore, StorageError, StorageErrorCode, type ObjectStore } from '@lockstep/storage';
 import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
-import { BackupCorruptedError, BackupEngine, UnsafePathError, WrongKeyError, manifestDigest, walkTree } from '@lockstep/backup-engine';
+import { BackupCorruptedError, BackupEngine, UnsafePathError, WrongKeyError, manifestDigest } from '@lockstep/backup-engine';
+import { snapshotTree as snapshot } from './tree.fixtures';
 
 const MARKER = 'LOCKSTEP-PLAINTEXT-MARKER-7f3a';
-
-/** path -> type, mode and content hash (or link target), for comparing trees. */
-async function snapshot(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for await (const e of walkTree(root)) {
-    if (e.type === 'file') out[e.path] = `file ${e.mode.toString(8)} ${createHash('sha256').update(await readFile(e.absPath)).digest('hex')}`;
-    else if (e.type === 'dir') out[e.path] = `dir ${e.mode.toString(8)}`;
-    else out[e.path] = `link ${e.target}`;
-  }
-  return out;
-}
 
 async function buildTree(root: string): Promise<void> {
   await mkdir(join(root, 'nested/deep'), { recursive: true });

@@ -14,6 +14,9 @@ interface RepositoryConfig {
   encryption: null | { kdf: 'scrypt'; params: KdfParams; salt: string; check: string };
 }
 
+/** A listed repository object: its name (`K`) and stored size in bytes. */
+export type StoredObject<K extends string> = Record<K, string> & { size: number };
+
 /** One pack's index object: which chunks it holds and where. */
 type PackIndex = Record<string, Omit<ChunkLocation, 'pack'>>;
 
@@ -119,7 +122,37 @@ export class BackupRepository {
 
   /** Ids of every completed backup (those with a manifest). */
   async listBackupIds(): Promise<string[]> {
-    return (await this.store.list('manifests/')).map((o) => o.key.slice('manifests/'.length).replace(/\.json$/, ''));
+    return (await this.listManifests()).map((m) => m.id);
+  }
+
+  /** Every manifest object: backup id and stored size. */
+  async listManifests(): Promise<StoredObject<'id'>[]> {
+    return (await this.store.list('manifests/')).filter((o) => o.key.endsWith('.json')).map((o) => ({ id: o.key.slice('manifests/'.length, -'.json'.length), size: o.size }));
+  }
+
+  /** Every pack object: name (its sha256) and size. */
+  async listPacks(): Promise<StoredObject<'name'>[]> {
+    return (await this.store.list('packs/')).map((o) => ({ name: o.key.slice('packs/'.length), size: o.size }));
+  }
+
+  /** Every pack index object: pack name and size. */
+  async listIndexes(): Promise<StoredObject<'name'>[]> {
+    return (await this.store.list('index/')).map((o) => ({ name: o.key.slice('index/'.length), size: o.size }));
+  }
+
+  /** Deletes a backup's manifest: the backup stops existing (its packs stay until a prune). */
+  removeManifest(id: string): Promise<void> {
+    return this.store.remove(`manifests/${id}.json`);
+  }
+
+  /** Deletes a pack's index: new backups stop deduplicating against the pack. */
+  removeIndex(pack: string): Promise<void> {
+    return this.store.remove(`index/${pack}`);
+  }
+
+  /** Deletes a pack. Only safe once no manifest references it and its index is gone. */
+  removePack(pack: string): Promise<void> {
+    return this.store.remove(`packs/${pack}`);
   }
 
   private sealObject(key: string, plain: Buffer): Buffer {

@@ -2,28 +2,76 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, open, rename, rm, symlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { BackupRepository } from './backup-repository';
-import { BackupCorruptedError } from './errors';
+import { BackupCorruptedError, BackupEngineError, BackupErrorCode } from './errors';
 import type { BackupManifest, DirEntry } from './manifest';
 import { PackReader } from './pack-reader';
-import { checkEntries, safeJoin } from './restore-paths';
+import { ProgressReporter, ProgressStep, type ProgressListener, type ProgressPhase } from './progress';
+import { safeJoin } from './restore-paths';
+import { planRootRestores, selectTree, type SelectedTree } from './restore-selection';
 import { BackupVerifier, type VerifyReport } from './backup-verifier';
 import type { Compressor } from './zstd.process';
 
-/** What a restore did. */
-export interface RestoreResult {
-  backupId: string;
-  target: string;
+/** What one restored tree holds. */
+export interface RestoredTree {
   files: number;
   directories: number;
   symlinks: number;
   bytesWritten: number;
+}
+
+/** What a restore did. */
+export interface RestoreResult extends RestoredTree {
+  backupId: string;
+  target: string;
+  /** The backup path restored as `target` (undefined: the whole backup). */
+  select?: string;
   verify: VerifyReport;
 }
 
+/** One root put back by restoreRoots. */
+export interface RestoredRoot extends RestoredTree {
+  /** Backup path restored (a root prefix, or a part below one). */
+  prefix: string;
+  /** Directory it was put back into. */
+  target: string;
+}
+
+/** What restoreRoots did. */
+export interface RestoreRootsResult {
+  backupId: string;
+  roots: RestoredRoot[];
+  verify: VerifyReport;
+}
+
+/** Options of a restore into a directory. */
+export interface RestoreOptions {
+  /** Restore only the entries under this backup path (e.g. `config/app`), which becomes the target. */
+  select?: string;
+  /** Receives progress: `verify` (0-50%), `restore` (50-99%), then `done` at 100. */
+  onProgress?: ProgressListener;
+}
+
+/** Options of restoreRoots. */
+export interface RestoreRootsOptions {
+  /** Restore only roots under this backup path (`config`, `data/shared`...), or one part of a root; default all roots. */
+  select?: string;
+  /** As for RestoreOptions. */
+  onProgress?: ProgressListener;
+}
+
+interface StagedTree {
+  tree: SelectedTree;
+  target: string;
+  staging: string;
+  old: string;
+  result?: RestoredTree;
+}
+
 /**
- * Restores a backup safely: every path is checked first, the backup is verified, the tree
- * is written into a temporary sibling of the target and then renamed into place, so an
- * interrupted restore leaves the old target untouched.
+ * Restores a backup safely: every path is checked first, the needed part of the backup is
+ * verified, each tree is written into a temporary sibling of its target and only once all
+ * are written are they renamed into place, so an interrupted restore leaves the old
+ * targets untouched.
  */
 export class BackupRestorer {
   constructor(
@@ -31,35 +79,65 @@ export class BackupRestorer {
     private readonly compressor: Compressor,
   ) {}
 
-  /** Restores `manifest` into `target` (created or replaced). */
-  async restore(manifest: BackupManifest, target: string): Promise<RestoreResult> {
-    checkEntries(manifest.entries);
-    const verify = await new BackupVerifier(this.repository, this.compressor).verify(manifest);
-    if (!verify.ok) throw new BackupCorruptedError(manifest.id, verify.corruptedPacks, verify.problems);
-
-    const finalTarget = resolve(target);
-    const parent = dirname(finalTarget);
-    await mkdir(parent, { recursive: true });
-    const suffix = randomBytes(4).toString('hex');
-    const staging = join(parent, `.${basename(finalTarget)}.restore-${suffix}`);
-    await mkdir(staging, { mode: 0o700 });
-    try {
-      const result = await this.writeTree(manifest, staging);
-      await this.swap(staging, finalTarget, join(parent, `.${basename(finalTarget)}.old-${suffix}`));
-      return { backupId: manifest.id, target: finalTarget, ...result, verify };
-    } catch (err) {
-      await rm(staging, { recursive: true, force: true });
-      throw err;
-    }
+  /** Restores `manifest` (or the part under `options.select`) into `target`, created or replaced. */
+  async restore(manifest: BackupManifest, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
+    const tree = selectTree(manifest, options.select);
+    const { verify, staged } = await this.run(manifest, [{ tree, target: resolve(target) }], options.onProgress);
+    return { backupId: manifest.id, target: staged[0].target, ...(options.select !== undefined && { select: options.select }), ...staged[0].result!, verify };
   }
 
-  private async writeTree(manifest: BackupManifest, root: string): Promise<Omit<RestoreResult, 'backupId' | 'target' | 'verify'>> {
+  /**
+   * Puts every root of a multi-root backup matching `options.select` back into the directory
+   * it was read from (the manifest's `roots`), each replaced as a whole. The directories come
+   * from the manifest: restore only from repositories you trust (encrypted ones authenticate it).
+   */
+  async restoreRoots(manifest: BackupManifest, options: RestoreRootsOptions = {}): Promise<RestoreRootsResult> {
+    const plans = planRootRestores(manifest, options.select);
+    const { verify, staged } = await this.run(manifest, plans.map((p) => ({ tree: p.tree, target: p.target })), options.onProgress);
+    return { backupId: manifest.id, roots: staged.map((s, i) => ({ prefix: plans[i].prefix, target: s.target, ...s.result! })), verify };
+  }
+
+  /** Verifies once, stages every tree, then swaps them all in (undoing the swaps done if one fails). */
+  private async run(manifest: BackupManifest, items: { tree: SelectedTree; target: string }[], onProgress?: ProgressListener): Promise<{ verify: VerifyReport; staged: StagedTree[] }> {
+    const progress = new ProgressReporter(onProgress);
+    const content = items.flatMap((i) => i.tree.content);
+    const verifyBytes = content.reduce((n, e) => n + e.size, 0);
+    const verify = await new BackupVerifier(this.repository, this.compressor).verify(manifest, {
+      ...(items.length !== 1 || items[0].tree.select !== undefined ? { entries: content } : {}),
+      progress: progress.phase(ProgressStep.Verify, 0, 50, verifyBytes),
+    });
+    if (!verify.ok) throw new BackupCorruptedError(manifest.id, verify.corruptedPacks, verify.problems);
+
+    const writeBytes = items.flatMap((i) => i.tree.entries).reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0);
+    const phase = progress.phase(ProgressStep.Restore, 50, 100, writeBytes);
+    const written = { bytes: 0 };
+    const staged: StagedTree[] = [];
+    try {
+      for (const item of items) {
+        const parent = dirname(item.target);
+        await mkdir(parent, { recursive: true });
+        const suffix = randomBytes(4).toString('hex');
+        const s: StagedTree = { ...item, staging: join(parent, `.${basename(item.target)}.restore-${suffix}`), old: join(parent, `.${basename(item.target)}.old-${suffix}`) };
+        await mkdir(s.staging, { mode: 0o700 });
+        staged.push(s);
+        s.result = await this.writeTree(manifest, item.tree, s.staging, phase, written);
+      }
+      await swapAll(staged);
+    } catch (err) {
+      await Promise.all(staged.map((s) => rm(s.staging, { recursive: true, force: true })));
+      throw err;
+    }
+    progress.done(written.bytes);
+    return { verify, staged };
+  }
+
+  private async writeTree(manifest: BackupManifest, tree: SelectedTree, root: string, phase: ProgressPhase, written: { bytes: number }): Promise<RestoredTree> {
     const reader = new PackReader(this.repository, this.compressor);
     const dirs: DirEntry[] = [];
     let files = 0;
     let symlinks = 0;
     let bytesWritten = 0;
-    for (const e of manifest.entries) {
+    for (const e of tree.entries) {
       const dest = safeJoin(root, e.path);
       if (e.type === 'dir') {
         await mkdir(dest, { recursive: true, mode: 0o700 });
@@ -74,6 +152,7 @@ export class BackupRestorer {
             hash.update(plain);
             await fh.write(plain);
             bytesWritten += plain.length;
+            phase.advance((written.bytes += plain.length), e.path);
           }
         } finally {
           await fh.close();
@@ -85,7 +164,7 @@ export class BackupRestorer {
       }
     }
     // symlinks last, so nothing is ever written through one
-    for (const e of manifest.entries) {
+    for (const e of tree.entries) {
       if (e.type !== 'symlink') continue;
       const dest = safeJoin(root, e.path);
       await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
@@ -94,18 +173,45 @@ export class BackupRestorer {
     }
     // directory modes last and deepest first, so read-only directories do not block writes
     for (const d of [...dirs].sort((a, b) => b.path.split('/').length - a.path.split('/').length)) await chmod(safeJoin(root, d.path), d.mode);
+    if (tree.rootMode !== undefined) await chmod(root, tree.rootMode);
     return { files, directories: dirs.length, symlinks, bytesWritten };
   }
+}
 
-  private async swap(staging: string, target: string, old: string): Promise<void> {
-    const existing = await lstat(target).catch(() => undefined);
-    if (existing) await rename(target, old);
-    try {
-      await rename(staging, target);
-    } catch (err) {
-      if (existing) await rename(old, target);
-      throw err;
+/**
+ * Renames each staging directory over its target (the old target moved aside first). If
+ * one swap fails, the swaps already done are undone, so the targets are all old or all new.
+ */
+async function swapAll(staged: StagedTree[]): Promise<void> {
+  const done: { s: StagedTree; existed: boolean }[] = [];
+  try {
+    for (const s of staged) {
+      const existed = (await lstat(s.target).catch(() => undefined)) !== undefined;
+      if (existed) await rename(s.target, s.old).catch((err: unknown) => Promise.reject(swapError(s.target, err)));
+      try {
+        await rename(s.staging, s.target);
+      } catch (err) {
+        if (existed) await rename(s.old, s.target);
+        throw swapError(s.target, err);
+      }
+      done.push({ s, existed });
     }
-    if (existing) await rm(old, { recursive: true, force: true });
+  } catch (err) {
+    for (const { s, existed } of done.reverse()) {
+      await rename(s.target, s.staging).catch(() => undefined);
+      if (existed) await rename(s.old, s.target).catch(() => undefined);
+    }
+    throw err;
   }
+  for (const { s, existed } of done) if (existed) await rm(s.old, { recursive: true, force: true });
+}
+
+function swapError(target: string, cause: unknown): BackupEngineError {
+  const code = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
+  const why = code === 'EBUSY' || code === 'EXDEV' ? 'it is probably a mount point' : 'its parent directory may not be writable';
+  return new BackupEngineError(
+    BackupErrorCode.SwapFailed,
+    `could not move the restored tree into ${target} (${code}): ${why}. Nothing was replaced; restore into another directory with --to and copy the files over.`,
+    { cause },
+  );
 }

@@ -29,11 +29,17 @@ export class ChunkCipher {
 
   /** Encrypts data, authenticating aad alongside it. */
   seal(data: Buffer, aad: string): Buffer {
+    return Buffer.concat(this.sealParts(data, aad));
+  }
+
+  /** seal() as the pieces of its output in order, for a caller that copies them on anyway (a pack). */
+  sealParts(data: Buffer, aad: string): Buffer[] {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
     cipher.setAAD(Buffer.from(aad));
-    const body = Buffer.concat([cipher.update(data), cipher.final()]);
-    return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+    const body = cipher.update(data);
+    const tail = cipher.final(); // empty for GCM; kept so the output is right whatever it holds
+    return [nonce, body, tail, cipher.getAuthTag()];
   }
 
   /** Decrypts a sealed blob; throws when the key, the aad or any byte is wrong. */

@@ -10,6 +10,14 @@ export const BackupErrorCode = {
   NotFound: 'BACKUP_NOT_FOUND',
   Compression: 'BACKUP_COMPRESSION_FAILED',
   ExternalCommand: 'BACKUP_EXTERNAL_COMMAND_FAILED',
+  /** The request itself is wrong (bad prefix, overlapping roots, bad policy...); nothing was done. */
+  InvalidRequest: 'BACKUP_INVALID_REQUEST',
+  /** A directory to back up does not exist or is not a directory. */
+  SourceMissing: 'BACKUP_SOURCE_MISSING',
+  /** A restored tree could not be renamed into place (e.g. the target is a mount point); the old targets were kept. */
+  SwapFailed: 'BACKUP_RESTORE_SWAP_FAILED',
+  /** The caller aborted the operation; nothing was committed. */
+  Aborted: 'BACKUP_ABORTED',
 } as const;
 export type BackupErrorCode = (typeof BackupErrorCode)[keyof typeof BackupErrorCode];
 
@@ -44,8 +52,19 @@ export class BackupCorruptedError extends BackupEngineError {
 /** A manifest entry would land outside the restore target. */
 export class UnsafePathError extends BackupEngineError {
   override name = 'UnsafePathError';
-  constructor(path: string, reason: string) {
-    super(BackupErrorCode.UnsafePath, `refusing to restore ${JSON.stringify(path)}: ${reason}. The manifest is damaged or was not written by Lockstep.`);
+  constructor(path: string, reason: string, hint = 'The manifest is damaged or was not written by Lockstep.') {
+    super(BackupErrorCode.UnsafePath, `refusing to restore ${JSON.stringify(path)}: ${reason}. ${hint}`);
+  }
+}
+
+/** The caller's AbortSignal fired during a backup; no manifest was written, so no backup exists. */
+export class BackupAbortedError extends BackupEngineError {
+  override name = 'BackupAbortedError';
+  constructor(
+    readonly backupId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(BackupErrorCode.Aborted, `backup ${backupId} was cancelled before it completed; no backup was recorded. Start it again when ready; packs it already uploaded are reused or removed by the next prune.`, options);
   }
 }
 

@@ -69,4 +69,36 @@ describe(GearChunker.name, () => {
     expect(Buffer.concat(chunks).equals(big)).toBe(true);
     expect(chunks.length).toBeGreaterThan(3);
   });
+
+  it('cuts where every earlier version cut (chunk ids, and so dedup, carry across versions)', async () => {
+    const sut = new GearChunker(small);
+    const fixed = Buffer.concat(Array.from({ length: 8192 }, (_, i) => createHash('sha256').update(`pin-${i}`).digest()));
+
+    const sizes = (await chunk(sut, fixed, 5000)).map((c) => c.length);
+
+    expect(sizes).toEqual([8640, 10777, 8541, 8258, 8752, 8997, 9921, 9506, 9116, 4256, 9128, 7955, 10869, 10115, 9127, 8539, 7011, 3990, 8255, 9298, 7743, 8699, 10741, 7537, 9206, 9353, 10020, 10044, 8523, 9227]);
+  });
+
+  it('yields a chunk that lies within one piece without copying it', async () => {
+    const sut = new GearChunker(small);
+    const piece = randomBytes(1500);
+    const source = async function* () {
+      yield piece;
+    };
+
+    const chunks: Buffer[] = [];
+    for await (const c of sut.chunks(source())) chunks.push(c);
+
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]).toBe(piece);
+  });
+
+  it('cuts the same in one piece larger than the scan window as in small pieces', async () => {
+    const sut = new GearChunker();
+    const big = randomBytes(12 * 1024 * 1024);
+
+    const [whole, split] = [(await chunk(sut, big, big.length)).map(sha), (await chunk(sut, big, 65536)).map(sha)];
+
+    expect(whole).toEqual(split);
+  });
 });

@@ -15,19 +15,23 @@ export interface ChunkLocation {
 /** One regular file. */
 export interface FileEntry {
   type: 'file';
-  /** Slash-separated path relative to the backup root. */
+  /** Slash-separated path relative to the backup root (`<prefix>/...` in a multi-root backup). */
   path: string;
   /** Permission bits (mode & 0o7777). */
   mode: number;
   size: number;
   mtimeMs: number;
+  /** Status change time when backed up; with `ino`, lets the next backup skip the file while unchanged (absent in older manifests). */
+  ctimeMs?: number;
+  /** Inode number when backed up (see `ctimeMs`). */
+  ino?: number;
   /** sha256 of the whole content, hex. */
   sha256: string;
   /** Chunk ids in file order. */
   chunks: string[];
 }
 
-/** One directory (the root itself is not listed). */
+/** One directory (the backup root itself is not listed; the prefix directory of each root of a multi-root backup is). */
 export interface DirEntry {
   type: 'dir';
   path: string;
@@ -93,6 +97,12 @@ export interface BackupManifest {
   createdAt: string;
   /** Free-form labels from the caller (type, component version, trigger...). */
   labels: Record<string, string>;
+  /**
+   * Multi-root backups only: the absolute directory each root prefix was read from
+   * (`{ "config/app": "/etc/app" }`), so restoreRoots can put every root back in place.
+   * Absent for single-`source` and stream-only backups.
+   */
+  roots?: Record<string, string>;
   entries: TreeEntry[];
   /** Location of every chunk the entries reference. */
   chunks: Record<string, ChunkLocation>;

@@ -2,20 +2,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { MinioObjectStore } from '@lockstep/storage';
-import { createTestDatabase, startS3Server, testPgAdminUrl, uniqueName, type S3ServerHandle, type TestDatabase } from '@lockstep/testing';
+import { createTestDatabase, startS3Server, testPgAdminUrl, withPgClient, uniqueName, type S3ServerHandle, type TestDatabase } from '@lockstep/testing';
 import { BackupEngine, DatabaseRestoreMode, ExternalCommandError, pgDumpSource } from '@lockstep/backup-engine';
 
 const run = promisify(execFile);
 
-async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const withClient = withPgClient;
 
 /** table -> md5 over all rows in order, for every table of the public schema. */
 function checksums(url: string): Promise<Record<string, string>> {

@@ -11,23 +11,24 @@ export function safeJoin(root: string, relPath: string): string {
   return join(root, ...parts);
 }
 
-/** Checks that a symlink's target, read from the link's directory, stays inside the root. */
-export function checkSymlinkTarget(linkPath: string, target: string): void {
-  if (!target || target.startsWith('/')) throw new UnsafePathError(linkPath, `symlink to absolute target ${JSON.stringify(target)}`);
+/** Checks that a symlink's target, read from the link's directory, stays inside the root; `hint` replaces the error's advice. */
+export function checkSymlinkTarget(linkPath: string, target: string, hint?: string): void {
+  if (!target || target.startsWith('/')) throw new UnsafePathError(linkPath, `symlink to absolute target ${JSON.stringify(target)}`, hint);
   const resolved = posix.normalize(posix.join(posix.dirname(linkPath), target));
-  if (resolved === '..' || resolved.startsWith('../')) throw new UnsafePathError(linkPath, `symlink target ${JSON.stringify(target)} escapes the restore target`);
+  if (resolved === '..' || resolved.startsWith('../')) throw new UnsafePathError(linkPath, `symlink target ${JSON.stringify(target)} escapes the restore target`, hint);
 }
 
 /**
  * Validates every entry of a manifest before anything is written: paths, symlink targets,
- * and entries that would be written through a symlink.
+ * and entries that would be written through a symlink. `hint` replaces the advice of a
+ * symlink refusal (e.g. for a selective restore, where the link may be fine in the whole tree).
  */
-export function checkEntries(entries: TreeEntry[]): void {
+export function checkEntries(entries: TreeEntry[], hint?: string): void {
   const links = new Set<string>();
   for (const e of entries) {
     safeJoin('/', e.path);
     if (e.type === 'symlink') {
-      checkSymlinkTarget(e.path, e.target);
+      checkSymlinkTarget(e.path, e.target, hint);
       links.add(e.path);
     }
   }

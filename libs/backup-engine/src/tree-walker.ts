@@ -1,9 +1,10 @@
+import type { Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** One filesystem object found under the root, path relative and slash-separated. */
 export type WalkedEntry =
-  | { type: 'file'; path: string; absPath: string; mode: number; size: number; mtimeMs: number }
+  | { type: 'file'; path: string; absPath: string; mode: number; size: number; mtimeMs: number; ctimeMs: number; ino: number }
   | { type: 'dir'; path: string; mode: number }
   | { type: 'symlink'; path: string; target: string };
 
@@ -39,17 +40,24 @@ export function makeExcluder(patterns: string[]): (relPath: string) => boolean {
 export async function* walkTree(root: string, excludes: string[] = []): AsyncGenerator<WalkedEntry> {
   const excluded = makeExcluder(excludes);
   async function* walk(dir: string, rel: string): AsyncGenerator<WalkedEntry> {
-    const names = (await readdir(dir)).sort();
-    for (const name of names) {
+    const names = (await readdir(dir)).sort().filter((name) => !excluded(rel ? `${rel}/${name}` : name));
+    // lstat a directory's entries a batch at a time: one thread-pool round trip after another costs more than the calls
+    const stats: Promise<Stats>[] = [];
+    const LSTAT_BATCH = 64;
+    const statFrom = (i: number) => {
+      for (let j = i; j < Math.min(names.length, i + LSTAT_BATCH); j++) stats[j] = lstat(join(dir, names[j]!));
+      for (let j = i; j < Math.min(names.length, i + LSTAT_BATCH); j++) stats[j]!.catch(() => undefined);
+    };
+    for (const [i, name] of names.entries()) {
+      if (i % LSTAT_BATCH === 0) statFrom(i);
       const relPath = rel ? `${rel}/${name}` : name;
-      if (excluded(relPath)) continue;
       const absPath = join(dir, name);
-      const st = await lstat(absPath);
+      const st = await stats[i]!;
       if (st.isSymbolicLink()) yield { type: 'symlink', path: relPath, target: await readlink(absPath) };
       else if (st.isDirectory()) {
         yield { type: 'dir', path: relPath, mode: st.mode & 0o7777 };
         yield* walk(absPath, relPath);
-      } else if (st.isFile()) yield { type: 'file', path: relPath, absPath, mode: st.mode & 0o7777, size: st.size, mtimeMs: st.mtimeMs };
+      } else if (st.isFile()) yield { type: 'file', path: relPath, absPath, mode: st.mode & 0o7777, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
     }
   }
   yield* walk(root, '');

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { BackupEngineError, BackupErrorCode } from './errors';
+import { decodeStoredFrame, looksIncompressible, rawFrame } from './zstd-frame';
 
 /** Compresses and decompresses whole chunks. */
 export interface Compressor {
@@ -8,10 +9,10 @@ export interface Compressor {
 }
 
 /**
- * zstd through the system binary (`/usr/bin/zstd`), one process per chunk. Node 20's zlib
- * has no zstd, and native addons would have to be built from source on every host; the
- * binary is one apt package away everywhere Lockstep runs. Each chunk is its own zstd
- * frame, so any chunk of a pack decodes on its own.
+ * zstd through the system binary (`/usr/bin/zstd`), one process per chunk: the fallback
+ * where the native binding (ZstdNative) has no build. Each chunk is its own zstd frame, so
+ * any chunk of a pack decodes on its own. Chunks that look incompressible skip the process
+ * and are stored as a frame of raw blocks, which the binary reads like any other.
  */
 export class ZstdProcess implements Compressor {
   constructor(
@@ -19,13 +20,16 @@ export class ZstdProcess implements Compressor {
     private readonly binary = process.env.LOCKSTEP_ZSTD_BIN ?? 'zstd',
   ) {}
 
-  /** Compresses one chunk into one zstd frame. */
+  /** Compresses one chunk into one zstd frame (raw blocks when compression would not pay). */
   compress(data: Buffer): Promise<Buffer> {
+    if (looksIncompressible(data)) return Promise.resolve(rawFrame(data));
     return this.run([`-${this.level}`, '-q', '-c', '--no-check'], data, 'compress');
   }
 
-  /** Decompresses one zstd frame. */
+  /** Decompresses one zstd frame; frames of raw blocks are copied out without a process. */
   decompress(data: Buffer): Promise<Buffer> {
+    const stored = decodeStoredFrame(data);
+    if (stored) return Promise.resolve(stored);
     return this.run(['-d', '-q', '-c'], data, 'decompress');
   }
 

@@ -1,4 +1,4 @@
-import type { LockViewV1, SubscriptionViewV1 } from '@lockstep/contracts';
+import type { BackupOperationKind, BackupOperationState, BackupRecordV1, LockViewV1, SubscriptionViewV1 } from '@lockstep/contracts';
 import type { RolloutStrategy } from '@lockstep/persistence';
 import type { RolloutPlanV1, RolloutState } from '@lockstep/contracts';
 
@@ -163,4 +163,62 @@ export interface LockReleaseResultView {
   key: string;
   released: boolean;
   removed: Record<string, unknown> | null;
+}
+
+/** A backup catalogue entry (`GET /v1/backups`). */
+export type BackupView = BackupRecordV1;
+
+/** One backup operation (`GET /v1/backup-operations/:id`); `result` is set once it succeeded (verify also when it found damage). */
+export interface BackupOperationView {
+  id: string;
+  kind: BackupOperationKind;
+  /** Null for prune. */
+  backupId: string | null;
+  state: BackupOperationState;
+  step: string | null;
+  percent: number;
+  message: string | null;
+  error: string | null;
+  result: Record<string, unknown> | null;
+  requestedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** What `POST /v1/backups…` answers (202). */
+export interface BackupOperationQueuedView {
+  operation: BackupOperationView;
+}
+
+/** `GET /v1/backups/:id`. */
+export interface BackupDetailView {
+  backup: BackupView;
+  /** The latest operations that touched it, newest first. */
+  operations: BackupOperationView[];
+}
+
+/** Result of a verify. */
+export interface BackupVerifyResult {
+  ok: boolean;
+  corruptedPacks: string[];
+  problems: string[];
+  packsChecked: number;
+}
+
+/** Result of a restore: each part restored and where; the database restore, if any. */
+export interface BackupRestoreResult {
+  restored: Array<{ part: string; target: string; files: number }>;
+  database?: { database: string; mode: string };
+  /** Some backup service versions report every database restored. */
+  databases?: Array<{ database: string; mode?: string }>;
+}
+
+/** Result of a prune: the retention plan and what it freed. */
+export interface BackupPruneResult {
+  dryRun: boolean;
+  removedBackups: string[];
+  removedPacks: number;
+  keptPacks: number;
+  freedBytes: number;
+  plan: { keep: Array<{ id: string; reasons: string[] }>; remove: Array<{ id: string; reason: string }> };
 }

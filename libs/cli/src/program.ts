@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ReleaseError } from '@lockstep/releases';
 import { StorageError } from '@lockstep/storage';
+import { registerBackup } from './commands/backup.command';
 import { registerCheck } from './commands/check.command';
 import { registerComponents } from './commands/components.command';
 import { registerDeadLetters } from './commands/dead-letters.command';
@@ -40,6 +41,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRollouts(program, ctx);
   registerRollback(program, ctx);
   registerLocks(program, ctx);
+  registerBackup(program, ctx);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { BackupChangedV1, BackupProgressV1 } from './backups';
 import { InstallFinishedV1, InstallProgressV1, RolloutChangedV1 } from './fleet';
 import { CheckFailedV1, ReleaseAvailableV1 } from './payloads';
 import { Subjects, type Subject } from './subjects';
@@ -27,6 +28,8 @@ export const EventContracts = {
   [Subjects.InstallProgress]: contract(Subjects.InstallProgress, 'node.install.progress', InstallProgressV1),
   [Subjects.InstallFinished]: contract(Subjects.InstallFinished, 'node.install.finished', InstallFinishedV1),
   [Subjects.RolloutChanged]: contract(Subjects.RolloutChanged, 'rollout.changed', RolloutChangedV1),
+  [Subjects.BackupChanged]: contract(Subjects.BackupChanged, 'backup.changed', BackupChangedV1),
+  [Subjects.BackupProgress]: contract(Subjects.BackupProgress, 'backup.progress', BackupProgressV1),
 } as const satisfies Record<Subject, EventContract>;
 
 /** Payload type carried by an event subject. */

@@ -40,7 +40,7 @@ export const NodeRecordV1 = z.object({
 export type NodeRecordV1 = z.infer<typeof NodeRecordV1>;
 
 /** Install steps, in order, as progress events report them. */
-export const InstallSteps = ['preflight', 'backing_up', 'downloading', 'verifying', 'unpacking', 'migrating_config', 'migrate_hook', 'swapping', 'restarting', 'health_check', 'rolling_back'] as const;
+export const InstallSteps = ['preflight', 'backing_up', 'downloading', 'verifying', 'unpacking', 'migrating_config', 'migrate_hook', 'restoring_data', 'swapping', 'restarting', 'health_check', 'rolling_back'] as const;
 export type InstallStep = (typeof InstallSteps)[number];
 
 /** Command `cmd.node.<id>.install.v1`. */
@@ -59,6 +59,10 @@ export const InstallCommandV1 = z.object({
   /** Lock key the token belongs to (tokens of different locks are not compared). */
   lockKey: z.string(),
   health: z.object({ minHealthyMs: z.number().int().nonnegative(), deadlineMs: z.number().int().positive() }),
+  /** false: skip the pre-update backup for this install; absent or true: the node's policy decides (default on). */
+  backup: z.boolean().optional(),
+  /** rollback --restore-data: restore this backup (the node's pre-update backup) before swapping back. */
+  restoreBackupId: z.string().optional(),
   issuedAt: z.string(),
 });
 export type InstallCommandV1 = z.infer<typeof InstallCommandV1>;
@@ -98,6 +102,10 @@ export const InstallFinishedV1 = z.object({
   error: z.string().optional(),
   /** True when the node already ran the version and nothing was done. */
   noop: z.boolean().default(false),
+  /** The pre-update backup taken before anything changed (absent when none was taken). */
+  backupId: z.string().optional(),
+  /** The backup restored before swapping back (rollback --restore-data). */
+  restoredBackupId: z.string().optional(),
 });
 export type InstallFinishedV1 = z.infer<typeof InstallFinishedV1>;
 

@@ -8,3 +8,4 @@ export * from './subscription-view';
 export * from './fleet';
 export * from './rollout-queries';
 export * from './coded-error';
+export * from './backups';

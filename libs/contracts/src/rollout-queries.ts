@@ -29,7 +29,12 @@ export const RolloutActionV1 = z.object({ rolloutId: z.string().uuid(), action: 
 export type RolloutActionV1 = z.infer<typeof RolloutActionV1>;
 
 /** Request of `qry.scheduler.rollback-create.v1`: return every node a rollout touched to its previous version. */
-export const RollbackCreateV1 = z.object({ rolloutId: z.string().uuid().optional(), maxParallel: z.number().int().positive().default(1) });
+export const RollbackCreateV1 = z.object({
+  rolloutId: z.string().uuid().optional(),
+  maxParallel: z.number().int().positive().default(1),
+  /** Also restore each node's pre-update backup taken by the rollout being rolled back. */
+  restoreData: z.boolean().default(false),
+});
 export type RollbackCreateV1 = z.infer<typeof RollbackCreateV1>;
 
 /** Request of `qry.scheduler.lock-release.v1` (operator force-release, audited). */

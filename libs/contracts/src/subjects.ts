@@ -16,6 +16,10 @@ export const Subjects = {
   InstallFinished: 'evt.node.install.finished.v1',
   /** Event: a rollout changed state. */
   RolloutChanged: 'evt.rollout.changed.v1',
+  /** Event: a backup catalogue entry changed (created, completed, failed, verified, corrupted, pruned). */
+  BackupChanged: 'evt.backup.changed.v1',
+  /** Event: progress of one backup operation. */
+  BackupProgress: 'evt.backup.progress.v1',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 

@@ -1,15 +1,27 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { parseEvent, Streams, deadLetterSubject, type CloudEvent, type Subject } from '@lockstep/contracts';
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { SpanKind, SpanStatusCode, context, trace, type Attributes } from '@opentelemetry/api';
 import { NatsClient } from './nats-client';
 import { ensureConsumer, ensureStreams } from './jetstream-topology';
-import { ON_EVENT_METADATA, type HandlerOutcome } from './on-event.decorator';
+import { ON_EVENT_METADATA, type HandlerOutcome, type OnEventMetadata } from './on-event.decorator';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { extractTraceContext } from '@lockstep/telemetry';
 
 type Handler = (event: CloudEvent) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
+type BatchHandler = (events: CloudEvent[]) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
+
+/** One @OnEvent method, bound to its instance. */
+type Registration = { batch: false; call: Handler } | { batch: true; maxBatch: number; lingerMs: number; call: BatchHandler };
+
+/** A validated event and the message that carried it. */
+interface Delivery {
+  msg: JsMsg;
+  event: CloudEvent;
+}
+
+const DEFAULT_MAX_BATCH = 256;
 
 /** A service's declared subjects and its @OnEvent handlers disagree. */
 export class HandlerRegistrationError extends Error {
@@ -49,17 +61,18 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** Maps subjects to handlers and enforces the one-handler-per-declared-subject rule. */
-  private findHandlers(): Map<Subject, Handler> {
-    const found = new Map<Subject, Handler[]>();
+  private findHandlers(): Map<Subject, Registration> {
+    const found = new Map<Subject, Registration[]>();
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
       if (!instance || typeof instance !== 'object') continue;
       const proto = Object.getPrototypeOf(instance);
       for (const name of this.scanner.getAllMethodNames(proto)) {
-        const subject = this.reflector.get<Subject | undefined>(ON_EVENT_METADATA, proto[name]);
-        if (!subject) continue;
-        const fn = (instance[name] as Handler).bind(instance);
-        found.set(subject, [...(found.get(subject) ?? []), fn]);
+        const meta = this.reflector.get<OnEventMetadata | undefined>(ON_EVENT_METADATA, proto[name]);
+        if (!meta) continue;
+        const fn = (instance[name] as (arg: never) => unknown).bind(instance);
+        const reg: Registration = meta.batch ? { batch: true, maxBatch: Math.max(1, meta.maxBatch ?? DEFAULT_MAX_BATCH), lingerMs: Math.max(0, meta.lingerMs ?? 0), call: fn as BatchHandler } : { batch: false, call: fn as Handler };
+        found.set(meta.subject, [...(found.get(meta.subject) ?? []), reg]);
       }
     }
     const declared = new Set(this.nats.options.handles);
@@ -73,12 +86,16 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     return new Map([...found].map(([s, h]) => [s, h[0]!]));
   }
 
-  private async start(subject: Subject, handler: Handler): Promise<void> {
+  private async start(subject: Subject, handler: Registration): Promise<void> {
     const stream = this.nats.stream(Streams.Events.name);
     const durable = `${this.nats.options.service}-${subject.replace(/[.>*]/g, '_')}`;
     const { maxDeliver, ackWaitMs } = this.nats.options;
     await ensureConsumer(this.nats.jsm, stream, durable, this.nats.subject(subject), { maxDeliver, ackWaitMs });
     const consumer = await this.nats.js.consumers.get(stream, durable);
+    if (handler.batch) {
+      await this.startBatched(subject, durable, consumer, handler);
+      return;
+    }
     // Short pull expiry: missed heartbeats reveal a dead server within seconds, not 30 s.
     const messages = await consumer.consume({ max_messages: 64, expires: 5000 });
     const done = (async () => {
@@ -87,26 +104,112 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
           msg.nak();
           continue;
         }
-        await this.dispatch(subject, msg, handler);
+        await this.dispatch(subject, msg, handler.call);
+      }
+    })().catch((err) => this.logger.error(`consumer ${durable} stopped: ${(err as Error).message}`));
+    this.loops.push({ messages, done });
+  }
+
+  /**
+   * A batch handler's loop: messages are queued as they arrive (the pull keeps going while a
+   * batch is handled) and each call takes everything queued, up to maxBatch, in stream order —
+   * after lingering up to lingerMs for more when the queue is not full.
+   */
+  private async startBatched(subject: Subject, durable: string, consumer: Consumer, handler: Extract<Registration, { batch: true }>): Promise<void> {
+    const queued: JsMsg[] = [];
+    let arrived: (() => void) | undefined;
+    let closed = false;
+    const messages = await consumer.consume({
+      max_messages: Math.max(64, handler.maxBatch),
+      expires: 5000,
+      callback: (msg) => {
+        queued.push(msg);
+        arrived?.();
+      },
+    });
+    void messages.closed().then((err) => {
+      if (err && !this.stopping) this.logger.error(`consumer ${durable} stopped: ${err.message}`);
+      closed = true;
+      arrived?.();
+    });
+    const done = (async () => {
+      for (;;) {
+        if (queued.length === 0) {
+          if (closed) return;
+          await new Promise<void>((resolve) => (arrived = resolve));
+          arrived = undefined;
+          continue;
+        }
+        if (handler.lingerMs > 0 && queued.length < handler.maxBatch && !closed && !this.stopping) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, handler.lingerMs);
+            arrived = () => {
+              if (!closed && queued.length < handler.maxBatch) return;
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          arrived = undefined;
+        }
+        const batch = queued.splice(0, handler.maxBatch);
+        if (this.stopping) {
+          for (const msg of batch) msg.nak();
+          continue;
+        }
+        await this.dispatchBatch(subject, batch, handler.call);
       }
     })().catch((err) => this.logger.error(`consumer ${durable} stopped: ${(err as Error).message}`));
     this.loops.push({ messages, done });
   }
 
   private async dispatch(subject: Subject, msg: JsMsg, handler: Handler): Promise<void> {
-    let event: CloudEvent;
-    try {
-      event = parseEvent(subject, msg.json());
-    } catch (err) {
-      await this.deadLetter(subject, msg, `invalid message: ${(err as Error).message}`);
+    const delivery = await this.validate(subject, msg);
+    if (!delivery) return;
+    await this.settle(subject, msg, await this.invoke(subject, [delivery], () => handler(delivery.event)));
+  }
+
+  /** One call for the whole batch; when it fails and held several events, each is handled again on its own. */
+  private async dispatchBatch(subject: Subject, msgs: JsMsg[], handler: BatchHandler): Promise<void> {
+    const deliveries: Delivery[] = [];
+    for (const msg of msgs) {
+      const d = await this.validate(subject, msg);
+      if (d) deliveries.push(d);
+    }
+    if (deliveries.length === 0) return;
+    const outcome = await this.invoke(subject, deliveries, () => handler(deliveries.map((d) => d.event)));
+    if (outcome.kind === 'ack' || deliveries.length === 1) {
+      await Promise.all(deliveries.map((d) => this.settle(subject, d.msg, outcome)));
       return;
     }
+    this.logger.warn(`${subject}: a batch of ${deliveries.length} failed (${outcome.reason}); handling its events one by one`);
+    for (const d of deliveries) await this.settle(subject, d.msg, await this.invoke(subject, [d], () => handler([d.event])));
+  }
+
+  /** Parses the message as the subject's CloudEvent; dead-letters it when it is none. */
+  private async validate(subject: Subject, msg: JsMsg): Promise<Delivery | undefined> {
+    try {
+      return { msg, event: parseEvent(subject, msg.json()) };
+    } catch (err) {
+      await this.deadLetter(subject, msg, `invalid message: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Runs a handler call in a consumer span (child of the first event's trace, linked to the others'); a throw means retry. */
+  private async invoke(subject: Subject, deliveries: Delivery[], call: () => Promise<HandlerOutcome | void> | HandlerOutcome | void): Promise<HandlerOutcome> {
     const tracer = trace.getTracer('lockstep-messaging');
-    const parent = extractTraceContext(msg.headers);
-    const span = tracer.startSpan(`process ${subject}`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, 'cloudevents.event_id': event.id, 'messaging.message.delivery_count': msg.info.deliveryCount } }, parent);
+    const [first, ...rest] = deliveries;
+    const parent = extractTraceContext(first!.msg.headers);
+    const links = rest.flatMap((d) => {
+      const sc = trace.getSpanContext(extractTraceContext(d.msg.headers));
+      return sc ? [{ context: sc }] : [];
+    });
+    const attributes: Attributes = { 'messaging.system': 'nats', 'messaging.destination.name': first!.msg.subject, 'cloudevents.event_id': first!.event.id, 'messaging.message.delivery_count': first!.msg.info.deliveryCount };
+    if (deliveries.length > 1) attributes['messaging.batch.message_count'] = deliveries.length;
+    const span = tracer.startSpan(`process ${subject}`, { kind: SpanKind.CONSUMER, attributes, links }, parent);
     let outcome: HandlerOutcome;
     try {
-      outcome = (await context.with(trace.setSpan(parent, span), () => handler(event))) ?? { kind: 'ack' };
+      outcome = (await context.with(trace.setSpan(parent, span), call)) ?? { kind: 'ack' };
     } catch (err) {
       span.recordException(err as Error);
       outcome = { kind: 'retry', reason: (err as Error).message };
@@ -114,7 +217,7 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     span.setAttribute('lockstep.outcome', outcome.kind);
     if (outcome.kind !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
     span.end();
-    await this.settle(subject, msg, outcome);
+    return outcome;
   }
 
   private async settle(subject: Subject, msg: JsMsg, outcome: HandlerOutcome): Promise<void> {

@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Subjects, createEvent, type CloudEvent } from '@lockstep/contracts';
-import { EventPublisher, HandlerRegistrationError, MessagingModule, OnEvent, Outcome } from '@lockstep/messaging';
+import { ensureStreams, EventPublisher, HandlerRegistrationError, MessagingModule, OnEvent, Outcome } from '@lockstep/messaging';
 import { uniqueName, waitFor } from '@lockstep/testing';
 
 const servers = [process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'];
@@ -18,6 +18,26 @@ class FlakyHandler {
     this.calls.push(event);
     if (event.data && (event.data as { reason: string }).reason === 'poison') throw new Error('cannot handle poison');
     if (this.calls.length <= this.failFirst) return Outcome.retry('not yet', 50);
+  }
+}
+
+@Injectable()
+class BatchHandler {
+  calls: string[][] = [];
+  @OnEvent(Subjects.CheckFailed, { batch: true })
+  handle(events: CloudEvent[]) {
+    const reasons = events.map((e) => (e.data as { reason: string }).reason);
+    this.calls.push(reasons);
+    if (reasons.includes('poison')) throw new Error('cannot handle poison');
+  }
+}
+
+@Injectable()
+class LingeringHandler {
+  calls: string[][] = [];
+  @OnEvent(Subjects.CheckFailed, { batch: true, lingerMs: 300 })
+  handle(events: CloudEvent[]) {
+    this.calls.push(events.map((e) => (e.data as { reason: string }).reason));
   }
 }
 
@@ -52,6 +72,71 @@ describe('EventConsumerHost', () => {
       expect(sut.calls.filter((c) => c.id === poison.id)).toHaveLength(3);
       const reasons = [first?.header.get('Lockstep-Dead-Letter-Reason'), second?.header.get('Lockstep-Dead-Letter-Reason')];
       expect(reasons).toEqual(expect.arrayContaining(['cannot handle poison', expect.stringMatching(/^invalid message/)]));
+    } finally {
+      await app.close();
+      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS']) await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
+      await nc.close();
+    }
+  });
+
+  it('hands a batch handler what arrived meanwhile; a failed batch is handled event by event, so only the bad one is dead-lettered', async () => {
+    const namespace = uniqueName('m');
+    const nc = await connect({ servers });
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    await ensureStreams(jsm, namespace, 1);
+    const reasons = ['ok-1', 'ok-2', 'poison', 'ok-3', 'ok-4'];
+    for (const reason of reasons) {
+      const e = createEvent(Subjects.CheckFailed, { ...payload, reason }, { source: '/test' });
+      await js.publish(`${namespace}.${Subjects.CheckFailed}`, JSON.stringify(e), { msgID: e.id });
+    }
+    const mod = await Test.createTestingModule({
+      imports: [MessagingModule.forRoot({ service: 'spec', servers, namespace, handles: [Subjects.CheckFailed], maxDeliver: 2, redeliveryBackoffMs: [50] })],
+      providers: [BatchHandler],
+    }).compile();
+    const app = mod.createNestApplication({ logger: false });
+    try {
+      await app.init();
+      const sut = app.get(BatchHandler);
+      const dlq = `${namespace.toUpperCase()}_DEAD_LETTERS`;
+      await waitFor(async () => (await jsm.streams.info(dlq)).state.messages >= 1, { what: 'the poison event dead-lettered' });
+      // Longer than the redelivery backoff: an event that was not acked would be handled again meanwhile.
+      await new Promise((r) => setTimeout(r, 300));
+      const dead = await jsm.streams.getMessage(dlq, { seq: 1 });
+
+      expect(sut.calls[0]!.length).toBeGreaterThan(1);
+      expect([...new Set(sut.calls.flat())].sort()).toEqual([...reasons].sort());
+      expect(sut.calls.filter((c) => c.length === 1 && c[0] === 'poison')).toHaveLength(2);
+      for (const ok of reasons.filter((r) => r !== 'poison')) expect(sut.calls.filter((c) => c.includes(ok)).length).toBeLessThanOrEqual(2);
+      expect((await jsm.streams.info(dlq)).state.messages).toBe(1);
+      expect(JSON.parse(new TextDecoder().decode(dead!.data)).data.reason).toBe('poison');
+    } finally {
+      await app.close();
+      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS']) await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
+      await nc.close();
+    }
+  });
+
+  it('lets a batch handler linger for a trickle of events, calling it once for them', async () => {
+    const namespace = uniqueName('m');
+    const mod = await Test.createTestingModule({
+      imports: [MessagingModule.forRoot({ service: 'spec', servers, namespace, handles: [Subjects.CheckFailed] })],
+      providers: [LingeringHandler],
+    }).compile();
+    const app = mod.createNestApplication({ logger: false });
+    await app.init();
+    const sut = app.get(LingeringHandler);
+    const publisher = app.get(EventPublisher);
+    const nc = await connect({ servers });
+    const jsm = await jetstreamManager(nc);
+    try {
+      for (const reason of ['t-1', 't-2', 't-3']) {
+        await publisher.publish(Subjects.CheckFailed, { ...payload, reason });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await waitFor(() => sut.calls.flat().length === 3, { what: 'all three events handled' });
+
+      expect(sut.calls).toEqual([['t-1', 't-2', 't-3']]);
     } finally {
       await app.close();
       for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS']) await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);

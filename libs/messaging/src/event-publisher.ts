@@ -24,7 +24,12 @@ export class EventPublisher {
 
   /** Publishes an already-built event (the outbox relay's path). Returns true when it was a duplicate. */
   async publishEvent(subject: string, event: CloudEvent, headers?: MsgHdrs): Promise<boolean> {
-    const ack = await this.nats.js.publish(this.nats.subject(subject), JSON.stringify(event), { msgID: event.id, headers, timeout: 5000 });
+    return this.publishMessage(subject, event, event.id, headers);
+  }
+
+  /** Publishes any JSON body (an event or a command) with `msgId` as Nats-Msg-Id. Returns true when it was a duplicate. */
+  async publishMessage(subject: string, body: unknown, msgId: string, headers?: MsgHdrs): Promise<boolean> {
+    const ack = await this.nats.js.publish(this.nats.subject(subject), JSON.stringify(body), { msgID: msgId, headers, timeout: 5000 });
     return ack.duplicate;
   }
 }

@@ -7,3 +7,4 @@ export * from './event-consumer.host';
 export * from './query-transport';
 export * from './messaging.module';
 export * from './node-directory';
+export * from './command-consumer';

@@ -1,6 +1,6 @@
 import { FleetBuckets, NodeRecordV1 } from '@lockstep/contracts';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection, QueuedIterator } from '@nats-io/nats-core';
+import { Kvm, type KV, type KvEntry, type KvWatchEntry } from '@nats-io/kv';
 
 /** A node record and whether its heartbeat is too old for it to count as alive. */
 export interface NodeEntry {
@@ -8,12 +8,32 @@ export interface NodeEntry {
   lost: boolean;
 }
 
+/** A live copy of the bucket, fed by a KV watch. */
+interface WatchedBucket {
+  /** Latest PUT per key (a deleted key is removed). */
+  entries: Map<string, KvEntry>;
+  /** True once the watch delivered every entry the bucket held when it started. */
+  ready: boolean;
+  iterator: QueuedIterator<KvWatchEntry>;
+}
+
 /**
  * The NODES bucket agents heartbeat into, read-only for everyone else. A node whose
  * `seenAt` is older than `lostAfterMs` is lost and never counted healthy.
+ *
+ * By default every `list()` reads the bucket. After `watch()`, a KV watch keeps a copy of it
+ * in memory (agents rewrite their entry every heartbeat and install step, and the watch
+ * receives each write within milliseconds), and `list()` answers from that copy — no
+ * key listing and one get per node on every call. Until the watch has caught up, or after
+ * it ended, `list()` reads the bucket as before.
  */
 export class NodeDirectory {
   private kv?: Promise<KV>;
+  private watching?: Promise<void>;
+  private watched?: WatchedBucket;
+  /** watch() was called: list() restarts a watch that ended. */
+  private wanted = false;
+  private closed = false;
 
   constructor(
     private readonly nc: () => NatsConnection,
@@ -22,19 +42,68 @@ export class NodeDirectory {
   ) {}
 
   private bucket(): Promise<KV> {
-    this.kv ??= new Kvm(this.nc()).create(`${this.namespace.toUpperCase()}_${FleetBuckets.Nodes}`, { history: 1, replicas: this.options.replicas ?? 1 });
+    this.kv ??= new Kvm(this.nc()).create(`${this.namespace.toUpperCase()}_${FleetBuckets.Nodes}`, { history: 1, replicas: this.options.replicas ?? 1 }).catch((err) => {
+      this.kv = undefined;
+      throw err;
+    });
     return this.kv;
   }
 
   /**
-   * Every known node, sorted by id. Keys are listed while agents keep rewriting them, so a
-   * key can be listed twice: each node appears once. Records are fetched concurrently.
+   * Starts keeping the live copy (resolves once the watch is set up, not once it caught up).
+   * Calling it again while a watch runs does nothing; a watch that ended is started again by
+   * the next `list()`.
+   */
+  watch(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.wanted = true;
+    this.watching ??= this.startWatch().catch((err) => {
+      this.watching = undefined;
+      throw err;
+    });
+    return this.watching;
+  }
+
+  /** Stops the watch (if any). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.watched;
+    this.watched = undefined;
+    w?.iterator.stop();
+    await this.watching?.catch(() => undefined);
+  }
+
+  private async startWatch(): Promise<void> {
+    const kv = await this.bucket();
+    const iterator = await kv.watch();
+    const state: WatchedBucket = { entries: new Map(), ready: false, iterator };
+    this.watched = state;
+    void (async () => {
+      try {
+        for await (const e of iterator) {
+          if (e.operation === 'PUT') state.entries.set(e.key, e);
+          else state.entries.delete(e.key);
+          if (e.isUpdate || e.delta === 0) state.ready = true;
+        }
+      } catch {
+        // The watch ended (connection closed, consumer gone): list() reads the bucket and restarts it.
+      } finally {
+        if (this.watched === state) {
+          this.watched = undefined;
+          this.watching = undefined;
+        }
+      }
+    })();
+  }
+
+  /**
+   * Every known node, sorted by id; each node appears once. From the live copy when a watch
+   * has caught up, else read from the bucket (records fetched concurrently).
    */
   async list(now = Date.now()): Promise<NodeEntry[]> {
-    const kv = await this.bucket();
-    const keys = new Set<string>();
-    for await (const key of await kv.keys()) keys.add(key);
-    const entries = await Promise.all([...keys].map((key) => kv.get(key)));
+    const live = this.watched?.ready ? [...this.watched.entries.values()] : undefined;
+    if (!live && this.wanted) void this.watch().catch(() => undefined);
+    const entries = live ?? (await this.read());
     const out: NodeEntry[] = [];
     for (const e of entries) {
       if (!e || e.operation !== 'PUT') continue;
@@ -43,5 +112,13 @@ export class NodeDirectory {
       out.push({ record: parsed.data, lost: now - Date.parse(parsed.data.seenAt) > this.options.lostAfterMs });
     }
     return out.sort((a, b) => a.record.id.localeCompare(b.record.id));
+  }
+
+  /** Reads every entry. Keys are listed while agents keep rewriting them, so a key can be listed twice: it is read once. */
+  private async read(): Promise<Array<KvEntry | null>> {
+    const kv = await this.bucket();
+    const keys = new Set<string>();
+    for await (const key of await kv.keys()) keys.add(key);
+    return Promise.all([...keys].map((key) => kv.get(key)));
   }
 }

@@ -4,3 +4,4 @@ export * from './data-source';
 export * from './outbox/outbox';
 export * from './outbox/outbox-relay';
 export * from './persistence.module';
+export * from './backups/backup-operations';

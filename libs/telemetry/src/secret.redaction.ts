@@ -53,6 +53,9 @@ export const REDACTED_KEYS = [
   'webhookSecret',
   'signingSecret',
   'connectionString',
+  'passphrase',
+  'BACKUP_KEY',
+  'S3_SECRET_KEY',
 ] as const;
 
 /** pino redact paths: every {@link REDACTED_KEYS} key at depth 0–2, plus header names that are not identifiers. */

@@ -37,3 +37,14 @@ export async function createTestDatabase(prefix = 'lockstep_test'): Promise<Test
     },
   };
 }
+
+/** Runs `fn` on a fresh connection to `url`, closed afterwards. */
+export async function withPgClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}

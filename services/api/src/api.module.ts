@@ -2,6 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { PlatformModule } from '@lockstep/platform';
 import { API_CONFIG, type ApiConfig } from './api.config';
+import { BackupOperationsController, BackupsController } from './backups/backups.controller';
+import { BackupsRepository } from './backups/backups.repository';
+import { BackupsService } from './backups/backups.service';
 import { ChecksController, ComponentsController } from './components/components.controller';
 import { ComponentsRepository } from './components/components.repository';
 import { ComponentsService } from './components/components.service';
@@ -40,6 +43,8 @@ export const API_CONTROLLERS = [
   RolloutsController,
   RollbacksController,
   LocksController,
+  BackupsController,
+  BackupOperationsController,
   OpenApiController,
 ];
 
@@ -63,15 +68,21 @@ export const API_PROVIDERS = [
   LocksRepository,
   LockAuditRepository,
   LocksService,
+  BackupsRepository,
+  BackupsService,
 ];
 
-/** The API: REST under /v1; reads Postgres and the NODES/LOCKS buckets, asks the checker, notifier and scheduler over NATS. */
+/**
+ * The API: REST under /v1; reads Postgres and the NODES/LOCKS buckets, asks the checker,
+ * notifier and scheduler over NATS, and runs the outbox relay that publishes the backup
+ * commands it records (any replica may publish any service's outbox rows).
+ */
 @Module({})
 export class ApiModule {
   static forRoot(config: ApiConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [PlatformModule.forService({ service: 'api', config, relay: false })],
+      imports: [PlatformModule.forService({ service: 'api', config, relay: true })],
       controllers: API_CONTROLLERS,
       providers: [{ provide: API_CONFIG, useValue: config }, ...API_PROVIDERS],
     };

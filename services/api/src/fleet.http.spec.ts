@@ -239,8 +239,9 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
   describe('POST /v1/rollbacks', () => {
     it.each([
-      [{}, { maxParallel: 1 }],
-      [{ rolloutId: ID, maxParallel: 3 }, { rolloutId: ID, maxParallel: 3 }],
+      [{}, { maxParallel: 1, restoreData: false }],
+      [{ rolloutId: ID, maxParallel: 3 }, { rolloutId: ID, maxParallel: 3, restoreData: false }],
+      [{ rolloutId: ID, restoreData: true }, { rolloutId: ID, maxParallel: 1, restoreData: true }],
     ])('asks the scheduler to roll back %j', async (body, request) => {
       send.mockResolvedValue({ ok: true, result: { plan: { ...plan, kind: 'rollback' }, rolloutId: '11111111-1111-4111-8111-111111111111' } });
 

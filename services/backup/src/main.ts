@@ -1,10 +1,9 @@
-import { z } from 'zod';
-import { commonSchema, loadConfig } from '@lockstep/config';
 import { runService } from '@lockstep/platform';
 import { BackupModule } from './backup.module';
+import { loadBackupConfig, type BackupServiceConfig } from './backup.config';
 
 void runService({
   name: 'backup',
-  loadConfig: () => loadConfig('backup', z.object(commonSchema)),
-  module: (config) => BackupModule.forRoot(config),
+  loadConfig: loadBackupConfig,
+  module: (config) => BackupModule.forRoot(config as BackupServiceConfig),
 });

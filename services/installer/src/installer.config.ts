@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commonSchema, env, loadConfig, s3Schema } from '@lockstep/config';
 import { NodeId } from '@lockstep/contracts';
 import { serviceManagerPlugin, ServiceManagerKinds, type AgentSettings } from '@lockstep/agent';
+import { backupSchema } from '@lockstep/backup-jobs';
 import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 
@@ -103,6 +104,9 @@ export const installerSchema = z
     AGENT_DOWNLOAD_TIMEOUT: env.duration('5m'),
     AGENT_HOOK_TIMEOUT: env.duration('2m'),
     AGENT_HEARTBEAT: env.duration('2s'),
+    /** Take a backup of the node's BACKUP_* targets (default: the app's shared/ directory) before every install; a failed backup stops the install. */
+    AGENT_BACKUP_BEFORE_UPDATE: env.bool(true),
+    ...backupSchema,
   })
   .superRefine((c, ctx) => {
     const problems = serviceManagerPlugin(c.AGENT_SERVICE_MANAGER).validate(serviceManagerSettingsOf(c));
@@ -153,5 +157,6 @@ export function toAgentSettings(c: InstallerConfig): AgentSettings {
     hookTimeoutMs: c.AGENT_HOOK_TIMEOUT,
     heartbeatMs: c.AGENT_HEARTBEAT,
     drainMs: Math.max(1000, c.SHUTDOWN_TIMEOUT - 5000),
+    backup: { settings: c, beforeUpdate: c.AGENT_BACKUP_BEFORE_UPDATE },
   };
 }

@@ -13,6 +13,8 @@ export const schedulerSchema = z.object({
   SCHEDULER_RECONCILE_INTERVAL: env.duration('1s'),
   /** A node whose heartbeat is older than this is lost (never counted healthy). */
   SCHEDULER_NODE_LOST_AFTER: env.duration('10s'),
+  /** How long a release the checker verified is reused for new rollouts of that version (0: ask every time). */
+  SCHEDULER_RELEASE_INFO_TTL: env.duration('60s'),
 });
 export type SchedulerConfig = z.infer<typeof schedulerSchema>;
 export const loadSchedulerConfig = (): SchedulerConfig => loadConfig('scheduler', schedulerSchema);

@@ -6,7 +6,8 @@ import { NodeCommander } from './fleet/node-commander';
 import { NodeRegistry } from './fleet/node-registry';
 import { CLUSTER_LOCK } from './rollouts/cluster-lock.port';
 import { InstallEventsHandler, SCHEDULER_SUBJECTS } from './rollouts/install-events.handler';
-import { RolloutConductor, SCHEDULER_QUERIES } from './rollouts/rollout-conductor.service';
+import { ReleaseInfoRepository, SCHEDULER_QUERIES } from './rollouts/release-info.repository';
+import { RolloutConductor } from './rollouts/rollout-conductor.service';
 import { RolloutReconciler } from './rollouts/rollout-reconciler.service';
 import { RolloutRepository } from './rollouts/rollout.repository';
 import { RolloutsHandler } from './rollouts/rollouts.handler';
@@ -28,6 +29,7 @@ export class SchedulerModule {
         NodeRegistry,
         NodeCommander,
         RolloutRepository,
+        ReleaseInfoRepository,
         RolloutConductor,
         RolloutReconciler,
         RolloutsService,

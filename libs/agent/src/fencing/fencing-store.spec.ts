@@ -43,6 +43,22 @@ describe(FencingStore.name, () => {
     expect(verdict.admitted).toBe(true);
   });
 
+  it('check() decides without recording; raise() records, never lowers, and keeps concurrent keys', async () => {
+    const path = join(dir, 'fencing.json');
+    const sut = await FencingStore.open(path);
+
+    const verdict = sut.check('a', 5);
+    const before = (await FencingStore.open(path)).highestFor('a');
+    await Promise.all([sut.raise('a', 5), sut.raise('b', 3)]);
+    await sut.raise('a', 4);
+    const after = await FencingStore.open(path);
+
+    expect(verdict).toEqual({ admitted: true });
+    expect(before).toBe(0);
+    expect([after.highestFor('a'), after.highestFor('b')]).toEqual([5, 3]);
+    expect(sut.check('a', 4)).toEqual({ admitted: false, highest: 5 });
+  });
+
   it('refuses to open a damaged file', async () => {
     const path = join(dir, 'fencing.json');
     await writeFile(path, '{"format":"lockstep-fencing/v1","highest":{"a":"x"}}');

@@ -14,6 +14,8 @@ export type FencingVerdict = { admitted: true } | { admitted: false; highest: nu
  */
 export class FencingStore {
   private highest = new Map<string, number>();
+  /** Writes one after another, so concurrent raises never lose one another's key. */
+  private writing: Promise<void> = Promise.resolve();
 
   private constructor(private readonly path: string) {}
 
@@ -34,18 +36,34 @@ export class FencingStore {
     return this.highest.get(lockKey) ?? 0;
   }
 
+  /** The verdict on `token` for `lockKey`, without recording anything (see {@link raise}). */
+  check(lockKey: string, token: number): FencingVerdict {
+    const highest = this.highestFor(lockKey);
+    return token < highest ? { admitted: false, highest } : { admitted: true };
+  }
+
+  /**
+   * Records `token` as the highest seen for `lockKey` when it is higher than that (persisted
+   * before it resolves; the in-memory value moves only once it is on disk). Never lowers it.
+   */
+  async raise(lockKey: string, token: number): Promise<void> {
+    const write = this.writing.then(async () => {
+      if (token <= this.highestFor(lockKey)) return;
+      const next = new Map(this.highest).set(lockKey, token);
+      await writeJsonDurably(this.path, { format: 'lockstep-fencing/v1', highest: Object.fromEntries(next) });
+      this.highest = next;
+    });
+    this.writing = write.catch(() => undefined);
+    await write;
+  }
+
   /**
    * Admits `token` when it is at least the highest seen for `lockKey`, raising (and persisting)
    * the highest first; refuses it otherwise.
    */
   async admit(lockKey: string, token: number): Promise<FencingVerdict> {
-    const highest = this.highestFor(lockKey);
-    if (token < highest) return { admitted: false, highest };
-    if (token > highest) {
-      const next = new Map(this.highest).set(lockKey, token);
-      await writeJsonDurably(this.path, { format: 'lockstep-fencing/v1', highest: Object.fromEntries(next) });
-      this.highest = next;
-    }
-    return { admitted: true };
+    const verdict = this.check(lockKey, token);
+    if (verdict.admitted) await this.raise(lockKey, token);
+    return verdict;
   }
 }

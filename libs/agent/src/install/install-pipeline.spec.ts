@@ -188,6 +188,67 @@ describe(InstallPipeline.name, () => {
     expect((await dir.releases()).sort()).toEqual(['1.1.0', '1.2.0']);
   });
 
+  describe('pre-update backups', () => {
+    beforeEach(async () => {
+      await install('1.0.0');
+      steps = [];
+      app.restart.mockClear();
+    });
+
+    it('takes the backup before downloading anything and reports its id', async () => {
+      const order: string[] = [];
+      deps.backup = jest.fn(async (_cmd, id: string, previous: string | null) => void order.push(`backup ${id} from ${previous}`));
+      const download = deps.download;
+      deps.download = jest.fn(async (...args: Parameters<InstallPipelineDeps['download']>) => (order.push('download'), download(...args)));
+
+      const outcome = await install('1.1.0');
+
+      expect(outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.1.0', backupId: expect.stringMatching(/^preupdate_n1_1\.1\.0_[0-9a-f]{8}$/) });
+      expect(order).toEqual([`backup ${outcome.backupId} from 1.0.0`, 'download']);
+      expect(steps.slice(0, 3)).toEqual(['preflight', 'backing_up', 'downloading']);
+    });
+
+    it('stops the install before anything changes when the backup fails', async () => {
+      deps.backup = jest.fn(async () => {
+        throw new Error('S3 is unreachable');
+      });
+
+      const outcome = await install('1.1.0');
+
+      expect(outcome).toMatchObject({ result: 'failed', failedStep: 'backing_up', runningVersion: '1.0.0', error: expect.stringMatching(/BACKUP_FAILED: the pre-update backup failed, so nothing was changed: S3 is unreachable/) });
+      expect(deps.download).toHaveBeenCalledTimes(1); // the first install's only
+      expect(await dir.currentVersion()).toBe('1.0.0');
+      expect(app.restart).not.toHaveBeenCalled();
+    });
+
+    it('skips the backup when the command says so, and for rollbacks', async () => {
+      deps.backup = jest.fn(async () => undefined);
+
+      await install('1.1.0', { backup: false });
+      await install('1.0.0', { action: 'rollback' });
+
+      expect(deps.backup).not.toHaveBeenCalled();
+    });
+
+    it('restores the named backup before swapping back (rollback --restore-data), and fails untouched when it cannot', async () => {
+      await install('1.1.0');
+      const order: string[] = [];
+      deps.restoreData = jest.fn(async (id: string) => void order.push(`restore ${id}`));
+      const swap = dir.swapCurrent.bind(dir);
+      jest.spyOn(dir, 'swapCurrent').mockImplementation(async (v) => (order.push(`swap ${v}`), swap(v)));
+
+      const restored = await install('1.0.0', { action: 'rollback', restoreBackupId: 'preupdate_n1_1.1.0_abcdef12' });
+      deps.restoreData = jest.fn(async () => {
+        throw new Error('backup preupdate_x is corrupted');
+      });
+      const refused = await install('1.1.0', { action: 'rollback', restoreBackupId: 'preupdate_x' });
+
+      expect(restored).toMatchObject({ result: 'succeeded', runningVersion: '1.0.0', restoredBackupId: 'preupdate_n1_1.1.0_abcdef12' });
+      expect(order).toEqual(['restore preupdate_n1_1.1.0_abcdef12', 'swap 1.0.0']);
+      expect(refused).toMatchObject({ result: 'failed', failedStep: 'restoring_data', runningVersion: '1.0.0', error: expect.stringMatching(/data was left as it was: backup preupdate_x is corrupted/) });
+    });
+  });
+
   describe('resume after the agent died', () => {
     const interrupted = async (version: string, patch: Parameters<CommandJournal['update']>[1], current: string | null) => {
       const entry = await journal.begin({ command: command(version), messageSeq: 1, previousVersion: '1.0.0' });

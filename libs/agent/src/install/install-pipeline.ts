@@ -1,4 +1,5 @@
 import type { InstallCommandV1, InstallFinishedV1, InstallStep } from '@lockstep/contracts';
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { AppDirectory } from '../app/app-directory';
 import type { UnpackLimits, UnpackResult } from '../archive/archive-unpacker';
@@ -20,6 +21,7 @@ export const STEP_PERCENT: Record<InstallStep, number> = {
   unpacking: 50,
   migrating_config: 60,
   migrate_hook: 68,
+  restoring_data: 70,
   swapping: 75,
   restarting: 80,
   health_check: 85,
@@ -50,6 +52,15 @@ export interface InstallPipelineDeps {
   hook: MigrateHookRunner;
   app: ServiceManager;
   health: HealthGate;
+  /**
+   * Takes the pre-update backup of the node's targets (absent: the node's policy is off);
+   * resolves with its id, throws when it fails — the install then stops before anything changes.
+   */
+  backup?(command: InstallCommandV1, backupId: string, previousVersion: string | null, report: (message: string) => void, signal: AbortSignal): Promise<void>;
+  /** Settles a pre-update backup whose agent died while taking it (completed if its manifest exists, else failed). */
+  settleBackup?(command: InstallCommandV1, backupId: string, previousVersion: string | null): Promise<void>;
+  /** Restores a backup of the node's targets into place (rollback --restore-data). */
+  restoreData?(backupId: string, command: InstallCommandV1, report: (message: string) => void, signal: AbortSignal): Promise<void>;
   /** Free bytes on the file system holding the app directory. */
   freeDisk(path: string): Promise<number>;
   limits: InstallLimits;
@@ -86,6 +97,15 @@ export class InstallPipeline {
       await enter('preflight');
       if (previous === cmd.version) return this.outcome(entry, 'succeeded', { runningVersion: previous, noop: true });
       await this.preflight(cmd);
+      if (cmd.backup !== false && cmd.action === 'install' && this.deps.backup) {
+        const backupId = preUpdateBackupId(cmd);
+        entry = await journal.update(cmd.commandId, { backupId });
+        await enter('backing_up', `backup ${backupId}`);
+        await this.deps.backup(cmd, backupId, previous, (m) => void report('backing_up', m).catch(() => undefined), signal).catch((err: unknown) => {
+          if (isInterrupted(err) || signal.aborted) throw new InstallStepError(AgentErrorCode.Interrupted, 'the agent is stopping during the pre-update backup', { step: 'backing_up', cause: err });
+          throw new InstallStepError(AgentErrorCode.BackupFailed, `the pre-update backup failed, so nothing was changed: ${describeError(err)}`, { step: 'backing_up', cause: err });
+        });
+      }
       const kept = (await dir.hasRelease(cmd.version)) && (await dir.record(cmd.version))?.sha256 === cmd.artifact.sha256;
       if (kept) {
         await enter('unpacking', `release ${cmd.version} is still kept on this node; reusing it`);
@@ -113,6 +133,14 @@ export class InstallPipeline {
       if (migration.added.length) this.deps.logger.log(`config: added ${migration.added.join(', ')} from ${cmd.version}'s defaults`);
       await enter('migrate_hook');
       await this.deps.hook.run({ releaseDir, sharedDir: dir.sharedDir, version: cmd.version, previousVersion: previous });
+      if (cmd.restoreBackupId) {
+        if (!this.deps.restoreData) throw new InstallStepError(AgentErrorCode.BackupFailed, 'this node has no backup settings, so it cannot restore data; set BACKUP_* on the agent', { step: 'restoring_data' });
+        await enter('restoring_data', `restoring backup ${cmd.restoreBackupId}`);
+        await this.deps.restoreData(cmd.restoreBackupId, cmd, (m) => void report('restoring_data', m).catch(() => undefined), signal).catch((err: unknown) => {
+          throw new InstallStepError(AgentErrorCode.BackupFailed, `restoring backup ${cmd.restoreBackupId} failed; the data was left as it was: ${describeError(err)}`, { step: 'restoring_data', cause: err });
+        });
+        entry = await journal.update(cmd.commandId, { restoredBackupId: cmd.restoreBackupId });
+      }
       await enter('swapping');
       await journal.update(cmd.commandId, { swap: { from: previous, to: cmd.version } });
       await dir.swapCurrent(cmd.version);
@@ -141,6 +169,9 @@ export class InstallPipeline {
       return this.afterSwap(entry, report, signal, { restart: false });
     }
     const step = entry.step ?? 'preflight';
+    if (step === 'backing_up' && entry.backupId && this.deps.settleBackup) {
+      await this.deps.settleBackup(entry.command, entry.backupId, entry.previousVersion).catch((e: unknown) => this.deps.logger.error(`could not settle pre-update backup ${entry.backupId}: ${describeError(e)}`));
+    }
     const err = new InstallStepError(AgentErrorCode.Interrupted, `the agent stopped during ${step}, before the swap; the node still runs ${current ?? 'nothing'}. Send a new command to try again`, { step });
     return this.failBeforeSwap(entry, step, err);
   }
@@ -242,9 +273,17 @@ export class InstallPipeline {
       previousVersion: entry.previousVersion,
       result,
       noop: false,
+      ...(entry.backupId ? { backupId: entry.backupId } : {}),
+      ...(entry.restoredBackupId ? { restoredBackupId: entry.restoredBackupId } : {}),
       ...rest,
     };
   }
+}
+
+/** The id of a command's pre-update backup: stable for the command, readable in a list. */
+export function preUpdateBackupId(cmd: InstallCommandV1): string {
+  const digest = createHash('sha256').update(cmd.commandId).digest('hex').slice(0, 8);
+  return `preupdate_${cmd.nodeId}_${cmd.version.replace(/[^A-Za-z0-9._-]/g, '_')}_${digest}`.slice(0, 128);
 }
 
 const isInterrupted = (err: unknown): boolean => err instanceof InstallStepError && err.code === AgentErrorCode.Interrupted;

@@ -21,6 +21,10 @@ export const JournalEntry = z.object({
   failure: z.object({ step: z.enum(InstallSteps), error: z.string() }).optional(),
   /** Set before config migration: where the old shared/config.json is copied, and whether there was one. */
   config: z.object({ backup: z.string(), hadConfig: z.boolean() }).optional(),
+  /** The pre-update backup, once taken. */
+  backupId: z.string().optional(),
+  /** The backup restored before the swap (rollback --restore-data), once restored. */
+  restoredBackupId: z.string().optional(),
   outcome: InstallFinishedV1.optional(),
   startedAt: z.string(),
   updatedAt: z.string(),

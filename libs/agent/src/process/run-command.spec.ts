@@ -18,6 +18,6 @@ describe(runCommand.name, () => {
     process.env = before;
 
     expect(result.output).toBe('yes 1.0.0 []');
-    expect(scrubbedEnv({ PATH: '/bin', S3_ACCESS_KEY: 'k', DATABASE_URL: 'x' })).toEqual({ PATH: '/bin' });
+    expect(scrubbedEnv({ PATH: '/bin', S3_ACCESS_KEY: 'k', DATABASE_URL: 'x', BACKUP_KEY: 'passphrase' })).toEqual({ PATH: '/bin' });
   });
 });

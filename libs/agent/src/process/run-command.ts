@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 
 /** Agent settings and secrets an app, hook or service-manager command must not inherit. */
-const AGENT_ONLY = /^(AGENT_|S3_|NATS_|DATABASE_URL$|OTEL_|NODE_ID$|NODE_LABELS$|HTTP_HOST$|HTTP_PORT$|SHUTDOWN_TIMEOUT$|LOG_LEVEL$|LOCKSTEP_)/;
+const AGENT_ONLY = /^(AGENT_|S3_|NATS_|BACKUP_|DATABASE_URL$|OTEL_|NODE_ID$|NODE_LABELS$|HTTP_HOST$|HTTP_PORT$|SHUTDOWN_TIMEOUT$|LOG_LEVEL$|LOCKSTEP_)/;
 
 /** The agent's environment without its own settings and credentials (PATH, HOME, LANG… stay). */
 export function scrubbedEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {

@@ -3,7 +3,7 @@ import { ApiRequestError, ApiUnreachableError, type ApiClient } from '../api-cli
 import type { RolloutDetailView } from '../api-types';
 import type { CliContext } from '../context';
 import { CliError, ExitCode } from '../errors';
-import { JsonProgress, LineProgress, TtyProgress, type ProgressRenderer } from './rollout-progress';
+import { JsonProgress, LineProgress, TtyProgress, type FrameOf, type ProgressRenderer } from './rollout-progress';
 
 /** How often `--wait` asks the API for the rollout. */
 export const POLL_INTERVAL_MS = 500;
@@ -13,21 +13,37 @@ export const SETTLE_GRACE_MS = 3_000;
 export const API_OUTAGE_LIMIT_MS = 30_000;
 
 /** How following ended: the last snapshot, the exit code and what to tell the operator. */
-export interface FollowResult {
-  final: RolloutDetailView;
+export interface FollowResult<T = RolloutDetailView> {
+  final: T;
   exitCode: ExitCode;
   /** `rollout … succeeded: …` or why it did not. */
   message: string;
 }
 
 /** What following needs; tests pass fakes. */
-export interface FollowDeps {
+export interface FollowDeps<T = RolloutDetailView> {
   api: Pick<ApiClient, 'get'>;
-  renderer: ProgressRenderer;
+  renderer: ProgressRenderer<T>;
   sleep(ms: number): Promise<void>;
   now(): number;
   warn(message: string): void;
   intervalMs?: number;
+}
+
+/** What is followed and when it ends: the generic part of following a rollout or a backup operation. */
+export interface FollowRules<T> {
+  /** `rollout <id>`, `backup operation <id>`: named in warnings. */
+  label: string;
+  /** API path polled for snapshots. */
+  path: string;
+  /** Snapshots with equal keys are the same (not shown again, not counted as activity). */
+  key(snapshot: T): string;
+  /** The end, or undefined to keep following; `quietMs` is how long nothing changed. */
+  verdict(snapshot: T, quietMs: number): Omit<FollowResult<T>, 'final'> | undefined;
+  /** When the snapshot last visibly moved, by the server's timestamps (for a snapshot followed late). */
+  lastActivity?(snapshot: T): number | undefined;
+  /** A warning, given once per quiet spell, when nothing has changed for long (e.g. no worker picked it up). */
+  stalled?(snapshot: T, quietMs: number): string | undefined;
 }
 
 /** Nodes that a failed rollout's auto-rollback has yet to (or is about to) put back. */
@@ -71,50 +87,77 @@ export function lastActivity(r: RolloutDetailView): number | undefined {
 const transient = (err: unknown): boolean => err instanceof ApiUnreachableError || (err instanceof ApiRequestError && err.status >= 500);
 
 /**
- * Follows a rollout until it ends: polls `GET /v1/rollouts/:id`, shows each changed
- * snapshot, and returns the verdict. Short API outages are waited out with one warning.
+ * Polls `rules.path` until `rules.verdict` says it ended, showing each changed snapshot.
+ * Short API outages are waited out with one warning.
  */
-export async function followRollout(id: string, deps: FollowDeps): Promise<FollowResult> {
+export async function followSnapshots<T>(rules: FollowRules<T>, deps: FollowDeps<T>): Promise<FollowResult<T>> {
   const interval = deps.intervalMs ?? POLL_INTERVAL_MS;
   let lastKey = '';
   let lastChangeAt = 0;
+  let stallWarned = false;
   let outageSince: number | undefined;
   for (;;) {
-    let r: RolloutDetailView;
+    let snapshot: T;
     try {
-      r = await deps.api.get<RolloutDetailView>(`/v1/rollouts/${id}`);
+      snapshot = await deps.api.get<T>(rules.path);
       outageSince = undefined;
     } catch (err) {
       if (!transient(err)) throw err;
       if (outageSince === undefined) {
         outageSince = deps.now();
-        deps.warn(`${(err as Error).message}; still following rollout ${id} (giving up after ${API_OUTAGE_LIMIT_MS / 1000} s)`);
+        deps.warn(`${(err as Error).message}; still following ${rules.label} (giving up after ${API_OUTAGE_LIMIT_MS / 1000} s)`);
       } else if (deps.now() - outageSince > API_OUTAGE_LIMIT_MS) {
         throw err;
       }
       await deps.sleep(interval);
       continue;
     }
-    const key = JSON.stringify({ ...r, updatedAt: undefined });
+    const key = rules.key(snapshot);
     if (key !== lastKey) {
-      // The first snapshot may show a rollout that has been quiet for long (followed late):
+      // The first snapshot may show something that has been quiet for long (followed late):
       // count its quiet time from its own last activity, not from now.
-      lastChangeAt = lastKey === '' ? Math.min(deps.now(), lastActivity(r) ?? deps.now()) : deps.now();
+      lastChangeAt = lastKey === '' ? Math.min(deps.now(), rules.lastActivity?.(snapshot) ?? deps.now()) : deps.now();
       lastKey = key;
-      deps.renderer.update(r);
+      stallWarned = false;
+      deps.renderer.update(snapshot);
     }
-    const end = verdict(r, deps.now() - lastChangeAt);
-    if (end) return { final: r, ...end };
+    const quietMs = deps.now() - lastChangeAt;
+    const end = rules.verdict(snapshot, quietMs);
+    if (end) return { final: snapshot, ...end };
+    const stall = stallWarned ? undefined : rules.stalled?.(snapshot, quietMs);
+    if (stall) {
+      stallWarned = true;
+      deps.warn(stall);
+    }
     await deps.sleep(interval);
   }
 }
 
+/**
+ * Follows a rollout until it ends: polls `GET /v1/rollouts/:id`, shows each changed
+ * snapshot, and returns the verdict. Short API outages are waited out with one warning.
+ */
+export function followRollout(id: string, deps: FollowDeps): Promise<FollowResult> {
+  return followSnapshots<RolloutDetailView>(
+    {
+      label: `rollout ${id}`,
+      path: `/v1/rollouts/${id}`,
+      key: (r) => JSON.stringify({ ...r, updatedAt: undefined }),
+      verdict,
+      lastActivity,
+    },
+    deps,
+  );
+}
+
 /** The renderer for this run: JSON lines with --json, in-place bars on a terminal, a line per change otherwise. */
-export function progressRenderer(ctx: CliContext, json: boolean): ProgressRenderer {
+export function progressRenderer(ctx: CliContext, json: boolean): ProgressRenderer;
+export function progressRenderer<T>(ctx: CliContext, json: boolean, frameOf: FrameOf<T>): ProgressRenderer<T>;
+export function progressRenderer<T>(ctx: CliContext, json: boolean, frameOf?: FrameOf<T>): ProgressRenderer<T> {
   const write = (text: string) => ctx.deps.io.stdout(text);
-  if (json) return new JsonProgress(write);
-  if (ctx.deps.io.isTty) return new TtyProgress(write, ctx.deps.io.columns);
-  return new LineProgress(write);
+  if (json) return new JsonProgress<T>(write);
+  if (ctx.deps.io.isTty) return new TtyProgress<T>(write, ctx.deps.io.columns, frameOf);
+  return new LineProgress<T>(write, frameOf);
 }
 
 /**

@@ -25,9 +25,33 @@ export function nodeActivity(n: RolloutNodeView): string {
   }
 }
 
+/** One bar of a live view: what it tracks, how far it is, what it is doing. */
+export interface ProgressRow {
+  id: string;
+  percent: number;
+  activity: string;
+}
+
+/** A snapshot as the live views draw it: a header (terminal), a state line (logs) and one bar per row. */
+export interface ProgressFrame {
+  /** First line of the terminal view. */
+  header: string;
+  /** Printed once per change in line mode: the overall state (and why). */
+  state: string;
+  rows: ProgressRow[];
+}
+
+/** Turns a snapshot of what is followed (a rollout, a backup operation) into a frame. */
+export type FrameOf<T> = (snapshot: T) => ProgressFrame;
+
 /** `node-1  [#########-----]  62%  health_check`: the id padded to `idWidth`, the percentage right-aligned. */
+export function barLine(row: ProgressRow, idWidth: number, maxActivity = 200): string {
+  return `${row.id.padEnd(idWidth)}  ${renderBar(row.percent)} ${`${Math.round(row.percent)}%`.padStart(4)}  ${truncate(row.activity, maxActivity)}`;
+}
+
+/** A rollout node's bar line. */
 export function progressLine(n: RolloutNodeView, idWidth: number, maxActivity = 200): string {
-  return `${n.nodeId.padEnd(idWidth)}  ${renderBar(n.percent)} ${`${Math.round(n.percent)}%`.padStart(4)}  ${truncate(nodeActivity(n), maxActivity)}`;
+  return barLine({ id: n.nodeId, percent: n.percent, activity: nodeActivity(n) }, idWidth, maxActivity);
 }
 
 /** `rollout 0b9f3c1e  upgrade demo → 1.1.0  running  2/5 nodes done`. */
@@ -36,19 +60,28 @@ export function headerLine(r: RolloutDetailView): string {
   return `rollout ${r.id.slice(0, 8)}  ${r.kind} ${r.component} → ${r.targetVersion}  ${r.state}${r.state === 'paused' && r.reason ? ` (${r.reason})` : ''}  ${done}/${r.counts.total} nodes done`;
 }
 
-/** Shows successive snapshots of a rollout. */
-export interface ProgressRenderer {
-  update(snapshot: RolloutDetailView): void;
+/** A rollout as a frame: its header, its state (and reason), one bar per node. */
+export const rolloutFrame: FrameOf<RolloutDetailView> = (r) => ({
+  header: headerLine(r),
+  state: `rollout ${r.id} ${r.state}${r.reason ? `: ${r.reason}` : ''}`,
+  rows: r.nodes.map((n) => ({ id: n.nodeId, percent: n.percent, activity: nodeActivity(n) })),
+});
+
+/** Shows successive snapshots of what is followed (a rollout unless said otherwise). */
+export interface ProgressRenderer<T = RolloutDetailView> {
+  update(snapshot: T): void;
 }
 
-const idWidth = (r: RolloutDetailView): number => Math.max(0, ...r.nodes.map((n) => n.nodeId.length));
+const idWidth = (f: ProgressFrame): number => Math.max(0, ...f.rows.map((r) => r.id.length));
+// The renderers draw rollouts unless given another FrameOf; the default is typed for that case.
+const defaultFrame = <T>(): FrameOf<T> => rolloutFrame as unknown as FrameOf<T>;
 
 /**
- * On a terminal: a header and one bar per node, redrawn in place (cursor up over the last
+ * On a terminal: a header and one bar per row, redrawn in place (cursor up over the last
  * frame, clear to the end of the screen, draw). Lines are kept short so they never wrap,
  * which would throw off the cursor arithmetic.
  */
-export class TtyProgress implements ProgressRenderer {
+export class TtyProgress<T = RolloutDetailView> implements ProgressRenderer<T> {
   private lines = 0;
   private last = '';
 
@@ -58,14 +91,16 @@ export class TtyProgress implements ProgressRenderer {
     private readonly write: (text: string) => void,
     /** Terminal width; unknown or 0 (some pseudo-terminals) means 100. */
     columns?: number,
+    private readonly frameOf: FrameOf<T> = defaultFrame<T>(),
   ) {
     this.columns = columns && columns > 0 ? columns : 100;
   }
 
-  update(r: RolloutDetailView): void {
-    const w = idWidth(r);
+  update(snapshot: T): void {
+    const f = this.frameOf(snapshot);
+    const w = idWidth(f);
     const fit = (line: string) => truncate(line, Math.max(20, this.columns - 1));
-    const frame = [headerLine(r), ...r.nodes.map((n) => progressLine(n, w))].map(fit);
+    const frame = [f.header, ...f.rows.map((r) => barLine(r, w))].map(fit);
     const text = frame.join('\n');
     if (text === this.last) return;
     this.last = text;
@@ -75,38 +110,42 @@ export class TtyProgress implements ProgressRenderer {
   }
 }
 
-/** Not a terminal (a log, a pipe): one line per change — the rollout's state, or a node's progress. */
-export class LineProgress implements ProgressRenderer {
+/** Not a terminal (a log, a pipe): one line per change — the overall state, or a row's progress. */
+export class LineProgress<T = RolloutDetailView> implements ProgressRenderer<T> {
   private state?: string;
-  private readonly nodes = new Map<string, string>();
+  private readonly rows = new Map<string, string>();
 
-  constructor(private readonly write: (text: string) => void) {}
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly frameOf: FrameOf<T> = defaultFrame<T>(),
+  ) {}
 
-  update(r: RolloutDetailView): void {
+  update(snapshot: T): void {
+    const f = this.frameOf(snapshot);
     const out: string[] = [];
-    if (r.state !== this.state) {
-      out.push(`rollout ${r.id} ${r.state}${r.reason ? `: ${r.reason}` : ''}`);
-      this.state = r.state;
+    if (f.state !== this.state) {
+      out.push(f.state);
+      this.state = f.state;
     }
-    const w = idWidth(r);
-    for (const n of r.nodes) {
-      const key = `${n.status}|${n.step}|${n.percent}|${n.error}`;
-      if (this.nodes.get(n.nodeId) === key) continue;
-      this.nodes.set(n.nodeId, key);
-      out.push(progressLine(n, w));
+    const w = idWidth(f);
+    for (const r of f.rows) {
+      const key = `${Math.round(r.percent)}|${r.activity}`;
+      if (this.rows.get(r.id) === key) continue;
+      this.rows.set(r.id, key);
+      out.push(barLine(r, w));
     }
     if (out.length) this.write(`${out.join('\n')}\n`);
   }
 }
 
 /** `--json`: every changed snapshot as one JSON line (JSON Lines). */
-export class JsonProgress implements ProgressRenderer {
+export class JsonProgress<T = RolloutDetailView> implements ProgressRenderer<T> {
   private last = '';
 
   constructor(private readonly write: (text: string) => void) {}
 
-  update(r: RolloutDetailView): void {
-    const line = toJsonLine(r);
+  update(snapshot: T): void {
+    const line = toJsonLine(snapshot);
     if (line === this.last) return;
     this.last = line;
     this.write(line);

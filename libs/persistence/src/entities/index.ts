@@ -1,4 +1,6 @@
 import { AnnouncedReleaseEntity } from './announced-release.entity';
+import { BackupOperationEntity } from './backup-operation.entity';
+import { BackupEntity } from './backup.entity';
 import { ComponentEntity } from './component.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryEntity } from './delivery.entity';
@@ -10,6 +12,8 @@ import { SourceStateEntity } from './source-state.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
 export * from './announced-release.entity';
+export * from './backup.entity';
+export * from './backup-operation.entity';
 export * from './component.entity';
 export * from './delivery-attempt.entity';
 export * from './delivery.entity';
@@ -21,4 +25,4 @@ export * from './source-state.entity';
 export * from './subscription.entity';
 
 /** Every entity of the schema. */
-export const allEntities = [ComponentEntity, SourceStateEntity, AnnouncedReleaseEntity, OutboxMessageEntity, SubscriptionEntity, DeliveryEntity, DeliveryAttemptEntity, RolloutEntity, RolloutNodeEntity, LockAuditEntity];
+export const allEntities = [ComponentEntity, SourceStateEntity, AnnouncedReleaseEntity, OutboxMessageEntity, SubscriptionEntity, DeliveryEntity, DeliveryAttemptEntity, RolloutEntity, RolloutNodeEntity, LockAuditEntity, BackupEntity, BackupOperationEntity];

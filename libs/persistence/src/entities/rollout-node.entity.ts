@@ -37,6 +37,10 @@ export class RolloutNodeEntity {
   @Column({ type: 'text', nullable: true })
   error: string | null;
 
+  /** The node's pre-update backup for this install (what `rollback --restore-data` restores). */
+  @Column({ name: 'backup_id', type: 'text', nullable: true })
+  backupId: string | null;
+
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
   startedAt: Date | null;
 

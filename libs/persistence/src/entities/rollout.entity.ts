@@ -13,6 +13,8 @@ export interface RolloutStrategy {
   maxFailures: number;
   autoRollback: boolean;
   pauseBetweenBatchesMs: number;
+  /** Rollback rollouts: restore each node's pre-update backup (of the rollout rolled back) before swapping back. */
+  restoreData?: boolean;
 }
 
 /** One rolling update of a component to a version across selected nodes. */

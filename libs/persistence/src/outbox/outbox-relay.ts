@@ -1,5 +1,4 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { CloudEvent } from '@lockstep/contracts';
 import { EventPublisher, NatsClient } from '@lockstep/messaging';
 import { recordToHeaders } from '@lockstep/telemetry';
 import { headers as natsHeaders } from '@nats-io/nats-core';
@@ -87,7 +86,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         .getMany();
       if (rows.length === 0) return 0;
       for (const row of rows) {
-        await this.publisher.publishEvent(row.subject, row.event as unknown as CloudEvent, recordToHeaders(row.headers, natsHeaders()));
+        await this.publisher.publishMessage(row.subject, row.event, row.eventId, recordToHeaders(row.headers, natsHeaders()));
       }
       await m.delete(OutboxMessageEntity, rows.map((r) => r.id));
       return rows.length;

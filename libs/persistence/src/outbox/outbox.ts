@@ -22,3 +22,17 @@ export async function enqueueEvent<S extends Subject>(
   });
   return event;
 }
+
+/**
+ * Writes a command (plain JSON, not a CloudEvent) into the outbox inside the caller's
+ * transaction; the relay publishes it to `subject` with `msgId` as Nats-Msg-Id, so the
+ * request and its record commit together and a re-publish is dropped as a duplicate.
+ */
+export async function enqueueCommand(manager: EntityManager, subject: string, body: object, msgId: string): Promise<void> {
+  await manager.insert(OutboxMessageEntity, {
+    subject,
+    eventId: msgId,
+    event: body as never,
+    headers: traceContextToRecord(),
+  });
+}

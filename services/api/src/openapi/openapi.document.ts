@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BACKUP_ROUTES } from './backup-routes';
 import { CheckResultSchema, ComponentNameParam, ComponentViewSchema, PostChecksBody, PutComponentBody } from '../components/components.schemas';
 import { DeliveryViewSchema, ListDeadLettersQuery, ListDeliveriesQuery, ReplayDeadLettersBody } from '../deliveries/deliveries.schemas';
 import { SubscriptionId } from '../http/query-params';
@@ -56,6 +57,7 @@ export const ROUTES: RouteDoc[] = [
   { method: 'post', path: '/v1/rollbacks', operationId: 'createRollback', summary: 'Return every node a rollout (default: the latest) updated to its previous version, as a new rollout', body: CreateRollbackBody, status: 201, response: RolloutCreatedSchema, errors: [404, 409], via: 'scheduler' },
   { method: 'get', path: '/v1/locks', operationId: 'listLocks', summary: 'Held cluster locks (empty when free) with holder, rollout, fencing token and lease times, and the latest force-releases', status: 200, response: LocksViewSchema, readsNats: true },
   { method: 'post', path: '/v1/locks/{key}/release', operationId: 'releaseLock', summary: 'Force-release a lock whoever holds it (needs confirm: true; audited)', pathParams: { key: LockKeyParam }, body: ReleaseLockBody, status: 200, response: LockReleaseResultSchema, errors: [409], via: 'scheduler' },
+  ...BACKUP_ROUTES,
   { method: 'get', path: '/v1/openapi.json', operationId: 'openapi', summary: 'This document', status: 200, response: z.record(z.string(), z.unknown()) },
 ];
 
@@ -69,7 +71,7 @@ const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, u
 const ERROR_TEXT: Record<number, string> = {
   400: 'The request is invalid; the message names each field to fix',
   404: 'Not found',
-  409: 'The current state does not allow it (another rollout is active, the rollout is not in a state for this action)',
+  409: 'The current state does not allow it (another rollout is active, the rollout or backup is not in a state for this action, the backup name is taken)',
   500: 'Unexpected failure; the message carries an error id to find in the API log',
   502: 'The owning service is not running or not reachable over NATS, or it failed',
   504: 'The owning service did not answer in time',
@@ -108,7 +110,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown>
     info: {
       title: 'Lockstep API',
       version,
-      description: 'Operate a Lockstep control plane: components and release checks, announced releases, notification subscriptions and their delivery log, the fleet of nodes, rolling updates and the cluster lock. Errors are `{ error: { code, message } }`.',
+      description: 'Operate a Lockstep control plane: components and release checks, announced releases, notification subscriptions and their delivery log, the fleet of nodes, rolling updates, the cluster lock, and backups (create, verify, restore, prune run as operations answered 202 and followed with GET /v1/backup-operations/{id}). Errors are `{ error: { code, message } }`.',
     },
     servers: [{ url: '/' }],
     paths,

@@ -75,3 +75,28 @@ describe(buildOpenApiDocument.name, () => {
     expect(Object.keys(sut.paths['/v1/nodes']!.get!.responses).sort()).toEqual(['200', '400', '500', '502']);
   });
 });
+
+describe('backup routes in the OpenAPI document', () => {
+  type Op = { parameters?: Array<{ name: string; required: boolean; schema: Record<string, unknown> }>; responses: Record<string, unknown>; requestBody?: { content: { 'application/json': { schema: { required?: string[]; properties: Record<string, { description?: string }> } } } } };
+  const sut = buildOpenApiDocument() as { paths: Record<string, Record<string, Op>> };
+
+  it('answers 202 with the operation for every queued operation, 409 where state or name can refuse', () => {
+    const statuses = (path: string) => Object.keys(sut.paths[path]!.post!.responses).sort();
+
+    expect(statuses('/v1/backups')).toEqual(['202', '400', '409', '500']);
+    expect(statuses('/v1/backups/prune')).toEqual(['202', '400', '500']);
+    expect(statuses('/v1/backups/{id}/verify')).toEqual(['202', '400', '404', '409', '500']);
+    expect(statuses('/v1/backups/{id}/restore')).toEqual(['202', '400', '404', '409', '500']);
+  });
+
+  it('describes the list filters with their defaults and the restore body with its confirmation', () => {
+    const list = sut.paths['/v1/backups']!.get!.parameters!;
+    const restore = sut.paths['/v1/backups/{id}/restore']!.post!.requestBody!.content['application/json'].schema;
+
+    expect(list.map((p) => [p.name, p.required])).toEqual([['type', false], ['status', false], ['node', false], ['since', false], ['sort', false], ['limit', false]]);
+    expect(list.find((p) => p.name === 'limit')!.schema).toMatchObject({ minimum: 1, maximum: 50, default: 20 });
+    expect(list.find((p) => p.name === 'since')!.schema).toMatchObject({ enum: ['7d', '30d', '90d', 'all'], default: 'all' });
+    expect(restore.required).toEqual(['what']);
+    expect(restore.properties.confirm!.description).toMatch(/must be true/);
+  });
+});

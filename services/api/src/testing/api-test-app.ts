@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { QueryClient } from '@lockstep/messaging';
 import { API_CONFIG, apiSchema } from '../api.config';
 import { API_CONTROLLERS, API_PROVIDERS } from '../api.module';
+import { BackupsRepository } from '../backups/backups.repository';
 import { ComponentsRepository } from '../components/components.repository';
 import { DeliveriesRepository } from '../deliveries/deliveries.repository';
 import { LockAuditRepository } from '../locks/lock-audit.repository';
@@ -14,7 +15,7 @@ import { RolloutsRepository } from '../rollouts/rollouts.repository';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 
 /** Every repository of the API: the I/O a spec replaces (those it does not name become empty fakes). */
-const REPOSITORIES: unknown[] = [ComponentsRepository, ReleasesRepository, SubscriptionsRepository, DeliveriesRepository, NodesRepository, RolloutsRepository, LocksRepository, LockAuditRepository];
+const REPOSITORIES: unknown[] = [ComponentsRepository, ReleasesRepository, SubscriptionsRepository, DeliveriesRepository, NodesRepository, RolloutsRepository, LocksRepository, LockAuditRepository, BackupsRepository];
 
 /** One HTTP exchange with the app under test. */
 export interface ApiTestResponse {

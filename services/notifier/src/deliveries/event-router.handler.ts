@@ -4,7 +4,7 @@ import { OnEvent } from '@lockstep/messaging';
 import { EventRouter } from './event-router.service';
 
 /** Every event the notifier announces; the JetStream message is acked once its deliveries are stored. */
-export const NOTIFIER_SUBJECTS = [Subjects.ReleaseAvailable, Subjects.CheckFailed, Subjects.InstallFinished, Subjects.RolloutChanged];
+export const NOTIFIER_SUBJECTS = [Subjects.ReleaseAvailable, Subjects.CheckFailed, Subjects.InstallFinished, Subjects.RolloutChanged, Subjects.BackupChanged];
 
 /** JetStream handlers: each maps to the router. */
 @Injectable()
@@ -28,6 +28,11 @@ export class EventRouterHandler {
 
   @OnEvent(Subjects.RolloutChanged)
   async onRolloutChanged(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
+  @OnEvent(Subjects.BackupChanged)
+  async onBackupChanged(event: CloudEvent): Promise<void> {
     await this.router.route(event);
   }
 }

@@ -1,14 +1,34 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { NatsClient, NodeDirectory, type NodeEntry } from '@lockstep/messaging';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 
-/** The scheduler's view of the fleet: the NODES bucket, with lost nodes marked. */
+/**
+ * The scheduler's view of the fleet: the NODES bucket, with lost nodes marked. It watches the
+ * bucket from startup, so planning a rollout reads the fleet from memory instead of listing
+ * the bucket and fetching every node's record on each create.
+ */
 @Injectable()
-export class NodeRegistry {
+export class NodeRegistry implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(NodeRegistry.name);
   private readonly directory: NodeDirectory;
 
-  constructor(nats: NatsClient, @Inject(SCHEDULER_CONFIG) config: SchedulerConfig) {
+  constructor(
+    private readonly nats: NatsClient,
+    @Inject(SCHEDULER_CONFIG) config: SchedulerConfig,
+  ) {
     this.directory = new NodeDirectory(() => nats.nc, nats.options.namespace, { lostAfterMs: config.SCHEDULER_NODE_LOST_AFTER, replicas: config.NATS_REPLICAS });
+  }
+
+  onApplicationBootstrap(): void {
+    // In the background and not fatal: until the watch runs, list() reads the bucket (and starts the watch again).
+    void this.nats
+      .connect()
+      .then(() => this.directory.watch())
+      .catch((err: Error) => this.logger.warn(`cannot watch the node bucket yet (${err.message}); reading it per rollout until it works`));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.directory.close();
   }
 
   list(now?: number): Promise<NodeEntry[]> {

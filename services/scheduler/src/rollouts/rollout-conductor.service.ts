@@ -1,13 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Queries, type InstallCommandV1, type QueryReply, type ReleaseInfoReplyV1 } from '@lockstep/contracts';
+import type { InstallCommandV1, ReleaseInfoReplyV1 } from '@lockstep/contracts';
 import { OutboxRelay, type RolloutEntity, type RolloutNodeEntity } from '@lockstep/persistence';
-import { QueryClient } from '@lockstep/messaging';
 import { NodeCommander } from '../fleet/node-commander';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 import { LockLostError, type HeldLock } from './cluster-lock.port';
+import { ReleaseInfoRepository } from './release-info.repository';
 import { RolloutRepository, type BatchProgress } from './rollout.repository';
 
-export const SCHEDULER_QUERIES = Symbol('SCHEDULER_QUERIES');
 const FINAL = new Set(['succeeded', 'failed', 'rolled_back', 'reverted', 'revert_failed']);
 const FAILED = new Set(['failed', 'rolled_back']);
 
@@ -27,7 +26,7 @@ export class RolloutConductor {
     private readonly repo: RolloutRepository,
     private readonly commander: NodeCommander,
     private readonly relay: OutboxRelay,
-    @Inject(SCHEDULER_QUERIES) private readonly queries: QueryClient,
+    private readonly releases: ReleaseInfoRepository,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
   ) {}
 
@@ -43,16 +42,20 @@ export class RolloutConductor {
         this.logger.warn(`rollout ${rolloutId} is claimed by a newer lock holder; not conducting`);
         return;
       }
-      let r = (await this.repo.get(rolloutId))!;
+      // Two independent reads at once: the first batch goes out a round trip sooner.
+      const [found, nodes] = await Promise.all([this.repo.get(rolloutId), this.repo.nodes(rolloutId)]);
+      let r = found!;
       if (r.state === 'failed') {
         await this.revertUpdated(r, lock);
         return;
       }
-      if (r.state === 'planned') await this.move(r, lock, 'running');
-      const nodes = await this.repo.nodes(rolloutId);
-      const batches = groupBatches(nodes);
-      /** The rollout's state as the last wait for a batch saw it, just now; undefined when it must be read again. */
+      /** The rollout's state as this conductor just saw or set it; undefined when it must be read again. */
       let seen: RolloutEntity['state'] | undefined;
+      if (r.state === 'planned') {
+        await this.move(r, lock, 'running');
+        seen = 'running';
+      }
+      const batches = groupBatches(nodes);
       for (const batch of batches) {
         if (seen !== 'running') r = await this.waitWhilePaused(rolloutId, lock);
         if (r.state !== 'running') return;
@@ -121,6 +124,8 @@ export class RolloutConductor {
     if (targets.length === 0) return;
     this.ensure(lock);
     const issuedAt = new Date().toISOString();
+    // rollback --restore-data: each node restores the pre-update backup it took in the rollout rolled back.
+    const restoreFrom = action === 'install' && r.kind === 'rollback' && r.strategy.restoreData && r.rollbackOf ? await this.repo.backupsOf(r.rollbackOf) : undefined;
     const cmds: InstallCommandV1[] = targets.map(({ node, version, artifact }) => ({
       commandId: `${r.id}.${node.nodeId}.${action === 'install' ? 'install' : 'revert'}`,
       rolloutId: r.id,
@@ -132,6 +137,7 @@ export class RolloutConductor {
       fencingToken: lock.token,
       lockKey: lock.key,
       health: { minHealthyMs: r.strategy.minHealthyMs, deadlineMs: r.strategy.healthyDeadlineMs },
+      ...(restoreFrom?.has(node.nodeId) ? { restoreBackupId: restoreFrom.get(node.nodeId) } : {}),
       issuedAt,
     }));
     const marked = await this.repo.markSent(r.id, cmds.map((c) => ({ nodeId: c.nodeId, commandId: c.commandId })), action === 'install' ? 'installing' : 'reverting', lock.token);
@@ -211,7 +217,7 @@ export class RolloutConductor {
   }
 
   private async releaseInfo(component: string, version: string): Promise<ReleaseInfoReplyV1> {
-    const reply = await this.queries.send<QueryReply<ReleaseInfoReplyV1>>(Queries.ReleaseInfo, { component, version }, 120_000);
+    const reply = await this.releases.get(component, version);
     if (!reply.ok) throw new Error(`cannot resolve ${component} ${version}: ${reply.error.message}`);
     return reply.result;
   }

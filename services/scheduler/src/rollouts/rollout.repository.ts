@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Subjects, type InstallFinishedV1, type InstallProgressV1, type RolloutPlanV1, type RolloutState } from '@lockstep/contracts';
 import { LockAuditEntity, RolloutEntity, RolloutNodeEntity, enqueueEvent, type RolloutStrategy } from '@lockstep/persistence';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 const SOURCE = '/lockstep/scheduler';
 /** States in which a rollout still needs a conductor. */
@@ -31,10 +31,17 @@ export class RolloutRepository {
         rollbackOf: input.rollbackOf ?? null,
         finishedAt: null,
       });
-      await m.save(rollout);
-      const nodes = plan.batches.flatMap((b) => b.nodes.map((n) => m.create(RolloutNodeEntity, { rolloutId: rollout.id, nodeId: n.id, batch: b.index, canary: b.canary, fromVersion: n.fromVersion, status: 'pending' })));
-      if (nodes.length) await m.insert(RolloutNodeEntity, nodes);
-      await this.announce(m, rollout, null);
+      await m.insert(RolloutEntity, rollout);
+      // One statement for all nodes (a plan can hold thousands), with arrays as parameters.
+      const nodes = plan.batches.flatMap((b) => b.nodes.map((n) => ({ id: n.id, batch: b.index, canary: b.canary, fromVersion: n.fromVersion })));
+      if (nodes.length) {
+        await m.query(
+          `INSERT INTO rollout_nodes (rollout_id, node_id, batch, canary, from_version, status)
+           SELECT $1, u.node_id, u.batch, u.canary, u.from_version, 'pending' FROM unnest($2::text[], $3::int[], $4::boolean[], $5::text[]) AS u(node_id, batch, canary, from_version)`,
+          [rollout.id, nodes.map((n) => n.id), nodes.map((n) => n.batch), nodes.map((n) => n.canary), nodes.map((n) => n.fromVersion)],
+        );
+      }
+      await this.announce(m, rollout, null, { total: nodes.length, succeeded: 0, failed: 0, rolled_back: 0 });
       return rollout;
     });
   }
@@ -52,16 +59,23 @@ export class RolloutRepository {
    * auto-rollback has nodes left to return (a conductor may have died while reverting).
    */
   async active(): Promise<RolloutEntity[]> {
-    const ids = await this.ds.query(
-      `SELECT r.id FROM rollouts r WHERE r.state = ANY($1)
+    return this.ds
+      .getRepository(RolloutEntity)
+      .createQueryBuilder('r')
+      .where(
+        `r.state IN (:...states)
           OR (r.state = 'failed' AND (r.strategy->>'autoRollback')::boolean
-              AND EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.status IN ('succeeded', 'reverting') AND n.from_version IS NOT NULL))
-       ORDER BY r.created_at`,
-      [ACTIVE_STATES],
-    );
-    if (!ids.length) return [];
-    const rows = await this.ds.getRepository(RolloutEntity).find({ where: { id: In(ids.map((r: { id: string }) => r.id)) } });
-    return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+              AND EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.status IN ('succeeded', 'reverting') AND n.from_version IS NOT NULL))`,
+        { states: ACTIVE_STATES },
+      )
+      .orderBy('r.createdAt', 'ASC')
+      .getMany();
+  }
+
+  /** Each node's pre-update backup in a rollout (node id → backup id). */
+  async backupsOf(rolloutId: string): Promise<Map<string, string>> {
+    const rows = await this.ds.getRepository(RolloutNodeEntity).find({ where: { rolloutId }, select: { nodeId: true, backupId: true } });
+    return new Map(rows.filter((r) => r.backupId).map((r) => [r.nodeId, r.backupId!]));
   }
 
   /** The most recent rollout (for `lockstep rollback` without an id). */
@@ -148,20 +162,52 @@ export class RolloutRepository {
     };
   }
 
-  /** Applies an agent's outcome to the node it belongs to (matched by command id; repeats are harmless). */
-  async applyFinished(e: InstallFinishedV1): Promise<string | undefined> {
-    const reverting = e.commandId.endsWith('.revert');
-    const status = reverting ? (e.result === 'succeeded' ? 'reverted' : 'revert_failed') : e.result === 'rejected' ? 'failed' : e.result;
-    const error = e.error ? `${e.failedStep ? `${e.failedStep}: ` : ''}${e.error}` : null;
+  /**
+   * Applies agents' outcomes, in one statement, to the nodes they belong to (matched by command
+   * id; repeats are harmless: only a node still installing or reverting changes, and of several
+   * outcomes of one command the first counts, as if they were applied one by one). Returns the
+   * rollouts whose nodes changed.
+   */
+  async applyFinished(events: InstallFinishedV1[]): Promise<string[]> {
+    const first = new Map<string, InstallFinishedV1>();
+    for (const e of events) if (!first.has(e.commandId)) first.set(e.commandId, e);
+    if (first.size === 0) return [];
+    const rows = [...first.values()].map((e) => {
+      const reverting = e.commandId.endsWith('.revert');
+      return {
+        commandId: e.commandId,
+        status: reverting ? (e.result === 'succeeded' ? 'reverted' : 'revert_failed') : e.result === 'rejected' ? 'failed' : e.result,
+        error: e.error ? `${e.failedStep ? `${e.failedStep}: ` : ''}${e.error}` : null,
+        backupId: reverting ? null : (e.backupId ?? null),
+      };
+    });
     const r = await this.ds.query(
-      `UPDATE rollout_nodes SET status = $2, error = $3, finished_at = now(), percent = 100 WHERE command_id = $1 AND status IN ('installing', 'reverting') RETURNING rollout_id`,
-      [e.commandId, status, error],
+      `UPDATE rollout_nodes n SET status = u.status, error = u.error, finished_at = now(), percent = 100, backup_id = COALESCE(u.backup_id, n.backup_id)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(command_id, status, error, backup_id)
+       WHERE n.command_id = u.command_id AND n.status IN ('installing', 'reverting') RETURNING n.rollout_id`,
+      [rows.map((x) => x.commandId), rows.map((x) => x.status), rows.map((x) => x.error), rows.map((x) => x.backupId)],
     );
-    return rowsOf(r)[0]?.rollout_id as string | undefined;
+    return [...new Set(rowsOf(r).map((row) => row.rollout_id as string))];
   }
 
-  async applyProgress(e: InstallProgressV1): Promise<void> {
-    await this.ds.query(`UPDATE rollout_nodes SET step = $2, percent = GREATEST(percent, $3) WHERE command_id = $1 AND status IN ('installing', 'reverting')`, [e.commandId, e.step, Math.round(e.percent)]);
+  /**
+   * Records agents' progress in one statement: per command, the step of its last event and the
+   * highest percent (what applying the events one by one in stream order leaves behind).
+   */
+  async applyProgress(events: InstallProgressV1[]): Promise<void> {
+    const last = new Map<string, { step: string; percent: number }>();
+    for (const e of events) {
+      const seen = last.get(e.commandId);
+      last.set(e.commandId, { step: e.step, percent: Math.max(seen?.percent ?? 0, Math.round(e.percent)) });
+    }
+    if (last.size === 0) return;
+    const ids = [...last.keys()];
+    await this.ds.query(
+      `UPDATE rollout_nodes n SET step = u.step, percent = GREATEST(n.percent, u.percent)
+       FROM unnest($1::text[], $2::text[], $3::int[]) AS u(command_id, step, percent)
+       WHERE n.command_id = u.command_id AND n.status IN ('installing', 'reverting')`,
+      [ids, ids.map((id) => last.get(id)!.step), ids.map((id) => last.get(id)!.percent)],
+    );
   }
 
   /** A node that did not report within the progress deadline counts as failed. */
@@ -177,13 +223,14 @@ export class RolloutRepository {
     await this.ds.getRepository(LockAuditEntity).insert(entry as never);
   }
 
-  private async announce(m: EntityManager, r: RolloutEntity, from: RolloutState | null): Promise<void> {
-    const counts = rowsOf(await m.query(
+  /** Enqueues the rollout.changed event of `r` (`known`: its nodes by outcome, counted when not given). */
+  private async announce(m: EntityManager, r: RolloutEntity, from: RolloutState | null, known?: NodeCounts): Promise<void> {
+    const counts = known ?? rowsOf(await m.query(
       `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
               count(*) FILTER (WHERE status IN ('failed', 'revert_failed'))::int AS failed, count(*) FILTER (WHERE status IN ('rolled_back', 'reverted'))::int AS rolled_back
        FROM rollout_nodes WHERE rollout_id = $1`,
       [r.id],
-    ))[0] as { total: number; succeeded: number; failed: number; rolled_back: number };
+    ))[0] as NodeCounts;
     await enqueueEvent(m, Subjects.RolloutChanged, {
       rolloutId: r.id,
       component: r.component,
@@ -195,6 +242,9 @@ export class RolloutRepository {
     }, { source: SOURCE, subject: r.id });
   }
 }
+
+/** A rollout's nodes by outcome, as rollout.changed reports them. */
+type NodeCounts = { total: number; succeeded: number; failed: number; rolled_back: number };
 
 /** Where a batch stands (see RolloutRepository.batchProgress). */
 export interface BatchProgress {

@@ -1,10 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Queries, type QueryReply, type ReleaseInfoReplyV1, type RollbackCreateV1, type RolloutCreateV1, type RolloutPlanV1 } from '@lockstep/contracts';
-import { OutboxRelay, type RolloutEntity } from '@lockstep/persistence';
-import { QueryClient } from '@lockstep/messaging';
+import { Injectable } from '@nestjs/common';
+import type { QueryReply, ReleaseInfoReplyV1, RollbackCreateV1, RolloutCreateV1, RolloutPlanV1 } from '@lockstep/contracts';
+import { OutboxRelay, type RolloutEntity, type RolloutStrategy } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
 import { NodeRegistry } from '../fleet/node-registry';
-import { SCHEDULER_QUERIES } from './rollout-conductor.service';
+import { ReleaseInfoRepository } from './release-info.repository';
 import { planRollout, resolveCount, RolloutPlanError } from './rollout-planner';
 import { RolloutRepository } from './rollout.repository';
 import { RolloutReconciler } from './rollout-reconciler.service';
@@ -29,20 +28,23 @@ export class RolloutsService {
     private readonly nodes: NodeRegistry,
     private readonly reconciler: RolloutReconciler,
     private readonly relay: OutboxRelay,
-    @Inject(SCHEDULER_QUERIES) private readonly queries: QueryClient,
+    private readonly releases: ReleaseInfoRepository,
   ) {}
 
-  async create(req: RolloutCreateV1, kind: 'upgrade' | 'downgrade' | 'rollback' = req.direction, rollbackOf: string | null = null): Promise<QueryReply<RolloutCreated>> {
+  async create(req: RolloutCreateV1, kind: 'upgrade' | 'downgrade' | 'rollback' = req.direction, rollbackOf: string | null = null, extra: Pick<RolloutStrategy, 'restoreData'> = {}): Promise<QueryReply<RolloutCreated>> {
+    // The checker's verification and the fleet view are independent: ask for both at once.
+    const nodes = this.nodes.list();
+    nodes.catch(() => undefined); // awaited below, once the release is known to exist
     let info: QueryReply<ReleaseInfoReplyV1>;
     try {
-      info = await this.queries.send<QueryReply<ReleaseInfoReplyV1>>(Queries.ReleaseInfo, { component: req.component, version: req.version }, 120_000);
+      info = await this.releases.get(req.component, req.version);
     } catch (err) {
       return fail('CHECKER_UNAVAILABLE', `the checker did not answer (${(err as Error).message}); it verifies the release artifact before a rollout — start it or check NATS`);
     }
     if (!info.ok) return info;
     let plan: RolloutPlanV1;
     try {
-      plan = planRollout(req, await this.nodes.list(), CLUSTER_LOCK_KEY);
+      plan = planRollout(req, await nodes, CLUSTER_LOCK_KEY);
     } catch (err) {
       if (err instanceof RolloutPlanError) return fail(err.code, err.message);
       throw err;
@@ -71,6 +73,7 @@ export class RolloutsService {
         maxFailures: plan.maxFailures,
         autoRollback: req.autoRollback,
         pauseBetweenBatchesMs: req.pauseBetweenBatchesMs,
+        ...extra,
       },
     });
     this.relay.kick();
@@ -86,10 +89,15 @@ export class RolloutsService {
     if (touched.length === 0) return fail('NOTHING_TO_ROLL_BACK', `rollout ${target.id} left no node on ${target.targetVersion}; nothing to roll back`);
     const versions = [...new Set(touched.map((n) => n.fromVersion!))];
     if (versions.length > 1) return fail('MIXED_PREVIOUS_VERSIONS', `nodes came from ${versions.join(', ')}; roll them back per version with lockstep downgrade --nodes`);
+    const noBackup = req.restoreData ? touched.filter((n) => !n.backupId) : [];
+    if (noBackup.length) {
+      return fail('NO_PRE_UPDATE_BACKUP', `${noBackup.map((n) => n.nodeId).join(', ')} took no pre-update backup in rollout ${target.id} (AGENT_BACKUP_BEFORE_UPDATE off, or the rollout predates backups); roll back without --restore-data, or restore a backup with lockstep backup restore`);
+    }
     return this.create(
       { component: target.component, version: versions[0]!, selector: touched.map((n) => n.nodeId).join(','), direction: 'downgrade', maxParallel: req.maxParallel, canary: 0, minHealthyMs: target.strategy.minHealthyMs, healthyDeadlineMs: target.strategy.healthyDeadlineMs, progressDeadlineMs: target.strategy.progressDeadlineMs, maxFailures: 0, autoRollback: false, pauseBetweenBatchesMs: 0, dryRun: false },
       'rollback',
       target.id,
+      req.restoreData ? { restoreData: true } : {},
     );
   }
 }

@@ -1,0 +1,363 @@
+import { join } from 'node:path';
+import { BackupCorruptedError, BackupEngineError, BackupErrorCode, DatabaseRestoreMode, selectRetention, type RetentionPlan, type RetentionPolicy, type BackupEngine, type BackupManifest, type BackupStats, type VerifyReport } from '@lockstep/backup-engine';
+import { CodedError, type BackupRecordV1, type BackupTrigger, type BackupType, type RestorePart } from '@lockstep/contracts';
+import type { LeaseLost } from '@lockstep/fleet-lock';
+import { planBackup, type BackupTargets } from './backup-targets';
+import type { BackupRepositoryLock } from './repository-lock';
+
+/** One progress report of a backup operation. */
+export interface JobProgress {
+  step: string;
+  /** 0..100 over the whole operation. */
+  percent: number;
+  message?: string;
+}
+
+/** Everything a job needs; the backup service and the node agent each provide their own. */
+export interface BackupJobDeps {
+  /** The engine over the repository bucket; `compress: false` gives one writing stored frames. */
+  engine(options: { compress: boolean }): Promise<BackupEngine>;
+  lock: BackupRepositoryLock;
+  targets: BackupTargets;
+  /** Records a catalogue change (the backup service writes it; an agent publishes it). */
+  record(backup: BackupRecordV1): Promise<void>;
+  /** Whether the repository is encrypted (BACKUP_KEY set). */
+  encrypted: boolean;
+  now?: () => Date;
+}
+
+/** What a new backup is. */
+export interface CreateBackupRequest {
+  id: string;
+  type: BackupType;
+  trigger: BackupTrigger;
+  description?: string;
+  includeLogs?: boolean;
+  compress?: boolean;
+  component: string;
+  componentVersion: string | null;
+  nodeId: string | null;
+  rolloutId?: string | null;
+  /** Operation (or install command) id the repository lock is held under. */
+  operationId: string;
+}
+
+/** What to restore, and where. */
+export interface RestoreRequest {
+  what: RestorePart;
+  /** Restore files under this directory instead of their original places. */
+  to?: string;
+  /** `new` restores each database into `<name>_restored_<time>`; `replace` into the original, in one transaction. */
+  databaseMode: 'new' | 'replace';
+  operationId: string;
+}
+
+/** What a prune did (or, dry-run, would do). */
+export interface PruneOutcome {
+  dryRun: boolean;
+  removedBackups: string[];
+  removedPacks: number;
+  keptPacks: number;
+  freedBytes: number;
+  plan: RetentionPlan;
+}
+
+/** What a restore did, part by part. */
+export interface RestoreOutcome {
+  restored: { part: string; target: string; files: number }[];
+  databases: { database: string; target: string; mode: string }[];
+}
+
+/** A job failed; `backup` is the catalogue entry as recorded (failed or corrupted), when there is one. */
+export class BackupJobError extends CodedError<string> {
+  override name = 'BackupJobError';
+  constructor(
+    code: string,
+    message: string,
+    readonly backup?: BackupRecordV1,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+const codeOf = (err: unknown): string => (err as { code?: string })?.code ?? 'BACKUP_FAILED';
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Backup operations as the product runs them: plan the targets for a type, hold the
+ * repository's shared lock, run the engine with progress, and record every catalogue
+ * change (creating → completed | failed; verified | corrupted). Shared by the backup
+ * service (its own targets, operator requests) and the node agent (pre-update backups).
+ */
+export class BackupJobs {
+  constructor(private readonly deps: BackupJobDeps) {}
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** Takes a backup; resolves with the completed entry or throws BackupJobError after recording it failed. */
+  async create(req: CreateBackupRequest, onProgress: (p: JobProgress) => void = () => undefined, signal?: AbortSignal): Promise<BackupRecordV1> {
+    const started = this.now();
+    const base = this.creatingRecord(req, started);
+    await this.deps.record(base);
+    const fail = async (err: unknown): Promise<never> => {
+      const failed: BackupRecordV1 = { ...base, status: 'failed', error: messageOf(err), durationMs: this.now().getTime() - started.getTime() };
+      await this.deps.record(failed);
+      throw new BackupJobError(codeOf(err), `backup ${req.id} failed: ${messageOf(err)}`, failed, { cause: err });
+    };
+    let plan;
+    try {
+      plan = planBackup(req.type, this.deps.targets, { includeLogs: req.includeLogs });
+    } catch (err) {
+      return fail(err);
+    }
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const lost = (l: LeaseLost) => abort.abort(new Error(`lost the backup repository lock (${l.message}); stopped so a prune cannot race this backup`));
+    try {
+      onProgress({ step: 'locking', percent: 0, message: plan.summary });
+      const lease = await this.deps.lock.shared(req.operationId, `backup ${req.id}`, lost);
+      try {
+        const engine = await this.deps.engine({ compress: req.compress !== false });
+        const labels: Record<string, string> = { type: req.type, trigger: req.trigger, component: req.component, version: req.componentVersion ?? '', node: req.nodeId ?? '', rollout: req.rolloutId ?? '', description: req.description ?? '' };
+        const result = await engine.backup(
+          { id: req.id, sources: plan.sources, streams: plan.streams, labels },
+          { signal: abort.signal, onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }) },
+        );
+        const completed = completedRecord(base, result.manifest, { ...result.stats, durationMs: this.now().getTime() - started.getTime() }, this.now());
+        await this.deps.record(completed);
+        onProgress({ step: 'completed', percent: 100 });
+        return completed;
+      } finally {
+        await lease.release().catch(() => undefined);
+      }
+    } catch (err) {
+      return fail(abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : err);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The catalogue entry of a backup that is starting. */
+  creatingRecord(req: Omit<CreateBackupRequest, 'operationId'>, at: Date = this.now()): BackupRecordV1 {
+    return newBackupRecord({ ...req, encrypted: this.deps.encrypted, createdAt: at.toISOString() });
+  }
+
+  /**
+   * Settles a backup whose process died while taking it: completed when its manifest made it
+   * to the bucket (the commit point), else recorded failed. Returns the recorded entry.
+   */
+  async settleInterrupted(base: BackupRecordV1): Promise<BackupRecordV1> {
+    try {
+      return await this.recordFromManifest(base.id, base);
+    } catch (err) {
+      if (!(err instanceof BackupEngineError && err.code === BackupErrorCode.NotFound)) throw err;
+    }
+    const failed: BackupRecordV1 = { ...base, status: 'failed', error: 'the process taking this backup stopped (killed or restarted) before its manifest was written, so nothing was committed. Run the backup again.' };
+    await this.deps.record(failed);
+    return failed;
+  }
+
+  /** The entry of a committed backup as its manifest describes it (nothing recorded). */
+  private async recordOf(id: string): Promise<BackupRecordV1> {
+    const engine = await this.deps.engine({ compress: true });
+    const m = await engine.manifest(id);
+    const l = m.labels;
+    const base = this.creatingRecord({ id, type: (l.type as BackupType) ?? 'full', trigger: (l.trigger as BackupTrigger) ?? 'manual', component: l.component ?? 'unknown', componentVersion: l.version || null, nodeId: l.node || null, rolloutId: l.rollout || null, description: l.description ?? '' }, new Date(m.createdAt));
+    return completedRecord(base, m, m.stats, this.now());
+  }
+
+  /**
+   * Records a backup completed from its manifest (the commit point), e.g. when the process
+   * that took it died between uploading the manifest and recording it. Throws the engine's
+   * NotFound error when there is no manifest.
+   */
+  async recordFromManifest(id: string, current?: BackupRecordV1): Promise<BackupRecordV1> {
+    const fromManifest = await this.recordOf(id);
+    const completed = current ? { ...fromManifest, ...pickIdentity(current) } : fromManifest;
+    await this.deps.record(completed);
+    return completed;
+  }
+
+  /** Re-reads every pack of a backup; records it verified or corrupted (naming the packs). */
+  async verify(backup: BackupRecordV1, operationId: string, onProgress: (p: JobProgress) => void = () => undefined): Promise<{ backup: BackupRecordV1; report: VerifyReport }> {
+    const lease = await this.deps.lock.shared(operationId, `verify ${backup.id}`);
+    try {
+      const engine = await this.deps.engine({ compress: true });
+      const report = await engine.verify(backup.id, { onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }) });
+      const updated: BackupRecordV1 = report.ok
+        ? { ...backup, status: 'verified', error: null, corruptedPacks: [], verifiedAt: this.now().toISOString() }
+        : { ...backup, status: 'corrupted', error: `verify found ${report.problems.length} problem(s): ${report.problems.slice(0, 5).join('; ')}`, corruptedPacks: report.corruptedPacks, verifiedAt: this.now().toISOString() };
+      await this.deps.record(updated);
+      onProgress({ step: 'verified', percent: 100 });
+      return { backup: updated, report };
+    } finally {
+      await lease.release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Restores a backup: verify first (inside the engine), files into a temporary sibling and
+   * swapped into place, databases with pg_restore. A corrupted backup is recorded as such
+   * and nothing is touched.
+   */
+  async restore(backupOrId: BackupRecordV1 | string, req: RestoreRequest, onProgress: (p: JobProgress) => void = () => undefined): Promise<RestoreOutcome> {
+    const backup = typeof backupOrId === 'string' ? await this.recordOf(backupOrId) : backupOrId;
+    if (backup.status === 'corrupted') throw new BackupJobError('BACKUP_CORRUPTED', `backup ${backup.id} is recorded corrupted (packs: ${backup.corruptedPacks.join(', ') || 'unknown'}); restore another backup`, backup);
+    const lease = await this.deps.lock.shared(req.operationId, `restore ${backup.id}`);
+    try {
+      const engine = await this.deps.engine({ compress: true });
+      const manifest = await engine.manifest(backup.id);
+      const outcome: RestoreOutcome = { restored: [], databases: [] };
+      const fileParts = req.what === 'all' ? undefined : req.what === 'database' ? null : req.what;
+      const hasDatabases = manifest.entries.some((e) => e.type === 'database');
+      const wantsDatabases = (req.what === 'all' || req.what === 'database') && hasDatabases;
+      const report = (step: string, percent: number, message?: string) => onProgress({ step, percent, message });
+      try {
+        if (fileParts !== null && hasRoots(manifest, fileParts)) {
+          const scale = wantsDatabases ? 0.6 : 0.99;
+          const progress = (p: { step: string; percent: number; message?: string }) => report(p.step, Math.floor(p.percent * scale), p.message);
+          if (req.to) {
+            const result = await engine.restore(backup.id, fileParts ? join(req.to, fileParts) : req.to, { select: fileParts, onProgress: progress });
+            outcome.restored.push({ part: fileParts ?? 'all', target: result.target, files: result.files });
+          } else {
+            const results = await engine.restoreRoots(backup.id, { select: fileParts, onProgress: progress });
+            for (const r of results.roots) outcome.restored.push({ part: r.prefix, target: r.target, files: r.files });
+          }
+        } else if (req.what === 'config' || req.what === 'data') {
+          throw new BackupJobError('BACKUP_PART_MISSING', `backup ${backup.id} (${backup.type}) holds no ${req.what} files; choose --what ${hasDatabases ? 'database' : 'all'}`);
+        }
+        if (wantsDatabases) {
+          for (const entry of manifest.entries) {
+            if (entry.type !== 'database') continue;
+            report('restoring_database', wantsDatabases && fileParts !== null ? 60 : 10, entry.database);
+            const url = this.databaseUrl(entry.database, req.databaseMode);
+            const result = await engine.restoreDatabase(backup.id, { database: entry.database, mode: req.databaseMode === 'new' ? DatabaseRestoreMode.NewDatabase : DatabaseRestoreMode.SingleTransaction, targetUrl: url });
+            outcome.databases.push({ database: entry.database, target: result.target, mode: result.mode });
+          }
+        } else if (req.what === 'database') {
+          throw new BackupJobError('BACKUP_PART_MISSING', `backup ${backup.id} (${backup.type}) holds no database dump; choose --what all, config or data`);
+        }
+      } catch (err) {
+        if (err instanceof BackupCorruptedError) {
+          const corrupted: BackupRecordV1 = { ...backup, status: 'corrupted', error: err.message, corruptedPacks: err.corruptedPacks, verifiedAt: this.now().toISOString() };
+          await this.deps.record(corrupted);
+          throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${err.message}`, corrupted, { cause: err });
+        }
+        throw err;
+      }
+      report('restored', 100);
+      return outcome;
+    } finally {
+      await lease.release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Applies the retention policy to the catalogue's restorable backups (per component and
+   * node), deletes the manifests of those it drops and every pack no kept manifest needs,
+   * under the repository's exclusive lock (never while a backup or restore runs), and
+   * records the dropped entries as pruned.
+   */
+  async prune(catalogue: BackupRecordV1[], policy: RetentionPolicy, operationId: string, dryRun: boolean, onProgress: (p: JobProgress) => void = () => undefined): Promise<PruneOutcome> {
+    const candidates = catalogue.filter((b) => b.status === 'completed' || b.status === 'verified' || b.status === 'corrupted');
+    const plan = selectRetention(
+      candidates.map((b) => ({ id: b.id, createdAt: new Date(b.createdAt), group: `${b.component}/${b.nodeId ?? '-'}` })),
+      policy,
+      this.now(),
+    );
+    onProgress({ step: 'locking', percent: 0, message: `${plan.remove.length} backup(s) to remove, ${plan.keep.length} kept` });
+    const lease = await this.deps.lock.exclusive(`prune ${operationId}`);
+    try {
+      const engine = await this.deps.engine({ compress: true });
+      const result = await engine.prune({
+        remove: plan.remove.map((r) => r.id),
+        dryRun,
+        onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }),
+      });
+      if (!dryRun) {
+        const byId = new Map(candidates.map((b) => [b.id, b]));
+        for (const r of plan.remove) {
+          const b = byId.get(r.id);
+          if (b) await this.deps.record({ ...b, status: 'pruned', error: null });
+        }
+      }
+      onProgress({ step: dryRun ? 'planned' : 'pruned', percent: 100 });
+      return { dryRun, removedBackups: plan.remove.map((r) => r.id), removedPacks: result.removedPacks, keptPacks: result.keptPacks, freedBytes: result.freedBytes, plan };
+    } finally {
+      await lease.release().catch(() => undefined);
+    }
+  }
+
+  /** The connection URL a database entry restores into: the configured one, or a new database next to it. */
+  private databaseUrl(database: string, mode: 'new' | 'replace'): string {
+    const original = this.deps.targets.databases.find((u) => decodeURIComponent(new URL(u).pathname.slice(1)) === database);
+    if (!original) {
+      throw new BackupJobError('BACKUP_DATABASE_UNKNOWN', `the backup holds database ${JSON.stringify(database)}, which BACKUP_DATABASE_URLS does not list here; add its URL to restore it`);
+    }
+    if (mode === 'replace') return original;
+    const url = new URL(original);
+    const stamp = this.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    url.pathname = `/${database}_restored_${stamp}`;
+    return url.toString();
+  }
+}
+
+/** A catalogue entry in status `creating`, with nothing measured yet. */
+export function newBackupRecord(
+  b: Pick<BackupRecordV1, 'id' | 'type' | 'trigger' | 'component' | 'componentVersion' | 'nodeId' | 'encrypted' | 'createdAt'> & { rolloutId?: string | null; description?: string; compress?: boolean },
+): BackupRecordV1 {
+  return {
+    id: b.id,
+    type: b.type,
+    trigger: b.trigger,
+    status: 'creating',
+    component: b.component,
+    componentVersion: b.componentVersion,
+    nodeId: b.nodeId,
+    rolloutId: b.rolloutId ?? null,
+    description: b.description ?? '',
+    encrypted: b.encrypted,
+    compressed: b.compress !== false,
+    sizeBytes: 0,
+    storedBytes: 0,
+    uploadedBytes: 0,
+    files: 0,
+    packs: 0,
+    durationMs: 0,
+    error: null,
+    corruptedPacks: [],
+    createdAt: b.createdAt,
+    completedAt: null,
+    verifiedAt: null,
+  };
+}
+
+/** What the catalogue knew of a backup before it committed (kept when completing it from its manifest). */
+function pickIdentity(b: BackupRecordV1): Partial<BackupRecordV1> {
+  return { type: b.type, trigger: b.trigger, component: b.component, componentVersion: b.componentVersion, nodeId: b.nodeId, rolloutId: b.rolloutId, description: b.description, createdAt: b.createdAt, compressed: b.compressed };
+}
+
+/** The catalogue entry of a committed backup, from its manifest and run figures. */
+function completedRecord(base: BackupRecordV1, m: BackupManifest, stats: BackupStats, now: Date): BackupRecordV1 {
+  return {
+    ...base,
+    status: 'completed',
+    error: null,
+    sizeBytes: stats.sizeBeforeCompression,
+    storedBytes: stats.sizeAfterCompression,
+    uploadedBytes: stats.bytesUploaded,
+    files: m.entries.filter((e) => e.type === 'file' || e.type === 'database').length,
+    packs: m.packs.length,
+    durationMs: stats.durationMs,
+    completedAt: now.toISOString(),
+  };
+}
+
+/** Whether a manifest has files under the selected part (`undefined`: any). */
+function hasRoots(manifest: BackupManifest, part: string | undefined): boolean {
+  return manifest.entries.some((e) => e.type !== 'database' && (part === undefined || e.path === part || e.path.startsWith(`${part}/`)));
+}

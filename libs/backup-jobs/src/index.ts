@@ -1,0 +1,6 @@
+export * from './settings';
+export * from './backup-targets';
+export * from './repository-lock';
+export * from './stored-frames';
+export * from './backup-jobs';
+export * from './open-backup-jobs';

@@ -1,0 +1,69 @@
+import { FleetLock, MemoryLockStore, type FleetLease } from '@lockstep/fleet-lock';
+import { BackupRepositoryLock, RepositoryBusyError } from './repository-lock';
+
+describe('BackupRepositoryLock', () => {
+  const leases: FleetLease[] = [];
+  let store: MemoryLockStore;
+  const replica = (holder: string, waitMs = 0) => {
+    const sleeps: number[] = [];
+    const lock = new BackupRepositoryLock(new FleetLock(store, { holder, leaseMs: 60_000 }), { waitMs, sleep: async (ms) => { sleeps.push(ms); await new Promise((r) => setImmediate(r)); } });
+    return { lock, sleeps };
+  };
+  const keep = (l: FleetLease) => (leases.push(l), l);
+
+  beforeEach(() => {
+    store = new MemoryLockStore();
+  });
+  afterEach(async () => {
+    await Promise.all(leases.splice(0).map((l) => l.release().catch(() => undefined)));
+  });
+
+  it('lets several backups hold the repository at once, each under its own key', async () => {
+    const a = keep(await replica('node-1').lock.shared('op-1', 'backup b1'));
+    const b = keep(await replica('node-2').lock.shared('op-2', 'backup b2'));
+
+    expect(a.isHeld() && b.isHeld()).toBe(true);
+    expect((await store.keys()).sort()).toEqual(['backup-repo.shared.op-1', 'backup-repo.shared.op-2']);
+  });
+
+  it('refuses a prune while a backup runs, naming it, and leaves nothing behind', async () => {
+    keep(await replica('node-1').lock.shared('op-1', 'backup b1'));
+
+    const err = await replica('backup@x').lock.exclusive('prune p1').catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(RepositoryBusyError);
+    expect((err as Error).message).toMatch(/prune never runs while backups or restores do; running now: backup b1 \(held by node-1/);
+    expect(await store.keys()).toEqual(['backup-repo.shared.op-1']);
+  });
+
+  it('makes a backup wait for a running prune and fail clearly when it outlasts the wait', async () => {
+    const prune = keep(await replica('backup@x').lock.exclusive('prune p1'));
+    const { lock, sleeps } = replica('node-1', 1);
+
+    const err = await lock.shared('op-1', 'backup b1').catch((e: unknown) => e);
+    await prune.release();
+    const after = keep(await lock.shared('op-2', 'backup b2'));
+
+    expect(err).toBeInstanceOf(RepositoryBusyError);
+    expect((err as Error).message).toMatch(/being pruned by prune p1 .*backup b1 did not start/);
+    expect(sleeps.length).toBeGreaterThan(0);
+    expect(after.isHeld()).toBe(true);
+  });
+
+  it('lets one host at a time open (initialize) the repository', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const first = replica('node-1').lock.initializing(async () => {
+      order.push('first start');
+      await new Promise<void>((r) => (release = r));
+      order.push('first end');
+    });
+    await new Promise((r) => setImmediate(r));
+    const second = replica('node-2', 60_000).lock.initializing(async () => void order.push('second'));
+    await new Promise((r) => setImmediate(r));
+    release();
+    await Promise.all([first, second]);
+
+    expect(order).toEqual(['first start', 'first end', 'second']);
+  });
+});

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { NodeId } from './fleet';
+import { Subjects } from './subjects';
+
+/**
+ * Backup contracts. Commands travel on `cmd.backup.*` in the COMMANDS stream and are
+ * consumed by the backup service; catalogue changes are `evt.backup.*` events, published
+ * by whoever ran the backup (the backup service, or a node agent for a pre-update backup)
+ * and recorded in the catalogue by the backup service. WIRE NAMES like Subjects.
+ */
+export const BackupSubjects = {
+  /** Command: run one backup operation (create, verify, restore, prune). */
+  operation: 'cmd.backup.operation.v1',
+  changed: Subjects.BackupChanged,
+  progress: Subjects.BackupProgress,
+} as const;
+
+/** KV bucket (namespace-prefixed) holding the backup repository's shared and exclusive locks. */
+export const BackupBuckets = { Locks: 'BACKUP_LOCKS' } as const;
+
+/** What a backup covers, as operators name it. */
+export const BackupTypes = ['full', 'database', 'config', 'data_only'] as const;
+export type BackupType = (typeof BackupTypes)[number];
+
+/** Who or what asked for a backup. */
+export const BackupTriggers = ['manual', 'pre-update', 'schedule'] as const;
+export type BackupTrigger = (typeof BackupTriggers)[number];
+
+/** Catalogue statuses: creating → completed | failed; completed → verified | corrupted; verified ⇄ corrupted on a later verify. */
+export const BackupStatuses = ['creating', 'completed', 'failed', 'verified', 'corrupted', 'pruned'] as const;
+export type BackupStatus = (typeof BackupStatuses)[number];
+
+/** Parts of a backup a restore can bring back. */
+export const RestoreParts = ['all', 'database', 'config', 'data'] as const;
+export type RestorePart = (typeof RestoreParts)[number];
+
+/** Operation kinds the backup service runs. */
+export const BackupOperationKinds = ['create', 'verify', 'restore', 'prune'] as const;
+export type BackupOperationKind = (typeof BackupOperationKinds)[number];
+
+/** Operation states. */
+export const BackupOperationStates = ['queued', 'running', 'succeeded', 'failed'] as const;
+export type BackupOperationState = (typeof BackupOperationStates)[number];
+
+/** Backup names: what the engine accepts as an id. */
+export const BackupName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'backup names are letters, digits, ".", "_" and "-" (at most 128), starting with a letter or digit');
+
+/** Command `cmd.backup.operation.v1`: one operation, recorded first in `backup_operations` by the API. */
+export const BackupOperationCommandV1 = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('create'),
+    operationId: z.string().uuid(),
+    backupId: BackupName,
+    type: z.enum(BackupTypes),
+    description: z.string().max(1000).default(''),
+    includeLogs: z.boolean().default(false),
+    compress: z.boolean().default(true),
+    trigger: z.enum(BackupTriggers).default('manual'),
+  }),
+  z.object({ kind: z.literal('verify'), operationId: z.string().uuid(), backupId: BackupName }),
+  z.object({
+    kind: z.literal('restore'),
+    operationId: z.string().uuid(),
+    backupId: BackupName,
+    what: z.enum(RestoreParts),
+    /** Restore files under this directory instead of their original places. */
+    to: z.string().optional(),
+    /** Database restore: `new` creates `<name>_restored_<time>`; `replace` restores into the original in one transaction. */
+    databaseMode: z.enum(['new', 'replace']).default('replace'),
+  }),
+  z.object({ kind: z.literal('prune'), operationId: z.string().uuid(), dryRun: z.boolean().default(false) }),
+]);
+export type BackupOperationCommandV1 = z.infer<typeof BackupOperationCommandV1>;
+
+/** One catalogue entry as published in `evt.backup.changed.v1` (and read by the API). */
+export const BackupRecordV1 = z.object({
+  id: BackupName,
+  type: z.enum(BackupTypes),
+  trigger: z.enum(BackupTriggers),
+  status: z.enum(BackupStatuses),
+  component: z.string(),
+  /** Component version the backup was taken at (null when nothing was installed). */
+  componentVersion: z.string().nullable(),
+  /** Node whose files were backed up; null for the backup service's own targets. */
+  nodeId: NodeId.nullable(),
+  /** Rollout whose install asked for it (pre-update backups). */
+  rolloutId: z.string().nullable().default(null),
+  description: z.string().default(''),
+  encrypted: z.boolean(),
+  compressed: z.boolean(),
+  /** Plain bytes of every chunk the backup references. */
+  sizeBytes: z.number().int().nonnegative().default(0),
+  /** Stored bytes of those chunks (compressed, and encrypted when a key is set). */
+  storedBytes: z.number().int().nonnegative().default(0),
+  /** Bytes this run uploaded (new chunks, indexes, manifest). */
+  uploadedBytes: z.number().int().nonnegative().default(0),
+  files: z.number().int().nonnegative().default(0),
+  packs: z.number().int().nonnegative().default(0),
+  durationMs: z.number().int().nonnegative().default(0),
+  /** Why it failed, or what verify found (names the damaged packs). */
+  error: z.string().nullable().default(null),
+  corruptedPacks: z.array(z.string()).default([]),
+  createdAt: z.string(),
+  completedAt: z.string().nullable().default(null),
+  verifiedAt: z.string().nullable().default(null),
+});
+export type BackupRecordV1 = z.infer<typeof BackupRecordV1>;
+
+/** Event `evt.backup.changed.v1`. */
+export const BackupChangedV1 = z.object({ backup: BackupRecordV1 });
+export type BackupChangedV1 = z.infer<typeof BackupChangedV1>;
+
+/** Event `evt.backup.progress.v1`. */
+export const BackupProgressV1 = z.object({
+  /** Operation id for service operations; the install command id for a node's pre-update backup. */
+  operationId: z.string(),
+  kind: z.enum(BackupOperationKinds),
+  backupId: z.string().nullable(),
+  nodeId: NodeId.nullable().default(null),
+  step: z.string(),
+  /** 0..100 over the whole operation. */
+  percent: z.number().min(0).max(100),
+  message: z.string().optional(),
+});
+export type BackupProgressV1 = z.infer<typeof BackupProgressV1>;

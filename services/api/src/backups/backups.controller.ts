@@ -1,0 +1,55 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ZodPipe } from '../http/zod-validation.pipe';
+import { BackupIdParam, BackupOperationIdParam, CreateBackupBody, ListBackupsQuery, PruneBackupsBody, RestoreBackupBody, type BackupDetail, type BackupList, type BackupOperationQueued, type BackupOperationView } from './backups.schemas';
+import { BackupsService } from './backups.service';
+
+/** `/v1/backups`: the backup catalogue, and backup operations queued for the backup service (202 + the operation to follow). */
+@Controller('v1/backups')
+export class BackupsController {
+  constructor(private readonly backups: BackupsService) {}
+
+  @Get()
+  async list(@Query(new ZodPipe(ListBackupsQuery, 'query')) query: ListBackupsQuery): Promise<BackupList> {
+    return { items: await this.backups.list(query) };
+  }
+
+  @Post()
+  @HttpCode(202)
+  create(@Body(new ZodPipe(CreateBackupBody)) body: CreateBackupBody): Promise<BackupOperationQueued> {
+    return this.backups.create(body);
+  }
+
+  @Post('prune')
+  @HttpCode(202)
+  prune(@Body(new ZodPipe(PruneBackupsBody)) body: PruneBackupsBody): Promise<BackupOperationQueued> {
+    return this.backups.prune(body);
+  }
+
+  @Get(':id')
+  get(@Param('id', new ZodPipe(BackupIdParam, 'path')) id: string): Promise<BackupDetail> {
+    return this.backups.get(id);
+  }
+
+  @Post(':id/verify')
+  @HttpCode(202)
+  verify(@Param('id', new ZodPipe(BackupIdParam, 'path')) id: string): Promise<BackupOperationQueued> {
+    return this.backups.verify(id);
+  }
+
+  @Post(':id/restore')
+  @HttpCode(202)
+  restore(@Param('id', new ZodPipe(BackupIdParam, 'path')) id: string, @Body(new ZodPipe(RestoreBackupBody)) body: RestoreBackupBody): Promise<BackupOperationQueued> {
+    return this.backups.restore(id, body);
+  }
+}
+
+/** `/v1/backup-operations/:id`: one operation's progress and result. */
+@Controller('v1/backup-operations')
+export class BackupOperationsController {
+  constructor(private readonly backups: BackupsService) {}
+
+  @Get(':id')
+  get(@Param('id', new ZodPipe(BackupOperationIdParam, 'path')) id: string): Promise<BackupOperationView> {
+    return this.backups.operation(id);
+  }
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { BackupName, BackupOperationKinds, BackupOperationStates, BackupRecordV1, BackupStatuses, BackupTypes, RestoreParts } from '@lockstep/contracts';
+
+const oneOf = (name: string, values: readonly string[]) => ({ message: `${name} must be one of ${values.join(', ')}` });
+
+/** A backup id in a path: the name `GET /v1/backups` shows. */
+export const BackupIdParam = BackupName;
+
+/** An operation id in a path: the UUID `POST /v1/backups…` answered. */
+export const BackupOperationIdParam = z.uuid({ message: 'expected a backup operation id (a UUID, as the POST that queued it answered)' });
+
+/** How far back `GET /v1/backups` looks. */
+export const BackupSinceValues = ['7d', '30d', '90d', 'all'] as const;
+export type BackupSince = (typeof BackupSinceValues)[number];
+
+/** How `GET /v1/backups` orders: newest, largest, by name, by type (then newest). */
+export const BackupSortValues = ['date', 'size', 'name', 'type'] as const;
+export type BackupSort = (typeof BackupSortValues)[number];
+
+/** Most backups one list answers. */
+export const BACKUP_LIST_MAX = 50;
+const LIMIT_MESSAGE = `limit must be a whole number from 1 to ${BACKUP_LIST_MAX}`;
+
+/** Query of `GET /v1/backups`. */
+export const ListBackupsQuery = z.strictObject({
+  type: z.enum(BackupTypes, oneOf('type', BackupTypes)).optional(),
+  status: z.enum(BackupStatuses, oneOf('status', BackupStatuses)).optional(),
+  /** Only backups of this node's files. */
+  node: z.string().min(1).max(200).optional(),
+  since: z.enum(BackupSinceValues, oneOf('since', BackupSinceValues)).default('all'),
+  /** date: newest first; size: largest first; name: A→Z; type: grouped by type, newest first within. */
+  sort: z.enum(BackupSortValues, oneOf('sort', BackupSortValues)).default('date'),
+  limit: z.coerce.number({ message: LIMIT_MESSAGE }).int({ message: LIMIT_MESSAGE }).min(1, { message: LIMIT_MESSAGE }).max(BACKUP_LIST_MAX, { message: LIMIT_MESSAGE }).default(20),
+});
+export type ListBackupsQuery = z.infer<typeof ListBackupsQuery>;
+
+/** Body of `POST /v1/backups`. */
+export const CreateBackupBody = z.strictObject({
+  type: z.enum(BackupTypes, oneOf('type', BackupTypes)).default('full').describe('what to back up: full (databases, config and data), database, config or data_only'),
+  name: BackupName.optional().describe('the backup name (default backup_YYYYMMDD_HHMMSS, UTC); must not be taken'),
+  description: z.string().max(1000).default(''),
+  includeLogs: z.boolean().default(false).describe('also back up the log directories'),
+  compress: z.boolean().default(true),
+});
+export type CreateBackupBody = z.infer<typeof CreateBackupBody>;
+
+/** Body of `POST /v1/backups/:id/restore`. */
+export const RestoreBackupBody = z.strictObject({
+  what: z.enum(RestoreParts, oneOf('what', RestoreParts)).describe('which part of the backup to bring back'),
+  to: z
+    .string()
+    .max(4096)
+    .refine((p) => p.startsWith('/'), { message: 'must be an absolute directory (starting with /)' })
+    .optional()
+    .describe('restore files under this directory instead of their original places'),
+  databaseMode: z.enum(['new', 'replace'], oneOf('databaseMode', ['new', 'replace'])).optional().describe('replace (default): restore into the original database; new: into a new <name>_restored_<time> database'),
+  confirm: z.boolean().optional().describe('must be true: a restore overwrites the files (and, with databaseMode replace, the database) it brings back'),
+});
+export type RestoreBackupBody = z.infer<typeof RestoreBackupBody>;
+
+/** Body of `POST /v1/backups/prune`. */
+export const PruneBackupsBody = z.strictObject({
+  dryRun: z.boolean().default(false).describe('only plan: report what retention would keep and remove, remove nothing'),
+});
+export type PruneBackupsBody = z.infer<typeof PruneBackupsBody>;
+
+/** One backup operation as the API shows it. */
+export const BackupOperationViewSchema = z.object({
+  id: z.string(),
+  kind: z.enum(BackupOperationKinds),
+  /** The backup it creates, verifies or restores; null for prune. */
+  backupId: z.string().nullable(),
+  /** queued → running → succeeded | failed. */
+  state: z.enum(BackupOperationStates),
+  /** The step the backup service reported last. */
+  step: z.string().nullable(),
+  /** 0..100 over the whole operation. */
+  percent: z.number().int(),
+  message: z.string().nullable(),
+  /** Why it failed. */
+  error: z.string().nullable(),
+  /**
+   * What it found or did, once succeeded. create `{ backupId }`; verify `{ ok, corruptedPacks, problems, packsChecked }`;
+   * restore `{ restored: [{ part, target, files }], database? }`; prune `{ dryRun, removedBackups, removedPacks, keptPacks, freedBytes, plan }`.
+   */
+  result: z.record(z.string(), z.unknown()).nullable(),
+  requestedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type BackupOperationView = z.infer<typeof BackupOperationViewSchema>;
+
+/** What queueing an operation answers (202). */
+export const BackupOperationQueuedSchema = z.object({ operation: BackupOperationViewSchema });
+export type BackupOperationQueued = z.infer<typeof BackupOperationQueuedSchema>;
+
+/** `GET /v1/backups`. */
+export const BackupListSchema = z.object({ items: z.array(BackupRecordV1) });
+export type BackupList = z.infer<typeof BackupListSchema>;
+
+/** `GET /v1/backups/:id`: the catalogue entry and the latest operations that touched it, newest first. */
+export const BackupDetailSchema = z.object({ backup: BackupRecordV1, operations: z.array(BackupOperationViewSchema) });
+export type BackupDetail = z.infer<typeof BackupDetailSchema>;
+
+/** How many operations `GET /v1/backups/:id` shows. */
+export const BACKUP_OPERATIONS_SHOWN = 10;

@@ -1,0 +1,48 @@
+import type { BackupEntity } from '@lockstep/persistence';
+import { ApiError } from '../http/api-error';
+import type { BackupsRepository } from './backups.repository';
+import { BackupsService, defaultBackupName, restoreEffects } from './backups.service';
+import { toBackupRecord } from './backup-view';
+
+const entity = (over: Partial<BackupEntity> = {}): BackupEntity =>
+  ({ id: 'b1', type: 'full', trigger: 'manual', status: 'completed', component: 'demo', componentVersion: null, nodeId: null, rolloutId: null, description: '', encrypted: false, compressed: true, sizeBytes: '10', storedBytes: '5', uploadedBytes: '5', files: 1, packs: 1, durationMs: 1, error: null, corruptedPacks: [], createdAt: new Date(0), completedAt: null, verifiedAt: null, updatedAt: new Date(0), ...over }) as BackupEntity;
+
+describe(BackupsService.name, () => {
+  const repo = { now: jest.fn(), find: jest.fn(), enqueue: jest.fn(), enqueueCreate: jest.fn() };
+  const sut = new BackupsService(repo as unknown as BackupsRepository);
+
+  beforeEach(() => jest.resetAllMocks());
+
+  it.each([
+    ['2026-01-02T03:04:05.678Z', 'backup_20260102_030405'],
+    ['2026-12-31T23:59:59.999Z', 'backup_20261231_235959'],
+  ])('names a backup taken at %s %s by default', (at, name) => {
+    expect(defaultBackupName(new Date(at))).toBe(name);
+  });
+
+  it('tells the operator to wait a second or pass --name when the default name is taken', async () => {
+    repo.now.mockReturnValue(new Date('2026-01-02T03:04:05Z'));
+    repo.enqueueCreate.mockResolvedValue({ taken: { by: 'operation', operationId: 'op-1', state: 'queued' } });
+
+    const act = sut.create({ type: 'full', description: '', includeLogs: false, compress: true });
+
+    await expect(act).rejects.toThrow(new ApiError(409, 'BACKUP_NAME_TAKEN', 'operation op-1 is already creating a backup named backup_20260102_030405 (queued); wait a second for the next default name, or pick another name with --name'));
+  });
+
+  it.each([
+    ['replace files in place and the database', { what: 'all' as const }, 'restoring all from backup b1 overwrites the config and data files at their original places and the database in place (databaseMode new restores into a new database instead)'],
+    ['create a new database', { what: 'database' as const, databaseMode: 'new' as const }, 'restoring database from backup b1 creates a new database <name>_restored_<time> (the original is left alone)'],
+    ['write under another directory', { what: 'config' as const, to: '/srv/r' }, 'restoring config from backup b1 overwrites the config files under /srv/r'],
+  ])('says a restore would %s', (_name, body, text) => {
+    expect(restoreEffects(toBackupRecord(entity()), body)).toBe(text);
+  });
+
+  it('refuses an unconfirmed restore without queueing anything', async () => {
+    repo.find.mockResolvedValue(entity({ nodeId: 'node-1', type: 'data_only' }));
+
+    const act = sut.restore('b1', { what: 'all' });
+
+    await expect(act).rejects.toMatchObject({ status: 400, code: 'CONFIRM_REQUIRED', message: 'restoring all from backup b1 overwrites the data files at their original places on node-1; add --confirm (confirm: true) once you are sure' });
+    expect(repo.enqueue).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import type { BackupRecordV1, BackupStatus } from '@lockstep/contracts';
+import { BackupEntity } from '@lockstep/persistence';
+import { DataSource, type EntityManager } from 'typeorm';
+
+/** Order of statuses: a change is kept only when it moves forward (see {@link BackupCatalogue.record}). */
+const RANK: Record<BackupStatus, number> = { creating: 0, completed: 1, failed: 1, verified: 2, corrupted: 2, pruned: 3 };
+
+/** Catalogue row → the wire view. */
+export function toBackupRecord(e: BackupEntity): BackupRecordV1 {
+  return {
+    id: e.id,
+    type: e.type as BackupRecordV1['type'],
+    trigger: e.trigger as BackupRecordV1['trigger'],
+    status: e.status as BackupStatus,
+    component: e.component,
+    componentVersion: e.componentVersion,
+    nodeId: e.nodeId,
+    rolloutId: e.rolloutId,
+    description: e.description,
+    encrypted: e.encrypted,
+    compressed: e.compressed,
+    sizeBytes: Number(e.sizeBytes),
+    storedBytes: Number(e.storedBytes),
+    uploadedBytes: Number(e.uploadedBytes),
+    files: e.files,
+    packs: e.packs,
+    durationMs: e.durationMs,
+    error: e.error,
+    corruptedPacks: e.corruptedPacks ?? [],
+    createdAt: e.createdAt.toISOString(),
+    completedAt: e.completedAt?.toISOString() ?? null,
+    verifiedAt: e.verifiedAt?.toISOString() ?? null,
+  };
+}
+
+function toEntity(r: BackupRecordV1): Partial<BackupEntity> {
+  return {
+    id: r.id,
+    type: r.type,
+    trigger: r.trigger,
+    status: r.status,
+    component: r.component,
+    componentVersion: r.componentVersion,
+    nodeId: r.nodeId,
+    rolloutId: r.rolloutId,
+    description: r.description,
+    encrypted: r.encrypted,
+    compressed: r.compressed,
+    sizeBytes: String(r.sizeBytes),
+    storedBytes: String(r.storedBytes),
+    uploadedBytes: String(r.uploadedBytes),
+    files: r.files,
+    packs: r.packs,
+    durationMs: r.durationMs,
+    error: r.error,
+    corruptedPacks: r.corruptedPacks,
+    createdAt: new Date(r.createdAt),
+    completedAt: r.completedAt ? new Date(r.completedAt) : null,
+    verifiedAt: r.verifiedAt ? new Date(r.verifiedAt) : null,
+    updatedAt: new Date(),
+  };
+}
+
+/**
+ * Whether `next` may replace `current`. Changes arrive out of order (events are redelivered,
+ * a node and the service may both report): a status only moves forward — creating, then
+ * completed or failed (the first outcome wins), then verified or corrupted (the latest
+ * verification wins), then pruned.
+ */
+export function supersedes(current: BackupRecordV1 | undefined, next: BackupRecordV1): boolean {
+  if (!current) return true;
+  const a = RANK[current.status];
+  const b = RANK[next.status];
+  if (b !== a) return b > a;
+  if (b === 2) return (next.verifiedAt ?? '') > (current.verifiedAt ?? '');
+  return false;
+}
+
+/** The backup catalogue in Postgres. */
+@Injectable()
+export class BackupCatalogue {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Records a change when it moves the entry forward; returns whether it did. */
+  async record(next: BackupRecordV1): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const row = await m.getRepository(BackupEntity).createQueryBuilder('b').setLock('pessimistic_write').where('b.id = :id', { id: next.id }).getOne();
+      const current = row ? toBackupRecord(row) : undefined;
+      if (!supersedes(current, next)) return false;
+      await this.write(m, next, Boolean(row));
+      return true;
+    });
+  }
+
+  private async write(m: EntityManager, r: BackupRecordV1, exists: boolean): Promise<void> {
+    if (exists) await m.update(BackupEntity, { id: r.id }, toEntity(r));
+    else await m.insert(BackupEntity, toEntity(r));
+  }
+
+  async get(id: string): Promise<BackupRecordV1 | undefined> {
+    const row = await this.ds.getRepository(BackupEntity).findOneBy({ id });
+    return row ? toBackupRecord(row) : undefined;
+  }
+
+  /** Every entry, oldest first (retention works on these). */
+  async all(): Promise<BackupRecordV1[]> {
+    return (await this.ds.getRepository(BackupEntity).find({ order: { createdAt: 'ASC' } })).map(toBackupRecord);
+  }
+}

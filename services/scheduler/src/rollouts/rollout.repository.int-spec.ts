@@ -1,0 +1,152 @@
+import type { InstallFinishedV1, InstallProgressV1, RolloutPlanV1 } from '@lockstep/contracts';
+import { createDataSource, OutboxMessageEntity, RolloutEntity, runMigrations, type RolloutStrategy } from '@lockstep/persistence';
+import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
+import type { DataSource } from 'typeorm';
+import { RolloutRepository } from './rollout.repository';
+
+const strategy: RolloutStrategy = { maxParallel: 2, canary: 1, minHealthyMs: 0, healthyDeadlineMs: 1000, progressDeadlineMs: 60_000, maxFailures: 0, autoRollback: true, pauseBetweenBatchesMs: 0 };
+const artifact = { uri: 's3://bucket/demo-1.1.0.tar.gz', sha256: 'a'.repeat(64), length: 1 };
+
+const plan = (ids: string[]): RolloutPlanV1 => ({
+  component: 'demo',
+  version: '1.1.0',
+  kind: 'upgrade',
+  lockKey: 'cluster',
+  batches: [
+    { index: 0, canary: true, nodes: [{ id: ids[0]!, fromVersion: '1.0.0' }] },
+    { index: 1, canary: false, nodes: ids.slice(1).map((id) => ({ id, fromVersion: null })) },
+  ],
+  alreadyAtVersion: [],
+  maxFailures: 0,
+});
+
+const finished = (commandId: string, over: Partial<InstallFinishedV1> = {}): InstallFinishedV1 => ({
+  commandId,
+  rolloutId: 'r',
+  nodeId: 'n',
+  component: 'demo',
+  version: '1.1.0',
+  runningVersion: '1.1.0',
+  previousVersion: '1.0.0',
+  result: 'succeeded',
+  noop: false,
+  ...over,
+});
+
+const progress = (commandId: string, step: InstallProgressV1['step'], percent: number): InstallProgressV1 => ({ commandId, rolloutId: 'r', nodeId: 'n', component: 'demo', version: '1.1.0', step, percent });
+
+describe(RolloutRepository.name, () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let sut: RolloutRepository;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = createDataSource(db.url);
+    await ds.initialize();
+    await runMigrations(ds);
+    sut = new RolloutRepository(ds);
+  });
+  afterAll(async () => {
+    await ds.destroy();
+    await db.drop();
+  });
+
+  /** A stored rollout whose nodes were all sent an install command `<id>.<node>.install`, fenced by token 1. */
+  const sentRollout = async (ids: string[]): Promise<string> => {
+    const r = await sut.create(plan(ids), { artifact, selector: 'all', strategy, kind: 'upgrade' });
+    await sut.claim(r.id, 1, 'spec');
+    await sut.markSent(r.id, ids.map((nodeId) => ({ nodeId, commandId: `${r.id}.${nodeId}.install` })), 'installing', 1);
+    return r.id;
+  };
+
+  const node = async (rolloutId: string, nodeId: string) => (await sut.nodes(rolloutId)).find((n) => n.nodeId === nodeId)!;
+
+  it('stores a plan with every node in its batch and announces it with the node count, in one transaction', async () => {
+    const r = await sut.create(plan(['a1', 'a2', 'a3']), { artifact, selector: 'all', strategy, kind: 'upgrade' });
+
+    const nodes = await sut.nodes(r.id);
+    const outbox = await ds.getRepository(OutboxMessageEntity).find();
+    const announced = outbox.map((o) => o.event as { data: { rolloutId: string; state: string; nodes: unknown } }).find((e) => e.data.rolloutId === r.id);
+
+    expect(nodes.map((n) => [n.batch, n.nodeId, n.canary, n.fromVersion, n.status])).toEqual([
+      [0, 'a1', true, '1.0.0', 'pending'],
+      [1, 'a2', false, null, 'pending'],
+      [1, 'a3', false, null, 'pending'],
+    ]);
+    expect((await sut.get(r.id))?.state).toBe('planned');
+    expect(announced?.data).toMatchObject({ state: 'planned', nodes: { total: 3, succeeded: 0, failed: 0, rolledBack: 0 } });
+  });
+
+  it('lists the rollouts that need a conductor, oldest first', async () => {
+    const before = (await sut.active()).map((r) => r.id);
+    const done = await sentRollout(['b1']);
+    await sut.applyFinished([finished(`${done}.b1.install`)]);
+    await sut.transition(done, 1, 'succeeded');
+    const reverting = await sentRollout(['b2']);
+    await sut.applyFinished([finished(`${reverting}.b2.install`)]);
+    await sut.transition(reverting, 1, 'failed');
+    const running = await sentRollout(['b3']);
+
+    const active = (await sut.active()).map((r) => r.id);
+
+    expect(active).toEqual([...before, reverting, running]);
+  });
+
+  it('applies a batch of outcomes as one by one: the first of a command counts, and only nodes still installing change', async () => {
+    const id = await sentRollout(['c1', 'c2', 'c3', 'c4']);
+    await sut.applyFinished([finished(`${id}.c4.install`)]);
+
+    const changed = await sut.applyFinished([
+      finished(`${id}.c1.install`, { backupId: 'bk-1' }),
+      finished(`${id}.c2.install`, { result: 'rejected', error: 'STALE_FENCING_TOKEN: old', failedStep: undefined }),
+      finished(`${id}.c1.install`, { result: 'failed', error: 'a late duplicate' }),
+      finished(`${id}.c4.install`, { result: 'failed', error: 'already finished' }),
+      finished('unknown.command.install'),
+    ]);
+
+    expect(changed).toEqual([id]);
+    expect(await node(id, 'c1')).toMatchObject({ status: 'succeeded', error: null, backupId: 'bk-1', percent: 100 });
+    expect(await node(id, 'c2')).toMatchObject({ status: 'failed', error: 'STALE_FENCING_TOKEN: old' });
+    expect(await node(id, 'c3')).toMatchObject({ status: 'installing' });
+    expect(await node(id, 'c4')).toMatchObject({ status: 'succeeded' });
+    expect(await sut.applyFinished([finished(`${id}.c1.install`)])).toEqual([]);
+  });
+
+  it('maps outcomes of revert commands to reverted and revert_failed', async () => {
+    const id = await sentRollout(['d1', 'd2']);
+    await sut.markSent(id, [{ nodeId: 'd1', commandId: `${id}.d1.revert` }, { nodeId: 'd2', commandId: `${id}.d2.revert` }], 'reverting', 1);
+
+    await sut.applyFinished([finished(`${id}.d1.revert`, { backupId: 'ignored' }), finished(`${id}.d2.revert`, { result: 'failed', failedStep: 'swapping', error: 'disk full' })]);
+
+    expect(await node(id, 'd1')).toMatchObject({ status: 'reverted', backupId: null });
+    expect(await node(id, 'd2')).toMatchObject({ status: 'revert_failed', error: 'swapping: disk full' });
+  });
+
+  it('records a batch of progress as one by one: the last step and the highest percent per command', async () => {
+    const id = await sentRollout(['e1', 'e2', 'e3']);
+    await sut.applyFinished([finished(`${id}.e3.install`)]);
+
+    await sut.applyProgress([
+      progress(`${id}.e1.install`, 'downloading', 10),
+      progress(`${id}.e2.install`, 'preflight', 5),
+      progress(`${id}.e1.install`, 'verifying', 35),
+      progress(`${id}.e3.install`, 'swapping', 75),
+    ]);
+    await sut.applyProgress([progress(`${id}.e1.install`, 'unpacking', 20)]);
+
+    expect(await node(id, 'e1')).toMatchObject({ step: 'unpacking', percent: 35 });
+    expect(await node(id, 'e2')).toMatchObject({ step: 'preflight', percent: 5 });
+    expect(await node(id, 'e3')).toMatchObject({ status: 'succeeded', percent: 100 });
+  });
+
+  it('ignores a rollout whose token is stale when marking sends', async () => {
+    const id = await sentRollout(['f1']);
+    await sut.claim(id, 5, 'newer');
+
+    const marked = await sut.markSent(id, [{ nodeId: 'f1', commandId: `${id}.f1.install` }], 'installing', 1);
+
+    expect(marked).toBe(0);
+    expect((await ds.getRepository(RolloutEntity).findOneBy({ id }))?.conductor).toBe('newer');
+  });
+});
