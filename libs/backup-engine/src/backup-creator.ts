@@ -42,6 +42,8 @@ export interface BackupRunOptions {
   onProgress?: ProgressListener;
   /** Aborts the backup promptly with BackupAbortedError; no manifest is written. */
   signal?: AbortSignal;
+  /** Least time between two progress reports (default 250 ms; 0 reports every step). */
+  progressIntervalMs?: number;
 }
 
 /** A committed backup. */
@@ -79,7 +81,7 @@ export class BackupCreator {
     const started = Date.now();
     const { signal } = options;
     const aborted = (): Error => new BackupAbortedError(id, { cause: signal?.reason });
-    const progress = new ProgressReporter(options.onProgress);
+    const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs);
     if (request.source === undefined && !request.sources?.length && !request.streams?.length) {
       throw new BackupEngineError(BackupErrorCode.InvalidRequest, 'nothing to back up: give a source directory, sources, streams, or a combination');
     }

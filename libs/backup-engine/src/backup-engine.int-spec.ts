@@ -20,6 +20,7 @@ async function buildTree(root: string): Promise<void> {
   await chmod(join(root, 'nested'), 0o750);
   await writeFile(join(root, 'empty.txt'), '');
   await symlink('nested/deep/run.sh', join(root, 'run-link'));
+  await symlink('/var/log/app/current.log', join(root, 'log-link')); // points outside: kept as recorded, never followed
   await writeFile(join(root, 'noise.log'), 'excluded\n');
 }
 
@@ -53,6 +54,7 @@ describe(BackupEngine.name, () => {
 
     expect(await snapshot(source)).toEqual(expected);
     expect(await readlink(join(source, 'run-link'))).toBe('nested/deep/run.sh');
+    expect(await readlink(join(source, 'log-link'))).toBe('/var/log/app/current.log');
     expect(restored.files).toBe(5);
     expect(first.stats.bytesRead).toBeGreaterThan(6 * 1024 * 1024);
     expect(first.stats.packs).toBeGreaterThanOrEqual(1);

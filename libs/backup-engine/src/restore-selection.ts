@@ -25,8 +25,6 @@ export interface RootRestorePlan {
   tree: SelectedTree;
 }
 
-const SELECT_LINK_HINT = 'The link points outside the selected part of the backup: restore a wider selection, or the whole backup into a directory with --to.';
-
 const isContent = (e: TreeEntry): e is ContentEntry => e.type === 'file' || e.type === 'database';
 
 /**
@@ -50,7 +48,7 @@ export function selectTree(manifest: BackupManifest, select?: string): SelectedT
   }
   checkEntries(below);
   const entries = below.map((e) => ({ ...e, path: e.path.slice(select.length + 1) }));
-  checkEntries(entries, SELECT_LINK_HINT);
+  checkEntries(entries);
   return { select, entries, content: below.filter(isContent), ...(exact && { rootMode: exact.mode }) };
 }
 
