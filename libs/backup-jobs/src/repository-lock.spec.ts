@@ -36,18 +36,31 @@ describe('BackupRepositoryLock', () => {
     expect(await store.keys()).toEqual(['backup-repo.shared.op-1']);
   });
 
-  it('makes a backup wait for a running prune and fail clearly when it outlasts the wait', async () => {
+  it('makes a backup wait while a prune runs, and start once it has finished', async () => {
     const prune = keep(await replica('backup@x').lock.exclusive('prune p1'));
-    const { lock, sleeps } = replica('node-1', 1);
+    const sleeps: number[] = [];
+    const lock = new BackupRepositoryLock(new FleetLock(store, { holder: 'node-1', leaseMs: 60_000 }), {
+      waitMs: 60_000,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        if (sleeps.length === 2) await prune.release(); // the prune ends while the backup waits
+      },
+    });
 
-    const err = await lock.shared('op-1', 'backup b1').catch((e: unknown) => e);
-    await prune.release();
-    const after = keep(await lock.shared('op-2', 'backup b2'));
+    const lease = keep(await lock.shared('op-1', 'backup b1'));
+
+    expect(lease.isHeld()).toBe(true);
+    expect(sleeps).toHaveLength(2);
+  });
+
+  it('fails a backup clearly when a prune outlasts the wait', async () => {
+    keep(await replica('backup@x').lock.exclusive('prune p1'));
+
+    const err = await replica('node-1', 0).lock.shared('op-1', 'backup b1').catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(RepositoryBusyError);
-    expect((err as Error).message).toMatch(/being pruned by prune p1 .*backup b1 did not start/);
-    expect(sleeps.length).toBeGreaterThan(0);
-    expect(after.isHeld()).toBe(true);
+    expect((err as Error).message).toMatch(/being pruned by prune p1 .*backup b1 did not start\. Try again when the prune has finished/);
+    expect(await store.keys()).toEqual(['backup-repo.exclusive']);
   });
 
   it('lets one host at a time open (initialize) the repository', async () => {
