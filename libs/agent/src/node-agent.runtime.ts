@@ -1,7 +1,7 @@
 import { ensureStreams } from '@lockstep/messaging';
 import { MinioObjectStore, type ObjectStore } from '@lockstep/storage';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import { openBackupJobs, targetsFromSettings } from '@lockstep/backup-jobs';
+import { openBackupJobs, retryFor, targetsFromSettings } from '@lockstep/backup-jobs';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -25,7 +25,7 @@ import type { ServiceManager } from './service-managers/service-manager';
 import type { AgentSettings } from './settings';
 import { agentLogger, type AgentLogger } from './support/logger';
 import { TufArtifactVerifier } from './verify/tuf-artifact-verifier';
-import { createEvent, Subjects, type InstallCommandV1 } from '@lockstep/contracts';
+import { backupChangedEventId, createEvent, Subjects, type InstallCommandV1 } from '@lockstep/contracts';
 import type { DownloadedArtifact } from './download/artifact-downloader';
 
 /** Version of the agent, reported in the node record. */
@@ -147,19 +147,12 @@ export class NodeAgentRuntime {
       targets,
       replicas: this.nats.replicas,
       record: async (backup) => {
-        const ev = createEvent(Subjects.BackupChanged, { backup }, { source, subject: backup.id, id: `backup-${backup.id}-${backup.status}-${backup.verifiedAt ?? ''}` });
+        const ev = createEvent(Subjects.BackupChanged, { backup }, { source, subject: backup.id, id: backupChangedEventId(backup) });
         // Retried through a NATS server failing over (same msg id: a late duplicate is dropped).
-        const deadline = Date.now() + 30_000;
-        for (let delay = 250; ; delay = Math.min(delay * 2, 3_000)) {
-          try {
-            await js.publish(`${this.nats.namespace}.${Subjects.BackupChanged}`, JSON.stringify(ev), { msgID: ev.id, timeout: 5000 });
-            return;
-          } catch (err) {
-            if (Date.now() >= deadline) throw err;
-            this.logger.warn(`backup ${backup.id}: recording ${backup.status} failed (${(err as Error).message}); retrying`);
-            await new Promise((r) => setTimeout(r, delay));
-          }
-        }
+        await retryFor(() => js.publish(`${this.nats.namespace}.${Subjects.BackupChanged}`, JSON.stringify(ev), { msgID: ev.id, timeout: 5000 }), {
+          forMs: 30_000,
+          onRetry: (err) => this.logger.warn(`backup ${backup.id}: recording ${backup.status} failed (${(err as Error).message}); retrying`),
+        });
       },
     });
     const request = (cmd: InstallCommandV1, backupId: string, previousVersion: string | null) => ({

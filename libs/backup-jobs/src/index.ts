@@ -4,3 +4,4 @@ export * from './repository-lock';
 export * from './stored-frames';
 export * from './backup-jobs';
 export * from './open-backup-jobs';
+export * from './retry';

@@ -1,4 +1,5 @@
 import { CodedError } from '@lockstep/contracts';
+import { retryFor } from './retry';
 import { FleetLockUnavailableError, type AcquireOptions, type FleetLease, type FleetLock, type LeaseLostListener, type LockView } from '@lockstep/fleet-lock';
 
 /** Key prefix of backup-repository locks in the cluster lock bucket. */
@@ -104,15 +105,7 @@ export class BackupRepositoryLock {
   }
 
   /** Runs a lock operation, retrying while NATS is unavailable (a server failing over) for up to `unavailableMs`. */
-  private async available<T>(op: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + (this.waiting.unavailableMs ?? 30_000);
-    for (let delay = 200; ; delay = Math.min(delay * 2, 3_000)) {
-      try {
-        return await op();
-      } catch (err) {
-        if (!(err instanceof FleetLockUnavailableError) || Date.now() >= deadline) throw err;
-        await this.waiting.sleep(delay);
-      }
-    }
+  private available<T>(op: () => Promise<T>): Promise<T> {
+    return retryFor(op, { forMs: this.waiting.unavailableMs ?? 30_000, retryable: (err) => err instanceof FleetLockUnavailableError, sleep: this.waiting.sleep });
   }
 }

@@ -1,11 +1,7 @@
-import { run } from './program';
+import { fakeApiCli, jsonResponse, type SentRequest } from './testing/fake-api';
 import { ROLLOUT_ID, rolloutNode, rolloutPlan, rolloutSnapshot } from './testing/rollout-fixtures';
 
-interface Sent {
-  method: string;
-  url: string;
-  body: unknown;
-}
+type Sent = SentRequest;
 
 /** `lockstep nodes|upgrade|downgrade|rollouts|rollback|locks` through `run`, against a fake API. */
 describe('fleet commands', () => {
@@ -15,19 +11,14 @@ describe('fleet commands', () => {
   let err: string;
   let clock: number;
 
-  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-  const lockstep = (argv: string[], options: { tty?: boolean } = {}) =>
-    run(argv, {
-      io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t), isTty: options.tty ?? false, columns: 120 },
-      env: { LOCKSTEP_API_URL: 'http://api.test', USER: 'alice' },
-      fetch: (async (url: string, init: RequestInit) => {
-        const req = { method: String(init.method), url: String(url), body: init.body ? JSON.parse(String(init.body)) : undefined };
-        sent.push(req);
-        return answer(req);
-      }) as unknown as typeof fetch,
-      sleep: async (ms) => void (clock += ms),
-      now: () => clock,
-    });
+  const json = jsonResponse;
+  const lockstep = fakeApiCli({ LOCKSTEP_API_URL: 'http://api.test', USER: 'alice' }, {
+    onRequest: (req) => (sent.push(req), answer(req)),
+    stdout: (t) => void (out += t),
+    stderr: (t) => void (err += t),
+    sleep: (ms) => void (clock += ms),
+    now: () => clock,
+  });
   /** Answers GET /v1/rollouts/:id with the snapshots in turn (the last repeats), anything else with `other`. */
   const rolloutScript = (snapshots: unknown[], other: (req: Sent) => Response) => {
     let i = 0;

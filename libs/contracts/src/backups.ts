@@ -108,6 +108,9 @@ export const BackupRecordV1 = z.object({
 });
 export type BackupRecordV1 = z.infer<typeof BackupRecordV1>;
 
+/** Event id of a catalogue change: the same change reported twice (a retry, a redelivery) is one event. */
+export const backupChangedEventId = (b: Pick<BackupRecordV1, 'id' | 'status' | 'verifiedAt'>): string => `backup-${b.id}-${b.status}-${b.verifiedAt ?? ''}`;
+
 /** Event `evt.backup.changed.v1`. */
 export const BackupChangedV1 = z.object({ backup: BackupRecordV1 });
 export type BackupChangedV1 = z.infer<typeof BackupChangedV1>;

@@ -1,11 +1,7 @@
-import { run } from '../program';
+import { fakeApiCli, jsonResponse, type SentRequest } from '../testing/fake-api';
 import { backupOperation, backupRecord, OPERATION_ID } from '../testing/backup-fixtures';
 
-interface Sent {
-  method: string;
-  url: string;
-  body: unknown;
-}
+type Sent = SentRequest;
 
 const OP_URL = `http://api.test/v1/backup-operations/${OPERATION_ID}`;
 
@@ -17,19 +13,14 @@ describe('lockstep backup', () => {
   let err: string;
   let clock: number;
 
-  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-  const lockstep = (argv: string[], options: { tty?: boolean } = {}) =>
-    run(argv, {
-      io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t), isTty: options.tty ?? false, columns: 120 },
-      env: { LOCKSTEP_API_URL: 'http://api.test' },
-      fetch: (async (url: string, init: RequestInit) => {
-        const req = { method: String(init.method), url: String(url), body: init.body ? JSON.parse(String(init.body)) : undefined };
-        sent.push(req);
-        return answer(req);
-      }) as unknown as typeof fetch,
-      sleep: async (ms) => void (clock += ms),
-      now: () => clock,
-    });
+  const json = jsonResponse;
+  const lockstep = fakeApiCli({ LOCKSTEP_API_URL: 'http://api.test' }, {
+    onRequest: (req) => (sent.push(req), answer(req)),
+    stdout: (t) => void (out += t),
+    stderr: (t) => void (err += t),
+    sleep: (ms) => void (clock += ms),
+    now: () => clock,
+  });
   /** POSTs answer 202 with `queued`; GET of the operation answers the snapshots in turn (the last repeats); anything else `other`. */
   const operationScript = (queued: unknown, snapshots: unknown[], other: (req: Sent) => Response = () => json(404, { error: { code: 'NOT_FOUND', message: 'no' } })) => {
     let i = 0;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { BackupJobs, openBackupJobs, type JobProgress } from '@lockstep/backup-jobs';
-import { BackupOperationCommandV1, BackupSubjects, Subjects, type BackupRecordV1 } from '@lockstep/contracts';
+import { BackupOperationCommandV1, BackupSubjects, backupChangedEventId, Subjects, type BackupRecordV1 } from '@lockstep/contracts';
 import { CommandConsumer, EventPublisher, NatsClient, type CommandOutcome } from '@lockstep/messaging';
 import type { JsMsg } from '@nats-io/jetstream';
 import { BACKUP_CONFIG, type BackupServiceConfig } from '../backup.config';
@@ -9,9 +9,6 @@ import { BackupOperationsRepository } from './backup-operations.repository';
 
 /** Durable consumer of backup operation commands (shared by every backup service replica). */
 export const BACKUP_OPERATIONS_CONSUMER = 'backup-operations';
-
-/** At most this often (ms) is an operation's progress written and published. */
-const PROGRESS_EVERY_MS = 250;
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -79,7 +76,7 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
   /** Records a catalogue change and announces it. */
   async record(backup: BackupRecordV1): Promise<void> {
     if (await this.catalogue.record(backup)) {
-      await this.publisher.publish(Subjects.BackupChanged, { backup }, { id: `backup-${backup.id}-${backup.status}-${backup.verifiedAt ?? ''}`, subject: backup.id }).catch((err: Error) => {
+      await this.publisher.publish(Subjects.BackupChanged, { backup }, { id: backupChangedEventId(backup), subject: backup.id }).catch((err: Error) => {
         this.logger.warn(`backup ${backup.id} is recorded ${backup.status}, but the event was not published: ${err.message}`);
       });
     }
@@ -159,14 +156,13 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
     return b;
   }
 
-  /** Writes progress to the operation row and publishes it, at most every PROGRESS_EVERY_MS (and always at 100). */
+  /**
+   * Writes progress to the operation row and publishes it, in order. The engine already
+   * reports at most every 250 ms (plus the first and last report), so every report is kept.
+   */
   private progressReporter(operationId: string, kind: BackupOperationCommandV1['kind'], backupId: string | null): (p: JobProgress) => void {
-    let last = 0;
     let chain = Promise.resolve();
     return (p) => {
-      const now = Date.now();
-      if (now - last < PROGRESS_EVERY_MS && p.percent < 100) return;
-      last = now;
       chain = chain
         .then(async () => {
           await this.operations.progress(operationId, p.step, p.percent, p.message);
