@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { abortable, throwIfAborted } from './abort';
 import type { BackupRepository } from './backup-repository';
 import { BackupAbortedError, BackupEngineError, BackupErrorCode } from './errors';
@@ -101,13 +101,22 @@ export class BackupCreator {
     let bytesRead = 0;
 
     const store = async (data: AsyncIterable<Buffer>, onBytes: (n: number) => void): Promise<{ size: number; sha256: string; chunks: string[] }> => {
-      const hash = createHash('sha256');
+      // A content of one chunk has the chunk's id as its digest: it is hashed again only once a second chunk comes.
+      let hash: Hash | undefined;
+      let first: Buffer | undefined;
       const pendingIds: Promise<string>[] = [];
       let size = 0;
       try {
         for await (const chunk of chunker.chunks(abortable(data, signal, aborted))) {
           throwIfAborted(signal, aborted);
-          hash.update(chunk);
+          if (pendingIds.length === 0) first = chunk;
+          else {
+            if (!hash) {
+              hash = createHash('sha256').update(first!);
+              first = undefined;
+            }
+            hash.update(chunk);
+          }
           size += chunk.length;
           const added = writer.add(chunk);
           added.catch(() => undefined); // awaited below; this only keeps it from counting as unhandled
@@ -122,7 +131,8 @@ export class BackupCreator {
       const chunks = await Promise.all(pendingIds);
       for (const chunkId of chunks) used.add(chunkId);
       bytesRead += size;
-      return { size, sha256: hash.digest('hex'), chunks };
+      const sha256 = hash ? hash.digest('hex') : chunks.length === 1 ? chunks[0]! : createHash('sha256').digest('hex');
+      return { size, sha256, chunks };
     };
 
     const streams = request.streams ?? [];

@@ -154,10 +154,10 @@ describe(BackupEngine.name, () => {
     await writeFile(join(source, 'a.bin'), randomBytes(3 * 1024 * 1024));
     const store = newStore();
     const failing: ObjectStore = Object.create(store, {
-      put: {
-        value: async (key: string, body: Buffer | string) => {
+      putWithDigest: {
+        value: async (key: string, body: Buffer, sha256: string) => {
           if (key.startsWith('packs/')) throw new StorageError(StorageErrorCode.Unavailable, 'injected outage');
-          return store.put(key, body);
+          return store.putWithDigest(key, body, sha256);
         },
       },
     });

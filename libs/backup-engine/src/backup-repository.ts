@@ -77,7 +77,7 @@ export class BackupRepository {
 
   /** Uploads a finished pack and then its index; returns the bytes uploaded. */
   async putPack(name: string, bytes: Buffer, index: PackIndex): Promise<number> {
-    await this.store.put(`packs/${name}`, bytes);
+    await this.store.putWithDigest(`packs/${name}`, bytes, name); // a pack's name is its sha256
     const indexBody = this.sealObject(`index/${name}`, Buffer.from(JSON.stringify(index)));
     await this.store.put(`index/${name}`, indexBody);
     return bytes.length + indexBody.length;

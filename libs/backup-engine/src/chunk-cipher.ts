@@ -2,6 +2,8 @@ import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:cryp
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+/** Nonces drawn from the system's random source at once. */
+const NONCE_POOL = 1024;
 
 /** scrypt cost parameters stored in the repository config. */
 export interface KdfParams {
@@ -25,7 +27,22 @@ export function deriveKey(passphrase: string, salt: Buffer, params: KdfParams = 
  * blob moved to another place fails to open.
  */
 export class ChunkCipher {
+  /** Random bytes drawn in bulk and handed out as nonces: one randomBytes call per chunk costs more than its encryption. */
+  private nonces = Buffer.alloc(0);
+  private nonceAt = 0;
+
   constructor(private readonly key: Buffer) {}
+
+  /** A fresh random 12-byte nonce (never handed out twice: the pool only moves forward). */
+  private nonce(): Buffer {
+    if (this.nonceAt + NONCE_BYTES > this.nonces.length) {
+      this.nonces = randomBytes(NONCE_BYTES * NONCE_POOL);
+      this.nonceAt = 0;
+    }
+    const nonce = this.nonces.subarray(this.nonceAt, this.nonceAt + NONCE_BYTES);
+    this.nonceAt += NONCE_BYTES;
+    return nonce;
+  }
 
   /** Encrypts data, authenticating aad alongside it. */
   seal(data: Buffer, aad: string): Buffer {
@@ -34,7 +51,7 @@ export class ChunkCipher {
 
   /** seal() as the pieces of its output in order, for a caller that copies them on anyway (a pack). */
   sealParts(data: Buffer, aad: string): Buffer[] {
-    const nonce = randomBytes(NONCE_BYTES);
+    const nonce = this.nonce();
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
     cipher.setAAD(Buffer.from(aad));
     const body = cipher.update(data);

@@ -14,6 +14,9 @@ class MemoryObjectStore implements ObjectStore {
   async put(key: string, body: Buffer | string): Promise<void> {
     this.objects.set(key, Buffer.from(body));
   }
+  async putWithDigest(key: string, body: Buffer): Promise<void> {
+    this.objects.set(key, Buffer.from(body));
+  }
   async putStream(key: string, body: Readable): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of body) chunks.push(c as Buffer);

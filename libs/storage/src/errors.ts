@@ -5,6 +5,7 @@ export const StorageErrorCode = {
   NotFound: 'STORAGE_NOT_FOUND',
   Unavailable: 'STORAGE_UNAVAILABLE',
   TooLarge: 'STORAGE_OBJECT_TOO_LARGE',
+  InvalidArgument: 'STORAGE_INVALID_ARGUMENT',
 } as const;
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];
 

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
 import { MinioObjectStore, ObjectNotFoundError } from '@lockstep/storage';
 
@@ -25,6 +26,17 @@ describe(MinioObjectStore.name, () => {
     expect(got.toString()).toBe('hello');
     expect(await sut.stat('a/one.txt')).toBeUndefined();
     await expect(sut.get('a/one.txt')).rejects.toBeInstanceOf(ObjectNotFoundError);
+  });
+
+  it('stores an object under a digest the caller computed, and refuses a malformed digest', async () => {
+    const body = randomBytes(70_000);
+    const digest = createHash('sha256').update(body).digest('hex');
+
+    await sut.putWithDigest(`packs/${digest}`, body, digest);
+
+    expect((await sut.get(`packs/${digest}`)).equals(body)).toBe(true);
+    await expect(sut.putWithDigest('packs/x', body, 'not-a-digest')).rejects.toThrow(/not a sha256 digest/);
+    await expect(sut.putWithDigest('big', Buffer.alloc(16 * 1024 * 1024 + 1), digest)).rejects.toThrow(/at most/);
   });
 
   it('refuses objects over 16 MiB', async () => {

@@ -23,6 +23,13 @@ export interface ObjectStore {
   ensureBucket(): Promise<void>;
   /** Stores a whole object. Objects must stay at or under 16 MiB. */
   put(key: string, body: Buffer | string, contentType?: string): Promise<void>;
+  /**
+   * Stores a whole object whose sha256 (lowercase hex) the caller has already computed, e.g.
+   * a pack named by its hash: the client does not hash the body again, and the server checks
+   * the body against the digest where it can (S3 and MinIO: the signed payload hash over HTTP,
+   * the S3 checksum header over HTTPS), so a body damaged on the way is refused.
+   */
+  putWithDigest(key: string, body: Buffer, sha256: string): Promise<void>;
   /** Stores an object from a stream of known size (at or under 16 MiB). */
   putStream(key: string, body: Readable, size: number, contentType?: string): Promise<void>;
   /** Reads a whole object; throws ObjectNotFoundError when it is missing. */
