@@ -23,20 +23,24 @@ export interface PackWriterLimits {
    * libuv's thread pool, which file reads share with the native compressor).
    */
   concurrency: number;
-  /** Plaintext bytes accepted but not yet in a pack before add() waits (default 8 MiB). */
+  /** Plaintext bytes accepted but not yet in a pack before add() waits (default 16 MiB). */
   maxQueuedBytes: number;
   /** Chunks accepted but not yet in a pack before add() waits (default 256: many small files). */
   maxQueuedChunks: number;
-  /** Packs uploading while the next one fills (default 1: an upload on loopback or LAN ends long before the next pack is full). */
+  /**
+   * Packs uploading while the next one fills (default 2: with one, filling stalled whenever an
+   * upload took longer than the next pack, which on a busy two-core host with the S3 server
+   * alongside was often).
+   */
   maxUploads: number;
 }
 
 const threadPool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
 const DEFAULT_LIMITS: PackWriterLimits = {
   concurrency: Math.max(1, Math.min(Math.max(2, availableParallelism()), threadPool - 1)),
-  maxQueuedBytes: 8 * 1024 * 1024,
+  maxQueuedBytes: 16 * 1024 * 1024,
   maxQueuedChunks: 256,
-  maxUploads: 1,
+  maxUploads: 2,
 };
 
 /** A new chunk on its way into a pack. */
