@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { NodeAgentRuntime, type AgentLogger, type AgentSettings, type HealthProbe, type ServiceManager } from '@lockstep/agent';
 import { MinioObjectStore, type ObjectStore } from '@lockstep/storage';
+import { NATS_CONNECTION_DEFAULTS } from '@lockstep/messaging';
 
 /** What the bench tells one host process. */
 export interface AgentHostSettings {
@@ -90,7 +91,7 @@ async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promis
 async function main(): Promise<void> {
   const host = JSON.parse(process.env.BENCH_AGENT_HOST ?? '') as AgentHostSettings;
   const trustedRoot = readFileSync(host.trustedRootPath);
-  const nc = await connect({ servers: host.natsUrl, name: `bench-agent-host-${process.pid}`, maxReconnectAttempts: -1 });
+  const nc = await connect({ ...NATS_CONNECTION_DEFAULTS, servers: host.natsUrl, name: `bench-agent-host-${process.pid}` });
   // One S3 client per process, as one per host would be; each agent still downloads and verifies on its own.
   const stores = new Map<string, ObjectStore>();
   const storeFor = (bucket: string): ObjectStore => {

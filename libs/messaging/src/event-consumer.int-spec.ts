@@ -135,8 +135,15 @@ describe('EventConsumerHost', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       await waitFor(() => sut.calls.flat().length === 3, { what: 'all three events handled' });
+      // one confirmed ack covers the batch: every event of it ends acknowledged
+      const durable = `spec-${Subjects.CheckFailed.replace(/[.>*]/g, '_')}`;
+      const consumer = await waitFor(async () => {
+        const info = await jsm.consumers.info(`${namespace.toUpperCase()}_EVENTS`, durable);
+        return info.num_ack_pending === 0 && info.ack_floor.stream_seq === 3 ? info : undefined;
+      }, { what: 'the three events acknowledged' });
 
       expect(sut.calls).toEqual([['t-1', 't-2', 't-3']]);
+      expect(consumer!.num_redelivered).toBe(0);
     } finally {
       await app.close();
       for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS']) await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
