@@ -94,16 +94,17 @@ export class ReleaseCheckService implements OnApplicationShutdown {
 
   /**
    * A release's verified artifact, whatever the component runs now (rollouts and downgrades
-   * need it). Verifies against the source afresh; throws SourceCheckError when it cannot.
+   * need it). Verifies against the source afresh (that release only, where the source can
+   * single it out); throws SourceCheckError when it cannot.
    */
   async releaseInfo(component: ComponentEntity, version: string): Promise<SourceRelease | undefined> {
     const state = await this.repo.loadState(component.name);
-    const result = await this.fetchSource(component, state.state ?? {});
+    const result = await this.fetchSource(component, state.state ?? {}, version);
     return result.releases.find((r) => r.version === version);
   }
 
   /** Runs the component's source plugin once, in a scratch directory, within CHECKER_TIMEOUT. */
-  private async fetchSource(component: ComponentEntity, state: Record<string, unknown>) {
+  private async fetchSource(component: ComponentEntity, state: Record<string, unknown>, only?: string) {
     const workDir = await mkdtemp(join(tmpdir(), `lockstep-check-${component.name}-`));
     try {
       const plugin = getSource(component.sourceType);
@@ -112,7 +113,7 @@ export class ReleaseCheckService implements OnApplicationShutdown {
         throw new SourceCheckError(SourceErrorCode.Misconfigured, `source settings of ${component.name} are invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; fix them with lockstep components add`);
       }
       const signal = AbortSignal.any([AbortSignal.timeout(this.config.CHECKER_TIMEOUT), this.shutdown.signal]);
-      return await plugin.check({ component: component.name, config: parsed.data, state, signal, objectStore: this.store, workDir });
+      return await plugin.check({ component: component.name, config: parsed.data, state, signal, objectStore: this.store, workDir, only });
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }

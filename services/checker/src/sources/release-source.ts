@@ -31,6 +31,12 @@ export interface SourceCheckContext<C = Record<string, unknown>> {
   objectStore?: ObjectStore;
   /** Scratch directory the plugin may use for this check; removed afterwards. */
   workDir: string;
+  /**
+   * Set when the caller needs one version only (a rollout asking for its release): a plugin
+   * may resolve and verify just that one, returning at most it. The checker does not persist
+   * the state of such a check.
+   */
+  only?: string;
 }
 
 /** What a plugin returns from one check. */

@@ -1,4 +1,4 @@
-import { artifactsPrefixFor, HttpFetcher, ObjectStoreFetcher, ReleaseTargetCustom, tufPrefixFor, type RecordingFetcher } from '@lockstep/releases';
+import { artifactsPrefixFor, HttpFetcher, ObjectStoreFetcher, ReleaseTargetCustom, targetPathFor, tufPrefixFor, type RecordingFetcher } from '@lockstep/releases';
 import type { TargetFile } from 'tuf-js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -56,7 +56,9 @@ export class TufReleaseSource implements ReleaseSourcePlugin<TufSourceConfig> {
     const trusted = await readTrusted(metadataDir);
     const releases: SourceRelease[] = [];
     const verified: Record<string, string> = {};
-    for (const path of targetPathsIn(trusted['targets.json'])) {
+    // One release asked for: resolve (and, when new, download and check) that target alone, not the whole list.
+    const paths = targetPathsIn(trusted['targets.json']).filter((p) => ctx.only === undefined || p === targetPathFor(ctx.component, ctx.only));
+    for (const path of paths) {
       const info = await step('metadata', async () => {
         const found = await updater.getTargetInfo(path);
         if (!found) throw new SourceCheckError(SourceErrorCode.BadData, `TUF target ${path} of ${ctx.component} is listed but cannot be resolved; check the targets metadata at ${where.metadataBaseUrl}`);

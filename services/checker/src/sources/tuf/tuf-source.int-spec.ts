@@ -47,7 +47,7 @@ describe(TufReleaseSource.name, () => {
     return { component, trustedRoot: (await trustedRootFor(store, component)).toString() };
   };
 
-  const check = (component: string, config: Record<string, unknown>, state: Record<string, unknown> = {}): Promise<SourceCheckResult> => {
+  const check = (component: string, config: Record<string, unknown>, state: Record<string, unknown> = {}, only?: string): Promise<SourceCheckResult> => {
     const ctx: SourceCheckContext<TufSourceConfig> = {
       component,
       config: TufSourceConfig.parse(config),
@@ -55,6 +55,7 @@ describe(TufReleaseSource.name, () => {
       signal: new AbortController().signal,
       objectStore: store,
       workDir: mkdtempSync(join(scratch, 'work-')),
+      only,
     };
     return sut.check(ctx);
   };
@@ -81,6 +82,23 @@ describe(TufReleaseSource.name, () => {
       expect(Object.keys(first.state.trusted as object).sort()).toEqual(['root.json', 'snapshot.json', 'targets.json', 'timestamp.json']);
       expect(second.releases).toEqual(first.releases);
       expect([artifactReadsFirst, artifactReadsTotal]).toEqual([2, 2]);
+    });
+
+    it('resolves and downloads only the release asked for, and still refuses it when its artifact changed', async () => {
+      const { component, trustedRoot } = await publish([{ version: '1.0.0' }, { version: '1.1.0' }, { version: '1.2.0' }]);
+      await tamperArtifactByte(store, component, '1.2.0', 3);
+      const getStream = jest.spyOn(store, 'getStream');
+
+      const one = await check(component, { mode: 's3', trustedRoot }, {}, '1.1.0');
+      const artifactReads = getStream.mock.calls.filter(([key]) => key.includes('/artifacts/')).map(([key]) => key);
+      const missing = await check(component, { mode: 's3', trustedRoot }, {}, '9.9.9');
+      const tampered = check(component, { mode: 's3', trustedRoot }, {}, '1.2.0');
+      getStream.mockRestore();
+
+      expect(one.releases.map((r) => r.version)).toEqual(['1.1.0']);
+      expect(artifactReads).toEqual([artifactKeyFor(component, '1.1.0')]);
+      expect(missing.releases).toEqual([]);
+      await expect(tampered).rejects.toMatchObject({ code: SourceErrorCode.TargetMismatch });
     });
 
     it.each(['timestamp', 'snapshot', 'targets'] as const)('fails with METADATA_EXPIRED when %s metadata has expired', async (role) => {
