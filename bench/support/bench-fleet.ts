@@ -52,7 +52,12 @@ export interface RolloutRun {
   betweenMs: number[];
   /** Last install.finished → final state's event (ms). */
   endMs: number;
+  /** Installs that took over SLOW_INSTALL_MS from their first progress event (with the time of each step) or started that late in their batch: where a stray slow batch comes from. */
+  slow: string[];
 }
+
+/** An install this long stands out in a batch of 300–600 ms. */
+const SLOW_INSTALL_MS = 1500;
 
 /** One conductor-less batch. */
 export interface DirectBatch {
@@ -270,9 +275,14 @@ export class BenchFleet {
     const { rows } = await this.pg.query(`SELECT node_id, batch FROM rollout_nodes WHERE rollout_id = $1`, [rolloutId]);
     const batchOf = new Map<string, number>(rows.map((r) => [r.node_id as string, r.batch as number]));
     const spans = new Map<number, { starts: number[]; ends: number[] }>();
+    const slow: string[] = [];
     for (const marks of timeline.commands.values()) {
       const e = marks.finished?.event;
       if (!e || e.rolloutId !== rolloutId || !marks.steps.length) continue;
+      if (marks.finished!.at - marks.steps[0]!.at > SLOW_INSTALL_MS) {
+        const points = [...marks.steps, { step: 'finished', at: marks.finished!.at }];
+        slow.push(`${e.nodeId}: ${points.slice(0, -1).map((p, i) => `${p.step} ${(points[i + 1]!.at - p.at).toFixed(0)}`).join(', ')} ms`);
+      }
       const b = batchOf.get(e.nodeId)!;
       const span = spans.get(b) ?? { starts: [], ends: [] };
       span.starts.push(marks.steps[0]!.at);
@@ -280,11 +290,18 @@ export class BenchFleet {
       spans.set(b, span);
     }
     const ordered = [...spans.keys()].sort((a, b) => a - b).map((b) => ({ start: min(spans.get(b)!.starts), end: max(spans.get(b)!.ends) }));
+    for (const marks of timeline.commands.values()) {
+      const e = marks.finished?.event;
+      if (!e || e.rolloutId !== rolloutId || !marks.steps.length) continue;
+      const late = marks.steps[0]!.at - min(spans.get(batchOf.get(e.nodeId)!)!.starts);
+      if (late > SLOW_INSTALL_MS) slow.push(`${e.nodeId} started ${late.toFixed(0)} ms after the first install of its batch`);
+    }
     return {
       startMs: ordered[0] ? ordered[0].start - t0 : 0,
       batchMs: ordered.map((b) => b.end - b.start),
       betweenMs: ordered.slice(1).map((b, i) => b.start - ordered[i]!.end),
       endMs: ordered.length ? end - ordered[ordered.length - 1]!.end : 0,
+      slow,
     };
   }
 
