@@ -94,11 +94,12 @@ export class BackupEngine {
    * Verifies the backup, then restores one of its database entries with pg_restore, into a
    * new database or into the target in one transaction, as `request.mode` says. Throws
    * BackupCorruptedError before touching any database, ExternalCommandError naming the
-   * program (createdb, pg_restore) when one fails.
+   * program (createdb, pg_restore) when one fails. Progress: `verify`, `restore` (dump bytes
+   * handed to pg_restore), `done`.
    */
-  async restoreDatabase(id: string, request: DatabaseRestoreRequest, runner?: ProcessRunner): Promise<DatabaseRestoreResult> {
+  async restoreDatabase(id: string, request: DatabaseRestoreRequest, runner?: ProcessRunner, options: ProgressOptions = {}): Promise<DatabaseRestoreResult> {
     const manifest = await this.repository.getManifest(id);
-    return new DatabaseRestorer(this.repository, this.compressor, runner).restore(manifest, request);
+    return new DatabaseRestorer(this.repository, this.compressor, runner).restore(manifest, request, options);
   }
 
   /**

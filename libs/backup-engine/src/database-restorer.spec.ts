@@ -46,6 +46,20 @@ describe(DatabaseRestorer.name, () => {
     expect(result).toMatchObject({ database: 'app', target: 'app_restored', bytesRestored: dump.length });
   });
 
+  it('reports verify, then the dump handed to pg_restore, then done, never going back', async () => {
+    const store = new FakePackStore();
+    const manifest = await backedUpDump(store, dump);
+    const sut = new DatabaseRestorer(store, fakeCompressor, new FakeProcessRunner());
+    const seen: Array<{ step: string; percent: number; bytesDone: number }> = [];
+
+    await sut.restore(manifest, { mode: DatabaseRestoreMode.SingleTransaction, targetUrl: URL_APP }, { onProgress: (p) => void seen.push(p), progressIntervalMs: 0 });
+
+    expect([...new Set(seen.map((p) => p.step))]).toEqual(['verify', 'restore', 'done']);
+    expect(seen.map((p) => p.percent)).toEqual([...seen.map((p) => p.percent)].sort((a, b) => a - b));
+    expect(seen.at(-1)).toMatchObject({ step: 'done', percent: 100, bytesDone: dump.length });
+    expect(seen.filter((p) => p.step === 'restore').every((p) => p.percent >= 50 && p.percent < 100)).toBe(true);
+  });
+
   it('creates a new database, and drops it again when pg_restore fails', async () => {
     const store = new FakePackStore();
     const manifest = await backedUpDump(store, dump);

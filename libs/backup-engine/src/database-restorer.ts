@@ -3,6 +3,7 @@ import { BackupVerifier, type VerifyReport } from './backup-verifier';
 import { BackupCorruptedError, BackupEngineError, BackupErrorCode } from './errors';
 import type { BackupManifest, DatabaseEntry } from './manifest';
 import { PackReader, type PackSource } from './pack-reader';
+import { ProgressReporter, ProgressStep, type ProgressOptions, type ProgressPhase } from './progress';
 import { databaseNameOf } from './postgres-dump';
 import { ChildProcessRunner, runToEnd, type ProcessRunner } from './process-runner';
 import type { Compressor } from './zstd.process';
@@ -61,17 +62,28 @@ export class DatabaseRestorer {
     private readonly binaries: PgBinaries = DEFAULT_BINARIES,
   ) {}
 
-  /** Verifies `manifest`, then restores one of its database entries as `request` says. */
-  async restore(manifest: BackupManifest, request: DatabaseRestoreRequest): Promise<DatabaseRestoreResult> {
+  /**
+   * Verifies `manifest`, then restores one of its database entries as `request` says.
+   * Progress: `verify` (the whole backup re-read, first half), then `restore` (dump bytes
+   * handed to pg_restore), then `done`.
+   */
+  async restore(manifest: BackupManifest, request: DatabaseRestoreRequest, options: ProgressOptions & { progressIntervalMs?: number } = {}): Promise<DatabaseRestoreResult> {
     const entry = pickEntry(manifest, request.database);
-    const verify = await new BackupVerifier(this.repository, this.compressor).verify(manifest);
+    const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs);
+    const verifyTotal = manifest.entries.reduce((n, e) => n + (e.type === 'file' || e.type === 'database' ? e.size : 0), 0);
+    const verify = await new BackupVerifier(this.repository, this.compressor).verify(manifest, { progress: progress.phase(ProgressStep.Verify, 0, 50, verifyTotal) });
     if (!verify.ok) throw new BackupCorruptedError(manifest.id, verify.corruptedPacks, verify.problems);
     const target = databaseNameOf(request.targetUrl);
     const base = { backupId: manifest.id, database: entry.database, target, mode: request.mode, verify };
+    const restoring = progress.phase(ProgressStep.Restore, 50, 100, entry.size);
+    const finish = (): DatabaseRestoreResult => {
+      progress.done(entry.size, target);
+      return { ...base, bytesRestored: entry.size };
+    };
 
     if (request.mode === DatabaseRestoreMode.SingleTransaction) {
-      await this.pgRestore(manifest, entry, request.targetUrl, ['--single-transaction', '--clean', '--if-exists'], `Nothing was changed: the transaction was rolled back and ${JSON.stringify(target)} keeps its previous contents. Fix the cause above, or restore into a new database instead.`);
-      return { ...base, bytesRestored: entry.size };
+      await this.pgRestore(manifest, entry, request.targetUrl, ['--single-transaction', '--clean', '--if-exists'], `Nothing was changed: the transaction was rolled back and ${JSON.stringify(target)} keeps its previous contents. Fix the cause above, or restore into a new database instead.`, restoring);
+      return finish();
     }
 
     const maintenanceUrl = new URL(request.targetUrl);
@@ -81,32 +93,39 @@ export class DatabaseRestorer {
       hint: `Could not create database ${JSON.stringify(target)} to restore into: choose a name that does not exist yet, and a user allowed to create databases.`,
     });
     try {
-      await this.pgRestore(manifest, entry, request.targetUrl, ['--exit-on-error'], `The new database ${JSON.stringify(target)} was dropped again; fix the cause above and retry.`);
+      await this.pgRestore(manifest, entry, request.targetUrl, ['--exit-on-error'], `The new database ${JSON.stringify(target)} was dropped again; fix the cause above and retry.`, restoring);
     } catch (err) {
       await runToEnd(this.runner, this.binaries.dropdb, [maintenance, '--if-exists', target]).catch(() => undefined);
       throw err;
     }
-    return { ...base, bytesRestored: entry.size };
+    return finish();
   }
 
-  private async pgRestore(manifest: BackupManifest, entry: DatabaseEntry, url: string, extra: string[], hint: string): Promise<void> {
-    await runToEnd(this.runner, this.binaries.pgRestore, ['--no-owner', ...extra, `--dbname=${url}`], { stdin: this.chunkStream(manifest, entry), hint });
+  private async pgRestore(manifest: BackupManifest, entry: DatabaseEntry, url: string, extra: string[], hint: string, progress: ProgressPhase): Promise<void> {
+    await runToEnd(this.runner, this.binaries.pgRestore, ['--no-owner', ...extra, `--dbname=${url}`], { stdin: this.chunkStream(manifest, entry, progress), hint });
   }
 
-  /** The dump's bytes in order, checked against the entry's sha256 before the last byte is handed over. */
-  private async *chunkStream(manifest: BackupManifest, entry: DatabaseEntry): AsyncGenerator<Buffer> {
+  /** The dump's bytes in order, checked against the entry's sha256 before the last byte is handed over; progress counts bytes handed over. */
+  private async *chunkStream(manifest: BackupManifest, entry: DatabaseEntry, progress: ProgressPhase): AsyncGenerator<Buffer> {
     const reader = new PackReader(this.repository, this.compressor);
     const hash = createHash('sha256');
     let held: Buffer | undefined;
+    let handed = 0;
     for (const id of entry.chunks) {
       const plain = await reader.readChunk(id, manifest.chunks[id]);
       hash.update(plain);
-      if (held) yield held;
+      if (held) {
+        yield held;
+        progress.advance((handed += held.length), entry.database);
+      }
       held = plain;
     }
     // holding back the last chunk means pg_restore never sees a complete archive that fails its hash
     if (hash.digest('hex') !== entry.sha256) throw new BackupCorruptedError(manifest.id, [], [`database dump ${entry.path} does not match its sha256 while restoring`]);
-    if (held) yield held;
+    if (held) {
+      yield held;
+      progress.advance((handed += held.length), entry.database);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { BackupCorruptedError, BackupEngineError, BackupErrorCode, DatabaseRestoreMode, selectRetention, type RetentionPlan, type RetentionPolicy, type BackupEngine, type BackupManifest, type BackupStats, type VerifyReport } from '@lockstep/backup-engine';
+import { BackupCorruptedError, BackupEngineError, BackupErrorCode, DatabaseRestoreMode, selectRetention, type RetentionPlan, type RetentionPolicy, type BackupEngine, type BackupManifest, type BackupStats, type DatabaseEntry, type VerifyReport } from '@lockstep/backup-engine';
 import { CodedError, type BackupRecordV1, type BackupTrigger, type BackupType, type RestorePart } from '@lockstep/contracts';
 import type { LeaseLost } from '@lockstep/fleet-lock';
 import { planBackup, type BackupTargets } from './backup-targets';
@@ -231,11 +231,16 @@ export class BackupJobs {
           throw new BackupJobError('BACKUP_PART_MISSING', `backup ${backup.id} (${backup.type}) holds no ${req.what} files; choose --what ${hasDatabases ? 'database' : 'all'}`);
         }
         if (wantsDatabases) {
-          for (const entry of manifest.entries) {
-            if (entry.type !== 'database') continue;
-            report('restoring_database', wantsDatabases && fileParts !== null ? 60 : 10, entry.database);
+          // the databases share what the files left of 0..99, one slice each: verify, then the dump handed to pg_restore
+          const databases = manifest.entries.filter((e): e is DatabaseEntry => e.type === 'database');
+          const from = fileParts !== null ? 60 : 0;
+          const slice = (99 - from) / databases.length;
+          for (const [i, entry] of databases.entries()) {
+            const start = from + i * slice;
+            report('restoring_database', Math.floor(start), entry.database);
             const url = this.databaseUrl(entry.database, req.databaseMode);
-            const result = await engine.restoreDatabase(backup.id, { database: entry.database, mode: req.databaseMode === 'new' ? DatabaseRestoreMode.NewDatabase : DatabaseRestoreMode.SingleTransaction, targetUrl: url });
+            const onProgress = (p: { step: string; percent: number }) => report(p.step === 'done' ? 'restoring_database' : `database_${p.step}`, Math.floor(start + (slice * p.percent) / 100), entry.database);
+            const result = await engine.restoreDatabase(backup.id, { database: entry.database, mode: req.databaseMode === 'new' ? DatabaseRestoreMode.NewDatabase : DatabaseRestoreMode.SingleTransaction, targetUrl: url }, undefined, { onProgress });
             outcome.databases.push({ database: entry.database, target: result.target, mode: result.mode });
           }
         } else if (req.what === 'database') {
