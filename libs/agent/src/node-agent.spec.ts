@@ -68,6 +68,26 @@ describe(NodeAgent.name, () => {
     expect(pipeline.run).not.toHaveBeenCalled();
   });
 
+  it("refuses a replaced holder's command before its successor has sent this node anything, and falls back to the tokens seen when the lock cannot be read", async () => {
+    const fencing = await FencingStore.open(join(root, 'state', 'fencing.json'));
+    const events: InstallEventSink = { progress: async () => undefined, finished: async () => undefined };
+    let live: number | Error = 9;
+    const agent = new NodeAgent({ nodeId: 'n1', component: 'demo' }, new AppDirectory(root), journal, fencing, pipeline as unknown as InstallPipeline, events, silentLogger, () => undefined, async () => {
+      if (live instanceof Error) throw live;
+      return live;
+    });
+
+    const replaced = await agent.handle(command({ commandId: 'old-holder', fencingToken: 7 }), 1, ROOT_CONTEXT);
+    const current = await agent.handle(command({ commandId: 'new-holder', fencingToken: 9 }), 2, ROOT_CONTEXT);
+    live = new Error('NATS timeout');
+    const unreadable = await agent.handle(command({ commandId: 'still-new-holder', fencingToken: 9 }), 3, ROOT_CONTEXT);
+
+    expect(replaced).toMatchObject({ outcome: { result: 'rejected', error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 7 of lock cluster is older than token 9/) } });
+    expect(current).toMatchObject({ outcome: { result: 'succeeded' } });
+    expect(unreadable).toMatchObject({ outcome: { result: 'succeeded' } });
+    expect((await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster')).toBe(9);
+  });
+
   it('rejects an older fencing token, naming both tokens, and admits an equal one', async () => {
     await sut.handle(command({ commandId: 'a', fencingToken: 7 }), 1, ROOT_CONTEXT);
 

@@ -56,6 +56,8 @@ export class NodeAgent {
     private readonly events: InstallEventSink,
     private readonly logger: AgentLogger,
     private readonly onStateChange: (state: NodeInstallState) => void = () => undefined,
+    /** The token of the lock's live holder, from the lock bucket (undefined: nobody holds it). */
+    private readonly liveToken: (lockKey: string) => Promise<number | undefined> = async () => undefined,
   ) {}
 
   /** The node's install state right now. */
@@ -134,6 +136,7 @@ export class NodeAgent {
       return { kind: 'ack', outcome: known.outcome, replayed: true };
     }
     const current = await this.dir.currentVersion();
+    if (!known) await this.learnLiveToken(cmd.lockKey);
     const refusal = known ? undefined : this.validate(cmd) ?? this.superseded(seq, redelivered) ?? this.fence(cmd);
     if (refusal) {
       const outcome = this.rejected(cmd, current, refusal);
@@ -185,6 +188,22 @@ export class NodeAgent {
     const highest = this.journal.highestSeq;
     if (!redelivered || seq >= highest) return undefined;
     return `${AgentErrorCode.Superseded}: command message ${seq} arrived after this node already handled the newer message ${highest}; it was ignored so the node does not go back in time`;
+  }
+
+  /**
+   * Raises the fence to the token of whoever holds the lock now: a holder that has been
+   * replaced is refused even before its successor has sent this node anything. When the lock
+   * cannot be read, the command is judged by the newest token this node has seen.
+   */
+  private async learnLiveToken(lockKey: string): Promise<void> {
+    let live: number | undefined;
+    try {
+      live = await this.liveToken(lockKey);
+    } catch (err) {
+      this.logger.warn(`could not read lock ${lockKey} (${(err as Error).message}); judging the command by the newest fencing token this node has seen`);
+      return;
+    }
+    if (live !== undefined && live > this.fencing.highestFor(lockKey)) await this.fencing.raise(lockKey, live);
   }
 
   /** Refuses a token older than the newest this node has seen for the lock (recording an admitted one is the caller's part). */

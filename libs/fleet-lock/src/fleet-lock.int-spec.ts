@@ -2,7 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { spawnTs, startNatsServer, uniqueName, waitFor, type NatsServerInstance } from '@lockstep/testing';
-import { FleetLock, lockBucketName, LeaseLostCodes, ReleaseOutcomes, type FleetLease, type LeaseLost } from '@lockstep/fleet-lock';
+import { FleetLock, LiveLockReader, lockBucketName, LeaseLostCodes, ReleaseOutcomes, type FleetLease, type LeaseLost } from '@lockstep/fleet-lock';
 
 const LEASE = 1500; // renew every 500 ms, trusted for 1350 ms after the last confirmed send
 
@@ -45,6 +45,26 @@ describe(`${FleetLock.name} on nats-server`, () => {
     const info = await (await jetstreamManager(nc)).streams.info(`KV_${lockBucketName(namespace)}`);
 
     expect(info.config).toMatchObject({ max_age: LEASE * 1_000_000, max_msgs_per_subject: 1, num_replicas: 1, allow_direct: false });
+  });
+
+  it("tells an agent the live holder's token, through renewals, and none before any holder or after release", async () => {
+    const nc = await connect({ servers: [server.url] });
+    connections.push(nc);
+    const sut = new LiveLockReader(nc, namespace);
+    const beforeBucket = await sut.token('cluster');
+    const a = await replica('replica-a');
+    const beforeHolder = await sut.token('cluster');
+
+    const lease = held(await a.lock.tryAcquire('rollout-1'));
+    const whileHeld = await sut.token('cluster');
+    await new Promise((r) => setTimeout(r, 2 * LEASE)); // several renewals
+    const afterRenewals = await sut.token('cluster');
+    await lease.release();
+    const afterRelease = await sut.token('cluster');
+
+    expect([beforeBucket, beforeHolder, afterRelease]).toEqual([undefined, undefined, undefined]);
+    expect([whileHeld, afterRenewals]).toEqual([lease.token, lease.token]);
+    expect(lease.revision).toBeGreaterThan(lease.token);
   });
 
   it('acquires, renews past several TTLs with a stable token, shows the holder, and releases for the next holder', async () => {

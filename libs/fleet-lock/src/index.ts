@@ -7,3 +7,4 @@ export * from './lock-errors';
 export * from './lock-store';
 export * from './fencing-guard';
 export * from './memory-lock-store';
+export * from './live-lock-reader';
