@@ -10,7 +10,7 @@ async function drain(it: AsyncIterable<Buffer>): Promise<Buffer> {
 }
 
 describe(pgDumpSource.name, () => {
-  it('streams pg_dump --format=custom --no-owner output under database/<name>.dump', async () => {
+  it('streams pg_dump --format=custom --compress=0 --no-owner output under database/<name>.dump', async () => {
     const runner = new FakeProcessRunner({ pg_dump: { stdout: [Buffer.from('PGDMP'), Buffer.from('rest')] } });
     const sut = pgDumpSource({ url: 'postgres://u@h:5432/shop', runner });
 
@@ -18,7 +18,7 @@ describe(pgDumpSource.name, () => {
 
     expect(bytes.toString()).toBe('PGDMPrest');
     expect(sut).toMatchObject({ path: 'database/shop.dump', database: 'shop', format: 'pg-custom' });
-    expect(runner.calls[0]).toMatchObject({ command: 'pg_dump', args: ['--format=custom', '--no-owner', '--dbname=postgres://u@h:5432/shop'] });
+    expect(runner.calls[0]).toMatchObject({ command: 'pg_dump', args: ['--format=custom', '--compress=0', '--no-owner', '--dbname=postgres://u@h:5432/shop'] });
   });
 
   it('throws an error naming pg_dump and its stderr when it exits non-zero', async () => {

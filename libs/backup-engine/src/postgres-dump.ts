@@ -31,8 +31,12 @@ function entryName(database: string): string {
 }
 
 /**
- * A StreamSource that runs `pg_dump --format=custom --no-owner --dbname=<url>` and streams
- * its output straight into the backup: nothing is staged on disk. A non-zero exit makes the
+ * A StreamSource that runs `pg_dump --format=custom --compress=0 --no-owner --dbname=<url>`
+ * and streams its output straight into the backup: nothing is staged on disk. The dump is
+ * left uncompressed (pg_restore reads it all the same) because the backup compresses every
+ * chunk with zstd anyway, and a compressed dump defeats deduplication: one changed row
+ * re-encodes the rest of its table's stream, so the next backup would upload all of it
+ * again, where an uncompressed dump changes only the chunks around the row. A non-zero exit makes the
  * stream throw an ExternalCommandError naming pg_dump and its stderr, so the backup fails
  * before its manifest is written. If the backup stops reading early, pg_dump is killed.
  */
@@ -45,7 +49,7 @@ export function pgDumpSource(options: PgDumpOptions): StreamSource {
     database,
     format: DatabaseDumpFormat.PgCustom,
     async *open(): AsyncGenerator<Buffer> {
-      const proc = runner.start(binary, ['--format=custom', '--no-owner', `--dbname=${options.url}`], {
+      const proc = runner.start(binary, ['--format=custom', '--compress=0', '--no-owner', `--dbname=${options.url}`], {
         hint: `The backup of database ${JSON.stringify(database)} was not taken; check the connection URL, that the database exists and that the user may read it.`,
       });
       let done = false;
