@@ -114,7 +114,7 @@ export class NodeAgentRuntime {
     const events = this.overrides.events ?? new JetStreamInstallEvents(js, this.nats.namespace);
     this.registry = new NodeRegistry(js, this.nats.namespace, () => this.record(), s.heartbeatMs, this.logger, this.nats.replicas ?? 1);
     const lock = new LiveLockReader(this.nats.nc, this.nats.namespace);
-    const agent = new NodeAgent({ nodeId: s.nodeId, component: s.component }, this.dir, journal, fencing, pipeline, events, this.logger, () => void this.registry?.beat(), (key) => lock.token(key));
+    const agent = new NodeAgent({ nodeId: s.nodeId, component: s.component }, this.dir, journal, fencing, pipeline, events, this.logger, () => void this.registry?.beat(), (key) => lock.holder(key));
     this.agent = agent;
     this.consumer = new NodeCommandConsumer(js, jsm, agent, { namespace: this.nats.namespace, nodeId: s.nodeId, ackWaitMs: s.ackWaitMs ?? 30_000 }, this.logger);
 

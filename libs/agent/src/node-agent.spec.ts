@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { AppDirectory } from './app/app-directory';
 import { AgentErrorCode, InstallStepError } from './errors';
 import { FencingStore } from './fencing/fencing-store';
+import type { LiveHolder } from '@lockstep/fleet-lock';
 import type { InstallPipeline } from './install/install-pipeline';
 import { CommandJournal } from './journal/command-journal';
 import { finishedEventId, NodeAgent, type InstallEventSink } from './node-agent';
@@ -71,21 +72,32 @@ describe(NodeAgent.name, () => {
   it("refuses a replaced holder's command before its successor has sent this node anything, and falls back to the tokens seen when the lock cannot be read", async () => {
     const fencing = await FencingStore.open(join(root, 'state', 'fencing.json'));
     const events: InstallEventSink = { progress: async () => undefined, finished: async () => undefined };
-    let live: number | Error = 9;
+    let live: LiveHolder | Error = { token: 9, rolloutId: 'r2' };
     const agent = new NodeAgent({ nodeId: 'n1', component: 'demo' }, new AppDirectory(root), journal, fencing, pipeline as unknown as InstallPipeline, events, silentLogger, () => undefined, async () => {
       if (live instanceof Error) throw live;
       return live;
     });
 
-    const replaced = await agent.handle(command({ commandId: 'old-holder', fencingToken: 7 }), 1, ROOT_CONTEXT);
-    const current = await agent.handle(command({ commandId: 'new-holder', fencingToken: 9 }), 2, ROOT_CONTEXT);
+    const replaced = await agent.handle(command({ commandId: 'old-holder', rolloutId: 'r1', fencingToken: 7 }), 1, ROOT_CONTEXT);
+    const current = await agent.handle(command({ commandId: 'new-holder', rolloutId: 'r2', fencingToken: 9 }), 2, ROOT_CONTEXT);
     live = new Error('NATS timeout');
-    const unreadable = await agent.handle(command({ commandId: 'still-new-holder', fencingToken: 9 }), 3, ROOT_CONTEXT);
+    const unreadable = await agent.handle(command({ commandId: 'still-new-holder', rolloutId: 'r2', fencingToken: 9 }), 3, ROOT_CONTEXT);
 
     expect(replaced).toMatchObject({ outcome: { result: 'rejected', error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 7 of lock cluster is older than token 9/) } });
     expect(current).toMatchObject({ outcome: { result: 'succeeded' } });
     expect(unreadable).toMatchObject({ outcome: { result: 'succeeded' } });
     expect((await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster')).toBe(9);
+  });
+
+  it("runs the older holder's copy of a command when the newer holder conducts the same rollout (its resend was deduplicated)", async () => {
+    const fencing = await FencingStore.open(join(root, 'state', 'fencing.json'));
+    const events: InstallEventSink = { progress: async () => undefined, finished: async () => undefined };
+    const agent = new NodeAgent({ nodeId: 'n1', component: 'demo' }, new AppDirectory(root), journal, fencing, pipeline as unknown as InstallPipeline, events, silentLogger, () => undefined, async () => ({ token: 9, rolloutId: 'r1' }));
+
+    const result = await agent.handle(command({ commandId: 'r1.n1.install', rolloutId: 'r1', fencingToken: 7 }), 1, ROOT_CONTEXT);
+
+    expect(result).toMatchObject({ outcome: { result: 'succeeded' } });
+    expect(pipeline.run).toHaveBeenCalledTimes(1);
   });
 
   it('rejects an older fencing token, naming both tokens, and admits an equal one', async () => {

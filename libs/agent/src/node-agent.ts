@@ -1,6 +1,7 @@
 import { InstallCommandV1, type InstallFinishedV1, type InstallProgressV1, type InstallStep } from '@lockstep/contracts';
 import { ROOT_CONTEXT, SpanKind, trace, type Context } from '@opentelemetry/api';
 import { withSpan } from '@lockstep/telemetry';
+import type { LiveHolder } from '@lockstep/fleet-lock';
 import { assertReleaseVersion, type AppDirectory } from './app/app-directory';
 import { AgentErrorCode, InstallStepError } from './errors';
 import type { FencingStore } from './fencing/fencing-store';
@@ -56,8 +57,8 @@ export class NodeAgent {
     private readonly events: InstallEventSink,
     private readonly logger: AgentLogger,
     private readonly onStateChange: (state: NodeInstallState) => void = () => undefined,
-    /** The token of the lock's live holder, from the lock bucket (undefined: nobody holds it). */
-    private readonly liveToken: (lockKey: string) => Promise<number | undefined> = async () => undefined,
+    /** Who holds the lock now, from the lock bucket (undefined: nobody holds it). */
+    private readonly liveHolder: (lockKey: string) => Promise<LiveHolder | undefined> = async () => undefined,
   ) {}
 
   /** The node's install state right now. */
@@ -136,8 +137,8 @@ export class NodeAgent {
       return { kind: 'ack', outcome: known.outcome, replayed: true };
     }
     const current = await this.dir.currentVersion();
-    if (!known) await this.learnLiveToken(cmd.lockKey);
-    const refusal = known ? undefined : this.validate(cmd) ?? this.superseded(seq, redelivered) ?? this.fence(cmd);
+    const live = known ? undefined : await this.learnLiveHolder(cmd.lockKey);
+    const refusal = known ? undefined : this.validate(cmd) ?? this.superseded(seq, redelivered) ?? this.fence(cmd, live);
     if (refusal) {
       const outcome = this.rejected(cmd, current, refusal);
       await this.journal.finish(cmd.commandId, outcome, { command: cmd, messageSeq: seq, previousVersion: current });
@@ -191,25 +192,33 @@ export class NodeAgent {
   }
 
   /**
-   * Raises the fence to the token of whoever holds the lock now: a holder that has been
-   * replaced is refused even before its successor has sent this node anything. When the lock
-   * cannot be read, the command is judged by the newest token this node has seen.
+   * Raises the fence to the token of whoever holds the lock now, so an older holder is refused
+   * even before the newer one has sent this node anything. When the lock cannot be read, the
+   * command is judged by the newest token this node has seen.
    */
-  private async learnLiveToken(lockKey: string): Promise<void> {
-    let live: number | undefined;
+  private async learnLiveHolder(lockKey: string): Promise<LiveHolder | undefined> {
+    let live: LiveHolder | undefined;
     try {
-      live = await this.liveToken(lockKey);
+      live = await this.liveHolder(lockKey);
     } catch (err) {
       this.logger.warn(`could not read lock ${lockKey} (${(err as Error).message}); judging the command by the newest fencing token this node has seen`);
-      return;
+      return undefined;
     }
-    if (live !== undefined && live > this.fencing.highestFor(lockKey)) await this.fencing.raise(lockKey, live);
+    if (live && live.token > this.fencing.highestFor(lockKey)) await this.fencing.raise(lockKey, live.token);
+    return live;
   }
 
-  /** Refuses a token older than the newest this node has seen for the lock (recording an admitted one is the caller's part). */
-  private fence(cmd: InstallCommandV1): string | undefined {
+  /**
+   * Refuses a token older than the newest this node has seen for the lock (recording an
+   * admitted one is the caller's part) — unless the holder now conducts this very rollout:
+   * command ids are fixed per rollout and node, so the newer holder's resend of this command
+   * was dropped by the stream as a duplicate of the older holder's copy, which is then the
+   * command the newer holder wants run (and the older one can no longer mark new sends).
+   */
+  private fence(cmd: InstallCommandV1, live: LiveHolder | undefined): string | undefined {
     const verdict = this.fencing.check(cmd.lockKey, cmd.fencingToken);
     if (verdict.admitted) return undefined;
+    if (live && live.rolloutId === cmd.rolloutId && verdict.highest <= live.token) return undefined;
     return `${AgentErrorCode.StaleFencingToken}: fencing token ${cmd.fencingToken} of lock ${cmd.lockKey} is older than token ${verdict.highest}, the newest this node has seen; a newer lock holder is in charge, so this command was ignored`;
   }
 

@@ -1,5 +1,5 @@
-import { lstatSync } from 'node:fs';
-import { readdir, readlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** One filesystem object found under the root, path relative and slash-separated. */
@@ -41,11 +41,18 @@ export async function* walkTree(root: string, excludes: string[] = []): AsyncGen
   const excluded = makeExcluder(excludes);
   async function* walk(dir: string, rel: string): AsyncGenerator<WalkedEntry> {
     const names = (await readdir(dir)).sort().filter((name) => !excluded(rel ? `${rel}/${name}` : name));
-    for (const name of names) {
+    // lstat a directory's entries a batch at a time: one thread-pool round trip after another costs more than the calls
+    const stats: Promise<Stats>[] = [];
+    const LSTAT_BATCH = 64;
+    const statFrom = (i: number) => {
+      for (let j = i; j < Math.min(names.length, i + LSTAT_BATCH); j++) stats[j] = lstat(join(dir, names[j]!));
+      for (let j = i; j < Math.min(names.length, i + LSTAT_BATCH); j++) stats[j]!.catch(() => undefined);
+    };
+    for (const [i, name] of names.entries()) {
+      if (i % LSTAT_BATCH === 0) statFrom(i);
       const relPath = rel ? `${rel}/${name}` : name;
       const absPath = join(dir, name);
-      // lstat blocks for microseconds; the promise form costs ten times that in thread-pool round trips
-      const st = lstatSync(absPath);
+      const st = await stats[i]!;
       if (st.isSymbolicLink()) yield { type: 'symlink', path: relPath, target: await readlink(absPath) };
       else if (st.isDirectory()) {
         yield { type: 'dir', path: relPath, mode: st.mode & 0o7777 };

@@ -1,6 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { spawnTs, startNatsServer, uniqueName, waitFor, type NatsServerInstance } from '@lockstep/testing';
 import { FleetLock, LiveLockReader, lockBucketName, LeaseLostCodes, ReleaseOutcomes, type FleetLease, type LeaseLost } from '@lockstep/fleet-lock';
 
@@ -47,24 +48,30 @@ describe(`${FleetLock.name} on nats-server`, () => {
     expect(info.config).toMatchObject({ max_age: LEASE * 1_000_000, max_msgs_per_subject: 1, num_replicas: 1, allow_direct: false });
   });
 
-  it("tells an agent the live holder's token, through renewals, and none before any holder or after release", async () => {
+  it("tells an agent the live holder's token and rollout, through renewals, and nothing before any holder, after release, or for a foreign value", async () => {
     const nc = await connect({ servers: [server.url] });
     connections.push(nc);
     const sut = new LiveLockReader(nc, namespace);
-    const beforeBucket = await sut.token('cluster');
+    const beforeBucket = await sut.holder('cluster');
     const a = await replica('replica-a');
-    const beforeHolder = await sut.token('cluster');
+    const beforeHolder = await sut.holder('cluster');
 
     const lease = held(await a.lock.tryAcquire('rollout-1'));
-    const whileHeld = await sut.token('cluster');
+    const whileHeld = await sut.holder('cluster');
     await new Promise((r) => setTimeout(r, 2 * LEASE)); // several renewals
-    const afterRenewals = await sut.token('cluster');
+    const afterRenewals = await sut.holder('cluster');
     await lease.release();
-    const afterRelease = await sut.token('cluster');
+    const afterRelease = await sut.holder('cluster');
+    const kv = await new Kvm(jetstream(nc)).open(lockBucketName(namespace));
+    await kv.put('cluster', 'not a holder record');
+    const foreign = await sut.holder('cluster');
+    const revision = await kv.put('cluster', JSON.stringify({ holder: 'x', rolloutId: 'r', since: '', renewedAt: '', leaseId: 'l', token: 1_000_000 }));
+    const inflated = await sut.holder('cluster');
 
-    expect([beforeBucket, beforeHolder, afterRelease]).toEqual([undefined, undefined, undefined]);
-    expect([whileHeld, afterRenewals]).toEqual([lease.token, lease.token]);
+    expect([beforeBucket, beforeHolder, afterRelease, foreign]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([whileHeld, afterRenewals]).toEqual([{ token: lease.token, rolloutId: 'rollout-1' }, { token: lease.token, rolloutId: 'rollout-1' }]);
     expect(lease.revision).toBeGreaterThan(lease.token);
+    expect(inflated).toEqual({ token: revision, rolloutId: 'r' });
   });
 
   it('acquires, renews past several TTLs with a stable token, shows the holder, and releases for the next holder', async () => {

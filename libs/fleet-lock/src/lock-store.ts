@@ -74,7 +74,6 @@ async function settle(write: Promise<number>): Promise<WriteResult> {
   }
 }
 
-/** A KV entry as the lock code reads it. */
-export function fromKvEntry(e: KvEntry): StoredLockEntry {
+function fromKvEntry(e: KvEntry): StoredLockEntry {
   return { key: e.key, revision: e.revision, operation: e.operation, value: e.operation === 'PUT' ? e.string() : '', created: e.created };
 }

@@ -63,15 +63,16 @@ export class MinioObjectStore implements ObjectStore {
   }
 
   async putWithDigest(key: string, body: Buffer, sha256: string): Promise<void> {
-    this.checkSize(key, body.length);
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new StorageError(StorageErrorCode.InvalidArgument, `put ${key}: ${JSON.stringify(sha256)} is not a sha256 digest (64 lowercase hex digits)`);
-    const headers: Record<string, string> = { 'Content-Length': String(body.length), 'Content-Type': 'application/octet-stream' };
-    // putObject would hash the body twice more (MD5, and SHA-256 to sign it over plain HTTP) and copy it;
-    // the digest is known, so sign with it over HTTP, and let the server check it over HTTPS
-    // (where the client signs UNSIGNED-PAYLOAD) through the S3 checksum header.
-    if (this.https) headers['x-amz-checksum-sha256'] = Buffer.from(sha256, 'hex').toString('base64');
+    // Over HTTPS putObject signs UNSIGNED-PAYLOAD and sends Content-MD5, which every S3 server checks: keep that.
+    if (this.https) return this.put(key, body);
+    this.checkSize(key, body.length);
+    // Over plain HTTP putObject copies the body and hashes it twice (MD5, and SHA-256 to sign
+    // it); the digest is known, so the request is signed with it, and the server refuses a
+    // body that does not match (the signed payload hash).
+    const headers = { 'Content-Length': String(body.length), 'Content-Type': 'application/octet-stream' };
     await this.wrap(`put ${key}`, async () => {
-      const res = await this.client.makeRequestStreamAsync({ method: 'PUT', bucketName: this.bucket, objectName: key, headers }, body, this.https ? '' : sha256, [200], '');
+      const res = await this.client.makeRequestStreamAsync({ method: 'PUT', bucketName: this.bucket, objectName: key, headers }, body, sha256, [200], '');
       res.resume();
       await new Promise<void>((resolve, reject) => res.once('end', resolve).once('error', reject));
     });

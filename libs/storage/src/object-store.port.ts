@@ -25,9 +25,9 @@ export interface ObjectStore {
   put(key: string, body: Buffer | string, contentType?: string): Promise<void>;
   /**
    * Stores a whole object whose sha256 (lowercase hex) the caller has already computed, e.g.
-   * a pack named by its hash: the client does not hash the body again, and the server checks
-   * the body against the digest where it can (S3 and MinIO: the signed payload hash over HTTP,
-   * the S3 checksum header over HTTPS), so a body damaged on the way is refused.
+   * a pack named by its hash. Over plain HTTP the request is signed with that digest instead
+   * of hashing the body again, so the server refuses a body that does not match it; over
+   * HTTPS it is the same as put().
    */
   putWithDigest(key: string, body: Buffer, sha256: string): Promise<void>;
   /** Stores an object from a stream of known size (at or under 16 MiB). */

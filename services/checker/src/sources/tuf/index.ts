@@ -56,8 +56,11 @@ export class TufReleaseSource implements ReleaseSourcePlugin<TufSourceConfig> {
     const trusted = await readTrusted(metadataDir);
     const releases: SourceRelease[] = [];
     const verified: Record<string, string> = {};
-    // One release asked for: resolve (and, when new, download and check) that target alone, not the whole list.
-    const paths = targetPathsIn(trusted['targets.json']).filter((p) => ctx.only === undefined || p === targetPathFor(ctx.component, ctx.only));
+    // One release asked for: its target under the name `lockstep release publish` gives it is resolved
+    // alone; a repository that names targets otherwise is searched, the others' artifacts left unread.
+    const all = targetPathsIn(trusted['targets.json']);
+    const named = ctx.only === undefined ? undefined : targetPathFor(ctx.component, ctx.only);
+    const paths = named !== undefined && all.includes(named) ? [named] : all;
     for (const path of paths) {
       const info = await step('metadata', async () => {
         const found = await updater.getTargetInfo(path);
@@ -65,6 +68,7 @@ export class TufReleaseSource implements ReleaseSourcePlugin<TufSourceConfig> {
         return found;
       });
       const { release, sha256 } = this.toRelease(ctx.component, info, where, failure.location);
+      if (ctx.only !== undefined && release.version !== ctx.only) continue;
       if (prior.verified[path] !== sha256) {
         const file = join(targetDir, `${releases.length}.download`);
         await step('target', () => updater.downloadTarget(info, file), path);
