@@ -82,7 +82,24 @@ describe(`${FleetLock.name} on a 3-node NATS cluster`, () => {
       },
       { timeoutMs: 20_000, intervalMs: 200, what: `${victim.name} to rejoin` },
     );
-  }, 40_000);
+    // The next test's clients may connect to the restarted server first: it must answer JetStream
+    // API requests itself by then (its stream replicas can be current before its meta layer is).
+    await waitFor(
+      async () => {
+        const nc = await connect({ servers: [victim.url], reconnect: false, timeout: 1000 }).catch(() => undefined);
+        if (!nc) return false;
+        try {
+          await jetstreamManager(nc, { timeout: 1000 });
+          return true;
+        } catch {
+          return false;
+        } finally {
+          await nc.close().catch(() => undefined);
+        }
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: `${victim.name} to answer JetStream requests` },
+    );
+  }, 70_000);
 
   it('survives the loss of the stream leader: the holder keeps renewing, or another replica takes over after the lease with a higher token', async () => {
     const leader = await leaderOf(ns.leader);
