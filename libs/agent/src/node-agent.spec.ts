@@ -69,11 +69,16 @@ describe(NodeAgent.name, () => {
     expect(pipeline.run).not.toHaveBeenCalled();
   });
 
-  it("refuses a replaced holder's command before its successor has sent this node anything, and falls back to the tokens seen when the lock cannot be read", async () => {
+  /** An agent like `sut` that also reads the live lock holder through `liveHolder`. */
+  const agentSeeing = async (liveHolder: () => Promise<LiveHolder | undefined>): Promise<NodeAgent> => {
     const fencing = await FencingStore.open(join(root, 'state', 'fencing.json'));
     const events: InstallEventSink = { progress: async () => undefined, finished: async () => undefined };
+    return new NodeAgent({ nodeId: 'n1', component: 'demo' }, new AppDirectory(root), journal, fencing, pipeline as unknown as InstallPipeline, events, silentLogger, () => undefined, liveHolder);
+  };
+
+  it("refuses a replaced holder's command before its successor has sent this node anything, and falls back to the tokens seen when the lock cannot be read", async () => {
     let live: LiveHolder | Error = { token: 9, rolloutId: 'r2' };
-    const agent = new NodeAgent({ nodeId: 'n1', component: 'demo' }, new AppDirectory(root), journal, fencing, pipeline as unknown as InstallPipeline, events, silentLogger, () => undefined, async () => {
+    const agent = await agentSeeing(async () => {
       if (live instanceof Error) throw live;
       return live;
     });
@@ -90,9 +95,7 @@ describe(NodeAgent.name, () => {
   });
 
   it("runs the older holder's copy of a command when the newer holder conducts the same rollout (its resend was deduplicated)", async () => {
-    const fencing = await FencingStore.open(join(root, 'state', 'fencing.json'));
-    const events: InstallEventSink = { progress: async () => undefined, finished: async () => undefined };
-    const agent = new NodeAgent({ nodeId: 'n1', component: 'demo' }, new AppDirectory(root), journal, fencing, pipeline as unknown as InstallPipeline, events, silentLogger, () => undefined, async () => ({ token: 9, rolloutId: 'r1' }));
+    const agent = await agentSeeing(async () => ({ token: 9, rolloutId: 'r1' }));
 
     const result = await agent.handle(command({ commandId: 'r1.n1.install', rolloutId: 'r1', fencingToken: 7 }), 1, ROOT_CONTEXT);
 

@@ -7,7 +7,7 @@ import { BackupVerifier, type VerifyReport } from './backup-verifier';
 import { DatabaseRestorer, type DatabaseRestoreRequest, type DatabaseRestoreResult } from './database-restorer';
 import { BackupEngineError, BackupErrorCode } from './errors';
 import { DEFAULT_CHUNKER_OPTIONS, type ChunkerOptions } from './gear-chunker';
-import type { BackupManifest } from './manifest';
+import { contentBytes, type BackupManifest } from './manifest';
 import type { ProcessRunner } from './process-runner';
 import { ProgressReporter, ProgressStep, type ProgressOptions } from './progress';
 import { BackupPruner, type PruneRequest, type PruneResult } from './prune';
@@ -62,8 +62,7 @@ export class BackupEngine {
   async verify(id: string, options: ProgressOptions = {}): Promise<VerifyReport> {
     const manifest = await this.repository.getManifest(id);
     const progress = new ProgressReporter(options.onProgress);
-    const total = manifest.entries.reduce((n, e) => n + (e.type === 'file' || e.type === 'database' ? e.size : 0), 0);
-    const report = await new BackupVerifier(this.repository, this.compressor).verify(manifest, { progress: progress.phase(ProgressStep.Verify, 0, 100, total) });
+    const report = await new BackupVerifier(this.repository, this.compressor).verify(manifest, { progress: progress.phase(ProgressStep.Verify, 0, 100, contentBytes(manifest)) });
     progress.done(report.bytesChecked, report.ok ? 'ok' : `${report.problems.length} problem(s)`);
     return report;
   }

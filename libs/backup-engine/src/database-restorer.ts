@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BackupVerifier, type VerifyReport } from './backup-verifier';
 import { BackupCorruptedError, BackupEngineError, BackupErrorCode } from './errors';
-import type { BackupManifest, DatabaseEntry } from './manifest';
+import { contentBytes, type BackupManifest, type DatabaseEntry } from './manifest';
 import { PackReader, type PackSource } from './pack-reader';
 import { ProgressReporter, ProgressStep, type ProgressOptions, type ProgressPhase } from './progress';
 import { databaseNameOf } from './postgres-dump';
@@ -70,8 +70,7 @@ export class DatabaseRestorer {
   async restore(manifest: BackupManifest, request: DatabaseRestoreRequest, options: ProgressOptions & { progressIntervalMs?: number } = {}): Promise<DatabaseRestoreResult> {
     const entry = pickEntry(manifest, request.database);
     const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs);
-    const verifyTotal = manifest.entries.reduce((n, e) => n + (e.type === 'file' || e.type === 'database' ? e.size : 0), 0);
-    const verify = await new BackupVerifier(this.repository, this.compressor).verify(manifest, { progress: progress.phase(ProgressStep.Verify, 0, 50, verifyTotal) });
+    const verify = await new BackupVerifier(this.repository, this.compressor).verify(manifest, { progress: progress.phase(ProgressStep.Verify, 0, 50, contentBytes(manifest)) });
     if (!verify.ok) throw new BackupCorruptedError(manifest.id, verify.corruptedPacks, verify.problems);
     const target = databaseNameOf(request.targetUrl);
     const base = { backupId: manifest.id, database: entry.database, target, mode: request.mode, verify };
@@ -111,21 +110,19 @@ export class DatabaseRestorer {
     const hash = createHash('sha256');
     let held: Buffer | undefined;
     let handed = 0;
+    const handOver = function* (bytes: Buffer): Generator<Buffer> {
+      yield bytes;
+      progress.advance((handed += bytes.length), entry.database);
+    };
     for (const id of entry.chunks) {
       const plain = await reader.readChunk(id, manifest.chunks[id]);
       hash.update(plain);
-      if (held) {
-        yield held;
-        progress.advance((handed += held.length), entry.database);
-      }
+      if (held) yield* handOver(held);
       held = plain;
     }
     // holding back the last chunk means pg_restore never sees a complete archive that fails its hash
     if (hash.digest('hex') !== entry.sha256) throw new BackupCorruptedError(manifest.id, [], [`database dump ${entry.path} does not match its sha256 while restoring`]);
-    if (held) {
-      yield held;
-      progress.advance((handed += held.length), entry.database);
-    }
+    if (held) yield* handOver(held);
   }
 }
 

@@ -118,3 +118,8 @@ export function manifestDigest(manifest: Omit<BackupManifest, 'sha256'> & { sha2
   const { sha256: _ignored, ...body } = manifest;
   return createHash('sha256').update(JSON.stringify(body)).digest('hex');
 }
+
+/** Plaintext bytes of every file and database dump of a backup: what a full verify reads. */
+export function contentBytes(manifest: Pick<BackupManifest, 'entries'>): number {
+  return manifest.entries.reduce((n, e) => n + (e.type === 'file' || e.type === 'database' ? e.size : 0), 0);
+}
