@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioObjectStore, StorageError, StorageErrorCode, type ObjectStore } from '@lockstep/storage';
@@ -189,5 +190,38 @@ describe(BackupEngine.name, () => {
     expect(refused).toBeInstanceOf(UnsafePathError);
     await expect(lstat(join(work, 'escaped.txt'))).rejects.toThrow(/ENOENT/);
     await expect(lstat(target)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('restores into a mount point in place: the mount stays, its contents become the backup', async () => {
+    if (process.getuid?.() !== 0) {
+      console.warn('backup-engine: mount point restore not tested: mounting a tmpfs needs root');
+      return;
+    }
+    const source = join(work, 'src7');
+    await buildTree(source);
+    const expected = await snapshot(source);
+    const sut = await BackupEngine.open(newStore());
+    const { id } = await sut.backup({ source });
+    const mnt = join(work, 'mnt7');
+    await mkdir(mnt);
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'lockstep-test', mnt], { encoding: 'utf8' });
+    expect(mount.stderr).toBe('');
+    try {
+      await writeFile(join(mnt, 'readme.txt'), 'other');
+      await writeFile(join(mnt, 'stale.txt'), 'gone after the restore');
+      const { dev: device, mode } = await stat(mnt);
+      expect(device).not.toBe((await stat(work)).dev);
+
+      const restored = await sut.restore(id, mnt);
+
+      expect(restored.files).toBe(6);
+      expect(await snapshot(mnt)).toEqual(expected);
+      expect((await stat(mnt)).dev).toBe(device);
+      expect((await stat(mnt)).mode).toBe(mode); // a backup of one directory does not record its root's mode
+      expect((await readdir(mnt)).filter((n) => n.startsWith('.lockstep-'))).toEqual([]);
+      expect((await readdir(work)).filter((n) => n.startsWith('.mnt7.'))).toEqual([]);
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
   });
 });

@@ -1,12 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, rename, rm, symlink, utimes } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { BackupRepository } from './backup-repository';
-import { BackupCorruptedError, BackupEngineError, BackupErrorCode } from './errors';
+import { BackupCorruptedError } from './errors';
 import type { BackupManifest, DirEntry } from './manifest';
 import { PackReader } from './pack-reader';
 import { ProgressReporter, ProgressStep, type ProgressListener, type ProgressPhase } from './progress';
 import { safeJoin } from './restore-paths';
+import { planSwap, swapAll, type SwapPlan } from './restore-swap';
 import { planRootRestores, selectTree, type SelectedTree } from './restore-selection';
 import { BackupVerifier, type VerifyReport } from './backup-verifier';
 import type { Compressor } from './zstd.process';
@@ -59,11 +60,8 @@ export interface RestoreRootsOptions {
   onProgress?: ProgressListener;
 }
 
-interface StagedTree {
+interface StagedTree extends SwapPlan {
   tree: SelectedTree;
-  target: string;
-  staging: string;
-  old: string;
   result?: RestoredTree;
 }
 
@@ -71,7 +69,8 @@ interface StagedTree {
  * Restores a backup safely: every path is checked first, the needed part of the backup is
  * verified, each tree is written into a temporary sibling of its target and only once all
  * are written are they renamed into place, so an interrupted restore leaves the old
- * targets untouched.
+ * targets untouched. A target that is a mount point is filled in place instead (see
+ * SwapPlan): written inside it, then its entries exchanged.
  */
 export class BackupRestorer {
   constructor(
@@ -114,13 +113,11 @@ export class BackupRestorer {
     const staged: StagedTree[] = [];
     try {
       for (const item of items) {
-        const parent = dirname(item.target);
-        await mkdir(parent, { recursive: true });
-        const suffix = randomBytes(4).toString('hex');
-        const s: StagedTree = { ...item, staging: join(parent, `.${basename(item.target)}.restore-${suffix}`), old: join(parent, `.${basename(item.target)}.old-${suffix}`) };
+        await mkdir(dirname(item.target), { recursive: true });
+        const s: StagedTree = { ...item, ...(await planSwap(item.target, item.tree.rootMode)) };
         await mkdir(s.staging, { mode: 0o700 });
         staged.push(s);
-        s.result = await this.writeTree(manifest, item.tree, s.staging, phase, written);
+        s.result = await this.writeTree(manifest, item.tree, s.staging, phase, written, !s.inPlace);
       }
       await swapAll(staged);
     } catch (err) {
@@ -131,7 +128,8 @@ export class BackupRestorer {
     return { verify, staged };
   }
 
-  private async writeTree(manifest: BackupManifest, tree: SelectedTree, root: string, phase: ProgressPhase, written: { bytes: number }): Promise<RestoredTree> {
+  /** Writes `tree` into the empty directory `root`; its mode comes from the backup when `rootMode` (else the swap sets it on the target). */
+  private async writeTree(manifest: BackupManifest, tree: SelectedTree, root: string, phase: ProgressPhase, written: { bytes: number }, rootMode: boolean): Promise<RestoredTree> {
     const reader = new PackReader(this.repository, this.compressor);
     const dirs: DirEntry[] = [];
     let files = 0;
@@ -173,45 +171,7 @@ export class BackupRestorer {
     }
     // directory modes last and deepest first, so read-only directories do not block writes
     for (const d of [...dirs].sort((a, b) => b.path.split('/').length - a.path.split('/').length)) await chmod(safeJoin(root, d.path), d.mode);
-    if (tree.rootMode !== undefined) await chmod(root, tree.rootMode);
+    if (rootMode && tree.rootMode !== undefined) await chmod(root, tree.rootMode);
     return { files, directories: dirs.length, symlinks, bytesWritten };
   }
-}
-
-/**
- * Renames each staging directory over its target (the old target moved aside first). If
- * one swap fails, the swaps already done are undone, so the targets are all old or all new.
- */
-async function swapAll(staged: StagedTree[]): Promise<void> {
-  const done: { s: StagedTree; existed: boolean }[] = [];
-  try {
-    for (const s of staged) {
-      const existed = (await lstat(s.target).catch(() => undefined)) !== undefined;
-      if (existed) await rename(s.target, s.old).catch((err: unknown) => Promise.reject(swapError(s.target, err)));
-      try {
-        await rename(s.staging, s.target);
-      } catch (err) {
-        if (existed) await rename(s.old, s.target);
-        throw swapError(s.target, err);
-      }
-      done.push({ s, existed });
-    }
-  } catch (err) {
-    for (const { s, existed } of done.reverse()) {
-      await rename(s.target, s.staging).catch(() => undefined);
-      if (existed) await rename(s.old, s.target).catch(() => undefined);
-    }
-    throw err;
-  }
-  for (const { s, existed } of done) if (existed) await rm(s.old, { recursive: true, force: true });
-}
-
-function swapError(target: string, cause: unknown): BackupEngineError {
-  const code = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
-  const why = code === 'EBUSY' || code === 'EXDEV' ? 'it is probably a mount point' : 'its parent directory may not be writable';
-  return new BackupEngineError(
-    BackupErrorCode.SwapFailed,
-    `could not move the restored tree into ${target} (${code}): ${why}. Nothing was replaced; restore into another directory with --to and copy the files over.`,
-    { cause },
-  );
 }

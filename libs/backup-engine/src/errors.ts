@@ -14,7 +14,7 @@ export const BackupErrorCode = {
   InvalidRequest: 'BACKUP_INVALID_REQUEST',
   /** A directory to back up does not exist or is not a directory. */
   SourceMissing: 'BACKUP_SOURCE_MISSING',
-  /** A restored tree could not be renamed into place (e.g. the target is a mount point); the old targets were kept. */
+  /** A restored tree could not be moved into place (e.g. its parent is read-only), or an interrupted in-place restore left entries to sort out first; the old targets were kept. */
   SwapFailed: 'BACKUP_RESTORE_SWAP_FAILED',
   /** The caller aborted the operation; nothing was committed. */
   Aborted: 'BACKUP_ABORTED',

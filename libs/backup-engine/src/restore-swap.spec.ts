@@ -1,0 +1,128 @@
+import * as fsp from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BackupEngineError, BackupErrorCode } from './errors';
+import { planSwap, swapAll, type SwapFs, type SwapPlan } from './restore-swap';
+
+/** node:fs/promises, except that the `failAt`-th rename (1-based) fails with EXDEV. */
+function failingRename(failAt: number): SwapFs {
+  let renames = 0;
+  return {
+    ...fsp,
+    rename: async (from, to) => {
+      if (++renames === failAt) throw Object.assign(new Error(`EXDEV: cross-device link not permitted, rename '${String(from)}'`), { code: 'EXDEV' });
+      return fsp.rename(from, to);
+    },
+  };
+}
+
+/** Every file under `dir` with its text, paths relative. */
+async function contents(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const path = join(e.parentPath, e.name);
+    out[path.slice(dir.length + 1)] = await readFile(path, 'utf8');
+  }
+  return out;
+}
+
+describe('restore swap', () => {
+  let work: string;
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'lockstep-swap-'));
+  });
+  afterEach(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  /** A target holding old.txt and sub/keep.txt, and a filled staging directory as the restorer leaves it before the swap. */
+  async function prepare(plan: SwapPlan): Promise<void> {
+    await mkdir(join(plan.target, 'sub'), { recursive: true });
+    await writeFile(join(plan.target, 'old.txt'), 'old');
+    await writeFile(join(plan.target, 'sub/keep.txt'), 'old sub');
+    await mkdir(join(plan.staging, 'sub'), { recursive: true, mode: 0o700 });
+    await writeFile(join(plan.staging, 'new.txt'), 'new');
+    await writeFile(join(plan.staging, 'sub/other.txt'), 'new sub');
+  }
+
+  const inPlace = (target: string, rootMode?: number): SwapPlan => ({ target, staging: join(target, '.lockstep-restore-t'), old: join(target, '.lockstep-old-t'), inPlace: true, rootMode });
+
+  it('plans a sibling swap for an ordinary directory and for a missing target', async () => {
+    await mkdir(join(work, 'app'));
+
+    const existing = await planSwap(join(work, 'app'), 0o750);
+    const missing = await planSwap(join(work, 'nothing'), undefined);
+
+    expect(existing).toMatchObject({ target: join(work, 'app'), inPlace: false, rootMode: 0o750 });
+    expect(existing.staging).toMatch(new RegExp(`^${work}/\\.app\\.restore-[0-9a-f]{8}$`));
+    expect(existing.old).toMatch(new RegExp(`^${work}/\\.app\\.old-[0-9a-f]{8}$`));
+    expect(missing.inPlace).toBe(false);
+  });
+
+  it('plans an in-place swap for a filesystem root (its own parent)', async () => {
+    const plan = await planSwap('/', undefined, { ...fsp, readdir: async () => [] as never });
+
+    expect(plan).toMatchObject({ target: '/', inPlace: true });
+    expect(plan.staging).toMatch(/^\/\.lockstep-restore-[0-9a-f]{8}$/);
+  });
+
+  it('fills a target in place: old entries replaced, the directory itself kept, its mode from the backup', async () => {
+    const target = join(work, 'mnt');
+    const plan = inPlace(target, 0o751);
+    await prepare(plan);
+    const inode = (await stat(target)).ino;
+
+    await swapAll([plan]);
+
+    expect(await contents(target)).toEqual({ 'new.txt': 'new', 'sub/other.txt': 'new sub' });
+    expect((await readdir(target)).sort()).toEqual(['new.txt', 'sub']);
+    expect((await stat(target)).ino).toBe(inode);
+    expect((await stat(target)).mode & 0o7777).toBe(0o751);
+  });
+
+  it.each([
+    ['moving an old entry aside', 2],
+    ['moving a new entry in', 3],
+  ])('leaves the old target whole when %s fails, and says which target', async (_what, failAt) => {
+    const target = join(work, 'mnt');
+    const plan = inPlace(target, 0o700);
+    await prepare(plan);
+    const mode = (await stat(target)).mode & 0o7777;
+
+    const err = await swapAll([plan], failingRename(failAt)).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(BackupEngineError);
+    expect((err as BackupEngineError).code).toBe(BackupErrorCode.SwapFailed);
+    expect((err as Error).message).toContain(target);
+    expect(await contents(target)).toEqual({ 'old.txt': 'old', 'sub/keep.txt': 'old sub', '.lockstep-restore-t/new.txt': 'new', '.lockstep-restore-t/sub/other.txt': 'new sub' });
+    expect((await stat(target)).mode & 0o7777).toBe(mode);
+  });
+
+  it('undoes an in-place swap already done when a later target fails, so all targets stay old', async () => {
+    const first = join(work, 'mnt');
+    const firstPlan = inPlace(first);
+    await prepare(firstPlan);
+    const second = join(work, 'app');
+    const secondPlan: SwapPlan = { target: second, staging: join(work, '.app.restore-t'), old: join(work, '.app.old-t'), inPlace: false };
+    await prepare(secondPlan);
+    // renames: 2 old entries aside + 2 new in (first target), then the second target aside, then its staging in: fail that one
+    const err = await swapAll([firstPlan, secondPlan], failingRename(6)).catch((e: unknown) => e);
+
+    expect((err as BackupEngineError).code).toBe(BackupErrorCode.SwapFailed);
+    expect(await contents(first)).toEqual({ 'old.txt': 'old', 'sub/keep.txt': 'old sub', '.lockstep-restore-t/new.txt': 'new', '.lockstep-restore-t/sub/other.txt': 'new sub' });
+    expect(await contents(second)).toEqual({ 'old.txt': 'old', 'sub/keep.txt': 'old sub' });
+  });
+
+  it('refuses to plan over the leftovers of an interrupted in-place swap, naming them', async () => {
+    const target = join(work, 'mnt');
+    await mkdir(join(target, '.lockstep-old-0badc0de'), { recursive: true });
+    const rootLike: SwapFs = { ...fsp, lstat: (async (p: string) => (p === target ? fsp.lstat(p) : { ...(await fsp.lstat(p)), dev: -1, ino: -1 })) as SwapFs['lstat'] };
+
+    const err = await planSwap(target, undefined, rootLike).catch((e: unknown) => e);
+
+    expect((err as BackupEngineError).code).toBe(BackupErrorCode.SwapFailed);
+    expect((err as Error).message).toContain(join(target, '.lockstep-old-0badc0de'));
+  });
+});

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { BackupEngineError, BackupErrorCode } from './errors';
+
+/** The filesystem calls a swap makes (node:fs/promises; a test may make one fail). */
+export type SwapFs = Pick<typeof fsp, 'chmod' | 'lstat' | 'mkdir' | 'readdir' | 'rename' | 'rm'>;
+
+/** Names of the work directories an in-place restore keeps inside its target. */
+const IN_PLACE_STAGING = '.lockstep-restore-';
+const IN_PLACE_OLD = '.lockstep-old-';
+
+/**
+ * Where one tree is written before it replaces its target, and how it replaces it.
+ *
+ * - `sibling`: the tree is written next to the target and the directory itself is renamed
+ *   over it (old one moved aside first): the usual case, one atomic step.
+ * - `inPlace`: the target is a mount point (its device differs from its parent's), so it
+ *   cannot be renamed and a sibling would lie on another filesystem. The tree is written
+ *   into a directory inside the target, then the target's entries are moved aside into
+ *   another one and the new entries moved in, one rename each; the target keeps its own
+ *   inode, only its mode is set from the backup.
+ */
+export interface SwapPlan {
+  target: string;
+  /** Directory the tree is written into. */
+  staging: string;
+  /** Where the old target (sibling) or its entries (inPlace) go until the swap is done. */
+  old: string;
+  inPlace: boolean;
+  /** Mode the backup gives the tree's root: set on the staging directory (sibling) or on the target once filled (inPlace). */
+  rootMode?: number;
+}
+
+/** Plans the swap of `target` (which may not exist yet); creates nothing. */
+export async function planSwap(target: string, rootMode: number | undefined, fs: SwapFs = fsp): Promise<SwapPlan> {
+  const suffix = randomBytes(4).toString('hex');
+  const parent = dirname(target);
+  const st = await fs.lstat(target).catch(() => undefined);
+  if (st?.isDirectory()) {
+    const up = await fs.lstat(parent);
+    if (up.dev !== st.dev || up.ino === st.ino) {
+      await refuseLeftovers(target, fs);
+      return { target, staging: join(target, `${IN_PLACE_STAGING}${suffix}`), old: join(target, `${IN_PLACE_OLD}${suffix}`), inPlace: true, rootMode };
+    }
+  }
+  return { target, staging: join(parent, `.${basename(target)}.restore-${suffix}`), old: join(parent, `.${basename(target)}.old-${suffix}`), inPlace: false, rootMode };
+}
+
+/** An in-place swap that was cut off leaves its old entries inside the target: they must be dealt with before another one. */
+async function refuseLeftovers(target: string, fs: SwapFs): Promise<void> {
+  const left = (await fs.readdir(target)).filter((n) => n.startsWith(IN_PLACE_OLD));
+  if (left.length === 0) return;
+  throw new BackupEngineError(
+    BackupErrorCode.SwapFailed,
+    `${join(target, left[0]!)} is left from an interrupted restore into ${target}: it holds entries of the target from before that restore. Move what you want to keep from it back into ${target}, delete it, then restore again.`,
+  );
+}
+
+/** A swap done, which can still be undone or made final. */
+interface DoneSwap {
+  undo(): Promise<void>;
+  finish(): Promise<void>;
+}
+
+/**
+ * Puts every staged tree in place of its target. If one swap fails, the ones already done
+ * are undone, so the targets are all old or all new, and the error says which target failed.
+ * The old contents are removed only once every swap succeeded.
+ */
+export async function swapAll(plans: SwapPlan[], fs: SwapFs = fsp): Promise<void> {
+  const done: DoneSwap[] = [];
+  try {
+    for (const plan of plans) done.push(plan.inPlace ? await swapContents(plan, fs) : await swapDirectory(plan, fs));
+  } catch (err) {
+    for (const d of done.reverse()) await d.undo().catch(() => undefined);
+    throw err;
+  }
+  for (const d of done) await d.finish();
+}
+
+async function swapDirectory(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
+  const { target, staging, old } = plan;
+  const existed = (await fs.lstat(target).catch(() => undefined)) !== undefined;
+  if (existed) await fs.rename(target, old).catch((err: unknown) => Promise.reject(swapError(target, err)));
+  try {
+    await fs.rename(staging, target);
+  } catch (err) {
+    if (existed) await fs.rename(old, target);
+    throw swapError(target, err);
+  }
+  return {
+    undo: async () => {
+      await fs.rename(target, staging);
+      if (existed) await fs.rename(old, target);
+    },
+    finish: async () => {
+      if (existed) await fs.rm(old, { recursive: true, force: true });
+    },
+  };
+}
+
+async function swapContents(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
+  const { target, staging, old } = plan;
+  const mine = new Set([basename(staging), basename(old)]);
+  const before = await fs.lstat(target);
+  const moved: string[] = [];
+  const placed: string[] = [];
+  const undo = async () => {
+    for (const name of placed.reverse()) await fs.rename(join(target, name), join(staging, name));
+    for (const name of moved.reverse()) await fs.rename(join(old, name), join(target, name));
+    await fs.chmod(target, before.mode & 0o7777);
+    await fs.rm(old, { recursive: true, force: true });
+  };
+  try {
+    await fs.mkdir(old, { mode: 0o700 });
+    for (const name of await fs.readdir(target)) {
+      if (mine.has(name)) continue;
+      await fs.rename(join(target, name), join(old, name));
+      moved.push(name);
+    }
+    for (const name of await fs.readdir(staging)) {
+      await fs.rename(join(staging, name), join(target, name));
+      placed.push(name);
+    }
+    if (plan.rootMode !== undefined) await fs.chmod(target, plan.rootMode);
+  } catch (err) {
+    await undo().catch(() => undefined);
+    throw swapError(target, err);
+  }
+  return {
+    undo,
+    finish: async () => {
+      await fs.rm(old, { recursive: true, force: true });
+      await fs.rm(staging, { recursive: true, force: true });
+    },
+  };
+}
+
+function swapError(target: string, cause: unknown): BackupEngineError {
+  const code = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
+  const why = code === 'EBUSY' || code === 'EXDEV' ? 'it or its parent is on another filesystem' : 'it or its parent directory may not be writable';
+  return new BackupEngineError(
+    BackupErrorCode.SwapFailed,
+    `could not move the restored tree into ${target} (${code}): ${why}. Nothing was replaced; restore into another directory with --to and copy the files over.`,
+    { cause },
+  );
+}
