@@ -15,6 +15,8 @@
  *   `tar -cf - <files> | zstd -3 > file` MB/s, same bytes (the file bytes) over each one's
  *   wall time (backup() for Lockstep). BENCH_ROUNDS rounds alternate which goes first; the
  *   median of the per-round ratios is reported, so drift on a shared machine cancels out.
+ *   For reference each round also times restic's first backup of the files into a fresh local
+ *   repository and logs its ratio the same way (not part of the last line).
  * - rebackup_ratio_vs_restic: the same files again, unchanged: Lockstep's time to open the
  *   repository (key derivation, chunk index) and back up, over the wall time of `restic
  *   backup` run again on them (restic repository on local disk; its previous snapshot is the
@@ -117,8 +119,11 @@ async function main(): Promise<void> {
     log(`pgbench -i -s ${PG_SCALE} into a fresh database`);
     db = await pgbenchDatabase(PG_SCALE);
 
-    // (b) files only, Lockstep vs tar | zstd -3, alternating which goes first.
+    // (b) files only, Lockstep vs tar | zstd -3, alternating which goes first; restic's first
+    // backup of the same files into a fresh local repository is measured alongside, as a
+    // reference for what a deduplicating, encrypting tool reaches here.
     const ratios: number[] = [];
+    const resticFirstRatios: number[] = [];
     const filesBuckets: string[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const bucket = uniqueName('benchfiles');
@@ -139,8 +144,19 @@ async function main(): Promise<void> {
       const oursMbps = mb(ours!.bytesRead) / (ours!.backupMs / 1000);
       const tarMbps = mb(data.bytes) / tarS;
       ratios.push(oursMbps / tarMbps);
-      log(`round ${round}: tar|zstd -3 ${tarS.toFixed(2)} s (${tarMbps.toFixed(1)} MB/s); lockstep files ${oursMbps.toFixed(1)} MB/s (${describe(ours!)}); ratio ${(oursMbps / tarMbps).toFixed(3)}`);
+      let resticNote = '';
+      if (!resticMissing) {
+        const fresh = new ResticRepo(join(work, `restic-first-${round}`));
+        await fresh.init();
+        await warmPageCache(data.root);
+        const resticS = await fresh.backup(data.root);
+        await fresh.remove();
+        resticFirstRatios.push(tarS / resticS);
+        resticNote = `; restic first backup ${resticS.toFixed(2)} s, ratio ${(tarS / resticS).toFixed(3)}`;
+      }
+      log(`round ${round}: tar|zstd -3 ${tarS.toFixed(2)} s (${tarMbps.toFixed(1)} MB/s); lockstep files ${oursMbps.toFixed(1)} MB/s (${describe(ours!)}); ratio ${(oursMbps / tarMbps).toFixed(3)}${resticNote}`);
     }
+    if (resticFirstRatios.length) log(`reference: restic's first backup of the same files (local repository) reaches ratio_vs_tar_zstd=${median(resticFirstRatios).toFixed(3)}; Lockstep (into the S3 server) ${median(ratios).toFixed(3)}`);
     await rm(join(work, 'files.tar.zst'), { force: true });
 
     // (a) files + database into a fresh bucket.
