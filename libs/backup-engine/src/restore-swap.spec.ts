@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BackupEngineError, BackupErrorCode } from './errors';
 import { planSwap, swapAll, type SwapFs, type SwapPlan } from './restore-swap';
 
@@ -16,6 +16,37 @@ function failingRename(failAt: number): SwapFs {
     },
   };
 }
+
+/** node:fs/promises until the `crashAt`-th rename (1-based), after which every call fails, as if the process had died there. */
+function crashingAt(crashAt: number): SwapFs {
+  let renames = 0;
+  let dead = false;
+  const guard =
+    <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (dead) throw new Error('process is gone');
+      return f(...args);
+    };
+  return {
+    chmod: guard(fsp.chmod),
+    lstat: guard(fsp.lstat) as SwapFs['lstat'],
+    mkdir: guard(fsp.mkdir) as SwapFs['mkdir'],
+    readdir: guard(fsp.readdir) as SwapFs['readdir'],
+    readFile: guard(fsp.readFile) as SwapFs['readFile'],
+    rm: guard(fsp.rm),
+    writeFile: guard(fsp.writeFile),
+    rename: guard(async (from, to) => {
+      if (++renames === crashAt) dead = true;
+      return fsp.rename(from, to);
+    }),
+  };
+}
+
+/** node:fs/promises, except that `target`'s parent seems to be on another device: the target looks like a mount point. */
+const asMountPoint = (target: string): SwapFs => ({
+  ...fsp,
+  lstat: (async (p: string) => (p === dirname(target) ? Object.assign(await fsp.lstat(p), { dev: -1 }) : fsp.lstat(p))) as SwapFs['lstat'],
+});
 
 /** Every file under `dir` with its text, paths relative. */
 async function contents(dir: string): Promise<Record<string, string>> {
@@ -115,12 +146,26 @@ describe('restore swap', () => {
     expect(await contents(second)).toEqual({ 'old.txt': 'old', 'sub/keep.txt': 'old sub' });
   });
 
-  it('refuses to plan over the leftovers of an interrupted in-place swap, naming them', async () => {
+  it.each([1, 2, 3, 4])('finishes an in-place exchange cut off after rename %i the next time that target is restored into', async (crashAt) => {
+    const target = join(work, 'mnt');
+    const plan = inPlace(target, 0o751);
+    await prepare(plan);
+    await mkdir(join(target, '.lockstep-restore-killedwhilewriting'));
+
+    await expect(swapAll([plan], crashingAt(crashAt))).rejects.toThrow();
+    const next = await planSwap(target, undefined, asMountPoint(target));
+
+    expect(next.inPlace).toBe(true);
+    expect(await contents(target)).toEqual({ 'new.txt': 'new', 'sub/other.txt': 'new sub' });
+    expect((await readdir(target)).sort()).toEqual(['new.txt', 'sub']);
+    expect((await stat(target)).mode & 0o7777).toBe(0o751);
+  });
+
+  it('refuses to plan over old entries an interrupted swap left without a journal, naming them', async () => {
     const target = join(work, 'mnt');
     await mkdir(join(target, '.lockstep-old-0badc0de'), { recursive: true });
-    const rootLike: SwapFs = { ...fsp, lstat: (async (p: string) => (p === target ? fsp.lstat(p) : { ...(await fsp.lstat(p)), dev: -1, ino: -1 })) as SwapFs['lstat'] };
 
-    const err = await planSwap(target, undefined, rootLike).catch((e: unknown) => e);
+    const err = await planSwap(target, undefined, asMountPoint(target)).catch((e: unknown) => e);
 
     expect((err as BackupEngineError).code).toBe(BackupErrorCode.SwapFailed);
     expect((err as Error).message).toContain(join(target, '.lockstep-old-0badc0de'));

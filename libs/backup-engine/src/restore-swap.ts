@@ -4,11 +4,27 @@ import { basename, dirname, join } from 'node:path';
 import { BackupEngineError, BackupErrorCode } from './errors';
 
 /** The filesystem calls a swap makes (node:fs/promises; a test may make one fail). */
-export type SwapFs = Pick<typeof fsp, 'chmod' | 'lstat' | 'mkdir' | 'readdir' | 'rename' | 'rm'>;
+export type SwapFs = Pick<typeof fsp, 'chmod' | 'lstat' | 'mkdir' | 'readdir' | 'readFile' | 'rename' | 'rm' | 'writeFile'>;
 
-/** Names of the work directories an in-place restore keeps inside its target. */
+/** Names of the work directories and the journal an in-place restore keeps inside its target. */
 const IN_PLACE_STAGING = '.lockstep-restore-';
 const IN_PLACE_OLD = '.lockstep-old-';
+const IN_PLACE_JOURNAL = '.lockstep-swap-';
+
+/**
+ * Written inside the target before an in-place exchange moves anything, removed last: it
+ * lets the next restore into that target finish an exchange a crash cut off (the staged
+ * tree was complete and verified before the journal was written).
+ */
+interface SwapJournal {
+  /** Directory names inside the target. */
+  staging: string;
+  old: string;
+  /** The target's entries to move aside, then the staged entries to move in. */
+  aside: string[];
+  in: string[];
+  rootMode?: number;
+}
 
 /**
  * Where one tree is written before it replaces its target, and how it replaces it.
@@ -40,20 +56,41 @@ export async function planSwap(target: string, rootMode: number | undefined, fs:
   if (st?.isDirectory()) {
     const up = await fs.lstat(parent);
     if (up.dev !== st.dev || up.ino === st.ino) {
-      await refuseLeftovers(target, fs);
+      await finishInterrupted(target, fs);
       return { target, staging: join(target, `${IN_PLACE_STAGING}${suffix}`), old: join(target, `${IN_PLACE_OLD}${suffix}`), inPlace: true, rootMode };
     }
   }
   return { target, staging: join(parent, `.${basename(target)}.restore-${suffix}`), old: join(parent, `.${basename(target)}.old-${suffix}`), inPlace: false, rootMode };
 }
 
-/** An in-place swap that was cut off leaves its old entries inside the target: they must be dealt with before another one. */
-async function refuseLeftovers(target: string, fs: SwapFs): Promise<void> {
-  const left = (await fs.readdir(target)).filter((n) => n.startsWith(IN_PLACE_OLD));
-  if (left.length === 0) return;
+/**
+ * Finishes in-place exchanges a crash cut off in `target` (their journals say what was to
+ * move), and removes staging directories of restores killed before their exchange began.
+ * Old entries left without a journal (not written by this version) stop the restore.
+ */
+async function finishInterrupted(target: string, fs: SwapFs): Promise<void> {
+  const names = await fs.readdir(target);
+  const exists = (path: string) => fs.lstat(path).then(() => true, () => false);
+  for (const name of names.filter((n) => n.startsWith(IN_PLACE_JOURNAL))) {
+    const journal = JSON.parse(await fs.readFile(join(target, name), 'utf8')) as SwapJournal;
+    const staging = join(target, basename(journal.staging));
+    const old = join(target, basename(journal.old));
+    await fs.mkdir(old, { recursive: true, mode: 0o700 });
+    // an old entry still in the target goes aside, unless one of that name is aside already (then the target's is new)
+    for (const entry of journal.aside) if ((await exists(join(target, entry))) && !(await exists(join(old, entry)))) await fs.rename(join(target, entry), join(old, entry));
+    for (const entry of journal.in) if (await exists(join(staging, entry))) await fs.rename(join(staging, entry), join(target, entry));
+    if (journal.rootMode !== undefined) await fs.chmod(target, journal.rootMode);
+    await fs.rm(old, { recursive: true, force: true });
+    await fs.rm(staging, { recursive: true, force: true });
+    await fs.rm(join(target, name), { force: true });
+  }
+  const left = await fs.readdir(target);
+  for (const name of left.filter((n) => n.startsWith(IN_PLACE_STAGING))) await fs.rm(join(target, name), { recursive: true, force: true });
+  const stray = left.find((n) => n.startsWith(IN_PLACE_OLD));
+  if (stray === undefined) return;
   throw new BackupEngineError(
     BackupErrorCode.SwapFailed,
-    `${join(target, left[0]!)} is left from an interrupted restore into ${target}: it holds entries of the target from before that restore. Move what you want to keep from it back into ${target}, delete it, then restore again.`,
+    `${join(target, stray)} is left from an interrupted restore into ${target}, without a journal: it holds entries of the target from before that restore. Move what you want to keep from it back into ${target}, delete it, then restore again.`,
   );
 }
 
@@ -104,6 +141,7 @@ async function swapContents(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
   const { target, staging, old } = plan;
   const mine = new Set([basename(staging), basename(old)]);
   const before = await fs.lstat(target);
+  const journalPath = join(target, `${IN_PLACE_JOURNAL}${basename(staging).slice(IN_PLACE_STAGING.length)}.json`);
   const moved: string[] = [];
   const placed: string[] = [];
   const undo = async () => {
@@ -111,15 +149,23 @@ async function swapContents(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
     for (const name of moved.reverse()) await fs.rename(join(old, name), join(target, name));
     await fs.chmod(target, before.mode & 0o7777);
     await fs.rm(old, { recursive: true, force: true });
+    await fs.rm(journalPath, { force: true });
   };
   try {
+    const journal: SwapJournal = {
+      staging: basename(staging),
+      old: basename(old),
+      aside: (await fs.readdir(target)).filter((name) => !mine.has(name) && !name.startsWith(IN_PLACE_JOURNAL)),
+      in: await fs.readdir(staging),
+      ...(plan.rootMode !== undefined && { rootMode: plan.rootMode }),
+    };
     await fs.mkdir(old, { mode: 0o700 });
-    for (const name of await fs.readdir(target)) {
-      if (mine.has(name)) continue;
+    await fs.writeFile(journalPath, JSON.stringify(journal), { mode: 0o600, flush: true });
+    for (const name of journal.aside) {
       await fs.rename(join(target, name), join(old, name));
       moved.push(name);
     }
-    for (const name of await fs.readdir(staging)) {
+    for (const name of journal.in) {
       await fs.rename(join(staging, name), join(target, name));
       placed.push(name);
     }
@@ -133,6 +179,7 @@ async function swapContents(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
     finish: async () => {
       await fs.rm(old, { recursive: true, force: true });
       await fs.rm(staging, { recursive: true, force: true });
+      await fs.rm(journalPath, { force: true });
     },
   };
 }
