@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ObjectStore } from '@lockstep/storage';
 import { ObjectNotFoundError } from '@lockstep/storage';
 import { ChunkCipher, DEFAULT_KDF, deriveKey, type KdfParams } from './chunk-cipher';
@@ -21,9 +21,27 @@ export type StoredObject<K extends string> = Record<K, string> & { size: number 
 type PackIndex = Record<string, Omit<ChunkLocation, 'pack'>>;
 
 /**
+ * Largest manifest stored as one object; a larger one (tens of thousands of files) is cut
+ * into parts of this size, since no object may pass 16 MiB.
+ */
+export const MANIFEST_PART_BYTES = 8 * 1024 * 1024;
+
+/** The object under `manifests/<id>.json` of a manifest stored in parts: what to read, in order, and how to check it. */
+interface SplitManifest {
+  version: 1;
+  id: string;
+  /** sha256 and size of each part's plaintext, in order; part n is `manifest-parts/<id>/<n>`. */
+  parts: { sha256: string; size: number }[];
+}
+
+const isSplit = (m: BackupManifest | SplitManifest): m is SplitManifest => 'parts' in m && !('entries' in m);
+const partKey = (id: string, n: number): string => `manifest-parts/${id}/${n}`;
+
+/**
  * All I/O of a backup repository in one bucket: `config.json`, `packs/<sha256>`,
- * `index/<pack sha256>` and `manifests/<backup id>.json`. Index and manifest objects are
- * encrypted when the repository has a key.
+ * `index/<pack sha256>` and `manifests/<backup id>.json` (with `manifest-parts/<backup id>/<n>`
+ * for a manifest over MANIFEST_PART_BYTES). Index and manifest objects are encrypted when
+ * the repository has a key.
  */
 export class BackupRepository {
   private constructor(
@@ -99,25 +117,57 @@ export class BackupRepository {
     return out;
   }
 
-  /** Uploads a manifest: the commit point of a backup. Returns the bytes uploaded. */
-  async putManifest(manifest: BackupManifest): Promise<number> {
+  /**
+   * Uploads a manifest: the commit point of a backup. A large one goes up in parts first,
+   * then the object under `manifests/` that lists them, so it exists only once whole.
+   * Returns the bytes uploaded.
+   */
+  async putManifest(manifest: BackupManifest, partBytes = MANIFEST_PART_BYTES): Promise<number> {
     const key = `manifests/${manifest.id}.json`;
-    const body = this.sealObject(key, Buffer.from(JSON.stringify(manifest)));
+    const json = Buffer.from(JSON.stringify(manifest));
+    if (json.length <= partBytes) return this.putObject(key, json);
+    const split: SplitManifest = { version: 1, id: manifest.id, parts: [] };
+    let uploaded = 0;
+    for (let at = 0, n = 0; at < json.length; at += partBytes, n++) {
+      const part = json.subarray(at, at + partBytes);
+      uploaded += await this.putObject(partKey(manifest.id, n), part);
+      split.parts.push({ sha256: createHash('sha256').update(part).digest('hex'), size: part.length });
+    }
+    return uploaded + (await this.putObject(key, Buffer.from(JSON.stringify(split))));
+  }
+
+  /** Reads a manifest (joining its parts, each checked against its sha256); throws BackupEngineError(NotFound) when there is none. */
+  async getManifest(id: string): Promise<BackupManifest> {
+    const key = `manifests/${id}.json`;
+    const stored = JSON.parse((await this.getObject(key, `backup ${id} has no manifest in bucket ${this.store.bucket}: it does not exist or never completed.`)).toString()) as BackupManifest | SplitManifest;
+    if (!isSplit(stored)) return stored;
+    const parts: Buffer[] = [];
+    for (const [n, expected] of stored.parts.entries()) {
+      const part = await this.getObject(partKey(id, n), `part ${n} of the manifest of backup ${id} is missing from bucket ${this.store.bucket}: the backup cannot be read.`);
+      if (part.length !== expected.size || createHash('sha256').update(part).digest('hex') !== expected.sha256) {
+        throw new BackupEngineError(BackupErrorCode.Corrupted, `part ${n} of the manifest of backup ${id} (${partKey(id, n)}) does not match its sha256: the backup cannot be trusted.`);
+      }
+      parts.push(part);
+    }
+    return JSON.parse(Buffer.concat(parts).toString()) as BackupManifest;
+  }
+
+  private async putObject(key: string, plain: Buffer): Promise<number> {
+    const body = this.sealObject(key, plain);
     await this.store.put(key, body, 'application/json');
     return body.length;
   }
 
-  /** Reads a manifest; throws BackupEngineError(NotFound) when there is none. */
-  async getManifest(id: string): Promise<BackupManifest> {
-    const key = `manifests/${id}.json`;
+  /** An index or manifest object, opened; `missing` is the NotFound error's message. */
+  private async getObject(key: string, missing: string): Promise<Buffer> {
     let body: Buffer;
     try {
       body = await this.store.get(key);
     } catch (err) {
-      if (err instanceof ObjectNotFoundError) throw new BackupEngineError(BackupErrorCode.NotFound, `backup ${id} has no manifest in bucket ${this.store.bucket}: it does not exist or never completed.`, { cause: err });
+      if (err instanceof ObjectNotFoundError) throw new BackupEngineError(BackupErrorCode.NotFound, missing, { cause: err });
       throw err;
     }
-    return JSON.parse(this.openObject(key, body).toString()) as BackupManifest;
+    return this.openObject(key, body);
   }
 
   /** Ids of every completed backup (those with a manifest). */
@@ -138,6 +188,17 @@ export class BackupRepository {
   /** Every pack index object: pack name and size. */
   async listIndexes(): Promise<StoredObject<'name'>[]> {
     return (await this.store.list('index/')).map((o) => ({ name: o.key.slice('index/'.length), size: o.size }));
+  }
+
+  /** Every part object of split manifests: the backup id it belongs to, its key and size. */
+  async listManifestParts(): Promise<(StoredObject<'key'> & { id: string })[]> {
+    return (await this.store.list('manifest-parts/')).map((o) => ({ id: o.key.split('/')[1]!, key: o.key, size: o.size }));
+  }
+
+  /** Deletes one part of a split manifest; only safe once its manifest object is gone (or never came). */
+  removeManifestPart(key: string): Promise<void> {
+    if (!key.startsWith('manifest-parts/')) throw new Error(`internal: ${key} is not a manifest part`);
+    return this.store.remove(key);
   }
 
   /** Deletes a backup's manifest: the backup stops existing (its packs stay until a prune). */

@@ -29,6 +29,17 @@ describe(PackWriter.name, () => {
     });
   });
 
+  it('starts a new pack after maxPackChunks chunks, however small they are', async () => {
+    const store = new FakePackStore();
+    const sut = new PackWriter(store, fakeCompressor, new Map(), 1000, { maxPackChunks: 4 });
+
+    for (let i = 0; i < 10; i++) await sut.add(randomBytes(9));
+    await sut.flush();
+
+    expect([...store.packs.values()].map((p) => p.length)).toEqual([40, 40, 20]);
+    expect([...store.indexes.values()].map((index) => Object.keys(index).length)).toEqual([4, 4, 2]);
+  });
+
   it('writes nothing when every chunk is already known', async () => {
     const store = new FakePackStore();
     const first = new PackWriter(store, fakeCompressor, new Map());

@@ -33,6 +33,11 @@ export interface PackWriterLimits {
    * alongside was often).
    */
   maxUploads: number;
+  /**
+   * Chunks in one pack (default 50,000): with many tiny files a pack's index would otherwise
+   * outgrow the 16 MiB object limit before the pack reaches its byte limit.
+   */
+  maxPackChunks: number;
 }
 
 const threadPool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
@@ -41,6 +46,7 @@ const DEFAULT_LIMITS: PackWriterLimits = {
   maxQueuedBytes: 16 * 1024 * 1024,
   maxQueuedChunks: 256,
   maxUploads: 2,
+  maxPackChunks: 50_000,
 };
 
 /** A new chunk on its way into a pack. */
@@ -188,7 +194,7 @@ export class PackWriter {
         if (!job.blob) await new Promise<void>((resolve) => (job.started = resolve));
         const parts = await job.blob!;
         const length = parts.reduce((n, part) => n + part.length, 0);
-        if (this.pack.size + length > this.maxPackBytes && this.pack.size > 0) {
+        if ((this.pack.size + length > this.maxPackBytes || this.pack.index.size >= this.limits.maxPackChunks) && this.pack.size > 0) {
           this.startUpload();
           while (this.uploads.size >= this.limits.maxUploads && !this.failure) await Promise.race(this.uploads);
           if (this.failure) break;

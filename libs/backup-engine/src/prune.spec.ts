@@ -8,6 +8,8 @@ class FakePruneStore implements PruneStore {
     readonly manifests: Map<string, { packs: string[]; size: number } | 'unreadable'>,
     readonly packs: Map<string, number>,
     readonly indexes: Map<string, number>,
+    /** Parts of split manifests: key -> size. */
+    readonly parts = new Map<string, number>(),
   ) {}
 
   async listManifests() {
@@ -24,8 +26,14 @@ class FakePruneStore implements PruneStore {
   async listIndexes() {
     return [...this.indexes].map(([name, size]) => ({ name, size }));
   }
+  async listManifestParts() {
+    return [...this.parts].map(([key, size]) => ({ id: key.split('/')[1]!, key, size }));
+  }
   async removeManifest(id: string) {
     this.deleted.push(`manifests/${id}`);
+  }
+  async removeManifestPart(key: string) {
+    this.deleted.push(key);
   }
   async removeIndex(name: string) {
     this.deleted.push(`index/${name}`);
@@ -68,6 +76,18 @@ describe(BackupPruner.name, () => {
     const phase = (key: string) => ['manifests', 'index', 'packs'].indexOf(key.split('/')[0]);
     expect(fake.deleted.map(phase)).toEqual([...fake.deleted.map(phase)].sort());
     expect(fake.deleted.sort()).toEqual(['index/gone-pack', 'index/orphan', 'index/p1', 'manifests/old', 'packs/orphan', 'packs/p1'].sort());
+  });
+
+  it('deletes the parts of removed split manifests and of backups that never committed, after the manifests and before the indexes', async () => {
+    const fake = store();
+    for (const [key, size] of [['manifest-parts/old/0', 5], ['manifest-parts/old/1', 6], ['manifest-parts/new/0', 7], ['manifest-parts/crashed/0', 8]] as const) fake.parts.set(key, size);
+
+    const result = await new BackupPruner(fake).prune({ remove: ['old'] });
+
+    expect(result.freedBytes).toBe(10 + 1000 + 400 + 100 + 40 + 4 + 5 + 6 + 8);
+    const phase = (key: string) => ['manifests', 'manifest-parts', 'index', 'packs'].indexOf(key.split('/')[0]);
+    expect(fake.deleted.map(phase)).toEqual([...fake.deleted.map(phase)].sort());
+    expect(fake.deleted.filter((k) => k.startsWith('manifest-parts/')).sort()).toEqual(['manifest-parts/crashed/0', 'manifest-parts/old/0', 'manifest-parts/old/1']);
   });
 
   it('computes the same on a dry run and deletes nothing', async () => {

@@ -30,14 +30,15 @@ export interface PruneResult {
 }
 
 /** The part of BackupRepository a prune needs. */
-export type PruneStore = Pick<BackupRepository, 'listManifests' | 'getManifest' | 'listPacks' | 'listIndexes' | 'removeManifest' | 'removeIndex' | 'removePack'>;
+export type PruneStore = Pick<BackupRepository, 'listManifests' | 'getManifest' | 'listManifestParts' | 'listPacks' | 'listIndexes' | 'removeManifest' | 'removeManifestPart' | 'removeIndex' | 'removePack'>;
 
 const DELETE_CONCURRENCY = 8;
 
 /**
  * Deletes backups and every pack no remaining backup needs. Everything is decided before
- * the first delete; then manifests go first, pack indexes second and packs last, so a crash
- * midway never leaves a manifest pointing at a missing pack (a rerun finishes the job).
+ * the first delete; then manifests go first, then the parts of split manifests (also those
+ * a failed backup left without a manifest), pack indexes and packs last, so a crash midway
+ * never leaves a manifest pointing at a missing pack or part (a rerun finishes the job).
  */
 export class BackupPruner {
   constructor(private readonly repository: PruneStore) {}
@@ -77,10 +78,12 @@ export class BackupPruner {
 
     const packs = await this.repository.listPacks();
     const indexes = await this.repository.listIndexes();
+    const kept = new Set(remaining.map((m) => m.id));
+    const deadParts = (await this.repository.listManifestParts()).filter((p) => !kept.has(p.id));
     const deadPacks = packs.filter((p) => !referenced.has(p.name));
     const deadIndexes = indexes.filter((i) => !referenced.has(i.name));
     const sum = (xs: { size: number }[]): number => xs.reduce((n, x) => n + x.size, 0);
-    const freedBytes = sum(removing) + sum(deadPacks) + sum(deadIndexes);
+    const freedBytes = sum(removing) + sum(deadParts) + sum(deadPacks) + sum(deadIndexes);
     const result: PruneResult = {
       removedBackups: removing.map((m) => m.id).sort(),
       missingBackups: missingBackups.sort(),
@@ -96,14 +99,16 @@ export class BackupPruner {
 
     const commit = progress.phase(ProgressStep.Commit, 20, 100, freedBytes);
     let freed = 0;
-    const remove = async <T extends { size: number }>(items: T[], del: (item: T) => Promise<void>, label: (item: T) => string): Promise<void> => {
-      await forEachLimited(items, DELETE_CONCURRENCY, async (item) => {
+    const remove = async <T extends { size: number }>(items: T[], del: (item: T) => Promise<void>, label: (item: T) => string, concurrency = DELETE_CONCURRENCY): Promise<void> => {
+      await forEachLimited(items, concurrency, async (item) => {
         await del(item);
         commit.advance((freed += item.size), label(item));
       });
     };
     // this order is the crash-safety argument: see the class comment
     await remove(removing, (m) => this.repository.removeManifest(m.id), (m) => `manifests/${m.id}.json`);
+    // one at a time: they share a folder per backup, which some S3 servers fail to remove under concurrent deletes
+    await remove(deadParts, (p) => this.repository.removeManifestPart(p.key), (p) => p.key, 1);
     await remove(deadIndexes, (i) => this.repository.removeIndex(i.name), (i) => `index/${i.name}`);
     await remove(deadPacks, (p) => this.repository.removePack(p.name), (p) => `packs/${p.name}`);
     progress.done(freed);
