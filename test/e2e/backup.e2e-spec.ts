@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioObjectStore } from '@lockstep/storage';
@@ -150,6 +150,28 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     expect(await treeState(work, files)).toEqual(before.files);
     expect(existsSync(join(work, 'data', 'stray.txt'))).toBe(false);
     expect(await tableChecksums(app.url)).toEqual(before.rows);
+  });
+
+  it('leaves the files as they were when the database part of a full restore fails', async () => {
+    await start('backup', backupEnv());
+    await finished((await request('/v1/backups', { name: 'full_2' })).id);
+    await writeFile(join(work, 'etc', 'app.json'), JSON.stringify({ port: 9090 }));
+    const files = ['etc/app.json', 'data/uploads/photo.bin', 'data/run.sh'];
+    const changedFiles = await treeState(work, files);
+    const c = new Client({ connectionString: app.url });
+    await c.connect();
+    await c.query('UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid < 100');
+    await c.query('CREATE VIEW rich AS SELECT aid FROM pgbench_accounts WHERE abalance > 0'); // pg_restore --clean cannot drop the table under it
+    await c.end();
+    const changedRows = await tableChecksums(app.url);
+
+    const restore = await finished((await request('/v1/backups/full_2/restore', { what: 'all', databaseMode: 'replace', confirm: true })).id);
+
+    expect(restore.state).toBe('failed');
+    expect(restore.error).toMatch(/pg_restore/);
+    expect(await treeState(work, files)).toEqual(changedFiles);
+    expect(await tableChecksums(app.url)).toEqual(changedRows);
+    expect((await readdir(work)).filter((n) => n.includes('.restore-'))).toEqual([]);
   });
 
   it('reports a backup with an altered pack corrupted, naming the pack, refuses to restore it, and still verifies the others', async () => {

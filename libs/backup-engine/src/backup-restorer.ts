@@ -50,6 +50,11 @@ export interface RestoreOptions {
   select?: string;
   /** Receives progress: `verify` (0-50%), `restore` (50-99%), then `done` at 100. */
   onProgress?: ProgressListener;
+  /**
+   * Runs once every tree is verified and written, before any is swapped in (e.g. restoring
+   * the backup's databases); if it throws, nothing is swapped and the staged trees are removed.
+   */
+  beforeSwap?: () => Promise<void>;
 }
 
 /** Options of restoreRoots. */
@@ -58,6 +63,8 @@ export interface RestoreRootsOptions {
   select?: string;
   /** As for RestoreOptions. */
   onProgress?: ProgressListener;
+  /** As for RestoreOptions. */
+  beforeSwap?: () => Promise<void>;
 }
 
 interface StagedTree extends SwapPlan {
@@ -81,7 +88,7 @@ export class BackupRestorer {
   /** Restores `manifest` (or the part under `options.select`) into `target`, created or replaced. */
   async restore(manifest: BackupManifest, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
     const tree = selectTree(manifest, options.select);
-    const { verify, staged } = await this.run(manifest, [{ tree, target: resolve(target) }], options.onProgress);
+    const { verify, staged } = await this.run(manifest, [{ tree, target: resolve(target) }], options);
     return { backupId: manifest.id, target: staged[0].target, ...(options.select !== undefined && { select: options.select }), ...staged[0].result!, verify };
   }
 
@@ -92,13 +99,13 @@ export class BackupRestorer {
    */
   async restoreRoots(manifest: BackupManifest, options: RestoreRootsOptions = {}): Promise<RestoreRootsResult> {
     const plans = planRootRestores(manifest, options.select);
-    const { verify, staged } = await this.run(manifest, plans.map((p) => ({ tree: p.tree, target: p.target })), options.onProgress);
+    const { verify, staged } = await this.run(manifest, plans.map((p) => ({ tree: p.tree, target: p.target })), options);
     return { backupId: manifest.id, roots: staged.map((s, i) => ({ prefix: plans[i].prefix, target: s.target, ...s.result! })), verify };
   }
 
-  /** Verifies once, stages every tree, then swaps them all in (undoing the swaps done if one fails). */
-  private async run(manifest: BackupManifest, items: { tree: SelectedTree; target: string }[], onProgress?: ProgressListener): Promise<{ verify: VerifyReport; staged: StagedTree[] }> {
-    const progress = new ProgressReporter(onProgress);
+  /** Verifies once, stages every tree, runs `beforeSwap`, then swaps them all in (undoing the swaps done if one fails). */
+  private async run(manifest: BackupManifest, items: { tree: SelectedTree; target: string }[], options: Pick<RestoreOptions, 'onProgress' | 'beforeSwap'>): Promise<{ verify: VerifyReport; staged: StagedTree[] }> {
+    const progress = new ProgressReporter(options.onProgress);
     const content = items.flatMap((i) => i.tree.content);
     const verifyBytes = content.reduce((n, e) => n + e.size, 0);
     const verify = await new BackupVerifier(this.repository, this.compressor).verify(manifest, {
@@ -119,6 +126,7 @@ export class BackupRestorer {
         staged.push(s);
         s.result = await this.writeTree(manifest, item.tree, s.staging, phase, written, !s.inPlace);
       }
+      await options.beforeSwap?.();
       await swapAll(staged);
     } catch (err) {
       await Promise.all(staged.map((s) => rm(s.staging, { recursive: true, force: true })));

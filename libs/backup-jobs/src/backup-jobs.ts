@@ -215,35 +215,45 @@ export class BackupJobs {
       const fileParts = req.what === 'all' ? undefined : req.what === 'database' ? null : req.what;
       const hasDatabases = manifest.entries.some((e) => e.type === 'database');
       const wantsDatabases = (req.what === 'all' || req.what === 'database') && hasDatabases;
-      const report = (step: string, percent: number, message?: string) => onProgress({ step, percent, message });
+      let shown = 0; // the files' own `done` comes after the databases restored before their swap: never go back
+      const report = (step: string, percent: number, message?: string) => onProgress({ step, percent: (shown = Math.max(shown, percent)), message });
+      const databases = manifest.entries.filter((e): e is DatabaseEntry => e.type === 'database');
+      const restoreDatabases = async (): Promise<void> => {
+        // the databases share what the files left of 0..99, one slice each: verify, then the dump handed to pg_restore
+        const from = fileParts !== null ? 60 : 0;
+        const slice = (99 - from) / databases.length;
+        for (const [i, entry] of databases.entries()) {
+          const start = from + i * slice;
+          report('restoring_database', Math.floor(start), entry.database);
+          const url = this.databaseUrl(entry.database, req.databaseMode);
+          const onProgress = (p: { step: string; percent: number }) => report(p.step === 'done' ? 'restoring_database' : `database_${p.step}`, Math.floor(start + (slice * p.percent) / 100), entry.database);
+          try {
+            const result = await engine.restoreDatabase(backup.id, { database: entry.database, mode: req.databaseMode === 'new' ? DatabaseRestoreMode.NewDatabase : DatabaseRestoreMode.SingleTransaction, targetUrl: url }, undefined, { onProgress });
+            outcome.databases.push({ database: entry.database, target: result.target, mode: result.mode });
+          } catch (err) {
+            if (outcome.databases.length === 0 || err instanceof BackupCorruptedError) throw err;
+            const done = outcome.databases.map((d) => d.database).join(', ');
+            throw new BackupJobError('BACKUP_RESTORE_PARTIAL', `restoring database ${entry.database} failed (${(err as Error).message}) after ${done} had been restored; no files were replaced. Fix the cause and restore again (--what database restores the databases alone).`, undefined, { cause: err });
+          }
+        }
+      };
       try {
         if (fileParts !== null && hasRoots(manifest, fileParts)) {
           const scale = wantsDatabases ? 0.6 : 0.99;
           const progress = (p: { step: string; percent: number; message?: string }) => report(p.step, Math.floor(p.percent * scale), p.message);
+          // databases are restored once the files are staged and before they are swapped in: a database that fails leaves the files as they were
+          const beforeSwap = wantsDatabases ? restoreDatabases : undefined;
           if (req.to) {
-            const result = await engine.restore(backup.id, fileParts ? join(req.to, fileParts) : req.to, { select: fileParts, onProgress: progress });
+            const result = await engine.restore(backup.id, fileParts ? join(req.to, fileParts) : req.to, { select: fileParts, onProgress: progress, beforeSwap });
             outcome.restored.push({ part: fileParts ?? 'all', target: result.target, files: result.files });
           } else {
-            const results = await engine.restoreRoots(backup.id, { select: fileParts, onProgress: progress });
+            const results = await engine.restoreRoots(backup.id, { select: fileParts, onProgress: progress, beforeSwap });
             for (const r of results.roots) outcome.restored.push({ part: r.prefix, target: r.target, files: r.files });
           }
         } else if (req.what === 'config' || req.what === 'data') {
           throw new BackupJobError('BACKUP_PART_MISSING', `backup ${backup.id} (${backup.type}) holds no ${req.what} files; choose --what ${hasDatabases ? 'database' : 'all'}`);
-        }
-        if (wantsDatabases) {
-          // the databases share what the files left of 0..99, one slice each: verify, then the dump handed to pg_restore
-          const databases = manifest.entries.filter((e): e is DatabaseEntry => e.type === 'database');
-          const from = fileParts !== null ? 60 : 0;
-          const slice = (99 - from) / databases.length;
-          for (const [i, entry] of databases.entries()) {
-            const start = from + i * slice;
-            report('restoring_database', Math.floor(start), entry.database);
-            const url = this.databaseUrl(entry.database, req.databaseMode);
-            const onProgress = (p: { step: string; percent: number }) => report(p.step === 'done' ? 'restoring_database' : `database_${p.step}`, Math.floor(start + (slice * p.percent) / 100), entry.database);
-            const result = await engine.restoreDatabase(backup.id, { database: entry.database, mode: req.databaseMode === 'new' ? DatabaseRestoreMode.NewDatabase : DatabaseRestoreMode.SingleTransaction, targetUrl: url }, undefined, { onProgress });
-            outcome.databases.push({ database: entry.database, target: result.target, mode: result.mode });
-          }
-        } else if (req.what === 'database') {
+        } else if (wantsDatabases) await restoreDatabases();
+        if (req.what === 'database' && !hasDatabases) {
           throw new BackupJobError('BACKUP_PART_MISSING', `backup ${backup.id} (${backup.type}) holds no database dump; choose --what all, config or data`);
         }
       } catch (err) {
