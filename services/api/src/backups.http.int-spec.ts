@@ -265,7 +265,7 @@ describe(`${ApiModule.name} backup routes`, () => {
 
     it.each([
       [{ what: 'all' }, /^restoring all from backup nightly-a overwrites the config and data files at their original places and the database in place \(databaseMode new restores into a new database instead\); add --confirm/],
-      [{ what: 'data' }, /^restoring data from backup node1-pre overwrites the data files at their original places on node-1; add --confirm \(confirm: true\)/],
+      [{ what: 'data', to: '/srv/node1' }, /^restoring data from backup node1-pre overwrites the data files under \/srv\/node1; add --confirm \(confirm: true\)/],
       [{ what: 'all', to: '/tmp/r', databaseMode: 'new', confirm: false }, /^restoring all from backup nightly-a overwrites the config and data files under \/tmp\/r, and creates a new database/],
     ])('answers 400 without confirm: true, saying what would be overwritten (%j)', async (body, message) => {
       const id = body.what === 'data' ? 'node1-pre' : 'nightly-a';
@@ -275,6 +275,17 @@ describe(`${ApiModule.name} backup routes`, () => {
 
       expect(res.status).toBe(400);
       expect(res.body.error).toEqual({ code: 'CONFIRM_REQUIRED', message: expect.stringMatching(message) });
+      expect(await ds.getRepository(OutboxMessageEntity).count()).toBe(before);
+    });
+
+    it('answers 400 to putting a node backup\'s files back in place, naming the node and rollback --restore-data, and queues nothing', async () => {
+      const before = await ds.getRepository(OutboxMessageEntity).count();
+
+      const res = await call('POST', '/v1/backups/node1-pre/restore', { what: 'data', confirm: true });
+
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('BACKUP_NODE_LOCAL');
+      expect(res.body.error.message).toMatch(/^backup node1-pre was taken on node node-1 by its agent: .* `lockstep rollback .* --restore-data`, or unpack them elsewhere with --to DIR/);
       expect(await ds.getRepository(OutboxMessageEntity).count()).toBe(before);
     });
 

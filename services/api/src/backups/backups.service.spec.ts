@@ -38,11 +38,39 @@ describe(BackupsService.name, () => {
   });
 
   it('refuses an unconfirmed restore without queueing anything', async () => {
-    repo.find.mockResolvedValue(entity({ nodeId: 'node-1', type: 'data_only' }));
+    repo.find.mockResolvedValue(entity({ type: 'data_only' }));
 
     const act = sut.restore('b1', { what: 'all' });
 
-    await expect(act).rejects.toMatchObject({ status: 400, code: 'CONFIRM_REQUIRED', message: 'restoring all from backup b1 overwrites the data files at their original places on node-1; add --confirm (confirm: true) once you are sure' });
+    await expect(act).rejects.toMatchObject({ status: 400, code: 'CONFIRM_REQUIRED', message: 'restoring all from backup b1 overwrites the data files at their original places; add --confirm (confirm: true) once you are sure' });
     expect(repo.enqueue).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['all', 'config and data'],
+    ['data', 'data'],
+  ] as const)('refuses to put a node backup\'s files back in place from the backup service (what %s), pointing at rollback --restore-data and --to', async (what, parts) => {
+    repo.find.mockResolvedValue(entity({ nodeId: 'node-1', rolloutId: 'r-7', trigger: 'pre-update' }));
+
+    const act = sut.restore('b1', { what, confirm: true });
+
+    await expect(act).rejects.toMatchObject({
+      status: 400,
+      code: 'BACKUP_NODE_LOCAL',
+      message: `backup b1 was taken on node node-1 by its agent: its ${parts} files belong on that node, which the backup service that runs restores cannot write to. Put them back there with \`lockstep rollback r-7 --restore-data\`, or unpack them elsewhere with --to DIR (--what database restores its database from here).`,
+    });
+    expect(repo.enqueue).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['its database alone', { what: 'database' as const, confirm: true }],
+    ['its files under another directory', { what: 'all' as const, to: '/srv/restore', confirm: true }],
+  ])('queues a restore of a node backup\'s %s', async (_name, body) => {
+    repo.find.mockResolvedValue(entity({ nodeId: 'node-1' }));
+    repo.enqueue.mockResolvedValue({ id: 'op', kind: 'restore', backupId: 'b1', state: 'queued', step: null, percent: 0, message: null, error: null, result: null, requestedAt: new Date(0), startedAt: null, finishedAt: null });
+
+    await sut.restore('b1', body);
+
+    expect(repo.enqueue).toHaveBeenCalledWith(expect.objectContaining({ kind: 'restore', backupId: 'b1', what: body.what }));
   });
 });

@@ -16,6 +16,8 @@ export const BackupErrorCode = {
   ConfirmRequired: 'CONFIRM_REQUIRED',
   /** The restore asks for a part the backup's type does not hold (400). */
   PartMissing: 'BACKUP_PART_MISSING',
+  /** In-place restore of a node agent's backup through the backup service, which cannot reach that node's files (400). */
+  NodeLocal: 'BACKUP_NODE_LOCAL',
 } as const;
 
 /** The parts each backup type holds (the backup service's plan: full = databases, config and data). */
@@ -86,8 +88,9 @@ export class BackupsService {
 
   /**
    * Queues a restore. 409 when the backup cannot be restored (creating, failed, corrupted,
-   * pruned); 400 when it does not hold the part asked for, or without `confirm: true`
-   * (the message says what would be overwritten).
+   * pruned); 400 when it does not hold the part asked for, when it would put a node agent's
+   * files back in place (only that node can: rollback --restore-data), or without
+   * `confirm: true` (the message says what would be overwritten).
    */
   async restore(id: string, body: RestoreBackupBody): Promise<BackupOperationQueued> {
     const backup = await this.existing(id);
@@ -96,6 +99,14 @@ export class BackupsService {
     const held = PARTS_OF[backup.type] ?? [];
     if (body.what !== 'all' && !held.includes(body.what)) {
       throw ApiError.badRequest(`backup ${id} is a ${backup.type} backup and holds no ${body.what}; it holds ${held.join(', ')}: restore with what ${[...held, 'all'].join(' or ')}`, BackupErrorCode.PartMissing);
+    }
+    const files = (body.what === 'all' ? held : [body.what]).filter((p) => p !== 'database');
+    if (backup.nodeId && files.length > 0 && !body.to) {
+      throw ApiError.badRequest(
+        `backup ${id} was taken on node ${backup.nodeId} by its agent: its ${files.join(' and ')} files belong on that node, which the backup service that runs restores cannot write to. ` +
+          `Put them back there with \`lockstep rollback ${backup.rolloutId ?? 'ROLLOUT_ID'} --restore-data\`, or unpack them elsewhere with --to DIR${held.includes('database') ? ' (--what database restores its database from here)' : ''}.`,
+        BackupErrorCode.NodeLocal,
+      );
     }
     if (body.confirm !== true) {
       throw ApiError.badRequest(`${restoreEffects(backup, body)}; add --confirm (confirm: true) once you are sure`, BackupErrorCode.ConfirmRequired);
@@ -153,7 +164,7 @@ export function restoreEffects(b: BackupRecordV1, body: Pick<RestoreBackupBody, 
   const files = parts.filter((p) => p !== 'database');
   const overwrites: string[] = [];
   const creates: string[] = [];
-  if (files.length) overwrites.push(`the ${files.join(' and ')} files ${body.to ? `under ${body.to}` : `at their original places${b.nodeId ? ` on ${b.nodeId}` : ''}`}`);
+  if (files.length) overwrites.push(`the ${files.join(' and ')} files ${body.to ? `under ${body.to}` : 'at their original places'}`);
   if (parts.includes('database')) {
     if (body.databaseMode === 'new') creates.push('a new database <name>_restored_<time> (the original is left alone)');
     else overwrites.push('the database in place (databaseMode new restores into a new database instead)');
