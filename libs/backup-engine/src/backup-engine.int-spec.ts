@@ -122,6 +122,50 @@ describe(BackupEngine.name, () => {
     expect(await readFile(join(target, 'keep.txt'), 'utf8')).toBe('old state');
   });
 
+  it('stores the chunks of a pack verify found damaged afresh in the next backup, which then verifies', async () => {
+    const store = newStore();
+    const sut = await BackupEngine.open(store, { passphrase: 'fresh nonces: the new pack differs from the damaged one' });
+    const source = join(work, 'src3c');
+    await mkdir(source);
+    await writeFile(join(source, 'c.bin'), randomBytes(2 * 1024 * 1024));
+    const first = await sut.backup({ source });
+    const victim = first.manifest.packs[0];
+    const bytes = await store.get(`packs/${victim}`);
+    bytes[100] ^= 0x01;
+    await store.put(`packs/${victim}`, bytes);
+
+    const report = await sut.verify(first.id);
+    const indexAfterVerify = await store.stat(`index/${victim}`);
+    const next = await sut.backup({ source });
+
+    expect(report.corruptedPacks).toEqual([victim]);
+    expect(indexAfterVerify).toBeUndefined();
+    expect(next.stats.newChunks).toBe(first.stats.newChunks);
+    expect(next.manifest.packs).not.toContain(victim);
+    expect((await sut.verify(next.id)).ok).toBe(true);
+  });
+
+  it('stops a verify during an S3 outage with the outage, not a damage report', async () => {
+    const store = newStore();
+    const source = join(work, 'src3d');
+    await mkdir(source);
+    await writeFile(join(source, 'd.bin'), randomBytes(1024 * 1024));
+    const { id } = await (await BackupEngine.open(store)).backup({ source });
+    const outage: ObjectStore = Object.assign(Object.create(store) as ObjectStore, {
+      get: async (key: string) => {
+        if (key.startsWith('packs/')) throw new StorageError(StorageErrorCode.Unavailable, `S3 at ${s3.endpoint} is unreachable (connect ECONNREFUSED)`);
+        return store.get(key);
+      },
+    });
+    const sut = await BackupEngine.open(outage);
+
+    const attempt = await sut.verify(id).catch((err: unknown) => err);
+
+    expect(attempt).toBeInstanceOf(StorageError);
+    expect((attempt as StorageError).code).toBe(StorageErrorCode.Unavailable);
+    expect((await store.list('index/')).length).toBe(1);
+  });
+
   it('encrypts packs, indexes and manifests, and rejects a wrong key clearly', async () => {
     const source = join(work, 'src4');
     await buildTree(source);

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { StorageError } from '@lockstep/storage';
+import type { BackupRepository } from './backup-repository';
 import { manifestDigest, type BackupManifest, type ContentEntry } from './manifest';
 import { ChunkReadError, PackReader, type PackSource } from './pack-reader';
 import type { ProgressPhase } from './progress';
@@ -31,13 +33,21 @@ export interface VerifyOptions {
   progress?: ProgressPhase;
 }
 
+/** What a verify reads from, and where it drops the index of a damaged pack. */
+export type VerifySource = PackSource & Pick<BackupRepository, 'removeIndex'>;
+
 /**
  * Checks a backup end to end: the manifest digest, every pack it needs (downloaded again),
  * every chunk (decrypted, decompressed, hashed) and every file's sha256.
+ *
+ * A pack found damaged or missing also loses its index object, so new backups stop
+ * deduplicating against it and store its chunks afresh (the damaged backups keep
+ * referencing it until they are pruned). An S3 outage or refused access is not damage:
+ * verify throws it as it is, and reports nothing.
  */
 export class BackupVerifier {
   constructor(
-    private readonly repository: PackSource,
+    private readonly repository: VerifySource,
     private readonly compressor: Compressor,
   ) {}
 
@@ -48,6 +58,7 @@ export class BackupVerifier {
     const corrupted = new Set<string>();
     const checked = new Set<string>();
     const fail = (err: unknown): void => {
+      if (err instanceof StorageError) throw err;
       if (err instanceof ChunkReadError) corrupted.add(err.pack);
       const msg = (err as Error).message;
       if (!problems.includes(msg)) problems.push(msg);
@@ -82,7 +93,12 @@ export class BackupVerifier {
       if (intact && hash.digest('hex') !== entry.sha256) fail(new Error(`file ${entry.path} does not match its sha256`));
       filesChecked++;
     }
-    const report = (): VerifyReport => ({ backupId: manifest.id, ok: problems.length === 0, corruptedPacks: [...corrupted].sort(), problems, packsChecked: reader.loaded.size, chunksChecked: checked.size, filesChecked, bytesChecked });
+    const report = async (): Promise<VerifyReport> => {
+      for (const pack of corrupted) {
+        await this.repository.removeIndex(pack).catch((err: Error) => problems.push(`the index of damaged pack ${pack} could not be removed (${err.message}): new backups may still reuse its chunks`));
+      }
+      return { backupId: manifest.id, ok: problems.length === 0, corruptedPacks: [...corrupted].sort(), problems, packsChecked: reader.loaded.size, chunksChecked: checked.size, filesChecked, bytesChecked };
+    };
     if (!all) return report();
     // chunks no file pass touched (none today, but the manifest is the contract)
     for (const [id, loc] of Object.entries(manifest.chunks)) {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { BackupVerifier, type VerifyReport } from './backup-verifier';
+import { BackupVerifier, type VerifyReport, type VerifySource } from './backup-verifier';
 import { BackupCorruptedError, BackupEngineError, BackupErrorCode } from './errors';
 import { contentBytes, type BackupManifest, type DatabaseEntry } from './manifest';
-import { PackReader, type PackSource } from './pack-reader';
+import { PackReader } from './pack-reader';
 import { ProgressReporter, ProgressStep, type ProgressOptions, type ProgressPhase } from './progress';
 import { databaseNameOf } from './postgres-dump';
 import { ChildProcessRunner, runToEnd, type ProcessRunner } from './process-runner';
@@ -56,7 +56,7 @@ const DEFAULT_BINARIES: PgBinaries = { pgRestore: 'pg_restore', createdb: 'creat
  */
 export class DatabaseRestorer {
   constructor(
-    private readonly repository: PackSource,
+    private readonly repository: VerifySource,
     private readonly compressor: Compressor,
     private readonly runner: ProcessRunner = new ChildProcessRunner(),
     private readonly binaries: PgBinaries = DEFAULT_BINARIES,

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import { ObjectNotFoundError } from '@lockstep/storage';
+import type { VerifySource } from './backup-verifier';
 import type { ChunkCipher } from './chunk-cipher';
-import type { PackSource } from './pack-reader';
 import type { PackSink } from './pack-writer';
 import type { Compressor } from './zstd.process';
 
-/** In-memory packs for unit specs of PackWriter and PackReader. */
-export class FakePackStore implements PackSink, PackSource {
+/** In-memory packs for unit specs of PackWriter, PackReader and the verifier. */
+export class FakePackStore implements PackSink, VerifySource {
   readonly packs = new Map<string, Buffer>();
   readonly indexes = new Map<string, Record<string, unknown>>();
   constructor(readonly cipher: ChunkCipher | undefined = undefined) {}
@@ -19,8 +20,12 @@ export class FakePackStore implements PackSink, PackSource {
 
   async getPack(name: string): Promise<Buffer> {
     const p = this.packs.get(name);
-    if (!p) throw new Error(`no pack ${name}`);
+    if (!p) throw new ObjectNotFoundError('fake', `packs/${name}`);
     return Buffer.from(p);
+  }
+
+  async removeIndex(name: string): Promise<void> {
+    this.indexes.delete(name);
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ObjectNotFoundError } from '@lockstep/storage';
 import type { BackupRepository } from './backup-repository';
 import type { ChunkLocation } from './manifest';
 import type { Compressor } from './zstd.process';
@@ -73,7 +74,8 @@ export class PackReader {
       const bytes = await this.repository.getPack(name);
       entry = sha256(bytes) === name ? bytes : new ChunkReadError(name, `pack ${name} does not match its hash (altered or truncated)`);
     } catch (cause) {
-      entry = new ChunkReadError(name, `pack ${name} cannot be read: ${(cause as Error).message}`, { cause });
+      if (!(cause instanceof ObjectNotFoundError)) throw cause; // an outage or refused access is not damage: not cached, the caller sees it as it is
+      entry = new ChunkReadError(name, `pack ${name} is missing from the bucket`, { cause });
     }
     this.loaded.add(name);
     this.cache.set(name, entry);
