@@ -236,16 +236,20 @@ describe(InstallPipeline.name, () => {
       deps.restoreData = jest.fn(async (id: string) => void order.push(`restore ${id}`));
       const swap = dir.swapCurrent.bind(dir);
       jest.spyOn(dir, 'swapCurrent').mockImplementation(async (v) => (order.push(`swap ${v}`), swap(v)));
+      app.stop.mockImplementation(async () => void order.push('stop'));
+      app.restart.mockImplementation(async () => void order.push('restart'));
 
       const restored = await install('1.0.0', { action: 'rollback', restoreBackupId: 'preupdate_n1_1.1.0_abcdef12' });
+      const restoredOrder = order.splice(0);
       deps.restoreData = jest.fn(async () => {
         throw new Error('backup preupdate_x is corrupted');
       });
       const refused = await install('1.1.0', { action: 'rollback', restoreBackupId: 'preupdate_x' });
 
       expect(restored).toMatchObject({ result: 'succeeded', runningVersion: '1.0.0', restoredBackupId: 'preupdate_n1_1.1.0_abcdef12' });
-      expect(order).toEqual(['restore preupdate_n1_1.1.0_abcdef12', 'swap 1.0.0']);
-      expect(refused).toMatchObject({ result: 'failed', failedStep: 'restoring_data', runningVersion: '1.0.0', error: expect.stringMatching(/data was left as it was: backup preupdate_x is corrupted/) });
+      expect(restoredOrder).toEqual(['stop', 'restore preupdate_n1_1.1.0_abcdef12', 'swap 1.0.0', 'restart']);
+      expect(refused).toMatchObject({ result: 'failed', failedStep: 'restoring_data', runningVersion: '1.0.0', error: expect.stringMatching(/data was left as it was and 1\.0\.0 was started again: backup preupdate_x is corrupted/) });
+      expect(order).toEqual(['stop', 'restart']);
     });
   });
 

@@ -135,9 +135,17 @@ export class InstallPipeline {
       await this.deps.hook.run({ releaseDir, sharedDir: dir.sharedDir, version: cmd.version, previousVersion: previous });
       if (cmd.restoreBackupId) {
         if (!this.deps.restoreData) throw new InstallStepError(AgentErrorCode.BackupFailed, 'this node has no backup settings, so it cannot restore data; set BACKUP_* on the agent', { step: 'restoring_data' });
-        await enter('restoring_data', `restoring backup ${cmd.restoreBackupId}`);
-        await this.deps.restoreData(cmd.restoreBackupId, cmd, (m) => void report('restoring_data', m).catch(() => undefined), signal).catch((err: unknown) => {
-          throw new InstallStepError(AgentErrorCode.BackupFailed, `restoring backup ${cmd.restoreBackupId} failed; the data was left as it was: ${describeError(err)}`, { step: 'restoring_data', cause: err });
+        await enter('restoring_data', `stopping the app, then restoring backup ${cmd.restoreBackupId}`);
+        // the running release must not write to what is being put back (nor hold locks pg_restore needs)
+        await this.deps.app.stop().catch((err: Error) => {
+          throw new InstallStepError(AgentErrorCode.BackupFailed, `cannot stop the app to restore backup ${cmd.restoreBackupId}: ${err.message}; nothing was restored`, { step: 'restoring_data', cause: err });
+        });
+        await this.deps.restoreData(cmd.restoreBackupId, cmd, (m) => void report('restoring_data', m).catch(() => undefined), signal).catch(async (err: unknown) => {
+          const started = await this.deps.app.restart().then(
+            () => `${previous ?? 'the app'} was started again`,
+            (e: Error) => `starting ${previous ?? 'the app'} again failed too: ${e.message}`,
+          );
+          throw new InstallStepError(AgentErrorCode.BackupFailed, `restoring backup ${cmd.restoreBackupId} failed; the data was left as it was and ${started}: ${describeError(err)}`, { step: 'restoring_data', cause: err });
         });
         entry = await journal.update(cmd.commandId, { restoredBackupId: cmd.restoreBackupId });
       }
