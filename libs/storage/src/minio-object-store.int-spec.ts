@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
-import { MinioObjectStore, ObjectNotFoundError } from '@lockstep/storage';
+import { MinioObjectStore, ObjectNotFoundError, StorageError, StorageErrorCode } from '@lockstep/storage';
 
 describe(MinioObjectStore.name, () => {
   let s3: S3ServerHandle;
@@ -41,5 +42,24 @@ describe(MinioObjectStore.name, () => {
 
   it('refuses objects over 16 MiB', async () => {
     await expect(sut.put('big', Buffer.alloc(16 * 1024 * 1024 + 1))).rejects.toThrow(/at most/);
+  });
+
+  it('fails a request to a server that accepts it and then says nothing, once the idle timeout passes', async () => {
+    const sockets: Socket[] = [];
+    const hung = createServer((socket) => void sockets.push(socket)); // reads the request, never answers
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const { port } = hung.address() as { port: number };
+    const store = new MinioObjectStore({ endpoint: `http://127.0.0.1:${port}`, accessKey: 'k', secretKey: 's', bucket: 'hung', idleTimeoutMs: 300 });
+    try {
+      const failure = await store.get('packs/anything').catch((err: unknown) => err);
+
+      expect(failure).toBeInstanceOf(StorageError);
+      expect((failure as StorageError).code).toBe(StorageErrorCode.Unavailable);
+      expect((failure as Error).message).toMatch(/sent nothing for 0\.3 s/);
+      expect(sockets.length).toBeGreaterThan(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => hung.close(resolve));
+    }
   });
 });

@@ -1,4 +1,6 @@
 import { Client, type ClientOptions } from 'minio';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, StorageError, StorageErrorCode } from './errors';
 import type { ObjectInfo, ObjectStore } from './object-store.port';
@@ -14,6 +16,26 @@ export interface S3Settings {
   secretKey: string;
   bucket: string;
   region?: string;
+  /**
+   * A request whose connection carries nothing for this long fails (default 60 s), so a
+   * hung server (a partition, a stuck proxy) fails a backup instead of holding it and its
+   * lock forever; a slow but moving transfer is not cut.
+   */
+  idleTimeoutMs?: number;
+}
+
+export const DEFAULT_S3_IDLE_TIMEOUT_MS = 60_000;
+
+/** A keep-alive agent whose sockets are destroyed after `idleMs` without traffic (Node's own timeout only emits an event). */
+function idleTimeoutAgent(secure: boolean, idleMs: number): http.Agent {
+  const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const create = agent.createConnection.bind(agent) as (...args: unknown[]) => import('node:net').Socket;
+  (agent as unknown as { createConnection: (...args: unknown[]) => unknown }).createConnection = (...args: unknown[]) => {
+    const socket = create(...args);
+    socket.setTimeout(idleMs, () => socket.destroy(new Error(`the S3 server sent nothing for ${idleMs / 1000} s`)));
+    return socket;
+  };
+  return agent;
 }
 
 const isNotFound = (err: unknown): boolean => {
@@ -37,6 +59,7 @@ export class MinioObjectStore implements ObjectStore {
       secretKey: settings.secretKey,
       region: settings.region ?? 'us-east-1',
       pathStyle: true,
+      transportAgent: idleTimeoutAgent(url.protocol === 'https:', settings.idleTimeoutMs ?? DEFAULT_S3_IDLE_TIMEOUT_MS),
     };
     this.client = new Client(options);
     this.https = options.useSSL === true;
