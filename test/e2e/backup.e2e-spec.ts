@@ -121,6 +121,8 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
 
   it('backs up files and a pgbench database, restores both exactly after they changed, and re-backs up unchanged data for under 1% of the bytes', async () => {
     await start('backup', backupEnv());
+    await dep.pg.connect();
+    await dep.pg.query(`INSERT INTO components (name, current_version, source_type) VALUES ('shop', '2.3.1', 'tuf')`); // as the checker registers it
     const files = ['etc/app.json', 'data/uploads/photo.bin', 'data/run.sh'];
     const before = { files: await treeState(work, files), rows: await tableChecksums(app.url) };
 
@@ -142,7 +144,7 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     expect(first).toMatchObject({ state: 'succeeded' });
     expect(second).toMatchObject({ state: 'succeeded' });
     const [a, b] = [await backup('nightly_1'), await backup('nightly_2')];
-    expect(a).toMatchObject({ status: 'completed' });
+    expect(a).toMatchObject({ status: 'completed', componentVersion: '2.3.1' });
     expect(b.uploadedBytes).toBeLessThan(a.uploadedBytes * 0.01);
     expect(changed).not.toEqual(before.rows);
     expect(unconfirmed.status).toBe(400);

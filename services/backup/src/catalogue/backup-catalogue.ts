@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { BackupRecordV1, BackupStatus } from '@lockstep/contracts';
-import { BackupEntity } from '@lockstep/persistence';
+import { BackupEntity, ComponentEntity } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** Order of statuses: a change is kept only when it moves forward (see {@link BackupCatalogue.record}). */
@@ -96,6 +96,11 @@ export class BackupCatalogue {
   private async write(m: EntityManager, r: BackupRecordV1, exists: boolean): Promise<void> {
     if (exists) await m.update(BackupEntity, { id: r.id }, toEntity(r));
     else await m.insert(BackupEntity, toEntity(r));
+  }
+
+  /** The version the component runs now, as the checker and rollouts keep it (null when unknown or not registered). */
+  async componentVersion(component: string): Promise<string | null> {
+    return (await this.ds.getRepository(ComponentEntity).findOneBy({ name: component }))?.currentVersion ?? null;
   }
 
   async get(id: string): Promise<BackupRecordV1 | undefined> {

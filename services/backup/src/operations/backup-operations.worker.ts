@@ -113,7 +113,7 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
         if (interrupted) return this.settleInterruptedCreate(cmd);
         const c = this.config;
         const backup = await jobs.create(
-          { id: cmd.backupId, type: cmd.type, trigger: cmd.trigger, description: cmd.description, includeLogs: cmd.includeLogs, compress: cmd.compress, component: c.BACKUP_COMPONENT, componentVersion: null, nodeId: null, operationId: cmd.operationId },
+          { id: cmd.backupId, type: cmd.type, trigger: cmd.trigger, description: cmd.description, includeLogs: cmd.includeLogs, compress: cmd.compress, component: c.BACKUP_COMPONENT, componentVersion: await this.catalogue.componentVersion(c.BACKUP_COMPONENT), nodeId: null, operationId: cmd.operationId },
           progress,
           this.inFlight.signal,
         );
@@ -144,7 +144,7 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
     const c = this.config;
     const base =
       (await this.catalogue.get(cmd.backupId)) ??
-      jobs.creatingRecord({ id: cmd.backupId, type: cmd.type, trigger: cmd.trigger, description: cmd.description, compress: cmd.compress, component: c.BACKUP_COMPONENT, componentVersion: null, nodeId: null });
+      jobs.creatingRecord({ id: cmd.backupId, type: cmd.type, trigger: cmd.trigger, description: cmd.description, compress: cmd.compress, component: c.BACKUP_COMPONENT, componentVersion: await this.catalogue.componentVersion(c.BACKUP_COMPONENT), nodeId: null });
     const settled = await jobs.settleInterrupted(base);
     if (settled.status === 'failed') throw new Error(settled.error ?? 'interrupted');
     return { backupId: settled.id, backup: settled };
