@@ -65,6 +65,12 @@ export interface RestoreRootsOptions {
   onProgress?: ProgressListener;
   /** As for RestoreOptions. */
   beforeSwap?: () => Promise<void>;
+  /**
+   * Directories roots may go back to (this host's configured backup paths): a root recorded
+   * with any other directory is refused before anything is read, so a manifest cannot send
+   * files to a place this host never backed up. Default: any recorded directory.
+   */
+  allowedDirs?: readonly string[];
 }
 
 interface StagedTree extends SwapPlan {
@@ -98,7 +104,7 @@ export class BackupRestorer {
    * from the manifest: restore only from repositories you trust (encrypted ones authenticate it).
    */
   async restoreRoots(manifest: BackupManifest, options: RestoreRootsOptions = {}): Promise<RestoreRootsResult> {
-    const plans = planRootRestores(manifest, options.select);
+    const plans = planRootRestores(manifest, options.select, options.allowedDirs);
     const { verify, staged } = await this.run(manifest, plans.map((p) => ({ tree: p.tree, target: p.target })), options);
     return { backupId: manifest.id, roots: staged.map((s, i) => ({ prefix: plans[i].prefix, target: s.target, ...s.result! })), verify };
   }

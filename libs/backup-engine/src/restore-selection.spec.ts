@@ -87,6 +87,25 @@ describe(planRootRestores.name, () => {
     expect(part.map((p) => [p.prefix, p.target, p.tree.entries.map((e) => e.path)])).toEqual([['config/app/conf.d', '/etc/app/conf.d', ['x']]]);
   });
 
+  it('plans roots, or a part of one, going back to directories this host backs up', () => {
+    const m = manifest([dir('config/app'), dir('config/app/conf.d'), dir('data/shared')], { 'config/app': '/etc/app', 'data/shared': '/srv/shared' });
+
+    const all = planRootRestores(m, undefined, ['/etc/app/', '/srv/shared', '/var/log/app']);
+    const part = planRootRestores(m, 'config/app/conf.d', ['/etc/app']);
+
+    expect(all.map((p) => p.target)).toEqual(['/etc/app', '/srv/shared']);
+    expect(part.map((p) => p.target)).toEqual(['/etc/app/conf.d']);
+  });
+
+  it('refuses a root going back to a directory this host does not back up, naming it and the settings', () => {
+    const m = manifest([dir('config/app'), dir('data/shared')], { 'config/app': '/etc/app', 'data/shared': '/etc' });
+
+    const act = () => planRootRestores(m, 'data', ['/etc/app', '/srv/shared']);
+
+    expect(act).toThrow(UnsafePathError);
+    expect(act).toThrow(/refusing to restore "\/etc": root data\/shared of backup .* goes back to a directory this host's settings do not back up\. Restore it somewhere else with --to <dir>, or add \/etc to the backup paths/);
+  });
+
   it.each<[string, BackupManifest, string | undefined, RegExp]>([
     ['a backup without roots', manifest([dir('a')]), undefined, /does not record where its directories came from .*restore it into a directory with --to <dir>/],
     ['no matching root', manifest([dir('config/app')], { 'config/app': '/etc/app' }), 'logs', /has no root under "logs"; its roots are config\/app/],

@@ -1,4 +1,4 @@
-import { isAbsolute, join, normalize } from 'node:path';
+import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { BackupEngineError, BackupErrorCode, UnsafePathError } from './errors';
 import type { BackupManifest, ContentEntry, TreeEntry } from './manifest';
 import { checkEntries } from './restore-paths';
@@ -57,7 +57,7 @@ export function selectTree(manifest: BackupManifest, select?: string): SelectedT
  * `config` matches the roots `config/app` and `config/other`; `config/app/sub` restores only
  * that part of `config/app`, into `<its dir>/sub`.
  */
-export function planRootRestores(manifest: BackupManifest, select?: string): RootRestorePlan[] {
+export function planRootRestores(manifest: BackupManifest, select?: string, allowedDirs?: readonly string[]): RootRestorePlan[] {
   const roots = manifest.roots;
   if (!roots || Object.keys(roots).length === 0) {
     throw new BackupEngineError(BackupErrorCode.InvalidRequest, `backup ${manifest.id} does not record where its directories came from (it was taken from a single source directory or holds only databases): restore it into a directory with --to <dir>.`);
@@ -71,6 +71,15 @@ export function planRootRestores(manifest: BackupManifest, select?: string): Roo
   for (const [prefix, dir] of Object.entries(roots).sort(([a], [b]) => a.localeCompare(b))) {
     if (select === undefined || isUnder(prefix, select)) plans.push({ prefix, target: dir, tree: selectTree(manifest, prefix) });
     else if (isUnder(select, prefix)) plans.push({ prefix: select, target: join(dir, ...select.slice(prefix.length + 1).split('/')), tree: selectTree(manifest, select) });
+  }
+  if (allowedDirs !== undefined) {
+    const allowed = new Set(allowedDirs.map((d) => resolve(d))); // as backups record them
+    for (const plan of plans) {
+      const root = Object.entries(roots).find(([prefix]) => isUnder(plan.prefix, prefix))!;
+      if (!allowed.has(root[1])) {
+        throw new UnsafePathError(root[1], `root ${root[0]} of backup ${manifest.id} goes back to a directory this host's settings do not back up`, `Restore it somewhere else with --to <dir>, or add ${root[1]} to the backup paths (BACKUP_CONFIG_PATHS, BACKUP_DATA_PATHS) if it is meant to be put back there.`);
+      }
+    }
   }
   if (plans.length === 0) {
     throw new BackupEngineError(BackupErrorCode.NotFound, `backup ${manifest.id} has no root under ${JSON.stringify(select)}; its roots are ${Object.keys(roots).sort().join(', ')}. Select one of them or a part such as ${JSON.stringify(Object.keys(roots)[0].split('/')[0])}.`);

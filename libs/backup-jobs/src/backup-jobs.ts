@@ -247,7 +247,8 @@ export class BackupJobs {
             const result = await engine.restore(backup.id, fileParts ? join(req.to, fileParts) : req.to, { select: fileParts, onProgress: progress, beforeSwap });
             outcome.restored.push({ part: fileParts ?? 'all', target: result.target, files: result.files });
           } else {
-            const results = await engine.restoreRoots(backup.id, { select: fileParts, onProgress: progress, beforeSwap });
+            const { config, data, logs } = this.deps.targets;
+            const results = await engine.restoreRoots(backup.id, { select: fileParts, onProgress: progress, beforeSwap, allowedDirs: [...config, ...data, ...logs] });
             for (const r of results.roots) outcome.restored.push({ part: r.prefix, target: r.target, files: r.files });
           }
         } else if (req.what === 'config' || req.what === 'data') {
