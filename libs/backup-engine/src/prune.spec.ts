@@ -90,6 +90,21 @@ describe(BackupPruner.name, () => {
     expect(fake.deleted.filter((k) => k.startsWith('manifest-parts/')).sort()).toEqual(['manifest-parts/crashed/0', 'manifest-parts/old/0', 'manifest-parts/old/1']);
   });
 
+  it('stops before its next delete once its signal fires, saying a rerun finishes the job', async () => {
+    const fake = store();
+    const lockLost = new AbortController();
+    const removeManifest = fake.removeManifest.bind(fake);
+    fake.removeManifest = async (id: string) => {
+      await removeManifest(id);
+      lockLost.abort(new Error('lost the exclusive lock'));
+    };
+
+    const attempt = new BackupPruner(fake).prune({ remove: ['old'], signal: lockLost.signal });
+
+    await expect(attempt).rejects.toThrow(/prune stopped after freeing 10 bytes: lost the exclusive lock\. Run it again to finish/);
+    expect(fake.deleted).toEqual(['manifests/old']);
+  });
+
   it('computes the same on a dry run and deletes nothing', async () => {
     const fake = store();
     const sut = new BackupPruner(fake);

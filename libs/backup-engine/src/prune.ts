@@ -12,6 +12,11 @@ export interface PruneRequest {
   dryRun?: boolean;
   /** Receives progress: `scan` (reading the remaining manifests), `commit` (deleting), then `done`. */
   onProgress?: ProgressListener;
+  /**
+   * Stops the prune before its next delete (e.g. when its exclusive lock is lost, and a
+   * backup could start deduplicating against packs about to go); a rerun finishes the job.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a prune removed (or, on a dry run, would remove). */
@@ -101,6 +106,9 @@ export class BackupPruner {
     let freed = 0;
     const remove = async <T extends { size: number }>(items: T[], del: (item: T) => Promise<void>, label: (item: T) => string, concurrency = DELETE_CONCURRENCY): Promise<void> => {
       await forEachLimited(items, concurrency, async (item) => {
+        if (request.signal?.aborted) {
+          throw new BackupEngineError(BackupErrorCode.Aborted, `prune stopped after freeing ${freed} bytes: ${(request.signal.reason as Error)?.message ?? 'aborted'}. Run it again to finish; nothing a remaining backup needs was deleted.`, { cause: request.signal.reason });
+        }
         await del(item);
         commit.advance((freed += item.size), label(item));
       });

@@ -273,25 +273,28 @@ export class BackupJobs {
   }
 
   /**
-   * Applies the retention policy to the catalogue's restorable backups (per component and
-   * node), deletes the manifests of those it drops and every pack no kept manifest needs,
+   * Applies the retention policy to the catalogue's restorable backups (per component, node
+   * and backup type), deletes the manifests of those it drops and every pack no kept manifest needs,
    * under the repository's exclusive lock (never while a backup or restore runs), and
    * records the dropped entries as pruned.
    */
   async prune(catalogue: BackupRecordV1[], policy: RetentionPolicy, operationId: string, dryRun: boolean, onProgress: (p: JobProgress) => void = () => undefined): Promise<PruneOutcome> {
     const candidates = catalogue.filter((b) => b.status === 'completed' || b.status === 'verified' || b.status === 'corrupted');
     const plan = selectRetention(
-      candidates.map((b) => ({ id: b.id, createdAt: new Date(b.createdAt), group: `${b.component}/${b.nodeId ?? '-'}` })),
+      // per type too: a run of config-only backups must not push out the last full one, which holds the database
+      candidates.map((b) => ({ id: b.id, createdAt: new Date(b.createdAt), group: `${b.component}/${b.nodeId ?? '-'}/${b.type}` })),
       policy,
       this.now(),
     );
     onProgress({ step: 'locking', percent: 0, message: `${plan.remove.length} backup(s) to remove, ${plan.keep.length} kept` });
-    const lease = await this.deps.lock.exclusive(`prune ${operationId}`);
+    const lost = new AbortController();
+    const lease = await this.deps.lock.exclusive(`prune ${operationId}`, (l: LeaseLost) => lost.abort(new Error(`lost the backup repository's exclusive lock (${l.message}), so a backup may have started`)));
     try {
       const engine = await this.deps.engine({ compress: true });
       const result = await engine.prune({
         remove: plan.remove.map((r) => r.id),
         dryRun,
+        signal: lost.signal,
         onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }),
       });
       if (!dryRun) {

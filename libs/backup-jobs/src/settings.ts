@@ -72,7 +72,7 @@ export const backupSchema = {
   BACKUP_EXCLUDES: env.list(''),
   /** PostgreSQL databases dumped with pg_dump (backup types full and database). */
   BACKUP_DATABASE_URLS: postgresUrls,
-  /** Retention: keep at most this many backups per component and node (0: no count limit). */
+  /** Retention: keep at most this many backups per component, node and backup type (0: no count limit). */
   BACKUP_KEEP_LAST: env.int(0),
   /** Retention: drop backups older than this (90d, 12w; empty: no age limit). */
   BACKUP_MAX_AGE: optionalDuration,
