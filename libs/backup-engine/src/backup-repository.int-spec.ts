@@ -38,47 +38,70 @@ describe('backup repository manifests', () => {
     await s3.stop(true);
   });
 
-  it('stores a manifest over 16 MiB (50,000 files) in sealed parts, reads it back whole and prunes every part', async () => {
+  it('stores a manifest over 16 MiB (50,000 files) in sealed parts, reads it back whole, and a second one of nearly the same tree uploads a few parts', async () => {
     const store = newStore();
     const engine = await BackupEngine.open(store, { passphrase: 'manifest-parts' });
     const manifest = bigManifest('backup_many_files', 50_000);
     expect(JSON.stringify(manifest).length).toBeGreaterThan(16 * 1024 * 1024);
+    const next = bigManifest('backup_many_files_2', 50_000);
+    (next.entries[25_000] as { mtimeMs: number }).mtimeMs += 1000; // one file touched since
+    const nextSealed = { ...next, sha256: manifestDigest({ ...next, sha256: undefined }) };
 
-    const uploaded = await engine.repository.putManifest(manifest);
+    const firstUpload = await engine.repository.putManifest(manifest);
+    const secondUpload = await engine.repository.putManifest(nextSealed);
     const objects = await store.list('');
     const read = await engine.repository.getManifest(manifest.id);
+    const readNext = await engine.repository.getManifest(nextSealed.id);
 
     expect(read).toEqual(manifest);
-    expect(uploaded).toBeGreaterThan(16 * 1024 * 1024);
-    const parts = objects.filter((o) => o.key.startsWith('manifest-parts/backup_many_files/'));
-    expect(parts.length).toBeGreaterThanOrEqual(3);
-    expect(Math.max(...objects.map((o) => o.size))).toBeLessThanOrEqual(16 * 1024 * 1024);
+    expect(readNext).toEqual(nextSealed);
+    const parts = objects.filter((o) => o.key.startsWith('manifest-parts/'));
+    expect(parts.length).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...objects.map((o) => o.size))).toBeLessThanOrEqual(2 * 1024 * 1024);
     for (const part of parts) expect((await store.get(part.key)).includes(MARKER)).toBe(false);
-    expect(await engine.list()).toEqual(['backup_many_files']);
+    console.log(`backup-repository: manifest of 50,000 files: ${JSON.stringify(manifest).length} B of JSON, first upload ${firstUpload} B in ${parts.length} parts, second ${secondUpload} B`);
+    expect(firstUpload).toBeLessThan(JSON.stringify(manifest).length / 2); // compressed
+    expect(secondUpload).toBeLessThan(firstUpload * 0.1);
+    expect((await engine.list()).sort()).toEqual(['backup_many_files', 'backup_many_files_2']);
+  });
 
-    const pruned = await engine.prune({ remove: ['backup_many_files'] });
+  it('prunes the parts only a removed manifest listed, and keeps those a remaining one still needs', async () => {
+    const store = newStore();
+    const engine = await BackupEngine.open(store);
+    await engine.repository.putManifest(bigManifest('backup_a', 5_000));
+    const partsOfA = (await store.list('manifest-parts/')).map((o) => o.key);
+    const b = bigManifest('backup_b', 6_000);
+    await engine.repository.putManifest(b);
 
-    expect(pruned.removedBackups).toEqual(['backup_many_files']);
-    expect((await store.list('')).map((o) => o.key).filter((k) => k.startsWith('manifest'))).toEqual([]);
+    await engine.prune({ remove: ['backup_a'] });
+
+    const left = (await store.list('manifest-parts/')).map((o) => o.key).sort();
+    const listedByB = [...new Set((JSON.parse((await store.get('manifests/backup_b.json')).toString()) as { parts: string[] }).parts)].map((n) => `manifest-parts/${n}`).sort();
+    expect(await engine.repository.getManifest('backup_b')).toEqual(b);
+    expect(left).toEqual(listedByB);
+    expect(partsOfA.filter((k) => left.includes(k)).length).toBeGreaterThan(0); // shared with b: kept
+    expect(partsOfA.filter((k) => !left.includes(k)).length).toBeGreaterThan(0); // a's own: gone
+    await engine.prune({ remove: ['backup_b'] });
+    expect(await store.list('manifest-parts/')).toEqual([]);
   });
 
   it('refuses a split manifest whose part was altered or lost, naming the part', async () => {
     const store = newStore();
     const engine = await BackupEngine.open(store);
-    await engine.repository.putManifest(bigManifest('backup_damaged', 2_000), 256 * 1024);
-    const key = 'manifest-parts/backup_damaged/1';
-    const part = await store.get(key);
-    part[100] ^= 1;
-    await store.put(key, part);
+    await engine.repository.putManifest(bigManifest('backup_damaged', 5_000));
+    const [victim] = await store.list('manifest-parts/');
+    const body = await store.get(victim!.key);
+    body[100] ^= 1;
+    await store.put(victim!.key, body);
 
     const altered = await engine.repository.getManifest('backup_damaged').catch((e: unknown) => e);
-    await store.remove(key);
+    await store.remove(victim!.key);
     const lost = await engine.repository.getManifest('backup_damaged').catch((e: unknown) => e);
 
     expect(altered).toBeInstanceOf(BackupEngineError);
     expect((altered as BackupEngineError).code).toBe(BackupErrorCode.Corrupted);
-    expect((altered as Error).message).toContain(key);
+    expect((altered as Error).message).toContain(victim!.key);
     expect((lost as BackupEngineError).code).toBe(BackupErrorCode.NotFound);
-    expect((lost as Error).message).toContain('part 1 of the manifest of backup backup_damaged');
+    expect((lost as Error).message).toContain(victim!.key);
   });
 });

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ObjectStore } from '@lockstep/storage';
 import { ObjectNotFoundError } from '@lockstep/storage';
 import { ChunkCipher, DEFAULT_KDF, deriveKey, type KdfParams } from './chunk-cipher';
 import { BackupEngineError, BackupErrorCode, WrongKeyError } from './errors';
+import { GearChunker, type ChunkerOptions } from './gear-chunker';
 import type { BackupManifest, ChunkLocation } from './manifest';
 
 const CONFIG_KEY = 'config.json';
@@ -20,28 +22,33 @@ export type StoredObject<K extends string> = Record<K, string> & { size: number 
 /** One pack's index object: which chunks it holds and where. */
 type PackIndex = Record<string, Omit<ChunkLocation, 'pack'>>;
 
-/**
- * Largest manifest stored as one object; a larger one (tens of thousands of files) is cut
- * into parts of this size, since no object may pass 16 MiB.
- */
-export const MANIFEST_PART_BYTES = 8 * 1024 * 1024;
+/** Largest manifest stored as one object; a larger one (thousands of files) is stored in parts. */
+export const MANIFEST_INLINE_BYTES = 256 * 1024;
 
-/** The object under `manifests/<id>.json` of a manifest stored in parts: what to read, in order, and how to check it. */
+/**
+ * How a large manifest's JSON is cut: content-defined, so that the next backup of mostly the
+ * same tree produces mostly the same parts, which are then not uploaded again.
+ */
+const MANIFEST_PART_CHUNKS: ChunkerOptions = { minSize: 64 * 1024, avgSize: 256 * 1024, maxSize: 1024 * 1024 };
+
+/** The object under `manifests/<id>.json` of a manifest stored in parts. */
 interface SplitManifest {
   version: 1;
   id: string;
-  /** sha256 and size of each part's plaintext, in order; part n is `manifest-parts/<id>/<n>`. */
-  parts: { sha256: string; size: number }[];
+  /** Names of the parts, in order: `manifest-parts/<name>`; see BackupRepository.partName. */
+  parts: string[];
+  /** Each part is its slice of the JSON compressed with raw deflate. */
+  encoding: 'deflate-raw';
 }
 
 const isSplit = (m: BackupManifest | SplitManifest): m is SplitManifest => 'parts' in m && !('entries' in m);
-const partKey = (id: string, n: number): string => `manifest-parts/${id}/${n}`;
+const PART_PREFIX = 'manifest-parts/';
 
 /**
  * All I/O of a backup repository in one bucket: `config.json`, `packs/<sha256>`,
- * `index/<pack sha256>` and `manifests/<backup id>.json` (with `manifest-parts/<backup id>/<n>`
- * for a manifest over MANIFEST_PART_BYTES). Index and manifest objects are encrypted when
- * the repository has a key.
+ * `index/<pack sha256>` and `manifests/<backup id>.json`, with `manifest-parts/<name>` shared
+ * by the manifests over MANIFEST_INLINE_BYTES. Index and manifest objects are encrypted
+ * when the repository has a key.
  */
 export class BackupRepository {
   private constructor(
@@ -118,38 +125,60 @@ export class BackupRepository {
   }
 
   /**
-   * Uploads a manifest: the commit point of a backup. A large one goes up in parts first,
-   * then the object under `manifests/` that lists them, so it exists only once whole.
-   * Returns the bytes uploaded.
+   * Uploads a manifest: the commit point of a backup. A large one is cut into
+   * content-defined parts, compressed, and only the parts not stored yet (by an earlier
+   * backup of mostly the same tree) are uploaded, before the object under `manifests/` that
+   * lists them, so the backup exists only once whole. Returns the bytes uploaded.
    */
-  async putManifest(manifest: BackupManifest, partBytes = MANIFEST_PART_BYTES): Promise<number> {
+  async putManifest(manifest: BackupManifest, inlineBytes = MANIFEST_INLINE_BYTES): Promise<number> {
     const key = `manifests/${manifest.id}.json`;
     const json = Buffer.from(JSON.stringify(manifest));
-    if (json.length <= partBytes) return this.putObject(key, json);
-    const split: SplitManifest = { version: 1, id: manifest.id, parts: [] };
+    if (json.length <= inlineBytes) return this.putObject(key, json);
+    const stored = new Set((await this.store.list(PART_PREFIX)).map((o) => o.key));
+    const split: SplitManifest = { version: 1, id: manifest.id, parts: [], encoding: 'deflate-raw' };
     let uploaded = 0;
-    for (let at = 0, n = 0; at < json.length; at += partBytes, n++) {
-      const part = json.subarray(at, at + partBytes);
-      uploaded += await this.putObject(partKey(manifest.id, n), part);
-      split.parts.push({ sha256: createHash('sha256').update(part).digest('hex'), size: part.length });
+    for await (const part of new GearChunker(MANIFEST_PART_CHUNKS).chunks((async function* () { yield json; })())) {
+      const name = this.partName(part);
+      split.parts.push(name);
+      if (stored.has(PART_PREFIX + name)) continue;
+      stored.add(PART_PREFIX + name);
+      uploaded += await this.putObject(PART_PREFIX + name, deflateRawSync(part, { level: 1 }));
     }
     return uploaded + (await this.putObject(key, Buffer.from(JSON.stringify(split))));
   }
 
-  /** Reads a manifest (joining its parts, each checked against its sha256); throws BackupEngineError(NotFound) when there is none. */
+  /** Reads a manifest (joining its parts, each checked against its name); throws BackupEngineError(NotFound) when there is none. */
   async getManifest(id: string): Promise<BackupManifest> {
+    return (await this.getManifestAndParts(id)).manifest;
+  }
+
+  /** getManifest, plus the names of the parts it is stored in (none for a small one). */
+  async getManifestAndParts(id: string): Promise<{ manifest: BackupManifest; parts: string[] }> {
     const key = `manifests/${id}.json`;
     const stored = JSON.parse((await this.getObject(key, `backup ${id} has no manifest in bucket ${this.store.bucket}: it does not exist or never completed.`)).toString()) as BackupManifest | SplitManifest;
-    if (!isSplit(stored)) return stored;
+    if (!isSplit(stored)) return { manifest: stored, parts: [] };
     const parts: Buffer[] = [];
-    for (const [n, expected] of stored.parts.entries()) {
-      const part = await this.getObject(partKey(id, n), `part ${n} of the manifest of backup ${id} is missing from bucket ${this.store.bucket}: the backup cannot be read.`);
-      if (part.length !== expected.size || createHash('sha256').update(part).digest('hex') !== expected.sha256) {
-        throw new BackupEngineError(BackupErrorCode.Corrupted, `part ${n} of the manifest of backup ${id} (${partKey(id, n)}) does not match its sha256: the backup cannot be trusted.`);
+    for (const [n, name] of stored.parts.entries()) {
+      const partKey = PART_PREFIX + name;
+      const body = await this.getObject(partKey, `part ${n} of the manifest of backup ${id} (${partKey}) is missing from bucket ${this.store.bucket}: the backup cannot be read.`);
+      let part: Buffer | undefined;
+      try {
+        part = inflateRawSync(body);
+      } catch {
+        part = undefined;
       }
+      if (!part || this.partName(part) !== name) throw new BackupEngineError(BackupErrorCode.Corrupted, `part ${n} of the manifest of backup ${id} (${partKey}) does not match its name: the backup cannot be trusted.`);
       parts.push(part);
     }
-    return JSON.parse(Buffer.concat(parts).toString()) as BackupManifest;
+    return { manifest: JSON.parse(Buffer.concat(parts).toString()) as BackupManifest, parts: stored.parts };
+  }
+
+  /**
+   * A manifest part's name: its sha256, or with a key an HMAC of it, so that names stored in
+   * the clear say nothing about what the parts hold.
+   */
+  private partName(part: Buffer): string {
+    return this.cipher ? this.cipher.mac(part) : createHash('sha256').update(part).digest('hex');
   }
 
   private async putObject(key: string, plain: Buffer): Promise<number> {
@@ -190,15 +219,14 @@ export class BackupRepository {
     return (await this.store.list('index/')).map((o) => ({ name: o.key.slice('index/'.length), size: o.size }));
   }
 
-  /** Every part object of split manifests: the backup id it belongs to, its key and size. */
-  async listManifestParts(): Promise<(StoredObject<'key'> & { id: string })[]> {
-    return (await this.store.list('manifest-parts/')).map((o) => ({ id: o.key.split('/')[1]!, key: o.key, size: o.size }));
+  /** Every stored manifest part: its name and size. */
+  async listManifestParts(): Promise<StoredObject<'name'>[]> {
+    return (await this.store.list(PART_PREFIX)).map((o) => ({ name: o.key.slice(PART_PREFIX.length), size: o.size }));
   }
 
-  /** Deletes one part of a split manifest; only safe once its manifest object is gone (or never came). */
-  removeManifestPart(key: string): Promise<void> {
-    if (!key.startsWith('manifest-parts/')) throw new Error(`internal: ${key} is not a manifest part`);
-    return this.store.remove(key);
+  /** Deletes a manifest part; only safe once no remaining manifest lists it. */
+  removeManifestPart(name: string): Promise<void> {
+    return this.store.remove(PART_PREFIX + name);
   }
 
   /** Deletes a backup's manifest: the backup stops existing (its packs stay until a prune). */

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, scrypt } from 'node:crypto';
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
@@ -30,6 +30,7 @@ export class ChunkCipher {
   /** Random bytes drawn in bulk and handed out as nonces: one randomBytes call per chunk costs more than its encryption. */
   private nonces = Buffer.alloc(0);
   private nonceAt = 0;
+  private macKey: Buffer | undefined;
 
   constructor(private readonly key: Buffer) {}
 
@@ -42,6 +43,12 @@ export class ChunkCipher {
     const nonce = this.nonces.subarray(this.nonceAt, this.nonceAt + NONCE_BYTES);
     this.nonceAt += NONCE_BYTES;
     return nonce;
+  }
+
+  /** HMAC-SHA256 of `data` (hex) under a key derived from this one: a name for content that reveals nothing without the key. */
+  mac(data: Buffer): string {
+    this.macKey ??= createHmac('sha256', this.key).update('lockstep-content-name-v1').digest();
+    return createHmac('sha256', this.macKey).update(data).digest('hex');
   }
 
   /** Encrypts data, authenticating aad alongside it. */

@@ -5,20 +5,20 @@ import { BackupPruner, type PruneStore } from './prune';
 class FakePruneStore implements PruneStore {
   readonly deleted: string[] = [];
   constructor(
-    readonly manifests: Map<string, { packs: string[]; size: number } | 'unreadable'>,
+    readonly manifests: Map<string, { packs: string[]; size: number; parts?: string[] } | 'unreadable'>,
     readonly packs: Map<string, number>,
     readonly indexes: Map<string, number>,
-    /** Parts of split manifests: key -> size. */
+    /** Stored manifest parts: name -> size. */
     readonly parts = new Map<string, number>(),
   ) {}
 
   async listManifests() {
     return [...this.manifests].map(([id, m]) => ({ id, size: m === 'unreadable' ? 1 : m.size }));
   }
-  async getManifest(id: string): Promise<BackupManifest> {
+  async getManifestAndParts(id: string): Promise<{ manifest: BackupManifest; parts: string[] }> {
     const m = this.manifests.get(id);
     if (!m || m === 'unreadable') throw new Error(`object manifests/${id}.json fails authentication`);
-    return { packs: m.packs, chunks: Object.fromEntries(m.packs.map((p, i) => [`c${i}`, { pack: p, offset: 0, length: 1, size: 1 }])) } as unknown as BackupManifest;
+    return { manifest: { packs: m.packs, chunks: Object.fromEntries(m.packs.map((p, i) => [`c${i}`, { pack: p, offset: 0, length: 1, size: 1 }])) } as unknown as BackupManifest, parts: m.parts ?? [] };
   }
   async listPacks() {
     return [...this.packs].map(([name, size]) => ({ name, size }));
@@ -27,13 +27,13 @@ class FakePruneStore implements PruneStore {
     return [...this.indexes].map(([name, size]) => ({ name, size }));
   }
   async listManifestParts() {
-    return [...this.parts].map(([key, size]) => ({ id: key.split('/')[1]!, key, size }));
+    return [...this.parts].map(([name, size]) => ({ name, size }));
   }
   async removeManifest(id: string) {
     this.deleted.push(`manifests/${id}`);
   }
-  async removeManifestPart(key: string) {
-    this.deleted.push(key);
+  async removeManifestPart(name: string) {
+    this.deleted.push(`manifest-parts/${name}`);
   }
   async removeIndex(name: string) {
     this.deleted.push(`index/${name}`);
@@ -78,16 +78,18 @@ describe(BackupPruner.name, () => {
     expect(fake.deleted.sort()).toEqual(['index/gone-pack', 'index/orphan', 'index/p1', 'manifests/old', 'packs/orphan', 'packs/p1'].sort());
   });
 
-  it('deletes the parts of removed split manifests and of backups that never committed, after the manifests and before the indexes', async () => {
+  it('deletes the manifest parts no remaining manifest lists (a removed backup\'s, a crashed backup\'s), after the manifests and before the indexes', async () => {
     const fake = store();
-    for (const [key, size] of [['manifest-parts/old/0', 5], ['manifest-parts/old/1', 6], ['manifest-parts/new/0', 7], ['manifest-parts/crashed/0', 8]] as const) fake.parts.set(key, size);
+    fake.manifests.set('old', { packs: ['p1', 'p2'], size: 10, parts: ['shared', 'only-old'] });
+    fake.manifests.set('new', { packs: ['p2', 'p3'], size: 20, parts: ['shared', 'only-new'] });
+    for (const [name, size] of [['shared', 5], ['only-old', 6], ['only-new', 7], ['from-a-crashed-backup', 8]] as const) fake.parts.set(name, size);
 
     const result = await new BackupPruner(fake).prune({ remove: ['old'] });
 
-    expect(result.freedBytes).toBe(10 + 1000 + 400 + 100 + 40 + 4 + 5 + 6 + 8);
+    expect(result.freedBytes).toBe(10 + 1000 + 400 + 100 + 40 + 4 + 6 + 8);
     const phase = (key: string) => ['manifests', 'manifest-parts', 'index', 'packs'].indexOf(key.split('/')[0]);
     expect(fake.deleted.map(phase)).toEqual([...fake.deleted.map(phase)].sort());
-    expect(fake.deleted.filter((k) => k.startsWith('manifest-parts/')).sort()).toEqual(['manifest-parts/crashed/0', 'manifest-parts/old/0', 'manifest-parts/old/1']);
+    expect(fake.deleted.filter((k) => k.startsWith('manifest-parts/')).sort()).toEqual(['manifest-parts/from-a-crashed-backup', 'manifest-parts/only-old']);
   });
 
   it('stops before its next delete once its signal fires, saying a rerun finishes the job', async () => {

@@ -35,14 +35,14 @@ export interface PruneResult {
 }
 
 /** The part of BackupRepository a prune needs. */
-export type PruneStore = Pick<BackupRepository, 'listManifests' | 'getManifest' | 'listManifestParts' | 'listPacks' | 'listIndexes' | 'removeManifest' | 'removeManifestPart' | 'removeIndex' | 'removePack'>;
+export type PruneStore = Pick<BackupRepository, 'listManifests' | 'getManifestAndParts' | 'listManifestParts' | 'listPacks' | 'listIndexes' | 'removeManifest' | 'removeManifestPart' | 'removeIndex' | 'removePack'>;
 
 const DELETE_CONCURRENCY = 8;
 
 /**
  * Deletes backups and every pack no remaining backup needs. Everything is decided before
- * the first delete; then manifests go first, then the parts of split manifests (also those
- * a failed backup left without a manifest), pack indexes and packs last, so a crash midway
+ * the first delete; then manifests go first, then the manifest parts no remaining manifest
+ * lists (also those a failed backup left), pack indexes and packs last, so a crash midway
  * never leaves a manifest pointing at a missing pack or part (a rerun finishes the job).
  */
 export class BackupPruner {
@@ -64,11 +64,14 @@ export class BackupPruner {
 
     const scan = progress.phase(ProgressStep.Scan, 0, 20);
     const referenced = new Set<string>();
+    const partsListed = new Set<string>();
     for (const [i, m] of remaining.entries()) {
       scan.advance(0, m.id, i / remaining.length);
       let manifest;
       try {
-        manifest = await this.repository.getManifest(m.id);
+        const read = await this.repository.getManifestAndParts(m.id);
+        manifest = read.manifest;
+        for (const p of read.parts) partsListed.add(p);
       } catch (cause) {
         if (cause instanceof StorageError) throw cause; // an outage, not a damaged manifest: it names the store and the action
         throw new BackupEngineError(
@@ -83,8 +86,7 @@ export class BackupPruner {
 
     const packs = await this.repository.listPacks();
     const indexes = await this.repository.listIndexes();
-    const kept = new Set(remaining.map((m) => m.id));
-    const deadParts = (await this.repository.listManifestParts()).filter((p) => !kept.has(p.id));
+    const deadParts = (await this.repository.listManifestParts()).filter((p) => !partsListed.has(p.name));
     const deadPacks = packs.filter((p) => !referenced.has(p.name));
     const deadIndexes = indexes.filter((i) => !referenced.has(i.name));
     const sum = (xs: { size: number }[]): number => xs.reduce((n, x) => n + x.size, 0);
@@ -115,8 +117,7 @@ export class BackupPruner {
     };
     // this order is the crash-safety argument: see the class comment
     await remove(removing, (m) => this.repository.removeManifest(m.id), (m) => `manifests/${m.id}.json`);
-    // one at a time: they share a folder per backup, which some S3 servers fail to remove under concurrent deletes
-    await remove(deadParts, (p) => this.repository.removeManifestPart(p.key), (p) => p.key, 1);
+    await remove(deadParts, (p) => this.repository.removeManifestPart(p.name), (p) => `manifest-parts/${p.name}`);
     await remove(deadIndexes, (i) => this.repository.removeIndex(i.name), (i) => `index/${i.name}`);
     await remove(deadPacks, (p) => this.repository.removePack(p.name), (p) => `packs/${p.name}`);
     progress.done(freed);
