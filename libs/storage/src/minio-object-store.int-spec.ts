@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
 import { MinioObjectStore, ObjectNotFoundError, StorageError, StorageErrorCode } from '@lockstep/storage';
@@ -60,6 +61,37 @@ describe(MinioObjectStore.name, () => {
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => hung.close(resolve));
+    }
+  });
+
+  it('keeps the idle timeout on a reused connection, and fails a body that stalls halfway as an outage', async () => {
+    let requests = 0;
+    const held: ServerResponse[] = [];
+    const server = createHttpServer((req, res) => {
+      requests++;
+      if (req.url?.includes('first')) return res.writeHead(200, { 'content-length': '5', etag: '"x"' }).end('hello'); // answered: the socket goes back to the pool
+      if (req.url?.includes('halfway')) return void (res.writeHead(200, { 'content-length': '10', etag: '"x"' }).write('hello'), held.push(res)); // half the body, then nothing
+      held.push(res); // never answered, on the reused connection
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const store = new MinioObjectStore({ endpoint: `http://127.0.0.1:${port}`, accessKey: 'k', secretKey: 's', bucket: 'stalls', idleTimeoutMs: 300 });
+    try {
+      const first = await store.get('first');
+      const stalled = await store.get('second').catch((err: unknown) => err);
+      const halfway = await store.get('halfway').catch((err: unknown) => err);
+
+      expect(first.toString()).toBe('hello');
+      expect(requests).toBe(3);
+      for (const failure of [stalled, halfway]) {
+        expect(failure).toBeInstanceOf(StorageError);
+        expect((failure as StorageError).code).toBe(StorageErrorCode.Unavailable);
+      }
+      expect((halfway as Error).message).toMatch(/get halfway failed/);
+    } finally {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

@@ -26,9 +26,14 @@ export interface S3Settings {
 
 export const DEFAULT_S3_IDLE_TIMEOUT_MS = 60_000;
 
-/** A keep-alive agent whose sockets are destroyed after `idleMs` without traffic (Node's own timeout only emits an event). */
+/**
+ * A keep-alive agent whose sockets are destroyed after `idleMs` without traffic. The agent's
+ * own `timeout` keeps the socket timeout set across reuse (a pooled socket gets the agent's
+ * value back each time it is freed), but only emits an event: the listener destroys it.
+ */
 function idleTimeoutAgent(secure: boolean, idleMs: number): http.Agent {
-  const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const options = { keepAlive: true, timeout: idleMs };
+  const agent = secure ? new https.Agent(options) : new http.Agent(options);
   const create = agent.createConnection.bind(agent) as (...args: unknown[]) => import('node:net').Socket;
   (agent as unknown as { createConnection: (...args: unknown[]) => unknown }).createConnection = (...args: unknown[]) => {
     const socket = create(...args);
@@ -108,9 +113,12 @@ export class MinioObjectStore implements ObjectStore {
 
   async get(key: string): Promise<Buffer> {
     const stream = await this.getStream(key);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    // a connection that breaks or stalls while the body comes is an outage too, not damage
+    return this.wrap(`get ${key}`, async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    });
   }
 
   async getStream(key: string): Promise<Readable> {
