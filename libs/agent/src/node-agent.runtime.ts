@@ -2,6 +2,7 @@ import { ensureStreams } from '@lockstep/messaging';
 import { LiveLockReader } from '@lockstep/fleet-lock';
 import { MinioObjectStore, type ObjectStore } from '@lockstep/storage';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { finishInterruptedRestores } from '@lockstep/backup-engine';
 import { openBackupJobs, retryFor, targetsFromSettings } from '@lockstep/backup-jobs';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { statfs } from 'node:fs/promises';
@@ -61,6 +62,8 @@ export class NodeAgentRuntime {
   readonly app: ServiceManager;
   private agent?: NodeAgent;
   private registry?: NodeRegistry;
+  /** Directories a data restore may put back (BACKUP_* paths), checked at start for an interrupted one. */
+  private restoreTargets: string[] = [];
   private consumer?: NodeCommandConsumer;
   private background?: Promise<void>;
   private readonly logger: AgentLogger;
@@ -120,6 +123,12 @@ export class NodeAgentRuntime {
 
     await this.registry.open();
     await this.consumer.ensure();
+    // a restore into a mount point killed mid-exchange is finished before the app sees its data
+    for (const dir of this.restoreTargets) {
+      await finishInterruptedRestores(dir).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') this.logger.error(`backup target ${dir}: ${err.message}`);
+      });
+    }
     if (await this.dir.currentVersion()) await this.app.start().catch((err: Error) => this.logger.error(`cannot start the app from current: ${err.message}`));
     await this.registry.beat();
     this.registry.start();
@@ -139,6 +148,7 @@ export class NodeAgentRuntime {
     const settings = s.backup.settings;
     const targets = targetsFromSettings(settings);
     if (!targets.config.length && !targets.data.length && !targets.databases.length) targets.data = [this.dir.sharedDir];
+    this.restoreTargets = [...targets.config, ...targets.data, ...targets.logs];
     const source = `/lockstep/installer/${s.nodeId}`;
     const jobs = await openBackupJobs({
       nc: this.nats.nc,

@@ -11,6 +11,7 @@ import { isUnder, resolveRoots, sumFileBytes, type BackupSourceRoot } from './so
 import type { StreamSource } from './stream-source';
 import { walkTree } from './tree-walker';
 import { ParentFiles } from './parent-files';
+import { RESERVED_ENTRY_PREFIXES } from './restore-swap';
 import type { Compressor } from './zstd.process';
 
 /** What to back up. */
@@ -85,7 +86,8 @@ export class BackupCreator {
     if (request.source === undefined && !request.sources?.length && !request.streams?.length) {
       throw new BackupEngineError(BackupErrorCode.InvalidRequest, 'nothing to back up: give a source directory, sources, streams, or a combination');
     }
-    const roots = await resolveRoots(request.source, request.sources, request.excludes);
+    // an in-place restore's work directories and journal never go into a backup
+    const roots = await resolveRoots(request.source, request.sources, [...(request.excludes ?? []), ...RESERVED_ENTRY_PREFIXES.map((p) => `${p}*`)]);
     checkStreamPaths(request.streams ?? [], roots.map((r) => r.prefix).filter(Boolean));
     throwIfAborted(signal, aborted);
     progress.phase(ProgressStep.Scan, 0, 0).advance(0);

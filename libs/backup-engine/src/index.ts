@@ -9,6 +9,7 @@ export * from './pack-writer';
 export * from './pack-reader';
 export * from './tree-walker';
 export * from './restore-paths';
+export { finishInterruptedRestores } from './restore-swap';
 export * from './backup-verifier';
 export * from './backup-restorer';
 export * from './backup-id';

@@ -17,28 +17,42 @@ function failingRename(failAt: number): SwapFs {
   };
 }
 
-/** node:fs/promises until the `crashAt`-th rename (1-based), after which every call fails, as if the process had died there. */
-function crashingAt(crashAt: number): SwapFs {
+/**
+ * node:fs/promises with faults: the `failRenameAt`-th rename fails with EXDEV (an ordinary
+ * error the swap handles), and after the `crashAt`-th call that changes anything every
+ * call fails, as if the process had died there. `changes` counts those calls.
+ */
+function faults(options: { failRenameAt?: number; crashAt?: number }): SwapFs & { changes: () => number } {
   let renames = 0;
+  let changes = 0;
   let dead = false;
-  const guard =
+  const alive =
     <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       if (dead) throw new Error('process is gone');
       return f(...args);
     };
+  const change =
+    <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (dead) throw new Error('process is gone');
+      const result = await f(...args);
+      if (++changes === options.crashAt) dead = true;
+      return result;
+    };
   return {
-    chmod: guard(fsp.chmod),
-    lstat: guard(fsp.lstat) as SwapFs['lstat'],
-    mkdir: guard(fsp.mkdir) as SwapFs['mkdir'],
-    readdir: guard(fsp.readdir) as SwapFs['readdir'],
-    readFile: guard(fsp.readFile) as SwapFs['readFile'],
-    rm: guard(fsp.rm),
-    writeFile: guard(fsp.writeFile),
-    rename: guard(async (from, to) => {
-      if (++renames === crashAt) dead = true;
+    lstat: alive(fsp.lstat) as SwapFs['lstat'],
+    readdir: alive(fsp.readdir) as SwapFs['readdir'],
+    readFile: alive(fsp.readFile) as SwapFs['readFile'],
+    chmod: change(fsp.chmod),
+    mkdir: change(fsp.mkdir) as SwapFs['mkdir'],
+    rm: change(fsp.rm),
+    writeFile: change(fsp.writeFile),
+    rename: change(async (from, to) => {
+      if (++renames === options.failRenameAt) throw Object.assign(new Error(`EXDEV: cross-device link not permitted, rename '${String(from)}'`), { code: 'EXDEV' });
       return fsp.rename(from, to);
     }),
+    changes: () => changes,
   };
 }
 
@@ -146,28 +160,80 @@ describe('restore swap', () => {
     expect(await contents(second)).toEqual({ 'old.txt': 'old', 'sub/keep.txt': 'old sub' });
   });
 
-  it.each([1, 2, 3, 4])('finishes an in-place exchange cut off after rename %i the next time that target is restored into', async (crashAt) => {
+  const OLD = { 'old.txt': 'old', 'sub/keep.txt': 'old sub' };
+  const NEW = { 'new.txt': 'new', 'sub/other.txt': 'new sub' };
+
+  it('leaves the target whole (old or new, never a mix) whatever step of an in-place exchange a crash cuts off', async () => {
+    const dry = join(work, 'dry');
+    await prepare(inPlace(dry));
+    const counter = faults({});
+    await swapAll([inPlace(dry)], counter);
+    const steps = counter.changes();
+    expect(steps).toBeGreaterThanOrEqual(8);
+
+    const seen = new Set<string>();
+    for (let crashAt = 1; crashAt <= steps; crashAt++) {
+      const target = join(work, `mnt-${crashAt}`);
+      await prepare(inPlace(target, 0o751));
+      await mkdir(join(target, '.lockstep-restore-killedwhilewriting'));
+
+      await swapAll([inPlace(target, 0o751)], faults({ crashAt })).catch(() => undefined);
+      await planSwap(target, undefined, asMountPoint(target));
+
+      const after = await contents(target);
+      expect([OLD, NEW]).toContainEqual(after);
+      expect((await readdir(target)).filter((n) => n.startsWith('.lockstep-'))).toEqual([]);
+      seen.add(JSON.stringify(after) === JSON.stringify(NEW) ? 'new' : 'old');
+    }
+    expect(seen).toEqual(new Set(['new'])); // the journal is written first: every cut-off exchange is finished
+  });
+
+  it('leaves the old target whole whatever step of the undo of a failed exchange a crash cuts off', async () => {
+    const dry = join(work, 'dry');
+    await prepare(inPlace(dry));
+    const counter = faults({ failRenameAt: 3 });
+    await expect(swapAll([inPlace(dry)], counter)).rejects.toThrow(/EXDEV/);
+    const steps = counter.changes();
+
+    // changes before the undo: the journal, the old directory, the two old entries moved aside (the third rename fails)
+    const undoFrom = 5;
+    for (let crashAt = undoFrom; crashAt <= steps; crashAt++) {
+      const target = join(work, `mnt-${crashAt}`);
+      await prepare(inPlace(target));
+
+      await swapAll([inPlace(target)], faults({ failRenameAt: 3, crashAt })).catch(() => undefined);
+      await planSwap(target, undefined, asMountPoint(target));
+
+      expect(await contents(target)).toEqual(OLD);
+      expect((await readdir(target)).filter((n) => n.startsWith('.lockstep-'))).toEqual([]);
+    }
+    expect(steps).toBeGreaterThan(undoFrom + 3);
+  });
+
+  it('refuses a journal naming anything but plain entries of the target, moving nothing', async () => {
     const target = join(work, 'mnt');
-    const plan = inPlace(target, 0o751);
-    await prepare(plan);
-    await mkdir(join(target, '.lockstep-restore-killedwhilewriting'));
+    await mkdir(join(target, '.lockstep-old-x'), { recursive: true });
+    await mkdir(join(target, '.lockstep-restore-x'), { recursive: true });
+    await writeFile(join(target, 'data.txt'), 'live');
+    await writeFile(join(target, '.lockstep-swap-x.json'), JSON.stringify({ state: 'exchanging', staging: '.lockstep-restore-x', old: '.lockstep-old-x', aside: ['../../etc'], in: [] }));
 
-    await expect(swapAll([plan], crashingAt(crashAt))).rejects.toThrow();
-    const next = await planSwap(target, undefined, asMountPoint(target));
+    const err = await planSwap(target, undefined, asMountPoint(target)).catch((e: unknown) => e);
 
-    expect(next.inPlace).toBe(true);
-    expect(await contents(target)).toEqual({ 'new.txt': 'new', 'sub/other.txt': 'new sub' });
-    expect((await readdir(target)).sort()).toEqual(['new.txt', 'sub']);
-    expect((await stat(target)).mode & 0o7777).toBe(0o751);
+    expect((err as BackupEngineError).code).toBe(BackupErrorCode.SwapFailed);
+    expect((err as Error).message).toMatch(/is not a journal this version of Lockstep wrote/);
+    expect(await readFile(join(target, 'data.txt'), 'utf8')).toBe('live');
   });
 
   it('refuses to plan over old entries an interrupted swap left without a journal, naming them', async () => {
     const target = join(work, 'mnt');
     await mkdir(join(target, '.lockstep-old-0badc0de'), { recursive: true });
+    await writeFile(join(target, '.lockstep-old-0badc0de', 'data.txt'), 'from before that restore');
+    await mkdir(join(target, '.lockstep-old-empty'));
 
     const err = await planSwap(target, undefined, asMountPoint(target)).catch((e: unknown) => e);
 
     expect((err as BackupEngineError).code).toBe(BackupErrorCode.SwapFailed);
     expect((err as Error).message).toContain(join(target, '.lockstep-old-0badc0de'));
+    expect((await readdir(target)).sort()).toEqual(['.lockstep-old-0badc0de']); // an empty one is just removed
   });
 });

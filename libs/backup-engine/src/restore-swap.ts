@@ -12,11 +12,17 @@ const IN_PLACE_OLD = '.lockstep-old-';
 const IN_PLACE_JOURNAL = '.lockstep-swap-';
 
 /**
- * Written inside the target before an in-place exchange moves anything, removed last: it
- * lets the next restore into that target finish an exchange a crash cut off (the staged
- * tree was complete and verified before the journal was written).
+ * Written inside the target before an in-place exchange moves anything, and rewritten as
+ * the exchange changes course, removed last: the next restore into that target (or an
+ * agent starting up) reads it and brings the target to a whole state.
+ *
+ * - `exchanging`: moves under way; the staged tree was complete and verified before the
+ *   journal was written, so the exchange is finished (old entries aside, new ones in).
+ * - `undoing`: the exchange failed and was being reversed; the reversal is finished.
+ * - `done`: the target is whole (new, or old again); only the work directories are left.
  */
 interface SwapJournal {
+  state: 'exchanging' | 'undoing' | 'done';
   /** Directory names inside the target. */
   staging: string;
   old: string;
@@ -25,6 +31,13 @@ interface SwapJournal {
   in: string[];
   rootMode?: number;
 }
+
+/** Our work directories and journals: never moved as entries, never taken into a backup. */
+export const RESERVED_ENTRY_PREFIXES = [IN_PLACE_STAGING, IN_PLACE_OLD, IN_PLACE_JOURNAL] as const;
+const isReserved = (name: string): boolean => RESERVED_ENTRY_PREFIXES.some((p) => name.startsWith(p));
+
+/** A journal's names must be plain entries of the target: anything else was not written by a restore. */
+const plainName = (name: unknown): boolean => typeof name === 'string' && name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
 
 /**
  * Where one tree is written before it replaces its target, and how it replaces it.
@@ -56,7 +69,7 @@ export async function planSwap(target: string, rootMode: number | undefined, fs:
   if (st?.isDirectory()) {
     const up = await fs.lstat(parent);
     if (up.dev !== st.dev || up.ino === st.ino) {
-      await finishInterrupted(target, fs);
+      await finishInterruptedRestores(target, fs);
       return { target, staging: join(target, `${IN_PLACE_STAGING}${suffix}`), old: join(target, `${IN_PLACE_OLD}${suffix}`), inPlace: true, rootMode };
     }
   }
@@ -64,29 +77,48 @@ export async function planSwap(target: string, rootMode: number | undefined, fs:
 }
 
 /**
- * Finishes in-place exchanges a crash cut off in `target` (their journals say what was to
- * move), and removes staging directories of restores killed before their exchange began.
- * Old entries left without a journal (not written by this version) stop the restore.
+ * Brings `target` to a whole state after in-place exchanges a crash cut off (see
+ * SwapJournal: an exchange is finished, an undo is finished), and removes staging
+ * directories of restores killed before their exchange began. Old entries left without a
+ * journal stop here with directions; so does a journal that names anything but plain
+ * entries of the target.
  */
-async function finishInterrupted(target: string, fs: SwapFs): Promise<void> {
+export async function finishInterruptedRestores(target: string, fs: SwapFs = fsp): Promise<void> {
   const names = await fs.readdir(target);
   const exists = (path: string) => fs.lstat(path).then(() => true, () => false);
   for (const name of names.filter((n) => n.startsWith(IN_PLACE_JOURNAL))) {
-    const journal = JSON.parse(await fs.readFile(join(target, name), 'utf8')) as SwapJournal;
-    const staging = join(target, basename(journal.staging));
-    const old = join(target, basename(journal.old));
-    await fs.mkdir(old, { recursive: true, mode: 0o700 });
-    // an old entry still in the target goes aside, unless one of that name is aside already (then the target's is new)
-    for (const entry of journal.aside) if ((await exists(join(target, entry))) && !(await exists(join(old, entry)))) await fs.rename(join(target, entry), join(old, entry));
-    for (const entry of journal.in) if (await exists(join(staging, entry))) await fs.rename(join(staging, entry), join(target, entry));
-    if (journal.rootMode !== undefined) await fs.chmod(target, journal.rootMode);
+    const path = join(target, name);
+    const journal = JSON.parse(await fs.readFile(path, 'utf8')) as SwapJournal;
+    const names = [journal.staging, journal.old, ...(journal.aside ?? []), ...(journal.in ?? [])];
+    if (!['exchanging', 'undoing', 'done'].includes(journal.state) || !names.every(plainName) || !journal.staging.startsWith(IN_PLACE_STAGING) || !journal.old.startsWith(IN_PLACE_OLD)) {
+      throw new BackupEngineError(BackupErrorCode.SwapFailed, `${path} is not a journal this version of Lockstep wrote (it names more than plain entries of ${target}); nothing was moved. Check ${target} by hand, then delete it.`);
+    }
+    const staging = join(target, journal.staging);
+    const old = join(target, journal.old);
+    if (journal.state === 'exchanging') {
+      await fs.mkdir(old, { recursive: true, mode: 0o700 });
+      // an old entry still in the target goes aside, unless one of that name is aside already (then the target's is new)
+      for (const entry of journal.aside) if ((await exists(join(target, entry))) && !(await exists(join(old, entry)))) await fs.rename(join(target, entry), join(old, entry));
+      for (const entry of journal.in) if (await exists(join(staging, entry))) await fs.rename(join(staging, entry), join(target, entry));
+      if (journal.rootMode !== undefined) await fs.chmod(target, journal.rootMode);
+    } else if (journal.state === 'undoing') {
+      const aside = new Set(journal.aside);
+      // a new entry still in the target goes back to staging (when its name was also an old one, only while the old one is still aside)
+      for (const entry of journal.in) if (!(await exists(join(staging, entry))) && (await exists(join(target, entry))) && (!aside.has(entry) || (await exists(join(old, entry))))) await fs.rename(join(target, entry), join(staging, entry));
+      for (const entry of journal.aside) if (await exists(join(old, entry))) await fs.rename(join(old, entry), join(target, entry));
+    }
+    await fs.writeFile(path, JSON.stringify({ ...journal, state: 'done' }), { mode: 0o600, flush: true });
     await fs.rm(old, { recursive: true, force: true });
     await fs.rm(staging, { recursive: true, force: true });
-    await fs.rm(join(target, name), { force: true });
+    await fs.rm(path, { force: true });
   }
   const left = await fs.readdir(target);
   for (const name of left.filter((n) => n.startsWith(IN_PLACE_STAGING))) await fs.rm(join(target, name), { recursive: true, force: true });
-  const stray = left.find((n) => n.startsWith(IN_PLACE_OLD));
+  let stray: string | undefined;
+  for (const name of left.filter((n) => n.startsWith(IN_PLACE_OLD))) {
+    if ((await fs.readdir(join(target, name))).length === 0) await fs.rm(join(target, name), { recursive: true, force: true });
+    else stray ??= name;
+  }
   if (stray === undefined) return;
   throw new BackupEngineError(
     BackupErrorCode.SwapFailed,
@@ -139,28 +171,37 @@ async function swapDirectory(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
 
 async function swapContents(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
   const { target, staging, old } = plan;
-  const mine = new Set([basename(staging), basename(old)]);
   const before = await fs.lstat(target);
   const journalPath = join(target, `${IN_PLACE_JOURNAL}${basename(staging).slice(IN_PLACE_STAGING.length)}.json`);
+  const journal: SwapJournal = {
+    state: 'exchanging',
+    staging: basename(staging),
+    old: basename(old),
+    aside: (await fs.readdir(target)).filter((name) => !isReserved(name)),
+    in: (await fs.readdir(staging)).filter((name) => !isReserved(name)), // a backup never holds them; an old one might: left in staging, removed with it
+    ...(plan.rootMode !== undefined && { rootMode: plan.rootMode }),
+  };
+  const writeJournal = (state: SwapJournal['state']) => fs.writeFile(journalPath, JSON.stringify({ ...journal, state }), { mode: 0o600, flush: true });
   const moved: string[] = [];
   const placed: string[] = [];
+  const cleanUp = async () => {
+    await writeJournal('done'); // from here on a crash only leaves work directories to remove
+    await fs.rm(old, { recursive: true, force: true });
+    await fs.rm(staging, { recursive: true, force: true });
+    await fs.rm(journalPath, { force: true });
+  };
   const undo = async () => {
+    await writeJournal('undoing');
     for (const name of placed.reverse()) await fs.rename(join(target, name), join(staging, name));
     for (const name of moved.reverse()) await fs.rename(join(old, name), join(target, name));
     await fs.chmod(target, before.mode & 0o7777);
+    await writeJournal('done');
     await fs.rm(old, { recursive: true, force: true });
     await fs.rm(journalPath, { force: true });
   };
   try {
-    const journal: SwapJournal = {
-      staging: basename(staging),
-      old: basename(old),
-      aside: (await fs.readdir(target)).filter((name) => !mine.has(name) && !name.startsWith(IN_PLACE_JOURNAL)),
-      in: await fs.readdir(staging),
-      ...(plan.rootMode !== undefined && { rootMode: plan.rootMode }),
-    };
+    await writeJournal('exchanging'); // first: a crash from here on is finished by the next restore
     await fs.mkdir(old, { mode: 0o700 });
-    await fs.writeFile(journalPath, JSON.stringify(journal), { mode: 0o600, flush: true });
     for (const name of journal.aside) {
       await fs.rename(join(target, name), join(old, name));
       moved.push(name);
@@ -174,14 +215,7 @@ async function swapContents(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
     await undo().catch(() => undefined);
     throw swapError(target, err);
   }
-  return {
-    undo,
-    finish: async () => {
-      await fs.rm(old, { recursive: true, force: true });
-      await fs.rm(staging, { recursive: true, force: true });
-      await fs.rm(journalPath, { force: true });
-    },
-  };
+  return { undo, finish: cleanUp };
 }
 
 function swapError(target: string, cause: unknown): BackupEngineError {
