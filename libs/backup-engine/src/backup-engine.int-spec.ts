@@ -236,11 +236,8 @@ describe(BackupEngine.name, () => {
     await expect(lstat(target)).rejects.toThrow(/ENOENT/);
   });
 
-  it('restores into a mount point in place: the mount stays, its contents become the backup', async () => {
-    if (process.getuid?.() !== 0) {
-      console.warn('backup-engine: mount point restore not tested: mounting a tmpfs needs root');
-      return;
-    }
+  // mounting a tmpfs needs root (as on CI); elsewhere the test shows as skipped
+  (process.getuid?.() === 0 ? it : it.skip)('restores into a mount point in place: the mount stays, its contents become the backup', async () => {
     const source = join(work, 'src7');
     await buildTree(source);
     const expected = await snapshot(source);

@@ -60,7 +60,14 @@ export class BackupEngine {
 
   /** Re-downloads every pack the backup needs and checks every chunk and file hash; progress counts plaintext bytes checked. */
   async verify(id: string, options: ProgressOptions = {}): Promise<VerifyReport> {
-    const manifest = await this.repository.getManifest(id);
+    let manifest: BackupManifest;
+    try {
+      manifest = await this.repository.getManifest(id);
+    } catch (err) {
+      // a damaged manifest is a finding of verify, like a damaged pack
+      if (err instanceof BackupEngineError && err.code === BackupErrorCode.Corrupted) return { backupId: id, ok: false, corruptedPacks: [], problems: [err.message], packsChecked: 0, chunksChecked: 0, filesChecked: 0, bytesChecked: 0 };
+      throw err;
+    }
     const progress = new ProgressReporter(options.onProgress);
     const report = await new BackupVerifier(this.repository, this.compressor).verify(manifest, { progress: progress.phase(ProgressStep.Verify, 0, 100, contentBytes(manifest)) });
     progress.done(report.bytesChecked, report.ok ? 'ok' : `${report.problems.length} problem(s)`);

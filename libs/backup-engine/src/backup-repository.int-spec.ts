@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
 import { MinioObjectStore } from '@lockstep/storage';
 import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
 import { BackupEngine, BackupEngineError, BackupErrorCode, manifestDigest, type BackupManifest, type TreeEntry } from '@lockstep/backup-engine';
@@ -58,7 +60,17 @@ describe('backup repository manifests', () => {
     const parts = objects.filter((o) => o.key.startsWith('manifest-parts/'));
     expect(parts.length).toBeGreaterThanOrEqual(10);
     expect(Math.max(...objects.map((o) => o.size))).toBeLessThanOrEqual(2 * 1024 * 1024);
-    for (const part of parts) expect((await store.get(part.key)).includes(MARKER)).toBe(false);
+    // the same manifest in a repository without a key: its parts are the plain deflate streams, named by sha256
+    const plainStore = newStore();
+    await (await BackupEngine.open(plainStore)).repository.putManifest(manifest);
+    const plainParts = await plainStore.list('manifest-parts/');
+    const plainHeads = await Promise.all(plainParts.map(async (o) => (await plainStore.get(o.key)).subarray(0, 64)));
+    expect(parts.filter((o) => plainParts.some((p) => p.key === o.key))).toEqual([]); // HMAC names, not sha256
+    for (const part of parts) {
+      const body = await store.get(part.key);
+      expect(body.includes(MARKER)).toBe(false);
+      expect(plainHeads.some((head) => body.includes(head))).toBe(false); // sealed: not even the deflate stream shows
+    }
     console.log(`backup-repository: manifest of 50,000 files: ${JSON.stringify(manifest).length} B of JSON, first upload ${firstUpload} B in ${parts.length} parts, second ${secondUpload} B`);
     expect(firstUpload).toBeLessThan(JSON.stringify(manifest).length / 2); // compressed
     expect(secondUpload).toBeLessThan(firstUpload * 0.1);
@@ -70,6 +82,7 @@ describe('backup repository manifests', () => {
     const engine = await BackupEngine.open(store);
     await engine.repository.putManifest(bigManifest('backup_a', 5_000));
     const partsOfA = (await store.list('manifest-parts/')).map((o) => o.key);
+    for (const key of partsOfA) expect(key).toBe(`manifest-parts/${createHash('sha256').update(inflateRawSync(await store.get(key))).digest('hex')}`); // without a key: named by the sha256 of what they hold
     const b = bigManifest('backup_b', 6_000);
     await engine.repository.putManifest(b);
 
@@ -95,13 +108,19 @@ describe('backup repository manifests', () => {
     await store.put(victim!.key, body);
 
     const altered = await engine.repository.getManifest('backup_damaged').catch((e: unknown) => e);
-    await store.remove(victim!.key);
+    const removed = await store.stat(victim!.key);
     const lost = await engine.repository.getManifest('backup_damaged').catch((e: unknown) => e);
+    const report = await engine.verify('backup_damaged');
+    await engine.repository.putManifest(bigManifest('backup_again', 5_000));
 
     expect(altered).toBeInstanceOf(BackupEngineError);
     expect((altered as BackupEngineError).code).toBe(BackupErrorCode.Corrupted);
     expect((altered as Error).message).toContain(victim!.key);
-    expect((lost as BackupEngineError).code).toBe(BackupErrorCode.NotFound);
-    expect((lost as Error).message).toContain(victim!.key);
+    expect(removed).toBeUndefined(); // so that the next backup uploads it afresh
+    expect((lost as BackupEngineError).code).toBe(BackupErrorCode.Corrupted);
+    expect((lost as Error).message).toMatch(/is missing from bucket .*: the backup cannot be read/);
+    expect(report).toMatchObject({ ok: false, problems: [expect.stringContaining(victim!.key)] });
+    expect(await store.stat(victim!.key)).toBeDefined();
+    expect(await engine.repository.getManifest('backup_again')).toMatchObject({ id: 'backup_again' });
   });
 });

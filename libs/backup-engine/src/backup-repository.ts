@@ -160,14 +160,18 @@ export class BackupRepository {
     const parts: Buffer[] = [];
     for (const [n, name] of stored.parts.entries()) {
       const partKey = PART_PREFIX + name;
-      const body = await this.getObject(partKey, `part ${n} of the manifest of backup ${id} (${partKey}) is missing from bucket ${this.store.bucket}: the backup cannot be read.`);
+      const body = await this.getObject(partKey, `part ${n} of the manifest of backup ${id} (${partKey}) is missing from bucket ${this.store.bucket}: the backup cannot be read.`, BackupErrorCode.Corrupted);
       let part: Buffer | undefined;
       try {
         part = inflateRawSync(body);
       } catch {
         part = undefined;
       }
-      if (!part || this.partName(part) !== name) throw new BackupEngineError(BackupErrorCode.Corrupted, `part ${n} of the manifest of backup ${id} (${partKey}) does not match its name: the backup cannot be trusted.`);
+      if (!part || this.partName(part) !== name) {
+        // gone, the next backup that needs this part uploads it afresh instead of listing the damaged one
+        await this.store.remove(partKey).catch(() => undefined);
+        throw new BackupEngineError(BackupErrorCode.Corrupted, `part ${n} of the manifest of backup ${id} (${partKey}) does not match its name: the backup cannot be trusted. The damaged part was removed, so new backups store it afresh.`);
+      }
       parts.push(part);
     }
     return { manifest: JSON.parse(Buffer.concat(parts).toString()) as BackupManifest, parts: stored.parts };
@@ -187,13 +191,13 @@ export class BackupRepository {
     return body.length;
   }
 
-  /** An index or manifest object, opened; `missing` is the NotFound error's message. */
-  private async getObject(key: string, missing: string): Promise<Buffer> {
+  /** An index or manifest object, opened; a missing one throws `missing` with `code` (NotFound: no such backup; Corrupted: a part of one is gone). */
+  private async getObject(key: string, missing: string, code: BackupErrorCode = BackupErrorCode.NotFound): Promise<Buffer> {
     let body: Buffer;
     try {
       body = await this.store.get(key);
     } catch (err) {
-      if (err instanceof ObjectNotFoundError) throw new BackupEngineError(BackupErrorCode.NotFound, missing, { cause: err });
+      if (err instanceof ObjectNotFoundError) throw new BackupEngineError(code, missing, { cause: err });
       throw err;
     }
     return this.openObject(key, body);

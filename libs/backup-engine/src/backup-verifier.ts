@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { StorageError } from '@lockstep/storage';
 import type { BackupRepository } from './backup-repository';
+import { CompressorUnavailableError } from './errors';
 import { manifestDigest, type BackupManifest, type ContentEntry } from './manifest';
 import { ChunkReadError, PackReader, type PackSource } from './pack-reader';
 import type { ProgressPhase } from './progress';
@@ -58,7 +59,7 @@ export class BackupVerifier {
     const corrupted = new Set<string>();
     const checked = new Set<string>();
     const fail = (err: unknown): void => {
-      if (err instanceof StorageError) throw err;
+      if (err instanceof StorageError || err instanceof CompressorUnavailableError) throw err; // outages and local failures are not damage
       if (err instanceof ChunkReadError) corrupted.add(err.pack);
       const msg = (err as Error).message;
       if (!problems.includes(msg)) problems.push(msg);

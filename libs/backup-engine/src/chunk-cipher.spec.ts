@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ChunkCipher } from './chunk-cipher';
 
 describe(ChunkCipher.name, () => {
@@ -20,5 +20,16 @@ describe(ChunkCipher.name, () => {
     expect(opened.toString()).toBe('secret');
     expect(() => sut.open(blob, 'chunk-b')).toThrow();
     expect(() => new ChunkCipher(randomBytes(32)).open(blob, 'chunk-a')).toThrow();
+  });
+
+  it('names content with an HMAC that depends on the key and is not its sha256', () => {
+    const data = Buffer.from('a manifest part');
+    const a = new ChunkCipher(randomBytes(32));
+    const b = new ChunkCipher(randomBytes(32));
+
+    expect(a.mac(data)).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.mac(data)).toBe(a.mac(Buffer.from('a manifest part')));
+    expect(a.mac(data)).not.toBe(b.mac(data));
+    expect(a.mac(data)).not.toBe(createHash('sha256').update(data).digest('hex'));
   });
 });

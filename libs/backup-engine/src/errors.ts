@@ -57,6 +57,14 @@ export class UnsafePathError extends BackupEngineError {
   }
 }
 
+/** The compressor itself failed on this host (could not start, was killed): says nothing about the data it was given. */
+export class CompressorUnavailableError extends BackupEngineError {
+  override name = 'CompressorUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(BackupErrorCode.Compression, message, options);
+  }
+}
+
 /** The caller's AbortSignal fired during a backup; no manifest was written, so no backup exists. */
 export class BackupAbortedError extends BackupEngineError {
   override name = 'BackupAbortedError';

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ChunkCipher } from './chunk-cipher';
+import { CompressorUnavailableError } from './errors';
+import { ZstdProcess } from './zstd.process';
 import type { ChunkLocation } from './manifest';
 import { FakePackStore, fakeCompressor } from './pack-io.fakes';
 import { ChunkReadError, PackReader } from './pack-reader';
@@ -35,6 +37,23 @@ describe(PackReader.name, () => {
 
     expect(err).toBeInstanceOf(ChunkReadError);
     expect((err as ChunkReadError).pack).toBe(loc.pack);
+  });
+
+  it('passes on a compressor that cannot run here (not damage), and reports a missing pack as damage', async () => {
+    const store = new FakePackStore();
+    const writer = new PackWriter(store, new ZstdProcess(3), new Map());
+    const id = await writer.add(Buffer.alloc(64 * 1024, 'compressible ')); // a real zstd frame: decoding it needs the binary
+    await writer.flush();
+    const loc = writer.known.get(id)!;
+
+    const local = await new PackReader(store, new ZstdProcess(3, '/nonexistent/zstd')).readChunk(id, loc).catch((e: unknown) => e);
+    store.packs.delete(loc.pack);
+    const missing = await new PackReader(store, new ZstdProcess(3)).readChunk(id, loc).catch((e: unknown) => e);
+
+    expect(local).toBeInstanceOf(CompressorUnavailableError);
+    expect((local as Error).message).toMatch(/could not start \(\/nonexistent\/zstd\)/);
+    expect(missing).toBeInstanceOf(ChunkReadError);
+    expect((missing as Error).message).toMatch(/is missing from the bucket/);
   });
 
   it('refuses an encrypted chunk presented under another id', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ObjectNotFoundError } from '@lockstep/storage';
 import type { BackupRepository } from './backup-repository';
+import { CompressorUnavailableError } from './errors';
 import type { ChunkLocation } from './manifest';
 import type { Compressor } from './zstd.process';
 
@@ -55,6 +56,7 @@ export class PackReader {
     try {
       plain = await this.compressor.decompress(compressed);
     } catch (cause) {
+      if (cause instanceof CompressorUnavailableError) throw cause; // a local failure, not damage
       throw new ChunkReadError(loc.pack, `chunk ${id} in pack ${loc.pack} does not decompress`, { cause });
     }
     if (plain.length !== loc.size || sha256(plain) !== id) throw new ChunkReadError(loc.pack, `chunk ${id} in pack ${loc.pack} has the wrong content hash`);

@@ -117,7 +117,8 @@ export class BackupPruner {
     };
     // this order is the crash-safety argument: see the class comment
     await remove(removing, (m) => this.repository.removeManifest(m.id), (m) => `manifests/${m.id}.json`);
-    await remove(deadParts, (p) => this.repository.removeManifestPart(p.name), (p) => `manifest-parts/${p.name}`);
+    // one at a time: some S3 servers (s3rver) fail a delete that empties a folder while another runs there
+    await remove(deadParts, (p) => this.repository.removeManifestPart(p.name), (p) => `manifest-parts/${p.name}`, 1);
     await remove(deadIndexes, (i) => this.repository.removeIndex(i.name), (i) => `index/${i.name}`);
     await remove(deadPacks, (p) => this.repository.removePack(p.name), (p) => `packs/${p.name}`);
     progress.done(freed);

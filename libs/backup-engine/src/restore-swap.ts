@@ -223,7 +223,7 @@ function swapError(target: string, cause: unknown): BackupEngineError {
   const why = code === 'EBUSY' || code === 'EXDEV' ? 'it or its parent is on another filesystem' : 'it or its parent directory may not be writable';
   return new BackupEngineError(
     BackupErrorCode.SwapFailed,
-    `could not move the restored tree into ${target} (${code}): ${why}. Nothing was replaced; restore into another directory with --to and copy the files over.`,
+    `could not move the restored tree into ${target} (${code}): ${why}. No files were replaced; restore into another directory with --to and copy the files over.`,
     { cause },
   );
 }

@@ -23,4 +23,22 @@ describe(`${BackupJobs.name} prune`, () => {
     expect(pruned[0]!.remove.sort()).toEqual(['config_1', 'full_1']);
     expect(recorded.map((b) => [b.id, b.status])).toEqual(expect.arrayContaining([['full_1', 'pruned'], ['config_1', 'pruned']]));
   });
+
+  it('records pruned the backups whose manifests a prune deleted before it stopped, and only those', async () => {
+    const engine = {
+      prune: async () => {
+        throw new Error('prune stopped after freeing 10 bytes: lost the lock');
+      },
+      list: async () => ['full_2', 'config_2', 'config_1'], // full_1's manifest went before the stop
+    } as unknown as BackupEngine;
+    const lock = { exclusive: async () => ({ release: async () => undefined }) } as unknown as BackupRepositoryLock;
+    const recorded: BackupRecordV1[] = [];
+    const sut = new BackupJobs({ engine: async () => engine, lock, targets: { config: [], data: [], logs: [], databases: [], excludes: [] }, record: async (b) => void recorded.push(b), encrypted: false });
+    const catalogue = [backup('full_1', 'full', '2026-12-01T00:00:00Z'), backup('full_2', 'full', '2026-12-02T00:00:00Z'), backup('config_1', 'config', '2026-12-03T00:00:00Z'), backup('config_2', 'config', '2026-12-04T00:00:00Z')];
+
+    const attempt = sut.prune(catalogue, { keepLast: 1 }, 'op-2', false);
+
+    await expect(attempt).rejects.toThrow(/lost the lock/);
+    expect(recorded.map((b) => [b.id, b.status])).toEqual([['full_1', 'pruned']]);
+  });
 });

@@ -231,10 +231,20 @@ export class BackupJobs {
             const result = await engine.restoreDatabase(backup.id, { database: entry.database, mode: req.databaseMode === 'new' ? DatabaseRestoreMode.NewDatabase : DatabaseRestoreMode.SingleTransaction, targetUrl: url }, undefined, { onProgress });
             outcome.databases.push({ database: entry.database, target: result.target, mode: result.mode });
           } catch (err) {
-            if (outcome.databases.length === 0 || err instanceof BackupCorruptedError) throw err;
-            const done = outcome.databases.map((d) => d.database).join(', ');
-            throw new BackupJobError('BACKUP_RESTORE_PARTIAL', `restoring database ${entry.database} failed (${(err as Error).message}) after ${done} had been restored; no files were replaced. Fix the cause and restore again (--what database restores the databases alone).`, undefined, { cause: err });
+            if (outcome.databases.length === 0) throw err;
+            throw partial(`restoring database ${entry.database} failed (${(err as Error).message}); no files were replaced`, err);
           }
+        }
+      };
+      /** A failure once some database was restored: nothing can undo that, so say what was and was not. */
+      const partial = (what: string, cause: unknown): BackupJobError =>
+        new BackupJobError('BACKUP_RESTORE_PARTIAL', `${what}, but database(s) ${outcome.databases.map((d) => d.database).join(', ')} had been restored already. Fix the cause and restore again (--what database restores the databases alone).`, undefined, { cause });
+      const thenFiles = async <T>(restoreFiles: () => Promise<T>): Promise<T> => {
+        try {
+          return await restoreFiles();
+        } catch (err) {
+          if (outcome.databases.length === 0 || (err as BackupJobError).code === 'BACKUP_RESTORE_PARTIAL') throw err;
+          throw partial(`putting the files in place failed (${(err as Error).message})`, err);
         }
       };
       try {
@@ -244,11 +254,11 @@ export class BackupJobs {
           // databases are restored once the files are staged and before they are swapped in: a database that fails leaves the files as they were
           const beforeSwap = wantsDatabases ? restoreDatabases : undefined;
           if (req.to) {
-            const result = await engine.restore(backup.id, fileParts ? join(req.to, fileParts) : req.to, { select: fileParts, onProgress: progress, beforeSwap });
+            const result = await thenFiles(() => engine.restore(backup.id, fileParts ? join(req.to!, fileParts) : req.to!, { select: fileParts, onProgress: progress, beforeSwap }));
             outcome.restored.push({ part: fileParts ?? 'all', target: result.target, files: result.files });
           } else {
             const { config, data, logs } = this.deps.targets;
-            const results = await engine.restoreRoots(backup.id, { select: fileParts, onProgress: progress, beforeSwap, allowedDirs: [...config, ...data, ...logs] });
+            const results = await thenFiles(() => engine.restoreRoots(backup.id, { select: fileParts, onProgress: progress, beforeSwap, allowedDirs: [...config, ...data, ...logs] }));
             for (const r of results.roots) outcome.restored.push({ part: r.prefix, target: r.target, files: r.files });
           }
         } else if (req.what === 'config' || req.what === 'data') {
@@ -258,10 +268,11 @@ export class BackupJobs {
           throw new BackupJobError('BACKUP_PART_MISSING', `backup ${backup.id} (${backup.type}) holds no database dump; choose --what all, config or data`);
         }
       } catch (err) {
-        if (err instanceof BackupCorruptedError) {
-          const corrupted: BackupRecordV1 = { ...backup, status: 'corrupted', error: err.message, corruptedPacks: err.corruptedPacks, verifiedAt: this.now().toISOString() };
+        const damage = err instanceof BackupCorruptedError ? err : (err as Error).cause instanceof BackupCorruptedError ? ((err as Error).cause as BackupCorruptedError) : undefined;
+        if (damage) {
+          const corrupted: BackupRecordV1 = { ...backup, status: 'corrupted', error: damage.message, corruptedPacks: damage.corruptedPacks, verifiedAt: this.now().toISOString() };
           await this.deps.record(corrupted);
-          throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${err.message}`, corrupted, { cause: err });
+          if (err === damage) throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${damage.message}`, corrupted, { cause: err });
         }
         throw err;
       }
@@ -291,19 +302,30 @@ export class BackupJobs {
     const lease = await this.deps.lock.exclusive(`prune ${operationId}`, (l: LeaseLost) => lost.abort(new Error(`lost the backup repository's exclusive lock (${l.message}), so a backup may have started`)));
     try {
       const engine = await this.deps.engine({ compress: true });
-      const result = await engine.prune({
-        remove: plan.remove.map((r) => r.id),
-        dryRun,
-        signal: lost.signal,
-        onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }),
-      });
-      if (!dryRun) {
-        const byId = new Map(candidates.map((b) => [b.id, b]));
-        for (const r of plan.remove) {
-          const b = byId.get(r.id);
+      const byId = new Map(candidates.map((b) => [b.id, b]));
+      const markPruned = async (ids: string[]) => {
+        for (const id of ids) {
+          const b = byId.get(id);
           if (b) await this.deps.record({ ...b, status: 'pruned', error: null });
         }
+      };
+      let result;
+      try {
+        result = await engine.prune({
+          remove: plan.remove.map((r) => r.id),
+          dryRun,
+          signal: lost.signal,
+          onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }),
+        });
+      } catch (err) {
+        // stopped part-way (lock lost, S3 down): the backups whose manifests are already gone are pruned all the same
+        if (!dryRun) {
+          const left = await engine.list().then((ids) => new Set(ids), () => undefined);
+          if (left) await markPruned(plan.remove.map((r) => r.id).filter((id) => !left.has(id)));
+        }
+        throw err;
       }
+      if (!dryRun) await markPruned(plan.remove.map((r) => r.id));
       onProgress({ step: dryRun ? 'planned' : 'pruned', percent: 100 });
       return { dryRun, removedBackups: plan.remove.map((r) => r.id), removedPacks: result.removedPacks, keptPacks: result.keptPacks, freedBytes: result.freedBytes, plan };
     } finally {

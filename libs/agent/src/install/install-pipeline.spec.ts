@@ -244,12 +244,17 @@ describe(InstallPipeline.name, () => {
       deps.restoreData = jest.fn(async () => {
         throw new Error('backup preupdate_x is corrupted');
       });
+      const configPath = join(dir.sharedDir, 'config.json');
+      const configBefore = await readFile(configPath, 'utf8');
+      let configAtRestart = '';
+      app.restart.mockImplementation(async () => void (order.push('restart'), (configAtRestart = await readFile(configPath, 'utf8'))));
       const refused = await install('1.1.0', { action: 'rollback', restoreBackupId: 'preupdate_x' });
 
       expect(restored).toMatchObject({ result: 'succeeded', runningVersion: '1.0.0', restoredBackupId: 'preupdate_n1_1.1.0_abcdef12' });
       expect(restoredOrder).toEqual(['stop', 'restore preupdate_n1_1.1.0_abcdef12', 'swap 1.0.0', 'restart']);
-      expect(refused).toMatchObject({ result: 'failed', failedStep: 'restoring_data', runningVersion: '1.0.0', error: expect.stringMatching(/data was left as it was and 1\.0\.0 was started again: backup preupdate_x is corrupted/) });
+      expect(refused).toMatchObject({ result: 'failed', failedStep: 'restoring_data', runningVersion: '1.0.0', error: expect.stringMatching(/data was left as it was: backup preupdate_x is corrupted; 1\.0\.0 was started again$/) });
       expect(order).toEqual(['stop', 'restart']);
+      expect(configAtRestart).toBe(configBefore); // 1.0.0 starts again with its own config, not 1.1.0's migrated one
     });
   });
 

@@ -93,6 +93,7 @@ export class InstallPipeline {
       await report(step, message);
     };
     const tmpArtifact = dir.tmpPath(`${cmd.commandId}.artifact`);
+    let appStopped = false; // for a data restore: started again (on the previous release, its config put back first) when the install fails before the swap
     try {
       await enter('preflight');
       if (previous === cmd.version) return this.outcome(entry, 'succeeded', { runningVersion: previous, noop: true });
@@ -137,15 +138,13 @@ export class InstallPipeline {
         if (!this.deps.restoreData) throw new InstallStepError(AgentErrorCode.BackupFailed, 'this node has no backup settings, so it cannot restore data; set BACKUP_* on the agent', { step: 'restoring_data' });
         await enter('restoring_data', `stopping the app, then restoring backup ${cmd.restoreBackupId}`);
         // the running release must not write to what is being put back (nor hold locks pg_restore needs)
+        appStopped = true;
         await this.deps.app.stop().catch((err: Error) => {
           throw new InstallStepError(AgentErrorCode.BackupFailed, `cannot stop the app to restore backup ${cmd.restoreBackupId}: ${err.message}; nothing was restored`, { step: 'restoring_data', cause: err });
         });
-        await this.deps.restoreData(cmd.restoreBackupId, cmd, (m) => void report('restoring_data', m).catch(() => undefined), signal).catch(async (err: unknown) => {
-          const started = await this.deps.app.restart().then(
-            () => `${previous ?? 'the app'} was started again`,
-            (e: Error) => `starting ${previous ?? 'the app'} again failed too: ${e.message}`,
-          );
-          throw new InstallStepError(AgentErrorCode.BackupFailed, `restoring backup ${cmd.restoreBackupId} failed; the data was left as it was and ${started}: ${describeError(err)}`, { step: 'restoring_data', cause: err });
+        await this.deps.restoreData(cmd.restoreBackupId, cmd, (m) => void report('restoring_data', m).catch(() => undefined), signal).catch((err: unknown) => {
+          const partial = (err as { code?: string }).code === 'BACKUP_RESTORE_PARTIAL';
+          throw new InstallStepError(AgentErrorCode.BackupFailed, `restoring backup ${cmd.restoreBackupId} failed${partial ? ' part-way' : '; the data was left as it was'}: ${describeError(err)}`, { step: 'restoring_data', cause: err });
         });
         entry = await journal.update(cmd.commandId, { restoredBackupId: cmd.restoreBackupId });
       }
@@ -155,7 +154,7 @@ export class InstallPipeline {
     } catch (err) {
       await rm(tmpArtifact, { force: true }).catch(() => undefined);
       if (isInterrupted(err)) throw err;
-      if ((await dir.currentVersion().catch(() => previous)) !== cmd.version) return this.failBeforeSwap(await journal.update(cmd.commandId, {}), step, err);
+      if ((await dir.currentVersion().catch(() => previous)) !== cmd.version) return this.failBeforeSwap(await journal.update(cmd.commandId, {}), step, err, appStopped);
       // The swap went through although a later bookkeeping write failed: treat as after the swap.
       return this.rollBack(await journal.update(cmd.commandId, { swap: { from: previous, to: cmd.version } }), { step, error: describeError(err) }, report, signal);
     }
@@ -247,12 +246,19 @@ export class InstallPipeline {
     return this.outcome(entry, 'rolled_back', { runningVersion: running, failedStep: failure.step, error: [failure.error, ...problems].join('; ') });
   }
 
-  private async failBeforeSwap(entry: JournalEntry, step: InstallStep, err: unknown): Promise<InstallFinishedV1> {
+  private async failBeforeSwap(entry: JournalEntry, step: InstallStep, err: unknown, appStopped = false): Promise<InstallFinishedV1> {
     await this.restoreConfig(entry).catch((e: Error) => this.deps.logger.error(`could not restore shared/config.json: ${e.message}`));
     await rm(this.deps.dir.partialDir(entry.command.version), { recursive: true, force: true }).catch(() => undefined);
+    let error = describeError(err);
+    if (appStopped && entry.previousVersion !== null) {
+      error += await this.deps.app.restart().then(
+        () => `; ${entry.previousVersion} was started again`,
+        (e: Error) => `; starting ${entry.previousVersion} again failed too: ${e.message}`,
+      );
+    }
     await this.cleanUp(entry);
     const failedStep = err instanceof InstallStepError && err.step ? err.step : step;
-    return this.outcome(entry, 'failed', { runningVersion: entry.previousVersion, failedStep, error: describeError(err) });
+    return this.outcome(entry, 'failed', { runningVersion: entry.previousVersion, failedStep, error });
   }
 
   private async restoreConfig(entry: JournalEntry): Promise<void> {
