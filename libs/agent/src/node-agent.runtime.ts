@@ -124,12 +124,16 @@ export class NodeAgentRuntime {
     await this.registry.open();
     await this.consumer.ensure();
     // a restore into a mount point killed mid-exchange is finished before the app sees its data
+    let whole = true;
     for (const dir of this.restoreTargets) {
       await finishInterruptedRestores(dir).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') this.logger.error(`backup target ${dir}: ${err.message}`);
+        if (err.code === 'ENOENT') return;
+        whole = false;
+        this.logger.error(`backup target ${dir}: ${err.message}; the app is not started on it`);
       });
     }
-    if (await this.dir.currentVersion()) await this.app.start().catch((err: Error) => this.logger.error(`cannot start the app from current: ${err.message}`));
+    if (!whole) this.logger.error('an interrupted restore could not be finished (see above): the app stays stopped until that is sorted out and the agent restarted');
+    else if (await this.dir.currentVersion()) await this.app.start().catch((err: Error) => this.logger.error(`cannot start the app from current: ${err.message}`));
     await this.registry.beat();
     this.registry.start();
     this.background = (async () => {

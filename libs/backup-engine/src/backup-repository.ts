@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ObjectStore } from '@lockstep/storage';
-import { ObjectNotFoundError } from '@lockstep/storage';
+import { ObjectNotFoundError, StorageError } from '@lockstep/storage';
 import { ChunkCipher, DEFAULT_KDF, deriveKey, type KdfParams } from './chunk-cipher';
 import { BackupEngineError, BackupErrorCode, WrongKeyError } from './errors';
 import { GearChunker, type ChunkerOptions } from './gear-chunker';
@@ -43,6 +43,8 @@ interface SplitManifest {
 
 const isSplit = (m: BackupManifest | SplitManifest): m is SplitManifest => 'parts' in m && !('entries' in m);
 const PART_PREFIX = 'manifest-parts/';
+/** An empty object per part found damaged: the next backup listing it uploads it again. */
+const DAMAGED_PART_PREFIX = 'manifest-parts-damaged/';
 
 /**
  * All I/O of a backup repository in one bucket: `config.json`, `packs/<sha256>`,
@@ -135,14 +137,16 @@ export class BackupRepository {
     const json = Buffer.from(JSON.stringify(manifest));
     if (json.length <= inlineBytes) return this.putObject(key, json);
     const stored = new Set((await this.store.list(PART_PREFIX)).map((o) => o.key));
+    const damaged = new Set((await this.store.list(DAMAGED_PART_PREFIX)).map((o) => o.key.slice(DAMAGED_PART_PREFIX.length)));
     const split: SplitManifest = { version: 1, id: manifest.id, parts: [], encoding: 'deflate-raw' };
     let uploaded = 0;
     for await (const part of new GearChunker(MANIFEST_PART_CHUNKS).chunks((async function* () { yield json; })())) {
       const name = this.partName(part);
       split.parts.push(name);
-      if (stored.has(PART_PREFIX + name)) continue;
+      if (stored.has(PART_PREFIX + name) && !damaged.has(name)) continue;
       stored.add(PART_PREFIX + name);
       uploaded += await this.putObject(PART_PREFIX + name, deflateRawSync(part, { level: 1 }));
+      if (damaged.delete(name)) await this.store.remove(DAMAGED_PART_PREFIX + name); // stored whole again: every manifest listing it reads again
     }
     return uploaded + (await this.putObject(key, Buffer.from(JSON.stringify(split))));
   }
@@ -160,17 +164,18 @@ export class BackupRepository {
     const parts: Buffer[] = [];
     for (const [n, name] of stored.parts.entries()) {
       const partKey = PART_PREFIX + name;
-      const body = await this.getObject(partKey, `part ${n} of the manifest of backup ${id} (${partKey}) is missing from bucket ${this.store.bucket}: the backup cannot be read.`, BackupErrorCode.Corrupted);
       let part: Buffer | undefined;
+      let problem = 'does not match its name';
       try {
-        part = inflateRawSync(body);
-      } catch {
-        part = undefined;
+        part = inflateRawSync(await this.getObject(partKey, `is missing from bucket ${this.store.bucket}`, BackupErrorCode.Corrupted));
+      } catch (err) {
+        if (err instanceof BackupEngineError && err.code === BackupErrorCode.Corrupted) problem = err.message.startsWith('is missing') ? err.message : 'fails authentication';
+        else if (err instanceof StorageError) throw err; // an outage, not damage
       }
       if (!part || this.partName(part) !== name) {
-        // gone, the next backup that needs this part uploads it afresh instead of listing the damaged one
-        await this.store.remove(partKey).catch(() => undefined);
-        throw new BackupEngineError(BackupErrorCode.Corrupted, `part ${n} of the manifest of backup ${id} (${partKey}) does not match its name: the backup cannot be trusted. The damaged part was removed, so new backups store it afresh.`);
+        // marked, not deleted (a bad read must not remove a part other backups share): the next backup that needs it uploads it again
+        await this.store.put(DAMAGED_PART_PREFIX + name, '').catch(() => undefined);
+        throw new BackupEngineError(BackupErrorCode.Corrupted, `part ${n} of the manifest of backup ${id} (${partKey}) ${problem}: the backup cannot be trusted. The next backup of the same data stores the part again, which repairs it.`);
       }
       parts.push(part);
     }
@@ -229,8 +234,9 @@ export class BackupRepository {
   }
 
   /** Deletes a manifest part; only safe once no remaining manifest lists it. */
-  removeManifestPart(name: string): Promise<void> {
-    return this.store.remove(PART_PREFIX + name);
+  async removeManifestPart(name: string): Promise<void> {
+    await this.store.remove(PART_PREFIX + name);
+    await this.store.remove(DAMAGED_PART_PREFIX + name);
   }
 
   /** Deletes a backup's manifest: the backup stops existing (its packs stay until a prune). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { BackupRepository } from './backup-repository';
 import { BackupCorruptedError } from './errors';
@@ -7,7 +7,7 @@ import type { BackupManifest, DirEntry } from './manifest';
 import { PackReader } from './pack-reader';
 import { ProgressReporter, ProgressStep, type ProgressListener, type ProgressPhase } from './progress';
 import { safeJoin } from './restore-paths';
-import { planSwap, swapAll, type SwapPlan } from './restore-swap';
+import { journalPathOf, planSwap, swapAll, type SwapPlan } from './restore-swap';
 import { planRootRestores, selectTree, type SelectedTree } from './restore-selection';
 import { BackupVerifier, type VerifyReport } from './backup-verifier';
 import type { Compressor } from './zstd.process';
@@ -135,7 +135,9 @@ export class BackupRestorer {
       await options.beforeSwap?.();
       await swapAll(staged);
     } catch (err) {
-      await Promise.all(staged.map((s) => rm(s.staging, { recursive: true, force: true })));
+      // an in-place exchange that could not be undone keeps its journal and staging: the next restore or agent start needs them
+      const kept = async (s: StagedTree) => s.inPlace && (await lstat(journalPathOf(s)).then(() => true, () => false));
+      await Promise.all(staged.map(async (s) => (await kept(s)) || rm(s.staging, { recursive: true, force: true })));
       throw err;
     }
     progress.done(written.bytes);

@@ -16,6 +16,8 @@ export const BackupErrorCode = {
   SourceMissing: 'BACKUP_SOURCE_MISSING',
   /** A restored tree could not be moved into place (e.g. its parent is read-only), or an interrupted in-place restore left entries to sort out first; the old targets were kept. */
   SwapFailed: 'BACKUP_RESTORE_SWAP_FAILED',
+  /** An in-place restore failed and could not put the old state back either; its journal is kept for the next restore or agent start to finish. */
+  RestoreIncomplete: 'BACKUP_RESTORE_INCOMPLETE',
   /** The caller aborted the operation; nothing was committed. */
   Aborted: 'BACKUP_ABORTED',
 } as const;

@@ -127,9 +127,10 @@ describe('restore swap', () => {
     expect((await stat(target)).mode & 0o7777).toBe(0o751);
   });
 
+  // renames: the journal's (1), the two old entries aside (2, 3), the new ones in (4, 5)
   it.each([
     ['moving an old entry aside', 2],
-    ['moving a new entry in', 3],
+    ['moving a new entry in', 4],
   ])('leaves the old target whole when %s fails, and says which target', async (_what, failAt) => {
     const target = join(work, 'mnt');
     const plan = inPlace(target, 0o700);
@@ -152,8 +153,8 @@ describe('restore swap', () => {
     const second = join(work, 'app');
     const secondPlan: SwapPlan = { target: second, staging: join(work, '.app.restore-t'), old: join(work, '.app.old-t'), inPlace: false };
     await prepare(secondPlan);
-    // renames: 2 old entries aside + 2 new in (first target), then the second target aside, then its staging in: fail that one
-    const err = await swapAll([firstPlan, secondPlan], failingRename(6)).catch((e: unknown) => e);
+    // renames: the journal, 2 old entries aside and 2 new in (first target), then the second target aside, then its staging in: fail that one
+    const err = await swapAll([firstPlan, secondPlan], failingRename(7)).catch((e: unknown) => e);
 
     expect((err as BackupEngineError).code).toBe(BackupErrorCode.SwapFailed);
     expect(await contents(first)).toEqual({ 'old.txt': 'old', 'sub/keep.txt': 'old sub', '.lockstep-restore-t/new.txt': 'new', '.lockstep-restore-t/sub/other.txt': 'new sub' });
@@ -181,33 +182,48 @@ describe('restore swap', () => {
       await planSwap(target, undefined, asMountPoint(target));
 
       const after = await contents(target);
-      expect([OLD, NEW]).toContainEqual(after);
+      expect(after).toEqual(crashAt === 1 ? OLD : NEW);
       expect((await readdir(target)).filter((n) => n.startsWith('.lockstep-'))).toEqual([]);
       seen.add(JSON.stringify(after) === JSON.stringify(NEW) ? 'new' : 'old');
     }
-    expect(seen).toEqual(new Set(['new'])); // the journal is written first: every cut-off exchange is finished
+    // the journal is written first (whole: a temp file renamed over it): cut off before that rename the exchange never began, after it every one is finished
+    expect(seen).toEqual(new Set(['old', 'new']));
   });
 
   it('leaves the old target whole whatever step of the undo of a failed exchange a crash cuts off', async () => {
     const dry = join(work, 'dry');
     await prepare(inPlace(dry));
-    const counter = faults({ failRenameAt: 3 });
+    const counter = faults({ failRenameAt: 4 });
     await expect(swapAll([inPlace(dry)], counter)).rejects.toThrow(/EXDEV/);
     const steps = counter.changes();
 
-    // changes before the undo: the journal, the old directory, the two old entries moved aside (the third rename fails)
-    const undoFrom = 5;
+    // changes before the undo is journaled: the journal (written, renamed), the old directory, the two old entries moved aside
+    // (the fourth rename, the first new entry in, fails), the 'undoing' journal written; a crash before its rename finishes the exchange instead
+    const undoFrom = 7;
     for (let crashAt = undoFrom; crashAt <= steps; crashAt++) {
       const target = join(work, `mnt-${crashAt}`);
       await prepare(inPlace(target));
 
-      await swapAll([inPlace(target)], faults({ failRenameAt: 3, crashAt })).catch(() => undefined);
+      await swapAll([inPlace(target, 0o751)], faults({ failRenameAt: 4, crashAt })).catch(() => undefined);
       await planSwap(target, undefined, asMountPoint(target));
 
       expect(await contents(target)).toEqual(OLD);
       expect((await readdir(target)).filter((n) => n.startsWith('.lockstep-'))).toEqual([]);
+      expect((await stat(target)).mode & 0o7777).toBe(0o755); // its own mode back, not the backup's
     }
     expect(steps).toBeGreaterThan(undoFrom + 3);
+  });
+
+  it('says the target is half restored, and keeps its journal and staging, when putting the old state back fails too', async () => {
+    const target = join(work, 'mnt');
+    const plan = inPlace(target);
+    await prepare(plan);
+
+    const err = await swapAll([plan], faults({ failRenameAt: 4, crashAt: 8 })).catch((e: unknown) => e);
+
+    expect((err as BackupEngineError).code).toBe(BackupErrorCode.RestoreIncomplete);
+    expect((err as Error).message).toBe(`the restore into ${target} failed (EXDEV) and putting the old state back failed too (process is gone): ${target} is half restored. Its journal is kept: the next restore into it, or the agent's next start, puts the old state back. Do not start the app on it before.`);
+    expect((await readdir(target)).filter((n) => n.startsWith('.lockstep-')).sort()).toEqual(['.lockstep-old-t', '.lockstep-restore-t', '.lockstep-swap-t.json']);
   });
 
   it('refuses a journal naming anything but plain entries of the target, moving nothing', async () => {

@@ -30,11 +30,24 @@ interface SwapJournal {
   aside: string[];
   in: string[];
   rootMode?: number;
+  /** The target's mode before the exchange, put back by an undo. */
+  modeBefore: number;
 }
 
 /** Our work directories and journals: never moved as entries, never taken into a backup. */
 export const RESERVED_ENTRY_PREFIXES = [IN_PLACE_STAGING, IN_PLACE_OLD, IN_PLACE_JOURNAL] as const;
 const isReserved = (name: string): boolean => RESERVED_ENTRY_PREFIXES.some((p) => name.startsWith(p));
+
+/** Journal path of an in-place plan (its staging directory's suffix). */
+export function journalPathOf(plan: Pick<SwapPlan, 'target' | 'staging'>): string {
+  return join(plan.target, `${IN_PLACE_JOURNAL}${basename(plan.staging).slice(IN_PLACE_STAGING.length)}.json`);
+}
+
+/** Replaces the journal whole (a crash leaves the old one or the new one, never a torn one). */
+async function writeJournalFile(fs: SwapFs, path: string, journal: SwapJournal): Promise<void> {
+  await fs.writeFile(`${path}.tmp`, JSON.stringify(journal), { mode: 0o600, flush: true });
+  await fs.rename(`${path}.tmp`, path);
+}
 
 /** A journal's names must be plain entries of the target: anything else was not written by a restore. */
 const plainName = (name: unknown): boolean => typeof name === 'string' && name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
@@ -86,9 +99,15 @@ export async function planSwap(target: string, rootMode: number | undefined, fs:
 export async function finishInterruptedRestores(target: string, fs: SwapFs = fsp): Promise<void> {
   const names = await fs.readdir(target);
   const exists = (path: string) => fs.lstat(path).then(() => true, () => false);
-  for (const name of names.filter((n) => n.startsWith(IN_PLACE_JOURNAL))) {
+  for (const name of names.filter((n) => n.startsWith(IN_PLACE_JOURNAL) && n.endsWith('.json.tmp'))) await fs.rm(join(target, name), { force: true }); // torn rewrites: the journal itself is whole
+  for (const name of names.filter((n) => n.startsWith(IN_PLACE_JOURNAL) && n.endsWith('.json'))) {
     const path = join(target, name);
-    const journal = JSON.parse(await fs.readFile(path, 'utf8')) as SwapJournal;
+    let journal: SwapJournal;
+    try {
+      journal = JSON.parse(await fs.readFile(path, 'utf8')) as SwapJournal;
+    } catch (cause) {
+      throw new BackupEngineError(BackupErrorCode.SwapFailed, `${path} cannot be read (${(cause as Error).message}): an interrupted restore into ${target} cannot be finished. Check ${target} against the .lockstep-old-* and .lockstep-restore-* directories beside it by hand, then delete them and the journal.`, { cause });
+    }
     const names = [journal.staging, journal.old, ...(journal.aside ?? []), ...(journal.in ?? [])];
     if (!['exchanging', 'undoing', 'done'].includes(journal.state) || !names.every(plainName) || !journal.staging.startsWith(IN_PLACE_STAGING) || !journal.old.startsWith(IN_PLACE_OLD)) {
       throw new BackupEngineError(BackupErrorCode.SwapFailed, `${path} is not a journal this version of Lockstep wrote (it names more than plain entries of ${target}); nothing was moved. Check ${target} by hand, then delete it.`);
@@ -106,8 +125,9 @@ export async function finishInterruptedRestores(target: string, fs: SwapFs = fsp
       // a new entry still in the target goes back to staging (when its name was also an old one, only while the old one is still aside)
       for (const entry of journal.in) if (!(await exists(join(staging, entry))) && (await exists(join(target, entry))) && (!aside.has(entry) || (await exists(join(old, entry))))) await fs.rename(join(target, entry), join(staging, entry));
       for (const entry of journal.aside) if (await exists(join(old, entry))) await fs.rename(join(old, entry), join(target, entry));
+      if (typeof journal.modeBefore === 'number') await fs.chmod(target, journal.modeBefore);
     }
-    await fs.writeFile(path, JSON.stringify({ ...journal, state: 'done' }), { mode: 0o600, flush: true });
+    await writeJournalFile(fs, path, { ...journal, state: 'done' });
     await fs.rm(old, { recursive: true, force: true });
     await fs.rm(staging, { recursive: true, force: true });
     await fs.rm(path, { force: true });
@@ -128,6 +148,7 @@ export async function finishInterruptedRestores(target: string, fs: SwapFs = fsp
 
 /** A swap done, which can still be undone or made final. */
 interface DoneSwap {
+  target: string;
   undo(): Promise<void>;
   finish(): Promise<void>;
 }
@@ -142,10 +163,24 @@ export async function swapAll(plans: SwapPlan[], fs: SwapFs = fsp): Promise<void
   try {
     for (const plan of plans) done.push(plan.inPlace ? await swapContents(plan, fs) : await swapDirectory(plan, fs));
   } catch (err) {
-    for (const d of done.reverse()) await d.undo().catch(() => undefined);
+    for (const d of done.reverse()) await d.undo().catch((undoErr: unknown) => Promise.reject(incomplete(d.target, err, undoErr)));
     throw err;
   }
   for (const d of done) await d.finish();
+}
+
+/**
+ * The swap failed and so did putting the old state back: the target is half old, half new.
+ * Its journal and directories stay, so the next restore into it, or the agent's next start,
+ * finishes the undo.
+ */
+function incomplete(target: string, failure: unknown, undoErr: unknown): BackupEngineError {
+  const why = (failure as NodeJS.ErrnoException).code ?? (failure as Error).message;
+  return new BackupEngineError(
+    BackupErrorCode.RestoreIncomplete,
+    `the restore into ${target} failed (${why}) and putting the old state back failed too (${(undoErr as Error).message}): ${target} is half restored. Its journal is kept: the next restore into it, or the agent's next start, puts the old state back. Do not start the app on it before.`,
+    { cause: failure },
+  );
 }
 
 async function swapDirectory(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
@@ -159,6 +194,7 @@ async function swapDirectory(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
     throw swapError(target, err);
   }
   return {
+    target,
     undo: async () => {
       await fs.rename(target, staging);
       if (existed) await fs.rename(old, target);
@@ -172,16 +208,17 @@ async function swapDirectory(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
 async function swapContents(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
   const { target, staging, old } = plan;
   const before = await fs.lstat(target);
-  const journalPath = join(target, `${IN_PLACE_JOURNAL}${basename(staging).slice(IN_PLACE_STAGING.length)}.json`);
+  const journalPath = journalPathOf(plan);
   const journal: SwapJournal = {
     state: 'exchanging',
+    modeBefore: before.mode & 0o7777,
     staging: basename(staging),
     old: basename(old),
     aside: (await fs.readdir(target)).filter((name) => !isReserved(name)),
     in: (await fs.readdir(staging)).filter((name) => !isReserved(name)), // a backup never holds them; an old one might: left in staging, removed with it
     ...(plan.rootMode !== undefined && { rootMode: plan.rootMode }),
   };
-  const writeJournal = (state: SwapJournal['state']) => fs.writeFile(journalPath, JSON.stringify({ ...journal, state }), { mode: 0o600, flush: true });
+  const writeJournal = (state: SwapJournal['state']) => writeJournalFile(fs, journalPath, { ...journal, state });
   const moved: string[] = [];
   const placed: string[] = [];
   const cleanUp = async () => {
@@ -212,10 +249,10 @@ async function swapContents(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
     }
     if (plan.rootMode !== undefined) await fs.chmod(target, plan.rootMode);
   } catch (err) {
-    await undo().catch(() => undefined);
+    await undo().catch((undoErr: unknown) => Promise.reject(incomplete(target, err, undoErr)));
     throw swapError(target, err);
   }
-  return { undo, finish: cleanUp };
+  return { target, undo, finish: cleanUp };
 }
 
 function swapError(target: string, cause: unknown): BackupEngineError {

@@ -210,7 +210,12 @@ export class BackupJobs {
     const lease = await this.deps.lock.shared(req.operationId, `restore ${backup.id}`);
     try {
       const engine = await this.deps.engine({ compress: true });
-      const manifest = await engine.manifest(backup.id);
+      const manifest = await engine.manifest(backup.id).catch(async (err: unknown) => {
+        if (!(err instanceof BackupEngineError) || err.code !== BackupErrorCode.Corrupted) throw err;
+        const corrupted: BackupRecordV1 = { ...backup, status: 'corrupted', error: err.message, corruptedPacks: [], verifiedAt: this.now().toISOString() };
+        await this.deps.record(corrupted);
+        throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${err.message}`, corrupted, { cause: err });
+      });
       const outcome: RestoreOutcome = { restored: [], databases: [] };
       const fileParts = req.what === 'all' ? undefined : req.what === 'database' ? null : req.what;
       const hasDatabases = manifest.entries.some((e) => e.type === 'database');

@@ -94,4 +94,27 @@ describe(MinioObjectStore.name, () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it("gives a request on a reused connection the whole idle time, whatever the server's Keep-Alive hint", async () => {
+    let requests = 0;
+    const server = createHttpServer((req, res) => {
+      requests++;
+      const answer = () => res.writeHead(200, { 'content-length': '2', etag: '"x"', 'keep-alive': 'timeout=2' }).end('ok');
+      if (req.url?.includes('slow')) setTimeout(answer, 1500); // longer than what Node makes of the hint (1 s less: 1 s), well under the idle timeout
+      else answer();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const store = new MinioObjectStore({ endpoint: `http://127.0.0.1:${port}`, accessKey: 'k', secretKey: 's', bucket: 'hints', idleTimeoutMs: 5000 });
+    try {
+      await store.get('first');
+      const slow = await store.get('slow');
+
+      expect(slow.toString()).toBe('ok');
+      expect(requests).toBe(2);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

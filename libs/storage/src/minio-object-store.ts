@@ -28,8 +28,9 @@ export const DEFAULT_S3_IDLE_TIMEOUT_MS = 60_000;
 
 /**
  * A keep-alive agent whose sockets are destroyed after `idleMs` without traffic. The agent's
- * own `timeout` keeps the socket timeout set across reuse (a pooled socket gets the agent's
- * value back each time it is freed), but only emits an event: the listener destroys it.
+ * own `timeout` keeps the socket timeout set while pooled (a server's `Keep-Alive: timeout`
+ * hint may lower it there), reuse sets it back to `idleMs`; Node only emits the event, the
+ * listener destroys the socket.
  */
 function idleTimeoutAgent(secure: boolean, idleMs: number): http.Agent {
   const options = { keepAlive: true, timeout: idleMs };
@@ -39,6 +40,12 @@ function idleTimeoutAgent(secure: boolean, idleMs: number): http.Agent {
     const socket = create(...args);
     socket.setTimeout(idleMs, () => socket.destroy(new Error(`the S3 server sent nothing for ${idleMs / 1000} s`)));
     return socket;
+  };
+  // a pooled socket's timeout may have been lowered to the server's Keep-Alive hint: a request on it gets the full idle time again
+  const reuse = agent.reuseSocket.bind(agent);
+  agent.reuseSocket = (socket, request) => {
+    (socket as import('node:net').Socket).setTimeout(idleMs);
+    reuse(socket, request);
   };
   return agent;
 }

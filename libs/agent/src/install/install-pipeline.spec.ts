@@ -293,6 +293,16 @@ describe(InstallPipeline.name, () => {
       expect(await dir.currentVersion()).toBe('1.0.0');
     });
 
+    it('restarts the running release once its config is back when it died restoring data, saying the data may be partly restored', async () => {
+      const entry = await journal.begin({ command: command('0.9.0', { action: 'rollback', restoreBackupId: 'preupdate_n1_1.0.0_abcdef12' }), messageSeq: 1, previousVersion: '1.0.0' });
+      const patched = await journal.update(entry.commandId, { step: 'restoring_data' });
+
+      const outcome = await sut.resume(patched, report, signal);
+
+      expect(outcome).toMatchObject({ result: 'failed', runningVersion: '1.0.0', failedStep: 'restoring_data', error: expect.stringMatching(/restoring backup preupdate_n1_1\.0\.0_abcdef12.*may be partly restored.*1\.0\.0 was started again$/) });
+      expect(app.restart).toHaveBeenCalledTimes(1);
+    });
+
     it('finishes a rollback that was under way', async () => {
       const entry = await interrupted('1.1.0', { step: 'health_check', swap: { from: '1.0.0', to: '1.1.0' }, rollingBack: true, failure: { step: 'health_check', error: 'HEALTH_GATE_FAILED: x' } }, '1.1.0');
 

@@ -179,6 +179,11 @@ export class InstallPipeline {
     if (step === 'backing_up' && entry.backupId && this.deps.settleBackup) {
       await this.deps.settleBackup(entry.command, entry.backupId, entry.previousVersion).catch((e: unknown) => this.deps.logger.error(`could not settle pre-update backup ${entry.backupId}: ${describeError(e)}`));
     }
+    if (step === 'restoring_data') {
+      // the app was stopped for the restore, and the agent's start finished any file exchange it cut off: files (and databases) may be restored
+      const err = new InstallStepError(AgentErrorCode.Interrupted, `the agent stopped while restoring backup ${entry.command.restoreBackupId}, before the swap: the data may be partly restored; the node still runs ${current ?? 'nothing'}. Send the rollback again to restore it whole`, { step });
+      return this.failBeforeSwap(entry, step, err, true);
+    }
     const err = new InstallStepError(AgentErrorCode.Interrupted, `the agent stopped during ${step}, before the swap; the node still runs ${current ?? 'nothing'}. Send a new command to try again`, { step });
     return this.failBeforeSwap(entry, step, err);
   }
@@ -250,7 +255,8 @@ export class InstallPipeline {
     await this.restoreConfig(entry).catch((e: Error) => this.deps.logger.error(`could not restore shared/config.json: ${e.message}`));
     await rm(this.deps.dir.partialDir(entry.command.version), { recursive: true, force: true }).catch(() => undefined);
     let error = describeError(err);
-    if (appStopped && entry.previousVersion !== null) {
+    if (appStopped && hasCode(err, 'BACKUP_RESTORE_INCOMPLETE')) error += `; ${entry.previousVersion ?? 'the app'} stays stopped: its data is half restored`;
+    else if (appStopped && entry.previousVersion !== null) {
       error += await this.deps.app.restart().then(
         () => `; ${entry.previousVersion} was started again`,
         (e: Error) => `; starting ${entry.previousVersion} again failed too: ${e.message}`,
@@ -301,3 +307,9 @@ export function preUpdateBackupId(cmd: InstallCommandV1): string {
 }
 
 const isInterrupted = (err: unknown): boolean => err instanceof InstallStepError && err.code === AgentErrorCode.Interrupted;
+
+/** Whether `err` or any error in its cause chain carries `code`. */
+function hasCode(err: unknown, code: string): boolean {
+  for (let e = err; e; e = (e as { cause?: unknown }).cause) if ((e as { code?: unknown }).code === code) return true;
+  return false;
+}
