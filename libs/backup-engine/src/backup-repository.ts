@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ObjectStore } from '@lockstep/storage';
-import { ObjectNotFoundError, StorageError } from '@lockstep/storage';
+import { ObjectNotFoundError } from '@lockstep/storage';
 import { ChunkCipher, DEFAULT_KDF, deriveKey, type KdfParams } from './chunk-cipher';
 import { BackupEngineError, BackupErrorCode, WrongKeyError } from './errors';
 import { GearChunker, type ChunkerOptions } from './gear-chunker';
@@ -164,17 +164,18 @@ export class BackupRepository {
     const parts: Buffer[] = [];
     for (const [n, name] of stored.parts.entries()) {
       const partKey = PART_PREFIX + name;
+      // a missing object is damage; any other storage error is an outage and goes up as it is
+      const body = await this.store.get(partKey).catch((err: unknown) => (err instanceof ObjectNotFoundError ? undefined : Promise.reject(err)));
       let part: Buffer | undefined;
-      let problem = 'does not match its name';
       try {
-        part = inflateRawSync(await this.getObject(partKey, `is missing from bucket ${this.store.bucket}`, BackupErrorCode.Corrupted));
-      } catch (err) {
-        if (err instanceof BackupEngineError && err.code === BackupErrorCode.Corrupted) problem = err.message.startsWith('is missing') ? err.message : 'fails authentication';
-        else if (err instanceof StorageError) throw err; // an outage, not damage
+        part = body && inflateRawSync(this.openObject(partKey, body));
+      } catch {
+        part = undefined; // fails authentication or does not decompress
       }
       if (!part || this.partName(part) !== name) {
         // marked, not deleted (a bad read must not remove a part other backups share): the next backup that needs it uploads it again
         await this.store.put(DAMAGED_PART_PREFIX + name, '').catch(() => undefined);
+        const problem = body ? 'is damaged' : `is missing from bucket ${this.store.bucket}`;
         throw new BackupEngineError(BackupErrorCode.Corrupted, `part ${n} of the manifest of backup ${id} (${partKey}) ${problem}: the backup cannot be trusted. The next backup of the same data stores the part again, which repairs it.`);
       }
       parts.push(part);
@@ -196,13 +197,13 @@ export class BackupRepository {
     return body.length;
   }
 
-  /** An index or manifest object, opened; a missing one throws `missing` with `code` (NotFound: no such backup; Corrupted: a part of one is gone). */
-  private async getObject(key: string, missing: string, code: BackupErrorCode = BackupErrorCode.NotFound): Promise<Buffer> {
+  /** An index or manifest object, opened; a missing one throws BackupEngineError(NotFound) saying `missing`. */
+  private async getObject(key: string, missing: string): Promise<Buffer> {
     let body: Buffer;
     try {
       body = await this.store.get(key);
     } catch (err) {
-      if (err instanceof ObjectNotFoundError) throw new BackupEngineError(code, missing, { cause: err });
+      if (err instanceof ObjectNotFoundError) throw new BackupEngineError(BackupErrorCode.NotFound, missing, { cause: err });
       throw err;
     }
     return this.openObject(key, body);

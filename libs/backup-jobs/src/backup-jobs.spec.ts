@@ -1,6 +1,7 @@
 import type { BackupEngine, PruneRequest } from '@lockstep/backup-engine';
 import type { BackupRecordV1, BackupType } from '@lockstep/contracts';
-import { BackupJobs, newBackupRecord } from './backup-jobs';
+import { BackupJobs } from './backup-jobs';
+import { newBackupRecord } from './backup-records';
 import type { BackupRepositoryLock } from './repository-lock';
 
 const backup = (id: string, type: BackupType, createdAt: string): BackupRecordV1 => ({

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { BackupCorruptedError, BackupEngineError, BackupErrorCode, DatabaseRestoreMode, selectRetention, type RetentionPlan, type RetentionPolicy, type BackupEngine, type BackupManifest, type BackupStats, type DatabaseEntry, type VerifyReport } from '@lockstep/backup-engine';
+import { BackupCorruptedError, BackupEngineError, BackupErrorCode, DatabaseRestoreMode, selectRetention, type RetentionPlan, type RetentionPolicy, type BackupEngine, type BackupManifest, type DatabaseEntry, type VerifyReport } from '@lockstep/backup-engine';
 import { CodedError, type BackupRecordV1, type BackupTrigger, type BackupType, type RestorePart } from '@lockstep/contracts';
 import type { LeaseLost } from '@lockstep/fleet-lock';
+import { completedRecord, corruptedRecord, newBackupRecord, pickIdentity } from './backup-records';
 import { planBackup, type BackupTargets } from './backup-targets';
 import type { BackupRepositoryLock } from './repository-lock';
 
@@ -190,7 +191,7 @@ export class BackupJobs {
       const report = await engine.verify(backup.id, { onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }) });
       const updated: BackupRecordV1 = report.ok
         ? { ...backup, status: 'verified', error: null, corruptedPacks: [], verifiedAt: this.now().toISOString() }
-        : { ...backup, status: 'corrupted', error: `verify found ${report.problems.length} problem(s): ${report.problems.slice(0, 5).join('; ')}`, corruptedPacks: report.corruptedPacks, verifiedAt: this.now().toISOString() };
+        : corruptedRecord(backup, `verify found ${report.problems.length} problem(s): ${report.problems.slice(0, 5).join('; ')}`, report.corruptedPacks, this.now());
       await this.deps.record(updated);
       onProgress({ step: 'verified', percent: 100 });
       return { backup: updated, report };
@@ -212,7 +213,7 @@ export class BackupJobs {
       const engine = await this.deps.engine({ compress: true });
       const manifest = await engine.manifest(backup.id).catch(async (err: unknown) => {
         if (!(err instanceof BackupEngineError) || err.code !== BackupErrorCode.Corrupted) throw err;
-        const corrupted: BackupRecordV1 = { ...backup, status: 'corrupted', error: err.message, corruptedPacks: [], verifiedAt: this.now().toISOString() };
+        const corrupted = corruptedRecord(backup, err.message, [], this.now());
         await this.deps.record(corrupted);
         throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${err.message}`, corrupted, { cause: err });
       });
@@ -275,7 +276,7 @@ export class BackupJobs {
       } catch (err) {
         const damage = err instanceof BackupCorruptedError ? err : (err as Error).cause instanceof BackupCorruptedError ? ((err as Error).cause as BackupCorruptedError) : undefined;
         if (damage) {
-          const corrupted: BackupRecordV1 = { ...backup, status: 'corrupted', error: damage.message, corruptedPacks: damage.corruptedPacks, verifiedAt: this.now().toISOString() };
+          const corrupted = corruptedRecord(backup, damage.message, damage.corruptedPacks, this.now());
           await this.deps.record(corrupted);
           if (err === damage) throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${damage.message}`, corrupted, { cause: err });
         }
@@ -350,57 +351,6 @@ export class BackupJobs {
     url.pathname = `/${database}_restored_${stamp}`;
     return url.toString();
   }
-}
-
-/** A catalogue entry in status `creating`, with nothing measured yet. */
-export function newBackupRecord(
-  b: Pick<BackupRecordV1, 'id' | 'type' | 'trigger' | 'component' | 'componentVersion' | 'nodeId' | 'encrypted' | 'createdAt'> & { rolloutId?: string | null; description?: string; compress?: boolean },
-): BackupRecordV1 {
-  return {
-    id: b.id,
-    type: b.type,
-    trigger: b.trigger,
-    status: 'creating',
-    component: b.component,
-    componentVersion: b.componentVersion,
-    nodeId: b.nodeId,
-    rolloutId: b.rolloutId ?? null,
-    description: b.description ?? '',
-    encrypted: b.encrypted,
-    compressed: b.compress !== false,
-    sizeBytes: 0,
-    storedBytes: 0,
-    uploadedBytes: 0,
-    files: 0,
-    packs: 0,
-    durationMs: 0,
-    error: null,
-    corruptedPacks: [],
-    createdAt: b.createdAt,
-    completedAt: null,
-    verifiedAt: null,
-  };
-}
-
-/** What the catalogue knew of a backup before it committed (kept when completing it from its manifest). */
-function pickIdentity(b: BackupRecordV1): Partial<BackupRecordV1> {
-  return { type: b.type, trigger: b.trigger, component: b.component, componentVersion: b.componentVersion, nodeId: b.nodeId, rolloutId: b.rolloutId, description: b.description, createdAt: b.createdAt, compressed: b.compressed };
-}
-
-/** The catalogue entry of a committed backup, from its manifest and run figures. */
-function completedRecord(base: BackupRecordV1, m: BackupManifest, stats: BackupStats, now: Date): BackupRecordV1 {
-  return {
-    ...base,
-    status: 'completed',
-    error: null,
-    sizeBytes: stats.sizeBeforeCompression,
-    storedBytes: stats.sizeAfterCompression,
-    uploadedBytes: stats.bytesUploaded,
-    files: m.entries.filter((e) => e.type === 'file' || e.type === 'database').length,
-    packs: m.packs.length,
-    durationMs: stats.durationMs,
-    completedAt: now.toISOString(),
-  };
 }
 
 /** Whether a manifest has files under the selected part (`undefined`: any). */
