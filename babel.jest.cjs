@@ -8,7 +8,9 @@ const dynamicImportToRequire = ({ types: t }) => ({
       if (path.node.callee.type !== 'Import') return;
       const resolved = t.callExpression(t.memberExpression(t.identifier('Promise'), t.identifier('resolve')), []);
       path.replaceWith(
-        t.callExpression(t.memberExpression(resolved, t.identifier('then')), [t.arrowFunctionExpression([], t.callExpression(t.identifier('require'), path.node.arguments))]),
+        t.callExpression(t.memberExpression(resolved, t.identifier('then')), [
+          t.arrowFunctionExpression([], t.callExpression(t.identifier('require'), path.node.arguments)),
+        ]),
       );
     },
   },
@@ -16,5 +18,9 @@ const dynamicImportToRequire = ({ types: t }) => ({
 
 module.exports = {
   babelrc: false,
-  plugins: [dynamicImportToRequire, 'babel-plugin-transform-import-meta', ['@babel/plugin-transform-modules-commonjs', { importInterop: 'node' }]],
+  plugins: [
+    dynamicImportToRequire,
+    'babel-plugin-transform-import-meta',
+    ['@babel/plugin-transform-modules-commonjs', { importInterop: 'node' }],
+  ],
 };

@@ -4,7 +4,16 @@
  * (require(esm)), but Jest's CommonJS runtime cannot, so those packages are turned into
  * CommonJS by babel for tests only (see babel.jest.cjs).
  */
-const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', '@tokenizer', 'uint8array-extras', '@opentelemetry/otlp-exporter-base'];
+const esmPackages = [
+  '@nestjs',
+  'file-type',
+  'strtok3',
+  'token-types',
+  'peek-readable',
+  '@tokenizer',
+  'uint8array-extras',
+  '@opentelemetry/otlp-exporter-base',
+];
 const moduleNameMapper = { '^@lockstep/([a-z-]+)$': '<rootDir>/libs/$1/src' };
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],

@@ -24,7 +24,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 
 async function startSink(): Promise<{ url: string; stop(): void }> {
-  const child = spawn(process.execPath, [join(__dirname, 'support', 'sink-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, 'support', 'sink-server.js')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`sink exited with ${code}`)));
@@ -51,10 +53,20 @@ async function pump(n: number, concurrency: number, task: (i: number) => Promise
 
 function rawPost(url: URL, agent: Agent, body: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request({ hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
+    const req = request(
+      {
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -64,7 +76,16 @@ async function main(): Promise<void> {
   const sink = await startSink();
   const url = new URL(sink.url);
   const events = Array.from({ length: 256 }, (_, i) =>
-    createEvent(Subjects.ReleaseAvailable, releasePayload({ component: 'bench', version: `1.${i}.0`, currentVersion: '1.0.0', notes: 'Release notes '.repeat(20) }), { source: '/lockstep/bench', subject: 'bench' }),
+    createEvent(
+      Subjects.ReleaseAvailable,
+      releasePayload({
+        component: 'bench',
+        version: `1.${i}.0`,
+        currentVersion: '1.0.0',
+        notes: 'Release notes '.repeat(20),
+      }),
+      { source: '/lockstep/bench', subject: 'bench' },
+    ),
   );
   const bodies = events.map((e) => Buffer.from(JSON.stringify(e)));
   const target = webhookChannel.validateTarget({ url: sink.url, secrets: [generateWebhookSecret()] });
@@ -100,14 +121,18 @@ async function main(): Promise<void> {
     }
     ratios.push(s / r);
     signedRates.push(s);
-    console.log(`round ${round}: raw_post=${r.toFixed(0)}/s signed_webhook=${s.toFixed(0)}/s ratio=${(s / r).toFixed(3)}`);
+    console.log(
+      `round ${round}: raw_post=${r.toFixed(0)}/s signed_webhook=${s.toFixed(0)}/s ratio=${(s / r).toFixed(3)}`,
+    );
   }
   rawAgent.destroy();
   agents.destroy();
   sink.stop();
   if (failures > 0) throw new Error(`${failures} signed deliveries were not delivered`);
   console.log(`settings: deliveries=${N} concurrency=${CONCURRENCY} rounds=${ROUNDS} body_bytes=${bodies[0]!.length}`);
-  console.log(`bench:notify deliveries_per_s=${median(signedRates).toFixed(0)} ratio_vs_raw_post=${median(ratios).toFixed(3)}`);
+  console.log(
+    `bench:notify deliveries_per_s=${median(signedRates).toFixed(0)} ratio_vs_raw_post=${median(ratios).toFixed(3)}`,
+  );
 }
 
 main().catch((err) => {

@@ -56,12 +56,30 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 const list = (xs: Array<number | null>): string => xs.map((x) => (x === null ? '-' : x.toFixed(0))).join(' ');
 
 /** Install steps in pipeline order, for the breakdown line ("queued": command published → first progress event). */
-const STEP_ORDER = ['queued', 'preflight', 'downloading', 'verifying', 'unpacking', 'migrating_config', 'migrate_hook', 'swapping', 'restarting', 'health_check'];
+const STEP_ORDER = [
+  'queued',
+  'preflight',
+  'downloading',
+  'verifying',
+  'unpacking',
+  'migrating_config',
+  'migrate_hook',
+  'swapping',
+  'restarting',
+  'health_check',
+];
 
 function checkSettings(): void {
-  const bad = Object.entries({ BENCH_NODES: NODES, BENCH_MAX_PARALLEL: MAX_PARALLEL, BENCH_AGENTS_PER_PROCESS: PER_PROCESS, BENCH_ROUNDS: ROUNDS, BENCH_FLOOR_SAMPLES: FLOOR_SAMPLES }).filter(([, v]) => !Number.isInteger(v) || v < 1);
+  const bad = Object.entries({
+    BENCH_NODES: NODES,
+    BENCH_MAX_PARALLEL: MAX_PARALLEL,
+    BENCH_AGENTS_PER_PROCESS: PER_PROCESS,
+    BENCH_ROUNDS: ROUNDS,
+    BENCH_FLOOR_SAMPLES: FLOOR_SAMPLES,
+  }).filter(([, v]) => !Number.isInteger(v) || v < 1);
   if (bad.length) throw new Error(`${bad.map(([k]) => k).join(', ')}: expected a positive integer`);
-  if (NODES < MAX_PARALLEL) throw new Error(`BENCH_NODES (${NODES}) must be at least BENCH_MAX_PARALLEL (${MAX_PARALLEL})`);
+  if (NODES < MAX_PARALLEL)
+    throw new Error(`BENCH_NODES (${NODES}) must be at least BENCH_MAX_PARALLEL (${MAX_PARALLEL})`);
   if (ROUNDS > 30) throw new Error('BENCH_ROUNDS: at most 30 (each round publishes two releases)');
 }
 
@@ -87,7 +105,13 @@ interface FloorStats {
 }
 
 /** One floor set: `samples` direct batches on consecutive groups of `size` nodes (rotating through the fleet), each a fresh install of `version`. */
-async function floorSet(fleet: BenchFleet, k: number, samples: number, size: number, stats: FloorStats): Promise<number[]> {
+async function floorSet(
+  fleet: BenchFleet,
+  k: number,
+  samples: number,
+  size: number,
+  stats: FloorStats,
+): Promise<number[]> {
   const version = floorVersion(k);
   const artifact = (await fleet.releaseInfo(version)).artifact;
   const groups = Math.floor(fleet.ids.length / size);
@@ -118,17 +142,34 @@ async function main(): Promise<number> {
   // Nest's NATS client logs its connection status on close; only warnings matter here.
   Logger.overrideLogger(['warn', 'error']);
   const batches = Math.ceil(NODES / MAX_PARALLEL);
-  const versions = ['1.0.0', '1.0.1', floorVersion(0), ...Array.from({ length: ROUNDS }, (_, i) => [rolloutVersion(i + 1), floorVersion(i + 1)]).flat()];
-  log(`bench:rollout: ${NODES} agents (${PER_PROCESS} per process), max_parallel ${MAX_PARALLEL} → ${batches} batches; ${ROUNDS} timed rounds, floor sets of ${FLOOR_SAMPLES} batches around them`);
+  const versions = [
+    '1.0.0',
+    '1.0.1',
+    floorVersion(0),
+    ...Array.from({ length: ROUNDS }, (_, i) => [rolloutVersion(i + 1), floorVersion(i + 1)]).flat(),
+  ];
+  log(
+    `bench:rollout: ${NODES} agents (${PER_PROCESS} per process), max_parallel ${MAX_PARALLEL} → ${batches} batches; ${ROUNDS} timed rounds, floor sets of ${FLOOR_SAMPLES} batches around them`,
+  );
   const agentRoot = process.env.BENCH_AGENT_ROOT ?? (isWritableDir('/dev/shm') ? '/dev/shm' : undefined);
   log(`agent directories under ${agentRoot ?? 'the OS temp dir'}`);
-  const fleet = new BenchFleet({ natsUrl: NATS_URL, nodes: NODES, agentsPerProcess: PER_PROCESS, versions, agentRoot, log });
+  const fleet = new BenchFleet({
+    natsUrl: NATS_URL,
+    nodes: NODES,
+    agentsPerProcess: PER_PROCESS,
+    versions,
+    agentRoot,
+    log,
+  });
   let result: string | undefined;
   try {
     await fleet.start();
     const untimed = async (version: string, what: string) => {
       const r = await fleet.rollout(version, NODES, ROLLOUT_TIMEOUT_MS);
-      if (r.state !== 'succeeded') throw new Error(`the rollout to ${version} ended ${r.state}: ${r.reason ?? ''} — ${await fleet.describe(r.id)}`);
+      if (r.state !== 'succeeded')
+        throw new Error(
+          `the rollout to ${version} ended ${r.state}: ${r.reason ?? ''} — ${await fleet.describe(r.id)}`,
+        );
       log(`all ${NODES} agents ${what} ${version} in one batch (${r.seconds.toFixed(1)} s, not timed)`);
     };
     await untimed('1.0.0', 'installed');
@@ -145,10 +186,17 @@ async function main(): Promise<number> {
       const version = rolloutVersion(round);
       await fleet.settle();
       const timed = await fleet.rollout(version, MAX_PARALLEL, ROLLOUT_TIMEOUT_MS);
-      if (timed.state !== 'succeeded') throw new Error(`the timed rollout to ${version} ended ${timed.state}: ${timed.reason ?? ''} — ${await fleet.describe(timed.id)}`);
-      log(`round ${round}: rollout to ${version} succeeded in ${timed.seconds.toFixed(2)} s over ${timed.batchMs.length} batches`);
+      if (timed.state !== 'succeeded')
+        throw new Error(
+          `the timed rollout to ${version} ended ${timed.state}: ${timed.reason ?? ''} — ${await fleet.describe(timed.id)}`,
+        );
+      log(
+        `round ${round}: rollout to ${version} succeeded in ${timed.seconds.toFixed(2)} s over ${timed.batchMs.length} batches`,
+      );
       log(`  agents, per batch (first install started → last outcome, ms): ${list(timed.batchMs)}`);
-      log(`  conductor: create → first install started ${timed.startMs.toFixed(0)} ms; last outcome → next batch started (ms): ${list(timed.betweenMs)}; last outcome → succeeded ${timed.endMs.toFixed(0)} ms`);
+      log(
+        `  conductor: create → first install started ${timed.startMs.toFixed(0)} ms; last outcome → next batch started (ms): ${list(timed.betweenMs)}; last outcome → succeeded ${timed.endMs.toFixed(0)} ms`,
+      );
       for (const line of timed.slow) log(`  slow install: ${line}`);
       const said = fleet.schedulerOutput().slice(schedulerSeen).trim();
       schedulerSeen = fleet.schedulerOutput().length;
@@ -159,19 +207,35 @@ async function main(): Promise<number> {
 
       const floorBatchMs = median([...sets[round - 1]!, ...sets[round]!]);
       const floorS = (batches * floorBatchMs) / 1000;
-      const r: Round = { round, wall: timed.seconds, floorBatchMs, overheadMs: ((timed.seconds - floorS) / batches) * 1000, ratio: timed.seconds / floorS };
+      const r: Round = {
+        round,
+        wall: timed.seconds,
+        floorBatchMs,
+        overheadMs: ((timed.seconds - floorS) / batches) * 1000,
+        ratio: timed.seconds / floorS,
+      };
       rounds.push(r);
-      log(`round ${round}: wall ${r.wall.toFixed(2)} s, floor ${batches} × ${floorBatchMs.toFixed(0)} ms = ${floorS.toFixed(2)} s → overhead ${r.overheadMs.toFixed(1)} ms per batch, ratio ${r.ratio.toFixed(3)}`);
+      log(
+        `round ${round}: wall ${r.wall.toFixed(2)} s, floor ${batches} × ${floorBatchMs.toFixed(0)} ms = ${floorS.toFixed(2)} s → overhead ${r.overheadMs.toFixed(1)} ms per batch, ratio ${r.ratio.toFixed(3)}`,
+      );
     }
 
-    log(`agent time per install in the floor batches (mean ms): ${STEP_ORDER.filter((k) => stats.steps[k]).map((k) => `${k} ${mean(stats.steps[k]!).toFixed(0)}`).join(', ')}`);
+    log(
+      `agent time per install in the floor batches (mean ms): ${STEP_ORDER.filter((k) => stats.steps[k])
+        .map((k) => `${k} ${mean(stats.steps[k]!).toFixed(0)}`)
+        .join(', ')}`,
+    );
     const dispatch = median(stats.dispatchMs);
     // The same overhead without the agents' batch-to-batch variation: time outside the agents' spans, less the delivery every batch has.
     const outside = conductorMs / ROUNDS / batches;
-    log(`from the events: ${outside.toFixed(1)} ms per batch pass outside the agents' work (create, between batches, finish), ${dispatch.toFixed(0)} ms of it command delivery the floor has too → about ${(outside - dispatch).toFixed(1)} ms per batch added by the scheduler`);
+    log(
+      `from the events: ${outside.toFixed(1)} ms per batch pass outside the agents' work (create, between batches, finish), ${dispatch.toFixed(0)} ms of it command delivery the floor has too → about ${(outside - dispatch).toFixed(1)} ms per batch added by the scheduler`,
+    );
     // the median round; of two middle rounds (an even count) the worse one
     const chosen = [...rounds].sort((a, b) => a.overheadMs - b.overheadMs)[Math.floor(rounds.length / 2)]!;
-    log(`overhead per batch by round: ${rounds.map((r) => r.overheadMs.toFixed(1)).join(', ')} ms; median round ${chosen.round}: ${chosen.overheadMs.toFixed(1)} ms (goal ≤ 50: ${chosen.overheadMs <= 50 ? 'met' : 'NOT met'})`);
+    log(
+      `overhead per batch by round: ${rounds.map((r) => r.overheadMs.toFixed(1)).join(', ')} ms; median round ${chosen.round}: ${chosen.overheadMs.toFixed(1)} ms (goal ≤ 50: ${chosen.overheadMs <= 50 ? 'met' : 'NOT met'})`,
+    );
     result = `bench:rollout nodes=${NODES} wall_s=${chosen.wall.toFixed(2)} overhead_ms_per_batch=${chosen.overheadMs.toFixed(1)} ratio_vs_floor=${chosen.ratio.toFixed(3)}`;
   } catch (err) {
     console.error(`bench:rollout failed: ${(err as Error).message}`);

@@ -66,7 +66,9 @@ type S3 = BackupChildSettings['s3'];
 
 /** s3rver in its own process (bench/support/s3-server.ts), so serving uploads does not share the bench's event loop. */
 async function startS3(): Promise<{ s3: S3; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'support', 's3-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, '..', 'support', 's3-server.js')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`s3 server exited with ${code}`)));
@@ -83,7 +85,10 @@ async function startS3(): Promise<{ s3: S3; stop(): Promise<void> }> {
 /** Runs one Lockstep backup in a child process and returns what it reports. */
 function backupInChild(settings: BackupChildSettings): Promise<BackupChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(__dirname, 'backup-child.js')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BENCH_BACKUP_CHILD: JSON.stringify(settings) } });
+    const child = spawn(process.execPath, [join(__dirname, 'backup-child.js')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BENCH_BACKUP_CHILD: JSON.stringify(settings) },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -100,10 +105,17 @@ const describe = (r: BackupChildResult) =>
   `${mb(r.bytesRead).toFixed(1)} MB read, ${r.newChunks} new / ${r.reusedChunks} reused chunks, ${mb(r.bytesUploaded).toFixed(1)} MB uploaded, open ${r.openMs.toFixed(0)} ms + backup ${r.backupMs.toFixed(0)} ms, cpu ${(r.cpuMs / 1000).toFixed(2)} s (main thread ${(r.mainCpuMs / 1000).toFixed(2)} s), peak RSS ${r.peakRssMb.toFixed(0)} MB`;
 
 async function main(): Promise<void> {
-  for (const [name, v] of Object.entries({ BENCH_ROUNDS: ROUNDS, BENCH_REBACKUP_ROUNDS: REBACKUP_ROUNDS })) if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: expected a positive integer`);
+  for (const [name, v] of Object.entries({ BENCH_ROUNDS: ROUNDS, BENCH_REBACKUP_ROUNDS: REBACKUP_ROUNDS }))
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: expected a positive integer`);
   if (!Number.isInteger(PG_SCALE) || PG_SCALE < 1) throw new Error('BENCH_PG_SCALE: expected a positive integer');
   const data = await ensureDataset(DATA_DIR, SEED);
-  log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; data set: ${data.files} files, ${mb(data.bytes).toFixed(1)} MB (${data.built ? 'built' : 'cached'}) in ${data.root}`);
+  log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(
+        ' ',
+      )}; data set: ${data.files} files, ${mb(data.bytes).toFixed(1)} MB (${data.built ? 'built' : 'cached'}) in ${data.root}`,
+  );
   const resticMissing = ensureRestic(log);
   const work = await mkdtemp(join(tmpdir(), 'lockstep-bench-backup-'));
   const { s3, stop } = await startS3();
@@ -154,16 +166,23 @@ async function main(): Promise<void> {
         resticFirstRatios.push(tarS / resticS);
         resticNote = `; restic first backup ${resticS.toFixed(2)} s, ratio ${(tarS / resticS).toFixed(3)}`;
       }
-      log(`round ${round}: tar|zstd -3 ${tarS.toFixed(2)} s (${tarMbps.toFixed(1)} MB/s); lockstep files ${oursMbps.toFixed(1)} MB/s (${describe(ours!)}); ratio ${(oursMbps / tarMbps).toFixed(3)}${resticNote}`);
+      log(
+        `round ${round}: tar|zstd -3 ${tarS.toFixed(2)} s (${tarMbps.toFixed(1)} MB/s); lockstep files ${oursMbps.toFixed(1)} MB/s (${describe(ours!)}); ratio ${(oursMbps / tarMbps).toFixed(3)}${resticNote}`,
+      );
     }
-    if (resticFirstRatios.length) log(`reference: restic's first backup of the same files (local repository) reaches ratio_vs_tar_zstd=${median(resticFirstRatios).toFixed(3)}; Lockstep (into the S3 server) ${median(ratios).toFixed(3)}`);
+    if (resticFirstRatios.length)
+      log(
+        `reference: restic's first backup of the same files (local repository) reaches ratio_vs_tar_zstd=${median(resticFirstRatios).toFixed(3)}; Lockstep (into the S3 server) ${median(ratios).toFixed(3)}`,
+      );
     await rm(join(work, 'files.tar.zst'), { force: true });
 
     // (a) files + database into a fresh bucket.
     await warmPageCache(data.root);
     const full = await child({ bucket: uniqueName('benchfull'), source: data.root, pgUrl: db.url });
     const fullMbps = mb(full.bytesRead) / (full.backupMs / 1000);
-    log(`full backup: ${data.files} files + pg_dump of scale ${PG_SCALE} (${mb(full.dumpBytes).toFixed(1)} MB dump): ${fullMbps.toFixed(1)} MB/s (${describe(full)})`);
+    log(
+      `full backup: ${data.files} files + pg_dump of scale ${PG_SCALE} (${mb(full.dumpBytes).toFixed(1)} MB dump): ${fullMbps.toFixed(1)} MB/s (${describe(full)})`,
+    );
 
     // (c) unchanged re-backup: Lockstep into the bucket of the first files-only backup vs restic re-run.
     let rebackup = 'na';
@@ -188,13 +207,21 @@ async function main(): Promise<void> {
         else await oursRun().then(resticRun);
         const oursS = (ours!.openMs + ours!.backupMs) / 1000;
         pairs.push(oursS / resticS);
-        log(`re-backup ${round}: restic ${resticS.toFixed(2)} s; lockstep ${oursS.toFixed(2)} s (${describe(ours!)}); ratio ${(oursS / resticS).toFixed(3)}`);
+        log(
+          `re-backup ${round}: restic ${resticS.toFixed(2)} s; lockstep ${oursS.toFixed(2)} s (${describe(ours!)}); ratio ${(oursS / resticS).toFixed(3)}`,
+        );
       }
       rebackup = median(pairs).toFixed(3);
     }
     const peak = Math.max(...peaks);
-    log(`settings: seed=${SEED} pg_scale=${PG_SCALE} rounds=${ROUNDS} rebackup_rounds=${REBACKUP_ROUNDS}; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on this machine skews the ratios)`);
-    console.log(`bench:backup mb_per_s=${fullMbps.toFixed(1)} ratio_vs_tar_zstd=${median(ratios).toFixed(3)} rebackup_ratio_vs_restic=${rebackup} peak_rss_mb=${peak.toFixed(0)}`);
+    log(
+      `settings: seed=${SEED} pg_scale=${PG_SCALE} rounds=${ROUNDS} rebackup_rounds=${REBACKUP_ROUNDS}; load average now ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (other work on this machine skews the ratios)`,
+    );
+    console.log(
+      `bench:backup mb_per_s=${fullMbps.toFixed(1)} ratio_vs_tar_zstd=${median(ratios).toFixed(3)} rebackup_ratio_vs_restic=${rebackup} peak_rss_mb=${peak.toFixed(0)}`,
+    );
   } finally {
     await db?.drop().catch((err: Error) => log(`could not drop ${db?.name}: ${err.message}`));
     await stop();

@@ -25,7 +25,9 @@ export function runQuiet(command: string, args: string[], env: NodeJS.ProcessEnv
     let stderr = '';
     child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.trim()}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.trim()}`)),
+    );
   });
 }
 
@@ -34,7 +36,9 @@ export function runQuiet(command: string, args: string[], env: NodeJS.ProcessEnv
  * compressed at the level Lockstep uses and written to disk. Returns wall seconds.
  */
 export function tarZstd(root: string, out: string): Promise<number> {
-  return timed(() => runQuiet('bash', ['-o', 'pipefail', '-c', 'tar -cf - -C "$1" . | zstd -3 -q -c > "$2"', 'tar-zstd', root, out]));
+  return timed(() =>
+    runQuiet('bash', ['-o', 'pipefail', '-c', 'tar -cf - -C "$1" . | zstd -3 -q -c > "$2"', 'tar-zstd', root, out]),
+  );
 }
 
 /** Reads every file once so all runs see the page cache equally warm. */
@@ -52,7 +56,11 @@ const hasRestic = (): boolean => spawnSync('restic', ['version'], { stdio: 'igno
 export function ensureRestic(log: (line: string) => void): string | undefined {
   if (hasRestic()) return undefined;
   if (process.getuid?.() !== 0) return 'restic is not installed and this is not root (apt-get install restic)';
-  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', 'restic'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '-qq', 'restic'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    }).status === 0;
   log('restic is missing: apt-get install -y restic');
   if (!install()) {
     log('apt-get install failed: apt-get update, then again');
@@ -67,7 +75,12 @@ export class ResticRepo {
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(private readonly dir: string) {
-    this.env = { ...process.env, RESTIC_REPOSITORY: join(dir, 'repo'), RESTIC_PASSWORD: 'bench-backup-passphrase', RESTIC_CACHE_DIR: join(dir, 'cache') };
+    this.env = {
+      ...process.env,
+      RESTIC_REPOSITORY: join(dir, 'repo'),
+      RESTIC_PASSWORD: 'bench-backup-passphrase',
+      RESTIC_CACHE_DIR: join(dir, 'cache'),
+    };
   }
 
   async init(): Promise<void> {
@@ -96,7 +109,9 @@ export async function pgbenchDatabase(scale: number): Promise<TestDatabase> {
     await run('pgbench', ['-i', '-s', String(scale), '-q', db.url], { maxBuffer: 16 * 1024 * 1024 });
   } catch (err) {
     await db.drop();
-    throw new Error(`pgbench -i -s ${scale} failed: ${(err as Error).message}. Is pgbench installed (postgresql-contrib / postgresql client) and Postgres up (deploy/scripts/ensure-infra.sh)?`);
+    throw new Error(
+      `pgbench -i -s ${scale} failed: ${(err as Error).message}. Is pgbench installed (postgresql-contrib / postgresql client) and Postgres up (deploy/scripts/ensure-infra.sh)?`,
+    );
   }
   return db;
 }

@@ -73,9 +73,21 @@ class Prng {
   }
 }
 
-const WORDS = 'account order invoice payment session token user cache queue worker job retry timeout request response upstream shard replica index table query commit rollback batch export import render template config feature flag release node cluster volume snapshot'.split(' ');
+const WORDS =
+  'account order invoice payment session token user cache queue worker job retry timeout request response upstream shard replica index table query commit rollback batch export import render template config feature flag release node cluster volume snapshot'.split(
+    ' ',
+  );
 const LEVELS = ['INFO', 'INFO', 'INFO', 'INFO', 'DEBUG', 'DEBUG', 'WARN', 'ERROR'];
-const PATHS = ['/api/v1/orders', '/api/v1/users', '/api/v1/invoices', '/healthz', '/api/v2/search', '/static/app.js', '/api/v1/sessions', '/metrics'];
+const PATHS = [
+  '/api/v1/orders',
+  '/api/v1/users',
+  '/api/v1/invoices',
+  '/healthz',
+  '/api/v2/search',
+  '/static/app.js',
+  '/api/v1/sessions',
+  '/metrics',
+];
 const SERVICES = ['api', 'worker', 'scheduler', 'billing', 'search'];
 
 function logLine(r: Prng, t: number): string {
@@ -204,7 +216,8 @@ function plan(r: Prng): Planned[] {
 export async function ensureDataset(parent: string, seed: string): Promise<DatasetInfo & { built: boolean }> {
   const root = join(parent, `lockstep-bench-backup-v${GENERATOR_VERSION}-${seed.replace(/[^A-Za-z0-9_-]/g, '_')}`);
   const marker = join(root, '..', `${root.split('/').pop()}.complete`);
-  if (existsSync(marker) && existsSync(root)) return { ...(JSON.parse(readFileSync(marker, 'utf8')) as DatasetInfo), built: false };
+  if (existsSync(marker) && existsSync(root))
+    return { ...(JSON.parse(readFileSync(marker, 'utf8')) as DatasetInfo), built: false };
   await rm(root, { recursive: true, force: true });
   const r = new Prng(seed);
   let bytes = 0;

@@ -12,7 +12,13 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { NodeAgentRuntime, type AgentLogger, type AgentSettings, type HealthProbe, type ServiceManager } from '@lockstep/agent';
+import {
+  NodeAgentRuntime,
+  type AgentLogger,
+  type AgentSettings,
+  type HealthProbe,
+  type ServiceManager,
+} from '@lockstep/agent';
 import { MinioObjectStore, type ObjectStore } from '@lockstep/storage';
 import { NATS_CONNECTION_DEFAULTS } from '@lockstep/messaging';
 
@@ -91,7 +97,11 @@ async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promis
 async function main(): Promise<void> {
   const host = JSON.parse(process.env.BENCH_AGENT_HOST ?? '') as AgentHostSettings;
   const trustedRoot = readFileSync(host.trustedRootPath);
-  const nc = await connect({ ...NATS_CONNECTION_DEFAULTS, servers: host.natsUrl, name: `bench-agent-host-${process.pid}` });
+  const nc = await connect({
+    ...NATS_CONNECTION_DEFAULTS,
+    servers: host.natsUrl,
+    name: `bench-agent-host-${process.pid}`,
+  });
   // One S3 client per process, as one per host would be; each agent still downloads and verifies on its own.
   const stores = new Map<string, ObjectStore>();
   const storeFor = (bucket: string): ObjectStore => {
@@ -100,7 +110,12 @@ async function main(): Promise<void> {
     return store;
   };
   const runtimes = host.nodeIds.map(
-    (id) => new NodeAgentRuntime(agentSettings(host, id, trustedRoot), { nc, namespace: host.namespace }, { logger: quietLogger(id), serviceManager: noopServiceManager(), healthProbe: healthy, storeFor }),
+    (id) =>
+      new NodeAgentRuntime(
+        agentSettings(host, id, trustedRoot),
+        { nc, namespace: host.namespace },
+        { logger: quietLogger(id), serviceManager: noopServiceManager(), healthProbe: healthy, storeFor },
+      ),
   );
   await inBatches(runtimes, host.startConcurrency, (r) => r.start());
   process.stdout.write(`${JSON.stringify({ ready: runtimes.length })}\n`);
@@ -109,7 +124,9 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await inBatches(runtimes, 25, (r) => r.stop().catch((err: Error) => void process.stderr.write(`[${r.settings.nodeId}] stop failed: ${err.message}\n`)));
+    await inBatches(runtimes, 25, (r) =>
+      r.stop().catch((err: Error) => void process.stderr.write(`[${r.settings.nodeId}] stop failed: ${err.message}\n`)),
+    );
     await nc.drain().catch(() => undefined);
     process.exit(0);
   };

@@ -12,11 +12,26 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Client } from 'pg';
-import { NodeSubjects, Queries, Subjects, type InstallCommandV1, type QueryReply, type ReleaseInfoReplyV1, type RolloutChangedV1 } from '@lockstep/contracts';
+import {
+  NodeSubjects,
+  Queries,
+  Subjects,
+  type InstallCommandV1,
+  type QueryReply,
+  type ReleaseInfoReplyV1,
+  type RolloutChangedV1,
+} from '@lockstep/contracts';
 import { QueryClient } from '@lockstep/messaging';
 import { TufRepositoryWriter, generateKeySet, trustedRootFor } from '@lockstep/releases';
 import { MinioObjectStore } from '@lockstep/storage';
-import { createTestDatabase, startService, uniqueName, writeTarGz, type ServiceProcess, type TestDatabase } from '@lockstep/testing';
+import {
+  createTestDatabase,
+  startService,
+  uniqueName,
+  writeTarGz,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@lockstep/testing';
 import type { AgentHostSettings } from './agent-host';
 import { InstallTimeline } from './install-timeline';
 import { startLineChild, type LineChild } from './line-child';
@@ -74,14 +89,18 @@ function tinyArtifact(version: string): Buffer {
   return writeTarGz([
     { path: 'VERSION', data: `${version}\n` },
     { path: 'app.js', data: `// ${BENCH_COMPONENT} ${version}\nconsole.log('${BENCH_COMPONENT} ${version}');\n` },
-    { path: 'config.defaults.json', data: `${JSON.stringify({ greeting: 'hello', [`since-${version}`]: true }, null, 2)}\n` },
+    {
+      path: 'config.defaults.json',
+      data: `${JSON.stringify({ greeting: 'hello', [`since-${version}`]: true }, null, 2)}\n`,
+    },
     { path: 'static', type: 'dir' },
     { path: 'static/index.html', data: `<p>${BENCH_COMPONENT} ${version}</p>\n` },
   ]);
 }
 
 /** Node ids n001…, zero-padded so the planner's id order is numeric order. */
-export const nodeIds = (n: number): string[] => Array.from({ length: n }, (_, i) => `n${String(i + 1).padStart(String(n).length, '0')}`);
+export const nodeIds = (n: number): string[] =>
+  Array.from({ length: n }, (_, i) => `n${String(i + 1).padStart(String(n).length, '0')}`);
 
 const min = (xs: number[]) => xs.reduce((a, b) => Math.min(a, b), Infinity);
 const max = (xs: number[]) => xs.reduce((a, b) => Math.max(a, b), -Infinity);
@@ -104,7 +123,10 @@ export class BenchFleet {
   constructor(private readonly options: BenchFleetOptions) {
     this.ids = nodeIds(options.nodes);
     this.agentRoot = mkdtempSync(join(options.agentRoot ?? tmpdir(), 'lockstep-bench-agents-'));
-    this.cleanups.push(async () => rmSync(this.work, { recursive: true, force: true }), async () => rmSync(this.agentRoot, { recursive: true, force: true }));
+    this.cleanups.push(
+      async () => rmSync(this.work, { recursive: true, force: true }),
+      async () => rmSync(this.agentRoot, { recursive: true, force: true }),
+    );
   }
 
   private get env(): Record<string, string> {
@@ -125,11 +147,18 @@ export class BenchFleet {
     const { log } = this.options;
     this.db = await createTestDatabase('lockstep_bench');
     this.cleanups.push(() => this.db.drop());
-    const s3 = await startLineChild<{ endpoint: string; accessKey: string; secretKey: string }>('s3-server', {}, (pid) => `s3rver ${pid}`);
+    const s3 = await startLineChild<{ endpoint: string; accessKey: string; secretKey: string }>(
+      's3-server',
+      {},
+      (pid) => `s3rver ${pid}`,
+    );
     this.cleanups.push(() => s3.stop(10_000));
     this.s3 = s3.ready;
     this.nc = await connect({ servers: this.options.natsUrl, name: 'bench-rollout' });
-    this.cleanups.push(() => this.nc.close(), () => this.deleteNamespace());
+    this.cleanups.push(
+      () => this.nc.close(),
+      () => this.deleteNamespace(),
+    );
     this.queries = new QueryClient(this.namespace, { servers: this.options.natsUrl });
     this.cleanups.push(() => this.queries.close());
     log(`database ${this.db.name}, NATS namespace ${this.namespace}, s3rver ${this.s3.endpoint} bucket ${this.bucket}`);
@@ -147,13 +176,25 @@ export class BenchFleet {
     const root = await trustedRootFor(store, BENCH_COMPONENT);
     const rootPath = join(this.work, 'root.json');
     writeFileSync(rootPath, root);
-    log(`TUF repository of ${BENCH_COMPONENT}: ${this.options.versions.join(', ')} (${bytes}-byte artifacts of 5 entries)`);
+    log(
+      `TUF repository of ${BENCH_COMPONENT}: ${this.options.versions.join(', ')} (${bytes}-byte artifacts of 5 entries)`,
+    );
 
     const checker = await startService('checker', { ...this.env, CHECKER_CHECK_ON_START: 'false' });
     this.cleanups.push(() => checker.kill('SIGTERM'));
-    const reply = await this.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, { name: BENCH_COMPONENT, sourceType: 'tuf', currentVersion: null, sourceConfig: { mode: 's3', trustedRoot: root.toString() } });
+    const reply = await this.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, {
+      name: BENCH_COMPONENT,
+      sourceType: 'tuf',
+      currentVersion: null,
+      sourceConfig: { mode: 's3', trustedRoot: root.toString() },
+    });
     if (!reply.ok) throw new Error(`the checker refused the component: ${reply.error.message}`);
-    const scheduler = await startService('scheduler', { ...this.env, SCHEDULER_LOCK_LEASE: '15s', SCHEDULER_RECONCILE_INTERVAL: '250ms', SCHEDULER_NODE_LOST_AFTER: '30s' });
+    const scheduler = await startService('scheduler', {
+      ...this.env,
+      SCHEDULER_LOCK_LEASE: '15s',
+      SCHEDULER_RECONCILE_INTERVAL: '250ms',
+      SCHEDULER_NODE_LOST_AFTER: '30s',
+    });
     this.scheduler = scheduler;
     this.cleanups.push(() => scheduler.kill('SIGTERM'));
     this.pg = new Client({ connectionString: this.db.url });
@@ -183,12 +224,21 @@ export class BenchFleet {
           heartbeatMs: 2000,
           startConcurrency: 10,
         };
-        const host = await startLineChild<{ ready: number }>('agent-host', { BENCH_AGENT_HOST: JSON.stringify(settings) }, (pid) => `agent host ${pid} (${settings.nodeIds[0]}…)`);
+        const host = await startLineChild<{ ready: number }>(
+          'agent-host',
+          { BENCH_AGENT_HOST: JSON.stringify(settings) },
+          (pid) => `agent host ${pid} (${settings.nodeIds[0]}…)`,
+        );
         hosts.push(host);
-        if (host.ready.ready !== settings.nodeIds.length) throw new Error(`agent host ${host.proc.pid} started ${host.ready.ready} of ${settings.nodeIds.length} agents`);
+        if (host.ready.ready !== settings.nodeIds.length)
+          throw new Error(
+            `agent host ${host.proc.pid} started ${host.ready.ready} of ${settings.nodeIds.length} agents`,
+          );
       }),
     );
-    this.options.log(`${this.ids.length} agents in ${processes} processes registered and consuming (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    this.options.log(
+      `${this.ids.length} agents in ${processes} processes registered and consuming (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
   }
 
   /** Deletes the namespace's streams and KV buckets. */
@@ -196,7 +246,8 @@ export class BenchFleet {
     const jsm = await jetstreamManager(this.nc);
     const prefix = `${this.namespace.toUpperCase()}_`;
     const names: string[] = [];
-    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix) || s.config.name.startsWith(`KV_${prefix}`)) names.push(s.config.name);
+    for await (const s of jsm.streams.list())
+      if (s.config.name.startsWith(prefix) || s.config.name.startsWith(`KV_${prefix}`)) names.push(s.config.name);
     for (const name of names) await jsm.streams.delete(name);
   }
 
@@ -212,7 +263,10 @@ export class BenchFleet {
       let behind = 0;
       for await (const c of jsm.consumers.list(stream)) behind += c.num_pending + c.num_ack_pending;
       if (behind === 0) break;
-      if (Date.now() > deadline) throw new Error(`the scheduler's event consumers are still ${behind} messages behind after ${timeoutMs / 1000} s`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the scheduler's event consumers are still ${behind} messages behind after ${timeoutMs / 1000} s`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, restMs));
@@ -220,7 +274,11 @@ export class BenchFleet {
 
   /** The checker's verified artifact of a version (what the conductor puts into commands). */
   async releaseInfo(version: string): Promise<ReleaseInfoReplyV1> {
-    const reply = await this.queries.send<QueryReply<ReleaseInfoReplyV1>>(Queries.ReleaseInfo, { component: BENCH_COMPONENT, version }, 60_000);
+    const reply = await this.queries.send<QueryReply<ReleaseInfoReplyV1>>(
+      Queries.ReleaseInfo,
+      { component: BENCH_COMPONENT, version },
+      60_000,
+    );
     if (!reply.ok) throw new Error(`release info of ${version}: ${reply.error.message}`);
     return reply.result;
   }
@@ -250,8 +308,18 @@ export class BenchFleet {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const done = finals.get(id);
-        if (done) return { id, state: done.data.state, reason: done.data.reason ?? null, seconds: (done.at - t0) / 1000, ...(await this.phases(id, timeline, t0, done.at)) };
-        if (Date.now() > deadline) throw new Error(`rollout ${id} to ${version} did not finish within ${timeoutMs / 1000} s: ${await this.describe(id)}`);
+        if (done)
+          return {
+            id,
+            state: done.data.state,
+            reason: done.data.reason ?? null,
+            seconds: (done.at - t0) / 1000,
+            ...(await this.phases(id, timeline, t0, done.at)),
+          };
+        if (Date.now() > deadline)
+          throw new Error(
+            `rollout ${id} to ${version} did not finish within ${timeoutMs / 1000} s: ${await this.describe(id)}`,
+          );
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 1000);
           notify = () => {
@@ -261,7 +329,8 @@ export class BenchFleet {
         });
         if (!finals.has(id)) {
           const { rows } = await this.pg.query(`SELECT state FROM rollouts WHERE id = $1`, [id]);
-          if (FINAL_STATES.includes(rows[0]?.state)) this.options.log(`(rollout ${id} is ${rows[0].state} in Postgres; waiting for its event)`);
+          if (FINAL_STATES.includes(rows[0]?.state))
+            this.options.log(`(rollout ${id} is ${rows[0].state} in Postgres; waiting for its event)`);
         }
       }
     } finally {
@@ -271,7 +340,12 @@ export class BenchFleet {
   }
 
   /** Batch boundaries of a finished rollout from the agents' events (which node was in which batch from Postgres). */
-  private async phases(rolloutId: string, timeline: InstallTimeline, t0: number, end: number): Promise<Omit<RolloutRun, 'id' | 'state' | 'reason' | 'seconds'>> {
+  private async phases(
+    rolloutId: string,
+    timeline: InstallTimeline,
+    t0: number,
+    end: number,
+  ): Promise<Omit<RolloutRun, 'id' | 'state' | 'reason' | 'seconds'>> {
     const { rows } = await this.pg.query(`SELECT node_id, batch FROM rollout_nodes WHERE rollout_id = $1`, [rolloutId]);
     const batchOf = new Map<string, number>(rows.map((r) => [r.node_id as string, r.batch as number]));
     const spans = new Map<number, { starts: number[]; ends: number[] }>();
@@ -281,7 +355,12 @@ export class BenchFleet {
       if (!e || e.rolloutId !== rolloutId || !marks.steps.length) continue;
       if (marks.finished!.at - marks.steps[0]!.at > SLOW_INSTALL_MS) {
         const points = [...marks.steps, { step: 'finished', at: marks.finished!.at }];
-        slow.push(`${e.nodeId}: ${points.slice(0, -1).map((p, i) => `${p.step} ${(points[i + 1]!.at - p.at).toFixed(0)}`).join(', ')} ms`);
+        slow.push(
+          `${e.nodeId}: ${points
+            .slice(0, -1)
+            .map((p, i) => `${p.step} ${(points[i + 1]!.at - p.at).toFixed(0)}`)
+            .join(', ')} ms`,
+        );
       }
       const b = batchOf.get(e.nodeId)!;
       const span = spans.get(b) ?? { starts: [], ends: [] };
@@ -289,12 +368,15 @@ export class BenchFleet {
       span.ends.push(marks.finished!.at);
       spans.set(b, span);
     }
-    const ordered = [...spans.keys()].sort((a, b) => a - b).map((b) => ({ start: min(spans.get(b)!.starts), end: max(spans.get(b)!.ends) }));
+    const ordered = [...spans.keys()]
+      .sort((a, b) => a - b)
+      .map((b) => ({ start: min(spans.get(b)!.starts), end: max(spans.get(b)!.ends) }));
     for (const marks of timeline.commands.values()) {
       const e = marks.finished?.event;
       if (!e || e.rolloutId !== rolloutId || !marks.steps.length) continue;
       const late = marks.steps[0]!.at - min(spans.get(batchOf.get(e.nodeId)!)!.starts);
-      if (late > SLOW_INSTALL_MS) slow.push(`${e.nodeId} started ${late.toFixed(0)} ms after the first install of its batch`);
+      if (late > SLOW_INSTALL_MS)
+        slow.push(`${e.nodeId} started ${late.toFixed(0)} ms after the first install of its batch`);
     }
     return {
       startMs: ordered[0] ? ordered[0].start - t0 : 0,
@@ -312,7 +394,18 @@ export class BenchFleet {
    * kv.keys()), and the insert into rollout_nodes then hits its primary key. Nothing was stored.
    */
   private async createRollout(version: string, maxParallel: number): Promise<{ id: string; t0: number }> {
-    const body = { component: BENCH_COMPONENT, version, maxParallel, canary: 0, minHealthyMs: 0, healthyDeadlineMs: 10_000, progressDeadlineMs: 60_000, maxFailures: 0, autoRollback: false, pauseBetweenBatchesMs: 0 };
+    const body = {
+      component: BENCH_COMPONENT,
+      version,
+      maxParallel,
+      canary: 0,
+      minHealthyMs: 0,
+      healthyDeadlineMs: 10_000,
+      progressDeadlineMs: 60_000,
+      maxFailures: 0,
+      autoRollback: false,
+      pauseBetweenBatchesMs: 0,
+    };
     for (let attempt = 1; ; attempt++) {
       const seen = this.schedulerOutput().length;
       const t0 = performance.now();
@@ -321,18 +414,25 @@ export class BenchFleet {
         reply = await this.queries.send<QueryReply<{ rolloutId?: string }>>(Queries.RolloutCreate, body, 60_000);
       } catch (err) {
         const duplicate = this.schedulerOutput().slice(seen).includes('PK_rollout_nodes');
-        if (!duplicate || attempt >= 3) throw new Error(`creating the rollout to ${version} failed: ${(err as Error).message}`, { cause: err });
-        this.options.log(`WARNING: the scheduler could not create the rollout to ${version}: the node list it planned from held a node twice (duplicate key in rollout_nodes; NodeDirectory.list reads the NODES keys while heartbeats rewrite them). Retrying`);
+        if (!duplicate || attempt >= 3)
+          throw new Error(`creating the rollout to ${version} failed: ${(err as Error).message}`, { cause: err });
+        this.options.log(
+          `WARNING: the scheduler could not create the rollout to ${version}: the node list it planned from held a node twice (duplicate key in rollout_nodes; NodeDirectory.list reads the NODES keys while heartbeats rewrite them). Retrying`,
+        );
         continue;
       }
-      if (!reply.ok) throw new Error(`the scheduler refused the rollout to ${version}: ${reply.error.code}: ${reply.error.message}`);
+      if (!reply.ok)
+        throw new Error(`the scheduler refused the rollout to ${version}: ${reply.error.code}: ${reply.error.message}`);
       return { id: reply.result.rolloutId!, t0 };
     }
   }
 
   /** Node states of a rollout, counted, with an error of each. */
   async describe(rolloutId: string): Promise<string> {
-    const { rows } = await this.pg.query(`SELECT status, count(*)::int AS n, min(error) AS error FROM rollout_nodes WHERE rollout_id = $1 GROUP BY status`, [rolloutId]);
+    const { rows } = await this.pg.query(
+      `SELECT status, count(*)::int AS n, min(error) AS error FROM rollout_nodes WHERE rollout_id = $1 GROUP BY status`,
+      [rolloutId],
+    );
     return rows.map((r) => `${r.status}=${r.n}${r.error ? ` (${r.error})` : ''}`).join(', ') || 'no nodes';
   }
 
@@ -341,7 +441,13 @@ export class BenchFleet {
    * once on the agents' command subjects (as NodeCommander does) and waits for every
    * install.finished event. Uses its own lock key, so the conductor's fencing tokens are not disturbed.
    */
-  async directBatch(label: string, nodes: string[], version: string, artifact: ReleaseInfoReplyV1['artifact'], timeoutMs = 60_000): Promise<DirectBatch> {
+  async directBatch(
+    label: string,
+    nodes: string[],
+    version: string,
+    artifact: ReleaseInfoReplyV1['artifact'],
+    timeoutMs = 60_000,
+  ): Promise<DirectBatch> {
     const js = jetstream(this.nc);
     const commandIds = nodes.map((n) => `${label}.${n}`);
     const waiting = new Set(commandIds);
@@ -350,11 +456,20 @@ export class BenchFleet {
     let timer: NodeJS.Timeout | undefined;
     try {
       const all = new Promise<number>((resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`direct batch ${label}: ${waiting.size} of ${nodes.length} outcomes missing after ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `direct batch ${label}: ${waiting.size} of ${nodes.length} outcomes missing after ${timeoutMs} ms`,
+              ),
+            ),
+          timeoutMs,
+        );
         timeline.onFinished((commandId, marks) => {
           if (!waiting.delete(commandId)) return;
           const e = marks.finished!.event;
-          if (e.result !== 'succeeded' || e.noop) failures.push(`${e.nodeId}: ${e.result}${e.noop ? ' (noop)' : ''}${e.error ? ` ${e.error}` : ''}`);
+          if (e.result !== 'succeeded' || e.noop)
+            failures.push(`${e.nodeId}: ${e.result}${e.noop ? ' (noop)' : ''}${e.error ? ` ${e.error}` : ''}`);
           if (waiting.size === 0) resolve(marks.finished!.at);
         });
       });
@@ -376,12 +491,19 @@ export class BenchFleet {
             health: { minHealthyMs: 0, deadlineMs: 10_000 },
             issuedAt,
           };
-          return js.publish(`${this.namespace}.${NodeSubjects.install(nodeId)}`, JSON.stringify(cmd), { msgID: cmd.commandId, timeout: 5000 });
+          return js.publish(`${this.namespace}.${NodeSubjects.install(nodeId)}`, JSON.stringify(cmd), {
+            msgID: cmd.commandId,
+            timeout: 5000,
+          });
         }),
       );
       const end = await all;
       if (failures.length) throw new Error(`direct batch ${label} did not install everywhere: ${failures.join('; ')}`);
-      return { ms: end - t0, firstStartMs: min(commandIds.map((id) => timeline.started(id) ?? Infinity)) - t0, steps: timeline.stepTotals(commandIds, t0) };
+      return {
+        ms: end - t0,
+        firstStartMs: min(commandIds.map((id) => timeline.started(id) ?? Infinity)) - t0,
+        steps: timeline.stepTotals(commandIds, t0),
+      };
     } finally {
       clearTimeout(timer);
       timeline.stop();

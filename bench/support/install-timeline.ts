@@ -17,7 +17,10 @@ export class InstallTimeline {
   private readonly sub: Subscription;
   private listener?: (commandId: string, marks: CommandMarks) => void;
 
-  private constructor(private readonly nc: NatsConnection, namespace: string) {
+  private constructor(
+    private readonly nc: NatsConnection,
+    namespace: string,
+  ) {
     this.sub = nc.subscribe(`${namespace}.evt.node.install.*.v1`, {
       callback: (err, msg) => {
         if (err) return;
@@ -72,7 +75,8 @@ export class InstallTimeline {
       const m = this.commands.get(id);
       if (!m?.finished) continue;
       const points = [{ step: 'queued', at: sentAt }, ...m.steps, { step: 'finished', at: m.finished.at }];
-      for (let i = 0; i + 1 < points.length; i++) totals[points[i]!.step] = (totals[points[i]!.step] ?? 0) + (points[i + 1]!.at - points[i]!.at);
+      for (let i = 0; i + 1 < points.length; i++)
+        totals[points[i]!.step] = (totals[points[i]!.step] ?? 0) + (points[i + 1]!.at - points[i]!.at);
     }
     return totals;
   }

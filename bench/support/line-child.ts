@@ -19,8 +19,15 @@ export interface LineChild<T> {
  * as JSON. Its stderr is copied to ours with `tag` in front of each line (never to stdout,
  * whose last line is the benchmark's result).
  */
-export async function startLineChild<T>(script: string, env: Record<string, string>, tag: (pid: number) => string): Promise<LineChild<T>> {
-  const proc = spawn(process.execPath, [join(__dirname, `${script}.js`)], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+export async function startLineChild<T>(
+  script: string,
+  env: Record<string, string>,
+  tag: (pid: number) => string,
+): Promise<LineChild<T>> {
+  const proc = spawn(process.execPath, [join(__dirname, `${script}.js`)], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const prefix = tag(proc.pid ?? 0);
   let stderr = '';

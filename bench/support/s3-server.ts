@@ -7,7 +7,9 @@ import { startS3Server } from '@lockstep/testing';
 
 async function main(): Promise<void> {
   const s3 = await startS3Server();
-  process.stdout.write(`${JSON.stringify({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, directory: s3.directory })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, directory: s3.directory })}\n`,
+  );
   process.stdin.on('end', () => {
     void s3.stop(true).finally(() => process.exit(0));
   });

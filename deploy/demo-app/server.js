@@ -44,12 +44,15 @@ const send = (res, status, body) => {
 
 const server = http.createServer((req, res) => {
   const url = (req.url || '/').split('?')[0];
-  if (url === '/health') return broken ? send(res, 500, { status: 'broken', version }) : send(res, 200, { status: 'ok', version });
+  if (url === '/health')
+    return broken ? send(res, 500, { status: 'broken', version }) : send(res, 200, { status: 'ok', version });
   if (url === '/') return send(res, 200, { version, greeting: sharedConfig().greeting || null });
   return send(res, 404, { error: `no route ${url}` });
 });
 
-server.listen(port, host, () => process.stdout.write(`demo app ${version} listening on http://${host}:${port}${broken ? ' (broken release)' : ''}\n`));
+server.listen(port, host, () =>
+  process.stdout.write(`demo app ${version} listening on http://${host}:${port}${broken ? ' (broken release)' : ''}\n`),
+);
 const stop = () => server.close(() => process.exit(0));
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

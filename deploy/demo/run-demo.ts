@@ -13,7 +13,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioObjectStore } from '@lockstep/storage';
 import { tamperArtifactByte } from '@lockstep/releases';
-import { buildDemoArtifact, createTestDatabase, freePort, jsonOf, withPgClient, runCli, startHttpReceiver, startS3Server, startService, uniqueName, type ServiceProcess } from '@lockstep/testing';
+import {
+  buildDemoArtifact,
+  createTestDatabase,
+  freePort,
+  jsonOf,
+  withPgClient,
+  runCli,
+  startHttpReceiver,
+  startS3Server,
+  startService,
+  uniqueName,
+  type ServiceProcess,
+} from '@lockstep/testing';
 import { DemoWebhookReceiver, readSlackMessage } from './demo-receivers';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -43,16 +55,45 @@ async function main(): Promise<void> {
     // What the backup service itself backs up: an app database and a data directory.
     const shop = await createTestDatabase('lockstep_demo_shop');
     cleanup.push(() => shop.drop());
-    await withPgClient(shop.url, (c) => c.query(`CREATE TABLE orders (id serial PRIMARY KEY, item text NOT NULL, qty int NOT NULL); INSERT INTO orders (item, qty) SELECT 'item-' || g, g % 7 + 1 FROM generate_series(1, 500) g`));
+    await withPgClient(shop.url, (c) =>
+      c.query(
+        `CREATE TABLE orders (id serial PRIMARY KEY, item text NOT NULL, qty int NOT NULL); INSERT INTO orders (item, qty) SELECT 'item-' || g, g % 7 + 1 FROM generate_series(1, 500) g`,
+      ),
+    );
     const shopData = await mkdtemp(join(tmpdir(), 'lockstep-demo-shop-'));
     cleanup.push(() => rm(shopData, { recursive: true, force: true }));
-    await writeFile(join(shopData, 'invoices.csv'), Array.from({ length: 2000 }, (_, i) => `${i},customer-${i % 97},${(i * 37) % 1000}.00`).join('\n'));
+    await writeFile(
+      join(shopData, 'invoices.csv'),
+      Array.from({ length: 2000 }, (_, i) => `${i},customer-${i % 97},${(i * 37) % 1000}.00`).join('\n'),
+    );
     ok(`app database ${shop.name} (500 orders) and data directory ${shopData} for the backup service`);
 
     step(2, 'Services');
-    const s3env = { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey, S3_BUCKET: bucket };
-    const env = { ...s3env, DATABASE_URL: db.url, NATS_URL, NATS_NAMESPACE: namespace, LOG_LEVEL: 'warn', NOTIFIER_ALLOWED_DESTINATIONS: 'loopback', NOTIFIER_RETRY_SCHEDULE: '500ms,1s,2s,5s', CHECKER_CHECK_ON_START: 'false', SCHEDULER_LOCK_LEASE: '5s', BACKUP_BUCKET: `${bucket}-backups`, BACKUP_KEY: 'demo passphrase, keep it somewhere safe' };
-    const backupTargets = { BACKUP_COMPONENT: 'shop', BACKUP_DATA_PATHS: shopData, BACKUP_DATABASE_URLS: shop.url, BACKUP_KEEP_LAST: '2' };
+    const s3env = {
+      S3_ENDPOINT: s3.endpoint,
+      S3_ACCESS_KEY: s3.accessKey,
+      S3_SECRET_KEY: s3.secretKey,
+      S3_BUCKET: bucket,
+    };
+    const env = {
+      ...s3env,
+      DATABASE_URL: db.url,
+      NATS_URL,
+      NATS_NAMESPACE: namespace,
+      LOG_LEVEL: 'warn',
+      NOTIFIER_ALLOWED_DESTINATIONS: 'loopback',
+      NOTIFIER_RETRY_SCHEDULE: '500ms,1s,2s,5s',
+      CHECKER_CHECK_ON_START: 'false',
+      SCHEDULER_LOCK_LEASE: '5s',
+      BACKUP_BUCKET: `${bucket}-backups`,
+      BACKUP_KEY: 'demo passphrase, keep it somewhere safe',
+    };
+    const backupTargets = {
+      BACKUP_COMPONENT: 'shop',
+      BACKUP_DATA_PATHS: shopData,
+      BACKUP_DATABASE_URLS: shop.url,
+      BACKUP_KEEP_LAST: '2',
+    };
     const procs: Record<string, ServiceProcess> = {};
     cleanup.push(() => Promise.all(Object.values(procs).map((p) => p.kill('SIGTERM'))));
     for (const name of SERVICES) {
@@ -63,7 +104,10 @@ async function main(): Promise<void> {
     step(3, 'Receivers');
     const webhook = await DemoWebhookReceiver.start();
     const slack = await startHttpReceiver();
-    cleanup.push(() => webhook.http.stop(), () => slack.stop());
+    cleanup.push(
+      () => webhook.http.stop(),
+      () => slack.stop(),
+    );
     ok(`webhook receiver at ${webhook.http.url}/hooks/lockstep (verifies Standard Webhooks signatures)`);
     ok(`Slack-format receiver at ${slack.url}/services/T000/B000/demo (checks Block Kit messages)`);
 
@@ -84,19 +128,65 @@ async function main(): Promise<void> {
     step(4, 'Keys, the first release, the component');
     await cli('keys', 'init', '--out', work);
     ok('lockstep keys init: Ed25519 keys for root, targets, snapshot, timestamp (kept on this machine)');
-    await cli('release', 'publish', await artifact('1.0.0'), '--component', 'demo', '--version', '1.0.0', '--channel', 'stable', '--no-check');
+    await cli(
+      'release',
+      'publish',
+      await artifact('1.0.0'),
+      '--component',
+      'demo',
+      '--version',
+      '1.0.0',
+      '--channel',
+      'stable',
+      '--no-check',
+    );
     ok('lockstep release publish demo 1.0.0: artifact uploaded, TUF metadata signed');
     const root = await cli('release', 'root', '--component', 'demo');
     await writeFile(join(work, 'root.json'), root.stdout);
-    await cli('components', 'add', 'demo', '--source', 'tuf', '--current', '1.0.0', '--trusted-root', join(work, 'root.json'));
+    await cli(
+      'components',
+      'add',
+      'demo',
+      '--source',
+      'tuf',
+      '--current',
+      '1.0.0',
+      '--trusted-root',
+      join(work, 'root.json'),
+    );
     ok('lockstep components add demo: runs 1.0.0, root of trust pinned');
     ok('artifacts are the demo app (server.js, VERSION, config defaults, a migrate hook) packed as .tar.gz');
 
     step(5, 'Subscriptions');
-    const sub = jsonOf<{ generatedSecret: string }>(await cli('subscriptions', 'add', '--channel', 'webhook', '--url', `${webhook.http.url}/hooks/lockstep`, '--events', 'release.*,check.failed,rollout.*', '--name', 'ops webhook', '--json'));
+    const sub = jsonOf<{ generatedSecret: string }>(
+      await cli(
+        'subscriptions',
+        'add',
+        '--channel',
+        'webhook',
+        '--url',
+        `${webhook.http.url}/hooks/lockstep`,
+        '--events',
+        'release.*,check.failed,rollout.*',
+        '--name',
+        'ops webhook',
+        '--json',
+      ),
+    );
     webhook.useSecret(sub.generatedSecret);
     ok('webhook for release.*, check.failed and rollout.* (signing secret generated, shown once)');
-    await cli('subscriptions', 'add', '--channel', 'slack', '--url', `${slack.url}/services/T000/B000/demo`, '--events', 'release.available', '--name', '#deploys');
+    await cli(
+      'subscriptions',
+      'add',
+      '--channel',
+      'slack',
+      '--url',
+      `${slack.url}/services/T000/B000/demo`,
+      '--events',
+      'release.available',
+      '--name',
+      '#deploys',
+    );
     ok('Slack incoming webhook for release.available');
 
     step(6, 'Releases');
@@ -106,7 +196,9 @@ async function main(): Promise<void> {
       const ev = webhook.verify(hooks[webhookCount - 1]!);
       if (!ev.verified) fail(`webhook ${ev.id} failed signature verification`);
       const d = ev.data as { component: string; version?: string; kind?: string; security?: boolean; code?: string };
-      const what = ev.type.includes('check.failed') ? `check.failed ${d.component}: ${d.code}` : `release.available ${d.component} ${d.version} (${d.kind}${d.security ? ', security' : ''})`;
+      const what = ev.type.includes('check.failed')
+        ? `check.failed ${d.component}: ${d.code}`
+        : `release.available ${d.component} ${d.version} (${d.kind}${d.security ? ', security' : ''})`;
       ok(`${label} → webhook got ${what}, id ${ev.id}, signature verified`);
       if (slackCount > 0 && msgs.length >= slackCount) {
         const m = readSlackMessage(msgs[slackCount - 1]!);
@@ -114,9 +206,31 @@ async function main(): Promise<void> {
         ok(`${label} → Slack got "${m.header}" — ${m.fields.slice(0, 3).join(' | ')}`);
       }
     };
-    await cli('release', 'publish', await artifact('1.1.0'), '--component', 'demo', '--version', '1.1.0', '--channel', 'stable');
+    await cli(
+      'release',
+      'publish',
+      await artifact('1.1.0'),
+      '--component',
+      'demo',
+      '--version',
+      '1.1.0',
+      '--channel',
+      'stable',
+    );
     await expect('publish demo 1.1.0', 1, 1);
-    await cli('release', 'publish', await artifact('1.2.0'), '--component', 'demo', '--version', '1.2.0', '--channel', 'stable', '--security', '--no-check');
+    await cli(
+      'release',
+      'publish',
+      await artifact('1.2.0'),
+      '--component',
+      'demo',
+      '--version',
+      '1.2.0',
+      '--channel',
+      'stable',
+      '--security',
+      '--no-check',
+    );
     await cli('check', 'demo');
     await expect('publish demo 1.2.0 --security', 2, 2);
 
@@ -140,20 +254,33 @@ async function main(): Promise<void> {
       ok(`${id} agent ready (${id === 'node-1' ? 'group=canary' : 'group=web'}), demo app on 127.0.0.1:${port}`);
     }
     const appVersions = async () =>
-      Promise.all(agents.map(async (a) => {
-        try {
-          const res = await fetch(`http://127.0.0.1:${a.port}/`, { signal: AbortSignal.timeout(1000) });
-          return `${a.id}=${(await res.text()).match(/\d+\.\d+\.\d+/)?.[0] ?? '?'}`;
-        } catch {
-          return `${a.id}=down`;
-        }
-      }));
+      Promise.all(
+        agents.map(async (a) => {
+          try {
+            const res = await fetch(`http://127.0.0.1:${a.port}/`, { signal: AbortSignal.timeout(1000) });
+            return `${a.id}=${(await res.text()).match(/\d+\.\d+\.\d+/)?.[0] ?? '?'}`;
+          } catch {
+            return `${a.id}=down`;
+          }
+        }),
+      );
     const rollout = ['--component', 'demo', '--min-healthy', '1s', '--healthy-deadline', '15s', '--wait'];
     await cli('upgrade', ...rollout, '--to', '1.0.0', '--max-parallel', '3');
     ok(`first install: lockstep upgrade --to 1.0.0 --max-parallel 3 --wait → ${(await appVersions()).join(' ')}`);
 
     step(8, 'Rolling update to 1.2.0, canary first');
-    const plan = await cli('upgrade', '--component', 'demo', '--to', '1.2.0', '--canary', '1', '--max-parallel', '2', '--dry-run');
+    const plan = await cli(
+      'upgrade',
+      '--component',
+      'demo',
+      '--to',
+      '1.2.0',
+      '--canary',
+      '1',
+      '--max-parallel',
+      '2',
+      '--dry-run',
+    );
     console.log(plan.stdout.trimEnd().replace(/^/gm, '   '));
     const good = await cli('upgrade', ...rollout, '--to', '1.2.0', '--canary', '1', '--max-parallel', '2');
     console.log(good.stdout.trimEnd().split('\n').slice(-4).join('\n').replace(/^/gm, '   '));
@@ -162,14 +289,29 @@ async function main(): Promise<void> {
     ok(`every node answers 1.2.0: ${after.join(' ')}`);
 
     step(9, 'A broken release: fails on the canary, rolled back, the rest untouched');
-    await cli('release', 'publish', await artifact('1.4.0', { broken: true }), '--component', 'demo', '--version', '1.4.0', '--channel', 'stable');
+    await cli(
+      'release',
+      'publish',
+      await artifact('1.4.0', { broken: true }),
+      '--component',
+      'demo',
+      '--version',
+      '1.4.0',
+      '--channel',
+      'stable',
+    );
     ok('published demo 1.4.0 (its /health answers 500)');
-    const broken = await runCli(['upgrade', ...rollout, '--to', '1.4.0', '--canary', '1', '--max-parallel', '2'], cliEnv);
+    const broken = await runCli(
+      ['upgrade', ...rollout, '--to', '1.4.0', '--canary', '1', '--max-parallel', '2'],
+      cliEnv,
+    );
     if (broken.code === 0) fail('the broken rollout was reported as a success');
     console.log(`${broken.stdout}${broken.stderr}`.trimEnd().split('\n').slice(-3).join('\n').replace(/^/gm, '   '));
     const kept = await appVersions();
     if (!kept.every((v) => v.endsWith('=1.2.0'))) fail(`nodes did not stay on 1.2.0: ${kept.join(' ')}`);
-    ok(`lockstep upgrade exited ${broken.code}; the canary was rolled back and every node still answers 1.2.0: ${kept.join(' ')}`);
+    ok(
+      `lockstep upgrade exited ${broken.code}; the canary was rolled back and every node still answers 1.2.0: ${kept.join(' ')}`,
+    );
     const rolloutEvents = webhook.http.requests
       .map((r) => webhook.verify(r))
       .filter((e) => e.type.includes('rollout.changed'))
@@ -179,35 +321,83 @@ async function main(): Promise<void> {
     console.log((await cli('nodes')).stdout.trimEnd().replace(/^/gm, '   '));
 
     step(10, 'A tampered release is refused');
-    await cli('release', 'publish', await artifact('1.3.0'), '--component', 'demo', '--version', '1.3.0', '--channel', 'stable', '--no-check');
-    const store = new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket });
+    await cli(
+      'release',
+      'publish',
+      await artifact('1.3.0'),
+      '--component',
+      'demo',
+      '--version',
+      '1.3.0',
+      '--channel',
+      'stable',
+      '--no-check',
+    );
+    const store = new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket,
+    });
     await tamperArtifactByte(store, 'demo', '1.3.0', 42);
     const hooksSoFar = webhook.http.requests.length;
     const tampered = await runCli(['check', 'demo'], cliEnv);
     if (tampered.code === 0) fail('a tampered artifact was accepted');
     const failed = await waitForEvent(webhook, 'check.failed', hooksSoFar);
-    ok(`one byte of demo 1.3.0 flipped in the bucket → webhook got check.failed ${(failed.data as { code: string }).code}; 1.3.0 not announced`);
+    ok(
+      `one byte of demo 1.3.0 flipped in the bucket → webhook got check.failed ${(failed.data as { code: string }).code}; 1.3.0 not announced`,
+    );
 
     step(11, 'Backups: one per node before every install, and a verified restore');
-    const preUpdate = jsonOf<Array<{ id: string; nodeId: string; status: string; componentVersion: string | null; trigger: string }>>(await cli('backup', 'list', '--json', '--limit', '50'));
-    const byNode = new Map(preUpdate.filter((b) => b.trigger === 'pre-update' && b.status === 'completed').reverse().map((b) => [b.nodeId, b])); // newest last wins
-    if (!NODES.every((id) => byNode.has(id))) fail(`not every node has a completed pre-update backup: ${[...byNode.keys()].join(', ')}`);
-    ok(`pre-update backups in the catalogue (encrypted, AES-256-GCM): ${NODES.map((id) => `${id} → ${byNode.get(id)!.id}`).join(', ')}`);
+    const preUpdate = jsonOf<
+      Array<{ id: string; nodeId: string; status: string; componentVersion: string | null; trigger: string }>
+    >(await cli('backup', 'list', '--json', '--limit', '50'));
+    const byNode = new Map(
+      preUpdate
+        .filter((b) => b.trigger === 'pre-update' && b.status === 'completed')
+        .reverse()
+        .map((b) => [b.nodeId, b]),
+    ); // newest last wins
+    if (!NODES.every((id) => byNode.has(id)))
+      fail(`not every node has a completed pre-update backup: ${[...byNode.keys()].join(', ')}`);
+    ok(
+      `pre-update backups in the catalogue (encrypted, AES-256-GCM): ${NODES.map((id) => `${id} → ${byNode.get(id)!.id}`).join(', ')}`,
+    );
     const checked = byNode.get('node-2')!.id;
     await cli('backup', 'verify', checked);
     ok(`lockstep backup verify ${checked}: every pack downloaded again, every chunk and file hash checked`);
-    await cli('backup', 'create', '--name', 'shop_before_cleanup', '--description', 'orders and invoices before the cleanup job');
-    const taken = jsonOf<{ backup: { sizeBytes: number; storedBytes: number; packs: number } }>(await cli('backup', 'show', 'shop_before_cleanup', '--json')).backup;
-    ok(`lockstep backup create: database (pg_dump, streamed) + data directory → ${taken.sizeBytes} B, stored ${taken.storedBytes} B in ${taken.packs} pack(s)`);
+    await cli(
+      'backup',
+      'create',
+      '--name',
+      'shop_before_cleanup',
+      '--description',
+      'orders and invoices before the cleanup job',
+    );
+    const taken = jsonOf<{ backup: { sizeBytes: number; storedBytes: number; packs: number } }>(
+      await cli('backup', 'show', 'shop_before_cleanup', '--json'),
+    ).backup;
+    ok(
+      `lockstep backup create: database (pg_dump, streamed) + data directory → ${taken.sizeBytes} B, stored ${taken.storedBytes} B in ${taken.packs} pack(s)`,
+    );
     await withPgClient(shop.url, (c) => c.query(`DELETE FROM orders WHERE qty > 3`));
     await writeFile(join(shopData, 'invoices.csv'), 'truncated by mistake');
-    const lost = await withPgClient(shop.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n as number);
+    const lost = await withPgClient(
+      shop.url,
+      async (c) => (await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n as number,
+    );
     ok(`a bad cleanup: ${500 - lost} orders deleted, invoices.csv truncated`);
     await cli('backup', 'restore', 'shop_before_cleanup', '--what', 'all', '--confirm');
-    const back = await withPgClient(shop.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n as number);
+    const back = await withPgClient(
+      shop.url,
+      async (c) => (await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n as number,
+    );
     const invoices = (await readFile(join(shopData, 'invoices.csv'), 'utf8')).split('\n').length;
-    if (back !== 500 || invoices !== 2000) fail(`the restore did not bring everything back: ${back} orders, ${invoices} invoice lines`);
-    ok(`lockstep backup restore --what all --confirm: verified first, then ${back} orders and ${invoices} invoice lines are back`);
+    if (back !== 500 || invoices !== 2000)
+      fail(`the restore did not bring everything back: ${back} orders, ${invoices} invoice lines`);
+    ok(
+      `lockstep backup restore --what all --confirm: verified first, then ${back} orders and ${invoices} invoice lines are back`,
+    );
     const listing = await cli('backup', 'list', '--limit', '6');
     console.log(listing.stdout.trimEnd().replace(/^/gm, '   '));
     const prune = await cli('backup', 'prune', '--dry-run');
@@ -216,7 +406,9 @@ async function main(): Promise<void> {
     step(12, 'Delivery log (lockstep deliveries)');
     const log = await cli('deliveries', '--limit', '8');
     console.log(log.stdout.replace(/^/gm, '   '));
-    console.log(`Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: releases announced and delivered with verified signatures, a fleet rolled canary-first to 1.2.0, a broken 1.4.0 rolled back on its canary, a tampered 1.3.0 refused, a backup per node before every install, and a verified restore.`);
+    console.log(
+      `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: releases announced and delivered with verified signatures, a fleet rolled canary-first to 1.2.0, a broken 1.4.0 rolled back on its canary, a tampered 1.3.0 refused, a backup per node before every install, and a verified restore.`,
+    );
   } finally {
     for (const c of cleanup.reverse()) await c().catch(() => undefined);
   }

@@ -1,9 +1,40 @@
-import { NodeSubjects, Subjects, type InstallCommandV1, type InstallFinishedV1, type InstallProgressV1, type NodeRecordV1 } from '@lockstep/contracts';
+import {
+  NodeSubjects,
+  Subjects,
+  type InstallCommandV1,
+  type InstallFinishedV1,
+  type InstallProgressV1,
+  type NodeRecordV1,
+} from '@lockstep/contracts';
 import { ensureStreams } from '@lockstep/messaging';
-import { generateKeySet, generateSigningKey, resignRoleWithKey, tamperArtifactByte, trustedRootFor, TufRepositoryWriter } from '@lockstep/releases';
+import {
+  generateKeySet,
+  generateSigningKey,
+  resignRoleWithKey,
+  tamperArtifactByte,
+  trustedRootFor,
+  TufRepositoryWriter,
+} from '@lockstep/releases';
 import { MinioObjectStore } from '@lockstep/storage';
-import { buildDemoArtifact, buildMaliciousArtifact, freePort, repoRoot, startS3Server, startService, uniqueName, waitFor, type S3ServerHandle, type ServiceProcess } from '@lockstep/testing';
-import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  buildDemoArtifact,
+  buildMaliciousArtifact,
+  freePort,
+  repoRoot,
+  startS3Server,
+  startService,
+  uniqueName,
+  waitFor,
+  type S3ServerHandle,
+  type ServiceProcess,
+} from '@lockstep/testing';
+import {
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -71,25 +102,34 @@ describe('node agent (process)', () => {
   const send = async (cmd: InstallCommandV1, msgID = cmd.commandId) => {
     const traceId = traceIds.get(cmd.commandId) ?? randomUUID().replace(/-/g, '');
     traceIds.set(cmd.commandId, traceId);
-    await js.publish(`${namespace}.${NodeSubjects.install(NODE)}`, JSON.stringify(cmd), { msgID, headers: traceHeaders(traceId) });
+    await js.publish(`${namespace}.${NodeSubjects.install(NODE)}`, JSON.stringify(cmd), {
+      msgID,
+      headers: traceHeaders(traceId),
+    });
   };
 
   /** Sends a command and waits for its outcome; returns it with the command's progress events. */
-  const run = async (cmd: InstallCommandV1): Promise<{ outcome: InstallFinishedV1; steps: Array<InstallProgressV1 & { traceparent?: string }> }> => {
+  const run = async (
+    cmd: InstallCommandV1,
+  ): Promise<{ outcome: InstallFinishedV1; steps: Array<InstallProgressV1 & { traceparent?: string }> }> => {
     await send(cmd);
     const outcome = await waitForOutcome(cmd.commandId);
     return { outcome, steps: progress.filter((p) => p.commandId === cmd.commandId) };
   };
 
   const waitForOutcome = async (commandId: string, count = 1): Promise<InstallFinishedV1> => {
-    const found = await waitFor(() => {
-      const mine = finished.filter((f) => f.data.commandId === commandId);
-      return mine.length >= count ? mine : undefined;
-    }, { timeoutMs: 20_000, what: `outcome of ${commandId}` });
+    const found = await waitFor(
+      () => {
+        const mine = finished.filter((f) => f.data.commandId === commandId);
+        return mine.length >= count ? mine : undefined;
+      },
+      { timeoutMs: 20_000, what: `outcome of ${commandId}` },
+    );
     return found![found!.length - 1]!.data;
   };
 
-  const appVersion = async (): Promise<string> => ((await (await fetch(`http://127.0.0.1:${appPort}/`)).json()) as { version: string }).version;
+  const appVersion = async (): Promise<string> =>
+    ((await (await fetch(`http://127.0.0.1:${appPort}/`)).json()) as { version: string }).version;
   const currentTarget = (): string => readlinkSync(join(agentDir, 'current'));
   const nodeRecord = async (): Promise<NodeRecordV1> => {
     const kv = await new Kvm(js).open(`${namespace.toUpperCase()}_NODES`);
@@ -99,7 +139,12 @@ describe('node agent (process)', () => {
 
   beforeAll(async () => {
     s3 = await startS3Server();
-    store = new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: uniqueName('agent-') });
+    store = new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket: uniqueName('agent-'),
+    });
     await store.ensureBucket();
     namespace = uniqueName('ag');
     nc = await connect({ servers: NATS_URL });
@@ -121,8 +166,10 @@ describe('node agent (process)', () => {
     void (async () => {
       for await (const m of events) {
         const ev = m.json<{ id: string; data: unknown }>();
-        if (m.subject.endsWith(Subjects.InstallFinished)) finished.push({ id: ev.id, data: ev.data as InstallFinishedV1 });
-        else if (m.subject.endsWith(Subjects.InstallProgress)) progress.push({ ...(ev.data as InstallProgressV1), traceparent: m.headers?.get('traceparent') });
+        if (m.subject.endsWith(Subjects.InstallFinished))
+          finished.push({ id: ev.id, data: ev.data as InstallFinishedV1 });
+        else if (m.subject.endsWith(Subjects.InstallProgress))
+          progress.push({ ...(ev.data as InstallProgressV1), traceparent: m.headers?.get('traceparent') });
       }
     })();
 
@@ -163,7 +210,8 @@ describe('node agent (process)', () => {
       }
     }
     await events?.close();
-    for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS']) await jsm?.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
+    for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
+      await jsm?.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
     await jsm?.streams.delete(`KV_${namespace.toUpperCase()}_NODES`).catch(() => undefined);
     await nc?.close();
     await s3?.stop(true);
@@ -174,7 +222,11 @@ describe('node agent (process)', () => {
     [{ AGENT_DIR: 'relative/dir' }, /AGENT_DIR: expected an absolute path/],
     [{ AGENT_SERVICE_MANAGER: 'systemd' }, /AGENT_SYSTEMD_UNIT: required when AGENT_SERVICE_MANAGER=systemd/],
   ])('stops at once on a bad setting and names it (%p)', (change, message) => {
-    const run = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'services', 'installer', 'src', 'main.js')], { env: { ...process.env, ...env, ...change }, encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'services', 'installer', 'src', 'main.js')], {
+      env: { ...process.env, ...env, ...change },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
 
     expect(run.status).toBe(78);
     expect(run.stderr).toMatch(message);
@@ -182,42 +234,85 @@ describe('node agent (process)', () => {
 
   it('registers the node with its labels and heartbeats', async () => {
     const first = await nodeRecord();
-    const later = await waitFor(async () => {
-      const r = await nodeRecord();
-      return r.seenAt > first.seenAt ? r : undefined;
-    }, { what: 'a newer heartbeat' });
+    const later = await waitFor(
+      async () => {
+        const r = await nodeRecord();
+        return r.seenAt > first.seenAt ? r : undefined;
+      },
+      { what: 'a newer heartbeat' },
+    );
 
-    expect(first).toMatchObject({ id: NODE, labels: { group: 'canary', zone: 'a' }, components: {}, agentVersion: expect.any(String) });
+    expect(first).toMatchObject({
+      id: NODE,
+      labels: { group: 'canary', zone: 'a' },
+      components: {},
+      agentVersion: expect.any(String),
+    });
     expect(later!.state).toBe('idle');
   });
 
   it('installs 1.0.0 then 1.1.0: steps in order, health gate passed, current and the app on 1.1.0', async () => {
     const first = await run(command('1.0.0'));
     const configPath = join(agentDir, 'shared', 'config.json');
-    writeFileSync(configPath, JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), greeting: 'set by the operator' }));
+    writeFileSync(
+      configPath,
+      JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), greeting: 'set by the operator' }),
+    );
     const second = await run(command('1.1.0'));
 
-    expect(first.outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.0.0', previousVersion: null, noop: false });
+    expect(first.outcome).toMatchObject({
+      result: 'succeeded',
+      runningVersion: '1.0.0',
+      previousVersion: null,
+      noop: false,
+    });
     expect(second.outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.1.0', previousVersion: '1.0.0' });
     // The pre-update backup (of shared/, policy on by default) reports its progress as several backing_up events.
-    expect(second.steps.map((s) => s.step).filter((s, i, all) => s !== all[i - 1])).toEqual(['preflight', 'backing_up', 'downloading', 'verifying', 'unpacking', 'migrating_config', 'migrate_hook', 'swapping', 'restarting', 'health_check']);
+    expect(second.steps.map((s) => s.step).filter((s, i, all) => s !== all[i - 1])).toEqual([
+      'preflight',
+      'backing_up',
+      'downloading',
+      'verifying',
+      'unpacking',
+      'migrating_config',
+      'migrate_hook',
+      'swapping',
+      'restarting',
+      'health_check',
+    ]);
     expect(second.outcome.backupId).toMatch(/^preupdate_/);
     const percents = second.steps.map((s) => s.percent);
     expect([...percents].sort((a, b) => a - b)).toEqual(percents);
-    expect(new Set(second.steps.map((s) => s.traceparent?.split('-')[1]))).toEqual(new Set([traceIds.get(second.outcome.commandId)]));
+    expect(new Set(second.steps.map((s) => s.traceparent?.split('-')[1]))).toEqual(
+      new Set([traceIds.get(second.outcome.commandId)]),
+    );
     expect(currentTarget()).toBe('releases/1.1.0');
     expect(await appVersion()).toBe('1.1.0');
     expect((await nodeRecord()).components).toEqual({ [COMPONENT]: '1.1.0' });
     const config = JSON.parse(readFileSync(configPath, 'utf8'));
-    expect(config).toEqual({ greeting: 'set by the operator', limits: { requestsPerSecond: 100 }, features: { 'since-1.0.0': true, 'since-1.1.0': true } });
-    expect(((await (await fetch(`http://127.0.0.1:${appPort}/`)).json()) as { greeting: string }).greeting).toBe('set by the operator');
-    expect(readFileSync(join(agentDir, 'shared', 'migrations.log'), 'utf8')).toBe('migrated to 1.0.0 from nothing\nmigrated to 1.1.0 from 1.0.0\n');
+    expect(config).toEqual({
+      greeting: 'set by the operator',
+      limits: { requestsPerSecond: 100 },
+      features: { 'since-1.0.0': true, 'since-1.1.0': true },
+    });
+    expect(((await (await fetch(`http://127.0.0.1:${appPort}/`)).json()) as { greeting: string }).greeting).toBe(
+      'set by the operator',
+    );
+    expect(readFileSync(join(agentDir, 'shared', 'migrations.log'), 'utf8')).toBe(
+      'migrated to 1.0.0 from nothing\nmigrated to 1.1.0 from 1.0.0\n',
+    );
   });
 
   it('rolls a broken 1.2.0 back to 1.1.0', async () => {
     const { outcome, steps } = await run(command('1.2.0', { health: { minHealthyMs: 300, deadlineMs: 1500 } }));
 
-    expect(outcome).toMatchObject({ result: 'rolled_back', failedStep: 'health_check', runningVersion: '1.1.0', previousVersion: '1.1.0', error: expect.stringMatching(/HEALTH_GATE_FAILED.*HTTP 500/) });
+    expect(outcome).toMatchObject({
+      result: 'rolled_back',
+      failedStep: 'health_check',
+      runningVersion: '1.1.0',
+      previousVersion: '1.1.0',
+      error: expect.stringMatching(/HEALTH_GATE_FAILED.*HTTP 500/),
+    });
     expect(steps.map((s) => s.step).slice(-3)).toEqual(['restarting', 'health_check', 'rolling_back']);
     expect(currentTarget()).toBe('releases/1.1.0');
     expect(await appVersion()).toBe('1.1.0');
@@ -252,7 +347,11 @@ describe('node agent (process)', () => {
 
     const { outcome, steps } = await run(command('1.1.0', { fencingToken: 4 }));
 
-    expect(outcome).toMatchObject({ result: 'rejected', runningVersion: '1.0.0', error: expect.stringMatching(/token 4 .*token 9/) });
+    expect(outcome).toMatchObject({
+      result: 'rejected',
+      runningVersion: '1.0.0',
+      error: expect.stringMatching(/token 4 .*token 9/),
+    });
     expect(steps).toEqual([]);
     expect(currentTarget()).toBe('releases/1.0.0');
   });
@@ -260,7 +359,9 @@ describe('node agent (process)', () => {
   it('finishes an install whose agent was SIGKILLed during the health gate', async () => {
     const cmd = command('1.1.0', { fencingToken: 9, health: { minHealthyMs: 3000, deadlineMs: 10_000 } });
     await send(cmd);
-    await waitFor(() => progress.some((p) => p.commandId === cmd.commandId && p.step === 'health_check'), { what: 'health check started' });
+    await waitFor(() => progress.some((p) => p.commandId === cmd.commandId && p.step === 'health_check'), {
+      what: 'health check started',
+    });
 
     await agent.kill('SIGKILL');
     agent = await startService('installer', env);
@@ -275,7 +376,12 @@ describe('node agent (process)', () => {
     const refused = async (cmd: InstallCommandV1, step: string, error: RegExp) => {
       const { outcome } = await run(cmd);
 
-      expect(outcome).toMatchObject({ result: 'failed', failedStep: step, runningVersion: '1.1.0', error: expect.stringMatching(error) });
+      expect(outcome).toMatchObject({
+        result: 'failed',
+        failedStep: step,
+        runningVersion: '1.1.0',
+        error: expect.stringMatching(error),
+      });
       expect(currentTarget()).toBe('releases/1.1.0');
       expect(await appVersion()).toBe('1.1.0');
       expect(existsSync(join(agentDir, 'releases', `${cmd.version}`))).toBe(false);
@@ -288,7 +394,14 @@ describe('node agent (process)', () => {
       const tampered = await store.get(published.uri.replace(`s3://${store.bucket}/`, ''));
 
       await refused(command('1.3.0', { fencingToken: 9 }), 'verifying', /ARTIFACT_MISMATCH/);
-      await refused(command('1.3.0', { fencingToken: 9, artifact: { ...published, sha256: createHash('sha256').update(tampered).digest('hex') } }), 'verifying', /TUF_TARGET_MISMATCH: .*does not match its TUF-signed target/);
+      await refused(
+        command('1.3.0', {
+          fencingToken: 9,
+          artifact: { ...published, sha256: createHash('sha256').update(tampered).digest('hex') },
+        }),
+        'verifying',
+        /TUF_TARGET_MISMATCH: .*does not match its TUF-signed target/,
+      );
     });
 
     it.each([

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Webhook } from 'standardwebhooks';
-import { startHttpReceiver, startS3Server, startService, uniqueName, waitFor, type HttpReceiver, type S3ServerHandle, type ServiceProcess } from '@lockstep/testing';
+import {
+  startHttpReceiver,
+  startS3Server,
+  startService,
+  uniqueName,
+  waitFor,
+  type HttpReceiver,
+  type S3ServerHandle,
+  type ServiceProcess,
+} from '@lockstep/testing';
 import { jsonOf, runCli } from '@lockstep/testing';
 import { createTestDeployment, s3Env, type TestDeployment } from '../support/control-plane';
 
@@ -35,7 +44,11 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
       start('notifier', { NOTIFIER_POLL_INTERVAL: '100ms', NOTIFIER_RETRY_SCHEDULE: '300ms,600ms', ...notifierEnv }),
       start('checker', { ...s3Env(s3, bucket), CHECKER_CHECK_ON_START: 'false', CHECKER_INTERVAL: '1h' }),
     ]);
-  const cliEnv = (api: ServiceProcess) => ({ ...s3Env(s3, bucket), LOCKSTEP_API_URL: api.url, LOCKSTEP_KEYS_DIR: work });
+  const cliEnv = (api: ServiceProcess) => ({
+    ...s3Env(s3, bucket),
+    LOCKSTEP_API_URL: api.url,
+    LOCKSTEP_KEYS_DIR: work,
+  });
   const artifact = async (version: string) => {
     const path = join(work, `demo-${version}.tar.gz`);
     await writeFile(path, gzipSync(Buffer.from(`demo ${version}\n`.repeat(100))));
@@ -67,18 +80,71 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
 
     const keys = await cli('keys', 'init', '--out', work);
     const again = await cli('keys', 'init', '--out', work);
-    const first = await cli('release', 'publish', await artifact('1.0.0'), '--component', 'demo', '--version', '1.0.0', '--channel', 'stable');
-    const [root, rootJsonRun] = await Promise.all([cli('release', 'root', '--component', 'demo'), cli('release', 'root', '--component', 'demo', '--json')]);
+    const first = await cli(
+      'release',
+      'publish',
+      await artifact('1.0.0'),
+      '--component',
+      'demo',
+      '--version',
+      '1.0.0',
+      '--channel',
+      'stable',
+    );
+    const [root, rootJsonRun] = await Promise.all([
+      cli('release', 'root', '--component', 'demo'),
+      cli('release', 'root', '--component', 'demo', '--json'),
+    ]);
     await writeFile(join(work, 'root.json'), root.stdout);
-    const added = await cli('components', 'add', 'demo', '--source', 'tuf', '--current', '1.0.0', '--trusted-root', join(work, 'root.json'), '--json');
-    const sub = await cli('subscriptions', 'add', '--channel', 'webhook', '--url', `${receiver.url}/hook`, '--events', 'release.available', '--json');
-    const second = await cli('release', 'publish', await artifact('1.1.0'), '--component', 'demo', '--version', '1.1.0', '--channel', 'stable', '--security', '--json');
+    const added = await cli(
+      'components',
+      'add',
+      'demo',
+      '--source',
+      'tuf',
+      '--current',
+      '1.0.0',
+      '--trusted-root',
+      join(work, 'root.json'),
+      '--json',
+    );
+    const sub = await cli(
+      'subscriptions',
+      'add',
+      '--channel',
+      'webhook',
+      '--url',
+      `${receiver.url}/hook`,
+      '--events',
+      'release.available',
+      '--json',
+    );
+    const second = await cli(
+      'release',
+      'publish',
+      await artifact('1.1.0'),
+      '--component',
+      'demo',
+      '--version',
+      '1.1.0',
+      '--channel',
+      'stable',
+      '--security',
+      '--json',
+    );
     const [req] = await receiver.waitForRequests(1, 15_000);
-    const deliveries: DeliveryJson[] = await waitFor(async () => {
-      const items = jsonOf<DeliveryJson[]>(await cli('deliveries', '--json'));
-      return items[0]?.status === 'delivered' ? items : undefined;
-    }, { what: 'the delivery recorded as delivered', timeoutMs: 10_000, intervalMs: 200 }).then((items) => items!);
-    const [text, subs, compsRun] = await Promise.all([cli('deliveries'), cli('subscriptions', '--json'), cli('components', '--json')]);
+    const deliveries: DeliveryJson[] = await waitFor(
+      async () => {
+        const items = jsonOf<DeliveryJson[]>(await cli('deliveries', '--json'));
+        return items[0]?.status === 'delivered' ? items : undefined;
+      },
+      { what: 'the delivery recorded as delivered', timeoutMs: 10_000, intervalMs: 200 },
+    ).then((items) => items!);
+    const [text, subs, compsRun] = await Promise.all([
+      cli('deliveries'),
+      cli('subscriptions', '--json'),
+      cli('components', '--json'),
+    ]);
 
     expect(keys).toMatchObject({ code: 0, stdout: expect.stringContaining('lockstep-tuf-keys.json') });
     expect(keys.stdout).not.toMatch(/PRIVATE KEY/);
@@ -96,16 +162,27 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
       'webhook-timestamp': String(req!.headers['webhook-timestamp']),
       'webhook-signature': String(req!.headers['webhook-signature']),
     }) as { type: string; data: { version: string; security: boolean } };
-    expect(event).toMatchObject({ type: 'io.lockstep.release.available.v1', data: { version: '1.1.0', security: true } });
+    expect(event).toMatchObject({
+      type: 'io.lockstep.release.available.v1',
+      data: { version: '1.1.0', security: true },
+    });
     expect(deliveries).toHaveLength(1);
-    expect(deliveries[0]).toMatchObject({ status: 'delivered', eventName: 'release.available', eventSubject: 'demo', attemptCount: 1, attempts: [{ statusCode: 200, outcome: 'delivered' }] });
+    expect(deliveries[0]).toMatchObject({
+      status: 'delivered',
+      eventName: 'release.available',
+      eventSubject: 'demo',
+      attemptCount: 1,
+      attempts: [{ statusCode: 200, outcome: 'delivered' }],
+    });
     expect(text.stdout).toMatch(/delivered\s+release\.available\s+demo/);
     expect(text.stdout).toMatch(/#1 .* 200 /);
     expect(subs.stdout).toContain(subscription.id);
     expect(subs.stdout).not.toContain(generatedSecret);
     const comps = jsonOf<Array<{ name: string; source: Record<string, unknown> }>>(compsRun);
     const rootJson = jsonOf<{ sha256: string }>(rootJsonRun);
-    const rootSha256 = createHash('sha256').update(await readFile(join(work, 'root.json'))).digest('hex');
+    const rootSha256 = createHash('sha256')
+      .update(await readFile(join(work, 'root.json')))
+      .digest('hex');
     expect(comps[0]!.source).toEqual({ mode: 's3', trustedRootSha256: rootSha256 });
     expect(rootJson.sha256).toBe(rootSha256);
     expect(JSON.stringify(comps)).not.toContain('"signatures"');
@@ -119,12 +196,36 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
 
     const [channel, semver, loopback, viaHttp] = await Promise.all([
       cli('subscriptions', 'add', '--channel', 'teams', '--url', 'https://example.com/hook'),
-      cli('release', 'publish', file, '--component', 'demo', '--version', '1.0', '--channel', 'stable', '--keys', join(work, 'missing.json')),
+      cli(
+        'release',
+        'publish',
+        file,
+        '--component',
+        'demo',
+        '--version',
+        '1.0',
+        '--channel',
+        'stable',
+        '--keys',
+        join(work, 'missing.json'),
+      ),
       cli('subscriptions', 'add', '--channel', 'webhook', '--url', 'http://127.0.0.1:9/hook'),
-      fetch(`${api.url}/v1/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', channel: 'webhook', target: { url: 'https://example.com' }, events: ['*'] }) }),
+      fetch(`${api.url}/v1/subscriptions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'x', channel: 'webhook', target: { url: 'https://example.com' }, events: ['*'] }),
+      }),
     ]);
     await notifier.kill('SIGTERM');
-    const absent = await cli('subscriptions', 'add', '--channel', 'webhook', '--url', 'https://example.com/hook', '--json');
+    const absent = await cli(
+      'subscriptions',
+      'add',
+      '--channel',
+      'webhook',
+      '--url',
+      'https://example.com/hook',
+      '--json',
+    );
 
     expect(channel.code).toBe(2);
     expect(channel.stderr).toMatch(/Allowed choices are webhook, slack, discord/);
@@ -133,8 +234,15 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
     expect(loopback.code).toBe(1);
     expect(loopback.stderr).toMatch(/loopback/i);
     expect(viaHttp.status).toBe(400);
-    expect(await viaHttp.json()).toEqual({ error: { code: 'INVALID_REQUEST', message: expect.stringContaining('unknown field "events"') } });
+    expect(await viaHttp.json()).toEqual({
+      error: { code: 'INVALID_REQUEST', message: expect.stringContaining('unknown field "events"') },
+    });
     expect(absent.code).toBe(1);
-    expect(JSON.parse(absent.stderr)).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('the notifier is not running or not reachable over NATS') } });
+    expect(JSON.parse(absent.stderr)).toEqual({
+      error: {
+        code: 'SERVICE_UNAVAILABLE',
+        message: expect.stringContaining('the notifier is not running or not reachable over NATS'),
+      },
+    });
   });
 });

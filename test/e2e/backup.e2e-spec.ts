@@ -5,7 +5,16 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioObjectStore } from '@lockstep/storage';
-import { createTestDatabase, startS3Server, startService, uniqueName, waitFor, type S3ServerHandle, type ServiceProcess, type TestDatabase } from '@lockstep/testing';
+import {
+  createTestDatabase,
+  startS3Server,
+  startService,
+  uniqueName,
+  waitFor,
+  type S3ServerHandle,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@lockstep/testing';
 import { Client } from 'pg';
 import { createTestDeployment, s3Env, type TestDeployment } from '../support/control-plane';
 
@@ -33,7 +42,9 @@ async function tableChecksums(url: string): Promise<Record<string, string>> {
   try {
     const out: Record<string, string> = {};
     for (const t of ['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers', 'pgbench_history']) {
-      const r = await c.query(`SELECT count(*)::int AS n, md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS sum FROM ${t} x`);
+      const r = await c.query(
+        `SELECT count(*)::int AS n, md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS sum FROM ${t} x`,
+      );
       out[t] = `${r.rows[0].n}:${r.rows[0].sum}`;
     }
     return out;
@@ -46,7 +57,8 @@ async function treeState(root: string, files: string[]): Promise<Record<string, 
   const out: Record<string, string> = {};
   for (const f of files) {
     const p = join(root, f);
-    out[f] = `${((await stat(p)).mode & 0o7777).toString(8)}:${(await readFile(p)).toString('base64').slice(0, 64)}:${(await readFile(p)).length}`;
+    out[f] =
+      `${((await stat(p)).mode & 0o7777).toString(8)}:${(await readFile(p)).toString('base64').slice(0, 64)}:${(await readFile(p)).length}`;
   }
   return out;
 }
@@ -66,7 +78,11 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     return p;
   };
   const http = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${api.url}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(`${api.url}${path}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: res.status, body: (await res.json()) as T };
   };
   const request = async (path: string, body: unknown = {}): Promise<Operation> => {
@@ -83,7 +99,15 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
       { timeoutMs, intervalMs: 100, what: `operation ${id} to finish` },
     ))!;
   const backup = async (id: string) => (await http<{ backup: Backup }>('GET', `/v1/backups/${id}`)).body.backup;
-  const manifestExists = async (id: string) => Boolean(await new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket }).stat(`manifests/${id}.json`));
+  const manifestExists = async (id: string) =>
+    Boolean(
+      await new MinioObjectStore({
+        endpoint: s3.endpoint,
+        accessKey: s3.accessKey,
+        secretKey: s3.secretKey,
+        bucket,
+      }).stat(`manifests/${id}.json`),
+    );
   const backupEnv = (extra: Record<string, string> = {}) => ({
     BACKUP_BUCKET: bucket,
     BACKUP_CONFIG_PATHS: join(work, 'etc'),
@@ -126,7 +150,9 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     const files = ['etc/app.json', 'data/uploads/photo.bin', 'data/run.sh'];
     const before = { files: await treeState(work, files), rows: await tableChecksums(app.url) };
 
-    const first = await finished((await request('/v1/backups', { name: 'nightly_1', description: 'before the test changes' })).id);
+    const first = await finished(
+      (await request('/v1/backups', { name: 'nightly_1', description: 'before the test changes' })).id,
+    );
     const second = await finished((await request('/v1/backups', { name: 'nightly_2' })).id);
     await writeFile(join(work, 'etc', 'app.json'), JSON.stringify({ port: 9090 }));
     await chmod(join(work, 'data', 'run.sh'), 0o700);
@@ -138,8 +164,14 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     await c.query('DELETE FROM pgbench_tellers WHERE tid > 5');
     await c.end();
     const changed = await tableChecksums(app.url);
-    const unconfirmed = await http<{ error: { code: string; message: string } }>('POST', '/v1/backups/nightly_1/restore', { what: 'all' });
-    const restore = await finished((await request('/v1/backups/nightly_1/restore', { what: 'all', databaseMode: 'replace', confirm: true })).id);
+    const unconfirmed = await http<{ error: { code: string; message: string } }>(
+      'POST',
+      '/v1/backups/nightly_1/restore',
+      { what: 'all' },
+    );
+    const restore = await finished(
+      (await request('/v1/backups/nightly_1/restore', { what: 'all', databaseMode: 'replace', confirm: true })).id,
+    );
 
     expect(first).toMatchObject({ state: 'succeeded' });
     expect(second).toMatchObject({ state: 'succeeded' });
@@ -167,7 +199,9 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     await c.end();
     const changedRows = await tableChecksums(app.url);
 
-    const restore = await finished((await request('/v1/backups/full_2/restore', { what: 'all', databaseMode: 'replace', confirm: true })).id);
+    const restore = await finished(
+      (await request('/v1/backups/full_2/restore', { what: 'all', databaseMode: 'replace', confirm: true })).id,
+    );
 
     expect(restore.state).toBe('failed');
     expect(restore.error).toMatch(/pg_restore/);
@@ -181,8 +215,14 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     await finished((await request('/v1/backups', { name: 'full_1' })).id);
     await writeFile(join(work, 'etc', 'app.json'), JSON.stringify({ port: 7070, other: 'x'.repeat(5000) }));
     await finished((await request('/v1/backups', { name: 'config_1', type: 'config' })).id);
-    const store = new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket });
-    const manifest = async (id: string) => JSON.parse((await store.get(`manifests/${id}.json`)).toString()) as { packs: string[] };
+    const store = new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket,
+    });
+    const manifest = async (id: string) =>
+      JSON.parse((await store.get(`manifests/${id}.json`)).toString()) as { packs: string[] };
     const configPacks = new Set((await manifest('config_1')).packs);
     const victim = (await manifest('full_1')).packs.find((p) => !configPacks.has(p))!;
     const bytes = await store.get(`packs/${victim}`);
@@ -190,7 +230,10 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     await store.put(`packs/${victim}`, bytes);
 
     const verify = await finished((await request('/v1/backups/full_1/verify')).id);
-    const refused = await http<{ error: { code: string; message: string } }>('POST', '/v1/backups/full_1/restore', { what: 'all', confirm: true });
+    const refused = await http<{ error: { code: string; message: string } }>('POST', '/v1/backups/full_1/restore', {
+      what: 'all',
+      confirm: true,
+    });
     const other = await finished((await request('/v1/backups/config_1/verify')).id);
 
     expect(verify.state).toBe('failed');
@@ -208,11 +251,18 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     const env = backupEnv({ BACKUP_SCHEDULE: '1h', BACKUP_SCHEDULE_TYPE: 'config', BACKUP_KEEP_LAST: '1' });
     await Promise.all([start('backup', env), start('backup', env)]);
 
-    const scheduled = await waitFor(async () => {
-      const { items } = (await http<{ items: Array<Backup & { trigger: string }> }>('GET', '/v1/backups?status=completed')).body;
-      return items.find((b) => b.trigger === 'schedule');
-    }, { what: 'a completed scheduled backup' });
-    const pruned = await waitFor(async () => ((await backup('manual_old')).status === 'pruned' ? true : undefined), { what: 'the older backup to be pruned' });
+    const scheduled = await waitFor(
+      async () => {
+        const { items } = (
+          await http<{ items: Array<Backup & { trigger: string }> }>('GET', '/v1/backups?status=completed')
+        ).body;
+        return items.find((b) => b.trigger === 'schedule');
+      },
+      { what: 'a completed scheduled backup' },
+    );
+    const pruned = await waitFor(async () => ((await backup('manual_old')).status === 'pruned' ? true : undefined), {
+      what: 'the older backup to be pruned',
+    });
     const all = (await http<{ items: Array<{ id: string; trigger: string }> }>('GET', '/v1/backups')).body.items;
 
     expect(scheduled!.id).toMatch(/^backup_\d{8}_\d{2}0000$/);
@@ -226,11 +276,15 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     // A stand-in for pg_dump: writes 20 MB (more than one pack), says so, then waits to be released.
     const slowDump = async () => {
       const script = join(work, 'slow-dump.sh');
-      await writeFile(script, `#!/bin/sh\nhead -c 20000000 /dev/urandom\ntouch "${join(work, 'dumping')}"\nwhile [ ! -f "${join(work, 'release')}" ]; do sleep 0.05; done\nhead -c 100000 /dev/urandom\n`);
+      await writeFile(
+        script,
+        `#!/bin/sh\nhead -c 20000000 /dev/urandom\ntouch "${join(work, 'dumping')}"\nwhile [ ! -f "${join(work, 'release')}" ]; do sleep 0.05; done\nhead -c 100000 /dev/urandom\n`,
+      );
       await chmod(script, 0o755);
       return { LOCKSTEP_PG_DUMP_BIN: script };
     };
-    const midUpload = () => waitFor(() => existsSync(join(work, 'dumping')), { timeoutMs: 30_000, what: 'the dump to be half-way' });
+    const midUpload = () =>
+      waitFor(() => existsSync(join(work, 'dumping')), { timeoutMs: 30_000, what: 'the dump to be half-way' });
     const release = () => writeFile(join(work, 'release'), '');
 
     it('records the backup failed with no manifest when S3 stops, and a new backup succeeds once S3 is back', async () => {

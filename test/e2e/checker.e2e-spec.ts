@@ -1,7 +1,21 @@
 import { Queries, type CheckResultV1, type QueryReply } from '@lockstep/contracts';
 import { MinioObjectStore } from '@lockstep/storage';
-import { TufRepositoryWriter, captureTufMetadata, generateKeySet, tamperArtifactByte, trustedRootFor, type TufKeySet } from '@lockstep/releases';
-import { startS3Server, startService, uniqueName, waitFor, type S3ServerHandle, type ServiceProcess } from '@lockstep/testing';
+import {
+  TufRepositoryWriter,
+  captureTufMetadata,
+  generateKeySet,
+  tamperArtifactByte,
+  trustedRootFor,
+  type TufKeySet,
+} from '@lockstep/releases';
+import {
+  startS3Server,
+  startService,
+  uniqueName,
+  waitFor,
+  type S3ServerHandle,
+  type ServiceProcess,
+} from '@lockstep/testing';
 import { collectEvents, createTestDeployment, s3Env, type TestDeployment } from '../support/control-plane';
 
 describe('checker (processes, real NATS/Postgres/S3)', () => {
@@ -14,15 +28,38 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
   const writer = new TufRepositoryWriter();
 
   const startChecker = async () => {
-    const p = await startService('checker', { ...dep.env, ...s3Env(s3, bucket), CHECKER_CHECK_ON_START: 'false', CHECKER_INTERVAL: '1h' });
+    const p = await startService('checker', {
+      ...dep.env,
+      ...s3Env(s3, bucket),
+      CHECKER_CHECK_ON_START: 'false',
+      CHECKER_INTERVAL: '1h',
+    });
     procs.push(p);
     return p;
   };
-  const publish = (component: string, version: string, extra: Partial<Parameters<TufRepositoryWriter['publish']>[0]> = {}) =>
-    writer.publish({ store, component, artifact: Buffer.from(`${component} ${version} `.repeat(50)), version, channel: 'stable', notes: `notes ${version}`, keys, ...extra });
+  const publish = (
+    component: string,
+    version: string,
+    extra: Partial<Parameters<TufRepositoryWriter['publish']>[0]> = {},
+  ) =>
+    writer.publish({
+      store,
+      component,
+      artifact: Buffer.from(`${component} ${version} `.repeat(50)),
+      version,
+      channel: 'stable',
+      notes: `notes ${version}`,
+      keys,
+      ...extra,
+    });
   const register = async (component: string, currentVersion = '1.0.0') => {
     const trustedRoot = (await trustedRootFor(store, component)).toString('utf8');
-    const reply = await dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, { name: component, sourceType: 'tuf', currentVersion, sourceConfig: { mode: 's3', trustedRoot } });
+    const reply = await dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, {
+      name: component,
+      sourceType: 'tuf',
+      currentVersion,
+      sourceConfig: { mode: 's3', trustedRoot },
+    });
     expect(reply).toMatchObject({ ok: true });
   };
   const checkNow = async (component: string) => {
@@ -69,15 +106,31 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
     expect(again).toMatchObject({ ok: true, announced: [] });
     const available = seen.events.filter((e) => e.type === 'io.lockstep.release.available.v1');
     expect(available).toHaveLength(1);
-    expect(available[0]!.data).toMatchObject({ component: 'demo', version: '1.1.0', currentVersion: '1.0.0', kind: 'minor', security: true, channel: 'stable', notes: 'notes 1.1.0' });
+    expect(available[0]!.data).toMatchObject({
+      component: 'demo',
+      version: '1.1.0',
+      currentVersion: '1.0.0',
+      kind: 'minor',
+      security: true,
+      channel: 'stable',
+      notes: 'notes 1.1.0',
+    });
   });
 
   it.each([
-    ['expired metadata', 'METADATA_EXPIRED', async () => publish('demo', '1.1.0', { expiresInMs: { timestamp: -60_000 } })],
-    ['a changed target byte', 'TARGET_MISMATCH', async () => {
-      await publish('demo', '1.1.0');
-      await tamperArtifactByte(store, 'demo', '1.1.0', 10);
-    }],
+    [
+      'expired metadata',
+      'METADATA_EXPIRED',
+      async () => publish('demo', '1.1.0', { expiresInMs: { timestamp: -60_000 } }),
+    ],
+    [
+      'a changed target byte',
+      'TARGET_MISMATCH',
+      async () => {
+        await publish('demo', '1.1.0');
+        await tamperArtifactByte(store, 'demo', '1.1.0', 10);
+      },
+    ],
   ])('%s gives check.failed and no release.available', async (_name, code, attack) => {
     await publish('demo', '1.0.0');
     await startChecker();

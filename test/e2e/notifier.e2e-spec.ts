@@ -1,6 +1,14 @@
 import { Webhook } from 'standardwebhooks';
 import { Subjects, type QueryReply } from '@lockstep/contracts';
-import { freePort, releasePayload as payload, startHttpReceiver, startService, waitFor, type HttpReceiver, type ServiceProcess } from '@lockstep/testing';
+import {
+  freePort,
+  releasePayload as payload,
+  startHttpReceiver,
+  startService,
+  waitFor,
+  type HttpReceiver,
+  type ServiceProcess,
+} from '@lockstep/testing';
 import { createTestDeployment, type TestDeployment } from '../support/control-plane';
 
 const releasePayload = (version = '1.1.0') => payload({ component: 'demo', version, currentVersion: '1.0.0' });
@@ -18,9 +26,22 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
   const receivers: HttpReceiver[] = [];
 
   const start = async (extra: Record<string, string> = {}) =>
-    (notifier = await startService('notifier', { ...dep.env, NOTIFIER_RETRY_SCHEDULE: FAST_RETRIES, NOTIFIER_ALLOWED_DESTINATIONS: 'loopback', NOTIFIER_POLL_INTERVAL: '100ms', NOTIFIER_LEASE: '2s', ...extra }));
+    (notifier = await startService('notifier', {
+      ...dep.env,
+      NOTIFIER_RETRY_SCHEDULE: FAST_RETRIES,
+      NOTIFIER_ALLOWED_DESTINATIONS: 'loopback',
+      NOTIFIER_POLL_INTERVAL: '100ms',
+      NOTIFIER_LEASE: '2s',
+      ...extra,
+    }));
   const subscribe = async (url: string, extra: Record<string, unknown> = {}): Promise<Created> => {
-    const reply = await dep.queries.send<QueryReply<Created>>('qry.notifier.subscription-upsert.v1', { name: 'test', channel: 'webhook', target: { url }, eventTypes: ['release.*'], ...extra });
+    const reply = await dep.queries.send<QueryReply<Created>>('qry.notifier.subscription-upsert.v1', {
+      name: 'test',
+      channel: 'webhook',
+      target: { url },
+      eventTypes: ['release.*'],
+      ...extra,
+    });
     if (!reply.ok) throw new Error(reply.error.message);
     return reply.result;
   };
@@ -54,11 +75,22 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
     const [ra] = await a.waitForRequests(1);
     const [rb] = await b.waitForRequests(1);
 
-    for (const [req, sub] of [[ra!, subA], [rb!, subB]] as const) {
+    for (const [req, sub] of [
+      [ra!, subA],
+      [rb!, subB],
+    ] as const) {
       const wh = new Webhook(sub.generatedSecret!);
-      const headers = { 'webhook-id': String(req.headers['webhook-id']), 'webhook-timestamp': String(req.headers['webhook-timestamp']), 'webhook-signature': String(req.headers['webhook-signature']) };
+      const headers = {
+        'webhook-id': String(req.headers['webhook-id']),
+        'webhook-timestamp': String(req.headers['webhook-timestamp']),
+        'webhook-signature': String(req.headers['webhook-signature']),
+      };
       const event = wh.verify(req.body, headers) as { id: string; type: string; data: { version: string } };
-      expect(event).toMatchObject({ id: eventId, type: 'io.lockstep.release.available.v1', data: { version: '1.1.0' } });
+      expect(event).toMatchObject({
+        id: eventId,
+        type: 'io.lockstep.release.available.v1',
+        data: { version: '1.1.0' },
+      });
       expect(() => wh.verify(req.body.replace('1.1.0', '9.9.9'), headers)).toThrow();
     }
     expect(other.requests).toHaveLength(0);
@@ -70,20 +102,35 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
     const port = await freePort();
     const sub = await subscribe(`http://127.0.0.1:${port}/hook`);
     const eventId = await dep.publish(Subjects.ReleaseAvailable, releasePayload(), 'demo');
-    const firstTry: { id: string } = await waitFor(async () => {
-      const { rows } = await dep.pg.query(`SELECT d.id, d.attempts FROM deliveries d WHERE event_id = $1 AND attempts >= 1`, [eventId]);
-      return rows[0];
-    }, { what: 'a failed first attempt' });
+    const firstTry: { id: string } = await waitFor(
+      async () => {
+        const { rows } = await dep.pg.query(
+          `SELECT d.id, d.attempts FROM deliveries d WHERE event_id = $1 AND attempts >= 1`,
+          [eventId],
+        );
+        return rows[0];
+      },
+      { what: 'a failed first attempt' },
+    );
 
     await notifier!.kill('SIGKILL');
     const back = await receiver({ port });
     await start();
     const [req] = await back.waitForRequests(1);
-    const delivered = await waitFor(async () => {
-      const { rows } = await dep.pg.query(`SELECT status FROM deliveries WHERE event_id = $1 AND subscription_id = $2`, [eventId, sub.subscription.id]);
-      return rows.length === 1 && rows[0].status === 'delivered' ? rows : undefined;
-    }, { what: 'delivery recorded as delivered' });
-    const { rows: wins } = await dep.pg.query(`SELECT count(*)::int AS n FROM delivery_attempts WHERE delivery_id = $1 AND outcome = 'delivered'`, [firstTry.id]);
+    const delivered = await waitFor(
+      async () => {
+        const { rows } = await dep.pg.query(
+          `SELECT status FROM deliveries WHERE event_id = $1 AND subscription_id = $2`,
+          [eventId, sub.subscription.id],
+        );
+        return rows.length === 1 && rows[0].status === 'delivered' ? rows : undefined;
+      },
+      { what: 'delivery recorded as delivered' },
+    );
+    const { rows: wins } = await dep.pg.query(
+      `SELECT count(*)::int AS n FROM delivery_attempts WHERE delivery_id = $1 AND outcome = 'delivered'`,
+      [firstTry.id],
+    );
 
     expect(req!.headers['webhook-id']).toBe(firstTry.id);
     expect(delivered).toHaveLength(1);
@@ -100,10 +147,15 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
     await dep.publish(Subjects.ReleaseAvailable, releasePayload(), 'demo');
     const reqs = await flaky.waitForRequests(3);
     await gone.waitForRequests(1);
-    const disabled = await waitFor(async () => {
-      const { rows } = await dep.pg.query(`SELECT enabled, disabled_reason FROM subscriptions WHERE id = $1`, [goneSub.subscription.id]);
-      return rows[0].enabled === false ? rows[0] : undefined;
-    }, { what: '410 endpoint disabled' });
+    const disabled = await waitFor(
+      async () => {
+        const { rows } = await dep.pg.query(`SELECT enabled, disabled_reason FROM subscriptions WHERE id = $1`, [
+          goneSub.subscription.id,
+        ]);
+        return rows[0].enabled === false ? rows[0] : undefined;
+      },
+      { what: '410 endpoint disabled' },
+    );
     await dep.publish(Subjects.ReleaseAvailable, releasePayload('1.2.0'), 'demo');
     await flaky.waitForRequests(4);
 
@@ -122,17 +174,27 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
     await subscribe(failing.url);
 
     const eventId = await dep.publish(Subjects.ReleaseAvailable, releasePayload(), 'demo');
-    const dead: { id: string; attempts: number } = await waitFor(async () => {
-      const { rows } = await dep.pg.query(`SELECT id, attempts, status FROM deliveries WHERE event_id = $1`, [eventId]);
-      return rows[0]?.status === 'dead' ? rows[0] : undefined;
-    }, { what: 'dead delivery' });
+    const dead: { id: string; attempts: number } = await waitFor(
+      async () => {
+        const { rows } = await dep.pg.query(`SELECT id, attempts, status FROM deliveries WHERE event_id = $1`, [
+          eventId,
+        ]);
+        return rows[0]?.status === 'dead' ? rows[0] : undefined;
+      },
+      { what: 'dead delivery' },
+    );
     failing.setScript([200]);
-    const replay = await dep.queries.send<QueryReply<{ replayed: number }>>('qry.notifier.dead-letter-replay.v1', { deliveryId: dead.id });
+    const replay = await dep.queries.send<QueryReply<{ replayed: number }>>('qry.notifier.dead-letter-replay.v1', {
+      deliveryId: dead.id,
+    });
     await failing.waitForRequests(4);
-    const delivered = await waitFor(async () => {
-      const { rows } = await dep.pg.query(`SELECT status, attempts FROM deliveries WHERE id = $1`, [dead.id]);
-      return rows[0]?.status === 'delivered' ? rows[0] : undefined;
-    }, { what: 'replayed delivery delivered' });
+    const delivered = await waitFor(
+      async () => {
+        const { rows } = await dep.pg.query(`SELECT status, attempts FROM deliveries WHERE id = $1`, [dead.id]);
+        return rows[0]?.status === 'delivered' ? rows[0] : undefined;
+      },
+      { what: 'replayed delivery delivered' },
+    );
     const metrics = await fetch(`${notifier!.url}/metrics`).then((r) => r.text());
 
     expect(dead.attempts).toBe(3);
@@ -147,8 +209,16 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
     await start({ NOTIFIER_ALLOWED_DESTINATIONS: '' });
     const r = await receiver();
 
-    const reply = await dep.queries.send<QueryReply<Created>>('qry.notifier.subscription-upsert.v1', { name: 'x', channel: 'webhook', target: { url: r.url }, eventTypes: ['*'] });
+    const reply = await dep.queries.send<QueryReply<Created>>('qry.notifier.subscription-upsert.v1', {
+      name: 'x',
+      channel: 'webhook',
+      target: { url: r.url },
+      eventTypes: ['*'],
+    });
 
-    expect(reply).toMatchObject({ ok: false, error: { code: 'DESTINATION_REFUSED', message: expect.stringMatching(/loopback/i) } });
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: 'DESTINATION_REFUSED', message: expect.stringMatching(/loopback/i) },
+    });
   });
 });

@@ -3,7 +3,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { repoRoot, startS3Server, testPgAdminUrl, startService, uniqueName, type S3ServerHandle } from '@lockstep/testing';
+import {
+  repoRoot,
+  startS3Server,
+  testPgAdminUrl,
+  startService,
+  uniqueName,
+  type S3ServerHandle,
+} from '@lockstep/testing';
 import { createTestDeployment, s3Env, type TestDeployment } from '../support/control-plane';
 
 const SERVICES = ['checker', 'installer', 'backup', 'scheduler', 'notifier', 'api'] as const;
@@ -23,7 +30,16 @@ describe('every service (processes)', () => {
 
   /** The node agent needs to know its node and app; the control-plane services need nothing more. */
   const extraEnv = (name: string): Record<string, string> =>
-    name === 'installer' ? { NODE_ID: 'boot-test', AGENT_DIR: mkdtempSync(join(tmpdir(), 'lockstep-agent-')), AGENT_COMPONENT: 'demo', AGENT_SUPERVISE_COMMAND: 'node server.js', APP_PORT: '1', AGENT_MIN_FREE_DISK: '1MiB' } : {};
+    name === 'installer'
+      ? {
+          NODE_ID: 'boot-test',
+          AGENT_DIR: mkdtempSync(join(tmpdir(), 'lockstep-agent-')),
+          AGENT_COMPONENT: 'demo',
+          AGENT_SUPERVISE_COMMAND: 'node server.js',
+          APP_PORT: '1',
+          AGENT_MIN_FREE_DISK: '1MiB',
+        }
+      : {};
 
   it.each(SERVICES)('%s boots, is ready, serves /metrics and drains on SIGTERM', async (name) => {
     const svc = await startService(name, { ...dep.env, ...s3Env(s3, uniqueName('b')), ...extraEnv(name) });
@@ -35,17 +51,28 @@ describe('every service (processes)', () => {
 
     expect(health.status).toBe(200);
     // The node agent needs no database; every control-plane service does.
-    expect(ready).toMatchObject({ status: 'ready', checks: name === 'installer' ? { nats: 'ok' } : { nats: 'ok', postgres: 'ok' } });
+    expect(ready).toMatchObject({
+      status: 'ready',
+      checks: name === 'installer' ? { nats: 'ok' } : { nats: 'ok', postgres: 'ok' },
+    });
     expect(metrics).toMatch(/process_cpu_user_seconds_total/);
     expect(code).toBe(0);
   });
 
   it.each([
-    ['notifier', { NOTIFIER_RETRY_SCHEDULE: '5s,soon' }, /NOTIFIER_RETRY_SCHEDULE: expected a comma-separated list of durations/],
+    [
+      'notifier',
+      { NOTIFIER_RETRY_SCHEDULE: '5s,soon' },
+      /NOTIFIER_RETRY_SCHEDULE: expected a comma-separated list of durations/,
+    ],
     ['checker', { NATS_URL: 'http://127.0.0.1:4222' }, /NATS_URL: expected a comma-separated list of nats:\/\//],
     ['scheduler', { HTTP_PORT: 'eighty' }, /HTTP_PORT: expected a TCP port/],
   ])('%s stops at once on a bad setting and names it', (name, env, message) => {
-    const run = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'services', name, 'src', 'main.js')], { env: { ...process.env, ...dep.env, ...env }, encoding: 'utf8', timeout: 20000 });
+    const run = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'services', name, 'src', 'main.js')], {
+      env: { ...process.env, ...dep.env, ...env },
+      encoding: 'utf8',
+      timeout: 20000,
+    });
 
     expect(run.status).toBe(78);
     expect(run.stderr).toMatch(message);

@@ -17,33 +17,67 @@ describe('pre-update backups in rollouts (scheduler + backup service + three age
     for (const id of ['node-1', 'node-2', 'node-3']) mkdirSync(join(fleet.work, `${id}-data`), { recursive: true });
     // Each node backs up its shared/ directory and a data directory of its own, into one
     // encrypted repository that the three nodes open for the first time at the same moment.
-    await fleet.addNodes(3, (id) => ({ ...key, BACKUP_DATA_PATHS: `${join(fleet.work, id, 'shared')},${join(fleet.work, `${id}-data`)}` }));
+    await fleet.addNodes(3, (id) => ({
+      ...key,
+      BACKUP_DATA_PATHS: `${join(fleet.work, id, 'shared')},${join(fleet.work, `${id}-data`)}`,
+    }));
     for (const n of fleet.nodes) writeFileSync(join(dataDir(n.id), 'orders.db'), `orders of ${n.id} at 1.0.0\n`);
     const first = await fleet.rollout({ version: '1.0.0', maxParallel: 3 });
-    expect(await fleet.waitForState(first, ['succeeded', 'failed', 'rolled_back'])).toMatchObject({ state: 'succeeded' });
+    expect(await fleet.waitForState(first, ['succeeded', 'failed', 'rolled_back'])).toMatchObject({
+      state: 'succeeded',
+    });
   });
   afterAll(() => fleet.stop());
 
   it('every install takes a pre-update backup first; rollback --restore-data brings each node its data back with its version', async () => {
     const id = await fleet.rollout({ version: '1.1.0', maxParallel: 3 });
     expect(await fleet.waitForState(id, ['succeeded', 'failed', 'rolled_back'])).toMatchObject({ state: 'succeeded' });
-    for (const n of fleet.nodes) writeFileSync(join(dataDir(n.id), 'orders.db'), `orders of ${n.id} rewritten by 1.1.0\n`);
-    const rows = (await fleet.dep.pg.query(`SELECT node_id, backup_id FROM rollout_nodes WHERE rollout_id = $1 ORDER BY node_id`, [id])).rows as Array<{ node_id: string; backup_id: string | null }>;
-    const catalogue = await waitFor(async () => {
-      const r = (await fleet.dep.pg.query(`SELECT id, node_id, trigger, status, component_version FROM backups WHERE rollout_id = $1 ORDER BY node_id`, [id])).rows;
-      return r.length === 3 && r.every((b: { status: string }) => b.status === 'completed') ? r : undefined;
-    }, { what: 'three completed pre-update backups in the catalogue' });
+    for (const n of fleet.nodes)
+      writeFileSync(join(dataDir(n.id), 'orders.db'), `orders of ${n.id} rewritten by 1.1.0\n`);
+    const rows = (
+      await fleet.dep.pg.query(`SELECT node_id, backup_id FROM rollout_nodes WHERE rollout_id = $1 ORDER BY node_id`, [
+        id,
+      ])
+    ).rows as Array<{ node_id: string; backup_id: string | null }>;
+    const catalogue = await waitFor(
+      async () => {
+        const r = (
+          await fleet.dep.pg.query(
+            `SELECT id, node_id, trigger, status, component_version FROM backups WHERE rollout_id = $1 ORDER BY node_id`,
+            [id],
+          )
+        ).rows;
+        return r.length === 3 && r.every((b: { status: string }) => b.status === 'completed') ? r : undefined;
+      },
+      { what: 'three completed pre-update backups in the catalogue' },
+    );
 
-    const reply = await fleet.dep.queries.send<QueryReply<{ rolloutId: string }>>(Queries.RollbackCreate, { rolloutId: id, restoreData: true, maxParallel: 3 }, 130_000);
+    const reply = await fleet.dep.queries.send<QueryReply<{ rolloutId: string }>>(
+      Queries.RollbackCreate,
+      { rolloutId: id, restoreData: true, maxParallel: 3 },
+      130_000,
+    );
     if (!reply.ok) throw new Error(reply.error.message);
     const back = await fleet.waitForState(reply.result.rolloutId, ['succeeded', 'failed', 'rolled_back']);
     const versions = await Promise.all(fleet.nodes.map((n) => n.version()));
 
-    expect(rows.map((r) => r.backup_id)).toEqual(rows.map((r) => expect.stringMatching(new RegExp(`^preupdate_${r.node_id}_1\\.1\\.0_`))));
-    expect(catalogue).toEqual(rows.map((r) => expect.objectContaining({ id: r.backup_id, node_id: r.node_id, trigger: 'pre-update', component_version: '1.0.0' })));
+    expect(rows.map((r) => r.backup_id)).toEqual(
+      rows.map((r) => expect.stringMatching(new RegExp(`^preupdate_${r.node_id}_1\\.1\\.0_`))),
+    );
+    expect(catalogue).toEqual(
+      rows.map((r) =>
+        expect.objectContaining({
+          id: r.backup_id,
+          node_id: r.node_id,
+          trigger: 'pre-update',
+          component_version: '1.0.0',
+        }),
+      ),
+    );
     expect(back.state).toBe('succeeded');
     expect(versions).toEqual(['1.0.0', '1.0.0', '1.0.0']);
-    for (const n of fleet.nodes) expect(readFileSync(join(dataDir(n.id), 'orders.db'), 'utf8')).toBe(`orders of ${n.id} at 1.0.0\n`);
+    for (const n of fleet.nodes)
+      expect(readFileSync(join(dataDir(n.id), 'orders.db'), 'utf8')).toBe(`orders of ${n.id} at 1.0.0\n`);
   });
 
   it('a rollout whose pre-update backup fails stops on that node, which keeps running its version', async () => {
@@ -55,7 +89,10 @@ describe('pre-update backups in rollouts (scheduler + backup service + three age
     const versions = await Promise.all(fleet.nodes.map((n) => n.version()));
 
     expect(final.state).toMatch(/failed|rolled_back/);
-    expect(rows.find((r) => r.node_id === 'node-1')).toMatchObject({ status: 'failed', error: expect.stringMatching(/^backing_up: .*pre-update backup failed/) });
+    expect(rows.find((r) => r.node_id === 'node-1')).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^backing_up: .*pre-update backup failed/),
+    });
     expect(rows.filter((r) => r.node_id !== 'node-1').map((r) => r.status)).toEqual(['pending', 'pending']);
     expect(versions).toEqual(['1.0.0', '1.0.0', '1.0.0']);
   });

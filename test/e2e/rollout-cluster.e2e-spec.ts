@@ -11,7 +11,9 @@ describe('rolling update on a 3-node NATS cluster', () => {
     await fleet.publish('1.1.0');
     await fleet.addNodes(3);
     const first = await fleet.rollout({ version: '1.0.0', maxParallel: 3 });
-    expect(await fleet.waitForState(first, ['succeeded', 'failed', 'rolled_back'])).toMatchObject({ state: 'succeeded' });
+    expect(await fleet.waitForState(first, ['succeeded', 'failed', 'rolled_back'])).toMatchObject({
+      state: 'succeeded',
+    });
   });
   afterAll(async () => {
     await fleet?.stop();
@@ -24,7 +26,10 @@ describe('rolling update on a 3-node NATS cluster', () => {
     await fleet.dep.pg.query('SELECT 1');
     const { rows } = await new Promise<{ rows: unknown[] }>((resolve) => {
       const poll = async () => {
-        const r = await fleet.dep.pg.query(`SELECT node_id FROM rollout_nodes WHERE rollout_id = $1 AND status = 'succeeded'`, [id]);
+        const r = await fleet.dep.pg.query(
+          `SELECT node_id FROM rollout_nodes WHERE rollout_id = $1 AND status = 'succeeded'`,
+          [id],
+        );
         if (r.rows.length >= 1) resolve(r);
         else setTimeout(poll, 100);
       };
@@ -37,7 +42,9 @@ describe('rolling update on a 3-node NATS cluster', () => {
 
     expect(rows.length).toBeGreaterThanOrEqual(1);
     if (final.state !== 'succeeded') console.log(JSON.stringify({ final, nodes: await fleet.nodeRows(id) }, null, 1));
-    expect({ state: final.state, reason: final.reason, nodes: await fleet.nodeRows(id) }).toMatchObject({ state: 'succeeded' });
+    expect({ state: final.state, reason: final.reason, nodes: await fleet.nodeRows(id) }).toMatchObject({
+      state: 'succeeded',
+    });
     expect(versions).toEqual(['1.1.0', '1.1.0', '1.1.0']);
   });
 });

@@ -35,7 +35,9 @@ describe('rolling updates (scheduler + five agents + demo app, real NATS/Postgre
     await fleet.publish('1.4.0');
     await fleet.addNodes(5);
     const first = await fleet.rollout({ version: '1.0.0', maxParallel: 5 });
-    expect(await fleet.waitForState(first, ['succeeded', 'failed', 'rolled_back'])).toMatchObject({ state: 'succeeded' });
+    expect(await fleet.waitForState(first, ['succeeded', 'failed', 'rolled_back'])).toMatchObject({
+      state: 'succeeded',
+    });
   });
   afterAll(() => fleet.stop());
 
@@ -72,22 +74,50 @@ describe('rolling updates (scheduler + five agents + demo app, real NATS/Postgre
     expect(rows.filter((r) => r.node_id !== 'node-1').every((r) => r.status === 'pending')).toBe(true);
     expect(versions).toEqual(['1.1.0', '1.1.0', '1.1.0', '1.1.0', '1.1.0']);
     const story = seen.events
-      .filter((e) => (e.type.includes('rollout.changed') && (e.data as { rolloutId: string }).rolloutId === id) || (e.type.includes('install.finished') && (e.data as { rolloutId: string }).rolloutId === id))
-      .map((e) => (e.type.includes('rollout.changed') ? `rollout:${(e.data as { state: string }).state}` : `${(e.data as { nodeId: string }).nodeId}:${(e.data as { result: string }).result}`));
-    expect(story).toEqual(['rollout:planned', 'rollout:running', 'node-1:rolled_back', 'rollout:failed', 'rollout:rolled_back']);
+      .filter(
+        (e) =>
+          (e.type.includes('rollout.changed') && (e.data as { rolloutId: string }).rolloutId === id) ||
+          (e.type.includes('install.finished') && (e.data as { rolloutId: string }).rolloutId === id),
+      )
+      .map((e) =>
+        e.type.includes('rollout.changed')
+          ? `rollout:${(e.data as { state: string }).state}`
+          : `${(e.data as { nodeId: string }).nodeId}:${(e.data as { result: string }).result}`,
+      );
+    expect(story).toEqual([
+      'rollout:planned',
+      'rollout:running',
+      'node-1:rolled_back',
+      'rollout:failed',
+      'rollout:rolled_back',
+    ]);
   });
 
   /** Which scheduler process conducts a rollout, once it has started at least `done` nodes. */
   const conductorOf = async (id: string, done: number): Promise<ServiceProcess> =>
-    waitFor(async () => {
-      const { rows } = await fleet.dep.pg.query(`SELECT r.conductor, (SELECT count(*)::int FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.status = 'succeeded') AS ok FROM rollouts r WHERE r.id = $1`, [id]);
-      if (!rows[0]?.conductor || rows[0].ok < done) return undefined;
-      return fleet.procs.find((p) => p.name === 'scheduler' && rows[0].conductor.endsWith(`-${p.proc.pid}`));
-    }, { timeoutMs: 60_000, what: 'a conductor with progress' }).then((p) => p!);
+    waitFor(
+      async () => {
+        const { rows } = await fleet.dep.pg.query(
+          `SELECT r.conductor, (SELECT count(*)::int FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.status = 'succeeded') AS ok FROM rollouts r WHERE r.id = $1`,
+          [id],
+        );
+        if (!rows[0]?.conductor || rows[0].ok < done) return undefined;
+        return fleet.procs.find((p) => p.name === 'scheduler' && rows[0].conductor.endsWith(`-${p.proc.pid}`));
+      },
+      { timeoutMs: 60_000, what: 'a conductor with progress' },
+    ).then((p) => p!);
 
   /** Install outcomes per node for a rollout (noops are re-published outcomes of the same command). */
   const executions = (events: Array<{ type: string; data: Record<string, unknown> }>, id: string) =>
-    events.filter((e) => e.type.includes('install.finished') && e.data.rolloutId === id && !e.data.noop && e.data.result !== 'rejected').map((e) => String(e.data.nodeId));
+    events
+      .filter(
+        (e) =>
+          e.type.includes('install.finished') &&
+          e.data.rolloutId === id &&
+          !e.data.noop &&
+          e.data.result !== 'rejected',
+      )
+      .map((e) => String(e.data.nodeId));
 
   it('a second scheduler replica takes over a SIGKILLed conductor after the lease and completes the rollout; no node installs twice', async () => {
     await fleet.startScheduler();
@@ -108,16 +138,23 @@ describe('rolling updates (scheduler + five agents + demo app, real NATS/Postgre
   });
 
   it('a conductor SIGSTOPped past its lease is fenced off: after SIGCONT no agent acts on its commands and the rollout completes once', async () => {
-    if (fleet.procs.filter((p) => p.name === 'scheduler' && p.proc.exitCode === null && p.proc.signalCode === null).length < 2) await fleet.startScheduler();
+    if (
+      fleet.procs.filter((p) => p.name === 'scheduler' && p.proc.exitCode === null && p.proc.signalCode === null)
+        .length < 2
+    )
+      await fleet.startScheduler();
     const seen = await collectEvents(fleet.dep);
 
     const id = await fleet.rollout({ version: '1.4.0', maxParallel: 1, minHealthyMs: 800 });
     const first = await conductorOf(id, 1);
     first.proc.kill('SIGSTOP');
-    await waitFor(async () => {
-      const { rows } = await fleet.dep.pg.query(`SELECT conductor FROM rollouts WHERE id = $1`, [id]);
-      return !rows[0].conductor.endsWith(`-${first.proc.pid}`);
-    }, { timeoutMs: 30_000, what: 'another replica to take over' });
+    await waitFor(
+      async () => {
+        const { rows } = await fleet.dep.pg.query(`SELECT conductor FROM rollouts WHERE id = $1`, [id]);
+        return !rows[0].conductor.endsWith(`-${first.proc.pid}`);
+      },
+      { timeoutMs: 30_000, what: 'another replica to take over' },
+    );
     first.proc.kill('SIGCONT');
     const final = await fleet.waitForState(id, ['succeeded', 'failed', 'rolled_back']);
     await new Promise((r) => setTimeout(r, 1000));
@@ -127,7 +164,11 @@ describe('rolling updates (scheduler + five agents + demo app, real NATS/Postgre
     expect(final.state).toBe('succeeded');
     expect(versions).toEqual(['1.4.0', '1.4.0', '1.4.0', '1.4.0', '1.4.0']);
     expect(executions(seen.events, id).sort()).toEqual(['node-1', 'node-2', 'node-3', 'node-4', 'node-5']);
-    expect(seen.events.filter((e) => e.type.includes('rollout.changed') && e.data.rolloutId === id && e.data.state === 'succeeded')).toHaveLength(1);
+    expect(
+      seen.events.filter(
+        (e) => e.type.includes('rollout.changed') && e.data.rolloutId === id && e.data.state === 'succeeded',
+      ),
+    ).toHaveLength(1);
     expect(first.output()).toMatch(/lost|LockLost|stopped issuing/i);
   });
 });

@@ -1,7 +1,14 @@
 import { Queries, type QueryReply } from '@lockstep/contracts';
 import { MinioObjectStore } from '@lockstep/storage';
 import { TufRepositoryWriter, generateKeySet, trustedRootFor } from '@lockstep/releases';
-import { startHttpReceiver, startOtlpReceiver, startS3Server, startService, uniqueName, type ServiceProcess } from '@lockstep/testing';
+import {
+  startHttpReceiver,
+  startOtlpReceiver,
+  startS3Server,
+  startService,
+  uniqueName,
+  type ServiceProcess,
+} from '@lockstep/testing';
 import { createTestDeployment, s3Env } from '../support/control-plane';
 
 describe('one trace per release (checker → notifier → webhook)', () => {
@@ -13,20 +20,62 @@ describe('one trace per release (checker → notifier → webhook)', () => {
     const procs: ServiceProcess[] = [];
     try {
       const bucket = uniqueName('b');
-      const store = new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket });
+      const store = new MinioObjectStore({
+        endpoint: s3.endpoint,
+        accessKey: s3.accessKey,
+        secretKey: s3.secretKey,
+        bucket,
+      });
       await store.ensureBucket();
       const keys = generateKeySet();
       const writer = new TufRepositoryWriter();
-      await writer.publish({ store, component: 'demo', artifact: Buffer.from('v1'.repeat(100)), version: '1.0.0', channel: 'stable', keys });
-      await writer.publish({ store, component: 'demo', artifact: Buffer.from('v2'.repeat(100)), version: '1.1.0', channel: 'stable', keys });
+      await writer.publish({
+        store,
+        component: 'demo',
+        artifact: Buffer.from('v1'.repeat(100)),
+        version: '1.0.0',
+        channel: 'stable',
+        keys,
+      });
+      await writer.publish({
+        store,
+        component: 'demo',
+        artifact: Buffer.from('v2'.repeat(100)),
+        version: '1.1.0',
+        channel: 'stable',
+        keys,
+      });
       const telemetry = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint };
-      procs.push(await startService('checker', { ...dep.env, ...s3Env(s3, bucket), ...telemetry, CHECKER_CHECK_ON_START: 'false' }));
-      procs.push(await startService('notifier', { ...dep.env, ...telemetry, NOTIFIER_ALLOWED_DESTINATIONS: 'loopback' }));
-      await dep.queries.send(Queries.SubscriptionUpsert, { name: 'hook', channel: 'webhook', target: { url: hook.url }, eventTypes: ['release.available'] });
+      procs.push(
+        await startService('checker', {
+          ...dep.env,
+          ...s3Env(s3, bucket),
+          ...telemetry,
+          CHECKER_CHECK_ON_START: 'false',
+        }),
+      );
+      procs.push(
+        await startService('notifier', { ...dep.env, ...telemetry, NOTIFIER_ALLOWED_DESTINATIONS: 'loopback' }),
+      );
+      await dep.queries.send(Queries.SubscriptionUpsert, {
+        name: 'hook',
+        channel: 'webhook',
+        target: { url: hook.url },
+        eventTypes: ['release.available'],
+      });
       const trustedRoot = (await trustedRootFor(store, 'demo')).toString();
-      await dep.queries.send(Queries.ComponentUpsert, { name: 'demo', sourceType: 'tuf', currentVersion: '1.0.0', sourceConfig: { mode: 's3', trustedRoot } });
+      await dep.queries.send(Queries.ComponentUpsert, {
+        name: 'demo',
+        sourceType: 'tuf',
+        currentVersion: '1.0.0',
+        sourceConfig: { mode: 's3', trustedRoot },
+      });
 
-      const reply = await dep.queries.send<QueryReply<Array<{ announced: string[] }>>>(Queries.CheckNow, { component: 'demo' }, 30000);
+      const reply = await dep.queries.send<QueryReply<Array<{ announced: string[] }>>>(
+        Queries.CheckNow,
+        { component: 'demo' },
+        30000,
+      );
       await hook.waitForRequests(1);
       const spans = await otlp.waitForSpans((all) => all.some((s) => s.name === 'deliver webhook'), 20000);
 

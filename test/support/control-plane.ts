@@ -35,7 +35,12 @@ export async function createTestDeployment(options: { natsUrls?: string[] } = {}
     nc,
     queries,
     pg,
-    env: { DATABASE_URL: db.url, NATS_URL: servers.join(','), NATS_NAMESPACE: namespace, ...(servers.length > 1 ? { NATS_REPLICAS: String(Math.min(3, servers.length)) } : {}) },
+    env: {
+      DATABASE_URL: db.url,
+      NATS_URL: servers.join(','),
+      NATS_NAMESPACE: namespace,
+      ...(servers.length > 1 ? { NATS_REPLICAS: String(Math.min(3, servers.length)) } : {}),
+    },
     async publish(subject, data, subjectOfEvent) {
       const ev = createEvent(subject, data, { source: '/lockstep/test', subject: subjectOfEvent });
       await js.publish(`${namespace}.${subject}`, JSON.stringify(ev), { msgID: ev.id });
@@ -51,7 +56,9 @@ export async function createTestDeployment(options: { natsUrls?: string[] } = {}
 }
 
 /** Collects every event published in a deployment's namespace, from the start of its stream. */
-export async function collectEvents(dep: TestDeployment): Promise<{ events: Array<{ subject: string; type: string; data: Record<string, unknown> }>; stop(): Promise<void> }> {
+export async function collectEvents(
+  dep: TestDeployment,
+): Promise<{ events: Array<{ subject: string; type: string; data: Record<string, unknown> }>; stop(): Promise<void> }> {
   const js = jetstream(dep.nc);
   const consumer = await js.consumers.get(`${dep.namespace.toUpperCase()}_EVENTS`);
   const messages = await consumer.consume();
@@ -72,7 +79,10 @@ export async function collectEvents(dep: TestDeployment): Promise<{ events: Arra
 }
 
 /** S3 settings for services, from a running test S3 server. */
-export const s3Env = (s3: { endpoint: string; accessKey: string; secretKey: string }, bucket: string): Record<string, string> => ({
+export const s3Env = (
+  s3: { endpoint: string; accessKey: string; secretKey: string },
+  bucket: string,
+): Record<string, string> => ({
   S3_ENDPOINT: s3.endpoint,
   S3_ACCESS_KEY: s3.accessKey,
   S3_SECRET_KEY: s3.secretKey,

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { Queries, type QueryReply } from '@lockstep/contracts';
 import { MinioObjectStore } from '@lockstep/storage';
 import { TufRepositoryWriter, generateKeySet, trustedRootFor, type TufKeySet } from '@lockstep/releases';
-import { buildDemoArtifact, freePort, startS3Server, startService, uniqueName, waitFor, type S3ServerHandle, type ServiceProcess } from '@lockstep/testing';
+import {
+  buildDemoArtifact,
+  freePort,
+  startS3Server,
+  startService,
+  uniqueName,
+  waitFor,
+  type S3ServerHandle,
+  type ServiceProcess,
+} from '@lockstep/testing';
 import { createTestDeployment, s3Env, type TestDeployment } from './control-plane';
 
 /** One agent process with the demo app on its own port. */
@@ -40,12 +49,22 @@ export class TestFleet {
   static async start(options: { natsUrls?: string[] } = {}): Promise<TestFleet> {
     const fleet = new TestFleet(await createTestDeployment({ natsUrls: options.natsUrls }), await startS3Server());
     await fleet.dep.pg.connect();
-    fleet.store = new MinioObjectStore({ endpoint: fleet.s3.endpoint, accessKey: fleet.s3.accessKey, secretKey: fleet.s3.secretKey, bucket: fleet.bucket });
+    fleet.store = new MinioObjectStore({
+      endpoint: fleet.s3.endpoint,
+      accessKey: fleet.s3.accessKey,
+      secretKey: fleet.s3.secretKey,
+      bucket: fleet.bucket,
+    });
     await fleet.store.ensureBucket();
     await fleet.publish('1.0.0');
     writeFileSync(fleet.rootPath, await trustedRootFor(fleet.store, 'demo'));
     fleet.procs.push(await startService('checker', { ...fleet.env(), CHECKER_CHECK_ON_START: 'false' }));
-    const reply = await fleet.dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, { name: 'demo', sourceType: 'tuf', currentVersion: null, sourceConfig: { mode: 's3', trustedRoot: (await trustedRootFor(fleet.store, 'demo')).toString() } });
+    const reply = await fleet.dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, {
+      name: 'demo',
+      sourceType: 'tuf',
+      currentVersion: null,
+      sourceConfig: { mode: 's3', trustedRoot: (await trustedRootFor(fleet.store, 'demo')).toString() },
+    });
     if (!reply.ok) throw new Error(reply.error.message);
     await fleet.startScheduler();
     return fleet;
@@ -63,13 +82,26 @@ export class TestFleet {
   }
 
   async startScheduler(extra: Record<string, string> = {}): Promise<ServiceProcess> {
-    const p = await startService('scheduler', { ...this.env(), SCHEDULER_LOCK_LEASE: '3s', SCHEDULER_RECONCILE_INTERVAL: '250ms', SCHEDULER_NODE_LOST_AFTER: '5s', ...extra });
+    const p = await startService('scheduler', {
+      ...this.env(),
+      SCHEDULER_LOCK_LEASE: '3s',
+      SCHEDULER_RECONCILE_INTERVAL: '250ms',
+      SCHEDULER_NODE_LOST_AFTER: '5s',
+      ...extra,
+    });
     this.procs.push(p);
     return p;
   }
 
   publish(version: string, options: { broken?: boolean } = {}) {
-    return this.writer.publish({ store: this.store, component: 'demo', artifact: buildDemoArtifact(version, options), version, channel: 'stable', keys: this.keys });
+    return this.writer.publish({
+      store: this.store,
+      component: 'demo',
+      artifact: buildDemoArtifact(version, options),
+      version,
+      channel: 'stable',
+      keys: this.keys,
+    });
   }
 
   /** Starts agents node-1..node-n (node-1 labelled group=canary); `envFor` adds settings per node. */
@@ -112,21 +144,39 @@ export class TestFleet {
 
   /** Asks the scheduler for a rollout; throws with its message when refused. */
   async rollout(body: Record<string, unknown>): Promise<string> {
-    const reply = await this.dep.queries.send<QueryReply<{ rolloutId?: string }>>(Queries.RolloutCreate, { component: 'demo', minHealthyMs: 300, healthyDeadlineMs: 10_000, progressDeadlineMs: 30_000, ...body }, 130_000);
+    const reply = await this.dep.queries.send<QueryReply<{ rolloutId?: string }>>(
+      Queries.RolloutCreate,
+      { component: 'demo', minHealthyMs: 300, healthyDeadlineMs: 10_000, progressDeadlineMs: 30_000, ...body },
+      130_000,
+    );
     if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
     return reply.result.rolloutId!;
   }
 
   /** Waits until the rollout reaches one of the states; returns its row. */
-  async waitForState(rolloutId: string, states: string[], timeoutMs = 90_000): Promise<{ state: string; reason: string | null }> {
-    return waitFor(async () => {
-      const { rows } = await this.dep.pg.query(`SELECT state, reason FROM rollouts WHERE id = $1`, [rolloutId]);
-      return states.includes(rows[0]?.state) ? rows[0] : undefined;
-    }, { timeoutMs, intervalMs: 100, what: `rollout ${rolloutId} to reach ${states.join('/')}` });
+  async waitForState(
+    rolloutId: string,
+    states: string[],
+    timeoutMs = 90_000,
+  ): Promise<{ state: string; reason: string | null }> {
+    return waitFor(
+      async () => {
+        const { rows } = await this.dep.pg.query(`SELECT state, reason FROM rollouts WHERE id = $1`, [rolloutId]);
+        return states.includes(rows[0]?.state) ? rows[0] : undefined;
+      },
+      { timeoutMs, intervalMs: 100, what: `rollout ${rolloutId} to reach ${states.join('/')}` },
+    );
   }
 
-  async nodeRows(rolloutId: string): Promise<Array<{ node_id: string; status: string; batch: number; error: string | null }>> {
-    return (await this.dep.pg.query(`SELECT node_id, status, batch, error FROM rollout_nodes WHERE rollout_id = $1 ORDER BY batch, node_id`, [rolloutId])).rows;
+  async nodeRows(
+    rolloutId: string,
+  ): Promise<Array<{ node_id: string; status: string; batch: number; error: string | null }>> {
+    return (
+      await this.dep.pg.query(
+        `SELECT node_id, status, batch, error FROM rollout_nodes WHERE rollout_id = $1 ORDER BY batch, node_id`,
+        [rolloutId],
+      )
+    ).rows;
   }
 
   async stop(): Promise<void> {

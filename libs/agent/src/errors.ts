@@ -47,4 +47,5 @@ export class InstallStepError extends CodedError<AgentErrorCode> {
 }
 
 /** Text of any error for an event: InstallStepError as `CODE: message`, others by message. */
-export const describeError = (err: unknown): string => (err instanceof InstallStepError ? err.describe() : ((err as Error)?.message ?? String(err)));
+export const describeError = (err: unknown): string =>
+  err instanceof InstallStepError ? err.describe() : ((err as Error)?.message ?? String(err));

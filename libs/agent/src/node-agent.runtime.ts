@@ -75,7 +75,13 @@ export class NodeAgentRuntime {
   ) {
     this.logger = overrides.logger ?? agentLogger(`agent ${settings.nodeId}`);
     this.dir = new AppDirectory(settings.dir);
-    this.app = overrides.serviceManager ?? createServiceManager(settings.serviceManager, { dir: this.dir, settings: settings.serviceManagerSettings, logger: this.logger });
+    this.app =
+      overrides.serviceManager ??
+      createServiceManager(settings.serviceManager, {
+        dir: this.dir,
+        settings: settings.serviceManagerSettings,
+        logger: this.logger,
+      });
   }
 
   /** The agent's decision layer (available after start). */
@@ -94,7 +100,15 @@ export class NodeAgentRuntime {
 
     const storeFor = this.overrides.storeFor ?? cachedStores(s);
     const downloader = new ArtifactDownloader(storeFor, s.downloadTimeoutMs);
-    const tuf = s.trustedRoot ? new TufArtifactVerifier({ pinnedRoot: s.trustedRoot, stateDir: this.dir.stateDir, storeFor, metadataUrl: s.tufMetadataUrl, timeoutMs: s.downloadTimeoutMs }) : undefined;
+    const tuf = s.trustedRoot
+      ? new TufArtifactVerifier({
+          pinnedRoot: s.trustedRoot,
+          stateDir: this.dir.stateDir,
+          storeFor,
+          metadataUrl: s.tufMetadataUrl,
+          timeoutMs: s.downloadTimeoutMs,
+        })
+      : undefined;
     const backups = await this.openBackups(js);
     const pipeline = new InstallPipeline({
       ...backups,
@@ -106,20 +120,51 @@ export class NodeAgentRuntime {
       config: new ConfigMigrator(this.dir.sharedDir),
       hook: new MigrateHookRunner(s.hookTimeoutMs),
       app: this.app,
-      health: new HealthGate(systemHealthDeps(this.overrides.healthProbe ?? httpHealthProbe(s.healthUrl, s.healthTimeoutMs)), s.healthIntervalMs),
+      health: new HealthGate(
+        systemHealthDeps(this.overrides.healthProbe ?? httpHealthProbe(s.healthUrl, s.healthTimeoutMs)),
+        s.healthIntervalMs,
+      ),
       freeDisk: async (path) => {
         const fsInfo = await statfs(path);
         return fsInfo.bavail * fsInfo.bsize;
       },
-      limits: { minFreeDiskBytes: s.minFreeDiskBytes, maxArtifactBytes: s.maxArtifactBytes, maxUnpackedBytes: s.maxUnpackedBytes, keepReleases: s.keepReleases },
+      limits: {
+        minFreeDiskBytes: s.minFreeDiskBytes,
+        maxArtifactBytes: s.maxArtifactBytes,
+        maxUnpackedBytes: s.maxUnpackedBytes,
+        keepReleases: s.keepReleases,
+      },
       logger: this.logger,
     });
     const events = this.overrides.events ?? new JetStreamInstallEvents(js, this.nats.namespace);
-    this.registry = new NodeRegistry(js, this.nats.namespace, () => this.record(), s.heartbeatMs, this.logger, this.nats.replicas ?? 1);
+    this.registry = new NodeRegistry(
+      js,
+      this.nats.namespace,
+      () => this.record(),
+      s.heartbeatMs,
+      this.logger,
+      this.nats.replicas ?? 1,
+    );
     const lock = new LiveLockReader(this.nats.nc, this.nats.namespace);
-    const agent = new NodeAgent({ nodeId: s.nodeId, component: s.component }, this.dir, journal, fencing, pipeline, events, this.logger, () => void this.registry?.beat(), (key) => lock.holder(key));
+    const agent = new NodeAgent(
+      { nodeId: s.nodeId, component: s.component },
+      this.dir,
+      journal,
+      fencing,
+      pipeline,
+      events,
+      this.logger,
+      () => void this.registry?.beat(),
+      (key) => lock.holder(key),
+    );
     this.agent = agent;
-    this.consumer = new NodeCommandConsumer(js, jsm, agent, { namespace: this.nats.namespace, nodeId: s.nodeId, ackWaitMs: s.ackWaitMs ?? 30_000 }, this.logger);
+    this.consumer = new NodeCommandConsumer(
+      js,
+      jsm,
+      agent,
+      { namespace: this.nats.namespace, nodeId: s.nodeId, ackWaitMs: s.ackWaitMs ?? 30_000 },
+      this.logger,
+    );
 
     await this.registry.open();
     await this.consumer.ensure();
@@ -132,12 +177,20 @@ export class NodeAgentRuntime {
         this.logger.error(`backup target ${dir}: ${err.message}; the app is not started on it`);
       });
     }
-    if (!whole) this.logger.error('an interrupted restore could not be finished (see above): the app stays stopped until that is sorted out and the agent restarted');
-    else if (await this.dir.currentVersion()) await this.app.start().catch((err: Error) => this.logger.error(`cannot start the app from current: ${err.message}`));
+    if (!whole)
+      this.logger.error(
+        'an interrupted restore could not be finished (see above): the app stays stopped until that is sorted out and the agent restarted',
+      );
+    else if (await this.dir.currentVersion())
+      await this.app
+        .start()
+        .catch((err: Error) => this.logger.error(`cannot start the app from current: ${err.message}`));
     await this.registry.beat();
     this.registry.start();
     this.background = (async () => {
-      await agent.recover().catch((err: Error) => this.logger.error(`could not finish an interrupted command: ${err.message}`));
+      await agent
+        .recover()
+        .catch((err: Error) => this.logger.error(`could not finish an interrupted command: ${err.message}`));
       this.consumer!.start();
     })();
   }
@@ -146,12 +199,15 @@ export class NodeAgentRuntime {
    * Pre-update backups and data restores of this node's targets (BACKUP_*; by default the
    * app's shared/ directory), recorded in the catalogue through `evt.backup.changed.v1`.
    */
-  private async openBackups(js: JetStreamClient): Promise<Pick<InstallPipelineDeps, 'backup' | 'settleBackup' | 'restoreData'>> {
+  private async openBackups(
+    js: JetStreamClient,
+  ): Promise<Pick<InstallPipelineDeps, 'backup' | 'settleBackup' | 'restoreData'>> {
     const s = this.settings;
     if (!s.backup || !s.s3) return {};
     const settings = s.backup.settings;
     const targets = targetsFromSettings(settings);
-    if (!targets.config.length && !targets.data.length && !targets.databases.length) targets.data = [this.dir.sharedDir];
+    if (!targets.config.length && !targets.data.length && !targets.databases.length)
+      targets.data = [this.dir.sharedDir];
     this.restoreTargets = [...targets.config, ...targets.data, ...targets.logs];
     const source = `/lockstep/installer/${s.nodeId}`;
     const jobs = await openBackupJobs({
@@ -163,12 +219,26 @@ export class NodeAgentRuntime {
       targets,
       replicas: this.nats.replicas,
       record: async (backup) => {
-        const ev = createEvent(Subjects.BackupChanged, { backup }, { source, subject: backup.id, id: backupChangedEventId(backup) });
+        const ev = createEvent(
+          Subjects.BackupChanged,
+          { backup },
+          { source, subject: backup.id, id: backupChangedEventId(backup) },
+        );
         // Retried through a NATS server failing over (same msg id: a late duplicate is dropped).
-        await retryFor(() => js.publish(`${this.nats.namespace}.${Subjects.BackupChanged}`, JSON.stringify(ev), { msgID: ev.id, timeout: 5000 }), {
-          forMs: 30_000,
-          onRetry: (err) => this.logger.warn(`backup ${backup.id}: recording ${backup.status} failed (${(err as Error).message}); retrying`),
-        });
+        await retryFor(
+          () =>
+            js.publish(`${this.nats.namespace}.${Subjects.BackupChanged}`, JSON.stringify(ev), {
+              msgID: ev.id,
+              timeout: 5000,
+            }),
+          {
+            forMs: 30_000,
+            onRetry: (err) =>
+              this.logger.warn(
+                `backup ${backup.id}: recording ${backup.status} failed (${(err as Error).message}); retrying`,
+              ),
+          },
+        );
       },
     });
     const request = (cmd: InstallCommandV1, backupId: string, previousVersion: string | null) => ({
@@ -186,7 +256,11 @@ export class NodeAgentRuntime {
       ...(s.backup.beforeUpdate
         ? {
             backup: async (cmd, backupId, previousVersion, report, signal) => {
-              await jobs.create(request(cmd, backupId, previousVersion), (p) => report(`${p.step} ${Math.round(p.percent)}%`), signal);
+              await jobs.create(
+                request(cmd, backupId, previousVersion),
+                (p) => report(`${p.step} ${Math.round(p.percent)}%`),
+                signal,
+              );
             },
             settleBackup: async (cmd, backupId, previousVersion) => {
               await jobs.settleInterrupted(jobs.creatingRecord(request(cmd, backupId, previousVersion)));
@@ -194,7 +268,11 @@ export class NodeAgentRuntime {
           }
         : {}),
       restoreData: async (backupId, cmd, report) => {
-        await jobs.restore(backupId, { what: 'all', databaseMode: 'replace', operationId: `${cmd.commandId}-restore` }, (p) => report(`${p.step} ${Math.round(p.percent)}%`));
+        await jobs.restore(
+          backupId,
+          { what: 'all', databaseMode: 'replace', operationId: `${cmd.commandId}-restore` },
+          (p) => report(`${p.step} ${Math.round(p.percent)}%`),
+        );
       },
     };
   }
@@ -204,9 +282,14 @@ export class NodeAgentRuntime {
     const agent = this.agent;
     this.consumer?.halt();
     if (agent) {
-      const drained = await Promise.race([agent.idle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), this.settings.drainMs).unref())]);
+      const drained = await Promise.race([
+        agent.idle().then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), this.settings.drainMs).unref()),
+      ]);
       if (!drained) {
-        this.logger.warn(`the command in progress did not finish within ${this.settings.drainMs} ms; interrupting it (the journal lets the next start finish it)`);
+        this.logger.warn(
+          `the command in progress did not finish within ${this.settings.drainMs} ms; interrupting it (the journal lets the next start finish it)`,
+        );
         agent.interrupt();
       }
     }
@@ -232,7 +315,13 @@ export class NodeAgentRuntime {
 }
 
 /** The command's sha256/length first, then TUF (required for s3:// artifacts). */
-async function verifyArtifact(cmd: InstallCommandV1, artifact: DownloadedArtifact, tuf: TufArtifactVerifier | undefined, logger: AgentLogger, signal: AbortSignal): Promise<void> {
+async function verifyArtifact(
+  cmd: InstallCommandV1,
+  artifact: DownloadedArtifact,
+  tuf: TufArtifactVerifier | undefined,
+  logger: AgentLogger,
+  signal: AbortSignal,
+): Promise<void> {
   if (artifact.sha256 !== cmd.artifact.sha256 || artifact.length !== cmd.artifact.length) {
     throw new InstallStepError(
       AgentErrorCode.ArtifactMismatch,
@@ -242,7 +331,11 @@ async function verifyArtifact(cmd: InstallCommandV1, artifact: DownloadedArtifac
   }
   if (tuf) return tuf.verify(cmd.component, cmd.version, cmd.artifact.uri, artifact, signal);
   if (parseS3Uri(cmd.artifact.uri)) {
-    throw new InstallStepError(AgentErrorCode.TufNotConfigured, `AGENT_TRUSTED_ROOT is not set, and s3:// artifacts are installed only after TUF verification; pin the component's root.json`, { step: 'verifying' });
+    throw new InstallStepError(
+      AgentErrorCode.TufNotConfigured,
+      `AGENT_TRUSTED_ROOT is not set, and s3:// artifacts are installed only after TUF verification; pin the component's root.json`,
+      { step: 'verifying' },
+    );
   }
   logger.warn(`${cmd.artifact.uri} checked against the command's sha256 only: AGENT_TRUSTED_ROOT is not set`);
 }
@@ -250,7 +343,12 @@ async function verifyArtifact(cmd: InstallCommandV1, artifact: DownloadedArtifac
 function cachedStores(s: AgentSettings): ObjectStoreFor {
   const stores = new Map<string, ObjectStore>();
   return (bucket) => {
-    if (!s.s3) throw new InstallStepError(AgentErrorCode.DownloadFailed, 'S3_ENDPOINT is not set, so s3:// artifacts cannot be read', { step: 'downloading' });
+    if (!s.s3)
+      throw new InstallStepError(
+        AgentErrorCode.DownloadFailed,
+        'S3_ENDPOINT is not set, so s3:// artifacts cannot be read',
+        { step: 'downloading' },
+      );
     let store = stores.get(bucket);
     if (!store) {
       store = new MinioObjectStore({ ...s.s3, bucket });

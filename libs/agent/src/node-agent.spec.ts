@@ -38,11 +38,29 @@ describe(NodeAgent.name, () => {
     pipeline = {
       run: jest.fn(async (entry, report) => {
         await report('preflight');
-        return { commandId: entry.commandId, rolloutId: 'r1', nodeId: 'n1', component: 'demo', version: entry.command.version, runningVersion: entry.command.version, previousVersion: null, result: 'succeeded', noop: false };
+        return {
+          commandId: entry.commandId,
+          rolloutId: 'r1',
+          nodeId: 'n1',
+          component: 'demo',
+          version: entry.command.version,
+          runningVersion: entry.command.version,
+          previousVersion: null,
+          result: 'succeeded',
+          noop: false,
+        };
       }),
       resume: jest.fn(),
     };
-    sut = new NodeAgent({ nodeId: 'n1', component: 'demo' }, dir, journal, fencing, pipeline as unknown as InstallPipeline, events, silentLogger);
+    sut = new NodeAgent(
+      { nodeId: 'n1', component: 'demo' },
+      dir,
+      journal,
+      fencing,
+      pipeline as unknown as InstallPipeline,
+      events,
+      silentLogger,
+    );
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
 
@@ -73,7 +91,17 @@ describe(NodeAgent.name, () => {
   const agentSeeing = async (liveHolder: () => Promise<LiveHolder | undefined>): Promise<NodeAgent> => {
     const fencing = await FencingStore.open(join(root, 'state', 'fencing.json'));
     const events: InstallEventSink = { progress: async () => undefined, finished: async () => undefined };
-    return new NodeAgent({ nodeId: 'n1', component: 'demo' }, new AppDirectory(root), journal, fencing, pipeline as unknown as InstallPipeline, events, silentLogger, () => undefined, liveHolder);
+    return new NodeAgent(
+      { nodeId: 'n1', component: 'demo' },
+      new AppDirectory(root),
+      journal,
+      fencing,
+      pipeline as unknown as InstallPipeline,
+      events,
+      silentLogger,
+      () => undefined,
+      liveHolder,
+    );
   };
 
   it("refuses a replaced holder's command before its successor has sent this node anything, and falls back to the tokens seen when the lock cannot be read", async () => {
@@ -83,12 +111,29 @@ describe(NodeAgent.name, () => {
       return live;
     });
 
-    const replaced = await agent.handle(command({ commandId: 'old-holder', rolloutId: 'r1', fencingToken: 7 }), 1, ROOT_CONTEXT);
-    const current = await agent.handle(command({ commandId: 'new-holder', rolloutId: 'r2', fencingToken: 9 }), 2, ROOT_CONTEXT);
+    const replaced = await agent.handle(
+      command({ commandId: 'old-holder', rolloutId: 'r1', fencingToken: 7 }),
+      1,
+      ROOT_CONTEXT,
+    );
+    const current = await agent.handle(
+      command({ commandId: 'new-holder', rolloutId: 'r2', fencingToken: 9 }),
+      2,
+      ROOT_CONTEXT,
+    );
     live = new Error('NATS timeout');
-    const unreadable = await agent.handle(command({ commandId: 'still-new-holder', rolloutId: 'r2', fencingToken: 9 }), 3, ROOT_CONTEXT);
+    const unreadable = await agent.handle(
+      command({ commandId: 'still-new-holder', rolloutId: 'r2', fencingToken: 9 }),
+      3,
+      ROOT_CONTEXT,
+    );
 
-    expect(replaced).toMatchObject({ outcome: { result: 'rejected', error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 7 of lock cluster is older than token 9/) } });
+    expect(replaced).toMatchObject({
+      outcome: {
+        result: 'rejected',
+        error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 7 of lock cluster is older than token 9/),
+      },
+    });
     expect(current).toMatchObject({ outcome: { result: 'succeeded' } });
     expect(unreadable).toMatchObject({ outcome: { result: 'succeeded' } });
     expect((await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster')).toBe(9);
@@ -97,7 +142,11 @@ describe(NodeAgent.name, () => {
   it("runs the older holder's copy of a command when the newer holder conducts the same rollout (its resend was deduplicated)", async () => {
     const agent = await agentSeeing(async () => ({ token: 9, rolloutId: 'r1' }));
 
-    const result = await agent.handle(command({ commandId: 'r1.n1.install', rolloutId: 'r1', fencingToken: 7 }), 1, ROOT_CONTEXT);
+    const result = await agent.handle(
+      command({ commandId: 'r1.n1.install', rolloutId: 'r1', fencingToken: 7 }),
+      1,
+      ROOT_CONTEXT,
+    );
 
     expect(result).toMatchObject({ outcome: { result: 'succeeded' } });
     expect(pipeline.run).toHaveBeenCalledTimes(1);
@@ -109,7 +158,12 @@ describe(NodeAgent.name, () => {
     const stale = await sut.handle(command({ commandId: 'b', fencingToken: 6 }), 2, ROOT_CONTEXT);
     const same = await sut.handle(command({ commandId: 'c', fencingToken: 7 }), 3, ROOT_CONTEXT);
 
-    expect(stale).toMatchObject({ outcome: { result: 'rejected', error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 6 of lock cluster is older than token 7/) } });
+    expect(stale).toMatchObject({
+      outcome: {
+        result: 'rejected',
+        error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 6 of lock cluster is older than token 7/),
+      },
+    });
     expect(same).toMatchObject({ outcome: { result: 'succeeded' } });
     expect(journal.get('b')?.outcome?.result).toBe('rejected');
   });
@@ -131,7 +185,9 @@ describe(NodeAgent.name, () => {
   });
 
   it('leaves an interrupted command unacked and in the journal', async () => {
-    pipeline.run.mockRejectedValueOnce(new InstallStepError(AgentErrorCode.Interrupted, 'stopping', { step: 'health_check' }));
+    pipeline.run.mockRejectedValueOnce(
+      new InstallStepError(AgentErrorCode.Interrupted, 'stopping', { step: 'health_check' }),
+    );
 
     const result = await sut.handle(command(), 1, ROOT_CONTEXT);
 
@@ -142,11 +198,25 @@ describe(NodeAgent.name, () => {
 
   it('finishes interrupted commands at start and reports them with the id of their message', async () => {
     await journal.begin({ command: command(), messageSeq: 42, previousVersion: '1.0.0' });
-    pipeline.resume.mockResolvedValueOnce({ commandId: 'c1', rolloutId: 'r1', nodeId: 'n1', component: 'demo', version: '1.1.0', runningVersion: '1.0.0', previousVersion: '1.0.0', result: 'rolled_back', failedStep: 'health_check', error: 'x', noop: false });
+    pipeline.resume.mockResolvedValueOnce({
+      commandId: 'c1',
+      rolloutId: 'r1',
+      nodeId: 'n1',
+      component: 'demo',
+      version: '1.1.0',
+      runningVersion: '1.0.0',
+      previousVersion: '1.0.0',
+      result: 'rolled_back',
+      failedStep: 'health_check',
+      error: 'x',
+      noop: false,
+    });
 
     await sut.recover();
 
-    expect(published).toEqual([{ id: finishedEventId('c1', 42), event: expect.objectContaining({ result: 'rolled_back' }) }]);
+    expect(published).toEqual([
+      { id: finishedEventId('c1', 42), event: expect.objectContaining({ result: 'rolled_back' }) },
+    ]);
     expect(journal.get('c1')?.status).toBe('finished');
   });
 
@@ -154,7 +224,17 @@ describe(NodeAgent.name, () => {
     let tokenOnDiskWhenRun: number | undefined;
     pipeline.run.mockImplementationOnce(async (entry) => {
       tokenOnDiskWhenRun = (await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster');
-      return { commandId: entry.commandId, rolloutId: 'r1', nodeId: 'n1', component: 'demo', version: entry.command.version, runningVersion: entry.command.version, previousVersion: null, result: 'succeeded', noop: false };
+      return {
+        commandId: entry.commandId,
+        rolloutId: 'r1',
+        nodeId: 'n1',
+        component: 'demo',
+        version: entry.command.version,
+        runningVersion: entry.command.version,
+        previousVersion: null,
+        result: 'succeeded',
+        noop: false,
+      };
     });
 
     await sut.handle(command({ fencingToken: 12 }), 1, ROOT_CONTEXT);
@@ -163,13 +243,32 @@ describe(NodeAgent.name, () => {
   });
 
   it('at start, takes the token of a begun command whose fencing write never landed, so an older holder stays refused', async () => {
-    await journal.begin({ command: command({ commandId: 'begun', fencingToken: 9 }), messageSeq: 5, previousVersion: '1.0.0' });
-    pipeline.resume.mockResolvedValueOnce({ commandId: 'begun', rolloutId: 'r1', nodeId: 'n1', component: 'demo', version: '1.1.0', runningVersion: '1.1.0', previousVersion: '1.0.0', result: 'succeeded', noop: false });
+    await journal.begin({
+      command: command({ commandId: 'begun', fencingToken: 9 }),
+      messageSeq: 5,
+      previousVersion: '1.0.0',
+    });
+    pipeline.resume.mockResolvedValueOnce({
+      commandId: 'begun',
+      rolloutId: 'r1',
+      nodeId: 'n1',
+      component: 'demo',
+      version: '1.1.0',
+      runningVersion: '1.1.0',
+      previousVersion: '1.0.0',
+      result: 'succeeded',
+      noop: false,
+    });
 
     await sut.recover();
     const stale = await sut.handle(command({ commandId: 'older-holder', fencingToken: 8 }), 6, ROOT_CONTEXT);
 
-    expect(stale).toMatchObject({ outcome: { result: 'rejected', error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 8 of lock cluster is older than token 9/) } });
+    expect(stale).toMatchObject({
+      outcome: {
+        result: 'rejected',
+        error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 8 of lock cluster is older than token 9/),
+      },
+    });
     expect((await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster')).toBe(9);
   });
 });

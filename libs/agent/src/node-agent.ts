@@ -1,4 +1,9 @@
-import { InstallCommandV1, type InstallFinishedV1, type InstallProgressV1, type InstallStep } from '@lockstep/contracts';
+import {
+  InstallCommandV1,
+  type InstallFinishedV1,
+  type InstallProgressV1,
+  type InstallStep,
+} from '@lockstep/contracts';
 import { ROOT_CONTEXT, SpanKind, trace, type Context } from '@opentelemetry/api';
 import { withSpan } from '@lockstep/telemetry';
 import type { LiveHolder } from '@lockstep/fleet-lock';
@@ -73,7 +78,10 @@ export class NodeAgent {
 
   /** Resolves when no command is being handled. */
   idle(): Promise<void> {
-    return this.busy.then(() => undefined, () => undefined);
+    return this.busy.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Finishes every command the journal shows as started but never finished, and reports each. */
@@ -82,7 +90,9 @@ export class NodeAgent {
       this.setState('recovering');
       // A begun entry's token may not have reached the fencing store before the agent died.
       await this.fencing.raise(entry.command.lockKey, entry.command.fencingToken);
-      this.logger.warn(`command ${entry.commandId} (${entry.command.action} ${entry.command.version}) was interrupted at ${entry.step ?? 'start'}; finishing it`);
+      this.logger.warn(
+        `command ${entry.commandId} (${entry.command.action} ${entry.command.version}) was interrupted at ${entry.step ?? 'start'}; finishing it`,
+      );
       await this.exclusive(() =>
         withSpan(
           `recover ${entry.command.action} ${entry.command.component} ${entry.command.version}`,
@@ -105,12 +115,21 @@ export class NodeAgent {
    */
   async handle(raw: unknown, seq: number, parent: Context, redelivered = false): Promise<CommandDisposition> {
     const parsed = InstallCommandV1.safeParse(raw);
-    if (!parsed.success) return { kind: 'invalid', reason: `not an InstallCommandV1: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
+    if (!parsed.success)
+      return {
+        kind: 'invalid',
+        reason: `not an InstallCommandV1: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+      };
     const cmd = parsed.data;
     return this.exclusive(() =>
       withSpan(
         `${cmd.action} ${cmd.component} ${cmd.version}`,
-        { 'lockstep.command_id': cmd.commandId, 'lockstep.rollout_id': cmd.rolloutId, 'lockstep.node_id': cmd.nodeId, 'lockstep.fencing_token': cmd.fencingToken },
+        {
+          'lockstep.command_id': cmd.commandId,
+          'lockstep.rollout_id': cmd.rolloutId,
+          'lockstep.node_id': cmd.nodeId,
+          'lockstep.fencing_token': cmd.fencingToken,
+        },
         async (span) => {
           const ctx = trace.setSpan(parent, span);
           let result: CommandDisposition;
@@ -118,7 +137,9 @@ export class NodeAgent {
             result = await this.decide(cmd, seq, ctx, redelivered);
           } catch (err) {
             if (!(err instanceof InstallStepError && err.code === AgentErrorCode.Interrupted)) throw err;
-            this.logger.warn(`command ${cmd.commandId} interrupted${err.step ? ` at ${err.step}` : ''}; it will be finished when the agent starts again`);
+            this.logger.warn(
+              `command ${cmd.commandId} interrupted${err.step ? ` at ${err.step}` : ''}; it will be finished when the agent starts again`,
+            );
             result = { kind: 'interrupted' };
           }
           span.setAttribute('lockstep.outcome', result.kind === 'ack' ? result.outcome.result : result.kind);
@@ -129,16 +150,25 @@ export class NodeAgent {
     );
   }
 
-  private async decide(cmd: InstallCommandV1, seq: number, ctx: Context, redelivered: boolean): Promise<CommandDisposition> {
+  private async decide(
+    cmd: InstallCommandV1,
+    seq: number,
+    ctx: Context,
+    redelivered: boolean,
+  ): Promise<CommandDisposition> {
     const known = this.journal.get(cmd.commandId);
     if (known?.status === 'finished' && known.outcome) {
-      this.logger.log(`command ${cmd.commandId} was already handled (${known.outcome.result}); publishing the recorded outcome again`);
+      this.logger.log(
+        `command ${cmd.commandId} was already handled (${known.outcome.result}); publishing the recorded outcome again`,
+      );
       await this.publishFinished(known.outcome, finishedEventId(cmd.commandId, seq), ctx);
       return { kind: 'ack', outcome: known.outcome, replayed: true };
     }
     const current = await this.dir.currentVersion();
     const live = known ? undefined : await this.learnLiveHolder(cmd.lockKey);
-    const refusal = known ? undefined : this.validate(cmd) ?? this.superseded(seq, redelivered) ?? this.fence(cmd, live);
+    const refusal = known
+      ? undefined
+      : (this.validate(cmd) ?? this.superseded(seq, redelivered) ?? this.fence(cmd, live));
     if (refusal) {
       const outcome = this.rejected(cmd, current, refusal);
       await this.journal.finish(cmd.commandId, outcome, { command: cmd, messageSeq: seq, previousVersion: current });
@@ -153,7 +183,9 @@ export class NodeAgent {
       this.fencing.raise(cmd.lockKey, cmd.fencingToken),
     ]);
     const report = this.reporter(cmd, ctx);
-    const outcome = known ? await this.pipeline.resume(entry, report, this.abort.signal) : await this.pipeline.run(entry, report, this.abort.signal);
+    const outcome = known
+      ? await this.pipeline.resume(entry, report, this.abort.signal)
+      : await this.pipeline.run(entry, report, this.abort.signal);
     await this.conclude(cmd, outcome, seq, ctx);
     return { kind: 'ack', outcome, replayed: false };
   }
@@ -170,8 +202,10 @@ export class NodeAgent {
   }
 
   private validate(cmd: InstallCommandV1): string | undefined {
-    if (cmd.nodeId !== this.node.nodeId) return `${AgentErrorCode.BadCommand}: the command is for node ${cmd.nodeId}, this is ${this.node.nodeId}`;
-    if (cmd.component !== this.node.component) return `${AgentErrorCode.BadCommand}: this node runs component ${this.node.component}, not ${cmd.component}`;
+    if (cmd.nodeId !== this.node.nodeId)
+      return `${AgentErrorCode.BadCommand}: the command is for node ${cmd.nodeId}, this is ${this.node.nodeId}`;
+    if (cmd.component !== this.node.component)
+      return `${AgentErrorCode.BadCommand}: this node runs component ${this.node.component}, not ${cmd.component}`;
     try {
       assertReleaseVersion(cmd.version);
     } catch (err) {
@@ -201,7 +235,9 @@ export class NodeAgent {
     try {
       live = await this.liveHolder(lockKey);
     } catch (err) {
-      this.logger.warn(`could not read lock ${lockKey} (${(err as Error).message}); judging the command by the newest fencing token this node has seen`);
+      this.logger.warn(
+        `could not read lock ${lockKey} (${(err as Error).message}); judging the command by the newest fencing token this node has seen`,
+      );
       return undefined;
     }
     if (live && live.token > this.fencing.highestFor(lockKey)) await this.fencing.raise(lockKey, live.token);
@@ -223,14 +259,38 @@ export class NodeAgent {
   }
 
   private rejected(cmd: InstallCommandV1, current: string | null, error: string): InstallFinishedV1 {
-    return { commandId: cmd.commandId, rolloutId: cmd.rolloutId, nodeId: cmd.nodeId, component: cmd.component, version: cmd.version, runningVersion: current, previousVersion: current, result: 'rejected', error, noop: false };
+    return {
+      commandId: cmd.commandId,
+      rolloutId: cmd.rolloutId,
+      nodeId: cmd.nodeId,
+      component: cmd.component,
+      version: cmd.version,
+      runningVersion: current,
+      previousVersion: current,
+      result: 'rejected',
+      error,
+      noop: false,
+    };
   }
 
   private reporter(cmd: InstallCommandV1, ctx: Context): StepReporter {
     return async (step, message) => {
       this.setState(step);
-      const event: InstallProgressV1 = { commandId: cmd.commandId, rolloutId: cmd.rolloutId, nodeId: cmd.nodeId, component: cmd.component, version: cmd.version, step, percent: STEP_PERCENT[step], message };
-      await this.events.progress(event, ctx).catch((err: Error) => this.logger.warn(`progress event ${step} of ${cmd.commandId} not published: ${err.message}`));
+      const event: InstallProgressV1 = {
+        commandId: cmd.commandId,
+        rolloutId: cmd.rolloutId,
+        nodeId: cmd.nodeId,
+        component: cmd.component,
+        version: cmd.version,
+        step,
+        percent: STEP_PERCENT[step],
+        message,
+      };
+      await this.events
+        .progress(event, ctx)
+        .catch((err: Error) =>
+          this.logger.warn(`progress event ${step} of ${cmd.commandId} not published: ${err.message}`),
+        );
     };
   }
 
@@ -240,9 +300,16 @@ export class NodeAgent {
         await this.events.finished(outcome, eventId, ctx);
         return;
       } catch (err) {
-        if (this.abort.signal.aborted) throw new InstallStepError(AgentErrorCode.Interrupted, `outcome of ${outcome.commandId} not published: the agent is stopping`, { cause: err });
+        if (this.abort.signal.aborted)
+          throw new InstallStepError(
+            AgentErrorCode.Interrupted,
+            `outcome of ${outcome.commandId} not published: the agent is stopping`,
+            { cause: err },
+          );
         const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 5));
-        this.logger.warn(`outcome of ${outcome.commandId} not published (${(err as Error).message}); retrying in ${delay} ms`);
+        this.logger.warn(
+          `outcome of ${outcome.commandId} not published (${(err as Error).message}); retrying in ${delay} ms`,
+        );
         await new Promise((r) => setTimeout(r, delay));
       }
     }

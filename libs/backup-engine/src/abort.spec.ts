@@ -53,7 +53,15 @@ describe(abortable.name, () => {
     const controller = new AbortController();
     controller.abort();
 
-    const first = abortable((async function* () { yield 1; })(), controller.signal, stop)[Symbol.asyncIterator]().next();
+    const first = abortable(
+      (async function* () {
+        yield 1;
+      })(),
+      controller.signal,
+      stop,
+    )
+      [Symbol.asyncIterator]()
+      .next();
 
     await expect(first).rejects.toThrow('stopped');
   });

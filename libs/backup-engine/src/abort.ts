@@ -9,7 +9,11 @@ export function throwIfAborted(signal: AbortSignal | undefined, makeError: () =>
  * source's `return()` is started without waiting for it; on an ordinary early stop it is
  * awaited, so e.g. pgDumpSource has killed pg_dump before the backup's promise settles.
  */
-export function abortable<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined, makeError: () => Error): AsyncIterable<T> {
+export function abortable<T>(
+  source: AsyncIterable<T>,
+  signal: AbortSignal | undefined,
+  makeError: () => Error,
+): AsyncIterable<T> {
   if (!signal) return source;
   return (async function* () {
     throwIfAborted(signal, makeError);

@@ -84,10 +84,16 @@ export class BackupCreator {
     const aborted = (): Error => new BackupAbortedError(id, { cause: signal?.reason });
     const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs);
     if (request.source === undefined && !request.sources?.length && !request.streams?.length) {
-      throw new BackupEngineError(BackupErrorCode.InvalidRequest, 'nothing to back up: give a source directory, sources, streams, or a combination');
+      throw new BackupEngineError(
+        BackupErrorCode.InvalidRequest,
+        'nothing to back up: give a source directory, sources, streams, or a combination',
+      );
     }
     // an in-place restore's work directories and journal never go into a backup
-    const roots = await resolveRoots(request.source, request.sources, [...(request.excludes ?? []), ...RESERVED_ENTRY_PREFIXES.map((p) => `${p}*`)]);
+    const roots = await resolveRoots(request.source, request.sources, [
+      ...(request.excludes ?? []),
+      ...RESERVED_ENTRY_PREFIXES.map((p) => `${p}*`),
+    ]);
     checkStreamPaths(request.streams ?? [], roots.map((r) => r.prefix).filter(Boolean));
     throwIfAborted(signal, aborted);
     progress.phase(ProgressStep.Scan, 0, 0).advance(0);
@@ -102,7 +108,10 @@ export class BackupCreator {
     const window: Promise<string>[] = [];
     let bytesRead = 0;
 
-    const store = async (data: AsyncIterable<Buffer>, onBytes: (n: number) => void): Promise<{ size: number; sha256: string; chunks: string[] }> => {
+    const store = async (
+      data: AsyncIterable<Buffer>,
+      onBytes: (n: number) => void,
+    ): Promise<{ size: number; sha256: string; chunks: string[] }> => {
       // A content of one chunk has the chunk's id as its digest: it is hashed again only once a second chunk comes.
       let hash: Hash | undefined;
       let first: Buffer | undefined;
@@ -156,21 +165,53 @@ export class BackupCreator {
           // restic's parent check: same size, mtime, ctime and inode, chunks still stored; not read again
           for (const chunkId of unchanged.chunks) used.add(chunkId);
           reusedFromParent += unchanged.chunks.length;
-          entries.push({ type: 'file', path, mode: e.mode, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, size: unchanged.size, sha256: unchanged.sha256, chunks: unchanged.chunks });
+          entries.push({
+            type: 'file',
+            path,
+            mode: e.mode,
+            mtimeMs: e.mtimeMs,
+            ctimeMs: e.ctimeMs,
+            ino: e.ino,
+            size: unchanged.size,
+            sha256: unchanged.sha256,
+            chunks: unchanged.chunks,
+          });
           files.advance((fileBytesDone += unchanged.size), path);
           continue;
         }
-        const content = await store(readFilePieces(e.absPath, e.size), (n) => files.advance((fileBytesDone += n), path));
-        entries.push({ type: 'file', path, mode: e.mode, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, ...content });
+        const content = await store(readFilePieces(e.absPath, e.size), (n) =>
+          files.advance((fileBytesDone += n), path),
+        );
+        entries.push({
+          type: 'file',
+          path,
+          mode: e.mode,
+          mtimeMs: e.mtimeMs,
+          ctimeMs: e.ctimeMs,
+          ino: e.ino,
+          ...content,
+        });
       }
     }
     for (const [i, stream] of streams.entries()) {
-      if (entries.some((e) => e.path === stream.path)) throw new BackupEngineError(BackupErrorCode.InvalidRequest, `backup entry ${stream.path} appears twice: give each stream a distinct path`);
+      if (entries.some((e) => e.path === stream.path))
+        throw new BackupEngineError(
+          BackupErrorCode.InvalidRequest,
+          `backup entry ${stream.path} appears twice: give each stream a distinct path`,
+        );
       const phase: ProgressPhase = progress.phase(ProgressStep.Streams, filesEnd, 100);
       let streamBytes = 0;
-      const content = await store(stream.open(), (n) => phase.advance((streamBytes += n), stream.path, i / streams.length));
+      const content = await store(stream.open(), (n) =>
+        phase.advance((streamBytes += n), stream.path, i / streams.length),
+      );
       phase.advance(streamBytes, stream.path, (i + 1) / streams.length);
-      entries.push({ type: 'database', path: stream.path, database: stream.database, format: stream.format, ...content });
+      entries.push({
+        type: 'database',
+        path: stream.path,
+        database: stream.database,
+        format: stream.format,
+        ...content,
+      });
     }
     throwIfAborted(signal, aborted);
     progress.phase(ProgressStep.Commit, 99, 99).advance(bytesRead, 'uploading the last pack and the manifest');
@@ -190,7 +231,16 @@ export class BackupCreator {
     }
     const { bytesUploaded, packs: packCount, newChunks } = writer.stats;
     const reusedChunks = writer.stats.reusedChunks + reusedFromParent;
-    const stats: BackupStats = { bytesRead, bytesUploaded, packs: packCount, newChunks, reusedChunks, sizeBeforeCompression: sizeBefore, sizeAfterCompression: sizeAfter, durationMs: Date.now() - started };
+    const stats: BackupStats = {
+      bytesRead,
+      bytesUploaded,
+      packs: packCount,
+      newChunks,
+      reusedChunks,
+      sizeBeforeCompression: sizeBefore,
+      sizeAfterCompression: sizeAfter,
+      durationMs: Date.now() - started,
+    };
     const rootDirs = request.sources?.length ? Object.fromEntries(roots.map((r) => [r.prefix, r.dir])) : undefined;
     const body: Omit<BackupManifest, 'sha256'> = {
       version: 1,
@@ -207,13 +257,21 @@ export class BackupCreator {
     throwIfAborted(signal, aborted); // last moment a cancel can still leave no backup behind
     const manifestBytes = await this.repository.putManifest(manifest);
     progress.done(bytesRead, id);
-    return { id, manifest, stats: { ...stats, bytesUploaded: stats.bytesUploaded + manifestBytes, durationMs: Date.now() - started } };
+    return {
+      id,
+      manifest,
+      stats: { ...stats, bytesUploaded: stats.bytesUploaded + manifestBytes, durationMs: Date.now() - started },
+    };
   }
 }
 
 function checkStreamPaths(streams: StreamSource[], prefixes: string[]): void {
   for (const s of streams) {
     const clash = prefixes.find((p) => isUnder(s.path, p) || isUnder(p, s.path));
-    if (clash) throw new BackupEngineError(BackupErrorCode.InvalidRequest, `stream ${s.path} lies inside backup root ${JSON.stringify(clash)} (or the other way round): give the root another prefix, e.g. "data/${clash.split('/').pop()}".`);
+    if (clash)
+      throw new BackupEngineError(
+        BackupErrorCode.InvalidRequest,
+        `stream ${s.path} lies inside backup root ${JSON.stringify(clash)} (or the other way round): give the root another prefix, e.g. "data/${clash.split('/').pop()}".`,
+      );
   }
 }

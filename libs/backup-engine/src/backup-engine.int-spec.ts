@@ -1,11 +1,30 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioObjectStore, StorageError, StorageErrorCode, type ObjectStore } from '@lockstep/storage';
 import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
-import { BackupCorruptedError, BackupEngine, UnsafePathError, WrongKeyError, manifestDigest } from '@lockstep/backup-engine';
+import {
+  BackupCorruptedError,
+  BackupEngine,
+  UnsafePathError,
+  WrongKeyError,
+  manifestDigest,
+} from '@lockstep/backup-engine';
 import { snapshotTree as snapshot } from './tree.fixtures';
 
 const MARKER = 'LOCKSTEP-PLAINTEXT-MARKER-7f3a';
@@ -28,7 +47,13 @@ async function buildTree(root: string): Promise<void> {
 describe(BackupEngine.name, () => {
   let s3: S3ServerHandle;
   let work: string;
-  const newStore = () => new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: uniqueName('bk') });
+  const newStore = () =>
+    new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket: uniqueName('bk'),
+    });
 
   beforeAll(async () => {
     s3 = await startS3Server();
@@ -63,7 +88,9 @@ describe(BackupEngine.name, () => {
     expect(second.stats.packs).toBe(0);
     expect(second.stats.reusedChunks).toBe(first.stats.newChunks + first.stats.reusedChunks);
     const ratio = second.stats.bytesUploaded / first.stats.bytesUploaded;
-    console.log(`backup-engine: first uploaded ${first.stats.bytesUploaded} B in ${first.stats.durationMs} ms (${first.stats.newChunks} chunks, ${first.stats.packs} packs); second ${second.stats.bytesUploaded} B, ratio ${ratio.toFixed(5)}`);
+    console.log(
+      `backup-engine: first uploaded ${first.stats.bytesUploaded} B in ${first.stats.durationMs} ms (${first.stats.newChunks} chunks, ${first.stats.packs} packs); second ${second.stats.bytesUploaded} B, ratio ${ratio.toFixed(5)}`,
+    );
     expect(ratio).toBeLessThan(0.01);
     expect(await sut.list()).toEqual(expect.arrayContaining([first.id, second.id]));
   });
@@ -76,7 +103,10 @@ describe(BackupEngine.name, () => {
     await writeFile(join(source, 'big.bin'), data);
     const sut = await BackupEngine.open(store);
     const first = await sut.backup({ source });
-    await writeFile(join(source, 'big.bin'), Buffer.concat([data.subarray(0, 3_000_000), Buffer.from('inserted'), data.subarray(3_000_000)]));
+    await writeFile(
+      join(source, 'big.bin'),
+      Buffer.concat([data.subarray(0, 3_000_000), Buffer.from('inserted'), data.subarray(3_000_000)]),
+    );
 
     const second = await sut.backup({ source });
 
@@ -84,7 +114,9 @@ describe(BackupEngine.name, () => {
     console.log(`backup-engine: 24 MiB random in ${first.stats.durationMs} ms, packs ${packSizes.join(', ')} B`);
     expect(first.stats.packs).toBeGreaterThanOrEqual(2);
     packSizes.forEach((size) => expect(size).toBeLessThanOrEqual(16 * 1024 * 1024));
-    console.log(`backup-engine: 8 bytes inserted into 24 MiB: ${second.stats.newChunks} new / ${second.stats.reusedChunks} reused chunks, uploaded ${second.stats.bytesUploaded} B (${((100 * second.stats.bytesUploaded) / first.stats.bytesUploaded).toFixed(1)}% of first)`);
+    console.log(
+      `backup-engine: 8 bytes inserted into 24 MiB: ${second.stats.newChunks} new / ${second.stats.reusedChunks} reused chunks, uploaded ${second.stats.bytesUploaded} B (${((100 * second.stats.bytesUploaded) / first.stats.bytesUploaded).toFixed(1)}% of first)`,
+    );
     expect(second.stats.reusedChunks).toBeGreaterThan(0);
     expect(second.stats.bytesUploaded).toBeLessThan(first.stats.bytesUploaded / 2);
     expect((await sut.verify(second.id)).ok).toBe(true);
@@ -124,7 +156,9 @@ describe(BackupEngine.name, () => {
 
   it('stores the chunks of a pack verify found damaged afresh in the next backup, which then verifies', async () => {
     const store = newStore();
-    const sut = await BackupEngine.open(store, { passphrase: 'fresh nonces: the new pack differs from the damaged one' });
+    const sut = await BackupEngine.open(store, {
+      passphrase: 'fresh nonces: the new pack differs from the damaged one',
+    });
     const source = join(work, 'src3c');
     await mkdir(source);
     await writeFile(join(source, 'c.bin'), randomBytes(2 * 1024 * 1024));
@@ -153,7 +187,11 @@ describe(BackupEngine.name, () => {
     const { id } = await (await BackupEngine.open(store)).backup({ source });
     const outage: ObjectStore = Object.assign(Object.create(store) as ObjectStore, {
       get: async (key: string) => {
-        if (key.startsWith('packs/')) throw new StorageError(StorageErrorCode.Unavailable, `S3 at ${s3.endpoint} is unreachable (connect ECONNREFUSED)`);
+        if (key.startsWith('packs/'))
+          throw new StorageError(
+            StorageErrorCode.Unavailable,
+            `S3 at ${s3.endpoint} is unreachable (connect ECONNREFUSED)`,
+          );
         return store.get(key);
       },
     });
@@ -178,7 +216,8 @@ describe(BackupEngine.name, () => {
     const leaks: string[] = [];
     for (const obj of await store.list('')) if ((await store.get(obj.key)).includes(MARKER)) leaks.push(obj.key);
     let plainLeaks = 0;
-    for (const obj of await plainStore.list('packs/')) if ((await plainStore.get(obj.key)).includes(MARKER)) plainLeaks++;
+    for (const obj of await plainStore.list('packs/'))
+      if ((await plainStore.get(obj.key)).includes(MARKER)) plainLeaks++;
     const wrong = await BackupEngine.open(store, { passphrase: 'wrong horse' }).catch((err: unknown) => err);
     const none = await BackupEngine.open(store).catch((err: unknown) => err);
     const target = join(work, 'restore4');
@@ -207,7 +246,11 @@ describe(BackupEngine.name, () => {
       },
     });
 
-    const failed = await (await BackupEngine.open(failing)).backup({ source, id: 'backup_failed' }).catch((err: unknown) => err);
+    const failed = await (
+      await BackupEngine.open(failing)
+    )
+      .backup({ source, id: 'backup_failed' })
+      .catch((err: unknown) => err);
     const sut = await BackupEngine.open(store);
     const afterFailure = await sut.list();
     const ok = await sut.backup({ source });
@@ -237,32 +280,35 @@ describe(BackupEngine.name, () => {
   });
 
   // mounting a tmpfs needs root (as on CI); elsewhere the test shows as skipped
-  (process.getuid?.() === 0 ? it : it.skip)('restores into a mount point in place: the mount stays, its contents become the backup', async () => {
-    const source = join(work, 'src7');
-    await buildTree(source);
-    const expected = await snapshot(source);
-    const sut = await BackupEngine.open(newStore());
-    const { id } = await sut.backup({ source });
-    const mnt = join(work, 'mnt7');
-    await mkdir(mnt);
-    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'lockstep-test', mnt], { encoding: 'utf8' });
-    expect(mount.stderr).toBe('');
-    try {
-      await writeFile(join(mnt, 'readme.txt'), 'other');
-      await writeFile(join(mnt, 'stale.txt'), 'gone after the restore');
-      const { dev: device, mode } = await stat(mnt);
-      expect(device).not.toBe((await stat(work)).dev);
+  (process.getuid?.() === 0 ? it : it.skip)(
+    'restores into a mount point in place: the mount stays, its contents become the backup',
+    async () => {
+      const source = join(work, 'src7');
+      await buildTree(source);
+      const expected = await snapshot(source);
+      const sut = await BackupEngine.open(newStore());
+      const { id } = await sut.backup({ source });
+      const mnt = join(work, 'mnt7');
+      await mkdir(mnt);
+      const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'lockstep-test', mnt], { encoding: 'utf8' });
+      expect(mount.stderr).toBe('');
+      try {
+        await writeFile(join(mnt, 'readme.txt'), 'other');
+        await writeFile(join(mnt, 'stale.txt'), 'gone after the restore');
+        const { dev: device, mode } = await stat(mnt);
+        expect(device).not.toBe((await stat(work)).dev);
 
-      const restored = await sut.restore(id, mnt);
+        const restored = await sut.restore(id, mnt);
 
-      expect(restored.files).toBe(6);
-      expect(await snapshot(mnt)).toEqual(expected);
-      expect((await stat(mnt)).dev).toBe(device);
-      expect((await stat(mnt)).mode).toBe(mode); // a backup of one directory does not record its root's mode
-      expect((await readdir(mnt)).filter((n) => n.startsWith('.lockstep-'))).toEqual([]);
-      expect((await readdir(work)).filter((n) => n.startsWith('.mnt7.'))).toEqual([]);
-    } finally {
-      spawnSync('umount', [mnt]);
-    }
-  });
+        expect(restored.files).toBe(6);
+        expect(await snapshot(mnt)).toEqual(expected);
+        expect((await stat(mnt)).dev).toBe(device);
+        expect((await stat(mnt)).mode).toBe(mode); // a backup of one directory does not record its root's mode
+        expect((await readdir(mnt)).filter((n) => n.startsWith('.lockstep-'))).toEqual([]);
+        expect((await readdir(work)).filter((n) => n.startsWith('.mnt7.'))).toEqual([]);
+      } finally {
+        spawnSync('umount', [mnt]);
+      }
+    },
+  );
 });

@@ -2,7 +2,13 @@ import type { ObjectStore } from '@lockstep/storage';
 import { BACKUP_ID_PATTERN, generateBackupId } from './backup-id';
 import { BackupCreator, type BackupRequest, type BackupResult, type BackupRunOptions } from './backup-creator';
 import { BackupRepository } from './backup-repository';
-import { BackupRestorer, type RestoreOptions, type RestoreResult, type RestoreRootsOptions, type RestoreRootsResult } from './backup-restorer';
+import {
+  BackupRestorer,
+  type RestoreOptions,
+  type RestoreResult,
+  type RestoreRootsOptions,
+  type RestoreRootsResult,
+} from './backup-restorer';
 import { BackupVerifier, type VerifyReport } from './backup-verifier';
 import { DatabaseRestorer, type DatabaseRestoreRequest, type DatabaseRestoreResult } from './database-restorer';
 import { BackupEngineError, BackupErrorCode } from './errors';
@@ -42,7 +48,12 @@ export class BackupEngine {
   /** Opens (or initializes) the repository in the store's bucket. Throws WrongKeyError on a wrong passphrase. */
   static async open(store: ObjectStore, options: BackupEngineOptions = {}): Promise<BackupEngine> {
     const repository = await BackupRepository.open(store, options.passphrase);
-    return new BackupEngine(repository, options.compressor ?? defaultCompressor(3), options.chunker ?? DEFAULT_CHUNKER_OPTIONS, options.parallelChunks ?? 3);
+    return new BackupEngine(
+      repository,
+      options.compressor ?? defaultCompressor(3),
+      options.chunker ?? DEFAULT_CHUNKER_OPTIONS,
+      options.parallelChunks ?? 3,
+    );
   }
 
   /**
@@ -53,8 +64,16 @@ export class BackupEngine {
    */
   async backup(request: BackupRequest, options: BackupRunOptions = {}): Promise<BackupResult> {
     const id = request.id ?? generateBackupId(new Date());
-    if (!BACKUP_ID_PATTERN.test(id)) throw new BackupEngineError(BackupErrorCode.InvalidRequest, `backup id ${JSON.stringify(id)} is invalid: use letters, digits, ".", "_" and "-" (at most 128)`);
-    const creator = new BackupCreator(this.repository, { compressor: this.compressor, chunker: this.chunkerOptions, parallelChunks: this.parallelChunks });
+    if (!BACKUP_ID_PATTERN.test(id))
+      throw new BackupEngineError(
+        BackupErrorCode.InvalidRequest,
+        `backup id ${JSON.stringify(id)} is invalid: use letters, digits, ".", "_" and "-" (at most 128)`,
+      );
+    const creator = new BackupCreator(this.repository, {
+      compressor: this.compressor,
+      chunker: this.chunkerOptions,
+      parallelChunks: this.parallelChunks,
+    });
     return creator.create(id, request, options);
   }
 
@@ -65,11 +84,23 @@ export class BackupEngine {
       manifest = await this.repository.getManifest(id);
     } catch (err) {
       // a damaged manifest is a finding of verify, like a damaged pack
-      if (err instanceof BackupEngineError && err.code === BackupErrorCode.Corrupted) return { backupId: id, ok: false, corruptedPacks: [], problems: [err.message], packsChecked: 0, chunksChecked: 0, filesChecked: 0, bytesChecked: 0 };
+      if (err instanceof BackupEngineError && err.code === BackupErrorCode.Corrupted)
+        return {
+          backupId: id,
+          ok: false,
+          corruptedPacks: [],
+          problems: [err.message],
+          packsChecked: 0,
+          chunksChecked: 0,
+          filesChecked: 0,
+          bytesChecked: 0,
+        };
       throw err;
     }
     const progress = new ProgressReporter(options.onProgress);
-    const report = await new BackupVerifier(this.repository, this.compressor).verify(manifest, { progress: progress.phase(ProgressStep.Verify, 0, 100, contentBytes(manifest)) });
+    const report = await new BackupVerifier(this.repository, this.compressor).verify(manifest, {
+      progress: progress.phase(ProgressStep.Verify, 0, 100, contentBytes(manifest)),
+    });
     progress.done(report.bytesChecked, report.ok ? 'ok' : `${report.problems.length} problem(s)`);
     return report;
   }
@@ -103,7 +134,12 @@ export class BackupEngine {
    * program (createdb, pg_restore) when one fails. Progress: `verify`, `restore` (dump bytes
    * handed to pg_restore), `done`.
    */
-  async restoreDatabase(id: string, request: DatabaseRestoreRequest, runner?: ProcessRunner, options: ProgressOptions = {}): Promise<DatabaseRestoreResult> {
+  async restoreDatabase(
+    id: string,
+    request: DatabaseRestoreRequest,
+    runner?: ProcessRunner,
+    options: ProgressOptions = {},
+  ): Promise<DatabaseRestoreResult> {
     const manifest = await this.repository.getManifest(id);
     return new DatabaseRestorer(this.repository, this.compressor, runner).restore(manifest, request, options);
   }

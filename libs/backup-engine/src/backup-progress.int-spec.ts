@@ -39,7 +39,13 @@ function dumpStream(bytes: Buffer, hang = false): StreamSource {
 describe(`${BackupEngine.name} progress and abort`, () => {
   let s3: S3ServerHandle;
   let work: string;
-  const newStore = () => new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: uniqueName('bkprog') });
+  const newStore = () =>
+    new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket: uniqueName('bkprog'),
+    });
 
   beforeAll(async () => {
     s3 = await startS3Server();
@@ -60,7 +66,10 @@ describe(`${BackupEngine.name} progress and abort`, () => {
     const verifyEvents = recorder();
     const restoreEvents = recorder();
 
-    const backup = await sut.backup({ sources: [{ prefix: 'data/one', dir }], streams: [dumpStream(randomBytes(2 * 1024 * 1024))] }, { onProgress: backupEvents.onProgress });
+    const backup = await sut.backup(
+      { sources: [{ prefix: 'data/one', dir }], streams: [dumpStream(randomBytes(2 * 1024 * 1024))] },
+      { onProgress: backupEvents.onProgress },
+    );
     await sut.verify(backup.id, { onProgress: verifyEvents.onProgress });
     await sut.restore(backup.id, join(work, 'restored1'), { select: 'data/one', onProgress: restoreEvents.onProgress });
 
@@ -73,7 +82,9 @@ describe(`${BackupEngine.name} progress and abort`, () => {
     if (fileReport) expect(fileReport.bytesTotal).toBe(12 * 1024 * 1024 + 5);
     expect(verifyEvents.events.every((e) => ['verify', 'done'].includes(e.step))).toBe(true);
     expect(restoreEvents.events.every((e) => ['verify', 'restore', 'done'].includes(e.step))).toBe(true);
-    console.log(`backup-engine progress: backup ${steps.join(' ')}; verify ${verifyEvents.events.map((e) => e.percent).join(' ')}; restore ${restoreEvents.events.map((e) => `${e.step}:${e.percent}`).join(' ')}`);
+    console.log(
+      `backup-engine progress: backup ${steps.join(' ')}; verify ${verifyEvents.events.map((e) => e.percent).join(' ')}; restore ${restoreEvents.events.map((e) => `${e.step}:${e.percent}`).join(' ')}`,
+    );
   });
 
   it('aborts a backup while reading files and leaves no backup behind', async () => {
@@ -91,11 +102,18 @@ describe(`${BackupEngine.name} progress and abort`, () => {
     };
 
     // Every advance is reported: a fast machine reads the whole file within one default interval.
-    const attempt = await sut.backup({ id: 'backup_aborted_files', sources: [{ prefix: 'data/big', dir }] }, { onProgress, signal: controller.signal, progressIntervalMs: 0 }).catch((err: unknown) => err);
+    const attempt = await sut
+      .backup(
+        { id: 'backup_aborted_files', sources: [{ prefix: 'data/big', dir }] },
+        { onProgress, signal: controller.signal, progressIntervalMs: 0 },
+      )
+      .catch((err: unknown) => err);
     const settledAfterMs = Date.now() - abortedAt;
 
     expect(attempt).toBeInstanceOf(BackupAbortedError);
-    expect((attempt as Error).message).toMatch(/backup backup_aborted_files was cancelled before it completed; no backup was recorded/);
+    expect((attempt as Error).message).toMatch(
+      /backup backup_aborted_files was cancelled before it completed; no backup was recorded/,
+    );
     expect(settledAfterMs).toBeLessThan(3000);
     expect(await sut.list()).toEqual([]);
   });
@@ -106,9 +124,16 @@ describe(`${BackupEngine.name} progress and abort`, () => {
     const started = Date.now();
     setTimeout(() => controller.abort(), 300);
 
-    const stalled = await sut.backup({ id: 'backup_stalled', streams: [dumpStream(randomBytes(256 * 1024), true)] }, { signal: controller.signal }).catch((err: unknown) => err);
+    const stalled = await sut
+      .backup(
+        { id: 'backup_stalled', streams: [dumpStream(randomBytes(256 * 1024), true)] },
+        { signal: controller.signal },
+      )
+      .catch((err: unknown) => err);
     const stalledMs = Date.now() - started;
-    const early = await sut.backup({ id: 'backup_early', streams: [dumpStream(Buffer.from('x'))] }, { signal: AbortSignal.abort() }).catch((err: unknown) => err);
+    const early = await sut
+      .backup({ id: 'backup_early', streams: [dumpStream(Buffer.from('x'))] }, { signal: AbortSignal.abort() })
+      .catch((err: unknown) => err);
 
     expect(stalled).toBeInstanceOf(BackupAbortedError);
     expect(stalledMs).toBeLessThan(2000);

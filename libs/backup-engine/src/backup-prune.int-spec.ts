@@ -10,7 +10,13 @@ import { snapshotTree, storeObjects } from './tree.fixtures';
 describe(`${BackupEngine.name} prune`, () => {
   let s3: S3ServerHandle;
   let work: string;
-  const newStore = () => new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: uniqueName('bkprune') });
+  const newStore = () =>
+    new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket: uniqueName('bkprune'),
+    });
 
   /** A directory holding the given files. */
   async function tree(name: string, files: Record<string, Buffer>): Promise<string> {
@@ -50,16 +56,25 @@ describe(`${BackupEngine.name} prune`, () => {
     const a = await sut.backup({ id: 'backup_a', source: await tree('a', { 'shared.bin': shared, 'a.bin': onlyA }) });
     const bDir = await tree('b', { 'shared.bin': shared, 'b.bin': randomBytes(1024 * 1024) });
     const b = await sut.backup({ id: 'backup_b', source: bDir });
-    const failed = await (await BackupEngine.open(failingManifests(store))).backup({ source: await tree('f', { 'f.bin': randomBytes(1024 * 1024) }) }).catch((err: unknown) => err);
+    const failed = await (
+      await BackupEngine.open(failingManifests(store))
+    )
+      .backup({ source: await tree('f', { 'f.bin': randomBytes(1024 * 1024) }) })
+      .catch((err: unknown) => err);
     const before = await storeObjects(store);
     const sharedPack = s.manifest.packs[0];
     const packOfA = a.manifest.packs.find((p) => p !== sharedPack)!;
-    const orphans = [...before.keys()].filter((k) => k.startsWith('packs/') && ![...a.manifest.packs, ...b.manifest.packs].includes(k.slice('packs/'.length)));
+    const orphans = [...before.keys()].filter(
+      (k) => k.startsWith('packs/') && ![...a.manifest.packs, ...b.manifest.packs].includes(k.slice('packs/'.length)),
+    );
 
     const dry = await sut.prune({ remove: ['backup_s', 'backup_a', 'backup_gone'], dryRun: true });
     const afterDry = await storeObjects(store);
     const events: Progress[] = [];
-    const result = await sut.prune({ remove: ['backup_s', 'backup_a', 'backup_gone'], onProgress: (p) => void events.push(p) });
+    const result = await sut.prune({
+      remove: ['backup_s', 'backup_a', 'backup_gone'],
+      onProgress: (p) => void events.push(p),
+    });
     const after = await storeObjects(store);
 
     expect(failed).toBeInstanceOf(StorageError);
@@ -67,7 +82,13 @@ describe(`${BackupEngine.name} prune`, () => {
     expect(b.manifest.packs).toContain(sharedPack);
     expect(afterDry).toEqual(before);
     expect(dry).toEqual({ ...result, dryRun: true });
-    expect(result).toMatchObject({ removedBackups: ['backup_a', 'backup_s'], missingBackups: ['backup_gone'], removedPacks: 2, keptPacks: 2, dryRun: false });
+    expect(result).toMatchObject({
+      removedBackups: ['backup_a', 'backup_s'],
+      missingBackups: ['backup_gone'],
+      removedPacks: 2,
+      keptPacks: 2,
+      dryRun: false,
+    });
     const freed = [...before].filter(([k]) => !after.has(k)).reduce((n, [, size]) => n + size, 0);
     expect(result.freedBytes).toBe(freed);
     expect(result.freedBytes).toBeGreaterThan(2 * 1024 * 1024);

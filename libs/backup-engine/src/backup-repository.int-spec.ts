@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { MinioObjectStore } from '@lockstep/storage';
 import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
-import { BackupEngine, BackupEngineError, BackupErrorCode, manifestDigest, type BackupManifest, type TreeEntry } from '@lockstep/backup-engine';
+import {
+  BackupEngine,
+  BackupEngineError,
+  BackupErrorCode,
+  manifestDigest,
+  type BackupManifest,
+  type TreeEntry,
+} from '@lockstep/backup-engine';
 
 const MARKER = 'LOCKSTEP-MANIFEST-MARKER-41c9';
 
@@ -13,7 +20,17 @@ function bigManifest(id: string, files: number): BackupManifest {
   const pack = 'a'.repeat(64);
   for (let i = 0; i < files; i++) {
     const chunk = i.toString(16).padStart(64, '0');
-    entries.push({ type: 'file', path: `uploads/${MARKER}/${i % 100}/file-${i}.jpg`, mode: 0o644, size: 1000 + i, mtimeMs: 1_700_000_000_000 + i, ctimeMs: 1_700_000_000_000 + i, ino: 10_000 + i, sha256: chunk, chunks: [chunk] });
+    entries.push({
+      type: 'file',
+      path: `uploads/${MARKER}/${i % 100}/file-${i}.jpg`,
+      mode: 0o644,
+      size: 1000 + i,
+      mtimeMs: 1_700_000_000_000 + i,
+      ctimeMs: 1_700_000_000_000 + i,
+      ino: 10_000 + i,
+      sha256: chunk,
+      chunks: [chunk],
+    });
     chunks[chunk] = { pack, offset: i * 1100, length: 1100, size: 1000 + i };
   }
   const body: Omit<BackupManifest, 'sha256'> = {
@@ -24,14 +41,29 @@ function bigManifest(id: string, files: number): BackupManifest {
     entries,
     chunks,
     packs: [pack],
-    stats: { bytesRead: 0, bytesUploaded: 0, packs: 1, newChunks: files, reusedChunks: 0, sizeBeforeCompression: 0, sizeAfterCompression: 0, durationMs: 0 },
+    stats: {
+      bytesRead: 0,
+      bytesUploaded: 0,
+      packs: 1,
+      newChunks: files,
+      reusedChunks: 0,
+      sizeBeforeCompression: 0,
+      sizeAfterCompression: 0,
+      durationMs: 0,
+    },
   };
   return { ...body, sha256: manifestDigest(body) };
 }
 
 describe('backup repository manifests', () => {
   let s3: S3ServerHandle;
-  const newStore = () => new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: uniqueName('bkrepo') });
+  const newStore = () =>
+    new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket: uniqueName('bkrepo'),
+    });
 
   beforeAll(async () => {
     s3 = await startS3Server();
@@ -71,7 +103,9 @@ describe('backup repository manifests', () => {
       expect(body.includes(MARKER)).toBe(false);
       expect(plainHeads.some((head) => body.includes(head))).toBe(false); // sealed: not even the deflate stream shows
     }
-    console.log(`backup-repository: manifest of 50,000 files: ${JSON.stringify(manifest).length} B of JSON, first upload ${firstUpload} B in ${parts.length} parts, second ${secondUpload} B`);
+    console.log(
+      `backup-repository: manifest of 50,000 files: ${JSON.stringify(manifest).length} B of JSON, first upload ${firstUpload} B in ${parts.length} parts, second ${secondUpload} B`,
+    );
     expect(firstUpload).toBeLessThan(JSON.stringify(manifest).length / 2); // compressed
     expect(secondUpload).toBeLessThan(firstUpload * 0.1);
     expect((await engine.list()).sort()).toEqual(['backup_many_files', 'backup_many_files_2']);
@@ -82,14 +116,23 @@ describe('backup repository manifests', () => {
     const engine = await BackupEngine.open(store);
     await engine.repository.putManifest(bigManifest('backup_a', 5_000));
     const partsOfA = (await store.list('manifest-parts/')).map((o) => o.key);
-    for (const key of partsOfA) expect(key).toBe(`manifest-parts/${createHash('sha256').update(inflateRawSync(await store.get(key))).digest('hex')}`); // without a key: named by the sha256 of what they hold
+    for (const key of partsOfA)
+      expect(key).toBe(
+        `manifest-parts/${createHash('sha256')
+          .update(inflateRawSync(await store.get(key)))
+          .digest('hex')}`,
+      ); // without a key: named by the sha256 of what they hold
     const b = bigManifest('backup_b', 6_000);
     await engine.repository.putManifest(b);
 
     await engine.prune({ remove: ['backup_a'] });
 
     const left = (await store.list('manifest-parts/')).map((o) => o.key).sort();
-    const listedByB = [...new Set((JSON.parse((await store.get('manifests/backup_b.json')).toString()) as { parts: string[] }).parts)].map((n) => `manifest-parts/${n}`).sort();
+    const listedByB = [
+      ...new Set((JSON.parse((await store.get('manifests/backup_b.json')).toString()) as { parts: string[] }).parts),
+    ]
+      .map((n) => `manifest-parts/${n}`)
+      .sort();
     expect(await engine.repository.getManifest('backup_b')).toEqual(b);
     expect(left).toEqual(listedByB);
     expect(partsOfA.filter((k) => left.includes(k)).length).toBeGreaterThan(0); // shared with b: kept
@@ -101,31 +144,34 @@ describe('backup repository manifests', () => {
   it.each([
     ['without a key', undefined],
     ['with a key', 'manifest-parts'],
-  ])('refuses a split manifest whose part was altered or lost (%s), naming the part, and the next backup of the same data repairs it', async (_name, passphrase) => {
-    const store = newStore();
-    const engine = await BackupEngine.open(store, { passphrase });
-    const manifest = bigManifest('backup_damaged', 5_000);
-    await engine.repository.putManifest(manifest);
-    const [victim] = await store.list('manifest-parts/');
-    const body = await store.get(victim!.key);
-    body[100] ^= 1;
-    await store.put(victim!.key, body);
+  ])(
+    'refuses a split manifest whose part was altered or lost (%s), naming the part, and the next backup of the same data repairs it',
+    async (_name, passphrase) => {
+      const store = newStore();
+      const engine = await BackupEngine.open(store, { passphrase });
+      const manifest = bigManifest('backup_damaged', 5_000);
+      await engine.repository.putManifest(manifest);
+      const [victim] = await store.list('manifest-parts/');
+      const body = await store.get(victim!.key);
+      body[100] ^= 1;
+      await store.put(victim!.key, body);
 
-    const altered = await engine.repository.getManifest('backup_damaged').catch((e: unknown) => e);
-    const report = await engine.verify('backup_damaged');
-    await engine.repository.putManifest({ ...manifest, id: 'backup_again' }); // the same tree again: lists the damaged part, and stores it again
-    const repaired = await engine.repository.getManifest('backup_damaged');
-    const markersAfterRepair = await store.list('manifest-parts-damaged/');
-    await store.remove(victim!.key);
-    const lost = await engine.repository.getManifest('backup_damaged').catch((e: unknown) => e);
+      const altered = await engine.repository.getManifest('backup_damaged').catch((e: unknown) => e);
+      const report = await engine.verify('backup_damaged');
+      await engine.repository.putManifest({ ...manifest, id: 'backup_again' }); // the same tree again: lists the damaged part, and stores it again
+      const repaired = await engine.repository.getManifest('backup_damaged');
+      const markersAfterRepair = await store.list('manifest-parts-damaged/');
+      await store.remove(victim!.key);
+      const lost = await engine.repository.getManifest('backup_damaged').catch((e: unknown) => e);
 
-    expect(altered).toBeInstanceOf(BackupEngineError);
-    expect((altered as BackupEngineError).code).toBe(BackupErrorCode.Corrupted);
-    expect((altered as Error).message).toContain(victim!.key);
-    expect(report).toMatchObject({ ok: false, problems: [expect.stringContaining(victim!.key)] });
-    expect(repaired).toEqual(manifest);
-    expect(markersAfterRepair).toEqual([]);
-    expect((lost as BackupEngineError).code).toBe(BackupErrorCode.Corrupted);
-    expect((lost as Error).message).toMatch(/is missing from bucket .*: the backup cannot be trusted/);
-  });
+      expect(altered).toBeInstanceOf(BackupEngineError);
+      expect((altered as BackupEngineError).code).toBe(BackupErrorCode.Corrupted);
+      expect((altered as Error).message).toContain(victim!.key);
+      expect(report).toMatchObject({ ok: false, problems: [expect.stringContaining(victim!.key)] });
+      expect(repaired).toEqual(manifest);
+      expect(markersAfterRepair).toEqual([]);
+      expect((lost as BackupEngineError).code).toBe(BackupErrorCode.Corrupted);
+      expect((lost as Error).message).toMatch(/is missing from bucket .*: the backup cannot be trusted/);
+    },
+  );
 });

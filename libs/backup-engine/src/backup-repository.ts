@@ -73,10 +73,18 @@ export class BackupRepository {
       return BackupRepository.create(store, passphrase);
     }
     if (!config.encryption) {
-      if (passphrase) throw new BackupEngineError(BackupErrorCode.KeyNotExpected, `backup repository in bucket ${store.bucket} is not encrypted, but a key was given. Remove the key setting or use a new bucket.`);
+      if (passphrase)
+        throw new BackupEngineError(
+          BackupErrorCode.KeyNotExpected,
+          `backup repository in bucket ${store.bucket} is not encrypted, but a key was given. Remove the key setting or use a new bucket.`,
+        );
       return new BackupRepository(store, undefined);
     }
-    if (!passphrase) throw new BackupEngineError(BackupErrorCode.KeyRequired, `backup repository in bucket ${store.bucket} is encrypted; set the backup key (passphrase) to use it.`);
+    if (!passphrase)
+      throw new BackupEngineError(
+        BackupErrorCode.KeyRequired,
+        `backup repository in bucket ${store.bucket} is encrypted; set the backup key (passphrase) to use it.`,
+      );
     const enc = config.encryption;
     const cipher = new ChunkCipher(await deriveKey(passphrase, Buffer.from(enc.salt, 'base64'), enc.params));
     try {
@@ -89,14 +97,23 @@ export class BackupRepository {
 
   private static async create(store: ObjectStore, passphrase?: string): Promise<BackupRepository> {
     if (!passphrase) {
-      await store.put(CONFIG_KEY, JSON.stringify({ version: 1, encryption: null } satisfies RepositoryConfig), 'application/json');
+      await store.put(
+        CONFIG_KEY,
+        JSON.stringify({ version: 1, encryption: null } satisfies RepositoryConfig),
+        'application/json',
+      );
       return new BackupRepository(store, undefined);
     }
     const salt = randomBytes(32);
     const cipher = new ChunkCipher(await deriveKey(passphrase, salt, DEFAULT_KDF));
     const config: RepositoryConfig = {
       version: 1,
-      encryption: { kdf: 'scrypt', params: DEFAULT_KDF, salt: salt.toString('base64'), check: cipher.seal(randomBytes(32), KEY_CHECK_AAD).toString('base64') },
+      encryption: {
+        kdf: 'scrypt',
+        params: DEFAULT_KDF,
+        salt: salt.toString('base64'),
+        check: cipher.seal(randomBytes(32), KEY_CHECK_AAD).toString('base64'),
+      },
     };
     await store.put(CONFIG_KEY, JSON.stringify(config), 'application/json');
     return new BackupRepository(store, cipher);
@@ -137,10 +154,16 @@ export class BackupRepository {
     const json = Buffer.from(JSON.stringify(manifest));
     if (json.length <= inlineBytes) return this.putObject(key, json);
     const stored = new Set((await this.store.list(PART_PREFIX)).map((o) => o.key));
-    const damaged = new Set((await this.store.list(DAMAGED_PART_PREFIX)).map((o) => o.key.slice(DAMAGED_PART_PREFIX.length)));
+    const damaged = new Set(
+      (await this.store.list(DAMAGED_PART_PREFIX)).map((o) => o.key.slice(DAMAGED_PART_PREFIX.length)),
+    );
     const split: SplitManifest = { version: 1, id: manifest.id, parts: [], encoding: 'deflate-raw' };
     let uploaded = 0;
-    for await (const part of new GearChunker(MANIFEST_PART_CHUNKS).chunks((async function* () { yield json; })())) {
+    for await (const part of new GearChunker(MANIFEST_PART_CHUNKS).chunks(
+      (async function* () {
+        yield json;
+      })(),
+    )) {
       const name = this.partName(part);
       split.parts.push(name);
       if (stored.has(PART_PREFIX + name) && !damaged.has(name)) continue;
@@ -159,13 +182,22 @@ export class BackupRepository {
   /** getManifest, plus the names of the parts it is stored in (none for a small one). */
   async getManifestAndParts(id: string): Promise<{ manifest: BackupManifest; parts: string[] }> {
     const key = `manifests/${id}.json`;
-    const stored = JSON.parse((await this.getObject(key, `backup ${id} has no manifest in bucket ${this.store.bucket}: it does not exist or never completed.`)).toString()) as BackupManifest | SplitManifest;
+    const stored = JSON.parse(
+      (
+        await this.getObject(
+          key,
+          `backup ${id} has no manifest in bucket ${this.store.bucket}: it does not exist or never completed.`,
+        )
+      ).toString(),
+    ) as BackupManifest | SplitManifest;
     if (!isSplit(stored)) return { manifest: stored, parts: [] };
     const parts: Buffer[] = [];
     for (const [n, name] of stored.parts.entries()) {
       const partKey = PART_PREFIX + name;
       // a missing object is damage; any other storage error is an outage and goes up as it is
-      const body = await this.store.get(partKey).catch((err: unknown) => (err instanceof ObjectNotFoundError ? undefined : Promise.reject(err)));
+      const body = await this.store
+        .get(partKey)
+        .catch((err: unknown) => (err instanceof ObjectNotFoundError ? undefined : Promise.reject(err)));
       let part: Buffer | undefined;
       try {
         part = body && inflateRawSync(this.openObject(partKey, body));
@@ -176,7 +208,10 @@ export class BackupRepository {
         // marked, not deleted (a bad read must not remove a part other backups share): the next backup that needs it uploads it again
         await this.store.put(DAMAGED_PART_PREFIX + name, '').catch(() => undefined);
         const problem = body ? 'is damaged' : `is missing from bucket ${this.store.bucket}`;
-        throw new BackupEngineError(BackupErrorCode.Corrupted, `part ${n} of the manifest of backup ${id} (${partKey}) ${problem}: the backup cannot be trusted. The next backup of the same data stores the part again, which repairs it.`);
+        throw new BackupEngineError(
+          BackupErrorCode.Corrupted,
+          `part ${n} of the manifest of backup ${id} (${partKey}) ${problem}: the backup cannot be trusted. The next backup of the same data stores the part again, which repairs it.`,
+        );
       }
       parts.push(part);
     }
@@ -203,7 +238,8 @@ export class BackupRepository {
     try {
       body = await this.store.get(key);
     } catch (err) {
-      if (err instanceof ObjectNotFoundError) throw new BackupEngineError(BackupErrorCode.NotFound, missing, { cause: err });
+      if (err instanceof ObjectNotFoundError)
+        throw new BackupEngineError(BackupErrorCode.NotFound, missing, { cause: err });
       throw err;
     }
     return this.openObject(key, body);
@@ -216,7 +252,9 @@ export class BackupRepository {
 
   /** Every manifest object: backup id and stored size. */
   async listManifests(): Promise<StoredObject<'id'>[]> {
-    return (await this.store.list('manifests/')).filter((o) => o.key.endsWith('.json')).map((o) => ({ id: o.key.slice('manifests/'.length, -'.json'.length), size: o.size }));
+    return (await this.store.list('manifests/'))
+      .filter((o) => o.key.endsWith('.json'))
+      .map((o) => ({ id: o.key.slice('manifests/'.length, -'.json'.length), size: o.size }));
   }
 
   /** Every pack object: name (its sha256) and size. */
@@ -264,7 +302,11 @@ export class BackupRepository {
     try {
       return this.cipher.open(body, key);
     } catch (cause) {
-      throw new BackupEngineError(BackupErrorCode.Corrupted, `object ${key} in bucket ${this.store.bucket} fails authentication: it was altered or belongs to another repository.`, { cause });
+      throw new BackupEngineError(
+        BackupErrorCode.Corrupted,
+        `object ${key} in bucket ${this.store.bucket} fails authentication: it was altered or belongs to another repository.`,
+        { cause },
+      );
     }
   }
 }

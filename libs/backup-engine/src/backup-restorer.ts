@@ -95,7 +95,13 @@ export class BackupRestorer {
   async restore(manifest: BackupManifest, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
     const tree = selectTree(manifest, options.select);
     const { verify, staged } = await this.run(manifest, [{ tree, target: resolve(target) }], options);
-    return { backupId: manifest.id, target: staged[0].target, ...(options.select !== undefined && { select: options.select }), ...staged[0].result!, verify };
+    return {
+      backupId: manifest.id,
+      target: staged[0].target,
+      ...(options.select !== undefined && { select: options.select }),
+      ...staged[0].result!,
+      verify,
+    };
   }
 
   /**
@@ -105,12 +111,24 @@ export class BackupRestorer {
    */
   async restoreRoots(manifest: BackupManifest, options: RestoreRootsOptions = {}): Promise<RestoreRootsResult> {
     const plans = planRootRestores(manifest, options.select, options.allowedDirs);
-    const { verify, staged } = await this.run(manifest, plans.map((p) => ({ tree: p.tree, target: p.target })), options);
-    return { backupId: manifest.id, roots: staged.map((s, i) => ({ prefix: plans[i].prefix, target: s.target, ...s.result! })), verify };
+    const { verify, staged } = await this.run(
+      manifest,
+      plans.map((p) => ({ tree: p.tree, target: p.target })),
+      options,
+    );
+    return {
+      backupId: manifest.id,
+      roots: staged.map((s, i) => ({ prefix: plans[i].prefix, target: s.target, ...s.result! })),
+      verify,
+    };
   }
 
   /** Verifies once, stages every tree, runs `beforeSwap`, then swaps them all in (undoing the swaps done if one fails). */
-  private async run(manifest: BackupManifest, items: { tree: SelectedTree; target: string }[], options: Pick<RestoreOptions, 'onProgress' | 'beforeSwap'>): Promise<{ verify: VerifyReport; staged: StagedTree[] }> {
+  private async run(
+    manifest: BackupManifest,
+    items: { tree: SelectedTree; target: string }[],
+    options: Pick<RestoreOptions, 'onProgress' | 'beforeSwap'>,
+  ): Promise<{ verify: VerifyReport; staged: StagedTree[] }> {
     const progress = new ProgressReporter(options.onProgress);
     const content = items.flatMap((i) => i.tree.content);
     const verifyBytes = content.reduce((n, e) => n + e.size, 0);
@@ -136,7 +154,12 @@ export class BackupRestorer {
       await swapAll(staged);
     } catch (err) {
       // an in-place exchange that could not be undone keeps its journal and staging: the next restore or agent start needs them
-      const kept = async (s: StagedTree) => s.inPlace && (await lstat(journalPathOf(s)).then(() => true, () => false));
+      const kept = async (s: StagedTree) =>
+        s.inPlace &&
+        (await lstat(journalPathOf(s)).then(
+          () => true,
+          () => false,
+        ));
       await Promise.all(staged.map(async (s) => (await kept(s)) || rm(s.staging, { recursive: true, force: true })));
       throw err;
     }
@@ -145,7 +168,14 @@ export class BackupRestorer {
   }
 
   /** Writes `tree` into the empty directory `root`; its mode comes from the backup when `rootMode` (else the swap sets it on the target). */
-  private async writeTree(manifest: BackupManifest, tree: SelectedTree, root: string, phase: ProgressPhase, written: { bytes: number }, rootMode: boolean): Promise<RestoredTree> {
+  private async writeTree(
+    manifest: BackupManifest,
+    tree: SelectedTree,
+    root: string,
+    phase: ProgressPhase,
+    written: { bytes: number },
+    rootMode: boolean,
+  ): Promise<RestoredTree> {
     const reader = new PackReader(this.repository, this.compressor);
     const dirs: DirEntry[] = [];
     let files = 0;
@@ -171,7 +201,8 @@ export class BackupRestorer {
         } finally {
           await fh.close();
         }
-        if (hash.digest('hex') !== e.sha256) throw new BackupCorruptedError(manifest.id, [], [`file ${e.path} does not match its sha256 while restoring`]);
+        if (hash.digest('hex') !== e.sha256)
+          throw new BackupCorruptedError(manifest.id, [], [`file ${e.path} does not match its sha256 while restoring`]);
         await chmod(dest, e.mode);
         await utimes(dest, new Date(e.mtimeMs), new Date(e.mtimeMs));
         files++;
@@ -186,7 +217,8 @@ export class BackupRestorer {
       symlinks++;
     }
     // directory modes last and deepest first, so read-only directories do not block writes
-    for (const d of [...dirs].sort((a, b) => b.path.split('/').length - a.path.split('/').length)) await chmod(safeJoin(root, d.path), d.mode);
+    for (const d of [...dirs].sort((a, b) => b.path.split('/').length - a.path.split('/').length))
+      await chmod(safeJoin(root, d.path), d.mode);
     if (rootMode && tree.rootMode !== undefined) await chmod(root, tree.rootMode);
     return { files, directories: dirs.length, symlinks, bytesWritten };
   }

@@ -20,7 +20,13 @@ const fakeDump = (bytes: Buffer): StreamSource => ({
 describe(`${BackupEngine.name} roots`, () => {
   let s3: S3ServerHandle;
   let work: string;
-  const newStore = () => new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: uniqueName('bkroots') });
+  const newStore = () =>
+    new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket: uniqueName('bkroots'),
+    });
 
   /** Three roots as a node has them: two config directories and one data directory. */
   async function buildHost(name: string) {
@@ -55,7 +61,11 @@ describe(`${BackupEngine.name} roots`, () => {
 
   it('stores each root under its prefix and puts the selected roots back where they came from', async () => {
     const { dirs, sources } = await buildHost('host1');
-    const expected = { app: await snapshotTree(dirs.app), other: await snapshotTree(dirs.other), shared: await snapshotTree(dirs.shared) };
+    const expected = {
+      app: await snapshotTree(dirs.app),
+      other: await snapshotTree(dirs.other),
+      shared: await snapshotTree(dirs.shared),
+    };
     delete expected.app['app.log'];
     const dump = randomBytes(300 * 1024);
     const sut = await BackupEngine.open(newStore());
@@ -66,13 +76,26 @@ describe(`${BackupEngine.name} roots`, () => {
     await rm(dirs.other, { recursive: true });
     await writeFile(join(dirs.shared, 'index.json'), '{"changed":true}');
     const configOnly = await sut.restoreRoots(backup.id, { select: 'config' });
-    const afterConfig = { app: await snapshotTree(dirs.app), other: await snapshotTree(dirs.other), shared: await snapshotTree(dirs.shared) };
+    const afterConfig = {
+      app: await snapshotTree(dirs.app),
+      other: await snapshotTree(dirs.other),
+      shared: await snapshotTree(dirs.shared),
+    };
     const everything = await sut.restoreRoots(backup.id);
 
     const m = backup.manifest;
     expect(m.roots).toEqual({ 'config/app': dirs.app, 'config/other': dirs.other, 'data/shared': dirs.shared });
-    expect(m.entries.filter((e) => e.type === 'dir' && ['config/app', 'config/other', 'data/shared'].includes(e.path))).toHaveLength(3);
-    expect(m.entries.map((e) => e.path)).toEqual(expect.arrayContaining(['config/app/app.yml', 'config/app/conf.d/extra.yml', 'data/shared/blobs/one.bin', 'database/app.dump']));
+    expect(
+      m.entries.filter((e) => e.type === 'dir' && ['config/app', 'config/other', 'data/shared'].includes(e.path)),
+    ).toHaveLength(3);
+    expect(m.entries.map((e) => e.path)).toEqual(
+      expect.arrayContaining([
+        'config/app/app.yml',
+        'config/app/conf.d/extra.yml',
+        'data/shared/blobs/one.bin',
+        'database/app.dump',
+      ]),
+    );
     expect(m.entries.map((e) => e.path)).not.toContain('config/app/app.log');
     expect(m.entries.find((e) => e.path === 'config/app')).toMatchObject({ type: 'dir', mode: 0o750 });
     expect(configOnly.roots.map((r) => [r.prefix, r.target])).toEqual([
@@ -128,19 +151,40 @@ describe(`${BackupEngine.name} roots`, () => {
     const noRoots = await sut.restoreRoots(single.id).catch((err: unknown) => err);
     const unknown = await sut.restoreRoots(multi.id, { select: 'logs' }).catch((err: unknown) => err);
 
-    expect(noRoots).toMatchObject({ code: BackupErrorCode.InvalidRequest, message: expect.stringMatching(/does not record where its directories came from .*--to <dir>/) });
-    expect(unknown).toMatchObject({ code: BackupErrorCode.NotFound, message: expect.stringMatching(/has no root under "logs"; its roots are config\/app, config\/other, data\/shared/) });
+    expect(noRoots).toMatchObject({
+      code: BackupErrorCode.InvalidRequest,
+      message: expect.stringMatching(/does not record where its directories came from .*--to <dir>/),
+    });
+    expect(unknown).toMatchObject({
+      code: BackupErrorCode.NotFound,
+      message: expect.stringMatching(
+        /has no root under "logs"; its roots are config\/app, config\/other, data\/shared/,
+      ),
+    });
   });
 
   it('fails clearly, and records no backup, for a missing root directory or a bad prefix', async () => {
     const sut = await BackupEngine.open(newStore());
     const missing = join(work, 'not-there');
 
-    const noDir = await sut.backup({ id: 'backup_missing_root', sources: [{ prefix: 'config/gone', dir: missing, setting: 'BACKUP_CONFIG_PATHS' }] }).catch((err: unknown) => err);
-    const badPrefix = await sut.backup({ id: 'backup_bad_prefix', sources: [{ prefix: '../escape', dir: work }] }).catch((err: unknown) => err);
+    const noDir = await sut
+      .backup({
+        id: 'backup_missing_root',
+        sources: [{ prefix: 'config/gone', dir: missing, setting: 'BACKUP_CONFIG_PATHS' }],
+      })
+      .catch((err: unknown) => err);
+    const badPrefix = await sut
+      .backup({ id: 'backup_bad_prefix', sources: [{ prefix: '../escape', dir: work }] })
+      .catch((err: unknown) => err);
 
-    expect(noDir).toMatchObject({ code: BackupErrorCode.SourceMissing, message: `backup root "config/gone": directory ${missing} does not exist. Create it, or remove it from the BACKUP_CONFIG_PATHS setting.` });
-    expect(badPrefix).toMatchObject({ code: BackupErrorCode.InvalidRequest, message: expect.stringMatching(/backup root prefix "\.\.\/escape" is invalid/) });
+    expect(noDir).toMatchObject({
+      code: BackupErrorCode.SourceMissing,
+      message: `backup root "config/gone": directory ${missing} does not exist. Create it, or remove it from the BACKUP_CONFIG_PATHS setting.`,
+    });
+    expect(badPrefix).toMatchObject({
+      code: BackupErrorCode.InvalidRequest,
+      message: expect.stringMatching(/backup root prefix "\.\.\/escape" is invalid/),
+    });
     expect(await sut.list()).toEqual([]);
   });
 });

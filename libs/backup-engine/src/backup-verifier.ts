@@ -64,10 +64,12 @@ export class BackupVerifier {
       const msg = (err as Error).message;
       if (!problems.includes(msg)) problems.push(msg);
     };
-    if (manifestDigest(manifest) !== manifest.sha256) problems.push(`manifest of ${manifest.id} does not match its sha256`);
+    if (manifestDigest(manifest) !== manifest.sha256)
+      problems.push(`manifest of ${manifest.id} does not match its sha256`);
 
     const all = options.entries === undefined;
-    const entries = options.entries ?? manifest.entries.filter((e): e is ContentEntry => e.type === 'file' || e.type === 'database');
+    const entries =
+      options.entries ?? manifest.entries.filter((e): e is ContentEntry => e.type === 'file' || e.type === 'database');
     let filesChecked = 0;
     let bytesChecked = 0;
     for (const entry of entries) {
@@ -91,14 +93,30 @@ export class BackupVerifier {
           break;
         }
       }
-      if (intact && hash.digest('hex') !== entry.sha256) fail(new Error(`file ${entry.path} does not match its sha256`));
+      if (intact && hash.digest('hex') !== entry.sha256)
+        fail(new Error(`file ${entry.path} does not match its sha256`));
       filesChecked++;
     }
     const report = async (): Promise<VerifyReport> => {
       for (const pack of corrupted) {
-        await this.repository.removeIndex(pack).catch((err: Error) => problems.push(`the index of damaged pack ${pack} could not be removed (${err.message}): new backups may still reuse its chunks`));
+        await this.repository
+          .removeIndex(pack)
+          .catch((err: Error) =>
+            problems.push(
+              `the index of damaged pack ${pack} could not be removed (${err.message}): new backups may still reuse its chunks`,
+            ),
+          );
       }
-      return { backupId: manifest.id, ok: problems.length === 0, corruptedPacks: [...corrupted].sort(), problems, packsChecked: reader.loaded.size, chunksChecked: checked.size, filesChecked, bytesChecked };
+      return {
+        backupId: manifest.id,
+        ok: problems.length === 0,
+        corruptedPacks: [...corrupted].sort(),
+        problems,
+        packsChecked: reader.loaded.size,
+        chunksChecked: checked.size,
+        filesChecked,
+        bytesChecked,
+      };
     };
     if (!all) return report();
     // chunks no file pass touched (none today, but the manifest is the contract)

@@ -5,7 +5,12 @@ describe(ChunkCipher.name, () => {
   it('gives every sealed blob its own nonce, across refills of the nonce pool', () => {
     const sut = new ChunkCipher(randomBytes(32));
 
-    const nonces = Array.from({ length: 3000 }, (_, i) => sut.seal(Buffer.from(`chunk ${i}`), `id-${i}`).subarray(0, 12).toString('hex'));
+    const nonces = Array.from({ length: 3000 }, (_, i) =>
+      sut
+        .seal(Buffer.from(`chunk ${i}`), `id-${i}`)
+        .subarray(0, 12)
+        .toString('hex'),
+    );
 
     expect(new Set(nonces).size).toBe(nonces.length);
   });

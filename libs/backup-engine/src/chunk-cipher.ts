@@ -17,7 +17,9 @@ export const DEFAULT_KDF: KdfParams = { N: 1 << 15, r: 8, p: 1 };
 /** Derives a 32-byte AES key from a passphrase and the repository's salt. */
 export function deriveKey(passphrase: string, salt: Buffer, params: KdfParams = DEFAULT_KDF): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(passphrase, salt, 32, { ...params, maxmem: 256 * params.N * params.r + 16 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(passphrase, salt, 32, { ...params, maxmem: 256 * params.N * params.r + 16 * 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
   );
 }
 

@@ -21,10 +21,29 @@ async function backedUpDump(store: FakePackStore, dump: Buffer): Promise<BackupM
     id: 'backup_test',
     createdAt: new Date(0).toISOString(),
     labels: {},
-    entries: [{ type: 'database', path: 'database/app.dump', database: 'app', format: 'pg-custom', size: dump.length, sha256: createHash('sha256').update(dump).digest('hex'), chunks }],
+    entries: [
+      {
+        type: 'database',
+        path: 'database/app.dump',
+        database: 'app',
+        format: 'pg-custom',
+        size: dump.length,
+        sha256: createHash('sha256').update(dump).digest('hex'),
+        chunks,
+      },
+    ],
     chunks: chunkMap,
     packs: [...new Set(Object.values(chunkMap).map((l) => l.pack))],
-    stats: { bytesRead: dump.length, bytesUploaded: 0, packs: 1, newChunks: 3, reusedChunks: 0, sizeBeforeCompression: 0, sizeAfterCompression: 0, durationMs: 0 },
+    stats: {
+      bytesRead: dump.length,
+      bytesUploaded: 0,
+      packs: 1,
+      newChunks: 3,
+      reusedChunks: 0,
+      sizeBeforeCompression: 0,
+      sizeAfterCompression: 0,
+      durationMs: 0,
+    },
   };
   return { ...body, sha256: manifestDigest(body) };
 }
@@ -41,7 +60,13 @@ describe(DatabaseRestorer.name, () => {
     const result = await sut.restore(manifest, { mode: DatabaseRestoreMode.SingleTransaction, targetUrl: URL_APP });
 
     expect(runner.calls.map((c) => c.command)).toEqual(['pg_restore']);
-    expect(runner.calls[0].args).toEqual(['--no-owner', '--single-transaction', '--clean', '--if-exists', `--dbname=${URL_APP}`]);
+    expect(runner.calls[0].args).toEqual([
+      '--no-owner',
+      '--single-transaction',
+      '--clean',
+      '--if-exists',
+      `--dbname=${URL_APP}`,
+    ]);
     expect(runner.calls[0].stdin.equals(dump)).toBe(true);
     expect(result).toMatchObject({ database: 'app', target: 'app_restored', bytesRestored: dump.length });
   });
@@ -52,7 +77,11 @@ describe(DatabaseRestorer.name, () => {
     const sut = new DatabaseRestorer(store, fakeCompressor, new FakeProcessRunner());
     const seen: Array<{ step: string; percent: number; bytesDone: number }> = [];
 
-    await sut.restore(manifest, { mode: DatabaseRestoreMode.SingleTransaction, targetUrl: URL_APP }, { onProgress: (p) => void seen.push(p), progressIntervalMs: 0 });
+    await sut.restore(
+      manifest,
+      { mode: DatabaseRestoreMode.SingleTransaction, targetUrl: URL_APP },
+      { onProgress: (p) => void seen.push(p), progressIntervalMs: 0 },
+    );
 
     expect([...new Set(seen.map((p) => p.step))]).toEqual(['verify', 'restore', 'done']);
     expect(seen.map((p) => p.percent)).toEqual([...seen.map((p) => p.percent)].sort((a, b) => a - b));
@@ -63,16 +92,27 @@ describe(DatabaseRestorer.name, () => {
   it('creates a new database, and drops it again when pg_restore fails', async () => {
     const store = new FakePackStore();
     const manifest = await backedUpDump(store, dump);
-    const runner = new FakeProcessRunner({ pg_restore: { exitCode: 1, stderr: 'pg_restore: error: could not execute query' } });
+    const runner = new FakeProcessRunner({
+      pg_restore: { exitCode: 1, stderr: 'pg_restore: error: could not execute query' },
+    });
     const sut = new DatabaseRestorer(store, fakeCompressor, runner);
 
     const attempt = sut.restore(manifest, { mode: DatabaseRestoreMode.NewDatabase, targetUrl: URL_APP });
 
     await expect(attempt).rejects.toBeInstanceOf(ExternalCommandError);
-    await expect(attempt).rejects.toThrow(/^pg_restore failed with exit code 1: pg_restore: error: could not execute query\. The new database "app_restored" was dropped again/);
+    await expect(attempt).rejects.toThrow(
+      /^pg_restore failed with exit code 1: pg_restore: error: could not execute query\. The new database "app_restored" was dropped again/,
+    );
     expect(runner.calls.map((c) => c.command)).toEqual(['createdb', 'pg_restore', 'dropdb']);
-    expect(runner.calls[0].args).toEqual(['--maintenance-db=postgres://postgres@127.0.0.1:5432/postgres', 'app_restored']);
-    expect(runner.calls[2].args).toEqual(['--maintenance-db=postgres://postgres@127.0.0.1:5432/postgres', '--if-exists', 'app_restored']);
+    expect(runner.calls[0].args).toEqual([
+      '--maintenance-db=postgres://postgres@127.0.0.1:5432/postgres',
+      'app_restored',
+    ]);
+    expect(runner.calls[2].args).toEqual([
+      '--maintenance-db=postgres://postgres@127.0.0.1:5432/postgres',
+      '--if-exists',
+      'app_restored',
+    ]);
   });
 
   it('refuses a corrupted backup before running anything', async () => {
@@ -95,10 +135,18 @@ describe(DatabaseRestorer.name, () => {
   ])('names the problem when the database entry %p cannot be chosen', async (database, message) => {
     const store = new FakePackStore();
     const manifest = await backedUpDump(store, dump);
-    manifest.entries.push({ ...manifest.entries[0], path: 'database/app2.dump', database: 'app2' } as (typeof manifest.entries)[number]);
+    manifest.entries.push({
+      ...manifest.entries[0],
+      path: 'database/app2.dump',
+      database: 'app2',
+    } as (typeof manifest.entries)[number]);
     const sut = new DatabaseRestorer(store, fakeCompressor, new FakeProcessRunner());
 
-    const attempt = sut.restore(manifest, { database, mode: DatabaseRestoreMode.SingleTransaction, targetUrl: URL_APP });
+    const attempt = sut.restore(manifest, {
+      database,
+      mode: DatabaseRestoreMode.SingleTransaction,
+      targetUrl: URL_APP,
+    });
 
     await expect(attempt).rejects.toThrow(message);
   });

@@ -67,10 +67,16 @@ export class DatabaseRestorer {
    * Progress: `verify` (the whole backup re-read, first half), then `restore` (dump bytes
    * handed to pg_restore), then `done`.
    */
-  async restore(manifest: BackupManifest, request: DatabaseRestoreRequest, options: ProgressOptions & { progressIntervalMs?: number } = {}): Promise<DatabaseRestoreResult> {
+  async restore(
+    manifest: BackupManifest,
+    request: DatabaseRestoreRequest,
+    options: ProgressOptions & { progressIntervalMs?: number } = {},
+  ): Promise<DatabaseRestoreResult> {
     const entry = pickEntry(manifest, request.database);
     const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs);
-    const verify = await new BackupVerifier(this.repository, this.compressor).verify(manifest, { progress: progress.phase(ProgressStep.Verify, 0, 50, contentBytes(manifest)) });
+    const verify = await new BackupVerifier(this.repository, this.compressor).verify(manifest, {
+      progress: progress.phase(ProgressStep.Verify, 0, 50, contentBytes(manifest)),
+    });
     if (!verify.ok) throw new BackupCorruptedError(manifest.id, verify.corruptedPacks, verify.problems);
     const target = databaseNameOf(request.targetUrl);
     const base = { backupId: manifest.id, database: entry.database, target, mode: request.mode, verify };
@@ -81,7 +87,14 @@ export class DatabaseRestorer {
     };
 
     if (request.mode === DatabaseRestoreMode.SingleTransaction) {
-      await this.pgRestore(manifest, entry, request.targetUrl, ['--single-transaction', '--clean', '--if-exists'], `Nothing was changed: the transaction was rolled back and ${JSON.stringify(target)} keeps its previous contents. Fix the cause above, or restore into a new database instead.`, restoring);
+      await this.pgRestore(
+        manifest,
+        entry,
+        request.targetUrl,
+        ['--single-transaction', '--clean', '--if-exists'],
+        `Nothing was changed: the transaction was rolled back and ${JSON.stringify(target)} keeps its previous contents. Fix the cause above, or restore into a new database instead.`,
+        restoring,
+      );
       return finish();
     }
 
@@ -92,7 +105,14 @@ export class DatabaseRestorer {
       hint: `Could not create database ${JSON.stringify(target)} to restore into: choose a name that does not exist yet, and a user allowed to create databases.`,
     });
     try {
-      await this.pgRestore(manifest, entry, request.targetUrl, ['--exit-on-error'], `The new database ${JSON.stringify(target)} was dropped again; fix the cause above and retry.`, restoring);
+      await this.pgRestore(
+        manifest,
+        entry,
+        request.targetUrl,
+        ['--exit-on-error'],
+        `The new database ${JSON.stringify(target)} was dropped again; fix the cause above and retry.`,
+        restoring,
+      );
     } catch (err) {
       await runToEnd(this.runner, this.binaries.dropdb, [maintenance, '--if-exists', target]).catch(() => undefined);
       throw err;
@@ -100,12 +120,26 @@ export class DatabaseRestorer {
     return finish();
   }
 
-  private async pgRestore(manifest: BackupManifest, entry: DatabaseEntry, url: string, extra: string[], hint: string, progress: ProgressPhase): Promise<void> {
-    await runToEnd(this.runner, this.binaries.pgRestore, ['--no-owner', ...extra, `--dbname=${url}`], { stdin: this.chunkStream(manifest, entry, progress), hint });
+  private async pgRestore(
+    manifest: BackupManifest,
+    entry: DatabaseEntry,
+    url: string,
+    extra: string[],
+    hint: string,
+    progress: ProgressPhase,
+  ): Promise<void> {
+    await runToEnd(this.runner, this.binaries.pgRestore, ['--no-owner', ...extra, `--dbname=${url}`], {
+      stdin: this.chunkStream(manifest, entry, progress),
+      hint,
+    });
   }
 
   /** The dump's bytes in order, checked against the entry's sha256 before the last byte is handed over; progress counts bytes handed over. */
-  private async *chunkStream(manifest: BackupManifest, entry: DatabaseEntry, progress: ProgressPhase): AsyncGenerator<Buffer> {
+  private async *chunkStream(
+    manifest: BackupManifest,
+    entry: DatabaseEntry,
+    progress: ProgressPhase,
+  ): AsyncGenerator<Buffer> {
     const reader = new PackReader(this.repository, this.compressor);
     const hash = createHash('sha256');
     let held: Buffer | undefined;
@@ -121,7 +155,12 @@ export class DatabaseRestorer {
       held = plain;
     }
     // holding back the last chunk means pg_restore never sees a complete archive that fails its hash
-    if (hash.digest('hex') !== entry.sha256) throw new BackupCorruptedError(manifest.id, [], [`database dump ${entry.path} does not match its sha256 while restoring`]);
+    if (hash.digest('hex') !== entry.sha256)
+      throw new BackupCorruptedError(
+        manifest.id,
+        [],
+        [`database dump ${entry.path} does not match its sha256 while restoring`],
+      );
     if (held) yield* handOver(held);
   }
 }
@@ -131,6 +170,11 @@ function pickEntry(manifest: BackupManifest, database: string | undefined): Data
   const matches = database === undefined ? all : all.filter((e) => e.database === database);
   if (matches.length === 1) return matches[0];
   const names = all.map((e) => e.database).join(', ') || 'none';
-  const why = database === undefined ? (all.length === 0 ? 'holds no database' : 'holds several databases; name one') : `holds no database ${JSON.stringify(database)}`;
+  const why =
+    database === undefined
+      ? all.length === 0
+        ? 'holds no database'
+        : 'holds several databases; name one'
+      : `holds no database ${JSON.stringify(database)}`;
   throw new BackupEngineError(BackupErrorCode.NotFound, `backup ${manifest.id} ${why} (databases: ${names}).`);
 }

@@ -32,7 +32,11 @@ export class BackupEngineError extends CodedError<BackupErrorCode> {
 export class WrongKeyError extends BackupEngineError {
   override name = 'WrongKeyError';
   constructor(what: string, options?: { cause?: unknown }) {
-    super(BackupErrorCode.WrongKey, `wrong backup key: ${what} cannot be decrypted with the given passphrase. Use the passphrase the repository was created with.`, options);
+    super(
+      BackupErrorCode.WrongKey,
+      `wrong backup key: ${what} cannot be decrypted with the given passphrase. Use the passphrase the repository was created with.`,
+      options,
+    );
   }
 }
 
@@ -74,7 +78,11 @@ export class BackupAbortedError extends BackupEngineError {
     readonly backupId: string,
     options?: { cause?: unknown },
   ) {
-    super(BackupErrorCode.Aborted, `backup ${backupId} was cancelled before it completed; no backup was recorded. Start it again when ready; packs it already uploaded are reused or removed by the next prune.`, options);
+    super(
+      BackupErrorCode.Aborted,
+      `backup ${backupId} was cancelled before it completed; no backup was recorded. Start it again when ready; packs it already uploaded are reused or removed by the next prune.`,
+      options,
+    );
   }
 }
 

@@ -20,7 +20,11 @@ export interface FileReadOptions {
  * across thousands of small files keeps the garbage collector busy). A file that grew
  * since its lstat is read to its end all the same; a short read marks the end.
  */
-export async function* readFilePieces(path: string, expectedSize: number, options: FileReadOptions = {}): AsyncGenerator<Buffer> {
+export async function* readFilePieces(
+  path: string,
+  expectedSize: number,
+  options: FileReadOptions = {},
+): AsyncGenerator<Buffer> {
   const pieceBytes = options.pieceBytes ?? 1024 * 1024;
   let left = Math.max(0, expectedSize);
   // +1: a file that is exactly as expected ends with a short read, without one more read for EOF

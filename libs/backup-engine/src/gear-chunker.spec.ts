@@ -72,11 +72,16 @@ describe(GearChunker.name, () => {
 
   it('cuts where every earlier version cut (chunk ids, and so dedup, carry across versions)', async () => {
     const sut = new GearChunker(small);
-    const fixed = Buffer.concat(Array.from({ length: 8192 }, (_, i) => createHash('sha256').update(`pin-${i}`).digest()));
+    const fixed = Buffer.concat(
+      Array.from({ length: 8192 }, (_, i) => createHash('sha256').update(`pin-${i}`).digest()),
+    );
 
     const sizes = (await chunk(sut, fixed, 5000)).map((c) => c.length);
 
-    expect(sizes).toEqual([8640, 10777, 8541, 8258, 8752, 8997, 9921, 9506, 9116, 4256, 9128, 7955, 10869, 10115, 9127, 8539, 7011, 3990, 8255, 9298, 7743, 8699, 10741, 7537, 9206, 9353, 10020, 10044, 8523, 9227]);
+    expect(sizes).toEqual([
+      8640, 10777, 8541, 8258, 8752, 8997, 9921, 9506, 9116, 4256, 9128, 7955, 10869, 10115, 9127, 8539, 7011, 3990,
+      8255, 9298, 7743, 8699, 10741, 7537, 9206, 9353, 10020, 10044, 8523, 9227,
+    ]);
   });
 
   it('yields a chunk that lies within one piece without copying it', async () => {

@@ -10,7 +10,11 @@ export interface ChunkerOptions {
   maxSize: number;
 }
 
-export const DEFAULT_CHUNKER_OPTIONS: ChunkerOptions = { minSize: 256 * 1024, avgSize: 1024 * 1024, maxSize: 4 * 1024 * 1024 };
+export const DEFAULT_CHUNKER_OPTIONS: ChunkerOptions = {
+  minSize: 256 * 1024,
+  avgSize: 1024 * 1024,
+  maxSize: 4 * 1024 * 1024,
+};
 
 /**
  * The gear table is fixed (derived from sha256 of a constant) so that chunk boundaries and
@@ -97,7 +101,15 @@ let carried = 0;
  * `maskL` from it), or -1 with the final hash in `carried`. The bytes are copied into the
  * scanner's memory a window at a time.
  */
-function findCut(buf: Uint8Array, from: number, to: number, avgEnd: number, maskS: number, maskL: number, h: number): number {
+function findCut(
+  buf: Uint8Array,
+  from: number,
+  to: number,
+  avgEnd: number,
+  maskS: number,
+  maskL: number,
+  h: number,
+): number {
   for (let at = from; at < to; at += WINDOW) {
     const n = Math.min(WINDOW, to - at);
     scanned.set(buf.subarray(at, at + n));
@@ -120,7 +132,11 @@ function assemble(parts: Buffer[], tail: Buffer, size: number): Buffer {
 }
 
 const toBuffer = (piece: Buffer | Uint8Array | string): Buffer =>
-  typeof piece === 'string' ? Buffer.from(piece) : Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+  typeof piece === 'string'
+    ? Buffer.from(piece)
+    : Buffer.isBuffer(piece)
+      ? piece
+      : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
 
 /**
  * FastCDC-style content-defined chunker (gear rolling hash with normalized chunking: a
@@ -139,7 +155,8 @@ export class GearChunker {
   constructor(private readonly options: ChunkerOptions = DEFAULT_CHUNKER_OPTIONS) {
     const bits = Math.log2(options.avgSize);
     if (!Number.isInteger(bits)) throw new Error(`chunker avgSize must be a power of two, got ${options.avgSize}`);
-    if (!(options.minSize < options.avgSize && options.avgSize < options.maxSize)) throw new Error('chunker sizes must satisfy min < avg < max');
+    if (!(options.minSize < options.avgSize && options.avgSize < options.maxSize))
+      throw new Error('chunker sizes must satisfy min < avg < max');
     this.maskS = topMask(bits + 2);
     this.maskL = topMask(bits - 2);
   }

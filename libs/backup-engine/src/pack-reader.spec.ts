@@ -17,7 +17,10 @@ async function packed(cipher?: ChunkCipher) {
 }
 
 describe(PackReader.name, () => {
-  it.each([['plain', undefined], ['encrypted', new ChunkCipher(randomBytes(32))]])('reads back %s chunks', async (_n, cipher) => {
+  it.each([
+    ['plain', undefined],
+    ['encrypted', new ChunkCipher(randomBytes(32))],
+  ])('reads back %s chunks', async (_n, cipher) => {
     const { store, data, ids, known } = await packed(cipher);
     const sut = new PackReader(store, fakeCompressor);
 
@@ -46,7 +49,9 @@ describe(PackReader.name, () => {
     await writer.flush();
     const loc = writer.known.get(id)!;
 
-    const local = await new PackReader(store, new ZstdProcess(3, '/nonexistent/zstd')).readChunk(id, loc).catch((e: unknown) => e);
+    const local = await new PackReader(store, new ZstdProcess(3, '/nonexistent/zstd'))
+      .readChunk(id, loc)
+      .catch((e: unknown) => e);
     store.packs.delete(loc.pack);
     const missing = await new PackReader(store, new ZstdProcess(3)).readChunk(id, loc).catch((e: unknown) => e);
 

@@ -43,7 +43,8 @@ export class PackReader {
   async readChunk(id: string, loc: ChunkLocation): Promise<Buffer> {
     const pack = await this.loadPack(loc.pack);
     const blob = pack.subarray(loc.offset, loc.offset + loc.length);
-    if (blob.length !== loc.length) throw new ChunkReadError(loc.pack, `chunk ${id} lies past the end of pack ${loc.pack}`);
+    if (blob.length !== loc.length)
+      throw new ChunkReadError(loc.pack, `chunk ${id} lies past the end of pack ${loc.pack}`);
     let compressed = blob;
     if (this.repository.cipher) {
       try {
@@ -59,7 +60,8 @@ export class PackReader {
       if (cause instanceof CompressorUnavailableError) throw cause; // a local failure, not damage
       throw new ChunkReadError(loc.pack, `chunk ${id} in pack ${loc.pack} does not decompress`, { cause });
     }
-    if (plain.length !== loc.size || sha256(plain) !== id) throw new ChunkReadError(loc.pack, `chunk ${id} in pack ${loc.pack} has the wrong content hash`);
+    if (plain.length !== loc.size || sha256(plain) !== id)
+      throw new ChunkReadError(loc.pack, `chunk ${id} in pack ${loc.pack} has the wrong content hash`);
     return plain;
   }
 
@@ -74,7 +76,10 @@ export class PackReader {
     let entry: Buffer | Error;
     try {
       const bytes = await this.repository.getPack(name);
-      entry = sha256(bytes) === name ? bytes : new ChunkReadError(name, `pack ${name} does not match its hash (altered or truncated)`);
+      entry =
+        sha256(bytes) === name
+          ? bytes
+          : new ChunkReadError(name, `pack ${name} does not match its hash (altered or truncated)`);
     } catch (cause) {
       if (!(cause instanceof ObjectNotFoundError)) throw cause; // an outage or refused access is not damage: not cached, the caller sees it as it is
       entry = new ChunkReadError(name, `pack ${name} is missing from the bucket`, { cause });

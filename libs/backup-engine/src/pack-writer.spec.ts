@@ -67,7 +67,12 @@ describe(PackWriter.name, () => {
     [...store.packs.values()].forEach((p) => expect(p.length).toBeLessThanOrEqual(1000));
     ids.slice(0, 10).forEach((id, i) => {
       const loc = sut.known.get(id)!;
-      expect(store.packs.get(loc.pack)!.subarray(loc.offset + 1, loc.offset + loc.length).equals(chunks[i])).toBe(true);
+      expect(
+        store.packs
+          .get(loc.pack)!
+          .subarray(loc.offset + 1, loc.offset + loc.length)
+          .equals(chunks[i]),
+      ).toBe(true);
     });
   });
 });
@@ -107,7 +112,10 @@ describe(`${PackWriter.name} pipeline`, () => {
 
   it('makes add wait while the queue is full', async () => {
     const { compressor, gates } = gatedCompressor();
-    const sut = new PackWriter(new FakePackStore(), compressor, new Map(), 1000, { concurrency: 1, maxQueuedChunks: 2 });
+    const sut = new PackWriter(new FakePackStore(), compressor, new Map(), 1000, {
+      concurrency: 1,
+      maxQueuedChunks: 2,
+    });
     await sut.add(randomBytes(10));
     await sut.add(randomBytes(10));
 
@@ -129,7 +137,10 @@ describe(`${PackWriter.name} pipeline`, () => {
     gates[0]!.fail(new Error('zstd broke'));
     await settle();
 
-    const [late, flushed] = [await sut.add(randomBytes(10)).catch((e: unknown) => e), await sut.flush().catch((e: unknown) => e)];
+    const [late, flushed] = [
+      await sut.add(randomBytes(10)).catch((e: unknown) => e),
+      await sut.flush().catch((e: unknown) => e),
+    ];
 
     expect((late as Error).message).toBe('zstd broke');
     expect((flushed as Error).message).toBe('zstd broke');
@@ -138,7 +149,11 @@ describe(`${PackWriter.name} pipeline`, () => {
   it('throws an upload failure from flush, after the other uploads ended', async () => {
     const store = new FakePackStore();
     let puts = 0;
-    const failing: PackSink = { cipher: undefined, putPack: (name, bytes, index) => (++puts === 2 ? Promise.reject(new Error('S3 down')) : store.putPack(name, bytes, index)) };
+    const failing: PackSink = {
+      cipher: undefined,
+      putPack: (name, bytes, index) =>
+        ++puts === 2 ? Promise.reject(new Error('S3 down')) : store.putPack(name, bytes, index),
+    };
     const sut = new PackWriter(failing, fakeCompressor, new Map(), 1000);
 
     for (let i = 0; i < 3; i++) await sut.add(randomBytes(700));
@@ -166,7 +181,14 @@ describe(`${PackWriter.name} pipeline`, () => {
 
     expect(store.packs.size).toBe(6);
     chunks.forEach((c) => {
-      const loc = [...sut.known.values()].find((l) => l.size === c.length && store.packs.get(l.pack)!.subarray(l.offset + 1, l.offset + l.length).equals(c));
+      const loc = [...sut.known.values()].find(
+        (l) =>
+          l.size === c.length &&
+          store.packs
+            .get(l.pack)!
+            .subarray(l.offset + 1, l.offset + l.length)
+            .equals(c),
+      );
       expect(loc).toBeDefined();
     });
   });

@@ -127,7 +127,11 @@ export class PackWriter {
     this.queuedBytes += plain.length;
     this.startJobs();
     this.appending ??= this.appendQueued();
-    while (!this.failure && (this.queuedBytes > this.limits.maxQueuedBytes || this.queue.length > this.limits.maxQueuedChunks)) await this.progress();
+    while (
+      !this.failure &&
+      (this.queuedBytes > this.limits.maxQueuedBytes || this.queue.length > this.limits.maxQueuedChunks)
+    )
+      await this.progress();
     this.throwIfFailed();
     return id;
   }
@@ -194,7 +198,10 @@ export class PackWriter {
         if (!job.blob) await new Promise<void>((resolve) => (job.started = resolve));
         const parts = await job.blob!;
         const length = parts.reduce((n, part) => n + part.length, 0);
-        if ((this.pack.size + length > this.maxPackBytes || this.pack.index.size >= this.limits.maxPackChunks) && this.pack.size > 0) {
+        if (
+          (this.pack.size + length > this.maxPackBytes || this.pack.index.size >= this.limits.maxPackChunks) &&
+          this.pack.size > 0
+        ) {
           this.startUpload();
           while (this.uploads.size >= this.limits.maxUploads && !this.failure) await Promise.race(this.uploads);
           if (this.failure) break;
@@ -245,7 +252,11 @@ export class PackWriter {
   /** putPack gets a view of the pack's buffer; the buffer is reused once putPack has resolved. */
   private async upload(pack: OpenPack): Promise<void> {
     const name = pack.hash.digest('hex');
-    const uploaded = await this.repository.putPack(name, pack.bytes!.subarray(0, pack.size), Object.fromEntries(pack.index));
+    const uploaded = await this.repository.putPack(
+      name,
+      pack.bytes!.subarray(0, pack.size),
+      Object.fromEntries(pack.index),
+    );
     if (this.spare.length < this.limits.maxUploads) this.spare.push(pack.bytes!);
     this.stats.bytesUploaded += uploaded;
     this.stats.packs++;

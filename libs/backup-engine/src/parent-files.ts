@@ -42,7 +42,9 @@ export class ParentFiles {
    * last few; an empty ParentFiles when there is none.
    */
   static async loadLatest(repository: Pick<BackupRepository, 'store' | 'getManifest'>): Promise<ParentFiles> {
-    const listed = (await repository.store.list('manifests/')).sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime());
+    const listed = (await repository.store.list('manifests/')).sort(
+      (a, b) => b.lastModified.getTime() - a.lastModified.getTime(),
+    );
     for (const obj of listed.slice(0, PARENT_CANDIDATES)) {
       const manifest = await repository.getManifest(obj.key.slice('manifests/'.length).replace(/\.json$/, ''));
       if (manifest.entries.some((e) => e.type === 'file')) return new ParentFiles(manifest);
@@ -62,7 +64,8 @@ export class ParentFiles {
   unchanged(path: string, now: FileIdentity, known: ReadonlyMap<string, ChunkLocation>): FileEntry | undefined {
     const prev = this.files.get(path);
     if (!prev || prev.ctimeMs === undefined || prev.ino === undefined) return undefined;
-    if (prev.size !== now.size || prev.mtimeMs !== now.mtimeMs || prev.ctimeMs !== now.ctimeMs || prev.ino !== now.ino) return undefined;
+    if (prev.size !== now.size || prev.mtimeMs !== now.mtimeMs || prev.ctimeMs !== now.ctimeMs || prev.ino !== now.ino)
+      return undefined;
     if (now.mtimeMs >= this.since || now.ctimeMs >= this.since) return undefined;
     return prev.chunks.every((id) => known.has(id)) ? prev : undefined;
   }

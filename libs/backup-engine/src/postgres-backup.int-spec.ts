@@ -2,7 +2,15 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { MinioObjectStore } from '@lockstep/storage';
-import { createTestDatabase, startS3Server, testPgAdminUrl, withPgClient, uniqueName, type S3ServerHandle, type TestDatabase } from '@lockstep/testing';
+import {
+  createTestDatabase,
+  startS3Server,
+  testPgAdminUrl,
+  withPgClient,
+  uniqueName,
+  type S3ServerHandle,
+  type TestDatabase,
+} from '@lockstep/testing';
 import { BackupEngine, DatabaseRestoreMode, ExternalCommandError, pgDumpSource } from '@lockstep/backup-engine';
 
 const run = promisify(execFile);
@@ -12,9 +20,14 @@ const withClient = withPgClient;
 /** table -> md5 over all rows in order, for every table of the public schema. */
 function checksums(url: string): Promise<Record<string, string>> {
   return withClient(url, async (c) => {
-    const tables = (await c.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map((r) => r.t);
+    const tables = (
+      await c.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)
+    ).rows.map((r) => r.t);
     const out: Record<string, string> = {};
-    for (const t of tables) out[t] = (await c.query<{ h: string | null }>(`SELECT md5(string_agg(t::text, ',' ORDER BY t)) AS h FROM "${t}" t`)).rows[0].h ?? 'empty';
+    for (const t of tables)
+      out[t] =
+        (await c.query<{ h: string | null }>(`SELECT md5(string_agg(t::text, ',' ORDER BY t)) AS h FROM "${t}" t`))
+          .rows[0].h ?? 'empty';
     return out;
   });
 }
@@ -38,7 +51,13 @@ describe(`${BackupEngine.name} databases`, () => {
   let s3: S3ServerHandle;
   const dbs: TestDatabase[] = [];
   const extraDbs: string[] = [];
-  const newStore = () => new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: uniqueName('bkdb') });
+  const newStore = () =>
+    new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket: uniqueName('bkdb'),
+    });
 
   beforeAll(async () => {
     s3 = await startS3Server();
@@ -69,11 +88,23 @@ describe(`${BackupEngine.name} databases`, () => {
     extraDbs.push(newName);
     const newUrl = new URL(db.url);
     newUrl.pathname = `/${newName}`;
-    const intoNew = await sut.restoreDatabase(backup.id, { mode: DatabaseRestoreMode.NewDatabase, targetUrl: newUrl.toString() });
-    const intoOriginal = await sut.restoreDatabase(backup.id, { database: db.name, mode: DatabaseRestoreMode.SingleTransaction, targetUrl: db.url });
+    const intoNew = await sut.restoreDatabase(backup.id, {
+      mode: DatabaseRestoreMode.NewDatabase,
+      targetUrl: newUrl.toString(),
+    });
+    const intoOriginal = await sut.restoreDatabase(backup.id, {
+      database: db.name,
+      mode: DatabaseRestoreMode.SingleTransaction,
+      targetUrl: db.url,
+    });
 
     const entry = backup.manifest.entries.find((e) => e.type === 'database');
-    expect(entry).toMatchObject({ type: 'database', path: `database/${db.name}.dump`, database: db.name, format: 'pg-custom' });
+    expect(entry).toMatchObject({
+      type: 'database',
+      path: `database/${db.name}.dump`,
+      database: db.name,
+      format: 'pg-custom',
+    });
     expect(entry && entry.type === 'database' && entry.size).toBeGreaterThan(1000);
     expect(Object.keys(expected)).toEqual(expect.arrayContaining(['pgbench_accounts', 'pgbench_branches']));
     expect(changed).not.toEqual(expected);
@@ -92,7 +123,9 @@ describe(`${BackupEngine.name} databases`, () => {
     // ~30 MB of text that does not compress to nothing, so the dump spans dozens of chunks
     await withClient(db.url, async (c) => {
       await c.query(`CREATE TABLE events (id int PRIMARY KEY, body text)`);
-      await c.query(`INSERT INTO events SELECT g, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) FROM generate_series(1, 300000) g`);
+      await c.query(
+        `INSERT INTO events SELECT g, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) FROM generate_series(1, 300000) g`,
+      );
     });
     const sut = await BackupEngine.open(newStore());
     const first = await sut.backup({ streams: [pgDumpSource({ url: db.url })] });
@@ -122,7 +155,9 @@ describe(`${BackupEngine.name} databases`, () => {
 
     const attempt = sut.restoreDatabase(backup.id, { mode: DatabaseRestoreMode.SingleTransaction, targetUrl: db.url });
 
-    await expect(attempt).rejects.toThrow(/^pg_restore failed with exit code 1: .*depend.*Nothing was changed: the transaction was rolled back/s);
+    await expect(attempt).rejects.toThrow(
+      /^pg_restore failed with exit code 1: .*depend.*Nothing was changed: the transaction was rolled back/s,
+    );
     expect(await checksums(db.url)).toEqual(changed);
   });
 

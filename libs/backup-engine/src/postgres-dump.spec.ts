@@ -18,7 +18,10 @@ describe(pgDumpSource.name, () => {
 
     expect(bytes.toString()).toBe('PGDMPrest');
     expect(sut).toMatchObject({ path: 'database/shop.dump', database: 'shop', format: 'pg-custom' });
-    expect(runner.calls[0]).toMatchObject({ command: 'pg_dump', args: ['--format=custom', '--compress=0', '--no-owner', '--dbname=postgres://u@h:5432/shop'] });
+    expect(runner.calls[0]).toMatchObject({
+      command: 'pg_dump',
+      args: ['--format=custom', '--compress=0', '--no-owner', '--dbname=postgres://u@h:5432/shop'],
+    });
   });
 
   it('throws an error naming pg_dump and its stderr when it exits non-zero', async () => {
@@ -28,7 +31,9 @@ describe(pgDumpSource.name, () => {
     const attempt = drain(sut.open());
 
     await expect(attempt).rejects.toBeInstanceOf(ExternalCommandError);
-    await expect(attempt).rejects.toThrow(/^pg_dump failed with exit code 1: database "shop" does not exist\. The backup of database "shop" was not taken/);
+    await expect(attempt).rejects.toThrow(
+      /^pg_dump failed with exit code 1: database "shop" does not exist\. The backup of database "shop" was not taken/,
+    );
   });
 
   it('kills pg_dump when the backup stops reading early', async () => {
@@ -57,7 +62,12 @@ describe(ChildProcessRunner.name, () => {
   });
 
   it('feeds stdin with the given bytes', async () => {
-    const p = sut.start('wc', ['-c'], { stdin: (async function* () { yield Buffer.alloc(70000); yield Buffer.alloc(5); })() });
+    const p = sut.start('wc', ['-c'], {
+      stdin: (async function* () {
+        yield Buffer.alloc(70000);
+        yield Buffer.alloc(5);
+      })(),
+    });
     const out: Buffer[] = [];
 
     for await (const b of p.stdout) out.push(b as Buffer);

@@ -43,13 +43,18 @@ export class ChildProcessRunner implements ProcessRunner {
       stderr = (stderr + s).slice(-STDERR_TAIL);
     });
     child.stdin.on('error', () => undefined); // an early exit is reported through the exit code
-    const fed = options.stdin ? pipeline(Readable.from(options.stdin), child.stdin) : Promise.resolve(child.stdin.end());
+    const fed = options.stdin
+      ? pipeline(Readable.from(options.stdin), child.stdin)
+      : Promise.resolve(child.stdin.end());
     fed.catch(() => child.kill('SIGTERM')); // a broken input must not look like a complete one
     const exited = new Promise<void>((resolve, reject) => {
-      child.on('error', (cause) => reject(new ExternalCommandError(command, null, (cause as Error).message, hint, { cause })));
+      child.on('error', (cause) =>
+        reject(new ExternalCommandError(command, null, (cause as Error).message, hint, { cause })),
+      );
       child.on('close', (code, signal) => {
         if (code === 0) resolve();
-        else reject(new ExternalCommandError(command, code, stderr.trim() || (signal ? `killed by ${signal}` : ''), hint));
+        else
+          reject(new ExternalCommandError(command, code, stderr.trim() || (signal ? `killed by ${signal}` : ''), hint));
       });
     });
     const finished = (async () => {
@@ -71,7 +76,12 @@ export class ChildProcessRunner implements ProcessRunner {
 }
 
 /** Runs a program to its end, discarding stdout; rejects like RunningProcess.finished. */
-export async function runToEnd(runner: ProcessRunner, command: string, args: readonly string[], options?: StartOptions): Promise<void> {
+export async function runToEnd(
+  runner: ProcessRunner,
+  command: string,
+  args: readonly string[],
+  options?: StartOptions,
+): Promise<void> {
   const p = runner.start(command, args, options);
   p.stdout.resume();
   await p.finished;

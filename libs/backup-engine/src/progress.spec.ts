@@ -4,7 +4,11 @@ describe(ProgressReporter.name, () => {
   const setup = () => {
     const seen: Progress[] = [];
     let clock = 0;
-    const sut = new ProgressReporter((p) => void seen.push(p), 250, () => clock);
+    const sut = new ProgressReporter(
+      (p) => void seen.push(p),
+      250,
+      () => clock,
+    );
     return { sut, seen, tick: (ms: number) => (clock += ms) };
   };
 

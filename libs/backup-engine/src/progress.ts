@@ -77,7 +77,16 @@ export class ProgressReporter {
       advance: (bytesDone, message, fraction = 0) => {
         const share = bytesTotal !== undefined ? (bytesTotal > 0 ? bytesDone / bytesTotal : 1) : fraction;
         const percent = from + (to - from) * Math.min(1, Math.max(0, share));
-        this.emit({ step, percent: Math.min(99, percent), bytesDone, ...(bytesTotal !== undefined && { bytesTotal }), ...(message !== undefined && { message }) }, false);
+        this.emit(
+          {
+            step,
+            percent: Math.min(99, percent),
+            bytesDone,
+            ...(bytesTotal !== undefined && { bytesTotal }),
+            ...(message !== undefined && { message }),
+          },
+          false,
+        );
       },
     };
   }

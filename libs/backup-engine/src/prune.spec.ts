@@ -18,7 +18,13 @@ class FakePruneStore implements PruneStore {
   async getManifestAndParts(id: string): Promise<{ manifest: BackupManifest; parts: string[] }> {
     const m = this.manifests.get(id);
     if (!m || m === 'unreadable') throw new Error(`object manifests/${id}.json fails authentication`);
-    return { manifest: { packs: m.packs, chunks: Object.fromEntries(m.packs.map((p, i) => [`c${i}`, { pack: p, offset: 0, length: 1, size: 1 }])) } as unknown as BackupManifest, parts: m.parts ?? [] };
+    return {
+      manifest: {
+        packs: m.packs,
+        chunks: Object.fromEntries(m.packs.map((p, i) => [`c${i}`, { pack: p, offset: 0, length: 1, size: 1 }])),
+      } as unknown as BackupManifest,
+      parts: m.parts ?? [],
+    };
   }
   async listPacks() {
     return [...this.packs].map(([name, size]) => ({ name, size }));
@@ -72,24 +78,42 @@ describe(BackupPruner.name, () => {
 
     const result = await sut.prune({ remove: ['old', 'never-existed'] });
 
-    expect(result).toEqual({ removedBackups: ['old'], missingBackups: ['never-existed'], removedPacks: 2, keptPacks: 2, freedBytes: 10 + 1000 + 400 + 100 + 40 + 4, dryRun: false });
+    expect(result).toEqual({
+      removedBackups: ['old'],
+      missingBackups: ['never-existed'],
+      removedPacks: 2,
+      keptPacks: 2,
+      freedBytes: 10 + 1000 + 400 + 100 + 40 + 4,
+      dryRun: false,
+    });
     const phase = (key: string) => ['manifests', 'index', 'packs'].indexOf(key.split('/')[0]);
     expect(fake.deleted.map(phase)).toEqual([...fake.deleted.map(phase)].sort());
-    expect(fake.deleted.sort()).toEqual(['index/gone-pack', 'index/orphan', 'index/p1', 'manifests/old', 'packs/orphan', 'packs/p1'].sort());
+    expect(fake.deleted.sort()).toEqual(
+      ['index/gone-pack', 'index/orphan', 'index/p1', 'manifests/old', 'packs/orphan', 'packs/p1'].sort(),
+    );
   });
 
-  it('deletes the manifest parts no remaining manifest lists (a removed backup\'s, a crashed backup\'s), after the manifests and before the indexes', async () => {
+  it("deletes the manifest parts no remaining manifest lists (a removed backup's, a crashed backup's), after the manifests and before the indexes", async () => {
     const fake = store();
     fake.manifests.set('old', { packs: ['p1', 'p2'], size: 10, parts: ['shared', 'only-old'] });
     fake.manifests.set('new', { packs: ['p2', 'p3'], size: 20, parts: ['shared', 'only-new'] });
-    for (const [name, size] of [['shared', 5], ['only-old', 6], ['only-new', 7], ['from-a-crashed-backup', 8]] as const) fake.parts.set(name, size);
+    for (const [name, size] of [
+      ['shared', 5],
+      ['only-old', 6],
+      ['only-new', 7],
+      ['from-a-crashed-backup', 8],
+    ] as const)
+      fake.parts.set(name, size);
 
     const result = await new BackupPruner(fake).prune({ remove: ['old'] });
 
     expect(result.freedBytes).toBe(10 + 1000 + 400 + 100 + 40 + 4 + 6 + 8);
     const phase = (key: string) => ['manifests', 'manifest-parts', 'index', 'packs'].indexOf(key.split('/')[0]);
     expect(fake.deleted.map(phase)).toEqual([...fake.deleted.map(phase)].sort());
-    expect(fake.deleted.filter((k) => k.startsWith('manifest-parts/')).sort()).toEqual(['manifest-parts/from-a-crashed-backup', 'manifest-parts/only-old']);
+    expect(fake.deleted.filter((k) => k.startsWith('manifest-parts/')).sort()).toEqual([
+      'manifest-parts/from-a-crashed-backup',
+      'manifest-parts/only-old',
+    ]);
   });
 
   it('stops before its next delete once its signal fires, saying a rerun finishes the job', async () => {
@@ -103,7 +127,9 @@ describe(BackupPruner.name, () => {
 
     const attempt = new BackupPruner(fake).prune({ remove: ['old'], signal: lockLost.signal });
 
-    await expect(attempt).rejects.toThrow(/prune stopped after freeing 10 bytes: lost the exclusive lock\. Run it again to finish/);
+    await expect(attempt).rejects.toThrow(
+      /prune stopped after freeing 10 bytes: lost the exclusive lock\. Run it again to finish/,
+    );
     expect(fake.deleted).toEqual(['manifests/old']);
   });
 
@@ -133,7 +159,9 @@ describe(BackupPruner.name, () => {
 
     const attempt = new BackupPruner(fake).prune({ remove: ['old'] });
 
-    await expect(attempt).rejects.toThrow(/prune stopped before deleting anything: the manifest of backup broken cannot be read .* add broken to the backups to remove/);
+    await expect(attempt).rejects.toThrow(
+      /prune stopped before deleting anything: the manifest of backup broken cannot be read .* add broken to the backups to remove/,
+    );
     expect(fake.deleted).toEqual([]);
   });
 

@@ -35,7 +35,18 @@ export interface PruneResult {
 }
 
 /** The part of BackupRepository a prune needs. */
-export type PruneStore = Pick<BackupRepository, 'listManifests' | 'getManifestAndParts' | 'listManifestParts' | 'listPacks' | 'listIndexes' | 'removeManifest' | 'removeManifestPart' | 'removeIndex' | 'removePack'>;
+export type PruneStore = Pick<
+  BackupRepository,
+  | 'listManifests'
+  | 'getManifestAndParts'
+  | 'listManifestParts'
+  | 'listPacks'
+  | 'listIndexes'
+  | 'removeManifest'
+  | 'removeManifestPart'
+  | 'removeIndex'
+  | 'removePack'
+>;
 
 const DELETE_CONCURRENCY = 8;
 
@@ -53,7 +64,11 @@ export class BackupPruner {
     const dryRun = request.dryRun ?? false;
     const progress = new ProgressReporter(request.onProgress);
     for (const id of request.remove) {
-      if (!BACKUP_ID_PATTERN.test(id)) throw new BackupEngineError(BackupErrorCode.InvalidRequest, `cannot prune backup ${JSON.stringify(id)}: not a backup id. Nothing was deleted; pass ids as listed by the catalogue.`);
+      if (!BACKUP_ID_PATTERN.test(id))
+        throw new BackupEngineError(
+          BackupErrorCode.InvalidRequest,
+          `cannot prune backup ${JSON.stringify(id)}: not a backup id. Nothing was deleted; pass ids as listed by the catalogue.`,
+        );
     }
     const manifests = await this.repository.listManifests();
     const wanted = new Set(request.remove);
@@ -106,21 +121,47 @@ export class BackupPruner {
 
     const commit = progress.phase(ProgressStep.Commit, 20, 100, freedBytes);
     let freed = 0;
-    const remove = async <T extends { size: number }>(items: T[], del: (item: T) => Promise<void>, label: (item: T) => string, concurrency = DELETE_CONCURRENCY): Promise<void> => {
+    const remove = async <T extends { size: number }>(
+      items: T[],
+      del: (item: T) => Promise<void>,
+      label: (item: T) => string,
+      concurrency = DELETE_CONCURRENCY,
+    ): Promise<void> => {
       await forEachLimited(items, concurrency, async (item) => {
         if (request.signal?.aborted) {
-          throw new BackupEngineError(BackupErrorCode.Aborted, `prune stopped after freeing ${freed} bytes: ${(request.signal.reason as Error)?.message ?? 'aborted'}. Run it again to finish; nothing a remaining backup needs was deleted.`, { cause: request.signal.reason });
+          throw new BackupEngineError(
+            BackupErrorCode.Aborted,
+            `prune stopped after freeing ${freed} bytes: ${(request.signal.reason as Error)?.message ?? 'aborted'}. Run it again to finish; nothing a remaining backup needs was deleted.`,
+            { cause: request.signal.reason },
+          );
         }
         await del(item);
         commit.advance((freed += item.size), label(item));
       });
     };
     // this order is the crash-safety argument: see the class comment
-    await remove(removing, (m) => this.repository.removeManifest(m.id), (m) => `manifests/${m.id}.json`);
+    await remove(
+      removing,
+      (m) => this.repository.removeManifest(m.id),
+      (m) => `manifests/${m.id}.json`,
+    );
     // one at a time: some S3 servers (s3rver) fail a delete that empties a folder while another runs there
-    await remove(deadParts, (p) => this.repository.removeManifestPart(p.name), (p) => `manifest-parts/${p.name}`, 1);
-    await remove(deadIndexes, (i) => this.repository.removeIndex(i.name), (i) => `index/${i.name}`);
-    await remove(deadPacks, (p) => this.repository.removePack(p.name), (p) => `packs/${p.name}`);
+    await remove(
+      deadParts,
+      (p) => this.repository.removeManifestPart(p.name),
+      (p) => `manifest-parts/${p.name}`,
+      1,
+    );
+    await remove(
+      deadIndexes,
+      (i) => this.repository.removeIndex(i.name),
+      (i) => `index/${i.name}`,
+    );
+    await remove(
+      deadPacks,
+      (p) => this.repository.removePack(p.name),
+      (p) => `packs/${p.name}`,
+    );
     progress.done(freed);
     return result;
   }

@@ -10,8 +10,20 @@ describe(checkEntries.name, () => {
     ['empty segment', [{ type: 'dir', path: 'a//b', mode: 0o755 }]],
     ['backslash', [{ type: 'dir', path: '..\\x', mode: 0o755 }]],
     ['empty link target', [{ type: 'symlink', path: 'l', target: '' }]],
-    ['entry below link', [{ type: 'symlink', path: 'l', target: 'd' }, { type: 'dir', path: 'l/x', mode: 0o755 }]],
-    ['entry below an absolute link', [{ type: 'symlink', path: 'l', target: '/etc' }, { type: 'file', path: 'l/passwd', mode: 0o644, size: 0, mtimeMs: 0, sha256: '', chunks: [] }]],
+    [
+      'entry below link',
+      [
+        { type: 'symlink', path: 'l', target: 'd' },
+        { type: 'dir', path: 'l/x', mode: 0o755 },
+      ],
+    ],
+    [
+      'entry below an absolute link',
+      [
+        { type: 'symlink', path: 'l', target: '/etc' },
+        { type: 'file', path: 'l/passwd', mode: 0o644, size: 0, mtimeMs: 0, sha256: '', chunks: [] },
+      ],
+    ],
   ])('refuses %s', (_name, entries) => {
     const act = () => checkEntries(entries);
 

@@ -5,9 +5,11 @@ import type { TreeEntry } from './manifest';
 /** Checks that a manifest path is relative, normalized and free of `..`; returns it joined to root. */
 export function safeJoin(root: string, relPath: string): string {
   if (!relPath || relPath.includes('\0')) throw new UnsafePathError(relPath, 'empty path or NUL byte');
-  if (relPath.startsWith('/') || /^[a-zA-Z]:/.test(relPath) || relPath.includes('\\')) throw new UnsafePathError(relPath, 'absolute path');
+  if (relPath.startsWith('/') || /^[a-zA-Z]:/.test(relPath) || relPath.includes('\\'))
+    throw new UnsafePathError(relPath, 'absolute path');
   const parts = relPath.split('/');
-  if (parts.some((p) => p === '..' || p === '.' || p === '')) throw new UnsafePathError(relPath, 'path with "..", "." or empty segments');
+  if (parts.some((p) => p === '..' || p === '.' || p === ''))
+    throw new UnsafePathError(relPath, 'path with "..", "." or empty segments');
   return join(root, ...parts);
 }
 
@@ -25,7 +27,8 @@ export function checkEntries(entries: TreeEntry[]): void {
   for (const e of entries) {
     safeJoin('/', e.path);
     if (e.type === 'symlink') {
-      if (!e.target || e.target.includes('\0')) throw new UnsafePathError(e.path, 'symlink with an empty target or a NUL byte');
+      if (!e.target || e.target.includes('\0'))
+        throw new UnsafePathError(e.path, 'symlink with an empty target or a NUL byte');
       links.add(e.path);
     }
   }

@@ -40,11 +40,17 @@ export function selectTree(manifest: BackupManifest, select?: string): SelectedT
   validatePrefix(select, 'restore selection');
   const exact = manifest.entries.find((e) => e.path === select);
   if (exact && exact.type !== 'dir') {
-    throw new BackupEngineError(BackupErrorCode.InvalidRequest, `restore selection ${JSON.stringify(select)} in backup ${manifest.id} is a ${exact.type}, not a directory: select the directory that holds it.`);
+    throw new BackupEngineError(
+      BackupErrorCode.InvalidRequest,
+      `restore selection ${JSON.stringify(select)} in backup ${manifest.id} is a ${exact.type}, not a directory: select the directory that holds it.`,
+    );
   }
   const below = manifest.entries.filter((e) => e.path.startsWith(`${select}/`));
   if (!exact && below.length === 0) {
-    throw new BackupEngineError(BackupErrorCode.NotFound, `backup ${manifest.id} holds nothing under ${JSON.stringify(select)} (it holds: ${topLevel(manifest).join(', ') || 'nothing'}). Choose one of those, or a path below one.`);
+    throw new BackupEngineError(
+      BackupErrorCode.NotFound,
+      `backup ${manifest.id} holds nothing under ${JSON.stringify(select)} (it holds: ${topLevel(manifest).join(', ') || 'nothing'}). Choose one of those, or a path below one.`,
+    );
   }
   checkEntries(below);
   const entries = below.map((e) => ({ ...e, path: e.path.slice(select.length + 1) }));
@@ -57,37 +63,62 @@ export function selectTree(manifest: BackupManifest, select?: string): SelectedT
  * `config` matches the roots `config/app` and `config/other`; `config/app/sub` restores only
  * that part of `config/app`, into `<its dir>/sub`.
  */
-export function planRootRestores(manifest: BackupManifest, select?: string, allowedDirs?: readonly string[]): RootRestorePlan[] {
+export function planRootRestores(
+  manifest: BackupManifest,
+  select?: string,
+  allowedDirs?: readonly string[],
+): RootRestorePlan[] {
   const roots = manifest.roots;
   if (!roots || Object.keys(roots).length === 0) {
-    throw new BackupEngineError(BackupErrorCode.InvalidRequest, `backup ${manifest.id} does not record where its directories came from (it was taken from a single source directory or holds only databases): restore it into a directory with --to <dir>.`);
+    throw new BackupEngineError(
+      BackupErrorCode.InvalidRequest,
+      `backup ${manifest.id} does not record where its directories came from (it was taken from a single source directory or holds only databases): restore it into a directory with --to <dir>.`,
+    );
   }
   for (const [prefix, dir] of Object.entries(roots)) {
     validatePrefix(prefix, `root prefix in backup ${manifest.id}`);
-    if (!isAbsolute(dir) || normalize(dir) !== dir || dir === '/' || dir.includes('\0')) throw new UnsafePathError(dir, `root ${JSON.stringify(prefix)} has no plain absolute directory`);
+    if (!isAbsolute(dir) || normalize(dir) !== dir || dir === '/' || dir.includes('\0'))
+      throw new UnsafePathError(dir, `root ${JSON.stringify(prefix)} has no plain absolute directory`);
   }
   if (select !== undefined) validatePrefix(select, 'restore selection');
   const plans: RootRestorePlan[] = [];
   for (const [prefix, dir] of Object.entries(roots).sort(([a], [b]) => a.localeCompare(b))) {
-    if (select === undefined || isUnder(prefix, select)) plans.push({ prefix, target: dir, tree: selectTree(manifest, prefix) });
-    else if (isUnder(select, prefix)) plans.push({ prefix: select, target: join(dir, ...select.slice(prefix.length + 1).split('/')), tree: selectTree(manifest, select) });
+    if (select === undefined || isUnder(prefix, select))
+      plans.push({ prefix, target: dir, tree: selectTree(manifest, prefix) });
+    else if (isUnder(select, prefix))
+      plans.push({
+        prefix: select,
+        target: join(dir, ...select.slice(prefix.length + 1).split('/')),
+        tree: selectTree(manifest, select),
+      });
   }
   if (allowedDirs !== undefined) {
     const allowed = new Set(allowedDirs.map((d) => resolve(d))); // as backups record them
     for (const plan of plans) {
       const root = Object.entries(roots).find(([prefix]) => isUnder(plan.prefix, prefix))!;
       if (!allowed.has(root[1])) {
-        throw new UnsafePathError(root[1], `root ${root[0]} of backup ${manifest.id} goes back to a directory this host's settings do not back up`, `Restore it somewhere else with --to <dir>, or add ${root[1]} to the backup paths (BACKUP_CONFIG_PATHS, BACKUP_DATA_PATHS) if it is meant to be put back there.`);
+        throw new UnsafePathError(
+          root[1],
+          `root ${root[0]} of backup ${manifest.id} goes back to a directory this host's settings do not back up`,
+          `Restore it somewhere else with --to <dir>, or add ${root[1]} to the backup paths (BACKUP_CONFIG_PATHS, BACKUP_DATA_PATHS) if it is meant to be put back there.`,
+        );
       }
     }
   }
   if (plans.length === 0) {
-    throw new BackupEngineError(BackupErrorCode.NotFound, `backup ${manifest.id} has no root under ${JSON.stringify(select)}; its roots are ${Object.keys(roots).sort().join(', ')}. Select one of them or a part such as ${JSON.stringify(Object.keys(roots)[0].split('/')[0])}.`);
+    throw new BackupEngineError(
+      BackupErrorCode.NotFound,
+      `backup ${manifest.id} has no root under ${JSON.stringify(select)}; its roots are ${Object.keys(roots).sort().join(', ')}. Select one of them or a part such as ${JSON.stringify(Object.keys(roots)[0].split('/')[0])}.`,
+    );
   }
   for (let i = 0; i < plans.length; i++) {
     for (let j = i + 1; j < plans.length; j++) {
       if (isInsideDir(plans[i].target, plans[j].target) || isInsideDir(plans[j].target, plans[i].target)) {
-        throw new UnsafePathError(plans[j].target, `roots ${plans[i].prefix} and ${plans[j].prefix} go back to overlapping directories (${plans[i].target}, ${plans[j].target})`, 'Restore them one at a time into directories with --to.');
+        throw new UnsafePathError(
+          plans[j].target,
+          `roots ${plans[i].prefix} and ${plans[j].prefix} go back to overlapping directories (${plans[i].target}, ${plans[j].target})`,
+          'Restore them one at a time into directories with --to.',
+        );
       }
     }
   }

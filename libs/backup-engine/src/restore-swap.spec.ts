@@ -11,7 +11,10 @@ function failingRename(failAt: number): SwapFs {
   return {
     ...fsp,
     rename: async (from, to) => {
-      if (++renames === failAt) throw Object.assign(new Error(`EXDEV: cross-device link not permitted, rename '${String(from)}'`), { code: 'EXDEV' });
+      if (++renames === failAt)
+        throw Object.assign(new Error(`EXDEV: cross-device link not permitted, rename '${String(from)}'`), {
+          code: 'EXDEV',
+        });
       return fsp.rename(from, to);
     },
   };
@@ -49,7 +52,10 @@ function faults(options: { failRenameAt?: number; crashAt?: number }): SwapFs & 
     rm: change(fsp.rm),
     writeFile: change(fsp.writeFile),
     rename: change(async (from, to) => {
-      if (++renames === options.failRenameAt) throw Object.assign(new Error(`EXDEV: cross-device link not permitted, rename '${String(from)}'`), { code: 'EXDEV' });
+      if (++renames === options.failRenameAt)
+        throw Object.assign(new Error(`EXDEV: cross-device link not permitted, rename '${String(from)}'`), {
+          code: 'EXDEV',
+        });
       return fsp.rename(from, to);
     }),
     changes: () => changes,
@@ -59,7 +65,8 @@ function faults(options: { failRenameAt?: number; crashAt?: number }): SwapFs & 
 /** node:fs/promises, except that `target`'s parent seems to be on another device: the target looks like a mount point. */
 const asMountPoint = (target: string): SwapFs => ({
   ...fsp,
-  lstat: (async (p: string) => (p === dirname(target) ? Object.assign(await fsp.lstat(p), { dev: -1 }) : fsp.lstat(p))) as SwapFs['lstat'],
+  lstat: (async (p: string) =>
+    p === dirname(target) ? Object.assign(await fsp.lstat(p), { dev: -1 }) : fsp.lstat(p)) as SwapFs['lstat'],
 });
 
 /** Every file under `dir` with its text, paths relative. */
@@ -92,7 +99,13 @@ describe('restore swap', () => {
     await writeFile(join(plan.staging, 'sub/other.txt'), 'new sub');
   }
 
-  const inPlace = (target: string, rootMode?: number): SwapPlan => ({ target, staging: join(target, '.lockstep-restore-t'), old: join(target, '.lockstep-old-t'), inPlace: true, rootMode });
+  const inPlace = (target: string, rootMode?: number): SwapPlan => ({
+    target,
+    staging: join(target, '.lockstep-restore-t'),
+    old: join(target, '.lockstep-old-t'),
+    inPlace: true,
+    rootMode,
+  });
 
   it('plans a sibling swap for an ordinary directory and for a missing target', async () => {
     await mkdir(join(work, 'app'));
@@ -142,7 +155,12 @@ describe('restore swap', () => {
     expect(err).toBeInstanceOf(BackupEngineError);
     expect((err as BackupEngineError).code).toBe(BackupErrorCode.SwapFailed);
     expect((err as Error).message).toContain(target);
-    expect(await contents(target)).toEqual({ 'old.txt': 'old', 'sub/keep.txt': 'old sub', '.lockstep-restore-t/new.txt': 'new', '.lockstep-restore-t/sub/other.txt': 'new sub' });
+    expect(await contents(target)).toEqual({
+      'old.txt': 'old',
+      'sub/keep.txt': 'old sub',
+      '.lockstep-restore-t/new.txt': 'new',
+      '.lockstep-restore-t/sub/other.txt': 'new sub',
+    });
     expect((await stat(target)).mode & 0o7777).toBe(mode);
   });
 
@@ -151,13 +169,23 @@ describe('restore swap', () => {
     const firstPlan = inPlace(first);
     await prepare(firstPlan);
     const second = join(work, 'app');
-    const secondPlan: SwapPlan = { target: second, staging: join(work, '.app.restore-t'), old: join(work, '.app.old-t'), inPlace: false };
+    const secondPlan: SwapPlan = {
+      target: second,
+      staging: join(work, '.app.restore-t'),
+      old: join(work, '.app.old-t'),
+      inPlace: false,
+    };
     await prepare(secondPlan);
     // renames: the journal, 2 old entries aside and 2 new in (first target), then the second target aside, then its staging in: fail that one
     const err = await swapAll([firstPlan, secondPlan], failingRename(7)).catch((e: unknown) => e);
 
     expect((err as BackupEngineError).code).toBe(BackupErrorCode.SwapFailed);
-    expect(await contents(first)).toEqual({ 'old.txt': 'old', 'sub/keep.txt': 'old sub', '.lockstep-restore-t/new.txt': 'new', '.lockstep-restore-t/sub/other.txt': 'new sub' });
+    expect(await contents(first)).toEqual({
+      'old.txt': 'old',
+      'sub/keep.txt': 'old sub',
+      '.lockstep-restore-t/new.txt': 'new',
+      '.lockstep-restore-t/sub/other.txt': 'new sub',
+    });
     expect(await contents(second)).toEqual({ 'old.txt': 'old', 'sub/keep.txt': 'old sub' });
   });
 
@@ -222,8 +250,14 @@ describe('restore swap', () => {
     const err = await swapAll([plan], faults({ failRenameAt: 4, crashAt: 8 })).catch((e: unknown) => e);
 
     expect((err as BackupEngineError).code).toBe(BackupErrorCode.RestoreIncomplete);
-    expect((err as Error).message).toBe(`the restore into ${target} failed (EXDEV) and putting the old state back failed too (process is gone): ${target} is half restored. Its journal is kept: the next restore into it, or the agent's next start, puts the old state back. Do not start the app on it before.`);
-    expect((await readdir(target)).filter((n) => n.startsWith('.lockstep-')).sort()).toEqual(['.lockstep-old-t', '.lockstep-restore-t', '.lockstep-swap-t.json']);
+    expect((err as Error).message).toBe(
+      `the restore into ${target} failed (EXDEV) and putting the old state back failed too (process is gone): ${target} is half restored. Its journal is kept: the next restore into it, or the agent's next start, puts the old state back. Do not start the app on it before.`,
+    );
+    expect((await readdir(target)).filter((n) => n.startsWith('.lockstep-')).sort()).toEqual([
+      '.lockstep-old-t',
+      '.lockstep-restore-t',
+      '.lockstep-swap-t.json',
+    ]);
   });
 
   it('refuses a journal naming anything but plain entries of the target, moving nothing', async () => {
@@ -231,7 +265,16 @@ describe('restore swap', () => {
     await mkdir(join(target, '.lockstep-old-x'), { recursive: true });
     await mkdir(join(target, '.lockstep-restore-x'), { recursive: true });
     await writeFile(join(target, 'data.txt'), 'live');
-    await writeFile(join(target, '.lockstep-swap-x.json'), JSON.stringify({ state: 'exchanging', staging: '.lockstep-restore-x', old: '.lockstep-old-x', aside: ['../../etc'], in: [] }));
+    await writeFile(
+      join(target, '.lockstep-swap-x.json'),
+      JSON.stringify({
+        state: 'exchanging',
+        staging: '.lockstep-restore-x',
+        old: '.lockstep-old-x',
+        aside: ['../../etc'],
+        in: [],
+      }),
+    );
 
     const err = await planSwap(target, undefined, asMountPoint(target)).catch((e: unknown) => e);
 

@@ -4,7 +4,10 @@ import { basename, dirname, join } from 'node:path';
 import { BackupEngineError, BackupErrorCode } from './errors';
 
 /** The filesystem calls a swap makes (node:fs/promises; a test may make one fail). */
-export type SwapFs = Pick<typeof fsp, 'chmod' | 'lstat' | 'mkdir' | 'readdir' | 'readFile' | 'rename' | 'rm' | 'writeFile'>;
+export type SwapFs = Pick<
+  typeof fsp,
+  'chmod' | 'lstat' | 'mkdir' | 'readdir' | 'readFile' | 'rename' | 'rm' | 'writeFile'
+>;
 
 /** Names of the work directories and the journal an in-place restore keeps inside its target. */
 const IN_PLACE_STAGING = '.lockstep-restore-';
@@ -50,7 +53,13 @@ async function writeJournalFile(fs: SwapFs, path: string, journal: SwapJournal):
 }
 
 /** A journal's names must be plain entries of the target: anything else was not written by a restore. */
-const plainName = (name: unknown): boolean => typeof name === 'string' && name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+const plainName = (name: unknown): boolean =>
+  typeof name === 'string' &&
+  name !== '' &&
+  name !== '.' &&
+  name !== '..' &&
+  !name.includes('/') &&
+  !name.includes('\0');
 
 /**
  * Where one tree is written before it replaces its target, and how it replaces it.
@@ -83,10 +92,22 @@ export async function planSwap(target: string, rootMode: number | undefined, fs:
     const up = await fs.lstat(parent);
     if (up.dev !== st.dev || up.ino === st.ino) {
       await finishInterruptedRestores(target, fs);
-      return { target, staging: join(target, `${IN_PLACE_STAGING}${suffix}`), old: join(target, `${IN_PLACE_OLD}${suffix}`), inPlace: true, rootMode };
+      return {
+        target,
+        staging: join(target, `${IN_PLACE_STAGING}${suffix}`),
+        old: join(target, `${IN_PLACE_OLD}${suffix}`),
+        inPlace: true,
+        rootMode,
+      };
     }
   }
-  return { target, staging: join(parent, `.${basename(target)}.restore-${suffix}`), old: join(parent, `.${basename(target)}.old-${suffix}`), inPlace: false, rootMode };
+  return {
+    target,
+    staging: join(parent, `.${basename(target)}.restore-${suffix}`),
+    old: join(parent, `.${basename(target)}.old-${suffix}`),
+    inPlace: false,
+    rootMode,
+  };
 }
 
 /**
@@ -98,33 +119,60 @@ export async function planSwap(target: string, rootMode: number | undefined, fs:
  */
 export async function finishInterruptedRestores(target: string, fs: SwapFs = fsp): Promise<void> {
   const names = await fs.readdir(target);
-  const exists = (path: string) => fs.lstat(path).then(() => true, () => false);
-  for (const name of names.filter((n) => n.startsWith(IN_PLACE_JOURNAL) && n.endsWith('.json.tmp'))) await fs.rm(join(target, name), { force: true }); // torn rewrites: the journal itself is whole
+  const exists = (path: string) =>
+    fs.lstat(path).then(
+      () => true,
+      () => false,
+    );
+  for (const name of names.filter((n) => n.startsWith(IN_PLACE_JOURNAL) && n.endsWith('.json.tmp')))
+    await fs.rm(join(target, name), { force: true }); // torn rewrites: the journal itself is whole
   for (const name of names.filter((n) => n.startsWith(IN_PLACE_JOURNAL) && n.endsWith('.json'))) {
     const path = join(target, name);
     let journal: SwapJournal;
     try {
       journal = JSON.parse(await fs.readFile(path, 'utf8')) as SwapJournal;
     } catch (cause) {
-      throw new BackupEngineError(BackupErrorCode.SwapFailed, `${path} cannot be read (${(cause as Error).message}): an interrupted restore into ${target} cannot be finished. Check ${target} against the .lockstep-old-* and .lockstep-restore-* directories beside it by hand, then delete them and the journal.`, { cause });
+      throw new BackupEngineError(
+        BackupErrorCode.SwapFailed,
+        `${path} cannot be read (${(cause as Error).message}): an interrupted restore into ${target} cannot be finished. Check ${target} against the .lockstep-old-* and .lockstep-restore-* directories beside it by hand, then delete them and the journal.`,
+        { cause },
+      );
     }
     const names = [journal.staging, journal.old, ...(journal.aside ?? []), ...(journal.in ?? [])];
-    if (!['exchanging', 'undoing', 'done'].includes(journal.state) || !names.every(plainName) || !journal.staging.startsWith(IN_PLACE_STAGING) || !journal.old.startsWith(IN_PLACE_OLD)) {
-      throw new BackupEngineError(BackupErrorCode.SwapFailed, `${path} is not a journal this version of Lockstep wrote (it names more than plain entries of ${target}); nothing was moved. Check ${target} by hand, then delete it.`);
+    if (
+      !['exchanging', 'undoing', 'done'].includes(journal.state) ||
+      !names.every(plainName) ||
+      !journal.staging.startsWith(IN_PLACE_STAGING) ||
+      !journal.old.startsWith(IN_PLACE_OLD)
+    ) {
+      throw new BackupEngineError(
+        BackupErrorCode.SwapFailed,
+        `${path} is not a journal this version of Lockstep wrote (it names more than plain entries of ${target}); nothing was moved. Check ${target} by hand, then delete it.`,
+      );
     }
     const staging = join(target, journal.staging);
     const old = join(target, journal.old);
     if (journal.state === 'exchanging') {
       await fs.mkdir(old, { recursive: true, mode: 0o700 });
       // an old entry still in the target goes aside, unless one of that name is aside already (then the target's is new)
-      for (const entry of journal.aside) if ((await exists(join(target, entry))) && !(await exists(join(old, entry)))) await fs.rename(join(target, entry), join(old, entry));
-      for (const entry of journal.in) if (await exists(join(staging, entry))) await fs.rename(join(staging, entry), join(target, entry));
+      for (const entry of journal.aside)
+        if ((await exists(join(target, entry))) && !(await exists(join(old, entry))))
+          await fs.rename(join(target, entry), join(old, entry));
+      for (const entry of journal.in)
+        if (await exists(join(staging, entry))) await fs.rename(join(staging, entry), join(target, entry));
       if (journal.rootMode !== undefined) await fs.chmod(target, journal.rootMode);
     } else if (journal.state === 'undoing') {
       const aside = new Set(journal.aside);
       // a new entry still in the target goes back to staging (when its name was also an old one, only while the old one is still aside)
-      for (const entry of journal.in) if (!(await exists(join(staging, entry))) && (await exists(join(target, entry))) && (!aside.has(entry) || (await exists(join(old, entry))))) await fs.rename(join(target, entry), join(staging, entry));
-      for (const entry of journal.aside) if (await exists(join(old, entry))) await fs.rename(join(old, entry), join(target, entry));
+      for (const entry of journal.in)
+        if (
+          !(await exists(join(staging, entry))) &&
+          (await exists(join(target, entry))) &&
+          (!aside.has(entry) || (await exists(join(old, entry))))
+        )
+          await fs.rename(join(target, entry), join(staging, entry));
+      for (const entry of journal.aside)
+        if (await exists(join(old, entry))) await fs.rename(join(old, entry), join(target, entry));
       if (typeof journal.modeBefore === 'number') await fs.chmod(target, journal.modeBefore);
     }
     await writeJournalFile(fs, path, { ...journal, state: 'done' });
@@ -133,10 +181,12 @@ export async function finishInterruptedRestores(target: string, fs: SwapFs = fsp
     await fs.rm(path, { force: true });
   }
   const left = await fs.readdir(target);
-  for (const name of left.filter((n) => n.startsWith(IN_PLACE_STAGING))) await fs.rm(join(target, name), { recursive: true, force: true });
+  for (const name of left.filter((n) => n.startsWith(IN_PLACE_STAGING)))
+    await fs.rm(join(target, name), { recursive: true, force: true });
   let stray: string | undefined;
   for (const name of left.filter((n) => n.startsWith(IN_PLACE_OLD))) {
-    if ((await fs.readdir(join(target, name))).length === 0) await fs.rm(join(target, name), { recursive: true, force: true });
+    if ((await fs.readdir(join(target, name))).length === 0)
+      await fs.rm(join(target, name), { recursive: true, force: true });
     else stray ??= name;
   }
   if (stray === undefined) return;
@@ -163,7 +213,8 @@ export async function swapAll(plans: SwapPlan[], fs: SwapFs = fsp): Promise<void
   try {
     for (const plan of plans) done.push(plan.inPlace ? await swapContents(plan, fs) : await swapDirectory(plan, fs));
   } catch (err) {
-    for (const d of done.reverse()) await d.undo().catch((undoErr: unknown) => Promise.reject(incomplete(d.target, err, undoErr)));
+    for (const d of done.reverse())
+      await d.undo().catch((undoErr: unknown) => Promise.reject(incomplete(d.target, err, undoErr)));
     throw err;
   }
   for (const d of done) await d.finish();
@@ -257,7 +308,10 @@ async function swapContents(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
 
 function swapError(target: string, cause: unknown): BackupEngineError {
   const code = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
-  const why = code === 'EBUSY' || code === 'EXDEV' ? 'it or its parent is on another filesystem' : 'it or its parent directory may not be writable';
+  const why =
+    code === 'EBUSY' || code === 'EXDEV'
+      ? 'it or its parent is on another filesystem'
+      : 'it or its parent directory may not be writable';
   return new BackupEngineError(
     BackupErrorCode.SwapFailed,
     `could not move the restored tree into ${target} (${code}): ${why}. No files were replaced; restore into another directory with --to and copy the files over.`,

@@ -63,7 +63,8 @@ export function selectRetention(backups: RetentionCandidate[], policy: Retention
   for (const b of backups) {
     if (seen.has(b.id)) throw invalid(`backup ${b.id} is listed twice; list each backup once.`);
     seen.add(b.id);
-    if (!(b.createdAt instanceof Date) || Number.isNaN(b.createdAt.getTime())) throw invalid(`backup ${b.id} has no valid creation time; fix its catalogue entry before applying retention.`);
+    if (!(b.createdAt instanceof Date) || Number.isNaN(b.createdAt.getTime()))
+      throw invalid(`backup ${b.id} has no valid creation time; fix its catalogue entry before applying retention.`);
   }
   const reasons = new Map<string, string[]>(backups.map((b) => [b.id, []]));
   const keepFor = (id: string, reason: string): void => void reasons.get(id)!.push(reason);
@@ -78,15 +79,19 @@ export function selectRetention(backups: RetentionCandidate[], policy: Retention
     else groups.set(b.group, [b]);
   }
   for (const members of groups.values()) {
-    const sorted = [...members].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    const sorted = [...members].sort(
+      (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+    );
     keepFor(sorted[0].id, 'newest of its group');
     for (const [rank, b] of sorted.entries()) {
       if (b.pinned) keepFor(b.id, 'pinned');
       if (noLimits) keepFor(b.id, 'no retention limits set');
       if (!recentRule) continue;
       const failed: string[] = [];
-      if (limits.keepLast !== undefined && rank >= limits.keepLast) failed.push(`not among the newest ${limits.keepLast}`);
-      if (limits.maxAgeMs !== undefined && now.getTime() - b.createdAt.getTime() >= limits.maxAgeMs) failed.push(`not younger than ${formatDuration(limits.maxAgeMs)}`);
+      if (limits.keepLast !== undefined && rank >= limits.keepLast)
+        failed.push(`not among the newest ${limits.keepLast}`);
+      if (limits.maxAgeMs !== undefined && now.getTime() - b.createdAt.getTime() >= limits.maxAgeMs)
+        failed.push(`not younger than ${formatDuration(limits.maxAgeMs)}`);
       if (failed.length === 0) keepFor(b.id, recentReason(limits));
       else failures.set(b.id, failed);
     }
@@ -105,7 +110,13 @@ export function selectRetention(backups: RetentionCandidate[], policy: Retention
 }
 
 /** Keeps the newest backup of each of the `count` most recent buckets (days, weeks, months) that hold one. */
-function keepCalendar(sortedNewestFirst: RetentionCandidate[], count: number | undefined, bucketOf: (d: Date) => string, unit: string, keepFor: (id: string, reason: string) => void): void {
+function keepCalendar(
+  sortedNewestFirst: RetentionCandidate[],
+  count: number | undefined,
+  bucketOf: (d: Date) => string,
+  unit: string,
+  keepFor: (id: string, reason: string) => void,
+): void {
   if (count === undefined) return;
   const buckets = new Set<string>();
   for (const b of sortedNewestFirst) {
@@ -128,12 +139,20 @@ export function isoWeek(d: Date): string {
 
 function normalize(policy: RetentionPolicy): RetentionPolicy {
   const out: RetentionPolicy = {};
-  for (const key of ['keepLast', 'keepDaily', 'keepWeekly', 'keepMonthly', 'maxAgeMs'] as const satisfies readonly Limit[]) {
+  for (const key of [
+    'keepLast',
+    'keepDaily',
+    'keepWeekly',
+    'keepMonthly',
+    'maxAgeMs',
+  ] as const satisfies readonly Limit[]) {
     const v = policy[key];
     if (v === undefined || v === 0) continue;
     const integer = key !== 'maxAgeMs';
     if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (integer && !Number.isInteger(v))) {
-      throw invalid(`retention ${key} must be ${integer ? 'a whole number' : 'a number of milliseconds'} of 0 or more (0 or unset: no limit), got ${String(v)}; fix the retention settings.`);
+      throw invalid(
+        `retention ${key} must be ${integer ? 'a whole number' : 'a number of milliseconds'} of 0 or more (0 or unset: no limit), got ${String(v)}; fix the retention settings.`,
+      );
     }
     out[key] = v;
   }
@@ -141,7 +160,10 @@ function normalize(policy: RetentionPolicy): RetentionPolicy {
 }
 
 function recentReason(limits: RetentionPolicy): string {
-  const parts = [limits.keepLast !== undefined && `among the newest ${limits.keepLast}`, limits.maxAgeMs !== undefined && `younger than ${formatDuration(limits.maxAgeMs)}`];
+  const parts = [
+    limits.keepLast !== undefined && `among the newest ${limits.keepLast}`,
+    limits.maxAgeMs !== undefined && `younger than ${formatDuration(limits.maxAgeMs)}`,
+  ];
   return parts.filter(Boolean).join(' and ');
 }
 
@@ -151,13 +173,21 @@ function calendarFailure(limits: RetentionPolicy): string[] {
     limits.keepWeekly !== undefined && `${limits.keepWeekly} week(s)`,
     limits.keepMonthly !== undefined && `${limits.keepMonthly} month(s)`,
   ].filter(Boolean);
-  return calendar.length > 0 ? [`not the newest of its day/week/month within the last ${calendar.join(', ')} with backups`] : [];
+  return calendar.length > 0
+    ? [`not the newest of its day/week/month within the last ${calendar.join(', ')} with backups`]
+    : [];
 }
 
 /** 30d, 12h, 45m, 10s or 1500ms: the largest unit that divides the value. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return 'forever';
-  for (const [unit, size] of [['d', DAY_MS], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [
+    ['d', DAY_MS],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }
 

@@ -52,7 +52,10 @@ describe(resolveRoots.name, () => {
   afterAll(() => rm(work, { recursive: true, force: true }));
 
   it('resolves roots with their modes and sums their file bytes, honouring excludes', async () => {
-    const roots = await resolveRoots(undefined, [{ prefix: 'config/app', dir: join(work, 'etc/app'), excludes: ['*.log'] }, { prefix: 'data/srv', dir: join(work, 'srv/data') }]);
+    const roots = await resolveRoots(undefined, [
+      { prefix: 'config/app', dir: join(work, 'etc/app'), excludes: ['*.log'] },
+      { prefix: 'data/srv', dir: join(work, 'srv/data') },
+    ]);
 
     const total = await sumFileBytes(roots);
 
@@ -69,15 +72,45 @@ describe(resolveRoots.name, () => {
     const attempt = resolveRoots(undefined, [{ prefix: 'config/nope', dir: missing, setting: 'BACKUP_CONFIG_PATHS' }]);
 
     await expect(attempt).rejects.toMatchObject({ code: 'BACKUP_SOURCE_MISSING' });
-    await expect(attempt).rejects.toThrow(`backup root "config/nope": directory ${missing} does not exist. Create it, or remove it from the BACKUP_CONFIG_PATHS setting.`);
+    await expect(attempt).rejects.toThrow(
+      `backup root "config/nope": directory ${missing} does not exist. Create it, or remove it from the BACKUP_CONFIG_PATHS setting.`,
+    );
   });
 
   it.each<[string, () => Promise<unknown>, RegExp]>([
-    ['a file as root', () => resolveRoots(undefined, [{ prefix: 'config/f', dir: join(work, 'plain-file') }]), /is not a directory/],
-    ['nested prefixes', () => resolveRoots(undefined, [{ prefix: 'data', dir: join(work, 'etc') }, { prefix: 'data/x', dir: join(work, 'srv') }]), /backup roots "data" and "data\/x" overlap: one prefix/],
-    ['nested directories', () => resolveRoots(undefined, [{ prefix: 'data/a', dir: join(work, 'srv') }, { prefix: 'data/b', dir: join(work, 'srv/data/inner') }]), /overlap: one directory lies inside the other/],
-    ['source and sources together', () => resolveRoots(work, [{ prefix: 'data/a', dir: work }]), /either `source`.*or `sources`/],
-    ['a missing single source', () => resolveRoots(join(work, 'gone'), undefined), /backup source directory .*gone does not exist/],
+    [
+      'a file as root',
+      () => resolveRoots(undefined, [{ prefix: 'config/f', dir: join(work, 'plain-file') }]),
+      /is not a directory/,
+    ],
+    [
+      'nested prefixes',
+      () =>
+        resolveRoots(undefined, [
+          { prefix: 'data', dir: join(work, 'etc') },
+          { prefix: 'data/x', dir: join(work, 'srv') },
+        ]),
+      /backup roots "data" and "data\/x" overlap: one prefix/,
+    ],
+    [
+      'nested directories',
+      () =>
+        resolveRoots(undefined, [
+          { prefix: 'data/a', dir: join(work, 'srv') },
+          { prefix: 'data/b', dir: join(work, 'srv/data/inner') },
+        ]),
+      /overlap: one directory lies inside the other/,
+    ],
+    [
+      'source and sources together',
+      () => resolveRoots(work, [{ prefix: 'data/a', dir: work }]),
+      /either `source`.*or `sources`/,
+    ],
+    [
+      'a missing single source',
+      () => resolveRoots(join(work, 'gone'), undefined),
+      /backup source directory .*gone does not exist/,
+    ],
   ])('refuses %s', async (_name, act, message) => {
     await expect(act()).rejects.toThrow(message);
   });

@@ -42,7 +42,10 @@ export function validatePrefix(prefix: string, what: string): string {
           : prefix.split('/').some((s) => s === '..' || s === '.')
             ? 'it has a "." or ".." segment'
             : undefined;
-  if (reason) throw invalid(`${what} ${JSON.stringify(prefix)} is invalid: ${reason}. Use slash-separated names like "config/app".`);
+  if (reason)
+    throw invalid(
+      `${what} ${JSON.stringify(prefix)} is invalid: ${reason}. Use slash-separated names like "config/app".`,
+    );
   return prefix;
 }
 
@@ -66,25 +69,45 @@ function settingHint(root: BackupSourceRoot): string {
  * nested in each other, directories existing, and no directory inside another (its files
  * would be stored twice and could not both be put back).
  */
-export async function resolveRoots(source: string | undefined, sources: BackupSourceRoot[] | undefined, excludes: string[] = []): Promise<ResolvedRoot[]> {
-  if (source !== undefined && sources?.length) throw invalid('a backup takes either `source` (one directory as the whole tree) or `sources` (directories under prefixes), not both: move the source into `sources` with a prefix.');
+export async function resolveRoots(
+  source: string | undefined,
+  sources: BackupSourceRoot[] | undefined,
+  excludes: string[] = [],
+): Promise<ResolvedRoot[]> {
+  if (source !== undefined && sources?.length)
+    throw invalid(
+      'a backup takes either `source` (one directory as the whole tree) or `sources` (directories under prefixes), not both: move the source into `sources` with a prefix.',
+    );
   const wanted: BackupSourceRoot[] = source !== undefined ? [{ prefix: '', dir: source }] : (sources ?? []);
   for (const root of wanted) if (source === undefined) validatePrefix(root.prefix, 'backup root prefix');
   for (let i = 0; i < wanted.length; i++) {
     for (let j = i + 1; j < wanted.length; j++) {
       const [a, b] = [wanted[i].prefix, wanted[j].prefix];
-      if (isUnder(a, b) || isUnder(b, a)) throw invalid(`backup roots ${JSON.stringify(a)} and ${JSON.stringify(b)} overlap: one prefix is the other or lies inside it. Give each root its own prefix, e.g. "config/app" and "config/other".`);
+      if (isUnder(a, b) || isUnder(b, a))
+        throw invalid(
+          `backup roots ${JSON.stringify(a)} and ${JSON.stringify(b)} overlap: one prefix is the other or lies inside it. Give each root its own prefix, e.g. "config/app" and "config/other".`,
+        );
     }
   }
   const out: ResolvedRoot[] = [];
   for (const root of wanted) {
     const dir = resolve(root.dir);
-    const label = root.prefix ? `backup root ${JSON.stringify(root.prefix)}: directory ${dir}` : `backup source directory ${dir}`;
+    const label = root.prefix
+      ? `backup root ${JSON.stringify(root.prefix)}: directory ${dir}`
+      : `backup source directory ${dir}`;
     const st = await stat(dir).catch((err: NodeJS.ErrnoException) => {
       const what = err.code === 'ENOENT' ? 'does not exist' : `cannot be read (${err.code ?? err.message})`;
-      throw new BackupEngineError(BackupErrorCode.SourceMissing, `${label} ${what}. Create it, or remove it from ${settingHint(root)}.`, { cause: err });
+      throw new BackupEngineError(
+        BackupErrorCode.SourceMissing,
+        `${label} ${what}. Create it, or remove it from ${settingHint(root)}.`,
+        { cause: err },
+      );
     });
-    if (!st.isDirectory()) throw new BackupEngineError(BackupErrorCode.SourceMissing, `${label} is not a directory. Name a directory in ${settingHint(root)}.`);
+    if (!st.isDirectory())
+      throw new BackupEngineError(
+        BackupErrorCode.SourceMissing,
+        `${label} is not a directory. Name a directory in ${settingHint(root)}.`,
+      );
     const clash = out.find((o) => isInsideDir(dir, o.dir) || isInsideDir(o.dir, dir));
     if (clash) {
       throw invalid(
@@ -97,7 +120,11 @@ export async function resolveRoots(source: string | undefined, sources: BackupSo
 }
 
 /** The stat pass: total bytes of the files the backup will read (no file is opened). */
-export async function sumFileBytes(roots: ResolvedRoot[], signal?: AbortSignal, onAbort?: () => Error): Promise<number> {
+export async function sumFileBytes(
+  roots: ResolvedRoot[],
+  signal?: AbortSignal,
+  onAbort?: () => Error,
+): Promise<number> {
   let total = 0;
   for (const root of roots) {
     for await (const e of walkTree(root.dir, root.excludes)) {

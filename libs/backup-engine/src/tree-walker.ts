@@ -4,7 +4,16 @@ import { join } from 'node:path';
 
 /** One filesystem object found under the root, path relative and slash-separated. */
 export type WalkedEntry =
-  | { type: 'file'; path: string; absPath: string; mode: number; size: number; mtimeMs: number; ctimeMs: number; ino: number }
+  | {
+      type: 'file';
+      path: string;
+      absPath: string;
+      mode: number;
+      size: number;
+      mtimeMs: number;
+      ctimeMs: number;
+      ino: number;
+    }
   | { type: 'dir'; path: string; mode: number }
   | { type: 'symlink'; path: string; target: string };
 
@@ -57,7 +66,17 @@ export async function* walkTree(root: string, excludes: string[] = []): AsyncGen
       else if (st.isDirectory()) {
         yield { type: 'dir', path: relPath, mode: st.mode & 0o7777 };
         yield* walk(absPath, relPath);
-      } else if (st.isFile()) yield { type: 'file', path: relPath, absPath, mode: st.mode & 0o7777, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+      } else if (st.isFile())
+        yield {
+          type: 'file',
+          path: relPath,
+          absPath,
+          mode: st.mode & 0o7777,
+          size: st.size,
+          mtimeMs: st.mtimeMs,
+          ctimeMs: st.ctimeMs,
+          ino: st.ino,
+        };
     }
   }
   yield* walk(root, '');

@@ -7,7 +7,10 @@ import { walkTree } from './tree-walker';
 export async function snapshotTree(root: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for await (const e of walkTree(root)) {
-    if (e.type === 'file') out[e.path] = `file ${e.mode.toString(8)} ${createHash('sha256').update(await readFile(e.absPath)).digest('hex')}`;
+    if (e.type === 'file')
+      out[e.path] = `file ${e.mode.toString(8)} ${createHash('sha256')
+        .update(await readFile(e.absPath))
+        .digest('hex')}`;
     else if (e.type === 'dir') out[e.path] = `dir ${e.mode.toString(8)}`;
     else out[e.path] = `link ${e.target}`;
   }

@@ -2,8 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { decodeStoredFrame, looksIncompressible, rawFrame, rawFrameOverhead } from './zstd-frame';
 
-const zstdBinary = (args: string[], input: Buffer): Buffer => execFileSync(process.env.LOCKSTEP_ZSTD_BIN ?? 'zstd', args, { input, maxBuffer: 64 * 1024 * 1024 });
-const text = (n: number): Buffer => Buffer.from('2024-05-01T12:00:00Z INFO request served path=/api/v1/orders status=200\n'.repeat(Math.ceil(n / 72)).slice(0, n));
+const zstdBinary = (args: string[], input: Buffer): Buffer =>
+  execFileSync(process.env.LOCKSTEP_ZSTD_BIN ?? 'zstd', args, { input, maxBuffer: 64 * 1024 * 1024 });
+const text = (n: number): Buffer =>
+  Buffer.from(
+    '2024-05-01T12:00:00Z INFO request served path=/api/v1/orders status=200\n'.repeat(Math.ceil(n / 72)).slice(0, n),
+  );
 
 describe('zstd raw frames', () => {
   it.each([

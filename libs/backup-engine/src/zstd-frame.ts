@@ -72,7 +72,12 @@ export function decodeStoredFrame(frame: Uint8Array): Buffer | undefined {
   }
   if (o !== view.length) return undefined;
   if (fcsBytes > 0 && fcsBytes <= 4) {
-    const declared = fcsBytes === 1 ? view[5 + (singleSegment ? 0 : 1)]! : fcsBytes === 2 ? view.readUInt16LE(5 + (singleSegment ? 0 : 1)) + 256 : view.readUInt32LE(5 + (singleSegment ? 0 : 1));
+    const declared =
+      fcsBytes === 1
+        ? view[5 + (singleSegment ? 0 : 1)]!
+        : fcsBytes === 2
+          ? view.readUInt16LE(5 + (singleSegment ? 0 : 1)) + 256
+          : view.readUInt32LE(5 + (singleSegment ? 0 : 1));
     if (declared !== size) return undefined;
   }
   return Buffer.concat(parts, size);

@@ -4,7 +4,8 @@ import { rawFrame } from './zstd-frame';
 import { ZstdNative, defaultCompressor, loadZstdBinding, type ZstdBinding } from './zstd.native';
 import { ZstdProcess } from './zstd.process';
 
-const text = (n: number): Buffer => Buffer.from('{"id":1,"name":"order","status":"active","tags":["a","b"]}\n'.repeat(Math.ceil(n / 59)).slice(0, n));
+const text = (n: number): Buffer =>
+  Buffer.from('{"id":1,"name":"order","status":"active","tags":["a","b"]}\n'.repeat(Math.ceil(n / 59)).slice(0, n));
 
 describe(ZstdNative.name, () => {
   const binary = new ZstdProcess(3);
@@ -46,7 +47,11 @@ describe(ZstdNative.name, () => {
   });
 
   it('honours the level', async () => {
-    const data = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `${i},${(i * 7919) % 10007},user${i % 97},${(i * 31) % 1000}\n`).join(''));
+    const data = Buffer.from(
+      Array.from({ length: 20_000 }, (_, i) => `${i},${(i * 7919) % 10007},user${i % 97},${(i * 31) % 1000}\n`).join(
+        '',
+      ),
+    );
 
     const [fast, strong] = [await new ZstdNative(1).compress(data), await new ZstdNative(19).compress(data)];
 
@@ -54,10 +59,16 @@ describe(ZstdNative.name, () => {
   });
 
   it('names the binding when it fails', async () => {
-    const broken: ZstdBinding = { compress: () => Promise.reject(new Error('boom')), decompress: () => Promise.reject(new Error('bang')) };
+    const broken: ZstdBinding = {
+      compress: () => Promise.reject(new Error('boom')),
+      decompress: () => Promise.reject(new Error('bang')),
+    };
     const failing = new ZstdNative(3, broken);
 
-    const errors = [await failing.compress(text(10_000)).catch((e: unknown) => e), await failing.decompress(Buffer.from('junk')).catch((e: unknown) => e)];
+    const errors = [
+      await failing.compress(text(10_000)).catch((e: unknown) => e),
+      await failing.decompress(Buffer.from('junk')).catch((e: unknown) => e),
+    ];
 
     errors.forEach((err) => expect(err).toBeInstanceOf(BackupEngineError));
     expect((errors[0] as Error).message).toMatch(/native binding: boom/);

@@ -49,7 +49,11 @@ export class ZstdNative implements Compressor {
     try {
       return await this.zstd.compress(data, this.level);
     } catch (cause) {
-      throw new BackupEngineError(BackupErrorCode.Compression, `zstd compress failed in the native binding: ${(cause as Error).message}`, { cause });
+      throw new BackupEngineError(
+        BackupErrorCode.Compression,
+        `zstd compress failed in the native binding: ${(cause as Error).message}`,
+        { cause },
+      );
     }
   }
 
@@ -60,14 +64,22 @@ export class ZstdNative implements Compressor {
     try {
       return await this.zstd.decompress(data);
     } catch (cause) {
-      throw new BackupEngineError(BackupErrorCode.Compression, `zstd decompress failed in the native binding: ${(cause as Error).message}`, { cause });
+      throw new BackupEngineError(
+        BackupErrorCode.Compression,
+        `zstd decompress failed in the native binding: ${(cause as Error).message}`,
+        { cause },
+      );
     }
   }
 }
 
 function requireBinding(): ZstdBinding {
   const found = loadZstdBinding();
-  if (!found) throw new BackupEngineError(BackupErrorCode.Compression, 'the native zstd binding (@mongodb-js/zstd) has no build for this platform: use ZstdProcess (the zstd binary) instead');
+  if (!found)
+    throw new BackupEngineError(
+      BackupErrorCode.Compression,
+      'the native zstd binding (@mongodb-js/zstd) has no build for this platform: use ZstdProcess (the zstd binary) instead',
+    );
   return found;
 }
 

@@ -42,12 +42,24 @@ export class ZstdProcess implements Compressor {
       child.stderr.on('data', (b: Buffer) => err.push(b));
       child.stdin.on('error', () => undefined); // reported through exit code
       child.on('error', (cause) =>
-        reject(new CompressorUnavailableError(`zstd ${action} could not start (${this.binary}): install the zstd package or set LOCKSTEP_ZSTD_BIN`, { cause })),
+        reject(
+          new CompressorUnavailableError(
+            `zstd ${action} could not start (${this.binary}): install the zstd package or set LOCKSTEP_ZSTD_BIN`,
+            { cause },
+          ),
+        ),
       );
       child.on('close', (code, signal) => {
         if (code === 0) resolve(Buffer.concat(out));
-        else if (code === null) reject(new CompressorUnavailableError(`zstd ${action} was killed (${signal}); the data was not at fault`));
-        else reject(new BackupEngineError(BackupErrorCode.Compression, `zstd ${action} failed with exit code ${code}: ${Buffer.concat(err).toString().trim()}`));
+        else if (code === null)
+          reject(new CompressorUnavailableError(`zstd ${action} was killed (${signal}); the data was not at fault`));
+        else
+          reject(
+            new BackupEngineError(
+              BackupErrorCode.Compression,
+              `zstd ${action} failed with exit code ${code}: ${Buffer.concat(err).toString().trim()}`,
+            ),
+          );
       });
       child.stdin.end(input);
     });

@@ -5,24 +5,55 @@ import { newBackupRecord } from './backup-records';
 import type { BackupRepositoryLock } from './repository-lock';
 
 const backup = (id: string, type: BackupType, createdAt: string): BackupRecordV1 => ({
-  ...newBackupRecord({ id, type, trigger: 'schedule', component: 'shop', componentVersion: '1.0.0', nodeId: null, encrypted: false, createdAt }),
+  ...newBackupRecord({
+    id,
+    type,
+    trigger: 'schedule',
+    component: 'shop',
+    componentVersion: '1.0.0',
+    nodeId: null,
+    encrypted: false,
+    createdAt,
+  }),
   status: 'completed',
 });
 
 describe(`${BackupJobs.name} prune`, () => {
   it('applies retention per backup type, so newer config-only backups never push out the last full one', async () => {
     const pruned: PruneRequest[] = [];
-    const engine = { prune: async (req: PruneRequest) => (pruned.push(req), { removedBackups: req.remove, missingBackups: [], removedPacks: 0, keptPacks: 0, freedBytes: 0, dryRun: false }) } as unknown as BackupEngine;
+    const engine = {
+      prune: async (req: PruneRequest) => (
+        pruned.push(req),
+        { removedBackups: req.remove, missingBackups: [], removedPacks: 0, keptPacks: 0, freedBytes: 0, dryRun: false }
+      ),
+    } as unknown as BackupEngine;
     const lock = { exclusive: async () => ({ release: async () => undefined }) } as unknown as BackupRepositoryLock;
     const recorded: BackupRecordV1[] = [];
-    const sut = new BackupJobs({ engine: async () => engine, lock, targets: { config: [], data: [], logs: [], databases: [], excludes: [] }, record: async (b) => void recorded.push(b), encrypted: false, now: () => new Date('2026-12-04T12:00:00Z') });
-    const catalogue = [backup('full_1', 'full', '2026-12-01T00:00:00Z'), backup('full_2', 'full', '2026-12-02T00:00:00Z'), backup('config_1', 'config', '2026-12-03T00:00:00Z'), backup('config_2', 'config', '2026-12-04T00:00:00Z')];
+    const sut = new BackupJobs({
+      engine: async () => engine,
+      lock,
+      targets: { config: [], data: [], logs: [], databases: [], excludes: [] },
+      record: async (b) => void recorded.push(b),
+      encrypted: false,
+      now: () => new Date('2026-12-04T12:00:00Z'),
+    });
+    const catalogue = [
+      backup('full_1', 'full', '2026-12-01T00:00:00Z'),
+      backup('full_2', 'full', '2026-12-02T00:00:00Z'),
+      backup('config_1', 'config', '2026-12-03T00:00:00Z'),
+      backup('config_2', 'config', '2026-12-04T00:00:00Z'),
+    ];
 
     const outcome = await sut.prune(catalogue, { keepLast: 1 }, 'op-1', false);
 
     expect(outcome.removedBackups.sort()).toEqual(['config_1', 'full_1']);
     expect(pruned[0]!.remove.sort()).toEqual(['config_1', 'full_1']);
-    expect(recorded.map((b) => [b.id, b.status])).toEqual(expect.arrayContaining([['full_1', 'pruned'], ['config_1', 'pruned']]));
+    expect(recorded.map((b) => [b.id, b.status])).toEqual(
+      expect.arrayContaining([
+        ['full_1', 'pruned'],
+        ['config_1', 'pruned'],
+      ]),
+    );
   });
 
   it('records pruned the backups whose manifests a prune deleted before it stopped, and only those', async () => {
@@ -34,8 +65,19 @@ describe(`${BackupJobs.name} prune`, () => {
     } as unknown as BackupEngine;
     const lock = { exclusive: async () => ({ release: async () => undefined }) } as unknown as BackupRepositoryLock;
     const recorded: BackupRecordV1[] = [];
-    const sut = new BackupJobs({ engine: async () => engine, lock, targets: { config: [], data: [], logs: [], databases: [], excludes: [] }, record: async (b) => void recorded.push(b), encrypted: false });
-    const catalogue = [backup('full_1', 'full', '2026-12-01T00:00:00Z'), backup('full_2', 'full', '2026-12-02T00:00:00Z'), backup('config_1', 'config', '2026-12-03T00:00:00Z'), backup('config_2', 'config', '2026-12-04T00:00:00Z')];
+    const sut = new BackupJobs({
+      engine: async () => engine,
+      lock,
+      targets: { config: [], data: [], logs: [], databases: [], excludes: [] },
+      record: async (b) => void recorded.push(b),
+      encrypted: false,
+    });
+    const catalogue = [
+      backup('full_1', 'full', '2026-12-01T00:00:00Z'),
+      backup('full_2', 'full', '2026-12-02T00:00:00Z'),
+      backup('config_1', 'config', '2026-12-03T00:00:00Z'),
+      backup('config_2', 'config', '2026-12-04T00:00:00Z'),
+    ];
 
     const attempt = sut.prune(catalogue, { keepLast: 1 }, 'op-2', false);
 

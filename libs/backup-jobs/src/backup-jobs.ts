@@ -1,6 +1,24 @@
 import { join } from 'node:path';
-import { BackupCorruptedError, BackupEngineError, BackupErrorCode, DatabaseRestoreMode, selectRetention, type RetentionPlan, type RetentionPolicy, type BackupEngine, type BackupManifest, type DatabaseEntry, type VerifyReport } from '@lockstep/backup-engine';
-import { CodedError, type BackupRecordV1, type BackupTrigger, type BackupType, type RestorePart } from '@lockstep/contracts';
+import {
+  BackupCorruptedError,
+  BackupEngineError,
+  BackupErrorCode,
+  DatabaseRestoreMode,
+  selectRetention,
+  type RetentionPlan,
+  type RetentionPolicy,
+  type BackupEngine,
+  type BackupManifest,
+  type DatabaseEntry,
+  type VerifyReport,
+} from '@lockstep/backup-engine';
+import {
+  CodedError,
+  type BackupRecordV1,
+  type BackupTrigger,
+  type BackupType,
+  type RestorePart,
+} from '@lockstep/contracts';
 import type { LeaseLost } from '@lockstep/fleet-lock';
 import { completedRecord, corruptedRecord, newBackupRecord, pickIdentity } from './backup-records';
 import { planBackup, type BackupTargets } from './backup-targets';
@@ -99,12 +117,21 @@ export class BackupJobs {
   }
 
   /** Takes a backup; resolves with the completed entry or throws BackupJobError after recording it failed. */
-  async create(req: CreateBackupRequest, onProgress: (p: JobProgress) => void = () => undefined, signal?: AbortSignal): Promise<BackupRecordV1> {
+  async create(
+    req: CreateBackupRequest,
+    onProgress: (p: JobProgress) => void = () => undefined,
+    signal?: AbortSignal,
+  ): Promise<BackupRecordV1> {
     const started = this.now();
     const base = this.creatingRecord(req, started);
     await this.deps.record(base);
     const fail = async (err: unknown): Promise<never> => {
-      const failed: BackupRecordV1 = { ...base, status: 'failed', error: messageOf(err), durationMs: this.now().getTime() - started.getTime() };
+      const failed: BackupRecordV1 = {
+        ...base,
+        status: 'failed',
+        error: messageOf(err),
+        durationMs: this.now().getTime() - started.getTime(),
+      };
       await this.deps.record(failed);
       throw new BackupJobError(codeOf(err), `backup ${req.id} failed: ${messageOf(err)}`, failed, { cause: err });
     };
@@ -117,18 +144,37 @@ export class BackupJobs {
     const abort = new AbortController();
     const onAbort = () => abort.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    const lost = (l: LeaseLost) => abort.abort(new Error(`lost the backup repository lock (${l.message}); stopped so a prune cannot race this backup`));
+    const lost = (l: LeaseLost) =>
+      abort.abort(
+        new Error(`lost the backup repository lock (${l.message}); stopped so a prune cannot race this backup`),
+      );
     try {
       onProgress({ step: 'locking', percent: 0, message: plan.summary });
       const lease = await this.deps.lock.shared(req.operationId, `backup ${req.id}`, lost);
       try {
         const engine = await this.deps.engine({ compress: req.compress !== false });
-        const labels: Record<string, string> = { type: req.type, trigger: req.trigger, component: req.component, version: req.componentVersion ?? '', node: req.nodeId ?? '', rollout: req.rolloutId ?? '', description: req.description ?? '' };
+        const labels: Record<string, string> = {
+          type: req.type,
+          trigger: req.trigger,
+          component: req.component,
+          version: req.componentVersion ?? '',
+          node: req.nodeId ?? '',
+          rollout: req.rolloutId ?? '',
+          description: req.description ?? '',
+        };
         const result = await engine.backup(
           { id: req.id, sources: plan.sources, streams: plan.streams, labels },
-          { signal: abort.signal, onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }) },
+          {
+            signal: abort.signal,
+            onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }),
+          },
         );
-        const completed = completedRecord(base, result.manifest, { ...result.stats, durationMs: this.now().getTime() - started.getTime() }, this.now());
+        const completed = completedRecord(
+          base,
+          result.manifest,
+          { ...result.stats, durationMs: this.now().getTime() - started.getTime() },
+          this.now(),
+        );
         await this.deps.record(completed);
         onProgress({ step: 'completed', percent: 100 });
         return completed;
@@ -157,7 +203,12 @@ export class BackupJobs {
     } catch (err) {
       if (!(err instanceof BackupEngineError && err.code === BackupErrorCode.NotFound)) throw err;
     }
-    const failed: BackupRecordV1 = { ...base, status: 'failed', error: 'the process taking this backup stopped (killed or restarted) before its manifest was written, so nothing was committed. Run the backup again.' };
+    const failed: BackupRecordV1 = {
+      ...base,
+      status: 'failed',
+      error:
+        'the process taking this backup stopped (killed or restarted) before its manifest was written, so nothing was committed. Run the backup again.',
+    };
     await this.deps.record(failed);
     return failed;
   }
@@ -167,7 +218,19 @@ export class BackupJobs {
     const engine = await this.deps.engine({ compress: true });
     const m = await engine.manifest(id);
     const l = m.labels;
-    const base = this.creatingRecord({ id, type: (l.type as BackupType) ?? 'full', trigger: (l.trigger as BackupTrigger) ?? 'manual', component: l.component ?? 'unknown', componentVersion: l.version || null, nodeId: l.node || null, rolloutId: l.rollout || null, description: l.description ?? '' }, new Date(m.createdAt));
+    const base = this.creatingRecord(
+      {
+        id,
+        type: (l.type as BackupType) ?? 'full',
+        trigger: (l.trigger as BackupTrigger) ?? 'manual',
+        component: l.component ?? 'unknown',
+        componentVersion: l.version || null,
+        nodeId: l.node || null,
+        rolloutId: l.rollout || null,
+        description: l.description ?? '',
+      },
+      new Date(m.createdAt),
+    );
     return completedRecord(base, m, m.stats, this.now());
   }
 
@@ -184,14 +247,25 @@ export class BackupJobs {
   }
 
   /** Re-reads every pack of a backup; records it verified or corrupted (naming the packs). */
-  async verify(backup: BackupRecordV1, operationId: string, onProgress: (p: JobProgress) => void = () => undefined): Promise<{ backup: BackupRecordV1; report: VerifyReport }> {
+  async verify(
+    backup: BackupRecordV1,
+    operationId: string,
+    onProgress: (p: JobProgress) => void = () => undefined,
+  ): Promise<{ backup: BackupRecordV1; report: VerifyReport }> {
     const lease = await this.deps.lock.shared(operationId, `verify ${backup.id}`);
     try {
       const engine = await this.deps.engine({ compress: true });
-      const report = await engine.verify(backup.id, { onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }) });
+      const report = await engine.verify(backup.id, {
+        onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }),
+      });
       const updated: BackupRecordV1 = report.ok
         ? { ...backup, status: 'verified', error: null, corruptedPacks: [], verifiedAt: this.now().toISOString() }
-        : corruptedRecord(backup, `verify found ${report.problems.length} problem(s): ${report.problems.slice(0, 5).join('; ')}`, report.corruptedPacks, this.now());
+        : corruptedRecord(
+            backup,
+            `verify found ${report.problems.length} problem(s): ${report.problems.slice(0, 5).join('; ')}`,
+            report.corruptedPacks,
+            this.now(),
+          );
       await this.deps.record(updated);
       onProgress({ step: 'verified', percent: 100 });
       return { backup: updated, report };
@@ -205,9 +279,18 @@ export class BackupJobs {
    * swapped into place, databases with pg_restore. A corrupted backup is recorded as such
    * and nothing is touched.
    */
-  async restore(backupOrId: BackupRecordV1 | string, req: RestoreRequest, onProgress: (p: JobProgress) => void = () => undefined): Promise<RestoreOutcome> {
+  async restore(
+    backupOrId: BackupRecordV1 | string,
+    req: RestoreRequest,
+    onProgress: (p: JobProgress) => void = () => undefined,
+  ): Promise<RestoreOutcome> {
     const backup = typeof backupOrId === 'string' ? await this.recordOf(backupOrId) : backupOrId;
-    if (backup.status === 'corrupted') throw new BackupJobError('BACKUP_CORRUPTED', `backup ${backup.id} is recorded corrupted (packs: ${backup.corruptedPacks.join(', ') || 'unknown'}); restore another backup`, backup);
+    if (backup.status === 'corrupted')
+      throw new BackupJobError(
+        'BACKUP_CORRUPTED',
+        `backup ${backup.id} is recorded corrupted (packs: ${backup.corruptedPacks.join(', ') || 'unknown'}); restore another backup`,
+        backup,
+      );
     const lease = await this.deps.lock.shared(req.operationId, `restore ${backup.id}`);
     try {
       const engine = await this.deps.engine({ compress: true });
@@ -222,7 +305,8 @@ export class BackupJobs {
       const hasDatabases = manifest.entries.some((e) => e.type === 'database');
       const wantsDatabases = (req.what === 'all' || req.what === 'database') && hasDatabases;
       let shown = 0; // the files' own `done` comes after the databases restored before their swap: never go back
-      const report = (step: string, percent: number, message?: string) => onProgress({ step, percent: (shown = Math.max(shown, percent)), message });
+      const report = (step: string, percent: number, message?: string) =>
+        onProgress({ step, percent: (shown = Math.max(shown, percent)), message });
       const databases = manifest.entries.filter((e): e is DatabaseEntry => e.type === 'database');
       const restoreDatabases = async (): Promise<void> => {
         // the databases share what the files left of 0..99, one slice each: verify, then the dump handed to pg_restore
@@ -232,19 +316,42 @@ export class BackupJobs {
           const start = from + i * slice;
           report('restoring_database', Math.floor(start), entry.database);
           const url = this.databaseUrl(entry.database, req.databaseMode);
-          const onProgress = (p: { step: string; percent: number }) => report(p.step === 'done' ? 'restoring_database' : `database_${p.step}`, Math.floor(start + (slice * p.percent) / 100), entry.database);
+          const onProgress = (p: { step: string; percent: number }) =>
+            report(
+              p.step === 'done' ? 'restoring_database' : `database_${p.step}`,
+              Math.floor(start + (slice * p.percent) / 100),
+              entry.database,
+            );
           try {
-            const result = await engine.restoreDatabase(backup.id, { database: entry.database, mode: req.databaseMode === 'new' ? DatabaseRestoreMode.NewDatabase : DatabaseRestoreMode.SingleTransaction, targetUrl: url }, undefined, { onProgress });
+            const result = await engine.restoreDatabase(
+              backup.id,
+              {
+                database: entry.database,
+                mode:
+                  req.databaseMode === 'new' ? DatabaseRestoreMode.NewDatabase : DatabaseRestoreMode.SingleTransaction,
+                targetUrl: url,
+              },
+              undefined,
+              { onProgress },
+            );
             outcome.databases.push({ database: entry.database, target: result.target, mode: result.mode });
           } catch (err) {
             if (outcome.databases.length === 0) throw err;
-            throw partial(`restoring database ${entry.database} failed (${(err as Error).message}); no files were replaced`, err);
+            throw partial(
+              `restoring database ${entry.database} failed (${(err as Error).message}); no files were replaced`,
+              err,
+            );
           }
         }
       };
       /** A failure once some database was restored: nothing can undo that, so say what was and was not. */
       const partial = (what: string, cause: unknown): BackupJobError =>
-        new BackupJobError('BACKUP_RESTORE_PARTIAL', `${what}, but database(s) ${outcome.databases.map((d) => d.database).join(', ')} had been restored already. Fix the cause and restore again (--what database restores the databases alone).`, undefined, { cause });
+        new BackupJobError(
+          'BACKUP_RESTORE_PARTIAL',
+          `${what}, but database(s) ${outcome.databases.map((d) => d.database).join(', ')} had been restored already. Fix the cause and restore again (--what database restores the databases alone).`,
+          undefined,
+          { cause },
+        );
       const thenFiles = async <T>(restoreFiles: () => Promise<T>): Promise<T> => {
         try {
           return await restoreFiles();
@@ -256,29 +363,57 @@ export class BackupJobs {
       try {
         if (fileParts !== null && hasRoots(manifest, fileParts)) {
           const scale = wantsDatabases ? 0.6 : 0.99;
-          const progress = (p: { step: string; percent: number; message?: string }) => report(p.step, Math.floor(p.percent * scale), p.message);
+          const progress = (p: { step: string; percent: number; message?: string }) =>
+            report(p.step, Math.floor(p.percent * scale), p.message);
           // databases are restored once the files are staged and before they are swapped in: a database that fails leaves the files as they were
           const beforeSwap = wantsDatabases ? restoreDatabases : undefined;
           if (req.to) {
-            const result = await thenFiles(() => engine.restore(backup.id, fileParts ? join(req.to!, fileParts) : req.to!, { select: fileParts, onProgress: progress, beforeSwap }));
+            const result = await thenFiles(() =>
+              engine.restore(backup.id, fileParts ? join(req.to!, fileParts) : req.to!, {
+                select: fileParts,
+                onProgress: progress,
+                beforeSwap,
+              }),
+            );
             outcome.restored.push({ part: fileParts ?? 'all', target: result.target, files: result.files });
           } else {
             const { config, data, logs } = this.deps.targets;
-            const results = await thenFiles(() => engine.restoreRoots(backup.id, { select: fileParts, onProgress: progress, beforeSwap, allowedDirs: [...config, ...data, ...logs] }));
+            const results = await thenFiles(() =>
+              engine.restoreRoots(backup.id, {
+                select: fileParts,
+                onProgress: progress,
+                beforeSwap,
+                allowedDirs: [...config, ...data, ...logs],
+              }),
+            );
             for (const r of results.roots) outcome.restored.push({ part: r.prefix, target: r.target, files: r.files });
           }
         } else if (req.what === 'config' || req.what === 'data') {
-          throw new BackupJobError('BACKUP_PART_MISSING', `backup ${backup.id} (${backup.type}) holds no ${req.what} files; choose --what ${hasDatabases ? 'database' : 'all'}`);
+          throw new BackupJobError(
+            'BACKUP_PART_MISSING',
+            `backup ${backup.id} (${backup.type}) holds no ${req.what} files; choose --what ${hasDatabases ? 'database' : 'all'}`,
+          );
         } else if (wantsDatabases) await restoreDatabases();
         if (req.what === 'database' && !hasDatabases) {
-          throw new BackupJobError('BACKUP_PART_MISSING', `backup ${backup.id} (${backup.type}) holds no database dump; choose --what all, config or data`);
+          throw new BackupJobError(
+            'BACKUP_PART_MISSING',
+            `backup ${backup.id} (${backup.type}) holds no database dump; choose --what all, config or data`,
+          );
         }
       } catch (err) {
-        const damage = err instanceof BackupCorruptedError ? err : (err as Error).cause instanceof BackupCorruptedError ? ((err as Error).cause as BackupCorruptedError) : undefined;
+        const damage =
+          err instanceof BackupCorruptedError
+            ? err
+            : (err as Error).cause instanceof BackupCorruptedError
+              ? ((err as Error).cause as BackupCorruptedError)
+              : undefined;
         if (damage) {
           const corrupted = corruptedRecord(backup, damage.message, damage.corruptedPacks, this.now());
           await this.deps.record(corrupted);
-          if (err === damage) throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${damage.message}`, corrupted, { cause: err });
+          if (err === damage)
+            throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${damage.message}`, corrupted, {
+              cause: err,
+            });
         }
         throw err;
       }
@@ -295,17 +430,35 @@ export class BackupJobs {
    * under the repository's exclusive lock (never while a backup or restore runs), and
    * records the dropped entries as pruned.
    */
-  async prune(catalogue: BackupRecordV1[], policy: RetentionPolicy, operationId: string, dryRun: boolean, onProgress: (p: JobProgress) => void = () => undefined): Promise<PruneOutcome> {
-    const candidates = catalogue.filter((b) => b.status === 'completed' || b.status === 'verified' || b.status === 'corrupted');
+  async prune(
+    catalogue: BackupRecordV1[],
+    policy: RetentionPolicy,
+    operationId: string,
+    dryRun: boolean,
+    onProgress: (p: JobProgress) => void = () => undefined,
+  ): Promise<PruneOutcome> {
+    const candidates = catalogue.filter(
+      (b) => b.status === 'completed' || b.status === 'verified' || b.status === 'corrupted',
+    );
     const plan = selectRetention(
       // per type too: a run of config-only backups must not push out the last full one, which holds the database
-      candidates.map((b) => ({ id: b.id, createdAt: new Date(b.createdAt), group: `${b.component}/${b.nodeId ?? '-'}/${b.type}` })),
+      candidates.map((b) => ({
+        id: b.id,
+        createdAt: new Date(b.createdAt),
+        group: `${b.component}/${b.nodeId ?? '-'}/${b.type}`,
+      })),
       policy,
       this.now(),
     );
-    onProgress({ step: 'locking', percent: 0, message: `${plan.remove.length} backup(s) to remove, ${plan.keep.length} kept` });
+    onProgress({
+      step: 'locking',
+      percent: 0,
+      message: `${plan.remove.length} backup(s) to remove, ${plan.keep.length} kept`,
+    });
     const lost = new AbortController();
-    const lease = await this.deps.lock.exclusive(`prune ${operationId}`, (l: LeaseLost) => lost.abort(new Error(`lost the backup repository's exclusive lock (${l.message}), so a backup may have started`)));
+    const lease = await this.deps.lock.exclusive(`prune ${operationId}`, (l: LeaseLost) =>
+      lost.abort(new Error(`lost the backup repository's exclusive lock (${l.message}), so a backup may have started`)),
+    );
     try {
       const engine = await this.deps.engine({ compress: true });
       const byId = new Map(candidates.map((b) => [b.id, b]));
@@ -326,14 +479,24 @@ export class BackupJobs {
       } catch (err) {
         // stopped part-way (lock lost, S3 down): the backups whose manifests are already gone are pruned all the same
         if (!dryRun) {
-          const left = await engine.list().then((ids) => new Set(ids), () => undefined);
+          const left = await engine.list().then(
+            (ids) => new Set(ids),
+            () => undefined,
+          );
           if (left) await markPruned(plan.remove.map((r) => r.id).filter((id) => !left.has(id)));
         }
         throw err;
       }
       if (!dryRun) await markPruned(plan.remove.map((r) => r.id));
       onProgress({ step: dryRun ? 'planned' : 'pruned', percent: 100 });
-      return { dryRun, removedBackups: plan.remove.map((r) => r.id), removedPacks: result.removedPacks, keptPacks: result.keptPacks, freedBytes: result.freedBytes, plan };
+      return {
+        dryRun,
+        removedBackups: plan.remove.map((r) => r.id),
+        removedPacks: result.removedPacks,
+        keptPacks: result.keptPacks,
+        freedBytes: result.freedBytes,
+        plan,
+      };
     } finally {
       await lease.release().catch(() => undefined);
     }
@@ -341,9 +504,14 @@ export class BackupJobs {
 
   /** The connection URL a database entry restores into: the configured one, or a new database next to it. */
   private databaseUrl(database: string, mode: 'new' | 'replace'): string {
-    const original = this.deps.targets.databases.find((u) => decodeURIComponent(new URL(u).pathname.slice(1)) === database);
+    const original = this.deps.targets.databases.find(
+      (u) => decodeURIComponent(new URL(u).pathname.slice(1)) === database,
+    );
     if (!original) {
-      throw new BackupJobError('BACKUP_DATABASE_UNKNOWN', `the backup holds database ${JSON.stringify(database)}, which BACKUP_DATABASE_URLS does not list here; add its URL to restore it`);
+      throw new BackupJobError(
+        'BACKUP_DATABASE_UNKNOWN',
+        `the backup holds database ${JSON.stringify(database)}, which BACKUP_DATABASE_URLS does not list here; add its URL to restore it`,
+      );
     }
     if (mode === 'replace') return original;
     const url = new URL(original);
@@ -355,5 +523,7 @@ export class BackupJobs {
 
 /** Whether a manifest has files under the selected part (`undefined`: any). */
 function hasRoots(manifest: BackupManifest, part: string | undefined): boolean {
-  return manifest.entries.some((e) => e.type !== 'database' && (part === undefined || e.path === part || e.path.startsWith(`${part}/`)));
+  return manifest.entries.some(
+    (e) => e.type !== 'database' && (part === undefined || e.path === part || e.path.startsWith(`${part}/`)),
+  );
 }

@@ -3,7 +3,10 @@ import type { BackupRecordV1 } from '@lockstep/contracts';
 
 /** A catalogue entry in status `creating`, with nothing measured yet. */
 export function newBackupRecord(
-  b: Pick<BackupRecordV1, 'id' | 'type' | 'trigger' | 'component' | 'componentVersion' | 'nodeId' | 'encrypted' | 'createdAt'> & { rolloutId?: string | null; description?: string; compress?: boolean },
+  b: Pick<
+    BackupRecordV1,
+    'id' | 'type' | 'trigger' | 'component' | 'componentVersion' | 'nodeId' | 'encrypted' | 'createdAt'
+  > & { rolloutId?: string | null; description?: string; compress?: boolean },
 ): BackupRecordV1 {
   return {
     id: b.id,
@@ -33,11 +36,26 @@ export function newBackupRecord(
 
 /** What the catalogue knew of a backup before it committed (kept when completing it from its manifest). */
 export function pickIdentity(b: BackupRecordV1): Partial<BackupRecordV1> {
-  return { type: b.type, trigger: b.trigger, component: b.component, componentVersion: b.componentVersion, nodeId: b.nodeId, rolloutId: b.rolloutId, description: b.description, createdAt: b.createdAt, compressed: b.compressed };
+  return {
+    type: b.type,
+    trigger: b.trigger,
+    component: b.component,
+    componentVersion: b.componentVersion,
+    nodeId: b.nodeId,
+    rolloutId: b.rolloutId,
+    description: b.description,
+    createdAt: b.createdAt,
+    compressed: b.compressed,
+  };
 }
 
 /** The catalogue entry of a committed backup, from its manifest and run figures. */
-export function completedRecord(base: BackupRecordV1, m: BackupManifest, stats: BackupStats, now: Date): BackupRecordV1 {
+export function completedRecord(
+  base: BackupRecordV1,
+  m: BackupManifest,
+  stats: BackupStats,
+  now: Date,
+): BackupRecordV1 {
   return {
     ...base,
     status: 'completed',

@@ -26,7 +26,13 @@ describe('planBackup', () => {
   it('names the settings to set when a type selects nothing on this host', () => {
     const empty: BackupTargets = { config: [], data: [], logs: [], databases: [], excludes: [] };
 
-    expect(() => planBackup('database', empty)).toThrow(new NothingToBackUpError('a database backup has nothing to back up here: set BACKUP_DATABASE_URLS, or choose another --type'));
-    expect(() => planBackup('full', empty)).toThrow(/set BACKUP_CONFIG_PATHS or BACKUP_DATA_PATHS or BACKUP_DATABASE_URLS$/);
+    expect(() => planBackup('database', empty)).toThrow(
+      new NothingToBackUpError(
+        'a database backup has nothing to back up here: set BACKUP_DATABASE_URLS, or choose another --type',
+      ),
+    );
+    expect(() => planBackup('full', empty)).toThrow(
+      /set BACKUP_CONFIG_PATHS or BACKUP_DATA_PATHS or BACKUP_DATABASE_URLS$/,
+    );
   });
 });

@@ -43,7 +43,12 @@ const PARTS_OF: Record<BackupType, { parts: ('config' | 'data')[]; databases: bo
   data_only: { parts: ['data'], databases: false },
 };
 
-const SETTING_OF = { config: 'BACKUP_CONFIG_PATHS', data: 'BACKUP_DATA_PATHS', logs: 'BACKUP_LOG_PATHS', database: 'BACKUP_DATABASE_URLS' } as const;
+const SETTING_OF = {
+  config: 'BACKUP_CONFIG_PATHS',
+  data: 'BACKUP_DATA_PATHS',
+  logs: 'BACKUP_LOG_PATHS',
+  database: 'BACKUP_DATABASE_URLS',
+} as const;
 
 /** `config/app`, `config/app-2` when two roots share a base name. */
 function prefixes(part: 'config' | 'data' | 'logs', dirs: string[]): BackupRoot[] {
@@ -57,7 +62,11 @@ function prefixes(part: 'config' | 'data' | 'logs', dirs: string[]): BackupRoot[
 }
 
 /** Chooses the roots and database dumps a backup of `type` takes from `targets`. */
-export function planBackup(type: BackupType, targets: BackupTargets, options: { includeLogs?: boolean } = {}): BackupPlan {
+export function planBackup(
+  type: BackupType,
+  targets: BackupTargets,
+  options: { includeLogs?: boolean } = {},
+): BackupPlan {
   const want = PARTS_OF[type];
   const sources: BackupRoot[] = [];
   for (const part of want.parts) sources.push(...prefixes(part, targets[part]));
@@ -66,9 +75,14 @@ export function planBackup(type: BackupType, targets: BackupTargets, options: { 
   const streams = want.databases ? targets.databases.map((url) => pgDumpSource({ url })) : [];
   if (sources.length === 0 && streams.length === 0) {
     const needed = [...want.parts.map((p) => SETTING_OF[p]), ...(want.databases ? [SETTING_OF.database] : [])];
-    throw new NothingToBackUpError(`a ${type} backup has nothing to back up here: set ${needed.join(' or ')}${type === 'full' ? '' : ', or choose another --type'}`);
+    throw new NothingToBackUpError(
+      `a ${type} backup has nothing to back up here: set ${needed.join(' or ')}${type === 'full' ? '' : ', or choose another --type'}`,
+    );
   }
-  const summary = [...sources.map((s) => `${s.prefix}: ${s.dir}`), ...streams.map((s) => `database: ${s.database}`)].join('; ');
+  const summary = [
+    ...sources.map((s) => `${s.prefix}: ${s.dir}`),
+    ...streams.map((s) => `database: ${s.database}`),
+  ].join('; ');
   return { sources, streams, summary };
 }
 

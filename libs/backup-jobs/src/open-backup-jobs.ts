@@ -28,7 +28,13 @@ export interface OpenBackupJobsOptions {
 
 /** The targets the BACKUP_* settings name. */
 export function targetsFromSettings(s: BackupSettings): BackupTargets {
-  return { config: s.BACKUP_CONFIG_PATHS, data: s.BACKUP_DATA_PATHS, logs: s.BACKUP_LOG_PATHS, databases: s.BACKUP_DATABASE_URLS, excludes: s.BACKUP_EXCLUDES };
+  return {
+    config: s.BACKUP_CONFIG_PATHS,
+    data: s.BACKUP_DATA_PATHS,
+    logs: s.BACKUP_LOG_PATHS,
+    databases: s.BACKUP_DATABASE_URLS,
+    excludes: s.BACKUP_EXCLUDES,
+  };
 }
 
 /**
@@ -40,12 +46,20 @@ export async function openBackupJobs(o: OpenBackupJobsOptions): Promise<BackupJo
   const lock = await FleetLock.open(o.nc, o.namespace, { holder: o.holder, leaseMs: o.leaseMs, replicas: o.replicas });
   const store = new MinioObjectStore({ ...o.s3, bucket: o.settings.BACKUP_BUCKET });
   const zstd = defaultCompressor(3);
-  const repositoryLock = new BackupRepositoryLock(lock, { waitMs: o.settings.BACKUP_LOCK_WAIT, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+  const repositoryLock = new BackupRepositoryLock(lock, {
+    waitMs: o.settings.BACKUP_LOCK_WAIT,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  });
   const engines = new Map<boolean, Promise<BackupEngine>>();
   const engine = ({ compress }: { compress: boolean }): Promise<BackupEngine> => {
     let opened = engines.get(compress);
     if (!opened) {
-      opened = repositoryLock.initializing(() => BackupEngine.open(store, { passphrase: o.settings.BACKUP_KEY, compressor: compress ? zstd : new StoredFrames(zstd) }));
+      opened = repositoryLock.initializing(() =>
+        BackupEngine.open(store, {
+          passphrase: o.settings.BACKUP_KEY,
+          compressor: compress ? zstd : new StoredFrames(zstd),
+        }),
+      );
       opened.catch(() => engines.delete(compress));
       engines.set(compress, opened);
     }

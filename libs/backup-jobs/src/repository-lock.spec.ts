@@ -6,7 +6,13 @@ describe('BackupRepositoryLock', () => {
   let store: MemoryLockStore;
   const replica = (holder: string, waitMs = 0) => {
     const sleeps: number[] = [];
-    const lock = new BackupRepositoryLock(new FleetLock(store, { holder, leaseMs: 60_000 }), { waitMs, sleep: async (ms) => { sleeps.push(ms); await new Promise((r) => setImmediate(r)); } });
+    const lock = new BackupRepositoryLock(new FleetLock(store, { holder, leaseMs: 60_000 }), {
+      waitMs,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        await new Promise((r) => setImmediate(r));
+      },
+    });
     return { lock, sleeps };
   };
   const keep = (l: FleetLease) => (leases.push(l), l);
@@ -29,10 +35,14 @@ describe('BackupRepositoryLock', () => {
   it('refuses a prune while a backup runs, naming it, and leaves nothing behind', async () => {
     keep(await replica('node-1').lock.shared('op-1', 'backup b1'));
 
-    const err = await replica('backup@x').lock.exclusive('prune p1').catch((e: unknown) => e);
+    const err = await replica('backup@x')
+      .lock.exclusive('prune p1')
+      .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(RepositoryBusyError);
-    expect((err as Error).message).toMatch(/prune never runs while backups or restores do; running now: backup b1 \(held by node-1/);
+    expect((err as Error).message).toMatch(
+      /prune never runs while backups or restores do; running now: backup b1 \(held by node-1/,
+    );
     expect(await store.keys()).toEqual(['backup-repo.shared.op-1']);
   });
 
@@ -56,10 +66,14 @@ describe('BackupRepositoryLock', () => {
   it('fails a backup clearly when a prune outlasts the wait', async () => {
     keep(await replica('backup@x').lock.exclusive('prune p1'));
 
-    const err = await replica('node-1', 0).lock.shared('op-1', 'backup b1').catch((e: unknown) => e);
+    const err = await replica('node-1', 0)
+      .lock.shared('op-1', 'backup b1')
+      .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(RepositoryBusyError);
-    expect((err as Error).message).toMatch(/being pruned by prune p1 .*backup b1 did not start\. Try again when the prune has finished/);
+    expect((err as Error).message).toMatch(
+      /being pruned by prune p1 .*backup b1 did not start\. Try again when the prune has finished/,
+    );
     expect(await store.keys()).toEqual(['backup-repo.exclusive']);
   });
 

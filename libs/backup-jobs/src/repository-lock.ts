@@ -1,6 +1,13 @@
 import { CodedError } from '@lockstep/contracts';
 import { retryFor } from './retry';
-import { FleetLockUnavailableError, type AcquireOptions, type FleetLease, type FleetLock, type LeaseLostListener, type LockView } from '@lockstep/fleet-lock';
+import {
+  FleetLockUnavailableError,
+  type AcquireOptions,
+  type FleetLease,
+  type FleetLock,
+  type LeaseLostListener,
+  type LockView,
+} from '@lockstep/fleet-lock';
 
 /** Key prefix of backup-repository locks in the cluster lock bucket. */
 export const BACKUP_LOCK_PREFIX = 'backup-repo';
@@ -51,13 +58,23 @@ export class BackupRepositoryLock {
   async shared(operationId: string, what: string, onLost?: LeaseLostListener): Promise<FleetLease> {
     const deadline = Date.now() + this.waiting.waitMs;
     for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
-      const lease = await this.acquire(what, { key: `${SHARED_PREFIX}${operationId.replace(/[^-_=.a-zA-Z0-9]/g, '_')}`, onLost });
-      if (!lease) throw new RepositoryBusyError(`operation ${operationId} already holds the backup repository; it is running elsewhere`, []);
+      const lease = await this.acquire(what, {
+        key: `${SHARED_PREFIX}${operationId.replace(/[^-_=.a-zA-Z0-9]/g, '_')}`,
+        onLost,
+      });
+      if (!lease)
+        throw new RepositoryBusyError(
+          `operation ${operationId} already holds the backup repository; it is running elsewhere`,
+          [],
+        );
       const pruning = await this.available(() => this.lock.inspect(EXCLUSIVE_KEY));
       if (!pruning) return lease;
       await lease.release().catch(() => undefined);
       if (Date.now() >= deadline) {
-        throw new RepositoryBusyError(`the backup repository is being pruned by ${describe(pruning)}; ${what} did not start. Try again when the prune has finished.`, [pruning]);
+        throw new RepositoryBusyError(
+          `the backup repository is being pruned by ${describe(pruning)}; ${what} did not start. Try again when the prune has finished.`,
+          [pruning],
+        );
       }
       await this.waiting.sleep(delay);
     }
@@ -79,7 +96,11 @@ export class BackupRepositoryLock {
           await lease.release().catch(() => undefined);
         }
       }
-      if (Date.now() >= deadline) throw new RepositoryBusyError('another host has been opening the backup repository for too long; try again', []);
+      if (Date.now() >= deadline)
+        throw new RepositoryBusyError(
+          'another host has been opening the backup repository for too long; try again',
+          [],
+        );
       await this.waiting.sleep(delay);
     }
   }
@@ -89,7 +110,10 @@ export class BackupRepositoryLock {
     const lease = await this.acquire(what, { key: EXCLUSIVE_KEY, onLost });
     if (!lease) {
       const holder = await this.lock.inspect(EXCLUSIVE_KEY);
-      throw new RepositoryBusyError(`another prune holds the backup repository${holder ? `: ${describe(holder)}` : ''}`, holder ? [holder] : []);
+      throw new RepositoryBusyError(
+        `another prune holds the backup repository${holder ? `: ${describe(holder)}` : ''}`,
+        holder ? [holder] : [],
+      );
     }
     const running = (await this.available(() => this.lock.list())).filter((v) => v.key.startsWith(SHARED_PREFIX));
     if (running.length === 0) return lease;
@@ -106,6 +130,10 @@ export class BackupRepositoryLock {
 
   /** Runs a lock operation, retrying while NATS is unavailable (a server failing over) for up to `unavailableMs`. */
   private available<T>(op: () => Promise<T>): Promise<T> {
-    return retryFor(op, { forMs: this.waiting.unavailableMs ?? 30_000, retryable: (err) => err instanceof FleetLockUnavailableError, sleep: this.waiting.sleep });
+    return retryFor(op, {
+      forMs: this.waiting.unavailableMs ?? 30_000,
+      retryable: (err) => err instanceof FleetLockUnavailableError,
+      sleep: this.waiting.sleep,
+    });
   }
 }

@@ -6,10 +6,16 @@ const absoluteDirs = z
   .string()
   .default('')
   .transform((v, ctx) => {
-    const dirs = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const dirs = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const d of dirs) {
       if (!isAbsolute(d)) {
-        ctx.addIssue({ code: 'custom', message: `expected absolute directory paths separated by commas; ${JSON.stringify(d)} is relative` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected absolute directory paths separated by commas; ${JSON.stringify(d)} is relative`,
+        });
         return z.NEVER;
       }
     }
@@ -20,7 +26,10 @@ const postgresUrls = z
   .string()
   .default('')
   .transform((v, ctx) => {
-    const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const urls = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const u of urls) {
       let ok = false;
       try {
@@ -29,7 +38,10 @@ const postgresUrls = z
         ok = false;
       }
       if (!ok) {
-        ctx.addIssue({ code: 'custom', message: 'expected postgres:// URLs separated by commas, e.g. postgres://app@db:5432/app' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected postgres:// URLs separated by commas, e.g. postgres://app@db:5432/app',
+        });
         return z.NEVER;
       }
     }
@@ -58,7 +70,9 @@ export const backupSchema = {
   /** Bucket of the backup repository (shared by every node and the backup service). */
   BACKUP_BUCKET: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, { message: 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' })
+    .regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, {
+      message: 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+    })
     .default('lockstep-backups'),
   /** Passphrase of the repository; a new repository is encrypted (AES-256-GCM) when set. Never logged. */
   BACKUP_KEY: z.string().optional(),

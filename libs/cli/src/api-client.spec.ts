@@ -1,7 +1,11 @@
 import { ApiClient, ApiRequestError, ApiUnreachableError, resolveApiUrl } from './api-client';
 import { UsageError } from './errors';
 
-const reply = (status: number, body: unknown) => async () => new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const reply = (status: number, body: unknown) => async () =>
+  new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
 
 describe(resolveApiUrl.name, () => {
   it.each([
@@ -25,16 +29,29 @@ describe(ApiClient.name, () => {
     const result = await sut.get('/v1/deliveries', { status: 'dead', limit: 5, subscription: undefined });
 
     expect(result).toEqual({ items: [1] });
-    expect(fetchImpl).toHaveBeenCalledWith('http://api/v1/deliveries?status=dead&limit=5', expect.objectContaining({ method: 'GET' }));
+    expect(fetchImpl).toHaveBeenCalledWith(
+      'http://api/v1/deliveries?status=dead&limit=5',
+      expect.objectContaining({ method: 'GET' }),
+    );
   });
 
   it("turns an error answer into ApiRequestError with the server's code and message", async () => {
-    const sut = new ApiClient('http://api', reply(502, { error: { code: 'SERVICE_UNAVAILABLE', message: 'the notifier is not running' } }) as unknown as typeof fetch);
+    const sut = new ApiClient(
+      'http://api',
+      reply(502, {
+        error: { code: 'SERVICE_UNAVAILABLE', message: 'the notifier is not running' },
+      }) as unknown as typeof fetch,
+    );
 
     const act = sut.post('/v1/subscriptions', {});
 
     await expect(act).rejects.toThrow(ApiRequestError);
-    await expect(act).rejects.toMatchObject({ status: 502, code: 'SERVICE_UNAVAILABLE', message: 'the notifier is not running', exitCode: 1 });
+    await expect(act).rejects.toMatchObject({
+      status: 502,
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'the notifier is not running',
+      exitCode: 1,
+    });
   });
 
   it('says the API is not a Lockstep API when the answer has no error body', async () => {
@@ -52,7 +69,9 @@ describe(ApiClient.name, () => {
     const act = sut.get('/v1/components');
 
     await expect(act).rejects.toThrow(ApiUnreachableError);
-    await expect(act).rejects.toThrow('cannot reach the Lockstep API at http://127.0.0.1:1 (ECONNREFUSED); start it (npm run start:api) or point --api / LOCKSTEP_API_URL at it');
+    await expect(act).rejects.toThrow(
+      'cannot reach the Lockstep API at http://127.0.0.1:1 (ECONNREFUSED); start it (npm run start:api) or point --api / LOCKSTEP_API_URL at it',
+    );
   });
 
   it('resolves a 204 to undefined', async () => {

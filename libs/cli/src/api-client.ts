@@ -32,7 +32,8 @@ export function resolveApiUrl(flag: string | undefined, env: NodeJS.ProcessEnv):
   } catch {
     throw new UsageError(`API URL "${raw}" is not a URL; pass --api http://host:port or set LOCKSTEP_API_URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`API URL "${raw}" must start with http:// or https://`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`API URL "${raw}" must start with http:// or https://`);
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -89,16 +90,26 @@ export class ApiClient {
     if (parsed?.error && typeof parsed.error.message === 'string') {
       throw new ApiRequestError(res.status, String(parsed.error.code ?? `HTTP_${res.status}`), parsed.error.message);
     }
-    throw new ApiRequestError(res.status, `HTTP_${res.status}`, `${method} ${url} answered ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}; is ${this.baseUrl} a Lockstep API?`);
+    throw new ApiRequestError(
+      res.status,
+      `HTTP_${res.status}`,
+      `${method} ${url} answered ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}; is ${this.baseUrl} a Lockstep API?`,
+    );
   }
 
   private unreachable(err: unknown, timeoutMs: number): ApiUnreachableError {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-      return new ApiUnreachableError(`the Lockstep API at ${this.baseUrl} did not answer within ${Math.round(timeoutMs / 1000)} s; check that it is healthy (GET ${this.baseUrl}/readyz)`, { cause: err });
+      return new ApiUnreachableError(
+        `the Lockstep API at ${this.baseUrl} did not answer within ${Math.round(timeoutMs / 1000)} s; check that it is healthy (GET ${this.baseUrl}/readyz)`,
+        { cause: err },
+      );
     }
     const reason = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
-    return new ApiUnreachableError(`cannot reach the Lockstep API at ${this.baseUrl} (${reason}); start it (npm run start:api) or point --api / LOCKSTEP_API_URL at it`, { cause: err });
+    return new ApiUnreachableError(
+      `cannot reach the Lockstep API at ${this.baseUrl} (${reason}); start it (npm run start:api) or point --api / LOCKSTEP_API_URL at it`,
+      { cause: err },
+    );
   }
 }
 

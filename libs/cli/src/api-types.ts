@@ -1,4 +1,10 @@
-import type { BackupOperationKind, BackupOperationState, BackupRecordV1, LockViewV1, SubscriptionViewV1 } from '@lockstep/contracts';
+import type {
+  BackupOperationKind,
+  BackupOperationState,
+  BackupRecordV1,
+  LockViewV1,
+  SubscriptionViewV1,
+} from '@lockstep/contracts';
 import type { RolloutStrategy } from '@lockstep/persistence';
 import type { RolloutPlanV1, RolloutState } from '@lockstep/contracts';
 

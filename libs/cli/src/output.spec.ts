@@ -8,11 +8,16 @@ describe(renderTable.name, () => {
         { header: 'N', value: (r) => r.n, align: 'right' },
         { header: 'NOTE', value: (r) => r.note },
       ],
-      [{ name: 'demo', n: 1, note: 'multi\nline' }, { name: 'a-longer-name', n: 120, note: null }],
+      [
+        { name: 'demo', n: 1, note: 'multi\nline' },
+        { name: 'a-longer-name', n: 120, note: null },
+      ],
       'nothing',
     );
 
-    expect(sut).toBe(['NAME             N  NOTE', 'demo             1  multi line', 'a-longer-name  120  -', ''].join('\n'));
+    expect(sut).toBe(
+      ['NAME             N  NOTE', 'demo             1  multi line', 'a-longer-name  120  -', ''].join('\n'),
+    );
   });
 
   it('prints the empty message when there are no rows', () => {
@@ -22,7 +27,12 @@ describe(renderTable.name, () => {
 
 describe(renderFields.name, () => {
   it('aligns values after the keys', () => {
-    expect(renderFields([['target', 'demo-1.0.0.tar.gz'], ['sha256', 'ab']])).toBe('target: demo-1.0.0.tar.gz\nsha256: ab\n');
+    expect(
+      renderFields([
+        ['target', 'demo-1.0.0.tar.gz'],
+        ['sha256', 'ab'],
+      ]),
+    ).toBe('target: demo-1.0.0.tar.gz\nsha256: ab\n');
   });
 });
 

@@ -24,7 +24,8 @@ export interface Column<T> {
   align?: 'left' | 'right';
 }
 
-const cellText = (v: string | number | boolean | null | undefined): string => (v === null || v === undefined || v === '' ? '-' : String(v)).replace(/\s*\n\s*/g, ' ');
+const cellText = (v: string | number | boolean | null | undefined): string =>
+  (v === null || v === undefined || v === '' ? '-' : String(v)).replace(/\s*\n\s*/g, ' ');
 
 /** Renders rows as a plain-text table with a header, columns separated by two spaces, one line per row (no trailing newline). */
 export function renderTableLines<T>(columns: Column<T>[], rows: readonly T[]): string[] {
@@ -32,7 +33,9 @@ export function renderTableLines<T>(columns: Column<T>[], rows: readonly T[]): s
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
   const line = (values: string[]) =>
     values
-      .map((v, i) => (columns[i]!.align === 'right' ? v.padStart(widths[i]!) : i === values.length - 1 ? v : v.padEnd(widths[i]!)))
+      .map((v, i) =>
+        columns[i]!.align === 'right' ? v.padStart(widths[i]!) : i === values.length - 1 ? v : v.padEnd(widths[i]!),
+      )
       .join('  ')
       .trimEnd();
   return [line(columns.map((c) => c.header)), ...cells.map(line)];
@@ -75,7 +78,14 @@ export function formatAgo(iso: string | null | undefined, now: number): string {
   if (Number.isNaN(t)) return iso;
   const ms = now - t;
   const abs = Math.abs(ms);
-  const text = abs < 60_000 ? `${Math.floor(abs / 1000)}s` : abs < 3_600_000 ? `${Math.floor(abs / 60_000)}m` : abs < 86_400_000 ? `${Math.floor(abs / 3_600_000)}h` : `${Math.floor(abs / 86_400_000)}d`;
+  const text =
+    abs < 60_000
+      ? `${Math.floor(abs / 1000)}s`
+      : abs < 3_600_000
+        ? `${Math.floor(abs / 60_000)}m`
+        : abs < 86_400_000
+          ? `${Math.floor(abs / 3_600_000)}h`
+          : `${Math.floor(abs / 86_400_000)}d`;
   return ms >= 0 ? `${text} ago` : `in ${text}`;
 }
 
@@ -83,4 +93,5 @@ export function formatAgo(iso: string | null | undefined, now: number): string {
 export const toJsonLine = (value: unknown): string => `${JSON.stringify(value)}\n`;
 
 /** Cuts text to `max` characters, marking the cut with an ellipsis. */
-export const truncate = (text: string, max: number): string => (text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text);
+export const truncate = (text: string, max: number): string =>
+  text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text;

@@ -35,7 +35,9 @@ class MemoryObjectStore implements ObjectStore {
     return b && { key, size: b.length, etag: createHash('md5').update(b).digest('hex'), lastModified: new Date() };
   }
   async list(prefix: string): Promise<ObjectInfo[]> {
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).map((key) => ({ key, size: this.objects.get(key)!.length, etag: '', lastModified: new Date() }));
+    return [...this.objects.keys()]
+      .filter((k) => k.startsWith(prefix))
+      .map((key) => ({ key, size: this.objects.get(key)!.length, etag: '', lastModified: new Date() }));
   }
   async remove(key: string): Promise<void> {
     this.objects.delete(key);
@@ -56,13 +58,18 @@ describe(run.name, () => {
   let out: string;
   let err: string;
 
-  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   const lockstep = (...argv: string[]) =>
     run(argv, {
       io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t) },
       env: { LOCKSTEP_API_URL: 'http://api.test', LOCKSTEP_KEYS_DIR: work },
       fetch: (async (url: string, init: RequestInit) => {
-        const req = { method: String(init.method), url: String(url), body: init.body ? JSON.parse(String(init.body)) : undefined };
+        const req = {
+          method: String(init.method),
+          url: String(url),
+          body: init.body ? JSON.parse(String(init.body)) : undefined,
+        };
         sent.push(req);
         return answer(req);
       }) as unknown as typeof fetch,
@@ -81,17 +88,32 @@ describe(run.name, () => {
 
   describe('usage errors exit 2 and send nothing', () => {
     it.each([
-      [['subscriptions', 'add', '--channel', 'teams', '--url', 'https://x'], /argument 'teams' is invalid\. Allowed choices are webhook, slack, discord/],
+      [
+        ['subscriptions', 'add', '--channel', 'teams', '--url', 'https://x'],
+        /argument 'teams' is invalid\. Allowed choices are webhook, slack, discord/,
+      ],
       [['subscriptions', 'add', '--channel', 'webhook'], /required option '--url <url>' not specified/],
-      [['components', 'add', 'demo', '--source', 'npm', '--package', 'app', '--current', '1.0'], /"1\.0" is not a valid semver version; expected/],
-      [['components', 'add', 'Demo', '--source', 'npm', '--package', 'app'], /component "Demo": component names are lowercase/],
+      [
+        ['components', 'add', 'demo', '--source', 'npm', '--package', 'app', '--current', '1.0'],
+        /"1\.0" is not a valid semver version; expected/,
+      ],
+      [
+        ['components', 'add', 'Demo', '--source', 'npm', '--package', 'app'],
+        /component "Demo": component names are lowercase/,
+      ],
       [['deliveries', '--limit', '0'], /--limit must be a whole number from 1 to 200/],
       [['deliveries', '--status', 'lost'], /Allowed choices are pending, delivered, dead, cancelled/],
       [['dead-letters', 'replay'], /choose exactly one of --delivery ID, --subscription ID or --all/],
       [['subscriptions', 'rm', 'ops'], /"ops" is not a subscription id/],
       [['components', '--api', 'ftp://x'], /must start with http:\/\/ or https:\/\//],
-      [['release', 'publish', 'missing.tar.gz', '--component', 'demo', '--version', '1.0.0', '--channel', 'stable'], /artifact missing\.tar\.gz cannot be read \(ENOENT\)/],
-      [['release', 'publish', 'x.tgz', '--component', 'demo', '--version', '1.0.0', '--channel', 'nightly'], /Allowed choices are stable, beta, alpha/],
+      [
+        ['release', 'publish', 'missing.tar.gz', '--component', 'demo', '--version', '1.0.0', '--channel', 'stable'],
+        /artifact missing\.tar\.gz cannot be read \(ENOENT\)/,
+      ],
+      [
+        ['release', 'publish', 'x.tgz', '--component', 'demo', '--version', '1.0.0', '--channel', 'nightly'],
+        /Allowed choices are stable, beta, alpha/,
+      ],
       [['nonsense'], /unknown command 'nonsense'/],
       [[], /Usage: lockstep/],
     ])('lockstep %j', async (argv, message) => {
@@ -106,7 +128,19 @@ describe(run.name, () => {
       const artifact = join(work, 'a.tgz');
       await writeFile(artifact, 'bytes');
 
-      const code = await lockstep('release', 'publish', artifact, '--component', 'demo', '--version', '1.2.3', '--channel', 'stable', '--scheme', 'abr');
+      const code = await lockstep(
+        'release',
+        'publish',
+        artifact,
+        '--component',
+        'demo',
+        '--version',
+        '1.2.3',
+        '--channel',
+        'stable',
+        '--scheme',
+        'abr',
+      );
 
       expect(code).toBe(2);
       expect(err).toMatch(/"1\.2\.3" is not a valid abr version/);
@@ -122,25 +156,83 @@ describe(run.name, () => {
   it('sends list filters as query parameters and prints the answer as JSON', async () => {
     answer = () => json(200, { items: [{ id: 'msg_1' }] });
 
-    const code = await lockstep('deliveries', '--subscription', '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60', '--status', 'dead', '--limit', '5', '--json');
+    const code = await lockstep(
+      'deliveries',
+      '--subscription',
+      '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60',
+      '--status',
+      'dead',
+      '--limit',
+      '5',
+      '--json',
+    );
 
     expect(code).toBe(0);
-    expect(sent).toEqual([{ method: 'GET', url: 'http://api.test/v1/deliveries?subscription=6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60&status=dead&limit=5', body: undefined }]);
+    expect(sent).toEqual([
+      {
+        method: 'GET',
+        url: 'http://api.test/v1/deliveries?subscription=6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60&status=dead&limit=5',
+        body: undefined,
+      },
+    ]);
     expect(JSON.parse(out)).toEqual([{ id: 'msg_1' }]);
   });
 
   it('registers an npm component with PUT /v1/components/:name', async () => {
-    answer = () => json(200, { name: 'web', sourceType: 'npm', source: { package: 'app' }, channel: 'beta', scheme: 'semver', currentVersion: '1.0.0', lastCheckedAt: null, lastError: null });
+    answer = () =>
+      json(200, {
+        name: 'web',
+        sourceType: 'npm',
+        source: { package: 'app' },
+        channel: 'beta',
+        scheme: 'semver',
+        currentVersion: '1.0.0',
+        lastCheckedAt: null,
+        lastError: null,
+      });
 
-    const code = await lockstep('components', 'add', 'web', '--source', 'npm', '--package', 'app', '--current', '1.0.0', '--channel', 'beta');
+    const code = await lockstep(
+      'components',
+      'add',
+      'web',
+      '--source',
+      'npm',
+      '--package',
+      'app',
+      '--current',
+      '1.0.0',
+      '--channel',
+      'beta',
+    );
 
     expect(code).toBe(0);
-    expect(sent[0]).toEqual({ method: 'PUT', url: 'http://api.test/v1/components/web', body: { scheme: 'semver', channel: 'beta', currentVersion: '1.0.0', sourceType: 'npm', sourceConfig: { package: 'app' } } });
+    expect(sent[0]).toEqual({
+      method: 'PUT',
+      url: 'http://api.test/v1/components/web',
+      body: {
+        scheme: 'semver',
+        channel: 'beta',
+        currentVersion: '1.0.0',
+        sourceType: 'npm',
+        sourceConfig: { package: 'app' },
+      },
+    });
     expect(out).toMatch(/^registered web\nsource: +npm app\n/);
   });
 
   it('exits 1 when a check failed, after printing every result', async () => {
-    answer = () => json(200, { results: [{ component: 'a', ok: true, announced: ['1.1.0'] }, { component: 'b', ok: false, announced: [], error: { code: 'METADATA_EXPIRED', reason: 'timestamp.json expired' } }] });
+    answer = () =>
+      json(200, {
+        results: [
+          { component: 'a', ok: true, announced: ['1.1.0'] },
+          {
+            component: 'b',
+            ok: false,
+            announced: [],
+            error: { code: 'METADATA_EXPIRED', reason: 'timestamp.json expired' },
+          },
+        ],
+      });
 
     const code = await lockstep('check');
 
@@ -151,16 +243,29 @@ describe(run.name, () => {
   });
 
   it("prints the API's error message on stderr and exits 1; as JSON with --json", async () => {
-    answer = () => json(502, { error: { code: 'SERVICE_UNAVAILABLE', message: 'the notifier is not running or not reachable over NATS' } });
+    answer = () =>
+      json(502, {
+        error: { code: 'SERVICE_UNAVAILABLE', message: 'the notifier is not running or not reachable over NATS' },
+      });
 
     const text = await lockstep('subscriptions', 'add', '--channel', 'webhook', '--url', 'https://example.com/h');
     const textErr = err;
     err = '';
-    const machine = await lockstep('subscriptions', 'add', '--channel', 'webhook', '--url', 'https://example.com/h', '--json');
+    const machine = await lockstep(
+      'subscriptions',
+      'add',
+      '--channel',
+      'webhook',
+      '--url',
+      'https://example.com/h',
+      '--json',
+    );
 
     expect([text, machine]).toEqual([1, 1]);
     expect(textErr).toBe('error: the notifier is not running or not reachable over NATS\n');
-    expect(JSON.parse(err)).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the notifier is not running or not reachable over NATS' } });
+    expect(JSON.parse(err)).toEqual({
+      error: { code: 'SERVICE_UNAVAILABLE', message: 'the notifier is not running or not reachable over NATS' },
+    });
     expect(out).toBe('');
   });
 
@@ -169,7 +274,16 @@ describe(run.name, () => {
     const second = await lockstep('keys', 'init');
 
     expect(first).toBe(0);
-    expect(JSON.parse(out)).toEqual({ path: join(work, 'lockstep-tuf-keys.json'), createdAt: expect.any(String), keyIds: { root: expect.stringMatching(/^[0-9a-f]{64}$/), targets: expect.any(String), snapshot: expect.any(String), timestamp: expect.any(String) } });
+    expect(JSON.parse(out)).toEqual({
+      path: join(work, 'lockstep-tuf-keys.json'),
+      createdAt: expect.any(String),
+      keyIds: {
+        root: expect.stringMatching(/^[0-9a-f]{64}$/),
+        targets: expect.any(String),
+        snapshot: expect.any(String),
+        timestamp: expect.any(String),
+      },
+    });
     expect(out).not.toMatch(/PRIVATE/);
     expect(second).toBe(1);
     expect(err).toMatch(/lockstep-tuf-keys\.json already exists/);
@@ -179,7 +293,19 @@ describe(run.name, () => {
     const publish = async (...extra: string[]) => {
       const artifact = join(work, 'demo.tar.gz');
       await writeFile(artifact, Buffer.from('release bytes'));
-      return lockstep('release', 'publish', artifact, '--component', 'demo', '--version', '1.0.0', '--channel', 'stable', '--security', ...extra);
+      return lockstep(
+        'release',
+        'publish',
+        artifact,
+        '--component',
+        'demo',
+        '--version',
+        '1.0.0',
+        '--channel',
+        'stable',
+        '--security',
+        ...extra,
+      );
     };
 
     beforeEach(async () => {
@@ -209,7 +335,14 @@ describe(run.name, () => {
       const code = await publish('--json');
 
       expect(code).toBe(0);
-      expect(JSON.parse(out)).toMatchObject({ outcome: 'published', component: 'demo', version: '1.0.0', targetPath: 'demo-1.0.0.tar.gz', length: 13, check: null });
+      expect(JSON.parse(out)).toMatchObject({
+        outcome: 'published',
+        component: 'demo',
+        version: '1.0.0',
+        targetPath: 'demo-1.0.0.tar.gz',
+        length: 13,
+        check: null,
+      });
       expect(err).toMatch(/^warning: published, but the API could not check demo now: cannot reach the Lockstep API/);
     });
 

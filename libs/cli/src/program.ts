@@ -21,14 +21,19 @@ import { toJson } from './output';
 /** Builds the `lockstep` command tree for one run. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('lockstep')
-    .description('Operate a Lockstep control plane. Talks to the REST API; release publishing and keys work locally against the bucket.')
+    .description(
+      'Operate a Lockstep control plane. Talks to the REST API; release publishing and keys work locally against the bucket.',
+    )
     .option('--api <url>', 'Lockstep API URL (or LOCKSTEP_API_URL; default http://127.0.0.1:8080)')
     .option('--json', 'machine-readable output on stdout')
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.deps.io.stdout(s), writeErr: (s) => ctx.deps.io.stderr(s) })
     .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError(true)
-    .addHelpText('after', '\nExit codes: 0 ok, 1 the command failed (the message says why), 2 the command line is wrong.');
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 the command failed (the message says why), 2 the command line is wrong.',
+    );
   registerKeys(program, ctx);
   registerRelease(program, ctx);
   registerComponents(program, ctx);
@@ -55,7 +60,9 @@ export async function run(argv: string[], deps: CliDeps): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander already printed its message (or the help).
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0
+        ? ExitCode.Ok
+        : ExitCode.Usage;
     }
     const known = err instanceof CliError || err instanceof ReleaseError || err instanceof StorageError;
     const code = known ? String((err as { code?: string }).code) : 'UNEXPECTED';

@@ -30,7 +30,10 @@ export function resolveS3Settings(options: S3Options, env: NodeJS.ProcessEnv): S
     return { endpoint: c.S3_ENDPOINT, accessKey: c.S3_ACCESS_KEY, secretKey: c.S3_SECRET_KEY, bucket: c.S3_BUCKET };
   } catch (err) {
     if (err instanceof ConfigError) {
-      throw new UsageError(`bad S3 settings: ${err.problems.join('; ')}; fix --s3-endpoint/--s3-access-key/--s3-secret-key/--bucket or the S3_* environment variables`, { cause: err });
+      throw new UsageError(
+        `bad S3 settings: ${err.problems.join('; ')}; fix --s3-endpoint/--s3-access-key/--s3-secret-key/--bucket or the S3_* environment variables`,
+        { cause: err },
+      );
     }
     throw err;
   }

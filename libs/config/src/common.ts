@@ -6,7 +6,10 @@ export const commonSchema = {
   /** Comma-separated NATS server URLs. */
   NATS_URL: env.urlList(['nats', 'tls'], 'nats://127.0.0.1:4222'),
   /** Root of every subject and prefix of every stream; lets deployments share a NATS cluster. */
-  NATS_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_]*$/, { message: 'expected a lowercase name (letters, digits, underscore), e.g. lockstep' }).default('lockstep'),
+  NATS_NAMESPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/, { message: 'expected a lowercase name (letters, digits, underscore), e.g. lockstep' })
+    .default('lockstep'),
   /** Replicas of every stream and KV bucket this deployment creates: 1 on a single server, 3 in a NATS cluster. */
   NATS_REPLICAS: env.int(1, 1, 5),
   /** PostgreSQL connection URL. */
@@ -26,7 +29,12 @@ export const s3Schema = {
   S3_ENDPOINT: env.url(['http', 'https'], 'http://127.0.0.1:9000'),
   S3_ACCESS_KEY: z.string().default('minioadmin'),
   S3_SECRET_KEY: z.string().default('minioadmin'),
-  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, { message: 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' }).default('lockstep'),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, {
+      message: 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+    })
+    .default('lockstep'),
 };
 
 export type CommonConfig = z.infer<z.ZodObject<typeof commonSchema>>;

@@ -30,7 +30,14 @@ describe(loadConfig.name, () => {
     expect(act).not.toThrow(/hunter2/);
   });
 
-  it.each([['500ms', 500], ['5s', 5000], ['2m', 120000], ['1h', 3600000], ['250', 250], ['x', undefined]])('parses duration %s', (v, ms) => {
+  it.each([
+    ['500ms', 500],
+    ['5s', 5000],
+    ['2m', 120000],
+    ['1h', 3600000],
+    ['250', 250],
+    ['x', undefined],
+  ])('parses duration %s', (v, ms) => {
     expect(parseDuration(v)).toBe(ms);
   });
 });

@@ -7,7 +7,9 @@ export class ConfigError extends Error {
     readonly service: string,
     readonly problems: string[],
   ) {
-    super(`invalid configuration for ${service}:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix the variables above (environment or .env) and start again.`);
+    super(
+      `invalid configuration for ${service}:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix the variables above (environment or .env) and start again.`,
+    );
   }
 }
 
@@ -21,7 +23,11 @@ const describeExpected = (issue: z.core.$ZodIssue): string => {
  * Parses the environment with a service's schema. Keys of the schema are environment
  * variable names. Throws ConfigError naming every bad variable with the expected form.
  */
-export function loadConfig<S extends z.ZodObject>(service: string, schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function loadConfig<S extends z.ZodObject>(
+  service: string,
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
   const input: Record<string, unknown> = {};
   for (const key of Object.keys(schema.shape)) {
     const v = env[key];
@@ -37,58 +43,108 @@ export function loadConfig<S extends z.ZodObject>(service: string, schema: S, en
   throw new ConfigError(service, problems);
 }
 
-const redact = (key: string, value: string): string => (/SECRET|PASSWORD|TOKEN|KEY/i.test(key) ? '***' : value.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@'));
+const redact = (key: string, value: string): string =>
+  /SECRET|PASSWORD|TOKEN|KEY/i.test(key) ? '***' : value.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@');
 
 /** Builders for common value shapes, each with a message that says what is expected. */
 export const env = {
   url: (protocols: string[], dflt?: string) => {
-    const s = z.string().refine((v) => {
-      try {
-        return protocols.includes(new URL(v).protocol.replace(':', ''));
-      } catch {
-        return false;
-      }
-    }, { message: `expected a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}` });
+    const s = z.string().refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol.replace(':', ''));
+        } catch {
+          return false;
+        }
+      },
+      { message: `expected a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}` },
+    );
     return dflt === undefined ? s : s.default(dflt);
   },
   urlList: (protocols: string[], dflt: string) =>
     z
       .string()
       .default(dflt)
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-      .refine((list) => list.length > 0 && list.every((v) => { try { return protocols.includes(new URL(v).protocol.replace(':', '')); } catch { return false; } }), {
-        message: `expected a comma-separated list of ${protocols.map((p) => `${p}://`).join(' or ')} URLs`,
-      }),
-  port: (dflt: number) => z.coerce.number({ message: 'expected a TCP port number 0-65535' }).int().min(0, { message: 'expected a TCP port number 0-65535' }).max(65535, { message: 'expected a TCP port number 0-65535' }).default(dflt),
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .refine(
+        (list) =>
+          list.length > 0 &&
+          list.every((v) => {
+            try {
+              return protocols.includes(new URL(v).protocol.replace(':', ''));
+            } catch {
+              return false;
+            }
+          }),
+        {
+          message: `expected a comma-separated list of ${protocols.map((p) => `${p}://`).join(' or ')} URLs`,
+        },
+      ),
+  port: (dflt: number) =>
+    z.coerce
+      .number({ message: 'expected a TCP port number 0-65535' })
+      .int()
+      .min(0, { message: 'expected a TCP port number 0-65535' })
+      .max(65535, { message: 'expected a TCP port number 0-65535' })
+      .default(dflt),
   int: (dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-    z.coerce.number({ message: `expected a whole number ${min}-${max}` }).int({ message: `expected a whole number ${min}-${max}` }).min(min, { message: `expected a whole number ${min}-${max}` }).max(max, { message: `expected a whole number ${min}-${max}` }).default(dflt),
+    z.coerce
+      .number({ message: `expected a whole number ${min}-${max}` })
+      .int({ message: `expected a whole number ${min}-${max}` })
+      .min(min, { message: `expected a whole number ${min}-${max}` })
+      .max(max, { message: `expected a whole number ${min}-${max}` })
+      .default(dflt),
   bool: (dflt: boolean) =>
     z
       .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
       .default(dflt ? 'true' : 'false')
       .transform((v) => v === 'true' || v === '1' || v === 'yes'),
-  oneOf: <T extends readonly [string, ...string[]]>(values: T, dflt: T[number]) => z.enum(values, { message: `expected one of ${values.join(', ')}` }).default(dflt as never),
+  oneOf: <T extends readonly [string, ...string[]]>(values: T, dflt: T[number]) =>
+    z.enum(values, { message: `expected one of ${values.join(', ')}` }).default(dflt as never),
   /** Durations like 500ms, 5s, 2m, 1h; parsed to milliseconds. */
-  duration: (dflt: string) => z.string().default(dflt).transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'expected a duration like 500ms, 5s, 2m or 1h' });
-      return z.NEVER;
-    }
-    return ms;
-  }),
+  duration: (dflt: string) =>
+    z
+      .string()
+      .default(dflt)
+      .transform((v, ctx) => {
+        const ms = parseDuration(v);
+        if (ms === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'expected a duration like 500ms, 5s, 2m or 1h' });
+          return z.NEVER;
+        }
+        return ms;
+      }),
   /** Comma-separated list of durations, e.g. "1s,5s,30s". */
-  durationList: (dflt: string) => z.string().default(dflt).transform((v, ctx) => {
-    const list = v.split(',').map((s) => parseDuration(s.trim()));
-    if (list.length === 0 || list.some((x) => x === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of durations like 1s,5s,30s,2m' });
-      return z.NEVER;
-    }
-    return list as number[];
-  }),
-  string: (dflt?: string) => (dflt === undefined ? z.string().min(1, { message: 'expected a non-empty string' }) : z.string().default(dflt)),
+  durationList: (dflt: string) =>
+    z
+      .string()
+      .default(dflt)
+      .transform((v, ctx) => {
+        const list = v.split(',').map((s) => parseDuration(s.trim()));
+        if (list.length === 0 || list.some((x) => x === undefined)) {
+          ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of durations like 1s,5s,30s,2m' });
+          return z.NEVER;
+        }
+        return list as number[];
+      }),
+  string: (dflt?: string) =>
+    dflt === undefined ? z.string().min(1, { message: 'expected a non-empty string' }) : z.string().default(dflt),
   optionalString: () => z.string().optional(),
-  list: (dflt: string) => z.string().default(dflt).transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  list: (dflt: string) =>
+    z
+      .string()
+      .default(dflt)
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
 };
 
 /** Parses 500ms / 5s / 2m / 1h / 1d (or a bare number of milliseconds). */

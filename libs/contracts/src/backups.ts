@@ -45,7 +45,10 @@ export type BackupOperationState = (typeof BackupOperationStates)[number];
 /** Backup names: what the engine accepts as an id. */
 export const BackupName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'backup names are letters, digits, ".", "_" and "-" (at most 128), starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+    'backup names are letters, digits, ".", "_" and "-" (at most 128), starting with a letter or digit',
+  );
 
 /** Command `cmd.backup.operation.v1`: one operation, recorded first in `backup_operations` by the API. */
 export const BackupOperationCommandV1 = z.discriminatedUnion('kind', [
@@ -109,7 +112,8 @@ export const BackupRecordV1 = z.object({
 export type BackupRecordV1 = z.infer<typeof BackupRecordV1>;
 
 /** Event id of a catalogue change: the same change reported twice (a retry, a redelivery) is one event. */
-export const backupChangedEventId = (b: Pick<BackupRecordV1, 'id' | 'status' | 'verifiedAt'>): string => `backup-${b.id}-${b.status}-${b.verifiedAt ?? ''}`;
+export const backupChangedEventId = (b: Pick<BackupRecordV1, 'id' | 'status' | 'verifiedAt'>): string =>
+  `backup-${b.id}-${b.status}-${b.verifiedAt ?? ''}`;
 
 /** Event `evt.backup.changed.v1`. */
 export const BackupChangedV1 = z.object({ backup: BackupRecordV1 });

@@ -6,7 +6,11 @@ import type { Subject } from './subjects';
 /** A payload did not match its contract. */
 export class InvalidPayloadError extends Error {
   override name = 'InvalidPayloadError';
-  constructor(readonly subject: string, readonly issues: string[], options?: { cause?: unknown }) {
+  constructor(
+    readonly subject: string,
+    readonly issues: string[],
+    options?: { cause?: unknown },
+  ) {
     super(`payload for ${subject} is invalid: ${issues.join('; ')}`, options);
   }
 }
@@ -23,7 +27,11 @@ export function createEvent<S extends Subject>(
   const contract = contractFor(subject);
   if (!contract) throw new InvalidPayloadError(subject, ['unknown subject']);
   const parsed = contract.schema.safeParse(data);
-  if (!parsed.success) throw new InvalidPayloadError(subject, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  if (!parsed.success)
+    throw new InvalidPayloadError(
+      subject,
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
   return {
     specversion: '1.0',
     id: options.id ?? randomUUID(),
@@ -45,6 +53,10 @@ export function parseEvent(subject: string, raw: unknown): CloudEvent {
     throw new InvalidPayloadError(subject, [`not a CloudEvent of type ${contract.type}`]);
   }
   const parsed = contract.schema.safeParse(ev.data);
-  if (!parsed.success) throw new InvalidPayloadError(subject, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  if (!parsed.success)
+    throw new InvalidPayloadError(
+      subject,
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
   return { ...ev, data: parsed.data };
 }

@@ -36,10 +36,12 @@ export const EventContracts = {
 export type PayloadOf<S extends Subject> = z.infer<(typeof EventContracts)[S]['schema']>;
 
 /** Looks up the contract of a subject; undefined for unknown subjects. */
-export const contractFor = (subject: string): EventContract | undefined => (EventContracts as Record<string, EventContract>)[subject];
+export const contractFor = (subject: string): EventContract | undefined =>
+  (EventContracts as Record<string, EventContract>)[subject];
 
 /** Looks up a contract by CloudEvent type. */
-export const contractForType = (type: string): EventContract | undefined => Object.values(EventContracts).find((c) => c.type === type);
+export const contractForType = (type: string): EventContract | undefined =>
+  Object.values(EventContracts).find((c) => c.type === type);
 
 /** Every short event name, for validating subscription filters. */
 export const eventNames = (): string[] => Object.values(EventContracts).map((c) => c.name);

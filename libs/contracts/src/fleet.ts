@@ -20,7 +20,9 @@ export const FleetBuckets = {
 } as const;
 
 /** Node ids: lowercase letters, digits, dash, underscore (they are subject tokens). */
-export const NodeId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'node ids are lowercase letters, digits, dash and underscore');
+export const NodeId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'node ids are lowercase letters, digits, dash and underscore');
 
 /** What an agent publishes about its node on every heartbeat. */
 export const NodeRecordV1 = z.object({
@@ -40,7 +42,20 @@ export const NodeRecordV1 = z.object({
 export type NodeRecordV1 = z.infer<typeof NodeRecordV1>;
 
 /** Install steps, in order, as progress events report them. */
-export const InstallSteps = ['preflight', 'backing_up', 'downloading', 'verifying', 'unpacking', 'migrating_config', 'migrate_hook', 'restoring_data', 'swapping', 'restarting', 'health_check', 'rolling_back'] as const;
+export const InstallSteps = [
+  'preflight',
+  'backing_up',
+  'downloading',
+  'verifying',
+  'unpacking',
+  'migrating_config',
+  'migrate_hook',
+  'restoring_data',
+  'swapping',
+  'restarting',
+  'health_check',
+  'rolling_back',
+] as const;
 export type InstallStep = (typeof InstallSteps)[number];
 
 /** Command `cmd.node.<id>.install.v1`. */
@@ -53,7 +68,11 @@ export const InstallCommandV1 = z.object({
   version: z.string(),
   /** install: move to `version`; rollback: return to `version` (the previous one). */
   action: z.enum(['install', 'rollback']),
-  artifact: z.object({ uri: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), length: z.number().int().nonnegative() }),
+  artifact: z.object({
+    uri: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    length: z.number().int().nonnegative(),
+  }),
   /** Fencing token: revision of the cluster lock entry the sender held. Agents reject tokens older than the newest they saw. */
   fencingToken: z.number().int().positive(),
   /** Lock key the token belongs to (tokens of different locks are not compared). */
@@ -121,6 +140,11 @@ export const RolloutChangedV1 = z.object({
   state: z.enum(RolloutStates),
   previousState: z.enum(RolloutStates).nullable(),
   reason: z.string().optional(),
-  nodes: z.object({ total: z.number().int(), succeeded: z.number().int(), failed: z.number().int(), rolledBack: z.number().int() }),
+  nodes: z.object({
+    total: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    rolledBack: z.number().int(),
+  }),
 });
 export type RolloutChangedV1 = z.infer<typeof RolloutChangedV1>;

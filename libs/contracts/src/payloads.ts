@@ -31,7 +31,11 @@ export const ReleaseAvailableV1 = z.object({
   /** Release notes (markdown), possibly empty. */
   notes: z.string(),
   /** Where the verified artifact is and what it must hash to. */
-  artifact: z.object({ uri: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), length: z.number().int().nonnegative() }),
+  artifact: z.object({
+    uri: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    length: z.number().int().nonnegative(),
+  }),
   /** Source plugin id that found it (`tuf`, `npm`). */
   source: z.string(),
 });

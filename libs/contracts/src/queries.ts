@@ -42,7 +42,10 @@ export interface SubscriptionViewV1 {
 export const SubscriptionDeleteV1 = z.object({ id: z.string().uuid() });
 
 /** Request of `qry.notifier.dead-letter-replay.v1`: replay one delivery or all dead ones (optionally of one subscription). */
-export const DeadLetterReplayV1 = z.object({ deliveryId: z.string().optional(), subscriptionId: z.string().uuid().optional() });
+export const DeadLetterReplayV1 = z.object({
+  deliveryId: z.string().optional(),
+  subscriptionId: z.string().uuid().optional(),
+});
 export type DeadLetterReplayV1 = z.infer<typeof DeadLetterReplayV1>;
 
 /** Request of `qry.checker.check-now.v1`: check one component or all. */
@@ -60,7 +63,9 @@ export interface CheckResultV1 {
 
 /** Request of `qry.checker.component-upsert.v1`. */
 export const ComponentUpsertV1 = z.object({
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'component names are lowercase letters, digits, dot, dash, underscore'),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'component names are lowercase letters, digits, dot, dash, underscore'),
   scheme: z.string().default('semver'),
   channel: z.enum(['stable', 'beta', 'alpha']).default('stable'),
   currentVersion: z.string().nullable().default(null),
@@ -70,8 +75,17 @@ export const ComponentUpsertV1 = z.object({
 export type ComponentUpsertV1 = z.infer<typeof ComponentUpsertV1>;
 
 /** Parses a query request; returns a QueryReply error instead of throwing. */
-export function parseQuery<S extends z.ZodTypeAny>(schema: S, raw: unknown): { ok: true; value: z.infer<S> } | { ok: false; error: QueryError } {
+export function parseQuery<S extends z.ZodTypeAny>(
+  schema: S,
+  raw: unknown,
+): { ok: true; value: z.infer<S> } | { ok: false; error: QueryError } {
   const r = schema.safeParse(raw);
   if (r.success) return { ok: true, value: r.data };
-  return { ok: false, error: { code: 'INVALID_REQUEST', message: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') } };
+  return {
+    ok: false,
+    error: {
+      code: 'INVALID_REQUEST',
+      message: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    },
+  };
 }

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 /** Count or percentage, e.g. 2 or "20%". */
-export const CountOrPercent = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,3}%$/, 'a count like 2 or a percentage like 20%')]);
+export const CountOrPercent = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d{1,3}%$/, 'a count like 2 or a percentage like 20%'),
+]);
 export type CountOrPercent = z.infer<typeof CountOrPercent>;
 
 /** Request of `qry.scheduler.rollout-create.v1`. */
@@ -14,8 +17,16 @@ export const RolloutCreateV1 = z.object({
   maxParallel: z.number().int().positive().default(1),
   canary: CountOrPercent.default(0),
   minHealthyMs: z.number().int().nonnegative().default(10_000),
-  healthyDeadlineMs: z.number().int().positive().default(5 * 60_000),
-  progressDeadlineMs: z.number().int().positive().default(10 * 60_000),
+  healthyDeadlineMs: z
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60_000),
+  progressDeadlineMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60_000),
   maxFailures: CountOrPercent.default(0),
   autoRollback: z.boolean().default(true),
   pauseBetweenBatchesMs: z.number().int().nonnegative().default(0),
@@ -38,7 +49,14 @@ export const RollbackCreateV1 = z.object({
 export type RollbackCreateV1 = z.infer<typeof RollbackCreateV1>;
 
 /** Request of `qry.scheduler.lock-release.v1` (operator force-release, audited). */
-export const LockReleaseV1 = z.object({ key: z.string().default('cluster'), by: z.string().min(1), reason: z.string().min(1), confirm: z.literal(true, { message: 'force-releasing a lock needs explicit confirmation (confirm: true / --yes-release-lock)' }) });
+export const LockReleaseV1 = z.object({
+  key: z.string().default('cluster'),
+  by: z.string().min(1),
+  reason: z.string().min(1),
+  confirm: z.literal(true, {
+    message: 'force-releasing a lock needs explicit confirmation (confirm: true / --yes-release-lock)',
+  }),
+});
 export type LockReleaseV1 = z.infer<typeof LockReleaseV1>;
 
 /** Request of `qry.checker.release-info.v1`: a release's verified artifact, from the component's source. */

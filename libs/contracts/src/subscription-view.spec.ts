@@ -16,7 +16,17 @@ describe(toView.name, () => {
   it('counts secrets and never includes them', () => {
     const sut = toView(stored());
 
-    expect(sut).toEqual({ id: 'id-1', name: 'ops', channel: 'webhook', url: 'https://hooks.example.com/lockstep', secretCount: 2, eventTypes: ['release.*'], enabled: true, disabledReason: null, createdAt: '2026-01-01T00:00:00.000Z' });
+    expect(sut).toEqual({
+      id: 'id-1',
+      name: 'ops',
+      channel: 'webhook',
+      url: 'https://hooks.example.com/lockstep',
+      secretCount: 2,
+      eventTypes: ['release.*'],
+      enabled: true,
+      disabledReason: null,
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
     expect(JSON.stringify(sut)).not.toMatch(/whsec_|pw|token=abc/);
   });
 });

@@ -22,7 +22,12 @@ describe(FencingGuard.name, () => {
     const stale = await sut.accept('cluster', 5);
     const otherKey = await sut.accept('other', 1);
 
-    expect(stale).toEqual({ accepted: false, token: 5, highest: 9, reason: expect.stringMatching(/stale fencing token 5.*token 9/) });
+    expect(stale).toEqual({
+      accepted: false,
+      token: 5,
+      highest: 9,
+      reason: expect.stringMatching(/stale fencing token 5.*token 9/),
+    });
     expect(otherKey.accepted).toBe(true);
     expect(await store.get('cluster')).toBe(9);
     expect(await new FencingGuard(store).accept('cluster', 8)).toMatchObject({ accepted: false });
@@ -30,7 +35,10 @@ describe(FencingGuard.name, () => {
 
   it('checks one key at a time, so racing commands cannot both pass a stale read', async () => {
     const store = new MemoryFencingStore();
-    const slow = { get: (k: string) => new Promise<number | undefined>((r) => setTimeout(() => r(store.get(k)), 5)), set: (k: string, t: number) => store.set(k, t) };
+    const slow = {
+      get: (k: string) => new Promise<number | undefined>((r) => setTimeout(() => r(store.get(k)), 5)),
+      set: (k: string, t: number) => store.set(k, t),
+    };
     const sut = new FencingGuard(slow);
 
     const [newer, older] = await Promise.all([sut.accept('cluster', 10), sut.accept('cluster', 3)]);

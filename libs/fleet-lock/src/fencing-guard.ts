@@ -27,13 +27,29 @@ export class MemoryFencingStore implements FencingStore {
 /** The verdict on one command's token. */
 export type FencingDecision =
   | { accepted: true; token: number; /** Highest token known before this one. */ previous: number | undefined }
-  | { accepted: false; token: number; /** The newer token that fences this one out. */ highest: number; reason: string };
+  | {
+      accepted: false;
+      token: number;
+      /** The newer token that fences this one out. */ highest: number;
+      reason: string;
+    };
 
 /** Pure rule: accept a token at least as high as the highest seen. */
 export function decideFencing(lockKey: string, highest: number | undefined, token: number): FencingDecision {
-  if (!Number.isInteger(token) || token <= 0) return { accepted: false, token, highest: highest ?? 0, reason: `fencing token ${token} for lock ${lockKey} is not a positive integer` };
+  if (!Number.isInteger(token) || token <= 0)
+    return {
+      accepted: false,
+      token,
+      highest: highest ?? 0,
+      reason: `fencing token ${token} for lock ${lockKey} is not a positive integer`,
+    };
   if (highest !== undefined && token < highest) {
-    return { accepted: false, token, highest, reason: `stale fencing token ${token} for lock ${lockKey}: a newer lock holder (token ${highest}) has taken over` };
+    return {
+      accepted: false,
+      token,
+      highest,
+      reason: `stale fencing token ${token} for lock ${lockKey}: a newer lock holder (token ${highest}) has taken over`,
+    };
   }
   return { accepted: true, token, previous: highest };
 }

@@ -129,7 +129,10 @@ export class FleetLease {
 
   /** The fencing token to put on a command; throws LeaseLostError when the lease is not held. */
   fence(): number {
-    if (!this.check()) throw new LeaseLostError(`lock ${this.key} (token ${this.token}) is no longer held: ${this.lostWith?.message ?? 'released'}; stop issuing commands`);
+    if (!this.check())
+      throw new LeaseLostError(
+        `lock ${this.key} (token ${this.token}) is no longer held: ${this.lostWith?.message ?? 'released'}; stop issuing commands`,
+      );
     return this.token;
   }
 
@@ -207,7 +210,14 @@ export class FleetLease {
     if (!this.check()) return;
     const sent = this.deps.clock.now();
     this.unconfirmedSince ??= sent;
-    const value = encodeHolderInfo({ holder: this.holder, rolloutId: this.rolloutId, since: this.since, renewedAt: new Date(sent.wall).toISOString(), leaseId: this.leaseId, token: this.token });
+    const value = encodeHolderInfo({
+      holder: this.holder,
+      rolloutId: this.rolloutId,
+      since: this.since,
+      renewedAt: new Date(sent.wall).toISOString(),
+      leaseId: this.leaseId,
+      token: this.token,
+    });
     const result = await this.deps.store.update(this.key, value, this.latestRevision);
     if (result.status === 'ok') {
       this.latestRevision = result.revision;
@@ -246,9 +256,22 @@ export class FleetLease {
       return;
     }
     const view = toLockView(entry, this.deps.timing.leaseMs);
-    if (view) this.lose(LeaseLostCodes.TakenOver, `lock ${this.key} is now held by ${view.holder} for rollout ${view.rolloutId} (token ${view.token})`, view);
-    else if (entry) this.lose(LeaseLostCodes.Removed, `lock ${this.key} was deleted (revision ${entry.revision}), e.g. force-released by an operator`);
-    else this.lose(LeaseLostCodes.Removed, `lock ${this.key} is gone: it expired on the server (no renewal stored within the lease) or was purged`);
+    if (view)
+      this.lose(
+        LeaseLostCodes.TakenOver,
+        `lock ${this.key} is now held by ${view.holder} for rollout ${view.rolloutId} (token ${view.token})`,
+        view,
+      );
+    else if (entry)
+      this.lose(
+        LeaseLostCodes.Removed,
+        `lock ${this.key} was deleted (revision ${entry.revision}), e.g. force-released by an operator`,
+      );
+    else
+      this.lose(
+        LeaseLostCodes.Removed,
+        `lock ${this.key} is gone: it expired on the server (no renewal stored within the lease) or was purged`,
+      );
   }
 
   private confirm(sent: LockInstant): void {
@@ -264,7 +287,13 @@ export class FleetLease {
     if (this.state !== 'held') return;
     this.state = 'lost';
     this.clearTimers();
-    const lost: LeaseLost = { code, message, at: new Date(this.deps.clock.now().wall).toISOString(), current, ...(this.lastError ? { lastError: this.lastError.message } : {}) };
+    const lost: LeaseLost = {
+      code,
+      message,
+      at: new Date(this.deps.clock.now().wall).toISOString(),
+      current,
+      ...(this.lastError ? { lastError: this.lastError.message } : {}),
+    };
     this.lostWith = lost;
     for (const listener of [...this.listeners]) {
       try {
@@ -313,7 +342,8 @@ export class FleetLease {
       } catch {
         continue;
       }
-      if (!this.isOurs(entry)) return unconfirmed && entry?.operation !== 'PUT' ? ReleaseOutcomes.Released : ReleaseOutcomes.NotHeld;
+      if (!this.isOurs(entry))
+        return unconfirmed && entry?.operation !== 'PUT' ? ReleaseOutcomes.Released : ReleaseOutcomes.NotHeld;
       this.latestRevision = entry!.revision;
     }
     return ReleaseOutcomes.Unconfirmed;
@@ -332,9 +362,12 @@ export class FleetLease {
   private armWatchdog(): void {
     clearTimeout(this.watchdog);
     const remaining = this.deps.timing.validForMs - elapsedMs(this.confirmed, this.deps.clock.now());
-    this.watchdog = setTimeout(() => {
-      if (this.check()) this.armWatchdog();
-    }, Math.max(0, remaining) + 1);
+    this.watchdog = setTimeout(
+      () => {
+        if (this.check()) this.armWatchdog();
+      },
+      Math.max(0, remaining) + 1,
+    );
   }
 
   private clearTimers(): void {

@@ -1,7 +1,13 @@
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { startNatsCluster, uniqueName, waitFor, type NatsClusterHandle, type NatsServerHandle } from '@lockstep/testing';
+import {
+  startNatsCluster,
+  uniqueName,
+  waitFor,
+  type NatsClusterHandle,
+  type NatsServerHandle,
+} from '@lockstep/testing';
 import { FleetLock, lockBucketName, type FleetLease, type LeaseLost } from '@lockstep/fleet-lock';
 
 /** The lock on three routed nats-server processes with a replicas-3 bucket. */
@@ -27,7 +33,14 @@ describe(`${FleetLock.name} on a 3-node NATS cluster`, () => {
     const servers = first ? [first.url, ...cluster.urls.filter((u) => u !== first.url)] : cluster.urls;
     const nc = await connect({ servers, noRandomize: !!first, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     connections.push(nc);
-    return { nc, lock: await FleetLock.open(nc, namespace, { holder, leaseMs: LEASES[namespace === ns.failover ? 'failover' : 'leader'], replicas: 3 }) };
+    return {
+      nc,
+      lock: await FleetLock.open(nc, namespace, {
+        holder,
+        leaseMs: LEASES[namespace === ns.failover ? 'failover' : 'leader'],
+        replicas: 3,
+      }),
+    };
   };
   /** Samples who holds the lock every 50 ms until stopped. */
   const watch = (holders: Array<() => FleetLease | undefined>) => {
@@ -136,6 +149,8 @@ describe(`${FleetLock.name} on a 3-node NATS cluster`, () => {
     } else {
       expect(lost).toEqual([]);
     }
-    process.stdout.write(`leader ${leader.name} killed; ${second ? `replica-b took over with token ${second.token} at ${Date.now() - killedAt}ms; ${JSON.stringify(lost)}` : `replica-a kept the lease (renewed ${Date.now() - killedAt}ms after the kill)`}\n`);
+    process.stdout.write(
+      `leader ${leader.name} killed; ${second ? `replica-b took over with token ${second.token} at ${Date.now() - killedAt}ms; ${JSON.stringify(lost)}` : `replica-a kept the lease (renewed ${Date.now() - killedAt}ms after the kill)`}\n`,
+    );
   }, 60_000);
 });

@@ -3,7 +3,15 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { spawnTs, startNatsServer, uniqueName, waitFor, type NatsServerInstance } from '@lockstep/testing';
-import { FleetLock, LiveLockReader, lockBucketName, LeaseLostCodes, ReleaseOutcomes, type FleetLease, type LeaseLost } from '@lockstep/fleet-lock';
+import {
+  FleetLock,
+  LiveLockReader,
+  lockBucketName,
+  LeaseLostCodes,
+  ReleaseOutcomes,
+  type FleetLease,
+  type LeaseLost,
+} from '@lockstep/fleet-lock';
 
 const LEASE = 1500; // renew every 500 ms, trusted for 1350 ms after the last confirmed send
 
@@ -23,7 +31,8 @@ describe(`${FleetLock.name} on nats-server`, () => {
     if (lease) leases.push(lease);
     return lease!;
   };
-  const acquireWhenFree = async (lock: FleetLock, rolloutId: string) => held(await waitFor(() => lock.tryAcquire(rolloutId), { timeoutMs: 10 * LEASE, intervalMs: 25, what: 'the lock' }));
+  const acquireWhenFree = async (lock: FleetLock, rolloutId: string) =>
+    held(await waitFor(() => lock.tryAcquire(rolloutId), { timeoutMs: 10 * LEASE, intervalMs: 25, what: 'the lock' }));
 
   beforeAll(async () => {
     server = await startNatsServer();
@@ -45,7 +54,12 @@ describe(`${FleetLock.name} on nats-server`, () => {
 
     const info = await (await jetstreamManager(nc)).streams.info(`KV_${lockBucketName(namespace)}`);
 
-    expect(info.config).toMatchObject({ max_age: LEASE * 1_000_000, max_msgs_per_subject: 1, num_replicas: 1, allow_direct: false });
+    expect(info.config).toMatchObject({
+      max_age: LEASE * 1_000_000,
+      max_msgs_per_subject: 1,
+      num_replicas: 1,
+      allow_direct: false,
+    });
   });
 
   it("tells an agent the live holder's token and rollout, through renewals, and nothing before any holder, after release, or for a foreign value", async () => {
@@ -65,11 +79,17 @@ describe(`${FleetLock.name} on nats-server`, () => {
     const kv = await new Kvm(jetstream(nc)).open(lockBucketName(namespace));
     await kv.put('cluster', 'not a holder record');
     const foreign = await sut.holder('cluster');
-    const revision = await kv.put('cluster', JSON.stringify({ holder: 'x', rolloutId: 'r', since: '', renewedAt: '', leaseId: 'l', token: 1_000_000 }));
+    const revision = await kv.put(
+      'cluster',
+      JSON.stringify({ holder: 'x', rolloutId: 'r', since: '', renewedAt: '', leaseId: 'l', token: 1_000_000 }),
+    );
     const inflated = await sut.holder('cluster');
 
     expect([beforeBucket, beforeHolder, afterRelease, foreign]).toEqual([undefined, undefined, undefined, undefined]);
-    expect([whileHeld, afterRenewals]).toEqual([{ token: lease.token, rolloutId: 'rollout-1' }, { token: lease.token, rolloutId: 'rollout-1' }]);
+    expect([whileHeld, afterRenewals]).toEqual([
+      { token: lease.token, rolloutId: 'rollout-1' },
+      { token: lease.token, rolloutId: 'rollout-1' },
+    ]);
     expect(lease.revision).toBeGreaterThan(lease.token);
     expect(inflated).toEqual({ token: revision, rolloutId: 'r' });
   });
@@ -95,7 +115,15 @@ describe(`${FleetLock.name} on nats-server`, () => {
     expect(view!.revision).toBeGreaterThanOrEqual(revisionBefore);
     expect(view!.revision).toBeLessThanOrEqual(revisionAfter + 1);
     expect(Date.parse(view!.expiresAt) - Date.parse(view!.renewedAt)).toBeGreaterThan(LEASE - 100);
-    expect(busy).toEqual({ acquired: false, heldBy: expect.objectContaining({ holder: 'replica-a', rolloutId: 'rollout-1', since: lease.since, token: lease.token }) });
+    expect(busy).toEqual({
+      acquired: false,
+      heldBy: expect.objectContaining({
+        holder: 'replica-a',
+        rolloutId: 'rollout-1',
+        since: lease.since,
+        token: lease.token,
+      }),
+    });
     expect(outcome).toBe(ReleaseOutcomes.Released);
     expect(lease.isHeld()).toBe(false);
     expect(next.token).toBeGreaterThan(lease.revision);
@@ -133,13 +161,26 @@ describe(`${FleetLock.name} on nats-server`, () => {
       }),
     );
 
-    const forced = await b.lock.forceRelease('cluster', { expectedToken: old.token, by: 'alice', reason: 'conductor hung' });
+    const forced = await b.lock.forceRelease('cluster', {
+      expectedToken: old.token,
+      by: 'alice',
+      reason: 'conductor hung',
+    });
     const next = held(await b.lock.tryAcquire('rollout-2'));
     const takenAt = Date.now();
     await waitFor(() => lost, { what: 'onLost' });
 
-    expect(forced).toEqual({ key: 'cluster', removed: expect.objectContaining({ holder: 'replica-a', rolloutId: 'rollout-1', token: old.token }), by: 'alice', reason: 'conductor hung', at: expect.any(String) });
-    expect(lost).toMatchObject({ code: LeaseLostCodes.TakenOver, current: { holder: 'replica-b', rolloutId: 'rollout-2', token: next.token } });
+    expect(forced).toEqual({
+      key: 'cluster',
+      removed: expect.objectContaining({ holder: 'replica-a', rolloutId: 'rollout-1', token: old.token }),
+      by: 'alice',
+      reason: 'conductor hung',
+      at: expect.any(String),
+    });
+    expect(lost).toMatchObject({
+      code: LeaseLostCodes.TakenOver,
+      current: { holder: 'replica-b', rolloutId: 'rollout-2', token: next.token },
+    });
     expect(lostAt - takenAt).toBeLessThan(700);
     expect(old.isHeld()).toBe(false);
     expect(next.token).toBeGreaterThan(old.revision);
@@ -170,7 +211,12 @@ describe(`${FleetLock.name} on nats-server`, () => {
 
   it('a holder process SIGSTOPped past its lease finds the loss on SIGCONT before anything else and never claims the lock again', async () => {
     const b = await replica('replica-b');
-    const child = spawnTs('libs/fleet-lock/src/__fixtures__/lease-holder.ts', { NATS_URL: server.url, LOCK_NAMESPACE: namespace, LOCK_LEASE_MS: String(LEASE), LOCK_HOLDER: 'paused-replica' });
+    const child = spawnTs('libs/fleet-lock/src/__fixtures__/lease-holder.ts', {
+      NATS_URL: server.url,
+      LOCK_NAMESPACE: namespace,
+      LOCK_LEASE_MS: String(LEASE),
+      LOCK_HOLDER: 'paused-replica',
+    });
     try {
       const acquired = await child.waitForLine((l) => l.event === 'acquired', 20000);
       await child.waitForLine((l) => l.event === 'status' && (l.t as number) > (acquired.t as number) + 600);

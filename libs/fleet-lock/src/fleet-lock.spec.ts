@@ -48,7 +48,8 @@ class ReplicaStore implements LockStore {
 describe(FleetLock.name, () => {
   let clock: SkewClock;
   let shared: MemoryLockStore;
-  const lockFor = (holder: string, store: LockStore = shared, extra: Partial<FleetLockOptions> = {}) => new FleetLock(store, { holder, leaseMs: LEASE, clock, ...extra });
+  const lockFor = (holder: string, store: LockStore = shared, extra: Partial<FleetLockOptions> = {}) =>
+    new FleetLock(store, { holder, leaseMs: LEASE, clock, ...extra });
   const advance = (ms: number) => jest.advanceTimersByTimeAsync(ms);
 
   beforeEach(() => {
@@ -73,7 +74,14 @@ describe(FleetLock.name, () => {
 
     expect(lease.token).toBe(1);
     expect(lease.revision).toBeGreaterThan(8);
-    expect(view).toMatchObject({ key: 'cluster', holder: 'replica-a', rolloutId: 'rollout-1', token: 1, revision: lease.revision, leaseId: lease.leaseId });
+    expect(view).toMatchObject({
+      key: 'cluster',
+      holder: 'replica-a',
+      rolloutId: 'rollout-1',
+      token: 1,
+      revision: lease.revision,
+      leaseId: lease.leaseId,
+    });
     expect(outcome).toBe(ReleaseOutcomes.Released);
     expect(lease.isHeld()).toBe(false);
     expect(after).toBeNull();
@@ -85,7 +93,15 @@ describe(FleetLock.name, () => {
 
     const result = await sut.acquire('rollout-2');
 
-    expect(result).toEqual({ acquired: false, heldBy: expect.objectContaining({ holder: 'replica-a', rolloutId: 'rollout-1', since: holder.since, token: holder.token }) });
+    expect(result).toEqual({
+      acquired: false,
+      heldBy: expect.objectContaining({
+        holder: 'replica-a',
+        rolloutId: 'rollout-1',
+        since: holder.since,
+        token: holder.token,
+      }),
+    });
     expect(await sut.tryAcquire('rollout-2')).toBeUndefined();
   });
 
@@ -140,7 +156,8 @@ describe(FleetLock.name, () => {
     expect(onLost).toHaveBeenCalledWith(expect.objectContaining({ code }));
     expect(lease.isHeld()).toBe(false);
     expect(() => lease.fence()).toThrow(LeaseLostError);
-    if (code === LeaseLostCodes.TakenOver) expect(onLost.mock.calls[0][0].current).toMatchObject({ holder: 'replica-b', rolloutId: 'rollout-2' });
+    if (code === LeaseLostCodes.TakenOver)
+      expect(onLost.mock.calls[0][0].current).toMatchObject({ holder: 'replica-b', rolloutId: 'rollout-2' });
   });
 
   it('never takes a renewal that hangs for success: the watchdog ends the lease when the trusted time runs out', async () => {
@@ -196,7 +213,9 @@ describe(FleetLock.name, () => {
     await advance(2 * LEASE);
 
     expect(held).toBe(false);
-    expect(onLost).toHaveBeenCalledWith(expect.objectContaining({ code: LeaseLostCodes.Expired, message: expect.stringMatching(/paused/) }));
+    expect(onLost).toHaveBeenCalledWith(
+      expect.objectContaining({ code: LeaseLostCodes.Expired, message: expect.stringMatching(/paused/) }),
+    );
     expect(lease.isHeld()).toBe(false);
     expect(shared.lastSequence).toBe(seqBefore);
     expect(await lockFor('replica-b').tryAcquire('rollout-1')).toBeDefined();
@@ -264,7 +283,13 @@ describe(FleetLock.name, () => {
     const removed = await sut.forceRelease('cluster', { expectedToken: lease.token, by: 'alice', reason: 'stuck' });
     const again = await sut.forceRelease('cluster', { by: 'alice', reason: 'stuck' });
 
-    expect(removed).toEqual({ key: 'cluster', removed: expect.objectContaining({ holder: 'replica-a', rolloutId: 'rollout-1', token: lease.token }), by: 'alice', reason: 'stuck', at: expect.any(String) });
+    expect(removed).toEqual({
+      key: 'cluster',
+      removed: expect.objectContaining({ holder: 'replica-a', rolloutId: 'rollout-1', token: lease.token }),
+      by: 'alice',
+      reason: 'stuck',
+      at: expect.any(String),
+    });
     expect(again).toBeNull();
   });
 

@@ -132,13 +132,30 @@ export class FleetLock {
     try {
       // Creating a replicated stream takes longer than a lock operation may: create with a
       // generous timeout, then bind a client whose requests time out as the lease needs.
-      status = await (await new Kvm(jetstream(nc, { timeout: 10_000 })).create(bucket, { ttl: requested, history: 1, replicas: options.replicas ?? 1, allow_direct: false, description: 'Lockstep cluster locks (lease = TTL)' })).status();
+      status = await (
+        await new Kvm(jetstream(nc, { timeout: 10_000 })).create(bucket, {
+          ttl: requested,
+          history: 1,
+          replicas: options.replicas ?? 1,
+          allow_direct: false,
+          description: 'Lockstep cluster locks (lease = TTL)',
+        })
+      ).status();
     } catch (err) {
-      throw new FleetLockUnavailableError(`cannot open lock bucket ${bucket}: ${(err as Error).message}. Check that NATS runs with JetStream (and, for replicas 3, that the cluster has 3 servers).`, { cause: err });
+      throw new FleetLockUnavailableError(
+        `cannot open lock bucket ${bucket}: ${(err as Error).message}. Check that NATS runs with JetStream (and, for replicas 3, that the cluster has 3 servers).`,
+        { cause: err },
+      );
     }
     const leaseMs = status.ttl || requested;
-    if (leaseMs !== requested) options.logger?.warn(`lock bucket ${bucket} exists with a ${leaseMs}ms TTL; using it as the lease instead of the configured ${requested}ms`);
-    if (options.replicas && status.replicas !== options.replicas) options.logger?.warn(`lock bucket ${bucket} exists with ${status.replicas} replica(s), not the configured ${options.replicas}`);
+    if (leaseMs !== requested)
+      options.logger?.warn(
+        `lock bucket ${bucket} exists with a ${leaseMs}ms TTL; using it as the lease instead of the configured ${requested}ms`,
+      );
+    if (options.replicas && status.replicas !== options.replicas)
+      options.logger?.warn(
+        `lock bucket ${bucket} exists with ${status.replicas} replica(s), not the configured ${options.replicas}`,
+      );
     const timing = resolveLeaseTiming(leaseMs, options);
     const kv = await new Kvm(jetstream(nc, { timeout: timing.requestTimeoutMs })).open(bucket, { allow_direct: false });
     return new FleetLock(new KvLockStore(kv, timing.requestTimeoutMs), { ...options, leaseMs });
@@ -154,7 +171,10 @@ export class FleetLock {
       let sentAt = this.clock.now();
       firstSentAt ??= sentAt;
       let since = new Date(sentAt.wall).toISOString();
-      const result = await this.store.create(key, encodeHolderInfo({ holder: this.options.holder, rolloutId, since, renewedAt: since, leaseId }));
+      const result = await this.store.create(
+        key,
+        encodeHolderInfo({ holder: this.options.holder, rolloutId, since, renewedAt: since, leaseId }),
+      );
       let revision: number | undefined;
       if (result.status === 'ok') {
         revision = result.revision;
@@ -175,13 +195,22 @@ export class FleetLock {
           continue;
         }
       }
-      const lease = new FleetLease({ store: this.store, clock: this.clock, timing: this.timing }, { key, rolloutId, holder: this.options.holder, leaseId, since, revision, sentAt }, opts.onLost);
+      const lease = new FleetLease(
+        { store: this.store, clock: this.clock, timing: this.timing },
+        { key, rolloutId, holder: this.options.holder, leaseId, since, revision, sentAt },
+        opts.onLost,
+      );
       if (!lease.isHeld()) {
-        throw new FleetLockUnavailableError(`acquiring lock ${key} took longer than the lease; NATS is too slow or the process was paused. Try again.`);
+        throw new FleetLockUnavailableError(
+          `acquiring lock ${key} took longer than the lease; NATS is too slow or the process was paused. Try again.`,
+        );
       }
       return { acquired: true, lease };
     }
-    throw new FleetLockUnavailableError(`could not acquire lock ${key}: ${lastError?.message ?? 'the entry kept changing'}. Check NATS and try again.`, { cause: lastError });
+    throw new FleetLockUnavailableError(
+      `could not acquire lock ${key}: ${lastError?.message ?? 'the entry kept changing'}. Check NATS and try again.`,
+      { cause: lastError },
+    );
   }
 
   /** The lease, or undefined when someone else holds the lock (use `acquire` to learn who). */
@@ -216,15 +245,33 @@ export class FleetLock {
     for (let attempt = 0; attempt < 5; attempt++) {
       const view = await this.inspect(key);
       if (!view) {
-        if (request.expectedToken !== undefined || request.expectedRevision !== undefined) throw new LockChangedError(`lock ${key} is not held any more; nothing was removed`, null);
+        if (request.expectedToken !== undefined || request.expectedRevision !== undefined)
+          throw new LockChangedError(`lock ${key} is not held any more; nothing was removed`, null);
         return null;
       }
-      if ((request.expectedToken !== undefined && view.token !== request.expectedToken) || (request.expectedRevision !== undefined && view.revision !== request.expectedRevision)) {
-        throw new LockChangedError(`lock ${key} is now held by ${view.holder} with token ${view.token} (revision ${view.revision}), not what was expected; look again before force-releasing`, view);
+      if (
+        (request.expectedToken !== undefined && view.token !== request.expectedToken) ||
+        (request.expectedRevision !== undefined && view.revision !== request.expectedRevision)
+      ) {
+        throw new LockChangedError(
+          `lock ${key} is now held by ${view.holder} with token ${view.token} (revision ${view.revision}), not what was expected; look again before force-releasing`,
+          view,
+        );
       }
       const result = await this.store.remove(key, view.revision);
-      if (result.status === 'ok') return { key, removed: view, by: request.by, reason: request.reason, at: new Date(this.clock.now().wall).toISOString() };
-      if (result.status === 'unknown') throw new FleetLockUnavailableError(`NATS did not confirm the force-release of lock ${key}: ${result.error.message}. Run it again.`, { cause: result.error });
+      if (result.status === 'ok')
+        return {
+          key,
+          removed: view,
+          by: request.by,
+          reason: request.reason,
+          at: new Date(this.clock.now().wall).toISOString(),
+        };
+      if (result.status === 'unknown')
+        throw new FleetLockUnavailableError(
+          `NATS did not confirm the force-release of lock ${key}: ${result.error.message}. Run it again.`,
+          { cause: result.error },
+        );
       // Conflict: renewed (or replaced) between our read and delete; read again.
     }
     throw new FleetLockUnavailableError(`lock ${key} kept changing during the force-release; run it again`);
@@ -234,7 +281,9 @@ export class FleetLock {
     try {
       return await this.store.get(key);
     } catch (err) {
-      throw new FleetLockUnavailableError(`cannot read lock ${key}: ${(err as Error).message}. Check NATS.`, { cause: err });
+      throw new FleetLockUnavailableError(`cannot read lock ${key}: ${(err as Error).message}. Check NATS.`, {
+        cause: err,
+      });
     }
   }
 }

@@ -3,9 +3,39 @@ import { FleetLockConfigError } from './lock-errors';
 
 describe(resolveLeaseTiming.name, () => {
   it.each([
-    [15_000, { leaseMs: 15_000, renewIntervalMs: 5000, safetyMarginMs: 1500, validForMs: 13_500, requestTimeoutMs: 3000, retryIntervalMs: 1000 }],
-    [1500, { leaseMs: 1500, renewIntervalMs: 500, safetyMarginMs: 150, validForMs: 1350, requestTimeoutMs: 300, retryIntervalMs: 125 }],
-    [600, { leaseMs: 600, renewIntervalMs: 200, safetyMarginMs: 100, validForMs: 500, requestTimeoutMs: 200, retryIntervalMs: 50 }],
+    [
+      15_000,
+      {
+        leaseMs: 15_000,
+        renewIntervalMs: 5000,
+        safetyMarginMs: 1500,
+        validForMs: 13_500,
+        requestTimeoutMs: 3000,
+        retryIntervalMs: 1000,
+      },
+    ],
+    [
+      1500,
+      {
+        leaseMs: 1500,
+        renewIntervalMs: 500,
+        safetyMarginMs: 150,
+        validForMs: 1350,
+        requestTimeoutMs: 300,
+        retryIntervalMs: 125,
+      },
+    ],
+    [
+      600,
+      {
+        leaseMs: 600,
+        renewIntervalMs: 200,
+        safetyMarginMs: 100,
+        validForMs: 500,
+        requestTimeoutMs: 200,
+        retryIntervalMs: 50,
+      },
+    ],
   ])('derives timings from a %ims lease', (leaseMs, expected) => {
     const sut = resolveLeaseTiming(leaseMs);
 
@@ -15,7 +45,12 @@ describe(resolveLeaseTiming.name, () => {
   it.each([
     ['a lease too short', 200, {}, /at least 300/],
     ['a fractional lease', 1500.5, {}, /whole number/],
-    ['renewals that cannot finish within the trusted time', 1500, { renewIntervalMs: 1000, requestTimeoutMs: 400 }, /do not fit/],
+    [
+      'renewals that cannot finish within the trusted time',
+      1500,
+      { renewIntervalMs: 1000, requestTimeoutMs: 400 },
+      /do not fit/,
+    ],
     ['a zero retry interval', 1500, { retryIntervalMs: 0 }, /retryIntervalMs must be positive/],
   ])('refuses %s', (_, leaseMs, options, message) => {
     expect(() => resolveLeaseTiming(leaseMs, options)).toThrow(FleetLockConfigError);

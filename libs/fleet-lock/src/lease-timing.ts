@@ -28,7 +28,8 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 
 /** Derives and validates lease timings; throws FleetLockConfigError when they cannot work together. */
 export function resolveLeaseTiming(leaseMs: number, o: LeaseTimingOptions = {}): LeaseTiming {
-  if (!Number.isInteger(leaseMs) || leaseMs < 300) throw new FleetLockConfigError(`lock lease must be a whole number of milliseconds, at least 300 (got ${leaseMs})`);
+  if (!Number.isInteger(leaseMs) || leaseMs < 300)
+    throw new FleetLockConfigError(`lock lease must be a whole number of milliseconds, at least 300 (got ${leaseMs})`);
   const renewIntervalMs = o.renewIntervalMs ?? Math.floor(leaseMs / 3);
   const safetyMarginMs = o.safetyMarginMs ?? Math.max(100, Math.floor(leaseMs / 10));
   const requestTimeoutMs = o.requestTimeoutMs ?? clamp(Math.floor(leaseMs / 5), 200, 5000);

@@ -34,7 +34,9 @@ export class LiveLockReader {
    */
   async holder(key: string): Promise<LiveHolder | undefined> {
     // binding reads nothing; a bucket that does not exist shows when the entry is read
-    this.kv ??= await new Kvm(jetstream(this.nc, { timeout: this.timeoutMs })).open(lockBucketName(this.namespace), { allow_direct: false });
+    this.kv ??= await new Kvm(jetstream(this.nc, { timeout: this.timeoutMs })).open(lockBucketName(this.namespace), {
+      allow_direct: false,
+    });
     let entry: KvEntry | null;
     try {
       entry = await this.kv.get(key);

@@ -62,7 +62,11 @@ export class KvLockStore implements LockStore {
 
 /** True when JetStream refused a write because the subject is not at the expected sequence. */
 export function isWrongLastSequence(err: unknown): boolean {
-  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
 }
 
 async function settle(write: Promise<number>): Promise<WriteResult> {
@@ -75,5 +79,11 @@ async function settle(write: Promise<number>): Promise<WriteResult> {
 }
 
 function fromKvEntry(e: KvEntry): StoredLockEntry {
-  return { key: e.key, revision: e.revision, operation: e.operation, value: e.operation === 'PUT' ? e.string() : '', created: e.created };
+  return {
+    key: e.key,
+    revision: e.revision,
+    operation: e.operation,
+    value: e.operation === 'PUT' ? e.string() : '',
+    created: e.created,
+  };
 }

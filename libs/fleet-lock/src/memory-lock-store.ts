@@ -47,7 +47,8 @@ export class MemoryLockStore implements LockStore {
   async create(key: string, value: string): Promise<WriteResult> {
     return this.write('create', () => {
       const cur = this.current(key);
-      if (cur?.operation === 'PUT') return { status: 'conflict', error: new Error(`wrong last sequence: ${cur.revision}`) };
+      if (cur?.operation === 'PUT')
+        return { status: 'conflict', error: new Error(`wrong last sequence: ${cur.revision}`) };
       return { status: 'ok', revision: this.store(key, 'PUT', value) };
     });
   }

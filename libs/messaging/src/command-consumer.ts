@@ -1,5 +1,12 @@
 import { deadLetterSubject } from '@lockstep/contracts';
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { headers as natsHeaders, nanos } from '@nats-io/nats-core';
 
 /** What a command handler decided: settle it, try again later, or dead-letter it as no valid command. */
@@ -60,7 +67,11 @@ export class CommandConsumer {
     };
     try {
       await this.jsm.consumers.info(o.stream, o.durable);
-      await this.jsm.consumers.update(o.stream, o.durable, { ack_wait: config.ack_wait, max_deliver: -1, max_ack_pending: config.max_ack_pending });
+      await this.jsm.consumers.update(o.stream, o.durable, {
+        ack_wait: config.ack_wait,
+        max_deliver: -1,
+        max_ack_pending: config.max_ack_pending,
+      });
     } catch (err) {
       if (!/not found/i.test((err as Error).message)) throw err;
       await this.jsm.consumers.add(o.stream, config);
@@ -100,7 +111,9 @@ export class CommandConsumer {
         }
       } catch (err) {
         if (this.stopping) break;
-        this.logger.error(`command consumer ${this.options.durable} stopped (${(err as Error).message}); starting again in 1 s`);
+        this.logger.error(
+          `command consumer ${this.options.durable} stopped (${(err as Error).message}); starting again in 1 s`,
+        );
         await new Promise((r) => setTimeout(r, 1000));
         await this.ensure().catch(() => undefined);
       }
@@ -115,7 +128,9 @@ export class CommandConsumer {
       else if (result.kind === 'invalid') await this.deadLetter(msg, result.reason);
       else msg.nak(result.delayMs);
     } catch (err) {
-      this.logger.error(`command ${msg.seq} on ${msg.subject} failed unexpectedly (${(err as Error).message}); it will be redelivered`);
+      this.logger.error(
+        `command ${msg.seq} on ${msg.subject} failed unexpectedly (${(err as Error).message}); it will be redelivered`,
+      );
       msg.nak(5000);
     } finally {
       clearInterval(working);
@@ -128,7 +143,12 @@ export class CommandConsumer {
     const h = msg.headers ?? natsHeaders();
     h.set('Lockstep-Dead-Letter-Reason', reason.slice(0, 1000));
     h.set('Lockstep-Original-Subject', msg.subject);
-    await this.js.publish(`${this.options.namespace}.${deadLetterSubject(relative)}`, msg.data, { headers: h, msgID: `dlq-${msg.info.stream}-${msg.seq}` }).catch((err: Error) => this.logger.error(`dead letter not stored: ${err.message}`));
+    await this.js
+      .publish(`${this.options.namespace}.${deadLetterSubject(relative)}`, msg.data, {
+        headers: h,
+        msgID: `dlq-${msg.info.stream}-${msg.seq}`,
+      })
+      .catch((err: Error) => this.logger.error(`dead letter not stored: ${err.message}`));
     this.logger.error(`command message ${msg.seq} dead-lettered: ${reason}`);
     msg.term(reason);
   }

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { parseEvent, Streams, deadLetterSubject, type CloudEvent, type Subject } from '@lockstep/contracts';
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
@@ -13,7 +19,8 @@ type Handler = (event: CloudEvent) => Promise<HandlerOutcome | void> | HandlerOu
 type BatchHandler = (events: CloudEvent[]) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
 
 /** One @OnEvent method, bound to its instance. */
-type Registration = { batch: false; call: Handler } | { batch: true; maxBatch: number; lingerMs: number; call: BatchHandler };
+type Registration =
+  { batch: false; call: Handler } | { batch: true; maxBatch: number; lingerMs: number; call: BatchHandler };
 
 /** A validated event and the message that carried it. */
 interface Delivery {
@@ -71,7 +78,14 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
         const meta = this.reflector.get<OnEventMetadata | undefined>(ON_EVENT_METADATA, proto[name]);
         if (!meta) continue;
         const fn = (instance[name] as (arg: never) => unknown).bind(instance);
-        const reg: Registration = meta.batch ? { batch: true, maxBatch: Math.max(1, meta.maxBatch ?? DEFAULT_MAX_BATCH), lingerMs: Math.max(0, meta.lingerMs ?? 0), call: fn as BatchHandler } : { batch: false, call: fn as Handler };
+        const reg: Registration = meta.batch
+          ? {
+              batch: true,
+              maxBatch: Math.max(1, meta.maxBatch ?? DEFAULT_MAX_BATCH),
+              lingerMs: Math.max(0, meta.lingerMs ?? 0),
+              call: fn as BatchHandler,
+            }
+          : { batch: false, call: fn as Handler };
         found.set(meta.subject, [...(found.get(meta.subject) ?? []), reg]);
       }
     }
@@ -81,7 +95,8 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       const n = found.get(s)?.length ?? 0;
       if (n !== 1) problems.push(`${s} has ${n} handlers (needs exactly one)`);
     }
-    for (const s of found.keys()) if (!declared.has(s)) problems.push(`${s} has a handler but the service does not declare it`);
+    for (const s of found.keys())
+      if (!declared.has(s)) problems.push(`${s} has a handler but the service does not declare it`);
     if (problems.length) throw new HandlerRegistrationError(`${this.nats.options.service}: ${problems.join('; ')}`);
     return new Map([...found].map(([s, h]) => [s, h[0]!]));
   }
@@ -115,7 +130,12 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
    * batch is handled) and each call takes everything queued, up to maxBatch, in stream order —
    * after lingering up to lingerMs for more when the queue is not full.
    */
-  private async startBatched(subject: Subject, durable: string, consumer: Consumer, handler: Extract<Registration, { batch: true }>): Promise<void> {
+  private async startBatched(
+    subject: Subject,
+    durable: string,
+    consumer: Consumer,
+    handler: Extract<Registration, { batch: true }>,
+  ): Promise<void> {
     const queued: JsMsg[] = [];
     let arrived: (() => void) | undefined;
     let closed = false;
@@ -190,8 +210,11 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       await this.settle(subject, deliveries[0]!.msg, outcome);
       return;
     }
-    this.logger.warn(`${subject}: a batch of ${deliveries.length} failed (${outcome.reason}); handling its events one by one`);
-    for (const d of deliveries) await this.settle(subject, d.msg, await this.invoke(subject, [d], () => handler([d.event])));
+    this.logger.warn(
+      `${subject}: a batch of ${deliveries.length} failed (${outcome.reason}); handling its events one by one`,
+    );
+    for (const d of deliveries)
+      await this.settle(subject, d.msg, await this.invoke(subject, [d], () => handler([d.event])));
   }
 
   /** Parses the message as the subject's CloudEvent; dead-letters it when it is none. */
@@ -205,7 +228,11 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** Runs a handler call in a consumer span (child of the first event's trace, linked to the others'); a throw means retry. */
-  private async invoke(subject: Subject, deliveries: Delivery[], call: () => Promise<HandlerOutcome | void> | HandlerOutcome | void): Promise<HandlerOutcome> {
+  private async invoke(
+    subject: Subject,
+    deliveries: Delivery[],
+    call: () => Promise<HandlerOutcome | void> | HandlerOutcome | void,
+  ): Promise<HandlerOutcome> {
     const tracer = trace.getTracer('lockstep-messaging');
     const [first, ...rest] = deliveries;
     const parent = extractTraceContext(first!.msg.headers);
@@ -213,7 +240,12 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       const sc = trace.getSpanContext(extractTraceContext(d.msg.headers));
       return sc ? [{ context: sc }] : [];
     });
-    const attributes: Attributes = { 'messaging.system': 'nats', 'messaging.destination.name': first!.msg.subject, 'cloudevents.event_id': first!.event.id, 'messaging.message.delivery_count': first!.msg.info.deliveryCount };
+    const attributes: Attributes = {
+      'messaging.system': 'nats',
+      'messaging.destination.name': first!.msg.subject,
+      'cloudevents.event_id': first!.event.id,
+      'messaging.message.delivery_count': first!.msg.info.deliveryCount,
+    };
     if (deliveries.length > 1) attributes['messaging.batch.message_count'] = deliveries.length;
     const span = tracer.startSpan(`process ${subject}`, { kind: SpanKind.CONSUMER, attributes, links }, parent);
     let outcome: HandlerOutcome;
@@ -249,7 +281,10 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     const h = msg.headers ?? natsHeaders();
     h.set('Lockstep-Dead-Letter-Reason', reason.slice(0, 1000));
     h.set('Lockstep-Original-Subject', msg.subject);
-    await this.nats.js.publish(this.nats.subject(deadLetterSubject(subject)), msg.data, { headers: h, msgID: `dlq-${msg.info.stream}-${msg.seq}` });
+    await this.nats.js.publish(this.nats.subject(deadLetterSubject(subject)), msg.data, {
+      headers: h,
+      msgID: `dlq-${msg.info.stream}-${msg.seq}`,
+    });
     this.logger.error(`${subject} message ${msg.seq} dead-lettered: ${reason}`);
     msg.term(reason);
   }

@@ -3,7 +3,14 @@ import { Test } from '@nestjs/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Subjects, createEvent, type CloudEvent } from '@lockstep/contracts';
-import { ensureStreams, EventPublisher, HandlerRegistrationError, MessagingModule, OnEvent, Outcome } from '@lockstep/messaging';
+import {
+  ensureStreams,
+  EventPublisher,
+  HandlerRegistrationError,
+  MessagingModule,
+  OnEvent,
+  Outcome,
+} from '@lockstep/messaging';
 import { uniqueName, waitFor } from '@lockstep/testing';
 
 const servers = [process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'];
@@ -45,7 +52,16 @@ describe('EventConsumerHost', () => {
   it('redelivers on failure, dead-letters after the limit or on a bad payload, and publishes once per id', async () => {
     const namespace = uniqueName('m');
     const mod = await Test.createTestingModule({
-      imports: [MessagingModule.forRoot({ service: 'spec', servers, namespace, handles: [Subjects.CheckFailed], maxDeliver: 3, redeliveryBackoffMs: [50] })],
+      imports: [
+        MessagingModule.forRoot({
+          service: 'spec',
+          servers,
+          namespace,
+          handles: [Subjects.CheckFailed],
+          maxDeliver: 3,
+          redeliveryBackoffMs: [50],
+        }),
+      ],
       providers: [FlakyHandler],
     }).compile();
     const app = mod.createNestApplication({ logger: false });
@@ -60,21 +76,32 @@ describe('EventConsumerHost', () => {
       await waitFor(() => sut.calls.length >= 3, { what: 'third delivery' });
       const poison = createEvent(Subjects.CheckFailed, { ...payload, reason: 'poison' }, { source: '/test' });
       await jetstream(nc).publish(`${namespace}.${Subjects.CheckFailed}`, JSON.stringify(poison), { msgID: poison.id });
-      await jetstream(nc).publish(`${namespace}.${Subjects.CheckFailed}`, JSON.stringify({ not: 'a cloud event' }), { msgID: 'garbage' });
-      const dlq = await waitFor(async () => {
-        const info = await jsm.streams.info(`${namespace.toUpperCase()}_DEAD_LETTERS`);
-        return info.state.messages >= 2 ? info : undefined;
-      }, { what: 'two dead letters' });
+      await jetstream(nc).publish(`${namespace}.${Subjects.CheckFailed}`, JSON.stringify({ not: 'a cloud event' }), {
+        msgID: 'garbage',
+      });
+      const dlq = await waitFor(
+        async () => {
+          const info = await jsm.streams.info(`${namespace.toUpperCase()}_DEAD_LETTERS`);
+          return info.state.messages >= 2 ? info : undefined;
+        },
+        { what: 'two dead letters' },
+      );
       const first = await jsm.streams.getMessage(dlq!.config.name, { seq: 1 });
       const second = await jsm.streams.getMessage(dlq!.config.name, { seq: 2 });
 
       expect(sut.calls.filter((c) => c.id === ok.id)).toHaveLength(3);
       expect(sut.calls.filter((c) => c.id === poison.id)).toHaveLength(3);
-      const reasons = [first?.header.get('Lockstep-Dead-Letter-Reason'), second?.header.get('Lockstep-Dead-Letter-Reason')];
-      expect(reasons).toEqual(expect.arrayContaining(['cannot handle poison', expect.stringMatching(/^invalid message/)]));
+      const reasons = [
+        first?.header.get('Lockstep-Dead-Letter-Reason'),
+        second?.header.get('Lockstep-Dead-Letter-Reason'),
+      ];
+      expect(reasons).toEqual(
+        expect.arrayContaining(['cannot handle poison', expect.stringMatching(/^invalid message/)]),
+      );
     } finally {
       await app.close();
-      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS']) await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
+      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
+        await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
       await nc.close();
     }
   });
@@ -91,7 +118,16 @@ describe('EventConsumerHost', () => {
       await js.publish(`${namespace}.${Subjects.CheckFailed}`, JSON.stringify(e), { msgID: e.id });
     }
     const mod = await Test.createTestingModule({
-      imports: [MessagingModule.forRoot({ service: 'spec', servers, namespace, handles: [Subjects.CheckFailed], maxDeliver: 2, redeliveryBackoffMs: [50] })],
+      imports: [
+        MessagingModule.forRoot({
+          service: 'spec',
+          servers,
+          namespace,
+          handles: [Subjects.CheckFailed],
+          maxDeliver: 2,
+          redeliveryBackoffMs: [50],
+        }),
+      ],
       providers: [BatchHandler],
     }).compile();
     const app = mod.createNestApplication({ logger: false });
@@ -99,7 +135,9 @@ describe('EventConsumerHost', () => {
       await app.init();
       const sut = app.get(BatchHandler);
       const dlq = `${namespace.toUpperCase()}_DEAD_LETTERS`;
-      await waitFor(async () => (await jsm.streams.info(dlq)).state.messages >= 1, { what: 'the poison event dead-lettered' });
+      await waitFor(async () => (await jsm.streams.info(dlq)).state.messages >= 1, {
+        what: 'the poison event dead-lettered',
+      });
       // Longer than the redelivery backoff: an event that was not acked would be handled again meanwhile.
       await new Promise((r) => setTimeout(r, 300));
       const dead = await jsm.streams.getMessage(dlq, { seq: 1 });
@@ -107,12 +145,14 @@ describe('EventConsumerHost', () => {
       expect(sut.calls[0]!.length).toBeGreaterThan(1);
       expect([...new Set(sut.calls.flat())].sort()).toEqual([...reasons].sort());
       expect(sut.calls.filter((c) => c.length === 1 && c[0] === 'poison')).toHaveLength(2);
-      for (const ok of reasons.filter((r) => r !== 'poison')) expect(sut.calls.filter((c) => c.includes(ok)).length).toBeLessThanOrEqual(2);
+      for (const ok of reasons.filter((r) => r !== 'poison'))
+        expect(sut.calls.filter((c) => c.includes(ok)).length).toBeLessThanOrEqual(2);
       expect((await jsm.streams.info(dlq)).state.messages).toBe(1);
       expect(JSON.parse(new TextDecoder().decode(dead!.data)).data.reason).toBe('poison');
     } finally {
       await app.close();
-      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS']) await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
+      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
+        await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
       await nc.close();
     }
   });
@@ -137,23 +177,34 @@ describe('EventConsumerHost', () => {
       await waitFor(() => sut.calls.flat().length === 3, { what: 'all three events handled' });
       // one confirmed ack covers the batch: every event of it ends acknowledged
       const durable = `spec-${Subjects.CheckFailed.replace(/[.>*]/g, '_')}`;
-      const consumer = await waitFor(async () => {
-        const info = await jsm.consumers.info(`${namespace.toUpperCase()}_EVENTS`, durable);
-        return info.num_ack_pending === 0 && info.ack_floor.stream_seq === 3 ? info : undefined;
-      }, { what: 'the three events acknowledged' });
+      const consumer = await waitFor(
+        async () => {
+          const info = await jsm.consumers.info(`${namespace.toUpperCase()}_EVENTS`, durable);
+          return info.num_ack_pending === 0 && info.ack_floor.stream_seq === 3 ? info : undefined;
+        },
+        { what: 'the three events acknowledged' },
+      );
 
       expect(sut.calls).toEqual([['t-1', 't-2', 't-3']]);
       expect(consumer!.num_redelivered).toBe(0);
     } finally {
       await app.close();
-      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS']) await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
+      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
+        await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
       await nc.close();
     }
   });
 
   it('refuses to start when a declared subject has no handler', async () => {
     const mod = await Test.createTestingModule({
-      imports: [MessagingModule.forRoot({ service: 'spec', servers, namespace: uniqueName('m'), handles: [Subjects.ReleaseAvailable] })],
+      imports: [
+        MessagingModule.forRoot({
+          service: 'spec',
+          servers,
+          namespace: uniqueName('m'),
+          handles: [Subjects.ReleaseAvailable],
+        }),
+      ],
     }).compile();
     const app = mod.createNestApplication({ logger: false });
 

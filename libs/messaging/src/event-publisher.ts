@@ -16,7 +16,11 @@ export class EventPublisher {
   constructor(private readonly nats: NatsClient) {}
 
   /** Validates, wraps and publishes a payload; resolves once JetStream stored it. */
-  async publish<S extends Subject>(subject: S, data: PayloadOf<S>, options: { subject?: string; id?: string } = {}): Promise<CloudEvent<PayloadOf<S>>> {
+  async publish<S extends Subject>(
+    subject: S,
+    data: PayloadOf<S>,
+    options: { subject?: string; id?: string } = {},
+  ): Promise<CloudEvent<PayloadOf<S>>> {
     const event = createEvent(subject, data, { source: `/lockstep/${this.nats.options.service}`, ...options });
     await this.publishEvent(subject, event, injectTraceContext(natsHeaders()));
     return event;
@@ -29,7 +33,11 @@ export class EventPublisher {
 
   /** Publishes any JSON body (an event or a command) with `msgId` as Nats-Msg-Id. Returns true when it was a duplicate. */
   async publishMessage(subject: string, body: unknown, msgId: string, headers?: MsgHdrs): Promise<boolean> {
-    const ack = await this.nats.js.publish(this.nats.subject(subject), JSON.stringify(body), { msgID: msgId, headers, timeout: 5000 });
+    const ack = await this.nats.js.publish(this.nats.subject(subject), JSON.stringify(body), {
+      msgID: msgId,
+      headers,
+      timeout: 5000,
+    });
     return ack.duplicate;
   }
 }

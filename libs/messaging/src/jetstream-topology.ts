@@ -1,5 +1,13 @@
 import { Streams } from '@lockstep/contracts';
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 
 const DAY_NS = nanos(24 * 3600 * 1000);
@@ -23,13 +31,25 @@ export async function ensureStreams(jsm: JetStreamManager, namespace: string, re
     await addOrUpdate(
       () => jsm.streams.info(name),
       () => jsm.streams.add(config),
-      (existing) => jsm.streams.update(name, { ...existing.config, subjects: config.subjects, max_age: config.max_age, duplicate_window: config.duplicate_window }),
+      (existing) =>
+        jsm.streams.update(name, {
+          ...existing.config,
+          subjects: config.subjects,
+          max_age: config.max_age,
+          duplicate_window: config.duplicate_window,
+        }),
     );
   }
 }
 
 /** Creates or updates a durable pull consumer with explicit acks. */
-export async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, filterSubject: string, opts: { maxDeliver: number; ackWaitMs: number }): Promise<void> {
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  durable: string,
+  filterSubject: string,
+  opts: { maxDeliver: number; ackWaitMs: number },
+): Promise<void> {
   const config: Partial<ConsumerConfig> = {
     durable_name: durable,
     filter_subject: filterSubject,
@@ -43,11 +63,20 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, dura
   await addOrUpdate(
     () => jsm.consumers.info(stream, durable),
     () => jsm.consumers.add(stream, config),
-    () => jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait, max_deliver: config.max_deliver, max_ack_pending: config.max_ack_pending }),
+    () =>
+      jsm.consumers.update(stream, durable, {
+        ack_wait: config.ack_wait,
+        max_deliver: config.max_deliver,
+        max_ack_pending: config.max_ack_pending,
+      }),
   );
 }
 
-async function addOrUpdate<T>(info: () => Promise<T>, add: () => Promise<unknown>, update: (existing: T) => Promise<unknown>): Promise<void> {
+async function addOrUpdate<T>(
+  info: () => Promise<T>,
+  add: () => Promise<unknown>,
+  update: (existing: T) => Promise<unknown>,
+): Promise<void> {
   let existing: T | undefined;
   try {
     existing = await info();

@@ -15,7 +15,12 @@ export class MessagingUnavailableError extends Error {
  * case it times out; with thousands of progress events per rollout that was the largest part
  * of the scheduler's and the agents' CPU. Our own errors say which operation failed.
  */
-export const NATS_CONNECTION_DEFAULTS = { maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5000, noAsyncTraces: true } as const;
+export const NATS_CONNECTION_DEFAULTS = {
+  maxReconnectAttempts: -1,
+  reconnectTimeWait: 250,
+  timeout: 5000,
+  noAsyncTraces: true,
+} as const;
 
 /** One NATS connection per process, shared by publishers, consumers and the lock. */
 @Injectable()
@@ -50,7 +55,10 @@ export class NatsClient implements OnApplicationShutdown {
         ...NATS_CONNECTION_DEFAULTS,
       });
     } catch (err) {
-      throw new MessagingUnavailableError(`cannot connect to NATS at ${this.options.servers.join(',')}: ${(err as Error).message}. Start nats-server with -js or fix NATS_URL.`, { cause: err });
+      throw new MessagingUnavailableError(
+        `cannot connect to NATS at ${this.options.servers.join(',')}: ${(err as Error).message}. Start nats-server with -js or fix NATS_URL.`,
+        { cause: err },
+      );
     }
     this.jsClient = jetstream(nc);
     this.jsManager = await jetstreamManager(nc);

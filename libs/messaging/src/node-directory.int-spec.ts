@@ -39,7 +39,8 @@ describe(NodeDirectory.name, () => {
     await nc.close();
   });
 
-  const versions = async () => (await sut.list()).map((e) => `${e.record.id}@${e.record.components.demo}${e.lost ? ' lost' : ''}`);
+  const versions = async () =>
+    (await sut.list()).map((e) => `${e.record.id}@${e.record.components.demo}${e.lost ? ' lost' : ''}`);
 
   it('reads every node once, sorted, with stale heartbeats marked lost and invalid records skipped', async () => {
     const listed = await versions();
@@ -54,7 +55,10 @@ describe(NodeDirectory.name, () => {
     await kv.put('n3', JSON.stringify(record('n3', '1.0.0')));
     await kv.put('n2', JSON.stringify(record('n2', '1.1.0')));
     await kv.delete('n1');
-    await waitFor(async () => (await versions()).join() === 'n2@1.1.0,n3@1.0.0', { what: 'the watch to deliver the writes', timeoutMs: 5000 });
+    await waitFor(async () => (await versions()).join() === 'n2@1.1.0,n3@1.0.0', {
+      what: 'the watch to deliver the writes',
+      timeoutMs: 5000,
+    });
     const listed = await versions();
 
     expect(listed).toEqual(['n2@1.1.0', 'n3@1.0.0']);

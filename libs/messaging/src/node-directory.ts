@@ -42,10 +42,15 @@ export class NodeDirectory {
   ) {}
 
   private bucket(): Promise<KV> {
-    this.kv ??= new Kvm(this.nc()).create(`${this.namespace.toUpperCase()}_${FleetBuckets.Nodes}`, { history: 1, replicas: this.options.replicas ?? 1 }).catch((err) => {
-      this.kv = undefined;
-      throw err;
-    });
+    this.kv ??= new Kvm(this.nc())
+      .create(`${this.namespace.toUpperCase()}_${FleetBuckets.Nodes}`, {
+        history: 1,
+        replicas: this.options.replicas ?? 1,
+      })
+      .catch((err) => {
+        this.kv = undefined;
+        throw err;
+      });
     return this.kv;
   }
 

@@ -5,9 +5,7 @@ export const ON_EVENT_METADATA = 'lockstep:on-event';
 
 /** What a handler decided about a message; returning nothing means Ack. */
 export type HandlerOutcome =
-  | { kind: 'ack' }
-  | { kind: 'retry'; delayMs?: number; reason: string }
-  | { kind: 'dead-letter'; reason: string };
+  { kind: 'ack' } | { kind: 'retry'; delayMs?: number; reason: string } | { kind: 'dead-letter'; reason: string };
 
 export const Outcome = {
   ack: (): HandlerOutcome => ({ kind: 'ack' }),
@@ -45,4 +43,5 @@ export interface OnEventMetadata extends OnEventOptions {
  * the validated CloudEvent (an array of them with `{ batch: true }`); it is consumed through
  * a durable consumer with explicit acks.
  */
-export const OnEvent = (subject: Subject, options: OnEventOptions = {}): MethodDecorator => SetMetadata(ON_EVENT_METADATA, { subject, ...options } satisfies OnEventMetadata);
+export const OnEvent = (subject: Subject, options: OnEventOptions = {}): MethodDecorator =>
+  SetMetadata(ON_EVENT_METADATA, { subject, ...options } satisfies OnEventMetadata);

@@ -11,14 +11,20 @@ type NatsTransportOptions = NonNullable<NatsOptions['options']>;
  * Handlers use `@MessagePattern(Queries.X)` as usual.
  */
 export class NamespacedNatsServer extends ServerNats {
-  constructor(private readonly namespace: string, options: NatsTransportOptions) {
+  constructor(
+    private readonly namespace: string,
+    options: NatsTransportOptions,
+  ) {
     super(options);
   }
 
   override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {
     const queue = this.getOptionsProp((this as unknown as { options: NatsTransportOptions }).options, 'queue');
     for (const channel of this.messageHandlers.keys()) {
-      const sub = client.subscribe(`${this.namespace}.${channel}`, { queue, callback: this.getMessageHandler(channel).bind(this) });
+      const sub = client.subscribe(`${this.namespace}.${channel}`, {
+        queue,
+        callback: this.getMessageHandler(channel).bind(this),
+      });
       (this as unknown as { subscriptions: unknown[] }).subscriptions.push(sub);
     }
   }
@@ -29,7 +35,10 @@ export class QueryClient {
   private readonly logger = new Logger(QueryClient.name);
   private readonly client: ClientNats;
 
-  constructor(private readonly namespace: string, options: NatsTransportOptions) {
+  constructor(
+    private readonly namespace: string,
+    options: NatsTransportOptions,
+  ) {
     const ns = namespace;
     this.client = new (class extends ClientNats {
       protected override normalizePattern(pattern: unknown): string {

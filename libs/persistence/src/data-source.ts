@@ -20,18 +20,25 @@ export async function ensureDatabase(url: string): Promise<void> {
   try {
     await c.connect();
     const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await c.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((err: { code?: string }) => {
-      if (err.code !== '42P04') throw err; // created by a racing replica
-    });
+    if (!rowCount)
+      await c.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04') throw err; // created by a racing replica
+      });
   } catch (err) {
-    throw new DatabaseUnavailableError(`cannot reach PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}. Start PostgreSQL or fix DATABASE_URL.`, { cause: err });
+    throw new DatabaseUnavailableError(
+      `cannot reach PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}. Start PostgreSQL or fix DATABASE_URL.`,
+      { cause: err },
+    );
   } finally {
     await c.end().catch(() => undefined);
   }
 }
 
 /** The TypeORM data source for Lockstep's schema. `synchronize` is never on: the schema comes from migrations. */
-export function createDataSource(url: string, options: { logging?: LoggerOptions; poolSize?: number } = {}): DataSource {
+export function createDataSource(
+  url: string,
+  options: { logging?: LoggerOptions; poolSize?: number } = {},
+): DataSource {
   return new DataSource({
     type: 'postgres',
     url,

@@ -39,7 +39,11 @@ export class PersistenceModule {
       DataSourceCloser,
       ...(options.relay === false ? [] : [OutboxRelay]),
     ];
-    return { module: PersistenceModule, providers, exports: [DataSource, ...(options.relay === false ? [] : [OutboxRelay])] };
+    return {
+      module: PersistenceModule,
+      providers,
+      exports: [DataSource, ...(options.relay === false ? [] : [OutboxRelay])],
+    };
   }
 }
 

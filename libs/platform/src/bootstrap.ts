@@ -34,11 +34,19 @@ export async function runService(options: ServiceBootstrapOptions): Promise<INes
     throw err;
   }
   const pino = createLogger(options.name, config.LOG_LEVEL);
-  const telemetry = initTelemetry({ serviceName: options.name, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, enabled: true, diagnostics: pino });
+  const telemetry = initTelemetry({
+    serviceName: options.name,
+    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    enabled: true,
+    diagnostics: pino,
+  });
   const logger: LoggerService = new PinoNestLogger(pino);
   const app = await NestFactory.create(options.module(config) as Type<unknown>, { logger, abortOnError: false });
   if (options.queries) {
-    app.connectMicroservice({ strategy: new NamespacedNatsServer(config.NATS_NAMESPACE, { servers: config.NATS_URL, queue: options.name }) }, { inheritAppConfig: true });
+    app.connectMicroservice(
+      { strategy: new NamespacedNatsServer(config.NATS_NAMESPACE, { servers: config.NATS_URL, queue: options.name }) },
+      { inheritAppConfig: true },
+    );
   }
   installShutdown(app, options, config, telemetry);
   try {
@@ -56,7 +64,12 @@ export async function runService(options: ServiceBootstrapOptions): Promise<INes
   return app;
 }
 
-function installShutdown(app: INestApplication, options: ServiceBootstrapOptions, config: CommonConfig, telemetry: TelemetryHandle): void {
+function installShutdown(
+  app: INestApplication,
+  options: ServiceBootstrapOptions,
+  config: CommonConfig,
+  telemetry: TelemetryHandle,
+): void {
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

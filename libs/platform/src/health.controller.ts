@@ -25,7 +25,10 @@ export class HealthController {
   async readyz(@Res() res: Response): Promise<void> {
     const results = await Promise.all(
       this.probes.map(async (p) => {
-        const ok = await Promise.race([p.check().catch(() => false), new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref())]);
+        const ok = await Promise.race([
+          p.check().catch(() => false),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
+        ]);
         return [p.name, ok ? 'ok' : 'down'] as const;
       }),
     );

@@ -11,7 +11,14 @@ import { HealthController, READINESS_PROBES, type ReadinessProbe } from './healt
 export interface PlatformOptions {
   service: string;
   /** DATABASE_URL is needed only when `database` is on. */
-  config: Omit<CommonConfig, 'DATABASE_URL'> & Partial<{ DATABASE_URL: string; S3_ENDPOINT: string; S3_ACCESS_KEY: string; S3_SECRET_KEY: string; S3_BUCKET: string }>;
+  config: Omit<CommonConfig, 'DATABASE_URL'> &
+    Partial<{
+      DATABASE_URL: string;
+      S3_ENDPOINT: string;
+      S3_ACCESS_KEY: string;
+      S3_SECRET_KEY: string;
+      S3_BUCKET: string;
+    }>;
   /** Event subjects the service consumes (exactly one @OnEvent handler each). */
   handles?: Subject[];
   /** Provide the object store (and check it for readiness). */
@@ -31,13 +38,19 @@ export class PlatformModule {
   static forService(o: PlatformOptions): DynamicModule {
     const c = o.config;
     const database = o.database ?? true;
-    if (database && !c.DATABASE_URL) throw new Error(`${o.service}: DATABASE_URL is required (or build the platform with database: false)`);
+    if (database && !c.DATABASE_URL)
+      throw new Error(`${o.service}: DATABASE_URL is required (or build the platform with database: false)`);
     const storeProviders = o.objectStore
       ? [
           {
             provide: OBJECT_STORE,
             useFactory: async () => {
-              const store = new MinioObjectStore({ endpoint: c.S3_ENDPOINT!, accessKey: c.S3_ACCESS_KEY!, secretKey: c.S3_SECRET_KEY!, bucket: c.S3_BUCKET! });
+              const store = new MinioObjectStore({
+                endpoint: c.S3_ENDPOINT!,
+                accessKey: c.S3_ACCESS_KEY!,
+                secretKey: c.S3_SECRET_KEY!,
+                bucket: c.S3_BUCKET!,
+              });
               await store.ensureBucket();
               return store;
             },
@@ -48,7 +61,13 @@ export class PlatformModule {
       module: PlatformModule,
       global: true,
       imports: [
-        MessagingModule.forRoot({ service: o.service, servers: c.NATS_URL, namespace: c.NATS_NAMESPACE, handles: o.handles ?? [], replicas: c.NATS_REPLICAS }),
+        MessagingModule.forRoot({
+          service: o.service,
+          servers: c.NATS_URL,
+          namespace: c.NATS_NAMESPACE,
+          handles: o.handles ?? [],
+          replicas: c.NATS_REPLICAS,
+        }),
         ...(database ? [PersistenceModule.forRoot({ url: c.DATABASE_URL!, relay: o.relay ?? true })] : []),
         TelemetryModule.forRoot({ serviceName: o.service }),
       ],
@@ -63,7 +82,17 @@ export class PlatformModule {
             return [
               { name: 'nats', check: () => nats.isReady() },
               ...(ds ? [{ name: 'postgres', check: () => databaseReady(ds) }] : []),
-              ...(store ? [{ name: 's3', check: async () => { await store.list('__readyz__'); return true; } }] : []),
+              ...(store
+                ? [
+                    {
+                      name: 's3',
+                      check: async () => {
+                        await store.list('__readyz__');
+                        return true;
+                      },
+                    },
+                  ]
+                : []),
             ];
           },
           inject: [NatsClient, ...(database ? [DataSource] : []), ...(o.objectStore ? [OBJECT_STORE] : [])],

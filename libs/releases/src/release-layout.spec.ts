@@ -1,4 +1,10 @@
-import { artifactKeyFor, assertChannel, assertComponentName, assertVersionText, tufPrefixFor } from '@lockstep/releases';
+import {
+  artifactKeyFor,
+  assertChannel,
+  assertComponentName,
+  assertVersionText,
+  tufPrefixFor,
+} from '@lockstep/releases';
 
 describe('release layout', () => {
   it('puts artifacts and metadata under the component prefix', () => {

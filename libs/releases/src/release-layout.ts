@@ -25,12 +25,16 @@ export const artifactsPrefixFor = (component: string): string => `${componentPre
 export const targetPathFor = (component: string, version: string): string => `${component}-${version}.tar.gz`;
 
 /** Object key of one release's artifact. */
-export const artifactKeyFor = (component: string, version: string): string => `${artifactsPrefixFor(component)}${targetPathFor(component, version)}`;
+export const artifactKeyFor = (component: string, version: string): string =>
+  `${artifactsPrefixFor(component)}${targetPathFor(component, version)}`;
 
 /** Throws unless the component name is safe to use in object keys (letters, digits, `.`, `_`, `-`). */
 export function assertComponentName(component: string): void {
   if (!NAME.test(component)) {
-    throw new ReleaseError(ReleaseErrorCode.InvalidInput, `component name "${component}" is not allowed; use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+    throw new ReleaseError(
+      ReleaseErrorCode.InvalidInput,
+      `component name "${component}" is not allowed; use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
   }
 }
 
@@ -40,13 +44,19 @@ export function assertComponentName(component: string): void {
  */
 export function assertVersionText(version: string): void {
   if (!VERSION.test(version) || version.includes('..')) {
-    throw new ReleaseError(ReleaseErrorCode.InvalidInput, `version "${version}" cannot be used in a file name; use letters, digits and ". + _ ~ -" only`);
+    throw new ReleaseError(
+      ReleaseErrorCode.InvalidInput,
+      `version "${version}" cannot be used in a file name; use letters, digits and ". + _ ~ -" only`,
+    );
   }
 }
 
 /** Throws unless channel is one of stable, beta, alpha. */
 export function assertChannel(channel: string): asserts channel is Channel {
   if (!(Channels as readonly string[]).includes(channel)) {
-    throw new ReleaseError(ReleaseErrorCode.InvalidInput, `channel "${channel}" is unknown; use one of ${Channels.join(', ')}`);
+    throw new ReleaseError(
+      ReleaseErrorCode.InvalidInput,
+      `channel "${channel}" is unknown; use one of ${Channels.join(', ')}`,
+    );
   }
 }

@@ -13,7 +13,10 @@ export async function trustedRootFor(store: ObjectStore, component: string): Pro
   const bucket = new TufMetadataBucket(store, component);
   const bytes = await bucket.readRootBytes();
   if (!bytes) {
-    throw new ReleaseError(ReleaseErrorCode.RepositoryMissing, `component ${component} has no root.json in s3://${store.bucket}/${bucket.prefix}; publish a release first`);
+    throw new ReleaseError(
+      ReleaseErrorCode.RepositoryMissing,
+      `component ${component} has no root.json in s3://${store.bucket}/${bucket.prefix}; publish a release first`,
+    );
   }
   return bytes;
 }

@@ -17,7 +17,10 @@ export type TufFailureKind = 'expired' | 'rollback' | 'signature' | 'mismatch' |
  */
 const MESSAGE_PATTERNS: Array<[RegExp, TufFailureKind]> = [
   [/is expired/i, 'expired'],
-  [/is less than current version|does not match snapshot version|doesn't match timestamp|Expected version \d+, got/i, 'rollback'],
+  [
+    /is less than current version|does not match snapshot version|doesn't match timestamp|Expected version \d+, got/i,
+    'rollback',
+  ],
   [/was signed by \d+\/\d+ keys|failed to verify .* signature|no signature for key/i, 'signature'],
   [/Expected (hash|length)|Max length reached/i, 'mismatch'],
 ];
@@ -33,7 +36,8 @@ export function classifyTufFailure(err: unknown): TufFailureKind {
 }
 
 /** The original message of a tuf-js error, without tuf-js's "Unable to load … error" wrapping. */
-export const tufFailureDetail = (err: unknown): string => ((err as Error)?.message ?? String(err)).replace(/^Unable to load (snapshot metadata|targets) error (Error: )?/, '');
+export const tufFailureDetail = (err: unknown): string =>
+  ((err as Error)?.message ?? String(err)).replace(/^Unable to load (snapshot metadata|targets) error (Error: )?/, '');
 
 /** The fetch failure behind err, whether tuf-js passed it through or wrapped its message. */
 export function fetchFailureBehind(err: unknown, last?: TufFetchError): TufFetchError | undefined {

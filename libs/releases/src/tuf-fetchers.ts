@@ -51,7 +51,10 @@ export abstract class RecordingFetcher extends BaseFetcher {
   /** ETag of timestamp.json as last received (http mode). */
   timestampEtag?: string;
 
-  constructor(protected readonly timeoutMs: number, protected readonly outer: AbortSignal) {
+  constructor(
+    protected readonly timeoutMs: number,
+    protected readonly outer: AbortSignal,
+  ) {
     super();
   }
 
@@ -68,9 +71,18 @@ export abstract class RecordingFetcher extends BaseFetcher {
   }
 
   protected record(url: string, err: unknown): TufFetchError {
-    const failure = err instanceof TufFetchError ? err
-      : isAbort(err) ? new TufFetchError(FetchFailureKind.Timeout, url, `no complete answer from ${url} within ${this.timeoutMs} ms`, 0, err)
-        : new TufFetchError(FetchFailureKind.Unreachable, url, `cannot fetch ${url}: ${describe(err)}`, 0, err);
+    const failure =
+      err instanceof TufFetchError
+        ? err
+        : isAbort(err)
+          ? new TufFetchError(
+              FetchFailureKind.Timeout,
+              url,
+              `no complete answer from ${url} within ${this.timeoutMs} ms`,
+              0,
+              err,
+            )
+          : new TufFetchError(FetchFailureKind.Unreachable, url, `cannot fetch ${url}: ${describe(err)}`, 0, err);
     this.lastFailure = failure;
     return failure;
   }
@@ -101,7 +113,11 @@ const bytesStream = (bytes: Buffer): ByteStream => new Blob([new Uint8Array(byte
 
 /** Reads `s3://<bucket>/<key>` URLs from the deployment's ObjectStore. */
 export class ObjectStoreFetcher extends RecordingFetcher {
-  constructor(private readonly store: ObjectStore, timeoutMs: number, outer: AbortSignal) {
+  constructor(
+    private readonly store: ObjectStore,
+    timeoutMs: number,
+    outer: AbortSignal,
+  ) {
     super(timeoutMs, outer);
   }
 
@@ -112,10 +128,15 @@ export class ObjectStoreFetcher extends RecordingFetcher {
     try {
       nodeStream = await abortable(opening, signal);
     } catch (err) {
-      if (err instanceof ObjectNotFoundError) throw new TufFetchError(FetchFailureKind.NotFound, url, `${url} does not exist`, 404, err);
-      if (err instanceof StorageError) throw new TufFetchError(FetchFailureKind.Unreachable, url, `cannot read ${url}: ${err.message}`, 0, err);
+      if (err instanceof ObjectNotFoundError)
+        throw new TufFetchError(FetchFailureKind.NotFound, url, `${url} does not exist`, 404, err);
+      if (err instanceof StorageError)
+        throw new TufFetchError(FetchFailureKind.Unreachable, url, `cannot read ${url}: ${err.message}`, 0, err);
       // Timed out before the store answered: close the stream should it still arrive.
-      opening.then((late) => late.destroy(), () => undefined);
+      opening.then(
+        (late) => late.destroy(),
+        () => undefined,
+      );
       throw err;
     }
     const onAbort = (): void => {
@@ -165,7 +186,12 @@ export class HttpFetcher extends RecordingFetcher {
     }
     if (!response.ok || !response.body) {
       await response.body?.cancel();
-      const kind = response.status === 404 ? FetchFailureKind.NotFound : response.status >= 500 ? FetchFailureKind.Unreachable : FetchFailureKind.HttpStatus;
+      const kind =
+        response.status === 404
+          ? FetchFailureKind.NotFound
+          : response.status >= 500
+            ? FetchFailureKind.Unreachable
+            : FetchFailureKind.HttpStatus;
       throw new TufFetchError(kind, url, `${url} answered HTTP ${response.status}`, response.status);
     }
     if (isTimestamp) this.timestampEtag = response.headers.get('etag') ?? undefined;

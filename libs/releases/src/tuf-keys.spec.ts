@@ -3,7 +3,17 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeySet, initKeyFile, parseKeySet, readKeyFile, ReleaseError, ReleaseErrorCode, serializeKeySet, TufRoles, writeKeyFile } from '@lockstep/releases';
+import {
+  generateKeySet,
+  initKeyFile,
+  parseKeySet,
+  readKeyFile,
+  ReleaseError,
+  ReleaseErrorCode,
+  serializeKeySet,
+  TufRoles,
+  writeKeyFile,
+} from '@lockstep/releases';
 
 describe('TUF key files', () => {
   let dir: string;
@@ -21,7 +31,11 @@ describe('TUF key files', () => {
     expect(new Set(ids).size).toBe(4);
     for (const role of TufRoles) {
       const key = sut.keys[role];
-      const expected = createHash('sha256').update(canonicalize({ keytype: 'ed25519', scheme: 'ed25519', keyval: { public: key.publicKey.keyVal.public } })).digest('hex');
+      const expected = createHash('sha256')
+        .update(
+          canonicalize({ keytype: 'ed25519', scheme: 'ed25519', keyval: { public: key.publicKey.keyVal.public } }),
+        )
+        .digest('hex');
       expect(key.keyId).toBe(expected);
       expect(key.publicKey.keyID).toBe(expected);
     }
@@ -47,12 +61,18 @@ describe('TUF key files', () => {
 
   it.each([
     ['not JSON', () => 'nope'],
-    ['a key id that does not match', () => serializeKeySet(generateKeySet()).replace(/"keyid": "[0-9a-f]/, '"keyid": "x')],
-    ['a public key swapped for another', () => {
-      const a = JSON.parse(serializeKeySet(generateKeySet()));
-      a.keys.targets.public = JSON.parse(serializeKeySet(generateKeySet())).keys.targets.public;
-      return JSON.stringify(a);
-    }],
+    [
+      'a key id that does not match',
+      () => serializeKeySet(generateKeySet()).replace(/"keyid": "[0-9a-f]/, '"keyid": "x'),
+    ],
+    [
+      'a public key swapped for another',
+      () => {
+        const a = JSON.parse(serializeKeySet(generateKeySet()));
+        a.keys.targets.public = JSON.parse(serializeKeySet(generateKeySet())).keys.targets.public;
+        return JSON.stringify(a);
+      },
+    ],
   ])('rejects a key file with %s', (_what, text) => {
     const act = (): unknown => parseKeySet(text());
 

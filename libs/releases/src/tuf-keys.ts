@@ -1,6 +1,14 @@
 import { canonicalize } from '@tufjs/canonical-json';
 import { Key, Signature } from '@tufjs/models';
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -38,12 +46,19 @@ export interface TufKeySet {
 }
 
 /** Computes the TUF key id: sha256 hex of the canonical JSON of `{keytype, scheme, keyval}`. */
-export const keyIdOf = (publicKey: Pick<Key, 'toJSON'>): string => createHash('sha256').update(canonicalize(publicKey.toJSON())).digest('hex');
+export const keyIdOf = (publicKey: Pick<Key, 'toJSON'>): string =>
+  createHash('sha256').update(canonicalize(publicKey.toJSON())).digest('hex');
 
-const rawPublicHex = (publicKey: KeyObject): string => Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url').toString('hex');
+const rawPublicHex = (publicKey: KeyObject): string =>
+  Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url').toString('hex');
 
 function signingKeyFrom(privateKey: KeyObject): TufSigningKey {
-  const anonymous = new Key({ keyID: '', keyType: 'ed25519', scheme: 'ed25519', keyVal: { public: rawPublicHex(createPublicKey(privateKey)) } });
+  const anonymous = new Key({
+    keyID: '',
+    keyType: 'ed25519',
+    scheme: 'ed25519',
+    keyVal: { public: rawPublicHex(createPublicKey(privateKey)) },
+  });
   const keyId = keyIdOf(anonymous);
   const publicKey = new Key({ keyID: keyId, keyType: 'ed25519', scheme: 'ed25519', keyVal: anonymous.keyVal });
   return { keyId, publicKey, privateKey };
@@ -56,12 +71,16 @@ export function generateSigningKey(): TufSigningKey {
 
 /** Generates a key set for a new publisher: one Ed25519 key per top-level role. */
 export function generateKeySet(): TufKeySet {
-  const keys = Object.fromEntries(TufRoles.map((role) => [role, generateSigningKey()])) as Record<TufRole, TufSigningKey>;
+  const keys = Object.fromEntries(TufRoles.map((role) => [role, generateSigningKey()])) as Record<
+    TufRole,
+    TufSigningKey
+  >;
   return { createdAt: new Date().toISOString(), keys };
 }
 
 /** Signs bytes with a key and returns the TUF signature (hex). */
-export const signBytes = (key: TufSigningKey, data: Buffer): Signature => new Signature({ keyID: key.keyId, sig: sign(null, data, key.privateKey).toString('hex') });
+export const signBytes = (key: TufSigningKey, data: Buffer): Signature =>
+  new Signature({ keyID: key.keyId, sig: sign(null, data, key.privateKey).toString('hex') });
 
 const KeyEntry = z.object({
   keyid: z.string().regex(/^[0-9a-f]{64}$/),
@@ -82,7 +101,16 @@ export function serializeKeySet(keySet: TufKeySet): string {
   const keys = Object.fromEntries(
     TufRoles.map((role) => {
       const k = keySet.keys[role];
-      return [role, { keyid: k.keyId, keytype: 'ed25519', scheme: 'ed25519', public: k.publicKey.keyVal.public, private: k.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }];
+      return [
+        role,
+        {
+          keyid: k.keyId,
+          keytype: 'ed25519',
+          scheme: 'ed25519',
+          public: k.publicKey.keyVal.public,
+          private: k.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        },
+      ];
     }),
   );
   const file: KeyFile = { format: KEY_FILE_FORMAT, createdAt: keySet.createdAt, keys: keys as KeyFile['keys'] };
@@ -95,7 +123,11 @@ export function parseKeySet(json: string, source = 'key file'): TufKeySet {
   try {
     parsed = KeyFile.parse(JSON.parse(json));
   } catch (err) {
-    throw new ReleaseError(ReleaseErrorCode.KeyFileInvalid, `${source} is not a Lockstep TUF key file (${(err as Error).message}); create one with \`lockstep keys init\``, { cause: err });
+    throw new ReleaseError(
+      ReleaseErrorCode.KeyFileInvalid,
+      `${source} is not a Lockstep TUF key file (${(err as Error).message}); create one with \`lockstep keys init\``,
+      { cause: err },
+    );
   }
   const keys = {} as Record<TufRole, TufSigningKey>;
   for (const role of TufRoles) {
@@ -104,12 +136,24 @@ export function parseKeySet(json: string, source = 'key file'): TufKeySet {
     try {
       key = signingKeyFrom(createPrivateKey(entry.private));
     } catch (err) {
-      throw new ReleaseError(ReleaseErrorCode.KeyFileInvalid, `${source}: the ${role} private key cannot be read; restore the key file from your backup`, { cause: err });
+      throw new ReleaseError(
+        ReleaseErrorCode.KeyFileInvalid,
+        `${source}: the ${role} private key cannot be read; restore the key file from your backup`,
+        { cause: err },
+      );
     }
     const probe = Buffer.from('lockstep');
-    const selfCheck = verify(null, probe, createPublicKey(key.privateKey), Buffer.from(signBytes(key, probe).sig, 'hex'));
+    const selfCheck = verify(
+      null,
+      probe,
+      createPublicKey(key.privateKey),
+      Buffer.from(signBytes(key, probe).sig, 'hex'),
+    );
     if (key.keyId !== entry.keyid || key.publicKey.keyVal.public !== entry.public || !selfCheck) {
-      throw new ReleaseError(ReleaseErrorCode.KeyFileInvalid, `${source}: the ${role} key id or public key does not match its private key; the file was edited or damaged, restore it from your backup`);
+      throw new ReleaseError(
+        ReleaseErrorCode.KeyFileInvalid,
+        `${source}: the ${role} key id or public key does not match its private key; the file was edited or damaged, restore it from your backup`,
+      );
     }
     keys[role] = key;
   }
@@ -121,14 +165,22 @@ export function parseKeySet(json: string, source = 'key file'): TufKeySet {
  * Refuses to replace an existing key file unless `overwrite` is set: losing the keys that
  * signed a component's root means clients must re-pin a new root.
  */
-export async function writeKeyFile(dir: string, keySet: TufKeySet, options: { overwrite?: boolean } = {}): Promise<string> {
+export async function writeKeyFile(
+  dir: string,
+  keySet: TufKeySet,
+  options: { overwrite?: boolean } = {},
+): Promise<string> {
   const path = join(dir, KEY_FILE_NAME);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   try {
     await writeFile(path, serializeKeySet(keySet), { mode: 0o600, flag: options.overwrite ? 'w' : 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new ReleaseError(ReleaseErrorCode.KeyFileExists, `${path} already exists; keep using it, or move it away first if you really mean to create new keys (clients would have to re-pin the new root)`, { cause: err });
+      throw new ReleaseError(
+        ReleaseErrorCode.KeyFileExists,
+        `${path} already exists; keep using it, or move it away first if you really mean to create new keys (clients would have to re-pin the new root)`,
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -142,7 +194,11 @@ export async function readKeyFile(path: string): Promise<TufKeySet> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ReleaseError(ReleaseErrorCode.KeyFileInvalid, `cannot read key file ${path} (${(err as Error).message}); pass the file \`lockstep keys init\` wrote`, { cause: err });
+    throw new ReleaseError(
+      ReleaseErrorCode.KeyFileInvalid,
+      `cannot read key file ${path} (${(err as Error).message}); pass the file \`lockstep keys init\` wrote`,
+      { cause: err },
+    );
   }
   return parseKeySet(text, path);
 }

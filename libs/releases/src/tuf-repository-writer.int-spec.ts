@@ -44,7 +44,12 @@ describe(TufRepositoryWriter.name, () => {
 
   beforeAll(async () => {
     s3 = await startS3Server();
-    store = new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: uniqueName('rel') });
+    store = new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket: uniqueName('rel'),
+    });
     await store.ensureBucket();
     dir = mkdtempSync(join(tmpdir(), 'lockstep-releases-'));
     keys = await readKeyFile((await initKeyFile(join(dir, 'keys'))).path);
@@ -73,42 +78,124 @@ describe(TufRepositoryWriter.name, () => {
     const artifactPath = join(dir, 'api-2.tar.gz');
     writeFileSync(artifactPath, Buffer.from('second release bytes'));
 
-    const first = await sut.publish({ store, component, artifact: Buffer.from('first release bytes'), version: '1.0.0', channel: 'stable', keys });
-    const second = await sut.publish({ store, component, artifact: artifactPath, version: '1.1.0-beta.1', channel: 'beta', security: true, breaking: true, hotfix: true, notes: '# Fixes\n- CVE', keys });
+    const first = await sut.publish({
+      store,
+      component,
+      artifact: Buffer.from('first release bytes'),
+      version: '1.0.0',
+      channel: 'stable',
+      keys,
+    });
+    const second = await sut.publish({
+      store,
+      component,
+      artifact: artifactPath,
+      version: '1.1.0-beta.1',
+      channel: 'beta',
+      security: true,
+      breaking: true,
+      hotfix: true,
+      notes: '# Fixes\n- CVE',
+      keys,
+    });
     const updater = await readWithTufJs(component);
     const one = await updater.getTargetInfo(first.targetPath);
     const two = await updater.getTargetInfo(second.targetPath);
     const downloaded = await updater.downloadTarget(two!, join(mkdtempSync(join(dir, 'targets-')), 'two.tar.gz'));
 
     expect(first).toMatchObject({ outcome: 'published', versions: { root: 1, targets: 1, snapshot: 1, timestamp: 1 } });
-    expect(second).toMatchObject({ outcome: 'published', versions: { root: 1, targets: 2, snapshot: 2, timestamp: 2 } });
+    expect(second).toMatchObject({
+      outcome: 'published',
+      versions: { root: 1, targets: 2, snapshot: 2, timestamp: 2 },
+    });
     expect(one).toMatchObject({ length: 19, hashes: { sha256: first.sha256 } });
-    expect(ReleaseTargetCustom.parse(one!.custom)).toEqual({ version: '1.0.0', channel: 'stable', security: false, breaking: false, hotfix: false, notes: '' });
-    expect(ReleaseTargetCustom.parse(two!.custom)).toEqual({ version: '1.1.0-beta.1', channel: 'beta', security: true, breaking: true, hotfix: true, notes: '# Fixes\n- CVE' });
-    expect((await store.list(tufPrefixFor(component))).map((o) => o.key.slice(tufPrefixFor(component).length)).sort()).toEqual(
-      ['1.root.json', '1.snapshot.json', '1.targets.json', '2.snapshot.json', '2.targets.json', 'root.json', 'timestamp.json'],
-    );
+    expect(ReleaseTargetCustom.parse(one!.custom)).toEqual({
+      version: '1.0.0',
+      channel: 'stable',
+      security: false,
+      breaking: false,
+      hotfix: false,
+      notes: '',
+    });
+    expect(ReleaseTargetCustom.parse(two!.custom)).toEqual({
+      version: '1.1.0-beta.1',
+      channel: 'beta',
+      security: true,
+      breaking: true,
+      hotfix: true,
+      notes: '# Fixes\n- CVE',
+    });
+    expect(
+      (await store.list(tufPrefixFor(component))).map((o) => o.key.slice(tufPrefixFor(component).length)).sort(),
+    ).toEqual([
+      '1.root.json',
+      '1.snapshot.json',
+      '1.targets.json',
+      '2.snapshot.json',
+      '2.targets.json',
+      'root.json',
+      'timestamp.json',
+    ]);
     expect(readFileSync(downloaded, 'utf8')).toBe('second release bytes');
   });
 
   it('treats the same bytes again as a no-op and refuses different bytes for a published version', async () => {
     const component = uniqueName('web');
-    const published = await sut.publish({ store, component, artifact: Buffer.from('v1'), version: '1.0.0', channel: 'stable', keys });
+    const published = await sut.publish({
+      store,
+      component,
+      artifact: Buffer.from('v1'),
+      version: '1.0.0',
+      channel: 'stable',
+      keys,
+    });
 
-    const again = await sut.publish({ store, component, artifact: Buffer.from('v1'), version: '1.0.0', channel: 'stable', keys });
-    const conflicting = sut.publish({ store, component, artifact: Buffer.from('v1 but changed'), version: '1.0.0', channel: 'stable', keys });
+    const again = await sut.publish({
+      store,
+      component,
+      artifact: Buffer.from('v1'),
+      version: '1.0.0',
+      channel: 'stable',
+      keys,
+    });
+    const conflicting = sut.publish({
+      store,
+      component,
+      artifact: Buffer.from('v1 but changed'),
+      version: '1.0.0',
+      channel: 'stable',
+      keys,
+    });
 
     expect(again).toEqual({ ...published, outcome: 'unchanged' });
-    await expect(conflicting).rejects.toMatchObject({ name: 'ReleaseError', code: ReleaseErrorCode.VersionConflict, message: expect.stringMatching(/publish a new version/) });
+    await expect(conflicting).rejects.toMatchObject({
+      name: 'ReleaseError',
+      code: ReleaseErrorCode.VersionConflict,
+      message: expect.stringMatching(/publish a new version/),
+    });
     expect((await store.get(artifactKeyFor(component, '1.0.0'))).toString()).toBe('v1');
   });
 
   it('repairs a tampered artifact when the same bytes are published again', async () => {
     const component = uniqueName('fix');
-    await sut.publish({ store, component, artifact: Buffer.from('original'), version: '1.0.0', channel: 'stable', keys });
+    await sut.publish({
+      store,
+      component,
+      artifact: Buffer.from('original'),
+      version: '1.0.0',
+      channel: 'stable',
+      keys,
+    });
     await tamperArtifactByte(store, component, '1.0.0');
 
-    await sut.publish({ store, component, artifact: Buffer.from('original'), version: '1.0.0', channel: 'stable', keys });
+    await sut.publish({
+      store,
+      component,
+      artifact: Buffer.from('original'),
+      version: '1.0.0',
+      channel: 'stable',
+      keys,
+    });
 
     expect((await store.get(artifactKeyFor(component, '1.0.0'))).toString()).toBe('original');
   });
@@ -120,7 +207,15 @@ describe(TufRepositoryWriter.name, () => {
   ])('refuses %s', async (_what, override, code) => {
     const component = uniqueName('bad');
 
-    const attempt = sut.publish({ store, component, artifact: Buffer.from('x'), version: '1.0.0', channel: 'stable', keys, ...override });
+    const attempt = sut.publish({
+      store,
+      component,
+      artifact: Buffer.from('x'),
+      version: '1.0.0',
+      channel: 'stable',
+      keys,
+      ...override,
+    });
 
     await expect(attempt).rejects.toMatchObject({ code });
     expect(await store.list(`components/${component}/`)).toEqual([]);
@@ -131,7 +226,14 @@ describe(TufRepositoryWriter.name, () => {
     await sut.publish({ store, component, artifact: Buffer.from('a'), version: '1.0.0', channel: 'stable', keys });
     const otherKeys = await readKeyFile((await initKeyFile(join(dir, uniqueName('other')))).path);
 
-    const attempt = sut.publish({ store, component, artifact: Buffer.from('b'), version: '1.0.1', channel: 'stable', keys: otherKeys });
+    const attempt = sut.publish({
+      store,
+      component,
+      artifact: Buffer.from('b'),
+      version: '1.0.1',
+      channel: 'stable',
+      keys: otherKeys,
+    });
 
     await expect(attempt).rejects.toMatchObject({ code: ReleaseErrorCode.KeysDoNotMatchRoot });
   });
@@ -139,14 +241,26 @@ describe(TufRepositoryWriter.name, () => {
   it('renews an expiring root as version 2, which clients pinned to version 1 follow', async () => {
     const component = uniqueName('rot');
     const pinned = await (async () => {
-      await sut.publish({ store, component, artifact: Buffer.from('a'), version: '1.0.0', channel: 'stable', keys, expiresInMs: { root: 24 * 3600 * 1000 } });
+      await sut.publish({
+        store,
+        component,
+        artifact: Buffer.from('a'),
+        version: '1.0.0',
+        channel: 'stable',
+        keys,
+        expiresInMs: { root: 24 * 3600 * 1000 },
+      });
       return trustedRootFor(store, component);
     })();
 
     const refreshed = await sut.refresh({ store, component, keys });
     const metadataDir = mkdtempSync(join(dir, 'client-'));
     writeFileSync(join(metadataDir, 'root.json'), pinned);
-    const updater = new Updater({ metadataDir, metadataBaseUrl: `s3://${store.bucket}/${tufPrefixFor(component)}`, fetcher: new BucketFetcher(store) });
+    const updater = new Updater({
+      metadataDir,
+      metadataBaseUrl: `s3://${store.bucket}/${tufPrefixFor(component)}`,
+      fetcher: new BucketFetcher(store),
+    });
     await updater.refresh();
 
     expect(refreshed).toEqual({ root: 2, targets: 2, snapshot: 2, timestamp: 2 });

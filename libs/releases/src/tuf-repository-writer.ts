@@ -113,8 +113,16 @@ export class TufRepositoryWriter {
       // Repair a missing or altered artifact object; metadata stays as it is.
       const stored = await input.store.stat(artifactKey);
       const md5 = createHash('md5').update(artifact).digest('hex');
-      if (stored?.size !== artifact.length || (/^[0-9a-f]{32}$/.test(stored.etag) && stored.etag !== md5)) await input.store.put(artifactKey, artifact, 'application/gzip');
-      return { outcome: 'unchanged', targetPath, artifactKey, sha256, length: artifact.length, versions: versionsOf(state) };
+      if (stored?.size !== artifact.length || (/^[0-9a-f]{32}$/.test(stored.etag) && stored.etag !== md5))
+        await input.store.put(artifactKey, artifact, 'application/gzip');
+      return {
+        outcome: 'unchanged',
+        targetPath,
+        artifactKey,
+        sha256,
+        length: artifact.length,
+        versions: versionsOf(state),
+      };
     }
 
     await input.store.put(artifactKey, artifact, 'application/gzip');
@@ -126,8 +134,16 @@ export class TufRepositoryWriter {
       hotfix: input.hotfix ?? false,
       notes: input.notes ?? '',
     };
-    const target = new TargetFile({ path: targetPath, length: artifact.length, hashes: { sha256 }, unrecognizedFields: { custom: { ...custom } } });
-    const versions = await this.commit(bucket, state, input.keys, input.expiresInMs, { ...(state?.targets.signed.targets ?? {}), [targetPath]: target });
+    const target = new TargetFile({
+      path: targetPath,
+      length: artifact.length,
+      hashes: { sha256 },
+      unrecognizedFields: { custom: { ...custom } },
+    });
+    const versions = await this.commit(bucket, state, input.keys, input.expiresInMs, {
+      ...(state?.targets.signed.targets ?? {}),
+      [targetPath]: target,
+    });
     return { outcome: 'published', targetPath, artifactKey, sha256, length: artifact.length, versions };
   }
 
@@ -140,27 +156,64 @@ export class TufRepositoryWriter {
     const bucket = new TufMetadataBucket(input.store, input.component);
     const state = await bucket.load();
     if (!state) {
-      throw new ReleaseError(ReleaseErrorCode.RepositoryMissing, `component ${input.component} has no TUF metadata in s3://${input.store.bucket}/${bucket.prefix}; publish a release first`);
+      throw new ReleaseError(
+        ReleaseErrorCode.RepositoryMissing,
+        `component ${input.component} has no TUF metadata in s3://${input.store.bucket}/${bucket.prefix}; publish a release first`,
+      );
     }
     assertKeysMatchRoot(state.root, input.keys, input.component);
     return this.commit(bucket, state, input.keys, input.expiresInMs, state.targets.signed.targets);
   }
 
-  private async commit(bucket: TufMetadataBucket, state: TufRepositoryState | undefined, keys: TufKeySet, policy: ExpiryPolicy | undefined, targetFiles: Targets['targets']): Promise<TufVersions> {
+  private async commit(
+    bucket: TufMetadataBucket,
+    state: TufRepositoryState | undefined,
+    keys: TufKeySet,
+    policy: ExpiryPolicy | undefined,
+    targetFiles: Targets['targets'],
+  ): Promise<TufVersions> {
     const now = this.clock();
     const root = await this.currentRoot(bucket, state?.root, keys, now, policy);
-    const targets = new Metadata(new Targets({ version: (state?.targets.signed.version ?? 0) + 1, specVersion: '', expires: expiryFor('targets', now, policy), targets: targetFiles }));
+    const targets = new Metadata(
+      new Targets({
+        version: (state?.targets.signed.version ?? 0) + 1,
+        specVersion: '',
+        expires: expiryFor('targets', now, policy),
+        targets: targetFiles,
+      }),
+    );
     signMetadata(targets, keys.keys.targets);
     const targetsBytes = await bucket.writeVersioned(targets);
-    const snapshot = buildSnapshot(keys, (state?.snapshot.signed.version ?? 0) + 1, expiryFor('snapshot', now, policy), metaFileFor(targets.signed.version, targetsBytes));
+    const snapshot = buildSnapshot(
+      keys,
+      (state?.snapshot.signed.version ?? 0) + 1,
+      expiryFor('snapshot', now, policy),
+      metaFileFor(targets.signed.version, targetsBytes),
+    );
     const snapshotBytes = await bucket.writeVersioned(snapshot);
-    const timestamp = buildTimestamp(keys, (state?.timestamp.signed.version ?? 0) + 1, expiryFor('timestamp', now, policy), metaFileFor(snapshot.signed.version, snapshotBytes));
+    const timestamp = buildTimestamp(
+      keys,
+      (state?.timestamp.signed.version ?? 0) + 1,
+      expiryFor('timestamp', now, policy),
+      metaFileFor(snapshot.signed.version, snapshotBytes),
+    );
     await bucket.writeTimestamp(timestamp);
-    return { root: root.signed.version, targets: targets.signed.version, snapshot: snapshot.signed.version, timestamp: timestamp.signed.version };
+    return {
+      root: root.signed.version,
+      targets: targets.signed.version,
+      snapshot: snapshot.signed.version,
+      timestamp: timestamp.signed.version,
+    };
   }
 
   /** Creates root v1 on first publish, or a root N+1 (same keys) when root N is about to expire. */
-  private async currentRoot(bucket: TufMetadataBucket, root: Metadata<Root> | undefined, keys: TufKeySet, now: Date, policy: ExpiryPolicy | undefined): Promise<Metadata<Root>> {
+  private async currentRoot(
+    bucket: TufMetadataBucket,
+    root: Metadata<Root> | undefined,
+    keys: TufKeySet,
+    now: Date,
+    policy: ExpiryPolicy | undefined,
+  ): Promise<Metadata<Root>> {
     if (root && new Date(root.signed.expires).getTime() - now.getTime() > ROOT_RENEW_BEFORE_MS) return root;
     const next = buildRoot(keys, (root?.signed.version ?? 0) + 1, expiryFor('root', now, policy));
     await bucket.writeRoot(next);
@@ -177,7 +230,10 @@ const versionsOf = (state: TufRepositoryState): TufVersions => ({
 
 async function readArtifact(artifact: Buffer | string): Promise<Buffer> {
   const tooLarge = (size: number, what: string): ReleaseError =>
-    new ReleaseError(ReleaseErrorCode.ArtifactTooLarge, `${what} is ${size} bytes; artifacts must be at most ${MAX_OBJECT_BYTES} bytes (16 MiB). Make the release smaller, e.g. leave data and caches out of the tarball`);
+    new ReleaseError(
+      ReleaseErrorCode.ArtifactTooLarge,
+      `${what} is ${size} bytes; artifacts must be at most ${MAX_OBJECT_BYTES} bytes (16 MiB). Make the release smaller, e.g. leave data and caches out of the tarball`,
+    );
   if (Buffer.isBuffer(artifact)) {
     if (artifact.length > MAX_OBJECT_BYTES) throw tooLarge(artifact.length, 'the artifact');
     return artifact;
@@ -189,6 +245,10 @@ async function readArtifact(artifact: Buffer | string): Promise<Buffer> {
     return await readFile(artifact);
   } catch (err) {
     if (err instanceof ReleaseError) throw err;
-    throw new ReleaseError(ReleaseErrorCode.ArtifactUnreadable, `cannot read artifact ${artifact} (${(err as Error).message}); pass the path of the release .tar.gz`, { cause: err });
+    throw new ReleaseError(
+      ReleaseErrorCode.ArtifactUnreadable,
+      `cannot read artifact ${artifact} (${(err as Error).message}); pass the path of the release .tar.gz`,
+      { cause: err },
+    );
   }
 }

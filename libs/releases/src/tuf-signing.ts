@@ -15,16 +15,23 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * Default validity. The timestamp is short so a frozen mirror is noticed; it must be
  * re-signed (`TufRepositoryWriter.refresh`) at least every 30 days when nothing is published.
  */
-export const DEFAULT_EXPIRY_MS: Readonly<Record<TufRole, number>> = { root: 365 * DAY_MS, targets: 365 * DAY_MS, snapshot: 365 * DAY_MS, timestamp: 30 * DAY_MS };
+export const DEFAULT_EXPIRY_MS: Readonly<Record<TufRole, number>> = {
+  root: 365 * DAY_MS,
+  targets: 365 * DAY_MS,
+  snapshot: 365 * DAY_MS,
+  timestamp: 30 * DAY_MS,
+};
 
 /** Renew root (as version N+1, same keys) when it expires sooner than this. */
 export const ROOT_RENEW_BEFORE_MS = 30 * DAY_MS;
 
 /** TUF `expires` value (UTC, second precision) for `now + ms`. */
-export const expiresAfter = (now: Date, ms: number): string => new Date(now.getTime() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+export const expiresAfter = (now: Date, ms: number): string =>
+  new Date(now.getTime() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Expiry for a role, from the policy or the default. */
-export const expiryFor = (role: TufRole, now: Date, policy: ExpiryPolicy = {}): string => expiresAfter(now, policy[role] ?? DEFAULT_EXPIRY_MS[role]);
+export const expiryFor = (role: TufRole, now: Date, policy: ExpiryPolicy = {}): string =>
+  expiresAfter(now, policy[role] ?? DEFAULT_EXPIRY_MS[role]);
 
 /** Replaces all signatures of `metadata` with one made by `key`. */
 export function signMetadata(metadata: AnyMetadata, key: TufSigningKey): void {
@@ -32,13 +39,15 @@ export function signMetadata(metadata: AnyMetadata, key: TufSigningKey): void {
 }
 
 /** The exact bytes uploaded for a metadata file (hashes in snapshot/timestamp refer to these bytes). */
-export const serializeMetadata = (metadata: AnyMetadata): Buffer => Buffer.from(`${JSON.stringify(metadata.toJSON(), null, 1)}\n`);
+export const serializeMetadata = (metadata: AnyMetadata): Buffer =>
+  Buffer.from(`${JSON.stringify(metadata.toJSON(), null, 1)}\n`);
 
 /** sha256 hex of bytes. */
 export const sha256Hex = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 /** A snapshot/timestamp entry pinning version, length and sha256 of a metadata file. */
-export const metaFileFor = (version: number, bytes: Buffer): MetaFile => new MetaFile({ version, length: bytes.length, hashes: { sha256: sha256Hex(bytes) } });
+export const metaFileFor = (version: number, bytes: Buffer): MetaFile =>
+  new MetaFile({ version, length: bytes.length, hashes: { sha256: sha256Hex(bytes) } });
 
 /** Builds and signs root metadata trusting the key set's four keys (threshold 1, consistent snapshots on). */
 export function buildRoot(keySet: TufKeySet, version: number, expires: string): Metadata<Root> {
@@ -51,14 +60,26 @@ export function buildRoot(keySet: TufKeySet, version: number, expires: string): 
 }
 
 /** Builds and signs snapshot metadata pinning targets.json. */
-export function buildSnapshot(keySet: TufKeySet, version: number, expires: string, targetsMeta: MetaFile): Metadata<Snapshot> {
-  const snapshot = new Metadata(new Snapshot({ version, specVersion: '', expires, meta: { 'targets.json': targetsMeta } }));
+export function buildSnapshot(
+  keySet: TufKeySet,
+  version: number,
+  expires: string,
+  targetsMeta: MetaFile,
+): Metadata<Snapshot> {
+  const snapshot = new Metadata(
+    new Snapshot({ version, specVersion: '', expires, meta: { 'targets.json': targetsMeta } }),
+  );
   signMetadata(snapshot, keySet.keys.snapshot);
   return snapshot;
 }
 
 /** Builds and signs timestamp metadata pinning snapshot.json. */
-export function buildTimestamp(keySet: TufKeySet, version: number, expires: string, snapshotMeta: MetaFile): Metadata<Timestamp> {
+export function buildTimestamp(
+  keySet: TufKeySet,
+  version: number,
+  expires: string,
+  snapshotMeta: MetaFile,
+): Metadata<Timestamp> {
   const timestamp = new Metadata(new Timestamp({ version, specVersion: '', expires, snapshotMeta }));
   signMetadata(timestamp, keySet.keys.timestamp);
   return timestamp;

@@ -17,7 +17,11 @@ export class StorageError extends CodedError<StorageErrorCode> {
 /** The requested object does not exist. */
 export class ObjectNotFoundError extends StorageError {
   override name = 'ObjectNotFoundError';
-  constructor(readonly bucket: string, readonly key: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
     super(StorageErrorCode.NotFound, `object s3://${bucket}/${key} does not exist`, options);
   }
 }

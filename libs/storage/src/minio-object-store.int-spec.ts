@@ -10,7 +10,12 @@ describe(MinioObjectStore.name, () => {
 
   beforeAll(async () => {
     s3 = await startS3Server();
-    sut = new MinioObjectStore({ endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: uniqueName('b') });
+    sut = new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket: uniqueName('b'),
+    });
     await sut.ensureBucket();
     await sut.ensureBucket();
   });
@@ -50,7 +55,13 @@ describe(MinioObjectStore.name, () => {
     const hung = createServer((socket) => void sockets.push(socket)); // reads the request, never answers
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
     const { port } = hung.address() as { port: number };
-    const store = new MinioObjectStore({ endpoint: `http://127.0.0.1:${port}`, accessKey: 'k', secretKey: 's', bucket: 'hung', idleTimeoutMs: 300 });
+    const store = new MinioObjectStore({
+      endpoint: `http://127.0.0.1:${port}`,
+      accessKey: 'k',
+      secretKey: 's',
+      bucket: 'hung',
+      idleTimeoutMs: 300,
+    });
     try {
       const failure = await store.get('packs/anything').catch((err: unknown) => err);
 
@@ -70,12 +81,19 @@ describe(MinioObjectStore.name, () => {
     const server = createHttpServer((req, res) => {
       requests++;
       if (req.url?.includes('first')) return res.writeHead(200, { 'content-length': '5', etag: '"x"' }).end('hello'); // answered: the socket goes back to the pool
-      if (req.url?.includes('halfway')) return void (res.writeHead(200, { 'content-length': '10', etag: '"x"' }).write('hello'), held.push(res)); // half the body, then nothing
+      if (req.url?.includes('halfway'))
+        return void (res.writeHead(200, { 'content-length': '10', etag: '"x"' }).write('hello'), held.push(res)); // half the body, then nothing
       held.push(res); // never answered, on the reused connection
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    const store = new MinioObjectStore({ endpoint: `http://127.0.0.1:${port}`, accessKey: 'k', secretKey: 's', bucket: 'stalls', idleTimeoutMs: 300 });
+    const store = new MinioObjectStore({
+      endpoint: `http://127.0.0.1:${port}`,
+      accessKey: 'k',
+      secretKey: 's',
+      bucket: 'stalls',
+      idleTimeoutMs: 300,
+    });
     try {
       const first = await store.get('first');
       const stalled = await store.get('second').catch((err: unknown) => err);
@@ -99,13 +117,21 @@ describe(MinioObjectStore.name, () => {
     let requests = 0;
     const server = createHttpServer((req, res) => {
       requests++;
-      const answer = () => res.writeHead(200, { 'content-length': '2', etag: '"x"', 'keep-alive': 'timeout=2' }).end('ok');
-      if (req.url?.includes('slow')) setTimeout(answer, 1500); // longer than what Node makes of the hint (1 s less: 1 s), well under the idle timeout
+      const answer = () =>
+        res.writeHead(200, { 'content-length': '2', etag: '"x"', 'keep-alive': 'timeout=2' }).end('ok');
+      if (req.url?.includes('slow'))
+        setTimeout(answer, 1500); // longer than what Node makes of the hint (1 s less: 1 s), well under the idle timeout
       else answer();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    const store = new MinioObjectStore({ endpoint: `http://127.0.0.1:${port}`, accessKey: 'k', secretKey: 's', bucket: 'hints', idleTimeoutMs: 5000 });
+    const store = new MinioObjectStore({
+      endpoint: `http://127.0.0.1:${port}`,
+      accessKey: 'k',
+      secretKey: 's',
+      bucket: 'hints',
+      idleTimeoutMs: 5000,
+    });
     try {
       await store.get('first');
       const slow = await store.get('slow');

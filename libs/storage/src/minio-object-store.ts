@@ -36,7 +36,9 @@ function idleTimeoutAgent(secure: boolean, idleMs: number): http.Agent {
   const options = { keepAlive: true, timeout: idleMs };
   const agent = secure ? new https.Agent(options) : new http.Agent(options);
   const create = agent.createConnection.bind(agent) as (...args: unknown[]) => import('node:net').Socket;
-  (agent as unknown as { createConnection: (...args: unknown[]) => unknown }).createConnection = (...args: unknown[]) => {
+  (agent as unknown as { createConnection: (...args: unknown[]) => unknown }).createConnection = (
+    ...args: unknown[]
+  ) => {
     const socket = create(...args);
     socket.setTimeout(idleMs, () => socket.destroy(new Error(`the S3 server sent nothing for ${idleMs / 1000} s`)));
     return socket;
@@ -94,11 +96,17 @@ export class MinioObjectStore implements ObjectStore {
   async put(key: string, body: Buffer | string, contentType = 'application/octet-stream'): Promise<void> {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
     this.checkSize(key, buf.length);
-    await this.wrap(`put ${key}`, () => this.client.putObject(this.bucket, key, buf, buf.length, { 'Content-Type': contentType }));
+    await this.wrap(`put ${key}`, () =>
+      this.client.putObject(this.bucket, key, buf, buf.length, { 'Content-Type': contentType }),
+    );
   }
 
   async putWithDigest(key: string, body: Buffer, sha256: string): Promise<void> {
-    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new StorageError(StorageErrorCode.InvalidArgument, `put ${key}: ${JSON.stringify(sha256)} is not a sha256 digest (64 lowercase hex digits)`);
+    if (!/^[0-9a-f]{64}$/.test(sha256))
+      throw new StorageError(
+        StorageErrorCode.InvalidArgument,
+        `put ${key}: ${JSON.stringify(sha256)} is not a sha256 digest (64 lowercase hex digits)`,
+      );
     // Over HTTPS putObject signs UNSIGNED-PAYLOAD and sends Content-MD5, which every S3 server checks: keep that.
     if (this.https) return this.put(key, body);
     this.checkSize(key, body.length);
@@ -107,7 +115,13 @@ export class MinioObjectStore implements ObjectStore {
     // body that does not match (the signed payload hash).
     const headers = { 'Content-Length': String(body.length), 'Content-Type': 'application/octet-stream' };
     await this.wrap(`put ${key}`, async () => {
-      const res = await this.client.makeRequestStreamAsync({ method: 'PUT', bucketName: this.bucket, objectName: key, headers }, body, sha256, [200], '');
+      const res = await this.client.makeRequestStreamAsync(
+        { method: 'PUT', bucketName: this.bucket, objectName: key, headers },
+        body,
+        sha256,
+        [200],
+        '',
+      );
       res.resume();
       await new Promise<void>((resolve, reject) => res.once('end', resolve).once('error', reject));
     });
@@ -115,7 +129,9 @@ export class MinioObjectStore implements ObjectStore {
 
   async putStream(key: string, body: Readable, size: number, contentType = 'application/octet-stream'): Promise<void> {
     this.checkSize(key, size);
-    await this.wrap(`put ${key}`, () => this.client.putObject(this.bucket, key, body, size, { 'Content-Type': contentType }));
+    await this.wrap(`put ${key}`, () =>
+      this.client.putObject(this.bucket, key, body, size, { 'Content-Type': contentType }),
+    );
   }
 
   async get(key: string): Promise<Buffer> {
@@ -151,9 +167,19 @@ export class MinioObjectStore implements ObjectStore {
     return this.wrap(`list ${prefix}`, async () => {
       const out: ObjectInfo[] = [];
       const stream = this.client.listObjectsV2(this.bucket, prefix, true);
-      for await (const item of stream as AsyncIterable<{ name?: string; size: number; etag?: string; lastModified?: Date }>) {
+      for await (const item of stream as AsyncIterable<{
+        name?: string;
+        size: number;
+        etag?: string;
+        lastModified?: Date;
+      }>) {
         if (!item.name) continue;
-        out.push({ key: item.name, size: item.size, etag: (item.etag ?? '').replace(/"/g, ''), lastModified: item.lastModified ?? new Date(0) });
+        out.push({
+          key: item.name,
+          size: item.size,
+          etag: (item.etag ?? '').replace(/"/g, ''),
+          lastModified: item.lastModified ?? new Date(0),
+        });
       }
       return out;
     });
@@ -165,12 +191,19 @@ export class MinioObjectStore implements ObjectStore {
 
   private checkSize(key: string, size: number): void {
     if (size > MAX_OBJECT_BYTES) {
-      throw new StorageError(StorageErrorCode.TooLarge, `object ${key} is ${size} bytes; objects must be at most ${MAX_OBJECT_BYTES} bytes (split it into packs)`);
+      throw new StorageError(
+        StorageErrorCode.TooLarge,
+        `object ${key} is ${size} bytes; objects must be at most ${MAX_OBJECT_BYTES} bytes (split it into packs)`,
+      );
     }
   }
 
   private unavailable(action: string, err: unknown): StorageError {
-    return new StorageError(StorageErrorCode.Unavailable, `object store ${this.bucket}: ${action} failed: ${(err as Error)?.message ?? err}. Check that the S3 endpoint is reachable and the credentials are right.`, { cause: err });
+    return new StorageError(
+      StorageErrorCode.Unavailable,
+      `object store ${this.bucket}: ${action} failed: ${(err as Error)?.message ?? err}. Check that the S3 endpoint is reachable and the credentials are right.`,
+      { cause: err },
+    );
   }
 
   private async wrap<T>(action: string, fn: () => Promise<T>): Promise<T> {

@@ -31,7 +31,13 @@ describe(createLogger.name, () => {
     sut.info('idle');
 
     const [inside, outside] = out.lines();
-    expect(inside).toMatchObject({ msg: 'polling', service: 'checker', level: 'info', trace_id: ids.traceId, span_id: ids.spanId });
+    expect(inside).toMatchObject({
+      msg: 'polling',
+      service: 'checker',
+      level: 'info',
+      trace_id: ids.traceId,
+      span_id: ids.spanId,
+    });
     expect(outside).not.toHaveProperty('trace_id');
   });
 

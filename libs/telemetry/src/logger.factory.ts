@@ -24,7 +24,11 @@ export interface CreateLoggerOptions {
  * passed through {@link redactSecrets} so `whsec_…` secrets and URL passwords in messages
  * and error stacks never reach the output.
  */
-export function createLogger(serviceName: string, level: PinoLogLevel = 'info', options: CreateLoggerOptions = {}): Logger {
+export function createLogger(
+  serviceName: string,
+  level: PinoLogLevel = 'info',
+  options: CreateLoggerOptions = {},
+): Logger {
   const logger = pino(
     {
       level,

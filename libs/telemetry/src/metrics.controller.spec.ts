@@ -24,7 +24,9 @@ describe(MetricsController.name, () => {
       imports: [TelemetryModule.forRoot({ serviceName: 'api', defaultMetrics: false })],
       providers: [DeliveryCounter],
     }).compile();
-    const logger = new PinoNestLogger(createLogger('api', 'info', { destination: { write: (l: string) => void logLines.push(l) } }));
+    const logger = new PinoNestLogger(
+      createLogger('api', 'info', { destination: { write: (l: string) => void logLines.push(l) } }),
+    );
     app = moduleRef.createNestApplication({ logger });
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
@@ -42,6 +44,8 @@ describe(MetricsController.name, () => {
   it('logs Nest bootstrap lines as JSON through the pino adapter', () => {
     const lines = logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
 
-    expect(lines).toContainEqual(expect.objectContaining({ service: 'api', context: 'RouterExplorer', msg: expect.stringContaining('/metrics') }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ service: 'api', context: 'RouterExplorer', msg: expect.stringContaining('/metrics') }),
+    );
   });
 });

@@ -6,8 +6,16 @@ describe(MetricsRegistry.name, () => {
   it('returns the same counter when asked twice by name', () => {
     const sut = new MetricsRegistry({ serviceName: 'notifier', defaultMetrics: false });
 
-    const first = sut.counter({ name: 'lockstep_deliveries_total', help: 'Webhook deliveries', labelNames: ['outcome'] as const });
-    const second = sut.counter({ name: 'lockstep_deliveries_total', help: 'Webhook deliveries', labelNames: ['outcome'] as const });
+    const first = sut.counter({
+      name: 'lockstep_deliveries_total',
+      help: 'Webhook deliveries',
+      labelNames: ['outcome'] as const,
+    });
+    const second = sut.counter({
+      name: 'lockstep_deliveries_total',
+      help: 'Webhook deliveries',
+      labelNames: ['outcome'] as const,
+    });
 
     expect(second).toBe(first);
     expect(first).toBeInstanceOf(Counter);
@@ -24,7 +32,9 @@ describe(MetricsRegistry.name, () => {
 
   it('renders series in Prometheus text format with the service label', async () => {
     const sut = new MetricsRegistry({ serviceName: 'checker', defaultMetrics: false });
-    sut.counter({ name: 'lockstep_checks_total', help: 'Release checks', labelNames: ['source'] }).inc({ source: 'github' }, 2);
+    sut
+      .counter({ name: 'lockstep_checks_total', help: 'Release checks', labelNames: ['source'] })
+      .inc({ source: 'github' }, 2);
     sut.histogram({ name: 'lockstep_check_seconds', help: 'Check latency', buckets: [0.1, 1] }).observe(0.5);
     sut.gauge({ name: 'lockstep_components', help: 'Tracked components' }).set(3);
 

@@ -43,7 +43,9 @@ export class MetricsRegistry {
   }
 
   /** The histogram named `config.name`, created on first call (buckets default to prom-client's, in seconds). */
-  histogram<L extends string = string>(config: MetricConfig<L> & Pick<HistogramConfiguration<L>, 'buckets'>): Histogram<L> {
+  histogram<L extends string = string>(
+    config: MetricConfig<L> & Pick<HistogramConfiguration<L>, 'buckets'>,
+  ): Histogram<L> {
     return this.getOrCreate(config.name, Histogram, () => new Histogram<L>({ ...config, registers: [this.registry] }));
   }
 
@@ -62,7 +64,11 @@ export class MetricsRegistry {
     return this.registry.contentType;
   }
 
-  private getOrCreate<M extends Metric<string>>(name: string, kind: abstract new (...args: never[]) => M, create: () => M): M {
+  private getOrCreate<M extends Metric<string>>(
+    name: string,
+    kind: abstract new (...args: never[]) => M,
+    create: () => M,
+  ): M {
     const existing = this.registry.getSingleMetric(name);
     if (!existing) return create();
     if (existing instanceof kind) return existing;

@@ -3,7 +3,9 @@ import { PinoNestLogger } from './pino-nest.logger';
 
 function makeSut(level: Parameters<typeof createLogger>[1] = 'trace') {
   const raw: string[] = [];
-  const sut = new PinoNestLogger(createLogger('api', level, { destination: { write: (l: string) => void raw.push(l) } }));
+  const sut = new PinoNestLogger(
+    createLogger('api', level, { destination: { write: (l: string) => void raw.push(l) } }),
+  );
   return { sut, lines: () => raw.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -15,11 +17,20 @@ describe(PinoNestLogger.name, () => {
 
     sut.log('Mapped {/metrics, GET} route', 'RouterExplorer');
 
-    expect(lines()[0]).toMatchObject({ level: 'info', msg: 'Mapped {/metrics, GET} route', context: 'RouterExplorer', service: 'api' });
+    expect(lines()[0]).toMatchObject({
+      level: 'info',
+      msg: 'Mapped {/metrics, GET} route',
+      context: 'RouterExplorer',
+      service: 'api',
+    });
   });
 
   it.each([
-    ['message, stack, context', ['failed', STACK, 'ExceptionsHandler'], { msg: 'failed', stack: STACK, context: 'ExceptionsHandler' }],
+    [
+      'message, stack, context',
+      ['failed', STACK, 'ExceptionsHandler'],
+      { msg: 'failed', stack: STACK, context: 'ExceptionsHandler' },
+    ],
     ['message, stack', ['failed', STACK], { msg: 'failed', stack: STACK }],
     ['message, context', ['failed', 'Bootstrap'], { msg: 'failed', context: 'Bootstrap' }],
     ['message, undefined stack, context', ['failed', undefined, 'Bootstrap'], { msg: 'failed', context: 'Bootstrap' }],
@@ -36,7 +47,11 @@ describe(PinoNestLogger.name, () => {
 
     sut.error(new Error('db down'), 'Bootstrap');
 
-    expect(lines()[0]).toMatchObject({ msg: 'db down', context: 'Bootstrap', err: { type: 'Error', message: 'db down' } });
+    expect(lines()[0]).toMatchObject({
+      msg: 'db down',
+      context: 'Bootstrap',
+      err: { type: 'Error', message: 'db down' },
+    });
   });
 
   it('merges an object message into the line', () => {

@@ -2,12 +2,32 @@ import { REDACTED, redactSecrets } from './secret.redaction';
 
 describe(redactSecrets.name, () => {
   it.each([
-    ['a webhook secret', 'signing with whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw now', `signing with whsec_${REDACTED} now`],
-    ['a URL password', 'connect postgres://lockstep:s3cr3t@db:5432/app failed', `connect postgres://lockstep:${REDACTED}@db:5432/app failed`],
+    [
+      'a webhook secret',
+      'signing with whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw now',
+      `signing with whsec_${REDACTED} now`,
+    ],
+    [
+      'a URL password',
+      'connect postgres://lockstep:s3cr3t@db:5432/app failed',
+      `connect postgres://lockstep:${REDACTED}@db:5432/app failed`,
+    ],
     ['a nats URL password', 'nats://svc:pa%40ss@127.0.0.1:4222', `nats://svc:${REDACTED}@127.0.0.1:4222`],
-    ['a Slack webhook path', 'POST https://hooks.slack.com/services/T000/B000/XXXXyyyy', `POST https://hooks.slack.com/services/${REDACTED}`],
-    ['a Discord webhook token', 'https://discord.com/api/webhooks/123456/abcDEF-ghi_jkl', `https://discord.com/api/webhooks/123456/${REDACTED}`],
-    ['an S3 presigned signature', 'GET /b/k?X-Amz-Credential=AKIA%2F2024&X-Amz-Signature=deadbeef', `GET /b/k?X-Amz-Credential=${REDACTED}&X-Amz-Signature=${REDACTED}`],
+    [
+      'a Slack webhook path',
+      'POST https://hooks.slack.com/services/T000/B000/XXXXyyyy',
+      `POST https://hooks.slack.com/services/${REDACTED}`,
+    ],
+    [
+      'a Discord webhook token',
+      'https://discord.com/api/webhooks/123456/abcDEF-ghi_jkl',
+      `https://discord.com/api/webhooks/123456/${REDACTED}`,
+    ],
+    [
+      'an S3 presigned signature',
+      'GET /b/k?X-Amz-Credential=AKIA%2F2024&X-Amz-Signature=deadbeef',
+      `GET /b/k?X-Amz-Credential=${REDACTED}&X-Amz-Signature=${REDACTED}`,
+    ],
     ['a Bearer token', 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc', `Authorization: Bearer ${REDACTED}`],
   ])('masks %s', (_what, input, expected) => {
     const result = redactSecrets(input);

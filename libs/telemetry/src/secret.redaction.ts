@@ -10,14 +10,23 @@ const SECRET_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp; replacemen
   // Standard Webhooks signing secrets: whsec_<base64>.
   { name: 'webhook-secret', pattern: /whsec_[A-Za-z0-9+/=_-]+/g, replacement: `whsec_${REDACTED}` },
   // scheme://user:password@host: keep the user, mask the password.
-  { name: 'url-password', pattern: /\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s:/?#@"'\\]*):[^\s@/?#"'\\]+@/g, replacement: `$1:${REDACTED}@` },
+  {
+    name: 'url-password',
+    pattern: /\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s:/?#@"'\\]*):[^\s@/?#"'\\]+@/g,
+    replacement: `$1:${REDACTED}@`,
+  },
   // Slack and Discord incoming-webhook URLs are bearer secrets in their path.
   { name: 'slack-webhook', pattern: /(hooks\.slack\.com\/services\/)[A-Za-z0-9_/-]+/g, replacement: `$1${REDACTED}` },
-  { name: 'discord-webhook', pattern: /(discord(?:app)?\.com\/api\/webhooks\/\d+\/)[A-Za-z0-9_.-]+/g, replacement: `$1${REDACTED}` },
+  {
+    name: 'discord-webhook',
+    pattern: /(discord(?:app)?\.com\/api\/webhooks\/\d+\/)[A-Za-z0-9_.-]+/g,
+    replacement: `$1${REDACTED}`,
+  },
   // Query parameters that are credentials, including S3 presigned-URL signatures.
   {
     name: 'credential-query-param',
-    pattern: /([?&](?:token|access_token|api_key|apikey|secret|password|sig|signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=)[^&\s"'\\#]+/gi,
+    pattern:
+      /([?&](?:token|access_token|api_key|apikey|secret|password|sig|signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=)[^&\s"'\\#]+/gi,
     replacement: `$1${REDACTED}`,
   },
   // Authorization header values written out as text.

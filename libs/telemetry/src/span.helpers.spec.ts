@@ -9,7 +9,11 @@ describe(withSpan.name, () => {
   let telemetry: TelemetryHandle;
 
   beforeAll(() => {
-    telemetry = initTelemetry({ serviceName: 'span-spec', enabled: true, spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    telemetry = initTelemetry({
+      serviceName: 'span-spec',
+      enabled: true,
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
   });
   afterEach(() => exporter.reset());
   afterAll(() => telemetry.shutdown());
@@ -17,10 +21,15 @@ describe(withSpan.name, () => {
   const finished = (name: string) => exporter.getFinishedSpans().find((s) => s.name === name);
 
   it('returns the result of fn and ends the span with its attributes and kind', async () => {
-    const result = await withSpan('rollout.plan', { 'lockstep.cluster': 'c1' }, async () => 42, { kind: SpanKind.PRODUCER });
+    const result = await withSpan('rollout.plan', { 'lockstep.cluster': 'c1' }, async () => 42, {
+      kind: SpanKind.PRODUCER,
+    });
 
     expect(result).toBe(42);
-    expect(finished('rollout.plan')).toMatchObject({ attributes: { 'lockstep.cluster': 'c1' }, kind: SpanKind.PRODUCER });
+    expect(finished('rollout.plan')).toMatchObject({
+      attributes: { 'lockstep.cluster': 'c1' },
+      kind: SpanKind.PRODUCER,
+    });
     expect(finished('rollout.plan')?.status.code).toBe(SpanStatusCode.UNSET);
   });
 
@@ -40,7 +49,10 @@ describe(withSpan.name, () => {
 
     await expect(failing).rejects.toThrow('whsec_c2VjcmV0');
     const span = finished('deliver')!;
-    expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'POST failed for secret whsec_[REDACTED] at https://u:[REDACTED]@hooks.example' });
+    expect(span.status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: 'POST failed for secret whsec_[REDACTED] at https://u:[REDACTED]@hooks.example',
+    });
     expect(span.events[0].name).toBe('exception');
     expect(JSON.stringify(span.events)).not.toMatch(/whsec_c2VjcmV0|:pw@/);
   });

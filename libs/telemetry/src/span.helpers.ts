@@ -39,23 +39,32 @@ export async function withSpan<T>(
   // Looked up per call: after a shutdown and re-init the global provider is a new one.
   const tracer = trace.getTracer(TRACER_NAME);
   const parent = options.parent ?? context.active();
-  return tracer.startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes, links: options.links }, parent, async (span) => {
-    try {
-      return await fn(span);
-    } catch (err) {
-      recordSpanError(span, err);
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer.startActiveSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes, links: options.links },
+    parent,
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (err) {
+        recordSpanError(span, err);
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /** Records `err` on `span` as an exception event and sets ERROR status; secrets in the message and stack are masked. */
 export function recordSpanError(span: Span, err: unknown): void {
   const error = err instanceof Error ? err : new Error(String(err));
   const message = redactSecrets(error.message);
-  span.recordException({ name: error.name, message, stack: error.stack === undefined ? undefined : redactSecrets(error.stack) });
+  span.recordException({
+    name: error.name,
+    message,
+    stack: error.stack === undefined ? undefined : redactSecrets(error.stack),
+  });
   span.setStatus({ code: SpanStatusCode.ERROR, message });
 }
 

@@ -40,6 +40,8 @@ export class MetricConflictError extends Error {
   readonly code = TelemetryErrorCode.MetricConflict;
 
   constructor(metricName: string, existingKind: string, requestedKind: string) {
-    super(`metric "${metricName}" is already registered as a ${existingKind}, not a ${requestedKind}; pick another name or ask for a ${existingKind}.`);
+    super(
+      `metric "${metricName}" is already registered as a ${existingKind}, not a ${requestedKind}; pick another name or ask for a ${existingKind}.`,
+    );
   }
 }

@@ -10,7 +10,12 @@ describe(initTelemetry.name, () => {
 
   it('records spans with service.name and service.version on the resource, without an endpoint', async () => {
     const exporter = new InMemorySpanExporter();
-    const sut = initTelemetry({ serviceName: 'checker', serviceVersion: '1.2.3', enabled: true, spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const sut = initTelemetry({
+      serviceName: 'checker',
+      serviceVersion: '1.2.3',
+      enabled: true,
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
 
     await withSpan('poll', {}, () => undefined);
     const [span] = exporter.getFinishedSpans(); // read before shutdown: it empties the in-memory exporter

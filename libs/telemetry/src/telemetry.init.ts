@@ -73,7 +73,10 @@ export function initTelemetry(options: TelemetryOptions): TelemetryHandle {
   if (options.diagnostics) registerDiagnostics(options.diagnostics);
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (tracesUrl) {
-    const exporter = new OTLPTraceExporter({ url: tracesUrl, timeoutMillis: options.exportTimeoutMs ?? DEFAULT_EXPORT_TIMEOUT_MS });
+    const exporter = new OTLPTraceExporter({
+      url: tracesUrl,
+      timeoutMillis: options.exportTimeoutMs ?? DEFAULT_EXPORT_TIMEOUT_MS,
+    });
     spanProcessors.push(
       new BatchSpanProcessor(exporter, {
         scheduledDelayMillis: options.exportDelayMs ?? DEFAULT_EXPORT_DELAY_MS,
@@ -97,7 +100,9 @@ export function initTelemetry(options: TelemetryOptions): TelemetryHandle {
 
   // A collector that is down must not fail the service's shutdown: report and carry on.
   const report = (what: string) => (err: unknown) => {
-    const message = redactSecrets(`[otel] ${what} failed, spans were lost: ${err instanceof Error ? err.message : String(err)}`);
+    const message = redactSecrets(
+      `[otel] ${what} failed, spans were lost: ${err instanceof Error ? err.message : String(err)}`,
+    );
     if (options.diagnostics) options.diagnostics.error(message);
     else diag.error(message);
   };
@@ -129,10 +134,23 @@ export function isTelemetryInitialized(): boolean {
 }
 
 function registerDiagnostics(sink: NonNullable<TelemetryOptions['diagnostics']>): void {
-  const write = (to: (message: string) => void) => (message: string, ...args: unknown[]) =>
-    to(redactSecrets(['[otel]', message, ...args.map((a) => (a instanceof Error ? a.message : String(a)))].join(' ')));
+  const write =
+    (to: (message: string) => void) =>
+    (message: string, ...args: unknown[]) =>
+      to(
+        redactSecrets(['[otel]', message, ...args.map((a) => (a instanceof Error ? a.message : String(a)))].join(' ')),
+      );
   const ignore = () => undefined;
-  diag.setLogger({ error: write((m) => sink.error(m)), warn: write((m) => sink.warn(m)), info: ignore, debug: ignore, verbose: ignore }, DiagLogLevel.WARN);
+  diag.setLogger(
+    {
+      error: write((m) => sink.error(m)),
+      warn: write((m) => sink.warn(m)),
+      info: ignore,
+      debug: ignore,
+      verbose: ignore,
+    },
+    DiagLogLevel.WARN,
+  );
 }
 
 function disabledHandle(serviceName: string): TelemetryHandle {
@@ -158,10 +176,15 @@ export function tracesUrlFor(endpoint: string): string {
   try {
     url = new URL(endpoint);
   } catch (err) {
-    throw new TelemetryConfigError(`OTLP endpoint "${shown}" is not a URL; expected a base URL like http://127.0.0.1:4318.`, { cause: err });
+    throw new TelemetryConfigError(
+      `OTLP endpoint "${shown}" is not a URL; expected a base URL like http://127.0.0.1:4318.`,
+      { cause: err },
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TelemetryConfigError(`OTLP endpoint "${shown}" must use http or https (OTLP/HTTP), e.g. http://127.0.0.1:4318.`);
+    throw new TelemetryConfigError(
+      `OTLP endpoint "${shown}" must use http or https (OTLP/HTTP), e.g. http://127.0.0.1:4318.`,
+    );
   }
   const base = url.toString().replace(/\/+$/, '');
   return base.endsWith('/v1/traces') ? base : `${base}/v1/traces`;

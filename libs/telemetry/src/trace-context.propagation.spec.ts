@@ -73,7 +73,10 @@ describe('trace context propagation', () => {
 
   describe(traceContextToRecord.name, () => {
     it('round-trips through a stored record and back into headers', async () => {
-      const { record, sent } = await withSpan('write-outbox-row', {}, (span) => ({ record: traceContextToRecord(), sent: span.spanContext() }));
+      const { record, sent } = await withSpan('write-outbox-row', {}, (span) => ({
+        record: traceContextToRecord(),
+        sent: span.spanContext(),
+      }));
       const stored = JSON.parse(JSON.stringify(record)) as Record<string, string>;
 
       const fromRecord = trace.getSpanContext(traceContextFromRecord(stored));

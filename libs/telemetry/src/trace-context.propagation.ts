@@ -1,4 +1,11 @@
-import { context, propagation, ROOT_CONTEXT, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Context,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 
 /** The writable side of nats.js v3 `MsgHdrs` (or anything with `set`). */
 export interface TraceHeadersWriter {
@@ -60,7 +67,10 @@ export function injectTraceContext<H extends TraceHeadersWriter>(headers: H, ctx
  * loop started inside some span never adopts that span as every message's parent;
  * without headers, or without `traceparent`, the result starts a new trace.
  */
-export function extractTraceContext(headers: TraceHeadersReader | undefined | null, base: Context = ROOT_CONTEXT): Context {
+export function extractTraceContext(
+  headers: TraceHeadersReader | undefined | null,
+  base: Context = ROOT_CONTEXT,
+): Context {
   if (!headers) return base;
   return propagation.extract(base, headers, headersGetter);
 }
@@ -73,13 +83,19 @@ export function traceContextToRecord(ctx: Context = context.active()): TraceCont
 }
 
 /** The context stored by {@link traceContextToRecord}; a new trace when the record is empty or missing. */
-export function traceContextFromRecord(record: TraceContextRecord | null | undefined, base: Context = ROOT_CONTEXT): Context {
+export function traceContextFromRecord(
+  record: TraceContextRecord | null | undefined,
+  base: Context = ROOT_CONTEXT,
+): Context {
   if (!record) return base;
   return propagation.extract(base, record, recordGetter);
 }
 
 /** Copies a stored record into NATS headers, e.g. when the outbox relay publishes a row. */
-export function recordToHeaders<H extends TraceHeadersWriter>(record: TraceContextRecord | null | undefined, headers: H): H {
+export function recordToHeaders<H extends TraceHeadersWriter>(
+  record: TraceContextRecord | null | undefined,
+  headers: H,
+): H {
   for (const [key, value] of Object.entries(record ?? {})) headers.set(key, value);
   return headers;
 }

@@ -5,7 +5,12 @@ import { startOtlpReceiver, uniqueName, type OtlpReceiver, type ReceivedSpan } f
 import { gzipSync } from 'node:zlib';
 import { withSpan } from './span.helpers';
 import { initTelemetry } from './telemetry.init';
-import { extractTraceContext, injectTraceContext, recordToHeaders, traceContextToRecord } from './trace-context.propagation';
+import {
+  extractTraceContext,
+  injectTraceContext,
+  recordToHeaders,
+  traceContextToRecord,
+} from './trace-context.propagation';
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const HEX_TRACE_ID = /^[0-9a-f]{32}$/;
@@ -40,14 +45,24 @@ describe('tracing across NATS into an OTLP receiver', () => {
 
   it('makes the consumer span a child of the publisher span, and shutdown flushes both', async () => {
     // A long export delay: only shutdown's flush can deliver the spans.
-    const telemetry = initTelemetry({ serviceName: 'int-conductor', otlpEndpoint: receiver.endpoint, enabled: true, exportDelayMs: 60_000 });
+    const telemetry = initTelemetry({
+      serviceName: 'int-conductor',
+      otlpEndpoint: receiver.endpoint,
+      enabled: true,
+      exportDelayMs: 60_000,
+    });
     const subject = uniqueName('telemetry.int.');
     const consumed = consumeOne(subject);
 
-    await withSpan('rollout.publish', {}, async () => {
-      nc.publish(subject, 'payload', { headers: injectTraceContext(headers()) });
-      await nc.flush();
-    }, { kind: SpanKind.PRODUCER });
+    await withSpan(
+      'rollout.publish',
+      {},
+      async () => {
+        nc.publish(subject, 'payload', { headers: injectTraceContext(headers()) });
+        await nc.flush();
+      },
+      { kind: SpanKind.PRODUCER },
+    );
     await consumed;
     const beforeShutdown = receiver.spans();
     await telemetry.shutdown();
@@ -71,7 +86,9 @@ describe('tracing across NATS into an OTLP receiver', () => {
     const consumed = consumeOne(subject);
 
     const row = await withSpan('rollout.start', {}, () => ({ trace: JSON.stringify(traceContextToRecord()) }));
-    nc.publish(subject, 'payload', { headers: recordToHeaders(JSON.parse(row.trace) as Record<string, string>, headers()) });
+    nc.publish(subject, 'payload', {
+      headers: recordToHeaders(JSON.parse(row.trace) as Record<string, string>, headers()),
+    });
     await consumed;
     await telemetry.shutdown();
     const spans = await receiver.waitForSpans((s) => s.length >= 2, 5000);
@@ -80,13 +97,21 @@ describe('tracing across NATS into an OTLP receiver', () => {
   });
 
   it('exports on the scheduled delay without any flush', async () => {
-    const telemetry = initTelemetry({ serviceName: 'int-batch', otlpEndpoint: receiver.endpoint, enabled: true, exportDelayMs: 50 });
+    const telemetry = initTelemetry({
+      serviceName: 'int-batch',
+      otlpEndpoint: receiver.endpoint,
+      enabled: true,
+      exportDelayMs: 50,
+    });
 
     await withSpan('tick', { n: 1, ok: true, ratio: 0.5 }, () => undefined);
     const spans = await receiver.waitForSpans((s) => s.some((x) => x.name === 'tick'), 5000);
     await telemetry.shutdown();
 
-    expect(byName(spans, 'tick')).toMatchObject({ serviceName: 'int-batch', attributes: { n: 1, ok: true, ratio: 0.5 } });
+    expect(byName(spans, 'tick')).toMatchObject({
+      serviceName: 'int-batch',
+      attributes: { n: 1, ok: true, ratio: 0.5 },
+    });
   });
 
   it('reports a failed export to the diagnostics sink, and shutdown still resolves', async () => {
@@ -106,14 +131,28 @@ describe('tracing across NATS into an OTLP receiver', () => {
 
   it('receiver: rejects protobuf with 415 and accepts gzip-encoded JSON', async () => {
     const url = `${receiver.endpoint}/v1/traces`;
-    const request = { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'S+fGT0DfKg0xq7MVzfnOZQ==', spanId: 'ABEiM0RVZnc=', name: 'b64' }] }] }] };
+    const request = {
+      resourceSpans: [
+        { scopeSpans: [{ spans: [{ traceId: 'S+fGT0DfKg0xq7MVzfnOZQ==', spanId: 'ABEiM0RVZnc=', name: 'b64' }] }] },
+      ],
+    };
 
-    const proto = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: new Uint8Array([0x0a, 0x00]) });
-    const gzipped = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(JSON.stringify(request)) });
+    const proto = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: new Uint8Array([0x0a, 0x00]),
+    });
+    const gzipped = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify(request)),
+    });
 
     expect(proto.status).toBe(415);
     expect(gzipped.status).toBe(200);
-    expect(receiver.spans()).toEqual([expect.objectContaining({ name: 'b64', traceId: '4be7c64f40df2a0d31abb315cdf9ce65', spanId: '0011223344556677' })]);
+    expect(receiver.spans()).toEqual([
+      expect.objectContaining({ name: 'b64', traceId: '4be7c64f40df2a0d31abb315cdf9ce65', spanId: '0011223344556677' }),
+    ]);
   });
 });
 

@@ -13,15 +13,29 @@ export interface CliRun {
  * Runs the built CLI (`node bin/lockstep ...`) as an operator would, with only the given
  * environment on top of PATH/HOME; resolves whatever the exit code.
  */
-export function runCli(args: string[], env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { timeoutMs?: number } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [join(repoRoot(), 'bin', 'lockstep'), ...args],
-      { cwd: repoRoot(), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
+      {
+        cwd: repoRoot(),
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : undefined) : 0;
-        if (code === undefined) reject(new Error(`lockstep ${args.join(' ')} did not finish: ${(err as Error).message}\n${stderr}`));
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : undefined
+          : 0;
+        if (code === undefined)
+          reject(new Error(`lockstep ${args.join(' ')} did not finish: ${(err as Error).message}\n${stderr}`));
         else resolve({ code, stdout, stderr });
       },
     );

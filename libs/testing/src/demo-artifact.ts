@@ -27,7 +27,11 @@ export function demoAppEntries(version: string, options: DemoArtifactOptions = {
     { path: 'VERSION', data: `${version}\n` },
     { path: 'config.defaults.json', data: `${JSON.stringify(config, null, 2)}\n` },
   ];
-  if (!options.noHook) entries.push({ path: 'hooks', type: 'dir' }, { path: 'hooks/migrate', data: readFileSync(join(dir, 'hooks', 'migrate')), mode: 0o755 });
+  if (!options.noHook)
+    entries.push(
+      { path: 'hooks', type: 'dir' },
+      { path: 'hooks/migrate', data: readFileSync(join(dir, 'hooks', 'migrate')), mode: 0o755 },
+    );
   if (options.broken) entries.push({ path: 'BROKEN', data: 'this release fails its health check on purpose\n' });
   return [...entries, ...(options.extra ?? [])];
 }
@@ -41,7 +45,16 @@ export function buildDemoArtifact(version: string, options: DemoArtifactOptions 
 }
 
 /** Hostile archive kinds an agent must refuse to unpack. */
-export const MaliciousArtifactKinds = ['dotdot', 'absolute', 'symlink', 'symlink-absolute', 'hardlink', 'device', 'fifo', 'bomb'] as const;
+export const MaliciousArtifactKinds = [
+  'dotdot',
+  'absolute',
+  'symlink',
+  'symlink-absolute',
+  'hardlink',
+  'device',
+  'fifo',
+  'bomb',
+] as const;
 export type MaliciousArtifactKind = (typeof MaliciousArtifactKinds)[number];
 
 /**
@@ -51,11 +64,18 @@ export type MaliciousArtifactKind = (typeof MaliciousArtifactKinds)[number];
  * - `hardlink`: a hard link to `/etc/passwd`; `device`: a character device; `fifo`: a named pipe
  * - `bomb`: a file of `bombBytes` zeros (default 64 MiB; compresses to a few dozen KiB)
  */
-export function buildMaliciousArtifact(kind: MaliciousArtifactKind, version = '6.6.6', options: { bombBytes?: number } = {}): Buffer {
+export function buildMaliciousArtifact(
+  kind: MaliciousArtifactKind,
+  version = '6.6.6',
+  options: { bombBytes?: number } = {},
+): Buffer {
   const hostile: Record<MaliciousArtifactKind, () => TarEntry[]> = {
     dotdot: () => [{ path: '../escaped.txt', data: 'written outside the release\n' }],
     absolute: () => [{ path: `/tmp/lockstep-escaped-${process.pid}.txt`, data: 'written at an absolute path\n' }],
-    symlink: () => [{ path: 'logs', type: 'symlink', linkpath: '../../..' }, { path: 'logs/escaped.txt', data: 'written through a symlink\n' }],
+    symlink: () => [
+      { path: 'logs', type: 'symlink', linkpath: '../../..' },
+      { path: 'logs/escaped.txt', data: 'written through a symlink\n' },
+    ],
     'symlink-absolute': () => [{ path: 'etc', type: 'symlink', linkpath: '/etc' }],
     hardlink: () => [{ path: 'passwd', type: 'hardlink', linkpath: '/etc/passwd' }],
     device: () => [{ path: 'null', type: 'chardev' }],

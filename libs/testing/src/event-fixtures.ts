@@ -1,4 +1,11 @@
-import { EventContracts, Subjects, type CheckFailedV1, type CloudEvent, type InstallCommandV1, type ReleaseAvailableV1 } from '@lockstep/contracts';
+import {
+  EventContracts,
+  Subjects,
+  type CheckFailedV1,
+  type CloudEvent,
+  type InstallCommandV1,
+  type ReleaseAvailableV1,
+} from '@lockstep/contracts';
 
 // Builders of valid events and payloads for tests, the demo and benchmarks.
 
@@ -22,7 +29,10 @@ export function releasePayload(data: Partial<ReleaseAvailableV1> = {}): ReleaseA
 }
 
 /** A valid `release.available` event; override payload fields as needed. */
-export function releaseEvent(data: Partial<ReleaseAvailableV1> = {}, envelope: Partial<CloudEvent> = {}): CloudEvent<ReleaseAvailableV1> {
+export function releaseEvent(
+  data: Partial<ReleaseAvailableV1> = {},
+  envelope: Partial<CloudEvent> = {},
+): CloudEvent<ReleaseAvailableV1> {
   return {
     specversion: '1.0',
     id: 'evt-release-1',
@@ -46,7 +56,13 @@ export function checkFailedEvent(data: Partial<CheckFailedV1> = {}): CloudEvent<
     time: '2025-03-01T12:00:00.000Z',
     subject: 'api',
     datacontenttype: 'application/json',
-    data: { component: 'api', source: 'tuf', code: 'METADATA_EXPIRED', reason: 'timestamp.json expired; re-sign the repository metadata', ...data },
+    data: {
+      component: 'api',
+      source: 'tuf',
+      code: 'METADATA_EXPIRED',
+      reason: 'timestamp.json expired; re-sign the repository metadata',
+      ...data,
+    },
   };
 }
 

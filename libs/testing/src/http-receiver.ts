@@ -25,7 +25,9 @@ export interface HttpReceiver {
 }
 
 /** Starts a receiver on 127.0.0.1 (port 0 picks one). */
-export async function startHttpReceiver(options: { port?: number; script?: ReceiverScript } = {}): Promise<HttpReceiver> {
+export async function startHttpReceiver(
+  options: { port?: number; script?: ReceiverScript } = {},
+): Promise<HttpReceiver> {
   const requests: ReceivedRequest[] = [];
   let script: ReceiverScript = options.script ?? [200];
   let waiters: Array<() => void> = [];
@@ -33,7 +35,13 @@ export async function startHttpReceiver(options: { port?: number; script?: Recei
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      });
       const step = script[Math.min(requests.length - 1, script.length - 1)] ?? 200;
       const s = typeof step === 'number' ? { status: step } : step;
       res.writeHead(s.status, { 'content-type': 'text/plain', ...(s.headers ?? {}) });
@@ -64,7 +72,10 @@ export async function startHttpReceiver(options: { port?: number; script?: Recei
           }
           return false;
         };
-        const timer = setTimeout(() => reject(new Error(`receiver got ${requests.length} of ${count} requests`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`receiver got ${requests.length} of ${count} requests`)),
+          timeoutMs,
+        );
         if (check()) return;
         const again = () => {
           if (!check()) waiters.push(again);

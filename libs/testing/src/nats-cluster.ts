@@ -109,7 +109,11 @@ export async function startNatsCluster(options: { size?: number; name?: string }
   };
   try {
     await Promise.all(servers.map((s) => s.start()));
-    await waitForJetStream(servers.map((s) => s.url), size, 30000);
+    await waitForJetStream(
+      servers.map((s) => s.url),
+      size,
+      30000,
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -175,7 +179,8 @@ class ServerProcess {
     const deadline = Date.now() + 10000;
     while (!(await portOpen(this.port))) {
       if (!this.isRunning()) throw new Error(`nats-server ${this.name} exited at start:\n${this.log}`);
-      if (Date.now() > deadline) throw new Error(`nats-server ${this.name} did not listen on ${this.port} within 10s:\n${this.log}`);
+      if (Date.now() > deadline)
+        throw new Error(`nats-server ${this.name} did not listen on ${this.port} within 10s:\n${this.log}`);
       await sleep(25);
     }
   }
@@ -218,7 +223,12 @@ async function waitForJetStream(servers: string[], replicas: number, timeoutMs: 
       try {
         const jsm = await jetstreamManager(nc, { timeout: 2000 });
         const name = `READY_${randomBytes(4).toString('hex')}`;
-        await jsm.streams.add({ name, subjects: [`_lockstep_ready.${name}`], num_replicas: replicas, storage: StorageType.Memory });
+        await jsm.streams.add({
+          name,
+          subjects: [`_lockstep_ready.${name}`],
+          num_replicas: replicas,
+          storage: StorageType.Memory,
+        });
         await jsm.streams.delete(name);
         return;
       } catch (err) {
@@ -229,7 +239,9 @@ async function waitForJetStream(servers: string[], replicas: number, timeoutMs: 
     }
     await sleep(100);
   }
-  throw new Error(`JetStream did not become ready (replicas ${replicas}) within ${timeoutMs}ms: ${(last as Error)?.message ?? 'no answer'}`);
+  throw new Error(
+    `JetStream did not become ready (replicas ${replicas}) within ${timeoutMs}ms: ${(last as Error)?.message ?? 'no answer'}`,
+  );
 }
 
 async function distinctFreePorts(n: number): Promise<number[]> {

@@ -119,7 +119,11 @@ export async function startOtlpReceiver(options: { port?: number } = {}): Promis
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, accept: (spans: ReceivedSpan[]) => void): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  accept: (spans: ReceivedSpan[]) => void,
+): Promise<void> {
   const path = (req.url ?? '').split('?')[0];
   if (req.method !== 'POST' || !['/v1/traces', '/v1/metrics', '/v1/logs'].includes(path)) {
     return reply(res, 404, { error: `no OTLP endpoint at ${req.method} ${path}` });
@@ -133,7 +137,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, accept: (spans:
     return reply(res, 400, { error: `unreadable body: ${(err as Error).message}` });
   }
   if (contentType !== 'application/json') {
-    return reply(res, 415, { error: `only OTLP/JSON (application/json) is supported, got ${contentType || 'no content type'}` });
+    return reply(res, 415, {
+      error: `only OTLP/JSON (application/json) is supported, got ${contentType || 'no content type'}`,
+    });
   }
   if (path !== '/v1/traces') return reply(res, 200, {});
   let spans: ReceivedSpan[];

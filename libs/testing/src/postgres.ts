@@ -2,7 +2,8 @@ import { Client } from 'pg';
 import { randomBytes } from 'node:crypto';
 
 /** Where tests reach PostgreSQL; override with LOCKSTEP_TEST_PG_URL. */
-export const testPgAdminUrl = (): string => process.env.LOCKSTEP_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const testPgAdminUrl = (): string =>
+  process.env.LOCKSTEP_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A fresh database created for one test file. */
 export interface TestDatabase {

@@ -42,7 +42,11 @@ export interface ServiceProcess {
  * Starts `dist/services/<name>/src/main.js` with the given environment on a free port and
  * resolves once its /readyz answers 200 (rejects with its output if it exits first).
  */
-export async function startService(name: string, env: Record<string, string>, options: { readyTimeoutMs?: number; port?: number } = {}): Promise<ServiceProcess> {
+export async function startService(
+  name: string,
+  env: Record<string, string>,
+  options: { readyTimeoutMs?: number; port?: number } = {},
+): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
   const script = join(repoRoot(), 'dist', 'services', name, 'src', 'main.js');
   const proc = spawn(process.execPath, [script], {

@@ -22,7 +22,13 @@ export async function startS3Server(options: { port?: number; directory?: string
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver');
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'lockstep-s3-'));
-  const server = new S3rver({ address: '127.0.0.1', port: options.port ?? 0, directory, silent: true, resetOnClose: false });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    directory,
+    silent: true,
+    resetOnClose: false,
+  });
   const address: AddressInfo = await server.run();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,

@@ -16,14 +16,30 @@ export interface TarEntry {
   linkpath?: string;
 }
 
-const TYPE_FLAG: Record<TarEntryType, string> = { file: '0', hardlink: '1', symlink: '2', chardev: '3', blockdev: '4', dir: '5', fifo: '6' };
+const TYPE_FLAG: Record<TarEntryType, string> = {
+  file: '0',
+  hardlink: '1',
+  symlink: '2',
+  chardev: '3',
+  blockdev: '4',
+  dir: '5',
+  fifo: '6',
+};
 const BLOCK = 512;
 
 function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, '0')}\0`;
 }
 
-function header(fields: { name: string; prefix?: string; mode: number; size: number; type: string; linkname?: string; mtime: number }): Buffer {
+function header(fields: {
+  name: string;
+  prefix?: string;
+  mode: number;
+  size: number;
+  type: string;
+  linkname?: string;
+  mtime: number;
+}): Buffer {
   const h = Buffer.alloc(BLOCK);
   h.write(fields.name, 0, 100, 'utf8');
   h.write(octal(fields.mode & 0o7777, 8), 100, 8, 'ascii');
@@ -69,9 +85,22 @@ export function writeTar(entries: TarEntry[], options: { mtime?: number } = {}):
     const long = Buffer.byteLength(name) > 100 || Buffer.byteLength(entry.linkpath ?? '') > 100;
     if (long) {
       const pax = Buffer.from(paxRecord('path', name) + (entry.linkpath ? paxRecord('linkpath', entry.linkpath) : ''));
-      parts.push(header({ name: 'PaxHeader', mode: 0o644, size: pax.length, type: 'x', mtime }), pax, padding(pax.length));
+      parts.push(
+        header({ name: 'PaxHeader', mode: 0o644, size: pax.length, type: 'x', mtime }),
+        pax,
+        padding(pax.length),
+      );
     }
-    parts.push(header({ name: long ? name.slice(0, 99) : name, mode, size: data.length, type: TYPE_FLAG[type], linkname: long ? undefined : entry.linkpath, mtime }));
+    parts.push(
+      header({
+        name: long ? name.slice(0, 99) : name,
+        mode,
+        size: data.length,
+        type: TYPE_FLAG[type],
+        linkname: long ? undefined : entry.linkpath,
+        mtime,
+      }),
+    );
     if (data.length) parts.push(data, padding(data.length));
   }
   parts.push(Buffer.alloc(BLOCK * 2));

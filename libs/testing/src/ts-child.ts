@@ -78,12 +78,18 @@ export function spawnTs(script: string, env: Record<string, string> = {}): TsChi
             resolve(found);
           } else if (!running()) {
             cleanup();
-            reject(new Error(`child ${script} exited (${proc.exitCode ?? proc.signalCode}) before the expected line:\n${err}`));
+            reject(
+              new Error(
+                `child ${script} exited (${proc.exitCode ?? proc.signalCode}) before the expected line:\n${err}`,
+              ),
+            );
           }
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timed out waiting for a line from ${script}; got ${JSON.stringify(lines.slice(-5))}\n${err}`));
+          reject(
+            new Error(`timed out waiting for a line from ${script}; got ${JSON.stringify(lines.slice(-5))}\n${err}`),
+          );
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);

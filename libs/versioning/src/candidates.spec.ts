@@ -22,8 +22,14 @@ describe(classifyCandidate.name, () => {
     [{ security: true }, { security: true, hotfix: false, breaking: false }],
     [{ hotfix: true }, { security: false, hotfix: true, breaking: false }],
     [{ breaking: true }, { security: false, hotfix: false, breaking: true }],
-    [{ security: true, hotfix: true, breaking: true }, { security: true, hotfix: true, breaking: true }],
-    [{ security: false, hotfix: undefined }, { security: false, hotfix: false, breaking: false }],
+    [
+      { security: true, hotfix: true, breaking: true },
+      { security: true, hotfix: true, breaking: true },
+    ],
+    [
+      { security: false, hotfix: undefined },
+      { security: false, hotfix: false, breaking: false },
+    ],
   ])('passes metadata flags %j through', (flags, expected) => {
     const result = classifyCandidate({ scheme: abrScheme, current: '0r1', candidate: { version: '1r1', ...flags } });
 
@@ -44,13 +50,20 @@ describe(classifyCandidate.name, () => {
   });
 
   it('rejects an unknown scheme id', () => {
-    expect(() => classifyCandidate({ scheme: 'calver', current: null, candidate: { version: '2024.1' } })).toThrow(UnknownVersionSchemeError);
+    expect(() => classifyCandidate({ scheme: 'calver', current: null, candidate: { version: '2024.1' } })).toThrow(
+      UnknownVersionSchemeError,
+    );
   });
 });
 
 describe(newerThan.name, () => {
   it.each([
-    ['semver', '1.2.3', ['1.2.3', '2.0.0', '1.2.2', '1.3.0-rc.1', '1.2.4', '1.3.0'], ['1.2.4', '1.3.0-rc.1', '1.3.0', '2.0.0']],
+    [
+      'semver',
+      '1.2.3',
+      ['1.2.3', '2.0.0', '1.2.2', '1.3.0-rc.1', '1.2.4', '1.3.0'],
+      ['1.2.4', '1.3.0-rc.1', '1.3.0', '2.0.0'],
+    ],
     ['semver', null, ['2.0.0', '1.0.0', '1.0.0-beta'], ['1.0.0-beta', '1.0.0', '2.0.0']],
     ['semver', '3.0.0', ['1.0.0', '2.0.0'], []],
     ['semver', '1.0.0', [], []],

@@ -51,7 +51,11 @@ export function classifyCandidate(input: CandidateInput): CandidateClassificatio
   const scheme = resolve(input.scheme);
   const { version } = input.candidate;
   const kind: ChangeKind =
-    input.current === null ? (scheme.isPrerelease(version) ? 'prerelease' : 'major') : scheme.classify(input.current, version);
+    input.current === null
+      ? scheme.isPrerelease(version)
+        ? 'prerelease'
+        : 'major'
+      : scheme.classify(input.current, version);
   return {
     kind,
     security: input.candidate.security === true,

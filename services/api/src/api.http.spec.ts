@@ -12,9 +12,30 @@ const ROOT = '{"signed":{"_type":"root","version":1},"signatures":[]}\n';
 const SUB_ID = '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60';
 
 const component = (over: Partial<ComponentEntity> = {}): ComponentEntity =>
-  ({ name: 'demo', scheme: 'semver', channel: 'stable', currentVersion: '1.0.0', sourceType: 'tuf', sourceConfig: { mode: 's3', trustedRoot: ROOT }, createdAt: new Date(0), updatedAt: new Date(0), ...over }) as ComponentEntity;
+  ({
+    name: 'demo',
+    scheme: 'semver',
+    channel: 'stable',
+    currentVersion: '1.0.0',
+    sourceType: 'tuf',
+    sourceConfig: { mode: 's3', trustedRoot: ROOT },
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
+    ...over,
+  }) as ComponentEntity;
 const subscription = (over: Partial<SubscriptionEntity> = {}): SubscriptionEntity =>
-  ({ id: SUB_ID, name: 'ops', channel: 'slack', target: { url: 'https://hooks.slack.com/services/T0/B0/SECRETTOKEN' }, eventTypes: ['*'], enabled: true, disabledReason: null, createdAt: new Date(0), updatedAt: new Date(0), ...over }) as SubscriptionEntity;
+  ({
+    id: SUB_ID,
+    name: 'ops',
+    channel: 'slack',
+    target: { url: 'https://hooks.slack.com/services/T0/B0/SECRETTOKEN' },
+    eventTypes: ['*'],
+    enabled: true,
+    disabledReason: null,
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
+    ...over,
+  }) as SubscriptionEntity;
 
 /** The empty-reply failure Nest's NATS client raises when nobody subscribes to the subject. */
 const noResponders = () => new Error('Empty response. There are no subscribers listening to that message ("t.qry")');
@@ -52,12 +73,28 @@ describe(ApiModule.name, () => {
 
   describe('components', () => {
     it('lists components with the pinned root as a fingerprint only', async () => {
-      components.list.mockResolvedValue([{ component: component(), state: { component: 'demo', state: {}, lastCheckedAt: new Date(1000), lastErrorCode: 'METADATA_EXPIRED', lastError: 'expired' } }]);
+      components.list.mockResolvedValue([
+        {
+          component: component(),
+          state: {
+            component: 'demo',
+            state: {},
+            lastCheckedAt: new Date(1000),
+            lastErrorCode: 'METADATA_EXPIRED',
+            lastError: 'expired',
+          },
+        },
+      ]);
 
       const res = await call('GET', '/v1/components');
 
       expect(res.status).toBe(200);
-      expect(res.body.items[0]).toMatchObject({ name: 'demo', source: { mode: 's3', trustedRootSha256: expect.stringMatching(/^[0-9a-f]{64}$/) }, lastCheckedAt: '1970-01-01T00:00:01.000Z', lastError: { code: 'METADATA_EXPIRED', message: 'expired' } });
+      expect(res.body.items[0]).toMatchObject({
+        name: 'demo',
+        source: { mode: 's3', trustedRootSha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        lastCheckedAt: '1970-01-01T00:00:01.000Z',
+        lastError: { code: 'METADATA_EXPIRED', message: 'expired' },
+      });
       expect(res.text).not.toContain('_type');
     });
 
@@ -65,16 +102,29 @@ describe(ApiModule.name, () => {
       send.mockResolvedValue({ ok: true, result: {} });
       components.find.mockResolvedValue({ component: component(), state: null });
 
-      const res = await call('PUT', '/v1/components/demo', { sourceType: 'tuf', currentVersion: '1.0.0', sourceConfig: { mode: 's3', trustedRoot: ROOT } });
+      const res = await call('PUT', '/v1/components/demo', {
+        sourceType: 'tuf',
+        currentVersion: '1.0.0',
+        sourceConfig: { mode: 's3', trustedRoot: ROOT },
+      });
 
       expect(res.status).toBe(200);
-      expect(send).toHaveBeenCalledWith(Queries.ComponentUpsert, expect.objectContaining({ name: 'demo', scheme: 'semver', channel: 'stable', sourceType: 'tuf' }), 2000);
+      expect(send).toHaveBeenCalledWith(
+        Queries.ComponentUpsert,
+        expect.objectContaining({ name: 'demo', scheme: 'semver', channel: 'stable', sourceType: 'tuf' }),
+        2000,
+      );
       expect(res.body).toMatchObject({ name: 'demo', lastCheckedAt: null, lastError: null });
     });
 
     it.each([
       ['a bad name', '/v1/components/Bad_Name', { sourceType: 'tuf' }, /invalid path: .*lowercase/],
-      ['an unknown field', '/v1/components/demo', { sourceType: 'tuf', source: 'x' }, /unknown field "source"; allowed fields: scheme, channel, currentVersion, sourceType, sourceConfig/],
+      [
+        'an unknown field',
+        '/v1/components/demo',
+        { sourceType: 'tuf', source: 'x' },
+        /unknown field "source"; allowed fields: scheme, channel, currentVersion, sourceType, sourceConfig/,
+      ],
       ['a bad channel', '/v1/components/demo', { sourceType: 'tuf', channel: 'nightly' }, /channel: /],
     ])('answers 400 for %s', async (_name, path, body, message) => {
       const res = await call('PUT', path, body);
@@ -85,11 +135,17 @@ describe(ApiModule.name, () => {
     });
 
     it("passes the checker's refusal on as 400 with its code and message", async () => {
-      send.mockResolvedValue({ ok: false, error: { code: 'VERSION_INVALID', message: '"1.0" is not a valid semver version' } });
+      send.mockResolvedValue({
+        ok: false,
+        error: { code: 'VERSION_INVALID', message: '"1.0" is not a valid semver version' },
+      });
 
       const res = await call('PUT', '/v1/components/demo', { sourceType: 'tuf', currentVersion: '1.0' });
 
-      expect(res).toMatchObject({ status: 400, body: { error: { code: 'VERSION_INVALID', message: '"1.0" is not a valid semver version' } } });
+      expect(res).toMatchObject({
+        status: 400,
+        body: { error: { code: 'VERSION_INVALID', message: '"1.0" is not a valid semver version' } },
+      });
     });
   });
 
@@ -99,14 +155,36 @@ describe(ApiModule.name, () => {
 
       const res = await call('POST', '/v1/checks', { component: 'demo' });
 
-      expect(res).toEqual({ status: 200, body: { results: [{ component: 'demo', ok: true, announced: ['1.1.0'] }] }, text: expect.any(String) });
+      expect(res).toEqual({
+        status: 200,
+        body: { results: [{ component: 'demo', ok: true, announced: ['1.1.0'] }] },
+        text: expect.any(String),
+      });
       expect(send).toHaveBeenCalledWith(Queries.CheckNow, { component: 'demo' }, 180_000);
     });
 
     it.each([
-      [502, 'nobody answers', noResponders(), 'SERVICE_UNAVAILABLE', /the checker is not running or not reachable over NATS/],
-      [504, 'the checker is silent', Object.assign(new Error('Timeout has occurred'), { name: 'TimeoutError' }), 'SERVICE_TIMEOUT', /the checker did not answer .* within 180000 ms/],
-      [502, 'the handler failed', { status: 'error', message: 'Internal server error' }, 'SERVICE_FAILED', /the checker failed while handling .*Internal server error/],
+      [
+        502,
+        'nobody answers',
+        noResponders(),
+        'SERVICE_UNAVAILABLE',
+        /the checker is not running or not reachable over NATS/,
+      ],
+      [
+        504,
+        'the checker is silent',
+        Object.assign(new Error('Timeout has occurred'), { name: 'TimeoutError' }),
+        'SERVICE_TIMEOUT',
+        /the checker did not answer .* within 180000 ms/,
+      ],
+      [
+        502,
+        'the handler failed',
+        { status: 'error', message: 'Internal server error' },
+        'SERVICE_FAILED',
+        /the checker failed while handling .*Internal server error/,
+      ],
     ])('answers %i when %s', async (status, _name, error, code, message) => {
       send.mockRejectedValue(error);
 
@@ -127,27 +205,48 @@ describe(ApiModule.name, () => {
 
   describe('subscriptions', () => {
     it('lists through the shared view: Slack tokens masked, nothing secret', async () => {
-      subscriptions.list.mockResolvedValue([subscription(), subscription({ channel: 'webhook', target: { url: 'https://u:pw@example.com/hook?token=abc', secrets: ['whsec_AAAA'] } })]);
+      subscriptions.list.mockResolvedValue([
+        subscription(),
+        subscription({
+          channel: 'webhook',
+          target: { url: 'https://u:pw@example.com/hook?token=abc', secrets: ['whsec_AAAA'] },
+        }),
+      ]);
 
       const res = await call('GET', '/v1/subscriptions');
 
-      expect(res.body.items.map((s: { url: string; secretCount: number }) => [s.url, s.secretCount])).toEqual([['https://hooks.slack.com/services/***', 0], ['https://example.com/hook', 1]]);
+      expect(res.body.items.map((s: { url: string; secretCount: number }) => [s.url, s.secretCount])).toEqual([
+        ['https://hooks.slack.com/services/***', 0],
+        ['https://example.com/hook', 1],
+      ]);
       expect(res.text).not.toMatch(/SECRETTOKEN|whsec_|pw@|token=abc/);
     });
 
     it('creates through the notifier and returns the generated secret once', async () => {
       send.mockResolvedValue({ ok: true, result: { subscription: { id: SUB_ID }, generatedSecret: 'whsec_new' } });
 
-      const res = await call('POST', '/v1/subscriptions', { name: 'ops', channel: 'webhook', target: { url: 'https://example.com' } });
+      const res = await call('POST', '/v1/subscriptions', {
+        name: 'ops',
+        channel: 'webhook',
+        target: { url: 'https://example.com' },
+      });
 
       expect(res).toMatchObject({ status: 201, body: { subscription: { id: SUB_ID }, generatedSecret: 'whsec_new' } });
-      expect(send).toHaveBeenCalledWith(Queries.SubscriptionUpsert, { name: 'ops', channel: 'webhook', target: { url: 'https://example.com' }, eventTypes: ['*'], enabled: true }, 2000);
+      expect(send).toHaveBeenCalledWith(
+        Queries.SubscriptionUpsert,
+        { name: 'ops', channel: 'webhook', target: { url: 'https://example.com' }, eventTypes: ['*'], enabled: true },
+        2000,
+      );
     });
 
     it('says the notifier is not running when nobody answers', async () => {
       send.mockRejectedValue(noResponders());
 
-      const res = await call('POST', '/v1/subscriptions', { name: 'ops', channel: 'webhook', target: { url: 'https://example.com' } });
+      const res = await call('POST', '/v1/subscriptions', {
+        name: 'ops',
+        channel: 'webhook',
+        target: { url: 'https://example.com' },
+      });
 
       expect(res.status).toBe(502);
       expect(res.body.error.message).toMatch(/^the notifier is not running or not reachable over NATS/);
@@ -160,7 +259,11 @@ describe(ApiModule.name, () => {
       const res = await call('PATCH', `/v1/subscriptions/${SUB_ID}`, { enabled: false });
 
       expect(res.status).toBe(200);
-      expect(send).toHaveBeenCalledWith(Queries.SubscriptionUpsert, { id: SUB_ID, name: 'ops', channel: 'slack', target: {}, eventTypes: ['release.*'], enabled: false }, 2000);
+      expect(send).toHaveBeenCalledWith(
+        Queries.SubscriptionUpsert,
+        { id: SUB_ID, name: 'ops', channel: 'slack', target: {}, eventTypes: ['release.*'], enabled: false },
+        2000,
+      );
     });
 
     it.each([
@@ -194,7 +297,12 @@ describe(ApiModule.name, () => {
       await call('GET', `/v1/deliveries?subscription=${SUB_ID}&status=dead&event=release.*`);
       await call('GET', '/v1/dead-letters?limit=3');
 
-      expect(deliveries.list).toHaveBeenNthCalledWith(1, { subscription: SUB_ID, status: 'dead', event: 'release.*', limit: 50 });
+      expect(deliveries.list).toHaveBeenNthCalledWith(1, {
+        subscription: SUB_ID,
+        status: 'dead',
+        event: 'release.*',
+        limit: 50,
+      });
       expect(deliveries.list).toHaveBeenNthCalledWith(2, { limit: 3, status: 'dead' });
     });
 
@@ -226,13 +334,19 @@ describe(ApiModule.name, () => {
       const res = await call('POST', '/v1/checks', undefined, '{bad');
 
       expect(res.status).toBe(400);
-      expect(res.body.error).toEqual({ code: 'INVALID_JSON', message: expect.stringMatching(/^request body is not valid JSON/) });
+      expect(res.body.error).toEqual({
+        code: 'INVALID_JSON',
+        message: expect.stringMatching(/^request body is not valid JSON/),
+      });
     });
 
     it('answers an unknown route with 404 pointing at the OpenAPI document', async () => {
       const res = await call('GET', '/v1/nothing');
 
-      expect(res).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', message: expect.stringContaining('/v1/openapi.json') } } });
+      expect(res).toMatchObject({
+        status: 404,
+        body: { error: { code: 'NOT_FOUND', message: expect.stringContaining('/v1/openapi.json') } },
+      });
     });
 
     it('logs an unexpected failure with an id and answers 500 with the same id', async () => {

@@ -1,5 +1,12 @@
 import { BackupOperationCommandV1, BackupSubjects } from '@lockstep/contracts';
-import { BackupEntity, BackupOperationEntity, createDataSource, OutboxMessageEntity, OutboxRelay, runMigrations } from '@lockstep/persistence';
+import {
+  BackupEntity,
+  BackupOperationEntity,
+  createDataSource,
+  OutboxMessageEntity,
+  OutboxRelay,
+  runMigrations,
+} from '@lockstep/persistence';
 import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
 import { ApiModule } from './api.module';
@@ -45,11 +52,28 @@ describe(`${ApiModule.name} backup routes`, () => {
     await ds.initialize();
     await runMigrations(ds);
     await ds.getRepository(BackupEntity).insert([
-      backup('nightly-a', { createdAt: ago(40), sizeBytes: '5000', status: 'verified', trigger: 'schedule', verifiedAt: ago(39) }),
-      backup('node1-pre', { type: 'data_only', trigger: 'pre-update', nodeId: 'node-1', createdAt: ago(3), sizeBytes: '200' }),
+      backup('nightly-a', {
+        createdAt: ago(40),
+        sizeBytes: '5000',
+        status: 'verified',
+        trigger: 'schedule',
+        verifiedAt: ago(39),
+      }),
+      backup('node1-pre', {
+        type: 'data_only',
+        trigger: 'pre-update',
+        nodeId: 'node-1',
+        createdAt: ago(3),
+        sizeBytes: '200',
+      }),
       backup('config-b', { type: 'config', createdAt: ago(10), sizeBytes: '50' }),
       backup('db-c', { type: 'database', createdAt: ago(100), sizeBytes: '9000' }),
-      backup('broken', { status: 'corrupted', createdAt: ago(2), corruptedPacks: ['p-aa11', 'p-bb22'], error: 'verify: 2 damaged packs' }),
+      backup('broken', {
+        status: 'corrupted',
+        createdAt: ago(2),
+        corruptedPacks: ['p-aa11', 'p-bb22'],
+        error: 'verify: 2 damaged packs',
+      }),
       backup('half', { status: 'creating', createdAt: ago(0), completedAt: null }),
       backup('gone', { status: 'pruned', createdAt: ago(200) }),
     ]);
@@ -131,17 +155,51 @@ describe(`${ApiModule.name} backup routes`, () => {
   describe('GET /v1/backups/:id', () => {
     it('answers the record with its latest operations, prunes that removed it included', async () => {
       await ds.getRepository(BackupOperationEntity).insert([
-        { id: '00000000-0000-4000-8000-000000000001', kind: 'verify', backupId: 'config-b', state: 'succeeded', request: {}, result: { ok: true, corruptedPacks: [], problems: [], packsChecked: 2 } as never, requestedAt: ago(2) },
-        { id: '00000000-0000-4000-8000-000000000002', kind: 'prune', backupId: null, state: 'succeeded', request: {}, result: { dryRun: false, removedBackups: ['config-b'] } as never, requestedAt: ago(1) },
-        { id: '00000000-0000-4000-8000-000000000003', kind: 'prune', backupId: null, state: 'succeeded', request: {}, result: { dryRun: false, removedBackups: ['other'] } as never, requestedAt: ago(1) },
-        { id: '00000000-0000-4000-8000-000000000004', kind: 'verify', backupId: 'nightly-a', state: 'queued', request: {}, requestedAt: ago(0) },
+        {
+          id: '00000000-0000-4000-8000-000000000001',
+          kind: 'verify',
+          backupId: 'config-b',
+          state: 'succeeded',
+          request: {},
+          result: { ok: true, corruptedPacks: [], problems: [], packsChecked: 2 } as never,
+          requestedAt: ago(2),
+        },
+        {
+          id: '00000000-0000-4000-8000-000000000002',
+          kind: 'prune',
+          backupId: null,
+          state: 'succeeded',
+          request: {},
+          result: { dryRun: false, removedBackups: ['config-b'] } as never,
+          requestedAt: ago(1),
+        },
+        {
+          id: '00000000-0000-4000-8000-000000000003',
+          kind: 'prune',
+          backupId: null,
+          state: 'succeeded',
+          request: {},
+          result: { dryRun: false, removedBackups: ['other'] } as never,
+          requestedAt: ago(1),
+        },
+        {
+          id: '00000000-0000-4000-8000-000000000004',
+          kind: 'verify',
+          backupId: 'nightly-a',
+          state: 'queued',
+          request: {},
+          requestedAt: ago(0),
+        },
       ]);
 
       const res = await call('GET', '/v1/backups/config-b');
 
       expect(res.status).toBe(200);
       expect(res.body.backup).toMatchObject({ id: 'config-b', type: 'config', sizeBytes: 50 });
-      expect(res.body.operations.map((o: { id: string }) => o.id)).toEqual(['00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001']);
+      expect(res.body.operations.map((o: { id: string }) => o.id)).toEqual([
+        '00000000-0000-4000-8000-000000000002',
+        '00000000-0000-4000-8000-000000000001',
+      ]);
       expect(res.body.operations[1]).toEqual({
         id: '00000000-0000-4000-8000-000000000001',
         kind: 'verify',
@@ -171,17 +229,46 @@ describe(`${ApiModule.name} backup routes`, () => {
 
   describe('POST /v1/backups', () => {
     it('records the queued operation and its command in the outbox together, kicks the relay and answers 202', async () => {
-      const res = await call('POST', '/v1/backups', { type: 'config', name: 'before-upgrade', description: 'by hand', includeLogs: true });
+      const res = await call('POST', '/v1/backups', {
+        type: 'config',
+        name: 'before-upgrade',
+        description: 'by hand',
+        includeLogs: true,
+      });
 
       expect(res.status).toBe(202);
       const op = res.body.operation;
-      expect(op).toMatchObject({ kind: 'create', backupId: 'before-upgrade', state: 'queued', percent: 0, result: null, startedAt: null });
-      const command = { kind: 'create', operationId: op.id, backupId: 'before-upgrade', type: 'config', description: 'by hand', includeLogs: true, compress: true, trigger: 'manual' };
+      expect(op).toMatchObject({
+        kind: 'create',
+        backupId: 'before-upgrade',
+        state: 'queued',
+        percent: 0,
+        result: null,
+        startedAt: null,
+      });
+      const command = {
+        kind: 'create',
+        operationId: op.id,
+        backupId: 'before-upgrade',
+        type: 'config',
+        description: 'by hand',
+        includeLogs: true,
+        compress: true,
+        trigger: 'manual',
+      };
       const [row] = await ds.getRepository(OutboxMessageEntity).findBy({ eventId: op.id });
       expect(row).toMatchObject({ subject: BackupSubjects.operation, event: command });
       expect(BackupOperationCommandV1.parse(row!.event)).toEqual(command);
-      expect(await ds.getRepository(BackupOperationEntity).findOneBy({ id: op.id })).toMatchObject({ state: 'queued', kind: 'create', backupId: 'before-upgrade', request: command });
-      const [{ same }] = await ds.query(`SELECT (SELECT xmin FROM outbox WHERE event_id = $1) = (SELECT xmin FROM backup_operations WHERE id = $1::uuid) AS same`, [op.id]);
+      expect(await ds.getRepository(BackupOperationEntity).findOneBy({ id: op.id })).toMatchObject({
+        state: 'queued',
+        kind: 'create',
+        backupId: 'before-upgrade',
+        request: command,
+      });
+      const [{ same }] = await ds.query(
+        `SELECT (SELECT xmin FROM outbox WHERE event_id = $1) = (SELECT xmin FROM backup_operations WHERE id = $1::uuid) AS same`,
+        [op.id],
+      );
       expect(same).toBe(true);
       expect(relay.kick).toHaveBeenCalledTimes(1);
     });
@@ -193,14 +280,29 @@ describe(`${ApiModule.name} backup routes`, () => {
 
       expect(res.status).toBe(202);
       expect(res.body.operation.backupId).toBe('backup_20260304_050607');
-      expect((await ds.getRepository(BackupOperationEntity).findOneBy({ id: res.body.operation.id }))!.request).toMatchObject({ type: 'full', compress: true, includeLogs: false, description: '' });
+      expect(
+        (await ds.getRepository(BackupOperationEntity).findOneBy({ id: res.body.operation.id }))!.request,
+      ).toMatchObject({ type: 'full', compress: true, includeLogs: false, description: '' });
     });
 
     it.each([
       ['in the catalogue', 'config-b', /^backup config-b already exists \(completed\); pick another name$/],
-      ['used by a running create', 'in-flight', /^operation 00000000-0000-4000-8000-0000000000aa is already creating a backup named in-flight \(running\); pick another name$/],
+      [
+        'used by a running create',
+        'in-flight',
+        /^operation 00000000-0000-4000-8000-0000000000aa is already creating a backup named in-flight \(running\); pick another name$/,
+      ],
     ])('answers 409 for a name %s and records nothing', async (_name, name, message) => {
-      await ds.getRepository(BackupOperationEntity).upsert({ id: '00000000-0000-4000-8000-0000000000aa', kind: 'create', backupId: 'in-flight', state: 'running', request: {} }, ['id']);
+      await ds.getRepository(BackupOperationEntity).upsert(
+        {
+          id: '00000000-0000-4000-8000-0000000000aa',
+          kind: 'create',
+          backupId: 'in-flight',
+          state: 'running',
+          request: {},
+        },
+        ['id'],
+      );
       const before = await ds.getRepository(OutboxMessageEntity).count();
 
       const res = await call('POST', '/v1/backups', { name });
@@ -212,7 +314,10 @@ describe(`${ApiModule.name} backup routes`, () => {
     });
 
     it('lets exactly one of two concurrent creates of one name through', async () => {
-      const res = await Promise.all([call('POST', '/v1/backups', { name: 'race' }), call('POST', '/v1/backups', { name: 'race' })]);
+      const res = await Promise.all([
+        call('POST', '/v1/backups', { name: 'race' }),
+        call('POST', '/v1/backups', { name: 'race' }),
+      ]);
 
       expect(res.map((r) => r.status).sort()).toEqual([202, 409]);
       expect(await ds.getRepository(BackupOperationEntity).countBy({ backupId: 'race' })).toBe(1);
@@ -221,7 +326,11 @@ describe(`${ApiModule.name} backup routes`, () => {
     it.each([
       ['a bad type', { type: 'logs' }, /type: type must be one of full, database, config, data_only/],
       ['a bad name', { name: '../etc' }, /name: backup names are letters, digits/],
-      ['an unknown field', { compression: false }, /unknown field "compression"; allowed fields: type, name, description, includeLogs, compress/],
+      [
+        'an unknown field',
+        { compression: false },
+        /unknown field "compression"; allowed fields: type, name, description, includeLogs, compress/,
+      ],
     ])('answers 400 for %s', async (_name, body, message) => {
       const res = await call('POST', '/v1/backups', body);
 
@@ -246,7 +355,10 @@ describe(`${ApiModule.name} backup routes`, () => {
     ])('answers 409 for %s', async (id, message) => {
       const res = await call('POST', `/v1/backups/${id}/verify`);
 
-      expect(res).toMatchObject({ status: 409, body: { error: { code: 'BACKUP_INVALID_STATE', message: expect.stringMatching(message) } } });
+      expect(res).toMatchObject({
+        status: 409,
+        body: { error: { code: 'BACKUP_INVALID_STATE', message: expect.stringMatching(message) } },
+      });
     });
 
     it('answers 404 for an unknown backup', async () => {
@@ -256,17 +368,37 @@ describe(`${ApiModule.name} backup routes`, () => {
 
   describe('POST /v1/backups/:id/restore', () => {
     it('queues a restore with confirm: true (databaseMode defaults to replace)', async () => {
-      const res = await call('POST', '/v1/backups/nightly-a/restore', { what: 'config', to: '/srv/restore', confirm: true });
+      const res = await call('POST', '/v1/backups/nightly-a/restore', {
+        what: 'config',
+        to: '/srv/restore',
+        confirm: true,
+      });
 
       expect(res.status).toBe(202);
       const [row] = await ds.getRepository(OutboxMessageEntity).findBy({ eventId: res.body.operation.id });
-      expect(row!.event).toEqual({ kind: 'restore', operationId: res.body.operation.id, backupId: 'nightly-a', what: 'config', to: '/srv/restore', databaseMode: 'replace' });
+      expect(row!.event).toEqual({
+        kind: 'restore',
+        operationId: res.body.operation.id,
+        backupId: 'nightly-a',
+        what: 'config',
+        to: '/srv/restore',
+        databaseMode: 'replace',
+      });
     });
 
     it.each([
-      [{ what: 'all' }, /^restoring all from backup nightly-a overwrites the config and data files at their original places and the database in place \(databaseMode new restores into a new database instead\); add --confirm/],
-      [{ what: 'data', to: '/srv/node1' }, /^restoring data from backup node1-pre overwrites the data files under \/srv\/node1; add --confirm \(confirm: true\)/],
-      [{ what: 'all', to: '/tmp/r', databaseMode: 'new', confirm: false }, /^restoring all from backup nightly-a overwrites the config and data files under \/tmp\/r, and creates a new database/],
+      [
+        { what: 'all' },
+        /^restoring all from backup nightly-a overwrites the config and data files at their original places and the database in place \(databaseMode new restores into a new database instead\); add --confirm/,
+      ],
+      [
+        { what: 'data', to: '/srv/node1' },
+        /^restoring data from backup node1-pre overwrites the data files under \/srv\/node1; add --confirm \(confirm: true\)/,
+      ],
+      [
+        { what: 'all', to: '/tmp/r', databaseMode: 'new', confirm: false },
+        /^restoring all from backup nightly-a overwrites the config and data files under \/tmp\/r, and creates a new database/,
+      ],
     ])('answers 400 without confirm: true, saying what would be overwritten (%j)', async (body, message) => {
       const id = body.what === 'data' ? 'node1-pre' : 'nightly-a';
       const before = await ds.getRepository(OutboxMessageEntity).count();
@@ -278,30 +410,49 @@ describe(`${ApiModule.name} backup routes`, () => {
       expect(await ds.getRepository(OutboxMessageEntity).count()).toBe(before);
     });
 
-    it('answers 400 to putting a node backup\'s files back in place, naming the node and rollback --restore-data, and queues nothing', async () => {
+    it("answers 400 to putting a node backup's files back in place, naming the node and rollback --restore-data, and queues nothing", async () => {
       const before = await ds.getRepository(OutboxMessageEntity).count();
 
       const res = await call('POST', '/v1/backups/node1-pre/restore', { what: 'data', confirm: true });
 
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('BACKUP_NODE_LOCAL');
-      expect(res.body.error.message).toMatch(/^backup node1-pre was taken on node node-1 by its agent: .* `lockstep rollback .* --restore-data`, or unpack them elsewhere with --to DIR/);
+      expect(res.body.error.message).toMatch(
+        /^backup node1-pre was taken on node node-1 by its agent: .* `lockstep rollback .* --restore-data`, or unpack them elsewhere with --to DIR/,
+      );
       expect(await ds.getRepository(OutboxMessageEntity).count()).toBe(before);
     });
 
     it.each([
-      ['broken', 'corrupted', /^backup broken is corrupted: verify found damaged packs \(p-aa11, p-bb22\), .*restore another backup/],
+      [
+        'broken',
+        'corrupted',
+        /^backup broken is corrupted: verify found damaged packs \(p-aa11, p-bb22\), .*restore another backup/,
+      ],
       ['half', 'creating', /^backup half is still being created; restore it once it is completed/],
       ['gone', 'pruned', /^backup gone was pruned/],
     ])('answers 409 for %s (%s) even with confirm', async (id, _status, message) => {
       const res = await call('POST', `/v1/backups/${id}/restore`, { what: 'all', confirm: true });
 
-      expect(res).toMatchObject({ status: 409, body: { error: { code: 'BACKUP_INVALID_STATE', message: expect.stringMatching(message) } } });
+      expect(res).toMatchObject({
+        status: 409,
+        body: { error: { code: 'BACKUP_INVALID_STATE', message: expect.stringMatching(message) } },
+      });
     });
 
     it.each([
-      ['a part the backup does not hold', 'config-b', { what: 'database', confirm: true }, /^backup config-b is a config backup and holds no database; it holds config: restore with what config or all/],
-      ['a relative target', 'nightly-a', { what: 'all', to: 'restore', confirm: true }, /to: must be an absolute directory/],
+      [
+        'a part the backup does not hold',
+        'config-b',
+        { what: 'database', confirm: true },
+        /^backup config-b is a config backup and holds no database; it holds config: restore with what config or all/,
+      ],
+      [
+        'a relative target',
+        'nightly-a',
+        { what: 'all', to: 'restore', confirm: true },
+        /to: must be an absolute directory/,
+      ],
       ['no part', 'nightly-a', { confirm: true }, /what: what must be one of all, database, config, data/],
     ])('answers 400 for %s', async (_name, id, body, message) => {
       const res = await call('POST', `/v1/backups/${id}/restore`, body);
@@ -350,11 +501,29 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('GET', `/v1/backup-operations/${OP}`);
 
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ id: OP, kind: 'restore', backupId: 'nightly-a', state: 'running', step: 'restoring config', percent: 42, message: '3/7 files', error: null, result: null, requestedAt: ago(0).toISOString(), startedAt: ago(0).toISOString(), finishedAt: null });
+      expect(res.body).toEqual({
+        id: OP,
+        kind: 'restore',
+        backupId: 'nightly-a',
+        state: 'running',
+        step: 'restoring config',
+        percent: 42,
+        message: '3/7 files',
+        error: null,
+        result: null,
+        requestedAt: ago(0).toISOString(),
+        startedAt: ago(0).toISOString(),
+        finishedAt: null,
+      });
     });
 
     it.each([
-      ['an unknown id', '11111111-2222-4333-8444-555555555555', 404, /backup operation 11111111-2222-4333-8444-555555555555 does not exist/],
+      [
+        'an unknown id',
+        '11111111-2222-4333-8444-555555555555',
+        404,
+        /backup operation 11111111-2222-4333-8444-555555555555 does not exist/,
+      ],
       ['a malformed id', 'latest', 400, /expected a backup operation id/],
     ])('answers %s (%s) with %i', async (_name, id, status, message) => {
       const res = await call('GET', `/v1/backup-operations/${id}`);

@@ -19,7 +19,16 @@ const rollout = (over: Partial<RolloutEntity> = {}): RolloutEntity =>
     kind: 'upgrade',
     artifact: { uri: 's3://x', sha256: 'a'.repeat(64), length: 1 },
     selector: 'all',
-    strategy: { maxParallel: 2, canary: 1, minHealthyMs: 10_000, healthyDeadlineMs: 300_000, progressDeadlineMs: 600_000, maxFailures: 0, autoRollback: true, pauseBetweenBatchesMs: 0 },
+    strategy: {
+      maxParallel: 2,
+      canary: 1,
+      minHealthyMs: 10_000,
+      healthyDeadlineMs: 300_000,
+      progressDeadlineMs: 600_000,
+      maxFailures: 0,
+      autoRollback: true,
+      pauseBetweenBatchesMs: 0,
+    },
     state: 'running',
     reason: null,
     lockToken: '42',
@@ -31,9 +40,39 @@ const rollout = (over: Partial<RolloutEntity> = {}): RolloutEntity =>
     ...over,
   }) as RolloutEntity;
 const node = (nodeId: string, over: Partial<RolloutNodeEntity> = {}): RolloutNodeEntity =>
-  ({ rolloutId: ID, nodeId, batch: 1, canary: false, fromVersion: '1.0.0', status: 'pending', commandId: null, step: null, percent: 0, error: null, startedAt: null, finishedAt: null, ...over }) as RolloutNodeEntity;
-const plan: RolloutPlanV1 = { component: 'demo', version: '1.1.0', kind: 'upgrade', lockKey: 'cluster', batches: [{ index: 0, canary: true, nodes: [{ id: 'node-1', fromVersion: '1.0.0' }] }], alreadyAtVersion: ['node-3'], maxFailures: 0 };
-const record = (id: string, seenAt = T0.toISOString()) => ({ id, hostname: `${id}.local`, labels: { group: 'canary' }, components: { demo: '1.0.0' }, agentVersion: '0.1.0', seenAt, state: 'idle' });
+  ({
+    rolloutId: ID,
+    nodeId,
+    batch: 1,
+    canary: false,
+    fromVersion: '1.0.0',
+    status: 'pending',
+    commandId: null,
+    step: null,
+    percent: 0,
+    error: null,
+    startedAt: null,
+    finishedAt: null,
+    ...over,
+  }) as RolloutNodeEntity;
+const plan: RolloutPlanV1 = {
+  component: 'demo',
+  version: '1.1.0',
+  kind: 'upgrade',
+  lockKey: 'cluster',
+  batches: [{ index: 0, canary: true, nodes: [{ id: 'node-1', fromVersion: '1.0.0' }] }],
+  alreadyAtVersion: ['node-3'],
+  maxFailures: 0,
+};
+const record = (id: string, seenAt = T0.toISOString()) => ({
+  id,
+  hostname: `${id}.local`,
+  labels: { group: 'canary' },
+  components: { demo: '1.0.0' },
+  agentVersion: '0.1.0',
+  seenAt,
+  state: 'idle',
+});
 const noResponders = () => new Error('Empty response. There are no subscribers listening to that message ("t.qry")');
 
 describe(`${ApiModule.name} fleet routes`, () => {
@@ -62,23 +101,42 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
   describe('GET /v1/nodes', () => {
     it('lists what each agent reported, lost nodes marked', async () => {
-      nodes.list.mockResolvedValue([{ record: record('node-1'), lost: false }, { record: record('node-2'), lost: true }]);
+      nodes.list.mockResolvedValue([
+        { record: record('node-1'), lost: false },
+        { record: record('node-2'), lost: true },
+      ]);
 
       const res = await call('GET', '/v1/nodes');
 
       expect(res.status).toBe(200);
       expect(res.body.items).toEqual([
-        { id: 'node-1', hostname: 'node-1.local', labels: { group: 'canary' }, components: { demo: '1.0.0' }, agentVersion: '0.1.0', state: 'idle', seenAt: '2026-01-01T00:00:00.000Z', lost: false },
+        {
+          id: 'node-1',
+          hostname: 'node-1.local',
+          labels: { group: 'canary' },
+          components: { demo: '1.0.0' },
+          agentVersion: '0.1.0',
+          state: 'idle',
+          seenAt: '2026-01-01T00:00:00.000Z',
+          lost: false,
+        },
         expect.objectContaining({ id: 'node-2', lost: true }),
       ]);
     });
 
     it('answers 502 with the repository message when NATS cannot be read', async () => {
-      nodes.list.mockRejectedValue(ApiError.unavailable('the API cannot read the node directory (KV bucket LOCKSTEP_NODES) from NATS (CONNECTION_REFUSED)'));
+      nodes.list.mockRejectedValue(
+        ApiError.unavailable(
+          'the API cannot read the node directory (KV bucket LOCKSTEP_NODES) from NATS (CONNECTION_REFUSED)',
+        ),
+      );
 
       const res = await call('GET', '/v1/nodes');
 
-      expect(res).toMatchObject({ status: 502, body: { error: { code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('LOCKSTEP_NODES') } } });
+      expect(res).toMatchObject({
+        status: 502,
+        body: { error: { code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('LOCKSTEP_NODES') } },
+      });
     });
   });
 
@@ -86,13 +144,32 @@ describe(`${ApiModule.name} fleet routes`, () => {
     it('asks the scheduler with the defaults filled in and the rollout timeout; 201 with the id and plan', async () => {
       send.mockResolvedValue({ ok: true, result: { plan, rolloutId: ID } });
 
-      const res = await call('POST', '/v1/rollouts', { component: 'demo', version: '1.1.0', maxParallel: 2, canary: '20%' });
+      const res = await call('POST', '/v1/rollouts', {
+        component: 'demo',
+        version: '1.1.0',
+        maxParallel: 2,
+        canary: '20%',
+      });
 
       expect(res.status).toBe(201);
       expect(res.body).toEqual({ rolloutId: ID, dryRun: false, plan });
       expect(send).toHaveBeenCalledWith(
         Queries.RolloutCreate,
-        { component: 'demo', version: '1.1.0', selector: 'all', direction: 'upgrade', maxParallel: 2, canary: '20%', minHealthyMs: 10_000, healthyDeadlineMs: 300_000, progressDeadlineMs: 600_000, maxFailures: 0, autoRollback: true, pauseBetweenBatchesMs: 0, dryRun: false },
+        {
+          component: 'demo',
+          version: '1.1.0',
+          selector: 'all',
+          direction: 'upgrade',
+          maxParallel: 2,
+          canary: '20%',
+          minHealthyMs: 10_000,
+          healthyDeadlineMs: 300_000,
+          progressDeadlineMs: 600_000,
+          maxFailures: 0,
+          autoRollback: true,
+          pauseBetweenBatchesMs: 0,
+          dryRun: false,
+        },
         90_000,
       );
     });
@@ -100,7 +177,12 @@ describe(`${ApiModule.name} fleet routes`, () => {
     it('answers a dry run with 200 and the plan only', async () => {
       send.mockResolvedValue({ ok: true, result: { plan } });
 
-      const res = await call('POST', '/v1/rollouts', { component: 'demo', version: '1.1.0', dryRun: true, direction: 'downgrade' });
+      const res = await call('POST', '/v1/rollouts', {
+        component: 'demo',
+        version: '1.1.0',
+        dryRun: true,
+        direction: 'downgrade',
+      });
 
       expect(res).toMatchObject({ status: 200, body: { rolloutId: null, dryRun: true, plan } });
       expect(send.mock.calls[0][1]).toMatchObject({ dryRun: true, direction: 'downgrade' });
@@ -108,8 +190,16 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
     it.each([
       ['no version', { component: 'demo' }, /version: /],
-      ['an unknown field', { component: 'demo', version: '1', nodes: 'all' }, /unknown field "nodes"; allowed fields: component, version, selector/],
-      ['a canary above 100%', { component: 'demo', version: '1', canary: '150%' }, /canary: a percentage must be at most 100%/],
+      [
+        'an unknown field',
+        { component: 'demo', version: '1', nodes: 'all' },
+        /unknown field "nodes"; allowed fields: component, version, selector/,
+      ],
+      [
+        'a canary above 100%',
+        { component: 'demo', version: '1', canary: '150%' },
+        /canary: a percentage must be at most 100%/,
+      ],
       ['a bad max-failures', { component: 'demo', version: '1', maxFailures: 'two' }, /maxFailures: /],
       ['zero parallelism', { component: 'demo', version: '1', maxParallel: 0 }, /maxParallel: /],
       ['a bad direction', { component: 'demo', version: '1', direction: 'sideways' }, /direction: /],
@@ -140,19 +230,33 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('POST', '/v1/rollouts', { component: 'demo', version: '1.1.0' });
 
       expect(res.status).toBe(502);
-      expect(res.body.error.message).toMatch(/^the scheduler is not running or not reachable over NATS \(nobody answers qry\.scheduler\.rollout-create\.v1\)/);
+      expect(res.body.error.message).toMatch(
+        /^the scheduler is not running or not reachable over NATS \(nobody answers qry\.scheduler\.rollout-create\.v1\)/,
+      );
     });
   });
 
   describe('GET /v1/rollouts', () => {
     it('passes the filter and answers views with node counts', async () => {
-      rollouts.list.mockResolvedValue([{ rollout: rollout({ state: 'failed', reason: '1 node(s) failed', finishedAt: T0 }), statusCounts: { succeeded: 2, failed: 1, reverted: 1, installing: 1 } }]);
+      rollouts.list.mockResolvedValue([
+        {
+          rollout: rollout({ state: 'failed', reason: '1 node(s) failed', finishedAt: T0 }),
+          statusCounts: { succeeded: 2, failed: 1, reverted: 1, installing: 1 },
+        },
+      ]);
 
       const res = await call('GET', '/v1/rollouts?state=failed&limit=5');
 
       expect(rollouts.list).toHaveBeenCalledWith({ state: 'failed', limit: 5 });
       expect(res.body.items).toEqual([
-        expect.objectContaining({ id: ID, state: 'failed', reason: '1 node(s) failed', lockToken: 42, finishedAt: '2026-01-01T00:00:00.000Z', counts: { total: 5, pending: 0, inProgress: 1, succeeded: 2, failed: 1, rolledBack: 1 } }),
+        expect.objectContaining({
+          id: ID,
+          state: 'failed',
+          reason: '1 node(s) failed',
+          lockToken: 42,
+          finishedAt: '2026-01-01T00:00:00.000Z',
+          counts: { total: 5, pending: 0, inProgress: 1, succeeded: 2, failed: 1, rolledBack: 1 },
+        }),
       ]);
     });
 
@@ -172,7 +276,15 @@ describe(`${ApiModule.name} fleet routes`, () => {
     it('answers the rollout with every node in batch order', async () => {
       rollouts.find.mockResolvedValue(rollout());
       rollouts.nodes.mockResolvedValue([
-        node('node-1', { batch: 0, canary: true, status: 'succeeded', step: 'health_check', percent: 100, startedAt: T0, finishedAt: T0 }),
+        node('node-1', {
+          batch: 0,
+          canary: true,
+          status: 'succeeded',
+          step: 'health_check',
+          percent: 100,
+          startedAt: T0,
+          finishedAt: T0,
+        }),
         node('node-2', { status: 'installing', step: 'health_check', percent: 62, startedAt: T0 }),
         node('node-3'),
       ]);
@@ -183,7 +295,18 @@ describe(`${ApiModule.name} fleet routes`, () => {
       expect(res.body.counts).toEqual({ total: 3, pending: 1, inProgress: 1, succeeded: 1, failed: 0, rolledBack: 0 });
       expect(res.body.strategy).toMatchObject({ maxParallel: 2, autoRollback: true });
       expect(res.body.nodes).toEqual([
-        { nodeId: 'node-1', batch: 0, canary: true, fromVersion: '1.0.0', status: 'succeeded', step: 'health_check', percent: 100, error: null, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:00.000Z' },
+        {
+          nodeId: 'node-1',
+          batch: 0,
+          canary: true,
+          fromVersion: '1.0.0',
+          status: 'succeeded',
+          step: 'health_check',
+          percent: 100,
+          error: null,
+          startedAt: '2026-01-01T00:00:00.000Z',
+          finishedAt: '2026-01-01T00:00:00.000Z',
+        },
         expect.objectContaining({ nodeId: 'node-2', status: 'installing', step: 'health_check', percent: 62 }),
         expect.objectContaining({ nodeId: 'node-3', status: 'pending', step: null, startedAt: null }),
       ]);
@@ -220,11 +343,17 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
     it('answers 409 when the rollout is not in a state for the action', async () => {
       rollouts.find.mockResolvedValue(rollout({ state: 'succeeded' }));
-      send.mockResolvedValue({ ok: false, error: { code: 'INVALID_STATE', message: 'cannot pause a rollout that is succeeded' } });
+      send.mockResolvedValue({
+        ok: false,
+        error: { code: 'INVALID_STATE', message: 'cannot pause a rollout that is succeeded' },
+      });
 
       const res = await call('POST', `/v1/rollouts/${ID}/pause`);
 
-      expect(res).toMatchObject({ status: 409, body: { error: { code: 'INVALID_STATE', message: 'cannot pause a rollout that is succeeded' } } });
+      expect(res).toMatchObject({
+        status: 409,
+        body: { error: { code: 'INVALID_STATE', message: 'cannot pause a rollout that is succeeded' } },
+      });
     });
 
     it('answers 404 for an unknown rollout without asking the scheduler', async () => {
@@ -240,14 +369,26 @@ describe(`${ApiModule.name} fleet routes`, () => {
   describe('POST /v1/rollbacks', () => {
     it.each([
       [{}, { maxParallel: 1, restoreData: false }],
-      [{ rolloutId: ID, maxParallel: 3 }, { rolloutId: ID, maxParallel: 3, restoreData: false }],
-      [{ rolloutId: ID, restoreData: true }, { rolloutId: ID, maxParallel: 1, restoreData: true }],
+      [
+        { rolloutId: ID, maxParallel: 3 },
+        { rolloutId: ID, maxParallel: 3, restoreData: false },
+      ],
+      [
+        { rolloutId: ID, restoreData: true },
+        { rolloutId: ID, maxParallel: 1, restoreData: true },
+      ],
     ])('asks the scheduler to roll back %j', async (body, request) => {
-      send.mockResolvedValue({ ok: true, result: { plan: { ...plan, kind: 'rollback' }, rolloutId: '11111111-1111-4111-8111-111111111111' } });
+      send.mockResolvedValue({
+        ok: true,
+        result: { plan: { ...plan, kind: 'rollback' }, rolloutId: '11111111-1111-4111-8111-111111111111' },
+      });
 
       const res = await call('POST', '/v1/rollbacks', body);
 
-      expect(res).toMatchObject({ status: 201, body: { rolloutId: '11111111-1111-4111-8111-111111111111', dryRun: false, plan: { kind: 'rollback' } } });
+      expect(res).toMatchObject({
+        status: 201,
+        body: { rolloutId: '11111111-1111-4111-8111-111111111111', dryRun: false, plan: { kind: 'rollback' } },
+      });
       expect(send).toHaveBeenCalledWith(Queries.RollbackCreate, request, 90_000);
     });
 
@@ -262,7 +403,10 @@ describe(`${ApiModule.name} fleet routes`, () => {
     });
 
     it("passes the scheduler's NOTHING_TO_ROLL_BACK on as 400", async () => {
-      send.mockResolvedValue({ ok: false, error: { code: 'NOTHING_TO_ROLL_BACK', message: `rollout ${ID} left no node on 1.1.0; nothing to roll back` } });
+      send.mockResolvedValue({
+        ok: false,
+        error: { code: 'NOTHING_TO_ROLL_BACK', message: `rollout ${ID} left no node on 1.1.0; nothing to roll back` },
+      });
 
       const res = await call('POST', '/v1/rollbacks', {});
 
@@ -271,12 +415,36 @@ describe(`${ApiModule.name} fleet routes`, () => {
   });
 
   describe('locks', () => {
-    const held = { key: 'cluster', holder: 'sched-1', rolloutId: ID, since: '2026-01-01T00:00:00.000Z', renewedAt: '2026-01-01T00:00:05.000Z', token: 42, expiresAt: '2026-01-01T00:00:20.000Z' };
-    const auditRow = (over: Partial<LockAuditEntity>): LockAuditEntity => ({ id: '7', lockKey: 'cluster', action: 'force_release', byWhom: 'alice@ops', reason: 'holder wedged', removed: null, at: T0, ...over }) as LockAuditEntity;
+    const held = {
+      key: 'cluster',
+      holder: 'sched-1',
+      rolloutId: ID,
+      since: '2026-01-01T00:00:00.000Z',
+      renewedAt: '2026-01-01T00:00:05.000Z',
+      token: 42,
+      expiresAt: '2026-01-01T00:00:20.000Z',
+    };
+    const auditRow = (over: Partial<LockAuditEntity>): LockAuditEntity =>
+      ({
+        id: '7',
+        lockKey: 'cluster',
+        action: 'force_release',
+        byWhom: 'alice@ops',
+        reason: 'holder wedged',
+        removed: null,
+        at: T0,
+        ...over,
+      }) as LockAuditEntity;
 
     it('lists the holder and the latest force-releases, whichever shape the removed lease was recorded in', async () => {
       locks.list.mockResolvedValue([held]);
-      audit.latest.mockResolvedValue([auditRow({ removed: { key: 'cluster', removed: { holder: 'sched-0', rolloutId: ID, token: 7 }, by: 'alice@ops' } }), auditRow({ id: '6', removed: { holder: 'sched-9', rolloutId: ID, token: 3 } }), auditRow({ id: '5' })]);
+      audit.latest.mockResolvedValue([
+        auditRow({
+          removed: { key: 'cluster', removed: { holder: 'sched-0', rolloutId: ID, token: 7 }, by: 'alice@ops' },
+        }),
+        auditRow({ id: '6', removed: { holder: 'sched-9', rolloutId: ID, token: 3 } }),
+        auditRow({ id: '5' }),
+      ]);
 
       const res = await call('GET', '/v1/locks');
 
@@ -287,7 +455,13 @@ describe(`${ApiModule.name} fleet routes`, () => {
         ['6', { holder: 'sched-9', rolloutId: ID, token: 3 }],
         ['5', null],
       ]);
-      expect(res.body.audit[0]).toMatchObject({ key: 'cluster', action: 'force_release', by: 'alice@ops', reason: 'holder wedged', at: '2026-01-01T00:00:00.000Z' });
+      expect(res.body.audit[0]).toMatchObject({
+        key: 'cluster',
+        action: 'force_release',
+        by: 'alice@ops',
+        reason: 'holder wedged',
+        at: '2026-01-01T00:00:00.000Z',
+      });
       expect(audit.latest).toHaveBeenCalledWith(10);
     });
 
@@ -303,17 +477,43 @@ describe(`${ApiModule.name} fleet routes`, () => {
     it('force-releases through the scheduler with the key from the path', async () => {
       send.mockResolvedValue({ ok: true, result: { released: true, removed: { holder: 'sched-1', token: 42 } } });
 
-      const res = await call('POST', '/v1/locks/cluster/release', { by: 'alice@ops', reason: 'holder wedged', confirm: true });
+      const res = await call('POST', '/v1/locks/cluster/release', {
+        by: 'alice@ops',
+        reason: 'holder wedged',
+        confirm: true,
+      });
 
-      expect(res).toMatchObject({ status: 200, body: { key: 'cluster', released: true, removed: { holder: 'sched-1', token: 42 } } });
-      expect(send).toHaveBeenCalledWith(Queries.LockRelease, { key: 'cluster', by: 'alice@ops', reason: 'holder wedged', confirm: true }, 2000);
+      expect(res).toMatchObject({
+        status: 200,
+        body: { key: 'cluster', released: true, removed: { holder: 'sched-1', token: 42 } },
+      });
+      expect(send).toHaveBeenCalledWith(
+        Queries.LockRelease,
+        { key: 'cluster', by: 'alice@ops', reason: 'holder wedged', confirm: true },
+        2000,
+      );
     });
 
     it.each([
-      ['no confirmation', '/v1/locks/cluster/release', { by: 'alice', reason: 'r' }, /confirm: force-releasing a lock needs explicit confirmation/],
-      ['confirm other than true', '/v1/locks/cluster/release', { by: 'alice', reason: 'r', confirm: 'yes' }, /confirm: force-releasing a lock needs explicit confirmation/],
+      [
+        'no confirmation',
+        '/v1/locks/cluster/release',
+        { by: 'alice', reason: 'r' },
+        /confirm: force-releasing a lock needs explicit confirmation/,
+      ],
+      [
+        'confirm other than true',
+        '/v1/locks/cluster/release',
+        { by: 'alice', reason: 'r', confirm: 'yes' },
+        /confirm: force-releasing a lock needs explicit confirmation/,
+      ],
       ['no reason', '/v1/locks/cluster/release', { by: 'alice', confirm: true }, /reason: /],
-      ['a bad key', '/v1/locks/Cluster!/release', { by: 'alice', reason: 'r', confirm: true }, /invalid path: .*expected a lock key such as cluster/],
+      [
+        'a bad key',
+        '/v1/locks/Cluster!/release',
+        { by: 'alice', reason: 'r', confirm: true },
+        /invalid path: .*expected a lock key such as cluster/,
+      ],
     ])('answers 400 for %s without asking the scheduler', async (_name, path, body, message) => {
       const res = await call('POST', path, body);
 

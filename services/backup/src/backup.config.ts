@@ -10,7 +10,10 @@ export const backupServiceSchema = z.object({
   ...s3Schema,
   ...backupSchema,
   /** Component the service's own targets belong to (recorded on each backup). */
-  BACKUP_COMPONENT: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/i, { message: 'expected a component name (letters, digits, ".", "_", "-")' }).default('lockstep'),
+  BACKUP_COMPONENT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,127}$/i, { message: 'expected a component name (letters, digits, ".", "_", "-")' })
+    .default('lockstep'),
   /** Name this replica holds repository locks under (shown by `lockstep locks`). */
   BACKUP_REPLICA_ID: z.string().default(`backup@${hostname()}-${process.pid}`),
   /** How long the server waits for an ack of an operation before redelivering it (the worker marks it in progress meanwhile). */
@@ -23,7 +26,10 @@ export const backupServiceSchema = z.object({
       if (!v.trim()) return undefined;
       const ms = parseDuration(v.trim());
       if (ms === undefined || ms < 60_000) {
-        ctx.addIssue({ code: 'custom', message: 'expected an interval of at least 1m, like 24h, 6h or 30m (empty: no scheduled backups)' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected an interval of at least 1m, like 24h, 6h or 30m (empty: no scheduled backups)',
+        });
         return z.NEVER;
       }
       return ms;

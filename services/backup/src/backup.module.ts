@@ -16,8 +16,22 @@ export class BackupModule {
   static forRoot(config: BackupServiceConfig): DynamicModule {
     return {
       module: BackupModule,
-      imports: [PlatformModule.forService({ service: 'backup', config: { ...config, S3_BUCKET: config.BACKUP_BUCKET }, handles: BACKUP_SUBJECTS, objectStore: true })],
-      providers: [{ provide: BACKUP_CONFIG, useValue: config }, BackupCatalogue, BackupEventsHandler, BackupOperationsRepository, BackupOperationsWorker, BackupScheduler],
+      imports: [
+        PlatformModule.forService({
+          service: 'backup',
+          config: { ...config, S3_BUCKET: config.BACKUP_BUCKET },
+          handles: BACKUP_SUBJECTS,
+          objectStore: true,
+        }),
+      ],
+      providers: [
+        { provide: BACKUP_CONFIG, useValue: config },
+        BackupCatalogue,
+        BackupEventsHandler,
+        BackupOperationsRepository,
+        BackupOperationsWorker,
+        BackupScheduler,
+      ],
     };
   }
 }

@@ -15,7 +15,13 @@ export class CheckerModule {
       module: CheckerModule,
       imports: [PlatformModule.forService({ service: 'checker', config, objectStore: true })],
       controllers: [ChecksHandler],
-      providers: [{ provide: CHECKER_CONFIG, useValue: config }, CheckRepository, ReleaseCheckService, CheckPoller, ComponentsService],
+      providers: [
+        { provide: CHECKER_CONFIG, useValue: config },
+        CheckRepository,
+        ReleaseCheckService,
+        CheckPoller,
+        ComponentsService,
+      ],
     };
   }
 }

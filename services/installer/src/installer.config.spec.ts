@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInstallerConfig, parseBytes, parseLabels, toAgentSettings } from './installer.config';
 
-const base = { NODE_ID: 'node-1', AGENT_DIR: '/srv/app', AGENT_COMPONENT: 'demo', AGENT_SUPERVISE_COMMAND: 'node server.js', APP_PORT: '8081' };
+const base = {
+  NODE_ID: 'node-1',
+  AGENT_DIR: '/srv/app',
+  AGENT_COMPONENT: 'demo',
+  AGENT_SUPERVISE_COMMAND: 'node server.js',
+  APP_PORT: '8081',
+};
 
 describe(loadInstallerConfig.name, () => {
   it('fills in defaults and derives the health URL from APP_PORT', () => {
@@ -42,7 +48,10 @@ describe(loadInstallerConfig.name, () => {
     [{ APP_PORT: undefined }, /AGENT_HEALTH_URL: required unless APP_PORT is set/],
     [{ AGENT_MAX_UNPACKED_BYTES: 'lots' }, /AGENT_MAX_UNPACKED_BYTES: expected a size/],
     [{ AGENT_HEARTBEAT: 'often' }, /AGENT_HEARTBEAT: expected a duration/],
-    [{ AGENT_TRUSTED_ROOT: '/nonexistent/root.json' }, /AGENT_TRUSTED_ROOT: expected the path of a readable TUF root.json/],
+    [
+      { AGENT_TRUSTED_ROOT: '/nonexistent/root.json' },
+      /AGENT_TRUSTED_ROOT: expected the path of a readable TUF root.json/,
+    ],
     [{ AGENT_KEEP_RELEASES: '0' }, /AGENT_KEEP_RELEASES: expected a whole number 1-1000/],
   ])('names the variable of %p', (change, message) => {
     const act = () => loadInstallerConfig({ ...base, ...change });
@@ -55,11 +64,23 @@ describe(loadInstallerConfig.name, () => {
     expect(() => loadInstallerConfig({ ...base, DATABASE_URL: 'mysql://nope' })).not.toThrow();
   });
 
-  it.each([['512MiB', 512 * 1024 * 1024], ['2GB', 2e9], ['100k', 1e5], ['1234', 1234], ['x', undefined], ['5 parsecs', undefined]])('parses size %s', (text, expected) => {
+  it.each([
+    ['512MiB', 512 * 1024 * 1024],
+    ['2GB', 2e9],
+    ['100k', 1e5],
+    ['1234', 1234],
+    ['x', undefined],
+    ['5 parsecs', undefined],
+  ])('parses size %s', (text, expected) => {
     expect(parseBytes(text)).toBe(expected);
   });
 
-  it.each([['', {}], ['a=1, b=two', { a: '1', b: 'two' }], ['a', undefined], ['=x', undefined]])('parses labels %p', (text, expected) => {
+  it.each([
+    ['', {}],
+    ['a=1, b=two', { a: '1', b: 'two' }],
+    ['a', undefined],
+    ['=x', undefined],
+  ])('parses labels %p', (text, expected) => {
     expect(parseLabels(text)).toEqual(expected);
   });
 });

@@ -11,7 +11,19 @@ const { DATABASE_URL: _database, ...common } = commonSchema;
 /** Artifacts name their bucket (s3://bucket/key), so there is no S3_BUCKET. */
 const { S3_BUCKET: _bucket, ...s3 } = s3Schema;
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
 
 /** Parses sizes like 512MiB, 2GB, 100k or a plain number of bytes. */
 export function parseBytes(text: string): number | undefined {
@@ -21,19 +33,25 @@ export function parseBytes(text: string): number | undefined {
 }
 
 const bytes = (dflt: string) =>
-  z.string().default(dflt).transform((v, ctx) => {
-    const n = parseBytes(v);
-    if (n === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'expected a size like 512MiB, 2GB, 100k or a number of bytes' });
-      return z.NEVER;
-    }
-    return n;
-  });
+  z
+    .string()
+    .default(dflt)
+    .transform((v, ctx) => {
+      const n = parseBytes(v);
+      if (n === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'expected a size like 512MiB, 2GB, 100k or a number of bytes' });
+        return z.NEVER;
+      }
+      return n;
+    });
 
 /** Parses `group=canary,zone=a`. */
 export function parseLabels(text: string): Record<string, string> | undefined {
   const out: Record<string, string> = {};
-  for (const pair of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z0-9][A-Za-z0-9_.\/-]{0,62})=([A-Za-z0-9_.\/:-]{0,63})$/.exec(pair);
     if (!m) return undefined;
     out[m[1]!] = m[2]!;
@@ -48,10 +66,15 @@ const trustedRoot = z
     if (path === undefined) return undefined;
     try {
       const bytes = readFileSync(path);
-      if ((JSON.parse(bytes.toString('utf8')) as { signed?: { _type?: string } }).signed?._type !== 'root') throw new Error('not a root');
+      if ((JSON.parse(bytes.toString('utf8')) as { signed?: { _type?: string } }).signed?._type !== 'root')
+        throw new Error('not a root');
       return bytes;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'expected the path of a readable TUF root.json (the one `lockstep release root --component <c>` prints)' });
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'expected the path of a readable TUF root.json (the one `lockstep release root --component <c>` prints)',
+      });
       return z.NEVER;
     }
   });
@@ -64,23 +87,36 @@ export const installerSchema = z
     /** This node's id: lowercase letters, digits, dash, underscore. */
     NODE_ID: NodeId,
     /** Labels the conductor selects nodes by, e.g. group=canary,zone=a. */
-    NODE_LABELS: z.string().default('').transform((v, ctx) => {
-      const labels = parseLabels(v);
-      if (!labels) {
-        ctx.addIssue({ code: 'custom', message: 'expected key=value pairs separated by commas, e.g. group=canary,zone=a' });
-        return z.NEVER;
-      }
-      return labels;
-    }),
+    NODE_LABELS: z
+      .string()
+      .default('')
+      .transform((v, ctx) => {
+        const labels = parseLabels(v);
+        if (!labels) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'expected key=value pairs separated by commas, e.g. group=canary,zone=a',
+          });
+          return z.NEVER;
+        }
+        return labels;
+      }),
     /** The application directory (releases/, current, shared/, state/). */
     AGENT_DIR: z.string().refine((v) => isAbsolute(v), { message: 'expected an absolute path, e.g. /srv/app' }),
     /** The component this node runs. */
-    AGENT_COMPONENT: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/i, { message: 'expected a component name (letters, digits, ".", "_", "-")' }),
+    AGENT_COMPONENT: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/i, {
+      message: 'expected a component name (letters, digits, ".", "_", "-")',
+    }),
     AGENT_SERVICE_MANAGER: env.oneOf(ServiceManagerKinds, 'supervise'),
     /** supervise: command run with /bin/sh inside current/. */
     AGENT_SUPERVISE_COMMAND: z.string().optional(),
     /** Port passed to the app as PORT (supervise, command). */
-    APP_PORT: z.coerce.number({ message: 'expected a TCP port number 1-65535' }).int().min(1, { message: 'expected a TCP port number 1-65535' }).max(65535, { message: 'expected a TCP port number 1-65535' }).optional(),
+    APP_PORT: z.coerce
+      .number({ message: 'expected a TCP port number 1-65535' })
+      .int()
+      .min(1, { message: 'expected a TCP port number 1-65535' })
+      .max(65535, { message: 'expected a TCP port number 1-65535' })
+      .optional(),
     AGENT_SYSTEMD_UNIT: z.string().optional(),
     AGENT_SYSTEMCTL: z.string().default('systemctl'),
     AGENT_SYSTEMD_USER: env.bool(false),
@@ -112,12 +148,17 @@ export const installerSchema = z
     const problems = serviceManagerPlugin(c.AGENT_SERVICE_MANAGER).validate(serviceManagerSettingsOf(c));
     for (const p of problems) ctx.addIssue({ code: 'custom', path: [p.variable], message: p.message });
     if (!c.AGENT_HEALTH_URL && c.APP_PORT === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['AGENT_HEALTH_URL'], message: 'required unless APP_PORT is set (then http://127.0.0.1:<APP_PORT>/health is used)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AGENT_HEALTH_URL'],
+        message: 'required unless APP_PORT is set (then http://127.0.0.1:<APP_PORT>/health is used)',
+      });
     }
   });
 export type InstallerConfig = z.infer<typeof installerSchema>;
 
-export const loadInstallerConfig = (environment: NodeJS.ProcessEnv = process.env): InstallerConfig => loadConfig('installer', installerSchema, environment);
+export const loadInstallerConfig = (environment: NodeJS.ProcessEnv = process.env): InstallerConfig =>
+  loadConfig('installer', installerSchema, environment);
 export const INSTALLER_CONFIG = Symbol('INSTALLER_CONFIG');
 
 function serviceManagerSettingsOf(c: InstallerConfig) {

@@ -24,8 +24,15 @@ export class SchedulerModule {
       controllers: [RolloutsHandler],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
-        { provide: SCHEDULER_QUERIES, useFactory: () => new QueryClient(config.NATS_NAMESPACE, { servers: config.NATS_URL }) },
-        { provide: CLUSTER_LOCK, useFactory: (nats: NatsClient) => new FleetLockAdapter(nats, config), inject: [NatsClient] },
+        {
+          provide: SCHEDULER_QUERIES,
+          useFactory: () => new QueryClient(config.NATS_NAMESPACE, { servers: config.NATS_URL }),
+        },
+        {
+          provide: CLUSTER_LOCK,
+          useFactory: (nats: NatsClient) => new FleetLockAdapter(nats, config),
+          inject: [NatsClient],
+        },
         NodeRegistry,
         NodeCommander,
         RolloutRepository,

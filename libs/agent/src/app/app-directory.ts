@@ -9,7 +9,10 @@ const PARTIAL = '.partial';
 
 const ReleasesFile = z.object({
   format: z.literal('lockstep-releases/v1'),
-  releases: z.record(z.string(), z.object({ sha256: z.string(), unpackedAt: z.string(), activatedAt: z.string().optional() })),
+  releases: z.record(
+    z.string(),
+    z.object({ sha256: z.string(), unpackedAt: z.string(), activatedAt: z.string().optional() }),
+  ),
 });
 type ReleasesFile = z.infer<typeof ReleasesFile>;
 
@@ -75,7 +78,8 @@ export class AppDirectory {
    * kept by passing their paths in `keep`).
    */
   async init(keep: string[] = []): Promise<void> {
-    for (const dir of [this.releasesDir, this.sharedDir, this.stateDir, this.tmpDir, this.logsDir]) await mkdir(dir, { recursive: true, mode: 0o755 });
+    for (const dir of [this.releasesDir, this.sharedDir, this.stateDir, this.tmpDir, this.logsDir])
+      await mkdir(dir, { recursive: true, mode: 0o755 });
     for (const name of await readdir(this.releasesDir)) {
       if (name.endsWith(PARTIAL)) await rm(join(this.releasesDir, name), { recursive: true, force: true });
     }
@@ -96,7 +100,8 @@ export class AppDirectory {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return null;
-      if (code === 'EINVAL') throw new Error(`${this.currentLink} is not a symlink; move it away so the agent can manage the app directory`);
+      if (code === 'EINVAL')
+        throw new Error(`${this.currentLink} is not a symlink; move it away so the agent can manage the app directory`);
       throw err;
     }
     const m = /^releases\/([^/]+)\/?$/.exec(target);
@@ -134,7 +139,8 @@ export class AppDirectory {
   /** Moves releases/<v>.partial to releases/<v> (replacing an older copy that is not current) and records it. */
   async promote(version: string, sha256: string): Promise<string> {
     const dir = this.releaseDir(version);
-    if ((await this.currentVersion()) === version) throw new Error(`refusing to replace releases/${version}: it is the current release`);
+    if ((await this.currentVersion()) === version)
+      throw new Error(`refusing to replace releases/${version}: it is the current release`);
     await rm(dir, { recursive: true, force: true });
     await rename(this.partialDir(version), dir);
     await fsyncDir(this.releasesDir);
@@ -156,7 +162,8 @@ export class AppDirectory {
       await fsyncDir(this.root);
       return;
     }
-    if (!(await stat(this.releaseDir(version))).isDirectory()) throw new Error(`releases/${version} is not a directory`);
+    if (!(await stat(this.releaseDir(version))).isDirectory())
+      throw new Error(`releases/${version} is not a directory`);
     const tmp = join(this.root, `.current-${randomBytes(4).toString('hex')}`);
     await symlink(`releases/${version}`, tmp);
     try {

@@ -1,4 +1,11 @@
-import { buildDemoArtifact, buildMaliciousArtifact, MaliciousArtifactKinds, writeTar, writeTarGz, type TarEntry } from '@lockstep/testing';
+import {
+  buildDemoArtifact,
+  buildMaliciousArtifact,
+  MaliciousArtifactKinds,
+  writeTar,
+  writeTarGz,
+  type TarEntry,
+} from '@lockstep/testing';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,9 +30,13 @@ describe(unpackTarGz.name, () => {
     await writeFile(path, bytes);
     return path;
   };
-  const unpack = async (entries: TarEntry[] | Buffer, l: UnpackLimits = limits) => unpackTarGz(await archive(Buffer.isBuffer(entries) ? entries : writeTarGz(entries)), dest, l);
+  const unpack = async (entries: TarEntry[] | Buffer, l: UnpackLimits = limits) =>
+    unpackTarGz(await archive(Buffer.isBuffer(entries) ? entries : writeTarGz(entries)), dest, l);
   const refusal = async (act: Promise<unknown>): Promise<InstallStepError> => {
-    const err = await act.then(() => undefined, (e: unknown) => e);
+    const err = await act.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(InstallStepError);
     return err as InstallStepError;
   };
@@ -57,7 +68,10 @@ describe(unpackTarGz.name, () => {
   });
 
   it('strips setuid and group/other write bits', async () => {
-    await unpack([{ path: 'tool', data: '#!/bin/sh\n', mode: 0o4777 }, { path: 'data', data: 'x', mode: 0o666 }]);
+    await unpack([
+      { path: 'tool', data: '#!/bin/sh\n', mode: 0o4777 },
+      { path: 'data', data: 'x', mode: 0o666 },
+    ]);
 
     expect((await stat(join(dest, 'tool'))).mode & 0o7777).toBe(0o755);
     expect((await stat(join(dest, 'data'))).mode & 0o7777).toBe(0o644);
@@ -67,17 +81,57 @@ describe(unpackTarGz.name, () => {
     ['a ../ entry', [{ path: '../escaped.txt', data: 'x' }], /climbs out of the release/],
     ['a nested ../ entry', [{ path: 'a/../../escaped.txt', data: 'x' }], /climbs out/],
     ['an absolute path', [{ path: '/tmp/escaped.txt', data: 'x' }], /absolute path/],
-    ['a symlink leaving the release', [{ path: 'up', type: 'symlink', linkpath: '../../outside' }], /points to "..\/..\/outside", outside the release/],
+    [
+      'a symlink leaving the release',
+      [{ path: 'up', type: 'symlink', linkpath: '../../outside' }],
+      /points to "..\/..\/outside", outside the release/,
+    ],
     ['an absolute symlink', [{ path: 'etc', type: 'symlink', linkpath: '/etc' }], /absolute path "\/etc"/],
-    ['a symlink escaping through another symlink', [{ path: 'b', type: 'symlink', linkpath: '.' }, { path: 'a', type: 'symlink', linkpath: 'b/../escaped' }], /outside the release through other symlinks/],
-    ['a write through a symlink', [{ path: 'sub', type: 'dir' }, { path: 'link', type: 'symlink', linkpath: 'sub' }, { path: 'link/file', data: 'x' }], /written through the symlink "link"/],
+    [
+      'a symlink escaping through another symlink',
+      [
+        { path: 'b', type: 'symlink', linkpath: '.' },
+        { path: 'a', type: 'symlink', linkpath: 'b/../escaped' },
+      ],
+      /outside the release through other symlinks/,
+    ],
+    [
+      'a write through a symlink',
+      [
+        { path: 'sub', type: 'dir' },
+        { path: 'link', type: 'symlink', linkpath: 'sub' },
+        { path: 'link/file', data: 'x' },
+      ],
+      /written through the symlink "link"/,
+    ],
     ['a hard link outside', [{ path: 'passwd', type: 'hardlink', linkpath: '/etc/passwd' }], /absolute path/],
-    ['a hard link to a symlink', [{ path: 'l', type: 'symlink', linkpath: 'x' }, { path: 'h', type: 'hardlink', linkpath: 'l' }], /not a regular file unpacked before it/],
+    [
+      'a hard link to a symlink',
+      [
+        { path: 'l', type: 'symlink', linkpath: 'x' },
+        { path: 'h', type: 'hardlink', linkpath: 'l' },
+      ],
+      /not a regular file unpacked before it/,
+    ],
     ['a character device', [{ path: 'null', type: 'chardev' }], /device file/],
     ['a block device', [{ path: 'sda', type: 'blockdev' }], /device file/],
     ['a FIFO', [{ path: 'pipe', type: 'fifo' }], /FIFO/],
-    ['a duplicate entry', [{ path: 'a', data: '1' }, { path: 'a', data: '2' }], /more than once/],
-    ['a symlink replacing a file', [{ path: 'a', data: '1' }, { path: 'a', type: 'symlink', linkpath: 'b' }], /more than once/],
+    [
+      'a duplicate entry',
+      [
+        { path: 'a', data: '1' },
+        { path: 'a', data: '2' },
+      ],
+      /more than once/,
+    ],
+    [
+      'a symlink replacing a file',
+      [
+        { path: 'a', data: '1' },
+        { path: 'a', type: 'symlink', linkpath: 'b' },
+      ],
+      /more than once/,
+    ],
   ])('refuses %s', async (_what, entries, message) => {
     const err = await refusal(unpack([{ path: 'ok.txt', data: 'fine' }, ...entries]));
 
@@ -87,12 +141,15 @@ describe(unpackTarGz.name, () => {
     expect(await readdir(root)).toEqual(['app', 'artifact.tar.gz']);
   });
 
-  it.each(MaliciousArtifactKinds.filter((k) => k !== 'bomb'))('refuses the %s artifact of the testing lib', async (kind) => {
-    const err = await refusal(unpack(buildMaliciousArtifact(kind)));
+  it.each(MaliciousArtifactKinds.filter((k) => k !== 'bomb'))(
+    'refuses the %s artifact of the testing lib',
+    async (kind) => {
+      const err = await refusal(unpack(buildMaliciousArtifact(kind)));
 
-    expect(err.code).toBe(AgentErrorCode.UnsafeArchive);
-    await expect(lstat(`/tmp/lockstep-escaped-${process.pid}.txt`)).rejects.toThrow(/ENOENT/);
-  });
+      expect(err.code).toBe(AgentErrorCode.UnsafeArchive);
+      await expect(lstat(`/tmp/lockstep-escaped-${process.pid}.txt`)).rejects.toThrow(/ENOENT/);
+    },
+  );
 
   it('refuses an archive expanding past the limit before writing past it', async () => {
     const err = await refusal(unpack(buildMaliciousArtifact('bomb', '1.0.0', { bombBytes: 32 * 1024 * 1024 })));
@@ -115,7 +172,14 @@ describe(unpackTarGz.name, () => {
     ['gzip of garbage', () => gzipSync(Buffer.from('x'.repeat(1000)))],
     ['a truncated archive', () => gzipSync(writeTar([{ path: 'big', data: Buffer.alloc(4096, 1) }]).subarray(0, 1024))],
     ['a truncated gzip stream', () => writeTarGz([{ path: 'big', data: Buffer.alloc(4096, 1) }]).subarray(0, 40)],
-    ['a damaged header', () => { const tar = writeTar([{ path: 'a', data: 'x' }]); tar[10] ^= 0xff; return gzipSync(tar); }],
+    [
+      'a damaged header',
+      () => {
+        const tar = writeTar([{ path: 'a', data: 'x' }]);
+        tar[10] ^= 0xff;
+        return gzipSync(tar);
+      },
+    ],
   ])('reports %s as corrupt', async (_what, bytes) => {
     const err = await refusal(unpack(bytes()));
 

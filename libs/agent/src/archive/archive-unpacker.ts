@@ -24,8 +24,17 @@ export interface UnpackResult {
 /** Largest PAX / GNU long-name record accepted. */
 const MAX_META_RECORD = 1024 * 1024;
 
-const unsafe = (message: string) => new InstallStepError(AgentErrorCode.UnsafeArchive, `${message}; the whole artifact is refused and nothing was installed`, { step: 'unpacking' });
-const corrupt = (message: string, cause?: unknown) => new InstallStepError(AgentErrorCode.ArchiveCorrupt, `${message}; the artifact is not a valid .tar.gz`, { step: 'unpacking', cause });
+const unsafe = (message: string) =>
+  new InstallStepError(
+    AgentErrorCode.UnsafeArchive,
+    `${message}; the whole artifact is refused and nothing was installed`,
+    { step: 'unpacking' },
+  );
+const corrupt = (message: string, cause?: unknown) =>
+  new InstallStepError(AgentErrorCode.ArchiveCorrupt, `${message}; the artifact is not a valid .tar.gz`, {
+    step: 'unpacking',
+    cause,
+  });
 const show = (s: string): string => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s);
 
 /** Reads exact byte counts from an async stream of chunks. */
@@ -89,7 +98,8 @@ const paddingOf = (size: number): number => (TAR_BLOCK - (size % TAR_BLOCK)) % T
  */
 export function safeSegments(path: string, what = 'entry'): string[] {
   if (path.includes('\0')) throw unsafe(`archive ${what} ${show(path)} contains a NUL byte`);
-  if (path.startsWith('/') || path.startsWith('\\') || /^[A-Za-z]:/.test(path)) throw unsafe(`archive ${what} ${show(path)} is an absolute path`);
+  if (path.startsWith('/') || path.startsWith('\\') || /^[A-Za-z]:/.test(path))
+    throw unsafe(`archive ${what} ${show(path)} is an absolute path`);
   const segments = path.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) throw unsafe(`archive ${what} ${show(path)} climbs out of the release with ".."`);
   return segments;
@@ -143,10 +153,17 @@ class Unpacker {
     for (;;) {
       const block = await reader.read(TAR_BLOCK);
       if (!block || isZeroBlock(block)) break;
-      if (++this.entries > (this.limits.maxEntries ?? 100_000)) throw unsafe(`archive has more than ${this.limits.maxEntries ?? 100_000} entries`);
+      if (++this.entries > (this.limits.maxEntries ?? 100_000))
+        throw unsafe(`archive has more than ${this.limits.maxEntries ?? 100_000} entries`);
       const header = parseTarHeader(block);
-      if (header.kind === 'pax' || header.kind === 'pax-global' || header.kind === 'gnu-longname' || header.kind === 'gnu-longlink') {
-        if (header.size > MAX_META_RECORD) throw unsafe(`archive metadata record of ${header.size} bytes is larger than ${MAX_META_RECORD}`);
+      if (
+        header.kind === 'pax' ||
+        header.kind === 'pax-global' ||
+        header.kind === 'gnu-longname' ||
+        header.kind === 'gnu-longlink'
+      ) {
+        if (header.size > MAX_META_RECORD)
+          throw unsafe(`archive metadata record of ${header.size} bytes is larger than ${MAX_META_RECORD}`);
         this.account(header.size, 'a metadata record');
         const data = (await reader.read(header.size + paddingOf(header.size))) ?? Buffer.alloc(0);
         const body = data.subarray(0, header.size);
@@ -172,7 +189,11 @@ class Unpacker {
   private account(bytes: number, what: string): void {
     this.result.bytes += bytes;
     if (this.result.bytes > this.limits.maxUnpackedBytes) {
-      throw new InstallStepError(AgentErrorCode.ArchiveTooLarge, `the archive expands past the limit of ${this.limits.maxUnpackedBytes} bytes (AGENT_MAX_UNPACKED_BYTES) at ${what}; nothing was installed`, { step: 'unpacking' });
+      throw new InstallStepError(
+        AgentErrorCode.ArchiveTooLarge,
+        `the archive expands past the limit of ${this.limits.maxUnpackedBytes} bytes (AGENT_MAX_UNPACKED_BYTES) at ${what}; nothing was installed`,
+        { step: 'unpacking' },
+      );
     }
   }
 
@@ -216,7 +237,10 @@ class Unpacker {
     if (entry.kind === 'hardlink') {
       await reader.skip(entry.size + paddingOf(entry.size));
       const source = safeSegments(entry.linkpath, `hard link target of ${show(entry.path)}:`).join('/');
-      if (!this.files.has(source)) throw unsafe(`archive entry ${show(entry.path)} is a hard link to ${show(entry.linkpath)}, which is not a regular file unpacked before it`);
+      if (!this.files.has(source))
+        throw unsafe(
+          `archive entry ${show(entry.path)} is a hard link to ${show(entry.linkpath)}, which is not a regular file unpacked before it`,
+        );
       const size = (await lstat(join(this.dest, source))).size;
       this.account(size, `hard link ${show(entry.path)}`);
       // A copy, not a link: the release never shares an inode with anything.
@@ -245,8 +269,10 @@ class Unpacker {
     for (let i = 1; i < segments.length; i++) {
       const rel = segments.slice(0, i).join('/');
       if (this.dirs.has(rel)) continue;
-      if (this.links.includes(rel)) throw unsafe(`archive entry ${show(path)} would be written through the symlink ${show(rel)}`);
-      if (this.files.has(rel)) throw unsafe(`archive entry ${show(path)} needs ${show(rel)} to be a directory, but it is a file`);
+      if (this.links.includes(rel))
+        throw unsafe(`archive entry ${show(path)} would be written through the symlink ${show(rel)}`);
+      if (this.files.has(rel))
+        throw unsafe(`archive entry ${show(path)} needs ${show(rel)} to be a directory, but it is a file`);
       await mkdir(join(this.dest, ...segments.slice(0, i)), { mode: 0o755 });
       this.dirs.add(rel);
       this.result.directories++;
@@ -265,9 +291,11 @@ class Unpacker {
   private assertLinkTargetLexically(rel: string, linkpath: string, path: string): void {
     if (linkpath === '') throw unsafe(`archive symlink ${show(path)} has an empty target`);
     if (linkpath.includes('\0')) throw unsafe(`archive symlink ${show(path)} has a NUL byte in its target`);
-    if (linkpath.startsWith('/')) throw unsafe(`archive symlink ${show(path)} points to the absolute path ${show(linkpath)}, outside the release`);
+    if (linkpath.startsWith('/'))
+      throw unsafe(`archive symlink ${show(path)} points to the absolute path ${show(linkpath)}, outside the release`);
     const resolved = posix.normalize(posix.join(posix.dirname(rel), linkpath));
-    if (resolved === '..' || resolved.startsWith('../')) throw unsafe(`archive symlink ${show(path)} points to ${show(linkpath)}, outside the release`);
+    if (resolved === '..' || resolved.startsWith('../'))
+      throw unsafe(`archive symlink ${show(path)} points to ${show(linkpath)}, outside the release`);
   }
 
   /**
@@ -281,7 +309,8 @@ class Unpacker {
       for (const part of parts) {
         if (part === '' || part === '.') continue;
         if (part === '..') {
-          if (stack.length === 0) throw unsafe(`archive symlink ${show(rel)} leads outside the release through other symlinks`);
+          if (stack.length === 0)
+            throw unsafe(`archive symlink ${show(rel)} leads outside the release through other symlinks`);
           stack.pop();
           continue;
         }
@@ -292,7 +321,8 @@ class Unpacker {
           const info = await lstat(join(this.dest, ...stack));
           if (info.isSymbolicLink()) target = await readlink(join(this.dest, ...stack));
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR')
+            throw err;
           missing.yes = true;
           continue;
         }
@@ -313,6 +343,7 @@ const cString = (data: Buffer): string => {
 };
 
 function parsePaxSize(text: string): number {
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new TarFormatError(`PAX size ${show(text)} is not a number`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
+    throw new TarFormatError(`PAX size ${show(text)} is not a number`);
   return Number(text);
 }

@@ -7,7 +7,19 @@
 export const TAR_BLOCK = 512;
 
 /** Entry kinds; anything the agent will not create maps to `unsupported`. */
-export type TarEntryKind = 'file' | 'directory' | 'symlink' | 'hardlink' | 'chardev' | 'blockdev' | 'fifo' | 'pax' | 'pax-global' | 'gnu-longname' | 'gnu-longlink' | 'unsupported';
+export type TarEntryKind =
+  | 'file'
+  | 'directory'
+  | 'symlink'
+  | 'hardlink'
+  | 'chardev'
+  | 'blockdev'
+  | 'fifo'
+  | 'pax'
+  | 'pax-global'
+  | 'gnu-longname'
+  | 'gnu-longlink'
+  | 'unsupported';
 
 /** One parsed header block. */
 export interface TarHeader {
@@ -27,9 +39,19 @@ export class TarFormatError extends Error {
 }
 
 const KINDS: Record<string, TarEntryKind> = {
-  '0': 'file', '\0': 'file', '7': 'file',
-  '1': 'hardlink', '2': 'symlink', '3': 'chardev', '4': 'blockdev', '5': 'directory', '6': 'fifo',
-  x: 'pax', g: 'pax-global', L: 'gnu-longname', K: 'gnu-longlink',
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '3': 'chardev',
+  '4': 'blockdev',
+  '5': 'directory',
+  '6': 'fifo',
+  x: 'pax',
+  g: 'pax-global',
+  L: 'gnu-longname',
+  K: 'gnu-longlink',
 };
 
 const cString = (block: Buffer, offset: number, length: number): string => {
@@ -50,7 +72,10 @@ function parseNumber(block: Buffer, offset: number, length: number, field: strin
     }
     return value;
   }
-  const text = raw.toString('ascii').replace(/[\0 ]+$/g, '').replace(/^ +/, '');
+  const text = raw
+    .toString('ascii')
+    .replace(/[\0 ]+$/g, '')
+    .replace(/^ +/, '');
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`${field} "${text}" in a tar header is not an octal number`);
   const value = parseInt(text, 8);
@@ -67,7 +92,10 @@ export function parseTarHeader(block: Buffer): TarHeader {
   const stored = parseNumber(block, 148, 8, 'checksum');
   let sum = 0;
   for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
-  if (sum !== stored) throw new TarFormatError(`tar header checksum mismatch (stored ${stored}, computed ${sum}); the archive is corrupt or not a tar`);
+  if (sum !== stored)
+    throw new TarFormatError(
+      `tar header checksum mismatch (stored ${stored}, computed ${sum}); the archive is corrupt or not a tar`,
+    );
   const typeflag = String.fromCharCode(block[156]!);
   const name = cString(block, 0, 100);
   const magic = block.subarray(257, 262).toString('ascii');
@@ -91,7 +119,8 @@ export function parsePaxRecords(data: Buffer): Record<string, string> {
     const space = data.indexOf(0x20, at);
     if (space === -1) throw new TarFormatError('malformed PAX record');
     const len = Number(data.subarray(at, space).toString('ascii'));
-    if (!Number.isSafeInteger(len) || len <= space - at + 1 || at + len > data.length) throw new TarFormatError('malformed PAX record length');
+    if (!Number.isSafeInteger(len) || len <= space - at + 1 || at + len > data.length)
+      throw new TarFormatError('malformed PAX record length');
     const record = data.subarray(space + 1, at + len - 1).toString('utf8');
     if (data[at + len - 1] !== 0x0a) throw new TarFormatError('PAX record does not end with a newline');
     const eq = record.indexOf('=');

@@ -3,8 +3,20 @@ import { mergeConfigDefaults } from './config-merge';
 describe(mergeConfigDefaults.name, () => {
   it.each([
     ['adds missing keys', { a: 1, b: 2 }, { a: 9 }, { a: 9, b: 2 }, ['b']],
-    ['keeps operator values even of another type', { port: 80, tags: ['x'] }, { port: '8080', tags: 'y' }, { port: '8080', tags: 'y' }, []],
-    ['merges nested objects', { db: { pool: 5, timeoutMs: 100 } }, { db: { pool: 20 } }, { db: { pool: 20, timeoutMs: 100 } }, ['db.timeoutMs']],
+    [
+      'keeps operator values even of another type',
+      { port: 80, tags: ['x'] },
+      { port: '8080', tags: 'y' },
+      { port: '8080', tags: 'y' },
+      [],
+    ],
+    [
+      'merges nested objects',
+      { db: { pool: 5, timeoutMs: 100 } },
+      { db: { pool: 20 } },
+      { db: { pool: 20, timeoutMs: 100 } },
+      ['db.timeoutMs'],
+    ],
     ['keeps operator-only keys', { a: 1 }, { mine: true }, { mine: true, a: 1 }, ['a']],
     ['does not merge into an operator null', { db: { pool: 5 } }, { db: null }, { db: null }, []],
     ['starts from nothing', { a: { b: 1 } }, {}, { a: { b: 1 } }, ['a']],

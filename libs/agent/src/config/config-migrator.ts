@@ -17,7 +17,8 @@ export interface ConfigMigration {
   hadConfig: boolean;
 }
 
-const invalid = (message: string, cause?: unknown) => new InstallStepError(AgentErrorCode.ConfigInvalid, message, { cause, step: 'migrating_config' });
+const invalid = (message: string, cause?: unknown) =>
+  new InstallStepError(AgentErrorCode.ConfigInvalid, message, { cause, step: 'migrating_config' });
 
 /**
  * Owns `shared/config.json`: merges a release's `config.defaults.json` into it (new keys
@@ -42,8 +43,19 @@ export class ConfigMigrator {
     const defaultsText = await readIfFile(defaultsPath);
     const current = await readIfFile(this.configPath);
     if (defaultsText === undefined) return { added: [], hadConfig: current !== undefined };
-    const defaults = parseObject(defaultsText, () => `${CONFIG_DEFAULTS_FILE} of the release`, 'fix the release and publish a new version');
-    const operator = current === undefined ? {} : parseObject(current, () => `${this.configPath}`, 'fix it by hand; the agent never overwrites operator settings');
+    const defaults = parseObject(
+      defaultsText,
+      () => `${CONFIG_DEFAULTS_FILE} of the release`,
+      'fix the release and publish a new version',
+    );
+    const operator =
+      current === undefined
+        ? {}
+        : parseObject(
+            current,
+            () => `${this.configPath}`,
+            'fix it by hand; the agent never overwrites operator settings',
+          );
     const { config, added } = mergeConfigDefaults(defaults, operator);
     const text = `${JSON.stringify(config, null, 2)}\n`;
     if (!isJsonObject(JSON.parse(text))) throw invalid('the merged configuration is not a JSON object');

@@ -23,7 +23,8 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } | undef
   return { bucket: url.hostname, key };
 }
 
-const failed = (message: string, cause?: unknown) => new InstallStepError(AgentErrorCode.DownloadFailed, message, { step: 'downloading', cause });
+const failed = (message: string, cause?: unknown) =>
+  new InstallStepError(AgentErrorCode.DownloadFailed, message, { step: 'downloading', cause });
 
 /**
  * Streams an artifact (s3://bucket/key through the object store, or http(s)) into a file,
@@ -48,13 +49,15 @@ export class ArtifactDownloader {
     let length = 0;
     await rm(path, { force: true });
     const file = await open(path, 'wx', 0o600);
-    const onAbort = () => body.destroy(new Error(`no complete download within ${this.timeoutMs} ms (AGENT_DOWNLOAD_TIMEOUT)`));
+    const onAbort = () =>
+      body.destroy(new Error(`no complete download within ${this.timeoutMs} ms (AGENT_DOWNLOAD_TIMEOUT)`));
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       for await (const chunk of body) {
         const buf = chunk as Buffer;
         length += buf.length;
-        if (length > maxBytes) throw failed(`${uri} is longer than the ${maxBytes} bytes expected; stopped downloading`);
+        if (length > maxBytes)
+          throw failed(`${uri} is longer than the ${maxBytes} bytes expected; stopped downloading`);
         hash.update(buf);
         await file.write(buf);
       }

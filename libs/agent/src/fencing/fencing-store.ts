@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { readJsonFile, writeJsonDurably } from '../support/durable-file';
 
-const FencingFile = z.object({ format: z.literal('lockstep-fencing/v1'), highest: z.record(z.string(), z.number().int().nonnegative()) });
+const FencingFile = z.object({
+  format: z.literal('lockstep-fencing/v1'),
+  highest: z.record(z.string(), z.number().int().nonnegative()),
+});
 
 /** Verdict on one command's fencing token. */
 export type FencingVerdict = { admitted: true } | { admitted: false; highest: number };
@@ -25,7 +28,10 @@ export class FencingStore {
     const raw = await readJsonFile<unknown>(path);
     if (raw !== undefined) {
       const parsed = FencingFile.safeParse(raw);
-      if (!parsed.success) throw new Error(`fencing store ${path} is damaged (${parsed.error.issues[0]?.message}); restore it or remove it only if no older lock holder can still send commands`);
+      if (!parsed.success)
+        throw new Error(
+          `fencing store ${path} is damaged (${parsed.error.issues[0]?.message}); restore it or remove it only if no older lock holder can still send commands`,
+        );
       store.highest = new Map(Object.entries(parsed.data.highest));
     }
     return store;

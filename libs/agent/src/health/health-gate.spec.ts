@@ -22,7 +22,10 @@ describe(HealthGate.name, () => {
   ])('%s', async (_what, answers, minHealthy, deadline, elapsed) => {
     const sut = gateWith(answers);
 
-    const outcome = await sut.wait(minHealthy, deadline).then((r) => r.elapsedMs, (e: unknown) => e);
+    const outcome = await sut.wait(minHealthy, deadline).then(
+      (r) => r.elapsedMs,
+      (e: unknown) => e,
+    );
 
     if (elapsed === null) {
       expect(outcome).toBeInstanceOf(InstallStepError);

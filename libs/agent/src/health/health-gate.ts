@@ -21,12 +21,19 @@ export interface HealthGateDeps {
 export function httpHealthProbe(url: string, timeoutMs: number): HealthProbe {
   return async (signal) => {
     try {
-      const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), redirect: 'manual', headers: { connection: 'close' } });
+      const res = await fetch(url, {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+        redirect: 'manual',
+        headers: { connection: 'close' },
+      });
       await res.body?.cancel().catch(() => undefined);
       return { ok: res.status >= 200 && res.status < 300, detail: `HTTP ${res.status}` };
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      return { ok: false, detail: e.cause?.code ?? (e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : e.message) };
+      return {
+        ok: false,
+        detail: e.cause?.code ?? (e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : e.message),
+      };
     }
   };
 }
@@ -56,14 +63,21 @@ export class HealthGate {
     private readonly intervalMs: number,
   ) {}
 
-  async wait(minHealthyMs: number, deadlineMs: number, signal: AbortSignal = new AbortController().signal): Promise<HealthGateResult> {
+  async wait(
+    minHealthyMs: number,
+    deadlineMs: number,
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<HealthGateResult> {
     const start = this.deps.now();
     let healthySince: number | undefined;
     let probes = 0;
     let last = 'no answer yet';
     let longest = 0;
     for (;;) {
-      if (signal.aborted) throw new InstallStepError(AgentErrorCode.Interrupted, 'health gate interrupted: the agent is stopping', { step: 'health_check' });
+      if (signal.aborted)
+        throw new InstallStepError(AgentErrorCode.Interrupted, 'health gate interrupted: the agent is stopping', {
+          step: 'health_check',
+        });
       const at = this.deps.now();
       const result = await this.deps.probe(signal);
       probes++;

@@ -46,10 +46,18 @@ export class MigrateHookRunner {
     } catch (err) {
       throw this.fail(`${MIGRATE_HOOK} of ${env.version} is not executable; ship it with mode 0755`, err);
     }
-    const result = await runCommand({ command: hook, cwd: env.releaseDir, env: releaseEnv(env), timeoutMs: this.timeoutMs }).catch((err: Error) => {
+    const result = await runCommand({
+      command: hook,
+      cwd: env.releaseDir,
+      env: releaseEnv(env),
+      timeoutMs: this.timeoutMs,
+    }).catch((err: Error) => {
       throw this.fail(`${MIGRATE_HOOK} of ${env.version} could not be started (${err.message})`, err);
     });
-    if (result.code !== 0 || result.timedOut) throw this.fail(`${describeResult(`${MIGRATE_HOOK} of ${env.version}`, result, this.timeoutMs)}${result.timedOut ? ' (AGENT_HOOK_TIMEOUT)' : ''}`);
+    if (result.code !== 0 || result.timedOut)
+      throw this.fail(
+        `${describeResult(`${MIGRATE_HOOK} of ${env.version}`, result, this.timeoutMs)}${result.timedOut ? ' (AGENT_HOOK_TIMEOUT)' : ''}`,
+      );
     return true;
   }
 

@@ -49,10 +49,21 @@ describe(InstallPipeline.name, () => {
     dir = new AppDirectory(root);
     await dir.init();
     journal = await CommandJournal.open(join(dir.stateDir, 'journal.json'));
-    artifacts = { '1.0.0': buildDemoArtifact('1.0.0'), '1.1.0': buildDemoArtifact('1.1.0'), '1.2.0': buildDemoArtifact('1.2.0') };
+    artifacts = {
+      '1.0.0': buildDemoArtifact('1.0.0'),
+      '1.1.0': buildDemoArtifact('1.1.0'),
+      '1.2.0': buildDemoArtifact('1.2.0'),
+    };
     broken = new Set();
     steps = [];
-    app = { id: 'fake', start: jest.fn(async () => undefined), restart: jest.fn(async () => undefined), stop: jest.fn(async () => undefined), status: jest.fn(async () => 'running' as const), close: jest.fn(async () => undefined) };
+    app = {
+      id: 'fake',
+      start: jest.fn(async () => undefined),
+      restart: jest.fn(async () => undefined),
+      stop: jest.fn(async () => undefined),
+      status: jest.fn(async () => 'running' as const),
+      close: jest.fn(async () => undefined),
+    };
     let clock = 0;
     deps = {
       dir,
@@ -60,7 +71,11 @@ describe(InstallPipeline.name, () => {
       download: jest.fn(async (uri: string, path: string) => {
         const version = /demo-(.+)\.tar\.gz$/.exec(uri)![1]!;
         await writeFile(path, artifacts[version]!);
-        return { path, sha256: createHash('sha256').update(artifacts[version]!).digest('hex'), length: artifacts[version]!.length };
+        return {
+          path,
+          sha256: createHash('sha256').update(artifacts[version]!).digest('hex'),
+          length: artifacts[version]!.length,
+        };
       }),
       verify: jest.fn(async () => undefined),
       unpack: unpackTarGz,
@@ -80,7 +95,12 @@ describe(InstallPipeline.name, () => {
         50,
       ),
       freeDisk: async () => 10 ** 12,
-      limits: { minFreeDiskBytes: 1, maxArtifactBytes: 16 * 1024 * 1024, maxUnpackedBytes: 16 * 1024 * 1024, keepReleases: 2 },
+      limits: {
+        minFreeDiskBytes: 1,
+        maxArtifactBytes: 16 * 1024 * 1024,
+        maxUnpackedBytes: 16 * 1024 * 1024,
+        keepReleases: 2,
+      },
       logger: silentLogger,
     };
     sut = new InstallPipeline(deps);
@@ -89,7 +109,14 @@ describe(InstallPipeline.name, () => {
 
   const install = async (version: string, over: Partial<InstallCommandV1> = {}) => {
     const bytes = artifacts[version]!;
-    const cmd = command(version, { artifact: { uri: `s3://bucket/demo-${version}.tar.gz`, sha256: createHash('sha256').update(bytes).digest('hex'), length: bytes.length }, ...over });
+    const cmd = command(version, {
+      artifact: {
+        uri: `s3://bucket/demo-${version}.tar.gz`,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        length: bytes.length,
+      },
+      ...over,
+    });
     const entry = await journal.begin({ command: cmd, messageSeq: 1, previousVersion: await dir.currentVersion() });
     return sut.run(entry, report, signal);
   };
@@ -99,7 +126,17 @@ describe(InstallPipeline.name, () => {
     const outcome = await install('1.0.0');
 
     expect(outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.0.0', previousVersion: null, noop: false });
-    expect(steps).toEqual(['preflight', 'downloading', 'verifying', 'unpacking', 'migrating_config', 'migrate_hook', 'swapping', 'restarting', 'health_check']);
+    expect(steps).toEqual([
+      'preflight',
+      'downloading',
+      'verifying',
+      'unpacking',
+      'migrating_config',
+      'migrate_hook',
+      'swapping',
+      'restarting',
+      'health_check',
+    ]);
     expect(await dir.currentVersion()).toBe('1.0.0');
     expect(app.restart).toHaveBeenCalledTimes(1);
     expect(await readdir(dir.tmpDir)).toEqual([]);
@@ -116,9 +153,33 @@ describe(InstallPipeline.name, () => {
   });
 
   it.each<[string, () => void, InstallStep, AgentErrorCode]>([
-    ['verification fails', () => (deps.verify as jest.Mock).mockRejectedValueOnce(new InstallStepError(AgentErrorCode.TufBadSignature, 'bad', { step: 'verifying' })), 'verifying', AgentErrorCode.TufBadSignature],
-    ['the artifact is unsafe', () => (artifacts['1.1.0'] = writeTarGz([{ path: '../x', data: 'x' }])), 'unpacking', AgentErrorCode.UnsafeArchive],
-    ['the migrate hook fails', () => (artifacts['1.1.0'] = writeTarGz(demoAppEntries('1.1.0', { noHook: true, extra: [{ path: 'hooks/migrate', data: '#!/bin/sh\necho boom\nexit 3\n', mode: 0o755 }] }))), 'migrate_hook', AgentErrorCode.HookFailed],
+    [
+      'verification fails',
+      () =>
+        (deps.verify as jest.Mock).mockRejectedValueOnce(
+          new InstallStepError(AgentErrorCode.TufBadSignature, 'bad', { step: 'verifying' }),
+        ),
+      'verifying',
+      AgentErrorCode.TufBadSignature,
+    ],
+    [
+      'the artifact is unsafe',
+      () => (artifacts['1.1.0'] = writeTarGz([{ path: '../x', data: 'x' }])),
+      'unpacking',
+      AgentErrorCode.UnsafeArchive,
+    ],
+    [
+      'the migrate hook fails',
+      () =>
+        (artifacts['1.1.0'] = writeTarGz(
+          demoAppEntries('1.1.0', {
+            noHook: true,
+            extra: [{ path: 'hooks/migrate', data: '#!/bin/sh\necho boom\nexit 3\n', mode: 0o755 }],
+          }),
+        )),
+      'migrate_hook',
+      AgentErrorCode.HookFailed,
+    ],
     ['the disk is too full', () => (deps.freeDisk = async () => 0), 'preflight', AgentErrorCode.NotEnoughDisk],
   ])('leaves the node untouched when %s before the swap', async (_what, arrange, step, code) => {
     await install('1.0.0');
@@ -128,7 +189,12 @@ describe(InstallPipeline.name, () => {
 
     const outcome = await install('1.1.0');
 
-    expect(outcome).toMatchObject({ result: 'failed', failedStep: step, runningVersion: '1.0.0', error: expect.stringContaining(code) });
+    expect(outcome).toMatchObject({
+      result: 'failed',
+      failedStep: step,
+      runningVersion: '1.0.0',
+      error: expect.stringContaining(code),
+    });
     expect(await dir.currentVersion()).toBe('1.0.0');
     expect(await readFile(join(dir.sharedDir, 'config.json'), 'utf8')).toBe(before);
     expect((await dir.releases()).sort()).toEqual(step === 'migrate_hook' ? ['1.0.0', '1.1.0'] : ['1.0.0']);
@@ -142,7 +208,13 @@ describe(InstallPipeline.name, () => {
 
     const outcome = await install('1.1.0');
 
-    expect(outcome).toMatchObject({ result: 'rolled_back', failedStep: 'health_check', runningVersion: '1.0.0', previousVersion: '1.0.0', error: expect.stringMatching(/HEALTH_GATE_FAILED/) });
+    expect(outcome).toMatchObject({
+      result: 'rolled_back',
+      failedStep: 'health_check',
+      runningVersion: '1.0.0',
+      previousVersion: '1.0.0',
+      error: expect.stringMatching(/HEALTH_GATE_FAILED/),
+    });
     expect(steps.slice(-3)).toEqual(['restarting', 'health_check', 'rolling_back']);
     expect(await dir.currentVersion()).toBe('1.0.0');
     expect((await config()).features).toEqual({ 'since-1.0.0': true });
@@ -155,7 +227,11 @@ describe(InstallPipeline.name, () => {
 
     const outcome = await install('1.1.0');
 
-    expect(outcome).toMatchObject({ result: 'rolled_back', runningVersion: '1.0.0', error: expect.stringMatching(/did not come back healthy either/) });
+    expect(outcome).toMatchObject({
+      result: 'rolled_back',
+      runningVersion: '1.0.0',
+      error: expect.stringMatching(/did not come back healthy either/),
+    });
   });
 
   it('stops the app and removes current when a first install fails after the swap', async () => {
@@ -197,13 +273,21 @@ describe(InstallPipeline.name, () => {
 
     it('takes the backup before downloading anything and reports its id', async () => {
       const order: string[] = [];
-      deps.backup = jest.fn(async (_cmd, id: string, previous: string | null) => void order.push(`backup ${id} from ${previous}`));
+      deps.backup = jest.fn(
+        async (_cmd, id: string, previous: string | null) => void order.push(`backup ${id} from ${previous}`),
+      );
       const download = deps.download;
-      deps.download = jest.fn(async (...args: Parameters<InstallPipelineDeps['download']>) => (order.push('download'), download(...args)));
+      deps.download = jest.fn(
+        async (...args: Parameters<InstallPipelineDeps['download']>) => (order.push('download'), download(...args)),
+      );
 
       const outcome = await install('1.1.0');
 
-      expect(outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.1.0', backupId: expect.stringMatching(/^preupdate_n1_1\.1\.0_[0-9a-f]{8}$/) });
+      expect(outcome).toMatchObject({
+        result: 'succeeded',
+        runningVersion: '1.1.0',
+        backupId: expect.stringMatching(/^preupdate_n1_1\.1\.0_[0-9a-f]{8}$/),
+      });
       expect(order).toEqual([`backup ${outcome.backupId} from 1.0.0`, 'download']);
       expect(steps.slice(0, 3)).toEqual(['preflight', 'backing_up', 'downloading']);
     });
@@ -215,7 +299,14 @@ describe(InstallPipeline.name, () => {
 
       const outcome = await install('1.1.0');
 
-      expect(outcome).toMatchObject({ result: 'failed', failedStep: 'backing_up', runningVersion: '1.0.0', error: expect.stringMatching(/BACKUP_FAILED: the pre-update backup failed, so nothing was changed: S3 is unreachable/) });
+      expect(outcome).toMatchObject({
+        result: 'failed',
+        failedStep: 'backing_up',
+        runningVersion: '1.0.0',
+        error: expect.stringMatching(
+          /BACKUP_FAILED: the pre-update backup failed, so nothing was changed: S3 is unreachable/,
+        ),
+      });
       expect(deps.download).toHaveBeenCalledTimes(1); // the first install's only
       expect(await dir.currentVersion()).toBe('1.0.0');
       expect(app.restart).not.toHaveBeenCalled();
@@ -247,19 +338,36 @@ describe(InstallPipeline.name, () => {
       const configPath = join(dir.sharedDir, 'config.json');
       const configBefore = await readFile(configPath, 'utf8');
       let configAtRestart = '';
-      app.restart.mockImplementation(async () => void (order.push('restart'), (configAtRestart = await readFile(configPath, 'utf8'))));
+      app.restart.mockImplementation(
+        async () => void (order.push('restart'), (configAtRestart = await readFile(configPath, 'utf8'))),
+      );
       const refused = await install('1.1.0', { action: 'rollback', restoreBackupId: 'preupdate_x' });
 
-      expect(restored).toMatchObject({ result: 'succeeded', runningVersion: '1.0.0', restoredBackupId: 'preupdate_n1_1.1.0_abcdef12' });
+      expect(restored).toMatchObject({
+        result: 'succeeded',
+        runningVersion: '1.0.0',
+        restoredBackupId: 'preupdate_n1_1.1.0_abcdef12',
+      });
       expect(restoredOrder).toEqual(['stop', 'restore preupdate_n1_1.1.0_abcdef12', 'swap 1.0.0', 'restart']);
-      expect(refused).toMatchObject({ result: 'failed', failedStep: 'restoring_data', runningVersion: '1.0.0', error: expect.stringMatching(/data was left as it was: backup preupdate_x is corrupted; 1\.0\.0 was started again$/) });
+      expect(refused).toMatchObject({
+        result: 'failed',
+        failedStep: 'restoring_data',
+        runningVersion: '1.0.0',
+        error: expect.stringMatching(
+          /data was left as it was: backup preupdate_x is corrupted; 1\.0\.0 was started again$/,
+        ),
+      });
       expect(order).toEqual(['stop', 'restart']);
       expect(configAtRestart).toBe(configBefore); // 1.0.0 starts again with its own config, not 1.1.0's migrated one
     });
   });
 
   describe('resume after the agent died', () => {
-    const interrupted = async (version: string, patch: Parameters<CommandJournal['update']>[1], current: string | null) => {
+    const interrupted = async (
+      version: string,
+      patch: Parameters<CommandJournal['update']>[1],
+      current: string | null,
+    ) => {
       const entry = await journal.begin({ command: command(version), messageSeq: 1, previousVersion: '1.0.0' });
       if (current) await dir.swapCurrent(current);
       return journal.update(entry.commandId, patch);
@@ -294,17 +402,37 @@ describe(InstallPipeline.name, () => {
     });
 
     it('restarts the running release once its config is back when it died restoring data, saying the data may be partly restored', async () => {
-      const entry = await journal.begin({ command: command('0.9.0', { action: 'rollback', restoreBackupId: 'preupdate_n1_1.0.0_abcdef12' }), messageSeq: 1, previousVersion: '1.0.0' });
+      const entry = await journal.begin({
+        command: command('0.9.0', { action: 'rollback', restoreBackupId: 'preupdate_n1_1.0.0_abcdef12' }),
+        messageSeq: 1,
+        previousVersion: '1.0.0',
+      });
       const patched = await journal.update(entry.commandId, { step: 'restoring_data' });
 
       const outcome = await sut.resume(patched, report, signal);
 
-      expect(outcome).toMatchObject({ result: 'failed', runningVersion: '1.0.0', failedStep: 'restoring_data', error: expect.stringMatching(/restoring backup preupdate_n1_1\.0\.0_abcdef12.*may be partly restored.*1\.0\.0 was started again$/) });
+      expect(outcome).toMatchObject({
+        result: 'failed',
+        runningVersion: '1.0.0',
+        failedStep: 'restoring_data',
+        error: expect.stringMatching(
+          /restoring backup preupdate_n1_1\.0\.0_abcdef12.*may be partly restored.*1\.0\.0 was started again$/,
+        ),
+      });
       expect(app.restart).toHaveBeenCalledTimes(1);
     });
 
     it('finishes a rollback that was under way', async () => {
-      const entry = await interrupted('1.1.0', { step: 'health_check', swap: { from: '1.0.0', to: '1.1.0' }, rollingBack: true, failure: { step: 'health_check', error: 'HEALTH_GATE_FAILED: x' } }, '1.1.0');
+      const entry = await interrupted(
+        '1.1.0',
+        {
+          step: 'health_check',
+          swap: { from: '1.0.0', to: '1.1.0' },
+          rollingBack: true,
+          failure: { step: 'health_check', error: 'HEALTH_GATE_FAILED: x' },
+        },
+        '1.1.0',
+      );
 
       const outcome = await sut.resume(entry, report, signal);
 
@@ -317,7 +445,12 @@ describe(InstallPipeline.name, () => {
 
       const outcome = await sut.resume(entry, report, signal);
 
-      expect(outcome).toMatchObject({ result: 'failed', failedStep: 'swapping', runningVersion: '1.0.0', error: expect.stringMatching(/INTERRUPTED: .*before the swap/) });
+      expect(outcome).toMatchObject({
+        result: 'failed',
+        failedStep: 'swapping',
+        runningVersion: '1.0.0',
+        error: expect.stringMatching(/INTERRUPTED: .*before the swap/),
+      });
       expect(await dir.currentVersion()).toBe('1.0.0');
     });
   });

@@ -56,11 +56,22 @@ export interface InstallPipelineDeps {
    * Takes the pre-update backup of the node's targets (absent: the node's policy is off);
    * resolves with its id, throws when it fails — the install then stops before anything changes.
    */
-  backup?(command: InstallCommandV1, backupId: string, previousVersion: string | null, report: (message: string) => void, signal: AbortSignal): Promise<void>;
+  backup?(
+    command: InstallCommandV1,
+    backupId: string,
+    previousVersion: string | null,
+    report: (message: string) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Settles a pre-update backup whose agent died while taking it (completed if its manifest exists, else failed). */
   settleBackup?(command: InstallCommandV1, backupId: string, previousVersion: string | null): Promise<void>;
   /** Restores a backup of the node's targets into place (rollback --restore-data). */
-  restoreData?(backupId: string, command: InstallCommandV1, report: (message: string) => void, signal: AbortSignal): Promise<void>;
+  restoreData?(
+    backupId: string,
+    command: InstallCommandV1,
+    report: (message: string) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Free bytes on the file system holding the app directory. */
   freeDisk(path: string): Promise<number>;
   limits: InstallLimits;
@@ -87,7 +98,8 @@ export class InstallPipeline {
     const previous = entry.previousVersion;
     let step: InstallStep = 'preflight';
     const enter = async (next: InstallStep, message?: string) => {
-      if (signal.aborted) throw new InstallStepError(AgentErrorCode.Interrupted, `the agent is stopping before ${next}`, { step: next });
+      if (signal.aborted)
+        throw new InstallStepError(AgentErrorCode.Interrupted, `the agent is stopping before ${next}`, { step: next });
       step = next;
       await journal.update(cmd.commandId, { step });
       await report(step, message);
@@ -102,23 +114,43 @@ export class InstallPipeline {
         const backupId = preUpdateBackupId(cmd);
         entry = await journal.update(cmd.commandId, { backupId });
         await enter('backing_up', `backup ${backupId}`);
-        await this.deps.backup(cmd, backupId, previous, (m) => void report('backing_up', m).catch(() => undefined), signal).catch((err: unknown) => {
-          if (isInterrupted(err) || signal.aborted) throw new InstallStepError(AgentErrorCode.Interrupted, 'the agent is stopping during the pre-update backup', { step: 'backing_up', cause: err });
-          throw new InstallStepError(AgentErrorCode.BackupFailed, `the pre-update backup failed, so nothing was changed: ${describeError(err)}`, { step: 'backing_up', cause: err });
-        });
+        await this.deps
+          .backup(cmd, backupId, previous, (m) => void report('backing_up', m).catch(() => undefined), signal)
+          .catch((err: unknown) => {
+            if (isInterrupted(err) || signal.aborted)
+              throw new InstallStepError(
+                AgentErrorCode.Interrupted,
+                'the agent is stopping during the pre-update backup',
+                { step: 'backing_up', cause: err },
+              );
+            throw new InstallStepError(
+              AgentErrorCode.BackupFailed,
+              `the pre-update backup failed, so nothing was changed: ${describeError(err)}`,
+              { step: 'backing_up', cause: err },
+            );
+          });
       }
-      const kept = (await dir.hasRelease(cmd.version)) && (await dir.record(cmd.version))?.sha256 === cmd.artifact.sha256;
+      const kept =
+        (await dir.hasRelease(cmd.version)) && (await dir.record(cmd.version))?.sha256 === cmd.artifact.sha256;
       if (kept) {
         await enter('unpacking', `release ${cmd.version} is still kept on this node; reusing it`);
       } else {
         await enter('downloading');
-        const artifact = await this.deps.download(cmd.artifact.uri, tmpArtifact, Math.min(cmd.artifact.length, limits.maxArtifactBytes), signal);
+        const artifact = await this.deps.download(
+          cmd.artifact.uri,
+          tmpArtifact,
+          Math.min(cmd.artifact.length, limits.maxArtifactBytes),
+          signal,
+        );
         await enter('verifying');
         await this.deps.verify(cmd, artifact, signal);
         await enter('unpacking');
         const partial = await dir.freshPartial(cmd.version);
         try {
-          await this.deps.unpack(artifact.path, partial, { maxUnpackedBytes: limits.maxUnpackedBytes, maxEntries: limits.maxEntries });
+          await this.deps.unpack(artifact.path, partial, {
+            maxUnpackedBytes: limits.maxUnpackedBytes,
+            maxEntries: limits.maxEntries,
+          });
         } catch (err) {
           await rm(partial, { recursive: true, force: true });
           throw err;
@@ -131,21 +163,42 @@ export class InstallPipeline {
       const backup = dir.tmpPath(`${cmd.commandId}.config-backup.json`);
       await journal.update(cmd.commandId, { config: { backup, hadConfig: await this.deps.config.hasConfig() } });
       const migration = await this.deps.config.migrate(releaseDir, backup);
-      if (migration.added.length) this.deps.logger.log(`config: added ${migration.added.join(', ')} from ${cmd.version}'s defaults`);
+      if (migration.added.length)
+        this.deps.logger.log(`config: added ${migration.added.join(', ')} from ${cmd.version}'s defaults`);
       await enter('migrate_hook');
-      await this.deps.hook.run({ releaseDir, sharedDir: dir.sharedDir, version: cmd.version, previousVersion: previous });
+      await this.deps.hook.run({
+        releaseDir,
+        sharedDir: dir.sharedDir,
+        version: cmd.version,
+        previousVersion: previous,
+      });
       if (cmd.restoreBackupId) {
-        if (!this.deps.restoreData) throw new InstallStepError(AgentErrorCode.BackupFailed, 'this node has no backup settings, so it cannot restore data; set BACKUP_* on the agent', { step: 'restoring_data' });
+        if (!this.deps.restoreData)
+          throw new InstallStepError(
+            AgentErrorCode.BackupFailed,
+            'this node has no backup settings, so it cannot restore data; set BACKUP_* on the agent',
+            { step: 'restoring_data' },
+          );
         await enter('restoring_data', `stopping the app, then restoring backup ${cmd.restoreBackupId}`);
         // the running release must not write to what is being put back (nor hold locks pg_restore needs)
         appStopped = true;
         await this.deps.app.stop().catch((err: Error) => {
-          throw new InstallStepError(AgentErrorCode.BackupFailed, `cannot stop the app to restore backup ${cmd.restoreBackupId}: ${err.message}; nothing was restored`, { step: 'restoring_data', cause: err });
+          throw new InstallStepError(
+            AgentErrorCode.BackupFailed,
+            `cannot stop the app to restore backup ${cmd.restoreBackupId}: ${err.message}; nothing was restored`,
+            { step: 'restoring_data', cause: err },
+          );
         });
-        await this.deps.restoreData(cmd.restoreBackupId, cmd, (m) => void report('restoring_data', m).catch(() => undefined), signal).catch((err: unknown) => {
-          const partial = (err as { code?: string }).code === 'BACKUP_RESTORE_PARTIAL';
-          throw new InstallStepError(AgentErrorCode.BackupFailed, `restoring backup ${cmd.restoreBackupId} failed${partial ? ' part-way' : '; the data was left as it was'}: ${describeError(err)}`, { step: 'restoring_data', cause: err });
-        });
+        await this.deps
+          .restoreData(cmd.restoreBackupId, cmd, (m) => void report('restoring_data', m).catch(() => undefined), signal)
+          .catch((err: unknown) => {
+            const partial = (err as { code?: string }).code === 'BACKUP_RESTORE_PARTIAL';
+            throw new InstallStepError(
+              AgentErrorCode.BackupFailed,
+              `restoring backup ${cmd.restoreBackupId} failed${partial ? ' part-way' : '; the data was left as it was'}: ${describeError(err)}`,
+              { step: 'restoring_data', cause: err },
+            );
+          });
         entry = await journal.update(cmd.commandId, { restoredBackupId: cmd.restoreBackupId });
       }
       await enter('swapping');
@@ -154,9 +207,15 @@ export class InstallPipeline {
     } catch (err) {
       await rm(tmpArtifact, { force: true }).catch(() => undefined);
       if (isInterrupted(err)) throw err;
-      if ((await dir.currentVersion().catch(() => previous)) !== cmd.version) return this.failBeforeSwap(await journal.update(cmd.commandId, {}), step, err, appStopped);
+      if ((await dir.currentVersion().catch(() => previous)) !== cmd.version)
+        return this.failBeforeSwap(await journal.update(cmd.commandId, {}), step, err, appStopped);
       // The swap went through although a later bookkeeping write failed: treat as after the swap.
-      return this.rollBack(await journal.update(cmd.commandId, { swap: { from: previous, to: cmd.version } }), { step, error: describeError(err) }, report, signal);
+      return this.rollBack(
+        await journal.update(cmd.commandId, { swap: { from: previous, to: cmd.version } }),
+        { step, error: describeError(err) },
+        report,
+        signal,
+      );
     }
     return this.afterSwap(await journal.update(cmd.commandId, {}), report, signal);
   }
@@ -169,44 +228,80 @@ export class InstallPipeline {
   async resume(entry: JournalEntry, report: StepReporter, signal: AbortSignal): Promise<InstallFinishedV1> {
     const current = await this.deps.dir.currentVersion();
     if (entry.rollingBack && entry.swap) {
-      return this.rollBack(entry, entry.failure ?? { step: entry.step ?? 'health_check', error: 'the agent stopped while rolling back' }, report, signal);
+      return this.rollBack(
+        entry,
+        entry.failure ?? { step: entry.step ?? 'health_check', error: 'the agent stopped while rolling back' },
+        report,
+        signal,
+      );
     }
     if (entry.swap && current === entry.swap.to) {
-      this.deps.logger.warn(`command ${entry.commandId}: the agent stopped after swapping to ${entry.swap.to}; checking health again`);
+      this.deps.logger.warn(
+        `command ${entry.commandId}: the agent stopped after swapping to ${entry.swap.to}; checking health again`,
+      );
       return this.afterSwap(entry, report, signal, { restart: false });
     }
     const step = entry.step ?? 'preflight';
     if (step === 'backing_up' && entry.backupId && this.deps.settleBackup) {
-      await this.deps.settleBackup(entry.command, entry.backupId, entry.previousVersion).catch((e: unknown) => this.deps.logger.error(`could not settle pre-update backup ${entry.backupId}: ${describeError(e)}`));
+      await this.deps
+        .settleBackup(entry.command, entry.backupId, entry.previousVersion)
+        .catch((e: unknown) =>
+          this.deps.logger.error(`could not settle pre-update backup ${entry.backupId}: ${describeError(e)}`),
+        );
     }
     if (step === 'restoring_data') {
       // the app was stopped for the restore, and the agent's start finished any file exchange it cut off: files (and databases) may be restored
-      const err = new InstallStepError(AgentErrorCode.Interrupted, `the agent stopped while restoring backup ${entry.command.restoreBackupId}, before the swap: the data may be partly restored; the node still runs ${current ?? 'nothing'}. Send the rollback again to restore it whole`, { step });
+      const err = new InstallStepError(
+        AgentErrorCode.Interrupted,
+        `the agent stopped while restoring backup ${entry.command.restoreBackupId}, before the swap: the data may be partly restored; the node still runs ${current ?? 'nothing'}. Send the rollback again to restore it whole`,
+        { step },
+      );
       return this.failBeforeSwap(entry, step, err, true);
     }
-    const err = new InstallStepError(AgentErrorCode.Interrupted, `the agent stopped during ${step}, before the swap; the node still runs ${current ?? 'nothing'}. Send a new command to try again`, { step });
+    const err = new InstallStepError(
+      AgentErrorCode.Interrupted,
+      `the agent stopped during ${step}, before the swap; the node still runs ${current ?? 'nothing'}. Send a new command to try again`,
+      { step },
+    );
     return this.failBeforeSwap(entry, step, err);
   }
 
   private async preflight(cmd: InstallCommandV1): Promise<void> {
     const { limits, dir } = this.deps;
     if (cmd.artifact.length > limits.maxArtifactBytes) {
-      throw new InstallStepError(AgentErrorCode.ArtifactTooLarge, `the artifact is ${cmd.artifact.length} bytes, more than AGENT_MAX_ARTIFACT_BYTES (${limits.maxArtifactBytes}) allows on this node`, { step: 'preflight' });
+      throw new InstallStepError(
+        AgentErrorCode.ArtifactTooLarge,
+        `the artifact is ${cmd.artifact.length} bytes, more than AGENT_MAX_ARTIFACT_BYTES (${limits.maxArtifactBytes}) allows on this node`,
+        { step: 'preflight' },
+      );
     }
     const free = await this.deps.freeDisk(dir.root);
     if (free < limits.minFreeDiskBytes) {
-      throw new InstallStepError(AgentErrorCode.NotEnoughDisk, `only ${free} bytes are free under ${dir.root}; AGENT_MIN_FREE_DISK asks for ${limits.minFreeDiskBytes}. Free some space`, { step: 'preflight' });
+      throw new InstallStepError(
+        AgentErrorCode.NotEnoughDisk,
+        `only ${free} bytes are free under ${dir.root}; AGENT_MIN_FREE_DISK asks for ${limits.minFreeDiskBytes}. Free some space`,
+        { step: 'preflight' },
+      );
     }
   }
 
-  private async afterSwap(entry: JournalEntry, report: StepReporter, signal: AbortSignal, options: { restart: boolean } = { restart: true }): Promise<InstallFinishedV1> {
+  private async afterSwap(
+    entry: JournalEntry,
+    report: StepReporter,
+    signal: AbortSignal,
+    options: { restart: boolean } = { restart: true },
+  ): Promise<InstallFinishedV1> {
     const cmd = entry.command;
     let step: InstallStep = 'restarting';
     try {
       if (options.restart) {
         await this.enter(entry, step, report);
         await this.deps.app.restart().catch((err: Error) => {
-          throw new InstallStepError(AgentErrorCode.RestartFailed, `cannot restart the app on ${cmd.version}: ${err.message}`, { step: 'restarting', cause: err });
+          throw new InstallStepError(
+            AgentErrorCode.RestartFailed,
+            `cannot restart the app on ${cmd.version}: ${err.message}`,
+            { step: 'restarting', cause: err },
+          );
         });
       }
       step = 'health_check';
@@ -217,16 +312,23 @@ export class InstallPipeline {
       return this.rollBack(entry, { step, error: describeError(err) }, report, signal);
     }
     await this.cleanUp(entry);
-    const pruned = await this.deps.dir.prune(this.deps.limits.keepReleases, [cmd.version, entry.previousVersion]).catch((err: Error) => {
-      this.deps.logger.warn(`could not prune old releases: ${err.message}`);
-      return [];
-    });
+    const pruned = await this.deps.dir
+      .prune(this.deps.limits.keepReleases, [cmd.version, entry.previousVersion])
+      .catch((err: Error) => {
+        this.deps.logger.warn(`could not prune old releases: ${err.message}`);
+        return [];
+      });
     if (pruned.length) this.deps.logger.log(`removed old releases ${pruned.join(', ')}`);
     return this.outcome(entry, 'succeeded', { runningVersion: cmd.version });
   }
 
   /** Puts the previous release back after a failure past the swap, restarts and re-checks it. */
-  private async rollBack(entry: JournalEntry, failure: { step: InstallStep; error: string }, report: StepReporter, signal: AbortSignal): Promise<InstallFinishedV1> {
+  private async rollBack(
+    entry: JournalEntry,
+    failure: { step: InstallStep; error: string },
+    report: StepReporter,
+    signal: AbortSignal,
+  ): Promise<InstallFinishedV1> {
     const { dir, app, health, journal } = this.deps;
     const cmd = entry.command;
     const previous = entry.previousVersion;
@@ -243,19 +345,33 @@ export class InstallPipeline {
       }
     } catch (err) {
       if (isInterrupted(err)) throw err;
-      problems.push(`the previous release ${previous ?? '(none)'} did not come back healthy either: ${describeError(err)}`);
+      problems.push(
+        `the previous release ${previous ?? '(none)'} did not come back healthy either: ${describeError(err)}`,
+      );
       this.deps.logger.error(`rollback of ${cmd.commandId} to ${previous}: ${describeError(err)}`);
     }
     await this.cleanUp(entry);
     const running = await dir.currentVersion().catch(() => previous);
-    return this.outcome(entry, 'rolled_back', { runningVersion: running, failedStep: failure.step, error: [failure.error, ...problems].join('; ') });
+    return this.outcome(entry, 'rolled_back', {
+      runningVersion: running,
+      failedStep: failure.step,
+      error: [failure.error, ...problems].join('; '),
+    });
   }
 
-  private async failBeforeSwap(entry: JournalEntry, step: InstallStep, err: unknown, appStopped = false): Promise<InstallFinishedV1> {
-    await this.restoreConfig(entry).catch((e: Error) => this.deps.logger.error(`could not restore shared/config.json: ${e.message}`));
+  private async failBeforeSwap(
+    entry: JournalEntry,
+    step: InstallStep,
+    err: unknown,
+    appStopped = false,
+  ): Promise<InstallFinishedV1> {
+    await this.restoreConfig(entry).catch((e: Error) =>
+      this.deps.logger.error(`could not restore shared/config.json: ${e.message}`),
+    );
     await rm(this.deps.dir.partialDir(entry.command.version), { recursive: true, force: true }).catch(() => undefined);
     let error = describeError(err);
-    if (appStopped && hasCode(err, 'BACKUP_RESTORE_INCOMPLETE')) error += `; ${entry.previousVersion ?? 'the app'} stays stopped: its data is half restored`;
+    if (appStopped && hasCode(err, 'BACKUP_RESTORE_INCOMPLETE'))
+      error += `; ${entry.previousVersion ?? 'the app'} stays stopped: its data is half restored`;
     else if (appStopped && entry.previousVersion !== null) {
       error += await this.deps.app.restart().then(
         () => `; ${entry.previousVersion} was started again`,
@@ -282,7 +398,11 @@ export class InstallPipeline {
     await report(step);
   }
 
-  private outcome(entry: JournalEntry, result: InstallFinishedV1['result'], rest: Partial<Outcome> & { runningVersion: string | null }): InstallFinishedV1 {
+  private outcome(
+    entry: JournalEntry,
+    result: InstallFinishedV1['result'],
+    rest: Partial<Outcome> & { runningVersion: string | null },
+  ): InstallFinishedV1 {
     const c = entry.command;
     return {
       commandId: c.commandId,
@@ -306,7 +426,8 @@ export function preUpdateBackupId(cmd: InstallCommandV1): string {
   return `preupdate_${cmd.nodeId}_${cmd.version.replace(/[^A-Za-z0-9._-]/g, '_')}_${digest}`.slice(0, 128);
 }
 
-const isInterrupted = (err: unknown): boolean => err instanceof InstallStepError && err.code === AgentErrorCode.Interrupted;
+const isInterrupted = (err: unknown): boolean =>
+  err instanceof InstallStepError && err.code === AgentErrorCode.Interrupted;
 
 /** Whether `err` or any error in its cause chain carries `code`. */
 function hasCode(err: unknown, code: string): boolean {

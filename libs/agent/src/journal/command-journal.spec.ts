@@ -5,8 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandJournal, JOURNAL_CAPACITY } from './command-journal';
 
-const command = (commandId: string): InstallCommandV1 => installCommand({ commandId, fencingToken: 3, health: { minHealthyMs: 100, deadlineMs: 1000 } });
-const outcome = (commandId: string): InstallFinishedV1 => ({ commandId, rolloutId: 'r1', nodeId: 'n1', component: 'demo', version: '1.1.0', runningVersion: '1.1.0', previousVersion: '1.0.0', result: 'succeeded', noop: false });
+const command = (commandId: string): InstallCommandV1 =>
+  installCommand({ commandId, fencingToken: 3, health: { minHealthyMs: 100, deadlineMs: 1000 } });
+const outcome = (commandId: string): InstallFinishedV1 => ({
+  commandId,
+  rolloutId: 'r1',
+  nodeId: 'n1',
+  component: 'demo',
+  version: '1.1.0',
+  runningVersion: '1.1.0',
+  previousVersion: '1.0.0',
+  result: 'succeeded',
+  noop: false,
+});
 
 describe(CommandJournal.name, () => {
   let dir: string;
@@ -24,7 +35,14 @@ describe(CommandJournal.name, () => {
 
     const sut = await CommandJournal.open(path);
 
-    expect(sut.unfinished()).toEqual([expect.objectContaining({ commandId: 'c1', messageSeq: 7, step: 'swapping', swap: { from: '1.0.0', to: '1.1.0' } })]);
+    expect(sut.unfinished()).toEqual([
+      expect.objectContaining({
+        commandId: 'c1',
+        messageSeq: 7,
+        step: 'swapping',
+        swap: { from: '1.0.0', to: '1.1.0' },
+      }),
+    ]);
   });
 
   it('records outcomes, also of commands that never began', async () => {
@@ -32,7 +50,11 @@ describe(CommandJournal.name, () => {
     await sut.begin({ command: command('c1'), messageSeq: 1, previousVersion: null });
 
     await sut.finish('c1', outcome('c1'));
-    await sut.finish('c2', { ...outcome('c2'), result: 'rejected' }, { command: command('c2'), messageSeq: 2, previousVersion: '1.0.0' });
+    await sut.finish(
+      'c2',
+      { ...outcome('c2'), result: 'rejected' },
+      { command: command('c2'), messageSeq: 2, previousVersion: '1.0.0' },
+    );
     const reopened = await CommandJournal.open(path);
 
     expect(reopened.get('c1')).toMatchObject({ status: 'finished', outcome: { result: 'succeeded' } });
@@ -43,13 +65,19 @@ describe(CommandJournal.name, () => {
   it('keeps at most its capacity of finished entries, dropping the oldest, never a running one', async () => {
     const sut = await CommandJournal.open(path, { capacity: 3 });
     await sut.begin({ command: command('running'), messageSeq: 0, previousVersion: null });
-    for (let i = 1; i <= 4; i++) await sut.finish(`c${i}`, outcome(`c${i}`), { command: command(`c${i}`), messageSeq: i, previousVersion: null });
+    for (let i = 1; i <= 4; i++)
+      await sut.finish(`c${i}`, outcome(`c${i}`), { command: command(`c${i}`), messageSeq: i, previousVersion: null });
 
     const text = await readFile(path, 'utf8');
 
     expect(sut.get('c1')).toBeUndefined();
     expect(sut.get('running')).toBeDefined();
-    expect(JSON.parse(text).entries.map((e: { commandId: string }) => e.commandId)).toEqual(['running', 'c2', 'c3', 'c4']);
+    expect(JSON.parse(text).entries.map((e: { commandId: string }) => e.commandId)).toEqual([
+      'running',
+      'c2',
+      'c3',
+      'c4',
+    ]);
     expect(JOURNAL_CAPACITY).toBeGreaterThanOrEqual(100);
   });
 

@@ -64,7 +64,9 @@ export class CommandJournal {
     if (raw !== undefined) {
       const parsed = JournalFile.safeParse(raw);
       if (!parsed.success) {
-        throw new Error(`command journal ${path} is damaged (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); move it aside and check the node's current release by hand`);
+        throw new Error(
+          `command journal ${path} is damaged (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); move it aside and check the node's current release by hand`,
+        );
       }
       for (const e of parsed.data.entries) journal.entries.set(e.commandId, e);
       journal.highest = parsed.data.highestSeq;
@@ -92,12 +94,22 @@ export class CommandJournal {
   /** Records that a command starts; persisted before the agent acts on it. */
   async begin(init: Pick<JournalEntry, 'command' | 'messageSeq' | 'previousVersion'>): Promise<JournalEntry> {
     const now = this.clock().toISOString();
-    const entry: JournalEntry = { ...init, commandId: init.command.commandId, status: 'running', rollingBack: false, startedAt: now, updatedAt: now };
+    const entry: JournalEntry = {
+      ...init,
+      commandId: init.command.commandId,
+      status: 'running',
+      rollingBack: false,
+      startedAt: now,
+      updatedAt: now,
+    };
     return this.put(entry);
   }
 
   /** Updates a running entry (step, swap intent, rollback marker…). */
-  async update(commandId: string, patch: Partial<Omit<JournalEntry, 'commandId' | 'command' | 'status' | 'outcome'>>): Promise<JournalEntry> {
+  async update(
+    commandId: string,
+    patch: Partial<Omit<JournalEntry, 'commandId' | 'command' | 'status' | 'outcome'>>,
+  ): Promise<JournalEntry> {
     const entry = this.require(commandId);
     return this.put({ ...entry, ...patch, updatedAt: this.clock().toISOString() });
   }
@@ -106,9 +118,17 @@ export class CommandJournal {
    * Records a command's outcome. For a command that never began (rejected, replayed
    * elsewhere) pass `init` to create the entry at the same time.
    */
-  async finish(commandId: string, outcome: InstallFinishedV1, init?: Pick<JournalEntry, 'command' | 'messageSeq' | 'previousVersion'>): Promise<JournalEntry> {
+  async finish(
+    commandId: string,
+    outcome: InstallFinishedV1,
+    init?: Pick<JournalEntry, 'command' | 'messageSeq' | 'previousVersion'>,
+  ): Promise<JournalEntry> {
     const now = this.clock().toISOString();
-    const base = this.entries.get(commandId) ?? (init ? { ...init, commandId, status: 'running' as const, rollingBack: false, startedAt: now, updatedAt: now } : this.require(commandId));
+    const base =
+      this.entries.get(commandId) ??
+      (init
+        ? { ...init, commandId, status: 'running' as const, rollingBack: false, startedAt: now, updatedAt: now }
+        : this.require(commandId));
     return this.put({ ...base, status: 'finished', outcome, updatedAt: now });
   }
 
@@ -125,7 +145,9 @@ export class CommandJournal {
     const finished = [...next.values()].filter((e) => e.status === 'finished');
     for (const old of finished.slice(0, Math.max(0, finished.length - this.capacity))) next.delete(old.commandId);
     const highest = Math.max(this.highest, entry.messageSeq);
-    const write = this.writing.then(() => writeJsonDurably(this.path, { format: 'lockstep-journal/v1', highestSeq: highest, entries: [...next.values()] }));
+    const write = this.writing.then(() =>
+      writeJsonDurably(this.path, { format: 'lockstep-journal/v1', highestSeq: highest, entries: [...next.values()] }),
+    );
     this.writing = write.catch(() => undefined);
     await write;
     this.entries = next;

@@ -19,11 +19,23 @@ export class JetStreamInstallEvents implements InstallEventSink {
 
   async progress(event: InstallProgressV1, ctx: Context): Promise<void> {
     const ev = createEvent(Subjects.InstallProgress, event, { source: this.source, subject: event.nodeId });
-    await this.js.publish(`${this.namespace}.${Subjects.InstallProgress}`, JSON.stringify(ev), { msgID: ev.id, headers: injectTraceContext(headers(), ctx), timeout: 5000 });
+    await this.js.publish(`${this.namespace}.${Subjects.InstallProgress}`, JSON.stringify(ev), {
+      msgID: ev.id,
+      headers: injectTraceContext(headers(), ctx),
+      timeout: 5000,
+    });
   }
 
   async finished(event: InstallFinishedV1, eventId: string, ctx: Context): Promise<void> {
-    const ev = createEvent(Subjects.InstallFinished, event, { source: this.source, subject: event.nodeId, id: eventId });
-    await this.js.publish(`${this.namespace}.${Subjects.InstallFinished}`, JSON.stringify(ev), { msgID: ev.id, headers: injectTraceContext(headers(), ctx), timeout: 5000 });
+    const ev = createEvent(Subjects.InstallFinished, event, {
+      source: this.source,
+      subject: event.nodeId,
+      id: eventId,
+    });
+    await this.js.publish(`${this.namespace}.${Subjects.InstallFinished}`, JSON.stringify(ev), {
+      msgID: ev.id,
+      headers: injectTraceContext(headers(), ctx),
+      timeout: 5000,
+    });
   }
 }

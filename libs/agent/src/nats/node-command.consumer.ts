@@ -30,7 +30,13 @@ export interface NodeCommandConsumerOptions {
  * refuses as superseded) such a message when it comes back.
  */
 export class NodeCommandConsumer extends CommandConsumer {
-  constructor(js: JetStreamClient, jsm: JetStreamManager, agent: NodeAgent, options: NodeCommandConsumerOptions, logger: AgentLogger) {
+  constructor(
+    js: JetStreamClient,
+    jsm: JetStreamManager,
+    agent: NodeAgent,
+    options: NodeCommandConsumerOptions,
+    logger: AgentLogger,
+  ) {
     const installSubject = `${options.namespace}.${NodeSubjects.install(options.nodeId)}`;
     const handle = async (msg: JsMsg): Promise<CommandOutcome> => {
       if (msg.subject !== installSubject) {
@@ -44,7 +50,11 @@ export class NodeCommandConsumer extends CommandConsumer {
         return { kind: 'invalid', reason: `not JSON: ${(err as Error).message}` };
       }
       const result = await agent.handle(raw, msg.seq, extractTraceContext(msg.headers), msg.redelivered);
-      return result.kind === 'ack' ? { kind: 'ack' } : result.kind === 'invalid' ? { kind: 'invalid', reason: result.reason } : { kind: 'nak' };
+      return result.kind === 'ack'
+        ? { kind: 'ack' }
+        : result.kind === 'invalid'
+          ? { kind: 'invalid', reason: result.reason }
+          : { kind: 'nak' };
     };
     super(
       js,

@@ -10,7 +10,11 @@ export const nodesBucketName = (namespace: string): string => `${namespace.toUpp
  * Opens the KV bucket `name`, creating it (history 1) when it does not exist yet. An existing
  * bucket is used as it is (nats.js `create` looks it up first); a racing creator is tolerated.
  */
-export async function openOrCreateBucket(js: JetStreamClient, name: string, options: { replicas?: number; history?: number } = {}): Promise<KV> {
+export async function openOrCreateBucket(
+  js: JetStreamClient,
+  name: string,
+  options: { replicas?: number; history?: number } = {},
+): Promise<KV> {
   const kvm = new Kvm(js);
   const opts = { history: options.history ?? 1, replicas: options.replicas ?? 1 };
   try {

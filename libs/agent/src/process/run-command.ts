@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
 
 /** Agent settings and secrets an app, hook or service-manager command must not inherit. */
-const AGENT_ONLY = /^(AGENT_|S3_|NATS_|BACKUP_|DATABASE_URL$|OTEL_|NODE_ID$|NODE_LABELS$|HTTP_HOST$|HTTP_PORT$|SHUTDOWN_TIMEOUT$|LOG_LEVEL$|LOCKSTEP_)/;
+const AGENT_ONLY =
+  /^(AGENT_|S3_|NATS_|BACKUP_|DATABASE_URL$|OTEL_|NODE_ID$|NODE_LABELS$|HTTP_HOST$|HTTP_PORT$|SHUTDOWN_TIMEOUT$|LOG_LEVEL$|LOCKSTEP_)/;
 
 /** The agent's environment without its own settings and credentials (PATH, HOME, LANG… stay). */
 export function scrubbedEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !AGENT_ONLY.test(e[0])));
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !AGENT_ONLY.test(e[0])),
+  );
 }
 
 /** How to run one external command. */
@@ -43,7 +46,12 @@ export function runCommand(spec: CommandSpec): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const env = { ...scrubbedEnv(), ...spec.env };
     const child = spec.shell
-      ? spawn('/bin/sh', ['-c', spec.command], { cwd: spec.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn('/bin/sh', ['-c', spec.command], {
+          cwd: spec.cwd,
+          env,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
       : spawn(spec.command, spec.args ?? [], { cwd: spec.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const collect = (d: Buffer) => {
@@ -83,6 +91,10 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void
 
 /** One line about how a command ended, for error messages. */
 export function describeResult(what: string, result: CommandResult, timeoutMs: number): string {
-  const how = result.timedOut ? `did not finish within ${timeoutMs} ms and was killed` : result.code !== null ? `exited with code ${result.code}` : `was killed by ${result.signal}`;
+  const how = result.timedOut
+    ? `did not finish within ${timeoutMs} ms and was killed`
+    : result.code !== null
+      ? `exited with code ${result.code}`
+      : `was killed by ${result.signal}`;
   return `${what} ${how}${result.output ? `; last output: ${result.output.slice(-1000)}` : ''}`;
 }

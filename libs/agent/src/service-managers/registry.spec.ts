@@ -11,7 +11,10 @@ const settings: ServiceManagerSettings = { stopTimeoutMs: 2000, systemctl: 'syst
 
 describe('service manager registry', () => {
   it('lists exactly the plugin folders, each under its own id', () => {
-    const folders = readdirSync(__dirname, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const folders = readdirSync(__dirname, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
 
     expect(Object.keys(ServiceManagers).sort()).toEqual(folders);
     for (const id of folders) expect(serviceManagerPlugin(id).id).toBe(id);
@@ -46,7 +49,13 @@ describe('service manager registry', () => {
       const sut = createServiceManager('command', {
         dir: new AppDirectory(root),
         logger: silentLogger,
-        settings: { ...settings, appPort: 4321, startCommand: `echo "start $LOCKSTEP_VERSION $PORT" >> ${log}`, stopCommand: `echo stop >> ${log}`, statusCommand: `test -f ${join(root, 'up')}` },
+        settings: {
+          ...settings,
+          appPort: 4321,
+          startCommand: `echo "start $LOCKSTEP_VERSION $PORT" >> ${log}`,
+          stopCommand: `echo stop >> ${log}`,
+          statusCommand: `test -f ${join(root, 'up')}`,
+        },
       });
 
       await sut.start();
@@ -59,7 +68,11 @@ describe('service manager registry', () => {
     });
 
     it('reports a failing command with its output', async () => {
-      const sut = createServiceManager('command', { dir: new AppDirectory(root), logger: silentLogger, settings: { ...settings, startCommand: 'echo nope >&2; exit 3', stopCommand: 'true' } });
+      const sut = createServiceManager('command', {
+        dir: new AppDirectory(root),
+        logger: silentLogger,
+        settings: { ...settings, startCommand: 'echo nope >&2; exit 3', stopCommand: 'true' },
+      });
 
       await expect(sut.restart()).rejects.toThrow(/start command .* exited with code 3; last output: nope/);
     });

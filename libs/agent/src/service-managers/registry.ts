@@ -27,4 +27,5 @@ export function serviceManagerPlugin(id: string): ServiceManagerPlugin {
 }
 
 /** Builds the service manager `id` for an app directory. */
-export const createServiceManager = (id: string, ctx: ServiceManagerContext): ServiceManager => serviceManagerPlugin(id).create(ctx);
+export const createServiceManager = (id: string, ctx: ServiceManagerContext): ServiceManager =>
+  serviceManagerPlugin(id).create(ctx);

@@ -38,7 +38,8 @@ export async function writeFileDurably(path: string, bytes: Buffer | string, mod
 }
 
 /** writeFileDurably with JSON (pretty-printed, newline-terminated). */
-export const writeJsonDurably = (path: string, value: unknown): Promise<void> => writeFileDurably(path, `${JSON.stringify(value, null, 2)}\n`);
+export const writeJsonDurably = (path: string, value: unknown): Promise<void> =>
+  writeFileDurably(path, `${JSON.stringify(value, null, 2)}\n`);
 
 /** Reads a JSON file; undefined when it does not exist. Throws on unreadable or invalid JSON. */
 export async function readJsonFile<T>(path: string): Promise<T | undefined> {

@@ -12,4 +12,9 @@ export interface AgentLogger {
 export const agentLogger = (context: string): AgentLogger => new Logger(context);
 
 /** A logger that drops everything. */
-export const silentLogger: AgentLogger = { log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+export const silentLogger: AgentLogger = {
+  log: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+};

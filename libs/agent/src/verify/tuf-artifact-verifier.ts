@@ -35,7 +35,8 @@ export interface ArtifactFacts {
   length: number;
 }
 
-const fail = (code: AgentErrorCode, message: string, cause?: unknown) => new InstallStepError(code, message, { step: 'verifying', cause });
+const fail = (code: AgentErrorCode, message: string, cause?: unknown) =>
+  new InstallStepError(code, message, { step: 'verifying', cause });
 const withSlash = (s: string) => (s.endsWith('/') ? s : `${s}/`);
 
 /**
@@ -52,14 +53,24 @@ export class TufArtifactVerifier {
     this.pinnedDigest = createHash('sha256').update(options.pinnedRoot).digest('hex');
   }
 
-  async verify(component: string, version: string, artifactUri: string, artifact: ArtifactFacts, signal?: AbortSignal): Promise<void> {
+  async verify(
+    component: string,
+    version: string,
+    artifactUri: string,
+    artifact: ArtifactFacts,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const { metadataBaseUrl, fetcher } = this.locate(component, artifactUri, signal ?? new AbortController().signal);
     const metadataDir = await this.trustedDir(component);
     let updater: Updater;
     try {
       updater = new Updater({ metadataDir, metadataBaseUrl, fetcher, config: { prefixTargetsWithHash: false } });
     } catch (err) {
-      throw fail(AgentErrorCode.TufNotConfigured, `AGENT_TRUSTED_ROOT is not a valid self-signed TUF root (${(err as Error).message}); pin the root.json the publisher created`, err);
+      throw fail(
+        AgentErrorCode.TufNotConfigured,
+        `AGENT_TRUSTED_ROOT is not a valid self-signed TUF root (${(err as Error).message}); pin the root.json the publisher created`,
+        err,
+      );
     }
     const targetPath = targetPathFor(component, version);
     const info = await this.guard(metadataBaseUrl, fetcher, async () => {
@@ -67,7 +78,10 @@ export class TufArtifactVerifier {
       return updater.getTargetInfo(targetPath);
     });
     if (!info) {
-      throw fail(AgentErrorCode.TufUnknownTarget, `the signed TUF metadata of ${component} at ${metadataBaseUrl} lists no target ${targetPath}; ${version} was not published for ${component}. Not installed`);
+      throw fail(
+        AgentErrorCode.TufUnknownTarget,
+        `the signed TUF metadata of ${component} at ${metadataBaseUrl} lists no target ${targetPath}; ${version} was not published for ${component}. Not installed`,
+      );
     }
     const custom = ReleaseTargetCustom.safeParse(info.custom);
     if (info.hashes.sha256 !== artifact.sha256 || info.length !== artifact.length) {
@@ -77,20 +91,41 @@ export class TufArtifactVerifier {
       );
     }
     if (!custom.success || custom.data.version !== version) {
-      throw fail(AgentErrorCode.TufTargetMismatch, `TUF target ${targetPath} is signed for version ${custom.success ? custom.data.version : '(none)'}, not ${version}. Not installed`);
+      throw fail(
+        AgentErrorCode.TufTargetMismatch,
+        `TUF target ${targetPath} is signed for version ${custom.success ? custom.data.version : '(none)'}, not ${version}. Not installed`,
+      );
     }
   }
 
-  private locate(component: string, artifactUri: string, signal: AbortSignal): { metadataBaseUrl: string; fetcher: RecordingFetcher } {
+  private locate(
+    component: string,
+    artifactUri: string,
+    signal: AbortSignal,
+  ): { metadataBaseUrl: string; fetcher: RecordingFetcher } {
     const s3Artifact = parseS3Uri(artifactUri);
-    const base = this.options.metadataUrl ? withSlash(this.options.metadataUrl) : s3Artifact ? `s3://${s3Artifact.bucket}/${tufPrefixFor(component)}` : undefined;
+    const base = this.options.metadataUrl
+      ? withSlash(this.options.metadataUrl)
+      : s3Artifact
+        ? `s3://${s3Artifact.bucket}/${tufPrefixFor(component)}`
+        : undefined;
     if (!base) {
-      throw fail(AgentErrorCode.TufNotConfigured, `artifact ${artifactUri} is not in S3 and AGENT_TUF_METADATA_URL is not set; set it to the component's TUF metadata URL so the artifact can be verified`);
+      throw fail(
+        AgentErrorCode.TufNotConfigured,
+        `artifact ${artifactUri} is not in S3 and AGENT_TUF_METADATA_URL is not set; set it to the component's TUF metadata URL so the artifact can be verified`,
+      );
     }
     const s3 = parseS3Uri(`${base}x`);
-    if (s3) return { metadataBaseUrl: base, fetcher: new ObjectStoreFetcher(this.options.storeFor(s3.bucket), this.options.timeoutMs, signal) };
+    if (s3)
+      return {
+        metadataBaseUrl: base,
+        fetcher: new ObjectStoreFetcher(this.options.storeFor(s3.bucket), this.options.timeoutMs, signal),
+      };
     const timestampUrl = new URL('timestamp.json', base).toString();
-    return { metadataBaseUrl: base, fetcher: new HttpFetcher(this.options.timeoutMs, signal, { timestampUrl }, 'lockstep-agent') };
+    return {
+      metadataBaseUrl: base,
+      fetcher: new HttpFetcher(this.options.timeoutMs, signal, { timestampUrl }, 'lockstep-agent'),
+    };
   }
 
   /** state/tuf/<component>/, reset to the pinned root when the operator pins another one. */
@@ -112,17 +147,38 @@ export class TufArtifactVerifier {
       return await fn();
     } catch (err) {
       const fetchFailure = fetchFailureBehind(err, fetcher.lastFailure);
-      if (fetchFailure) throw fail(AgentErrorCode.TufUnavailable, `cannot read TUF metadata at ${location}: ${fetchFailure.message}. Check AGENT_TUF_METADATA_URL / the S3 settings and that the component is published`, err);
+      if (fetchFailure)
+        throw fail(
+          AgentErrorCode.TufUnavailable,
+          `cannot read TUF metadata at ${location}: ${fetchFailure.message}. Check AGENT_TUF_METADATA_URL / the S3 settings and that the component is published`,
+          err,
+        );
       const detail = tufFailureDetail(err);
       switch (classifyTufFailure(err)) {
         case 'expired':
-          throw fail(AgentErrorCode.TufExpired, `TUF metadata at ${location} has expired (${detail}); the publisher must re-sign it, and check this node's clock. Not installed`, err);
+          throw fail(
+            AgentErrorCode.TufExpired,
+            `TUF metadata at ${location} has expired (${detail}); the publisher must re-sign it, and check this node's clock. Not installed`,
+            err,
+          );
         case 'rollback':
-          throw fail(AgentErrorCode.TufRollback, `TUF metadata at ${location} is older than what this node already trusts (${detail}); the repository was rolled back or replays old files. Not installed`, err);
+          throw fail(
+            AgentErrorCode.TufRollback,
+            `TUF metadata at ${location} is older than what this node already trusts (${detail}); the repository was rolled back or replays old files. Not installed`,
+            err,
+          );
         case 'signature':
-          throw fail(AgentErrorCode.TufBadSignature, `TUF metadata at ${location} is not signed by the keys the pinned root names (${detail}); check the publisher's keys and AGENT_TRUSTED_ROOT. Not installed`, err);
+          throw fail(
+            AgentErrorCode.TufBadSignature,
+            `TUF metadata at ${location} is not signed by the keys the pinned root names (${detail}); check the publisher's keys and AGENT_TRUSTED_ROOT. Not installed`,
+            err,
+          );
         default:
-          throw fail(AgentErrorCode.TufBadMetadata, `TUF metadata at ${location} was rejected (${detail}). Not installed`, err);
+          throw fail(
+            AgentErrorCode.TufBadMetadata,
+            `TUF metadata at ${location} was rejected (${detail}). Not installed`,
+            err,
+          );
       }
     }
   }

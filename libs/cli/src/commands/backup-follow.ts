@@ -3,8 +3,22 @@ import type { BackupOperationView, BackupView } from '../api-types';
 import type { CliContext } from '../context';
 import { CliError, ExitCode } from '../errors';
 import { toJsonLine } from '../output';
-import { corruptionMessage, formatBackupFields, formatPruned, formatRestored, formatVerified, operationSubject, verifyResult } from './backup-format';
-import { followSnapshots, progressRenderer, type FollowDeps, type FollowResult, type FollowRules } from './rollout-follow';
+import {
+  corruptionMessage,
+  formatBackupFields,
+  formatPruned,
+  formatRestored,
+  formatVerified,
+  operationSubject,
+  verifyResult,
+} from './backup-format';
+import {
+  followSnapshots,
+  progressRenderer,
+  type FollowDeps,
+  type FollowResult,
+  type FollowRules,
+} from './rollout-follow';
 import type { FrameOf } from './rollout-progress';
 
 /** A queued operation nobody picked up for this long gets a warning (once): the backup service may be down. */
@@ -39,11 +53,17 @@ export function operationRules(id: string): FollowRules<BackupOperationView> {
     key: (op) => JSON.stringify(op),
     verdict: (op) => {
       if (op.state === 'succeeded') return { exitCode: ExitCode.Ok, message: `${operationSubject(op)} succeeded` };
-      if (op.state === 'failed') return { exitCode: ExitCode.Failure, message: `${operationSubject(op)} failed: ${op.error ?? 'the backup service gave no reason'}` };
+      if (op.state === 'failed')
+        return {
+          exitCode: ExitCode.Failure,
+          message: `${operationSubject(op)} failed: ${op.error ?? 'the backup service gave no reason'}`,
+        };
       return undefined;
     },
     lastActivity: (op) => {
-      const times = [op.requestedAt, op.startedAt, op.finishedAt].map((t) => (t ? Date.parse(t) : NaN)).filter((t) => !Number.isNaN(t));
+      const times = [op.requestedAt, op.startedAt, op.finishedAt]
+        .map((t) => (t ? Date.parse(t) : NaN))
+        .filter((t) => !Number.isNaN(t));
       return times.length ? Math.max(...times) : undefined;
     },
     stalled: (op, quietMs) =>
@@ -54,7 +74,10 @@ export function operationRules(id: string): FollowRules<BackupOperationView> {
 }
 
 /** Follows an operation until it succeeds or fails. */
-export function followOperation(id: string, deps: FollowDeps<BackupOperationView>): Promise<FollowResult<BackupOperationView>> {
+export function followOperation(
+  id: string,
+  deps: FollowDeps<BackupOperationView>,
+): Promise<FollowResult<BackupOperationView>> {
   return followSnapshots(operationRules(id), deps);
 }
 
@@ -64,9 +87,16 @@ export function followOperation(id: string, deps: FollowDeps<BackupOperationView
  * ended. Exits 0 when it succeeded; throws a CliError (exit 1) when it failed, or when a
  * verify found damage, naming the damaged packs.
  */
-export async function waitForOperation(ctx: CliContext, cmd: Command, start: BackupOperationView, options: { justQueued: boolean }): Promise<void> {
+export async function waitForOperation(
+  ctx: CliContext,
+  cmd: Command,
+  start: BackupOperationView,
+  options: { justQueued: boolean },
+): Promise<void> {
   const json = Boolean(ctx.options(cmd).json);
-  const intro = options.justQueued ? `queued ${operationSubject(start)} as operation ${start.id}` : `following backup operation ${start.id} (${operationSubject(start)})`;
+  const intro = options.justQueued
+    ? `queued ${operationSubject(start)} as operation ${start.id}`
+    : `following backup operation ${start.id} (${operationSubject(start)})`;
   ctx.deps.io.stdout(json ? toJsonLine({ operation: start }) : `${intro}; Ctrl-C stops following, not the operation\n`);
   const { final } = await followOperation(start.id, {
     api: ctx.api(cmd),
@@ -87,8 +117,14 @@ export async function reportOperation(ctx: CliContext, cmd: Command, op: BackupO
   const backupId = op.backupId ?? '';
   const verified = op.kind === 'verify' ? verifyResult(op) : undefined;
   // The backup service reports damage as a failed verify with its findings as the result; accept a succeeded one too.
-  if (verified && !verified.ok) throw new CliError(corruptionMessage(backupId, verified), ExitCode.Failure, 'BACKUP_CORRUPTED');
-  if (op.state === 'failed') throw new CliError(`${operationSubject(op)} failed: ${op.error ?? 'the backup service gave no reason'}`, ExitCode.Failure, `BACKUP_${op.kind.toUpperCase()}_FAILED`);
+  if (verified && !verified.ok)
+    throw new CliError(corruptionMessage(backupId, verified), ExitCode.Failure, 'BACKUP_CORRUPTED');
+  if (op.state === 'failed')
+    throw new CliError(
+      `${operationSubject(op)} failed: ${op.error ?? 'the backup service gave no reason'}`,
+      ExitCode.Failure,
+      `BACKUP_${op.kind.toUpperCase()}_FAILED`,
+    );
   if (op.state !== 'succeeded') {
     out(`${operationSubject(op)} is ${op.state}${op.step ? ` (${op.step}, ${op.percent}%)` : ''}\n`);
     return;

@@ -18,15 +18,34 @@ describe(formatBytes.name, () => {
 
 describe(formatPruned.name, () => {
   it('says what was removed and freed after a real prune', () => {
-    const sut = formatPruned({ dryRun: false, removedBackups: ['old-1'], removedPacks: 2, keptPacks: 8, freedBytes: 2048, plan: { keep: [], remove: [{ id: 'old-1', reason: 'older than 30d' }] } });
+    const sut = formatPruned({
+      dryRun: false,
+      removedBackups: ['old-1'],
+      removedPacks: 2,
+      keptPacks: 8,
+      freedBytes: 2048,
+      plan: { keep: [], remove: [{ id: 'old-1', reason: 'older than 30d' }] },
+    });
 
-    expect(sut).toBe(['pruned', 'keep: nothing', 'removed (1):', '  old-1  older than 30d', 'freed 2.0 KiB (2 pack(s) removed, 8 kept)', ''].join('\n'));
+    expect(sut).toBe(
+      [
+        'pruned',
+        'keep: nothing',
+        'removed (1):',
+        '  old-1  older than 30d',
+        'freed 2.0 KiB (2 pack(s) removed, 8 kept)',
+        '',
+      ].join('\n'),
+    );
   });
 });
 
 describe(formatRestored.name, () => {
   it('lists every part and database restored, whichever shape the database report has', () => {
-    const sut = formatRestored('nightly', { restored: [{ part: 'data', target: '/var/lib/app', files: 3 }], databases: [{ database: 'app', mode: 'replace' }] });
+    const sut = formatRestored('nightly', {
+      restored: [{ part: 'data', target: '/var/lib/app', files: 3 }],
+      databases: [{ database: 'app', mode: 'replace' }],
+    });
 
     expect(sut).toBe('restored from backup nightly:\n  data → /var/lib/app (3 file(s))\n  database app (replace)\n');
   });

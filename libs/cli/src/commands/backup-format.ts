@@ -1,4 +1,11 @@
-import type { BackupDetailView, BackupOperationView, BackupPruneResult, BackupRestoreResult, BackupVerifyResult, BackupView } from '../api-types';
+import type {
+  BackupDetailView,
+  BackupOperationView,
+  BackupPruneResult,
+  BackupRestoreResult,
+  BackupVerifyResult,
+  BackupView,
+} from '../api-types';
 import { formatDuration, formatTime, renderFields, renderTable, renderTableLines, truncate } from '../output';
 
 /** `0 B`, `512 B`, `1.5 KiB`, `12.3 MiB`, `4.0 GiB`. */
@@ -27,7 +34,11 @@ export function formatBackups(items: BackupView[]): string {
       { header: 'SIZE', value: (b) => formatBytes(b.sizeBytes), align: 'right' },
       { header: 'STORED', value: (b) => formatBytes(b.storedBytes), align: 'right' },
       { header: 'PACKS', value: (b) => b.packs, align: 'right' },
-      { header: 'DURATION', value: (b) => (b.status === 'creating' ? null : formatDuration(b.durationMs)), align: 'right' },
+      {
+        header: 'DURATION',
+        value: (b) => (b.status === 'creating' ? null : formatDuration(b.durationMs)),
+        align: 'right',
+      },
       { header: 'CREATED', value: (b) => formatTime(b.createdAt) },
     ],
     items,
@@ -46,7 +57,10 @@ export function formatBackupFields(b: BackupView): string {
     ['node', b.nodeId ?? '(backup service)'],
     ['description', b.description],
     ['size', `${formatBytes(b.sizeBytes)} in ${b.files} file(s)`],
-    ['stored', `${formatBytes(b.storedBytes)} in ${b.packs} pack(s)${b.compressed ? ', compressed' : ''}${b.encrypted ? ', encrypted' : ''}`],
+    [
+      'stored',
+      `${formatBytes(b.storedBytes)} in ${b.packs} pack(s)${b.compressed ? ', compressed' : ''}${b.encrypted ? ', encrypted' : ''}`,
+    ],
     ['uploaded', formatBytes(b.uploadedBytes)],
     ['duration', b.status === 'creating' ? null : formatDuration(b.durationMs)],
     ['created', formatTime(b.createdAt)],
@@ -58,12 +72,14 @@ export function formatBackupFields(b: BackupView): string {
 }
 
 /** What an operation is about: `create backup_…`, `prune`. */
-export const operationSubject = (op: Pick<BackupOperationView, 'kind' | 'backupId'>): string => `${op.kind}${op.backupId ? ` ${op.backupId}` : ''}`;
+export const operationSubject = (op: Pick<BackupOperationView, 'kind' | 'backupId'>): string =>
+  `${op.kind}${op.backupId ? ` ${op.backupId}` : ''}`;
 
 /** `backup show`: the entry, then its latest operations. */
 export function formatBackupDetail(d: BackupDetailView): string {
   const fields = formatBackupFields(d.backup);
-  if (d.operations.length === 0) return `${fields}\nno operations recorded for it (backups taken before an update are recorded by their node)\n`;
+  if (d.operations.length === 0)
+    return `${fields}\nno operations recorded for it (backups taken before an update are recorded by their node)\n`;
   const table = renderTableLines<BackupOperationView>(
     [
       { header: 'OPERATION', value: (o) => o.id },
@@ -103,18 +119,30 @@ export function formatQueued(op: BackupOperationView): string {
 /** A verify's finding, when the result has one. */
 export function verifyResult(op: BackupOperationView): BackupVerifyResult | undefined {
   const r = op.result as Partial<BackupVerifyResult> | null;
-  return r && typeof r.ok === 'boolean' ? { ok: r.ok, corruptedPacks: r.corruptedPacks ?? [], problems: r.problems ?? [], packsChecked: r.packsChecked ?? 0 } : undefined;
+  return r && typeof r.ok === 'boolean'
+    ? {
+        ok: r.ok,
+        corruptedPacks: r.corruptedPacks ?? [],
+        problems: r.problems ?? [],
+        packsChecked: r.packsChecked ?? 0,
+      }
+    : undefined;
 }
 
 /** `backup X is corrupted: …`: names the damaged packs and what to do. */
 export function corruptionMessage(backupId: string, r: BackupVerifyResult): string {
-  const packs = r.corruptedPacks.length ? `${r.corruptedPacks.length} damaged pack(s): ${r.corruptedPacks.join(', ')}` : 'damage';
-  const problems = r.problems.length ? `; ${r.problems.slice(0, 5).join('; ')}${r.problems.length > 5 ? `; and ${r.problems.length - 5} more problem(s)` : ''}` : '';
+  const packs = r.corruptedPacks.length
+    ? `${r.corruptedPacks.length} damaged pack(s): ${r.corruptedPacks.join(', ')}`
+    : 'damage';
+  const problems = r.problems.length
+    ? `; ${r.problems.slice(0, 5).join('; ')}${r.problems.length > 5 ? `; and ${r.problems.length - 5} more problem(s)` : ''}`
+    : '';
   return `backup ${backupId} is corrupted: verify found ${packs}${problems}. Restore another backup (lockstep backup list --status verified), and take a new one`;
 }
 
 /** A succeeded verify with nothing wrong. */
-export const formatVerified = (backupId: string, r: BackupVerifyResult): string => `backup ${backupId} verified: ${r.packsChecked} pack(s) checked, no damage found\n`;
+export const formatVerified = (backupId: string, r: BackupVerifyResult): string =>
+  `backup ${backupId} verified: ${r.packsChecked} pack(s) checked, no damage found\n`;
 
 /** What a restore brought back, and where. */
 export function formatRestored(backupId: string, result: Record<string, unknown> | null): string {
@@ -137,9 +165,15 @@ export function formatPruned(result: Record<string, unknown> | null): string {
   lines.push(keep.length ? `keep (${keep.length}):` : 'keep: nothing');
   const width = Math.max(0, ...keep.map((k) => k.id.length), ...remove.map((k) => k.id.length));
   for (const k of keep) lines.push(`  ${k.id.padEnd(width)}  ${k.reasons.join(', ') || '-'}`);
-  lines.push(remove.length ? `${dryRun ? 'would remove' : 'removed'} (${remove.length}):` : `${dryRun ? 'would remove' : 'removed'}: nothing`);
+  lines.push(
+    remove.length
+      ? `${dryRun ? 'would remove' : 'removed'} (${remove.length}):`
+      : `${dryRun ? 'would remove' : 'removed'}: nothing`,
+  );
   for (const k of remove) lines.push(`  ${k.id.padEnd(width)}  ${k.reason || '-'}`);
   const packs = `${r.removedPacks ?? 0} pack(s) ${dryRun ? 'to remove' : 'removed'}, ${r.keptPacks ?? 0} kept`;
-  lines.push(`${dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes ?? 0)} (${packs})${dryRun && remove.length ? '; run without --dry-run to remove them' : ''}`);
+  lines.push(
+    `${dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes ?? 0)} (${packs})${dryRun && remove.length ? '; run without --dry-run to remove them' : ''}`,
+  );
   return `${lines.join('\n')}\n`;
 }

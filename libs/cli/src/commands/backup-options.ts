@@ -1,4 +1,11 @@
-import { BackupStatuses, BackupTypes, RestoreParts, type BackupStatus, type BackupType, type RestorePart } from '@lockstep/contracts';
+import {
+  BackupStatuses,
+  BackupTypes,
+  RestoreParts,
+  type BackupStatus,
+  type BackupType,
+  type RestorePart,
+} from '@lockstep/contracts';
 import { UsageError } from '../errors';
 
 /** How far back `backup list --since` looks. */
@@ -19,7 +26,8 @@ const MEANT: Record<string, string> = { data: 'data_only', db: 'database', datab
 function oneOf<T extends string>(flag: string, values: readonly T[], meant: Record<string, string> = {}) {
   return (value: string): T => {
     if ((values as readonly string[]).includes(value)) return value as T;
-    const hint = meant[value] && (values as readonly string[]).includes(meant[value]!) ? `; did you mean ${meant[value]}?` : '';
+    const hint =
+      meant[value] && (values as readonly string[]).includes(meant[value]!) ? `; did you mean ${meant[value]}?` : '';
     throw new UsageError(`${flag} must be one of ${values.join(', ')} (got "${value}")${hint}`);
   };
 }
@@ -33,32 +41,44 @@ export const parseSince = oneOf('--since', BACKUP_SINCE);
 /** `--sort`: date, size, name or type. */
 export const parseSort = oneOf('--sort', BACKUP_SORTS);
 /** `--what`: all, database, config or data. */
-export const parseRestorePart: (value: string) => RestorePart = oneOf('--what', RestoreParts, { data_only: 'data', db: 'database', full: 'all' });
+export const parseRestorePart: (value: string) => RestorePart = oneOf('--what', RestoreParts, {
+  data_only: 'data',
+  db: 'database',
+  full: 'all',
+});
 /** `--database-mode`: new or replace. */
 export const parseDatabaseMode = oneOf('--database-mode', DATABASE_MODES);
 
 /** `--limit` of `backup list`: a whole number 1..50. */
 export function parseBackupLimit(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > BACKUP_LIST_MAX) throw new UsageError(`--limit must be a whole number from 1 to ${BACKUP_LIST_MAX} (got "${value}")`);
+  if (!/^\d+$/.test(value) || n < 1 || n > BACKUP_LIST_MAX)
+    throw new UsageError(`--limit must be a whole number from 1 to ${BACKUP_LIST_MAX} (got "${value}")`);
   return n;
 }
 
 /** A backup id (argument) or `--name`: letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
 export function checkBackupName(value: string, what = 'backup id'): string {
-  if (!BACKUP_NAME.test(value)) throw new UsageError(`"${value}" is not a valid ${what}: backup names are letters, digits, ".", "_" and "-" (at most 128), starting with a letter or digit (see lockstep backup list)`);
+  if (!BACKUP_NAME.test(value))
+    throw new UsageError(
+      `"${value}" is not a valid ${what}: backup names are letters, digits, ".", "_" and "-" (at most 128), starting with a letter or digit (see lockstep backup list)`,
+    );
   return value;
 }
 
 /** `--to`: an absolute directory. */
 export function parseRestoreTarget(value: string): string {
-  if (!value.startsWith('/')) throw new UsageError(`--to must be an absolute directory, starting with / (got "${value}")`);
+  if (!value.startsWith('/'))
+    throw new UsageError(`--to must be an absolute directory, starting with / (got "${value}")`);
   return value;
 }
 
 /** An operation id: the UUID a queued operation was given. */
 export function checkOperationId(value: string): string {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw new UsageError(`"${value}" is not a backup operation id (a UUID, as \`lockstep backup create|verify|restore|prune --no-wait\` prints)`);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+    throw new UsageError(
+      `"${value}" is not a backup operation id (a UUID, as \`lockstep backup create|verify|restore|prune --no-wait\` prints)`,
+    );
   return value;
 }
 
@@ -73,7 +93,10 @@ export interface RestoreFlags {
 /** What a restore would overwrite (or create), from the flags alone: the CLI does not know the backup's parts yet. */
 export function restoreWarning(id: string, f: Pick<RestoreFlags, 'what' | 'to' | 'databaseMode'>): string {
   const files = f.to ? `under ${f.to}` : 'at their original places';
-  const database = f.databaseMode === 'new' ? 'creates a new database <name>_restored_<time> (the original is left alone)' : 'overwrites the database in place (--database-mode new restores into a new database instead)';
+  const database =
+    f.databaseMode === 'new'
+      ? 'creates a new database <name>_restored_<time> (the original is left alone)'
+      : 'overwrites the database in place (--database-mode new restores into a new database instead)';
   switch (f.what) {
     case 'all':
       return `restoring all of backup ${id} overwrites the config and data files it holds ${files}, and ${database}`;
@@ -86,6 +109,10 @@ export function restoreWarning(id: string, f: Pick<RestoreFlags, 'what' | 'to' |
 
 /** Refuses restore flags that cannot work, before anything is sent. */
 export function checkRestoreFlags(id: string, f: RestoreFlags): void {
-  if (f.databaseMode && f.what !== 'all' && f.what !== 'database') throw new UsageError(`--database-mode applies to --what all or database, not ${f.what}`);
-  if (!f.confirm) throw new UsageError(`refusing to restore without --confirm: ${restoreWarning(id, f)}. Check the backup with \`lockstep backup show ${id}\`, then run again with --confirm`);
+  if (f.databaseMode && f.what !== 'all' && f.what !== 'database')
+    throw new UsageError(`--database-mode applies to --what all or database, not ${f.what}`);
+  if (!f.confirm)
+    throw new UsageError(
+      `refusing to restore without --confirm: ${restoreWarning(id, f)}. Check the backup with \`lockstep backup show ${id}\`, then run again with --confirm`,
+    );
 }

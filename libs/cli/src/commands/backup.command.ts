@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import type { BackupStatus, BackupType, RestorePart } from '@lockstep/contracts';
-import type { BackupDetailView, BackupOperationQueuedView, BackupOperationView, BackupView, ListOf } from '../api-types';
+import type {
+  BackupDetailView,
+  BackupOperationQueuedView,
+  BackupOperationView,
+  BackupView,
+  ListOf,
+} from '../api-types';
 import type { CliContext } from '../context';
 import { formatBackupDetail, formatBackups, formatOperation, formatQueued } from './backup-format';
 import { reportOperation, waitForOperation } from './backup-follow';
@@ -37,27 +43,39 @@ interface ListOptions {
   limit?: number;
 }
 
-const NO_WAIT = 'print the queued operation and return at once (follow it later with `lockstep backup operation ID --wait`)';
+const NO_WAIT =
+  'print the queued operation and return at once (follow it later with `lockstep backup operation ID --wait`)';
 
 /** `lockstep backup create|list|show|verify|restore|prune|operation`: the backup catalogue and operations run by the backup service. */
 export function registerBackup(program: Command, ctx: CliContext): void {
   const backup = program
     .command('backup')
     .description('backups: take one, list and show the catalogue, verify, restore, prune by retention')
-    .addHelpText('after', '\ncreate, verify, restore and prune are queued for the backup service and followed until they end (exit 0 when they succeed, 1 when they fail); --no-wait returns at once.');
+    .addHelpText(
+      'after',
+      '\ncreate, verify, restore and prune are queued for the backup service and followed until they end (exit 0 when they succeed, 1 when they fail); --no-wait returns at once.',
+    );
 
   backup
     .command('create')
     .description('take a backup now (default: full, named backup_YYYYMMDD_HHMMSS in UTC, compressed)')
     .option('--type <type>', 'full (databases, config and data), database, config or data_only', parseBackupType)
-    .option('--name <name>', 'backup name (letters, digits, ".", "_", "-"); must not be taken', (v) => checkBackupName(v, '--name'))
+    .option('--name <name>', 'backup name (letters, digits, ".", "_", "-"); must not be taken', (v) =>
+      checkBackupName(v, '--name'),
+    )
     .option('--description <text>', 'a note kept with the backup')
     .option('--include-logs', 'also back up the log directories')
     .option('--no-compress', 'store chunks uncompressed')
     .option('--no-wait', NO_WAIT)
     .action(async (_o: unknown, cmd: Command) => {
       const o = ctx.options<CreateOptions>(cmd);
-      const body = { type: o.type, name: o.name, description: o.description, includeLogs: o.includeLogs, compress: o.compress };
+      const body = {
+        type: o.type,
+        name: o.name,
+        description: o.description,
+        includeLogs: o.includeLogs,
+        compress: o.compress,
+      };
       await queue(ctx, cmd, '/v1/backups', body, o.wait);
     });
 
@@ -65,14 +83,25 @@ export function registerBackup(program: Command, ctx: CliContext): void {
     .command('list', { isDefault: true })
     .description('the backup catalogue, newest first')
     .option('--type <type>', 'only backups of this type: full, database, config or data_only', parseBackupType)
-    .option('--status <status>', 'only backups in this status: creating, completed, failed, verified, corrupted or pruned', parseBackupStatus)
+    .option(
+      '--status <status>',
+      'only backups in this status: creating, completed, failed, verified, corrupted or pruned',
+      parseBackupStatus,
+    )
     .option('--node <id>', "only backups of this node's files")
     .option('--since <age>', 'only backups taken within 7d, 30d or 90d (default all)', parseSince)
     .option('--sort <order>', 'date (newest first, default), size (largest first), name or type', parseSort)
     .option('--limit <n>', 'at most N backups (1-50)', parseBackupLimit, 20)
     .action(async (_o: unknown, cmd: Command) => {
       const o = ctx.options<ListOptions>(cmd);
-      const { items } = await ctx.api(cmd).get<ListOf<BackupView>>('/v1/backups', { type: o.type, status: o.status, node: o.node, since: o.since, sort: o.sort, limit: o.limit });
+      const { items } = await ctx.api(cmd).get<ListOf<BackupView>>('/v1/backups', {
+        type: o.type,
+        status: o.status,
+        node: o.node,
+        since: o.since,
+        sort: o.sort,
+        limit: o.limit,
+      });
       ctx.print(cmd, items, () => formatBackups(items));
     });
 
@@ -90,16 +119,33 @@ export function registerBackup(program: Command, ctx: CliContext): void {
     .option('--no-wait', NO_WAIT)
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const name = checkBackupName(id);
-      await queue(ctx, cmd, `/v1/backups/${encodeURIComponent(name)}/verify`, {}, ctx.options<{ wait: boolean }>(cmd).wait);
+      await queue(
+        ctx,
+        cmd,
+        `/v1/backups/${encodeURIComponent(name)}/verify`,
+        {},
+        ctx.options<{ wait: boolean }>(cmd).wait,
+      );
     });
 
   backup
     .command('restore <id>')
     .description('bring back all or part of a backup; overwrites what it restores, so it needs --confirm')
     .requiredOption('--what <part>', 'all, database, config or data', parseRestorePart)
-    .option('--to <dir>', 'restore files under this absolute directory instead of their original places', parseRestoreTarget)
-    .option('--database-mode <mode>', 'replace (default): restore into the original database; new: into a new <name>_restored_<time> database', parseDatabaseMode)
-    .option('--confirm', 'confirm: the restored files (and, with --database-mode replace, the database) are overwritten')
+    .option(
+      '--to <dir>',
+      'restore files under this absolute directory instead of their original places',
+      parseRestoreTarget,
+    )
+    .option(
+      '--database-mode <mode>',
+      'replace (default): restore into the original database; new: into a new <name>_restored_<time> database',
+      parseDatabaseMode,
+    )
+    .option(
+      '--confirm',
+      'confirm: the restored files (and, with --database-mode replace, the database) are overwritten',
+    )
     .option('--no-wait', NO_WAIT)
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const name = checkBackupName(id);
@@ -111,7 +157,9 @@ export function registerBackup(program: Command, ctx: CliContext): void {
 
   backup
     .command('prune')
-    .description('apply retention: remove the backups (and packs) the policy no longer keeps; prints the plan and what it freed')
+    .description(
+      'apply retention: remove the backups (and packs) the policy no longer keeps; prints the plan and what it freed',
+    )
     .option('--dry-run', 'only print the plan; remove nothing')
     .option('--no-wait', NO_WAIT)
     .action(async (_o: unknown, cmd: Command) => {

@@ -15,7 +15,9 @@ export function registerCheck(program: Command, ctx: CliContext): void {
     .description('check one component (or all) for new releases now; exits 1 when a check failed')
     .action(async (component: string | undefined, _o: unknown, cmd: Command) => {
       if (component !== undefined) checkComponentName(component);
-      const { results } = await ctx.api(cmd, CHECK_TIMEOUT_MS).post<{ results: CheckResultView[] }>('/v1/checks', component ? { component } : {}, CHECK_TIMEOUT_MS);
+      const { results } = await ctx
+        .api(cmd, CHECK_TIMEOUT_MS)
+        .post<{ results: CheckResultView[] }>('/v1/checks', component ? { component } : {}, CHECK_TIMEOUT_MS);
       ctx.print(cmd, results, () => formatCheckResults(results));
       if (results.some((r) => !r.ok)) ctx.exitCode = ExitCode.Failure;
     });

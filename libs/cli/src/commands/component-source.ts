@@ -14,7 +14,14 @@ export interface SourceFlags {
 
 const TUF_ONLY = ['mode', 'trustedRoot', 'metadataUrl', 'targetsUrl'] as const;
 const NPM_ONLY = ['package', 'registry'] as const;
-const FLAG: Record<string, string> = { mode: '--mode', trustedRoot: '--trusted-root', metadataUrl: '--metadata-url', targetsUrl: '--targets-url', package: '--package', registry: '--registry' };
+const FLAG: Record<string, string> = {
+  mode: '--mode',
+  trustedRoot: '--trusted-root',
+  metadataUrl: '--metadata-url',
+  targetsUrl: '--targets-url',
+  package: '--package',
+  registry: '--registry',
+};
 
 function httpUrl(value: string, flag: string): string {
   try {
@@ -34,7 +41,10 @@ export function checkTrustedRoot(text: string, file: string): string {
   } catch {
     type = undefined;
   }
-  if (type !== 'root') throw new UsageError(`${file} is not a TUF root.json; save the output of \`lockstep release root --component NAME\` and pass that file`);
+  if (type !== 'root')
+    throw new UsageError(
+      `${file} is not a TUF root.json; save the output of \`lockstep release root --component NAME\` and pass that file`,
+    );
   return text;
 }
 
@@ -44,17 +54,30 @@ export function checkTrustedRoot(text: string, file: string): string {
  */
 export function buildSourceConfig(f: SourceFlags): Record<string, unknown> {
   const foreign = (f.source === 'tuf' ? NPM_ONLY : TUF_ONLY).filter((k) => f[k] !== undefined);
-  if (foreign.length) throw new UsageError(`${foreign.map((k) => FLAG[k]).join(', ')} ${foreign.length > 1 ? 'apply' : 'applies'} to --source ${f.source === 'tuf' ? 'npm' : 'tuf'} only`);
+  if (foreign.length)
+    throw new UsageError(
+      `${foreign.map((k) => FLAG[k]).join(', ')} ${foreign.length > 1 ? 'apply' : 'applies'} to --source ${f.source === 'tuf' ? 'npm' : 'tuf'} only`,
+    );
   if (f.source === 'npm') {
     if (!f.package) throw new UsageError('--source npm needs --package NAME (e.g. my-app or @acme/my-app)');
     return { package: f.package, ...(f.registry ? { registry: httpUrl(f.registry, '--registry') } : {}) };
   }
-  if (!f.trustedRoot) throw new UsageError('--source tuf needs --trusted-root FILE: the root.json that `lockstep release root --component NAME` prints');
+  if (!f.trustedRoot)
+    throw new UsageError(
+      '--source tuf needs --trusted-root FILE: the root.json that `lockstep release root --component NAME` prints',
+    );
   const mode = f.mode ?? 's3';
   if (mode === 's3') {
-    if (f.metadataUrl || f.targetsUrl) throw new UsageError('--metadata-url and --targets-url apply to --mode http only');
+    if (f.metadataUrl || f.targetsUrl)
+      throw new UsageError('--metadata-url and --targets-url apply to --mode http only');
     return { mode, trustedRoot: f.trustedRoot };
   }
-  if (!f.metadataUrl || !f.targetsUrl) throw new UsageError('--mode http needs --metadata-url URL and --targets-url URL');
-  return { mode, trustedRoot: f.trustedRoot, metadataUrl: httpUrl(f.metadataUrl, '--metadata-url'), targetsUrl: httpUrl(f.targetsUrl, '--targets-url') };
+  if (!f.metadataUrl || !f.targetsUrl)
+    throw new UsageError('--mode http needs --metadata-url URL and --targets-url URL');
+  return {
+    mode,
+    trustedRoot: f.trustedRoot,
+    metadataUrl: httpUrl(f.metadataUrl, '--metadata-url'),
+    targetsUrl: httpUrl(f.targetsUrl, '--targets-url'),
+  };
 }

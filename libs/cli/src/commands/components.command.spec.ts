@@ -17,8 +17,14 @@ const component = (over: Partial<ComponentView> = {}): ComponentView => ({
 describe(describeSource.name, () => {
   it.each([
     [component(), 'tuf (bucket) root e163082cf42a'],
-    [component({ source: { mode: 'http', metadataUrl: 'https://r.example.com/meta/' } }), 'tuf (https://r.example.com/meta/)'],
-    [component({ sourceType: 'npm', source: { package: '@acme/app', registry: 'https://npm.example.com' } }), 'npm @acme/app @ https://npm.example.com'],
+    [
+      component({ source: { mode: 'http', metadataUrl: 'https://r.example.com/meta/' } }),
+      'tuf (https://r.example.com/meta/)',
+    ],
+    [
+      component({ sourceType: 'npm', source: { package: '@acme/app', registry: 'https://npm.example.com' } }),
+      'npm @acme/app @ https://npm.example.com',
+    ],
   ])('%#: %s', (c, text) => {
     expect(describeSource(c)).toBe(text);
   });
@@ -29,7 +35,11 @@ describe(formatComponents.name, () => {
     const sut = formatComponents([
       component(),
       component({ name: 'api', lastCheckedAt: '2026-01-01T00:00:00Z' }),
-      component({ name: 'web', lastCheckedAt: '2026-01-01T00:00:00Z', lastError: { code: 'METADATA_EXPIRED', message: 'timestamp.json expired' } }),
+      component({
+        name: 'web',
+        lastCheckedAt: '2026-01-01T00:00:00Z',
+        lastError: { code: 'METADATA_EXPIRED', message: 'timestamp.json expired' },
+      }),
     ]).split('\n');
 
     expect(sut[0]).toMatch(/^NAME\s+SOURCE\s+CHANNEL\s+SCHEME\s+CURRENT\s+LAST CHECK\s+STATUS$/);

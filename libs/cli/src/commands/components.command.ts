@@ -35,7 +35,9 @@ export function registerComponents(program: Command, ctx: CliContext): void {
     .addOption(new Option('--scheme <scheme>', 'version scheme').choices(schemeIds()).default(DEFAULT_SCHEME_ID))
     .option('--current <version>', 'version the component runs now')
     .option('--trusted-root <file>', 'tuf: root.json to pin (from `lockstep release root`); - reads stdin')
-    .addOption(new Option('--mode <mode>', 'tuf: read the repository from the bucket or over HTTP').choices(['s3', 'http']))
+    .addOption(
+      new Option('--mode <mode>', 'tuf: read the repository from the bucket or over HTTP').choices(['s3', 'http']),
+    )
     .option('--metadata-url <url>', 'tuf --mode http: base URL of the metadata')
     .option('--targets-url <url>', 'tuf --mode http: base URL of the artifacts')
     .option('--package <name>', 'npm: package name')
@@ -44,7 +46,8 @@ export function registerComponents(program: Command, ctx: CliContext): void {
       const o = ctx.options<AddOptions>(cmd);
       checkComponentName(name);
       if (o.current !== undefined) checkVersion(o.current, o.scheme);
-      const trustedRoot = o.trustedRoot === undefined ? undefined : checkTrustedRoot(await readRootFile(o.trustedRoot), o.trustedRoot);
+      const trustedRoot =
+        o.trustedRoot === undefined ? undefined : checkTrustedRoot(await readRootFile(o.trustedRoot), o.trustedRoot);
       const sourceConfig = buildSourceConfig({ ...o, trustedRoot });
       const saved = await ctx.api(cmd).put<ComponentView>(`/v1/components/${encodeURIComponent(name)}`, {
         scheme: o.scheme,
@@ -61,7 +64,10 @@ async function readRootFile(file: string): Promise<string> {
   try {
     return file === '-' ? await readStdin() : await readFile(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`--trusted-root ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+    throw new UsageError(
+      `--trusted-root ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
+    );
   }
 }
 
@@ -93,7 +99,15 @@ export function formatComponents(items: ComponentView[]): string {
       { header: 'SCHEME', value: (c) => c.scheme },
       { header: 'CURRENT', value: (c) => c.currentVersion },
       { header: 'LAST CHECK', value: (c) => formatTime(c.lastCheckedAt) },
-      { header: 'STATUS', value: (c) => (c.lastError ? truncate(`${c.lastError.code}: ${c.lastError.message}`, 80) : c.lastCheckedAt ? 'ok' : 'not checked yet') },
+      {
+        header: 'STATUS',
+        value: (c) =>
+          c.lastError
+            ? truncate(`${c.lastError.code}: ${c.lastError.message}`, 80)
+            : c.lastCheckedAt
+              ? 'ok'
+              : 'not checked yet',
+      },
     ],
     items,
     'no components; register one with `lockstep components add NAME --source tuf|npm ...`',
@@ -106,6 +120,8 @@ function formatComponent(c: ComponentView): string {
     ['channel', c.channel],
     ['scheme', c.scheme],
     ['current', c.currentVersion],
-    ...(typeof c.source.trustedRootSha256 === 'string' ? [['root sha256', c.source.trustedRootSha256] as [string, string]] : []),
+    ...(typeof c.source.trustedRootSha256 === 'string'
+      ? [['root sha256', c.source.trustedRootSha256] as [string, string]]
+      : []),
   ]);
 }

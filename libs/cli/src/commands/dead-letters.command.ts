@@ -8,10 +8,14 @@ import { checkSubscriptionId } from './subscriptions.command';
 /** `lockstep dead-letters [list]` and `lockstep dead-letters replay`. */
 export function registerDeadLetters(program: Command, ctx: CliContext): void {
   const dead = program.command('dead-letters').description('deliveries that exhausted their retries');
-  listOptions(dead.command('list', { isDefault: true }).description('list dead deliveries'), false).action(async (_o: unknown, cmd: Command) => {
-    const { items } = await ctx.api(cmd).get<ListOf<DeliveryView>>('/v1/dead-letters', listQuery(ctx.options<ListOptions>(cmd)));
-    ctx.print(cmd, items, () => formatDeliveries(items, 'no dead letters'));
-  });
+  listOptions(dead.command('list', { isDefault: true }).description('list dead deliveries'), false).action(
+    async (_o: unknown, cmd: Command) => {
+      const { items } = await ctx
+        .api(cmd)
+        .get<ListOf<DeliveryView>>('/v1/dead-letters', listQuery(ctx.options<ListOptions>(cmd)));
+      ctx.print(cmd, items, () => formatDeliveries(items, 'no dead letters'));
+    },
+  );
   dead
     .command('replay')
     .description('deliver dead deliveries again with a fresh retry schedule')
@@ -26,7 +30,10 @@ export function registerDeadLetters(program: Command, ctx: CliContext): void {
 }
 
 /** Exactly one of --delivery, --subscription, --all. */
-export function replayBody(o: { delivery?: string; subscription?: string; all?: boolean }): { deliveryId?: string; subscriptionId?: string } {
+export function replayBody(o: { delivery?: string; subscription?: string; all?: boolean }): {
+  deliveryId?: string;
+  subscriptionId?: string;
+} {
   const chosen = [o.delivery !== undefined, o.subscription !== undefined, !!o.all].filter(Boolean).length;
   if (chosen !== 1) throw new UsageError('choose exactly one of --delivery ID, --subscription ID or --all');
   if (o.delivery !== undefined) return { deliveryId: o.delivery };

@@ -19,8 +19,24 @@ const delivery = (over: Partial<DeliveryView> = {}): DeliveryView => ({
   createdAt: '2026-01-01T00:00:00.000Z',
   finishedAt: '2026-01-01T00:00:06.000Z',
   attempts: [
-    { attempt: 1, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 10000, outcome: 'retry', statusCode: null, response: null, error: 'timed out after 10s' },
-    { attempt: 2, startedAt: '2026-01-01T00:00:05.000Z', durationMs: 35, outcome: 'delivered', statusCode: 200, response: 'ok', error: null },
+    {
+      attempt: 1,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      durationMs: 10000,
+      outcome: 'retry',
+      statusCode: null,
+      response: null,
+      error: 'timed out after 10s',
+    },
+    {
+      attempt: 2,
+      startedAt: '2026-01-01T00:00:05.000Z',
+      durationMs: 35,
+      outcome: 'delivered',
+      statusCode: 200,
+      response: 'ok',
+      error: null,
+    },
   ],
   ...over,
 });
@@ -36,7 +52,10 @@ describe(formatDeliveries.name, () => {
   });
 
   it('says when the next attempt of a pending delivery is due', () => {
-    const sut = formatDeliveries([delivery({ status: 'pending', attempts: [], nextAttemptAt: '2026-01-01T00:01:00.000Z' })], 'none');
+    const sut = formatDeliveries(
+      [delivery({ status: 'pending', attempts: [], nextAttemptAt: '2026-01-01T00:01:00.000Z' })],
+      'none',
+    );
 
     expect(sut).toContain('    next attempt 2026-01-01 00:01:00Z');
   });

@@ -11,7 +11,8 @@ export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead', 'cancelled'] a
 /** Parses --limit: a whole number 1..200. */
 export function parseLimit(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 200) throw new UsageError(`--limit must be a whole number from 1 to 200 (got "${value}")`);
+  if (!/^\d+$/.test(value) || n < 1 || n > 200)
+    throw new UsageError(`--limit must be a whole number from 1 to 200 (got "${value}")`);
   return n;
 }
 
@@ -54,19 +55,32 @@ export function formatDeliveries(items: DeliveryView[], empty: string): string {
 /** Adds the filter options shared by `deliveries` and `dead-letters`. */
 export const listOptions = (cmd: Command, withStatus: boolean): Command => {
   cmd.option('--subscription <id>', 'only deliveries to this subscription');
-  if (withStatus) cmd.addOption(new Option('--status <status>', 'only deliveries in this state').choices([...DELIVERY_STATUSES]));
-  return cmd.option('--event <event>', 'only this event: a name (release.available), a prefix (release.*) or an event id').option('--limit <n>', 'at most N deliveries, newest first (1-200)', parseLimit, 50);
+  if (withStatus)
+    cmd.addOption(new Option('--status <status>', 'only deliveries in this state').choices([...DELIVERY_STATUSES]));
+  return cmd
+    .option('--event <event>', 'only this event: a name (release.available), a prefix (release.*) or an event id')
+    .option('--limit <n>', 'at most N deliveries, newest first (1-200)', parseLimit, 50);
 };
 
 /** The API query for the filter options. */
-export const listQuery = (o: ListOptions) => ({ subscription: o.subscription ? checkSubscriptionId(o.subscription) : undefined, status: o.status, event: o.event, limit: o.limit });
+export const listQuery = (o: ListOptions) => ({
+  subscription: o.subscription ? checkSubscriptionId(o.subscription) : undefined,
+  status: o.status,
+  event: o.event,
+  limit: o.limit,
+});
 
 /** `lockstep deliveries`: the delivery log with every attempt. */
 export function registerDeliveries(program: Command, ctx: CliContext): void {
-  listOptions(program.command('deliveries').description('the delivery log: each delivery with its attempts (status code, duration, outcome, error)'), true).action(
-    async (_o: unknown, cmd: Command) => {
-      const { items } = await ctx.api(cmd).get<ListOf<DeliveryView>>('/v1/deliveries', listQuery(ctx.options<ListOptions>(cmd)));
-      ctx.print(cmd, items, () => formatDeliveries(items, 'no deliveries match'));
-    },
-  );
+  listOptions(
+    program
+      .command('deliveries')
+      .description('the delivery log: each delivery with its attempts (status code, duration, outcome, error)'),
+    true,
+  ).action(async (_o: unknown, cmd: Command) => {
+    const { items } = await ctx
+      .api(cmd)
+      .get<ListOf<DeliveryView>>('/v1/deliveries', listQuery(ctx.options<ListOptions>(cmd)));
+    ctx.print(cmd, items, () => formatDeliveries(items, 'no deliveries match'));
+  });
 }

@@ -15,10 +15,13 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       const { out } = ctx.options<{ out: string }>(cmd);
       const { path, keySet } = await initKeyFile(out);
       const keyIds = Object.fromEntries(TufRoles.map((role) => [role, keySet.keys[role].keyId]));
-      ctx.print(cmd, { path, createdAt: keySet.createdAt, keyIds }, () =>
-        `${renderFields([['key file', path], ...TufRoles.map((role): [string, string] => [`${role} key id`, keyIds[role]!])])}` +
-        'The file holds the private keys (mode 0600): back it up offline. Anyone with it can publish releases;\n' +
-        'losing it means every client has to pin a new root.\n',
+      ctx.print(
+        cmd,
+        { path, createdAt: keySet.createdAt, keyIds },
+        () =>
+          `${renderFields([['key file', path], ...TufRoles.map((role): [string, string] => [`${role} key id`, keyIds[role]!])])}` +
+          'The file holds the private keys (mode 0600): back it up offline. Anyone with it can publish releases;\n' +
+          'losing it means every client has to pin a new root.\n',
       );
     });
 }

@@ -15,11 +15,14 @@ interface ReleaseOptions {
 }
 
 /** Who the operator is, for the audit log: `$USER@host` unless --by says. */
-export const operatorName = (env: NodeJS.ProcessEnv): string => `${env.USER ?? env.USERNAME ?? env.LOGNAME ?? 'operator'}@${hostname()}`;
+export const operatorName = (env: NodeJS.ProcessEnv): string =>
+  `${env.USER ?? env.USERNAME ?? env.LOGNAME ?? 'operator'}@${hostname()}`;
 
 /** `lockstep locks [list]`, `lockstep locks release [KEY] --reason R --yes-release-lock`. */
 export function registerLocks(program: Command, ctx: CliContext): void {
-  const locks = program.command('locks').description('the cluster lock: who holds it, since when, for which rollout; force-release it (audited)');
+  const locks = program
+    .command('locks')
+    .description('the cluster lock: who holds it, since when, for which rollout; force-release it (audited)');
   locks
     .command('list', { isDefault: true })
     .description('held locks with holder, rollout, fencing token and lease times, then the latest force-releases')
@@ -30,30 +33,44 @@ export function registerLocks(program: Command, ctx: CliContext): void {
 
   locks
     .command('release [key]')
-    .description(`force-release a lock whoever holds it (default key: cluster); needs ${CONFIRM_FLAG}; audited with --by and --reason`)
+    .description(
+      `force-release a lock whoever holds it (default key: cluster); needs ${CONFIRM_FLAG}; audited with --by and --reason`,
+    )
     .requiredOption('--reason <text>', 'why (recorded in the audit log)')
     .option('--by <name>', 'who releases it (default: $USER@host)')
-    .option(CONFIRM_FLAG, 'confirm: the holder may still be conducting a rollout, and another scheduler replica can take the lock at once')
+    .option(
+      CONFIRM_FLAG,
+      'confirm: the holder may still be conducting a rollout, and another scheduler replica can take the lock at once',
+    )
     .action(async (key: string | undefined, _o: unknown, cmd: Command) => {
       const o = ctx.options<ReleaseOptions>(cmd);
       const lockKey = checkLockKey(key ?? 'cluster');
       if (!o.yesReleaseLock) {
-        throw new UsageError(`refusing to force-release lock ${lockKey} without ${CONFIRM_FLAG}: its holder may still be conducting a rollout, and another scheduler replica can take the lock at once. Check \`lockstep locks\` first, then run again with ${CONFIRM_FLAG}`);
+        throw new UsageError(
+          `refusing to force-release lock ${lockKey} without ${CONFIRM_FLAG}: its holder may still be conducting a rollout, and another scheduler replica can take the lock at once. Check \`lockstep locks\` first, then run again with ${CONFIRM_FLAG}`,
+        );
       }
-      if (!o.reason.trim()) throw new UsageError('--reason must say why the lock is released (it goes into the audit log)');
+      if (!o.reason.trim())
+        throw new UsageError('--reason must say why the lock is released (it goes into the audit log)');
       const body = { by: o.by ?? operatorName(ctx.env), reason: o.reason, confirm: true };
-      const result = await ctx.api(cmd).post<LockReleaseResultView>(`/v1/locks/${encodeURIComponent(lockKey)}/release`, body);
+      const result = await ctx
+        .api(cmd)
+        .post<LockReleaseResultView>(`/v1/locks/${encodeURIComponent(lockKey)}/release`, body);
       ctx.print(cmd, result, () => formatReleased(result, body.by));
     });
 }
 
 /** Throws a usage error unless `key` is a lock key. */
 export function checkLockKey(key: string): string {
-  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(key)) throw new UsageError(`"${key}" is not a lock key; the rollout lock is "cluster" (see lockstep locks)`);
+  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(key))
+    throw new UsageError(`"${key}" is not a lock key; the rollout lock is "cluster" (see lockstep locks)`);
   return key;
 }
 
-const removedText = (r: LockAuditView['removed']): string | null => (r ? `${r.holder ?? '?'} (token ${r.token ?? '?'}${r.rolloutId ? `, rollout ${r.rolloutId}` : ''})` : 'nothing (was free)');
+const removedText = (r: LockAuditView['removed']): string | null =>
+  r
+    ? `${r.holder ?? '?'} (token ${r.token ?? '?'}${r.rolloutId ? `, rollout ${r.rolloutId}` : ''})`
+    : 'nothing (was free)';
 
 /** Held locks (or that the cluster is free), then the latest force-releases. */
 export function formatLocks(view: LocksView, now: number): string {
@@ -89,8 +106,14 @@ export function formatLocks(view: LocksView, now: number): string {
 function formatReleased(r: LockReleaseResultView, by: string): string {
   if (!r.released) return `lock ${r.key} was not held; nothing was removed (the request is audited as by ${by})\n`;
   const removed = r.removed ?? {};
-  const lease = (typeof removed.removed === 'object' && removed.removed !== null ? removed.removed : removed) as Record<string, unknown>;
+  const lease = (typeof removed.removed === 'object' && removed.removed !== null ? removed.removed : removed) as Record<
+    string,
+    unknown
+  >;
   const holder = typeof lease.holder === 'string' ? ` held by ${lease.holder}` : '';
-  const token = lease.token !== undefined ? ` (token ${String(lease.token)}${typeof lease.rolloutId === 'string' ? `, rollout ${lease.rolloutId}` : ''})` : '';
+  const token =
+    lease.token !== undefined
+      ? ` (token ${String(lease.token)}${typeof lease.rolloutId === 'string' ? `, rollout ${lease.rolloutId}` : ''})`
+      : '';
   return `released lock ${r.key}${holder}${token}; audited as by ${by}. The old holder stops at its next renewal; agents reject its older token.\n`;
 }

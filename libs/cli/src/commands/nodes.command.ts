@@ -7,7 +7,9 @@ import { formatAgo, renderTable } from '../output';
 export function registerNodes(program: Command, ctx: CliContext): void {
   program
     .command('nodes')
-    .description('nodes whose agents registered: what they run, their labels, install state and last heartbeat (lost ones marked)')
+    .description(
+      'nodes whose agents registered: what they run, their labels, install state and last heartbeat (lost ones marked)',
+    )
     .action(async (_o: unknown, cmd: Command) => {
       const { items } = await ctx.api(cmd).get<ListOf<NodeView>>('/v1/nodes');
       ctx.print(cmd, items, () => formatNodes(items, ctx.now()));

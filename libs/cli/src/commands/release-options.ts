@@ -32,8 +32,14 @@ export async function checkArtifact(path: string): Promise<number> {
     size = info.size;
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`artifact ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass the path of the release .tar.gz`, { cause: err });
+    throw new UsageError(
+      `artifact ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass the path of the release .tar.gz`,
+      { cause: err },
+    );
   }
-  if (size > MAX_OBJECT_BYTES) throw new UsageError(`artifact ${path} is ${size} bytes; releases must be at most ${MAX_OBJECT_BYTES} bytes (16 MiB). Leave data and caches out of the tarball`);
+  if (size > MAX_OBJECT_BYTES)
+    throw new UsageError(
+      `artifact ${path} is ${size} bytes; releases must be at most ${MAX_OBJECT_BYTES} bytes (16 MiB). Leave data and caches out of the tarball`,
+    );
   return size;
 }

@@ -41,7 +41,9 @@ export function registerRelease(program: Command, ctx: CliContext): void {
 
   release
     .command('publish <artifact>')
-    .description('sign and publish a release .tar.gz (at most 16 MiB) into the component\'s TUF repository, then ask the API to check')
+    .description(
+      "sign and publish a release .tar.gz (at most 16 MiB) into the component's TUF repository, then ask the API to check",
+    )
     .requiredOption('--component <name>', 'component name')
     .requiredOption('--version <version>', 'release version, valid in --scheme')
     .addOption(new Option('--channel <channel>', 'release channel').choices([...Channels]).makeOptionMandatory())
@@ -50,7 +52,11 @@ export function registerRelease(program: Command, ctx: CliContext): void {
     .option('--hotfix', 'the release is a hotfix')
     .option('--notes <file>', 'release notes (markdown file)')
     .option('--keys <file>', 'key file from `lockstep keys init` (or LOCKSTEP_KEYS_FILE)', defaultKeyFile(ctx.env))
-    .addOption(new Option('--scheme <scheme>', 'version scheme of the component').choices(schemeIds()).default(DEFAULT_SCHEME_ID))
+    .addOption(
+      new Option('--scheme <scheme>', 'version scheme of the component')
+        .choices(schemeIds())
+        .default(DEFAULT_SCHEME_ID),
+    )
     .option('--no-check', 'do not ask the API to check the component afterwards')
     .action(async (artifact: string, _o: unknown, cmd: Command) => {
       const o = ctx.options<PublishOptions>(cmd);
@@ -60,22 +66,49 @@ export function registerRelease(program: Command, ctx: CliContext): void {
       const notes = o.notes ? await readNotes(o.notes) : '';
       const keys = await readKeyFile(o.keys);
       const store = await openStore(ctx.deps, o, true);
-      const result = await new TufRepositoryWriter().publish({ store, component, artifact, version, channel: o.channel, security: !!o.security, breaking: !!o.breaking, hotfix: !!o.hotfix, notes, keys });
+      const result = await new TufRepositoryWriter().publish({
+        store,
+        component,
+        artifact,
+        version,
+        channel: o.channel,
+        security: !!o.security,
+        breaking: !!o.breaking,
+        hotfix: !!o.hotfix,
+        notes,
+        keys,
+      });
       const check = o.check ? await askForCheck(ctx, cmd, component) : undefined;
-      ctx.print(cmd, { component, version, channel: o.channel, bucket: store.bucket, ...result, check: check ?? null }, () => describePublish(component, version, store.bucket, result, check));
+      ctx.print(
+        cmd,
+        { component, version, channel: o.channel, bucket: store.bucket, ...result, check: check ?? null },
+        () => describePublish(component, version, store.bucket, result, check),
+      );
     });
 
   release
     .command('root')
-    .description('print the component\'s current root.json, the file clients and `components add --trusted-root` pin')
+    .description("print the component's current root.json, the file clients and `components add --trusted-root` pin")
     .requiredOption('--component <name>', 'component name')
     .action(async (_o: unknown, cmd: Command) => {
       const o = ctx.options<S3Options & { component: string }>(cmd);
       const component = checkComponentName(o.component);
       const store = await openStore(ctx.deps, o);
       const bytes = await trustedRootFor(store, component);
-      if (o.json) ctx.print(cmd, { component, sha256: createHash('sha256').update(bytes).digest('hex'), root: JSON.parse(bytes.toString('utf8')) }, () => '');
-      else ctx.deps.io.stdout(bytes.toString('utf8').endsWith('\n') ? bytes.toString('utf8') : `${bytes.toString('utf8')}\n`);
+      if (o.json)
+        ctx.print(
+          cmd,
+          {
+            component,
+            sha256: createHash('sha256').update(bytes).digest('hex'),
+            root: JSON.parse(bytes.toString('utf8')),
+          },
+          () => '',
+        );
+      else
+        ctx.deps.io.stdout(
+          bytes.toString('utf8').endsWith('\n') ? bytes.toString('utf8') : `${bytes.toString('utf8')}\n`,
+        );
     });
 }
 
@@ -83,7 +116,10 @@ async function readNotes(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`notes file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+    throw new UsageError(
+      `notes file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
+    );
   }
 }
 
@@ -91,13 +127,20 @@ async function readNotes(path: string): Promise<string> {
 async function askForCheck(ctx: CliContext, cmd: Command, component: string): Promise<CheckResultView | undefined> {
   const later = 'the checker will find the release at its next poll';
   try {
-    const { results } = await ctx.api(cmd, CHECK_TIMEOUT_MS).post<{ results: CheckResultView[] }>('/v1/checks', { component }, CHECK_TIMEOUT_MS);
+    const { results } = await ctx
+      .api(cmd, CHECK_TIMEOUT_MS)
+      .post<{ results: CheckResultView[] }>('/v1/checks', { component }, CHECK_TIMEOUT_MS);
     const result = results[0];
-    if (result && !result.ok) ctx.warn(`published, but the check of ${component} failed: ${result.error?.reason ?? 'no reason given'} (${result.error?.code ?? 'unknown'})`);
+    if (result && !result.ok)
+      ctx.warn(
+        `published, but the check of ${component} failed: ${result.error?.reason ?? 'no reason given'} (${result.error?.code ?? 'unknown'})`,
+      );
     return result;
   } catch (err) {
     if (err instanceof ApiRequestError && err.code === 'NOT_FOUND') {
-      ctx.warn(`published, but ${component} is not registered yet, so nothing was checked; register it with \`lockstep components add ${component} --source tuf --trusted-root FILE\` (FILE from \`lockstep release root --component ${component}\`)`);
+      ctx.warn(
+        `published, but ${component} is not registered yet, so nothing was checked; register it with \`lockstep components add ${component} --source tuf --trusted-root FILE\` (FILE from \`lockstep release root --component ${component}\`)`,
+      );
     } else {
       ctx.warn(`published, but the API could not check ${component} now: ${(err as Error).message}; ${later}`);
     }
@@ -105,15 +148,33 @@ async function askForCheck(ctx: CliContext, cmd: Command, component: string): Pr
   }
 }
 
-function describePublish(component: string, version: string, bucket: string, r: PublishReleaseResult, check: CheckResultView | undefined): string {
-  const head = r.outcome === 'published' ? `published ${component} ${version}` : `${component} ${version} was already published with these bytes; nothing changed`;
-  const checked = !check ? undefined : check.ok ? (check.announced.length ? `announced ${check.announced.join(', ')}` : 'nothing new to announce') : `failed (${check.error?.code ?? 'unknown'})`;
+function describePublish(
+  component: string,
+  version: string,
+  bucket: string,
+  r: PublishReleaseResult,
+  check: CheckResultView | undefined,
+): string {
+  const head =
+    r.outcome === 'published'
+      ? `published ${component} ${version}`
+      : `${component} ${version} was already published with these bytes; nothing changed`;
+  const checked = !check
+    ? undefined
+    : check.ok
+      ? check.announced.length
+        ? `announced ${check.announced.join(', ')}`
+        : 'nothing new to announce'
+      : `failed (${check.error?.code ?? 'unknown'})`;
   return `${head}\n${renderFields([
     ['target', r.targetPath],
     ['object', `s3://${bucket}/${r.artifactKey}`],
     ['sha256', r.sha256],
     ['length', `${r.length} bytes`],
-    ['metadata', `root v${r.versions.root}, targets v${r.versions.targets}, snapshot v${r.versions.snapshot}, timestamp v${r.versions.timestamp}`],
+    [
+      'metadata',
+      `root v${r.versions.root}, targets v${r.versions.targets}, snapshot v${r.versions.snapshot}, timestamp v${r.versions.timestamp}`,
+    ],
     ...(checked ? [['check', checked] as [string, string]] : []),
   ])}`;
 }

@@ -47,7 +47,8 @@ export interface FollowRules<T> {
 }
 
 /** Nodes that a failed rollout's auto-rollback has yet to (or is about to) put back. */
-const revertPending = (r: RolloutDetailView): boolean => r.nodes.some((n) => n.status === 'reverting' || (n.status === 'succeeded' && n.fromVersion !== null));
+const revertPending = (r: RolloutDetailView): boolean =>
+  r.nodes.some((n) => n.status === 'reverting' || (n.status === 'succeeded' && n.fromVersion !== null));
 
 /**
  * Decides whether a snapshot is final. `succeeded` exits 0; `aborted` and `rolled_back` exit
@@ -60,7 +61,10 @@ export function verdict(r: RolloutDetailView, quietMs: number): Omit<FollowResul
   const why = r.reason ? `: ${r.reason}` : '';
   switch (r.state) {
     case 'succeeded':
-      return { exitCode: ExitCode.Ok, message: `rollout ${r.id} succeeded${why || `: ${r.counts.succeeded} node(s) at ${r.targetVersion}`}` };
+      return {
+        exitCode: ExitCode.Ok,
+        message: `rollout ${r.id} succeeded${why || `: ${r.counts.succeeded} node(s) at ${r.targetVersion}`}`,
+      };
     case 'aborted':
     case 'rolled_back':
       return { exitCode: ExitCode.Failure, message: `rollout ${r.id} ${r.state}${why}` };
@@ -69,7 +73,9 @@ export function verdict(r: RolloutDetailView, quietMs: number): Omit<FollowResul
       const pending = revertPending(r);
       const limit = pending ? r.strategy.progressDeadlineMs + SETTLE_GRACE_MS : SETTLE_GRACE_MS;
       if (quietMs <= limit) return undefined;
-      const tail = pending ? `; its auto-rollback made no progress for ${Math.round(quietMs / 1000)} s — check the scheduler and lockstep rollouts show ${r.id}` : '';
+      const tail = pending
+        ? `; its auto-rollback made no progress for ${Math.round(quietMs / 1000)} s — check the scheduler and lockstep rollouts show ${r.id}`
+        : '';
       return { exitCode: ExitCode.Failure, message: `rollout ${r.id} failed${why}${tail}` };
     }
     default:
@@ -79,12 +85,15 @@ export function verdict(r: RolloutDetailView, quietMs: number): Omit<FollowResul
 
 /** When the rollout last visibly moved, by the server's timestamps (the rollout's, and its nodes' starts and ends). */
 export function lastActivity(r: RolloutDetailView): number | undefined {
-  const times = [r.updatedAt, ...r.nodes.flatMap((n) => [n.startedAt, n.finishedAt])].map((t) => (t ? Date.parse(t) : NaN)).filter((t) => !Number.isNaN(t));
+  const times = [r.updatedAt, ...r.nodes.flatMap((n) => [n.startedAt, n.finishedAt])]
+    .map((t) => (t ? Date.parse(t) : NaN))
+    .filter((t) => !Number.isNaN(t));
   return times.length ? Math.max(...times) : undefined;
 }
 
 /** An API failure worth waiting out: unreachable, or a 5xx (the API or its database restarting). */
-const transient = (err: unknown): boolean => err instanceof ApiUnreachableError || (err instanceof ApiRequestError && err.status >= 500);
+const transient = (err: unknown): boolean =>
+  err instanceof ApiUnreachableError || (err instanceof ApiRequestError && err.status >= 500);
 
 /**
  * Polls `rules.path` until `rules.verdict` says it ended, showing each changed snapshot.
@@ -105,7 +114,9 @@ export async function followSnapshots<T>(rules: FollowRules<T>, deps: FollowDeps
       if (!transient(err)) throw err;
       if (outageSince === undefined) {
         outageSince = deps.now();
-        deps.warn(`${(err as Error).message}; still following ${rules.label} (giving up after ${API_OUTAGE_LIMIT_MS / 1000} s)`);
+        deps.warn(
+          `${(err as Error).message}; still following ${rules.label} (giving up after ${API_OUTAGE_LIMIT_MS / 1000} s)`,
+        );
       } else if (deps.now() - outageSince > API_OUTAGE_LIMIT_MS) {
         throw err;
       }
@@ -174,7 +185,8 @@ export async function waitForRollout(ctx: CliContext, cmd: Command, id: string):
     now: () => ctx.now(),
     warn: (m) => ctx.warn(m),
   });
-  if (result.exitCode !== ExitCode.Ok) throw new CliError(result.message, result.exitCode, `ROLLOUT_${result.final.state.toUpperCase()}`);
+  if (result.exitCode !== ExitCode.Ok)
+    throw new CliError(result.message, result.exitCode, `ROLLOUT_${result.final.state.toUpperCase()}`);
   if (!json) ctx.deps.io.stdout(`${result.message}\n`);
   return result.final;
 }

@@ -1,5 +1,13 @@
 import { UsageError } from '../errors';
-import { buildRolloutBody, checkRolloutId, parseCountOrPercent, parseDuration, parsePositiveInt, parseSelector, type RolloutFlags } from './rollout-options';
+import {
+  buildRolloutBody,
+  checkRolloutId,
+  parseCountOrPercent,
+  parseDuration,
+  parsePositiveInt,
+  parseSelector,
+  type RolloutFlags,
+} from './rollout-options';
 
 describe(parseDuration.name, () => {
   it.each([
@@ -13,9 +21,16 @@ describe(parseDuration.name, () => {
     expect(parseDuration('--min-healthy', value)).toBe(ms);
   });
 
-  it.each(['10', 'ten seconds', '5 m', '-1s', '1d', ''])('refuses %j, naming the flag and the expected form', (value) => {
-    expect(() => parseDuration('--healthy-deadline', value)).toThrow(new UsageError(`--healthy-deadline "${value}" is not a duration; expected a number with a unit, like 500ms, 10s, 5m or 1h`));
-  });
+  it.each(['10', 'ten seconds', '5 m', '-1s', '1d', ''])(
+    'refuses %j, naming the flag and the expected form',
+    (value) => {
+      expect(() => parseDuration('--healthy-deadline', value)).toThrow(
+        new UsageError(
+          `--healthy-deadline "${value}" is not a duration; expected a number with a unit, like 500ms, 10s, 5m or 1h`,
+        ),
+      );
+    },
+  );
 });
 
 describe(parseCountOrPercent.name, () => {
@@ -29,13 +44,17 @@ describe(parseCountOrPercent.name, () => {
   });
 
   it.each(['150%', '1.5', 'two', '-1', '%', '20 %'])('refuses %j', (value) => {
-    expect(() => parseCountOrPercent('--max-failures', value)).toThrow(/^--max-failures ".*" is not a count or a percentage; expected a whole number like 2 or a percentage like 20% \(at most 100%\)$/);
+    expect(() => parseCountOrPercent('--max-failures', value)).toThrow(
+      /^--max-failures ".*" is not a count or a percentage; expected a whole number like 2 or a percentage like 20% \(at most 100%\)$/,
+    );
   });
 });
 
 describe(parsePositiveInt.name, () => {
   it.each(['0', '-2', '1.5', 'x'])('refuses %j', (value) => {
-    expect(() => parsePositiveInt('--max-parallel', value)).toThrow(`--max-parallel must be a whole number of at least 1 (got "${value}")`);
+    expect(() => parsePositiveInt('--max-parallel', value)).toThrow(
+      `--max-parallel must be a whole number of at least 1 (got "${value}")`,
+    );
   });
 
   it('accepts 1 and up', () => {
@@ -67,16 +86,41 @@ describe(parseSelector.name, () => {
 });
 
 describe(buildRolloutBody.name, () => {
-  const flags = (over: Partial<RolloutFlags> = {}): RolloutFlags => ({ component: 'demo', to: '1.1.0', autoRollback: true, ...over });
+  const flags = (over: Partial<RolloutFlags> = {}): RolloutFlags => ({
+    component: 'demo',
+    to: '1.1.0',
+    autoRollback: true,
+    ...over,
+  });
 
   it('sends only what was given, so the scheduler defaults the rest', () => {
     const sut = buildRolloutBody('upgrade', flags());
 
-    expect(sut).toEqual({ component: 'demo', version: '1.1.0', direction: 'upgrade', autoRollback: true, dryRun: false });
+    expect(sut).toEqual({
+      component: 'demo',
+      version: '1.1.0',
+      direction: 'upgrade',
+      autoRollback: true,
+      dryRun: false,
+    });
   });
 
   it('maps every flag to its field', () => {
-    const sut = buildRolloutBody('downgrade', flags({ nodes: 'group=canary', maxParallel: 2, canary: '20%', minHealthy: 500, healthyDeadline: 60_000, progressDeadline: 120_000, maxFailures: 1, autoRollback: false, pauseBetween: 30_000, dryRun: true }));
+    const sut = buildRolloutBody(
+      'downgrade',
+      flags({
+        nodes: 'group=canary',
+        maxParallel: 2,
+        canary: '20%',
+        minHealthy: 500,
+        healthyDeadline: 60_000,
+        progressDeadline: 120_000,
+        maxFailures: 1,
+        autoRollback: false,
+        pauseBetween: 30_000,
+        dryRun: true,
+      }),
+    );
 
     expect(sut).toEqual({
       component: 'demo',
@@ -97,8 +141,16 @@ describe(buildRolloutBody.name, () => {
 
   it.each([
     ['--dry-run with --wait', { dryRun: true, wait: true }, /nothing to --wait for/],
-    ['min-healthy not shorter than the deadline', { minHealthy: 60_000, healthyDeadline: 60_000 }, /--min-healthy \(60000 ms\) must be shorter than --healthy-deadline \(60000 ms\)/],
-    ['a deadline below the default min-healthy', { healthyDeadline: 5000 }, /--min-healthy \(10000 ms\) must be shorter than --healthy-deadline \(5000 ms\)/],
+    [
+      'min-healthy not shorter than the deadline',
+      { minHealthy: 60_000, healthyDeadline: 60_000 },
+      /--min-healthy \(60000 ms\) must be shorter than --healthy-deadline \(60000 ms\)/,
+    ],
+    [
+      'a deadline below the default min-healthy',
+      { healthyDeadline: 5000 },
+      /--min-healthy \(10000 ms\) must be shorter than --healthy-deadline \(5000 ms\)/,
+    ],
     ['a zero progress deadline', { progressDeadline: 0 }, /must be longer than 0/],
     ['a bad component', { component: 'Demo' }, /component "Demo"/],
     ['a version with spaces', { to: '1.1 .0' }, /--to "1.1 .0" is not a version/],
@@ -113,6 +165,8 @@ describe(checkRolloutId.name, () => {
   });
 
   it('refuses anything else, pointing at lockstep rollouts', () => {
-    expect(() => checkRolloutId('latest')).toThrow('"latest" is not a rollout id; ids are UUIDs, see `lockstep rollouts`');
+    expect(() => checkRolloutId('latest')).toThrow(
+      '"latest" is not a rollout id; ids are UUIDs, see `lockstep rollouts`',
+    );
   });
 });

@@ -31,8 +31,16 @@ describe(formatPlan.name, () => {
 
 describe(describeFailureBudget.name, () => {
   it.each([
-    [0, true, '0 nodes may fail; the 1st failure fails the rollout, then every node it updated returns to its previous version (auto-rollback)'],
-    [1, false, '1 node may fail; the 2nd failure fails the rollout; updated nodes stay where they are (--no-auto-rollback)'],
+    [
+      0,
+      true,
+      '0 nodes may fail; the 1st failure fails the rollout, then every node it updated returns to its previous version (auto-rollback)',
+    ],
+    [
+      1,
+      false,
+      '1 node may fail; the 2nd failure fails the rollout; updated nodes stay where they are (--no-auto-rollback)',
+    ],
     [2, undefined, '2 nodes may fail; the 3rd failure fails the rollout'],
     [10, undefined, '10 nodes may fail; the 11th failure fails the rollout'],
   ])('%i, auto-rollback %s', (max, autoRollback, text) => {
@@ -42,7 +50,9 @@ describe(describeFailureBudget.name, () => {
 
 describe(formatCreated.name, () => {
   it('says a dry run started nothing', () => {
-    expect(formatCreated({ rolloutId: null, dryRun: true, plan: rolloutPlan() })).toMatch(/^dry run: upgrade demo to 1\.1\.0; nothing was started\nlock: /);
+    expect(formatCreated({ rolloutId: null, dryRun: true, plan: rolloutPlan() })).toMatch(
+      /^dry run: upgrade demo to 1\.1\.0; nothing was started\nlock: /,
+    );
   });
 
   it('names the started rollout and how to follow it', () => {

@@ -15,15 +15,22 @@ describe(renderBar.name, () => {
 
 describe(progressLine.name, () => {
   it('pads the id, aligns the percentage and names the step', () => {
-    expect(progressLine(rolloutNode('node-1', { status: 'installing', step: 'health_check', percent: 62 }), 7)).toBe('node-1   [#########-----]  62%  health_check');
-    expect(progressLine(rolloutNode('node-10', { status: 'succeeded', percent: 100 }), 7)).toBe('node-10  [##############] 100%  succeeded');
+    expect(progressLine(rolloutNode('node-1', { status: 'installing', step: 'health_check', percent: 62 }), 7)).toBe(
+      'node-1   [#########-----]  62%  health_check',
+    );
+    expect(progressLine(rolloutNode('node-10', { status: 'succeeded', percent: 100 }), 7)).toBe(
+      'node-10  [##############] 100%  succeeded',
+    );
   });
 
   it.each([
     [rolloutNode('n'), 'waiting'],
     [rolloutNode('n', { status: 'installing' }), 'command sent'],
     [rolloutNode('n', { status: 'reverting', step: 'swapping' }), 'reverting: swapping'],
-    [rolloutNode('n', { status: 'rolled_back', error: 'health_check: /healthz answered 500' }), 'rolled_back: health_check: /healthz answered 500'],
+    [
+      rolloutNode('n', { status: 'rolled_back', error: 'health_check: /healthz answered 500' }),
+      'rolled_back: health_check: /healthz answered 500',
+    ],
   ])('%#: %s', (node, activity) => {
     expect(nodeActivity(node)).toBe(activity);
   });
@@ -36,10 +43,19 @@ describe(TtyProgress.name, () => {
 
     sut.update(rolloutSnapshot());
     sut.update(rolloutSnapshot());
-    sut.update(rolloutSnapshot({ nodes: [rolloutNode('node-1', { batch: 0, canary: true, status: 'installing', step: 'downloading', percent: 30 }), rolloutNode('node-2')] }));
+    sut.update(
+      rolloutSnapshot({
+        nodes: [
+          rolloutNode('node-1', { batch: 0, canary: true, status: 'installing', step: 'downloading', percent: 30 }),
+          rolloutNode('node-2'),
+        ],
+      }),
+    );
 
     expect(out).toHaveLength(2);
-    expect(out[0]).toBe(`rollout 0b9f3c1e  upgrade demo → 1.1.0  running  0/2 nodes done\nnode-1  [--------------]   0%  waiting\nnode-2  [--------------]   0%  waiting\n`);
+    expect(out[0]).toBe(
+      `rollout 0b9f3c1e  upgrade demo → 1.1.0  running  0/2 nodes done\nnode-1  [--------------]   0%  waiting\nnode-2  [--------------]   0%  waiting\n`,
+    );
     expect(out[1]!.startsWith('\x1b[3A\r\x1b[0J')).toBe(true);
     expect(out[1]).toContain('node-1  [####----------]  30%  downloading\n');
   });
@@ -48,7 +64,9 @@ describe(TtyProgress.name, () => {
     const out: string[] = [];
     const sut = new TtyProgress((t) => out.push(t), 40);
 
-    sut.update(rolloutSnapshot({ nodes: [rolloutNode('node-1', { status: 'failed', percent: 100, error: 'x'.repeat(200) })] }));
+    sut.update(
+      rolloutSnapshot({ nodes: [rolloutNode('node-1', { status: 'failed', percent: 100, error: 'x'.repeat(200) })] }),
+    );
 
     for (const line of out[0]!.split('\n')) expect(line.length).toBeLessThanOrEqual(39);
   });
@@ -60,8 +78,24 @@ describe(LineProgress.name, () => {
     const sut = new LineProgress((t) => out.push(t));
 
     sut.update(rolloutSnapshot());
-    sut.update(rolloutSnapshot({ nodes: [rolloutNode('node-1', { batch: 0, canary: true, status: 'installing', step: 'health_check', percent: 62 }), rolloutNode('node-2')] }));
-    sut.update(rolloutSnapshot({ state: 'paused', reason: 'pause by operator', nodes: [rolloutNode('node-1', { batch: 0, canary: true, status: 'installing', step: 'health_check', percent: 62 }), rolloutNode('node-2')] }));
+    sut.update(
+      rolloutSnapshot({
+        nodes: [
+          rolloutNode('node-1', { batch: 0, canary: true, status: 'installing', step: 'health_check', percent: 62 }),
+          rolloutNode('node-2'),
+        ],
+      }),
+    );
+    sut.update(
+      rolloutSnapshot({
+        state: 'paused',
+        reason: 'pause by operator',
+        nodes: [
+          rolloutNode('node-1', { batch: 0, canary: true, status: 'installing', step: 'health_check', percent: 62 }),
+          rolloutNode('node-2'),
+        ],
+      }),
+    );
 
     expect(out.join('').split('\n')).toEqual([
       `rollout ${ROLLOUT_ID} running`,
@@ -85,6 +119,9 @@ describe(JsonProgress.name, () => {
     sut.update(rolloutSnapshot({ state: 'succeeded' }));
 
     expect(out).toHaveLength(2);
-    expect(out.map((l) => [l.endsWith('\n') && !l.slice(0, -1).includes('\n'), JSON.parse(l).state])).toEqual([[true, 'running'], [true, 'succeeded']]);
+    expect(out.map((l) => [l.endsWith('\n') && !l.slice(0, -1).includes('\n'), JSON.parse(l).state])).toEqual([
+      [true, 'running'],
+      [true, 'succeeded'],
+    ]);
   });
 });

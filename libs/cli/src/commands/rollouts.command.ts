@@ -15,7 +15,9 @@ interface ListOptions {
 
 /** `lockstep rollouts [list]`, `rollouts show ID [--wait]`, `rollouts pause|resume|abort ID`. */
 export function registerRollouts(program: Command, ctx: CliContext): void {
-  const rollouts = program.command('rollouts').description('rolling updates: list them, show one node by node, pause, resume or abort');
+  const rollouts = program
+    .command('rollouts')
+    .description('rolling updates: list them, show one node by node, pause, resume or abort');
   rollouts
     .command('list', { isDefault: true })
     .description('rollouts, newest first')
@@ -24,7 +26,9 @@ export function registerRollouts(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'at most N rollouts (1-200)', parseLimit, 20)
     .action(async (_o: unknown, cmd: Command) => {
       const o = ctx.options<ListOptions>(cmd);
-      const { items } = await ctx.api(cmd).get<ListOf<RolloutView>>('/v1/rollouts', { component: o.component, state: o.state, limit: o.limit });
+      const { items } = await ctx
+        .api(cmd)
+        .get<ListOf<RolloutView>>('/v1/rollouts', { component: o.component, state: o.state, limit: o.limit });
       ctx.print(cmd, items, () => formatRollouts(items));
     });
 
@@ -42,14 +46,20 @@ export function registerRollouts(program: Command, ctx: CliContext): void {
       ctx.print(cmd, r, () => formatRollout(r));
     });
 
-  const actions = { pause: 'pause before the next batch (nodes installing now finish)', resume: 'resume a paused rollout', abort: 'stop for good: no further commands are sent; nodes keep what they run' } as const;
+  const actions = {
+    pause: 'pause before the next batch (nodes installing now finish)',
+    resume: 'resume a paused rollout',
+    abort: 'stop for good: no further commands are sent; nodes keep what they run',
+  } as const;
   for (const [action, description] of Object.entries(actions)) {
     rollouts
       .command(`${action} <id>`)
       .description(description)
       .action(async (id: string, _o: unknown, cmd: Command) => {
         const rid = checkRolloutId(id);
-        const result = await ctx.api(cmd).post<{ rolloutId: string; state: string }>(`/v1/rollouts/${rid}/${action}`, {});
+        const result = await ctx
+          .api(cmd)
+          .post<{ rolloutId: string; state: string }>(`/v1/rollouts/${rid}/${action}`, {});
         ctx.print(cmd, result, () => `rollout ${result.rolloutId} is ${result.state}\n`);
       });
   }
@@ -90,7 +100,10 @@ export function formatRollouts(items: RolloutView[]): string {
       { header: 'COMPONENT', value: (r) => r.component },
       { header: 'VERSION', value: (r) => r.targetVersion },
       { header: 'STATE', value: (r) => r.state },
-      { header: 'NODES', value: (r) => `${r.counts.succeeded}/${r.counts.total}${r.counts.failed ? ` (${r.counts.failed} failed)` : ''}` },
+      {
+        header: 'NODES',
+        value: (r) => `${r.counts.succeeded}/${r.counts.total}${r.counts.failed ? ` (${r.counts.failed} failed)` : ''}`,
+      },
       { header: 'CREATED', value: (r) => formatTime(r.createdAt) },
       { header: 'REASON', value: (r) => (r.reason ? truncate(r.reason, 80) : null) },
     ],

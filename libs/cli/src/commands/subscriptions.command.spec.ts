@@ -1,6 +1,12 @@
 import type { SubscriptionView } from '../api-types';
 import { UsageError } from '../errors';
-import { buildSubscriptionBody, checkSubscriptionId, formatCreated, formatSubscriptions, parseEvents } from './subscriptions.command';
+import {
+  buildSubscriptionBody,
+  checkSubscriptionId,
+  formatCreated,
+  formatSubscriptions,
+  parseEvents,
+} from './subscriptions.command';
 
 const view = (over: Partial<SubscriptionView> = {}): SubscriptionView => ({
   id: '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60',
@@ -26,7 +32,15 @@ describe(buildSubscriptionBody.name, () => {
   });
 
   it('passes a given webhook secret and event filters', () => {
-    expect(buildSubscriptionBody({ channel: 'webhook', url: 'https://x.example.com/h', name: 'n', events: 'release.available, check.*', secret: 'whsec_abc=' })).toEqual({
+    expect(
+      buildSubscriptionBody({
+        channel: 'webhook',
+        url: 'https://x.example.com/h',
+        name: 'n',
+        events: 'release.available, check.*',
+        secret: 'whsec_abc=',
+      }),
+    ).toEqual({
       name: 'n',
       channel: 'webhook',
       target: { url: 'https://x.example.com/h', secrets: ['whsec_abc='] },
@@ -77,6 +91,8 @@ describe(formatSubscriptions.name, () => {
   it('shows why a subscription is disabled', () => {
     const sut = formatSubscriptions([view({ enabled: false, disabledReason: 'answered 410 Gone' })]);
 
-    expect(sut.split('\n')[1]).toMatch(/^6f1c2a52-\S+\s+ops\s+webhook\s+https:\/\/hooks\.example\.com\/lockstep\s+release\.\*\s+disabled: answered 410 Gone$/);
+    expect(sut.split('\n')[1]).toMatch(
+      /^6f1c2a52-\S+\s+ops\s+webhook\s+https:\/\/hooks\.example\.com\/lockstep\s+release\.\*\s+disabled: answered 410 Gone$/,
+    );
   });
 });

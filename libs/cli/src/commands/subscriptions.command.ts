@@ -11,13 +11,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Throws a usage error unless `id` looks like a subscription id. */
 export function checkSubscriptionId(id: string): string {
-  if (!UUID.test(id)) throw new UsageError(`"${id}" is not a subscription id; ids are UUIDs, see \`lockstep subscriptions\``);
+  if (!UUID.test(id))
+    throw new UsageError(`"${id}" is not a subscription id; ids are UUIDs, see \`lockstep subscriptions\``);
   return id.toLowerCase();
 }
 
 /** Splits `release.available, check.*` into filters; empty means every event. */
 export function parseEvents(value: string | undefined): string[] {
-  const events = (value ?? '*').split(',').map((e) => e.trim()).filter(Boolean);
+  const events = (value ?? '*')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   if (events.length === 0) throw new UsageError('--events needs at least one event name, prefix (release.*) or *');
   return events;
 }
@@ -31,15 +35,22 @@ interface AddOptions {
 }
 
 /** The request body of `subscriptions add`: target `{ url, secrets? }`, name defaulting to channel and host. */
-export function buildSubscriptionBody(o: AddOptions): { name: string; channel: string; target: Record<string, unknown>; eventTypes: string[] } {
+export function buildSubscriptionBody(o: AddOptions): {
+  name: string;
+  channel: string;
+  target: Record<string, unknown>;
+  eventTypes: string[];
+} {
   let url: URL;
   try {
     url = new URL(o.url);
   } catch {
     throw new UsageError(`--url "${o.url}" is not a URL; e.g. https://hooks.example.com/lockstep`);
   }
-  if (o.secret !== undefined && o.channel !== 'webhook') throw new UsageError('--secret applies to --channel webhook only (Slack and Discord URLs carry their own token)');
-  if (o.secret !== undefined && !/^whsec_[A-Za-z0-9+/=]+$/.test(o.secret)) throw new UsageError('--secret must look like whsec_<base64>; omit it and the notifier generates one');
+  if (o.secret !== undefined && o.channel !== 'webhook')
+    throw new UsageError('--secret applies to --channel webhook only (Slack and Discord URLs carry their own token)');
+  if (o.secret !== undefined && !/^whsec_[A-Za-z0-9+/=]+$/.test(o.secret))
+    throw new UsageError('--secret must look like whsec_<base64>; omit it and the notifier generates one');
   return {
     name: o.name ?? `${o.channel} ${url.host}`,
     channel: o.channel,
@@ -50,7 +61,9 @@ export function buildSubscriptionBody(o: AddOptions): { name: string; channel: s
 
 /** `lockstep subscriptions [list]|add|rm|enable|disable`. */
 export function registerSubscriptions(program: Command, ctx: CliContext): void {
-  const subs = program.command('subscriptions').description('where the notifier sends events (webhooks, Slack, Discord)');
+  const subs = program
+    .command('subscriptions')
+    .description('where the notifier sends events (webhooks, Slack, Discord)');
   subs
     .command('list', { isDefault: true })
     .description('list subscriptions (secrets and URL tokens masked)')
@@ -62,7 +75,11 @@ export function registerSubscriptions(program: Command, ctx: CliContext): void {
   subs
     .command('add')
     .description('subscribe an endpoint; a webhook without --secret gets a generated one, shown once')
-    .addOption(new Option('--channel <channel>', 'notification channel').choices([...SUBSCRIPTION_CHANNELS]).makeOptionMandatory())
+    .addOption(
+      new Option('--channel <channel>', 'notification channel')
+        .choices([...SUBSCRIPTION_CHANNELS])
+        .makeOptionMandatory(),
+    )
     .requiredOption('--url <url>', 'endpoint URL (Slack/Discord: the incoming webhook URL)')
     .option('--name <name>', 'display name (default: channel and host)')
     .option('--events <filters>', 'comma-separated event filters: release.available, check.*, *', '*')
@@ -82,14 +99,27 @@ export function registerSubscriptions(program: Command, ctx: CliContext): void {
       ctx.print(cmd, { id: sid, deleted: true }, () => `deleted subscription ${sid}\n`);
     });
 
-  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+  for (const [verb, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     subs
       .command(`${verb} <id>`)
-      .description(enabled ? 'resume deliveries to a subscription' : 'stop deliveries to a subscription (kept, can be enabled again)')
+      .description(
+        enabled
+          ? 'resume deliveries to a subscription'
+          : 'stop deliveries to a subscription (kept, can be enabled again)',
+      )
       .action(async (id: string, _o: unknown, cmd: Command) => {
         const sid = checkSubscriptionId(id);
-        const { subscription } = await ctx.api(cmd).patch<SubscriptionWriteResult>(`/v1/subscriptions/${sid}`, { enabled });
-        ctx.print(cmd, subscription, () => `${enabled ? 'enabled' : 'disabled'} subscription ${subscription.id} (${subscription.name})\n`);
+        const { subscription } = await ctx
+          .api(cmd)
+          .patch<SubscriptionWriteResult>(`/v1/subscriptions/${sid}`, { enabled });
+        ctx.print(
+          cmd,
+          subscription,
+          () => `${enabled ? 'enabled' : 'disabled'} subscription ${subscription.id} (${subscription.name})\n`,
+        );
       });
   }
 }
@@ -102,7 +132,10 @@ export function formatSubscriptions(items: SubscriptionView[]): string {
       { header: 'CHANNEL', value: (s) => s.channel },
       { header: 'URL', value: (s) => s.url },
       { header: 'EVENTS', value: (s) => s.eventTypes.join(',') },
-      { header: 'STATE', value: (s) => (s.enabled ? 'enabled' : `disabled${s.disabledReason ? `: ${s.disabledReason}` : ''}`) },
+      {
+        header: 'STATE',
+        value: (s) => (s.enabled ? 'enabled' : `disabled${s.disabledReason ? `: ${s.disabledReason}` : ''}`),
+      },
     ],
     items,
     'no subscriptions; add one with `lockstep subscriptions add --channel webhook --url URL`',

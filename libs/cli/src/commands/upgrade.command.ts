@@ -3,7 +3,14 @@ import type { RolloutCreatedView } from '../api-types';
 import type { CliContext } from '../context';
 import { toJsonLine } from '../output';
 import { waitForRollout } from './rollout-follow';
-import { buildRolloutBody, parseCountOrPercent, parseDuration, parsePositiveInt, parseSelector, type RolloutFlags } from './rollout-options';
+import {
+  buildRolloutBody,
+  parseCountOrPercent,
+  parseDuration,
+  parsePositiveInt,
+  parseSelector,
+  type RolloutFlags,
+} from './rollout-options';
 import { formatCreated } from './rollout-plan';
 
 /** Creating a rollout makes the checker fetch and verify the release first; give it time. */
@@ -12,17 +19,43 @@ export const ROLLOUT_CREATE_TIMEOUT_MS = 300_000;
 /** Adds the strategy options shared by `upgrade` and `downgrade`. */
 function strategyOptions(cmd: Command): Command {
   return cmd
-    .option('--nodes <selector>', 'which nodes: all, labels (group=canary,zone=a) or node ids (node-1,node-2)', parseSelector)
+    .option(
+      '--nodes <selector>',
+      'which nodes: all, labels (group=canary,zone=a) or node ids (node-1,node-2)',
+      parseSelector,
+    )
     .option('--max-parallel <n>', 'nodes updated at once (default 1)', (v) => parsePositiveInt('--max-parallel', v))
-    .option('--canary <n|p%>', 'nodes updated and soaked first, a count or a percentage (default 0; group=canary nodes preferred)', (v) => parseCountOrPercent('--canary', v))
-    .option('--min-healthy <duration>', 'how long a node must stay healthy to count as updated (default 10s)', (v) => parseDuration('--min-healthy', v))
-    .option('--healthy-deadline <duration>', 'how long a node has to become healthy (default 5m)', (v) => parseDuration('--healthy-deadline', v))
-    .option('--progress-deadline <duration>', 'a node without an outcome this long is counted failed (default 10m)', (v) => parseDuration('--progress-deadline', v))
-    .option('--max-failures <n|p%>', 'failed nodes tolerated, a count or a percentage (default 0)', (v) => parseCountOrPercent('--max-failures', v))
-    .option('--no-auto-rollback', 'on failure, leave updated nodes on the new version (default: return them to their previous one)')
-    .option('--pause-between <duration>', 'wait between batches (default 0s)', (v) => parseDuration('--pause-between', v))
+    .option(
+      '--canary <n|p%>',
+      'nodes updated and soaked first, a count or a percentage (default 0; group=canary nodes preferred)',
+      (v) => parseCountOrPercent('--canary', v),
+    )
+    .option('--min-healthy <duration>', 'how long a node must stay healthy to count as updated (default 10s)', (v) =>
+      parseDuration('--min-healthy', v),
+    )
+    .option('--healthy-deadline <duration>', 'how long a node has to become healthy (default 5m)', (v) =>
+      parseDuration('--healthy-deadline', v),
+    )
+    .option(
+      '--progress-deadline <duration>',
+      'a node without an outcome this long is counted failed (default 10m)',
+      (v) => parseDuration('--progress-deadline', v),
+    )
+    .option('--max-failures <n|p%>', 'failed nodes tolerated, a count or a percentage (default 0)', (v) =>
+      parseCountOrPercent('--max-failures', v),
+    )
+    .option(
+      '--no-auto-rollback',
+      'on failure, leave updated nodes on the new version (default: return them to their previous one)',
+    )
+    .option('--pause-between <duration>', 'wait between batches (default 0s)', (v) =>
+      parseDuration('--pause-between', v),
+    )
     .option('--dry-run', 'print the plan (batches, order, lock, failure budget) and start nothing')
-    .option('--wait', 'follow the rollout live, a progress bar per node; exit 0 when it succeeds, 1 when it fails, is aborted or rolled back');
+    .option(
+      '--wait',
+      'follow the rollout live, a progress bar per node; exit 0 when it succeeds, 1 when it fails, is aborted or rolled back',
+    );
 }
 
 /** `lockstep upgrade` and `lockstep downgrade`: plan and start a rolling update of a component. */
@@ -31,13 +64,17 @@ export function registerRolloutStart(program: Command, ctx: CliContext): void {
     strategyOptions(
       program
         .command(direction)
-        .description(`${direction} a component across nodes, batch by batch, canaries first; the scheduler refuses nodes for which --to would not be ${direction === 'upgrade' ? 'an upgrade' : 'a downgrade'}`)
+        .description(
+          `${direction} a component across nodes, batch by batch, canaries first; the scheduler refuses nodes for which --to would not be ${direction === 'upgrade' ? 'an upgrade' : 'a downgrade'}`,
+        )
         .requiredOption('--component <name>', `component to ${direction}`)
         .requiredOption('--to <version>', 'target version'),
     ).action(async (_o: unknown, cmd: Command) => {
       const o = ctx.options<RolloutFlags>(cmd);
       const body = buildRolloutBody(direction, o);
-      const created = await ctx.api(cmd, ROLLOUT_CREATE_TIMEOUT_MS).post<RolloutCreatedView>('/v1/rollouts', body, ROLLOUT_CREATE_TIMEOUT_MS);
+      const created = await ctx
+        .api(cmd, ROLLOUT_CREATE_TIMEOUT_MS)
+        .post<RolloutCreatedView>('/v1/rollouts', body, ROLLOUT_CREATE_TIMEOUT_MS);
       await printCreated(ctx, cmd, created, body.autoRollback, Boolean(o.wait));
     });
   }
@@ -47,11 +84,19 @@ export function registerRolloutStart(program: Command, ctx: CliContext): void {
  * Prints a created rollout (or a dry run's plan); with --wait, follows it to the end. With
  * --json and --wait the output is JSON Lines: the creation answer, then each snapshot.
  */
-export async function printCreated(ctx: CliContext, cmd: Command, created: RolloutCreatedView, autoRollback: boolean | undefined, wait: boolean): Promise<void> {
+export async function printCreated(
+  ctx: CliContext,
+  cmd: Command,
+  created: RolloutCreatedView,
+  autoRollback: boolean | undefined,
+  wait: boolean,
+): Promise<void> {
   if (!wait || !created.rolloutId) {
     ctx.print(cmd, created, () => formatCreated(created, autoRollback));
     return;
   }
-  ctx.deps.io.stdout(ctx.options(cmd).json ? toJsonLine(created) : formatCreated(created, autoRollback, { followHint: false }));
+  ctx.deps.io.stdout(
+    ctx.options(cmd).json ? toJsonLine(created) : formatCreated(created, autoRollback, { followHint: false }),
+  );
   await waitForRollout(ctx, cmd, created.rolloutId);
 }

@@ -8,7 +8,8 @@ export interface SentRequest {
 }
 
 /** A JSON answer of the fake API. */
-export const jsonResponse = (status: number, body: unknown): Response => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+export const jsonResponse = (status: number, body: unknown): Response =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 /** What a spec observes and controls around `run`. */
 export interface FakeApiHooks {
@@ -28,7 +29,11 @@ export function fakeApiCli(env: Record<string, string>, hooks: FakeApiHooks) {
       io: { stdout: hooks.stdout, stderr: hooks.stderr, isTty: options.tty ?? false, columns: 120 },
       env,
       fetch: (async (url: string, init: RequestInit) =>
-        hooks.onRequest({ method: String(init.method), url: String(url), body: init.body ? JSON.parse(String(init.body)) : undefined })) as unknown as typeof fetch,
+        hooks.onRequest({
+          method: String(init.method),
+          url: String(url),
+          body: init.body ? JSON.parse(String(init.body)) : undefined,
+        })) as unknown as typeof fetch,
       sleep: async (ms) => hooks.sleep(ms),
       now: () => hooks.now(),
     });

@@ -30,7 +30,16 @@ export function rolloutSnapshot(over: Partial<Omit<RolloutDetailView, 'counts'>>
     selector: 'all',
     state: 'running',
     reason: null,
-    strategy: { maxParallel: 1, canary: 1, minHealthyMs: 10_000, healthyDeadlineMs: 300_000, progressDeadlineMs: 600_000, maxFailures: 0, autoRollback: true, pauseBetweenBatchesMs: 0 },
+    strategy: {
+      maxParallel: 1,
+      canary: 1,
+      minHealthyMs: 10_000,
+      healthyDeadlineMs: 300_000,
+      progressDeadlineMs: 600_000,
+      maxFailures: 0,
+      autoRollback: true,
+      pauseBetweenBatchesMs: 0,
+    },
     rollbackOf: null,
     conductor: 'sched-1',
     lockToken: 42,
@@ -39,7 +48,14 @@ export function rolloutSnapshot(over: Partial<Omit<RolloutDetailView, 'counts'>>
     finishedAt: null,
     ...over,
     nodes,
-    counts: { total: nodes.length, pending: count('pending'), inProgress: count('installing', 'reverting'), succeeded: count('succeeded'), failed: count('failed', 'revert_failed'), rolledBack: count('rolled_back', 'reverted') },
+    counts: {
+      total: nodes.length,
+      pending: count('pending'),
+      inProgress: count('installing', 'reverting'),
+      succeeded: count('succeeded'),
+      failed: count('failed', 'revert_failed'),
+      rolledBack: count('rolled_back', 'reverted'),
+    },
   };
 }
 
@@ -50,7 +66,14 @@ export const rolloutPlan = (over: Partial<RolloutPlanView> = {}): RolloutPlanVie
   lockKey: 'cluster',
   batches: [
     { index: 0, canary: true, nodes: [{ id: 'node-1', fromVersion: '1.0.0' }] },
-    { index: 1, canary: false, nodes: [{ id: 'node-2', fromVersion: '1.0.0' }, { id: 'node-3', fromVersion: null }] },
+    {
+      index: 1,
+      canary: false,
+      nodes: [
+        { id: 'node-2', fromVersion: '1.0.0' },
+        { id: 'node-3', fromVersion: null },
+      ],
+    },
   ],
   alreadyAtVersion: ['node-4'],
   maxFailures: 0,

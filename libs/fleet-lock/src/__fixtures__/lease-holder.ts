@@ -9,9 +9,18 @@ import { FleetLock } from '@lockstep/fleet-lock';
 const print = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...o, t: Date.now() })}\n`);
 
 async function main(): Promise<void> {
-  const nc = await connect({ servers: process.env.NATS_URL!.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-  const lock = await FleetLock.open(nc, process.env.LOCK_NAMESPACE!, { holder: process.env.LOCK_HOLDER ?? `child-${process.pid}`, leaseMs: Number(process.env.LOCK_LEASE_MS ?? 1500) });
-  const result = await lock.acquire('rollout-child', { onLost: (lost) => print({ event: 'lost', code: lost.code, message: lost.message }) });
+  const nc = await connect({
+    servers: process.env.NATS_URL!.split(','),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 100,
+  });
+  const lock = await FleetLock.open(nc, process.env.LOCK_NAMESPACE!, {
+    holder: process.env.LOCK_HOLDER ?? `child-${process.pid}`,
+    leaseMs: Number(process.env.LOCK_LEASE_MS ?? 1500),
+  });
+  const result = await lock.acquire('rollout-child', {
+    onLost: (lost) => print({ event: 'lost', code: lost.code, message: lost.message }),
+  });
   if (!result.acquired) {
     print({ event: 'busy', heldBy: result.heldBy });
     await nc.close();

@@ -4,7 +4,8 @@ import { BackupEntity, BackupOperationEntity } from '../entities';
 import { enqueueCommand } from '../outbox/outbox';
 
 /** Why a name cannot be used for a new backup. */
-export type BackupNameTaken = { by: 'catalogue'; status: string } | { by: 'operation'; operationId: string; state: string };
+export type BackupNameTaken =
+  { by: 'catalogue'; status: string } | { by: 'operation'; operationId: string; state: string };
 
 /**
  * Records a backup operation `queued` together with its command in the outbox (Nats-Msg-Id
@@ -13,7 +14,10 @@ export type BackupNameTaken = { by: 'catalogue'; status: string } | { by: 'opera
  * or running; concurrent requests for one name are serialised by an advisory lock on it.
  * The caller kicks the outbox relay afterwards.
  */
-export async function enqueueBackupOperation(ds: DataSource, command: BackupOperationCommandV1): Promise<{ operation: BackupOperationEntity } | { taken: BackupNameTaken }> {
+export async function enqueueBackupOperation(
+  ds: DataSource,
+  command: BackupOperationCommandV1,
+): Promise<{ operation: BackupOperationEntity } | { taken: BackupNameTaken }> {
   return ds.transaction(async (m) => {
     if (command.kind === 'create') {
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('lockstep.backup-name'), hashtext($1))`, [command.backupId]);
@@ -21,7 +25,13 @@ export async function enqueueBackupOperation(ds: DataSource, command: BackupOper
       if (taken) return { taken };
     }
     const backupId = command.kind === 'prune' ? null : command.backupId;
-    await m.insert(BackupOperationEntity, { id: command.operationId, kind: command.kind, backupId, state: 'queued', request: command as never });
+    await m.insert(BackupOperationEntity, {
+      id: command.operationId,
+      kind: command.kind,
+      backupId,
+      state: 'queued',
+      request: command as never,
+    });
     await enqueueCommand(m, BackupSubjects.operation, command, command.operationId);
     return { operation: await m.findOneByOrFail(BackupOperationEntity, { id: command.operationId }) };
   });

@@ -25,4 +25,17 @@ export * from './source-state.entity';
 export * from './subscription.entity';
 
 /** Every entity of the schema. */
-export const allEntities = [ComponentEntity, SourceStateEntity, AnnouncedReleaseEntity, OutboxMessageEntity, SubscriptionEntity, DeliveryEntity, DeliveryAttemptEntity, RolloutEntity, RolloutNodeEntity, LockAuditEntity, BackupEntity, BackupOperationEntity];
+export const allEntities = [
+  ComponentEntity,
+  SourceStateEntity,
+  AnnouncedReleaseEntity,
+  OutboxMessageEntity,
+  SubscriptionEntity,
+  DeliveryEntity,
+  DeliveryAttemptEntity,
+  RolloutEntity,
+  RolloutNodeEntity,
+  LockAuditEntity,
+  BackupEntity,
+  BackupOperationEntity,
+];

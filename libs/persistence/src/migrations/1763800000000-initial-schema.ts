@@ -84,7 +84,15 @@ export class InitialSchema1763800000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['delivery_attempts', 'deliveries', 'subscriptions', 'outbox', 'announced_releases', 'source_states', 'components']) {
+    for (const t of [
+      'delivery_attempts',
+      'deliveries',
+      'subscriptions',
+      'outbox',
+      'announced_releases',
+      'source_states',
+      'components',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS "${t}"`);
     }
   }

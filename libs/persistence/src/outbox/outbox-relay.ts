@@ -86,9 +86,17 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         .getMany();
       if (rows.length === 0) return 0;
       for (const row of rows) {
-        await this.publisher.publishMessage(row.subject, row.event, row.eventId, recordToHeaders(row.headers, natsHeaders()));
+        await this.publisher.publishMessage(
+          row.subject,
+          row.event,
+          row.eventId,
+          recordToHeaders(row.headers, natsHeaders()),
+        );
       }
-      await m.delete(OutboxMessageEntity, rows.map((r) => r.id));
+      await m.delete(
+        OutboxMessageEntity,
+        rows.map((r) => r.id),
+      );
       return rows.length;
     });
   }

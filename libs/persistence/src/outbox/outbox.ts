@@ -28,7 +28,12 @@ export async function enqueueEvent<S extends Subject>(
  * transaction; the relay publishes it to `subject` with `msgId` as Nats-Msg-Id, so the
  * request and its record commit together and a re-publish is dropped as a duplicate.
  */
-export async function enqueueCommand(manager: EntityManager, subject: string, body: object, msgId: string): Promise<void> {
+export async function enqueueCommand(
+  manager: EntityManager,
+  subject: string,
+  body: object,
+  msgId: string,
+): Promise<void> {
   await manager.insert(OutboxMessageEntity, {
     subject,
     eventId: msgId,

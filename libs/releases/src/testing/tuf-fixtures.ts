@@ -34,7 +34,12 @@ export async function captureTufMetadata(store: ObjectStore, component: string):
 }
 
 /** Flips the bits of one byte of a published artifact in the bucket, keeping its length. */
-export async function tamperArtifactByte(store: ObjectStore, component: string, version: string, offset = 0): Promise<void> {
+export async function tamperArtifactByte(
+  store: ObjectStore,
+  component: string,
+  version: string,
+  offset = 0,
+): Promise<void> {
   const key = artifactKeyFor(component, version);
   const bytes = Buffer.from(await store.get(key));
   bytes[offset % bytes.length] ^= 0xff;
@@ -45,7 +50,13 @@ export async function tamperArtifactByte(store: ObjectStore, component: string, 
  * Re-signs one role's current metadata with a key the root does not trust, keeping the rest
  * of the chain validly signed by the real keys (so only that role's signature is wrong).
  */
-export async function resignRoleWithKey(store: ObjectStore, component: string, keys: TufKeySet, role: 'targets' | 'snapshot' | 'timestamp', foreignKey: TufSigningKey): Promise<void> {
+export async function resignRoleWithKey(
+  store: ObjectStore,
+  component: string,
+  keys: TufKeySet,
+  role: 'targets' | 'snapshot' | 'timestamp',
+  foreignKey: TufSigningKey,
+): Promise<void> {
   const bucket = new TufMetadataBucket(store, component);
   const state = await loadOrThrow(bucket);
   if (role === 'timestamp') {
@@ -57,23 +68,40 @@ export async function resignRoleWithKey(store: ObjectStore, component: string, k
   let snapshotVersion = state.snapshot.signed.version + 1;
   if (role === 'targets') {
     const t = state.targets.signed;
-    const targets = new Metadata(new Targets({ version: t.version + 1, specVersion: t.specVersion, expires: t.expires, targets: t.targets }));
+    const targets = new Metadata(
+      new Targets({ version: t.version + 1, specVersion: t.specVersion, expires: t.expires, targets: t.targets }),
+    );
     signMetadata(targets, foreignKey);
     const targetsBytes = await bucket.writeVersioned(targets);
-    snapshotBytes = await bucket.writeVersioned(buildSnapshot(keys, snapshotVersion, state.snapshot.signed.expires, metaFileFor(targets.signed.version, targetsBytes)));
+    snapshotBytes = await bucket.writeVersioned(
+      buildSnapshot(
+        keys,
+        snapshotVersion,
+        state.snapshot.signed.expires,
+        metaFileFor(targets.signed.version, targetsBytes),
+      ),
+    );
   } else {
     const s = state.snapshot.signed;
-    const snapshot = new Metadata(new Snapshot({ version: snapshotVersion, specVersion: s.specVersion, expires: s.expires, meta: s.meta }));
+    const snapshot = new Metadata(
+      new Snapshot({ version: snapshotVersion, specVersion: s.specVersion, expires: s.expires, meta: s.meta }),
+    );
     signMetadata(snapshot, foreignKey);
     snapshotBytes = await bucket.writeVersioned(snapshot);
     snapshotVersion = snapshot.signed.version;
   }
   const ts = state.timestamp.signed;
-  await bucket.writeTimestamp(buildTimestamp(keys, ts.version + 1, ts.expires, metaFileFor(snapshotVersion, snapshotBytes)));
+  await bucket.writeTimestamp(
+    buildTimestamp(keys, ts.version + 1, ts.expires, metaFileFor(snapshotVersion, snapshotBytes)),
+  );
 }
 
 async function loadOrThrow(bucket: TufMetadataBucket): Promise<TufRepositoryState> {
   const state = await bucket.load();
-  if (!state) throw new ReleaseError(ReleaseErrorCode.RepositoryMissing, `component ${bucket.component} has no TUF metadata; publish first`);
+  if (!state)
+    throw new ReleaseError(
+      ReleaseErrorCode.RepositoryMissing,
+      `component ${bucket.component} has no TUF metadata; publish first`,
+    );
   return state;
 }

@@ -29,10 +29,13 @@ describe('version scheme registry', () => {
     expect(getScheme(DEFAULT_SCHEME_ID).id).toBe('semver');
   });
 
-  it.each(['', 'SemVer', 'calver', 'constructor', '__proto__', 'toString'])('rejects unknown id %j and lists the valid ones', (id) => {
-    const act = () => getScheme(id);
+  it.each(['', 'SemVer', 'calver', 'constructor', '__proto__', 'toString'])(
+    'rejects unknown id %j and lists the valid ones',
+    (id) => {
+      const act = () => getScheme(id);
 
-    expect(act).toThrow(UnknownVersionSchemeError);
-    expect(act).toThrow(`use one of: ${schemeIds().join(', ')}`);
-  });
+      expect(act).toThrow(UnknownVersionSchemeError);
+      expect(act).toThrow(`use one of: ${schemeIds().join(', ')}`);
+    },
+  );
 });

@@ -1,6 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ZodPipe } from '../http/zod-validation.pipe';
-import { BackupIdParam, BackupOperationIdParam, CreateBackupBody, ListBackupsQuery, PruneBackupsBody, RestoreBackupBody, type BackupDetail, type BackupList, type BackupOperationQueued, type BackupOperationView } from './backups.schemas';
+import {
+  BackupIdParam,
+  BackupOperationIdParam,
+  CreateBackupBody,
+  ListBackupsQuery,
+  PruneBackupsBody,
+  RestoreBackupBody,
+  type BackupDetail,
+  type BackupList,
+  type BackupOperationQueued,
+  type BackupOperationView,
+} from './backups.schemas';
 import { BackupsService } from './backups.service';
 
 /** `/v1/backups`: the backup catalogue, and backup operations queued for the backup service (202 + the operation to follow). */
@@ -38,7 +49,10 @@ export class BackupsController {
 
   @Post(':id/restore')
   @HttpCode(202)
-  restore(@Param('id', new ZodPipe(BackupIdParam, 'path')) id: string, @Body(new ZodPipe(RestoreBackupBody)) body: RestoreBackupBody): Promise<BackupOperationQueued> {
+  restore(
+    @Param('id', new ZodPipe(BackupIdParam, 'path')) id: string,
+    @Body(new ZodPipe(RestoreBackupBody)) body: RestoreBackupBody,
+  ): Promise<BackupOperationQueued> {
     return this.backups.restore(id, body);
   }
 }

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { BackupOperationCommandV1 } from '@lockstep/contracts';
-import { BackupEntity, BackupOperationEntity, enqueueBackupOperation, OutboxRelay, type BackupNameTaken } from '@lockstep/persistence';
+import {
+  BackupEntity,
+  BackupOperationEntity,
+  enqueueBackupOperation,
+  OutboxRelay,
+  type BackupNameTaken,
+} from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 import type { BackupSince, BackupSort } from './backups.schemas';
 
@@ -21,10 +27,21 @@ const SINCE_DAYS: Record<BackupSince, number | null> = { '7d': 7, '30d': 30, '90
 
 /** ORDER BY per sort; every order ends on the id so pages are stable. */
 const ORDER: Record<BackupSort, Array<[string, 'ASC' | 'DESC']>> = {
-  date: [['b.createdAt', 'DESC'], ['b.id', 'DESC']],
-  size: [['b.sizeBytes', 'DESC'], ['b.createdAt', 'DESC'], ['b.id', 'DESC']],
+  date: [
+    ['b.createdAt', 'DESC'],
+    ['b.id', 'DESC'],
+  ],
+  size: [
+    ['b.sizeBytes', 'DESC'],
+    ['b.createdAt', 'DESC'],
+    ['b.id', 'DESC'],
+  ],
   name: [['b.id', 'ASC']],
-  type: [['b.type', 'ASC'], ['b.createdAt', 'DESC'], ['b.id', 'DESC']],
+  type: [
+    ['b.type', 'ASC'],
+    ['b.createdAt', 'DESC'],
+    ['b.id', 'DESC'],
+  ],
 };
 
 /**
@@ -69,7 +86,9 @@ export class BackupsRepository {
       .getRepository(BackupOperationEntity)
       .createQueryBuilder('o')
       .where('o.backup_id = :id', { id: backupId })
-      .orWhere(`(o.kind = 'prune' AND o.result -> 'removedBackups' @> jsonb_build_array(CAST(:id AS text)))`, { id: backupId })
+      .orWhere(`(o.kind = 'prune' AND o.result -> 'removedBackups' @> jsonb_build_array(CAST(:id AS text)))`, {
+        id: backupId,
+      })
       .orderBy('o.requestedAt', 'DESC')
       .addOrderBy('o.id', 'DESC')
       .take(limit)
@@ -82,7 +101,9 @@ export class BackupsRepository {
   }
 
   /** Records a create operation unless its name is taken; returns why it is taken instead. */
-  async enqueueCreate(command: Extract<BackupOperationCommandV1, { kind: 'create' }>): Promise<{ operation: BackupOperationEntity } | { taken: NameTaken }> {
+  async enqueueCreate(
+    command: Extract<BackupOperationCommandV1, { kind: 'create' }>,
+  ): Promise<{ operation: BackupOperationEntity } | { taken: NameTaken }> {
     const outcome = await enqueueBackupOperation(this.ds, command);
     if ('operation' in outcome) this.relay.kick();
     return outcome;
@@ -96,4 +117,3 @@ export class BackupsRepository {
     return outcome.operation;
   }
 }
-

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { BackupName, BackupOperationKinds, BackupOperationStates, BackupRecordV1, BackupStatuses, BackupTypes, RestoreParts } from '@lockstep/contracts';
+import {
+  BackupName,
+  BackupOperationKinds,
+  BackupOperationStates,
+  BackupRecordV1,
+  BackupStatuses,
+  BackupTypes,
+  RestoreParts,
+} from '@lockstep/contracts';
 
 const oneOf = (name: string, values: readonly string[]) => ({ message: `${name} must be one of ${values.join(', ')}` });
 
@@ -7,7 +15,9 @@ const oneOf = (name: string, values: readonly string[]) => ({ message: `${name} 
 export const BackupIdParam = BackupName;
 
 /** An operation id in a path: the UUID `POST /v1/backups…` answered. */
-export const BackupOperationIdParam = z.uuid({ message: 'expected a backup operation id (a UUID, as the POST that queued it answered)' });
+export const BackupOperationIdParam = z.uuid({
+  message: 'expected a backup operation id (a UUID, as the POST that queued it answered)',
+});
 
 /** How far back `GET /v1/backups` looks. */
 export const BackupSinceValues = ['7d', '30d', '90d', 'all'] as const;
@@ -30,13 +40,21 @@ export const ListBackupsQuery = z.strictObject({
   since: z.enum(BackupSinceValues, oneOf('since', BackupSinceValues)).default('all'),
   /** date: newest first; size: largest first; name: A→Z; type: grouped by type, newest first within. */
   sort: z.enum(BackupSortValues, oneOf('sort', BackupSortValues)).default('date'),
-  limit: z.coerce.number({ message: LIMIT_MESSAGE }).int({ message: LIMIT_MESSAGE }).min(1, { message: LIMIT_MESSAGE }).max(BACKUP_LIST_MAX, { message: LIMIT_MESSAGE }).default(20),
+  limit: z.coerce
+    .number({ message: LIMIT_MESSAGE })
+    .int({ message: LIMIT_MESSAGE })
+    .min(1, { message: LIMIT_MESSAGE })
+    .max(BACKUP_LIST_MAX, { message: LIMIT_MESSAGE })
+    .default(20),
 });
 export type ListBackupsQuery = z.infer<typeof ListBackupsQuery>;
 
 /** Body of `POST /v1/backups`. */
 export const CreateBackupBody = z.strictObject({
-  type: z.enum(BackupTypes, oneOf('type', BackupTypes)).default('full').describe('what to back up: full (databases, config and data), database, config or data_only'),
+  type: z
+    .enum(BackupTypes, oneOf('type', BackupTypes))
+    .default('full')
+    .describe('what to back up: full (databases, config and data), database, config or data_only'),
   name: BackupName.optional().describe('the backup name (default backup_YYYYMMDD_HHMMSS, UTC); must not be taken'),
   description: z.string().max(1000).default(''),
   includeLogs: z.boolean().default(false).describe('also back up the log directories'),
@@ -53,8 +71,16 @@ export const RestoreBackupBody = z.strictObject({
     .refine((p) => p.startsWith('/'), { message: 'must be an absolute directory (starting with /)' })
     .optional()
     .describe('restore files under this directory instead of their original places'),
-  databaseMode: z.enum(['new', 'replace'], oneOf('databaseMode', ['new', 'replace'])).optional().describe('replace (default): restore into the original database; new: into a new <name>_restored_<time> database'),
-  confirm: z.boolean().optional().describe('must be true: a restore overwrites the files (and, with databaseMode replace, the database) it brings back'),
+  databaseMode: z
+    .enum(['new', 'replace'], oneOf('databaseMode', ['new', 'replace']))
+    .optional()
+    .describe('replace (default): restore into the original database; new: into a new <name>_restored_<time> database'),
+  confirm: z
+    .boolean()
+    .optional()
+    .describe(
+      'must be true: a restore overwrites the files (and, with databaseMode replace, the database) it brings back',
+    ),
 });
 export type RestoreBackupBody = z.infer<typeof RestoreBackupBody>;
 

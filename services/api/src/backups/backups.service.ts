@@ -3,7 +3,16 @@ import { randomUUID } from 'node:crypto';
 import type { BackupOperationCommandV1, BackupRecordV1, BackupType, RestorePart } from '@lockstep/contracts';
 import { ApiError } from '../http/api-error';
 import { toBackupRecord, toOperationView } from './backup-view';
-import { BACKUP_OPERATIONS_SHOWN, type BackupDetail, type BackupOperationQueued, type BackupOperationView, type CreateBackupBody, type ListBackupsQuery, type PruneBackupsBody, type RestoreBackupBody } from './backups.schemas';
+import {
+  BACKUP_OPERATIONS_SHOWN,
+  type BackupDetail,
+  type BackupOperationQueued,
+  type BackupOperationView,
+  type CreateBackupBody,
+  type ListBackupsQuery,
+  type PruneBackupsBody,
+  type RestoreBackupBody,
+} from './backups.schemas';
 import { BackupsRepository, type NameTaken } from './backups.repository';
 
 /** Error codes of backup requests besides the API's own. */
@@ -56,7 +65,10 @@ export class BackupsService {
 
   async operation(id: string): Promise<BackupOperationView> {
     const op = await this.repo.findOperation(id);
-    if (!op) throw ApiError.notFound(`backup operation ${id} does not exist; it is the id a POST to /v1/backups… answered (\`lockstep backup\` prints it)`);
+    if (!op)
+      throw ApiError.notFound(
+        `backup operation ${id} does not exist; it is the id a POST to /v1/backups… answered (\`lockstep backup\` prints it)`,
+      );
     return toOperationView(op);
   }
 
@@ -98,7 +110,10 @@ export class BackupsService {
     if (refusal) throw refusal;
     const held = PARTS_OF[backup.type] ?? [];
     if (body.what !== 'all' && !held.includes(body.what)) {
-      throw ApiError.badRequest(`backup ${id} is a ${backup.type} backup and holds no ${body.what}; it holds ${held.join(', ')}: restore with what ${[...held, 'all'].join(' or ')}`, BackupErrorCode.PartMissing);
+      throw ApiError.badRequest(
+        `backup ${id} is a ${backup.type} backup and holds no ${body.what}; it holds ${held.join(', ')}: restore with what ${[...held, 'all'].join(' or ')}`,
+        BackupErrorCode.PartMissing,
+      );
     }
     const files = (body.what === 'all' ? held : [body.what]).filter((p) => p !== 'database');
     if (backup.nodeId && files.length > 0 && !body.to) {
@@ -109,9 +124,19 @@ export class BackupsService {
       );
     }
     if (body.confirm !== true) {
-      throw ApiError.badRequest(`${restoreEffects(backup, body)}; add --confirm (confirm: true) once you are sure`, BackupErrorCode.ConfirmRequired);
+      throw ApiError.badRequest(
+        `${restoreEffects(backup, body)}; add --confirm (confirm: true) once you are sure`,
+        BackupErrorCode.ConfirmRequired,
+      );
     }
-    return this.enqueue({ kind: 'restore', operationId: randomUUID(), backupId: id, what: body.what, to: body.to, databaseMode: body.databaseMode ?? 'replace' });
+    return this.enqueue({
+      kind: 'restore',
+      operationId: randomUUID(),
+      backupId: id,
+      what: body.what,
+      to: body.to,
+      databaseMode: body.databaseMode ?? 'replace',
+    });
   }
 
   /** Queues retention: with dryRun it only reports what it would keep and remove. */
@@ -125,16 +150,26 @@ export class BackupsService {
     return toBackupRecord(backup);
   }
 
-  private async enqueue(command: Exclude<BackupOperationCommandV1, { kind: 'create' }>): Promise<BackupOperationQueued> {
+  private async enqueue(
+    command: Exclude<BackupOperationCommandV1, { kind: 'create' }>,
+  ): Promise<BackupOperationQueued> {
     return { operation: toOperationView(await this.repo.enqueue(command)) };
   }
 }
 
-const notFound = (id: string): ApiError => ApiError.notFound(`backup ${id} is not in the catalogue; list backups with \`lockstep backup list\` (GET /v1/backups)`);
+const notFound = (id: string): ApiError =>
+  ApiError.notFound(
+    `backup ${id} is not in the catalogue; list backups with \`lockstep backup list\` (GET /v1/backups)`,
+  );
 
 function nameTaken(name: string, taken: NameTaken, defaulted: boolean): ApiError {
-  const why = taken.by === 'catalogue' ? `backup ${name} already exists (${taken.status})` : `operation ${taken.operationId} is already creating a backup named ${name} (${taken.state})`;
-  const next = defaulted ? 'wait a second for the next default name, or pick another name with --name' : 'pick another name';
+  const why =
+    taken.by === 'catalogue'
+      ? `backup ${name} already exists (${taken.status})`
+      : `operation ${taken.operationId} is already creating a backup named ${name} (${taken.state})`;
+  const next = defaulted
+    ? 'wait a second for the next default name, or pick another name with --name'
+    : 'pick another name';
   return new ApiError(409, BackupErrorCode.NameTaken, `${why}; ${next}`);
 }
 
@@ -143,11 +178,17 @@ function unusable(b: BackupRecordV1, action: 'verify' | 'restore'): ApiError | u
   const conflict = (message: string) => new ApiError(409, BackupErrorCode.InvalidState, message);
   switch (b.status) {
     case 'creating':
-      return conflict(`backup ${b.id} is still being created; ${action} it once it is completed (\`lockstep backup show ${b.id}\`)`);
+      return conflict(
+        `backup ${b.id} is still being created; ${action} it once it is completed (\`lockstep backup show ${b.id}\`)`,
+      );
     case 'failed':
-      return conflict(`backup ${b.id} failed${b.error ? ` (${b.error})` : ''} and holds nothing complete to ${action}; create a new backup`);
+      return conflict(
+        `backup ${b.id} failed${b.error ? ` (${b.error})` : ''} and holds nothing complete to ${action}; create a new backup`,
+      );
     case 'pruned':
-      return conflict(`backup ${b.id} was pruned by retention: its data is gone, nothing is left to ${action}; choose another backup (\`lockstep backup list\`)`);
+      return conflict(
+        `backup ${b.id} was pruned by retention: its data is gone, nothing is left to ${action}; choose another backup (\`lockstep backup list\`)`,
+      );
     case 'corrupted':
       if (action === 'verify') return undefined;
       return conflict(
@@ -159,16 +200,23 @@ function unusable(b: BackupRecordV1, action: 'verify' | 'restore'): ApiError | u
 }
 
 /** `restoring all from backup X overwrites …`: what a restore would replace or create. */
-export function restoreEffects(b: BackupRecordV1, body: Pick<RestoreBackupBody, 'what' | 'to' | 'databaseMode'>): string {
+export function restoreEffects(
+  b: BackupRecordV1,
+  body: Pick<RestoreBackupBody, 'what' | 'to' | 'databaseMode'>,
+): string {
   const parts = body.what === 'all' ? (PARTS_OF[b.type] ?? []) : [body.what];
   const files = parts.filter((p) => p !== 'database');
   const overwrites: string[] = [];
   const creates: string[] = [];
-  if (files.length) overwrites.push(`the ${files.join(' and ')} files ${body.to ? `under ${body.to}` : 'at their original places'}`);
+  if (files.length)
+    overwrites.push(`the ${files.join(' and ')} files ${body.to ? `under ${body.to}` : 'at their original places'}`);
   if (parts.includes('database')) {
     if (body.databaseMode === 'new') creates.push('a new database <name>_restored_<time> (the original is left alone)');
     else overwrites.push('the database in place (databaseMode new restores into a new database instead)');
   }
-  const effects = [...(overwrites.length ? [`overwrites ${overwrites.join(' and ')}`] : []), ...(creates.length ? [`creates ${creates.join(' and ')}`] : [])];
+  const effects = [
+    ...(overwrites.length ? [`overwrites ${overwrites.join(' and ')}`] : []),
+    ...(creates.length ? [`creates ${creates.join(' and ')}`] : []),
+  ];
   return `restoring ${body.what} from backup ${b.id} ${effects.join(', and ')}`;
 }

@@ -22,7 +22,11 @@ describe(sanitizeSourceConfig.name, () => {
   });
 
   it.each([
-    ['credentials in a URL', { registry: 'https://bot:s3cret@npm.example.com/' }, { registry: 'https://npm.example.com/' }],
+    [
+      'credentials in a URL',
+      { registry: 'https://bot:s3cret@npm.example.com/' },
+      { registry: 'https://npm.example.com/' },
+    ],
     ['a token setting', { authToken: 'abc' }, { authToken: '***' }],
     ['a nested secret', { headers: { Authorization: 'Bearer x' } }, { headers: { Authorization: '***' } }],
     ['a plain URL', { metadataUrl: 'https://example.com/tuf/' }, { metadataUrl: 'https://example.com/tuf/' }],

@@ -11,7 +11,9 @@ const SECRET_KEY = /token|secret|password|passwd|credential|auth|private/i;
  * equals `sha256sum root.json` and the `sha256` of `lockstep release root --json`.
  */
 export function trustedRootFingerprint(trustedRoot: string): string {
-  const bytes = trustedRoot.trim().startsWith('{') ? Buffer.from(trustedRoot) : Buffer.from(trustedRoot.trim(), 'base64');
+  const bytes = trustedRoot.trim().startsWith('{')
+    ? Buffer.from(trustedRoot)
+    : Buffer.from(trustedRoot.trim(), 'base64');
   return createHash('sha256').update(bytes).digest('hex');
 }
 

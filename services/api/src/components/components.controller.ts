@@ -16,7 +16,10 @@ export class ComponentsController {
   }
 
   @Put(':name')
-  upsert(@Param('name', new ZodPipe(ComponentNameParam, 'path')) name: string, @Body(new ZodPipe(PutComponentBody)) body: PutComponentBody): Promise<ComponentView> {
+  upsert(
+    @Param('name', new ZodPipe(ComponentNameParam, 'path')) name: string,
+    @Body(new ZodPipe(PutComponentBody)) body: PutComponentBody,
+  ): Promise<ComponentView> {
     return this.components.upsert(name, body);
   }
 }

@@ -27,7 +27,9 @@ export class ComponentsRepository {
 
   private async withStates(components: ComponentEntity[]): Promise<ComponentRow[]> {
     if (components.length === 0) return [];
-    const states = await this.ds.getRepository(SourceStateEntity).findBy({ component: In(components.map((c) => c.name)) });
+    const states = await this.ds
+      .getRepository(SourceStateEntity)
+      .findBy({ component: In(components.map((c) => c.name)) });
     const byName = new Map(states.map((s) => [s.component, s]));
     return components.map((component) => ({ component, state: byName.get(component.name) ?? null }));
   }

@@ -22,7 +22,11 @@ export const ComponentViewSchema = z.object({
   /** Release source plugin id (`tuf`, `npm`). */
   sourceType: z.string(),
   /** Source settings; `trustedRoot` is replaced by `trustedRootSha256`, credentials are masked. */
-  source: z.record(z.string(), z.unknown()).describe('source settings; trustedRoot is replaced by trustedRootSha256 (sha256 hex of the pinned root.json), credentials are masked'),
+  source: z
+    .record(z.string(), z.unknown())
+    .describe(
+      'source settings; trustedRoot is replaced by trustedRootSha256 (sha256 hex of the pinned root.json), credentials are masked',
+    ),
   /** When the source was last checked; null before the first check. */
   lastCheckedAt: z.string().nullable(),
   /** Why the last check failed; null after a good one. */

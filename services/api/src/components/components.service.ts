@@ -24,12 +24,19 @@ export class ComponentsService {
   async upsert(name: string, body: PutComponentBody): Promise<ComponentView> {
     await this.queries.ask(Queries.ComponentUpsert, { ...body, name });
     const row = await this.repo.find(name);
-    if (!row) throw ApiError.notFound(`component ${name} was saved by the checker but is not in the API's database; check that both use the same DATABASE_URL`);
+    if (!row)
+      throw ApiError.notFound(
+        `component ${name} was saved by the checker but is not in the API's database; check that both use the same DATABASE_URL`,
+      );
     return toComponentView(row.component, row.state);
   }
 
   /** Checks one component (or all) now and returns what each check announced or why it failed. */
   async check(component: string | undefined): Promise<CheckResultV1[]> {
-    return this.queries.ask<CheckResultV1[]>(Queries.CheckNow, component ? { component } : {}, this.config.API_CHECK_TIMEOUT);
+    return this.queries.ask<CheckResultV1[]>(
+      Queries.CheckNow,
+      component ? { component } : {},
+      this.config.API_CHECK_TIMEOUT,
+    );
   }
 }

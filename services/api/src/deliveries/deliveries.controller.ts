@@ -1,6 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ZodPipe } from '../http/zod-validation.pipe';
-import { ListDeadLettersQuery, ListDeliveriesQuery, ReplayDeadLettersBody, type DeliveryView } from './deliveries.schemas';
+import {
+  ListDeadLettersQuery,
+  ListDeliveriesQuery,
+  ReplayDeadLettersBody,
+  type DeliveryView,
+} from './deliveries.schemas';
 import { DeliveriesService } from './deliveries.service';
 
 /** `/v1/deliveries`: the notifier's delivery log. */
@@ -9,7 +14,9 @@ export class DeliveriesController {
   constructor(private readonly deliveries: DeliveriesService) {}
 
   @Get()
-  async list(@Query(new ZodPipe(ListDeliveriesQuery, 'query')) query: ListDeliveriesQuery): Promise<{ items: DeliveryView[] }> {
+  async list(
+    @Query(new ZodPipe(ListDeliveriesQuery, 'query')) query: ListDeliveriesQuery,
+  ): Promise<{ items: DeliveryView[] }> {
     return { items: await this.deliveries.list(query) };
   }
 }
@@ -20,7 +27,9 @@ export class DeadLettersController {
   constructor(private readonly deliveries: DeliveriesService) {}
 
   @Get()
-  async list(@Query(new ZodPipe(ListDeadLettersQuery, 'query')) query: ListDeadLettersQuery): Promise<{ items: DeliveryView[] }> {
+  async list(
+    @Query(new ZodPipe(ListDeadLettersQuery, 'query')) query: ListDeadLettersQuery,
+  ): Promise<{ items: DeliveryView[] }> {
     return { items: await this.deliveries.deadLetters(query) };
   }
 

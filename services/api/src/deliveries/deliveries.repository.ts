@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { DeliveryStatus } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
-import { RESPONSE_PREVIEW_CHARS, type DeliveryAttemptView, type DeliveryFilter, type DeliveryView } from './deliveries.schemas';
+import {
+  RESPONSE_PREVIEW_CHARS,
+  type DeliveryAttemptView,
+  type DeliveryFilter,
+  type DeliveryView,
+} from './deliveries.schemas';
 
 interface DeliveryRow {
   id: string;
@@ -44,8 +49,10 @@ export class DeliveriesRepository {
     const param = (v: unknown): string => `$${params.push(v)}`;
     if (filter.subscription) where.push(`d.subscription_id = ${param(filter.subscription)}::uuid`);
     if (filter.status) where.push(`d.status = ${param(filter.status)}`);
-    if (filter.event?.endsWith('.*')) where.push(`d.event_name LIKE ${param(`${escapeLike(filter.event.slice(0, -1))}%`)}`);
-    else if (filter.event && filter.event !== '*') where.push(`(d.event_name = ${param(filter.event)} OR d.event_id = $${params.length})`);
+    if (filter.event?.endsWith('.*'))
+      where.push(`d.event_name LIKE ${param(`${escapeLike(filter.event.slice(0, -1))}%`)}`);
+    else if (filter.event && filter.event !== '*')
+      where.push(`(d.event_name = ${param(filter.event)} OR d.event_id = $${params.length})`);
     const rows: DeliveryRow[] = await this.ds.query(
       `SELECT d.id, d.event_id, d.subscription_id, s.name AS subscription_name, d.event_name, d.event->>'subject' AS event_subject,
               d.status, d.attempts, d.next_attempt_at, d.last_error, d.created_at, d.finished_at
@@ -83,7 +90,15 @@ export class DeliveriesRepository {
     );
     for (const r of rows) {
       const list = byDelivery.get(r.delivery_id) ?? [];
-      list.push({ attempt: r.attempt, startedAt: iso(r.started_at)!, durationMs: r.duration_ms, outcome: r.outcome, statusCode: r.status_code, response: r.response, error: r.error });
+      list.push({
+        attempt: r.attempt,
+        startedAt: iso(r.started_at)!,
+        durationMs: r.duration_ms,
+        outcome: r.outcome,
+        statusCode: r.status_code,
+        response: r.response,
+        error: r.error,
+      });
       byDelivery.set(r.delivery_id, list);
     }
     return byDelivery;

@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { Queries } from '@lockstep/contracts';
 import { DeliveryStatus } from '@lockstep/persistence';
 import { QueryGateway } from '../http/query-gateway';
-import type { DeliveryView, ListDeadLettersQuery, ListDeliveriesQuery, ReplayDeadLettersBody } from './deliveries.schemas';
+import type {
+  DeliveryView,
+  ListDeadLettersQuery,
+  ListDeliveriesQuery,
+  ReplayDeadLettersBody,
+} from './deliveries.schemas';
 import { DeliveriesRepository } from './deliveries.repository';
 
 /** The delivery log (read from Postgres) and dead-letter replay (asked of the notifier). */

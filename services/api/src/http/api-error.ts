@@ -59,7 +59,8 @@ export class ApiError extends Error {
    */
   static fromQueryError(error: QueryError): ApiError {
     if (error.code === ApiErrorCode.NotFound) return new ApiError(404, error.code, error.message);
-    if (/CONFLICT$/.test(error.code) || STATE_CONFLICT_CODES.has(error.code)) return new ApiError(409, error.code, error.message);
+    if (/CONFLICT$/.test(error.code) || STATE_CONFLICT_CODES.has(error.code))
+      return new ApiError(409, error.code, error.message);
     return new ApiError(400, error.code, error.message);
   }
 

@@ -18,7 +18,11 @@ interface BodyParserError {
   message: string;
 }
 const isBodyParserError = (err: unknown): err is BodyParserError =>
-  typeof err === 'object' && err !== null && typeof (err as BodyParserError).type === 'string' && (err as BodyParserError).type.startsWith('entity.') && typeof (err as BodyParserError).status === 'number';
+  typeof err === 'object' &&
+  err !== null &&
+  typeof (err as BodyParserError).type === 'string' &&
+  (err as BodyParserError).type.startsWith('entity.') &&
+  typeof (err as BodyParserError).status === 'number';
 
 /**
  * The API's one exception filter: every error becomes `{ error: { code, message } }`.
@@ -42,21 +46,40 @@ export class ApiExceptionFilter implements ExceptionFilter {
   toResponse(exception: unknown, req: Pick<Request, 'method' | 'url'>): { status: number; body: ApiErrorBody } {
     if (exception instanceof ApiError) return { status: exception.status, body: exception.toBody() };
     // Nest wraps body-parser failures in an HttpException whose cause is the original error.
-    const parserError = isBodyParserError(exception) ? exception : exception instanceof HttpException && isBodyParserError(exception.cause) ? exception.cause : undefined;
+    const parserError = isBodyParserError(exception)
+      ? exception
+      : exception instanceof HttpException && isBodyParserError(exception.cause)
+        ? exception.cause
+        : undefined;
     if (parserError) {
       const invalidJson = parserError.type === 'entity.parse.failed';
-      const code = invalidJson ? ApiErrorCode.InvalidJson : (CODE_BY_STATUS[parserError.status] ?? ApiErrorCode.InvalidRequest);
-      const message = invalidJson ? `request body is not valid JSON (${parserError.message}); send a JSON object with content-type application/json` : parserError.message;
+      const code = invalidJson
+        ? ApiErrorCode.InvalidJson
+        : (CODE_BY_STATUS[parserError.status] ?? ApiErrorCode.InvalidRequest);
+      const message = invalidJson
+        ? `request body is not valid JSON (${parserError.message}); send a JSON object with content-type application/json`
+        : parserError.message;
       return { status: parserError.status, body: { error: { code, message } } };
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const status = exception.getStatus();
-      const message = status === HttpStatus.NOT_FOUND ? `no route ${req.method} ${req.url.split('?')[0]}; the API's routes are listed at GET /v1/openapi.json` : exception.message;
+      const message =
+        status === HttpStatus.NOT_FOUND
+          ? `no route ${req.method} ${req.url.split('?')[0]}; the API's routes are listed at GET /v1/openapi.json`
+          : exception.message;
       return { status, body: { error: { code: CODE_BY_STATUS[status] ?? `HTTP_${status}`, message } } };
     }
     const id = randomBytes(6).toString('hex');
     const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
     this.logger.error(`error id ${id}: ${req.method} ${req.url} failed: ${detail}`);
-    return { status: 500, body: { error: { code: ApiErrorCode.Internal, message: `the API failed unexpectedly; report the error id to the operator, the API log has the details (error id ${id})` } } };
+    return {
+      status: 500,
+      body: {
+        error: {
+          code: ApiErrorCode.Internal,
+          message: `the API failed unexpectedly; report the error id to the operator, the API log has the details (error id ${id})`,
+        },
+      },
+    };
   }
 }

@@ -2,10 +2,22 @@ import { classifyTransportError, ownerOf } from './query-gateway';
 
 describe(classifyTransportError.name, () => {
   it.each([
-    ['Nest NATS client, nobody subscribed', new Error('Empty response. There are no subscribers listening to that message ("ns.qry.x")'), 'no-responders'],
-    ['nats.js request, nobody subscribed', Object.assign(new Error('no responders: ns.qry.x'), { name: 'NoRespondersError' }), 'no-responders'],
+    [
+      'Nest NATS client, nobody subscribed',
+      new Error('Empty response. There are no subscribers listening to that message ("ns.qry.x")'),
+      'no-responders',
+    ],
+    [
+      'nats.js request, nobody subscribed',
+      Object.assign(new Error('no responders: ns.qry.x'), { name: 'NoRespondersError' }),
+      'no-responders',
+    ],
     ['rxjs timeout', Object.assign(new Error('Timeout has occurred'), { name: 'TimeoutError' }), 'timeout'],
-    ['NATS down', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4222'), { name: 'ConnectionError' }), 'connection'],
+    [
+      'NATS down',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4222'), { name: 'ConnectionError' }),
+      'connection',
+    ],
     ['connection closed', new Error('Connection closed'), 'connection'],
     ['handler error object', { status: 'error', message: 'Internal server error' }, 'remote'],
   ])('%s -> %s', (_name, err, expected) => {

@@ -13,7 +13,11 @@ export function classifyTransportError(err: unknown): TransportFailure {
   const message = String((err as Error | undefined)?.message ?? '');
   if (name === 'NoRespondersError' || /no responders|empty response/i.test(message)) return 'no-responders';
   if (name === 'TimeoutError' || /timeout/i.test(name)) return 'timeout';
-  if (/Connection|Closed|Draining/.test(name) || /ECONNREFUSED|CONNECTION_REFUSED|connection (closed|lost|refused)/i.test(message)) return 'connection';
+  if (
+    /Connection|Closed|Draining/.test(name) ||
+    /ECONNREFUSED|CONNECTION_REFUSED|connection (closed|lost|refused)/i.test(message)
+  )
+    return 'connection';
   return 'remote';
 }
 
@@ -48,7 +52,11 @@ export class QueryGateway implements OnApplicationShutdown {
       throw transportError(query, err, timeoutMs);
     }
     if (!reply || typeof reply !== 'object' || typeof (reply as { ok?: unknown }).ok !== 'boolean') {
-      throw new ApiError(502, ApiErrorCode.ServiceFailed, `the ${ownerOf(query)} answered ${query} with something that is not a query reply; check that it runs the same Lockstep version as the API`);
+      throw new ApiError(
+        502,
+        ApiErrorCode.ServiceFailed,
+        `the ${ownerOf(query)} answered ${query} with something that is not a query reply; check that it runs the same Lockstep version as the API`,
+      );
     }
     if (!reply.ok) throw ApiError.fromQueryError(reply.error);
     return reply.result;
@@ -63,14 +71,37 @@ function transportError(query: Query, err: unknown, timeoutMs: number): ApiError
   const owner = ownerOf(query);
   switch (classifyTransportError(err)) {
     case 'no-responders':
-      return new ApiError(502, ApiErrorCode.ServiceUnavailable, `the ${owner} is not running or not reachable over NATS (nobody answers ${query}); start the ${owner} with the same NATS_URL and NATS_NAMESPACE as the API`, { cause: err });
+      return new ApiError(
+        502,
+        ApiErrorCode.ServiceUnavailable,
+        `the ${owner} is not running or not reachable over NATS (nobody answers ${query}); start the ${owner} with the same NATS_URL and NATS_NAMESPACE as the API`,
+        { cause: err },
+      );
     case 'timeout':
-      return new ApiError(504, ApiErrorCode.ServiceTimeout, `the ${owner} did not answer ${query} within ${timeoutMs} ms; it may be overloaded, or not reachable over NATS; check its logs and try again`, { cause: err });
+      return new ApiError(
+        504,
+        ApiErrorCode.ServiceTimeout,
+        `the ${owner} did not answer ${query} within ${timeoutMs} ms; it may be overloaded, or not reachable over NATS; check its logs and try again`,
+        { cause: err },
+      );
     case 'connection':
-      return new ApiError(502, ApiErrorCode.ServiceUnavailable, `the API cannot reach NATS to ask the ${owner} (${(err as Error).message}); check that nats-server runs and NATS_URL is right`, { cause: err });
+      return new ApiError(
+        502,
+        ApiErrorCode.ServiceUnavailable,
+        `the API cannot reach NATS to ask the ${owner} (${(err as Error).message}); check that nats-server runs and NATS_URL is right`,
+        { cause: err },
+      );
     default: {
-      const detail = typeof err === 'object' && err !== null && 'message' in err ? String((err as { message: unknown }).message) : String(err);
-      return new ApiError(502, ApiErrorCode.ServiceFailed, `the ${owner} failed while handling ${query} (${detail}); its log has the details`, { cause: err });
+      const detail =
+        typeof err === 'object' && err !== null && 'message' in err
+          ? String((err as { message: unknown }).message)
+          : String(err);
+      return new ApiError(
+        502,
+        ApiErrorCode.ServiceFailed,
+        `the ${owner} failed while handling ${query} (${detail}); its log has the details`,
+        { cause: err },
+      );
     }
   }
 }

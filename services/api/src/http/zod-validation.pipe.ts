@@ -11,7 +11,8 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], schema?: z.Z
     .map((issue) => {
       const field = issue.path.join('.') || '(root)';
       if (issue.code === 'unrecognized_keys') {
-        const allowed = schema instanceof z.ZodObject ? `; allowed fields: ${Object.keys(schema.shape).join(', ')}` : '';
+        const allowed =
+          schema instanceof z.ZodObject ? `; allowed fields: ${Object.keys(schema.shape).join(', ')}` : '';
         return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}${allowed}`;
       }
       return `${field}: ${issue.message}`;

@@ -15,7 +15,10 @@ export class LocksController {
 
   @Post(':key/release')
   @HttpCode(200)
-  release(@Param('key', new ZodPipe(LockKeyParam, 'path')) key: string, @Body(new ZodPipe(ReleaseLockBody)) body: ReleaseLockBody): Promise<LockReleaseResult> {
+  release(
+    @Param('key', new ZodPipe(LockKeyParam, 'path')) key: string,
+    @Body(new ZodPipe(ReleaseLockBody)) body: ReleaseLockBody,
+  ): Promise<LockReleaseResult> {
     return this.locks.release(key, body);
   }
 }

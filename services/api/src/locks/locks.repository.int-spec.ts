@@ -41,7 +41,17 @@ describe(`${LocksRepository.name} on nats-server`, () => {
     await lease.release();
     const free = await sut.list();
 
-    expect(held).toEqual([{ key: 'cluster', holder: 'sched-1', rolloutId: 'rollout-1', since: expect.any(String), renewedAt: expect.any(String), token: lease.token, expiresAt: expect.any(String) }]);
+    expect(held).toEqual([
+      {
+        key: 'cluster',
+        holder: 'sched-1',
+        rolloutId: 'rollout-1',
+        since: expect.any(String),
+        renewedAt: expect.any(String),
+        token: lease.token,
+        expiresAt: expect.any(String),
+      },
+    ]);
     expect(Date.parse(held[0]!.expiresAt!) - Date.parse(held[0]!.renewedAt)).toBeGreaterThan(2000);
     expect(free).toEqual([]);
   });

@@ -31,11 +31,22 @@ export class LocksRepository {
     try {
       const lock = await this.open(bucket);
       if (!lock) return [];
-      return (await lock.list()).map((v) => ({ key: v.key, holder: v.holder, rolloutId: v.rolloutId, since: v.since, renewedAt: v.renewedAt, token: v.token, expiresAt: v.expiresAt ?? null }));
+      return (await lock.list()).map((v) => ({
+        key: v.key,
+        holder: v.holder,
+        rolloutId: v.rolloutId,
+        since: v.since,
+        renewedAt: v.renewedAt,
+        token: v.token,
+        expiresAt: v.expiresAt ?? null,
+      }));
     } catch (err) {
       this.lock = undefined;
       if (isStreamNotFound(err)) return [];
-      throw ApiError.unavailable(`the API cannot read the lock bucket ${bucket} from NATS (${(err as Error).message}); check that nats-server runs with JetStream and NATS_URL is right`, err);
+      throw ApiError.unavailable(
+        `the API cannot read the lock bucket ${bucket} from NATS (${(err as Error).message}); check that nats-server runs with JetStream and NATS_URL is right`,
+        err,
+      );
     }
   }
 
@@ -52,7 +63,11 @@ export class LocksRepository {
       throw err;
     }
     // Read-only: this FleetLock never acquires, so renewal timings do not matter; tiny ones always validate.
-    this.lock = new FleetLock(new KvLockStore(kv, REQUEST_TIMEOUT_MS), { ...READ_ONLY_TIMINGS, holder: 'api (read-only)', leaseMs: ttl >= 300 ? ttl : FALLBACK_LEASE_MS });
+    this.lock = new FleetLock(new KvLockStore(kv, REQUEST_TIMEOUT_MS), {
+      ...READ_ONLY_TIMINGS,
+      holder: 'api (read-only)',
+      leaseMs: ttl >= 300 ? ttl : FALLBACK_LEASE_MS,
+    });
     return this.lock;
   }
 }
@@ -61,5 +76,10 @@ export class LocksRepository {
 function isStreamNotFound(err: unknown): boolean {
   const e = err as { name?: string; code?: number; cause?: unknown } | undefined;
   if (!e) return false;
-  return e.name === 'StreamNotFoundError' || e.code === 10059 || /stream not found/i.test(String((err as Error).message)) || (e.cause !== undefined && isStreamNotFound(e.cause));
+  return (
+    e.name === 'StreamNotFoundError' ||
+    e.code === 10059 ||
+    /stream not found/i.test(String((err as Error).message)) ||
+    (e.cause !== undefined && isStreamNotFound(e.cause))
+  );
 }

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { LockReleaseV1 } from '@lockstep/contracts';
 
 /** A lock key in a path: `cluster` is the one every rollout takes. */
-export const LockKeyParam = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'expected a lock key such as cluster (lowercase letters, digits, dash, underscore)' });
+export const LockKeyParam = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
+  message: 'expected a lock key such as cluster (lowercase letters, digits, dash, underscore)',
+});
 
 /**
  * Body of `POST /v1/locks/:key/release`: who asks, why, and `confirm: true`. Removing a
@@ -12,7 +14,9 @@ export const ReleaseLockBody = LockReleaseV1.omit({ key: true })
   .extend({
     by: LockReleaseV1.shape.by.describe('who force-releases (recorded in the audit log), e.g. alice@ops-host'),
     reason: LockReleaseV1.shape.reason.describe('why (recorded in the audit log)'),
-    confirm: LockReleaseV1.shape.confirm.describe('must be true: the holder may still be conducting a rollout, and another scheduler replica can take the lock at once'),
+    confirm: LockReleaseV1.shape.confirm.describe(
+      'must be true: the holder may still be conducting a rollout, and another scheduler replica can take the lock at once',
+    ),
   })
   .strict();
 export type ReleaseLockBody = z.infer<typeof ReleaseLockBody>;
@@ -44,7 +48,9 @@ export const LockAuditViewSchema = z.object({
   by: z.string(),
   reason: z.string(),
   /** Holder, rollout and token of the removed lease; null when the lock was free. */
-  removed: z.object({ holder: z.string().nullable(), rolloutId: z.string().nullable(), token: z.number().int().nullable() }).nullable(),
+  removed: z
+    .object({ holder: z.string().nullable(), rolloutId: z.string().nullable(), token: z.number().int().nullable() })
+    .nullable(),
   at: z.string(),
 });
 export type LockAuditView = z.infer<typeof LockAuditViewSchema>;

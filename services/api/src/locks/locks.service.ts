@@ -3,7 +3,13 @@ import { Queries, type LockReleaseV1 } from '@lockstep/contracts';
 import type { LockAuditEntity } from '@lockstep/persistence';
 import { QueryGateway } from '../http/query-gateway';
 import { LockAuditRepository } from './lock-audit.repository';
-import { LOCK_AUDIT_SHOWN, type LockAuditView, type LockReleaseResult, type LocksView, type ReleaseLockBody } from './locks.schemas';
+import {
+  LOCK_AUDIT_SHOWN,
+  type LockAuditView,
+  type LockReleaseResult,
+  type LocksView,
+  type ReleaseLockBody,
+} from './locks.schemas';
 import { LocksRepository } from './locks.repository';
 
 /** Cluster locks: who holds them (read from NATS), their force-release audit (Postgres), and force-release (the scheduler). */
@@ -23,13 +29,17 @@ export class LocksService {
   /** Removes a lock whoever holds it; the scheduler audits the request (who, why, what was removed). */
   async release(key: string, body: ReleaseLockBody): Promise<LockReleaseResult> {
     const request: LockReleaseV1 = { key, ...body };
-    const r = await this.queries.ask<{ released: boolean; removed: Record<string, unknown> | null }>(Queries.LockRelease, request);
+    const r = await this.queries.ask<{ released: boolean; removed: Record<string, unknown> | null }>(
+      Queries.LockRelease,
+      request,
+    );
     return { key, released: r.released, removed: r.removed ?? null };
   }
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : null);
+const int = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isInteger(v) ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : null;
 
 /**
  * An audit row for operators. `removed` is the lease as the scheduler recorded it: either the
@@ -37,7 +47,8 @@ const int = (v: unknown): number | null => (typeof v === 'number' && Number.isIn
  */
 export function toLockAuditView(a: LockAuditEntity): LockAuditView {
   const raw = a.removed;
-  const lease = raw && typeof raw.removed === 'object' && raw.removed !== null ? (raw.removed as Record<string, unknown>) : raw;
+  const lease =
+    raw && typeof raw.removed === 'object' && raw.removed !== null ? (raw.removed as Record<string, unknown>) : raw;
   return {
     id: String(a.id),
     key: a.lockKey,

@@ -23,7 +23,16 @@ describe(`${NodesRepository.name} on nats-server`, () => {
 
   it('lists the records agents put in the NODES bucket, sorted, those past API_NODE_LOST_AFTER lost', async () => {
     const kv = await new Kvm(nats.nc).create(`${namespace.toUpperCase()}_${FleetBuckets.Nodes}`, { history: 1 });
-    const record = (id: string, seenAt: string) => JSON.stringify({ id, hostname: `${id}.local`, labels: {}, components: { demo: '1.0.0' }, agentVersion: '0.1.0', seenAt, state: 'idle' });
+    const record = (id: string, seenAt: string) =>
+      JSON.stringify({
+        id,
+        hostname: `${id}.local`,
+        labels: {},
+        components: { demo: '1.0.0' },
+        agentVersion: '0.1.0',
+        seenAt,
+        state: 'idle',
+      });
     await kv.put('node-2', record('node-2', new Date(Date.now() - 60_000).toISOString()));
     await kv.put('node-1', record('node-1', new Date().toISOString()));
     await kv.put('garbage', '{"not":"a node"}');
@@ -31,6 +40,9 @@ describe(`${NodesRepository.name} on nats-server`, () => {
 
     const nodes = await sut.list();
 
-    expect(nodes.map((n) => [n.record.id, n.lost])).toEqual([['node-1', false], ['node-2', true]]);
+    expect(nodes.map((n) => [n.record.id, n.lost])).toEqual([
+      ['node-1', false],
+      ['node-2', true],
+    ]);
   });
 });

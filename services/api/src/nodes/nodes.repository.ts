@@ -12,7 +12,10 @@ export class NodesRepository {
     private readonly nats: NatsClient,
     @Inject(API_CONFIG) config: ApiConfig,
   ) {
-    this.directory = new NodeDirectory(() => nats.nc, nats.options.namespace, { lostAfterMs: config.API_NODE_LOST_AFTER, replicas: config.NATS_REPLICAS });
+    this.directory = new NodeDirectory(() => nats.nc, nats.options.namespace, {
+      lostAfterMs: config.API_NODE_LOST_AFTER,
+      replicas: config.NATS_REPLICAS,
+    });
   }
 
   /** Every node the agents registered, sorted by id, lost ones marked. */
@@ -21,7 +24,10 @@ export class NodesRepository {
       await this.nats.connect();
       return await this.directory.list(Date.now());
     } catch (err) {
-      throw ApiError.unavailable(`the API cannot read the node directory (KV bucket ${this.nats.options.namespace.toUpperCase()}_NODES) from NATS (${(err as Error).message}); check that nats-server runs with JetStream and NATS_URL is right`, err);
+      throw ApiError.unavailable(
+        `the API cannot read the node directory (KV bucket ${this.nats.options.namespace.toUpperCase()}_NODES) from NATS (${(err as Error).message}); check that nats-server runs with JetStream and NATS_URL is right`,
+        err,
+      );
     }
   }
 }

@@ -1,13 +1,38 @@
 import { z } from 'zod';
 import { BACKUP_ROUTES } from './backup-routes';
-import { CheckResultSchema, ComponentNameParam, ComponentViewSchema, PostChecksBody, PutComponentBody } from '../components/components.schemas';
-import { DeliveryViewSchema, ListDeadLettersQuery, ListDeliveriesQuery, ReplayDeadLettersBody } from '../deliveries/deliveries.schemas';
+import {
+  CheckResultSchema,
+  ComponentNameParam,
+  ComponentViewSchema,
+  PostChecksBody,
+  PutComponentBody,
+} from '../components/components.schemas';
+import {
+  DeliveryViewSchema,
+  ListDeadLettersQuery,
+  ListDeliveriesQuery,
+  ReplayDeadLettersBody,
+} from '../deliveries/deliveries.schemas';
 import { SubscriptionId } from '../http/query-params';
 import { LockKeyParam, LockReleaseResultSchema, LocksViewSchema, ReleaseLockBody } from '../locks/locks.schemas';
 import { NodeViewSchema } from '../nodes/nodes.schemas';
 import { ListReleasesQuery, ReleaseViewSchema } from '../releases/releases.schemas';
-import { CreateRollbackBody, CreateRolloutBody, ListRolloutsQuery, RolloutActionResultSchema, RolloutCreatedSchema, RolloutDetailSchema, RolloutId, RolloutViewSchema } from '../rollouts/rollouts.schemas';
-import { CreateSubscriptionBody, PatchSubscriptionBody, SubscriptionViewSchema, SubscriptionWriteResultSchema } from '../subscriptions/subscriptions.schemas';
+import {
+  CreateRollbackBody,
+  CreateRolloutBody,
+  ListRolloutsQuery,
+  RolloutActionResultSchema,
+  RolloutCreatedSchema,
+  RolloutDetailSchema,
+  RolloutId,
+  RolloutViewSchema,
+} from '../rollouts/rollouts.schemas';
+import {
+  CreateSubscriptionBody,
+  PatchSubscriptionBody,
+  SubscriptionViewSchema,
+  SubscriptionWriteResultSchema,
+} from '../subscriptions/subscriptions.schemas';
 
 /** One documented operation; the spec checks these against the controllers' routes. */
 export interface RouteDoc {
@@ -36,35 +61,240 @@ const items = (schema: z.ZodType) => z.object({ items: z.array(schema) });
 
 /** Every REST operation of the API. */
 export const ROUTES: RouteDoc[] = [
-  { method: 'get', path: '/v1/components', operationId: 'listComponents', summary: 'Components with their source settings (pinned root as a sha256 fingerprint) and last check', status: 200, response: items(ComponentViewSchema) },
-  { method: 'put', path: '/v1/components/{name}', operationId: 'upsertComponent', summary: 'Register or update a component (validated by the checker)', pathParams: { name: ComponentNameParam }, body: PutComponentBody, status: 200, response: ComponentViewSchema, via: 'checker' },
-  { method: 'post', path: '/v1/checks', operationId: 'checkNow', summary: 'Check one component (or all) for new releases now', body: PostChecksBody, status: 200, response: z.object({ results: z.array(CheckResultSchema) }), errors: [404], via: 'checker' },
-  { method: 'get', path: '/v1/releases', operationId: 'listReleases', summary: 'Releases announced with release.available, newest first', query: ListReleasesQuery, status: 200, response: items(ReleaseViewSchema) },
-  { method: 'get', path: '/v1/subscriptions', operationId: 'listSubscriptions', summary: 'Subscriptions; secrets are counted, Slack/Discord URL tokens masked', status: 200, response: items(SubscriptionViewSchema) },
-  { method: 'post', path: '/v1/subscriptions', operationId: 'createSubscription', summary: 'Create a subscription; a generated webhook secret is returned this once', body: CreateSubscriptionBody, status: 201, response: SubscriptionWriteResultSchema, via: 'notifier' },
-  { method: 'patch', path: '/v1/subscriptions/{id}', operationId: 'updateSubscription', summary: 'Change name, target (merged), event filters or enabled', pathParams: { id: SubscriptionId }, body: PatchSubscriptionBody, status: 200, response: SubscriptionWriteResultSchema, errors: [404], via: 'notifier' },
-  { method: 'delete', path: '/v1/subscriptions/{id}', operationId: 'deleteSubscription', summary: 'Delete a subscription', pathParams: { id: SubscriptionId }, status: 204, errors: [404], via: 'notifier' },
-  { method: 'get', path: '/v1/deliveries', operationId: 'listDeliveries', summary: 'Delivery log with every attempt, newest first', query: ListDeliveriesQuery, status: 200, response: items(DeliveryViewSchema) },
-  { method: 'get', path: '/v1/dead-letters', operationId: 'listDeadLetters', summary: 'Deliveries that exhausted their retries', query: ListDeadLettersQuery, status: 200, response: items(DeliveryViewSchema) },
-  { method: 'post', path: '/v1/dead-letters/replay', operationId: 'replayDeadLetters', summary: 'Re-queue one dead delivery, those of a subscription, or (empty body) all', body: ReplayDeadLettersBody, status: 200, response: z.object({ replayed: z.number().int() }), via: 'notifier' },
-  { method: 'get', path: '/v1/nodes', operationId: 'listNodes', summary: 'Nodes whose agents registered: labels, component versions, install state, last heartbeat, lost or not', status: 200, response: items(NodeViewSchema), readsNats: true },
-  { method: 'get', path: '/v1/rollouts', operationId: 'listRollouts', summary: 'Rollouts, newest first, with node counts by outcome', query: ListRolloutsQuery, status: 200, response: items(RolloutViewSchema) },
-  { method: 'post', path: '/v1/rollouts', operationId: 'createRollout', summary: 'Plan and start a rolling update of a component (201); with dryRun, only plan it (200)', body: CreateRolloutBody, status: 201, alsoStatus: { status: 200, description: 'Dry run: the plan; nothing was stored or started' }, response: RolloutCreatedSchema, errors: [404, 409], via: 'scheduler' },
-  { method: 'get', path: '/v1/rollouts/{id}', operationId: 'getRollout', summary: 'A rollout with every node: batch, canary, previous version, status, step, percent, error', pathParams: { id: RolloutId }, status: 200, response: RolloutDetailSchema, errors: [404] },
-  { method: 'post', path: '/v1/rollouts/{id}/pause', operationId: 'pauseRollout', summary: 'Pause a planned or running rollout before its next batch', pathParams: { id: RolloutId }, status: 200, response: RolloutActionResultSchema, errors: [404, 409], via: 'scheduler' },
-  { method: 'post', path: '/v1/rollouts/{id}/resume', operationId: 'resumeRollout', summary: 'Resume a paused rollout', pathParams: { id: RolloutId }, status: 200, response: RolloutActionResultSchema, errors: [404, 409], via: 'scheduler' },
-  { method: 'post', path: '/v1/rollouts/{id}/abort', operationId: 'abortRollout', summary: 'Abort a rollout: no further commands are sent (nodes keep what they run)', pathParams: { id: RolloutId }, status: 200, response: RolloutActionResultSchema, errors: [404, 409], via: 'scheduler' },
-  { method: 'post', path: '/v1/rollbacks', operationId: 'createRollback', summary: 'Return every node a rollout (default: the latest) updated to its previous version, as a new rollout', body: CreateRollbackBody, status: 201, response: RolloutCreatedSchema, errors: [404, 409], via: 'scheduler' },
-  { method: 'get', path: '/v1/locks', operationId: 'listLocks', summary: 'Held cluster locks (empty when free) with holder, rollout, fencing token and lease times, and the latest force-releases', status: 200, response: LocksViewSchema, readsNats: true },
-  { method: 'post', path: '/v1/locks/{key}/release', operationId: 'releaseLock', summary: 'Force-release a lock whoever holds it (needs confirm: true; audited)', pathParams: { key: LockKeyParam }, body: ReleaseLockBody, status: 200, response: LockReleaseResultSchema, errors: [409], via: 'scheduler' },
+  {
+    method: 'get',
+    path: '/v1/components',
+    operationId: 'listComponents',
+    summary: 'Components with their source settings (pinned root as a sha256 fingerprint) and last check',
+    status: 200,
+    response: items(ComponentViewSchema),
+  },
+  {
+    method: 'put',
+    path: '/v1/components/{name}',
+    operationId: 'upsertComponent',
+    summary: 'Register or update a component (validated by the checker)',
+    pathParams: { name: ComponentNameParam },
+    body: PutComponentBody,
+    status: 200,
+    response: ComponentViewSchema,
+    via: 'checker',
+  },
+  {
+    method: 'post',
+    path: '/v1/checks',
+    operationId: 'checkNow',
+    summary: 'Check one component (or all) for new releases now',
+    body: PostChecksBody,
+    status: 200,
+    response: z.object({ results: z.array(CheckResultSchema) }),
+    errors: [404],
+    via: 'checker',
+  },
+  {
+    method: 'get',
+    path: '/v1/releases',
+    operationId: 'listReleases',
+    summary: 'Releases announced with release.available, newest first',
+    query: ListReleasesQuery,
+    status: 200,
+    response: items(ReleaseViewSchema),
+  },
+  {
+    method: 'get',
+    path: '/v1/subscriptions',
+    operationId: 'listSubscriptions',
+    summary: 'Subscriptions; secrets are counted, Slack/Discord URL tokens masked',
+    status: 200,
+    response: items(SubscriptionViewSchema),
+  },
+  {
+    method: 'post',
+    path: '/v1/subscriptions',
+    operationId: 'createSubscription',
+    summary: 'Create a subscription; a generated webhook secret is returned this once',
+    body: CreateSubscriptionBody,
+    status: 201,
+    response: SubscriptionWriteResultSchema,
+    via: 'notifier',
+  },
+  {
+    method: 'patch',
+    path: '/v1/subscriptions/{id}',
+    operationId: 'updateSubscription',
+    summary: 'Change name, target (merged), event filters or enabled',
+    pathParams: { id: SubscriptionId },
+    body: PatchSubscriptionBody,
+    status: 200,
+    response: SubscriptionWriteResultSchema,
+    errors: [404],
+    via: 'notifier',
+  },
+  {
+    method: 'delete',
+    path: '/v1/subscriptions/{id}',
+    operationId: 'deleteSubscription',
+    summary: 'Delete a subscription',
+    pathParams: { id: SubscriptionId },
+    status: 204,
+    errors: [404],
+    via: 'notifier',
+  },
+  {
+    method: 'get',
+    path: '/v1/deliveries',
+    operationId: 'listDeliveries',
+    summary: 'Delivery log with every attempt, newest first',
+    query: ListDeliveriesQuery,
+    status: 200,
+    response: items(DeliveryViewSchema),
+  },
+  {
+    method: 'get',
+    path: '/v1/dead-letters',
+    operationId: 'listDeadLetters',
+    summary: 'Deliveries that exhausted their retries',
+    query: ListDeadLettersQuery,
+    status: 200,
+    response: items(DeliveryViewSchema),
+  },
+  {
+    method: 'post',
+    path: '/v1/dead-letters/replay',
+    operationId: 'replayDeadLetters',
+    summary: 'Re-queue one dead delivery, those of a subscription, or (empty body) all',
+    body: ReplayDeadLettersBody,
+    status: 200,
+    response: z.object({ replayed: z.number().int() }),
+    via: 'notifier',
+  },
+  {
+    method: 'get',
+    path: '/v1/nodes',
+    operationId: 'listNodes',
+    summary: 'Nodes whose agents registered: labels, component versions, install state, last heartbeat, lost or not',
+    status: 200,
+    response: items(NodeViewSchema),
+    readsNats: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/rollouts',
+    operationId: 'listRollouts',
+    summary: 'Rollouts, newest first, with node counts by outcome',
+    query: ListRolloutsQuery,
+    status: 200,
+    response: items(RolloutViewSchema),
+  },
+  {
+    method: 'post',
+    path: '/v1/rollouts',
+    operationId: 'createRollout',
+    summary: 'Plan and start a rolling update of a component (201); with dryRun, only plan it (200)',
+    body: CreateRolloutBody,
+    status: 201,
+    alsoStatus: { status: 200, description: 'Dry run: the plan; nothing was stored or started' },
+    response: RolloutCreatedSchema,
+    errors: [404, 409],
+    via: 'scheduler',
+  },
+  {
+    method: 'get',
+    path: '/v1/rollouts/{id}',
+    operationId: 'getRollout',
+    summary: 'A rollout with every node: batch, canary, previous version, status, step, percent, error',
+    pathParams: { id: RolloutId },
+    status: 200,
+    response: RolloutDetailSchema,
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/v1/rollouts/{id}/pause',
+    operationId: 'pauseRollout',
+    summary: 'Pause a planned or running rollout before its next batch',
+    pathParams: { id: RolloutId },
+    status: 200,
+    response: RolloutActionResultSchema,
+    errors: [404, 409],
+    via: 'scheduler',
+  },
+  {
+    method: 'post',
+    path: '/v1/rollouts/{id}/resume',
+    operationId: 'resumeRollout',
+    summary: 'Resume a paused rollout',
+    pathParams: { id: RolloutId },
+    status: 200,
+    response: RolloutActionResultSchema,
+    errors: [404, 409],
+    via: 'scheduler',
+  },
+  {
+    method: 'post',
+    path: '/v1/rollouts/{id}/abort',
+    operationId: 'abortRollout',
+    summary: 'Abort a rollout: no further commands are sent (nodes keep what they run)',
+    pathParams: { id: RolloutId },
+    status: 200,
+    response: RolloutActionResultSchema,
+    errors: [404, 409],
+    via: 'scheduler',
+  },
+  {
+    method: 'post',
+    path: '/v1/rollbacks',
+    operationId: 'createRollback',
+    summary: 'Return every node a rollout (default: the latest) updated to its previous version, as a new rollout',
+    body: CreateRollbackBody,
+    status: 201,
+    response: RolloutCreatedSchema,
+    errors: [404, 409],
+    via: 'scheduler',
+  },
+  {
+    method: 'get',
+    path: '/v1/locks',
+    operationId: 'listLocks',
+    summary:
+      'Held cluster locks (empty when free) with holder, rollout, fencing token and lease times, and the latest force-releases',
+    status: 200,
+    response: LocksViewSchema,
+    readsNats: true,
+  },
+  {
+    method: 'post',
+    path: '/v1/locks/{key}/release',
+    operationId: 'releaseLock',
+    summary: 'Force-release a lock whoever holds it (needs confirm: true; audited)',
+    pathParams: { key: LockKeyParam },
+    body: ReleaseLockBody,
+    status: 200,
+    response: LockReleaseResultSchema,
+    errors: [409],
+    via: 'scheduler',
+  },
   ...BACKUP_ROUTES,
-  { method: 'get', path: '/v1/openapi.json', operationId: 'openapi', summary: 'This document', status: 200, response: z.record(z.string(), z.unknown()) },
+  {
+    method: 'get',
+    path: '/v1/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document',
+    status: 200,
+    response: z.record(z.string(), z.unknown()),
+  },
 ];
 
-const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string().describe('what went wrong and what to do about it') }) });
+const ErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string().describe('what went wrong and what to do about it') }),
+});
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
+    io,
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
   return rest;
 };
 
@@ -79,24 +309,46 @@ const ERROR_TEXT: Record<number, string> = {
 
 function operation(r: RouteDoc): Record<string, unknown> {
   const parameters = [
-    ...Object.entries(r.pathParams ?? {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema: jsonSchema(schema, 'input') })),
-    ...Object.entries(r.query?.shape ?? {}).map(([name, schema]) => ({ name, in: 'query', required: !(schema as z.ZodType).safeParse(undefined).success, schema: jsonSchema(schema as z.ZodType, 'input') })),
+    ...Object.entries(r.pathParams ?? {}).map(([name, schema]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: jsonSchema(schema, 'input'),
+    })),
+    ...Object.entries(r.query?.shape ?? {}).map(([name, schema]) => ({
+      name,
+      in: 'query',
+      required: !(schema as z.ZodType).safeParse(undefined).success,
+      schema: jsonSchema(schema as z.ZodType, 'input'),
+    })),
   ];
   const errors = [400, ...(r.errors ?? []), ...(r.via ? [502, 504] : r.readsNats ? [502] : []), 500];
-  const body = r.response ? { content: { 'application/json': { schema: jsonSchema(r.response, 'output') } } } : undefined;
+  const body = r.response
+    ? { content: { 'application/json': { schema: jsonSchema(r.response, 'output') } } }
+    : undefined;
   const responses: Record<string, unknown> = {
     [r.status]: body ? { description: 'OK', ...body } : { description: 'Done, no content' },
     ...(r.alsoStatus ? { [r.alsoStatus.status]: { description: r.alsoStatus.description, ...body } } : {}),
   };
   for (const status of errors) {
-    const text = status >= 502 && r.via ? `${ERROR_TEXT[status]} (the ${r.via})` : status === 502 && r.readsNats ? 'NATS (JetStream) cannot be read' : ERROR_TEXT[status];
-    responses[status] = { description: text, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    const text =
+      status >= 502 && r.via
+        ? `${ERROR_TEXT[status]} (the ${r.via})`
+        : status === 502 && r.readsNats
+          ? 'NATS (JetStream) cannot be read'
+          : ERROR_TEXT[status];
+    responses[status] = {
+      description: text,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
   }
   return {
     operationId: r.operationId,
     summary: r.summary,
     ...(parameters.length ? { parameters } : {}),
-    ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
+    ...(r.body
+      ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } }
+      : {}),
     responses,
   };
 }
@@ -110,7 +362,8 @@ export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown>
     info: {
       title: 'Lockstep API',
       version,
-      description: 'Operate a Lockstep control plane: components and release checks, announced releases, notification subscriptions and their delivery log, the fleet of nodes, rolling updates, the cluster lock, and backups (create, verify, restore, prune run as operations answered 202 and followed with GET /v1/backup-operations/{id}). Errors are `{ error: { code, message } }`.',
+      description:
+        'Operate a Lockstep control plane: components and release checks, announced releases, notification subscriptions and their delivery log, the fleet of nodes, rolling updates, the cluster lock, and backups (create, verify, restore, prune run as operations answered 202 and followed with GET /v1/backup-operations/{id}). Errors are `{ error: { code, message } }`.',
     },
     servers: [{ url: '/' }],
     paths,

@@ -16,11 +16,17 @@ function servedRoutes(): string[] {
     const proto = controller.prototype as unknown as Record<string, unknown>;
     for (const name of Object.getOwnPropertyNames(proto)) {
       const handler = proto[name];
-      if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
+      if (
+        name === 'constructor' ||
+        typeof handler !== 'function' ||
+        Reflect.getMetadata(METHOD_METADATA, handler) === undefined
+      )
+        continue;
       const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number]!.toLowerCase();
       const sub = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '');
       const path = `/${[prefix, sub].filter((p) => p && p !== '/').join('/')}`.replace(/:(\w+)/g, '{$1}');
-      const status = (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? (method === 'post' ? 201 : 200);
+      const status =
+        (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? (method === 'post' ? 201 : 200);
       out.push(`${method} ${path} ${status}`);
     }
   }
@@ -42,27 +48,60 @@ describe(buildOpenApiDocument.name, () => {
   });
 
   it('is an OpenAPI 3.1 document whose operations all have ids, responses and an error schema', () => {
-    const sut = buildOpenApiDocument() as { openapi: string; paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>> };
+    const sut = buildOpenApiDocument() as {
+      openapi: string;
+      paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>>;
+    };
 
     const operations = Object.values(sut.paths).flatMap((p) => Object.values(p));
     expect(sut.openapi).toBe('3.1.0');
     expect(operations).toHaveLength(ROUTES.length);
     expect(new Set(operations.map((o) => o.operationId)).size).toBe(ROUTES.length);
-    for (const o of operations) expect(o.responses['400']).toEqual(expect.objectContaining({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }));
+    for (const o of operations)
+      expect(o.responses['400']).toEqual(
+        expect.objectContaining({
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        }),
+      );
   });
 
   it('describes request bodies and query parameters from the validation schemas', () => {
-    const sut = buildOpenApiDocument() as { paths: Record<string, Record<string, { parameters?: Array<{ name: string; required: boolean; schema: Record<string, unknown> }>; requestBody?: { content: { 'application/json': { schema: { required?: string[] } } } } }>> };
+    const sut = buildOpenApiDocument() as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: Array<{ name: string; required: boolean; schema: Record<string, unknown> }>;
+            requestBody?: { content: { 'application/json': { schema: { required?: string[] } } } };
+          }
+        >
+      >;
+    };
 
     const create = sut.paths['/v1/subscriptions']!.post!.requestBody!.content['application/json'].schema;
     const listDeliveries = sut.paths['/v1/deliveries']!.get!.parameters!;
     expect(create.required).toEqual(expect.arrayContaining(['name', 'channel', 'target']));
-    expect(listDeliveries.map((p) => [p.name, p.required])).toEqual([['subscription', false], ['status', false], ['event', false], ['limit', false]]);
-    expect(listDeliveries.find((p) => p.name === 'limit')!.schema).toMatchObject({ minimum: 1, maximum: 200, default: 50 });
+    expect(listDeliveries.map((p) => [p.name, p.required])).toEqual([
+      ['subscription', false],
+      ['status', false],
+      ['event', false],
+      ['limit', false],
+    ]);
+    expect(listDeliveries.find((p) => p.name === 'limit')!.schema).toMatchObject({
+      minimum: 1,
+      maximum: 200,
+      default: 50,
+    });
   });
 
   it('documents the rollout, node and lock operations: dry-run status, scheduler errors, the release confirmation', () => {
-    type Op = { responses: Record<string, { description: string }>; requestBody?: { content: { 'application/json': { schema: { required?: string[]; properties: Record<string, unknown> } } } } };
+    type Op = {
+      responses: Record<string, { description: string }>;
+      requestBody?: {
+        content: { 'application/json': { schema: { required?: string[]; properties: Record<string, unknown> } } };
+      };
+    };
     const sut = buildOpenApiDocument() as { paths: Record<string, Record<string, Op>> };
 
     const create = sut.paths['/v1/rollouts']!.post!;
@@ -70,14 +109,28 @@ describe(buildOpenApiDocument.name, () => {
     expect(Object.keys(create.responses).sort()).toEqual(['200', '201', '400', '404', '409', '500', '502', '504']);
     expect(create.responses['504']!.description).toMatch(/\(the scheduler\)$/);
     expect(create.requestBody!.content['application/json'].schema.required).toEqual(['component', 'version']);
-    expect(release.requestBody!.content['application/json'].schema.required).toEqual(expect.arrayContaining(['by', 'reason', 'confirm']));
-    expect(release.requestBody!.content['application/json'].schema.properties.confirm).toEqual({ type: 'boolean', const: true, description: expect.any(String) });
+    expect(release.requestBody!.content['application/json'].schema.required).toEqual(
+      expect.arrayContaining(['by', 'reason', 'confirm']),
+    );
+    expect(release.requestBody!.content['application/json'].schema.properties.confirm).toEqual({
+      type: 'boolean',
+      const: true,
+      description: expect.any(String),
+    });
     expect(Object.keys(sut.paths['/v1/nodes']!.get!.responses).sort()).toEqual(['200', '400', '500', '502']);
   });
 });
 
 describe('backup routes in the OpenAPI document', () => {
-  type Op = { parameters?: Array<{ name: string; required: boolean; schema: Record<string, unknown> }>; responses: Record<string, unknown>; requestBody?: { content: { 'application/json': { schema: { required?: string[]; properties: Record<string, { description?: string }> } } } } };
+  type Op = {
+    parameters?: Array<{ name: string; required: boolean; schema: Record<string, unknown> }>;
+    responses: Record<string, unknown>;
+    requestBody?: {
+      content: {
+        'application/json': { schema: { required?: string[]; properties: Record<string, { description?: string }> } };
+      };
+    };
+  };
   const sut = buildOpenApiDocument() as { paths: Record<string, Record<string, Op>> };
 
   it('answers 202 with the operation for every queued operation, 409 where state or name can refuse', () => {
@@ -93,9 +146,19 @@ describe('backup routes in the OpenAPI document', () => {
     const list = sut.paths['/v1/backups']!.get!.parameters!;
     const restore = sut.paths['/v1/backups/{id}/restore']!.post!.requestBody!.content['application/json'].schema;
 
-    expect(list.map((p) => [p.name, p.required])).toEqual([['type', false], ['status', false], ['node', false], ['since', false], ['sort', false], ['limit', false]]);
+    expect(list.map((p) => [p.name, p.required])).toEqual([
+      ['type', false],
+      ['status', false],
+      ['node', false],
+      ['since', false],
+      ['sort', false],
+      ['limit', false],
+    ]);
     expect(list.find((p) => p.name === 'limit')!.schema).toMatchObject({ minimum: 1, maximum: 50, default: 20 });
-    expect(list.find((p) => p.name === 'since')!.schema).toMatchObject({ enum: ['7d', '30d', '90d', 'all'], default: 'all' });
+    expect(list.find((p) => p.name === 'since')!.schema).toMatchObject({
+      enum: ['7d', '30d', '90d', 'all'],
+      default: 'all',
+    });
     expect(restore.required).toEqual(['what']);
     expect(restore.properties.confirm!.description).toMatch(/must be true/);
   });

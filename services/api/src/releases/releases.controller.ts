@@ -9,7 +9,9 @@ export class ReleasesController {
   constructor(private readonly releases: ReleasesService) {}
 
   @Get()
-  async list(@Query(new ZodPipe(ListReleasesQuery, 'query')) query: ListReleasesQuery): Promise<{ items: ReleaseView[] }> {
+  async list(
+    @Query(new ZodPipe(ListReleasesQuery, 'query')) query: ListReleasesQuery,
+  ): Promise<{ items: ReleaseView[] }> {
     return { items: await this.releases.list(query) };
   }
 }

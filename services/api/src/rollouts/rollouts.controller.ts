@@ -1,7 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ZodPipe } from '../http/zod-validation.pipe';
-import { CreateRollbackBody, CreateRolloutBody, ListRolloutsQuery, RolloutId, type RolloutActionResult, type RolloutCreated, type RolloutDetail, type RolloutView } from './rollouts.schemas';
+import {
+  CreateRollbackBody,
+  CreateRolloutBody,
+  ListRolloutsQuery,
+  RolloutId,
+  type RolloutActionResult,
+  type RolloutCreated,
+  type RolloutDetail,
+  type RolloutView,
+} from './rollouts.schemas';
 import { RolloutsService } from './rollouts.service';
 
 /** `/v1/rollouts`: rolling updates of a component across nodes, and operators' actions on them. */
@@ -10,13 +19,18 @@ export class RolloutsController {
   constructor(private readonly rollouts: RolloutsService) {}
 
   @Get()
-  async list(@Query(new ZodPipe(ListRolloutsQuery, 'query')) query: ListRolloutsQuery): Promise<{ items: RolloutView[] }> {
+  async list(
+    @Query(new ZodPipe(ListRolloutsQuery, 'query')) query: ListRolloutsQuery,
+  ): Promise<{ items: RolloutView[] }> {
     return { items: await this.rollouts.list(query) };
   }
 
   /** 201 with the started rollout's id; a dry run answers 200 with the plan only. */
   @Post()
-  async create(@Body(new ZodPipe(CreateRolloutBody)) body: CreateRolloutBody, @Res({ passthrough: true }) res: Response): Promise<RolloutCreated> {
+  async create(
+    @Body(new ZodPipe(CreateRolloutBody)) body: CreateRolloutBody,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<RolloutCreated> {
     const created = await this.rollouts.create(body);
     if (created.dryRun) res.status(200);
     return created;

@@ -20,7 +20,16 @@ describe(RolloutsRepository.name, () => {
     // jsonb columns do not fit TypeORM's deep-partial insert type
     artifact: { uri: 's3://x', sha256: 'a'.repeat(64), length: 1 } as never,
     selector: 'all',
-    strategy: { maxParallel: 1, canary: 0, minHealthyMs: 0, healthyDeadlineMs: 1000, progressDeadlineMs: 1000, maxFailures: 0, autoRollback: true, pauseBetweenBatchesMs: 0 } as never,
+    strategy: {
+      maxParallel: 1,
+      canary: 0,
+      minHealthyMs: 0,
+      healthyDeadlineMs: 1000,
+      progressDeadlineMs: 1000,
+      maxFailures: 0,
+      autoRollback: true,
+      pauseBetweenBatchesMs: 0,
+    } as never,
     state,
     createdAt: new Date(createdAt),
   });
@@ -30,10 +39,24 @@ describe(RolloutsRepository.name, () => {
     ds = createDataSource(db.url);
     await ds.initialize();
     await runMigrations(ds);
-    await ds.getRepository(RolloutEntity).insert([rollout(A, 'demo', 'succeeded', '2026-01-01T00:00:01Z'), rollout(B, 'demo', 'running', '2026-01-01T00:00:02Z'), rollout(C, 'web', 'running', '2026-01-01T00:00:03Z')]);
+    await ds
+      .getRepository(RolloutEntity)
+      .insert([
+        rollout(A, 'demo', 'succeeded', '2026-01-01T00:00:01Z'),
+        rollout(B, 'demo', 'running', '2026-01-01T00:00:02Z'),
+        rollout(C, 'web', 'running', '2026-01-01T00:00:03Z'),
+      ]);
     await ds.getRepository(RolloutNodeEntity).insert([
       { rolloutId: B, nodeId: 'node-2', batch: 1, status: 'installing', step: 'downloading', percent: 20 },
-      { rolloutId: B, nodeId: 'node-1', batch: 0, canary: true, fromVersion: '1.0.0', status: 'succeeded', percent: 100 },
+      {
+        rolloutId: B,
+        nodeId: 'node-1',
+        batch: 0,
+        canary: true,
+        fromVersion: '1.0.0',
+        status: 'succeeded',
+        percent: 100,
+      },
       { rolloutId: B, nodeId: 'node-3', batch: 1, status: 'pending' },
       { rolloutId: A, nodeId: 'node-1', batch: 0, status: 'succeeded' },
     ]);
@@ -66,7 +89,11 @@ describe(RolloutsRepository.name, () => {
     const nodes = await sut.nodes(B);
 
     expect(found?.state).toBe('running');
-    expect(nodes.map((n) => [n.batch, n.nodeId, n.status])).toEqual([[0, 'node-1', 'succeeded'], [1, 'node-2', 'installing'], [1, 'node-3', 'pending']]);
+    expect(nodes.map((n) => [n.batch, n.nodeId, n.status])).toEqual([
+      [0, 'node-1', 'succeeded'],
+      [1, 'node-2', 'installing'],
+      [1, 'node-3', 'pending'],
+    ]);
     expect(await sut.find('44444444-4444-4444-8444-444444444444')).toBeNull();
   });
 });

@@ -26,7 +26,9 @@ export class RolloutsRepository {
     const where: FindOptionsWhere<RolloutEntity> = {};
     if (filter.component) where.component = filter.component;
     if (filter.state) where.state = filter.state;
-    const rollouts = await this.ds.getRepository(RolloutEntity).find({ where, order: { createdAt: 'DESC', id: 'DESC' }, take: filter.limit });
+    const rollouts = await this.ds
+      .getRepository(RolloutEntity)
+      .find({ where, order: { createdAt: 'DESC', id: 'DESC' }, take: filter.limit });
     if (rollouts.length === 0) return [];
     const rows: Array<{ rollout_id: string; status: string; n: number }> = await this.ds.query(
       `SELECT rollout_id, status, count(*)::int AS n FROM rollout_nodes WHERE rollout_id = ANY($1::uuid[]) GROUP BY rollout_id, status`,
@@ -44,6 +46,8 @@ export class RolloutsRepository {
 
   /** A rollout's nodes in batch order, then by node id. */
   nodes(rolloutId: string): Promise<RolloutNodeEntity[]> {
-    return this.ds.getRepository(RolloutNodeEntity).find({ where: { rolloutId }, order: { batch: 'ASC', nodeId: 'ASC' } });
+    return this.ds
+      .getRepository(RolloutNodeEntity)
+      .find({ where: { rolloutId }, order: { batch: 'ASC', nodeId: 'ASC' } });
   }
 }

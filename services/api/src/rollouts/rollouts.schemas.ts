@@ -3,9 +3,12 @@ import { RollbackCreateV1, RolloutCreateV1, RolloutStates, type RolloutPlanV1 } 
 import { LimitParam } from '../http/query-params';
 
 /** A rollout id in a path or body: the UUID `GET /v1/rollouts` shows. */
-export const RolloutId = z.uuid({ message: 'expected a rollout id (a UUID, as GET /v1/rollouts or `lockstep rollouts` shows)' });
+export const RolloutId = z.uuid({
+  message: 'expected a rollout id (a UUID, as GET /v1/rollouts or `lockstep rollouts` shows)',
+});
 
-const percentAtMost100 = (v: number | string | undefined): boolean => typeof v !== 'string' || Number(v.slice(0, -1)) <= 100;
+const percentAtMost100 = (v: number | string | undefined): boolean =>
+  typeof v !== 'string' || Number(v.slice(0, -1)) <= 100;
 
 /**
  * Body of `POST /v1/rollouts`: the scheduler's RolloutCreateV1. Omitted fields take its
@@ -13,7 +16,10 @@ const percentAtMost100 = (v: number | string | undefined): boolean => typeof v !
  */
 export const CreateRolloutBody = RolloutCreateV1.strict()
   .refine((b) => percentAtMost100(b.canary), { path: ['canary'], message: 'a percentage must be at most 100%' })
-  .refine((b) => percentAtMost100(b.maxFailures), { path: ['maxFailures'], message: 'a percentage must be at most 100%' });
+  .refine((b) => percentAtMost100(b.maxFailures), {
+    path: ['maxFailures'],
+    message: 'a percentage must be at most 100%',
+  });
 export type CreateRolloutBody = z.infer<typeof CreateRolloutBody>;
 
 /** Body of `POST /v1/rollbacks`: the rollout to undo (default: the latest) and how many nodes at once. */

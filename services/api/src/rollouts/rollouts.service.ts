@@ -4,7 +4,15 @@ import { API_CONFIG, type ApiConfig } from '../api.config';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { QueryGateway } from '../http/query-gateway';
 import { toRolloutDetail, toRolloutView } from './rollout-view';
-import type { CreateRollbackBody, CreateRolloutBody, ListRolloutsQuery, RolloutActionResult, RolloutCreated, RolloutDetail, RolloutView } from './rollouts.schemas';
+import type {
+  CreateRollbackBody,
+  CreateRolloutBody,
+  ListRolloutsQuery,
+  RolloutActionResult,
+  RolloutCreated,
+  RolloutDetail,
+  RolloutView,
+} from './rollouts.schemas';
 import { RolloutsRepository } from './rollouts.repository';
 
 /** What the scheduler answers to rollout-create and rollback-create (rolloutId absent for a dry run). */
@@ -34,13 +42,21 @@ export class RolloutsService {
 
   /** Plans a rollout and, unless it is a dry run, starts it; the scheduler refuses what could not work. */
   async create(body: CreateRolloutBody): Promise<RolloutCreated> {
-    const created = await this.queries.ask<SchedulerRolloutCreated>(Queries.RolloutCreate, body, this.config.API_ROLLOUT_TIMEOUT);
+    const created = await this.queries.ask<SchedulerRolloutCreated>(
+      Queries.RolloutCreate,
+      body,
+      this.config.API_ROLLOUT_TIMEOUT,
+    );
     return this.toCreated(created, body.dryRun);
   }
 
   /** Returns every node a rollout (default: the latest) updated to the version it ran before, as a new rollout. */
   async rollback(body: CreateRollbackBody): Promise<RolloutCreated> {
-    const created = await this.queries.ask<SchedulerRolloutCreated>(Queries.RollbackCreate, body, this.config.API_ROLLOUT_TIMEOUT);
+    const created = await this.queries.ask<SchedulerRolloutCreated>(
+      Queries.RollbackCreate,
+      body,
+      this.config.API_ROLLOUT_TIMEOUT,
+    );
     return this.toCreated(created, false);
   }
 
@@ -54,10 +70,15 @@ export class RolloutsService {
 
   private toCreated(created: SchedulerRolloutCreated, dryRun: boolean): RolloutCreated {
     if (!created || typeof created !== 'object' || !created.plan) {
-      throw new ApiError(502, ApiErrorCode.ServiceFailed, 'the scheduler answered without a rollout plan; check that it runs the same Lockstep version as the API');
+      throw new ApiError(
+        502,
+        ApiErrorCode.ServiceFailed,
+        'the scheduler answered without a rollout plan; check that it runs the same Lockstep version as the API',
+      );
     }
     return { rolloutId: dryRun ? null : (created.rolloutId ?? null), dryRun, plan: created.plan };
   }
 }
 
-const notFound = (id: string): ApiError => ApiError.notFound(`rollout ${id} does not exist; list rollouts with GET /v1/rollouts or \`lockstep rollouts\``);
+const notFound = (id: string): ApiError =>
+  ApiError.notFound(`rollout ${id} does not exist; list rollouts with GET /v1/rollouts or \`lockstep rollouts\``);

@@ -21,7 +21,10 @@ export class SubscriptionsController {
   }
 
   @Patch(':id')
-  update(@Param('id', new ZodPipe(SubscriptionId, 'path')) id: string, @Body(new ZodPipe(PatchSubscriptionBody)) body: PatchSubscriptionBody): Promise<SubscriptionWriteResult> {
+  update(
+    @Param('id', new ZodPipe(SubscriptionId, 'path')) id: string,
+    @Body(new ZodPipe(PatchSubscriptionBody)) body: PatchSubscriptionBody,
+  ): Promise<SubscriptionWriteResult> {
     return this.subscriptions.update(id, body);
   }
 

@@ -17,7 +17,9 @@ export const PatchSubscriptionBody = z
     eventTypes: z.array(z.string()).min(1).optional(),
     enabled: z.boolean().optional(),
   })
-  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'send at least one of name, target, eventTypes, enabled' });
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: 'send at least one of name, target, eventTypes, enabled',
+  });
 export type PatchSubscriptionBody = z.infer<typeof PatchSubscriptionBody>;
 
 /** A subscription as the API shows it (the contracts' SubscriptionViewV1): secrets counted, URL tokens masked. */
@@ -41,6 +43,9 @@ export const SubscriptionViewSchema = z.object({
 export const SubscriptionWriteResultSchema = z.object({
   subscription: SubscriptionViewSchema,
   /** The webhook signing secret the notifier generated; present once, at creation. Store it: it is never shown again. */
-  generatedSecret: z.string().optional().describe('the webhook signing secret the notifier generated; present once, at creation; it is never shown again'),
+  generatedSecret: z
+    .string()
+    .optional()
+    .describe('the webhook signing secret the notifier generated; present once, at creation; it is never shown again'),
 });
 export type SubscriptionWriteResult = z.infer<typeof SubscriptionWriteResultSchema>;

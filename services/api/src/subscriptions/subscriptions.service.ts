@@ -41,4 +41,5 @@ export class SubscriptionsService {
   }
 }
 
-const notFound = (id: string): ApiError => ApiError.notFound(`subscription ${id} does not exist; list subscriptions with GET /v1/subscriptions`);
+const notFound = (id: string): ApiError =>
+  ApiError.notFound(`subscription ${id} does not exist; list subscriptions with GET /v1/subscriptions`);

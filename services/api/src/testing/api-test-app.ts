@@ -15,7 +15,17 @@ import { RolloutsRepository } from '../rollouts/rollouts.repository';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 
 /** Every repository of the API: the I/O a spec replaces (those it does not name become empty fakes). */
-const REPOSITORIES: unknown[] = [ComponentsRepository, ReleasesRepository, SubscriptionsRepository, DeliveriesRepository, NodesRepository, RolloutsRepository, LocksRepository, LockAuditRepository, BackupsRepository];
+const REPOSITORIES: unknown[] = [
+  ComponentsRepository,
+  ReleasesRepository,
+  SubscriptionsRepository,
+  DeliveriesRepository,
+  NodesRepository,
+  RolloutsRepository,
+  LocksRepository,
+  LockAuditRepository,
+  BackupsRepository,
+];
 
 /** One HTTP exchange with the app under test. */
 export interface ApiTestResponse {
@@ -48,7 +58,10 @@ export async function startApiTestApp(options: {
   })
     .overrideProvider(QueryClient)
     .useValue({ send: options.send, close: async () => undefined });
-  const fakes = new Map<unknown, unknown>([...REPOSITORIES.map((r): [unknown, unknown] => [r, {}]), ...options.repositories]);
+  const fakes = new Map<unknown, unknown>([
+    ...REPOSITORIES.map((r): [unknown, unknown] => [r, {}]),
+    ...options.repositories,
+  ]);
   for (const [token, fake] of fakes) builder = builder.overrideProvider(token).useValue(fake);
   const app: INestApplication = (await builder.compile()).createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');
@@ -56,7 +69,11 @@ export async function startApiTestApp(options: {
   return {
     base,
     async call(method, path, body, raw) {
-      const res = await fetch(`${base}${path}`, { method, headers: body !== undefined || raw ? { 'content-type': 'application/json' } : {}, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: body !== undefined || raw ? { 'content-type': 'application/json' } : {},
+        body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+      });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
     },

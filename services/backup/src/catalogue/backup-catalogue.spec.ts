@@ -3,7 +3,16 @@ import { newBackupRecord } from '@lockstep/backup-jobs';
 import { supersedes } from './backup-catalogue';
 
 const rec = (status: BackupStatus, verifiedAt: string | null = null): BackupRecordV1 => ({
-  ...newBackupRecord({ id: 'b1', type: 'full', trigger: 'manual', component: 'shop', componentVersion: null, nodeId: null, encrypted: false, createdAt: '2026-11-22T03:00:00.000Z' }),
+  ...newBackupRecord({
+    id: 'b1',
+    type: 'full',
+    trigger: 'manual',
+    component: 'shop',
+    componentVersion: null,
+    nodeId: null,
+    encrypted: false,
+    createdAt: '2026-11-22T03:00:00.000Z',
+  }),
   status,
   verifiedAt,
 });
@@ -16,7 +25,12 @@ describe('supersedes (catalogue changes arrive out of order and twice)', () => {
     ['failure after completion (the first outcome wins)', rec('completed'), rec('failed'), false],
     ['the same completion again', rec('completed'), rec('completed'), false],
     ['a verification', rec('completed'), rec('verified', '2026-11-22T04:00:00Z'), true],
-    ['a newer verification finding damage', rec('verified', '2026-11-22T04:00:00Z'), rec('corrupted', '2026-11-22T05:00:00Z'), true],
+    [
+      'a newer verification finding damage',
+      rec('verified', '2026-11-22T04:00:00Z'),
+      rec('corrupted', '2026-11-22T05:00:00Z'),
+      true,
+    ],
     ['an older verification', rec('corrupted', '2026-11-22T05:00:00Z'), rec('verified', '2026-11-22T04:00:00Z'), false],
     ['pruning a verified backup', rec('verified', '2026-11-22T04:00:00Z'), rec('pruned'), true],
     ['anything after pruning', rec('pruned'), rec('verified', '2026-11-23T00:00:00Z'), false],

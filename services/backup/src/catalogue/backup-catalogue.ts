@@ -4,7 +4,14 @@ import { BackupEntity, ComponentEntity } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** Order of statuses: a change is kept only when it moves forward (see {@link BackupCatalogue.record}). */
-const RANK: Record<BackupStatus, number> = { creating: 0, completed: 1, failed: 1, verified: 2, corrupted: 2, pruned: 3 };
+const RANK: Record<BackupStatus, number> = {
+  creating: 0,
+  completed: 1,
+  failed: 1,
+  verified: 2,
+  corrupted: 2,
+  pruned: 3,
+};
 
 /** Catalogue row → the wire view. */
 export function toBackupRecord(e: BackupEntity): BackupRecordV1 {
@@ -85,7 +92,12 @@ export class BackupCatalogue {
   /** Records a change when it moves the entry forward; returns whether it did. */
   async record(next: BackupRecordV1): Promise<boolean> {
     return this.ds.transaction(async (m) => {
-      const row = await m.getRepository(BackupEntity).createQueryBuilder('b').setLock('pessimistic_write').where('b.id = :id', { id: next.id }).getOne();
+      const row = await m
+        .getRepository(BackupEntity)
+        .createQueryBuilder('b')
+        .setLock('pessimistic_write')
+        .where('b.id = :id', { id: next.id })
+        .getOne();
       const current = row ? toBackupRecord(row) : undefined;
       if (!supersedes(current, next)) return false;
       await this.write(m, next, Boolean(row));

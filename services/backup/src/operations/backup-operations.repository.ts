@@ -14,23 +14,49 @@ export class BackupOperationsRepository {
   /** Marks the operation running (one more attempt); returns the row as it was before. */
   async start(id: string): Promise<BackupOperationEntity | null> {
     return this.ds.transaction(async (m) => {
-      const row = await m.getRepository(BackupOperationEntity).createQueryBuilder('o').setLock('pessimistic_write').where('o.id = :id', { id }).getOne();
+      const row = await m
+        .getRepository(BackupOperationEntity)
+        .createQueryBuilder('o')
+        .setLock('pessimistic_write')
+        .where('o.id = :id', { id })
+        .getOne();
       if (!row) return null;
       if (row.state === 'queued' || row.state === 'running') {
-        await m.update(BackupOperationEntity, { id }, { state: 'running', attempts: row.attempts + 1, startedAt: row.startedAt ?? new Date(), step: 'starting', percent: 0 });
+        await m.update(
+          BackupOperationEntity,
+          { id },
+          {
+            state: 'running',
+            attempts: row.attempts + 1,
+            startedAt: row.startedAt ?? new Date(),
+            step: 'starting',
+            percent: 0,
+          },
+        );
       }
       return row;
     });
   }
 
   async progress(id: string, step: string, percent: number, message?: string): Promise<void> {
-    await this.ds.getRepository(BackupOperationEntity).update({ id, state: 'running' }, { step, percent: Math.round(percent), message: message ?? null });
+    await this.ds
+      .getRepository(BackupOperationEntity)
+      .update({ id, state: 'running' }, { step, percent: Math.round(percent), message: message ?? null });
   }
 
-  async finish(id: string, outcome: { state: 'succeeded' | 'failed'; result?: Record<string, unknown> | null; error?: string | null }): Promise<void> {
+  async finish(
+    id: string,
+    outcome: { state: 'succeeded' | 'failed'; result?: Record<string, unknown> | null; error?: string | null },
+  ): Promise<void> {
     await this.ds.getRepository(BackupOperationEntity).update(
       { id },
-      { state: outcome.state, result: (outcome.result ?? null) as never, error: outcome.error ?? null, finishedAt: new Date(), ...(outcome.state === 'succeeded' ? { percent: 100 } : {}) },
+      {
+        state: outcome.state,
+        result: (outcome.result ?? null) as never,
+        error: outcome.error ?? null,
+        finishedAt: new Date(),
+        ...(outcome.state === 'succeeded' ? { percent: 100 } : {}),
+      },
     );
   }
 }

@@ -1,6 +1,18 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { BackupJobs, openBackupJobs, type JobProgress } from '@lockstep/backup-jobs';
-import { BackupOperationCommandV1, BackupSubjects, backupChangedEventId, Subjects, type BackupRecordV1 } from '@lockstep/contracts';
+import {
+  BackupOperationCommandV1,
+  BackupSubjects,
+  backupChangedEventId,
+  Subjects,
+  type BackupRecordV1,
+} from '@lockstep/contracts';
 import { CommandConsumer, EventPublisher, NatsClient, type CommandOutcome } from '@lockstep/messaging';
 import type { JsMsg } from '@nats-io/jetstream';
 import { BACKUP_CONFIG, type BackupServiceConfig } from '../backup.config';
@@ -76,9 +88,13 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
   /** Records a catalogue change and announces it. */
   async record(backup: BackupRecordV1): Promise<void> {
     if (await this.catalogue.record(backup)) {
-      await this.publisher.publish(Subjects.BackupChanged, { backup }, { id: backupChangedEventId(backup), subject: backup.id }).catch((err: Error) => {
-        this.logger.warn(`backup ${backup.id} is recorded ${backup.status}, but the event was not published: ${err.message}`);
-      });
+      await this.publisher
+        .publish(Subjects.BackupChanged, { backup }, { id: backupChangedEventId(backup), subject: backup.id })
+        .catch((err: Error) => {
+          this.logger.warn(
+            `backup ${backup.id} is recorded ${backup.status}, but the event was not published: ${err.message}`,
+          );
+        });
     }
   }
 
@@ -86,13 +102,21 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
     let cmd: BackupOperationCommandV1;
     try {
       const parsed = BackupOperationCommandV1.safeParse(msg.json());
-      if (!parsed.success) return { kind: 'invalid', reason: `not a backup operation: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+      if (!parsed.success)
+        return {
+          kind: 'invalid',
+          reason: `not a backup operation: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        };
       cmd = parsed.data;
     } catch (err) {
       return { kind: 'invalid', reason: `not JSON: ${messageOf(err)}` };
     }
     const before = await this.operations.start(cmd.operationId);
-    if (!before) return { kind: 'invalid', reason: `operation ${cmd.operationId} is not recorded in backup_operations; operations are requested through the API` };
+    if (!before)
+      return {
+        kind: 'invalid',
+        reason: `operation ${cmd.operationId} is not recorded in backup_operations; operations are requested through the API`,
+      };
     if (before.state === 'succeeded' || before.state === 'failed') return { kind: 'ack' }; // a duplicate of a finished operation
     const interrupted = before.state === 'running';
     try {
@@ -100,7 +124,11 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
       await this.operations.finish(cmd.operationId, { state: 'succeeded', result });
     } catch (err) {
       this.logger.warn(`backup operation ${cmd.kind} ${cmd.operationId} failed: ${messageOf(err)}`);
-      await this.operations.finish(cmd.operationId, { state: 'failed', error: messageOf(err), result: (err as { result?: Record<string, unknown> }).result ?? null });
+      await this.operations.finish(cmd.operationId, {
+        state: 'failed',
+        error: messageOf(err),
+        result: (err as { result?: Record<string, unknown> }).result ?? null,
+      });
     }
     return { kind: 'ack' };
   }
@@ -113,7 +141,18 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
         if (interrupted) return this.settleInterruptedCreate(cmd);
         const c = this.config;
         const backup = await jobs.create(
-          { id: cmd.backupId, type: cmd.type, trigger: cmd.trigger, description: cmd.description, includeLogs: cmd.includeLogs, compress: cmd.compress, component: c.BACKUP_COMPONENT, componentVersion: await this.catalogue.componentVersion(c.BACKUP_COMPONENT), nodeId: null, operationId: cmd.operationId },
+          {
+            id: cmd.backupId,
+            type: cmd.type,
+            trigger: cmd.trigger,
+            description: cmd.description,
+            includeLogs: cmd.includeLogs,
+            compress: cmd.compress,
+            component: c.BACKUP_COMPONENT,
+            componentVersion: await this.catalogue.componentVersion(c.BACKUP_COMPONENT),
+            nodeId: null,
+            operationId: cmd.operationId,
+          },
           progress,
           this.inFlight.signal,
         );
@@ -121,17 +160,40 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
       }
       case 'verify': {
         const { backup, report } = await jobs.verify(await this.known(cmd.backupId), cmd.operationId, progress);
-        const result = { ok: report.ok, corruptedPacks: report.corruptedPacks, problems: report.problems, packsChecked: report.packsChecked, chunksChecked: report.chunksChecked, status: backup.status };
-        if (!report.ok) throw Object.assign(new Error(`backup ${cmd.backupId} is corrupted: ${report.corruptedPacks.length} damaged pack(s): ${report.corruptedPacks.join(', ')}`), { result });
+        const result = {
+          ok: report.ok,
+          corruptedPacks: report.corruptedPacks,
+          problems: report.problems,
+          packsChecked: report.packsChecked,
+          chunksChecked: report.chunksChecked,
+          status: backup.status,
+        };
+        if (!report.ok)
+          throw Object.assign(
+            new Error(
+              `backup ${cmd.backupId} is corrupted: ${report.corruptedPacks.length} damaged pack(s): ${report.corruptedPacks.join(', ')}`,
+            ),
+            { result },
+          );
         return result;
       }
       case 'restore': {
-        const outcome = await jobs.restore(await this.known(cmd.backupId), { what: cmd.what, to: cmd.to, databaseMode: cmd.databaseMode, operationId: cmd.operationId }, progress);
+        const outcome = await jobs.restore(
+          await this.known(cmd.backupId),
+          { what: cmd.what, to: cmd.to, databaseMode: cmd.databaseMode, operationId: cmd.operationId },
+          progress,
+        );
         return { restored: outcome.restored, databases: outcome.databases };
       }
       case 'prune': {
         const c = this.config;
-        const policy = { keepLast: c.BACKUP_KEEP_LAST || undefined, maxAgeMs: c.BACKUP_MAX_AGE, keepDaily: c.BACKUP_KEEP_DAILY || undefined, keepWeekly: c.BACKUP_KEEP_WEEKLY || undefined, keepMonthly: c.BACKUP_KEEP_MONTHLY || undefined };
+        const policy = {
+          keepLast: c.BACKUP_KEEP_LAST || undefined,
+          maxAgeMs: c.BACKUP_MAX_AGE,
+          keepDaily: c.BACKUP_KEEP_DAILY || undefined,
+          keepWeekly: c.BACKUP_KEEP_WEEKLY || undefined,
+          keepMonthly: c.BACKUP_KEEP_MONTHLY || undefined,
+        };
         const outcome = await jobs.prune(await this.catalogue.all(), policy, cmd.operationId, cmd.dryRun, progress);
         return { ...outcome };
       }
@@ -139,12 +201,23 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
   }
 
   /** A create whose worker died: completed if its manifest made it to the bucket, failed otherwise. */
-  private async settleInterruptedCreate(cmd: Extract<BackupOperationCommandV1, { kind: 'create' }>): Promise<Record<string, unknown>> {
+  private async settleInterruptedCreate(
+    cmd: Extract<BackupOperationCommandV1, { kind: 'create' }>,
+  ): Promise<Record<string, unknown>> {
     const jobs = this.jobs!;
     const c = this.config;
     const base =
       (await this.catalogue.get(cmd.backupId)) ??
-      jobs.creatingRecord({ id: cmd.backupId, type: cmd.type, trigger: cmd.trigger, description: cmd.description, compress: cmd.compress, component: c.BACKUP_COMPONENT, componentVersion: await this.catalogue.componentVersion(c.BACKUP_COMPONENT), nodeId: null });
+      jobs.creatingRecord({
+        id: cmd.backupId,
+        type: cmd.type,
+        trigger: cmd.trigger,
+        description: cmd.description,
+        compress: cmd.compress,
+        component: c.BACKUP_COMPONENT,
+        componentVersion: await this.catalogue.componentVersion(c.BACKUP_COMPONENT),
+        nodeId: null,
+      });
     const settled = await jobs.settleInterrupted(base);
     if (settled.status === 'failed') throw new Error(settled.error ?? 'interrupted');
     return { backupId: settled.id, backup: settled };
@@ -160,13 +233,25 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
    * Writes progress to the operation row and publishes it, in order. The engine already
    * reports at most every 250 ms (plus the first and last report), so every report is kept.
    */
-  private progressReporter(operationId: string, kind: BackupOperationCommandV1['kind'], backupId: string | null): (p: JobProgress) => void {
+  private progressReporter(
+    operationId: string,
+    kind: BackupOperationCommandV1['kind'],
+    backupId: string | null,
+  ): (p: JobProgress) => void {
     let chain = Promise.resolve();
     return (p) => {
       chain = chain
         .then(async () => {
           await this.operations.progress(operationId, p.step, p.percent, p.message);
-          await this.publisher.publish(Subjects.BackupProgress, { operationId, kind, backupId, nodeId: null, step: p.step, percent: p.percent, message: p.message });
+          await this.publisher.publish(Subjects.BackupProgress, {
+            operationId,
+            kind,
+            backupId,
+            nodeId: null,
+            step: p.step,
+            percent: p.percent,
+            message: p.message,
+          });
         })
         .catch((err: Error) => this.logger.debug(`progress of ${operationId} not recorded: ${err.message}`));
     };

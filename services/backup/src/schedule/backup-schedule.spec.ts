@@ -7,7 +7,12 @@ describe('slotAt', () => {
     const a = slotAt(new Date('2026-11-22T03:00:00Z'), daily);
     const b = slotAt(new Date('2026-11-22T23:59:59Z'), daily);
 
-    expect(a.create).toMatchObject({ kind: 'create', backupId: 'backup_20261122_000000', trigger: 'schedule', type: 'full' });
+    expect(a.create).toMatchObject({
+      kind: 'create',
+      backupId: 'backup_20261122_000000',
+      trigger: 'schedule',
+      type: 'full',
+    });
     expect(b).toEqual(a);
     expect(a.prune?.operationId).not.toBe(a.create.operationId);
     expect(a.create.operationId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

@@ -14,7 +14,8 @@ export function uuidFrom(text: string): string {
 }
 
 /** `backup_YYYYMMDD_HHMMSS` of an instant (UTC). */
-export const scheduledName = (at: Date): string => `backup_${at.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}`;
+export const scheduledName = (at: Date): string =>
+  `backup_${at.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}`;
 
 /**
  * The slot `now` falls in, for a schedule of one backup every `intervalMs` (slots start at
@@ -22,11 +23,23 @@ export const scheduledName = (at: Date): string => `backup_${at.toISOString().re
  * ids derive from the namespace and the slot start, so replicas that schedule the same slot
  * record it once (the second insert finds the name taken).
  */
-export function slotAt(now: Date, o: { intervalMs: number; namespace: string; type: BackupType; prune: boolean }): ScheduledSlot {
+export function slotAt(
+  now: Date,
+  o: { intervalMs: number; namespace: string; type: BackupType; prune: boolean },
+): ScheduledSlot {
   const start = new Date(Math.floor(now.getTime() / o.intervalMs) * o.intervalMs);
   const key = `${o.namespace}:schedule:${start.toISOString()}`;
   return {
-    create: { kind: 'create', operationId: uuidFrom(`${key}:create`), backupId: scheduledName(start), type: o.type, description: `scheduled every ${o.intervalMs / 1000} s`, includeLogs: false, compress: true, trigger: 'schedule' },
+    create: {
+      kind: 'create',
+      operationId: uuidFrom(`${key}:create`),
+      backupId: scheduledName(start),
+      type: o.type,
+      description: `scheduled every ${o.intervalMs / 1000} s`,
+      includeLogs: false,
+      compress: true,
+      trigger: 'schedule',
+    },
     ...(o.prune ? { prune: { kind: 'prune', operationId: uuidFrom(`${key}:prune`), dryRun: false } } : {}),
   };
 }

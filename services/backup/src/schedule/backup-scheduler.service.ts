@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { enqueueBackupOperation, OutboxRelay } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 import { BACKUP_CONFIG, type BackupServiceConfig } from '../backup.config';
@@ -39,8 +45,18 @@ export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicatio
   /** Records the current slot's backup (and prune) unless already recorded. */
   async tick(now = new Date()): Promise<void> {
     const c = this.config;
-    const retention = c.BACKUP_KEEP_LAST > 0 || c.BACKUP_MAX_AGE !== undefined || c.BACKUP_KEEP_DAILY > 0 || c.BACKUP_KEEP_WEEKLY > 0 || c.BACKUP_KEEP_MONTHLY > 0;
-    const slot = slotAt(now, { intervalMs: c.BACKUP_SCHEDULE!, namespace: c.NATS_NAMESPACE, type: c.BACKUP_SCHEDULE_TYPE, prune: retention });
+    const retention =
+      c.BACKUP_KEEP_LAST > 0 ||
+      c.BACKUP_MAX_AGE !== undefined ||
+      c.BACKUP_KEEP_DAILY > 0 ||
+      c.BACKUP_KEEP_WEEKLY > 0 ||
+      c.BACKUP_KEEP_MONTHLY > 0;
+    const slot = slotAt(now, {
+      intervalMs: c.BACKUP_SCHEDULE!,
+      namespace: c.NATS_NAMESPACE,
+      type: c.BACKUP_SCHEDULE_TYPE,
+      prune: retention,
+    });
     if (slot.create.backupId === this.lastSlot) return;
     try {
       const created = await enqueueBackupOperation(this.ds, slot.create);
@@ -51,7 +67,9 @@ export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicatio
       }
       this.lastSlot = slot.create.backupId;
     } catch (err) {
-      this.logger.warn(`could not queue scheduled backup ${slot.create.backupId}, will try again: ${(err as Error).message}`);
+      this.logger.warn(
+        `could not queue scheduled backup ${slot.create.backupId}, will try again: ${(err as Error).message}`,
+      );
     }
   }
 }

@@ -24,7 +24,16 @@ export class CheckRepository {
   }
 
   async loadState(component: string): Promise<SourceStateEntity> {
-    return (await this.ds.getRepository(SourceStateEntity).findOneBy({ component })) ?? Object.assign(new SourceStateEntity(), { component, state: {}, lastErrorCode: null, lastError: null, lastCheckedAt: null });
+    return (
+      (await this.ds.getRepository(SourceStateEntity).findOneBy({ component })) ??
+      Object.assign(new SourceStateEntity(), {
+        component,
+        state: {},
+        lastErrorCode: null,
+        lastError: null,
+        lastCheckedAt: null,
+      })
+    );
   }
 
   /**
@@ -35,7 +44,9 @@ export class CheckRepository {
     const runner = this.ds.createQueryRunner();
     await runner.connect();
     try {
-      const [row] = await runner.query(`SELECT pg_try_advisory_lock(hashtext('lockstep-check:' || $1)) AS ok`, [component]);
+      const [row] = await runner.query(`SELECT pg_try_advisory_lock(hashtext('lockstep-check:' || $1)) AS ok`, [
+        component,
+      ]);
       if (!row.ok) return undefined;
       try {
         return await fn();
@@ -52,9 +63,17 @@ export class CheckRepository {
    * before, each with its release.available event, in one transaction. Returns the versions
    * this call announced (a version another replica announced first is skipped).
    */
-  async recordSuccess(component: string, state: Record<string, unknown>, releases: ReleaseAvailableV1[]): Promise<string[]> {
+  async recordSuccess(
+    component: string,
+    state: Record<string, unknown>,
+    releases: ReleaseAvailableV1[],
+  ): Promise<string[]> {
     return this.ds.transaction(async (m) => {
-      await m.getRepository(SourceStateEntity).upsert({ component, state: state as never, lastCheckedAt: new Date(), lastErrorCode: null, lastError: null }, ['component']);
+      await m
+        .getRepository(SourceStateEntity)
+        .upsert({ component, state: state as never, lastCheckedAt: new Date(), lastErrorCode: null, lastError: null }, [
+          'component',
+        ]);
       const announced: string[] = [];
       for (const r of releases) {
         const id = randomUUID();
@@ -62,7 +81,20 @@ export class CheckRepository {
           .createQueryBuilder()
           .insert()
           .into(AnnouncedReleaseEntity)
-          .values({ id, component, version: r.version, kind: r.kind, channel: r.channel, security: r.security, breaking: r.breaking, hotfix: r.hotfix, artifactUri: r.artifact.uri, sha256: r.artifact.sha256, length: String(r.artifact.length), notes: r.notes })
+          .values({
+            id,
+            component,
+            version: r.version,
+            kind: r.kind,
+            channel: r.channel,
+            security: r.security,
+            breaking: r.breaking,
+            hotfix: r.hotfix,
+            artifactUri: r.artifact.uri,
+            sha256: r.artifact.sha256,
+            length: String(r.artifact.length),
+            notes: r.notes,
+          })
           .orIgnore()
           .returning('id')
           .execute();
@@ -77,14 +109,20 @@ export class CheckRepository {
 
   /** Versions of a component already announced. */
   async announcedVersions(component: string): Promise<Set<string>> {
-    const rows = await this.ds.getRepository(AnnouncedReleaseEntity).find({ where: { component }, select: { version: true } });
+    const rows = await this.ds
+      .getRepository(AnnouncedReleaseEntity)
+      .find({ where: { component }, select: { version: true } });
     return new Set(rows.map((r) => r.version));
   }
 
   /** Records a failed check and (when `emit`) its check.failed event, together. */
   async recordFailure(component: string, failure: CheckFailedV1, emit: boolean): Promise<void> {
     await this.ds.transaction(async (m) => {
-      await m.getRepository(SourceStateEntity).upsert({ component, lastCheckedAt: new Date(), lastErrorCode: failure.code, lastError: failure.reason }, ['component']);
+      await m
+        .getRepository(SourceStateEntity)
+        .upsert({ component, lastCheckedAt: new Date(), lastErrorCode: failure.code, lastError: failure.reason }, [
+          'component',
+        ]);
       if (emit) await enqueueEvent(m, Subjects.CheckFailed, failure, { source: SOURCE, subject: component });
     });
   }

@@ -35,8 +35,16 @@ export class ReleaseCheckService implements OnApplicationShutdown {
     metrics: MetricsRegistry,
     @Optional() @Inject(OBJECT_STORE) private readonly store?: ObjectStore,
   ) {
-    this.checksTotal = metrics.counter({ name: 'lockstep_checker_checks_total', help: 'Release source checks by component and result code', labelNames: ['component', 'result'] });
-    this.announcedTotal = metrics.counter({ name: 'lockstep_checker_releases_announced_total', help: 'Releases announced with release.available', labelNames: ['component'] });
+    this.checksTotal = metrics.counter({
+      name: 'lockstep_checker_checks_total',
+      help: 'Release source checks by component and result code',
+      labelNames: ['component', 'result'],
+    });
+    this.announcedTotal = metrics.counter({
+      name: 'lockstep_checker_releases_announced_total',
+      help: 'Releases announced with release.available',
+      labelNames: ['component'],
+    });
   }
 
   onApplicationShutdown(): void {
@@ -53,10 +61,26 @@ export class ReleaseCheckService implements OnApplicationShutdown {
   /** Checks one component; the result says what was announced or why the check failed. */
   async check(component: ComponentEntity, trigger: CheckTrigger): Promise<CheckResultV1> {
     const tracer = trace.getTracer('lockstep-checker');
-    const span = tracer.startSpan(`check ${component.name}`, { kind: SpanKind.INTERNAL, attributes: { 'lockstep.component': component.name, 'lockstep.source': component.sourceType, 'lockstep.trigger': trigger } }, ROOT_CONTEXT);
+    const span = tracer.startSpan(
+      `check ${component.name}`,
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          'lockstep.component': component.name,
+          'lockstep.source': component.sourceType,
+          'lockstep.trigger': trigger,
+        },
+      },
+      ROOT_CONTEXT,
+    );
     return context.with(trace.setSpan(ROOT_CONTEXT, span), async () => {
       try {
-        const result = (await this.repo.withComponentLock(component.name, () => this.run(component, trigger))) ?? { component: component.name, ok: true, announced: [], skipped: true };
+        const result = (await this.repo.withComponentLock(component.name, () => this.run(component, trigger))) ?? {
+          component: component.name,
+          ok: true,
+          announced: [],
+          skipped: true,
+        };
         span.setAttribute('lockstep.announced', result.announced.join(','));
         this.checksTotal.inc({ component: component.name, result: result.ok ? 'ok' : (result.error?.code ?? 'error') });
         if (result.announced.length) this.announcedTotal.inc({ component: component.name }, result.announced.length);
@@ -83,12 +107,22 @@ export class ReleaseCheckService implements OnApplicationShutdown {
       const failure: CheckFailedV1 =
         err instanceof SourceCheckError
           ? { component: component.name, source: component.sourceType, code: err.code, reason: err.message }
-          : { component: component.name, source: component.sourceType, code: 'CHECK_ERROR', reason: `unexpected error while checking: ${(err as Error).message}` };
+          : {
+              component: component.name,
+              source: component.sourceType,
+              code: 'CHECK_ERROR',
+              reason: `unexpected error while checking: ${(err as Error).message}`,
+            };
       const emit = trigger === 'demand' || state.lastErrorCode !== failure.code || state.lastError !== failure.reason;
       this.logger.warn(`${component.name}: check failed (${failure.code}): ${failure.reason}`);
       await this.repo.recordFailure(component.name, failure, emit);
       if (emit) this.relay.kick();
-      return { component: component.name, ok: false, announced: [], error: { code: failure.code, reason: failure.reason } };
+      return {
+        component: component.name,
+        ok: false,
+        announced: [],
+        error: { code: failure.code, reason: failure.reason },
+      };
     }
   }
 
@@ -110,10 +144,21 @@ export class ReleaseCheckService implements OnApplicationShutdown {
       const plugin = getSource(component.sourceType);
       const parsed = plugin.configSchema.safeParse(component.sourceConfig);
       if (!parsed.success) {
-        throw new SourceCheckError(SourceErrorCode.Misconfigured, `source settings of ${component.name} are invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; fix them with lockstep components add`);
+        throw new SourceCheckError(
+          SourceErrorCode.Misconfigured,
+          `source settings of ${component.name} are invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; fix them with lockstep components add`,
+        );
       }
       const signal = AbortSignal.any([AbortSignal.timeout(this.config.CHECKER_TIMEOUT), this.shutdown.signal]);
-      return await plugin.check({ component: component.name, config: parsed.data, state, signal, objectStore: this.store, workDir, only });
+      return await plugin.check({
+        component: component.name,
+        config: parsed.data,
+        state,
+        signal,
+        objectStore: this.store,
+        workDir,
+        only,
+      });
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
@@ -128,7 +173,8 @@ export class ReleaseCheckService implements OnApplicationShutdown {
         this.logger.warn(`${component.name}: ignoring ${r.version}: not a valid ${scheme.id} version`);
         continue;
       }
-      if (channelAccepts(component.channel as never, r.channel, scheme.isPrerelease(r.version))) byVersion.set(r.version, r);
+      if (channelAccepts(component.channel as never, r.channel, scheme.isPrerelease(r.version)))
+        byVersion.set(r.version, r);
     }
     return newerThan(scheme, component.currentVersion, [...byVersion.keys()]).map((version) => {
       const r = byVersion.get(version)!;

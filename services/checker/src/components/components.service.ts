@@ -16,7 +16,10 @@ export class ComponentsService {
       scheme = getScheme(req.scheme);
       if (req.currentVersion !== null) scheme.validate(req.currentVersion);
     } catch (err) {
-      return { ok: false, error: { code: (err as { code?: string }).code ?? 'INVALID_VERSION', message: (err as Error).message } };
+      return {
+        ok: false,
+        error: { code: (err as { code?: string }).code ?? 'INVALID_VERSION', message: (err as Error).message },
+      };
     }
     let plugin;
     try {
@@ -26,9 +29,22 @@ export class ComponentsService {
     }
     const config = plugin.configSchema.safeParse(req.sourceConfig);
     if (!config.success) {
-      return { ok: false, error: { code: 'INVALID_SOURCE_CONFIG', message: `${plugin.id} source settings: ${config.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` } };
+      return {
+        ok: false,
+        error: {
+          code: 'INVALID_SOURCE_CONFIG',
+          message: `${plugin.id} source settings: ${config.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+        },
+      };
     }
-    const saved = await this.repo.saveComponent({ name: req.name, scheme: scheme.id, channel: req.channel, currentVersion: req.currentVersion, sourceType: plugin.id, sourceConfig: req.sourceConfig });
+    const saved = await this.repo.saveComponent({
+      name: req.name,
+      scheme: scheme.id,
+      channel: req.channel,
+      currentVersion: req.currentVersion,
+      sourceType: plugin.id,
+      sourceConfig: req.sourceConfig,
+    });
     return { ok: true, result: saved };
   }
 }

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { NodeAgentRuntime } from '@lockstep/agent';
 import { NatsClient } from '@lockstep/messaging';
 import { INSTALLER_CONFIG, toAgentSettings, type InstallerConfig } from '../installer.config';
@@ -21,9 +27,15 @@ export class AgentHost implements OnApplicationBootstrap, BeforeApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     await this.nats.connect();
     const settings = toAgentSettings(this.config);
-    this.runtime = new NodeAgentRuntime(settings, { nc: this.nats.nc, namespace: this.nats.options.namespace, replicas: this.nats.options.replicas }, { logger: new Logger(`agent ${settings.nodeId}`) });
+    this.runtime = new NodeAgentRuntime(
+      settings,
+      { nc: this.nats.nc, namespace: this.nats.options.namespace, replicas: this.nats.options.replicas },
+      { logger: new Logger(`agent ${settings.nodeId}`) },
+    );
     await this.runtime.start();
-    this.logger.log(`node ${settings.nodeId} (${settings.component}, ${settings.serviceManager}) in ${settings.dir} is consuming its commands`);
+    this.logger.log(
+      `node ${settings.nodeId} (${settings.component}, ${settings.serviceManager}) in ${settings.dir} is consuming its commands`,
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -66,9 +66,14 @@ describe(attemptDelivery.name, () => {
 
     const results = [];
     const started = Date.now();
-    for (let i = 0; i < 3; i++) results.push(await attemptDelivery(slack, releaseEvent(), target, { attempt: 1 }, options));
+    for (let i = 0; i < 3; i++)
+      results.push(await attemptDelivery(slack, releaseEvent(), target, { attempt: 1 }, options));
 
-    expect(results.map((r) => r.outcome)).toEqual([AttemptOutcome.Delivered, AttemptOutcome.Retry, AttemptOutcome.Delivered]);
+    expect(results.map((r) => r.outcome)).toEqual([
+      AttemptOutcome.Delivered,
+      AttemptOutcome.Retry,
+      AttemptOutcome.Delivered,
+    ]);
     expect(results[1].retryAfterMs).toBe(1000);
     // The second send waits for its 100 ms slot; the third for the 1 s the 429 asked for.
     expect(seen[1] - started).toBeGreaterThanOrEqual(95);
@@ -76,7 +81,10 @@ describe(attemptDelivery.name, () => {
   });
 
   it("honours Discord's JSON retry_after", async () => {
-    handler = (_req, _body, res) => res.writeHead(429, { 'content-type': 'application/json' }).end('{"message":"You are being rate limited.","retry_after":2.5,"global":false}');
+    handler = (_req, _body, res) =>
+      res
+        .writeHead(429, { 'content-type': 'application/json' })
+        .end('{"message":"You are being rate limited.","retry_after":2.5,"global":false}');
     const target = discordChannel.validateTarget({ url: `${base}/api/webhooks/1/token` });
 
     const sut = await attemptDelivery(discordChannel, releaseEvent(), target, { attempt: 1 }, options);
@@ -96,7 +104,11 @@ describe(attemptDelivery.name, () => {
 
 describe(validateSubscriptionTarget.name, () => {
   it('returns the parsed target and the checked destination', async () => {
-    const sut = await validateSubscriptionTarget('discord', { url: 'http://127.0.0.1:9/api/webhooks/1/t' }, AllowList.parse('loopback'));
+    const sut = await validateSubscriptionTarget(
+      'discord',
+      { url: 'http://127.0.0.1:9/api/webhooks/1/t' },
+      AllowList.parse('loopback'),
+    );
 
     expect(sut.channel.id).toBe('discord');
     expect(sut.destination).toMatchObject({ address: '127.0.0.1', addressClass: 'loopback' });

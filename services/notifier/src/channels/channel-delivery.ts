@@ -2,7 +2,12 @@ import type { CloudEvent } from '@lockstep/contracts';
 import type { AllowList } from '../http/allow-list';
 import type { AttemptResult, DeliverOptions } from '../http/delivery.types';
 import { AttemptOutcome } from '../http/delivery.types';
-import { checkDestination, systemResolver, type CheckedDestination, type HostResolver } from '../http/destination-guard';
+import {
+  checkDestination,
+  systemResolver,
+  type CheckedDestination,
+  type HostResolver,
+} from '../http/destination-guard';
 import { deliver } from '../http/http-sender';
 import type { AttemptContext, NotificationChannel } from './notification-channel';
 import { getChannel } from './registry';
@@ -42,13 +47,21 @@ export async function attemptDelivery<T>(
   try {
     await channel.throttle?.(target, options.signal);
   } catch {
-    return { outcome: AttemptOutcome.Retry, durationMs: Date.now() - started, error: 'attempt aborted while waiting for the channel rate limit' };
+    return {
+      outcome: AttemptOutcome.Retry,
+      durationMs: Date.now() - started,
+      error: 'attempt aborted while waiting for the channel rate limit',
+    };
   }
   let request;
   try {
     request = channel.buildRequest(event, target, ctx);
   } catch (err) {
-    return { outcome: AttemptOutcome.FailedPermanently, durationMs: 0, error: `${channel.id} request could not be built: ${(err as Error).message}` };
+    return {
+      outcome: AttemptOutcome.FailedPermanently,
+      durationMs: 0,
+      error: `${channel.id} request could not be built: ${(err as Error).message}`,
+    };
   }
   const result = await deliver(request, options);
   channel.observe?.(target, result);

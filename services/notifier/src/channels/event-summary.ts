@@ -71,7 +71,9 @@ function contextOf(event: CloudEvent, name: string): string[] {
 
 /** `release.available`: component, versions, kind, channel, flags, notes. */
 export function summarizeRelease(event: CloudEvent, data: ReleaseAvailableV1): EventSummary {
-  const flags = [data.security && 'security', data.breaking && 'breaking', data.hotfix && 'hotfix'].filter((f): f is string => Boolean(f));
+  const flags = [data.security && 'security', data.breaking && 'breaking', data.hotfix && 'hotfix'].filter(
+    (f): f is string => Boolean(f),
+  );
   const prefix = data.security ? 'Security release: ' : data.hotfix ? 'Hotfix: ' : '';
   const was = data.currentVersion ? `, running ${data.currentVersion}` : '';
   const notes = data.notes.trim();
@@ -86,7 +88,9 @@ export function summarizeRelease(event: CloudEvent, data: ReleaseAvailableV1): E
       { label: 'Channel', value: data.channel },
       { label: 'Flags', value: flags.length ? flags.join(', ') : 'none' },
     ],
-    body: notes ? { label: 'Release notes', text: truncateText(notes, SUMMARY_BODY_MAX), format: 'markdown' } : undefined,
+    body: notes
+      ? { label: 'Release notes', text: truncateText(notes, SUMMARY_BODY_MAX), format: 'markdown' }
+      : undefined,
     context: contextOf(event, 'release.available'),
     severity: data.security ? Severity.Critical : data.breaking ? Severity.Warning : Severity.Info,
     time: event.time,

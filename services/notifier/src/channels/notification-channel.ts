@@ -78,7 +78,9 @@ export class UnknownChannelError extends Error {
 export function parseTarget<T>(channel: string, schema: z.ZodType<T>, config: unknown): T {
   const parsed = schema.safeParse(config);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'} ${issue.message}`);
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'} ${issue.message}`,
+  );
   // The zod error carries the input (and so any secret) in its issues: do not attach it as cause.
   throw new InvalidTargetError(channel, problems);
 }

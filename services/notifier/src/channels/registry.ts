@@ -15,7 +15,9 @@ export const NotificationChannels = {
 
 /** The channel with this id, or undefined. */
 export function channelFor(id: string): NotificationChannel | undefined {
-  return Object.hasOwn(NotificationChannels, id) ? (NotificationChannels as Record<string, NotificationChannel>)[id] : undefined;
+  return Object.hasOwn(NotificationChannels, id)
+    ? (NotificationChannels as Record<string, NotificationChannel>)[id]
+    : undefined;
 }
 
 /** The channel with this id. @throws UnknownChannelError */

@@ -1,11 +1,25 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { CloudEvent } from '@lockstep/contracts';
 import { DeliveryStatus, type DeliveryEntity, type SubscriptionEntity } from '@lockstep/persistence';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { MetricsRegistry, traceContextFromRecord } from '@lockstep/telemetry';
 import type { Counter, Histogram } from 'prom-client';
 import { getChannel } from '../channels/registry';
-import { AgentPool, AllowList, AttemptOutcome, RetrySchedule, deliver, nextAttemptDelay, type AttemptResult } from '../http';
+import {
+  AgentPool,
+  AllowList,
+  AttemptOutcome,
+  RetrySchedule,
+  deliver,
+  nextAttemptDelay,
+  type AttemptResult,
+} from '../http';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../notifier.config';
 import { SubscriptionRepository } from '../subscriptions/subscription.repository';
 import { DeliveryRepository, type DeliveryTransition } from './delivery.repository';
@@ -36,8 +50,17 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     metrics: MetricsRegistry,
   ) {
-    this.attemptsTotal = metrics.counter({ name: 'lockstep_notifier_attempts_total', help: 'Delivery attempts by channel and outcome', labelNames: ['channel', 'outcome'] });
-    this.attemptSeconds = metrics.histogram({ name: 'lockstep_notifier_attempt_duration_seconds', help: 'Duration of delivery attempts', labelNames: ['channel'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10] });
+    this.attemptsTotal = metrics.counter({
+      name: 'lockstep_notifier_attempts_total',
+      help: 'Delivery attempts by channel and outcome',
+      labelNames: ['channel', 'outcome'],
+    });
+    this.attemptSeconds = metrics.histogram({
+      name: 'lockstep_notifier_attempt_duration_seconds',
+      help: 'Duration of delivery attempts',
+      labelNames: ['channel'],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+    });
     this.schedule = RetrySchedule.of(config.NOTIFIER_RETRY_SCHEDULE);
     this.allowList = AllowList.parse(config.NOTIFIER_ALLOWED_DESTINATIONS);
   }
@@ -85,7 +108,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         }
         const batch = await this.deliveries.claimDue(free, this.config.NOTIFIER_LEASE);
         if (batch.length === 0 && !this.again) break;
-        const subs = new Map((await this.subscriptions.findByIds([...new Set(batch.map((d) => d.subscriptionId))])).map((s) => [s.id, s]));
+        const subs = new Map(
+          (await this.subscriptions.findByIds([...new Set(batch.map((d) => d.subscriptionId))])).map((s) => [s.id, s]),
+        );
         for (const d of batch) this.track(this.attempt(d, subs.get(d.subscriptionId)));
         if (this.stopped) break;
       }
@@ -101,45 +126,79 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   }
 
   private track(p: Promise<void>): void {
-    const tracked = p.catch((err) => this.logger.error(`delivery attempt crashed: ${(err as Error).message}`)).finally(() => {
-      this.inFlight.delete(tracked);
-      this.wake();
-    });
+    const tracked = p
+      .catch((err) => this.logger.error(`delivery attempt crashed: ${(err as Error).message}`))
+      .finally(() => {
+        this.inFlight.delete(tracked);
+        this.wake();
+      });
     this.inFlight.add(tracked);
   }
 
   private async attempt(d: DeliveryEntity, sub: SubscriptionEntity | undefined): Promise<void> {
     if (!sub || !sub.enabled) {
-      await this.deliveries.cancel(d.id, sub ? `subscription disabled: ${sub.disabledReason ?? 'by an operator'}` : 'subscription deleted');
+      await this.deliveries.cancel(
+        d.id,
+        sub ? `subscription disabled: ${sub.disabledReason ?? 'by an operator'}` : 'subscription deleted',
+      );
       return;
     }
     const parent = traceContextFromRecord(d.trace);
-    const span = trace.getTracer('lockstep-notifier').startSpan(`deliver ${sub.channel}`, {
-      kind: SpanKind.CLIENT,
-      attributes: { 'lockstep.delivery_id': d.id, 'lockstep.subscription_id': sub.id, 'lockstep.attempt': d.attempts + 1, 'cloudevents.event_id': d.eventId },
-    }, parent);
+    const span = trace.getTracer('lockstep-notifier').startSpan(
+      `deliver ${sub.channel}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'lockstep.delivery_id': d.id,
+          'lockstep.subscription_id': sub.id,
+          'lockstep.attempt': d.attempts + 1,
+          'cloudevents.event_id': d.eventId,
+        },
+      },
+      parent,
+    );
     const channel = getChannel(sub.channel);
     const started = new Date();
     let result: AttemptResult;
     try {
       const target = channel.validateTarget(sub.target);
       await channel.throttle?.(target, this.abort.signal);
-      const request = channel.buildRequest(d.event as unknown as CloudEvent, target, { attempt: d.attempts + 1, messageId: d.id });
-      result = await deliver(request, { allowList: this.allowList, timeoutMs: this.config.NOTIFIER_TIMEOUT, agents: this.agents, signal: this.abort.signal });
+      const request = channel.buildRequest(d.event as unknown as CloudEvent, target, {
+        attempt: d.attempts + 1,
+        messageId: d.id,
+      });
+      result = await deliver(request, {
+        allowList: this.allowList,
+        timeoutMs: this.config.NOTIFIER_TIMEOUT,
+        agents: this.agents,
+        signal: this.abort.signal,
+      });
       channel.observe?.(target, result);
     } catch (err) {
-      result = { outcome: AttemptOutcome.FailedPermanently, durationMs: Date.now() - started.getTime(), error: (err as Error).message };
+      result = {
+        outcome: AttemptOutcome.FailedPermanently,
+        durationMs: Date.now() - started.getTime(),
+        error: (err as Error).message,
+      };
     }
     this.attemptsTotal.inc({ channel: sub.channel, outcome: result.outcome });
     this.attemptSeconds.observe({ channel: sub.channel }, result.durationMs / 1000);
     span.setAttribute('http.response.status_code', result.status ?? 0);
     span.setAttribute('lockstep.outcome', result.outcome);
-    if (result.outcome !== AttemptOutcome.Delivered) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? `HTTP ${result.status}` });
+    if (result.outcome !== AttemptOutcome.Delivered)
+      span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? `HTTP ${result.status}` });
     const { next, error } = this.transition(d, result);
     try {
       const recorded = await this.deliveries.recordAttempt(
         d,
-        { startedAt: started, durationMs: result.durationMs, outcome: result.outcome, statusCode: result.status ?? null, responseSnippet: result.responseSnippet ?? null, error: result.error ?? null },
+        {
+          startedAt: started,
+          durationMs: result.durationMs,
+          outcome: result.outcome,
+          statusCode: result.status ?? null,
+          responseSnippet: result.responseSnippet ?? null,
+          error: result.error ?? null,
+        },
         next,
         error,
         result.outcome === AttemptOutcome.Gone
@@ -149,7 +208,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
             }
           : undefined,
       );
-      if (!recorded) this.logger.warn(`delivery ${d.id} attempt ${d.attempts + 1} was already recorded by another worker`);
+      if (!recorded)
+        this.logger.warn(`delivery ${d.id} attempt ${d.attempts + 1} was already recorded by another worker`);
     } finally {
       span.end();
     }
@@ -162,10 +222,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       case AttemptOutcome.Delivered:
         return { next: { status: DeliveryStatus.Delivered }, error: null };
       case AttemptOutcome.Gone:
-        return { next: { status: DeliveryStatus.Cancelled }, error: 'endpoint answered 410 Gone; subscription disabled' };
+        return {
+          next: { status: DeliveryStatus.Cancelled },
+          error: 'endpoint answered 410 Gone; subscription disabled',
+        };
       case AttemptOutcome.Retry: {
         const delay = nextAttemptDelay(d.attempts + 1 - d.scheduleBase, this.schedule, r.retryAfterMs);
-        if (delay === undefined) return { next: { status: DeliveryStatus.Dead }, error: `retries exhausted; last: ${error}` };
+        if (delay === undefined)
+          return { next: { status: DeliveryStatus.Dead }, error: `retries exhausted; last: ${error}` };
         return { next: { status: DeliveryStatus.Pending, nextAttemptAt: new Date(Date.now() + delay) }, error };
       }
       default:

@@ -16,7 +16,12 @@ export class DeliveryRepository {
   constructor(private readonly ds: DataSource) {}
 
   /** Creates one pending delivery per subscription; an existing (event, subscription) pair is kept as is. */
-  async enqueue(event: CloudEvent, eventName: string, subscriptionIds: string[], trace: Record<string, string>): Promise<number> {
+  async enqueue(
+    event: CloudEvent,
+    eventName: string,
+    subscriptionIds: string[],
+    trace: Record<string, string>,
+  ): Promise<number> {
     if (subscriptionIds.length === 0) return 0;
     const now = new Date();
     const rows = subscriptionIds.map((subscriptionId) => ({
@@ -30,7 +35,14 @@ export class DeliveryRepository {
       attempts: 0,
       nextAttemptAt: now,
     }));
-    const r = await this.ds.createQueryBuilder().insert().into(DeliveryEntity).values(rows).orIgnore().returning('id').execute();
+    const r = await this.ds
+      .createQueryBuilder()
+      .insert()
+      .into(DeliveryEntity)
+      .values(rows)
+      .orIgnore()
+      .returning('id')
+      .execute();
     // With ON CONFLICT DO NOTHING, only rows really inserted come back.
     return (r.raw as unknown[]).length;
   }
@@ -50,18 +62,20 @@ export class DeliveryRepository {
       [limit, leaseMs],
     );
     const raw = Array.isArray(rows[0]) ? (rows[0] as Record<string, unknown>[]) : rows;
-    return raw.map((r) => this.ds.getRepository(DeliveryEntity).create({
-      id: r.id as string,
-      eventId: r.event_id as string,
-      subscriptionId: r.subscription_id as string,
-      eventName: r.event_name as string,
-      event: r.event as Record<string, unknown>,
-      trace: r.trace as Record<string, string>,
-      status: r.status as DeliveryStatus,
-      attempts: r.attempts as number,
-      nextAttemptAt: r.next_attempt_at as Date,
-      scheduleBase: r.schedule_base as number,
-    }));
+    return raw.map((r) =>
+      this.ds.getRepository(DeliveryEntity).create({
+        id: r.id as string,
+        eventId: r.event_id as string,
+        subscriptionId: r.subscription_id as string,
+        eventName: r.event_name as string,
+        event: r.event as Record<string, unknown>,
+        trace: r.trace as Record<string, string>,
+        status: r.status as DeliveryStatus,
+        attempts: r.attempts as number,
+        nextAttemptAt: r.next_attempt_at as Date,
+        scheduleBase: r.schedule_base as number,
+      }),
+    );
   }
 
   /** Earliest time a pending delivery becomes due, to sleep exactly until then. */
@@ -74,20 +88,38 @@ export class DeliveryRepository {
    * Records an attempt and moves the delivery on, atomically. Returns false (and records
    * nothing) when another worker already recorded this attempt number, e.g. after a lease ran out.
    */
-  async recordAttempt(delivery: DeliveryEntity, attempt: Omit<DeliveryAttemptEntity, 'id' | 'deliveryId' | 'attempt'>, next: DeliveryTransition, lastError: string | null, extra?: (m: EntityManager) => Promise<void>): Promise<boolean> {
+  async recordAttempt(
+    delivery: DeliveryEntity,
+    attempt: Omit<DeliveryAttemptEntity, 'id' | 'deliveryId' | 'attempt'>,
+    next: DeliveryTransition,
+    lastError: string | null,
+    extra?: (m: EntityManager) => Promise<void>,
+  ): Promise<boolean> {
     return this.ds.transaction(async (m) => {
       const number = delivery.attempts + 1;
-      const inserted = await m.createQueryBuilder().insert().into(DeliveryAttemptEntity).values({ ...attempt, deliveryId: delivery.id, attempt: number }).orIgnore().returning('id').execute();
+      const inserted = await m
+        .createQueryBuilder()
+        .insert()
+        .into(DeliveryAttemptEntity)
+        .values({ ...attempt, deliveryId: delivery.id, attempt: number })
+        .orIgnore()
+        .returning('id')
+        .execute();
       if (!(inserted.raw as unknown[]).length) return false;
       const done = next.status !== DeliveryStatus.Pending;
-      const r = await m.createQueryBuilder().update(DeliveryEntity).set({
-        status: next.status,
-        attempts: number,
-        leaseUntil: null,
-        lastError,
-        nextAttemptAt: next.status === DeliveryStatus.Pending ? next.nextAttemptAt : () => 'next_attempt_at',
-        finishedAt: done ? new Date() : null,
-      }).where('id = :id AND attempts = :prev', { id: delivery.id, prev: delivery.attempts }).execute();
+      const r = await m
+        .createQueryBuilder()
+        .update(DeliveryEntity)
+        .set({
+          status: next.status,
+          attempts: number,
+          leaseUntil: null,
+          lastError,
+          nextAttemptAt: next.status === DeliveryStatus.Pending ? next.nextAttemptAt : () => 'next_attempt_at',
+          finishedAt: done ? new Date() : null,
+        })
+        .where('id = :id AND attempts = :prev', { id: delivery.id, prev: delivery.attempts })
+        .execute();
       if (!r.affected) throw new Error(`delivery ${delivery.id} moved on under us`);
       await extra?.(m);
       return true;
@@ -96,12 +128,22 @@ export class DeliveryRepository {
 
   /** Marks a delivery finished without an attempt (its subscription is gone or disabled). */
   async cancel(id: string, reason: string): Promise<void> {
-    await this.ds.getRepository(DeliveryEntity).update({ id }, { status: DeliveryStatus.Cancelled, lastError: reason, leaseUntil: null, finishedAt: new Date() });
+    await this.ds
+      .getRepository(DeliveryEntity)
+      .update(
+        { id },
+        { status: DeliveryStatus.Cancelled, lastError: reason, leaseUntil: null, finishedAt: new Date() },
+      );
   }
 
   /** Cancels every pending delivery of a subscription (it answered 410). */
   async cancelPendingOf(subscriptionId: string, reason: string, m: EntityManager): Promise<void> {
-    await m.getRepository(DeliveryEntity).update({ subscriptionId, status: DeliveryStatus.Pending }, { status: DeliveryStatus.Cancelled, lastError: reason, finishedAt: new Date() });
+    await m
+      .getRepository(DeliveryEntity)
+      .update(
+        { subscriptionId, status: DeliveryStatus.Pending },
+        { status: DeliveryStatus.Cancelled, lastError: reason, finishedAt: new Date() },
+      );
   }
 
   /** Puts dead deliveries back in the queue with a fresh retry schedule. */
@@ -109,7 +151,13 @@ export class DeliveryRepository {
     const qb = this.ds
       .createQueryBuilder()
       .update(DeliveryEntity)
-      .set({ status: DeliveryStatus.Pending, nextAttemptAt: new Date(), leaseUntil: null, finishedAt: null, scheduleBase: () => 'attempts' })
+      .set({
+        status: DeliveryStatus.Pending,
+        nextAttemptAt: new Date(),
+        leaseUntil: null,
+        finishedAt: null,
+        scheduleBase: () => 'attempts',
+      })
       .where('status = :dead', { dead: DeliveryStatus.Dead });
     if (filter.deliveryId) qb.andWhere('id = :id', { id: filter.deliveryId });
     if (filter.subscriptionId) qb.andWhere('subscription_id = :sid', { sid: filter.subscriptionId });

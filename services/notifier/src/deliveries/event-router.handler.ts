@@ -4,7 +4,13 @@ import { OnEvent } from '@lockstep/messaging';
 import { EventRouter } from './event-router.service';
 
 /** Every event the notifier announces; the JetStream message is acked once its deliveries are stored. */
-export const NOTIFIER_SUBJECTS = [Subjects.ReleaseAvailable, Subjects.CheckFailed, Subjects.InstallFinished, Subjects.RolloutChanged, Subjects.BackupChanged];
+export const NOTIFIER_SUBJECTS = [
+  Subjects.ReleaseAvailable,
+  Subjects.CheckFailed,
+  Subjects.InstallFinished,
+  Subjects.RolloutChanged,
+  Subjects.BackupChanged,
+];
 
 /** JetStream handlers: each maps to the router. */
 @Injectable()

@@ -41,7 +41,10 @@ export const AddressClassLabel: Record<AddressClass, string> = {
 
 // First match wins: metadata sits inside link-local, CGNAT and ULA, so it comes first.
 const Ranges: ReadonlyArray<readonly [AddressClass, readonly Cidr[]]> = [
-  [AddressClass.Metadata, ['169.254.169.254/32', '169.254.170.2/32', '100.100.100.200/32', 'fd00:ec2::254/128'].map(cidr)],
+  [
+    AddressClass.Metadata,
+    ['169.254.169.254/32', '169.254.170.2/32', '100.100.100.200/32', 'fd00:ec2::254/128'].map(cidr),
+  ],
   [AddressClass.Unspecified, ['0.0.0.0/32', '::/128'].map(cidr)],
   [AddressClass.Loopback, ['127.0.0.0/8', '::1/128'].map(cidr)],
   [AddressClass.Private, ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'].map(cidr)],

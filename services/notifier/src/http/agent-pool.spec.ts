@@ -4,7 +4,8 @@ import { AllowList } from './allow-list';
 import { checkDestination, type CheckedDestination } from './destination-guard';
 
 const resolveTo = (address: string) => async () => [{ address, family: address.includes(':') ? 6 : 4 }];
-const dest = (url: string, address = '93.184.216.34'): Promise<CheckedDestination> => checkDestination(url, AllowList.none(), resolveTo(address));
+const dest = (url: string, address = '93.184.216.34'): Promise<CheckedDestination> =>
+  checkDestination(url, AllowList.none(), resolveTo(address));
 
 describe(AgentPool.name, () => {
   let sut: AgentPool;

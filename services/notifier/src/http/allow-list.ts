@@ -52,7 +52,9 @@ export class AllowList {
    * Throws InvalidAllowListError naming `setting` when an entry is malformed.
    */
   static parse(setting: string | readonly string[] | undefined, settingName = ALLOWED_DESTINATIONS_SETTING): AllowList {
-    const entries = (typeof setting === 'string' ? setting.split(/[\s,]+/) : (setting ?? [])).map((e) => e.trim()).filter(Boolean);
+    const entries = (typeof setting === 'string' ? setting.split(/[\s,]+/) : (setting ?? []))
+      .map((e) => e.trim())
+      .filter(Boolean);
     const classes = new Set<AddressClass>();
     const ranges: Cidr[] = [];
     for (const entry of entries) {

@@ -1,6 +1,12 @@
 import { AddressClass } from './address-class';
 import { AllowList } from './allow-list';
-import { checkDestination, DestinationErrorCode, DestinationRefusedError, DestinationUnresolvedError, type HostResolver } from './destination-guard';
+import {
+  checkDestination,
+  DestinationErrorCode,
+  DestinationRefusedError,
+  DestinationUnresolvedError,
+  type HostResolver,
+} from './destination-guard';
 
 /** A resolver answering from a table and counting queries. */
 const fakeResolver = (table: Record<string, string[]>): HostResolver & { calls: string[] } => {
@@ -22,7 +28,13 @@ describe(checkDestination.name, () => {
 
     const sut = await checkDestination('https://hooks.example.com/in?x=1', none, resolve);
 
-    expect(sut).toMatchObject({ hostname: 'hooks.example.com', address: '93.184.216.34', family: 4, literal: false, addressClass: AddressClass.Public });
+    expect(sut).toMatchObject({
+      hostname: 'hooks.example.com',
+      address: '93.184.216.34',
+      family: 4,
+      literal: false,
+      addressClass: AddressClass.Public,
+    });
     expect(resolve.calls).toEqual(['hooks.example.com']);
   });
 
@@ -56,7 +68,10 @@ describe(checkDestination.name, () => {
     const act = checkDestination(url, none, fakeResolver({}));
 
     await expect(act).rejects.toBeInstanceOf(DestinationRefusedError);
-    await expect(act).rejects.toMatchObject({ code: DestinationErrorCode.AddressRefused, details: { addressClass: cls } });
+    await expect(act).rejects.toMatchObject({
+      code: DestinationErrorCode.AddressRefused,
+      details: { addressClass: cls },
+    });
     await expect(act).rejects.toThrow(/NOTIFIER_ALLOWED_DESTINATIONS/);
   });
 
@@ -88,7 +103,9 @@ describe(checkDestination.name, () => {
   it('never repeats the path or query, which may hold a token', async () => {
     const act = checkDestination('http://10.0.0.1/services/T000/B000/SECRETTOKEN?token=abc', none, fakeResolver({}));
 
-    await expect(act).rejects.toThrow(expect.objectContaining({ message: expect.not.stringMatching(/SECRETTOKEN|token=abc/) }));
+    await expect(act).rejects.toThrow(
+      expect.objectContaining({ message: expect.not.stringMatching(/SECRETTOKEN|token=abc/) }),
+    );
   });
 
   it('reports an unresolvable host as unresolved, not refused', async () => {

@@ -40,7 +40,10 @@ export class DestinationUnresolvedError extends Error {
     options?: { cause?: unknown },
   ) {
     const reason = (options?.cause as NodeJS.ErrnoException | undefined)?.code ?? 'no addresses';
-    super(`could not resolve ${hostname} (${reason}); check the subscription URL's host name and the notifier's DNS`, options);
+    super(
+      `could not resolve ${hostname} (${reason}); check the subscription URL's host name and the notifier's DNS`,
+      options,
+    );
   }
 }
 
@@ -75,7 +78,11 @@ export interface CheckedDestination {
  * @throws DestinationRefusedError when the URL or an address is not acceptable.
  * @throws DestinationUnresolvedError when the host name does not resolve.
  */
-export async function checkDestination(url: string | URL, allowList: AllowList, resolve: HostResolver = systemResolver): Promise<CheckedDestination> {
+export async function checkDestination(
+  url: string | URL,
+  allowList: AllowList,
+  resolve: HostResolver = systemResolver,
+): Promise<CheckedDestination> {
   const known = typeof url === 'string' ? checkedLiteral(url, allowList) : undefined;
   if (known) return known;
   const parsed = parseDestinationUrl(url);
@@ -106,7 +113,12 @@ export function parseDestinationUrl(url: string | URL): URL {
   try {
     parsed = typeof url === 'string' ? new URL(url) : url;
   } catch (err) {
-    throw new DestinationRefusedError(DestinationErrorCode.BadUrl, 'destination is not an absolute URL; use https://host/path', {}, { cause: err });
+    throw new DestinationRefusedError(
+      DestinationErrorCode.BadUrl,
+      'destination is not an absolute URL; use https://host/path',
+      {},
+      { cause: err },
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new DestinationRefusedError(
@@ -145,7 +157,13 @@ function remember(allowList: AllowList, url: string, checked: CheckedDestination
   cache.set(url, checked);
 }
 
-function accept(url: URL, hostname: string, literal: boolean, ips: readonly IpAddress[], allowList: AllowList): CheckedDestination {
+function accept(
+  url: URL,
+  hostname: string,
+  literal: boolean,
+  ips: readonly IpAddress[],
+  allowList: AllowList,
+): CheckedDestination {
   let first: { ip: IpAddress; cls: AddressClass } | undefined;
   for (const ip of ips) {
     const cls = classifyAddress(ip);
@@ -158,7 +176,10 @@ function accept(url: URL, hostname: string, literal: boolean, ips: readonly IpAd
 
 function refusal(hostname: string, literal: boolean, ip: IpAddress, cls: AddressClass): DestinationRefusedError {
   const what = literal ? ip.text : `${hostname} (resolves to ${ip.text})`;
-  const keyword = cls === AddressClass.Metadata ? `"${ip.text}/${ip.family === 4 ? 32 : 128}"` : `"${cls}" or a CIDR containing ${ip.text}`;
+  const keyword =
+    cls === AddressClass.Metadata
+      ? `"${ip.text}/${ip.family === 4 ? 32 : 128}"`
+      : `"${cls}" or a CIDR containing ${ip.text}`;
   return new DestinationRefusedError(
     DestinationErrorCode.AddressRefused,
     `refusing to deliver to ${what}: it is a ${AddressClassLabel[cls]}; ` +

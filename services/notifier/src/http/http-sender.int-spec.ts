@@ -26,7 +26,13 @@ class TestReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        this.received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString(), remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort });
+        this.received.push({
+          path: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString(),
+          remoteAddress: req.socket.remoteAddress,
+          remotePort: req.socket.remotePort,
+        });
         this.handler(req, res);
       });
     });
@@ -54,7 +60,11 @@ class TestReceiver {
   }
 }
 
-const request = (url: string, body = '{"hello":"world"}') => ({ url, headers: { 'content-type': 'application/json' }, body: Buffer.from(body) });
+const request = (url: string, body = '{"hello":"world"}') => ({
+  url,
+  headers: { 'content-type': 'application/json' },
+  body: Buffer.from(body),
+});
 
 describe(deliver.name, () => {
   const receiver = new TestReceiver();
@@ -76,7 +86,12 @@ describe(deliver.name, () => {
 
     const sut = await deliver(request(receiver.url('/hook?x=1')), options);
 
-    expect(sut).toMatchObject({ outcome: AttemptOutcome.Delivered, status: 200, responseSnippet: 'thanks', address: '127.0.0.1' });
+    expect(sut).toMatchObject({
+      outcome: AttemptOutcome.Delivered,
+      status: 200,
+      responseSnippet: 'thanks',
+      address: '127.0.0.1',
+    });
     expect(sut.durationMs).toBeGreaterThanOrEqual(0);
     expect(sut.error).toBeUndefined();
     expect(receiver.received[0]).toMatchObject({ path: '/hook?x=1', body: '{"hello":"world"}' });
@@ -109,7 +124,12 @@ describe(deliver.name, () => {
   it.each([
     [429, { 'retry-after': '7' }, '', 7000],
     [503, { 'retry-after': '3' }, '', 3000],
-    [429, { 'retry-after': '1', 'content-type': 'application/json' }, '{"message":"You are being rate limited.","retry_after":1.5,"global":false}', 1500],
+    [
+      429,
+      { 'retry-after': '1', 'content-type': 'application/json' },
+      '{"message":"You are being rate limited.","retry_after":1.5,"global":false}',
+      1500,
+    ],
     [429, {}, '', undefined],
   ])('retries %i honouring %j', async (status, headers, body, retryAfterMs) => {
     receiver.handler = (_req, res) => res.writeHead(status, headers).end(body);
@@ -120,7 +140,8 @@ describe(deliver.name, () => {
   });
 
   it('reads an HTTP-date Retry-After as the time until then', async () => {
-    receiver.handler = (_req, res) => res.writeHead(429, { 'retry-after': new Date(Date.now() + 60_000).toUTCString() }).end();
+    receiver.handler = (_req, res) =>
+      res.writeHead(429, { 'retry-after': new Date(Date.now() + 60_000).toUTCString() }).end();
 
     const sut = await deliver(request(receiver.url()), options);
 
@@ -129,7 +150,10 @@ describe(deliver.name, () => {
   });
 
   it('does not follow a 302 and says so without repeating the Location path', async () => {
-    receiver.handler = (req, res) => (req.url === '/hook' ? res.writeHead(302, { location: `${receiver.url('/elsewhere?token=abc')}` }).end() : res.end('followed'));
+    receiver.handler = (req, res) =>
+      req.url === '/hook'
+        ? res.writeHead(302, { location: `${receiver.url('/elsewhere?token=abc')}` }).end()
+        : res.end('followed');
 
     const sut = await deliver(request(receiver.url()), options);
 
@@ -153,7 +177,10 @@ describe(deliver.name, () => {
 
     const sut = await deliver(request(receiver.url()), { ...options, timeoutMs: 200 });
 
-    expect(sut).toMatchObject({ outcome: AttemptOutcome.Retry, error: expect.stringMatching(/timed out after 200 ms waiting for a response/) });
+    expect(sut).toMatchObject({
+      outcome: AttemptOutcome.Retry,
+      error: expect.stringMatching(/timed out after 200 ms waiting for a response/),
+    });
     expect(sut.durationMs).toBeGreaterThanOrEqual(195);
     expect(sut.durationMs).toBeLessThan(1500);
   });
@@ -182,7 +209,11 @@ describe(deliver.name, () => {
   it('refuses loopback without an allow-list entry and never connects', async () => {
     const sut = await deliver(request(receiver.url()), { ...options, allowList: AllowList.none() });
 
-    expect(sut).toMatchObject({ outcome: AttemptOutcome.Refused, address: '127.0.0.1', error: expect.stringMatching(/loopback.*NOTIFIER_ALLOWED_DESTINATIONS/) });
+    expect(sut).toMatchObject({
+      outcome: AttemptOutcome.Refused,
+      address: '127.0.0.1',
+      error: expect.stringMatching(/loopback.*NOTIFIER_ALLOWED_DESTINATIONS/),
+    });
     expect(receiver.received).toHaveLength(0);
     expect(receiver.connections).toBe(0);
   });
@@ -209,8 +240,14 @@ describe(deliver.name, () => {
       return [{ address: '127.0.0.1', family: 4 }];
     };
 
-    const first = await deliver(request(`http://hooks.lockstep-test.invalid:${receiver.port}/hook`), { ...options, resolve });
-    const second = await deliver(request(`http://hooks.lockstep-test.invalid:${receiver.port}/hook`), { ...options, resolve });
+    const first = await deliver(request(`http://hooks.lockstep-test.invalid:${receiver.port}/hook`), {
+      ...options,
+      resolve,
+    });
+    const second = await deliver(request(`http://hooks.lockstep-test.invalid:${receiver.port}/hook`), {
+      ...options,
+      resolve,
+    });
 
     expect([first.outcome, second.outcome]).toEqual([AttemptOutcome.Delivered, AttemptOutcome.Delivered]);
     expect(calls).toHaveLength(2);
@@ -227,9 +264,16 @@ describe(deliver.name, () => {
   it('refuses a name that resolves to loopback when loopback is not allowed', async () => {
     const resolve: HostResolver = async () => [{ address: '127.0.0.1', family: 4 }];
 
-    const sut = await deliver(request(`http://rebind.lockstep-test.invalid:${receiver.port}/hook`), { ...options, allowList: AllowList.none(), resolve });
+    const sut = await deliver(request(`http://rebind.lockstep-test.invalid:${receiver.port}/hook`), {
+      ...options,
+      allowList: AllowList.none(),
+      resolve,
+    });
 
-    expect(sut).toMatchObject({ outcome: AttemptOutcome.Refused, error: expect.stringMatching(/resolves to 127\.0\.0\.1/) });
+    expect(sut).toMatchObject({
+      outcome: AttemptOutcome.Refused,
+      error: expect.stringMatching(/resolves to 127\.0\.0\.1/),
+    });
     expect(receiver.received).toHaveLength(0);
   });
 
@@ -240,12 +284,18 @@ describe(deliver.name, () => {
 
     const sut = await deliver(request('http://gone.lockstep-test.invalid/hook'), { ...options, resolve });
 
-    expect(sut).toMatchObject({ outcome: AttemptOutcome.Retry, error: expect.stringMatching(/could not resolve gone\.lockstep-test\.invalid \(ENOTFOUND\)/) });
+    expect(sut).toMatchObject({
+      outcome: AttemptOutcome.Retry,
+      error: expect.stringMatching(/could not resolve gone\.lockstep-test\.invalid \(ENOTFOUND\)/),
+    });
   });
 
   it('fails permanently when the request cannot be built', async () => {
     const sut = await deliver({ url: receiver.url(), headers: { 'x-bad': 'line\nbreak' }, body: '{}' }, options);
 
-    expect(sut).toMatchObject({ outcome: AttemptOutcome.FailedPermanently, error: expect.stringMatching(/request could not be built/) });
+    expect(sut).toMatchObject({
+      outcome: AttemptOutcome.FailedPermanently,
+      error: expect.stringMatching(/request could not be built/),
+    });
   });
 });

@@ -2,7 +2,12 @@ import { request as httpRequest, STATUS_CODES, type ClientRequest, type Incoming
 import { request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { defaultAgentPool } from './agent-pool';
-import { checkDestination, checkedLiteral, DestinationRefusedError, type CheckedDestination } from './destination-guard';
+import {
+  checkDestination,
+  checkedLiteral,
+  DestinationRefusedError,
+  type CheckedDestination,
+} from './destination-guard';
 import { AttemptOutcome, type AttemptResult, type DeliverOptions, type DeliveryRequest } from './delivery.types';
 import { parseRetryAfter, parseRetryAfterBody } from './retry-after';
 
@@ -24,7 +29,11 @@ export function deliver(request: DeliveryRequest, options: DeliverOptions): Prom
   return checkThenSend(request, options, started);
 }
 
-async function checkThenSend(request: DeliveryRequest, options: DeliverOptions, started: number): Promise<AttemptResult> {
+async function checkThenSend(
+  request: DeliveryRequest,
+  options: DeliverOptions,
+  started: number,
+): Promise<AttemptResult> {
   let dest: CheckedDestination;
   try {
     dest = await checkDestination(request.url, options.allowList, options.resolve);
@@ -41,17 +50,34 @@ async function checkThenSend(request: DeliveryRequest, options: DeliverOptions, 
 }
 
 /** send(), with anything unexpected it throws turned into a result, so deliver never rejects. */
-function sendSafely(request: DeliveryRequest, dest: CheckedDestination, options: DeliverOptions, started: number, done: (r: AttemptResult) => void): void {
+function sendSafely(
+  request: DeliveryRequest,
+  dest: CheckedDestination,
+  options: DeliverOptions,
+  started: number,
+  done: (r: AttemptResult) => void,
+): void {
   try {
     send(request, dest, options, started, done);
   } catch (err) {
-    done({ outcome: AttemptOutcome.FailedPermanently, durationMs: Math.round(performance.now() - started), address: dest.address, error: `request could not be sent: ${(err as Error).message}` });
+    done({
+      outcome: AttemptOutcome.FailedPermanently,
+      durationMs: Math.round(performance.now() - started),
+      address: dest.address,
+      error: `request could not be sent: ${(err as Error).message}`,
+    });
   }
 }
 
 type PartialResult = Omit<AttemptResult, 'durationMs'> & { durationMs?: number };
 
-function send(request: DeliveryRequest, dest: CheckedDestination, options: DeliverOptions, started: number, done: (r: AttemptResult) => void): void {
+function send(
+  request: DeliveryRequest,
+  dest: CheckedDestination,
+  options: DeliverOptions,
+  started: number,
+  done: (r: AttemptResult) => void,
+): void {
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   let req: ClientRequest | undefined;
   let res: IncomingMessage | undefined;
@@ -83,20 +109,30 @@ function send(request: DeliveryRequest, dest: CheckedDestination, options: Deliv
   const abortWith = (error: string): void => {
     if (finished) return;
     // A 2xx whose body never ends still counts: the receiver accepted the event.
-    const result: PartialResult = res && isSuccess(res.statusCode) ? classify(res, '') : { outcome: AttemptOutcome.Retry, status: res?.statusCode };
+    const result: PartialResult =
+      res && isSuccess(res.statusCode) ? classify(res, '') : { outcome: AttemptOutcome.Retry, status: res?.statusCode };
     result.error = error;
     finish(withBody(result));
     req?.destroy();
   };
 
-  const timer = setTimeout(() => abortWith(`timed out after ${options.timeoutMs} ms ${res ? 'reading the response body' : 'waiting for a response'} from ${dest.hostname}`), options.timeoutMs);
+  const timer = setTimeout(
+    () =>
+      abortWith(
+        `timed out after ${options.timeoutMs} ms ${res ? 'reading the response body' : 'waiting for a response'} from ${dest.hostname}`,
+      ),
+    options.timeoutMs,
+  );
   const onAbort = (): void => abortWith('attempt aborted by the notifier (shutting down)');
   if (options.signal) {
     if (options.signal.aborted) return onAbort();
     options.signal.addEventListener('abort', onAbort, { once: true });
   }
 
-  const headers = request.headers['content-length'] === undefined ? { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) } : request.headers;
+  const headers =
+    request.headers['content-length'] === undefined
+      ? { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) }
+      : request.headers;
   const route = routeOf(dest);
   try {
     req = (route.https ? httpsRequest : httpRequest)({
@@ -109,11 +145,20 @@ function send(request: DeliveryRequest, dest: CheckedDestination, options: Deliv
     });
   } catch (err) {
     // Invalid header characters and the like: the request itself is broken, retrying cannot help.
-    return finish({ outcome: AttemptOutcome.FailedPermanently, error: `request could not be built: ${(err as Error).message}` });
+    return finish({
+      outcome: AttemptOutcome.FailedPermanently,
+      error: `request could not be built: ${(err as Error).message}`,
+    });
   }
   req.on('error', (err: NodeJS.ErrnoException) => {
     if (finished) return;
-    finish(withBody({ outcome: AttemptOutcome.Retry, status: res?.statusCode, error: `${err.code ? `${err.code}: ` : ''}${err.message}` }));
+    finish(
+      withBody({
+        outcome: AttemptOutcome.Retry,
+        status: res?.statusCode,
+        error: `${err.code ? `${err.code}: ` : ''}${err.message}`,
+      }),
+    );
   });
   req.on('response', (response: IncomingMessage) => {
     res = response;
@@ -170,7 +215,11 @@ function classify(res: IncomingMessage, body: string): PartialResult {
   if (isSuccess(status)) return { outcome: AttemptOutcome.Delivered, status };
   const answered = `destination answered ${status} ${res.statusMessage || STATUS_CODES[status] || ''}`.trimEnd();
   if (status === 410) {
-    return { outcome: AttemptOutcome.Gone, status, error: `${answered}: the receiver no longer accepts deliveries; the subscription should be disabled` };
+    return {
+      outcome: AttemptOutcome.Gone,
+      status,
+      error: `${answered}: the receiver no longer accepts deliveries; the subscription should be disabled`,
+    };
   }
   if (status >= 300 && status < 400) {
     return {

@@ -84,7 +84,8 @@ export function embeddedIpv4(ip: IpAddress): IpAddress | undefined {
   if (ip.family !== 6) return undefined;
   const b = ip.bytes;
   let v4: Uint8Array | undefined;
-  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && b.subarray(4, 12).every((x) => x === 0)) v4 = b.slice(12);
+  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && b.subarray(4, 12).every((x) => x === 0))
+    v4 = b.slice(12);
   else if (b.subarray(0, 12).every((x) => x === 0) && !(b[12] === 0 && b[13] === 0 && b[14] === 0)) v4 = b.slice(12);
   else if (b[0] === 0x20 && b[1] === 0x02) v4 = b.slice(2, 6);
   return v4 ? { family: 4, bytes: v4, text: v4.join('.') } : undefined;

@@ -56,7 +56,13 @@ describe(nextAttemptDelay.name, () => {
   it.each([
     ['smallest', () => 0],
     ['largest', () => almostOne],
-    ['alternating', (() => { let i = 0; return () => (i++ % 2 ? 0 : almostOne); })()],
+    [
+      'alternating',
+      (() => {
+        let i = 0;
+        return () => (i++ % 2 ? 0 : almostOne);
+      })(),
+    ],
     ['random', Math.random],
   ])('produces growing gaps with %s draws, even for crowded steps', (_name, random) => {
     const crowded = RetrySchedule.of([1000, 1050, 1100, 1200, 5000, 5100]);

@@ -12,7 +12,10 @@ export class InvalidRetryScheduleError extends Error {
   override name = 'InvalidRetryScheduleError';
   readonly code = RetryScheduleErrorCode.Invalid;
   constructor(setting: string, problem: string, options?: { cause?: unknown }) {
-    super(`${setting}: ${problem}; expected growing durations separated by commas, such as 5s,30s,2m,10m,1h (units ms, s, m, h, d; a bare number is ms)`, options);
+    super(
+      `${setting}: ${problem}; expected growing durations separated by commas, such as 5s,30s,2m,10m,1h (units ms, s, m, h, d; a bare number is ms)`,
+      options,
+    );
   }
 }
 
@@ -44,11 +47,17 @@ export class RetrySchedule {
   private constructor(steps: readonly number[], options: RetryScheduleOptions) {
     const setting = options.setting ?? RETRY_SCHEDULE_SETTING;
     const jitter = options.jitter ?? 0.1;
-    if (!(jitter >= 0 && jitter < 1)) throw new InvalidRetryScheduleError(setting, `jitter ${jitter} is outside [0, 1)`);
+    if (!(jitter >= 0 && jitter < 1))
+      throw new InvalidRetryScheduleError(setting, `jitter ${jitter} is outside [0, 1)`);
     if (steps.length === 0) throw new InvalidRetryScheduleError(setting, 'the schedule is empty');
     steps.forEach((step, i) => {
-      if (!Number.isFinite(step) || step <= 0) throw new InvalidRetryScheduleError(setting, `step ${i + 1} (${step} ms) is not a positive duration`);
-      if (i > 0 && step < steps[i - 1]) throw new InvalidRetryScheduleError(setting, `step ${i + 1} (${step} ms) is shorter than step ${i} (${steps[i - 1]} ms)`);
+      if (!Number.isFinite(step) || step <= 0)
+        throw new InvalidRetryScheduleError(setting, `step ${i + 1} (${step} ms) is not a positive duration`);
+      if (i > 0 && step < steps[i - 1])
+        throw new InvalidRetryScheduleError(
+          setting,
+          `step ${i + 1} (${step} ms) is shorter than step ${i} (${steps[i - 1]} ms)`,
+        );
     });
     this.steps = [...steps];
     let previousHi = 0;
@@ -93,8 +102,14 @@ export class RetrySchedule {
  * uniformly from the step's jitter window using `random` (0 ≤ random() < 1). A receiver's
  * `retryAfterMs`, capped at schedule.maxRetryAfterMs, replaces the delay when it is larger.
  */
-export function nextAttemptDelay(attemptNumber: number, schedule: RetrySchedule, retryAfterMs?: number, random: () => number = Math.random): number | undefined {
-  if (!Number.isInteger(attemptNumber) || attemptNumber < 1) throw new RangeError(`attemptNumber must be a positive integer, got ${attemptNumber}`);
+export function nextAttemptDelay(
+  attemptNumber: number,
+  schedule: RetrySchedule,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number | undefined {
+  if (!Number.isInteger(attemptNumber) || attemptNumber < 1)
+    throw new RangeError(`attemptNumber must be a positive integer, got ${attemptNumber}`);
   const window = schedule.windows[attemptNumber - 1];
   if (!window) return undefined;
   const [lo, hi] = window;

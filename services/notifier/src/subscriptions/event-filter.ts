@@ -9,9 +9,15 @@ export function matchesFilter(eventName: string, filter: string): boolean {
 }
 
 /** Whether any of a subscription's filters matches. */
-export const matchesAny = (eventName: string, filters: readonly string[]): boolean => filters.some((f) => matchesFilter(eventName, f));
+export const matchesAny = (eventName: string, filters: readonly string[]): boolean =>
+  filters.some((f) => matchesFilter(eventName, f));
 
 /** Problems with filters, or [] when every filter can match some known event name. */
 export function invalidFilters(filters: readonly string[], known: readonly string[]): string[] {
-  return filters.filter((f) => !known.some((name) => matchesFilter(name, f))).map((f) => `event filter "${f}" matches no event; known events: ${known.join(', ')} (use * or a prefix like release.*)`);
+  return filters
+    .filter((f) => !known.some((name) => matchesFilter(name, f)))
+    .map(
+      (f) =>
+        `event filter "${f}" matches no event; known events: ${known.join(', ')} (use * or a prefix like release.*)`,
+    );
 }

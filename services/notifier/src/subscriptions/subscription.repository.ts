@@ -13,7 +13,11 @@ export class SubscriptionRepository {
 
   findByIds(ids: string[]): Promise<SubscriptionEntity[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.ds.getRepository(SubscriptionEntity).createQueryBuilder('s').where('s.id IN (:...ids)', { ids }).getMany();
+    return this.ds
+      .getRepository(SubscriptionEntity)
+      .createQueryBuilder('s')
+      .where('s.id IN (:...ids)', { ids })
+      .getMany();
   }
 
   /** Enabled subscriptions, the routing candidates for every event. */

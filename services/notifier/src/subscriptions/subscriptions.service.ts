@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { eventNames, toView, type QueryReply, type SubscriptionUpsertV1, type SubscriptionViewV1 } from '@lockstep/contracts';
+import {
+  eventNames,
+  toView,
+  type QueryReply,
+  type SubscriptionUpsertV1,
+  type SubscriptionViewV1,
+} from '@lockstep/contracts';
 import { SubscriptionEntity } from '@lockstep/persistence';
 import { getChannel } from '../channels/registry';
 import { generateWebhookSecret } from '../channels/webhook';
@@ -34,7 +40,8 @@ export class SubscriptionsService {
 
   async upsert(req: SubscriptionUpsertV1): Promise<QueryReply<UpsertResult>> {
     const existing = req.id ? await this.repo.findById(req.id) : null;
-    if (req.id && !existing) return fail('NOT_FOUND', `subscription ${req.id} does not exist; omit the id to create one`);
+    if (req.id && !existing)
+      return fail('NOT_FOUND', `subscription ${req.id} does not exist; omit the id to create one`);
     let channel;
     try {
       channel = getChannel(req.channel);
@@ -80,4 +87,7 @@ export class SubscriptionsService {
   }
 }
 
-const fail = (code: string, message: string): { ok: false; error: { code: string; message: string } } => ({ ok: false, error: { code, message } });
+const fail = (code: string, message: string): { ok: false; error: { code: string; message: string } } => ({
+  ok: false,
+  error: { code, message },
+});

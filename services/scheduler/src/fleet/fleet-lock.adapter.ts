@@ -17,7 +17,14 @@ export class FleetLockAdapter implements ClusterLockAdmin {
   private open(): Promise<FleetLock> {
     this.lock ??= this.nats
       .connect()
-      .then(() => FleetLock.open(this.nats.nc, this.config.NATS_NAMESPACE, { holder: this.config.SCHEDULER_REPLICA_ID, leaseMs: this.config.SCHEDULER_LOCK_LEASE, replicas: this.config.NATS_REPLICAS, logger: this.logger }))
+      .then(() =>
+        FleetLock.open(this.nats.nc, this.config.NATS_NAMESPACE, {
+          holder: this.config.SCHEDULER_REPLICA_ID,
+          leaseMs: this.config.SCHEDULER_LOCK_LEASE,
+          replicas: this.config.NATS_REPLICAS,
+          logger: this.logger,
+        }),
+      )
       .catch((err) => {
         this.lock = undefined;
         throw err;

@@ -10,6 +10,10 @@ export class NodeCommander {
   constructor(private readonly nats: NatsClient) {}
 
   async send(cmd: InstallCommandV1): Promise<void> {
-    await this.nats.js.publish(this.nats.subject(NodeSubjects.install(cmd.nodeId)), JSON.stringify(cmd), { msgID: cmd.commandId, headers: injectTraceContext(natsHeaders()), timeout: 5000 });
+    await this.nats.js.publish(this.nats.subject(NodeSubjects.install(cmd.nodeId)), JSON.stringify(cmd), {
+      msgID: cmd.commandId,
+      headers: injectTraceContext(natsHeaders()),
+      timeout: 5000,
+    });
   }
 }

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { NatsClient, NodeDirectory, type NodeEntry } from '@lockstep/messaging';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 
@@ -16,7 +22,10 @@ export class NodeRegistry implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly nats: NatsClient,
     @Inject(SCHEDULER_CONFIG) config: SchedulerConfig,
   ) {
-    this.directory = new NodeDirectory(() => nats.nc, nats.options.namespace, { lostAfterMs: config.SCHEDULER_NODE_LOST_AFTER, replicas: config.NATS_REPLICAS });
+    this.directory = new NodeDirectory(() => nats.nc, nats.options.namespace, {
+      lostAfterMs: config.SCHEDULER_NODE_LOST_AFTER,
+      replicas: config.NATS_REPLICAS,
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -24,7 +33,9 @@ export class NodeRegistry implements OnApplicationBootstrap, BeforeApplicationSh
     void this.nats
       .connect()
       .then(() => this.directory.watch())
-      .catch((err: Error) => this.logger.warn(`cannot watch the node bucket yet (${err.message}); reading it per rollout until it works`));
+      .catch((err: Error) =>
+        this.logger.warn(`cannot watch the node bucket yet (${err.message}); reading it per rollout until it works`),
+      );
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -3,13 +3,25 @@ import type { QueryClient } from '@lockstep/messaging';
 import type { SchedulerConfig } from '../scheduler.config';
 import { ReleaseInfoRepository } from './release-info.repository';
 
-const verified = (version: string): QueryReply<ReleaseInfoReplyV1> => ({ ok: true, result: { component: 'demo', version, scheme: 'semver', artifact: { uri: `s3://b/demo-${version}.tgz`, sha256: 'a'.repeat(64), length: 1 } } });
+const verified = (version: string): QueryReply<ReleaseInfoReplyV1> => ({
+  ok: true,
+  result: {
+    component: 'demo',
+    version,
+    scheme: 'semver',
+    artifact: { uri: `s3://b/demo-${version}.tgz`, sha256: 'a'.repeat(64), length: 1 },
+  },
+});
 
 describe(ReleaseInfoRepository.name, () => {
   let send: jest.Mock;
   let now: number;
 
-  const make = (ttlMs: number) => new ReleaseInfoRepository({ send } as unknown as QueryClient, { SCHEDULER_RELEASE_INFO_TTL: ttlMs } as SchedulerConfig);
+  const make = (ttlMs: number) =>
+    new ReleaseInfoRepository(
+      { send } as unknown as QueryClient,
+      { SCHEDULER_RELEASE_INFO_TTL: ttlMs } as SchedulerConfig,
+    );
 
   beforeEach(() => {
     now = 1_000_000;

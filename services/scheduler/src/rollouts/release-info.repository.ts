@@ -31,7 +31,11 @@ export class ReleaseInfoRepository {
     const now = Date.now();
     const hit = this.known.get(key);
     if (hit && hit.until > now) return hit.reply;
-    const reply = this.queries.send<QueryReply<ReleaseInfoReplyV1>>(Queries.ReleaseInfo, { component, version }, RELEASE_INFO_TIMEOUT_MS);
+    const reply = this.queries.send<QueryReply<ReleaseInfoReplyV1>>(
+      Queries.ReleaseInfo,
+      { component, version },
+      RELEASE_INFO_TIMEOUT_MS,
+    );
     const ttl = this.config.SCHEDULER_RELEASE_INFO_TTL;
     if (ttl <= 0) return reply;
     // Shared while in flight; kept for the TTL only when the checker verified the release.
@@ -40,14 +44,11 @@ export class ReleaseInfoRepository {
     const forget = () => {
       if (this.known.get(key) === entry) this.known.delete(key);
     };
-    reply.then(
-      (r) => {
-        if (!r.ok) return forget();
-        entry.until = Date.now() + ttl;
-        for (const [k, e] of this.known) if (e.until <= Date.now()) this.known.delete(k);
-      },
-      forget,
-    );
+    reply.then((r) => {
+      if (!r.ok) return forget();
+      entry.until = Date.now() + ttl;
+      for (const [k, e] of this.known) if (e.until <= Date.now()) this.known.delete(k);
+    }, forget);
     return reply;
   }
 }

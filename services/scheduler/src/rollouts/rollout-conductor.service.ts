@@ -60,21 +60,37 @@ export class RolloutConductor {
         if (seen !== 'running') r = await this.waitWhilePaused(rolloutId, lock);
         if (r.state !== 'running') return;
         const todo = batch.filter((n) => n.status === 'pending' || n.status === 'installing');
-        await this.sendBatch(r, 'install', todo.map((n) => ({ node: n, version: r.targetVersion, artifact: r.artifact })), lock);
-        const progress = await this.waitFor(r, batch.map((n) => n.nodeId), lock);
+        await this.sendBatch(
+          r,
+          'install',
+          todo.map((n) => ({ node: n, version: r.targetVersion, artifact: r.artifact })),
+          lock,
+        );
+        const progress = await this.waitFor(
+          r,
+          batch.map((n) => n.nodeId),
+          lock,
+        );
         if (progress.failed > r.strategy.maxFailures) {
-          await this.fail(r, (await this.repo.nodes(rolloutId)).filter((n) => FAILED.has(n.status)), lock);
+          await this.fail(
+            r,
+            (await this.repo.nodes(rolloutId)).filter((n) => FAILED.has(n.status)),
+            lock,
+          );
           return;
         }
         seen = progress.state;
-        const soak = batch[0]?.canary ? Math.max(r.strategy.pauseBetweenBatchesMs, 0) : r.strategy.pauseBetweenBatchesMs;
+        const soak = batch[0]?.canary
+          ? Math.max(r.strategy.pauseBetweenBatchesMs, 0)
+          : r.strategy.pauseBetweenBatchesMs;
         if (soak > 0 && batch !== batches[batches.length - 1]) {
           await this.sleepHeld(soak, lock);
           seen = undefined;
         }
       }
       r = (await this.repo.get(rolloutId))!;
-      if (r.state === 'running') await this.move(r, lock, 'succeeded', `all ${nodes.length} nodes at ${r.targetVersion}`);
+      if (r.state === 'running')
+        await this.move(r, lock, 'succeeded', `all ${nodes.length} nodes at ${r.targetVersion}`);
     } catch (err) {
       if (err instanceof LockLostError) {
         this.logger.warn(`rollout ${rolloutId}: ${err.message}; stopped issuing commands`);
@@ -106,12 +122,22 @@ export class RolloutConductor {
         sends.push({ node: n, version, artifact: artifacts.get(version)! });
       }
       await this.sendBatch(r, 'rollback', sends, lock);
-      await this.waitFor(r, batch.map((n) => n.nodeId), lock, true);
+      await this.waitFor(
+        r,
+        batch.map((n) => n.nodeId),
+        lock,
+        true,
+      );
     }
     const after = await this.repo.nodes(r.id);
     const stuck = after.filter((n) => n.status === 'revert_failed');
     const back = after.filter((n) => n.status === 'reverted' || n.status === 'rolled_back').length;
-    await this.move(r, lock, 'rolled_back', `${r.reason ?? 'rollout failed'}; ${back} node(s) back on their previous version${stuck.length ? `, ${stuck.length} could not be returned: ${stuck.map((n) => n.nodeId).join(', ')}` : ''}`);
+    await this.move(
+      r,
+      lock,
+      'rolled_back',
+      `${r.reason ?? 'rollout failed'}; ${back} node(s) back on their previous version${stuck.length ? `, ${stuck.length} could not be returned: ${stuck.map((n) => n.nodeId).join(', ')}` : ''}`,
+    );
   }
 
   /**
@@ -120,12 +146,20 @@ export class RolloutConductor {
    * node, so their order does not matter, and a batch costs one JetStream round trip, not one
    * per node. A publish that failed fails the conductor; the next one resends (same msgID).
    */
-  private async sendBatch(r: RolloutEntity, action: 'install' | 'rollback', targets: CommandTarget[], lock: HeldLock): Promise<void> {
+  private async sendBatch(
+    r: RolloutEntity,
+    action: 'install' | 'rollback',
+    targets: CommandTarget[],
+    lock: HeldLock,
+  ): Promise<void> {
     if (targets.length === 0) return;
     this.ensure(lock);
     const issuedAt = new Date().toISOString();
     // rollback --restore-data: each node restores the pre-update backup it took in the rollout rolled back.
-    const restoreFrom = action === 'install' && r.kind === 'rollback' && r.strategy.restoreData && r.rollbackOf ? await this.repo.backupsOf(r.rollbackOf) : undefined;
+    const restoreFrom =
+      action === 'install' && r.kind === 'rollback' && r.strategy.restoreData && r.rollbackOf
+        ? await this.repo.backupsOf(r.rollbackOf)
+        : undefined;
     const cmds: InstallCommandV1[] = targets.map(({ node, version, artifact }) => ({
       commandId: `${r.id}.${node.nodeId}.${action === 'install' ? 'install' : 'revert'}`,
       rolloutId: r.id,
@@ -140,7 +174,12 @@ export class RolloutConductor {
       ...(restoreFrom?.has(node.nodeId) ? { restoreBackupId: restoreFrom.get(node.nodeId) } : {}),
       issuedAt,
     }));
-    const marked = await this.repo.markSent(r.id, cmds.map((c) => ({ nodeId: c.nodeId, commandId: c.commandId })), action === 'install' ? 'installing' : 'reverting', lock.token);
+    const marked = await this.repo.markSent(
+      r.id,
+      cmds.map((c) => ({ nodeId: c.nodeId, commandId: c.commandId })),
+      action === 'install' ? 'installing' : 'reverting',
+      lock.token,
+    );
     if (marked !== cmds.length) throw new LockLostError('a newer conductor claimed the rollout');
     this.ensure(lock);
     const sent = await Promise.allSettled(cmds.map((cmd) => this.commander.send(cmd)));
@@ -152,13 +191,19 @@ export class RolloutConductor {
    * Waits until every listed node has an outcome, counting nodes past the progress deadline as
    * failed. Returns what its last look saw: the rollout's state and its failed nodes so far.
    */
-  private async waitFor(r: RolloutEntity, nodeIds: string[], lock: HeldLock, reverting = false): Promise<BatchProgress> {
+  private async waitFor(
+    r: RolloutEntity,
+    nodeIds: string[],
+    lock: HeldLock,
+    reverting = false,
+  ): Promise<BatchProgress> {
     for (;;) {
       this.ensure(lock);
       const progress = await this.repo.batchProgress(r.id, nodeIds, { final: [...FINAL], failed: [...FAILED] });
       if (progress.open.length === 0) return progress;
       for (const n of progress.open) {
-        if (n.startedAt && Date.now() - n.startedAt.getTime() > r.strategy.progressDeadlineMs) await this.repo.markTimedOut(r.id, n.nodeId, lock.token, r.strategy.progressDeadlineMs);
+        if (n.startedAt && Date.now() - n.startedAt.getTime() > r.strategy.progressDeadlineMs)
+          await this.repo.markTimedOut(r.id, n.nodeId, lock.token, r.strategy.progressDeadlineMs);
       }
       if (!reverting && progress.state === 'aborted') return progress;
       await this.nap(250);
@@ -203,9 +248,15 @@ export class RolloutConductor {
     });
   }
 
-  private async move(r: RolloutEntity, lock: HeldLock, to: RolloutEntity['state'] & string, reason?: string): Promise<void> {
+  private async move(
+    r: RolloutEntity,
+    lock: HeldLock,
+    to: RolloutEntity['state'] & string,
+    reason?: string,
+  ): Promise<void> {
     this.ensure(lock);
-    if (!(await this.repo.transition(r.id, lock.token, to as never, reason))) throw new LockLostError('a newer conductor claimed the rollout');
+    if (!(await this.repo.transition(r.id, lock.token, to as never, reason)))
+      throw new LockLostError('a newer conductor claimed the rollout');
     r.state = to;
     if (reason) r.reason = reason;
     this.relay.kick();

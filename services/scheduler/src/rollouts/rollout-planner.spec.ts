@@ -2,14 +2,30 @@ import { RolloutCreateV1, type NodeRecordV1 } from '@lockstep/contracts';
 import { matchesSelector, planRollout, resolveCount, RolloutPlanError, type PlannerNode } from './rollout-planner';
 
 const node = (id: string, version: string, labels: Record<string, string> = {}, lost = false): PlannerNode => ({
-  record: { id, hostname: id, labels, components: { app: version }, manages: ['app'], agentVersion: '1', seenAt: new Date().toISOString(), state: 'idle' },
+  record: {
+    id,
+    hostname: id,
+    labels,
+    components: { app: version },
+    manages: ['app'],
+    agentVersion: '1',
+    seenAt: new Date().toISOString(),
+    state: 'idle',
+  },
   lost,
 });
-const req = (over: Partial<RolloutCreateV1> = {}) => RolloutCreateV1.parse({ component: 'app', version: '1.1.0', ...over });
+const req = (over: Partial<RolloutCreateV1> = {}) =>
+  RolloutCreateV1.parse({ component: 'app', version: '1.1.0', ...over });
 
 describe(planRollout.name, () => {
   it('puts canaries first, preferring group=canary, then batches of maxParallel', () => {
-    const nodes = [node('n1', '1.0.0'), node('n2', '1.0.0'), node('n3', '1.0.0', { group: 'canary' }), node('n4', '1.0.0'), node('n5', '1.0.0')];
+    const nodes = [
+      node('n1', '1.0.0'),
+      node('n2', '1.0.0'),
+      node('n3', '1.0.0', { group: 'canary' }),
+      node('n4', '1.0.0'),
+      node('n5', '1.0.0'),
+    ];
 
     const sut = planRollout(req({ maxParallel: 2, canary: 1 }), nodes, 'cluster');
 
@@ -50,7 +66,12 @@ describe(planRollout.name, () => {
     expect(matchesSelector(node('n1', '1', { group: 'canary' }).record, selector)).toBe(expected);
   });
 
-  it.each([[2, 10, 2], ['20%', 5, 1], ['50%', 5, 3], ['0%', 5, 0]] as const)('resolveCount(%s, %s) = %s', (v, total, expected) => {
+  it.each([
+    [2, 10, 2],
+    ['20%', 5, 1],
+    ['50%', 5, 3],
+    ['0%', 5, 0],
+  ] as const)('resolveCount(%s, %s) = %s', (v, total, expected) => {
     expect(resolveCount(v, total)).toBe(expected);
   });
 });

@@ -3,7 +3,10 @@ import type { CountOrPercent, NodeRecordV1, PlannedBatchV1, RolloutCreateV1, Rol
 /** The plan cannot be made; the message says what to change. */
 export class RolloutPlanError extends Error {
   override name = 'RolloutPlanError';
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -24,8 +27,12 @@ export function resolveCount(value: CountOrPercent, total: number): number {
 export function matchesSelector(node: NodeRecordV1, selector: string): boolean {
   const s = selector.trim();
   if (s === '' || s === 'all') return true;
-  const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
-  if (parts.every((p) => p.includes('='))) return parts.every((p) => node.labels[p.split('=')[0]!] === p.slice(p.indexOf('=') + 1));
+  const parts = s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (parts.every((p) => p.includes('=')))
+    return parts.every((p) => node.labels[p.split('=')[0]!] === p.slice(p.indexOf('=') + 1));
   return parts.includes(node.id);
 }
 
@@ -38,20 +45,37 @@ export function matchesSelector(node: NodeRecordV1, selector: string): boolean {
 export function planRollout(req: RolloutCreateV1, nodes: PlannerNode[], lockKey: string): RolloutPlanV1 {
   const runsIt = (r: NodeRecordV1) => r.components[req.component] !== undefined || r.manages.includes(req.component);
   const selected = nodes.filter((n) => matchesSelector(n.record, req.selector) && runsIt(n.record));
-  if (selected.length === 0) throw new RolloutPlanError('NO_NODES', `no node manages ${req.component} and matches "${req.selector}"; check lockstep nodes and the --nodes selector`);
+  if (selected.length === 0)
+    throw new RolloutPlanError(
+      'NO_NODES',
+      `no node manages ${req.component} and matches "${req.selector}"; check lockstep nodes and the --nodes selector`,
+    );
   const lost = selected.filter((n) => n.lost).map((n) => n.record.id);
-  if (lost.length) throw new RolloutPlanError('NODES_LOST', `nodes ${lost.join(', ')} stopped heart-beating (lost); bring them back or exclude them with --nodes`);
+  if (lost.length)
+    throw new RolloutPlanError(
+      'NODES_LOST',
+      `nodes ${lost.join(', ')} stopped heart-beating (lost); bring them back or exclude them with --nodes`,
+    );
   const todo = selected.filter((n) => n.record.components[req.component] !== req.version).map((n) => n.record);
-  const already = selected.filter((n) => n.record.components[req.component] === req.version).map((n) => n.record.id).sort();
+  const already = selected
+    .filter((n) => n.record.components[req.component] === req.version)
+    .map((n) => n.record.id)
+    .sort();
   todo.sort((a, b) => a.id.localeCompare(b.id));
   const canaryCount = Math.min(resolveCount(req.canary, todo.length), todo.length);
-  const canaries = [...todo].sort((a, b) => Number(b.labels.group === 'canary') - Number(a.labels.group === 'canary') || a.id.localeCompare(b.id)).slice(0, canaryCount);
+  const canaries = [...todo]
+    .sort(
+      (a, b) => Number(b.labels.group === 'canary') - Number(a.labels.group === 'canary') || a.id.localeCompare(b.id),
+    )
+    .slice(0, canaryCount);
   const canaryIds = new Set(canaries.map((n) => n.id));
   const rest = todo.filter((n) => !canaryIds.has(n.id));
   const batches: PlannedBatchV1[] = [];
   const view = (n: NodeRecordV1) => ({ id: n.id, fromVersion: n.components[req.component] ?? null });
-  for (let i = 0; i < canaries.length; i += req.maxParallel) batches.push({ index: batches.length, canary: true, nodes: canaries.slice(i, i + req.maxParallel).map(view) });
-  for (let i = 0; i < rest.length; i += req.maxParallel) batches.push({ index: batches.length, canary: false, nodes: rest.slice(i, i + req.maxParallel).map(view) });
+  for (let i = 0; i < canaries.length; i += req.maxParallel)
+    batches.push({ index: batches.length, canary: true, nodes: canaries.slice(i, i + req.maxParallel).map(view) });
+  for (let i = 0; i < rest.length; i += req.maxParallel)
+    batches.push({ index: batches.length, canary: false, nodes: rest.slice(i, i + req.maxParallel).map(view) });
   return {
     component: req.component,
     version: req.version,

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 import { CLUSTER_LOCK, type ClusterLock } from './cluster-lock.port';
 import { RolloutConductor } from './rollout-conductor.service';

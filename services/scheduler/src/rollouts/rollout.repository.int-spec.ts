@@ -1,10 +1,25 @@
 import type { InstallFinishedV1, InstallProgressV1, RolloutPlanV1 } from '@lockstep/contracts';
-import { createDataSource, OutboxMessageEntity, RolloutEntity, runMigrations, type RolloutStrategy } from '@lockstep/persistence';
+import {
+  createDataSource,
+  OutboxMessageEntity,
+  RolloutEntity,
+  runMigrations,
+  type RolloutStrategy,
+} from '@lockstep/persistence';
 import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
 import { RolloutRepository } from './rollout.repository';
 
-const strategy: RolloutStrategy = { maxParallel: 2, canary: 1, minHealthyMs: 0, healthyDeadlineMs: 1000, progressDeadlineMs: 60_000, maxFailures: 0, autoRollback: true, pauseBetweenBatchesMs: 0 };
+const strategy: RolloutStrategy = {
+  maxParallel: 2,
+  canary: 1,
+  minHealthyMs: 0,
+  healthyDeadlineMs: 1000,
+  progressDeadlineMs: 60_000,
+  maxFailures: 0,
+  autoRollback: true,
+  pauseBetweenBatchesMs: 0,
+};
 const artifact = { uri: 's3://bucket/demo-1.1.0.tar.gz', sha256: 'a'.repeat(64), length: 1 };
 
 const plan = (ids: string[]): RolloutPlanV1 => ({
@@ -33,7 +48,15 @@ const finished = (commandId: string, over: Partial<InstallFinishedV1> = {}): Ins
   ...over,
 });
 
-const progress = (commandId: string, step: InstallProgressV1['step'], percent: number): InstallProgressV1 => ({ commandId, rolloutId: 'r', nodeId: 'n', component: 'demo', version: '1.1.0', step, percent });
+const progress = (commandId: string, step: InstallProgressV1['step'], percent: number): InstallProgressV1 => ({
+  commandId,
+  rolloutId: 'r',
+  nodeId: 'n',
+  component: 'demo',
+  version: '1.1.0',
+  step,
+  percent,
+});
 
 describe(RolloutRepository.name, () => {
   let db: TestDatabase;
@@ -56,18 +79,26 @@ describe(RolloutRepository.name, () => {
   const sentRollout = async (ids: string[]): Promise<string> => {
     const r = await sut.create(plan(ids), { artifact, selector: 'all', strategy, kind: 'upgrade' });
     await sut.claim(r.id, 1, 'spec');
-    await sut.markSent(r.id, ids.map((nodeId) => ({ nodeId, commandId: `${r.id}.${nodeId}.install` })), 'installing', 1);
+    await sut.markSent(
+      r.id,
+      ids.map((nodeId) => ({ nodeId, commandId: `${r.id}.${nodeId}.install` })),
+      'installing',
+      1,
+    );
     return r.id;
   };
 
-  const node = async (rolloutId: string, nodeId: string) => (await sut.nodes(rolloutId)).find((n) => n.nodeId === nodeId)!;
+  const node = async (rolloutId: string, nodeId: string) =>
+    (await sut.nodes(rolloutId)).find((n) => n.nodeId === nodeId)!;
 
   it('stores a plan with every node in its batch and announces it with the node count, in one transaction', async () => {
     const r = await sut.create(plan(['a1', 'a2', 'a3']), { artifact, selector: 'all', strategy, kind: 'upgrade' });
 
     const nodes = await sut.nodes(r.id);
     const outbox = await ds.getRepository(OutboxMessageEntity).find();
-    const announced = outbox.map((o) => o.event as { data: { rolloutId: string; state: string; nodes: unknown } }).find((e) => e.data.rolloutId === r.id);
+    const announced = outbox
+      .map((o) => o.event as { data: { rolloutId: string; state: string; nodes: unknown } })
+      .find((e) => e.data.rolloutId === r.id);
 
     expect(nodes.map((n) => [n.batch, n.nodeId, n.canary, n.fromVersion, n.status])).toEqual([
       [0, 'a1', true, '1.0.0', 'pending'],
@@ -75,7 +106,10 @@ describe(RolloutRepository.name, () => {
       [1, 'a3', false, null, 'pending'],
     ]);
     expect((await sut.get(r.id))?.state).toBe('planned');
-    expect(announced?.data).toMatchObject({ state: 'planned', nodes: { total: 3, succeeded: 0, failed: 0, rolledBack: 0 } });
+    expect(announced?.data).toMatchObject({
+      state: 'planned',
+      nodes: { total: 3, succeeded: 0, failed: 0, rolledBack: 0 },
+    });
   });
 
   it('lists the rollouts that need a conductor, oldest first', async () => {
@@ -115,9 +149,20 @@ describe(RolloutRepository.name, () => {
 
   it('maps outcomes of revert commands to reverted and revert_failed', async () => {
     const id = await sentRollout(['d1', 'd2']);
-    await sut.markSent(id, [{ nodeId: 'd1', commandId: `${id}.d1.revert` }, { nodeId: 'd2', commandId: `${id}.d2.revert` }], 'reverting', 1);
+    await sut.markSent(
+      id,
+      [
+        { nodeId: 'd1', commandId: `${id}.d1.revert` },
+        { nodeId: 'd2', commandId: `${id}.d2.revert` },
+      ],
+      'reverting',
+      1,
+    );
 
-    await sut.applyFinished([finished(`${id}.d1.revert`, { backupId: 'ignored' }), finished(`${id}.d2.revert`, { result: 'failed', failedStep: 'swapping', error: 'disk full' })]);
+    await sut.applyFinished([
+      finished(`${id}.d1.revert`, { backupId: 'ignored' }),
+      finished(`${id}.d2.revert`, { result: 'failed', failedStep: 'swapping', error: 'disk full' }),
+    ]);
 
     expect(await node(id, 'd1')).toMatchObject({ status: 'reverted', backupId: null });
     expect(await node(id, 'd2')).toMatchObject({ status: 'revert_failed', error: 'swapping: disk full' });

@@ -1,7 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Subjects, type InstallFinishedV1, type InstallProgressV1, type RolloutPlanV1, type RolloutState } from '@lockstep/contracts';
-import { LockAuditEntity, RolloutEntity, RolloutNodeEntity, enqueueEvent, type RolloutStrategy } from '@lockstep/persistence';
+import {
+  Subjects,
+  type InstallFinishedV1,
+  type InstallProgressV1,
+  type RolloutPlanV1,
+  type RolloutState,
+} from '@lockstep/contracts';
+import {
+  LockAuditEntity,
+  RolloutEntity,
+  RolloutNodeEntity,
+  enqueueEvent,
+  type RolloutStrategy,
+} from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 
 const SOURCE = '/lockstep/scheduler';
@@ -14,7 +26,16 @@ export class RolloutRepository {
   constructor(private readonly ds: DataSource) {}
 
   /** Stores a planned rollout and announces it, in one transaction. */
-  async create(plan: RolloutPlanV1, input: { artifact: RolloutEntity['artifact']; selector: string; strategy: RolloutStrategy; kind: string; rollbackOf?: string | null }): Promise<RolloutEntity> {
+  async create(
+    plan: RolloutPlanV1,
+    input: {
+      artifact: RolloutEntity['artifact'];
+      selector: string;
+      strategy: RolloutStrategy;
+      kind: string;
+      rollbackOf?: string | null;
+    },
+  ): Promise<RolloutEntity> {
     return this.ds.transaction(async (m) => {
       const rollout = m.create(RolloutEntity, {
         id: randomUUID(),
@@ -33,12 +54,20 @@ export class RolloutRepository {
       });
       await m.insert(RolloutEntity, rollout);
       // One statement for all nodes (a plan can hold thousands), with arrays as parameters.
-      const nodes = plan.batches.flatMap((b) => b.nodes.map((n) => ({ id: n.id, batch: b.index, canary: b.canary, fromVersion: n.fromVersion })));
+      const nodes = plan.batches.flatMap((b) =>
+        b.nodes.map((n) => ({ id: n.id, batch: b.index, canary: b.canary, fromVersion: n.fromVersion })),
+      );
       if (nodes.length) {
         await m.query(
           `INSERT INTO rollout_nodes (rollout_id, node_id, batch, canary, from_version, status)
            SELECT $1, u.node_id, u.batch, u.canary, u.from_version, 'pending' FROM unnest($2::text[], $3::int[], $4::boolean[], $5::text[]) AS u(node_id, batch, canary, from_version)`,
-          [rollout.id, nodes.map((n) => n.id), nodes.map((n) => n.batch), nodes.map((n) => n.canary), nodes.map((n) => n.fromVersion)],
+          [
+            rollout.id,
+            nodes.map((n) => n.id),
+            nodes.map((n) => n.batch),
+            nodes.map((n) => n.canary),
+            nodes.map((n) => n.fromVersion),
+          ],
         );
       }
       await this.announce(m, rollout, null, { total: nodes.length, succeeded: 0, failed: 0, rolled_back: 0 });
@@ -51,7 +80,9 @@ export class RolloutRepository {
   }
 
   nodes(rolloutId: string): Promise<RolloutNodeEntity[]> {
-    return this.ds.getRepository(RolloutNodeEntity).find({ where: { rolloutId }, order: { batch: 'ASC', nodeId: 'ASC' } });
+    return this.ds
+      .getRepository(RolloutNodeEntity)
+      .find({ where: { rolloutId }, order: { batch: 'ASC', nodeId: 'ASC' } });
   }
 
   /**
@@ -74,7 +105,9 @@ export class RolloutRepository {
 
   /** Each node's pre-update backup in a rollout (node id → backup id). */
   async backupsOf(rolloutId: string): Promise<Map<string, string>> {
-    const rows = await this.ds.getRepository(RolloutNodeEntity).find({ where: { rolloutId }, select: { nodeId: true, backupId: true } });
+    const rows = await this.ds
+      .getRepository(RolloutNodeEntity)
+      .find({ where: { rolloutId }, select: { nodeId: true, backupId: true } });
     return new Map(rows.filter((r) => r.backupId).map((r) => [r.nodeId, r.backupId!]));
   }
 
@@ -88,19 +121,27 @@ export class RolloutRepository {
    * claimed it, so a paused old conductor can never write again after a takeover.
    */
   async claim(id: string, token: number, replica: string): Promise<boolean> {
-    const r = await this.ds.query(`UPDATE rollouts SET lock_token = $2, conductor = $3, updated_at = now() WHERE id = $1 AND lock_token <= $2 RETURNING id`, [id, token, replica]);
+    const r = await this.ds.query(
+      `UPDATE rollouts SET lock_token = $2, conductor = $3, updated_at = now() WHERE id = $1 AND lock_token <= $2 RETURNING id`,
+      [id, token, replica],
+    );
     return rowsOf(r).length === 1;
   }
 
   /** Moves a rollout to a state (fenced by token); announces the change. False when the token is stale. */
   async transition(id: string, token: number, to: RolloutState, reason?: string): Promise<boolean> {
     return this.ds.transaction(async (m) => {
-      const rows = rowsOf(await m.query(`SELECT state FROM rollouts WHERE id = $1 AND lock_token = $2 FOR UPDATE`, [id, token]));
+      const rows = rowsOf(
+        await m.query(`SELECT state FROM rollouts WHERE id = $1 AND lock_token = $2 FOR UPDATE`, [id, token]),
+      );
       if (rows.length !== 1) return false;
       const from = rows[0]!.state as RolloutState;
       if (from === to) return true;
       const terminal = ['succeeded', 'failed', 'aborted', 'rolled_back'].includes(to);
-      await m.query(`UPDATE rollouts SET state = $2, reason = $3, updated_at = now(), finished_at = CASE WHEN $4 THEN now() ELSE finished_at END WHERE id = $1`, [id, to, reason ?? null, terminal]);
+      await m.query(
+        `UPDATE rollouts SET state = $2, reason = $3, updated_at = now(), finished_at = CASE WHEN $4 THEN now() ELSE finished_at END WHERE id = $1`,
+        [id, to, reason ?? null, terminal],
+      );
       const rollout = (await m.findOneBy(RolloutEntity, { id }))!;
       await this.announce(m, rollout, from);
       return true;
@@ -108,12 +149,20 @@ export class RolloutRepository {
   }
 
   /** An operator's pause/resume/abort; refuses moves that make no sense from the current state. */
-  async operatorAction(id: string, action: 'pause' | 'resume' | 'abort'): Promise<{ ok: true; state: RolloutState } | { ok: false; message: string }> {
+  async operatorAction(
+    id: string,
+    action: 'pause' | 'resume' | 'abort',
+  ): Promise<{ ok: true; state: RolloutState } | { ok: false; message: string }> {
     return this.ds.transaction(async (m) => {
       const r = await m.findOne(RolloutEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!r) return { ok: false, message: `rollout ${id} does not exist` };
-      const allowed: Record<string, RolloutState[]> = { pause: ['planned', 'running'], resume: ['paused'], abort: ['planned', 'running', 'paused'] };
-      if (!allowed[action]!.includes(r.state as RolloutState)) return { ok: false, message: `cannot ${action} a rollout that is ${r.state}` };
+      const allowed: Record<string, RolloutState[]> = {
+        pause: ['planned', 'running'],
+        resume: ['paused'],
+        abort: ['planned', 'running', 'paused'],
+      };
+      if (!allowed[action]!.includes(r.state as RolloutState))
+        return { ok: false, message: `cannot ${action} a rollout that is ${r.state}` };
       const to: RolloutState = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'aborted';
       const from = r.state as RolloutState;
       r.state = to;
@@ -129,7 +178,12 @@ export class RolloutRepository {
    * Records that commands went to nodes — a whole batch in one statement — fenced by the
    * rollout's token. Returns how many nodes it marked (fewer than asked: a newer holder took over).
    */
-  async markSent(rolloutId: string, sends: Array<{ nodeId: string; commandId: string }>, status: 'installing' | 'reverting', token: number): Promise<number> {
+  async markSent(
+    rolloutId: string,
+    sends: Array<{ nodeId: string; commandId: string }>,
+    status: 'installing' | 'reverting',
+    token: number,
+  ): Promise<number> {
     if (sends.length === 0) return 0;
     const r = await this.ds.query(
       `UPDATE rollout_nodes n SET status = $4, command_id = s.command_id, started_at = now(), finished_at = NULL, error = NULL, step = NULL, percent = 0
@@ -145,7 +199,11 @@ export class RolloutRepository {
    * have a status in `statuses.failed`, and which of `nodeIds` are still open (status not in
    * `statuses.final`) with when their command was sent.
    */
-  async batchProgress(rolloutId: string, nodeIds: string[], statuses: { final: string[]; failed: string[] }): Promise<BatchProgress> {
+  async batchProgress(
+    rolloutId: string,
+    nodeIds: string[],
+    statuses: { final: string[]; failed: string[] },
+  ): Promise<BatchProgress> {
     const rows = rowsOf(
       await this.ds.query(
         `SELECT r.state, (SELECT count(*)::int FROM rollout_nodes f WHERE f.rollout_id = r.id AND f.status = ANY($4::text[])) AS failed, n.node_id, n.started_at
@@ -158,7 +216,9 @@ export class RolloutRepository {
     return {
       state: rows[0]?.state as RolloutState | undefined,
       failed: Number(rows[0]?.failed ?? 0),
-      open: rows.filter((row) => row.node_id !== null).map((row) => ({ nodeId: row.node_id as string, startedAt: (row.started_at as Date | null) ?? null })),
+      open: rows
+        .filter((row) => row.node_id !== null)
+        .map((row) => ({ nodeId: row.node_id as string, startedAt: (row.started_at as Date | null) ?? null })),
     };
   }
 
@@ -176,7 +236,13 @@ export class RolloutRepository {
       const reverting = e.commandId.endsWith('.revert');
       return {
         commandId: e.commandId,
-        status: reverting ? (e.result === 'succeeded' ? 'reverted' : 'revert_failed') : e.result === 'rejected' ? 'failed' : e.result,
+        status: reverting
+          ? e.result === 'succeeded'
+            ? 'reverted'
+            : 'revert_failed'
+          : e.result === 'rejected'
+            ? 'failed'
+            : e.result,
         error: e.error ? `${e.failedStep ? `${e.failedStep}: ` : ''}${e.error}` : null,
         backupId: reverting ? null : (e.backupId ?? null),
       };
@@ -215,7 +281,12 @@ export class RolloutRepository {
     await this.ds.query(
       `UPDATE rollout_nodes n SET status = CASE WHEN n.status = 'reverting' THEN 'revert_failed' ELSE 'failed' END, error = $3, finished_at = now()
        FROM rollouts r WHERE r.id = n.rollout_id AND n.rollout_id = $1 AND n.node_id = $2 AND r.lock_token = $4 AND n.status IN ('installing', 'reverting')`,
-      [rolloutId, nodeId, `no outcome within the progress deadline (${deadlineMs} ms); the node may be down — check lockstep nodes`, token],
+      [
+        rolloutId,
+        nodeId,
+        `no outcome within the progress deadline (${deadlineMs} ms); the node may be down — check lockstep nodes`,
+        token,
+      ],
     );
   }
 
@@ -224,22 +295,41 @@ export class RolloutRepository {
   }
 
   /** Enqueues the rollout.changed event of `r` (`known`: its nodes by outcome, counted when not given). */
-  private async announce(m: EntityManager, r: RolloutEntity, from: RolloutState | null, known?: NodeCounts): Promise<void> {
-    const counts = known ?? rowsOf(await m.query(
-      `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+  private async announce(
+    m: EntityManager,
+    r: RolloutEntity,
+    from: RolloutState | null,
+    known?: NodeCounts,
+  ): Promise<void> {
+    const counts =
+      known ??
+      (rowsOf(
+        await m.query(
+          `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
               count(*) FILTER (WHERE status IN ('failed', 'revert_failed'))::int AS failed, count(*) FILTER (WHERE status IN ('rolled_back', 'reverted'))::int AS rolled_back
        FROM rollout_nodes WHERE rollout_id = $1`,
-      [r.id],
-    ))[0] as NodeCounts;
-    await enqueueEvent(m, Subjects.RolloutChanged, {
-      rolloutId: r.id,
-      component: r.component,
-      targetVersion: r.targetVersion,
-      state: r.state as RolloutState,
-      previousState: from,
-      reason: r.reason ?? undefined,
-      nodes: { total: counts.total, succeeded: counts.succeeded, failed: counts.failed, rolledBack: counts.rolled_back },
-    }, { source: SOURCE, subject: r.id });
+          [r.id],
+        ),
+      )[0] as NodeCounts);
+    await enqueueEvent(
+      m,
+      Subjects.RolloutChanged,
+      {
+        rolloutId: r.id,
+        component: r.component,
+        targetVersion: r.targetVersion,
+        state: r.state as RolloutState,
+        previousState: from,
+        reason: r.reason ?? undefined,
+        nodes: {
+          total: counts.total,
+          succeeded: counts.succeeded,
+          failed: counts.failed,
+          rolledBack: counts.rolled_back,
+        },
+      },
+      { source: SOURCE, subject: r.id },
+    );
   }
 }
 

@@ -1,6 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { LockReleaseV1, parseQuery, Queries, RollbackCreateV1, RolloutActionV1, RolloutCreateV1, type QueryReply } from '@lockstep/contracts';
+import {
+  LockReleaseV1,
+  parseQuery,
+  Queries,
+  RollbackCreateV1,
+  RolloutActionV1,
+  RolloutCreateV1,
+  type QueryReply,
+} from '@lockstep/contracts';
 import { OutboxRelay } from '@lockstep/persistence';
 import { CLUSTER_LOCK, type ClusterLockAdmin } from './cluster-lock.port';
 import { RolloutRepository } from './rollout.repository';
@@ -39,11 +47,19 @@ export class RolloutsHandler {
   }
 
   @MessagePattern(Queries.LockRelease)
-  async release(@Payload() raw: unknown): Promise<QueryReply<{ released: boolean; removed: Record<string, unknown> | null }>> {
+  async release(
+    @Payload() raw: unknown,
+  ): Promise<QueryReply<{ released: boolean; removed: Record<string, unknown> | null }>> {
     const req = parseQuery(LockReleaseV1, raw);
     if (!req.ok) return req;
     const removed = await this.lock.forceRelease(req.value.key, req.value.by, req.value.reason);
-    await this.repo.audit({ lockKey: req.value.key, action: 'force_release', byWhom: req.value.by, reason: req.value.reason, removed });
+    await this.repo.audit({
+      lockKey: req.value.key,
+      action: 'force_release',
+      byWhom: req.value.by,
+      reason: req.value.reason,
+      removed,
+    });
     return { ok: true, result: { released: removed !== null, removed } };
   }
 }

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { QueryReply, ReleaseInfoReplyV1, RollbackCreateV1, RolloutCreateV1, RolloutPlanV1 } from '@lockstep/contracts';
+import type {
+  QueryReply,
+  ReleaseInfoReplyV1,
+  RollbackCreateV1,
+  RolloutCreateV1,
+  RolloutPlanV1,
+} from '@lockstep/contracts';
 import { OutboxRelay, type RolloutEntity, type RolloutStrategy } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
 import { NodeRegistry } from '../fleet/node-registry';
@@ -31,7 +37,12 @@ export class RolloutsService {
     private readonly releases: ReleaseInfoRepository,
   ) {}
 
-  async create(req: RolloutCreateV1, kind: 'upgrade' | 'downgrade' | 'rollback' = req.direction, rollbackOf: string | null = null, extra: Pick<RolloutStrategy, 'restoreData'> = {}): Promise<QueryReply<RolloutCreated>> {
+  async create(
+    req: RolloutCreateV1,
+    kind: 'upgrade' | 'downgrade' | 'rollback' = req.direction,
+    rollbackOf: string | null = null,
+    extra: Pick<RolloutStrategy, 'restoreData'> = {},
+  ): Promise<QueryReply<RolloutCreated>> {
     // The checker's verification and the fleet view are independent: ask for both at once.
     const nodes = this.nodes.list();
     nodes.catch(() => undefined); // awaited below, once the release is known to exist
@@ -39,7 +50,10 @@ export class RolloutsService {
     try {
       info = await this.releases.get(req.component, req.version);
     } catch (err) {
-      return fail('CHECKER_UNAVAILABLE', `the checker did not answer (${(err as Error).message}); it verifies the release artifact before a rollout — start it or check NATS`);
+      return fail(
+        'CHECKER_UNAVAILABLE',
+        `the checker did not answer (${(err as Error).message}); it verifies the release artifact before a rollout — start it or check NATS`,
+      );
     }
     if (!info.ok) return info;
     let plan: RolloutPlanV1;
@@ -50,15 +64,31 @@ export class RolloutsService {
       throw err;
     }
     const scheme = getScheme(info.result.scheme);
-    const wrongWay = plan.batches.flatMap((b) => b.nodes).filter((n) => n.fromVersion && scheme.isValid(n.fromVersion) && (kind === 'upgrade' ? scheme.compare(n.fromVersion, req.version) > 0 : kind === 'downgrade' && scheme.compare(n.fromVersion, req.version) < 0));
+    const wrongWay = plan.batches
+      .flatMap((b) => b.nodes)
+      .filter(
+        (n) =>
+          n.fromVersion &&
+          scheme.isValid(n.fromVersion) &&
+          (kind === 'upgrade'
+            ? scheme.compare(n.fromVersion, req.version) > 0
+            : kind === 'downgrade' && scheme.compare(n.fromVersion, req.version) < 0),
+      );
     if (wrongWay.length) {
       const hint = kind === 'upgrade' ? 'use lockstep downgrade' : 'use lockstep upgrade';
-      return fail('WRONG_DIRECTION', `${wrongWay.map((n) => `${n.id} runs ${n.fromVersion}`).join(', ')}: ${req.version} is not an ${kind} for them; ${hint}`);
+      return fail(
+        'WRONG_DIRECTION',
+        `${wrongWay.map((n) => `${n.id} runs ${n.fromVersion}`).join(', ')}: ${req.version} is not an ${kind} for them; ${hint}`,
+      );
     }
     plan.kind = kind;
     if (req.dryRun) return { ok: true, result: { plan } };
     const active = (await this.repo.active())[0];
-    if (active) return fail('ROLLOUT_ACTIVE', `rollout ${active.id} (${active.component} → ${active.targetVersion}) is ${active.state}; only one rollout runs per cluster — wait, or pause/abort it`);
+    if (active)
+      return fail(
+        'ROLLOUT_ACTIVE',
+        `rollout ${active.id} (${active.component} → ${active.targetVersion}) is ${active.state}; only one rollout runs per cluster — wait, or pause/abort it`,
+      );
     const rollout = await this.repo.create(plan, {
       artifact: info.result.artifact,
       selector: req.selector,
@@ -66,7 +96,10 @@ export class RolloutsService {
       rollbackOf,
       strategy: {
         maxParallel: req.maxParallel,
-        canary: resolveCount(req.canary, plan.batches.reduce((a, b) => a + b.nodes.length, 0)),
+        canary: resolveCount(
+          req.canary,
+          plan.batches.reduce((a, b) => a + b.nodes.length, 0),
+        ),
         minHealthyMs: req.minHealthyMs,
         healthyDeadlineMs: req.healthyDeadlineMs,
         progressDeadlineMs: req.progressDeadlineMs,
@@ -84,17 +117,46 @@ export class RolloutsService {
   /** Returns every node a rollout updated to the version it ran before. */
   async rollback(req: RollbackCreateV1): Promise<QueryReply<RolloutCreated>> {
     const target: RolloutEntity | null = req.rolloutId ? await this.repo.get(req.rolloutId) : await this.repo.latest();
-    if (!target) return fail('NOT_FOUND', req.rolloutId ? `rollout ${req.rolloutId} does not exist` : 'there is no rollout to roll back');
+    if (!target)
+      return fail(
+        'NOT_FOUND',
+        req.rolloutId ? `rollout ${req.rolloutId} does not exist` : 'there is no rollout to roll back',
+      );
     const touched = (await this.repo.nodes(target.id)).filter((n) => n.status === 'succeeded' && n.fromVersion);
-    if (touched.length === 0) return fail('NOTHING_TO_ROLL_BACK', `rollout ${target.id} left no node on ${target.targetVersion}; nothing to roll back`);
+    if (touched.length === 0)
+      return fail(
+        'NOTHING_TO_ROLL_BACK',
+        `rollout ${target.id} left no node on ${target.targetVersion}; nothing to roll back`,
+      );
     const versions = [...new Set(touched.map((n) => n.fromVersion!))];
-    if (versions.length > 1) return fail('MIXED_PREVIOUS_VERSIONS', `nodes came from ${versions.join(', ')}; roll them back per version with lockstep downgrade --nodes`);
+    if (versions.length > 1)
+      return fail(
+        'MIXED_PREVIOUS_VERSIONS',
+        `nodes came from ${versions.join(', ')}; roll them back per version with lockstep downgrade --nodes`,
+      );
     const noBackup = req.restoreData ? touched.filter((n) => !n.backupId) : [];
     if (noBackup.length) {
-      return fail('NO_PRE_UPDATE_BACKUP', `${noBackup.map((n) => n.nodeId).join(', ')} took no pre-update backup in rollout ${target.id} (AGENT_BACKUP_BEFORE_UPDATE off, or the rollout predates backups); roll back without --restore-data, or restore a backup with lockstep backup restore`);
+      return fail(
+        'NO_PRE_UPDATE_BACKUP',
+        `${noBackup.map((n) => n.nodeId).join(', ')} took no pre-update backup in rollout ${target.id} (AGENT_BACKUP_BEFORE_UPDATE off, or the rollout predates backups); roll back without --restore-data, or restore a backup with lockstep backup restore`,
+      );
     }
     return this.create(
-      { component: target.component, version: versions[0]!, selector: touched.map((n) => n.nodeId).join(','), direction: 'downgrade', maxParallel: req.maxParallel, canary: 0, minHealthyMs: target.strategy.minHealthyMs, healthyDeadlineMs: target.strategy.healthyDeadlineMs, progressDeadlineMs: target.strategy.progressDeadlineMs, maxFailures: 0, autoRollback: false, pauseBetweenBatchesMs: 0, dryRun: false },
+      {
+        component: target.component,
+        version: versions[0]!,
+        selector: touched.map((n) => n.nodeId).join(','),
+        direction: 'downgrade',
+        maxParallel: req.maxParallel,
+        canary: 0,
+        minHealthyMs: target.strategy.minHealthyMs,
+        healthyDeadlineMs: target.strategy.healthyDeadlineMs,
+        progressDeadlineMs: target.strategy.progressDeadlineMs,
+        maxFailures: 0,
+        autoRollback: false,
+        pauseBetweenBatchesMs: 0,
+        dryRun: false,
+      },
       'rollback',
       target.id,
       req.restoreData ? { restoreData: true } : {},

@@ -1,5 +1,11 @@
 import { describeResult, runCommand } from '../../process/run-command';
-import { appEnvironment, type AppStatus, type ServiceManager, type ServiceManagerContext, type ServiceManagerPlugin } from '../service-manager';
+import {
+  appEnvironment,
+  type AppStatus,
+  type ServiceManager,
+  type ServiceManagerContext,
+  type ServiceManagerPlugin,
+} from '../service-manager';
 
 /**
  * Controls the app with operator-configured shell commands (AGENT_START_COMMAND,
@@ -24,7 +30,13 @@ export class CommandControlledApp implements ServiceManager {
   async status(): Promise<AppStatus> {
     const cmd = this.ctx.settings.statusCommand;
     if (!cmd) return 'unknown';
-    const result = await runCommand({ command: cmd, shell: true, cwd: this.ctx.dir.root, env: await this.env(), timeoutMs: this.ctx.settings.stopTimeoutMs });
+    const result = await runCommand({
+      command: cmd,
+      shell: true,
+      cwd: this.ctx.dir.root,
+      env: await this.env(),
+      timeoutMs: this.ctx.settings.stopTimeoutMs,
+    });
     return result.code === 0 ? 'running' : 'stopped';
   }
   async close(): Promise<void> {
@@ -33,7 +45,10 @@ export class CommandControlledApp implements ServiceManager {
 
   private async env(): Promise<Record<string, string>> {
     const port = this.ctx.settings.appPort;
-    return { ...appEnvironment(this.ctx.dir, await this.ctx.dir.currentVersion()), ...(port !== undefined ? { PORT: String(port) } : {}) };
+    return {
+      ...appEnvironment(this.ctx.dir, await this.ctx.dir.currentVersion()),
+      ...(port !== undefined ? { PORT: String(port) } : {}),
+    };
   }
 
   private async run(what: string, command: string): Promise<void> {
@@ -47,8 +62,22 @@ export class CommandControlledApp implements ServiceManager {
 export const commandPlugin: ServiceManagerPlugin = {
   id: 'command',
   validate: (s) => [
-    ...(s.startCommand ? [] : [{ variable: 'AGENT_START_COMMAND', message: 'required when AGENT_SERVICE_MANAGER=command: the shell command that starts the app' }]),
-    ...(s.stopCommand ? [] : [{ variable: 'AGENT_STOP_COMMAND', message: 'required when AGENT_SERVICE_MANAGER=command: the shell command that stops the app' }]),
+    ...(s.startCommand
+      ? []
+      : [
+          {
+            variable: 'AGENT_START_COMMAND',
+            message: 'required when AGENT_SERVICE_MANAGER=command: the shell command that starts the app',
+          },
+        ]),
+    ...(s.stopCommand
+      ? []
+      : [
+          {
+            variable: 'AGENT_STOP_COMMAND',
+            message: 'required when AGENT_SERVICE_MANAGER=command: the shell command that stops the app',
+          },
+        ]),
   ],
   create: (ctx) => new CommandControlledApp(ctx),
 };

@@ -2,7 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { killGroup, scrubbedEnv } from '../../process/run-command';
-import { appEnvironment, type AppStatus, type ServiceManager, type ServiceManagerContext, type ServiceManagerPlugin } from '../service-manager';
+import {
+  appEnvironment,
+  type AppStatus,
+  type ServiceManager,
+  type ServiceManagerContext,
+  type ServiceManagerPlugin,
+} from '../service-manager';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,9 +59,14 @@ export class SupervisedApp implements ServiceManager {
     const child = this.child;
     if (child) {
       killGroup(child.pid, 'SIGTERM');
-      const done = await Promise.race([this.exited!.then(() => true), sleep(this.ctx.settings.stopTimeoutMs).then(() => false)]);
+      const done = await Promise.race([
+        this.exited!.then(() => true),
+        sleep(this.ctx.settings.stopTimeoutMs).then(() => false),
+      ]);
       if (!done) {
-        this.ctx.logger.warn(`app (pid ${child.pid}) did not stop within ${this.ctx.settings.stopTimeoutMs} ms of SIGTERM; sending SIGKILL`);
+        this.ctx.logger.warn(
+          `app (pid ${child.pid}) did not stop within ${this.ctx.settings.stopTimeoutMs} ms of SIGTERM; sending SIGKILL`,
+        );
         killGroup(child.pid, 'SIGKILL');
         await this.exited;
       }
@@ -76,8 +87,17 @@ export class SupervisedApp implements ServiceManager {
     const version = await dir.currentVersion();
     if (version === null) throw new Error('there is no current release to start');
     const log = await open(join(dir.logsDir, 'app.log'), 'a');
-    const env = { ...scrubbedEnv(), ...appEnvironment(dir, version), ...(settings.appPort !== undefined ? { PORT: String(settings.appPort) } : {}) };
-    const child = spawn('/bin/sh', ['-c', `exec ${settings.superviseCommand}`], { cwd: dir.currentLink, env, detached: true, stdio: ['ignore', log.fd, log.fd] });
+    const env = {
+      ...scrubbedEnv(),
+      ...appEnvironment(dir, version),
+      ...(settings.appPort !== undefined ? { PORT: String(settings.appPort) } : {}),
+    };
+    const child = spawn('/bin/sh', ['-c', `exec ${settings.superviseCommand}`], {
+      cwd: dir.currentLink,
+      env,
+      detached: true,
+      stdio: ['ignore', log.fd, log.fd],
+    });
     await log.close();
     const startedAt = Date.now();
     this.child = child;
@@ -93,7 +113,8 @@ export class SupervisedApp implements ServiceManager {
         const delay = Math.min(30_000, 250 * 2 ** (this.crashes - 1));
         logger.warn(`app ${version} ${how}; restarting in ${delay} ms`);
         this.respawn = setTimeout(() => {
-          if (this.wanted && !this.child) void this.spawnChild().catch((err) => logger.error(`cannot restart the app: ${(err as Error).message}`));
+          if (this.wanted && !this.child)
+            void this.spawnChild().catch((err) => logger.error(`cannot restart the app: ${(err as Error).message}`));
         }, delay);
       };
       child.once('exit', (code, signal) => gone(`exited on its own (${signal ?? `code ${code}`})`));
@@ -122,6 +143,15 @@ export class SupervisedApp implements ServiceManager {
 /** The `supervise` service manager. */
 export const supervisePlugin: ServiceManagerPlugin = {
   id: 'supervise',
-  validate: (s) => (s.superviseCommand ? [] : [{ variable: 'AGENT_SUPERVISE_COMMAND', message: 'required when AGENT_SERVICE_MANAGER=supervise: the command that runs the app inside current/, e.g. "node server.js"' }]),
+  validate: (s) =>
+    s.superviseCommand
+      ? []
+      : [
+          {
+            variable: 'AGENT_SUPERVISE_COMMAND',
+            message:
+              'required when AGENT_SERVICE_MANAGER=supervise: the command that runs the app inside current/, e.g. "node server.js"',
+          },
+        ],
   create: (ctx) => new SupervisedApp(ctx),
 };

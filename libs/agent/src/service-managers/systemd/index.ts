@@ -32,7 +32,8 @@ export class SystemdUnit implements ServiceManager {
     const s = this.ctx.settings;
     const args = [...(s.systemdUser ? ['--user'] : []), verb, s.systemdUnit!];
     const result = await runCommand({ command: s.systemctl, args, timeoutMs: s.stopTimeoutMs });
-    if (!tolerate && result.code !== 0) throw new Error(describeResult(`${s.systemctl} ${args.join(' ')}`, result, s.stopTimeoutMs));
+    if (!tolerate && result.code !== 0)
+      throw new Error(describeResult(`${s.systemctl} ${args.join(' ')}`, result, s.stopTimeoutMs));
     return result.code;
   }
 }
@@ -40,6 +41,14 @@ export class SystemdUnit implements ServiceManager {
 /** The `systemd` service manager. */
 export const systemdPlugin: ServiceManagerPlugin = {
   id: 'systemd',
-  validate: (s) => (s.systemdUnit ? [] : [{ variable: 'AGENT_SYSTEMD_UNIT', message: 'required when AGENT_SERVICE_MANAGER=systemd: the unit to restart, e.g. app.service' }]),
+  validate: (s) =>
+    s.systemdUnit
+      ? []
+      : [
+          {
+            variable: 'AGENT_SYSTEMD_UNIT',
+            message: 'required when AGENT_SERVICE_MANAGER=systemd: the unit to restart, e.g. app.service',
+          },
+        ],
   create: (ctx) => new SystemdUnit(ctx),
 };

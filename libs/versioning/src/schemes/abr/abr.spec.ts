@@ -128,8 +128,11 @@ describe('abrScheme', () => {
     });
   });
 
-  it.each(['0a0', '0a1', '0b1', '0r1', '1r12', '10b200', '9007199254740991r9007199254740991'])('accepts %s', (version) => {
-    expect(sut.isValid(version)).toBe(true);
-    expect(sut.validate(version)).toBe(version);
-  });
+  it.each(['0a0', '0a1', '0b1', '0r1', '1r12', '10b200', '9007199254740991r9007199254740991'])(
+    'accepts %s',
+    (version) => {
+      expect(sut.isValid(version)).toBe(true);
+      expect(sut.validate(version)).toBe(version);
+    },
+  );
 });

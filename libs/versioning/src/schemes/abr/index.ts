@@ -64,7 +64,9 @@ export const abrScheme: VersionScheme = {
   compare(a, b) {
     const x = mustParse(a);
     const y = mustParse(b);
-    return sign(x.major - y.major) || sign(x.minor - y.minor) || sign(STAGES.indexOf(x.stage) - STAGES.indexOf(y.stage));
+    return (
+      sign(x.major - y.major) || sign(x.minor - y.minor) || sign(STAGES.indexOf(x.stage) - STAGES.indexOf(y.stage))
+    );
   },
 
   isPrerelease(version) {

@@ -4,7 +4,8 @@ import { InvalidVersionError } from '../../errors';
 import type { VersionScheme } from '../../version-scheme';
 
 const ID = 'semver';
-const EXPECTED = 'MAJOR.MINOR.PATCH with an optional -PRERELEASE and +BUILD, no leading "v" or spaces (e.g. 1.4.2, 2.0.0-rc.1)';
+const EXPECTED =
+  'MAJOR.MINOR.PATCH with an optional -PRERELEASE and +BUILD, no leading "v" or spaces (e.g. 1.4.2, 2.0.0-rc.1)';
 
 /**
  * Parses strictly: the `semver` package alone accepts `v1.2.3`, `=1.2.3` and surrounding

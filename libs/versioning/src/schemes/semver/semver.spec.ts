@@ -122,11 +122,17 @@ describe('semverScheme', () => {
     });
   });
 
-  it.each(['0.0.0', '1.2.3', '10.20.30', '1.2.3-rc.1', '1.2.3-0.3.7', '1.2.3-x.7.z.92', '1.0.0+20130313144700', '1.0.0-beta+exp.sha.5114f85'])(
-    'accepts %s',
-    (version) => {
-      expect(sut.isValid(version)).toBe(true);
-      expect(sut.validate(version)).toBe(version);
-    },
-  );
+  it.each([
+    '0.0.0',
+    '1.2.3',
+    '10.20.30',
+    '1.2.3-rc.1',
+    '1.2.3-0.3.7',
+    '1.2.3-x.7.z.92',
+    '1.0.0+20130313144700',
+    '1.0.0-beta+exp.sha.5114f85',
+  ])('accepts %s', (version) => {
+    expect(sut.isValid(version)).toBe(true);
+    expect(sut.validate(version)).toBe(version);
+  });
 });

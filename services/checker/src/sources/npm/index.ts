@@ -37,7 +37,9 @@ export { NpmRegistryClient } from './npm-registry.client';
 const DOWNLOAD_CONCURRENCY = 4;
 
 /** Builds the npm source; the client is a parameter so tests can point it elsewhere. */
-export function createNpmSource(client: NpmRegistryClient = new NpmRegistryClient()): ReleaseSourcePlugin<NpmSourceConfig> {
+export function createNpmSource(
+  client: NpmRegistryClient = new NpmRegistryClient(),
+): ReleaseSourcePlugin<NpmSourceConfig> {
   return {
     id: 'npm',
     configSchema: NpmSourceConfig,
@@ -52,9 +54,16 @@ export function createNpmSource(client: NpmRegistryClient = new NpmRegistryClien
       const res = await client.getDocument(url, validators, request);
       if (res.notModified) {
         if (!previous) {
-          throw new SourceCheckError(SourceErrorCode.BadData, `${url} answered 304 Not Modified to an unconditional request; check what sits between the checker and the registry`);
+          throw new SourceCheckError(
+            SourceErrorCode.BadData,
+            `${url} answered 304 Not Modified to an unconditional request; check what sits between the checker and the registry`,
+          );
         }
-        const state = { ...previous, etag: res.etag ?? previous.etag, lastModified: res.lastModified ?? previous.lastModified };
+        const state = {
+          ...previous,
+          etag: res.etag ?? previous.etag,
+          lastModified: res.lastModified ?? previous.lastModified,
+        };
         return { notModified: true, releases: previous.lastReleases, state: writeState(state) };
       }
 
@@ -115,7 +124,12 @@ async function hashTarballs(
   return result;
 }
 
-async function hashOne(client: NpmRegistryClient, config: NpmSourceConfig, v: PackumentVersion, request: RequestOptions): Promise<StoredDigest> {
+async function hashOne(
+  client: NpmRegistryClient,
+  config: NpmSourceConfig,
+  v: PackumentVersion,
+  request: RequestOptions,
+): Promise<StoredDigest> {
   const data = await client.getTarball(v.tarball, config.maxTarballBytes, request);
   const expected = expectedDigest(v);
   if (expected && !matchesDigest(data, expected)) {

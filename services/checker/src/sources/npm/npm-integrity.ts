@@ -27,7 +27,8 @@ export function expectedDigest(dist: { integrity?: string; shasum?: string }): E
     if (bytes.length !== BYTES[algorithm]) continue;
     found.set(algorithm, [...(found.get(algorithm) ?? []), bytes.toString('hex')]);
   }
-  if (found.size === 0 && dist.shasum && /^[0-9a-f]{40}$/i.test(dist.shasum)) found.set('sha1', [dist.shasum.toLowerCase()]);
+  if (found.size === 0 && dist.shasum && /^[0-9a-f]{40}$/i.test(dist.shasum))
+    found.set('sha1', [dist.shasum.toLowerCase()]);
   const algorithm = ALGORITHMS.find((a) => found.has(a));
   return algorithm ? { algorithm, hex: found.get(algorithm)! } : null;
 }

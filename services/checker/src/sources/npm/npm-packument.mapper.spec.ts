@@ -63,8 +63,14 @@ describe(readPackument.name, () => {
   });
 
   it.each([
-    [{ security: true, hotfix: true, breaking: true, notes: 'n' }, { security: true, hotfix: true, breaking: true, notes: 'n' }],
-    [{ security: 'true', hotfix: 1, notes: 5 }, { security: false, hotfix: false, breaking: false, notes: '' }],
+    [
+      { security: true, hotfix: true, breaking: true, notes: 'n' },
+      { security: true, hotfix: true, breaking: true, notes: 'n' },
+    ],
+    [
+      { security: 'true', hotfix: 1, notes: 5 },
+      { security: false, hotfix: false, breaking: false, notes: '' },
+    ],
     [null, { security: false, hotfix: false, breaking: false, notes: '' }],
     ['security', { security: false, hotfix: false, breaking: false, notes: '' }],
   ])('reads the lockstep field %j as %j', (lockstep, expected) => {
@@ -80,8 +86,14 @@ describe(readPackument.name, () => {
     ['no versions', { name: 'app' }],
     ['another name', { name: 'other', versions: {} }],
     ['an entry without dist', { name: 'app', versions: { '1.0.0': { version: '1.0.0' } } }],
-    ['a non-http tarball', { name: 'app', versions: { '1.0.0': { version: '1.0.0', dist: { tarball: 'file:///etc/passwd' } } } }],
-    ['a key and manifest that disagree', { name: 'app', versions: { '1.0.0': { version: '1.0.1', dist: dist('1.0.1') } } }],
+    [
+      'a non-http tarball',
+      { name: 'app', versions: { '1.0.0': { version: '1.0.0', dist: { tarball: 'file:///etc/passwd' } } } },
+    ],
+    [
+      'a key and manifest that disagree',
+      { name: 'app', versions: { '1.0.0': { version: '1.0.1', dist: dist('1.0.1') } } },
+    ],
   ])('rejects a document with %s as SOURCE_BAD_DATA', (_, body) => {
     const act = () => readPackument(body, 'app');
 

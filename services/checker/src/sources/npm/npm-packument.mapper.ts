@@ -39,7 +39,16 @@ const Manifest = z.object({
 });
 
 /** dist-tag names that place a pre-release on a channel; `latest` and stable versions are always `stable`. */
-const TAG_CHANNELS: Record<string, Channel> = { beta: 'beta', next: 'beta', rc: 'beta', alpha: 'alpha', canary: 'alpha', experimental: 'alpha', nightly: 'alpha', dev: 'alpha' };
+const TAG_CHANNELS: Record<string, Channel> = {
+  beta: 'beta',
+  next: 'beta',
+  rc: 'beta',
+  alpha: 'alpha',
+  canary: 'alpha',
+  experimental: 'alpha',
+  nightly: 'alpha',
+  dev: 'alpha',
+};
 
 /** First pre-release identifier of an untagged pre-release (`2.0.0-alpha.3` -> `alpha`) that says alpha. */
 const ALPHA_IDENTIFIER = /^(alpha|canary|dev|nightly|experimental|snapshot|insiders)/i;
@@ -62,7 +71,10 @@ export function channelFor(version: string, tags: readonly string[]): Channel {
 }
 
 const badData = (name: string, what: string) =>
-  new SourceCheckError(SourceErrorCode.BadData, `the registry's document for ${name} ${what}; check that the registry URL points at an npm registry`);
+  new SourceCheckError(
+    SourceErrorCode.BadData,
+    `the registry's document for ${name} ${what}; check that the registry URL points at an npm registry`,
+  );
 
 /**
  * Reads a full package document (`GET /<name>` with `accept: application/json`) into the
@@ -72,18 +84,25 @@ const badData = (name: string, what: string) =>
  */
 export function readPackument(body: unknown, name: string): PackumentVersion[] {
   const doc = Packument.safeParse(body);
-  if (!doc.success) throw badData(name, `is not a package document (${z.prettifyError(doc.error).replace(/\n/g, ' ')})`);
+  if (!doc.success)
+    throw badData(name, `is not a package document (${z.prettifyError(doc.error).replace(/\n/g, ' ')})`);
   if (doc.data.name !== name) throw badData(name, `describes another package, ${JSON.stringify(doc.data.name)}`);
 
   const tagsByVersion = new Map<string, string[]>();
-  for (const [tag, version] of Object.entries(doc.data['dist-tags'] ?? {})) tagsByVersion.set(version, [...(tagsByVersion.get(version) ?? []), tag]);
+  for (const [tag, version] of Object.entries(doc.data['dist-tags'] ?? {}))
+    tagsByVersion.set(version, [...(tagsByVersion.get(version) ?? []), tag]);
 
   const out: PackumentVersion[] = [];
   for (const [version, raw] of Object.entries(doc.data.versions)) {
     if (!semverScheme.isValid(version)) continue;
     const manifest = Manifest.safeParse(raw);
-    if (!manifest.success) throw badData(name, `has a malformed entry for ${version} (${z.prettifyError(manifest.error).replace(/\n/g, ' ')})`);
-    if (manifest.data.version !== version) throw badData(name, `lists version ${version} with a manifest for ${manifest.data.version}`);
+    if (!manifest.success)
+      throw badData(
+        name,
+        `has a malformed entry for ${version} (${z.prettifyError(manifest.error).replace(/\n/g, ' ')})`,
+      );
+    if (manifest.data.version !== version)
+      throw badData(name, `lists version ${version} with a manifest for ${manifest.data.version}`);
     if (typeof manifest.data.deprecated === 'string' && manifest.data.deprecated !== '') continue;
     const meta = (manifest.data.lockstep ?? {}) as Record<string, unknown>;
     const { tarball, integrity, shasum } = manifest.data.dist;

@@ -25,7 +25,11 @@ export class NpmRegistryClient {
    * GETs the full package document (`accept: application/json`: the abbreviated install
    * format lacks the fields we read), conditionally when validators are given.
    */
-  async getDocument(url: string, validators: { etag?: string; lastModified?: string }, options: RequestOptions): Promise<DocumentResponse> {
+  async getDocument(
+    url: string,
+    validators: { etag?: string; lastModified?: string },
+    options: RequestOptions,
+  ): Promise<DocumentResponse> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (validators.etag) headers['if-none-match'] = validators.etag;
     if (validators.lastModified) headers['if-modified-since'] = validators.lastModified;
@@ -38,7 +42,11 @@ export class NpmRegistryClient {
       try {
         return { notModified: false, body: JSON.parse(text) as unknown, etag, lastModified };
       } catch (err) {
-        throw new SourceCheckError(SourceErrorCode.BadData, `${url} did not answer with JSON; check that the registry URL points at an npm registry`, { cause: err });
+        throw new SourceCheckError(
+          SourceErrorCode.BadData,
+          `${url} did not answer with JSON; check that the registry URL points at an npm registry`,
+          { cause: err },
+        );
       }
     });
   }
@@ -51,7 +59,12 @@ export class NpmRegistryClient {
     );
   }
 
-  private async request<T>(url: string, headers: Record<string, string>, options: RequestOptions, onOk: (res: Response) => Promise<T>): Promise<T> {
+  private async request<T>(
+    url: string,
+    headers: Record<string, string>,
+    options: RequestOptions,
+    onOk: (res: Response) => Promise<T>,
+  ): Promise<T> {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = AbortSignal.any([options.signal, timeout]);
     try {
@@ -64,10 +77,18 @@ export class NpmRegistryClient {
     } catch (err) {
       if (err instanceof SourceCheckError) throw err;
       if (timeout.aborted) {
-        throw new SourceCheckError(SourceErrorCode.Timeout, `${url} did not answer within ${options.timeoutMs} ms; check the registry's health or raise timeoutMs`, { cause: err });
+        throw new SourceCheckError(
+          SourceErrorCode.Timeout,
+          `${url} did not answer within ${options.timeoutMs} ms; check the registry's health or raise timeoutMs`,
+          { cause: err },
+        );
       }
       if (options.signal.aborted) {
-        throw new SourceCheckError(SourceErrorCode.Timeout, `the check was aborted while fetching ${url} (checker timeout or shutdown)`, { cause: options.signal.reason ?? err });
+        throw new SourceCheckError(
+          SourceErrorCode.Timeout,
+          `the check was aborted while fetching ${url} (checker timeout or shutdown)`,
+          { cause: options.signal.reason ?? err },
+        );
       }
       const reason = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new SourceCheckError(
@@ -81,23 +102,41 @@ export class NpmRegistryClient {
 
 function statusError(url: string, status: number): SourceCheckError {
   if (status === 404 || status === 410) {
-    return new SourceCheckError(SourceErrorCode.Misconfigured, `${url} answered ${status}: the package name may be wrong (scoped names need their @scope/), or the registry URL`);
+    return new SourceCheckError(
+      SourceErrorCode.Misconfigured,
+      `${url} answered ${status}: the package name may be wrong (scoped names need their @scope/), or the registry URL`,
+    );
   }
   if (status === 401 || status === 403) {
-    return new SourceCheckError(SourceErrorCode.Misconfigured, `${url} answered ${status}: the package is private or the registry needs credentials, which this source does not send`);
+    return new SourceCheckError(
+      SourceErrorCode.Misconfigured,
+      `${url} answered ${status}: the package is private or the registry needs credentials, which this source does not send`,
+    );
   }
   if (status === 408 || status === 429 || status >= 500) {
-    return new SourceCheckError(SourceErrorCode.Unreachable, `${url} answered ${status}; the registry is unavailable or rate-limiting, the next check will retry`);
+    return new SourceCheckError(
+      SourceErrorCode.Unreachable,
+      `${url} answered ${status}; the registry is unavailable or rate-limiting, the next check will retry`,
+    );
   }
-  return new SourceCheckError(SourceErrorCode.BadData, `${url} answered an unexpected ${status}; check that the registry URL points at an npm registry`);
+  return new SourceCheckError(
+    SourceErrorCode.BadData,
+    `${url} answered an unexpected ${status}; check that the registry URL points at an npm registry`,
+  );
 }
 
 /** Reads the body, failing with `tooLargeCode` as soon as it passes `maxBytes` (the Content-Length is not trusted). */
-async function readBounded(res: Response, maxBytes: number, url: string, tooLargeCode: SourceErrorCode): Promise<Buffer> {
+async function readBounded(
+  res: Response,
+  maxBytes: number,
+  url: string,
+  tooLargeCode: SourceErrorCode,
+): Promise<Buffer> {
   const tooLarge = () =>
     new SourceCheckError(
       tooLargeCode,
-      `${url} is larger than ${maxBytes} bytes` + (tooLargeCode === SourceErrorCode.Misconfigured ? '; raise maxTarballBytes in the source settings' : ''),
+      `${url} is larger than ${maxBytes} bytes` +
+        (tooLargeCode === SourceErrorCode.Misconfigured ? '; raise maxTarballBytes in the source settings' : ''),
     );
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {

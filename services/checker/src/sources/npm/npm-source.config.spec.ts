@@ -4,7 +4,12 @@ describe('NpmSourceConfig', () => {
   it('fills in the defaults', () => {
     const result = NpmSourceConfig.parse({ package: 'app' });
 
-    expect(result).toEqual({ registry: 'https://registry.npmjs.org', package: 'app', maxTarballBytes: 64 * 1024 * 1024, allowUnverified: false });
+    expect(result).toEqual({
+      registry: 'https://registry.npmjs.org',
+      package: 'app',
+      maxTarballBytes: 64 * 1024 * 1024,
+      allowUnverified: false,
+    });
   });
 
   it.each([

@@ -12,7 +12,9 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Settings of the `npm` release source for one component. */
 export const NpmSourceConfig = z.object({
   /** Registry base URL; may carry a path (Verdaccio, Artifactory). */
-  registry: z.url({ protocol: /^https?$/, error: 'registry must be an http(s) URL such as https://registry.npmjs.org' }).default('https://registry.npmjs.org'),
+  registry: z
+    .url({ protocol: /^https?$/, error: 'registry must be an http(s) URL such as https://registry.npmjs.org' })
+    .default('https://registry.npmjs.org'),
   /** Package name, e.g. `my-app` or `@acme/my-app`. */
   package: z
     .string()
@@ -35,7 +37,9 @@ export type NpmSourceConfig = z.infer<typeof NpmSourceConfig>;
  * (`@acme/app` -> `@acme%2fapp`), as the npm CLI does; other characters are already URL-safe.
  */
 export function escapePackageName(name: string): string {
-  return name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}`.replace('%2F', '%2f') : encodeURIComponent(name);
+  return name.startsWith('@')
+    ? `@${encodeURIComponent(name.slice(1))}`.replace('%2F', '%2f')
+    : encodeURIComponent(name);
 }
 
 /** URL of the full package document (packument). Keeps any path in the registry URL. */

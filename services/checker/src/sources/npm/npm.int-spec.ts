@@ -1,5 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SourceCheckError, SourceErrorCode, type SourceCheckContext, type SourceCheckResult } from '../release-source';
 import { npmSource as sut, type NpmSourceConfig } from './index';
@@ -33,7 +39,10 @@ class FakeRegistry {
   }
 
   /** Publishes a version whose tarball is random bytes, with the digest kind asked for. */
-  publish(version: string, opts: { tags?: string[]; digest?: Digest; lockstep?: unknown; deprecated?: string; size?: number } = {}): Buffer {
+  publish(
+    version: string,
+    opts: { tags?: string[]; digest?: Digest; lockstep?: unknown; deprecated?: string; size?: number } = {},
+  ): Buffer {
     const data = randomBytes(opts.size ?? 1000);
     const path = `/tarballs/app-${version}.tgz`;
     const sri = (alg: string, d: Buffer) => `${alg}-${createHash(alg).update(d).digest('base64')}`;
@@ -61,7 +70,9 @@ class FakeRegistry {
       const etag = `"rev-${this.revision}"`;
       if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
       const body = JSON.stringify({ name: PACKAGE, 'dist-tags': this.tags, versions: this.versions });
-      return void res.writeHead(200, { 'content-type': 'application/json', etag, 'last-modified': 'Wed, 01 Jan 2025 00:00:00 GMT' }).end(body);
+      return void res
+        .writeHead(200, { 'content-type': 'application/json', etag, 'last-modified': 'Wed, 01 Jan 2025 00:00:00 GMT' })
+        .end(body);
     }
     const tarball = this.tarballs.get(req.url ?? '');
     if (tarball) return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tarball);
@@ -71,8 +82,18 @@ class FakeRegistry {
 
 const sha256 = (d: Buffer) => createHash('sha256').update(d).digest('hex');
 
-function context(config: Partial<NpmSourceConfig>, state: Record<string, unknown> = {}, signal = new AbortController().signal): SourceCheckContext<NpmSourceConfig> {
-  return { component: 'app', config: sut.configSchema.parse({ package: PACKAGE, ...config }), state, signal, workDir: '/nonexistent' };
+function context(
+  config: Partial<NpmSourceConfig>,
+  state: Record<string, unknown> = {},
+  signal = new AbortController().signal,
+): SourceCheckContext<NpmSourceConfig> {
+  return {
+    component: 'app',
+    config: sut.configSchema.parse({ package: PACKAGE, ...config }),
+    state,
+    signal,
+    workDir: '/nonexistent',
+  };
 }
 
 async function failure(promise: Promise<SourceCheckResult>): Promise<SourceCheckError> {
@@ -112,7 +133,11 @@ describe('npmSource', () => {
       ['2.0.0-rc.1', 'beta', false, false, false, ''],
       ['2.0.0-x.1', 'beta', false, false, false, ''],
     ]);
-    expect(result.releases[0].artifact).toEqual({ uri: `${registry.url}/tarballs/app-1.0.0.tgz`, sha256: sha256(stable), length: 1000 });
+    expect(result.releases[0].artifact).toEqual({
+      uri: `${registry.url}/tarballs/app-1.0.0.tgz`,
+      sha256: sha256(stable),
+      length: 1000,
+    });
     expect(registry.requests[0]).toMatchObject({ path: '/@acme%2fapp', headers: { accept: 'application/json' } });
     expect(registry.requests[0].headers['if-none-match']).toBeUndefined();
   });
@@ -125,7 +150,10 @@ describe('npmSource', () => {
     const second = await sut.check(context({ registry: registry.url }, first.state));
 
     expect(registry.requests).toHaveLength(1);
-    expect(registry.requests[0].headers).toMatchObject({ 'if-none-match': '"rev-1"', 'if-modified-since': 'Wed, 01 Jan 2025 00:00:00 GMT' });
+    expect(registry.requests[0].headers).toMatchObject({
+      'if-none-match': '"rev-1"',
+      'if-modified-since': 'Wed, 01 Jan 2025 00:00:00 GMT',
+    });
     expect(second).toEqual({ notModified: true, releases: first.releases, state: first.state });
   });
 
@@ -192,16 +220,36 @@ describe('npmSource', () => {
   });
 
   it.each<[string, (res: ServerResponse) => void, SourceErrorCode, RegExp]>([
-    ['invalid JSON', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"name": '), SourceErrorCode.BadData, /did not answer with JSON/],
-    ['a document without versions', (res) => res.end(JSON.stringify({ name: PACKAGE })), SourceErrorCode.BadData, /is not a package document/],
-    ['another package', (res) => res.end(JSON.stringify({ name: 'other', versions: {} })), SourceErrorCode.BadData, /describes another package/],
+    [
+      'invalid JSON',
+      (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"name": '),
+      SourceErrorCode.BadData,
+      /did not answer with JSON/,
+    ],
+    [
+      'a document without versions',
+      (res) => res.end(JSON.stringify({ name: PACKAGE })),
+      SourceErrorCode.BadData,
+      /is not a package document/,
+    ],
+    [
+      'another package',
+      (res) => res.end(JSON.stringify({ name: 'other', versions: {} })),
+      SourceErrorCode.BadData,
+      /describes another package/,
+    ],
     [
       'a version without a tarball',
       (res) => res.end(JSON.stringify({ name: PACKAGE, versions: { '1.0.0': { version: '1.0.0', dist: {} } } })),
       SourceErrorCode.BadData,
       /malformed entry for 1\.0\.0/,
     ],
-    ['an unprompted 304', (res) => res.writeHead(304).end(), SourceErrorCode.BadData, /304 Not Modified to an unconditional request/],
+    [
+      'an unprompted 304',
+      (res) => res.writeHead(304).end(),
+      SourceErrorCode.BadData,
+      /304 Not Modified to an unconditional request/,
+    ],
     ['503', (res) => res.writeHead(503).end(), SourceErrorCode.Unreachable, /answered 503/],
     ['403', (res) => res.writeHead(403).end(), SourceErrorCode.Misconfigured, /needs credentials/],
   ])('fails on %s', async (_, answer, code, message) => {
@@ -233,7 +281,8 @@ describe('npmSource', () => {
   });
 
   it('fails with SOURCE_TIMEOUT when the body stalls after the headers', async () => {
-    registry.override = (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).write('{"name":');
+    registry.override = (_req, res) =>
+      void res.writeHead(200, { 'content-type': 'application/json' }).write('{"name":');
 
     const err = await failure(sut.check(context({ registry: registry.url, timeoutMs: 200 })));
 

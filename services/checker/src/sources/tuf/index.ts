@@ -1,12 +1,34 @@
-import { artifactsPrefixFor, HttpFetcher, ObjectStoreFetcher, ReleaseTargetCustom, targetPathFor, tufPrefixFor, type RecordingFetcher } from '@lockstep/releases';
+import {
+  artifactsPrefixFor,
+  HttpFetcher,
+  ObjectStoreFetcher,
+  ReleaseTargetCustom,
+  targetPathFor,
+  tufPrefixFor,
+  type RecordingFetcher,
+} from '@lockstep/releases';
 import type { TargetFile } from 'tuf-js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Updater } from 'tuf-js';
-import { SourceCheckError, SourceErrorCode, type ReleaseSourcePlugin, type SourceCheckContext, type SourceCheckResult, type SourceRelease } from '../release-source';
+import {
+  SourceCheckError,
+  SourceErrorCode,
+  type ReleaseSourcePlugin,
+  type SourceCheckContext,
+  type SourceCheckResult,
+  type SourceRelease,
+} from '../release-source';
 import { toSourceCheckError, type TufPhase } from './tuf-error-mapper';
 import { decodeTrustedRoot, TufSourceConfig } from './tuf-source.config';
-import { digestOf, materializeTrusted, readPriorState, readTrusted, type PriorState, type TufSourceState } from './tuf-trusted-state';
+import {
+  digestOf,
+  materializeTrusted,
+  readPriorState,
+  readTrusted,
+  type PriorState,
+  type TufSourceState,
+} from './tuf-trusted-state';
 
 export { TufSourceConfig } from './tuf-source.config';
 export { TufSourceState } from './tuf-trusted-state';
@@ -64,7 +86,11 @@ export class TufReleaseSource implements ReleaseSourcePlugin<TufSourceConfig> {
     for (const path of paths) {
       const info = await step('metadata', async () => {
         const found = await updater.getTargetInfo(path);
-        if (!found) throw new SourceCheckError(SourceErrorCode.BadData, `TUF target ${path} of ${ctx.component} is listed but cannot be resolved; check the targets metadata at ${where.metadataBaseUrl}`);
+        if (!found)
+          throw new SourceCheckError(
+            SourceErrorCode.BadData,
+            `TUF target ${path} of ${ctx.component} is listed but cannot be resolved; check the targets metadata at ${where.metadataBaseUrl}`,
+          );
         return found;
       });
       const { release, sha256 } = this.toRelease(ctx.component, info, where, failure.location);
@@ -87,16 +113,33 @@ export class TufReleaseSource implements ReleaseSourcePlugin<TufSourceConfig> {
     if (config.mode === 'http') {
       const metadataBaseUrl = withSlash(config.metadataUrl);
       const targetBaseUrl = withSlash(config.targetsUrl);
-      const conditional = { timestampUrl: new URL('timestamp.json', metadataBaseUrl).toString(), etag: prior.etag, trustedTimestamp: prior.trusted['timestamp.json'] };
-      return { metadataBaseUrl, targetBaseUrl, fetcher: new HttpFetcher(config.timeoutMs, ctx.signal, conditional), artifactUri: (p) => new URL(p, targetBaseUrl).toString() };
+      const conditional = {
+        timestampUrl: new URL('timestamp.json', metadataBaseUrl).toString(),
+        etag: prior.etag,
+        trustedTimestamp: prior.trusted['timestamp.json'],
+      };
+      return {
+        metadataBaseUrl,
+        targetBaseUrl,
+        fetcher: new HttpFetcher(config.timeoutMs, ctx.signal, conditional),
+        artifactUri: (p) => new URL(p, targetBaseUrl).toString(),
+      };
     }
     if (!ctx.objectStore) {
-      throw new SourceCheckError(SourceErrorCode.Misconfigured, `TUF source of ${ctx.component} is in s3 mode but the checker has no object store; configure the checker's S3 settings or use mode "http"`);
+      throw new SourceCheckError(
+        SourceErrorCode.Misconfigured,
+        `TUF source of ${ctx.component} is in s3 mode but the checker has no object store; configure the checker's S3 settings or use mode "http"`,
+      );
     }
     const bucket = ctx.objectStore.bucket;
     const metadataBaseUrl = `s3://${bucket}/${withSlash(config.prefix ?? tufPrefixFor(ctx.component))}`;
     const targetBaseUrl = `s3://${bucket}/${withSlash(config.artifactsPrefix ?? artifactsPrefixFor(ctx.component))}`;
-    return { metadataBaseUrl, targetBaseUrl, fetcher: new ObjectStoreFetcher(ctx.objectStore, config.timeoutMs, ctx.signal), artifactUri: (p) => `${targetBaseUrl}${p}` };
+    return {
+      metadataBaseUrl,
+      targetBaseUrl,
+      fetcher: new ObjectStoreFetcher(ctx.objectStore, config.timeoutMs, ctx.signal),
+      artifactUri: (p) => `${targetBaseUrl}${p}`,
+    };
   }
 
   private createUpdater(metadataDir: string, where: Location, component: string): Updater {
@@ -111,19 +154,44 @@ export class TufReleaseSource implements ReleaseSourcePlugin<TufSourceConfig> {
         config: { prefixTargetsWithHash: false },
       });
     } catch (err) {
-      throw new SourceCheckError(SourceErrorCode.Misconfigured, `trustedRoot of ${component} is not a valid self-signed TUF root (${(err as Error).message}); pin the root.json the publisher created`, { cause: err });
+      throw new SourceCheckError(
+        SourceErrorCode.Misconfigured,
+        `trustedRoot of ${component} is not a valid self-signed TUF root (${(err as Error).message}); pin the root.json the publisher created`,
+        { cause: err },
+      );
     }
   }
 
-  private toRelease(component: string, info: TargetFile, where: Location, location: string): { release: SourceRelease; sha256: string } {
+  private toRelease(
+    component: string,
+    info: TargetFile,
+    where: Location,
+    location: string,
+  ): { release: SourceRelease; sha256: string } {
     const custom = ReleaseTargetCustom.safeParse(info.custom);
     const sha256 = info.hashes.sha256;
     if (!custom.success || !sha256 || !/^[0-9a-f]{64}$/.test(sha256)) {
-      const why = custom.success ? 'no sha256 hash' : custom.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new SourceCheckError(SourceErrorCode.BadData, `TUF target ${info.path} of ${component} at ${location} is not a Lockstep release (${why}). Re-publish it with \`lockstep release publish\``);
+      const why = custom.success
+        ? 'no sha256 hash'
+        : custom.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new SourceCheckError(
+        SourceErrorCode.BadData,
+        `TUF target ${info.path} of ${component} at ${location} is not a Lockstep release (${why}). Re-publish it with \`lockstep release publish\``,
+      );
     }
     const { version, channel, security, hotfix, breaking, notes } = custom.data;
-    return { sha256, release: { version, channel, security, hotfix, breaking, notes, artifact: { uri: where.artifactUri(info.path), sha256, length: info.length } } };
+    return {
+      sha256,
+      release: {
+        version,
+        channel,
+        security,
+        hotfix,
+        breaking,
+        notes,
+        artifact: { uri: where.artifactUri(info.path), sha256, length: info.length },
+      },
+    };
   }
 }
 

@@ -5,8 +5,20 @@ describe('TufSourceConfig', () => {
 
   it.each([
     ['s3 with defaults', { mode: 's3', trustedRoot: root }],
-    ['s3 with base64 root and prefixes', { mode: 's3', trustedRoot: Buffer.from(root).toString('base64'), prefix: 'x/tuf/', artifactsPrefix: 'x/a/' }],
-    ['http', { mode: 'http', trustedRoot: root, metadataUrl: 'https://r.example/tuf/', targetsUrl: 'https://r.example/a/', timeoutMs: 5000 }],
+    [
+      's3 with base64 root and prefixes',
+      { mode: 's3', trustedRoot: Buffer.from(root).toString('base64'), prefix: 'x/tuf/', artifactsPrefix: 'x/a/' },
+    ],
+    [
+      'http',
+      {
+        mode: 'http',
+        trustedRoot: root,
+        metadataUrl: 'https://r.example/tuf/',
+        targetsUrl: 'https://r.example/a/',
+        timeoutMs: 5000,
+      },
+    ],
   ])('accepts %s', (_what, config) => {
     const sut = TufSourceConfig.safeParse(config);
 

@@ -34,7 +34,10 @@ const isRootText = (text: string): boolean => {
 
 const common = {
   /** The pinned root.json (JSON text or base64). Only metadata chained from it is believed. */
-  trustedRoot: z.string().min(1).refine(isRootText, { message: 'trustedRoot must be the JSON of a TUF root.json, or base64 of it' }),
+  trustedRoot: z
+    .string()
+    .min(1)
+    .refine(isRootText, { message: 'trustedRoot must be the JSON of a TUF root.json, or base64 of it' }),
   /** Timeout in milliseconds of each download, body included (one metadata file or one artifact); default 15000. */
   timeoutMs: z.number().int().positive().max(300_000).default(15_000),
 };

@@ -45,7 +45,11 @@ export function readPriorState(raw: Record<string, unknown>, pinnedRootDigest: s
 }
 
 /** Writes the trusted metadata into dir for tuf-js (root.json: the trusted one, else the pinned one). */
-export async function materializeTrusted(dir: string, pinnedRoot: Buffer, trusted: PriorState['trusted']): Promise<void> {
+export async function materializeTrusted(
+  dir: string,
+  pinnedRoot: Buffer,
+  trusted: PriorState['trusted'],
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'root.json'), trusted['root.json'] ?? pinnedRoot);
   for (const name of TRUSTED_FILES) {

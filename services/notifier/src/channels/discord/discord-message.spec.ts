@@ -27,7 +27,10 @@ describe(renderDiscordMessage.name, () => {
     ['long notes', { notes: 'n'.repeat(20_000) }],
     ['long names', { component: 'c'.repeat(2000), version: 'v'.repeat(2000) }],
   ])('keeps every per-field limit with %s', (_name, data) => {
-    const sut = renderDiscordMessage(summarizeEvent(releaseEvent(data)), { content: 'x'.repeat(3000), username: 'u'.repeat(200) });
+    const sut = renderDiscordMessage(summarizeEvent(releaseEvent(data)), {
+      content: 'x'.repeat(3000),
+      username: 'u'.repeat(200),
+    });
 
     const [embed] = sut.embeds;
     expect(embed.title.length).toBeLessThanOrEqual(DiscordLimits.title);

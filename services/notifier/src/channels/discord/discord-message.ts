@@ -74,10 +74,16 @@ export function renderDiscordMessage(summary: EventSummary, options: DiscordRend
       value: truncateText(orDash(f.value), DiscordLimits.fieldValue),
       inline: f.value.length <= 40,
     })),
-    footer: summary.context.length ? { text: truncateText(summary.context.join(' · '), DiscordLimits.footerText) } : undefined,
+    footer: summary.context.length
+      ? { text: truncateText(summary.context.join(' · '), DiscordLimits.footerText) }
+      : undefined,
     timestamp: summary.time,
   };
-  if (summary.body) embed.description = describe(summary.body, Math.min(DiscordLimits.description, DiscordLimits.total - embedLength(embed)));
+  if (summary.body)
+    embed.description = describe(
+      summary.body,
+      Math.min(DiscordLimits.description, DiscordLimits.total - embedLength(embed)),
+    );
   fitTotal(embed);
   return {
     content: options.content ? truncateText(options.content, DiscordLimits.content) : undefined,

@@ -1,10 +1,23 @@
 import type { CloudEvent } from '@lockstep/contracts';
 import { z } from 'zod';
 import { summarizeEvent } from '../event-summary';
-import { ChannelIds, DestinationUrlSchema, NOTIFIER_USER_AGENT, parseTarget, type NotificationChannel } from '../notification-channel';
+import {
+  ChannelIds,
+  DestinationUrlSchema,
+  NOTIFIER_USER_AGENT,
+  parseTarget,
+  type NotificationChannel,
+} from '../notification-channel';
 import { DiscordLimits, renderDiscordMessage } from './discord-message';
 
-export { DiscordColors, DiscordLimits, embedLength, renderDiscordMessage, type DiscordEmbed, type DiscordMessage } from './discord-message';
+export {
+  DiscordColors,
+  DiscordLimits,
+  embedLength,
+  renderDiscordMessage,
+  type DiscordEmbed,
+  type DiscordMessage,
+} from './discord-message';
 
 /** Target settings of a Discord subscription. */
 export const DiscordTargetSchema = z.object({
@@ -30,12 +43,20 @@ export const discordChannel: NotificationChannel<DiscordTarget> = {
   validateTarget: (config) => parseTarget(ChannelIds.Discord, DiscordTargetSchema, config),
   destinationOf: (target) => target.url,
   buildRequest(event: CloudEvent, target: DiscordTarget) {
-    const message = renderDiscordMessage(summarizeEvent(event), { content: target.content, username: target.username, avatarUrl: target.avatarUrl });
+    const message = renderDiscordMessage(summarizeEvent(event), {
+      content: target.content,
+      username: target.username,
+      avatarUrl: target.avatarUrl,
+    });
     const body = Buffer.from(JSON.stringify(message));
     return {
       url: target.url,
       body,
-      headers: { 'content-type': 'application/json', 'content-length': String(body.length), 'user-agent': NOTIFIER_USER_AGENT },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': String(body.length),
+        'user-agent': NOTIFIER_USER_AGENT,
+      },
     };
   },
 };

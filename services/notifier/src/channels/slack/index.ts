@@ -2,7 +2,13 @@ import type { CloudEvent } from '@lockstep/contracts';
 import { z } from 'zod';
 import { AttemptOutcome } from '../../http/delivery.types';
 import { summarizeEvent } from '../event-summary';
-import { ChannelIds, DestinationUrlSchema, NOTIFIER_USER_AGENT, parseTarget, type NotificationChannel } from '../notification-channel';
+import {
+  ChannelIds,
+  DestinationUrlSchema,
+  NOTIFIER_USER_AGENT,
+  parseTarget,
+  type NotificationChannel,
+} from '../notification-channel';
 import { renderSlackMessage } from './slack-message';
 import { SlackRateLimiter } from './slack-rate-limiter';
 
@@ -20,7 +26,9 @@ export type SlackTarget = z.output<typeof SlackTargetSchema>;
  * Builds the Slack channel around a rate limiter. One limiter per process is the point: pass
  * the same instance everywhere (the registry's `slackChannel` owns the default one).
  */
-export function createSlackChannel(limiter = new SlackRateLimiter()): NotificationChannel<SlackTarget> & { readonly limiter: SlackRateLimiter } {
+export function createSlackChannel(
+  limiter = new SlackRateLimiter(),
+): NotificationChannel<SlackTarget> & { readonly limiter: SlackRateLimiter } {
   return {
     id: ChannelIds.Slack,
     limiter,
@@ -32,12 +40,17 @@ export function createSlackChannel(limiter = new SlackRateLimiter()): Notificati
       return {
         url: target.url,
         body,
-        headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length), 'user-agent': NOTIFIER_USER_AGENT },
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': String(body.length),
+          'user-agent': NOTIFIER_USER_AGENT,
+        },
       };
     },
     throttle: (target, signal) => limiter.acquire(target.url, signal),
     observe(target, result) {
-      if (result.outcome === AttemptOutcome.Retry && result.status === 429) limiter.defer(target.url, result.retryAfterMs ?? 1000);
+      if (result.outcome === AttemptOutcome.Retry && result.status === 429)
+        limiter.defer(target.url, result.retryAfterMs ?? 1000);
     },
   };
 }

@@ -14,7 +14,11 @@ const hugeSummary = (): EventSummary => ({
 });
 
 const textsOf = (block: SlackBlock): string[] =>
-  block.type === 'header' ? [block.text.text] : block.type === 'context' ? block.elements.map((e) => e.text) : [...(block.text ? [block.text.text] : []), ...(block.fields ?? []).map((f) => f.text)];
+  block.type === 'header'
+    ? [block.text.text]
+    : block.type === 'context'
+      ? block.elements.map((e) => e.text)
+      : [...(block.text ? [block.text.text] : []), ...(block.fields ?? []).map((f) => f.text)];
 
 describe(renderSlackMessage.name, () => {
   it('renders a release as header, fields, notes and context with a text fallback', () => {
@@ -22,7 +26,10 @@ describe(renderSlackMessage.name, () => {
 
     expect(sut.text).toBe('api 1.4.0 is available (minor, stable, running 1.3.2)');
     expect(sut.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'context']);
-    expect(sut.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'api 1.4.0 is available', emoji: true } });
+    expect(sut.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'api 1.4.0 is available', emoji: true },
+    });
     expect(textsOf(sut.blocks[1])).toContain('*Component*\napi');
     expect(textsOf(sut.blocks[2])[0]).toBe('*Release notes*\n## Changes\n- faster &lt;startup&gt; &amp; less memory');
   });

@@ -45,7 +45,10 @@ export interface SlackMessage {
  * Release notes are passed through as mrkdwn: Slack shows most Markdown legibly, not identically.
  */
 export function renderSlackMessage(summary: EventSummary): SlackMessage {
-  const header: SlackBlock = { type: 'header', text: { type: 'plain_text', text: truncateText(orDash(summary.title), SlackLimits.headerText), emoji: true } };
+  const header: SlackBlock = {
+    type: 'header',
+    text: { type: 'plain_text', text: truncateText(orDash(summary.title), SlackLimits.headerText), emoji: true },
+  };
   const sections: SlackBlock[] = [];
   const tail: SlackBlock[] = [];
 
@@ -61,11 +64,17 @@ export function renderSlackMessage(summary: EventSummary): SlackMessage {
     const label = `*${slackText(summary.body.label, 100)}*\n`;
     const [open, close] = summary.body.format === 'code' ? ['```\n', '\n```'] : ['', ''];
     const room = SlackLimits.sectionText - label.length - open.length - close.length;
-    tail.push({ type: 'section', text: { type: 'mrkdwn', text: label + open + slackText(orDash(summary.body.text), room) + close } });
+    tail.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: label + open + slackText(orDash(summary.body.text), room) + close },
+    });
   }
 
   const context = [...summary.context, summary.time].slice(0, SlackLimits.contextElements);
-  tail.push({ type: 'context', elements: context.map((c) => ({ type: 'mrkdwn', text: slackText(c, SlackLimits.sectionText) })) });
+  tail.push({
+    type: 'context',
+    elements: context.map((c) => ({ type: 'mrkdwn', text: slackText(c, SlackLimits.sectionText) })),
+  });
 
   return {
     text: slackText(orDash(summary.fallback), SlackLimits.fallbackText),

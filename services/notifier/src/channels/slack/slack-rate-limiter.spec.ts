@@ -18,7 +18,11 @@ describe(SlackRateLimiter.name, () => {
     const clock = fakeClock();
     const sut = new SlackRateLimiter(1000, clock);
 
-    await Promise.all([sut.acquire('https://hooks.slack.com/a'), sut.acquire('https://hooks.slack.com/a'), sut.acquire('https://hooks.slack.com/a')]);
+    await Promise.all([
+      sut.acquire('https://hooks.slack.com/a'),
+      sut.acquire('https://hooks.slack.com/a'),
+      sut.acquire('https://hooks.slack.com/a'),
+    ]);
 
     expect(clock.sleeps).toEqual([1000, 2000]);
   });

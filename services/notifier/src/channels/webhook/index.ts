@@ -1,10 +1,23 @@
 import type { CloudEvent } from '@lockstep/contracts';
 import { z } from 'zod';
 import type { DeliveryRequest } from '../../http/delivery.types';
-import { ChannelIds, DestinationUrlSchema, NOTIFIER_USER_AGENT, parseTarget, type AttemptContext, type NotificationChannel } from '../notification-channel';
+import {
+  ChannelIds,
+  DestinationUrlSchema,
+  NOTIFIER_USER_AGENT,
+  parseTarget,
+  type AttemptContext,
+  type NotificationChannel,
+} from '../notification-channel';
 import { isWebhookSecret, signWebhook } from './webhook-signature';
 
-export { generateWebhookSecret, InvalidWebhookSecretError, isWebhookSecret, signWebhook, WEBHOOK_SECRET_PREFIX } from './webhook-signature';
+export {
+  generateWebhookSecret,
+  InvalidWebhookSecretError,
+  isWebhookSecret,
+  signWebhook,
+  WEBHOOK_SECRET_PREFIX,
+} from './webhook-signature';
 
 /** Content types a webhook target may ask for. */
 export const WebhookContentTypes = {
@@ -21,7 +34,14 @@ export const WebhookTargetSchema = z.object({
   url: DestinationUrlSchema,
   /** `whsec_` secrets, current first; list the previous one too while receivers rotate. */
   secrets: z
-    .array(z.string().refine(isWebhookSecret, 'must be whsec_ followed by base64 of 24–64 random bytes (generateWebhookSecret() makes one)'))
+    .array(
+      z
+        .string()
+        .refine(
+          isWebhookSecret,
+          'must be whsec_ followed by base64 of 24–64 random bytes (generateWebhookSecret() makes one)',
+        ),
+    )
     .min(1, 'needs at least one whsec_ secret')
     .max(5, 'holds at most 5 secrets; drop the retired ones'),
   /** Content-Type of the body; the body is the CloudEvent in structured JSON either way. */

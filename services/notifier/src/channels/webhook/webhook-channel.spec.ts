@@ -14,7 +14,11 @@ describe('webhookChannel', () => {
     const request = sut.buildRequest(event, target, { attempt: 1 });
 
     expect(request.url).toBe('https://receiver.example.com/hooks/lockstep');
-    expect(request.headers).toMatchObject({ 'content-type': 'application/json', 'webhook-id': event.id, 'user-agent': expect.stringMatching(/^Lockstep-Notifier/) });
+    expect(request.headers).toMatchObject({
+      'content-type': 'application/json',
+      'webhook-id': event.id,
+      'user-agent': expect.stringMatching(/^Lockstep-Notifier/),
+    });
     expect(request.headers['content-length']).toBe(String(Buffer.byteLength(request.body)));
     expect(new Webhook(secret).verify(request.body.toString(), request.headers)).toEqual(event);
   });
@@ -27,7 +31,10 @@ describe('webhookChannel', () => {
     const custom = sut.buildRequest(event, target, { attempt: 1, messageId: 'msg_delivery_7' });
 
     expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
-    expect([first.headers['webhook-timestamp'], second.headers['webhook-timestamp']]).toEqual(['1740830400', '1740830405']);
+    expect([first.headers['webhook-timestamp'], second.headers['webhook-timestamp']]).toEqual([
+      '1740830400',
+      '1740830405',
+    ]);
     expect(second.headers['webhook-signature']).not.toBe(first.headers['webhook-signature']);
     expect(custom.headers['webhook-id']).toBe('msg_delivery_7');
   });
@@ -43,9 +50,15 @@ describe('webhookChannel', () => {
   });
 
   it('uses application/cloudevents+json when the target asks for it', () => {
-    const ce = sut.validateTarget({ url: 'https://r.example.com/', secrets: [secret], contentType: WebhookContentTypes.CloudEvents });
+    const ce = sut.validateTarget({
+      url: 'https://r.example.com/',
+      secrets: [secret],
+      contentType: WebhookContentTypes.CloudEvents,
+    });
 
-    expect(sut.buildRequest(releaseEvent(), ce, { attempt: 1 }).headers['content-type']).toBe('application/cloudevents+json');
+    expect(sut.buildRequest(releaseEvent(), ce, { attempt: 1 }).headers['content-type']).toBe(
+      'application/cloudevents+json',
+    );
   });
 
   it('signs with both secrets during rotation', () => {

@@ -2,9 +2,18 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { generateWebhookSecret, InvalidWebhookSecretError, isWebhookSecret, signWebhook } from './webhook-signature';
 
 describe(signWebhook.name, () => {
-  const body = JSON.stringify({ specversion: '1.0', id: 'evt-1', type: 'io.lockstep.release.available.v1', data: { text: 'héllo ✓' } });
+  const body = JSON.stringify({
+    specversion: '1.0',
+    id: 'evt-1',
+    type: 'io.lockstep.release.available.v1',
+    data: { text: 'héllo ✓' },
+  });
   const now = () => Math.floor(Date.now() / 1000);
-  const headers = (id: string, ts: number, signature: string) => ({ 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signature });
+  const headers = (id: string, ts: number, signature: string) => ({
+    'webhook-id': id,
+    'webhook-timestamp': String(ts),
+    'webhook-signature': signature,
+  });
 
   it('produces a signature the standardwebhooks package verifies, for string and Buffer bodies', () => {
     const secret = generateWebhookSecret();
@@ -43,7 +52,9 @@ describe(signWebhook.name, () => {
     expect(sut.split(' ').every((s) => s.startsWith('v1,'))).toBe(true);
     expect(() => new Webhook(current).verify(body, headers('msg_1', ts, sut))).not.toThrow();
     expect(() => new Webhook(previous).verify(body, headers('msg_1', ts, sut))).not.toThrow();
-    expect(() => new Webhook(generateWebhookSecret()).verify(body, headers('msg_1', ts, sut))).toThrow(WebhookVerificationError);
+    expect(() => new Webhook(generateWebhookSecret()).verify(body, headers('msg_1', ts, sut))).toThrow(
+      WebhookVerificationError,
+    );
   });
 
   it('refuses a malformed secret without repeating it', () => {

@@ -15,14 +15,18 @@ export class InvalidWebhookSecretError extends Error {
   override name = 'InvalidWebhookSecretError';
   readonly code = WebhookSignatureErrorCode.InvalidSecret;
   constructor(problem: string) {
-    super(`webhook secret ${problem}; expected whsec_ followed by base64 of ${WEBHOOK_SECRET_MIN_BYTES}–${WEBHOOK_SECRET_MAX_BYTES} random bytes, as generateWebhookSecret() makes`);
+    super(
+      `webhook secret ${problem}; expected whsec_ followed by base64 of ${WEBHOOK_SECRET_MIN_BYTES}–${WEBHOOK_SECRET_MAX_BYTES} random bytes, as generateWebhookSecret() makes`,
+    );
   }
 }
 
 /** A new random secret, `whsec_` + base64 of `bytes` random bytes (default 32). */
 export function generateWebhookSecret(bytes = 32): string {
   if (bytes < WEBHOOK_SECRET_MIN_BYTES || bytes > WEBHOOK_SECRET_MAX_BYTES) {
-    throw new RangeError(`secret size must be ${WEBHOOK_SECRET_MIN_BYTES}–${WEBHOOK_SECRET_MAX_BYTES} bytes, got ${bytes}`);
+    throw new RangeError(
+      `secret size must be ${WEBHOOK_SECRET_MIN_BYTES}–${WEBHOOK_SECRET_MAX_BYTES} bytes, got ${bytes}`,
+    );
   }
   return WEBHOOK_SECRET_PREFIX + randomBytes(bytes).toString('base64');
 }
@@ -59,7 +63,12 @@ function keyOf(secret: string): KeyObject {
  * @param timestampSeconds Unix seconds, identical to the `webhook-timestamp` header.
  * @throws InvalidWebhookSecretError
  */
-export function signWebhook(secrets: readonly string[], msgId: string, timestampSeconds: number, body: string | Buffer): string {
+export function signWebhook(
+  secrets: readonly string[],
+  msgId: string,
+  timestampSeconds: number,
+  body: string | Buffer,
+): string {
   const prefix = `${msgId}.${timestampSeconds}.`;
   let header = '';
   for (const secret of secrets) {
