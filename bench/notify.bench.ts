@@ -28,15 +28,15 @@ async function startSink(): Promise<{ url: string; stop(): void }> {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`sink exited with ${code}`)));
   });
-  return { url: `http://127.0.0.1:${line.trim()}/hook`, stop: () => child.stdin!.end() };
+  return { url: `http://127.0.0.1:${line.trim()}/hook`, stop: () => child.stdin.end() };
 }
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 /** Runs `n` tasks with `concurrency` in flight; returns deliveries per second. */
@@ -94,10 +94,10 @@ async function main(): Promise<void> {
   const agents = new AgentPool({ maxSocketsPerAgent: CONCURRENCY });
   let failures = 0;
 
-  const raw = (n: number) => pump(n, CONCURRENCY, (i) => rawPost(url, rawAgent, bodies[i % bodies.length]!));
+  const raw = (n: number) => pump(n, CONCURRENCY, (i) => rawPost(url, rawAgent, bodies[i % bodies.length]));
   const signed = (n: number) =>
     pump(n, CONCURRENCY, async (i) => {
-      const ev = events[i % events.length]!;
+      const ev = events[i % events.length];
       const req = webhookChannel.buildRequest(ev, target, { attempt: 1, messageId: `msg_${i}` });
       const r = await deliver(req, { allowList, timeoutMs: 10_000, agents });
       if (r.outcome !== AttemptOutcome.Delivered) failures++;
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   agents.destroy();
   sink.stop();
   if (failures > 0) throw new Error(`${failures} signed deliveries were not delivered`);
-  console.log(`settings: deliveries=${N} concurrency=${CONCURRENCY} rounds=${ROUNDS} body_bytes=${bodies[0]!.length}`);
+  console.log(`settings: deliveries=${N} concurrency=${CONCURRENCY} rounds=${ROUNDS} body_bytes=${bodies[0].length}`);
   console.log(
     `bench:notify deliveries_per_s=${median(signedRates).toFixed(0)} ratio_vs_raw_post=${median(ratios).toFixed(3)}`,
   );

@@ -50,7 +50,7 @@ const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).to
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const list = (xs: Array<number | null>): string => xs.map((x) => (x === null ? '-' : x.toFixed(0))).join(' ');
@@ -205,7 +205,7 @@ async function main(): Promise<number> {
       await fleet.settle();
       sets.push(await floorSet(fleet, round, FLOOR_SAMPLES, MAX_PARALLEL, stats));
 
-      const floorBatchMs = median([...sets[round - 1]!, ...sets[round]!]);
+      const floorBatchMs = median([...sets[round - 1], ...sets[round]]);
       const floorS = (batches * floorBatchMs) / 1000;
       const r: Round = {
         round,
@@ -222,7 +222,7 @@ async function main(): Promise<number> {
 
     log(
       `agent time per install in the floor batches (mean ms): ${STEP_ORDER.filter((k) => stats.steps[k])
-        .map((k) => `${k} ${mean(stats.steps[k]!).toFixed(0)}`)
+        .map((k) => `${k} ${mean(stats.steps[k]).toFixed(0)}`)
         .join(', ')}`,
     );
     const dispatch = median(stats.dispatchMs);
@@ -232,7 +232,7 @@ async function main(): Promise<number> {
       `from the events: ${outside.toFixed(1)} ms per batch pass outside the agents' work (create, between batches, finish), ${dispatch.toFixed(0)} ms of it command delivery the floor has too → about ${(outside - dispatch).toFixed(1)} ms per batch added by the scheduler`,
     );
     // the median round; of two middle rounds (an even count) the worse one
-    const chosen = [...rounds].sort((a, b) => a.overheadMs - b.overheadMs)[Math.floor(rounds.length / 2)]!;
+    const chosen = [...rounds].sort((a, b) => a.overheadMs - b.overheadMs)[Math.floor(rounds.length / 2)];
     log(
       `overhead per batch by round: ${rounds.map((r) => r.overheadMs.toFixed(1)).join(', ')} ms; median round ${chosen.round}: ${chosen.overheadMs.toFixed(1)} ms (goal ≤ 50: ${chosen.overheadMs <= 50 ? 'met' : 'NOT met'})`,
     );

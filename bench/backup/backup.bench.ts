@@ -59,7 +59,7 @@ const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).to
 const mb = (bytes: number) => bytes / 1e6;
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 type S3 = BackupChildSettings['s3'];
@@ -70,13 +70,13 @@ async function startS3(): Promise<{ s3: S3; stop(): Promise<void> }> {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`s3 server exited with ${code}`)));
   });
   const { endpoint, accessKey, secretKey } = JSON.parse(line) as S3;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
-    child.stdin!.end();
+    child.stdin.end();
     await exited;
   };
   return { s3: { endpoint, accessKey, secretKey }, stop };
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
         };
         const oursRun = async () => {
           await warmPageCache(data.root);
-          ours = await child({ bucket: filesBuckets[0]!, source: data.root });
+          ours = await child({ bucket: filesBuckets[0], source: data.root });
         };
         if (round % 2) await resticRun().then(oursRun);
         else await oursRun().then(resticRun);

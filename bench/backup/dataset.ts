@@ -56,7 +56,7 @@ class Prng {
   }
 
   pick<T>(xs: readonly T[]): T {
-    return xs[this.next() % xs.length]!;
+    return xs[this.next() % xs.length];
   }
 
   hex(n: number): string {
@@ -150,8 +150,8 @@ function sourceFile(r: Prng, bytes: number): Buffer {
     const a = r.pick(WORDS);
     const b = r.pick(WORDS);
     const line = r.pick([
-      `import { ${a}${b[0]!.toUpperCase()}${b.slice(1)} } from './${a}-${b}';`,
-      `  const ${a} = await this.${b}Service.find${a[0]!.toUpperCase()}${a.slice(1)}(${r.int(0, 100)});`,
+      `import { ${a}${b[0].toUpperCase()}${b.slice(1)} } from './${a}-${b}';`,
+      `  const ${a} = await this.${b}Service.find${a[0].toUpperCase()}${a.slice(1)}(${r.int(0, 100)});`,
       `  if (!${a}) throw new Error('${a} ${b} not found');`,
       `  // ${r.pick(WORDS)} the ${a} before the ${b} is ${r.pick(['sent', 'stored', 'closed'])}`,
       `${a}_${b}_${r.pick(['timeout', 'limit', 'enabled'])}: ${r.int(0, 5000)}`,

@@ -353,18 +353,18 @@ export class BenchFleet {
     for (const marks of timeline.commands.values()) {
       const e = marks.finished?.event;
       if (!e || e.rolloutId !== rolloutId || !marks.steps.length) continue;
-      if (marks.finished!.at - marks.steps[0]!.at > SLOW_INSTALL_MS) {
+      if (marks.finished!.at - marks.steps[0].at > SLOW_INSTALL_MS) {
         const points = [...marks.steps, { step: 'finished', at: marks.finished!.at }];
         slow.push(
           `${e.nodeId}: ${points
             .slice(0, -1)
-            .map((p, i) => `${p.step} ${(points[i + 1]!.at - p.at).toFixed(0)}`)
+            .map((p, i) => `${p.step} ${(points[i + 1].at - p.at).toFixed(0)}`)
             .join(', ')} ms`,
         );
       }
       const b = batchOf.get(e.nodeId)!;
       const span = spans.get(b) ?? { starts: [], ends: [] };
-      span.starts.push(marks.steps[0]!.at);
+      span.starts.push(marks.steps[0].at);
       span.ends.push(marks.finished!.at);
       spans.set(b, span);
     }
@@ -374,15 +374,15 @@ export class BenchFleet {
     for (const marks of timeline.commands.values()) {
       const e = marks.finished?.event;
       if (!e || e.rolloutId !== rolloutId || !marks.steps.length) continue;
-      const late = marks.steps[0]!.at - min(spans.get(batchOf.get(e.nodeId)!)!.starts);
+      const late = marks.steps[0].at - min(spans.get(batchOf.get(e.nodeId)!)!.starts);
       if (late > SLOW_INSTALL_MS)
         slow.push(`${e.nodeId} started ${late.toFixed(0)} ms after the first install of its batch`);
     }
     return {
       startMs: ordered[0] ? ordered[0].start - t0 : 0,
       batchMs: ordered.map((b) => b.end - b.start),
-      betweenMs: ordered.slice(1).map((b, i) => b.start - ordered[i]!.end),
-      endMs: ordered.length ? end - ordered[ordered.length - 1]!.end : 0,
+      betweenMs: ordered.slice(1).map((b, i) => b.start - ordered[i].end),
+      endMs: ordered.length ? end - ordered[ordered.length - 1].end : 0,
       slow,
     };
   }
@@ -479,7 +479,7 @@ export class BenchFleet {
       await Promise.all(
         nodes.map((nodeId, i) => {
           const cmd: InstallCommandV1 = {
-            commandId: commandIds[i]!,
+            commandId: commandIds[i],
             rolloutId: label,
             nodeId,
             component: BENCH_COMPONENT,

@@ -76,7 +76,7 @@ export class InstallTimeline {
       if (!m?.finished) continue;
       const points = [{ step: 'queued', at: sentAt }, ...m.steps, { step: 'finished', at: m.finished.at }];
       for (let i = 0; i + 1 < points.length; i++)
-        totals[points[i]!.step] = (totals[points[i]!.step] ?? 0) + (points[i + 1]!.at - points[i]!.at);
+        totals[points[i].step] = (totals[points[i].step] ?? 0) + (points[i + 1].at - points[i].at);
     }
     return totals;
   }

@@ -31,20 +31,20 @@ export async function startLineChild<T>(
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const prefix = tag(proc.pid ?? 0);
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => {
+  proc.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-20_000);
     process.stderr.write(d.toString().replace(/^(?=.)/gm, `[${prefix}] `));
   });
   const stop = async (graceMs = 15_000) => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.stdin!.end();
+    proc.stdin.end();
     const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
   };
   try {
     const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: proc.stdout! }).once('line', resolve);
+      createInterface({ input: proc.stdout }).once('line', resolve);
       proc.once('exit', (code) => reject(new Error(`${prefix} exited with ${code} before it was ready:\n${stderr}`)));
     });
     return { proc, ready: JSON.parse(line) as T, stop };

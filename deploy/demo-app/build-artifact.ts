@@ -17,7 +17,7 @@ function main(argv: string[]): number {
     process.stderr.write('usage: build-artifact <version> [--broken] [--out FILE]\n');
     return 64;
   }
-  const out = outAt !== -1 ? argv[outAt + 1]! : `demo-${version}.tar.gz`;
+  const out = outAt !== -1 ? argv[outAt + 1] : `demo-${version}.tar.gz`;
   const bytes = buildDemoArtifact(version, { broken: argv.includes('--broken') });
   writeFileSync(out, bytes);
   process.stdout.write(`${out} (${bytes.length} bytes)\n`);

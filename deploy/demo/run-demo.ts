@@ -113,7 +113,7 @@ async function main(): Promise<void> {
 
     const work = await mkdtemp(join(tmpdir(), 'lockstep-demo-'));
     cleanup.push(() => rm(work, { recursive: true, force: true }));
-    const cliEnv = { ...s3env, LOCKSTEP_API_URL: procs.api!.url, LOCKSTEP_KEYS_DIR: work };
+    const cliEnv = { ...s3env, LOCKSTEP_API_URL: procs.api.url, LOCKSTEP_KEYS_DIR: work };
     const cli = async (...args: string[]) => {
       const run = await runCli(args, cliEnv);
       if (run.code !== 0) fail(`lockstep ${args.join(' ')} exited ${run.code}: ${run.stderr || run.stdout}`);
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     const expect = async (label: string, webhookCount: number, slackCount: number) => {
       const hooks = await webhook.http.waitForRequests(webhookCount, 20_000);
       const msgs = await slack.waitForRequests(slackCount, 20_000);
-      const ev = webhook.verify(hooks[webhookCount - 1]!);
+      const ev = webhook.verify(hooks[webhookCount - 1]);
       if (!ev.verified) fail(`webhook ${ev.id} failed signature verification`);
       const d = ev.data as { component: string; version?: string; kind?: string; security?: boolean; code?: string };
       const what = ev.type.includes('check.failed')
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
         : `release.available ${d.component} ${d.version} (${d.kind}${d.security ? ', security' : ''})`;
       ok(`${label} → webhook got ${what}, id ${ev.id}, signature verified`);
       if (slackCount > 0 && msgs.length >= slackCount) {
-        const m = readSlackMessage(msgs[slackCount - 1]!);
+        const m = readSlackMessage(msgs[slackCount - 1]);
         if (!m.valid) fail('the Slack message is not valid Block Kit');
         ok(`${label} → Slack got "${m.header}" — ${m.fields.slice(0, 3).join(' | ')}`);
       }
@@ -418,7 +418,7 @@ async function main(): Promise<void> {
 async function waitForEvent(webhook: DemoWebhookReceiver, type: string, from: number) {
   for (let n = from + 1; ; n++) {
     const reqs = await webhook.http.waitForRequests(n, 20_000);
-    const ev = webhook.verify(reqs[n - 1]!);
+    const ev = webhook.verify(reqs[n - 1]);
     if (!ev.verified) fail(`webhook ${ev.id} failed signature verification`);
     if (ev.type.includes(type)) return ev;
   }

@@ -80,7 +80,7 @@ describe('node agent (process)', () => {
   const publishRelease = async (version: string, bytes: Buffer): Promise<Artifact> => {
     const r = await writer.publish({ store, component: COMPONENT, artifact: bytes, version, channel: 'stable', keys });
     artifacts[version] = { uri: `s3://${store.bucket}/${r.artifactKey}`, sha256: r.sha256, length: r.length };
-    return artifacts[version]!;
+    return artifacts[version];
   };
 
   const command = (version: string, over: Partial<InstallCommandV1> = {}): InstallCommandV1 => ({
@@ -90,7 +90,7 @@ describe('node agent (process)', () => {
     component: COMPONENT,
     version,
     action: 'install',
-    artifact: artifacts[version]!,
+    artifact: artifacts[version],
     fencingToken: 5,
     lockKey: 'cluster',
     health: { minHealthyMs: 300, deadlineMs: 5000 },
@@ -125,7 +125,7 @@ describe('node agent (process)', () => {
       },
       { timeoutMs: 20_000, what: `outcome of ${commandId}` },
     );
-    return found![found!.length - 1]!.data;
+    return found![found!.length - 1].data;
   };
 
   const appVersion = async (): Promise<string> =>

@@ -157,10 +157,10 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
     const { generatedSecret, subscription } = jsonOf<{ generatedSecret: string; subscription: { id: string } }>(sub);
     expect(generatedSecret).toMatch(/^whsec_/);
     expect(jsonOf<{ check: { announced: string[] } }>(second).check.announced).toEqual(['1.1.0']);
-    const event = new Webhook(generatedSecret).verify(req!.body, {
-      'webhook-id': String(req!.headers['webhook-id']),
-      'webhook-timestamp': String(req!.headers['webhook-timestamp']),
-      'webhook-signature': String(req!.headers['webhook-signature']),
+    const event = new Webhook(generatedSecret).verify(req.body, {
+      'webhook-id': String(req.headers['webhook-id']),
+      'webhook-timestamp': String(req.headers['webhook-timestamp']),
+      'webhook-signature': String(req.headers['webhook-signature']),
     }) as { type: string; data: { version: string; security: boolean } };
     expect(event).toMatchObject({
       type: 'io.lockstep.release.available.v1',
@@ -183,7 +183,7 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
     const rootSha256 = createHash('sha256')
       .update(await readFile(join(work, 'root.json')))
       .digest('hex');
-    expect(comps[0]!.source).toEqual({ mode: 's3', trustedRootSha256: rootSha256 });
+    expect(comps[0].source).toEqual({ mode: 's3', trustedRootSha256: rootSha256 });
     expect(rootJson.sha256).toBe(rootSha256);
     expect(JSON.stringify(comps)).not.toContain('"signatures"');
   });

@@ -65,7 +65,7 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
   const checkNow = async (component: string) => {
     const reply = await dep.queries.send<QueryReply<CheckResultV1[]>>(Queries.CheckNow, { component }, 30000);
     if (!reply.ok) throw new Error(reply.error.message);
-    return reply.result[0]!;
+    return reply.result[0];
   };
 
   beforeAll(async () => {
@@ -106,7 +106,7 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
     expect(again).toMatchObject({ ok: true, announced: [] });
     const available = seen.events.filter((e) => e.type === 'io.lockstep.release.available.v1');
     expect(available).toHaveLength(1);
-    expect(available[0]!.data).toMatchObject({
+    expect(available[0].data).toMatchObject({
       component: 'demo',
       version: '1.1.0',
       currentVersion: '1.0.0',
@@ -144,7 +144,7 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
 
     expect(result).toMatchObject({ ok: false, error: { code } });
     expect(seen.events.map((e) => e.type)).toEqual(['io.lockstep.check.failed.v1']);
-    expect(seen.events[0]!.data).toMatchObject({ component: 'demo', code, reason: expect.any(String) });
+    expect(seen.events[0].data).toMatchObject({ component: 'demo', code, reason: expect.any(String) });
   });
 
   it('an older metadata version (rollback) gives check.failed and no release.available', async () => {

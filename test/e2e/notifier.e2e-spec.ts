@@ -76,8 +76,8 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
     const [rb] = await b.waitForRequests(1);
 
     for (const [req, sub] of [
-      [ra!, subA],
-      [rb!, subB],
+      [ra, subA],
+      [rb, subB],
     ] as const) {
       const wh = new Webhook(sub.generatedSecret!);
       const headers = {
@@ -132,7 +132,7 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
       [firstTry.id],
     );
 
-    expect(req!.headers['webhook-id']).toBe(firstTry.id);
+    expect(req.headers['webhook-id']).toBe(firstTry.id);
     expect(delivered).toHaveLength(1);
     expect(wins[0].n).toBe(1);
   });
@@ -159,8 +159,8 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
     await dep.publish(Subjects.ReleaseAvailable, releasePayload('1.2.0'), 'demo');
     await flaky.waitForRequests(4);
 
-    const gap1 = reqs[1]!.at - reqs[0]!.at;
-    const gap2 = reqs[2]!.at - reqs[1]!.at;
+    const gap1 = reqs[1].at - reqs[0].at;
+    const gap2 = reqs[2].at - reqs[1].at;
     expect(new Set(reqs.map((r) => r.headers['webhook-id'])).size).toBe(1);
     expect(gap1).toBeGreaterThanOrEqual(250);
     expect(gap2).toBeGreaterThan(gap1);

@@ -36,7 +36,7 @@ describe('rolling update on a 3-node NATS cluster', () => {
       void poll();
     });
 
-    await cluster.servers[0]!.kill('SIGKILL');
+    await cluster.servers[0].kill('SIGKILL');
     const final = await fleet.waitForState(id, ['succeeded', 'failed', 'rolled_back'], 150_000);
     const versions = await Promise.all(fleet.nodes.map((n) => n.version()));
 

@@ -142,7 +142,7 @@ export class BackupCreator {
       const chunks = await Promise.all(pendingIds);
       for (const chunkId of chunks) used.add(chunkId);
       bytesRead += size;
-      const sha256 = hash ? hash.digest('hex') : chunks.length === 1 ? chunks[0]! : createHash('sha256').digest('hex');
+      const sha256 = hash ? hash.digest('hex') : chunks.length === 1 ? chunks[0] : createHash('sha256').digest('hex');
       return { size, sha256, chunks };
     };
 

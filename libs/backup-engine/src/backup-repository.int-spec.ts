@@ -152,22 +152,22 @@ describe('backup repository manifests', () => {
       const manifest = bigManifest('backup_damaged', 5_000);
       await engine.repository.putManifest(manifest);
       const [victim] = await store.list('manifest-parts/');
-      const body = await store.get(victim!.key);
+      const body = await store.get(victim.key);
       body[100] ^= 1;
-      await store.put(victim!.key, body);
+      await store.put(victim.key, body);
 
       const altered = await engine.repository.getManifest('backup_damaged').catch((e: unknown) => e);
       const report = await engine.verify('backup_damaged');
       await engine.repository.putManifest({ ...manifest, id: 'backup_again' }); // the same tree again: lists the damaged part, and stores it again
       const repaired = await engine.repository.getManifest('backup_damaged');
       const markersAfterRepair = await store.list('manifest-parts-damaged/');
-      await store.remove(victim!.key);
+      await store.remove(victim.key);
       const lost = await engine.repository.getManifest('backup_damaged').catch((e: unknown) => e);
 
       expect(altered).toBeInstanceOf(BackupEngineError);
       expect((altered as BackupEngineError).code).toBe(BackupErrorCode.Corrupted);
-      expect((altered as Error).message).toContain(victim!.key);
-      expect(report).toMatchObject({ ok: false, problems: [expect.stringContaining(victim!.key)] });
+      expect((altered as Error).message).toContain(victim.key);
+      expect(report).toMatchObject({ ok: false, problems: [expect.stringContaining(victim.key)] });
       expect(repaired).toEqual(manifest);
       expect(markersAfterRepair).toEqual([]);
       expect((lost as BackupEngineError).code).toBe(BackupErrorCode.Corrupted);

@@ -43,7 +43,7 @@ describe('readFilePieces', () => {
 
     const [piece] = await read(path, 4096, { syncBelow: 0 });
 
-    expect(piece!.buffer.byteLength).toBeLessThan(64 * 1024);
+    expect(piece.buffer.byteLength).toBeLessThan(64 * 1024);
   });
 
   it('fails for a missing file', async () => {

@@ -126,7 +126,7 @@ function findCut(
 /** The chunk made of `parts` (whole pieces or their tails) and `tail`: no copy when it lies in one piece. */
 function assemble(parts: Buffer[], tail: Buffer, size: number): Buffer {
   if (parts.length === 0) return tail;
-  if (parts.length === 1 && tail.length === 0) return parts[0]!;
+  if (parts.length === 1 && tail.length === 0) return parts[0];
   parts.push(tail);
   return Buffer.concat(parts, size);
 }

@@ -105,9 +105,9 @@ describe(`${PackWriter.name} pipeline`, () => {
     await sut.flush();
 
     expect(store.packs.size).toBe(1);
-    const pack = [...store.packs.values()][0]!;
+    const pack = [...store.packs.values()][0];
     expect(pack.equals(Buffer.concat(chunks.map((c) => Buffer.concat([Buffer.from('Z'), c]))))).toBe(true);
-    ids.forEach((id, i) => expect(sut.known.get(id)?.size).toBe(chunks[i]!.length));
+    ids.forEach((id, i) => expect(sut.known.get(id)?.size).toBe(chunks[i].length));
   });
 
   it('makes add wait while the queue is full', async () => {
@@ -123,7 +123,7 @@ describe(`${PackWriter.name} pipeline`, () => {
     const pending = sut.add(randomBytes(10)).then(() => (third = true));
     await settle();
     const waited = !third;
-    gates[0]!.open();
+    gates[0].open();
     await pending;
 
     expect(waited).toBe(true);
@@ -134,7 +134,7 @@ describe(`${PackWriter.name} pipeline`, () => {
     const { compressor, gates } = gatedCompressor();
     const sut = new PackWriter(new FakePackStore(), compressor, new Map(), 1000);
     await sut.add(randomBytes(10));
-    gates[0]!.fail(new Error('zstd broke'));
+    gates[0].fail(new Error('zstd broke'));
     await settle();
 
     const [late, flushed] = [

@@ -172,7 +172,7 @@ export class PackWriter {
   /** Starts compressing queued chunks, in order, up to the concurrency limit. */
   private startJobs(): void {
     while (!this.failure && this.compressing < this.limits.concurrency && this.nextToStart < this.queue.length) {
-      const job = this.queue[this.nextToStart++]!;
+      const job = this.queue[this.nextToStart++];
       const plain = job.plain!;
       job.plain = undefined;
       this.compressing++;
@@ -194,7 +194,7 @@ export class PackWriter {
   private async appendQueued(): Promise<void> {
     try {
       while (this.queue.length > 0 && !this.failure) {
-        const job = this.queue[0]!;
+        const job = this.queue[0];
         if (!job.blob) await new Promise<void>((resolve) => (job.started = resolve));
         const parts = await job.blob!;
         const length = parts.reduce((n, part) => n + part.length, 0);

@@ -104,7 +104,7 @@ describe(ParentFiles.name, () => {
     ].map((o) => ({ ...o, size: 1, etag: '' }));
     const repository = {
       store: { list: async () => listed },
-      getManifest: async (id: string) => backups[id]!,
+      getManifest: async (id: string) => backups[id],
     } as never;
 
     const sut = await ParentFiles.loadLatest(repository);

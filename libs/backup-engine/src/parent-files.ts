@@ -34,7 +34,7 @@ export class ParentFiles {
   /** `parent` undefined: no parent, every file is read. */
   constructor(readonly parent?: BackupManifest) {
     this.since = parent ? Date.parse(parent.createdAt) : 0;
-    for (const e of parent?.entries ?? []) if (e.type === 'file') this.files.set(e.path, e as RecordedFile);
+    for (const e of parent?.entries ?? []) if (e.type === 'file') this.files.set(e.path, e);
   }
 
   /**

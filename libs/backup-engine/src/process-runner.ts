@@ -48,9 +48,7 @@ export class ChildProcessRunner implements ProcessRunner {
       : Promise.resolve(child.stdin.end());
     fed.catch(() => child.kill('SIGTERM')); // a broken input must not look like a complete one
     const exited = new Promise<void>((resolve, reject) => {
-      child.on('error', (cause) =>
-        reject(new ExternalCommandError(command, null, (cause as Error).message, hint, { cause })),
-      );
+      child.on('error', (cause) => reject(new ExternalCommandError(command, null, cause.message, hint, { cause })));
       child.on('close', (code, signal) => {
         if (code === 0) resolve();
         else

@@ -54,14 +54,14 @@ export async function* walkTree(root: string, excludes: string[] = []): AsyncGen
     const stats: Promise<Stats>[] = [];
     const LSTAT_BATCH = 64;
     const statFrom = (i: number) => {
-      for (let j = i; j < Math.min(names.length, i + LSTAT_BATCH); j++) stats[j] = lstat(join(dir, names[j]!));
-      for (let j = i; j < Math.min(names.length, i + LSTAT_BATCH); j++) stats[j]!.catch(() => undefined);
+      for (let j = i; j < Math.min(names.length, i + LSTAT_BATCH); j++) stats[j] = lstat(join(dir, names[j]));
+      for (let j = i; j < Math.min(names.length, i + LSTAT_BATCH); j++) stats[j].catch(() => undefined);
     };
     for (const [i, name] of names.entries()) {
       if (i % LSTAT_BATCH === 0) statFrom(i);
       const relPath = rel ? `${rel}/${name}` : name;
       const absPath = join(dir, name);
-      const st = await stats[i]!;
+      const st = await stats[i];
       if (st.isSymbolicLink()) yield { type: 'symlink', path: relPath, target: await readlink(absPath) };
       else if (st.isDirectory()) {
         yield { type: 'dir', path: relPath, mode: st.mode & 0o7777 };

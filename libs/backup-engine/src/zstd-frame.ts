@@ -44,11 +44,11 @@ export function decodeStoredFrame(frame: Uint8Array): Buffer | undefined {
   if (frame.length < 6) return undefined;
   const view = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
   if (view.readUInt32LE(0) !== MAGIC) return undefined;
-  const fhd = view[4]!;
+  const fhd = view[4];
   const fcsFlag = fhd >> 6;
   const singleSegment = (fhd >> 5) & 1;
   if (fhd & 0x08 || fhd & 0x04 || fhd & 0x03) return undefined; // reserved bit, checksum, dictionary: leave to zstd
-  const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fcsFlag]!;
+  const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fcsFlag];
   let o = 5 + (singleSegment ? 0 : 1) + fcsBytes;
   const parts: Buffer[] = [];
   let size = 0;
@@ -64,7 +64,7 @@ export function decodeStoredFrame(frame: Uint8Array): Buffer | undefined {
       o += n;
     } else if (type === BLOCK_RLE) {
       if (o + 1 > view.length) return undefined;
-      parts.push(Buffer.alloc(n, view[o]!));
+      parts.push(Buffer.alloc(n, view[o]));
       o += 1;
     } else return undefined;
     size += n;
@@ -74,7 +74,7 @@ export function decodeStoredFrame(frame: Uint8Array): Buffer | undefined {
   if (fcsBytes > 0 && fcsBytes <= 4) {
     const declared =
       fcsBytes === 1
-        ? view[5 + (singleSegment ? 0 : 1)]!
+        ? view[5 + (singleSegment ? 0 : 1)]
         : fcsBytes === 2
           ? view.readUInt16LE(5 + (singleSegment ? 0 : 1)) + 256
           : view.readUInt32LE(5 + (singleSegment ? 0 : 1));
@@ -108,13 +108,13 @@ export function looksIncompressible(data: Uint8Array): boolean {
   for (let s = 0; s < SAMPLE_SLICES; s++) {
     const from = Math.floor(s * step);
     const to = from + Math.floor(sliceLen);
-    for (let i = from; i < to; i++) counts[data[i]!]!++;
+    for (let i = from; i < to; i++) counts[data[i]]++;
     total += to - from;
   }
   let entropy = 0;
   let seen = 0;
   for (let b = 0; b < 256; b++) {
-    const c = counts[b]!;
+    const c = counts[b];
     if (c === 0) continue;
     seen++;
     const p = c / total;

@@ -47,7 +47,7 @@ describe(`${BackupJobs.name} prune`, () => {
     const outcome = await sut.prune(catalogue, { keepLast: 1 }, 'op-1', false);
 
     expect(outcome.removedBackups.sort()).toEqual(['config_1', 'full_1']);
-    expect(pruned[0]!.remove.sort()).toEqual(['config_1', 'full_1']);
+    expect(pruned[0].remove.sort()).toEqual(['config_1', 'full_1']);
     expect(recorded.map((b) => [b.id, b.status])).toEqual(
       expect.arrayContaining([
         ['full_1', 'pruned'],

@@ -24,7 +24,7 @@ describe(resolveApiUrl.name, () => {
 describe(ApiClient.name, () => {
   it('sends JSON and returns the parsed answer', async () => {
     const fetchImpl = jest.fn(reply(200, { items: [1] }));
-    const sut = new ApiClient('http://api', fetchImpl as unknown as typeof fetch);
+    const sut = new ApiClient('http://api', fetchImpl);
 
     const result = await sut.get('/v1/deliveries', { status: 'dead', limit: 5, subscription: undefined });
 
@@ -40,7 +40,7 @@ describe(ApiClient.name, () => {
       'http://api',
       reply(502, {
         error: { code: 'SERVICE_UNAVAILABLE', message: 'the notifier is not running' },
-      }) as unknown as typeof fetch,
+      }),
     );
 
     const act = sut.post('/v1/subscriptions', {});
@@ -55,7 +55,7 @@ describe(ApiClient.name, () => {
   });
 
   it('says the API is not a Lockstep API when the answer has no error body', async () => {
-    const sut = new ApiClient('http://api', reply(404, 'nope') as unknown as typeof fetch);
+    const sut = new ApiClient('http://api', reply(404, 'nope'));
 
     await expect(sut.get('/v1/components')).rejects.toThrow(/answered 404.*is http:\/\/api a Lockstep API\?/);
   });
@@ -64,7 +64,7 @@ describe(ApiClient.name, () => {
     const refused = async () => {
       throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     };
-    const sut = new ApiClient('http://127.0.0.1:1', refused as unknown as typeof fetch);
+    const sut = new ApiClient('http://127.0.0.1:1', refused);
 
     const act = sut.get('/v1/components');
 
@@ -75,7 +75,7 @@ describe(ApiClient.name, () => {
   });
 
   it('resolves a 204 to undefined', async () => {
-    const sut = new ApiClient('http://api', reply(204, undefined) as unknown as typeof fetch);
+    const sut = new ApiClient('http://api', reply(204, undefined));
 
     await expect(sut.delete('/v1/subscriptions/x')).resolves.toBeUndefined();
   });

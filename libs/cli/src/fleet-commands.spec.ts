@@ -188,7 +188,7 @@ describe('fleet commands', () => {
     const code = await lockstep(['downgrade', '--component', 'demo', '--to', '1.0.0']);
 
     expect(code).toBe(0);
-    expect(sent[0]!.body).toEqual({
+    expect(sent[0].body).toEqual({
       component: 'demo',
       version: '1.0.0',
       direction: 'downgrade',
@@ -321,7 +321,7 @@ describe('fleet commands', () => {
     const showCode = await lockstep(['rollouts', 'show', ROLLOUT_ID]);
 
     expect([listCode, showCode]).toEqual([0, 0]);
-    expect(sent[0]!.url).toBe('http://api.test/v1/rollouts?state=running&limit=5');
+    expect(sent[0].url).toBe('http://api.test/v1/rollouts?state=running&limit=5');
     expect(listed).toMatch(
       new RegExp(
         `^ID\\s+KIND\\s+COMPONENT\\s+VERSION\\s+STATE\\s+NODES\\s+CREATED\\s+REASON\\n${ROLLOUT_ID}\\s+upgrade\\s+demo\\s+1\\.1\\.0\\s+running\\s+0/2\\s+2026-01-01 00:00:00Z\\s+-\\n$`,
@@ -447,7 +447,7 @@ describe('fleet commands', () => {
 
       await lockstep(['locks', 'release', 'cluster', '--reason', 'r', '--by', 'ops-bot', '--yes-release-lock']);
 
-      expect(sent[0]!.body).toMatchObject({ by: 'ops-bot' });
+      expect(sent[0].body).toMatchObject({ by: 'ops-bot' });
       expect(out).toBe('lock cluster was not held; nothing was removed (the request is audited as by ops-bot)\n');
     });
   });

@@ -30,11 +30,11 @@ const cellText = (v: string | number | boolean | null | undefined): string =>
 /** Renders rows as a plain-text table with a header, columns separated by two spaces, one line per row (no trailing newline). */
 export function renderTableLines<T>(columns: Column<T>[], rows: readonly T[]): string[] {
   const cells = rows.map((r) => columns.map((c) => cellText(c.value(r))));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)));
   const line = (values: string[]) =>
     values
       .map((v, i) =>
-        columns[i]!.align === 'right' ? v.padStart(widths[i]!) : i === values.length - 1 ? v : v.padEnd(widths[i]!),
+        columns[i].align === 'right' ? v.padStart(widths[i]) : i === values.length - 1 ? v : v.padEnd(widths[i]),
       )
       .join('  ')
       .trimEnd();

@@ -98,7 +98,7 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     for (const s of found.keys())
       if (!declared.has(s)) problems.push(`${s} has a handler but the service does not declare it`);
     if (problems.length) throw new HandlerRegistrationError(`${this.nats.options.service}: ${problems.join('; ')}`);
-    return new Map([...found].map(([s, h]) => [s, h[0]!]));
+    return new Map([...found].map(([s, h]) => [s, h[0]]));
   }
 
   private async start(subject: Subject, handler: Registration): Promise<void> {
@@ -203,11 +203,11 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       // redeliver an event the handler has already applied). An ackAck per event cost this
       // process a request each, the largest part of the scheduler's CPU during a rollout.
       for (const d of deliveries.slice(0, -1)) d.msg.ack();
-      await this.settle(subject, deliveries[deliveries.length - 1]!.msg, outcome);
+      await this.settle(subject, deliveries[deliveries.length - 1].msg, outcome);
       return;
     }
     if (deliveries.length === 1) {
-      await this.settle(subject, deliveries[0]!.msg, outcome);
+      await this.settle(subject, deliveries[0].msg, outcome);
       return;
     }
     this.logger.warn(
@@ -235,16 +235,16 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
   ): Promise<HandlerOutcome> {
     const tracer = trace.getTracer('lockstep-messaging');
     const [first, ...rest] = deliveries;
-    const parent = extractTraceContext(first!.msg.headers);
+    const parent = extractTraceContext(first.msg.headers);
     const links = rest.flatMap((d) => {
       const sc = trace.getSpanContext(extractTraceContext(d.msg.headers));
       return sc ? [{ context: sc }] : [];
     });
     const attributes: Attributes = {
       'messaging.system': 'nats',
-      'messaging.destination.name': first!.msg.subject,
-      'cloudevents.event_id': first!.event.id,
-      'messaging.message.delivery_count': first!.msg.info.deliveryCount,
+      'messaging.destination.name': first.msg.subject,
+      'cloudevents.event_id': first.event.id,
+      'messaging.message.delivery_count': first.msg.info.deliveryCount,
     };
     if (deliveries.length > 1) attributes['messaging.batch.message_count'] = deliveries.length;
     const span = tracer.startSpan(`process ${subject}`, { kind: SpanKind.CONSUMER, attributes, links }, parent);

@@ -93,5 +93,5 @@ async function addOrUpdate<T>(
       existing = await info();
     }
   }
-  await update(existing as T);
+  await update(existing);
 }

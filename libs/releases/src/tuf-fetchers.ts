@@ -151,7 +151,7 @@ export class ObjectStoreFetcher extends RecordingFetcher {
       pull: async (controller) => {
         const { done, value } = await chunks.next();
         if (done) controller.close();
-        else controller.enqueue(value as Uint8Array<ArrayBuffer>);
+        else controller.enqueue(value);
       },
       cancel: () => void nodeStream.destroy(),
     });

@@ -113,7 +113,7 @@ export class TufMetadataBucket {
   private parse(kind: MetadataKind, bytes: Buffer, fileName: string): AnyMetadata {
     try {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      return Metadata.fromJSON(kind as any, JSON.parse(bytes.toString('utf8'))) as AnyMetadata;
+      return Metadata.fromJSON(kind as any, JSON.parse(bytes.toString('utf8')));
     } catch (err) {
       throw this.corrupt(`${fileName} cannot be parsed (${(err as Error).message})`, err);
     }

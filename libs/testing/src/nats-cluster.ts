@@ -172,8 +172,8 @@ class ServerProcess {
   async start(): Promise<void> {
     if (this.isRunning()) return;
     const proc = spawn(natsServerBinary(), ['-c', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout!.on('data', (d) => (this.log += d));
-    proc.stderr!.on('data', (d) => (this.log += d));
+    proc.stdout.on('data', (d) => (this.log += d));
+    proc.stderr.on('data', (d) => (this.log += d));
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     const deadline = Date.now() + 10000;

@@ -54,8 +54,8 @@ export function spawnTs(script: string, env: Record<string, string> = {}): TsChi
   const lines: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
   let err = '';
-  proc.stderr!.on('data', (d) => (err += d));
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
+  proc.stderr.on('data', (d) => (err += d));
+  createInterface({ input: proc.stdout }).on('line', (line) => {
     try {
       lines.push(JSON.parse(line) as Record<string, unknown>);
     } catch {

@@ -11,31 +11,29 @@ import { startApiTestApp, type ApiTestApp } from './testing/api-test-app';
 const ROOT = '{"signed":{"_type":"root","version":1},"signatures":[]}\n';
 const SUB_ID = '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60';
 
-const component = (over: Partial<ComponentEntity> = {}): ComponentEntity =>
-  ({
-    name: 'demo',
-    scheme: 'semver',
-    channel: 'stable',
-    currentVersion: '1.0.0',
-    sourceType: 'tuf',
-    sourceConfig: { mode: 's3', trustedRoot: ROOT },
-    createdAt: new Date(0),
-    updatedAt: new Date(0),
-    ...over,
-  }) as ComponentEntity;
-const subscription = (over: Partial<SubscriptionEntity> = {}): SubscriptionEntity =>
-  ({
-    id: SUB_ID,
-    name: 'ops',
-    channel: 'slack',
-    target: { url: 'https://hooks.slack.com/services/T0/B0/SECRETTOKEN' },
-    eventTypes: ['*'],
-    enabled: true,
-    disabledReason: null,
-    createdAt: new Date(0),
-    updatedAt: new Date(0),
-    ...over,
-  }) as SubscriptionEntity;
+const component = (over: Partial<ComponentEntity> = {}): ComponentEntity => ({
+  name: 'demo',
+  scheme: 'semver',
+  channel: 'stable',
+  currentVersion: '1.0.0',
+  sourceType: 'tuf',
+  sourceConfig: { mode: 's3', trustedRoot: ROOT },
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+  ...over,
+});
+const subscription = (over: Partial<SubscriptionEntity> = {}): SubscriptionEntity => ({
+  id: SUB_ID,
+  name: 'ops',
+  channel: 'slack',
+  target: { url: 'https://hooks.slack.com/services/T0/B0/SECRETTOKEN' },
+  eventTypes: ['*'],
+  enabled: true,
+  disabledReason: null,
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+  ...over,
+});
 
 /** The empty-reply failure Nest's NATS client raises when nobody subscribes to the subject. */
 const noResponders = () => new Error('Empty response. There are no subscribers listening to that message ("t.qry")');

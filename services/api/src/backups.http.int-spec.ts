@@ -4,7 +4,7 @@ import {
   BackupOperationEntity,
   createDataSource,
   OutboxMessageEntity,
-  OutboxRelay,
+  type OutboxRelay,
   runMigrations,
 } from '@lockstep/persistence';
 import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
@@ -161,7 +161,7 @@ describe(`${ApiModule.name} backup routes`, () => {
           backupId: 'config-b',
           state: 'succeeded',
           request: {},
-          result: { ok: true, corruptedPacks: [], problems: [], packsChecked: 2 } as never,
+          result: { ok: true, corruptedPacks: [], problems: [], packsChecked: 2 },
           requestedAt: ago(2),
         },
         {
@@ -170,7 +170,7 @@ describe(`${ApiModule.name} backup routes`, () => {
           backupId: null,
           state: 'succeeded',
           request: {},
-          result: { dryRun: false, removedBackups: ['config-b'] } as never,
+          result: { dryRun: false, removedBackups: ['config-b'] },
           requestedAt: ago(1),
         },
         {
@@ -179,7 +179,7 @@ describe(`${ApiModule.name} backup routes`, () => {
           backupId: null,
           state: 'succeeded',
           request: {},
-          result: { dryRun: false, removedBackups: ['other'] } as never,
+          result: { dryRun: false, removedBackups: ['other'] },
           requestedAt: ago(1),
         },
         {
@@ -258,7 +258,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       };
       const [row] = await ds.getRepository(OutboxMessageEntity).findBy({ eventId: op.id });
       expect(row).toMatchObject({ subject: BackupSubjects.operation, event: command });
-      expect(BackupOperationCommandV1.parse(row!.event)).toEqual(command);
+      expect(BackupOperationCommandV1.parse(row.event)).toEqual(command);
       expect(await ds.getRepository(BackupOperationEntity).findOneBy({ id: op.id })).toMatchObject({
         state: 'queued',
         kind: 'create',
@@ -346,7 +346,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       expect(res.status).toBe(202);
       expect(res.body.operation).toMatchObject({ kind: 'verify', backupId: id, state: 'queued' });
       const [row] = await ds.getRepository(OutboxMessageEntity).findBy({ eventId: res.body.operation.id });
-      expect(row!.event).toEqual({ kind: 'verify', operationId: res.body.operation.id, backupId: id });
+      expect(row.event).toEqual({ kind: 'verify', operationId: res.body.operation.id, backupId: id });
     });
 
     it.each([
@@ -376,7 +376,7 @@ describe(`${ApiModule.name} backup routes`, () => {
 
       expect(res.status).toBe(202);
       const [row] = await ds.getRepository(OutboxMessageEntity).findBy({ eventId: res.body.operation.id });
-      expect(row!.event).toEqual({
+      expect(row.event).toEqual({
         kind: 'restore',
         operationId: res.body.operation.id,
         backupId: 'nightly-a',
@@ -479,7 +479,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       expect(res.status).toBe(202);
       expect(res.body.operation).toMatchObject({ kind: 'prune', backupId: null, state: 'queued' });
       const [row] = await ds.getRepository(OutboxMessageEntity).findBy({ eventId: res.body.operation.id });
-      expect(row!.event).toEqual({ kind: 'prune', operationId: res.body.operation.id, dryRun });
+      expect(row.event).toEqual({ kind: 'prune', operationId: res.body.operation.id, dryRun });
     });
   });
 

@@ -11,34 +11,33 @@ import { startApiTestApp, type ApiTestApp } from './testing/api-test-app';
 const ID = '0b9f3c1e-8d2a-4e5f-9a6b-7c8d9e0f1a2b';
 const T0 = new Date('2026-01-01T00:00:00Z');
 
-const rollout = (over: Partial<RolloutEntity> = {}): RolloutEntity =>
-  ({
-    id: ID,
-    component: 'demo',
-    targetVersion: '1.1.0',
-    kind: 'upgrade',
-    artifact: { uri: 's3://x', sha256: 'a'.repeat(64), length: 1 },
-    selector: 'all',
-    strategy: {
-      maxParallel: 2,
-      canary: 1,
-      minHealthyMs: 10_000,
-      healthyDeadlineMs: 300_000,
-      progressDeadlineMs: 600_000,
-      maxFailures: 0,
-      autoRollback: true,
-      pauseBetweenBatchesMs: 0,
-    },
-    state: 'running',
-    reason: null,
-    lockToken: '42',
-    conductor: 'sched-1',
-    rollbackOf: null,
-    createdAt: T0,
-    updatedAt: T0,
-    finishedAt: null,
-    ...over,
-  }) as RolloutEntity;
+const rollout = (over: Partial<RolloutEntity> = {}): RolloutEntity => ({
+  id: ID,
+  component: 'demo',
+  targetVersion: '1.1.0',
+  kind: 'upgrade',
+  artifact: { uri: 's3://x', sha256: 'a'.repeat(64), length: 1 },
+  selector: 'all',
+  strategy: {
+    maxParallel: 2,
+    canary: 1,
+    minHealthyMs: 10_000,
+    healthyDeadlineMs: 300_000,
+    progressDeadlineMs: 600_000,
+    maxFailures: 0,
+    autoRollback: true,
+    pauseBetweenBatchesMs: 0,
+  },
+  state: 'running',
+  reason: null,
+  lockToken: '42',
+  conductor: 'sched-1',
+  rollbackOf: null,
+  createdAt: T0,
+  updatedAt: T0,
+  finishedAt: null,
+  ...over,
+});
 const node = (nodeId: string, over: Partial<RolloutNodeEntity> = {}): RolloutNodeEntity =>
   ({
     rolloutId: ID,
@@ -424,17 +423,16 @@ describe(`${ApiModule.name} fleet routes`, () => {
       token: 42,
       expiresAt: '2026-01-01T00:00:20.000Z',
     };
-    const auditRow = (over: Partial<LockAuditEntity>): LockAuditEntity =>
-      ({
-        id: '7',
-        lockKey: 'cluster',
-        action: 'force_release',
-        byWhom: 'alice@ops',
-        reason: 'holder wedged',
-        removed: null,
-        at: T0,
-        ...over,
-      }) as LockAuditEntity;
+    const auditRow = (over: Partial<LockAuditEntity>): LockAuditEntity => ({
+      id: '7',
+      lockKey: 'cluster',
+      action: 'force_release',
+      byWhom: 'alice@ops',
+      reason: 'holder wedged',
+      removed: null,
+      at: T0,
+      ...over,
+    });
 
     it('lists the holder and the latest force-releases, whichever shape the removed lease was recorded in', async () => {
       locks.list.mockResolvedValue([held]);

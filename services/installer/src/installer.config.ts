@@ -28,7 +28,7 @@ const UNITS: Record<string, number> = {
 /** Parses sizes like 512MiB, 2GB, 100k or a plain number of bytes. */
 export function parseBytes(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
   return m && unit ? Math.floor(Number(m[1]) * unit) : undefined;
 }
 
@@ -54,7 +54,7 @@ export function parseLabels(text: string): Record<string, string> | undefined {
     .filter(Boolean)) {
     const m = /^([A-Za-z0-9][A-Za-z0-9_.\/-]{0,62})=([A-Za-z0-9_.\/:-]{0,63})$/.exec(pair);
     if (!m) return undefined;
-    out[m[1]!] = m[2]!;
+    out[m[1]] = m[2]!;
   }
   return out;
 }

@@ -106,7 +106,7 @@ export class AppDirectory {
     }
     const m = /^releases\/([^/]+)\/?$/.exec(target);
     if (!m) throw new Error(`${this.currentLink} points to ${target}, not to releases/<version>; fix it by hand`);
-    return m[1]!;
+    return m[1];
   }
 
   /** True when releases/<version> exists as a directory. */

@@ -57,7 +57,7 @@ class ChunkReader {
   }
 
   private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
     const out = all.subarray(0, n);
     const rest = all.subarray(n);
     this.chunks = rest.length ? [rest] : [];

@@ -62,10 +62,10 @@ const cString = (block: Buffer, offset: number, length: number): string => {
 
 function parseNumber(block: Buffer, offset: number, length: number, field: string): number {
   const raw = block.subarray(offset, offset + length);
-  if (raw[0]! & 0x80) {
+  if (raw[0] & 0x80) {
     // GNU base-256: big-endian, first byte's top bit is the marker.
     if (raw[0] === 0xff) throw new TarFormatError(`negative ${field} in a tar header`);
-    let value = raw[0]! & 0x7f;
+    let value = raw[0] & 0x7f;
     for (const byte of raw.subarray(1)) {
       value = value * 256 + byte;
       if (!Number.isSafeInteger(value)) throw new TarFormatError(`${field} in a tar header is too large`);
@@ -91,12 +91,12 @@ export function parseTarHeader(block: Buffer): TarHeader {
   if (block.length !== TAR_BLOCK) throw new TarFormatError('truncated tar header');
   const stored = parseNumber(block, 148, 8, 'checksum');
   let sum = 0;
-  for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i];
   if (sum !== stored)
     throw new TarFormatError(
       `tar header checksum mismatch (stored ${stored}, computed ${sum}); the archive is corrupt or not a tar`,
     );
-  const typeflag = String.fromCharCode(block[156]!);
+  const typeflag = String.fromCharCode(block[156]);
   const name = cString(block, 0, 100);
   const magic = block.subarray(257, 262).toString('ascii');
   const prefix = magic === 'ustar' ? cString(block, 345, 155) : '';

@@ -6,7 +6,7 @@ function gateWith(answers: boolean[]) {
   let t = 0;
   let i = 0;
   const probe = async (): Promise<HealthProbeResult> => {
-    const ok = answers[Math.min(i++, answers.length - 1)]!;
+    const ok = answers[Math.min(i++, answers.length - 1)];
     return { ok, detail: ok ? 'HTTP 200' : 'HTTP 503' };
   };
   return new HealthGate({ probe, now: () => t, sleep: async (ms) => void (t += ms) }, 100);

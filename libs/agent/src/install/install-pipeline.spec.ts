@@ -69,12 +69,12 @@ describe(InstallPipeline.name, () => {
       dir,
       journal,
       download: jest.fn(async (uri: string, path: string) => {
-        const version = /demo-(.+)\.tar\.gz$/.exec(uri)![1]!;
-        await writeFile(path, artifacts[version]!);
+        const version = /demo-(.+)\.tar\.gz$/.exec(uri)![1];
+        await writeFile(path, artifacts[version]);
         return {
           path,
-          sha256: createHash('sha256').update(artifacts[version]!).digest('hex'),
-          length: artifacts[version]!.length,
+          sha256: createHash('sha256').update(artifacts[version]).digest('hex'),
+          length: artifacts[version].length,
         };
       }),
       verify: jest.fn(async () => undefined),
@@ -108,7 +108,7 @@ describe(InstallPipeline.name, () => {
   afterEach(() => rm(root, { recursive: true, force: true }));
 
   const install = async (version: string, over: Partial<InstallCommandV1> = {}) => {
-    const bytes = artifacts[version]!;
+    const bytes = artifacts[version];
     const cmd = command(version, {
       artifact: {
         uri: `s3://bucket/demo-${version}.tar.gz`,

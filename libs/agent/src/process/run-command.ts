@@ -57,8 +57,8 @@ export function runCommand(spec: CommandSpec): Promise<CommandResult> {
     const collect = (d: Buffer) => {
       output = (output + d.toString('utf8')).slice(-TAIL);
     };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {

@@ -27,7 +27,7 @@ function oneOf<T extends string>(flag: string, values: readonly T[], meant: Reco
   return (value: string): T => {
     if ((values as readonly string[]).includes(value)) return value as T;
     const hint =
-      meant[value] && (values as readonly string[]).includes(meant[value]!) ? `; did you mean ${meant[value]}?` : '';
+      meant[value] && (values as readonly string[]).includes(meant[value]) ? `; did you mean ${meant[value]}?` : '';
     throw new UsageError(`${flag} must be one of ${values.join(', ')} (got "${value}")${hint}`);
   };
 }

@@ -43,9 +43,9 @@ export function formatAttempt(a: DeliveryView['attempts'][number]): string {
 export function formatDeliveries(items: DeliveryView[], empty: string): string {
   if (items.length === 0) return `${empty}\n`;
   const [header, ...rows] = renderTableLines(deliveryColumns, items);
-  const lines = [header!];
+  const lines = [header];
   items.forEach((d, i) => {
-    lines.push(rows[i]!);
+    lines.push(rows[i]);
     for (const a of d.attempts) lines.push(formatAttempt(a));
     if (d.status === 'pending' && d.nextAttemptAt) lines.push(`    next attempt ${formatTime(d.nextAttemptAt)}`);
   });

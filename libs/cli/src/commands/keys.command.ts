@@ -19,7 +19,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
         cmd,
         { path, createdAt: keySet.createdAt, keyIds },
         () =>
-          `${renderFields([['key file', path], ...TufRoles.map((role): [string, string] => [`${role} key id`, keyIds[role]!])])}` +
+          `${renderFields([['key file', path], ...TufRoles.map((role): [string, string] => [`${role} key id`, keyIds[role]])])}` +
           'The file holds the private keys (mode 0600): back it up offline. Anyone with it can publish releases;\n' +
           'losing it means every client has to pin a new root.\n',
       );

@@ -13,7 +13,7 @@ function scriptedApi(script: Array<RolloutDetailView | Error>) {
     paths,
     get: async <T>(path: string): Promise<T> => {
       paths.push(path);
-      const step = script[Math.min(i++, script.length - 1)]!;
+      const step = script[Math.min(i++, script.length - 1)];
       if (step instanceof Error) throw step;
       return step as T;
     },
@@ -65,7 +65,7 @@ describe(followRollout.name, () => {
       message: `rollout ${ROLLOUT_ID} succeeded: all 1 nodes at 1.1.0`,
     });
     expect(api.paths).toEqual(Array(4).fill(`/v1/rollouts/${ROLLOUT_ID}`));
-    expect(shown.map((s) => [s.state, s.nodes[0]!.percent])).toEqual([
+    expect(shown.map((s) => [s.state, s.nodes[0].percent])).toEqual([
       ['running', 20],
       ['running', 80],
       ['succeeded', 100],
@@ -95,7 +95,7 @@ describe(followRollout.name, () => {
       rolloutSnapshot({
         ...over,
         nodes: [rolloutNode('node-1', { status: 'failed', percent: 100 })],
-      } as Partial<RolloutDetailView>),
+      }),
     ]);
 
     expect(await result).toMatchObject({ exitCode: ExitCode.Failure, message });

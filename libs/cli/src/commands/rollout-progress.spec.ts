@@ -56,7 +56,7 @@ describe(TtyProgress.name, () => {
     expect(out[0]).toBe(
       `rollout 0b9f3c1e  upgrade demo → 1.1.0  running  0/2 nodes done\nnode-1  [--------------]   0%  waiting\nnode-2  [--------------]   0%  waiting\n`,
     );
-    expect(out[1]!.startsWith('\x1b[3A\r\x1b[0J')).toBe(true);
+    expect(out[1].startsWith('\x1b[3A\r\x1b[0J')).toBe(true);
     expect(out[1]).toContain('node-1  [####----------]  30%  downloading\n');
   });
 
@@ -68,7 +68,7 @@ describe(TtyProgress.name, () => {
       rolloutSnapshot({ nodes: [rolloutNode('node-1', { status: 'failed', percent: 100, error: 'x'.repeat(200) })] }),
     );
 
-    for (const line of out[0]!.split('\n')) expect(line.length).toBeLessThanOrEqual(39);
+    for (const line of out[0].split('\n')) expect(line.length).toBeLessThanOrEqual(39);
   });
 });
 

@@ -70,7 +70,7 @@ export class BackupsRepository {
     const days = SINCE_DAYS[filter.since];
     if (days !== null) q.andWhere(`b.created_at >= now() - make_interval(days => :days)`, { days });
     const [first, ...rest] = ORDER[filter.sort];
-    q.orderBy(first![0], first![1]);
+    q.orderBy(first[0], first[1]);
     for (const [column, direction] of rest) q.addOrderBy(column, direction);
     return q.take(filter.limit).getMany();
   }

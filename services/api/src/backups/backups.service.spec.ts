@@ -4,33 +4,32 @@ import type { BackupsRepository } from './backups.repository';
 import { BackupsService, defaultBackupName, restoreEffects } from './backups.service';
 import { toBackupRecord } from './backup-view';
 
-const entity = (over: Partial<BackupEntity> = {}): BackupEntity =>
-  ({
-    id: 'b1',
-    type: 'full',
-    trigger: 'manual',
-    status: 'completed',
-    component: 'demo',
-    componentVersion: null,
-    nodeId: null,
-    rolloutId: null,
-    description: '',
-    encrypted: false,
-    compressed: true,
-    sizeBytes: '10',
-    storedBytes: '5',
-    uploadedBytes: '5',
-    files: 1,
-    packs: 1,
-    durationMs: 1,
-    error: null,
-    corruptedPacks: [],
-    createdAt: new Date(0),
-    completedAt: null,
-    verifiedAt: null,
-    updatedAt: new Date(0),
-    ...over,
-  }) as BackupEntity;
+const entity = (over: Partial<BackupEntity> = {}): BackupEntity => ({
+  id: 'b1',
+  type: 'full',
+  trigger: 'manual',
+  status: 'completed',
+  component: 'demo',
+  componentVersion: null,
+  nodeId: null,
+  rolloutId: null,
+  description: '',
+  encrypted: false,
+  compressed: true,
+  sizeBytes: '10',
+  storedBytes: '5',
+  uploadedBytes: '5',
+  files: 1,
+  packs: 1,
+  durationMs: 1,
+  error: null,
+  corruptedPacks: [],
+  createdAt: new Date(0),
+  completedAt: null,
+  verifiedAt: null,
+  updatedAt: new Date(0),
+  ...over,
+});
 
 describe(BackupsService.name, () => {
   const repo = { now: jest.fn(), find: jest.fn(), enqueue: jest.fn(), enqueueCreate: jest.fn() };

@@ -22,7 +22,7 @@ export class ComponentsRepository {
   /** One component, or null. */
   async find(name: string): Promise<ComponentRow | null> {
     const c = await this.ds.getRepository(ComponentEntity).findOneBy({ name });
-    return c ? (await this.withStates([c]))[0]! : null;
+    return c ? (await this.withStates([c]))[0] : null;
   }
 
   private async withStates(components: ComponentEntity[]): Promise<ComponentRow[]> {

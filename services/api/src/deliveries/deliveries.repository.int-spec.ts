@@ -111,11 +111,11 @@ describe(DeliveriesRepository.name, () => {
       lastError: 'answered 500',
       finishedAt: null,
     });
-    expect(items[1]!.attempts.map((a) => [a.attempt, a.statusCode, a.durationMs, a.outcome, a.error])).toEqual([
+    expect(items[1].attempts.map((a) => [a.attempt, a.statusCode, a.durationMs, a.outcome, a.error])).toEqual([
       [1, null, 5000, 'retry', 'timed out'],
       [2, 500, 30, 'retry', 'answered 500'],
     ]);
-    expect(items[1]!.attempts[1]!.response).toHaveLength(200);
+    expect(items[1].attempts[1].response).toHaveLength(200);
     expect(items[0]).toMatchObject({
       subscriptionName: null,
       eventSubject: null,

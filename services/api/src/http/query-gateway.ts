@@ -92,10 +92,7 @@ function transportError(query: Query, err: unknown, timeoutMs: number): ApiError
         { cause: err },
       );
     default: {
-      const detail =
-        typeof err === 'object' && err !== null && 'message' in err
-          ? String((err as { message: unknown }).message)
-          : String(err);
+      const detail = typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
       return new ApiError(
         502,
         ApiErrorCode.ServiceFailed,

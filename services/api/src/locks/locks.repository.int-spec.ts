@@ -52,7 +52,7 @@ describe(`${LocksRepository.name} on nats-server`, () => {
         expiresAt: expect.any(String),
       },
     ]);
-    expect(Date.parse(held[0]!.expiresAt!) - Date.parse(held[0]!.renewedAt)).toBeGreaterThan(2000);
+    expect(Date.parse(held[0].expiresAt!) - Date.parse(held[0].renewedAt)).toBeGreaterThan(2000);
     expect(free).toEqual([]);
   });
 });

@@ -22,7 +22,7 @@ function servedRoutes(): string[] {
         Reflect.getMetadata(METHOD_METADATA, handler) === undefined
       )
         continue;
-      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number]!.toLowerCase();
+      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number].toLowerCase();
       const sub = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '');
       const path = `/${[prefix, sub].filter((p) => p && p !== '/').join('/')}`.replace(/:(\w+)/g, '{$1}');
       const status =
@@ -79,8 +79,8 @@ describe(buildOpenApiDocument.name, () => {
       >;
     };
 
-    const create = sut.paths['/v1/subscriptions']!.post!.requestBody!.content['application/json'].schema;
-    const listDeliveries = sut.paths['/v1/deliveries']!.get!.parameters!;
+    const create = sut.paths['/v1/subscriptions'].post.requestBody!.content['application/json'].schema;
+    const listDeliveries = sut.paths['/v1/deliveries'].get.parameters!;
     expect(create.required).toEqual(expect.arrayContaining(['name', 'channel', 'target']));
     expect(listDeliveries.map((p) => [p.name, p.required])).toEqual([
       ['subscription', false],
@@ -104,10 +104,10 @@ describe(buildOpenApiDocument.name, () => {
     };
     const sut = buildOpenApiDocument() as { paths: Record<string, Record<string, Op>> };
 
-    const create = sut.paths['/v1/rollouts']!.post!;
-    const release = sut.paths['/v1/locks/{key}/release']!.post!;
+    const create = sut.paths['/v1/rollouts'].post;
+    const release = sut.paths['/v1/locks/{key}/release'].post;
     expect(Object.keys(create.responses).sort()).toEqual(['200', '201', '400', '404', '409', '500', '502', '504']);
-    expect(create.responses['504']!.description).toMatch(/\(the scheduler\)$/);
+    expect(create.responses['504'].description).toMatch(/\(the scheduler\)$/);
     expect(create.requestBody!.content['application/json'].schema.required).toEqual(['component', 'version']);
     expect(release.requestBody!.content['application/json'].schema.required).toEqual(
       expect.arrayContaining(['by', 'reason', 'confirm']),
@@ -117,7 +117,7 @@ describe(buildOpenApiDocument.name, () => {
       const: true,
       description: expect.any(String),
     });
-    expect(Object.keys(sut.paths['/v1/nodes']!.get!.responses).sort()).toEqual(['200', '400', '500', '502']);
+    expect(Object.keys(sut.paths['/v1/nodes'].get.responses).sort()).toEqual(['200', '400', '500', '502']);
   });
 });
 
@@ -134,7 +134,7 @@ describe('backup routes in the OpenAPI document', () => {
   const sut = buildOpenApiDocument() as { paths: Record<string, Record<string, Op>> };
 
   it('answers 202 with the operation for every queued operation, 409 where state or name can refuse', () => {
-    const statuses = (path: string) => Object.keys(sut.paths[path]!.post!.responses).sort();
+    const statuses = (path: string) => Object.keys(sut.paths[path].post.responses).sort();
 
     expect(statuses('/v1/backups')).toEqual(['202', '400', '409', '500']);
     expect(statuses('/v1/backups/prune')).toEqual(['202', '400', '500']);
@@ -143,8 +143,8 @@ describe('backup routes in the OpenAPI document', () => {
   });
 
   it('describes the list filters with their defaults and the restore body with its confirmation', () => {
-    const list = sut.paths['/v1/backups']!.get!.parameters!;
-    const restore = sut.paths['/v1/backups/{id}/restore']!.post!.requestBody!.content['application/json'].schema;
+    const list = sut.paths['/v1/backups'].get.parameters!;
+    const restore = sut.paths['/v1/backups/{id}/restore'].post.requestBody!.content['application/json'].schema;
 
     expect(list.map((p) => [p.name, p.required])).toEqual([
       ['type', false],
@@ -160,6 +160,6 @@ describe('backup routes in the OpenAPI document', () => {
       default: 'all',
     });
     expect(restore.required).toEqual(['what']);
-    expect(restore.properties.confirm!.description).toMatch(/must be true/);
+    expect(restore.properties.confirm.description).toMatch(/must be true/);
   });
 });

@@ -71,9 +71,9 @@ describe(RolloutsRepository.name, () => {
     const rows = await sut.list({ limit: 50 });
 
     expect(rows.map((r) => r.rollout.id)).toEqual([C, B, A]);
-    expect(rows[1]!.statusCounts).toEqual({ installing: 1, succeeded: 1, pending: 1 });
-    expect(rows[0]!.statusCounts).toEqual({});
-    expect(rows[1]!.rollout.strategy).toMatchObject({ autoRollback: true });
+    expect(rows[1].statusCounts).toEqual({ installing: 1, succeeded: 1, pending: 1 });
+    expect(rows[0].statusCounts).toEqual({});
+    expect(rows[1].rollout.strategy).toMatchObject({ autoRollback: true });
   });
 
   it.each([

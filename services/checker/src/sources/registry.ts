@@ -15,7 +15,7 @@ export const ReleaseSources: Record<string, ReleaseSourcePlugin<never>> = {
 export function getSource(id: string): ReleaseSourcePlugin<unknown> {
   const s = Object.hasOwn(ReleaseSources, id) ? ReleaseSources[id] : undefined;
   if (!s) throw new UnknownSourceError(id);
-  return s as ReleaseSourcePlugin<unknown>;
+  return s;
 }
 
 /** The component names a source plugin that does not exist. */

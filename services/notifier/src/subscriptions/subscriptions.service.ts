@@ -65,7 +65,7 @@ export class SubscriptionsService {
       throw err;
     }
     try {
-      await checkDestination(channel.destinationOf(target as never), this.allowList);
+      await checkDestination(channel.destinationOf(target), this.allowList);
     } catch (err) {
       const code = err instanceof DestinationRefusedError ? 'DESTINATION_REFUSED' : 'DESTINATION_UNRESOLVED';
       return fail(code, (err as Error).message);

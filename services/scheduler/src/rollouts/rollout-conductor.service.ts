@@ -248,12 +248,7 @@ export class RolloutConductor {
     });
   }
 
-  private async move(
-    r: RolloutEntity,
-    lock: HeldLock,
-    to: RolloutEntity['state'] & string,
-    reason?: string,
-  ): Promise<void> {
+  private async move(r: RolloutEntity, lock: HeldLock, to: RolloutEntity['state'], reason?: string): Promise<void> {
     this.ensure(lock);
     if (!(await this.repo.transition(r.id, lock.token, to as never, reason)))
       throw new LockLostError('a newer conductor claimed the rollout');

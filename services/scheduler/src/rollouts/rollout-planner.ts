@@ -32,7 +32,7 @@ export function matchesSelector(node: NodeRecordV1, selector: string): boolean {
     .map((p) => p.trim())
     .filter(Boolean);
   if (parts.every((p) => p.includes('=')))
-    return parts.every((p) => node.labels[p.split('=')[0]!] === p.slice(p.indexOf('=') + 1));
+    return parts.every((p) => node.labels[p.split('=')[0]] === p.slice(p.indexOf('=') + 1));
   return parts.includes(node.id);
 }
 

@@ -28,7 +28,7 @@ const plan = (ids: string[]): RolloutPlanV1 => ({
   kind: 'upgrade',
   lockKey: 'cluster',
   batches: [
-    { index: 0, canary: true, nodes: [{ id: ids[0]!, fromVersion: '1.0.0' }] },
+    { index: 0, canary: true, nodes: [{ id: ids[0], fromVersion: '1.0.0' }] },
     { index: 1, canary: false, nodes: ids.slice(1).map((id) => ({ id, fromVersion: null })) },
   ],
   alreadyAtVersion: [],

@@ -135,7 +135,7 @@ export class RolloutRepository {
         await m.query(`SELECT state FROM rollouts WHERE id = $1 AND lock_token = $2 FOR UPDATE`, [id, token]),
       );
       if (rows.length !== 1) return false;
-      const from = rows[0]!.state as RolloutState;
+      const from = rows[0].state as RolloutState;
       if (from === to) return true;
       const terminal = ['succeeded', 'failed', 'aborted', 'rolled_back'].includes(to);
       await m.query(
@@ -161,7 +161,7 @@ export class RolloutRepository {
         resume: ['paused'],
         abort: ['planned', 'running', 'paused'],
       };
-      if (!allowed[action]!.includes(r.state as RolloutState))
+      if (!allowed[action].includes(r.state as RolloutState))
         return { ok: false, message: `cannot ${action} a rollout that is ${r.state}` };
       const to: RolloutState = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'aborted';
       const from = r.state as RolloutState;

@@ -144,7 +144,7 @@ export class RolloutsService {
     return this.create(
       {
         component: target.component,
-        version: versions[0]!,
+        version: versions[0],
         selector: touched.map((n) => n.nodeId).join(','),
         direction: 'downgrade',
         maxParallel: req.maxParallel,
