@@ -16,6 +16,7 @@ const testFiles = [
   'test/**',
   'libs/testing/**',
   '**/__fixtures__/**',
+  '**/*.fakes.ts',
   '**/testing/**',
   'bench/**',
 ];

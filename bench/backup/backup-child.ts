@@ -94,7 +94,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`backup child failed: ${(err as Error).stack ?? err}\n`);
+    process.stderr.write(`backup child failed: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   },
 );

@@ -111,6 +111,7 @@ export async function pgbenchDatabase(scale: number): Promise<TestDatabase> {
     await db.drop();
     throw new Error(
       `pgbench -i -s ${scale} failed: ${(err as Error).message}. Is pgbench installed (postgresql-contrib / postgresql client) and Postgres up (deploy/scripts/ensure-infra.sh)?`,
+      { cause: err },
     );
   }
   return db;

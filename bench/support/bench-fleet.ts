@@ -295,7 +295,7 @@ export class BenchFleet {
       callback: (err, msg) => {
         if (err) return;
         const at = performance.now();
-        const data = (msg.json() as { data: RolloutChangedV1 }).data;
+        const data = msg.json<{ data: RolloutChangedV1 }>().data;
         if (!FINAL_STATES.includes(data.state)) return;
         finals.set(data.rolloutId, { data, at });
         notify();

@@ -26,11 +26,11 @@ export class InstallTimeline {
         if (err) return;
         const at = performance.now();
         if (msg.subject.endsWith(Subjects.InstallProgress)) {
-          const p = (msg.json() as { data: InstallProgressV1 }).data;
+          const p = msg.json<{ data: InstallProgressV1 }>().data;
           this.marksOf(p.commandId).steps.push({ step: p.step, at });
           return;
         }
-        const e = (msg.json() as { data: InstallFinishedV1 }).data;
+        const e = msg.json<{ data: InstallFinishedV1 }>().data;
         const marks = this.marksOf(e.commandId);
         if (marks.finished) return;
         marks.finished = { at, event: e };

@@ -384,13 +384,13 @@ async function main(): Promise<void> {
     await writeFile(join(shopData, 'invoices.csv'), 'truncated by mistake');
     const lost = await withPgClient(
       shop.url,
-      async (c) => (await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n as number,
+      async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')).rows[0].n,
     );
     ok(`a bad cleanup: ${500 - lost} orders deleted, invoices.csv truncated`);
     await cli('backup', 'restore', 'shop_before_cleanup', '--what', 'all', '--confirm');
     const back = await withPgClient(
       shop.url,
-      async (c) => (await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n as number,
+      async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')).rows[0].n,
     );
     const invoices = (await readFile(join(shopData, 'invoices.csv'), 'utf8')).split('\n').length;
     if (back !== 500 || invoices !== 2000)

@@ -31,7 +31,7 @@ describe('rolling update on a 3-node NATS cluster', () => {
           [id],
         );
         if (r.rows.length >= 1) resolve(r);
-        else setTimeout(poll, 100);
+        else setTimeout(() => void poll(), 100);
       };
       void poll();
     });

@@ -63,7 +63,8 @@ export class NodeAgent {
     private readonly logger: AgentLogger,
     private readonly onStateChange: (state: NodeInstallState) => void = () => undefined,
     /** Who holds the lock now, from the lock bucket (undefined: nobody holds it). */
-    private readonly liveHolder: (lockKey: string) => Promise<LiveHolder | undefined> = async () => undefined,
+    private readonly liveHolder: (lockKey: string) => Promise<LiveHolder | undefined> = () =>
+      Promise.resolve(undefined),
   ) {}
 
   /** The node's install state right now. */

@@ -159,11 +159,7 @@ export class BackupRepository {
     );
     const split: SplitManifest = { version: 1, id: manifest.id, parts: [], encoding: 'deflate-raw' };
     let uploaded = 0;
-    for await (const part of new GearChunker(MANIFEST_PART_CHUNKS).chunks(
-      (async function* () {
-        yield json;
-      })(),
-    )) {
+    for await (const part of new GearChunker(MANIFEST_PART_CHUNKS).chunks([json])) {
       const name = this.partName(part);
       split.parts.push(name);
       if (stored.has(PART_PREFIX + name) && !damaged.has(name)) continue;
@@ -195,9 +191,10 @@ export class BackupRepository {
     for (const [n, name] of stored.parts.entries()) {
       const partKey = PART_PREFIX + name;
       // a missing object is damage; any other storage error is an outage and goes up as it is
-      const body = await this.store
-        .get(partKey)
-        .catch((err: unknown) => (err instanceof ObjectNotFoundError ? undefined : Promise.reject(err)));
+      const body = await this.store.get(partKey).catch((err: unknown) => {
+        if (err instanceof ObjectNotFoundError) return undefined;
+        throw err;
+      });
       let part: Buffer | undefined;
       try {
         part = body && inflateRawSync(this.openObject(partKey, body));

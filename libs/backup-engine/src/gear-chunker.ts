@@ -162,7 +162,9 @@ export class GearChunker {
   }
 
   /** Splits a byte stream into chunks; the caller may keep every yielded Buffer (see the class comment). */
-  async *chunks(source: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<Buffer> {
+  async *chunks(
+    source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>,
+  ): AsyncGenerator<Buffer> {
     const { minSize, avgSize, maxSize } = this.options;
     const { maskS, maskL } = this;
     let parts: Buffer[] = []; // earlier pieces (or their tails) of the current chunk

@@ -144,7 +144,7 @@ export class PackWriter {
   async flush(): Promise<void> {
     while (this.appending) await this.appending;
     if (!this.failure) this.startUpload();
-    else await Promise.allSettled(this.queue.map((job) => job.blob)); // let started compressions end
+    else await Promise.allSettled(this.queue.flatMap((job) => (job.blob ? [job.blob] : []))); // let started compressions end
     while (this.uploads.size > 0) await Promise.allSettled([...this.uploads]);
     this.throwIfFailed();
   }

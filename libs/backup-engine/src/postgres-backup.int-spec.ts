@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Client } from 'pg';
 import { MinioObjectStore } from '@lockstep/storage';
 import {
   createTestDatabase,

@@ -35,7 +35,8 @@ export function validatePrefix(prefix: string, what: string): string {
     ? 'it is empty'
     : prefix.startsWith('/')
       ? 'it starts with "/"'
-      : /[\\\0-\x1f]/.test(prefix)
+      : // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+        /[\\\0-\x1f]/.test(prefix)
         ? 'it holds a backslash or a control character'
         : prefix.split('/').some((s) => s === '')
           ? 'it has an empty segment ("//" or a trailing "/")'

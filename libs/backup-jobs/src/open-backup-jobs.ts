@@ -23,7 +23,7 @@ export interface OpenBackupJobsOptions {
   /** Cluster lock lease (bucket TTL) when the lock bucket does not exist yet. */
   leaseMs?: number;
   replicas?: number;
-  record(backup: BackupRecordV1): Promise<void>;
+  record: (backup: BackupRecordV1) => Promise<void>;
 }
 
 /** The targets the BACKUP_* settings name. */

@@ -32,7 +32,7 @@ export interface LockWaiting {
   waitMs: number;
   /** How long lock operations are retried while NATS is unavailable, e.g. during a server failover (ms; default 30 s). */
   unavailableMs?: number;
-  sleep(ms: number): Promise<void>;
+  sleep: (ms: number) => Promise<void>;
 }
 
 const describe = (v: LockView): string => `${v.rolloutId} (held by ${v.holder} since ${v.since})`;

@@ -31,7 +31,7 @@ const postgresUrls = z
       .map((s) => s.trim())
       .filter(Boolean);
     for (const u of urls) {
-      let ok = false;
+      let ok: boolean;
       try {
         ok = ['postgres:', 'postgresql:'].includes(new URL(u).protocol);
       } catch {

@@ -88,7 +88,11 @@ export class ApiClient {
     if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
     const parsed = safeJson(text) as { error?: { code?: unknown; message?: unknown } } | undefined;
     if (parsed?.error && typeof parsed.error.message === 'string') {
-      throw new ApiRequestError(res.status, String(parsed.error.code ?? `HTTP_${res.status}`), parsed.error.message);
+      throw new ApiRequestError(
+        res.status,
+        typeof parsed.error.code === 'string' ? parsed.error.code : `HTTP_${res.status}`,
+        parsed.error.message,
+      );
     }
     throw new ApiRequestError(
       res.status,

@@ -68,7 +68,7 @@ describe(run.name, () => {
         const req = {
           method: String(init.method),
           url: String(url),
-          body: init.body ? JSON.parse(String(init.body)) : undefined,
+          body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
         };
         sent.push(req);
         return answer(req);

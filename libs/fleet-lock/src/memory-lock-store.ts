@@ -70,9 +70,9 @@ export class MemoryLockStore implements LockStore {
     return this.current(key);
   }
 
-  async keys(): Promise<string[]> {
-    if (this.down) throw new Error('TIMEOUT');
-    return [...this.entries.keys()].filter((k) => this.current(k)?.operation === 'PUT');
+  keys(): Promise<string[]> {
+    if (this.down) return Promise.reject(new Error('TIMEOUT'));
+    return Promise.resolve([...this.entries.keys()].filter((k) => this.current(k)?.operation === 'PUT'));
   }
 
   private async write(op: Op, apply: () => WriteResult): Promise<WriteResult> {

@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { parseEvent, Streams, deadLetterSubject, type CloudEvent, type Subject } from '@lockstep/contracts';
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
@@ -73,7 +67,7 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
       if (!instance || typeof instance !== 'object') continue;
-      const proto = Object.getPrototypeOf(instance);
+      const proto = Object.getPrototypeOf(instance) as Record<string, (...args: never[]) => unknown>;
       for (const name of this.scanner.getAllMethodNames(proto)) {
         const meta = this.reflector.get<OnEventMetadata | undefined>(ON_EVENT_METADATA, proto[name]);
         if (!meta) continue;

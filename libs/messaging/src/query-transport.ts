@@ -2,6 +2,7 @@ import { ClientNats, ServerNats, type NatsOptions } from '@nestjs/microservices'
 import { Logger } from '@nestjs/common';
 import { firstValueFrom, timeout } from 'rxjs';
 import type { Query } from '@lockstep/contracts';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 
 type NatsTransportOptions = NonNullable<NatsOptions['options']>;
 
@@ -18,12 +19,13 @@ export class NamespacedNatsServer extends ServerNats {
     super(options);
   }
 
-  override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {
+  // Nest types the NATS client as `any` (nats is its optional peer): it is a nats.js connection.
+  override bindEvents(client: NatsConnection): void {
     const queue = this.getOptionsProp((this as unknown as { options: NatsTransportOptions }).options, 'queue');
     for (const channel of this.messageHandlers.keys()) {
-      const sub = client.subscribe(`${this.namespace}.${channel}`, {
+      const sub: Subscription = client.subscribe(`${this.namespace}.${channel}`, {
         queue,
-        callback: this.getMessageHandler(channel).bind(this),
+        callback: this.getMessageHandler(channel).bind(this) as (err: Error | null, msg: Msg) => void,
       });
       (this as unknown as { subscriptions: unknown[] }).subscriptions.push(sub);
     }

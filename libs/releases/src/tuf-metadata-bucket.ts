@@ -112,8 +112,11 @@ export class TufMetadataBucket {
   private parse(kind: MetadataKind.Targets, bytes: Buffer, fileName: string): Metadata<Targets>;
   private parse(kind: MetadataKind, bytes: Buffer, fileName: string): AnyMetadata {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      return Metadata.fromJSON(kind as any, JSON.parse(bytes.toString('utf8')));
+      // one overload per kind; the result is narrowed again by this method's own overloads
+      return Metadata.fromJSON(
+        kind as MetadataKind.Root,
+        JSON.parse(bytes.toString('utf8')) as Parameters<typeof Metadata.fromJSON>[1],
+      );
     } catch (err) {
       throw this.corrupt(`${fileName} cannot be parsed (${(err as Error).message})`, err);
     }

@@ -1,5 +1,4 @@
 import { Metadata, TargetFile, Targets, type Root } from '@tufjs/models';
-import type { Channel } from '@lockstep/contracts';
 import { MAX_OBJECT_BYTES, type ObjectStore } from '@lockstep/storage';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -32,7 +31,7 @@ export interface PublishReleaseInput {
   /** Version text, already validated against the component's scheme by the caller. */
   version: string;
   /** stable, beta or alpha. */
-  channel: Channel | string;
+  channel: string;
   /** Release fixes a security issue. */
   security?: boolean;
   /** Release breaks compatibility. */

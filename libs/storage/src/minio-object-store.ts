@@ -1,6 +1,7 @@
 import { Client, type ClientOptions } from 'minio';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, StorageError, StorageErrorCode } from './errors';
 import type { ObjectInfo, ObjectStore } from './object-store.port';
@@ -35,7 +36,7 @@ export const DEFAULT_S3_IDLE_TIMEOUT_MS = 60_000;
 function idleTimeoutAgent(secure: boolean, idleMs: number): http.Agent {
   const options = { keepAlive: true, timeout: idleMs };
   const agent = secure ? new https.Agent(options) : new http.Agent(options);
-  const create = agent.createConnection.bind(agent) as (...args: unknown[]) => import('node:net').Socket;
+  const create = agent.createConnection.bind(agent) as (...args: unknown[]) => Socket;
   (agent as unknown as { createConnection: (...args: unknown[]) => unknown }).createConnection = (
     ...args: unknown[]
   ) => {
@@ -46,7 +47,7 @@ function idleTimeoutAgent(secure: boolean, idleMs: number): http.Agent {
   // a pooled socket's timeout may have been lowered to the server's Keep-Alive hint: a request on it gets the full idle time again
   const reuse = agent.reuseSocket.bind(agent);
   agent.reuseSocket = (socket, request) => {
-    (socket as import('node:net').Socket).setTimeout(idleMs);
+    (socket as Socket).setTimeout(idleMs);
     reuse(socket, request);
   };
   return agent;

@@ -160,11 +160,13 @@ function disabledHandle(serviceName: string): TelemetryHandle {
     serviceName,
     enabled: false,
     tracesUrl: undefined,
-    forceFlush: async () => undefined,
-    async shutdown() {
-      if (stopped) return;
-      stopped = true;
-      live = undefined;
+    forceFlush: () => Promise.resolve(),
+    shutdown() {
+      if (!stopped) {
+        stopped = true;
+        live = undefined;
+      }
+      return Promise.resolve();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '@lockstep/testing';
+import { repoRoot } from './processes';
 
 /** What one `lockstep` run produced. */
 export interface CliRun {

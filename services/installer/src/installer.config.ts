@@ -52,7 +52,7 @@ export function parseLabels(text: string): Record<string, string> | undefined {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
-    const m = /^([A-Za-z0-9][A-Za-z0-9_.\/-]{0,62})=([A-Za-z0-9_.\/:-]{0,63})$/.exec(pair);
+    const m = /^([A-Za-z0-9][A-Za-z0-9_./-]{0,62})=([A-Za-z0-9_./:-]{0,63})$/.exec(pair);
     if (!m) return undefined;
     out[m[1]] = m[2]!;
   }

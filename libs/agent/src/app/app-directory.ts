@@ -101,7 +101,12 @@ export class AppDirectory {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return null;
       if (code === 'EINVAL')
-        throw new Error(`${this.currentLink} is not a symlink; move it away so the agent can manage the app directory`);
+        throw new Error(
+          `${this.currentLink} is not a symlink; move it away so the agent can manage the app directory`,
+          {
+            cause: err,
+          },
+        );
       throw err;
     }
     const m = /^releases\/([^/]+)\/?$/.exec(target);

@@ -2,6 +2,7 @@ import type { ObjectStore } from '@lockstep/storage';
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
 import { AgentErrorCode, InstallStepError } from '../errors';
 
 /** Returns the object store for a bucket (one S3 endpoint, any bucket). */
@@ -83,7 +84,7 @@ export class ArtifactDownloader {
         await res.body?.cancel().catch(() => undefined);
         throw failed(`${uri} answered HTTP ${res.status}`);
       }
-      return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+      return Readable.fromWeb(res.body as ReadableStream<Uint8Array>);
     }
     throw failed(`artifact URI ${uri} is neither s3://bucket/key nor http(s)://`);
   }

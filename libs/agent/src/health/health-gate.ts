@@ -71,7 +71,7 @@ export class HealthGate {
     const start = this.deps.now();
     let healthySince: number | undefined;
     let probes = 0;
-    let last = 'no answer yet';
+    let last: string;
     let longest = 0;
     for (;;) {
       if (signal.aborted)

@@ -85,7 +85,8 @@ export function describeSource(c: Pick<ComponentView, 'sourceType' | 'source'>):
     const root = typeof s.trustedRootSha256 === 'string' ? ` root ${s.trustedRootSha256.slice(0, 12)}` : '';
     return `tuf (${where})${root}`;
   }
-  if (c.sourceType === 'npm') return `npm ${String(s.package)}${s.registry ? ` @ ${String(s.registry)}` : ''}`;
+  if (c.sourceType === 'npm')
+    return `npm ${String(s.package)}${typeof s.registry === 'string' ? ` @ ${s.registry}` : ''}`;
   return c.sourceType;
 }
 

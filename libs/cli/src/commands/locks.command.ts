@@ -112,8 +112,8 @@ function formatReleased(r: LockReleaseResultView, by: string): string {
   >;
   const holder = typeof lease.holder === 'string' ? ` held by ${lease.holder}` : '';
   const token =
-    lease.token !== undefined
-      ? ` (token ${String(lease.token)}${typeof lease.rolloutId === 'string' ? `, rollout ${lease.rolloutId}` : ''})`
+    typeof lease.token === 'number' || typeof lease.token === 'string'
+      ? ` (token ${lease.token}${typeof lease.rolloutId === 'string' ? `, rollout ${lease.rolloutId}` : ''})`
       : '';
   return `released lock ${r.key}${holder}${token}; audited as by ${by}. The old holder stops at its next renewal; agents reject its older token.\n`;
 }

@@ -101,7 +101,7 @@ export function registerRelease(program: Command, ctx: CliContext): void {
           {
             component,
             sha256: createHash('sha256').update(bytes).digest('hex'),
-            root: JSON.parse(bytes.toString('utf8')),
+            root: JSON.parse(bytes.toString('utf8')) as unknown,
           },
           () => '',
         );

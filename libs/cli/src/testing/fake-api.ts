@@ -32,7 +32,7 @@ export function fakeApiCli(env: Record<string, string>, hooks: FakeApiHooks) {
         hooks.onRequest({
           method: String(init.method),
           url: String(url),
-          body: init.body ? JSON.parse(String(init.body)) : undefined,
+          body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
         })) as unknown as typeof fetch,
       sleep: async (ms) => hooks.sleep(ms),
       now: () => hooks.now(),

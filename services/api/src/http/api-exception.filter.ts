@@ -62,7 +62,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return { status: parserError.status, body: { error: { code, message } } };
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
-      const status = exception.getStatus();
+      const status: HttpStatus = exception.getStatus();
       const message =
         status === HttpStatus.NOT_FOUND
           ? `no route ${req.method} ${req.url.split('?')[0]}; the API's routes are listed at GET /v1/openapi.json`

@@ -34,7 +34,9 @@ export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicatio
     if (!interval) return;
     const every = Math.min(60_000, Math.max(1_000, Math.floor(interval / 10)));
     this.ticking = this.tick();
-    this.timer = setInterval(() => (this.ticking = this.tick()), every);
+    this.timer = setInterval(() => {
+      this.ticking = this.tick();
+    }, every);
   }
 
   async beforeApplicationShutdown(): Promise<void> {

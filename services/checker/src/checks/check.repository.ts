@@ -44,10 +44,10 @@ export class CheckRepository {
     const runner = this.ds.createQueryRunner();
     await runner.connect();
     try {
-      const [row] = await runner.query(`SELECT pg_try_advisory_lock(hashtext('lockstep-check:' || $1)) AS ok`, [
+      const [row] = (await runner.query(`SELECT pg_try_advisory_lock(hashtext('lockstep-check:' || $1)) AS ok`, [
         component,
-      ]);
-      if (!row.ok) return undefined;
+      ])) as Array<{ ok: boolean }>;
+      if (!row?.ok) return undefined;
       try {
         return await fn();
       } finally {

@@ -15,6 +15,7 @@ describe('NotificationChannels', () => {
   });
 
   it.each(folders)('registers the channel exported by %s/index.ts under its folder name', (folder) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the folder name is only known at run time
     const exported = Object.values(require(join(__dirname, folder, 'index.ts')) as Record<string, unknown>);
 
     const sut = getChannel(folder);

@@ -80,7 +80,9 @@ export class DeliveryRepository {
 
   /** Earliest time a pending delivery becomes due, to sleep exactly until then. */
   async nextDueAt(): Promise<Date | undefined> {
-    const [row] = await this.ds.query(`SELECT min(next_attempt_at) AS at FROM deliveries WHERE status = 'pending'`);
+    const [row] = await this.ds.query<Array<{ at: Date | null }>>(
+      `SELECT min(next_attempt_at) AS at FROM deliveries WHERE status = 'pending'`,
+    );
     return row?.at ? new Date(row.at) : undefined;
   }
 

@@ -152,7 +152,7 @@ export function checkedLiteral(url: string, allowList: AllowList): CheckedDestin
 
 function remember(allowList: AllowList, url: string, checked: CheckedDestination): void {
   let cache = literalCache.get(allowList);
-  if (!cache) literalCache.set(allowList, (cache = new Map()));
+  if (!cache) literalCache.set(allowList, (cache = new Map<string, CheckedDestination>()));
   if (cache.size >= LITERAL_CACHE_MAX) cache.clear();
   cache.set(url, checked);
 }

@@ -74,8 +74,8 @@ export class SupervisedApp implements ServiceManager {
     await rm(this.pidFile, { force: true });
   }
 
-  async status(): Promise<AppStatus> {
-    return this.child ? 'running' : 'stopped';
+  status(): Promise<AppStatus> {
+    return Promise.resolve(this.child ? 'running' : 'stopped');
   }
 
   async close(): Promise<void> {

@@ -108,19 +108,19 @@ async function hashTarballs(
 
   const stop = new AbortController();
   const signal = AbortSignal.any([request.signal, stop.signal]);
-  let failure: unknown;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    for (let v = todo.shift(); v && failure === undefined; v = todo.shift()) {
+    for (let v = todo.shift(); v && !failure; v = todo.shift()) {
       try {
         result[v.version] = await hashOne(client, config, v, { ...request, signal });
       } catch (err) {
-        failure ??= err;
+        failure ??= { error: err };
         stop.abort();
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, todo.length) }, worker));
-  if (failure !== undefined) throw failure;
+  if (failure) throw failure.error;
   return result;
 }
 

@@ -144,7 +144,7 @@ async function readBounded(
     throw tooLarge();
   }
   if (!res.body) return Buffer.alloc(0);
-  const reader = res.body.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
