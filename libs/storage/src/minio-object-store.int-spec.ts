@@ -113,6 +113,41 @@ describe(MinioObjectStore.name, () => {
     }
   });
 
+  it('sends a request once more on a new connection when the reused one breaks under it, and only once', async () => {
+    let requests = 0;
+    const server = createHttpServer((req, res) => {
+      requests++;
+      // a second request on a kept-alive connection: the server had closed it (its idle timeout)
+      if (req.socket.listenerCount('lockstep-seen') > 0 || req.url?.includes('always-reset'))
+        return req.socket.destroy();
+      req.socket.on('lockstep-seen', () => undefined);
+      res.writeHead(200, { 'content-length': '2', etag: '"x"' }).end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const store = new MinioObjectStore({
+      endpoint: `http://127.0.0.1:${port}`,
+      accessKey: 'k',
+      secretKey: 's',
+      bucket: 'resets',
+    });
+    try {
+      await store.get('first');
+      const again = await store.get('second');
+      const before = requests;
+      const broken = await store.get('always-reset').catch((err: unknown) => err);
+
+      expect(again.toString()).toBe('ok');
+      expect(before).toBe(3); // first, second reset on the reused connection, second again on a new one
+      expect(requests - before).toBe(2);
+      expect(broken).toBeInstanceOf(StorageError);
+      expect((broken as StorageError).code).toBe(StorageErrorCode.Unavailable);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("gives a request on a reused connection the whole idle time, whatever the server's Keep-Alive hint", async () => {
     let requests = 0;
     const server = createHttpServer((req, res) => {

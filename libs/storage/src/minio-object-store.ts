@@ -58,6 +58,17 @@ const isNotFound = (err: unknown): boolean => {
   return code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchBucket';
 };
 
+/**
+ * The connection broke before an answer began: typically a pooled keep-alive socket that the
+ * server had already closed (its idle timeout ran out while this process was busy and had not
+ * yet seen the close). Every request this store makes from memory is idempotent, so it is sent
+ * once more. A body cut off midway ('aborted') is an outage and is not repeated.
+ */
+const isConnectionReset = (err: unknown): boolean => {
+  const { code, message } = (err ?? {}) as { code?: string; message?: string };
+  return code === 'EPIPE' || (code === 'ECONNRESET' && message !== 'aborted');
+};
+
 /** ObjectStore backed by the `minio` client. */
 export class MinioObjectStore implements ObjectStore {
   private readonly client: Client;
@@ -130,38 +141,37 @@ export class MinioObjectStore implements ObjectStore {
 
   async putStream(key: string, body: Readable, size: number, contentType = 'application/octet-stream'): Promise<void> {
     this.checkSize(key, size);
-    await this.wrap(`put ${key}`, () =>
-      this.client.putObject(this.bucket, key, body, size, { 'Content-Type': contentType }),
+    await this.wrap(
+      `put ${key}`,
+      () => this.client.putObject(this.bucket, key, body, size, { 'Content-Type': contentType }),
+      { once: true }, // the stream cannot be read again
     );
   }
 
   async get(key: string): Promise<Buffer> {
-    const stream = await this.getStream(key);
     // a connection that breaks or stalls while the body comes is an outage too, not damage
     return this.wrap(`get ${key}`, async () => {
       const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      for await (const chunk of await this.openObject(key)) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
     });
   }
 
+  /** The object's body as a stream; a connection that breaks after it opened is the reader's to handle. */
   async getStream(key: string): Promise<Readable> {
-    try {
-      return await this.client.getObject(this.bucket, key);
-    } catch (err) {
-      if (isNotFound(err)) throw new ObjectNotFoundError(this.bucket, key, { cause: err });
-      throw this.unavailable(`get ${key}`, err);
-    }
+    return this.wrap(`get ${key}`, () => this.openObject(key));
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
-    try {
-      const s = await this.client.statObject(this.bucket, key);
-      return { key, size: s.size, etag: s.etag.replace(/"/g, ''), lastModified: s.lastModified };
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw this.unavailable(`stat ${key}`, err);
-    }
+    return this.wrap(`stat ${key}`, async () => {
+      try {
+        const s = await this.client.statObject(this.bucket, key);
+        return { key, size: s.size, etag: s.etag.replace(/"/g, ''), lastModified: s.lastModified };
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    });
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
@@ -207,9 +217,22 @@ export class MinioObjectStore implements ObjectStore {
     );
   }
 
-  private async wrap<T>(action: string, fn: () => Promise<T>): Promise<T> {
+  private async openObject(key: string): Promise<Readable> {
     try {
-      return await fn();
+      return await this.client.getObject(this.bucket, key);
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFoundError(this.bucket, key, { cause: err });
+      throw err;
+    }
+  }
+
+  /** Runs one request (sent twice when the connection broke under the first: see isConnectionReset). */
+  private async wrap<T>(action: string, fn: () => Promise<T>, options: { once?: boolean } = {}): Promise<T> {
+    try {
+      return await fn().catch((err: unknown) => {
+        if (options.once || !isConnectionReset(err)) throw err;
+        return fn();
+      });
     } catch (err) {
       if (err instanceof StorageError) throw err;
       throw this.unavailable(action, err);
