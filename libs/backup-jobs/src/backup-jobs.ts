@@ -12,16 +12,11 @@ import {
   type DatabaseEntry,
   type VerifyReport,
 } from '@lockstep/backup-engine';
-import {
-  CodedError,
-  type BackupRecordV1,
-  type BackupTrigger,
-  type BackupType,
-  type RestorePart,
-} from '@lockstep/contracts';
+import type { BackupRecordV1, BackupTrigger, BackupType, RestorePart } from '@lockstep/contracts';
 import type { LeaseLost } from '@lockstep/fleet-lock';
 import { completedRecord, corruptedRecord, newBackupRecord, pickIdentity } from './backup-records';
 import { planBackup, type BackupTargets } from './backup-targets';
+import { BackupJobError, BackupJobErrorCode, type BackupJobFailureCode } from './errors';
 import type { BackupRepositoryLock } from './repository-lock';
 
 /** One progress report of a backup operation. */
@@ -87,20 +82,8 @@ export interface RestoreOutcome {
   databases: { database: string; target: string; mode: string }[];
 }
 
-/** A job failed; `backup` is the catalogue entry as recorded (failed or corrupted), when there is one. */
-export class BackupJobError extends CodedError<string> {
-  override name = 'BackupJobError';
-  constructor(
-    code: string,
-    message: string,
-    readonly backup?: BackupRecordV1,
-    options?: { cause?: unknown },
-  ) {
-    super(code, message, options);
-  }
-}
-
-const codeOf = (err: unknown): string => (err as { code?: string })?.code ?? 'BACKUP_FAILED';
+const codeOf = (err: unknown): BackupJobFailureCode =>
+  (err as { code?: BackupJobFailureCode } | undefined)?.code ?? BackupJobErrorCode.Failed;
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
@@ -287,7 +270,7 @@ export class BackupJobs {
     const backup = typeof backupOrId === 'string' ? await this.recordOf(backupOrId) : backupOrId;
     if (backup.status === 'corrupted')
       throw new BackupJobError(
-        'BACKUP_CORRUPTED',
+        BackupJobErrorCode.Corrupted,
         `backup ${backup.id} is recorded corrupted (packs: ${backup.corruptedPacks.join(', ') || 'unknown'}); restore another backup`,
         backup,
       );
@@ -298,7 +281,9 @@ export class BackupJobs {
         if (!(err instanceof BackupEngineError) || err.code !== BackupErrorCode.Corrupted) throw err;
         const corrupted = corruptedRecord(backup, err.message, [], this.now());
         await this.deps.record(corrupted);
-        throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${err.message}`, corrupted, { cause: err });
+        throw new BackupJobError(BackupJobErrorCode.Corrupted, `refusing to restore: ${err.message}`, corrupted, {
+          cause: err,
+        });
       });
       const outcome: RestoreOutcome = { restored: [], databases: [] };
       const fileParts = req.what === 'all' ? undefined : req.what === 'database' ? null : req.what;
@@ -347,7 +332,7 @@ export class BackupJobs {
       /** A failure once some database was restored: nothing can undo that, so say what was and was not. */
       const partial = (what: string, cause: unknown): BackupJobError =>
         new BackupJobError(
-          'BACKUP_RESTORE_PARTIAL',
+          BackupJobErrorCode.RestorePartial,
           `${what}, but database(s) ${outcome.databases.map((d) => d.database).join(', ')} had been restored already. Fix the cause and restore again (--what database restores the databases alone).`,
           undefined,
           { cause },
@@ -356,7 +341,8 @@ export class BackupJobs {
         try {
           return await restoreFiles();
         } catch (err) {
-          if (outcome.databases.length === 0 || (err as BackupJobError).code === 'BACKUP_RESTORE_PARTIAL') throw err;
+          if (outcome.databases.length === 0 || (err as BackupJobError).code === BackupJobErrorCode.RestorePartial)
+            throw err;
           throw partial(`putting the files in place failed (${(err as Error).message})`, err);
         }
       };
@@ -390,13 +376,13 @@ export class BackupJobs {
           }
         } else if (req.what === 'config' || req.what === 'data') {
           throw new BackupJobError(
-            'BACKUP_PART_MISSING',
+            BackupJobErrorCode.PartMissing,
             `backup ${backup.id} (${backup.type}) holds no ${req.what} files; choose --what ${hasDatabases ? 'database' : 'all'}`,
           );
         } else if (wantsDatabases) await restoreDatabases();
         if (req.what === 'database' && !hasDatabases) {
           throw new BackupJobError(
-            'BACKUP_PART_MISSING',
+            BackupJobErrorCode.PartMissing,
             `backup ${backup.id} (${backup.type}) holds no database dump; choose --what all, config or data`,
           );
         }
@@ -411,9 +397,12 @@ export class BackupJobs {
           const corrupted = corruptedRecord(backup, damage.message, damage.corruptedPacks, this.now());
           await this.deps.record(corrupted);
           if (err === damage)
-            throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${damage.message}`, corrupted, {
-              cause: err,
-            });
+            throw new BackupJobError(
+              BackupJobErrorCode.Corrupted,
+              `refusing to restore: ${damage.message}`,
+              corrupted,
+              { cause: err },
+            );
         }
         throw err;
       }
@@ -509,7 +498,7 @@ export class BackupJobs {
     );
     if (!original) {
       throw new BackupJobError(
-        'BACKUP_DATABASE_UNKNOWN',
+        BackupJobErrorCode.DatabaseUnknown,
         `the backup holds database ${JSON.stringify(database)}, which BACKUP_DATABASE_URLS does not list here; add its URL to restore it`,
       );
     }

@@ -1,3 +1,5 @@
+import { BackupErrorCode } from '@lockstep/backup-engine';
+import { BackupJobErrorCode } from '@lockstep/backup-jobs';
 import type { InstallCommandV1, InstallFinishedV1, InstallStep } from '@lockstep/contracts';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -192,7 +194,7 @@ export class InstallPipeline {
         await this.deps
           .restoreData(cmd.restoreBackupId, cmd, (m) => void report('restoring_data', m).catch(() => undefined), signal)
           .catch((err: unknown) => {
-            const partial = (err as { code?: string }).code === 'BACKUP_RESTORE_PARTIAL';
+            const partial = (err as { code?: unknown }).code === BackupJobErrorCode.RestorePartial;
             throw new InstallStepError(
               AgentErrorCode.BackupFailed,
               `restoring backup ${cmd.restoreBackupId} failed${partial ? ' part-way' : '; the data was left as it was'}: ${describeError(err)}`,
@@ -370,7 +372,7 @@ export class InstallPipeline {
     );
     await rm(this.deps.dir.partialDir(entry.command.version), { recursive: true, force: true }).catch(() => undefined);
     let error = describeError(err);
-    if (appStopped && hasCode(err, 'BACKUP_RESTORE_INCOMPLETE'))
+    if (appStopped && hasCode(err, BackupErrorCode.RestoreIncomplete))
       error += `; ${entry.previousVersion ?? 'the app'} stays stopped: its data is half restored`;
     else if (appStopped && entry.previousVersion !== null) {
       error += await this.deps.app.restart().then(
