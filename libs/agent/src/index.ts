@@ -17,6 +17,7 @@ export * from './verify/tuf-artifact-verifier';
 export * from './service-managers/service-manager';
 export * from './service-managers/registry';
 export * from './install/install-pipeline';
+export { preUpdateBackupId } from './install/install-run';
 export * from './node-agent';
 export * from './nats/jetstream-install-events';
 export * from './nats/node-registry';

@@ -1,13 +1,13 @@
-import { createHash, type Hash } from 'node:crypto';
-import { abortable, throwIfAborted } from './abort';
+import { throwIfAborted } from './abort';
 import type { BackupRepository } from './backup-repository';
+import { ContentPacker } from './content-packer';
 import { BackupAbortedError, BackupEngineError, BackupErrorCode } from './errors';
-import { GearChunker, type ChunkerOptions } from './gear-chunker';
-import { manifestDigest, type BackupManifest, type BackupStats, type ChunkLocation, type TreeEntry } from './manifest';
+import type { ChunkerOptions } from './gear-chunker';
+import { manifestDigest, type BackupManifest, type BackupStats, type TreeEntry } from './manifest';
 import { readFilePieces } from './file-reader';
 import { PackWriter } from './pack-writer';
 import { ProgressReporter, ProgressStep, type ProgressListener, type ProgressPhase } from './progress';
-import { isUnder, resolveRoots, sumFileBytes, type BackupSourceRoot } from './source-roots';
+import { isUnder, resolveRoots, sumFileBytes, type BackupSourceRoot, type ResolvedRoot } from './source-roots';
 import type { StreamSource } from './stream-source';
 import { walkTree } from './tree-walker';
 import { ParentFiles } from './parent-files';
@@ -82,7 +82,36 @@ export class BackupCreator {
     const started = Date.now();
     const { signal } = options;
     const aborted = (): Error => new BackupAbortedError(id, { cause: signal?.reason });
+    const stopIfAborted = (): void => throwIfAborted(signal, aborted);
     const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs);
+    const roots = await this.resolveSources(request);
+    stopIfAborted();
+    progress.phase(ProgressStep.Scan, 0, 0).advance(0);
+    const fileBytes = await sumFileBytes(roots, signal, aborted);
+    const packer = await this.openPacker(signal, aborted);
+    const parent = roots.length > 0 ? await ParentFiles.loadLatest(this.repository) : new ParentFiles();
+    const streams = request.streams ?? [];
+    const filesEnd = streams.length === 0 ? 100 : roots.length === 0 ? 0 : FILES_SHARE_WITH_STREAMS;
+    const files = progress.phase(ProgressStep.Files, 0, filesEnd, fileBytes);
+    const entries = await this.packFiles(roots, parent, packer, files, stopIfAborted);
+    await this.packStreams(streams, packer, entries, () => progress.phase(ProgressStep.Streams, filesEnd, 100));
+    stopIfAborted();
+    progress.phase(ProgressStep.Commit, 99, 99).advance(packer.bytesRead, 'uploading the last pack and the manifest');
+    await packer.flush();
+    const manifest = buildManifest(id, started, request, roots, entries, packer);
+    stopIfAborted(); // last moment a cancel can still leave no backup behind
+    const manifestBytes = await this.repository.putManifest(manifest);
+    progress.done(packer.bytesRead, id);
+    const { stats } = manifest;
+    return {
+      id,
+      manifest,
+      stats: { ...stats, bytesUploaded: stats.bytesUploaded + manifestBytes, durationMs: Date.now() - started },
+    };
+  }
+
+  /** The directory roots of a request, refusing a request with nothing in it or with streams inside a root. */
+  private async resolveSources(request: BackupRequest): Promise<ResolvedRoot[]> {
     if (request.source === undefined && !request.sources?.length && !request.streams?.length) {
       throw new BackupEngineError(
         BackupErrorCode.InvalidRequest,
@@ -95,116 +124,73 @@ export class BackupCreator {
       ...RESERVED_ENTRY_PREFIXES.map((p) => `${p}*`),
     ]);
     checkStreamPaths(request.streams ?? [], roots.map((r) => r.prefix).filter(Boolean));
-    throwIfAborted(signal, aborted);
-    progress.phase(ProgressStep.Scan, 0, 0).advance(0);
-    const fileBytes = await sumFileBytes(roots, signal, aborted);
+    return roots;
+  }
 
+  /** A packer over the repository's chunk index, so chunks stored before are not uploaded again. */
+  private async openPacker(signal: AbortSignal | undefined, aborted: () => Error): Promise<ContentPacker> {
     const writer = new PackWriter(this.repository, this.settings.compressor, await this.repository.loadChunkIndex());
-    const parent = roots.length > 0 ? await ParentFiles.loadLatest(this.repository) : new ParentFiles();
-    let reusedFromParent = 0;
-    const chunker = new GearChunker(this.settings.chunker);
+    return new ContentPacker(writer, this.settings, signal, aborted);
+  }
+
+  /** Walks every root and packs its files, reusing those the parent backup holds unchanged; returns the tree entries. */
+  private async packFiles(
+    roots: ResolvedRoot[],
+    parent: ParentFiles,
+    packer: ContentPacker,
+    files: ProgressPhase,
+    stopIfAborted: () => void,
+  ): Promise<TreeEntry[]> {
     const entries: TreeEntry[] = [];
-    const used = new Set<string>();
-    const window: Promise<string>[] = [];
-    let bytesRead = 0;
-
-    const store = async (
-      data: AsyncIterable<Buffer>,
-      onBytes: (n: number) => void,
-    ): Promise<{ size: number; sha256: string; chunks: string[] }> => {
-      // A content of one chunk has the chunk's id as its digest: it is hashed again only once a second chunk comes.
-      let hash: Hash | undefined;
-      let first: Buffer | undefined;
-      const pendingIds: Promise<string>[] = [];
-      let size = 0;
-      try {
-        for await (const chunk of chunker.chunks(abortable(data, signal, aborted))) {
-          throwIfAborted(signal, aborted);
-          if (pendingIds.length === 0) first = chunk;
-          else {
-            if (!hash) {
-              hash = createHash('sha256').update(first!);
-              first = undefined;
-            }
-            hash.update(chunk);
-          }
-          size += chunk.length;
-          const added = writer.add(chunk);
-          added.catch(() => undefined); // awaited below; this only keeps it from counting as unhandled
-          pendingIds.push(added);
-          window.push(added);
-          if (window.length >= this.settings.parallelChunks) await window.shift();
-          onBytes(chunk.length);
-        }
-      } finally {
-        await Promise.allSettled(pendingIds); // never leave compressions running behind a failure
-      }
-      const chunks = await Promise.all(pendingIds);
-      for (const chunkId of chunks) used.add(chunkId);
-      bytesRead += size;
-      const sha256 = hash ? hash.digest('hex') : chunks.length === 1 ? chunks[0] : createHash('sha256').digest('hex');
-      return { size, sha256, chunks };
-    };
-
-    const streams = request.streams ?? [];
-    const filesEnd = streams.length === 0 ? 100 : roots.length === 0 ? 0 : FILES_SHARE_WITH_STREAMS;
-    const files = progress.phase(ProgressStep.Files, 0, filesEnd, fileBytes);
     let fileBytesDone = 0;
     for (const root of roots) {
       if (root.prefix) entries.push({ type: 'dir', path: root.prefix, mode: root.mode });
       const under = (p: string): string => (root.prefix ? `${root.prefix}/${p}` : p);
       for await (const e of walkTree(root.dir, root.excludes)) {
-        throwIfAborted(signal, aborted);
+        stopIfAborted();
         if (e.type !== 'file') {
           entries.push({ ...e, path: under(e.path) });
           continue;
         }
         const path = under(e.path);
-        const unchanged = parent.unchanged(path, e, writer.known);
+        const identity = { mode: e.mode, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino };
+        const unchanged = parent.unchanged(path, e, packer.known);
         if (unchanged) {
           // restic's parent check: same size, mtime, ctime and inode, chunks still stored; not read again
-          for (const chunkId of unchanged.chunks) used.add(chunkId);
-          reusedFromParent += unchanged.chunks.length;
-          entries.push({
-            type: 'file',
-            path,
-            mode: e.mode,
-            mtimeMs: e.mtimeMs,
-            ctimeMs: e.ctimeMs,
-            ino: e.ino,
-            size: unchanged.size,
-            sha256: unchanged.sha256,
-            chunks: unchanged.chunks,
-          });
+          packer.reuse(unchanged.chunks);
+          const { size, sha256, chunks } = unchanged;
+          entries.push({ type: 'file', path, ...identity, size, sha256, chunks });
           files.advance((fileBytesDone += unchanged.size), path);
           continue;
         }
-        const content = await store(readFilePieces(e.absPath, e.size), (n) =>
+        const content = await packer.pack(readFilePieces(e.absPath, e.size), (n) =>
           files.advance((fileBytesDone += n), path),
         );
-        entries.push({
-          type: 'file',
-          path,
-          mode: e.mode,
-          mtimeMs: e.mtimeMs,
-          ctimeMs: e.ctimeMs,
-          ino: e.ino,
-          ...content,
-        });
+        entries.push({ type: 'file', path, ...identity, ...content });
       }
     }
+    return entries;
+  }
+
+  /** Packs each stream after the files, as a `database` entry appended to `entries`; `phase` gives each its progress phase. */
+  private async packStreams(
+    streams: StreamSource[],
+    packer: ContentPacker,
+    entries: TreeEntry[],
+    phase: () => ProgressPhase,
+  ): Promise<void> {
     for (const [i, stream] of streams.entries()) {
       if (entries.some((e) => e.path === stream.path))
         throw new BackupEngineError(
           BackupErrorCode.InvalidRequest,
           `backup entry ${stream.path} appears twice: give each stream a distinct path`,
         );
-      const phase: ProgressPhase = progress.phase(ProgressStep.Streams, filesEnd, 100);
+      const streamPhase = phase();
       let streamBytes = 0;
-      const content = await store(stream.open(), (n) =>
-        phase.advance((streamBytes += n), stream.path, i / streams.length),
+      const content = await packer.pack(stream.open(), (n) =>
+        streamPhase.advance((streamBytes += n), stream.path, i / streams.length),
       );
-      phase.advance(streamBytes, stream.path, (i + 1) / streams.length);
+      streamPhase.advance(streamBytes, stream.path, (i + 1) / streams.length);
       entries.push({
         type: 'database',
         path: stream.path,
@@ -213,56 +199,33 @@ export class BackupCreator {
         ...content,
       });
     }
-    throwIfAborted(signal, aborted);
-    progress.phase(ProgressStep.Commit, 99, 99).advance(bytesRead, 'uploading the last pack and the manifest');
-    await writer.flush();
-
-    const chunkMap: Record<string, ChunkLocation> = {};
-    const packs = new Set<string>();
-    let sizeBefore = 0;
-    let sizeAfter = 0;
-    for (const chunkId of [...used].sort()) {
-      const loc = writer.known.get(chunkId);
-      if (!loc) throw new Error(`internal: chunk ${chunkId} has no location after flush`);
-      chunkMap[chunkId] = loc;
-      packs.add(loc.pack);
-      sizeBefore += loc.size;
-      sizeAfter += loc.length;
-    }
-    const { bytesUploaded, packs: packCount, newChunks } = writer.stats;
-    const reusedChunks = writer.stats.reusedChunks + reusedFromParent;
-    const stats: BackupStats = {
-      bytesRead,
-      bytesUploaded,
-      packs: packCount,
-      newChunks,
-      reusedChunks,
-      sizeBeforeCompression: sizeBefore,
-      sizeAfterCompression: sizeAfter,
-      durationMs: Date.now() - started,
-    };
-    const rootDirs = request.sources?.length ? Object.fromEntries(roots.map((r) => [r.prefix, r.dir])) : undefined;
-    const body: Omit<BackupManifest, 'sha256'> = {
-      version: 1,
-      id,
-      createdAt: new Date(started).toISOString(),
-      labels: request.labels ?? {},
-      ...(rootDirs && { roots: rootDirs }),
-      entries,
-      chunks: chunkMap,
-      packs: [...packs].sort(),
-      stats,
-    };
-    const manifest: BackupManifest = { ...body, sha256: manifestDigest(body) };
-    throwIfAborted(signal, aborted); // last moment a cancel can still leave no backup behind
-    const manifestBytes = await this.repository.putManifest(manifest);
-    progress.done(bytesRead, id);
-    return {
-      id,
-      manifest,
-      stats: { ...stats, bytesUploaded: stats.bytesUploaded + manifestBytes, durationMs: Date.now() - started },
-    };
   }
+}
+
+/** The manifest of a backup whose packs are all uploaded, with its digest. */
+function buildManifest(
+  id: string,
+  started: number,
+  request: BackupRequest,
+  roots: ResolvedRoot[],
+  entries: TreeEntry[],
+  packer: ContentPacker,
+): BackupManifest {
+  const used = packer.usedChunks();
+  const stats: BackupStats = { ...packer.stats(used), durationMs: Date.now() - started };
+  const rootDirs = request.sources?.length ? Object.fromEntries(roots.map((r) => [r.prefix, r.dir])) : undefined;
+  const body: Omit<BackupManifest, 'sha256'> = {
+    version: 1,
+    id,
+    createdAt: new Date(started).toISOString(),
+    labels: request.labels ?? {},
+    ...(rootDirs && { roots: rootDirs }),
+    entries,
+    chunks: used.chunks,
+    packs: used.packs,
+    stats,
+  };
+  return { ...body, sha256: manifestDigest(body) };
 }
 
 function checkStreamPaths(streams: StreamSource[], prefixes: string[]): void {

@@ -1,28 +1,20 @@
-import { join } from 'node:path';
 import {
-  BackupCorruptedError,
   BackupEngineError,
   BackupErrorCode,
-  DatabaseRestoreMode,
   selectRetention,
   type RetentionPlan,
   type RetentionPolicy,
   type BackupEngine,
   type BackupManifest,
-  type DatabaseEntry,
   type VerifyReport,
 } from '@lockstep/backup-engine';
-import {
-  CodedError,
-  type BackupRecordV1,
-  type BackupTrigger,
-  type BackupType,
-  type RestorePart,
-} from '@lockstep/contracts';
+import type { BackupRecordV1, BackupTrigger, BackupType } from '@lockstep/contracts';
 import type { LeaseLost } from '@lockstep/fleet-lock';
 import { completedRecord, corruptedRecord, newBackupRecord, pickIdentity } from './backup-records';
 import { planBackup, type BackupTargets } from './backup-targets';
+import { BackupJobError, BackupJobErrorCode, type BackupJobFailureCode } from './errors';
 import type { BackupRepositoryLock } from './repository-lock';
+import { RestoreJob, type RestoreOutcome, type RestoreRequest } from './restore-job';
 
 /** One progress report of a backup operation. */
 export interface JobProgress {
@@ -61,16 +53,6 @@ export interface CreateBackupRequest {
   operationId: string;
 }
 
-/** What to restore, and where. */
-export interface RestoreRequest {
-  what: RestorePart;
-  /** Restore files under this directory instead of their original places. */
-  to?: string;
-  /** `new` restores each database into `<name>_restored_<time>`; `replace` into the original, in one transaction. */
-  databaseMode: 'new' | 'replace';
-  operationId: string;
-}
-
 /** What a prune did (or, dry-run, would do). */
 export interface PruneOutcome {
   dryRun: boolean;
@@ -81,26 +63,8 @@ export interface PruneOutcome {
   plan: RetentionPlan;
 }
 
-/** What a restore did, part by part. */
-export interface RestoreOutcome {
-  restored: { part: string; target: string; files: number }[];
-  databases: { database: string; target: string; mode: string }[];
-}
-
-/** A job failed; `backup` is the catalogue entry as recorded (failed or corrupted), when there is one. */
-export class BackupJobError extends CodedError<string> {
-  override name = 'BackupJobError';
-  constructor(
-    code: string,
-    message: string,
-    readonly backup?: BackupRecordV1,
-    options?: { cause?: unknown },
-  ) {
-    super(code, message, options);
-  }
-}
-
-const codeOf = (err: unknown): string => (err as { code?: string })?.code ?? 'BACKUP_FAILED';
+const codeOf = (err: unknown): BackupJobFailureCode =>
+  (err as { code?: BackupJobFailureCode } | undefined)?.code ?? BackupJobErrorCode.Failed;
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
@@ -287,141 +251,35 @@ export class BackupJobs {
     const backup = typeof backupOrId === 'string' ? await this.recordOf(backupOrId) : backupOrId;
     if (backup.status === 'corrupted')
       throw new BackupJobError(
-        'BACKUP_CORRUPTED',
+        BackupJobErrorCode.Corrupted,
         `backup ${backup.id} is recorded corrupted (packs: ${backup.corruptedPacks.join(', ') || 'unknown'}); restore another backup`,
         backup,
       );
     const lease = await this.deps.lock.shared(req.operationId, `restore ${backup.id}`);
     try {
       const engine = await this.deps.engine({ compress: true });
-      const manifest = await engine.manifest(backup.id).catch(async (err: unknown) => {
-        if (!(err instanceof BackupEngineError) || err.code !== BackupErrorCode.Corrupted) throw err;
-        const corrupted = corruptedRecord(backup, err.message, [], this.now());
-        await this.deps.record(corrupted);
-        throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${err.message}`, corrupted, { cause: err });
+      const manifest = await this.manifestToRestore(engine, backup);
+      const job = new RestoreJob(engine, backup, manifest, req, onProgress, {
+        targets: this.deps.targets,
+        record: (b) => this.deps.record(b),
+        now: () => this.now(),
       });
-      const outcome: RestoreOutcome = { restored: [], databases: [] };
-      const fileParts = req.what === 'all' ? undefined : req.what === 'database' ? null : req.what;
-      const hasDatabases = manifest.entries.some((e) => e.type === 'database');
-      const wantsDatabases = (req.what === 'all' || req.what === 'database') && hasDatabases;
-      let shown = 0; // the files' own `done` comes after the databases restored before their swap: never go back
-      const report = (step: string, percent: number, message?: string) =>
-        onProgress({ step, percent: (shown = Math.max(shown, percent)), message });
-      const databases = manifest.entries.filter((e): e is DatabaseEntry => e.type === 'database');
-      const restoreDatabases = async (): Promise<void> => {
-        // the databases share what the files left of 0..99, one slice each: verify, then the dump handed to pg_restore
-        const from = fileParts !== null ? 60 : 0;
-        const slice = (99 - from) / databases.length;
-        for (const [i, entry] of databases.entries()) {
-          const start = from + i * slice;
-          report('restoring_database', Math.floor(start), entry.database);
-          const url = this.databaseUrl(entry.database, req.databaseMode);
-          const onProgress = (p: { step: string; percent: number }) =>
-            report(
-              p.step === 'done' ? 'restoring_database' : `database_${p.step}`,
-              Math.floor(start + (slice * p.percent) / 100),
-              entry.database,
-            );
-          try {
-            const result = await engine.restoreDatabase(
-              backup.id,
-              {
-                database: entry.database,
-                mode:
-                  req.databaseMode === 'new' ? DatabaseRestoreMode.NewDatabase : DatabaseRestoreMode.SingleTransaction,
-                targetUrl: url,
-              },
-              undefined,
-              { onProgress },
-            );
-            outcome.databases.push({ database: entry.database, target: result.target, mode: result.mode });
-          } catch (err) {
-            if (outcome.databases.length === 0) throw err;
-            throw partial(
-              `restoring database ${entry.database} failed (${(err as Error).message}); no files were replaced`,
-              err,
-            );
-          }
-        }
-      };
-      /** A failure once some database was restored: nothing can undo that, so say what was and was not. */
-      const partial = (what: string, cause: unknown): BackupJobError =>
-        new BackupJobError(
-          'BACKUP_RESTORE_PARTIAL',
-          `${what}, but database(s) ${outcome.databases.map((d) => d.database).join(', ')} had been restored already. Fix the cause and restore again (--what database restores the databases alone).`,
-          undefined,
-          { cause },
-        );
-      const thenFiles = async <T>(restoreFiles: () => Promise<T>): Promise<T> => {
-        try {
-          return await restoreFiles();
-        } catch (err) {
-          if (outcome.databases.length === 0 || (err as BackupJobError).code === 'BACKUP_RESTORE_PARTIAL') throw err;
-          throw partial(`putting the files in place failed (${(err as Error).message})`, err);
-        }
-      };
-      try {
-        if (fileParts !== null && hasRoots(manifest, fileParts)) {
-          const scale = wantsDatabases ? 0.6 : 0.99;
-          const progress = (p: { step: string; percent: number; message?: string }) =>
-            report(p.step, Math.floor(p.percent * scale), p.message);
-          // databases are restored once the files are staged and before they are swapped in: a database that fails leaves the files as they were
-          const beforeSwap = wantsDatabases ? restoreDatabases : undefined;
-          if (req.to) {
-            const result = await thenFiles(() =>
-              engine.restore(backup.id, fileParts ? join(req.to!, fileParts) : req.to!, {
-                select: fileParts,
-                onProgress: progress,
-                beforeSwap,
-              }),
-            );
-            outcome.restored.push({ part: fileParts ?? 'all', target: result.target, files: result.files });
-          } else {
-            const { config, data, logs } = this.deps.targets;
-            const results = await thenFiles(() =>
-              engine.restoreRoots(backup.id, {
-                select: fileParts,
-                onProgress: progress,
-                beforeSwap,
-                allowedDirs: [...config, ...data, ...logs],
-              }),
-            );
-            for (const r of results.roots) outcome.restored.push({ part: r.prefix, target: r.target, files: r.files });
-          }
-        } else if (req.what === 'config' || req.what === 'data') {
-          throw new BackupJobError(
-            'BACKUP_PART_MISSING',
-            `backup ${backup.id} (${backup.type}) holds no ${req.what} files; choose --what ${hasDatabases ? 'database' : 'all'}`,
-          );
-        } else if (wantsDatabases) await restoreDatabases();
-        if (req.what === 'database' && !hasDatabases) {
-          throw new BackupJobError(
-            'BACKUP_PART_MISSING',
-            `backup ${backup.id} (${backup.type}) holds no database dump; choose --what all, config or data`,
-          );
-        }
-      } catch (err) {
-        const damage =
-          err instanceof BackupCorruptedError
-            ? err
-            : (err as Error).cause instanceof BackupCorruptedError
-              ? ((err as Error).cause as BackupCorruptedError)
-              : undefined;
-        if (damage) {
-          const corrupted = corruptedRecord(backup, damage.message, damage.corruptedPacks, this.now());
-          await this.deps.record(corrupted);
-          if (err === damage)
-            throw new BackupJobError('BACKUP_CORRUPTED', `refusing to restore: ${damage.message}`, corrupted, {
-              cause: err,
-            });
-        }
-        throw err;
-      }
-      report('restored', 100);
-      return outcome;
+      return await job.run();
     } finally {
       await lease.release().catch(() => undefined);
     }
+  }
+
+  /** The manifest of a backup to restore; a manifest that fails its check records the backup corrupted. */
+  private async manifestToRestore(engine: BackupEngine, backup: BackupRecordV1): Promise<BackupManifest> {
+    return engine.manifest(backup.id).catch(async (err: unknown) => {
+      if (!(err instanceof BackupEngineError) || err.code !== BackupErrorCode.Corrupted) throw err;
+      const corrupted = corruptedRecord(backup, err.message, [], this.now());
+      await this.deps.record(corrupted);
+      throw new BackupJobError(BackupJobErrorCode.Corrupted, `refusing to restore: ${err.message}`, corrupted, {
+        cause: err,
+      });
+    });
   }
 
   /**
@@ -501,29 +359,4 @@ export class BackupJobs {
       await lease.release().catch(() => undefined);
     }
   }
-
-  /** The connection URL a database entry restores into: the configured one, or a new database next to it. */
-  private databaseUrl(database: string, mode: 'new' | 'replace'): string {
-    const original = this.deps.targets.databases.find(
-      (u) => decodeURIComponent(new URL(u).pathname.slice(1)) === database,
-    );
-    if (!original) {
-      throw new BackupJobError(
-        'BACKUP_DATABASE_UNKNOWN',
-        `the backup holds database ${JSON.stringify(database)}, which BACKUP_DATABASE_URLS does not list here; add its URL to restore it`,
-      );
-    }
-    if (mode === 'replace') return original;
-    const url = new URL(original);
-    const stamp = this.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
-    url.pathname = `/${database}_restored_${stamp}`;
-    return url.toString();
-  }
-}
-
-/** Whether a manifest has files under the selected part (`undefined`: any). */
-function hasRoots(manifest: BackupManifest, part: string | undefined): boolean {
-  return manifest.entries.some(
-    (e) => e.type !== 'database' && (part === undefined || e.path === part || e.path.startsWith(`${part}/`)),
-  );
 }

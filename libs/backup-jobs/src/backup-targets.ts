@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { pgDumpSource, type StreamSource } from '@lockstep/backup-engine';
 import { CodedError, type BackupType, type RestorePart } from '@lockstep/contracts';
+import { BackupJobErrorCode } from './errors';
 
 /** What one host (a node, or the backup service) backs up. */
 export interface BackupTargets {
@@ -29,10 +30,10 @@ export interface BackupPlan {
 }
 
 /** A backup type selects nothing on this host. */
-export class NothingToBackUpError extends CodedError<'BACKUP_NOTHING_SELECTED'> {
+export class NothingToBackUpError extends CodedError<typeof BackupJobErrorCode.NothingSelected> {
   override name = 'NothingToBackUpError';
   constructor(message: string) {
-    super('BACKUP_NOTHING_SELECTED', message);
+    super(BackupJobErrorCode.NothingSelected, message);
   }
 }
 

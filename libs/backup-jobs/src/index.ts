@@ -3,6 +3,8 @@ export * from './backup-targets';
 export * from './repository-lock';
 export * from './stored-frames';
 export * from './backup-jobs';
+export * from './errors';
+export type { RestoreOutcome, RestoreRequest } from './restore-job';
 export { newBackupRecord } from './backup-records';
 export * from './open-backup-jobs';
 export * from './retry';

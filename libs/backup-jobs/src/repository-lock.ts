@@ -1,4 +1,5 @@
 import { CodedError } from '@lockstep/contracts';
+import { BackupJobErrorCode } from './errors';
 import { retryFor } from './retry';
 import {
   FleetLockUnavailableError,
@@ -16,13 +17,13 @@ const SHARED_PREFIX = `${BACKUP_LOCK_PREFIX}.shared.`;
 const INIT_KEY = `${BACKUP_LOCK_PREFIX}.init`;
 
 /** The repository is busy: a prune runs (for a backup/restore), or a backup/restore runs (for a prune). */
-export class RepositoryBusyError extends CodedError<'BACKUP_REPOSITORY_BUSY'> {
+export class RepositoryBusyError extends CodedError<typeof BackupJobErrorCode.RepositoryBusy> {
   override name = 'RepositoryBusyError';
   constructor(
     message: string,
     readonly holders: LockView[],
   ) {
-    super('BACKUP_REPOSITORY_BUSY', message);
+    super(BackupJobErrorCode.RepositoryBusy, message);
   }
 }
 

@@ -1,4 +1,4 @@
-import { CliError, ExitCode, UsageError } from './errors';
+import { CliError, CliErrorCode, ExitCode, UsageError } from './errors';
 
 /** Where the CLI finds the API when neither --api nor LOCKSTEP_API_URL says. */
 export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
@@ -19,7 +19,7 @@ export class ApiRequestError extends CliError {
 export class ApiUnreachableError extends CliError {
   override name = 'ApiUnreachableError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.Failure, 'API_UNREACHABLE', options);
+    super(message, ExitCode.Failure, CliErrorCode.ApiUnreachable, options);
   }
 }
 

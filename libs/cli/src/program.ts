@@ -15,7 +15,7 @@ import { registerRollouts } from './commands/rollouts.command';
 import { registerSubscriptions } from './commands/subscriptions.command';
 import { registerRolloutStart } from './commands/upgrade.command';
 import { CliContext, type CliDeps } from './context';
-import { CliError, ExitCode } from './errors';
+import { CliError, CliErrorCode, ExitCode } from './errors';
 import { toJson } from './output';
 
 /** Builds the `lockstep` command tree for one run. */
@@ -65,7 +65,7 @@ export async function run(argv: string[], deps: CliDeps): Promise<number> {
         : ExitCode.Usage;
     }
     const known = err instanceof CliError || err instanceof ReleaseError || err instanceof StorageError;
-    const code = known ? String((err as { code?: string }).code) : 'UNEXPECTED';
+    const code = known ? err.code : CliErrorCode.Unexpected;
     const message = known ? (err as Error).message : `unexpected failure: ${(err as Error)?.stack ?? String(err)}`;
     deps.io.stderr(json ? toJson({ error: { code, message } }) : `error: ${message}\n`);
     return err instanceof CliError ? err.exitCode : ExitCode.Failure;

@@ -8,4 +8,5 @@ export * from './subscription-view';
 export * from './fleet';
 export * from './rollout-queries';
 export * from './coded-error';
+export * from './api-error-codes';
 export * from './backups';

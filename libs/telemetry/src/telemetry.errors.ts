@@ -1,3 +1,5 @@
+import { CodedError } from '@lockstep/contracts';
+
 /** Codes carried by telemetry errors, stable for matching in callers and tests. */
 export const TelemetryErrorCode = {
   AlreadyInitialized: 'TELEMETRY_ALREADY_INITIALIZED',
@@ -9,13 +11,12 @@ export const TelemetryErrorCode = {
 export type TelemetryErrorCode = (typeof TelemetryErrorCode)[keyof typeof TelemetryErrorCode];
 
 /** `initTelemetry` was called while an earlier handle is still live. */
-export class TelemetryAlreadyInitializedError extends Error {
+export class TelemetryAlreadyInitializedError extends CodedError<typeof TelemetryErrorCode.AlreadyInitialized> {
   override name = 'TelemetryAlreadyInitializedError';
-  /** Always {@link TelemetryErrorCode.AlreadyInitialized}. */
-  readonly code = TelemetryErrorCode.AlreadyInitialized;
 
   constructor(running: string, requested: string) {
     super(
+      TelemetryErrorCode.AlreadyInitialized,
       `initTelemetry was already called for service "${running}" (now asked for "${requested}"). ` +
         'Call it once, first thing in main.ts, or await shutdown() on the previous handle before initialising again.',
     );
@@ -23,24 +24,21 @@ export class TelemetryAlreadyInitializedError extends Error {
 }
 
 /** The OTLP endpoint is not an http(s) base URL. */
-export class TelemetryConfigError extends Error {
+export class TelemetryConfigError extends CodedError<typeof TelemetryErrorCode.InvalidEndpoint> {
   override name = 'TelemetryConfigError';
-  /** Always {@link TelemetryErrorCode.InvalidEndpoint}. */
-  readonly code = TelemetryErrorCode.InvalidEndpoint;
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(TelemetryErrorCode.InvalidEndpoint, message, options);
   }
 }
 
 /** A metric name is already registered with a different kind (e.g. a counter asked for as a histogram). */
-export class MetricConflictError extends Error {
+export class MetricConflictError extends CodedError<typeof TelemetryErrorCode.MetricConflict> {
   override name = 'MetricConflictError';
-  /** Always {@link TelemetryErrorCode.MetricConflict}. */
-  readonly code = TelemetryErrorCode.MetricConflict;
 
   constructor(metricName: string, existingKind: string, requestedKind: string) {
     super(
+      TelemetryErrorCode.MetricConflict,
       `metric "${metricName}" is already registered as a ${existingKind}, not a ${requestedKind}; pick another name or ask for a ${existingKind}.`,
     );
   }

@@ -1,3 +1,5 @@
+import { CodedError } from '@lockstep/contracts';
+
 /** Error codes raised by the versioning lib. */
 export const VersioningErrorCode = {
   InvalidVersion: 'VERSION_INVALID',
@@ -16,9 +18,8 @@ function quote(value: unknown): string {
 }
 
 /** A version string does not follow its scheme. The message names the scheme and shows the expected form. */
-export class InvalidVersionError extends Error {
+export class InvalidVersionError extends CodedError<typeof VersioningErrorCode.InvalidVersion> {
   override name = 'InvalidVersionError';
-  readonly code = VersioningErrorCode.InvalidVersion;
   constructor(
     /** Scheme id the version was checked against. */
     readonly scheme: string,
@@ -29,6 +30,7 @@ export class InvalidVersionError extends Error {
     options?: { cause?: unknown },
   ) {
     super(
+      VersioningErrorCode.InvalidVersion,
       `${quote(version)} is not a valid ${scheme} version; expected ${expected}. ` +
         `Fix the version string, or set the component's version scheme to the one its releases use.`,
       options,
@@ -37,9 +39,8 @@ export class InvalidVersionError extends Error {
 }
 
 /** A version scheme id is not registered. The message lists the valid ids. */
-export class UnknownVersionSchemeError extends Error {
+export class UnknownVersionSchemeError extends CodedError<typeof VersioningErrorCode.UnknownScheme> {
   override name = 'UnknownVersionSchemeError';
-  readonly code = VersioningErrorCode.UnknownScheme;
   constructor(
     /** The id that was asked for. */
     readonly scheme: unknown,
@@ -47,14 +48,17 @@ export class UnknownVersionSchemeError extends Error {
     readonly validIds: readonly string[],
     options?: { cause?: unknown },
   ) {
-    super(`unknown version scheme ${quote(scheme)}; use one of: ${validIds.join(', ')}`, options);
+    super(
+      VersioningErrorCode.UnknownScheme,
+      `unknown version scheme ${quote(scheme)}; use one of: ${validIds.join(', ')}`,
+      options,
+    );
   }
 }
 
 /** A channel name is not one of the known channels. The message lists the valid ones. */
-export class UnknownChannelError extends Error {
+export class UnknownChannelError extends CodedError<typeof VersioningErrorCode.UnknownChannel> {
   override name = 'UnknownChannelError';
-  readonly code = VersioningErrorCode.UnknownChannel;
   constructor(
     /** The rejected channel name. */
     readonly channel: unknown,
@@ -62,6 +66,10 @@ export class UnknownChannelError extends Error {
     readonly validChannels: readonly string[],
     options?: { cause?: unknown },
   ) {
-    super(`unknown release channel ${quote(channel)}; use one of: ${validChannels.join(', ')}`, options);
+    super(
+      VersioningErrorCode.UnknownChannel,
+      `unknown release channel ${quote(channel)}; use one of: ${validChannels.join(', ')}`,
+      options,
+    );
   }
 }

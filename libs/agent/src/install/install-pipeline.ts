@@ -1,16 +1,10 @@
-import type { InstallCommandV1, InstallFinishedV1, InstallStep } from '@lockstep/contracts';
-import { createHash } from 'node:crypto';
+import { BackupErrorCode } from '@lockstep/backup-engine';
+import type { InstallFinishedV1, InstallStep } from '@lockstep/contracts';
 import { rm } from 'node:fs/promises';
-import type { AppDirectory } from '../app/app-directory';
-import type { UnpackLimits, UnpackResult } from '../archive/archive-unpacker';
-import type { ConfigMigrator } from '../config/config-migrator';
-import type { DownloadedArtifact } from '../download/artifact-downloader';
 import { AgentErrorCode, describeError, InstallStepError } from '../errors';
-import type { HealthGate } from '../health/health-gate';
-import type { MigrateHookRunner } from '../hooks/migrate-hook.runner';
-import type { CommandJournal, JournalEntry } from '../journal/command-journal';
-import type { ServiceManager } from '../service-managers/service-manager';
-import type { AgentLogger } from '../support/logger';
+import type { JournalEntry } from '../journal/command-journal';
+import { InstallRun, isInterrupted } from './install-run';
+import type { InstallPipelineDeps, StepReporter } from './install.types';
 
 /** Percent of the whole install reported when each step starts. */
 export const STEP_PERCENT: Record<InstallStep, number> = {
@@ -28,55 +22,7 @@ export const STEP_PERCENT: Record<InstallStep, number> = {
   rolling_back: 90,
 };
 
-/** Called when a step starts (progress event + node state). */
-export type StepReporter = (step: InstallStep, message?: string) => Promise<void>;
-
-/** Limits the preflight and unpack steps enforce. */
-export interface InstallLimits {
-  minFreeDiskBytes: number;
-  maxArtifactBytes: number;
-  maxUnpackedBytes: number;
-  maxEntries?: number;
-  keepReleases: number;
-}
-
-/** Everything the pipeline works with; each is a repository owning its I/O. */
-export interface InstallPipelineDeps {
-  dir: AppDirectory;
-  journal: CommandJournal;
-  download(uri: string, path: string, maxBytes: number, signal: AbortSignal): Promise<DownloadedArtifact>;
-  /** Checks the artifact against the command and the TUF-signed metadata; throws InstallStepError. */
-  verify(command: InstallCommandV1, artifact: DownloadedArtifact, signal: AbortSignal): Promise<void>;
-  unpack(archive: string, dest: string, limits: UnpackLimits): Promise<UnpackResult>;
-  config: ConfigMigrator;
-  hook: MigrateHookRunner;
-  app: ServiceManager;
-  health: HealthGate;
-  /**
-   * Takes the pre-update backup of the node's targets (absent: the node's policy is off);
-   * resolves with its id, throws when it fails — the install then stops before anything changes.
-   */
-  backup?(
-    command: InstallCommandV1,
-    backupId: string,
-    previousVersion: string | null,
-    report: (message: string) => void,
-    signal: AbortSignal,
-  ): Promise<void>;
-  /** Settles a pre-update backup whose agent died while taking it (completed if its manifest exists, else failed). */
-  settleBackup?(command: InstallCommandV1, backupId: string, previousVersion: string | null): Promise<void>;
-  /** Restores a backup of the node's targets into place (rollback --restore-data). */
-  restoreData?(
-    backupId: string,
-    command: InstallCommandV1,
-    report: (message: string) => void,
-    signal: AbortSignal,
-  ): Promise<void>;
-  /** Free bytes on the file system holding the app directory. */
-  freeDisk(path: string): Promise<number>;
-  limits: InstallLimits;
-  logger: AgentLogger;
-}
+export type { InstallLimits, InstallPipelineDeps, StepReporter } from './install.types';
 
 type Outcome = Omit<InstallFinishedV1, 'noop'> & { noop?: boolean };
 
@@ -93,131 +39,47 @@ export class InstallPipeline {
 
   /** Runs a journaled command to its outcome. Throws only InstallStepError(INTERRUPTED) when the agent is stopping. */
   async run(entry: JournalEntry, report: StepReporter, signal: AbortSignal): Promise<InstallFinishedV1> {
-    const { dir, journal, limits } = this.deps;
-    const cmd = entry.command;
-    const previous = entry.previousVersion;
-    let step: InstallStep = 'preflight';
-    const enter = async (next: InstallStep, message?: string) => {
-      if (signal.aborted)
-        throw new InstallStepError(AgentErrorCode.Interrupted, `the agent is stopping before ${next}`, { step: next });
-      step = next;
-      await journal.update(cmd.commandId, { step });
-      await report(step, message);
-    };
-    const tmpArtifact = dir.tmpPath(`${cmd.commandId}.artifact`);
-    let appStopped = false; // for a data restore: started again (on the previous release, its config put back first) when the install fails before the swap
+    const run = new InstallRun(this.deps, entry, report, signal);
     try {
-      await enter('preflight');
-      if (previous === cmd.version) return this.outcome(entry, 'succeeded', { runningVersion: previous, noop: true });
-      await this.preflight(cmd);
-      if (cmd.backup !== false && cmd.action === 'install' && this.deps.backup) {
-        const backupId = preUpdateBackupId(cmd);
-        entry = await journal.update(cmd.commandId, { backupId });
-        await enter('backing_up', `backup ${backupId}`);
-        await this.deps
-          .backup(cmd, backupId, previous, (m) => void report('backing_up', m).catch(() => undefined), signal)
-          .catch((err: unknown) => {
-            if (isInterrupted(err) || signal.aborted)
-              throw new InstallStepError(
-                AgentErrorCode.Interrupted,
-                'the agent is stopping during the pre-update backup',
-                { step: 'backing_up', cause: err },
-              );
-            throw new InstallStepError(
-              AgentErrorCode.BackupFailed,
-              `the pre-update backup failed, so nothing was changed: ${describeError(err)}`,
-              { step: 'backing_up', cause: err },
-            );
-          });
-      }
-      const kept =
-        (await dir.hasRelease(cmd.version)) && (await dir.record(cmd.version))?.sha256 === cmd.artifact.sha256;
-      if (kept) {
-        await enter('unpacking', `release ${cmd.version} is still kept on this node; reusing it`);
-      } else {
-        await enter('downloading');
-        const artifact = await this.deps.download(
-          cmd.artifact.uri,
-          tmpArtifact,
-          Math.min(cmd.artifact.length, limits.maxArtifactBytes),
-          signal,
-        );
-        await enter('verifying');
-        await this.deps.verify(cmd, artifact, signal);
-        await enter('unpacking');
-        const partial = await dir.freshPartial(cmd.version);
-        try {
-          await this.deps.unpack(artifact.path, partial, {
-            maxUnpackedBytes: limits.maxUnpackedBytes,
-            maxEntries: limits.maxEntries,
-          });
-        } catch (err) {
-          await rm(partial, { recursive: true, force: true });
-          throw err;
-        }
-        await dir.promote(cmd.version, artifact.sha256);
-        await rm(tmpArtifact, { force: true });
-      }
-      const releaseDir = dir.releaseDir(cmd.version);
-      await enter('migrating_config');
-      const backup = dir.tmpPath(`${cmd.commandId}.config-backup.json`);
-      await journal.update(cmd.commandId, { config: { backup, hadConfig: await this.deps.config.hasConfig() } });
-      const migration = await this.deps.config.migrate(releaseDir, backup);
-      if (migration.added.length)
-        this.deps.logger.log(`config: added ${migration.added.join(', ')} from ${cmd.version}'s defaults`);
-      await enter('migrate_hook');
-      await this.deps.hook.run({
-        releaseDir,
-        sharedDir: dir.sharedDir,
-        version: cmd.version,
-        previousVersion: previous,
-      });
-      if (cmd.restoreBackupId) {
-        if (!this.deps.restoreData)
-          throw new InstallStepError(
-            AgentErrorCode.BackupFailed,
-            'this node has no backup settings, so it cannot restore data; set BACKUP_* on the agent',
-            { step: 'restoring_data' },
-          );
-        await enter('restoring_data', `stopping the app, then restoring backup ${cmd.restoreBackupId}`);
-        // the running release must not write to what is being put back (nor hold locks pg_restore needs)
-        appStopped = true;
-        await this.deps.app.stop().catch((err: Error) => {
-          throw new InstallStepError(
-            AgentErrorCode.BackupFailed,
-            `cannot stop the app to restore backup ${cmd.restoreBackupId}: ${err.message}; nothing was restored`,
-            { step: 'restoring_data', cause: err },
-          );
-        });
-        await this.deps
-          .restoreData(cmd.restoreBackupId, cmd, (m) => void report('restoring_data', m).catch(() => undefined), signal)
-          .catch((err: unknown) => {
-            const partial = (err as { code?: string }).code === 'BACKUP_RESTORE_PARTIAL';
-            throw new InstallStepError(
-              AgentErrorCode.BackupFailed,
-              `restoring backup ${cmd.restoreBackupId} failed${partial ? ' part-way' : '; the data was left as it was'}: ${describeError(err)}`,
-              { step: 'restoring_data', cause: err },
-            );
-          });
-        entry = await journal.update(cmd.commandId, { restoredBackupId: cmd.restoreBackupId });
-      }
-      await enter('swapping');
-      await journal.update(cmd.commandId, { swap: { from: previous, to: cmd.version } });
-      await dir.swapCurrent(cmd.version);
+      await run.enter('preflight');
+      if (run.previous === run.cmd.version)
+        return this.outcome(entry, 'succeeded', { runningVersion: run.previous, noop: true });
+      await run.preflight();
+      await run.backUpBeforeUpdate();
+      const releaseDir = await run.fetchRelease();
+      await run.migrateConfig(releaseDir);
+      await run.runMigrateHook(releaseDir);
+      await run.restoreData();
+      await run.swapCurrent();
     } catch (err) {
-      await rm(tmpArtifact, { force: true }).catch(() => undefined);
-      if (isInterrupted(err)) throw err;
-      if ((await dir.currentVersion().catch(() => previous)) !== cmd.version)
-        return this.failBeforeSwap(await journal.update(cmd.commandId, {}), step, err, appStopped);
-      // The swap went through although a later bookkeeping write failed: treat as after the swap.
-      return this.rollBack(
-        await journal.update(cmd.commandId, { swap: { from: previous, to: cmd.version } }),
-        { step, error: describeError(err) },
-        report,
-        signal,
-      );
+      return this.endFailedRun(run, err, report, signal);
     }
-    return this.afterSwap(await journal.update(cmd.commandId, {}), report, signal);
+    return this.afterSwap(await this.deps.journal.update(run.cmd.commandId, {}), report, signal);
+  }
+
+  /**
+   * Ends a run that failed up to the swap: `failed` when `current` still points at the
+   * previous release, else (a bookkeeping write failed after the swap went through) rolled
+   * back like a failure after the swap.
+   */
+  private async endFailedRun(
+    run: InstallRun,
+    err: unknown,
+    report: StepReporter,
+    signal: AbortSignal,
+  ): Promise<InstallFinishedV1> {
+    const { dir, journal } = this.deps;
+    const { cmd, previous } = run;
+    await rm(run.tmpArtifact, { force: true }).catch(() => undefined);
+    if (isInterrupted(err)) throw err;
+    if ((await dir.currentVersion().catch(() => previous)) !== cmd.version)
+      return this.failBeforeSwap(await journal.update(cmd.commandId, {}), run.step, err, run.appStopped);
+    return this.rollBack(
+      await journal.update(cmd.commandId, { swap: { from: previous, to: cmd.version } }),
+      { step: run.step, error: describeError(err) },
+      report,
+      signal,
+    );
   }
 
   /**
@@ -264,25 +126,6 @@ export class InstallPipeline {
       { step },
     );
     return this.failBeforeSwap(entry, step, err);
-  }
-
-  private async preflight(cmd: InstallCommandV1): Promise<void> {
-    const { limits, dir } = this.deps;
-    if (cmd.artifact.length > limits.maxArtifactBytes) {
-      throw new InstallStepError(
-        AgentErrorCode.ArtifactTooLarge,
-        `the artifact is ${cmd.artifact.length} bytes, more than AGENT_MAX_ARTIFACT_BYTES (${limits.maxArtifactBytes}) allows on this node`,
-        { step: 'preflight' },
-      );
-    }
-    const free = await this.deps.freeDisk(dir.root);
-    if (free < limits.minFreeDiskBytes) {
-      throw new InstallStepError(
-        AgentErrorCode.NotEnoughDisk,
-        `only ${free} bytes are free under ${dir.root}; AGENT_MIN_FREE_DISK asks for ${limits.minFreeDiskBytes}. Free some space`,
-        { step: 'preflight' },
-      );
-    }
   }
 
   private async afterSwap(
@@ -370,7 +213,7 @@ export class InstallPipeline {
     );
     await rm(this.deps.dir.partialDir(entry.command.version), { recursive: true, force: true }).catch(() => undefined);
     let error = describeError(err);
-    if (appStopped && hasCode(err, 'BACKUP_RESTORE_INCOMPLETE'))
+    if (appStopped && hasCode(err, BackupErrorCode.RestoreIncomplete))
       error += `; ${entry.previousVersion ?? 'the app'} stays stopped: its data is half restored`;
     else if (appStopped && entry.previousVersion !== null) {
       error += await this.deps.app.restart().then(
@@ -419,15 +262,6 @@ export class InstallPipeline {
     };
   }
 }
-
-/** The id of a command's pre-update backup: stable for the command, readable in a list. */
-export function preUpdateBackupId(cmd: InstallCommandV1): string {
-  const digest = createHash('sha256').update(cmd.commandId).digest('hex').slice(0, 8);
-  return `preupdate_${cmd.nodeId}_${cmd.version.replace(/[^A-Za-z0-9._-]/g, '_')}_${digest}`.slice(0, 128);
-}
-
-const isInterrupted = (err: unknown): boolean =>
-  err instanceof InstallStepError && err.code === AgentErrorCode.Interrupted;
 
 /** Whether `err` or any error in its cause chain carries `code`. */
 function hasCode(err: unknown, code: string): boolean {

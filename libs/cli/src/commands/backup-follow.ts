@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { BackupOperationView, BackupView } from '../api-types';
 import type { CliContext } from '../context';
-import { CliError, ExitCode } from '../errors';
+import { CliError, CliErrorCode, ExitCode } from '../errors';
 import { toJsonLine } from '../output';
 import {
   corruptionMessage,
@@ -118,7 +118,7 @@ export async function reportOperation(ctx: CliContext, cmd: Command, op: BackupO
   const verified = op.kind === 'verify' ? verifyResult(op) : undefined;
   // The backup service reports damage as a failed verify with its findings as the result; accept a succeeded one too.
   if (verified && !verified.ok)
-    throw new CliError(corruptionMessage(backupId, verified), ExitCode.Failure, 'BACKUP_CORRUPTED');
+    throw new CliError(corruptionMessage(backupId, verified), ExitCode.Failure, CliErrorCode.BackupCorrupted);
   if (op.state === 'failed')
     throw new CliError(
       `${operationSubject(op)} failed: ${op.error ?? 'the backup service gave no reason'}`,

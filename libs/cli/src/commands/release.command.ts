@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { Channels } from '@lockstep/contracts';
+import { ApiErrorCode, Channels } from '@lockstep/contracts';
 import { readKeyFile, trustedRootFor, TufRepositoryWriter, type PublishReleaseResult } from '@lockstep/releases';
 import { DEFAULT_SCHEME_ID, schemeIds } from '@lockstep/versioning';
 import { ApiRequestError } from '../api-client';
@@ -137,7 +137,7 @@ async function askForCheck(ctx: CliContext, cmd: Command, component: string): Pr
       );
     return result;
   } catch (err) {
-    if (err instanceof ApiRequestError && err.code === 'NOT_FOUND') {
+    if (err instanceof ApiRequestError && err.code === ApiErrorCode.NotFound) {
       ctx.warn(
         `published, but ${component} is not registered yet, so nothing was checked; register it with \`lockstep components add ${component} --source tuf --trusted-root FILE\` (FILE from \`lockstep release root --component ${component}\`)`,
       );

@@ -1,23 +1,19 @@
-import type { QueryError } from '@lockstep/contracts';
+import { ApiErrorCode, CodedError, RolloutStateErrorCode, type QueryError } from '@lockstep/contracts';
+import { FleetLockErrorCodes } from '@lockstep/fleet-lock';
 
-/** Error codes the API itself answers with (query errors pass through with their own codes). */
-export const ApiErrorCode = {
-  InvalidRequest: 'INVALID_REQUEST',
-  InvalidJson: 'INVALID_JSON',
-  NotFound: 'NOT_FOUND',
-  ServiceUnavailable: 'SERVICE_UNAVAILABLE',
-  ServiceTimeout: 'SERVICE_TIMEOUT',
-  ServiceFailed: 'SERVICE_FAILED',
-  Internal: 'INTERNAL',
-} as const;
-export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
+/** Moved to @lockstep/contracts so the CLI matches the same codes; re-exported for existing imports. */
+export { ApiErrorCode } from '@lockstep/contracts';
 
 /**
  * Query error codes meaning "not now, given the current state" rather than "bad request":
  * another rollout is active, the rollout is not in a state that allows the action, the lock
  * entry changed since it was read.
  */
-const STATE_CONFLICT_CODES = new Set(['ROLLOUT_ACTIVE', 'INVALID_STATE', 'LOCK_CHANGED']);
+const STATE_CONFLICT_CODES = new Set<string>([
+  RolloutStateErrorCode.Active,
+  RolloutStateErrorCode.InvalidState,
+  FleetLockErrorCodes.Changed,
+]);
 
 /** The JSON body of every error response. */
 export interface ApiErrorBody {
@@ -28,15 +24,16 @@ export interface ApiErrorBody {
  * An expected failure of a request, answered as `{ error: { code, message } }` with `status`.
  * The message says what to fix; it is shown to operators as is (CLI, dashboard).
  */
-export class ApiError extends Error {
+export class ApiError extends CodedError {
   override name = 'ApiError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** An {@link ApiErrorCode}, or the code of the service's query error as the service sent it. */
+    code: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
   }
 
   static badRequest(message: string, code: string = ApiErrorCode.InvalidRequest): ApiError {

@@ -6,9 +6,9 @@ import { ApiError, ApiErrorCode, type ApiErrorBody } from './api-error';
 const CODE_BY_STATUS: Record<number, string> = {
   400: ApiErrorCode.InvalidRequest,
   404: ApiErrorCode.NotFound,
-  405: 'METHOD_NOT_ALLOWED',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
+  405: ApiErrorCode.MethodNotAllowed,
+  413: ApiErrorCode.PayloadTooLarge,
+  415: ApiErrorCode.UnsupportedMediaType,
 };
 
 /** An express body-parser failure (bad JSON, body too large); it carries its HTTP status. */

@@ -3,7 +3,7 @@ import type { ComponentUpsertV1, QueryReply } from '@lockstep/contracts';
 import type { ComponentEntity } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
 import { CheckRepository } from '../checks/check.repository';
-import { getSource } from '../sources/registry';
+import { getSource, SourceRegistryErrorCode } from '../sources/registry';
 
 /** Registers components, refusing settings a check could never use. */
 @Injectable()
@@ -25,7 +25,7 @@ export class ComponentsService {
     try {
       plugin = getSource(req.sourceType);
     } catch (err) {
-      return { ok: false, error: { code: 'UNKNOWN_SOURCE', message: (err as Error).message } };
+      return { ok: false, error: { code: SourceRegistryErrorCode.UnknownSource, message: (err as Error).message } };
     }
     const config = plugin.configSchema.safeParse(req.sourceConfig);
     if (!config.success) {

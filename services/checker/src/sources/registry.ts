@@ -1,3 +1,4 @@
+import { CodedError } from '@lockstep/contracts';
 import { npmSource } from './npm';
 import type { ReleaseSourcePlugin } from './release-source';
 import { tufSource } from './tuf';
@@ -18,11 +19,17 @@ export function getSource(id: string): ReleaseSourcePlugin<unknown> {
   return s;
 }
 
+/** Error codes of the source registry. */
+export const SourceRegistryErrorCode = { UnknownSource: 'UNKNOWN_SOURCE' } as const;
+export type SourceRegistryErrorCode = (typeof SourceRegistryErrorCode)[keyof typeof SourceRegistryErrorCode];
+
 /** The component names a source plugin that does not exist. */
-export class UnknownSourceError extends Error {
+export class UnknownSourceError extends CodedError<typeof SourceRegistryErrorCode.UnknownSource> {
   override name = 'UnknownSourceError';
-  readonly code = 'UNKNOWN_SOURCE';
   constructor(readonly id: string) {
-    super(`unknown release source "${id}"; use one of ${Object.keys(ReleaseSources).join(', ')}`);
+    super(
+      SourceRegistryErrorCode.UnknownSource,
+      `unknown release source "${id}"; use one of ${Object.keys(ReleaseSources).join(', ')}`,
+    );
   }
 }

@@ -1,4 +1,4 @@
-import type { CloudEvent } from '@lockstep/contracts';
+import { CodedError, type CloudEvent } from '@lockstep/contracts';
 import { z } from 'zod';
 import type { AttemptResult, DeliveryRequest } from '../http/delivery.types';
 
@@ -53,24 +53,29 @@ export const ChannelErrorCode = {
 export type ChannelErrorCode = (typeof ChannelErrorCode)[keyof typeof ChannelErrorCode];
 
 /** A subscription's target settings do not fit its channel. The message lists fields and rules, never values. */
-export class InvalidTargetError extends Error {
+export class InvalidTargetError extends CodedError<typeof ChannelErrorCode.InvalidTarget> {
   override name = 'InvalidTargetError';
-  readonly code = ChannelErrorCode.InvalidTarget;
   constructor(
     readonly channel: string,
     readonly problems: readonly string[],
     options?: { cause?: unknown },
   ) {
-    super(`${channel} target is invalid: ${problems.join('; ')}; fix the subscription's target settings`, options);
+    super(
+      ChannelErrorCode.InvalidTarget,
+      `${channel} target is invalid: ${problems.join('; ')}; fix the subscription's target settings`,
+      options,
+    );
   }
 }
 
 /** The subscription names a channel that is not registered. */
-export class UnknownChannelError extends Error {
+export class UnknownChannelError extends CodedError<typeof ChannelErrorCode.UnknownChannel> {
   override name = 'UnknownChannelError';
-  readonly code = ChannelErrorCode.UnknownChannel;
   constructor(readonly channel: string) {
-    super(`unknown notification channel "${channel}"; use one of ${Object.values(ChannelIds).join(', ')}`);
+    super(
+      ChannelErrorCode.UnknownChannel,
+      `unknown notification channel "${channel}"; use one of ${Object.values(ChannelIds).join(', ')}`,
+    );
   }
 }
 

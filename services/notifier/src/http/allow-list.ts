@@ -1,3 +1,4 @@
+import { CodedError } from '@lockstep/contracts';
 import { AddressClass } from './address-class';
 import { cidrContains, parseCidr, type Cidr, type IpAddress } from './ip-address';
 
@@ -9,15 +10,15 @@ export const AllowListErrorCode = { Invalid: 'ALLOW_LIST_INVALID' } as const;
 export type AllowListErrorCode = (typeof AllowListErrorCode)[keyof typeof AllowListErrorCode];
 
 /** The allow-list setting has an entry that is neither a keyword nor a CIDR. */
-export class InvalidAllowListError extends Error {
+export class InvalidAllowListError extends CodedError<typeof AllowListErrorCode.Invalid> {
   override name = 'InvalidAllowListError';
-  readonly code = AllowListErrorCode.Invalid;
   constructor(
     readonly entry: string,
     readonly setting: string,
     options?: { cause?: unknown },
   ) {
     super(
+      AllowListErrorCode.Invalid,
       `${setting}: "${entry}" is not an address class keyword (${AllowList.keywords.join(', ')}) nor a CIDR ` +
         `such as 10.1.0.0/16 or fd12::/64; fix the entry or remove it`,
       options,

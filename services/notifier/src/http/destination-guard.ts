@@ -1,3 +1,4 @@
+import { CodedError } from '@lockstep/contracts';
 import { promises as dns } from 'node:dns';
 import { AddressClass, AddressClassLabel, classifyAddress } from './address-class';
 import { ALLOWED_DESTINATIONS_SETTING, type AllowList } from './allow-list';
@@ -12,6 +13,8 @@ export const DestinationErrorCode = {
   Unresolved: 'DESTINATION_UNRESOLVED',
 } as const;
 export type DestinationErrorCode = (typeof DestinationErrorCode)[keyof typeof DestinationErrorCode];
+/** Why a destination was refused (every code but the unresolved host, which may resolve later). */
+export type DestinationRefusalCode = Exclude<DestinationErrorCode, typeof DestinationErrorCode.Unresolved>;
 
 /**
  * The destination URL is not acceptable: malformed, not http(s), carries credentials, or one of
@@ -19,28 +22,28 @@ export type DestinationErrorCode = (typeof DestinationErrorCode)[keyof typeof De
  * change. Messages name the host and address but never the path or query, which for Slack and
  * Discord webhooks hold the secret token.
  */
-export class DestinationRefusedError extends Error {
+export class DestinationRefusedError extends CodedError<DestinationRefusalCode> {
   override name = 'DestinationRefusedError';
   constructor(
-    readonly code: Exclude<DestinationErrorCode, 'DESTINATION_UNRESOLVED'>,
+    code: DestinationRefusalCode,
     message: string,
     readonly details: { hostname?: string; address?: string; addressClass?: AddressClass } = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
   }
 }
 
 /** The destination host name did not resolve. Retryable at delivery time; worth a warning at create time. */
-export class DestinationUnresolvedError extends Error {
+export class DestinationUnresolvedError extends CodedError<typeof DestinationErrorCode.Unresolved> {
   override name = 'DestinationUnresolvedError';
-  readonly code = DestinationErrorCode.Unresolved;
   constructor(
     readonly hostname: string,
     options?: { cause?: unknown },
   ) {
     const reason = (options?.cause as NodeJS.ErrnoException | undefined)?.code ?? 'no addresses';
     super(
+      DestinationErrorCode.Unresolved,
       `could not resolve ${hostname} (${reason}); check the subscription URL's host name and the notifier's DNS`,
       options,
     );

@@ -1,3 +1,4 @@
+import { CodedError } from '@lockstep/contracts';
 import { parseDuration } from '@lockstep/config';
 
 /** Name of the setting holding the retry schedule. */
@@ -8,11 +9,11 @@ export const RetryScheduleErrorCode = { Invalid: 'RETRY_SCHEDULE_INVALID' } as c
 export type RetryScheduleErrorCode = (typeof RetryScheduleErrorCode)[keyof typeof RetryScheduleErrorCode];
 
 /** The retry schedule setting is malformed. */
-export class InvalidRetryScheduleError extends Error {
+export class InvalidRetryScheduleError extends CodedError<typeof RetryScheduleErrorCode.Invalid> {
   override name = 'InvalidRetryScheduleError';
-  readonly code = RetryScheduleErrorCode.Invalid;
   constructor(setting: string, problem: string, options?: { cause?: unknown }) {
     super(
+      RetryScheduleErrorCode.Invalid,
       `${setting}: ${problem}; expected growing durations separated by commas, such as 5s,30s,2m,10m,1h (units ms, s, m, h, d; a bare number is ms)`,
       options,
     );

@@ -1,14 +1,24 @@
-import type { CountOrPercent, NodeRecordV1, PlannedBatchV1, RolloutCreateV1, RolloutPlanV1 } from '@lockstep/contracts';
+import {
+  CodedError,
+  type CountOrPercent,
+  type NodeRecordV1,
+  type PlannedBatchV1,
+  type RolloutCreateV1,
+  type RolloutPlanV1,
+} from '@lockstep/contracts';
+
+/** Why a rollout cannot be planned; carried in the query error of `rollout-create`. */
+export const RolloutPlanErrorCode = {
+  /** No node runs the component and matches the selector. */
+  NoNodes: 'NO_NODES',
+  /** Selected nodes stopped heart-beating. */
+  NodesLost: 'NODES_LOST',
+} as const;
+export type RolloutPlanErrorCode = (typeof RolloutPlanErrorCode)[keyof typeof RolloutPlanErrorCode];
 
 /** The plan cannot be made; the message says what to change. */
-export class RolloutPlanError extends Error {
+export class RolloutPlanError extends CodedError<RolloutPlanErrorCode> {
   override name = 'RolloutPlanError';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** A node as the planner sees it. */
@@ -47,13 +57,13 @@ export function planRollout(req: RolloutCreateV1, nodes: PlannerNode[], lockKey:
   const selected = nodes.filter((n) => matchesSelector(n.record, req.selector) && runsIt(n.record));
   if (selected.length === 0)
     throw new RolloutPlanError(
-      'NO_NODES',
+      RolloutPlanErrorCode.NoNodes,
       `no node manages ${req.component} and matches "${req.selector}"; check lockstep nodes and the --nodes selector`,
     );
   const lost = selected.filter((n) => n.lost).map((n) => n.record.id);
   if (lost.length)
     throw new RolloutPlanError(
-      'NODES_LOST',
+      RolloutPlanErrorCode.NodesLost,
       `nodes ${lost.join(', ')} stopped heart-beating (lost); bring them back or exclude them with --nodes`,
     );
   const todo = selected.filter((n) => n.record.components[req.component] !== req.version).map((n) => n.record);

@@ -1,3 +1,4 @@
+import { CodedError } from '@lockstep/contracts';
 import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
 /** Prefix of Standard Webhooks secrets. */
@@ -11,11 +12,11 @@ export const WebhookSignatureErrorCode = { InvalidSecret: 'WEBHOOK_SECRET_INVALI
 export type WebhookSignatureErrorCode = (typeof WebhookSignatureErrorCode)[keyof typeof WebhookSignatureErrorCode];
 
 /** A webhook secret is malformed. The message never contains the secret. */
-export class InvalidWebhookSecretError extends Error {
+export class InvalidWebhookSecretError extends CodedError<typeof WebhookSignatureErrorCode.InvalidSecret> {
   override name = 'InvalidWebhookSecretError';
-  readonly code = WebhookSignatureErrorCode.InvalidSecret;
   constructor(problem: string) {
     super(
+      WebhookSignatureErrorCode.InvalidSecret,
       `webhook secret ${problem}; expected whsec_ followed by base64 of ${WEBHOOK_SECRET_MIN_BYTES}–${WEBHOOK_SECRET_MAX_BYTES} random bytes, as generateWebhookSecret() makes`,
     );
   }
