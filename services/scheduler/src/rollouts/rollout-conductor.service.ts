@@ -6,9 +6,7 @@ import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 import { LockLostError, type HeldLock } from './cluster-lock.port';
 import { ReleaseInfoRepository } from './release-info.repository';
 import { RolloutRepository, type BatchProgress } from './rollout.repository';
-
-const FINAL = new Set(['succeeded', 'failed', 'rolled_back', 'reverted', 'revert_failed']);
-const FAILED = new Set(['failed', 'rolled_back']);
+import { NODE_STATUSES, NODE_STATUS_WHILE, canMoveNode, type ConductorTarget } from './rollout-state-machine';
 
 /**
  * Conducts one rollout while holding the cluster lock: canary batch first, then batches of
@@ -59,7 +57,7 @@ export class RolloutConductor {
       for (const batch of batches) {
         if (seen !== 'running') r = await this.waitWhilePaused(rolloutId, lock);
         if (r.state !== 'running') return;
-        const todo = batch.filter((n) => n.status === 'pending' || n.status === 'installing');
+        const todo = batch.filter((n) => canMoveNode(n.status, NODE_STATUS_WHILE.install));
         await this.sendBatch(
           r,
           'install',
@@ -74,7 +72,7 @@ export class RolloutConductor {
         if (progress.failed > r.strategy.maxFailures) {
           await this.fail(
             r,
-            (await this.repo.nodes(rolloutId)).filter((n) => FAILED.has(n.status)),
+            (await this.repo.nodes(rolloutId)).filter((n) => NODE_STATUSES[n.status].failure),
             lock,
           );
           return;
@@ -96,6 +94,10 @@ export class RolloutConductor {
         this.logger.warn(`rollout ${rolloutId}: ${err.message}; stopped issuing commands`);
         return;
       }
+      if (err instanceof MoveRefusedError) {
+        this.logger.log(`rollout ${rolloutId}: ${err.message}; stopped conducting it`);
+        return;
+      }
       throw err;
     }
   }
@@ -110,7 +112,7 @@ export class RolloutConductor {
   /** Auto-rollback: every node this rollout updated goes back to the version it ran before. */
   private async revertUpdated(r: RolloutEntity, lock: HeldLock): Promise<void> {
     const all = await this.repo.nodes(r.id);
-    const updated = all.filter((n) => (n.status === 'succeeded' || n.status === 'reverting') && n.fromVersion);
+    const updated = all.filter((n) => canMoveNode(n.status, NODE_STATUS_WHILE.rollback) && n.fromVersion);
     // Published releases never change, so each previous version is resolved once.
     const artifacts = new Map<string, RolloutEntity['artifact']>();
     for (let i = 0; i < updated.length; i += r.strategy.maxParallel) {
@@ -131,7 +133,7 @@ export class RolloutConductor {
     }
     const after = await this.repo.nodes(r.id);
     const stuck = after.filter((n) => n.status === 'revert_failed');
-    const back = after.filter((n) => n.status === 'reverted' || n.status === 'rolled_back').length;
+    const back = after.filter((n) => NODE_STATUSES[n.status].counts === 'rolledBack').length;
     await this.move(
       r,
       lock,
@@ -177,12 +179,15 @@ export class RolloutConductor {
     const marked = await this.repo.markSent(
       r.id,
       cmds.map((c) => ({ nodeId: c.nodeId, commandId: c.commandId })),
-      action === 'install' ? 'installing' : 'reverting',
+      NODE_STATUS_WHILE[action],
       lock.token,
+      new Date(issuedAt),
     );
-    if (marked !== cmds.length) throw new LockLostError('a newer conductor claimed the rollout');
+    if (marked.stale) throw new LockLostError('a newer conductor claimed the rollout');
     this.ensure(lock);
-    const sent = await Promise.allSettled(cmds.map((cmd) => this.commander.send(cmd)));
+    // A node whose outcome arrived since it was read is not marked, and needs no command.
+    const toSend = cmds.filter((c) => marked.marked.includes(c.nodeId));
+    const sent = await Promise.allSettled(toSend.map((cmd) => this.commander.send(cmd)));
     const failed = sent.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -199,7 +204,7 @@ export class RolloutConductor {
   ): Promise<BatchProgress> {
     for (;;) {
       this.ensure(lock);
-      const progress = await this.repo.batchProgress(r.id, nodeIds, { final: [...FINAL], failed: [...FAILED] });
+      const progress = await this.repo.batchProgress(r.id, nodeIds);
       if (progress.open.length === 0) return progress;
       for (const n of progress.open) {
         if (n.startedAt && Date.now() - n.startedAt.getTime() > r.strategy.progressDeadlineMs)
@@ -248,10 +253,15 @@ export class RolloutConductor {
     });
   }
 
-  private async move(r: RolloutEntity, lock: HeldLock, to: RolloutEntity['state'], reason?: string): Promise<void> {
+  /**
+   * Moves the rollout on. A stale token means the lock was lost; a move the state machine refuses
+   * means someone else moved the rollout (an operator aborted or paused it): either ends conducting.
+   */
+  private async move(r: RolloutEntity, lock: HeldLock, to: ConductorTarget, reason?: string): Promise<void> {
     this.ensure(lock);
-    if (!(await this.repo.transition(r.id, lock.token, to as never, reason)))
-      throw new LockLostError('a newer conductor claimed the rollout');
+    const result = await this.repo.transition(r.id, lock.token, to, reason);
+    if (result.outcome === 'stale') throw new LockLostError('a newer conductor claimed the rollout');
+    if (result.outcome === 'refused') throw new MoveRefusedError(`it is ${result.state} now, not moved to ${to}`);
     r.state = to;
     if (reason) r.reason = reason;
     this.relay.kick();
@@ -267,6 +277,11 @@ export class RolloutConductor {
     if (!reply.ok) throw new Error(`cannot resolve ${component} ${version}: ${reply.error.message}`);
     return reply.result;
   }
+}
+
+/** The state machine refused the conductor's move: someone else moved the rollout meanwhile. */
+class MoveRefusedError extends Error {
+  override name = 'MoveRefusedError';
 }
 
 /** A node to command, with the version and artifact it is to run. */
