@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { InstallCommandV1, ReleaseInfoReplyV1 } from '@lockstep/contracts';
 import { OutboxRelay, type RolloutEntity, type RolloutNodeEntity } from '@lockstep/persistence';
+import { CLOCK, type Clock } from '../clock/clock.port';
 import { NodeCommander } from '../fleet/node-commander';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 import { LockLostError, type HeldLock } from './cluster-lock.port';
@@ -26,6 +27,7 @@ export class RolloutConductor {
     private readonly relay: OutboxRelay,
     private readonly releases: ReleaseInfoRepository,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** Called when an outcome for one of our nodes arrived (saves a poll interval). */
@@ -156,7 +158,7 @@ export class RolloutConductor {
   ): Promise<void> {
     if (targets.length === 0) return;
     this.ensure(lock);
-    const issuedAt = new Date().toISOString();
+    const issuedAt = new Date(this.clock.now()).toISOString();
     // rollback --restore-data: each node restores the pre-update backup it took in the rollout rolled back.
     const restoreFrom =
       action === 'install' && r.kind === 'rollback' && r.strategy.restoreData && r.rollbackOf
@@ -207,7 +209,7 @@ export class RolloutConductor {
       const progress = await this.repo.batchProgress(r.id, nodeIds);
       if (progress.open.length === 0) return progress;
       for (const n of progress.open) {
-        if (n.startedAt && Date.now() - n.startedAt.getTime() > r.strategy.progressDeadlineMs)
+        if (n.startedAt && this.clock.now() - n.startedAt.getTime() > r.strategy.progressDeadlineMs)
           await this.repo.markTimedOut(r.id, n.nodeId, lock.token, r.strategy.progressDeadlineMs);
       }
       if (!reverting && progress.state === 'aborted') return progress;
@@ -224,11 +226,12 @@ export class RolloutConductor {
     }
   }
 
+  /** Sleeps `ms`, checking the lock every 250 ms. */
   private async sleepHeld(ms: number, lock: HeldLock): Promise<void> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
+    const until = this.clock.now() + ms;
+    while (this.clock.now() < until) {
       this.ensure(lock);
-      await new Promise((res) => setTimeout(res, Math.min(250, until - Date.now())));
+      await this.clock.sleep(Math.min(250, until - this.clock.now()));
     }
   }
 
@@ -236,21 +239,19 @@ export class RolloutConductor {
    * Sleeps up to `ms`; an outcome ends the nap early. One that arrived while the conductor was
    * busy (querying, sending) ends the next nap at once, so no outcome waits out a full interval.
    */
-  private nap(ms: number): Promise<void> {
+  private async nap(ms: number): Promise<void> {
     if (this.woken) {
       this.woken = false;
-      return Promise.resolve();
+      return;
     }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.wakeUp = undefined;
-        this.woken = false;
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
+    const early = new AbortController();
+    this.wakeUp = () => early.abort();
+    try {
+      await this.clock.sleep(ms, early.signal);
+    } finally {
+      this.wakeUp = undefined;
+      this.woken = false;
+    }
   }
 
   /**
