@@ -121,6 +121,31 @@ describe(RolloutConductor.name, () => {
     expect(repo.state).toBe('succeeded');
   });
 
+  it('soaks the canary batch for canarySoakMs, and waits pauseBetweenBatchesMs after the other batches', async () => {
+    arrange({ canarySoakMs: 600_000, pauseBetweenBatchesMs: 30_000 });
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '601s install n2', '601s install n3', '632s install n4']);
+    expect(repo.state).toBe('succeeded');
+  });
+
+  it('soaks the canary as long as the pause between batches in a rollout stored without canarySoakMs', async () => {
+    arrange({ pauseBetweenBatchesMs: 30_000 });
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '31s install n2', '31s install n3', '62s install n4']);
+  });
+
+  it('goes straight on after the canary batch with canarySoakMs 0, whatever the pause between batches', async () => {
+    arrange({ canarySoakMs: 0, pauseBetweenBatchesMs: 30_000 });
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '1s install n2', '1s install n3', '32s install n4']);
+  });
+
   it('finishes the batch in flight when paused, holds the next one until resumed', async () => {
     arrange();
     after(500, () => repo.operator('pause'));

@@ -6,6 +6,7 @@ import { NodeCommander } from '../fleet/node-commander';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 import { LockLostError, type HeldLock } from './cluster-lock.port';
 import { ReleaseInfoRepository } from './release-info.repository';
+import { waitAfterBatch } from './rollout-planner';
 import { RolloutRepository, type BatchProgress } from './rollout.repository';
 import { NODE_STATUSES, NODE_STATUS_WHILE, canMoveNode, type ConductorTarget } from './rollout-state-machine';
 
@@ -80,9 +81,7 @@ export class RolloutConductor {
           return;
         }
         seen = progress.state;
-        const soak = batch[0]?.canary
-          ? Math.max(r.strategy.pauseBetweenBatchesMs, 0)
-          : r.strategy.pauseBetweenBatchesMs;
+        const soak = waitAfterBatch(r.strategy, batch[0]?.canary ?? false);
         if (soak > 0 && batch !== batches[batches.length - 1]) {
           await this.sleepHeld(soak, lock);
           seen = undefined;

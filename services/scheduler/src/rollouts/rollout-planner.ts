@@ -1,4 +1,5 @@
 import type { CountOrPercent, NodeRecordV1, PlannedBatchV1, RolloutCreateV1, RolloutPlanV1 } from '@lockstep/contracts';
+import type { RolloutStrategy } from '@lockstep/persistence';
 
 /** The plan cannot be made; the message says what to change. */
 export class RolloutPlanError extends Error {
@@ -21,6 +22,15 @@ export interface PlannerNode {
 export function resolveCount(value: CountOrPercent, total: number): number {
   if (typeof value === 'number') return value;
   return Math.ceil((Number(value.slice(0, -1)) / 100) * total);
+}
+
+/**
+ * How long the conductor waits after a batch before the next one: the canary batch soaks for
+ * canarySoakMs (a rollout stored without it: pauseBetweenBatchesMs, as before the setting
+ * existed), every other batch for pauseBetweenBatchesMs.
+ */
+export function waitAfterBatch(strategy: RolloutStrategy, canary: boolean): number {
+  return canary ? (strategy.canarySoakMs ?? strategy.pauseBetweenBatchesMs) : strategy.pauseBetweenBatchesMs;
 }
 
 /** Whether a node matches a selector: `all`, `key=value[,key=value]` labels, or `id[,id]`. */

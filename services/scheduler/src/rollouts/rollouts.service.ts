@@ -106,6 +106,7 @@ export class RolloutsService {
         maxFailures: plan.maxFailures,
         autoRollback: req.autoRollback,
         pauseBetweenBatchesMs: req.pauseBetweenBatchesMs,
+        canarySoakMs: req.canarySoakMs ?? req.pauseBetweenBatchesMs,
         ...extra,
       },
     });
