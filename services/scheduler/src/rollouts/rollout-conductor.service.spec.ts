@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { InstallCommandV1, InstallResult } from '@lockstep/contracts';
-import type { OutboxRelay, RolloutStrategy } from '@lockstep/persistence';
+import type { RolloutStrategy } from '@lockstep/persistence';
 import type { NodeCommander } from '../fleet/node-commander';
 import type { SchedulerConfig } from '../scheduler.config';
 import { FakeRolloutRepository, specStrategy, type FakeNode } from '../testing/fake-rollout-repository';
@@ -83,7 +83,6 @@ describe(RolloutConductor.name, () => {
     sut = new RolloutConductor(
       repo as unknown as RolloutRepository,
       fleet as unknown as NodeCommander,
-      { kick: () => undefined } as unknown as OutboxRelay,
       releases as unknown as ReleaseInfoRepository,
       { SCHEDULER_REPLICA_ID: 'spec' } as SchedulerConfig,
       clock,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { InstallCommandV1, ReleaseInfoReplyV1 } from '@lockstep/contracts';
-import { OutboxRelay, type RolloutEntity, type RolloutNodeEntity } from '@lockstep/persistence';
+import type { RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
 import { CLOCK, type Clock } from '../clock/clock.port';
 import { NodeCommander } from '../fleet/node-commander';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
@@ -25,7 +25,6 @@ export class RolloutConductor {
   constructor(
     private readonly repo: RolloutRepository,
     private readonly commander: NodeCommander,
-    private readonly relay: OutboxRelay,
     private readonly releases: ReleaseInfoRepository,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -264,7 +263,6 @@ export class RolloutConductor {
     if (result.outcome === 'refused') throw new MoveRefusedError(`it is ${result.state} now, not moved to ${to}`);
     r.state = to;
     if (reason) r.reason = reason;
-    this.relay.kick();
     this.logger.log(`rollout ${r.id} ${to}${reason ? `: ${reason}` : ''}`);
   }
 

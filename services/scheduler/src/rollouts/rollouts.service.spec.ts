@@ -1,6 +1,6 @@
 import { RolloutCreateV1, type RolloutPlanV1 } from '@lockstep/contracts';
 import type { NodeEntry } from '@lockstep/messaging';
-import type { OutboxRelay, RolloutStrategy } from '@lockstep/persistence';
+import type { RolloutStrategy } from '@lockstep/persistence';
 import type { NodeRegistry } from '../fleet/node-registry';
 import type { ClusterLockAdmin } from './cluster-lock.port';
 import type { ReleaseInfoRepository } from './release-info.repository';
@@ -52,7 +52,6 @@ describe(RolloutsService.name, () => {
       repo as unknown as RolloutRepository,
       { list: async () => [node('n1'), node('n2')] } as unknown as NodeRegistry,
       { wake: () => undefined } as unknown as RolloutReconciler,
-      { kick: () => undefined } as unknown as OutboxRelay,
       releases as unknown as ReleaseInfoRepository,
       lock as unknown as ClusterLockAdmin,
     );

@@ -9,7 +9,7 @@ import type {
   RolloutPlanV1,
   RolloutState,
 } from '@lockstep/contracts';
-import { OutboxRelay, type RolloutEntity, type RolloutStrategy } from '@lockstep/persistence';
+import type { RolloutEntity, RolloutStrategy } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
 import { NodeRegistry } from '../fleet/node-registry';
 import { CLUSTER_LOCK, type ClusterLockAdmin } from './cluster-lock.port';
@@ -43,7 +43,6 @@ export class RolloutsService {
     private readonly repo: RolloutRepository,
     private readonly nodes: NodeRegistry,
     private readonly reconciler: RolloutReconciler,
-    private readonly relay: OutboxRelay,
     private readonly releases: ReleaseInfoRepository,
     @Inject(CLUSTER_LOCK) private readonly lock: ClusterLockAdmin,
   ) {}
@@ -52,7 +51,6 @@ export class RolloutsService {
   async act(req: RolloutActionV1): Promise<QueryReply<{ state: RolloutState }>> {
     const r = await this.repo.operatorAction(req.rolloutId, req.action);
     if (!r.ok) return fail('INVALID_STATE', r.message);
-    this.relay.kick();
     return { ok: true, result: { state: r.state } };
   }
 
@@ -136,7 +134,6 @@ export class RolloutsService {
         ...extra,
       },
     });
-    this.relay.kick();
     this.reconciler.wake();
     return { ok: true, result: { plan, rolloutId: rollout.id } };
   }
