@@ -102,6 +102,7 @@ export type InstallProgressV1 = z.infer<typeof InstallProgressV1>;
 
 /** Outcomes of one install command. */
 export const InstallResults = ['succeeded', 'failed', 'rolled_back', 'rejected'] as const;
+export type InstallResult = (typeof InstallResults)[number];
 
 /** Event `evt.node.install.finished.v1`. */
 export const InstallFinishedV1 = z.object({
@@ -131,6 +132,23 @@ export type InstallFinishedV1 = z.infer<typeof InstallFinishedV1>;
 /** Rollout states. */
 export const RolloutStates = ['planned', 'running', 'paused', 'succeeded', 'failed', 'aborted', 'rolled_back'] as const;
 export type RolloutState = (typeof RolloutStates)[number];
+
+/**
+ * A node's status within a rollout, as `GET /v1/rollouts/{id}` shows it: pending (no command
+ * yet), installing, then the install's outcome (succeeded, failed, rolled_back by the agent);
+ * when the rollout's auto-rollback returns an updated node: reverting, then reverted or revert_failed.
+ */
+export const RolloutNodeStatuses = [
+  'pending',
+  'installing',
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'reverting',
+  'reverted',
+  'revert_failed',
+] as const;
+export type RolloutNodeStatus = (typeof RolloutNodeStatuses)[number];
 
 /** Event `evt.rollout.changed.v1`. */
 export const RolloutChangedV1 = z.object({

@@ -29,7 +29,19 @@ export const RolloutCreateV1 = z.object({
     .default(10 * 60_000),
   maxFailures: CountOrPercent.default(0),
   autoRollback: z.boolean().default(true),
-  pauseBetweenBatchesMs: z.number().int().nonnegative().default(0),
+  pauseBetweenBatchesMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(0)
+    .describe('wait after each batch but the last, in ms (after the canary batch: canarySoakMs)'),
+  /** Soak after the canary batch before the next batch starts; default: pauseBetweenBatchesMs. */
+  canarySoakMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('how long the canary batch soaks before the next batch starts, in ms (default: pauseBetweenBatchesMs)'),
   /** Plan only: nothing is stored or sent. */
   dryRun: z.boolean().default(false),
 });

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NatsClient, QueryClient } from '@lockstep/messaging';
 import { PlatformModule } from '@lockstep/platform';
+import { CLOCK, SystemClock } from './clock/clock.port';
 import { FleetLockAdapter } from './fleet/fleet-lock.adapter';
 import { NodeCommander } from './fleet/node-commander';
 import { NodeRegistry } from './fleet/node-registry';
@@ -24,6 +25,7 @@ export class SchedulerModule {
       controllers: [RolloutsHandler],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
+        { provide: CLOCK, useClass: SystemClock },
         {
           provide: SCHEDULER_QUERIES,
           useFactory: () => new QueryClient(config.NATS_NAMESPACE, { servers: config.NATS_URL }),

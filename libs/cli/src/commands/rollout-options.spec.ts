@@ -139,6 +139,14 @@ describe(buildRolloutBody.name, () => {
     });
   });
 
+  it('sends --canary-soak as canarySoakMs, and leaves it to the scheduler (the pause between batches) when not given', () => {
+    const soaked = buildRolloutBody('upgrade', flags({ canary: 1, canarySoak: 600_000, pauseBetween: 30_000 }));
+    const unsoaked = buildRolloutBody('upgrade', flags({ canary: 1, pauseBetween: 30_000 }));
+
+    expect(soaked).toMatchObject({ canary: 1, canarySoakMs: 600_000, pauseBetweenBatchesMs: 30_000 });
+    expect(unsoaked).not.toHaveProperty('canarySoakMs');
+  });
+
   it.each([
     ['--dry-run with --wait', { dryRun: true, wait: true }, /nothing to --wait for/],
     [
@@ -154,6 +162,8 @@ describe(buildRolloutBody.name, () => {
     ['a zero progress deadline', { progressDeadline: 0 }, /must be longer than 0/],
     ['a bad component', { component: 'Demo' }, /component "Demo"/],
     ['a version with spaces', { to: '1.1 .0' }, /--to "1.1 .0" is not a version/],
+    ['--canary-soak without canaries', { canarySoak: 60_000 }, /--canary-soak is the wait after the canary batch/],
+    ['--canary-soak with --canary 0%', { canary: '0%', canarySoak: 60_000 }, /add --canary <n\|p%> or drop/],
   ])('refuses %s', (_name, over, message) => {
     expect(() => buildRolloutBody('upgrade', flags(over))).toThrow(message);
   });

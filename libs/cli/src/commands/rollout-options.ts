@@ -73,6 +73,7 @@ export interface RolloutFlags {
   /** False with --no-auto-rollback. */
   autoRollback: boolean;
   pauseBetween?: number;
+  canarySoak?: number;
   dryRun?: boolean;
   wait?: boolean;
 }
@@ -95,6 +96,10 @@ export function buildRolloutBody(direction: 'upgrade' | 'downgrade', o: RolloutF
   const healthyDeadline = o.healthyDeadline ?? DEFAULTS.healthyDeadlineMs;
   if (healthyDeadline <= 0 || (o.progressDeadline !== undefined && o.progressDeadline <= 0))
     throw new UsageError('--healthy-deadline and --progress-deadline must be longer than 0');
+  if (o.canarySoak !== undefined && (o.canary === undefined || o.canary === 0 || o.canary === '0%'))
+    throw new UsageError(
+      '--canary-soak is the wait after the canary batch, and there is none; add --canary <n|p%> or drop --canary-soak',
+    );
   if (minHealthy >= healthyDeadline)
     throw new UsageError(
       `--min-healthy (${minHealthy} ms) must be shorter than --healthy-deadline (${healthyDeadline} ms): a node must stay healthy that long within the deadline`,
@@ -114,6 +119,7 @@ export function buildRolloutBody(direction: 'upgrade' | 'downgrade', o: RolloutF
   if (o.progressDeadline !== undefined) body.progressDeadlineMs = o.progressDeadline;
   if (o.maxFailures !== undefined) body.maxFailures = o.maxFailures;
   if (o.pauseBetween !== undefined) body.pauseBetweenBatchesMs = o.pauseBetween;
+  if (o.canarySoak !== undefined) body.canarySoakMs = o.canarySoak;
   return body;
 }
 

@@ -78,6 +78,7 @@ export function describeStrategy(s: RolloutStrategyView): string {
   return [
     `max-parallel ${s.maxParallel}`,
     `canary ${s.canary}`,
+    ...(s.canary > 0 && s.canarySoakMs !== undefined ? [`canary-soak ${flagDuration(s.canarySoakMs)}`] : []),
     `min-healthy ${flagDuration(s.minHealthyMs)}`,
     `healthy-deadline ${flagDuration(s.healthyDeadlineMs)}`,
     `progress-deadline ${flagDuration(s.progressDeadlineMs)}`,

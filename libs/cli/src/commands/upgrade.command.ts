@@ -51,6 +51,11 @@ function strategyOptions(cmd: Command): Command {
     .option('--pause-between <duration>', 'wait between batches (default 0s)', (v) =>
       parseDuration('--pause-between', v),
     )
+    .option(
+      '--canary-soak <duration>',
+      'wait after the canary batch before the next batch starts (default: --pause-between)',
+      (v) => parseDuration('--canary-soak', v),
+    )
     .option('--dry-run', 'print the plan (batches, order, lock, failure budget) and start nothing')
     .option(
       '--wait',

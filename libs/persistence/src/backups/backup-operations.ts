@@ -12,7 +12,7 @@ export type BackupNameTaken =
  * = operation id), in one transaction, so the request cannot be lost. A create is refused
  * (returning why) when its name is taken — in the catalogue, or by a create that is queued
  * or running; concurrent requests for one name are serialised by an advisory lock on it.
- * The caller kicks the outbox relay afterwards.
+ * The outbox relay publishes the command as soon as the transaction commits.
  */
 export async function enqueueBackupOperation(
   ds: DataSource,

@@ -1,3 +1,4 @@
+import type { RolloutNodeStatus } from '@lockstep/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** One node's part in a rollout: its batch, what it ran before, and how its install went. */
@@ -20,9 +21,9 @@ export class RolloutNodeEntity {
   @Column({ name: 'from_version', type: 'text', nullable: true })
   fromVersion: string | null;
 
-  /** pending, installing, succeeded, failed, rolled_back, reverting, reverted. */
+  /** Where the node stands (the scheduler's rollout state machine moves it). */
   @Column({ type: 'text', default: 'pending' })
-  status: string;
+  status: RolloutNodeStatus;
 
   /** Idempotency key of the last command sent to the node. */
   @Column({ name: 'command_id', type: 'text', nullable: true })

@@ -12,7 +12,13 @@ export interface RolloutStrategy {
   /** Failures tolerated before the rollout fails. */
   maxFailures: number;
   autoRollback: boolean;
+  /** Wait after each batch but the last (after the canary batch: canarySoakMs). */
   pauseBetweenBatchesMs: number;
+  /**
+   * Soak after the canary batch, before the next batch starts. Absent in rollouts stored before
+   * it existed: those soak as long as pauseBetweenBatchesMs, as they always did.
+   */
+  canarySoakMs?: number;
   /** Rollback rollouts: restore each node's pre-update backup (of the rollout rolled back) before swapping back. */
   restoreData?: boolean;
 }

@@ -2,8 +2,14 @@ import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationB
 import { EventPublisher, NatsClient } from '@lockstep/messaging';
 import { recordToHeaders } from '@lockstep/telemetry';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { DataSource } from 'typeorm';
+import {
+  DataSource,
+  type EntitySubscriberInterface,
+  type TransactionCommitEvent,
+  type TransactionRollbackEvent,
+} from 'typeorm';
 import { OutboxMessageEntity } from '../entities';
+import { forgetOutboxWrite, wroteOutbox } from './outbox';
 
 const BATCH = 200;
 
@@ -11,15 +17,19 @@ const BATCH = 200;
  * Publishes outbox rows to JetStream in commit order and deletes them once stored.
  * Rows are locked with SKIP LOCKED, so replicas share the work; a crash after publishing
  * and before deleting re-publishes with the same Nats-Msg-Id, which the stream drops.
+ *
+ * It subscribes to its DataSource's transactions: when one that wrote to the outbox
+ * (enqueueEvent, enqueueCommand) commits, it publishes at once, so no caller has to wake it.
+ * Other processes' writes are found by polling.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown, EntitySubscriberInterface {
   private readonly logger = new Logger(OutboxRelay.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
-  /** Poll interval when nothing kicks the relay (another replica's writes). */
+  /** Poll interval for writes this process did not commit (another replica's). */
   pollMs = 500;
 
   constructor(
@@ -30,16 +40,31 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     await this.nats.connect();
+    if (!this.ds.subscribers.includes(this)) this.ds.subscribers.push(this);
     this.schedule(0);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    const at = this.ds.subscribers.indexOf(this);
+    if (at >= 0) this.ds.subscribers.splice(at, 1);
     if (this.timer) clearTimeout(this.timer);
     await this.running;
   }
 
-  /** Asks for a publish pass soon (call after committing an outbox write). */
+  /** A transaction committed: publish now when it wrote to the outbox (not on a savepoint's release). */
+  afterTransactionCommit(event: TransactionCommitEvent): void {
+    if (event.queryRunner.isTransactionActive || !wroteOutbox(event.queryRunner)) return;
+    forgetOutboxWrite(event.queryRunner);
+    this.kick();
+  }
+
+  /** A transaction rolled back: its outbox rows are gone, nothing to publish. */
+  afterTransactionRollback(event: TransactionRollbackEvent): void {
+    if (!event.queryRunner.isTransactionActive) forgetOutboxWrite(event.queryRunner);
+  }
+
+  /** Asks for a publish pass soon (commits that wrote to the outbox do this themselves). */
   kick(): void {
     if (this.stopped) return;
     if (this.running) {

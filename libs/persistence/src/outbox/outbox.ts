@@ -1,11 +1,27 @@
 import { createEvent, type CloudEvent, type PayloadOf, type Subject } from '@lockstep/contracts';
 import { traceContextToRecord } from '@lockstep/telemetry';
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, QueryRunner } from 'typeorm';
 import { OutboxMessageEntity } from '../entities';
 
 /**
+ * Key in a transaction's `queryRunner.data`: the transaction wrote to the outbox. The relay,
+ * a subscriber of the DataSource, publishes as soon as such a transaction commits.
+ */
+export const OUTBOX_WRITTEN = 'lockstep.outboxWritten';
+
+/** True when the transaction of `queryRunner` wrote to the outbox. */
+export function wroteOutbox(queryRunner: QueryRunner): boolean {
+  return (queryRunner.data as Record<string, unknown>)[OUTBOX_WRITTEN] === true;
+}
+
+/** Forgets that the transaction of `queryRunner` wrote to the outbox (it committed or rolled back). */
+export function forgetOutboxWrite(queryRunner: QueryRunner): void {
+  delete (queryRunner.data as Record<string, unknown>)[OUTBOX_WRITTEN];
+}
+
+/**
  * Writes an event into the outbox inside the caller's transaction, so the state change
- * and its announcement commit together. The relay publishes it afterwards.
+ * and its announcement commit together. The relay publishes it as soon as that commits.
  */
 export async function enqueueEvent<S extends Subject>(
   manager: EntityManager,
@@ -14,12 +30,7 @@ export async function enqueueEvent<S extends Subject>(
   options: { source: string; subject?: string; id?: string },
 ): Promise<CloudEvent<PayloadOf<S>>> {
   const event = createEvent(subject, data, options);
-  await manager.insert(OutboxMessageEntity, {
-    subject,
-    eventId: event.id,
-    event: event as never,
-    headers: traceContextToRecord(),
-  });
+  await writeOutbox(manager, subject, event.id, event);
   return event;
 }
 
@@ -34,10 +45,24 @@ export async function enqueueCommand(
   body: object,
   msgId: string,
 ): Promise<void> {
+  await writeOutbox(manager, subject, msgId, body);
+}
+
+/**
+ * Inserts an outbox row and marks the transaction as one that wrote to the outbox. Outside a
+ * transaction the insert runs in one of its own, so that its commit, too, wakes the relay.
+ */
+async function writeOutbox(manager: EntityManager, subject: string, eventId: string, body: object): Promise<void> {
+  const runner = manager.queryRunner;
+  if (!runner?.isTransactionActive) {
+    await manager.transaction((m) => writeOutbox(m, subject, eventId, body));
+    return;
+  }
   await manager.insert(OutboxMessageEntity, {
     subject,
-    eventId: msgId,
+    eventId,
     event: body as never,
     headers: traceContextToRecord(),
   });
+  (runner.data as Record<string, unknown>)[OUTBOX_WRITTEN] = true;
 }

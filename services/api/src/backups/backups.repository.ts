@@ -4,7 +4,6 @@ import {
   BackupEntity,
   BackupOperationEntity,
   enqueueBackupOperation,
-  OutboxRelay,
   type BackupNameTaken,
 } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
@@ -47,14 +46,11 @@ const ORDER: Record<BackupSort, Array<[string, 'ASC' | 'DESC']>> = {
 /**
  * Reads the backup catalogue and operations (the backup service writes them) and records
  * operator-requested operations: the `backup_operations` row and its command in the outbox
- * commit together, then the relay is kicked to publish the command at once.
+ * commit together; the relay publishes the command as soon as they do.
  */
 @Injectable()
 export class BackupsRepository {
-  constructor(
-    private readonly ds: DataSource,
-    private readonly relay: OutboxRelay,
-  ) {}
+  constructor(private readonly ds: DataSource) {}
 
   /** The clock: default backup names are taken from it. */
   now(): Date {
@@ -104,15 +100,12 @@ export class BackupsRepository {
   async enqueueCreate(
     command: Extract<BackupOperationCommandV1, { kind: 'create' }>,
   ): Promise<{ operation: BackupOperationEntity } | { taken: NameTaken }> {
-    const outcome = await enqueueBackupOperation(this.ds, command);
-    if ('operation' in outcome) this.relay.kick();
-    return outcome;
+    return enqueueBackupOperation(this.ds, command);
   }
 
   /** Records a verify, restore or prune operation with its command. */
   async enqueue(command: Exclude<BackupOperationCommandV1, { kind: 'create' }>): Promise<BackupOperationEntity> {
     const outcome = await enqueueBackupOperation(this.ds, command);
-    this.relay.kick();
     if (!('operation' in outcome)) throw new Error(`internal: a ${command.kind} operation was refused`);
     return outcome.operation;
   }

@@ -77,6 +77,13 @@ export const RolloutStrategySchema = z.object({
   maxFailures: z.number().int(),
   autoRollback: z.boolean(),
   pauseBetweenBatchesMs: z.number().int(),
+  canarySoakMs: z
+    .number()
+    .int()
+    .optional()
+    .describe(
+      'soak after the canary batch; absent in rollouts created before it existed, which soak pauseBetweenBatchesMs',
+    ),
 });
 
 /** Nodes of a rollout by outcome. */

@@ -5,7 +5,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { enqueueBackupOperation, OutboxRelay } from '@lockstep/persistence';
+import { enqueueBackupOperation } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 import { BACKUP_CONFIG, type BackupServiceConfig } from '../backup.config';
 import { slotAt } from './backup-schedule';
@@ -26,7 +26,6 @@ export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicatio
   constructor(
     @Inject(BACKUP_CONFIG) private readonly config: BackupServiceConfig,
     private readonly ds: DataSource,
-    private readonly relay: OutboxRelay,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -65,7 +64,6 @@ export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicatio
       if ('operation' in created) {
         this.logger.log(`scheduled backup ${slot.create.backupId} queued`);
         if (slot.prune) await enqueueBackupOperation(this.ds, slot.prune);
-        this.relay.kick();
       }
       this.lastSlot = slot.create.backupId;
     } catch (err) {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CheckFailedV1, CheckResultV1, ReleaseAvailableV1 } from '@lockstep/contracts';
-import { OutboxRelay, type ComponentEntity } from '@lockstep/persistence';
+import type { ComponentEntity } from '@lockstep/persistence';
 import { OBJECT_STORE, type ObjectStore } from '@lockstep/storage';
 import { channelAccepts, classifyCandidate, getScheme, newerThan } from '@lockstep/versioning';
 import { MetricsRegistry } from '@lockstep/telemetry';
@@ -30,7 +30,6 @@ export class ReleaseCheckService implements OnApplicationShutdown {
 
   constructor(
     private readonly repo: CheckRepository,
-    private readonly relay: OutboxRelay,
     @Inject(CHECKER_CONFIG) private readonly config: CheckerConfig,
     metrics: MetricsRegistry,
     @Optional() @Inject(OBJECT_STORE) private readonly store?: ObjectStore,
@@ -98,10 +97,7 @@ export class ReleaseCheckService implements OnApplicationShutdown {
       const result = await this.fetchSource(component, state.state ?? {});
       const releases = this.select(component, result.releases);
       const announced = await this.repo.recordSuccess(component.name, result.state, releases);
-      if (announced.length) {
-        this.logger.log(`${component.name}: announced ${announced.join(', ')}`);
-        this.relay.kick();
-      }
+      if (announced.length) this.logger.log(`${component.name}: announced ${announced.join(', ')}`);
       return { component: component.name, ok: true, announced };
     } catch (err) {
       const failure: CheckFailedV1 =
@@ -116,7 +112,6 @@ export class ReleaseCheckService implements OnApplicationShutdown {
       const emit = trigger === 'demand' || state.lastErrorCode !== failure.code || state.lastError !== failure.reason;
       this.logger.warn(`${component.name}: check failed (${failure.code}): ${failure.reason}`);
       await this.repo.recordFailure(component.name, failure, emit);
-      if (emit) this.relay.kick();
       return {
         component: component.name,
         ok: false,

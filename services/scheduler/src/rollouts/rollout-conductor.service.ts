@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { InstallCommandV1, ReleaseInfoReplyV1 } from '@lockstep/contracts';
-import { OutboxRelay, type RolloutEntity, type RolloutNodeEntity } from '@lockstep/persistence';
+import type { RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
+import { CLOCK, type Clock } from '../clock/clock.port';
 import { NodeCommander } from '../fleet/node-commander';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 import { LockLostError, type HeldLock } from './cluster-lock.port';
 import { ReleaseInfoRepository } from './release-info.repository';
+import { waitAfterBatch } from './rollout-planner';
 import { RolloutRepository, type BatchProgress } from './rollout.repository';
-
-const FINAL = new Set(['succeeded', 'failed', 'rolled_back', 'reverted', 'revert_failed']);
-const FAILED = new Set(['failed', 'rolled_back']);
+import { NODE_STATUSES, NODE_STATUS_WHILE, canMoveNode, type ConductorTarget } from './rollout-state-machine';
 
 /**
  * Conducts one rollout while holding the cluster lock: canary batch first, then batches of
@@ -25,9 +25,9 @@ export class RolloutConductor {
   constructor(
     private readonly repo: RolloutRepository,
     private readonly commander: NodeCommander,
-    private readonly relay: OutboxRelay,
     private readonly releases: ReleaseInfoRepository,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** Called when an outcome for one of our nodes arrived (saves a poll interval). */
@@ -59,7 +59,7 @@ export class RolloutConductor {
       for (const batch of batches) {
         if (seen !== 'running') r = await this.waitWhilePaused(rolloutId, lock);
         if (r.state !== 'running') return;
-        const todo = batch.filter((n) => n.status === 'pending' || n.status === 'installing');
+        const todo = batch.filter((n) => canMoveNode(n.status, NODE_STATUS_WHILE.install));
         await this.sendBatch(
           r,
           'install',
@@ -74,15 +74,13 @@ export class RolloutConductor {
         if (progress.failed > r.strategy.maxFailures) {
           await this.fail(
             r,
-            (await this.repo.nodes(rolloutId)).filter((n) => FAILED.has(n.status)),
+            (await this.repo.nodes(rolloutId)).filter((n) => NODE_STATUSES[n.status].failure),
             lock,
           );
           return;
         }
         seen = progress.state;
-        const soak = batch[0]?.canary
-          ? Math.max(r.strategy.pauseBetweenBatchesMs, 0)
-          : r.strategy.pauseBetweenBatchesMs;
+        const soak = waitAfterBatch(r.strategy, batch[0]?.canary ?? false);
         if (soak > 0 && batch !== batches[batches.length - 1]) {
           await this.sleepHeld(soak, lock);
           seen = undefined;
@@ -94,6 +92,10 @@ export class RolloutConductor {
     } catch (err) {
       if (err instanceof LockLostError) {
         this.logger.warn(`rollout ${rolloutId}: ${err.message}; stopped issuing commands`);
+        return;
+      }
+      if (err instanceof MoveRefusedError) {
+        this.logger.log(`rollout ${rolloutId}: ${err.message}; stopped conducting it`);
         return;
       }
       throw err;
@@ -110,7 +112,7 @@ export class RolloutConductor {
   /** Auto-rollback: every node this rollout updated goes back to the version it ran before. */
   private async revertUpdated(r: RolloutEntity, lock: HeldLock): Promise<void> {
     const all = await this.repo.nodes(r.id);
-    const updated = all.filter((n) => (n.status === 'succeeded' || n.status === 'reverting') && n.fromVersion);
+    const updated = all.filter((n) => canMoveNode(n.status, NODE_STATUS_WHILE.rollback) && n.fromVersion);
     // Published releases never change, so each previous version is resolved once.
     const artifacts = new Map<string, RolloutEntity['artifact']>();
     for (let i = 0; i < updated.length; i += r.strategy.maxParallel) {
@@ -131,7 +133,7 @@ export class RolloutConductor {
     }
     const after = await this.repo.nodes(r.id);
     const stuck = after.filter((n) => n.status === 'revert_failed');
-    const back = after.filter((n) => n.status === 'reverted' || n.status === 'rolled_back').length;
+    const back = after.filter((n) => NODE_STATUSES[n.status].counts === 'rolledBack').length;
     await this.move(
       r,
       lock,
@@ -154,7 +156,7 @@ export class RolloutConductor {
   ): Promise<void> {
     if (targets.length === 0) return;
     this.ensure(lock);
-    const issuedAt = new Date().toISOString();
+    const issuedAt = new Date(this.clock.now()).toISOString();
     // rollback --restore-data: each node restores the pre-update backup it took in the rollout rolled back.
     const restoreFrom =
       action === 'install' && r.kind === 'rollback' && r.strategy.restoreData && r.rollbackOf
@@ -177,12 +179,15 @@ export class RolloutConductor {
     const marked = await this.repo.markSent(
       r.id,
       cmds.map((c) => ({ nodeId: c.nodeId, commandId: c.commandId })),
-      action === 'install' ? 'installing' : 'reverting',
+      NODE_STATUS_WHILE[action],
       lock.token,
+      new Date(issuedAt),
     );
-    if (marked !== cmds.length) throw new LockLostError('a newer conductor claimed the rollout');
+    if (marked.stale) throw new LockLostError('a newer conductor claimed the rollout');
     this.ensure(lock);
-    const sent = await Promise.allSettled(cmds.map((cmd) => this.commander.send(cmd)));
+    // A node whose outcome arrived since it was read is not marked, and needs no command.
+    const toSend = cmds.filter((c) => marked.marked.includes(c.nodeId));
+    const sent = await Promise.allSettled(toSend.map((cmd) => this.commander.send(cmd)));
     const failed = sent.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -199,10 +204,10 @@ export class RolloutConductor {
   ): Promise<BatchProgress> {
     for (;;) {
       this.ensure(lock);
-      const progress = await this.repo.batchProgress(r.id, nodeIds, { final: [...FINAL], failed: [...FAILED] });
+      const progress = await this.repo.batchProgress(r.id, nodeIds);
       if (progress.open.length === 0) return progress;
       for (const n of progress.open) {
-        if (n.startedAt && Date.now() - n.startedAt.getTime() > r.strategy.progressDeadlineMs)
+        if (n.startedAt && this.clock.now() - n.startedAt.getTime() > r.strategy.progressDeadlineMs)
           await this.repo.markTimedOut(r.id, n.nodeId, lock.token, r.strategy.progressDeadlineMs);
       }
       if (!reverting && progress.state === 'aborted') return progress;
@@ -219,11 +224,12 @@ export class RolloutConductor {
     }
   }
 
+  /** Sleeps `ms`, checking the lock every 250 ms. */
   private async sleepHeld(ms: number, lock: HeldLock): Promise<void> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
+    const until = this.clock.now() + ms;
+    while (this.clock.now() < until) {
       this.ensure(lock);
-      await new Promise((res) => setTimeout(res, Math.min(250, until - Date.now())));
+      await this.clock.sleep(Math.min(250, until - this.clock.now()));
     }
   }
 
@@ -231,30 +237,32 @@ export class RolloutConductor {
    * Sleeps up to `ms`; an outcome ends the nap early. One that arrived while the conductor was
    * busy (querying, sending) ends the next nap at once, so no outcome waits out a full interval.
    */
-  private nap(ms: number): Promise<void> {
+  private async nap(ms: number): Promise<void> {
     if (this.woken) {
       this.woken = false;
-      return Promise.resolve();
+      return;
     }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.wakeUp = undefined;
-        this.woken = false;
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
+    const early = new AbortController();
+    this.wakeUp = () => early.abort();
+    try {
+      await this.clock.sleep(ms, early.signal);
+    } finally {
+      this.wakeUp = undefined;
+      this.woken = false;
+    }
   }
 
-  private async move(r: RolloutEntity, lock: HeldLock, to: RolloutEntity['state'], reason?: string): Promise<void> {
+  /**
+   * Moves the rollout on. A stale token means the lock was lost; a move the state machine refuses
+   * means someone else moved the rollout (an operator aborted or paused it): either ends conducting.
+   */
+  private async move(r: RolloutEntity, lock: HeldLock, to: ConductorTarget, reason?: string): Promise<void> {
     this.ensure(lock);
-    if (!(await this.repo.transition(r.id, lock.token, to as never, reason)))
-      throw new LockLostError('a newer conductor claimed the rollout');
+    const result = await this.repo.transition(r.id, lock.token, to, reason);
+    if (result.outcome === 'stale') throw new LockLostError('a newer conductor claimed the rollout');
+    if (result.outcome === 'refused') throw new MoveRefusedError(`it is ${result.state} now, not moved to ${to}`);
     r.state = to;
     if (reason) r.reason = reason;
-    this.relay.kick();
     this.logger.log(`rollout ${r.id} ${to}${reason ? `: ${reason}` : ''}`);
   }
 
@@ -267,6 +275,11 @@ export class RolloutConductor {
     if (!reply.ok) throw new Error(`cannot resolve ${component} ${version}: ${reply.error.message}`);
     return reply.result;
   }
+}
+
+/** The state machine refused the conductor's move: someone else moved the rollout meanwhile. */
+class MoveRefusedError extends Error {
+  override name = 'MoveRefusedError';
 }
 
 /** A node to command, with the version and artifact it is to run. */

@@ -6,6 +6,7 @@ import {
   type RolloutCreateV1,
   type RolloutPlanV1,
 } from '@lockstep/contracts';
+import type { RolloutStrategy } from '@lockstep/persistence';
 
 /** Why a rollout cannot be planned; carried in the query error of `rollout-create`. */
 export const RolloutPlanErrorCode = {
@@ -31,6 +32,15 @@ export interface PlannerNode {
 export function resolveCount(value: CountOrPercent, total: number): number {
   if (typeof value === 'number') return value;
   return Math.ceil((Number(value.slice(0, -1)) / 100) * total);
+}
+
+/**
+ * How long the conductor waits after a batch before the next one: the canary batch soaks for
+ * canarySoakMs (a rollout stored without it: pauseBetweenBatchesMs, as before the setting
+ * existed), every other batch for pauseBetweenBatchesMs.
+ */
+export function waitAfterBatch(strategy: RolloutStrategy, canary: boolean): number {
+  return canary ? (strategy.canarySoakMs ?? strategy.pauseBetweenBatchesMs) : strategy.pauseBetweenBatchesMs;
 }
 
 /** Whether a node matches a selector: `all`, `key=value[,key=value]` labels, or `id[,id]`. */

@@ -116,9 +116,11 @@ describe(RolloutRepository.name, () => {
     const before = (await sut.active()).map((r) => r.id);
     const done = await sentRollout(['b1']);
     await sut.applyFinished([finished(`${done}.b1.install`)]);
+    await sut.transition(done, 1, 'running');
     await sut.transition(done, 1, 'succeeded');
     const reverting = await sentRollout(['b2']);
     await sut.applyFinished([finished(`${reverting}.b2.install`)]);
+    await sut.transition(reverting, 1, 'running');
     await sut.transition(reverting, 1, 'failed');
     const running = await sentRollout(['b3']);
 
@@ -149,6 +151,7 @@ describe(RolloutRepository.name, () => {
 
   it('maps outcomes of revert commands to reverted and revert_failed', async () => {
     const id = await sentRollout(['d1', 'd2']);
+    await sut.applyFinished([finished(`${id}.d1.install`), finished(`${id}.d2.install`)]);
     await sut.markSent(
       id,
       [
@@ -191,7 +194,92 @@ describe(RolloutRepository.name, () => {
 
     const marked = await sut.markSent(id, [{ nodeId: 'f1', commandId: `${id}.f1.install` }], 'installing', 1);
 
-    expect(marked).toBe(0);
+    expect(marked).toEqual({ stale: true, marked: [] });
     expect((await ds.getRepository(RolloutEntity).findOneBy({ id }))?.conductor).toBe('newer');
+  });
+
+  it('marks only nodes the state machine lets take a command: one whose outcome arrived is left alone', async () => {
+    const id = await sentRollout(['h1', 'h2']);
+    await sut.applyFinished([finished(`${id}.h1.install`)]);
+
+    const marked = await sut.markSent(
+      id,
+      ['h1', 'h2'].map((nodeId) => ({ nodeId, commandId: `${id}.${nodeId}.install` })),
+      'installing',
+      1,
+    );
+
+    expect(marked).toEqual({ stale: false, marked: ['h2'] });
+    expect(await node(id, 'h1')).toMatchObject({ status: 'succeeded', percent: 100 });
+  });
+
+  it('counts nodes past the progress deadline as failed (installing) or revert_failed (reverting), as batch progress shows', async () => {
+    const id = await sentRollout(['j1', 'j2', 'j3']);
+    await sut.applyFinished([finished(`${id}.j2.install`)]);
+    await sut.markSent(id, [{ nodeId: 'j2', commandId: `${id}.j2.revert` }], 'reverting', 1);
+    const before = await sut.batchProgress(id, ['j1', 'j2', 'j3']);
+
+    await sut.markTimedOut(id, 'j1', 1, 1000);
+    await sut.markTimedOut(id, 'j2', 1, 1000);
+    const after = await sut.batchProgress(id, ['j1', 'j2', 'j3']);
+
+    expect(before).toMatchObject({ state: 'planned', failed: 0 });
+    expect(before.open.map((n) => n.nodeId).sort()).toEqual(['j1', 'j2', 'j3']);
+    expect(await node(id, 'j1')).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/progress deadline \(1000 ms\)/),
+    });
+    expect(await node(id, 'j2')).toMatchObject({ status: 'revert_failed' });
+    expect(after).toEqual({ state: 'planned', failed: 1, open: [{ nodeId: 'j3', startedAt: expect.any(Date) }] });
+  });
+
+  describe('the abort-then-late-success race', () => {
+    /** rollout.changed events of a rollout waiting in the outbox (no relay runs here). */
+    const announced = async (rolloutId: string) =>
+      (await ds.getRepository(OutboxMessageEntity).find({ order: { id: 'ASC' } }))
+        .map((o) => o.event as { data: { rolloutId: string; state: string; previousState: string | null } })
+        .filter((e) => e.data.rolloutId === rolloutId)
+        .map((e) => `${e.data.previousState} → ${e.data.state}`);
+
+    it("refuses the conductor's late move to succeeded after an operator's abort: it stays aborted, nothing announced", async () => {
+      const id = await sentRollout(['g1']);
+      await sut.transition(id, 1, 'running');
+      await sut.applyFinished([finished(`${id}.g1.install`)]);
+      await sut.operatorAction(id, 'abort');
+
+      const late = await sut.transition(id, 1, 'succeeded', 'all 1 nodes at 1.1.0');
+
+      expect(late).toEqual({ outcome: 'refused', state: 'aborted' });
+      expect(await sut.get(id)).toMatchObject({ state: 'aborted', reason: 'abort by operator' });
+      expect(await announced(id)).toEqual(['null → planned', 'planned → running', 'running → aborted']);
+    });
+
+    it('tells a refused move apart from a stale token, and writes neither', async () => {
+      const id = await sentRollout(['g2']);
+      await sut.transition(id, 1, 'running');
+      await sut.operatorAction(id, 'abort');
+      await sut.claim(id, 7, 'newer');
+
+      const stale = await sut.transition(id, 1, 'succeeded');
+      const refused = await sut.transition(id, 7, 'succeeded');
+
+      expect(stale).toEqual({ outcome: 'stale' });
+      expect(refused).toEqual({ outcome: 'refused', state: 'aborted' });
+      expect((await sut.get(id))?.state).toBe('aborted');
+      expect(await announced(id)).toEqual(['null → planned', 'planned → running', 'running → aborted']);
+    });
+  });
+
+  it.each([
+    ['pause', { ok: true, state: 'paused' }],
+    ['resume', { ok: false, message: 'cannot resume a rollout that is planned' }],
+    ['abort', { ok: true, state: 'aborted' }],
+  ] as const)('lets an operator %s a planned rollout only as the state machine allows', async (action, expected) => {
+    const r = await sut.create(plan(['i1']), { artifact, selector: 'all', strategy, kind: 'upgrade' });
+
+    const result = await sut.operatorAction(r.id, action);
+
+    expect(result).toEqual(expected);
+    expect((await sut.get(r.id))?.state).toBe(result.ok ? result.state : 'planned');
   });
 });

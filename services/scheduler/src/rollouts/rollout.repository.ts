@@ -4,6 +4,7 @@ import {
   Subjects,
   type InstallFinishedV1,
   type InstallProgressV1,
+  type RolloutNodeStatus,
   type RolloutPlanV1,
   type RolloutState,
 } from '@lockstep/contracts';
@@ -15,10 +16,27 @@ import {
   type RolloutStrategy,
 } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
+import {
+  ACTIVE_ROLLOUT_STATES,
+  FAILED_NODE_STATUSES,
+  FINISHED_ROLLOUT_STATES,
+  INITIAL_NODE_STATUS,
+  INITIAL_ROLLOUT_STATE,
+  NODE_STATUSES,
+  NODE_STATUS_AFTER,
+  NODE_STATUS_ON_TIMEOUT,
+  NODE_STATUS_WHILE,
+  ROLLOUT_ACTIONS,
+  SETTLED_NODE_STATUSES,
+  nodeFromStatuses,
+  nodeTransitionPairs,
+  rolloutFromStates,
+  type ConductorTarget,
+  type NodeCommandAction,
+  type RolloutAction,
+} from './rollout-state-machine';
 
 const SOURCE = '/lockstep/scheduler';
-/** States in which a rollout still needs a conductor. */
-export const ACTIVE_STATES: RolloutState[] = ['planned', 'running', 'paused'];
 
 /** Rollouts and their nodes in Postgres: any replica can resume from here. */
 @Injectable()
@@ -45,7 +63,7 @@ export class RolloutRepository {
         artifact: input.artifact,
         selector: input.selector,
         strategy: input.strategy,
-        state: 'planned',
+        state: INITIAL_ROLLOUT_STATE,
         reason: null,
         lockToken: '0',
         conductor: null,
@@ -60,13 +78,14 @@ export class RolloutRepository {
       if (nodes.length) {
         await m.query(
           `INSERT INTO rollout_nodes (rollout_id, node_id, batch, canary, from_version, status)
-           SELECT $1, u.node_id, u.batch, u.canary, u.from_version, 'pending' FROM unnest($2::text[], $3::int[], $4::boolean[], $5::text[]) AS u(node_id, batch, canary, from_version)`,
+           SELECT $1, u.node_id, u.batch, u.canary, u.from_version, $6 FROM unnest($2::text[], $3::int[], $4::boolean[], $5::text[]) AS u(node_id, batch, canary, from_version)`,
           [
             rollout.id,
             nodes.map((n) => n.id),
             nodes.map((n) => n.batch),
             nodes.map((n) => n.canary),
             nodes.map((n) => n.fromVersion),
+            INITIAL_NODE_STATUS,
           ],
         );
       }
@@ -94,10 +113,14 @@ export class RolloutRepository {
       .getRepository(RolloutEntity)
       .createQueryBuilder('r')
       .where(
-        `r.state IN (:...states)
-          OR (r.state = 'failed' AND (r.strategy->>'autoRollback')::boolean
-              AND EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.status IN ('succeeded', 'reverting') AND n.from_version IS NOT NULL))`,
-        { states: ACTIVE_STATES },
+        `r.state = ANY(:active)
+          OR (r.state = ANY(:reverting) AND (r.strategy->>'autoRollback')::boolean
+              AND EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.status = ANY(:revertible) AND n.from_version IS NOT NULL))`,
+        {
+          active: ACTIVE_ROLLOUT_STATES,
+          reverting: rolloutFromStates('rolled_back', 'conductor'),
+          revertible: nodeFromStatuses(NODE_STATUS_WHILE.rollback),
+        },
       )
       .orderBy('r.createdAt', 'ASC')
       .getMany();
@@ -121,139 +144,168 @@ export class RolloutRepository {
    * claimed it, so a paused old conductor can never write again after a takeover.
    */
   async claim(id: string, token: number, replica: string): Promise<boolean> {
-    const r = await this.ds.query(
+    const r: unknown = await this.ds.query(
       `UPDATE rollouts SET lock_token = $2, conductor = $3, updated_at = now() WHERE id = $1 AND lock_token <= $2 RETURNING id`,
       [id, token, replica],
     );
     return rowsOf(r).length === 1;
   }
 
-  /** Moves a rollout to a state (fenced by token); announces the change. False when the token is stale. */
-  async transition(id: string, token: number, to: RolloutState, reason?: string): Promise<boolean> {
+  /**
+   * The conductor moves a rollout to `to`, fenced by its token, and announces the change in the
+   * same transaction. The UPDATE only matches a row in a state the state machine lets the
+   * conductor leave for `to`, so an operator's abort or pause is never overwritten.
+   */
+  async transition(id: string, token: number, to: ConductorTarget, reason?: string): Promise<TransitionResult> {
     return this.ds.transaction(async (m) => {
-      const rows = rowsOf(
-        await m.query(`SELECT state FROM rollouts WHERE id = $1 AND lock_token = $2 FOR UPDATE`, [id, token]),
+      const from = await this.move(m, id, to, rolloutFromStates(to, 'conductor'), reason ?? null, token);
+      if (from) return { outcome: 'moved', from };
+      const rows = rowsOf<{ state: RolloutState; lock_token: string }>(
+        await m.query(`SELECT state, lock_token FROM rollouts WHERE id = $1`, [id]),
       );
-      if (rows.length !== 1) return false;
-      const from = rows[0].state as RolloutState;
-      if (from === to) return true;
-      const terminal = ['succeeded', 'failed', 'aborted', 'rolled_back'].includes(to);
-      await m.query(
-        `UPDATE rollouts SET state = $2, reason = $3, updated_at = now(), finished_at = CASE WHEN $4 THEN now() ELSE finished_at END WHERE id = $1`,
-        [id, to, reason ?? null, terminal],
-      );
-      const rollout = (await m.findOneBy(RolloutEntity, { id }))!;
-      await this.announce(m, rollout, from);
-      return true;
+      const now = rows[0];
+      if (!now || now.lock_token !== String(token)) return { outcome: 'stale' };
+      return now.state === to ? { outcome: 'unchanged' } : { outcome: 'refused', state: now.state };
     });
   }
 
-  /** An operator's pause/resume/abort; refuses moves that make no sense from the current state. */
+  /** An operator's pause/resume/abort; refuses moves the state machine does not allow from the current state. */
   async operatorAction(
     id: string,
-    action: 'pause' | 'resume' | 'abort',
+    action: RolloutAction,
   ): Promise<{ ok: true; state: RolloutState } | { ok: false; message: string }> {
+    const to = ROLLOUT_ACTIONS[action];
     return this.ds.transaction(async (m) => {
-      const r = await m.findOne(RolloutEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      const from = await this.move(m, id, to, rolloutFromStates(to, 'operator'), `${action} by operator`);
+      if (from) return { ok: true, state: to };
+      const r = await m.findOneBy(RolloutEntity, { id });
       if (!r) return { ok: false, message: `rollout ${id} does not exist` };
-      const allowed: Record<string, RolloutState[]> = {
-        pause: ['planned', 'running'],
-        resume: ['paused'],
-        abort: ['planned', 'running', 'paused'],
-      };
-      if (!allowed[action].includes(r.state as RolloutState))
-        return { ok: false, message: `cannot ${action} a rollout that is ${r.state}` };
-      const to: RolloutState = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'aborted';
-      const from = r.state as RolloutState;
-      r.state = to;
-      r.reason = `${action} by operator`;
-      if (to === 'aborted') r.finishedAt = new Date();
-      await m.save(r);
-      await this.announce(m, r, from);
-      return { ok: true, state: to };
+      return { ok: false, message: `cannot ${action} a rollout that is ${r.state}` };
     });
   }
 
   /**
-   * Records that commands went to nodes — a whole batch in one statement — fenced by the
-   * rollout's token. Returns how many nodes it marked (fewer than asked: a newer holder took over).
+   * Moves rollout `id` to `to` when its state is one of `allowed` (and, with a token, its lock
+   * token is that one), then announces it. Returns the state it left, or undefined when no row
+   * matched.
+   */
+  private async move(
+    m: EntityManager,
+    id: string,
+    to: RolloutState,
+    allowed: RolloutState[],
+    reason: string | null,
+    token?: number,
+  ): Promise<RolloutState | undefined> {
+    const finished = (FINISHED_ROLLOUT_STATES as readonly RolloutState[]).includes(to);
+    const moved = rowsOf<{ from_state: RolloutState }>(
+      await m.query(
+        `UPDATE rollouts r SET state = $2, reason = $3, updated_at = now(), finished_at = CASE WHEN $4 THEN now() ELSE r.finished_at END
+         FROM (SELECT id, state FROM rollouts WHERE id = $1 FOR UPDATE) old
+         WHERE r.id = old.id AND r.state = ANY($5::text[]) AND ($6::bigint IS NULL OR r.lock_token = $6::bigint)
+         RETURNING old.state AS from_state`,
+        [id, to, reason, finished, allowed, token ?? null],
+      ),
+    );
+    if (moved.length === 0) return undefined;
+    const from = moved[0].from_state;
+    const rollout = await m.findOneByOrFail(RolloutEntity, { id });
+    await this.announce(m, rollout, from);
+    return from;
+  }
+
+  /**
+   * Records that commands went to nodes at `sentAt` (default: the database's now) — a whole batch
+   * in one statement — fenced by the rollout's token. Only nodes the state machine lets enter
+   * `status` are marked (a node whose outcome arrived meanwhile is left alone). `stale`: a newer
+   * holder took the rollout over, and nothing was marked.
    */
   async markSent(
     rolloutId: string,
     sends: Array<{ nodeId: string; commandId: string }>,
-    status: 'installing' | 'reverting',
+    status: (typeof NODE_STATUS_WHILE)[NodeCommandAction],
     token: number,
-  ): Promise<number> {
-    if (sends.length === 0) return 0;
-    const r = await this.ds.query(
-      `UPDATE rollout_nodes n SET status = $4, command_id = s.command_id, started_at = now(), finished_at = NULL, error = NULL, step = NULL, percent = 0
-       FROM rollouts r, unnest($2::text[], $3::text[]) AS s(node_id, command_id)
-       WHERE r.id = n.rollout_id AND n.rollout_id = $1 AND n.node_id = s.node_id AND r.lock_token = $5 RETURNING n.node_id`,
-      [rolloutId, sends.map((s) => s.nodeId), sends.map((s) => s.commandId), status, token],
+    sentAt?: Date,
+  ): Promise<{ stale: boolean; marked: string[] }> {
+    const rows = rowsOf<{ fenced: boolean; marked: string[] }>(
+      await this.ds.query(
+        `WITH fence AS (SELECT id FROM rollouts WHERE id = $1 AND lock_token = $5),
+         marked AS (
+           UPDATE rollout_nodes n SET status = $4, command_id = s.command_id, started_at = COALESCE($7, now()), finished_at = NULL, error = NULL, step = NULL, percent = 0
+           FROM fence, unnest($2::text[], $3::text[]) AS s(node_id, command_id)
+           WHERE n.rollout_id = fence.id AND n.node_id = s.node_id AND n.status = ANY($6::text[]) RETURNING n.node_id)
+         SELECT EXISTS (SELECT 1 FROM fence) AS fenced, COALESCE((SELECT array_agg(node_id ORDER BY node_id) FROM marked), '{}') AS marked`,
+        [
+          rolloutId,
+          sends.map((s) => s.nodeId),
+          sends.map((s) => s.commandId),
+          status,
+          token,
+          nodeFromStatuses(status),
+          sentAt ?? null,
+        ],
+      ),
     );
-    return rowsOf(r).length;
+    return { stale: !rows[0]?.fenced, marked: rows[0]?.marked ?? [] };
   }
 
   /**
    * The conductor's wait loop in one round trip: the rollout's state, how many of its nodes
-   * have a status in `statuses.failed`, and which of `nodeIds` are still open (status not in
-   * `statuses.final`) with when their command was sent.
+   * failed their install, and which of `nodeIds` are still open (not settled) with when their
+   * command was sent.
    */
-  async batchProgress(
-    rolloutId: string,
-    nodeIds: string[],
-    statuses: { final: string[]; failed: string[] },
-  ): Promise<BatchProgress> {
-    const rows = rowsOf(
+  async batchProgress(rolloutId: string, nodeIds: string[]): Promise<BatchProgress> {
+    const rows = rowsOf<{ state: RolloutState; failed: number; node_id: string | null; started_at: Date | null }>(
       await this.ds.query(
         `SELECT r.state, (SELECT count(*)::int FROM rollout_nodes f WHERE f.rollout_id = r.id AND f.status = ANY($4::text[])) AS failed, n.node_id, n.started_at
          FROM rollouts r
          LEFT JOIN rollout_nodes n ON n.rollout_id = r.id AND n.node_id = ANY($2::text[]) AND n.status <> ALL($3::text[])
          WHERE r.id = $1`,
-        [rolloutId, nodeIds, statuses.final, statuses.failed],
+        [rolloutId, nodeIds, SETTLED_NODE_STATUSES, FAILED_NODE_STATUSES],
       ),
     );
     return {
-      state: rows[0]?.state as RolloutState | undefined,
+      state: rows[0]?.state,
       failed: Number(rows[0]?.failed ?? 0),
-      open: rows
-        .filter((row) => row.node_id !== null)
-        .map((row) => ({ nodeId: row.node_id as string, startedAt: (row.started_at as Date | null) ?? null })),
+      open: rows.flatMap((row) => (row.node_id === null ? [] : [{ nodeId: row.node_id, startedAt: row.started_at }])),
     };
   }
 
   /**
    * Applies agents' outcomes, in one statement, to the nodes they belong to (matched by command
-   * id; repeats are harmless: only a node still installing or reverting changes, and of several
-   * outcomes of one command the first counts, as if they were applied one by one). Returns the
-   * rollouts whose nodes changed.
+   * id; repeats are harmless: a node changes only when the state machine allows the move, i.e.
+   * while its command runs, and of several outcomes of one command the first counts, as if they
+   * were applied one by one). Returns the rollouts whose nodes changed.
    */
   async applyFinished(events: InstallFinishedV1[]): Promise<string[]> {
     const first = new Map<string, InstallFinishedV1>();
     for (const e of events) if (!first.has(e.commandId)) first.set(e.commandId, e);
     if (first.size === 0) return [];
     const rows = [...first.values()].map((e) => {
-      const reverting = e.commandId.endsWith('.revert');
+      const action: NodeCommandAction = e.commandId.endsWith('.revert') ? 'rollback' : 'install';
       return {
         commandId: e.commandId,
-        status: reverting
-          ? e.result === 'succeeded'
-            ? 'reverted'
-            : 'revert_failed'
-          : e.result === 'rejected'
-            ? 'failed'
-            : e.result,
+        status: NODE_STATUS_AFTER[action][e.result],
         error: e.error ? `${e.failedStep ? `${e.failedStep}: ` : ''}${e.error}` : null,
-        backupId: reverting ? null : (e.backupId ?? null),
+        backupId: action === 'rollback' ? null : (e.backupId ?? null),
       };
     });
-    const r = await this.ds.query(
+    const moves = nodeTransitionPairs();
+    const r: unknown = await this.ds.query(
       `UPDATE rollout_nodes n SET status = u.status, error = u.error, finished_at = now(), percent = 100, backup_id = COALESCE(u.backup_id, n.backup_id)
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(command_id, status, error, backup_id)
-       WHERE n.command_id = u.command_id AND n.status IN ('installing', 'reverting') RETURNING n.rollout_id`,
-      [rows.map((x) => x.commandId), rows.map((x) => x.status), rows.map((x) => x.error), rows.map((x) => x.backupId)],
+       WHERE n.command_id = u.command_id AND (n.status, u.status) IN (SELECT * FROM unnest($5::text[], $6::text[]))
+       RETURNING n.rollout_id`,
+      [
+        rows.map((x) => x.commandId),
+        rows.map((x) => x.status),
+        rows.map((x) => x.error),
+        rows.map((x) => x.backupId),
+        moves.from,
+        moves.to,
+      ],
     );
-    return [...new Set(rowsOf(r).map((row) => row.rollout_id as string))];
+    return [...new Set(rowsOf<{ rollout_id: string }>(r).map((row) => row.rollout_id))];
   }
 
   /**
@@ -271,21 +323,25 @@ export class RolloutRepository {
     await this.ds.query(
       `UPDATE rollout_nodes n SET step = u.step, percent = GREATEST(n.percent, u.percent)
        FROM unnest($1::text[], $2::text[], $3::int[]) AS u(command_id, step, percent)
-       WHERE n.command_id = u.command_id AND n.status IN ('installing', 'reverting')`,
-      [ids, ids.map((id) => last.get(id)!.step), ids.map((id) => last.get(id)!.percent)],
+       WHERE n.command_id = u.command_id AND n.status = ANY($4::text[])`,
+      [ids, ids.map((id) => last.get(id)!.step), ids.map((id) => last.get(id)!.percent), COMMAND_RUNNING_STATUSES],
     );
   }
 
-  /** A node that did not report within the progress deadline counts as failed. */
+  /** A node that did not report within the progress deadline counts as failed (its install, or its revert). */
   async markTimedOut(rolloutId: string, nodeId: string, token: number, deadlineMs: number): Promise<void> {
+    const actions = Object.keys(NODE_STATUS_WHILE) as NodeCommandAction[];
     await this.ds.query(
-      `UPDATE rollout_nodes n SET status = CASE WHEN n.status = 'reverting' THEN 'revert_failed' ELSE 'failed' END, error = $3, finished_at = now()
-       FROM rollouts r WHERE r.id = n.rollout_id AND n.rollout_id = $1 AND n.node_id = $2 AND r.lock_token = $4 AND n.status IN ('installing', 'reverting')`,
+      `UPDATE rollout_nodes n SET status = t.to_status, error = $3, finished_at = now()
+       FROM rollouts r, unnest($5::text[], $6::text[]) AS t(from_status, to_status)
+       WHERE r.id = n.rollout_id AND n.rollout_id = $1 AND n.node_id = $2 AND r.lock_token = $4 AND n.status = t.from_status`,
       [
         rolloutId,
         nodeId,
         `no outcome within the progress deadline (${deadlineMs} ms); the node may be down — check lockstep nodes`,
         token,
+        actions.map((a) => NODE_STATUS_WHILE[a]),
+        actions.map((a) => NODE_STATUS_ON_TIMEOUT[a]),
       ],
     );
   }
@@ -303,14 +359,14 @@ export class RolloutRepository {
   ): Promise<void> {
     const counts =
       known ??
-      (rowsOf(
+      rowsOf<NodeCounts>(
         await m.query(
-          `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-              count(*) FILTER (WHERE status IN ('failed', 'revert_failed'))::int AS failed, count(*) FILTER (WHERE status IN ('rolled_back', 'reverted'))::int AS rolled_back
-       FROM rollout_nodes WHERE rollout_id = $1`,
-          [r.id],
+          `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = ANY($2::text[]))::int AS succeeded,
+              count(*) FILTER (WHERE status = ANY($3::text[]))::int AS failed, count(*) FILTER (WHERE status = ANY($4::text[]))::int AS rolled_back
+           FROM rollout_nodes WHERE rollout_id = $1`,
+          [r.id, COUNTED_AS.succeeded, COUNTED_AS.failed, COUNTED_AS.rolledBack],
         ),
-      )[0] as NodeCounts);
+      )[0];
     await enqueueEvent(
       m,
       Subjects.RolloutChanged,
@@ -336,6 +392,31 @@ export class RolloutRepository {
 /** A rollout's nodes by outcome, as rollout.changed reports them. */
 type NodeCounts = { total: number; succeeded: number; failed: number; rolled_back: number };
 
+/** Node statuses by the rollout.changed count they add to. */
+const COUNTED_AS = {
+  succeeded: statusesCountedAs('succeeded'),
+  failed: statusesCountedAs('failed'),
+  rolledBack: statusesCountedAs('rolledBack'),
+};
+
+function statusesCountedAs(count: 'succeeded' | 'failed' | 'rolledBack'): RolloutNodeStatus[] {
+  return (Object.keys(NODE_STATUSES) as RolloutNodeStatus[]).filter((s) => NODE_STATUSES[s].counts === count);
+}
+
+/** Statuses of nodes with a command running (progress is recorded only for them). */
+const COMMAND_RUNNING_STATUSES = Object.values(NODE_STATUS_WHILE);
+
+/** What came of the conductor's move (see RolloutRepository.transition). */
+export type TransitionResult =
+  /** Moved; announced with `from` as the previous state. */
+  | { outcome: 'moved'; from: RolloutState }
+  /** The rollout was in `to` already: nothing written, nothing announced. */
+  | { outcome: 'unchanged' }
+  /** The state machine does not allow the move from `state` (e.g. an operator aborted it): nothing written. */
+  | { outcome: 'refused'; state: RolloutState }
+  /** A newer lock holder claimed the rollout (or it does not exist): nothing written. */
+  | { outcome: 'stale' };
+
 /** Where a batch stands (see RolloutRepository.batchProgress). */
 export interface BatchProgress {
   /** The rollout's state; undefined when it does not exist. */
@@ -347,7 +428,7 @@ export interface BatchProgress {
 }
 
 /** TypeORM's raw query result is rows, or [rows, count] for UPDATE … RETURNING. */
-function rowsOf(r: unknown): Array<Record<string, unknown>> {
-  if (Array.isArray(r) && Array.isArray(r[0])) return r[0] as Array<Record<string, unknown>>;
-  return (r as Array<Record<string, unknown>>) ?? [];
+function rowsOf<T = Record<string, unknown>>(r: unknown): T[] {
+  if (Array.isArray(r) && Array.isArray(r[0])) return r[0] as T[];
+  return (r as T[] | undefined) ?? [];
 }

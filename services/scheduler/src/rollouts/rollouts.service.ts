@@ -1,14 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type {
+  LockReleaseV1,
   QueryReply,
   ReleaseInfoReplyV1,
   RollbackCreateV1,
+  RolloutActionV1,
   RolloutCreateV1,
   RolloutPlanV1,
+  RolloutState,
 } from '@lockstep/contracts';
-import { OutboxRelay, type RolloutEntity, type RolloutStrategy } from '@lockstep/persistence';
+import type { RolloutEntity, RolloutStrategy } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
 import { NodeRegistry } from '../fleet/node-registry';
+import { CLUSTER_LOCK, type ClusterLockAdmin } from './cluster-lock.port';
 import { ReleaseInfoRepository } from './release-info.repository';
 import { planRollout, resolveCount, RolloutPlanError } from './rollout-planner';
 import { RolloutRepository } from './rollout.repository';
@@ -24,18 +28,38 @@ export interface RolloutCreated {
   rolloutId?: string;
 }
 
+/** What force-releasing a lock returns: whether an entry was removed, and what it held. */
+export interface LockReleased {
+  released: boolean;
+  removed: Record<string, unknown> | null;
+}
+
 const fail = (code: string, message: string) => ({ ok: false as const, error: { code, message } });
 
-/** Plans and starts rollouts; refuses what could not work, with a message that says why. */
+/** Plans, starts and steers rollouts; refuses what could not work, with a message that says why. */
 @Injectable()
 export class RolloutsService {
   constructor(
     private readonly repo: RolloutRepository,
     private readonly nodes: NodeRegistry,
     private readonly reconciler: RolloutReconciler,
-    private readonly relay: OutboxRelay,
     private readonly releases: ReleaseInfoRepository,
+    @Inject(CLUSTER_LOCK) private readonly lock: ClusterLockAdmin,
   ) {}
+
+  /** An operator's pause, resume or abort; refused (INVALID_STATE) when the rollout's state does not allow it. */
+  async act(req: RolloutActionV1): Promise<QueryReply<{ state: RolloutState }>> {
+    const r = await this.repo.operatorAction(req.rolloutId, req.action);
+    if (!r.ok) return fail('INVALID_STATE', r.message);
+    return { ok: true, result: { state: r.state } };
+  }
+
+  /** Removes a lock entry whoever holds it, and records who did it and why in the lock audit log. */
+  async releaseLock(req: LockReleaseV1): Promise<QueryReply<LockReleased>> {
+    const removed = await this.lock.forceRelease(req.key, req.by, req.reason);
+    await this.repo.audit({ lockKey: req.key, action: 'force_release', byWhom: req.by, reason: req.reason, removed });
+    return { ok: true, result: { released: removed !== null, removed } };
+  }
 
   async create(
     req: RolloutCreateV1,
@@ -106,10 +130,10 @@ export class RolloutsService {
         maxFailures: plan.maxFailures,
         autoRollback: req.autoRollback,
         pauseBetweenBatchesMs: req.pauseBetweenBatchesMs,
+        canarySoakMs: req.canarySoakMs ?? req.pauseBetweenBatchesMs,
         ...extra,
       },
     });
-    this.relay.kick();
     this.reconciler.wake();
     return { ok: true, result: { plan, rolloutId: rollout.id } };
   }

@@ -1,0 +1,24 @@
+import type { RolloutStrategyView } from '../api-types';
+import { describeStrategy } from './rollouts.command';
+
+const strategy = (over: Partial<RolloutStrategyView>): RolloutStrategyView => ({
+  maxParallel: 2,
+  canary: 1,
+  minHealthyMs: 10_000,
+  healthyDeadlineMs: 300_000,
+  progressDeadlineMs: 600_000,
+  maxFailures: 0,
+  autoRollback: true,
+  pauseBetweenBatchesMs: 30_000,
+  ...over,
+});
+
+describe(describeStrategy.name, () => {
+  it.each([
+    ['a canary soak', { canarySoakMs: 600_000 }, /canary 1, canary-soak 10m, min-healthy/],
+    ['no canary soak stored (older rollouts)', {}, /canary 1, min-healthy/],
+    ['no canary batch', { canary: 0, canarySoakMs: 30_000 }, /canary 0, min-healthy/],
+  ])('shows the strategy as flags with %s', (_name, over, shown) => {
+    expect(describeStrategy(strategy(over))).toMatch(shown);
+  });
+});

@@ -1,0 +1,103 @@
+import { Streams, Subjects, type CheckFailedV1 } from '@lockstep/contracts';
+import { ensureStreams, EventPublisher, NatsClient } from '@lockstep/messaging';
+import { createDataSource, enqueueEvent, OutboxMessageEntity, OutboxRelay, runMigrations } from '@lockstep/persistence';
+import { createTestDatabase, uniqueName, waitFor, type TestDatabase } from '@lockstep/testing';
+import type { Subscription } from '@nats-io/nats-core';
+import type { DataSource, EntityManager } from 'typeorm';
+
+const servers = [process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'];
+const failure = (reason: string): CheckFailedV1 => ({
+  component: 'demo',
+  source: 'tuf',
+  code: 'SOURCE_UNREACHABLE',
+  reason,
+});
+
+/** The relay wakes itself when a transaction that wrote to the outbox commits: nobody calls kick(). */
+describe(OutboxRelay.name, () => {
+  const namespace = uniqueName('ob');
+  let db: TestDatabase;
+  let ds: DataSource;
+  let nats: NatsClient;
+  let sut: OutboxRelay;
+  let sub: Subscription;
+  /** Reasons of the check.failed events published so far. */
+  const published: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = createDataSource(db.url);
+    await ds.initialize();
+    await runMigrations(ds);
+    nats = new NatsClient({ service: 'spec', servers, namespace, handles: [] });
+    await nats.connect();
+    await ensureStreams(nats.jsm, namespace, 1);
+    sub = nats.nc.subscribe(nats.subject(Subjects.CheckFailed));
+    void (async () => {
+      for await (const m of sub) published.push(m.json<{ data: CheckFailedV1 }>().data.reason);
+    })();
+    sut = new OutboxRelay(ds, new EventPublisher(nats), nats);
+    sut.pollMs = 10 * 60_000;
+    await sut.onApplicationBootstrap();
+    await waitFor(async () => (await sut.flush()) === 0, { what: 'the first pass' });
+  });
+  afterAll(async () => {
+    await sut.beforeApplicationShutdown();
+    sub.unsubscribe();
+    for (const s of Object.values(Streams)) await nats.jsm.streams.delete(nats.stream(s.name)).catch(() => undefined);
+    await nats.onApplicationShutdown();
+    await ds.destroy();
+    await db.drop();
+  });
+
+  const enqueue = (m: EntityManager, reason: string) =>
+    enqueueEvent(m, Subjects.CheckFailed, failure(reason), { source: '/lockstep/spec' });
+  const pending = () => ds.getRepository(OutboxMessageEntity).count();
+
+  it('publishes an event promptly after its transaction commits, with a 10 minute poll interval', async () => {
+    const started = Date.now();
+
+    await ds.transaction((m) => enqueue(m, 'committed'));
+    await waitFor(() => published.includes('committed'), { timeoutMs: 5000, what: 'the committed event' });
+
+    expect(Date.now() - started).toBeLessThan(5000);
+    await waitFor(async () => (await pending()) === 0, { timeoutMs: 5000, what: 'the outbox to empty' });
+  });
+
+  it('publishes an event written outside a transaction (it commits in one of its own)', async () => {
+    await enqueue(ds.manager, 'no transaction');
+
+    await waitFor(() => published.includes('no transaction'), { timeoutMs: 5000, what: 'the event' });
+  });
+
+  it('publishes after the outer commit, not when a nested transaction releases its savepoint', async () => {
+    const kick = jest.spyOn(sut, 'kick');
+
+    await ds.transaction(async (m) => {
+      await m.transaction((inner) => enqueue(inner, 'nested'));
+      expect(kick).not.toHaveBeenCalled();
+    });
+    await waitFor(() => published.includes('nested'), { timeoutMs: 5000, what: 'the nested event' });
+
+    expect(kick).toHaveBeenCalledTimes(1);
+    kick.mockRestore();
+  });
+
+  it('publishes nothing, and is not woken, when the transaction rolls back', async () => {
+    const kick = jest.spyOn(sut, 'kick');
+
+    await expect(
+      ds.transaction(async (m) => {
+        await enqueue(m, 'rolled back');
+        throw new Error('the state change failed');
+      }),
+    ).rejects.toThrow('the state change failed');
+    await ds.transaction((m) => m.query('SELECT 1'));
+    await new Promise((r) => setTimeout(r, 500));
+
+    expect(kick).not.toHaveBeenCalled();
+    expect(await pending()).toBe(0);
+    expect(published).not.toContain('rolled back');
+    kick.mockRestore();
+  });
+});

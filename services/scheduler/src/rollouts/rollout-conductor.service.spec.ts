@@ -1,0 +1,248 @@
+import { Logger } from '@nestjs/common';
+import type { InstallCommandV1, InstallResult } from '@lockstep/contracts';
+import type { RolloutStrategy } from '@lockstep/persistence';
+import type { NodeCommander } from '../fleet/node-commander';
+import type { SchedulerConfig } from '../scheduler.config';
+import { FakeRolloutRepository, specStrategy, type FakeNode } from '../testing/fake-rollout-repository';
+import { ManualClock } from '../testing/manual-clock';
+import type { HeldLock } from './cluster-lock.port';
+import type { ReleaseInfoRepository } from './release-info.repository';
+import { RolloutConductor } from './rollout-conductor.service';
+import type { RolloutRepository } from './rollout.repository';
+
+/** How a fake agent answers an install command: its result, after how long, or never. */
+interface AgentBehaviour {
+  result?: InstallResult;
+  afterMs?: number;
+  silent?: boolean;
+}
+
+/** Node agents: record every command with the clock time it was sent, and answer through the repository. */
+class FakeFleet implements Pick<NodeCommander, 'send'> {
+  readonly sent: Array<{ at: number; cmd: InstallCommandV1 }> = [];
+  /** Install behaviour per node (default: succeeded after 1 s); reverts succeed after 1 s. */
+  readonly agents: Record<string, AgentBehaviour> = {};
+  onOutcome = (): void => undefined;
+
+  constructor(
+    private readonly clock: ManualClock,
+    private readonly repo: FakeRolloutRepository,
+  ) {}
+
+  async send(cmd: InstallCommandV1): Promise<void> {
+    this.sent.push({ at: this.clock.now(), cmd });
+    const b = cmd.action === 'install' ? (this.agents[cmd.nodeId] ?? {}) : {};
+    if (b.silent) return;
+    void this.clock.sleep(b.afterMs ?? 1000).then(() => {
+      this.repo.finish(
+        cmd.commandId,
+        b.result ?? 'succeeded',
+        b.result === 'failed' ? 'health check failed' : undefined,
+      );
+      this.onOutcome();
+    });
+  }
+}
+
+const NODES: FakeNode[] = [
+  { id: 'n1', batch: 0, canary: true },
+  { id: 'n2', batch: 1 },
+  { id: 'n3', batch: 1 },
+  { id: 'n4', batch: 2 },
+];
+
+describe(RolloutConductor.name, () => {
+  let clock: ManualClock;
+  let repo: FakeRolloutRepository;
+  let fleet: FakeFleet;
+  let held: boolean;
+  let sut: RolloutConductor;
+  let start: number;
+
+  const lock: HeldLock = { key: 'cluster', token: 1, isHeld: () => held, release: async () => undefined };
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  const arrange = (strategy: Partial<RolloutStrategy> = {}, nodes = NODES) => {
+    clock = new ManualClock();
+    start = clock.now();
+    repo = new FakeRolloutRepository(clock, specStrategy(strategy), nodes);
+    fleet = new FakeFleet(clock, repo);
+    held = true;
+    const releases = {
+      get: async (component: string, version: string) => ({
+        ok: true as const,
+        result: {
+          component,
+          version,
+          scheme: 'semver',
+          artifact: { uri: `s3://b/${version}`, sha256: 'b', length: 1 },
+        },
+      }),
+    };
+    sut = new RolloutConductor(
+      repo as unknown as RolloutRepository,
+      fleet as unknown as NodeCommander,
+      releases as unknown as ReleaseInfoRepository,
+      { SCHEDULER_REPLICA_ID: 'spec' } as SchedulerConfig,
+      clock,
+    );
+    fleet.onOutcome = () => sut.wake();
+  };
+
+  /** Commands as `<seconds after start>s <action> <node>`. */
+  const sent = () => fleet.sent.map(({ at, cmd }) => `${(at - start) / 1000}s ${cmd.action} ${cmd.nodeId}`);
+  /** When (ms after start) the first command to `nodeId` went out. */
+  const sentAt = (nodeId: string) => fleet.sent.find((s) => s.cmd.nodeId === nodeId)!.at - start;
+  /** Runs `action` on the repository `ms` after now (as an operator would, through the API). */
+  const after = (ms: number, action: () => void) => void clock.sleep(ms).then(action);
+
+  it('sends batches in order, canary first, each once the previous one has settled, then succeeds', async () => {
+    arrange();
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '1s install n2', '1s install n3', '2s install n4']);
+    expect(repo.moves).toEqual(['planned → running (conductor)', 'running → succeeded (conductor)']);
+    expect(fleet.sent.every(({ cmd }) => cmd.fencingToken === 1 && cmd.version === '1.1.0')).toBe(true);
+  });
+
+  it('waits pauseBetweenBatchesMs after a batch, but not after the last one', async () => {
+    arrange({ canary: 0, pauseBetweenBatchesMs: 30_000 }, [
+      { id: 'n1', batch: 0 },
+      { id: 'n2', batch: 1 },
+    ]);
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '31s install n2']);
+    expect(clock.now() - start).toBe(32_000);
+    expect(repo.state).toBe('succeeded');
+  });
+
+  it('soaks the canary batch for canarySoakMs, and waits pauseBetweenBatchesMs after the other batches', async () => {
+    arrange({ canarySoakMs: 600_000, pauseBetweenBatchesMs: 30_000 });
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '601s install n2', '601s install n3', '632s install n4']);
+    expect(repo.state).toBe('succeeded');
+  });
+
+  it('soaks the canary as long as the pause between batches in a rollout stored without canarySoakMs', async () => {
+    arrange({ pauseBetweenBatchesMs: 30_000 });
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '31s install n2', '31s install n3', '62s install n4']);
+  });
+
+  it('goes straight on after the canary batch with canarySoakMs 0, whatever the pause between batches', async () => {
+    arrange({ canarySoakMs: 0, pauseBetweenBatchesMs: 30_000 });
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '1s install n2', '1s install n3', '32s install n4']);
+  });
+
+  it('finishes the batch in flight when paused, holds the next one until resumed', async () => {
+    arrange();
+    after(500, () => repo.operator('pause'));
+    after(600_000, () => repo.operator('resume'));
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(repo.status('n1')).toBe('succeeded');
+    expect(sentAt('n2')).toBeGreaterThanOrEqual(600_000);
+    expect(sentAt('n2')).toBeLessThanOrEqual(600_250);
+    expect(repo.moves).toEqual([
+      'planned → running (conductor)',
+      'running → paused (operator)',
+      'paused → running (operator)',
+      'running → succeeded (conductor)',
+    ]);
+  });
+
+  it('stops at an abort mid-batch: no further batch, the rollout stays aborted', async () => {
+    arrange();
+    after(1500, () => repo.operator('abort'));
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '1s install n2', '1s install n3']);
+    expect(clock.now() - start).toBeLessThan(2000);
+    expect(repo.state).toBe('aborted');
+    expect(repo.moves).toEqual(['planned → running (conductor)', 'running → aborted (operator)']);
+  });
+
+  it('leaves an abort that lands just before its final move alone, and stops', async () => {
+    arrange();
+    repo.beforeTransition = (to) => {
+      if (to === 'succeeded') repo.operator('abort');
+    };
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(repo.state).toBe('aborted');
+    expect(repo.moves).toEqual(['planned → running (conductor)', 'running → aborted (operator)']);
+  });
+
+  it('carries on past failures within a failure budget above zero', async () => {
+    arrange({ maxFailures: 1 });
+    fleet.agents.n2 = { result: 'failed' };
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '1s install n2', '1s install n3', '2s install n4']);
+    expect(repo.status('n2')).toBe('failed');
+    expect(repo.state).toBe('succeeded');
+  });
+
+  it('fails past the budget and, with auto-rollback, returns every updated node to its previous version', async () => {
+    arrange({ maxFailures: 0, autoRollback: true });
+    fleet.agents.n2 = { result: 'failed' };
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '1s install n2', '1s install n3', '2s rollback n1', '2s rollback n3']);
+    expect(fleet.sent.filter(({ cmd }) => cmd.action === 'rollback').map(({ cmd }) => cmd.version)).toEqual([
+      '1.0.0',
+      '1.0.0',
+    ]);
+    expect([repo.status('n1'), repo.status('n2'), repo.status('n3'), repo.status('n4')]).toEqual([
+      'reverted',
+      'failed',
+      'reverted',
+      'pending',
+    ]);
+    expect(repo.moves).toEqual([
+      'planned → running (conductor)',
+      'running → failed (conductor)',
+      'failed → rolled_back (conductor)',
+    ]);
+  });
+
+  it('marks a node without an outcome past progressDeadlineMs failed, and fails the rollout', async () => {
+    arrange({ progressDeadlineMs: 60_000 });
+    fleet.agents.n1 = { silent: true };
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(repo.node('n1')).toMatchObject({ status: 'failed', error: expect.stringMatching(/progress deadline/) });
+    const markedAfter = repo.node('n1').finishedAt!.getTime() - start;
+    expect(markedAfter).toBeGreaterThan(60_000);
+    expect(markedAfter).toBeLessThanOrEqual(60_250);
+    expect(sent()).toEqual(['0s install n1']);
+    expect(repo.state).toBe('failed');
+  });
+
+  it('stops issuing commands the moment the lock is lost', async () => {
+    arrange();
+    after(1000, () => (held = false));
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1']);
+    expect(repo.state).toBe('running');
+  });
+});
