@@ -18,7 +18,9 @@ export interface FileReadOptions {
  * `expectedSize` (its lstat size), so a 4 KiB file costs a 4 KiB buffer, not a 1 MiB
  * stream buffer (`fs.createReadStream` allocates its highWaterMark for every read, which
  * across thousands of small files keeps the garbage collector busy). A file that grew
- * since its lstat is read to its end all the same; a short read marks the end.
+ * since its lstat is read to its end all the same; a short read marks the end. Buffers are
+ * never slices of Node's shared pool (Node 24 may hand out 64 KiB of it for a small
+ * allocation), since the chunker keeps pieces and a kept slice pins the whole pool.
  */
 export async function* readFilePieces(
   path: string,
@@ -33,7 +35,7 @@ export async function* readFilePieces(
     const fd = openSync(path, 'r');
     try {
       for (;;) {
-        const buf = Buffer.allocUnsafe(nextSize());
+        const buf = Buffer.allocUnsafeSlow(nextSize());
         const n = readSync(fd, buf, 0, buf.length, null);
         if (n > 0) yield n === buf.length ? buf : buf.subarray(0, n);
         if (n < buf.length) return;
@@ -46,7 +48,7 @@ export async function* readFilePieces(
   const file = await open(path, 'r');
   try {
     for (;;) {
-      const buf = Buffer.allocUnsafe(nextSize());
+      const buf = Buffer.allocUnsafeSlow(nextSize());
       const { bytesRead: n } = await file.read(buf, 0, buf.length, null);
       if (n > 0) yield n === buf.length ? buf : buf.subarray(0, n);
       if (n < buf.length) return;
