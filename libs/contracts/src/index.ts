@@ -9,3 +9,4 @@ export * from './fleet';
 export * from './rollout-queries';
 export * from './coded-error';
 export * from './backups';
+export * from './validation';

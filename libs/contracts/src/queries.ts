@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatIssues } from './validation';
 
 /** A query's failure, returned as data so callers can show the message. */
 export interface QueryError {
@@ -85,7 +86,7 @@ export function parseQuery<S extends z.ZodTypeAny>(
     ok: false,
     error: {
       code: 'INVALID_REQUEST',
-      message: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+      message: formatIssues(r.error),
     },
   };
 }

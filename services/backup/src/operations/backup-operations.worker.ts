@@ -10,6 +10,7 @@ import {
   BackupOperationCommandV1,
   BackupSubjects,
   backupChangedEventId,
+  formatIssues,
   Subjects,
   type BackupRecordV1,
 } from '@lockstep/contracts';
@@ -105,7 +106,7 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
       if (!parsed.success)
         return {
           kind: 'invalid',
-          reason: `not a backup operation: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          reason: `not a backup operation: ${formatIssues(parsed.error)}`,
         };
       cmd = parsed.data;
     } catch (err) {

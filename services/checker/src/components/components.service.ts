@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ComponentUpsertV1, QueryReply } from '@lockstep/contracts';
+import { formatIssues, type ComponentUpsertV1, type QueryReply } from '@lockstep/contracts';
 import type { ComponentEntity } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
 import { CheckRepository } from '../checks/check.repository';
@@ -33,7 +33,7 @@ export class ComponentsService {
         ok: false,
         error: {
           code: 'INVALID_SOURCE_CONFIG',
-          message: `${plugin.id} source settings: ${config.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+          message: `${plugin.id} source settings: ${formatIssues(config.error)}`,
         },
       };
     }
