@@ -34,6 +34,21 @@ export type BackupStatus = (typeof BackupStatuses)[number];
 export const RestoreParts = ['all', 'database', 'config', 'data'] as const;
 export type RestorePart = (typeof RestoreParts)[number];
 
+/** One part of a backup: its databases, its config files or its data files. */
+export type BackupPart = Exclude<RestorePart, 'all'>;
+
+/** The parts each backup type holds, databases first: a full backup holds the databases, the config and the data. */
+export const BackupPartsOfType = {
+  full: ['database', 'config', 'data'],
+  database: ['database'],
+  config: ['config'],
+  data_only: ['data'],
+} as const satisfies Record<BackupType, readonly BackupPart[]>;
+
+/** The parts a backup of `type` holds; none for a type this version does not know (a newer peer's). */
+export const backupPartsOf = (type: BackupType): readonly BackupPart[] =>
+  (BackupPartsOfType as Partial<Record<string, readonly BackupPart[]>>)[type] ?? [];
+
 /** Operation kinds the backup service runs. */
 export const BackupOperationKinds = ['create', 'verify', 'restore', 'prune'] as const;
 export type BackupOperationKind = (typeof BackupOperationKinds)[number];
