@@ -24,23 +24,49 @@ export const SubscriptionUpsertV1 = z.object({
 });
 export type SubscriptionUpsertV1 = z.infer<typeof SubscriptionUpsertV1>;
 
-/** A subscription as the API shows it: secrets and URL tokens masked. */
-export interface SubscriptionViewV1 {
-  id: string;
-  name: string;
-  channel: string;
-  /** URL with path tokens masked for Slack/Discord. */
-  url: string;
-  /** How many signing secrets are set (values never leave the notifier after creation). */
-  secretCount: number;
-  eventTypes: string[];
-  enabled: boolean;
-  disabledReason: string | null;
-  createdAt: string;
-}
+/** A subscription as the notifier and the API show it: secrets counted, URL tokens masked. */
+export const SubscriptionViewV1 = z.object({
+  /** The subscription's id (a UUID). */
+  id: z.string(),
+  /** The operator's name for it. */
+  name: z.string(),
+  /** `webhook`, `slack` or `discord`. */
+  channel: z.string(),
+  /** The endpoint; Slack/Discord path tokens masked, query strings dropped. */
+  url: z.string(),
+  /** How many signing secrets are set; their values never leave the notifier after creation. */
+  secretCount: z.number().int(),
+  /** Event-name filters (`release.available`, `check.*`, `*`). */
+  eventTypes: z.array(z.string()),
+  /** False while the notifier sends it nothing. */
+  enabled: z.boolean(),
+  /** Why the notifier disabled it (e.g. the endpoint answered 410 Gone). */
+  disabledReason: z.string().nullable(),
+  /** When it was created (RFC 3339). */
+  createdAt: z.string(),
+});
+export type SubscriptionViewV1 = z.infer<typeof SubscriptionViewV1>;
+
+/** Reply of `qry.notifier.subscription-upsert.v1`: the subscription, and a signing secret the notifier generated. */
+export const SubscriptionUpsertReplyV1 = z.object({
+  /** The subscription as stored, masked. */
+  subscription: SubscriptionViewV1,
+  /** The webhook signing secret the notifier generated; present once, at creation. Store it: it is never shown again. */
+  generatedSecret: z
+    .string()
+    .optional()
+    .describe('the webhook signing secret the notifier generated; present once, at creation; it is never shown again'),
+});
+export type SubscriptionUpsertReplyV1 = z.infer<typeof SubscriptionUpsertReplyV1>;
 
 /** Request of `qry.notifier.subscription-delete.v1`. */
 export const SubscriptionDeleteV1 = z.object({ id: z.string().uuid() });
+
+/** Reply of `qry.notifier.subscription-delete.v1` (an unknown id is a NOT_FOUND error instead). */
+export interface SubscriptionDeleteReplyV1 {
+  /** Always true: the subscription was removed. */
+  deleted: boolean;
+}
 
 /** Request of `qry.notifier.dead-letter-replay.v1`: replay one delivery or all dead ones (optionally of one subscription). */
 export const DeadLetterReplayV1 = z.object({
@@ -49,18 +75,32 @@ export const DeadLetterReplayV1 = z.object({
 });
 export type DeadLetterReplayV1 = z.infer<typeof DeadLetterReplayV1>;
 
+/** Reply of `qry.notifier.dead-letter-replay.v1`. */
+export const DeadLetterReplayReplyV1 = z.object({
+  /** How many dead deliveries were put back in the queue with a fresh retry schedule. */
+  replayed: z.number().int(),
+});
+export type DeadLetterReplayReplyV1 = z.infer<typeof DeadLetterReplayReplyV1>;
+
 /** Request of `qry.checker.check-now.v1`: check one component or all. */
 export const CheckNowV1 = z.object({ component: z.string().optional() });
 export type CheckNowV1 = z.infer<typeof CheckNowV1>;
 
 /** Result of a check of one component. */
-export interface CheckResultV1 {
-  component: string;
-  ok: boolean;
+export const CheckResultV1 = z.object({
+  /** The component checked. */
+  component: z.string(),
+  /** False when its source could not be checked. */
+  ok: z.boolean(),
   /** Versions announced by this check. */
-  announced: string[];
-  error?: { code: string; reason: string };
-}
+  announced: z.array(z.string()),
+  /** Why the check failed: a source error code and what to do. */
+  error: z.object({ code: z.string(), reason: z.string() }).optional(),
+});
+export type CheckResultV1 = z.infer<typeof CheckResultV1>;
+
+/** Reply of `qry.checker.check-now.v1`: one result per component checked. */
+export type CheckNowReplyV1 = CheckResultV1[];
 
 /** Request of `qry.checker.component-upsert.v1`. */
 export const ComponentUpsertV1 = z.object({
@@ -74,6 +114,26 @@ export const ComponentUpsertV1 = z.object({
   sourceConfig: z.record(z.string(), z.unknown()).default({}),
 });
 export type ComponentUpsertV1 = z.infer<typeof ComponentUpsertV1>;
+
+/** Reply of `qry.checker.component-upsert.v1`: the component as the checker stored it (times as RFC 3339). */
+export interface ComponentUpsertReplyV1 {
+  /** Unique name, e.g. `demo-app`. */
+  name: string;
+  /** Version scheme id (`semver`, `abr`). */
+  scheme: string;
+  /** Channel whose releases are offered (`stable`, `beta`, `alpha`). */
+  channel: string;
+  /** Version the component runs now; null before the first install is known. */
+  currentVersion: string | null;
+  /** Release source plugin id (`tuf`, `npm`). */
+  sourceType: string;
+  /** Source settings as given (not masked: the API shows components from its own read, masked). */
+  sourceConfig: Record<string, unknown>;
+  /** When it was registered; absent after an update (the checker does not read it back). */
+  createdAt?: string;
+  /** When it was last changed. */
+  updatedAt?: string;
+}
 
 /** Parses a query request; returns a QueryReply error instead of throwing. */
 export function parseQuery<S extends z.ZodTypeAny>(

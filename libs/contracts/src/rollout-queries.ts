@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RolloutState } from './fleet';
 
 /** Count or percentage, e.g. 2 or "20%". */
 export const CountOrPercent = z.union([
@@ -72,32 +73,95 @@ export interface ReleaseInfoReplyV1 {
 }
 
 /** A planned batch as `--dry-run` shows it. */
-export interface PlannedBatchV1 {
-  index: number;
-  canary: boolean;
-  nodes: Array<{ id: string; fromVersion: string | null }>;
+export const PlannedBatchV1 = z.object({
+  /** 0-based position; batches run in this order. */
+  index: z.number().int(),
+  /** Canary batches run (and soak) before the rest. */
+  canary: z.boolean(),
+  /** The batch's nodes with the version each runs now (null: the component is not installed). */
+  nodes: z.array(z.object({ id: z.string(), fromVersion: z.string().nullable() })),
+});
+export type PlannedBatchV1 = z.infer<typeof PlannedBatchV1>;
+
+/** The scheduler's plan of a rollout. */
+export const RolloutPlanV1 = z.object({
+  /** The component updated. */
+  component: z.string(),
+  /** The version every selected node ends at. */
+  version: z.string(),
+  /** upgrade, downgrade or rollback (of another rollout). */
+  kind: z.enum(['upgrade', 'downgrade', 'rollback']),
+  /** The lock the rollout holds while it runs. */
+  lockKey: z.string(),
+  /** The batches, in the order they run. */
+  batches: z.array(PlannedBatchV1),
+  /** Selected nodes that already run the version: no command, reported as no-ops. */
+  alreadyAtVersion: z.array(z.string()),
+  /** Failed nodes tolerated; one more fails the rollout. */
+  maxFailures: z.number().int(),
+});
+export type RolloutPlanV1 = z.infer<typeof RolloutPlanV1>;
+
+/** Reply of `qry.scheduler.rollout-create.v1` and `qry.scheduler.rollback-create.v1`. */
+export interface RolloutCreateReplyV1 {
+  /** The plan (of the rollout started, or of the dry run). */
+  plan: RolloutPlanV1;
+  /** The started rollout; absent for a dry run. */
+  rolloutId?: string;
 }
 
-/** A rollout plan. */
-export interface RolloutPlanV1 {
-  component: string;
-  version: string;
-  kind: 'upgrade' | 'downgrade' | 'rollback';
-  lockKey: string;
-  batches: PlannedBatchV1[];
-  /** Nodes already at the version (no command needed, reported as no-ops). */
-  alreadyAtVersion: string[];
-  maxFailures: number;
+/** Reply of `qry.scheduler.rollout-action.v1`. */
+export interface RolloutActionReplyV1 {
+  /** The rollout's state after the action. */
+  state: RolloutState;
 }
+
+/** Reply of `qry.scheduler.lock-release.v1`. */
+export interface LockReleaseReplyV1 {
+  /** False when nobody held the lock (nothing was removed; the request is audited anyway). */
+  released: boolean;
+  /** The removed lease as the lock store held it; null when nothing was removed. */
+  removed: Record<string, unknown> | null;
+}
+
+/** How a rollout proceeds; percentages were resolved against the selected nodes when it was planned. Stored with the rollout. */
+export const RolloutStrategyV1 = z.object({
+  /** Nodes updated at once. */
+  maxParallel: z.number().int(),
+  /** Nodes updated and soaked first. */
+  canary: z.number().int(),
+  /** How long a node must stay healthy after its restart to count as updated. */
+  minHealthyMs: z.number().int(),
+  /** How long a node may take to become healthy. */
+  healthyDeadlineMs: z.number().int(),
+  /** A node that does not finish within this is counted failed. */
+  progressDeadlineMs: z.number().int(),
+  /** Failed nodes tolerated before the rollout fails. */
+  maxFailures: z.number().int(),
+  /** Return updated nodes to their previous version when the rollout fails. */
+  autoRollback: z.boolean(),
+  /** Wait between batches. */
+  pauseBetweenBatchesMs: z.number().int(),
+  /** Rollback rollouts: restore each node's pre-update backup (of the rollout rolled back) before swapping back. */
+  restoreData: z.boolean().optional(),
+});
+export type RolloutStrategyV1 = z.infer<typeof RolloutStrategyV1>;
 
 /** A held cluster lock as the API shows it (`GET /v1/locks`). */
-export interface LockViewV1 {
-  key: string;
-  holder: string;
-  rolloutId: string;
-  since: string;
-  renewedAt: string;
-  /** Fencing token carried by the holder's node commands. */
-  token: number;
-  expiresAt: string | null;
-}
+export const LockViewV1 = z.object({
+  /** The lock's key; `cluster` is the one every rollout takes. */
+  key: z.string(),
+  /** Scheduler replica holding the lease. */
+  holder: z.string(),
+  /** Rollout the lock was taken for. */
+  rolloutId: z.string(),
+  /** When the holder acquired it (RFC 3339, holder's clock). */
+  since: z.string(),
+  /** When the holder last renewed it (RFC 3339, holder's clock). */
+  renewedAt: z.string(),
+  /** Fencing token: every node command of this holder carries it; agents reject older ones. */
+  token: z.number().int(),
+  /** When NATS drops the entry unless it is renewed (RFC 3339, estimate); a holder that stopped renewing loses the lock then. */
+  expiresAt: z.string().nullable(),
+});
+export type LockViewV1 = z.infer<typeof LockViewV1>;

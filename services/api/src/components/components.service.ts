@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Queries, type CheckResultV1 } from '@lockstep/contracts';
+import { Queries, type CheckNowReplyV1, type ComponentUpsertReplyV1 } from '@lockstep/contracts';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { ApiError } from '../http/api-error';
 import { QueryGateway } from '../http/query-gateway';
@@ -22,7 +22,7 @@ export class ComponentsService {
 
   /** Registers or updates a component through the checker, which validates the source settings. */
   async upsert(name: string, body: PutComponentBody): Promise<ComponentView> {
-    await this.queries.ask(Queries.ComponentUpsert, { ...body, name });
+    await this.queries.ask<ComponentUpsertReplyV1>(Queries.ComponentUpsert, { ...body, name });
     const row = await this.repo.find(name);
     if (!row)
       throw ApiError.notFound(
@@ -32,8 +32,8 @@ export class ComponentsService {
   }
 
   /** Checks one component (or all) now and returns what each check announced or why it failed. */
-  async check(component: string | undefined): Promise<CheckResultV1[]> {
-    return this.queries.ask<CheckResultV1[]>(
+  async check(component: string | undefined): Promise<CheckNowReplyV1> {
+    return this.queries.ask<CheckNowReplyV1>(
       Queries.CheckNow,
       component ? { component } : {},
       this.config.API_CHECK_TIMEOUT,

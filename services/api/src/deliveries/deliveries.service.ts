@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Queries } from '@lockstep/contracts';
+import { Queries, type DeadLetterReplayReplyV1 } from '@lockstep/contracts';
 import { DeliveryStatus } from '@lockstep/persistence';
 import { QueryGateway } from '../http/query-gateway';
 import type {
@@ -28,7 +28,7 @@ export class DeliveriesService {
   }
 
   /** Re-queues dead deliveries with a fresh retry schedule; returns how many. */
-  replay(body: ReplayDeadLettersBody): Promise<{ replayed: number }> {
-    return this.queries.ask<{ replayed: number }>(Queries.DeadLetterReplay, body);
+  replay(body: ReplayDeadLettersBody): Promise<DeadLetterReplayReplyV1> {
+    return this.queries.ask<DeadLetterReplayReplyV1>(Queries.DeadLetterReplay, body);
   }
 }

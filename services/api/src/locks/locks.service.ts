@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Queries, type LockReleaseV1 } from '@lockstep/contracts';
+import { Queries, type LockReleaseReplyV1, type LockReleaseV1 } from '@lockstep/contracts';
 import type { LockAuditEntity } from '@lockstep/persistence';
 import { QueryGateway } from '../http/query-gateway';
 import { LockAuditRepository } from './lock-audit.repository';
@@ -29,10 +29,7 @@ export class LocksService {
   /** Removes a lock whoever holds it; the scheduler audits the request (who, why, what was removed). */
   async release(key: string, body: ReleaseLockBody): Promise<LockReleaseResult> {
     const request: LockReleaseV1 = { key, ...body };
-    const r = await this.queries.ask<{ released: boolean; removed: Record<string, unknown> | null }>(
-      Queries.LockRelease,
-      request,
-    );
+    const r = await this.queries.ask<LockReleaseReplyV1>(Queries.LockRelease, request);
     return { key, released: r.released, removed: r.removed ?? null };
   }
 }

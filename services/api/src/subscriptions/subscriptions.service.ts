@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Queries, toView, type SubscriptionViewV1 } from '@lockstep/contracts';
+import { Queries, toView, type SubscriptionDeleteReplyV1, type SubscriptionViewV1 } from '@lockstep/contracts';
 import { ApiError } from '../http/api-error';
 import { QueryGateway } from '../http/query-gateway';
 import type { CreateSubscriptionBody, PatchSubscriptionBody, SubscriptionWriteResult } from './subscriptions.schemas';
@@ -37,7 +37,7 @@ export class SubscriptionsService {
   }
 
   async delete(id: string): Promise<void> {
-    await this.queries.ask<{ deleted: boolean }>(Queries.SubscriptionDelete, { id });
+    await this.queries.ask<SubscriptionDeleteReplyV1>(Queries.SubscriptionDelete, { id });
   }
 }
 

@@ -7,7 +7,9 @@ import {
   RollbackCreateV1,
   RolloutActionV1,
   RolloutCreateV1,
+  type LockReleaseReplyV1,
   type QueryReply,
+  type RolloutActionReplyV1,
 } from '@lockstep/contracts';
 import { OutboxRelay } from '@lockstep/persistence';
 import { CLUSTER_LOCK, type ClusterLockAdmin } from './cluster-lock.port';
@@ -31,7 +33,7 @@ export class RolloutsHandler {
   }
 
   @MessagePattern(Queries.RolloutAction)
-  async action(@Payload() raw: unknown): Promise<QueryReply<{ state: string }>> {
+  async action(@Payload() raw: unknown): Promise<QueryReply<RolloutActionReplyV1>> {
     const req = parseQuery(RolloutActionV1, raw);
     if (!req.ok) return req;
     const r = await this.repo.operatorAction(req.value.rolloutId, req.value.action);
@@ -47,9 +49,7 @@ export class RolloutsHandler {
   }
 
   @MessagePattern(Queries.LockRelease)
-  async release(
-    @Payload() raw: unknown,
-  ): Promise<QueryReply<{ released: boolean; removed: Record<string, unknown> | null }>> {
+  async release(@Payload() raw: unknown): Promise<QueryReply<LockReleaseReplyV1>> {
     const req = parseQuery(LockReleaseV1, raw);
     if (!req.ok) return req;
     const removed = await this.lock.forceRelease(req.value.key, req.value.by, req.value.reason);

@@ -3,6 +3,7 @@ import type {
   QueryReply,
   ReleaseInfoReplyV1,
   RollbackCreateV1,
+  RolloutCreateReplyV1,
   RolloutCreateV1,
   RolloutPlanV1,
 } from '@lockstep/contracts';
@@ -16,13 +17,6 @@ import { RolloutReconciler } from './rollout-reconciler.service';
 
 /** The cluster lock every rollout takes. */
 export const CLUSTER_LOCK_KEY = 'cluster';
-
-/** What creating a rollout returns. */
-export interface RolloutCreated {
-  plan: RolloutPlanV1;
-  /** Absent for a dry run. */
-  rolloutId?: string;
-}
 
 const fail = (code: string, message: string) => ({ ok: false as const, error: { code, message } });
 
@@ -42,7 +36,7 @@ export class RolloutsService {
     kind: 'upgrade' | 'downgrade' | 'rollback' = req.direction,
     rollbackOf: string | null = null,
     extra: Pick<RolloutStrategy, 'restoreData'> = {},
-  ): Promise<QueryReply<RolloutCreated>> {
+  ): Promise<QueryReply<RolloutCreateReplyV1>> {
     // The checker's verification and the fleet view are independent: ask for both at once.
     const nodes = this.nodes.list();
     nodes.catch(() => undefined); // awaited below, once the release is known to exist
@@ -115,7 +109,7 @@ export class RolloutsService {
   }
 
   /** Returns every node a rollout updated to the version it ran before. */
-  async rollback(req: RollbackCreateV1): Promise<QueryReply<RolloutCreated>> {
+  async rollback(req: RollbackCreateV1): Promise<QueryReply<RolloutCreateReplyV1>> {
     const target: RolloutEntity | null = req.rolloutId ? await this.repo.get(req.rolloutId) : await this.repo.latest();
     if (!target)
       return fail(
