@@ -10,3 +10,4 @@ export * from './rollout-queries';
 export * from './coded-error';
 export * from './backups';
 export * from './validation';
+export * from './http';

@@ -1,18 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { backupPartsOf, type BackupOperationCommandV1, type BackupRecordV1 } from '@lockstep/contracts';
-import { ApiError } from '../http/api-error';
-import { toBackupRecord, toOperationView } from './backup-view';
 import {
-  BACKUP_OPERATIONS_SHOWN,
+  backupPartsOf,
   type BackupDetail,
+  type BackupOperationCommandV1,
   type BackupOperationQueued,
   type BackupOperationView,
+  type BackupRecordV1,
   type CreateBackupBody,
   type ListBackupsQuery,
   type PruneBackupsBody,
   type RestoreBackupBody,
-} from './backups.schemas';
+} from '@lockstep/contracts';
+import { ApiError } from '../http/api-error';
+import { toBackupRecord, toOperationView } from './backup-view';
 import { BackupsRepository, type NameTaken } from './backups.repository';
 
 /** Error codes of backup requests besides the API's own. */
@@ -28,6 +29,9 @@ export const BackupErrorCode = {
   /** In-place restore of a node agent's backup through the backup service, which cannot reach that node's files (400). */
   NodeLocal: 'BACKUP_NODE_LOCAL',
 } as const;
+
+/** How many operations `GET /v1/backups/:id` shows. */
+export const BACKUP_OPERATIONS_SHOWN = 10;
 
 /** `backup_20260102_030405` for 2026-01-02T03:04:05Z. */
 export function defaultBackupName(now: Date): string {

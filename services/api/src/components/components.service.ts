@@ -1,10 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Queries, type CheckNowReplyV1, type ComponentUpsertReplyV1 } from '@lockstep/contracts';
+import {
+  Queries,
+  type CheckNowReplyV1,
+  type ComponentUpsertReplyV1,
+  type ComponentView,
+  type PutComponentBody,
+} from '@lockstep/contracts';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { ApiError } from '../http/api-error';
 import { QueryGateway } from '../http/query-gateway';
 import { toComponentView } from './component-view';
-import type { ComponentView, PutComponentBody } from './components.schemas';
 import { ComponentsRepository } from './components.repository';
 
 /** Components: read from Postgres, registered and checked by the checker over NATS. */

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { Queries, type DeadLetterReplayReplyV1 } from '@lockstep/contracts';
-import { DeliveryStatus } from '@lockstep/persistence';
+import {
+  DeliveryStatus,
+  Queries,
+  type DeadLetterReplayReplyV1,
+  type DeliveryView,
+  type ListDeadLettersQuery,
+  type ListDeliveriesQuery,
+  type ReplayDeadLettersBody,
+} from '@lockstep/contracts';
 import { QueryGateway } from '../http/query-gateway';
-import type {
-  DeliveryView,
-  ListDeadLettersQuery,
-  ListDeliveriesQuery,
-  ReplayDeadLettersBody,
-} from './deliveries.schemas';
 import { DeliveriesRepository } from './deliveries.repository';
 
 /** The delivery log (read from Postgres) and dead-letter replay (asked of the notifier). */

@@ -1,16 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { Queries, type LockReleaseReplyV1, type LockReleaseV1 } from '@lockstep/contracts';
+import {
+  Queries,
+  type LockAuditView,
+  type LockReleaseReplyV1,
+  type LockReleaseResult,
+  type LockReleaseV1,
+  type LocksView,
+  type ReleaseLockBody,
+} from '@lockstep/contracts';
 import type { LockAuditEntity } from '@lockstep/persistence';
 import { QueryGateway } from '../http/query-gateway';
 import { LockAuditRepository } from './lock-audit.repository';
-import {
-  LOCK_AUDIT_SHOWN,
-  type LockAuditView,
-  type LockReleaseResult,
-  type LocksView,
-  type ReleaseLockBody,
-} from './locks.schemas';
 import { LocksRepository } from './locks.repository';
+
+/** How many audit entries `GET /v1/locks` shows. */
+export const LOCK_AUDIT_SHOWN = 10;
 
 /** Cluster locks: who holds them (read from NATS), their force-release audit (Postgres), and force-release (the scheduler). */
 @Injectable()

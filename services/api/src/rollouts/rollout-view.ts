@@ -1,6 +1,5 @@
-import type { RolloutState } from '@lockstep/contracts';
+import type { RolloutCounts, RolloutDetail, RolloutNodeView, RolloutState, RolloutView } from '@lockstep/contracts';
 import type { RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
-import type { RolloutCounts, RolloutDetail, RolloutNodeView, RolloutView } from './rollouts.schemas';
 
 const iso = (d: Date | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 

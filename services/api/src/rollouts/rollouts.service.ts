@@ -1,23 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   Queries,
+  type CreateRollbackBody,
+  type CreateRolloutBody,
+  type ListRolloutsQuery,
   type RolloutActionReplyV1,
+  type RolloutActionResult,
   type RolloutActionV1,
+  type RolloutCreated,
   type RolloutCreateReplyV1,
+  type RolloutDetail,
+  type RolloutView,
 } from '@lockstep/contracts';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { QueryGateway } from '../http/query-gateway';
 import { toRolloutDetail, toRolloutView } from './rollout-view';
-import type {
-  CreateRollbackBody,
-  CreateRolloutBody,
-  ListRolloutsQuery,
-  RolloutActionResult,
-  RolloutCreated,
-  RolloutDetail,
-  RolloutView,
-} from './rollouts.schemas';
 import { RolloutsRepository } from './rollouts.repository';
 
 /** Rollouts: read from Postgres; planned, started, paused, resumed, aborted and rolled back by the scheduler over NATS. */
