@@ -3,7 +3,9 @@ import { formatIssues } from './validation';
 
 /** A query's failure, returned as data so callers can show the message. */
 export interface QueryError {
+  /** A stable code, e.g. `INVALID_REQUEST`, `NOT_FOUND`, `ROLLOUT_ACTIVE`. */
   code: string;
+  /** What went wrong and what to do next. */
   message: string;
 }
 /** Reply of every operator query: the result or an error that says what to do. */
@@ -13,6 +15,7 @@ export type QueryReply<T> = { ok: true; result: T } | { ok: false; error: QueryE
 export const SubscriptionUpsertV1 = z.object({
   /** Present to update an existing subscription. */
   id: z.string().uuid().optional(),
+  /** The operator's name for it. */
   name: z.string().min(1).max(200),
   /** `webhook`, `slack` or `discord`. */
   channel: z.string(),
@@ -20,6 +23,7 @@ export const SubscriptionUpsertV1 = z.object({
   target: z.record(z.string(), z.unknown()),
   /** Event-name filters (`release.available`, `check.*`, `*`). */
   eventTypes: z.array(z.string()).min(1).default(['*']),
+  /** False to keep it without sending it anything. */
   enabled: z.boolean().default(true),
 });
 export type SubscriptionUpsertV1 = z.infer<typeof SubscriptionUpsertV1>;
@@ -70,7 +74,9 @@ export interface SubscriptionDeleteReplyV1 {
 
 /** Request of `qry.notifier.dead-letter-replay.v1`: replay one delivery or all dead ones (optionally of one subscription). */
 export const DeadLetterReplayV1 = z.object({
+  /** Replay this delivery only. */
   deliveryId: z.string().optional(),
+  /** Replay the dead deliveries of this subscription only. */
   subscriptionId: z.string().uuid().optional(),
 });
 export type DeadLetterReplayV1 = z.infer<typeof DeadLetterReplayV1>;
@@ -83,7 +89,10 @@ export const DeadLetterReplayReplyV1 = z.object({
 export type DeadLetterReplayReplyV1 = z.infer<typeof DeadLetterReplayReplyV1>;
 
 /** Request of `qry.checker.check-now.v1`: check one component or all. */
-export const CheckNowV1 = z.object({ component: z.string().optional() });
+export const CheckNowV1 = z.object({
+  /** The component to check; every component when absent. */
+  component: z.string().optional(),
+});
 export type CheckNowV1 = z.infer<typeof CheckNowV1>;
 
 /** Result of a check of one component. */
@@ -104,13 +113,19 @@ export type CheckNowReplyV1 = CheckResultV1[];
 
 /** Request of `qry.checker.component-upsert.v1`. */
 export const ComponentUpsertV1 = z.object({
+  /** Unique name, e.g. `demo-app`. */
   name: z
     .string()
     .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'component names are lowercase letters, digits, dot, dash, underscore'),
+  /** Version scheme id (`semver`, `abr`). */
   scheme: z.string().default('semver'),
+  /** Channel whose releases are offered. */
   channel: z.enum(['stable', 'beta', 'alpha']).default('stable'),
+  /** Version the component runs now; null when not known yet. */
   currentVersion: z.string().nullable().default(null),
+  /** Release source plugin id (`tuf`, `npm`). */
   sourceType: z.string(),
+  /** The plugin's settings, validated by its schema. */
   sourceConfig: z.record(z.string(), z.unknown()).default({}),
 });
 export type ComponentUpsertV1 = z.infer<typeof ComponentUpsertV1>;

@@ -10,26 +10,37 @@ export type CountOrPercent = z.infer<typeof CountOrPercent>;
 
 /** Request of `qry.scheduler.rollout-create.v1`. */
 export const RolloutCreateV1 = z.object({
+  /** The component to update. */
   component: z.string().min(1),
+  /** The version to move the selected nodes to. */
   version: z.string().min(1),
   /** `all` (default), labels `group=canary,zone=a`, or node ids `node-1,node-2`. */
   selector: z.string().default('all'),
+  /** upgrade refuses nodes already past the version; downgrade refuses nodes below it. */
   direction: z.enum(['upgrade', 'downgrade']).default('upgrade'),
+  /** Nodes updated at once. */
   maxParallel: z.number().int().positive().default(1),
+  /** Nodes (or a percentage of them) updated and soaked first. */
   canary: CountOrPercent.default(0),
+  /** How long a node must stay healthy after its restart to count as updated. */
   minHealthyMs: z.number().int().nonnegative().default(10_000),
+  /** How long a node may take to become healthy. */
   healthyDeadlineMs: z
     .number()
     .int()
     .positive()
     .default(5 * 60_000),
+  /** A node that does not finish within this is counted failed. */
   progressDeadlineMs: z
     .number()
     .int()
     .positive()
     .default(10 * 60_000),
+  /** Failed nodes (or a percentage) tolerated before the rollout fails. */
   maxFailures: CountOrPercent.default(0),
+  /** Return updated nodes to their previous version when the rollout fails. */
   autoRollback: z.boolean().default(true),
+  /** Wait between batches. */
   pauseBetweenBatchesMs: z.number().int().nonnegative().default(0),
   /** Plan only: nothing is stored or sent. */
   dryRun: z.boolean().default(false),
@@ -37,12 +48,19 @@ export const RolloutCreateV1 = z.object({
 export type RolloutCreateV1 = z.infer<typeof RolloutCreateV1>;
 
 /** Request of `qry.scheduler.rollout-action.v1`. */
-export const RolloutActionV1 = z.object({ rolloutId: z.string().uuid(), action: z.enum(['pause', 'resume', 'abort']) });
+export const RolloutActionV1 = z.object({
+  /** The rollout to act on. */
+  rolloutId: z.string().uuid(),
+  /** What to do with it. */
+  action: z.enum(['pause', 'resume', 'abort']),
+});
 export type RolloutActionV1 = z.infer<typeof RolloutActionV1>;
 
 /** Request of `qry.scheduler.rollback-create.v1`: return every node a rollout touched to its previous version. */
 export const RollbackCreateV1 = z.object({
+  /** The rollout to undo; the latest when absent. */
   rolloutId: z.string().uuid().optional(),
+  /** Nodes rolled back at once. */
   maxParallel: z.number().int().positive().default(1),
   /** Also restore each node's pre-update backup taken by the rollout being rolled back. */
   restoreData: z.boolean().default(false),
@@ -51,9 +69,13 @@ export type RollbackCreateV1 = z.infer<typeof RollbackCreateV1>;
 
 /** Request of `qry.scheduler.lock-release.v1` (operator force-release, audited). */
 export const LockReleaseV1 = z.object({
+  /** The lock to remove. */
   key: z.string().default('cluster'),
+  /** Who force-releases (recorded in the audit log). */
   by: z.string().min(1),
+  /** Why (recorded in the audit log). */
   reason: z.string().min(1),
+  /** Must be true: the holder may still be conducting a rollout. */
   confirm: z.literal(true, {
     message: 'force-releasing a lock needs explicit confirmation (confirm: true / --yes-release-lock)',
   }),
@@ -61,14 +83,23 @@ export const LockReleaseV1 = z.object({
 export type LockReleaseV1 = z.infer<typeof LockReleaseV1>;
 
 /** Request of `qry.checker.release-info.v1`: a release's verified artifact, from the component's source. */
-export const ReleaseInfoV1 = z.object({ component: z.string(), version: z.string() });
+export const ReleaseInfoV1 = z.object({
+  /** The component released. */
+  component: z.string(),
+  /** The version whose artifact is wanted. */
+  version: z.string(),
+});
 export type ReleaseInfoV1 = z.infer<typeof ReleaseInfoV1>;
 
-/** Reply of release-info. */
+/** Reply of `qry.checker.release-info.v1`. */
 export interface ReleaseInfoReplyV1 {
+  /** The component released. */
   component: string;
+  /** The version, as the source spells it. */
   version: string;
+  /** The component's version scheme id. */
   scheme: string;
+  /** Where the artifact is, its sha256 (hex) and length in bytes, verified against the source's metadata. */
   artifact: { uri: string; sha256: string; length: number };
 }
 
