@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Webhook } from 'standardwebhooks';
+import type { ComponentView, DeliveryView, SubscriptionUpsertReplyV1 } from '@lockstep/contracts';
 import {
   startHttpReceiver,
   startS3Server,
@@ -16,14 +17,6 @@ import {
 } from '@lockstep/testing';
 import { jsonOf, runCli } from '@lockstep/testing';
 import { createTestDeployment, s3Env, type TestDeployment } from '../support/control-plane';
-
-interface DeliveryJson {
-  status: string;
-  eventName: string;
-  eventSubject: string | null;
-  attemptCount: number;
-  attempts: Array<{ statusCode: number | null; outcome: string; durationMs: number }>;
-}
 
 describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
   let s3: S3ServerHandle;
@@ -133,9 +126,9 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
       '--json',
     );
     const [req] = await receiver.waitForRequests(1, 15_000);
-    const deliveries: DeliveryJson[] = await waitFor(
+    const deliveries: DeliveryView[] = await waitFor(
       async () => {
-        const items = jsonOf<DeliveryJson[]>(await cli('deliveries', '--json'));
+        const items = jsonOf<DeliveryView[]>(await cli('deliveries', '--json'));
         return items[0]?.status === 'delivered' ? items : undefined;
       },
       { what: 'the delivery recorded as delivered', timeoutMs: 10_000, intervalMs: 200 },
@@ -154,10 +147,10 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
     expect(first.stdout).toMatch(/published demo 1\.0\.0[\s\S]*sha256:\s+[0-9a-f]{64}/);
     expect(first.stderr).toMatch(/warning: .*not registered/);
     expect(added.code).toBe(0);
-    const { generatedSecret, subscription } = jsonOf<{ generatedSecret: string; subscription: { id: string } }>(sub);
+    const { generatedSecret, subscription } = jsonOf<SubscriptionUpsertReplyV1>(sub);
     expect(generatedSecret).toMatch(/^whsec_/);
     expect(jsonOf<{ check: { announced: string[] } }>(second).check.announced).toEqual(['1.1.0']);
-    const event = new Webhook(generatedSecret).verify(req.body, {
+    const event = new Webhook(generatedSecret!).verify(req.body, {
       'webhook-id': String(req.headers['webhook-id']),
       'webhook-timestamp': String(req.headers['webhook-timestamp']),
       'webhook-signature': String(req.headers['webhook-signature']),
@@ -178,7 +171,7 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
     expect(text.stdout).toMatch(/#1 .* 200 /);
     expect(subs.stdout).toContain(subscription.id);
     expect(subs.stdout).not.toContain(generatedSecret);
-    const comps = jsonOf<Array<{ name: string; source: Record<string, unknown> }>>(compsRun);
+    const comps = jsonOf<ComponentView[]>(compsRun);
     const rootJson = jsonOf<{ sha256: string }>(rootJsonRun);
     const rootSha256 = createHash('sha256')
       .update(await readFile(join(work, 'root.json')))

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { Subjects, type QueryReply } from '@lockstep/contracts';
+import { Subjects, type QueryReply, type SubscriptionUpsertReplyV1 } from '@lockstep/contracts';
 import {
   freePort,
   releasePayload as payload,
@@ -12,11 +12,6 @@ import {
 import { createTestDeployment, type TestDeployment } from '../support/control-plane';
 
 const releasePayload = (version = '1.1.0') => payload({ component: 'demo', version, currentVersion: '1.0.0' });
-
-interface Created {
-  subscription: { id: string };
-  generatedSecret?: string;
-}
 
 const FAST_RETRIES = '300ms,600ms,1200ms,2400ms,4800ms';
 
@@ -34,8 +29,8 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
       NOTIFIER_LEASE: '2s',
       ...extra,
     }));
-  const subscribe = async (url: string, extra: Record<string, unknown> = {}): Promise<Created> => {
-    const reply = await dep.queries.send<QueryReply<Created>>('qry.notifier.subscription-upsert.v1', {
+  const subscribe = async (url: string, extra: Record<string, unknown> = {}): Promise<SubscriptionUpsertReplyV1> => {
+    const reply = await dep.queries.send<QueryReply<SubscriptionUpsertReplyV1>>('qry.notifier.subscription-upsert.v1', {
       name: 'test',
       channel: 'webhook',
       target: { url },
@@ -209,7 +204,7 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
     await start({ NOTIFIER_ALLOWED_DESTINATIONS: '' });
     const r = await receiver();
 
-    const reply = await dep.queries.send<QueryReply<Created>>('qry.notifier.subscription-upsert.v1', {
+    const reply = await dep.queries.send<QueryReply<SubscriptionUpsertReplyV1>>('qry.notifier.subscription-upsert.v1', {
       name: 'x',
       channel: 'webhook',
       target: { url: r.url },

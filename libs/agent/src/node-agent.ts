@@ -1,4 +1,5 @@
 import {
+  formatIssues,
   InstallCommandV1,
   type InstallFinishedV1,
   type InstallProgressV1,
@@ -119,7 +120,7 @@ export class NodeAgent {
     if (!parsed.success)
       return {
         kind: 'invalid',
-        reason: `not an InstallCommandV1: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+        reason: `not an InstallCommandV1: ${formatIssues(parsed.error)}`,
       };
     const cmd = parsed.data;
     return this.exclusive(() =>

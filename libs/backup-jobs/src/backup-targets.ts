@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { pgDumpSource, type StreamSource } from '@lockstep/backup-engine';
-import { CodedError, type BackupType, type RestorePart } from '@lockstep/contracts';
+import { backupPartsOf, CodedError, type BackupType, type RestorePart } from '@lockstep/contracts';
 import { BackupJobErrorCode } from './errors';
 
 /** What one host (a node, or the backup service) backs up. */
@@ -37,13 +37,6 @@ export class NothingToBackUpError extends CodedError<typeof BackupJobErrorCode.N
   }
 }
 
-const PARTS_OF: Record<BackupType, { parts: ('config' | 'data')[]; databases: boolean }> = {
-  full: { parts: ['config', 'data'], databases: true },
-  database: { parts: [], databases: true },
-  config: { parts: ['config'], databases: false },
-  data_only: { parts: ['data'], databases: false },
-};
-
 const SETTING_OF = {
   config: 'BACKUP_CONFIG_PATHS',
   data: 'BACKUP_DATA_PATHS',
@@ -68,7 +61,8 @@ export function planBackup(
   targets: BackupTargets,
   options: { includeLogs?: boolean } = {},
 ): BackupPlan {
-  const want = PARTS_OF[type];
+  const held = backupPartsOf(type);
+  const want = { parts: held.filter((p) => p !== 'database'), databases: held.includes('database') };
   const sources: BackupRoot[] = [];
   for (const part of want.parts) sources.push(...prefixes(part, targets[part]));
   if (options.includeLogs) sources.push(...prefixes('logs', targets.logs));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { issueMessages } from '@lockstep/contracts';
 
 /** A configuration value was missing or malformed; the message names each variable. */
 export class ConfigError extends Error {
@@ -28,17 +29,18 @@ export function loadConfig<S extends z.ZodObject>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): z.infer<S> {
-  const input: Record<string, unknown> = {};
+  const input: Record<string, string | undefined> = {};
   for (const key of Object.keys(schema.shape)) {
     const v = env[key];
     if (v !== undefined && v !== '') input[key] = v;
   }
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const key = issue.path.join('.');
-    const got = input[String(issue.path[0])];
-    return `${key}: ${describeExpected(issue)}${got === undefined ? ' (not set)' : ` (got ${JSON.stringify(redact(key, String(got)))})`}`;
+  const problems = issueMessages(parsed.error, {
+    expected: (issue, key) => {
+      const got = input[String(issue.path[0])];
+      return `${describeExpected(issue)}${got === undefined ? ' (not set)' : ` (got ${JSON.stringify(redact(key, got))})`}`;
+    },
   });
   throw new ConfigError(service, problems);
 }

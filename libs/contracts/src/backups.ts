@@ -34,6 +34,25 @@ export type BackupStatus = (typeof BackupStatuses)[number];
 export const RestoreParts = ['all', 'database', 'config', 'data'] as const;
 export type RestorePart = (typeof RestoreParts)[number];
 
+/** One part of a backup: its databases, its config files or its data files. */
+export type BackupPart = Exclude<RestorePart, 'all'>;
+
+/** The parts each backup type holds, databases first: a full backup holds the databases, the config and the data. */
+export const BackupPartsOfType = {
+  full: ['database', 'config', 'data'],
+  database: ['database'],
+  config: ['config'],
+  data_only: ['data'],
+} as const satisfies Record<BackupType, readonly BackupPart[]>;
+
+/** The parts a backup of `type` holds; none for a type this version does not know (a newer peer's). */
+export const backupPartsOf = (type: BackupType): readonly BackupPart[] =>
+  (BackupPartsOfType as Partial<Record<string, readonly BackupPart[]>>)[type] ?? [];
+
+/** Where a database restore goes: a new `<name>_restored_<time>` database, or the original (in one transaction). */
+export const DatabaseRestoreModes = ['new', 'replace'] as const;
+export type DatabaseRestoreMode = (typeof DatabaseRestoreModes)[number];
+
 /** Operation kinds the backup service runs. */
 export const BackupOperationKinds = ['create', 'verify', 'restore', 'prune'] as const;
 export type BackupOperationKind = (typeof BackupOperationKinds)[number];
@@ -71,7 +90,7 @@ export const BackupOperationCommandV1 = z.discriminatedUnion('kind', [
     /** Restore files under this directory instead of their original places. */
     to: z.string().optional(),
     /** Database restore: `new` creates `<name>_restored_<time>`; `replace` restores into the original in one transaction. */
-    databaseMode: z.enum(['new', 'replace']).default('replace'),
+    databaseMode: z.enum(DatabaseRestoreModes).default('replace'),
   }),
   z.object({ kind: z.literal('prune'), operationId: z.string().uuid(), dryRun: z.boolean().default(false) }),
 ]);
@@ -132,3 +151,53 @@ export const BackupProgressV1 = z.object({
   message: z.string().optional(),
 });
 export type BackupProgressV1 = z.infer<typeof BackupProgressV1>;
+
+/** `result` of a create operation (in `backup_operations`, shown by `GET /v1/backup-operations/:id`). */
+export interface BackupCreateResultV1 {
+  /** The backup created. */
+  backupId: string;
+  /** Its catalogue entry once completed. */
+  backup: BackupRecordV1;
+}
+
+/** `result` of a verify operation; also set when the verify failed because it found damage. */
+export interface BackupVerifyResultV1 {
+  /** True when every pack and chunk checked out. */
+  ok: boolean;
+  /** Packs whose bytes or chunks failed a check, by name. */
+  corruptedPacks: string[];
+  /** One line per problem found. */
+  problems: string[];
+  /** Packs read. */
+  packsChecked: number;
+  /** Chunks read. */
+  chunksChecked: number;
+  /** The backup's catalogue status after the verify (verified or corrupted). */
+  status: BackupStatus;
+}
+
+/** `result` of a restore operation: each part restored and where, and each database. */
+export interface BackupRestoreResultV1 {
+  /** The file parts put back: the manifest part (or root), the directory it went to, how many files. */
+  restored: Array<{ part: string; target: string; files: number }>;
+  /** The databases restored: their name, the database they went into, and the mode. */
+  databases: Array<{ database: string; target: string; mode: string }>;
+  /** Older backup services reported a single database restored here instead. */
+  database?: { database: string; mode: string };
+}
+
+/** `result` of a prune operation: the retention plan and what it freed (on a dry run: would free). */
+export interface BackupPruneResultV1 {
+  /** True when nothing was removed. */
+  dryRun: boolean;
+  /** Backups whose manifests were (or would be) deleted. */
+  removedBackups: string[];
+  /** Packs deleted: those no remaining backup references. */
+  removedPacks: number;
+  /** Packs left because a remaining backup needs them. */
+  keptPacks: number;
+  /** Bytes of the deleted manifests, pack indexes and packs. */
+  freedBytes: number;
+  /** The retention verdict: every backup kept with its reasons, every one removed with why. */
+  plan: { keep: Array<{ id: string; reasons: string[] }>; remove: Array<{ id: string; reason: string }> };
+}

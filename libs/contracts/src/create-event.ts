@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CloudEvent } from './cloud-event';
 import { contractFor, type PayloadOf } from './events';
 import type { Subject } from './subjects';
+import { issueMessages } from './validation';
 
 /** A payload did not match its contract. */
 export class InvalidPayloadError extends Error {
@@ -27,11 +28,7 @@ export function createEvent<S extends Subject>(
   const contract = contractFor(subject);
   if (!contract) throw new InvalidPayloadError(subject, ['unknown subject']);
   const parsed = contract.schema.safeParse(data);
-  if (!parsed.success)
-    throw new InvalidPayloadError(
-      subject,
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-    );
+  if (!parsed.success) throw new InvalidPayloadError(subject, issueMessages(parsed.error));
   return {
     specversion: '1.0',
     id: options.id ?? randomUUID(),
@@ -53,10 +50,6 @@ export function parseEvent(subject: string, raw: unknown): CloudEvent {
     throw new InvalidPayloadError(subject, [`not a CloudEvent of type ${contract.type}`]);
   }
   const parsed = contract.schema.safeParse(ev.data);
-  if (!parsed.success)
-    throw new InvalidPayloadError(
-      subject,
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-    );
+  if (!parsed.success) throw new InvalidPayloadError(subject, issueMessages(parsed.error));
   return { ...ev, data: parsed.data };
 }

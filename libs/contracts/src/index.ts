@@ -10,3 +10,5 @@ export * from './rollout-queries';
 export * from './coded-error';
 export * from './api-error-codes';
 export * from './backups';
+export * from './validation';
+export * from './http';

@@ -30,22 +30,23 @@ export type Subject = (typeof Subjects)[keyof typeof Subjects];
 export const Queries = {
   /** Ask the checker to poll sources now; reply: CheckNowReplyV1. */
   CheckNow: 'qry.checker.check-now.v1',
-  /** Ask the notifier to create, update or delete a subscription. */
+  /** Ask the notifier to create or update a subscription; reply: SubscriptionUpsertReplyV1. */
   SubscriptionUpsert: 'qry.notifier.subscription-upsert.v1',
+  /** Ask the notifier to delete a subscription; reply: SubscriptionDeleteReplyV1. */
   SubscriptionDelete: 'qry.notifier.subscription-delete.v1',
-  /** Ask the notifier to re-queue dead-lettered deliveries. */
+  /** Ask the notifier to re-queue dead-lettered deliveries; reply: DeadLetterReplayReplyV1. */
   DeadLetterReplay: 'qry.notifier.dead-letter-replay.v1',
-  /** Ask the checker to register or update a component. */
+  /** Ask the checker to register or update a component; reply: ComponentUpsertReplyV1. */
   ComponentUpsert: 'qry.checker.component-upsert.v1',
-  /** Ask the checker for a release's verified artifact (sha256, length, URI). */
+  /** Ask the checker for a release's verified artifact (sha256, length, URI); reply: ReleaseInfoReplyV1. */
   ReleaseInfo: 'qry.checker.release-info.v1',
-  /** Ask the scheduler to plan (and unless dry-run, start) a rollout. */
+  /** Ask the scheduler to plan (and unless dry-run, start) a rollout; reply: RolloutCreateReplyV1. */
   RolloutCreate: 'qry.scheduler.rollout-create.v1',
-  /** Pause, resume or abort a rollout. */
+  /** Pause, resume or abort a rollout; reply: RolloutActionReplyV1. */
   RolloutAction: 'qry.scheduler.rollout-action.v1',
-  /** Roll back every node a rollout touched. */
+  /** Roll back every node a rollout touched; reply: RolloutCreateReplyV1. */
   RollbackCreate: 'qry.scheduler.rollback-create.v1',
-  /** Force-release a cluster lock (audited). */
+  /** Force-release a cluster lock (audited); reply: LockReleaseReplyV1. */
   LockRelease: 'qry.scheduler.lock-release.v1',
 } as const;
 export type Query = (typeof Queries)[keyof typeof Queries];

@@ -1,4 +1,4 @@
-import { InstallCommandV1, InstallFinishedV1, InstallSteps } from '@lockstep/contracts';
+import { formatIssue, InstallCommandV1, InstallFinishedV1, InstallSteps } from '@lockstep/contracts';
 import { z } from 'zod';
 import { readJsonFile, writeJsonDurably } from '../support/durable-file';
 
@@ -65,7 +65,7 @@ export class CommandJournal {
       const parsed = JournalFile.safeParse(raw);
       if (!parsed.success) {
         throw new Error(
-          `command journal ${path} is damaged (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); move it aside and check the node's current release by hand`,
+          `command journal ${path} is damaged (${formatIssue(parsed.error.issues[0])}); move it aside and check the node's current release by hand`,
         );
       }
       for (const e of parsed.data.entries) journal.entries.set(e.commandId, e);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BackupOperationView, BackupView } from '../api-types';
+import type { BackupDetail, BackupOperationView } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { CliError, CliErrorCode, ExitCode } from '../errors';
 import { toJsonLine } from '../output';
@@ -135,7 +135,7 @@ export async function reportOperation(ctx: CliContext, cmd: Command, op: BackupO
       if (json) return;
       const backup = await ctx
         .api(cmd)
-        .get<{ backup: BackupView }>(`/v1/backups/${encodeURIComponent(created)}`)
+        .get<BackupDetail>(`/v1/backups/${encodeURIComponent(created)}`)
         .then((d) => d.backup)
         .catch(() => undefined);
       out(`backup ${created} created\n${backup ? formatBackupFields(backup) : ''}`);

@@ -1,12 +1,15 @@
 import type {
-  BackupDetailView,
+  BackupDetail,
   BackupOperationView,
-  BackupPruneResult,
-  BackupRestoreResult,
-  BackupVerifyResult,
-  BackupView,
-} from '../api-types';
+  BackupPruneResultV1,
+  BackupRestoreResultV1,
+  BackupVerifyResultV1,
+  BackupRecordV1,
+} from '@lockstep/contracts';
 import { formatDuration, formatTime, renderFields, renderTable, renderTableLines, truncate } from '../output';
+
+/** The part of a verify's result the CLI reads. */
+export type VerifyFinding = Pick<BackupVerifyResultV1, 'ok' | 'corruptedPacks' | 'problems' | 'packsChecked'>;
 
 /** `0 B`, `512 B`, `1.5 KiB`, `12.3 MiB`, `4.0 GiB`. */
 export function formatBytes(bytes: number | null | undefined): string {
@@ -22,7 +25,7 @@ export function formatBytes(bytes: number | null | undefined): string {
 }
 
 /** What a backup covers and who asked, as list columns show them. */
-export function formatBackups(items: BackupView[]): string {
+export function formatBackups(items: BackupRecordV1[]): string {
   return renderTable(
     [
       { header: 'NAME', value: (b) => b.id },
@@ -47,7 +50,7 @@ export function formatBackups(items: BackupView[]): string {
 }
 
 /** One catalogue entry as `key: value` lines. */
-export function formatBackupFields(b: BackupView): string {
+export function formatBackupFields(b: BackupRecordV1): string {
   return renderFields([
     ['backup', b.id],
     ['type', b.type],
@@ -76,7 +79,7 @@ export const operationSubject = (op: Pick<BackupOperationView, 'kind' | 'backupI
   `${op.kind}${op.backupId ? ` ${op.backupId}` : ''}`;
 
 /** `backup show`: the entry, then its latest operations. */
-export function formatBackupDetail(d: BackupDetailView): string {
+export function formatBackupDetail(d: BackupDetail): string {
   const fields = formatBackupFields(d.backup);
   if (d.operations.length === 0)
     return `${fields}\nno operations recorded for it (backups taken before an update are recorded by their node)\n`;
@@ -117,8 +120,8 @@ export function formatQueued(op: BackupOperationView): string {
 }
 
 /** A verify's finding, when the result has one. */
-export function verifyResult(op: BackupOperationView): BackupVerifyResult | undefined {
-  const r = op.result as Partial<BackupVerifyResult> | null;
+export function verifyResult(op: BackupOperationView): VerifyFinding | undefined {
+  const r = op.result as Partial<VerifyFinding> | null;
   return r && typeof r.ok === 'boolean'
     ? {
         ok: r.ok,
@@ -130,7 +133,7 @@ export function verifyResult(op: BackupOperationView): BackupVerifyResult | unde
 }
 
 /** `backup X is corrupted: …`: names the damaged packs and what to do. */
-export function corruptionMessage(backupId: string, r: BackupVerifyResult): string {
+export function corruptionMessage(backupId: string, r: VerifyFinding): string {
   const packs = r.corruptedPacks.length
     ? `${r.corruptedPacks.length} damaged pack(s): ${r.corruptedPacks.join(', ')}`
     : 'damage';
@@ -141,12 +144,12 @@ export function corruptionMessage(backupId: string, r: BackupVerifyResult): stri
 }
 
 /** A succeeded verify with nothing wrong. */
-export const formatVerified = (backupId: string, r: BackupVerifyResult): string =>
+export const formatVerified = (backupId: string, r: VerifyFinding): string =>
   `backup ${backupId} verified: ${r.packsChecked} pack(s) checked, no damage found\n`;
 
 /** What a restore brought back, and where. */
 export function formatRestored(backupId: string, result: Record<string, unknown> | null): string {
-  const r = (result ?? {}) as Partial<BackupRestoreResult>;
+  const r = (result ?? {}) as Partial<BackupRestoreResultV1>;
   const lines = [`restored from backup ${backupId}:`];
   for (const p of r.restored ?? []) lines.push(`  ${p.part} → ${p.target} (${p.files} file(s))`);
   const databases = [...(r.database ? [r.database] : []), ...(r.databases ?? [])];
@@ -157,7 +160,7 @@ export function formatRestored(backupId: string, result: Record<string, unknown>
 
 /** A prune's plan (kept with reasons, removed with reason) and what it freed. */
 export function formatPruned(result: Record<string, unknown> | null): string {
-  const r = (result ?? {}) as Partial<BackupPruneResult>;
+  const r = (result ?? {}) as Partial<BackupPruneResultV1>;
   const dryRun = Boolean(r.dryRun);
   const keep = r.plan?.keep ?? [];
   const remove = r.plan?.remove ?? [];

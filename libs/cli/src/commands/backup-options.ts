@@ -1,23 +1,18 @@
 import {
+  BACKUP_LIST_MAX,
+  BackupName,
+  BackupSinceValues,
+  BackupSortValues,
   BackupStatuses,
   BackupTypes,
+  DatabaseRestoreModes,
   RestoreParts,
   type BackupStatus,
   type BackupType,
+  type DatabaseRestoreMode,
   type RestorePart,
 } from '@lockstep/contracts';
 import { UsageError } from '../errors';
-
-/** How far back `backup list --since` looks. */
-export const BACKUP_SINCE = ['7d', '30d', '90d', 'all'] as const;
-/** How `backup list --sort` orders. */
-export const BACKUP_SORTS = ['date', 'size', 'name', 'type'] as const;
-/** Where a database restore goes: into the original (`replace`) or a new database. */
-export const DATABASE_MODES = ['new', 'replace'] as const;
-/** Most backups one list shows (the API's limit). */
-export const BACKUP_LIST_MAX = 50;
-
-const BACKUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Near-misses operators type, and what they meant. */
 const MEANT: Record<string, string> = { data: 'data_only', db: 'database', databases: 'database', all: 'full' };
@@ -37,9 +32,9 @@ export const parseBackupType: (value: string) => BackupType = oneOf('--type', Ba
 /** `--status`: a catalogue status. */
 export const parseBackupStatus: (value: string) => BackupStatus = oneOf('--status', BackupStatuses);
 /** `--since`: 7d, 30d, 90d or all. */
-export const parseSince = oneOf('--since', BACKUP_SINCE);
+export const parseSince = oneOf('--since', BackupSinceValues);
 /** `--sort`: date, size, name or type. */
-export const parseSort = oneOf('--sort', BACKUP_SORTS);
+export const parseSort = oneOf('--sort', BackupSortValues);
 /** `--what`: all, database, config or data. */
 export const parseRestorePart: (value: string) => RestorePart = oneOf('--what', RestoreParts, {
   data_only: 'data',
@@ -47,7 +42,7 @@ export const parseRestorePart: (value: string) => RestorePart = oneOf('--what', 
   full: 'all',
 });
 /** `--database-mode`: new or replace. */
-export const parseDatabaseMode = oneOf('--database-mode', DATABASE_MODES);
+export const parseDatabaseMode = oneOf('--database-mode', DatabaseRestoreModes);
 
 /** `--limit` of `backup list`: a whole number 1..50. */
 export function parseBackupLimit(value: string): number {
@@ -59,7 +54,7 @@ export function parseBackupLimit(value: string): number {
 
 /** A backup id (argument) or `--name`: letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
 export function checkBackupName(value: string, what = 'backup id'): string {
-  if (!BACKUP_NAME.test(value))
+  if (!BackupName.safeParse(value).success)
     throw new UsageError(
       `"${value}" is not a valid ${what}: backup names are letters, digits, ".", "_" and "-" (at most 128), starting with a letter or digit (see lockstep backup list)`,
     );
@@ -86,7 +81,7 @@ export function checkOperationId(value: string): string {
 export interface RestoreFlags {
   what: RestorePart;
   to?: string;
-  databaseMode?: (typeof DATABASE_MODES)[number];
+  databaseMode?: DatabaseRestoreMode;
   confirm?: boolean;
 }
 

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
-import type { BackupStatus, BackupType, RestorePart } from '@lockstep/contracts';
 import type {
-  BackupDetailView,
-  BackupOperationQueuedView,
+  BackupDetail,
+  BackupOperationQueued,
   BackupOperationView,
-  BackupView,
+  BackupRecordV1,
+  BackupStatus,
+  BackupType,
   ListOf,
-} from '../api-types';
+  RestorePart,
+} from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { formatBackupDetail, formatBackups, formatOperation, formatQueued } from './backup-format';
 import { reportOperation, waitForOperation } from './backup-follow';
@@ -94,7 +96,7 @@ export function registerBackup(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'at most N backups (1-50)', parseBackupLimit, 20)
     .action(async (_o: unknown, cmd: Command) => {
       const o = ctx.options<ListOptions>(cmd);
-      const { items } = await ctx.api(cmd).get<ListOf<BackupView>>('/v1/backups', {
+      const { items } = await ctx.api(cmd).get<ListOf<BackupRecordV1>>('/v1/backups', {
         type: o.type,
         status: o.status,
         node: o.node,
@@ -109,7 +111,7 @@ export function registerBackup(program: Command, ctx: CliContext): void {
     .command('show <id>')
     .description('one backup: what it holds, sizes, status, damaged packs, and its latest operations')
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const detail = await ctx.api(cmd).get<BackupDetailView>(`/v1/backups/${encodeURIComponent(checkBackupName(id))}`);
+      const detail = await ctx.api(cmd).get<BackupDetail>(`/v1/backups/${encodeURIComponent(checkBackupName(id))}`);
       ctx.print(cmd, detail, () => formatBackupDetail(detail));
     });
 
@@ -185,7 +187,7 @@ export function registerBackup(program: Command, ctx: CliContext): void {
 
 /** Posts an operation request; prints the queued operation (--no-wait) or follows it to the end. */
 async function queue(ctx: CliContext, cmd: Command, path: string, body: object, wait: boolean): Promise<void> {
-  const { operation } = await ctx.api(cmd).post<BackupOperationQueuedView>(path, body);
+  const { operation } = await ctx.api(cmd).post<BackupOperationQueued>(path, body);
   if (!wait) {
     ctx.print(cmd, { operation }, () => formatQueued(operation));
     return;

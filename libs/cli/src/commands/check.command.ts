@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CheckResultView } from '../api-types';
+import type { CheckResults, CheckResultV1 } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { ExitCode } from '../errors';
 import { renderTable } from '../output';
@@ -17,14 +17,14 @@ export function registerCheck(program: Command, ctx: CliContext): void {
       if (component !== undefined) checkComponentName(component);
       const { results } = await ctx
         .api(cmd, CHECK_TIMEOUT_MS)
-        .post<{ results: CheckResultView[] }>('/v1/checks', component ? { component } : {}, CHECK_TIMEOUT_MS);
+        .post<CheckResults>('/v1/checks', component ? { component } : {}, CHECK_TIMEOUT_MS);
       ctx.print(cmd, results, () => formatCheckResults(results));
       if (results.some((r) => !r.ok)) ctx.exitCode = ExitCode.Failure;
     });
 }
 
 /** Results as a table: announced versions, or the failure code and reason. */
-export function formatCheckResults(results: CheckResultView[]): string {
+export function formatCheckResults(results: CheckResultV1[]): string {
   return renderTable(
     [
       { header: 'COMPONENT', value: (r) => r.component },

@@ -1,4 +1,4 @@
-import type { ComponentView } from '../api-types';
+import type { ComponentView } from '@lockstep/contracts';
 import { formatCheckResults } from './check.command';
 import { describeSource, formatComponents } from './components.command';
 
@@ -11,6 +11,8 @@ const component = (over: Partial<ComponentView> = {}): ComponentView => ({
   source: { mode: 's3', trustedRootSha256: 'e163082cf42abac338716293ab412d7bb203cd392579becb56262ce33e2669c8' },
   lastCheckedAt: null,
   lastError: null,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
   ...over,
 });
 

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { Channels } from '@lockstep/contracts';
+import { Channels, type ComponentView, type ListOf } from '@lockstep/contracts';
 import { DEFAULT_SCHEME_ID, schemeIds } from '@lockstep/versioning';
-import type { ComponentView, ListOf } from '../api-types';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { formatTime, renderFields, renderTable, truncate } from '../output';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DeliveryView, ListOf } from '../api-types';
+import type { DeadLetterReplayReplyV1, DeliveryView, ListOf } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { formatDeliveries, listOptions, listQuery, type ListOptions } from './deliveries.command';
@@ -24,7 +24,7 @@ export function registerDeadLetters(program: Command, ctx: CliContext): void {
     .option('--all', 'replay every dead delivery')
     .action(async (_o: unknown, cmd: Command) => {
       const body = replayBody(ctx.options<{ delivery?: string; subscription?: string; all?: boolean }>(cmd));
-      const { replayed } = await ctx.api(cmd).post<{ replayed: number }>('/v1/dead-letters/replay', body);
+      const { replayed } = await ctx.api(cmd).post<DeadLetterReplayReplyV1>('/v1/dead-letters/replay', body);
       ctx.print(cmd, { replayed }, () => `replayed ${replayed} dead ${replayed === 1 ? 'delivery' : 'deliveries'}\n`);
     });
 }

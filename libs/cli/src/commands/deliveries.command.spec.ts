@@ -1,4 +1,4 @@
-import type { DeliveryView } from '../api-types';
+import type { DeliveryView } from '@lockstep/contracts';
 import { UsageError } from '../errors';
 import { replayBody } from './dead-letters.command';
 import { formatDeliveries, parseLimit } from './deliveries.command';

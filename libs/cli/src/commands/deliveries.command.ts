@@ -1,12 +1,9 @@
 import { Option, type Command } from 'commander';
-import type { DeliveryView, ListOf } from '../api-types';
+import { DeliveryStatuses, type DeliveryView, type ListOf } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { formatDuration, formatTime, renderTableLines, truncate, type Column } from '../output';
 import { checkSubscriptionId } from './subscriptions.command';
-
-/** Delivery states, as the API reports them. */
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead', 'cancelled'] as const;
 
 /** Parses --limit: a whole number 1..200. */
 export function parseLimit(value: string): number {
@@ -56,7 +53,7 @@ export function formatDeliveries(items: DeliveryView[], empty: string): string {
 export const listOptions = (cmd: Command, withStatus: boolean): Command => {
   cmd.option('--subscription <id>', 'only deliveries to this subscription');
   if (withStatus)
-    cmd.addOption(new Option('--status <status>', 'only deliveries in this state').choices([...DELIVERY_STATUSES]));
+    cmd.addOption(new Option('--status <status>', 'only deliveries in this state').choices([...DeliveryStatuses]));
   return cmd
     .option('--event <event>', 'only this event: a name (release.available), a prefix (release.*) or an event id')
     .option('--limit <n>', 'at most N deliveries, newest first (1-200)', parseLimit, 50);

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import type { LockAuditView, LockReleaseResultView, LocksView } from '../api-types';
+import type { LockAuditView, LockReleaseResult, LocksView } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { formatAgo, formatTime, renderTable } from '../output';
@@ -55,7 +55,7 @@ export function registerLocks(program: Command, ctx: CliContext): void {
       const body = { by: o.by ?? operatorName(ctx.env), reason: o.reason, confirm: true };
       const result = await ctx
         .api(cmd)
-        .post<LockReleaseResultView>(`/v1/locks/${encodeURIComponent(lockKey)}/release`, body);
+        .post<LockReleaseResult>(`/v1/locks/${encodeURIComponent(lockKey)}/release`, body);
       ctx.print(cmd, result, () => formatReleased(result, body.by));
     });
 }
@@ -103,7 +103,7 @@ export function formatLocks(view: LocksView, now: number): string {
   return `${held}\nrecent force-releases:\n${audit}`;
 }
 
-function formatReleased(r: LockReleaseResultView, by: string): string {
+function formatReleased(r: LockReleaseResult, by: string): string {
   if (!r.released) return `lock ${r.key} was not held; nothing was removed (the request is audited as by ${by})\n`;
   const removed = r.removed ?? {};
   const lease = (typeof removed.removed === 'object' && removed.removed !== null ? removed.removed : removed) as Record<

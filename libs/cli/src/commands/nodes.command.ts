@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ListOf, NodeView } from '../api-types';
+import type { ListOf, NodeView } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { formatAgo, renderTable } from '../output';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { ApiErrorCode, Channels } from '@lockstep/contracts';
+import { ApiErrorCode, Channels, type CheckResults, type CheckResultV1 } from '@lockstep/contracts';
 import { readKeyFile, trustedRootFor, TufRepositoryWriter, type PublishReleaseResult } from '@lockstep/releases';
 import { DEFAULT_SCHEME_ID, schemeIds } from '@lockstep/versioning';
 import { ApiRequestError } from '../api-client';
@@ -10,7 +10,6 @@ import { UsageError } from '../errors';
 import { defaultKeyFile } from '../keys-location';
 import { renderFields } from '../output';
 import { openStore, type S3Options } from '../s3';
-import type { CheckResultView } from '../api-types';
 import { checkArtifact, checkComponentName, checkVersion } from './release-options';
 
 interface PublishOptions extends S3Options {
@@ -124,12 +123,12 @@ async function readNotes(path: string): Promise<string> {
 }
 
 /** Asks the API to check now; any problem is a warning, since the release is published either way. */
-async function askForCheck(ctx: CliContext, cmd: Command, component: string): Promise<CheckResultView | undefined> {
+async function askForCheck(ctx: CliContext, cmd: Command, component: string): Promise<CheckResultV1 | undefined> {
   const later = 'the checker will find the release at its next poll';
   try {
     const { results } = await ctx
       .api(cmd, CHECK_TIMEOUT_MS)
-      .post<{ results: CheckResultView[] }>('/v1/checks', { component }, CHECK_TIMEOUT_MS);
+      .post<CheckResults>('/v1/checks', { component }, CHECK_TIMEOUT_MS);
     const result = results[0];
     if (result && !result.ok)
       ctx.warn(
@@ -153,7 +152,7 @@ function describePublish(
   version: string,
   bucket: string,
   r: PublishReleaseResult,
-  check: CheckResultView | undefined,
+  check: CheckResultV1 | undefined,
 ): string {
   const head =
     r.outcome === 'published'

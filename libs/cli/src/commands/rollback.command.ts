@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RolloutCreatedView } from '../api-types';
+import type { RolloutCreated } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { checkRolloutId, parsePositiveInt } from './rollout-options';
 import { printCreated, ROLLOUT_CREATE_TIMEOUT_MS } from './upgrade.command';
@@ -26,7 +26,7 @@ export function registerRollback(program: Command, ctx: CliContext): void {
       };
       const created = await ctx
         .api(cmd, ROLLOUT_CREATE_TIMEOUT_MS)
-        .post<RolloutCreatedView>('/v1/rollbacks', body, ROLLOUT_CREATE_TIMEOUT_MS);
+        .post<RolloutCreated>('/v1/rollbacks', body, ROLLOUT_CREATE_TIMEOUT_MS);
       await printCreated(ctx, cmd, created, undefined, Boolean(o.wait));
     });
 }

@@ -1,12 +1,12 @@
 import { ApiRequestError, ApiUnreachableError } from '../api-client';
-import type { RolloutDetailView } from '../api-types';
+import type { RolloutDetail, RolloutNodeStatus } from '@lockstep/contracts';
 import { ExitCode } from '../errors';
 import { ROLLOUT_ID, rolloutNode, rolloutSnapshot } from '../testing/rollout-fixtures';
 import { API_OUTAGE_LIMIT_MS, followRollout, SETTLE_GRACE_MS, verdict } from './rollout-follow';
 import type { ProgressRenderer } from './rollout-progress';
 
 /** A fake API answering GET /v1/rollouts/:id with the next snapshot (or error) of a script; the last one repeats. */
-function scriptedApi(script: Array<RolloutDetailView | Error>) {
+function scriptedApi(script: Array<RolloutDetail | Error>) {
   const paths: string[] = [];
   let i = 0;
   return {
@@ -22,10 +22,10 @@ function scriptedApi(script: Array<RolloutDetailView | Error>) {
 
 describe(followRollout.name, () => {
   let clock: number;
-  let shown: RolloutDetailView[];
+  let shown: RolloutDetail[];
   let warnings: string[];
   const renderer: ProgressRenderer = { update: (r) => void shown.push(r) };
-  const follow = (script: Array<RolloutDetailView | Error>) => {
+  const follow = (script: Array<RolloutDetail | Error>) => {
     const api = scriptedApi(script);
     const result = followRollout(ROLLOUT_ID, {
       api,
@@ -102,7 +102,7 @@ describe(followRollout.name, () => {
   });
 
   it('keeps following a failed rollout while its auto-rollback reverts nodes, and ends with rolled_back', async () => {
-    const failed = (status: string) =>
+    const failed = (status: RolloutNodeStatus) =>
       rolloutSnapshot({
         state: 'failed',
         reason: 'node-2 failed',

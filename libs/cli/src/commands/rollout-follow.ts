@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiRequestError, ApiUnreachableError, type ApiClient } from '../api-client';
-import type { RolloutDetailView } from '../api-types';
+import type { RolloutDetail } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { CliError, ExitCode } from '../errors';
 import { JsonProgress, LineProgress, TtyProgress, type FrameOf, type ProgressRenderer } from './rollout-progress';
@@ -13,7 +13,7 @@ export const SETTLE_GRACE_MS = 3_000;
 export const API_OUTAGE_LIMIT_MS = 30_000;
 
 /** How following ended: the last snapshot, the exit code and what to tell the operator. */
-export interface FollowResult<T = RolloutDetailView> {
+export interface FollowResult<T = RolloutDetail> {
   final: T;
   exitCode: ExitCode;
   /** `rollout … succeeded: …` or why it did not. */
@@ -21,7 +21,7 @@ export interface FollowResult<T = RolloutDetailView> {
 }
 
 /** What following needs; tests pass fakes. */
-export interface FollowDeps<T = RolloutDetailView> {
+export interface FollowDeps<T = RolloutDetail> {
   api: Pick<ApiClient, 'get'>;
   renderer: ProgressRenderer<T>;
   sleep(ms: number): Promise<void>;
@@ -47,7 +47,7 @@ export interface FollowRules<T> {
 }
 
 /** Nodes that a failed rollout's auto-rollback has yet to (or is about to) put back. */
-const revertPending = (r: RolloutDetailView): boolean =>
+const revertPending = (r: RolloutDetail): boolean =>
   r.nodes.some((n) => n.status === 'reverting' || (n.status === 'succeeded' && n.fromVersion !== null));
 
 /**
@@ -57,7 +57,7 @@ const revertPending = (r: RolloutDetailView): boolean =>
  * changed for longer than a node may take (progress deadline) — or, with nothing to revert,
  * for a short grace.
  */
-export function verdict(r: RolloutDetailView, quietMs: number): Omit<FollowResult, 'final'> | undefined {
+export function verdict(r: RolloutDetail, quietMs: number): Omit<FollowResult, 'final'> | undefined {
   const why = r.reason ? `: ${r.reason}` : '';
   switch (r.state) {
     case 'succeeded':
@@ -84,7 +84,7 @@ export function verdict(r: RolloutDetailView, quietMs: number): Omit<FollowResul
 }
 
 /** When the rollout last visibly moved, by the server's timestamps (the rollout's, and its nodes' starts and ends). */
-export function lastActivity(r: RolloutDetailView): number | undefined {
+export function lastActivity(r: RolloutDetail): number | undefined {
   const times = [r.updatedAt, ...r.nodes.flatMap((n) => [n.startedAt, n.finishedAt])]
     .map((t) => (t ? Date.parse(t) : NaN))
     .filter((t) => !Number.isNaN(t));
@@ -149,7 +149,7 @@ export async function followSnapshots<T>(rules: FollowRules<T>, deps: FollowDeps
  * snapshot, and returns the verdict. Short API outages are waited out with one warning.
  */
 export function followRollout(id: string, deps: FollowDeps): Promise<FollowResult> {
-  return followSnapshots<RolloutDetailView>(
+  return followSnapshots<RolloutDetail>(
     {
       label: `rollout ${id}`,
       path: `/v1/rollouts/${id}`,
@@ -175,7 +175,7 @@ export function progressRenderer<T>(ctx: CliContext, json: boolean, frameOf?: Fr
  * `--wait`: follows the rollout live. Exits 0 when it succeeded; otherwise throws a CliError
  * (exit 1) saying how it ended and why.
  */
-export async function waitForRollout(ctx: CliContext, cmd: Command, id: string): Promise<RolloutDetailView> {
+export async function waitForRollout(ctx: CliContext, cmd: Command, id: string): Promise<RolloutDetail> {
   const { json } = ctx.options(cmd);
   if (!json) ctx.deps.io.stdout(`following rollout ${id} (Ctrl-C stops following; the rollout goes on)\n`);
   const result = await followRollout(id, {

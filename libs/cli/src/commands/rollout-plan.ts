@@ -1,4 +1,4 @@
-import type { RolloutCreatedView, RolloutPlanView } from '../api-types';
+import type { RolloutCreated, RolloutPlanV1 } from '@lockstep/contracts';
 import { renderFields, renderTableLines } from '../output';
 
 interface PlanRow {
@@ -26,7 +26,7 @@ export function describeFailureBudget(maxFailures: number, autoRollback: boolean
  * budget, then every batch in order with its nodes and their from → to versions, canary
  * batches marked.
  */
-export function formatPlan(plan: RolloutPlanView, autoRollback?: boolean): string {
+export function formatPlan(plan: RolloutPlanV1, autoRollback?: boolean): string {
   const todo = plan.batches.reduce((n, b) => n + b.nodes.length, 0);
   const fields = renderFields([
     ['lock', `${plan.lockKey} (held for the whole rollout; one rollout per cluster)`],
@@ -58,7 +58,7 @@ export function formatPlan(plan: RolloutPlanView, autoRollback?: boolean): strin
 
 /** What `upgrade`/`downgrade`/`rollback` print once the API answered: the plan, and what was (or was not) started. */
 export function formatCreated(
-  created: RolloutCreatedView,
+  created: RolloutCreated,
   autoRollback?: boolean,
   options: { followHint?: boolean } = {},
 ): string {

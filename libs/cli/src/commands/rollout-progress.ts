@@ -1,4 +1,4 @@
-import type { RolloutDetailView, RolloutNodeView } from '../api-types';
+import type { RolloutDetail, RolloutNodeView } from '@lockstep/contracts';
 import { toJsonLine, truncate } from '../output';
 
 /** Characters inside a progress bar's brackets. */
@@ -55,20 +55,20 @@ export function progressLine(n: RolloutNodeView, idWidth: number, maxActivity = 
 }
 
 /** `rollout 0b9f3c1e  upgrade demo → 1.1.0  running  2/5 nodes done`. */
-export function headerLine(r: RolloutDetailView): string {
+export function headerLine(r: RolloutDetail): string {
   const done = r.counts.succeeded + r.counts.failed + r.counts.rolledBack;
   return `rollout ${r.id.slice(0, 8)}  ${r.kind} ${r.component} → ${r.targetVersion}  ${r.state}${r.state === 'paused' && r.reason ? ` (${r.reason})` : ''}  ${done}/${r.counts.total} nodes done`;
 }
 
 /** A rollout as a frame: its header, its state (and reason), one bar per node. */
-export const rolloutFrame: FrameOf<RolloutDetailView> = (r) => ({
+export const rolloutFrame: FrameOf<RolloutDetail> = (r) => ({
   header: headerLine(r),
   state: `rollout ${r.id} ${r.state}${r.reason ? `: ${r.reason}` : ''}`,
   rows: r.nodes.map((n) => ({ id: n.nodeId, percent: n.percent, activity: nodeActivity(n) })),
 });
 
 /** Shows successive snapshots of what is followed (a rollout unless said otherwise). */
-export interface ProgressRenderer<T = RolloutDetailView> {
+export interface ProgressRenderer<T = RolloutDetail> {
   update(snapshot: T): void;
 }
 
@@ -81,7 +81,7 @@ const defaultFrame = <T>(): FrameOf<T> => rolloutFrame as unknown as FrameOf<T>;
  * frame, clear to the end of the screen, draw). Lines are kept short so they never wrap,
  * which would throw off the cursor arithmetic.
  */
-export class TtyProgress<T = RolloutDetailView> implements ProgressRenderer<T> {
+export class TtyProgress<T = RolloutDetail> implements ProgressRenderer<T> {
   private lines = 0;
   private last = '';
 
@@ -111,7 +111,7 @@ export class TtyProgress<T = RolloutDetailView> implements ProgressRenderer<T> {
 }
 
 /** Not a terminal (a log, a pipe): one line per change — the overall state, or a row's progress. */
-export class LineProgress<T = RolloutDetailView> implements ProgressRenderer<T> {
+export class LineProgress<T = RolloutDetail> implements ProgressRenderer<T> {
   private state?: string;
   private readonly rows = new Map<string, string>();
 
@@ -139,7 +139,7 @@ export class LineProgress<T = RolloutDetailView> implements ProgressRenderer<T> 
 }
 
 /** `--json`: every changed snapshot as one JSON line (JSON Lines). */
-export class JsonProgress<T = RolloutDetailView> implements ProgressRenderer<T> {
+export class JsonProgress<T = RolloutDetail> implements ProgressRenderer<T> {
   private last = '';
 
   constructor(private readonly write: (text: string) => void) {}

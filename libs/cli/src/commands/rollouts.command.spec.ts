@@ -1,7 +1,7 @@
-import type { RolloutStrategyView } from '../api-types';
+import type { RolloutStrategyV1 } from '@lockstep/contracts';
 import { describeStrategy } from './rollouts.command';
 
-const strategy = (over: Partial<RolloutStrategyView>): RolloutStrategyView => ({
+const strategy = (over: Partial<RolloutStrategyV1>): RolloutStrategyV1 => ({
   maxParallel: 2,
   canary: 1,
   minHealthyMs: 10_000,

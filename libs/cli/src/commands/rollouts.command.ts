@@ -1,6 +1,13 @@
 import { Option, type Command } from 'commander';
-import { RolloutStates } from '@lockstep/contracts';
-import type { ListOf, RolloutDetailView, RolloutNodeView, RolloutStrategyView, RolloutView } from '../api-types';
+import {
+  RolloutStates,
+  type ListOf,
+  type RolloutActionResult,
+  type RolloutDetail,
+  type RolloutNodeView,
+  type RolloutStrategyV1,
+  type RolloutView,
+} from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { formatTime, renderFields, renderTable, renderTableLines, truncate } from '../output';
 import { parseLimit } from './deliveries.command';
@@ -42,7 +49,7 @@ export function registerRollouts(program: Command, ctx: CliContext): void {
         await waitForRollout(ctx, cmd, rid);
         return;
       }
-      const r = await ctx.api(cmd).get<RolloutDetailView>(`/v1/rollouts/${rid}`);
+      const r = await ctx.api(cmd).get<RolloutDetail>(`/v1/rollouts/${rid}`);
       ctx.print(cmd, r, () => formatRollout(r));
     });
 
@@ -57,9 +64,7 @@ export function registerRollouts(program: Command, ctx: CliContext): void {
       .description(description)
       .action(async (id: string, _o: unknown, cmd: Command) => {
         const rid = checkRolloutId(id);
-        const result = await ctx
-          .api(cmd)
-          .post<{ rolloutId: string; state: string }>(`/v1/rollouts/${rid}/${action}`, {});
+        const result = await ctx.api(cmd).post<RolloutActionResult>(`/v1/rollouts/${rid}/${action}`, {});
         ctx.print(cmd, result, () => `rollout ${result.rolloutId} is ${result.state}\n`);
       });
   }
@@ -74,7 +79,7 @@ export function flagDuration(ms: number): string {
 }
 
 /** The strategy as the flags that would produce it. */
-export function describeStrategy(s: RolloutStrategyView): string {
+export function describeStrategy(s: RolloutStrategyV1): string {
   return [
     `max-parallel ${s.maxParallel}`,
     `canary ${s.canary}`,
@@ -114,7 +119,7 @@ export function formatRollouts(items: RolloutView[]): string {
 }
 
 /** One rollout: its fields, then every node in batch order. */
-export function formatRollout(r: RolloutDetailView): string {
+export function formatRollout(r: RolloutDetail): string {
   const fields = renderFields([
     ['rollout', r.id],
     ['what', `${r.kind} ${r.component} to ${r.targetVersion} on ${r.selector}`],

@@ -1,4 +1,4 @@
-import type { SubscriptionView } from '../api-types';
+import type { SubscriptionViewV1 } from '@lockstep/contracts';
 import { UsageError } from '../errors';
 import {
   buildSubscriptionBody,
@@ -8,7 +8,7 @@ import {
   parseEvents,
 } from './subscriptions.command';
 
-const view = (over: Partial<SubscriptionView> = {}): SubscriptionView => ({
+const view = (over: Partial<SubscriptionViewV1> = {}): SubscriptionViewV1 => ({
   id: '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60',
   name: 'ops',
   channel: 'webhook',

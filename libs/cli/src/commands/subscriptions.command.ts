@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { ListOf, SubscriptionView, SubscriptionWriteResult } from '../api-types';
+import type { ListOf, SubscriptionViewV1, SubscriptionUpsertReplyV1 } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { renderFields, renderTable } from '../output';
@@ -68,7 +68,7 @@ export function registerSubscriptions(program: Command, ctx: CliContext): void {
     .command('list', { isDefault: true })
     .description('list subscriptions (secrets and URL tokens masked)')
     .action(async (_o: unknown, cmd: Command) => {
-      const { items } = await ctx.api(cmd).get<ListOf<SubscriptionView>>('/v1/subscriptions');
+      const { items } = await ctx.api(cmd).get<ListOf<SubscriptionViewV1>>('/v1/subscriptions');
       ctx.print(cmd, items, () => formatSubscriptions(items));
     });
 
@@ -86,7 +86,7 @@ export function registerSubscriptions(program: Command, ctx: CliContext): void {
     .option('--secret <whsec>', 'webhook signing secret to use instead of a generated one')
     .action(async (_o: unknown, cmd: Command) => {
       const body = buildSubscriptionBody(ctx.options<AddOptions>(cmd));
-      const created = await ctx.api(cmd).post<SubscriptionWriteResult>('/v1/subscriptions', body);
+      const created = await ctx.api(cmd).post<SubscriptionUpsertReplyV1>('/v1/subscriptions', body);
       ctx.print(cmd, created, () => formatCreated(created));
     });
 
@@ -114,7 +114,7 @@ export function registerSubscriptions(program: Command, ctx: CliContext): void {
         const sid = checkSubscriptionId(id);
         const { subscription } = await ctx
           .api(cmd)
-          .patch<SubscriptionWriteResult>(`/v1/subscriptions/${sid}`, { enabled });
+          .patch<SubscriptionUpsertReplyV1>(`/v1/subscriptions/${sid}`, { enabled });
         ctx.print(
           cmd,
           subscription,
@@ -124,7 +124,7 @@ export function registerSubscriptions(program: Command, ctx: CliContext): void {
   }
 }
 
-export function formatSubscriptions(items: SubscriptionView[]): string {
+export function formatSubscriptions(items: SubscriptionViewV1[]): string {
   return renderTable(
     [
       { header: 'ID', value: (s) => s.id },
@@ -143,7 +143,7 @@ export function formatSubscriptions(items: SubscriptionView[]): string {
 }
 
 /** The creation summary; the generated secret is the one secret the CLI ever prints. */
-export function formatCreated(r: SubscriptionWriteResult): string {
+export function formatCreated(r: SubscriptionUpsertReplyV1): string {
   const s = r.subscription;
   const text = `created subscription ${s.id}\n${renderFields([
     ['name', s.name],

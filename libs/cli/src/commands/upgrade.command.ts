@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RolloutCreatedView } from '../api-types';
+import type { RolloutCreated } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { toJsonLine } from '../output';
 import { waitForRollout } from './rollout-follow';
@@ -79,7 +79,7 @@ export function registerRolloutStart(program: Command, ctx: CliContext): void {
       const body = buildRolloutBody(direction, o);
       const created = await ctx
         .api(cmd, ROLLOUT_CREATE_TIMEOUT_MS)
-        .post<RolloutCreatedView>('/v1/rollouts', body, ROLLOUT_CREATE_TIMEOUT_MS);
+        .post<RolloutCreated>('/v1/rollouts', body, ROLLOUT_CREATE_TIMEOUT_MS);
       await printCreated(ctx, cmd, created, body.autoRollback, Boolean(o.wait));
     });
   }
@@ -92,7 +92,7 @@ export function registerRolloutStart(program: Command, ctx: CliContext): void {
 export async function printCreated(
   ctx: CliContext,
   cmd: Command,
-  created: RolloutCreatedView,
+  created: RolloutCreated,
   autoRollback: boolean | undefined,
   wait: boolean,
 ): Promise<void> {

@@ -1,10 +1,10 @@
-import type { BackupOperationView, BackupView } from '../api-types';
+import type { BackupOperationView, BackupRecordV1 } from '@lockstep/contracts';
 
 /** Builders of the API's backup answers, for the CLI's specs. */
 
 export const OPERATION_ID = '7e57c0de-1111-4222-8333-444455556666';
 
-export const backupRecord = (id: string, over: Partial<BackupView> = {}): BackupView => ({
+export const backupRecord = (id: string, over: Partial<BackupRecordV1> = {}): BackupRecordV1 => ({
   id,
   type: 'full',
   trigger: 'manual',

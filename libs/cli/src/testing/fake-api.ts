@@ -1,3 +1,23 @@
+import type { z } from 'zod';
+import {
+  CreateBackupBody,
+  CreateRollbackBody,
+  CreateRolloutBody,
+  CreateSubscriptionBody,
+  formatIssues,
+  ListBackupsQuery,
+  ListDeadLettersQuery,
+  ListDeliveriesQuery,
+  ListReleasesQuery,
+  ListRolloutsQuery,
+  PatchSubscriptionBody,
+  PostChecksBody,
+  PruneBackupsBody,
+  PutComponentBody,
+  ReleaseLockBody,
+  ReplayDeadLettersBody,
+  RestoreBackupBody,
+} from '@lockstep/contracts';
 import { run } from '../program';
 
 /** One request the CLI sent to the fake API. */
@@ -11,9 +31,44 @@ export interface SentRequest {
 export const jsonResponse = (status: number, body: unknown): Response =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
+/** The contracts the API validates requests with, by route: the fake API refuses what the real one would. */
+const API_REQUESTS: Array<{ method: string; path: RegExp; body?: z.ZodType; query?: z.ZodType }> = [
+  { method: 'PUT', path: /^\/v1\/components\/[^/]+$/, body: PutComponentBody },
+  { method: 'POST', path: /^\/v1\/checks$/, body: PostChecksBody },
+  { method: 'GET', path: /^\/v1\/releases$/, query: ListReleasesQuery },
+  { method: 'POST', path: /^\/v1\/subscriptions$/, body: CreateSubscriptionBody },
+  { method: 'PATCH', path: /^\/v1\/subscriptions\/[^/]+$/, body: PatchSubscriptionBody },
+  { method: 'GET', path: /^\/v1\/deliveries$/, query: ListDeliveriesQuery },
+  { method: 'GET', path: /^\/v1\/dead-letters$/, query: ListDeadLettersQuery },
+  { method: 'POST', path: /^\/v1\/dead-letters\/replay$/, body: ReplayDeadLettersBody },
+  { method: 'GET', path: /^\/v1\/rollouts$/, query: ListRolloutsQuery },
+  { method: 'POST', path: /^\/v1\/rollouts$/, body: CreateRolloutBody },
+  { method: 'POST', path: /^\/v1\/rollbacks$/, body: CreateRollbackBody },
+  { method: 'POST', path: /^\/v1\/locks\/[^/]+\/release$/, body: ReleaseLockBody },
+  { method: 'GET', path: /^\/v1\/backups$/, query: ListBackupsQuery },
+  { method: 'POST', path: /^\/v1\/backups$/, body: CreateBackupBody },
+  { method: 'POST', path: /^\/v1\/backups\/prune$/, body: PruneBackupsBody },
+  { method: 'POST', path: /^\/v1\/backups\/[^/]+\/restore$/, body: RestoreBackupBody },
+];
+
+/** Why the API would answer 400 to a request (worded like the API); undefined when it would accept it. */
+export function apiRefusal(req: SentRequest): string | undefined {
+  const url = new URL(req.url);
+  const route = API_REQUESTS.find((r) => r.method === req.method && r.path.test(url.pathname));
+  const parts: Array<[string, z.ZodType | undefined, unknown]> = [
+    ['request body', route?.body, req.body ?? {}],
+    ['query', route?.query, Object.fromEntries(url.searchParams)],
+  ];
+  for (const [part, schema, value] of parts) {
+    const parsed = schema?.safeParse(value);
+    if (parsed && !parsed.success) return `invalid ${part}: ${formatIssues(parsed.error, { schema })}`;
+  }
+  return undefined;
+}
+
 /** What a spec observes and controls around `run`. */
 export interface FakeApiHooks {
-  /** Records the request and answers it. */
+  /** Records the request and answers it (only requests the API would accept get here). */
   onRequest(req: SentRequest): Response;
   stdout(text: string): void;
   stderr(text: string): void;
@@ -22,18 +77,26 @@ export interface FakeApiHooks {
   now(): number;
 }
 
-/** `lockstep …` through `run`, against a fake API answering from the spec's hooks (120 columns; a TTY when asked). */
+/**
+ * `lockstep …` through `run`, against a fake API answering from the spec's hooks (120 columns;
+ * a TTY when asked). A request the real API would refuse is answered 400 as the API would,
+ * so a CLI that drifts from the API's contracts fails its specs.
+ */
 export function fakeApiCli(env: Record<string, string>, hooks: FakeApiHooks) {
   return (argv: string[], options: { tty?: boolean } = {}) =>
     run(argv, {
       io: { stdout: hooks.stdout, stderr: hooks.stderr, isTty: options.tty ?? false, columns: 120 },
       env,
-      fetch: (async (url: string, init: RequestInit) =>
-        hooks.onRequest({
+      fetch: (async (url: string, init: RequestInit) => {
+        const req = {
           method: String(init.method),
           url: String(url),
-          body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
-        })) as unknown as typeof fetch,
+          body: typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined,
+        };
+        const refused = apiRefusal(req);
+        if (refused) return jsonResponse(400, { error: { code: 'INVALID_REQUEST', message: refused } });
+        return hooks.onRequest(req);
+      }) as unknown as typeof fetch,
       sleep: async (ms) => hooks.sleep(ms),
       now: () => hooks.now(),
     });

@@ -1,4 +1,4 @@
-import type { RolloutDetailView, RolloutNodeView, RolloutPlanView } from '../api-types';
+import type { RolloutDetail, RolloutNodeView, RolloutPlanV1 } from '@lockstep/contracts';
 
 /** Builders of the API's rollout answers, for the CLI's specs. */
 
@@ -19,7 +19,7 @@ export const rolloutNode = (nodeId: string, over: Partial<RolloutNodeView> = {})
 });
 
 /** A rollout snapshot; counts follow the nodes given. */
-export function rolloutSnapshot(over: Partial<Omit<RolloutDetailView, 'counts'>> = {}): RolloutDetailView {
+export function rolloutSnapshot(over: Partial<Omit<RolloutDetail, 'counts'>> = {}): RolloutDetail {
   const nodes = over.nodes ?? [rolloutNode('node-1', { batch: 0, canary: true }), rolloutNode('node-2')];
   const count = (...statuses: string[]) => nodes.filter((n) => statuses.includes(n.status)).length;
   return {
@@ -59,7 +59,7 @@ export function rolloutSnapshot(over: Partial<Omit<RolloutDetailView, 'counts'>>
   };
 }
 
-export const rolloutPlan = (over: Partial<RolloutPlanView> = {}): RolloutPlanView => ({
+export const rolloutPlan = (over: Partial<RolloutPlanV1> = {}): RolloutPlanV1 => ({
   component: 'demo',
   version: '1.1.0',
   kind: 'upgrade',

@@ -1,13 +1,8 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
+import { DeliveryStatus } from '@lockstep/contracts';
 
-/** Delivery states: pending (waiting or retrying), delivered, dead (exhausted, replayable), cancelled. */
-export const DeliveryStatus = {
-  Pending: 'pending',
-  Delivered: 'delivered',
-  Dead: 'dead',
-  Cancelled: 'cancelled',
-} as const;
-export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
+/** Delivery states (the API shows them, so they are the contracts'); re-exported for the notifier's imports. */
+export { DeliveryStatus };
 
 /** One event on its way to one subscription. Its id is the stable `webhook-id`. */
 @Entity({ name: 'deliveries' })

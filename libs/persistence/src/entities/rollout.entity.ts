@@ -1,27 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { RolloutStrategyV1 } from '@lockstep/contracts';
 
-/** How a rollout proceeds; percentages are resolved against the selected nodes when planning. */
-export interface RolloutStrategy {
-  maxParallel: number;
-  /** Nodes updated and soaked first. */
-  canary: number;
-  minHealthyMs: number;
-  healthyDeadlineMs: number;
-  /** A node that does not finish within this is counted failed. */
-  progressDeadlineMs: number;
-  /** Failures tolerated before the rollout fails. */
-  maxFailures: number;
-  autoRollback: boolean;
-  /** Wait after each batch but the last (after the canary batch: canarySoakMs). */
-  pauseBetweenBatchesMs: number;
-  /**
-   * Soak after the canary batch, before the next batch starts. Absent in rollouts stored before
-   * it existed: those soak as long as pauseBetweenBatchesMs, as they always did.
-   */
-  canarySoakMs?: number;
-  /** Rollback rollouts: restore each node's pre-update backup (of the rollout rolled back) before swapping back. */
-  restoreData?: boolean;
-}
+/** How a rollout proceeds (the API shows it as stored, so its shape is the contracts' RolloutStrategyV1). */
+export type RolloutStrategy = RolloutStrategyV1;
 
 /** One rolling update of a component to a version across selected nodes. */
 @Entity({ name: 'rollouts' })

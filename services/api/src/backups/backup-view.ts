@@ -1,6 +1,5 @@
-import type { BackupRecordV1 } from '@lockstep/contracts';
+import type { BackupOperationView, BackupRecordV1 } from '@lockstep/contracts';
 import type { BackupEntity, BackupOperationEntity } from '@lockstep/persistence';
-import type { BackupOperationView } from './backups.schemas';
 
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 

@@ -8,10 +8,11 @@ import {
   PruneBackupsBody,
   RestoreBackupBody,
   type BackupDetail,
-  type BackupList,
   type BackupOperationQueued,
   type BackupOperationView,
-} from './backups.schemas';
+  type BackupRecordV1,
+  type ListOf,
+} from '@lockstep/contracts';
 import { BackupsService } from './backups.service';
 
 /** `/v1/backups`: the backup catalogue, and backup operations queued for the backup service (202 + the operation to follow). */
@@ -20,7 +21,7 @@ export class BackupsController {
   constructor(private readonly backups: BackupsService) {}
 
   @Get()
-  async list(@Query(new ZodPipe(ListBackupsQuery, 'query')) query: ListBackupsQuery): Promise<BackupList> {
+  async list(@Query(new ZodPipe(ListBackupsQuery, 'query')) query: ListBackupsQuery): Promise<ListOf<BackupRecordV1>> {
     return { items: await this.backups.list(query) };
   }
 

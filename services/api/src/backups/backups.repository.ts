@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { BackupOperationCommandV1 } from '@lockstep/contracts';
+import type { BackupOperationCommandV1, BackupSince, BackupSort } from '@lockstep/contracts';
 import {
   BackupEntity,
   BackupOperationEntity,
@@ -7,7 +7,6 @@ import {
   type BackupNameTaken,
 } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
-import type { BackupSince, BackupSort } from './backups.schemas';
 
 /** The filter of a backup list. */
 export interface BackupFilter {

@@ -1,18 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { BackupOperationCommandV1, BackupRecordV1, BackupType, RestorePart } from '@lockstep/contracts';
-import { ApiError } from '../http/api-error';
-import { toBackupRecord, toOperationView } from './backup-view';
 import {
-  BACKUP_OPERATIONS_SHOWN,
+  backupPartsOf,
   type BackupDetail,
+  type BackupOperationCommandV1,
   type BackupOperationQueued,
   type BackupOperationView,
+  type BackupRecordV1,
   type CreateBackupBody,
   type ListBackupsQuery,
   type PruneBackupsBody,
   type RestoreBackupBody,
-} from './backups.schemas';
+} from '@lockstep/contracts';
+import { ApiError } from '../http/api-error';
+import { toBackupRecord, toOperationView } from './backup-view';
 import { BackupsRepository, type NameTaken } from './backups.repository';
 
 /** Error codes of backup requests besides the API's own. */
@@ -29,13 +30,8 @@ export const BackupErrorCode = {
   NodeLocal: 'BACKUP_NODE_LOCAL',
 } as const;
 
-/** The parts each backup type holds (the backup service's plan: full = databases, config and data). */
-const PARTS_OF: Record<BackupType, Array<Exclude<RestorePart, 'all'>>> = {
-  full: ['database', 'config', 'data'],
-  database: ['database'],
-  config: ['config'],
-  data_only: ['data'],
-};
+/** How many operations `GET /v1/backups/:id` shows. */
+export const BACKUP_OPERATIONS_SHOWN = 10;
 
 /** `backup_20260102_030405` for 2026-01-02T03:04:05Z. */
 export function defaultBackupName(now: Date): string {
@@ -108,7 +104,7 @@ export class BackupsService {
     const backup = await this.existing(id);
     const refusal = unusable(backup, 'restore');
     if (refusal) throw refusal;
-    const held = PARTS_OF[backup.type] ?? [];
+    const held = backupPartsOf(backup.type);
     if (body.what !== 'all' && !held.includes(body.what)) {
       throw ApiError.badRequest(
         `backup ${id} is a ${backup.type} backup and holds no ${body.what}; it holds ${held.join(', ')}: restore with what ${[...held, 'all'].join(' or ')}`,
@@ -204,7 +200,7 @@ export function restoreEffects(
   b: BackupRecordV1,
   body: Pick<RestoreBackupBody, 'what' | 'to' | 'databaseMode'>,
 ): string {
-  const parts = body.what === 'all' ? (PARTS_OF[b.type] ?? []) : [body.what];
+  const parts = body.what === 'all' ? backupPartsOf(b.type) : [body.what];
   const files = parts.filter((p) => p !== 'database');
   const overwrites: string[] = [];
   const creates: string[] = [];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { ComponentView } from '@lockstep/contracts';
 import type { ComponentEntity, SourceStateEntity } from '@lockstep/persistence';
-import type { ComponentView } from './components.schemas';
 
 /** Setting names whose values are secrets wherever they appear. */
 const SECRET_KEY = /token|secret|password|passwd|credential|auth|private/i;

@@ -1,8 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import type { CheckResultV1 } from '@lockstep/contracts';
+import {
+  ComponentNameParam,
+  PostChecksBody,
+  PutComponentBody,
+  type CheckResults,
+  type ComponentView,
+  type ListOf,
+} from '@lockstep/contracts';
 import { ZodPipe } from '../http/zod-validation.pipe';
-import type { ComponentView } from './components.schemas';
-import { ComponentNameParam, PostChecksBody, PutComponentBody } from './components.schemas';
 import { ComponentsService } from './components.service';
 
 /** `/v1/components`: what Lockstep keeps up to date. */
@@ -11,7 +16,7 @@ export class ComponentsController {
   constructor(private readonly components: ComponentsService) {}
 
   @Get()
-  async list(): Promise<{ items: ComponentView[] }> {
+  async list(): Promise<ListOf<ComponentView>> {
     return { items: await this.components.list() };
   }
 
@@ -31,7 +36,7 @@ export class ChecksController {
 
   @Post()
   @HttpCode(200)
-  async check(@Body(new ZodPipe(PostChecksBody)) body: PostChecksBody): Promise<{ results: CheckResultV1[] }> {
+  async check(@Body(new ZodPipe(PostChecksBody)) body: PostChecksBody): Promise<CheckResults> {
     return { results: await this.components.check(body.component) };
   }
 }

@@ -1,10 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Queries, type CheckResultV1 } from '@lockstep/contracts';
+import {
+  Queries,
+  type CheckNowReplyV1,
+  type ComponentUpsertReplyV1,
+  type ComponentView,
+  type PutComponentBody,
+} from '@lockstep/contracts';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { ApiError } from '../http/api-error';
 import { QueryGateway } from '../http/query-gateway';
 import { toComponentView } from './component-view';
-import type { ComponentView, PutComponentBody } from './components.schemas';
 import { ComponentsRepository } from './components.repository';
 
 /** Components: read from Postgres, registered and checked by the checker over NATS. */
@@ -22,7 +27,7 @@ export class ComponentsService {
 
   /** Registers or updates a component through the checker, which validates the source settings. */
   async upsert(name: string, body: PutComponentBody): Promise<ComponentView> {
-    await this.queries.ask(Queries.ComponentUpsert, { ...body, name });
+    await this.queries.ask<ComponentUpsertReplyV1>(Queries.ComponentUpsert, { ...body, name });
     const row = await this.repo.find(name);
     if (!row)
       throw ApiError.notFound(
@@ -32,8 +37,8 @@ export class ComponentsService {
   }
 
   /** Checks one component (or all) now and returns what each check announced or why it failed. */
-  async check(component: string | undefined): Promise<CheckResultV1[]> {
-    return this.queries.ask<CheckResultV1[]>(
+  async check(component: string | undefined): Promise<CheckNowReplyV1> {
+    return this.queries.ask<CheckNowReplyV1>(
       Queries.CheckNow,
       component ? { component } : {},
       this.config.API_CHECK_TIMEOUT,

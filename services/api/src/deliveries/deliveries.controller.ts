@@ -1,11 +1,13 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ZodPipe } from '../http/zod-validation.pipe';
 import {
   ListDeadLettersQuery,
   ListDeliveriesQuery,
   ReplayDeadLettersBody,
+  type DeadLetterReplayReplyV1,
   type DeliveryView,
-} from './deliveries.schemas';
+  type ListOf,
+} from '@lockstep/contracts';
+import { ZodPipe } from '../http/zod-validation.pipe';
 import { DeliveriesService } from './deliveries.service';
 
 /** `/v1/deliveries`: the notifier's delivery log. */
@@ -16,7 +18,7 @@ export class DeliveriesController {
   @Get()
   async list(
     @Query(new ZodPipe(ListDeliveriesQuery, 'query')) query: ListDeliveriesQuery,
-  ): Promise<{ items: DeliveryView[] }> {
+  ): Promise<ListOf<DeliveryView>> {
     return { items: await this.deliveries.list(query) };
   }
 }
@@ -29,13 +31,13 @@ export class DeadLettersController {
   @Get()
   async list(
     @Query(new ZodPipe(ListDeadLettersQuery, 'query')) query: ListDeadLettersQuery,
-  ): Promise<{ items: DeliveryView[] }> {
+  ): Promise<ListOf<DeliveryView>> {
     return { items: await this.deliveries.deadLetters(query) };
   }
 
   @Post('replay')
   @HttpCode(200)
-  replay(@Body(new ZodPipe(ReplayDeadLettersBody)) body: ReplayDeadLettersBody): Promise<{ replayed: number }> {
+  replay(@Body(new ZodPipe(ReplayDeadLettersBody)) body: ReplayDeadLettersBody): Promise<DeadLetterReplayReplyV1> {
     return this.deliveries.replay(body);
   }
 }

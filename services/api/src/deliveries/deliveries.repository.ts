@@ -1,12 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import type { DeliveryStatus } from '@lockstep/persistence';
+import type { DeliveryAttemptView, DeliveryStatus, DeliveryView } from '@lockstep/contracts';
 import { DataSource } from 'typeorm';
-import {
-  RESPONSE_PREVIEW_CHARS,
-  type DeliveryAttemptView,
-  type DeliveryFilter,
-  type DeliveryView,
-} from './deliveries.schemas';
+
+/** The filter the repository applies. */
+export interface DeliveryFilter {
+  subscription?: string;
+  status?: DeliveryStatus;
+  event?: string;
+  limit: number;
+}
+
+/** Longest response preview returned per attempt. */
+export const RESPONSE_PREVIEW_CHARS = 200;
 
 interface DeliveryRow {
   id: string;

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { Queries } from '@lockstep/contracts';
-import { DeliveryStatus } from '@lockstep/persistence';
+import {
+  DeliveryStatus,
+  Queries,
+  type DeadLetterReplayReplyV1,
+  type DeliveryView,
+  type ListDeadLettersQuery,
+  type ListDeliveriesQuery,
+  type ReplayDeadLettersBody,
+} from '@lockstep/contracts';
 import { QueryGateway } from '../http/query-gateway';
-import type {
-  DeliveryView,
-  ListDeadLettersQuery,
-  ListDeliveriesQuery,
-  ReplayDeadLettersBody,
-} from './deliveries.schemas';
 import { DeliveriesRepository } from './deliveries.repository';
 
 /** The delivery log (read from Postgres) and dead-letter replay (asked of the notifier). */
@@ -28,7 +29,7 @@ export class DeliveriesService {
   }
 
   /** Re-queues dead deliveries with a fresh retry schedule; returns how many. */
-  replay(body: ReplayDeadLettersBody): Promise<{ replayed: number }> {
-    return this.queries.ask<{ replayed: number }>(Queries.DeadLetterReplay, body);
+  replay(body: ReplayDeadLettersBody): Promise<DeadLetterReplayReplyV1> {
+    return this.queries.ask<DeadLetterReplayReplyV1>(Queries.DeadLetterReplay, body);
   }
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { LockKeyParam, ReleaseLockBody, type LockReleaseResult, type LocksView } from '@lockstep/contracts';
 import { ZodPipe } from '../http/zod-validation.pipe';
-import { LockKeyParam, ReleaseLockBody, type LockReleaseResult, type LocksView } from './locks.schemas';
 import { LocksService } from './locks.service';
 
 /** `/v1/locks`: who holds the cluster lock, and the operator's force-release (audited). */

@@ -1,16 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { Queries, type LockReleaseV1 } from '@lockstep/contracts';
+import {
+  Queries,
+  type LockAuditView,
+  type LockReleaseReplyV1,
+  type LockReleaseResult,
+  type LockReleaseV1,
+  type LocksView,
+  type ReleaseLockBody,
+} from '@lockstep/contracts';
 import type { LockAuditEntity } from '@lockstep/persistence';
 import { QueryGateway } from '../http/query-gateway';
 import { LockAuditRepository } from './lock-audit.repository';
-import {
-  LOCK_AUDIT_SHOWN,
-  type LockAuditView,
-  type LockReleaseResult,
-  type LocksView,
-  type ReleaseLockBody,
-} from './locks.schemas';
 import { LocksRepository } from './locks.repository';
+
+/** How many audit entries `GET /v1/locks` shows. */
+export const LOCK_AUDIT_SHOWN = 10;
 
 /** Cluster locks: who holds them (read from NATS), their force-release audit (Postgres), and force-release (the scheduler). */
 @Injectable()
@@ -29,10 +33,7 @@ export class LocksService {
   /** Removes a lock whoever holds it; the scheduler audits the request (who, why, what was removed). */
   async release(key: string, body: ReleaseLockBody): Promise<LockReleaseResult> {
     const request: LockReleaseV1 = { key, ...body };
-    const r = await this.queries.ask<{ released: boolean; removed: Record<string, unknown> | null }>(
-      Queries.LockRelease,
-      request,
-    );
+    const r = await this.queries.ask<LockReleaseReplyV1>(Queries.LockRelease, request);
     return { key, released: r.released, removed: r.removed ?? null };
   }
 }

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import type { NodeView } from './nodes.schemas';
+import type { ListOf, NodeView } from '@lockstep/contracts';
 import { NodesService } from './nodes.service';
 
 /** `/v1/nodes`: the nodes whose agents registered, with what they run and whether they are alive. */
@@ -8,7 +8,7 @@ export class NodesController {
   constructor(private readonly nodes: NodesService) {}
 
   @Get()
-  async list(): Promise<{ items: NodeView[] }> {
+  async list(): Promise<ListOf<NodeView>> {
     return { items: await this.nodes.list() };
   }
 }

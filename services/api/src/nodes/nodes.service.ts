@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { NodeView } from '@lockstep/contracts';
 import type { NodeEntry } from '@lockstep/messaging';
-import type { NodeView } from './nodes.schemas';
 import { NodesRepository } from './nodes.repository';
 
 /** The fleet as its agents report it. */

@@ -1,15 +1,16 @@
 import {
-  BackupDetailSchema,
+  BackupDetail,
   BackupIdParam,
-  BackupListSchema,
   BackupOperationIdParam,
-  BackupOperationQueuedSchema,
-  BackupOperationViewSchema,
+  BackupOperationQueued,
+  BackupOperationView,
+  BackupRecordV1,
   CreateBackupBody,
   ListBackupsQuery,
+  listOf,
   PruneBackupsBody,
   RestoreBackupBody,
-} from '../backups/backups.schemas';
+} from '@lockstep/contracts';
 import type { RouteDoc } from './openapi.document';
 
 /** The backup operations: the catalogue, and create/verify/restore/prune queued for the backup service (202, then follow the operation). */
@@ -22,7 +23,7 @@ export const BACKUP_ROUTES: RouteDoc[] = [
       'The backup catalogue, filtered by type, status, node and age; newest first unless sorted by size, name or type',
     query: ListBackupsQuery,
     status: 200,
-    response: BackupListSchema,
+    response: listOf(BackupRecordV1),
   },
   {
     method: 'post',
@@ -32,7 +33,7 @@ export const BACKUP_ROUTES: RouteDoc[] = [
       'Queue a backup (default name backup_YYYYMMDD_HHMMSS, UTC); follow the operation with GET /v1/backup-operations/{id}',
     body: CreateBackupBody,
     status: 202,
-    response: BackupOperationQueuedSchema,
+    response: BackupOperationQueued,
     errors: [409],
   },
   {
@@ -42,7 +43,7 @@ export const BACKUP_ROUTES: RouteDoc[] = [
     summary: 'Queue retention: remove backups (and packs) the policy no longer keeps; with dryRun only report the plan',
     body: PruneBackupsBody,
     status: 202,
-    response: BackupOperationQueuedSchema,
+    response: BackupOperationQueued,
   },
   {
     method: 'get',
@@ -51,7 +52,7 @@ export const BACKUP_ROUTES: RouteDoc[] = [
     summary: 'One catalogue entry with the latest 10 operations that touched it',
     pathParams: { id: BackupIdParam },
     status: 200,
-    response: BackupDetailSchema,
+    response: BackupDetail,
     errors: [404],
   },
   {
@@ -61,7 +62,7 @@ export const BACKUP_ROUTES: RouteDoc[] = [
     summary: 'Queue a verify of every pack the backup references (409 while creating, or when failed or pruned)',
     pathParams: { id: BackupIdParam },
     status: 202,
-    response: BackupOperationQueuedSchema,
+    response: BackupOperationQueued,
     errors: [404, 409],
   },
   {
@@ -73,7 +74,7 @@ export const BACKUP_ROUTES: RouteDoc[] = [
     pathParams: { id: BackupIdParam },
     body: RestoreBackupBody,
     status: 202,
-    response: BackupOperationQueuedSchema,
+    response: BackupOperationQueued,
     errors: [404, 409],
   },
   {
@@ -83,7 +84,7 @@ export const BACKUP_ROUTES: RouteDoc[] = [
     summary: 'One backup operation: state, step, percent, message, error and, once succeeded, its result',
     pathParams: { id: BackupOperationIdParam },
     status: 200,
-    response: BackupOperationViewSchema,
+    response: BackupOperationView,
     errors: [404],
   },
 ];

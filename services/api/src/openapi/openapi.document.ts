@@ -1,38 +1,39 @@
 import { z } from 'zod';
-import { BACKUP_ROUTES } from './backup-routes';
 import {
-  CheckResultSchema,
+  ApiErrorBody,
+  CheckResults,
   ComponentNameParam,
-  ComponentViewSchema,
-  PostChecksBody,
-  PutComponentBody,
-} from '../components/components.schemas';
-import {
-  DeliveryViewSchema,
-  ListDeadLettersQuery,
-  ListDeliveriesQuery,
-  ReplayDeadLettersBody,
-} from '../deliveries/deliveries.schemas';
-import { SubscriptionId } from '../http/query-params';
-import { LockKeyParam, LockReleaseResultSchema, LocksViewSchema, ReleaseLockBody } from '../locks/locks.schemas';
-import { NodeViewSchema } from '../nodes/nodes.schemas';
-import { ListReleasesQuery, ReleaseViewSchema } from '../releases/releases.schemas';
-import {
+  ComponentView,
   CreateRollbackBody,
   CreateRolloutBody,
-  ListRolloutsQuery,
-  RolloutActionResultSchema,
-  RolloutCreatedSchema,
-  RolloutDetailSchema,
-  RolloutId,
-  RolloutViewSchema,
-} from '../rollouts/rollouts.schemas';
-import {
   CreateSubscriptionBody,
+  DeadLetterReplayReplyV1,
+  DeliveryView,
+  ListDeadLettersQuery,
+  ListDeliveriesQuery,
+  ListReleasesQuery,
+  ListRolloutsQuery,
+  listOf,
+  LockKeyParam,
+  LockReleaseResult,
+  LocksView,
+  NodeView,
   PatchSubscriptionBody,
-  SubscriptionViewSchema,
-  SubscriptionWriteResultSchema,
-} from '../subscriptions/subscriptions.schemas';
+  PostChecksBody,
+  PutComponentBody,
+  ReleaseLockBody,
+  ReleaseView,
+  ReplayDeadLettersBody,
+  RolloutActionResult,
+  RolloutCreated,
+  RolloutDetail,
+  RolloutId,
+  RolloutView,
+  SubscriptionId,
+  SubscriptionUpsertReplyV1,
+  SubscriptionViewV1,
+} from '@lockstep/contracts';
+import { BACKUP_ROUTES } from './backup-routes';
 
 /** One documented operation; the spec checks these against the controllers' routes. */
 export interface RouteDoc {
@@ -57,8 +58,6 @@ export interface RouteDoc {
   readsNats?: boolean;
 }
 
-const items = (schema: z.ZodType) => z.object({ items: z.array(schema) });
-
 /** Every REST operation of the API. */
 export const ROUTES: RouteDoc[] = [
   {
@@ -67,7 +66,7 @@ export const ROUTES: RouteDoc[] = [
     operationId: 'listComponents',
     summary: 'Components with their source settings (pinned root as a sha256 fingerprint) and last check',
     status: 200,
-    response: items(ComponentViewSchema),
+    response: listOf(ComponentView),
   },
   {
     method: 'put',
@@ -77,7 +76,7 @@ export const ROUTES: RouteDoc[] = [
     pathParams: { name: ComponentNameParam },
     body: PutComponentBody,
     status: 200,
-    response: ComponentViewSchema,
+    response: ComponentView,
     via: 'checker',
   },
   {
@@ -87,7 +86,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Check one component (or all) for new releases now',
     body: PostChecksBody,
     status: 200,
-    response: z.object({ results: z.array(CheckResultSchema) }),
+    response: CheckResults,
     errors: [404],
     via: 'checker',
   },
@@ -98,7 +97,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Releases announced with release.available, newest first',
     query: ListReleasesQuery,
     status: 200,
-    response: items(ReleaseViewSchema),
+    response: listOf(ReleaseView),
   },
   {
     method: 'get',
@@ -106,7 +105,7 @@ export const ROUTES: RouteDoc[] = [
     operationId: 'listSubscriptions',
     summary: 'Subscriptions; secrets are counted, Slack/Discord URL tokens masked',
     status: 200,
-    response: items(SubscriptionViewSchema),
+    response: listOf(SubscriptionViewV1),
   },
   {
     method: 'post',
@@ -115,7 +114,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Create a subscription; a generated webhook secret is returned this once',
     body: CreateSubscriptionBody,
     status: 201,
-    response: SubscriptionWriteResultSchema,
+    response: SubscriptionUpsertReplyV1,
     via: 'notifier',
   },
   {
@@ -126,7 +125,7 @@ export const ROUTES: RouteDoc[] = [
     pathParams: { id: SubscriptionId },
     body: PatchSubscriptionBody,
     status: 200,
-    response: SubscriptionWriteResultSchema,
+    response: SubscriptionUpsertReplyV1,
     errors: [404],
     via: 'notifier',
   },
@@ -147,7 +146,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Delivery log with every attempt, newest first',
     query: ListDeliveriesQuery,
     status: 200,
-    response: items(DeliveryViewSchema),
+    response: listOf(DeliveryView),
   },
   {
     method: 'get',
@@ -156,7 +155,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Deliveries that exhausted their retries',
     query: ListDeadLettersQuery,
     status: 200,
-    response: items(DeliveryViewSchema),
+    response: listOf(DeliveryView),
   },
   {
     method: 'post',
@@ -165,7 +164,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Re-queue one dead delivery, those of a subscription, or (empty body) all',
     body: ReplayDeadLettersBody,
     status: 200,
-    response: z.object({ replayed: z.number().int() }),
+    response: DeadLetterReplayReplyV1,
     via: 'notifier',
   },
   {
@@ -174,7 +173,7 @@ export const ROUTES: RouteDoc[] = [
     operationId: 'listNodes',
     summary: 'Nodes whose agents registered: labels, component versions, install state, last heartbeat, lost or not',
     status: 200,
-    response: items(NodeViewSchema),
+    response: listOf(NodeView),
     readsNats: true,
   },
   {
@@ -184,7 +183,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Rollouts, newest first, with node counts by outcome',
     query: ListRolloutsQuery,
     status: 200,
-    response: items(RolloutViewSchema),
+    response: listOf(RolloutView),
   },
   {
     method: 'post',
@@ -194,7 +193,7 @@ export const ROUTES: RouteDoc[] = [
     body: CreateRolloutBody,
     status: 201,
     alsoStatus: { status: 200, description: 'Dry run: the plan; nothing was stored or started' },
-    response: RolloutCreatedSchema,
+    response: RolloutCreated,
     errors: [404, 409],
     via: 'scheduler',
   },
@@ -205,7 +204,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'A rollout with every node: batch, canary, previous version, status, step, percent, error',
     pathParams: { id: RolloutId },
     status: 200,
-    response: RolloutDetailSchema,
+    response: RolloutDetail,
     errors: [404],
   },
   {
@@ -215,7 +214,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Pause a planned or running rollout before its next batch',
     pathParams: { id: RolloutId },
     status: 200,
-    response: RolloutActionResultSchema,
+    response: RolloutActionResult,
     errors: [404, 409],
     via: 'scheduler',
   },
@@ -226,7 +225,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Resume a paused rollout',
     pathParams: { id: RolloutId },
     status: 200,
-    response: RolloutActionResultSchema,
+    response: RolloutActionResult,
     errors: [404, 409],
     via: 'scheduler',
   },
@@ -237,7 +236,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Abort a rollout: no further commands are sent (nodes keep what they run)',
     pathParams: { id: RolloutId },
     status: 200,
-    response: RolloutActionResultSchema,
+    response: RolloutActionResult,
     errors: [404, 409],
     via: 'scheduler',
   },
@@ -248,7 +247,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Return every node a rollout (default: the latest) updated to its previous version, as a new rollout',
     body: CreateRollbackBody,
     status: 201,
-    response: RolloutCreatedSchema,
+    response: RolloutCreated,
     errors: [404, 409],
     via: 'scheduler',
   },
@@ -259,7 +258,7 @@ export const ROUTES: RouteDoc[] = [
     summary:
       'Held cluster locks (empty when free) with holder, rollout, fencing token and lease times, and the latest force-releases',
     status: 200,
-    response: LocksViewSchema,
+    response: LocksView,
     readsNats: true,
   },
   {
@@ -270,7 +269,7 @@ export const ROUTES: RouteDoc[] = [
     pathParams: { key: LockKeyParam },
     body: ReleaseLockBody,
     status: 200,
-    response: LockReleaseResultSchema,
+    response: LockReleaseResult,
     errors: [409],
     via: 'scheduler',
   },
@@ -284,10 +283,6 @@ export const ROUTES: RouteDoc[] = [
     response: z.record(z.string(), z.unknown()),
   },
 ];
-
-const ErrorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string().describe('what went wrong and what to do about it') }),
-});
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
@@ -367,6 +362,6 @@ export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown>
     },
     servers: [{ url: '/' }],
     paths,
-    components: { schemas: { Error: jsonSchema(ErrorSchema, 'output') } },
+    components: { schemas: { Error: jsonSchema(ApiErrorBody, 'output') } },
   };
 }

@@ -1,11 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import type { z } from 'zod';
-import type { CheckResultV1, RolloutPlanV1, SubscriptionViewV1 } from '@lockstep/contracts';
 import { API_CONTROLLERS } from '../api.module';
-import type { CheckResultSchema } from '../components/components.schemas';
-import type { RolloutPlanSchema } from '../rollouts/rollouts.schemas';
-import type { SubscriptionViewSchema } from '../subscriptions/subscriptions.schemas';
 import { buildOpenApiDocument, ROUTES } from './openapi.document';
 
 /** Every route the controllers serve, as `METHOD /path/{param}` with its success status. */
@@ -33,18 +28,11 @@ function servedRoutes(): string[] {
   return out.sort();
 }
 
-// Compile-time: the documented response schemas are exactly the contracts' types.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const checkResultMatches: Same<z.infer<typeof CheckResultSchema>, CheckResultV1> = true;
-const subscriptionViewMatches: Same<z.infer<typeof SubscriptionViewSchema>, SubscriptionViewV1> = true;
-const rolloutPlanMatches: Same<z.infer<typeof RolloutPlanSchema>, RolloutPlanV1> = true;
-
 describe(buildOpenApiDocument.name, () => {
   it('documents exactly the routes the controllers serve, with their success status', () => {
     const documented = ROUTES.map((r) => `${r.method} ${r.path} ${r.status}`).sort();
 
     expect(documented).toEqual(servedRoutes());
-    expect(checkResultMatches && subscriptionViewMatches && rolloutPlanMatches).toBe(true);
   });
 
   it('is an OpenAPI 3.1 document whose operations all have ids, responses and an error schema', () => {

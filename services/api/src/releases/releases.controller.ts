@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { ListReleasesQuery, type ListOf, type ReleaseView } from '@lockstep/contracts';
 import { ZodPipe } from '../http/zod-validation.pipe';
-import { ListReleasesQuery, type ReleaseView } from './releases.schemas';
 import { ReleasesService } from './releases.service';
 
 /** `/v1/releases`: what the checker announced. */
@@ -9,9 +9,7 @@ export class ReleasesController {
   constructor(private readonly releases: ReleasesService) {}
 
   @Get()
-  async list(
-    @Query(new ZodPipe(ListReleasesQuery, 'query')) query: ListReleasesQuery,
-  ): Promise<{ items: ReleaseView[] }> {
+  async list(@Query(new ZodPipe(ListReleasesQuery, 'query')) query: ListReleasesQuery): Promise<ListOf<ReleaseView>> {
     return { items: await this.releases.list(query) };
   }
 }

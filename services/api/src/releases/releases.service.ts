@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { ListReleasesQuery, ReleaseView } from '@lockstep/contracts';
 import type { AnnouncedReleaseEntity } from '@lockstep/persistence';
-import type { ListReleasesQuery, ReleaseView } from './releases.schemas';
 import { ReleasesRepository } from './releases.repository';
 
 /** Announced releases, newest first. */

@@ -1,11 +1,17 @@
-import type { RolloutState } from '@lockstep/contracts';
+import type {
+  RolloutCounts,
+  RolloutDetail,
+  RolloutNodeStatus,
+  RolloutNodeView,
+  RolloutState,
+  RolloutView,
+} from '@lockstep/contracts';
 import type { RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
-import type { RolloutCounts, RolloutDetail, RolloutNodeView, RolloutView } from './rollouts.schemas';
 
 const iso = (d: Date | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 
 /** Which count each node status adds to. */
-const COUNT_OF_STATUS: Record<string, Exclude<keyof RolloutCounts, 'total'>> = {
+const COUNT_OF_STATUS: Record<RolloutNodeStatus, Exclude<keyof RolloutCounts, 'total'>> = {
   pending: 'pending',
   installing: 'inProgress',
   reverting: 'inProgress',
@@ -21,7 +27,7 @@ export function countNodes(statusCounts: Record<string, number>): RolloutCounts 
   const counts: RolloutCounts = { total: 0, pending: 0, inProgress: 0, succeeded: 0, failed: 0, rolledBack: 0 };
   for (const [status, n] of Object.entries(statusCounts)) {
     counts.total += n;
-    const key = COUNT_OF_STATUS[status];
+    const key: Exclude<keyof RolloutCounts, 'total'> | undefined = COUNT_OF_STATUS[status as RolloutNodeStatus];
     if (key) counts[key] += n;
   }
   return counts;

@@ -1,16 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { ZodPipe } from '../http/zod-validation.pipe';
 import {
   CreateRollbackBody,
   CreateRolloutBody,
   ListRolloutsQuery,
   RolloutId,
+  type ListOf,
   type RolloutActionResult,
   type RolloutCreated,
   type RolloutDetail,
   type RolloutView,
-} from './rollouts.schemas';
+} from '@lockstep/contracts';
+import { ZodPipe } from '../http/zod-validation.pipe';
 import { RolloutsService } from './rollouts.service';
 
 /** `/v1/rollouts`: rolling updates of a component across nodes, and operators' actions on them. */
@@ -19,9 +20,7 @@ export class RolloutsController {
   constructor(private readonly rollouts: RolloutsService) {}
 
   @Get()
-  async list(
-    @Query(new ZodPipe(ListRolloutsQuery, 'query')) query: ListRolloutsQuery,
-  ): Promise<{ items: RolloutView[] }> {
+  async list(@Query(new ZodPipe(ListRolloutsQuery, 'query')) query: ListRolloutsQuery): Promise<ListOf<RolloutView>> {
     return { items: await this.rollouts.list(query) };
   }
 

@@ -1,25 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Queries, type RolloutActionV1, type RolloutPlanV1, type RolloutState } from '@lockstep/contracts';
+import {
+  Queries,
+  type CreateRollbackBody,
+  type CreateRolloutBody,
+  type ListRolloutsQuery,
+  type RolloutActionReplyV1,
+  type RolloutActionResult,
+  type RolloutActionV1,
+  type RolloutCreated,
+  type RolloutCreateReplyV1,
+  type RolloutDetail,
+  type RolloutView,
+} from '@lockstep/contracts';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { QueryGateway } from '../http/query-gateway';
 import { toRolloutDetail, toRolloutView } from './rollout-view';
-import type {
-  CreateRollbackBody,
-  CreateRolloutBody,
-  ListRolloutsQuery,
-  RolloutActionResult,
-  RolloutCreated,
-  RolloutDetail,
-  RolloutView,
-} from './rollouts.schemas';
 import { RolloutsRepository } from './rollouts.repository';
-
-/** What the scheduler answers to rollout-create and rollback-create (rolloutId absent for a dry run). */
-interface SchedulerRolloutCreated {
-  plan: RolloutPlanV1;
-  rolloutId?: string;
-}
 
 /** Rollouts: read from Postgres; planned, started, paused, resumed, aborted and rolled back by the scheduler over NATS. */
 @Injectable()
@@ -42,7 +39,7 @@ export class RolloutsService {
 
   /** Plans a rollout and, unless it is a dry run, starts it; the scheduler refuses what could not work. */
   async create(body: CreateRolloutBody): Promise<RolloutCreated> {
-    const created = await this.queries.ask<SchedulerRolloutCreated>(
+    const created = await this.queries.ask<RolloutCreateReplyV1>(
       Queries.RolloutCreate,
       body,
       this.config.API_ROLLOUT_TIMEOUT,
@@ -52,7 +49,7 @@ export class RolloutsService {
 
   /** Returns every node a rollout (default: the latest) updated to the version it ran before, as a new rollout. */
   async rollback(body: CreateRollbackBody): Promise<RolloutCreated> {
-    const created = await this.queries.ask<SchedulerRolloutCreated>(
+    const created = await this.queries.ask<RolloutCreateReplyV1>(
       Queries.RollbackCreate,
       body,
       this.config.API_ROLLOUT_TIMEOUT,
@@ -64,11 +61,11 @@ export class RolloutsService {
   async act(id: string, action: RolloutActionV1['action']): Promise<RolloutActionResult> {
     if (!(await this.repo.find(id))) throw notFound(id);
     const request: RolloutActionV1 = { rolloutId: id, action };
-    const { state } = await this.queries.ask<{ state: RolloutState }>(Queries.RolloutAction, request);
+    const { state } = await this.queries.ask<RolloutActionReplyV1>(Queries.RolloutAction, request);
     return { rolloutId: id, state };
   }
 
-  private toCreated(created: SchedulerRolloutCreated, dryRun: boolean): RolloutCreated {
+  private toCreated(created: RolloutCreateReplyV1, dryRun: boolean): RolloutCreated {
     if (!created || typeof created !== 'object' || !created.plan) {
       throw new ApiError(
         502,

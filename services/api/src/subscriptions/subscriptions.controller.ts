@@ -1,8 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import type { SubscriptionViewV1 } from '@lockstep/contracts';
-import { SubscriptionId } from '../http/query-params';
+import {
+  CreateSubscriptionBody,
+  PatchSubscriptionBody,
+  SubscriptionId,
+  type ListOf,
+  type SubscriptionUpsertReplyV1,
+  type SubscriptionViewV1,
+} from '@lockstep/contracts';
 import { ZodPipe } from '../http/zod-validation.pipe';
-import { CreateSubscriptionBody, PatchSubscriptionBody, type SubscriptionWriteResult } from './subscriptions.schemas';
 import { SubscriptionsService } from './subscriptions.service';
 
 /** `/v1/subscriptions`: where the notifier sends events. Secrets and URL tokens never leave masked. */
@@ -11,12 +16,12 @@ export class SubscriptionsController {
   constructor(private readonly subscriptions: SubscriptionsService) {}
 
   @Get()
-  async list(): Promise<{ items: SubscriptionViewV1[] }> {
+  async list(): Promise<ListOf<SubscriptionViewV1>> {
     return { items: await this.subscriptions.list() };
   }
 
   @Post()
-  create(@Body(new ZodPipe(CreateSubscriptionBody)) body: CreateSubscriptionBody): Promise<SubscriptionWriteResult> {
+  create(@Body(new ZodPipe(CreateSubscriptionBody)) body: CreateSubscriptionBody): Promise<SubscriptionUpsertReplyV1> {
     return this.subscriptions.create(body);
   }
 
@@ -24,7 +29,7 @@ export class SubscriptionsController {
   update(
     @Param('id', new ZodPipe(SubscriptionId, 'path')) id: string,
     @Body(new ZodPipe(PatchSubscriptionBody)) body: PatchSubscriptionBody,
-  ): Promise<SubscriptionWriteResult> {
+  ): Promise<SubscriptionUpsertReplyV1> {
     return this.subscriptions.update(id, body);
   }
 

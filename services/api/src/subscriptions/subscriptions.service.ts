@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { Queries, toView, type SubscriptionViewV1 } from '@lockstep/contracts';
+import {
+  Queries,
+  toView,
+  type CreateSubscriptionBody,
+  type PatchSubscriptionBody,
+  type SubscriptionDeleteReplyV1,
+  type SubscriptionUpsertReplyV1,
+  type SubscriptionViewV1,
+} from '@lockstep/contracts';
 import { ApiError } from '../http/api-error';
 import { QueryGateway } from '../http/query-gateway';
-import type { CreateSubscriptionBody, PatchSubscriptionBody, SubscriptionWriteResult } from './subscriptions.schemas';
 import { SubscriptionsRepository } from './subscriptions.repository';
 
 /** Subscriptions: read from Postgres (always masked), written by the notifier over NATS. */
@@ -18,15 +25,15 @@ export class SubscriptionsService {
   }
 
   /** Creates a subscription; the notifier validates the target and refuses unsafe destinations. */
-  create(body: CreateSubscriptionBody): Promise<SubscriptionWriteResult> {
-    return this.queries.ask<SubscriptionWriteResult>(Queries.SubscriptionUpsert, body);
+  create(body: CreateSubscriptionBody): Promise<SubscriptionUpsertReplyV1> {
+    return this.queries.ask<SubscriptionUpsertReplyV1>(Queries.SubscriptionUpsert, body);
   }
 
   /** Changes some fields; the rest (and the stored target) stay as they are. */
-  async update(id: string, patch: PatchSubscriptionBody): Promise<SubscriptionWriteResult> {
+  async update(id: string, patch: PatchSubscriptionBody): Promise<SubscriptionUpsertReplyV1> {
     const existing = await this.repo.find(id);
     if (!existing) throw notFound(id);
-    return this.queries.ask<SubscriptionWriteResult>(Queries.SubscriptionUpsert, {
+    return this.queries.ask<SubscriptionUpsertReplyV1>(Queries.SubscriptionUpsert, {
       id,
       name: patch.name ?? existing.name,
       channel: existing.channel,
@@ -37,7 +44,7 @@ export class SubscriptionsService {
   }
 
   async delete(id: string): Promise<void> {
-    await this.queries.ask<{ deleted: boolean }>(Queries.SubscriptionDelete, { id });
+    await this.queries.ask<SubscriptionDeleteReplyV1>(Queries.SubscriptionDelete, { id });
   }
 }
 

@@ -10,8 +10,13 @@ import {
   BackupOperationCommandV1,
   BackupSubjects,
   backupChangedEventId,
+  formatIssues,
   Subjects,
+  type BackupCreateResultV1,
+  type BackupPruneResultV1,
   type BackupRecordV1,
+  type BackupRestoreResultV1,
+  type BackupVerifyResultV1,
 } from '@lockstep/contracts';
 import { CommandConsumer, EventPublisher, NatsClient, type CommandOutcome } from '@lockstep/messaging';
 import type { JsMsg } from '@nats-io/jetstream';
@@ -105,7 +110,7 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
       if (!parsed.success)
         return {
           kind: 'invalid',
-          reason: `not a backup operation: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          reason: `not a backup operation: ${formatIssues(parsed.error)}`,
         };
       cmd = parsed.data;
     } catch (err) {
@@ -156,7 +161,7 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
           progress,
           this.inFlight.signal,
         );
-        return { backupId: backup.id, backup };
+        return { backupId: backup.id, backup } satisfies BackupCreateResultV1;
       }
       case 'verify': {
         const { backup, report } = await jobs.verify(await this.known(cmd.backupId), cmd.operationId, progress);
@@ -167,7 +172,7 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
           packsChecked: report.packsChecked,
           chunksChecked: report.chunksChecked,
           status: backup.status,
-        };
+        } satisfies BackupVerifyResultV1;
         if (!report.ok)
           throw Object.assign(
             new Error(
@@ -183,7 +188,7 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
           { what: cmd.what, to: cmd.to, databaseMode: cmd.databaseMode, operationId: cmd.operationId },
           progress,
         );
-        return { restored: outcome.restored, databases: outcome.databases };
+        return { restored: outcome.restored, databases: outcome.databases } satisfies BackupRestoreResultV1;
       }
       case 'prune': {
         const c = this.config;
@@ -195,7 +200,7 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
           keepMonthly: c.BACKUP_KEEP_MONTHLY || undefined,
         };
         const outcome = await jobs.prune(await this.catalogue.all(), policy, cmd.operationId, cmd.dryRun, progress);
-        return { ...outcome };
+        return { ...outcome } satisfies BackupPruneResultV1;
       }
     }
   }

@@ -6,7 +6,8 @@ import {
   parseQuery,
   Queries,
   ReleaseInfoV1,
-  type CheckResultV1,
+  type CheckNowReplyV1,
+  type ComponentUpsertReplyV1,
   type QueryReply,
   type ReleaseInfoReplyV1,
 } from '@lockstep/contracts';
@@ -25,7 +26,7 @@ export class ChecksHandler {
   ) {}
 
   @MessagePattern(Queries.CheckNow)
-  async checkNow(@Payload() raw: unknown): Promise<QueryReply<CheckResultV1[]>> {
+  async checkNow(@Payload() raw: unknown): Promise<QueryReply<CheckNowReplyV1>> {
     const req = parseQuery(CheckNowV1, raw);
     if (!req.ok) return req;
     if (!req.value.component) return { ok: true, result: await this.checks.checkAll('demand') };
@@ -72,7 +73,7 @@ export class ChecksHandler {
   }
 
   @MessagePattern(Queries.ComponentUpsert)
-  async upsertComponent(@Payload() raw: unknown) {
+  async upsertComponent(@Payload() raw: unknown): Promise<QueryReply<ComponentUpsertReplyV1>> {
     const req = parseQuery(ComponentUpsertV1, raw);
     return req.ok ? this.components.upsert(req.value) : req;
   }

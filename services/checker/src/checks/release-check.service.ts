@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CheckFailedV1, CheckResultV1, ReleaseAvailableV1 } from '@lockstep/contracts';
+import { formatIssues, type CheckFailedV1, type CheckResultV1, type ReleaseAvailableV1 } from '@lockstep/contracts';
 import type { ComponentEntity } from '@lockstep/persistence';
 import { OBJECT_STORE, type ObjectStore } from '@lockstep/storage';
 import { channelAccepts, classifyCandidate, getScheme, newerThan } from '@lockstep/versioning';
@@ -141,7 +141,7 @@ export class ReleaseCheckService implements OnApplicationShutdown {
       if (!parsed.success) {
         throw new SourceCheckError(
           SourceErrorCode.Misconfigured,
-          `source settings of ${component.name} are invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; fix them with lockstep components add`,
+          `source settings of ${component.name} are invalid: ${formatIssues(parsed.error)}; fix them with lockstep components add`,
         );
       }
       const signal = AbortSignal.any([AbortSignal.timeout(this.config.CHECKER_TIMEOUT), this.shutdown.signal]);

@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { ComponentUpsertV1, QueryReply } from '@lockstep/contracts';
+import {
+  formatIssues,
+  type ComponentUpsertReplyV1,
+  type ComponentUpsertV1,
+  type QueryReply,
+} from '@lockstep/contracts';
 import type { ComponentEntity } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
 import { CheckRepository } from '../checks/check.repository';
@@ -10,7 +15,7 @@ import { getSource, SourceRegistryErrorCode } from '../sources/registry';
 export class ComponentsService {
   constructor(private readonly repo: CheckRepository) {}
 
-  async upsert(req: ComponentUpsertV1): Promise<QueryReply<ComponentEntity>> {
+  async upsert(req: ComponentUpsertV1): Promise<QueryReply<ComponentUpsertReplyV1>> {
     let scheme;
     try {
       scheme = getScheme(req.scheme);
@@ -33,7 +38,7 @@ export class ComponentsService {
         ok: false,
         error: {
           code: 'INVALID_SOURCE_CONFIG',
-          message: `${plugin.id} source settings: ${config.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+          message: `${plugin.id} source settings: ${formatIssues(config.error)}`,
         },
       };
     }
@@ -45,6 +50,20 @@ export class ComponentsService {
       sourceType: plugin.id,
       sourceConfig: req.sourceConfig,
     });
-    return { ok: true, result: saved };
+    return { ok: true, result: toUpsertReply(saved) };
   }
 }
+
+/** The stored component as the reply carries it (the fields the entity's JSON had, times as RFC 3339). */
+const toUpsertReply = (c: ComponentEntity): ComponentUpsertReplyV1 => ({
+  name: c.name,
+  scheme: c.scheme,
+  channel: c.channel,
+  currentVersion: c.currentVersion,
+  sourceType: c.sourceType,
+  sourceConfig: c.sourceConfig,
+  createdAt: iso(c.createdAt),
+  updatedAt: iso(c.updatedAt),
+});
+
+const iso = (d: Date | string | undefined): string | undefined => (d ? new Date(d).toISOString() : undefined);

@@ -1,4 +1,4 @@
-import { CodedError, type CloudEvent } from '@lockstep/contracts';
+import { CodedError, issueMessages, type CloudEvent } from '@lockstep/contracts';
 import { z } from 'zod';
 import type { AttemptResult, DeliveryRequest } from '../http/delivery.types';
 
@@ -83,9 +83,7 @@ export class UnknownChannelError extends CodedError<typeof ChannelErrorCode.Unkn
 export function parseTarget<T>(channel: string, schema: z.ZodType<T>, config: unknown): T {
   const parsed = schema.safeParse(config);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map(
-    (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'} ${issue.message}`,
-  );
+  const problems = issueMessages(parsed.error);
   // The zod error carries the input (and so any secret) in its issues: do not attach it as cause.
   throw new InvalidTargetError(channel, problems);
 }

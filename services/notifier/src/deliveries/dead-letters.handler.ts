@@ -1,6 +1,12 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { DeadLetterReplayV1, parseQuery, Queries, type QueryReply } from '@lockstep/contracts';
+import {
+  DeadLetterReplayV1,
+  parseQuery,
+  Queries,
+  type DeadLetterReplayReplyV1,
+  type QueryReply,
+} from '@lockstep/contracts';
 import { DeliveryRepository } from './delivery.repository';
 import { DeliveryWorker } from './delivery-worker.service';
 
@@ -13,7 +19,7 @@ export class DeadLettersHandler {
   ) {}
 
   @MessagePattern(Queries.DeadLetterReplay)
-  async replay(@Payload() raw: unknown): Promise<QueryReply<{ replayed: number }>> {
+  async replay(@Payload() raw: unknown): Promise<QueryReply<DeadLetterReplayReplyV1>> {
     const req = parseQuery(DeadLetterReplayV1, raw);
     if (!req.ok) return req;
     const replayed = await this.deliveries.replayDead(req.value);

@@ -4,8 +4,9 @@ import {
   eventNames,
   toView,
   type QueryReply,
+  type SubscriptionDeleteReplyV1,
+  type SubscriptionUpsertReplyV1,
   type SubscriptionUpsertV1,
-  type SubscriptionViewV1,
 } from '@lockstep/contracts';
 import { SubscriptionEntity } from '@lockstep/persistence';
 import { getChannel } from '../channels/registry';
@@ -19,13 +20,6 @@ import { SubscriptionRepository } from './subscription.repository';
 /** Moved to @lockstep/contracts so the API masks exactly like the notifier; re-exported for existing imports. */
 export { maskUrl, toView } from '@lockstep/contracts';
 
-/** A created subscription, with the signing secret shown this once when the notifier generated it. */
-export interface UpsertResult {
-  subscription: SubscriptionViewV1;
-  /** Only on creation of a webhook without a given secret. */
-  generatedSecret?: string;
-}
-
 /** Creates, updates and deletes subscriptions, refusing anything that could never deliver. */
 @Injectable()
 export class SubscriptionsService {
@@ -38,7 +32,7 @@ export class SubscriptionsService {
     this.allowList = AllowList.parse(config.NOTIFIER_ALLOWED_DESTINATIONS);
   }
 
-  async upsert(req: SubscriptionUpsertV1): Promise<QueryReply<UpsertResult>> {
+  async upsert(req: SubscriptionUpsertV1): Promise<QueryReply<SubscriptionUpsertReplyV1>> {
     const existing = req.id ? await this.repo.findById(req.id) : null;
     if (req.id && !existing)
       return fail('NOT_FOUND', `subscription ${req.id} does not exist; omit the id to create one`);
@@ -81,7 +75,7 @@ export class SubscriptionsService {
     return { ok: true, result: { subscription: toView(saved), generatedSecret } };
   }
 
-  async delete(id: string): Promise<QueryReply<{ deleted: boolean }>> {
+  async delete(id: string): Promise<QueryReply<SubscriptionDeleteReplyV1>> {
     const deleted = await this.repo.delete(id);
     return deleted ? { ok: true, result: { deleted } } : fail('NOT_FOUND', `subscription ${id} does not exist`);
   }

@@ -7,9 +7,12 @@ import {
   RollbackCreateV1,
   RolloutActionV1,
   RolloutCreateV1,
+  type LockReleaseReplyV1,
   type QueryReply,
+  type RolloutActionReplyV1,
+  type RolloutCreateReplyV1,
 } from '@lockstep/contracts';
-import { RolloutsService, type LockReleased, type RolloutCreated } from './rollouts.service';
+import { RolloutsService } from './rollouts.service';
 
 /** NATS request/reply handlers for operators' rollout actions (called by the API): parse, then delegate. */
 @Controller()
@@ -17,25 +20,25 @@ export class RolloutsHandler {
   constructor(private readonly service: RolloutsService) {}
 
   @MessagePattern(Queries.RolloutCreate)
-  async create(@Payload() raw: unknown): Promise<QueryReply<RolloutCreated>> {
+  async create(@Payload() raw: unknown): Promise<QueryReply<RolloutCreateReplyV1>> {
     const req = parseQuery(RolloutCreateV1, raw);
     return req.ok ? this.service.create(req.value) : req;
   }
 
   @MessagePattern(Queries.RolloutAction)
-  async action(@Payload() raw: unknown): Promise<QueryReply<{ state: string }>> {
+  async action(@Payload() raw: unknown): Promise<QueryReply<RolloutActionReplyV1>> {
     const req = parseQuery(RolloutActionV1, raw);
     return req.ok ? this.service.act(req.value) : req;
   }
 
   @MessagePattern(Queries.RollbackCreate)
-  async rollback(@Payload() raw: unknown): Promise<QueryReply<RolloutCreated>> {
+  async rollback(@Payload() raw: unknown): Promise<QueryReply<RolloutCreateReplyV1>> {
     const req = parseQuery(RollbackCreateV1, raw);
     return req.ok ? this.service.rollback(req.value) : req;
   }
 
   @MessagePattern(Queries.LockRelease)
-  async release(@Payload() raw: unknown): Promise<QueryReply<LockReleased>> {
+  async release(@Payload() raw: unknown): Promise<QueryReply<LockReleaseReplyV1>> {
     const req = parseQuery(LockReleaseV1, raw);
     return req.ok ? this.service.releaseLock(req.value) : req;
   }

@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type {
+  LockReleaseReplyV1,
   LockReleaseV1,
   QueryReply,
   ReleaseInfoReplyV1,
   RollbackCreateV1,
   RolloutActionV1,
+  RolloutCreateReplyV1,
   RolloutCreateV1,
   RolloutPlanV1,
   RolloutState,
@@ -20,19 +22,6 @@ import { RolloutReconciler } from './rollout-reconciler.service';
 
 /** The cluster lock every rollout takes. */
 export const CLUSTER_LOCK_KEY = 'cluster';
-
-/** What creating a rollout returns. */
-export interface RolloutCreated {
-  plan: RolloutPlanV1;
-  /** Absent for a dry run. */
-  rolloutId?: string;
-}
-
-/** What force-releasing a lock returns: whether an entry was removed, and what it held. */
-export interface LockReleased {
-  released: boolean;
-  removed: Record<string, unknown> | null;
-}
 
 const fail = (code: string, message: string) => ({ ok: false as const, error: { code, message } });
 
@@ -55,7 +44,7 @@ export class RolloutsService {
   }
 
   /** Removes a lock entry whoever holds it, and records who did it and why in the lock audit log. */
-  async releaseLock(req: LockReleaseV1): Promise<QueryReply<LockReleased>> {
+  async releaseLock(req: LockReleaseV1): Promise<QueryReply<LockReleaseReplyV1>> {
     const removed = await this.lock.forceRelease(req.key, req.by, req.reason);
     await this.repo.audit({ lockKey: req.key, action: 'force_release', byWhom: req.by, reason: req.reason, removed });
     return { ok: true, result: { released: removed !== null, removed } };
@@ -66,7 +55,7 @@ export class RolloutsService {
     kind: 'upgrade' | 'downgrade' | 'rollback' = req.direction,
     rollbackOf: string | null = null,
     extra: Pick<RolloutStrategy, 'restoreData'> = {},
-  ): Promise<QueryReply<RolloutCreated>> {
+  ): Promise<QueryReply<RolloutCreateReplyV1>> {
     // The checker's verification and the fleet view are independent: ask for both at once.
     const nodes = this.nodes.list();
     nodes.catch(() => undefined); // awaited below, once the release is known to exist
@@ -139,7 +128,7 @@ export class RolloutsService {
   }
 
   /** Returns every node a rollout updated to the version it ran before. */
-  async rollback(req: RollbackCreateV1): Promise<QueryReply<RolloutCreated>> {
+  async rollback(req: RollbackCreateV1): Promise<QueryReply<RolloutCreateReplyV1>> {
     const target: RolloutEntity | null = req.rolloutId ? await this.repo.get(req.rolloutId) : await this.repo.latest();
     if (!target)
       return fail(

@@ -1,4 +1,4 @@
-import type { Channel } from '@lockstep/contracts';
+import { formatIssues, type Channel } from '@lockstep/contracts';
 import { semverScheme } from '@lockstep/versioning';
 import * as semver from 'semver';
 import { z } from 'zod';
@@ -84,8 +84,7 @@ const badData = (name: string, what: string) =>
  */
 export function readPackument(body: unknown, name: string): PackumentVersion[] {
   const doc = Packument.safeParse(body);
-  if (!doc.success)
-    throw badData(name, `is not a package document (${z.prettifyError(doc.error).replace(/\n/g, ' ')})`);
+  if (!doc.success) throw badData(name, `is not a package document (${formatIssues(doc.error)})`);
   if (doc.data.name !== name) throw badData(name, `describes another package, ${JSON.stringify(doc.data.name)}`);
 
   const tagsByVersion = new Map<string, string[]>();
@@ -97,10 +96,7 @@ export function readPackument(body: unknown, name: string): PackumentVersion[] {
     if (!semverScheme.isValid(version)) continue;
     const manifest = Manifest.safeParse(raw);
     if (!manifest.success)
-      throw badData(
-        name,
-        `has a malformed entry for ${version} (${z.prettifyError(manifest.error).replace(/\n/g, ' ')})`,
-      );
+      throw badData(name, `has a malformed entry for ${version} (${formatIssues(manifest.error)})`);
     if (manifest.data.version !== version)
       throw badData(name, `lists version ${version} with a manifest for ${manifest.data.version}`);
     if (typeof manifest.data.deprecated === 'string' && manifest.data.deprecated !== '') continue;

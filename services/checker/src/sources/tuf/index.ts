@@ -1,3 +1,4 @@
+import { formatIssues } from '@lockstep/contracts';
 import {
   artifactsPrefixFor,
   HttpFetcher,
@@ -171,9 +172,7 @@ export class TufReleaseSource implements ReleaseSourcePlugin<TufSourceConfig> {
     const custom = ReleaseTargetCustom.safeParse(info.custom);
     const sha256 = info.hashes.sha256;
     if (!custom.success || !sha256 || !/^[0-9a-f]{64}$/.test(sha256)) {
-      const why = custom.success
-        ? 'no sha256 hash'
-        : custom.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      const why = custom.success ? 'no sha256 hash' : formatIssues(custom.error);
       throw new SourceCheckError(
         SourceErrorCode.BadData,
         `TUF target ${info.path} of ${component} at ${location} is not a Lockstep release (${why}). Re-publish it with \`lockstep release publish\``,

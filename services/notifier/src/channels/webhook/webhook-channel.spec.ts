@@ -73,9 +73,9 @@ describe('webhookChannel', () => {
   });
 
   it.each([
-    [{ url: 'https://r.example.com/', secrets: [] }, /secrets needs at least one/],
-    [{ url: 'ftp://r.example.com/', secrets: ['x'] }, /url must be an absolute https/],
-    [{ url: 'https://r.example.com/', secrets: ['whsec_c2VjcmV0LXZhbHVlLXNob3J0'] }, /secrets\.0 must be whsec_/],
+    [{ url: 'https://r.example.com/', secrets: [] }, /secrets: needs at least one/],
+    [{ url: 'ftp://r.example.com/', secrets: ['x'] }, /url: must be an absolute https/],
+    [{ url: 'https://r.example.com/', secrets: ['whsec_c2VjcmV0LXZhbHVlLXNob3J0'] }, /secrets\.0: must be whsec_/],
     [{ url: 'https://r.example.com/', secrets: [generateWebhookSecret()], contentType: 'text/plain' }, /contentType/],
   ])('rejects %j with a message that never repeats a secret', (config, problem) => {
     const act = () => sut.validateTarget(config);

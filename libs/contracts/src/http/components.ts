@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CheckNowV1, ComponentUpsertV1 } from '@lockstep/contracts';
+import { CheckNowV1, CheckResultV1, ComponentUpsertV1 } from '../queries';
 
 /** Path parameter `:name` of /v1/components/:name. */
 export const ComponentNameParam = ComponentUpsertV1.shape.name;
@@ -13,11 +13,14 @@ export const PostChecksBody = CheckNowV1.strict();
 export type PostChecksBody = z.infer<typeof PostChecksBody>;
 
 /** A component as the API shows it: its settings without the pinned root or credentials. */
-export const ComponentViewSchema = z.object({
+export const ComponentView = z.object({
+  /** Unique name, e.g. `demo-app`. */
   name: z.string(),
   /** Version scheme id (`semver`, `abr`). */
   scheme: z.string(),
+  /** Channel whose releases are offered (`stable`, `beta`, `alpha`). */
   channel: z.string(),
+  /** Version the component runs now; null before the first install is known. */
   currentVersion: z.string().nullable(),
   /** Release source plugin id (`tuf`, `npm`). */
   sourceType: z.string(),
@@ -31,16 +34,16 @@ export const ComponentViewSchema = z.object({
   lastCheckedAt: z.string().nullable(),
   /** Why the last check failed; null after a good one. */
   lastError: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** When it was registered (RFC 3339). */
   createdAt: z.string(),
+  /** When it was last changed (RFC 3339). */
   updatedAt: z.string(),
 });
-export type ComponentView = z.infer<typeof ComponentViewSchema>;
+export type ComponentView = z.infer<typeof ComponentView>;
 
-/** Result of a check of one component (the checker's CheckResultV1). */
-export const CheckResultSchema = z.object({
-  component: z.string(),
-  ok: z.boolean(),
-  /** Versions announced by this check. */
-  announced: z.array(z.string()),
-  error: z.object({ code: z.string(), reason: z.string() }).optional(),
+/** What `POST /v1/checks` answers: the checker's result per component checked. */
+export const CheckResults = z.object({
+  /** One result per component checked. */
+  results: z.array(CheckResultV1),
 });
+export type CheckResults = z.infer<typeof CheckResults>;

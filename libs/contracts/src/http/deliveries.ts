@@ -1,7 +1,20 @@
 import { z } from 'zod';
-import { DeadLetterReplayV1 } from '@lockstep/contracts';
-import { DeliveryStatus } from '@lockstep/persistence';
-import { LimitParam, SubscriptionId } from '../http/query-params';
+import { DeadLetterReplayV1 } from '../queries';
+import { LimitParam } from './common';
+import { SubscriptionId } from './subscriptions';
+
+/** Delivery states: pending (waiting or retrying), delivered, dead (exhausted, replayable), cancelled. */
+export const DeliveryStatus = {
+  /** Waiting for its first attempt or for a retry. */
+  Pending: 'pending',
+  /** The endpoint accepted it. */
+  Delivered: 'delivered',
+  /** The notifier gave up on it (retries exhausted, or refused for good); replayable. */
+  Dead: 'dead',
+  /** Dropped without delivery: the subscription is gone or disabled, or its endpoint answered 410 Gone. */
+  Cancelled: 'cancelled',
+} as const;
+export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
 
 /** Every delivery status. */
 export const DeliveryStatuses = Object.values(DeliveryStatus) as [DeliveryStatus, ...DeliveryStatus[]];
@@ -11,9 +24,13 @@ const EventFilter = z.string().min(1).max(200);
 
 /** Query of `GET /v1/deliveries`. */
 export const ListDeliveriesQuery = z.strictObject({
+  /** Only deliveries to this subscription. */
   subscription: SubscriptionId.optional(),
+  /** Only deliveries in this state. */
   status: z.enum(DeliveryStatuses, { message: `status must be one of ${DeliveryStatuses.join(', ')}` }).optional(),
+  /** Only deliveries of events matching: a name (`release.available`), a prefix (`release.*`) or an event id. */
   event: EventFilter.optional(),
+  /** Most deliveries answered (1..200, default 50). */
   limit: LimitParam,
 });
 export type ListDeliveriesQuery = z.infer<typeof ListDeliveriesQuery>;
@@ -26,19 +43,13 @@ export type ListDeadLettersQuery = z.infer<typeof ListDeadLettersQuery>;
 export const ReplayDeadLettersBody = DeadLetterReplayV1.extend({ subscriptionId: SubscriptionId.optional() }).strict();
 export type ReplayDeadLettersBody = z.infer<typeof ReplayDeadLettersBody>;
 
-/** The filter the repository applies. */
-export interface DeliveryFilter {
-  subscription?: string;
-  status?: DeliveryStatus;
-  event?: string;
-  limit: number;
-}
-
 /** One HTTP attempt of a delivery. */
-export const DeliveryAttemptViewSchema = z.object({
+export const DeliveryAttemptView = z.object({
   /** 1-based attempt number. */
   attempt: z.number().int(),
+  /** When the request was sent (RFC 3339). */
   startedAt: z.string(),
+  /** How long the endpoint took to answer (or to fail). */
   durationMs: z.number().int(),
   /** delivered, retry, gone, refused, failed_permanently. */
   outcome: z.string(),
@@ -46,32 +57,38 @@ export const DeliveryAttemptViewSchema = z.object({
   statusCode: z.number().int().nullable(),
   /** First characters of the response body (at most 200). */
   response: z.string().nullable(),
+  /** Why the attempt failed, when it did. */
   error: z.string().nullable(),
 });
-export type DeliveryAttemptView = z.infer<typeof DeliveryAttemptViewSchema>;
+export type DeliveryAttemptView = z.infer<typeof DeliveryAttemptView>;
 
 /** One event on its way to one subscription, with its attempts (oldest first). */
-export const DeliveryViewSchema = z.object({
+export const DeliveryView = z.object({
   /** Stable across retries; the `webhook-id` header. */
   id: z.string(),
+  /** The subscription it goes to. */
   subscriptionId: z.string(),
   /** Null when the subscription was deleted since. */
   subscriptionName: z.string().nullable(),
+  /** The CloudEvent's id. */
   eventId: z.string(),
   /** Short event name, e.g. `release.available`. */
   eventName: z.string(),
   /** What the event is about (the component), when it says. */
   eventSubject: z.string().nullable(),
+  /** pending, delivered, dead or cancelled. */
   status: z.enum(DeliveryStatuses),
+  /** Attempts made so far. */
   attemptCount: z.number().int(),
   /** When the next attempt is due (pending deliveries only). */
   nextAttemptAt: z.string().nullable(),
+  /** Why the last attempt failed. */
   lastError: z.string().nullable(),
+  /** When the notifier took the event for this subscription (RFC 3339). */
   createdAt: z.string(),
+  /** When it was delivered, died or was cancelled. */
   finishedAt: z.string().nullable(),
-  attempts: z.array(DeliveryAttemptViewSchema),
+  /** Every attempt, oldest first. */
+  attempts: z.array(DeliveryAttemptView),
 });
-export type DeliveryView = z.infer<typeof DeliveryViewSchema>;
-
-/** Longest response preview returned per attempt. */
-export const RESPONSE_PREVIEW_CHARS = 200;
+export type DeliveryView = z.infer<typeof DeliveryView>;

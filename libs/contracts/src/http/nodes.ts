@@ -1,13 +1,16 @@
 import { z } from 'zod';
 
 /** A node as the API shows it: what its agent last reported, and whether it still heart-beats. */
-export const NodeViewSchema = z.object({
+export const NodeView = z.object({
+  /** The node's id (a subject token: lowercase letters, digits, dash, underscore). */
   id: z.string(),
+  /** Host name the agent reported. */
   hostname: z.string(),
   /** Labels the agent was started with, e.g. `group=canary`; selectors match them. */
   labels: z.record(z.string(), z.string()),
   /** Component name -> the version the node runs. */
   components: z.record(z.string(), z.string()),
+  /** Version of the Lockstep agent. */
   agentVersion: z.string(),
   /** `idle`, or the install step the node is in. */
   state: z.string(),
@@ -16,4 +19,4 @@ export const NodeViewSchema = z.object({
   /** True when the last heartbeat is older than API_NODE_LOST_AFTER: never counted healthy. */
   lost: z.boolean(),
 });
-export type NodeView = z.infer<typeof NodeViewSchema>;
+export type NodeView = z.infer<typeof NodeView>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { RollbackCreateV1, RolloutCreateV1, RolloutStates, type RolloutPlanV1 } from '@lockstep/contracts';
-import { LimitParam } from '../http/query-params';
+import { RolloutNodeStatuses, RolloutStates } from '../fleet';
+import { RollbackCreateV1, RolloutCreateV1, RolloutPlanV1, RolloutStrategyV1 } from '../rollout-queries';
+import { LimitParam } from './common';
 
 /** A rollout id in a path or body: the UUID `GET /v1/rollouts` shows. */
 export const RolloutId = z.uuid({
@@ -30,128 +31,113 @@ export type CreateRollbackBody = z.infer<typeof CreateRollbackBody>;
 export const ListRolloutsQuery = z.strictObject({
   /** Only rollouts of this component. */
   component: z.string().min(1).max(200).optional(),
+  /** Only rollouts in this state. */
   state: z.enum(RolloutStates, { message: `state must be one of ${RolloutStates.join(', ')}` }).optional(),
+  /** Most rollouts answered (1..200, default 50). */
   limit: LimitParam,
 });
 export type ListRolloutsQuery = z.infer<typeof ListRolloutsQuery>;
 
-/** A planned batch. */
-const PlannedBatchSchema = z.object({
-  /** 0-based position; batches run in this order. */
-  index: z.number().int(),
-  /** Canary batches run (and soak) before the rest. */
-  canary: z.boolean(),
-  nodes: z.array(z.object({ id: z.string(), fromVersion: z.string().nullable() })),
-});
-
-/** The scheduler's plan (the contracts' RolloutPlanV1). */
-export const RolloutPlanSchema = z.object({
-  component: z.string(),
-  version: z.string(),
-  kind: z.enum(['upgrade', 'downgrade', 'rollback']),
-  /** The lock the rollout holds while it runs. */
-  lockKey: z.string(),
-  batches: z.array(PlannedBatchSchema),
-  /** Selected nodes that already run the version: no command, reported as no-ops. */
-  alreadyAtVersion: z.array(z.string()),
-  /** Failed nodes tolerated; one more fails the rollout. */
-  maxFailures: z.number().int(),
-}) satisfies z.ZodType<RolloutPlanV1>;
-
 /** What creating a rollout or rollback answers. */
-export const RolloutCreatedSchema = z.object({
+export const RolloutCreated = z.object({
   /** Null for a dry run: nothing was stored or started. */
   rolloutId: z.uuid().nullable(),
+  /** True when only the plan was made. */
   dryRun: z.boolean(),
-  plan: RolloutPlanSchema,
+  /** The scheduler's plan: batches in order, canary first. */
+  plan: RolloutPlanV1,
 });
-export type RolloutCreated = z.infer<typeof RolloutCreatedSchema>;
-
-/** How a rollout proceeds; percentages were resolved against the selected nodes when it was planned. */
-export const RolloutStrategySchema = z.object({
-  maxParallel: z.number().int(),
-  canary: z.number().int(),
-  minHealthyMs: z.number().int(),
-  healthyDeadlineMs: z.number().int(),
-  progressDeadlineMs: z.number().int(),
-  maxFailures: z.number().int(),
-  autoRollback: z.boolean(),
-  pauseBetweenBatchesMs: z.number().int(),
-  canarySoakMs: z
-    .number()
-    .int()
-    .optional()
-    .describe(
-      'soak after the canary batch; absent in rollouts created before it existed, which soak pauseBetweenBatchesMs',
-    ),
-});
+export type RolloutCreated = z.infer<typeof RolloutCreated>;
 
 /** Nodes of a rollout by outcome. */
-export const RolloutCountsSchema = z.object({
+export const RolloutCounts = z.object({
+  /** Every node the rollout selected. */
   total: z.number().int(),
   /** Not started yet. */
   pending: z.number().int(),
   /** Installing or reverting now. */
   inProgress: z.number().int(),
+  /** Updated and healthy. */
   succeeded: z.number().int(),
   /** Failed installs and failed reverts. */
   failed: z.number().int(),
   /** Put back on their previous version (by the agent, or by the rollout's auto-rollback). */
   rolledBack: z.number().int(),
 });
-export type RolloutCounts = z.infer<typeof RolloutCountsSchema>;
+export type RolloutCounts = z.infer<typeof RolloutCounts>;
 
 /** A rollout as lists show it. */
-export const RolloutViewSchema = z.object({
+export const RolloutView = z.object({
+  /** The rollout's id (a UUID). */
   id: z.string(),
+  /** The component updated. */
   component: z.string(),
+  /** The version the nodes move to. */
   targetVersion: z.string(),
   /** upgrade, downgrade or rollback. */
   kind: z.string(),
   /** As the operator gave it: `all`, `group=canary`, `node-1,node-2`. */
   selector: z.string(),
+  /** planned, running, paused, succeeded, failed, aborted or rolled_back. */
   state: z.enum(RolloutStates),
   /** Why it is in this state (who paused it, which nodes failed). */
   reason: z.string().nullable(),
-  strategy: RolloutStrategySchema,
+  /** How it proceeds, with percentages resolved to counts. */
+  strategy: RolloutStrategyV1,
   /** For a rollback: the rollout it undoes. */
   rollbackOf: z.string().nullable(),
   /** Scheduler replica conducting it. */
   conductor: z.string().nullable(),
   /** Fencing token of the conductor that last claimed it. */
   lockToken: z.number().int(),
-  counts: RolloutCountsSchema,
+  /** Its nodes by outcome. */
+  counts: RolloutCounts,
+  /** When it was planned (RFC 3339). */
   createdAt: z.string(),
+  /** When it last changed (RFC 3339). */
   updatedAt: z.string(),
+  /** When it reached a final state; null while it runs. */
   finishedAt: z.string().nullable(),
 });
-export type RolloutView = z.infer<typeof RolloutViewSchema>;
+export type RolloutView = z.infer<typeof RolloutView>;
 
 /** One node's part in a rollout. */
-export const RolloutNodeViewSchema = z.object({
+export const RolloutNodeView = z.object({
+  /** The node's id. */
   nodeId: z.string(),
   /** 0-based batch; canary batches come first. */
   batch: z.number().int(),
+  /** In a canary batch. */
   canary: z.boolean(),
   /** What the node ran before (null: the component was not installed). */
   fromVersion: z.string().nullable(),
   /** pending, installing, succeeded, failed, rolled_back, reverting, reverted, revert_failed. */
-  status: z.string(),
+  status: z.enum(RolloutNodeStatuses),
   /** Install step reported last (preflight … health_check, rolling_back). */
   step: z.string().nullable(),
   /** 0..100 over the whole install. */
   percent: z.number().int(),
   /** Why the node failed (the failing step first). */
   error: z.string().nullable(),
+  /** When its command was sent. */
   startedAt: z.string().nullable(),
+  /** When it reached a final status. */
   finishedAt: z.string().nullable(),
 });
-export type RolloutNodeView = z.infer<typeof RolloutNodeViewSchema>;
+export type RolloutNodeView = z.infer<typeof RolloutNodeView>;
 
-/** A rollout with every node, in batch order. */
-export const RolloutDetailSchema = RolloutViewSchema.extend({ nodes: z.array(RolloutNodeViewSchema) });
-export type RolloutDetail = z.infer<typeof RolloutDetailSchema>;
+/** A rollout with every node, in batch order (`GET /v1/rollouts/:id`). */
+export const RolloutDetail = RolloutView.extend({
+  /** Every node, in batch order. */
+  nodes: z.array(RolloutNodeView),
+});
+export type RolloutDetail = z.infer<typeof RolloutDetail>;
 
 /** What pause, resume and abort answer. */
-export const RolloutActionResultSchema = z.object({ rolloutId: z.string(), state: z.enum(RolloutStates) });
-export type RolloutActionResult = z.infer<typeof RolloutActionResultSchema>;
+export const RolloutActionResult = z.object({
+  /** The rollout acted on. */
+  rolloutId: z.string(),
+  /** Its state after the action. */
+  state: z.enum(RolloutStates),
+});
+export type RolloutActionResult = z.infer<typeof RolloutActionResult>;
