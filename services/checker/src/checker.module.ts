@@ -4,6 +4,7 @@ import { CHECKER_CONFIG, type CheckerConfig } from './checker.config';
 import { CheckPoller } from './checks/check-poller.service';
 import { CheckRepository } from './checks/check.repository';
 import { ChecksHandler } from './checks/checks.handler';
+import { ChecksService } from './checks/checks.service';
 import { ReleaseCheckService } from './checks/release-check.service';
 import { ComponentsService } from './components/components.service';
 
@@ -19,6 +20,7 @@ export class CheckerModule {
         { provide: CHECKER_CONFIG, useValue: config },
         CheckRepository,
         ReleaseCheckService,
+        ChecksService,
         CheckPoller,
         ComponentsService,
       ],

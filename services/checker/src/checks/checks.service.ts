@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import type { CheckNowV1, CheckResultV1, QueryReply, ReleaseInfoReplyV1, ReleaseInfoV1 } from '@lockstep/contracts';
+import type { ComponentEntity } from '@lockstep/persistence';
+import { SourceCheckError } from '../sources/release-source';
+import { CheckRepository } from './check.repository';
+import { ReleaseCheckService } from './release-check.service';
+
+type NotFound = { ok: false; error: { code: string; message: string } };
+
+/** Answers the checker's on-demand queries: resolves the named component, then checks or looks up a release. */
+@Injectable()
+export class ChecksService {
+  constructor(
+    private readonly repo: CheckRepository,
+    private readonly checks: ReleaseCheckService,
+  ) {}
+
+  /** Checks the named component now, or every component when none is named. */
+  async checkNow(req: CheckNowV1): Promise<QueryReply<CheckResultV1[]>> {
+    if (!req.component) return { ok: true, result: await this.checks.checkAll('demand') };
+    const c = await this.repo.findComponent(req.component);
+    if (!c) return notRegistered(req.component);
+    return { ok: true, result: [await this.checks.check(c, 'demand')] };
+  }
+
+  /** A release's verified artifact, looked up in the component's source afresh. */
+  async releaseInfo(req: ReleaseInfoV1): Promise<QueryReply<ReleaseInfoReplyV1>> {
+    const c = await this.repo.findComponent(req.component);
+    if (!c) return notRegistered(req.component);
+    try {
+      const r = await this.checks.releaseInfo(c, req.version);
+      if (!r) return notPublished(c, req.version);
+      return { ok: true, result: { component: c.name, version: r.version, scheme: c.scheme, artifact: r.artifact } };
+    } catch (err) {
+      if (err instanceof SourceCheckError) return { ok: false, error: { code: err.code, message: err.message } };
+      throw err;
+    }
+  }
+}
+
+const notRegistered = (component: string): NotFound => ({
+  ok: false,
+  error: {
+    code: 'NOT_FOUND',
+    message: `component ${component} is not registered; add it with lockstep components add`,
+  },
+});
+
+const notPublished = (c: ComponentEntity, version: string): NotFound => ({
+  ok: false,
+  error: {
+    code: 'RELEASE_NOT_FOUND',
+    message: `${c.name} ${version} is not published in its ${c.sourceType} source; publish it first (lockstep release publish)`,
+  },
+});
