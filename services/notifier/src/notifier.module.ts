@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PlatformModule } from '@lockstep/platform';
 import { DeadLettersHandler } from './deliveries/dead-letters.handler';
+import { DeadLettersService } from './deliveries/dead-letters.service';
 import { DeliveryRepository } from './deliveries/delivery.repository';
 import { DeliveryWorker } from './deliveries/delivery-worker.service';
 import { EventRouter } from './deliveries/event-router.service';
@@ -24,6 +25,7 @@ export class NotifierModule {
         SubscriptionsService,
         DeliveryRepository,
         DeliveryWorker,
+        DeadLettersService,
         EventRouter,
         EventRouterHandler,
       ],

@@ -1,0 +1,20 @@
+import { Injectable } from '@nestjs/common';
+import type { DeadLetterReplayReplyV1, DeadLetterReplayV1, QueryReply } from '@lockstep/contracts';
+import { DeliveryRepository } from './delivery.repository';
+import { DeliveryWorker } from './delivery-worker.service';
+
+/** Puts dead-lettered deliveries back in the queue on an operator's request. */
+@Injectable()
+export class DeadLettersService {
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly worker: DeliveryWorker,
+  ) {}
+
+  /** Replays the dead deliveries the filter selects (all when empty) and wakes the worker when there are any. */
+  async replay(filter: DeadLetterReplayV1): Promise<QueryReply<DeadLetterReplayReplyV1>> {
+    const replayed = await this.deliveries.replayDead(filter);
+    if (replayed > 0) this.worker.wake();
+    return { ok: true, result: { replayed } };
+  }
+}
