@@ -1,10 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { openBackupJobs } from '@lockstep/backup-jobs';
 import { PlatformModule } from '@lockstep/platform';
 import { BACKUP_CONFIG, type BackupServiceConfig } from './backup.config';
 import { BackupCatalogue } from './catalogue/backup-catalogue';
+import { BackupCatalogueService } from './catalogue/backup-catalogue.service';
 import { BACKUP_SUBJECTS, BackupEventsHandler } from './catalogue/backup-events.handler';
 import { BackupOperationsRepository } from './operations/backup-operations.repository';
-import { BackupOperationsWorker } from './operations/backup-operations.worker';
+import { BackupOperationsHandler } from './operations/backup-operations.handler';
+import { BackupOperationsService, OPEN_BACKUP_JOBS } from './operations/backup-operations.service';
 import { BackupScheduler } from './schedule/backup-scheduler.service';
 
 /**
@@ -27,9 +30,12 @@ export class BackupModule {
       providers: [
         { provide: BACKUP_CONFIG, useValue: config },
         BackupCatalogue,
+        BackupCatalogueService,
         BackupEventsHandler,
+        { provide: OPEN_BACKUP_JOBS, useValue: openBackupJobs },
         BackupOperationsRepository,
-        BackupOperationsWorker,
+        BackupOperationsService,
+        BackupOperationsHandler,
         BackupScheduler,
       ],
     };

@@ -1,21 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { Subjects, type BackupChangedV1, type CloudEvent } from '@lockstep/contracts';
 import { OnEvent } from '@lockstep/messaging';
-import { BackupCatalogue } from './backup-catalogue';
+import { BackupCatalogueService } from './backup-catalogue.service';
 
 /** Events the backup service consumes. */
 export const BACKUP_SUBJECTS = [Subjects.BackupChanged];
 
-/**
- * Records catalogue changes announced by whoever ran a backup: node agents (pre-update
- * backups, restores) and this service itself (a no-op then: the change is already there).
- */
+/** Records catalogue changes announced by whoever ran a backup. */
 @Injectable()
 export class BackupEventsHandler {
-  constructor(private readonly catalogue: BackupCatalogue) {}
+  constructor(private readonly catalogue: BackupCatalogueService) {}
 
   @OnEvent(Subjects.BackupChanged)
   async onChanged(event: CloudEvent): Promise<void> {
-    await this.catalogue.record((event.data as BackupChangedV1).backup);
+    await this.catalogue.recordAnnounced((event.data as BackupChangedV1).backup);
   }
 }

@@ -1,62 +1,56 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { openBackupJobs, type BackupJobs, type JobProgress } from '@lockstep/backup-jobs';
 import {
-  Inject,
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { BackupJobs, openBackupJobs, type JobProgress } from '@lockstep/backup-jobs';
-import {
-  BackupOperationCommandV1,
-  BackupSubjects,
-  backupChangedEventId,
-  formatIssues,
   Subjects,
   type BackupCreateResultV1,
+  type BackupOperationCommandV1,
   type BackupPruneResultV1,
   type BackupRecordV1,
   type BackupRestoreResultV1,
   type BackupVerifyResultV1,
 } from '@lockstep/contracts';
-import { CommandConsumer, EventPublisher, NatsClient, type CommandOutcome } from '@lockstep/messaging';
-import type { JsMsg } from '@nats-io/jetstream';
+import { EventPublisher, NatsClient, type CommandOutcome } from '@lockstep/messaging';
 import { BACKUP_CONFIG, type BackupServiceConfig } from '../backup.config';
 import { BackupCatalogue } from '../catalogue/backup-catalogue';
+import { BackupCatalogueService } from '../catalogue/backup-catalogue.service';
 import { BackupOperationsRepository } from './backup-operations.repository';
 
-/** Durable consumer of backup operation commands (shared by every backup service replica). */
-export const BACKUP_OPERATIONS_CONSUMER = 'backup-operations';
+/** Opens the backup jobs (repository lock in NATS KV, S3 bucket); `openBackupJobs` outside unit specs. */
+export const OPEN_BACKUP_JOBS = Symbol('OPEN_BACKUP_JOBS');
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
- * Runs operator-requested backup operations (create, verify, restore, prune) from
- * `cmd.backup.operation.v1`, one at a time across replicas. The API recorded each one
- * `queued` in the same transaction as its command, so none is lost. The message is acked
- * only after the outcome is recorded; a worker killed mid-operation gets the message back
- * (on another replica or after restart): a create is then recorded failed — nothing was
- * committed unless its manifest exists, in which case it is recorded completed — while
- * verify, restore and prune, which are safe to repeat, run again.
+ * Runs operator-requested backup operations (create, verify, restore, prune). The API recorded
+ * each one `queued` in the same transaction as its command, so none is lost; the outcome is
+ * recorded before the command is settled. A command delivered again after its worker died
+ * finds the operation `running`: a create is then recorded failed — nothing was committed
+ * unless its manifest exists, in which case it is recorded completed — while verify, restore
+ * and prune, which are safe to repeat, run again.
  */
 @Injectable()
-export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(BackupOperationsWorker.name);
-  private consumer?: CommandConsumer;
+export class BackupOperationsService {
+  private readonly logger = new Logger(BackupOperationsService.name);
   private jobs?: BackupJobs;
-  private readonly inFlight = new AbortController();
 
   constructor(
     @Inject(BACKUP_CONFIG) private readonly config: BackupServiceConfig,
+    @Inject(OPEN_BACKUP_JOBS) private readonly openJobs: typeof openBackupJobs,
     private readonly nats: NatsClient,
-    private readonly publisher: EventPublisher,
     private readonly catalogue: BackupCatalogue,
+    private readonly changes: BackupCatalogueService,
     private readonly operations: BackupOperationsRepository,
+    private readonly publisher: EventPublisher,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.nats.connect();
+  /**
+   * Opens the jobs over the service's bucket, under the repository lock in NATS KV (connect
+   * NATS first); every catalogue change they make is recorded and announced. Call it once,
+   * before the first execute().
+   */
+  async open(): Promise<void> {
     const c = this.config;
-    this.jobs = await openBackupJobs({
+    this.jobs = await this.openJobs({
       nc: this.nats.nc,
       namespace: c.NATS_NAMESPACE,
       holder: c.BACKUP_REPLICA_ID,
@@ -64,58 +58,12 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
       s3: { endpoint: c.S3_ENDPOINT, accessKey: c.S3_ACCESS_KEY, secretKey: c.S3_SECRET_KEY },
       leaseMs: c.BACKUP_LOCK_LEASE,
       replicas: c.NATS_REPLICAS,
-      record: (b) => this.record(b),
+      record: (b) => this.changes.record(b),
     });
-    this.consumer = new CommandConsumer(
-      this.nats.js,
-      this.nats.jsm,
-      {
-        namespace: c.NATS_NAMESPACE,
-        stream: this.nats.stream('COMMANDS'),
-        durable: BACKUP_OPERATIONS_CONSUMER,
-        filterSubject: this.nats.subject(BackupSubjects.operation),
-        deliverPolicy: 'all',
-        ackWaitMs: c.BACKUP_ACK_WAIT,
-        maxAckPending: 1,
-      },
-      (msg) => this.handle(msg),
-      this.logger,
-    );
-    await this.consumer.ensure();
-    this.consumer.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.consumer?.halt();
-    await this.consumer?.stop();
-  }
-
-  /** Records a catalogue change and announces it. */
-  async record(backup: BackupRecordV1): Promise<void> {
-    if (await this.catalogue.record(backup)) {
-      await this.publisher
-        .publish(Subjects.BackupChanged, { backup }, { id: backupChangedEventId(backup), subject: backup.id })
-        .catch((err: Error) => {
-          this.logger.warn(
-            `backup ${backup.id} is recorded ${backup.status}, but the event was not published: ${err.message}`,
-          );
-        });
-    }
-  }
-
-  private async handle(msg: JsMsg): Promise<CommandOutcome> {
-    let cmd: BackupOperationCommandV1;
-    try {
-      const parsed = BackupOperationCommandV1.safeParse(msg.json());
-      if (!parsed.success)
-        return {
-          kind: 'invalid',
-          reason: `not a backup operation: ${formatIssues(parsed.error)}`,
-        };
-      cmd = parsed.data;
-    } catch (err) {
-      return { kind: 'invalid', reason: `not JSON: ${messageOf(err)}` };
-    }
+  /** Runs one operation command to its recorded outcome; a duplicate of a finished one is settled as is. */
+  async execute(cmd: BackupOperationCommandV1): Promise<CommandOutcome> {
     const before = await this.operations.start(cmd.operationId);
     if (!before)
       return {
@@ -139,7 +87,7 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
   }
 
   private async run(cmd: BackupOperationCommandV1, interrupted: boolean): Promise<Record<string, unknown>> {
-    const jobs = this.jobs!;
+    const jobs = this.opened();
     const progress = this.progressReporter(cmd.operationId, cmd.kind, 'backupId' in cmd ? cmd.backupId : null);
     switch (cmd.kind) {
       case 'create': {
@@ -159,7 +107,6 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
             operationId: cmd.operationId,
           },
           progress,
-          this.inFlight.signal,
         );
         return { backupId: backup.id, backup } satisfies BackupCreateResultV1;
       }
@@ -209,7 +156,7 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
   private async settleInterruptedCreate(
     cmd: Extract<BackupOperationCommandV1, { kind: 'create' }>,
   ): Promise<Record<string, unknown>> {
-    const jobs = this.jobs!;
+    const jobs = this.opened();
     const c = this.config;
     const base =
       (await this.catalogue.get(cmd.backupId)) ??
@@ -226,6 +173,11 @@ export class BackupOperationsWorker implements OnApplicationBootstrap, BeforeApp
     const settled = await jobs.settleInterrupted(base);
     if (settled.status === 'failed') throw new Error(settled.error ?? 'interrupted');
     return { backupId: settled.id, backup: settled };
+  }
+
+  private opened(): BackupJobs {
+    if (!this.jobs) throw new Error('backup jobs are not open yet; BackupOperationsService.open() runs at startup');
+    return this.jobs;
   }
 
   private async known(backupId: string): Promise<BackupRecordV1> {
