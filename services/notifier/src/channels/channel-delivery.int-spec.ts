@@ -69,12 +69,12 @@ describe(attemptDelivery.name, () => {
     for (let i = 0; i < 3; i++)
       results.push(await attemptDelivery(slack, releaseEvent(), target, { attempt: 1 }, options));
 
-    expect(results.map((r) => r.outcome)).toEqual([
+    expect(results.map((r) => r?.outcome)).toEqual([
       AttemptOutcome.Delivered,
       AttemptOutcome.Retry,
       AttemptOutcome.Delivered,
     ]);
-    expect(results[1].retryAfterMs).toBe(1000);
+    expect(results[1]?.retryAfterMs).toBe(1000);
     // The second send waits for its 100 ms slot; the third for the 1 s the 429 asked for.
     expect(seen[1] - started).toBeGreaterThanOrEqual(95);
     expect(seen[2] - started).toBeGreaterThanOrEqual(1095);
@@ -97,8 +97,34 @@ describe(attemptDelivery.name, () => {
 
     const sut = await attemptDelivery(webhookChannel, releaseEvent(), broken, { attempt: 1 }, options);
 
-    expect(sut.outcome).toBe(AttemptOutcome.FailedPermanently);
-    expect(sut.error).not.toMatch(/whsec_broken/);
+    expect(sut?.outcome).toBe(AttemptOutcome.FailedPermanently);
+    expect(sut?.error).not.toMatch(/whsec_broken/);
+  });
+
+  it('sends nothing and reports no attempt when the wait for the rate limit is aborted', async () => {
+    const limiter = new SlackRateLimiter(60_000);
+    const slack = createSlackChannel(limiter);
+    let received = 0;
+    handler = (_req, _body, res) => {
+      received++;
+      res.end('ok');
+    };
+    const target = slack.validateTarget({ url: `${base}/services/T0/B0/token` });
+    const stop = new AbortController();
+    await attemptDelivery(slack, releaseEvent(), target, { attempt: 1 }, options);
+    const waiting = attemptDelivery(
+      slack,
+      releaseEvent(),
+      target,
+      { attempt: 1 },
+      { ...options, waitSignal: stop.signal },
+    );
+
+    stop.abort();
+    const sut = await waiting;
+
+    expect(sut).toBeUndefined();
+    expect(received).toBe(1);
   });
 });
 

@@ -30,28 +30,34 @@ export async function validateSubscriptionTarget(
   return { channel, target, destination };
 }
 
+/** How one attempt runs: the sender's settings, plus when to give up waiting for the rate limit. */
+export interface AttemptOptions extends DeliverOptions {
+  /**
+   * Stops a wait for the channel's rate limit (service shutdown); nothing is sent then. Defaults
+   * to `signal`. Give a separate one to stop waits at once while sends in flight may finish.
+   */
+  waitSignal?: AbortSignal;
+}
+
 /**
- * One attempt end to end: waits for the channel's rate limit, builds the request for this
- * attempt (fresh timestamp and signature) and sends it. Never throws; a request that cannot be
- * built (bad secret stored, unserialisable event) is `failed_permanently`. `target` must come
- * from channel.validateTarget.
+ * One attempt end to end, as the delivery worker makes it: waits for the channel's rate limit,
+ * builds the request for this attempt (fresh timestamp and signature) and sends it. Resolves
+ * `undefined` when the wait for the rate limit was aborted: nothing was sent, so it is no
+ * attempt and nothing is to be recorded. Otherwise never throws; a request that cannot be built
+ * (bad secret stored, unserialisable event) is `failed_permanently`. `target` must come from
+ * channel.validateTarget.
  */
 export async function attemptDelivery<T>(
   channel: NotificationChannel<T>,
   event: CloudEvent,
   target: T,
   ctx: AttemptContext,
-  options: DeliverOptions,
-): Promise<AttemptResult> {
-  const started = Date.now();
+  options: AttemptOptions,
+): Promise<AttemptResult | undefined> {
   try {
-    await channel.throttle?.(target, options.signal);
+    await channel.throttle?.(target, options.waitSignal ?? options.signal);
   } catch {
-    return {
-      outcome: AttemptOutcome.Retry,
-      durationMs: Date.now() - started,
-      error: 'attempt aborted while waiting for the channel rate limit',
-    };
+    return undefined;
   }
   let request;
   try {

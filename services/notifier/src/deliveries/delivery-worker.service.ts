@@ -10,16 +10,9 @@ import { DeliveryStatus, type DeliveryEntity, type SubscriptionEntity } from '@l
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { MetricsRegistry, traceContextFromRecord } from '@lockstep/telemetry';
 import type { Counter, Histogram } from 'prom-client';
+import { attemptDelivery } from '../channels/channel-delivery';
 import { getChannel } from '../channels/registry';
-import {
-  AgentPool,
-  AllowList,
-  AttemptOutcome,
-  RetrySchedule,
-  deliver,
-  nextAttemptDelay,
-  type AttemptResult,
-} from '../http';
+import { AgentPool, AllowList, AttemptOutcome, RetrySchedule, nextAttemptDelay, type AttemptResult } from '../http';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../notifier.config';
 import { SubscriptionRepository } from '../subscriptions/subscription.repository';
 import { DeliveryRepository, type DeliveryTransition } from './delivery.repository';
@@ -35,6 +28,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private readonly schedule: RetrySchedule;
   private readonly allowList: AllowList;
   private readonly agents = new AgentPool();
+  /** Aborted when shutdown begins: stops waits for a rate limit slot (nothing of theirs was sent). */
+  private readonly stopWaiting = new AbortController();
+  /** Aborted once the attempts in flight at shutdown are recorded: sends started later end as retries. */
   private readonly abort = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
@@ -72,6 +68,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.stopWaiting.abort();
     // Let attempts in flight finish (bounded by NOTIFIER_TIMEOUT) so they are recorded.
     await Promise.allSettled([...this.inFlight]);
     this.abort.abort();
@@ -159,27 +156,36 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     );
     const channel = getChannel(sub.channel);
     const started = new Date();
-    let result: AttemptResult;
+    let result: AttemptResult | undefined;
     try {
       const target = channel.validateTarget(sub.target);
-      await channel.throttle?.(target, this.abort.signal);
-      const request = channel.buildRequest(d.event as unknown as CloudEvent, target, {
-        attempt: d.attempts + 1,
-        messageId: d.id,
-      });
-      result = await deliver(request, {
-        allowList: this.allowList,
-        timeoutMs: this.config.NOTIFIER_TIMEOUT,
-        agents: this.agents,
-        signal: this.abort.signal,
-      });
-      channel.observe?.(target, result);
+      result = await attemptDelivery(
+        channel,
+        d.event as unknown as CloudEvent,
+        target,
+        { attempt: d.attempts + 1, messageId: d.id },
+        {
+          allowList: this.allowList,
+          timeoutMs: this.config.NOTIFIER_TIMEOUT,
+          agents: this.agents,
+          signal: this.abort.signal,
+          waitSignal: this.stopWaiting.signal,
+        },
+      );
     } catch (err) {
       result = {
         outcome: AttemptOutcome.FailedPermanently,
         durationMs: Date.now() - started.getTime(),
         error: (err as Error).message,
       };
+    }
+    if (!result) {
+      // Shutdown stopped the wait for the rate limit: nothing was sent, so this was no attempt.
+      // The delivery goes back to the queue as it was, for another replica or the next start.
+      span.setAttribute('lockstep.outcome', 'not_sent');
+      span.end();
+      await this.deliveries.release(d.id);
+      return;
     }
     this.attemptsTotal.inc({ channel: sub.channel, outcome: result.outcome });
     this.attemptSeconds.observe({ channel: sub.channel }, result.durationMs / 1000);

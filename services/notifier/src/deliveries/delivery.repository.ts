@@ -128,6 +128,11 @@ export class DeliveryRepository {
     });
   }
 
+  /** Gives a claimed delivery back to the queue untouched (no attempt was made), for any worker to claim now. */
+  async release(id: string): Promise<void> {
+    await this.ds.getRepository(DeliveryEntity).update({ id, status: DeliveryStatus.Pending }, { leaseUntil: null });
+  }
+
   /** Marks a delivery finished without an attempt (its subscription is gone or disabled). */
   async cancel(id: string, reason: string): Promise<void> {
     await this.ds

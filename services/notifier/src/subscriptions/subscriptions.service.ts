@@ -9,16 +9,13 @@ import {
   type SubscriptionUpsertV1,
 } from '@lockstep/contracts';
 import { SubscriptionEntity } from '@lockstep/persistence';
-import { getChannel } from '../channels/registry';
+import { validateSubscriptionTarget } from '../channels/channel-delivery';
 import { generateWebhookSecret } from '../channels/webhook';
-import { InvalidTargetError, UnknownChannelError } from '../channels/notification-channel';
-import { AllowList, checkDestination, DestinationRefusedError } from '../http';
+import { ChannelIds, InvalidTargetError, UnknownChannelError } from '../channels/notification-channel';
+import { AllowList, DestinationRefusedError, DestinationUnresolvedError } from '../http';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../notifier.config';
 import { invalidFilters } from './event-filter';
 import { SubscriptionRepository } from './subscription.repository';
-
-/** Moved to @lockstep/contracts so the API masks exactly like the notifier; re-exported for existing imports. */
-export { maskUrl, toView } from '@lockstep/contracts';
 
 /** Creates, updates and deletes subscriptions, refusing anything that could never deliver. */
 @Injectable()
@@ -36,34 +33,24 @@ export class SubscriptionsService {
     const existing = req.id ? await this.repo.findById(req.id) : null;
     if (req.id && !existing)
       return fail('NOT_FOUND', `subscription ${req.id} does not exist; omit the id to create one`);
-    let channel;
-    try {
-      channel = getChannel(req.channel);
-    } catch (err) {
-      if (err instanceof UnknownChannelError) return fail(err.code, err.message);
-      throw err;
-    }
     const filterProblems = invalidFilters(req.eventTypes, eventNames());
     if (filterProblems.length) return fail('INVALID_EVENT_FILTER', filterProblems.join('; '));
     const rawTarget: Record<string, unknown> = { ...(existing?.target ?? {}), ...req.target };
     let generatedSecret: string | undefined;
-    if (channel.id === 'webhook' && !Array.isArray(rawTarget.secrets)) {
+    if (req.channel === ChannelIds.Webhook && !Array.isArray(rawTarget.secrets)) {
       generatedSecret = generateWebhookSecret();
       rawTarget.secrets = [generatedSecret];
     }
-    let target: unknown;
+    let checked;
     try {
-      target = channel.validateTarget(rawTarget);
+      checked = await validateSubscriptionTarget(req.channel, rawTarget, this.allowList);
     } catch (err) {
-      if (err instanceof InvalidTargetError) return fail(err.code, err.message);
+      if (err instanceof UnknownChannelError || err instanceof InvalidTargetError) return fail(err.code, err.message);
+      if (err instanceof DestinationRefusedError) return fail('DESTINATION_REFUSED', err.message);
+      if (err instanceof DestinationUnresolvedError) return fail('DESTINATION_UNRESOLVED', err.message);
       throw err;
     }
-    try {
-      await checkDestination(channel.destinationOf(target), this.allowList);
-    } catch (err) {
-      const code = err instanceof DestinationRefusedError ? 'DESTINATION_REFUSED' : 'DESTINATION_UNRESOLVED';
-      return fail(code, (err as Error).message);
-    }
+    const { channel, target } = checked;
     const entity = existing ?? Object.assign(new SubscriptionEntity(), { id: randomUUID() });
     entity.name = req.name;
     entity.channel = channel.id;

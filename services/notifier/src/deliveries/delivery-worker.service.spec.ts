@@ -1,0 +1,61 @@
+import { DeliveryStatus, type DeliveryEntity, type SubscriptionEntity } from '@lockstep/persistence';
+import { MetricsRegistry } from '@lockstep/telemetry';
+import { releaseEvent, waitFor } from '@lockstep/testing';
+import { slackChannel } from '../channels/slack';
+import type { NotifierConfig } from '../notifier.config';
+import type { SubscriptionRepository } from '../subscriptions/subscription.repository';
+import type { DeliveryRepository } from './delivery.repository';
+import { DeliveryWorker } from './delivery-worker.service';
+
+const config = {
+  NOTIFIER_RETRY_SCHEDULE: [1000],
+  NOTIFIER_ALLOWED_DESTINATIONS: 'loopback',
+  NOTIFIER_TIMEOUT: 1000,
+  NOTIFIER_CONCURRENCY: 4,
+  NOTIFIER_POLL_INTERVAL: 60_000,
+  NOTIFIER_LEASE: 60_000,
+} as NotifierConfig;
+
+describe(DeliveryWorker.name, () => {
+  it('gives a delivery waiting for its rate limit back to the queue at shutdown, recording no attempt', async () => {
+    const url = 'http://127.0.0.1:9/services/T0/B0/worker-spec';
+    slackChannel.limiter.defer(url, 60_000);
+    const delivery = {
+      id: 'msg_1',
+      subscriptionId: 'sub-1',
+      event: releaseEvent(),
+      trace: {},
+      status: DeliveryStatus.Pending,
+      attempts: 0,
+      scheduleBase: 0,
+    } as unknown as DeliveryEntity;
+    const subscription = {
+      id: 'sub-1',
+      channel: 'slack',
+      target: { url },
+      enabled: true,
+    } as unknown as SubscriptionEntity;
+    const deliveries = {
+      claimDue: jest.fn().mockResolvedValueOnce([delivery]).mockResolvedValue([]),
+      nextDueAt: jest.fn().mockResolvedValue(undefined),
+      release: jest.fn().mockResolvedValue(undefined),
+      recordAttempt: jest.fn(),
+    };
+    const subscriptions = { findByIds: jest.fn().mockResolvedValue([subscription]) };
+    const sut = new DeliveryWorker(
+      deliveries as unknown as DeliveryRepository,
+      subscriptions as unknown as SubscriptionRepository,
+      config,
+      new MetricsRegistry({ serviceName: 'notifier', defaultMetrics: false }),
+    );
+    sut.onApplicationBootstrap();
+    await waitFor(() => deliveries.nextDueAt.mock.calls.length > 0, { what: 'the delivery to be claimed' });
+    const started = Date.now();
+
+    await sut.beforeApplicationShutdown();
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(deliveries.release).toHaveBeenCalledWith('msg_1');
+    expect(deliveries.recordAttempt).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,87 @@
+import type { SubscriptionUpsertV1 } from '@lockstep/contracts';
+import type { SubscriptionEntity } from '@lockstep/persistence';
+import type { NotifierConfig } from '../notifier.config';
+import type { SubscriptionRepository } from './subscription.repository';
+import { SubscriptionsService } from './subscriptions.service';
+
+const request = (over: Partial<SubscriptionUpsertV1> = {}): SubscriptionUpsertV1 => ({
+  name: 'ops',
+  channel: 'webhook',
+  target: { url: 'http://127.0.0.1:9/hook' },
+  eventTypes: ['*'],
+  enabled: true,
+  ...over,
+});
+
+describe(SubscriptionsService.name, () => {
+  const repo = { findById: jest.fn(), save: jest.fn(), delete: jest.fn() };
+  const sut = new SubscriptionsService(
+    repo as unknown as SubscriptionRepository,
+    {
+      NOTIFIER_ALLOWED_DESTINATIONS: 'loopback',
+    } as NotifierConfig,
+  );
+
+  beforeEach(() => {
+    jest.resetAllMocks();
+    repo.save.mockImplementation((e: SubscriptionEntity) => Promise.resolve(e));
+  });
+
+  it('creates a webhook with a generated signing secret, shown once', async () => {
+    const reply = await sut.upsert(request());
+
+    expect(reply.ok).toBe(true);
+    const result = reply.ok ? reply.result : undefined;
+    expect(result?.generatedSecret).toMatch(/^whsec_/);
+    expect(result?.subscription).toMatchObject({ channel: 'webhook', secretCount: 1 });
+    expect(repo.save).toHaveBeenCalledWith(
+      expect.objectContaining({ target: expect.objectContaining({ secrets: [result?.generatedSecret] }) }),
+    );
+  });
+
+  it('keeps the stored target settings an update leaves out', async () => {
+    repo.findById.mockResolvedValue({
+      id: '00000000-0000-4000-8000-000000000001',
+      channel: 'webhook',
+      target: { url: 'http://127.0.0.1:9/old', secrets: ['whsec_' + Buffer.alloc(32, 1).toString('base64')] },
+    });
+
+    const reply = await sut.upsert(
+      request({ id: '00000000-0000-4000-8000-000000000001', target: { url: 'http://127.0.0.1:9/new' } }),
+    );
+
+    expect(reply).toMatchObject({
+      ok: true,
+      result: { subscription: { url: 'http://127.0.0.1:9/new', secretCount: 1 } },
+    });
+    expect(reply.ok && reply.result.generatedSecret).toBeUndefined();
+  });
+
+  it.each([
+    ['an unknown channel', request({ channel: 'sms' }), 'CHANNEL_UNKNOWN'],
+    [
+      'a target that does not fit its channel',
+      request({ channel: 'slack', target: { url: 42 } }),
+      'CHANNEL_INVALID_TARGET',
+    ],
+    [
+      'a destination outside the allow-list',
+      request({ target: { url: 'http://169.254.169.254/hook' } }),
+      'DESTINATION_REFUSED',
+    ],
+    ['an event filter that matches no event', request({ eventTypes: ['nothing.such'] }), 'INVALID_EVENT_FILTER'],
+  ])('refuses %s and stores nothing', async (_name, req, code) => {
+    const reply = await sut.upsert(req);
+
+    expect(reply).toMatchObject({ ok: false, error: { code } });
+    expect(repo.save).not.toHaveBeenCalled();
+  });
+
+  it('refuses to update a subscription that does not exist', async () => {
+    repo.findById.mockResolvedValue(null);
+
+    const reply = await sut.upsert(request({ id: '00000000-0000-4000-8000-000000000002' }));
+
+    expect(reply).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  });
+});
