@@ -1,6 +1,6 @@
 import type { Channel } from '@lockstep/contracts';
 import { channelAccepts } from './channels';
-import { UnknownChannelError } from './errors';
+import { UnknownReleaseChannelError } from './errors';
 
 describe(channelAccepts.name, () => {
   it.each<[Channel, Channel, boolean, boolean]>([
@@ -34,7 +34,7 @@ describe(channelAccepts.name, () => {
   ])('throws for unknown channels (%s sees %s)', (subscriber, release) => {
     const act = () => channelAccepts(subscriber as Channel, release as Channel, false);
 
-    expect(act).toThrow(UnknownChannelError);
+    expect(act).toThrow(UnknownReleaseChannelError);
     expect(act).toThrow('use one of: stable, beta, alpha');
   });
 });

@@ -1,11 +1,11 @@
 import { Channels, type Channel } from '@lockstep/contracts';
-import { UnknownChannelError } from './errors';
+import { UnknownReleaseChannelError } from './errors';
 
 /** Rank of a channel by permissiveness; `Channels` is ordered stable, beta, alpha. */
 function rank(channel: Channel): number {
   const i = Channels.indexOf(channel);
   // Fail loudly: an unknown release channel ranked -1 would otherwise be shown to everyone.
-  if (i < 0) throw new UnknownChannelError(channel, Channels);
+  if (i < 0) throw new UnknownReleaseChannelError(channel, Channels);
   return i;
 }
 
@@ -15,7 +15,7 @@ function rank(channel: Channel): number {
  * - `stable` sees only stable-channel releases that are not pre-releases;
  * - `beta` sees stable and beta releases, pre-release or not;
  * - `alpha` sees everything.
- * Throws `UnknownChannelError` for a name outside `Channels`.
+ * Throws `UnknownReleaseChannelError` for a name outside `Channels`.
  */
 export function channelAccepts(subscriberChannel: Channel, releaseChannel: Channel, isPrerelease: boolean): boolean {
   const subscriber = rank(subscriberChannel);

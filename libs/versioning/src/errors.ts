@@ -56,9 +56,9 @@ export class UnknownVersionSchemeError extends CodedError<typeof VersioningError
   }
 }
 
-/** A channel name is not one of the known channels. The message lists the valid ones. */
-export class UnknownChannelError extends CodedError<typeof VersioningErrorCode.UnknownChannel> {
-  override name = 'UnknownChannelError';
+/** A release channel name is not one of the known channels. The message lists the valid ones. */
+export class UnknownReleaseChannelError extends CodedError<typeof VersioningErrorCode.UnknownChannel> {
+  override name = 'UnknownReleaseChannelError';
   constructor(
     /** The rejected channel name. */
     readonly channel: unknown,

@@ -8,7 +8,7 @@ import { DestinationRefusedError } from '../http/destination-guard';
 import { attemptDelivery, validateSubscriptionTarget } from './channel-delivery';
 import { discordChannel } from './discord';
 import { releaseEvent } from '@lockstep/testing';
-import { InvalidTargetError, UnknownChannelError } from './notification-channel';
+import { InvalidTargetError, UnknownNotificationChannelError } from './notification-channel';
 import { createSlackChannel, SlackRateLimiter } from './slack';
 import { generateWebhookSecret, webhookChannel } from './webhook';
 
@@ -141,7 +141,7 @@ describe(validateSubscriptionTarget.name, () => {
   });
 
   it.each([
-    ['sms', {}, UnknownChannelError],
+    ['sms', {}, UnknownNotificationChannelError],
     ['slack', { url: 42 }, InvalidTargetError],
     ['slack', { url: 'http://169.254.169.254/services/x' }, DestinationRefusedError],
   ])('refuses a %s target %j', async (channel, config, error) => {

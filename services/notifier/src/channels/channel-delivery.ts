@@ -16,7 +16,7 @@ import { getChannel } from './registry';
  * Validates a subscription's target at create/update time: the channel's schema, then the SSRF
  * guard on its URL (DNS included).
  *
- * @throws UnknownChannelError, InvalidTargetError, DestinationRefusedError, DestinationUnresolvedError
+ * @throws UnknownNotificationChannelError, InvalidTargetError, DestinationRefusedError, DestinationUnresolvedError
  */
 export async function validateSubscriptionTarget(
   channelId: string,

@@ -69,8 +69,8 @@ export class InvalidTargetError extends CodedError<typeof ChannelErrorCode.Inval
 }
 
 /** The subscription names a channel that is not registered. */
-export class UnknownChannelError extends CodedError<typeof ChannelErrorCode.UnknownChannel> {
-  override name = 'UnknownChannelError';
+export class UnknownNotificationChannelError extends CodedError<typeof ChannelErrorCode.UnknownChannel> {
+  override name = 'UnknownNotificationChannelError';
   constructor(readonly channel: string) {
     super(
       ChannelErrorCode.UnknownChannel,

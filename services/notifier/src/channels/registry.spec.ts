@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChannelIds, UnknownChannelError } from './notification-channel';
-import { channelFor, getChannel, NotificationChannels } from './registry';
+import { ChannelIds, UnknownNotificationChannelError } from './notification-channel';
+import { findChannel, getChannel, NotificationChannels } from './registry';
 
 describe('NotificationChannels', () => {
   const folders = readdirSync(__dirname, { withFileTypes: true })
@@ -25,7 +25,7 @@ describe('NotificationChannels', () => {
   });
 
   it.each(['sms', 'toString', '__proto__'])('knows no channel %j', (id) => {
-    expect(channelFor(id)).toBeUndefined();
-    expect(() => getChannel(id)).toThrow(UnknownChannelError);
+    expect(findChannel(id)).toBeUndefined();
+    expect(() => getChannel(id)).toThrow(UnknownNotificationChannelError);
   });
 });

@@ -1,5 +1,10 @@
 import { discordChannel } from './discord';
-import { ChannelIds, UnknownChannelError, type ChannelId, type NotificationChannel } from './notification-channel';
+import {
+  ChannelIds,
+  UnknownNotificationChannelError,
+  type ChannelId,
+  type NotificationChannel,
+} from './notification-channel';
 import { slackChannel } from './slack';
 import { webhookChannel } from './webhook';
 
@@ -14,15 +19,15 @@ export const NotificationChannels = {
 } as const satisfies Record<ChannelId, NotificationChannel>;
 
 /** The channel with this id, or undefined. */
-export function channelFor(id: string): NotificationChannel | undefined {
+export function findChannel(id: string): NotificationChannel | undefined {
   return Object.hasOwn(NotificationChannels, id)
     ? (NotificationChannels as Record<string, NotificationChannel>)[id]
     : undefined;
 }
 
-/** The channel with this id. @throws UnknownChannelError */
+/** The channel with this id. @throws UnknownNotificationChannelError */
 export function getChannel(id: string): NotificationChannel {
-  const channel = channelFor(id);
-  if (!channel) throw new UnknownChannelError(id);
+  const channel = findChannel(id);
+  if (!channel) throw new UnknownNotificationChannelError(id);
   return channel;
 }

@@ -11,7 +11,7 @@ import {
 import { SubscriptionEntity } from '@lockstep/persistence';
 import { validateSubscriptionTarget } from '../channels/channel-delivery';
 import { generateWebhookSecret } from '../channels/webhook';
-import { ChannelIds, InvalidTargetError, UnknownChannelError } from '../channels/notification-channel';
+import { ChannelIds, InvalidTargetError, UnknownNotificationChannelError } from '../channels/notification-channel';
 import { AllowList, DestinationRefusedError, DestinationUnresolvedError } from '../http';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../notifier.config';
 import { invalidFilters } from './event-filter';
@@ -45,7 +45,8 @@ export class SubscriptionsService {
     try {
       checked = await validateSubscriptionTarget(req.channel, rawTarget, this.allowList);
     } catch (err) {
-      if (err instanceof UnknownChannelError || err instanceof InvalidTargetError) return fail(err.code, err.message);
+      if (err instanceof UnknownNotificationChannelError || err instanceof InvalidTargetError)
+        return fail(err.code, err.message);
       if (err instanceof DestinationRefusedError) return fail('DESTINATION_REFUSED', err.message);
       if (err instanceof DestinationUnresolvedError) return fail('DESTINATION_UNRESOLVED', err.message);
       throw err;

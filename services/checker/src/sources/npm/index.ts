@@ -16,7 +16,7 @@
  * - A version with no published digest at all is skipped, unless `allowUnverified` is set:
  *   then its sha256 rests on the (TLS) download alone.
  * - Skipped as well: deprecated versions, and version keys that are not strict semver.
- * - Channels from dist-tags (see `channelFor`); flags and notes from the `lockstep` field of
+ * - Channels from dist-tags (see `releaseChannelOf`); flags and notes from the `lockstep` field of
  *   the version's package.json (`{ "security": true, "hotfix": true, "breaking": true,
  *   "notes": "…" }`), false / '' when absent.
  * - Every failure is a SourceCheckError: unreachable, 5xx and 429 -> SOURCE_UNREACHABLE;

@@ -1,9 +1,9 @@
 import { SourceCheckError, SourceErrorCode } from '../release-source';
-import { channelFor, readPackument } from './npm-packument.mapper';
+import { releaseChannelOf, readPackument } from './npm-packument.mapper';
 
 const dist = (v: string) => ({ tarball: `https://registry.example/app/-/app-${v}.tgz`, integrity: 'sha512-x' });
 
-describe(channelFor.name, () => {
+describe(releaseChannelOf.name, () => {
   it.each([
     ['1.0.0', [], 'stable'],
     ['1.0.0', ['next'], 'stable'],
@@ -27,7 +27,7 @@ describe(channelFor.name, () => {
     ['2.0.0-nightly.3', [], 'alpha'],
     ['2.0.0-dev.3', [], 'alpha'],
   ] as const)('%s tagged %j is %s', (version, tags, channel) => {
-    const result = channelFor(version, tags);
+    const result = releaseChannelOf(version, tags);
 
     expect(result).toBe(channel);
   });

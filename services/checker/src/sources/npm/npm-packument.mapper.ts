@@ -61,7 +61,7 @@ const ALPHA_IDENTIFIER = /^(alpha|canary|dev|nightly|experimental|snapshot|insid
  * - any other pre-release: `alpha` when its first identifier says so (older alphas keep no
  *   tag once a newer one takes it, and must not leak to beta subscribers), else `beta`.
  */
-export function channelFor(version: string, tags: readonly string[]): Channel {
+export function releaseChannelOf(version: string, tags: readonly string[]): Channel {
   if (tags.includes('latest') || !semverScheme.isPrerelease(version)) return 'stable';
   const tagged = tags.map((t) => TAG_CHANNELS[t.toLowerCase()]).filter((c): c is Channel => c !== undefined);
   if (tagged.includes('beta')) return 'beta';
@@ -104,7 +104,7 @@ export function readPackument(body: unknown, name: string): PackumentVersion[] {
     const { tarball, integrity, shasum } = manifest.data.dist;
     out.push({
       version,
-      channel: channelFor(version, tagsByVersion.get(version) ?? []),
+      channel: releaseChannelOf(version, tagsByVersion.get(version) ?? []),
       // Only a literal `true` counts: published versions are immutable, so a typo must not fail every later check.
       security: meta.security === true,
       hotfix: meta.hotfix === true,
