@@ -20,6 +20,6 @@ export * from './install/install-pipeline';
 export { preUpdateBackupId } from './install/install-run';
 export * from './node-agent';
 export * from './nats/jetstream-install-events';
-export * from './nats/node-registry';
+export * from './nats/node-heartbeat';
 export * from './nats/node-command.consumer';
 export * from './node-agent.runtime';

@@ -20,7 +20,7 @@ import { InstallPipeline, type InstallPipelineDeps } from './install/install-pip
 import { CommandJournal } from './journal/command-journal';
 import { JetStreamInstallEvents } from './nats/jetstream-install-events';
 import { NodeCommandConsumer } from './nats/node-command.consumer';
-import { NodeRegistry } from './nats/node-registry';
+import { NodeHeartbeat } from './nats/node-heartbeat';
 import { NodeAgent, type InstallEventSink } from './node-agent';
 import { createServiceManager } from './service-managers/registry';
 import type { ServiceManager } from './service-managers/service-manager';
@@ -61,7 +61,7 @@ export class NodeAgentRuntime {
   readonly dir: AppDirectory;
   readonly app: ServiceManager;
   private agent?: NodeAgent;
-  private registry?: NodeRegistry;
+  private heartbeat?: NodeHeartbeat;
   /** Directories a data restore may put back (BACKUP_* paths), checked at start for an interrupted one. */
   private restoreTargets: string[] = [];
   private consumer?: NodeCommandConsumer;
@@ -137,7 +137,7 @@ export class NodeAgentRuntime {
       logger: this.logger,
     });
     const events = this.overrides.events ?? new JetStreamInstallEvents(js, this.nats.namespace);
-    this.registry = new NodeRegistry(
+    this.heartbeat = new NodeHeartbeat(
       js,
       this.nats.namespace,
       () => this.record(),
@@ -154,7 +154,7 @@ export class NodeAgentRuntime {
       pipeline,
       events,
       this.logger,
-      () => void this.registry?.beat(),
+      () => void this.heartbeat?.beat(),
       (key) => lock.holder(key),
     );
     this.agent = agent;
@@ -166,7 +166,7 @@ export class NodeAgentRuntime {
       this.logger,
     );
 
-    await this.registry.open();
+    await this.heartbeat.open();
     await this.consumer.ensure();
     // a restore into a mount point killed mid-exchange is finished before the app sees its data
     let whole = true;
@@ -185,8 +185,8 @@ export class NodeAgentRuntime {
       await this.app
         .start()
         .catch((err: Error) => this.logger.error(`cannot start the app from current: ${err.message}`));
-    await this.registry.beat();
-    this.registry.start();
+    await this.heartbeat.beat();
+    this.heartbeat.start();
     this.background = (async () => {
       await agent
         .recover()
@@ -295,7 +295,7 @@ export class NodeAgentRuntime {
     }
     await this.consumer?.stop();
     await this.background;
-    await this.registry?.stop();
+    await this.heartbeat?.stop();
     await this.app.close().catch((err: Error) => this.logger.error(`could not stop the app: ${err.message}`));
   }
 

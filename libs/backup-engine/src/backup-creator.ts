@@ -1,5 +1,5 @@
 import { throwIfAborted } from './abort';
-import type { BackupRepository } from './backup-repository';
+import type { BackupBucket } from './backup-bucket';
 import { ContentPacker } from './content-packer';
 import { BackupAbortedError, BackupEngineError, BackupErrorCode } from './errors';
 import type { ChunkerOptions } from './gear-chunker';
@@ -73,7 +73,7 @@ const FILES_SHARE_WITH_STREAMS = 85;
  */
 export class BackupCreator {
   constructor(
-    private readonly repository: BackupRepository,
+    private readonly repository: BackupBucket,
     private readonly settings: BackupCreatorSettings,
   ) {}
 

@@ -1,7 +1,7 @@
 import type { ObjectStore } from '@lockstep/storage';
 import { BACKUP_ID_PATTERN, generateBackupId } from './backup-id';
 import { BackupCreator, type BackupRequest, type BackupResult, type BackupRunOptions } from './backup-creator';
-import { BackupRepository } from './backup-repository';
+import { BackupBucket } from './backup-bucket';
 import {
   BackupRestorer,
   type RestoreOptions,
@@ -38,7 +38,7 @@ export interface BackupEngineOptions {
  */
 export class BackupEngine {
   private constructor(
-    readonly repository: BackupRepository,
+    readonly repository: BackupBucket,
     private readonly compressor: Compressor,
     private readonly chunkerOptions: ChunkerOptions,
     /** Chunks compressed at once; bounds memory to about this many maximum-size chunks. */
@@ -47,7 +47,7 @@ export class BackupEngine {
 
   /** Opens (or initializes) the repository in the store's bucket. Throws WrongKeyError on a wrong passphrase. */
   static async open(store: ObjectStore, options: BackupEngineOptions = {}): Promise<BackupEngine> {
-    const repository = await BackupRepository.open(store, options.passphrase);
+    const repository = await BackupBucket.open(store, options.passphrase);
     return new BackupEngine(
       repository,
       options.compressor ?? defaultCompressor(3),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { BackupRepository } from './backup-repository';
+import type { BackupBucket } from './backup-bucket';
 import { BackupCorruptedError } from './errors';
 import type { BackupManifest, DirEntry } from './manifest';
 import { PackReader } from './pack-reader';
@@ -87,7 +87,7 @@ interface StagedTree extends SwapPlan {
  */
 export class BackupRestorer {
   constructor(
-    private readonly repository: BackupRepository,
+    private readonly repository: BackupBucket,
     private readonly compressor: Compressor,
   ) {}
 

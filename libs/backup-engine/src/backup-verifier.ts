@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { StorageError } from '@lockstep/storage';
-import type { BackupRepository } from './backup-repository';
+import type { BackupBucket } from './backup-bucket';
 import { CompressorUnavailableError } from './errors';
 import { manifestDigest, type BackupManifest, type ContentEntry } from './manifest';
 import { ChunkReadError, PackReader, type PackSource } from './pack-reader';
@@ -35,7 +35,7 @@ export interface VerifyOptions {
 }
 
 /** What a verify reads from, and where it drops the index of a damaged pack. */
-export type VerifySource = PackSource & Pick<BackupRepository, 'removeIndex'>;
+export type VerifySource = PackSource & Pick<BackupBucket, 'removeIndex'>;
 
 /**
  * Checks a backup end to end: the manifest digest, every pack it needs (downloaded again),

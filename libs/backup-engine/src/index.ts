@@ -4,7 +4,7 @@ export * from './gear-chunker';
 export * from './chunk-cipher';
 export * from './zstd.process';
 export * from './zstd.native';
-export * from './backup-repository';
+export * from './backup-bucket';
 export * from './pack-writer';
 export * from './pack-reader';
 export * from './tree-walker';

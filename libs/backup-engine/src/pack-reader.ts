@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ObjectNotFoundError } from '@lockstep/storage';
-import type { BackupRepository } from './backup-repository';
+import type { BackupBucket } from './backup-bucket';
 import { CompressorUnavailableError } from './errors';
 import type { ChunkLocation } from './manifest';
 import type { Compressor } from './zstd.process';
@@ -17,8 +17,8 @@ export class ChunkReadError extends Error {
   }
 }
 
-/** The part of BackupRepository the reader needs. */
-export type PackSource = Pick<BackupRepository, 'cipher' | 'getPack'>;
+/** The part of BackupBucket the reader needs. */
+export type PackSource = Pick<BackupBucket, 'cipher' | 'getPack'>;
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

@@ -1,12 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { MAX_OBJECT_BYTES } from '@lockstep/storage';
-import type { BackupRepository } from './backup-repository';
+import type { BackupBucket } from './backup-bucket';
 import type { Compressor } from './zstd.process';
 import type { ChunkLocation } from './manifest';
 
-/** The part of BackupRepository the writer needs. */
-export type PackSink = Pick<BackupRepository, 'cipher' | 'putPack'>;
+/** The part of BackupBucket the writer needs. */
+export type PackSink = Pick<BackupBucket, 'cipher' | 'putPack'>;
 
 /** Figures the writer accumulates while packing. */
 export interface PackWriterStats {

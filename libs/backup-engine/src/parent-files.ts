@@ -1,4 +1,4 @@
-import type { BackupRepository } from './backup-repository';
+import type { BackupBucket } from './backup-bucket';
 import type { BackupManifest, ChunkLocation, FileEntry } from './manifest';
 
 /** What a walk knows about a file now (from lstat), compared with the parent backup's entry. */
@@ -41,7 +41,7 @@ export class ParentFiles {
    * The newest completed backup (by its manifest's upload time) that holds files, among the
    * last few; an empty ParentFiles when there is none.
    */
-  static async loadLatest(repository: Pick<BackupRepository, 'store' | 'getManifest'>): Promise<ParentFiles> {
+  static async loadLatest(repository: Pick<BackupBucket, 'store' | 'getManifest'>): Promise<ParentFiles> {
     const listed = (await repository.store.list('manifests/')).sort(
       (a, b) => b.lastModified.getTime() - a.lastModified.getTime(),
     );

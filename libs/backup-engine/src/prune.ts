@@ -1,5 +1,5 @@
 import { StorageError } from '@lockstep/storage';
-import type { BackupRepository } from './backup-repository';
+import type { BackupBucket } from './backup-bucket';
 import { BackupEngineError, BackupErrorCode } from './errors';
 import { BACKUP_ID_PATTERN } from './backup-id';
 import { ProgressReporter, ProgressStep, type ProgressListener } from './progress';
@@ -34,9 +34,9 @@ export interface PruneResult {
   dryRun: boolean;
 }
 
-/** The part of BackupRepository a prune needs. */
+/** The part of BackupBucket a prune needs. */
 export type PruneStore = Pick<
-  BackupRepository,
+  BackupBucket,
   | 'listManifests'
   | 'getManifestAndParts'
   | 'listManifestParts'

@@ -4,7 +4,7 @@ import { PlatformModule } from '@lockstep/platform';
 import { CLOCK, SystemClock } from './clock/clock.port';
 import { FleetLockAdapter } from './fleet/fleet-lock.adapter';
 import { NodeCommander } from './fleet/node-commander';
-import { NodeRegistry } from './fleet/node-registry';
+import { FleetView } from './fleet/fleet-view.service';
 import { CLUSTER_LOCK } from './rollouts/cluster-lock.port';
 import { InstallEventsHandler, SCHEDULER_SUBJECTS } from './rollouts/install-events.handler';
 import { ReleaseInfoRepository, SCHEDULER_QUERIES } from './rollouts/release-info.repository';
@@ -35,7 +35,7 @@ export class SchedulerModule {
           useFactory: (nats: NatsClient) => new FleetLockAdapter(nats, config),
           inject: [NatsClient],
         },
-        NodeRegistry,
+        FleetView,
         NodeCommander,
         RolloutRepository,
         ReleaseInfoRepository,

@@ -1,7 +1,7 @@
 import { RolloutCreateV1, type RolloutPlanV1 } from '@lockstep/contracts';
 import type { NodeEntry } from '@lockstep/messaging';
 import type { RolloutStrategy } from '@lockstep/persistence';
-import type { NodeRegistry } from '../fleet/node-registry';
+import type { FleetView } from '../fleet/fleet-view.service';
 import type { ClusterLockAdmin } from './cluster-lock.port';
 import type { ReleaseInfoRepository } from './release-info.repository';
 import type { RolloutReconciler } from './rollout-reconciler.service';
@@ -50,7 +50,7 @@ describe(RolloutsService.name, () => {
     };
     sut = new RolloutsService(
       repo as unknown as RolloutRepository,
-      { list: async () => [node('n1'), node('n2')] } as unknown as NodeRegistry,
+      { list: async () => [node('n1'), node('n2')] } as unknown as FleetView,
       { wake: () => undefined } as unknown as RolloutReconciler,
       releases as unknown as ReleaseInfoRepository,
       lock as unknown as ClusterLockAdmin,

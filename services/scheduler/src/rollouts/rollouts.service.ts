@@ -13,7 +13,7 @@ import type {
 } from '@lockstep/contracts';
 import type { RolloutEntity, RolloutStrategy } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
-import { NodeRegistry } from '../fleet/node-registry';
+import { FleetView } from '../fleet/fleet-view.service';
 import { CLUSTER_LOCK, type ClusterLockAdmin } from './cluster-lock.port';
 import { ReleaseInfoRepository } from './release-info.repository';
 import { planRollout, resolveCount, RolloutPlanError } from './rollout-planner';
@@ -30,7 +30,7 @@ const fail = (code: string, message: string) => ({ ok: false as const, error: { 
 export class RolloutsService {
   constructor(
     private readonly repo: RolloutRepository,
-    private readonly nodes: NodeRegistry,
+    private readonly nodes: FleetView,
     private readonly reconciler: RolloutReconciler,
     private readonly releases: ReleaseInfoRepository,
     @Inject(CLUSTER_LOCK) private readonly lock: ClusterLockAdmin,

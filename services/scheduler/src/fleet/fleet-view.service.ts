@@ -14,8 +14,8 @@ import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
  * the bucket and fetching every node's record on each create.
  */
 @Injectable()
-export class NodeRegistry implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(NodeRegistry.name);
+export class FleetView implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(FleetView.name);
   private readonly directory: NodeDirectory;
 
   constructor(

@@ -30,7 +30,7 @@ export async function openOrCreateBucket(
  * NodeRecordV1 JSON with `seenAt` = now, written every heartbeat and whenever the install
  * state changes. A record whose seenAt stops moving means the node is lost.
  */
-export class NodeRegistry {
+export class NodeHeartbeat {
   private kv?: KV;
   private timer?: NodeJS.Timeout;
   private beating?: Promise<void>;

@@ -35,7 +35,7 @@ const MANIFEST_PART_CHUNKS: ChunkerOptions = { minSize: 64 * 1024, avgSize: 256 
 interface SplitManifest {
   version: 1;
   id: string;
-  /** Names of the parts, in order: `manifest-parts/<name>`; see BackupRepository.partName. */
+  /** Names of the parts, in order: `manifest-parts/<name>`; see BackupBucket.partName. */
   parts: string[];
   /** Each part is its slice of the JSON compressed with raw deflate. */
   encoding: 'deflate-raw';
@@ -52,7 +52,7 @@ const DAMAGED_PART_PREFIX = 'manifest-parts-damaged/';
  * by the manifests over MANIFEST_INLINE_BYTES. Index and manifest objects are encrypted
  * when the repository has a key.
  */
-export class BackupRepository {
+export class BackupBucket {
   private constructor(
     readonly store: ObjectStore,
     /** Undefined when the repository is not encrypted. */
@@ -63,14 +63,14 @@ export class BackupRepository {
    * Opens the repository in the store's bucket, creating it on first use (encrypted when a
    * passphrase is given). A wrong passphrase fails here with WrongKeyError.
    */
-  static async open(store: ObjectStore, passphrase?: string): Promise<BackupRepository> {
+  static async open(store: ObjectStore, passphrase?: string): Promise<BackupBucket> {
     await store.ensureBucket();
     let config: RepositoryConfig;
     try {
       config = JSON.parse((await store.get(CONFIG_KEY)).toString()) as RepositoryConfig;
     } catch (err) {
       if (!(err instanceof ObjectNotFoundError)) throw err;
-      return BackupRepository.create(store, passphrase);
+      return BackupBucket.create(store, passphrase);
     }
     if (!config.encryption) {
       if (passphrase)
@@ -78,7 +78,7 @@ export class BackupRepository {
           BackupErrorCode.KeyNotExpected,
           `backup repository in bucket ${store.bucket} is not encrypted, but a key was given. Remove the key setting or use a new bucket.`,
         );
-      return new BackupRepository(store, undefined);
+      return new BackupBucket(store, undefined);
     }
     if (!passphrase)
       throw new BackupEngineError(
@@ -92,17 +92,17 @@ export class BackupRepository {
     } catch (cause) {
       throw new WrongKeyError(`backup repository in bucket ${store.bucket}`, { cause });
     }
-    return new BackupRepository(store, cipher);
+    return new BackupBucket(store, cipher);
   }
 
-  private static async create(store: ObjectStore, passphrase?: string): Promise<BackupRepository> {
+  private static async create(store: ObjectStore, passphrase?: string): Promise<BackupBucket> {
     if (!passphrase) {
       await store.put(
         CONFIG_KEY,
         JSON.stringify({ version: 1, encryption: null } satisfies RepositoryConfig),
         'application/json',
       );
-      return new BackupRepository(store, undefined);
+      return new BackupBucket(store, undefined);
     }
     const salt = randomBytes(32);
     const cipher = new ChunkCipher(await deriveKey(passphrase, salt, DEFAULT_KDF));
@@ -116,7 +116,7 @@ export class BackupRepository {
       },
     };
     await store.put(CONFIG_KEY, JSON.stringify(config), 'application/json');
-    return new BackupRepository(store, cipher);
+    return new BackupBucket(store, cipher);
   }
 
   /** Uploads a finished pack and then its index; returns the bytes uploaded. */
