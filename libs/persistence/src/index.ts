@@ -5,3 +5,4 @@ export * from './outbox/outbox';
 export * from './outbox/outbox-relay';
 export * from './persistence.module';
 export * from './backups/backup-operations';
+export * from './backups/backup-record';

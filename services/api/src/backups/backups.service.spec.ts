@@ -1,8 +1,7 @@
-import type { BackupEntity } from '@lockstep/persistence';
+import { toBackupRecord, type BackupEntity } from '@lockstep/persistence';
 import { ApiError } from '../http/api-error';
 import type { BackupsRepository } from './backups.repository';
 import { BackupsService, defaultBackupName, restoreEffects } from './backups.service';
-import { toBackupRecord } from './backup-view';
 
 const entity = (over: Partial<BackupEntity> = {}): BackupEntity => ({
   id: 'b1',

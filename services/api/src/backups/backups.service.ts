@@ -12,8 +12,9 @@ import {
   type PruneBackupsBody,
   type RestoreBackupBody,
 } from '@lockstep/contracts';
+import { toBackupRecord } from '@lockstep/persistence';
 import { ApiError } from '../http/api-error';
-import { toBackupRecord, toOperationView } from './backup-view';
+import { toOperationView } from './backup-view';
 import { BackupsRepository, type NameTaken } from './backups.repository';
 
 /** Error codes of backup requests besides the API's own. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { BackupRecordV1, BackupStatus } from '@lockstep/contracts';
-import { BackupEntity, ComponentEntity } from '@lockstep/persistence';
+import { BackupEntity, ComponentEntity, toBackupRecord } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** Order of statuses: a change is kept only when it moves forward (see {@link BackupCatalogue.record}). */
@@ -12,34 +12,6 @@ const RANK: Record<BackupStatus, number> = {
   corrupted: 2,
   pruned: 3,
 };
-
-/** Catalogue row → the wire view. */
-export function toBackupRecord(e: BackupEntity): BackupRecordV1 {
-  return {
-    id: e.id,
-    type: e.type as BackupRecordV1['type'],
-    trigger: e.trigger as BackupRecordV1['trigger'],
-    status: e.status as BackupStatus,
-    component: e.component,
-    componentVersion: e.componentVersion,
-    nodeId: e.nodeId,
-    rolloutId: e.rolloutId,
-    description: e.description,
-    encrypted: e.encrypted,
-    compressed: e.compressed,
-    sizeBytes: Number(e.sizeBytes),
-    storedBytes: Number(e.storedBytes),
-    uploadedBytes: Number(e.uploadedBytes),
-    files: e.files,
-    packs: e.packs,
-    durationMs: e.durationMs,
-    error: e.error,
-    corruptedPacks: e.corruptedPacks ?? [],
-    createdAt: e.createdAt.toISOString(),
-    completedAt: e.completedAt?.toISOString() ?? null,
-    verifiedAt: e.verifiedAt?.toISOString() ?? null,
-  };
-}
 
 function toEntity(r: BackupRecordV1): Partial<BackupEntity> {
   return {
