@@ -178,10 +178,26 @@ describe(NodeAgent.name, () => {
     expect(recreatedStream).toMatchObject({ outcome: { result: 'succeeded' } });
   });
 
-  it('dead-letters what is not an install command', async () => {
-    const result = await sut.handle({ hello: 'world' }, 1, ROOT_CONTEXT);
+  it.each<[string, unknown]>([
+    ['what is not an install command', { hello: 'world' }],
+    ['a command whose fencing token is not a positive integer', command({ fencingToken: 0 })],
+  ])('dead-letters %s', async (_name, raw) => {
+    const result = await sut.handle(raw, 1, ROOT_CONTEXT);
 
     expect(result).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/not an InstallCommandV1/) });
+    expect(pipeline.run).not.toHaveBeenCalled();
+  });
+
+  it('takes commands one at a time, so a racing older holder cannot pass on a stale read of the fence', async () => {
+    const [newer, older] = await Promise.all([
+      sut.handle(command({ commandId: 'newer', fencingToken: 10 }), 1, ROOT_CONTEXT),
+      sut.handle(command({ commandId: 'older', fencingToken: 3 }), 2, ROOT_CONTEXT),
+    ]);
+
+    expect(newer).toMatchObject({ outcome: { result: 'succeeded' } });
+    expect(older).toMatchObject({
+      outcome: { result: 'rejected', error: expect.stringMatching(/STALE_FENCING_TOKEN/) },
+    });
   });
 
   it('leaves an interrupted command unacked and in the journal', async () => {

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { pgDumpSource, type StreamSource } from '@lockstep/backup-engine';
-import { backupPartsOf, CodedError, type BackupType, type RestorePart } from '@lockstep/contracts';
+import { backupPartsOf, CodedError, type BackupType } from '@lockstep/contracts';
 import { BackupJobErrorCode } from './errors';
 
 /** What one host (a node, or the backup service) backs up. */
@@ -79,9 +79,4 @@ export function planBackup(
     ...streams.map((s) => `database: ${s.database}`),
   ].join('; ');
   return { sources, streams, summary };
-}
-
-/** The manifest prefix a restore part selects (undefined: everything). */
-export function restoreSelection(part: RestorePart): string | undefined {
-  return part === 'all' ? undefined : part;
 }

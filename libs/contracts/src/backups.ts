@@ -15,9 +15,6 @@ export const BackupSubjects = {
   progress: Subjects.BackupProgress,
 } as const;
 
-/** KV bucket (namespace-prefixed) holding the backup repository's shared and exclusive locks. */
-export const BackupBuckets = { Locks: 'BACKUP_LOCKS' } as const;
-
 /** What a backup covers, as operators name it. */
 export const BackupTypes = ['full', 'database', 'config', 'data_only'] as const;
 export type BackupType = (typeof BackupTypes)[number];

@@ -5,6 +5,5 @@ export * from './lock-clock';
 export * from './lock-entry';
 export * from './lock-errors';
 export * from './lock-store';
-export * from './fencing-guard';
 export * from './memory-lock-store';
 export * from './live-lock-reader';

@@ -9,7 +9,7 @@ import {
   HandlerRegistrationError,
   MessagingModule,
   OnEvent,
-  Outcome,
+  type HandlerOutcome,
 } from '@lockstep/messaging';
 import { uniqueName, waitFor } from '@lockstep/testing';
 
@@ -21,10 +21,10 @@ class FlakyHandler {
   calls: CloudEvent[] = [];
   failFirst = 2;
   @OnEvent(Subjects.CheckFailed)
-  handle(event: CloudEvent) {
+  handle(event: CloudEvent): HandlerOutcome | undefined {
     this.calls.push(event);
     if (event.data && (event.data as { reason: string }).reason === 'poison') throw new Error('cannot handle poison');
-    if (this.calls.length <= this.failFirst) return Outcome.retry('not yet', 50);
+    if (this.calls.length <= this.failFirst) return { kind: 'retry', reason: 'not yet', delayMs: 50 };
   }
 }
 

@@ -7,12 +7,6 @@ export const ON_EVENT_METADATA = 'lockstep:on-event';
 export type HandlerOutcome =
   { kind: 'ack' } | { kind: 'retry'; delayMs?: number; reason: string } | { kind: 'dead-letter'; reason: string };
 
-export const Outcome = {
-  ack: (): HandlerOutcome => ({ kind: 'ack' }),
-  retry: (reason: string, delayMs?: number): HandlerOutcome => ({ kind: 'retry', reason, delayMs }),
-  deadLetter: (reason: string): HandlerOutcome => ({ kind: 'dead-letter', reason }),
-} as const;
-
 /** How a subject's handler is called. */
 export interface OnEventOptions {
   /**

@@ -2,9 +2,6 @@ import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 
 import { currentTraceIds } from './span.helpers';
 import { REDACTED, REDACT_PATHS, redactSecrets } from './secret.redaction';
 
-/** A pino logger as made by {@link createLogger} (named apart from Nest's `Logger`). */
-export type PinoLogger = Logger;
-
 /** pino level names, plus 'silent' (the values of LOG_LEVEL). */
 export type PinoLogLevel = LevelWithSilent;
 

@@ -1,5 +1,5 @@
 import { ROLLOUT_ID, rolloutNode, rolloutSnapshot } from '../testing/rollout-fixtures';
-import { JsonProgress, LineProgress, nodeActivity, progressLine, renderBar, TtyProgress } from './rollout-progress';
+import { barLine, JsonProgress, LineProgress, nodeActivity, renderBar, TtyProgress } from './rollout-progress';
 
 describe(renderBar.name, () => {
   it.each([
@@ -13,16 +13,20 @@ describe(renderBar.name, () => {
   });
 });
 
-describe(progressLine.name, () => {
+describe(barLine.name, () => {
+  const row = (n: ReturnType<typeof rolloutNode>) => ({ id: n.nodeId, percent: n.percent, activity: nodeActivity(n) });
+
   it('pads the id, aligns the percentage and names the step', () => {
-    expect(progressLine(rolloutNode('node-1', { status: 'installing', step: 'health_check', percent: 62 }), 7)).toBe(
+    expect(barLine(row(rolloutNode('node-1', { status: 'installing', step: 'health_check', percent: 62 })), 7)).toBe(
       'node-1   [#########-----]  62%  health_check',
     );
-    expect(progressLine(rolloutNode('node-10', { status: 'succeeded', percent: 100 }), 7)).toBe(
+    expect(barLine(row(rolloutNode('node-10', { status: 'succeeded', percent: 100 })), 7)).toBe(
       'node-10  [##############] 100%  succeeded',
     );
   });
+});
 
+describe(nodeActivity.name, () => {
   it.each([
     [rolloutNode('n'), 'waiting'],
     [rolloutNode('n', { status: 'installing' }), 'command sent'],

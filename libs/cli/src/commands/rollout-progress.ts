@@ -49,11 +49,6 @@ export function barLine(row: ProgressRow, idWidth: number, maxActivity = 200): s
   return `${row.id.padEnd(idWidth)}  ${renderBar(row.percent)} ${`${Math.round(row.percent)}%`.padStart(4)}  ${truncate(row.activity, maxActivity)}`;
 }
 
-/** A rollout node's bar line. */
-export function progressLine(n: RolloutNodeView, idWidth: number, maxActivity = 200): string {
-  return barLine({ id: n.nodeId, percent: n.percent, activity: nodeActivity(n) }, idWidth, maxActivity);
-}
-
 /** `rollout 0b9f3c1e  upgrade demo → 1.1.0  running  2/5 nodes done`. */
 export function headerLine(r: RolloutDetail): string {
   const done = r.counts.succeeded + r.counts.failed + r.counts.rolledBack;
