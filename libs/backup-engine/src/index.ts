@@ -1,26 +1,22 @@
-export * from './errors';
-export * from './manifest';
-export * from './gear-chunker';
-export * from './chunk-cipher';
+export {
+  BackupErrorCode,
+  BackupEngineError,
+  WrongKeyError,
+  BackupCorruptedError,
+  UnsafePathError,
+  BackupAbortedError,
+  ExternalCommandError,
+} from './errors';
+export { manifestDigest, type DatabaseEntry, type TreeEntry, type BackupStats, type BackupManifest } from './manifest';
 export * from './zstd.process';
-export * from './zstd.native';
-export * from './backup-bucket';
-export * from './pack-writer';
-export * from './pack-reader';
-export * from './tree-walker';
-export * from './restore-paths';
+export { defaultCompressor } from './zstd.native';
 export { finishInterruptedRestores } from './restore-swap';
-export * from './backup-verifier';
-export * from './backup-restorer';
-export * from './backup-id';
-export * from './progress';
-export { validatePrefix, type BackupSourceRoot } from './source-roots';
-export type { BackupRequest, BackupResult, BackupRunOptions } from './backup-creator';
-export * from './retention';
-export * from './prune';
-export * from './backup-engine';
-export * from './process-runner';
+export { type VerifyReport } from './backup-verifier';
+export { type Progress } from './progress';
+export { selectRetention, type RetentionPolicy, type RetentionPlan } from './retention';
+export { type PruneRequest } from './prune';
+export { BackupEngine } from './backup-engine';
 export * from './stream-source';
-export * from './postgres-dump';
-export * from './database-restorer';
-export * from './zstd-frame';
+export { pgDumpSource } from './postgres-dump';
+export { DatabaseRestoreMode } from './database-restorer';
+export { rawFrame, rawFrameOverhead } from './zstd-frame';

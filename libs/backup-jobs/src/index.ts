@@ -1,10 +1,6 @@
 export * from './settings';
-export * from './backup-targets';
-export * from './repository-lock';
-export * from './stored-frames';
-export * from './backup-jobs';
-export * from './errors';
-export type { RestoreOutcome, RestoreRequest } from './restore-job';
+export { type JobProgress, BackupJobs } from './backup-jobs';
+export { BackupJobErrorCode } from './errors';
 export { newBackupRecord } from './backup-records';
-export * from './open-backup-jobs';
-export * from './retry';
+export { targetsFromSettings, openBackupJobs } from './open-backup-jobs';
+export { retryFor } from './retry';

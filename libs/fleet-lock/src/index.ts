@@ -1,9 +1,7 @@
-export * from './fleet-lock';
-export * from './fleet-lease';
-export * from './lease-timing';
-export * from './lock-clock';
-export * from './lock-entry';
-export * from './lock-errors';
-export * from './lock-store';
-export * from './memory-lock-store';
+export { type AcquireOptions, lockBucketName, FleetLock } from './fleet-lock';
+export { LeaseLostCodes, type LeaseLost, ReleaseOutcomes, type LeaseLostListener, FleetLease } from './fleet-lease';
+export { type LockView } from './lock-entry';
+export { FleetLockErrorCodes, type FleetLockErrorCode, FleetLockUnavailableError } from './lock-errors';
+export { KvLockStore } from './lock-store';
+export { MemoryLockStore } from './memory-lock-store';
 export * from './live-lock-reader';

@@ -1,10 +1,9 @@
-export * from './messaging.options';
-export * from './nats-client';
-export * from './jetstream-topology';
+export { NATS_CONNECTION_DEFAULTS, NatsClient } from './nats-client';
+export { ensureStreams } from './jetstream-topology';
 export * from './event-publisher';
-export * from './on-event.decorator';
-export * from './event-consumer.host';
+export { type HandlerOutcome, OnEvent } from './on-event.decorator';
+export { HandlerRegistrationError } from './event-consumer.host';
 export * from './query-transport';
 export * from './messaging.module';
 export * from './node-directory';
-export * from './command-consumer';
+export { type CommandOutcome, CommandConsumer } from './command-consumer';

@@ -1,8 +1,23 @@
-export * from './entities';
+export {
+  AnnouncedReleaseEntity,
+  BackupEntity,
+  BackupOperationEntity,
+  ComponentEntity,
+  DeliveryAttemptEntity,
+  DeliveryStatus,
+  DeliveryEntity,
+  OutboxMessageEntity,
+  LockAuditEntity,
+  type RolloutStrategy,
+  RolloutEntity,
+  RolloutNodeEntity,
+  SourceStateEntity,
+  SubscriptionEntity,
+} from './entities';
 export * from './migrations';
-export * from './data-source';
-export * from './outbox/outbox';
+export { createDataSource, runMigrations } from './data-source';
+export { enqueueEvent } from './outbox/outbox';
 export * from './outbox/outbox-relay';
-export * from './persistence.module';
+export { databaseReady, PersistenceModule } from './persistence.module';
 export * from './backups/backup-operations';
 export * from './backups/backup-record';

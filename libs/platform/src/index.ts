@@ -1,3 +1,2 @@
-export * from './health.controller';
-export * from './bootstrap';
-export * from './platform.module';
+export { runService } from './bootstrap';
+export { PlatformModule } from './platform.module';

@@ -1,3 +1,3 @@
 export * from './object-store.port';
 export * from './errors';
-export * from './minio-object-store';
+export { MAX_OBJECT_BYTES, type S3Settings, MinioObjectStore } from './minio-object-store';

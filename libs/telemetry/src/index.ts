@@ -1,10 +1,13 @@
-export * from './telemetry.errors';
-export * from './telemetry.init';
-export * from './trace-context.propagation';
-export * from './span.helpers';
-export * from './secret.redaction';
-export * from './logger.factory';
+export { initTelemetry, type TelemetryHandle } from './telemetry.init';
+export {
+  injectTraceContext,
+  extractTraceContext,
+  traceContextToRecord,
+  traceContextFromRecord,
+  recordToHeaders,
+} from './trace-context.propagation';
+export { withSpan } from './span.helpers';
+export { createLogger } from './logger.factory';
 export * from './pino-nest.logger';
-export * from './metrics.registry';
-export * from './metrics.controller';
-export * from './telemetry.module';
+export { MetricsRegistry } from './metrics.registry';
+export { TelemetryModule } from './telemetry.module';

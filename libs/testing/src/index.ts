@@ -2,11 +2,17 @@ export * from './s3-server';
 export * from './postgres';
 export * from './names';
 export * from './processes';
-export * from './http-receiver';
+export { startHttpReceiver, type ReceivedRequest, type HttpReceiver } from './http-receiver';
 export * from './otlp-receiver';
-export * from './cli';
-export * from './nats-cluster';
-export * from './tar-writer';
-export * from './demo-artifact';
+export { runCli, jsonOf } from './cli';
+export {
+  startNatsServer,
+  startNatsCluster,
+  type NatsServerHandle,
+  type NatsServerInstance,
+  type NatsClusterHandle,
+} from './nats-cluster';
+export { writeTar, writeTarGz, type TarEntry } from './tar-writer';
+export { demoAppEntries, buildDemoArtifact, buildMaliciousArtifact, MaliciousArtifactKinds } from './demo-artifact';
 export * from './event-fixtures';
-export * from './ts-child';
+export { spawnTs } from './ts-child';
