@@ -1,5 +1,11 @@
 import { BackupEngineError } from './errors';
-import { formatDuration, isoWeek, selectRetention, type RetentionCandidate, type RetentionPolicy } from './retention';
+import {
+  formatCompactDuration,
+  isoWeek,
+  selectRetention,
+  type RetentionCandidate,
+  type RetentionPolicy,
+} from './retention';
 
 const NOW = new Date('2025-03-15T12:00:00Z');
 const DAY = 86_400_000;
@@ -218,13 +224,13 @@ describe(isoWeek.name, () => {
   });
 });
 
-describe(formatDuration.name, () => {
+describe(formatCompactDuration.name, () => {
   it.each([
     [30 * DAY, '30d'],
     [36 * 3_600_000, '36h'],
     [90_000, '90s'],
     [1500, '1500ms'],
   ])('%d ms reads %s', (ms, text) => {
-    expect(formatDuration(ms)).toBe(text);
+    expect(formatCompactDuration(ms)).toBe(text);
   });
 });

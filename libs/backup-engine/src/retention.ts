@@ -91,7 +91,7 @@ export function selectRetention(backups: RetentionCandidate[], policy: Retention
       if (limits.keepLast !== undefined && rank >= limits.keepLast)
         failed.push(`not among the newest ${limits.keepLast}`);
       if (limits.maxAgeMs !== undefined && now.getTime() - b.createdAt.getTime() >= limits.maxAgeMs)
-        failed.push(`not younger than ${formatDuration(limits.maxAgeMs)}`);
+        failed.push(`not younger than ${formatCompactDuration(limits.maxAgeMs)}`);
       if (failed.length === 0) keepFor(b.id, recentReason(limits));
       else failures.set(b.id, failed);
     }
@@ -162,7 +162,7 @@ function normalize(policy: RetentionPolicy): RetentionPolicy {
 function recentReason(limits: RetentionPolicy): string {
   const parts = [
     limits.keepLast !== undefined && `among the newest ${limits.keepLast}`,
-    limits.maxAgeMs !== undefined && `younger than ${formatDuration(limits.maxAgeMs)}`,
+    limits.maxAgeMs !== undefined && `younger than ${formatCompactDuration(limits.maxAgeMs)}`,
   ];
   return parts.filter(Boolean).join(' and ');
 }
@@ -179,7 +179,7 @@ function calendarFailure(limits: RetentionPolicy): string[] {
 }
 
 /** 30d, 12h, 45m, 10s or 1500ms: the largest unit that divides the value. */
-export function formatDuration(ms: number): string {
+export function formatCompactDuration(ms: number): string {
   if (!Number.isFinite(ms)) return 'forever';
   for (const [unit, size] of [
     ['d', DAY_MS],

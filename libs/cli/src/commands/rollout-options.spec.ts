@@ -3,13 +3,13 @@ import {
   buildRolloutBody,
   checkRolloutId,
   parseCountOrPercent,
-  parseDuration,
+  parseDurationFlag,
   parsePositiveInt,
   parseSelector,
   type RolloutFlags,
 } from './rollout-options';
 
-describe(parseDuration.name, () => {
+describe(parseDurationFlag.name, () => {
   it.each([
     ['500ms', 500],
     ['10s', 10_000],
@@ -18,13 +18,13 @@ describe(parseDuration.name, () => {
     ['1h', 3_600_000],
     ['0s', 0],
   ])('%s is %i ms', (value, ms) => {
-    expect(parseDuration('--min-healthy', value)).toBe(ms);
+    expect(parseDurationFlag('--min-healthy', value)).toBe(ms);
   });
 
   it.each(['10', 'ten seconds', '5 m', '-1s', '1d', ''])(
     'refuses %j, naming the flag and the expected form',
     (value) => {
-      expect(() => parseDuration('--healthy-deadline', value)).toThrow(
+      expect(() => parseDurationFlag('--healthy-deadline', value)).toThrow(
         new UsageError(
           `--healthy-deadline "${value}" is not a duration; expected a number with a unit, like 500ms, 10s, 5m or 1h`,
         ),

@@ -6,7 +6,7 @@ const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
 /** Parses `500ms`, `10s`, `5m`, `1h` (decimals allowed, the unit is required) to milliseconds. */
-export function parseDuration(flag: string, value: string): number {
+export function parseDurationFlag(flag: string, value: string): number {
   const m = DURATION.exec(value.trim());
   if (!m)
     throw new UsageError(

@@ -1,5 +1,5 @@
 import { ROLLOUT_ID, rolloutPlan } from '../testing/rollout-fixtures';
-import { describeFailureBudget, formatCreated, formatPlan } from './rollout-plan';
+import { describeFailureBudget, formatRolloutCreated, formatPlan } from './rollout-plan';
 
 describe(formatPlan.name, () => {
   it('shows the lock, nodes already at the version, the failure budget, then each batch in order with from → to, canaries marked', () => {
@@ -48,15 +48,19 @@ describe(describeFailureBudget.name, () => {
   });
 });
 
-describe(formatCreated.name, () => {
+describe(formatRolloutCreated.name, () => {
   it('says a dry run started nothing', () => {
-    expect(formatCreated({ rolloutId: null, dryRun: true, plan: rolloutPlan() })).toMatch(
+    expect(formatRolloutCreated({ rolloutId: null, dryRun: true, plan: rolloutPlan() })).toMatch(
       /^dry run: upgrade demo to 1\.1\.0; nothing was started\nlock: /,
     );
   });
 
   it('names the started rollout and how to follow it', () => {
-    const sut = formatCreated({ rolloutId: ROLLOUT_ID, dryRun: false, plan: rolloutPlan({ kind: 'downgrade' }) });
+    const sut = formatRolloutCreated({
+      rolloutId: ROLLOUT_ID,
+      dryRun: false,
+      plan: rolloutPlan({ kind: 'downgrade' }),
+    });
 
     expect(sut).toMatch(new RegExp(`^started rollout ${ROLLOUT_ID}: downgrade demo to 1\\.1\\.0\\n`));
     expect(sut).toMatch(new RegExp(`\\nfollow it with: lockstep rollouts show ${ROLLOUT_ID} --wait\\n$`));

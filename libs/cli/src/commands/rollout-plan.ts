@@ -57,7 +57,7 @@ export function formatPlan(plan: RolloutPlanV1, autoRollback?: boolean): string 
 }
 
 /** What `upgrade`/`downgrade`/`rollback` print once the API answered: the plan, and what was (or was not) started. */
-export function formatCreated(
+export function formatRolloutCreated(
   created: RolloutCreated,
   autoRollback?: boolean,
   options: { followHint?: boolean } = {},

@@ -3,7 +3,7 @@ import { UsageError } from '../errors';
 import {
   buildSubscriptionBody,
   checkSubscriptionId,
-  formatCreated,
+  formatSubscriptionCreated,
   formatSubscriptions,
   parseEvents,
 } from './subscriptions.command';
@@ -74,16 +74,16 @@ describe(checkSubscriptionId.name, () => {
   });
 });
 
-describe(formatCreated.name, () => {
+describe(formatSubscriptionCreated.name, () => {
   it('shows a generated secret once, with a warning to store it', () => {
-    const sut = formatCreated({ subscription: view(), generatedSecret: 'whsec_generated' });
+    const sut = formatSubscriptionCreated({ subscription: view(), generatedSecret: 'whsec_generated' });
 
     expect(sut).toMatch(/created subscription 6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60/);
     expect(sut).toMatch(/signing secret \(shown only now[^\n]*\nwhsec_generated\n$/);
   });
 
   it('prints no secret section when none was generated', () => {
-    expect(formatCreated({ subscription: view() })).not.toMatch(/secret \(/);
+    expect(formatSubscriptionCreated({ subscription: view() })).not.toMatch(/secret \(/);
   });
 });
 

@@ -87,7 +87,7 @@ export function registerSubscriptions(program: Command, ctx: CliContext): void {
     .action(async (_o: unknown, cmd: Command) => {
       const body = buildSubscriptionBody(ctx.options<AddOptions>(cmd));
       const created = await ctx.api(cmd).post<SubscriptionUpsertReplyV1>('/v1/subscriptions', body);
-      ctx.print(cmd, created, () => formatCreated(created));
+      ctx.print(cmd, created, () => formatSubscriptionCreated(created));
     });
 
   subs
@@ -143,7 +143,7 @@ export function formatSubscriptions(items: SubscriptionViewV1[]): string {
 }
 
 /** The creation summary; the generated secret is the one secret the CLI ever prints. */
-export function formatCreated(r: SubscriptionUpsertReplyV1): string {
+export function formatSubscriptionCreated(r: SubscriptionUpsertReplyV1): string {
   const s = r.subscription;
   const text = `created subscription ${s.id}\n${renderFields([
     ['name', s.name],

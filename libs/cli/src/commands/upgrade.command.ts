@@ -6,12 +6,12 @@ import { waitForRollout } from './rollout-follow';
 import {
   buildRolloutBody,
   parseCountOrPercent,
-  parseDuration,
+  parseDurationFlag,
   parsePositiveInt,
   parseSelector,
   type RolloutFlags,
 } from './rollout-options';
-import { formatCreated } from './rollout-plan';
+import { formatRolloutCreated } from './rollout-plan';
 
 /** Creating a rollout makes the checker fetch and verify the release first; give it time. */
 export const ROLLOUT_CREATE_TIMEOUT_MS = 300_000;
@@ -31,15 +31,15 @@ function strategyOptions(cmd: Command): Command {
       (v) => parseCountOrPercent('--canary', v),
     )
     .option('--min-healthy <duration>', 'how long a node must stay healthy to count as updated (default 10s)', (v) =>
-      parseDuration('--min-healthy', v),
+      parseDurationFlag('--min-healthy', v),
     )
     .option('--healthy-deadline <duration>', 'how long a node has to become healthy (default 5m)', (v) =>
-      parseDuration('--healthy-deadline', v),
+      parseDurationFlag('--healthy-deadline', v),
     )
     .option(
       '--progress-deadline <duration>',
       'a node without an outcome this long is counted failed (default 10m)',
-      (v) => parseDuration('--progress-deadline', v),
+      (v) => parseDurationFlag('--progress-deadline', v),
     )
     .option('--max-failures <n|p%>', 'failed nodes tolerated, a count or a percentage (default 0)', (v) =>
       parseCountOrPercent('--max-failures', v),
@@ -49,12 +49,12 @@ function strategyOptions(cmd: Command): Command {
       'on failure, leave updated nodes on the new version (default: return them to their previous one)',
     )
     .option('--pause-between <duration>', 'wait between batches (default 0s)', (v) =>
-      parseDuration('--pause-between', v),
+      parseDurationFlag('--pause-between', v),
     )
     .option(
       '--canary-soak <duration>',
       'wait after the canary batch before the next batch starts (default: --pause-between)',
-      (v) => parseDuration('--canary-soak', v),
+      (v) => parseDurationFlag('--canary-soak', v),
     )
     .option('--dry-run', 'print the plan (batches, order, lock, failure budget) and start nothing')
     .option(
@@ -97,11 +97,11 @@ export async function printCreated(
   wait: boolean,
 ): Promise<void> {
   if (!wait || !created.rolloutId) {
-    ctx.print(cmd, created, () => formatCreated(created, autoRollback));
+    ctx.print(cmd, created, () => formatRolloutCreated(created, autoRollback));
     return;
   }
   ctx.deps.io.stdout(
-    ctx.options(cmd).json ? toJsonLine(created) : formatCreated(created, autoRollback, { followHint: false }),
+    ctx.options(cmd).json ? toJsonLine(created) : formatRolloutCreated(created, autoRollback, { followHint: false }),
   );
   await waitForRollout(ctx, cmd, created.rolloutId);
 }
