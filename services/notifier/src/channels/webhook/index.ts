@@ -26,7 +26,6 @@ export const WebhookContentTypes = {
   /** CloudEvents HTTP binding, structured mode: for receivers using a CloudEvents SDK. */
   CloudEvents: 'application/cloudevents+json',
 } as const;
-export type WebhookContentType = (typeof WebhookContentTypes)[keyof typeof WebhookContentTypes];
 
 /** Target settings of a webhook subscription. */
 export const WebhookTargetSchema = z.object({
