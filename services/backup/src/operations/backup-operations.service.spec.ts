@@ -1,4 +1,4 @@
-import type { JobProgress } from '@lockstep/backup-jobs';
+import { newBackupRecord, type JobProgress } from '@lockstep/backup-jobs';
 import { Subjects, type BackupRecordV1 } from '@lockstep/contracts';
 import type { EventPublisher, NatsClient } from '@lockstep/messaging';
 import type { BackupOperationEntity } from '@lockstep/persistence';
@@ -26,28 +26,17 @@ const config = {
 } as unknown as BackupServiceConfig;
 
 const record = (over: Partial<BackupRecordV1> = {}): BackupRecordV1 => ({
-  id: 'backup_1',
-  type: 'full',
-  trigger: 'manual',
+  ...newBackupRecord({
+    id: 'backup_1',
+    type: 'full',
+    trigger: 'manual',
+    component: 'lockstep',
+    componentVersion: '1.0.0',
+    nodeId: null,
+    encrypted: false,
+    createdAt: '2026-01-01T00:00:00.000Z',
+  }),
   status: 'completed',
-  component: 'lockstep',
-  componentVersion: '1.0.0',
-  nodeId: null,
-  rolloutId: null,
-  description: '',
-  encrypted: false,
-  compressed: true,
-  sizeBytes: 0,
-  storedBytes: 0,
-  uploadedBytes: 0,
-  files: 0,
-  packs: 0,
-  durationMs: 0,
-  error: null,
-  corruptedPacks: [],
-  createdAt: '2026-01-01T00:00:00.000Z',
-  completedAt: null,
-  verifiedAt: null,
   ...over,
 });
 
