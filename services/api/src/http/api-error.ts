@@ -1,8 +1,11 @@
-import { ApiErrorCode, CodedError, RolloutStateErrorCode, type QueryError } from '@lockstep/contracts';
+import {
+  ApiErrorCode,
+  CodedError,
+  RolloutStateErrorCode,
+  type ApiErrorBody,
+  type QueryError,
+} from '@lockstep/contracts';
 import { FleetLockErrorCodes } from '@lockstep/fleet-lock';
-
-/** Moved to @lockstep/contracts so the CLI matches the same codes; re-exported for existing imports. */
-export { ApiErrorCode } from '@lockstep/contracts';
 
 /**
  * Query error codes meaning "not now, given the current state" rather than "bad request":
@@ -14,11 +17,6 @@ const STATE_CONFLICT_CODES = new Set<string>([
   RolloutStateErrorCode.InvalidState,
   FleetLockErrorCodes.Changed,
 ]);
-
-/** The JSON body of every error response. */
-export interface ApiErrorBody {
-  error: { code: string; message: string };
-}
 
 /**
  * An expected failure of a request, answered as `{ error: { code, message } }` with `status`.

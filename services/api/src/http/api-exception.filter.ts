@@ -1,7 +1,8 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { ApiError, ApiErrorCode, type ApiErrorBody } from './api-error';
+import { ApiErrorCode, type ApiErrorBody } from '@lockstep/contracts';
+import { ApiError } from './api-error';
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: ApiErrorCode.InvalidRequest,

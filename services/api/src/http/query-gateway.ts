@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { Query, QueryReply } from '@lockstep/contracts';
+import { ApiErrorCode, type Query, type QueryReply } from '@lockstep/contracts';
 import { QueryClient } from '@lockstep/messaging';
 import { API_CONFIG, type ApiConfig } from '../api.config';
-import { ApiError, ApiErrorCode } from './api-error';
+import { ApiError } from './api-error';
 
 /** How a query failed on the way, as far as the caller can tell. */
 export type TransportFailure = 'no-responders' | 'timeout' | 'connection' | 'remote';

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  ApiErrorCode,
   Queries,
   type CreateRollbackBody,
   type CreateRolloutBody,
@@ -13,7 +14,7 @@ import {
   type RolloutView,
 } from '@lockstep/contracts';
 import { API_CONFIG, type ApiConfig } from '../api.config';
-import { ApiError, ApiErrorCode } from '../http/api-error';
+import { ApiError } from '../http/api-error';
 import { QueryGateway } from '../http/query-gateway';
 import { toRolloutDetail, toRolloutView } from './rollout-view';
 import { RolloutsRepository } from './rollouts.repository';
