@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BackupCorruptedError, ExternalCommandError } from './errors';
-import { DatabaseRestorer, DatabaseRestoreMode } from './database-restorer';
+import { DatabaseRestorer, DatabaseRestoreMethod } from './database-restorer';
 import { manifestDigest, type BackupManifest, type ChunkLocation } from './manifest';
 import { FakePackStore, fakeCompressor } from './pack-io.fakes';
 import { PackWriter } from './pack-writer';
@@ -57,7 +57,7 @@ describe(DatabaseRestorer.name, () => {
     const runner = new FakeProcessRunner();
     const sut = new DatabaseRestorer(store, fakeCompressor, runner);
 
-    const result = await sut.restore(manifest, { mode: DatabaseRestoreMode.SingleTransaction, targetUrl: URL_APP });
+    const result = await sut.restore(manifest, { mode: DatabaseRestoreMethod.SingleTransaction, targetUrl: URL_APP });
 
     expect(runner.calls.map((c) => c.command)).toEqual(['pg_restore']);
     expect(runner.calls[0].args).toEqual([
@@ -79,7 +79,7 @@ describe(DatabaseRestorer.name, () => {
 
     await sut.restore(
       manifest,
-      { mode: DatabaseRestoreMode.SingleTransaction, targetUrl: URL_APP },
+      { mode: DatabaseRestoreMethod.SingleTransaction, targetUrl: URL_APP },
       { onProgress: (p) => void seen.push(p), progressIntervalMs: 0 },
     );
 
@@ -97,7 +97,7 @@ describe(DatabaseRestorer.name, () => {
     });
     const sut = new DatabaseRestorer(store, fakeCompressor, runner);
 
-    const attempt = sut.restore(manifest, { mode: DatabaseRestoreMode.NewDatabase, targetUrl: URL_APP });
+    const attempt = sut.restore(manifest, { mode: DatabaseRestoreMethod.NewDatabase, targetUrl: URL_APP });
 
     await expect(attempt).rejects.toBeInstanceOf(ExternalCommandError);
     await expect(attempt).rejects.toThrow(
@@ -123,7 +123,7 @@ describe(DatabaseRestorer.name, () => {
     const runner = new FakeProcessRunner();
     const sut = new DatabaseRestorer(store, fakeCompressor, runner);
 
-    const attempt = sut.restore(manifest, { mode: DatabaseRestoreMode.SingleTransaction, targetUrl: URL_APP });
+    const attempt = sut.restore(manifest, { mode: DatabaseRestoreMethod.SingleTransaction, targetUrl: URL_APP });
 
     await expect(attempt).rejects.toBeInstanceOf(BackupCorruptedError);
     expect(runner.calls).toEqual([]);
@@ -144,7 +144,7 @@ describe(DatabaseRestorer.name, () => {
 
     const attempt = sut.restore(manifest, {
       database,
-      mode: DatabaseRestoreMode.SingleTransaction,
+      mode: DatabaseRestoreMethod.SingleTransaction,
       targetUrl: URL_APP,
     });
 

@@ -8,20 +8,20 @@ import { databaseNameOf } from './postgres-dump';
 import { ChildProcessRunner, runToEnd, type ProcessRunner } from './process-runner';
 import type { Compressor } from './zstd.process';
 
-/** Where a database entry is restored. */
-export const DatabaseRestoreMode = {
+/** How the engine restores a database entry (the wire's DatabaseRestoreMode `new` / `replace` maps onto it). */
+export const DatabaseRestoreMethod = {
   /** Create the database named in `targetUrl` (it must not exist) and restore into it. */
   NewDatabase: 'new-database',
   /** Replace the contents of the existing database in one transaction (`--clean --if-exists`). */
   SingleTransaction: 'single-transaction',
 } as const;
-export type DatabaseRestoreMode = (typeof DatabaseRestoreMode)[keyof typeof DatabaseRestoreMode];
+export type DatabaseRestoreMethod = (typeof DatabaseRestoreMethod)[keyof typeof DatabaseRestoreMethod];
 
 /** What to restore, and where. */
 export interface DatabaseRestoreRequest {
   /** Database name of the entry to restore; may be omitted when the backup holds only one. */
   database?: string;
-  mode: DatabaseRestoreMode;
+  mode: DatabaseRestoreMethod;
   /** Connection URL of the target database (for `new-database`, the one to create). */
   targetUrl: string;
   /** Database to connect to while creating a new one (default `postgres`). */
@@ -35,7 +35,7 @@ export interface DatabaseRestoreResult {
   database: string;
   /** Database restored into. */
   target: string;
-  mode: DatabaseRestoreMode;
+  mode: DatabaseRestoreMethod;
   bytesRestored: number;
   verify: VerifyReport;
 }
@@ -86,7 +86,7 @@ export class DatabaseRestorer {
       return { ...base, bytesRestored: entry.size };
     };
 
-    if (request.mode === DatabaseRestoreMode.SingleTransaction) {
+    if (request.mode === DatabaseRestoreMethod.SingleTransaction) {
       await this.pgRestore(
         manifest,
         entry,

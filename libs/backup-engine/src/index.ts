@@ -18,5 +18,5 @@ export { type PruneRequest } from './prune';
 export { BackupEngine } from './backup-engine';
 export * from './stream-source';
 export { pgDumpSource } from './postgres-dump';
-export { DatabaseRestoreMode } from './database-restorer';
+export { DatabaseRestoreMethod } from './database-restorer';
 export { rawFrame, rawFrameOverhead } from './zstd-frame';

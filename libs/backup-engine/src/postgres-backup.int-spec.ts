@@ -10,7 +10,7 @@ import {
   type S3ServerHandle,
   type TestDatabase,
 } from '@lockstep/testing';
-import { BackupEngine, DatabaseRestoreMode, ExternalCommandError, pgDumpSource } from '@lockstep/backup-engine';
+import { BackupEngine, DatabaseRestoreMethod, ExternalCommandError, pgDumpSource } from '@lockstep/backup-engine';
 
 const run = promisify(execFile);
 
@@ -88,12 +88,12 @@ describe(`${BackupEngine.name} databases`, () => {
     const newUrl = new URL(db.url);
     newUrl.pathname = `/${newName}`;
     const intoNew = await sut.restoreDatabase(backup.id, {
-      mode: DatabaseRestoreMode.NewDatabase,
+      mode: DatabaseRestoreMethod.NewDatabase,
       targetUrl: newUrl.toString(),
     });
     const intoOriginal = await sut.restoreDatabase(backup.id, {
       database: db.name,
-      mode: DatabaseRestoreMode.SingleTransaction,
+      mode: DatabaseRestoreMethod.SingleTransaction,
       targetUrl: db.url,
     });
 
@@ -152,7 +152,10 @@ describe(`${BackupEngine.name} databases`, () => {
     });
     const changed = await checksums(db.url);
 
-    const attempt = sut.restoreDatabase(backup.id, { mode: DatabaseRestoreMode.SingleTransaction, targetUrl: db.url });
+    const attempt = sut.restoreDatabase(backup.id, {
+      mode: DatabaseRestoreMethod.SingleTransaction,
+      targetUrl: db.url,
+    });
 
     await expect(attempt).rejects.toThrow(
       /^pg_restore failed with exit code 1: .*depend.*Nothing was changed: the transaction was rolled back/s,
@@ -180,7 +183,7 @@ describe(`${BackupEngine.name} databases`, () => {
     const sut = await BackupEngine.open(newStore());
     const backup = await sut.backup({ streams: [pgDumpSource({ url: db.url })] });
 
-    const attempt = sut.restoreDatabase(backup.id, { mode: DatabaseRestoreMode.NewDatabase, targetUrl: db.url });
+    const attempt = sut.restoreDatabase(backup.id, { mode: DatabaseRestoreMethod.NewDatabase, targetUrl: db.url });
 
     await expect(attempt).rejects.toThrow(/createdb failed .*already exists.*choose a name that does not exist yet/s);
   });

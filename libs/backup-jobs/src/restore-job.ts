@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import {
   BackupCorruptedError,
-  DatabaseRestoreMode,
+  DatabaseRestoreMethod,
   type BackupEngine,
   type BackupManifest,
   type DatabaseEntry,
@@ -157,7 +157,9 @@ export class RestoreJob {
         {
           database: entry.database,
           mode:
-            this.req.databaseMode === 'new' ? DatabaseRestoreMode.NewDatabase : DatabaseRestoreMode.SingleTransaction,
+            this.req.databaseMode === 'new'
+              ? DatabaseRestoreMethod.NewDatabase
+              : DatabaseRestoreMethod.SingleTransaction,
           targetUrl: url,
         },
         undefined,
