@@ -4,7 +4,6 @@ export {
   BackupOperationEntity,
   ComponentEntity,
   DeliveryAttemptEntity,
-  DeliveryStatus,
   DeliveryEntity,
   OutboxMessageEntity,
   LockAuditEntity,

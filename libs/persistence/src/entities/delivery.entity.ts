@@ -1,9 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
 import { DeliveryStatus } from '@lockstep/contracts';
 
-/** Delivery states (the API shows them, so they are the contracts'); re-exported for the notifier's imports. */
-export { DeliveryStatus };
-
 /** One event on its way to one subscription. Its id is the stable `webhook-id`. */
 @Entity({ name: 'deliveries' })
 @Unique('uq_delivery_event_subscription', ['eventId', 'subscriptionId'])

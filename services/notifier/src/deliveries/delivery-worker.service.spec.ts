@@ -1,4 +1,5 @@
-import { DeliveryStatus, type DeliveryEntity, type SubscriptionEntity } from '@lockstep/persistence';
+import { DeliveryStatus } from '@lockstep/contracts';
+import type { DeliveryEntity, SubscriptionEntity } from '@lockstep/persistence';
 import { MetricsRegistry } from '@lockstep/telemetry';
 import { releaseEvent, waitFor } from '@lockstep/testing';
 import { slackChannel } from '../channels/slack';

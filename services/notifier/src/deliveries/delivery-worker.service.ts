@@ -5,8 +5,8 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { CloudEvent } from '@lockstep/contracts';
-import { DeliveryStatus, type DeliveryEntity, type SubscriptionEntity } from '@lockstep/persistence';
+import { DeliveryStatus, type CloudEvent } from '@lockstep/contracts';
+import type { DeliveryEntity, SubscriptionEntity } from '@lockstep/persistence';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { MetricsRegistry, traceContextFromRecord } from '@lockstep/telemetry';
 import type { Counter, Histogram } from 'prom-client';

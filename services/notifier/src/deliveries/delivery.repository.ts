@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { CloudEvent } from '@lockstep/contracts';
-import { DeliveryAttemptEntity, DeliveryEntity, DeliveryStatus } from '@lockstep/persistence';
+import { DeliveryStatus, type CloudEvent } from '@lockstep/contracts';
+import { DeliveryAttemptEntity, DeliveryEntity } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** What finishing an attempt does to its delivery. */
