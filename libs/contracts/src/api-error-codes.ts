@@ -1,12 +1,14 @@
+import { QueryErrorCode } from './queries';
+
 /**
  * Codes of the REST API's error bodies `{ error: { code, message } }` that the API sets itself
  * (wire names: the CLI and the dashboard match them). Refusals of a service's query keep that
  * service's code.
  */
 export const ApiErrorCode = {
-  InvalidRequest: 'INVALID_REQUEST',
+  InvalidRequest: QueryErrorCode.InvalidRequest,
   InvalidJson: 'INVALID_JSON',
-  NotFound: 'NOT_FOUND',
+  NotFound: QueryErrorCode.NotFound,
   MethodNotAllowed: 'METHOD_NOT_ALLOWED',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',

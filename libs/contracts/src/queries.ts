@@ -8,6 +8,26 @@ export interface QueryError {
   /** What went wrong and what to do next. */
   message: string;
 }
+/**
+ * Codes of query errors that more than one service answers (wire names: the API answers
+ * NOT_FOUND with 404). A service's own refusals have codes of their own, next to its queries.
+ */
+export const QueryErrorCode = {
+  /** The request does not match the query's schema. */
+  InvalidRequest: 'INVALID_REQUEST',
+  /** What the request names does not exist. */
+  NotFound: 'NOT_FOUND',
+  /** `qry.checker.release-info`: the component's source does not list that version. */
+  ReleaseNotFound: 'RELEASE_NOT_FOUND',
+  /** `qry.checker.component-upsert`: the source settings do not fit the source plugin. */
+  InvalidSourceConfig: 'INVALID_SOURCE_CONFIG',
+  /** A check failed for a reason its source did not classify (check.failed events carry it too). */
+  CheckError: 'CHECK_ERROR',
+  /** `qry.notifier.subscription-upsert`: the destination URL is refused (loopback, private, …). */
+  DestinationRefused: 'DESTINATION_REFUSED',
+} as const;
+export type QueryErrorCode = (typeof QueryErrorCode)[keyof typeof QueryErrorCode];
+
 /** Reply of every operator query: the result or an error that says what to do. */
 export type QueryReply<T> = { ok: true; result: T } | { ok: false; error: QueryError };
 
@@ -160,7 +180,7 @@ export function parseQuery<S extends z.ZodTypeAny>(
   return {
     ok: false,
     error: {
-      code: 'INVALID_REQUEST',
+      code: QueryErrorCode.InvalidRequest,
       message: formatIssues(r.error),
     },
   };

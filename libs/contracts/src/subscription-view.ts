@@ -23,7 +23,7 @@ export function toView(s: StoredSubscription): SubscriptionViewV1 {
     id: s.id,
     name: s.name,
     channel: s.channel,
-    url: maskUrl(String(target.url ?? ''), s.channel),
+    url: maskUrl(typeof target.url === 'string' ? target.url : '', s.channel),
     secretCount: Array.isArray(target.secrets) ? target.secrets.length : 0,
     eventTypes: s.eventTypes,
     enabled: s.enabled,

@@ -7,6 +7,7 @@ import { NodeCommander } from './fleet/node-commander';
 import { FleetView } from './fleet/fleet-view.service';
 import { CLUSTER_LOCK } from './rollouts/cluster-lock.port';
 import { InstallEventsHandler, SCHEDULER_SUBJECTS } from './rollouts/install-events.handler';
+import { InstallOutcomesService } from './rollouts/install-outcomes.service';
 import { ReleaseInfoRepository, SCHEDULER_QUERIES } from './rollouts/release-info.repository';
 import { RolloutConductor } from './rollouts/rollout-conductor.service';
 import { RolloutReconciler } from './rollouts/rollout-reconciler.service';
@@ -42,6 +43,7 @@ export class SchedulerModule {
         RolloutConductor,
         RolloutReconciler,
         RolloutsService,
+        InstallOutcomesService,
         InstallEventsHandler,
       ],
     };

@@ -32,6 +32,21 @@ export type BackupSort = (typeof BackupSortValues)[number];
 export const BACKUP_LIST_MAX = 50;
 const LIMIT_MESSAGE = `limit must be a whole number from 1 to ${BACKUP_LIST_MAX}`;
 
+/** Codes of the API's refusals of backup requests, besides its own (wire names; the status in brackets). */
+export const BackupRequestErrorCode = {
+  /** The name is in the catalogue or a queued/running create uses it (409). */
+  NameTaken: 'BACKUP_NAME_TAKEN',
+  /** The backup's status does not allow the operation (409). */
+  InvalidState: 'BACKUP_INVALID_STATE',
+  /** A restore without `confirm: true` (400). */
+  ConfirmRequired: 'CONFIRM_REQUIRED',
+  /** The restore asks for a part the backup's type does not hold (400). */
+  PartMissing: 'BACKUP_PART_MISSING',
+  /** In-place restore of a node agent's backup through the backup service, which cannot reach that node's files (400). */
+  NodeLocal: 'BACKUP_NODE_LOCAL',
+} as const;
+export type BackupRequestErrorCode = (typeof BackupRequestErrorCode)[keyof typeof BackupRequestErrorCode];
+
 /** Query of `GET /v1/backups`. */
 export const ListBackupsQuery = z.strictObject({
   /** Only backups of this type. */

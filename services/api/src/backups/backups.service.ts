@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   backupPartsOf,
+  BackupRequestErrorCode,
   type BackupDetail,
   type BackupOperationCommandV1,
   type BackupOperationQueued,
@@ -16,20 +17,6 @@ import { toBackupRecord } from '@lockstep/persistence';
 import { ApiError } from '../http/api-error';
 import { toOperationView } from './backup-view';
 import { BackupsRepository, type NameTaken } from './backups.repository';
-
-/** Error codes of backup requests besides the API's own. */
-export const BackupErrorCode = {
-  /** The name is in the catalogue or a queued/running create uses it (409). */
-  NameTaken: 'BACKUP_NAME_TAKEN',
-  /** The backup's status does not allow the operation (409). */
-  InvalidState: 'BACKUP_INVALID_STATE',
-  /** A restore without `confirm: true` (400). */
-  ConfirmRequired: 'CONFIRM_REQUIRED',
-  /** The restore asks for a part the backup's type does not hold (400). */
-  PartMissing: 'BACKUP_PART_MISSING',
-  /** In-place restore of a node agent's backup through the backup service, which cannot reach that node's files (400). */
-  NodeLocal: 'BACKUP_NODE_LOCAL',
-} as const;
 
 /** How many operations `GET /v1/backups/:id` shows. */
 export const BACKUP_OPERATIONS_SHOWN = 10;
@@ -109,7 +96,7 @@ export class BackupsService {
     if (body.what !== 'all' && !held.includes(body.what)) {
       throw ApiError.badRequest(
         `backup ${id} is a ${backup.type} backup and holds no ${body.what}; it holds ${held.join(', ')}: restore with what ${[...held, 'all'].join(' or ')}`,
-        BackupErrorCode.PartMissing,
+        BackupRequestErrorCode.PartMissing,
       );
     }
     const files = (body.what === 'all' ? held : [body.what]).filter((p) => p !== 'database');
@@ -117,13 +104,13 @@ export class BackupsService {
       throw ApiError.badRequest(
         `backup ${id} was taken on node ${backup.nodeId} by its agent: its ${files.join(' and ')} files belong on that node, which the backup service that runs restores cannot write to. ` +
           `Put them back there with \`lockstep rollback ${backup.rolloutId ?? 'ROLLOUT_ID'} --restore-data\`, or unpack them elsewhere with --to DIR${held.includes('database') ? ' (--what database restores its database from here)' : ''}.`,
-        BackupErrorCode.NodeLocal,
+        BackupRequestErrorCode.NodeLocal,
       );
     }
     if (body.confirm !== true) {
       throw ApiError.badRequest(
         `${restoreEffects(backup, body)}; add --confirm (confirm: true) once you are sure`,
-        BackupErrorCode.ConfirmRequired,
+        BackupRequestErrorCode.ConfirmRequired,
       );
     }
     return this.enqueue({
@@ -167,12 +154,12 @@ function nameTaken(name: string, taken: NameTaken, defaulted: boolean): ApiError
   const next = defaulted
     ? 'wait a second for the next default name, or pick another name with --name'
     : 'pick another name';
-  return new ApiError(409, BackupErrorCode.NameTaken, `${why}; ${next}`);
+  return new ApiError(409, BackupRequestErrorCode.NameTaken, `${why}; ${next}`);
 }
 
 /** Why a backup in its current status cannot be verified or restored; undefined when it can. */
 function unusable(b: BackupRecordV1, action: 'verify' | 'restore'): ApiError | undefined {
-  const conflict = (message: string) => new ApiError(409, BackupErrorCode.InvalidState, message);
+  const conflict = (message: string) => new ApiError(409, BackupRequestErrorCode.InvalidState, message);
   switch (b.status) {
     case 'creating':
       return conflict(

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { CheckNowV1, CheckResultV1, QueryReply, ReleaseInfoReplyV1, ReleaseInfoV1 } from '@lockstep/contracts';
+import {
+  type CheckNowV1,
+  type CheckResultV1,
+  QueryErrorCode,
+  type QueryReply,
+  type ReleaseInfoReplyV1,
+  type ReleaseInfoV1,
+} from '@lockstep/contracts';
 import type { ComponentEntity } from '@lockstep/persistence';
 import { SourceCheckError } from '../sources/release-source';
 import { CheckRepository } from './check.repository';
@@ -41,7 +48,7 @@ export class ChecksService {
 const notRegistered = (component: string): NotFound => ({
   ok: false,
   error: {
-    code: 'NOT_FOUND',
+    code: QueryErrorCode.NotFound,
     message: `component ${component} is not registered; add it with lockstep components add`,
   },
 });
@@ -49,7 +56,7 @@ const notRegistered = (component: string): NotFound => ({
 const notPublished = (c: ComponentEntity, version: string): NotFound => ({
   ok: false,
   error: {
-    code: 'RELEASE_NOT_FOUND',
+    code: QueryErrorCode.ReleaseNotFound,
     message: `${c.name} ${version} is not published in its ${c.sourceType} source; publish it first (lockstep release publish)`,
   },
 });

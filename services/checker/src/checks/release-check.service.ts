@@ -2,7 +2,13 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatIssues, type CheckFailedV1, type CheckResultV1, type ReleaseAvailableV1 } from '@lockstep/contracts';
+import {
+  type CheckFailedV1,
+  type CheckResultV1,
+  formatIssues,
+  QueryErrorCode,
+  type ReleaseAvailableV1,
+} from '@lockstep/contracts';
 import type { ComponentEntity } from '@lockstep/persistence';
 import { OBJECT_STORE, type ObjectStore } from '@lockstep/storage';
 import { channelAccepts, classifyCandidate, getScheme, newerThan } from '@lockstep/versioning';
@@ -106,7 +112,7 @@ export class ReleaseCheckService implements OnApplicationShutdown {
           : {
               component: component.name,
               source: component.sourceType,
-              code: 'CHECK_ERROR',
+              code: QueryErrorCode.CheckError,
               reason: `unexpected error while checking: ${(err as Error).message}`,
             };
       const emit = trigger === 'demand' || state.lastErrorCode !== failure.code || state.lastError !== failure.reason;

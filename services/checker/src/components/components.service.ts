@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import {
-  formatIssues,
   type ComponentUpsertReplyV1,
   type ComponentUpsertV1,
+  formatIssues,
+  QueryErrorCode,
   type QueryReply,
 } from '@lockstep/contracts';
 import type { ComponentEntity } from '@lockstep/persistence';
@@ -37,7 +38,7 @@ export class ComponentsService {
       return {
         ok: false,
         error: {
-          code: 'INVALID_SOURCE_CONFIG',
+          code: QueryErrorCode.InvalidSourceConfig,
           message: `${plugin.id} source settings: ${formatIssues(config.error)}`,
         },
       };

@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   eventNames,
-  toView,
+  QueryErrorCode,
   type QueryReply,
   type SubscriptionDeleteReplyV1,
   type SubscriptionUpsertReplyV1,
   type SubscriptionUpsertV1,
+  toView,
 } from '@lockstep/contracts';
 import { SubscriptionEntity } from '@lockstep/persistence';
 import { validateSubscriptionTarget } from '../channels/channel-delivery';
@@ -32,7 +33,7 @@ export class SubscriptionsService {
   async upsert(req: SubscriptionUpsertV1): Promise<QueryReply<SubscriptionUpsertReplyV1>> {
     const existing = req.id ? await this.repo.findById(req.id) : null;
     if (req.id && !existing)
-      return fail('NOT_FOUND', `subscription ${req.id} does not exist; omit the id to create one`);
+      return fail(QueryErrorCode.NotFound, `subscription ${req.id} does not exist; omit the id to create one`);
     const filterProblems = invalidFilters(req.eventTypes, eventNames());
     if (filterProblems.length) return fail('INVALID_EVENT_FILTER', filterProblems.join('; '));
     const rawTarget: Record<string, unknown> = { ...(existing?.target ?? {}), ...req.target };
@@ -47,7 +48,7 @@ export class SubscriptionsService {
     } catch (err) {
       if (err instanceof UnknownNotificationChannelError || err instanceof InvalidTargetError)
         return fail(err.code, err.message);
-      if (err instanceof DestinationRefusedError) return fail('DESTINATION_REFUSED', err.message);
+      if (err instanceof DestinationRefusedError) return fail(QueryErrorCode.DestinationRefused, err.message);
       if (err instanceof DestinationUnresolvedError) return fail('DESTINATION_UNRESOLVED', err.message);
       throw err;
     }
@@ -65,7 +66,9 @@ export class SubscriptionsService {
 
   async delete(id: string): Promise<QueryReply<SubscriptionDeleteReplyV1>> {
     const deleted = await this.repo.delete(id);
-    return deleted ? { ok: true, result: { deleted } } : fail('NOT_FOUND', `subscription ${id} does not exist`);
+    return deleted
+      ? { ok: true, result: { deleted } }
+      : fail(QueryErrorCode.NotFound, `subscription ${id} does not exist`);
   }
 }
 

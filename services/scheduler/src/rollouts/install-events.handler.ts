@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Subjects, type CloudEvent, type InstallFinishedV1, type InstallProgressV1 } from '@lockstep/contracts';
 import { OnEvent } from '@lockstep/messaging';
-import { RolloutConductor } from './rollout-conductor.service';
-import { RolloutRepository } from './rollout.repository';
+import { InstallOutcomesService } from './install-outcomes.service';
 
 /** How long progress events gather before they are written (the step shown is at most this much behind). */
 const PROGRESS_LINGER_MS = 100;
@@ -11,28 +10,24 @@ const PROGRESS_LINGER_MS = 100;
 export const SCHEDULER_SUBJECTS = [Subjects.InstallFinished, Subjects.InstallProgress];
 
 /**
- * Agents' progress and outcomes, recorded against the rollout node they belong to, in batches
- * (one UPDATE for all events that arrived meanwhile). A batch of 20 agents sends ten progress
- * events each: one statement, and one WAL flush, per event kept Postgres, the disk the agents
- * journal on and this process busy while the conductor waited for the batch. Progress lingers
- * up to PROGRESS_LINGER_MS to gather a few calls' worth; outcomes are applied at once, since
- * the last one of a batch is what the conductor waits for.
+ * Agents' progress and outcomes, handed on in batches (one UPDATE for all events that arrived
+ * meanwhile). A batch of 20 agents sends ten progress events each: one statement, and one WAL
+ * flush, per event kept Postgres, the disk the agents journal on and this process busy while the
+ * conductor waited for the batch. Progress lingers up to PROGRESS_LINGER_MS to gather a few
+ * calls' worth; outcomes are applied at once, since the last one of a batch is what the
+ * conductor waits for. Payloads arrive validated against their subjects' schemas.
  */
 @Injectable()
 export class InstallEventsHandler {
-  constructor(
-    private readonly repo: RolloutRepository,
-    private readonly conductor: RolloutConductor,
-  ) {}
+  constructor(private readonly outcomes: InstallOutcomesService) {}
 
   @OnEvent(Subjects.InstallFinished, { batch: true })
-  async onFinished(events: CloudEvent[]): Promise<void> {
-    const changed = await this.repo.applyFinished(events.map((e) => e.data as InstallFinishedV1));
-    if (changed.length) this.conductor.wake();
+  onFinished(events: CloudEvent[]): Promise<void> {
+    return this.outcomes.recordFinished(events.map((e) => e.data as InstallFinishedV1));
   }
 
   @OnEvent(Subjects.InstallProgress, { batch: true, lingerMs: PROGRESS_LINGER_MS })
-  async onProgress(events: CloudEvent[]): Promise<void> {
-    await this.repo.applyProgress(events.map((e) => e.data as InstallProgressV1));
+  onProgress(events: CloudEvent[]): Promise<void> {
+    return this.outcomes.recordProgress(events.map((e) => e.data as InstallProgressV1));
   }
 }

@@ -1,4 +1,4 @@
-import { RolloutCreateV1, type NodeRecordV1 } from '@lockstep/contracts';
+import { RolloutCreateV1 } from '@lockstep/contracts';
 import { matchesSelector, planRollout, resolveCount, RolloutPlanError, type PlannerNode } from './rollout-planner';
 
 const node = (id: string, version: string, labels: Record<string, string> = {}, lost = false): PlannerNode => ({

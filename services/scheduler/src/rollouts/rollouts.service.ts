@@ -1,15 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type {
-  LockReleaseReplyV1,
-  LockReleaseV1,
-  QueryReply,
-  ReleaseInfoReplyV1,
-  RollbackCreateV1,
-  RolloutActionV1,
-  RolloutCreateReplyV1,
-  RolloutCreateV1,
-  RolloutPlanV1,
-  RolloutState,
+import {
+  type LockReleaseReplyV1,
+  type LockReleaseV1,
+  QueryErrorCode,
+  type QueryReply,
+  type ReleaseInfoReplyV1,
+  type RollbackCreateV1,
+  type RolloutActionV1,
+  type RolloutCreateReplyV1,
+  type RolloutCreateV1,
+  type RolloutPlanV1,
+  type RolloutState,
+  RolloutStateErrorCode,
 } from '@lockstep/contracts';
 import type { RolloutEntity, RolloutStrategy } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
@@ -39,7 +41,7 @@ export class RolloutsService {
   /** An operator's pause, resume or abort; refused (INVALID_STATE) when the rollout's state does not allow it. */
   async act(req: RolloutActionV1): Promise<QueryReply<{ state: RolloutState }>> {
     const r = await this.repo.operatorAction(req.rolloutId, req.action);
-    if (!r.ok) return fail('INVALID_STATE', r.message);
+    if (!r.ok) return fail(RolloutStateErrorCode.InvalidState, r.message);
     return { ok: true, result: { state: r.state } };
   }
 
@@ -99,7 +101,7 @@ export class RolloutsService {
     const active = (await this.repo.active())[0];
     if (active)
       return fail(
-        'ROLLOUT_ACTIVE',
+        RolloutStateErrorCode.Active,
         `rollout ${active.id} (${active.component} → ${active.targetVersion}) is ${active.state}; only one rollout runs per cluster — wait, or pause/abort it`,
       );
     const rollout = await this.repo.create(plan, {
@@ -132,7 +134,7 @@ export class RolloutsService {
     const target: RolloutEntity | null = req.rolloutId ? await this.repo.get(req.rolloutId) : await this.repo.latest();
     if (!target)
       return fail(
-        'NOT_FOUND',
+        QueryErrorCode.NotFound,
         req.rolloutId ? `rollout ${req.rolloutId} does not exist` : 'there is no rollout to roll back',
       );
     const touched = (await this.repo.nodes(target.id)).filter((n) => n.status === 'succeeded' && n.fromVersion);

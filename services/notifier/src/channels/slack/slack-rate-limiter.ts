@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 /** Time source of the limiter; injectable for tests. */
 export interface LimiterClock {
   now(): number;
@@ -6,18 +8,11 @@ export interface LimiterClock {
 
 const systemClock: LimiterClock = {
   now: () => Date.now(),
+  // aborted: rejects with the signal's reason when that is an Error (e.g. shutdown), else Node's AbortError
   sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+    delay(ms, undefined, { signal }).catch((err: unknown) => {
+      const reason: unknown = signal?.reason;
+      throw reason instanceof Error ? reason : err;
     }),
 };
 
