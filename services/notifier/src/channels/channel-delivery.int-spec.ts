@@ -126,6 +126,25 @@ describe(attemptDelivery.name, () => {
     expect(sut).toBeUndefined();
     expect(received).toBe(1);
   });
+
+  it('counts a rate limit that fails on its own (no abort) as an attempt to retry, sending nothing', async () => {
+    let received = 0;
+    handler = (_req, _body, res) => {
+      received++;
+      res.end('ok');
+    };
+    const failing = {
+      ...webhookChannel,
+      throttle: () => Promise.reject(new Error('limiter broke')),
+    };
+
+    const target = webhookChannel.validateTarget({ url: `${base}/hook`, secrets: [generateWebhookSecret()] });
+
+    const sut = await attemptDelivery(failing, releaseEvent(), target, { attempt: 1 }, options);
+
+    expect(sut).toMatchObject({ outcome: AttemptOutcome.Retry, error: expect.stringContaining('limiter broke') });
+    expect(received).toBe(0);
+  });
 });
 
 describe(validateSubscriptionTarget.name, () => {

@@ -54,10 +54,18 @@ export async function attemptDelivery<T>(
   ctx: AttemptContext,
   options: AttemptOptions,
 ): Promise<AttemptResult | undefined> {
+  const waitSignal = options.waitSignal ?? options.signal;
+  const waitStarted = Date.now();
   try {
-    await channel.throttle?.(target, options.waitSignal ?? options.signal);
-  } catch {
-    return undefined;
+    await channel.throttle?.(target, waitSignal);
+  } catch (err) {
+    if (waitSignal?.aborted) return undefined;
+    // the limiter failed on its own: no send, but an attempt, so a broken limiter cannot spin the queue
+    return {
+      outcome: AttemptOutcome.Retry,
+      durationMs: Date.now() - waitStarted,
+      error: `${channel.id} rate limit failed: ${(err as Error).message}`,
+    };
   }
   let request;
   try {

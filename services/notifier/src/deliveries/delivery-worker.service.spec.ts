@@ -56,7 +56,7 @@ describe(DeliveryWorker.name, () => {
     await sut.beforeApplicationShutdown();
 
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(deliveries.release).toHaveBeenCalledWith('msg_1');
+    expect(deliveries.release).toHaveBeenCalledWith(delivery);
     expect(deliveries.recordAttempt).not.toHaveBeenCalled();
   });
 });

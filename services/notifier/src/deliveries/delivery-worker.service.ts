@@ -184,7 +184,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       // The delivery goes back to the queue as it was, for another replica or the next start.
       span.setAttribute('lockstep.outcome', 'not_sent');
       span.end();
-      await this.deliveries.release(d.id);
+      await this.deliveries.release(d);
       return;
     }
     this.attemptsTotal.inc({ channel: sub.channel, outcome: result.outcome });

@@ -74,6 +74,7 @@ export class DeliveryRepository {
         attempts: r.attempts as number,
         nextAttemptAt: r.next_attempt_at as Date,
         scheduleBase: r.schedule_base as number,
+        leaseUntil: r.lease_until as Date,
       }),
     );
   }
@@ -128,9 +129,18 @@ export class DeliveryRepository {
     });
   }
 
-  /** Gives a claimed delivery back to the queue untouched (no attempt was made), for any worker to claim now. */
-  async release(id: string): Promise<void> {
-    await this.ds.getRepository(DeliveryEntity).update({ id, status: DeliveryStatus.Pending }, { leaseUntil: null });
+  /**
+   * Gives a claimed delivery back to the queue untouched (no attempt was made), for any worker to
+   * claim now — only while the lease is still the one claimDue took: once it ran out another
+   * worker may hold the delivery, and its lease stays. (The driver reads times to the millisecond.)
+   */
+  async release(delivery: Pick<DeliveryEntity, 'id' | 'leaseUntil'>): Promise<void> {
+    if (!delivery.leaseUntil) return;
+    await this.ds.query(
+      `UPDATE deliveries SET lease_until = NULL
+       WHERE id = $1 AND status = 'pending' AND date_trunc('milliseconds', lease_until) = $2`,
+      [delivery.id, delivery.leaseUntil],
+    );
   }
 
   /** Marks a delivery finished without an attempt (its subscription is gone or disabled). */
