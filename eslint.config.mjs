@@ -22,7 +22,8 @@ const testFiles = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  // lint-probe-*: files deploy/scripts/lint-rules.spec.ts writes (and lints with --no-ignore)
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tools/**', 'deploy/scripts/lint-probe-*/**'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -9,7 +9,11 @@ interface LintResult {
   messages: Array<{ ruleId: string | null }>;
 }
 
-/** Runs the project's ESLint (its own config) once over probe folders written into the tree. */
+/**
+ * Runs the project's ESLint (its own config) once over probe folders written into the tree (so
+ * the type-aware rules see project files). Lint, Prettier, git and the build ignore them, so
+ * probes that a killed run leaves behind break nothing.
+ */
 function lint(probes: Record<string, Record<string, string>>): Promise<Record<string, string[]>> {
   const root = join(repoRoot(), 'deploy', 'scripts', `lint-probe-${randomBytes(4).toString('hex')}`);
   for (const [probe, files] of Object.entries(probes)) {
@@ -19,7 +23,7 @@ function lint(probes: Record<string, Record<string, string>>): Promise<Record<st
   return new Promise((resolve, reject) => {
     execFile(
       join(repoRoot(), 'node_modules', '.bin', 'eslint'),
-      ['--format', 'json', root],
+      ['--no-ignore', '--format', 'json', root],
       { cwd: repoRoot(), maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         rmSync(root, { recursive: true, force: true });

@@ -25,6 +25,8 @@ export const QueryErrorCode = {
   CheckError: 'CHECK_ERROR',
   /** `qry.notifier.subscription-upsert`: the destination URL is refused (loopback, private, …). */
   DestinationRefused: 'DESTINATION_REFUSED',
+  /** `qry.notifier.subscription-upsert`: an event filter names no event. */
+  InvalidEventFilter: 'INVALID_EVENT_FILTER',
 } as const;
 export type QueryErrorCode = (typeof QueryErrorCode)[keyof typeof QueryErrorCode];
 

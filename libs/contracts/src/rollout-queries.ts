@@ -219,3 +219,18 @@ export const LockViewV1 = z.object({
   expiresAt: z.string().nullable(),
 });
 export type LockViewV1 = z.infer<typeof LockViewV1>;
+
+/** Codes of the scheduler's refusals of rollout and rollback requests (wire names; the API answers 400). */
+export const RolloutRequestErrorCode = {
+  /** The checker, which verifies the release, did not answer. */
+  CheckerUnavailable: 'CHECKER_UNAVAILABLE',
+  /** An upgrade to an older version or a downgrade to a newer one. */
+  WrongDirection: 'WRONG_DIRECTION',
+  /** The rollout to roll back updated no node. */
+  NothingToRollBack: 'NOTHING_TO_ROLL_BACK',
+  /** The nodes to roll back ran different versions before. */
+  MixedPreviousVersions: 'MIXED_PREVIOUS_VERSIONS',
+  /** `--restore-data` for a node that took no pre-update backup in that rollout. */
+  NoPreUpdateBackup: 'NO_PRE_UPDATE_BACKUP',
+} as const;
+export type RolloutRequestErrorCode = (typeof RolloutRequestErrorCode)[keyof typeof RolloutRequestErrorCode];

@@ -35,7 +35,7 @@ export class SubscriptionsService {
     if (req.id && !existing)
       return fail(QueryErrorCode.NotFound, `subscription ${req.id} does not exist; omit the id to create one`);
     const filterProblems = invalidFilters(req.eventTypes, eventNames());
-    if (filterProblems.length) return fail('INVALID_EVENT_FILTER', filterProblems.join('; '));
+    if (filterProblems.length) return fail(QueryErrorCode.InvalidEventFilter, filterProblems.join('; '));
     const rawTarget: Record<string, unknown> = { ...(existing?.target ?? {}), ...req.target };
     let generatedSecret: string | undefined;
     if (req.channel === ChannelIds.Webhook && !Array.isArray(rawTarget.secrets)) {
@@ -49,7 +49,7 @@ export class SubscriptionsService {
       if (err instanceof UnknownNotificationChannelError || err instanceof InvalidTargetError)
         return fail(err.code, err.message);
       if (err instanceof DestinationRefusedError) return fail(QueryErrorCode.DestinationRefused, err.message);
-      if (err instanceof DestinationUnresolvedError) return fail('DESTINATION_UNRESOLVED', err.message);
+      if (err instanceof DestinationUnresolvedError) return fail(err.code, err.message);
       throw err;
     }
     const { channel, target } = checked;

@@ -145,6 +145,18 @@ describe(RolloutConductor.name, () => {
     expect(sent()).toEqual(['0s install n1', '1s install n2', '1s install n3', '32s install n4']);
   });
 
+  it('soaks once, after the last canary batch, when the canaries take several batches', async () => {
+    arrange({ canary: 2, maxParallel: 1, canarySoakMs: 600_000, pauseBetweenBatchesMs: 30_000 }, [
+      { id: 'n1', batch: 0, canary: true },
+      { id: 'n2', batch: 1, canary: true },
+      { id: 'n3', batch: 2 },
+    ]);
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s install n1', '31s install n2', '632s install n3']);
+  });
+
   it('finishes the batch in flight when paused, holds the next one until resumed', async () => {
     arrange();
     after(500, () => repo.operator('pause'));
@@ -187,6 +199,20 @@ describe(RolloutConductor.name, () => {
     expect(repo.moves).toEqual(['planned → running (conductor)', 'running → aborted (operator)']);
   });
 
+  it('leaves an abort that lands before it acts on a failed batch alone: no failed, no auto-rollback', async () => {
+    arrange({ maxFailures: 0, autoRollback: true });
+    fleet.agents.n2 = { result: 'failed' };
+    repo.beforeTransition = (to) => {
+      if (to === 'failed') repo.operator('abort');
+    };
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(repo.state).toBe('aborted');
+    expect(fleet.sent.filter(({ cmd }) => cmd.action === 'rollback')).toEqual([]);
+    expect(repo.moves).toEqual(['planned → running (conductor)', 'running → aborted (operator)']);
+  });
+
   it('carries on past failures within a failure budget above zero', async () => {
     arrange({ maxFailures: 1 });
     fleet.agents.n2 = { result: 'failed' };
@@ -220,6 +246,17 @@ describe(RolloutConductor.name, () => {
       'running → failed (conductor)',
       'failed → rolled_back (conductor)',
     ]);
+  });
+
+  it('finishes the auto-rollback of a failed rollout whose conductor died while reverting', async () => {
+    arrange({ maxFailures: 0, autoRollback: true });
+    repo.seed('failed', { n1: 'reverted', n2: 'failed', n3: 'succeeded' }); // n3's revert was never sent
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent()).toEqual(['0s rollback n3']);
+    expect(repo.status('n3')).toBe('reverted');
+    expect(repo.moves).toEqual(['failed → rolled_back (conductor)']);
   });
 
   it('marks a node without an outcome past progressDeadlineMs failed, and fails the rollout', async () => {

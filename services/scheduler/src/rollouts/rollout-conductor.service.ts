@@ -56,7 +56,7 @@ export class RolloutConductor {
         seen = 'running';
       }
       const batches = groupBatches(nodes);
-      for (const batch of batches) {
+      for (const [i, batch] of batches.entries()) {
         if (seen !== 'running') r = await this.waitWhilePaused(rolloutId, lock);
         if (r.state !== 'running') return;
         const todo = batch.filter((n) => canMoveNode(n.status, NODE_STATUS_WHILE.install));
@@ -80,8 +80,12 @@ export class RolloutConductor {
           return;
         }
         seen = progress.state;
-        const soak = waitAfterBatch(r.strategy, batch[0]?.canary ?? false);
-        if (soak > 0 && batch !== batches[batches.length - 1]) {
+        const next = batches[i + 1];
+        const soak = waitAfterBatch(r.strategy, {
+          canary: batch[0]?.canary ?? false,
+          nextCanary: next?.[0]?.canary ?? false,
+        });
+        if (soak > 0 && next) {
           await this.sleepHeld(soak, lock);
           seen = undefined;
         }

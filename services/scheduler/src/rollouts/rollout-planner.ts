@@ -35,12 +35,15 @@ export function resolveCount(value: CountOrPercent, total: number): number {
 }
 
 /**
- * How long the conductor waits after a batch before the next one: the canary batch soaks for
- * canarySoakMs (a rollout stored without it: pauseBetweenBatchesMs, as before the setting
- * existed), every other batch for pauseBetweenBatchesMs.
+ * How long the conductor waits after a batch before the next one: after the last canary batch
+ * (the next one is no canary) the canaries soak for canarySoakMs (a rollout stored without it:
+ * pauseBetweenBatchesMs, as before the setting existed); after every other batch, including
+ * one canary batch before another, pauseBetweenBatchesMs.
  */
-export function waitAfterBatch(strategy: RolloutStrategy, canary: boolean): number {
-  return canary ? (strategy.canarySoakMs ?? strategy.pauseBetweenBatchesMs) : strategy.pauseBetweenBatchesMs;
+export function waitAfterBatch(strategy: RolloutStrategy, batch: { canary: boolean; nextCanary: boolean }): number {
+  return batch.canary && !batch.nextCanary
+    ? (strategy.canarySoakMs ?? strategy.pauseBetweenBatchesMs)
+    : strategy.pauseBetweenBatchesMs;
 }
 
 /** Whether a node matches a selector: `all`, `key=value[,key=value]` labels, or `id[,id]`. */

@@ -11,6 +11,7 @@ import {
   type RolloutCreateV1,
   type RolloutPlanV1,
   type RolloutState,
+  RolloutRequestErrorCode,
   RolloutStateErrorCode,
 } from '@lockstep/contracts';
 import type { RolloutEntity, RolloutStrategy } from '@lockstep/persistence';
@@ -66,7 +67,7 @@ export class RolloutsService {
       info = await this.releases.get(req.component, req.version);
     } catch (err) {
       return fail(
-        'CHECKER_UNAVAILABLE',
+        RolloutRequestErrorCode.CheckerUnavailable,
         `the checker did not answer (${(err as Error).message}); it verifies the release artifact before a rollout — start it or check NATS`,
       );
     }
@@ -92,7 +93,7 @@ export class RolloutsService {
     if (wrongWay.length) {
       const hint = kind === 'upgrade' ? 'use lockstep downgrade' : 'use lockstep upgrade';
       return fail(
-        'WRONG_DIRECTION',
+        RolloutRequestErrorCode.WrongDirection,
         `${wrongWay.map((n) => `${n.id} runs ${n.fromVersion}`).join(', ')}: ${req.version} is not an ${kind} for them; ${hint}`,
       );
     }
@@ -140,19 +141,19 @@ export class RolloutsService {
     const touched = (await this.repo.nodes(target.id)).filter((n) => n.status === 'succeeded' && n.fromVersion);
     if (touched.length === 0)
       return fail(
-        'NOTHING_TO_ROLL_BACK',
+        RolloutRequestErrorCode.NothingToRollBack,
         `rollout ${target.id} left no node on ${target.targetVersion}; nothing to roll back`,
       );
     const versions = [...new Set(touched.map((n) => n.fromVersion!))];
     if (versions.length > 1)
       return fail(
-        'MIXED_PREVIOUS_VERSIONS',
+        RolloutRequestErrorCode.MixedPreviousVersions,
         `nodes came from ${versions.join(', ')}; roll them back per version with lockstep downgrade --nodes`,
       );
     const noBackup = req.restoreData ? touched.filter((n) => !n.backupId) : [];
     if (noBackup.length) {
       return fail(
-        'NO_PRE_UPDATE_BACKUP',
+        RolloutRequestErrorCode.NoPreUpdateBackup,
         `${noBackup.map((n) => n.nodeId).join(', ')} took no pre-update backup in rollout ${target.id} (AGENT_BACKUP_BEFORE_UPDATE off, or the rollout predates backups); roll back without --restore-data, or restore a backup with lockstep backup restore`,
       );
     }

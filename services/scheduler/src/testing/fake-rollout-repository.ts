@@ -112,6 +112,12 @@ export class FakeRolloutRepository implements Pick<
     return n;
   }
 
+  /** Puts the rollout and some nodes where an earlier conductor left them (it died there). */
+  seed(state: RolloutState, statuses: Record<string, RolloutNodeStatus>): void {
+    this.rollout.state = state;
+    for (const [id, status] of Object.entries(statuses)) this.node(id).status = status;
+  }
+
   /** An operator's pause/resume/abort, as RolloutRepository.operatorAction applies it. */
   operator(action: RolloutAction): void {
     const to = ROLLOUT_ACTIONS[action];
