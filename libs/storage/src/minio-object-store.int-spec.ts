@@ -1,8 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
 import { MinioObjectStore, ObjectNotFoundError, StorageError, StorageErrorCode } from '@lockstep/storage';
+
+/** Starts `server` on a free loopback port and answers a store pointed at it. */
+async function storeOnLoopback(server: Server, bucket: string, idleTimeoutMs?: number): Promise<MinioObjectStore> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return new MinioObjectStore({
+    endpoint: `http://127.0.0.1:${port}`,
+    accessKey: 'k',
+    secretKey: 's',
+    bucket,
+    idleTimeoutMs,
+  });
+}
 
 describe(MinioObjectStore.name, () => {
   let s3: S3ServerHandle;
@@ -53,15 +66,7 @@ describe(MinioObjectStore.name, () => {
   it('fails a request to a server that accepts it and then says nothing, once the idle timeout passes', async () => {
     const sockets: Socket[] = [];
     const hung = createServer((socket) => void sockets.push(socket)); // reads the request, never answers
-    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-    const { port } = hung.address() as { port: number };
-    const store = new MinioObjectStore({
-      endpoint: `http://127.0.0.1:${port}`,
-      accessKey: 'k',
-      secretKey: 's',
-      bucket: 'hung',
-      idleTimeoutMs: 300,
-    });
+    const store = await storeOnLoopback(hung, 'hung', 300);
     try {
       const failure = await store.get('packs/anything').catch((err: unknown) => err);
 
@@ -85,15 +90,7 @@ describe(MinioObjectStore.name, () => {
         return void (res.writeHead(200, { 'content-length': '10', etag: '"x"' }).write('hello'), held.push(res)); // half the body, then nothing
       held.push(res); // never answered, on the reused connection
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    const store = new MinioObjectStore({
-      endpoint: `http://127.0.0.1:${port}`,
-      accessKey: 'k',
-      secretKey: 's',
-      bucket: 'stalls',
-      idleTimeoutMs: 300,
-    });
+    const store = await storeOnLoopback(server, 'stalls', 300);
     try {
       const first = await store.get('first');
       const stalled = await store.get('second').catch((err: unknown) => err);
@@ -123,14 +120,7 @@ describe(MinioObjectStore.name, () => {
       req.socket.on('lockstep-seen', () => undefined);
       res.writeHead(200, { 'content-length': '2', etag: '"x"' }).end('ok');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    const store = new MinioObjectStore({
-      endpoint: `http://127.0.0.1:${port}`,
-      accessKey: 'k',
-      secretKey: 's',
-      bucket: 'resets',
-    });
+    const store = await storeOnLoopback(server, 'resets');
     try {
       await store.get('first');
       const again = await store.get('second');
@@ -158,15 +148,7 @@ describe(MinioObjectStore.name, () => {
         setTimeout(answer, 1500); // longer than what Node makes of the hint (1 s less: 1 s), well under the idle timeout
       else answer();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    const store = new MinioObjectStore({
-      endpoint: `http://127.0.0.1:${port}`,
-      accessKey: 'k',
-      secretKey: 's',
-      bucket: 'hints',
-      idleTimeoutMs: 5000,
-    });
+    const store = await storeOnLoopback(server, 'hints', 5000);
     try {
       await store.get('first');
       const slow = await store.get('slow');

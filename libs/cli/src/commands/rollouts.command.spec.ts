@@ -1,17 +1,9 @@
 import type { RolloutStrategyV1 } from '@lockstep/contracts';
+import { rolloutStrategy } from '../testing/rollout-fixtures';
 import { describeStrategy } from './rollouts.command';
 
-const strategy = (over: Partial<RolloutStrategyV1>): RolloutStrategyV1 => ({
-  maxParallel: 2,
-  canary: 1,
-  minHealthyMs: 10_000,
-  healthyDeadlineMs: 300_000,
-  progressDeadlineMs: 600_000,
-  maxFailures: 0,
-  autoRollback: true,
-  pauseBetweenBatchesMs: 30_000,
-  ...over,
-});
+const strategy = (over: Partial<RolloutStrategyV1>): RolloutStrategyV1 =>
+  rolloutStrategy({ maxParallel: 2, pauseBetweenBatchesMs: 30_000, ...over });
 
 describe(describeStrategy.name, () => {
   it.each([

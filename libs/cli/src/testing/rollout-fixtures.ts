@@ -1,4 +1,4 @@
-import type { RolloutDetail, RolloutNodeView, RolloutPlanV1 } from '@lockstep/contracts';
+import type { RolloutDetail, RolloutNodeView, RolloutPlanV1, RolloutStrategyV1 } from '@lockstep/contracts';
 
 /** Builders of the API's rollout answers, for the CLI's specs. */
 
@@ -19,6 +19,19 @@ export const rolloutNode = (nodeId: string, over: Partial<RolloutNodeView> = {})
 });
 
 /** A rollout snapshot; counts follow the nodes given. */
+/** A rollout's strategy as the API shows it (counts resolved). */
+export const rolloutStrategy = (over: Partial<RolloutStrategyV1> = {}): RolloutStrategyV1 => ({
+  maxParallel: 1,
+  canary: 1,
+  minHealthyMs: 10_000,
+  healthyDeadlineMs: 300_000,
+  progressDeadlineMs: 600_000,
+  maxFailures: 0,
+  autoRollback: true,
+  pauseBetweenBatchesMs: 0,
+  ...over,
+});
+
 export function rolloutSnapshot(over: Partial<Omit<RolloutDetail, 'counts'>> = {}): RolloutDetail {
   const nodes = over.nodes ?? [rolloutNode('node-1', { batch: 0, canary: true }), rolloutNode('node-2')];
   const count = (...statuses: string[]) => nodes.filter((n) => statuses.includes(n.status)).length;
@@ -30,16 +43,7 @@ export function rolloutSnapshot(over: Partial<Omit<RolloutDetail, 'counts'>> = {
     selector: 'all',
     state: 'running',
     reason: null,
-    strategy: {
-      maxParallel: 1,
-      canary: 1,
-      minHealthyMs: 10_000,
-      healthyDeadlineMs: 300_000,
-      progressDeadlineMs: 600_000,
-      maxFailures: 0,
-      autoRollback: true,
-      pauseBetweenBatchesMs: 0,
-    },
+    strategy: rolloutStrategy(),
     rollbackOf: null,
     conductor: 'sched-1',
     lockToken: 42,
