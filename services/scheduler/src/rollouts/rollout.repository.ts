@@ -1,28 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
-  Subjects,
   type InstallFinishedV1,
   type InstallProgressV1,
-  type RolloutNodeStatus,
   type RolloutPlanV1,
   type RolloutState,
 } from '@lockstep/contracts';
-import {
-  LockAuditEntity,
-  RolloutEntity,
-  RolloutNodeEntity,
-  enqueueEvent,
-  type RolloutStrategy,
-} from '@lockstep/persistence';
+import { LockAuditEntity, RolloutEntity, RolloutNodeEntity, type RolloutStrategy } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
+import { announceRolloutChange } from './rollout-changed.event';
 import {
   ACTIVE_ROLLOUT_STATES,
   FAILED_NODE_STATUSES,
   FINISHED_ROLLOUT_STATES,
   INITIAL_NODE_STATUS,
   INITIAL_ROLLOUT_STATE,
-  NODE_STATUSES,
   NODE_STATUS_AFTER,
   NODE_STATUS_ON_TIMEOUT,
   NODE_STATUS_WHILE,
@@ -35,8 +27,7 @@ import {
   type NodeCommandAction,
   type RolloutAction,
 } from './rollout-state-machine';
-
-const SOURCE = '/lockstep/scheduler';
+import { rowsOf } from './sql-rows';
 
 /** Rollouts and their nodes in Postgres: any replica can resume from here. */
 @Injectable()
@@ -89,7 +80,7 @@ export class RolloutRepository {
           ],
         );
       }
-      await this.announce(m, rollout, null, { total: nodes.length, succeeded: 0, failed: 0, rolled_back: 0 });
+      await announceRolloutChange(m, rollout, null, { total: nodes.length, succeeded: 0, failed: 0, rolled_back: 0 });
       return rollout;
     });
   }
@@ -210,7 +201,7 @@ export class RolloutRepository {
     if (moved.length === 0) return undefined;
     const from = moved[0].from_state;
     const rollout = await m.findOneByOrFail(RolloutEntity, { id });
-    await this.announce(m, rollout, from);
+    await announceRolloutChange(m, rollout, from);
     return from;
   }
 
@@ -349,58 +340,6 @@ export class RolloutRepository {
   async audit(entry: Omit<LockAuditEntity, 'id' | 'at'>): Promise<void> {
     await this.ds.getRepository(LockAuditEntity).insert(entry as never);
   }
-
-  /** Enqueues the rollout.changed event of `r` (`known`: its nodes by outcome, counted when not given). */
-  private async announce(
-    m: EntityManager,
-    r: RolloutEntity,
-    from: RolloutState | null,
-    known?: NodeCounts,
-  ): Promise<void> {
-    const counts =
-      known ??
-      rowsOf<NodeCounts>(
-        await m.query(
-          `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = ANY($2::text[]))::int AS succeeded,
-              count(*) FILTER (WHERE status = ANY($3::text[]))::int AS failed, count(*) FILTER (WHERE status = ANY($4::text[]))::int AS rolled_back
-           FROM rollout_nodes WHERE rollout_id = $1`,
-          [r.id, COUNTED_AS.succeeded, COUNTED_AS.failed, COUNTED_AS.rolledBack],
-        ),
-      )[0];
-    await enqueueEvent(
-      m,
-      Subjects.RolloutChanged,
-      {
-        rolloutId: r.id,
-        component: r.component,
-        targetVersion: r.targetVersion,
-        state: r.state as RolloutState,
-        previousState: from,
-        reason: r.reason ?? undefined,
-        nodes: {
-          total: counts.total,
-          succeeded: counts.succeeded,
-          failed: counts.failed,
-          rolledBack: counts.rolled_back,
-        },
-      },
-      { source: SOURCE, subject: r.id },
-    );
-  }
-}
-
-/** A rollout's nodes by outcome, as rollout.changed reports them. */
-type NodeCounts = { total: number; succeeded: number; failed: number; rolled_back: number };
-
-/** Node statuses by the rollout.changed count they add to. */
-const COUNTED_AS = {
-  succeeded: statusesCountedAs('succeeded'),
-  failed: statusesCountedAs('failed'),
-  rolledBack: statusesCountedAs('rolledBack'),
-};
-
-function statusesCountedAs(count: 'succeeded' | 'failed' | 'rolledBack'): RolloutNodeStatus[] {
-  return (Object.keys(NODE_STATUSES) as RolloutNodeStatus[]).filter((s) => NODE_STATUSES[s].counts === count);
 }
 
 /** Statuses of nodes with a command running (progress is recorded only for them). */
@@ -425,10 +364,4 @@ export interface BatchProgress {
   failed: number;
   /** Nodes of the batch without an outcome yet. */
   open: Array<{ nodeId: string; startedAt: Date | null }>;
-}
-
-/** TypeORM's raw query result is rows, or [rows, count] for UPDATE … RETURNING. */
-function rowsOf<T = Record<string, unknown>>(r: unknown): T[] {
-  if (Array.isArray(r) && Array.isArray(r[0])) return r[0] as T[];
-  return (r as T[] | undefined) ?? [];
 }
