@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { RolloutStrategyV1 } from '@lockstep/contracts';
+import type { RolloutState, RolloutStrategyV1 } from '@lockstep/contracts';
 
 /** How a rollout proceeds (the API shows it as stored, so its shape is the contracts' RolloutStrategyV1). */
 export type RolloutStrategy = RolloutStrategyV1;
@@ -32,7 +32,7 @@ export class RolloutEntity {
 
   /** planned, running, paused, succeeded, failed, aborted, rolled_back. */
   @Column({ type: 'text' })
-  state: string;
+  state: RolloutState;
 
   @Column({ type: 'text', nullable: true })
   reason: string | null;

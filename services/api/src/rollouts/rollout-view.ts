@@ -3,7 +3,6 @@ import type {
   RolloutDetail,
   RolloutNodeStatus,
   RolloutNodeView,
-  RolloutState,
   RolloutView,
 } from '@lockstep/contracts';
 import type { RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
@@ -40,7 +39,7 @@ export function toRolloutView(r: RolloutEntity, statusCounts: Record<string, num
     targetVersion: r.targetVersion,
     kind: r.kind,
     selector: r.selector,
-    state: r.state as RolloutState,
+    state: r.state,
     reason: r.reason,
     strategy: r.strategy,
     rollbackOf: r.rollbackOf,

@@ -1,7 +1,8 @@
+import type { RolloutState } from '@lockstep/contracts';
 import { createDataSource, RolloutEntity, RolloutNodeEntity, runMigrations } from '@lockstep/persistence';
 import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
-import { RolloutsRepository } from './rollouts.repository';
+import { RolloutsRepository, type RolloutFilter } from './rollouts.repository';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
@@ -12,7 +13,7 @@ describe(RolloutsRepository.name, () => {
   let ds: DataSource;
   let sut: RolloutsRepository;
 
-  const rollout = (id: string, component: string, state: string, createdAt: string) => ({
+  const rollout = (id: string, component: string, state: RolloutState, createdAt: string) => ({
     id,
     component,
     targetVersion: '1.1.0',
@@ -76,7 +77,7 @@ describe(RolloutsRepository.name, () => {
     expect(rows[1].rollout.strategy).toMatchObject({ autoRollback: true });
   });
 
-  it.each([
+  it.each<[RolloutFilter, string[]]>([
     [{ component: 'demo', limit: 50 }, [B, A]],
     [{ state: 'running', limit: 50 }, [C, B]],
     [{ limit: 1 }, [C]],

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { RolloutState } from '@lockstep/contracts';
 import { RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
 import { DataSource, type FindOptionsWhere } from 'typeorm';
 
@@ -12,7 +13,7 @@ export interface RolloutRow {
 /** The filter of a rollout list. */
 export interface RolloutFilter {
   component?: string;
-  state?: string;
+  state?: RolloutState;
   limit: number;
 }
 

@@ -30,7 +30,7 @@ export async function announceRolloutChange(
       rolloutId: r.id,
       component: r.component,
       targetVersion: r.targetVersion,
-      state: r.state as RolloutState,
+      state: r.state,
       previousState: from,
       reason: r.reason ?? undefined,
       nodes: {

@@ -97,7 +97,7 @@ export class FakeRolloutRepository implements Pick<
 
   /** The rollout's state now. */
   get state(): RolloutState {
-    return this.rollout.state as RolloutState;
+    return this.rollout.state;
   }
 
   /** A node's status now. */
