@@ -11,4 +11,5 @@ export * from './coded-error';
 export * from './api-error-codes';
 export * from './backups';
 export * from './validation';
+export * from './auth';
 export * from './http';
