@@ -125,10 +125,11 @@ function redactDeep(value: unknown, depth: number, seen: WeakSet<object>): unkno
   if (seen.has(value)) return value;
   seen.add(value);
   if (Array.isArray(value)) {
+    const items = value as unknown[];
     let copy: unknown[] | undefined;
-    value.forEach((item, i) => {
+    items.forEach((item, i) => {
       const next = redactDeep(item, depth + 1, seen);
-      if (next !== item) (copy ??= [...value])[i] = next;
+      if (next !== item) (copy ??= [...items])[i] = next;
     });
     return copy ?? value;
   }
