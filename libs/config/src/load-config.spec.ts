@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, commonSchema, env, loadConfig, parseDuration } from '@lockstep/config';
 
@@ -39,5 +42,55 @@ describe(loadConfig.name, () => {
     ['x', undefined],
   ])('parses duration %s', (v, ms) => {
     expect(parseDuration(v)).toBe(ms);
+  });
+
+  describe('<NAME>_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lockstep-config-'));
+    const file = (name: string, content: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      return path;
+    };
+
+    it('reads a setting from the file named by <NAME>_FILE, without the trailing newline', () => {
+      const path = file('db-url', 'postgres://lockstep:fromfile@db:5432/app\n');
+
+      const sut = loadConfig('test', schema, { DATABASE_URL_FILE: path });
+
+      expect(sut.DATABASE_URL).toBe('postgres://lockstep:fromfile@db:5432/app');
+    });
+
+    it('refuses a setting given both directly and as a file', () => {
+      const path = file('both', 'postgres://a@b/c');
+
+      const act = () => loadConfig('test', schema, { DATABASE_URL: 'postgres://x@y/z', DATABASE_URL_FILE: path });
+
+      expect(act).toThrow(ConfigError);
+      expect(act).toThrow(/DATABASE_URL and DATABASE_URL_FILE are both set; set only one/);
+    });
+
+    it('names the variable when its file cannot be read', () => {
+      const act = () => loadConfig('test', schema, { DATABASE_URL_FILE: join(dir, 'missing') });
+
+      expect(act).toThrow(ConfigError);
+      expect(act).toThrow(/DATABASE_URL_FILE: cannot read .*missing/);
+    });
+
+    it('validates the value read from the file like any other', () => {
+      const path = file('bad-port', 'abc\n');
+
+      const act = () => loadConfig('test', schema, { HTTP_PORT_FILE: path });
+
+      expect(act).toThrow(/HTTP_PORT: expected a TCP port/);
+    });
+
+    it('refuses an empty file', () => {
+      const path = file('empty', '\n');
+      chmodSync(path, 0o600);
+
+      const act = () => loadConfig('test', schema, { DATABASE_URL_FILE: path });
+
+      expect(act).toThrow(/DATABASE_URL_FILE: .* is empty/);
+    });
   });
 });
