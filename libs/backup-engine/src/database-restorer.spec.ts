@@ -115,6 +115,26 @@ describe(DatabaseRestorer.name, () => {
     ]);
   });
 
+  it.each([DatabaseRestoreMethod.SingleTransaction, DatabaseRestoreMethod.NewDatabase])(
+    'keeps the password off the command line of every program it runs (%s)',
+    async (mode) => {
+      const store = new FakePackStore();
+      const manifest = await backedUpDump(store, dump);
+      const runner = new FakeProcessRunner({ pg_restore: { exitCode: 1 } });
+      const sut = new DatabaseRestorer(store, fakeCompressor, runner);
+
+      await sut
+        .restore(manifest, { mode, targetUrl: 'postgres://u:hunter2@db:5432/app_restored' })
+        .catch(() => undefined);
+
+      expect(runner.calls.length).toBeGreaterThan(0);
+      for (const call of runner.calls) {
+        expect(call.args.join(' ')).not.toContain('hunter2');
+        expect(call.env).toEqual({ PGPASSWORD: 'hunter2' });
+      }
+    },
+  );
+
   it('refuses a corrupted backup before running anything', async () => {
     const store = new FakePackStore();
     const manifest = await backedUpDump(store, dump);

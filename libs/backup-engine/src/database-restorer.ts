@@ -6,6 +6,7 @@ import { PackReader } from './pack-reader';
 import { ProgressReporter, ProgressStep, type ProgressOptions, type ProgressPhase } from './progress';
 import { databaseNameOf } from './postgres-dump';
 import { ChildProcessRunner, runToEnd, type ProcessRunner } from './process-runner';
+import { libpqConnection } from './libpq-connection';
 import type { Compressor } from './zstd.process';
 
 /** How the engine restores a database entry (the wire's DatabaseRestoreMode `new` / `replace` maps onto it). */
@@ -100,8 +101,10 @@ export class DatabaseRestorer {
 
     const maintenanceUrl = new URL(request.targetUrl);
     maintenanceUrl.pathname = `/${encodeURIComponent(request.maintenanceDatabase ?? 'postgres')}`;
-    const maintenance = `--maintenance-db=${maintenanceUrl.toString()}`;
+    const conn = libpqConnection(maintenanceUrl.toString());
+    const maintenance = `--maintenance-db=${conn.url}`;
     await runToEnd(this.runner, this.binaries.createdb, [maintenance, target], {
+      env: conn.env,
       hint: `Could not create database ${JSON.stringify(target)} to restore into: choose a name that does not exist yet, and a user allowed to create databases.`,
     });
     try {
@@ -114,7 +117,9 @@ export class DatabaseRestorer {
         restoring,
       );
     } catch (err) {
-      await runToEnd(this.runner, this.binaries.dropdb, [maintenance, '--if-exists', target]).catch(() => undefined);
+      await runToEnd(this.runner, this.binaries.dropdb, [maintenance, '--if-exists', target], { env: conn.env }).catch(
+        () => undefined,
+      );
       throw err;
     }
     return finish();
@@ -128,7 +133,9 @@ export class DatabaseRestorer {
     hint: string,
     progress: ProgressPhase,
   ): Promise<void> {
-    await runToEnd(this.runner, this.binaries.pgRestore, ['--no-owner', ...extra, `--dbname=${url}`], {
+    const conn = libpqConnection(url);
+    await runToEnd(this.runner, this.binaries.pgRestore, ['--no-owner', ...extra, `--dbname=${conn.url}`], {
+      env: conn.env,
       stdin: this.chunkStream(manifest, entry, progress),
       hint,
     });
