@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, commonSchema, env, loadConfig, parseDuration } from '@lockstep/config';
+import { ConfigError, commonSchema, env, loadConfig, parseDuration, s3Schema } from '@lockstep/config';
 
 describe(loadConfig.name, () => {
   const schema = z.object({ ...commonSchema, RETRY: env.durationList('1s,5s') });
@@ -91,6 +91,40 @@ describe(loadConfig.name, () => {
       const act = () => loadConfig('test', schema, { DATABASE_URL_FILE: path });
 
       expect(act).toThrow(/DATABASE_URL_FILE: .* is empty/);
+    });
+  });
+
+  describe('well-known default S3 credentials', () => {
+    const s3 = z.object({ ...commonSchema, ...s3Schema });
+
+    it('has no default credentials', () => {
+      const sut = loadConfig('test', s3, {});
+
+      expect(sut.S3_ACCESS_KEY).toBe('');
+      expect(sut.S3_SECRET_KEY).toBe('');
+    });
+
+    it.each([
+      ['minioadmin', 'minioadmin'],
+      ['AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
+    ])('refuses %s unless LOCKSTEP_ALLOW_DEFAULT_CREDENTIALS=true', (accessKey, secretKey) => {
+      const input = { S3_ACCESS_KEY: accessKey, S3_SECRET_KEY: secretKey };
+
+      const act = () => loadConfig('test', s3, input);
+      const allowed = loadConfig('test', s3, { ...input, LOCKSTEP_ALLOW_DEFAULT_CREDENTIALS: 'true' });
+
+      expect(act).toThrow(ConfigError);
+      expect(act).toThrow(
+        /S3_ACCESS_KEY, S3_SECRET_KEY: .*well-known default credentials.*LOCKSTEP_ALLOW_DEFAULT_CREDENTIALS=true/,
+      );
+      expect(act).not.toThrow(new RegExp(secretKey));
+      expect(allowed.S3_ACCESS_KEY).toBe(accessKey);
+    });
+
+    it('accepts credentials of your own', () => {
+      const sut = loadConfig('test', s3, { S3_ACCESS_KEY: 'lockstep-prod', S3_SECRET_KEY: 'k9!long-and-random' });
+
+      expect(sut.S3_SECRET_KEY).toBe('k9!long-and-random');
     });
   });
 });

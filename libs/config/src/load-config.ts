@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { issueMessages } from '@lockstep/contracts';
+import { WELL_KNOWN_S3_CREDENTIALS } from './default-credentials';
 
 /** A configuration value was missing or malformed; the message names each variable. */
 export class ConfigError extends Error {
@@ -44,7 +45,11 @@ export function loadConfig<S extends z.ZodObject>(
   }
   if (fileProblems.length) throw new ConfigError(service, fileProblems);
   const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const refused = defaultCredentialProblems(parsed.data);
+    if (refused.length) throw new ConfigError(service, refused);
+    return parsed.data;
+  }
   const problems = issueMessages(parsed.error, {
     expected: (issue, key) => {
       const got = input[String(issue.path[0])];
@@ -52,6 +57,18 @@ export function loadConfig<S extends z.ZodObject>(
     },
   });
   throw new ConfigError(service, problems);
+}
+
+/** Refuses a well-known default S3 key pair unless LOCKSTEP_ALLOW_DEFAULT_CREDENTIALS is true. */
+function defaultCredentialProblems(config: Record<string, unknown>): string[] {
+  if (config.LOCKSTEP_ALLOW_DEFAULT_CREDENTIALS === true) return [];
+  const known = WELL_KNOWN_S3_CREDENTIALS.some(
+    (c) => c.accessKey === config.S3_ACCESS_KEY && c.secretKey === config.S3_SECRET_KEY,
+  );
+  if (!known) return [];
+  return [
+    'S3_ACCESS_KEY, S3_SECRET_KEY: these are well-known default credentials that anyone can try; create a user with its own keys on the object store and set them (or S3_ACCESS_KEY_FILE, S3_SECRET_KEY_FILE). For a local demo only, set LOCKSTEP_ALLOW_DEFAULT_CREDENTIALS=true.',
+  ];
 }
 
 /**
