@@ -42,7 +42,10 @@ describe(DeliveryWorker.name, () => {
       release: jest.fn().mockResolvedValue(undefined),
       recordAttempt: jest.fn(),
     };
-    const subscriptions = { findByIds: jest.fn().mockResolvedValue([subscription]) };
+    const subscriptions = {
+      findByIds: jest.fn().mockResolvedValue([subscription]),
+      openTarget: (s: SubscriptionEntity) => s.target,
+    };
     const sut = new DeliveryWorker(
       deliveries as unknown as DeliveryRepository,
       subscriptions as unknown as SubscriptionRepository,

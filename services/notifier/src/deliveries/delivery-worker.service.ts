@@ -158,7 +158,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     const started = new Date();
     let result: AttemptResult | undefined;
     try {
-      const target = channel.validateTarget(sub.target);
+      const target = channel.validateTarget(this.subscriptions.openTarget(sub));
       result = await attemptDelivery(
         channel,
         d.event as unknown as CloudEvent,
