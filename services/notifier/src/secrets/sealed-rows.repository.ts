@@ -58,10 +58,10 @@ export class SealedRowsRepository {
         target_sealed: string | null;
       }> = await m.query(
         `SELECT id, channel, target, target_sealed FROM subscriptions
-            WHERE ${scope === 'unsealed' ? 'target_sealed IS NULL' : `(target_sealed IS NULL OR split_part(target_sealed, ':', 2) <> $1)`}
+            WHERE (target_sealed IS NULL OR ($4::boolean AND split_part(target_sealed, ':', 2) <> $1::text))
               AND NOT (id::text = ANY($2::text[]))
             ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
-        [currentKeyId, skipIds, limit],
+        [currentKeyId, skipIds, limit, scope === 'not-current'],
       );
       const resealed: string[] = [];
       const refused: Array<{ id: string; reason: string }> = [];
