@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   BackupCorruptedError,
+  checkRestoreTarget,
   DatabaseRestoreMethod,
   type BackupEngine,
   type BackupManifest,
@@ -14,8 +15,19 @@ import { BackupJobError, BackupJobErrorCode } from './errors';
 /** What to restore, and where. */
 export interface RestoreRequest {
   what: RestorePart;
-  /** Restore files under this directory instead of their original places. */
+  /**
+   * Restore files under this directory instead of their original places. It (and the part
+   * folder made under it) must not exist or be empty: a restore `--to` never replaces or
+   * deletes anything, and refuses with BACKUP_RESTORE_TARGET_NOT_EMPTY otherwise.
+   */
   to?: string;
+  /** Keep setuid/setgid bits of restored files (default: cleared). */
+  keepSpecialBits?: boolean;
+  /**
+   * The node and component this host serves (a node agent): a backup recorded for another
+   * node or component is refused with BACKUP_FOREIGN before anything is read or changed.
+   */
+  expectOwner?: { nodeId: string; component: string };
   /** `new` restores each database into `<name>_restored_<time>`; `replace` into the original, in one transaction. */
   databaseMode: 'new' | 'replace';
   operationId: string;
@@ -102,10 +114,12 @@ export class RestoreJob {
     const onProgress: RestoreProgress = (p) => this.report(p.step, Math.floor(p.percent * scale), p.message);
     // databases are restored once the files are staged and before they are swapped in: a database that fails leaves the files as they were
     const beforeSwap = this.wantsDatabases ? () => this.restoreDatabases() : undefined;
+    const keepSpecialBits = req.keepSpecialBits === true;
     if (req.to) {
       const target = part ? join(req.to, part) : req.to;
+      if (part) await checkRestoreTarget(req.to); // DIR itself too, not only the part folder made in it
       const result = await this.thenFiles(() =>
-        engine.restore(backup.id, target, { select: part, onProgress, beforeSwap }),
+        engine.restore(backup.id, target, { select: part, onProgress, beforeSwap, keepSpecialBits, exclusive: true }),
       );
       this.outcome.restored.push({ part: part ?? 'all', target: result.target, files: result.files });
     } else {
@@ -115,6 +129,7 @@ export class RestoreJob {
           select: part,
           onProgress,
           beforeSwap,
+          keepSpecialBits,
           allowedDirs: [...config, ...data, ...logs],
         }),
       );
