@@ -132,7 +132,13 @@ export class BackupOperationsService {
       case 'restore': {
         const outcome = await jobs.restore(
           await this.known(cmd.backupId),
-          { what: cmd.what, to: cmd.to, databaseMode: cmd.databaseMode, operationId: cmd.operationId },
+          {
+            what: cmd.what,
+            to: cmd.to,
+            databaseMode: cmd.databaseMode,
+            keepSpecialBits: cmd.keepSpecialBits,
+            operationId: cmd.operationId,
+          },
           progress,
         );
         return { restored: outcome.restored, databases: outcome.databases } satisfies BackupRestoreResultV1;
