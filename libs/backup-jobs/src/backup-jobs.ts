@@ -35,6 +35,19 @@ export interface BackupJobDeps {
   /** Whether the repository is encrypted (BACKUP_KEY set). */
   encrypted: boolean;
   now?: () => Date;
+  /** Lockstep's own database, when this host backs it up (the backup service); see ControlPlaneDatabase. */
+  controlPlane?: ControlPlaneDatabase;
+}
+
+/**
+ * Lockstep's own database and what restoring it must also do: `finalSql(backupId)` runs in
+ * the same transaction as the restore of that database (e.g. restoredControlPlaneSql, so the
+ * restored control plane never resumes the past).
+ */
+export interface ControlPlaneDatabase {
+  /** DATABASE_URL of the control plane; a restored database is it when host, port and name match. */
+  databaseUrl: string;
+  finalSql(backupId: string): string;
 }
 
 /** What a new backup is. */
@@ -262,6 +275,7 @@ export class BackupJobs {
       const manifest = await this.manifestToRestore(engine, backup);
       const job = new RestoreJob(engine, backup, manifest, req, onProgress, {
         targets: this.deps.targets,
+        controlPlane: this.deps.controlPlane,
         record: (b) => this.deps.record(b),
         now: () => this.now(),
       });

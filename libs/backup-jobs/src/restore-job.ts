@@ -48,6 +48,8 @@ export interface RestoreJobDeps {
   /** Records a catalogue change (here: the backup found corrupted). */
   record(backup: BackupRecordV1): Promise<void>;
   now(): Date;
+  /** Lockstep's own database: its restore also runs `finalSql` in the same transaction. */
+  controlPlane?: { databaseUrl: string; finalSql(backupId: string): string };
 }
 
 /**
@@ -160,6 +162,9 @@ export class RestoreJob {
   private async restoreDatabase(entry: DatabaseEntry, start: number, slice: number): Promise<void> {
     this.report('restoring_database', Math.floor(start), entry.database);
     const url = this.databaseUrl(entry.database, this.req.databaseMode);
+    const controlPlane = this.deps.controlPlane;
+    const ownDatabase =
+      controlPlane !== undefined && sameDatabase(this.originalUrl(entry.database), controlPlane.databaseUrl);
     const onProgress = (p: { step: string; percent: number }) =>
       this.report(
         p.step === 'done' ? 'restoring_database' : `database_${p.step}`,
@@ -176,6 +181,8 @@ export class RestoreJob {
               ? DatabaseRestoreMethod.NewDatabase
               : DatabaseRestoreMethod.SingleTransaction,
           targetUrl: url,
+          // a restored control plane (in place or as a copy) never resumes the past: fixed up in the restore's transaction
+          ...(ownDatabase && { finalSql: controlPlane.finalSql(this.backup.id) }),
         },
         undefined,
         { onProgress },
@@ -222,6 +229,16 @@ export class RestoreJob {
 
   /** The connection URL a database entry restores into: the configured one, or a new database next to it. */
   private databaseUrl(database: string, mode: 'new' | 'replace'): string {
+    const original = this.originalUrl(database);
+    if (mode === 'replace') return original;
+    const url = new URL(original);
+    const stamp = this.deps.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    url.pathname = `/${database}_restored_${stamp}`;
+    return url.toString();
+  }
+
+  /** The configured URL of a database the backup holds (BACKUP_DATABASE_URLS); refuses one this host does not list. */
+  private originalUrl(database: string): string {
     const original = this.deps.targets.databases.find(
       (u) => decodeURIComponent(new URL(u).pathname.slice(1)) === database,
     );
@@ -231,11 +248,7 @@ export class RestoreJob {
         `the backup holds database ${JSON.stringify(database)}, which BACKUP_DATABASE_URLS does not list here; add its URL to restore it`,
       );
     }
-    if (mode === 'replace') return original;
-    const url = new URL(original);
-    const stamp = this.deps.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
-    url.pathname = `/${database}_restored_${stamp}`;
-    return url.toString();
+    return original;
   }
 
   private report(step: string, percent: number, message?: string): void {
@@ -248,4 +261,13 @@ function hasRoots(manifest: BackupManifest, part: string | undefined): boolean {
   return manifest.entries.some(
     (e) => e.type !== 'database' && (part === undefined || e.path === part || e.path.startsWith(`${part}/`)),
   );
+}
+
+/** Whether two postgres URLs name the same database: host (case-insensitive), port (default 5432) and database name. */
+export function sameDatabase(a: string, b: string): boolean {
+  const key = (u: string) => {
+    const url = new URL(u);
+    return `${url.hostname.toLowerCase()}:${url.port || '5432'}/${decodeURIComponent(url.pathname.slice(1))}`;
+  };
+  return key(a) === key(b);
 }
