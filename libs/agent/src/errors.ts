@@ -23,6 +23,8 @@ export const AgentErrorCode = {
   ConfigInvalid: 'CONFIG_INVALID',
   HookFailed: 'MIGRATE_HOOK_FAILED',
   BackupFailed: 'BACKUP_FAILED',
+  /** A restore named a backup taken on another node or for another component; refused before anything changed. */
+  BackupForeign: 'BACKUP_FOREIGN',
   SwapFailed: 'SWAP_FAILED',
   RestartFailed: 'RESTART_FAILED',
   HealthGateFailed: 'HEALTH_GATE_FAILED',

@@ -18,6 +18,8 @@ export const BackupErrorCode = {
   SwapFailed: 'BACKUP_RESTORE_SWAP_FAILED',
   /** An in-place restore failed and could not put the old state back either; its journal is kept for the next restore or agent start to finish. */
   RestoreIncomplete: 'BACKUP_RESTORE_INCOMPLETE',
+  /** A restore `--to` a directory that holds something (or is not a directory): refused, nothing in it was changed. */
+  RestoreTargetNotEmpty: 'BACKUP_RESTORE_TARGET_NOT_EMPTY',
   /** The caller aborted the operation; nothing was committed. */
   Aborted: 'BACKUP_ABORTED',
 } as const;

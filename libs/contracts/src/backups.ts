@@ -84,8 +84,10 @@ export const BackupOperationCommandV1 = z.discriminatedUnion('kind', [
     operationId: z.string().uuid(),
     backupId: BackupName,
     what: z.enum(RestoreParts),
-    /** Restore files under this directory instead of their original places. */
+    /** Restore files under this directory instead of their original places; it must not exist or be empty. */
     to: z.string().optional(),
+    /** Keep setuid/setgid bits of restored files (default: cleared). */
+    keepSpecialBits: z.boolean().default(false),
     /** Database restore: `new` creates `<name>_restored_<time>`; `replace` restores into the original in one transaction. */
     databaseMode: z.enum(DatabaseRestoreModes).default('replace'),
   }),
