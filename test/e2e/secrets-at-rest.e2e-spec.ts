@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { Subjects, type SecretsRotateReplyV1, type SubscriptionUpsertReplyV1 } from '@lockstep/contracts';
+import {
+  Queries,
+  Subjects,
+  type QueryReply,
+  type SecretsRotateReplyV1,
+  type SubscriptionUpsertReplyV1,
+} from '@lockstep/contracts';
 import {
   releasePayload,
   startHttpReceiver,
@@ -164,5 +170,22 @@ describe('secrets at rest (processes, real NATS/Postgres/HTTP)', () => {
       expect(answers.join('\n')).not.toContain(secret);
     }
     expect(logs).toContain('notifier');
+  });
+
+  it('stops a notifier that finds sealed secrets but has no key, saying what to set', async () => {
+    await start('notifier', NOTIFIER_ENV);
+    const hook = await receiver();
+    const reply = await dep.queries.send<QueryReply<SubscriptionUpsertReplyV1>>(Queries.SubscriptionUpsert, {
+      name: 'hook',
+      channel: 'webhook',
+      target: { url: `${hook.url}/hook` },
+    });
+    expect(reply.ok).toBe(true);
+    await Promise.all(procs.splice(0).map((p) => p.kill('SIGTERM')));
+
+    const keyless = start('notifier', { ...NOTIFIER_ENV, LOCKSTEP_SECRET_KEY: '' });
+
+    await expect(keyless).rejects.toThrow(/exited before it was ready/);
+    await expect(keyless).rejects.toThrow(/LOCKSTEP_SECRET_KEY is not set: set LOCKSTEP_SECRET_KEY/);
   });
 });
