@@ -62,4 +62,48 @@ describe(DeliveryWorker.name, () => {
     expect(deliveries.release).toHaveBeenCalledWith(delivery);
     expect(deliveries.recordAttempt).not.toHaveBeenCalled();
   });
+
+  it('records an attempt error that quotes a destination with its token masked', async () => {
+    const token = 'discordTokenNeverStored';
+    const delivery = {
+      id: 'msg_2',
+      subscriptionId: 'sub-2',
+      event: releaseEvent(),
+      trace: {},
+      status: DeliveryStatus.Pending,
+      attempts: 0,
+      scheduleBase: 0,
+    } as unknown as DeliveryEntity;
+    const subscription = {
+      id: 'sub-2',
+      channel: 'discord',
+      target: {},
+      enabled: true,
+    } as unknown as SubscriptionEntity;
+    const deliveries = {
+      claimDue: jest.fn().mockResolvedValueOnce([delivery]).mockResolvedValue([]),
+      nextDueAt: jest.fn().mockResolvedValue(undefined),
+      recordAttempt: jest.fn().mockResolvedValue(true),
+    };
+    const subscriptions = {
+      findByIds: jest.fn().mockResolvedValue([subscription]),
+      openTarget: () => {
+        throw new Error(`cannot use https://discord.com/api/v10/webhooks/42/${token}`);
+      },
+    };
+    const sut = new DeliveryWorker(
+      deliveries as unknown as DeliveryRepository,
+      subscriptions as unknown as SubscriptionRepository,
+      config,
+      new MetricsRegistry({ serviceName: 'notifier', defaultMetrics: false }),
+    );
+
+    sut.onApplicationBootstrap();
+    await waitFor(() => deliveries.recordAttempt.mock.calls.length > 0, { what: 'the attempt to be recorded' });
+    await sut.beforeApplicationShutdown();
+
+    const recorded = JSON.stringify(deliveries.recordAttempt.mock.calls[0]);
+    expect(recorded).not.toContain(token);
+    expect(recorded).toContain('webhooks/42/[REDACTED]');
+  });
 });

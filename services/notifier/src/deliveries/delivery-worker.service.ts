@@ -8,7 +8,7 @@ import {
 import { DeliveryStatus, type CloudEvent } from '@lockstep/contracts';
 import type { DeliveryEntity, SubscriptionEntity } from '@lockstep/persistence';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { MetricsRegistry, traceContextFromRecord } from '@lockstep/telemetry';
+import { MetricsRegistry, redactSecrets, traceContextFromRecord } from '@lockstep/telemetry';
 import type { Counter, Histogram } from 'prom-client';
 import { attemptDelivery } from '../channels/channel-delivery';
 import { getChannel } from '../channels/registry';
@@ -187,6 +187,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       await this.deliveries.release(d);
       return;
     }
+    // an error text may quote a destination (a URL with its token): it goes to Postgres, spans and logs masked
+    if (result.error !== undefined) result = { ...result, error: redactSecrets(result.error) };
     this.attemptsTotal.inc({ channel: sub.channel, outcome: result.outcome });
     this.attemptSeconds.observe({ channel: sub.channel }, result.durationMs / 1000);
     span.setAttribute('http.response.status_code', result.status ?? 0);
