@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { DeliveryStatus, type CloudEvent } from '@lockstep/contracts';
-import type { DeliveryEntity, SubscriptionEntity } from '@lockstep/persistence';
+import { SealingError, SealingErrorCode, type DeliveryEntity, type SubscriptionEntity } from '@lockstep/persistence';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { MetricsRegistry, redactSecrets, traceContextFromRecord } from '@lockstep/telemetry';
 import type { Counter, Histogram } from 'prom-client';
@@ -174,7 +174,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       );
     } catch (err) {
       result = {
-        outcome: AttemptOutcome.FailedPermanently,
+        // a replica still without the key its subscription was re-sealed under retries: restarted with it, it delivers
+        outcome:
+          err instanceof SealingError && err.code !== SealingErrorCode.SealedValueInvalid
+            ? AttemptOutcome.Retry
+            : AttemptOutcome.FailedPermanently,
         durationMs: Date.now() - started.getTime(),
         error: (err as Error).message,
       };
