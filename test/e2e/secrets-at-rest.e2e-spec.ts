@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import {
   Queries,
@@ -141,9 +144,11 @@ describe('secrets at rest (processes, real NATS/Postgres/HTTP)', () => {
     const { rows: keyIds } = await dep.pg.query<{ key_id: string }>(
       `SELECT DISTINCT split_part(target_sealed, ':', 2) AS key_id FROM subscriptions`,
     );
-    // only the new key from here on
+    // only the new key from here on, read from a file as a Docker or Kubernetes secret would be
     await notifier.kill('SIGTERM');
-    await start('notifier', { ...NOTIFIER_ENV, LOCKSTEP_SECRET_KEY: secondKey });
+    const keyFile = join(await mkdtemp(join(tmpdir(), 'lockstep-key-')), 'secret-key');
+    await writeFile(keyFile, `${secondKey}\n`, { mode: 0o600 });
+    await start('notifier', { ...NOTIFIER_ENV, LOCKSTEP_SECRET_KEY: '', LOCKSTEP_SECRET_KEY_FILE: keyFile });
     const secondEvent = await dep.publish(Subjects.ReleaseAvailable, releasePayload({ version: '1.2.0' }), 'demo');
     const [, second] = await hook.waitForRequests(2);
     await slack.waitForRequests(2);
