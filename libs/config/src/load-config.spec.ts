@@ -26,6 +26,14 @@ describe(loadConfig.name, () => {
     expect(act).toThrow(message);
   });
 
+  it('never echoes any password of a list of URLs', () => {
+    const act = () => loadConfig('test', schema, { NATS_URL: 'nats://a:first-pw@h1:4222,http://b:second-pw@h2' });
+
+    expect(act).toThrow(ConfigError);
+    expect(act).not.toThrow(/first-pw/);
+    expect(act).not.toThrow(/second-pw/);
+  });
+
   it('never echoes a password', () => {
     const act = () => loadConfig('test', schema, { DATABASE_URL: 'mysql://u:hunter2@h/db' });
 

@@ -96,8 +96,11 @@ export function readVariable(
   return { value };
 }
 
+/** A bad value as echoed in a ConfigError: whole when its name says secret, else with every URL and libpq password masked. */
 const redact = (key: string, value: string): string =>
-  /SECRET|PASSWORD|TOKEN|KEY/i.test(key) ? '***' : value.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@');
+  /SECRET|PASSW|TOKEN|KEY|CREDENTIAL/i.test(key)
+    ? '***'
+    : value.replace(/\/\/([^:/@,\s]*):[^@/,\s]+@/g, '//$1:***@').replace(/(password\s*=\s*)[^\s&;]+/gi, '$1***');
 
 /** Builders for common value shapes, each with a message that says what is expected. */
 export const env = {
