@@ -261,6 +261,7 @@ export class BackupRestorer {
       await restoreOwner(safeJoin(root, d.path), d, processUid);
       await chmod(safeJoin(root, d.path), d.mode);
     }
+    if (rootMode && tree.rootOwner) await restoreOwner(root, tree.rootOwner, processUid);
     if (rootMode && tree.rootMode !== undefined) await chmod(root, tree.rootMode);
     return { files, directories: dirs.length, symlinks, bytesWritten };
   }
