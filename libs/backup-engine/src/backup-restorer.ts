@@ -97,7 +97,8 @@ interface RestoreItem {
  * verified, each tree is written into a temporary sibling of its target and only once all
  * are written are they renamed into place, so an interrupted restore leaves the old
  * targets untouched. A target that is a mount point is filled in place instead (see
- * SwapPlan): written inside it, then its entries exchanged.
+ * SwapPlan): written inside it, then its entries exchanged. Targets are followed through
+ * symbolic links; an exclusive restore (`--to`) only ever fills a missing or empty directory.
  */
 export class BackupRestorer {
   constructor(
