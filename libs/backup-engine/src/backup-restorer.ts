@@ -97,7 +97,8 @@ interface RestoreItem {
  * verified, each tree is written into a temporary sibling of its target and only once all
  * are written are they renamed into place, so an interrupted restore leaves the old
  * targets untouched. A target that is a mount point is filled in place instead (see
- * SwapPlan): written inside it, then its entries exchanged.
+ * SwapPlan): written inside it, then its entries exchanged. Targets are followed through
+ * symbolic links; an exclusive restore (`--to`) only ever fills a missing or empty directory.
  */
 export class BackupRestorer {
   constructor(
@@ -261,6 +262,7 @@ export class BackupRestorer {
       await restoreOwner(safeJoin(root, d.path), d, processUid);
       await chmod(safeJoin(root, d.path), d.mode);
     }
+    if (rootMode && tree.rootOwner) await restoreOwner(root, tree.rootOwner, processUid);
     if (rootMode && tree.rootMode !== undefined) await chmod(root, tree.rootMode);
     return { files, directories: dirs.length, symlinks, bytesWritten };
   }

@@ -49,6 +49,7 @@ describe('BackupEngine restores that cannot destroy', () => {
     await writeFile(join(source, 'data/sub/tool'), '#!/bin/sh\n');
     await chmod(join(source, 'data/sub/tool'), 0o6755);
     if (isRoot) await chown(join(source, 'data/app.db'), 4321, 4322);
+    if (isRoot) await chown(join(source, 'data'), 4323, 4324);
     const store = new MinioObjectStore({
       endpoint: s3.endpoint,
       accessKey: s3.accessKey,
@@ -149,5 +150,7 @@ describe('BackupEngine restores that cannot destroy', () => {
     expect(manifest.entries.find((e) => e.path === 'data/shared/app.db')).toMatchObject({ uid: 4321, gid: 4322 });
     const st = await stat(join(work, 'owned/app.db'));
     expect([st.uid, st.gid]).toEqual([4321, 4322]);
+    const root = await stat(join(work, 'owned'));
+    expect([root.uid, root.gid]).toEqual([4323, 4324]);
   });
 });

@@ -1,6 +1,7 @@
 import type { BackupEngine, PruneRequest } from '@lockstep/backup-engine';
 import type { BackupRecordV1, BackupType } from '@lockstep/contracts';
 import { BackupJobs, refuseForeign } from './backup-jobs';
+import { sameDatabase } from './restore-job';
 import { newBackupRecord } from './backup-records';
 import type { BackupRepositoryLock } from './repository-lock';
 
@@ -111,5 +112,17 @@ describe(refuseForeign.name, () => {
 
     expect(act).toThrow(expect.objectContaining({ code: 'BACKUP_FOREIGN', message: expect.stringMatching(message) }));
     expect(act).toThrow(/Nothing was changed\. Restore one of this node's own backups/);
+  });
+});
+
+describe(sameDatabase.name, () => {
+  it.each([
+    ['postgres://lockstep:pw@postgres:5432/lockstep', 'postgres://other@POSTGRES/lockstep', true],
+    ['postgres://a@db:5432/lockstep', 'postgresql://a@db:5432/lockstep?sslmode=require', true],
+    ['postgres://a@db:5432/lockstep', 'postgres://a@db:5433/lockstep', false],
+    ['postgres://a@db/lockstep', 'postgres://a@db/shop', false],
+    ['postgres://a@db/lockstep', 'postgres://a@db2/lockstep', false],
+  ])('%s and %s: %s', (a, b, expected) => {
+    expect(sameDatabase(a, b)).toBe(expected);
   });
 });

@@ -46,6 +46,18 @@ export const BackupPartsOfType = {
 export const backupPartsOf = (type: BackupType): readonly BackupPart[] =>
   (BackupPartsOfType as Partial<Record<string, readonly BackupPart[]>>)[type] ?? [];
 
+/**
+ * Codes a restore is refused with before it changes anything (wire values: operation errors,
+ * `install.finished` errors): shared by the backup engine, the backup jobs and the node agent.
+ */
+export const BackupRestoreRefusal = {
+  /** `--to DIR` names a directory that holds something (or is not a directory). */
+  TargetNotEmpty: 'BACKUP_RESTORE_TARGET_NOT_EMPTY',
+  /** A node agent was asked to restore a backup of another node or component. */
+  Foreign: 'BACKUP_FOREIGN',
+} as const;
+export type BackupRestoreRefusal = (typeof BackupRestoreRefusal)[keyof typeof BackupRestoreRefusal];
+
 /** Where a database restore goes: a new `<name>_restored_<time>` database, or the original (in one transaction). */
 export const DatabaseRestoreModes = ['new', 'replace'] as const;
 export type DatabaseRestoreMode = (typeof DatabaseRestoreModes)[number];
