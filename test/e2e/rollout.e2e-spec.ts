@@ -230,8 +230,8 @@ describe('rolling updates (scheduler + five agents + demo app, real NATS/Postgre
     const final = await fleet.waitForState(id, ['succeeded', 'failed', 'rolled_back']);
     await seen.stop();
 
-    expect(outcomes.map((o) => [o!.result, o!.refusal])).toEqual(cases.map(([, refusal]) => ['rejected', refusal]));
-    expect(outcomes.every((o) => o!.runningVersion === '1.4.0')).toBe(true);
+    expect(outcomes!.map((o) => [o!.result, o!.refusal])).toEqual(cases.map(([, refusal]) => ['rejected', refusal]));
+    expect(outcomes!.every((o) => o!.runningVersion === '1.4.0')).toBe(true);
     expect(final.state).toBe('succeeded');
     expect(await node.version()).toBe('1.5.0');
     expect(fenceAfterForged).toBe(fenceBefore);
