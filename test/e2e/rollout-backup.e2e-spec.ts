@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { NodeSubjects, Queries, Subjects, type InstallCommandV1, type QueryReply } from '@lockstep/contracts';
+import { FleetLock } from '@lockstep/fleet-lock';
 import { waitFor } from '@lockstep/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { collectEvents } from '../support/control-plane';
@@ -100,7 +101,8 @@ describe('pre-update backups in rollouts (scheduler + backup service + three age
     expect(versions).toEqual(['1.0.0', '1.0.0', '1.0.0']);
   });
 
-  // last: the command's made-up fencing token raises node-2's fence above any later rollout's
+  // The command comes from a live holder of the cluster lock (the test takes it, as a scheduler
+  // would), so that the agent's own backup ownership check is what refuses it.
   it("an agent told to restore another node's backup refuses with BACKUP_FOREIGN and changes nothing", async () => {
     const node1Backup = (
       await fleet.dep.pg.query(
@@ -110,16 +112,18 @@ describe('pre-update backups in rollouts (scheduler + backup service + three age
     const ordersBefore = readFileSync(join(dataDir('node-2'), 'orders.db'));
     const versionBefore = await fleet.nodes[1].version();
     const events = await collectEvents(fleet.dep);
+    const lock = await FleetLock.open(fleet.dep.nc, fleet.dep.namespace, { holder: 'e2e-operator' });
+    const lease = await waitFor(() => lock.tryAcquire(randomUUID()), { what: 'the cluster lock' });
     const command: InstallCommandV1 = {
       commandId: randomUUID(),
-      rolloutId: randomUUID(),
+      rolloutId: lease!.rolloutId,
       nodeId: 'node-2',
       component: 'demo',
       version: '1.1.0',
       action: 'rollback',
       artifact: (await fleet.dep.pg.query(`SELECT artifact FROM rollouts WHERE target_version = '1.1.0' LIMIT 1`))
         .rows[0].artifact,
-      fencingToken: 1_000_000,
+      fencingToken: lease!.token,
       lockKey: 'cluster',
       health: { minHealthyMs: 100, deadlineMs: 5000 },
       issuedAt: new Date().toISOString(),
@@ -139,6 +143,7 @@ describe('pre-update backups in rollouts (scheduler + backup service + three age
       { what: 'the outcome of the foreign restore' },
     );
     await events.stop();
+    await lease!.release();
 
     expect(outcome).toMatchObject({
       result: 'failed',

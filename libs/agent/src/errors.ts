@@ -1,10 +1,10 @@
 import { BackupRestoreRefusal, CodedError, type InstallStep } from '@lockstep/contracts';
 
-/** Why an install step failed; the code starts the `error` text of `install.finished` events. */
+/**
+ * Why an install step failed; the code starts the `error` text of `install.finished` events.
+ * (Why a command was refused before anything was done: CommandRefusal in contracts.)
+ */
 export const AgentErrorCode = {
-  BadCommand: 'BAD_COMMAND',
-  StaleFencingToken: 'STALE_FENCING_TOKEN',
-  Superseded: 'SUPERSEDED',
   NotEnoughDisk: 'NOT_ENOUGH_DISK',
   ArtifactTooLarge: 'ARTIFACT_TOO_LARGE',
   DownloadFailed: 'DOWNLOAD_FAILED',
