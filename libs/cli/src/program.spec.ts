@@ -276,6 +276,7 @@ describe(run.name, () => {
     expect(first).toBe(0);
     expect(JSON.parse(out)).toEqual({
       path: join(work, 'lockstep-tuf-keys.json'),
+      onlinePath: join(work, 'lockstep-tuf-online-keys.json'),
       createdAt: expect.any(String),
       keyIds: {
         root: expect.stringMatching(/^[0-9a-f]{64}$/),

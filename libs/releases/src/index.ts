@@ -17,12 +17,27 @@ export {
   writeKeyFile,
   readKeyFile,
   initKeyFile,
+  serializeOnlineKeySet,
+  parseOnlineKeySet,
   TufRoles,
+  OfflineRoles,
+  OnlineRoles,
   KEY_FILE_NAME,
+  ONLINE_KEY_FILE_NAME,
   type TufKeySet,
+  type TufOnlineKeySet,
+  type TufRole,
+  type OnlineRole,
 } from './tuf-keys';
-export { type ExpiryPolicy } from './tuf-signing';
-export { type PublishReleaseResult, TufRepositoryWriter } from './tuf-repository-writer';
+export { type ExpiryPolicy, DEFAULT_EXPIRY_MS } from './tuf-signing';
+export {
+  type PublishReleaseResult,
+  type RefreshOnlineInput,
+  type RefreshOnlineResult,
+  type TufExpiry,
+  type TufVersions,
+  TufRepositoryWriter,
+} from './tuf-repository-writer';
 export * from './trusted-root';
 export * from './tuf-fetchers';
 export { classifyTufFailure, fetchFailureBehind, tufFailureDetail } from './tuf-failure';

@@ -18,10 +18,22 @@ import { ReleaseError, ReleaseErrorCode } from './errors';
 export const TufRoles = ['root', 'targets', 'snapshot', 'timestamp'] as const;
 export type TufRole = (typeof TufRoles)[number];
 
+/**
+ * Roles whose keys stay offline with the operator (TUF's split, as PEP 458 runs it): root and
+ * targets sign rarely and by hand.
+ */
+export const OfflineRoles = ['root', 'targets'] as const;
+/** Roles whose keys the control plane holds to re-sign metadata on a schedule. */
+export const OnlineRoles = ['snapshot', 'timestamp'] as const;
+export type OnlineRole = (typeof OnlineRoles)[number];
+
 /** File name `lockstep keys init` writes into its output directory. */
 export const KEY_FILE_NAME = 'lockstep-tuf-keys.json';
+/** File name of the online keys (snapshot, timestamp) `lockstep keys init` writes for the control plane. */
+export const ONLINE_KEY_FILE_NAME = 'lockstep-tuf-online-keys.json';
 
 const KEY_FILE_FORMAT = 'lockstep-tuf-keys/v1';
+const ONLINE_KEY_FILE_FORMAT = 'lockstep-tuf-online-keys/v1';
 
 /** One Ed25519 signing key. */
 export interface TufSigningKey {
@@ -43,6 +55,14 @@ export interface TufKeySet {
   readonly createdAt: string;
   /** The signing key of each role. */
   readonly keys: Readonly<Record<TufRole, TufSigningKey>>;
+}
+
+/** The online half of a key set: what the control plane needs to keep metadata fresh. */
+export interface TufOnlineKeySet {
+  /** When the set was generated (ISO 8601). */
+  readonly createdAt: string;
+  /** The snapshot and timestamp signing keys. */
+  readonly keys: Readonly<Record<OnlineRole, TufSigningKey>>;
 }
 
 /** Computes the TUF key id: sha256 hex of the canonical JSON of `{keytype, scheme, keyval}`. */
@@ -95,25 +115,38 @@ const KeyFile = z.object({
   keys: z.object({ root: KeyEntry, targets: KeyEntry, snapshot: KeyEntry, timestamp: KeyEntry }),
 });
 type KeyFile = z.infer<typeof KeyFile>;
+const OnlineKeyFile = z.object({
+  format: z.literal(ONLINE_KEY_FILE_FORMAT),
+  createdAt: z.string(),
+  keys: z.object({ snapshot: KeyEntry, timestamp: KeyEntry }),
+});
+type KeyEntry = z.infer<typeof KeyEntry>;
+
+const entryOf = (k: TufSigningKey): KeyEntry => ({
+  keyid: k.keyId,
+  keytype: 'ed25519',
+  scheme: 'ed25519',
+  public: k.publicKey.keyVal.public,
+  private: k.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+});
 
 /** Serialises a key set to the key file JSON (private keys as PKCS#8 PEM). Treat the result as a secret. */
 export function serializeKeySet(keySet: TufKeySet): string {
-  const keys = Object.fromEntries(
-    TufRoles.map((role) => {
-      const k = keySet.keys[role];
-      return [
-        role,
-        {
-          keyid: k.keyId,
-          keytype: 'ed25519',
-          scheme: 'ed25519',
-          public: k.publicKey.keyVal.public,
-          private: k.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-        },
-      ];
-    }),
-  );
+  const keys = Object.fromEntries(TufRoles.map((role) => [role, entryOf(keySet.keys[role])]));
   const file: KeyFile = { format: KEY_FILE_FORMAT, createdAt: keySet.createdAt, keys: keys as KeyFile['keys'] };
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/**
+ * Serialises the online keys (snapshot, timestamp) of a key set: the file the control plane
+ * reads as LOCKSTEP_TUF_ONLINE_KEYS(_FILE). It holds no root or targets key.
+ */
+export function serializeOnlineKeySet(keySet: TufKeySet | TufOnlineKeySet): string {
+  const file: z.infer<typeof OnlineKeyFile> = {
+    format: ONLINE_KEY_FILE_FORMAT,
+    createdAt: keySet.createdAt,
+    keys: { snapshot: entryOf(keySet.keys.snapshot), timestamp: entryOf(keySet.keys.timestamp) },
+  };
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
@@ -129,39 +162,57 @@ export function parseKeySet(json: string, source = 'key file'): TufKeySet {
       { cause: err },
     );
   }
-  const keys = {} as Record<TufRole, TufSigningKey>;
-  for (const role of TufRoles) {
-    const entry = parsed.keys[role];
-    let key: TufSigningKey;
-    try {
-      key = signingKeyFrom(createPrivateKey(entry.private));
-    } catch (err) {
-      throw new ReleaseError(
-        ReleaseErrorCode.KeyFileInvalid,
-        `${source}: the ${role} private key cannot be read; restore the key file from your backup`,
-        { cause: err },
-      );
-    }
-    const probe = Buffer.from('lockstep');
-    const selfCheck = verify(
-      null,
-      probe,
-      createPublicKey(key.privateKey),
-      Buffer.from(signBytes(key, probe).sig, 'hex'),
+  const keys = Object.fromEntries(TufRoles.map((role) => [role, keyFromEntry(parsed.keys[role], role, source)]));
+  return { createdAt: parsed.createdAt, keys: keys as Record<TufRole, TufSigningKey> };
+}
+
+/** Parses the online key file (`lockstep-tuf-online-keys.json`), checking each key like parseKeySet. */
+export function parseOnlineKeySet(json: string, source = 'online key file'): TufOnlineKeySet {
+  let parsed: z.infer<typeof OnlineKeyFile>;
+  try {
+    parsed = OnlineKeyFile.parse(JSON.parse(json));
+  } catch (err) {
+    throw new ReleaseError(
+      ReleaseErrorCode.KeyFileInvalid,
+      `${source} is not a Lockstep online key file (${(err as Error).message}); give the control plane the ${ONLINE_KEY_FILE_NAME} that \`lockstep keys init\` wrote`,
+      { cause: err },
     );
-    if (key.keyId !== entry.keyid || key.publicKey.keyVal.public !== entry.public || !selfCheck) {
-      throw new ReleaseError(
-        ReleaseErrorCode.KeyFileInvalid,
-        `${source}: the ${role} key id or public key does not match its private key; the file was edited or damaged, restore it from your backup`,
-      );
-    }
-    keys[role] = key;
   }
-  return { createdAt: parsed.createdAt, keys };
+  return {
+    createdAt: parsed.createdAt,
+    keys: {
+      snapshot: keyFromEntry(parsed.keys.snapshot, 'snapshot', source),
+      timestamp: keyFromEntry(parsed.keys.timestamp, 'timestamp', source),
+    },
+  };
+}
+
+function keyFromEntry(entry: KeyEntry, role: TufRole, source: string): TufSigningKey {
+  let key: TufSigningKey;
+  try {
+    key = signingKeyFrom(createPrivateKey(entry.private));
+  } catch (err) {
+    throw new ReleaseError(
+      ReleaseErrorCode.KeyFileInvalid,
+      `${source}: the ${role} private key cannot be read; restore the key file from your backup`,
+      { cause: err },
+    );
+  }
+  const probe = Buffer.from('lockstep');
+  const selfCheck = verify(null, probe, createPublicKey(key.privateKey), Buffer.from(signBytes(key, probe).sig, 'hex'));
+  if (key.keyId !== entry.keyid || key.publicKey.keyVal.public !== entry.public || !selfCheck) {
+    throw new ReleaseError(
+      ReleaseErrorCode.KeyFileInvalid,
+      `${source}: the ${role} key id or public key does not match its private key; the file was edited or damaged, restore it from your backup`,
+    );
+  }
+  return key;
 }
 
 /**
- * Writes the key set as `<dir>/lockstep-tuf-keys.json` with mode 0600 (directory created 0700).
+ * Writes the key set as `<dir>/lockstep-tuf-keys.json` with mode 0600 (directory created 0700),
+ * and its online half (snapshot, timestamp) as `<dir>/lockstep-tuf-online-keys.json` for the
+ * control plane.
  * Refuses to replace an existing key file unless `overwrite` is set: losing the keys that
  * signed a component's root means clients must re-pin a new root.
  */
@@ -185,6 +236,9 @@ export async function writeKeyFile(
     throw err;
   }
   await chmod(path, 0o600);
+  const onlinePath = join(dir, ONLINE_KEY_FILE_NAME);
+  await writeFile(onlinePath, serializeOnlineKeySet(keySet), { mode: 0o600 });
+  await chmod(onlinePath, 0o600);
   return path;
 }
 
@@ -203,8 +257,12 @@ export async function readKeyFile(path: string): Promise<TufKeySet> {
   return parseKeySet(text, path);
 }
 
-/** Backs `lockstep keys init [--out DIR]`: generates a key set and writes it to DIR. */
-export async function initKeyFile(dir: string): Promise<{ path: string; keySet: TufKeySet }> {
+/**
+ * Backs `lockstep keys init [--out DIR]`: generates a key set and writes it to DIR; `onlinePath`
+ * is the file to give the control plane (LOCKSTEP_TUF_ONLINE_KEYS_FILE).
+ */
+export async function initKeyFile(dir: string): Promise<{ path: string; onlinePath: string; keySet: TufKeySet }> {
   const keySet = generateKeySet();
-  return { path: await writeKeyFile(dir, keySet), keySet };
+  const path = await writeKeyFile(dir, keySet);
+  return { path, onlinePath: join(dir, ONLINE_KEY_FILE_NAME), keySet };
 }

@@ -2,7 +2,10 @@ import { MinioObjectStore, ObjectNotFoundError, type ObjectStore } from '@lockst
 import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
 import {
   artifactKeyFor,
+  generateKeySet,
   initKeyFile,
+  parseOnlineKeySet,
+  serializeOnlineKeySet,
   readKeyFile,
   ReleaseErrorCode,
   ReleaseTargetCustom,
@@ -266,5 +269,62 @@ describe(TufRepositoryWriter.name, () => {
     expect(refreshed).toEqual({ root: 2, targets: 2, snapshot: 2, timestamp: 2 });
     expect(JSON.parse((await trustedRootFor(store, component)).toString()).signed.version).toBe(2);
     expect(await updater.getTargetInfo(`${component}-1.0.0.tar.gz`)).toBeDefined();
+  });
+
+  describe('online refresh', () => {
+    const DAY = 24 * 3600 * 1000;
+    const longAgo = () => new Date(Date.now() - 90 * DAY);
+
+    it('a repository with no publish for 90 days fails as expired, and verifies again after refreshOnline with the online keys alone', async () => {
+      const component = uniqueName('quiet');
+      await new TufRepositoryWriter(longAgo).publish({
+        store,
+        component,
+        artifact: Buffer.from('quiet release'),
+        version: '1.0.0',
+        channel: 'stable',
+        keys,
+      });
+      const before = await sut.expiry(store, component);
+      const expired = readWithTufJs(component);
+      await expect(expired).rejects.toThrow(/expired/i);
+
+      const result = await sut.refreshOnline({
+        store,
+        component,
+        keys: parseOnlineKeySet(serializeOnlineKeySet(keys)),
+      });
+
+      const updater = await readWithTufJs(component);
+      expect(await updater.getTargetInfo(`${component}-1.0.0.tar.gz`)).toBeDefined();
+      expect(result.resigned).toEqual(['snapshot', 'timestamp']);
+      expect(result.versions).toEqual({ root: 1, targets: 1, snapshot: 2, timestamp: 2 });
+      expect(result.expires.root).toEqual(before.root);
+      expect(result.expires.targets).toEqual(before.targets);
+      expect(result.expires.timestamp.expires.getTime()).toBeGreaterThan(Date.now());
+    });
+
+    it('re-signs only the timestamp while the snapshot has more than half its validity left', async () => {
+      const component = uniqueName('fresh');
+      await sut.publish({ store, component, artifact: Buffer.from('x'), version: '1.0.0', channel: 'stable', keys });
+
+      const result = await sut.refreshOnline({ store, component, keys });
+
+      expect(result.resigned).toEqual(['timestamp']);
+      expect(result.versions).toEqual({ root: 1, targets: 1, snapshot: 1, timestamp: 2 });
+      expect((await readWithTufJs(component)).getTargetInfo(`${component}-1.0.0.tar.gz`)).toBeDefined();
+    });
+
+    it('refuses online keys that the root does not trust, saying which file to give the control plane', async () => {
+      const component = uniqueName('foreign');
+      await sut.publish({ store, component, artifact: Buffer.from('x'), version: '1.0.0', channel: 'stable', keys });
+
+      const attempt = sut.refreshOnline({ store, component, keys: generateKeySet() });
+
+      await expect(attempt).rejects.toMatchObject({
+        code: ReleaseErrorCode.KeysDoNotMatchRoot,
+        message: expect.stringMatching(/online snapshot, timestamp key/),
+      });
+    });
   });
 });

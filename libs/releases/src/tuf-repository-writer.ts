@@ -6,9 +6,11 @@ import { ReleaseError, ReleaseErrorCode } from './errors';
 import { artifactKeyFor, assertChannel, assertComponentName, assertVersionText, targetPathFor } from './release-layout';
 import type { ReleaseTargetCustom } from './release-target-custom';
 import { TufMetadataBucket, type TufRepositoryState } from './tuf-metadata-bucket';
-import type { TufKeySet } from './tuf-keys';
+import type { OnlineRole, TufKeySet, TufOnlineKeySet, TufRole } from './tuf-keys';
 import {
   assertKeysMatchRoot,
+  assertOnlineKeysMatchRoot,
+  DEFAULT_EXPIRY_MS,
   buildRoot,
   buildSnapshot,
   buildTimestamp,
@@ -77,6 +79,31 @@ export interface RefreshRepositoryInput {
   keys: TufKeySet;
   expiresInMs?: ExpiryPolicy;
 }
+
+/** Input of an online refresh: re-sign timestamp (and snapshot when due) with the online keys only. */
+export interface RefreshOnlineInput {
+  store: ObjectStore;
+  component: string;
+  /** Snapshot and timestamp keys (LOCKSTEP_TUF_ONLINE_KEYS). */
+  keys: TufOnlineKeySet;
+  /** Validity of what this refresh signs; defaults to DEFAULT_EXPIRY_MS. */
+  expiresInMs?: ExpiryPolicy;
+  /** Re-sign the snapshot when it expires sooner than this; default half its validity. */
+  snapshotRenewBeforeMs?: number;
+}
+
+/** What an online refresh did. */
+export interface RefreshOnlineResult {
+  /** Roles re-signed: always `timestamp`, plus `snapshot` when it was due. */
+  resigned: OnlineRole[];
+  /** Metadata versions now current. */
+  versions: TufVersions;
+  /** Expiry of every role's current metadata after the refresh. */
+  expires: TufExpiry;
+}
+
+/** Expiry of each top-level role's current metadata, with its version. */
+export type TufExpiry = Record<TufRole, { version: number; expires: Date }>;
 
 /**
  * Publishes releases into a component's TUF repository in the bucket. The artifact is
@@ -164,6 +191,61 @@ export class TufRepositoryWriter {
     return this.commit(bucket, state, input.keys, input.expiresInMs, state.targets.signed.targets);
   }
 
+  /**
+   * Re-signs timestamp.json with the online timestamp key (new version, fresh expiry), and the
+   * snapshot with the online snapshot key when it expires within `snapshotRenewBeforeMs`. Root
+   * and targets are untouched: their keys stay offline. The control plane runs this on a
+   * schedule well inside the timestamp's validity.
+   */
+  async refreshOnline(input: RefreshOnlineInput): Promise<RefreshOnlineResult> {
+    assertComponentName(input.component);
+    const bucket = new TufMetadataBucket(input.store, input.component);
+    const state = await this.loadOrThrow(bucket, input.store);
+    assertOnlineKeysMatchRoot(state.root, input.keys, input.component);
+    const now = this.clock();
+    const renewBefore = input.snapshotRenewBeforeMs ?? (input.expiresInMs?.snapshot ?? DEFAULT_EXPIRY_MS.snapshot) / 2;
+    const resigned: OnlineRole[] = [];
+    let snapshot = state.snapshot;
+    let snapshotBytes = state.snapshotBytes;
+    if (new Date(snapshot.signed.expires).getTime() - now.getTime() < renewBefore) {
+      snapshot = buildSnapshot(
+        input.keys,
+        snapshot.signed.version + 1,
+        expiryFor('snapshot', now, input.expiresInMs),
+        state.snapshot.signed.meta['targets.json'],
+      );
+      snapshotBytes = await bucket.writeVersioned(snapshot);
+      resigned.push('snapshot');
+    }
+    const timestamp = buildTimestamp(
+      input.keys,
+      state.timestamp.signed.version + 1,
+      expiryFor('timestamp', now, input.expiresInMs),
+      metaFileFor(snapshot.signed.version, snapshotBytes),
+    );
+    await bucket.writeTimestamp(timestamp);
+    resigned.push('timestamp');
+    const next = { ...state, snapshot, snapshotBytes, timestamp };
+    return { resigned, versions: versionsOf(next), expires: expiryOf(next) };
+  }
+
+  /** Expiry and version of each role's current metadata of a component. */
+  async expiry(store: ObjectStore, component: string): Promise<TufExpiry> {
+    assertComponentName(component);
+    return expiryOf(await this.loadOrThrow(new TufMetadataBucket(store, component), store));
+  }
+
+  private async loadOrThrow(bucket: TufMetadataBucket, store: ObjectStore): Promise<TufRepositoryState> {
+    const state = await bucket.load();
+    if (!state) {
+      throw new ReleaseError(
+        ReleaseErrorCode.RepositoryMissing,
+        `component ${bucket.component} has no TUF metadata in s3://${store.bucket}/${bucket.prefix}; publish a release first`,
+      );
+    }
+    return state;
+  }
+
   private async commit(
     bucket: TufMetadataBucket,
     state: TufRepositoryState | undefined,
@@ -219,6 +301,19 @@ export class TufRepositoryWriter {
     return next;
   }
 }
+
+const expiryOf = (state: TufRepositoryState): TufExpiry => {
+  const of = (m: { signed: { version: number; expires: string } }) => ({
+    version: m.signed.version,
+    expires: new Date(m.signed.expires),
+  });
+  return {
+    root: of(state.root),
+    targets: of(state.targets),
+    snapshot: of(state.snapshot),
+    timestamp: of(state.timestamp),
+  };
+};
 
 const versionsOf = (state: TufRepositoryState): TufVersions => ({
   root: state.root.signed.version,

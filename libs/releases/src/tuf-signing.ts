@@ -1,7 +1,15 @@
 import { Metadata, MetaFile, Root, Snapshot, Timestamp, type Targets } from '@tufjs/models';
 import { createHash } from 'node:crypto';
 import { ReleaseError, ReleaseErrorCode } from './errors';
-import { signBytes, TufRoles, type TufKeySet, type TufRole, type TufSigningKey } from './tuf-keys';
+import {
+  OnlineRoles,
+  signBytes,
+  TufRoles,
+  type TufKeySet,
+  type TufOnlineKeySet,
+  type TufRole,
+  type TufSigningKey,
+} from './tuf-keys';
 
 /** Any top-level TUF metadata. */
 export type AnyMetadata = Metadata<Root> | Metadata<Targets> | Metadata<Snapshot> | Metadata<Timestamp>;
@@ -12,14 +20,15 @@ export type ExpiryPolicy = Partial<Record<TufRole, number>>;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Default validity. The timestamp is short so a frozen mirror is noticed; it must be
- * re-signed (`TufRepositoryWriter.refresh`) at least every 30 days when nothing is published.
+ * Default validity, split as TUF recommends: the offline roles (root, targets) last a year; the
+ * online roles are short so a frozen mirror is noticed within a day, and the control plane
+ * re-signs them on a schedule (`TufRepositoryWriter.refreshOnline`, every 6 hours by default).
  */
 export const DEFAULT_EXPIRY_MS: Readonly<Record<TufRole, number>> = {
   root: 365 * DAY_MS,
   targets: 365 * DAY_MS,
-  snapshot: 365 * DAY_MS,
-  timestamp: 30 * DAY_MS,
+  snapshot: 7 * DAY_MS,
+  timestamp: 1 * DAY_MS,
 };
 
 /** Renew root (as version N+1, same keys) when it expires sooner than this. */
@@ -61,7 +70,7 @@ export function buildRoot(keySet: TufKeySet, version: number, expires: string): 
 
 /** Builds and signs snapshot metadata pinning targets.json. */
 export function buildSnapshot(
-  keySet: TufKeySet,
+  keySet: TufKeySet | TufOnlineKeySet,
   version: number,
   expires: string,
   targetsMeta: MetaFile,
@@ -75,7 +84,7 @@ export function buildSnapshot(
 
 /** Builds and signs timestamp metadata pinning snapshot.json. */
 export function buildTimestamp(
-  keySet: TufKeySet,
+  keySet: TufKeySet | TufOnlineKeySet,
   version: number,
   expires: string,
   snapshotMeta: MetaFile,
@@ -83,6 +92,17 @@ export function buildTimestamp(
   const timestamp = new Metadata(new Timestamp({ version, specVersion: '', expires, snapshotMeta }));
   signMetadata(timestamp, keySet.keys.timestamp);
   return timestamp;
+}
+
+/** Throws unless the online keys are the keys the root trusts for snapshot and timestamp. */
+export function assertOnlineKeysMatchRoot(root: Metadata<Root>, keySet: TufOnlineKeySet, component: string): void {
+  const wrong = OnlineRoles.filter((role) => !root.signed.roles[role]?.keyIDs.includes(keySet.keys[role].keyId));
+  if (wrong.length > 0) {
+    throw new ReleaseError(
+      ReleaseErrorCode.KeysDoNotMatchRoot,
+      `the online ${wrong.join(', ')} key(s) are not trusted by the root of component ${component} (root v${root.signed.version}); give the control plane the online key file written together with this component's key file`,
+    );
+  }
 }
 
 /** Throws unless every role's key in the key set is a key the root trusts for that role. */

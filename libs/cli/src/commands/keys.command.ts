@@ -13,15 +13,21 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .option('--out <dir>', 'directory for the key file (or LOCKSTEP_KEYS_DIR)', defaultKeysDir(ctx.env))
     .action(async (_args: unknown, cmd: Command) => {
       const { out } = ctx.options<{ out: string }>(cmd);
-      const { path, keySet } = await initKeyFile(out);
+      const { path, onlinePath, keySet } = await initKeyFile(out);
       const keyIds = Object.fromEntries(TufRoles.map((role) => [role, keySet.keys[role].keyId]));
       ctx.print(
         cmd,
-        { path, createdAt: keySet.createdAt, keyIds },
+        { path, onlinePath, createdAt: keySet.createdAt, keyIds },
         () =>
-          `${renderFields([['key file', path], ...TufRoles.map((role): [string, string] => [`${role} key id`, keyIds[role]])])}` +
-          'The file holds the private keys (mode 0600): back it up offline. Anyone with it can publish releases;\n' +
-          'losing it means every client has to pin a new root.\n',
+          `${renderFields([
+            ['key file', path],
+            ['online key file', onlinePath],
+            ...TufRoles.map((role): [string, string] => [`${role} key id`, keyIds[role]]),
+          ])}` +
+          'The key file holds every private key (mode 0600): back it up offline. Anyone with it can publish releases;\n' +
+          'losing it means every client has to pin a new root.\n' +
+          'The online key file holds only the snapshot and timestamp keys: give it to the checker as\n' +
+          'LOCKSTEP_TUF_ONLINE_KEYS_FILE so it keeps release metadata fresh (the timestamp expires after a day).\n',
       );
     });
 }
