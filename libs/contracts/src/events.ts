@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { BackupChangedV1, BackupProgressV1 } from './backups';
 import { InstallFinishedV1, InstallProgressV1, RolloutChangedV1 } from './fleet';
-import { CheckFailedV1, ReleaseAvailableV1 } from './payloads';
+import { CheckFailedV1, ReleaseAvailableV1, ReleaseMetadataExpiringV1 } from './payloads';
 import { Subjects, type Subject } from './subjects';
 
 /** Everything known about one event subject: CloudEvent type, short name for filters, payload schema. */
@@ -25,6 +25,11 @@ const contract = <S extends z.ZodTypeAny>(subject: Subject, name: string, schema
 export const EventContracts = {
   [Subjects.ReleaseAvailable]: contract(Subjects.ReleaseAvailable, 'release.available', ReleaseAvailableV1),
   [Subjects.CheckFailed]: contract(Subjects.CheckFailed, 'check.failed', CheckFailedV1),
+  [Subjects.ReleaseMetadataExpiring]: contract(
+    Subjects.ReleaseMetadataExpiring,
+    'release.metadata_expiring',
+    ReleaseMetadataExpiringV1,
+  ),
   [Subjects.InstallProgress]: contract(Subjects.InstallProgress, 'node.install.progress', InstallProgressV1),
   [Subjects.InstallFinished]: contract(Subjects.InstallFinished, 'node.install.finished', InstallFinishedV1),
   [Subjects.RolloutChanged]: contract(Subjects.RolloutChanged, 'rollout.changed', RolloutChangedV1),

@@ -52,3 +52,24 @@ export const CheckFailedV1 = z.object({
   reason: z.string(),
 });
 export type CheckFailedV1 = z.infer<typeof CheckFailedV1>;
+
+/** The TUF roles of a component's release metadata. */
+export const ReleaseMetadataRoles = ['root', 'targets', 'snapshot', 'timestamp'] as const;
+export type ReleaseMetadataRole = (typeof ReleaseMetadataRoles)[number];
+
+/** Payload of `evt.release.metadata-expiring.v1`: sent once per role version, before it expires. */
+export const ReleaseMetadataExpiringV1 = z.object({
+  /** Component name as registered. */
+  component: z.string().min(1),
+  /** The TUF role whose metadata expires. */
+  role: z.enum(ReleaseMetadataRoles),
+  /** Version of that role's current metadata. */
+  version: z.number().int().positive(),
+  /** When it expires (ISO 8601); after that, checks, rollouts and rollbacks of the component fail. */
+  expiresAt: z.string().datetime(),
+  /** True for snapshot and timestamp, which the control plane re-signs itself with its online keys. */
+  online: z.boolean(),
+  /** What to do about it, e.g. `lockstep release refresh --component api` or set LOCKSTEP_TUF_ONLINE_KEYS_FILE. */
+  action: z.string(),
+});
+export type ReleaseMetadataExpiringV1 = z.infer<typeof ReleaseMetadataExpiringV1>;

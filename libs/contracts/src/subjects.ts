@@ -10,6 +10,8 @@ export const Subjects = {
   ReleaseAvailable: 'evt.release.available.v1',
   /** Event: a release source could not be checked or served data that failed verification. */
   CheckFailed: 'evt.check.failed.v1',
+  /** Event: a component's signed release metadata (one TUF role) expires soon and was not re-signed. */
+  ReleaseMetadataExpiring: 'evt.release.metadata-expiring.v1',
   /** Event: progress of one install on one node. */
   InstallProgress: 'evt.node.install.progress.v1',
   /** Event: outcome of one install command on one node. */

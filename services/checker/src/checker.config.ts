@@ -1,5 +1,23 @@
 import { z } from 'zod';
 import { commonSchema, env, loadConfig, s3Schema } from '@lockstep/config';
+import { parseOnlineKeySet, type TufOnlineKeySet } from '@lockstep/releases';
+
+/** LOCKSTEP_TUF_ONLINE_KEYS: the online key file's JSON (usually given as LOCKSTEP_TUF_ONLINE_KEYS_FILE). */
+const onlineKeys = z
+  .string()
+  .optional()
+  .transform((v, ctx): TufOnlineKeySet | undefined => {
+    if (v === undefined || v.trim() === '') return undefined;
+    try {
+      return parseOnlineKeySet(v, 'the online key file');
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${(err as Error).message}. Point LOCKSTEP_TUF_ONLINE_KEYS_FILE at the lockstep-tuf-online-keys.json that \`lockstep keys init\` wrote`,
+      });
+      return z.NEVER;
+    }
+  });
 
 /** Checker settings. */
 export const checkerSchema = z.object({
@@ -11,6 +29,16 @@ export const checkerSchema = z.object({
   CHECKER_TIMEOUT: env.duration('2m'),
   /** Poll once right after start. */
   CHECKER_CHECK_ON_START: env.bool(true),
+  /**
+   * Snapshot and timestamp keys (the online key file `lockstep keys init` writes). With them the
+   * checker re-signs every s3-mode TUF repository's timestamp on CHECKER_TUF_REFRESH_INTERVAL;
+   * without them metadata expires a day after the last publish (warned by release.metadata_expiring).
+   */
+  LOCKSTEP_TUF_ONLINE_KEYS: onlineKeys,
+  /** How often the timestamp is re-signed; well inside its one-day validity. */
+  CHECKER_TUF_REFRESH_INTERVAL: env.duration('6h'),
+  /** How long before root or targets metadata expires release.metadata_expiring is sent. */
+  CHECKER_TUF_EXPIRY_WARNING: env.duration('7d'),
 });
 export type CheckerConfig = z.infer<typeof checkerSchema>;
 export const loadCheckerConfig = (): CheckerConfig => loadConfig('checker', checkerSchema);

@@ -7,8 +7,12 @@ import { ChecksHandler } from './checks/checks.handler';
 import { ChecksService } from './checks/checks.service';
 import { ReleaseCheckService } from './checks/release-check.service';
 import { ComponentsService } from './components/components.service';
+import { CHECKER_CLOCK, systemClock } from './freshness/checker-clock';
+import { MetadataFreshnessPoller } from './freshness/metadata-freshness.poller';
+import { MetadataFreshnessRepository } from './freshness/metadata-freshness.repository';
+import { MetadataFreshnessService } from './freshness/metadata-freshness.service';
 
-/** The checker: polls release sources and announces verified new releases once. */
+/** The checker: polls release sources, announces verified new releases once, and keeps TUF metadata fresh. */
 @Module({})
 export class CheckerModule {
   static forRoot(config: CheckerConfig): DynamicModule {
@@ -23,6 +27,10 @@ export class CheckerModule {
         ChecksService,
         CheckPoller,
         ComponentsService,
+        { provide: CHECKER_CLOCK, useValue: systemClock },
+        MetadataFreshnessRepository,
+        MetadataFreshnessService,
+        MetadataFreshnessPoller,
       ],
     };
   }

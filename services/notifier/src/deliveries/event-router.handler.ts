@@ -7,6 +7,7 @@ import { EventRouter } from './event-router.service';
 export const NOTIFIER_SUBJECTS = [
   Subjects.ReleaseAvailable,
   Subjects.CheckFailed,
+  Subjects.ReleaseMetadataExpiring,
   Subjects.InstallFinished,
   Subjects.RolloutChanged,
   Subjects.BackupChanged,
@@ -24,6 +25,11 @@ export class EventRouterHandler {
 
   @OnEvent(Subjects.CheckFailed)
   async onCheckFailed(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
+  @OnEvent(Subjects.ReleaseMetadataExpiring)
+  async onReleaseMetadataExpiring(event: CloudEvent): Promise<void> {
     await this.router.route(event);
   }
 

@@ -1,0 +1,207 @@
+import { Logger } from '@nestjs/common';
+import { Subjects, type ReleaseMetadataExpiringV1 } from '@lockstep/contracts';
+import { TufArtifactVerifier } from '@lockstep/agent';
+import { loadConfig } from '@lockstep/config';
+import { createDataSource, OutboxMessageEntity, runMigrations } from '@lockstep/persistence';
+import {
+  generateKeySet,
+  parseOnlineKeySet,
+  serializeOnlineKeySet,
+  trustedRootFor,
+  TufRepositoryWriter,
+  type ExpiryPolicy,
+} from '@lockstep/releases';
+import { MinioObjectStore } from '@lockstep/storage';
+import { MetricsRegistry } from '@lockstep/telemetry';
+import {
+  createTestDatabase,
+  startS3Server,
+  uniqueName,
+  type S3ServerHandle,
+  type TestDatabase,
+} from '@lockstep/testing';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { checkerSchema, type CheckerConfig } from '../checker.config';
+import { TufReleaseSource, TufSourceConfig } from '../sources/tuf';
+import { MetadataFreshnessRepository } from './metadata-freshness.repository';
+import { MetadataFreshnessService } from './metadata-freshness.service';
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+
+describe(MetadataFreshnessService.name, () => {
+  let s3: S3ServerHandle;
+  let store: MinioObjectStore;
+  let db: TestDatabase;
+  let ds: DataSource;
+  let scratch: string;
+  const keys = generateKeySet();
+  /** The clock every service and writer in this file reads; tests move it. */
+  let now: Date;
+  const clock = () => now;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(['error']);
+    s3 = await startS3Server();
+    store = new MinioObjectStore({
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      bucket: uniqueName('fresh'),
+    });
+    await store.ensureBucket();
+    db = await createTestDatabase('lockstep_freshness');
+    ds = createDataSource(db.url);
+    await ds.initialize();
+    await runMigrations(ds);
+    scratch = mkdtempSync(join(tmpdir(), 'lockstep-freshness-'));
+  });
+  afterAll(async () => {
+    await ds.destroy();
+    await db.drop();
+    await s3.stop(true);
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const configWith = (env: NodeJS.ProcessEnv): CheckerConfig => loadConfig('checker', checkerSchema, env);
+  const withKeys = configWith({ LOCKSTEP_TUF_ONLINE_KEYS: serializeOnlineKeySet(keys) });
+  const withoutKeys = configWith({});
+
+  /** A checker replica: its own repository (own sessions for the advisory lock) on the shared database. */
+  const replica = (config: CheckerConfig): MetadataFreshnessService =>
+    new MetadataFreshnessService(
+      new MetadataFreshnessRepository(ds, clock, store),
+      config,
+      clock,
+      new MetricsRegistry({ serviceName: 'checker', defaultMetrics: false }),
+    );
+
+  /** Publishes version 1.0.0 of a new component at the test clock and registers it as an s3-mode tuf component. */
+  const publishAt = async (at: Date, expiresInMs?: ExpiryPolicy) => {
+    now = at;
+    const component = uniqueName('c');
+    const artifact = Buffer.from(`${component} 1.0.0 bytes`);
+    await new TufRepositoryWriter(clock).publish({
+      store,
+      component,
+      artifact,
+      version: '1.0.0',
+      channel: 'stable',
+      keys,
+      expiresInMs,
+    });
+    const trustedRoot = (await trustedRootFor(store, component)).toString();
+    await ds.query(`INSERT INTO components (name, source_type, source_config) VALUES ($1, 'tuf', $2)`, [
+      component,
+      JSON.stringify({ mode: 's3', trustedRoot }),
+    ]);
+    return { component, artifact, trustedRoot };
+  };
+
+  const warningsFor = async (component: string): Promise<ReleaseMetadataExpiringV1[]> => {
+    const rows = await ds
+      .getRepository(OutboxMessageEntity)
+      .find({ where: { subject: Subjects.ReleaseMetadataExpiring }, order: { id: 'ASC' } });
+    return rows
+      .map((r) => (r.event as { data: ReleaseMetadataExpiringV1 }).data)
+      .filter((w) => w.component === component);
+  };
+
+  it('keeps a repository with no publish for 90 days verifiable at the checker and at an agent, re-signing once per interval across two replicas', async () => {
+    const start = new Date(Date.now() - 90 * DAY);
+    const { component, artifact, trustedRoot } = await publishAt(start);
+    const replicas = [replica(withKeys), replica(withKeys)];
+    let refreshes = 0;
+
+    for (let t = start.getTime() + HOUR; t <= Date.now(); t += 90 * 60_000) {
+      now = new Date(t);
+      const outcomes = (await Promise.all(replicas.map((r) => r.runAll())))
+        .flat()
+        .filter((o) => o.component === component);
+      refreshes += outcomes.filter((o) => o.refreshed.includes('timestamp')).length;
+    }
+    const check = await new TufReleaseSource().check({
+      component,
+      config: TufSourceConfig.parse({ mode: 's3', trustedRoot }),
+      state: {},
+      signal: new AbortController().signal,
+      objectStore: store,
+      workDir: mkdtempSync(join(scratch, 'check-')),
+    });
+    const agentVerify = new TufArtifactVerifier({
+      pinnedRoot: Buffer.from(trustedRoot),
+      stateDir: mkdtempSync(join(scratch, 'agent-')),
+      storeFor: () => store,
+      timeoutMs: 10_000,
+    }).verify(component, '1.0.0', `s3://${store.bucket}/components/${component}/artifacts/${component}-1.0.0.tar.gz`, {
+      sha256: createHash('sha256').update(artifact).digest('hex'),
+      length: artifact.length,
+    });
+
+    expect(check.releases.map((r) => r.version)).toEqual(['1.0.0']);
+    await expect(agentVerify).resolves.toBeUndefined();
+    // one re-sign per 6 h interval over 90 days, never two for the same interval
+    expect(refreshes).toBeGreaterThanOrEqual(90 * 4 - 4);
+    expect(refreshes).toBeLessThanOrEqual(90 * 4 + 1);
+    expect(await warningsFor(component)).toEqual([]);
+  }, 120_000);
+
+  it('with the online keys withheld, sends release.metadata_expiring once, before the timestamp expires', async () => {
+    const { component } = await publishAt(new Date(Date.now() - 2 * DAY));
+    const expiresAt = now.getTime() + DAY;
+    const sut = replica(withoutKeys);
+    let firstWarnedAt: number | undefined;
+
+    for (let t = now.getTime(); t < expiresAt; t += 30 * 60_000) {
+      now = new Date(t);
+      const [outcome] = (await sut.runAll()).filter((o) => o.component === component);
+      if (outcome?.warned.length && firstWarnedAt === undefined) firstWarnedAt = t;
+    }
+
+    const warnings = await warningsFor(component);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        component,
+        role: 'timestamp',
+        online: true,
+        expiresAt: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, '.000Z'),
+        action: expect.stringContaining('LOCKSTEP_TUF_ONLINE_KEYS_FILE'),
+      }),
+    ]);
+    expect(firstWarnedAt).toBeLessThan(expiresAt - 6 * HOUR);
+  });
+
+  it('warns about targets (signed offline) seven days before they expire, even while the online roles stay fresh', async () => {
+    const { component } = await publishAt(new Date(Date.now() - 30 * DAY), { targets: 10 * DAY });
+    const targetsExpire = now.getTime() + 10 * DAY;
+    const sut = replica(withKeys);
+    let firstWarnedAt: number | undefined;
+
+    for (let t = now.getTime(); t < targetsExpire; t += 6 * HOUR) {
+      now = new Date(t);
+      const [outcome] = (await sut.runAll()).filter((o) => o.component === component);
+      if (outcome?.warned.includes('targets')) firstWarnedAt = t;
+    }
+
+    expect(await warningsFor(component)).toEqual([
+      expect.objectContaining({
+        role: 'targets',
+        online: false,
+        action: expect.stringContaining(`lockstep release refresh --component ${component}`),
+      }),
+    ]);
+    expect(targetsExpire - firstWarnedAt!).toBeLessThanOrEqual(7 * DAY);
+    expect(targetsExpire - firstWarnedAt!).toBeGreaterThan(6 * DAY);
+  });
+
+  it('refuses online keys that do not parse, naming the setting', () => {
+    const act = () => configWith({ LOCKSTEP_TUF_ONLINE_KEYS: '{"format":"nope"}' });
+
+    expect(act).toThrow(/LOCKSTEP_TUF_ONLINE_KEYS.*LOCKSTEP_TUF_ONLINE_KEYS_FILE/s);
+    expect(parseOnlineKeySet(serializeOnlineKeySet(keys)).keys.timestamp.keyId).toBe(keys.keys.timestamp.keyId);
+  });
+});

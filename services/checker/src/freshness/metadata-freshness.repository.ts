@@ -1,0 +1,107 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Subjects, type ReleaseMetadataExpiringV1 } from '@lockstep/contracts';
+import { ComponentEntity, enqueueEvent } from '@lockstep/persistence';
+import {
+  TufRepositoryWriter,
+  type RefreshOnlineResult,
+  type TufExpiry,
+  type TufOnlineKeySet,
+} from '@lockstep/releases';
+import { OBJECT_STORE, type ObjectStore } from '@lockstep/storage';
+import { DataSource } from 'typeorm';
+import { CHECKER_CLOCK, type CheckerClock } from './checker-clock';
+
+const SOURCE = '/lockstep/checker';
+
+/**
+ * I/O of the metadata refresher: which components have a TUF repository in the deployment's
+ * bucket, their metadata (read and re-signed through TufRepositoryWriter), a per-component
+ * advisory lock so one replica at a time works on a repository, and the once-only warnings.
+ */
+@Injectable()
+export class MetadataFreshnessRepository {
+  private readonly writer: TufRepositoryWriter;
+
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(CHECKER_CLOCK) clock: CheckerClock,
+    @Optional() @Inject(OBJECT_STORE) private readonly store?: ObjectStore,
+  ) {
+    this.writer = new TufRepositoryWriter(clock);
+  }
+
+  /** True when the checker has an object store to reach s3-mode repositories. */
+  get hasStore(): boolean {
+    return this.store !== undefined;
+  }
+
+  /**
+   * Components whose TUF repository sits in this deployment's bucket at the layout
+   * `lockstep release publish` writes (tuf source, s3 mode, default prefix).
+   */
+  async componentsInBucket(): Promise<string[]> {
+    const rows = await this.ds
+      .getRepository(ComponentEntity)
+      .find({ where: { sourceType: 'tuf' }, order: { name: 'ASC' } });
+    return rows
+      .filter((c) => {
+        const config = c.sourceConfig as { mode?: string; prefix?: string };
+        return config.mode === 's3' && config.prefix === undefined;
+      })
+      .map((c) => c.name);
+  }
+
+  /** Expiry and version of each role's current metadata. */
+  expiry(component: string): Promise<TufExpiry> {
+    return this.writer.expiry(this.requireStore(), component);
+  }
+
+  /** Re-signs the timestamp (and snapshot when due) with the online keys. */
+  refreshOnline(component: string, keys: TufOnlineKeySet): Promise<RefreshOnlineResult> {
+    return this.writer.refreshOnline({ store: this.requireStore(), component, keys });
+  }
+
+  /**
+   * Runs fn while holding a per-component advisory lock (apart from the check lock, so a
+   * refresh never waits for a slow check); undefined without running it when another replica holds it.
+   */
+  async withRefreshLock<T>(component: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    try {
+      const [row] = (await runner.query(`SELECT pg_try_advisory_lock(hashtext('lockstep-tuf-refresh:' || $1)) AS ok`, [
+        component,
+      ])) as Array<{ ok: boolean }>;
+      if (!row?.ok) return undefined;
+      try {
+        return await fn();
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(hashtext('lockstep-tuf-refresh:' || $1))`, [component]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * Records a warning and enqueues its release.metadata_expiring event in one transaction;
+   * false (nothing sent) when this role version was warned about before.
+   */
+  async recordWarning(warning: ReleaseMetadataExpiringV1): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const inserted = await m.query<unknown[]>(
+        `INSERT INTO release_metadata_warnings (component, role, version, expires_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1`,
+        [warning.component, warning.role, warning.version, warning.expiresAt],
+      );
+      if (inserted.length === 0) return false;
+      await enqueueEvent(m, Subjects.ReleaseMetadataExpiring, warning, { source: SOURCE, subject: warning.component });
+      return true;
+    });
+  }
+
+  private requireStore(): ObjectStore {
+    if (!this.store) throw new Error('the checker has no object store; set the S3_* settings');
+    return this.store;
+  }
+}
