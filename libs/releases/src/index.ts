@@ -40,6 +40,6 @@ export {
 } from './tuf-repository-writer';
 export * from './trusted-root';
 export * from './tuf-fetchers';
-export { classifyTufFailure, fetchFailureBehind, tufFailureDetail } from './tuf-failure';
+export { classifyTufFailure, exceededSizeLimit, fetchFailureBehind, tufFailureDetail } from './tuf-failure';
 /** Attack fixtures for tests of TUF readers (rollback, tampered artifact, foreign signatures). */
 export { captureTufMetadata, tamperArtifactByte, resignRoleWithKey } from './testing/tuf-fixtures';

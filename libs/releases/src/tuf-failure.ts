@@ -45,3 +45,6 @@ export function fetchFailureBehind(err: unknown, last?: TufFetchError): TufFetch
   if (last && ((err as Error)?.message ?? '').includes(last.message)) return last;
   return undefined;
 }
+
+/** True when a TUF client gave up on a metadata body past its size limit (an oversized or endless body). */
+export const exceededSizeLimit = (err: unknown): boolean => /Max length reached/i.test((err as Error)?.message ?? '');

@@ -51,11 +51,28 @@ export abstract class RecordingFetcher extends BaseFetcher {
   /** ETag of timestamp.json as last received (http mode). */
   timestampEtag?: string;
 
+  /** Streams handed to tuf-js and not yet read to their end, by URL. */
+  private readonly open_ = new Map<string, ReadableStreamDefaultReader<Uint8Array<ArrayBuffer>>>();
+
   constructor(
     protected readonly timeoutMs: number,
     protected readonly outer: AbortSignal,
   ) {
     super();
+  }
+
+  /**
+   * tuf-js stops reading a body past its size limit (or on a bad chunk) but leaves the stream
+   * open; cancel it then, so an endless body costs the limit, not a connection held until the timeout.
+   */
+  override async downloadFile<T>(url: string, maxLength: number, handler: (file: string) => Promise<T>): Promise<T> {
+    try {
+      return await super.downloadFile(url, maxLength, handler);
+    } finally {
+      const reader = this.open_.get(url);
+      this.open_.delete(url);
+      await reader?.cancel().catch(() => undefined);
+    }
   }
 
   /** Opens url as a byte stream; throws TufFetchError. */
@@ -89,6 +106,7 @@ export abstract class RecordingFetcher extends BaseFetcher {
 
   private guard(url: string, stream: ByteStream): ByteStream {
     const reader = stream.getReader();
+    this.open_.set(url, reader);
     return new ReadableStream({
       pull: async (controller) => {
         try {

@@ -1,5 +1,6 @@
 import {
   classifyTufFailure,
+  exceededSizeLimit,
   fetchFailureBehind,
   HttpFetcher,
   ObjectStoreFetcher,
@@ -171,6 +172,18 @@ export class TufArtifactVerifier {
           throw fail(
             AgentErrorCode.TufBadSignature,
             `TUF metadata at ${location} is not signed by the keys the pinned root names (${detail}); check the publisher's keys and AGENT_TRUSTED_ROOT. Not installed`,
+            err,
+          );
+        case 'mismatch':
+          if (exceededSizeLimit(err))
+            throw fail(
+              AgentErrorCode.TufBadMetadata,
+              `a TUF metadata file at ${location} is larger than the size limit for its role (${detail}); the source serves an oversized or endless body. Not installed`,
+              err,
+            );
+          throw fail(
+            AgentErrorCode.TufBadMetadata,
+            `a TUF metadata file at ${location} does not match what the signed snapshot pins (${detail}): files of different versions are being mixed, or one was replaced. Not installed`,
             err,
           );
         default:
