@@ -362,6 +362,27 @@ describe(run.name, () => {
       expect(out).toBe(store.objects.get('components/demo/tuf/root.json')!.toString('utf8'));
     });
 
+    it('re-signs targets, snapshot and timestamp by hand with release refresh', async () => {
+      await publish('--no-check');
+      out = '';
+
+      const code = await lockstep('release', 'refresh', '--component', 'demo', '--json');
+
+      expect(code).toBe(0);
+      expect(JSON.parse(out)).toMatchObject({
+        component: 'demo',
+        versions: { root: 1, targets: 2, snapshot: 2, timestamp: 2 },
+        expires: { timestamp: expect.stringMatching(/^\d{4}-/) },
+      });
+    });
+
+    it('refresh of a component never published says to publish first', async () => {
+      const code = await lockstep('release', 'refresh', '--component', 'ghost');
+
+      expect(code).toBe(1);
+      expect(err).toMatch(/ghost has no TUF metadata.*publish a release first/);
+    });
+
     it('fails with exit 1 when the key file is missing', async () => {
       const code = await publish('--keys', join(work, 'none.json'));
 

@@ -86,6 +86,37 @@ export function registerRelease(program: Command, ctx: CliContext): void {
     });
 
   release
+    .command('refresh')
+    .description(
+      "re-sign a component's metadata by hand with the key file: targets, snapshot and timestamp get fresh expiry dates (root too when it expires within 30 days); adds nothing",
+    )
+    .requiredOption('--component <name>', 'component name')
+    .option('--keys <file>', 'key file from `lockstep keys init` (or LOCKSTEP_KEYS_FILE)', defaultKeyFile(ctx.env))
+    .action(async (_o: unknown, cmd: Command) => {
+      const o = ctx.options<S3Options & { component: string; keys: string }>(cmd);
+      const component = checkComponentName(o.component);
+      const keys = await readKeyFile(o.keys);
+      const store = await openStore(ctx.deps, o);
+      const writer = new TufRepositoryWriter();
+      const versions = await writer.refresh({ store, component, keys });
+      const expiry = await writer.expiry(store, component);
+      const expires = Object.fromEntries(
+        Object.entries(expiry).map(([role, e]) => [role, e.expires.toISOString()]),
+      ) as Record<keyof typeof expiry, string>;
+      ctx.print(
+        cmd,
+        { component, bucket: store.bucket, versions, expires },
+        () =>
+          `re-signed ${component}\n${renderFields(
+            (Object.keys(expiry) as Array<keyof typeof expiry>).map((role): [string, string] => [
+              role,
+              `v${expiry[role].version}, expires ${expires[role]}`,
+            ]),
+          )}`,
+      );
+    });
+
+  release
     .command('root')
     .description("print the component's current root.json, the file clients and `components add --trusted-root` pin")
     .requiredOption('--component <name>', 'component name')
