@@ -227,8 +227,11 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
     expect(loopback.code).toBe(1);
     expect(loopback.stderr).toMatch(/loopback/i);
     expect(viaHttp.status).toBe(400);
-    expect(await viaHttp.json()).toEqual({
-      error: { code: 'INVALID_REQUEST', message: expect.stringContaining('unknown field "events"') },
+    expect(viaHttp.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await viaHttp.json()).toMatchObject({
+      status: 400,
+      code: 'INVALID_REQUEST',
+      detail: expect.stringContaining('unknown field "events"'),
     });
     expect(absent.code).toBe(1);
     expect(JSON.parse(absent.stderr)).toEqual({

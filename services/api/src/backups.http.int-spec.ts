@@ -145,7 +145,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('GET', `/v1/backups?${qs}`);
 
       expect(res.status).toBe(400);
-      expect(res.body.error).toEqual({ code: 'INVALID_REQUEST', message: expect.stringContaining(message) });
+      expect(res.body).toMatchObject({ code: 'INVALID_REQUEST', detail: expect.stringContaining(message) });
     });
   });
 
@@ -220,7 +220,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('GET', `/v1/backups/${id}`);
 
       expect(res.status).toBe(status);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
   });
 
@@ -304,7 +304,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('POST', '/v1/backups', { name });
 
       expect(res.status).toBe(409);
-      expect(res.body.error).toEqual({ code: 'BACKUP_NAME_TAKEN', message: expect.stringMatching(message) });
+      expect(res.body).toMatchObject({ code: 'BACKUP_NAME_TAKEN', detail: expect.stringMatching(message) });
       expect(await ds.getRepository(OutboxMessageEntity).count()).toBe(before);
     });
 
@@ -330,7 +330,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('POST', '/v1/backups', body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
   });
 
@@ -352,7 +352,7 @@ describe(`${ApiModule.name} backup routes`, () => {
 
       expect(res).toMatchObject({
         status: 409,
-        body: { error: { code: 'BACKUP_INVALID_STATE', message: expect.stringMatching(message) } },
+        body: { code: 'BACKUP_INVALID_STATE', detail: expect.stringMatching(message) },
       });
     });
 
@@ -401,7 +401,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('POST', `/v1/backups/${id}/restore`, body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error).toEqual({ code: 'CONFIRM_REQUIRED', message: expect.stringMatching(message) });
+      expect(res.body).toMatchObject({ code: 'CONFIRM_REQUIRED', detail: expect.stringMatching(message) });
       expect(await ds.getRepository(OutboxMessageEntity).count()).toBe(before);
     });
 
@@ -411,8 +411,8 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('POST', '/v1/backups/node1-pre/restore', { what: 'data', confirm: true });
 
       expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe('BACKUP_NODE_LOCAL');
-      expect(res.body.error.message).toMatch(
+      expect(res.body.code).toBe('BACKUP_NODE_LOCAL');
+      expect(res.body.detail).toMatch(
         /^backup node1-pre was taken on node node-1 by its agent: .* `lockstep rollback .* --restore-data`, or unpack them elsewhere with --to DIR/,
       );
       expect(await ds.getRepository(OutboxMessageEntity).count()).toBe(before);
@@ -431,7 +431,7 @@ describe(`${ApiModule.name} backup routes`, () => {
 
       expect(res).toMatchObject({
         status: 409,
-        body: { error: { code: 'BACKUP_INVALID_STATE', message: expect.stringMatching(message) } },
+        body: { code: 'BACKUP_INVALID_STATE', detail: expect.stringMatching(message) },
       });
     });
 
@@ -453,14 +453,14 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('POST', `/v1/backups/${id}/restore`, body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
 
     it('answers 404 for an unknown backup', async () => {
       const res = await call('POST', '/v1/backups/nope/restore', { what: 'all', confirm: true });
 
       expect(res.status).toBe(404);
-      expect(res.body.error.message).toMatch(/lockstep backup list/);
+      expect(res.body.detail).toMatch(/lockstep backup list/);
     });
   });
 
@@ -524,7 +524,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('GET', `/v1/backup-operations/${id}`);
 
       expect(res.status).toBe(status);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
   });
 });

@@ -95,7 +95,7 @@ export function fakeApiCli(env: Record<string, string>, hooks: FakeApiHooks) {
           body: typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined,
         };
         const refused = apiRefusal(req);
-        if (refused) return jsonResponse(400, { error: { code: ApiErrorCode.InvalidRequest, message: refused } });
+        if (refused) return jsonResponse(400, { code: ApiErrorCode.InvalidRequest, detail: refused });
         return hooks.onRequest(req);
       }) as unknown as typeof fetch,
       sleep: async (ms) => hooks.sleep(ms),

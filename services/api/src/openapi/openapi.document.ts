@@ -20,6 +20,7 @@ import {
   NodeView,
   PatchSubscriptionBody,
   PostChecksBody,
+  PROBLEM_CONTENT_TYPE,
   PutComponentBody,
   ReleaseLockBody,
   ReleaseView,
@@ -334,7 +335,7 @@ function operation(r: RouteDoc): Record<string, unknown> {
           : ERROR_TEXT[status];
     responses[status] = {
       description: text,
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Error' } } },
     };
   }
   return {
@@ -358,7 +359,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown>
       title: 'Lockstep API',
       version,
       description:
-        'Operate a Lockstep control plane: components and release checks, announced releases, notification subscriptions and their delivery log, the fleet of nodes, rolling updates, the cluster lock, and backups (create, verify, restore, prune run as operations answered 202 and followed with GET /v1/backup-operations/{id}). Errors are `{ error: { code, message } }`.',
+        'Operate a Lockstep control plane: components and release checks, announced releases, notification subscriptions and their delivery log, the fleet of nodes, rolling updates, the cluster lock, and backups (create, verify, restore, prune run as operations answered 202 and followed with GET /v1/backup-operations/{id}). Errors are RFC 9457 problems (`application/problem+json`: type, title, status, detail and the project error `code`).',
     },
     servers: [{ url: '/' }],
     paths,

@@ -48,7 +48,7 @@ describe(buildOpenApiDocument.name, () => {
     for (const o of operations)
       expect(o.responses['400']).toEqual(
         expect.objectContaining({
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Error' } } },
         }),
       );
   });

@@ -33,6 +33,8 @@ export interface ApiTestResponse {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- specs read whatever JSON the route answered
   body: any;
   text: string;
+  /** Response headers, lower-case names. */
+  headers: Record<string, string>;
 }
 
 /** The API's controllers and providers on a loopback port, with I/O replaced by fakes (for HTTP-level specs). */
@@ -76,7 +78,12 @@ export async function startApiTestApp(options: {
         body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
       });
       const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
+      return {
+        status: res.status,
+        body: text ? JSON.parse(text) : undefined,
+        text,
+        headers: Object.fromEntries(res.headers),
+      };
     },
     close: () => app.close(),
   };
