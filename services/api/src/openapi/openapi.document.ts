@@ -34,7 +34,9 @@ import {
   SubscriptionUpsertReplyV1,
   SubscriptionViewV1,
 } from '@lockstep/contracts';
+import { ROUTE_ACCESS } from '../http/route-access';
 import { BACKUP_ROUTES } from './backup-routes';
+import { TOKEN_ROUTES } from './token-routes';
 
 /** One documented operation; the spec checks these against the controllers' routes. */
 export interface RouteDoc {
@@ -275,6 +277,7 @@ export const ROUTES: RouteDoc[] = [
     via: 'scheduler',
   },
   ...BACKUP_ROUTES,
+  ...TOKEN_ROUTES,
   {
     method: 'get',
     path: '/v1/openapi.json',
@@ -298,12 +301,20 @@ const ERROR_TEXT: Record<number, string> = {
   400: 'The request is invalid; the message names each field to fix',
   404: 'Not found',
   409: 'The current state does not allow it (another rollout is active, the rollout or backup is not in a state for this action, the backup name is taken)',
+  401: 'No valid token: missing, malformed, unknown, expired or revoked (send Authorization: Bearer lst_...)',
+  403: "The token's role is too small, or it is narrowed to components that do not include the target",
+  421: 'The Host header names a host this API does not serve (DNS rebinding guard; see API_ALLOWED_HOSTS)',
   500: 'Unexpected failure; the message carries an error id to find in the API log',
   502: 'The owning service is not running or not reachable over NATS, or it failed',
   504: 'The owning service did not answer in time',
 };
 
+/** The route's entry in the access table (`GET /v1/components/{name}` → `GET /v1/components/:name`). */
+const accessOf = (r: RouteDoc) => ROUTE_ACCESS[`${r.method.toUpperCase()} ${r.path.replace(/\{(\w+)\}/g, ':$1')}`];
+
 function operation(r: RouteDoc): Record<string, unknown> {
+  const access = accessOf(r);
+  const guarded = access?.role !== 'public';
   const parameters = [
     ...Object.entries(r.pathParams ?? {}).map(([name, schema]) => ({
       name,
@@ -318,7 +329,13 @@ function operation(r: RouteDoc): Record<string, unknown> {
       schema: jsonSchema(schema as z.ZodType, 'input'),
     })),
   ];
-  const errors = [400, ...(r.errors ?? []), ...(r.via ? [502, 504] : r.readsNats ? [502] : []), 500];
+  const errors = [
+    400,
+    ...(guarded ? [401, 403, 421] : []),
+    ...(r.errors ?? []),
+    ...(r.via ? [502, 504] : r.readsNats ? [502] : []),
+    500,
+  ];
   const body = r.response
     ? { content: { 'application/json': { schema: jsonSchema(r.response, 'output') } } }
     : undefined;
@@ -338,9 +355,18 @@ function operation(r: RouteDoc): Record<string, unknown> {
       content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Error' } } },
     };
   }
+  const escalation = access?.escalate ? `; ${access.escalate.role} with ${access.escalate.field}: true` : '';
   return {
     operationId: r.operationId,
     summary: r.summary,
+    ...(guarded
+      ? {
+          description: `Needs a token with role ${access?.role ?? 'none (undeclared: refused)'}${escalation}.`,
+          security: [{ bearerToken: [] }],
+        }
+      : { security: [] }),
+    'x-lockstep-role': access?.role ?? null,
+    ...(access?.escalate ? { 'x-lockstep-escalate': access.escalate } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(r.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } }
@@ -363,6 +389,18 @@ export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown>
     },
     servers: [{ url: '/' }],
     paths,
-    components: { schemas: { Error: jsonSchema(ApiErrorBody, 'output') } },
+    security: [{ bearerToken: [] }],
+    components: {
+      schemas: { Error: jsonSchema(ApiErrorBody, 'output') },
+      securitySchemes: {
+        bearerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'lst_<id>_<secret>',
+          description:
+            'An API token (lockstep tokens create). Each operation names the least role it needs in x-lockstep-role: viewer < operator < owner.',
+        },
+      },
+    },
   };
 }
