@@ -45,6 +45,8 @@ export class ApiClient {
     readonly baseUrl: string,
     private readonly fetchImpl: Fetch = fetch,
     private readonly timeoutMs = 30_000,
+    /** The API token sent as `Authorization: Bearer`; undefined sends none. */
+    private readonly token?: string,
   ) {}
 
   get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
@@ -66,8 +68,9 @@ export class ApiClient {
     return this.request<T>('PATCH', path, body);
   }
 
-  delete(path: string): Promise<void> {
-    return this.request<void>('DELETE', path);
+  /** DELETE; resolves with the answer's body (undefined for 204). */
+  delete<T = void>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
   }
 
   /** Sends one request; resolves with the parsed JSON body (undefined for 204). */
@@ -79,6 +82,7 @@ export class ApiClient {
         method,
         headers: {
           accept: 'application/json, application/problem+json',
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
