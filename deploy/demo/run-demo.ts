@@ -94,10 +94,20 @@ async function main(): Promise<void> {
       BACKUP_DATABASE_URLS: shop.url,
       BACKUP_KEEP_LAST: '2',
     };
+    const work = await mkdtemp(join(tmpdir(), 'lockstep-demo-'));
+    cleanup.push(() => rm(work, { recursive: true, force: true }));
+    // A fresh install's first owner token: the API writes it once to this file (mode 0600).
+    const bootstrapTokenFile = join(work, 'bootstrap-token');
+    const serviceEnv = (name: (typeof SERVICES)[number]) =>
+      name === 'backup'
+        ? { ...env, ...backupTargets }
+        : name === 'api'
+          ? { ...env, API_BOOTSTRAP_TOKEN_FILE: bootstrapTokenFile }
+          : env;
     const procs: Record<string, ServiceProcess> = {};
     cleanup.push(() => Promise.all(Object.values(procs).map((p) => p.kill('SIGTERM'))));
     for (const name of SERVICES) {
-      procs[name] = await startService(name, name === 'backup' ? { ...env, ...backupTargets } : env);
+      procs[name] = await startService(name, serviceEnv(name));
       ok(`${name.padEnd(9)} ready at ${procs[name].url} (/healthz, /readyz, /metrics)`);
     }
 
@@ -111,9 +121,12 @@ async function main(): Promise<void> {
     ok(`webhook receiver at ${webhook.http.url}/hooks/lockstep (verifies Standard Webhooks signatures)`);
     ok(`Slack-format receiver at ${slack.url}/services/T000/B000/demo (checks Block Kit messages)`);
 
-    const work = await mkdtemp(join(tmpdir(), 'lockstep-demo-'));
-    cleanup.push(() => rm(work, { recursive: true, force: true }));
-    const cliEnv = { ...s3env, LOCKSTEP_API_URL: procs.api.url, LOCKSTEP_KEYS_DIR: work };
+    const cliEnv = {
+      ...s3env,
+      LOCKSTEP_API_URL: procs.api.url,
+      LOCKSTEP_KEYS_DIR: work,
+      XDG_CONFIG_HOME: join(work, 'config'),
+    };
     const cli = async (...args: string[]) => {
       const run = await runCli(args, cliEnv);
       if (run.code !== 0) fail(`lockstep ${args.join(' ')} exited ${run.code}: ${run.stderr || run.stdout}`);
@@ -125,7 +138,18 @@ async function main(): Promise<void> {
       return file;
     };
 
-    step(4, 'Keys, the first release, the component');
+    step(4, 'Tokens, keys, the first release, the component');
+    await cli('login', '--token-file', bootstrapTokenFile);
+    ok(`lockstep login --token-file ${bootstrapTokenFile}: the owner token the API wrote at its first start`);
+    const refused = await runCli(['nodes'], { ...cliEnv, XDG_CONFIG_HOME: join(work, 'nobody') });
+    if (refused.code !== 1 || !/needs an API token/.test(refused.stderr))
+      fail(`lockstep nodes without a token should be refused with 401: ${refused.stderr || refused.stdout}`);
+    ok('without a token the API answers 401 and changes nothing');
+    const operator = JSON.parse(
+      (await cli('tokens', 'create', '--name', 'demo-operator', '--role', 'operator', '--expires', '1d', '--json'))
+        .stdout,
+    ) as { id: string; token: string };
+    ok(`lockstep tokens create --role operator: token ${operator.id} (lst_…, shown once, stored only as a hash)`);
     await cli('keys', 'init', '--out', work);
     ok('lockstep keys init: Ed25519 keys for root, targets, snapshot, timestamp (kept on this machine)');
     await cli(

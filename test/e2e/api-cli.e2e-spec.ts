@@ -40,6 +40,7 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
   const cliEnv = (api: ServiceProcess) => ({
     ...s3Env(s3, bucket),
     LOCKSTEP_API_URL: api.url,
+    LOCKSTEP_TOKEN: api.token!,
     LOCKSTEP_KEYS_DIR: work,
   });
   const artifact = async (version: string) => {
@@ -205,7 +206,7 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
       cli('subscriptions', 'add', '--channel', 'webhook', '--url', 'http://127.0.0.1:9/hook'),
       fetch(`${api.url}/v1/subscriptions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${api.token}` },
         body: JSON.stringify({ name: 'x', channel: 'webhook', target: { url: 'https://example.com' }, events: ['*'] }),
       }),
     ]);

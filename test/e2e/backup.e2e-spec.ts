@@ -81,7 +81,7 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
   const http = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${api.url}${path}`, {
       method,
-      headers: body ? { 'content-type': 'application/json' } : {},
+      headers: { authorization: `Bearer ${api.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     return { status: res.status, body: (await res.json()) as T };
