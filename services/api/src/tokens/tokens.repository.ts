@@ -94,7 +94,8 @@ export class TokensRepository {
 
   /** Marks a token revoked (once; a second revoke keeps the first time). Null when there is no such token. */
   async revoke(id: string): Promise<TokenRecord | null> {
-    const rows: TokenRow[] = await this.ds.query(
+    // TypeORM answers an UPDATE … RETURNING as [rows, affected count].
+    const [rows]: [TokenRow[], number] = await this.ds.query(
       `UPDATE "api_tokens" SET "revoked_at" = COALESCE("revoked_at", $2) WHERE "id" = $1 RETURNING *`,
       [id, this.now()],
     );
