@@ -141,15 +141,22 @@ async function main(): Promise<void> {
     step(4, 'Tokens, keys, the first release, the component');
     await cli('login', '--token-file', bootstrapTokenFile);
     ok(`lockstep login --token-file ${bootstrapTokenFile}: the owner token the API wrote at its first start`);
-    const refused = await runCli(['nodes'], { ...cliEnv, XDG_CONFIG_HOME: join(work, 'nobody') });
-    if (refused.code !== 1 || !/needs an API token/.test(refused.stderr))
-      fail(`lockstep nodes without a token should be refused with 401: ${refused.stderr || refused.stdout}`);
-    ok('without a token the API answers 401 and changes nothing');
+    const anonymous = await runCli(['check'], { ...cliEnv, XDG_CONFIG_HOME: join(work, 'nobody') });
+    if (anonymous.code !== 1 || !/needs an API token/.test(anonymous.stderr))
+      fail(`lockstep check without a token should be refused with 401: ${anonymous.stderr || anonymous.stdout}`);
+    ok('lockstep check without a token: 401, nothing asked of the checker');
     const operator = JSON.parse(
       (await cli('tokens', 'create', '--name', 'demo-operator', '--role', 'operator', '--expires', '1d', '--json'))
         .stdout,
     ) as { id: string; token: string };
     ok(`lockstep tokens create --role operator: token ${operator.id} (lst_…, shown once, stored only as a hash)`);
+    const tooWeak = await runCli(
+      ['subscriptions', 'add', '--channel', 'webhook', '--url', 'http://127.0.0.1:9/hook', '--events', '*'],
+      { ...cliEnv, LOCKSTEP_TOKEN: operator.token },
+    );
+    if (tooWeak.code !== 1 || !/needs the owner role/.test(tooWeak.stderr))
+      fail(`an operator adding a webhook should be refused with 403: ${tooWeak.stderr || tooWeak.stdout}`);
+    ok('the operator token adding a webhook: 403, subscriptions are for owners');
     await cli('keys', 'init', '--out', work);
     ok('lockstep keys init: Ed25519 keys for root, targets, snapshot, timestamp (kept on this machine)');
     await cli(
