@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional, type CanActivate, type ExecutionC
 import type { Request } from 'express';
 import { ApiErrorCode, roleAllows, type AuditActor, type Role } from '@lockstep/contracts';
 import { API_CONFIG, type ApiConfig } from '../api.config';
-import { TokensService } from '../tokens/tokens.service';
+import { TokensService, type AuthenticatedToken } from '../tokens/tokens.service';
 import { AccessTargetsRepository } from './access-targets.repository';
 import { allowedHosts, hostAllowed } from './allowed-hosts';
 import { ApiError } from './api-error';
@@ -14,7 +14,8 @@ import { neededRole, ROUTE_ACCESS, routeKey, type ComponentTarget, type RouteAcc
  * API serves (421, before anything else), authenticates `Authorization: Bearer <token>` (401),
  * and authorises from {@link ROUTE_ACCESS}: the route's role, and for a token narrowed to
  * components, the component the request acts on (403). A route missing from the table is
- * refused. Refusals are reported to the audit trail when one is provided.
+ * refused. Refusals are reported to the audit trail when one is provided, and change nothing
+ * else (a token's last use is recorded only for allowed requests).
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
@@ -48,19 +49,20 @@ export class AccessGuard implements CanActivate {
         ApiErrorCode.RouteNotDeclared,
         `${key} declares no role, so nobody may call it; this is a bug in the API (every route belongs in route-access.ts)`,
       );
-    let actor: AuditActor;
+    let token: AuthenticatedToken;
     try {
-      actor = await this.tokens.authenticate(req.headers.authorization, req.ip ?? null);
+      token = await this.tokens.authenticate(req.headers.authorization, req.ip ?? null);
     } catch (err) {
       if (err instanceof ApiError) await this.report(null, key, req, err);
       throw err;
     }
-    const refusal = await this.refusal(actor, access as RouteAccess & { role: Role }, req);
+    const refusal = await this.refusal(token.actor, access as RouteAccess & { role: Role }, req);
     if (refusal) {
-      await this.report(actor, key, req, refusal);
+      await this.report(token.actor, key, req, refusal);
       throw refusal;
     }
-    setRequestActor(req, actor);
+    await this.tokens.recordUse(token);
+    setRequestActor(req, token.actor);
     return true;
   }
 

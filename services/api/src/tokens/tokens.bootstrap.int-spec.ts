@@ -51,8 +51,7 @@ describe(`${TokensService.name} bootstrap (real Postgres)`, () => {
     expect((await stat(written[0])).mode & 0o777).toBe(0o600);
     const token = (await readFile(written[0], 'utf8')).trim();
     await expect(service(undefined).authenticate(`Bearer ${token}`, null)).resolves.toMatchObject({
-      name: 'bootstrap',
-      role: 'owner',
+      actor: { name: 'bootstrap', role: 'owner' },
     });
     expect(logged.join('\n')).toContain(written[0]);
     expect(logged.join('\n')).not.toContain(token);

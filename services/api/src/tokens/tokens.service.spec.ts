@@ -15,7 +15,7 @@ describe(TokensService.name, () => {
   it('accepts a token until its lifetime has passed, then refuses it as expired', async () => {
     const { token } = await sut.create({ name: 'ci', role: 'operator', expires: '12h' }, systemActor('test'));
 
-    const before = await sut.authenticate(`Bearer ${token}`, '10.0.0.1');
+    const before = (await sut.authenticate(`Bearer ${token}`, '10.0.0.1')).actor;
     repo.at = new Date(repo.at.getTime() + 12 * 3_600_000);
     const after = sut.authenticate(`Bearer ${token}`, '10.0.0.1');
 
@@ -23,17 +23,21 @@ describe(TokensService.name, () => {
     await expect(after).rejects.toMatchObject({ status: 401, code: 'TOKEN_EXPIRED' });
   });
 
-  it('records a use at most once a minute', async () => {
+  it('records a use at most once a minute, and never while only authenticating', async () => {
     const { token, id } = await sut.create({ name: 'ci', role: 'viewer' }, systemActor('test'));
     const start = repo.now();
+    const use = async () => sut.recordUse(await sut.authenticate(`Bearer ${token}`, null));
 
     await sut.authenticate(`Bearer ${token}`, null);
+    const unused = repo.rows.get(id)!.lastUsedAt;
+    await use();
     repo.at = new Date(start.getTime() + 59_000);
-    await sut.authenticate(`Bearer ${token}`, null);
+    await use();
     const within = repo.rows.get(id)!.lastUsedAt;
     repo.at = new Date(start.getTime() + 60_000);
-    await sut.authenticate(`Bearer ${token}`, null);
+    await use();
 
+    expect(unused).toBeNull();
     expect(within).toEqual(start);
     expect(repo.rows.get(id)!.lastUsedAt).toEqual(repo.at);
   });

@@ -16,6 +16,12 @@ import { TokensRepository, type TokenRecord } from './tokens.repository';
 /** Where the API writes the first owner token of a fresh install (the API_BOOTSTRAP_TOKEN_FILE setting). */
 export const BOOTSTRAP_TOKEN_FILE = Symbol('BOOTSTRAP_TOKEN_FILE');
 
+/** A token the API accepted: who it is, and when its use was last recorded. */
+export interface AuthenticatedToken {
+  actor: AuditActor;
+  lastUsedAt: Date | null;
+}
+
 /** A use is written to `last_used_at` at most this often per token, so reads do not write on every request. */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -78,11 +84,11 @@ export class TokensService {
   }
 
   /**
-   * The actor behind an `Authorization` header value; throws 401 (TOKEN_MISSING, TOKEN_INVALID,
-   * TOKEN_EXPIRED, TOKEN_REVOKED) otherwise. One read by primary key; a write at most once a
-   * minute per token to record its use.
+   * The token behind an `Authorization` header value; throws 401 (TOKEN_MISSING, TOKEN_INVALID,
+   * TOKEN_EXPIRED, TOKEN_REVOKED) otherwise. One read by primary key, no write: the caller
+   * records the use with {@link recordUse} once the request is allowed.
    */
-  async authenticate(authorization: string | undefined, source: string | null): Promise<AuditActor> {
+  async authenticate(authorization: string | undefined, source: string | null): Promise<AuthenticatedToken> {
     if (!authorization) throw unauthenticated(ApiErrorCode.TokenMissing, 'this route needs an API token');
     const match = /^Bearer +(\S+)$/i.exec(authorization.trim());
     if (!match) throw unauthenticated(ApiErrorCode.TokenMissing, 'the Authorization header is not `Bearer <token>`');
@@ -94,22 +100,29 @@ export class TokensService {
       throw unauthenticated(ApiErrorCode.TokenInvalid, 'the API did not issue this token (or it was deleted)');
     if (record.revokedAt)
       throw unauthenticated(ApiErrorCode.TokenRevoked, `token ${record.id} (${record.name}) was revoked`);
-    const now = this.repo.now();
-    if (record.expiresAt && record.expiresAt <= now)
+    if (record.expiresAt && record.expiresAt <= this.repo.now())
       throw unauthenticated(
         ApiErrorCode.TokenExpired,
         `token ${record.id} (${record.name}) expired at ${record.expiresAt.toISOString()}`,
       );
-    if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() >= TOUCH_EVERY_MS)
-      await this.repo.touch(record.id, now);
     return {
-      kind: 'token',
-      id: record.id,
-      name: record.name,
-      role: record.role,
-      components: record.components,
-      source,
+      actor: {
+        kind: 'token',
+        id: record.id,
+        name: record.name,
+        role: record.role,
+        components: record.components,
+        source,
+      },
+      lastUsedAt: record.lastUsedAt,
     };
+  }
+
+  /** Records that an allowed request used the token: written at most once a minute per token, so reads rarely write. */
+  async recordUse(token: AuthenticatedToken): Promise<void> {
+    const now = this.repo.now();
+    if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= TOUCH_EVERY_MS)
+      await this.repo.touch(token.actor.id, now);
   }
 
   /**
