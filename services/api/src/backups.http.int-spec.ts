@@ -85,6 +85,18 @@ describe(`${ApiModule.name} backup routes`, () => {
   });
 
   describe('GET /v1/backups', () => {
+    it('shows a token narrowed to components only their backups', async () => {
+      const other = await app.issueToken({ name: 'other', role: 'viewer', components: ['other'] });
+      const demo = await app.issueToken({ name: 'demo', role: 'viewer', components: ['demo'] });
+      const as = (token: string) =>
+        app.send('GET', '/v1/backups?since=all', { headers: { authorization: `Bearer ${token}` } });
+
+      const [none, all] = [await as(other), await as(demo)];
+
+      expect(none.body.items).toEqual([]);
+      expect(all.body.items).toHaveLength(7);
+    });
+
     it('lists the newest 20 by default as catalogue records', async () => {
       const res = await call('GET', '/v1/backups');
 

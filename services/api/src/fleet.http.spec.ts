@@ -259,6 +259,15 @@ describe(`${ApiModule.name} fleet routes`, () => {
       ]);
     });
 
+    it('shows a token narrowed to components only their rollouts', async () => {
+      rollouts.list.mockResolvedValue([]);
+      const scoped = await app.issueToken({ name: 'web', role: 'viewer', components: ['web', 'api'] });
+
+      await app.send('GET', '/v1/rollouts?limit=5', { headers: { authorization: `Bearer ${scoped}` } });
+
+      expect(rollouts.list).toHaveBeenCalledWith({ limit: 5, components: ['api', 'web'] });
+    });
+
     it.each([
       ['state=done', /state must be one of planned, running, paused, succeeded, failed, aborted, rolled_back/],
       ['limit=0', /limit must be a whole number from 1 to 200/],

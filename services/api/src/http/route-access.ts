@@ -25,7 +25,10 @@ export interface RouteAccess {
   role: Role | 'public';
   /** A higher role needed when the body's boolean `field` is true (rollback with `restoreData`). */
   escalate?: { field: string; role: Role };
-  /** Mutations acting on one component name how to find it (reads are not narrowed: a narrowed token reads everything a viewer reads). */
+  /**
+   * Mutations acting on one component name how to find it. Reads are not refused to a narrowed
+   * token; the rollout and backup lists show it only its components, other reads show everything.
+   */
   component?: ComponentTarget;
 }
 
