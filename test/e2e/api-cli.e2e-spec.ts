@@ -242,4 +242,29 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
       },
     });
   });
+
+  it('refuses a request without a token (401) or with too small a role (403), and the CLI says what to do', async () => {
+    const api = await start('api');
+    const owner = { ...cliEnv(api), XDG_CONFIG_HOME: work };
+    const anonymous = { ...owner, LOCKSTEP_TOKEN: '' };
+
+    const viewer = JSON.parse(
+      (await runCli(['tokens', 'create', '--name', 'watcher', '--role', 'viewer', '--json'], owner)).stdout,
+    ) as { token: string };
+    const [none, weak, read, unauthenticated] = await Promise.all([
+      runCli(['nodes'], anonymous),
+      runCli(['check', 'demo'], { ...anonymous, LOCKSTEP_TOKEN: viewer.token }),
+      runCli(['tokens', 'list'], { ...anonymous, LOCKSTEP_TOKEN: viewer.token }),
+      fetch(`${api.url}/v1/tokens`),
+    ]);
+
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/needs an API token.*lockstep login/);
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toMatch(/needs the operator role; token \w+ \(watcher\) has viewer/);
+    expect(read.stderr).toMatch(/needs the owner role/);
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await unauthenticated.json()).toMatchObject({ status: 401, code: 'TOKEN_MISSING' });
+  });
 });
