@@ -30,6 +30,8 @@ export const ApiErrorCode = {
   ComponentNotInScope: 'COMPONENT_NOT_IN_SCOPE',
   /** 403: the route declares no role (fail closed: a route missing from the access table is refused). */
   RouteNotDeclared: 'ROUTE_NOT_DECLARED',
+  /** 409: revoking this token would leave no owner token that works for every component. */
+  LastOwnerToken: 'LAST_OWNER_TOKEN',
   /** 421: the request's Host header names a host the API does not serve (DNS rebinding guard). */
   HostNotAllowed: 'HOST_NOT_ALLOWED',
 } as const;

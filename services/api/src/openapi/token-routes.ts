@@ -25,10 +25,10 @@ export const TOKEN_ROUTES: RouteDoc[] = [
     method: 'delete',
     path: '/v1/tokens/{id}',
     operationId: 'revokeToken',
-    summary: 'Revoke a token: from now on it is refused with 401',
+    summary: 'Revoke a token: from now on it is refused with 401 (409 for the last owner token)',
     pathParams: { id: TokenId },
     status: 200,
     response: TokenView,
-    errors: [404],
+    errors: [404, 409],
   },
 ];

@@ -27,10 +27,14 @@ export class InMemoryTokensRepository implements Pick<
     return row;
   }
 
-  async revoke(id: string): Promise<TokenRecord | null> {
+  async revoke(id: string): Promise<TokenRecord | 'last-owner' | null> {
     const row = this.rows.get(id);
-    if (row) row.revokedAt ??= this.now();
-    return row ?? null;
+    if (!row || row.revokedAt) return row ?? null;
+    const usable = (r: TokenRecord) =>
+      r.role === 'owner' && !r.components && !r.revokedAt && (!r.expiresAt || r.expiresAt > this.now());
+    if (usable(row) && ![...this.rows.values()].some((r) => r.id !== id && usable(r))) return 'last-owner';
+    row.revokedAt = this.now();
+    return row;
   }
 
   async touch(id: string, at: Date): Promise<void> {

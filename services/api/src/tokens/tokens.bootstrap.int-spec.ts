@@ -3,13 +3,14 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { systemActor } from '@lockstep/contracts';
 import { createDataSource, runMigrations } from '@lockstep/persistence';
 import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
 import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
 
-describe(`${TokensService.name} bootstrap (real Postgres)`, () => {
+describe(`${TokensService.name} owner tokens: bootstrap and the last owner (real Postgres)`, () => {
   let db: TestDatabase;
   let ds: DataSource;
   let dir: string;
@@ -82,5 +83,19 @@ describe(`${TokensService.name} bootstrap (real Postgres)`, () => {
 
     expect(await owners()).toEqual([]);
     expect(logged.join('\n')).toMatch(/set API_BOOTSTRAP_TOKEN_FILE/);
+  });
+
+  it('never lets two revokes at once remove the last two owner tokens', async () => {
+    const sut = service(undefined);
+    const a = await sut.create({ name: 'a', role: 'owner' }, systemActor('test'));
+    const b = await sut.create({ name: 'b', role: 'owner' }, systemActor('test'));
+
+    const outcomes = await Promise.allSettled([sut.revoke(a.id), sut.revoke(b.id)]);
+
+    const active = await ds.query<unknown[]>(
+      `SELECT 1 FROM "api_tokens" WHERE "role" = 'owner' AND "revoked_at" IS NULL`,
+    );
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(active).toHaveLength(1);
   });
 });

@@ -92,14 +92,33 @@ export class TokensRepository {
     return toRecord(rows[0]);
   }
 
-  /** Marks a token revoked (once; a second revoke keeps the first time). Null when there is no such token. */
-  async revoke(id: string): Promise<TokenRecord | null> {
-    // TypeORM answers an UPDATE … RETURNING as [rows, affected count].
-    const [rows]: [TokenRow[], number] = await this.ds.query(
-      `UPDATE "api_tokens" SET "revoked_at" = COALESCE("revoked_at", $2) WHERE "id" = $1 RETURNING *`,
-      [id, this.now()],
-    );
-    return rows[0] ? toRecord(rows[0]) : null;
+  /**
+   * Marks a token revoked (once; a second revoke keeps the first time). Null when there is no
+   * such token; `last-owner` (and nothing changed) when it is the last usable owner token not
+   * narrowed to components, whose loss would leave nobody able to manage tokens. Serialised
+   * with the bootstrap, so two revokes at once cannot remove the last two owners.
+   */
+  async revoke(id: string): Promise<TokenRecord | 'last-owner' | null> {
+    return this.ds.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock($1)`, [BOOTSTRAP_LOCK_KEY]);
+      const found: TokenRow[] = await manager.query(`SELECT * FROM "api_tokens" WHERE "id" = $1`, [id]);
+      if (!found[0]) return null;
+      if (found[0].revoked_at) return toRecord(found[0]);
+      if (found[0].role === 'owner' && !found[0].components) {
+        const others: unknown[] = await manager.query(
+          `SELECT 1 FROM "api_tokens" WHERE "id" <> $1 AND "role" = 'owner' AND "components" IS NULL
+           AND "revoked_at" IS NULL AND ("expires_at" IS NULL OR "expires_at" > $2) LIMIT 1`,
+          [id, this.now()],
+        );
+        if (!others.length) return 'last-owner';
+      }
+      // TypeORM answers an UPDATE … RETURNING as [rows, affected count].
+      const [rows]: [TokenRow[], number] = await manager.query(
+        `UPDATE "api_tokens" SET "revoked_at" = $2 WHERE "id" = $1 RETURNING *`,
+        [id, this.now()],
+      );
+      return toRecord(rows[0]);
+    });
   }
 
   /** Records a use at `at` unless one was recorded less than a minute before. */

@@ -55,6 +55,18 @@ describe(TokensService.name, () => {
     });
   });
 
+  it('refuses to revoke the last owner token for every component, and revokes it once another exists', async () => {
+    const first = await sut.create({ name: 'first', role: 'owner' }, systemActor('test'));
+    await sut.create({ name: 'narrow', role: 'owner', components: ['demo'] }, systemActor('test'));
+
+    const refused = sut.revoke(first.id);
+    await expect(refused).rejects.toMatchObject({ status: 409, code: 'LAST_OWNER_TOKEN' });
+    await sut.create({ name: 'second', role: 'owner' }, systemActor('test'));
+    const revoked = await sut.revoke(first.id);
+
+    expect(revoked.revokedAt).not.toBeNull();
+  });
+
   it('refuses a token whose secret does not match the stored hash', async () => {
     const { token } = await sut.create({ name: 'ci', role: 'viewer' }, systemActor('test'));
     const forged = `${token.slice(0, 21)}${'Z'.repeat(43)}`;

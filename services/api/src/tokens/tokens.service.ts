@@ -76,10 +76,16 @@ export class TokensService {
     return (await this.repo.list()).map(toTokenView);
   }
 
-  /** Revokes a token: from now on it is refused with 401 TOKEN_REVOKED. */
+  /** Revokes a token: from now on it is refused with 401 TOKEN_REVOKED. 409 for the last usable owner token. */
   async revoke(id: string): Promise<TokenView> {
     const revoked = await this.repo.revoke(id);
     if (!revoked) throw ApiError.notFound(`token ${id} does not exist; list tokens with \`lockstep tokens list\``);
+    if (revoked === 'last-owner')
+      throw new ApiError(
+        409,
+        ApiErrorCode.LastOwnerToken,
+        `token ${id} is the last owner token that works for every component; revoking it would leave nobody able to manage tokens: create another owner token first (lockstep tokens create --role owner)`,
+      );
     return toTokenView(revoked);
   }
 
