@@ -43,7 +43,7 @@ export class InMemoryTokensRepository implements Pick<
   }
 
   async whenNoOwner<T>(create: (manager: EntityManager) => Promise<T>): Promise<T | undefined> {
-    const owner = [...this.rows.values()].some((r) => r.role === 'owner' && !r.revokedAt);
+    const owner = [...this.rows.values()].some((r) => r.role === 'owner' && !r.components && !r.revokedAt);
     return owner ? undefined : create(undefined as unknown as EntityManager);
   }
 }

@@ -131,7 +131,8 @@ export class TokensRepository {
   }
 
   /**
-   * Runs `create` under a transaction-wide advisory lock when no usable owner token exists,
+   * Runs `create` under a transaction-wide advisory lock when no usable owner token for every
+   * component exists,
    * so of several replicas starting at once exactly one makes the bootstrap token. Answers
    * what `create` answered, or undefined when an owner token already exists.
    */
@@ -139,7 +140,7 @@ export class TokensRepository {
     return this.ds.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock($1)`, [BOOTSTRAP_LOCK_KEY]);
       const owners: unknown[] = await manager.query(
-        `SELECT 1 FROM "api_tokens" WHERE "role" = 'owner' AND "revoked_at" IS NULL
+        `SELECT 1 FROM "api_tokens" WHERE "role" = 'owner' AND "components" IS NULL AND "revoked_at" IS NULL
          AND ("expires_at" IS NULL OR "expires_at" > $1) LIMIT 1`,
         [this.now()],
       );
