@@ -51,6 +51,11 @@ export class CliContext {
     return new ApiClient(resolveApiUrl(o.api, this.env), this.deps.fetch, timeoutMs, resolveToken(o.token, this.env));
   }
 
+  /** An API client that sends `token` instead of the configured one (to check a token before saving it). */
+  apiWithToken(cmd: Command, token: string): ApiClient {
+    return new ApiClient(resolveApiUrl(this.options(cmd).api, this.env), this.deps.fetch, undefined, token);
+  }
+
   /** Writes `value` as JSON with --json, otherwise the readable text. */
   print(cmd: Command, value: unknown, text: () => string): void {
     this.deps.io.stdout(this.options(cmd).json ? toJson(value) : text());

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeApiCli, jsonResponse, problemResponse, type SentRequest } from '../testing/fake-api';
@@ -118,10 +118,21 @@ describe('lockstep tokens', () => {
     expect(seen).toEqual(['http://api.test/v1/tokens']);
   });
 
+  it('saves nothing when the API refuses the token', async () => {
+    answer = () => problemResponse(401, 'TOKEN_REVOKED', 'token 00112233445566ff (ci) was revoked');
+
+    const code = await cli({ LOCKSTEP_TOKEN: '' })(['login', '--token', TOKEN]);
+
+    expect(code).toBe(1);
+    expect(err).toMatch(/was revoked/);
+    expect(existsSync(join(config, 'lockstep', 'token'))).toBe(false);
+  });
+
   it('refuses a token file others may read, saying how to fix it', async () => {
     const file = join(config, 'lockstep', 'token');
     await cli({ LOCKSTEP_TOKEN: '' })(['login', '--token', TOKEN]);
     chmodSync(file, 0o644);
+    sent = [];
 
     const code = await cli({ LOCKSTEP_TOKEN: '' })(['tokens', 'list']);
 

@@ -65,11 +65,15 @@ export function registerTokens(program: Command, ctx: CliContext): void {
 export function registerLogin(program: Command, ctx: CliContext): void {
   program
     .command('login')
-    .description('save an API token for later commands (file mode 0600 in your config directory)')
+    .description(
+      'check an API token against the API, then save it for later commands (file mode 0600 in your config directory)',
+    )
     .option('--token-file <file>', 'read the token from this file (e.g. the bootstrap token file)')
-    .action((_o: unknown, cmd: Command) => {
+    .action(async (_o: unknown, cmd: Command) => {
       const o = ctx.options<{ tokenFile?: string }>(cmd);
       const token = loginToken(o.tokenFile, o.token);
+      // Any valid token may read the components: a token the API refuses is never saved.
+      await ctx.apiWithToken(cmd, token).get('/v1/components');
       const file = saveToken(token, ctx.env);
       ctx.print(cmd, { saved: file }, () => `saved the token to ${file} (mode 0600); later commands send it\n`);
     });
