@@ -21,6 +21,7 @@ import {
   type ReleaseInfoReplyV1,
   type RolloutChangedV1,
 } from '@lockstep/contracts';
+import { FleetLock } from '@lockstep/fleet-lock';
 import { QueryClient } from '@lockstep/messaging';
 import { TufRepositoryWriter, generateKeySet, trustedRootFor } from '@lockstep/releases';
 import { MinioObjectStore } from '@lockstep/storage';
@@ -439,7 +440,8 @@ export class BenchFleet {
   /**
    * One batch's intrinsic work without a conductor: publishes install commands for `nodes` at
    * once on the agents' command subjects (as NodeCommander does) and waits for every
-   * install.finished event. Uses its own lock key, so the conductor's fencing tokens are not disturbed.
+   * install.finished event. Agents obey only the live holder of the cluster lock, so the batch
+   * holds it (taken before the clock starts, released after), as the conductor would.
    */
   async directBatch(
     label: string,
@@ -453,6 +455,9 @@ export class BenchFleet {
     const waiting = new Set(commandIds);
     const failures: string[] = [];
     const timeline = await InstallTimeline.start(this.nc, this.namespace);
+    const lock = await FleetLock.open(this.nc, this.namespace, { holder: 'bench-floor' });
+    const lease = await lock.tryAcquire(label);
+    if (!lease) throw new Error(`direct batch ${label}: the cluster lock is held (is a rollout still running?)`);
     let timer: NodeJS.Timeout | undefined;
     try {
       const all = new Promise<number>((resolve, reject) => {
@@ -486,8 +491,8 @@ export class BenchFleet {
             version,
             action: 'install',
             artifact,
-            fencingToken: 1,
-            lockKey: 'bench-floor',
+            fencingToken: lease.token,
+            lockKey: lease.key,
             health: { minHealthyMs: 0, deadlineMs: 10_000 },
             issuedAt,
           };
@@ -507,6 +512,7 @@ export class BenchFleet {
     } finally {
       clearTimeout(timer);
       timeline.stop();
+      await lease.release();
     }
   }
 

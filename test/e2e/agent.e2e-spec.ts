@@ -1,4 +1,5 @@
 import {
+  CommandRefusal,
   NodeSubjects,
   Subjects,
   type InstallCommandV1,
@@ -6,6 +7,7 @@ import {
   type InstallProgressV1,
   type NodeRecordV1,
 } from '@lockstep/contracts';
+import { FleetLock, type FleetLease } from '@lockstep/fleet-lock';
 import { ensureStreams } from '@lockstep/messaging';
 import {
   generateKeySet,
@@ -71,6 +73,9 @@ describe('node agent (process)', () => {
   let appPort: number;
   let env: Record<string, string>;
   let events: ConsumerMessages;
+  /** The agent obeys only the live holder of the cluster lock: the spec holds it, as a scheduler would. */
+  let lock: FleetLock;
+  let lease: FleetLease;
   const progress: Array<InstallProgressV1 & { traceparent?: string }> = [];
   const finished: Array<{ id: string; data: InstallFinishedV1 }> = [];
   const keys = generateKeySet();
@@ -85,13 +90,13 @@ describe('node agent (process)', () => {
 
   const command = (version: string, over: Partial<InstallCommandV1> = {}): InstallCommandV1 => ({
     commandId: randomUUID(),
-    rolloutId: 'rollout-1',
+    rolloutId: lease.rolloutId,
     nodeId: NODE,
     component: COMPONENT,
     version,
     action: 'install',
     artifact: artifacts[version],
-    fencingToken: 5,
+    fencingToken: lease.token,
     lockKey: 'cluster',
     health: { minHealthyMs: 300, deadlineMs: 5000 },
     issuedAt: new Date().toISOString(),
@@ -151,6 +156,8 @@ describe('node agent (process)', () => {
     js = jetstream(nc);
     jsm = await jetstreamManager(nc);
     await ensureStreams(jsm, namespace, 1);
+    lock = await FleetLock.open(nc, namespace, { holder: 'agent-e2e', leaseMs: 15_000 });
+    lease = (await lock.tryAcquire('rollout-1'))!;
 
     await publishRelease('1.0.0', buildDemoArtifact('1.0.0'));
     await publishRelease('1.1.0', buildDemoArtifact('1.1.0'));
@@ -210,9 +217,11 @@ describe('node agent (process)', () => {
       }
     }
     await events?.close();
+    await lease?.release().catch(() => undefined);
     for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
       await jsm?.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
-    await jsm?.streams.delete(`KV_${namespace.toUpperCase()}_NODES`).catch(() => undefined);
+    for (const b of ['NODES', 'LOCKS'])
+      await jsm?.streams.delete(`KV_${namespace.toUpperCase()}_${b}`).catch(() => undefined);
     await nc?.close();
     await s3?.stop(true);
     if (work) rmSync(work, { recursive: true, force: true });
@@ -342,22 +351,25 @@ describe('node agent (process)', () => {
     expect(appPid()).toBe(pid);
   });
 
-  it('rejects a command with a stale fencing token and changes nothing', async () => {
-    await run(command('1.0.0', { fencingToken: 9 }));
+  it('rejects a command of a replaced lock holder and changes nothing', async () => {
+    const replaced = command('1.1.0');
+    await lease.release();
+    lease = (await lock.tryAcquire('rollout-2'))!;
 
-    const { outcome, steps } = await run(command('1.1.0', { fencingToken: 4 }));
+    const { outcome, steps } = await run(replaced);
 
     expect(outcome).toMatchObject({
       result: 'rejected',
+      refusal: CommandRefusal.NotLiveHolder,
       runningVersion: '1.0.0',
-      error: expect.stringMatching(/token 4 .*token 9/),
+      error: expect.stringMatching(new RegExp(`token ${replaced.fencingToken} .*is not the token ${lease.token}`)),
     });
     expect(steps).toEqual([]);
     expect(currentTarget()).toBe('releases/1.0.0');
   });
 
   it('finishes an install whose agent was SIGKILLed during the health gate', async () => {
-    const cmd = command('1.1.0', { fencingToken: 9, health: { minHealthyMs: 3000, deadlineMs: 10_000 } });
+    const cmd = command('1.1.0', { health: { minHealthyMs: 3000, deadlineMs: 10_000 } });
     await send(cmd);
     await waitFor(() => progress.some((p) => p.commandId === cmd.commandId && p.step === 'health_check'), {
       what: 'health check started',
@@ -393,10 +405,9 @@ describe('node agent (process)', () => {
       await tamperArtifactByte(store, COMPONENT, '1.3.0', 200);
       const tampered = await store.get(published.uri.replace(`s3://${store.bucket}/`, ''));
 
-      await refused(command('1.3.0', { fencingToken: 9 }), 'verifying', /ARTIFACT_MISMATCH/);
+      await refused(command('1.3.0'), 'verifying', /ARTIFACT_MISMATCH/);
       await refused(
         command('1.3.0', {
-          fencingToken: 9,
           artifact: { ...published, sha256: createHash('sha256').update(tampered).digest('hex') },
         }),
         'verifying',
@@ -410,7 +421,7 @@ describe('node agent (process)', () => {
     ] as const)('%s', async (_what, kind, version, error) => {
       await publishRelease(version, buildMaliciousArtifact(kind, version));
 
-      await refused(command(version, { fencingToken: 9 }), 'unpacking', error);
+      await refused(command(version), 'unpacking', error);
       expect(existsSync(join(agentDir, 'escaped.txt'))).toBe(false);
       expect(existsSync(join(agentDir, 'releases', 'escaped.txt'))).toBe(false);
       expect(existsSync(join(work, 'escaped.txt'))).toBe(false);
@@ -420,7 +431,7 @@ describe('node agent (process)', () => {
       await publishRelease('1.4.0', buildDemoArtifact('1.4.0'));
       await resignRoleWithKey(store, COMPONENT, keys, 'targets', generateSigningKey());
 
-      await refused(command('1.4.0', { fencingToken: 9 }), 'verifying', /TUF_BAD_SIGNATURE/);
+      await refused(command('1.4.0'), 'verifying', /TUF_BAD_SIGNATURE/);
     });
   });
 

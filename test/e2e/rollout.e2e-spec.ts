@@ -1,4 +1,9 @@
+import { CommandRefusal, NodeSubjects, type InstallCommandV1 } from '@lockstep/contracts';
 import { waitFor, type ServiceProcess } from '@lockstep/testing';
+import { jetstream } from '@nats-io/jetstream';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { collectEvents } from '../support/control-plane';
 import { TestFleet } from '../support/fleet';
 
@@ -170,5 +175,67 @@ describe('rolling updates (scheduler + five agents + demo app, real NATS/Postgre
       ),
     ).toHaveLength(1);
     expect(first.output()).toMatch(/lost|LockLost|stopped issuing/i);
+  });
+
+  it('forged commands are refused with their reasons and change nothing; a real rollout right after succeeds on that node', async () => {
+    const node = fleet.nodes[0];
+    const fence = () => readFileSync(join(node.dir, 'state', 'fencing.json'), 'utf8');
+    const fenceBefore = fence();
+    const currentBefore = readlinkSync(join(node.dir, 'current'));
+    const artifact = (await fleet.dep.pg.query(`SELECT artifact FROM rollouts WHERE target_version = '1.1.0' LIMIT 1`))
+      .rows[0].artifact as InstallCommandV1['artifact'];
+    const forged = (over: Partial<InstallCommandV1>): InstallCommandV1 => ({
+      commandId: randomUUID(),
+      rolloutId: randomUUID(),
+      nodeId: node.id,
+      component: 'demo',
+      version: '1.1.0',
+      action: 'install',
+      artifact,
+      fencingToken: Number.MAX_SAFE_INTEGER,
+      lockKey: 'cluster',
+      health: { minHealthyMs: 100, deadlineMs: 5000 },
+      issuedAt: new Date().toISOString(),
+      ...over,
+    });
+    const cases: Array<[InstallCommandV1, CommandRefusal]> = [
+      // no rollout runs now, so nobody holds the lock: a forged token has no holder to match
+      [forged({}), CommandRefusal.NoLiveHolder],
+      [forged({ lockKey: 'made-up' }), CommandRefusal.UnknownLockKey],
+      [forged({ issuedAt: new Date(Date.now() - 3600_000).toISOString() }), CommandRefusal.Expired],
+      [forged({ nodeId: fleet.nodes[1].id }), CommandRefusal.WrongNode],
+    ];
+    const seen = await collectEvents(fleet.dep);
+
+    for (const [cmd] of cases)
+      await jetstream(fleet.dep.nc).publish(
+        `${fleet.dep.namespace}.${NodeSubjects.install(node.id)}`,
+        JSON.stringify(cmd),
+        { msgID: cmd.commandId },
+      );
+    const outcomes = await waitFor(
+      () => {
+        const found = cases.map(
+          ([cmd]) =>
+            seen.events.find((e) => e.type.includes('install.finished') && e.data.commandId === cmd.commandId)?.data,
+        );
+        return found.every(Boolean) ? found : undefined;
+      },
+      { what: 'the outcomes of the forged commands' },
+    );
+    const fenceAfterForged = fence();
+    const currentAfterForged = readlinkSync(join(node.dir, 'current'));
+    await fleet.publish('1.5.0');
+    const id = await fleet.rollout({ version: '1.5.0', maxParallel: 5 });
+    const final = await fleet.waitForState(id, ['succeeded', 'failed', 'rolled_back']);
+    await seen.stop();
+
+    expect(outcomes!.map((o) => [o!.result, o!.refusal])).toEqual(cases.map(([, refusal]) => ['rejected', refusal]));
+    expect(outcomes!.every((o) => o!.runningVersion === '1.4.0')).toBe(true);
+    expect(final.state).toBe('succeeded');
+    expect(await node.version()).toBe('1.5.0');
+    expect(fenceAfterForged).toBe(fenceBefore);
+    expect(currentAfterForged).toBe(currentBefore);
+    expect(currentBefore).toBe('releases/1.4.0');
   });
 });

@@ -1,10 +1,10 @@
-import { CodedError, type InstallStep } from '@lockstep/contracts';
+import { BackupRestoreRefusal, CodedError, type InstallStep } from '@lockstep/contracts';
 
-/** Why an install step failed; the code starts the `error` text of `install.finished` events. */
+/**
+ * Why an install step failed; the code starts the `error` text of `install.finished` events.
+ * (Why a command was refused before anything was done: CommandRefusal in contracts.)
+ */
 export const AgentErrorCode = {
-  BadCommand: 'BAD_COMMAND',
-  StaleFencingToken: 'STALE_FENCING_TOKEN',
-  Superseded: 'SUPERSEDED',
   NotEnoughDisk: 'NOT_ENOUGH_DISK',
   ArtifactTooLarge: 'ARTIFACT_TOO_LARGE',
   DownloadFailed: 'DOWNLOAD_FAILED',
@@ -23,6 +23,8 @@ export const AgentErrorCode = {
   ConfigInvalid: 'CONFIG_INVALID',
   HookFailed: 'MIGRATE_HOOK_FAILED',
   BackupFailed: 'BACKUP_FAILED',
+  /** A restore named a backup taken on another node or for another component; refused before anything changed. */
+  BackupForeign: BackupRestoreRefusal.Foreign,
   SwapFailed: 'SWAP_FAILED',
   RestartFailed: 'RESTART_FAILED',
   HealthGateFailed: 'HEALTH_GATE_FAILED',

@@ -13,6 +13,7 @@ import { unpackTarGz } from './archive/archive-unpacker';
 import { ConfigMigrator } from './config/config-migrator';
 import { ArtifactDownloader, parseS3Uri, type ObjectStoreFor } from './download/artifact-downloader';
 import { AgentErrorCode, InstallStepError } from './errors';
+import { CommandAdmission } from './fencing/command-admission';
 import { FencingStore } from './fencing/fencing-store';
 import { HealthGate, httpHealthProbe, systemHealthDeps, type HealthProbe } from './health/health-gate';
 import { MigrateHookRunner } from './hooks/migrate-hook.runner';
@@ -29,6 +30,11 @@ import { agentLogger, type AgentLogger } from './support/logger';
 import { TufArtifactVerifier } from './verify/tuf-artifact-verifier';
 import { backupChangedEventId, createEvent, Subjects, type InstallCommandV1 } from '@lockstep/contracts';
 import type { DownloadedArtifact } from './download/artifact-downloader';
+
+/** Default lock whose live holder an agent obeys: the scheduler's cluster lock. */
+export const DEFAULT_AGENT_LOCK_KEY = 'cluster';
+/** Default AGENT_COMMAND_MAX_AGE. */
+export const DEFAULT_COMMAND_MAX_AGE_MS = 10 * 60_000;
 
 /** Version of the agent, reported in the node record. */
 export const AGENT_VERSION = '0.1.0';
@@ -49,6 +55,8 @@ export interface AgentRuntimeOverrides {
   serviceManager?: ServiceManager;
   /** Replaces the HTTP probe of AGENT_HEALTH_URL (e.g. an always-healthy probe in a benchmark). */
   healthProbe?: HealthProbe;
+  /** The clock commands' `issuedAt` is judged by (epoch ms; default Date.now). */
+  now?: () => number;
 }
 
 /**
@@ -146,6 +154,14 @@ export class NodeAgentRuntime {
       this.nats.replicas ?? 1,
     );
     const lock = new LiveLockReader(this.nats.nc, this.nats.namespace);
+    const admission = new CommandAdmission(
+      {
+        lockKey: s.lockKey ?? DEFAULT_AGENT_LOCK_KEY,
+        maxAgeMs: s.commandMaxAgeMs ?? DEFAULT_COMMAND_MAX_AGE_MS,
+        now: this.overrides.now ?? Date.now,
+      },
+      (key) => lock.holder(key),
+    );
     const agent = new NodeAgent(
       { nodeId: s.nodeId, component: s.component },
       this.dir,
@@ -154,8 +170,8 @@ export class NodeAgentRuntime {
       pipeline,
       events,
       this.logger,
+      admission,
       () => void this.heartbeat?.beat(),
-      (key) => lock.holder(key),
     );
     this.agent = agent;
     this.consumer = new NodeCommandConsumer(
@@ -201,7 +217,7 @@ export class NodeAgentRuntime {
    */
   private async openBackups(
     js: JetStreamClient,
-  ): Promise<Pick<InstallPipelineDeps, 'backup' | 'settleBackup' | 'restoreData'>> {
+  ): Promise<Pick<InstallPipelineDeps, 'backup' | 'settleBackup' | 'checkRestore' | 'restoreData'>> {
     const s = this.settings;
     if (!s.backup || !s.s3) return {};
     const settings = s.backup.settings;
@@ -210,6 +226,7 @@ export class NodeAgentRuntime {
       targets.data = [this.dir.sharedDir];
     this.restoreTargets = [...targets.config, ...targets.data, ...targets.logs];
     const source = `/lockstep/installer/${s.nodeId}`;
+    const own = { nodeId: s.nodeId, component: s.component };
     const jobs = await openBackupJobs({
       nc: this.nats.nc,
       namespace: this.nats.namespace,
@@ -267,10 +284,12 @@ export class NodeAgentRuntime {
             },
           }
         : {}),
+      // only this node's own backups of the component it serves: another's files would overwrite this node's
+      checkRestore: (backupId) => jobs.checkOwner(backupId, own),
       restoreData: async (backupId, cmd, report) => {
         await jobs.restore(
           backupId,
-          { what: 'all', databaseMode: 'replace', operationId: `${cmd.commandId}-restore` },
+          { what: 'all', databaseMode: 'replace', operationId: `${cmd.commandId}-restore`, expectOwner: own },
           (p) => report(`${p.step} ${Math.round(p.percent)}%`),
         );
       },

@@ -1,11 +1,17 @@
 import { installCommand } from '@lockstep/testing';
-import type { InstallCommandV1, InstallFinishedV1, InstallProgressV1 } from '@lockstep/contracts';
+import {
+  CommandRefusal,
+  type InstallCommandV1,
+  type InstallFinishedV1,
+  type InstallProgressV1,
+} from '@lockstep/contracts';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppDirectory } from './app/app-directory';
 import { AgentErrorCode, InstallStepError } from './errors';
+import { CommandAdmission } from './fencing/command-admission';
 import { FencingStore } from './fencing/fencing-store';
 import type { LiveHolder } from '@lockstep/fleet-lock';
 import type { InstallPipeline } from './install/install-pipeline';
@@ -14,6 +20,9 @@ import { finishedEventId, NodeAgent, type InstallEventSink } from './node-agent'
 import { silentLogger } from './support/logger';
 
 const command = (over: Partial<InstallCommandV1> = {}): InstallCommandV1 => installCommand(over);
+/** The fixture command's issuedAt, plus a second: the default agent clock. */
+const ISSUED = Date.parse(installCommand().issuedAt);
+const MAX_AGE_MS = 60_000;
 
 describe(NodeAgent.name, () => {
   let root: string;
@@ -21,10 +30,16 @@ describe(NodeAgent.name, () => {
   let pipeline: { run: jest.Mock; resume: jest.Mock };
   let published: Array<{ event: InstallFinishedV1; id: string }>;
   let progress: InstallProgressV1[];
+  /** The lock's live holder as the lock bucket shows it (an Error: the bucket cannot be read). */
+  let live: LiveHolder | undefined | Error;
+  let now: number;
   let sut: NodeAgent;
+  const fenceOnDisk = async () => (await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster');
 
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'agent-'));
+    live = { token: 5, rolloutId: 'r1' };
+    now = ISSUED + 1000;
     const dir = new AppDirectory(root);
     await dir.init();
     journal = await CommandJournal.open(join(root, 'state', 'journal.json'));
@@ -60,6 +75,10 @@ describe(NodeAgent.name, () => {
       pipeline as unknown as InstallPipeline,
       events,
       silentLogger,
+      new CommandAdmission({ lockKey: 'cluster', maxAgeMs: MAX_AGE_MS, now: () => now }, async () => {
+        if (live instanceof Error) throw live;
+        return live;
+      }),
     );
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
@@ -76,96 +95,132 @@ describe(NodeAgent.name, () => {
     expect(sut.installState).toBe('idle');
   });
 
-  it.each<[string, Partial<InstallCommandV1>, RegExp]>([
-    ['another node', { nodeId: 'n2' }, /BAD_COMMAND: the command is for node n2/],
-    ['another component', { component: 'api' }, /BAD_COMMAND: this node runs component demo/],
-    ['a version that is no directory name', { version: '../../etc' }, /BAD_COMMAND: version/],
-  ])('rejects a command for %s', async (_what, over, error) => {
+  it.each<[string, Partial<InstallCommandV1>, CommandRefusal, RegExp]>([
+    ['another node', { nodeId: 'n2' }, CommandRefusal.WrongNode, /WRONG_NODE: the command is for node n2/],
+    [
+      'another component',
+      { component: 'api' },
+      CommandRefusal.BadCommand,
+      /BAD_COMMAND: this node runs component demo/,
+    ],
+    [
+      'a version that is no directory name',
+      { version: '../../etc' },
+      CommandRefusal.BadCommand,
+      /BAD_COMMAND: version/,
+    ],
+  ])('rejects a command for %s', async (_what, over, refusal, error) => {
     const result = await sut.handle(command(over), 1, ROOT_CONTEXT);
 
-    expect(result).toMatchObject({ kind: 'ack', outcome: { result: 'rejected', error: expect.stringMatching(error) } });
+    expect(result).toMatchObject({
+      kind: 'ack',
+      outcome: { result: 'rejected', refusal, error: expect.stringMatching(error) },
+    });
     expect(pipeline.run).not.toHaveBeenCalled();
   });
 
-  /** An agent like `sut` that also reads the live lock holder through `liveHolder`. */
-  const agentSeeing = async (liveHolder: () => Promise<LiveHolder | undefined>): Promise<NodeAgent> => {
-    const fencing = await FencingStore.open(join(root, 'state', 'fencing.json'));
-    const events: InstallEventSink = { progress: async () => undefined, finished: async () => undefined };
-    return new NodeAgent(
-      { nodeId: 'n1', component: 'demo' },
-      new AppDirectory(root),
-      journal,
-      fencing,
-      pipeline as unknown as InstallPipeline,
-      events,
-      silentLogger,
-      () => undefined,
-      liveHolder,
-    );
-  };
+  it.each<[string, Partial<InstallCommandV1>, LiveHolder | undefined, CommandRefusal, RegExp]>([
+    [
+      'a forged token of 2^53-1',
+      { fencingToken: Number.MAX_SAFE_INTEGER },
+      { token: 5, rolloutId: 'r2' },
+      CommandRefusal.NotLiveHolder,
+      /token 9007199254740991 .* is not the token 5 of the live holder/,
+    ],
+    [
+      'a lock key this agent does not obey',
+      { lockKey: 'made-up' },
+      { token: 5, rolloutId: 'r1' },
+      CommandRefusal.UnknownLockKey,
+      /obeys only the holder of lock "cluster" \(AGENT_LOCK_KEY\)/,
+    ],
+    ['no live holder', {}, undefined, CommandRefusal.NoLiveHolder, /nobody holds lock cluster now/],
+    [
+      "another holder's token",
+      { fencingToken: 4, rolloutId: 'r0' },
+      { token: 5, rolloutId: 'r1' },
+      CommandRefusal.NotLiveHolder,
+      /token 4 \(rollout r0\) is not the token 5/,
+    ],
+    [
+      'a stale issuedAt',
+      { issuedAt: new Date(ISSUED - MAX_AGE_MS).toISOString() },
+      { token: 5, rolloutId: 'r1' },
+      CommandRefusal.Expired,
+      /was issued 61 s ago, more than AGENT_COMMAND_MAX_AGE \(60 s\)/,
+    ],
+    [
+      'an issuedAt far in the future',
+      { issuedAt: new Date(ISSUED + 2 * MAX_AGE_MS).toISOString() },
+      { token: 5, rolloutId: 'r1' },
+      CommandRefusal.Expired,
+      /claims to be issued 119 s in the future/,
+    ],
+  ])(
+    'refuses %s, changing nothing: no install, no journal entry, the fence where it was',
+    async (_what, over, holder, refusal, reason) => {
+      live = { token: 3, rolloutId: 'r0' };
+      await sut.handle(command({ commandId: 'earlier', rolloutId: 'r0', fencingToken: 3 }), 1, ROOT_CONTEXT);
+      pipeline.run.mockClear();
+      live = holder;
 
-  it("refuses a replaced holder's command before its successor has sent this node anything, and falls back to the tokens seen when the lock cannot be read", async () => {
-    let live: LiveHolder | Error = { token: 9, rolloutId: 'r2' };
-    const agent = await agentSeeing(async () => {
-      if (live instanceof Error) throw live;
-      return live;
-    });
+      const result = await sut.handle(command({ commandId: 'forged', ...over }), 2, ROOT_CONTEXT);
 
-    const replaced = await agent.handle(
-      command({ commandId: 'old-holder', rolloutId: 'r1', fencingToken: 7 }),
-      1,
-      ROOT_CONTEXT,
-    );
-    const current = await agent.handle(
-      command({ commandId: 'new-holder', rolloutId: 'r2', fencingToken: 9 }),
-      2,
-      ROOT_CONTEXT,
-    );
+      expect(result).toMatchObject({
+        kind: 'ack',
+        outcome: { result: 'rejected', refusal, error: expect.stringMatching(reason) },
+      });
+      expect(result.kind === 'ack' && result.outcome.error?.startsWith(`${refusal}: `)).toBe(true);
+      expect(pipeline.run).not.toHaveBeenCalled();
+      expect(journal.get('forged')).toBeUndefined();
+      expect(await fenceOnDisk()).toBe(3);
+      expect(published.at(-1)).toMatchObject({ id: finishedEventId('forged', 2) });
+    },
+  );
+
+  it('leaves a command for redelivery while the lock cannot be read, and runs it once it can', async () => {
     live = new Error('NATS timeout');
-    const unreadable = await agent.handle(
-      command({ commandId: 'still-new-holder', rolloutId: 'r2', fencingToken: 9 }),
-      3,
-      ROOT_CONTEXT,
-    );
 
-    expect(replaced).toMatchObject({
-      outcome: {
-        result: 'rejected',
-        error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 7 of lock cluster is older than token 9/),
-      },
+    const waiting = await sut.handle(command(), 1, ROOT_CONTEXT);
+    live = { token: 5, rolloutId: 'r1' };
+    const later = await sut.handle(command(), 1, ROOT_CONTEXT, true);
+
+    expect(waiting).toEqual({
+      kind: 'wait',
+      reason: expect.stringMatching(/lock cluster could not be read \(NATS timeout\)/),
     });
-    expect(current).toMatchObject({ outcome: { result: 'succeeded' } });
-    expect(unreadable).toMatchObject({ outcome: { result: 'succeeded' } });
-    expect((await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster')).toBe(9);
+    expect(later).toMatchObject({ kind: 'ack', outcome: { result: 'succeeded' } });
+    expect(pipeline.run).toHaveBeenCalledTimes(1);
+    expect(published).toHaveLength(1);
   });
 
-  it("runs the older holder's copy of a command when the newer holder conducts the same rollout (its resend was deduplicated)", async () => {
-    const agent = await agentSeeing(async () => ({ token: 9, rolloutId: 'r1' }));
+  it("runs the older holder's copy of a command when the newer holder conducts the same rollout (its resend was deduplicated), raising the fence to the live token", async () => {
+    live = { token: 9, rolloutId: 'r1' };
 
-    const result = await agent.handle(
+    const result = await sut.handle(
       command({ commandId: 'r1.n1.install', rolloutId: 'r1', fencingToken: 7 }),
       1,
       ROOT_CONTEXT,
     );
+    const aboveLive = await sut.handle(command({ commandId: 'r1.n1.revert', fencingToken: 10 }), 2, ROOT_CONTEXT);
 
     expect(result).toMatchObject({ outcome: { result: 'succeeded' } });
+    expect(aboveLive).toMatchObject({ outcome: { refusal: CommandRefusal.NotLiveHolder } });
     expect(pipeline.run).toHaveBeenCalledTimes(1);
+    expect(await fenceOnDisk()).toBe(9);
   });
 
-  it('rejects an older fencing token, naming both tokens, and admits an equal one', async () => {
+  it("refuses a replaced holder's command once a newer holder holds the lock, even before it sent this node anything", async () => {
+    live = { token: 7, rolloutId: 'r1' };
     await sut.handle(command({ commandId: 'a', fencingToken: 7 }), 1, ROOT_CONTEXT);
+    live = { token: 9, rolloutId: 'r2' };
 
-    const stale = await sut.handle(command({ commandId: 'b', fencingToken: 6 }), 2, ROOT_CONTEXT);
-    const same = await sut.handle(command({ commandId: 'c', fencingToken: 7 }), 3, ROOT_CONTEXT);
+    const replaced = await sut.handle(command({ commandId: 'b', fencingToken: 7 }), 2, ROOT_CONTEXT);
+    const current = await sut.handle(command({ commandId: 'c', rolloutId: 'r2', fencingToken: 9 }), 3, ROOT_CONTEXT);
 
-    expect(stale).toMatchObject({
-      outcome: {
-        result: 'rejected',
-        error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 6 of lock cluster is older than token 7/),
-      },
-    });
-    expect(same).toMatchObject({ outcome: { result: 'succeeded' } });
-    expect(journal.get('b')?.outcome?.result).toBe('rejected');
+    expect(replaced).toMatchObject({ outcome: { result: 'rejected', refusal: CommandRefusal.NotLiveHolder } });
+    expect(current).toMatchObject({ outcome: { result: 'succeeded' } });
+    expect(await fenceOnDisk()).toBe(9);
   });
 
   it('refuses a redelivered unknown command older than one it already handled, but not a first delivery', async () => {
@@ -188,16 +243,16 @@ describe(NodeAgent.name, () => {
     expect(pipeline.run).not.toHaveBeenCalled();
   });
 
-  it('takes commands one at a time, so a racing older holder cannot pass on a stale read of the fence', async () => {
+  it('takes commands one at a time, so a racing older holder cannot pass on a stale read of the lock', async () => {
+    live = { token: 10, rolloutId: 'r2' };
+
     const [newer, older] = await Promise.all([
-      sut.handle(command({ commandId: 'newer', fencingToken: 10 }), 1, ROOT_CONTEXT),
+      sut.handle(command({ commandId: 'newer', rolloutId: 'r2', fencingToken: 10 }), 1, ROOT_CONTEXT),
       sut.handle(command({ commandId: 'older', fencingToken: 3 }), 2, ROOT_CONTEXT),
     ]);
 
     expect(newer).toMatchObject({ outcome: { result: 'succeeded' } });
-    expect(older).toMatchObject({
-      outcome: { result: 'rejected', error: expect.stringMatching(/STALE_FENCING_TOKEN/) },
-    });
+    expect(older).toMatchObject({ outcome: { result: 'rejected', refusal: CommandRefusal.NotLiveHolder } });
   });
 
   it('leaves an interrupted command unacked and in the journal', async () => {
@@ -253,12 +308,13 @@ describe(NodeAgent.name, () => {
       };
     });
 
+    live = { token: 12, rolloutId: 'r1' };
     await sut.handle(command({ fencingToken: 12 }), 1, ROOT_CONTEXT);
 
     expect(tokenOnDiskWhenRun).toBe(12);
   });
 
-  it('at start, takes the token of a begun command whose fencing write never landed, so an older holder stays refused', async () => {
+  it('at start, takes the token of a begun command whose fencing write never landed, and refuses everything while the live token is below it (a recreated lock bucket)', async () => {
     await journal.begin({
       command: command({ commandId: 'begun', fencingToken: 9 }),
       messageSeq: 5,
@@ -277,14 +333,16 @@ describe(NodeAgent.name, () => {
     });
 
     await sut.recover();
+    live = { token: 8, rolloutId: 'r1' };
     const stale = await sut.handle(command({ commandId: 'older-holder', fencingToken: 8 }), 6, ROOT_CONTEXT);
 
     expect(stale).toMatchObject({
       outcome: {
         result: 'rejected',
-        error: expect.stringMatching(/STALE_FENCING_TOKEN: fencing token 8 of lock cluster is older than token 9/),
+        refusal: CommandRefusal.StaleFencingToken,
+        error: expect.stringMatching(/this node has seen token 9 of lock cluster, newer than the live holder's 8/),
       },
     });
-    expect((await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster')).toBe(9);
+    expect(await fenceOnDisk()).toBe(9);
   });
 });

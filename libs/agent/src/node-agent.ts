@@ -1,4 +1,5 @@
 import {
+  CommandRefusal,
   formatIssues,
   InstallCommandV1,
   type InstallFinishedV1,
@@ -7,9 +8,9 @@ import {
 } from '@lockstep/contracts';
 import { ROOT_CONTEXT, SpanKind, trace, type Context } from '@opentelemetry/api';
 import { withSpan } from '@lockstep/telemetry';
-import type { LiveHolder } from '@lockstep/fleet-lock';
 import { assertReleaseVersion, type AppDirectory } from './app/app-directory';
 import { AgentErrorCode, InstallStepError } from './errors';
+import type { CommandAdmission } from './fencing/command-admission';
 import type { FencingStore } from './fencing/fencing-store';
 import { STEP_PERCENT, type InstallPipeline, type StepReporter } from './install/install-pipeline';
 import type { CommandJournal } from './journal/command-journal';
@@ -29,6 +30,8 @@ export type CommandDisposition =
   | { kind: 'ack'; outcome: InstallFinishedV1; replayed: boolean }
   /** Not an install command at all: dead-letter it. */
   | { kind: 'invalid'; reason: string }
+  /** The lock could not be read: nothing was done; redeliver the message later. */
+  | { kind: 'wait'; reason: string }
   /** The agent is stopping mid-command: leave the message for redelivery; the journal has the rest. */
   | { kind: 'interrupted' };
 
@@ -44,9 +47,15 @@ export interface NodeIdentity {
 /** Id of the `install.finished` event answering the message with stream sequence `seq`. */
 export const finishedEventId = (commandId: string, seq: number): string => `${commandId}:finished:${seq}`;
 
+/** A refusal: its code (contracts) and what happened, saying what to do. */
+interface Refused {
+  refusal: CommandRefusal;
+  reason: string;
+}
+
 /**
- * The node agent's decisions about commands: validate, replay journaled outcomes, enforce
- * fencing, run the install pipeline one command at a time, record the outcome before
+ * The node agent's decisions about commands: validate, replay journaled outcomes, obey only
+ * the live holder of the agent's lock (see CommandAdmission), run the install pipeline one command at a time, record the outcome before
  * publishing it, and finish commands a killed agent left half done.
  */
 export class NodeAgent {
@@ -62,10 +71,8 @@ export class NodeAgent {
     private readonly pipeline: InstallPipeline,
     private readonly events: InstallEventSink,
     private readonly logger: AgentLogger,
+    private readonly admission: CommandAdmission,
     private readonly onStateChange: (state: NodeInstallState) => void = () => undefined,
-    /** Who holds the lock now, from the lock bucket (undefined: nobody holds it). */
-    private readonly liveHolder: (lockKey: string) => Promise<LiveHolder | undefined> = () =>
-      Promise.resolve(undefined),
   ) {}
 
   /** The node's install state right now. */
@@ -145,6 +152,7 @@ export class NodeAgent {
             result = { kind: 'interrupted' };
           }
           span.setAttribute('lockstep.outcome', result.kind === 'ack' ? result.outcome.result : result.kind);
+          if (result.kind === 'wait') this.logger.warn(`command ${cmd.commandId}: ${result.reason}`);
           return result;
         },
         { parent, kind: SpanKind.CONSUMER },
@@ -167,22 +175,29 @@ export class NodeAgent {
       return { kind: 'ack', outcome: known.outcome, replayed: true };
     }
     const current = await this.dir.currentVersion();
-    const live = known ? undefined : await this.learnLiveHolder(cmd.lockKey);
-    const refusal = known
-      ? undefined
-      : (this.validate(cmd) ?? this.superseded(seq, redelivered) ?? this.fence(cmd, live));
-    if (refusal) {
-      const outcome = this.rejected(cmd, current, refusal);
-      await this.journal.finish(cmd.commandId, outcome, { command: cmd, messageSeq: seq, previousVersion: current });
-      await this.publishFinished(outcome, finishedEventId(cmd.commandId, seq), ctx);
-      return { kind: 'ack', outcome, replayed: false };
+    let fence = cmd.fencingToken;
+    if (!known) {
+      const early = this.validate(cmd) ?? this.superseded(seq, redelivered);
+      const verdict = early
+        ? ({ kind: 'refuse', ...early } as const)
+        : await this.admission.judge(cmd, this.fencing.highestFor(this.admission.lockKey));
+      if (verdict.kind === 'wait') return verdict;
+      if (verdict.kind === 'refuse') {
+        // Not journaled: a refused command changes nothing here, and a forged one must not
+        // occupy the id of a real command still to come.
+        const outcome = this.rejected(cmd, current, verdict);
+        this.logger.warn(`command ${cmd.commandId} refused: ${outcome.error}`);
+        await this.publishFinished(outcome, finishedEventId(cmd.commandId, seq), ctx);
+        return { kind: 'ack', outcome, replayed: false };
+      }
+      fence = verdict.fence;
     }
     // The admitted token and the journal entry are both on disk before anything is done; the two
     // writes run at once (recover() re-raises the token of a begun entry, should only the journal
     // write have landed before a crash). A known entry re-raises it in case its write failed.
     const [entry] = await Promise.all([
       known ?? this.journal.begin({ command: cmd, messageSeq: seq, previousVersion: current }),
-      this.fencing.raise(cmd.lockKey, cmd.fencingToken),
+      this.fencing.raise(cmd.lockKey, fence),
     ]);
     const report = this.reporter(cmd, ctx);
     const outcome = known
@@ -203,15 +218,21 @@ export class NodeAgent {
     await this.publishFinished(outcome, finishedEventId(cmd.commandId, seq), ctx);
   }
 
-  private validate(cmd: InstallCommandV1): string | undefined {
+  private validate(cmd: InstallCommandV1): Refused | undefined {
     if (cmd.nodeId !== this.node.nodeId)
-      return `${AgentErrorCode.BadCommand}: the command is for node ${cmd.nodeId}, this is ${this.node.nodeId}`;
+      return {
+        refusal: CommandRefusal.WrongNode,
+        reason: `the command is for node ${cmd.nodeId}, this is ${this.node.nodeId}; commands reach a node only on its own subject`,
+      };
     if (cmd.component !== this.node.component)
-      return `${AgentErrorCode.BadCommand}: this node runs component ${this.node.component}, not ${cmd.component}`;
+      return {
+        refusal: CommandRefusal.BadCommand,
+        reason: `this node runs component ${this.node.component}, not ${cmd.component}`,
+      };
     try {
       assertReleaseVersion(cmd.version);
     } catch (err) {
-      return `${AgentErrorCode.BadCommand}: ${(err as Error).message}`;
+      return { refusal: CommandRefusal.BadCommand, reason: (err as Error).message };
     }
     return undefined;
   }
@@ -221,46 +242,16 @@ export class NodeAgent {
    * it) is stale. Only redeliveries are judged: a first delivery with a lower sequence means
    * the stream was recreated, not that the command is old.
    */
-  private superseded(seq: number, redelivered: boolean): string | undefined {
+  private superseded(seq: number, redelivered: boolean): Refused | undefined {
     const highest = this.journal.highestSeq;
     if (!redelivered || seq >= highest) return undefined;
-    return `${AgentErrorCode.Superseded}: command message ${seq} arrived after this node already handled the newer message ${highest}; it was ignored so the node does not go back in time`;
+    return {
+      refusal: CommandRefusal.Superseded,
+      reason: `command message ${seq} arrived after this node already handled the newer message ${highest}; it was ignored so the node does not go back in time`,
+    };
   }
 
-  /**
-   * Raises the fence to the token of whoever holds the lock now, so an older holder is refused
-   * even before the newer one has sent this node anything. When the lock cannot be read, the
-   * command is judged by the newest token this node has seen.
-   */
-  private async learnLiveHolder(lockKey: string): Promise<LiveHolder | undefined> {
-    let live: LiveHolder | undefined;
-    try {
-      live = await this.liveHolder(lockKey);
-    } catch (err) {
-      this.logger.warn(
-        `could not read lock ${lockKey} (${(err as Error).message}); judging the command by the newest fencing token this node has seen`,
-      );
-      return undefined;
-    }
-    if (live && live.token > this.fencing.highestFor(lockKey)) await this.fencing.raise(lockKey, live.token);
-    return live;
-  }
-
-  /**
-   * Refuses a token older than the newest this node has seen for the lock (recording an
-   * admitted one is the caller's part) — unless the holder now conducts this very rollout:
-   * command ids are fixed per rollout and node, so the newer holder's resend of this command
-   * was dropped by the stream as a duplicate of the older holder's copy, which is then the
-   * command the newer holder wants run (and the older one can no longer mark new sends).
-   */
-  private fence(cmd: InstallCommandV1, live: LiveHolder | undefined): string | undefined {
-    const verdict = this.fencing.check(cmd.lockKey, cmd.fencingToken);
-    if (verdict.admitted) return undefined;
-    if (live && live.rolloutId === cmd.rolloutId && verdict.highest <= live.token) return undefined;
-    return `${AgentErrorCode.StaleFencingToken}: fencing token ${cmd.fencingToken} of lock ${cmd.lockKey} is older than token ${verdict.highest}, the newest this node has seen; a newer lock holder is in charge, so this command was ignored`;
-  }
-
-  private rejected(cmd: InstallCommandV1, current: string | null, error: string): InstallFinishedV1 {
+  private rejected(cmd: InstallCommandV1, current: string | null, { refusal, reason }: Refused): InstallFinishedV1 {
     return {
       commandId: cmd.commandId,
       rolloutId: cmd.rolloutId,
@@ -270,7 +261,8 @@ export class NodeAgent {
       runningVersion: current,
       previousVersion: current,
       result: 'rejected',
-      error,
+      refusal,
+      error: `${refusal}: ${reason}`,
       noop: false,
     };
   }

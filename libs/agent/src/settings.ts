@@ -44,6 +44,10 @@ export interface AgentSettings {
   drainMs: number;
   /** BACKUP_* settings and AGENT_BACKUP_BEFORE_UPDATE: pre-update backups and rollback --restore-data (absent: this node takes none). */
   backup?: { settings: BackupSettings; beforeUpdate: boolean };
+  /** AGENT_LOCK_KEY: the lock whose live holder this agent obeys (default `cluster`, the scheduler's). */
+  lockKey?: string;
+  /** AGENT_COMMAND_MAX_AGE: a command issued longer ago (or further ahead) than this is refused. Default 10 min. */
+  commandMaxAgeMs?: number;
   /** JetStream ack wait of the command consumer. Default 30 s. */
   ackWaitMs?: number;
 }

@@ -12,6 +12,7 @@ import { registerNodes } from './commands/nodes.command';
 import { registerRelease } from './commands/release.command';
 import { registerRollback } from './commands/rollback.command';
 import { registerRollouts } from './commands/rollouts.command';
+import { registerSecrets } from './commands/secrets.command';
 import { registerSubscriptions } from './commands/subscriptions.command';
 import { registerLogin, registerTokens } from './commands/tokens.command';
 import { registerRolloutStart } from './commands/upgrade.command';
@@ -43,6 +44,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSubscriptions(program, ctx);
   registerDeliveries(program, ctx);
   registerDeadLetters(program, ctx);
+  registerSecrets(program, ctx);
   registerNodes(program, ctx);
   registerRolloutStart(program, ctx);
   registerRollouts(program, ctx);

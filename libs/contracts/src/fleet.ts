@@ -73,15 +73,19 @@ export const InstallCommandV1 = z.object({
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     length: z.number().int().nonnegative(),
   }),
-  /** Fencing token: revision of the cluster lock entry the sender held. Agents reject tokens older than the newest they saw. */
+  /**
+   * Fencing token: revision of the acquiring write of the lock entry the sender holds. An agent
+   * obeys only the live holder's token (or a command of the rollout that holder conducts).
+   */
   fencingToken: z.number().int().positive(),
-  /** Lock key the token belongs to (tokens of different locks are not compared). */
+  /** Lock key the token belongs to; an agent refuses any key but the one in its settings. */
   lockKey: z.string(),
   health: z.object({ minHealthyMs: z.number().int().nonnegative(), deadlineMs: z.number().int().positive() }),
   /** false: skip the pre-update backup for this install; absent or true: the node's policy decides (default on). */
   backup: z.boolean().optional(),
   /** rollback --restore-data: restore this backup (the node's pre-update backup) before swapping back. */
   restoreBackupId: z.string().optional(),
+  /** When the sender issued it (RFC 3339); an agent refuses a command older than its maximum age. */
   issuedAt: z.string(),
 });
 export type InstallCommandV1 = z.infer<typeof InstallCommandV1>;
@@ -100,6 +104,31 @@ export const InstallProgressV1 = z.object({
 });
 export type InstallProgressV1 = z.infer<typeof InstallProgressV1>;
 
+/**
+ * Why a node agent refused a command before doing anything (wire values: the `refusal` of a
+ * `rejected` install.finished event, and the code its `error` starts with). A refused command
+ * changes nothing on the node and leaves its fence where it was.
+ */
+export const CommandRefusal = {
+  /** Malformed: unknown component, bad version, unreadable `issuedAt`. */
+  BadCommand: 'BAD_COMMAND',
+  /** The command names another node than the agent's own NODE_ID. */
+  WrongNode: 'WRONG_NODE',
+  /** The command names a lock other than the one in the agent's settings (AGENT_LOCK_KEY). */
+  UnknownLockKey: 'UNKNOWN_LOCK_KEY',
+  /** Nobody holds the agent's lock now, so no command can come from its live holder. */
+  NoLiveHolder: 'NO_LIVE_HOLDER',
+  /** The command's fencing token is not the live holder's, nor does it belong to the holder's rollout. */
+  NotLiveHolder: 'NOT_LIVE_HOLDER',
+  /** The token is older than the newest this node has seen (a newer holder is in charge). */
+  StaleFencingToken: 'STALE_FENCING_TOKEN',
+  /** `issuedAt` is further from the agent's clock than AGENT_COMMAND_MAX_AGE. */
+  Expired: 'COMMAND_EXPIRED',
+  /** A redelivered message older than one this node already handled. */
+  Superseded: 'SUPERSEDED',
+} as const;
+export type CommandRefusal = (typeof CommandRefusal)[keyof typeof CommandRefusal];
+
 /** Outcomes of one install command. */
 export const InstallResults = ['succeeded', 'failed', 'rolled_back', 'rejected'] as const;
 export type InstallResult = (typeof InstallResults)[number];
@@ -115,10 +144,12 @@ export const InstallFinishedV1 = z.object({
   /** Version the node runs now. */
   runningVersion: z.string().nullable(),
   previousVersion: z.string().nullable(),
-  /** succeeded; failed (node untouched, failure before the swap); rolled_back (failure after the swap, previous release restored); rejected (stale fencing token, bad command). */
+  /** succeeded; failed (node untouched, failure before the swap); rolled_back (failure after the swap, previous release restored); rejected (refused before anything was done: see `refusal`). */
   result: z.enum(InstallResults),
   /** Step that failed, and why (says what to look at). */
   failedStep: z.enum(InstallSteps).optional(),
+  /** Why a `rejected` command was refused before anything was done (see CommandRefusal). */
+  refusal: z.enum(CommandRefusal).optional(),
   error: z.string().optional(),
   /** True when the node already ran the version and nothing was done. */
   noop: z.boolean().default(false),

@@ -20,3 +20,5 @@ export * from './outbox/outbox-relay';
 export { databaseReady, PersistenceModule } from './persistence.module';
 export * from './backups/backup-operations';
 export * from './backups/backup-record';
+export * from './backups/restored-control-plane';
+export * from './sealing/secret-keyring';

@@ -24,6 +24,8 @@ describe(loadInstallerConfig.name, () => {
       keepReleases: 3,
       maxArtifactBytes: 16 * 1024 * 1024,
       heartbeatMs: 2000,
+      lockKey: 'cluster',
+      commandMaxAgeMs: 10 * 60_000,
       serviceManagerSettings: { superviseCommand: 'node server.js', appPort: 8081 },
     });
     expect(sut.trustedRoot).toBeUndefined();
@@ -53,6 +55,8 @@ describe(loadInstallerConfig.name, () => {
       /AGENT_TRUSTED_ROOT: expected the path of a readable TUF root.json/,
     ],
     [{ AGENT_KEEP_RELEASES: '0' }, /AGENT_KEEP_RELEASES: expected a whole number 1-1000/],
+    [{ AGENT_LOCK_KEY: 'Cluster lock' }, /AGENT_LOCK_KEY: expected a lock key/],
+    [{ AGENT_COMMAND_MAX_AGE: 'ages' }, /AGENT_COMMAND_MAX_AGE: expected a duration/],
   ])('names the variable of %p', (change, message) => {
     const act = () => loadInstallerConfig({ ...base, ...change });
 

@@ -140,6 +140,15 @@ export const installerSchema = z
     AGENT_DOWNLOAD_TIMEOUT: env.duration('5m'),
     AGENT_HOOK_TIMEOUT: env.duration('2m'),
     AGENT_HEARTBEAT: env.duration('2s'),
+    /** The lock whose live holder this agent obeys; commands naming another lock are refused. */
+    AGENT_LOCK_KEY: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
+        message: 'expected a lock key (lowercase letters, digits, "_", "-"), e.g. cluster',
+      })
+      .default('cluster'),
+    /** A command whose issuedAt is further than this from the agent's clock is refused. */
+    AGENT_COMMAND_MAX_AGE: env.duration('10m'),
     /** Take a backup of the node's BACKUP_* targets (default: the app's shared/ directory) before every install; a failed backup stops the install. */
     AGENT_BACKUP_BEFORE_UPDATE: env.bool(true),
     ...backupSchema,
@@ -197,6 +206,8 @@ export function toAgentSettings(c: InstallerConfig): AgentSettings {
     downloadTimeoutMs: c.AGENT_DOWNLOAD_TIMEOUT,
     hookTimeoutMs: c.AGENT_HOOK_TIMEOUT,
     heartbeatMs: c.AGENT_HEARTBEAT,
+    lockKey: c.AGENT_LOCK_KEY,
+    commandMaxAgeMs: c.AGENT_COMMAND_MAX_AGE,
     drainMs: Math.max(1000, c.SHUTDOWN_TIMEOUT - 5000),
     backup: { settings: c, beforeUpdate: c.AGENT_BACKUP_BEFORE_UPDATE },
   };

@@ -6,14 +6,11 @@ const FencingFile = z.object({
   highest: z.record(z.string(), z.number().int().nonnegative()),
 });
 
-/** Verdict on one command's fencing token. */
-export type FencingVerdict = { admitted: true } | { admitted: false; highest: number };
-
 /**
- * The highest fencing token this node has seen per lock key, persisted (fsync'd) in the agent
- * directory before the agent acts on a command carrying it. A command with a lower token comes
- * from a lock holder that has since been replaced, and is refused. Equal tokens are the same
- * holder and are admitted.
+ * The fence: the highest fencing token per lock key of the holders whose commands this node
+ * admitted, persisted (fsync'd) in the agent directory before the agent acts on a command. It
+ * is raised only for an admitted command and never above the live holder's token (see
+ * CommandAdmission), so a live token below it means the lock bucket was recreated.
  */
 export class FencingStore {
   private highest = new Map<string, number>();
@@ -42,12 +39,6 @@ export class FencingStore {
     return this.highest.get(lockKey) ?? 0;
   }
 
-  /** The verdict on `token` for `lockKey`, without recording anything (see {@link raise}). */
-  check(lockKey: string, token: number): FencingVerdict {
-    const highest = this.highestFor(lockKey);
-    return token < highest ? { admitted: false, highest } : { admitted: true };
-  }
-
   /**
    * Records `token` as the highest seen for `lockKey` when it is higher than that (persisted
    * before it resolves; the in-memory value moves only once it is on disk). Never lowers it.
@@ -61,15 +52,5 @@ export class FencingStore {
     });
     this.writing = write.catch(() => undefined);
     await write;
-  }
-
-  /**
-   * Admits `token` when it is at least the highest seen for `lockKey`, raising (and persisting)
-   * the highest first; refuses it otherwise.
-   */
-  async admit(lockKey: string, token: number): Promise<FencingVerdict> {
-    const verdict = this.check(lockKey, token);
-    if (verdict.admitted) await this.raise(lockKey, token);
-    return verdict;
   }
 }

@@ -8,12 +8,17 @@ import type { AgentLogger } from '../support/logger';
 /** Durable consumer name of a node's agent. */
 export const agentConsumerName = (nodeId: string): string => `installer-${nodeId}`;
 
+/** How long a command waits before it is judged again when the lock could not be read. */
+export const LOCK_RETRY_MS = 2000;
+
 /** Options of the command consumer. */
 export interface NodeCommandConsumerOptions {
   namespace: string;
   nodeId: string;
   /** How long the server waits for an ack before redelivering; the agent signals progress every third of it. */
   ackWaitMs: number;
+  /** Redelivery delay of a command whose lock could not be read (default LOCK_RETRY_MS). */
+  lockRetryMs?: number;
 }
 
 /**
@@ -50,11 +55,16 @@ export class NodeCommandConsumer extends CommandConsumer {
         return { kind: 'invalid', reason: `not JSON: ${(err as Error).message}` };
       }
       const result = await agent.handle(raw, msg.seq, extractTraceContext(msg.headers), msg.redelivered);
-      return result.kind === 'ack'
-        ? { kind: 'ack' }
-        : result.kind === 'invalid'
-          ? { kind: 'invalid', reason: result.reason }
-          : { kind: 'nak' };
+      switch (result.kind) {
+        case 'ack':
+          return { kind: 'ack' };
+        case 'invalid':
+          return { kind: 'invalid', reason: result.reason };
+        case 'wait':
+          return { kind: 'nak', delayMs: options.lockRetryMs ?? LOCK_RETRY_MS };
+        case 'interrupted':
+          return { kind: 'nak' };
+      }
     };
     super(
       js,

@@ -1,11 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { SubscriptionEntity } from '@lockstep/persistence';
+import { SecretKeyring, SubscriptionEntity } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
+import { openTarget, sealTarget, type PlainTarget } from './subscription-target.sealing';
 
-/** Storage of subscriptions. */
+/**
+ * Storage of subscriptions. Targets are sealed on the way in: rows hold the masked URL in
+ * `target` and the whole target in `targetSealed`; {@link openTarget} gives it back.
+ */
 @Injectable()
 export class SubscriptionRepository {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly keyring: SecretKeyring,
+  ) {}
 
   findById(id: string): Promise<SubscriptionEntity | null> {
     return this.ds.getRepository(SubscriptionEntity).findOneBy({ id });
@@ -25,8 +32,22 @@ export class SubscriptionRepository {
     return manager.getRepository(SubscriptionEntity).findBy({ enabled: true });
   }
 
-  save(entity: SubscriptionEntity): Promise<SubscriptionEntity> {
-    return this.ds.getRepository(SubscriptionEntity).save(entity);
+  /** The whole channel target of a stored subscription; throws SealingError when it cannot be opened. */
+  openTarget(sub: SubscriptionEntity): PlainTarget {
+    return openTarget(this.keyring, sub);
+  }
+
+  /**
+   * Stores a subscription whose `target` is the whole channel target, sealed under the current
+   * key (throws SealingError without one). Returns the stored row (public target).
+   */
+  save(entity: SubscriptionEntity, target: PlainTarget): Promise<SubscriptionEntity> {
+    const row = Object.assign(
+      new SubscriptionEntity(),
+      entity,
+      sealTarget(this.keyring, entity.id, entity.channel, target),
+    );
+    return this.ds.getRepository(SubscriptionEntity).save(row);
   }
 
   async delete(id: string): Promise<boolean> {
