@@ -347,7 +347,7 @@ describe('fleet commands', () => {
   });
 
   it("shows the API's refusal of an action (409) and exits 1", async () => {
-    answer = () => json(409, { error: { code: 'INVALID_STATE', message: 'cannot resume a rollout that is running' } });
+    answer = () => json(409, { code: 'INVALID_STATE', detail: 'cannot resume a rollout that is running' });
 
     const code = await lockstep(['rollouts', 'resume', ROLLOUT_ID]);
 

@@ -129,7 +129,7 @@ describe(ApiModule.name, () => {
       const res = await call('PUT', path, body);
 
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ error: { code: 'INVALID_REQUEST', message: expect.stringMatching(message) } });
+      expect(res.body).toMatchObject({ code: 'INVALID_REQUEST', detail: expect.stringMatching(message) });
       expect(send).not.toHaveBeenCalled();
     });
 
@@ -143,7 +143,7 @@ describe(ApiModule.name, () => {
 
       expect(res).toMatchObject({
         status: 400,
-        body: { error: { code: 'VERSION_INVALID', message: '"1.0" is not a valid semver version' } },
+        body: { code: 'VERSION_INVALID', detail: '"1.0" is not a valid semver version' },
       });
     });
   });
@@ -154,7 +154,7 @@ describe(ApiModule.name, () => {
 
       const res = await call('POST', '/v1/checks', { component: 'demo' });
 
-      expect(res).toEqual({
+      expect(res).toMatchObject({
         status: 200,
         body: { results: [{ component: 'demo', ok: true, announced: ['1.1.0'] }] },
         text: expect.any(String),
@@ -190,7 +190,7 @@ describe(ApiModule.name, () => {
       const res = await call('POST', '/v1/checks', {});
 
       expect(res.status).toBe(status);
-      expect(res.body).toEqual({ error: { code, message: expect.stringMatching(message) } });
+      expect(res.body).toMatchObject({ code, detail: expect.stringMatching(message) });
     });
 
     it('maps NOT_FOUND from the checker to 404', async () => {
@@ -248,7 +248,7 @@ describe(ApiModule.name, () => {
       });
 
       expect(res.status).toBe(502);
-      expect(res.body.error.message).toMatch(/^the notifier is not running or not reachable over NATS/);
+      expect(res.body.detail).toMatch(/^the notifier is not running or not reachable over NATS/);
     });
 
     it('patches by sending the stored fields with the changed ones', async () => {
@@ -276,7 +276,7 @@ describe(ApiModule.name, () => {
       const res = await call('PATCH', `/v1/subscriptions/${id}`, body);
 
       expect(res.status).toBe(status);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
 
     it('deletes with 204', async () => {
@@ -315,7 +315,7 @@ describe(ApiModule.name, () => {
       const res = await call('GET', `/v1/deliveries?${qs}`);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
 
     it('replays through the notifier', async () => {
@@ -333,9 +333,13 @@ describe(ApiModule.name, () => {
       const res = await call('POST', '/v1/checks', undefined, '{bad');
 
       expect(res.status).toBe(400);
-      expect(res.body.error).toEqual({
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toEqual({
+        type: 'https://lockstep.dev/problems/invalid-json',
+        title: 'Bad Request',
+        status: 400,
         code: 'INVALID_JSON',
-        message: expect.stringMatching(/^request body is not valid JSON/),
+        detail: expect.stringMatching(/^request body is not valid JSON/),
       });
     });
 
@@ -344,7 +348,7 @@ describe(ApiModule.name, () => {
 
       expect(res).toMatchObject({
         status: 404,
-        body: { error: { code: 'NOT_FOUND', message: expect.stringContaining('/v1/openapi.json') } },
+        body: { code: 'NOT_FOUND', status: 404, detail: expect.stringContaining('/v1/openapi.json') },
       });
     });
 
@@ -354,8 +358,8 @@ describe(ApiModule.name, () => {
       const res = await call('GET', '/v1/releases');
 
       expect(res.status).toBe(500);
-      const id = /\(error id ([0-9a-f]+)\)$/.exec(res.body.error.message)?.[1];
-      expect(res.body.error.code).toBe('INTERNAL');
+      const id = /\(error id ([0-9a-f]+)\)$/.exec(res.body.detail)?.[1];
+      expect(res.body.code).toBe('INTERNAL');
       expect(res.text).not.toContain('connection terminated');
       expect(logged.join('\n')).toContain(`error id ${id}`);
       expect(logged.join('\n')).toContain('connection terminated');

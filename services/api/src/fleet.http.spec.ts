@@ -134,7 +134,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
       expect(res).toMatchObject({
         status: 502,
-        body: { error: { code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('LOCKSTEP_NODES') } },
+        body: { code: 'SERVICE_UNAVAILABLE', detail: expect.stringContaining('LOCKSTEP_NODES') },
       });
     });
   });
@@ -206,7 +206,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('POST', '/v1/rollouts', body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error).toEqual({ code: 'INVALID_REQUEST', message: expect.stringMatching(message) });
+      expect(res.body).toMatchObject({ code: 'INVALID_REQUEST', detail: expect.stringMatching(message) });
       expect(send).not.toHaveBeenCalled();
     });
 
@@ -220,7 +220,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
       const res = await call('POST', '/v1/rollouts', { component: 'demo', version: '1.1.0' });
 
-      expect(res).toMatchObject({ status, body: { error: { code, message } } });
+      expect(res).toMatchObject({ status, body: { code, detail: message } });
     });
 
     it('says the scheduler is not running when nobody answers', async () => {
@@ -229,7 +229,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('POST', '/v1/rollouts', { component: 'demo', version: '1.1.0' });
 
       expect(res.status).toBe(502);
-      expect(res.body.error.message).toMatch(
+      expect(res.body.detail).toMatch(
         /^the scheduler is not running or not reachable over NATS \(nobody answers qry\.scheduler\.rollout-create\.v1\)/,
       );
     });
@@ -259,6 +259,15 @@ describe(`${ApiModule.name} fleet routes`, () => {
       ]);
     });
 
+    it('shows a token narrowed to components only their rollouts', async () => {
+      rollouts.list.mockResolvedValue([]);
+      const scoped = await app.issueToken({ name: 'web', role: 'viewer', components: ['web', 'api'] });
+
+      await app.send('GET', '/v1/rollouts?limit=5', { headers: { authorization: `Bearer ${scoped}` } });
+
+      expect(rollouts.list).toHaveBeenCalledWith({ limit: 5, components: ['api', 'web'] });
+    });
+
     it.each([
       ['state=done', /state must be one of planned, running, paused, succeeded, failed, aborted, rolled_back/],
       ['limit=0', /limit must be a whole number from 1 to 200/],
@@ -267,7 +276,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('GET', `/v1/rollouts?${qs}`);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
   });
 
@@ -321,7 +330,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('GET', `/v1/rollouts/${id}`);
 
       expect(res.status).toBe(status);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
   });
 
@@ -351,7 +360,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
       expect(res).toMatchObject({
         status: 409,
-        body: { error: { code: 'INVALID_STATE', message: 'cannot pause a rollout that is succeeded' } },
+        body: { code: 'INVALID_STATE', detail: 'cannot pause a rollout that is succeeded' },
       });
     });
 
@@ -398,7 +407,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('POST', '/v1/rollbacks', body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
 
     it("passes the scheduler's NOTHING_TO_ROLL_BACK on as 400", async () => {
@@ -409,7 +418,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
       const res = await call('POST', '/v1/rollbacks', {});
 
-      expect(res).toMatchObject({ status: 400, body: { error: { code: 'NOTHING_TO_ROLL_BACK' } } });
+      expect(res).toMatchObject({ status: 400, body: { code: 'NOTHING_TO_ROLL_BACK' } });
     });
   });
 
@@ -516,7 +525,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('POST', path, body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
       expect(send).not.toHaveBeenCalled();
     });
   });

@@ -1,6 +1,7 @@
 import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
 import { Rollouts1763900000000 } from './1763900000000-rollouts';
 import { Backups1764000000000 } from './1764000000000-backups';
+import { ApiTokens1765000000000 } from './1765000000000-api-tokens';
 import { SealedSecrets1765200000000 } from './1765200000000-sealed-secrets';
 import { ReleaseMetadataWarnings1765500000000 } from './1765500000000-release-metadata-warnings';
 
@@ -9,6 +10,7 @@ export const allMigrations = [
   InitialSchema1763800000000,
   Rollouts1763900000000,
   Backups1764000000000,
+  ApiTokens1765000000000,
   SealedSecrets1765200000000,
   ReleaseMetadataWarnings1765500000000,
 ];

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Actor } from '../http/request-actor';
 import { ZodPipe } from '../http/zod-validation.pipe';
 import {
   BackupIdParam,
@@ -10,6 +11,7 @@ import {
   type BackupDetail,
   type BackupOperationQueued,
   type BackupOperationView,
+  type AuditActor,
   type BackupRecordV1,
   type ListOf,
 } from '@lockstep/contracts';
@@ -21,8 +23,11 @@ export class BackupsController {
   constructor(private readonly backups: BackupsService) {}
 
   @Get()
-  async list(@Query(new ZodPipe(ListBackupsQuery, 'query')) query: ListBackupsQuery): Promise<ListOf<BackupRecordV1>> {
-    return { items: await this.backups.list(query) };
+  async list(
+    @Query(new ZodPipe(ListBackupsQuery, 'query')) query: ListBackupsQuery,
+    @Actor() actor: AuditActor,
+  ): Promise<ListOf<BackupRecordV1>> {
+    return { items: await this.backups.list(query, actor.components) };
   }
 
   @Post()

@@ -13,6 +13,8 @@ export interface BackupFilter {
   type?: string;
   status?: string;
   node?: string;
+  /** Only backups of these components (a token narrowed to components sees only those). */
+  components?: string[];
   since: BackupSince;
   sort: BackupSort;
   limit: number;
@@ -62,6 +64,7 @@ export class BackupsRepository {
     if (filter.type) q.andWhere('b.type = :type', { type: filter.type });
     if (filter.status) q.andWhere('b.status = :status', { status: filter.status });
     if (filter.node) q.andWhere('b.node_id = :node', { node: filter.node });
+    if (filter.components) q.andWhere('b.component IN (:...components)', { components: filter.components });
     const days = SINCE_DAYS[filter.since];
     if (days !== null) q.andWhere(`b.created_at >= now() - make_interval(days => :days)`, { days });
     const [first, ...rest] = ORDER[filter.sort];

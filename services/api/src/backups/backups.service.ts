@@ -36,8 +36,9 @@ export function defaultBackupName(now: Date): string {
 export class BackupsService {
   constructor(private readonly repo: BackupsRepository) {}
 
-  async list(query: ListBackupsQuery): Promise<BackupRecordV1[]> {
-    return (await this.repo.list(query)).map(toBackupRecord);
+  /** Catalogue entries matching the query; only those of `scope` when the caller's token is narrowed to components. */
+  async list(query: ListBackupsQuery, scope: string[] | null = null): Promise<BackupRecordV1[]> {
+    return (await this.repo.list(scope ? { ...query, components: scope } : query)).map(toBackupRecord);
   }
 
   async get(id: string): Promise<BackupDetail> {

@@ -5,12 +5,14 @@ import {
   CreateRolloutBody,
   ListRolloutsQuery,
   RolloutId,
+  type AuditActor,
   type ListOf,
   type RolloutActionResult,
   type RolloutCreated,
   type RolloutDetail,
   type RolloutView,
 } from '@lockstep/contracts';
+import { Actor } from '../http/request-actor';
 import { ZodPipe } from '../http/zod-validation.pipe';
 import { RolloutsService } from './rollouts.service';
 
@@ -20,8 +22,11 @@ export class RolloutsController {
   constructor(private readonly rollouts: RolloutsService) {}
 
   @Get()
-  async list(@Query(new ZodPipe(ListRolloutsQuery, 'query')) query: ListRolloutsQuery): Promise<ListOf<RolloutView>> {
-    return { items: await this.rollouts.list(query) };
+  async list(
+    @Query(new ZodPipe(ListRolloutsQuery, 'query')) query: ListRolloutsQuery,
+    @Actor() actor: AuditActor,
+  ): Promise<ListOf<RolloutView>> {
+    return { items: await this.rollouts.list(query, actor.components) };
   }
 
   /** 201 with the started rollout's id; a dry run answers 200 with the plan only. */

@@ -28,8 +28,10 @@ export class RolloutsService {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  async list(query: ListRolloutsQuery): Promise<RolloutView[]> {
-    return (await this.repo.list(query)).map((r) => toRolloutView(r.rollout, r.statusCounts));
+  /** Rollouts matching the query; only those of `scope` when the caller's token is narrowed to components. */
+  async list(query: ListRolloutsQuery, scope: string[] | null = null): Promise<RolloutView[]> {
+    const filter = scope ? { ...query, components: scope } : query;
+    return (await this.repo.list(filter)).map((r) => toRolloutView(r.rollout, r.statusCounts));
   }
 
   async get(id: string): Promise<RolloutDetail> {
