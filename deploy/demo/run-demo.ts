@@ -128,6 +128,8 @@ async function main(): Promise<void> {
       ...s3env,
       LOCKSTEP_API_URL: procs.api.url,
       LOCKSTEP_KEYS_DIR: work,
+      // keys init encrypts the offline key file with this (a throwaway demo passphrase)
+      LOCKSTEP_KEYS_PASSPHRASE: 'demo passphrase, not for production',
       XDG_CONFIG_HOME: join(work, 'config'),
     };
     const cli = async (...args: string[]) => {
@@ -161,7 +163,9 @@ async function main(): Promise<void> {
       fail(`an operator adding a webhook should be refused with 403: ${tooWeak.stderr || tooWeak.stdout}`);
     ok('the operator token adding a webhook: 403, subscriptions are for owners');
     await cli('keys', 'init', '--out', work);
-    ok('lockstep keys init: Ed25519 keys for root, targets, snapshot, timestamp (kept on this machine)');
+    ok(
+      'lockstep keys init: Ed25519 keys for root, targets, snapshot, timestamp (encrypted with a passphrase, kept on this machine); the online snapshot/timestamp keys in a file of their own for the control plane',
+    );
     await cli(
       'release',
       'publish',

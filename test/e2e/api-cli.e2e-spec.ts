@@ -42,6 +42,7 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
     LOCKSTEP_API_URL: api.url,
     LOCKSTEP_TOKEN: api.token!,
     LOCKSTEP_KEYS_DIR: work,
+    LOCKSTEP_KEYS_PASSPHRASE: 'e2e passphrase, long enough',
   });
   const artifact = async (version: string) => {
     const path = join(work, `demo-${version}.tar.gz`);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,8 @@ interface Sent {
   body: unknown;
 }
 
+const PASSPHRASE = 'test passphrase, long enough';
+
 describe(run.name, () => {
   let work: string;
   let store: MemoryObjectStore;
@@ -63,7 +66,7 @@ describe(run.name, () => {
   const lockstep = (...argv: string[]) =>
     run(argv, {
       io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t) },
-      env: { LOCKSTEP_API_URL: 'http://api.test', LOCKSTEP_KEYS_DIR: work },
+      env: { LOCKSTEP_API_URL: 'http://api.test', LOCKSTEP_KEYS_DIR: work, LOCKSTEP_KEYS_PASSPHRASE: PASSPHRASE },
       fetch: (async (url: string, init: RequestInit) => {
         const req = {
           method: String(init.method),
@@ -286,6 +289,17 @@ describe(run.name, () => {
     expect(out).not.toMatch(/PRIVATE/);
     expect(second).toBe(1);
     expect(err).toMatch(/lockstep-tuf-keys\.json already exists/);
+    expect(readFileSync(join(work, 'lockstep-tuf-keys.json'), 'utf8')).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it('keys init without a passphrase says which setting to give', async () => {
+    const code = await run(['keys', 'init'], {
+      io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t) },
+      env: { LOCKSTEP_KEYS_DIR: work },
+    });
+
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/set LOCKSTEP_KEYS_PASSPHRASE_FILE/);
   });
 
   describe('release publish', () => {

@@ -8,6 +8,7 @@ export const ReleaseErrorCode = {
   VersionConflict: 'RELEASE_VERSION_CONFLICT',
   KeyFileExists: 'RELEASE_KEY_FILE_EXISTS',
   KeyFileInvalid: 'RELEASE_KEY_FILE_INVALID',
+  KeyFilePassphrase: 'RELEASE_KEY_FILE_PASSPHRASE',
   KeysDoNotMatchRoot: 'RELEASE_KEYS_DO_NOT_MATCH_ROOT',
   RepositoryCorrupt: 'RELEASE_REPOSITORY_CORRUPT',
   RepositoryMissing: 'RELEASE_REPOSITORY_MISSING',

@@ -30,6 +30,7 @@ export {
   type OnlineRole,
 } from './tuf-keys';
 export { type ExpiryPolicy, DEFAULT_EXPIRY_MS } from './tuf-signing';
+export { assertPassphraseStrength, isSealedKeyFile, SEALED_KEY_FILE_FORMAT } from './key-file-seal';
 export {
   type PublishReleaseResult,
   type RefreshOnlineInput,

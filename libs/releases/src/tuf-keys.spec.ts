@@ -1,12 +1,13 @@
 import { canonicalize } from '@tufjs/canonical-json';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   generateKeySet,
   initKeyFile,
   parseKeySet,
+  parseOnlineKeySet,
   readKeyFile,
   ReleaseError,
   ReleaseErrorCode,
@@ -48,6 +49,44 @@ describe('TUF key files', () => {
 
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(TufRoles.map((r) => sut.keys[r].keyId)).toEqual(TufRoles.map((r) => keySet.keys[r].keyId));
+  });
+
+  it('encrypts the key file with a passphrase and leaves the online key file (snapshot, timestamp only) readable by the control plane', async () => {
+    const passphrase = 'correct horse battery staple';
+    const { path, onlinePath, keySet } = await initKeyFile(join(dir, 'keys'), { passphrase });
+
+    const text = readFileSync(path, 'utf8');
+    const sut = await readKeyFile(path, passphrase);
+    const online = parseOnlineKeySet(readFileSync(onlinePath, 'utf8'));
+
+    expect(text).not.toMatch(/PRIVATE KEY/);
+    expect(sut.keys.root.keyId).toBe(keySet.keys.root.keyId);
+    expect(online.keys.timestamp.keyId).toBe(keySet.keys.timestamp.keyId);
+    expect(readFileSync(onlinePath, 'utf8')).not.toContain(keySet.keys.root.keyId);
+    expect(statSync(onlinePath).mode & 0o777).toBe(0o600);
+  });
+
+  it.each([
+    ['no passphrase', undefined, /is encrypted; give its passphrase as LOCKSTEP_KEYS_PASSPHRASE/],
+    ['a wrong passphrase', 'not the passphrase at all', /passphrase is wrong/],
+  ])('refuses an encrypted key file with %s', async (_what, given, message) => {
+    const { path } = await initKeyFile(join(dir, 'keys'), { passphrase: 'correct horse battery staple' });
+
+    const attempt = readKeyFile(path, given);
+
+    await expect(attempt).rejects.toMatchObject({
+      code: ReleaseErrorCode.KeyFilePassphrase,
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it('refuses a passphrase shorter than 12 characters', async () => {
+    const attempt = initKeyFile(join(dir, 'keys'), { passphrase: 'short' });
+
+    await expect(attempt).rejects.toMatchObject({
+      code: ReleaseErrorCode.KeyFilePassphrase,
+      message: expect.stringMatching(/at least 12/),
+    });
   });
 
   it('refuses to overwrite an existing key file', async () => {

@@ -13,6 +13,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ReleaseError, ReleaseErrorCode } from './errors';
+import { isSealedKeyFile, openKeyFileText, sealKeyFileText } from './key-file-seal';
 
 /** The four top-level TUF roles. */
 export const TufRoles = ['root', 'targets', 'snapshot', 'timestamp'] as const;
@@ -219,12 +220,14 @@ function keyFromEntry(entry: KeyEntry, role: TufRole, source: string): TufSignin
 export async function writeKeyFile(
   dir: string,
   keySet: TufKeySet,
-  options: { overwrite?: boolean } = {},
+  options: { overwrite?: boolean; passphrase?: string } = {},
 ): Promise<string> {
   const path = join(dir, KEY_FILE_NAME);
+  const plain = serializeKeySet(keySet);
+  const text = options.passphrase === undefined ? plain : sealKeyFileText(plain, options.passphrase);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   try {
-    await writeFile(path, serializeKeySet(keySet), { mode: 0o600, flag: options.overwrite ? 'w' : 'wx' });
+    await writeFile(path, text, { mode: 0o600, flag: options.overwrite ? 'w' : 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new ReleaseError(
@@ -242,8 +245,8 @@ export async function writeKeyFile(
   return path;
 }
 
-/** Reads and checks a key file written by writeKeyFile. */
-export async function readKeyFile(path: string): Promise<TufKeySet> {
+/** Reads and checks a key file written by writeKeyFile, decrypting it with the passphrase when it is encrypted. */
+export async function readKeyFile(path: string, passphrase?: string): Promise<TufKeySet> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -254,15 +257,19 @@ export async function readKeyFile(path: string): Promise<TufKeySet> {
       { cause: err },
     );
   }
-  return parseKeySet(text, path);
+  return parseKeySet(isSealedKeyFile(text) ? openKeyFileText(text, passphrase, path) : text, path);
 }
 
 /**
- * Backs `lockstep keys init [--out DIR]`: generates a key set and writes it to DIR; `onlinePath`
- * is the file to give the control plane (LOCKSTEP_TUF_ONLINE_KEYS_FILE).
+ * Backs `lockstep keys init [--out DIR]`: generates a key set and writes it to DIR, encrypted
+ * with the passphrase when one is given; `onlinePath` is the (unencrypted) file to give the
+ * control plane (LOCKSTEP_TUF_ONLINE_KEYS_FILE).
  */
-export async function initKeyFile(dir: string): Promise<{ path: string; onlinePath: string; keySet: TufKeySet }> {
+export async function initKeyFile(
+  dir: string,
+  options: { passphrase?: string } = {},
+): Promise<{ path: string; onlinePath: string; keySet: TufKeySet }> {
   const keySet = generateKeySet();
-  const path = await writeKeyFile(dir, keySet);
+  const path = await writeKeyFile(dir, keySet, options);
   return { path, onlinePath: join(dir, ONLINE_KEY_FILE_NAME), keySet };
 }

@@ -7,7 +7,7 @@ import { DEFAULT_SCHEME_ID, schemeIds } from '@lockstep/versioning';
 import { ApiRequestError } from '../api-client';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
-import { defaultKeyFile } from '../keys-location';
+import { defaultKeyFile, keysPassphrase } from '../keys-location';
 import { renderFields } from '../output';
 import { openStore, type S3Options } from '../s3';
 import { checkArtifact, checkComponentName, checkVersion } from './release-options';
@@ -63,7 +63,7 @@ export function registerRelease(program: Command, ctx: CliContext): void {
       const version = checkVersion(o.version, o.scheme);
       await checkArtifact(artifact);
       const notes = o.notes ? await readNotes(o.notes) : '';
-      const keys = await readKeyFile(o.keys);
+      const keys = await readKeyFile(o.keys, keysPassphrase(ctx.env));
       const store = await openStore(ctx.deps, o, true);
       const result = await new TufRepositoryWriter().publish({
         store,
@@ -95,7 +95,7 @@ export function registerRelease(program: Command, ctx: CliContext): void {
     .action(async (_o: unknown, cmd: Command) => {
       const o = ctx.options<S3Options & { component: string; keys: string }>(cmd);
       const component = checkComponentName(o.component);
-      const keys = await readKeyFile(o.keys);
+      const keys = await readKeyFile(o.keys, keysPassphrase(ctx.env));
       const store = await openStore(ctx.deps, o);
       const writer = new TufRepositoryWriter();
       const versions = await writer.refresh({ store, component, keys });
