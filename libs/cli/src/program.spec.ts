@@ -388,6 +388,26 @@ describe(run.name, () => {
       });
     });
 
+    it('keys rotate --role timestamp gives every component root v2 with the new key and rewrites the online key file', async () => {
+      await publish('--no-check');
+      const before = readFileSync(join(work, 'lockstep-tuf-online-keys.json'), 'utf8');
+      out = '';
+
+      const code = await lockstep('keys', 'rotate', '--role', 'timestamp', '--json');
+
+      const result = JSON.parse(out) as { keyId: string; rotated: string[]; replacedPath: string };
+      const root = JSON.parse(store.objects.get('components/demo/tuf/root.json')!.toString('utf8')) as {
+        signed: { version: number; roles: { timestamp: { keyids: string[] } } };
+      };
+      expect(code).toBe(0);
+      expect(result.rotated).toEqual(['demo']);
+      expect(root.signed.version).toBe(2);
+      expect(root.signed.roles.timestamp.keyids).toEqual([result.keyId]);
+      expect(readFileSync(join(work, 'lockstep-tuf-online-keys.json'), 'utf8')).not.toBe(before);
+      expect(readFileSync(result.replacedPath, 'utf8')).not.toMatch(/PRIVATE KEY/);
+      expect(await publish('--no-check', '--version', '1.0.1')).toBe(0);
+    });
+
     it('refresh of a component never published says to publish first', async () => {
       const code = await lockstep('release', 'refresh', '--component', 'ghost');
 

@@ -19,6 +19,8 @@ export {
   initKeyFile,
   serializeOnlineKeySet,
   parseOnlineKeySet,
+  withNewKey,
+  stageKeyFile,
   TufRoles,
   OfflineRoles,
   OnlineRoles,

@@ -9,8 +9,8 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ReleaseError, ReleaseErrorCode } from './errors';
 import { isSealedKeyFile, openKeyFileText, sealKeyFileText } from './key-file-seal';
@@ -97,6 +97,11 @@ export function generateKeySet(): TufKeySet {
     TufSigningKey
   >;
   return { createdAt: new Date().toISOString(), keys };
+}
+
+/** The same key set with a fresh key for one role (what `lockstep keys rotate --role R` signs with next). */
+export function withNewKey(keySet: TufKeySet, role: TufRole): TufKeySet {
+  return { createdAt: new Date().toISOString(), keys: { ...keySet.keys, [role]: generateSigningKey() } };
 }
 
 /** Signs bytes with a key and returns the TUF signature (hex). */
@@ -243,6 +248,34 @@ export async function writeKeyFile(
   await writeFile(onlinePath, serializeOnlineKeySet(keySet), { mode: 0o600 });
   await chmod(onlinePath, 0o600);
   return path;
+}
+
+/**
+ * Stages a rotated key set beside the current key file as `<path>.next` (encrypted like it);
+ * `commit()` then keeps the old file as `<path>.replaced-<time>`, moves the new one into place
+ * and rewrites the online key file next to it. Stage, change the repositories, then commit: a
+ * failure in between leaves both key sets on disk.
+ */
+export async function stageKeyFile(
+  path: string,
+  keySet: TufKeySet,
+  passphrase: string | undefined,
+): Promise<{ nextPath: string; commit(): Promise<{ replacedPath: string; onlinePath: string }> }> {
+  const nextPath = `${path}.next`;
+  const plain = serializeKeySet(keySet);
+  await writeFile(nextPath, passphrase === undefined ? plain : sealKeyFileText(plain, passphrase), { mode: 0o600 });
+  return {
+    nextPath,
+    async commit() {
+      const replacedPath = `${path}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await rename(path, replacedPath);
+      await rename(nextPath, path);
+      const onlinePath = join(dirname(path), ONLINE_KEY_FILE_NAME);
+      await writeFile(onlinePath, serializeOnlineKeySet(keySet), { mode: 0o600 });
+      await chmod(onlinePath, 0o600);
+      return { replacedPath, onlinePath };
+    },
+  };
 }
 
 /** Reads and checks a key file written by writeKeyFile, decrypting it with the passphrase when it is encrypted. */

@@ -6,6 +6,7 @@ import {
   initKeyFile,
   parseOnlineKeySet,
   serializeOnlineKeySet,
+  withNewKey,
   readKeyFile,
   ReleaseErrorCode,
   ReleaseTargetCustom,
@@ -326,5 +327,39 @@ describe(TufRepositoryWriter.name, () => {
         message: expect.stringMatching(/online snapshot, timestamp key/),
       });
     });
+  });
+
+  describe('key rotation', () => {
+    it.each(['root', 'targets', 'snapshot', 'timestamp'] as const)(
+      'replaces the %s key: a client pinned to root v1 follows root v2, and the old key file is refused afterwards',
+      async (role) => {
+        const component = uniqueName(`rot-${role}`);
+        await sut.publish({ store, component, artifact: Buffer.from('a'), version: '1.0.0', channel: 'stable', keys });
+        const pinned = await trustedRootFor(store, component);
+        const next = withNewKey(keys, role);
+
+        const versions = await sut.rotate({ store, component, current: keys, next });
+
+        const metadataDir = mkdtempSync(join(dir, 'client-'));
+        writeFileSync(join(metadataDir, 'root.json'), pinned);
+        const updater = new Updater({
+          metadataDir,
+          metadataBaseUrl: `s3://${store.bucket}/${tufPrefixFor(component)}`,
+          fetcher: new BucketFetcher(store),
+        });
+        await updater.refresh();
+        const root = JSON.parse((await trustedRootFor(store, component)).toString()) as {
+          signed: { roles: Record<string, { keyids: string[] }> };
+          signatures: unknown[];
+        };
+        expect(versions).toEqual({ root: 2, targets: 2, snapshot: 2, timestamp: 2 });
+        expect(await updater.getTargetInfo(`${component}-1.0.0.tar.gz`)).toBeDefined();
+        expect(root.signed.roles[role].keyids).toEqual([next.keys[role].keyId]);
+        expect(root.signatures).toHaveLength(role === 'root' ? 2 : 1);
+        await expect(
+          sut.publish({ store, component, artifact: Buffer.from('b'), version: '1.0.1', channel: 'stable', keys }),
+        ).rejects.toMatchObject({ code: ReleaseErrorCode.KeysDoNotMatchRoot });
+      },
+    );
   });
 });

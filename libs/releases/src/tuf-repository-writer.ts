@@ -6,7 +6,7 @@ import { ReleaseError, ReleaseErrorCode } from './errors';
 import { artifactKeyFor, assertChannel, assertComponentName, assertVersionText, targetPathFor } from './release-layout';
 import type { ReleaseTargetCustom } from './release-target-custom';
 import { TufMetadataBucket, type TufRepositoryState } from './tuf-metadata-bucket';
-import type { OnlineRole, TufKeySet, TufOnlineKeySet, TufRole } from './tuf-keys';
+import { signBytes, type OnlineRole, type TufKeySet, type TufOnlineKeySet, type TufRole } from './tuf-keys';
 import {
   assertKeysMatchRoot,
   assertOnlineKeysMatchRoot,
@@ -189,6 +189,30 @@ export class TufRepositoryWriter {
     }
     assertKeysMatchRoot(state.root, input.keys, input.component);
     return this.commit(bucket, state, input.keys, input.expiresInMs, state.targets.signed.targets);
+  }
+
+  /**
+   * Replaces one role's key in a component's repository: root N+1 names `next`'s keys (signed
+   * by the new root key, and by the old one too when root itself rotates, so clients pinned to
+   * root N follow), then targets, snapshot and timestamp are re-signed with `next`.
+   */
+  async rotate(input: {
+    store: ObjectStore;
+    component: string;
+    current: TufKeySet;
+    next: TufKeySet;
+    expiresInMs?: ExpiryPolicy;
+  }): Promise<TufVersions> {
+    assertComponentName(input.component);
+    const bucket = new TufMetadataBucket(input.store, input.component);
+    const state = await this.loadOrThrow(bucket, input.store);
+    assertKeysMatchRoot(state.root, input.current, input.component);
+    const now = this.clock();
+    const root = buildRoot(input.next, state.root.signed.version + 1, expiryFor('root', now, input.expiresInMs));
+    if (input.current.keys.root.keyId !== input.next.keys.root.keyId)
+      root.sign((data) => signBytes(input.current.keys.root, data), true);
+    await bucket.writeRoot(root);
+    return this.commit(bucket, { ...state, root }, input.next, input.expiresInMs, state.targets.signed.targets);
   }
 
   /**

@@ -1,8 +1,19 @@
-import type { Command } from 'commander';
-import { initKeyFile, TufRoles } from '@lockstep/releases';
+import { Option, type Command } from 'commander';
+import {
+  initKeyFile,
+  readKeyFile,
+  ReleaseError,
+  ReleaseErrorCode,
+  stageKeyFile,
+  TufRepositoryWriter,
+  TufRoles,
+  withNewKey,
+  type TufRole,
+} from '@lockstep/releases';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
-import { defaultKeysDir, keysPassphrase } from '../keys-location';
+import { defaultKeyFile, defaultKeysDir, keysPassphrase } from '../keys-location';
+import { openStore, type S3Options } from '../s3';
 import { renderFields } from '../output';
 
 /** `lockstep keys init [--out DIR]`: a new publisher key set, written with mode 0600; refuses to overwrite. */
@@ -38,6 +49,62 @@ export function registerKeys(program: Command, ctx: CliContext): void {
           'losing it means every client has to pin a new root.\n' +
           'The online key file holds only the snapshot and timestamp keys: give it to the checker as\n' +
           'LOCKSTEP_TUF_ONLINE_KEYS_FILE so it keeps release metadata fresh (the timestamp expires after a day).\n',
+      );
+    });
+
+  keys
+    .command('rotate')
+    .description(
+      "replace one role's key: every component in the bucket whose root trusts the key file gets root v+1 naming the new key (a new root key is cross-signed by the old one, so pinned clients follow) and freshly signed metadata; the old key file is kept beside the new one",
+    )
+    .addOption(new Option('--role <role>', 'role whose key to replace').choices([...TufRoles]).makeOptionMandatory())
+    .option('--keys <file>', 'key file from `lockstep keys init` (or LOCKSTEP_KEYS_FILE)', defaultKeyFile(ctx.env))
+    .option('--s3-endpoint <url>', 'S3 endpoint (or S3_ENDPOINT)')
+    .option('--s3-access-key <key>', 'S3 access key (or S3_ACCESS_KEY)')
+    .option('--s3-secret-key <key>', 'S3 secret key (prefer S3_SECRET_KEY: flags show up in ps)')
+    .option('--bucket <name>', 'bucket (or S3_BUCKET)')
+    .action(async (_args: unknown, cmd: Command) => {
+      const o = ctx.options<S3Options & { role: TufRole; keys: string }>(cmd);
+      const passphrase = keysPassphrase(ctx.env);
+      const current = await readKeyFile(o.keys, passphrase);
+      const next = withNewKey(current, o.role);
+      const store = await openStore(ctx.deps, o);
+      const staged = await stageKeyFile(o.keys, next, passphrase);
+      const writer = new TufRepositoryWriter();
+      const rotated: string[] = [];
+      const skipped: string[] = [];
+      const roots = (await store.list('components/'))
+        .map((info) => /^components\/([^/]+)\/tuf\/root\.json$/.exec(info.key)?.[1])
+        .filter((c): c is string => c !== undefined)
+        .sort();
+      for (const component of roots) {
+        try {
+          await writer.rotate({ store, component, current, next });
+          rotated.push(component);
+        } catch (err) {
+          if (err instanceof ReleaseError && err.code === ReleaseErrorCode.KeysDoNotMatchRoot) skipped.push(component);
+          else
+            throw new UsageError(
+              `rotating ${component} failed (${(err as Error).message}); ${rotated.length ? `${rotated.join(', ')} already use the new keys in ${staged.nextPath}. ` : ''}The old key file ${o.keys} is unchanged; fix the problem and publish the rest with the right file`,
+              { cause: err },
+            );
+        }
+      }
+      const { replacedPath, onlinePath } = await staged.commit();
+      ctx.print(
+        cmd,
+        { role: o.role, keyId: next.keys[o.role].keyId, rotated, skipped, keyFile: o.keys, replacedPath, onlinePath },
+        () =>
+          `${renderFields([
+            [`new ${o.role} key id`, next.keys[o.role].keyId],
+            ['components rotated', rotated.join(', ') || 'none'],
+            ['left alone (other keys)', skipped.join(', ') || 'none'],
+            ['key file', o.keys],
+            ['old key file kept as', replacedPath],
+          ])}` +
+          (o.role === 'snapshot' || o.role === 'timestamp'
+            ? `Give the checker the new online key file ${onlinePath} (LOCKSTEP_TUF_ONLINE_KEYS_FILE) and restart it.\n`
+            : ''),
       );
     });
 }
