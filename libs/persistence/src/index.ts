@@ -6,7 +6,8 @@ export {
   DeliveryAttemptEntity,
   DeliveryEntity,
   OutboxMessageEntity,
-  LockAuditEntity,
+  AuditHeadEntity,
+  AuditLogEntity,
   type RolloutStrategy,
   RolloutEntity,
   RolloutNodeEntity,
@@ -20,3 +21,4 @@ export * from './outbox/outbox-relay';
 export { databaseReady, PersistenceModule } from './persistence.module';
 export * from './backups/backup-operations';
 export * from './backups/backup-record';
+export * from './audit';

@@ -1,5 +1,5 @@
 import { Queries, type RolloutPlanV1 } from '@lockstep/contracts';
-import type { LockAuditEntity, RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
+import type { AuditLogEntity, RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
 import { ApiModule } from './api.module';
 import { ApiError } from './http/api-error';
 import { LockAuditRepository } from './locks/lock-audit.repository';
@@ -423,24 +423,35 @@ describe(`${ApiModule.name} fleet routes`, () => {
       token: 42,
       expiresAt: '2026-01-01T00:00:20.000Z',
     };
-    const auditRow = (over: Partial<LockAuditEntity>): LockAuditEntity => ({
+    const auditRow = (over: Partial<AuditLogEntity>): AuditLogEntity => ({
       id: '7',
-      lockKey: 'cluster',
-      action: 'force_release',
-      byWhom: 'alice@ops',
-      reason: 'holder wedged',
-      removed: null,
       at: T0,
+      actorKind: 'token',
+      actorId: 'tok-1',
+      actorName: 'alice@ops',
+      role: 'owner',
+      action: 'lock.release',
+      target: 'cluster',
+      params: { reason: 'holder wedged' },
+      source: '127.0.0.1',
+      outcome: 'ok',
+      prevHash: '0'.repeat(64),
+      hash: '1'.repeat(64),
       ...over,
     });
-
     it('lists the holder and the latest force-releases, whichever shape the removed lease was recorded in', async () => {
       locks.list.mockResolvedValue([held]);
       audit.latest.mockResolvedValue([
         auditRow({
-          removed: { key: 'cluster', removed: { holder: 'sched-0', rolloutId: ID, token: 7 }, by: 'alice@ops' },
+          params: {
+            reason: 'holder wedged',
+            removed: { key: 'cluster', removed: { holder: 'sched-0', rolloutId: ID, token: 7 }, by: 'alice@ops' },
+          },
         }),
-        auditRow({ id: '6', removed: { holder: 'sched-9', rolloutId: ID, token: 3 } }),
+        auditRow({
+          id: '6',
+          params: { reason: 'holder wedged', removed: { holder: 'sched-9', rolloutId: ID, token: 3 } },
+        }),
         auditRow({ id: '5' }),
       ]);
 
@@ -455,7 +466,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       ]);
       expect(res.body.audit[0]).toMatchObject({
         key: 'cluster',
-        action: 'force_release',
+        action: 'lock.release',
         by: 'alice@ops',
         reason: 'holder wedged',
         at: '2026-01-01T00:00:00.000Z',

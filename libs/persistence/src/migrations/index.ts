@@ -1,6 +1,12 @@
 import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
 import { Rollouts1763900000000 } from './1763900000000-rollouts';
 import { Backups1764000000000 } from './1764000000000-backups';
+import { AuditLog1765100000000 } from './1765100000000-audit-log';
 
 /** Every migration, oldest first. */
-export const allMigrations = [InitialSchema1763800000000, Rollouts1763900000000, Backups1764000000000];
+export const allMigrations = [
+  InitialSchema1763800000000,
+  Rollouts1763900000000,
+  Backups1764000000000,
+  AuditLog1765100000000,
+];

@@ -6,7 +6,13 @@ import {
   type RolloutPlanV1,
   type RolloutState,
 } from '@lockstep/contracts';
-import { LockAuditEntity, RolloutEntity, RolloutNodeEntity, type RolloutStrategy } from '@lockstep/persistence';
+import {
+  appendAudit,
+  type AuditRecordInput,
+  RolloutEntity,
+  RolloutNodeEntity,
+  type RolloutStrategy,
+} from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import { announceRolloutChange } from './rollout-changed.event';
 import {
@@ -337,8 +343,9 @@ export class RolloutRepository {
     );
   }
 
-  async audit(entry: Omit<LockAuditEntity, 'id' | 'at'>): Promise<void> {
-    await this.ds.getRepository(LockAuditEntity).insert(entry as never);
+  /** Appends one record to the audit trail (in a transaction of its own). */
+  async audit(record: AuditRecordInput): Promise<void> {
+    await appendAudit(this.ds.manager, record);
   }
 }
 

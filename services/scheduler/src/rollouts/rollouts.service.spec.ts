@@ -85,13 +85,13 @@ describe(RolloutsService.name, () => {
 
     expect(result).toEqual({ ok: true, result: { released, removed } });
     expect(lock.forceRelease).toHaveBeenCalledWith('cluster', 'ops', 'stuck');
-    expect(repo.audit).toHaveBeenCalledWith({
-      lockKey: 'cluster',
-      action: 'force_release',
-      byWhom: 'ops',
-      reason: 'stuck',
-      removed,
-    });
+    expect(repo.audit).toHaveBeenCalledWith(
+      expect.objectContaining({
+        action: 'lock.release',
+        target: 'cluster',
+        params: { by: 'ops', reason: 'stuck', removed },
+      }),
+    );
   });
 
   it.each([

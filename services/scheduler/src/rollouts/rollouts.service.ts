@@ -13,6 +13,7 @@ import {
   type RolloutState,
   RolloutRequestErrorCode,
   RolloutStateErrorCode,
+  systemActor,
 } from '@lockstep/contracts';
 import type { RolloutEntity, RolloutStrategy } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
@@ -49,7 +50,12 @@ export class RolloutsService {
   /** Removes a lock entry whoever holds it, and records who did it and why in the lock audit log. */
   async releaseLock(req: LockReleaseV1): Promise<QueryReply<LockReleaseReplyV1>> {
     const removed = await this.lock.forceRelease(req.key, req.by, req.reason);
-    await this.repo.audit({ lockKey: req.key, action: 'force_release', byWhom: req.by, reason: req.reason, removed });
+    await this.repo.audit({
+      actor: systemActor('scheduler'),
+      action: 'lock.release',
+      target: req.key,
+      params: { by: req.by, reason: req.reason, removed },
+    });
     return { ok: true, result: { released: removed !== null, removed } };
   }
 
