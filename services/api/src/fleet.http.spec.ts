@@ -6,7 +6,7 @@ import { LockAuditRepository } from './locks/lock-audit.repository';
 import { LocksRepository } from './locks/locks.repository';
 import { NodesRepository } from './nodes/nodes.repository';
 import { RolloutsRepository } from './rollouts/rollouts.repository';
-import { startApiTestApp, type ApiTestApp } from './testing/api-test-app';
+import { startApiTestApp, TEST_ACTOR, type ApiTestApp } from './testing/api-test-app';
 
 const ID = '0b9f3c1e-8d2a-4e5f-9a6b-7c8d9e0f1a2b';
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -487,7 +487,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       send.mockResolvedValue({ ok: true, result: { released: true, removed: { holder: 'sched-1', token: 42 } } });
 
       const res = await call('POST', '/v1/locks/cluster/release', {
-        by: 'alice@ops',
+        token: 42,
         reason: 'holder wedged',
         confirm: true,
       });
@@ -498,7 +498,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       });
       expect(send).toHaveBeenCalledWith(
         Queries.LockRelease,
-        { key: 'cluster', by: 'alice@ops', reason: 'holder wedged', confirm: true },
+        { key: 'cluster', token: 42, reason: 'holder wedged', confirm: true, actor: TEST_ACTOR },
         2000,
       );
     });
@@ -507,20 +507,27 @@ describe(`${ApiModule.name} fleet routes`, () => {
       [
         'no confirmation',
         '/v1/locks/cluster/release',
-        { by: 'alice', reason: 'r' },
+        { token: 4, reason: 'r' },
         /confirm: force-releasing a lock needs explicit confirmation/,
       ],
       [
         'confirm other than true',
         '/v1/locks/cluster/release',
-        { by: 'alice', reason: 'r', confirm: 'yes' },
+        { token: 4, reason: 'r', confirm: 'yes' },
         /confirm: force-releasing a lock needs explicit confirmation/,
       ],
-      ['no reason', '/v1/locks/cluster/release', { by: 'alice', confirm: true }, /reason: /],
+      ['no reason', '/v1/locks/cluster/release', { token: 4, confirm: true }, /reason: /],
+      ['no holder token', '/v1/locks/cluster/release', { reason: 'r', confirm: true }, /token: the fencing token/],
+      [
+        'a typed name instead of the token',
+        '/v1/locks/cluster/release',
+        { by: 'alice', token: 4, reason: 'r', confirm: true },
+        /by/,
+      ],
       [
         'a bad key',
         '/v1/locks/Cluster!/release',
-        { by: 'alice', reason: 'r', confirm: true },
+        { token: 4, reason: 'r', confirm: true },
         /invalid path: .*expected a lock key such as cluster/,
       ],
     ])('answers 400 for %s without asking the scheduler', async (_name, path, body, message) => {

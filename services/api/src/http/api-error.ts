@@ -15,6 +15,7 @@ import { FleetLockErrorCodes } from '@lockstep/fleet-lock';
 const STATE_CONFLICT_CODES = new Set<string>([
   RolloutStateErrorCode.Active,
   RolloutStateErrorCode.InvalidState,
+  RolloutStateErrorCode.LockHolderChanged,
   FleetLockErrorCodes.Changed,
 ]);
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   Queries,
+  type AuditActor,
   type LockAuditView,
   type LockReleaseReplyV1,
   type LockReleaseResult,
@@ -30,9 +31,12 @@ export class LocksService {
     return { items, audit: audit.map(toLockAuditView) };
   }
 
-  /** Removes a lock whoever holds it; the scheduler audits the request (who, why, what was removed). */
-  async release(key: string, body: ReleaseLockBody): Promise<LockReleaseResult> {
-    const request: LockReleaseV1 = { key, ...body };
+  /**
+   * Removes the holder named by its fencing token (409 LOCK_HOLDER_CHANGED when another holds the
+   * lock); the scheduler records the release, or its refusal, with the request's actor.
+   */
+  async release(key: string, body: ReleaseLockBody, actor: AuditActor): Promise<LockReleaseResult> {
+    const request: LockReleaseV1 = { key, ...body, actor };
     const r = await this.queries.ask<LockReleaseReplyV1>(Queries.LockRelease, request);
     return { key, released: r.released, removed: r.removed ?? null };
   }

@@ -1,12 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
+import type { AuditActor } from '@lockstep/contracts';
 import { QueryClient } from '@lockstep/messaging';
 import { API_CONFIG, apiSchema } from '../api.config';
 import { API_CONTROLLERS, API_PROVIDERS } from '../api.module';
 import { BackupsRepository } from '../backups/backups.repository';
 import { ComponentsRepository } from '../components/components.repository';
 import { DeliveriesRepository } from '../deliveries/deliveries.repository';
+import { setRequestActor } from '../http/request-actor';
 import { LockAuditRepository } from '../locks/lock-audit.repository';
 import { LocksRepository } from '../locks/locks.repository';
 import { NodesRepository } from '../nodes/nodes.repository';
@@ -26,6 +28,28 @@ const REPOSITORIES: unknown[] = [
   LockAuditRepository,
   BackupsRepository,
 ];
+
+/**
+ * TEMPORARY, until the auth guard is merged: the identity every request of the test app acts
+ * as. `useTestActorUntilAuthGuard` sets it on each request the way the guard will; delete both
+ * once the guard (which authenticates real tokens) runs in the test app.
+ */
+export const TEST_ACTOR: AuditActor = {
+  kind: 'token',
+  id: 'tok_test_owner',
+  name: 'test-owner',
+  role: 'owner',
+  components: null,
+  source: '127.0.0.1',
+};
+
+/** TEMPORARY (see {@link TEST_ACTOR}): Express middleware that gives every request `actor`. */
+export const useTestActorUntilAuthGuard =
+  (actor: AuditActor) =>
+  (req: Parameters<typeof setRequestActor>[0], _res: unknown, next: () => void): void => {
+    setRequestActor(req, actor);
+    next();
+  };
 
 /** One HTTP exchange with the app under test. */
 export interface ApiTestResponse {
@@ -52,6 +76,8 @@ export async function startApiTestApp(options: {
   send: QueryClient['send'];
   repositories: Array<[token: unknown, fake: unknown]>;
   config?: Record<string, string>;
+  /** Who every request acts as (default {@link TEST_ACTOR}); temporary, until the auth guard. */
+  actor?: AuditActor;
 }): Promise<ApiTestApp> {
   let builder = Test.createTestingModule({
     controllers: API_CONTROLLERS,
@@ -65,6 +91,7 @@ export async function startApiTestApp(options: {
   ]);
   for (const [token, fake] of fakes) builder = builder.overrideProvider(token).useValue(fake);
   const app: INestApplication = (await builder.compile()).createNestApplication({ logger: false });
+  app.use(useTestActorUntilAuthGuard(options.actor ?? TEST_ACTOR));
   await app.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   return {

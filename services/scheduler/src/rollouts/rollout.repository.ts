@@ -6,13 +6,7 @@ import {
   type RolloutPlanV1,
   type RolloutState,
 } from '@lockstep/contracts';
-import {
-  appendAudit,
-  type AuditRecordInput,
-  RolloutEntity,
-  RolloutNodeEntity,
-  type RolloutStrategy,
-} from '@lockstep/persistence';
+import { RolloutEntity, RolloutNodeEntity, type RolloutStrategy } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import { announceRolloutChange } from './rollout-changed.event';
 import {
@@ -341,11 +335,6 @@ export class RolloutRepository {
         actions.map((a) => NODE_STATUS_ON_TIMEOUT[a]),
       ],
     );
-  }
-
-  /** Appends one record to the audit trail (in a transaction of its own). */
-  async audit(record: AuditRecordInput): Promise<void> {
-    await appendAudit(this.ds.manager, record);
   }
 }
 

@@ -13,12 +13,12 @@ import {
   type RolloutState,
   RolloutRequestErrorCode,
   RolloutStateErrorCode,
-  systemActor,
 } from '@lockstep/contracts';
-import type { RolloutEntity, RolloutStrategy } from '@lockstep/persistence';
+import { AuditOutcome, type RolloutEntity, type RolloutStrategy } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
 import { FleetView } from '../fleet/fleet-view.service';
-import { CLUSTER_LOCK, type ClusterLockAdmin } from './cluster-lock.port';
+import { AuditRepository } from '../audit/audit.repository';
+import { CLUSTER_LOCK, LockHolderChangedError, type ClusterLockAdmin } from './cluster-lock.port';
 import { ReleaseInfoRepository } from './release-info.repository';
 import { planRollout, resolveCount, RolloutPlanError } from './rollout-planner';
 import { RolloutRepository } from './rollout.repository';
@@ -38,6 +38,7 @@ export class RolloutsService {
     private readonly reconciler: RolloutReconciler,
     private readonly releases: ReleaseInfoRepository,
     @Inject(CLUSTER_LOCK) private readonly lock: ClusterLockAdmin,
+    private readonly audit: AuditRepository,
   ) {}
 
   /** An operator's pause, resume or abort; refused (INVALID_STATE) when the rollout's state does not allow it. */
@@ -47,16 +48,41 @@ export class RolloutsService {
     return { ok: true, result: { state: r.state } };
   }
 
-  /** Removes a lock entry whoever holds it, and records who did it and why in the lock audit log. */
+  /**
+   * Removes the holder the operator named by its fencing token, and no other: a newer, healthy
+   * holder is never removed (refused, LOCK_HOLDER_CHANGED, and recorded as refused).
+   *
+   * Ordering: the audit record is appended first, inside a transaction that holds the chain's
+   * head; the compare-and-delete in the KV bucket runs next, still inside it; the transaction
+   * commits only when the delete succeeded and rolls back (no record of a release that did not
+   * happen) when it was refused. The one window left is a commit failing after the delete; the
+   * error then reaches the operator, who sees the lock free and no record.
+   */
   async releaseLock(req: LockReleaseV1): Promise<QueryReply<LockReleaseReplyV1>> {
-    const removed = await this.lock.forceRelease(req.key, req.by, req.reason);
-    await this.repo.audit({
-      actor: systemActor('scheduler'),
-      action: 'lock.release',
-      target: req.key,
-      params: { by: req.by, reason: req.reason, removed },
-    });
-    return { ok: true, result: { released: removed !== null, removed } };
+    const audit = { actor: req.actor, action: 'lock.release', target: req.key };
+    const seen = await this.lock.holder(req.key);
+    try {
+      if (!seen || seen.token !== req.token)
+        throw new LockHolderChangedError(
+          seen
+            ? `lock ${req.key} is held by ${seen.holder} under token ${seen.token}, not ${req.token}: that holder is not the one you named and keeps the lock. Look again with \`lockstep locks\``
+            : `lock ${req.key} is not held (the holder with token ${req.token} is gone); nothing was removed`,
+          seen,
+        );
+      const removed = await this.audit.recordAround(
+        { ...audit, params: { token: req.token, reason: req.reason, removed: seen } },
+        () => this.lock.releaseHolder(req.key, req.token),
+      );
+      return { ok: true, result: { released: true, removed: { ...removed } } };
+    } catch (err) {
+      if (!(err instanceof LockHolderChangedError)) throw err;
+      await this.audit.record({
+        ...audit,
+        outcome: AuditOutcome.Refused,
+        params: { token: req.token, reason: req.reason, current: err.current, refusal: err.message },
+      });
+      return fail(RolloutStateErrorCode.LockHolderChanged, err.message);
+    }
   }
 
   async create(
