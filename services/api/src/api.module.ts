@@ -2,6 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { PlatformModule } from '@lockstep/platform';
 import { API_CONFIG, type ApiConfig } from './api.config';
+import { AuditController } from './audit/audit.controller';
+import { AuditRepository } from './audit/audit.repository';
+import { AuditService } from './audit/audit.service';
 import { BackupOperationsController, BackupsController } from './backups/backups.controller';
 import { BackupsRepository } from './backups/backups.repository';
 import { BackupsService } from './backups/backups.service';
@@ -13,6 +16,7 @@ import { DeliveriesRepository } from './deliveries/deliveries.repository';
 import { DeliveriesService } from './deliveries/deliveries.service';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { QueryGateway, queryClientProvider } from './http/query-gateway';
+import { REFUSAL_AUDIT } from './http/request-actor';
 import { LockAuditRepository } from './locks/lock-audit.repository';
 import { LocksController } from './locks/locks.controller';
 import { LocksRepository } from './locks/locks.repository';
@@ -45,6 +49,7 @@ export const API_CONTROLLERS = [
   LocksController,
   BackupsController,
   BackupOperationsController,
+  AuditController,
   OpenApiController,
 ];
 
@@ -70,6 +75,9 @@ export const API_PROVIDERS = [
   LocksService,
   BackupsRepository,
   BackupsService,
+  AuditRepository,
+  AuditService,
+  { provide: REFUSAL_AUDIT, useExisting: AuditService },
 ];
 
 /**

@@ -7,3 +7,4 @@ export * from './nodes';
 export * from './rollouts';
 export * from './locks';
 export * from './backups';
+export * from './audit';

@@ -33,6 +33,7 @@ import {
   SubscriptionUpsertReplyV1,
   SubscriptionViewV1,
 } from '@lockstep/contracts';
+import { AUDIT_ROUTES } from './audit-routes';
 import { BACKUP_ROUTES } from './backup-routes';
 
 /** One documented operation; the spec checks these against the controllers' routes. */
@@ -256,7 +257,7 @@ export const ROUTES: RouteDoc[] = [
     path: '/v1/locks',
     operationId: 'listLocks',
     summary:
-      'Held cluster locks (empty when free) with holder, rollout, fencing token and lease times, and the latest force-releases',
+      'Held cluster locks (empty when free) with holder, rollout, fencing token and lease times, and the latest lock records of the audit trail',
     status: 200,
     response: LocksView,
     readsNats: true,
@@ -265,7 +266,8 @@ export const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/v1/locks/{key}/release',
     operationId: 'releaseLock',
-    summary: 'Force-release a lock whoever holds it (needs confirm: true; audited)',
+    summary:
+      'Force-release the holder named by its fencing token (needs confirm: true; audited); 409 LOCK_HOLDER_CHANGED when another holds the lock',
     pathParams: { key: LockKeyParam },
     body: ReleaseLockBody,
     status: 200,
@@ -274,6 +276,7 @@ export const ROUTES: RouteDoc[] = [
     via: 'scheduler',
   },
   ...BACKUP_ROUTES,
+  ...AUDIT_ROUTES,
   {
     method: 'get',
     path: '/v1/openapi.json',

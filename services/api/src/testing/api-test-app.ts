@@ -5,6 +5,7 @@ import type { AuditActor } from '@lockstep/contracts';
 import { QueryClient } from '@lockstep/messaging';
 import { API_CONFIG, apiSchema } from '../api.config';
 import { API_CONTROLLERS, API_PROVIDERS } from '../api.module';
+import { AuditRepository } from '../audit/audit.repository';
 import { BackupsRepository } from '../backups/backups.repository';
 import { ComponentsRepository } from '../components/components.repository';
 import { DeliveriesRepository } from '../deliveries/deliveries.repository';
@@ -27,6 +28,7 @@ const REPOSITORIES: unknown[] = [
   LocksRepository,
   LockAuditRepository,
   BackupsRepository,
+  AuditRepository,
 ];
 
 /**
