@@ -168,6 +168,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
           autoRollback: true,
           pauseBetweenBatchesMs: 0,
           dryRun: false,
+          actor: TEST_ACTOR,
         },
         90_000,
       );
@@ -337,7 +338,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('POST', `/v1/rollouts/${ID}/${action}`);
 
       expect(res).toMatchObject({ status: 200, body: { rolloutId: ID, state } });
-      expect(send).toHaveBeenCalledWith(Queries.RolloutAction, { rolloutId: ID, action }, 2000);
+      expect(send).toHaveBeenCalledWith(Queries.RolloutAction, { rolloutId: ID, action, actor: TEST_ACTOR }, 2000);
     });
 
     it('answers 409 when the rollout is not in a state for the action', async () => {
@@ -388,7 +389,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
         status: 201,
         body: { rolloutId: '11111111-1111-4111-8111-111111111111', dryRun: false, plan: { kind: 'rollback' } },
       });
-      expect(send).toHaveBeenCalledWith(Queries.RollbackCreate, request, 90_000);
+      expect(send).toHaveBeenCalledWith(Queries.RollbackCreate, { ...request, actor: TEST_ACTOR }, 90_000);
     });
 
     it.each([

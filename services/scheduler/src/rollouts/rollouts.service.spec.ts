@@ -25,6 +25,15 @@ const node = (id: string): NodeEntry => ({
   lost: false,
 });
 
+const asker: AuditActor = {
+  kind: 'token',
+  id: 'tok_op',
+  name: 'ops',
+  role: 'operator',
+  components: null,
+  source: '10.0.0.1',
+};
+
 describe(RolloutsService.name, () => {
   let repo: {
     operatorAction: jest.Mock;
@@ -39,7 +48,9 @@ describe(RolloutsService.name, () => {
     repo = {
       operatorAction: jest.fn(),
       active: jest.fn(async () => []),
-      create: jest.fn(async (_plan: RolloutPlanV1, _input: { strategy: RolloutStrategy }) => ({ id: ROLLOUT_ID })),
+      create: jest.fn(async (_plan: RolloutPlanV1, _audit: unknown, _input: { strategy: RolloutStrategy }) => ({
+        id: ROLLOUT_ID,
+      })),
     };
     lock = { holder: jest.fn(), releaseHolder: jest.fn() };
     const committed: unknown[] = [];
@@ -81,10 +92,10 @@ describe(RolloutsService.name, () => {
   ])('answers an operator action the repository returns %j with %j', async (outcome, reply) => {
     repo.operatorAction.mockResolvedValue(outcome);
 
-    const result = await sut.act({ rolloutId: ROLLOUT_ID, action: 'pause' });
+    const result = await sut.act({ rolloutId: ROLLOUT_ID, action: 'pause', actor: asker });
 
     expect(result).toEqual(reply);
-    expect(repo.operatorAction).toHaveBeenCalledWith(ROLLOUT_ID, 'pause');
+    expect(repo.operatorAction).toHaveBeenCalledWith(ROLLOUT_ID, 'pause', asker);
   });
 
   describe('lock release', () => {
@@ -162,10 +173,15 @@ describe(RolloutsService.name, () => {
       ...over,
     });
 
-    const result = await sut.create(req);
+    const result = await sut.create({ ...req, actor: asker });
 
     expect(result).toMatchObject({ ok: true, result: { rolloutId: ROLLOUT_ID } });
-    const input = repo.create.mock.calls[0][1] as { strategy: RolloutStrategy };
+    expect(repo.create.mock.calls[0][1]).toMatchObject({
+      actor: asker,
+      action: 'rollout.create',
+      params: { component: 'demo', version: '1.1.0', kind: 'upgrade' },
+    });
+    const input = repo.create.mock.calls[0][2] as { strategy: RolloutStrategy };
     expect(input.strategy).toMatchObject({ canary: 1, pauseBetweenBatchesMs: 30_000, canarySoakMs: stored });
   });
 });

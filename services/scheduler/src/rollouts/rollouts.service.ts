@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  type Audited,
   type LockReleaseReplyV1,
   type LockReleaseV1,
   QueryErrorCode,
@@ -42,8 +43,8 @@ export class RolloutsService {
   ) {}
 
   /** An operator's pause, resume or abort; refused (INVALID_STATE) when the rollout's state does not allow it. */
-  async act(req: RolloutActionV1): Promise<QueryReply<{ state: RolloutState }>> {
-    const r = await this.repo.operatorAction(req.rolloutId, req.action);
+  async act(req: Audited<RolloutActionV1>): Promise<QueryReply<{ state: RolloutState }>> {
+    const r = await this.repo.operatorAction(req.rolloutId, req.action, req.actor);
     if (!r.ok) return fail(RolloutStateErrorCode.InvalidState, r.message);
     return { ok: true, result: { state: r.state } };
   }
@@ -85,8 +86,9 @@ export class RolloutsService {
     }
   }
 
+  /** Plans a rollout and, unless it is a dry run, stores it with its audit record (`rollout.create`, or `rollback.create`). */
   async create(
-    req: RolloutCreateV1,
+    req: Audited<RolloutCreateV1>,
     kind: 'upgrade' | 'downgrade' | 'rollback' = req.direction,
     rollbackOf: string | null = null,
     extra: Pick<RolloutStrategy, 'restoreData'> = {},
@@ -137,7 +139,20 @@ export class RolloutsService {
         RolloutStateErrorCode.Active,
         `rollout ${active.id} (${active.component} → ${active.targetVersion}) is ${active.state}; only one rollout runs per cluster — wait, or pause/abort it`,
       );
-    const rollout = await this.repo.create(plan, {
+    const audit = {
+      actor: req.actor,
+      action: kind === 'rollback' ? 'rollback.create' : 'rollout.create',
+      params: {
+        component: req.component,
+        version: req.version,
+        kind,
+        selector: req.selector,
+        nodes: plan.batches.reduce((a, b) => a + b.nodes.length, 0),
+        ...(rollbackOf ? { rollbackOf } : {}),
+        ...extra,
+      },
+    };
+    const rollout = await this.repo.create(plan, audit, {
       artifact: info.result.artifact,
       selector: req.selector,
       kind,
@@ -163,7 +178,7 @@ export class RolloutsService {
   }
 
   /** Returns every node a rollout updated to the version it ran before. */
-  async rollback(req: RollbackCreateV1): Promise<QueryReply<RolloutCreateReplyV1>> {
+  async rollback(req: Audited<RollbackCreateV1>): Promise<QueryReply<RolloutCreateReplyV1>> {
     const target: RolloutEntity | null = req.rolloutId ? await this.repo.get(req.rolloutId) : await this.repo.latest();
     if (!target)
       return fail(
@@ -204,6 +219,7 @@ export class RolloutsService {
         autoRollback: false,
         pauseBetweenBatchesMs: 0,
         dryRun: false,
+        actor: req.actor,
       },
       'rollback',
       target.id,
