@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { SubscriptionEntity } from '@lockstep/persistence';
+import { appendAudit, SubscriptionEntity, type AuditRecordInput } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
+
+/** The audit record of a subscription change; the subscription's id is its target. */
+export type SubscriptionAudit = Omit<AuditRecordInput, 'target'>;
 
 /** Storage of subscriptions. */
 @Injectable()
@@ -25,13 +28,23 @@ export class SubscriptionRepository {
     return manager.getRepository(SubscriptionEntity).findBy({ enabled: true });
   }
 
-  save(entity: SubscriptionEntity): Promise<SubscriptionEntity> {
-    return this.ds.getRepository(SubscriptionEntity).save(entity);
+  /** Stores a subscription and its audit record (target: its id) in one transaction. */
+  save(entity: SubscriptionEntity, audit: SubscriptionAudit): Promise<SubscriptionEntity> {
+    return this.ds.transaction(async (m) => {
+      const saved = await m.getRepository(SubscriptionEntity).save(entity);
+      await appendAudit(m, { ...audit, target: saved.id });
+      return saved;
+    });
   }
 
-  async delete(id: string): Promise<boolean> {
-    const r = await this.ds.getRepository(SubscriptionEntity).delete({ id });
-    return (r.affected ?? 0) > 0;
+  /** Deletes a subscription and records it in one transaction; false (nothing recorded) when it did not exist. */
+  async delete(id: string, audit: SubscriptionAudit): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const r = await m.getRepository(SubscriptionEntity).delete({ id });
+      if (!r.affected) return false;
+      await appendAudit(m, { ...audit, target: id });
+      return true;
+    });
   }
 
   async disable(id: string, reason: string, manager: EntityManager = this.ds.manager): Promise<void> {

@@ -1,10 +1,11 @@
-import type { SubscriptionUpsertV1 } from '@lockstep/contracts';
+import { systemActor, type Audited, type SubscriptionUpsertV1 } from '@lockstep/contracts';
 import type { SubscriptionEntity } from '@lockstep/persistence';
 import type { NotifierConfig } from '../notifier.config';
 import type { SubscriptionRepository } from './subscription.repository';
 import { SubscriptionsService } from './subscriptions.service';
 
-const request = (over: Partial<SubscriptionUpsertV1> = {}): SubscriptionUpsertV1 => ({
+const request = (over: Partial<SubscriptionUpsertV1> = {}): Audited<SubscriptionUpsertV1> => ({
+  actor: systemActor('spec'),
   name: 'ops',
   channel: 'webhook',
   target: { url: 'http://127.0.0.1:9/hook' },
@@ -36,6 +37,18 @@ describe(SubscriptionsService.name, () => {
     expect(result?.subscription).toMatchObject({ channel: 'webhook', secretCount: 1 });
     expect(repo.save).toHaveBeenCalledWith(
       expect.objectContaining({ target: expect.objectContaining({ secrets: [result?.generatedSecret] }) }),
+      {
+        actor: systemActor('spec'),
+        action: 'subscription.create',
+        params: {
+          name: 'ops',
+          channel: 'webhook',
+          url: 'http://127.0.0.1:9/hook',
+          secretCount: 1,
+          eventTypes: ['*'],
+          enabled: true,
+        },
+      },
     );
   });
 
