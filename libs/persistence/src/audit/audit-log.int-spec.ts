@@ -3,6 +3,7 @@ import { systemActor, type AuditActor } from '@lockstep/contracts';
 import {
   allMigrations,
   appendAudit,
+  auditDeadLetters,
   AuditLogEntity,
   createDataSource,
   runMigrations,
@@ -134,6 +135,26 @@ describe('audit trail', () => {
 
     expect(verdict).toMatchObject({ ok: false, firstBad: { id, fault } });
     expect(verdict.ok || verdict.detail).toContain(`record ${id}`);
+  });
+
+  it('records a dead-lettered message as the decision of the service that gave up on it', async () => {
+    await auditDeadLetters(ds).deadLettered({
+      service: 'notifier',
+      subject: 'evt.check.failed.v1',
+      stream: 'NS_EVENTS',
+      seq: 41,
+      deliveries: 5,
+      reason: 'cannot handle poison',
+    });
+
+    const [row] = await ds.getRepository(AuditLogEntity).find();
+    expect(row).toMatchObject({
+      actorKind: 'system',
+      actorId: 'notifier',
+      action: 'message.dead-lettered',
+      target: 'evt.check.failed.v1#NS_EVENTS:41',
+      params: { deliveries: 5, reason: 'cannot handle poison' },
+    });
   });
 
   it('walks a trail longer than one batch', async () => {
