@@ -504,6 +504,22 @@ describe(`${ApiModule.name} fleet routes`, () => {
       );
     });
 
+    it('answers 409 LOCK_HOLDER_CHANGED when another holder has the lock, with what to do', async () => {
+      send.mockResolvedValue({
+        ok: false,
+        error: {
+          code: 'LOCK_HOLDER_CHANGED',
+          message:
+            'lock cluster is held by sched-2 under token 43, not 42: that holder is not the one you named and keeps the lock',
+        },
+      });
+
+      const res = await call('POST', '/v1/locks/cluster/release', { token: 42, reason: 'wedged', confirm: true });
+
+      expect(res.status).toBe(409);
+      expect(JSON.stringify(res.body)).toMatch(/LOCK_HOLDER_CHANGED.*held by sched-2 under token 43, not 42/);
+    });
+
     it.each([
       [
         'no confirmation',

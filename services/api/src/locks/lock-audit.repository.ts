@@ -7,12 +7,12 @@ import { DataSource } from 'typeorm';
 export class LockAuditRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /** The latest `lock.*` records, newest first. */
+  /** The latest `lock.*` records that changed a lock, newest first (refused releases are in `GET /v1/audit`). */
   latest(limit: number): Promise<AuditLogEntity[]> {
     return this.ds
       .getRepository(AuditLogEntity)
       .createQueryBuilder('a')
-      .where(`a.action LIKE 'lock.%'`)
+      .where(`a.action LIKE 'lock.%' AND a.outcome = 'ok'`)
       .orderBy('a.id', 'DESC')
       .limit(limit)
       .getMany();
