@@ -8,6 +8,7 @@
  * then lets a broken release fail on the canary and roll back, and shows the pre-update
  * backups every node took and a verified restore. Exits 0 when all of it worked.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +84,8 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       NOTIFIER_ALLOWED_DESTINATIONS: 'loopback',
       NOTIFIER_RETRY_SCHEDULE: '500ms,1s,2s,5s',
+      // seals webhook secrets and Slack/Discord URLs in Postgres; a real install keeps its key in a file (LOCKSTEP_SECRET_KEY_FILE)
+      LOCKSTEP_SECRET_KEY: randomBytes(32).toString('base64'),
       CHECKER_CHECK_ON_START: 'false',
       SCHEDULER_LOCK_LEASE: '5s',
       BACKUP_BUCKET: `${bucket}-backups`,

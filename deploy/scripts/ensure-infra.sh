@@ -36,10 +36,10 @@ else
   wait_port 4222 || { log "nats-server did not open 127.0.0.1:4222"; exit 1; }
 fi
 
-# Backups stream databases through pg_dump/pg_restore, compress with zstd; tests seed with pgbench.
+# Backups stream databases through pg_dump/pg_restore (and psql, restoring Lockstep's own database), compress with zstd; tests seed with pgbench.
 missing=()
 command -v zstd >/dev/null || missing+=(zstd)
-{ command -v pg_dump >/dev/null && command -v pg_restore >/dev/null; } || missing+=(postgresql-client)
+{ command -v pg_dump >/dev/null && command -v pg_restore >/dev/null && command -v psql >/dev/null; } || missing+=(postgresql-client)
 command -v pgbench >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} (backup tools)"

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioObjectStore } from '@lockstep/storage';
@@ -208,6 +208,40 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     expect(await treeState(work, files)).toEqual(changedFiles);
     expect(await tableChecksums(app.url)).toEqual(changedRows);
     expect((await readdir(work)).filter((n) => n.includes('.restore-'))).toEqual([]);
+  });
+
+  it('restores --to only into an empty or new directory, never deleting what is there; through a link; without setuid unless asked', async () => {
+    await writeFile(join(work, 'data', 'tool'), '#!/bin/sh\n');
+    await chmod(join(work, 'data', 'tool'), 0o4755);
+    await start('backup', backupEnv());
+    await finished((await request('/v1/backups', { name: 'files_1', type: 'data_only' })).id);
+    const srv = join(work, 'srv');
+    await mkdir(join(srv, 'data'), { recursive: true });
+    await writeFile(join(srv, 'data', 'placed-before.txt'), 'mine\n');
+    const srvBefore = await treeState(srv, ['data/placed-before.txt']);
+    const real = join(work, 'mnt-restore');
+    await mkdir(real);
+    await symlink(real, join(work, 'restore-link'));
+    const restoreTo = async (to: string, extra: Record<string, unknown> = {}) =>
+      finished((await request('/v1/backups/files_1/restore', { what: 'data', to, confirm: true, ...extra })).id);
+
+    const refused = await restoreTo(srv);
+    const throughLink = await restoreTo(join(work, 'restore-link'));
+    const keptBits = await restoreTo(join(work, 'with-bits'), { keepSpecialBits: true });
+
+    expect(refused).toMatchObject({
+      state: 'failed',
+      error: expect.stringMatching(new RegExp(`refusing to restore into ${srv}: it is not empty.*Nothing was changed`)),
+    });
+    expect(await readdir(srv)).toEqual(['data']);
+    expect(await readdir(join(srv, 'data'))).toEqual(['placed-before.txt']);
+    expect(await treeState(srv, ['data/placed-before.txt'])).toEqual(srvBefore);
+    expect(throughLink).toMatchObject({ state: 'succeeded' });
+    expect((await lstat(join(work, 'restore-link'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(real, 'data', 'data', 'run.sh'), 'utf8')).toBe('#!/bin/sh\necho hi\n');
+    expect((await stat(join(real, 'data', 'data', 'tool'))).mode & 0o7777).toBe(0o755);
+    expect(keptBits).toMatchObject({ state: 'succeeded' });
+    expect((await stat(join(work, 'with-bits', 'data', 'data', 'tool'))).mode & 0o7777).toBe(0o4755);
   });
 
   it('reports a backup with an altered pack corrupted, naming the pack, refuses to restore it, and still verifies the others', async () => {

@@ -67,6 +67,12 @@ describe('every service (processes)', () => {
     ],
     ['checker', { NATS_URL: 'http://127.0.0.1:4222' }, /NATS_URL: expected a comma-separated list of nats:\/\//],
     ['scheduler', { HTTP_PORT: 'eighty' }, /HTTP_PORT: expected a TCP port/],
+    [
+      'backup',
+      { S3_ACCESS_KEY: 'minioadmin', S3_SECRET_KEY: 'minioadmin' },
+      /S3_ACCESS_KEY, S3_SECRET_KEY: these are well-known default credentials/,
+    ],
+    ['notifier', { LOCKSTEP_SECRET_KEY: 'hunter2' }, /LOCKSTEP_SECRET_KEY: expected 32 random bytes/],
   ])('%s stops at once on a bad setting and names it', (name, env, message) => {
     const run = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'services', name, 'src', 'main.js')], {
       env: { ...process.env, ...dep.env, ...env },

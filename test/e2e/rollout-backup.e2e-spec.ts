@@ -1,7 +1,10 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queries, type QueryReply } from '@lockstep/contracts';
+import { randomUUID } from 'node:crypto';
+import { NodeSubjects, Queries, Subjects, type InstallCommandV1, type QueryReply } from '@lockstep/contracts';
 import { waitFor } from '@lockstep/testing';
+import { jetstream } from '@nats-io/jetstream';
+import { collectEvents } from '../support/control-plane';
 import { TestFleet } from '../support/fleet';
 
 describe('pre-update backups in rollouts (scheduler + backup service + three agents, real NATS/Postgres/S3)', () => {
@@ -95,5 +98,56 @@ describe('pre-update backups in rollouts (scheduler + backup service + three age
     });
     expect(rows.filter((r) => r.node_id !== 'node-1').map((r) => r.status)).toEqual(['pending', 'pending']);
     expect(versions).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  });
+
+  // last: the command's made-up fencing token raises node-2's fence above any later rollout's
+  it("an agent told to restore another node's backup refuses with BACKUP_FOREIGN and changes nothing", async () => {
+    const node1Backup = (
+      await fleet.dep.pg.query(
+        `SELECT id FROM backups WHERE node_id = 'node-1' AND status = 'completed' ORDER BY created_at DESC LIMIT 1`,
+      )
+    ).rows[0] as { id: string };
+    const ordersBefore = readFileSync(join(dataDir('node-2'), 'orders.db'));
+    const versionBefore = await fleet.nodes[1].version();
+    const events = await collectEvents(fleet.dep);
+    const command: InstallCommandV1 = {
+      commandId: randomUUID(),
+      rolloutId: randomUUID(),
+      nodeId: 'node-2',
+      component: 'demo',
+      version: '1.1.0',
+      action: 'rollback',
+      artifact: (await fleet.dep.pg.query(`SELECT artifact FROM rollouts WHERE target_version = '1.1.0' LIMIT 1`))
+        .rows[0].artifact,
+      fencingToken: 1_000_000,
+      lockKey: 'cluster',
+      health: { minHealthyMs: 100, deadlineMs: 5000 },
+      issuedAt: new Date().toISOString(),
+      restoreBackupId: node1Backup.id,
+    };
+
+    await jetstream(fleet.dep.nc).publish(
+      `${fleet.dep.namespace}.${NodeSubjects.install('node-2')}`,
+      JSON.stringify(command),
+      { msgID: command.commandId },
+    );
+    const outcome = await waitFor(
+      () =>
+        events.events.find(
+          (e) => e.subject.endsWith(Subjects.InstallFinished) && e.data.commandId === command.commandId,
+        )?.data,
+      { what: 'the outcome of the foreign restore' },
+    );
+    await events.stop();
+
+    expect(outcome).toMatchObject({
+      result: 'failed',
+      failedStep: 'preflight',
+      error: expect.stringMatching(
+        new RegExp(`BACKUP_FOREIGN: refusing to restore backup ${node1Backup.id}: it was taken on node node-1`),
+      ),
+    });
+    expect(readFileSync(join(dataDir('node-2'), 'orders.db'))).toEqual(ordersBefore);
+    expect(await fleet.nodes[1].version()).toBe(versionBefore);
   });
 });

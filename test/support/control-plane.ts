@@ -4,6 +4,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { createEvent, type PayloadOf, type Subject } from '@lockstep/contracts';
 import { QueryClient } from '@lockstep/messaging';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@lockstep/testing';
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
 /** A per-test deployment identity: own database and NATS namespace on the shared servers. */
@@ -39,6 +40,8 @@ export async function createTestDeployment(options: { natsUrls?: string[] } = {}
       DATABASE_URL: db.url,
       NATS_URL: servers.join(','),
       NATS_NAMESPACE: namespace,
+      // the notifier seals subscription secrets at rest; each deployment has its own key
+      LOCKSTEP_SECRET_KEY: randomBytes(32).toString('base64'),
       ...(servers.length > 1 ? { NATS_REPLICAS: String(Math.min(3, servers.length)) } : {}),
     },
     async publish(subject, data, subjectOfEvent) {

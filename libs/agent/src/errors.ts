@@ -1,4 +1,4 @@
-import { CodedError, type InstallStep } from '@lockstep/contracts';
+import { BackupRestoreRefusal, CodedError, type InstallStep } from '@lockstep/contracts';
 
 /** Why an install step failed; the code starts the `error` text of `install.finished` events. */
 export const AgentErrorCode = {
@@ -23,6 +23,8 @@ export const AgentErrorCode = {
   ConfigInvalid: 'CONFIG_INVALID',
   HookFailed: 'MIGRATE_HOOK_FAILED',
   BackupFailed: 'BACKUP_FAILED',
+  /** A restore named a backup taken on another node or for another component; refused before anything changed. */
+  BackupForeign: BackupRestoreRefusal.Foreign,
   SwapFailed: 'SWAP_FAILED',
   RestartFailed: 'RESTART_FAILED',
   HealthGateFailed: 'HEALTH_GATE_FAILED',

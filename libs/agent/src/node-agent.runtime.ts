@@ -201,7 +201,7 @@ export class NodeAgentRuntime {
    */
   private async openBackups(
     js: JetStreamClient,
-  ): Promise<Pick<InstallPipelineDeps, 'backup' | 'settleBackup' | 'restoreData'>> {
+  ): Promise<Pick<InstallPipelineDeps, 'backup' | 'settleBackup' | 'checkRestore' | 'restoreData'>> {
     const s = this.settings;
     if (!s.backup || !s.s3) return {};
     const settings = s.backup.settings;
@@ -210,6 +210,7 @@ export class NodeAgentRuntime {
       targets.data = [this.dir.sharedDir];
     this.restoreTargets = [...targets.config, ...targets.data, ...targets.logs];
     const source = `/lockstep/installer/${s.nodeId}`;
+    const own = { nodeId: s.nodeId, component: s.component };
     const jobs = await openBackupJobs({
       nc: this.nats.nc,
       namespace: this.nats.namespace,
@@ -267,10 +268,12 @@ export class NodeAgentRuntime {
             },
           }
         : {}),
+      // only this node's own backups of the component it serves: another's files would overwrite this node's
+      checkRestore: (backupId) => jobs.checkOwner(backupId, own),
       restoreData: async (backupId, cmd, report) => {
         await jobs.restore(
           backupId,
-          { what: 'all', databaseMode: 'replace', operationId: `${cmd.commandId}-restore` },
+          { what: 'all', databaseMode: 'replace', operationId: `${cmd.commandId}-restore`, expectOwner: own },
           (p) => report(`${p.step} ${Math.round(p.percent)}%`),
         );
       },

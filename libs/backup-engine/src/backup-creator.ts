@@ -144,7 +144,7 @@ export class BackupCreator {
     const entries: TreeEntry[] = [];
     let fileBytesDone = 0;
     for (const root of roots) {
-      if (root.prefix) entries.push({ type: 'dir', path: root.prefix, mode: root.mode });
+      if (root.prefix) entries.push({ type: 'dir', path: root.prefix, mode: root.mode, uid: root.uid, gid: root.gid });
       const under = (p: string): string => (root.prefix ? `${root.prefix}/${p}` : p);
       for await (const e of walkTree(root.dir, root.excludes)) {
         stopIfAborted();
@@ -153,7 +153,7 @@ export class BackupCreator {
           continue;
         }
         const path = under(e.path);
-        const identity = { mode: e.mode, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino };
+        const identity = { mode: e.mode, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, uid: e.uid, gid: e.gid };
         const unchanged = parent.unchanged(path, e, packer.known);
         if (unchanged) {
           // restic's parent check: same size, mtime, ctime and inode, chunks still stored; not read again

@@ -109,7 +109,10 @@ export class BackupEngine {
    * Verifies the backup (only the packs the restored entries need), restores it, or the
    * part under `options.select` re-rooted so that `select` becomes `target`, into a
    * temporary sibling of `target`, then swaps it into place. Throws BackupCorruptedError or
-   * UnsafePathError before touching `target`.
+   * UnsafePathError before touching `target`. With `options.exclusive` (a restore `--to`) the
+   * target must be missing or empty, else RestoreTargetNotEmpty, and nothing is ever moved
+   * aside or deleted. A target that is a symbolic link is filled through it; setuid/setgid
+   * bits are cleared unless `options.keepSpecialBits`; recorded owners are set when allowed.
    */
   async restore(id: string, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
     const manifest = await this.repository.getManifest(id);
@@ -120,7 +123,9 @@ export class BackupEngine {
    * Puts the roots of a multi-root backup matching `options.select` (`config`, `data`,
    * `config/app`...; default all) back into the directories they were read from. Verifies
    * once, stages every root beside its directory, then swaps them all in. A backup without
-   * recorded roots fails with a message to restore it with --to instead.
+   * recorded roots fails with a message to restore it with --to instead. A root directory
+   * that is a symbolic link (`shared -> /mnt/data`) is restored into the directory it points
+   * to, and the link stays.
    */
   async restoreRoots(id: string, options: RestoreRootsOptions = {}): Promise<RestoreRootsResult> {
     const manifest = await this.repository.getManifest(id);

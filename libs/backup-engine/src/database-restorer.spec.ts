@@ -115,6 +115,28 @@ describe(DatabaseRestorer.name, () => {
     ]);
   });
 
+  it.each([
+    [DatabaseRestoreMethod.SingleTransaction, undefined],
+    [DatabaseRestoreMethod.NewDatabase, undefined],
+    [DatabaseRestoreMethod.SingleTransaction, 'SELECT 1'],
+  ])('keeps the password off the command line of every program it runs (%s, final SQL %s)', async (mode, finalSql) => {
+    const store = new FakePackStore();
+    const manifest = await backedUpDump(store, dump);
+    const runner = new FakeProcessRunner({ pg_restore: { exitCode: 1 } });
+    const sut = new DatabaseRestorer(store, fakeCompressor, runner);
+
+    await sut
+      .restore(manifest, { mode, targetUrl: 'postgres://u:hunter2@db:5432/app_restored', finalSql })
+      .catch(() => undefined);
+
+    expect(runner.calls.map((c) => c.command)).toContain(finalSql ? 'psql' : 'pg_restore');
+    for (const call of runner.calls) {
+      expect(call.args.join(' ')).not.toContain('hunter2');
+      if (call.args.some((a) => a.startsWith('--dbname=') || a.startsWith('--maintenance-db=')))
+        expect(call.env).toEqual({ PGPASSWORD: 'hunter2' });
+    }
+  });
+
   it('refuses a corrupted backup before running anything', async () => {
     const store = new FakePackStore();
     const manifest = await backedUpDump(store, dump);

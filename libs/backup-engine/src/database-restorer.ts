@@ -6,6 +6,7 @@ import { PackReader } from './pack-reader';
 import { ProgressReporter, ProgressStep, type ProgressOptions, type ProgressPhase } from './progress';
 import { databaseNameOf } from './postgres-dump';
 import { ChildProcessRunner, runToEnd, type ProcessRunner } from './process-runner';
+import { libpqConnection } from './libpq-connection';
 import type { Compressor } from './zstd.process';
 
 /** How the engine restores a database entry (the wire's DatabaseRestoreMode `new` / `replace` maps onto it). */
@@ -26,6 +27,13 @@ export interface DatabaseRestoreRequest {
   targetUrl: string;
   /** Database to connect to while creating a new one (default `postgres`). */
   maintenanceDatabase?: string;
+  /**
+   * SQL run after the dump, in the same transaction as the whole restore (e.g. so a restored
+   * control-plane database does not resume the past): the restore commits with it or not at
+   * all. The dump leaves `search_path` empty, so qualify every name (`public.outbox`). When
+   * set, pg_restore writes a script that psql runs inside BEGIN … COMMIT.
+   */
+  finalSql?: string;
 }
 
 /** What a database restore did. */
@@ -45,9 +53,10 @@ export interface PgBinaries {
   pgRestore: string;
   createdb: string;
   dropdb: string;
+  psql: string;
 }
 
-const DEFAULT_BINARIES: PgBinaries = { pgRestore: 'pg_restore', createdb: 'createdb', dropdb: 'dropdb' };
+const DEFAULT_BINARIES: PgBinaries = { pgRestore: 'pg_restore', createdb: 'createdb', dropdb: 'dropdb', psql: 'psql' };
 
 /**
  * Restores a `database` entry with pg_restore, fed from the chunk stream on stdin (never
@@ -92,6 +101,7 @@ export class DatabaseRestorer {
         entry,
         request.targetUrl,
         ['--single-transaction', '--clean', '--if-exists'],
+        request.finalSql,
         `Nothing was changed: the transaction was rolled back and ${JSON.stringify(target)} keeps its previous contents. Fix the cause above, or restore into a new database instead.`,
         restoring,
       );
@@ -100,8 +110,10 @@ export class DatabaseRestorer {
 
     const maintenanceUrl = new URL(request.targetUrl);
     maintenanceUrl.pathname = `/${encodeURIComponent(request.maintenanceDatabase ?? 'postgres')}`;
-    const maintenance = `--maintenance-db=${maintenanceUrl.toString()}`;
+    const conn = libpqConnection(maintenanceUrl.toString());
+    const maintenance = `--maintenance-db=${conn.url}`;
     await runToEnd(this.runner, this.binaries.createdb, [maintenance, target], {
+      env: conn.env,
       hint: `Could not create database ${JSON.stringify(target)} to restore into: choose a name that does not exist yet, and a user allowed to create databases.`,
     });
     try {
@@ -110,11 +122,14 @@ export class DatabaseRestorer {
         entry,
         request.targetUrl,
         ['--exit-on-error'],
+        request.finalSql,
         `The new database ${JSON.stringify(target)} was dropped again; fix the cause above and retry.`,
         restoring,
       );
     } catch (err) {
-      await runToEnd(this.runner, this.binaries.dropdb, [maintenance, '--if-exists', target]).catch(() => undefined);
+      await runToEnd(this.runner, this.binaries.dropdb, [maintenance, '--if-exists', target], { env: conn.env }).catch(
+        () => undefined,
+      );
       throw err;
     }
     return finish();
@@ -125,13 +140,45 @@ export class DatabaseRestorer {
     entry: DatabaseEntry,
     url: string,
     extra: string[],
+    finalSql: string | undefined,
     hint: string,
     progress: ProgressPhase,
   ): Promise<void> {
-    await runToEnd(this.runner, this.binaries.pgRestore, ['--no-owner', ...extra, `--dbname=${url}`], {
-      stdin: this.chunkStream(manifest, entry, progress),
-      hint,
+    const stdin = this.chunkStream(manifest, entry, progress);
+    const conn = libpqConnection(url);
+    if (finalSql === undefined) {
+      await runToEnd(this.runner, this.binaries.pgRestore, ['--no-owner', ...extra, `--dbname=${conn.url}`], {
+        env: conn.env,
+        stdin,
+        hint,
+      });
+      return;
+    }
+    // pg_restore turns the dump into a script (no connection); psql runs it and the final SQL in one transaction
+    const scriptArgs = ['--no-owner', ...extra.filter((a) => a === '--clean' || a === '--if-exists'), '--file=-'];
+    const script = this.runner.start(this.binaries.pgRestore, scriptArgs, { stdin, hint });
+    const psql = this.runner.start(
+      this.binaries.psql,
+      ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', `--dbname=${conn.url}`],
+      { env: conn.env, stdin: inOneTransaction(script, finalSql), hint },
+    );
+    psql.stdout.resume();
+    let scriptEnded = false;
+    let psqlFailedFirst = false;
+    script.finished.then(
+      () => (scriptEnded = true),
+      () => (scriptEnded = true),
+    );
+    psql.finished.catch(() => {
+      if (scriptEnded) return;
+      psqlFailedFirst = true;
+      script.kill(); // nobody reads its output any more
     });
+    const [made, ran] = await Promise.allSettled([script.finished, psql.finished]);
+    if (psqlFailedFirst && ran.status === 'rejected') throw ran.reason;
+    // a failed script explains psql's end better than psql's own error (it then never saw COMMIT)
+    if (made.status === 'rejected') throw made.reason;
+    if (ran.status === 'rejected') throw ran.reason;
   }
 
   /** The dump's bytes in order, checked against the entry's sha256 before the last byte is handed over; progress counts bytes handed over. */
@@ -177,4 +224,19 @@ function pickEntry(manifest: BackupManifest, database: string | undefined): Data
         : 'holds several databases; name one'
       : `holds no database ${JSON.stringify(database)}`;
   throw new BackupEngineError(BackupErrorCode.NotFound, `backup ${manifest.id} ${why} (databases: ${names}).`);
+}
+
+/**
+ * psql's input: BEGIN, the script pg_restore writes, the final SQL, COMMIT. COMMIT is sent
+ * only once pg_restore has exited 0, so a script cut short (a damaged chunk, a failed
+ * pg_restore) ends psql's input inside the transaction, and PostgreSQL rolls it all back.
+ */
+async function* inOneTransaction(
+  script: { stdout: AsyncIterable<Buffer>; finished: Promise<void> },
+  finalSql: string,
+): AsyncGenerator<Buffer> {
+  yield Buffer.from('BEGIN;\n');
+  for await (const piece of script.stdout) yield piece;
+  await script.finished;
+  yield Buffer.from(`\n${finalSql}\nCOMMIT;\n`);
 }

@@ -1,4 +1,4 @@
-import { CodedError } from '@lockstep/contracts';
+import { BackupRestoreRefusal, CodedError } from '@lockstep/contracts';
 
 /** Error codes raised by the backup engine. */
 export const BackupErrorCode = {
@@ -18,6 +18,8 @@ export const BackupErrorCode = {
   SwapFailed: 'BACKUP_RESTORE_SWAP_FAILED',
   /** An in-place restore failed and could not put the old state back either; its journal is kept for the next restore or agent start to finish. */
   RestoreIncomplete: 'BACKUP_RESTORE_INCOMPLETE',
+  /** A restore `--to` a directory that holds something (or is not a directory): refused, nothing in it was changed. */
+  RestoreTargetNotEmpty: BackupRestoreRefusal.TargetNotEmpty,
   /** The caller aborted the operation; nothing was committed. */
   Aborted: 'BACKUP_ABORTED',
 } as const;

@@ -16,6 +16,7 @@ export { type Progress } from './progress';
 export { selectRetention, type RetentionPolicy, type RetentionPlan } from './retention';
 export { type PruneRequest } from './prune';
 export { BackupEngine } from './backup-engine';
+export { checkRestoreTarget } from './backup-restorer';
 export * from './stream-source';
 export { pgDumpSource } from './postgres-dump';
 export { DatabaseRestoreMethod } from './database-restorer';

@@ -25,6 +25,10 @@ export interface FileEntry {
   ctimeMs?: number;
   /** Inode number when backed up (see `ctimeMs`). */
   ino?: number;
+  /** Owner's user id when backed up, restored when the restoring process may (absent in older manifests). */
+  uid?: number;
+  /** Owner's group id when backed up (see `uid`). */
+  gid?: number;
   /** sha256 of the whole content, hex. */
   sha256: string;
   /** Chunk ids in file order. */
@@ -36,6 +40,10 @@ export interface DirEntry {
   type: 'dir';
   path: string;
   mode: number;
+  /** Owner's user id when backed up (see FileEntry.uid). */
+  uid?: number;
+  /** Owner's group id when backed up. */
+  gid?: number;
 }
 
 /** One symbolic link, stored as its target text; never followed. */

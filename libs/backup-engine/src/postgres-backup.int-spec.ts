@@ -163,6 +163,39 @@ describe(`${BackupEngine.name} databases`, () => {
     expect(await checksums(db.url)).toEqual(changed);
   });
 
+  it('runs finalSql in the restore transaction: applied with it, and a failing one leaves the database as it was', async () => {
+    const db = await createTestDatabase('lockstep_bkfinal');
+    dbs.push(db);
+    await withClient(db.url, async (c) => {
+      await c.query(`CREATE TABLE jobs (id int PRIMARY KEY, state text)`);
+      await c.query(`INSERT INTO jobs VALUES (1, 'running'), (2, 'done')`);
+    });
+    const sut = await BackupEngine.open(newStore());
+    const backup = await sut.backup({ streams: [pgDumpSource({ url: db.url })] });
+    await withClient(db.url, (c) => c.query(`INSERT INTO jobs VALUES (3, 'later')`));
+    const rows = () =>
+      withClient(db.url, async (c) => (await c.query(`SELECT id, state FROM jobs ORDER BY id`)).rows as unknown[]);
+    const replace = { mode: DatabaseRestoreMethod.SingleTransaction, targetUrl: db.url };
+
+    const failed = sut.restoreDatabase(backup.id, { ...replace, finalSql: `UPDATE public.jobs SET state = 1/0;` });
+    await expect(failed).rejects.toThrow(/^psql failed with exit code 3: .*division by zero.*Nothing was changed/s);
+    const afterFailure = await rows();
+    await sut.restoreDatabase(backup.id, {
+      ...replace,
+      finalSql: `UPDATE public.jobs SET state = 'aborted' WHERE state = 'running';`,
+    });
+
+    expect(afterFailure).toEqual([
+      { id: 1, state: 'running' },
+      { id: 2, state: 'done' },
+      { id: 3, state: 'later' },
+    ]);
+    expect(await rows()).toEqual([
+      { id: 1, state: 'aborted' },
+      { id: 2, state: 'done' },
+    ]);
+  });
+
   it('fails the backup with an error naming pg_dump and writes no manifest when pg_dump fails', async () => {
     const sut = await BackupEngine.open(newStore());
     const badUrl = new URL(testPgAdminUrl());

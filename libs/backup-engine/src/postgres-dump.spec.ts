@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ExternalCommandError } from './errors';
 import { pgDumpSource } from './postgres-dump';
 import { ChildProcessRunner, runToEnd } from './process-runner';
@@ -22,6 +25,33 @@ describe(pgDumpSource.name, () => {
       command: 'pg_dump',
       args: ['--format=custom', '--compress=0', '--no-owner', '--dbname=postgres://u@h:5432/shop'],
     });
+  });
+
+  it('hands the password to pg_dump through PGPASSWORD, never on its command line (where ps shows it)', async () => {
+    const runner = new FakeProcessRunner();
+    const sut = pgDumpSource({ url: 'postgres://u:s%40cr3t@h:5432/shop?sslmode=require&password=s%40cr3t', runner });
+
+    await drain(sut.open());
+
+    expect(runner.calls[0].args.join(' ')).not.toContain('cr3t');
+    expect(runner.calls[0].args).toContain('--dbname=postgres://u@h:5432/shop?sslmode=require');
+    expect(runner.calls[0].env).toEqual({ PGPASSWORD: 's@cr3t' });
+  });
+
+  it('gives a real child process the password in its environment and not in its argv', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgdump-argv-'));
+    const script = join(dir, 'fake-pg-dump.sh');
+    writeFileSync(script, '#!/bin/sh\necho "argv=$*"\necho "env=$PGPASSWORD"\n', { mode: 0o755 });
+    const sut = pgDumpSource({
+      url: 'postgres://u:hunter2@h:5432/shop',
+      binary: script,
+      runner: new ChildProcessRunner(),
+    });
+
+    const out = (await drain(sut.open())).toString();
+
+    expect(out).toContain('argv=--format=custom --compress=0 --no-owner --dbname=postgres://u@h:5432/shop\n');
+    expect(out).toContain('env=hunter2\n');
   });
 
   it('throws an error naming pg_dump and its stderr when it exits non-zero', async () => {

@@ -1,3 +1,4 @@
+import { libpqConnection } from './libpq-connection';
 import { DatabaseDumpFormat } from './manifest';
 import { ChildProcessRunner, type ProcessRunner } from './process-runner';
 import type { StreamSource } from './stream-source';
@@ -32,6 +33,7 @@ function entryName(database: string): string {
 
 /**
  * A StreamSource that runs `pg_dump --format=custom --compress=0 --no-owner --dbname=<url>`
+ * (the URL's password goes in `PGPASSWORD`, never on the command line)
  * and streams its output straight into the backup: nothing is staged on disk. The dump is
  * left uncompressed (pg_restore reads it all the same) because the backup compresses every
  * chunk with zstd anyway, and a compressed dump defeats deduplication: one changed row
@@ -49,7 +51,9 @@ export function pgDumpSource(options: PgDumpOptions): StreamSource {
     database,
     format: DatabaseDumpFormat.PgCustom,
     async *open(): AsyncGenerator<Buffer> {
-      const proc = runner.start(binary, ['--format=custom', '--compress=0', '--no-owner', `--dbname=${options.url}`], {
+      const conn = libpqConnection(options.url);
+      const proc = runner.start(binary, ['--format=custom', '--compress=0', '--no-owner', `--dbname=${conn.url}`], {
+        env: conn.env,
         hint: `The backup of database ${JSON.stringify(database)} was not taken; check the connection URL, that the database exists and that the user may read it.`,
       });
       let done = false;

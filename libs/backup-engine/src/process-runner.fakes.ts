@@ -14,6 +14,8 @@ export interface FakeCall {
   command: string;
   args: readonly string[];
   stdin: Buffer;
+  /** Variables the program was given on top of the runner's environment. */
+  env?: Record<string, string>;
 }
 
 /** ProcessRunner for unit specs: programs answer from `outcomes` (default: exit 0, no output). */
@@ -23,7 +25,7 @@ export class FakeProcessRunner implements ProcessRunner {
   constructor(readonly outcomes: Record<string, FakeOutcome> = {}) {}
 
   start(command: string, args: readonly string[], options: StartOptions = {}): RunningProcess {
-    const call: FakeCall = { command, args, stdin: Buffer.alloc(0) };
+    const call: FakeCall = { command, args, stdin: Buffer.alloc(0), env: options.env };
     this.calls.push(call);
     const outcome = this.outcomes[command] ?? {};
     const finished = (async () => {

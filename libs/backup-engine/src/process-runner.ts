@@ -9,6 +9,8 @@ export interface StartOptions {
   stdin?: AsyncIterable<Buffer>;
   /** What the operator should do when it fails; appended to the error message. */
   hint?: string;
+  /** Variables added to the program's environment (e.g. `PGPASSWORD`: secrets never go in `args`). */
+  env?: Record<string, string>;
 }
 
 /** A started program. */
@@ -36,7 +38,8 @@ export class ChildProcessRunner implements ProcessRunner {
   /** Starts the program; see ProcessRunner.start. */
   start(command: string, args: readonly string[], options: StartOptions = {}): RunningProcess {
     const hint = options.hint ?? `Check that ${command} is installed and its arguments are valid.`;
-    const child = spawn(command, [...args], { stdio: ['pipe', 'pipe', 'pipe'], env: this.env });
+    const env = options.env ? { ...this.env, ...options.env } : this.env;
+    const child = spawn(command, [...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (s: string) => {

@@ -14,6 +14,8 @@ export interface SelectedTree {
   content: ContentEntry[];
   /** Mode of the directory entry `select` names, applied to the target itself. */
   rootMode?: number;
+  /** Owner recorded for that directory entry (absent in older backups). */
+  rootOwner?: { uid?: number; gid?: number };
 }
 
 /** A root of a multi-root backup and the directory it goes back to. */
@@ -55,7 +57,12 @@ export function selectTree(manifest: BackupManifest, select?: string): SelectedT
   checkEntries(below);
   const entries = below.map((e) => ({ ...e, path: e.path.slice(select.length + 1) }));
   checkEntries(entries);
-  return { select, entries, content: below.filter(isContent), ...(exact && { rootMode: exact.mode }) };
+  return {
+    select,
+    entries,
+    content: below.filter(isContent),
+    ...(exact && { rootMode: exact.mode, rootOwner: { uid: exact.uid, gid: exact.gid } }),
+  };
 }
 
 /**

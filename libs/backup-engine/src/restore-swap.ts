@@ -81,16 +81,29 @@ export interface SwapPlan {
   inPlace: boolean;
   /** Mode the backup gives the tree's root: set on the staging directory (sibling) or on the target once filled (inPlace). */
   rootMode?: number;
+  /**
+   * The target held nothing when planned (a restore `--to`): the swap moves nothing aside and
+   * fails with RestoreTargetNotEmpty if something appeared in it meanwhile.
+   */
+  exclusive?: boolean;
 }
 
-/** Plans the swap of `target` (which may not exist yet); creates nothing. */
-export async function planSwap(target: string, rootMode: number | undefined, fs: SwapFs = fsp): Promise<SwapPlan> {
+/**
+ * Plans the swap of `target` (which may not exist yet); creates nothing. `exclusive`: the
+ * target is missing or an empty directory; an empty one is filled in place (it keeps its inode).
+ */
+export async function planSwap(
+  target: string,
+  rootMode: number | undefined,
+  fs: SwapFs = fsp,
+  exclusive = false,
+): Promise<SwapPlan> {
   const suffix = randomBytes(4).toString('hex');
   const parent = dirname(target);
   const st = await fs.lstat(target).catch(() => undefined);
   if (st?.isDirectory()) {
     const up = await fs.lstat(parent);
-    if (up.dev !== st.dev || up.ino === st.ino) {
+    if (exclusive || up.dev !== st.dev || up.ino === st.ino) {
       await finishInterruptedRestores(target, fs);
       return {
         target,
@@ -98,6 +111,7 @@ export async function planSwap(target: string, rootMode: number | undefined, fs:
         old: join(target, `${IN_PLACE_OLD}${suffix}`),
         inPlace: true,
         rootMode,
+        ...(exclusive && { exclusive }),
       };
     }
   }
@@ -107,6 +121,7 @@ export async function planSwap(target: string, rootMode: number | undefined, fs:
     old: join(parent, `.${basename(target)}.old-${suffix}`),
     inPlace: false,
     rootMode,
+    ...(exclusive && { exclusive }),
   };
 }
 
@@ -237,6 +252,7 @@ function incomplete(target: string, failure: unknown, undoErr: unknown): BackupE
 async function swapDirectory(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
   const { target, staging, old } = plan;
   const existed = (await fs.lstat(target).catch(() => undefined)) !== undefined;
+  if (existed && plan.exclusive) throw appeared(target);
   if (existed) await fs.rename(target, old).catch((err: unknown) => Promise.reject(swapError(target, err)));
   try {
     await fs.rename(staging, target);
@@ -269,6 +285,7 @@ async function swapContents(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
     in: (await fs.readdir(staging)).filter((name) => !isReserved(name)), // a backup never holds them; an old one might: left in staging, removed with it
     ...(plan.rootMode !== undefined && { rootMode: plan.rootMode }),
   };
+  if (plan.exclusive && journal.aside.length > 0) throw appeared(target);
   const writeJournal = (state: SwapJournal['state']) => writeJournalFile(fs, journalPath, { ...journal, state });
   const moved: string[] = [];
   const placed: string[] = [];
@@ -304,6 +321,14 @@ async function swapContents(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
     throw swapError(target, err);
   }
   return { target, undo, finish: cleanUp };
+}
+
+/** An exclusive target that was empty when planned holds something now: nothing is moved aside. */
+function appeared(target: string): BackupEngineError {
+  return new BackupEngineError(
+    BackupErrorCode.RestoreTargetNotEmpty,
+    `refusing to restore into ${target}: something was put there while the restore ran, and a restore with --to never replaces or deletes what is there. Nothing in ${target} was changed; restore again into an empty directory.`,
+  );
 }
 
 function swapError(target: string, cause: unknown): BackupEngineError {

@@ -22,6 +22,9 @@ export interface ResolvedRoot {
   excludes: string[];
   /** Permission bits of the root directory. */
   mode: number;
+  /** Owner of the root directory. */
+  uid?: number;
+  gid?: number;
 }
 
 const invalid = (message: string): BackupEngineError => new BackupEngineError(BackupErrorCode.InvalidRequest, message);
@@ -115,7 +118,14 @@ export async function resolveRoots(
         `backup roots ${JSON.stringify(clash.prefix)} (${clash.dir}) and ${JSON.stringify(root.prefix)} (${dir}) overlap: one directory lies inside the other, so its files would be stored twice. Remove the inner directory from ${settingHint(root)}, or exclude it from the outer root.`,
       );
     }
-    out.push({ prefix: root.prefix, dir, excludes: [...excludes, ...(root.excludes ?? [])], mode: st.mode & 0o7777 });
+    out.push({
+      prefix: root.prefix,
+      dir,
+      excludes: [...excludes, ...(root.excludes ?? [])],
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+    });
   }
   return out;
 }

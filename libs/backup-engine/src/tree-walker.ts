@@ -13,8 +13,10 @@ export type WalkedEntry =
       mtimeMs: number;
       ctimeMs: number;
       ino: number;
+      uid: number;
+      gid: number;
     }
-  | { type: 'dir'; path: string; mode: number }
+  | { type: 'dir'; path: string; mode: number; uid: number; gid: number }
   | { type: 'symlink'; path: string; target: string };
 
 /** Turns a glob (`*`, `?`, `**`) into a regular expression over slash-separated paths. */
@@ -64,7 +66,7 @@ export async function* walkTree(root: string, excludes: string[] = []): AsyncGen
       const st = await stats[i];
       if (st.isSymbolicLink()) yield { type: 'symlink', path: relPath, target: await readlink(absPath) };
       else if (st.isDirectory()) {
-        yield { type: 'dir', path: relPath, mode: st.mode & 0o7777 };
+        yield { type: 'dir', path: relPath, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
         yield* walk(absPath, relPath);
       } else if (st.isFile())
         yield {
@@ -76,6 +78,8 @@ export async function* walkTree(root: string, excludes: string[] = []): AsyncGen
           mtimeMs: st.mtimeMs,
           ctimeMs: st.ctimeMs,
           ino: st.ino,
+          uid: st.uid,
+          gid: st.gid,
         };
     }
   }

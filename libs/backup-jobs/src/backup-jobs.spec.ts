@@ -1,6 +1,7 @@
 import type { BackupEngine, PruneRequest } from '@lockstep/backup-engine';
 import type { BackupRecordV1, BackupType } from '@lockstep/contracts';
-import { BackupJobs } from './backup-jobs';
+import { BackupJobs, refuseForeign } from './backup-jobs';
+import { sameDatabase } from './restore-job';
 import { newBackupRecord } from './backup-records';
 import type { BackupRepositoryLock } from './repository-lock';
 
@@ -83,5 +84,45 @@ describe(`${BackupJobs.name} prune`, () => {
 
     await expect(attempt).rejects.toThrow(/lost the lock/);
     expect(recorded.map((b) => [b.id, b.status])).toEqual([['full_1', 'pruned']]);
+  });
+});
+
+describe(refuseForeign.name, () => {
+  const own = { nodeId: 'node-1', component: 'shop' };
+  const taken = (nodeId: string | null, component: string): BackupRecordV1 => ({
+    ...backup('preupdate_x', 'full', '2026-12-04T10:00:00Z'),
+    nodeId,
+    component,
+  });
+
+  it('accepts a backup of this node and component', () => {
+    expect(() => refuseForeign(taken('node-1', 'shop'), own)).not.toThrow();
+  });
+
+  it.each([
+    [
+      'another node',
+      taken('node-2', 'shop'),
+      /taken on node node-2 for component shop, and this agent serves node node-1/,
+    ],
+    ['another component', taken('node-1', 'billing'), /taken on node node-1 for component billing/],
+    ['the control plane', taken(null, 'shop'), /taken on the control plane \(no node\)/],
+  ])('refuses a backup of %s with BACKUP_FOREIGN, saying what to do', (_what, b, message) => {
+    const act = () => refuseForeign(b, own);
+
+    expect(act).toThrow(expect.objectContaining({ code: 'BACKUP_FOREIGN', message: expect.stringMatching(message) }));
+    expect(act).toThrow(/Nothing was changed\. Restore one of this node's own backups/);
+  });
+});
+
+describe(sameDatabase.name, () => {
+  it.each([
+    ['postgres://lockstep:pw@postgres:5432/lockstep', 'postgres://other@POSTGRES/lockstep', true],
+    ['postgres://a@db:5432/lockstep', 'postgresql://a@db:5432/lockstep?sslmode=require', true],
+    ['postgres://a@db:5432/lockstep', 'postgres://a@db:5433/lockstep', false],
+    ['postgres://a@db/lockstep', 'postgres://a@db/shop', false],
+    ['postgres://a@db/lockstep', 'postgres://a@db2/lockstep', false],
+  ])('%s and %s: %s', (a, b, expected) => {
+    expect(sameDatabase(a, b)).toBe(expected);
   });
 });

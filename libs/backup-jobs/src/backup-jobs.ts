@@ -35,6 +35,19 @@ export interface BackupJobDeps {
   /** Whether the repository is encrypted (BACKUP_KEY set). */
   encrypted: boolean;
   now?: () => Date;
+  /** Lockstep's own database, when this host backs it up (the backup service); see ControlPlaneDatabase. */
+  controlPlane?: ControlPlaneDatabase;
+}
+
+/**
+ * Lockstep's own database and what restoring it must also do: `finalSql(backupId)` runs in
+ * the same transaction as the restore of that database (e.g. restoredControlPlaneSql, so the
+ * restored control plane never resumes the past).
+ */
+export interface ControlPlaneDatabase {
+  /** DATABASE_URL of the control plane; a restored database is it when host, port and name match. */
+  databaseUrl: string;
+  finalSql(backupId: string): string;
 }
 
 /** What a new backup is. */
@@ -249,6 +262,7 @@ export class BackupJobs {
     onProgress: (p: JobProgress) => void = () => undefined,
   ): Promise<RestoreOutcome> {
     const backup = typeof backupOrId === 'string' ? await this.recordOf(backupOrId) : backupOrId;
+    if (req.expectOwner) refuseForeign(backup, req.expectOwner);
     if (backup.status === 'corrupted')
       throw new BackupJobError(
         BackupJobErrorCode.Corrupted,
@@ -261,6 +275,7 @@ export class BackupJobs {
       const manifest = await this.manifestToRestore(engine, backup);
       const job = new RestoreJob(engine, backup, manifest, req, onProgress, {
         targets: this.deps.targets,
+        controlPlane: this.deps.controlPlane,
         record: (b) => this.deps.record(b),
         now: () => this.now(),
       });
@@ -268,6 +283,15 @@ export class BackupJobs {
     } finally {
       await lease.release().catch(() => undefined);
     }
+  }
+
+  /**
+   * Refuses (BACKUP_FOREIGN) a backup that is not `own` node's and component's, reading who
+   * it belongs to from its manifest; changes nothing. A node agent calls it before it stops
+   * its app to restore.
+   */
+  async checkOwner(backupId: string, own: { nodeId: string; component: string }): Promise<void> {
+    refuseForeign(await this.recordOf(backupId), own);
   }
 
   /** The manifest of a backup to restore; a manifest that fails its check records the backup corrupted. */
@@ -359,4 +383,18 @@ export class BackupJobs {
       await lease.release().catch(() => undefined);
     }
   }
+}
+
+/**
+ * Refuses (BACKUP_FOREIGN) a backup recorded for another node or component than the one this
+ * agent serves: its files belong elsewhere and would overwrite this node's own.
+ */
+export function refuseForeign(backup: BackupRecordV1, own: { nodeId: string; component: string }): void {
+  if (backup.nodeId === own.nodeId && backup.component === own.component) return;
+  const taken = `on ${backup.nodeId === null ? 'the control plane (no node)' : `node ${backup.nodeId}`} for component ${backup.component}`;
+  throw new BackupJobError(
+    BackupJobErrorCode.Foreign,
+    `refusing to restore backup ${backup.id}: it was taken ${taken}, and this agent serves node ${own.nodeId}, component ${own.component}. Nothing was changed. Restore one of this node's own backups (lockstep backup list --node ${own.nodeId}), or restore this one elsewhere with --to.`,
+    backup,
+  );
 }

@@ -1,5 +1,5 @@
 import { BackupErrorCode } from '@lockstep/backup-engine';
-import { CodedError, type BackupRecordV1 } from '@lockstep/contracts';
+import { BackupRestoreRefusal, CodedError, type BackupRecordV1 } from '@lockstep/contracts';
 import type { FleetLockErrorCode } from '@lockstep/fleet-lock';
 import type { StorageErrorCode } from '@lockstep/storage';
 
@@ -17,6 +17,8 @@ export const BackupJobErrorCode = {
   PartMissing: 'BACKUP_PART_MISSING',
   /** The backup holds a database this host has no URL for. */
   DatabaseUnknown: 'BACKUP_DATABASE_UNKNOWN',
+  /** A node agent was asked to restore a backup taken on another node or for another component; nothing was changed. */
+  Foreign: BackupRestoreRefusal.Foreign,
   /** A restore failed after some database was restored already: nothing can undo that. */
   RestorePartial: 'BACKUP_RESTORE_PARTIAL',
 } as const;

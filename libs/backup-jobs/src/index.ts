@@ -1,5 +1,6 @@
 export * from './settings';
-export { type JobProgress, BackupJobs } from './backup-jobs';
+export { type JobProgress, type ControlPlaneDatabase, BackupJobs, refuseForeign } from './backup-jobs';
+export { sameDatabase } from './restore-job';
 export { BackupJobErrorCode } from './errors';
 export { newBackupRecord } from './backup-records';
 export { targetsFromSettings, openBackupJobs } from './open-backup-jobs';

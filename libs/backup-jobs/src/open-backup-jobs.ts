@@ -3,7 +3,7 @@ import type { BackupRecordV1 } from '@lockstep/contracts';
 import { FleetLock } from '@lockstep/fleet-lock';
 import { MinioObjectStore, type S3Settings } from '@lockstep/storage';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { BackupJobs } from './backup-jobs';
+import { BackupJobs, type ControlPlaneDatabase } from './backup-jobs';
 import type { BackupTargets } from './backup-targets';
 import { BackupRepositoryLock } from './repository-lock';
 import type { BackupSettings } from './settings';
@@ -24,6 +24,8 @@ export interface OpenBackupJobsOptions {
   leaseMs?: number;
   replicas?: number;
   record: (backup: BackupRecordV1) => Promise<void>;
+  /** Lockstep's own database, when this host backs it up: see ControlPlaneDatabase. */
+  controlPlane?: ControlPlaneDatabase;
 }
 
 /** The targets the BACKUP_* settings name. */
@@ -71,5 +73,6 @@ export async function openBackupJobs(o: OpenBackupJobsOptions): Promise<BackupJo
     targets: o.targets ?? targetsFromSettings(o.settings),
     record: o.record,
     encrypted: Boolean(o.settings.BACKUP_KEY),
+    ...(o.controlPlane && { controlPlane: o.controlPlane }),
   });
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   BackupCorruptedError,
+  checkRestoreTarget,
   DatabaseRestoreMethod,
   type BackupEngine,
   type BackupManifest,
@@ -14,8 +15,19 @@ import { BackupJobError, BackupJobErrorCode } from './errors';
 /** What to restore, and where. */
 export interface RestoreRequest {
   what: RestorePart;
-  /** Restore files under this directory instead of their original places. */
+  /**
+   * Restore files under this directory instead of their original places. It (and the part
+   * folder made under it) must not exist or be empty: a restore `--to` never replaces or
+   * deletes anything, and refuses with BACKUP_RESTORE_TARGET_NOT_EMPTY otherwise.
+   */
   to?: string;
+  /** Keep setuid/setgid bits of restored files (default: cleared). */
+  keepSpecialBits?: boolean;
+  /**
+   * The node and component this host serves (a node agent): a backup recorded for another
+   * node or component is refused with BACKUP_FOREIGN before anything is read or changed.
+   */
+  expectOwner?: { nodeId: string; component: string };
   /** `new` restores each database into `<name>_restored_<time>`; `replace` into the original, in one transaction. */
   databaseMode: 'new' | 'replace';
   operationId: string;
@@ -36,6 +48,8 @@ export interface RestoreJobDeps {
   /** Records a catalogue change (here: the backup found corrupted). */
   record(backup: BackupRecordV1): Promise<void>;
   now(): Date;
+  /** Lockstep's own database: its restore also runs `finalSql` in the same transaction. */
+  controlPlane?: { databaseUrl: string; finalSql(backupId: string): string };
 }
 
 /**
@@ -102,10 +116,12 @@ export class RestoreJob {
     const onProgress: RestoreProgress = (p) => this.report(p.step, Math.floor(p.percent * scale), p.message);
     // databases are restored once the files are staged and before they are swapped in: a database that fails leaves the files as they were
     const beforeSwap = this.wantsDatabases ? () => this.restoreDatabases() : undefined;
+    const keepSpecialBits = req.keepSpecialBits === true;
     if (req.to) {
       const target = part ? join(req.to, part) : req.to;
+      if (part) await checkRestoreTarget(req.to); // DIR itself too, not only the part folder made in it
       const result = await this.thenFiles(() =>
-        engine.restore(backup.id, target, { select: part, onProgress, beforeSwap }),
+        engine.restore(backup.id, target, { select: part, onProgress, beforeSwap, keepSpecialBits, exclusive: true }),
       );
       this.outcome.restored.push({ part: part ?? 'all', target: result.target, files: result.files });
     } else {
@@ -115,6 +131,7 @@ export class RestoreJob {
           select: part,
           onProgress,
           beforeSwap,
+          keepSpecialBits,
           allowedDirs: [...config, ...data, ...logs],
         }),
       );
@@ -145,6 +162,9 @@ export class RestoreJob {
   private async restoreDatabase(entry: DatabaseEntry, start: number, slice: number): Promise<void> {
     this.report('restoring_database', Math.floor(start), entry.database);
     const url = this.databaseUrl(entry.database, this.req.databaseMode);
+    const controlPlane = this.deps.controlPlane;
+    const ownDatabase =
+      controlPlane !== undefined && sameDatabase(this.originalUrl(entry.database), controlPlane.databaseUrl);
     const onProgress = (p: { step: string; percent: number }) =>
       this.report(
         p.step === 'done' ? 'restoring_database' : `database_${p.step}`,
@@ -161,6 +181,8 @@ export class RestoreJob {
               ? DatabaseRestoreMethod.NewDatabase
               : DatabaseRestoreMethod.SingleTransaction,
           targetUrl: url,
+          // a restored control plane (in place or as a copy) never resumes the past: fixed up in the restore's transaction
+          ...(ownDatabase && { finalSql: controlPlane.finalSql(this.backup.id) }),
         },
         undefined,
         { onProgress },
@@ -207,6 +229,16 @@ export class RestoreJob {
 
   /** The connection URL a database entry restores into: the configured one, or a new database next to it. */
   private databaseUrl(database: string, mode: 'new' | 'replace'): string {
+    const original = this.originalUrl(database);
+    if (mode === 'replace') return original;
+    const url = new URL(original);
+    const stamp = this.deps.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    url.pathname = `/${database}_restored_${stamp}`;
+    return url.toString();
+  }
+
+  /** The configured URL of a database the backup holds (BACKUP_DATABASE_URLS); refuses one this host does not list. */
+  private originalUrl(database: string): string {
     const original = this.deps.targets.databases.find(
       (u) => decodeURIComponent(new URL(u).pathname.slice(1)) === database,
     );
@@ -216,11 +248,7 @@ export class RestoreJob {
         `the backup holds database ${JSON.stringify(database)}, which BACKUP_DATABASE_URLS does not list here; add its URL to restore it`,
       );
     }
-    if (mode === 'replace') return original;
-    const url = new URL(original);
-    const stamp = this.deps.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
-    url.pathname = `/${database}_restored_${stamp}`;
-    return url.toString();
+    return original;
   }
 
   private report(step: string, percent: number, message?: string): void {
@@ -233,4 +261,13 @@ function hasRoots(manifest: BackupManifest, part: string | undefined): boolean {
   return manifest.entries.some(
     (e) => e.type !== 'database' && (part === undefined || e.path === part || e.path.startsWith(`${part}/`)),
   );
+}
+
+/** Whether two postgres URLs name the same database: host (case-insensitive), port (default 5432) and database name. */
+export function sameDatabase(a: string, b: string): boolean {
+  const key = (u: string) => {
+    const url = new URL(u);
+    return `${url.hostname.toLowerCase()}:${url.port || '5432'}/${decodeURIComponent(url.pathname.slice(1))}`;
+  };
+  return key(a) === key(b);
 }

@@ -13,6 +13,7 @@ import { registerNodes } from './commands/nodes.command';
 import { registerRelease } from './commands/release.command';
 import { registerRollback } from './commands/rollback.command';
 import { registerRollouts } from './commands/rollouts.command';
+import { registerSecrets } from './commands/secrets.command';
 import { registerSubscriptions } from './commands/subscriptions.command';
 import { registerRolloutStart } from './commands/upgrade.command';
 import { CliContext, type CliDeps } from './context';
@@ -42,6 +43,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSubscriptions(program, ctx);
   registerDeliveries(program, ctx);
   registerDeadLetters(program, ctx);
+  registerSecrets(program, ctx);
   registerNodes(program, ctx);
   registerRolloutStart(program, ctx);
   registerRollouts(program, ctx);

@@ -15,16 +15,24 @@ export interface S3Options {
 const schema = z.object(s3Schema);
 
 /**
- * S3 settings from flags, then S3_ENDPOINT / S3_ACCESS_KEY / S3_SECRET_KEY / S3_BUCKET, then the
+ * S3 settings from flags, then S3_ENDPOINT / S3_ACCESS_KEY / S3_SECRET_KEY / S3_BUCKET (or their
+ * `_FILE` variants), then the
  * same defaults the services use, validated by the services' own schema.
  */
 export function resolveS3Settings(options: S3Options, env: NodeJS.ProcessEnv): S3Settings {
-  const merged = {
-    S3_ENDPOINT: options.s3Endpoint ?? env.S3_ENDPOINT,
-    S3_ACCESS_KEY: options.s3AccessKey ?? env.S3_ACCESS_KEY,
-    S3_SECRET_KEY: options.s3SecretKey ?? env.S3_SECRET_KEY,
-    S3_BUCKET: options.bucket ?? env.S3_BUCKET,
+  // the environment (with its <NAME>_FILE variants), then each flag given in place of its variable
+  const merged: NodeJS.ProcessEnv = { ...env };
+  const flags: Record<string, string | undefined> = {
+    S3_ENDPOINT: options.s3Endpoint,
+    S3_ACCESS_KEY: options.s3AccessKey,
+    S3_SECRET_KEY: options.s3SecretKey,
+    S3_BUCKET: options.bucket,
   };
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    merged[key] = value;
+    delete merged[`${key}_FILE`];
+  }
   try {
     const c = loadConfig('lockstep', schema, merged);
     return { endpoint: c.S3_ENDPOINT, accessKey: c.S3_ACCESS_KEY, secretKey: c.S3_SECRET_KEY, bucket: c.S3_BUCKET };

@@ -27,8 +27,12 @@ export const commonSchema = {
 /** Settings of services that use the object store. */
 export const s3Schema = {
   S3_ENDPOINT: env.url(['http', 'https'], 'http://127.0.0.1:9000'),
-  S3_ACCESS_KEY: z.string().default('minioadmin'),
-  S3_SECRET_KEY: z.string().default('minioadmin'),
+  /** Access key of the object store; no default (or S3_ACCESS_KEY_FILE). */
+  S3_ACCESS_KEY: z.string().default(''),
+  /** Secret key of the object store; no default (or S3_SECRET_KEY_FILE). */
+  S3_SECRET_KEY: z.string().default(''),
+  /** Accept well-known default credentials such as minioadmin/minioadmin: for a local demo or test only. */
+  LOCKSTEP_ALLOW_DEFAULT_CREDENTIALS: env.bool(false),
   S3_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, {

@@ -4,6 +4,7 @@ import {
   CheckNowV1,
   ComponentUpsertV1,
   DeadLetterReplayV1,
+  SecretsRotateV1,
   SubscriptionDeleteV1,
   SubscriptionUpsertV1,
 } from './queries';
@@ -37,3 +38,5 @@ export const AuditedDeadLetterReplayV1 = DeadLetterReplayV1.extend(Audited.shape
 export const AuditedComponentUpsertV1 = ComponentUpsertV1.extend(Audited.shape);
 /** Payload of `qry.checker.check-now.v1`. */
 export const AuditedCheckNowV1 = CheckNowV1.extend(Audited.shape);
+/** Payload of `qry.notifier.secrets-rotate.v1`. */
+export const AuditedSecretsRotateV1 = SecretsRotateV1.extend(Audited.shape);

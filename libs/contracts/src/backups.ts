@@ -46,6 +46,18 @@ export const BackupPartsOfType = {
 export const backupPartsOf = (type: BackupType): readonly BackupPart[] =>
   (BackupPartsOfType as Partial<Record<string, readonly BackupPart[]>>)[type] ?? [];
 
+/**
+ * Codes a restore is refused with before it changes anything (wire values: operation errors,
+ * `install.finished` errors): shared by the backup engine, the backup jobs and the node agent.
+ */
+export const BackupRestoreRefusal = {
+  /** `--to DIR` names a directory that holds something (or is not a directory). */
+  TargetNotEmpty: 'BACKUP_RESTORE_TARGET_NOT_EMPTY',
+  /** A node agent was asked to restore a backup of another node or component. */
+  Foreign: 'BACKUP_FOREIGN',
+} as const;
+export type BackupRestoreRefusal = (typeof BackupRestoreRefusal)[keyof typeof BackupRestoreRefusal];
+
 /** Where a database restore goes: a new `<name>_restored_<time>` database, or the original (in one transaction). */
 export const DatabaseRestoreModes = ['new', 'replace'] as const;
 export type DatabaseRestoreMode = (typeof DatabaseRestoreModes)[number];
@@ -84,8 +96,10 @@ export const BackupOperationCommandV1 = z.discriminatedUnion('kind', [
     operationId: z.string().uuid(),
     backupId: BackupName,
     what: z.enum(RestoreParts),
-    /** Restore files under this directory instead of their original places. */
+    /** Restore files under this directory instead of their original places; it must not exist or be empty. */
     to: z.string().optional(),
+    /** Keep setuid/setgid bits of restored files (default: cleared). */
+    keepSpecialBits: z.boolean().default(false),
     /** Database restore: `new` creates `<name>_restored_<time>`; `replace` restores into the original in one transaction. */
     databaseMode: z.enum(DatabaseRestoreModes).default('replace'),
   }),

@@ -110,6 +110,23 @@ export const DeadLetterReplayReplyV1 = z.object({
 });
 export type DeadLetterReplayReplyV1 = z.infer<typeof DeadLetterReplayReplyV1>;
 
+/** Request of `qry.notifier.secrets-rotate.v1` (`POST /v1/secrets/rotate`): nothing to say, the key comes from settings. */
+export const SecretsRotateV1 = z.object({}).strict();
+export type SecretsRotateV1 = z.infer<typeof SecretsRotateV1>;
+
+/** Reply of `qry.notifier.secrets-rotate.v1`. */
+export const SecretsRotateReplyV1 = z.object({
+  /** Id of the key (LOCKSTEP_SECRET_KEY) every secret is now sealed under: first 8 hex digits of its SHA-256. */
+  keyId: z.string(),
+  /** Rows re-sealed by this call (sealed before under a previous key, or not sealed at all). */
+  resealed: z.number().int(),
+  /** Rows still not sealed under the current key (each named in `problems`); 0 when rotation is complete. */
+  remaining: z.number().int(),
+  /** What kept a row from being re-sealed and what to do about it. */
+  problems: z.array(z.string()),
+});
+export type SecretsRotateReplyV1 = z.infer<typeof SecretsRotateReplyV1>;
+
 /** Request of `qry.checker.check-now.v1`: check one component or all. */
 export const CheckNowV1 = z.object({
   /** The component to check; every component when absent. */

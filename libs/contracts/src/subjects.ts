@@ -36,6 +36,8 @@ export const Queries = {
   SubscriptionDelete: 'qry.notifier.subscription-delete.v1',
   /** Ask the notifier to re-queue dead-lettered deliveries; reply: DeadLetterReplayReplyV1. */
   DeadLetterReplay: 'qry.notifier.dead-letter-replay.v1',
+  /** Ask the notifier to re-seal every stored secret under the current key; reply: SecretsRotateReplyV1. */
+  SecretsRotate: 'qry.notifier.secrets-rotate.v1',
   /** Ask the checker to register or update a component; reply: ComponentUpsertReplyV1. */
   ComponentUpsert: 'qry.checker.component-upsert.v1',
   /** Ask the checker for a release's verified artifact (sha256, length, URI); reply: ReleaseInfoReplyV1. */

@@ -41,3 +41,19 @@ describe(maskUrl.name, () => {
     expect(maskUrl(url, channel)).toBe(expected);
   });
 });
+
+describe('toView of a sealed subscription', () => {
+  it.each([
+    ['slack', 'https://hooks.slack.com/services/T0/B0/secret'],
+    ['discord', 'https://discord.com/api/webhooks/1/secret'],
+    ['webhook', 'https://u:p@example.com/hook?token=secret'],
+  ])('shows the same view from the stored public target as from the whole %s target', (channel, url) => {
+    const base = { id: 'i', name: 'n', channel, eventTypes: ['*'], enabled: true, disabledReason: null };
+    const whole = toView({ ...base, target: { url, secrets: ['a', 'b'] } });
+
+    const sealed = toView({ ...base, target: { url: maskUrl(url, channel), secretCount: 2 } });
+
+    expect({ ...sealed, createdAt: '' }).toEqual({ ...whole, createdAt: '' });
+    expect(sealed.url).not.toContain('secret');
+  });
+});

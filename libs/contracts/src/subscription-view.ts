@@ -5,7 +5,10 @@ export interface StoredSubscription {
   id: string;
   name: string;
   channel: string;
-  /** Channel target settings; holds the URL and, for webhooks, the signing secrets. */
+  /**
+   * Channel target as stored: `{ url: <masked>, secretCount }` once sealed (the notifier keeps
+   * the whole target sealed elsewhere), or the whole target (URL, signing secrets) in the notifier.
+   */
   target: Record<string, unknown>;
   eventTypes: string[];
   enabled: boolean;
@@ -18,13 +21,17 @@ export interface StoredSubscription {
  * shown. Every process that shows subscriptions (notifier replies, the API) goes through it.
  */
 export function toView(s: StoredSubscription): SubscriptionViewV1 {
-  const target = s.target as { url?: unknown; secrets?: unknown };
+  const target = s.target as { url?: unknown; secrets?: unknown; secretCount?: unknown };
   return {
     id: s.id,
     name: s.name,
     channel: s.channel,
     url: maskUrl(typeof target.url === 'string' ? target.url : '', s.channel),
-    secretCount: Array.isArray(target.secrets) ? target.secrets.length : 0,
+    secretCount: Array.isArray(target.secrets)
+      ? target.secrets.length
+      : typeof target.secretCount === 'number'
+        ? target.secretCount
+        : 0,
     eventTypes: s.eventTypes,
     enabled: s.enabled,
     disabledReason: s.disabledReason,
@@ -35,6 +42,7 @@ export function toView(s: StoredSubscription): SubscriptionViewV1 {
 /**
  * Slack and Discord webhook URLs carry their secret in the path; show only the origin and
  * first segment. Webhook URLs lose their query string and credentials, which may hold tokens.
+ * Masking a masked URL changes nothing.
  */
 export function maskUrl(url: string, channel: string): string {
   try {

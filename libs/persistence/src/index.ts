@@ -22,3 +22,5 @@ export { databaseReady, PersistenceModule } from './persistence.module';
 export * from './backups/backup-operations';
 export * from './backups/backup-record';
 export * from './audit';
+export * from './backups/restored-control-plane';
+export * from './sealing/secret-keyring';

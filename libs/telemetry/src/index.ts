@@ -11,4 +11,4 @@ export { createLogger } from './logger.factory';
 export * from './pino-nest.logger';
 export { MetricsRegistry } from './metrics.registry';
 export { TelemetryModule } from './telemetry.module';
-export { REDACTED, REDACTED_KEYS, redactSecrets } from './secret.redaction';
+export { REDACTED, REDACTED_KEYS, isSecretKey, redactSecretKeys, redactSecrets } from './secret.redaction';

@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 import { currentTraceIds } from './span.helpers';
-import { REDACTED, REDACT_PATHS, redactSecrets } from './secret.redaction';
+import { REDACTED, REDACT_PATHS, redactSecretKeys, redactSecrets } from './secret.redaction';
 
 /** pino level names, plus 'silent' (the values of LOG_LEVEL). */
 export type PinoLogLevel = LevelWithSilent;
@@ -16,10 +16,10 @@ export interface CreateLoggerOptions {
 /**
  * A pino JSON logger for one service. Every line carries `service`, an ISO `time`, the
  * level as a name, and — inside a span — `trace_id` and `span_id`, so logs join traces.
- * Values under secret-looking keys (`password`, `token`, `*.secret`,
- * `headers.authorization`, …) are replaced by `[REDACTED]`, and each finished line is
- * passed through {@link redactSecrets} so `whsec_…` secrets and URL passwords in messages
- * and error stacks never reach the output.
+ * Values under secret keys (`password`, `token`, `secret`, `secrets`, `authorization`, …) are
+ * replaced by `[REDACTED]` at any depth (also inside a logged error's own fields), and each
+ * finished line is passed through {@link redactSecrets} so `whsec_…` secrets, `lst_…` tokens,
+ * Slack/Discord webhook URLs and database passwords in messages and stacks never reach the output.
  */
 export function createLogger(
   serviceName: string,
@@ -31,7 +31,8 @@ export function createLogger(
       level,
       base: { service: serviceName, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: (object) => redactSecretKeys(object) },
+      serializers: { err: (err: Error) => redactSecretKeys(pino.stdSerializers.err(err)) },
       mixin: traceMixin,
       redact: { paths: [...REDACT_PATHS, ...(options.redactPaths ?? [])], censor: REDACTED },
       hooks: { streamWrite: redactSecrets },

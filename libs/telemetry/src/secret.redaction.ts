@@ -15,11 +15,24 @@ const SECRET_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp; replacemen
     pattern: /\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s:/?#@"'\\]*):[^\s@/?#"'\\]+@/g,
     replacement: `$1:${REDACTED}@`,
   },
-  // Slack and Discord incoming-webhook URLs are bearer secrets in their path.
-  { name: 'slack-webhook', pattern: /(hooks\.slack\.com\/services\/)[A-Za-z0-9_/-]+/g, replacement: `$1${REDACTED}` },
+  // Lockstep API tokens (lst_…), so a token pasted into a message or an error never reaches a log.
+  { name: 'api-token', pattern: /\blst_[A-Za-z0-9_-]{8,}/g, replacement: `lst_${REDACTED}` },
+  // Slack incoming-webhook and workflow URLs and Discord webhook URLs (with or without an API
+  // version) are bearer secrets in their path.
+  {
+    name: 'slack-webhook',
+    pattern: /(hooks\.slack\.com\/(?:services|triggers|workflows)\/)[A-Za-z0-9_/-]+/g,
+    replacement: `$1${REDACTED}`,
+  },
   {
     name: 'discord-webhook',
-    pattern: /(discord(?:app)?\.com\/api\/webhooks\/\d+\/)[A-Za-z0-9_.-]+/g,
+    pattern: /(discord(?:app)?\.com\/api\/(?:v\d+\/)?webhooks\/\d+\/)[A-Za-z0-9_.-]+/g,
+    replacement: `$1${REDACTED}`,
+  },
+  // libpq key=value connection strings: password=secret or password='quoted secret'.
+  {
+    name: 'libpq-password',
+    pattern: /\b(password\s*=\s*)(?:'(?:[^'\\"]|\\\\')*'|[^\s'"\\&;]+)/gi,
     replacement: `$1${REDACTED}`,
   },
   // Query parameters that are credentials, including S3 presigned-URL signatures.
@@ -34,9 +47,9 @@ const SECRET_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp; replacemen
 ];
 
 /**
- * Masks secrets inside free text: `whsec_…` webhook secrets, URL passwords
- * (`postgres://user:***@host`), Slack/Discord webhook URLs, credential query parameters
- * and Bearer/Basic credentials. Use it on anything headed for logs, spans or error rows.
+ * Masks secrets inside free text: `whsec_…` webhook secrets, `lst_…` API tokens, URL passwords
+ * (`postgres://user:***@host`), libpq `password=` strings, Slack/Discord webhook URLs,
+ * credential query parameters and Bearer/Basic credentials. Use it on anything headed for logs, spans or error rows.
  */
 export function redactSecrets(text: string): string {
   let out = text;
@@ -44,9 +57,17 @@ export function redactSecrets(text: string): string {
   return out;
 }
 
-/** Object keys whose values are never logged, at any of the first three levels of a log object. */
+/** Object keys whose values are never logged, at any depth of a log object (compared case- and `_`/`-`-insensitively). */
 export const REDACTED_KEYS = [
   'password',
+  'pgpassword',
+  'secrets',
+  'xApiKey',
+  'setCookie',
+  'LOCKSTEP_SECRET_KEY',
+  'LOCKSTEP_SECRET_KEY_PREVIOUS',
+  'S3_ACCESS_KEY',
+  'targetSealed',
   'passwd',
   'secret',
   'token',
@@ -77,3 +98,46 @@ export const REDACT_PATHS: readonly string[] = [
   'headers["set-cookie"]',
   '*.headers["set-cookie"]',
 ];
+
+const normalizeKey = (key: string): string => key.toLowerCase().replace(/[_-]/g, '');
+const SECRET_KEYS = new Set<string>(REDACTED_KEYS.map(normalizeKey));
+
+/** True when values under this object key are secrets (`password`, `Authorization`, `secrets`, `S3_SECRET_KEY`…). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEYS.has(normalizeKey(key));
+}
+
+const MAX_DEPTH = 12;
+
+/**
+ * A copy of a value to be logged with the value of every secret key ({@link isSecretKey}) replaced
+ * by {@link REDACTED}, at any depth. Shares untouched branches with the input and never changes
+ * it. Errors, dates and buffers are kept as they are (their text goes through {@link redactSecrets}).
+ */
+export function redactSecretKeys<T>(value: T): T {
+  return redactDeep(value, 0, new WeakSet()) as T;
+}
+
+function redactDeep(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+  if (value instanceof Error || value instanceof Date || Buffer.isBuffer(value) || ArrayBuffer.isView(value))
+    return value;
+  if (seen.has(value)) return value;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    const items = value as unknown[];
+    let copy: unknown[] | undefined;
+    items.forEach((item, i) => {
+      const next = redactDeep(item, depth + 1, seen);
+      if (next !== item) (copy ??= [...items])[i] = next;
+    });
+    return copy ?? value;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const next = isSecretKey(key) ? REDACTED : redactDeep(item, depth + 1, seen);
+    if (next !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = next;
+  }
+  return copy ?? value;
+}

@@ -27,6 +27,7 @@ const subscription = (over: Partial<SubscriptionEntity> = {}): SubscriptionEntit
   name: 'ops',
   channel: 'slack',
   target: { url: 'https://hooks.slack.com/services/T0/B0/SECRETTOKEN' },
+  targetSealed: null,
   eventTypes: ['*'],
   enabled: true,
   disabledReason: null,

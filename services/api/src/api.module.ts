@@ -31,6 +31,8 @@ import { ReleasesService } from './releases/releases.service';
 import { RollbacksController, RolloutsController } from './rollouts/rollouts.controller';
 import { RolloutsRepository } from './rollouts/rollouts.repository';
 import { RolloutsService } from './rollouts/rollouts.service';
+import { SecretsController } from './secrets/secrets.controller';
+import { SecretsService } from './secrets/secrets.service';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
@@ -43,6 +45,7 @@ export const API_CONTROLLERS = [
   SubscriptionsController,
   DeliveriesController,
   DeadLettersController,
+  SecretsController,
   NodesController,
   RolloutsController,
   RollbacksController,
@@ -66,6 +69,7 @@ export const API_PROVIDERS = [
   SubscriptionsService,
   DeliveriesRepository,
   DeliveriesService,
+  SecretsService,
   NodesRepository,
   NodesService,
   RolloutsRepository,

@@ -366,6 +366,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('POST', '/v1/backups/nightly-a/restore', {
         what: 'config',
         to: '/srv/restore',
+        keepSpecialBits: true,
         confirm: true,
       });
 
@@ -378,6 +379,7 @@ describe(`${ApiModule.name} backup routes`, () => {
         what: 'config',
         to: '/srv/restore',
         databaseMode: 'replace',
+        keepSpecialBits: true,
       });
     });
 
@@ -388,11 +390,11 @@ describe(`${ApiModule.name} backup routes`, () => {
       ],
       [
         { what: 'data', to: '/srv/node1' },
-        /^restoring data from backup node1-pre overwrites the data files under \/srv\/node1; add --confirm \(confirm: true\)/,
+        /^restoring data from backup node1-pre creates the data files in \/srv\/node1 \(it must be empty or not exist: nothing there is replaced\); add --confirm \(confirm: true\)/,
       ],
       [
         { what: 'all', to: '/tmp/r', databaseMode: 'new', confirm: false },
-        /^restoring all from backup nightly-a overwrites the config and data files under \/tmp\/r, and creates a new database/,
+        /^restoring all from backup nightly-a creates the config and data files in \/tmp\/r \(it must be empty or not exist: nothing there is replaced\) and a new database/,
       ],
     ])('answers 400 without confirm: true, saying what would be overwritten (%j)', async (body, message) => {
       const id = body.what === 'data' ? 'node1-pre' : 'nightly-a';

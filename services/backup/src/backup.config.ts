@@ -8,6 +8,9 @@ import { backupSchema } from '@lockstep/backup-jobs';
 export const backupServiceSchema = z.object({
   ...commonSchema,
   ...s3Schema,
+  /** The backup service always uses the object store: its keys are required (no default). */
+  S3_ACCESS_KEY: z.string().min(1, { message: 'expected the object store access key (or S3_ACCESS_KEY_FILE)' }),
+  S3_SECRET_KEY: z.string().min(1, { message: 'expected the object store secret key (or S3_SECRET_KEY_FILE)' }),
   ...backupSchema,
   /** Component the service's own targets belong to (recorded on each backup). */
   BACKUP_COMPONENT: z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonSchema, env, loadConfig } from '@lockstep/config';
+import { commonSchema, env, loadConfig, secretKeyListSetting, secretKeySetting } from '@lockstep/config';
 
 /** Notifier settings. */
 export const notifierSchema = z.object({
@@ -16,6 +16,10 @@ export const notifierSchema = z.object({
   NOTIFIER_POLL_INTERVAL: env.duration('500ms'),
   /** How long a worker holds a claimed delivery before another may take it over. */
   NOTIFIER_LEASE: env.duration('2m'),
+  /** Key that seals subscription secrets at rest (32 bytes, base64 or hex; or LOCKSTEP_SECRET_KEY_FILE). */
+  LOCKSTEP_SECRET_KEY: secretKeySetting(),
+  /** Keys secrets may still be sealed under while `lockstep secrets rotate` re-seals them (comma-separated). */
+  LOCKSTEP_SECRET_KEY_PREVIOUS: secretKeyListSetting(),
 });
 export type NotifierConfig = z.infer<typeof notifierSchema>;
 

@@ -7,6 +7,10 @@ import { DeliveryWorker } from './deliveries/delivery-worker.service';
 import { EventRouter } from './deliveries/event-router.service';
 import { EventRouterHandler, NOTIFIER_SUBJECTS } from './deliveries/event-router.handler';
 import { NOTIFIER_CONFIG, type NotifierConfig } from './notifier.config';
+import { secretKeyringProvider } from './secrets/secret-keyring.provider';
+import { SealedRowsRepository } from './secrets/sealed-rows.repository';
+import { SecretsAtRest } from './secrets/secrets-at-rest.service';
+import { SecretsHandler } from './secrets/secrets.handler';
 import { SubscriptionRepository } from './subscriptions/subscription.repository';
 import { SubscriptionsHandler } from './subscriptions/subscriptions.handler';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
@@ -18,9 +22,12 @@ export class NotifierModule {
     return {
       module: NotifierModule,
       imports: [PlatformModule.forService({ service: 'notifier', config, handles: NOTIFIER_SUBJECTS, relay: false })],
-      controllers: [SubscriptionsHandler, DeadLettersHandler],
+      controllers: [SubscriptionsHandler, DeadLettersHandler, SecretsHandler],
       providers: [
         { provide: NOTIFIER_CONFIG, useValue: config },
+        secretKeyringProvider,
+        SealedRowsRepository,
+        SecretsAtRest,
         SubscriptionRepository,
         SubscriptionsService,
         DeliveryRepository,

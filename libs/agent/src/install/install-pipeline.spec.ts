@@ -360,6 +360,32 @@ describe(InstallPipeline.name, () => {
       expect(order).toEqual(['stop', 'restart']);
       expect(configAtRestart).toBe(configBefore); // 1.0.0 starts again with its own config, not 1.1.0's migrated one
     });
+
+    it("refuses, before stopping the app, to restore another node's or component's backup, with BACKUP_FOREIGN", async () => {
+      await install('1.1.0');
+      deps.restoreData = jest.fn(async () => undefined);
+      deps.checkRestore = jest.fn(async () => {
+        throw Object.assign(
+          new Error('refusing to restore backup preupdate_n2_1.1.0_abcdef12: it was taken on node n2'),
+          {
+            code: 'BACKUP_FOREIGN',
+          },
+        );
+      });
+      app.stop.mockClear();
+
+      const refused = await install('1.0.0', { action: 'rollback', restoreBackupId: 'preupdate_n2_1.1.0_abcdef12' });
+
+      expect(refused).toMatchObject({
+        result: 'failed',
+        failedStep: 'preflight',
+        runningVersion: '1.1.0',
+        error: expect.stringMatching(/^BACKUP_FOREIGN: refusing to restore backup preupdate_n2_1\.1\.0_abcdef12/),
+      });
+      expect(deps.checkRestore).toHaveBeenCalledWith('preupdate_n2_1.1.0_abcdef12', expect.anything());
+      expect(deps.restoreData).not.toHaveBeenCalled();
+      expect(app.stop).not.toHaveBeenCalled();
+    });
   });
 
   describe('resume after the agent died', () => {

@@ -62,6 +62,23 @@ export class InstallRun {
         { step: 'preflight' },
       );
     }
+    await this.checkRestore();
+  }
+
+  /** A rollback --restore-data naming a backup of another node or component is refused here, before the app is stopped. */
+  private async checkRestore(): Promise<void> {
+    const { cmd, deps } = this;
+    if (!cmd.restoreBackupId || !deps.checkRestore) return;
+    await deps.checkRestore(cmd.restoreBackupId, cmd).catch((err: unknown) => {
+      const foreign = (err as { code?: unknown }).code === BackupJobErrorCode.Foreign;
+      throw new InstallStepError(
+        foreign ? AgentErrorCode.BackupForeign : AgentErrorCode.BackupFailed,
+        foreign
+          ? (err as Error).message
+          : `cannot read backup ${cmd.restoreBackupId} to restore it: ${describeError(err)}; nothing was changed`,
+        { step: 'preflight', cause: err },
+      );
+    });
   }
 
   /** Takes the pre-update backup when the command and the node's policy ask for one; its failure stops the install before anything changed. */

@@ -46,6 +46,11 @@ export interface InstallPipelineDeps {
   ): Promise<void>;
   /** Settles a pre-update backup whose agent died while taking it (completed if its manifest exists, else failed). */
   settleBackup?(command: InstallCommandV1, backupId: string, previousVersion: string | null): Promise<void>;
+  /**
+   * Refuses, before anything changes, a backup this node must not restore: one taken on
+   * another node or for another component (throws a coded error, BACKUP_FOREIGN).
+   */
+  checkRestore?(backupId: string, command: InstallCommandV1): Promise<void>;
   /** Restores a backup of the node's targets into place (rollback --restore-data). */
   restoreData?(
     backupId: string,

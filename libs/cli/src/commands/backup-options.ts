@@ -82,23 +82,25 @@ export interface RestoreFlags {
   what: RestorePart;
   to?: string;
   databaseMode?: DatabaseRestoreMode;
+  keepSpecialBits?: boolean;
   confirm?: boolean;
 }
 
 /** What a restore would overwrite (or create), from the flags alone: the CLI does not know the backup's parts yet. */
 export function restoreWarning(id: string, f: Pick<RestoreFlags, 'what' | 'to' | 'databaseMode'>): string {
-  const files = f.to ? `under ${f.to}` : 'at their original places';
+  const files = f.to ? `into ${f.to}, which must be empty or not exist` : 'at their original places';
+  const verb = f.to ? 'writes' : 'overwrites';
   const database =
     f.databaseMode === 'new'
       ? 'creates a new database <name>_restored_<time> (the original is left alone)'
       : 'overwrites the database in place (--database-mode new restores into a new database instead)';
   switch (f.what) {
     case 'all':
-      return `restoring all of backup ${id} overwrites the config and data files it holds ${files}, and ${database}`;
+      return `restoring all of backup ${id} ${verb} the config and data files it holds ${files}, and ${database}`;
     case 'database':
       return `restoring the database of backup ${id} ${database}`;
     default:
-      return `restoring the ${f.what} files of backup ${id} overwrites them ${files}`;
+      return `restoring the ${f.what} files of backup ${id} ${verb} them ${files}`;
   }
 }
 

@@ -73,7 +73,7 @@ describe('lockstep backup', () => {
       ],
       [
         ['backup', 'restore', 'nightly', '--what', 'config', '--to', '/srv/r'],
-        /restoring the config files of backup nightly overwrites them under \/srv\/r\. Check the backup with `lockstep backup show nightly`, then run again with --confirm/,
+        /restoring the config files of backup nightly writes them into \/srv\/r, which must be empty or not exist\. Check the backup with `lockstep backup show nightly`, then run again with --confirm/,
       ],
       [['backup', 'restore', 'nightly', '--confirm'], /required option '--what <part>' not specified/],
       [
@@ -473,6 +473,7 @@ describe('lockstep backup', () => {
         '/srv/restore',
         '--database-mode',
         'new',
+        '--keep-special-bits',
         '--confirm',
       ]);
 
@@ -480,7 +481,7 @@ describe('lockstep backup', () => {
       expect(sent[0]).toEqual({
         method: 'POST',
         url: 'http://api.test/v1/backups/nightly/restore',
-        body: { what: 'all', to: '/srv/restore', databaseMode: 'new', confirm: true },
+        body: { what: 'all', to: '/srv/restore', databaseMode: 'new', keepSpecialBits: true, confirm: true },
       });
       expect(out).toMatch(
         /restored from backup nightly:\n {2}config → \/srv\/restore\/config\/app \(7 file\(s\)\)\n {2}database app_restored_20260101_000200 \(new\)\n$/,

@@ -132,11 +132,13 @@ export function registerBackup(program: Command, ctx: CliContext): void {
 
   backup
     .command('restore <id>')
-    .description('bring back all or part of a backup; overwrites what it restores, so it needs --confirm')
+    .description(
+      'bring back all or part of a backup; in place it overwrites what it restores, so it needs --confirm; with --to it only fills an empty (or new) directory',
+    )
     .requiredOption('--what <part>', 'all, database, config or data', parseRestorePart)
     .option(
       '--to <dir>',
-      'restore files under this absolute directory instead of their original places',
+      'restore files under this absolute directory instead of their original places; it must be empty or not exist (nothing there is replaced)',
       parseRestoreTarget,
     )
     .option(
@@ -144,6 +146,7 @@ export function registerBackup(program: Command, ctx: CliContext): void {
       'replace (default): restore into the original database; new: into a new <name>_restored_<time> database',
       parseDatabaseMode,
     )
+    .option('--keep-special-bits', 'keep the setuid/setgid bits files were backed up with (default: cleared)')
     .option(
       '--confirm',
       'confirm: the restored files (and, with --database-mode replace, the database) are overwritten',
@@ -153,7 +156,13 @@ export function registerBackup(program: Command, ctx: CliContext): void {
       const name = checkBackupName(id);
       const o = ctx.options<RestoreFlags & { what: RestorePart; wait: boolean }>(cmd);
       checkRestoreFlags(name, o);
-      const body = { what: o.what, to: o.to, databaseMode: o.databaseMode, confirm: true };
+      const body = {
+        what: o.what,
+        to: o.to,
+        databaseMode: o.databaseMode,
+        ...(o.keepSpecialBits && { keepSpecialBits: true }),
+        confirm: true,
+      };
       await queue(ctx, cmd, `/v1/backups/${encodeURIComponent(name)}/restore`, body, o.wait);
     });
 

@@ -91,13 +91,20 @@ export type CreateBackupBody = z.infer<typeof CreateBackupBody>;
 export const RestoreBackupBody = z.strictObject({
   /** Which part of the backup to bring back. */
   what: z.enum(RestoreParts, oneOf('what', RestoreParts)).describe('which part of the backup to bring back'),
-  /** Restore files under this directory instead of their original places. */
+  /** Restore files under this directory instead of their original places; it must not exist or be empty. */
   to: z
     .string()
     .max(4096)
     .refine((p) => p.startsWith('/'), { message: 'must be an absolute directory (starting with /)' })
     .optional()
-    .describe('restore files under this directory instead of their original places'),
+    .describe(
+      'restore files under this directory instead of their original places; it must not exist or be empty (nothing in it is ever replaced or deleted)',
+    ),
+  /** Keep setuid/setgid bits of restored files (default false: cleared). */
+  keepSpecialBits: z
+    .boolean()
+    .optional()
+    .describe('keep the setuid and setgid bits restored files were backed up with (default: cleared)'),
   /** replace (default): into the original database; new: into a new database. */
   databaseMode: z
     .enum(DatabaseRestoreModes, oneOf('databaseMode', DatabaseRestoreModes))

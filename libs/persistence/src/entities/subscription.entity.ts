@@ -13,9 +13,20 @@ export class SubscriptionEntity {
   @Column({ type: 'text' })
   channel: string;
 
-  /** Channel target settings (URL, `whsec_` secrets…), validated by the channel plugin. Holds secrets: never logged or returned whole. */
+  /**
+   * What may be shown of the channel target: `{ url: <masked>, secretCount }`. Rows not yet
+   * sealed (written before secrets were sealed) hold the whole target here until the notifier
+   * seals them at its next start with a key.
+   */
   @Column({ type: 'jsonb' })
   target: Record<string, unknown>;
+
+  /**
+   * The whole channel target (URL with its token, `whsec_` secrets…) as JSON sealed with
+   * LOCKSTEP_SECRET_KEY (`v1:<key id>:…`, bound to this row's id); null while not yet sealed.
+   */
+  @Column({ name: 'target_sealed', type: 'text', nullable: true })
+  targetSealed: string | null;
 
   /** Event-name filters, e.g. `release.available`, `check.*`, `*`. */
   @Column({ name: 'event_types', type: 'text', array: true, default: () => "'{*}'" })

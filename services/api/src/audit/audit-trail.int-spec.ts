@@ -17,7 +17,9 @@ import {
   createDataSource,
   RolloutNodeEntity,
   runMigrations,
+  SecretKeyring,
 } from '@lockstep/persistence';
+import { randomBytes } from 'node:crypto';
 import { createTestDatabase, uniqueName, withPgClient, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
 import { CheckRepository } from '../../../checker/src/checks/check.repository';
@@ -30,6 +32,9 @@ import { DeadLettersService } from '../../../notifier/src/deliveries/dead-letter
 import { DeliveryRepository } from '../../../notifier/src/deliveries/delivery.repository';
 import type { DeliveryWorker } from '../../../notifier/src/deliveries/delivery-worker.service';
 import type { NotifierConfig } from '../../../notifier/src/notifier.config';
+import { SealedRowsRepository } from '../../../notifier/src/secrets/sealed-rows.repository';
+import { SecretsAtRest } from '../../../notifier/src/secrets/secrets-at-rest.service';
+import { SecretsHandler } from '../../../notifier/src/secrets/secrets.handler';
 import { SubscriptionRepository } from '../../../notifier/src/subscriptions/subscription.repository';
 import { SubscriptionsHandler } from '../../../notifier/src/subscriptions/subscriptions.handler';
 import { SubscriptionsService as NotifierSubscriptions } from '../../../notifier/src/subscriptions/subscriptions.service';
@@ -99,8 +104,10 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
     } as unknown as ReleaseCheckService;
     const checker = new ChecksHandler(new ChecksService(checkRepo, releaseChecks), new CheckerComponents(checkRepo));
     const notifierConfig = { NOTIFIER_ALLOWED_DESTINATIONS: 'loopback' } as NotifierConfig;
+    const keyring = new SecretKeyring(randomBytes(32));
+    const secrets = new SecretsHandler(new SecretsAtRest(new SealedRowsRepository(ds), keyring));
     const subscriptions = new SubscriptionsHandler(
-      new NotifierSubscriptions(new SubscriptionRepository(ds), notifierConfig),
+      new NotifierSubscriptions(new SubscriptionRepository(ds, keyring), notifierConfig),
     );
     const deadLetters = new DeadLettersHandler(
       new DeadLettersService(new DeliveryRepository(ds), { wake: () => undefined } as unknown as DeliveryWorker),
@@ -133,6 +140,7 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       [Queries.SubscriptionUpsert]: (p) => subscriptions.upsert(p),
       [Queries.SubscriptionDelete]: (p) => subscriptions.delete(p),
       [Queries.DeadLetterReplay]: (p) => deadLetters.replay(p),
+      [Queries.SecretsRotate]: (p) => secrets.rotate(p),
       [Queries.RolloutCreate]: (p) => rollouts.create(p),
       [Queries.RolloutAction]: (p) => rollouts.action(p),
       [Queries.RollbackCreate]: (p) => rollouts.rollback(p),
@@ -214,6 +222,12 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       route: 'post /v1/dead-letters/replay',
       action: 'dead-letter.replay',
       call: () => ['POST', '/v1/dead-letters/replay', {}],
+      status: 200,
+    },
+    {
+      route: 'post /v1/secrets/rotate',
+      action: 'secrets.rotate',
+      call: () => ['POST', '/v1/secrets/rotate'],
       status: 200,
     },
     {

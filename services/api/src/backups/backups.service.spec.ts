@@ -75,7 +75,7 @@ describe(BackupsService.name, () => {
     [
       'write under another directory',
       { what: 'config' as const, to: '/srv/r' },
-      'restoring config from backup b1 overwrites the config files under /srv/r',
+      'restoring config from backup b1 creates the config files in /srv/r (it must be empty or not exist: nothing there is replaced)',
     ],
   ])('says a restore would %s', (_name, body, text) => {
     expect(restoreEffects(toBackupRecord(entity()), body)).toBe(text);

@@ -122,6 +122,7 @@ export class BackupsService {
         what: body.what,
         to: body.to,
         databaseMode: body.databaseMode ?? 'replace',
+        keepSpecialBits: body.keepSpecialBits === true,
       },
       actor,
     );
@@ -197,8 +198,11 @@ export function restoreEffects(
   const files = parts.filter((p) => p !== 'database');
   const overwrites: string[] = [];
   const creates: string[] = [];
-  if (files.length)
-    overwrites.push(`the ${files.join(' and ')} files ${body.to ? `under ${body.to}` : 'at their original places'}`);
+  if (files.length && body.to)
+    creates.push(
+      `the ${files.join(' and ')} files in ${body.to} (it must be empty or not exist: nothing there is replaced)`,
+    );
+  else if (files.length) overwrites.push(`the ${files.join(' and ')} files at their original places`);
   if (parts.includes('database')) {
     if (body.databaseMode === 'new') creates.push('a new database <name>_restored_<time> (the original is left alone)');
     else overwrites.push('the database in place (databaseMode new restores into a new database instead)');

@@ -8,6 +8,7 @@ import {
   CreateRolloutBody,
   CreateSubscriptionBody,
   DeadLetterReplayReplyV1,
+  SecretsRotateReplyV1,
   DeliveryView,
   ListDeadLettersQuery,
   ListDeliveriesQuery,
@@ -166,6 +167,16 @@ export const ROUTES: RouteDoc[] = [
     body: ReplayDeadLettersBody,
     status: 200,
     response: DeadLetterReplayReplyV1,
+    via: 'notifier',
+  },
+  {
+    method: 'post',
+    path: '/v1/secrets/rotate',
+    operationId: 'rotateSecrets',
+    summary:
+      "Re-seal every stored secret (webhook signing secrets, Slack/Discord URLs) under the notifier's current LOCKSTEP_SECRET_KEY; set the old key in LOCKSTEP_SECRET_KEY_PREVIOUS first",
+    status: 200,
+    response: SecretsRotateReplyV1,
     via: 'notifier',
   },
   {

@@ -200,7 +200,14 @@ describe(BackupOperationsService.name, () => {
     operations.start.mockResolvedValue(operation('queued'));
     catalogue.get.mockResolvedValue(undefined);
 
-    await sut.execute({ kind: 'restore', operationId, backupId: 'backup_9', what: 'all', databaseMode: 'replace' });
+    await sut.execute({
+      kind: 'restore',
+      operationId,
+      backupId: 'backup_9',
+      what: 'all',
+      databaseMode: 'replace',
+      keepSpecialBits: false,
+    });
 
     expect(jobs.restore).not.toHaveBeenCalled();
     expect(operations.finish).toHaveBeenCalledWith(operationId, {

@@ -10,6 +10,7 @@ import {
   type BackupVerifyResultV1,
 } from '@lockstep/contracts';
 import { EventPublisher, NatsClient, type CommandOutcome } from '@lockstep/messaging';
+import { restoredControlPlaneSql } from '@lockstep/persistence';
 import { BACKUP_CONFIG, type BackupServiceConfig } from '../backup.config';
 import { BackupCatalogue } from '../catalogue/backup-catalogue';
 import { BackupCatalogueService } from '../catalogue/backup-catalogue.service';
@@ -59,6 +60,8 @@ export class BackupOperationsService {
       leaseMs: c.BACKUP_LOCK_LEASE,
       replicas: c.NATS_REPLICAS,
       record: (b) => this.changes.record(b),
+      // restoring Lockstep's own database (when BACKUP_DATABASE_URLS lists it) never resumes the past
+      controlPlane: { databaseUrl: c.DATABASE_URL, finalSql: restoredControlPlaneSql },
     });
   }
 
@@ -132,7 +135,13 @@ export class BackupOperationsService {
       case 'restore': {
         const outcome = await jobs.restore(
           await this.known(cmd.backupId),
-          { what: cmd.what, to: cmd.to, databaseMode: cmd.databaseMode, operationId: cmd.operationId },
+          {
+            what: cmd.what,
+            to: cmd.to,
+            databaseMode: cmd.databaseMode,
+            keepSpecialBits: cmd.keepSpecialBits,
+            operationId: cmd.operationId,
+          },
           progress,
         );
         return { restored: outcome.restored, databases: outcome.databases } satisfies BackupRestoreResultV1;

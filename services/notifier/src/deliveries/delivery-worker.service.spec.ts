@@ -1,5 +1,5 @@
 import { DeliveryStatus } from '@lockstep/contracts';
-import type { DeliveryEntity, SubscriptionEntity } from '@lockstep/persistence';
+import { SealingError, SealingErrorCode, type DeliveryEntity, type SubscriptionEntity } from '@lockstep/persistence';
 import { MetricsRegistry } from '@lockstep/telemetry';
 import { releaseEvent, waitFor } from '@lockstep/testing';
 import { slackChannel } from '../channels/slack';
@@ -42,7 +42,10 @@ describe(DeliveryWorker.name, () => {
       release: jest.fn().mockResolvedValue(undefined),
       recordAttempt: jest.fn(),
     };
-    const subscriptions = { findByIds: jest.fn().mockResolvedValue([subscription]) };
+    const subscriptions = {
+      findByIds: jest.fn().mockResolvedValue([subscription]),
+      openTarget: (s: SubscriptionEntity) => s.target,
+    };
     const sut = new DeliveryWorker(
       deliveries as unknown as DeliveryRepository,
       subscriptions as unknown as SubscriptionRepository,
@@ -58,5 +61,96 @@ describe(DeliveryWorker.name, () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(deliveries.release).toHaveBeenCalledWith(delivery);
     expect(deliveries.recordAttempt).not.toHaveBeenCalled();
+  });
+
+  it('records an attempt error that quotes a destination with its token masked', async () => {
+    const token = 'discordTokenNeverStored';
+    const delivery = {
+      id: 'msg_2',
+      subscriptionId: 'sub-2',
+      event: releaseEvent(),
+      trace: {},
+      status: DeliveryStatus.Pending,
+      attempts: 0,
+      scheduleBase: 0,
+    } as unknown as DeliveryEntity;
+    const subscription = {
+      id: 'sub-2',
+      channel: 'discord',
+      target: {},
+      enabled: true,
+    } as unknown as SubscriptionEntity;
+    const deliveries = {
+      claimDue: jest.fn().mockResolvedValueOnce([delivery]).mockResolvedValue([]),
+      nextDueAt: jest.fn().mockResolvedValue(undefined),
+      recordAttempt: jest.fn().mockResolvedValue(true),
+    };
+    const subscriptions = {
+      findByIds: jest.fn().mockResolvedValue([subscription]),
+      openTarget: () => {
+        throw new Error(`cannot use https://discord.com/api/v10/webhooks/42/${token}`);
+      },
+    };
+    const sut = new DeliveryWorker(
+      deliveries as unknown as DeliveryRepository,
+      subscriptions as unknown as SubscriptionRepository,
+      config,
+      new MetricsRegistry({ serviceName: 'notifier', defaultMetrics: false }),
+    );
+
+    sut.onApplicationBootstrap();
+    await waitFor(() => deliveries.recordAttempt.mock.calls.length > 0, { what: 'the attempt to be recorded' });
+    await sut.beforeApplicationShutdown();
+
+    const recorded = JSON.stringify(deliveries.recordAttempt.mock.calls[0]);
+    expect(recorded).not.toContain(token);
+    expect(recorded).toContain('webhooks/42/[REDACTED]');
+  });
+
+  it('retries, not gives up, a delivery whose subscription is sealed under a key this replica does not have yet', async () => {
+    const delivery = {
+      id: 'msg_3',
+      subscriptionId: 'sub-3',
+      event: releaseEvent(),
+      trace: {},
+      status: DeliveryStatus.Pending,
+      attempts: 0,
+      scheduleBase: 0,
+    } as unknown as DeliveryEntity;
+    const subscription = {
+      id: 'sub-3',
+      channel: 'webhook',
+      target: {},
+      enabled: true,
+    } as unknown as SubscriptionEntity;
+    const deliveries = {
+      claimDue: jest.fn().mockResolvedValueOnce([delivery]).mockResolvedValue([]),
+      nextDueAt: jest.fn().mockResolvedValue(undefined),
+      recordAttempt: jest.fn().mockResolvedValue(true),
+    };
+    const subscriptions = {
+      findByIds: jest.fn().mockResolvedValue([subscription]),
+      openTarget: () => {
+        throw new SealingError(SealingErrorCode.KeyUnknown, 'sealed under key 0badc0de');
+      },
+    };
+    const sut = new DeliveryWorker(
+      deliveries as unknown as DeliveryRepository,
+      subscriptions as unknown as SubscriptionRepository,
+      config,
+      new MetricsRegistry({ serviceName: 'notifier', defaultMetrics: false }),
+    );
+
+    sut.onApplicationBootstrap();
+    await waitFor(() => deliveries.recordAttempt.mock.calls.length > 0, { what: 'the attempt to be recorded' });
+    await sut.beforeApplicationShutdown();
+
+    const [, attempt, next] = deliveries.recordAttempt.mock.calls[0] as [
+      unknown,
+      { outcome: string },
+      { status: string },
+    ];
+    expect(attempt.outcome).toBe('retry');
+    expect(next.status).toBe(DeliveryStatus.Pending);
   });
 });

@@ -6,9 +6,9 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { DeliveryStatus, type CloudEvent } from '@lockstep/contracts';
-import type { DeliveryEntity, SubscriptionEntity } from '@lockstep/persistence';
+import { SealingError, SealingErrorCode, type DeliveryEntity, type SubscriptionEntity } from '@lockstep/persistence';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { MetricsRegistry, traceContextFromRecord } from '@lockstep/telemetry';
+import { MetricsRegistry, redactSecrets, traceContextFromRecord } from '@lockstep/telemetry';
 import type { Counter, Histogram } from 'prom-client';
 import { attemptDelivery } from '../channels/channel-delivery';
 import { getChannel } from '../channels/registry';
@@ -158,7 +158,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     const started = new Date();
     let result: AttemptResult | undefined;
     try {
-      const target = channel.validateTarget(sub.target);
+      const target = channel.validateTarget(this.subscriptions.openTarget(sub));
       result = await attemptDelivery(
         channel,
         d.event as unknown as CloudEvent,
@@ -174,7 +174,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       );
     } catch (err) {
       result = {
-        outcome: AttemptOutcome.FailedPermanently,
+        // a replica still without the key its subscription was re-sealed under retries: restarted with it, it delivers
+        outcome:
+          err instanceof SealingError && err.code !== SealingErrorCode.SealedValueInvalid
+            ? AttemptOutcome.Retry
+            : AttemptOutcome.FailedPermanently,
         durationMs: Date.now() - started.getTime(),
         error: (err as Error).message,
       };
@@ -187,6 +191,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       await this.deliveries.release(d);
       return;
     }
+    // an error text may quote a destination (a URL with its token): it goes to Postgres, spans and logs masked
+    if (result.error !== undefined) result = { ...result, error: redactSecrets(result.error) };
     this.attemptsTotal.inc({ channel: sub.channel, outcome: result.outcome });
     this.attemptSeconds.observe({ channel: sub.channel }, result.durationMs / 1000);
     span.setAttribute('http.response.status_code', result.status ?? 0);

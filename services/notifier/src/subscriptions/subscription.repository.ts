@@ -1,14 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { appendAudit, SubscriptionEntity, type AuditRecordInput } from '@lockstep/persistence';
+import { appendAudit, SecretKeyring, SubscriptionEntity, type AuditRecordInput } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
+import { openTarget, sealTarget, type PlainTarget } from './subscription-target.sealing';
 
 /** The audit record of a subscription change; the subscription's id is its target. */
 export type SubscriptionAudit = Omit<AuditRecordInput, 'target'>;
 
-/** Storage of subscriptions. */
+/**
+ * Storage of subscriptions. Targets are sealed on the way in: rows hold the masked URL in
+ * `target` and the whole target in `targetSealed`; {@link openTarget} gives it back.
+ */
 @Injectable()
 export class SubscriptionRepository {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly keyring: SecretKeyring,
+  ) {}
 
   findById(id: string): Promise<SubscriptionEntity | null> {
     return this.ds.getRepository(SubscriptionEntity).findOneBy({ id });
@@ -28,10 +35,24 @@ export class SubscriptionRepository {
     return manager.getRepository(SubscriptionEntity).findBy({ enabled: true });
   }
 
-  /** Stores a subscription and its audit record (target: its id) in one transaction. */
-  save(entity: SubscriptionEntity, audit: SubscriptionAudit): Promise<SubscriptionEntity> {
+  /** The whole channel target of a stored subscription; throws SealingError when it cannot be opened. */
+  openTarget(sub: SubscriptionEntity): PlainTarget {
+    return openTarget(this.keyring, sub);
+  }
+
+  /**
+   * Stores a subscription whose `target` is the whole channel target, sealed under the current
+   * key (throws SealingError without one), and its audit record (target: its id), in one
+   * transaction. Returns the stored row (public target).
+   */
+  save(entity: SubscriptionEntity, target: PlainTarget, audit: SubscriptionAudit): Promise<SubscriptionEntity> {
+    const row = Object.assign(
+      new SubscriptionEntity(),
+      entity,
+      sealTarget(this.keyring, entity.id, entity.channel, target),
+    );
     return this.ds.transaction(async (m) => {
-      const saved = await m.getRepository(SubscriptionEntity).save(entity);
+      const saved = await m.getRepository(SubscriptionEntity).save(row);
       await appendAudit(m, { ...audit, target: saved.id });
       return saved;
     });

@@ -1,5 +1,5 @@
 import { systemActor, type Audited, type SubscriptionUpsertV1 } from '@lockstep/contracts';
-import type { SubscriptionEntity } from '@lockstep/persistence';
+import { SealingError, SealingErrorCode, type SubscriptionEntity } from '@lockstep/persistence';
 import type { NotifierConfig } from '../notifier.config';
 import type { SubscriptionRepository } from './subscription.repository';
 import { SubscriptionsService } from './subscriptions.service';
@@ -15,7 +15,7 @@ const request = (over: Partial<SubscriptionUpsertV1> = {}): Audited<Subscription
 });
 
 describe(SubscriptionsService.name, () => {
-  const repo = { findById: jest.fn(), save: jest.fn(), delete: jest.fn() };
+  const repo = { findById: jest.fn(), save: jest.fn(), delete: jest.fn(), openTarget: jest.fn() };
   const sut = new SubscriptionsService(
     repo as unknown as SubscriptionRepository,
     {
@@ -25,7 +25,10 @@ describe(SubscriptionsService.name, () => {
 
   beforeEach(() => {
     jest.resetAllMocks();
-    repo.save.mockImplementation((e: SubscriptionEntity) => Promise.resolve(e));
+    repo.save.mockImplementation((e: SubscriptionEntity, target: Record<string, unknown>) =>
+      Promise.resolve({ ...e, target }),
+    );
+    repo.openTarget.mockImplementation((e: SubscriptionEntity) => e.target);
   });
 
   it('creates a webhook with a generated signing secret, shown once', async () => {
@@ -36,7 +39,8 @@ describe(SubscriptionsService.name, () => {
     expect(result?.generatedSecret).toMatch(/^whsec_/);
     expect(result?.subscription).toMatchObject({ channel: 'webhook', secretCount: 1 });
     expect(repo.save).toHaveBeenCalledWith(
-      expect.objectContaining({ target: expect.objectContaining({ secrets: [result?.generatedSecret] }) }),
+      expect.objectContaining({ channel: 'webhook' }),
+      expect.objectContaining({ secrets: [result?.generatedSecret] }),
       {
         actor: systemActor('spec'),
         action: 'subscription.create',
@@ -88,6 +92,14 @@ describe(SubscriptionsService.name, () => {
 
     expect(reply).toMatchObject({ ok: false, error: { code } });
     expect(repo.save).not.toHaveBeenCalled();
+  });
+
+  it('refuses with SECRET_KEY_MISSING, saying what to set, when there is no key to seal the target with', async () => {
+    repo.save.mockRejectedValue(new SealingError(SealingErrorCode.KeyMissing, 'set LOCKSTEP_SECRET_KEY'));
+
+    const reply = await sut.upsert(request());
+
+    expect(reply).toMatchObject({ ok: false, error: { code: 'SECRET_KEY_MISSING', message: /LOCKSTEP_SECRET_KEY/ } });
   });
 
   it('refuses to update a subscription that does not exist', async () => {

@@ -11,7 +11,7 @@ import {
   type SubscriptionUpsertV1,
   toView,
 } from '@lockstep/contracts';
-import { SubscriptionEntity } from '@lockstep/persistence';
+import { SealingError, SubscriptionEntity } from '@lockstep/persistence';
 import { validateSubscriptionTarget } from '../channels/channel-delivery';
 import { generateWebhookSecret } from '../channels/webhook';
 import { ChannelIds, InvalidTargetError, UnknownNotificationChannelError } from '../channels/notification-channel';
@@ -39,7 +39,14 @@ export class SubscriptionsService {
       return fail(QueryErrorCode.NotFound, `subscription ${req.id} does not exist; omit the id to create one`);
     const filterProblems = invalidFilters(req.eventTypes, eventNames());
     if (filterProblems.length) return fail(QueryErrorCode.InvalidEventFilter, filterProblems.join('; '));
-    const rawTarget: Record<string, unknown> = { ...(existing?.target ?? {}), ...req.target };
+    let storedTarget: Record<string, unknown> = {};
+    try {
+      if (existing) storedTarget = this.repo.openTarget(existing);
+    } catch (err) {
+      if (err instanceof SealingError) return fail(err.code, err.message);
+      throw err;
+    }
+    const rawTarget: Record<string, unknown> = { ...storedTarget, ...req.target };
     let generatedSecret: string | undefined;
     if (req.channel === ChannelIds.Webhook && !Array.isArray(rawTarget.secrets)) {
       generatedSecret = generateWebhookSecret();
@@ -59,23 +66,28 @@ export class SubscriptionsService {
     const entity = existing ?? Object.assign(new SubscriptionEntity(), { id: randomUUID() });
     entity.name = req.name;
     entity.channel = channel.id;
-    entity.target = target as Record<string, unknown>;
     entity.eventTypes = req.eventTypes;
     entity.enabled = req.enabled;
     if (req.enabled) entity.disabledReason = null;
-    const saved = await this.repo.save(entity, {
-      actor: req.actor,
-      action: existing ? 'subscription.update' : 'subscription.create',
-      params: {
-        name: req.name,
-        channel: channel.id,
-        // The destination's origin only (its path may be a bearer token); secrets only counted.
-        url: (target as { url?: unknown }).url,
-        secretCount: Array.isArray(rawTarget.secrets) ? rawTarget.secrets.length : 0,
-        eventTypes: req.eventTypes,
-        enabled: req.enabled,
-      },
-    });
+    let saved: SubscriptionEntity;
+    try {
+      saved = await this.repo.save(entity, target as Record<string, unknown>, {
+        actor: req.actor,
+        action: existing ? 'subscription.update' : 'subscription.create',
+        params: {
+          name: req.name,
+          channel: channel.id,
+          // The destination's origin only (its path may be a bearer token); secrets only counted.
+          url: (target as { url?: unknown }).url,
+          secretCount: Array.isArray(rawTarget.secrets) ? rawTarget.secrets.length : 0,
+          eventTypes: req.eventTypes,
+          enabled: req.enabled,
+        },
+      });
+    } catch (err) {
+      if (err instanceof SealingError) return fail(err.code, err.message);
+      throw err;
+    }
     return { ok: true, result: { subscription: toView(saved), generatedSecret } };
   }
 

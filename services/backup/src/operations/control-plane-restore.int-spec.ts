@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { backupSchema, openBackupJobs, type BackupJobs } from '@lockstep/backup-jobs';
+import { BackupName, Subjects, type BackupRecordV1, type RolloutState } from '@lockstep/contracts';
+import { NatsClient } from '@lockstep/messaging';
+import {
+  createDataSource,
+  enqueueEvent,
+  restoredControlPlaneSql,
+  RolloutEntity,
+  runMigrations,
+} from '@lockstep/persistence';
+import {
+  createTestDatabase,
+  startS3Server,
+  uniqueName,
+  withPgClient,
+  type S3ServerHandle,
+  type TestDatabase,
+} from '@lockstep/testing';
+import type { DataSource } from 'typeorm';
+
+const servers = [process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'];
+
+/** Restoring Lockstep's own database (real Postgres, NATS lock, S3): the restored control plane never resumes the past. */
+describe('restoring the control plane database', () => {
+  let s3: S3ServerHandle;
+  let db: TestDatabase;
+  let ds: DataSource;
+  let nats: NatsClient;
+  let sut: BackupJobs;
+  const namespace = uniqueName('cp');
+  const restoredCopies: string[] = [];
+
+  const rollout = (state: RolloutState): Partial<RolloutEntity> => ({
+    id: randomUUID(),
+    component: 'shop',
+    targetVersion: '1.2.0',
+    kind: 'upgrade',
+    artifact: { uri: 's3://a/shop-1.2.0.tgz', sha256: 'a'.repeat(64), length: 1 },
+    selector: 'all',
+    strategy: { maxParallel: 1 } as RolloutEntity['strategy'],
+    state,
+  });
+  const states = async (url: string) =>
+    withPgClient(url, async (c) => {
+      const rows = (await c.query<{ state: string; reason: string | null }>('SELECT state, reason FROM rollouts')).rows;
+      const outbox = (await c.query<{ n: string }>('SELECT count(*) AS n FROM outbox')).rows[0].n;
+      return { rows, outbox: Number(outbox) };
+    });
+
+  beforeAll(async () => {
+    s3 = await startS3Server();
+    db = await createTestDatabase('lockstep_cp');
+    ds = createDataSource(db.url);
+    await ds.initialize();
+    await runMigrations(ds);
+    nats = new NatsClient({ service: 'spec', servers, namespace, handles: [] });
+    await nats.connect();
+    const settings = z.object(backupSchema).parse({ BACKUP_BUCKET: uniqueName('cpbk'), BACKUP_DATABASE_URLS: db.url });
+    sut = await openBackupJobs({
+      nc: nats.nc,
+      namespace,
+      holder: 'spec',
+      settings: { ...settings },
+      s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey },
+      record: async (_b: BackupRecordV1) => undefined,
+      controlPlane: { databaseUrl: db.url, finalSql: restoredControlPlaneSql },
+    });
+  });
+  afterAll(async () => {
+    await ds.destroy();
+    await withPgClient(db.url.replace(/\/[^/]+$/, '/postgres'), async (c) => {
+      for (const name of restoredCopies) await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    });
+    await db.drop();
+    await nats.onApplicationShutdown();
+    await s3.stop(true);
+  });
+
+  it('brings active rollouts back aborted with a reason and publishes none of the outbox again, in place and as a copy', async () => {
+    const repo = ds.getRepository(RolloutEntity);
+    await repo.save([rollout('running'), rollout('paused'), rollout('planned'), rollout('succeeded')]);
+    await ds.transaction((m) =>
+      enqueueEvent(
+        m,
+        Subjects.CheckFailed,
+        { component: 'shop', source: 'tuf', code: 'SOURCE_UNREACHABLE', reason: 'published long ago' },
+        { source: 'spec' },
+      ),
+    );
+    const before = await states(db.url);
+    const backupId = BackupName.parse(uniqueName('cp_full'));
+    await sut.create({
+      id: backupId,
+      type: 'database',
+      trigger: 'manual',
+      component: 'lockstep',
+      componentVersion: null,
+      nodeId: null,
+      operationId: randomUUID(),
+    });
+    await ds.query(`UPDATE rollouts SET state = 'succeeded'`); // the present moves on after the backup
+
+    const inPlace = await sut.restore(backupId, {
+      what: 'database',
+      databaseMode: 'replace',
+      operationId: randomUUID(),
+    });
+    const copy = await sut.restore(backupId, { what: 'database', databaseMode: 'new', operationId: randomUUID() });
+    restoredCopies.push(copy.databases[0].target);
+
+    expect(before.outbox).toBeGreaterThan(0);
+    expect(inPlace.databases).toEqual([expect.objectContaining({ mode: 'single-transaction' })]);
+    for (const url of [db.url, db.url.replace(/\/[^/]+$/, `/${copy.databases[0].target}`)]) {
+      const after = await states(url);
+      expect(after.outbox).toBe(0);
+      expect(after.rows.map((r) => r.state).sort()).toEqual(['aborted', 'aborted', 'aborted', 'succeeded']);
+      for (const r of after.rows.filter((r) => r.state === 'aborted'))
+        expect(r.reason).toMatch(new RegExp(`^aborted by the restore of backup ${backupId}: it was active`));
+    }
+  });
+});
