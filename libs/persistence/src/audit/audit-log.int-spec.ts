@@ -172,7 +172,12 @@ describe('audit trail migration', () => {
   it('carries the old lock_audit rows into the chain and drops the table', async () => {
     const db = await createTestDatabase();
     const old = createDataSource(db.url);
-    Object.assign(old.options, { migrations: allMigrations.slice(0, -1) });
+    Object.assign(old.options, {
+      migrations: allMigrations.slice(
+        0,
+        allMigrations.findIndex((m) => m.name === 'AuditLog1765100000000'),
+      ),
+    });
     await old.initialize();
     await old.runMigrations();
     await old.query(
