@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ReleaseError } from '@lockstep/releases';
 import { StorageError } from '@lockstep/storage';
+import { registerAudit } from './commands/audit.command';
 import { registerBackup } from './commands/backup.command';
 import { registerCheck } from './commands/check.command';
 import { registerComponents } from './commands/components.command';
@@ -53,6 +54,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerBackup(program, ctx);
   registerTokens(program, ctx);
   registerLogin(program, ctx);
+  registerAudit(program, ctx);
   return program;
 }
 

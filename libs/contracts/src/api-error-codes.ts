@@ -43,5 +43,7 @@ export const RolloutStateErrorCode = {
   Active: 'ROLLOUT_ACTIVE',
   /** The rollout is not in a state that allows the action. */
   InvalidState: 'INVALID_STATE',
+  /** A lock release named a holder (fencing token) that no longer holds the lock; nothing was removed. */
+  LockHolderChanged: 'LOCK_HOLDER_CHANGED',
 } as const;
 export type RolloutStateErrorCode = (typeof RolloutStateErrorCode)[keyof typeof RolloutStateErrorCode];

@@ -12,4 +12,4 @@ export * from './pino-nest.logger';
 export { MetricsRegistry } from './metrics.registry';
 export { TelemetryModule } from './telemetry.module';
 export { MetricsController } from './metrics.controller';
-export { REDACTED, isSecretKey, redactSecretKeys, redactSecrets } from './secret.redaction';
+export { REDACTED, REDACTED_KEYS, isSecretKey, redactSecretKeys, redactSecrets } from './secret.redaction';

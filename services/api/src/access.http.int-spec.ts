@@ -52,7 +52,7 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET /v1/locks': { path: '/v1/locks' },
   'POST /v1/locks/:key/release': {
     path: '/v1/locks/cluster/release',
-    body: { by: 'x', reason: 'stuck', confirm: true },
+    body: { token: 7, reason: 'stuck', confirm: true },
   },
   'GET /v1/backups': { path: '/v1/backups' },
   'POST /v1/backups': { path: '/v1/backups', body: {} },
@@ -61,6 +61,8 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'POST /v1/backups/:id/verify': { path: '/v1/backups/demo-nightly/verify' },
   'POST /v1/backups/:id/restore': { path: '/v1/backups/demo-nightly/restore', body: { what: 'data', confirm: true } },
   'GET /v1/backup-operations/:id': { path: `/v1/backup-operations/${ROLLOUT_ID}` },
+  'GET /v1/audit': { path: '/v1/audit' },
+  'GET /v1/audit/verify': { path: '/v1/audit/verify' },
   'GET /v1/tokens': { path: '/v1/tokens' },
   'POST /v1/tokens': { path: '/v1/tokens', body: { name: 'new', role: 'owner' } },
   'DELETE /v1/tokens/:id': { path: `/v1/tokens/${TARGET_TOKEN_ID}` },

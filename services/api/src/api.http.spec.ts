@@ -6,7 +6,7 @@ import { ComponentsRepository } from './components/components.repository';
 import { DeliveriesRepository } from './deliveries/deliveries.repository';
 import { ReleasesRepository } from './releases/releases.repository';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
-import { startApiTestApp, type ApiTestApp } from './testing/api-test-app';
+import { startApiTestApp, TEST_ACTOR, type ApiTestApp } from './testing/api-test-app';
 
 const ROOT = '{"signed":{"_type":"root","version":1},"signatures":[]}\n';
 const SUB_ID = '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60';
@@ -110,7 +110,13 @@ describe(ApiModule.name, () => {
       expect(res.status).toBe(200);
       expect(send).toHaveBeenCalledWith(
         Queries.ComponentUpsert,
-        expect.objectContaining({ name: 'demo', scheme: 'semver', channel: 'stable', sourceType: 'tuf' }),
+        expect.objectContaining({
+          name: 'demo',
+          scheme: 'semver',
+          channel: 'stable',
+          sourceType: 'tuf',
+          actor: TEST_ACTOR,
+        }),
         2000,
       );
       expect(res.body).toMatchObject({ name: 'demo', lastCheckedAt: null, lastError: null });
@@ -159,7 +165,7 @@ describe(ApiModule.name, () => {
         body: { results: [{ component: 'demo', ok: true, announced: ['1.1.0'] }] },
         text: expect.any(String),
       });
-      expect(send).toHaveBeenCalledWith(Queries.CheckNow, { component: 'demo' }, 180_000);
+      expect(send).toHaveBeenCalledWith(Queries.CheckNow, { component: 'demo', actor: TEST_ACTOR }, 180_000);
     });
 
     it.each([
@@ -233,7 +239,14 @@ describe(ApiModule.name, () => {
       expect(res).toMatchObject({ status: 201, body: { subscription: { id: SUB_ID }, generatedSecret: 'whsec_new' } });
       expect(send).toHaveBeenCalledWith(
         Queries.SubscriptionUpsert,
-        { name: 'ops', channel: 'webhook', target: { url: 'https://example.com' }, eventTypes: ['*'], enabled: true },
+        {
+          name: 'ops',
+          channel: 'webhook',
+          target: { url: 'https://example.com' },
+          eventTypes: ['*'],
+          enabled: true,
+          actor: TEST_ACTOR,
+        },
         2000,
       );
     });
@@ -260,7 +273,15 @@ describe(ApiModule.name, () => {
       expect(res.status).toBe(200);
       expect(send).toHaveBeenCalledWith(
         Queries.SubscriptionUpsert,
-        { id: SUB_ID, name: 'ops', channel: 'slack', target: {}, eventTypes: ['release.*'], enabled: false },
+        {
+          id: SUB_ID,
+          name: 'ops',
+          channel: 'slack',
+          target: {},
+          eventTypes: ['release.*'],
+          enabled: false,
+          actor: TEST_ACTOR,
+        },
         2000,
       );
     });
@@ -285,7 +306,7 @@ describe(ApiModule.name, () => {
       const res = await call('DELETE', `/v1/subscriptions/${SUB_ID}`);
 
       expect(res.status).toBe(204);
-      expect(send).toHaveBeenCalledWith(Queries.SubscriptionDelete, { id: SUB_ID }, 2000);
+      expect(send).toHaveBeenCalledWith(Queries.SubscriptionDelete, { id: SUB_ID, actor: TEST_ACTOR }, 2000);
     });
   });
 
@@ -324,7 +345,7 @@ describe(ApiModule.name, () => {
       const res = await call('POST', '/v1/dead-letters/replay', { subscriptionId: SUB_ID });
 
       expect(res.body).toEqual({ replayed: 2 });
-      expect(send).toHaveBeenCalledWith(Queries.DeadLetterReplay, { subscriptionId: SUB_ID }, 2000);
+      expect(send).toHaveBeenCalledWith(Queries.DeadLetterReplay, { subscriptionId: SUB_ID, actor: TEST_ACTOR }, 2000);
     });
   });
 

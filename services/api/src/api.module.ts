@@ -2,6 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { PlatformModule } from '@lockstep/platform';
 import { API_CONFIG, type ApiConfig } from './api.config';
+import { AuditController } from './audit/audit.controller';
+import { AuditRepository } from './audit/audit.repository';
+import { AuditService } from './audit/audit.service';
 import { BackupOperationsController, BackupsController } from './backups/backups.controller';
 import { BackupsRepository } from './backups/backups.repository';
 import { BackupsService } from './backups/backups.service';
@@ -15,6 +18,7 @@ import { AccessGuard } from './http/access.guard';
 import { AccessTargetsRepository } from './http/access-targets.repository';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { QueryGateway, queryClientProvider } from './http/query-gateway';
+import { REFUSAL_AUDIT } from './http/request-actor';
 import { LockAuditRepository } from './locks/lock-audit.repository';
 import { LocksController } from './locks/locks.controller';
 import { LocksRepository } from './locks/locks.repository';
@@ -55,6 +59,7 @@ export const API_CONTROLLERS = [
   BackupsController,
   BackupOperationsController,
   TokensController,
+  AuditController,
   OpenApiController,
 ];
 
@@ -85,6 +90,9 @@ export const API_PROVIDERS = [
   LocksService,
   BackupsRepository,
   BackupsService,
+  AuditRepository,
+  AuditService,
+  { provide: REFUSAL_AUDIT, useExisting: AuditService },
 ];
 
 /**

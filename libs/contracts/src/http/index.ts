@@ -8,3 +8,4 @@ export * from './rollouts';
 export * from './locks';
 export * from './backups';
 export * from './tokens';
+export * from './audit';

@@ -8,10 +8,10 @@ import {
   ListBackupsQuery,
   PruneBackupsBody,
   RestoreBackupBody,
+  type AuditActor,
   type BackupDetail,
   type BackupOperationQueued,
   type BackupOperationView,
-  type AuditActor,
   type BackupRecordV1,
   type ListOf,
 } from '@lockstep/contracts';
@@ -32,14 +32,20 @@ export class BackupsController {
 
   @Post()
   @HttpCode(202)
-  create(@Body(new ZodPipe(CreateBackupBody)) body: CreateBackupBody): Promise<BackupOperationQueued> {
-    return this.backups.create(body);
+  create(
+    @Body(new ZodPipe(CreateBackupBody)) body: CreateBackupBody,
+    @Actor() actor: AuditActor,
+  ): Promise<BackupOperationQueued> {
+    return this.backups.create(body, actor);
   }
 
   @Post('prune')
   @HttpCode(202)
-  prune(@Body(new ZodPipe(PruneBackupsBody)) body: PruneBackupsBody): Promise<BackupOperationQueued> {
-    return this.backups.prune(body);
+  prune(
+    @Body(new ZodPipe(PruneBackupsBody)) body: PruneBackupsBody,
+    @Actor() actor: AuditActor,
+  ): Promise<BackupOperationQueued> {
+    return this.backups.prune(body, actor);
   }
 
   @Get(':id')
@@ -49,8 +55,11 @@ export class BackupsController {
 
   @Post(':id/verify')
   @HttpCode(202)
-  verify(@Param('id', new ZodPipe(BackupIdParam, 'path')) id: string): Promise<BackupOperationQueued> {
-    return this.backups.verify(id);
+  verify(
+    @Param('id', new ZodPipe(BackupIdParam, 'path')) id: string,
+    @Actor() actor: AuditActor,
+  ): Promise<BackupOperationQueued> {
+    return this.backups.verify(id, actor);
   }
 
   @Post(':id/restore')
@@ -58,8 +67,9 @@ export class BackupsController {
   restore(
     @Param('id', new ZodPipe(BackupIdParam, 'path')) id: string,
     @Body(new ZodPipe(RestoreBackupBody)) body: RestoreBackupBody,
+    @Actor() actor: AuditActor,
   ): Promise<BackupOperationQueued> {
-    return this.backups.restore(id, body);
+    return this.backups.restore(id, body, actor);
   }
 }
 

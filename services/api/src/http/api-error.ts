@@ -17,6 +17,7 @@ import { FleetLockErrorCodes } from '@lockstep/fleet-lock';
 const STATE_CONFLICT_CODES = new Set<string>([
   RolloutStateErrorCode.Active,
   RolloutStateErrorCode.InvalidState,
+  RolloutStateErrorCode.LockHolderChanged,
   FleetLockErrorCodes.Changed,
 ]);
 

@@ -83,6 +83,9 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v1/backups/:id/restore': { role: Owner, component: { from: 'backup', param: 'id' } },
   'GET /v1/backup-operations/:id': { role: Viewer },
 
+  'GET /v1/audit': { role: Viewer },
+  'GET /v1/audit/verify': { role: Viewer },
+
   'GET /v1/tokens': { role: Owner, component: ALL },
   'POST /v1/tokens': { role: Owner, component: ALL },
   'DELETE /v1/tokens/:id': { role: Owner, component: ALL },

@@ -36,6 +36,7 @@ import {
   SubscriptionViewV1,
 } from '@lockstep/contracts';
 import { ROUTE_ACCESS } from '../http/route-access';
+import { AUDIT_ROUTES } from './audit-routes';
 import { BACKUP_ROUTES } from './backup-routes';
 import { TOKEN_ROUTES } from './token-routes';
 
@@ -270,7 +271,7 @@ export const ROUTES: RouteDoc[] = [
     path: '/v1/locks',
     operationId: 'listLocks',
     summary:
-      'Held cluster locks (empty when free) with holder, rollout, fencing token and lease times, and the latest force-releases',
+      'Held cluster locks (empty when free) with holder, rollout, fencing token and lease times, and the latest lock records of the audit trail',
     status: 200,
     response: LocksView,
     readsNats: true,
@@ -279,7 +280,8 @@ export const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/v1/locks/{key}/release',
     operationId: 'releaseLock',
-    summary: 'Force-release a lock whoever holds it (needs confirm: true; audited)',
+    summary:
+      'Force-release the holder named by its fencing token (needs confirm: true; audited); 409 LOCK_HOLDER_CHANGED when another holds the lock',
     pathParams: { key: LockKeyParam },
     body: ReleaseLockBody,
     status: 200,
@@ -289,6 +291,7 @@ export const ROUTES: RouteDoc[] = [
   },
   ...BACKUP_ROUTES,
   ...TOKEN_ROUTES,
+  ...AUDIT_ROUTES,
   {
     method: 'get',
     path: '/v1/openapi.json',

@@ -110,7 +110,7 @@ describe(buildOpenApiDocument.name, () => {
     expect(create.responses['504'].description).toMatch(/\(the scheduler\)$/);
     expect(create.requestBody!.content['application/json'].schema.required).toEqual(['component', 'version']);
     expect(release.requestBody!.content['application/json'].schema.required).toEqual(
-      expect.arrayContaining(['by', 'reason', 'confirm']),
+      expect.arrayContaining(['token', 'reason', 'confirm']),
     );
     expect(release.requestBody!.content['application/json'].schema.properties.confirm).toEqual({
       type: 'boolean',

@@ -6,6 +6,7 @@ import { QueryClient } from '@lockstep/messaging';
 import type { DataSource } from 'typeorm';
 import { API_CONFIG, apiSchema } from '../api.config';
 import { API_CONTROLLERS, API_PROVIDERS } from '../api.module';
+import { AuditRepository } from '../audit/audit.repository';
 import { BackupsRepository } from '../backups/backups.repository';
 import { ComponentsRepository } from '../components/components.repository';
 import { DeliveriesRepository } from '../deliveries/deliveries.repository';
@@ -31,7 +32,21 @@ const REPOSITORIES: unknown[] = [
   LocksRepository,
   LockAuditRepository,
   BackupsRepository,
+  AuditRepository,
 ];
+
+/**
+ * What the services see as the actor of a request sent with {@link ApiTestApp.call}: the owner
+ * token the test app issues at start (a matcher: the token's id is random).
+ */
+export const TEST_ACTOR = {
+  kind: 'token',
+  id: expect.any(String) as string,
+  name: 'test-owner',
+  role: 'owner',
+  components: null,
+  source: expect.any(String) as string,
+};
 
 /** One HTTP exchange with the app under test. */
 export interface ApiTestResponse {

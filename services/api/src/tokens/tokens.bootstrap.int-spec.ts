@@ -90,7 +90,10 @@ describe(`${TokensService.name} owner tokens: bootstrap and the last owner (real
     const a = await sut.create({ name: 'a', role: 'owner' }, systemActor('test'));
     const b = await sut.create({ name: 'b', role: 'owner' }, systemActor('test'));
 
-    const outcomes = await Promise.allSettled([sut.revoke(a.id), sut.revoke(b.id)]);
+    const outcomes = await Promise.allSettled([
+      sut.revoke(a.id, systemActor('test')),
+      sut.revoke(b.id, systemActor('test')),
+    ]);
 
     const active = await ds.query<unknown[]>(
       `SELECT 1 FROM "api_tokens" WHERE "role" = 'owner' AND "revoked_at" IS NULL`,

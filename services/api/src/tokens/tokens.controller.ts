@@ -29,7 +29,7 @@ export class TokensController {
   /** Revokes the token; answers it as it now stands. */
   @Delete(':id')
   @HttpCode(200)
-  revoke(@Param('id', new ZodPipe(TokenId, 'path')) id: string): Promise<TokenView> {
-    return this.tokens.revoke(id);
+  revoke(@Param('id', new ZodPipe(TokenId, 'path')) id: string, @Actor() actor: AuditActor): Promise<TokenView> {
+    return this.tokens.revoke(id, actor);
   }
 }

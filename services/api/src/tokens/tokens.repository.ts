@@ -1,3 +1,4 @@
+import { appendAudit, type AuditRecordInput } from '@lockstep/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Role } from '@lockstep/contracts';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -74,7 +75,9 @@ export class TokensRepository {
     return rows.map(toRecord);
   }
 
-  async insert(token: NewToken, manager: EntityManager = this.ds.manager): Promise<TokenRecord> {
+  /** Stores a token and, in the same transaction, its audit record (`manager`: the caller's transaction, if any). */
+  async insert(token: NewToken, audit: AuditRecordInput, manager?: EntityManager): Promise<TokenRecord> {
+    if (!manager) return this.ds.transaction((m) => this.insert(token, audit, m));
     const rows: TokenRow[] = await manager.query(
       `INSERT INTO "api_tokens" ("id", "name", "role", "components", "secret_hash", "created_by", "expires_at", "created_at")
        VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8) RETURNING *`,
@@ -89,6 +92,7 @@ export class TokensRepository {
         this.now(),
       ],
     );
+    await appendAudit(manager, audit);
     return toRecord(rows[0]);
   }
 
@@ -98,7 +102,7 @@ export class TokensRepository {
    * narrowed to components, whose loss would leave nobody able to manage tokens. Serialised
    * with the bootstrap, so two revokes at once cannot remove the last two owners.
    */
-  async revoke(id: string): Promise<TokenRecord | 'last-owner' | null> {
+  async revoke(id: string, audit: AuditRecordInput): Promise<TokenRecord | 'last-owner' | null> {
     return this.ds.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock($1)`, [BOOTSTRAP_LOCK_KEY]);
       const found: TokenRow[] = await manager.query(`SELECT * FROM "api_tokens" WHERE "id" = $1`, [id]);
@@ -117,6 +121,7 @@ export class TokensRepository {
         `UPDATE "api_tokens" SET "revoked_at" = $2 WHERE "id" = $1 RETURNING *`,
         [id, this.now()],
       );
+      await appendAudit(manager, audit);
       return toRecord(rows[0]);
     });
   }

@@ -59,10 +59,10 @@ describe(TokensService.name, () => {
     const first = await sut.create({ name: 'first', role: 'owner' }, systemActor('test'));
     await sut.create({ name: 'narrow', role: 'owner', components: ['demo'] }, systemActor('test'));
 
-    const refused = sut.revoke(first.id);
+    const refused = sut.revoke(first.id, systemActor('test'));
     await expect(refused).rejects.toMatchObject({ status: 409, code: 'LAST_OWNER_TOKEN' });
     await sut.create({ name: 'second', role: 'owner' }, systemActor('test'));
-    const revoked = await sut.revoke(first.id);
+    const revoked = await sut.revoke(first.id, systemActor('test'));
 
     expect(revoked.revokedAt).not.toBeNull();
   });

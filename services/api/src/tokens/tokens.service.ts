@@ -3,6 +3,7 @@ import { open, unlink } from 'node:fs/promises';
 import {
   ApiErrorCode,
   Role,
+  systemActor,
   tokenLifetimeMs,
   type AuditActor,
   type CreateTokenBody,
@@ -21,6 +22,14 @@ export interface AuthenticatedToken {
   actor: AuditActor;
   lastUsedAt: Date | null;
 }
+
+/** Audit actions of token changes. */
+export const TokenAuditAction = {
+  Create: 'token.create',
+  Revoke: 'token.revoke',
+  /** The API made a fresh install's first owner token on its own. */
+  Bootstrap: 'token.bootstrap',
+} as const;
 
 /** A use is written to `last_used_at` at most this often per token, so reads do not write on every request. */
 const TOUCH_EVERY_MS = 60_000;
@@ -60,15 +69,24 @@ export class TokensService {
   async create(body: CreateTokenBody, by: AuditActor): Promise<TokenCreated> {
     const minted = mintToken();
     const expiresAt = body.expires ? new Date(this.repo.now().getTime() + tokenLifetimeMs(body.expires)) : null;
-    const stored = await this.repo.insert({
-      id: minted.id,
-      name: body.name,
-      role: body.role,
-      components: body.components ? [...new Set(body.components)].sort() : null,
-      secretHash: hashToken(minted.token),
-      createdBy: by.name,
-      expiresAt,
-    });
+    const components = body.components ? [...new Set(body.components)].sort() : null;
+    const stored = await this.repo.insert(
+      {
+        id: minted.id,
+        name: body.name,
+        role: body.role,
+        components,
+        secretHash: hashToken(minted.token),
+        createdBy: by.name,
+        expiresAt,
+      },
+      {
+        actor: by,
+        action: TokenAuditAction.Create,
+        target: minted.id,
+        params: { name: body.name, role: body.role, components, expiresAt: iso(expiresAt) },
+      },
+    );
     return { ...toTokenView(stored), token: minted.token };
   }
 
@@ -77,8 +95,8 @@ export class TokensService {
   }
 
   /** Revokes a token: from now on it is refused with 401 TOKEN_REVOKED. 409 for the last usable owner token. */
-  async revoke(id: string): Promise<TokenView> {
-    const revoked = await this.repo.revoke(id);
+  async revoke(id: string, by: AuditActor): Promise<TokenView> {
+    const revoked = await this.repo.revoke(id, { actor: by, action: TokenAuditAction.Revoke, target: id });
     if (!revoked) throw ApiError.notFound(`token ${id} does not exist; list tokens with \`lockstep tokens list\``);
     if (revoked === 'last-owner')
       throw new ApiError(
@@ -161,6 +179,12 @@ export class TokensService {
             secretHash: hashToken(minted.token),
             createdBy: null,
             expiresAt: null,
+          },
+          {
+            actor: systemActor('api'),
+            action: TokenAuditAction.Bootstrap,
+            target: minted.id,
+            params: { name: 'bootstrap', role: Role.Owner, file },
           },
           manager,
         );
