@@ -148,6 +148,12 @@ describe(MetadataFreshnessService.name, () => {
     expect(refreshes).toBeGreaterThanOrEqual(90 * 4 - 4);
     expect(refreshes).toBeLessThanOrEqual(90 * 4 + 1);
     expect(await warningsFor(component)).toEqual([]);
+    const [audited] = await ds.query<Array<{ n: string; actor: string; outcome: string }>>(
+      `SELECT count(*) AS n, min(actor_id) AS actor, min(outcome) AS outcome FROM audit_log
+        WHERE action = 'release.metadata-refresh' AND target = $1`,
+      [component],
+    );
+    expect(audited).toEqual({ n: String(refreshes), actor: 'checker', outcome: 'ok' });
   }, 120_000);
 
   it('with the online keys withheld, sends release.metadata_expiring once, before the timestamp expires', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { Subjects, type ReleaseMetadataExpiringV1 } from '@lockstep/contracts';
-import { ComponentEntity, enqueueEvent } from '@lockstep/persistence';
+import { Subjects, systemActor, type ReleaseMetadataExpiringV1 } from '@lockstep/contracts';
+import { appendAudit, AuditOutcome, ComponentEntity, enqueueEvent } from '@lockstep/persistence';
 import {
   TufRepositoryWriter,
   type RefreshOnlineResult,
@@ -24,7 +24,7 @@ export class MetadataFreshnessRepository {
 
   constructor(
     private readonly ds: DataSource,
-    @Inject(CHECKER_CLOCK) clock: CheckerClock,
+    @Inject(CHECKER_CLOCK) private readonly clock: CheckerClock,
     @Optional() @Inject(OBJECT_STORE) private readonly store?: ObjectStore,
   ) {
     this.writer = new TufRepositoryWriter(clock);
@@ -56,9 +56,33 @@ export class MetadataFreshnessRepository {
     return this.writer.expiry(this.requireStore(), component);
   }
 
-  /** Re-signs the timestamp (and snapshot when due) with the online keys. */
-  refreshOnline(component: string, keys: TufOnlineKeySet): Promise<RefreshOnlineResult> {
-    return this.writer.refreshOnline({ store: this.requireStore(), component, keys });
+  /**
+   * Re-signs the timestamp (and snapshot when due) with the online keys, and writes the audit
+   * record of the attempt (the checker acting on its own) once the bucket answered.
+   */
+  async refreshOnline(component: string, keys: TufOnlineKeySet): Promise<RefreshOnlineResult> {
+    const audit = (outcome: AuditOutcome, params: Record<string, unknown>) =>
+      appendAudit(this.ds.manager, {
+        actor: systemActor('checker'),
+        action: 'release.metadata-refresh',
+        target: component,
+        params,
+        outcome,
+        at: this.clock(),
+      });
+    let result: RefreshOnlineResult;
+    try {
+      result = await this.writer.refreshOnline({ store: this.requireStore(), component, keys });
+    } catch (err) {
+      await audit(AuditOutcome.Failed, { error: (err as Error).message });
+      throw err;
+    }
+    await audit(AuditOutcome.Ok, {
+      resigned: result.resigned,
+      versions: result.versions,
+      timestampExpires: result.expires.timestamp.expires.toISOString(),
+    });
+    return result;
   }
 
   /**
