@@ -2,6 +2,7 @@ import {
   EventContracts,
   Subjects,
   type CheckFailedV1,
+  type ReleaseMetadataExpiringV1,
   type CloudEvent,
   type InstallCommandV1,
   type ReleaseAvailableV1,
@@ -61,6 +62,30 @@ export function checkFailedEvent(data: Partial<CheckFailedV1> = {}): CloudEvent<
       source: 'tuf',
       code: 'METADATA_EXPIRED',
       reason: 'timestamp.json expired; re-sign the repository metadata',
+      ...data,
+    },
+  };
+}
+
+/** A valid `release.metadata_expiring` event (the timestamp of `api`, no online keys on the checker). */
+export function metadataExpiringEvent(
+  data: Partial<ReleaseMetadataExpiringV1> = {},
+): CloudEvent<ReleaseMetadataExpiringV1> {
+  return {
+    specversion: '1.0',
+    id: 'evt-expiring-1',
+    source: '/lockstep/checker',
+    type: EventContracts[Subjects.ReleaseMetadataExpiring].type,
+    time: '2025-03-01T12:00:00.000Z',
+    subject: 'api',
+    datacontenttype: 'application/json',
+    data: {
+      component: 'api',
+      role: 'timestamp',
+      version: 7,
+      expiresAt: '2025-03-01T20:00:00.000Z',
+      online: true,
+      action: 'set LOCKSTEP_TUF_ONLINE_KEYS_FILE on the checker',
       ...data,
     },
   };

@@ -1,4 +1,4 @@
-import { checkFailedEvent, otherEvent, releaseEvent } from '@lockstep/testing';
+import { checkFailedEvent, metadataExpiringEvent, otherEvent, releaseEvent } from '@lockstep/testing';
 import { Severity, SUMMARY_BODY_MAX, summarizeEvent } from './event-summary';
 
 describe(summarizeEvent.name, () => {
@@ -46,6 +46,15 @@ describe(summarizeEvent.name, () => {
     expect(sut.title).toBe('Release check failed for api');
     expect(sut.fields.map((f) => f.value)).toEqual(['api', 'tuf', 'METADATA_EXPIRED']);
     expect(sut.body?.text).toMatch(/expired/);
+  });
+
+  it('summarises release.metadata_expiring with role, version, expiry and what to do, as a warning', () => {
+    const sut = summarizeEvent(metadataExpiringEvent());
+
+    expect(sut.title).toBe('Release metadata of api expires soon');
+    expect(sut.fields.map((f) => f.value)).toEqual(['api', 'timestamp (online key)', '7', '2025-03-01T20:00:00.000Z']);
+    expect(sut.body?.text).toMatch(/LOCKSTEP_TUF_ONLINE_KEYS_FILE/);
+    expect(sut.severity).toBe(Severity.Warning);
   });
 
   it.each([

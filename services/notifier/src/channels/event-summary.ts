@@ -1,4 +1,11 @@
-import { CheckFailedV1, EventContracts, ReleaseAvailableV1, Subjects, type CloudEvent } from '@lockstep/contracts';
+import {
+  CheckFailedV1,
+  EventContracts,
+  ReleaseAvailableV1,
+  ReleaseMetadataExpiringV1,
+  Subjects,
+  type CloudEvent,
+} from '@lockstep/contracts';
 import { orDash, truncateText } from './text-limits';
 
 /** How loud a notification is; chat renderers map it to colours. */
@@ -47,6 +54,7 @@ type Formatter = (event: CloudEvent) => EventSummary | undefined;
 
 const releaseType = EventContracts[Subjects.ReleaseAvailable].type;
 const checkFailedType = EventContracts[Subjects.CheckFailed].type;
+const metadataExpiringType = EventContracts[Subjects.ReleaseMetadataExpiring].type;
 
 /** Formatters by CloudEvent type; a type missing here, or a payload failing its schema, gets the generic summary. */
 const Formatters: Record<string, Formatter> = {
@@ -57,6 +65,10 @@ const Formatters: Record<string, Formatter> = {
   [checkFailedType]: (event) => {
     const parsed = CheckFailedV1.safeParse(event.data);
     return parsed.success ? summarizeCheckFailed(event, parsed.data) : undefined;
+  },
+  [metadataExpiringType]: (event) => {
+    const parsed = ReleaseMetadataExpiringV1.safeParse(event.data);
+    return parsed.success ? summarizeMetadataExpiring(event, parsed.data) : undefined;
   },
 };
 
@@ -109,6 +121,24 @@ export function summarizeCheckFailed(event: CloudEvent, data: CheckFailedV1): Ev
     ],
     body: { label: 'Reason', text: truncateText(orDash(data.reason), SUMMARY_BODY_MAX), format: 'markdown' },
     context: contextOf(event, 'check.failed'),
+    severity: Severity.Warning,
+    time: event.time,
+  };
+}
+
+/** `release.metadata_expiring`: component, role, version, expiry, what to do. */
+export function summarizeMetadataExpiring(event: CloudEvent, data: ReleaseMetadataExpiringV1): EventSummary {
+  return {
+    title: `Release metadata of ${data.component} expires soon`,
+    fallback: `The ${data.role} metadata (v${data.version}) of ${data.component} expires at ${data.expiresAt}; after that no rollout or rollback of it can start: ${data.action}`,
+    fields: [
+      { label: 'Component', value: data.component },
+      { label: 'Role', value: `${data.role} (${data.online ? 'online' : 'offline'} key)` },
+      { label: 'Version', value: String(data.version) },
+      { label: 'Expires', value: data.expiresAt },
+    ],
+    body: { label: 'What to do', text: truncateText(data.action, SUMMARY_BODY_MAX), format: 'markdown' },
+    context: contextOf(event, 'release.metadata_expiring'),
     severity: Severity.Warning,
     time: event.time,
   };
