@@ -12,6 +12,7 @@ export const ReleaseErrorCode = {
   KeysDoNotMatchRoot: 'RELEASE_KEYS_DO_NOT_MATCH_ROOT',
   RepositoryCorrupt: 'RELEASE_REPOSITORY_CORRUPT',
   RepositoryMissing: 'RELEASE_REPOSITORY_MISSING',
+  RepositoryBusy: 'RELEASE_REPOSITORY_BUSY',
 } as const;
 export type ReleaseErrorCode = (typeof ReleaseErrorCode)[keyof typeof ReleaseErrorCode];
 

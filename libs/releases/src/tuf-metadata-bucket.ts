@@ -65,6 +65,22 @@ export class TufMetadataBucket {
     return { root, targets, targetsBytes, snapshot, snapshotBytes, timestamp };
   }
 
+  /** True when a metadata file exists (a versioned file about to be written means another writer got there first). */
+  async exists(fileName: string): Promise<boolean> {
+    return (await this.store.stat(this.keyOf(fileName))) !== undefined;
+  }
+
+  /** Version of the timestamp.json now in the bucket, or undefined when it cannot be read. */
+  async timestampVersion(): Promise<number | undefined> {
+    const bytes = await this.readOptional('timestamp.json');
+    if (!bytes) return undefined;
+    try {
+      return (JSON.parse(bytes.toString('utf8')) as { signed?: { version?: number } }).signed?.version;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Writes a root version as `N.root.json`, then as `root.json`. */
   async writeRoot(root: Metadata<Root>): Promise<Buffer> {
     const bytes = serializeMetadata(root);

@@ -316,6 +316,36 @@ describe(TufRepositoryWriter.name, () => {
       expect((await readWithTufJs(component)).getTargetInfo(`${component}-1.0.0.tar.gz`)).toBeDefined();
     });
 
+    it('stops without writing when a publish changes the repository under it', async () => {
+      const component = uniqueName('race');
+      await sut.publish({ store, component, artifact: Buffer.from('x'), version: '1.0.0', channel: 'stable', keys });
+      let timestampReads = 0;
+      // A store whose second read of timestamp.json (the refresh's re-check) comes after a publish.
+      const racing = new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop !== 'get') return Reflect.get(target, prop, receiver) as unknown;
+          return async (key: string) => {
+            if (key.endsWith('/timestamp.json') && ++timestampReads === 2)
+              await sut.publish({
+                store,
+                component,
+                artifact: Buffer.from('y'),
+                version: '1.0.1',
+                channel: 'stable',
+                keys,
+              });
+            return target.get(key);
+          };
+        },
+      });
+
+      const attempt = sut.refreshOnline({ store: racing, component, keys });
+
+      await expect(attempt).rejects.toMatchObject({ code: ReleaseErrorCode.RepositoryBusy });
+      expect((await sut.expiry(store, component)).timestamp.version).toBe(2);
+      expect(await (await readWithTufJs(component)).getTargetInfo(`${component}-1.0.1.tar.gz`)).toBeDefined();
+    });
+
     it('refuses online keys that the root does not trust, saying which file to give the control plane', async () => {
       const component = uniqueName('foreign');
       await sut.publish({ store, component, artifact: Buffer.from('x'), version: '1.0.0', channel: 'stable', keys });

@@ -231,7 +231,14 @@ export class TufRepositoryWriter {
     const resigned: OnlineRole[] = [];
     let snapshot = state.snapshot;
     let snapshotBytes = state.snapshotBytes;
+    const busy = (what: string) =>
+      new ReleaseError(
+        ReleaseErrorCode.RepositoryBusy,
+        `component ${input.component} changed while its metadata was being refreshed (${what}); a publish is under way, so this refresh stops and the next one starts from the new metadata`,
+      );
     if (new Date(snapshot.signed.expires).getTime() - now.getTime() < renewBefore) {
+      if (await bucket.exists(`${snapshot.signed.version + 1}.snapshot.json`))
+        throw busy(`${snapshot.signed.version + 1}.snapshot.json exists`);
       snapshot = buildSnapshot(
         input.keys,
         snapshot.signed.version + 1,
@@ -247,6 +254,8 @@ export class TufRepositoryWriter {
       expiryFor('timestamp', now, input.expiresInMs),
       metaFileFor(snapshot.signed.version, snapshotBytes),
     );
+    if ((await bucket.timestampVersion()) !== state.timestamp.signed.version)
+      throw busy('timestamp.json has a new version');
     await bucket.writeTimestamp(timestamp);
     resigned.push('timestamp');
     const next = { ...state, snapshot, snapshotBytes, timestamp };
