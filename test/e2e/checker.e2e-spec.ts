@@ -1,4 +1,4 @@
-import { Queries, type CheckResultV1, type QueryReply } from '@lockstep/contracts';
+import { Queries, systemActor, type CheckResultV1, type QueryReply } from '@lockstep/contracts';
 import { MinioObjectStore } from '@lockstep/storage';
 import {
   TufRepositoryWriter,
@@ -52,6 +52,8 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
       keys,
       ...extra,
     });
+  /** Queries that change something name who asks (audited); here the test itself. */
+  const actor = systemActor('e2e');
   const register = async (component: string, currentVersion = '1.0.0') => {
     const trustedRoot = (await trustedRootFor(store, component)).toString('utf8');
     const reply = await dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, {
@@ -59,11 +61,12 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
       sourceType: 'tuf',
       currentVersion,
       sourceConfig: { mode: 's3', trustedRoot },
+      actor,
     });
     expect(reply).toMatchObject({ ok: true });
   };
   const checkNow = async (component: string) => {
-    const reply = await dep.queries.send<QueryReply<CheckResultV1[]>>(Queries.CheckNow, { component }, 30000);
+    const reply = await dep.queries.send<QueryReply<CheckResultV1[]>>(Queries.CheckNow, { component, actor }, 30000);
     if (!reply.ok) throw new Error(reply.error.message);
     return reply.result[0];
   };
