@@ -4,6 +4,7 @@ import {
   TufRepositoryWriter,
   captureTufMetadata,
   generateKeySet,
+  serializeOnlineKeySet,
   tamperArtifactByte,
   trustedRootFor,
   type TufKeySet,
@@ -16,6 +17,9 @@ import {
   type S3ServerHandle,
   type ServiceProcess,
 } from '@lockstep/testing';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { collectEvents, createTestDeployment, s3Env, type TestDeployment } from '../support/control-plane';
 
 describe('checker (processes, real NATS/Postgres/S3)', () => {
@@ -27,12 +31,13 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
   const procs: ServiceProcess[] = [];
   const writer = new TufRepositoryWriter();
 
-  const startChecker = async () => {
+  const startChecker = async (env: Record<string, string> = {}) => {
     const p = await startService('checker', {
       ...dep.env,
       ...s3Env(s3, bucket),
       CHECKER_CHECK_ON_START: 'false',
       CHECKER_INTERVAL: '1h',
+      ...env,
     });
     procs.push(p);
     return p;
@@ -168,5 +173,60 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
 
     expect(result).toMatchObject({ ok: false, error: { code: 'METADATA_ROLLBACK' } });
     expect(seen.events.map((e) => e.type)).toEqual(['io.lockstep.check.failed.v1']);
+  });
+
+  describe('release metadata freshness', () => {
+    const DAY = 24 * 3600_000;
+    /** Publishes as if two days ago: timestamp (1 day) and nothing else has expired. */
+    const publishLongAgo = (component: string, version: string) =>
+      new TufRepositoryWriter(() => new Date(Date.now() - 2 * DAY)).publish({
+        store,
+        component,
+        artifact: Buffer.from(`${component} ${version} `.repeat(50)),
+        version,
+        channel: 'stable',
+        keys,
+      });
+
+    it('a checker given the online key file re-signs an expired timestamp by itself, and the release verifies again', async () => {
+      await publishLongAgo('demo', '1.1.0');
+      const onlineKeys = join(mkdtempSync(join(tmpdir(), 'lockstep-online-')), 'lockstep-tuf-online-keys.json');
+      writeFileSync(onlineKeys, serializeOnlineKeySet(keys), { mode: 0o600 });
+      await startChecker({ LOCKSTEP_TUF_ONLINE_KEYS_FILE: onlineKeys, CHECKER_TUF_REFRESH_INTERVAL: '2s' });
+      await register('demo');
+
+      const result = await waitFor(
+        async () => {
+          const r = await checkNow('demo');
+          return r.ok ? r : undefined;
+        },
+        { what: 'a check that passes once the checker re-signed the timestamp', intervalMs: 500 },
+      );
+
+      expect(result).toMatchObject({ ok: true, announced: ['1.1.0'] });
+    });
+
+    it('a checker without the online keys sends release.metadata_expiring before the timestamp expires', async () => {
+      await new TufRepositoryWriter(() => new Date(Date.now() - 20 * 3600_000)).publish({
+        store,
+        component: 'demo',
+        artifact: Buffer.from('demo 1.0.0'),
+        version: '1.0.0',
+        channel: 'stable',
+        keys,
+      });
+      await startChecker({ CHECKER_TUF_REFRESH_INTERVAL: '2s' });
+      const seen = await collectEvents(dep);
+      await register('demo');
+
+      await waitFor(() => seen.events.some((e) => e.type === 'io.lockstep.release.metadata_expiring.v1'), {
+        what: 'release.metadata_expiring',
+      });
+      await seen.stop();
+
+      const warning = seen.events.find((e) => e.type === 'io.lockstep.release.metadata_expiring.v1');
+      expect(warning?.data).toMatchObject({ component: 'demo', role: 'timestamp', online: true });
+      expect(new Date((warning?.data as { expiresAt: string }).expiresAt).getTime()).toBeGreaterThan(Date.now());
+    });
   });
 });
