@@ -72,13 +72,11 @@ describe(MetadataFreshnessService.name, () => {
   const withoutKeys = configWith({});
 
   /** A checker replica: its own repository (own sessions for the advisory lock) on the shared database. */
-  const replica = (config: CheckerConfig): MetadataFreshnessService =>
-    new MetadataFreshnessService(
-      new MetadataFreshnessRepository(ds, clock, store),
-      config,
-      clock,
-      new MetricsRegistry({ serviceName: 'checker', defaultMetrics: false }),
-    );
+  const replica = (
+    config: CheckerConfig,
+    metrics = new MetricsRegistry({ serviceName: 'checker', defaultMetrics: false }),
+  ): MetadataFreshnessService =>
+    new MetadataFreshnessService(new MetadataFreshnessRepository(ds, clock, store), config, clock, metrics);
 
   /** Publishes version 1.0.0 of a new component at the test clock and registers it as an s3-mode tuf component. */
   const publishAt = async (at: Date, expiresInMs?: ExpiryPolicy) => {
@@ -184,7 +182,8 @@ describe(MetadataFreshnessService.name, () => {
   it('warns about targets (signed offline) seven days before they expire, even while the online roles stay fresh', async () => {
     const { component } = await publishAt(new Date(Date.now() - 30 * DAY), { targets: 10 * DAY });
     const targetsExpire = now.getTime() + 10 * DAY;
-    const sut = replica(withKeys);
+    const metrics = new MetricsRegistry({ serviceName: 'checker', defaultMetrics: false });
+    const sut = replica(withKeys, metrics);
     let firstWarnedAt: number | undefined;
 
     for (let t = now.getTime(); t < targetsExpire; t += 6 * HOUR) {
@@ -202,6 +201,10 @@ describe(MetadataFreshnessService.name, () => {
     ]);
     expect(targetsExpire - firstWarnedAt!).toBeLessThanOrEqual(7 * DAY);
     expect(targetsExpire - firstWarnedAt!).toBeGreaterThan(6 * DAY);
+    const gauge = new RegExp(
+      `lockstep_release_metadata_expires_timestamp_seconds\\{component="${component}",role="targets",service="checker"\\} ${Math.floor(targetsExpire / 1000)}`,
+    );
+    expect(await metrics.render()).toMatch(gauge);
   });
 
   it('refuses online keys that do not parse, naming the setting', () => {
