@@ -74,7 +74,7 @@ export class TufArtifactVerifier {
       );
     }
     const targetPath = targetPathFor(component, version);
-    const info = await this.guard(metadataBaseUrl, fetcher, async () => {
+    const info = await this.guard(component, metadataBaseUrl, fetcher, async () => {
       await updater.refresh();
       return updater.getTargetInfo(targetPath);
     });
@@ -143,7 +143,12 @@ export class TufArtifactVerifier {
     return dir;
   }
 
-  private async guard<T>(location: string, fetcher: RecordingFetcher, fn: () => Promise<T>): Promise<T> {
+  private async guard<T>(
+    component: string,
+    location: string,
+    fetcher: RecordingFetcher,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await fn();
     } catch (err) {
@@ -159,7 +164,7 @@ export class TufArtifactVerifier {
         case 'expired':
           throw fail(
             AgentErrorCode.TufExpired,
-            `TUF metadata at ${location} has expired (${detail}); the publisher must re-sign it, and check this node's clock. Not installed`,
+            `TUF metadata at ${location} has expired (${detail}): a frozen mirror, or nobody re-signed it (the checker does with LOCKSTEP_TUF_ONLINE_KEYS_FILE; by hand: \`lockstep release refresh --component ${component}\`); also check this node's clock. Not installed`,
             err,
           );
         case 'rollback':

@@ -72,7 +72,7 @@ export function toSourceCheckError(err: unknown, phase: TufPhase, ctx: TufFailur
     case 'expired':
       return new SourceCheckError(
         SourceErrorCode.MetadataExpired,
-        `TUF metadata of ${c} at ${ctx.location} has expired (${detail}). The publisher must re-sign it (publish, or refresh the repository); also check this host's clock. Nothing from this source is believed meanwhile`,
+        `TUF metadata of ${c} at ${ctx.location} has expired (${detail}). Give the checker the online key file (LOCKSTEP_TUF_ONLINE_KEYS_FILE) so it re-signs the timestamp by itself, or run \`lockstep release refresh --component ${c}\`; also check this host's clock. Nothing from this source is believed meanwhile`,
         { cause: err },
       );
     case 'rollback':
