@@ -11,6 +11,7 @@ import {
 import type { BackupRecordV1, RestorePart } from '@lockstep/contracts';
 import { corruptedRecord } from './backup-records';
 import type { BackupTargets } from './backup-targets';
+import { sameDatabaseServer } from './database-identity';
 import { BackupJobError, BackupJobErrorCode } from './errors';
 
 /** What to restore, and where. */
@@ -72,7 +73,7 @@ export interface ControlPlaneRestored {
  * they are; `restored` is called once the restore committed.
  */
 export interface ControlPlaneDatabase {
-  /** DATABASE_URL of the control plane; a restored database is it when host, port and name match. */
+  /** DATABASE_URL of the control plane; a restored database is it when the server and database are the same (sameDatabaseServer). */
   databaseUrl: string;
   finalSql(backupId: string): string;
   /**
@@ -200,8 +201,10 @@ export class RestoreJob {
     this.report('restoring_database', Math.floor(start), entry.database);
     const url = this.databaseUrl(entry.database, this.req.databaseMode);
     const controlPlane = this.deps.controlPlane;
+    // the server's identity decides, not how the URLs spell the host (localhost and 127.0.0.1 are one database)
     const ownDatabase =
-      controlPlane !== undefined && sameDatabase(this.originalUrl(entry.database), controlPlane.databaseUrl);
+      controlPlane !== undefined &&
+      (await sameDatabaseServer(this.originalUrl(entry.database), controlPlane.databaseUrl));
     const onProgress = (p: { step: string; percent: number }) =>
       this.report(
         p.step === 'done' ? 'restoring_database' : `database_${p.step}`,
@@ -329,13 +332,4 @@ function hasRoots(manifest: BackupManifest, part: string | undefined): boolean {
   return manifest.entries.some(
     (e) => e.type !== 'database' && (part === undefined || e.path === part || e.path.startsWith(`${part}/`)),
   );
-}
-
-/** Whether two postgres URLs name the same database: host (case-insensitive), port (default 5432) and database name. */
-export function sameDatabase(a: string, b: string): boolean {
-  const key = (u: string) => {
-    const url = new URL(u);
-    return `${url.hostname.toLowerCase()}:${url.port || '5432'}/${decodeURIComponent(url.pathname.slice(1))}`;
-  };
-  return key(a) === key(b);
 }

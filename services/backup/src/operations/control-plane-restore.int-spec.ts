@@ -31,6 +31,8 @@ describe('restoring the control plane database', () => {
   let ds: DataSource;
   let nats: NatsClient;
   let sut: BackupJobs;
+  /** The same jobs, told the control plane's DATABASE_URL with another host name for the same server. */
+  let spelledOtherwise: BackupJobs;
   const namespace = uniqueName('cp');
   const restoredCopies: string[] = [];
 
@@ -60,15 +62,20 @@ describe('restoring the control plane database', () => {
     nats = new NatsClient({ service: 'spec', servers, namespace, handles: [] });
     await nats.connect();
     const settings = z.object(backupSchema).parse({ BACKUP_BUCKET: uniqueName('cpbk'), BACKUP_DATABASE_URLS: db.url });
-    sut = await openBackupJobs({
-      nc: nats.nc,
-      namespace,
-      holder: 'spec',
-      settings: { ...settings },
-      s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey },
-      record: async (_b: BackupRecordV1) => undefined,
-      controlPlane: { databaseUrl: db.url, ...controlPlaneRestore(ds) },
-    });
+    const open = (holder: string, databaseUrl: string) =>
+      openBackupJobs({
+        nc: nats.nc,
+        namespace,
+        holder,
+        settings: { ...settings },
+        s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey },
+        record: async (_b: BackupRecordV1) => undefined,
+        controlPlane: { databaseUrl, ...controlPlaneRestore(ds) },
+      });
+    sut = await open('spec', db.url);
+    const otherSpelling = new URL(db.url);
+    otherSpelling.hostname = otherSpelling.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+    spelledOtherwise = await open('spec-spelled-otherwise', otherSpelling.toString());
   });
   afterAll(async () => {
     await ds.destroy();
@@ -176,5 +183,25 @@ describe('restoring the control plane database', () => {
         leftOut: ['public.api_tokens', 'public.audit_head', 'public.audit_log'],
       }),
     });
+  });
+
+  it('knows its own database however DATABASE_URL spells the host (localhost or 127.0.0.1)', async () => {
+    await ds.getRepository(RolloutEntity).save(rollout('running'));
+    const backupId = BackupName.parse(uniqueName('cp_spelled'));
+    await spelledOtherwise.create({
+      id: backupId,
+      type: 'database',
+      trigger: 'manual',
+      component: 'lockstep',
+      componentVersion: null,
+      nodeId: null,
+      operationId: randomUUID(),
+    });
+
+    await spelledOtherwise.restore(backupId, { what: 'database', databaseMode: 'replace', operationId: randomUUID() });
+
+    const after = await states(db.url);
+    expect(after.rows.map((r) => r.state)).not.toContain('running');
+    expect(after.outbox).toBe(0);
   });
 });
