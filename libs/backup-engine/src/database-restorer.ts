@@ -43,6 +43,10 @@ export interface DatabaseRestoreRequest {
    * everything that hangs on them (see leaveTablesOut): the dump's listing is filtered into a
    * `--use-list` file, so `--clean` neither drops nor recreates them. For a restore in place
    * over live tables that must not go back in time (Lockstep's tokens and audit trail).
+   * Every one must be in the dump: a dump without one predates it, and restoring its schema
+   * around the live table would leave the two disagreeing (e.g. a migration history that does
+   * not know the table), so that restore is refused (BACKUP_RESTORE_KEPT_TABLE_MISSING) before
+   * anything is changed.
    */
   keepTables?: readonly string[];
 }
@@ -184,6 +188,12 @@ export class DatabaseRestorer {
     for await (const piece of listing.stdout) pieces.push(piece as Buffer);
     await listing.finished;
     const { list, leftOut } = leaveTablesOut(Buffer.concat(pieces).toString('utf8'), tables);
+    const missing = tables.filter((t) => !leftOut.includes(t));
+    if (missing.length > 0)
+      throw new BackupEngineError(
+        BackupErrorCode.KeptTableMissing,
+        `backup ${manifest.id} was taken before ${missing.join(', ')} existed in ${entry.database}: restoring it in place would bring back a schema that does not know the live ${missing.length === 1 ? 'table' : 'tables'}, which must be kept. Nothing was changed. Restore it into a new database instead (--database-mode new) and copy what you need from there.`,
+      );
     const dir = await mkdtemp(join(tmpdir(), 'lockstep-restore-'));
     const file = join(dir, 'use-list');
     await writeFile(file, list, { mode: 0o600 });

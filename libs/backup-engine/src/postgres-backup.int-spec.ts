@@ -226,7 +226,7 @@ describe(`${BackupEngine.name} databases`, () => {
       const result = await sut.restoreDatabase(backup.id, {
         mode: DatabaseRestoreMethod.SingleTransaction,
         targetUrl: db.url,
-        keepTables: ['public.trail', 'public.not_in_this_dump'],
+        keepTables: ['public.trail'],
         finalSql,
       });
 
@@ -245,6 +245,30 @@ describe(`${BackupEngine.name} databases`, () => {
       expect(await query(`SELECT id FROM trail WHERE what = 'next'`)).toEqual([{ id: '3' }]);
     },
   );
+
+  it('refuses to keep a table the dump does not hold, before changing anything', async () => {
+    const db = await createTestDatabase('lockstep_bkkeepold');
+    dbs.push(db);
+    await withClient(db.url, (c) => c.query(`CREATE TABLE jobs (id int PRIMARY KEY)`));
+    const sut = await BackupEngine.open(newStore());
+    const backup = await sut.backup({ streams: [pgDumpSource({ url: db.url })] });
+    await withClient(db.url, async (c) => {
+      await c.query(`CREATE TABLE trail (id int PRIMARY KEY)`);
+      await c.query(`INSERT INTO jobs VALUES (1)`);
+    });
+
+    const attempt = sut.restoreDatabase(backup.id, {
+      mode: DatabaseRestoreMethod.SingleTransaction,
+      targetUrl: db.url,
+      keepTables: ['public.trail'],
+    });
+
+    await expect(attempt).rejects.toMatchObject({
+      code: 'BACKUP_RESTORE_KEPT_TABLE_MISSING',
+      message: expect.stringMatching(/taken before public\.trail existed.*Nothing was changed.*--database-mode new/s),
+    });
+    expect(await withClient(db.url, async (c) => (await c.query(`SELECT id FROM jobs`)).rows)).toEqual([{ id: 1 }]);
+  });
 
   it('fails the backup with an error naming pg_dump and writes no manifest when pg_dump fails', async () => {
     const sut = await BackupEngine.open(newStore());
