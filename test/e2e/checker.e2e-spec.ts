@@ -22,6 +22,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectEvents, createTestDeployment, s3Env, type TestDeployment } from '../support/control-plane';
 
+/** Who the queries act as: the API passes the token's identity, this spec talks to the checker directly. */
+const TEST_ACTOR = systemActor('checker-e2e');
+
 describe('checker (processes, real NATS/Postgres/S3)', () => {
   let s3: S3ServerHandle;
   let dep: TestDeployment;
@@ -57,8 +60,6 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
       keys,
       ...extra,
     });
-  /** Queries that change something name who asks (audited); here the test itself. */
-  const actor = systemActor('e2e');
   const register = async (component: string, currentVersion = '1.0.0') => {
     const trustedRoot = (await trustedRootFor(store, component)).toString('utf8');
     const reply = await dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, {
@@ -66,12 +67,16 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
       sourceType: 'tuf',
       currentVersion,
       sourceConfig: { mode: 's3', trustedRoot },
-      actor,
+      actor: TEST_ACTOR,
     });
     expect(reply).toMatchObject({ ok: true });
   };
   const checkNow = async (component: string) => {
-    const reply = await dep.queries.send<QueryReply<CheckResultV1[]>>(Queries.CheckNow, { component, actor }, 30000);
+    const reply = await dep.queries.send<QueryReply<CheckResultV1[]>>(
+      Queries.CheckNow,
+      { component, actor: TEST_ACTOR },
+      30000,
+    );
     if (!reply.ok) throw new Error(reply.error.message);
     return reply.result[0];
   };
