@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AppDirectory } from './app/app-directory';
 import { unpackTarGz } from './archive/archive-unpacker';
 import { ConfigMigrator } from './config/config-migrator';
-import { ArtifactDownloader, parseS3Uri, type ObjectStoreFor } from './download/artifact-downloader';
+import { ArtifactDownloader, type ObjectStoreFor } from './download/artifact-downloader';
 import { AgentErrorCode, InstallStepError } from './errors';
 import { CommandAdmission } from './fencing/command-admission';
 import { FencingStore } from './fencing/fencing-store';
@@ -27,6 +27,7 @@ import { createServiceManager } from './service-managers/registry';
 import type { ServiceManager } from './service-managers/service-manager';
 import type { AgentSettings } from './settings';
 import { agentLogger, type AgentLogger } from './support/logger';
+import { NpmSignatureVerifier } from './verify/npm-signature-verifier';
 import { TufArtifactVerifier } from './verify/tuf-artifact-verifier';
 import { backupChangedEventId, createEvent, Subjects, type InstallCommandV1 } from '@lockstep/contracts';
 import type { DownloadedArtifact } from './download/artifact-downloader';
@@ -117,13 +118,18 @@ export class NodeAgentRuntime {
           timeoutMs: s.downloadTimeoutMs,
         })
       : undefined;
+    const npm = s.npm ? new NpmSignatureVerifier(s.npm, downloader.getJson) : undefined;
+    if (!tuf && !npm)
+      this.logger.error(
+        'no trust anchor is pinned (AGENT_TRUSTED_ROOT, or AGENT_NPM_KEYS for an npm component): every command will be refused with NO_TRUST_ANCHOR',
+      );
     const backups = await this.openBackups(js);
     const pipeline = new InstallPipeline({
       ...backups,
       dir: this.dir,
       journal,
       download: (uri, path, maxBytes, signal) => downloader.download(uri, path, maxBytes, signal),
-      verify: (cmd, artifact, signal) => verifyArtifact(cmd, artifact, tuf, this.logger, signal),
+      verify: (cmd, artifact, signal) => verifyArtifact(cmd, artifact, { tuf, npm }, signal),
       unpack: unpackTarGz,
       config: new ConfigMigrator(this.dir.sharedDir),
       hook: new MigrateHookRunner(s.hookTimeoutMs),
@@ -163,7 +169,7 @@ export class NodeAgentRuntime {
       (key) => lock.holder(key),
     );
     const agent = new NodeAgent(
-      { nodeId: s.nodeId, component: s.component },
+      { nodeId: s.nodeId, component: s.component, trustAnchor: tuf ? 'tuf' : npm ? 'npm' : null },
       this.dir,
       journal,
       fencing,
@@ -333,12 +339,15 @@ export class NodeAgentRuntime {
   }
 }
 
-/** The command's sha256/length first, then TUF (required for s3:// artifacts). */
+/**
+ * The command's sha256/length first, then the pinned anchor: the TUF root, else the npm
+ * registry keys. Never the command's sha256 alone (NodeAgent refuses such commands before
+ * anything is downloaded; this is the last line should one get here).
+ */
 async function verifyArtifact(
   cmd: InstallCommandV1,
   artifact: DownloadedArtifact,
-  tuf: TufArtifactVerifier | undefined,
-  logger: AgentLogger,
+  anchors: { tuf?: TufArtifactVerifier; npm?: NpmSignatureVerifier },
   signal: AbortSignal,
 ): Promise<void> {
   if (artifact.sha256 !== cmd.artifact.sha256 || artifact.length !== cmd.artifact.length) {
@@ -348,15 +357,13 @@ async function verifyArtifact(
       { step: 'verifying' },
     );
   }
-  if (tuf) return tuf.verify(cmd.component, cmd.version, cmd.artifact.uri, artifact, signal);
-  if (parseS3Uri(cmd.artifact.uri)) {
-    throw new InstallStepError(
-      AgentErrorCode.TufNotConfigured,
-      `AGENT_TRUSTED_ROOT is not set, and s3:// artifacts are installed only after TUF verification; pin the component's root.json`,
-      { step: 'verifying' },
-    );
-  }
-  logger.warn(`${cmd.artifact.uri} checked against the command's sha256 only: AGENT_TRUSTED_ROOT is not set`);
+  if (anchors.tuf) return anchors.tuf.verify(cmd.component, cmd.version, cmd.artifact.uri, artifact, signal);
+  if (anchors.npm) return anchors.npm.verify(cmd.version, artifact.path, artifact, signal);
+  throw new InstallStepError(
+    AgentErrorCode.TufNotConfigured,
+    "no trust anchor is pinned on this node; pin the component's root.json (AGENT_TRUSTED_ROOT) or the npm registry keys (AGENT_NPM_KEYS). Not installed",
+    { step: 'verifying' },
+  );
 }
 
 function cachedStores(s: AgentSettings): ObjectStoreFor {

@@ -75,6 +75,28 @@ export class ArtifactDownloader {
     return { path, sha256: hash.digest('hex'), length };
   }
 
+  /** GETs a JSON document (an npm package document), refusing more than `maxBytes`; throws on any failure. */
+  readonly getJson = async (url: string, maxBytes: number, outer: AbortSignal): Promise<unknown> => {
+    const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), outer]);
+    const res = await fetch(url, {
+      signal,
+      redirect: 'error',
+      headers: { accept: 'application/json', 'user-agent': 'lockstep-agent' },
+    });
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new Error(`${url} answered HTTP ${res.status}`);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of Readable.fromWeb(res.body as ReadableStream<Uint8Array>)) {
+      total += (chunk as Buffer).length;
+      if (total > maxBytes) throw new Error(`${url} is larger than ${maxBytes} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  };
+
   private async open(uri: string, signal: AbortSignal): Promise<Readable> {
     const s3 = parseS3Uri(uri);
     if (s3) return this.storeFor(s3.bucket).getStream(s3.key);
