@@ -1,4 +1,5 @@
 import { ensureStreams } from '@lockstep/messaging';
+import { AllowList, createGuardedFetch } from '@lockstep/net-guard';
 import { LiveLockReader } from '@lockstep/fleet-lock';
 import { MinioObjectStore, type ObjectStore } from '@lockstep/storage';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
@@ -36,6 +37,9 @@ import type { DownloadedArtifact } from './download/artifact-downloader';
 export const DEFAULT_AGENT_LOCK_KEY = 'cluster';
 /** Default AGENT_COMMAND_MAX_AGE. */
 export const DEFAULT_COMMAND_MAX_AGE_MS = 10 * 60_000;
+
+/** Name of the setting listing the non-public addresses an agent may fetch metadata and artifacts from. */
+export const AGENT_ALLOWED_DESTINATIONS = 'AGENT_ALLOWED_DESTINATIONS';
 
 /** Version of the agent, reported in the node record. */
 export const AGENT_VERSION = '0.1.0';
@@ -108,7 +112,10 @@ export class NodeAgentRuntime {
     await ensureStreams(jsm, this.nats.namespace, this.nats.replicas ?? 1);
 
     const storeFor = this.overrides.storeFor ?? cachedStores(s);
-    const downloader = new ArtifactDownloader(storeFor, s.downloadTimeoutMs);
+    const guardedFetch = createGuardedFetch({
+      allowList: AllowList.parse(s.allowedDestinations ?? '', AGENT_ALLOWED_DESTINATIONS),
+    });
+    const downloader = new ArtifactDownloader(storeFor, s.downloadTimeoutMs, guardedFetch);
     const tuf = s.trustedRoot
       ? new TufArtifactVerifier({
           pinnedRoot: s.trustedRoot,
@@ -116,6 +123,7 @@ export class NodeAgentRuntime {
           storeFor,
           metadataUrl: s.tufMetadataUrl,
           timeoutMs: s.downloadTimeoutMs,
+          fetch: guardedFetch,
         })
       : undefined;
     const npm = s.npm ? new NpmSignatureVerifier(s.npm, downloader.getJson) : undefined;

@@ -39,6 +39,11 @@ export interface AgentSettings {
   npm?: NpmAnchorOptions;
   /** AGENT_TUF_METADATA_URL: where the component's TUF metadata is (default: next to an s3:// artifact). */
   tufMetadataUrl?: string;
+  /**
+   * AGENT_ALLOWED_DESTINATIONS: non-public addresses (keywords such as `loopback`, `private`, or
+   * CIDRs) http(s) artifacts, TUF metadata and the npm registry may be fetched from; default none.
+   */
+  allowedDestinations?: string;
   /** S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY for s3:// artifacts and metadata. */
   s3?: { endpoint: string; accessKey: string; secretKey: string };
   /** AGENT_DOWNLOAD_TIMEOUT, AGENT_HOOK_TIMEOUT. */

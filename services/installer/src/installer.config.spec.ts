@@ -79,6 +79,10 @@ describe(loadInstallerConfig.name, () => {
       /AGENT_NPM_KEYS: expected \{"keys".*\/-\/npm\/v1\/keys/,
     ],
     [{ AGENT_NPM_PACKAGE: 'app' }, /AGENT_NPM_KEYS: required with AGENT_NPM_PACKAGE/],
+    [
+      { AGENT_ALLOWED_DESTINATIONS: 'everything' },
+      /AGENT_ALLOWED_DESTINATIONS: .*"everything" is not an address class keyword/,
+    ],
     [{ AGENT_NPM_PACKAGE: 'Not a name!' }, /AGENT_NPM_PACKAGE: expected an npm package name/],
   ])('names the variable of %p', (change, message) => {
     const act = () => loadInstallerConfig({ ...base, ...change });

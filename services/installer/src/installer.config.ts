@@ -9,6 +9,7 @@ import {
   type NpmRegistryKey,
 } from '@lockstep/agent';
 import { backupSchema } from '@lockstep/backup-jobs';
+import { AllowList } from '@lockstep/net-guard';
 import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 
@@ -157,6 +158,17 @@ export const installerSchema = z
     AGENT_MAX_UNPACKED_BYTES: bytes('256MiB'),
     /** Path of the component's pinned TUF root.json; required to install s3:// artifacts. */
     AGENT_TRUSTED_ROOT: trustedRoot,
+    /** Non-public destinations (loopback, private, … or CIDRs) artifacts, TUF metadata and the npm registry may be fetched from over http(s). */
+    AGENT_ALLOWED_DESTINATIONS: z
+      .string()
+      .default('')
+      .superRefine((v, ctx) => {
+        try {
+          AllowList.parse(v, 'AGENT_ALLOWED_DESTINATIONS');
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
     /** npm component: the registry the package is published in (its signatures are checked against AGENT_NPM_KEYS). */
     AGENT_NPM_REGISTRY: env.url(['http', 'https'], 'https://registry.npmjs.org'),
     /** npm component: the package name, e.g. @acme/app. */
@@ -249,6 +261,7 @@ export function toAgentSettings(c: InstallerConfig): AgentSettings {
     maxUnpackedBytes: c.AGENT_MAX_UNPACKED_BYTES,
     trustedRoot: c.AGENT_TRUSTED_ROOT,
     tufMetadataUrl: c.AGENT_TUF_METADATA_URL,
+    allowedDestinations: c.AGENT_ALLOWED_DESTINATIONS,
     ...(c.AGENT_NPM_KEYS && c.AGENT_NPM_PACKAGE
       ? { npm: { registry: c.AGENT_NPM_REGISTRY, packageName: c.AGENT_NPM_PACKAGE, keys: c.AGENT_NPM_KEYS } }
       : {}),

@@ -9,6 +9,7 @@ import {
   tufPrefixFor,
   type RecordingFetcher,
 } from '@lockstep/releases';
+import type { GuardedFetch } from '@lockstep/net-guard';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ export interface TufVerifierOptions {
   metadataUrl?: string;
   /** Per-download timeout. */
   timeoutMs: number;
+  /** The destination-guarded fetch for http(s) metadata. */
+  fetch: GuardedFetch;
 }
 
 /** An artifact as downloaded. */
@@ -124,7 +127,7 @@ export class TufArtifactVerifier {
     const timestampUrl = new URL('timestamp.json', base).toString();
     return {
       metadataBaseUrl: base,
-      fetcher: new HttpFetcher(this.options.timeoutMs, signal, { timestampUrl }, 'lockstep-agent'),
+      fetcher: new HttpFetcher(this.options.timeoutMs, signal, { timestampUrl }, 'lockstep-agent', this.options.fetch),
     };
   }
 
