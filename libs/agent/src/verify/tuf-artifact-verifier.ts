@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Updater } from 'tuf-js';
 import { parseS3Uri, type ObjectStoreFor } from '../download/artifact-downloader';
 import { AgentErrorCode, InstallStepError } from '../errors';
+import { checkRootChain, MAX_ROOT_BYTES, RootChainError } from './root-chain';
 
 /** Settings of the agent's TUF verification. */
 export interface TufVerifierOptions {
@@ -65,6 +66,7 @@ export class TufArtifactVerifier {
   ): Promise<void> {
     const { metadataBaseUrl, fetcher } = this.locate(component, artifactUri, signal ?? new AbortController().signal);
     const metadataDir = await this.trustedDir(component);
+    await this.checkKeptRoot(metadataDir, metadataBaseUrl, fetcher);
     let updater: Updater;
     try {
       updater = new Updater({ metadataDir, metadataBaseUrl, fetcher, config: { prefixTargetsWithHash: false } });
@@ -143,6 +145,32 @@ export class TufArtifactVerifier {
       await writeFile(digestFile, `${this.pinnedDigest}\n`);
     }
     return dir;
+  }
+
+  /**
+   * The root.json kept in the state directory must still chain from the pinned root: tuf-js
+   * trusts whatever root it finds there, so a swapped one would bring its own keys.
+   */
+  private async checkKeptRoot(dir: string, metadataBaseUrl: string, fetcher: RecordingFetcher): Promise<void> {
+    const kept = await readFile(join(dir, 'root.json')).catch(() => undefined);
+    try {
+      if (!kept) throw new RootChainError('it is missing');
+      await checkRootChain(this.options.pinnedRoot, kept, (version) =>
+        fetcher.downloadBytes(`${metadataBaseUrl}${version}.root.json`, MAX_ROOT_BYTES),
+      );
+    } catch (err) {
+      if (!(err instanceof RootChainError))
+        throw fail(
+          AgentErrorCode.TufUnavailable,
+          `cannot read the root versions at ${metadataBaseUrl} that link the kept root.json to the pinned one: ${(err as Error).message}. Not installed`,
+          err,
+        );
+      throw fail(
+        AgentErrorCode.TufRootChainBroken,
+        `the root.json this node keeps in ${dir} does not chain from the pinned root (AGENT_TRUSTED_ROOT): ${err.message}. It was swapped or altered on this node: find out how, then remove ${dir} so the agent starts again from the pinned root. Not installed`,
+        err,
+      );
+    }
   }
 
   private async guard<T>(location: string, fetcher: RecordingFetcher, fn: () => Promise<T>): Promise<T> {
