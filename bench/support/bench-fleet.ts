@@ -16,6 +16,7 @@ import {
   NodeSubjects,
   Queries,
   Subjects,
+  systemActor,
   type InstallCommandV1,
   type QueryReply,
   type ReleaseInfoReplyV1,
@@ -188,6 +189,7 @@ export class BenchFleet {
       sourceType: 'tuf',
       currentVersion: null,
       sourceConfig: { mode: 's3', trustedRoot: root.toString() },
+      actor: systemActor('bench'),
     });
     if (!reply.ok) throw new Error(`the checker refused the component: ${reply.error.message}`);
     const scheduler = await startService('scheduler', {
@@ -406,6 +408,7 @@ export class BenchFleet {
       maxFailures: 0,
       autoRollback: false,
       pauseBetweenBatchesMs: 0,
+      actor: systemActor('bench'),
     };
     for (let attempt = 1; ; attempt++) {
       const seen = this.schedulerOutput().length;

@@ -97,10 +97,20 @@ async function main(): Promise<void> {
       BACKUP_DATABASE_URLS: shop.url,
       BACKUP_KEEP_LAST: '2',
     };
+    const work = await mkdtemp(join(tmpdir(), 'lockstep-demo-'));
+    cleanup.push(() => rm(work, { recursive: true, force: true }));
+    // A fresh install's first owner token: the API writes it once to this file (mode 0600).
+    const bootstrapTokenFile = join(work, 'bootstrap-token');
+    const serviceEnv = (name: (typeof SERVICES)[number]) =>
+      name === 'backup'
+        ? { ...env, ...backupTargets }
+        : name === 'api'
+          ? { ...env, API_BOOTSTRAP_TOKEN_FILE: bootstrapTokenFile }
+          : env;
     const procs: Record<string, ServiceProcess> = {};
     cleanup.push(() => Promise.all(Object.values(procs).map((p) => p.kill('SIGTERM'))));
     for (const name of SERVICES) {
-      procs[name] = await startService(name, name === 'backup' ? { ...env, ...backupTargets } : env);
+      procs[name] = await startService(name, serviceEnv(name));
       ok(`${name.padEnd(9)} ready at ${procs[name].url} (/healthz, /readyz, /metrics)`);
     }
 
@@ -114,9 +124,12 @@ async function main(): Promise<void> {
     ok(`webhook receiver at ${webhook.http.url}/hooks/lockstep (verifies Standard Webhooks signatures)`);
     ok(`Slack-format receiver at ${slack.url}/services/T000/B000/demo (checks Block Kit messages)`);
 
-    const work = await mkdtemp(join(tmpdir(), 'lockstep-demo-'));
-    cleanup.push(() => rm(work, { recursive: true, force: true }));
-    const cliEnv = { ...s3env, LOCKSTEP_API_URL: procs.api.url, LOCKSTEP_KEYS_DIR: work };
+    const cliEnv = {
+      ...s3env,
+      LOCKSTEP_API_URL: procs.api.url,
+      LOCKSTEP_KEYS_DIR: work,
+      XDG_CONFIG_HOME: join(work, 'config'),
+    };
     const cli = async (...args: string[]) => {
       const run = await runCli(args, cliEnv);
       if (run.code !== 0) fail(`lockstep ${args.join(' ')} exited ${run.code}: ${run.stderr || run.stdout}`);
@@ -128,7 +141,25 @@ async function main(): Promise<void> {
       return file;
     };
 
-    step(4, 'Keys, the first release, the component');
+    step(4, 'Tokens, keys, the first release, the component');
+    await cli('login', '--token-file', bootstrapTokenFile);
+    ok(`lockstep login --token-file ${bootstrapTokenFile}: the owner token the API wrote at its first start`);
+    const anonymous = await runCli(['check'], { ...cliEnv, XDG_CONFIG_HOME: join(work, 'nobody') });
+    if (anonymous.code !== 1 || !/needs an API token/.test(anonymous.stderr))
+      fail(`lockstep check without a token should be refused with 401: ${anonymous.stderr || anonymous.stdout}`);
+    ok('lockstep check without a token: 401, nothing asked of the checker');
+    const operator = JSON.parse(
+      (await cli('tokens', 'create', '--name', 'demo-operator', '--role', 'operator', '--expires', '1d', '--json'))
+        .stdout,
+    ) as { id: string; token: string };
+    ok(`lockstep tokens create --role operator: token ${operator.id} (lst_…, shown once, stored only as a hash)`);
+    const tooWeak = await runCli(
+      ['subscriptions', 'add', '--channel', 'webhook', '--url', 'http://127.0.0.1:9/hook', '--events', '*'],
+      { ...cliEnv, LOCKSTEP_TOKEN: operator.token },
+    );
+    if (tooWeak.code !== 1 || !/needs the owner role/.test(tooWeak.stderr))
+      fail(`an operator adding a webhook should be refused with 403: ${tooWeak.stderr || tooWeak.stdout}`);
+    ok('the operator token adding a webhook: 403, subscriptions are for owners');
     await cli('keys', 'init', '--out', work);
     ok('lockstep keys init: Ed25519 keys for root, targets, snapshot, timestamp (kept on this machine)');
     await cli(

@@ -40,6 +40,7 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
   const cliEnv = (api: ServiceProcess) => ({
     ...s3Env(s3, bucket),
     LOCKSTEP_API_URL: api.url,
+    LOCKSTEP_TOKEN: api.token!,
     LOCKSTEP_KEYS_DIR: work,
   });
   const artifact = async (version: string) => {
@@ -205,7 +206,7 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
       cli('subscriptions', 'add', '--channel', 'webhook', '--url', 'http://127.0.0.1:9/hook'),
       fetch(`${api.url}/v1/subscriptions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${api.token}` },
         body: JSON.stringify({ name: 'x', channel: 'webhook', target: { url: 'https://example.com' }, events: ['*'] }),
       }),
     ]);
@@ -227,8 +228,11 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
     expect(loopback.code).toBe(1);
     expect(loopback.stderr).toMatch(/loopback/i);
     expect(viaHttp.status).toBe(400);
-    expect(await viaHttp.json()).toEqual({
-      error: { code: 'INVALID_REQUEST', message: expect.stringContaining('unknown field "events"') },
+    expect(viaHttp.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await viaHttp.json()).toMatchObject({
+      status: 400,
+      code: 'INVALID_REQUEST',
+      detail: expect.stringContaining('unknown field "events"'),
     });
     expect(absent.code).toBe(1);
     expect(JSON.parse(absent.stderr)).toEqual({
@@ -237,5 +241,30 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
         message: expect.stringContaining('the notifier is not running or not reachable over NATS'),
       },
     });
+  });
+
+  it('refuses a request without a token (401) or with too small a role (403), and the CLI says what to do', async () => {
+    const api = await start('api');
+    const owner = { ...cliEnv(api), XDG_CONFIG_HOME: work };
+    const anonymous = { ...owner, LOCKSTEP_TOKEN: '' };
+
+    const viewer = JSON.parse(
+      (await runCli(['tokens', 'create', '--name', 'watcher', '--role', 'viewer', '--json'], owner)).stdout,
+    ) as { token: string };
+    const [none, weak, read, unauthenticated] = await Promise.all([
+      runCli(['nodes'], anonymous),
+      runCli(['check', 'demo'], { ...anonymous, LOCKSTEP_TOKEN: viewer.token }),
+      runCli(['tokens', 'list'], { ...anonymous, LOCKSTEP_TOKEN: viewer.token }),
+      fetch(`${api.url}/v1/tokens`),
+    ]);
+
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/needs an API token.*lockstep login/);
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toMatch(/needs the operator role; token \w+ \(watcher\) has viewer/);
+    expect(read.stderr).toMatch(/needs the owner role/);
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await unauthenticated.json()).toMatchObject({ status: 401, code: 'TOKEN_MISSING' });
   });
 });

@@ -5,6 +5,7 @@ import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioObjectStore } from '@lockstep/storage';
+import type { ApiErrorBody } from '@lockstep/contracts';
 import {
   createTestDatabase,
   startS3Server,
@@ -80,7 +81,7 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
   const http = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${api.url}${path}`, {
       method,
-      headers: body ? { 'content-type': 'application/json' } : {},
+      headers: { authorization: `Bearer ${api.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     return { status: res.status, body: (await res.json()) as T };
@@ -164,11 +165,7 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     await c.query('DELETE FROM pgbench_tellers WHERE tid > 5');
     await c.end();
     const changed = await tableChecksums(app.url);
-    const unconfirmed = await http<{ error: { code: string; message: string } }>(
-      'POST',
-      '/v1/backups/nightly_1/restore',
-      { what: 'all' },
-    );
+    const unconfirmed = await http<ApiErrorBody>('POST', '/v1/backups/nightly_1/restore', { what: 'all' });
     const restore = await finished(
       (await request('/v1/backups/nightly_1/restore', { what: 'all', databaseMode: 'replace', confirm: true })).id,
     );
@@ -264,7 +261,7 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     await store.put(`packs/${victim}`, bytes);
 
     const verify = await finished((await request('/v1/backups/full_1/verify')).id);
-    const refused = await http<{ error: { code: string; message: string } }>('POST', '/v1/backups/full_1/restore', {
+    const refused = await http<ApiErrorBody>('POST', '/v1/backups/full_1/restore', {
       what: 'all',
       confirm: true,
     });
@@ -274,7 +271,7 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
     expect(verify.error).toContain(victim);
     expect(await backup('full_1')).toMatchObject({ status: 'corrupted', corruptedPacks: [victim] });
     expect(refused.status).toBe(409);
-    expect(refused.body.error.message).toMatch(/corrupt/);
+    expect(refused.body.detail).toMatch(/corrupt/);
     expect(other).toMatchObject({ state: 'succeeded' });
     expect(await backup('config_1')).toMatchObject({ status: 'verified' });
   });

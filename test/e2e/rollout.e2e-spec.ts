@@ -96,6 +96,14 @@ describe('rolling updates (scheduler + five agents + demo app, real NATS/Postgre
       'rollout:failed',
       'rollout:rolled_back',
     ]);
+    const { rows: audit } = await fleet.dep.pg.query(
+      `SELECT action, actor_kind, actor_id FROM audit_log WHERE target = $1 ORDER BY id`,
+      [id],
+    );
+    expect(audit).toEqual([
+      { action: 'rollout.create', actor_kind: 'system', actor_id: 'e2e-fleet' },
+      { action: 'rollout.auto-rollback', actor_kind: 'system', actor_id: 'scheduler' },
+    ]);
   });
 
   /** Which scheduler process conducts a rollout, once it has started at least `done` nodes. */
@@ -140,6 +148,15 @@ describe('rolling updates (scheduler + five agents + demo app, real NATS/Postgre
     expect(rows[0].conductor.endsWith(`-${first.proc.pid}`)).toBe(false);
     expect(versions).toEqual(['1.3.0', '1.3.0', '1.3.0', '1.3.0', '1.3.0']);
     expect(executions(seen.events, id).sort()).toEqual(['node-1', 'node-2', 'node-3', 'node-4', 'node-5']);
+    const { rows: takeovers } = await fleet.dep.pg.query(
+      `SELECT params FROM audit_log WHERE action = 'lock.takeover' AND params->>'rolloutId' = $1`,
+      [id],
+    );
+    expect(takeovers).toEqual([
+      {
+        params: expect.objectContaining({ rolloutId: id, fromConductor: expect.stringMatching(`-${first.proc.pid}$`) }),
+      },
+    ]);
   });
 
   it('a conductor SIGSTOPped past its lease is fenced off: after SIGCONT no agent acts on its commands and the rollout completes once', async () => {

@@ -52,7 +52,10 @@ describe('secrets at rest (processes, real NATS/Postgres/HTTP)', () => {
   const http = async <T>(api: ServiceProcess, method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${api.url}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${api.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

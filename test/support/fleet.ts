@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queries, type QueryReply } from '@lockstep/contracts';
+import { Queries, systemActor, type QueryReply } from '@lockstep/contracts';
 import { MinioObjectStore } from '@lockstep/storage';
 import { TufRepositoryWriter, generateKeySet, trustedRootFor, type TufKeySet } from '@lockstep/releases';
 import {
@@ -64,6 +64,7 @@ export class TestFleet {
       sourceType: 'tuf',
       currentVersion: null,
       sourceConfig: { mode: 's3', trustedRoot: (await trustedRootFor(fleet.store, 'demo')).toString() },
+      actor: systemActor('e2e-fleet'),
     });
     if (!reply.ok) throw new Error(reply.error.message);
     await fleet.startScheduler();
@@ -146,7 +147,14 @@ export class TestFleet {
   async rollout(body: Record<string, unknown>): Promise<string> {
     const reply = await this.dep.queries.send<QueryReply<{ rolloutId?: string }>>(
       Queries.RolloutCreate,
-      { component: 'demo', minHealthyMs: 300, healthyDeadlineMs: 10_000, progressDeadlineMs: 30_000, ...body },
+      {
+        component: 'demo',
+        minHealthyMs: 300,
+        healthyDeadlineMs: 10_000,
+        progressDeadlineMs: 30_000,
+        actor: systemActor('e2e-fleet'),
+        ...body,
+      },
       130_000,
     );
     if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);

@@ -38,9 +38,7 @@ describe(ApiClient.name, () => {
   it("turns an error answer into ApiRequestError with the server's code and message", async () => {
     const sut = new ApiClient(
       'http://api',
-      reply(502, {
-        error: { code: 'SERVICE_UNAVAILABLE', message: 'the notifier is not running' },
-      }),
+      reply(502, { code: 'SERVICE_UNAVAILABLE', detail: 'the notifier is not running' }),
     );
 
     const act = sut.post('/v1/subscriptions', {});

@@ -3,7 +3,7 @@ import { CliError, CliErrorCode, ExitCode, UsageError } from './errors';
 /** Where the CLI finds the API when neither --api nor LOCKSTEP_API_URL says. */
 export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
 
-/** The API answered with an error body; its message is shown as is. */
+/** The API answered with a problem (RFC 9457); its `detail` is shown as is, its `code` kept. */
 export class ApiRequestError extends CliError {
   override name = 'ApiRequestError';
   constructor(
@@ -45,6 +45,8 @@ export class ApiClient {
     readonly baseUrl: string,
     private readonly fetchImpl: Fetch = fetch,
     private readonly timeoutMs = 30_000,
+    /** The API token sent as `Authorization: Bearer`; undefined sends none. */
+    private readonly token?: string,
   ) {}
 
   get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
@@ -66,8 +68,9 @@ export class ApiClient {
     return this.request<T>('PATCH', path, body);
   }
 
-  delete(path: string): Promise<void> {
-    return this.request<void>('DELETE', path);
+  /** DELETE; resolves with the answer's body (undefined for 204). */
+  delete<T = void>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
   }
 
   /** Sends one request; resolves with the parsed JSON body (undefined for 204). */
@@ -77,7 +80,11 @@ export class ApiClient {
     try {
       res = await this.fetchImpl(url, {
         method,
-        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          accept: 'application/json, application/problem+json',
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -86,12 +93,12 @@ export class ApiClient {
     }
     const text = await res.text().catch(() => '');
     if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
-    const parsed = safeJson(text) as { error?: { code?: unknown; message?: unknown } } | undefined;
-    if (parsed?.error && typeof parsed.error.message === 'string') {
+    const problem = safeJson(text) as { code?: unknown; detail?: unknown } | undefined;
+    if (problem && typeof problem.detail === 'string') {
       throw new ApiRequestError(
         res.status,
-        typeof parsed.error.code === 'string' ? parsed.error.code : `HTTP_${res.status}`,
-        parsed.error.message,
+        typeof problem.code === 'string' ? problem.code : `HTTP_${res.status}`,
+        problem.detail,
       );
     }
     throw new ApiRequestError(

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { ObjectStore, S3Settings } from '@lockstep/storage';
 import { ApiClient, resolveApiUrl } from './api-client';
 import { ExitCode } from './errors';
+import { resolveToken } from './token-store';
 import { toJson, type CliIo } from './output';
 
 /** What the CLI needs from the outside world; tests pass fakes. */
@@ -22,6 +23,8 @@ export interface CliDeps {
 export interface GlobalOptions {
   /** API base URL. */
   api?: string;
+  /** API token (else LOCKSTEP_TOKEN, else the token file). */
+  token?: string;
   /** Machine output on stdout. */
   json?: boolean;
 }
@@ -42,9 +45,15 @@ export class CliContext {
     return cmd.optsWithGlobals<T & GlobalOptions>();
   }
 
-  /** An API client for the URL from --api / LOCKSTEP_API_URL / the default. */
+  /** An API client for the URL from --api / LOCKSTEP_API_URL / the default, sending the token from --token / LOCKSTEP_TOKEN / the token file. */
   api(cmd: Command, timeoutMs?: number): ApiClient {
-    return new ApiClient(resolveApiUrl(this.options(cmd).api, this.env), this.deps.fetch, timeoutMs);
+    const o = this.options(cmd);
+    return new ApiClient(resolveApiUrl(o.api, this.env), this.deps.fetch, timeoutMs, resolveToken(o.token, this.env));
+  }
+
+  /** An API client that sends `token` instead of the configured one (to check a token before saving it). */
+  apiWithToken(cmd: Command, token: string): ApiClient {
+    return new ApiClient(resolveApiUrl(this.options(cmd).api, this.env), this.deps.fetch, undefined, token);
   }
 
   /** Writes `value` as JSON with --json, otherwise the readable text. */

@@ -244,9 +244,7 @@ describe(run.name, () => {
 
   it("prints the API's error message on stderr and exits 1; as JSON with --json", async () => {
     answer = () =>
-      json(502, {
-        error: { code: 'SERVICE_UNAVAILABLE', message: 'the notifier is not running or not reachable over NATS' },
-      });
+      json(502, { code: 'SERVICE_UNAVAILABLE', detail: 'the notifier is not running or not reachable over NATS' });
 
     const text = await lockstep('subscriptions', 'add', '--channel', 'webhook', '--url', 'https://example.com/h');
     const textErr = err;

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ReleaseError } from '@lockstep/releases';
 import { StorageError } from '@lockstep/storage';
+import { registerAudit } from './commands/audit.command';
 import { registerBackup } from './commands/backup.command';
 import { registerCheck } from './commands/check.command';
 import { registerComponents } from './commands/components.command';
@@ -14,6 +15,7 @@ import { registerRollback } from './commands/rollback.command';
 import { registerRollouts } from './commands/rollouts.command';
 import { registerSecrets } from './commands/secrets.command';
 import { registerSubscriptions } from './commands/subscriptions.command';
+import { registerLogin, registerTokens } from './commands/tokens.command';
 import { registerRolloutStart } from './commands/upgrade.command';
 import { CliContext, type CliDeps } from './context';
 import { CliError, CliErrorCode, ExitCode } from './errors';
@@ -26,6 +28,7 @@ export function buildProgram(ctx: CliContext): Command {
       'Operate a Lockstep control plane. Talks to the REST API; release publishing and keys work locally against the bucket.',
     )
     .option('--api <url>', 'Lockstep API URL (or LOCKSTEP_API_URL; default http://127.0.0.1:8080)')
+    .option('--token <token>', 'API token (or LOCKSTEP_TOKEN, or the file `lockstep login` saves)')
     .option('--json', 'machine-readable output on stdout')
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.deps.io.stdout(s), writeErr: (s) => ctx.deps.io.stderr(s) })
@@ -49,6 +52,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerRollback(program, ctx);
   registerLocks(program, ctx);
   registerBackup(program, ctx);
+  registerTokens(program, ctx);
+  registerLogin(program, ctx);
+  registerAudit(program, ctx);
   return program;
 }
 

@@ -1,7 +1,7 @@
 import { QueryErrorCode } from './queries';
 
 /**
- * Codes of the REST API's error bodies `{ error: { code, message } }` that the API sets itself
+ * Codes of the REST API's problem answers (`code` of application/problem+json) that the API sets itself
  * (wire names: the CLI and the dashboard match them). Refusals of a service's query keep that
  * service's code.
  */
@@ -16,6 +16,24 @@ export const ApiErrorCode = {
   ServiceTimeout: 'SERVICE_TIMEOUT',
   ServiceFailed: 'SERVICE_FAILED',
   Internal: 'INTERNAL',
+  /** 401: no `Authorization: Bearer <token>` header, or one that is not a Lockstep token. */
+  TokenMissing: 'TOKEN_MISSING',
+  /** 401: the token is not one the API issued (unknown id, or the secret does not match). */
+  TokenInvalid: 'TOKEN_INVALID',
+  /** 401: the token's expiry has passed. */
+  TokenExpired: 'TOKEN_EXPIRED',
+  /** 401: the token was revoked. */
+  TokenRevoked: 'TOKEN_REVOKED',
+  /** 403: the token's role is below the one the route needs. */
+  RoleTooLow: 'ROLE_TOO_LOW',
+  /** 403: the token is narrowed to components that do not include the route's target. */
+  ComponentNotInScope: 'COMPONENT_NOT_IN_SCOPE',
+  /** 403: the route declares no role (fail closed: a route missing from the access table is refused). */
+  RouteNotDeclared: 'ROUTE_NOT_DECLARED',
+  /** 409: revoking this token would leave no owner token that works for every component. */
+  LastOwnerToken: 'LAST_OWNER_TOKEN',
+  /** 421: the request's Host header names a host the API does not serve (DNS rebinding guard). */
+  HostNotAllowed: 'HOST_NOT_ALLOWED',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
@@ -25,5 +43,7 @@ export const RolloutStateErrorCode = {
   Active: 'ROLLOUT_ACTIVE',
   /** The rollout is not in a state that allows the action. */
   InvalidState: 'INVALID_STATE',
+  /** A lock release named a holder (fencing token) that no longer holds the lock; nothing was removed. */
+  LockHolderChanged: 'LOCK_HOLDER_CHANGED',
 } as const;
 export type RolloutStateErrorCode = (typeof RolloutStateErrorCode)[keyof typeof RolloutStateErrorCode];

@@ -13,3 +13,4 @@ export * from './backups';
 export * from './validation';
 export * from './auth';
 export * from './http';
+export * from './audited-queries';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditActor } from './auth';
 import type { RolloutState } from './fleet';
 
 /** Count or percentage, e.g. 2 or "20%". */
@@ -79,18 +80,27 @@ export const RollbackCreateV1 = z.object({
 });
 export type RollbackCreateV1 = z.infer<typeof RollbackCreateV1>;
 
-/** Request of `qry.scheduler.lock-release.v1` (operator force-release, audited). */
+/**
+ * Request of `qry.scheduler.lock-release.v1` (operator force-release, audited): removes the
+ * holder named by its fencing token and no other, so a release can never remove a newer,
+ * healthy holder that took the lock after the operator looked.
+ */
 export const LockReleaseV1 = z.object({
   /** The lock to remove. */
   key: z.string().default('cluster'),
-  /** Who force-releases (recorded in the audit log). */
-  by: z.string().min(1),
-  /** Why (recorded in the audit log). */
+  /** Fencing token of the holder to remove, as `lockstep locks` shows it; refused (LOCK_HOLDER_CHANGED) when the lock is held under another token or free. */
+  token: z
+    .number({ message: 'token: the fencing token of the holder to remove, as `lockstep locks` shows it' })
+    .int()
+    .positive(),
+  /** Why (recorded in the audit trail). */
   reason: z.string().min(1),
   /** Must be true: the holder may still be conducting a rollout. */
   confirm: z.literal(true, {
     message: 'force-releasing a lock needs explicit confirmation (confirm: true / --yes-release-lock)',
   }),
+  /** Who asks: the API request's token (recorded in the audit trail). */
+  actor: AuditActor,
 });
 export type LockReleaseV1 = z.infer<typeof LockReleaseV1>;
 
@@ -161,7 +171,7 @@ export interface RolloutActionReplyV1 {
 
 /** Reply of `qry.scheduler.lock-release.v1`. */
 export interface LockReleaseReplyV1 {
-  /** False when nobody held the lock (nothing was removed; the request is audited anyway). */
+  /** True: the named holder was removed (a release that cannot be done is refused instead). */
   released: boolean;
   /** The removed lease as the lock store held it; null when nothing was removed. */
   removed: Record<string, unknown> | null;

@@ -1,8 +1,16 @@
-import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { parseEvent, Streams, deadLetterSubject, type CloudEvent, type Subject } from '@lockstep/contracts';
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { SpanKind, SpanStatusCode, context, trace, type Attributes } from '@opentelemetry/api';
+import { DEAD_LETTER_RECORDER, type DeadLetterRecorder } from './dead-letter-recorder';
 import { NatsClient } from './nats-client';
 import { ensureConsumer, ensureStreams } from './jetstream-topology';
 import { ON_EVENT_METADATA, type HandlerOutcome, type OnEventMetadata } from './on-event.decorator';
@@ -45,6 +53,7 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
+    @Optional() @Inject(DEAD_LETTER_RECORDER) private readonly recorder?: DeadLetterRecorder,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -280,6 +289,23 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       msgID: `dlq-${msg.info.stream}-${msg.seq}`,
     });
     this.logger.error(`${subject} message ${msg.seq} dead-lettered: ${reason}`);
+    // The move is a NATS write, not a database change, so the audit record cannot share its
+    // transaction: it is written right after the copy is stored and before the original is
+    // terminated (a crash in between redelivers the message, which dead-letters it again under
+    // the same Nats-Msg-Id and records it again). A trail that cannot be written is logged, not
+    // allowed to stall the consumer.
+    await this.recorder
+      ?.deadLettered({
+        service: this.nats.options.service,
+        subject,
+        stream: msg.info.stream,
+        seq: msg.seq,
+        deliveries: msg.info.deliveryCount,
+        reason,
+      })
+      .catch((err: Error) =>
+        this.logger.error(`dead letter ${msg.seq} not recorded in the audit trail: ${err.message}`),
+      );
     msg.term(reason);
   }
 }

@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Global, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Subjects, createEvent, type CloudEvent } from '@lockstep/contracts';
 import {
+  DEAD_LETTER_RECORDER,
+  type DeadLetteredMessage,
   ensureStreams,
   EventPublisher,
   HandlerRegistrationError,
@@ -48,6 +50,20 @@ class LingeringHandler {
   }
 }
 
+/** What the consumer reported as dead-lettered (a service with Postgres records these in the audit trail). */
+const deadLettered: DeadLetteredMessage[] = [];
+@Global()
+@Module({
+  providers: [
+    {
+      provide: DEAD_LETTER_RECORDER,
+      useValue: { deadLettered: async (m: DeadLetteredMessage) => void deadLettered.push(m) },
+    },
+  ],
+  exports: [DEAD_LETTER_RECORDER],
+})
+class RecorderModule {}
+
 describe('EventConsumerHost', () => {
   it('redelivers on failure, dead-letters after the limit or on a bad payload, and publishes once per id', async () => {
     const namespace = uniqueName('m');
@@ -61,6 +77,7 @@ describe('EventConsumerHost', () => {
           maxDeliver: 3,
           redeliveryBackoffMs: [50],
         }),
+        RecorderModule,
       ],
       providers: [FlakyHandler],
     }).compile();
@@ -97,6 +114,12 @@ describe('EventConsumerHost', () => {
       ];
       expect(reasons).toEqual(
         expect.arrayContaining(['cannot handle poison', expect.stringMatching(/^invalid message/)]),
+      );
+      expect(deadLettered.map((d) => [d.service, d.subject, d.reason])).toEqual(
+        expect.arrayContaining([
+          ['spec', Subjects.CheckFailed, 'cannot handle poison'],
+          ['spec', Subjects.CheckFailed, expect.stringMatching(/^invalid message/)],
+        ]),
       );
     } finally {
       await app.close();

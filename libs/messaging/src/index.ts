@@ -7,3 +7,4 @@ export * from './query-transport';
 export * from './messaging.module';
 export * from './node-directory';
 export { type CommandOutcome, CommandConsumer } from './command-consumer';
+export * from './dead-letter-recorder';

@@ -6,7 +6,8 @@ export {
   DeliveryAttemptEntity,
   DeliveryEntity,
   OutboxMessageEntity,
-  LockAuditEntity,
+  AuditHeadEntity,
+  AuditLogEntity,
   type RolloutStrategy,
   RolloutEntity,
   RolloutNodeEntity,
@@ -20,5 +21,6 @@ export * from './outbox/outbox-relay';
 export { databaseReady, PersistenceModule } from './persistence.module';
 export * from './backups/backup-operations';
 export * from './backups/backup-record';
+export * from './audit';
 export * from './backups/restored-control-plane';
 export * from './sealing/secret-keyring';

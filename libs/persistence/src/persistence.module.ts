@@ -1,5 +1,7 @@
 import { Global, Module, type DynamicModule, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { DEAD_LETTER_RECORDER } from '@lockstep/messaging';
+import { auditDeadLetters } from './audit/audit-dead-letters';
 import { createDataSource, ensureDatabase, runMigrations } from './data-source';
 import { OutboxRelay } from './outbox/outbox-relay';
 
@@ -38,11 +40,12 @@ export class PersistenceModule {
       },
       DataSourceCloser,
       ...(options.relay === false ? [] : [OutboxRelay]),
+      { provide: DEAD_LETTER_RECORDER, useFactory: auditDeadLetters, inject: [DataSource] },
     ];
     return {
       module: PersistenceModule,
       providers,
-      exports: [DataSource, ...(options.relay === false ? [] : [OutboxRelay])],
+      exports: [DataSource, DEAD_LETTER_RECORDER, ...(options.relay === false ? [] : [OutboxRelay])],
     };
   }
 }

@@ -1,2 +1,3 @@
 export { runService } from './bootstrap';
 export { PlatformModule } from './platform.module';
+export { HealthController } from './health.controller';

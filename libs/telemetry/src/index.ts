@@ -11,4 +11,5 @@ export { createLogger } from './logger.factory';
 export * from './pino-nest.logger';
 export { MetricsRegistry } from './metrics.registry';
 export { TelemetryModule } from './telemetry.module';
-export { REDACTED, isSecretKey, redactSecretKeys, redactSecrets } from './secret.redaction';
+export { MetricsController } from './metrics.controller';
+export { REDACTED, REDACTED_KEYS, isSecretKey, redactSecretKeys, redactSecrets } from './secret.redaction';

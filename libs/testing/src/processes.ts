@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /** Root of the repository (the folder holding bin/lockstep), from source or from dist/. */
@@ -32,6 +33,12 @@ export interface ServiceProcess {
   url: string;
   port: number;
   proc: ChildProcess;
+  /**
+   * For the api: the owner token it wrote to API_BOOTSTRAP_TOKEN_FILE at its first start on a
+   * fresh database (a temporary file unless `env` names one); undefined when the database
+   * already had an owner token (reuse the first api's).
+   */
+  token?: string;
   /** Everything the process wrote so far. */
   output(): string;
   /** Sends a signal and resolves when the process exited. */
@@ -48,6 +55,11 @@ export async function startService(
   options: { readyTimeoutMs?: number; port?: number } = {},
 ): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
+  const tokenFile =
+    name === 'api'
+      ? (env.API_BOOTSTRAP_TOKEN_FILE ?? join(mkdtempSync(join(tmpdir(), 'lockstep-api-')), 'bootstrap-token'))
+      : undefined;
+  if (tokenFile) env = { ...env, API_BOOTSTRAP_TOKEN_FILE: tokenFile };
   const script = join(repoRoot(), 'dist', 'services', name, 'src', 'main.js');
   const proc = spawn(process.execPath, [script], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
@@ -77,7 +89,10 @@ export async function startService(
     if (gone) throw new Error(`${name} exited before it was ready (code ${proc.exitCode}):\n${out}`);
     try {
       const res = await fetch(`${url}/readyz`);
-      if (res.status === 200) return handle;
+      if (res.status === 200) {
+        if (tokenFile && existsSync(tokenFile)) handle.token = readFileSync(tokenFile, 'utf8').trim();
+        return handle;
+      }
     } catch {
       // not listening yet
     }

@@ -14,6 +14,17 @@ export const apiSchema = z.object({
   API_ROLLOUT_TIMEOUT: env.duration('3m'),
   /** A node whose heartbeat is older than this is shown as lost (match the scheduler's SCHEDULER_NODE_LOST_AFTER). */
   API_NODE_LOST_AFTER: env.duration('10s'),
+  /**
+   * Host header values the API answers to (DNS rebinding guard), comma-separated: a name
+   * (any port) or `name:port`. Empty: localhost, 127.0.0.1, [::1] and HTTP_HOST. Behind a
+   * proxy or in compose, list the names clients use (e.g. `localhost,api.example.com`).
+   */
+  API_ALLOWED_HOSTS: z.string().default(''),
+  /**
+   * Where the API writes a first owner token when none exists (created exclusively, mode
+   * 0600, never overwritten). Empty: no bootstrap token; the API warns at start.
+   */
+  API_BOOTSTRAP_TOKEN_FILE: z.string().default(''),
   /** Replicas of the NODES bucket if the API is first to create it: 1 on a single server, 3 in a NATS cluster. */
 });
 export type ApiConfig = z.infer<typeof apiSchema>;

@@ -6,7 +6,7 @@ import { ComponentsRepository } from './components/components.repository';
 import { DeliveriesRepository } from './deliveries/deliveries.repository';
 import { ReleasesRepository } from './releases/releases.repository';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
-import { startApiTestApp, type ApiTestApp } from './testing/api-test-app';
+import { startApiTestApp, TEST_ACTOR, type ApiTestApp } from './testing/api-test-app';
 
 const ROOT = '{"signed":{"_type":"root","version":1},"signatures":[]}\n';
 const SUB_ID = '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60';
@@ -110,7 +110,13 @@ describe(ApiModule.name, () => {
       expect(res.status).toBe(200);
       expect(send).toHaveBeenCalledWith(
         Queries.ComponentUpsert,
-        expect.objectContaining({ name: 'demo', scheme: 'semver', channel: 'stable', sourceType: 'tuf' }),
+        expect.objectContaining({
+          name: 'demo',
+          scheme: 'semver',
+          channel: 'stable',
+          sourceType: 'tuf',
+          actor: TEST_ACTOR,
+        }),
         2000,
       );
       expect(res.body).toMatchObject({ name: 'demo', lastCheckedAt: null, lastError: null });
@@ -129,7 +135,7 @@ describe(ApiModule.name, () => {
       const res = await call('PUT', path, body);
 
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ error: { code: 'INVALID_REQUEST', message: expect.stringMatching(message) } });
+      expect(res.body).toMatchObject({ code: 'INVALID_REQUEST', detail: expect.stringMatching(message) });
       expect(send).not.toHaveBeenCalled();
     });
 
@@ -143,7 +149,7 @@ describe(ApiModule.name, () => {
 
       expect(res).toMatchObject({
         status: 400,
-        body: { error: { code: 'VERSION_INVALID', message: '"1.0" is not a valid semver version' } },
+        body: { code: 'VERSION_INVALID', detail: '"1.0" is not a valid semver version' },
       });
     });
   });
@@ -154,12 +160,12 @@ describe(ApiModule.name, () => {
 
       const res = await call('POST', '/v1/checks', { component: 'demo' });
 
-      expect(res).toEqual({
+      expect(res).toMatchObject({
         status: 200,
         body: { results: [{ component: 'demo', ok: true, announced: ['1.1.0'] }] },
         text: expect.any(String),
       });
-      expect(send).toHaveBeenCalledWith(Queries.CheckNow, { component: 'demo' }, 180_000);
+      expect(send).toHaveBeenCalledWith(Queries.CheckNow, { component: 'demo', actor: TEST_ACTOR }, 180_000);
     });
 
     it.each([
@@ -190,7 +196,7 @@ describe(ApiModule.name, () => {
       const res = await call('POST', '/v1/checks', {});
 
       expect(res.status).toBe(status);
-      expect(res.body).toEqual({ error: { code, message: expect.stringMatching(message) } });
+      expect(res.body).toMatchObject({ code, detail: expect.stringMatching(message) });
     });
 
     it('maps NOT_FOUND from the checker to 404', async () => {
@@ -233,7 +239,14 @@ describe(ApiModule.name, () => {
       expect(res).toMatchObject({ status: 201, body: { subscription: { id: SUB_ID }, generatedSecret: 'whsec_new' } });
       expect(send).toHaveBeenCalledWith(
         Queries.SubscriptionUpsert,
-        { name: 'ops', channel: 'webhook', target: { url: 'https://example.com' }, eventTypes: ['*'], enabled: true },
+        {
+          name: 'ops',
+          channel: 'webhook',
+          target: { url: 'https://example.com' },
+          eventTypes: ['*'],
+          enabled: true,
+          actor: TEST_ACTOR,
+        },
         2000,
       );
     });
@@ -248,7 +261,7 @@ describe(ApiModule.name, () => {
       });
 
       expect(res.status).toBe(502);
-      expect(res.body.error.message).toMatch(/^the notifier is not running or not reachable over NATS/);
+      expect(res.body.detail).toMatch(/^the notifier is not running or not reachable over NATS/);
     });
 
     it('patches by sending the stored fields with the changed ones', async () => {
@@ -260,7 +273,15 @@ describe(ApiModule.name, () => {
       expect(res.status).toBe(200);
       expect(send).toHaveBeenCalledWith(
         Queries.SubscriptionUpsert,
-        { id: SUB_ID, name: 'ops', channel: 'slack', target: {}, eventTypes: ['release.*'], enabled: false },
+        {
+          id: SUB_ID,
+          name: 'ops',
+          channel: 'slack',
+          target: {},
+          eventTypes: ['release.*'],
+          enabled: false,
+          actor: TEST_ACTOR,
+        },
         2000,
       );
     });
@@ -276,7 +297,7 @@ describe(ApiModule.name, () => {
       const res = await call('PATCH', `/v1/subscriptions/${id}`, body);
 
       expect(res.status).toBe(status);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
 
     it('deletes with 204', async () => {
@@ -285,7 +306,7 @@ describe(ApiModule.name, () => {
       const res = await call('DELETE', `/v1/subscriptions/${SUB_ID}`);
 
       expect(res.status).toBe(204);
-      expect(send).toHaveBeenCalledWith(Queries.SubscriptionDelete, { id: SUB_ID }, 2000);
+      expect(send).toHaveBeenCalledWith(Queries.SubscriptionDelete, { id: SUB_ID, actor: TEST_ACTOR }, 2000);
     });
   });
 
@@ -315,7 +336,7 @@ describe(ApiModule.name, () => {
       const res = await call('GET', `/v1/deliveries?${qs}`);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
 
     it('replays through the notifier', async () => {
@@ -324,7 +345,7 @@ describe(ApiModule.name, () => {
       const res = await call('POST', '/v1/dead-letters/replay', { subscriptionId: SUB_ID });
 
       expect(res.body).toEqual({ replayed: 2 });
-      expect(send).toHaveBeenCalledWith(Queries.DeadLetterReplay, { subscriptionId: SUB_ID }, 2000);
+      expect(send).toHaveBeenCalledWith(Queries.DeadLetterReplay, { subscriptionId: SUB_ID, actor: TEST_ACTOR }, 2000);
     });
   });
 
@@ -333,9 +354,13 @@ describe(ApiModule.name, () => {
       const res = await call('POST', '/v1/checks', undefined, '{bad');
 
       expect(res.status).toBe(400);
-      expect(res.body.error).toEqual({
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toEqual({
+        type: 'https://lockstep.dev/problems/invalid-json',
+        title: 'Bad Request',
+        status: 400,
         code: 'INVALID_JSON',
-        message: expect.stringMatching(/^request body is not valid JSON/),
+        detail: expect.stringMatching(/^request body is not valid JSON/),
       });
     });
 
@@ -344,7 +369,7 @@ describe(ApiModule.name, () => {
 
       expect(res).toMatchObject({
         status: 404,
-        body: { error: { code: 'NOT_FOUND', message: expect.stringContaining('/v1/openapi.json') } },
+        body: { code: 'NOT_FOUND', status: 404, detail: expect.stringContaining('/v1/openapi.json') },
       });
     });
 
@@ -354,8 +379,8 @@ describe(ApiModule.name, () => {
       const res = await call('GET', '/v1/releases');
 
       expect(res.status).toBe(500);
-      const id = /\(error id ([0-9a-f]+)\)$/.exec(res.body.error.message)?.[1];
-      expect(res.body.error.code).toBe('INTERNAL');
+      const id = /\(error id ([0-9a-f]+)\)$/.exec(res.body.detail)?.[1];
+      expect(res.body.code).toBe('INTERNAL');
       expect(res.text).not.toContain('connection terminated');
       expect(logged.join('\n')).toContain(`error id ${id}`);
       expect(logged.join('\n')).toContain('connection terminated');

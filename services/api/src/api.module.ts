@@ -1,7 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { PlatformModule } from '@lockstep/platform';
 import { API_CONFIG, type ApiConfig } from './api.config';
+import { AuditController } from './audit/audit.controller';
+import { AuditRepository } from './audit/audit.repository';
+import { AuditService } from './audit/audit.service';
 import { BackupOperationsController, BackupsController } from './backups/backups.controller';
 import { BackupsRepository } from './backups/backups.repository';
 import { BackupsService } from './backups/backups.service';
@@ -11,8 +14,11 @@ import { ComponentsService } from './components/components.service';
 import { DeadLettersController, DeliveriesController } from './deliveries/deliveries.controller';
 import { DeliveriesRepository } from './deliveries/deliveries.repository';
 import { DeliveriesService } from './deliveries/deliveries.service';
+import { AccessGuard } from './http/access.guard';
+import { AccessTargetsRepository } from './http/access-targets.repository';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { QueryGateway, queryClientProvider } from './http/query-gateway';
+import { REFUSAL_AUDIT } from './http/request-actor';
 import { LockAuditRepository } from './locks/lock-audit.repository';
 import { LocksController } from './locks/locks.controller';
 import { LocksRepository } from './locks/locks.repository';
@@ -32,6 +38,10 @@ import { SecretsService } from './secrets/secrets.service';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
+import { TokenBootstrap } from './tokens/token-bootstrap';
+import { TokensController } from './tokens/tokens.controller';
+import { TokensRepository } from './tokens/tokens.repository';
+import { BOOTSTRAP_TOKEN_FILE, TokensService } from './tokens/tokens.service';
 
 /** Every REST controller of the API. */
 export const API_CONTROLLERS = [
@@ -48,12 +58,18 @@ export const API_CONTROLLERS = [
   LocksController,
   BackupsController,
   BackupOperationsController,
+  TokensController,
+  AuditController,
   OpenApiController,
 ];
 
-/** The API's providers besides its config: the one exception filter, the query client and each capability's service and repository. */
+/** The API's providers besides its config: the one exception filter, the access guard, the query client and each capability's service and repository. */
 export const API_PROVIDERS = [
   { provide: APP_FILTER, useClass: ApiExceptionFilter },
+  { provide: APP_GUARD, useClass: AccessGuard },
+  AccessTargetsRepository,
+  TokensRepository,
+  TokensService,
   queryClientProvider,
   QueryGateway,
   ComponentsRepository,
@@ -74,6 +90,9 @@ export const API_PROVIDERS = [
   LocksService,
   BackupsRepository,
   BackupsService,
+  AuditRepository,
+  AuditService,
+  { provide: REFUSAL_AUDIT, useExisting: AuditService },
 ];
 
 /**
@@ -88,7 +107,12 @@ export class ApiModule {
       module: ApiModule,
       imports: [PlatformModule.forService({ service: 'api', config, relay: true })],
       controllers: API_CONTROLLERS,
-      providers: [{ provide: API_CONFIG, useValue: config }, ...API_PROVIDERS],
+      providers: [
+        { provide: API_CONFIG, useValue: config },
+        { provide: BOOTSTRAP_TOKEN_FILE, useValue: config.API_BOOTSTRAP_TOKEN_FILE || undefined },
+        TokenBootstrap,
+        ...API_PROVIDERS,
+      ],
     };
   }
 }

@@ -85,6 +85,18 @@ describe(`${ApiModule.name} backup routes`, () => {
   });
 
   describe('GET /v1/backups', () => {
+    it('shows a token narrowed to components only their backups', async () => {
+      const other = await app.issueToken({ name: 'other', role: 'viewer', components: ['other'] });
+      const demo = await app.issueToken({ name: 'demo', role: 'viewer', components: ['demo'] });
+      const as = (token: string) =>
+        app.send('GET', '/v1/backups?since=all', { headers: { authorization: `Bearer ${token}` } });
+
+      const [none, all] = [await as(other), await as(demo)];
+
+      expect(none.body.items).toEqual([]);
+      expect(all.body.items).toHaveLength(7);
+    });
+
     it('lists the newest 20 by default as catalogue records', async () => {
       const res = await call('GET', '/v1/backups');
 
@@ -145,7 +157,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('GET', `/v1/backups?${qs}`);
 
       expect(res.status).toBe(400);
-      expect(res.body.error).toEqual({ code: 'INVALID_REQUEST', message: expect.stringContaining(message) });
+      expect(res.body).toMatchObject({ code: 'INVALID_REQUEST', detail: expect.stringContaining(message) });
     });
   });
 
@@ -220,7 +232,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('GET', `/v1/backups/${id}`);
 
       expect(res.status).toBe(status);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
   });
 
@@ -304,7 +316,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('POST', '/v1/backups', { name });
 
       expect(res.status).toBe(409);
-      expect(res.body.error).toEqual({ code: 'BACKUP_NAME_TAKEN', message: expect.stringMatching(message) });
+      expect(res.body).toMatchObject({ code: 'BACKUP_NAME_TAKEN', detail: expect.stringMatching(message) });
       expect(await ds.getRepository(OutboxMessageEntity).count()).toBe(before);
     });
 
@@ -330,7 +342,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('POST', '/v1/backups', body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
   });
 
@@ -352,7 +364,7 @@ describe(`${ApiModule.name} backup routes`, () => {
 
       expect(res).toMatchObject({
         status: 409,
-        body: { error: { code: 'BACKUP_INVALID_STATE', message: expect.stringMatching(message) } },
+        body: { code: 'BACKUP_INVALID_STATE', detail: expect.stringMatching(message) },
       });
     });
 
@@ -403,7 +415,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('POST', `/v1/backups/${id}/restore`, body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error).toEqual({ code: 'CONFIRM_REQUIRED', message: expect.stringMatching(message) });
+      expect(res.body).toMatchObject({ code: 'CONFIRM_REQUIRED', detail: expect.stringMatching(message) });
       expect(await ds.getRepository(OutboxMessageEntity).count()).toBe(before);
     });
 
@@ -413,8 +425,8 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('POST', '/v1/backups/node1-pre/restore', { what: 'data', confirm: true });
 
       expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe('BACKUP_NODE_LOCAL');
-      expect(res.body.error.message).toMatch(
+      expect(res.body.code).toBe('BACKUP_NODE_LOCAL');
+      expect(res.body.detail).toMatch(
         /^backup node1-pre was taken on node node-1 by its agent: .* `lockstep rollback .* --restore-data`, or unpack them elsewhere with --to DIR/,
       );
       expect(await ds.getRepository(OutboxMessageEntity).count()).toBe(before);
@@ -433,7 +445,7 @@ describe(`${ApiModule.name} backup routes`, () => {
 
       expect(res).toMatchObject({
         status: 409,
-        body: { error: { code: 'BACKUP_INVALID_STATE', message: expect.stringMatching(message) } },
+        body: { code: 'BACKUP_INVALID_STATE', detail: expect.stringMatching(message) },
       });
     });
 
@@ -455,14 +467,14 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('POST', `/v1/backups/${id}/restore`, body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
 
     it('answers 404 for an unknown backup', async () => {
       const res = await call('POST', '/v1/backups/nope/restore', { what: 'all', confirm: true });
 
       expect(res.status).toBe(404);
-      expect(res.body.error.message).toMatch(/lockstep backup list/);
+      expect(res.body.detail).toMatch(/lockstep backup list/);
     });
   });
 
@@ -526,7 +538,7 @@ describe(`${ApiModule.name} backup routes`, () => {
       const res = await call('GET', `/v1/backup-operations/${id}`);
 
       expect(res.status).toBe(status);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
   });
 });

@@ -1,12 +1,12 @@
 import { Queries, type RolloutPlanV1 } from '@lockstep/contracts';
-import type { LockAuditEntity, RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
+import type { AuditLogEntity, RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
 import { ApiModule } from './api.module';
 import { ApiError } from './http/api-error';
 import { LockAuditRepository } from './locks/lock-audit.repository';
 import { LocksRepository } from './locks/locks.repository';
 import { NodesRepository } from './nodes/nodes.repository';
 import { RolloutsRepository } from './rollouts/rollouts.repository';
-import { startApiTestApp, type ApiTestApp } from './testing/api-test-app';
+import { startApiTestApp, TEST_ACTOR, type ApiTestApp } from './testing/api-test-app';
 
 const ID = '0b9f3c1e-8d2a-4e5f-9a6b-7c8d9e0f1a2b';
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -134,7 +134,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
       expect(res).toMatchObject({
         status: 502,
-        body: { error: { code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('LOCKSTEP_NODES') } },
+        body: { code: 'SERVICE_UNAVAILABLE', detail: expect.stringContaining('LOCKSTEP_NODES') },
       });
     });
   });
@@ -168,6 +168,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
           autoRollback: true,
           pauseBetweenBatchesMs: 0,
           dryRun: false,
+          actor: TEST_ACTOR,
         },
         90_000,
       );
@@ -206,7 +207,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('POST', '/v1/rollouts', body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error).toEqual({ code: 'INVALID_REQUEST', message: expect.stringMatching(message) });
+      expect(res.body).toMatchObject({ code: 'INVALID_REQUEST', detail: expect.stringMatching(message) });
       expect(send).not.toHaveBeenCalled();
     });
 
@@ -220,7 +221,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
       const res = await call('POST', '/v1/rollouts', { component: 'demo', version: '1.1.0' });
 
-      expect(res).toMatchObject({ status, body: { error: { code, message } } });
+      expect(res).toMatchObject({ status, body: { code, detail: message } });
     });
 
     it('says the scheduler is not running when nobody answers', async () => {
@@ -229,7 +230,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('POST', '/v1/rollouts', { component: 'demo', version: '1.1.0' });
 
       expect(res.status).toBe(502);
-      expect(res.body.error.message).toMatch(
+      expect(res.body.detail).toMatch(
         /^the scheduler is not running or not reachable over NATS \(nobody answers qry\.scheduler\.rollout-create\.v1\)/,
       );
     });
@@ -259,6 +260,15 @@ describe(`${ApiModule.name} fleet routes`, () => {
       ]);
     });
 
+    it('shows a token narrowed to components only their rollouts', async () => {
+      rollouts.list.mockResolvedValue([]);
+      const scoped = await app.issueToken({ name: 'web', role: 'viewer', components: ['web', 'api'] });
+
+      await app.send('GET', '/v1/rollouts?limit=5', { headers: { authorization: `Bearer ${scoped}` } });
+
+      expect(rollouts.list).toHaveBeenCalledWith({ limit: 5, components: ['api', 'web'] });
+    });
+
     it.each([
       ['state=done', /state must be one of planned, running, paused, succeeded, failed, aborted, rolled_back/],
       ['limit=0', /limit must be a whole number from 1 to 200/],
@@ -267,7 +277,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('GET', `/v1/rollouts?${qs}`);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
   });
 
@@ -321,7 +331,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('GET', `/v1/rollouts/${id}`);
 
       expect(res.status).toBe(status);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
   });
 
@@ -337,7 +347,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('POST', `/v1/rollouts/${ID}/${action}`);
 
       expect(res).toMatchObject({ status: 200, body: { rolloutId: ID, state } });
-      expect(send).toHaveBeenCalledWith(Queries.RolloutAction, { rolloutId: ID, action }, 2000);
+      expect(send).toHaveBeenCalledWith(Queries.RolloutAction, { rolloutId: ID, action, actor: TEST_ACTOR }, 2000);
     });
 
     it('answers 409 when the rollout is not in a state for the action', async () => {
@@ -351,7 +361,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
       expect(res).toMatchObject({
         status: 409,
-        body: { error: { code: 'INVALID_STATE', message: 'cannot pause a rollout that is succeeded' } },
+        body: { code: 'INVALID_STATE', detail: 'cannot pause a rollout that is succeeded' },
       });
     });
 
@@ -388,7 +398,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
         status: 201,
         body: { rolloutId: '11111111-1111-4111-8111-111111111111', dryRun: false, plan: { kind: 'rollback' } },
       });
-      expect(send).toHaveBeenCalledWith(Queries.RollbackCreate, request, 90_000);
+      expect(send).toHaveBeenCalledWith(Queries.RollbackCreate, { ...request, actor: TEST_ACTOR }, 90_000);
     });
 
     it.each([
@@ -398,7 +408,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       const res = await call('POST', '/v1/rollbacks', body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     });
 
     it("passes the scheduler's NOTHING_TO_ROLL_BACK on as 400", async () => {
@@ -409,7 +419,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
 
       const res = await call('POST', '/v1/rollbacks', {});
 
-      expect(res).toMatchObject({ status: 400, body: { error: { code: 'NOTHING_TO_ROLL_BACK' } } });
+      expect(res).toMatchObject({ status: 400, body: { code: 'NOTHING_TO_ROLL_BACK' } });
     });
   });
 
@@ -423,24 +433,35 @@ describe(`${ApiModule.name} fleet routes`, () => {
       token: 42,
       expiresAt: '2026-01-01T00:00:20.000Z',
     };
-    const auditRow = (over: Partial<LockAuditEntity>): LockAuditEntity => ({
+    const auditRow = (over: Partial<AuditLogEntity>): AuditLogEntity => ({
       id: '7',
-      lockKey: 'cluster',
-      action: 'force_release',
-      byWhom: 'alice@ops',
-      reason: 'holder wedged',
-      removed: null,
       at: T0,
+      actorKind: 'token',
+      actorId: 'tok-1',
+      actorName: 'alice@ops',
+      role: 'owner',
+      action: 'lock.release',
+      target: 'cluster',
+      params: { reason: 'holder wedged' },
+      source: '127.0.0.1',
+      outcome: 'ok',
+      prevHash: '0'.repeat(64),
+      hash: '1'.repeat(64),
       ...over,
     });
-
     it('lists the holder and the latest force-releases, whichever shape the removed lease was recorded in', async () => {
       locks.list.mockResolvedValue([held]);
       audit.latest.mockResolvedValue([
         auditRow({
-          removed: { key: 'cluster', removed: { holder: 'sched-0', rolloutId: ID, token: 7 }, by: 'alice@ops' },
+          params: {
+            reason: 'holder wedged',
+            removed: { key: 'cluster', removed: { holder: 'sched-0', rolloutId: ID, token: 7 }, by: 'alice@ops' },
+          },
         }),
-        auditRow({ id: '6', removed: { holder: 'sched-9', rolloutId: ID, token: 3 } }),
+        auditRow({
+          id: '6',
+          params: { reason: 'holder wedged', removed: { holder: 'sched-9', rolloutId: ID, token: 3 } },
+        }),
         auditRow({ id: '5' }),
       ]);
 
@@ -455,7 +476,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       ]);
       expect(res.body.audit[0]).toMatchObject({
         key: 'cluster',
-        action: 'force_release',
+        action: 'lock.release',
         by: 'alice@ops',
         reason: 'holder wedged',
         at: '2026-01-01T00:00:00.000Z',
@@ -476,7 +497,7 @@ describe(`${ApiModule.name} fleet routes`, () => {
       send.mockResolvedValue({ ok: true, result: { released: true, removed: { holder: 'sched-1', token: 42 } } });
 
       const res = await call('POST', '/v1/locks/cluster/release', {
-        by: 'alice@ops',
+        token: 42,
         reason: 'holder wedged',
         confirm: true,
       });
@@ -487,36 +508,60 @@ describe(`${ApiModule.name} fleet routes`, () => {
       });
       expect(send).toHaveBeenCalledWith(
         Queries.LockRelease,
-        { key: 'cluster', by: 'alice@ops', reason: 'holder wedged', confirm: true },
+        { key: 'cluster', token: 42, reason: 'holder wedged', confirm: true, actor: TEST_ACTOR },
         2000,
       );
+    });
+
+    it('answers 409 LOCK_HOLDER_CHANGED when another holder has the lock, with what to do', async () => {
+      send.mockResolvedValue({
+        ok: false,
+        error: {
+          code: 'LOCK_HOLDER_CHANGED',
+          message:
+            'lock cluster is held by sched-2 under token 43, not 42: that holder is not the one you named and keeps the lock',
+        },
+      });
+
+      const res = await call('POST', '/v1/locks/cluster/release', { token: 42, reason: 'wedged', confirm: true });
+
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ code: 'LOCK_HOLDER_CHANGED', status: 409 });
+      expect(res.body.detail).toMatch(/held by sched-2 under token 43, not 42/);
     });
 
     it.each([
       [
         'no confirmation',
         '/v1/locks/cluster/release',
-        { by: 'alice', reason: 'r' },
+        { token: 4, reason: 'r' },
         /confirm: force-releasing a lock needs explicit confirmation/,
       ],
       [
         'confirm other than true',
         '/v1/locks/cluster/release',
-        { by: 'alice', reason: 'r', confirm: 'yes' },
+        { token: 4, reason: 'r', confirm: 'yes' },
         /confirm: force-releasing a lock needs explicit confirmation/,
       ],
-      ['no reason', '/v1/locks/cluster/release', { by: 'alice', confirm: true }, /reason: /],
+      ['no reason', '/v1/locks/cluster/release', { token: 4, confirm: true }, /reason: /],
+      ['no holder token', '/v1/locks/cluster/release', { reason: 'r', confirm: true }, /token: the fencing token/],
+      [
+        'a typed name instead of the token',
+        '/v1/locks/cluster/release',
+        { by: 'alice', token: 4, reason: 'r', confirm: true },
+        /by/,
+      ],
       [
         'a bad key',
         '/v1/locks/Cluster!/release',
-        { by: 'alice', reason: 'r', confirm: true },
+        { token: 4, reason: 'r', confirm: true },
         /invalid path: .*expected a lock key such as cluster/,
       ],
     ])('answers 400 for %s without asking the scheduler', async (_name, path, body, message) => {
       const res = await call('POST', path, body);
 
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
       expect(send).not.toHaveBeenCalled();
     });
   });

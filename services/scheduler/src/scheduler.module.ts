@@ -11,6 +11,7 @@ import { InstallOutcomesService } from './rollouts/install-outcomes.service';
 import { ReleaseInfoRepository, SCHEDULER_QUERIES } from './rollouts/release-info.repository';
 import { RolloutConductor } from './rollouts/rollout-conductor.service';
 import { RolloutReconciler } from './rollouts/rollout-reconciler.service';
+import { AuditRepository } from './audit/audit.repository';
 import { RolloutRepository } from './rollouts/rollout.repository';
 import { RolloutsHandler } from './rollouts/rollouts.handler';
 import { RolloutsService } from './rollouts/rollouts.service';
@@ -39,6 +40,7 @@ export class SchedulerModule {
         FleetView,
         NodeCommander,
         RolloutRepository,
+        AuditRepository,
         ReleaseInfoRepository,
         RolloutConductor,
         RolloutReconciler,

@@ -28,7 +28,7 @@ describe('lockstep backup', () => {
   const operationScript = (
     queued: unknown,
     snapshots: unknown[],
-    other: (req: Sent) => Response = () => json(404, { error: { code: 'NOT_FOUND', message: 'no' } }),
+    other: (req: Sent) => Response = () => json(404, { code: 'NOT_FOUND', detail: 'no' }),
   ) => {
     let i = 0;
     return (req: Sent) => {
@@ -211,10 +211,8 @@ describe('lockstep backup', () => {
     it("exits 1 with the API's message for an unknown backup", async () => {
       answer = () =>
         json(404, {
-          error: {
-            code: 'NOT_FOUND',
-            message: 'backup nope is not in the catalogue; list backups with `lockstep backup list` (GET /v1/backups)',
-          },
+          code: 'NOT_FOUND',
+          detail: 'backup nope is not in the catalogue; list backups with `lockstep backup list` (GET /v1/backups)',
         });
 
       const code = await lockstep(['backup', 'show', 'nope']);
@@ -372,7 +370,8 @@ describe('lockstep backup', () => {
     it("passes the API's 409 for a taken name on", async () => {
       answer = () =>
         json(409, {
-          error: { code: 'BACKUP_NAME_TAKEN', message: 'backup nightly already exists (completed); pick another name' },
+          code: 'BACKUP_NAME_TAKEN',
+          detail: 'backup nightly already exists (completed); pick another name',
         });
 
       const code = await lockstep(['backup', 'create', '--name', 'nightly']);
@@ -491,10 +490,8 @@ describe('lockstep backup', () => {
     it("passes the API's refusal of a corrupted backup on", async () => {
       answer = () =>
         json(409, {
-          error: {
-            code: 'BACKUP_INVALID_STATE',
-            message: 'backup nightly is corrupted: verify found damaged packs (p-1); restore another backup',
-          },
+          code: 'BACKUP_INVALID_STATE',
+          detail: 'backup nightly is corrupted: verify found damaged packs (p-1); restore another backup',
         });
 
       const code = await lockstep(['backup', 'restore', 'nightly', '--what', 'data', '--confirm']);

@@ -1,6 +1,5 @@
-import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import type { LockAuditView, LockReleaseResult, LocksView } from '@lockstep/contracts';
+import type { LockAuditView, LockReleaseResult, LocksView, ReleaseLockBody } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { formatAgo, formatTime, renderTable } from '../output';
@@ -8,17 +7,19 @@ import { formatAgo, formatTime, renderTable } from '../output';
 /** The flag that confirms a force-release; named in the refusal. */
 export const CONFIRM_FLAG = '--yes-release-lock';
 
+/**
+ * The option naming the holder to remove. Not `--token`: that is the CLI's API token, a global
+ * option, which Commander would take first.
+ */
+export const HOLDER_TOKEN_FLAG = '--holder-token';
+
 interface ReleaseOptions {
   reason: string;
-  by?: string;
+  holderToken: string;
   yesReleaseLock?: boolean;
 }
 
-/** Who the operator is, for the audit log: `$USER@host` unless --by says. */
-export const operatorName = (env: NodeJS.ProcessEnv): string =>
-  `${env.USER ?? env.USERNAME ?? env.LOGNAME ?? 'operator'}@${hostname()}`;
-
-/** `lockstep locks [list]`, `lockstep locks release [KEY] --reason R --yes-release-lock`. */
+/** `lockstep locks [list]`, `lockstep locks release [KEY] --holder-token N --reason R --yes-release-lock`. */
 export function registerLocks(program: Command, ctx: CliContext): void {
   const locks = program
     .command('locks')
@@ -34,10 +35,13 @@ export function registerLocks(program: Command, ctx: CliContext): void {
   locks
     .command('release [key]')
     .description(
-      `force-release a lock whoever holds it (default key: cluster); needs ${CONFIRM_FLAG}; audited with --by and --reason`,
+      `force-release the holder of a lock named by its fencing token (default key: cluster); needs ${CONFIRM_FLAG}; audited under your API token with --reason`,
     )
-    .requiredOption('--reason <text>', 'why (recorded in the audit log)')
-    .option('--by <name>', 'who releases it (default: $USER@host)')
+    .requiredOption(
+      `${HOLDER_TOKEN_FLAG} <n>`,
+      'fencing token of the holder to remove, as `lockstep locks` shows it (a newer holder is never removed)',
+    )
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
     .option(
       CONFIRM_FLAG,
       'confirm: the holder may still be conducting a rollout, and another scheduler replica can take the lock at once',
@@ -51,13 +55,22 @@ export function registerLocks(program: Command, ctx: CliContext): void {
         );
       }
       if (!o.reason.trim())
-        throw new UsageError('--reason must say why the lock is released (it goes into the audit log)');
-      const body = { by: o.by ?? operatorName(ctx.env), reason: o.reason, confirm: true };
+        throw new UsageError('--reason must say why the lock is released (it goes into the audit trail)');
+      const body: ReleaseLockBody = { token: holderToken(o.holderToken), reason: o.reason, confirm: true };
       const result = await ctx
         .api(cmd)
         .post<LockReleaseResult>(`/v1/locks/${encodeURIComponent(lockKey)}/release`, body);
-      ctx.print(cmd, result, () => formatReleased(result, body.by));
+      ctx.print(cmd, result, () => formatReleased(result));
     });
+}
+
+/** The holder's fencing token; a usage error unless it is a whole number of at least 1. */
+export function holderToken(text: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(text.trim()))
+    throw new UsageError(
+      `${HOLDER_TOKEN_FLAG} must be the holder's fencing token, a whole number such as 42 (the TOKEN column of \`lockstep locks\`), not "${text}"`,
+    );
+  return Number(text.trim());
 }
 
 /** Throws a usage error unless `key` is a lock key. */
@@ -100,11 +113,11 @@ export function formatLocks(view: LocksView, now: number): string {
     view.audit,
     '',
   );
-  return `${held}\nrecent force-releases:\n${audit}`;
+  return `${held}\nrecent lock releases:\n${audit}`;
 }
 
-function formatReleased(r: LockReleaseResult, by: string): string {
-  if (!r.released) return `lock ${r.key} was not held; nothing was removed (the request is audited as by ${by})\n`;
+function formatReleased(r: LockReleaseResult): string {
+  if (!r.released) return `lock ${r.key} was not held; nothing was removed\n`;
   const removed = r.removed ?? {};
   const lease = (typeof removed.removed === 'object' && removed.removed !== null ? removed.removed : removed) as Record<
     string,
@@ -115,5 +128,5 @@ function formatReleased(r: LockReleaseResult, by: string): string {
     typeof lease.token === 'number' || typeof lease.token === 'string'
       ? ` (token ${lease.token}${typeof lease.rolloutId === 'string' ? `, rollout ${lease.rolloutId}` : ''})`
       : '';
-  return `released lock ${r.key}${holder}${token}; audited as by ${by}. The old holder stops at its next renewal; agents reject its older token.\n`;
+  return `released lock ${r.key}${holder}${token}; recorded in the audit trail. The old holder stops at its next renewal; agents reject its older token.\n`;
 }

@@ -5,6 +5,7 @@ import {
   CreateRollbackBody,
   CreateRolloutBody,
   CreateSubscriptionBody,
+  CreateTokenBody,
   formatIssues,
   ListBackupsQuery,
   ListDeadLettersQuery,
@@ -28,6 +29,16 @@ export interface SentRequest {
   body: unknown;
 }
 
+/** The token the fake API's CLI sends unless a spec's env gives another (LOCKSTEP_TOKEN). */
+export const FAKE_API_TOKEN = `lst_0123456789abcdef_${'A'.repeat(43)}`;
+
+/** A problem answer (RFC 9457) as the API sends its errors. */
+export const problemResponse = (status: number, code: string, detail: string): Response =>
+  new Response(JSON.stringify({ type: 'about:blank', title: code, status, detail, code }), {
+    status,
+    headers: { 'content-type': 'application/problem+json' },
+  });
+
 /** A JSON answer of the fake API. */
 export const jsonResponse = (status: number, body: unknown): Response =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -50,6 +61,7 @@ const API_REQUESTS: Array<{ method: string; path: RegExp; body?: z.ZodType; quer
   { method: 'POST', path: /^\/v1\/backups$/, body: CreateBackupBody },
   { method: 'POST', path: /^\/v1\/backups\/prune$/, body: PruneBackupsBody },
   { method: 'POST', path: /^\/v1\/backups\/[^/]+\/restore$/, body: RestoreBackupBody },
+  { method: 'POST', path: /^\/v1\/tokens$/, body: CreateTokenBody },
 ];
 
 /** Why the API would answer 400 to a request (worded like the API); undefined when it would accept it. */
@@ -80,22 +92,26 @@ export interface FakeApiHooks {
 
 /**
  * `lockstep …` through `run`, against a fake API answering from the spec's hooks (120 columns;
- * a TTY when asked). A request the real API would refuse is answered 400 as the API would,
- * so a CLI that drifts from the API's contracts fails its specs.
+ * a TTY when asked). As the real API, it answers 401 to a request without a bearer token (the
+ * CLI sends {@link FAKE_API_TOKEN} unless `env` says otherwise), and 400 to a request the real
+ * API would refuse, so a CLI that drifts from the API's contracts fails its specs.
  */
 export function fakeApiCli(env: Record<string, string>, hooks: FakeApiHooks) {
   return (argv: string[], options: { tty?: boolean } = {}) =>
     run(argv, {
       io: { stdout: hooks.stdout, stderr: hooks.stderr, isTty: options.tty ?? false, columns: 120 },
-      env,
+      env: { LOCKSTEP_TOKEN: FAKE_API_TOKEN, ...env },
       fetch: (async (url: string, init: RequestInit) => {
         const req = {
           method: String(init.method),
           url: String(url),
           body: typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined,
         };
+        const auth = new Headers(init.headers).get('authorization');
+        if (!auth?.startsWith('Bearer lst_'))
+          return problemResponse(401, ApiErrorCode.TokenMissing, 'this route needs an API token');
         const refused = apiRefusal(req);
-        if (refused) return jsonResponse(400, { error: { code: ApiErrorCode.InvalidRequest, message: refused } });
+        if (refused) return problemResponse(400, ApiErrorCode.InvalidRequest, refused);
         return hooks.onRequest(req);
       }) as unknown as typeof fetch,
       sleep: async (ms) => hooks.sleep(ms),

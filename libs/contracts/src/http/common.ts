@@ -25,9 +25,29 @@ export interface ListOf<T> {
 /** The schema of a list answer whose entries are `item`. */
 export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 
-/** The error every endpoint answers with a 4xx or 5xx status. */
+/** Where the `type` URIs of the API's problems live: `<base><code-lowercased-with-dashes>`. */
+export const PROBLEM_TYPE_BASE = 'https://lockstep.dev/problems/';
+
+/** The media type of every error answer (RFC 9457). */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** The problem `type` URI of an error code: `INVALID_REQUEST` → `https://lockstep.dev/problems/invalid-request`. */
+export const problemType = (code: string): string => `${PROBLEM_TYPE_BASE}${code.toLowerCase().replace(/_/g, '-')}`;
+
+/**
+ * The error every endpoint answers with a 4xx or 5xx status: an RFC 9457 problem
+ * (`application/problem+json`) carrying the project's error code.
+ */
 export const ApiErrorBody = z.object({
-  /** A stable code (`INVALID_REQUEST`, `NOT_FOUND`, …) and a message that says what to do. */
-  error: z.object({ code: z.string(), message: z.string().describe('what went wrong and what to do about it') }),
+  /** A URI naming the kind of problem: `https://lockstep.dev/problems/<code-lowercased-with-dashes>`. */
+  type: z.string().describe('a URI naming the kind of problem (derived from code)'),
+  /** The HTTP status's reason phrase (`Bad Request`, `Forbidden`, …). */
+  title: z.string(),
+  /** The HTTP status, repeated. */
+  status: z.number().int(),
+  /** What went wrong and what to do about it; shown to operators as is. */
+  detail: z.string().describe('what went wrong and what to do about it'),
+  /** A stable code (`INVALID_REQUEST`, `NOT_FOUND`, `UNAUTHENTICATED`, …) scripts can match. */
+  code: z.string(),
 });
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;

@@ -7,3 +7,5 @@ export * from './nodes';
 export * from './rollouts';
 export * from './locks';
 export * from './backups';
+export * from './tokens';
+export * from './audit';

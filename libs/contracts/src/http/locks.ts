@@ -7,15 +7,18 @@ export const LockKeyParam = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
 });
 
 /**
- * Body of `POST /v1/locks/:key/release`: who asks, why, and `confirm: true`. Removing a
- * lock lets another scheduler replica take over at once, so it is never implied.
+ * Body of `POST /v1/locks/:key/release`: the holder's fencing token, why, and `confirm: true`.
+ * Removing a lock lets another scheduler replica take over at once, so it is never implied; who
+ * asks is the request's API token, never a name in the body.
  */
-export const ReleaseLockBody = LockReleaseV1.omit({ key: true })
+export const ReleaseLockBody = LockReleaseV1.omit({ key: true, actor: true })
   .extend({
-    /** Who force-releases (recorded in the audit log). */
-    by: LockReleaseV1.shape.by.describe('who force-releases (recorded in the audit log), e.g. alice@ops-host'),
-    /** Why (recorded in the audit log). */
-    reason: LockReleaseV1.shape.reason.describe('why (recorded in the audit log)'),
+    /** Fencing token of the holder to remove. */
+    token: LockReleaseV1.shape.token.describe(
+      'fencing token of the holder to remove, as GET /v1/locks (`lockstep locks`) shows it; a newer holder is never removed',
+    ),
+    /** Why (recorded in the audit trail). */
+    reason: LockReleaseV1.shape.reason.describe('why (recorded in the audit trail)'),
     /** Must be true. */
     confirm: LockReleaseV1.shape.confirm.describe(
       'must be true: the holder may still be conducting a rollout, and another scheduler replica can take the lock at once',
@@ -58,7 +61,7 @@ export type LocksView = z.infer<typeof LocksView>;
 export const LockReleaseResult = z.object({
   /** The lock asked for. */
   key: z.string(),
-  /** False when nobody held the lock (nothing was removed; the request is audited anyway). */
+  /** True: the named holder was removed. */
   released: z.boolean(),
   /** The removed lease as the scheduler reported it. */
   removed: z.record(z.string(), z.unknown()).nullable(),

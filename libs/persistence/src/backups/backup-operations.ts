@@ -1,4 +1,5 @@
-import { BackupSubjects, type BackupOperationCommandV1 } from '@lockstep/contracts';
+import { BackupSubjects, type AuditActor, type BackupOperationCommandV1 } from '@lockstep/contracts';
+import { appendAudit } from '../audit/audit-log';
 import type { DataSource, EntityManager } from 'typeorm';
 import { BackupEntity, BackupOperationEntity } from '../entities';
 import { enqueueCommand } from '../outbox/outbox';
@@ -12,11 +13,14 @@ export type BackupNameTaken =
  * = operation id), in one transaction, so the request cannot be lost. A create is refused
  * (returning why) when its name is taken — in the catalogue, or by a create that is queued
  * or running; concurrent requests for one name are serialised by an advisory lock on it.
- * The outbox relay publishes the command as soon as the transaction commits.
+ * The outbox relay publishes the command as soon as the transaction commits. `actor` (the API
+ * request's token, or the system for scheduled backups) is recorded as `backup.<kind>` in the
+ * same transaction; a refused create records nothing.
  */
 export async function enqueueBackupOperation(
   ds: DataSource,
   command: BackupOperationCommandV1,
+  actor: AuditActor,
 ): Promise<{ operation: BackupOperationEntity } | { taken: BackupNameTaken }> {
   return ds.transaction(async (m) => {
     if (command.kind === 'create') {
@@ -33,6 +37,8 @@ export async function enqueueBackupOperation(
       request: command as never,
     });
     await enqueueCommand(m, BackupSubjects.operation, command, command.operationId);
+    const { kind, ...params } = command;
+    await appendAudit(m, { actor, action: `backup.${kind}`, target: backupId ?? 'all', params });
     return { operation: await m.findOneByOrFail(BackupOperationEntity, { id: command.operationId }) };
   });
 }

@@ -4,7 +4,7 @@ import { BackupEntity } from './backup.entity';
 import { ComponentEntity } from './component.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryEntity } from './delivery.entity';
-import { LockAuditEntity } from './lock-audit.entity';
+import { AuditHeadEntity, AuditLogEntity } from './audit-log.entity';
 import { OutboxMessageEntity } from './outbox-message.entity';
 import { RolloutNodeEntity } from './rollout-node.entity';
 import { RolloutEntity } from './rollout.entity';
@@ -18,7 +18,7 @@ export * from './component.entity';
 export * from './delivery-attempt.entity';
 export * from './delivery.entity';
 export * from './outbox-message.entity';
-export * from './lock-audit.entity';
+export * from './audit-log.entity';
 export * from './rollout.entity';
 export * from './rollout-node.entity';
 export * from './source-state.entity';
@@ -35,7 +35,8 @@ export const allEntities = [
   DeliveryAttemptEntity,
   RolloutEntity,
   RolloutNodeEntity,
-  LockAuditEntity,
+  AuditLogEntity,
+  AuditHeadEntity,
   BackupEntity,
   BackupOperationEntity,
 ];

@@ -1,6 +1,8 @@
 import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
 import { Rollouts1763900000000 } from './1763900000000-rollouts';
 import { Backups1764000000000 } from './1764000000000-backups';
+import { ApiTokens1765000000000 } from './1765000000000-api-tokens';
+import { AuditLog1765100000000 } from './1765100000000-audit-log';
 import { SealedSecrets1765200000000 } from './1765200000000-sealed-secrets';
 
 /** Every migration, oldest first. */
@@ -8,5 +10,7 @@ export const allMigrations = [
   InitialSchema1763800000000,
   Rollouts1763900000000,
   Backups1764000000000,
+  ApiTokens1765000000000,
+  AuditLog1765100000000,
   SealedSecrets1765200000000,
 ];

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Actor } from '../http/request-actor';
 import { ZodPipe } from '../http/zod-validation.pipe';
 import {
   BackupIdParam,
@@ -7,6 +8,7 @@ import {
   ListBackupsQuery,
   PruneBackupsBody,
   RestoreBackupBody,
+  type AuditActor,
   type BackupDetail,
   type BackupOperationQueued,
   type BackupOperationView,
@@ -21,20 +23,29 @@ export class BackupsController {
   constructor(private readonly backups: BackupsService) {}
 
   @Get()
-  async list(@Query(new ZodPipe(ListBackupsQuery, 'query')) query: ListBackupsQuery): Promise<ListOf<BackupRecordV1>> {
-    return { items: await this.backups.list(query) };
+  async list(
+    @Query(new ZodPipe(ListBackupsQuery, 'query')) query: ListBackupsQuery,
+    @Actor() actor: AuditActor,
+  ): Promise<ListOf<BackupRecordV1>> {
+    return { items: await this.backups.list(query, actor.components) };
   }
 
   @Post()
   @HttpCode(202)
-  create(@Body(new ZodPipe(CreateBackupBody)) body: CreateBackupBody): Promise<BackupOperationQueued> {
-    return this.backups.create(body);
+  create(
+    @Body(new ZodPipe(CreateBackupBody)) body: CreateBackupBody,
+    @Actor() actor: AuditActor,
+  ): Promise<BackupOperationQueued> {
+    return this.backups.create(body, actor);
   }
 
   @Post('prune')
   @HttpCode(202)
-  prune(@Body(new ZodPipe(PruneBackupsBody)) body: PruneBackupsBody): Promise<BackupOperationQueued> {
-    return this.backups.prune(body);
+  prune(
+    @Body(new ZodPipe(PruneBackupsBody)) body: PruneBackupsBody,
+    @Actor() actor: AuditActor,
+  ): Promise<BackupOperationQueued> {
+    return this.backups.prune(body, actor);
   }
 
   @Get(':id')
@@ -44,8 +55,11 @@ export class BackupsController {
 
   @Post(':id/verify')
   @HttpCode(202)
-  verify(@Param('id', new ZodPipe(BackupIdParam, 'path')) id: string): Promise<BackupOperationQueued> {
-    return this.backups.verify(id);
+  verify(
+    @Param('id', new ZodPipe(BackupIdParam, 'path')) id: string,
+    @Actor() actor: AuditActor,
+  ): Promise<BackupOperationQueued> {
+    return this.backups.verify(id, actor);
   }
 
   @Post(':id/restore')
@@ -53,8 +67,9 @@ export class BackupsController {
   restore(
     @Param('id', new ZodPipe(BackupIdParam, 'path')) id: string,
     @Body(new ZodPipe(RestoreBackupBody)) body: RestoreBackupBody,
+    @Actor() actor: AuditActor,
   ): Promise<BackupOperationQueued> {
-    return this.backups.restore(id, body);
+    return this.backups.restore(id, body, actor);
   }
 }
 

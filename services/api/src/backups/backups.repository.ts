@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { BackupOperationCommandV1, BackupSince, BackupSort } from '@lockstep/contracts';
+import type { AuditActor, BackupOperationCommandV1, BackupSince, BackupSort } from '@lockstep/contracts';
 import {
   BackupEntity,
   BackupOperationEntity,
@@ -13,6 +13,8 @@ export interface BackupFilter {
   type?: string;
   status?: string;
   node?: string;
+  /** Only backups of these components (a token narrowed to components sees only those). */
+  components?: string[];
   since: BackupSince;
   sort: BackupSort;
   limit: number;
@@ -62,6 +64,7 @@ export class BackupsRepository {
     if (filter.type) q.andWhere('b.type = :type', { type: filter.type });
     if (filter.status) q.andWhere('b.status = :status', { status: filter.status });
     if (filter.node) q.andWhere('b.node_id = :node', { node: filter.node });
+    if (filter.components) q.andWhere('b.component IN (:...components)', { components: filter.components });
     const days = SINCE_DAYS[filter.since];
     if (days !== null) q.andWhere(`b.created_at >= now() - make_interval(days => :days)`, { days });
     const [first, ...rest] = ORDER[filter.sort];
@@ -95,16 +98,20 @@ export class BackupsRepository {
     return this.ds.getRepository(BackupOperationEntity).findOneBy({ id });
   }
 
-  /** Records a create operation unless its name is taken; returns why it is taken instead. */
+  /** Records a create operation and its audit record unless its name is taken; returns why it is taken instead. */
   async enqueueCreate(
     command: Extract<BackupOperationCommandV1, { kind: 'create' }>,
+    actor: AuditActor,
   ): Promise<{ operation: BackupOperationEntity } | { taken: NameTaken }> {
-    return enqueueBackupOperation(this.ds, command);
+    return enqueueBackupOperation(this.ds, command, actor);
   }
 
-  /** Records a verify, restore or prune operation with its command. */
-  async enqueue(command: Exclude<BackupOperationCommandV1, { kind: 'create' }>): Promise<BackupOperationEntity> {
-    const outcome = await enqueueBackupOperation(this.ds, command);
+  /** Records a verify, restore or prune operation with its command and its audit record. */
+  async enqueue(
+    command: Exclude<BackupOperationCommandV1, { kind: 'create' }>,
+    actor: AuditActor,
+  ): Promise<BackupOperationEntity> {
+    const outcome = await enqueueBackupOperation(this.ds, command, actor);
     if (!('operation' in outcome)) throw new Error(`internal: a ${command.kind} operation was refused`);
     return outcome.operation;
   }

@@ -1,3 +1,4 @@
+import { systemActor } from '@lockstep/contracts';
 import { toBackupRecord, type BackupEntity } from '@lockstep/persistence';
 import { ApiError } from '../http/api-error';
 import type { BackupsRepository } from './backups.repository';
@@ -30,6 +31,8 @@ const entity = (over: Partial<BackupEntity> = {}): BackupEntity => ({
   ...over,
 });
 
+const actor = systemActor('spec');
+
 describe(BackupsService.name, () => {
   const repo = { now: jest.fn(), find: jest.fn(), enqueue: jest.fn(), enqueueCreate: jest.fn() };
   const sut = new BackupsService(repo as unknown as BackupsRepository);
@@ -47,7 +50,7 @@ describe(BackupsService.name, () => {
     repo.now.mockReturnValue(new Date('2026-01-02T03:04:05Z'));
     repo.enqueueCreate.mockResolvedValue({ taken: { by: 'operation', operationId: 'op-1', state: 'queued' } });
 
-    const act = sut.create({ type: 'full', description: '', includeLogs: false, compress: true });
+    const act = sut.create({ type: 'full', description: '', includeLogs: false, compress: true }, actor);
 
     await expect(act).rejects.toThrow(
       new ApiError(
@@ -81,7 +84,7 @@ describe(BackupsService.name, () => {
   it('refuses an unconfirmed restore without queueing anything', async () => {
     repo.find.mockResolvedValue(entity({ type: 'data_only' }));
 
-    const act = sut.restore('b1', { what: 'all' });
+    const act = sut.restore('b1', { what: 'all' }, actor);
 
     await expect(act).rejects.toMatchObject({
       status: 400,
@@ -100,7 +103,7 @@ describe(BackupsService.name, () => {
     async (what, parts) => {
       repo.find.mockResolvedValue(entity({ nodeId: 'node-1', rolloutId: 'r-7', trigger: 'pre-update' }));
 
-      const act = sut.restore('b1', { what, confirm: true });
+      const act = sut.restore('b1', { what, confirm: true }, actor);
 
       await expect(act).rejects.toMatchObject({
         status: 400,
@@ -131,10 +134,11 @@ describe(BackupsService.name, () => {
       finishedAt: null,
     });
 
-    await sut.restore('b1', body);
+    await sut.restore('b1', body, actor);
 
     expect(repo.enqueue).toHaveBeenCalledWith(
       expect.objectContaining({ kind: 'restore', backupId: 'b1', what: body.what }),
+      actor,
     );
   });
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   backupPartsOf,
   BackupRequestErrorCode,
+  type AuditActor,
   type BackupDetail,
   type BackupOperationCommandV1,
   type BackupOperationQueued,
@@ -36,8 +37,9 @@ export function defaultBackupName(now: Date): string {
 export class BackupsService {
   constructor(private readonly repo: BackupsRepository) {}
 
-  async list(query: ListBackupsQuery): Promise<BackupRecordV1[]> {
-    return (await this.repo.list(query)).map(toBackupRecord);
+  /** Catalogue entries matching the query; only those of `scope` when the caller's token is narrowed to components. */
+  async list(query: ListBackupsQuery, scope: string[] | null = null): Promise<BackupRecordV1[]> {
+    return (await this.repo.list(scope ? { ...query, components: scope } : query)).map(toBackupRecord);
   }
 
   async get(id: string): Promise<BackupDetail> {
@@ -57,7 +59,7 @@ export class BackupsService {
   }
 
   /** Queues a backup under the given name or `backup_YYYYMMDD_HHMMSS` (UTC); 409 when the name is taken. */
-  async create(body: CreateBackupBody): Promise<BackupOperationQueued> {
+  async create(body: CreateBackupBody, actor: AuditActor): Promise<BackupOperationQueued> {
     const backupId = body.name ?? defaultBackupName(this.repo.now());
     const command: Extract<BackupOperationCommandV1, { kind: 'create' }> = {
       kind: 'create',
@@ -69,17 +71,17 @@ export class BackupsService {
       compress: body.compress,
       trigger: 'manual',
     };
-    const outcome = await this.repo.enqueueCreate(command);
+    const outcome = await this.repo.enqueueCreate(command, actor);
     if ('taken' in outcome) throw nameTaken(backupId, outcome.taken, body.name === undefined);
     return { operation: toOperationView(outcome.operation) };
   }
 
   /** Queues a verify of every pack the backup references; 409 while it is creating, or when it failed or was pruned. */
-  async verify(id: string): Promise<BackupOperationQueued> {
+  async verify(id: string, actor: AuditActor): Promise<BackupOperationQueued> {
     const backup = await this.existing(id);
     const refusal = unusable(backup, 'verify');
     if (refusal) throw refusal;
-    return this.enqueue({ kind: 'verify', operationId: randomUUID(), backupId: id });
+    return this.enqueue({ kind: 'verify', operationId: randomUUID(), backupId: id }, actor);
   }
 
   /**
@@ -88,7 +90,7 @@ export class BackupsService {
    * files back in place (only that node can: rollback --restore-data), or without
    * `confirm: true` (the message says what would be overwritten).
    */
-  async restore(id: string, body: RestoreBackupBody): Promise<BackupOperationQueued> {
+  async restore(id: string, body: RestoreBackupBody, actor: AuditActor): Promise<BackupOperationQueued> {
     const backup = await this.existing(id);
     const refusal = unusable(backup, 'restore');
     if (refusal) throw refusal;
@@ -113,20 +115,23 @@ export class BackupsService {
         BackupRequestErrorCode.ConfirmRequired,
       );
     }
-    return this.enqueue({
-      kind: 'restore',
-      operationId: randomUUID(),
-      backupId: id,
-      what: body.what,
-      to: body.to,
-      databaseMode: body.databaseMode ?? 'replace',
-      keepSpecialBits: body.keepSpecialBits === true,
-    });
+    return this.enqueue(
+      {
+        kind: 'restore',
+        operationId: randomUUID(),
+        backupId: id,
+        what: body.what,
+        to: body.to,
+        databaseMode: body.databaseMode ?? 'replace',
+        keepSpecialBits: body.keepSpecialBits === true,
+      },
+      actor,
+    );
   }
 
   /** Queues retention: with dryRun it only reports what it would keep and remove. */
-  prune(body: PruneBackupsBody): Promise<BackupOperationQueued> {
-    return this.enqueue({ kind: 'prune', operationId: randomUUID(), dryRun: body.dryRun });
+  prune(body: PruneBackupsBody, actor: AuditActor): Promise<BackupOperationQueued> {
+    return this.enqueue({ kind: 'prune', operationId: randomUUID(), dryRun: body.dryRun }, actor);
   }
 
   private async existing(id: string): Promise<BackupRecordV1> {
@@ -137,8 +142,9 @@ export class BackupsService {
 
   private async enqueue(
     command: Exclude<BackupOperationCommandV1, { kind: 'create' }>,
+    actor: AuditActor,
   ): Promise<BackupOperationQueued> {
-    return { operation: toOperationView(await this.repo.enqueue(command)) };
+    return { operation: toOperationView(await this.repo.enqueue(command, actor)) };
   }
 }
 

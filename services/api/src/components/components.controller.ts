@@ -3,10 +3,12 @@ import {
   ComponentNameParam,
   PostChecksBody,
   PutComponentBody,
+  type AuditActor,
   type CheckResults,
   type ComponentView,
   type ListOf,
 } from '@lockstep/contracts';
+import { Actor } from '../http/request-actor';
 import { ZodPipe } from '../http/zod-validation.pipe';
 import { ComponentsService } from './components.service';
 
@@ -24,8 +26,9 @@ export class ComponentsController {
   upsert(
     @Param('name', new ZodPipe(ComponentNameParam, 'path')) name: string,
     @Body(new ZodPipe(PutComponentBody)) body: PutComponentBody,
+    @Actor() actor: AuditActor,
   ): Promise<ComponentView> {
-    return this.components.upsert(name, body);
+    return this.components.upsert(name, body, actor);
   }
 }
 
@@ -36,7 +39,10 @@ export class ChecksController {
 
   @Post()
   @HttpCode(200)
-  async check(@Body(new ZodPipe(PostChecksBody)) body: PostChecksBody): Promise<CheckResults> {
-    return { results: await this.components.check(body.component) };
+  async check(
+    @Body(new ZodPipe(PostChecksBody)) body: PostChecksBody,
+    @Actor() actor: AuditActor,
+  ): Promise<CheckResults> {
+    return { results: await this.components.check(body.component, actor) };
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   Queries,
+  type AuditActor,
   type CheckNowReplyV1,
   type ComponentUpsertReplyV1,
   type ComponentView,
@@ -26,8 +27,8 @@ export class ComponentsService {
   }
 
   /** Registers or updates a component through the checker, which validates the source settings. */
-  async upsert(name: string, body: PutComponentBody): Promise<ComponentView> {
-    await this.queries.ask<ComponentUpsertReplyV1>(Queries.ComponentUpsert, { ...body, name });
+  async upsert(name: string, body: PutComponentBody, actor: AuditActor): Promise<ComponentView> {
+    await this.queries.ask<ComponentUpsertReplyV1>(Queries.ComponentUpsert, { ...body, name, actor });
     const row = await this.repo.find(name);
     if (!row)
       throw ApiError.notFound(
@@ -37,10 +38,10 @@ export class ComponentsService {
   }
 
   /** Checks one component (or all) now and returns what each check announced or why it failed. */
-  async check(component: string | undefined): Promise<CheckNowReplyV1> {
+  async check(component: string | undefined, actor: AuditActor): Promise<CheckNowReplyV1> {
     return this.queries.ask<CheckNowReplyV1>(
       Queries.CheckNow,
-      component ? { component } : {},
+      component ? { component, actor } : { actor },
       this.config.API_CHECK_TIMEOUT,
     );
   }

@@ -3,10 +3,12 @@ import {
   ListDeadLettersQuery,
   ListDeliveriesQuery,
   ReplayDeadLettersBody,
+  type AuditActor,
   type DeadLetterReplayReplyV1,
   type DeliveryView,
   type ListOf,
 } from '@lockstep/contracts';
+import { Actor } from '../http/request-actor';
 import { ZodPipe } from '../http/zod-validation.pipe';
 import { DeliveriesService } from './deliveries.service';
 
@@ -37,7 +39,10 @@ export class DeadLettersController {
 
   @Post('replay')
   @HttpCode(200)
-  replay(@Body(new ZodPipe(ReplayDeadLettersBody)) body: ReplayDeadLettersBody): Promise<DeadLetterReplayReplyV1> {
-    return this.deliveries.replay(body);
+  replay(
+    @Body(new ZodPipe(ReplayDeadLettersBody)) body: ReplayDeadLettersBody,
+    @Actor() actor: AuditActor,
+  ): Promise<DeadLetterReplayReplyV1> {
+    return this.deliveries.replay(body, actor);
   }
 }

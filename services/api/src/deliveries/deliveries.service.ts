@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   DeliveryStatus,
   Queries,
+  type AuditActor,
   type DeadLetterReplayReplyV1,
   type DeliveryView,
   type ListDeadLettersQuery,
@@ -29,7 +30,7 @@ export class DeliveriesService {
   }
 
   /** Re-queues dead deliveries with a fresh retry schedule; returns how many. */
-  replay(body: ReplayDeadLettersBody): Promise<DeadLetterReplayReplyV1> {
-    return this.queries.ask<DeadLetterReplayReplyV1>(Queries.DeadLetterReplay, body);
+  replay(body: ReplayDeadLettersBody, actor: AuditActor): Promise<DeadLetterReplayReplyV1> {
+    return this.queries.ask<DeadLetterReplayReplyV1>(Queries.DeadLetterReplay, { ...body, actor });
   }
 }

@@ -2,9 +2,11 @@ import {
   ApiErrorCode,
   CodedError,
   RolloutStateErrorCode,
+  problemType,
   type ApiErrorBody,
   type QueryError,
 } from '@lockstep/contracts';
+import { STATUS_CODES } from 'node:http';
 import { FleetLockErrorCodes } from '@lockstep/fleet-lock';
 
 /**
@@ -15,11 +17,12 @@ import { FleetLockErrorCodes } from '@lockstep/fleet-lock';
 const STATE_CONFLICT_CODES = new Set<string>([
   RolloutStateErrorCode.Active,
   RolloutStateErrorCode.InvalidState,
+  RolloutStateErrorCode.LockHolderChanged,
   FleetLockErrorCodes.Changed,
 ]);
 
 /**
- * An expected failure of a request, answered as `{ error: { code, message } }` with `status`.
+ * An expected failure of a request, answered with `status` as an RFC 9457 problem (see {@link problemBody}).
  * The message says what to fix; it is shown to operators as is (CLI, dashboard).
  */
 export class ApiError extends CodedError {
@@ -60,6 +63,14 @@ export class ApiError extends CodedError {
   }
 
   toBody(): ApiErrorBody {
-    return { error: { code: this.code, message: this.message } };
+    return problemBody(this.status, this.code, this.message);
   }
+}
+
+/**
+ * An `application/problem+json` body (RFC 9457): `type` derived from the code, `title` the
+ * status's reason phrase, `detail` the message that says what to do, and the project's `code`.
+ */
+export function problemBody(status: number, code: string, detail: string): ApiErrorBody {
+  return { type: problemType(code), title: STATUS_CODES[status] ?? `HTTP ${status}`, status, detail, code };
 }

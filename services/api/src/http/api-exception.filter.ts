@@ -1,8 +1,8 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { ApiErrorCode, type ApiErrorBody } from '@lockstep/contracts';
-import { ApiError } from './api-error';
+import { ApiErrorCode, PROBLEM_CONTENT_TYPE, type ApiErrorBody } from '@lockstep/contracts';
+import { ApiError, problemBody } from './api-error';
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: ApiErrorCode.InvalidRequest,
@@ -26,7 +26,8 @@ const isBodyParserError = (err: unknown): err is BodyParserError =>
   typeof (err as BodyParserError).status === 'number';
 
 /**
- * The API's one exception filter: every error becomes `{ error: { code, message } }`.
+ * The API's one exception filter: every error becomes an RFC 9457 problem
+ * (`application/problem+json` with type, title, status, detail and the project's code).
  * Expected failures keep their status and message; anything else is logged with an error id
  * and answered 500 with that id, so an operator can find the log line.
  */
@@ -40,7 +41,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const { status, body } = this.toResponse(exception, req);
     if (res.headersSent) return;
-    res.status(status).json(body);
+    res.status(status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 
   /** The status and body for an exception (public for tests). */
@@ -60,7 +61,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const message = invalidJson
         ? `request body is not valid JSON (${parserError.message}); send a JSON object with content-type application/json`
         : parserError.message;
-      return { status: parserError.status, body: { error: { code, message } } };
+      return { status: parserError.status, body: problemBody(parserError.status, code, message) };
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const status: HttpStatus = exception.getStatus();
@@ -68,19 +69,18 @@ export class ApiExceptionFilter implements ExceptionFilter {
         status === HttpStatus.NOT_FOUND
           ? `no route ${req.method} ${req.url.split('?')[0]}; the API's routes are listed at GET /v1/openapi.json`
           : exception.message;
-      return { status, body: { error: { code: CODE_BY_STATUS[status] ?? `HTTP_${status}`, message } } };
+      return { status, body: problemBody(status, CODE_BY_STATUS[status] ?? `HTTP_${status}`, message) };
     }
     const id = randomBytes(6).toString('hex');
     const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
     this.logger.error(`error id ${id}: ${req.method} ${req.url} failed: ${detail}`);
     return {
       status: 500,
-      body: {
-        error: {
-          code: ApiErrorCode.Internal,
-          message: `the API failed unexpectedly; report the error id to the operator, the API log has the details (error id ${id})`,
-        },
-      },
+      body: problemBody(
+        500,
+        ApiErrorCode.Internal,
+        `the API failed unexpectedly; report the error id to the operator, the API log has the details (error id ${id})`,
+      ),
     };
   }
 }

@@ -1,14 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { LockAuditEntity } from '@lockstep/persistence';
+import { AuditLogEntity } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 
-/** Reads the lock audit log (the scheduler writes it when an operator force-releases a lock). */
+/** Reads the lock actions of the audit trail (releases and takeovers of cluster locks). */
 @Injectable()
 export class LockAuditRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /** The latest entries, newest first. */
-  latest(limit: number): Promise<LockAuditEntity[]> {
-    return this.ds.getRepository(LockAuditEntity).find({ order: { at: 'DESC', id: 'DESC' }, take: limit });
+  /** The latest `lock.*` records that changed a lock, newest first (refused releases are in `GET /v1/audit`). */
+  latest(limit: number): Promise<AuditLogEntity[]> {
+    return this.ds
+      .getRepository(AuditLogEntity)
+      .createQueryBuilder('a')
+      .where(`a.action LIKE 'lock.%' AND a.outcome = 'ok'`)
+      .orderBy('a.id', 'DESC')
+      .limit(limit)
+      .getMany();
   }
 }

@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { LockKeyParam, ReleaseLockBody, type LockReleaseResult, type LocksView } from '@lockstep/contracts';
+import {
+  LockKeyParam,
+  ReleaseLockBody,
+  type AuditActor,
+  type LockReleaseResult,
+  type LocksView,
+} from '@lockstep/contracts';
+import { Actor } from '../http/request-actor';
 import { ZodPipe } from '../http/zod-validation.pipe';
 import { LocksService } from './locks.service';
 
@@ -18,7 +25,8 @@ export class LocksController {
   release(
     @Param('key', new ZodPipe(LockKeyParam, 'path')) key: string,
     @Body(new ZodPipe(ReleaseLockBody)) body: ReleaseLockBody,
+    @Actor() actor: AuditActor,
   ): Promise<LockReleaseResult> {
-    return this.locks.release(key, body);
+    return this.locks.release(key, body, actor);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   Queries,
+  type AuditActor,
   type LockAuditView,
   type LockReleaseReplyV1,
   type LockReleaseResult,
@@ -8,7 +9,7 @@ import {
   type LocksView,
   type ReleaseLockBody,
 } from '@lockstep/contracts';
-import type { LockAuditEntity } from '@lockstep/persistence';
+import type { AuditLogEntity } from '@lockstep/persistence';
 import { QueryGateway } from '../http/query-gateway';
 import { LockAuditRepository } from './lock-audit.repository';
 import { LocksRepository } from './locks.repository';
@@ -30,9 +31,12 @@ export class LocksService {
     return { items, audit: audit.map(toLockAuditView) };
   }
 
-  /** Removes a lock whoever holds it; the scheduler audits the request (who, why, what was removed). */
-  async release(key: string, body: ReleaseLockBody): Promise<LockReleaseResult> {
-    const request: LockReleaseV1 = { key, ...body };
+  /**
+   * Removes the holder named by its fencing token (409 LOCK_HOLDER_CHANGED when another holds the
+   * lock); the scheduler records the release, or its refusal, with the request's actor.
+   */
+  async release(key: string, body: ReleaseLockBody, actor: AuditActor): Promise<LockReleaseResult> {
+    const request: LockReleaseV1 = { key, ...body, actor };
     const r = await this.queries.ask<LockReleaseReplyV1>(Queries.LockRelease, request);
     return { key, released: r.released, removed: r.removed ?? null };
   }
@@ -43,20 +47,22 @@ const int = (v: unknown): number | null =>
   typeof v === 'number' && Number.isInteger(v) ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : null;
 
 /**
- * An audit row for operators. `removed` is the lease as the scheduler recorded it: either the
- * lock view itself or a record that nests it under `removed`.
+ * A lock record of the audit trail, for operators. `params.removed` is the lease as the scheduler
+ * recorded it: either the lock view itself or a record that nests it under `removed`.
  */
-export function toLockAuditView(a: LockAuditEntity): LockAuditView {
-  const raw = a.removed;
-  const lease =
-    raw && typeof raw.removed === 'object' && raw.removed !== null ? (raw.removed as Record<string, unknown>) : raw;
+export function toLockAuditView(a: AuditLogEntity): LockAuditView {
+  const raw = obj(a.params.removed);
+  const lease = raw && obj(raw.removed) ? obj(raw.removed) : raw;
   return {
     id: String(a.id),
-    key: a.lockKey,
+    key: a.target,
     action: a.action,
-    by: a.byWhom,
-    reason: a.reason,
+    by: a.actorName,
+    reason: str(a.params.reason) ?? '',
     removed: lease ? { holder: str(lease.holder), rolloutId: str(lease.rolloutId), token: int(lease.token) } : null,
     at: new Date(a.at).toISOString(),
   };
 }
+
+const obj = (v: unknown): Record<string, unknown> | null =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;

@@ -21,6 +21,7 @@ import {
   NodeView,
   PatchSubscriptionBody,
   PostChecksBody,
+  PROBLEM_CONTENT_TYPE,
   PutComponentBody,
   ReleaseLockBody,
   ReleaseView,
@@ -34,7 +35,10 @@ import {
   SubscriptionUpsertReplyV1,
   SubscriptionViewV1,
 } from '@lockstep/contracts';
+import { ROUTE_ACCESS } from '../http/route-access';
+import { AUDIT_ROUTES } from './audit-routes';
 import { BACKUP_ROUTES } from './backup-routes';
+import { TOKEN_ROUTES } from './token-routes';
 
 /** One documented operation; the spec checks these against the controllers' routes. */
 export interface RouteDoc {
@@ -267,7 +271,7 @@ export const ROUTES: RouteDoc[] = [
     path: '/v1/locks',
     operationId: 'listLocks',
     summary:
-      'Held cluster locks (empty when free) with holder, rollout, fencing token and lease times, and the latest force-releases',
+      'Held cluster locks (empty when free) with holder, rollout, fencing token and lease times, and the latest lock records of the audit trail',
     status: 200,
     response: LocksView,
     readsNats: true,
@@ -276,7 +280,8 @@ export const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/v1/locks/{key}/release',
     operationId: 'releaseLock',
-    summary: 'Force-release a lock whoever holds it (needs confirm: true; audited)',
+    summary:
+      'Force-release the holder named by its fencing token (needs confirm: true; audited); 409 LOCK_HOLDER_CHANGED when another holds the lock',
     pathParams: { key: LockKeyParam },
     body: ReleaseLockBody,
     status: 200,
@@ -285,6 +290,8 @@ export const ROUTES: RouteDoc[] = [
     via: 'scheduler',
   },
   ...BACKUP_ROUTES,
+  ...TOKEN_ROUTES,
+  ...AUDIT_ROUTES,
   {
     method: 'get',
     path: '/v1/openapi.json',
@@ -308,12 +315,20 @@ const ERROR_TEXT: Record<number, string> = {
   400: 'The request is invalid; the message names each field to fix',
   404: 'Not found',
   409: 'The current state does not allow it (another rollout is active, the rollout or backup is not in a state for this action, the backup name is taken)',
+  401: 'No valid token: missing, malformed, unknown, expired or revoked (send Authorization: Bearer lst_...)',
+  403: "The token's role is too small, or it is narrowed to components that do not include the target",
+  421: 'The Host header names a host this API does not serve (DNS rebinding guard; see API_ALLOWED_HOSTS)',
   500: 'Unexpected failure; the message carries an error id to find in the API log',
   502: 'The owning service is not running or not reachable over NATS, or it failed',
   504: 'The owning service did not answer in time',
 };
 
+/** The route's entry in the access table (`GET /v1/components/{name}` → `GET /v1/components/:name`). */
+const accessOf = (r: RouteDoc) => ROUTE_ACCESS[`${r.method.toUpperCase()} ${r.path.replace(/\{(\w+)\}/g, ':$1')}`];
+
 function operation(r: RouteDoc): Record<string, unknown> {
+  const access = accessOf(r);
+  const guarded = access?.role !== 'public';
   const parameters = [
     ...Object.entries(r.pathParams ?? {}).map(([name, schema]) => ({
       name,
@@ -328,7 +343,13 @@ function operation(r: RouteDoc): Record<string, unknown> {
       schema: jsonSchema(schema as z.ZodType, 'input'),
     })),
   ];
-  const errors = [400, ...(r.errors ?? []), ...(r.via ? [502, 504] : r.readsNats ? [502] : []), 500];
+  const errors = [
+    400,
+    ...(guarded ? [401, 403, 421] : []),
+    ...(r.errors ?? []),
+    ...(r.via ? [502, 504] : r.readsNats ? [502] : []),
+    500,
+  ];
   const body = r.response
     ? { content: { 'application/json': { schema: jsonSchema(r.response, 'output') } } }
     : undefined;
@@ -345,12 +366,21 @@ function operation(r: RouteDoc): Record<string, unknown> {
           : ERROR_TEXT[status];
     responses[status] = {
       description: text,
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Error' } } },
     };
   }
+  const escalation = access?.escalate ? `; ${access.escalate.role} with ${access.escalate.field}: true` : '';
   return {
     operationId: r.operationId,
     summary: r.summary,
+    ...(guarded
+      ? {
+          description: `Needs a token with role ${access?.role ?? 'none (undeclared: refused)'}${escalation}.`,
+          security: [{ bearerToken: [] }],
+        }
+      : { security: [] }),
+    'x-lockstep-role': access?.role ?? null,
+    ...(access?.escalate ? { 'x-lockstep-escalate': access.escalate } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(r.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } }
@@ -369,10 +399,22 @@ export function buildOpenApiDocument(version = '0.1.0'): Record<string, unknown>
       title: 'Lockstep API',
       version,
       description:
-        'Operate a Lockstep control plane: components and release checks, announced releases, notification subscriptions and their delivery log, the fleet of nodes, rolling updates, the cluster lock, and backups (create, verify, restore, prune run as operations answered 202 and followed with GET /v1/backup-operations/{id}). Errors are `{ error: { code, message } }`.',
+        'Operate a Lockstep control plane: components and release checks, announced releases, notification subscriptions and their delivery log, the fleet of nodes, rolling updates, the cluster lock, and backups (create, verify, restore, prune run as operations answered 202 and followed with GET /v1/backup-operations/{id}). Errors are RFC 9457 problems (`application/problem+json`: type, title, status, detail and the project error `code`).',
     },
     servers: [{ url: '/' }],
     paths,
-    components: { schemas: { Error: jsonSchema(ApiErrorBody, 'output') } },
+    security: [{ bearerToken: [] }],
+    components: {
+      schemas: { Error: jsonSchema(ApiErrorBody, 'output') },
+      securitySchemes: {
+        bearerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'lst_<id>_<secret>',
+          description:
+            'An API token (lockstep tokens create). Each operation names the least role it needs in x-lockstep-role: viewer < operator < owner.',
+        },
+      },
+    },
   };
 }

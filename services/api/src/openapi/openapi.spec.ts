@@ -48,7 +48,7 @@ describe(buildOpenApiDocument.name, () => {
     for (const o of operations)
       expect(o.responses['400']).toEqual(
         expect.objectContaining({
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Error' } } },
         }),
       );
   });
@@ -94,18 +94,38 @@ describe(buildOpenApiDocument.name, () => {
 
     const create = sut.paths['/v1/rollouts'].post;
     const release = sut.paths['/v1/locks/{key}/release'].post;
-    expect(Object.keys(create.responses).sort()).toEqual(['200', '201', '400', '404', '409', '500', '502', '504']);
+    expect(Object.keys(create.responses).sort()).toEqual([
+      '200',
+      '201',
+      '400',
+      '401',
+      '403',
+      '404',
+      '409',
+      '421',
+      '500',
+      '502',
+      '504',
+    ]);
     expect(create.responses['504'].description).toMatch(/\(the scheduler\)$/);
     expect(create.requestBody!.content['application/json'].schema.required).toEqual(['component', 'version']);
     expect(release.requestBody!.content['application/json'].schema.required).toEqual(
-      expect.arrayContaining(['by', 'reason', 'confirm']),
+      expect.arrayContaining(['token', 'reason', 'confirm']),
     );
     expect(release.requestBody!.content['application/json'].schema.properties.confirm).toEqual({
       type: 'boolean',
       const: true,
       description: expect.any(String),
     });
-    expect(Object.keys(sut.paths['/v1/nodes'].get.responses).sort()).toEqual(['200', '400', '500', '502']);
+    expect(Object.keys(sut.paths['/v1/nodes'].get.responses).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '421',
+      '500',
+      '502',
+    ]);
   });
 });
 
@@ -124,10 +144,10 @@ describe('backup routes in the OpenAPI document', () => {
   it('answers 202 with the operation for every queued operation, 409 where state or name can refuse', () => {
     const statuses = (path: string) => Object.keys(sut.paths[path].post.responses).sort();
 
-    expect(statuses('/v1/backups')).toEqual(['202', '400', '409', '500']);
-    expect(statuses('/v1/backups/prune')).toEqual(['202', '400', '500']);
-    expect(statuses('/v1/backups/{id}/verify')).toEqual(['202', '400', '404', '409', '500']);
-    expect(statuses('/v1/backups/{id}/restore')).toEqual(['202', '400', '404', '409', '500']);
+    expect(statuses('/v1/backups')).toEqual(['202', '400', '401', '403', '409', '421', '500']);
+    expect(statuses('/v1/backups/prune')).toEqual(['202', '400', '401', '403', '421', '500']);
+    expect(statuses('/v1/backups/{id}/verify')).toEqual(['202', '400', '401', '403', '404', '409', '421', '500']);
+    expect(statuses('/v1/backups/{id}/restore')).toEqual(['202', '400', '401', '403', '404', '409', '421', '500']);
   });
 
   it('describes the list filters with their defaults and the restore body with its confirmation', () => {

@@ -5,12 +5,14 @@ import {
   CreateRolloutBody,
   ListRolloutsQuery,
   RolloutId,
+  type AuditActor,
   type ListOf,
   type RolloutActionResult,
   type RolloutCreated,
   type RolloutDetail,
   type RolloutView,
 } from '@lockstep/contracts';
+import { Actor } from '../http/request-actor';
 import { ZodPipe } from '../http/zod-validation.pipe';
 import { RolloutsService } from './rollouts.service';
 
@@ -20,8 +22,11 @@ export class RolloutsController {
   constructor(private readonly rollouts: RolloutsService) {}
 
   @Get()
-  async list(@Query(new ZodPipe(ListRolloutsQuery, 'query')) query: ListRolloutsQuery): Promise<ListOf<RolloutView>> {
-    return { items: await this.rollouts.list(query) };
+  async list(
+    @Query(new ZodPipe(ListRolloutsQuery, 'query')) query: ListRolloutsQuery,
+    @Actor() actor: AuditActor,
+  ): Promise<ListOf<RolloutView>> {
+    return { items: await this.rollouts.list(query, actor.components) };
   }
 
   /** 201 with the started rollout's id; a dry run answers 200 with the plan only. */
@@ -29,8 +34,9 @@ export class RolloutsController {
   async create(
     @Body(new ZodPipe(CreateRolloutBody)) body: CreateRolloutBody,
     @Res({ passthrough: true }) res: Response,
+    @Actor() actor: AuditActor,
   ): Promise<RolloutCreated> {
-    const created = await this.rollouts.create(body);
+    const created = await this.rollouts.create(body, actor);
     if (created.dryRun) res.status(200);
     return created;
   }
@@ -42,20 +48,29 @@ export class RolloutsController {
 
   @Post(':id/pause')
   @HttpCode(200)
-  pause(@Param('id', new ZodPipe(RolloutId, 'path')) id: string): Promise<RolloutActionResult> {
-    return this.rollouts.act(id, 'pause');
+  pause(
+    @Param('id', new ZodPipe(RolloutId, 'path')) id: string,
+    @Actor() actor: AuditActor,
+  ): Promise<RolloutActionResult> {
+    return this.rollouts.act(id, 'pause', actor);
   }
 
   @Post(':id/resume')
   @HttpCode(200)
-  resume(@Param('id', new ZodPipe(RolloutId, 'path')) id: string): Promise<RolloutActionResult> {
-    return this.rollouts.act(id, 'resume');
+  resume(
+    @Param('id', new ZodPipe(RolloutId, 'path')) id: string,
+    @Actor() actor: AuditActor,
+  ): Promise<RolloutActionResult> {
+    return this.rollouts.act(id, 'resume', actor);
   }
 
   @Post(':id/abort')
   @HttpCode(200)
-  abort(@Param('id', new ZodPipe(RolloutId, 'path')) id: string): Promise<RolloutActionResult> {
-    return this.rollouts.act(id, 'abort');
+  abort(
+    @Param('id', new ZodPipe(RolloutId, 'path')) id: string,
+    @Actor() actor: AuditActor,
+  ): Promise<RolloutActionResult> {
+    return this.rollouts.act(id, 'abort', actor);
   }
 }
 
@@ -65,7 +80,10 @@ export class RollbacksController {
   constructor(private readonly rollouts: RolloutsService) {}
 
   @Post()
-  create(@Body(new ZodPipe(CreateRollbackBody)) body: CreateRollbackBody): Promise<RolloutCreated> {
-    return this.rollouts.rollback(body);
+  create(
+    @Body(new ZodPipe(CreateRollbackBody)) body: CreateRollbackBody,
+    @Actor() actor: AuditActor,
+  ): Promise<RolloutCreated> {
+    return this.rollouts.rollback(body, actor);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { RolloutState } from '@lockstep/contracts';
 import { RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
-import { DataSource, type FindOptionsWhere } from 'typeorm';
+import { DataSource, In, type FindOptionsWhere } from 'typeorm';
 
 /** A rollout with how many of its nodes are in each status. */
 export interface RolloutRow {
@@ -13,6 +13,8 @@ export interface RolloutRow {
 /** The filter of a rollout list. */
 export interface RolloutFilter {
   component?: string;
+  /** Only rollouts of these components (a token narrowed to components sees only those). */
+  components?: string[];
   state?: RolloutState;
   limit: number;
 }
@@ -25,7 +27,9 @@ export class RolloutsRepository {
   /** Rollouts matching the filter, newest first, with node counts by status. */
   async list(filter: RolloutFilter): Promise<RolloutRow[]> {
     const where: FindOptionsWhere<RolloutEntity> = {};
+    if (filter.components && filter.component && !filter.components.includes(filter.component)) return [];
     if (filter.component) where.component = filter.component;
+    else if (filter.components) where.component = In(filter.components);
     if (filter.state) where.state = filter.state;
     const rollouts = await this.ds
       .getRepository(RolloutEntity)

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   ApiErrorCode,
   Queries,
+  type Audited,
+  type AuditActor,
   type CreateRollbackBody,
   type CreateRolloutBody,
   type ListRolloutsQuery,
@@ -28,8 +30,10 @@ export class RolloutsService {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  async list(query: ListRolloutsQuery): Promise<RolloutView[]> {
-    return (await this.repo.list(query)).map((r) => toRolloutView(r.rollout, r.statusCounts));
+  /** Rollouts matching the query; only those of `scope` when the caller's token is narrowed to components. */
+  async list(query: ListRolloutsQuery, scope: string[] | null = null): Promise<RolloutView[]> {
+    const filter = scope ? { ...query, components: scope } : query;
+    return (await this.repo.list(filter)).map((r) => toRolloutView(r.rollout, r.statusCounts));
   }
 
   async get(id: string): Promise<RolloutDetail> {
@@ -39,29 +43,29 @@ export class RolloutsService {
   }
 
   /** Plans a rollout and, unless it is a dry run, starts it; the scheduler refuses what could not work. */
-  async create(body: CreateRolloutBody): Promise<RolloutCreated> {
+  async create(body: CreateRolloutBody, actor: AuditActor): Promise<RolloutCreated> {
     const created = await this.queries.ask<RolloutCreateReplyV1>(
       Queries.RolloutCreate,
-      body,
+      { ...body, actor },
       this.config.API_ROLLOUT_TIMEOUT,
     );
     return this.toCreated(created, body.dryRun);
   }
 
   /** Returns every node a rollout (default: the latest) updated to the version it ran before, as a new rollout. */
-  async rollback(body: CreateRollbackBody): Promise<RolloutCreated> {
+  async rollback(body: CreateRollbackBody, actor: AuditActor): Promise<RolloutCreated> {
     const created = await this.queries.ask<RolloutCreateReplyV1>(
       Queries.RollbackCreate,
-      body,
+      { ...body, actor },
       this.config.API_ROLLOUT_TIMEOUT,
     );
     return this.toCreated(created, false);
   }
 
   /** Pauses, resumes or aborts a rollout; 404 for an unknown one, 409 when its state does not allow the action. */
-  async act(id: string, action: RolloutActionV1['action']): Promise<RolloutActionResult> {
+  async act(id: string, action: RolloutActionV1['action'], actor: AuditActor): Promise<RolloutActionResult> {
     if (!(await this.repo.find(id))) throw notFound(id);
-    const request: RolloutActionV1 = { rolloutId: id, action };
+    const request: Audited<RolloutActionV1> = { rolloutId: id, action, actor };
     const { state } = await this.queries.ask<RolloutActionReplyV1>(Queries.RolloutAction, request);
     return { rolloutId: id, state };
   }

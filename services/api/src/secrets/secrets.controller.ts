@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
-import type { SecretsRotateReplyV1 } from '@lockstep/contracts';
+import type { AuditActor, SecretsRotateReplyV1 } from '@lockstep/contracts';
+import { Actor } from '../http/request-actor';
 import { SecretsService } from './secrets.service';
 
 /** `/v1/secrets`: re-sealing secrets at rest after a key change (owner only). */
@@ -9,7 +10,7 @@ export class SecretsController {
 
   @Post('rotate')
   @HttpCode(200)
-  rotate(): Promise<SecretsRotateReplyV1> {
-    return this.secrets.rotate();
+  rotate(@Actor() actor: AuditActor): Promise<SecretsRotateReplyV1> {
+    return this.secrets.rotate(actor);
   }
 }

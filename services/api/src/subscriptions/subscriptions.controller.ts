@@ -3,10 +3,12 @@ import {
   CreateSubscriptionBody,
   PatchSubscriptionBody,
   SubscriptionId,
+  type AuditActor,
   type ListOf,
   type SubscriptionUpsertReplyV1,
   type SubscriptionViewV1,
 } from '@lockstep/contracts';
+import { Actor } from '../http/request-actor';
 import { ZodPipe } from '../http/zod-validation.pipe';
 import { SubscriptionsService } from './subscriptions.service';
 
@@ -21,21 +23,28 @@ export class SubscriptionsController {
   }
 
   @Post()
-  create(@Body(new ZodPipe(CreateSubscriptionBody)) body: CreateSubscriptionBody): Promise<SubscriptionUpsertReplyV1> {
-    return this.subscriptions.create(body);
+  create(
+    @Body(new ZodPipe(CreateSubscriptionBody)) body: CreateSubscriptionBody,
+    @Actor() actor: AuditActor,
+  ): Promise<SubscriptionUpsertReplyV1> {
+    return this.subscriptions.create(body, actor);
   }
 
   @Patch(':id')
   update(
     @Param('id', new ZodPipe(SubscriptionId, 'path')) id: string,
     @Body(new ZodPipe(PatchSubscriptionBody)) body: PatchSubscriptionBody,
+    @Actor() actor: AuditActor,
   ): Promise<SubscriptionUpsertReplyV1> {
-    return this.subscriptions.update(id, body);
+    return this.subscriptions.update(id, body, actor);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async delete(@Param('id', new ZodPipe(SubscriptionId, 'path')) id: string): Promise<void> {
-    await this.subscriptions.delete(id);
+  async delete(
+    @Param('id', new ZodPipe(SubscriptionId, 'path')) id: string,
+    @Actor() actor: AuditActor,
+  ): Promise<void> {
+    await this.subscriptions.delete(id, actor);
   }
 }

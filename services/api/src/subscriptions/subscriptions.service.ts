@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   Queries,
   toView,
+  type AuditActor,
   type CreateSubscriptionBody,
   type PatchSubscriptionBody,
   type SubscriptionDeleteReplyV1,
@@ -25,12 +26,12 @@ export class SubscriptionsService {
   }
 
   /** Creates a subscription; the notifier validates the target and refuses unsafe destinations. */
-  create(body: CreateSubscriptionBody): Promise<SubscriptionUpsertReplyV1> {
-    return this.queries.ask<SubscriptionUpsertReplyV1>(Queries.SubscriptionUpsert, body);
+  create(body: CreateSubscriptionBody, actor: AuditActor): Promise<SubscriptionUpsertReplyV1> {
+    return this.queries.ask<SubscriptionUpsertReplyV1>(Queries.SubscriptionUpsert, { ...body, actor });
   }
 
   /** Changes some fields; the rest (and the stored target) stay as they are. */
-  async update(id: string, patch: PatchSubscriptionBody): Promise<SubscriptionUpsertReplyV1> {
+  async update(id: string, patch: PatchSubscriptionBody, actor: AuditActor): Promise<SubscriptionUpsertReplyV1> {
     const existing = await this.repo.find(id);
     if (!existing) throw notFound(id);
     return this.queries.ask<SubscriptionUpsertReplyV1>(Queries.SubscriptionUpsert, {
@@ -40,11 +41,12 @@ export class SubscriptionsService {
       target: patch.target ?? {},
       eventTypes: patch.eventTypes ?? existing.eventTypes,
       enabled: patch.enabled ?? existing.enabled,
+      actor,
     });
   }
 
-  async delete(id: string): Promise<void> {
-    await this.queries.ask<SubscriptionDeleteReplyV1>(Queries.SubscriptionDelete, { id });
+  async delete(id: string, actor: AuditActor): Promise<void> {
+    await this.queries.ask<SubscriptionDeleteReplyV1>(Queries.SubscriptionDelete, { id, actor });
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { systemActor } from '@lockstep/contracts';
 import { enqueueBackupOperation } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 import { BACKUP_CONFIG, type BackupServiceConfig } from '../backup.config';
@@ -60,10 +61,10 @@ export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicatio
     });
     if (slot.create.backupId === this.lastSlot) return;
     try {
-      const created = await enqueueBackupOperation(this.ds, slot.create);
+      const created = await enqueueBackupOperation(this.ds, slot.create, systemActor('backup'));
       if ('operation' in created) {
         this.logger.log(`scheduled backup ${slot.create.backupId} queued`);
-        if (slot.prune) await enqueueBackupOperation(this.ds, slot.prune);
+        if (slot.prune) await enqueueBackupOperation(this.ds, slot.prune, systemActor('backup'));
       }
       this.lastSlot = slot.create.backupId;
     } catch (err) {

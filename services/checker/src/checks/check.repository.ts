@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Subjects, type CheckFailedV1, type ReleaseAvailableV1 } from '@lockstep/contracts';
-import { AnnouncedReleaseEntity, ComponentEntity, SourceStateEntity, enqueueEvent } from '@lockstep/persistence';
+import {
+  AnnouncedReleaseEntity,
+  appendAudit,
+  ComponentEntity,
+  SourceStateEntity,
+  enqueueEvent,
+  type AuditRecordInput,
+} from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 
 const SOURCE = '/lockstep/checker';
@@ -19,8 +26,21 @@ export class CheckRepository {
     return this.ds.getRepository(ComponentEntity).findOneBy({ name });
   }
 
-  saveComponent(c: Partial<ComponentEntity> & { name: string }): Promise<ComponentEntity> {
-    return this.ds.getRepository(ComponentEntity).save(c);
+  /** Stores a component and its audit record (target: its name) in one transaction. */
+  saveComponent(
+    c: Partial<ComponentEntity> & { name: string },
+    audit: Omit<AuditRecordInput, 'target'>,
+  ): Promise<ComponentEntity> {
+    return this.ds.transaction(async (m) => {
+      const saved = await m.getRepository(ComponentEntity).save(c);
+      await appendAudit(m, { ...audit, target: c.name });
+      return saved;
+    });
+  }
+
+  /** Appends one audit record in a transaction of its own. */
+  async audit(record: AuditRecordInput): Promise<void> {
+    await this.ds.transaction((m) => appendAudit(m, record));
   }
 
   async loadState(component: string): Promise<SourceStateEntity> {

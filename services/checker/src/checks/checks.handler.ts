@@ -1,8 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
-  CheckNowV1,
-  ComponentUpsertV1,
+  AuditedCheckNowV1,
+  AuditedComponentUpsertV1,
   parseQuery,
   Queries,
   ReleaseInfoV1,
@@ -24,7 +24,7 @@ export class ChecksHandler {
 
   @MessagePattern(Queries.CheckNow)
   async checkNow(@Payload() raw: unknown): Promise<QueryReply<CheckNowReplyV1>> {
-    const req = parseQuery(CheckNowV1, raw);
+    const req = parseQuery(AuditedCheckNowV1, raw);
     return req.ok ? this.checks.checkNow(req.value) : req;
   }
 
@@ -36,7 +36,7 @@ export class ChecksHandler {
 
   @MessagePattern(Queries.ComponentUpsert)
   async upsertComponent(@Payload() raw: unknown): Promise<QueryReply<ComponentUpsertReplyV1>> {
-    const req = parseQuery(ComponentUpsertV1, raw);
+    const req = parseQuery(AuditedComponentUpsertV1, raw);
     return req.ok ? this.components.upsert(req.value) : req;
   }
 }

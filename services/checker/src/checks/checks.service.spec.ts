@@ -1,3 +1,4 @@
+import { systemActor } from '@lockstep/contracts';
 import type { ComponentEntity } from '@lockstep/persistence';
 import { SourceCheckError, SourceErrorCode, type SourceRelease } from '../sources/release-source';
 import type { CheckRepository } from './check.repository';
@@ -16,7 +17,8 @@ const release: SourceRelease = {
 };
 
 describe(ChecksService.name, () => {
-  const repo = { findComponent: jest.fn() };
+  const repo = { findComponent: jest.fn(), audit: jest.fn() };
+  const actor = systemActor('spec');
   const checks = { check: jest.fn(), checkAll: jest.fn(), releaseInfo: jest.fn() };
   const sut = new ChecksService(repo as unknown as CheckRepository, checks as unknown as ReleaseCheckService);
 
@@ -25,24 +27,30 @@ describe(ChecksService.name, () => {
   it('checks every component on demand when none is named', async () => {
     checks.checkAll.mockResolvedValue([{ component: 'demo', ok: true, announced: [] }]);
 
-    const reply = await sut.checkNow({});
+    const reply = await sut.checkNow({ actor });
 
     expect(reply).toEqual({ ok: true, result: [{ component: 'demo', ok: true, announced: [] }] });
     expect(checks.checkAll).toHaveBeenCalledWith('demand');
+    expect(repo.audit).toHaveBeenCalledWith({
+      actor,
+      action: 'check.run',
+      target: 'all',
+      params: { results: [{ component: 'demo', ok: true, announced: [] }] },
+    });
   });
 
   it('checks the named component on demand', async () => {
     repo.findComponent.mockResolvedValue(component);
     checks.check.mockResolvedValue({ component: 'demo', ok: true, announced: ['1.2.0'] });
 
-    const reply = await sut.checkNow({ component: 'demo' });
+    const reply = await sut.checkNow({ component: 'demo', actor });
 
     expect(reply).toEqual({ ok: true, result: [{ component: 'demo', ok: true, announced: ['1.2.0'] }] });
     expect(checks.check).toHaveBeenCalledWith(component, 'demand');
   });
 
   it.each([
-    ['check', (s: ChecksService) => s.checkNow({ component: 'ghost' })],
+    ['check', (s: ChecksService) => s.checkNow({ component: 'ghost', actor })],
     ['release lookup', (s: ChecksService) => s.releaseInfo({ component: 'ghost', version: '1.0.0' })],
   ])('tells how to register a component that is unknown to a %s', async (_name, act) => {
     repo.findComponent.mockResolvedValue(null);

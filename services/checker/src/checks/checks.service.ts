@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  type Audited,
   type CheckNowV1,
   type CheckResultV1,
   QueryErrorCode,
@@ -23,11 +24,23 @@ export class ChecksService {
   ) {}
 
   /** Checks the named component now, or every component when none is named. */
-  async checkNow(req: CheckNowV1): Promise<QueryReply<CheckResultV1[]>> {
-    if (!req.component) return { ok: true, result: await this.checks.checkAll('demand') };
-    const c = await this.repo.findComponent(req.component);
-    if (!c) return notRegistered(req.component);
-    return { ok: true, result: [await this.checks.check(c, 'demand')] };
+  async checkNow(req: Audited<CheckNowV1>): Promise<QueryReply<CheckResultV1[]>> {
+    let results: CheckResultV1[];
+    if (!req.component) results = await this.checks.checkAll('demand');
+    else {
+      const c = await this.repo.findComponent(req.component);
+      if (!c) return notRegistered(req.component);
+      results = [await this.checks.check(c, 'demand')];
+    }
+    // A check's announcements commit in transactions of their own (one per release, with its
+    // event), so the request is recorded once after them, with what it found.
+    await this.repo.audit({
+      actor: req.actor,
+      action: 'check.run',
+      target: req.component ?? 'all',
+      params: { results: results.map((r) => ({ component: r.component, ok: r.ok, announced: r.announced })) },
+    });
+    return { ok: true, result: results };
   }
 
   /** A release's verified artifact, looked up in the component's source afresh. */

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import {
+  type Audited,
   type ComponentUpsertReplyV1,
   type ComponentUpsertV1,
   formatIssues,
   QueryErrorCode,
   type QueryReply,
 } from '@lockstep/contracts';
-import type { ComponentEntity } from '@lockstep/persistence';
+import { canonicalJson, type ComponentEntity } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
 import { CheckRepository } from '../checks/check.repository';
 import { getSource, SourceRegistryErrorCode } from '../sources/registry';
@@ -16,7 +18,8 @@ import { getSource, SourceRegistryErrorCode } from '../sources/registry';
 export class ComponentsService {
   constructor(private readonly repo: CheckRepository) {}
 
-  async upsert(req: ComponentUpsertV1): Promise<QueryReply<ComponentUpsertReplyV1>> {
+  /** Registers or updates a component, recorded (`component.upsert`) by the token that asked. */
+  async upsert(req: Audited<ComponentUpsertV1>): Promise<QueryReply<ComponentUpsertReplyV1>> {
     let scheme;
     try {
       scheme = getScheme(req.scheme);
@@ -43,14 +46,28 @@ export class ComponentsService {
         },
       };
     }
-    const saved = await this.repo.saveComponent({
-      name: req.name,
-      scheme: scheme.id,
-      channel: req.channel,
-      currentVersion: req.currentVersion,
-      sourceType: plugin.id,
-      sourceConfig: req.sourceConfig,
-    });
+    const saved = await this.repo.saveComponent(
+      {
+        name: req.name,
+        scheme: scheme.id,
+        channel: req.channel,
+        currentVersion: req.currentVersion,
+        sourceType: plugin.id,
+        sourceConfig: req.sourceConfig,
+      },
+      {
+        actor: req.actor,
+        action: 'component.upsert',
+        params: {
+          scheme: scheme.id,
+          channel: req.channel,
+          currentVersion: req.currentVersion,
+          sourceType: plugin.id,
+          // The settings (a trusted root among them) by digest: a changed root shows as a changed digest.
+          sourceConfigSha256: createHash('sha256').update(canonicalJson(req.sourceConfig)).digest('hex'),
+        },
+      },
+    );
     return { ok: true, result: toUpsertReply(saved) };
   }
 }

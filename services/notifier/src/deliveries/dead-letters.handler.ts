@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
-  DeadLetterReplayV1,
+  AuditedDeadLetterReplayV1,
   parseQuery,
   Queries,
   type DeadLetterReplayReplyV1,
@@ -16,7 +16,7 @@ export class DeadLettersHandler {
 
   @MessagePattern(Queries.DeadLetterReplay)
   async replay(@Payload() raw: unknown): Promise<QueryReply<DeadLetterReplayReplyV1>> {
-    const req = parseQuery(DeadLetterReplayV1, raw);
+    const req = parseQuery(AuditedDeadLetterReplayV1, raw);
     return req.ok ? this.deadLetters.replay(req.value) : req;
   }
 }

@@ -1,3 +1,4 @@
+import { systemActor } from '@lockstep/contracts';
 import { DeadLettersService } from './dead-letters.service';
 import type { DeliveryRepository } from './delivery.repository';
 import type { DeliveryWorker } from './delivery-worker.service';
@@ -12,17 +13,17 @@ describe(DeadLettersService.name, () => {
   it('replays the selected dead deliveries and wakes the worker for them', async () => {
     deliveries.replayDead.mockResolvedValue(2);
 
-    const reply = await sut.replay({ subscriptionId: 'sub-1' });
+    const reply = await sut.replay({ subscriptionId: 'sub-1', actor: systemActor('spec') });
 
     expect(reply).toEqual({ ok: true, result: { replayed: 2 } });
-    expect(deliveries.replayDead).toHaveBeenCalledWith({ subscriptionId: 'sub-1' });
+    expect(deliveries.replayDead).toHaveBeenCalledWith({ subscriptionId: 'sub-1' }, systemActor('spec'));
     expect(worker.wake).toHaveBeenCalledTimes(1);
   });
 
   it('leaves the worker asleep when nothing was dead', async () => {
     deliveries.replayDead.mockResolvedValue(0);
 
-    const reply = await sut.replay({});
+    const reply = await sut.replay({ actor: systemActor('spec') });
 
     expect(reply).toEqual({ ok: true, result: { replayed: 0 } });
     expect(worker.wake).not.toHaveBeenCalled();

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DeadLetterReplayReplyV1, DeadLetterReplayV1, QueryReply } from '@lockstep/contracts';
+import type { Audited, DeadLetterReplayReplyV1, DeadLetterReplayV1, QueryReply } from '@lockstep/contracts';
 import { DeliveryRepository } from './delivery.repository';
 import { DeliveryWorker } from './delivery-worker.service';
 
@@ -12,8 +12,9 @@ export class DeadLettersService {
   ) {}
 
   /** Replays the dead deliveries the filter selects (all when empty) and wakes the worker when there are any. */
-  async replay(filter: DeadLetterReplayV1): Promise<QueryReply<DeadLetterReplayReplyV1>> {
-    const replayed = await this.deliveries.replayDead(filter);
+  async replay(req: Audited<DeadLetterReplayV1>): Promise<QueryReply<DeadLetterReplayReplyV1>> {
+    const { actor, ...filter } = req;
+    const replayed = await this.deliveries.replayDead(filter, actor);
     if (replayed > 0) this.worker.wake();
     return { ok: true, result: { replayed } };
   }

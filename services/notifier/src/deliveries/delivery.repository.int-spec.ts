@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createDataSource, runMigrations, SubscriptionEntity } from '@lockstep/persistence';
+import { systemActor } from '@lockstep/contracts';
+import { AuditLogEntity, createDataSource, runMigrations, SubscriptionEntity } from '@lockstep/persistence';
 import { createTestDatabase, releaseEvent, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
 import { DeliveryRepository } from './delivery.repository';
@@ -57,5 +58,35 @@ describe(DeliveryRepository.name, () => {
 
     expect(second.id).toBe(first.id);
     expect(third).toEqual([]);
+  });
+
+  it("records giving up on a delivery, and an operator's replay of it, each in the transaction of the change", async () => {
+    await pendingDelivery();
+    const [claimed] = await sut.claimDue(10, 60_000);
+    const attempt = {
+      startedAt: new Date(),
+      durationMs: 5,
+      outcome: 'failed_permanently',
+      statusCode: 400,
+      responseSnippet: null,
+      error: 'HTTP 400',
+    };
+
+    await sut.recordAttempt(
+      claimed,
+      attempt,
+      { status: 'dead' },
+      'HTTP 400 from https://hooks.slack.com/services/T0/B0/SECRETPART',
+    );
+    const replayed = await sut.replayDead({ deliveryId: claimed.id }, systemActor('ops-spec'));
+
+    const records = await ds.getRepository(AuditLogEntity).find({ order: { id: 'ASC' } });
+    expect(replayed).toBe(1);
+    expect(records.map((r) => [r.action, r.actorId, r.target])).toEqual([
+      ['message.dead-lettered', 'notifier', claimed.id],
+      ['dead-letter.replay', 'ops-spec', claimed.id],
+    ]);
+    expect(records[0].params).toMatchObject({ subscriptionId: claimed.subscriptionId, attempts: 1 });
+    expect(JSON.stringify(records)).not.toContain('SECRETPART');
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DeliveryStatus, type CloudEvent } from '@lockstep/contracts';
-import { DeliveryAttemptEntity, DeliveryEntity } from '@lockstep/persistence';
+import { DeliveryStatus, systemActor, type AuditActor, type CloudEvent } from '@lockstep/contracts';
+import { appendAudit, DeliveryAttemptEntity, DeliveryEntity } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** What finishing an attempt does to its delivery. */
@@ -124,6 +124,20 @@ export class DeliveryRepository {
         .where('id = :id AND attempts = :prev', { id: delivery.id, prev: delivery.attempts })
         .execute();
       if (!r.affected) throw new Error(`delivery ${delivery.id} moved on under us`);
+      // Giving up on a delivery is the notifier's own decision: recorded with the move to dead.
+      if (next.status === DeliveryStatus.Dead)
+        await appendAudit(m, {
+          actor: systemActor('notifier'),
+          action: 'message.dead-lettered',
+          target: delivery.id,
+          params: {
+            subscriptionId: delivery.subscriptionId,
+            event: delivery.eventName,
+            eventId: delivery.eventId,
+            attempts: number,
+            lastError,
+          },
+        });
       await extra?.(m);
       return true;
     });
@@ -163,9 +177,25 @@ export class DeliveryRepository {
       );
   }
 
-  /** Puts dead deliveries back in the queue with a fresh retry schedule. */
-  async replayDead(filter: { deliveryId?: string; subscriptionId?: string }): Promise<number> {
-    const qb = this.ds
+  /**
+   * Puts dead deliveries back in the queue with a fresh retry schedule, and records the replay
+   * by `actor` in the same transaction (also when nothing matched: the request is recorded).
+   */
+  async replayDead(filter: { deliveryId?: string; subscriptionId?: string }, actor: AuditActor): Promise<number> {
+    return this.ds.transaction(async (m) => {
+      const replayed = await this.replayDeadIn(m, filter);
+      await appendAudit(m, {
+        actor,
+        action: 'dead-letter.replay',
+        target: filter.deliveryId ?? filter.subscriptionId ?? 'all',
+        params: { ...filter, replayed },
+      });
+      return replayed;
+    });
+  }
+
+  private async replayDeadIn(m: EntityManager, filter: { deliveryId?: string; subscriptionId?: string }) {
+    const qb = m
       .createQueryBuilder()
       .update(DeliveryEntity)
       .set({

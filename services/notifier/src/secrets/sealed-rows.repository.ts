@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { appendAudit, type AuditRecordInput } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 
 /** One subscription row as stored, for re-sealing. */
@@ -82,5 +83,10 @@ export class SealedRowsRepository {
       }
       return { resealed, refused };
     });
+  }
+
+  /** Appends one audit record in a transaction of its own. */
+  async recordAudit(record: AuditRecordInput): Promise<void> {
+    await this.ds.transaction((m) => appendAudit(m, record));
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { systemActor } from '@lockstep/contracts';
 import { createDataSource, runMigrations, SecretKeyring, SubscriptionEntity } from '@lockstep/persistence';
 import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
@@ -39,6 +40,7 @@ describe(SecretsAtRest.name, () => {
             disabledReason: null,
           }),
           { url: `https://hooks.slack.com/services/T0/B0/${SLACK_TOKEN}`, secrets: [WHSEC] },
+          { actor: systemActor('spec'), action: 'subscription.create' },
         ),
       ),
     );

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { QueryReply, SecretsRotateReplyV1 } from '@lockstep/contracts';
+import type { AuditActor, QueryReply, SecretsRotateReplyV1 } from '@lockstep/contracts';
 import { SealingErrorCode, SecretKeyring } from '@lockstep/persistence';
 import { openTarget, sealTarget } from '../subscriptions/subscription-target.sealing';
 import { SealedRowsRepository, type ResealScope, type StoredTargetRow } from './sealed-rows.repository';
@@ -53,8 +53,11 @@ export class SecretsAtRest implements OnModuleInit {
     }
   }
 
-  /** Re-seals every subscription under the current key (LOCKSTEP_SECRET_KEY), a few rows per transaction. */
-  async rotate(): Promise<QueryReply<SecretsRotateReplyV1>> {
+  /**
+   * Re-seals every subscription under the current key (LOCKSTEP_SECRET_KEY), a few rows per
+   * transaction; `actor`'s request is recorded (`secrets.rotate`) once they are done, with the counts.
+   */
+  async rotate(actor?: AuditActor): Promise<QueryReply<SecretsRotateReplyV1>> {
     if (!this.keyring.currentKeyId)
       return {
         ok: false,
@@ -67,6 +70,18 @@ export class SecretsAtRest implements OnModuleInit {
     const result = await this.reseal('not-current');
     const census = await this.rows.census();
     const remaining = census.unsealed + sumExcept(census.byKeyId, this.keyring.currentKeyId);
+    if (actor)
+      await this.rows.recordAudit({
+        actor,
+        action: 'secrets.rotate',
+        target: 'subscriptions',
+        params: {
+          keyId: this.keyring.currentKeyId,
+          resealed: result.resealed,
+          remaining,
+          problems: result.problems.length,
+        },
+      });
     return {
       ok: true,
       result: { keyId: this.keyring.currentKeyId, resealed: result.resealed, remaining, problems: result.problems },

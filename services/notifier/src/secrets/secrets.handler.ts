@@ -1,6 +1,12 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { parseQuery, Queries, SecretsRotateV1, type QueryReply, type SecretsRotateReplyV1 } from '@lockstep/contracts';
+import {
+  AuditedSecretsRotateV1,
+  parseQuery,
+  Queries,
+  type QueryReply,
+  type SecretsRotateReplyV1,
+} from '@lockstep/contracts';
 import { SecretsAtRest } from './secrets-at-rest.service';
 
 /** NATS request/reply handler of `secrets rotate` (called by the API's owner-only route). */
@@ -10,7 +16,7 @@ export class SecretsHandler {
 
   @MessagePattern(Queries.SecretsRotate)
   async rotate(@Payload() raw: unknown): Promise<QueryReply<SecretsRotateReplyV1>> {
-    const req = parseQuery(SecretsRotateV1, raw ?? {});
-    return req.ok ? this.secrets.rotate() : req;
+    const req = parseQuery(AuditedSecretsRotateV1, raw ?? {});
+    return req.ok ? this.secrets.rotate(req.value.actor) : req;
   }
 }

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { SecretKeyring, SubscriptionEntity } from '@lockstep/persistence';
+import { appendAudit, SecretKeyring, SubscriptionEntity, type AuditRecordInput } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import { openTarget, sealTarget, type PlainTarget } from './subscription-target.sealing';
+
+/** The audit record of a subscription change; the subscription's id is its target. */
+export type SubscriptionAudit = Omit<AuditRecordInput, 'target'>;
 
 /**
  * Storage of subscriptions. Targets are sealed on the way in: rows hold the masked URL in
@@ -39,20 +42,30 @@ export class SubscriptionRepository {
 
   /**
    * Stores a subscription whose `target` is the whole channel target, sealed under the current
-   * key (throws SealingError without one). Returns the stored row (public target).
+   * key (throws SealingError without one), and its audit record (target: its id), in one
+   * transaction. Returns the stored row (public target).
    */
-  save(entity: SubscriptionEntity, target: PlainTarget): Promise<SubscriptionEntity> {
+  save(entity: SubscriptionEntity, target: PlainTarget, audit: SubscriptionAudit): Promise<SubscriptionEntity> {
     const row = Object.assign(
       new SubscriptionEntity(),
       entity,
       sealTarget(this.keyring, entity.id, entity.channel, target),
     );
-    return this.ds.getRepository(SubscriptionEntity).save(row);
+    return this.ds.transaction(async (m) => {
+      const saved = await m.getRepository(SubscriptionEntity).save(row);
+      await appendAudit(m, { ...audit, target: saved.id });
+      return saved;
+    });
   }
 
-  async delete(id: string): Promise<boolean> {
-    const r = await this.ds.getRepository(SubscriptionEntity).delete({ id });
-    return (r.affected ?? 0) > 0;
+  /** Deletes a subscription and records it in one transaction; false (nothing recorded) when it did not exist. */
+  async delete(id: string, audit: SubscriptionAudit): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const r = await m.getRepository(SubscriptionEntity).delete({ id });
+      if (!r.affected) return false;
+      await appendAudit(m, { ...audit, target: id });
+      return true;
+    });
   }
 
   async disable(id: string, reason: string, manager: EntityManager = this.ds.manager): Promise<void> {

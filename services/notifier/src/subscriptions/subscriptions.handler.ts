@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { parseQuery, Queries, SubscriptionDeleteV1, SubscriptionUpsertV1 } from '@lockstep/contracts';
+import { AuditedSubscriptionDeleteV1, AuditedSubscriptionUpsertV1, parseQuery, Queries } from '@lockstep/contracts';
 import { SubscriptionsService } from './subscriptions.service';
 
 /** NATS request/reply handlers for subscription management (called by the API). */
@@ -10,13 +10,13 @@ export class SubscriptionsHandler {
 
   @MessagePattern(Queries.SubscriptionUpsert)
   async upsert(@Payload() raw: unknown) {
-    const req = parseQuery(SubscriptionUpsertV1, raw);
+    const req = parseQuery(AuditedSubscriptionUpsertV1, raw);
     return req.ok ? this.service.upsert(req.value) : req;
   }
 
   @MessagePattern(Queries.SubscriptionDelete)
   async delete(@Payload() raw: unknown) {
-    const req = parseQuery(SubscriptionDeleteV1, raw);
-    return req.ok ? this.service.delete(req.value.id) : req;
+    const req = parseQuery(AuditedSubscriptionDeleteV1, raw);
+    return req.ok ? this.service.delete(req.value.id, req.value.actor) : req;
   }
 }

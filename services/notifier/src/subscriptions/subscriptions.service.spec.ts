@@ -1,10 +1,11 @@
-import type { SubscriptionUpsertV1 } from '@lockstep/contracts';
+import { systemActor, type Audited, type SubscriptionUpsertV1 } from '@lockstep/contracts';
 import { SealingError, SealingErrorCode, type SubscriptionEntity } from '@lockstep/persistence';
 import type { NotifierConfig } from '../notifier.config';
 import type { SubscriptionRepository } from './subscription.repository';
 import { SubscriptionsService } from './subscriptions.service';
 
-const request = (over: Partial<SubscriptionUpsertV1> = {}): SubscriptionUpsertV1 => ({
+const request = (over: Partial<SubscriptionUpsertV1> = {}): Audited<SubscriptionUpsertV1> => ({
+  actor: systemActor('spec'),
   name: 'ops',
   channel: 'webhook',
   target: { url: 'http://127.0.0.1:9/hook' },
@@ -40,6 +41,18 @@ describe(SubscriptionsService.name, () => {
     expect(repo.save).toHaveBeenCalledWith(
       expect.objectContaining({ channel: 'webhook' }),
       expect.objectContaining({ secrets: [result?.generatedSecret] }),
+      {
+        actor: systemActor('spec'),
+        action: 'subscription.create',
+        params: {
+          name: 'ops',
+          channel: 'webhook',
+          url: 'http://127.0.0.1:9/hook',
+          secretCount: 1,
+          eventTypes: ['*'],
+          enabled: true,
+        },
+      },
     );
   });
 

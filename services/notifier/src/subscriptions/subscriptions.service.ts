@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import {
   eventNames,
   QueryErrorCode,
+  type Audited,
+  type AuditActor,
   type QueryReply,
   type SubscriptionDeleteReplyV1,
   type SubscriptionUpsertReplyV1,
@@ -30,7 +32,8 @@ export class SubscriptionsService {
     this.allowList = AllowList.parse(config.NOTIFIER_ALLOWED_DESTINATIONS);
   }
 
-  async upsert(req: SubscriptionUpsertV1): Promise<QueryReply<SubscriptionUpsertReplyV1>> {
+  /** Creates or updates a subscription, recorded (`subscription.create`/`.update`) by the token that asked. */
+  async upsert(req: Audited<SubscriptionUpsertV1>): Promise<QueryReply<SubscriptionUpsertReplyV1>> {
     const existing = req.id ? await this.repo.findById(req.id) : null;
     if (req.id && !existing)
       return fail(QueryErrorCode.NotFound, `subscription ${req.id} does not exist; omit the id to create one`);
@@ -68,7 +71,19 @@ export class SubscriptionsService {
     if (req.enabled) entity.disabledReason = null;
     let saved: SubscriptionEntity;
     try {
-      saved = await this.repo.save(entity, target as Record<string, unknown>);
+      saved = await this.repo.save(entity, target as Record<string, unknown>, {
+        actor: req.actor,
+        action: existing ? 'subscription.update' : 'subscription.create',
+        params: {
+          name: req.name,
+          channel: channel.id,
+          // The destination's origin only (its path may be a bearer token); secrets only counted.
+          url: (target as { url?: unknown }).url,
+          secretCount: Array.isArray(rawTarget.secrets) ? rawTarget.secrets.length : 0,
+          eventTypes: req.eventTypes,
+          enabled: req.enabled,
+        },
+      });
     } catch (err) {
       if (err instanceof SealingError) return fail(err.code, err.message);
       throw err;
@@ -76,8 +91,9 @@ export class SubscriptionsService {
     return { ok: true, result: { subscription: toView(saved), generatedSecret } };
   }
 
-  async delete(id: string): Promise<QueryReply<SubscriptionDeleteReplyV1>> {
-    const deleted = await this.repo.delete(id);
+  /** Deletes a subscription, recorded (`subscription.delete`) by the token that asked. */
+  async delete(id: string, actor: AuditActor): Promise<QueryReply<SubscriptionDeleteReplyV1>> {
+    const deleted = await this.repo.delete(id, { actor, action: 'subscription.delete' });
     return deleted
       ? { ok: true, result: { deleted } }
       : fail(QueryErrorCode.NotFound, `subscription ${id} does not exist`);

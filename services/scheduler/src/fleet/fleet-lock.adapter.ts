@@ -1,8 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { FleetLock } from '@lockstep/fleet-lock';
+import { FleetLock, LockChangedError, type LockView } from '@lockstep/fleet-lock';
 import type { NatsClient } from '@lockstep/messaging';
 import type { SchedulerConfig } from '../scheduler.config';
-import type { ClusterLockAdmin, HeldLock } from '../rollouts/cluster-lock.port';
+import {
+  LockHolderChangedError,
+  type ClusterLockAdmin,
+  type HeldLock,
+  type LockHolder,
+} from '../rollouts/cluster-lock.port';
 
 /** The scheduler's cluster lock: a FleetLock lease on the namespace's LOCKS bucket. */
 export class FleetLockAdapter implements ClusterLockAdmin {
@@ -37,9 +42,29 @@ export class FleetLockAdapter implements ClusterLockAdmin {
     return lock.tryAcquire(rolloutId, { onLost: (lost) => this.logger.warn(`cluster lock lost: ${lost.message}`) });
   }
 
-  async forceRelease(key: string, by: string, reason: string): Promise<Record<string, unknown> | null> {
+  async holder(key: string): Promise<LockHolder | null> {
+    const view = await (await this.open()).inspect(key);
+    return view ? toHolder(view) : null;
+  }
+
+  async releaseHolder(key: string, token: number): Promise<LockHolder> {
     const lock = await this.open();
-    const removed = await lock.forceRelease(key, { by, reason });
-    return removed ? { ...removed } : null;
+    try {
+      const released = await lock.forceRelease(key, { expectedToken: token, by: 'api', reason: 'operator release' });
+      if (!released) throw new LockHolderChangedError(`lock ${key} is free; nothing was removed`, null);
+      return toHolder(released.removed);
+    } catch (err) {
+      if (!(err instanceof LockChangedError)) throw err;
+      const now = err.current as LockView | null;
+      throw new LockHolderChangedError(
+        now
+          ? `lock ${key} is held by ${now.holder} under token ${now.token}, not ${token}: that holder is not the one you named and keeps the lock. Look again with \`lockstep locks\``
+          : `lock ${key} is free now (the holder with token ${token} is gone); nothing was removed`,
+        now ? toHolder(now) : null,
+        { cause: err },
+      );
+    }
   }
 }
+
+const toHolder = (v: LockView): LockHolder => ({ holder: v.holder, rolloutId: v.rolloutId || null, token: v.token });

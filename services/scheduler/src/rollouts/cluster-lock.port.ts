@@ -13,10 +13,36 @@ export interface ClusterLock {
   tryAcquire(rolloutId: string): Promise<HeldLock | undefined>;
 }
 
+/** A lock's live holder as operators see it. */
+export interface LockHolder {
+  holder: string;
+  rolloutId: string | null;
+  /** Fencing token: stable while the lease lives. */
+  token: number;
+}
+
 /** The lock as operators manage it. */
 export interface ClusterLockAdmin extends ClusterLock {
-  /** Removes the entry whoever holds it; returns what was removed (for the audit log) or null. */
-  forceRelease(key: string, by: string, reason: string): Promise<Record<string, unknown> | null>;
+  /** The live holder of `key`, or null when it is free. */
+  holder(key: string): Promise<LockHolder | null>;
+  /**
+   * Removes the entry only while it is still the lease with fencing token `token` (compare and
+   * delete on the entry's revision); throws LockHolderChangedError otherwise, removing nothing.
+   */
+  releaseHolder(key: string, token: number): Promise<LockHolder>;
+}
+
+/** The lock is free or held under another fencing token than the release named. */
+export class LockHolderChangedError extends Error {
+  override name = 'LockHolderChangedError';
+  constructor(
+    message: string,
+    /** The live holder now; null when the lock is free. */
+    readonly current: LockHolder | null,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 export const CLUSTER_LOCK = Symbol('CLUSTER_LOCK');

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { InstallCommandV1, ReleaseInfoReplyV1 } from '@lockstep/contracts';
+import { systemActor, type InstallCommandV1, type ReleaseInfoReplyV1 } from '@lockstep/contracts';
 import type { RolloutEntity, RolloutNodeEntity } from '@lockstep/persistence';
 import { CLOCK, type Clock } from '../clock/clock.port';
 import { NodeCommander } from '../fleet/node-commander';
@@ -7,7 +7,7 @@ import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 import { LockLostError, type HeldLock } from './cluster-lock.port';
 import { ReleaseInfoRepository } from './release-info.repository';
 import { waitAfterBatch } from './rollout-planner';
-import { RolloutRepository, type BatchProgress } from './rollout.repository';
+import { RolloutRepository, type BatchProgress, type RolloutAudit } from './rollout.repository';
 import { NODE_STATUSES, NODE_STATUS_WHILE, canMoveNode, type ConductorTarget } from './rollout-state-machine';
 
 /**
@@ -38,7 +38,7 @@ export class RolloutConductor {
 
   async conduct(rolloutId: string, lock: HeldLock): Promise<void> {
     try {
-      if (!(await this.repo.claim(rolloutId, lock.token, this.config.SCHEDULER_REPLICA_ID))) {
+      if (!(await this.repo.claim(rolloutId, lock.token, this.config.SCHEDULER_REPLICA_ID, lock.key))) {
         this.logger.warn(`rollout ${rolloutId} is claimed by a newer lock holder; not conducting`);
         return;
       }
@@ -109,7 +109,15 @@ export class RolloutConductor {
   /** The rollout failed: with auto-rollback, every node it updated goes back to its previous version. */
   private async fail(r: RolloutEntity, failed: RolloutNodeEntity[], lock: HeldLock): Promise<void> {
     const reason = `${failed.length} node(s) failed (allowed ${r.strategy.maxFailures}): ${failed.map((n) => `${n.nodeId}${n.error ? ` (${n.error})` : ''}`).join('; ')}`;
-    await this.move(r, lock, 'failed', reason);
+    // The automatic rollback is the control plane's own decision: recorded with the move to failed.
+    const audit = r.strategy.autoRollback
+      ? {
+          actor: systemActor('scheduler'),
+          action: 'rollout.auto-rollback',
+          params: { reason, failedNodes: failed.map((n) => n.nodeId), replica: this.config.SCHEDULER_REPLICA_ID },
+        }
+      : undefined;
+    await this.move(r, lock, 'failed', reason, audit);
     if (r.strategy.autoRollback) await this.revertUpdated(r, lock);
   }
 
@@ -260,9 +268,15 @@ export class RolloutConductor {
    * Moves the rollout on. A stale token means the lock was lost; a move the state machine refuses
    * means someone else moved the rollout (an operator aborted or paused it): either ends conducting.
    */
-  private async move(r: RolloutEntity, lock: HeldLock, to: ConductorTarget, reason?: string): Promise<void> {
+  private async move(
+    r: RolloutEntity,
+    lock: HeldLock,
+    to: ConductorTarget,
+    reason?: string,
+    audit?: RolloutAudit,
+  ): Promise<void> {
     this.ensure(lock);
-    const result = await this.repo.transition(r.id, lock.token, to, reason);
+    const result = await this.repo.transition(r.id, lock.token, to, reason, audit);
     if (result.outcome === 'stale') throw new LockLostError('a newer conductor claimed the rollout');
     if (result.outcome === 'refused') throw new MoveRefusedError(`it is ${result.state} now, not moved to ${to}`);
     r.state = to;

@@ -1,5 +1,6 @@
-import type { InstallFinishedV1, InstallProgressV1, RolloutPlanV1 } from '@lockstep/contracts';
+import type { AuditActor, InstallFinishedV1, InstallProgressV1, RolloutPlanV1 } from '@lockstep/contracts';
 import {
+  AuditLogEntity,
   createDataSource,
   OutboxMessageEntity,
   RolloutEntity,
@@ -20,6 +21,16 @@ const strategy: RolloutStrategy = {
   autoRollback: true,
   pauseBetweenBatchesMs: 0,
 };
+const operator: AuditActor = {
+  kind: 'token',
+  id: 'tok_op',
+  name: 'ops',
+  role: 'operator',
+  components: null,
+  source: '10.0.0.1',
+};
+const audit = { actor: operator, action: 'rollout.create', params: { component: 'demo' } };
+
 const artifact = { uri: 's3://bucket/demo-1.1.0.tar.gz', sha256: 'a'.repeat(64), length: 1 };
 
 const plan = (ids: string[]): RolloutPlanV1 => ({
@@ -77,7 +88,7 @@ describe(RolloutRepository.name, () => {
 
   /** A stored rollout whose nodes were all sent an install command `<id>.<node>.install`, fenced by token 1. */
   const sentRollout = async (ids: string[]): Promise<string> => {
-    const r = await sut.create(plan(ids), { artifact, selector: 'all', strategy, kind: 'upgrade' });
+    const r = await sut.create(plan(ids), audit, { artifact, selector: 'all', strategy, kind: 'upgrade' });
     await sut.claim(r.id, 1, 'spec');
     await sut.markSent(
       r.id,
@@ -92,7 +103,12 @@ describe(RolloutRepository.name, () => {
     (await sut.nodes(rolloutId)).find((n) => n.nodeId === nodeId)!;
 
   it('stores a plan with every node in its batch and announces it with the node count, in one transaction', async () => {
-    const r = await sut.create(plan(['a1', 'a2', 'a3']), { artifact, selector: 'all', strategy, kind: 'upgrade' });
+    const r = await sut.create(plan(['a1', 'a2', 'a3']), audit, {
+      artifact,
+      selector: 'all',
+      strategy,
+      kind: 'upgrade',
+    });
 
     const nodes = await sut.nodes(r.id);
     const outbox = await ds.getRepository(OutboxMessageEntity).find();
@@ -245,7 +261,7 @@ describe(RolloutRepository.name, () => {
       const id = await sentRollout(['g1']);
       await sut.transition(id, 1, 'running');
       await sut.applyFinished([finished(`${id}.g1.install`)]);
-      await sut.operatorAction(id, 'abort');
+      await sut.operatorAction(id, 'abort', operator);
 
       const late = await sut.transition(id, 1, 'succeeded', 'all 1 nodes at 1.1.0');
 
@@ -257,7 +273,7 @@ describe(RolloutRepository.name, () => {
     it('tells a refused move apart from a stale token, and writes neither', async () => {
       const id = await sentRollout(['g2']);
       await sut.transition(id, 1, 'running');
-      await sut.operatorAction(id, 'abort');
+      await sut.operatorAction(id, 'abort', operator);
       await sut.claim(id, 7, 'newer');
 
       const stale = await sut.transition(id, 1, 'succeeded');
@@ -275,11 +291,59 @@ describe(RolloutRepository.name, () => {
     ['resume', { ok: false, message: 'cannot resume a rollout that is planned' }],
     ['abort', { ok: true, state: 'aborted' }],
   ] as const)('lets an operator %s a planned rollout only as the state machine allows', async (action, expected) => {
-    const r = await sut.create(plan(['i1']), { artifact, selector: 'all', strategy, kind: 'upgrade' });
+    const r = await sut.create(plan(['i1']), audit, { artifact, selector: 'all', strategy, kind: 'upgrade' });
 
-    const result = await sut.operatorAction(r.id, action);
+    const result = await sut.operatorAction(r.id, action, operator);
 
     expect(result).toEqual(expected);
     expect((await sut.get(r.id))?.state).toBe(result.ok ? result.state : 'planned');
+  });
+
+  describe('audit records', () => {
+    const recordsOf = (target: string) =>
+      ds.getRepository(AuditLogEntity).find({ where: { target }, order: { id: 'ASC' } });
+
+    it('records the creation and each operator action that moved the rollout, by the token that asked, and nothing for a refused one', async () => {
+      const r = await sut.create(plan(['k1']), audit, { artifact, selector: 'all', strategy, kind: 'upgrade' });
+
+      await sut.operatorAction(r.id, 'pause', operator);
+      await sut.operatorAction(r.id, 'pause', operator);
+      await sut.operatorAction(r.id, 'abort', operator);
+
+      expect((await recordsOf(r.id)).map((a) => [a.action, a.actorId, a.params])).toEqual([
+        ['rollout.create', 'tok_op', { component: 'demo' }],
+        ['rollout.pause', 'tok_op', { from: 'planned', to: 'paused' }],
+        ['rollout.abort', 'tok_op', { from: 'paused', to: 'aborted' }],
+      ]);
+    });
+
+    it('records a takeover when a newer holder claims a rollout another holder had, not a first claim or a re-claim', async () => {
+      const r = await sut.create(plan(['k2']), audit, { artifact, selector: 'all', strategy, kind: 'upgrade' });
+
+      await sut.claim(r.id, 3, 'sched-a');
+      await sut.claim(r.id, 3, 'sched-a');
+      await sut.claim(r.id, 9, 'sched-b');
+      await sut.claim(r.id, 5, 'sched-stale');
+
+      const takeovers = (await recordsOf('cluster')).filter((a) => a.params.rolloutId === r.id);
+      expect(takeovers.map((a) => [a.action, a.actorKind, a.params])).toEqual([
+        [
+          'lock.takeover',
+          'system',
+          { rolloutId: r.id, fromConductor: 'sched-a', fromToken: 3, toToken: 9, replica: 'sched-b' },
+        ],
+      ]);
+    });
+
+    it("records the conductor's own decision only when its move happened", async () => {
+      const id = await sentRollout(['k3']);
+      const decision = { actor: operator, action: 'rollout.auto-rollback', params: { reason: 'k3 failed' } };
+
+      await sut.transition(id, 1, 'running');
+      await sut.transition(id, 1, 'failed', 'k3 failed', decision);
+      await sut.transition(id, 1, 'failed', 'k3 failed', decision);
+
+      expect((await recordsOf(id)).map((a) => a.action)).toEqual(['rollout.create', 'rollout.auto-rollback']);
+    });
   });
 });

@@ -1,12 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
+  systemActor,
+  type AuditActor,
   type InstallFinishedV1,
   type InstallProgressV1,
   type RolloutPlanV1,
   type RolloutState,
 } from '@lockstep/contracts';
-import { LockAuditEntity, RolloutEntity, RolloutNodeEntity, type RolloutStrategy } from '@lockstep/persistence';
+import {
+  appendAudit,
+  RolloutEntity,
+  RolloutNodeEntity,
+  type AuditRecordInput,
+  type RolloutStrategy,
+} from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import { announceRolloutChange } from './rollout-changed.event';
 import {
@@ -34,9 +42,10 @@ import { rowsOf } from './sql-rows';
 export class RolloutRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /** Stores a planned rollout and announces it, in one transaction. */
+  /** Stores a planned rollout, announces it and records who asked, in one transaction. */
   async create(
     plan: RolloutPlanV1,
+    audit: RolloutAudit,
     input: {
       artifact: RolloutEntity['artifact'];
       selector: string;
@@ -81,6 +90,7 @@ export class RolloutRepository {
         );
       }
       await announceRolloutChange(m, rollout, null, { total: nodes.length, succeeded: 0, failed: 0, rolled_back: 0 });
+      await appendAudit(m, { ...audit, target: rollout.id });
       return rollout;
     });
   }
@@ -132,14 +142,36 @@ export class RolloutRepository {
 
   /**
    * Takes a rollout over with a fencing token: succeeds only when no newer holder has
-   * claimed it, so a paused old conductor can never write again after a takeover.
+   * claimed it, so a paused old conductor can never write again after a takeover. Taking over
+   * a rollout another holder had (an older, non-zero token) is recorded as `lock.takeover` in
+   * the same transaction.
    */
-  async claim(id: string, token: number, replica: string): Promise<boolean> {
-    const r: unknown = await this.ds.query(
-      `UPDATE rollouts SET lock_token = $2, conductor = $3, updated_at = now() WHERE id = $1 AND lock_token <= $2 RETURNING id`,
-      [id, token, replica],
-    );
-    return rowsOf(r).length === 1;
+  async claim(id: string, token: number, replica: string, lockKey = 'cluster'): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const before = rowsOf<{ lock_token: string; conductor: string | null }>(
+        await m.query(`SELECT lock_token, conductor FROM rollouts WHERE id = $1 FOR UPDATE`, [id]),
+      )[0];
+      const r: unknown = await m.query(
+        `UPDATE rollouts SET lock_token = $2, conductor = $3, updated_at = now() WHERE id = $1 AND lock_token <= $2 RETURNING id`,
+        [id, token, replica],
+      );
+      const claimed = rowsOf(r).length === 1;
+      if (claimed && before && before.lock_token !== '0' && before.lock_token !== String(token)) {
+        await appendAudit(m, {
+          actor: { ...systemActor('scheduler'), name: `scheduler ${replica}` },
+          action: 'lock.takeover',
+          target: lockKey,
+          params: {
+            rolloutId: id,
+            fromConductor: before.conductor,
+            fromToken: Number(before.lock_token),
+            toToken: token,
+            replica,
+          },
+        });
+      }
+      return claimed;
+    });
   }
 
   /**
@@ -147,9 +179,16 @@ export class RolloutRepository {
    * same transaction. The UPDATE only matches a row in a state the state machine lets the
    * conductor leave for `to`, so an operator's abort or pause is never overwritten.
    */
-  async transition(id: string, token: number, to: ConductorTarget, reason?: string): Promise<TransitionResult> {
+  async transition(
+    id: string,
+    token: number,
+    to: ConductorTarget,
+    reason?: string,
+    audit?: RolloutAudit,
+  ): Promise<TransitionResult> {
     return this.ds.transaction(async (m) => {
       const from = await this.move(m, id, to, rolloutFromStates(to, 'conductor'), reason ?? null, token);
+      if (from && audit) await appendAudit(m, { ...audit, target: id });
       if (from) return { outcome: 'moved', from };
       const rows = rowsOf<{ state: RolloutState; lock_token: string }>(
         await m.query(`SELECT state, lock_token FROM rollouts WHERE id = $1`, [id]),
@@ -160,15 +199,22 @@ export class RolloutRepository {
     });
   }
 
-  /** An operator's pause/resume/abort; refuses moves the state machine does not allow from the current state. */
+  /**
+   * An operator's pause/resume/abort, recorded as `rollout.<action>` by `actor` in the same
+   * transaction; refuses moves the state machine does not allow from the current state.
+   */
   async operatorAction(
     id: string,
     action: RolloutAction,
+    actor: AuditActor,
   ): Promise<{ ok: true; state: RolloutState } | { ok: false; message: string }> {
     const to = ROLLOUT_ACTIONS[action];
     return this.ds.transaction(async (m) => {
       const from = await this.move(m, id, to, rolloutFromStates(to, 'operator'), `${action} by operator`);
-      if (from) return { ok: true, state: to };
+      if (from) {
+        await appendAudit(m, { actor, action: `rollout.${action}`, target: id, params: { from, to } });
+        return { ok: true, state: to };
+      }
       const r = await m.findOneBy(RolloutEntity, { id });
       if (!r) return { ok: false, message: `rollout ${id} does not exist` };
       return { ok: false, message: `cannot ${action} a rollout that is ${r.state}` };
@@ -336,11 +382,10 @@ export class RolloutRepository {
       ],
     );
   }
-
-  async audit(entry: Omit<LockAuditEntity, 'id' | 'at'>): Promise<void> {
-    await this.ds.getRepository(LockAuditEntity).insert(entry as never);
-  }
 }
+
+/** The audit record of a rollout change; the rollout's id is its target. */
+export type RolloutAudit = Omit<AuditRecordInput, 'target'>;
 
 /** Statuses of nodes with a command running (progress is recorded only for them). */
 const COMMAND_RUNNING_STATUSES = Object.values(NODE_STATUS_WHILE);

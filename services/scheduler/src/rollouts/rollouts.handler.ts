@@ -1,12 +1,12 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
+  AuditedRollbackCreateV1,
+  AuditedRolloutActionV1,
+  AuditedRolloutCreateV1,
   LockReleaseV1,
   parseQuery,
   Queries,
-  RollbackCreateV1,
-  RolloutActionV1,
-  RolloutCreateV1,
   type LockReleaseReplyV1,
   type QueryReply,
   type RolloutActionReplyV1,
@@ -21,19 +21,19 @@ export class RolloutsHandler {
 
   @MessagePattern(Queries.RolloutCreate)
   async create(@Payload() raw: unknown): Promise<QueryReply<RolloutCreateReplyV1>> {
-    const req = parseQuery(RolloutCreateV1, raw);
+    const req = parseQuery(AuditedRolloutCreateV1, raw);
     return req.ok ? this.service.create(req.value) : req;
   }
 
   @MessagePattern(Queries.RolloutAction)
   async action(@Payload() raw: unknown): Promise<QueryReply<RolloutActionReplyV1>> {
-    const req = parseQuery(RolloutActionV1, raw);
+    const req = parseQuery(AuditedRolloutActionV1, raw);
     return req.ok ? this.service.act(req.value) : req;
   }
 
   @MessagePattern(Queries.RollbackCreate)
   async rollback(@Payload() raw: unknown): Promise<QueryReply<RolloutCreateReplyV1>> {
-    const req = parseQuery(RollbackCreateV1, raw);
+    const req = parseQuery(AuditedRollbackCreateV1, raw);
     return req.ok ? this.service.rollback(req.value) : req;
   }
 

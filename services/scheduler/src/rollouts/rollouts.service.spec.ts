@@ -1,8 +1,9 @@
-import { RolloutCreateV1, type RolloutPlanV1 } from '@lockstep/contracts';
+import { RolloutCreateV1, type AuditActor, type RolloutPlanV1 } from '@lockstep/contracts';
 import type { NodeEntry } from '@lockstep/messaging';
 import type { RolloutStrategy } from '@lockstep/persistence';
 import type { FleetView } from '../fleet/fleet-view.service';
-import type { ClusterLockAdmin } from './cluster-lock.port';
+import type { AuditRepository } from '../audit/audit.repository';
+import { LockHolderChangedError, type ClusterLockAdmin, type LockHolder } from './cluster-lock.port';
 import type { ReleaseInfoRepository } from './release-info.repository';
 import type { RolloutReconciler } from './rollout-reconciler.service';
 import type { RolloutRepository } from './rollout.repository';
@@ -24,24 +25,45 @@ const node = (id: string): NodeEntry => ({
   lost: false,
 });
 
+const asker: AuditActor = {
+  kind: 'token',
+  id: 'tok_op',
+  name: 'ops',
+  role: 'operator',
+  components: null,
+  source: '10.0.0.1',
+};
+
 describe(RolloutsService.name, () => {
   let repo: {
     operatorAction: jest.Mock;
-    audit: jest.Mock;
     active: jest.Mock;
     create: jest.Mock;
   };
-  let lock: { forceRelease: jest.Mock };
+  let lock: { holder: jest.Mock; releaseHolder: jest.Mock };
+  let audit: { record: jest.Mock; recordAround: jest.Mock; committed: unknown[] };
   let sut: RolloutsService;
 
   beforeEach(() => {
     repo = {
       operatorAction: jest.fn(),
-      audit: jest.fn(async () => undefined),
       active: jest.fn(async () => []),
-      create: jest.fn(async (_plan: RolloutPlanV1, _input: { strategy: RolloutStrategy }) => ({ id: ROLLOUT_ID })),
+      create: jest.fn(async (_plan: RolloutPlanV1, _audit: unknown, _input: { strategy: RolloutStrategy }) => ({
+        id: ROLLOUT_ID,
+      })),
     };
-    lock = { forceRelease: jest.fn() };
+    lock = { holder: jest.fn(), releaseHolder: jest.fn() };
+    const committed: unknown[] = [];
+    audit = {
+      committed,
+      record: jest.fn(async (r: unknown) => void committed.push(r)),
+      // Like the real one: the record commits only when the action resolves.
+      recordAround: jest.fn(async (r: unknown, act: () => Promise<unknown>) => {
+        const out = await act();
+        committed.push(r);
+        return out;
+      }),
+    };
     const releases = {
       get: async (component: string, version: string) => ({
         ok: true as const,
@@ -54,6 +76,7 @@ describe(RolloutsService.name, () => {
       { wake: () => undefined } as unknown as RolloutReconciler,
       releases as unknown as ReleaseInfoRepository,
       lock as unknown as ClusterLockAdmin,
+      audit as unknown as AuditRepository,
     );
   });
 
@@ -69,28 +92,72 @@ describe(RolloutsService.name, () => {
   ])('answers an operator action the repository returns %j with %j', async (outcome, reply) => {
     repo.operatorAction.mockResolvedValue(outcome);
 
-    const result = await sut.act({ rolloutId: ROLLOUT_ID, action: 'pause' });
+    const result = await sut.act({ rolloutId: ROLLOUT_ID, action: 'pause', actor: asker });
 
     expect(result).toEqual(reply);
-    expect(repo.operatorAction).toHaveBeenCalledWith(ROLLOUT_ID, 'pause');
+    expect(repo.operatorAction).toHaveBeenCalledWith(ROLLOUT_ID, 'pause', asker);
   });
 
-  it.each([
-    [{ holder: 'r1' }, true],
-    [null, false],
-  ])('force-releases a lock (removed %j) and audits who did it and why', async (removed, released) => {
-    lock.forceRelease.mockResolvedValue(removed);
+  describe('lock release', () => {
+    const alice: AuditActor = {
+      kind: 'token',
+      id: 'tok_1',
+      name: 'alice',
+      role: 'owner',
+      components: null,
+      source: '10.0.0.9',
+    };
+    const live: LockHolder = { holder: 'sched-2', rolloutId: ROLLOUT_ID, token: 42 };
+    const release = (token: number) =>
+      sut.releaseLock({ key: 'cluster', token, reason: 'wedged', confirm: true, actor: alice });
 
-    const result = await sut.releaseLock({ key: 'cluster', by: 'ops', reason: 'stuck', confirm: true });
+    it('removes the holder named by its token and records the release by the token that asked', async () => {
+      lock.holder.mockResolvedValue(live);
+      lock.releaseHolder.mockResolvedValue(live);
 
-    expect(result).toEqual({ ok: true, result: { released, removed } });
-    expect(lock.forceRelease).toHaveBeenCalledWith('cluster', 'ops', 'stuck');
-    expect(repo.audit).toHaveBeenCalledWith({
-      lockKey: 'cluster',
-      action: 'force_release',
-      byWhom: 'ops',
-      reason: 'stuck',
-      removed,
+      const result = await release(42);
+
+      expect(result).toEqual({ ok: true, result: { released: true, removed: live } });
+      expect(lock.releaseHolder).toHaveBeenCalledWith('cluster', 42);
+      expect(audit.committed).toEqual([
+        {
+          actor: alice,
+          action: 'lock.release',
+          target: 'cluster',
+          params: { token: 42, reason: 'wedged', removed: live },
+        },
+      ]);
+    });
+
+    it.each([
+      ['another holder', live, /held by sched-2 under token 42, not 41/],
+      ['nobody', null, /not held/],
+    ])(
+      'refuses a stale token while %s holds the lock, removes nothing and records the refusal',
+      async (_, now, msg) => {
+        lock.holder.mockResolvedValue(now);
+
+        const result = await release(41);
+
+        expect(result).toEqual({
+          ok: false,
+          error: { code: 'LOCK_HOLDER_CHANGED', message: expect.stringMatching(msg) },
+        });
+        expect(lock.releaseHolder).not.toHaveBeenCalled();
+        expect(audit.committed).toEqual([
+          expect.objectContaining({ actor: alice, action: 'lock.release', outcome: 'refused', target: 'cluster' }),
+        ]);
+      },
+    );
+
+    it('records only the refusal when the holder changes between the look and the delete', async () => {
+      lock.holder.mockResolvedValue(live);
+      lock.releaseHolder.mockRejectedValue(new LockHolderChangedError('lock cluster is held by sched-3', null));
+
+      const result = await release(42);
+
+      expect(result).toMatchObject({ ok: false, error: { code: 'LOCK_HOLDER_CHANGED' } });
+      expect(audit.committed).toEqual([expect.objectContaining({ outcome: 'refused' })]);
     });
   });
 
@@ -106,10 +173,15 @@ describe(RolloutsService.name, () => {
       ...over,
     });
 
-    const result = await sut.create(req);
+    const result = await sut.create({ ...req, actor: asker });
 
     expect(result).toMatchObject({ ok: true, result: { rolloutId: ROLLOUT_ID } });
-    const input = repo.create.mock.calls[0][1] as { strategy: RolloutStrategy };
+    expect(repo.create.mock.calls[0][1]).toMatchObject({
+      actor: asker,
+      action: 'rollout.create',
+      params: { component: 'demo', version: '1.1.0', kind: 'upgrade' },
+    });
+    const input = repo.create.mock.calls[0][2] as { strategy: RolloutStrategy };
     expect(input.strategy).toMatchObject({ canary: 1, pauseBetweenBatchesMs: 30_000, canarySoakMs: stored });
   });
 });

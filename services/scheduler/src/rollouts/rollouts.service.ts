@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  type Audited,
   type LockReleaseReplyV1,
   type LockReleaseV1,
   QueryErrorCode,
@@ -14,10 +15,11 @@ import {
   RolloutRequestErrorCode,
   RolloutStateErrorCode,
 } from '@lockstep/contracts';
-import type { RolloutEntity, RolloutStrategy } from '@lockstep/persistence';
+import { AuditOutcome, type RolloutEntity, type RolloutStrategy } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
 import { FleetView } from '../fleet/fleet-view.service';
-import { CLUSTER_LOCK, type ClusterLockAdmin } from './cluster-lock.port';
+import { AuditRepository } from '../audit/audit.repository';
+import { CLUSTER_LOCK, LockHolderChangedError, type ClusterLockAdmin } from './cluster-lock.port';
 import { ReleaseInfoRepository } from './release-info.repository';
 import { planRollout, resolveCount, RolloutPlanError } from './rollout-planner';
 import { RolloutRepository } from './rollout.repository';
@@ -37,24 +39,56 @@ export class RolloutsService {
     private readonly reconciler: RolloutReconciler,
     private readonly releases: ReleaseInfoRepository,
     @Inject(CLUSTER_LOCK) private readonly lock: ClusterLockAdmin,
+    private readonly audit: AuditRepository,
   ) {}
 
   /** An operator's pause, resume or abort; refused (INVALID_STATE) when the rollout's state does not allow it. */
-  async act(req: RolloutActionV1): Promise<QueryReply<{ state: RolloutState }>> {
-    const r = await this.repo.operatorAction(req.rolloutId, req.action);
+  async act(req: Audited<RolloutActionV1>): Promise<QueryReply<{ state: RolloutState }>> {
+    const r = await this.repo.operatorAction(req.rolloutId, req.action, req.actor);
     if (!r.ok) return fail(RolloutStateErrorCode.InvalidState, r.message);
     return { ok: true, result: { state: r.state } };
   }
 
-  /** Removes a lock entry whoever holds it, and records who did it and why in the lock audit log. */
+  /**
+   * Removes the holder the operator named by its fencing token, and no other: a newer, healthy
+   * holder is never removed (refused, LOCK_HOLDER_CHANGED, and recorded as refused).
+   *
+   * Ordering: the audit record is appended first, inside a transaction that holds the chain's
+   * head; the compare-and-delete in the KV bucket runs next, still inside it; the transaction
+   * commits only when the delete succeeded and rolls back (no record of a release that did not
+   * happen) when it was refused. The one window left is a commit failing after the delete; the
+   * error then reaches the operator, who sees the lock free and no record.
+   */
   async releaseLock(req: LockReleaseV1): Promise<QueryReply<LockReleaseReplyV1>> {
-    const removed = await this.lock.forceRelease(req.key, req.by, req.reason);
-    await this.repo.audit({ lockKey: req.key, action: 'force_release', byWhom: req.by, reason: req.reason, removed });
-    return { ok: true, result: { released: removed !== null, removed } };
+    const audit = { actor: req.actor, action: 'lock.release', target: req.key };
+    const seen = await this.lock.holder(req.key);
+    try {
+      if (!seen || seen.token !== req.token)
+        throw new LockHolderChangedError(
+          seen
+            ? `lock ${req.key} is held by ${seen.holder} under token ${seen.token}, not ${req.token}: that holder is not the one you named and keeps the lock. Look again with \`lockstep locks\``
+            : `lock ${req.key} is not held (the holder with token ${req.token} is gone); nothing was removed`,
+          seen,
+        );
+      const removed = await this.audit.recordAround(
+        { ...audit, params: { token: req.token, reason: req.reason, removed: seen } },
+        () => this.lock.releaseHolder(req.key, req.token),
+      );
+      return { ok: true, result: { released: true, removed: { ...removed } } };
+    } catch (err) {
+      if (!(err instanceof LockHolderChangedError)) throw err;
+      await this.audit.record({
+        ...audit,
+        outcome: AuditOutcome.Refused,
+        params: { token: req.token, reason: req.reason, current: err.current, refusal: err.message },
+      });
+      return fail(RolloutStateErrorCode.LockHolderChanged, err.message);
+    }
   }
 
+  /** Plans a rollout and, unless it is a dry run, stores it with its audit record (`rollout.create`, or `rollback.create`). */
   async create(
-    req: RolloutCreateV1,
+    req: Audited<RolloutCreateV1>,
     kind: 'upgrade' | 'downgrade' | 'rollback' = req.direction,
     rollbackOf: string | null = null,
     extra: Pick<RolloutStrategy, 'restoreData'> = {},
@@ -105,7 +139,20 @@ export class RolloutsService {
         RolloutStateErrorCode.Active,
         `rollout ${active.id} (${active.component} → ${active.targetVersion}) is ${active.state}; only one rollout runs per cluster — wait, or pause/abort it`,
       );
-    const rollout = await this.repo.create(plan, {
+    const audit = {
+      actor: req.actor,
+      action: kind === 'rollback' ? 'rollback.create' : 'rollout.create',
+      params: {
+        component: req.component,
+        version: req.version,
+        kind,
+        selector: req.selector,
+        nodes: plan.batches.reduce((a, b) => a + b.nodes.length, 0),
+        ...(rollbackOf ? { rollbackOf } : {}),
+        ...extra,
+      },
+    };
+    const rollout = await this.repo.create(plan, audit, {
       artifact: info.result.artifact,
       selector: req.selector,
       kind,
@@ -131,7 +178,7 @@ export class RolloutsService {
   }
 
   /** Returns every node a rollout updated to the version it ran before. */
-  async rollback(req: RollbackCreateV1): Promise<QueryReply<RolloutCreateReplyV1>> {
+  async rollback(req: Audited<RollbackCreateV1>): Promise<QueryReply<RolloutCreateReplyV1>> {
     const target: RolloutEntity | null = req.rolloutId ? await this.repo.get(req.rolloutId) : await this.repo.latest();
     if (!target)
       return fail(
@@ -172,6 +219,7 @@ export class RolloutsService {
         autoRollback: false,
         pauseBetweenBatchesMs: 0,
         dryRun: false,
+        actor: req.actor,
       },
       'rollback',
       target.id,
