@@ -108,6 +108,8 @@ describe('agent trust anchors (real NATS, npm registry on loopback)', () => {
     artifacts['1.1.0'] = registry.publish('1.1.0', buildDemoArtifact('1.1.0'), 'other-key');
     artifacts['1.2.0'] = registry.publish('1.2.0', buildDemoArtifact('1.2.0'), 'unsigned');
     artifacts['1.3.0'] = registry.publish('1.3.0', buildDemoArtifact('1.3.0'));
+    // served by the registry host but never published there
+    artifacts['6.6.6'] = registry.host('/evil-6.6.6.tgz', buildDemoArtifact('6.6.6'));
 
     namespace = uniqueName('anchor');
     nc = await connect({ servers: NATS_URL });
@@ -164,6 +166,15 @@ describe('agent trust anchors (real NATS, npm registry on loopback)', () => {
     expect(outcome.error).toMatch(new RegExp(`^${code}: `));
     expect(current(NPM_NODE)).toBe('releases/1.0.0');
     expect(existsSync(join(work, NPM_NODE, 'releases', version))).toBe(false);
+  });
+
+  it('refuses an artifact known only by the sha256 in its command (not published, so nothing signed it)', async () => {
+    const outcome = await run(command(NPM_NODE, '6.6.6'));
+
+    expect(outcome).toMatchObject({ result: 'failed', failedStep: 'verifying', runningVersion: '1.0.0' });
+    expect(outcome.error).toMatch(new RegExp(`^${AgentErrorCode.NpmSignatureMissing}: .*publishes no integrity`));
+    expect(current(NPM_NODE)).toBe('releases/1.0.0');
+    expect(existsSync(join(work, NPM_NODE, 'releases', '6.6.6'))).toBe(false);
   });
 
   it('refuses every command on a node with no anchor pinned, before downloading anything', async () => {

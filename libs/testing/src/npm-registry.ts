@@ -100,6 +100,19 @@ export class FakeNpmRegistry {
     };
   }
 
+  /**
+   * Serves `bytes` at `path` without listing them in the package document: an artifact known
+   * only by the sha256 a forged command names. Returns that artifact.
+   */
+  host(path: string, bytes: Buffer): { uri: string; sha256: string; length: number } {
+    this.tarballs.set(path, bytes);
+    return {
+      uri: `${this.url}${path}`,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      length: bytes.length,
+    };
+  }
+
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
