@@ -6,7 +6,10 @@ import { ComponentsRepository } from './components/components.repository';
 import { DeliveriesRepository } from './deliveries/deliveries.repository';
 import { ReleasesRepository } from './releases/releases.repository';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
-import { startApiTestApp, TEST_ACTOR, type ApiTestApp } from './testing/api-test-app';
+import { startApiTestApp, type ApiTestApp } from './testing/api-test-app';
+
+/** The actor the services are handed for a request sent with `app.call`: the test app's owner token. */
+const TEST_ACTOR = expect.objectContaining({ kind: 'token', name: 'test-owner', role: 'owner', components: null });
 
 const ROOT = '{"signed":{"_type":"root","version":1},"signatures":[]}\n';
 const SUB_ID = '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60';

@@ -6,7 +6,10 @@ import { LockAuditRepository } from './locks/lock-audit.repository';
 import { LocksRepository } from './locks/locks.repository';
 import { NodesRepository } from './nodes/nodes.repository';
 import { RolloutsRepository } from './rollouts/rollouts.repository';
-import { startApiTestApp, TEST_ACTOR, type ApiTestApp } from './testing/api-test-app';
+import { startApiTestApp, type ApiTestApp } from './testing/api-test-app';
+
+/** The actor the services are handed for a request sent with `app.call`: the test app's owner token. */
+const TEST_ACTOR = expect.objectContaining({ kind: 'token', name: 'test-owner', role: 'owner', components: null });
 
 const ID = '0b9f3c1e-8d2a-4e5f-9a6b-7c8d9e0f1a2b';
 const T0 = new Date('2026-01-01T00:00:00Z');

@@ -35,19 +35,6 @@ const REPOSITORIES: unknown[] = [
   AuditRepository,
 ];
 
-/**
- * What the services see as the actor of a request sent with {@link ApiTestApp.call}: the owner
- * token the test app issues at start (a matcher: the token's id is random).
- */
-export const TEST_ACTOR = {
-  kind: 'token',
-  id: expect.any(String) as string,
-  name: 'test-owner',
-  role: 'owner',
-  components: null,
-  source: expect.any(String) as string,
-};
-
 /** One HTTP exchange with the app under test. */
 export interface ApiTestResponse {
   status: number;
