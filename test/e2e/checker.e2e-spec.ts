@@ -1,4 +1,4 @@
-import { Queries, type CheckResultV1, type QueryReply } from '@lockstep/contracts';
+import { Queries, systemActor, type CheckResultV1, type QueryReply } from '@lockstep/contracts';
 import { MinioObjectStore } from '@lockstep/storage';
 import {
   TufRepositoryWriter,
@@ -17,6 +17,9 @@ import {
   type ServiceProcess,
 } from '@lockstep/testing';
 import { collectEvents, createTestDeployment, s3Env, type TestDeployment } from '../support/control-plane';
+
+/** Who the queries act as: the API passes the token's identity, this spec talks to the checker directly. */
+const TEST_ACTOR = systemActor('checker-e2e');
 
 describe('checker (processes, real NATS/Postgres/S3)', () => {
   let s3: S3ServerHandle;
@@ -59,11 +62,16 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
       sourceType: 'tuf',
       currentVersion,
       sourceConfig: { mode: 's3', trustedRoot },
+      actor: TEST_ACTOR,
     });
     expect(reply).toMatchObject({ ok: true });
   };
   const checkNow = async (component: string) => {
-    const reply = await dep.queries.send<QueryReply<CheckResultV1[]>>(Queries.CheckNow, { component }, 30000);
+    const reply = await dep.queries.send<QueryReply<CheckResultV1[]>>(
+      Queries.CheckNow,
+      { component, actor: TEST_ACTOR },
+      30000,
+    );
     if (!reply.ok) throw new Error(reply.error.message);
     return reply.result[0];
   };
