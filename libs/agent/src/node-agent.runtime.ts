@@ -136,6 +136,7 @@ export class NodeAgentRuntime {
       ...backups,
       dir: this.dir,
       journal,
+      checkAnchor: (cmd) => tuf?.assertCovers(cmd.component, cmd.artifact.uri),
       download: (uri, path, maxBytes, signal) => downloader.download(uri, path, maxBytes, signal),
       verify: (cmd, artifact, signal) => verifyArtifact(cmd, artifact, { tuf, npm }, signal),
       unpack: unpackTarGz,

@@ -67,6 +67,14 @@ describe(TufArtifactVerifier.name, () => {
     await expect(sut.verify(COMPONENT, '1.0.0', uri, facts)).resolves.toBeUndefined();
   });
 
+  it('says before any download that an http artifact cannot be vouched for without AGENT_TUF_METADATA_URL', () => {
+    const act = () => sut.assertCovers(COMPONENT, 'http://artifacts.example/demo-6.6.6.tgz');
+
+    expect(act).toThrow(expect.objectContaining({ code: AgentErrorCode.TufNotConfigured, step: 'preflight' }));
+    expect(act).toThrow(/AGENT_TUF_METADATA_URL.*Nothing was downloaded/);
+    expect(() => sut.assertCovers(COMPONENT, uri)).not.toThrow();
+  });
+
   it('refuses when the root.json kept in the state directory was swapped for one that does not chain from the pinned root', async () => {
     await sut.verify(COMPONENT, '1.0.0', uri, facts);
     await writeFile(join(work, 'tuf', COMPONENT, 'root.json'), foreignRoot);

@@ -103,23 +103,36 @@ export class TufArtifactVerifier {
     }
   }
 
-  private locate(
-    component: string,
-    artifactUri: string,
-    signal: AbortSignal,
-  ): { metadataBaseUrl: string; fetcher: RecordingFetcher } {
+  /**
+   * Throws (step preflight, before any download) when this node cannot find TUF metadata for
+   * the artifact: an http(s) artifact while AGENT_TUF_METADATA_URL is not set.
+   */
+  assertCovers(component: string, artifactUri: string): void {
+    this.metadataBaseFor(component, artifactUri, 'preflight');
+  }
+
+  private metadataBaseFor(component: string, artifactUri: string, step: 'preflight' | 'verifying'): string {
     const s3Artifact = parseS3Uri(artifactUri);
     const base = this.options.metadataUrl
       ? withSlash(this.options.metadataUrl)
       : s3Artifact
         ? `s3://${s3Artifact.bucket}/${tufPrefixFor(component)}`
         : undefined;
-    if (!base) {
-      throw fail(
+    if (!base)
+      throw new InstallStepError(
         AgentErrorCode.TufNotConfigured,
-        `artifact ${artifactUri} is not in S3 and AGENT_TUF_METADATA_URL is not set; set it to the component's TUF metadata URL so the artifact can be verified`,
+        `artifact ${artifactUri} is not in S3 and AGENT_TUF_METADATA_URL is not set, so nothing but the command's own sha256 could vouch for it; set AGENT_TUF_METADATA_URL to the component's TUF metadata URL. Nothing was downloaded`,
+        { step },
       );
-    }
+    return base;
+  }
+
+  private locate(
+    component: string,
+    artifactUri: string,
+    signal: AbortSignal,
+  ): { metadataBaseUrl: string; fetcher: RecordingFetcher } {
+    const base = this.metadataBaseFor(component, artifactUri, 'verifying');
     const s3 = parseS3Uri(`${base}x`);
     if (s3)
       return {
