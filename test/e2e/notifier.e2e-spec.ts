@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { Subjects, type QueryReply, type SubscriptionUpsertReplyV1 } from '@lockstep/contracts';
+import { Subjects, systemActor, type QueryReply, type SubscriptionUpsertReplyV1 } from '@lockstep/contracts';
 import {
   freePort,
   releasePayload as payload,
@@ -14,6 +14,9 @@ import { createTestDeployment, type TestDeployment } from '../support/control-pl
 const releasePayload = (version = '1.1.0') => payload({ component: 'demo', version, currentVersion: '1.0.0' });
 
 const FAST_RETRIES = '300ms,600ms,1200ms,2400ms,4800ms';
+
+/** Who the queries act as: the API passes the token's identity, this spec talks to the services directly. */
+const TEST_ACTOR = systemActor('notifier-e2e');
 
 describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
   let dep: TestDeployment;
@@ -35,6 +38,7 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
       channel: 'webhook',
       target: { url },
       eventTypes: ['release.*'],
+      actor: TEST_ACTOR,
       ...extra,
     });
     if (!reply.ok) throw new Error(reply.error.message);
@@ -180,6 +184,7 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
     );
     failing.setScript([200]);
     const replay = await dep.queries.send<QueryReply<{ replayed: number }>>('qry.notifier.dead-letter-replay.v1', {
+      actor: TEST_ACTOR,
       deliveryId: dead.id,
     });
     await failing.waitForRequests(4);
@@ -205,6 +210,7 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
     const r = await receiver();
 
     const reply = await dep.queries.send<QueryReply<SubscriptionUpsertReplyV1>>('qry.notifier.subscription-upsert.v1', {
+      actor: TEST_ACTOR,
       name: 'x',
       channel: 'webhook',
       target: { url: r.url },

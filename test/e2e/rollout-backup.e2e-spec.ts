@@ -1,7 +1,14 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { NodeSubjects, Queries, Subjects, type InstallCommandV1, type QueryReply } from '@lockstep/contracts';
+import {
+  NodeSubjects,
+  Queries,
+  Subjects,
+  systemActor,
+  type InstallCommandV1,
+  type QueryReply,
+} from '@lockstep/contracts';
 import { FleetLock } from '@lockstep/fleet-lock';
 import { waitFor } from '@lockstep/testing';
 import { jetstream } from '@nats-io/jetstream';
@@ -58,7 +65,7 @@ describe('pre-update backups in rollouts (scheduler + backup service + three age
 
     const reply = await fleet.dep.queries.send<QueryReply<{ rolloutId: string }>>(
       Queries.RollbackCreate,
-      { rolloutId: id, restoreData: true, maxParallel: 3 },
+      { rolloutId: id, restoreData: true, maxParallel: 3, actor: systemActor('e2e-rollout-backup') },
       130_000,
     );
     if (!reply.ok) throw new Error(reply.error.message);

@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import {
   Queries,
   Subjects,
+  systemActor,
   type QueryReply,
   type SecretsRotateReplyV1,
   type SubscriptionUpsertReplyV1,
@@ -187,6 +188,7 @@ describe('secrets at rest (processes, real NATS/Postgres/HTTP)', () => {
       name: 'hook',
       channel: 'webhook',
       target: { url: `${hook.url}/hook` },
+      actor: systemActor('secrets-e2e'),
     });
     expect(reply.ok).toBe(true);
     await Promise.all(procs.splice(0).map((p) => p.kill('SIGTERM')));

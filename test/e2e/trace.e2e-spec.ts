@@ -1,4 +1,4 @@
-import { Queries, type QueryReply } from '@lockstep/contracts';
+import { Queries, systemActor, type QueryReply } from '@lockstep/contracts';
 import { MinioObjectStore } from '@lockstep/storage';
 import { TufRepositoryWriter, generateKeySet, trustedRootFor } from '@lockstep/releases';
 import {
@@ -10,6 +10,9 @@ import {
   type ServiceProcess,
 } from '@lockstep/testing';
 import { createTestDeployment, s3Env } from '../support/control-plane';
+
+/** Who the queries act as: the API passes the token's identity, this spec talks to the services directly. */
+const TEST_ACTOR = systemActor('trace-e2e');
 
 describe('one trace per release (checker → notifier → webhook)', () => {
   it('links the checker check, the notifier consumer and the delivery in one trace', async () => {
@@ -62,6 +65,7 @@ describe('one trace per release (checker → notifier → webhook)', () => {
         channel: 'webhook',
         target: { url: hook.url },
         eventTypes: ['release.available'],
+        actor: TEST_ACTOR,
       });
       const trustedRoot = (await trustedRootFor(store, 'demo')).toString();
       await dep.queries.send(Queries.ComponentUpsert, {
@@ -69,11 +73,12 @@ describe('one trace per release (checker → notifier → webhook)', () => {
         sourceType: 'tuf',
         currentVersion: '1.0.0',
         sourceConfig: { mode: 's3', trustedRoot },
+        actor: TEST_ACTOR,
       });
 
       const reply = await dep.queries.send<QueryReply<Array<{ announced: string[] }>>>(
         Queries.CheckNow,
-        { component: 'demo' },
+        { component: 'demo', actor: TEST_ACTOR },
         30000,
       );
       await hook.waitForRequests(1);

@@ -316,6 +316,30 @@ describe(NodeAgent.name, () => {
     expect(journal.get('c1')?.status).toBe('finished');
   });
 
+  it('resumes a begun command as journaled: a copy reusing its id with a forged token does not raise the fence', async () => {
+    await journal.begin({ command: command({ fencingToken: 5 }), messageSeq: 3, previousVersion: '1.0.0' });
+    pipeline.resume.mockImplementationOnce(async (entry) => ({
+      commandId: entry.commandId,
+      rolloutId: 'r1',
+      nodeId: 'n1',
+      component: 'demo',
+      version: entry.command.version,
+      runningVersion: entry.command.version,
+      previousVersion: '1.0.0',
+      result: 'succeeded',
+      noop: false,
+    }));
+
+    const result = await sut.handle(
+      command({ fencingToken: Number.MAX_SAFE_INTEGER, version: '9.9.9' }),
+      4,
+      ROOT_CONTEXT,
+    );
+
+    expect(result).toMatchObject({ kind: 'ack', outcome: { version: '1.1.0', result: 'succeeded' } });
+    expect(await fenceOnDisk()).toBe(5);
+  });
+
   it('persists an admitted token before the pipeline runs', async () => {
     let tokenOnDiskWhenRun: number | undefined;
     pipeline.run.mockImplementationOnce(async (entry) => {

@@ -200,15 +200,22 @@ export class NodeAgent {
     // The admitted token and the journal entry are both on disk before anything is done; the two
     // writes run at once (recover() re-raises the token of a begun entry, should only the journal
     // write have landed before a crash). A known entry re-raises it in case its write failed.
+    // A begun entry resumes the command as journaled, never the fields of the copy that arrived:
+    // a forged copy reusing a running command's id must not raise the fence or change the work.
+    const command = known ? known.command : cmd;
+    if (known && !sameCommand(known.command, cmd))
+      this.logger.warn(
+        `command ${cmd.commandId} arrived with fields that differ from the journaled command it resumes; the copy's fields are ignored`,
+      );
     const [entry] = await Promise.all([
       known ?? this.journal.begin({ command: cmd, messageSeq: seq, previousVersion: current }),
-      this.fencing.raise(cmd.lockKey, fence),
+      this.fencing.raise(command.lockKey, known ? known.command.fencingToken : fence),
     ]);
-    const report = this.reporter(cmd, ctx);
+    const report = this.reporter(command, ctx);
     const outcome = known
       ? await this.pipeline.resume(entry, report, this.abort.signal)
       : await this.pipeline.run(entry, report, this.abort.signal);
-    await this.conclude(cmd, outcome, seq, ctx);
+    await this.conclude(command, outcome, seq, ctx);
     return { kind: 'ack', outcome, replayed: false };
   }
 
@@ -331,4 +338,9 @@ export class NodeAgent {
     this.busy = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Whether two copies of a command carry the same fields (JSON-equal; the journal stores the command as JSON). */
+function sameCommand(a: InstallCommandV1, b: InstallCommandV1): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BackupVerifier, type VerifyReport, type VerifySource } from './backup-verifier';
 import { BackupCorruptedError, BackupEngineError, BackupErrorCode } from './errors';
 import { contentBytes, type BackupManifest, type DatabaseEntry } from './manifest';
@@ -7,6 +10,7 @@ import { ProgressReporter, ProgressStep, type ProgressOptions, type ProgressPhas
 import { databaseNameOf } from './postgres-dump';
 import { ChildProcessRunner, runToEnd, type ProcessRunner } from './process-runner';
 import { libpqConnection } from './libpq-connection';
+import { leaveTablesOut } from './restore-list';
 import type { Compressor } from './zstd.process';
 
 /** How the engine restores a database entry (the wire's DatabaseRestoreMode `new` / `replace` maps onto it). */
@@ -34,6 +38,17 @@ export interface DatabaseRestoreRequest {
    * set, pg_restore writes a script that psql runs inside BEGIN … COMMIT.
    */
   finalSql?: string;
+  /**
+   * Schema-qualified tables (`public.audit_log`) to leave in the target as they are, with
+   * everything that hangs on them (see leaveTablesOut): the dump's listing is filtered into a
+   * `--use-list` file, so `--clean` neither drops nor recreates them. For a restore in place
+   * over live tables that must not go back in time (Lockstep's tokens and audit trail).
+   * Every one must be in the dump: a dump without one predates it, and restoring its schema
+   * around the live table would leave the two disagreeing (e.g. a migration history that does
+   * not know the table), so that restore is refused (BACKUP_RESTORE_KEPT_TABLE_MISSING) before
+   * anything is changed.
+   */
+  keepTables?: readonly string[];
 }
 
 /** What a database restore did. */
@@ -44,6 +59,8 @@ export interface DatabaseRestoreResult {
   /** Database restored into. */
   target: string;
   mode: DatabaseRestoreMethod;
+  /** Tables of `keepTables` that the dump held and the restore left out. */
+  leftOut: string[];
   bytesRestored: number;
   verify: VerifyReport;
 }
@@ -88,24 +105,43 @@ export class DatabaseRestorer {
     });
     if (!verify.ok) throw new BackupCorruptedError(manifest.id, verify.corruptedPacks, verify.problems);
     const target = databaseNameOf(request.targetUrl);
-    const base = { backupId: manifest.id, database: entry.database, target, mode: request.mode, verify };
     const restoring = progress.phase(ProgressStep.Restore, 50, 100, entry.size);
+    const selection = request.keepTables?.length
+      ? await this.listWithout(manifest, entry, request.keepTables)
+      : { args: [], leftOut: [], dispose: () => Promise.resolve() };
+    const base = { backupId: manifest.id, database: entry.database, target, mode: request.mode, verify };
     const finish = (): DatabaseRestoreResult => {
       progress.done(entry.size, target);
-      return { ...base, bytesRestored: entry.size };
+      return { ...base, leftOut: selection.leftOut, bytesRestored: entry.size };
     };
+    try {
+      await this.restoreSelected(manifest, entry, request, target, selection.args, restoring);
+    } finally {
+      await selection.dispose();
+    }
+    return finish();
+  }
 
+  /** Runs the restore itself, in one transaction or into a new database, with `--use-list` when given. */
+  private async restoreSelected(
+    manifest: BackupManifest,
+    entry: DatabaseEntry,
+    request: DatabaseRestoreRequest,
+    target: string,
+    useList: string[],
+    restoring: ProgressPhase,
+  ): Promise<void> {
     if (request.mode === DatabaseRestoreMethod.SingleTransaction) {
       await this.pgRestore(
         manifest,
         entry,
         request.targetUrl,
-        ['--single-transaction', '--clean', '--if-exists'],
+        ['--single-transaction', '--clean', '--if-exists', ...useList],
         request.finalSql,
         `Nothing was changed: the transaction was rolled back and ${JSON.stringify(target)} keeps its previous contents. Fix the cause above, or restore into a new database instead.`,
         restoring,
       );
-      return finish();
+      return;
     }
 
     const maintenanceUrl = new URL(request.targetUrl);
@@ -121,7 +157,7 @@ export class DatabaseRestorer {
         manifest,
         entry,
         request.targetUrl,
-        ['--exit-on-error'],
+        ['--exit-on-error', ...useList],
         request.finalSql,
         `The new database ${JSON.stringify(target)} was dropped again; fix the cause above and retry.`,
         restoring,
@@ -132,7 +168,36 @@ export class DatabaseRestorer {
       );
       throw err;
     }
-    return finish();
+  }
+
+  /**
+   * The dump's listing (read from a first pass over its chunks: pg_restore reads only the head)
+   * with `tables` left out, written to a private temporary `--use-list` file.
+   */
+  private async listWithout(
+    manifest: BackupManifest,
+    entry: DatabaseEntry,
+    tables: readonly string[],
+  ): Promise<{ args: string[]; leftOut: string[]; dispose(): Promise<void> }> {
+    const listing = this.runner.start(this.binaries.pgRestore, ['--list', '--verbose'], {
+      stdin: this.chunkStream(manifest, entry),
+      inputMayEndEarly: true,
+      hint: `Could not list the contents of the dump of ${entry.database}; nothing was changed. Check that pg_restore is as new as the pg_dump that wrote the backup.`,
+    });
+    const pieces: Buffer[] = [];
+    for await (const piece of listing.stdout) pieces.push(piece as Buffer);
+    await listing.finished;
+    const { list, leftOut } = leaveTablesOut(Buffer.concat(pieces).toString('utf8'), tables);
+    const missing = tables.filter((t) => !leftOut.includes(t));
+    if (missing.length > 0)
+      throw new BackupEngineError(
+        BackupErrorCode.KeptTableMissing,
+        `backup ${manifest.id} was taken before ${missing.join(', ')} existed in ${entry.database}: restoring it in place would bring back a schema that does not know the live ${missing.length === 1 ? 'table' : 'tables'}, which must be kept. Nothing was changed. Restore it into a new database instead (--database-mode new) and copy what you need from there.`,
+      );
+    const dir = await mkdtemp(join(tmpdir(), 'lockstep-restore-'));
+    const file = join(dir, 'use-list');
+    await writeFile(file, list, { mode: 0o600 });
+    return { args: [`--use-list=${file}`], leftOut, dispose: () => rm(dir, { recursive: true, force: true }) };
   }
 
   private async pgRestore(
@@ -155,7 +220,11 @@ export class DatabaseRestorer {
       return;
     }
     // pg_restore turns the dump into a script (no connection); psql runs it and the final SQL in one transaction
-    const scriptArgs = ['--no-owner', ...extra.filter((a) => a === '--clean' || a === '--if-exists'), '--file=-'];
+    const scriptArgs = [
+      '--no-owner',
+      ...extra.filter((a) => a === '--clean' || a === '--if-exists' || a.startsWith('--use-list=')),
+      '--file=-',
+    ];
     const script = this.runner.start(this.binaries.pgRestore, scriptArgs, { stdin, hint });
     const psql = this.runner.start(
       this.binaries.psql,
@@ -185,7 +254,7 @@ export class DatabaseRestorer {
   private async *chunkStream(
     manifest: BackupManifest,
     entry: DatabaseEntry,
-    progress: ProgressPhase,
+    progress?: ProgressPhase,
   ): AsyncGenerator<Buffer> {
     const reader = new PackReader(this.repository, this.compressor);
     const hash = createHash('sha256');
@@ -193,7 +262,7 @@ export class DatabaseRestorer {
     let handed = 0;
     const handOver = function* (bytes: Buffer): Generator<Buffer> {
       yield bytes;
-      progress.advance((handed += bytes.length), entry.database);
+      progress?.advance((handed += bytes.length), entry.database);
     };
     for (const id of entry.chunks) {
       const plain = await reader.readChunk(id, manifest.chunks[id]);

@@ -20,6 +20,8 @@ export const BackupErrorCode = {
   RestoreIncomplete: 'BACKUP_RESTORE_INCOMPLETE',
   /** A restore `--to` a directory that holds something (or is not a directory): refused, nothing in it was changed. */
   RestoreTargetNotEmpty: BackupRestoreRefusal.TargetNotEmpty,
+  /** A restore in place was to keep live tables that the backup's dump does not hold (it predates them): refused, nothing was changed. */
+  KeptTableMissing: 'BACKUP_RESTORE_KEPT_TABLE_MISSING',
   /** The caller aborted the operation; nothing was committed. */
   Aborted: 'BACKUP_ABORTED',
 } as const;

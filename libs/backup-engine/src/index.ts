@@ -19,5 +19,5 @@ export { BackupEngine } from './backup-engine';
 export { checkRestoreTarget } from './backup-restorer';
 export * from './stream-source';
 export { pgDumpSource } from './postgres-dump';
-export { DatabaseRestoreMethod } from './database-restorer';
+export { DatabaseRestoreMethod, type DatabaseRestoreRequest, type DatabaseRestoreResult } from './database-restorer';
 export { rawFrame, rawFrameOverhead } from './zstd-frame';

@@ -196,6 +196,80 @@ describe(`${BackupEngine.name} databases`, () => {
     ]);
   });
 
+  it.each([
+    ['without finalSql', undefined],
+    ['with finalSql', `UPDATE public.jobs SET state = 'aborted' WHERE state = 'running';`],
+  ])(
+    'leaves keepTables (with their sequence, index and trigger function) as they are and restores the rest, %s',
+    async (_label, finalSql) => {
+      const db = await createTestDatabase('lockstep_bkkeep');
+      dbs.push(db);
+      await withClient(db.url, async (c) => {
+        await c.query(`CREATE TABLE jobs (id int PRIMARY KEY, state text)`);
+        await c.query(`INSERT INTO jobs VALUES (1, 'running')`);
+        await c.query(`CREATE TABLE trail (id bigserial PRIMARY KEY, what text NOT NULL)`);
+        await c.query(`CREATE INDEX ix_trail_what ON trail (what)`);
+        await c.query(`CREATE FUNCTION trail_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE EXCEPTION 'append-only'; END $$`);
+        await c.query(`CREATE TRIGGER trail_append_only BEFORE UPDATE OR DELETE ON trail
+          FOR EACH ROW EXECUTE FUNCTION trail_append_only()`);
+        await c.query(`INSERT INTO trail (what) VALUES ('before')`);
+      });
+      const sut = await BackupEngine.open(newStore());
+      const backup = await sut.backup({ streams: [pgDumpSource({ url: db.url })] });
+      await withClient(db.url, async (c) => {
+        await c.query(`INSERT INTO jobs VALUES (2, 'later')`);
+        await c.query(`INSERT INTO trail (what) VALUES ('after')`);
+      });
+      const query = (sql: string) => withClient(db.url, async (c) => (await c.query(sql)).rows as unknown[]);
+
+      const result = await sut.restoreDatabase(backup.id, {
+        mode: DatabaseRestoreMethod.SingleTransaction,
+        targetUrl: db.url,
+        keepTables: ['public.trail'],
+        finalSql,
+      });
+
+      expect(result.leftOut).toEqual(['public.trail']);
+      expect(await query(`SELECT id, state FROM jobs ORDER BY id`)).toEqual([
+        { id: 1, state: finalSql ? 'aborted' : 'running' },
+      ]);
+      expect(await query(`SELECT id, what FROM trail ORDER BY id`)).toEqual([
+        { id: '1', what: 'before' },
+        { id: '2', what: 'after' },
+      ]);
+      await withClient(db.url, async (c) => {
+        await expect(c.query(`DELETE FROM trail`)).rejects.toThrow(/append-only/);
+        await c.query(`INSERT INTO trail (what) VALUES ('next')`);
+      });
+      expect(await query(`SELECT id FROM trail WHERE what = 'next'`)).toEqual([{ id: '3' }]);
+    },
+  );
+
+  it('refuses to keep a table the dump does not hold, before changing anything', async () => {
+    const db = await createTestDatabase('lockstep_bkkeepold');
+    dbs.push(db);
+    await withClient(db.url, (c) => c.query(`CREATE TABLE jobs (id int PRIMARY KEY)`));
+    const sut = await BackupEngine.open(newStore());
+    const backup = await sut.backup({ streams: [pgDumpSource({ url: db.url })] });
+    await withClient(db.url, async (c) => {
+      await c.query(`CREATE TABLE trail (id int PRIMARY KEY)`);
+      await c.query(`INSERT INTO jobs VALUES (1)`);
+    });
+
+    const attempt = sut.restoreDatabase(backup.id, {
+      mode: DatabaseRestoreMethod.SingleTransaction,
+      targetUrl: db.url,
+      keepTables: ['public.trail'],
+    });
+
+    await expect(attempt).rejects.toMatchObject({
+      code: 'BACKUP_RESTORE_KEPT_TABLE_MISSING',
+      message: expect.stringMatching(/taken before public\.trail existed.*Nothing was changed.*--database-mode new/s),
+    });
+    expect(await withClient(db.url, async (c) => (await c.query(`SELECT id FROM jobs`)).rows)).toEqual([{ id: 1 }]);
+  });
+
   it('fails the backup with an error naming pg_dump and writes no manifest when pg_dump fails', async () => {
     const sut = await BackupEngine.open(newStore());
     const badUrl = new URL(testPgAdminUrl());

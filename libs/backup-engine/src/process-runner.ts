@@ -11,6 +11,11 @@ export interface StartOptions {
   hint?: string;
   /** Variables added to the program's environment (e.g. `PGPASSWORD`: secrets never go in `args`). */
   env?: Record<string, string>;
+  /**
+   * The program may exit successfully before reading all of stdin (`pg_restore --list` reads
+   * only the archive's head): its input then ending in a broken pipe is not a failure.
+   */
+  inputMayEndEarly?: boolean;
 }
 
 /** A started program. */
@@ -63,7 +68,7 @@ export class ChildProcessRunner implements ProcessRunner {
       // a failed input (e.g. a chunk that cannot be read) explains the program's exit better than its stderr
       if (feed.status === 'rejected' && feed.reason instanceof BackupEngineError) throw feed.reason;
       if (exit.status === 'rejected') throw exit.reason;
-      if (feed.status === 'rejected') throw feed.reason;
+      if (feed.status === 'rejected' && !options.inputMayEndEarly) throw feed.reason;
     })();
     finished.catch(() => undefined); // callers await it; this only keeps an early failure from counting as unhandled
     return {

@@ -1,7 +1,7 @@
 import type { BackupEngine, PruneRequest } from '@lockstep/backup-engine';
 import type { BackupRecordV1, BackupType } from '@lockstep/contracts';
 import { BackupJobs, refuseForeign } from './backup-jobs';
-import { sameDatabase } from './restore-job';
+import { sameDatabase } from './database-identity';
 import { newBackupRecord } from './backup-records';
 import type { BackupRepositoryLock } from './repository-lock';
 

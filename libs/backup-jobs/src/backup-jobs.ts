@@ -14,7 +14,9 @@ import { completedRecord, corruptedRecord, newBackupRecord, pickIdentity } from 
 import { planBackup, type BackupTargets } from './backup-targets';
 import { BackupJobError, BackupJobErrorCode, type BackupJobFailureCode } from './errors';
 import type { BackupRepositoryLock } from './repository-lock';
-import { RestoreJob, type RestoreOutcome, type RestoreRequest } from './restore-job';
+import { RestoreJob, type ControlPlaneDatabase, type RestoreOutcome, type RestoreRequest } from './restore-job';
+
+export type { ControlPlaneDatabase, ControlPlaneRestored } from './restore-job';
 
 /** One progress report of a backup operation. */
 export interface JobProgress {
@@ -37,17 +39,6 @@ export interface BackupJobDeps {
   now?: () => Date;
   /** Lockstep's own database, when this host backs it up (the backup service); see ControlPlaneDatabase. */
   controlPlane?: ControlPlaneDatabase;
-}
-
-/**
- * Lockstep's own database and what restoring it must also do: `finalSql(backupId)` runs in
- * the same transaction as the restore of that database (e.g. restoredControlPlaneSql, so the
- * restored control plane never resumes the past).
- */
-export interface ControlPlaneDatabase {
-  /** DATABASE_URL of the control plane; a restored database is it when host, port and name match. */
-  databaseUrl: string;
-  finalSql(backupId: string): string;
 }
 
 /** What a new backup is. */

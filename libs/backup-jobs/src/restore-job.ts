@@ -6,10 +6,12 @@ import {
   type BackupEngine,
   type BackupManifest,
   type DatabaseEntry,
+  type DatabaseRestoreResult,
 } from '@lockstep/backup-engine';
 import type { BackupRecordV1, RestorePart } from '@lockstep/contracts';
 import { corruptedRecord } from './backup-records';
 import type { BackupTargets } from './backup-targets';
+import { sameDatabaseServer } from './database-identity';
 import { BackupJobError, BackupJobErrorCode } from './errors';
 
 /** What to restore, and where. */
@@ -48,8 +50,44 @@ export interface RestoreJobDeps {
   /** Records a catalogue change (here: the backup found corrupted). */
   record(backup: BackupRecordV1): Promise<void>;
   now(): Date;
-  /** Lockstep's own database: its restore also runs `finalSql` in the same transaction. */
-  controlPlane?: { databaseUrl: string; finalSql(backupId: string): string };
+  /** Lockstep's own database: see ControlPlaneDatabase. */
+  controlPlane?: ControlPlaneDatabase;
+}
+
+/** What a restore of Lockstep's own database did (handed to ControlPlaneDatabase.restored). */
+export interface ControlPlaneRestored {
+  backupId: string;
+  /** The database the backup holds. */
+  database: string;
+  /** The database restored into: the live one (`replace`) or a new copy (`new`). */
+  target: string;
+  mode: 'replace' | 'new';
+  /** Tables of `keepTables` the dump held and the restore left as they were. */
+  leftOut: readonly string[];
+}
+
+/**
+ * Lockstep's own database and what restoring it must also do: `finalSql(backupId)` runs in
+ * the same transaction as the restore of that database (e.g. restoredControlPlaneSql, so the
+ * restored control plane never resumes the past); an in-place restore leaves `keepTables` as
+ * they are; `restored` is called once the restore committed.
+ */
+export interface ControlPlaneDatabase {
+  /** DATABASE_URL of the control plane; a restored database is it when the server and database are the same (sameDatabaseServer). */
+  databaseUrl: string;
+  finalSql(backupId: string): string;
+  /**
+   * Schema-qualified tables a restore in place leaves as they are now (the tokens and the audit
+   * trail: a restore must neither un-revoke a token nor rewind the trail). A copy (`new`) is
+   * restored whole.
+   */
+  keepTables?: readonly string[];
+  /**
+   * Called right after the restore of this database committed (e.g. to append an audit record
+   * on top of the live chain); a failure fails the restore with a message that the database
+   * was restored all the same.
+   */
+  restored?(what: ControlPlaneRestored): Promise<void>;
 }
 
 /**
@@ -163,16 +201,19 @@ export class RestoreJob {
     this.report('restoring_database', Math.floor(start), entry.database);
     const url = this.databaseUrl(entry.database, this.req.databaseMode);
     const controlPlane = this.deps.controlPlane;
+    // the server's identity decides, not how the URLs spell the host (localhost and 127.0.0.1 are one database)
     const ownDatabase =
-      controlPlane !== undefined && sameDatabase(this.originalUrl(entry.database), controlPlane.databaseUrl);
+      controlPlane !== undefined &&
+      (await sameDatabaseServer(this.originalUrl(entry.database), controlPlane.databaseUrl));
     const onProgress = (p: { step: string; percent: number }) =>
       this.report(
         p.step === 'done' ? 'restoring_database' : `database_${p.step}`,
         Math.floor(start + (slice * p.percent) / 100),
         entry.database,
       );
+    let result: DatabaseRestoreResult;
     try {
-      const result = await this.engine.restoreDatabase(
+      result = await this.engine.restoreDatabase(
         this.backup.id,
         {
           database: entry.database,
@@ -183,16 +224,46 @@ export class RestoreJob {
           targetUrl: url,
           // a restored control plane (in place or as a copy) never resumes the past: fixed up in the restore's transaction
           ...(ownDatabase && { finalSql: controlPlane.finalSql(this.backup.id) }),
+          // in place, the live tokens and audit trail stay as they are (a copy has none of its own: it is restored whole)
+          ...(ownDatabase && this.req.databaseMode === 'replace' && { keepTables: controlPlane.keepTables }),
         },
         undefined,
         { onProgress },
       );
-      this.outcome.databases.push({ database: entry.database, target: result.target, mode: result.mode });
     } catch (err) {
       if (this.outcome.databases.length === 0) throw err;
       throw this.partial(
         `restoring database ${entry.database} failed (${(err as Error).message}); no files were replaced`,
         err,
+      );
+    }
+    this.outcome.databases.push({ database: entry.database, target: result.target, mode: result.mode });
+    if (ownDatabase) await this.announceRestored(controlPlane, entry.database, result.target, result.leftOut);
+  }
+
+  /** Tells the control plane its own database was restored (after COMMIT); a failure says the restore itself happened. */
+  private async announceRestored(
+    controlPlane: ControlPlaneDatabase,
+    database: string,
+    target: string,
+    leftOut: readonly string[],
+  ): Promise<void> {
+    if (!controlPlane.restored) return;
+    const what: ControlPlaneRestored = {
+      backupId: this.backup.id,
+      database,
+      target,
+      mode: this.req.databaseMode,
+      leftOut,
+    };
+    try {
+      await controlPlane.restored(what);
+    } catch (err) {
+      throw new BackupJobError(
+        BackupJobErrorCode.RestorePartial,
+        `database ${database} was restored into ${target} from backup ${this.backup.id}, but recording the restore failed (${(err as Error).message}); the restore is not in the audit trail. Fix the cause; do not restore again only to record it.`,
+        undefined,
+        { cause: err },
       );
     }
   }
@@ -261,13 +332,4 @@ function hasRoots(manifest: BackupManifest, part: string | undefined): boolean {
   return manifest.entries.some(
     (e) => e.type !== 'database' && (part === undefined || e.path === part || e.path.startsWith(`${part}/`)),
   );
-}
-
-/** Whether two postgres URLs name the same database: host (case-insensitive), port (default 5432) and database name. */
-export function sameDatabase(a: string, b: string): boolean {
-  const key = (u: string) => {
-    const url = new URL(u);
-    return `${url.hostname.toLowerCase()}:${url.port || '5432'}/${decodeURIComponent(url.pathname.slice(1))}`;
-  };
-  return key(a) === key(b);
 }

@@ -144,8 +144,9 @@ describe('API access (every route × every kind of caller; real Postgres tokens,
       [ROLLOUT_ID],
     );
     await ds.query(
-      `INSERT INTO "backups" ("id", "type", "trigger", "status", "component", "created_at")
-       VALUES ('demo-nightly', 'full', 'manual', 'completed', 'demo', now())`,
+      `INSERT INTO "backups" ("id", "type", "trigger", "status", "component", "node_id", "created_at")
+       VALUES ('demo-nightly', 'full', 'manual', 'completed', 'demo', 'node-1', now()),
+              ('lockstep-cp', 'database', 'manual', 'completed', 'lockstep', NULL, now())`,
     );
     const fakes = [
       ComponentsRepository,
@@ -222,6 +223,34 @@ describe('API access (every route × every kind of caller; real Postgres tokens,
     expect(calls).toEqual([]);
     expect(send).not.toHaveBeenCalled();
     expect(await tokenRows()).toEqual(before);
+  });
+
+  it('refuses a token narrowed to the control plane’s component the control plane’s own backups, and lets an unscoped owner through', async () => {
+    const narrowed = await app.issueToken({ name: 'cp-scoped', role: 'owner', components: ['lockstep'] });
+    const demo = await app.issueToken({ name: 'demo-scoped', role: 'owner', components: ['demo'] });
+    const restore = { what: 'database', confirm: true };
+
+    const refused = [
+      await app.send('POST', '/v1/backups/lockstep-cp/restore', {
+        body: restore,
+        headers: { authorization: `Bearer ${narrowed}` },
+      }),
+      await app.send('POST', '/v1/backups/lockstep-cp/verify', { headers: { authorization: `Bearer ${narrowed}` } }),
+    ];
+    const unscoped = [
+      await as('owner', 'POST', '/v1/backups/lockstep-cp/restore', restore),
+      await as('owner', 'POST', '/v1/backups/lockstep-cp/verify'),
+    ];
+    const ownComponent = await app.send('POST', '/v1/backups/demo-nightly/verify', {
+      headers: { authorization: `Bearer ${demo}` },
+    });
+
+    for (const res of refused)
+      expect(res).toMatchObject({
+        status: 403,
+        body: { code: 'COMPONENT_NOT_IN_SCOPE', detail: expect.stringContaining("control plane's own databases") },
+      });
+    for (const res of [...unscoped, ownComponent]) expect([401, 403, 421]).not.toContain(res.status);
   });
 
   it('records a token’s last use, at most once a minute', async () => {

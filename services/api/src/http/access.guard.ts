@@ -108,8 +108,13 @@ export class AccessGuard implements CanActivate {
         return { name: param(target.param), describe: `acts on component ${param(target.param)}` };
       case 'rollout':
         return this.looked('rollout', param(target.param), await this.targets.rolloutComponent(param(target.param)));
-      case 'backup':
-        return this.looked('backup', param(target.param), await this.targets.backupComponent(param(target.param)));
+      case 'backup': {
+        const id = param(target.param);
+        const owner = await this.targets.backupOwner(id);
+        if (owner?.controlPlane)
+          return { name: null, describe: `acts on backup ${id} of the control plane's own databases` };
+        return this.looked('backup', id, owner?.component ?? null);
+      }
       case 'rollback': {
         const id = typeof body.rolloutId === 'string' ? body.rolloutId : undefined;
         if (!id) return { name: null, describe: 'names no rolloutId (send the rollout to roll back)' };

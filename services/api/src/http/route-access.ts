@@ -6,7 +6,8 @@ import { Role } from '@lockstep/contracts';
  * How the guard finds the component a request acts on, for tokens narrowed to components:
  * - `body`: a field of the JSON body (absent: the request acts on every component);
  * - `path`: a path parameter that is the component's name;
- * - `rollout` / `backup`: a path parameter naming a rollout or backup, whose component is looked up;
+ * - `rollout` / `backup`: a path parameter naming a rollout or backup, whose component is looked up
+ *   (a backup with no node is of the control plane's own databases: only an unscoped token may act on it);
  * - `rollback`: the body's `rolloutId` (absent: the latest rollout, which a narrowed token must name instead);
  * - `all`: the route acts on the whole control plane (subscriptions, tokens, the lock, prune,
  *   backups of the control plane's component): only a token that is not narrowed may call it.

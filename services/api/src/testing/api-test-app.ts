@@ -88,7 +88,7 @@ export async function startApiTestApp(options: {
     [TokensRepository, ds ? new TokensRepository(ds) : new InMemoryTokensRepository()],
     [
       AccessTargetsRepository,
-      ds ? new AccessTargetsRepository(ds) : { rolloutComponent: async () => null, backupComponent: async () => null },
+      ds ? new AccessTargetsRepository(ds) : { rolloutComponent: async () => null, backupOwner: async () => null },
     ],
     ...options.repositories,
   ]);

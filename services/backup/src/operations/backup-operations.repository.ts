@@ -1,11 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { BackupOperationEntity } from '@lockstep/persistence';
+import { BackupOperationEntity, controlPlaneRestore } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 
 /** The `backup_operations` rows the worker moves along. */
 @Injectable()
 export class BackupOperationsRepository {
   constructor(private readonly ds: DataSource) {}
+
+  /**
+   * What restoring Lockstep's own database also does, over this connection: the fix-up SQL, the
+   * live tables left out of an in-place restore, and the audit record appended after it.
+   */
+  controlPlaneRestore(): ReturnType<typeof controlPlaneRestore> {
+    return controlPlaneRestore(this.ds);
+  }
 
   get(id: string): Promise<BackupOperationEntity | null> {
     return this.ds.getRepository(BackupOperationEntity).findOneBy({ id });

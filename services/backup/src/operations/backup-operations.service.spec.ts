@@ -54,7 +54,7 @@ describe(BackupOperationsService.name, () => {
   const openJobs = jest.fn();
   const catalogue = { get: jest.fn(), all: jest.fn(), componentVersion: jest.fn() };
   const changes = { record: jest.fn() };
-  const operations = { start: jest.fn(), progress: jest.fn(), finish: jest.fn() };
+  const operations = { start: jest.fn(), progress: jest.fn(), finish: jest.fn(), controlPlaneRestore: jest.fn() };
   const publisher = { publish: jest.fn() };
   let sut: BackupOperationsService;
 
@@ -63,6 +63,7 @@ describe(BackupOperationsService.name, () => {
     openJobs.mockResolvedValue(jobs);
     catalogue.componentVersion.mockResolvedValue('1.0.0');
     operations.progress.mockResolvedValue(undefined);
+    operations.controlPlaneRestore.mockReturnValue({ finalSql: () => '', keepTables: ['public.audit_log'] });
     publisher.publish.mockResolvedValue(undefined);
     sut = new BackupOperationsService(
       config,
@@ -82,7 +83,13 @@ describe(BackupOperationsService.name, () => {
     await openJobs.mock.calls[0][0].record(backup);
 
     expect(openJobs).toHaveBeenCalledWith(
-      expect.objectContaining({ namespace: 'lockstep', holder: 'backup@test', leaseMs: 15_000, replicas: 1 }),
+      expect.objectContaining({
+        namespace: 'lockstep',
+        holder: 'backup@test',
+        leaseMs: 15_000,
+        replicas: 1,
+        controlPlane: expect.objectContaining({ databaseUrl: config.DATABASE_URL, keepTables: ['public.audit_log'] }),
+      }),
     );
     expect(changes.record).toHaveBeenCalledWith(backup);
   });

@@ -10,7 +10,6 @@ import {
   type BackupVerifyResultV1,
 } from '@lockstep/contracts';
 import { EventPublisher, NatsClient, type CommandOutcome } from '@lockstep/messaging';
-import { restoredControlPlaneSql } from '@lockstep/persistence';
 import { BACKUP_CONFIG, type BackupServiceConfig } from '../backup.config';
 import { BackupCatalogue } from '../catalogue/backup-catalogue';
 import { BackupCatalogueService } from '../catalogue/backup-catalogue.service';
@@ -60,8 +59,9 @@ export class BackupOperationsService {
       leaseMs: c.BACKUP_LOCK_LEASE,
       replicas: c.NATS_REPLICAS,
       record: (b) => this.changes.record(b),
-      // restoring Lockstep's own database (when BACKUP_DATABASE_URLS lists it) never resumes the past
-      controlPlane: { databaseUrl: c.DATABASE_URL, finalSql: restoredControlPlaneSql },
+      // restoring Lockstep's own database (when BACKUP_DATABASE_URLS lists it) never resumes the past,
+      // keeps the live tokens and audit trail, and is recorded on top of that trail
+      controlPlane: { databaseUrl: c.DATABASE_URL, ...this.operations.controlPlaneRestore() },
     });
   }
 
