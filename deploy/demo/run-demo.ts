@@ -32,7 +32,7 @@ import { DemoWebhookReceiver, readSlackMessage } from './demo-receivers';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const SERVICES = ['checker', 'notifier', 'api', 'scheduler', 'backup'] as const;
 const NODES = ['node-1', 'node-2', 'node-3'] as const;
-const STEPS = 12;
+const STEPS = 13;
 const step = (n: number, text: string) => console.log(`\n[${n}/${STEPS}] ${text}`);
 const ok = (text: string) => console.log(`   ✓ ${text}`);
 const fail = (text: string): never => {
@@ -440,6 +440,17 @@ async function main(): Promise<void> {
     step(12, 'Delivery log (lockstep deliveries)');
     const log = await cli('deliveries', '--limit', '8');
     console.log(log.stdout.replace(/^/gm, '   '));
+
+    step(13, 'The audit trail: every change and refusal, hash-chained (lockstep audit)');
+    const trail = await cli('audit', '--since', '1h', '--limit', '10');
+    console.log(trail.stdout.trimEnd().replace(/^/gm, '   '));
+    const refused = JSON.parse((await cli('audit', '--action', 'request.refused', '--json')).stdout) as unknown[];
+    if (refused.length < 2) fail(`the refused check and webhook should be in the audit trail, found ${refused.length}`);
+    const verdict = JSON.parse((await cli('audit', 'verify', '--json')).stdout) as { ok: boolean; records: number };
+    if (!verdict.ok) fail(`lockstep audit verify found the trail broken: ${JSON.stringify(verdict)}`);
+    ok(
+      `lockstep audit verify: ${verdict.records} records, each chained to the one before; an edited or removed record would be named`,
+    );
     console.log(
       `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: releases announced and delivered with verified signatures, a fleet rolled canary-first to 1.2.0, a broken 1.4.0 rolled back on its canary, a tampered 1.3.0 refused, a backup per node before every install, and a verified restore.`,
     );
