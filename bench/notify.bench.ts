@@ -17,7 +17,8 @@ import { createInterface } from 'node:readline';
 import { createEvent, Subjects } from '@lockstep/contracts';
 import { releasePayload } from '@lockstep/testing';
 import { webhookChannel, generateWebhookSecret } from '../services/notifier/src/channels/webhook';
-import { AgentPool, AllowList, AttemptOutcome, deliver } from '../services/notifier/src/http';
+import { AgentPool, AllowList } from '@lockstep/net-guard';
+import { AttemptOutcome, deliver } from '../services/notifier/src/http';
 
 const N = Number(process.env.BENCH_DELIVERIES ?? 20000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);

@@ -17,6 +17,14 @@ export const AgentErrorCode = {
   TufTargetMismatch: 'TUF_TARGET_MISMATCH',
   TufUnknownTarget: 'TUF_UNKNOWN_TARGET',
   TufNotConfigured: 'TUF_NOT_CONFIGURED',
+  /** The root.json kept in the state directory does not chain from the pinned root (swapped or tampered with). */
+  TufRootChainBroken: 'TUF_ROOT_CHAIN_BROKEN',
+  /** The npm registry could not be asked for the version's signed metadata. */
+  NpmRegistryUnavailable: 'NPM_REGISTRY_UNAVAILABLE',
+  /** The registry publishes no integrity or no signature by a pinned key for the version. */
+  NpmSignatureMissing: 'NPM_SIGNATURE_MISSING',
+  /** A signature by a pinned key does not verify, or the artifact does not match the signed integrity. */
+  NpmSignatureInvalid: 'NPM_SIGNATURE_INVALID',
   UnsafeArchive: 'UNSAFE_ARCHIVE',
   ArchiveTooLarge: 'ARCHIVE_TOO_LARGE',
   ArchiveCorrupt: 'ARCHIVE_CORRUPT',

@@ -6,3 +6,5 @@ export { serviceManagerPlugin, ServiceManagerKinds } from './service-managers/re
 export { NodeAgentRuntime } from './node-agent.runtime';
 export { TufArtifactVerifier, type TufVerifierOptions, type ArtifactFacts } from './verify/tuf-artifact-verifier';
 export { AgentErrorCode, InstallStepError } from './errors';
+export { parseNpmRegistryKeys, type NpmRegistryKey } from './verify/npm-registry-keys';
+export { type NpmAnchorOptions } from './verify/npm-signature-verifier';

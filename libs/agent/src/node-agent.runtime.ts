@@ -1,4 +1,5 @@
 import { ensureStreams } from '@lockstep/messaging';
+import { AllowList, createGuardedFetch } from '@lockstep/net-guard';
 import { LiveLockReader } from '@lockstep/fleet-lock';
 import { MinioObjectStore, type ObjectStore } from '@lockstep/storage';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { AppDirectory } from './app/app-directory';
 import { unpackTarGz } from './archive/archive-unpacker';
 import { ConfigMigrator } from './config/config-migrator';
-import { ArtifactDownloader, parseS3Uri, type ObjectStoreFor } from './download/artifact-downloader';
+import { ArtifactDownloader, type ObjectStoreFor } from './download/artifact-downloader';
 import { AgentErrorCode, InstallStepError } from './errors';
 import { CommandAdmission } from './fencing/command-admission';
 import { FencingStore } from './fencing/fencing-store';
@@ -27,6 +28,7 @@ import { createServiceManager } from './service-managers/registry';
 import type { ServiceManager } from './service-managers/service-manager';
 import type { AgentSettings } from './settings';
 import { agentLogger, type AgentLogger } from './support/logger';
+import { NpmSignatureVerifier } from './verify/npm-signature-verifier';
 import { TufArtifactVerifier } from './verify/tuf-artifact-verifier';
 import { backupChangedEventId, createEvent, Subjects, type InstallCommandV1 } from '@lockstep/contracts';
 import type { DownloadedArtifact } from './download/artifact-downloader';
@@ -35,6 +37,9 @@ import type { DownloadedArtifact } from './download/artifact-downloader';
 export const DEFAULT_AGENT_LOCK_KEY = 'cluster';
 /** Default AGENT_COMMAND_MAX_AGE. */
 export const DEFAULT_COMMAND_MAX_AGE_MS = 10 * 60_000;
+
+/** Name of the setting listing the non-public addresses an agent may fetch metadata and artifacts from. */
+export const AGENT_ALLOWED_DESTINATIONS = 'AGENT_ALLOWED_DESTINATIONS';
 
 /** Version of the agent, reported in the node record. */
 export const AGENT_VERSION = '0.1.0';
@@ -107,7 +112,10 @@ export class NodeAgentRuntime {
     await ensureStreams(jsm, this.nats.namespace, this.nats.replicas ?? 1);
 
     const storeFor = this.overrides.storeFor ?? cachedStores(s);
-    const downloader = new ArtifactDownloader(storeFor, s.downloadTimeoutMs);
+    const guardedFetch = createGuardedFetch({
+      allowList: AllowList.parse(s.allowedDestinations ?? '', AGENT_ALLOWED_DESTINATIONS),
+    });
+    const downloader = new ArtifactDownloader(storeFor, s.downloadTimeoutMs, guardedFetch);
     const tuf = s.trustedRoot
       ? new TufArtifactVerifier({
           pinnedRoot: s.trustedRoot,
@@ -115,15 +123,22 @@ export class NodeAgentRuntime {
           storeFor,
           metadataUrl: s.tufMetadataUrl,
           timeoutMs: s.downloadTimeoutMs,
+          fetch: guardedFetch,
         })
       : undefined;
+    const npm = s.npm ? new NpmSignatureVerifier(s.npm, downloader.getJson) : undefined;
+    if (!tuf && !npm)
+      this.logger.error(
+        'no trust anchor is pinned (AGENT_TRUSTED_ROOT, or AGENT_NPM_KEYS for an npm component): every command will be refused with NO_TRUST_ANCHOR',
+      );
     const backups = await this.openBackups(js);
     const pipeline = new InstallPipeline({
       ...backups,
       dir: this.dir,
       journal,
+      checkAnchor: (cmd) => tuf?.assertCovers(cmd.component, cmd.artifact.uri),
       download: (uri, path, maxBytes, signal) => downloader.download(uri, path, maxBytes, signal),
-      verify: (cmd, artifact, signal) => verifyArtifact(cmd, artifact, tuf, this.logger, signal),
+      verify: (cmd, artifact, signal) => verifyArtifact(cmd, artifact, { tuf, npm }, signal),
       unpack: unpackTarGz,
       config: new ConfigMigrator(this.dir.sharedDir),
       hook: new MigrateHookRunner(s.hookTimeoutMs),
@@ -163,7 +178,7 @@ export class NodeAgentRuntime {
       (key) => lock.holder(key),
     );
     const agent = new NodeAgent(
-      { nodeId: s.nodeId, component: s.component },
+      { nodeId: s.nodeId, component: s.component, trustAnchor: tuf ? 'tuf' : npm ? 'npm' : null },
       this.dir,
       journal,
       fencing,
@@ -333,12 +348,15 @@ export class NodeAgentRuntime {
   }
 }
 
-/** The command's sha256/length first, then TUF (required for s3:// artifacts). */
+/**
+ * The command's sha256/length first, then the pinned anchor: the TUF root, else the npm
+ * registry keys. Never the command's sha256 alone (NodeAgent refuses such commands before
+ * anything is downloaded; this is the last line should one get here).
+ */
 async function verifyArtifact(
   cmd: InstallCommandV1,
   artifact: DownloadedArtifact,
-  tuf: TufArtifactVerifier | undefined,
-  logger: AgentLogger,
+  anchors: { tuf?: TufArtifactVerifier; npm?: NpmSignatureVerifier },
   signal: AbortSignal,
 ): Promise<void> {
   if (artifact.sha256 !== cmd.artifact.sha256 || artifact.length !== cmd.artifact.length) {
@@ -348,15 +366,13 @@ async function verifyArtifact(
       { step: 'verifying' },
     );
   }
-  if (tuf) return tuf.verify(cmd.component, cmd.version, cmd.artifact.uri, artifact, signal);
-  if (parseS3Uri(cmd.artifact.uri)) {
-    throw new InstallStepError(
-      AgentErrorCode.TufNotConfigured,
-      `AGENT_TRUSTED_ROOT is not set, and s3:// artifacts are installed only after TUF verification; pin the component's root.json`,
-      { step: 'verifying' },
-    );
-  }
-  logger.warn(`${cmd.artifact.uri} checked against the command's sha256 only: AGENT_TRUSTED_ROOT is not set`);
+  if (anchors.tuf) return anchors.tuf.verify(cmd.component, cmd.version, cmd.artifact.uri, artifact, signal);
+  if (anchors.npm) return anchors.npm.verify(cmd.version, artifact.path, artifact, signal);
+  throw new InstallStepError(
+    AgentErrorCode.TufNotConfigured,
+    "no trust anchor is pinned on this node; pin the component's root.json (AGENT_TRUSTED_ROOT) or the npm registry keys (AGENT_NPM_KEYS). Not installed",
+    { step: 'verifying' },
+  );
 }
 
 function cachedStores(s: AgentSettings): ObjectStoreFor {

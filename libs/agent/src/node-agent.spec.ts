@@ -16,7 +16,7 @@ import { FencingStore } from './fencing/fencing-store';
 import type { LiveHolder } from '@lockstep/fleet-lock';
 import type { InstallPipeline } from './install/install-pipeline';
 import { CommandJournal } from './journal/command-journal';
-import { finishedEventId, NodeAgent, type InstallEventSink } from './node-agent';
+import { finishedEventId, NodeAgent, type InstallEventSink, type TrustAnchorKind } from './node-agent';
 import { silentLogger } from './support/logger';
 
 const command = (over: Partial<InstallCommandV1> = {}): InstallCommandV1 => installCommand(over);
@@ -34,6 +34,8 @@ describe(NodeAgent.name, () => {
   let live: LiveHolder | undefined | Error;
   let now: number;
   let sut: NodeAgent;
+  /** An agent like `sut` with another trust anchor pinned. */
+  let agentWith: (trustAnchor: TrustAnchorKind | null) => NodeAgent;
   const fenceOnDisk = async () => (await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster');
 
   beforeEach(async () => {
@@ -67,19 +69,21 @@ describe(NodeAgent.name, () => {
       }),
       resume: jest.fn(),
     };
-    sut = new NodeAgent(
-      { nodeId: 'n1', component: 'demo' },
-      dir,
-      journal,
-      fencing,
-      pipeline as unknown as InstallPipeline,
-      events,
-      silentLogger,
-      new CommandAdmission({ lockKey: 'cluster', maxAgeMs: MAX_AGE_MS, now: () => now }, async () => {
-        if (live instanceof Error) throw live;
-        return live;
-      }),
-    );
+    agentWith = (trustAnchor) =>
+      new NodeAgent(
+        { nodeId: 'n1', component: 'demo', trustAnchor },
+        dir,
+        journal,
+        fencing,
+        pipeline as unknown as InstallPipeline,
+        events,
+        silentLogger,
+        new CommandAdmission({ lockKey: 'cluster', maxAgeMs: MAX_AGE_MS, now: () => now }, async () => {
+          if (live instanceof Error) throw live;
+          return live;
+        }),
+      );
+    sut = agentWith('tuf');
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
 
@@ -117,6 +121,27 @@ describe(NodeAgent.name, () => {
       outcome: { result: 'rejected', refusal, error: expect.stringMatching(error) },
     });
     expect(pipeline.run).not.toHaveBeenCalled();
+  });
+
+  it('refuses every command when no trust anchor is pinned, before anything is run or fenced', async () => {
+    sut = agentWith(null);
+
+    const result = await sut.handle(
+      command({ artifact: { uri: 'http://x/app.tgz', sha256: 'a'.repeat(64), length: 1 } }),
+      1,
+      ROOT_CONTEXT,
+    );
+
+    expect(result).toMatchObject({
+      kind: 'ack',
+      outcome: {
+        result: 'rejected',
+        refusal: CommandRefusal.NoTrustAnchor,
+        error: expect.stringMatching(/^NO_TRUST_ANCHOR: .*AGENT_TRUSTED_ROOT.*AGENT_NPM_KEYS/),
+      },
+    });
+    expect(pipeline.run).not.toHaveBeenCalled();
+    expect(await fenceOnDisk()).toBe(0);
   });
 
   it.each<[string, Partial<InstallCommandV1>, LiveHolder | undefined, CommandRefusal, RegExp]>([

@@ -42,7 +42,12 @@ export type NodeInstallState = 'idle' | 'starting' | 'recovering' | InstallStep;
 export interface NodeIdentity {
   nodeId: string;
   component: string;
+  /** The trust anchor pinned on the node (null: none, so every command is refused before anything is downloaded). */
+  trustAnchor: TrustAnchorKind | null;
 }
+
+/** Kinds of trust anchor an agent verifies artifacts against: a pinned TUF root, or pinned npm registry keys. */
+export type TrustAnchorKind = 'tuf' | 'npm';
 
 /** Id of the `install.finished` event answering the message with stream sequence `seq`. */
 export const finishedEventId = (commandId: string, seq: number): string => `${commandId}:finished:${seq}`;
@@ -241,6 +246,11 @@ export class NodeAgent {
     } catch (err) {
       return { refusal: CommandRefusal.BadCommand, reason: (err as Error).message };
     }
+    if (!this.node.trustAnchor)
+      return {
+        refusal: CommandRefusal.NoTrustAnchor,
+        reason: `this node has no trust anchor pinned, so ${cmd.artifact.uri} could be checked only against the sha256 the command itself names; pin the component's TUF root (AGENT_TRUSTED_ROOT) or, for an npm component, the registry's signing keys (AGENT_NPM_KEYS). Nothing was downloaded`,
+      };
     return undefined;
   }
 

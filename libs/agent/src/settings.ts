@@ -1,6 +1,7 @@
 import type { BackupSettings } from '@lockstep/backup-jobs';
 import type { ServiceManagerKind } from './service-managers/registry';
 import type { ServiceManagerSettings } from './service-managers/service-manager';
+import type { NpmAnchorOptions } from './verify/npm-signature-verifier';
 
 /** Everything one node agent needs to know, already validated (the installer parses it from the environment). */
 export interface AgentSettings {
@@ -29,10 +30,20 @@ export interface AgentSettings {
   minFreeDiskBytes: number;
   maxArtifactBytes: number;
   maxUnpackedBytes: number;
-  /** AGENT_TRUSTED_ROOT contents: the pinned TUF root.json (required for s3:// artifacts). */
+  /**
+   * AGENT_TRUSTED_ROOT contents: the pinned TUF root.json. This or `npm` is required: an agent
+   * without a pinned trust anchor refuses every command (NO_TRUST_ANCHOR).
+   */
   trustedRoot?: Buffer;
+  /** AGENT_NPM_REGISTRY, AGENT_NPM_PACKAGE, AGENT_NPM_KEYS: an npm component's anchor, the registry signing keys pinned on the node. */
+  npm?: NpmAnchorOptions;
   /** AGENT_TUF_METADATA_URL: where the component's TUF metadata is (default: next to an s3:// artifact). */
   tufMetadataUrl?: string;
+  /**
+   * AGENT_ALLOWED_DESTINATIONS: non-public addresses (keywords such as `loopback`, `private`, or
+   * CIDRs) http(s) artifacts, TUF metadata and the npm registry may be fetched from; default none.
+   */
+  allowedDestinations?: string;
   /** S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY for s3:// artifacts and metadata. */
   s3?: { endpoint: string; accessKey: string; secretKey: string };
   /** AGENT_DOWNLOAD_TIMEOUT, AGENT_HOOK_TIMEOUT. */

@@ -126,6 +126,11 @@ export const CommandRefusal = {
   Expired: 'COMMAND_EXPIRED',
   /** A redelivered message older than one this node already handled. */
   Superseded: 'SUPERSEDED',
+  /**
+   * The agent has no trust anchor pinned (AGENT_TRUSTED_ROOT, or AGENT_NPM_KEYS for an npm
+   * component), so it could check the artifact only against the sha256 the command itself names.
+   */
+  NoTrustAnchor: 'NO_TRUST_ANCHOR',
 } as const;
 export type CommandRefusal = (typeof CommandRefusal)[keyof typeof CommandRefusal];
 

@@ -176,8 +176,14 @@ export class ObjectStoreFetcher extends RecordingFetcher {
   }
 }
 
+/** GET with headers and a signal, answering a WHATWG Response (the destination-guarded fetch of @lockstep/net-guard fits). */
+export type HttpGet = (
+  url: string,
+  init: { headers: Record<string, string>; signal: AbortSignal },
+) => Promise<Response>;
+
 /**
- * Reads http(s) URLs with Node's fetch. Sends If-None-Match for timestamp.json when the last
+ * Reads http(s) URLs through `get` (the destination guard in the checker and agents). Sends If-None-Match for timestamp.json when the last
  * check left an ETag; a 304 is answered with the already trusted timestamp, which tuf-js then
  * re-checks (signature, expiry) like any other copy.
  */
@@ -187,6 +193,7 @@ export class HttpFetcher extends RecordingFetcher {
     outer: AbortSignal,
     private readonly conditional: { timestampUrl: string; etag?: string; trustedTimestamp?: string },
     private readonly userAgent = 'lockstep-checker',
+    private readonly get: HttpGet = (url, init) => fetch(url, { ...init, redirect: 'error' }),
   ) {
     super(timeoutMs, outer);
   }
@@ -196,7 +203,7 @@ export class HttpFetcher extends RecordingFetcher {
     const { etag, trustedTimestamp } = this.conditional;
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
     if (isTimestamp && etag && trustedTimestamp) headers['if-none-match'] = etag;
-    const response = await fetch(url, { headers, signal, redirect: 'follow' });
+    const response = await this.get(url, { headers, signal });
     if (response.status === 304 && isTimestamp && trustedTimestamp) {
       this.notModified = true;
       this.timestampEtag = etag;

@@ -16,3 +16,4 @@ export { writeTar, writeTarGz, type TarEntry } from './tar-writer';
 export { demoAppEntries, buildDemoArtifact, buildMaliciousArtifact, MaliciousArtifactKinds } from './demo-artifact';
 export * from './event-fixtures';
 export { spawnTs } from './ts-child';
+export { FakeNpmRegistry, generateNpmSigningKey, type NpmSigning, type NpmSigningKey } from './npm-registry';

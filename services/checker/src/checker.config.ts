@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commonSchema, env, loadConfig, s3Schema } from '@lockstep/config';
 import { parseOnlineKeySet, type TufOnlineKeySet } from '@lockstep/releases';
+import { AllowList } from '@lockstep/net-guard';
 
 /** LOCKSTEP_TUF_ONLINE_KEYS: the online key file's JSON (usually given as LOCKSTEP_TUF_ONLINE_KEYS_FILE). */
 const onlineKeys = z
@@ -19,6 +20,9 @@ const onlineKeys = z
     }
   });
 
+/** Name of the setting listing non-public addresses release sources may be fetched from. */
+export const CHECKER_ALLOWED_DESTINATIONS = 'CHECKER_ALLOWED_DESTINATIONS';
+
 /** Checker settings. */
 export const checkerSchema = z.object({
   ...commonSchema,
@@ -27,6 +31,18 @@ export const checkerSchema = z.object({
   CHECKER_INTERVAL: env.duration('5m'),
   /** Deadline of one source check (download and verification included). */
   CHECKER_TIMEOUT: env.duration('2m'),
+  /** Non-public destinations (keywords such as loopback, private, or CIDRs) release sources may be fetched from. */
+  CHECKER_ALLOWED_DESTINATIONS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return AllowList.parse(v, CHECKER_ALLOWED_DESTINATIONS);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** Poll once right after start. */
   CHECKER_CHECK_ON_START: env.bool(true),
   /**

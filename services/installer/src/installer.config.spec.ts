@@ -1,4 +1,5 @@
 import { ConfigError } from '@lockstep/config';
+import { generateNpmSigningKey } from '@lockstep/testing';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,22 @@ describe(loadInstallerConfig.name, () => {
     expect(sut.AGENT_TRUSTED_ROOT?.toString()).toContain('"root"');
   });
 
+  it('pins the npm registry keys from a file', () => {
+    const key = generateNpmSigningKey();
+    const path = join(mkdtempSync(join(tmpdir(), 'keys-')), 'keys.json');
+    writeFileSync(path, JSON.stringify({ keys: [key.json] }));
+
+    const sut = toAgentSettings(
+      loadInstallerConfig({ ...base, AGENT_NPM_PACKAGE: '@acme/app', AGENT_NPM_KEYS_FILE: path }),
+    );
+
+    expect(sut.npm).toMatchObject({
+      registry: 'https://registry.npmjs.org',
+      packageName: '@acme/app',
+      keys: [expect.objectContaining({ keyid: key.keyid })],
+    });
+  });
+
   it.each([
     [{ NODE_ID: 'Node 1' }, /NODE_ID: node ids are lowercase/],
     [{ NODE_LABELS: 'canary' }, /NODE_LABELS: expected key=value pairs/],
@@ -57,6 +74,16 @@ describe(loadInstallerConfig.name, () => {
     [{ AGENT_KEEP_RELEASES: '0' }, /AGENT_KEEP_RELEASES: expected a whole number 1-1000/],
     [{ AGENT_LOCK_KEY: 'Cluster lock' }, /AGENT_LOCK_KEY: expected a lock key/],
     [{ AGENT_COMMAND_MAX_AGE: 'ages' }, /AGENT_COMMAND_MAX_AGE: expected a duration/],
+    [
+      { AGENT_NPM_KEYS: '{"keys":[]}', AGENT_NPM_PACKAGE: 'app' },
+      /AGENT_NPM_KEYS: expected \{"keys".*\/-\/npm\/v1\/keys/,
+    ],
+    [{ AGENT_NPM_PACKAGE: 'app' }, /AGENT_NPM_KEYS: required with AGENT_NPM_PACKAGE/],
+    [
+      { AGENT_ALLOWED_DESTINATIONS: 'everything' },
+      /AGENT_ALLOWED_DESTINATIONS: .*"everything" is not an address class keyword/,
+    ],
+    [{ AGENT_NPM_PACKAGE: 'Not a name!' }, /AGENT_NPM_PACKAGE: expected an npm package name/],
   ])('names the variable of %p', (change, message) => {
     const act = () => loadInstallerConfig({ ...base, ...change });
 

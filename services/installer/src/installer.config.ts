@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import { commonSchema, env, loadConfig, s3Schema } from '@lockstep/config';
 import { NodeId } from '@lockstep/contracts';
-import { serviceManagerPlugin, ServiceManagerKinds, type AgentSettings } from '@lockstep/agent';
+import {
+  parseNpmRegistryKeys,
+  serviceManagerPlugin,
+  ServiceManagerKinds,
+  type AgentSettings,
+  type NpmRegistryKey,
+} from '@lockstep/agent';
 import { backupSchema } from '@lockstep/backup-jobs';
+import { AllowList } from '@lockstep/net-guard';
 import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 
@@ -79,6 +86,22 @@ const trustedRoot = z
     }
   });
 
+const npmKeys = z
+  .string()
+  .optional()
+  .transform((text, ctx): NpmRegistryKey[] | undefined => {
+    if (text === undefined) return undefined;
+    try {
+      return parseNpmRegistryKeys(text);
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${(err as Error).message}; pin the answer of <registry>/-/npm/v1/keys (AGENT_NPM_KEYS_FILE=<path> reads it from a file)`,
+      });
+      return z.NEVER;
+    }
+  });
+
 /** Node agent settings. */
 export const installerSchema = z
   .object({
@@ -135,6 +158,29 @@ export const installerSchema = z
     AGENT_MAX_UNPACKED_BYTES: bytes('256MiB'),
     /** Path of the component's pinned TUF root.json; required to install s3:// artifacts. */
     AGENT_TRUSTED_ROOT: trustedRoot,
+    /** Non-public destinations (loopback, private, … or CIDRs) artifacts, TUF metadata and the npm registry may be fetched from over http(s). */
+    AGENT_ALLOWED_DESTINATIONS: z
+      .string()
+      .default('')
+      .superRefine((v, ctx) => {
+        try {
+          AllowList.parse(v, 'AGENT_ALLOWED_DESTINATIONS');
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
+    /** npm component: the registry the package is published in (its signatures are checked against AGENT_NPM_KEYS). */
+    AGENT_NPM_REGISTRY: env.url(['http', 'https'], 'https://registry.npmjs.org'),
+    /** npm component: the package name, e.g. @acme/app. */
+    AGENT_NPM_PACKAGE: z
+      .string()
+      .max(214)
+      .regex(/^(?:@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*$/i, {
+        message: 'expected an npm package name such as my-app or @acme/my-app',
+      })
+      .optional(),
+    /** npm component: the registry signing keys pinned on this node (the registry's /-/npm/v1/keys answer). */
+    AGENT_NPM_KEYS: npmKeys,
     /** The component's TUF metadata URL (s3://bucket/prefix/ or http(s)://); default next to an s3:// artifact. */
     AGENT_TUF_METADATA_URL: env.url(['s3', 'http', 'https']).optional(),
     AGENT_DOWNLOAD_TIMEOUT: env.duration('5m'),
@@ -156,6 +202,19 @@ export const installerSchema = z
   .superRefine((c, ctx) => {
     const problems = serviceManagerPlugin(c.AGENT_SERVICE_MANAGER).validate(serviceManagerSettingsOf(c));
     for (const p of problems) ctx.addIssue({ code: 'custom', path: [p.variable], message: p.message });
+    if (c.AGENT_NPM_KEYS && !c.AGENT_NPM_PACKAGE)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AGENT_NPM_PACKAGE'],
+        message: 'required with AGENT_NPM_KEYS: the npm package the component is published as, e.g. @acme/app',
+      });
+    if (c.AGENT_NPM_PACKAGE && !c.AGENT_NPM_KEYS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AGENT_NPM_KEYS'],
+        message:
+          'required with AGENT_NPM_PACKAGE: the registry signing keys to pin (curl <registry>/-/npm/v1/keys > keys.json; AGENT_NPM_KEYS_FILE=keys.json)',
+      });
     if (!c.AGENT_HEALTH_URL && c.APP_PORT === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -202,6 +261,10 @@ export function toAgentSettings(c: InstallerConfig): AgentSettings {
     maxUnpackedBytes: c.AGENT_MAX_UNPACKED_BYTES,
     trustedRoot: c.AGENT_TRUSTED_ROOT,
     tufMetadataUrl: c.AGENT_TUF_METADATA_URL,
+    allowedDestinations: c.AGENT_ALLOWED_DESTINATIONS,
+    ...(c.AGENT_NPM_KEYS && c.AGENT_NPM_PACKAGE
+      ? { npm: { registry: c.AGENT_NPM_REGISTRY, packageName: c.AGENT_NPM_PACKAGE, keys: c.AGENT_NPM_KEYS } }
+      : {}),
     s3: { endpoint: c.S3_ENDPOINT, accessKey: c.S3_ACCESS_KEY, secretKey: c.S3_SECRET_KEY },
     downloadTimeoutMs: c.AGENT_DOWNLOAD_TIMEOUT,
     hookTimeoutMs: c.AGENT_HOOK_TIMEOUT,

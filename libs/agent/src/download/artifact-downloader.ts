@@ -1,3 +1,4 @@
+import type { GuardedFetch } from '@lockstep/net-guard';
 import type { ObjectStore } from '@lockstep/storage';
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
@@ -28,13 +29,16 @@ const failed = (message: string, cause?: unknown) =>
   new InstallStepError(AgentErrorCode.DownloadFailed, message, { step: 'downloading', cause });
 
 /**
- * Streams an artifact (s3://bucket/key through the object store, or http(s)) into a file,
- * hashing it on the way and stopping as soon as it grows past `maxBytes`.
+ * Streams an artifact (s3://bucket/key through the object store, or http(s) through the
+ * destination guard) into a file, hashing it on the way and stopping as soon as it grows past
+ * `maxBytes`.
  */
 export class ArtifactDownloader {
   constructor(
     private readonly storeFor: ObjectStoreFor,
     private readonly timeoutMs: number,
+    /** Every http(s) request goes through the destination guard (AGENT_ALLOWED_DESTINATIONS). */
+    private readonly fetch: GuardedFetch,
   ) {}
 
   async download(uri: string, path: string, maxBytes: number, outer?: AbortSignal): Promise<DownloadedArtifact> {
@@ -75,11 +79,32 @@ export class ArtifactDownloader {
     return { path, sha256: hash.digest('hex'), length };
   }
 
+  /** GETs a JSON document (an npm package document), refusing more than `maxBytes`; throws on any failure. */
+  readonly getJson = async (url: string, maxBytes: number, outer: AbortSignal): Promise<unknown> => {
+    const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), outer]);
+    const res = await this.fetch(url, {
+      signal,
+      headers: { accept: 'application/json', 'user-agent': 'lockstep-agent' },
+    });
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new Error(`${url} answered HTTP ${res.status}`);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of Readable.fromWeb(res.body as ReadableStream<Uint8Array>)) {
+      total += (chunk as Buffer).length;
+      if (total > maxBytes) throw new Error(`${url} is larger than ${maxBytes} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  };
+
   private async open(uri: string, signal: AbortSignal): Promise<Readable> {
     const s3 = parseS3Uri(uri);
     if (s3) return this.storeFor(s3.bucket).getStream(s3.key);
     if (/^https?:\/\//.test(uri)) {
-      const res = await fetch(uri, { signal, redirect: 'follow', headers: { 'user-agent': 'lockstep-agent' } });
+      const res = await this.fetch(uri, { signal, headers: { 'user-agent': 'lockstep-agent' } });
       if (!res.ok || !res.body) {
         await res.body?.cancel().catch(() => undefined);
         throw failed(`${uri} answered HTTP ${res.status}`);

@@ -181,6 +181,15 @@ describe(InstallPipeline.name, () => {
       AgentErrorCode.HookFailed,
     ],
     ['the disk is too full', () => (deps.freeDisk = async () => 0), 'preflight', AgentErrorCode.NotEnoughDisk],
+    [
+      'no pinned anchor can vouch for the artifact',
+      () =>
+        (deps.checkAnchor = () => {
+          throw new InstallStepError(AgentErrorCode.TufNotConfigured, 'no metadata URL', { step: 'preflight' });
+        }),
+      'preflight',
+      AgentErrorCode.TufNotConfigured,
+    ],
   ])('leaves the node untouched when %s before the swap', async (_what, arrange, step, code) => {
     await install('1.0.0');
     const before = await readFile(join(dir.sharedDir, 'config.json'), 'utf8');

@@ -44,7 +44,7 @@ export class InstallRun {
     await this.report(next, message);
   }
 
-  /** Refuses an artifact larger than the node allows, or a node short of free disk. */
+  /** Refuses an artifact larger than the node allows, one its pinned anchor cannot vouch for, or a node short of free disk. */
   async preflight(): Promise<void> {
     const { limits, dir } = this.deps;
     if (this.cmd.artifact.length > limits.maxArtifactBytes) {
@@ -54,6 +54,7 @@ export class InstallRun {
         { step: 'preflight' },
       );
     }
+    this.deps.checkAnchor?.(this.cmd);
     const free = await this.deps.freeDisk(dir.root);
     if (free < limits.minFreeDiskBytes) {
       throw new InstallStepError(

@@ -26,6 +26,11 @@ export interface InstallPipelineDeps {
   dir: AppDirectory;
   journal: CommandJournal;
   download(uri: string, path: string, maxBytes: number, signal: AbortSignal): Promise<DownloadedArtifact>;
+  /**
+   * Refuses, before anything is downloaded, an artifact the node's pinned anchor cannot vouch
+   * for (e.g. an http(s) artifact on a TUF node with no AGENT_TUF_METADATA_URL); throws InstallStepError.
+   */
+  checkAnchor?(command: InstallCommandV1): void;
   /** Checks the artifact against the command and the TUF-signed metadata; throws InstallStepError. */
   verify(command: InstallCommandV1, artifact: DownloadedArtifact, signal: AbortSignal): Promise<void>;
   unpack(archive: string, dest: string, limits: UnpackLimits): Promise<UnpackResult>;

@@ -10,12 +10,14 @@ import {
   tufPrefixFor,
   type RecordingFetcher,
 } from '@lockstep/releases';
+import type { GuardedFetch } from '@lockstep/net-guard';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Updater } from 'tuf-js';
 import { parseS3Uri, type ObjectStoreFor } from '../download/artifact-downloader';
 import { AgentErrorCode, InstallStepError } from '../errors';
+import { checkRootChain, MAX_ROOT_BYTES, RootChainError } from './root-chain';
 
 /** Settings of the agent's TUF verification. */
 export interface TufVerifierOptions {
@@ -28,6 +30,8 @@ export interface TufVerifierOptions {
   metadataUrl?: string;
   /** Per-download timeout. */
   timeoutMs: number;
+  /** The destination-guarded fetch for http(s) metadata. */
+  fetch: GuardedFetch;
 }
 
 /** An artifact as downloaded. */
@@ -63,6 +67,7 @@ export class TufArtifactVerifier {
   ): Promise<void> {
     const { metadataBaseUrl, fetcher } = this.locate(component, artifactUri, signal ?? new AbortController().signal);
     const metadataDir = await this.trustedDir(component);
+    await this.checkKeptRoot(metadataDir, metadataBaseUrl, fetcher);
     let updater: Updater;
     try {
       updater = new Updater({ metadataDir, metadataBaseUrl, fetcher, config: { prefixTargetsWithHash: false } });
@@ -99,23 +104,36 @@ export class TufArtifactVerifier {
     }
   }
 
-  private locate(
-    component: string,
-    artifactUri: string,
-    signal: AbortSignal,
-  ): { metadataBaseUrl: string; fetcher: RecordingFetcher } {
+  /**
+   * Throws (step preflight, before any download) when this node cannot find TUF metadata for
+   * the artifact: an http(s) artifact while AGENT_TUF_METADATA_URL is not set.
+   */
+  assertCovers(component: string, artifactUri: string): void {
+    this.metadataBaseFor(component, artifactUri, 'preflight');
+  }
+
+  private metadataBaseFor(component: string, artifactUri: string, step: 'preflight' | 'verifying'): string {
     const s3Artifact = parseS3Uri(artifactUri);
     const base = this.options.metadataUrl
       ? withSlash(this.options.metadataUrl)
       : s3Artifact
         ? `s3://${s3Artifact.bucket}/${tufPrefixFor(component)}`
         : undefined;
-    if (!base) {
-      throw fail(
+    if (!base)
+      throw new InstallStepError(
         AgentErrorCode.TufNotConfigured,
-        `artifact ${artifactUri} is not in S3 and AGENT_TUF_METADATA_URL is not set; set it to the component's TUF metadata URL so the artifact can be verified`,
+        `artifact ${artifactUri} is not in S3 and AGENT_TUF_METADATA_URL is not set, so nothing but the command's own sha256 could vouch for it; set AGENT_TUF_METADATA_URL to the component's TUF metadata URL. Nothing was downloaded`,
+        { step },
       );
-    }
+    return base;
+  }
+
+  private locate(
+    component: string,
+    artifactUri: string,
+    signal: AbortSignal,
+  ): { metadataBaseUrl: string; fetcher: RecordingFetcher } {
+    const base = this.metadataBaseFor(component, artifactUri, 'verifying');
     const s3 = parseS3Uri(`${base}x`);
     if (s3)
       return {
@@ -125,7 +143,7 @@ export class TufArtifactVerifier {
     const timestampUrl = new URL('timestamp.json', base).toString();
     return {
       metadataBaseUrl: base,
-      fetcher: new HttpFetcher(this.options.timeoutMs, signal, { timestampUrl }, 'lockstep-agent'),
+      fetcher: new HttpFetcher(this.options.timeoutMs, signal, { timestampUrl }, 'lockstep-agent', this.options.fetch),
     };
   }
 
@@ -141,6 +159,32 @@ export class TufArtifactVerifier {
       await writeFile(digestFile, `${this.pinnedDigest}\n`);
     }
     return dir;
+  }
+
+  /**
+   * The root.json kept in the state directory must still chain from the pinned root: tuf-js
+   * trusts whatever root it finds there, so a swapped one would bring its own keys.
+   */
+  private async checkKeptRoot(dir: string, metadataBaseUrl: string, fetcher: RecordingFetcher): Promise<void> {
+    const kept = await readFile(join(dir, 'root.json')).catch(() => undefined);
+    try {
+      if (!kept) throw new RootChainError('it is missing');
+      await checkRootChain(this.options.pinnedRoot, kept, (version) =>
+        fetcher.downloadBytes(`${metadataBaseUrl}${version}.root.json`, MAX_ROOT_BYTES),
+      );
+    } catch (err) {
+      if (!(err instanceof RootChainError))
+        throw fail(
+          AgentErrorCode.TufUnavailable,
+          `cannot read the root versions at ${metadataBaseUrl} that link the kept root.json to the pinned one: ${(err as Error).message}. Not installed`,
+          err,
+        );
+      throw fail(
+        AgentErrorCode.TufRootChainBroken,
+        `the root.json this node keeps in ${dir} does not chain from the pinned root (AGENT_TRUSTED_ROOT): ${err.message}. It was swapped or altered on this node: find out how, then remove ${dir} so the agent starts again from the pinned root. Not installed`,
+        err,
+      );
+    }
   }
 
   private async guard<T>(

@@ -15,6 +15,7 @@ import { channelAccepts, classifyCandidate, getScheme, newerThan } from '@lockst
 import { MetricsRegistry } from '@lockstep/telemetry';
 import type { Counter } from 'prom-client';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { createGuardedFetch, type GuardedFetch } from '@lockstep/net-guard';
 import { CHECKER_CONFIG, type CheckerConfig } from '../checker.config';
 import { SourceCheckError, SourceErrorCode, type SourceRelease } from '../sources/release-source';
 import { getSource } from '../sources/registry';
@@ -33,6 +34,8 @@ export class ReleaseCheckService implements OnApplicationShutdown {
   private readonly shutdown = new AbortController();
   private readonly checksTotal: Counter<'component' | 'result'>;
   private readonly announcedTotal: Counter<'component'>;
+  /** Every URL a source plugin reaches goes through the destination guard. */
+  private readonly fetch: GuardedFetch;
 
   constructor(
     private readonly repo: CheckRepository,
@@ -40,6 +43,7 @@ export class ReleaseCheckService implements OnApplicationShutdown {
     metrics: MetricsRegistry,
     @Optional() @Inject(OBJECT_STORE) private readonly store?: ObjectStore,
   ) {
+    this.fetch = createGuardedFetch({ allowList: config.CHECKER_ALLOWED_DESTINATIONS });
     this.checksTotal = metrics.counter({
       name: 'lockstep_checker_checks_total',
       help: 'Release source checks by component and result code',
@@ -157,6 +161,7 @@ export class ReleaseCheckService implements OnApplicationShutdown {
         state,
         signal,
         objectStore: this.store,
+        fetch: this.fetch,
         workDir,
         only,
       });

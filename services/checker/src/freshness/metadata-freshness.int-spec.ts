@@ -1,3 +1,4 @@
+import { AllowList, createGuardedFetch } from '@lockstep/net-guard';
 import { Logger } from '@nestjs/common';
 import { Subjects, type ReleaseMetadataExpiringV1 } from '@lockstep/contracts';
 import { TufArtifactVerifier } from '@lockstep/agent';
@@ -129,11 +130,13 @@ describe(MetadataFreshnessService.name, () => {
       signal: new AbortController().signal,
       objectStore: store,
       workDir: mkdtempSync(join(scratch, 'check-')),
+      fetch: createGuardedFetch({ allowList: AllowList.none('CHECKER_ALLOWED_DESTINATIONS') }),
     });
     const agentVerify = new TufArtifactVerifier({
       pinnedRoot: Buffer.from(trustedRoot),
       stateDir: mkdtempSync(join(scratch, 'agent-')),
       storeFor: () => store,
+      fetch: createGuardedFetch({ allowList: AllowList.none('AGENT_ALLOWED_DESTINATIONS') }),
       timeoutMs: 10_000,
     }).verify(component, '1.0.0', `s3://${store.bucket}/components/${component}/artifacts/${component}-1.0.0.tar.gz`, {
       sha256: createHash('sha256').update(artifact).digest('hex'),

@@ -1,4 +1,5 @@
 import { CodedError, type Channel } from '@lockstep/contracts';
+import type { GuardedFetch } from '@lockstep/net-guard';
 import type { ObjectStore } from '@lockstep/storage';
 import type { z } from 'zod';
 
@@ -29,6 +30,12 @@ export interface SourceCheckContext<C = Record<string, unknown>> {
   signal: AbortSignal;
   /** The deployment's object store, for sources that read straight from the bucket. */
   objectStore?: ObjectStore;
+  /**
+   * The only way a plugin may reach a URL: fetch through the destination guard (special-purpose
+   * and cloud-metadata addresses refused unless CHECKER_ALLOWED_DESTINATIONS allows them; DNS
+   * asked once and the connection pinned; every redirect re-checked).
+   */
+  fetch: GuardedFetch;
   /** Scratch directory the plugin may use for this check; removed afterwards. */
   workDir: string;
   /**

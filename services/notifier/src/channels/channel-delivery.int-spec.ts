@@ -1,10 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { AgentPool } from '../http/agent-pool';
-import { AllowList } from '../http/allow-list';
+import { AgentPool, AllowList, DestinationRefusedError } from '@lockstep/net-guard';
 import { AttemptOutcome, type DeliverOptions } from '../http/delivery.types';
-import { DestinationRefusedError } from '../http/destination-guard';
 import { attemptDelivery, validateSubscriptionTarget } from './channel-delivery';
 import { discordChannel } from './discord';
 import { releaseEvent } from '@lockstep/testing';

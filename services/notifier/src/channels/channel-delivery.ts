@@ -1,13 +1,8 @@
 import type { CloudEvent } from '@lockstep/contracts';
-import type { AllowList } from '../http/allow-list';
+import type { AllowList } from '@lockstep/net-guard';
 import type { AttemptResult, DeliverOptions } from '../http/delivery.types';
 import { AttemptOutcome } from '../http/delivery.types';
-import {
-  checkDestination,
-  systemResolver,
-  type CheckedDestination,
-  type HostResolver,
-} from '../http/destination-guard';
+import { checkDestination, systemResolver, type CheckedDestination, type HostResolver } from '@lockstep/net-guard';
 import { deliver } from '../http/http-sender';
 import type { AttemptContext, NotificationChannel } from './notification-channel';
 import { getChannel } from './registry';

@@ -12,7 +12,8 @@ import { MetricsRegistry, redactSecrets, traceContextFromRecord } from '@lockste
 import type { Counter, Histogram } from 'prom-client';
 import { attemptDelivery } from '../channels/channel-delivery';
 import { getChannel } from '../channels/registry';
-import { AgentPool, AllowList, AttemptOutcome, RetrySchedule, nextAttemptDelay, type AttemptResult } from '../http';
+import { AgentPool, AllowList } from '@lockstep/net-guard';
+import { AttemptOutcome, RetrySchedule, nextAttemptDelay, type AttemptResult } from '../http';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../notifier.config';
 import { SubscriptionRepository } from '../subscriptions/subscription.repository';
 import { DeliveryRepository, type DeliveryTransition } from './delivery.repository';

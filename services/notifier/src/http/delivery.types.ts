@@ -1,6 +1,4 @@
-import type { AgentPool } from './agent-pool';
-import type { AllowList } from './allow-list';
-import type { HostResolver } from './destination-guard';
+import type { AgentPool, AllowList, HostResolver } from '@lockstep/net-guard';
 
 /**
  * What one delivery attempt came to; the worker maps it to its queue:

@@ -1,9 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AgentPool } from './agent-pool';
-import { AllowList } from './allow-list';
+import { AgentPool, AllowList, systemResolver, type HostResolver } from '@lockstep/net-guard';
 import { AttemptOutcome, type DeliverOptions } from './delivery.types';
-import { systemResolver, type HostResolver } from './destination-guard';
 import { deliver } from './http-sender';
 
 interface Received {

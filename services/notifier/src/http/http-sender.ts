@@ -1,13 +1,13 @@
 import { request as httpRequest, STATUS_CODES, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { defaultAgentPool } from './agent-pool';
 import {
   checkDestination,
   checkedLiteral,
+  defaultAgentPool,
   DestinationRefusedError,
   type CheckedDestination,
-} from './destination-guard';
+} from '@lockstep/net-guard';
 import { AttemptOutcome, type AttemptResult, type DeliverOptions, type DeliveryRequest } from './delivery.types';
 import { parseRetryAfter, parseRetryAfterBody } from './retry-after';
 

@@ -1,10 +1,5 @@
-/** Delivery primitives of the notifier: SSRF guard, pinned keep-alive sender, retry timing. */
-export * from './address-class';
-export * from './agent-pool';
-export * from './allow-list';
+/** Delivery primitives of the notifier: the sender (through the @lockstep/net-guard destination guard) and retry timing. */
 export * from './delivery.types';
-export * from './destination-guard';
 export * from './http-sender';
-export * from './ip-address';
 export * from './retry-after';
 export * from './retry-schedule';

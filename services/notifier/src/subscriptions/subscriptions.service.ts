@@ -15,7 +15,7 @@ import { SealingError, SubscriptionEntity } from '@lockstep/persistence';
 import { validateSubscriptionTarget } from '../channels/channel-delivery';
 import { generateWebhookSecret } from '../channels/webhook';
 import { ChannelIds, InvalidTargetError, UnknownNotificationChannelError } from '../channels/notification-channel';
-import { AllowList, DestinationRefusedError, DestinationUnresolvedError } from '../http';
+import { AllowList, DestinationRefusedError, DestinationUnresolvedError } from '@lockstep/net-guard';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../notifier.config';
 import { invalidFilters } from './event-filter';
 import { SubscriptionRepository } from './subscription.repository';

@@ -47,7 +47,11 @@ export function createNpmSource(
     async check(ctx) {
       const { config } = ctx;
       const url = packumentUrl(config.registry, config.package);
-      const request: RequestOptions = { signal: ctx.signal, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+      const request: RequestOptions = {
+        signal: ctx.signal,
+        timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        fetch: ctx.fetch,
+      };
       const previous = readState(ctx.state, url);
 
       const validators = previous ? { etag: previous.etag, lastModified: previous.lastModified } : {};

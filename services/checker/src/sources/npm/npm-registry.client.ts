@@ -1,3 +1,4 @@
+import { DestinationRefusedError, RedirectRefusedError, type GuardedFetch } from '@lockstep/net-guard';
 import { SourceCheckError, SourceErrorCode } from '../release-source';
 
 /** Bound on the package document; documents of apps are a few MB at most. */
@@ -9,6 +10,8 @@ export interface RequestOptions {
   signal: AbortSignal;
   /** Time this one request may take, body included. */
   timeoutMs: number;
+  /** The destination-guarded fetch of the check context. */
+  fetch: GuardedFetch;
 }
 
 /** Answer to a (conditional) package document request. */
@@ -17,7 +20,7 @@ export type DocumentResponse =
   | { notModified: false; body: unknown; etag?: string; lastModified?: string };
 
 /**
- * HTTP access to an npm registry with Node's fetch. Owns every failure mapping: each error
+ * HTTP access to an npm registry through the destination guard. Owns every failure mapping: each error
  * leaves as a SourceCheckError whose message names the URL and what to look at.
  */
 export class NpmRegistryClient {
@@ -68,7 +71,7 @@ export class NpmRegistryClient {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = AbortSignal.any([options.signal, timeout]);
     try {
-      const res = await fetch(url, { headers, signal, redirect: 'follow' });
+      const res = await options.fetch(url, { headers, signal });
       if (res.status !== 200 && res.status !== 304) {
         await res.body?.cancel().catch(() => undefined);
         throw statusError(url, res.status);
@@ -76,6 +79,8 @@ export class NpmRegistryClient {
       return await onOk(res);
     } catch (err) {
       if (err instanceof SourceCheckError) throw err;
+      if (err instanceof DestinationRefusedError || err instanceof RedirectRefusedError)
+        throw new SourceCheckError(SourceErrorCode.Misconfigured, `${url}: ${err.message}`, { cause: err });
       if (timeout.aborted) {
         throw new SourceCheckError(
           SourceErrorCode.Timeout,

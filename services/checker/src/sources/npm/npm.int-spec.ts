@@ -7,6 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AllowList, createGuardedFetch } from '@lockstep/net-guard';
 import { SourceCheckError, SourceErrorCode, type SourceCheckContext, type SourceCheckResult } from '../release-source';
 import { npmSource as sut, type NpmSourceConfig } from './index';
 
@@ -82,16 +83,21 @@ class FakeRegistry {
 
 const sha256 = (d: Buffer) => createHash('sha256').update(d).digest('hex');
 
+/** The checker's guarded fetch; the fake registry listens on loopback, so loopback is allow-listed. */
+const loopbackFetch = createGuardedFetch({ allowList: AllowList.parse('loopback', 'CHECKER_ALLOWED_DESTINATIONS') });
+
 function context(
   config: Partial<NpmSourceConfig>,
   state: Record<string, unknown> = {},
   signal = new AbortController().signal,
+  fetch = loopbackFetch,
 ): SourceCheckContext<NpmSourceConfig> {
   return {
     component: 'app',
     config: sut.configSchema.parse({ package: PACKAGE, ...config }),
     state,
     signal,
+    fetch,
     workDir: '/nonexistent',
   };
 }
@@ -252,6 +258,12 @@ describe('npmSource', () => {
     ],
     ['503', (res) => res.writeHead(503).end(), SourceErrorCode.Unreachable, /answered 503/],
     ['403', (res) => res.writeHead(403).end(), SourceErrorCode.Misconfigured, /needs credentials/],
+    [
+      'a redirect to the cloud metadata service',
+      (res) => res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end(),
+      SourceErrorCode.Misconfigured,
+      /169\.254\.169\.254.*cloud metadata service address/,
+    ],
   ])('fails on %s', async (_, answer, code, message) => {
     registry.override = (_req, res) => answer(res);
 
@@ -259,6 +271,16 @@ describe('npmSource', () => {
 
     expect(err.code).toBe(code);
     expect(err.message).toMatch(message);
+  });
+
+  it('refuses a registry on a non-public address unless CHECKER_ALLOWED_DESTINATIONS allows it', async () => {
+    const guarded = createGuardedFetch({ allowList: AllowList.none('CHECKER_ALLOWED_DESTINATIONS') });
+
+    const err = await failure(sut.check(context({ registry: registry.url }, {}, undefined, guarded)));
+
+    expect(err.code).toBe(SourceErrorCode.Misconfigured);
+    expect(err.message).toMatch(/loopback address.*CHECKER_ALLOWED_DESTINATIONS/);
+    expect(registry.requests).toEqual([]);
   });
 
   it('fails with SOURCE_UNREACHABLE when nothing listens', async () => {

@@ -122,7 +122,7 @@ export class TufReleaseSource implements ReleaseSourcePlugin<TufSourceConfig> {
       return {
         metadataBaseUrl,
         targetBaseUrl,
-        fetcher: new HttpFetcher(config.timeoutMs, ctx.signal, conditional),
+        fetcher: new HttpFetcher(config.timeoutMs, ctx.signal, conditional, 'lockstep-checker', ctx.fetch),
         artifactUri: (p) => new URL(p, targetBaseUrl).toString(),
       };
     }

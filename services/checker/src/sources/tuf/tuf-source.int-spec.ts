@@ -1,3 +1,4 @@
+import { AllowList, createGuardedFetch } from '@lockstep/net-guard';
 import {
   artifactKeyFor,
   captureTufMetadata,
@@ -80,6 +81,8 @@ describe(TufReleaseSource.name, () => {
       state,
       signal: new AbortController().signal,
       objectStore: store,
+      // the http-mode repository listens on loopback
+      fetch: createGuardedFetch({ allowList: AllowList.parse('loopback', 'CHECKER_ALLOWED_DESTINATIONS') }),
       workDir: mkdtempSync(join(scratch, 'work-')),
       only,
     };

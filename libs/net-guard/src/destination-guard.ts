@@ -1,7 +1,7 @@
 import { CodedError } from '@lockstep/contracts';
 import { promises as dns } from 'node:dns';
 import { AddressClass, AddressClassLabel, classifyAddress } from './address-class';
-import { ALLOWED_DESTINATIONS_SETTING, type AllowList } from './allow-list';
+import type { AllowList } from './allow-list';
 import { parseIp, type IpAddress } from './ip-address';
 
 /** Why a destination was not accepted. */
@@ -170,14 +170,20 @@ function accept(
   let first: { ip: IpAddress; cls: AddressClass } | undefined;
   for (const ip of ips) {
     const cls = classifyAddress(ip);
-    if (!allowList.allows(ip, cls)) throw refusal(hostname, literal, ip, cls);
+    if (!allowList.allows(ip, cls)) throw refusal(hostname, literal, ip, cls, allowList.setting);
     first ??= { ip, cls };
   }
   const { ip, cls } = first!;
   return { url, hostname, literal, address: ip.text, family: ip.family, addressClass: cls };
 }
 
-function refusal(hostname: string, literal: boolean, ip: IpAddress, cls: AddressClass): DestinationRefusedError {
+function refusal(
+  hostname: string,
+  literal: boolean,
+  ip: IpAddress,
+  cls: AddressClass,
+  setting: string,
+): DestinationRefusedError {
   const what = literal ? ip.text : `${hostname} (resolves to ${ip.text})`;
   const keyword =
     cls === AddressClass.Metadata
@@ -185,8 +191,8 @@ function refusal(hostname: string, literal: boolean, ip: IpAddress, cls: Address
       : `"${cls}" or a CIDR containing ${ip.text}`;
   return new DestinationRefusedError(
     DestinationErrorCode.AddressRefused,
-    `refusing to deliver to ${what}: it is a ${AddressClassLabel[cls]}; ` +
-      `if this receiver is intended, add ${keyword} to ${ALLOWED_DESTINATIONS_SETTING}, otherwise use a public URL`,
+    `refusing to connect to ${what}: it is a ${AddressClassLabel[cls]}; ` +
+      `if this destination is intended, add ${keyword} to ${setting}, otherwise use a public URL`,
     { hostname, address: ip.text, addressClass: cls },
   );
 }

@@ -50,6 +50,35 @@ describe(classifyAddress.name, () => {
     ['::127.0.0.1', AddressClass.Loopback],
     ['2002:0a00:0001::1', AddressClass.Private],
     ['fe80::1%eth0', AddressClass.LinkLocal],
+    // The rest of the IANA IPv4 special-purpose registry.
+    ['192.0.0.9', AddressClass.Reserved],
+    ['192.31.196.1', AddressClass.Reserved],
+    ['192.52.193.1', AddressClass.Reserved],
+    ['192.88.99.1', AddressClass.Reserved],
+    ['192.175.48.1', AddressClass.Reserved],
+    ['198.51.100.7', AddressClass.Reserved],
+    ['203.0.113.7', AddressClass.Reserved],
+    // The rest of the IANA IPv6 special-purpose registry.
+    ['64:ff9b:1::1', AddressClass.Reserved],
+    ['100::1', AddressClass.Reserved],
+    ['100:0:0:1::1', AddressClass.Reserved],
+    ['2001::1', AddressClass.Reserved],
+    ['2001:2::1', AddressClass.Reserved],
+    ['2001:20::1', AddressClass.Reserved],
+    ['2620:4f:8000::1', AddressClass.Reserved],
+    ['3fff::1', AddressClass.Reserved],
+    ['5f00::1', AddressClass.Reserved],
+    ['fec0::1', AddressClass.Reserved],
+    // Metadata and instance services of the major clouds.
+    ['169.254.169.253', AddressClass.Metadata], // AWS DNS
+    ['169.254.169.123', AddressClass.Metadata], // AWS time sync
+    ['169.254.170.23', AddressClass.Metadata], // EKS Pod Identity
+    ['fd00:ec2::23', AddressClass.Metadata],
+    ['fd20:ce::254', AddressClass.Metadata], // GCP IPv6
+    ['168.63.129.16', AddressClass.Metadata], // Azure WireServer
+    ['192.0.0.192', AddressClass.Metadata], // Oracle Cloud
+    ['169.254.0.23', AddressClass.Metadata], // Tencent Cloud
+    ['::ffff:168.63.129.16', AddressClass.Metadata],
   ])('classifies %s as %s', (address, expected) => {
     const ip = parseIp(address);
 

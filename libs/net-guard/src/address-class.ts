@@ -19,9 +19,9 @@ export const AddressClass = {
   Unspecified: 'unspecified',
   /** 224.0.0.0/4, ff00::/8. */
   Multicast: 'multicast',
-  /** Cloud instance metadata endpoints (AWS, GCP, Azure, Alibaba, ECS); checked before every other class. */
+  /** Cloud instance metadata and host services (AWS, GCP, Azure, Oracle, Alibaba, Tencent, ECS/EKS); checked before every other class. */
   Metadata: 'metadata',
-  /** Special-purpose ranges that are never a real receiver: 0/8, 240/4, broadcast, documentation, benchmarking. */
+  /** The rest of the IANA special-purpose registries: 0/8, 240/4, broadcast, documentation, benchmarking, AS112, 2001::/23, … */
   Reserved: 'reserved',
 } as const;
 export type AddressClass = (typeof AddressClass)[keyof typeof AddressClass];
@@ -39,11 +39,22 @@ export const AddressClassLabel: Record<AddressClass, string> = {
   reserved: 'reserved special-purpose address',
 };
 
-// First match wins: metadata sits inside link-local, CGNAT and ULA, so it comes first.
+// First match wins: metadata sits inside link-local, CGNAT, ULA and special-purpose space, so it
+// comes first. Reserved follows the IANA IPv4 and IPv6 Special-Purpose Address Registries
+// (the entries the classes above do not already cover); keep it complete when they change.
 const Ranges: ReadonlyArray<readonly [AddressClass, readonly Cidr[]]> = [
   [
     AddressClass.Metadata,
-    ['169.254.169.254/32', '169.254.170.2/32', '100.100.100.200/32', 'fd00:ec2::254/128'].map(cidr),
+    [
+      '169.254.169.0/24', // AWS/GCP/Azure/Oracle/DigitalOcean/OpenStack IMDS (.254), AWS DNS (.253), time sync (.123)
+      '169.254.170.0/24', // AWS ECS task metadata (.2), EKS Pod Identity (.23)
+      '169.254.0.23/32', // Tencent Cloud metadata
+      '100.100.100.200/32', // Alibaba Cloud metadata
+      '168.63.129.16/32', // Azure WireServer (a public-looking address)
+      '192.0.0.192/32', // Oracle Cloud metadata
+      'fd00:ec2::/64', // AWS IMDS (::254), DNS (::253), EKS Pod Identity (::23) over IPv6
+      'fd20:ce::254/128', // GCP metadata over IPv6
+    ].map(cidr),
   ],
   [AddressClass.Unspecified, ['0.0.0.0/32', '::/128'].map(cidr)],
   [AddressClass.Loopback, ['127.0.0.0/8', '::1/128'].map(cidr)],
@@ -54,16 +65,26 @@ const Ranges: ReadonlyArray<readonly [AddressClass, readonly Cidr[]]> = [
   [
     AddressClass.Reserved,
     [
-      '0.0.0.0/8',
-      '192.0.0.0/24',
-      '192.0.2.0/24',
-      '198.18.0.0/15',
-      '198.51.100.0/24',
-      '203.0.113.0/24',
-      '240.0.0.0/4',
-      '100::/64',
-      '2001:db8::/32',
-      'fec0::/10',
+      '0.0.0.0/8', // "this network"
+      '192.0.0.0/24', // IETF protocol assignments
+      '192.0.2.0/24', // TEST-NET-1
+      '192.31.196.0/24', // AS112-v4
+      '192.52.193.0/24', // AMT
+      '192.88.99.0/24', // deprecated 6to4 relay anycast
+      '192.175.48.0/24', // direct delegation AS112
+      '198.18.0.0/15', // benchmarking
+      '198.51.100.0/24', // TEST-NET-2
+      '203.0.113.0/24', // TEST-NET-3
+      '240.0.0.0/4', // reserved, and the limited broadcast 255.255.255.255
+      '64:ff9b:1::/48', // local-use IPv4/IPv6 translation
+      '100::/64', // discard-only
+      '100:0:0:1::/64', // dummy IPv6 prefix
+      '2001::/23', // IETF protocol assignments (Teredo, benchmarking, AMT, AS112, ORCHID)
+      '2001:db8::/32', // documentation
+      '2620:4f:8000::/48', // direct delegation AS112
+      '3fff::/20', // documentation
+      '5f00::/16', // segment routing SIDs
+      'fec0::/10', // deprecated site-local
     ].map(cidr),
   ],
 ];

@@ -2,7 +2,7 @@ import { CodedError } from '@lockstep/contracts';
 import { AddressClass } from './address-class';
 import { cidrContains, parseCidr, type Cidr, type IpAddress } from './ip-address';
 
-/** Name of the setting that lists non-public destinations the notifier may deliver to. */
+/** Name of the setting that lists non-public destinations the notifier may deliver to (the default setting name in messages). */
 export const ALLOWED_DESTINATIONS_SETTING = 'NOTIFIER_ALLOWED_DESTINATIONS';
 
 /** Error codes of allow-list parsing. */
@@ -41,11 +41,13 @@ export class AllowList {
     private readonly ranges: readonly Cidr[],
     /** The entries as given, for logs. */
     readonly entries: readonly string[],
+    /** The setting the entries come from, named in refusals (e.g. AGENT_ALLOWED_DESTINATIONS). */
+    readonly setting: string = ALLOWED_DESTINATIONS_SETTING,
   ) {}
 
   /** The empty allow-list: only public destinations. */
-  static none(): AllowList {
-    return new AllowList(new Set(), [], []);
+  static none(settingName = ALLOWED_DESTINATIONS_SETTING): AllowList {
+    return new AllowList(new Set(), [], [], settingName);
   }
 
   /**
@@ -68,7 +70,7 @@ export class AllowList {
       if (!range) throw new InvalidAllowListError(entry, settingName);
       ranges.push(range);
     }
-    return new AllowList(classes, ranges, entries);
+    return new AllowList(classes, ranges, entries, settingName);
   }
 
   /** True when a destination of this address and class may be contacted. */
