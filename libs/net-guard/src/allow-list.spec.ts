@@ -24,6 +24,13 @@ describe(AllowList.name, () => {
     ['10.1.0.0/16', '10.2.0.1', false],
     ['10.1.2.3', '10.1.2.3', true],
     ['169.254.169.254/32', '169.254.169.254', true],
+    // A network that merely contains a metadata endpoint never opens it: only the keyword or the exact address does.
+    ['169.254.0.0/16', '169.254.169.254', false],
+    ['fd00::/8', 'fd00:ec2::254', false],
+    ['100.64.0.0/10', '100.100.100.200', false],
+    ['100.64.0.0/10', '100.64.1.1', true],
+    ['metadata', 'fd00:ec2::254', true],
+    ['fd00:ec2::254/128', 'fd00:ec2::254', true],
     ['fd12::/16', 'fd12:abcd::1', true],
     ['::ffff:10.0.0.0/104', '10.9.9.9', true],
     ['loopback, 10.1.0.0/16  private', '172.16.0.1', true],

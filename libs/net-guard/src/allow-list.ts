@@ -73,10 +73,17 @@ export class AllowList {
     return new AllowList(classes, ranges, entries, settingName);
   }
 
-  /** True when a destination of this address and class may be contacted. */
+  /**
+   * True when a destination of this address and class may be contacted. A cloud metadata
+   * endpoint needs the `metadata` keyword or its exact address (a /32 or /128): a CIDR that
+   * merely contains it (169.254.0.0/16, fd00::/8, 100.64.0.0/10) does not open it.
+   */
   allows(ip: IpAddress, cls: AddressClass): boolean {
     if (cls === AddressClass.Public || this.classes.has(cls)) return true;
-    for (const range of this.ranges) if (cidrContains(range, ip)) return true;
-    return false;
+    const ranges = cls === AddressClass.Metadata ? this.ranges.filter(isSingleAddress) : this.ranges;
+    return ranges.some((range) => cidrContains(range, ip));
   }
 }
+
+/** A CIDR naming exactly one address. */
+const isSingleAddress = (range: Cidr): boolean => range.prefix === (range.family === 4 ? 32 : 128);
