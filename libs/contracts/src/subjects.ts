@@ -10,7 +10,7 @@ export const Subjects = {
   ReleaseAvailable: 'evt.release.available.v1',
   /** Event: a release source could not be checked or served data that failed verification. */
   CheckFailed: 'evt.check.failed.v1',
-  /** Event: a component's signed release metadata (one TUF role) expires soon and was not re-signed. */
+  /** Event: a component's signed release metadata (one TUF role) expires soon and was not re-signed. Published by the checker; consumed by the notifier. */
   ReleaseMetadataExpiring: 'evt.release.metadata-expiring.v1',
   /** Event: progress of one install on one node. */
   InstallProgress: 'evt.node.install.progress.v1',
@@ -38,7 +38,7 @@ export const Queries = {
   SubscriptionDelete: 'qry.notifier.subscription-delete.v1',
   /** Ask the notifier to re-queue dead-lettered deliveries; reply: DeadLetterReplayReplyV1. */
   DeadLetterReplay: 'qry.notifier.dead-letter-replay.v1',
-  /** Ask the notifier to re-seal every stored secret under the current key; reply: SecretsRotateReplyV1. */
+  /** Ask the notifier to re-seal every stored secret under the current key (asked by the API only, for an owner); reply: SecretsRotateReplyV1. */
   SecretsRotate: 'qry.notifier.secrets-rotate.v1',
   /** Ask the checker to register or update a component; reply: ComponentUpsertReplyV1. */
   ComponentUpsert: 'qry.checker.component-upsert.v1',
