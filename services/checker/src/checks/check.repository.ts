@@ -1,3 +1,4 @@
+import { withTryAdvisoryLock } from '../advisory-lock';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Subjects, type CheckFailedV1, type ReleaseAvailableV1 } from '@lockstep/contracts';
@@ -60,22 +61,8 @@ export class CheckRepository {
    * Runs fn while holding a per-component advisory lock, so replicas never check the same
    * component at once; returns undefined without running it when another holds the lock.
    */
-  async withComponentLock<T>(component: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const runner = this.ds.createQueryRunner();
-    await runner.connect();
-    try {
-      const [row] = (await runner.query(`SELECT pg_try_advisory_lock(hashtext('lockstep-check:' || $1)) AS ok`, [
-        component,
-      ])) as Array<{ ok: boolean }>;
-      if (!row?.ok) return undefined;
-      try {
-        return await fn();
-      } finally {
-        await runner.query(`SELECT pg_advisory_unlock(hashtext('lockstep-check:' || $1))`, [component]);
-      }
-    } finally {
-      await runner.release();
-    }
+  withComponentLock<T>(component: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return withTryAdvisoryLock(this.ds, `lockstep-check:${component}`, fn);
   }
 
   /**

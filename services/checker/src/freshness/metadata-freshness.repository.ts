@@ -1,3 +1,4 @@
+import { withTryAdvisoryLock } from '../advisory-lock';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Subjects, systemActor, type ReleaseMetadataExpiringV1 } from '@lockstep/contracts';
 import { appendAudit, AuditOutcome, ComponentEntity, enqueueEvent } from '@lockstep/persistence';
@@ -89,22 +90,8 @@ export class MetadataFreshnessRepository {
    * Runs fn while holding a per-component advisory lock (apart from the check lock, so a
    * refresh never waits for a slow check); undefined without running it when another replica holds it.
    */
-  async withRefreshLock<T>(component: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const runner = this.ds.createQueryRunner();
-    await runner.connect();
-    try {
-      const [row] = (await runner.query(`SELECT pg_try_advisory_lock(hashtext('lockstep-tuf-refresh:' || $1)) AS ok`, [
-        component,
-      ])) as Array<{ ok: boolean }>;
-      if (!row?.ok) return undefined;
-      try {
-        return await fn();
-      } finally {
-        await runner.query(`SELECT pg_advisory_unlock(hashtext('lockstep-tuf-refresh:' || $1))`, [component]);
-      }
-    } finally {
-      await runner.release();
-    }
+  withRefreshLock<T>(component: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return withTryAdvisoryLock(this.ds, `lockstep-tuf-refresh:${component}`, fn);
   }
 
   /**
