@@ -21,11 +21,11 @@ export class InstallTimeline {
     private readonly nc: NatsConnection,
     namespace: string,
   ) {
-    this.sub = nc.subscribe(`${namespace}.evt.node.install.*.v1`, {
+    this.sub = nc.subscribe(`${namespace}.evt.node.install.*.v1.*`, {
       callback: (err, msg) => {
         if (err) return;
         const at = performance.now();
-        if (msg.subject.endsWith(Subjects.InstallProgress)) {
+        if (msg.subject.includes(Subjects.InstallProgress)) {
           const p = msg.json<{ data: InstallProgressV1 }>().data;
           this.marksOf(p.commandId).steps.push({ step: p.step, at });
           return;

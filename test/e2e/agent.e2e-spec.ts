@@ -8,7 +8,7 @@ import {
   type NodeRecordV1,
 } from '@lockstep/contracts';
 import { FleetLock, type FleetLease } from '@lockstep/fleet-lock';
-import { ensureStreams } from '@lockstep/messaging';
+import { ensureFleetTopology } from '@lockstep/messaging';
 import {
   generateKeySet,
   generateSigningKey,
@@ -155,7 +155,7 @@ describe('node agent (process)', () => {
     nc = await connect({ servers: NATS_URL });
     js = jetstream(nc);
     jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm, namespace, 1);
+    await ensureFleetTopology(nc, namespace, { nodeIds: [NODE] });
     lock = await FleetLock.open(nc, namespace, { holder: 'agent-e2e', leaseMs: 15_000 });
     lease = (await lock.tryAcquire('rollout-1'))!;
 
@@ -173,9 +173,9 @@ describe('node agent (process)', () => {
     void (async () => {
       for await (const m of events) {
         const ev = m.json<{ id: string; data: unknown }>();
-        if (m.subject.endsWith(Subjects.InstallFinished))
+        if (m.subject.includes(Subjects.InstallFinished))
           finished.push({ id: ev.id, data: ev.data as InstallFinishedV1 });
-        else if (m.subject.endsWith(Subjects.InstallProgress))
+        else if (m.subject.includes(Subjects.InstallProgress))
           progress.push({ ...(ev.data as InstallProgressV1), traceparent: m.headers?.get('traceparent') });
       }
     })();

@@ -145,7 +145,7 @@ describe('pre-update backups in rollouts (scheduler + backup service + three age
     const outcome = await waitFor(
       () =>
         events.events.find(
-          (e) => e.subject.endsWith(Subjects.InstallFinished) && e.data.commandId === command.commandId,
+          (e) => e.subject.includes(Subjects.InstallFinished) && e.data.commandId === command.commandId,
         )?.data,
       { what: 'the outcome of the foreign restore' },
     );

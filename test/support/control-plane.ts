@@ -1,7 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
-import { createEvent, type PayloadOf, type Subject } from '@lockstep/contracts';
+import { createEvent, eventWireSubject, type PayloadOf, type Subject } from '@lockstep/contracts';
 import { QueryClient } from '@lockstep/messaging';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@lockstep/testing';
 import { randomBytes } from 'node:crypto';
@@ -46,7 +46,8 @@ export async function createTestDeployment(options: { natsUrls?: string[] } = {}
     },
     async publish(subject, data, subjectOfEvent) {
       const ev = createEvent(subject, data, { source: '/lockstep/test', subject: subjectOfEvent });
-      await js.publish(`${namespace}.${subject}`, JSON.stringify(ev), { msgID: ev.id });
+      const nodeId = (data as { nodeId?: string }).nodeId;
+      await js.publish(`${namespace}.${eventWireSubject(subject, nodeId)}`, JSON.stringify(ev), { msgID: ev.id });
       return ev.id;
     },
     async close() {

@@ -6,7 +6,7 @@ import {
   type InstallFinishedV1,
 } from '@lockstep/contracts';
 import { FleetLock, type FleetLease } from '@lockstep/fleet-lock';
-import { ensureStreams } from '@lockstep/messaging';
+import { ensureFleetTopology } from '@lockstep/messaging';
 import { generateKeySet, trustedRootFor, TufRepositoryWriter } from '@lockstep/releases';
 import { MinioObjectStore } from '@lockstep/storage';
 import {
@@ -115,11 +115,11 @@ describe('agent command admission (real NATS, real lock bucket)', () => {
     namespace = uniqueName('adm');
     nc = await connect({ servers: NATS_URL });
     jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm, namespace, 1);
+    await ensureFleetTopology(nc, namespace, { nodeIds: [NODE] });
     events = await (await jetstream(nc).consumers.get(`${namespace.toUpperCase()}_EVENTS`)).consume();
     void (async () => {
       for await (const m of events)
-        if (m.subject.endsWith(Subjects.InstallFinished)) finished.push(m.json<{ data: InstallFinishedV1 }>().data);
+        if (m.subject.includes(Subjects.InstallFinished)) finished.push(m.json<{ data: InstallFinishedV1 }>().data);
     })();
     lock = await FleetLock.open(nc, namespace, { holder: 'test-scheduler', leaseMs: 15_000 });
 

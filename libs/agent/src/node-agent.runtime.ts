@@ -1,6 +1,5 @@
-import { ensureStreams } from '@lockstep/messaging';
 import { AllowList, createGuardedFetch } from '@lockstep/net-guard';
-import { LiveLockReader } from '@lockstep/fleet-lock';
+import { FleetLockUnavailableError, LiveLockReader } from '@lockstep/fleet-lock';
 import { MinioObjectStore, type ObjectStore } from '@lockstep/storage';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { finishInterruptedRestores } from '@lockstep/backup-engine';
@@ -108,8 +107,9 @@ export class NodeAgentRuntime {
     await this.dir.init(journal.unfinished().flatMap((e) => (e.config ? [e.config.backup] : [])));
     const fencing = await FencingStore.open(join(this.dir.stateDir, 'fencing.json'));
     const js = jetstream(this.nats.nc);
+    // The streams, buckets and this node's consumer are the control plane's to create: a
+    // node's NATS user may not (see `lockstep nats config`).
     const jsm = await jetstreamManager(this.nats.nc);
-    await ensureStreams(jsm, this.nats.namespace, this.nats.replicas ?? 1);
 
     const storeFor = this.overrides.storeFor ?? cachedStores(s);
     const guardedFetch = createGuardedFetch({
@@ -160,14 +160,7 @@ export class NodeAgentRuntime {
       logger: this.logger,
     });
     const events = this.overrides.events ?? new JetStreamInstallEvents(js, this.nats.namespace);
-    this.heartbeat = new NodeHeartbeat(
-      js,
-      this.nats.namespace,
-      () => this.record(),
-      s.heartbeatMs,
-      this.logger,
-      this.nats.replicas ?? 1,
-    );
+    this.heartbeat = new NodeHeartbeat(js, this.nats.namespace, () => this.record(), s.heartbeatMs, this.logger);
     const lock = new LiveLockReader(this.nats.nc, this.nats.namespace);
     const admission = new CommandAdmission(
       {
@@ -198,7 +191,6 @@ export class NodeAgentRuntime {
     );
 
     await this.heartbeat.open();
-    await this.consumer.ensure();
     // a restore into a mount point killed mid-exchange is finished before the app sees its data
     let whole = true;
     for (const dir of this.restoreTargets) {
@@ -226,6 +218,21 @@ export class NodeAgentRuntime {
     })();
   }
 
+  /** Runs `open` until the lock bucket it needs exists (the scheduler creates it at start). */
+  private async waitForLockBucket<T>(open: () => Promise<T>): Promise<T> {
+    let said = false;
+    for (;;) {
+      try {
+        return await open();
+      } catch (err) {
+        if (!(err instanceof FleetLockUnavailableError && err.missing)) throw err;
+        if (!said) this.logger.warn(`${err.message}; waiting for it`);
+        said = true;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
   /**
    * Pre-update backups and data restores of this node's targets (BACKUP_*; by default the
    * app's shared/ directory), recorded in the catalogue through `evt.backup.changed.v1`.
@@ -234,7 +241,8 @@ export class NodeAgentRuntime {
     js: JetStreamClient,
   ): Promise<Pick<InstallPipelineDeps, 'backup' | 'settleBackup' | 'checkRestore' | 'restoreData'>> {
     const s = this.settings;
-    if (!s.backup || !s.s3) return {};
+    const s3 = s.s3;
+    if (!s.backup || !s3) return {};
     const settings = s.backup.settings;
     const targets = targetsFromSettings(settings);
     if (!targets.config.length && !targets.data.length && !targets.databases.length)
@@ -242,37 +250,40 @@ export class NodeAgentRuntime {
     this.restoreTargets = [...targets.config, ...targets.data, ...targets.logs];
     const source = `/lockstep/installer/${s.nodeId}`;
     const own = { nodeId: s.nodeId, component: s.component };
-    const jobs = await openBackupJobs({
-      nc: this.nats.nc,
-      namespace: this.nats.namespace,
-      holder: `agent@${s.nodeId}`,
-      settings,
-      s3: s.s3,
-      targets,
-      replicas: this.nats.replicas,
-      record: async (backup) => {
-        const ev = createEvent(
-          Subjects.BackupChanged,
-          { backup },
-          { source, subject: backup.id, id: backupChangedEventId(backup) },
-        );
-        // Retried through a NATS server failing over (same msg id: a late duplicate is dropped).
-        await retryFor(
-          () =>
-            js.publish(`${this.nats.namespace}.${Subjects.BackupChanged}`, JSON.stringify(ev), {
-              msgID: ev.id,
-              timeout: 5000,
-            }),
-          {
-            forMs: 30_000,
-            onRetry: (err) =>
-              this.logger.warn(
-                `backup ${backup.id}: recording ${backup.status} failed (${(err as Error).message}); retrying`,
-              ),
-          },
-        );
-      },
-    });
+    const jobs = await this.waitForLockBucket(() =>
+      openBackupJobs({
+        createLockBucket: false,
+        nc: this.nats.nc,
+        namespace: this.nats.namespace,
+        holder: `agent@${s.nodeId}`,
+        settings,
+        s3,
+        targets,
+        replicas: this.nats.replicas,
+        record: async (backup) => {
+          const ev = createEvent(
+            Subjects.BackupChanged,
+            { backup },
+            { source, subject: backup.id, id: backupChangedEventId(backup) },
+          );
+          // Retried through a NATS server failing over (same msg id: a late duplicate is dropped).
+          await retryFor(
+            () =>
+              js.publish(`${this.nats.namespace}.${Subjects.BackupChanged}`, JSON.stringify(ev), {
+                msgID: ev.id,
+                timeout: 5000,
+              }),
+            {
+              forMs: 30_000,
+              onRetry: (err) =>
+                this.logger.warn(
+                  `backup ${backup.id}: recording ${backup.status} failed (${(err as Error).message}); retrying`,
+                ),
+            },
+          );
+        },
+      }),
+    );
     const request = (cmd: InstallCommandV1, backupId: string, previousVersion: string | null) => ({
       id: backupId,
       type: 'full' as const,

@@ -6,7 +6,7 @@ import {
   type InstallFinishedV1,
 } from '@lockstep/contracts';
 import { FleetLock, type FleetLease } from '@lockstep/fleet-lock';
-import { ensureStreams } from '@lockstep/messaging';
+import { ensureFleetTopology } from '@lockstep/messaging';
 import { buildDemoArtifact, FakeNpmRegistry, freePort, uniqueName, waitFor } from '@lockstep/testing';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -114,11 +114,11 @@ describe('agent trust anchors (real NATS, npm registry on loopback)', () => {
     namespace = uniqueName('anchor');
     nc = await connect({ servers: NATS_URL });
     jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm, namespace, 1);
+    await ensureFleetTopology(nc, namespace, { nodeIds: [NPM_NODE, BARE_NODE] });
     events = await (await jetstream(nc).consumers.get(`${namespace.toUpperCase()}_EVENTS`)).consume();
     void (async () => {
       for await (const m of events)
-        if (m.subject.endsWith(Subjects.InstallFinished)) finished.push(m.json<{ data: InstallFinishedV1 }>().data);
+        if (m.subject.includes(Subjects.InstallFinished)) finished.push(m.json<{ data: InstallFinishedV1 }>().data);
     })();
     const lock = await FleetLock.open(nc, namespace, { holder: 'test-scheduler', leaseMs: 15_000 });
     lease = (await lock.tryAcquire('rollout-anchors'))!;

@@ -23,6 +23,8 @@ export interface OpenBackupJobsOptions {
   /** Cluster lock lease (bucket TTL) when the lock bucket does not exist yet. */
   leaseMs?: number;
   replicas?: number;
+  /** false: use the lock bucket but never create it (node agents); see FleetLockOptions.create. */
+  createLockBucket?: boolean;
   record: (backup: BackupRecordV1) => Promise<void>;
   /** Lockstep's own database, when this host backs it up: see ControlPlaneDatabase. */
   controlPlane?: ControlPlaneDatabase;
@@ -45,7 +47,12 @@ export function targetsFromSettings(s: BackupSettings): BackupTargets {
  * is down and its backups fail with S3's error instead of the process.
  */
 export async function openBackupJobs(o: OpenBackupJobsOptions): Promise<BackupJobs> {
-  const lock = await FleetLock.open(o.nc, o.namespace, { holder: o.holder, leaseMs: o.leaseMs, replicas: o.replicas });
+  const lock = await FleetLock.open(o.nc, o.namespace, {
+    holder: o.holder,
+    leaseMs: o.leaseMs,
+    replicas: o.replicas,
+    create: o.createLockBucket,
+  });
   const store = new MinioObjectStore({ ...o.s3, bucket: o.settings.BACKUP_BUCKET });
   const zstd = defaultCompressor(3);
   const repositoryLock = new BackupRepositoryLock(lock, {

@@ -9,6 +9,11 @@ export const NodeSubjects = {
   install: (nodeId: string) => `cmd.node.${nodeId}.install.v1`,
   /** Filter an agent consumes: every command for its node. */
   allFor: (nodeId: string) => `cmd.node.${nodeId}.>`,
+  /**
+   * Durable consumer (in the COMMANDS stream) through which a node's agent pulls its commands.
+   * The scheduler creates it before its first command to the node; the agent may only use it.
+   */
+  consumer: (nodeId: string) => `installer-${nodeId}`,
 } as const;
 
 /** KV buckets (names are prefixed with the namespace, upper-cased). */
@@ -90,7 +95,7 @@ export const InstallCommandV1 = z.object({
 });
 export type InstallCommandV1 = z.infer<typeof InstallCommandV1>;
 
-/** Event `evt.node.install.progress.v1`. */
+/** Event `evt.node.install.progress.v1.<nodeId>` (published per node). */
 export const InstallProgressV1 = z.object({
   commandId: z.string(),
   rolloutId: z.string(),
@@ -138,7 +143,7 @@ export type CommandRefusal = (typeof CommandRefusal)[keyof typeof CommandRefusal
 export const InstallResults = ['succeeded', 'failed', 'rolled_back', 'rejected'] as const;
 export type InstallResult = (typeof InstallResults)[number];
 
-/** Event `evt.node.install.finished.v1`. */
+/** Event `evt.node.install.finished.v1.<nodeId>` (published per node). */
 export const InstallFinishedV1 = z.object({
   commandId: z.string(),
   rolloutId: z.string(),

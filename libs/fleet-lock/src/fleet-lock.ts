@@ -65,6 +65,11 @@ export interface FleetLockOptions extends LeaseTimingOptions {
   clock?: LockClock;
   /** Told when the bucket's settings differ from these options. */
   logger?: { warn(message: string): void };
+  /**
+   * false: never create the bucket, only use it (a node agent's NATS user may not create
+   * streams); a missing bucket is a FleetLockUnavailableError with `missing` set. Default true.
+   */
+  create?: boolean;
 }
 
 /** What `acquire` produced: the lease, or who holds the lock. */
@@ -132,16 +137,24 @@ export class FleetLock {
     try {
       // Creating a replicated stream takes longer than a lock operation may: create with a
       // generous timeout, then bind a client whose requests time out as the lease needs.
+      const kvm = new Kvm(jetstream(nc, { timeout: 10_000 }));
       status = await (
-        await new Kvm(jetstream(nc, { timeout: 10_000 })).create(bucket, {
-          ttl: requested,
-          history: 1,
-          replicas: options.replicas ?? 1,
-          allow_direct: false,
-          description: 'Lockstep cluster locks (lease = TTL)',
-        })
+        options.create === false
+          ? await kvm.open(bucket, { allow_direct: false })
+          : await kvm.create(bucket, {
+              ttl: requested,
+              history: 1,
+              replicas: options.replicas ?? 1,
+              allow_direct: false,
+              description: 'Lockstep cluster locks (lease = TTL)',
+            })
       ).status();
     } catch (err) {
+      if (options.create === false && /not found/i.test((err as Error).message))
+        throw new FleetLockUnavailableError(
+          `lock bucket ${bucket} does not exist yet: the control plane (the scheduler) creates it when it starts with the same NATS_NAMESPACE`,
+          { cause: err, missing: true },
+        );
       throw new FleetLockUnavailableError(
         `cannot open lock bucket ${bucket}: ${(err as Error).message}. Check that NATS runs with JetStream (and, for replicas 3, that the cluster has 3 servers).`,
         { cause: err },

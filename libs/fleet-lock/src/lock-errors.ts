@@ -21,8 +21,11 @@ export class FleetLockError extends CodedError<FleetLockErrorCode> {
 /** NATS/JetStream could not be reached or did not confirm a lock operation. */
 export class FleetLockUnavailableError extends FleetLockError {
   override name = 'FleetLockUnavailableError';
-  constructor(message: string, options?: ErrorOptions) {
+  /** The bucket does not exist and this lock was told not to create it. */
+  readonly missing: boolean;
+  constructor(message: string, options?: ErrorOptions & { missing?: boolean }) {
     super(FleetLockErrorCodes.Unavailable, message, options);
+    this.missing = options?.missing ?? false;
   }
 }
 

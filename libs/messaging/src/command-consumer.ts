@@ -1,4 +1,4 @@
-import { deadLetterSubject } from '@lockstep/contracts';
+import { deadLetterSubject, NodeSubjects } from '@lockstep/contracts';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -26,11 +26,23 @@ export interface CommandConsumerOptions {
   ackWaitMs: number;
   /** Unacked messages the server hands out (more than one, so a killed holder's message does not block newer ones). */
   maxAckPending: number;
+  /**
+   * `create` (default): this process creates or updates the durable consumer. `await`: the
+   * control plane creates it (a node agent may not create consumers); `ensure()` waits for it
+   * and takes its ack wait from the server.
+   */
+  consumer?: 'create' | 'await';
+}
+
+/** The durable consumer a process only uses does not exist (yet). */
+export class ConsumerMissingError extends Error {
+  override name = 'ConsumerMissingError';
 }
 
 /** Minimal logger the consumer reports to. */
 export interface CommandConsumerLogger {
   error(message: string): void;
+  log?(message: string): void;
   debug?(message: string): void;
 }
 
@@ -44,6 +56,8 @@ export class CommandConsumer {
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
   private stopping = false;
+  /** The server's ack wait for this consumer (ms): the in-progress signal goes out every third of it. */
+  private ackWaitMs: number;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -51,31 +65,27 @@ export class CommandConsumer {
     private readonly options: CommandConsumerOptions,
     private readonly handle: (msg: JsMsg) => Promise<CommandOutcome>,
     private readonly logger: CommandConsumerLogger,
-  ) {}
+  ) {
+    this.ackWaitMs = options.ackWaitMs;
+  }
 
-  /** Creates the durable consumer when missing, or updates its ack wait and limits. */
+  /**
+   * Creates the durable consumer when missing, or updates its ack wait and limits; with
+   * `consumer: 'await'`, only checks that it exists (ConsumerMissingError when not).
+   */
   async ensure(): Promise<void> {
     const o = this.options;
-    const config = {
-      durable_name: o.durable,
-      filter_subject: o.filterSubject,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: o.deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
-      ack_wait: nanos(o.ackWaitMs),
-      max_deliver: -1,
-      max_ack_pending: o.maxAckPending,
-    };
-    try {
-      await this.jsm.consumers.info(o.stream, o.durable);
-      await this.jsm.consumers.update(o.stream, o.durable, {
-        ack_wait: config.ack_wait,
-        max_deliver: -1,
-        max_ack_pending: config.max_ack_pending,
-      });
-    } catch (err) {
-      if (!/not found/i.test((err as Error).message)) throw err;
-      await this.jsm.consumers.add(o.stream, config);
+    if (o.consumer === 'await') {
+      try {
+        const info = await this.jsm.consumers.info(o.stream, o.durable);
+        this.ackWaitMs = Math.round((info.config.ack_wait ?? 0) / 1_000_000) || o.ackWaitMs;
+        return;
+      } catch (err) {
+        if (!/not found/i.test((err as Error).message)) throw err;
+        throw new ConsumerMissingError(`consumer ${o.durable} on ${o.stream} does not exist yet`, { cause: err });
+      }
     }
+    await createCommandConsumer(this.jsm, o);
   }
 
   /** Starts pulling in the background (not after halt()). */
@@ -96,8 +106,10 @@ export class CommandConsumer {
   }
 
   private async run(): Promise<void> {
+    let waitingSaid = false;
     while (!this.stopping) {
       try {
+        if (this.options.consumer === 'await') await this.ensure();
         const consumer = await this.js.consumers.get(this.options.stream, this.options.durable);
         // Short pull expiry: heartbeats every few seconds notice a dead server (cluster failover) quickly.
         this.messages = await consumer.consume({ max_messages: 1, expires: 5000 });
@@ -111,6 +123,16 @@ export class CommandConsumer {
         }
       } catch (err) {
         if (this.stopping) break;
+        if (err instanceof ConsumerMissingError) {
+          // Normal until the scheduler sends this node its first command (it creates the consumer then).
+          if (!waitingSaid)
+            this.logger.log?.(
+              `${err.message}: waiting for the control plane to create it (the scheduler does before its first command to this node)`,
+            );
+          waitingSaid = true;
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
         this.logger.error(
           `command consumer ${this.options.durable} stopped (${(err as Error).message}); starting again in 1 s`,
         );
@@ -121,7 +143,7 @@ export class CommandConsumer {
   }
 
   private async dispatch(msg: JsMsg): Promise<void> {
-    const working = setInterval(() => msg.working(), Math.max(1000, Math.floor(this.options.ackWaitMs / 3)));
+    const working = setInterval(() => msg.working(), Math.max(1000, Math.floor(this.ackWaitMs / 3)));
     try {
       const result = await this.handle(msg);
       if (result.kind === 'ack') await msg.ackAck().catch(() => msg.ack());
@@ -153,3 +175,50 @@ export class CommandConsumer {
     msg.term(reason);
   }
 }
+
+/** Creates a durable command consumer when missing, or updates its ack wait and limits. */
+export async function createCommandConsumer(jsm: JetStreamManager, o: CommandConsumerOptions): Promise<void> {
+  const config = {
+    durable_name: o.durable,
+    filter_subject: o.filterSubject,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: o.deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+    ack_wait: nanos(o.ackWaitMs),
+    max_deliver: -1,
+    max_ack_pending: o.maxAckPending,
+  };
+  try {
+    await jsm.consumers.info(o.stream, o.durable);
+    await jsm.consumers.update(o.stream, o.durable, {
+      ack_wait: config.ack_wait,
+      max_deliver: -1,
+      max_ack_pending: config.max_ack_pending,
+    });
+  } catch (err) {
+    if (!/not found/i.test((err as Error).message)) throw err;
+    await jsm.consumers.add(o.stream, config);
+  }
+}
+
+/** Default ack wait of a node's command consumer: the agent signals progress every third of it. */
+export const NODE_COMMAND_ACK_WAIT_MS = 30_000;
+
+/**
+ * The durable consumer through which one node's agent pulls its commands: every command
+ * under `cmd.node.<id>.` published after it was created (DeliverPolicy.New), more than one
+ * unacked message handed out (so a message left unacked by a killed agent does not block
+ * newer ones until its ack wait expires). The scheduler creates it; the agent only uses it.
+ */
+export const nodeCommandConsumerOptions = (
+  namespace: string,
+  nodeId: string,
+  ackWaitMs = NODE_COMMAND_ACK_WAIT_MS,
+): CommandConsumerOptions => ({
+  namespace,
+  stream: `${namespace.toUpperCase()}_COMMANDS`,
+  durable: NodeSubjects.consumer(nodeId),
+  filterSubject: `${namespace}.${NodeSubjects.allFor(nodeId)}`,
+  deliverPolicy: 'new',
+  ackWaitMs,
+  maxAckPending: 64,
+});

@@ -7,12 +7,21 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { parseEvent, Streams, deadLetterSubject, type CloudEvent, type Subject } from '@lockstep/contracts';
+import {
+  deadLetterSubject,
+  eventFilterSubject,
+  parseEvent,
+  perNodeMismatch,
+  Streams,
+  type CloudEvent,
+  type Subject,
+} from '@lockstep/contracts';
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { SpanKind, SpanStatusCode, context, trace, type Attributes } from '@opentelemetry/api';
 import { DEAD_LETTER_RECORDER, type DeadLetterRecorder } from './dead-letter-recorder';
 import { NatsClient } from './nats-client';
 import { ensureConsumer, ensureStreams } from './jetstream-topology';
+import { openNodesBucket } from './node-directory';
 import { ON_EVENT_METADATA, type HandlerOutcome, type OnEventMetadata } from './on-event.decorator';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { extractTraceContext } from '@lockstep/telemetry';
@@ -58,8 +67,11 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
 
   async onApplicationBootstrap(): Promise<void> {
     await this.nats.connect();
-    const { replicas, namespace } = this.nats.options;
-    await ensureStreams(this.nats.jsm, namespace, replicas);
+    const { replicas, namespace, topology } = this.nats.options;
+    if (topology === 'manage') {
+      await ensureStreams(this.nats.jsm, namespace, replicas);
+      await openNodesBucket(this.nats.nc, namespace, { replicas, create: true });
+    }
     const handlers = this.findHandlers();
     for (const [subject, handler] of handlers) await this.start(subject, handler);
   }
@@ -108,7 +120,10 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     const stream = this.nats.stream(Streams.Events.name);
     const durable = `${this.nats.options.service}-${subject.replace(/[.>*]/g, '_')}`;
     const { maxDeliver, ackWaitMs } = this.nats.options;
-    await ensureConsumer(this.nats.jsm, stream, durable, this.nats.subject(subject), { maxDeliver, ackWaitMs });
+    await ensureConsumer(this.nats.jsm, stream, durable, this.nats.subject(eventFilterSubject(subject)), {
+      maxDeliver,
+      ackWaitMs,
+    });
     const consumer = await this.nats.js.consumers.get(stream, durable);
     if (handler.batch) {
       await this.startBatched(subject, durable, consumer, handler);
@@ -220,14 +235,21 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       await this.settle(subject, d.msg, await this.invoke(subject, [d], () => handler([d.event])));
   }
 
-  /** Parses the message as the subject's CloudEvent; dead-letters it when it is none. */
+  /** Parses the message as the subject's CloudEvent; dead-letters it when it is none, or when an agent speaks for another node. */
   private async validate(subject: Subject, msg: JsMsg): Promise<Delivery | undefined> {
+    let event: CloudEvent;
     try {
-      return { msg, event: parseEvent(subject, msg.json()) };
+      event = parseEvent(subject, msg.json());
     } catch (err) {
       await this.deadLetter(subject, msg, `invalid message: ${(err as Error).message}`);
       return undefined;
     }
+    const forged = perNodeMismatch(subject, msg.subject, event.data);
+    if (forged) {
+      await this.deadLetter(subject, msg, `refused: ${forged}`);
+      return undefined;
+    }
+    return { msg, event };
   }
 
   /** Runs a handler call in a consumer span (child of the first event's trace, linked to the others'); a throw means retry. */

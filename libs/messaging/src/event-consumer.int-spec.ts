@@ -2,7 +2,7 @@ import { Global, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { Subjects, createEvent, type CloudEvent } from '@lockstep/contracts';
+import { Subjects, createEvent, eventWireSubject, type CloudEvent } from '@lockstep/contracts';
 import {
   DEAD_LETTER_RECORDER,
   type DeadLetteredMessage,
@@ -47,6 +47,15 @@ class LingeringHandler {
   @OnEvent(Subjects.CheckFailed, { batch: true, lingerMs: 300 })
   handle(events: CloudEvent[]) {
     this.calls.push(events.map((e) => (e.data as { reason: string }).reason));
+  }
+}
+
+@Injectable()
+class InstallOutcomes {
+  calls: CloudEvent[] = [];
+  @OnEvent(Subjects.InstallFinished)
+  handle(event: CloudEvent) {
+    this.calls.push(event);
   }
 }
 
@@ -214,6 +223,69 @@ describe('EventConsumerHost', () => {
       await app.close();
       for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
         await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
+      await nc.close();
+    }
+  });
+
+  it("takes a per-node event only from its node's subject: node a speaking for node b is dead-lettered, unhandled", async () => {
+    const namespace = uniqueName('m');
+    const mod = await Test.createTestingModule({
+      imports: [
+        MessagingModule.forRoot({ service: 'spec', servers, namespace, handles: [Subjects.InstallFinished] }),
+        RecorderModule,
+      ],
+      providers: [InstallOutcomes],
+    }).compile();
+    const app = mod.createNestApplication({ logger: false });
+    await app.init();
+    const sut = app.get(InstallOutcomes);
+    const nc = await connect({ servers });
+    const jsm = await jetstreamManager(nc);
+    const outcome = (nodeId: string, commandId: string) =>
+      createEvent(
+        Subjects.InstallFinished,
+        {
+          commandId,
+          rolloutId: 'r1',
+          nodeId,
+          component: 'demo',
+          version: '1.1.0',
+          runningVersion: '1.1.0',
+          previousVersion: '1.0.0',
+          result: 'succeeded',
+          noop: false,
+        },
+        { source: '/test' },
+      );
+    try {
+      const forged = outcome('node-b', 'c-forged');
+      const own = outcome('node-a', 'c-own');
+      // what node a's NATS user may publish: only under its own id
+      for (const ev of [forged, own])
+        await jetstream(nc).publish(
+          `${namespace}.${eventWireSubject(Subjects.InstallFinished, 'node-a')}`,
+          JSON.stringify(ev),
+          { msgID: ev.id },
+        );
+      await waitFor(() => sut.calls.length >= 1, { what: "node a's own outcome handled" });
+      const dlq = await waitFor(
+        async () => {
+          const info = await jsm.streams.info(`${namespace.toUpperCase()}_DEAD_LETTERS`);
+          return info.state.messages >= 1 ? info : undefined;
+        },
+        { what: 'the forged outcome dead-lettered' },
+      );
+      const letter = await jsm.streams.getMessage(dlq!.config.name, { seq: 1 });
+      expect(letter?.json<CloudEvent>().id).toBe(forged.id);
+      expect(letter?.header.get('Lockstep-Dead-Letter-Reason')).toMatch(
+        /published on node node-a's subject but names node node-b/,
+      );
+      expect(sut.calls.map((c) => c.id)).toEqual([own.id]);
+    } finally {
+      await app.close();
+      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
+        await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
+      await jsm.streams.delete(`KV_${namespace.toUpperCase()}_NODES`).catch(() => undefined);
       await nc.close();
     }
   });

@@ -1,10 +1,17 @@
 export { NATS_CONNECTION_DEFAULTS, NatsClient } from './nats-client';
-export { ensureStreams } from './jetstream-topology';
+export { ensureFleetTopology, ensureStreams } from './jetstream-topology';
 export * from './event-publisher';
 export { type HandlerOutcome, OnEvent } from './on-event.decorator';
 export { HandlerRegistrationError } from './event-consumer.host';
 export * from './query-transport';
 export * from './messaging.module';
 export * from './node-directory';
-export { type CommandOutcome, CommandConsumer } from './command-consumer';
+export {
+  type CommandOutcome,
+  CommandConsumer,
+  ConsumerMissingError,
+  createCommandConsumer,
+  nodeCommandConsumerOptions,
+  NODE_COMMAND_ACK_WAIT_MS,
+} from './command-consumer';
 export * from './dead-letter-recorder';

@@ -4,11 +4,14 @@ import {
   DeliverPolicy,
   RetentionPolicy,
   StorageType,
+  jetstreamManager,
   type ConsumerConfig,
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/nats-core';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import { createCommandConsumer, nodeCommandConsumerOptions } from './command-consumer';
+import { openNodesBucket } from './node-directory';
 
 const DAY_NS = nanos(24 * 3600 * 1000);
 
@@ -94,4 +97,21 @@ async function addOrUpdate<T>(
     }
   }
   await update(existing);
+}
+
+/**
+ * What the control plane creates for its node agents, whose NATS users may not create
+ * anything: the namespace's streams, the node bucket, and each named node's command consumer.
+ * The scheduler does this as it runs; tests and benchmarks that run agents without one call it.
+ */
+export async function ensureFleetTopology(
+  nc: NatsConnection,
+  namespace: string,
+  options: { replicas?: number; nodeIds?: string[] } = {},
+): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm, namespace, options.replicas ?? 1);
+  await openNodesBucket(nc, namespace, { replicas: options.replicas, create: true });
+  for (const nodeId of options.nodeIds ?? [])
+    await createCommandConsumer(jsm, nodeCommandConsumerOptions(namespace, nodeId));
 }

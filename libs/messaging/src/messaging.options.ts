@@ -17,6 +17,12 @@ export interface MessagingOptions {
   redeliveryBackoffMs?: number[];
   /** How long the server waits for an ack before redelivering. */
   ackWaitMs?: number;
+  /**
+   * `manage` (control-plane services): create or update the namespace's streams and node
+   * bucket at start. `use` (node agents, whose NATS user may not create them): use them as the
+   * control plane made them.
+   */
+  topology?: 'manage' | 'use';
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
@@ -27,4 +33,5 @@ export const resolveOptions = (o: MessagingOptions): Required<MessagingOptions> 
   redeliveryBackoffMs: [500, 2000, 10000, 30000, 60000],
   ackWaitMs: 30000,
   ...o,
+  topology: o.topology ?? 'manage',
 });

@@ -1,6 +1,49 @@
 import { FleetBuckets, NodeRecordV1 } from '@lockstep/contracts';
 import type { NatsConnection, QueuedIterator } from '@nats-io/nats-core';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry, type KvWatchEntry } from '@nats-io/kv';
+
+/** Name of the namespace's node bucket, e.g. LOCKSTEP_NODES. */
+export const nodesBucketName = (namespace: string): string => `${namespace.toUpperCase()}_${FleetBuckets.Nodes}`;
+
+/** The namespace's node bucket does not exist: the control plane has not created it yet. */
+export class BucketMissingError extends Error {
+  override name = 'BucketMissingError';
+}
+
+/**
+ * Opens the namespace's NODES bucket. `create` (control-plane services): creates it (history
+ * 1) when missing, tolerating a racing creator. Otherwise (node agents, whose NATS user may
+ * not create streams) binds to it and checks that it exists (BucketMissingError when not).
+ */
+export async function openNodesBucket(
+  nc: NatsConnection | JetStreamClient,
+  namespace: string,
+  options: { replicas?: number; create: boolean },
+): Promise<KV> {
+  const kvm = new Kvm(nc);
+  const name = nodesBucketName(namespace);
+  if (!options.create) {
+    const kv = await kvm.open(name);
+    try {
+      await kv.status();
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message)) throw err;
+      throw new BucketMissingError(
+        `the node bucket ${name} does not exist yet: the control plane (scheduler or API) creates it when it starts with the same NATS_NAMESPACE`,
+        { cause: err },
+      );
+    }
+    return kv;
+  }
+  const opts = { history: 1, replicas: options.replicas ?? 1 };
+  try {
+    return await kvm.create(name, opts);
+  } catch (err) {
+    if (!/already in use|already exists/i.test((err as Error).message)) throw err;
+    return kvm.create(name, opts);
+  }
+}
 
 /** A node record and whether its heartbeat is too old for it to count as alive. */
 export interface NodeEntry {
@@ -42,15 +85,12 @@ export class NodeDirectory {
   ) {}
 
   private bucket(): Promise<KV> {
-    this.kv ??= new Kvm(this.nc())
-      .create(`${this.namespace.toUpperCase()}_${FleetBuckets.Nodes}`, {
-        history: 1,
-        replicas: this.options.replicas ?? 1,
-      })
-      .catch((err) => {
+    this.kv ??= openNodesBucket(this.nc(), this.namespace, { replicas: this.options.replicas, create: true }).catch(
+      (err) => {
         this.kv = undefined;
         throw err;
-      });
+      },
+    );
     return this.kv;
   }
 

@@ -30,6 +30,8 @@ export interface PlatformOptions {
    * processes such as the installer agent pass false and need no DATABASE_URL.
    */
   database?: boolean;
+  /** `use`: this process may not create streams and buckets (a node agent); default `manage`. */
+  topology?: 'manage' | 'use';
 }
 
 /** What every service has: NATS/JetStream, Postgres with migrations (unless `database: false`), optional S3, health endpoints. */
@@ -67,6 +69,7 @@ export class PlatformModule {
           namespace: c.NATS_NAMESPACE,
           handles: o.handles ?? [],
           replicas: c.NATS_REPLICAS,
+          topology: o.topology,
         }),
         ...(database ? [PersistenceModule.forRoot({ url: c.DATABASE_URL!, relay: o.relay ?? true })] : []),
         TelemetryModule.forRoot({ serviceName: o.service }),

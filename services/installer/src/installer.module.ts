@@ -9,7 +9,9 @@ export class InstallerModule {
   static forRoot(config: InstallerConfig): DynamicModule {
     return {
       module: InstallerModule,
-      imports: [PlatformModule.forService({ service: 'installer', config, database: false, relay: false })],
+      imports: [
+        PlatformModule.forService({ service: 'installer', config, database: false, relay: false, topology: 'use' }),
+      ],
       providers: [{ provide: INSTALLER_CONFIG, useValue: config }, AgentHost],
     };
   }

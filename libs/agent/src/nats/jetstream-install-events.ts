@@ -1,4 +1,10 @@
-import { createEvent, Subjects, type InstallFinishedV1, type InstallProgressV1 } from '@lockstep/contracts';
+import {
+  createEvent,
+  eventWireSubject,
+  Subjects,
+  type InstallFinishedV1,
+  type InstallProgressV1,
+} from '@lockstep/contracts';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { injectTraceContext } from '@lockstep/telemetry';
@@ -6,7 +12,8 @@ import type { Context } from '@opentelemetry/api';
 import type { InstallEventSink } from '../node-agent';
 
 /**
- * Publishes install progress and outcomes as CloudEvents to the EVENTS stream, with
+ * Publishes install progress and outcomes as CloudEvents to the EVENTS stream, on the node's
+ * own subjects (`<subject>.<nodeId>`, the only ones its NATS user may publish to), with
  * `Nats-Msg-Id` = event id and the command's trace context in the headers (W3C traceparent),
  * so a rollout's events stay in one trace.
  */
@@ -19,11 +26,15 @@ export class JetStreamInstallEvents implements InstallEventSink {
 
   async progress(event: InstallProgressV1, ctx: Context): Promise<void> {
     const ev = createEvent(Subjects.InstallProgress, event, { source: this.source, subject: event.nodeId });
-    await this.js.publish(`${this.namespace}.${Subjects.InstallProgress}`, JSON.stringify(ev), {
-      msgID: ev.id,
-      headers: injectTraceContext(headers(), ctx),
-      timeout: 5000,
-    });
+    await this.js.publish(
+      `${this.namespace}.${eventWireSubject(Subjects.InstallProgress, event.nodeId)}`,
+      JSON.stringify(ev),
+      {
+        msgID: ev.id,
+        headers: injectTraceContext(headers(), ctx),
+        timeout: 5000,
+      },
+    );
   }
 
   async finished(event: InstallFinishedV1, eventId: string, ctx: Context): Promise<void> {
@@ -32,10 +43,14 @@ export class JetStreamInstallEvents implements InstallEventSink {
       subject: event.nodeId,
       id: eventId,
     });
-    await this.js.publish(`${this.namespace}.${Subjects.InstallFinished}`, JSON.stringify(ev), {
-      msgID: ev.id,
-      headers: injectTraceContext(headers(), ctx),
-      timeout: 5000,
-    });
+    await this.js.publish(
+      `${this.namespace}.${eventWireSubject(Subjects.InstallFinished, event.nodeId)}`,
+      JSON.stringify(ev),
+      {
+        msgID: ev.id,
+        headers: injectTraceContext(headers(), ctx),
+        timeout: 5000,
+      },
+    );
   }
 }

@@ -1,12 +1,9 @@
 import { NodeSubjects } from '@lockstep/contracts';
-import { CommandConsumer, type CommandOutcome } from '@lockstep/messaging';
+import { CommandConsumer, nodeCommandConsumerOptions, type CommandOutcome } from '@lockstep/messaging';
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { extractTraceContext } from '@lockstep/telemetry';
 import type { NodeAgent } from '../node-agent';
 import type { AgentLogger } from '../support/logger';
-
-/** Durable consumer name of a node's agent. */
-export const agentConsumerName = (nodeId: string): string => `installer-${nodeId}`;
 
 /** How long a command waits before it is judged again when the lock could not be read. */
 export const LOCK_RETRY_MS = 2000;
@@ -15,8 +12,8 @@ export const LOCK_RETRY_MS = 2000;
 export interface NodeCommandConsumerOptions {
   namespace: string;
   nodeId: string;
-  /** How long the server waits for an ack before redelivering; the agent signals progress every third of it. */
-  ackWaitMs: number;
+  /** Ack wait assumed until the consumer's own is read (the scheduler sets it when it creates the consumer). */
+  ackWaitMs?: number;
   /** Redelivery delay of a command whose lock could not be read (default LOCK_RETRY_MS). */
   lockRetryMs?: number;
 }
@@ -28,8 +25,9 @@ export interface NodeCommandConsumerOptions {
  * tells the server it is still in progress. Commands of other kinds under the node's prefix
  * (not install.v1) are acked and left to their own consumers.
  *
- * The consumer starts with commands published from now on (DeliverPolicy.New): a node never
- * acts on commands sent before it first registered. It hands out more than one unacked
+ * The scheduler creates the consumer before its first command to the node (the agent's NATS
+ * user may not create consumers; until then the agent waits for it). It starts with commands
+ * published from then on (DeliverPolicy.New). It hands out more than one unacked
  * message, so a message left unacked by a killed agent does not block newer commands until
  * its ack wait expires; the agent still handles one at a time, and the journal answers (or
  * refuses as superseded) such a message when it comes back.
@@ -69,15 +67,8 @@ export class NodeCommandConsumer extends CommandConsumer {
     super(
       js,
       jsm,
-      {
-        namespace: options.namespace,
-        stream: `${options.namespace.toUpperCase()}_COMMANDS`,
-        durable: agentConsumerName(options.nodeId),
-        filterSubject: `${options.namespace}.${NodeSubjects.allFor(options.nodeId)}`,
-        deliverPolicy: 'new',
-        ackWaitMs: options.ackWaitMs,
-        maxAckPending: 64,
-      },
+      // created by the scheduler (a node's NATS user may not create consumers); the agent takes its ack wait from it
+      { ...nodeCommandConsumerOptions(options.namespace, options.nodeId, options.ackWaitMs), consumer: 'await' },
       handle,
       logger,
     );

@@ -1,29 +1,8 @@
-import { FleetBuckets, NodeRecordV1 } from '@lockstep/contracts';
+import { NodeRecordV1 } from '@lockstep/contracts';
+import { BucketMissingError, openNodesBucket } from '@lockstep/messaging';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { AgentLogger } from '../support/logger';
-
-/** Name of the namespace's node bucket, e.g. LOCKSTEP_NODES. */
-export const nodesBucketName = (namespace: string): string => `${namespace.toUpperCase()}_${FleetBuckets.Nodes}`;
-
-/**
- * Opens the KV bucket `name`, creating it (history 1) when it does not exist yet. An existing
- * bucket is used as it is (nats.js `create` looks it up first); a racing creator is tolerated.
- */
-export async function openOrCreateBucket(
-  js: JetStreamClient,
-  name: string,
-  options: { replicas?: number; history?: number } = {},
-): Promise<KV> {
-  const kvm = new Kvm(js);
-  const opts = { history: options.history ?? 1, replicas: options.replicas ?? 1 };
-  try {
-    return await kvm.create(name, opts);
-  } catch (err) {
-    if (!/already in use|already exists/i.test((err as Error).message)) throw err;
-    return kvm.create(name, opts);
-  }
-}
 
 /**
  * Keeps this node's entry in the `<NS>_NODES` bucket fresh: key = node id, value =
@@ -42,12 +21,25 @@ export class NodeHeartbeat {
     private readonly record: () => Promise<Omit<NodeRecordV1, 'seenAt'>>,
     private readonly intervalMs: number,
     private readonly logger: AgentLogger,
-    private readonly replicas = 1,
   ) {}
 
-  /** Opens (or creates) the bucket. */
+  /**
+   * Opens the bucket, waiting for the control plane to create it (a node's NATS user may
+   * not create streams; only its own key in the bucket is writable).
+   */
   async open(): Promise<void> {
-    this.kv = await openOrCreateBucket(this.js, nodesBucketName(this.namespace), { replicas: this.replicas });
+    let said = false;
+    for (;;) {
+      try {
+        this.kv = await openNodesBucket(this.js, this.namespace, { create: false });
+        return;
+      } catch (err) {
+        if (!(err instanceof BucketMissingError)) throw err;
+        if (!said) this.logger.warn(`${err.message}; waiting for it`);
+        said = true;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
   }
 
   /** Writes the record now (coalescing calls made while a write is under way). */

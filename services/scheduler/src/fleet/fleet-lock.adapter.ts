@@ -19,6 +19,14 @@ export class FleetLockAdapter implements ClusterLockAdmin {
     private readonly config: SchedulerConfig,
   ) {}
 
+  /**
+   * Opens the lock at start, which creates the namespace's lock bucket: node agents read it
+   * (and take backup-repository keys in it) but may not create it.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.open().catch((err: Error) => this.logger.warn(`lock bucket not opened at start: ${err.message}`));
+  }
+
   private open(): Promise<FleetLock> {
     this.lock ??= this.nats
       .connect()
