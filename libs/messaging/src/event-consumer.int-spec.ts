@@ -71,7 +71,7 @@ describe('EventConsumerHost', () => {
       imports: [
         MessagingModule.forRoot({
           service: 'spec',
-          servers,
+          connection: { NATS_URL: servers },
           namespace,
           handles: [Subjects.CheckFailed],
           maxDeliver: 3,
@@ -144,7 +144,7 @@ describe('EventConsumerHost', () => {
       imports: [
         MessagingModule.forRoot({
           service: 'spec',
-          servers,
+          connection: { NATS_URL: servers },
           namespace,
           handles: [Subjects.CheckFailed],
           maxDeliver: 2,
@@ -183,7 +183,14 @@ describe('EventConsumerHost', () => {
   it('lets a batch handler linger for a trickle of events, calling it once for them', async () => {
     const namespace = uniqueName('m');
     const mod = await Test.createTestingModule({
-      imports: [MessagingModule.forRoot({ service: 'spec', servers, namespace, handles: [Subjects.CheckFailed] })],
+      imports: [
+        MessagingModule.forRoot({
+          service: 'spec',
+          connection: { NATS_URL: servers },
+          namespace,
+          handles: [Subjects.CheckFailed],
+        }),
+      ],
       providers: [LingeringHandler],
     }).compile();
     const app = mod.createNestApplication({ logger: false });
@@ -223,7 +230,7 @@ describe('EventConsumerHost', () => {
       imports: [
         MessagingModule.forRoot({
           service: 'spec',
-          servers,
+          connection: { NATS_URL: servers },
           namespace: uniqueName('m'),
           handles: [Subjects.ReleaseAvailable],
         }),

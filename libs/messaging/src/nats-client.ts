@@ -1,13 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { MESSAGING_OPTIONS, resolveOptions, type MessagingOptions } from './messaging.options';
-
-/** Could not reach NATS or JetStream. */
-export class MessagingUnavailableError extends Error {
-  override name = 'MessagingUnavailableError';
-}
+import { explainConnectFailure, MessagingUnavailableError } from './nats-connect-failure';
+import { connectNats } from './nats-connection';
 
 /**
  * Connection settings every Lockstep process uses. `noAsyncTraces`: nats.js otherwise builds
@@ -47,21 +43,18 @@ export class NatsClient implements OnApplicationShutdown {
   }
 
   private async doConnect(): Promise<void> {
-    let nc: NatsConnection;
+    const nc = await connectNats(this.options.connection, {
+      name: `lockstep-${this.options.service}`,
+      ...NATS_CONNECTION_DEFAULTS,
+    });
     try {
-      nc = await connect({
-        servers: this.options.servers,
-        name: `lockstep-${this.options.service}`,
-        ...NATS_CONNECTION_DEFAULTS,
-      });
+      this.jsClient = jetstream(nc);
+      this.jsManager = await jetstreamManager(nc);
     } catch (err) {
-      throw new MessagingUnavailableError(
-        `cannot connect to NATS at ${this.options.servers.join(',')}: ${(err as Error).message}. Start nats-server with -js or fix NATS_URL.`,
-        { cause: err },
-      );
+      // The first JetStream call is where a user without permissions on $JS.API.> (or its inbox) fails.
+      await nc.close().catch(() => undefined);
+      throw explainConnectFailure(err, this.options.connection);
     }
-    this.jsClient = jetstream(nc);
-    this.jsManager = await jetstreamManager(nc);
     this.connection = nc;
     void this.watchStatus(nc);
   }

@@ -27,7 +27,7 @@ export const ownerOf = (query: Query): string => query.split('.')[1] ?? 'owning 
 /** The process's one query client, built from the config and closed on shutdown. */
 export const queryClientProvider = {
   provide: QueryClient,
-  useFactory: (config: ApiConfig) => new QueryClient(config.NATS_NAMESPACE, { servers: config.NATS_URL }),
+  useFactory: (config: ApiConfig) => new QueryClient(config.NATS_NAMESPACE, config),
   inject: [API_CONFIG],
 };
 
