@@ -12,6 +12,8 @@ export {
   type NatsServerInstance,
   type NatsClusterHandle,
 } from './nats-cluster';
+export { createTestNatsOperator, type NatsUserPermissions, type TestNatsOperator } from './nats-operator';
+export { createTestCertificates, type TestCertificates } from './tls-certificates';
 export { writeTar, writeTarGz, type TarEntry } from './tar-writer';
 export { demoAppEntries, buildDemoArtifact, buildMaliciousArtifact, MaliciousArtifactKinds } from './demo-artifact';
 export * from './event-fixtures';
