@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { issueMessages } from '@lockstep/contracts';
 import { WELL_KNOWN_S3_CREDENTIALS } from './default-credentials';
 import { natsSettingsProblems } from './nats-settings';

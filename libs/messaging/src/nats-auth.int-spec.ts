@@ -7,6 +7,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnectionSettings } from '@lockstep/config';
 import {
   createTestNatsOperator,
+  rejectionOf,
   startNatsServer,
   uniqueName,
   type NatsServerInstance,
@@ -20,7 +21,6 @@ import {
   NatsClient,
   NatsFailures,
   QueryClient,
-  type NatsFailure,
 } from '@lockstep/messaging';
 
 /** May use its own reply inbox and the `svc` namespace, nothing else: another user's replies stay unreadable. */
@@ -51,14 +51,7 @@ describe('NATS authentication', () => {
     connections.push(nc);
     return nc;
   };
-  const failureOf = async (attempt: Promise<unknown>): Promise<{ failure: NatsFailure; message: string }> => {
-    const err = await attempt.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(MessagingUnavailableError);
-    return err as MessagingUnavailableError;
-  };
+  const failureOf = (attempt: Promise<unknown>) => rejectionOf(attempt, MessagingUnavailableError);
   const echoes = async (nc: NatsConnection) => {
     const subject = `svc.${uniqueName('echo')}`;
     nc.subscribe(subject, {
@@ -104,7 +97,7 @@ describe('NATS authentication', () => {
     it('is refused with a wrong one, naming the settings to fix', async () => {
       const err = await failureOf(connectAs({ NATS_USER: 'alice', NATS_PASSWORD: 'wrong' }, users));
 
-      expect(err.failure).toBe(NatsFailures.Authentication);
+      expect(err.code).toBe(NatsFailures.Authentication);
       expect(err.message).toMatch(/authentication failed.*fix NATS_USER and NATS_PASSWORD/);
       expect(err.message).not.toContain('wrong');
     });
@@ -112,7 +105,7 @@ describe('NATS authentication', () => {
     it('is refused without credentials, listing the ways to give them', async () => {
       const err = await failureOf(connectAs({}, users));
 
-      expect(err.failure).toBe(NatsFailures.Authentication);
+      expect(err.code).toBe(NatsFailures.Authentication);
       expect(err.message).toMatch(/set NATS_CREDS_FILE, NATS_NKEY_SEED_FILE, NATS_USER \+ NATS_PASSWORD or NATS_TOKEN/);
     });
   });
@@ -127,7 +120,7 @@ describe('NATS authentication', () => {
     it('is refused with the seed of another user', async () => {
       const err = await failureOf(connectAs({ NATS_NKEY_SEED_FILE: strangerSeedFile }, users));
 
-      expect(err.failure).toBe(NatsFailures.Authentication);
+      expect(err.code).toBe(NatsFailures.Authentication);
       expect(err.message).toMatch(/fix NATS_NKEY_SEED_FILE/);
     });
   });
@@ -142,7 +135,7 @@ describe('NATS authentication', () => {
     it('is refused with a wrong one', async () => {
       const err = await failureOf(connectAs({ NATS_TOKEN: 'not-the-token' }, tokenServer));
 
-      expect(err.failure).toBe(NatsFailures.Authentication);
+      expect(err.code).toBe(NatsFailures.Authentication);
       expect(err.message).toMatch(/fix NATS_TOKEN/);
     });
   });
@@ -161,7 +154,7 @@ describe('NATS authentication', () => {
 
       const err = await failureOf(connectAs({ NATS_CREDS_FILE: file('foreign.creds', foreign.creds) }, operatorServer));
 
-      expect(err.failure).toBe(NatsFailures.Authentication);
+      expect(err.code).toBe(NatsFailures.Authentication);
       expect(err.message).toMatch(/fix NATS_CREDS_FILE/);
     });
   });
@@ -209,9 +202,9 @@ describe('NATS authentication', () => {
       const settings = { NATS_URL: [users.url], NATS_USER: 'alice', NATS_PASSWORD: 'alice-pw' };
       const server = new NamespacedNatsServer('svc', settings, { queue: 'inbox-spec' });
       server.addHandler('qry.spec.echo.v1', async (data: unknown) => ({ echoed: data }));
-      await new Promise<void>((resolve, reject) =>
-        server.listen((err?: unknown) => (err ? reject(err as Error) : resolve())),
-      );
+      await new Promise<void>((resolve, reject) => {
+        void server.listen((err?: unknown) => (err instanceof Error ? reject(err) : resolve()));
+      });
       const sut = new QueryClient('svc', settings);
       try {
         const reply = await sut.send<{ echoed: unknown }>('qry.spec.echo.v1' as never, { n: 1 }, 5 * SECOND);
@@ -233,7 +226,7 @@ describe('NATS authentication', () => {
 
       const err = await failureOf(sut.connect());
 
-      expect(err.failure).toBe(NatsFailures.Authorization);
+      expect(err.code).toBe(NatsFailures.Authorization);
       expect(err.message).toMatch(/authorization violation.*\$JS\.API/);
     });
   });

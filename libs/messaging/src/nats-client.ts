@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { MESSAGING_OPTIONS, resolveOptions, type MessagingOptions } from './messaging.options';
-import { explainConnectFailure, MessagingUnavailableError } from './nats-connect-failure';
+import { explainConnectFailure, MessagingUnavailableError, NatsFailures } from './nats-connect-failure';
 import { connectNats } from './nats-connection';
 
 /**
@@ -60,15 +60,15 @@ export class NatsClient implements OnApplicationShutdown {
   }
 
   get nc(): NatsConnection {
-    if (!this.connection) throw new MessagingUnavailableError('NATS is not connected yet');
+    if (!this.connection) throw new MessagingUnavailableError(NatsFailures.NotConnected, 'NATS is not connected yet');
     return this.connection;
   }
   get js(): JetStreamClient {
-    if (!this.jsClient) throw new MessagingUnavailableError('NATS is not connected yet');
+    if (!this.jsClient) throw new MessagingUnavailableError(NatsFailures.NotConnected, 'NATS is not connected yet');
     return this.jsClient;
   }
   get jsm(): JetStreamManager {
-    if (!this.jsManager) throw new MessagingUnavailableError('NATS is not connected yet');
+    if (!this.jsManager) throw new MessagingUnavailableError(NatsFailures.NotConnected, 'NATS is not connected yet');
     return this.jsManager;
   }
 

@@ -1,6 +1,7 @@
 import type { NatsConnectionSettings } from '@lockstep/config';
+import { CodedError } from '@lockstep/contracts';
 
-/** Why a process could not use NATS, as far as it can tell. Wire-stable names for logs and tests. */
+/** Why a process could not use NATS, as far as it can tell: the codes of MessagingUnavailableError. */
 export const NatsFailures = {
   /** The server rejected the credentials (or none were given and it wants some). */
   Authentication: 'authentication',
@@ -12,19 +13,14 @@ export const NatsFailures = {
   Certificate: 'certificate',
   /** Anything else: nothing listens, DNS, a timeout. */
   Unreachable: 'unreachable',
+  /** Used before connect() succeeded. */
+  NotConnected: 'not-connected',
 } as const;
 export type NatsFailure = (typeof NatsFailures)[keyof typeof NatsFailures];
 
-/** Could not reach NATS or JetStream; `failure` says which way it failed. */
-export class MessagingUnavailableError extends Error {
+/** Could not reach NATS or JetStream; `code` says which way it failed. */
+export class MessagingUnavailableError extends CodedError<NatsFailure> {
   override name = 'MessagingUnavailableError';
-  constructor(
-    message: string,
-    options?: { cause?: unknown },
-    readonly failure: NatsFailure = NatsFailures.Unreachable,
-  ) {
-    super(message, options);
-  }
 }
 
 /** Sorts a nats.js or Node error out of connect() (or the first JetStream call after it). */
@@ -61,8 +57,9 @@ export function explainConnectFailure(err: unknown, settings: NatsConnectionSett
     [NatsFailures.TlsUnavailable]: `TLS is required (${tlsReason(settings)}) but the server does not offer it; enable tls { } in nats-server, or point NATS_URL at a server that has it`,
     [NatsFailures.Certificate]: `the TLS handshake failed on a certificate (${reason}); ${certificateAdvice(settings)}`,
     [NatsFailures.Unreachable]: `${reason}; start nats-server with -js or fix NATS_URL`,
+    [NatsFailures.NotConnected]: `${reason}; connect first`,
   };
-  return new MessagingUnavailableError(`cannot connect to ${at}: ${advice[failure]}`, { cause: err }, failure);
+  return new MessagingUnavailableError(failure, `cannot connect to ${at}: ${advice[failure]}`, { cause: err });
 }
 
 function authMethod(s: NatsConnectionSettings): string {

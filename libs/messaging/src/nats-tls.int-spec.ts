@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { NatsConnectionSettings } from '@lockstep/config';
 import {
   createTestCertificates,
+  rejectionOf,
   startNatsServer,
   type NatsServerInstance,
   type TestCertificates,
@@ -22,14 +23,7 @@ describe('NATS over TLS', () => {
     connections.push(nc);
     return nc;
   };
-  const failureOf = async (attempt: Promise<unknown>): Promise<MessagingUnavailableError> => {
-    const err = await attempt.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(MessagingUnavailableError);
-    return err as MessagingUnavailableError;
-  };
+  const failureOf = (attempt: Promise<unknown>) => rejectionOf(attempt, MessagingUnavailableError);
 
   beforeAll(async () => {
     certs = createTestCertificates();
@@ -50,14 +44,14 @@ describe('NATS over TLS', () => {
     it('refuses a tls:// URL instead of talking plain text', async () => {
       const err = await failureOf(connectWith({ NATS_URL: [tlsUrl(plain)] }));
 
-      expect(err.failure).toBe(NatsFailures.TlsUnavailable);
+      expect(err.code).toBe(NatsFailures.TlsUnavailable);
       expect(err.message).toMatch(/TLS is required \(NATS_URL is tls:\/\/\) but the server does not offer it/);
     });
 
     it('refuses it when NATS_TLS_REQUIRED=true', async () => {
       const err = await failureOf(connectWith({ NATS_URL: [plain.url], NATS_TLS_REQUIRED: true }));
 
-      expect(err.failure).toBe(NatsFailures.TlsUnavailable);
+      expect(err.code).toBe(NatsFailures.TlsUnavailable);
       expect(err.message).toMatch(/NATS_TLS_REQUIRED=true/);
     });
 
@@ -80,7 +74,7 @@ describe('NATS over TLS', () => {
     it('names the certificate problem and NATS_TLS_CA_FILE without the CA', async () => {
       const err = await failureOf(connectWith({ NATS_URL: [tlsUrl(tls)] }));
 
-      expect(err.failure).toBe(NatsFailures.Certificate);
+      expect(err.code).toBe(NatsFailures.Certificate);
       expect(err.message).toMatch(/certificate.*set NATS_TLS_CA_FILE/);
     });
   });
@@ -89,7 +83,7 @@ describe('NATS over TLS', () => {
     it('is refused without a client certificate, naming NATS_TLS_CERT_FILE', async () => {
       const err = await failureOf(connectWith({ NATS_URL: [tlsUrl(mutual)], NATS_TLS_CA_FILE: certs.caFile }));
 
-      expect(err.failure).toBe(NatsFailures.Certificate);
+      expect(err.code).toBe(NatsFailures.Certificate);
       expect(err.message).toMatch(/set NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE/);
     });
 

@@ -12,6 +12,7 @@ export {
   type NatsServerInstance,
   type NatsClusterHandle,
 } from './nats-cluster';
+export { rejectionOf } from './rejection';
 export { createTestNatsOperator, type NatsUserPermissions, type TestNatsOperator } from './nats-operator';
 export { createTestCertificates, type TestCertificates } from './tls-certificates';
 export { writeTar, writeTarGz, type TarEntry } from './tar-writer';
