@@ -1,44 +1,38 @@
 import { z } from 'zod';
 
+/** True when `v` parses as a URL whose scheme is one of `protocols`. */
+const hasProtocol = (protocols: string[], v: string): boolean => {
+  try {
+    return protocols.includes(new URL(v).protocol.replace(':', ''));
+  } catch {
+    return false;
+  }
+};
+
+/** A comma-separated list, items trimmed, empty ones dropped. */
+const commaList = (dflt: string) =>
+  z
+    .string()
+    .default(dflt)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+
 /** Builders for common value shapes, each with a message that says what is expected. */
 export const env = {
   url: (protocols: string[], dflt?: string) => {
-    const s = z.string().refine(
-      (v) => {
-        try {
-          return protocols.includes(new URL(v).protocol.replace(':', ''));
-        } catch {
-          return false;
-        }
-      },
-      { message: `expected a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}` },
-    );
+    const s = z.string().refine((v) => hasProtocol(protocols, v), {
+      message: `expected a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+    });
     return dflt === undefined ? s : s.default(dflt);
   },
   urlList: (protocols: string[], dflt: string) =>
-    z
-      .string()
-      .default(dflt)
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      )
-      .refine(
-        (list) =>
-          list.length > 0 &&
-          list.every((v) => {
-            try {
-              return protocols.includes(new URL(v).protocol.replace(':', ''));
-            } catch {
-              return false;
-            }
-          }),
-        {
-          message: `expected a comma-separated list of ${protocols.map((p) => `${p}://`).join(' or ')} URLs`,
-        },
-      ),
+    commaList(dflt).refine((list) => list.length > 0 && list.every((v) => hasProtocol(protocols, v)), {
+      message: `expected a comma-separated list of ${protocols.map((p) => `${p}://`).join(' or ')} URLs`,
+    }),
   port: (dflt: number) =>
     z.coerce
       .number({ message: 'expected a TCP port number 0-65535' })
@@ -89,16 +83,7 @@ export const env = {
   string: (dflt?: string) =>
     dflt === undefined ? z.string().min(1, { message: 'expected a non-empty string' }) : z.string().default(dflt),
   optionalString: () => z.string().optional(),
-  list: (dflt: string) =>
-    z
-      .string()
-      .default(dflt)
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      ),
+  list: (dflt: string) => commaList(dflt),
 };
 
 /** Parses 500ms / 5s / 2m / 1h / 1d (or a bare number of milliseconds). */

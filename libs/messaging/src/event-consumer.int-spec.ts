@@ -16,6 +16,7 @@ import {
 import { uniqueName, waitFor } from '@lockstep/testing';
 
 const servers = [process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'];
+const connection = { NATS_URL: servers };
 const payload = { component: 'demo', source: 'tuf', code: 'SOURCE_UNREACHABLE', reason: 'down' };
 
 @Injectable()
@@ -71,7 +72,7 @@ describe('EventConsumerHost', () => {
       imports: [
         MessagingModule.forRoot({
           service: 'spec',
-          connection: { NATS_URL: servers },
+          connection,
           namespace,
           handles: [Subjects.CheckFailed],
           maxDeliver: 3,
@@ -144,7 +145,7 @@ describe('EventConsumerHost', () => {
       imports: [
         MessagingModule.forRoot({
           service: 'spec',
-          connection: { NATS_URL: servers },
+          connection,
           namespace,
           handles: [Subjects.CheckFailed],
           maxDeliver: 2,
@@ -183,14 +184,7 @@ describe('EventConsumerHost', () => {
   it('lets a batch handler linger for a trickle of events, calling it once for them', async () => {
     const namespace = uniqueName('m');
     const mod = await Test.createTestingModule({
-      imports: [
-        MessagingModule.forRoot({
-          service: 'spec',
-          connection: { NATS_URL: servers },
-          namespace,
-          handles: [Subjects.CheckFailed],
-        }),
-      ],
+      imports: [MessagingModule.forRoot({ service: 'spec', connection, namespace, handles: [Subjects.CheckFailed] })],
       providers: [LingeringHandler],
     }).compile();
     const app = mod.createNestApplication({ logger: false });
@@ -230,7 +224,7 @@ describe('EventConsumerHost', () => {
       imports: [
         MessagingModule.forRoot({
           service: 'spec',
-          connection: { NATS_URL: servers },
+          connection,
           namespace: uniqueName('m'),
           handles: [Subjects.ReleaseAvailable],
         }),
