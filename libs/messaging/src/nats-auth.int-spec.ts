@@ -173,7 +173,7 @@ describe('NATS authentication', () => {
       await expect(nc.request(subject, 'ping', { timeout: 2 * SECOND })).rejects.toThrow(/Permissions Violation/);
     });
 
-    it('lets a user that may subscribe only on its inbox use JetStream through NatsClient', async () => {
+    it('lets a user that may subscribe only on its inbox use JetStream through NatsClient (publish, consume)', async () => {
       const sut = new NatsClient({
         service: 'inbox-spec',
         namespace: 'svc',
@@ -184,7 +184,12 @@ describe('NATS authentication', () => {
         await sut.connect();
 
         expect(await sut.isReady()).toBe(true);
-        expect((await sut.jsm.getAccountInfo()).api.total).toBeGreaterThan(0);
+        const name = uniqueName('INBOX').toUpperCase();
+        await sut.jsm.streams.add({ name, subjects: [`svc.${name}.>`] });
+        await sut.js.publish(`svc.${name}.one`, 'hello');
+        const consumer = await sut.js.consumers.get(name);
+        expect((await consumer.next({ expires: 5 * SECOND }))?.string()).toBe('hello');
+        await sut.jsm.streams.delete(name);
       } finally {
         await sut.onApplicationShutdown();
       }
