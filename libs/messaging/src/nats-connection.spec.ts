@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nkeys } from '@nats-io/nats-core';
@@ -41,6 +41,15 @@ describe(natsConnectionOptions.name, () => {
 
     expect(natsIdentity({ NATS_URL: url, ...settings })).toBe(identity());
     expect(sut.inboxPrefix).toBe(`_INBOX_${identity()}`);
+  });
+
+  it('reads the creds file again at every connect, so a refreshed JWT needs no restart', () => {
+    const sut = natsConnectionOptions({ NATS_URL: url, NATS_CREDS_FILE: credsFile });
+    writeFileSync(credsFile, readFileSync(credsFile, 'utf8').replace('eyJ.e30.sig', 'eyJ.e30.renewed'));
+
+    const auth = (sut.authenticator as (nonce?: string) => { jwt?: string })('nonce');
+
+    expect(auth.jwt).toBe('eyJ.e30.renewed');
   });
 
   it('keeps the shared _INBOX for a token', () => {

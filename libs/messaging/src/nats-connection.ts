@@ -45,7 +45,9 @@ export function natsIdentity(settings: NatsConnectionSettings): string | undefin
  */
 export function natsConnectionOptions(settings: NatsConnectionSettings): NatsConnectionOptions {
   const options: NatsConnectionOptions = { servers: settings.NATS_URL };
-  if (settings.NATS_CREDS_FILE) options.authenticator = credsAuthenticator(readFileSync(settings.NATS_CREDS_FILE));
+  const credsFile = settings.NATS_CREDS_FILE;
+  // Read at every (re)connect: a refreshed user JWT (they expire) is used without a restart.
+  if (credsFile) options.authenticator = credsAuthenticator(() => readFileSync(credsFile));
   else if (settings.NATS_NKEY_SEED_FILE)
     options.authenticator = nkeyAuthenticator(new TextEncoder().encode(userSeed(settings)));
   else if (settings.NATS_USER) Object.assign(options, { user: settings.NATS_USER, pass: settings.NATS_PASSWORD });

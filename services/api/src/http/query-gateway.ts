@@ -14,7 +14,8 @@ export function classifyTransportError(err: unknown): TransportFailure {
   if (name === 'NoRespondersError' || /no responders|empty response/i.test(message)) return 'no-responders';
   if (name === 'TimeoutError' || /timeout/i.test(name)) return 'timeout';
   if (
-    /Connection|Closed|Draining/.test(name) ||
+    // MessagingUnavailableError: QueryClient could not connect (its message says why: credentials, TLS…).
+    /Connection|Closed|Draining|MessagingUnavailable/.test(name) ||
     /ECONNREFUSED|CONNECTION_REFUSED|connection (closed|lost|refused)/i.test(message)
   )
     return 'connection';
