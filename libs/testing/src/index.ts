@@ -18,5 +18,5 @@ export { createTestCertificates, type TestCertificates } from './tls-certificate
 export { writeTar, writeTarGz, type TarEntry } from './tar-writer';
 export { demoAppEntries, buildDemoArtifact, buildMaliciousArtifact, MaliciousArtifactKinds } from './demo-artifact';
 export * from './event-fixtures';
-export { spawnTs } from './ts-child';
+export { spawnTs, type TsChild } from './ts-child';
 export { FakeNpmRegistry, generateNpmSigningKey, type NpmSigning, type NpmSigningKey } from './npm-registry';
