@@ -2,7 +2,12 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { MESSAGING_OPTIONS, resolveOptions, type MessagingOptions } from './messaging.options';
-import { explainConnectFailure, MessagingUnavailableError, NatsFailures } from './nats-connect-failure';
+import {
+  classifyConnectFailure,
+  explainConnectFailure,
+  MessagingUnavailableError,
+  NatsFailures,
+} from './nats-connect-failure';
 import { connectNats } from './nats-connection';
 
 /**
@@ -103,6 +108,9 @@ export class NatsClient implements OnApplicationShutdown {
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect') this.logger.warn(`nats ${s.type}`);
+      // e.g. an expired creds JWT on reconnect, or a subject the user may not use: say which.
+      else if (s.type === 'error')
+        this.logger.error(`nats ${classifyConnectFailure(s.error)} error: ${s.error.message}`);
     }
   }
 }
