@@ -30,11 +30,13 @@
  *
  * Settings: BENCH_NODES (200), BENCH_MAX_PARALLEL (20), BENCH_AGENTS_PER_PROCESS (50),
  * BENCH_ROUNDS (11), BENCH_FLOOR_SAMPLES (10 per set), BENCH_AGENT_ROOT (/dev/shm where it
- * exists, else the OS temp dir), NATS_URL.
+ * exists, else the OS temp dir), NATS_URL and the other NATS_* connection settings (credentials, TLS).
  * Needs NATS and Postgres (deploy/scripts/ensure-infra.sh) and `npm run build`.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
+import { z } from 'zod';
+import { loadConfig, natsSchema } from '@lockstep/config';
 import { BenchFleet } from './support/bench-fleet';
 
 const NODES = Number(process.env.BENCH_NODES ?? 200);
@@ -42,7 +44,7 @@ const MAX_PARALLEL = Number(process.env.BENCH_MAX_PARALLEL ?? 20);
 const PER_PROCESS = Number(process.env.BENCH_AGENTS_PER_PROCESS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
 const FLOOR_SAMPLES = Number(process.env.BENCH_FLOOR_SAMPLES ?? 10);
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const NATS = loadConfig('bench:rollout', z.object(natsSchema));
 const ROLLOUT_TIMEOUT_MS = 150_000;
 
 const started = Date.now();
@@ -154,7 +156,7 @@ async function main(): Promise<number> {
   const agentRoot = process.env.BENCH_AGENT_ROOT ?? (isWritableDir('/dev/shm') ? '/dev/shm' : undefined);
   log(`agent directories under ${agentRoot ?? 'the OS temp dir'}`);
   const fleet = new BenchFleet({
-    natsUrl: NATS_URL,
+    nats: NATS,
     nodes: NODES,
     agentsPerProcess: PER_PROCESS,
     versions,

@@ -11,7 +11,6 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from '@nats-io/transport-node';
 import {
   NodeAgentRuntime,
   type AgentLogger,
@@ -20,11 +19,13 @@ import {
   type ServiceManager,
 } from '@lockstep/agent';
 import { MinioObjectStore, type ObjectStore } from '@lockstep/storage';
-import { NATS_CONNECTION_DEFAULTS } from '@lockstep/messaging';
+import type { NatsConnectionSettings } from '@lockstep/config';
+import { connectNats, NATS_CONNECTION_DEFAULTS } from '@lockstep/messaging';
 
 /** What the bench tells one host process. */
 export interface AgentHostSettings {
-  natsUrl: string;
+  /** NATS servers, credentials and TLS of the bench. */
+  nats: NatsConnectionSettings;
   namespace: string;
   /** Node ids this process runs. */
   nodeIds: string[];
@@ -97,11 +98,7 @@ async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promis
 async function main(): Promise<void> {
   const host = JSON.parse(process.env.BENCH_AGENT_HOST ?? '') as AgentHostSettings;
   const trustedRoot = readFileSync(host.trustedRootPath);
-  const nc = await connect({
-    ...NATS_CONNECTION_DEFAULTS,
-    servers: host.natsUrl,
-    name: `bench-agent-host-${process.pid}`,
-  });
+  const nc = await connectNats(host.nats, { ...NATS_CONNECTION_DEFAULTS, name: `bench-agent-host-${process.pid}` });
   // One S3 client per process, as one per host would be; each agent still downloads and verifies on its own.
   const stores = new Map<string, ObjectStore>();
   const storeFor = (bucket: string): ObjectStore => {

@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Client } from 'pg';
@@ -22,8 +21,9 @@ import {
   type ReleaseInfoReplyV1,
   type RolloutChangedV1,
 } from '@lockstep/contracts';
+import { natsSettingsEnv, type NatsConnectionSettings } from '@lockstep/config';
 import { FleetLock } from '@lockstep/fleet-lock';
-import { QueryClient } from '@lockstep/messaging';
+import { connectNats, QueryClient } from '@lockstep/messaging';
 import { TufRepositoryWriter, generateKeySet, trustedRootFor } from '@lockstep/releases';
 import { MinioObjectStore } from '@lockstep/storage';
 import {
@@ -44,7 +44,8 @@ const FINAL_STATES = ['succeeded', 'failed', 'aborted', 'rolled_back'];
 
 /** Settings of one fleet. */
 export interface BenchFleetOptions {
-  natsUrl: string;
+  /** NATS servers, credentials and TLS, handed on to every process the bench starts. */
+  nats: NatsConnectionSettings;
   nodes: number;
   agentsPerProcess: number;
   /** Versions published into the TUF repository before anything starts. */
@@ -134,7 +135,7 @@ export class BenchFleet {
   private get env(): Record<string, string> {
     return {
       DATABASE_URL: this.db.url,
-      NATS_URL: this.options.natsUrl,
+      ...natsSettingsEnv(this.options.nats),
       NATS_NAMESPACE: this.namespace,
       S3_ENDPOINT: this.s3.endpoint,
       S3_ACCESS_KEY: this.s3.accessKey,
@@ -156,12 +157,12 @@ export class BenchFleet {
     );
     this.cleanups.push(() => s3.stop(10_000));
     this.s3 = s3.ready;
-    this.nc = await connect({ servers: this.options.natsUrl, name: 'bench-rollout' });
+    this.nc = await connectNats(this.options.nats, { name: 'bench-rollout' });
     this.cleanups.push(
       () => this.nc.close(),
       () => this.deleteNamespace(),
     );
-    this.queries = new QueryClient(this.namespace, { servers: this.options.natsUrl });
+    this.queries = new QueryClient(this.namespace, this.options.nats);
     this.cleanups.push(() => this.queries.close());
     log(`database ${this.db.name}, NATS namespace ${this.namespace}, s3rver ${this.s3.endpoint} bucket ${this.bucket}`);
 
@@ -217,7 +218,7 @@ export class BenchFleet {
     await Promise.all(
       Array.from({ length: processes }, async (_, p) => {
         const settings: AgentHostSettings = {
-          natsUrl: this.options.natsUrl,
+          nats: this.options.nats,
           namespace: this.namespace,
           nodeIds: this.ids.filter((_, i) => i % processes === p),
           root: this.agentRoot,

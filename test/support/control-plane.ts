@@ -1,8 +1,7 @@
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
 import { createEvent, eventWireSubject, type PayloadOf, type Subject } from '@lockstep/contracts';
-import { QueryClient } from '@lockstep/messaging';
+import { connectNats, QueryClient } from '@lockstep/messaging';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@lockstep/testing';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -26,9 +25,9 @@ export async function createTestDeployment(options: { natsUrls?: string[] } = {}
   const db = await createTestDatabase();
   const namespace = uniqueName('t');
   const servers = options.natsUrls ?? [NATS_URL];
-  const nc = await connect({ servers });
+  const nc = await connectNats({ NATS_URL: servers });
   const js = jetstream(nc);
-  const queries = new QueryClient(namespace, { servers });
+  const queries = new QueryClient(namespace, { NATS_URL: servers });
   const pg = new Client({ connectionString: db.url });
   return {
     db,

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { env } from './load-config';
+import { env } from './env';
+import { natsSchema } from './nats-settings';
 
 /** Settings every service shares: where NATS, Postgres and the collector are, and how to log. */
 export const commonSchema = {
-  /** Comma-separated NATS server URLs. */
-  NATS_URL: env.urlList(['nats', 'tls'], 'nats://127.0.0.1:4222'),
+  /** NATS servers, credentials and TLS (see natsSchema). */
+  ...natsSchema,
   /** Root of every subject and prefix of every stream; lets deployments share a NATS cluster. */
   NATS_NAMESPACE: z
     .string()

@@ -16,6 +16,7 @@ import {
 import { uniqueName, waitFor } from '@lockstep/testing';
 
 const servers = [process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'];
+const connection = { NATS_URL: servers };
 const payload = { component: 'demo', source: 'tuf', code: 'SOURCE_UNREACHABLE', reason: 'down' };
 
 @Injectable()
@@ -80,7 +81,7 @@ describe('EventConsumerHost', () => {
       imports: [
         MessagingModule.forRoot({
           service: 'spec',
-          servers,
+          connection,
           namespace,
           handles: [Subjects.CheckFailed],
           maxDeliver: 3,
@@ -153,7 +154,7 @@ describe('EventConsumerHost', () => {
       imports: [
         MessagingModule.forRoot({
           service: 'spec',
-          servers,
+          connection,
           namespace,
           handles: [Subjects.CheckFailed],
           maxDeliver: 2,
@@ -192,7 +193,7 @@ describe('EventConsumerHost', () => {
   it('lets a batch handler linger for a trickle of events, calling it once for them', async () => {
     const namespace = uniqueName('m');
     const mod = await Test.createTestingModule({
-      imports: [MessagingModule.forRoot({ service: 'spec', servers, namespace, handles: [Subjects.CheckFailed] })],
+      imports: [MessagingModule.forRoot({ service: 'spec', connection, namespace, handles: [Subjects.CheckFailed] })],
       providers: [LingeringHandler],
     }).compile();
     const app = mod.createNestApplication({ logger: false });
@@ -231,7 +232,12 @@ describe('EventConsumerHost', () => {
     const namespace = uniqueName('m');
     const mod = await Test.createTestingModule({
       imports: [
-        MessagingModule.forRoot({ service: 'spec', servers, namespace, handles: [Subjects.InstallFinished] }),
+        MessagingModule.forRoot({
+          service: 'spec',
+          connection: { NATS_URL: servers },
+          namespace,
+          handles: [Subjects.InstallFinished],
+        }),
         RecorderModule,
       ],
       providers: [InstallOutcomes],
@@ -295,7 +301,7 @@ describe('EventConsumerHost', () => {
       imports: [
         MessagingModule.forRoot({
           service: 'spec',
-          servers,
+          connection,
           namespace: uniqueName('m'),
           handles: [Subjects.ReleaseAvailable],
         }),

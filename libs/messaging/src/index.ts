@@ -1,4 +1,6 @@
 export { NATS_CONNECTION_DEFAULTS, NatsClient } from './nats-client';
+export * from './nats-connection';
+export * from './nats-connect-failure';
 export { ensureFleetTopology, ensureStreams } from './jetstream-topology';
 export * from './event-publisher';
 export { type HandlerOutcome, OnEvent } from './on-event.decorator';

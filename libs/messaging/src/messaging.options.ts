@@ -1,10 +1,12 @@
+import type { NatsConnectionSettings } from '@lockstep/config';
 import type { Subject } from '@lockstep/contracts';
 
 /** How a service connects to NATS and which event subjects it consumes. */
 export interface MessagingOptions {
   /** Service name: durable consumer names and the CloudEvent source derive from it. */
   service: string;
-  servers: string[];
+  /** Servers, credentials and TLS: the NATS_* settings of the service's config. */
+  connection: NatsConnectionSettings;
   /** Root of every subject and prefix of every stream. */
   namespace: string;
   /** Every event subject this service handles; each must have exactly one @OnEvent handler. */

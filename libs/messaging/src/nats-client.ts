@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { MESSAGING_OPTIONS, resolveOptions, type MessagingOptions } from './messaging.options';
-
-/** Could not reach NATS or JetStream. */
-export class MessagingUnavailableError extends Error {
-  override name = 'MessagingUnavailableError';
-}
+import {
+  classifyConnectFailure,
+  explainConnectFailure,
+  MessagingUnavailableError,
+  NatsFailures,
+} from './nats-connect-failure';
+import { connectNats } from './nats-connection';
 
 /**
  * Connection settings every Lockstep process uses. `noAsyncTraces`: nats.js otherwise builds
@@ -47,35 +48,32 @@ export class NatsClient implements OnApplicationShutdown {
   }
 
   private async doConnect(): Promise<void> {
-    let nc: NatsConnection;
+    const nc = await connectNats(this.options.connection, {
+      name: `lockstep-${this.options.service}`,
+      ...NATS_CONNECTION_DEFAULTS,
+    });
     try {
-      nc = await connect({
-        servers: this.options.servers,
-        name: `lockstep-${this.options.service}`,
-        ...NATS_CONNECTION_DEFAULTS,
-      });
+      this.jsClient = jetstream(nc);
+      this.jsManager = await jetstreamManager(nc);
     } catch (err) {
-      throw new MessagingUnavailableError(
-        `cannot connect to NATS at ${this.options.servers.join(',')}: ${(err as Error).message}. Start nats-server with -js or fix NATS_URL.`,
-        { cause: err },
-      );
+      // The first JetStream call is where a user without permissions on $JS.API.> (or its inbox) fails.
+      await nc.close().catch(() => undefined);
+      throw explainConnectFailure(err, this.options.connection);
     }
-    this.jsClient = jetstream(nc);
-    this.jsManager = await jetstreamManager(nc);
     this.connection = nc;
     void this.watchStatus(nc);
   }
 
   get nc(): NatsConnection {
-    if (!this.connection) throw new MessagingUnavailableError('NATS is not connected yet');
+    if (!this.connection) throw new MessagingUnavailableError(NatsFailures.NotConnected, 'NATS is not connected yet');
     return this.connection;
   }
   get js(): JetStreamClient {
-    if (!this.jsClient) throw new MessagingUnavailableError('NATS is not connected yet');
+    if (!this.jsClient) throw new MessagingUnavailableError(NatsFailures.NotConnected, 'NATS is not connected yet');
     return this.jsClient;
   }
   get jsm(): JetStreamManager {
-    if (!this.jsManager) throw new MessagingUnavailableError('NATS is not connected yet');
+    if (!this.jsManager) throw new MessagingUnavailableError(NatsFailures.NotConnected, 'NATS is not connected yet');
     return this.jsManager;
   }
 
@@ -110,6 +108,9 @@ export class NatsClient implements OnApplicationShutdown {
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect') this.logger.warn(`nats ${s.type}`);
+      // e.g. an expired creds JWT on reconnect, or a subject the user may not use: say which.
+      else if (s.type === 'error')
+        this.logger.error(`nats ${classifyConnectFailure(s.error)} error: ${s.error.message}`);
     }
   }
 }

@@ -1,10 +1,15 @@
 import { ClientNats, ServerNats, type NatsOptions } from '@nestjs/microservices';
 import { Logger } from '@nestjs/common';
 import { firstValueFrom, timeout } from 'rxjs';
+import type { NatsConnectionSettings } from '@lockstep/config';
 import type { Query } from '@lockstep/contracts';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { explainConnectFailure } from './nats-connect-failure';
+import { natsConnectionOptions, type NatsConnectionOptions } from './nats-connection';
 
 type NatsTransportOptions = NonNullable<NatsOptions['options']>;
+/** Transport options beyond what the NATS settings decide (queue group, serializer…). */
+export type QueryTransportOptions = Omit<NatsTransportOptions, keyof NatsConnectionOptions>;
 
 /**
  * Nest's NATS transport, with every pattern placed under the deployment namespace so
@@ -14,9 +19,19 @@ type NatsTransportOptions = NonNullable<NatsOptions['options']>;
 export class NamespacedNatsServer extends ServerNats {
   constructor(
     private readonly namespace: string,
-    options: NatsTransportOptions,
+    private readonly settings: NatsConnectionSettings,
+    options: QueryTransportOptions = {},
   ) {
-    super(options);
+    super({ ...options, ...natsConnectionOptions(settings) });
+  }
+
+  /** Nest's connect, with a failure saying what to fix (credentials, TLS, certificates). */
+  override async createNatsClient(): Promise<NatsConnection> {
+    try {
+      return (await super.createNatsClient()) as NatsConnection;
+    } catch (err) {
+      throw explainConnectFailure(err, this.settings);
+    }
   }
 
   // Nest types the NATS client as `any` (nats is its optional peer): it is a nats.js connection.
@@ -39,14 +54,23 @@ export class QueryClient {
 
   constructor(
     private readonly namespace: string,
-    options: NatsTransportOptions,
+    settings: NatsConnectionSettings,
+    options: QueryTransportOptions = {},
   ) {
     const ns = namespace;
     this.client = new (class extends ClientNats {
       protected override normalizePattern(pattern: unknown): string {
         return `${ns}.${super.normalizePattern(pattern as string)}`;
       }
-    })(options);
+      // Nest's connect, with a failure saying what to fix (credentials, TLS, certificates).
+      override async createClient(): Promise<NatsConnection> {
+        try {
+          return (await super.createClient()) as NatsConnection;
+        } catch (err) {
+          throw explainConnectFailure(err, settings);
+        }
+      }
+    })({ ...options, ...natsConnectionOptions(settings) });
   }
 
   /** Sends a query; rejects with the handler's error or after timeoutMs. */

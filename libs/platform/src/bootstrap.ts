@@ -44,7 +44,7 @@ export async function runService(options: ServiceBootstrapOptions): Promise<INes
   const app = await NestFactory.create(options.module(config) as Type<unknown>, { logger, abortOnError: false });
   if (options.queries) {
     app.connectMicroservice(
-      { strategy: new NamespacedNatsServer(config.NATS_NAMESPACE, { servers: config.NATS_URL, queue: options.name }) },
+      { strategy: new NamespacedNatsServer(config.NATS_NAMESPACE, config, { queue: options.name }) },
       { inheritAppConfig: true },
     );
   }

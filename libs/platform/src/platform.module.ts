@@ -65,7 +65,7 @@ export class PlatformModule {
       imports: [
         MessagingModule.forRoot({
           service: o.service,
-          servers: c.NATS_URL,
+          connection: c,
           namespace: c.NATS_NAMESPACE,
           handles: o.handles ?? [],
           replicas: c.NATS_REPLICAS,

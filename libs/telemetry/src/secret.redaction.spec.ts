@@ -28,6 +28,11 @@ describe(redactSecrets.name, () => {
       'GET /b/k?X-Amz-Credential=AKIA%2F2024&X-Amz-Signature=deadbeef',
       `GET /b/k?X-Amz-Credential=${REDACTED}&X-Amz-Signature=${REDACTED}`,
     ],
+    [
+      'an NKey user seed',
+      'seed SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTC4 read',
+      `seed ${REDACTED} read`,
+    ],
     ['a Bearer token', 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc', `Authorization: Bearer ${REDACTED}`],
   ])('masks %s', (_what, input, expected) => {
     const result = redactSecrets(input);
@@ -39,6 +44,7 @@ describe(redactSecrets.name, () => {
     ['a URL without credentials', 'http://127.0.0.1:4318/v1/traces'],
     ['a host:port pair', 'listening on 127.0.0.1:8080'],
     ['an e-mail address', 'notify ops@example.com'],
+    ['an NKey public key', 'user UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4 connected'],
   ])('leaves %s alone', (_what, input) => {
     const result = redactSecrets(input);
 

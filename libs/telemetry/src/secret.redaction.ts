@@ -42,13 +42,15 @@ const SECRET_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp; replacemen
       /([?&](?:token|access_token|api_key|apikey|secret|password|sig|signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=)[^&\s"'\\#]+/gi,
     replacement: `$1${REDACTED}`,
   },
+  // NKey seeds (SU… user, SA… account, SO… operator…): 58 base32 characters, the private key itself.
+  { name: 'nkey-seed', pattern: /\bS[UAONCXP][A-Z2-7]{56}\b/g, replacement: REDACTED },
   // Authorization header values written out as text.
   { name: 'auth-scheme', pattern: /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, replacement: `$1 ${REDACTED}` },
 ];
 
 /**
  * Masks secrets inside free text: `whsec_…` webhook secrets, `lst_…` API tokens, URL passwords
- * (`postgres://user:***@host`), libpq `password=` strings, Slack/Discord webhook URLs,
+ * (`postgres://user:***@host`), libpq `password=` strings, NKey seeds, Slack/Discord webhook URLs,
  * credential query parameters and Bearer/Basic credentials. Use it on anything headed for logs, spans or error rows.
  */
 export function redactSecrets(text: string): string {
@@ -86,6 +88,11 @@ export const REDACTED_KEYS = [
   'passphrase',
   'BACKUP_KEY',
   'S3_SECRET_KEY',
+  // NATS credentials: the settings, and nats.js' own option names (`pass`, `token` above).
+  'NATS_PASSWORD',
+  'NATS_TOKEN',
+  'pass',
+  'seed',
 ] as const;
 
 /** pino redact paths: every {@link REDACTED_KEYS} key at depth 0–2, plus header names that are not identifiers. */

@@ -12,8 +12,11 @@ export {
   type NatsServerInstance,
   type NatsClusterHandle,
 } from './nats-cluster';
+export { rejectionOf } from './rejection';
+export { createTestNatsOperator, type NatsUserPermissions, type TestNatsOperator } from './nats-operator';
+export { createTestCertificates, type TestCertificates } from './tls-certificates';
 export { writeTar, writeTarGz, type TarEntry } from './tar-writer';
 export { demoAppEntries, buildDemoArtifact, buildMaliciousArtifact, MaliciousArtifactKinds } from './demo-artifact';
 export * from './event-fixtures';
-export { spawnTs } from './ts-child';
+export { spawnTs, type TsChild } from './ts-child';
 export { FakeNpmRegistry, generateNpmSigningKey, type NpmSigning, type NpmSigningKey } from './npm-registry';

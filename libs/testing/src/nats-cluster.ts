@@ -62,16 +62,27 @@ export function natsServerBinary(): string {
   throw new Error('nats-server not found: put it on PATH or set LOCKSTEP_NATS_SERVER to its path');
 }
 
-/** Starts one JetStream server on a free loopback port with its own store directory. */
-export async function startNatsServer(options: { name?: string } = {}): Promise<NatsServerInstance> {
+/**
+ * Starts one JetStream server on a free loopback port with its own store directory. `config` is
+ * appended to the generated config (authorization, tls…); with it the server counts as ready once
+ * it logs so, since a client without its credentials could not check JetStream. `jetstream: false`
+ * leaves JetStream off (operator mode without a system account cannot run it).
+ */
+export async function startNatsServer(
+  options: { name?: string; config?: string; jetstream?: boolean } = {},
+): Promise<NatsServerInstance> {
   const root = mkdtempSync(join(tmpdir(), 'lockstep-nats-'));
   const port = await freePort();
   const name = options.name ?? `solo-${randomBytes(3).toString('hex')}`;
   const storeDir = join(root, 'store');
-  const server = new ServerProcess(name, port, root, storeDir, configText({ name, port, storeDir }));
+  const text =
+    configText({ name, port, storeDir, jetstream: options.jetstream ?? true }) +
+    (options.config ? `${options.config}\n` : '');
+  const server = new ServerProcess(name, port, root, storeDir, text);
   try {
     await server.start();
-    await waitForJetStream([server.url], 1, 15000);
+    if (options.config) await server.waitForLog(/Server is ready/, 15000);
+    else await waitForJetStream([server.url], 1, 15000);
   } catch (err) {
     await server.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
@@ -125,15 +136,15 @@ interface ConfigInput {
   name: string;
   port: number;
   storeDir: string;
+  /** Default true. */
+  jetstream?: boolean;
   cluster?: { name: string; port: number; routes: string[] };
 }
 
 function configText(c: ConfigInput): string {
-  const lines = [
-    `server_name: "${c.name}"`,
-    `listen: "127.0.0.1:${c.port}"`,
-    `jetstream { store_dir: "${c.storeDir}", max_memory_store: 64MB, max_file_store: 1GB }`,
-  ];
+  const lines = [`server_name: "${c.name}"`, `listen: "127.0.0.1:${c.port}"`];
+  if (c.jetstream !== false)
+    lines.push(`jetstream { store_dir: "${c.storeDir}", max_memory_store: 64MB, max_file_store: 1GB }`);
   if (c.cluster) {
     lines.push(
       `cluster {`,
@@ -181,6 +192,17 @@ class ServerProcess {
       if (!this.isRunning()) throw new Error(`nats-server ${this.name} exited at start:\n${this.log}`);
       if (Date.now() > deadline)
         throw new Error(`nats-server ${this.name} did not listen on ${this.port} within 10s:\n${this.log}`);
+      await sleep(25);
+    }
+  }
+
+  /** Resolves once the server's log matches `pattern`. */
+  async waitForLog(pattern: RegExp, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.log)) {
+      if (!this.isRunning()) throw new Error(`nats-server ${this.name} exited:\n${this.log}`);
+      if (Date.now() > deadline)
+        throw new Error(`nats-server ${this.name} did not log ${pattern} within ${timeoutMs}ms:\n${this.log}`);
       await sleep(25);
     }
   }

@@ -30,7 +30,7 @@ export class SchedulerModule {
         { provide: CLOCK, useClass: SystemClock },
         {
           provide: SCHEDULER_QUERIES,
-          useFactory: () => new QueryClient(config.NATS_NAMESPACE, { servers: config.NATS_URL }),
+          useFactory: () => new QueryClient(config.NATS_NAMESPACE, config),
         },
         {
           provide: CLUSTER_LOCK,

@@ -1,16 +1,18 @@
 /**
  * A lock holder in its own process, for tests that SIGSTOP/SIGCONT or SIGKILL it.
- * Env: NATS_URL (comma-separated), LOCK_NAMESPACE, LOCK_LEASE_MS, LOCK_HOLDER.
+ * Env: NATS_URL (comma-separated) and the other NATS_* connection settings, LOCK_NAMESPACE,
+ * LOCK_LEASE_MS, LOCK_HOLDER.
  * Prints JSON lines: {event:'acquired'|'busy'|'status'|'lost', t (wall ms), ...}.
  */
-import { connect } from '@nats-io/transport-node';
+import { z } from 'zod';
+import { loadConfig, natsSchema } from '@lockstep/config';
 import { FleetLock } from '@lockstep/fleet-lock';
+import { connectNats } from '@lockstep/messaging';
 
 const print = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...o, t: Date.now() })}\n`);
 
 async function main(): Promise<void> {
-  const nc = await connect({
-    servers: process.env.NATS_URL!.split(','),
+  const nc = await connectNats(loadConfig('lease-holder', z.object(natsSchema)), {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 100,
   });

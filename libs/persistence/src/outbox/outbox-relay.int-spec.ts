@@ -29,7 +29,7 @@ describe(OutboxRelay.name, () => {
     ds = createDataSource(db.url);
     await ds.initialize();
     await runMigrations(ds);
-    nats = new NatsClient({ service: 'spec', servers, namespace, handles: [] });
+    nats = new NatsClient({ service: 'spec', connection: { NATS_URL: servers }, namespace, handles: [] });
     await nats.connect();
     await ensureStreams(nats.jsm, namespace, 1);
     sub = nats.nc.subscribe(nats.subject(Subjects.CheckFailed));

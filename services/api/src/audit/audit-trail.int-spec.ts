@@ -86,7 +86,7 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
     await ds.initialize();
     await runMigrations(ds);
     namespace = uniqueName('audit');
-    nats = new NatsClient({ service: 'audit-int', servers, namespace, handles: [] });
+    nats = new NatsClient({ service: 'audit-int', connection: { NATS_URL: servers }, namespace, handles: [] });
     await nats.connect();
 
     const checkRepo = new CheckRepository(ds);

@@ -1,3 +1,4 @@
+import { MessagingUnavailableError, NatsFailures } from '@lockstep/messaging';
 import { classifyTransportError, ownerOf } from './query-gateway';
 
 describe(classifyTransportError.name, () => {
@@ -19,6 +20,11 @@ describe(classifyTransportError.name, () => {
       'connection',
     ],
     ['connection closed', new Error('Connection closed'), 'connection'],
+    [
+      'NATS refused the credentials',
+      new MessagingUnavailableError(NatsFailures.Authentication, 'cannot connect to NATS at nats://n:4222: …'),
+      'connection',
+    ],
     ['handler error object', { status: 'error', message: 'Internal server error' }, 'remote'],
   ])('%s -> %s', (_name, err, expected) => {
     expect(classifyTransportError(err)).toBe(expected);

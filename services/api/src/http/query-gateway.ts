@@ -14,7 +14,8 @@ export function classifyTransportError(err: unknown): TransportFailure {
   if (name === 'NoRespondersError' || /no responders|empty response/i.test(message)) return 'no-responders';
   if (name === 'TimeoutError' || /timeout/i.test(name)) return 'timeout';
   if (
-    /Connection|Closed|Draining/.test(name) ||
+    // MessagingUnavailableError: QueryClient could not connect (its message says why: credentials, TLS…).
+    /Connection|Closed|Draining|MessagingUnavailable/.test(name) ||
     /ECONNREFUSED|CONNECTION_REFUSED|connection (closed|lost|refused)/i.test(message)
   )
     return 'connection';
@@ -27,7 +28,7 @@ export const ownerOf = (query: Query): string => query.split('.')[1] ?? 'owning 
 /** The process's one query client, built from the config and closed on shutdown. */
 export const queryClientProvider = {
   provide: QueryClient,
-  useFactory: (config: ApiConfig) => new QueryClient(config.NATS_NAMESPACE, { servers: config.NATS_URL }),
+  useFactory: (config: ApiConfig) => new QueryClient(config.NATS_NAMESPACE, config),
   inject: [API_CONFIG],
 };
 

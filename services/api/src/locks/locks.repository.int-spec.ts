@@ -14,7 +14,7 @@ describe(`${LocksRepository.name} on nats-server`, () => {
 
   beforeEach(async () => {
     namespace = uniqueName('apilk');
-    nats = new NatsClient({ service: 'api-int', servers, namespace, handles: [] });
+    nats = new NatsClient({ service: 'api-int', connection: { NATS_URL: servers }, namespace, handles: [] });
     await nats.connect();
     sut = new LocksRepository(nats);
   });

@@ -13,7 +13,7 @@ describe(`${NodesRepository.name} on nats-server`, () => {
 
   beforeEach(async () => {
     namespace = uniqueName('apind');
-    nats = new NatsClient({ service: 'api-int', servers, namespace, handles: [] });
+    nats = new NatsClient({ service: 'api-int', connection: { NATS_URL: servers }, namespace, handles: [] });
     await nats.connect();
   });
   afterEach(async () => {

@@ -59,7 +59,7 @@ describe('restoring the control plane database', () => {
     ds = createDataSource(db.url);
     await ds.initialize();
     await runMigrations(ds);
-    nats = new NatsClient({ service: 'spec', servers, namespace, handles: [] });
+    nats = new NatsClient({ service: 'spec', connection: { NATS_URL: servers }, namespace, handles: [] });
     await nats.connect();
     const settings = z.object(backupSchema).parse({ BACKUP_BUCKET: uniqueName('cpbk'), BACKUP_DATABASE_URLS: db.url });
     const open = (holder: string, databaseUrl: string) =>

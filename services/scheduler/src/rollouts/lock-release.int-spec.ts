@@ -42,7 +42,7 @@ describe('lock release by holder token (nats-server, Postgres)', () => {
   });
   beforeEach(async () => {
     namespace = uniqueName('schlk');
-    nats = new NatsClient({ service: 'scheduler-int', servers, namespace, handles: [] });
+    nats = new NatsClient({ service: 'scheduler-int', connection: { NATS_URL: servers }, namespace, handles: [] });
     await nats.connect();
     const config = {
       NATS_NAMESPACE: namespace,
