@@ -41,6 +41,7 @@ export {
   type TufVersions,
   TufRepositoryWriter,
 } from './tuf-repository-writer';
+export { TufRepositoryVerifier, type TufVersionFloor } from './tuf-repository-verifier';
 export * from './trusted-root';
 export * from './tuf-fetchers';
 export { classifyTufFailure, exceededSizeLimit, fetchFailureBehind, tufFailureDetail } from './tuf-failure';

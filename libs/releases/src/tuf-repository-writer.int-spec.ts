@@ -137,6 +137,7 @@ describe(TufRepositoryWriter.name, () => {
       '1.targets.json',
       '2.snapshot.json',
       '2.targets.json',
+      '2.timestamp.json',
       'root.json',
       'timestamp.json',
     ]);
@@ -357,6 +358,73 @@ describe(TufRepositoryWriter.name, () => {
         message: expect.stringMatching(/online snapshot, timestamp key/),
       });
     });
+  });
+
+  describe('publish and online refresh at the same time', () => {
+    const publishOf = (component: string, on: ObjectStore, version = '1.0.1') =>
+      sut.publish({ store: on, component, artifact: Buffer.from(version), version, channel: 'stable', keys });
+    // the checker re-signs the snapshot too, so both writers write a versioned file and timestamp.json
+    const refreshOf = (component: string, on: ObjectStore) =>
+      sut.refreshOnline({ store: on, component, keys, snapshotRenewBeforeMs: Number.POSITIVE_INFINITY });
+
+    /**
+     * The store, except that the first put of a key ending in `suffix` waits until `meanwhile`
+     * has finished: its writer is held between what it read and what it writes.
+     */
+    const pausedBefore = (suffix: string, meanwhile: () => Promise<unknown>): ObjectStore => {
+      let held = false;
+      return new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop !== 'put') return Reflect.get(target, prop, receiver) as unknown;
+          return async (key: string, ...rest: [Buffer | string, string?]) => {
+            if (!held && key.endsWith(suffix)) {
+              held = true;
+              await meanwhile();
+            }
+            return target.put(key, ...rest);
+          };
+        },
+      });
+    };
+
+    it.each([
+      ['the refresh', 'timestamp.json', 'the publish'],
+      ['the refresh', '.snapshot.json', 'the publish'],
+      ['the publish', 'timestamp.json', 'the refresh'],
+      ['the publish', '.snapshot.json', 'the refresh'],
+      ['the publish', '.targets.json', 'the refresh'],
+    ] as const)(
+      '%s held before it writes %s while %s runs start to finish: the repository verifies with the new release',
+      async (held, file, _other) => {
+        const component = uniqueName('race');
+        await publishOf(component, store, '1.0.0');
+        let inner: Promise<unknown> | undefined;
+        const outcomes =
+          held === 'the refresh'
+            ? await Promise.allSettled([
+                refreshOf(
+                  component,
+                  pausedBefore(file, () => (inner = publishOf(component, store))),
+                ),
+              ])
+            : await Promise.allSettled([
+                publishOf(
+                  component,
+                  pausedBefore(file, () => (inner = refreshOf(component, store))),
+                ),
+              ]);
+
+        const innerOutcome = await Promise.allSettled([inner]);
+        const updater = await readWithTufJs(component);
+        expect(await updater.getTargetInfo(`${component}-1.0.1.tar.gz`)).toBeDefined();
+        expect(await updater.getTargetInfo(`${component}-1.0.0.tar.gz`)).toBeDefined();
+        // the publish always succeeds; the refresh may stop as busy, but never leaves the repository behind
+        const publishOutcome = held === 'the publish' ? outcomes[0] : innerOutcome[0];
+        expect(publishOutcome.status).toBe('fulfilled');
+        for (const o of [...outcomes, ...innerOutcome])
+          if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: ReleaseErrorCode.RepositoryBusy });
+      },
+    );
   });
 
   describe('key rotation', () => {

@@ -5,7 +5,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { ReleaseError, ReleaseErrorCode } from './errors';
 import { artifactKeyFor, assertChannel, assertComponentName, assertVersionText, targetPathFor } from './release-layout';
 import type { ReleaseTargetCustom } from './release-target-custom';
-import { TufMetadataBucket, type TufRepositoryState } from './tuf-metadata-bucket';
+import { TufMetadataBucket, type NewestVersions, type TufRepositoryState } from './tuf-metadata-bucket';
+import { TufRepositoryVerifier, type TufVersionFloor } from './tuf-repository-verifier';
 import { signBytes, type OnlineRole, type TufKeySet, type TufOnlineKeySet, type TufRole } from './tuf-keys';
 import {
   assertKeysMatchRoot,
@@ -90,6 +91,10 @@ export interface RefreshOnlineInput {
   expiresInMs?: ExpiryPolicy;
   /** Re-sign the snapshot when it expires sooner than this; default half its validity. */
   snapshotRenewBeforeMs?: number;
+  /** The root the refresher trusts (the component's pinned root); the chain is followed from it. Default: the bucket's 1.root.json. */
+  trustedRoot?: Buffer;
+  /** Versions the refresher signed last time: metadata below them was put back, and is refused. */
+  notBefore?: TufVersionFloor;
 }
 
 /** What an online refresh did. */
@@ -110,7 +115,8 @@ export type TufExpiry = Record<TufRole, { version: number; expires: Date }>;
  * uploaded first, then root (when new or renewed), targets, snapshot, and timestamp last:
  * metadata files are versioned (consistent snapshots), so a reader sees either the old or
  * the new release set, never a mix. Publishes to one component must not run concurrently
- * (last writer wins); callers serialise them.
+ * (last writer wins); callers serialise them. A publish and the checker's online refresh may
+ * overlap: every writer reads the repository back after its write and repairs it (`settle`).
  */
 export class TufRepositoryWriter {
   constructor(private readonly clock: () => Date = () => new Date()) {}
@@ -225,23 +231,24 @@ export class TufRepositoryWriter {
     assertComponentName(input.component);
     const bucket = new TufMetadataBucket(input.store, input.component);
     const state = await this.loadOrThrow(bucket, input.store);
+    // Sign nothing the offline keys did not sign: a bucket writer must not get an edit or a
+    // replayed older release set re-signed with fresh dates.
+    const verifier = new TufRepositoryVerifier(bucket);
+    verifier.assertTrusted(state, await verifier.verifyRootChain(state.root, input.trustedRoot), input.notBefore);
     assertOnlineKeysMatchRoot(state.root, input.keys, input.component);
     const now = this.clock();
     const renewBefore = input.snapshotRenewBeforeMs ?? (input.expiresInMs?.snapshot ?? DEFAULT_EXPIRY_MS.snapshot) / 2;
     const resigned: OnlineRole[] = [];
     let snapshot = state.snapshot;
     let snapshotBytes = state.snapshotBytes;
-    const busy = (what: string) =>
-      new ReleaseError(
-        ReleaseErrorCode.RepositoryBusy,
-        `component ${input.component} changed while its metadata was being refreshed (${what}); a publish is under way, so this refresh stops and the next one starts from the new metadata`,
-      );
+    const next = nextVersions(state, await bucket.newestVersions());
+    const published = async () => (await bucket.timestampVersion()) !== state.timestamp.signed.version;
+    const busy = () => busyError(input.component, 'timestamp.json has a new version');
+    if (await published()) throw busy();
     if (new Date(snapshot.signed.expires).getTime() - now.getTime() < renewBefore) {
-      if (await bucket.exists(`${snapshot.signed.version + 1}.snapshot.json`))
-        throw busy(`${snapshot.signed.version + 1}.snapshot.json exists`);
       snapshot = buildSnapshot(
         input.keys,
-        snapshot.signed.version + 1,
+        next.snapshot,
         expiryFor('snapshot', now, input.expiresInMs),
         state.snapshot.signed.meta['targets.json'],
       );
@@ -250,16 +257,19 @@ export class TufRepositoryWriter {
     }
     const timestamp = buildTimestamp(
       input.keys,
-      state.timestamp.signed.version + 1,
+      next.timestamp,
       expiryFor('timestamp', now, input.expiresInMs),
       metaFileFor(snapshot.signed.version, snapshotBytes),
     );
-    if ((await bucket.timestampVersion()) !== state.timestamp.signed.version)
-      throw busy('timestamp.json has a new version');
+    if (await published()) {
+      // a publish went first: leave its timestamp, but repair what our snapshot may have overwritten
+      if (resigned.length > 0) await this.settle(bucket, input.keys, input.expiresInMs);
+      throw busy();
+    }
     await bucket.writeTimestamp(timestamp);
     resigned.push('timestamp');
-    const next = { ...state, snapshot, snapshotBytes, timestamp };
-    return { resigned, versions: versionsOf(next), expires: expiryOf(next) };
+    const settled = await this.settle(bucket, input.keys, input.expiresInMs);
+    return { resigned, versions: versionsOf(settled), expires: expiryOf(settled) };
   }
 
   /** Expiry and version of each role's current metadata of a component. */
@@ -287,10 +297,11 @@ export class TufRepositoryWriter {
     targetFiles: Targets['targets'],
   ): Promise<TufVersions> {
     const now = this.clock();
-    const root = await this.currentRoot(bucket, state?.root, keys, now, policy);
+    await this.currentRoot(bucket, state?.root, keys, now, policy);
+    const next = nextVersions(state, await bucket.newestVersions());
     const targets = new Metadata(
       new Targets({
-        version: (state?.targets.signed.version ?? 0) + 1,
+        version: next.targets,
         specVersion: '',
         expires: expiryFor('targets', now, policy),
         targets: targetFiles,
@@ -300,24 +311,69 @@ export class TufRepositoryWriter {
     const targetsBytes = await bucket.writeVersioned(targets);
     const snapshot = buildSnapshot(
       keys,
-      (state?.snapshot.signed.version ?? 0) + 1,
+      next.snapshot,
       expiryFor('snapshot', now, policy),
       metaFileFor(targets.signed.version, targetsBytes),
     );
     const snapshotBytes = await bucket.writeVersioned(snapshot);
     const timestamp = buildTimestamp(
       keys,
-      (state?.timestamp.signed.version ?? 0) + 1,
+      next.timestamp,
       expiryFor('timestamp', now, policy),
       metaFileFor(snapshot.signed.version, snapshotBytes),
     );
     await bucket.writeTimestamp(timestamp);
-    return {
-      root: root.signed.version,
-      targets: targets.signed.version,
-      snapshot: snapshot.signed.version,
-      timestamp: timestamp.signed.version,
-    };
+    return versionsOf(await this.settle(bucket, keys, policy));
+  }
+
+  /**
+   * Run by every writer after it wrote timestamp.json: publish (offline keys) and the
+   * checker's refresh (online keys) share no lock and S3 has no compare-and-swap every server
+   * supports, so each reads back what is now current. When timestamp → snapshot → targets do
+   * not chain up, or the newest `N.targets.json`, `N.snapshot.json` or `N.timestamp.json` in the
+   * listing is newer than what is current (the other writer's timestamp or snapshot landed over
+   * ours, or ours over theirs), it signs a snapshot of the newest targets (after
+   * checking the offline targets signature) and a new timestamp, and looks again. Whichever
+   * writer writes timestamp.json last then sees its own write and repairs it if needed, so in
+   * any interleaving the repository ends up verifying with the newest release set.
+   */
+  private async settle(
+    bucket: TufMetadataBucket,
+    keys: TufKeySet | TufOnlineKeySet,
+    policy: ExpiryPolicy | undefined,
+  ): Promise<TufRepositoryState> {
+    const verifier = new TufRepositoryVerifier(bucket);
+    for (let attempt = 1; ; attempt++) {
+      const state = await this.loadOrThrow(bucket, bucket.store);
+      const newest = await bucket.newestVersions();
+      const problem = verifier.inconsistency(state) ?? behindNewest(state, newest);
+      if (!problem) {
+        await bucket.pruneTimestampCopies(state.timestamp.signed.version);
+        return state;
+      }
+      if (attempt > MAX_SETTLE_REPAIRS)
+        throw busyError(bucket.component, `still after ${MAX_SETTLE_REPAIRS} repairs: ${problem}`);
+      assertOnlineKeysMatchRoot(state.root, keys, bucket.component);
+      const { targets, targetsBytes } = await bucket.readTargets(newest.targets);
+      verifier.assertTargets(targets, newest.targets, state.root);
+      const now = this.clock();
+      const next = nextVersions(state, newest);
+      const snapshot = buildSnapshot(
+        keys,
+        next.snapshot,
+        expiryFor('snapshot', now, policy),
+        metaFileFor(targets.signed.version, targetsBytes),
+      );
+      const snapshotBytes = await bucket.writeVersioned(snapshot);
+      await bucket.writeTimestamp(
+        buildTimestamp(
+          keys,
+          next.timestamp,
+          expiryFor('timestamp', now, policy),
+          metaFileFor(snapshot.signed.version, snapshotBytes),
+        ),
+      );
+    }
   }
 
   /** Creates root v1 on first publish, or a root N+1 (same keys) when root N is about to expire. */
@@ -334,6 +390,31 @@ export class TufRepositoryWriter {
     return next;
   }
 }
+
+/** The next version of each versioned role: above both what is current and anything in the listing, so no writer reuses a number. */
+const nextVersions = (state: TufRepositoryState | undefined, newest: NewestVersions): NewestVersions => ({
+  targets: Math.max(state?.targets.signed.version ?? 0, newest.targets) + 1,
+  snapshot: Math.max(state?.snapshot.signed.version ?? 0, newest.snapshot) + 1,
+  timestamp: Math.max(state?.timestamp.signed.version ?? 0, newest.timestamp) + 1,
+});
+
+/** Why the current chain is behind a file another writer put in the bucket, if it is. */
+const behindNewest = (state: TufRepositoryState, newest: NewestVersions): string | undefined =>
+  (['targets', 'snapshot', 'timestamp'] as const)
+    .filter((role) => state[role].signed.version < newest[role])
+    .map(
+      (role) =>
+        `${newest[role]}.${role}.json is newer than the current ${role} (version ${state[role].signed.version})`,
+    )[0];
+
+/** Repairs one writer makes after its own write before it gives up (each one means the other writer wrote again meanwhile). */
+const MAX_SETTLE_REPAIRS = 5;
+
+const busyError = (component: string, what: string): ReleaseError =>
+  new ReleaseError(
+    ReleaseErrorCode.RepositoryBusy,
+    `component ${component} changed while its metadata was being written (${what}); another publish or refresh is under way, so this one stops and the next one starts from the new metadata`,
+  );
 
 const expiryOf = (state: TufRepositoryState): TufExpiry => {
   const of = (m: { signed: { version: number; expires: string } }) => ({
