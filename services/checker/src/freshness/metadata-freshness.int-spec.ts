@@ -5,8 +5,10 @@ import { TufArtifactVerifier } from '@lockstep/agent';
 import { loadConfig } from '@lockstep/config';
 import { createDataSource, OutboxMessageEntity, runMigrations } from '@lockstep/persistence';
 import {
+  captureTufMetadata,
   generateKeySet,
   parseOnlineKeySet,
+  ReleaseErrorCode,
   serializeOnlineKeySet,
   trustedRootFor,
   TufRepositoryWriter,
@@ -208,6 +210,41 @@ describe(MetadataFreshnessService.name, () => {
       `lockstep_release_metadata_expires_timestamp_seconds\\{component="${component}",role="targets",service="checker"\\} ${Math.floor(targetsExpire / 1000)}`,
     );
     expect(await metrics.render()).toMatch(gauge);
+  });
+
+  it('refuses to re-sign metadata put back below what it signed last, and audits, logs and counts the refusal', async () => {
+    const { component } = await publishAt(new Date(Date.now() - 2 * DAY));
+    const published = await captureTufMetadata(store, component);
+    const metrics = new MetricsRegistry({ serviceName: 'checker', defaultMetrics: false });
+    const sut = replica(withKeys, metrics);
+    now = new Date(now.getTime() + 7 * HOUR);
+    const [first] = (await sut.runAll()).filter((o) => o.component === component);
+    // someone with write access to the bucket puts the published (validly signed) files back
+    await published.restore();
+    now = new Date(now.getTime() + 7 * HOUR);
+
+    const [second] = (await sut.runAll()).filter((o) => o.component === component);
+
+    expect(first).toMatchObject({ refreshed: ['timestamp'] });
+    expect(second).toMatchObject({
+      refreshed: [],
+      error: expect.stringMatching(/timestamp is version 1, below version 2.*Nothing was re-signed/),
+    });
+    expect((await new TufRepositoryWriter(clock).expiry(store, component)).timestamp.version).toBe(1);
+    const audited = await ds.query<Array<{ outcome: string; code: string }>>(
+      `SELECT outcome, params->>'code' AS code FROM audit_log
+        WHERE action = 'release.metadata-refresh' AND target = $1 ORDER BY id`,
+      [component],
+    );
+    expect(audited).toEqual([
+      { outcome: 'ok', code: null },
+      { outcome: 'failed', code: ReleaseErrorCode.RepositoryUntrusted },
+    ]);
+    expect(await metrics.render()).toMatch(
+      new RegExp(
+        `lockstep_release_metadata_refresh_failures_total\\{component="${component}",code="${ReleaseErrorCode.RepositoryUntrusted}"[^}]*\\} 1`,
+      ),
+    );
   });
 
   it('refuses online keys that do not parse, naming the setting', () => {

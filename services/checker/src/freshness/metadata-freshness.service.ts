@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ReleaseMetadataExpiringV1, ReleaseMetadataRole } from '@lockstep/contracts';
 import { TufRoles, type OnlineRole, type TufExpiry } from '@lockstep/releases';
 import { MetricsRegistry } from '@lockstep/telemetry';
-import type { Gauge } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import { CHECKER_CONFIG, type CheckerConfig } from '../checker.config';
 import { CHECKER_CLOCK, type CheckerClock } from './checker-clock';
 import { isOnlineRole, refreshDue, rolesToWarn, type FreshnessPolicy } from './freshness-policy';
-import { MetadataFreshnessRepository } from './metadata-freshness.repository';
+import { MetadataFreshnessRepository, type TufComponent } from './metadata-freshness.repository';
 
 /** What one pass did for one component. */
 export interface FreshnessOutcome {
@@ -29,6 +29,7 @@ export interface FreshnessOutcome {
 export class MetadataFreshnessService {
   private readonly logger = new Logger(MetadataFreshnessService.name);
   private readonly expiresGauge: Gauge<'component' | 'role'>;
+  private readonly refreshFailures: Counter<'component' | 'code'>;
   private readonly policy: FreshnessPolicy;
 
   constructor(
@@ -46,6 +47,11 @@ export class MetadataFreshnessService {
       help: 'When the current TUF metadata of each role of a component expires (Unix seconds)',
       labelNames: ['component', 'role'],
     });
+    this.refreshFailures = metrics.counter({
+      name: 'lockstep_release_metadata_refresh_failures_total',
+      help: 'Online re-signs of TUF metadata that failed or were refused (RELEASE_REPOSITORY_UNTRUSTED: the bucket holds metadata the offline keys did not sign)',
+      labelNames: ['component', 'code'],
+    });
   }
 
   /** One pass over every repository in the bucket; components another replica is working on are skipped. */
@@ -53,13 +59,14 @@ export class MetadataFreshnessService {
     if (!this.repo.hasStore) return [];
     const out: FreshnessOutcome[] = [];
     for (const component of await this.repo.componentsInBucket()) {
-      const outcome = await this.repo.withRefreshLock(component, () => this.run(component));
+      const outcome = await this.repo.withRefreshLock(component.name, () => this.run(component));
       if (outcome) out.push(outcome);
     }
     return out;
   }
 
-  private async run(component: string): Promise<FreshnessOutcome> {
+  private async run(tuf: TufComponent): Promise<FreshnessOutcome> {
+    const component = tuf.name;
     let expiry: TufExpiry;
     try {
       expiry = await this.repo.expiry(component);
@@ -72,7 +79,7 @@ export class MetadataFreshnessService {
     let error: string | undefined;
     if (keys && refreshDue(expiry, this.clock(), this.policy)) {
       try {
-        const result = await this.repo.refreshOnline(component, keys);
+        const result = await this.repo.refreshOnline(tuf, keys);
         expiry = result.expires;
         refreshed = result.resigned;
         this.logger.log(
@@ -80,6 +87,7 @@ export class MetadataFreshnessService {
         );
       } catch (err) {
         error = (err as Error).message;
+        this.refreshFailures.inc({ component, code: (err as { code?: string }).code ?? 'unexpected' });
         this.logger.error(`${component}: TUF metadata could not be re-signed: ${error}`);
       }
     }
