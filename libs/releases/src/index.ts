@@ -42,6 +42,13 @@ export {
   TufRepositoryWriter,
 } from './tuf-repository-writer';
 export { TufRepositoryVerifier, type TufVersionFloor } from './tuf-repository-verifier';
+export {
+  expiryPolicyFor,
+  markOnlineRefresher,
+  ONLINE_REFRESHER_MARK,
+  ONLINE_REFRESHER_MAX_AGE_MS,
+  UNREFRESHED_EXPIRY_MS,
+} from './online-refresher-mark';
 export * from './trusted-root';
 export * from './tuf-fetchers';
 export { classifyTufFailure, exceededSizeLimit, fetchFailureBehind, tufFailureDetail } from './tuf-failure';

@@ -68,9 +68,9 @@ export class TufMetadataBucket {
     return { root, targets, targetsBytes, snapshot, snapshotBytes, timestamp };
   }
 
-  /** A root version `N.root.json`, or undefined when there is none. */
-  async readRoot(version: number): Promise<Metadata<Root> | undefined> {
-    const name = `${version}.root.json`;
+  /** A root version `N.root.json` (the newest, `root.json`, without a version), or undefined when there is none. */
+  async readRoot(version?: number): Promise<Metadata<Root> | undefined> {
+    const name = version === undefined ? 'root.json' : `${version}.root.json`;
     const bytes = await this.readOptional(name);
     return bytes && this.parse(MetadataKind.Root, bytes, name);
   }
@@ -144,6 +144,11 @@ export class TufMetadataBucket {
     const bytes = serializeMetadata(timestamp);
     await this.writeRaw(`${timestamp.signed.version}.timestamp.json`, bytes);
     return this.writeRaw('timestamp.json', bytes);
+  }
+
+  /** Reads a file that is not TUF metadata (e.g. the online refresher's mark), or undefined when it is missing. */
+  async readExtra(fileName: string): Promise<Buffer | undefined> {
+    return this.readOptional(fileName);
   }
 
   /** Writes raw bytes under a metadata file name (used by test fixtures to replay or forge files). */

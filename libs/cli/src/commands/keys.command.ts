@@ -1,12 +1,15 @@
 import { Option, type Command } from 'commander';
 import {
+  expiryPolicyFor,
   initKeyFile,
+  OnlineRoles,
   readKeyFile,
   ReleaseError,
   ReleaseErrorCode,
   stageKeyFile,
   TufRepositoryWriter,
   TufRoles,
+  UNREFRESHED_EXPIRY_MS,
   withNewKey,
   type TufRole,
 } from '@lockstep/releases';
@@ -79,7 +82,11 @@ export function registerKeys(program: Command, ctx: CliContext): void {
         .sort();
       for (const component of roots) {
         try {
-          await writer.rotate({ store, component, current, next });
+          // a new online key is one no checker holds yet: sign for the time until it gets the new file
+          const expiresInMs = (OnlineRoles as readonly string[]).includes(o.role)
+            ? UNREFRESHED_EXPIRY_MS
+            : await expiryPolicyFor(store, component, new Date());
+          await writer.rotate({ store, component, current, next, expiresInMs });
           rotated.push(component);
         } catch (err) {
           if (err instanceof ReleaseError && err.code === ReleaseErrorCode.KeysDoNotMatchRoot) skipped.push(component);
