@@ -1,5 +1,5 @@
 import type { TufExpiry } from '@lockstep/releases';
-import { refreshDue, rolesToWarn, type FreshnessPolicy } from './freshness-policy';
+import { refreshDue, rolesToWarn, unrefreshedRole, type FreshnessPolicy } from './freshness-policy';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -47,5 +47,20 @@ describe('freshness policy', () => {
     const sut = rolesToWarn(expiry(left), now, policy);
 
     expect(sut).toEqual(roles);
+  });
+
+  it.each([
+    ['a timestamp of a day and a snapshot of a week (signed for a refresher)', {}, 'timestamp'],
+    ['a snapshot that expires before the timestamp', { snapshot: 2 * DAY, timestamp: 30 * DAY }, 'snapshot'],
+    [
+      'online roles as long as targets (signed with no refresher)',
+      { snapshot: 365 * DAY, timestamp: 365 * DAY },
+      undefined,
+    ],
+    ['targets about to expire with the online roles', { targets: DAY, snapshot: DAY, timestamp: DAY }, undefined],
+  ])('unrefreshedRole: %s → %s', (_what, left, role) => {
+    const sut = unrefreshedRole(expiry(left), policy);
+
+    expect(sut).toBe(role);
   });
 });

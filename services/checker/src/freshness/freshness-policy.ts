@@ -38,3 +38,16 @@ export function rolesToWarn(expiry: TufExpiry, now: Date, policy: FreshnessPolic
     return expiry[role].expires.getTime() - now.getTime() < window;
   });
 }
+
+/**
+ * The online role that expires first, when it expires before targets does: only a refresher
+ * keeps it valid, so with no online key to re-sign it the checker warns about it at once
+ * rather than hours before it expires (a publish that sees no refresher's mark signs the
+ * online roles as long as targets instead, and then there is nothing to warn about).
+ */
+export function unrefreshedRole(expiry: TufExpiry, policy: FreshnessPolicy): OnlineRole | undefined {
+  const [first] = [...OnlineRoles].sort((a, b) => expiry[a].expires.getTime() - expiry[b].expires.getTime());
+  return expiry[first].expires.getTime() < expiry.targets.expires.getTime() - policy.refreshIntervalMs
+    ? first
+    : undefined;
+}

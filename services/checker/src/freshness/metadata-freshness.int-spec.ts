@@ -6,12 +6,14 @@ import { loadConfig } from '@lockstep/config';
 import { createDataSource, OutboxMessageEntity, runMigrations } from '@lockstep/persistence';
 import {
   captureTufMetadata,
+  expiryPolicyFor,
   generateKeySet,
   parseOnlineKeySet,
   ReleaseErrorCode,
   serializeOnlineKeySet,
   trustedRootFor,
   TufRepositoryWriter,
+  UNREFRESHED_EXPIRY_MS,
   type ExpiryPolicy,
 } from '@lockstep/releases';
 import { MinioObjectStore } from '@lockstep/storage';
@@ -245,6 +247,27 @@ describe(MetadataFreshnessService.name, () => {
         `lockstep_release_metadata_refresh_failures_total\\{component="${component}",code="${ReleaseErrorCode.RepositoryUntrusted}"[^}]*\\} 1`,
       ),
     );
+  });
+
+  it('without online keys, warns at its first pass about a timestamp only a refresher keeps valid; with them, marks the repository so the next publish signs a day-long timestamp', async () => {
+    const { component } = await publishAt(new Date(Date.now() - HOUR));
+    const policyBefore = await expiryPolicyFor(store, component, now);
+
+    const [alone] = (await replica(withoutKeys).runAll()).filter((o) => o.component === component);
+    const [served] = (await replica(withKeys).runAll()).filter((o) => o.component === component);
+
+    expect(alone.warned).toEqual(['timestamp']);
+    expect(await warningsFor(component)).toEqual([
+      expect.objectContaining({
+        role: 'timestamp',
+        online: true,
+        action: expect.stringContaining('LOCKSTEP_TUF_ONLINE_KEYS_FILE'),
+      }),
+    ]);
+    expect(served.error).toBeUndefined();
+    expect(policyBefore).toEqual(UNREFRESHED_EXPIRY_MS);
+    expect(await expiryPolicyFor(store, component, now)).toEqual({});
+    expect(await expiryPolicyFor(store, component, new Date(now.getTime() + 3 * DAY))).toEqual(UNREFRESHED_EXPIRY_MS);
   });
 
   it('refuses online keys that do not parse, naming the setting', () => {

@@ -3,6 +3,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Subjects, systemActor, type ReleaseMetadataExpiringV1 } from '@lockstep/contracts';
 import { appendAudit, AuditOutcome, ComponentEntity, enqueueEvent } from '@lockstep/persistence';
 import {
+  markOnlineRefresher,
   TufRepositoryWriter,
   type RefreshOnlineResult,
   type TufExpiry,
@@ -105,6 +106,14 @@ export class MetadataFreshnessRepository {
       timestampExpires: result.expires.timestamp.expires.toISOString(),
     });
     return result;
+  }
+
+  /**
+   * Marks this checker as the component's online refresher in the bucket (rewritten once the
+   * mark is `renewAfterMs` old); throws when the component's root does not trust the keys.
+   */
+  async markRefresher(component: string, keys: TufOnlineKeySet, renewAfterMs: number): Promise<void> {
+    await markOnlineRefresher(this.requireStore(), component, keys, this.clock(), renewAfterMs);
   }
 
   /**

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ReleaseMetadataExpiringV1, ReleaseMetadataRole } from '@lockstep/contracts';
-import { TufRoles, type OnlineRole, type TufExpiry } from '@lockstep/releases';
+import { TufRoles, type OnlineRole, type TufExpiry, type TufOnlineKeySet } from '@lockstep/releases';
 import { MetricsRegistry } from '@lockstep/telemetry';
 import type { Counter, Gauge } from 'prom-client';
 import { CHECKER_CONFIG, type CheckerConfig } from '../checker.config';
 import { CHECKER_CLOCK, type CheckerClock } from './checker-clock';
-import { isOnlineRole, refreshDue, rolesToWarn, type FreshnessPolicy } from './freshness-policy';
+import { isOnlineRole, refreshDue, rolesToWarn, unrefreshedRole, type FreshnessPolicy } from './freshness-policy';
 import { MetadataFreshnessRepository, type TufComponent } from './metadata-freshness.repository';
 
 /** What one pass did for one component. */
@@ -91,17 +91,39 @@ export class MetadataFreshnessService {
         this.logger.error(`${component}: TUF metadata could not be re-signed: ${error}`);
       }
     }
+    if (keys) error ??= await this.markRefresher(component, keys);
     for (const role of TufRoles)
       this.expiresGauge.set({ component, role }, Math.floor(expiry[role].expires.getTime() / 1000));
     const warned: ReleaseMetadataRole[] = [];
-    for (const role of rolesToWarn(expiry, this.clock(), this.policy)) {
+    // no key to re-sign what only a refresher keeps valid: say so at the first pass, not hours before it expires
+    const unrefreshed = keys ? undefined : unrefreshedRole(expiry, this.policy);
+    const soon = rolesToWarn(expiry, this.clock(), this.policy);
+    for (const role of TufRoles.filter((r) => r === unrefreshed || soon.includes(r))) {
       const warning = this.warningFor(component, role, expiry, keys !== undefined);
       if (await this.repo.recordWarning(warning)) {
         warned.push(role);
-        this.logger.warn(`${component}: ${role} metadata expires at ${warning.expiresAt}; ${warning.action}`);
+        if (role === unrefreshed)
+          this.logger.error(
+            `${component}: ${role} metadata expires at ${warning.expiresAt} and this checker holds no online key to re-sign it: checks and installs of ${component} fail from then on; ${warning.action}`,
+          );
+        else this.logger.warn(`${component}: ${role} metadata expires at ${warning.expiresAt}; ${warning.action}`);
       }
     }
     return { component, refreshed, warned, ...(error ? { error } : {}) };
+  }
+
+  /**
+   * Leaves this checker's mark in the component's bucket prefix, so publishes there sign the
+   * short timestamp it keeps fresh; the error message when the root does not trust its keys.
+   */
+  private async markRefresher(component: string, keys: TufOnlineKeySet): Promise<string | undefined> {
+    try {
+      await this.repo.markRefresher(component, keys, this.policy.refreshIntervalMs);
+      return undefined;
+    } catch (err) {
+      this.logger.error(`${component}: cannot serve as its online refresher: ${(err as Error).message}`);
+      return (err as Error).message;
+    }
   }
 
   private warningFor(
