@@ -51,7 +51,8 @@ export function registerKeys(program: Command, ctx: CliContext): void {
           'Anyone with it (and its passphrase) can publish releases;\n' +
           'losing it means every client has to pin a new root.\n' +
           'The online key file holds only the snapshot and timestamp keys: give it to the checker as\n' +
-          'LOCKSTEP_TUF_ONLINE_KEYS_FILE so it keeps release metadata fresh (the timestamp expires after a day).\n',
+          'LOCKSTEP_TUF_ONLINE_KEYS_FILE (docker compose: copy it into deploy/tuf-keys/) so it keeps release\n' +
+          'metadata fresh; publishes sign day-long timestamps once such a checker has marked the component.\n',
       );
     });
 
