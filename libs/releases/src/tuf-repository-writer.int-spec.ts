@@ -3,6 +3,7 @@ import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testin
 import {
   artifactKeyFor,
   captureTufMetadata,
+  forgeNextRoot,
   generateKeySet,
   initKeyFile,
   parseOnlineKeySet,
@@ -376,22 +377,7 @@ describe(TufRepositoryWriter.name, () => {
         ],
         [
           'a root the pinned root did not sign',
-          async (component: string) => {
-            const foreign = generateKeySet();
-            const sneaky = uniqueName('sneaky');
-            await sut.publish({
-              store,
-              component: sneaky,
-              artifact: Buffer.from('x'),
-              version: '1.0.0',
-              channel: 'stable',
-              keys: foreign,
-            });
-            await sut.rotate({ store, component: sneaky, current: foreign, next: foreign });
-            const root2 = await store.get(`${prefixOf(sneaky)}2.root.json`);
-            await store.put(`${prefixOf(component)}2.root.json`, root2);
-            await store.put(`${prefixOf(component)}root.json`, root2);
-          },
+          (component: string) => forgeNextRoot(store, component, generateKeySet()),
           /2\.root\.json is not signed by the root before it/,
         ],
       ])('%s', async (_what, attack, message) => {

@@ -1,4 +1,4 @@
-import { Metadata, TargetFile, Targets, type Root } from '@tufjs/models';
+import { Metadata, TargetFile, Targets, type MetaFile, type Root } from '@tufjs/models';
 import { MAX_OBJECT_BYTES, type ObjectStore } from '@lockstep/storage';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -309,20 +309,7 @@ export class TufRepositoryWriter {
     );
     signMetadata(targets, keys.keys.targets);
     const targetsBytes = await bucket.writeVersioned(targets);
-    const snapshot = buildSnapshot(
-      keys,
-      next.snapshot,
-      expiryFor('snapshot', now, policy),
-      metaFileFor(targets.signed.version, targetsBytes),
-    );
-    const snapshotBytes = await bucket.writeVersioned(snapshot);
-    const timestamp = buildTimestamp(
-      keys,
-      next.timestamp,
-      expiryFor('timestamp', now, policy),
-      metaFileFor(snapshot.signed.version, snapshotBytes),
-    );
-    await bucket.writeTimestamp(timestamp);
+    await writeSnapshotAndTimestamp(bucket, keys, next, metaFileFor(targets.signed.version, targetsBytes), now, policy);
     return versionsOf(await this.settle(bucket, keys, policy));
   }
 
@@ -356,23 +343,8 @@ export class TufRepositoryWriter {
       assertOnlineKeysMatchRoot(state.root, keys, bucket.component);
       const { targets, targetsBytes } = await bucket.readTargets(newest.targets);
       verifier.assertTargets(targets, newest.targets, state.root);
-      const now = this.clock();
-      const next = nextVersions(state, newest);
-      const snapshot = buildSnapshot(
-        keys,
-        next.snapshot,
-        expiryFor('snapshot', now, policy),
-        metaFileFor(targets.signed.version, targetsBytes),
-      );
-      const snapshotBytes = await bucket.writeVersioned(snapshot);
-      await bucket.writeTimestamp(
-        buildTimestamp(
-          keys,
-          next.timestamp,
-          expiryFor('timestamp', now, policy),
-          metaFileFor(snapshot.signed.version, snapshotBytes),
-        ),
-      );
+      const meta = metaFileFor(targets.signed.version, targetsBytes);
+      await writeSnapshotAndTimestamp(bucket, keys, nextVersions(state, newest), meta, this.clock(), policy);
     }
   }
 
@@ -389,6 +361,27 @@ export class TufRepositoryWriter {
     await bucket.writeRoot(next);
     return next;
   }
+}
+
+/** Signs and writes `N.snapshot.json` pinning `targetsMeta`, then a timestamp pinning it. */
+async function writeSnapshotAndTimestamp(
+  bucket: TufMetadataBucket,
+  keys: TufKeySet | TufOnlineKeySet,
+  versions: NewestVersions,
+  targetsMeta: MetaFile,
+  now: Date,
+  policy: ExpiryPolicy | undefined,
+): Promise<void> {
+  const snapshot = buildSnapshot(keys, versions.snapshot, expiryFor('snapshot', now, policy), targetsMeta);
+  const snapshotBytes = await bucket.writeVersioned(snapshot);
+  await bucket.writeTimestamp(
+    buildTimestamp(
+      keys,
+      versions.timestamp,
+      expiryFor('timestamp', now, policy),
+      metaFileFor(snapshot.signed.version, snapshotBytes),
+    ),
+  );
 }
 
 /** The next version of each versioned role: above both what is current and anything in the listing, so no writer reuses a number. */
