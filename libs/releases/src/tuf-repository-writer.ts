@@ -1,11 +1,12 @@
-import { Metadata, TargetFile, Targets, type MetaFile, type Root } from '@tufjs/models';
+import { Metadata, TargetFile, Targets, type Root } from '@tufjs/models';
 import { MAX_OBJECT_BYTES, type ObjectStore } from '@lockstep/storage';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { ReleaseError, ReleaseErrorCode } from './errors';
 import { artifactKeyFor, assertChannel, assertComponentName, assertVersionText, targetPathFor } from './release-layout';
 import type { ReleaseTargetCustom } from './release-target-custom';
-import { TufMetadataBucket, type NewestVersions, type TufRepositoryState } from './tuf-metadata-bucket';
+import { TufMetadataBucket, type TufRepositoryState } from './tuf-metadata-bucket';
+import { busyError, nextVersions, settleRepository, writeSnapshotAndTimestamp } from './tuf-repository-settle';
 import { TufRepositoryVerifier, type TufVersionFloor } from './tuf-repository-verifier';
 import { signBytes, type OnlineRole, type TufKeySet, type TufOnlineKeySet, type TufRole } from './tuf-keys';
 import {
@@ -263,12 +264,13 @@ export class TufRepositoryWriter {
     );
     if (await published()) {
       // a publish went first: leave its timestamp, but repair what our snapshot may have overwritten
-      if (resigned.length > 0) await this.settle(bucket, input.keys, input.expiresInMs);
+      if (resigned.length > 0)
+        await settleRepository(bucket, input.keys, input.expiresInMs, this.clock, input.trustedRoot);
       throw busy();
     }
     await bucket.writeTimestamp(timestamp);
     resigned.push('timestamp');
-    const settled = await this.settle(bucket, input.keys, input.expiresInMs);
+    const settled = await settleRepository(bucket, input.keys, input.expiresInMs, this.clock, input.trustedRoot);
     return { resigned, versions: versionsOf(settled), expires: expiryOf(settled) };
   }
 
@@ -310,42 +312,7 @@ export class TufRepositoryWriter {
     signMetadata(targets, keys.keys.targets);
     const targetsBytes = await bucket.writeVersioned(targets);
     await writeSnapshotAndTimestamp(bucket, keys, next, metaFileFor(targets.signed.version, targetsBytes), now, policy);
-    return versionsOf(await this.settle(bucket, keys, policy));
-  }
-
-  /**
-   * Run by every writer after it wrote timestamp.json: publish (offline keys) and the
-   * checker's refresh (online keys) share no lock and S3 has no compare-and-swap every server
-   * supports, so each reads back what is now current. When timestamp → snapshot → targets do
-   * not chain up, or the newest `N.targets.json`, `N.snapshot.json` or `N.timestamp.json` in the
-   * listing is newer than what is current (the other writer's timestamp or snapshot landed over
-   * ours, or ours over theirs), it signs a snapshot of the newest targets (after
-   * checking the offline targets signature) and a new timestamp, and looks again. Whichever
-   * writer writes timestamp.json last then sees its own write and repairs it if needed, so in
-   * any interleaving the repository ends up verifying with the newest release set.
-   */
-  private async settle(
-    bucket: TufMetadataBucket,
-    keys: TufKeySet | TufOnlineKeySet,
-    policy: ExpiryPolicy | undefined,
-  ): Promise<TufRepositoryState> {
-    const verifier = new TufRepositoryVerifier(bucket);
-    for (let attempt = 1; ; attempt++) {
-      const state = await this.loadOrThrow(bucket, bucket.store);
-      const newest = await bucket.newestVersions();
-      const problem = verifier.inconsistency(state) ?? behindNewest(state, newest);
-      if (!problem) {
-        await bucket.pruneTimestampCopies(state.timestamp.signed.version);
-        return state;
-      }
-      if (attempt > MAX_SETTLE_REPAIRS)
-        throw busyError(bucket.component, `still after ${MAX_SETTLE_REPAIRS} repairs: ${problem}`);
-      assertOnlineKeysMatchRoot(state.root, keys, bucket.component);
-      const { targets, targetsBytes } = await bucket.readTargets(newest.targets);
-      verifier.assertTargets(targets, newest.targets, state.root);
-      const meta = metaFileFor(targets.signed.version, targetsBytes);
-      await writeSnapshotAndTimestamp(bucket, keys, nextVersions(state, newest), meta, this.clock(), policy);
-    }
+    return versionsOf(await settleRepository(bucket, keys, policy, this.clock));
   }
 
   /** Creates root v1 on first publish, or a root N+1 (same keys) when root N is about to expire. */
@@ -362,52 +329,6 @@ export class TufRepositoryWriter {
     return next;
   }
 }
-
-/** Signs and writes `N.snapshot.json` pinning `targetsMeta`, then a timestamp pinning it. */
-async function writeSnapshotAndTimestamp(
-  bucket: TufMetadataBucket,
-  keys: TufKeySet | TufOnlineKeySet,
-  versions: NewestVersions,
-  targetsMeta: MetaFile,
-  now: Date,
-  policy: ExpiryPolicy | undefined,
-): Promise<void> {
-  const snapshot = buildSnapshot(keys, versions.snapshot, expiryFor('snapshot', now, policy), targetsMeta);
-  const snapshotBytes = await bucket.writeVersioned(snapshot);
-  await bucket.writeTimestamp(
-    buildTimestamp(
-      keys,
-      versions.timestamp,
-      expiryFor('timestamp', now, policy),
-      metaFileFor(snapshot.signed.version, snapshotBytes),
-    ),
-  );
-}
-
-/** The next version of each versioned role: above both what is current and anything in the listing, so no writer reuses a number. */
-const nextVersions = (state: TufRepositoryState | undefined, newest: NewestVersions): NewestVersions => ({
-  targets: Math.max(state?.targets.signed.version ?? 0, newest.targets) + 1,
-  snapshot: Math.max(state?.snapshot.signed.version ?? 0, newest.snapshot) + 1,
-  timestamp: Math.max(state?.timestamp.signed.version ?? 0, newest.timestamp) + 1,
-});
-
-/** Why the current chain is behind a file another writer put in the bucket, if it is. */
-const behindNewest = (state: TufRepositoryState, newest: NewestVersions): string | undefined =>
-  (['targets', 'snapshot', 'timestamp'] as const)
-    .filter((role) => state[role].signed.version < newest[role])
-    .map(
-      (role) =>
-        `${newest[role]}.${role}.json is newer than the current ${role} (version ${state[role].signed.version})`,
-    )[0];
-
-/** Repairs one writer makes after its own write before it gives up (each one means the other writer wrote again meanwhile). */
-const MAX_SETTLE_REPAIRS = 5;
-
-const busyError = (component: string, what: string): ReleaseError =>
-  new ReleaseError(
-    ReleaseErrorCode.RepositoryBusy,
-    `component ${component} changed while its metadata was being written (${what}); another publish or refresh is under way, so this one stops and the next one starts from the new metadata`,
-  );
 
 const expiryOf = (state: TufRepositoryState): TufExpiry => {
   const of = (m: { signed: { version: number; expires: string } }) => ({
