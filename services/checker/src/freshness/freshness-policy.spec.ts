@@ -25,6 +25,11 @@ describe('freshness policy', () => {
     ['an expired timestamp', { timestamp: -HOUR }, true],
     ['a snapshot with half its validity left', { snapshot: 3.5 * DAY }, true],
     ['a snapshot with 4 days left', { snapshot: 4 * DAY }, false],
+    [
+      'a year-long timestamp (published while no refresher served it)',
+      { timestamp: 365 * DAY, snapshot: 365 * DAY },
+      true,
+    ],
   ])('refreshDue: %s → %s', (_what, left, due) => {
     const sut = refreshDue(expiry(left), now, policy);
 

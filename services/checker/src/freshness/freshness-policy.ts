@@ -21,9 +21,17 @@ export const isOnlineRole = (role: ReleaseMetadataRole): role is OnlineRole =>
 const renewBelowMs = (role: OnlineRole, policy: FreshnessPolicy): number =>
   role === 'timestamp' ? DEFAULT_EXPIRY_MS.timestamp - policy.refreshIntervalMs : DEFAULT_EXPIRY_MS.snapshot / 2;
 
-/** True when the online roles of a repository are due to be re-signed. */
+/**
+ * True when the online roles of a repository are due to be re-signed; also when the timestamp
+ * outlasts the default validity (signed long while no refresher served the repository), so a
+ * checker that now holds the keys brings back the short freeze window at once.
+ */
 export function refreshDue(expiry: TufExpiry, now: Date, policy: FreshnessPolicy): boolean {
-  return OnlineRoles.some((role) => expiry[role].expires.getTime() - now.getTime() <= renewBelowMs(role, policy));
+  const left = (role: OnlineRole) => expiry[role].expires.getTime() - now.getTime();
+  return (
+    OnlineRoles.some((role) => left(role) <= renewBelowMs(role, policy)) ||
+    left('timestamp') > DEFAULT_EXPIRY_MS.timestamp
+  );
 }
 
 /**
