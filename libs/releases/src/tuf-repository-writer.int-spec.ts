@@ -430,21 +430,26 @@ describe(TufRepositoryWriter.name, () => {
     const refreshOf = (component: string, on: ObjectStore) =>
       sut.refreshOnline({ store: on, component, keys, snapshotRenewBeforeMs: Number.POSITIVE_INFINITY });
 
+    /** Versions of every timestamp.json either writer put, in order. */
+    let written: number[] = [];
     /**
-     * The store, except that the first put of a key ending in `suffix` waits until `meanwhile`
-     * has finished: its writer is held between what it read and what it writes.
+     * The store, recording the timestamp versions written through it; with `holdAt`, the first
+     * put of a key ending in it waits until `meanwhile` has finished: its writer is held between
+     * what it read and what it writes.
      */
-    const pausedBefore = (suffix: string, meanwhile: () => Promise<unknown>): ObjectStore => {
+    const watched = (holdAt?: string, meanwhile?: () => Promise<unknown>): ObjectStore => {
       let held = false;
       return new Proxy(store, {
         get(target, prop, receiver) {
           if (prop !== 'put') return Reflect.get(target, prop, receiver) as unknown;
-          return async (key: string, ...rest: [Buffer | string, string?]) => {
-            if (!held && key.endsWith(suffix)) {
+          return async (key: string, body: Buffer | string, contentType?: string) => {
+            if (holdAt && meanwhile && !held && key.endsWith(holdAt)) {
               held = true;
               await meanwhile();
             }
-            return target.put(key, ...rest);
+            if (key.endsWith('/timestamp.json'))
+              written.push((JSON.parse(body.toString()) as { signed: { version: number } }).signed.version);
+            return target.put(key, body, contentType);
           };
         },
       });
@@ -461,31 +466,27 @@ describe(TufRepositoryWriter.name, () => {
       async (held, file, _other) => {
         const component = uniqueName('race');
         await publishOf(component, store, '1.0.0');
+        written = [];
+        const [outer, other] = held === 'the refresh' ? [refreshOf, publishOf] : [publishOf, refreshOf];
         let inner: Promise<unknown> | undefined;
-        const outcomes =
-          held === 'the refresh'
-            ? await Promise.allSettled([
-                refreshOf(
-                  component,
-                  pausedBefore(file, () => (inner = publishOf(component, store))),
-                ),
-              ])
-            : await Promise.allSettled([
-                publishOf(
-                  component,
-                  pausedBefore(file, () => (inner = refreshOf(component, store))),
-                ),
-              ]);
 
-        const innerOutcome = await Promise.allSettled([inner]);
+        const [heldOutcome] = await Promise.allSettled([
+          outer(
+            component,
+            watched(file, () => (inner = other(component, watched()))),
+          ),
+        ]);
+
+        const [innerOutcome] = await Promise.allSettled([inner]);
         const updater = await readWithTufJs(component);
         expect(await updater.getTargetInfo(`${component}-1.0.1.tar.gz`)).toBeDefined();
         expect(await updater.getTargetInfo(`${component}-1.0.0.tar.gz`)).toBeDefined();
         // the publish always succeeds; the refresh may stop as busy, but never leaves the repository behind
-        const publishOutcome = held === 'the publish' ? outcomes[0] : innerOutcome[0];
-        expect(publishOutcome.status).toBe('fulfilled');
-        for (const o of [...outcomes, ...innerOutcome])
+        expect((held === 'the publish' ? heldOutcome : innerOutcome).status).toBe('fulfilled');
+        for (const o of [heldOutcome, innerOutcome])
           if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: ReleaseErrorCode.RepositoryBusy });
+        // the timestamp that stays is the highest version either wrote: no client sees it go back
+        expect((await sut.expiry(store, component)).timestamp.version).toBe(Math.max(...written));
       },
     );
   });
