@@ -105,6 +105,18 @@ describe(MetadataFreshnessService.name, () => {
     return { component, artifact, trustedRoot };
   };
 
+  /** What the checker's tuf source reads and trusts of a component now (real time, as a check runs). */
+  const checkNow = (component: string, trustedRoot: string) =>
+    new TufReleaseSource().check({
+      component,
+      config: TufSourceConfig.parse({ mode: 's3', trustedRoot }),
+      state: {},
+      signal: new AbortController().signal,
+      objectStore: store,
+      workDir: mkdtempSync(join(scratch, 'check-')),
+      fetch: createGuardedFetch({ allowList: AllowList.none('CHECKER_ALLOWED_DESTINATIONS') }),
+    });
+
   const warningsFor = async (component: string): Promise<ReleaseMetadataExpiringV1[]> => {
     const rows = await ds
       .getRepository(OutboxMessageEntity)
@@ -127,15 +139,7 @@ describe(MetadataFreshnessService.name, () => {
         .filter((o) => o.component === component);
       refreshes += outcomes.filter((o) => o.refreshed.includes('timestamp')).length;
     }
-    const check = await new TufReleaseSource().check({
-      component,
-      config: TufSourceConfig.parse({ mode: 's3', trustedRoot }),
-      state: {},
-      signal: new AbortController().signal,
-      objectStore: store,
-      workDir: mkdtempSync(join(scratch, 'check-')),
-      fetch: createGuardedFetch({ allowList: AllowList.none('CHECKER_ALLOWED_DESTINATIONS') }),
-    });
+    const check = await checkNow(component, trustedRoot);
     const agentVerify = new TufArtifactVerifier({
       pinnedRoot: Buffer.from(trustedRoot),
       stateDir: mkdtempSync(join(scratch, 'agent-')),
@@ -247,6 +251,32 @@ describe(MetadataFreshnessService.name, () => {
         `lockstep_release_metadata_refresh_failures_total\\{component="${component}",code="${ReleaseErrorCode.RepositoryUntrusted}"[^}]*\\} 1`,
       ),
     );
+  });
+
+  it('refuses a release set put back below what the last check trusted, though the refresher never signed the newer one', async () => {
+    const { component, trustedRoot } = await publishAt(new Date(Date.now() - HOUR));
+    const first = await captureTufMetadata(store, component);
+    await new TufRepositoryWriter(clock).publish({
+      store,
+      component,
+      artifact: Buffer.from('1.0.1'),
+      version: '1.0.1',
+      channel: 'stable',
+      keys,
+    });
+    const check = await checkNow(component, trustedRoot);
+    await ds.query(`INSERT INTO source_states (component, state) VALUES ($1, $2)`, [
+      component,
+      JSON.stringify(check.state),
+    ]);
+    await first.restore();
+    now = new Date(now.getTime() + 7 * HOUR);
+
+    const [outcome] = (await replica(withKeys).runAll()).filter((o) => o.component === component);
+
+    expect(check.releases.map((r) => r.version)).toEqual(['1.0.0', '1.0.1']);
+    expect(outcome.error).toMatch(/targets is version 1, below version 2/);
+    expect((await new TufRepositoryWriter(clock).expiry(store, component)).timestamp.version).toBe(1);
   });
 
   it('without online keys, warns at its first pass about a timestamp only a refresher keeps valid; with them, marks the repository so the next publish signs a day-long timestamp', async () => {

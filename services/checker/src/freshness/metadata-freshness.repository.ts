@@ -1,10 +1,11 @@
 import { withTryAdvisoryLock } from '../advisory-lock';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Subjects, systemActor, type ReleaseMetadataExpiringV1 } from '@lockstep/contracts';
-import { appendAudit, AuditOutcome, ComponentEntity, enqueueEvent } from '@lockstep/persistence';
+import { appendAudit, AuditOutcome, ComponentEntity, enqueueEvent, SourceStateEntity } from '@lockstep/persistence';
 import {
   markOnlineRefresher,
   TufRepositoryWriter,
+  TufRoles,
   type RefreshOnlineResult,
   type TufExpiry,
   type TufOnlineKeySet,
@@ -13,6 +14,7 @@ import {
 import { OBJECT_STORE, type ObjectStore } from '@lockstep/storage';
 import { DataSource } from 'typeorm';
 import { decodeTrustedRoot } from '../sources/tuf/tuf-source.config';
+import { trustedVersions } from '../sources/tuf/tuf-trusted-state';
 import { CHECKER_CLOCK, type CheckerClock } from './checker-clock';
 
 const SOURCE = '/lockstep/checker';
@@ -89,12 +91,13 @@ export class MetadataFreshnessRepository {
       });
     let result: RefreshOnlineResult;
     try {
+      const pinnedRoot = decodeTrustedRoot(trustedRoot);
       result = await this.writer.refreshOnline({
         store: this.requireStore(),
         component,
         keys,
-        trustedRoot: decodeTrustedRoot(trustedRoot),
-        notBefore: await this.lastSigned(component),
+        trustedRoot: pinnedRoot,
+        notBefore: await this.versionFloor(component, pinnedRoot),
       });
     } catch (err) {
       await audit(AuditOutcome.Failed, { error: (err as Error).message, code: (err as { code?: string }).code });
@@ -117,16 +120,22 @@ export class MetadataFreshnessRepository {
   }
 
   /**
-   * Versions the last successful refresh of a component signed, from its audit record (the
-   * audit log is append-only and hash-chained, so it is the checker's memory the bucket cannot edit).
+   * Versions the repository must not fall below: the highest of what the last successful
+   * refresh signed (its audit record) and what the component's last check trusted under the
+   * same pinned root (the tuf source's state). Both live in Postgres, where a bucket writer
+   * cannot reach, so a replayed older release set in the bucket is refused, not re-signed.
    */
-  private async lastSigned(component: string): Promise<TufVersionFloor> {
-    const [row] = await this.ds.query<Array<{ versions: TufVersionFloor | null }>>(
+  private async versionFloor(component: string, pinnedRoot: Buffer): Promise<TufVersionFloor> {
+    const [signed] = await this.ds.query<Array<{ versions: TufVersionFloor | null }>>(
       `SELECT params->'versions' AS versions FROM audit_log
         WHERE action = $1 AND target = $2 AND outcome = $3 ORDER BY id DESC LIMIT 1`,
       [REFRESH_ACTION, component, AuditOutcome.Ok],
     );
-    return row?.versions ?? {};
+    const checked = await this.ds.getRepository(SourceStateEntity).findOneBy({ component });
+    const seen = trustedVersions(checked?.state ?? {}, pinnedRoot);
+    const floor: TufVersionFloor = { ...signed?.versions };
+    for (const role of TufRoles) floor[role] = Math.max(floor[role] ?? 0, seen[role] ?? 0);
+    return floor;
   }
 
   /**
