@@ -94,7 +94,7 @@ export interface RefreshOnlineInput {
   snapshotRenewBeforeMs?: number;
   /** The root the refresher trusts (the component's pinned root); the chain is followed from it. Default: the bucket's 1.root.json. */
   trustedRoot?: Buffer;
-  /** Versions the refresher signed last time: metadata below them was put back, and is refused. */
+  /** Versions the repository must not fall below (what the refresher signed or saw last): older metadata was put back, and is refused. */
   notBefore?: TufVersionFloor;
 }
 
@@ -182,7 +182,7 @@ export class TufRepositoryWriter {
 
   /**
    * Re-signs targets, snapshot and timestamp with fresh expiry dates (and renews root when it
-   * is close to expiry). Run it on a schedule shorter than the timestamp validity (30 days by default).
+   * is close to expiry). Without an online refresher, run it (or publish) within the timestamp validity (see `expiryPolicyFor`).
    */
   async refresh(input: RefreshRepositoryInput): Promise<TufVersions> {
     assertComponentName(input.component);
