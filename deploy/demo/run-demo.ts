@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioObjectStore } from '@lockstep/storage';
-import { tamperArtifactByte } from '@lockstep/releases';
+import { ONLINE_KEY_FILE_NAME, tamperArtifactByte } from '@lockstep/releases';
 import {
   buildDemoArtifact,
   createTestDatabase,
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     );
     ok(`app database ${shop.name} (500 orders) and data directory ${shopData} for the backup service`);
 
-    step(2, 'Services');
+    step(2, 'Keys, services');
     const s3env = {
       S3_ENDPOINT: s3.endpoint,
       S3_ACCESS_KEY: s3.accessKey,
@@ -101,12 +101,27 @@ async function main(): Promise<void> {
     cleanup.push(() => rm(work, { recursive: true, force: true }));
     // A fresh install's first owner token: the API writes it once to this file (mode 0600).
     const bootstrapTokenFile = join(work, 'bootstrap-token');
+    const keysEnv = {
+      LOCKSTEP_KEYS_DIR: work,
+      // keys init encrypts the offline key file with this (a throwaway demo passphrase)
+      LOCKSTEP_KEYS_PASSPHRASE: 'demo passphrase, not for production',
+      XDG_CONFIG_HOME: join(work, 'config'),
+    };
+    // The keys come first: the checker starts with the online half, so it re-signs the
+    // timestamp of every release published below (and marks them, so publishes sign a day-long one).
+    const keysInit = await runCli(['keys', 'init', '--out', work], keysEnv);
+    if (keysInit.code !== 0) fail(`lockstep keys init exited ${keysInit.code}: ${keysInit.stderr || keysInit.stdout}`);
+    ok(
+      'lockstep keys init: Ed25519 keys for root, targets, snapshot, timestamp (encrypted with a passphrase, kept on this machine); the online snapshot/timestamp keys in a file of their own for the checker',
+    );
     const serviceEnv = (name: (typeof SERVICES)[number]) =>
       name === 'backup'
         ? { ...env, ...backupTargets }
         : name === 'api'
           ? { ...env, API_BOOTSTRAP_TOKEN_FILE: bootstrapTokenFile }
-          : env;
+          : name === 'checker'
+            ? { ...env, LOCKSTEP_TUF_ONLINE_KEYS_FILE: join(work, ONLINE_KEY_FILE_NAME) }
+            : env;
     const procs: Record<string, ServiceProcess> = {};
     cleanup.push(() => Promise.all(Object.values(procs).map((p) => p.kill('SIGTERM'))));
     for (const name of SERVICES) {
@@ -124,14 +139,7 @@ async function main(): Promise<void> {
     ok(`webhook receiver at ${webhook.http.url}/hooks/lockstep (verifies Standard Webhooks signatures)`);
     ok(`Slack-format receiver at ${slack.url}/services/T000/B000/demo (checks Block Kit messages)`);
 
-    const cliEnv = {
-      ...s3env,
-      LOCKSTEP_API_URL: procs.api.url,
-      LOCKSTEP_KEYS_DIR: work,
-      // keys init encrypts the offline key file with this (a throwaway demo passphrase)
-      LOCKSTEP_KEYS_PASSPHRASE: 'demo passphrase, not for production',
-      XDG_CONFIG_HOME: join(work, 'config'),
-    };
+    const cliEnv = { ...s3env, ...keysEnv, LOCKSTEP_API_URL: procs.api.url };
     const cli = async (...args: string[]) => {
       const run = await runCli(args, cliEnv);
       if (run.code !== 0) fail(`lockstep ${args.join(' ')} exited ${run.code}: ${run.stderr || run.stdout}`);
@@ -143,7 +151,7 @@ async function main(): Promise<void> {
       return file;
     };
 
-    step(4, 'Tokens, keys, the first release, the component');
+    step(4, 'Tokens, the first release, the component');
     await cli('login', '--token-file', bootstrapTokenFile);
     ok(`lockstep login --token-file ${bootstrapTokenFile}: the owner token the API wrote at its first start`);
     const anonymous = await runCli(['check'], { ...cliEnv, XDG_CONFIG_HOME: join(work, 'nobody') });
@@ -162,10 +170,6 @@ async function main(): Promise<void> {
     if (tooWeak.code !== 1 || !/needs the owner role/.test(tooWeak.stderr))
       fail(`an operator adding a webhook should be refused with 403: ${tooWeak.stderr || tooWeak.stdout}`);
     ok('the operator token adding a webhook: 403, subscriptions are for owners');
-    await cli('keys', 'init', '--out', work);
-    ok(
-      'lockstep keys init: Ed25519 keys for root, targets, snapshot, timestamp (encrypted with a passphrase, kept on this machine); the online snapshot/timestamp keys in a file of their own for the control plane',
-    );
     await cli(
       'release',
       'publish',

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ObjectNotFoundError, type ObjectInfo, type ObjectStore } from '@lockstep/storage';
+import { markOnlineRefresher, parseOnlineKeySet } from '@lockstep/releases';
 import { run } from './program';
 
 /** An in-memory bucket, so release commands run without an S3 server. */
@@ -406,6 +407,28 @@ describe(run.name, () => {
       expect(readFileSync(join(work, 'lockstep-tuf-online-keys.json'), 'utf8')).not.toBe(before);
       expect(readFileSync(result.replacedPath, 'utf8')).not.toMatch(/PRIVATE KEY/);
       expect(await publish('--no-check', '--version', '1.0.1')).toBe(0);
+    });
+
+    it('signs a timestamp that lasts as long as targets until a checker holding the online keys marks the component, then one that lasts a day', async () => {
+      const DAY = 24 * 3600_000;
+      const timestampLeft = () =>
+        Date.parse(
+          (
+            JSON.parse(store.objects.get('components/demo/tuf/timestamp.json')!.toString('utf8')) as {
+              signed: { expires: string };
+            }
+          ).signed.expires,
+        ) - Date.now();
+      await publish('--no-check');
+      const unrefreshed = timestampLeft();
+      const online = parseOnlineKeySet(readFileSync(join(work, 'lockstep-tuf-online-keys.json'), 'utf8'));
+      await markOnlineRefresher(store, 'demo', online, new Date());
+
+      const code = await publish('--no-check', '--version', '1.0.1');
+
+      expect(code).toBe(0);
+      expect(unrefreshed).toBeGreaterThan(364 * DAY);
+      expect(timestampLeft()).toBeLessThanOrEqual(DAY);
     });
 
     it('refresh of a component never published says to publish first', async () => {

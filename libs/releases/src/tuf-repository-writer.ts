@@ -6,6 +6,8 @@ import { ReleaseError, ReleaseErrorCode } from './errors';
 import { artifactKeyFor, assertChannel, assertComponentName, assertVersionText, targetPathFor } from './release-layout';
 import type { ReleaseTargetCustom } from './release-target-custom';
 import { TufMetadataBucket, type TufRepositoryState } from './tuf-metadata-bucket';
+import { busyError, nextVersions, settleRepository, writeSnapshotAndTimestamp } from './tuf-repository-settle';
+import { TufRepositoryVerifier, type TufVersionFloor } from './tuf-repository-verifier';
 import { signBytes, type OnlineRole, type TufKeySet, type TufOnlineKeySet, type TufRole } from './tuf-keys';
 import {
   assertKeysMatchRoot,
@@ -90,6 +92,10 @@ export interface RefreshOnlineInput {
   expiresInMs?: ExpiryPolicy;
   /** Re-sign the snapshot when it expires sooner than this; default half its validity. */
   snapshotRenewBeforeMs?: number;
+  /** The root the refresher trusts (the component's pinned root); the chain is followed from it. Default: the bucket's 1.root.json. */
+  trustedRoot?: Buffer;
+  /** Versions the repository must not fall below (what the refresher signed or saw last): older metadata was put back, and is refused. */
+  notBefore?: TufVersionFloor;
 }
 
 /** What an online refresh did. */
@@ -110,7 +116,8 @@ export type TufExpiry = Record<TufRole, { version: number; expires: Date }>;
  * uploaded first, then root (when new or renewed), targets, snapshot, and timestamp last:
  * metadata files are versioned (consistent snapshots), so a reader sees either the old or
  * the new release set, never a mix. Publishes to one component must not run concurrently
- * (last writer wins); callers serialise them.
+ * (last writer wins); callers serialise them. A publish and the checker's online refresh may
+ * overlap: every writer reads the repository back after its write and repairs it (`settle`).
  */
 export class TufRepositoryWriter {
   constructor(private readonly clock: () => Date = () => new Date()) {}
@@ -175,7 +182,7 @@ export class TufRepositoryWriter {
 
   /**
    * Re-signs targets, snapshot and timestamp with fresh expiry dates (and renews root when it
-   * is close to expiry). Run it on a schedule shorter than the timestamp validity (30 days by default).
+   * is close to expiry). Without an online refresher, run it (or publish) within the timestamp validity (see `expiryPolicyFor`).
    */
   async refresh(input: RefreshRepositoryInput): Promise<TufVersions> {
     assertComponentName(input.component);
@@ -225,23 +232,24 @@ export class TufRepositoryWriter {
     assertComponentName(input.component);
     const bucket = new TufMetadataBucket(input.store, input.component);
     const state = await this.loadOrThrow(bucket, input.store);
+    // Sign nothing the offline keys did not sign: a bucket writer must not get an edit or a
+    // replayed older release set re-signed with fresh dates.
+    const verifier = new TufRepositoryVerifier(bucket);
+    verifier.assertTrusted(state, await verifier.verifyRootChain(state.root, input.trustedRoot), input.notBefore);
     assertOnlineKeysMatchRoot(state.root, input.keys, input.component);
     const now = this.clock();
     const renewBefore = input.snapshotRenewBeforeMs ?? (input.expiresInMs?.snapshot ?? DEFAULT_EXPIRY_MS.snapshot) / 2;
     const resigned: OnlineRole[] = [];
     let snapshot = state.snapshot;
     let snapshotBytes = state.snapshotBytes;
-    const busy = (what: string) =>
-      new ReleaseError(
-        ReleaseErrorCode.RepositoryBusy,
-        `component ${input.component} changed while its metadata was being refreshed (${what}); a publish is under way, so this refresh stops and the next one starts from the new metadata`,
-      );
+    const next = nextVersions(state, await bucket.newestVersions());
+    const published = async () => (await bucket.timestampVersion()) !== state.timestamp.signed.version;
+    const busy = () => busyError(input.component, 'timestamp.json has a new version');
+    if (await published()) throw busy();
     if (new Date(snapshot.signed.expires).getTime() - now.getTime() < renewBefore) {
-      if (await bucket.exists(`${snapshot.signed.version + 1}.snapshot.json`))
-        throw busy(`${snapshot.signed.version + 1}.snapshot.json exists`);
       snapshot = buildSnapshot(
         input.keys,
-        snapshot.signed.version + 1,
+        next.snapshot,
         expiryFor('snapshot', now, input.expiresInMs),
         state.snapshot.signed.meta['targets.json'],
       );
@@ -250,16 +258,20 @@ export class TufRepositoryWriter {
     }
     const timestamp = buildTimestamp(
       input.keys,
-      state.timestamp.signed.version + 1,
+      next.timestamp,
       expiryFor('timestamp', now, input.expiresInMs),
       metaFileFor(snapshot.signed.version, snapshotBytes),
     );
-    if ((await bucket.timestampVersion()) !== state.timestamp.signed.version)
-      throw busy('timestamp.json has a new version');
+    if (await published()) {
+      // a publish went first: leave its timestamp, but repair what our snapshot may have overwritten
+      if (resigned.length > 0)
+        await settleRepository(bucket, input.keys, input.expiresInMs, this.clock, input.trustedRoot);
+      throw busy();
+    }
     await bucket.writeTimestamp(timestamp);
     resigned.push('timestamp');
-    const next = { ...state, snapshot, snapshotBytes, timestamp };
-    return { resigned, versions: versionsOf(next), expires: expiryOf(next) };
+    const settled = await settleRepository(bucket, input.keys, input.expiresInMs, this.clock, input.trustedRoot);
+    return { resigned, versions: versionsOf(settled), expires: expiryOf(settled) };
   }
 
   /** Expiry and version of each role's current metadata of a component. */
@@ -287,10 +299,11 @@ export class TufRepositoryWriter {
     targetFiles: Targets['targets'],
   ): Promise<TufVersions> {
     const now = this.clock();
-    const root = await this.currentRoot(bucket, state?.root, keys, now, policy);
+    await this.currentRoot(bucket, state?.root, keys, now, policy);
+    const next = nextVersions(state, await bucket.newestVersions());
     const targets = new Metadata(
       new Targets({
-        version: (state?.targets.signed.version ?? 0) + 1,
+        version: next.targets,
         specVersion: '',
         expires: expiryFor('targets', now, policy),
         targets: targetFiles,
@@ -298,26 +311,8 @@ export class TufRepositoryWriter {
     );
     signMetadata(targets, keys.keys.targets);
     const targetsBytes = await bucket.writeVersioned(targets);
-    const snapshot = buildSnapshot(
-      keys,
-      (state?.snapshot.signed.version ?? 0) + 1,
-      expiryFor('snapshot', now, policy),
-      metaFileFor(targets.signed.version, targetsBytes),
-    );
-    const snapshotBytes = await bucket.writeVersioned(snapshot);
-    const timestamp = buildTimestamp(
-      keys,
-      (state?.timestamp.signed.version ?? 0) + 1,
-      expiryFor('timestamp', now, policy),
-      metaFileFor(snapshot.signed.version, snapshotBytes),
-    );
-    await bucket.writeTimestamp(timestamp);
-    return {
-      root: root.signed.version,
-      targets: targets.signed.version,
-      snapshot: snapshot.signed.version,
-      timestamp: timestamp.signed.version,
-    };
+    await writeSnapshotAndTimestamp(bucket, keys, next, metaFileFor(targets.signed.version, targetsBytes), now, policy);
+    return versionsOf(await settleRepository(bucket, keys, policy, this.clock));
   }
 
   /** Creates root v1 on first publish, or a root N+1 (same keys) when root N is about to expire. */

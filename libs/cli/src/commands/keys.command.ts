@@ -1,12 +1,15 @@
 import { Option, type Command } from 'commander';
 import {
+  expiryPolicyFor,
   initKeyFile,
+  OnlineRoles,
   readKeyFile,
   ReleaseError,
   ReleaseErrorCode,
   stageKeyFile,
   TufRepositoryWriter,
   TufRoles,
+  UNREFRESHED_EXPIRY_MS,
   withNewKey,
   type TufRole,
 } from '@lockstep/releases';
@@ -48,7 +51,8 @@ export function registerKeys(program: Command, ctx: CliContext): void {
           'Anyone with it (and its passphrase) can publish releases;\n' +
           'losing it means every client has to pin a new root.\n' +
           'The online key file holds only the snapshot and timestamp keys: give it to the checker as\n' +
-          'LOCKSTEP_TUF_ONLINE_KEYS_FILE so it keeps release metadata fresh (the timestamp expires after a day).\n',
+          'LOCKSTEP_TUF_ONLINE_KEYS_FILE (docker compose: copy it into deploy/tuf-keys/) so it keeps release\n' +
+          'metadata fresh; publishes sign day-long timestamps once such a checker has marked the component.\n',
       );
     });
 
@@ -79,7 +83,11 @@ export function registerKeys(program: Command, ctx: CliContext): void {
         .sort();
       for (const component of roots) {
         try {
-          await writer.rotate({ store, component, current, next });
+          // a new online key is one no checker holds yet: sign for the time until it gets the new file
+          const expiresInMs = (OnlineRoles as readonly string[]).includes(o.role)
+            ? UNREFRESHED_EXPIRY_MS
+            : await expiryPolicyFor(store, component, new Date());
+          await writer.rotate({ store, component, current, next, expiresInMs });
           rotated.push(component);
         } catch (err) {
           if (err instanceof ReleaseError && err.code === ReleaseErrorCode.KeysDoNotMatchRoot) skipped.push(component);

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { ApiErrorCode, Channels, type CheckResults, type CheckResultV1 } from '@lockstep/contracts';
-import { readKeyFile, trustedRootFor, TufRepositoryWriter, type PublishReleaseResult } from '@lockstep/releases';
+import {
+  expiryPolicyFor,
+  readKeyFile,
+  trustedRootFor,
+  TufRepositoryWriter,
+  type PublishReleaseResult,
+} from '@lockstep/releases';
 import { DEFAULT_SCHEME_ID, schemeIds } from '@lockstep/versioning';
 import { ApiRequestError } from '../api-client';
 import type { CliContext } from '../context';
@@ -76,6 +82,8 @@ export function registerRelease(program: Command, ctx: CliContext): void {
         hotfix: !!o.hotfix,
         notes,
         keys,
+        // a day's timestamp only when a checker holding the online keys re-signs it (its mark in the bucket)
+        expiresInMs: await expiryPolicyFor(store, component, new Date()),
       });
       const check = o.check ? await askForCheck(ctx, cmd, component) : undefined;
       ctx.print(
@@ -98,7 +106,8 @@ export function registerRelease(program: Command, ctx: CliContext): void {
       const keys = await readKeyFile(o.keys, keysPassphrase(ctx.env));
       const store = await openStore(ctx.deps, o);
       const writer = new TufRepositoryWriter();
-      const versions = await writer.refresh({ store, component, keys });
+      const expiresInMs = await expiryPolicyFor(store, component, new Date());
+      const versions = await writer.refresh({ store, component, keys, expiresInMs });
       const expiry = await writer.expiry(store, component);
       const expires = Object.fromEntries(
         Object.entries(expiry).map(([role, e]) => [role, e.expires.toISOString()]),

@@ -4,7 +4,7 @@ import { ReleaseError, ReleaseErrorCode } from '../errors';
 import { artifactKeyFor } from '../release-layout';
 import { TufMetadataBucket, type TufRepositoryState } from '../tuf-metadata-bucket';
 import type { TufKeySet, TufSigningKey } from '../tuf-keys';
-import { buildSnapshot, buildTimestamp, metaFileFor, signMetadata } from '../tuf-signing';
+import { buildRoot, buildSnapshot, buildTimestamp, metaFileFor, signMetadata } from '../tuf-signing';
 
 /*
  * Attacks on a published TUF repository, for tests of readers. Expired metadata needs no
@@ -94,6 +94,16 @@ export async function resignRoleWithKey(
   await bucket.writeTimestamp(
     buildTimestamp(keys, ts.version + 1, ts.expires, metaFileFor(snapshotVersion, snapshotBytes)),
   );
+}
+
+/**
+ * Puts a root N+1 naming `foreign`'s keys, signed only by them, in place of the next root (and
+ * as root.json): a root swap by someone who can write to the bucket but holds no root key.
+ */
+export async function forgeNextRoot(store: ObjectStore, component: string, foreign: TufKeySet): Promise<void> {
+  const bucket = new TufMetadataBucket(store, component);
+  const state = await loadOrThrow(bucket);
+  await bucket.writeRoot(buildRoot(foreign, state.root.signed.version + 1, state.root.signed.expires));
 }
 
 async function loadOrThrow(bucket: TufMetadataBucket): Promise<TufRepositoryState> {

@@ -1,5 +1,5 @@
 import type { TufExpiry } from '@lockstep/releases';
-import { refreshDue, rolesToWarn, type FreshnessPolicy } from './freshness-policy';
+import { refreshDue, rolesToWarn, unrefreshedRole, type FreshnessPolicy } from './freshness-policy';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -25,6 +25,11 @@ describe('freshness policy', () => {
     ['an expired timestamp', { timestamp: -HOUR }, true],
     ['a snapshot with half its validity left', { snapshot: 3.5 * DAY }, true],
     ['a snapshot with 4 days left', { snapshot: 4 * DAY }, false],
+    [
+      'a year-long timestamp (published while no refresher served it)',
+      { timestamp: 365 * DAY, snapshot: 365 * DAY },
+      true,
+    ],
   ])('refreshDue: %s → %s', (_what, left, due) => {
     const sut = refreshDue(expiry(left), now, policy);
 
@@ -47,5 +52,20 @@ describe('freshness policy', () => {
     const sut = rolesToWarn(expiry(left), now, policy);
 
     expect(sut).toEqual(roles);
+  });
+
+  it.each([
+    ['a timestamp of a day and a snapshot of a week (signed for a refresher)', {}, 'timestamp'],
+    ['a snapshot that expires before the timestamp', { snapshot: 2 * DAY, timestamp: 30 * DAY }, 'snapshot'],
+    [
+      'online roles as long as targets (signed with no refresher)',
+      { snapshot: 365 * DAY, timestamp: 365 * DAY },
+      undefined,
+    ],
+    ['targets about to expire with the online roles', { targets: DAY, snapshot: DAY, timestamp: DAY }, undefined],
+  ])('unrefreshedRole: %s → %s', (_what, left, role) => {
+    const sut = unrefreshedRole(expiry(left), policy);
+
+    expect(sut).toBe(role);
   });
 });

@@ -21,9 +21,17 @@ export const isOnlineRole = (role: ReleaseMetadataRole): role is OnlineRole =>
 const renewBelowMs = (role: OnlineRole, policy: FreshnessPolicy): number =>
   role === 'timestamp' ? DEFAULT_EXPIRY_MS.timestamp - policy.refreshIntervalMs : DEFAULT_EXPIRY_MS.snapshot / 2;
 
-/** True when the online roles of a repository are due to be re-signed. */
+/**
+ * True when the online roles of a repository are due to be re-signed; also when the timestamp
+ * outlasts the default validity (signed long while no refresher served the repository), so a
+ * checker that now holds the keys brings back the short freeze window at once.
+ */
 export function refreshDue(expiry: TufExpiry, now: Date, policy: FreshnessPolicy): boolean {
-  return OnlineRoles.some((role) => expiry[role].expires.getTime() - now.getTime() <= renewBelowMs(role, policy));
+  const left = (role: OnlineRole) => expiry[role].expires.getTime() - now.getTime();
+  return (
+    OnlineRoles.some((role) => left(role) <= renewBelowMs(role, policy)) ||
+    left('timestamp') > DEFAULT_EXPIRY_MS.timestamp
+  );
 }
 
 /**
@@ -37,4 +45,17 @@ export function rolesToWarn(expiry: TufExpiry, now: Date, policy: FreshnessPolic
     const window = isOnlineRole(role) ? renewBelowMs(role, policy) / 2 : policy.offlineWarningMs;
     return expiry[role].expires.getTime() - now.getTime() < window;
   });
+}
+
+/**
+ * The online role that expires first, when it expires before targets does: only a refresher
+ * keeps it valid, so with no online key to re-sign it the checker warns about it at once
+ * rather than hours before it expires (a publish that sees no refresher's mark signs the
+ * online roles as long as targets instead, and then there is nothing to warn about).
+ */
+export function unrefreshedRole(expiry: TufExpiry, policy: FreshnessPolicy): OnlineRole | undefined {
+  const [first] = [...OnlineRoles].sort((a, b) => expiry[a].expires.getTime() - expiry[b].expires.getTime());
+  return expiry[first].expires.getTime() < expiry.targets.expires.getTime() - policy.refreshIntervalMs
+    ? first
+    : undefined;
 }

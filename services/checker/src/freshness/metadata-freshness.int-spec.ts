@@ -5,11 +5,15 @@ import { TufArtifactVerifier } from '@lockstep/agent';
 import { loadConfig } from '@lockstep/config';
 import { createDataSource, OutboxMessageEntity, runMigrations } from '@lockstep/persistence';
 import {
+  captureTufMetadata,
+  expiryPolicyFor,
   generateKeySet,
   parseOnlineKeySet,
+  ReleaseErrorCode,
   serializeOnlineKeySet,
   trustedRootFor,
   TufRepositoryWriter,
+  UNREFRESHED_EXPIRY_MS,
   type ExpiryPolicy,
 } from '@lockstep/releases';
 import { MinioObjectStore } from '@lockstep/storage';
@@ -101,6 +105,18 @@ describe(MetadataFreshnessService.name, () => {
     return { component, artifact, trustedRoot };
   };
 
+  /** What the checker's tuf source reads and trusts of a component now (real time, as a check runs). */
+  const checkNow = (component: string, trustedRoot: string) =>
+    new TufReleaseSource().check({
+      component,
+      config: TufSourceConfig.parse({ mode: 's3', trustedRoot }),
+      state: {},
+      signal: new AbortController().signal,
+      objectStore: store,
+      workDir: mkdtempSync(join(scratch, 'check-')),
+      fetch: createGuardedFetch({ allowList: AllowList.none('CHECKER_ALLOWED_DESTINATIONS') }),
+    });
+
   const warningsFor = async (component: string): Promise<ReleaseMetadataExpiringV1[]> => {
     const rows = await ds
       .getRepository(OutboxMessageEntity)
@@ -123,15 +139,7 @@ describe(MetadataFreshnessService.name, () => {
         .filter((o) => o.component === component);
       refreshes += outcomes.filter((o) => o.refreshed.includes('timestamp')).length;
     }
-    const check = await new TufReleaseSource().check({
-      component,
-      config: TufSourceConfig.parse({ mode: 's3', trustedRoot }),
-      state: {},
-      signal: new AbortController().signal,
-      objectStore: store,
-      workDir: mkdtempSync(join(scratch, 'check-')),
-      fetch: createGuardedFetch({ allowList: AllowList.none('CHECKER_ALLOWED_DESTINATIONS') }),
-    });
+    const check = await checkNow(component, trustedRoot);
     const agentVerify = new TufArtifactVerifier({
       pinnedRoot: Buffer.from(trustedRoot),
       stateDir: mkdtempSync(join(scratch, 'agent-')),
@@ -208,6 +216,88 @@ describe(MetadataFreshnessService.name, () => {
       `lockstep_release_metadata_expires_timestamp_seconds\\{component="${component}",role="targets",service="checker"\\} ${Math.floor(targetsExpire / 1000)}`,
     );
     expect(await metrics.render()).toMatch(gauge);
+  });
+
+  it('refuses to re-sign metadata put back below what it signed last, and audits, logs and counts the refusal', async () => {
+    const { component } = await publishAt(new Date(Date.now() - 2 * DAY));
+    const published = await captureTufMetadata(store, component);
+    const metrics = new MetricsRegistry({ serviceName: 'checker', defaultMetrics: false });
+    const sut = replica(withKeys, metrics);
+    now = new Date(now.getTime() + 7 * HOUR);
+    const [first] = (await sut.runAll()).filter((o) => o.component === component);
+    // someone with write access to the bucket puts the published (validly signed) files back
+    await published.restore();
+    now = new Date(now.getTime() + 7 * HOUR);
+
+    const [second] = (await sut.runAll()).filter((o) => o.component === component);
+
+    expect(first).toMatchObject({ refreshed: ['timestamp'] });
+    expect(second).toMatchObject({
+      refreshed: [],
+      error: expect.stringMatching(/timestamp is version 1, below version 2.*Nothing was re-signed/),
+    });
+    expect((await new TufRepositoryWriter(clock).expiry(store, component)).timestamp.version).toBe(1);
+    const audited = await ds.query<Array<{ outcome: string; code: string }>>(
+      `SELECT outcome, params->>'code' AS code FROM audit_log
+        WHERE action = 'release.metadata-refresh' AND target = $1 ORDER BY id`,
+      [component],
+    );
+    expect(audited).toEqual([
+      { outcome: 'ok', code: null },
+      { outcome: 'failed', code: ReleaseErrorCode.RepositoryUntrusted },
+    ]);
+    expect(await metrics.render()).toMatch(
+      new RegExp(
+        `lockstep_release_metadata_refresh_failures_total\\{component="${component}",code="${ReleaseErrorCode.RepositoryUntrusted}"[^}]*\\} 1`,
+      ),
+    );
+  });
+
+  it('refuses a release set put back below what the last check trusted, though the refresher never signed the newer one', async () => {
+    const { component, trustedRoot } = await publishAt(new Date(Date.now() - HOUR));
+    const first = await captureTufMetadata(store, component);
+    await new TufRepositoryWriter(clock).publish({
+      store,
+      component,
+      artifact: Buffer.from('1.0.1'),
+      version: '1.0.1',
+      channel: 'stable',
+      keys,
+    });
+    const check = await checkNow(component, trustedRoot);
+    await ds.query(`INSERT INTO source_states (component, state) VALUES ($1, $2)`, [
+      component,
+      JSON.stringify(check.state),
+    ]);
+    await first.restore();
+    now = new Date(now.getTime() + 7 * HOUR);
+
+    const [outcome] = (await replica(withKeys).runAll()).filter((o) => o.component === component);
+
+    expect(check.releases.map((r) => r.version)).toEqual(['1.0.0', '1.0.1']);
+    expect(outcome.error).toMatch(/targets is version 1, below version 2/);
+    expect((await new TufRepositoryWriter(clock).expiry(store, component)).timestamp.version).toBe(1);
+  });
+
+  it('without online keys, warns at its first pass about a timestamp only a refresher keeps valid; with them, marks the repository so the next publish signs a day-long timestamp', async () => {
+    const { component } = await publishAt(new Date(Date.now() - HOUR));
+    const policyBefore = await expiryPolicyFor(store, component, now);
+
+    const [alone] = (await replica(withoutKeys).runAll()).filter((o) => o.component === component);
+    const [served] = (await replica(withKeys).runAll()).filter((o) => o.component === component);
+
+    expect(alone.warned).toEqual(['timestamp']);
+    expect(await warningsFor(component)).toEqual([
+      expect.objectContaining({
+        role: 'timestamp',
+        online: true,
+        action: expect.stringContaining('LOCKSTEP_TUF_ONLINE_KEYS_FILE'),
+      }),
+    ]);
+    expect(served.error).toBeUndefined();
+    expect(policyBefore).toEqual(UNREFRESHED_EXPIRY_MS);
+    expect(await expiryPolicyFor(store, component, now)).toEqual({});
+    expect(await expiryPolicyFor(store, component, new Date(now.getTime() + 3 * DAY))).toEqual(UNREFRESHED_EXPIRY_MS);
   });
 
   it('refuses online keys that do not parse, naming the setting', () => {

@@ -28,7 +28,7 @@ export class MetadataFreshnessPoller implements OnApplicationBootstrap, BeforeAp
   onApplicationBootstrap(): void {
     if (!this.config.LOCKSTEP_TUF_ONLINE_KEYS)
       this.logger.warn(
-        'LOCKSTEP_TUF_ONLINE_KEYS(_FILE) is not set: TUF timestamps are not re-signed and expire a day after the last publish; give the checker the online key file from `lockstep keys init`',
+        'LOCKSTEP_TUF_ONLINE_KEYS(_FILE) is not set: this checker re-signs no TUF timestamp. Publishes sign long-lived ones while no checker holding the keys has marked the component; a repository that still has a short one stops verifying when it expires (release.metadata_expiring says which). Give the checker the online key file from `lockstep keys init`',
       );
     this.schedule(0);
   }

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ReleaseMetadataExpiringV1, ReleaseMetadataRole } from '@lockstep/contracts';
-import { TufRoles, type OnlineRole, type TufExpiry } from '@lockstep/releases';
+import { TufRoles, type OnlineRole, type TufExpiry, type TufOnlineKeySet } from '@lockstep/releases';
 import { MetricsRegistry } from '@lockstep/telemetry';
-import type { Gauge } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import { CHECKER_CONFIG, type CheckerConfig } from '../checker.config';
 import { CHECKER_CLOCK, type CheckerClock } from './checker-clock';
-import { isOnlineRole, refreshDue, rolesToWarn, type FreshnessPolicy } from './freshness-policy';
-import { MetadataFreshnessRepository } from './metadata-freshness.repository';
+import { isOnlineRole, refreshDue, rolesToWarn, unrefreshedRole, type FreshnessPolicy } from './freshness-policy';
+import { MetadataFreshnessRepository, type TufComponent } from './metadata-freshness.repository';
 
 /** What one pass did for one component. */
 export interface FreshnessOutcome {
@@ -29,6 +29,7 @@ export interface FreshnessOutcome {
 export class MetadataFreshnessService {
   private readonly logger = new Logger(MetadataFreshnessService.name);
   private readonly expiresGauge: Gauge<'component' | 'role'>;
+  private readonly refreshFailures: Counter<'component' | 'code'>;
   private readonly policy: FreshnessPolicy;
 
   constructor(
@@ -46,6 +47,11 @@ export class MetadataFreshnessService {
       help: 'When the current TUF metadata of each role of a component expires (Unix seconds)',
       labelNames: ['component', 'role'],
     });
+    this.refreshFailures = metrics.counter({
+      name: 'lockstep_release_metadata_refresh_failures_total',
+      help: 'Online re-signs of TUF metadata that failed or were refused (RELEASE_REPOSITORY_UNTRUSTED: the bucket holds metadata the offline keys did not sign)',
+      labelNames: ['component', 'code'],
+    });
   }
 
   /** One pass over every repository in the bucket; components another replica is working on are skipped. */
@@ -53,13 +59,14 @@ export class MetadataFreshnessService {
     if (!this.repo.hasStore) return [];
     const out: FreshnessOutcome[] = [];
     for (const component of await this.repo.componentsInBucket()) {
-      const outcome = await this.repo.withRefreshLock(component, () => this.run(component));
+      const outcome = await this.repo.withRefreshLock(component.name, () => this.run(component));
       if (outcome) out.push(outcome);
     }
     return out;
   }
 
-  private async run(component: string): Promise<FreshnessOutcome> {
+  private async run(tuf: TufComponent): Promise<FreshnessOutcome> {
+    const component = tuf.name;
     let expiry: TufExpiry;
     try {
       expiry = await this.repo.expiry(component);
@@ -72,7 +79,7 @@ export class MetadataFreshnessService {
     let error: string | undefined;
     if (keys && refreshDue(expiry, this.clock(), this.policy)) {
       try {
-        const result = await this.repo.refreshOnline(component, keys);
+        const result = await this.repo.refreshOnline(tuf, keys);
         expiry = result.expires;
         refreshed = result.resigned;
         this.logger.log(
@@ -80,20 +87,43 @@ export class MetadataFreshnessService {
         );
       } catch (err) {
         error = (err as Error).message;
+        this.refreshFailures.inc({ component, code: (err as { code?: string }).code ?? 'unexpected' });
         this.logger.error(`${component}: TUF metadata could not be re-signed: ${error}`);
       }
     }
+    if (keys) error ??= await this.markRefresher(component, keys);
     for (const role of TufRoles)
       this.expiresGauge.set({ component, role }, Math.floor(expiry[role].expires.getTime() / 1000));
     const warned: ReleaseMetadataRole[] = [];
-    for (const role of rolesToWarn(expiry, this.clock(), this.policy)) {
+    // no key to re-sign what only a refresher keeps valid: say so at the first pass, not hours before it expires
+    const unrefreshed = keys ? undefined : unrefreshedRole(expiry, this.policy);
+    const soon = rolesToWarn(expiry, this.clock(), this.policy);
+    for (const role of TufRoles.filter((r) => r === unrefreshed || soon.includes(r))) {
       const warning = this.warningFor(component, role, expiry, keys !== undefined);
       if (await this.repo.recordWarning(warning)) {
         warned.push(role);
-        this.logger.warn(`${component}: ${role} metadata expires at ${warning.expiresAt}; ${warning.action}`);
+        if (role === unrefreshed)
+          this.logger.error(
+            `${component}: ${role} metadata expires at ${warning.expiresAt} and this checker holds no online key to re-sign it: checks and installs of ${component} fail from then on; ${warning.action}`,
+          );
+        else this.logger.warn(`${component}: ${role} metadata expires at ${warning.expiresAt}; ${warning.action}`);
       }
     }
     return { component, refreshed, warned, ...(error ? { error } : {}) };
+  }
+
+  /**
+   * Leaves this checker's mark in the component's bucket prefix, so publishes there sign the
+   * short timestamp it keeps fresh; the error message when the root does not trust its keys.
+   */
+  private async markRefresher(component: string, keys: TufOnlineKeySet): Promise<string | undefined> {
+    try {
+      await this.repo.markRefresher(component, keys, this.policy.refreshIntervalMs);
+      return undefined;
+    } catch (err) {
+      this.logger.error(`${component}: cannot serve as its online refresher: ${(err as Error).message}`);
+      return (err as Error).message;
+    }
   }
 
   private warningFor(

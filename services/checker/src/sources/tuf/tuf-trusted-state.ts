@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TufRole } from '@lockstep/releases';
 import { z } from 'zod';
 
 /** The metadata files a tuf-js client keeps locally; the only names accepted from state. */
@@ -42,6 +43,25 @@ export function readPriorState(raw: Record<string, unknown>, pinnedRootDigest: s
   const verified = state.verified ?? {};
   if (state.pinnedRoot !== pinnedRootDigest) return { trusted: {}, verified };
   return { trusted: state.trusted ?? {}, verified, etag: state.etag };
+}
+
+/**
+ * Versions of the metadata a check last trusted, by role, when the persisted state derives
+ * from `pinnedRoot` (empty otherwise, or for what cannot be read).
+ */
+export function trustedVersions(raw: Record<string, unknown>, pinnedRoot: Buffer): Partial<Record<TufRole, number>> {
+  const { trusted } = readPriorState(raw, digestOf(pinnedRoot));
+  const versions: Partial<Record<TufRole, number>> = {};
+  for (const name of TRUSTED_FILES) {
+    try {
+      const version = (JSON.parse(trusted[name] ?? 'null') as { signed?: { version?: unknown } } | null)?.signed
+        ?.version;
+      if (typeof version === 'number') versions[name.replace('.json', '') as TufRole] = version;
+    } catch {
+      // unreadable state sets no floor; the check itself refuses it
+    }
+  }
+  return versions;
 }
 
 /** Writes the trusted metadata into dir for tuf-js (root.json: the trusted one, else the pinned one). */
