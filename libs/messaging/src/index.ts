@@ -8,3 +8,4 @@ export * from './messaging.module';
 export * from './node-directory';
 export { type CommandOutcome, CommandConsumer } from './command-consumer';
 export * from './dead-letter-recorder';
+export * from './nats-permissions';

@@ -7,6 +7,7 @@ export * from './otlp-receiver';
 export { runCli, jsonOf } from './cli';
 export {
   startNatsServer,
+  type StartNatsServerOptions,
   startNatsCluster,
   type NatsServerHandle,
   type NatsServerInstance,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -24,6 +24,8 @@ export interface NatsServerHandle {
   /** JetStream store directory (kept across restart, removed by stop). */
   storeDir: string;
   configFile: string;
+  /** File the server's output is copied to (beside the config, removed by stop). */
+  logFile: string;
   /** True while the process is running (also while SIGSTOPped). */
   isRunning(): boolean;
   /** Everything the server logged so far. */
@@ -62,16 +64,32 @@ export function natsServerBinary(): string {
   throw new Error('nats-server not found: put it on PATH or set LOCKSTEP_NATS_SERVER to its path');
 }
 
+/** Options of {@link startNatsServer}. */
+export interface StartNatsServerOptions {
+  name?: string;
+  /**
+   * Config appended to the generated one (server name, loopback listen, JetStream store), e.g.
+   * an `authorization` block or `include "auth.conf"`. With it, readiness is the server's
+   * "Server is ready" line rather than an anonymous JetStream round trip (auth may forbid one).
+   */
+  configText?: string;
+  /** Files written beside the config before the server starts (name -> content), for `include`. */
+  files?: Record<string, string>;
+}
+
 /** Starts one JetStream server on a free loopback port with its own store directory. */
-export async function startNatsServer(options: { name?: string } = {}): Promise<NatsServerInstance> {
+export async function startNatsServer(options: StartNatsServerOptions = {}): Promise<NatsServerInstance> {
   const root = mkdtempSync(join(tmpdir(), 'lockstep-nats-'));
   const port = await freePort();
   const name = options.name ?? `solo-${randomBytes(3).toString('hex')}`;
   const storeDir = join(root, 'store');
-  const server = new ServerProcess(name, port, root, storeDir, configText({ name, port, storeDir }));
+  for (const [file, content] of Object.entries(options.files ?? {})) writeFileSync(join(root, file), content);
+  const text = configText({ name, port, storeDir }) + (options.configText ?? '');
+  const server = new ServerProcess(name, port, root, storeDir, text);
   try {
     await server.start();
-    await waitForJetStream([server.url], 1, 15000);
+    if (options.configText === undefined) await waitForJetStream([server.url], 1, 15000);
+    else await server.waitForLog('Server is ready', 15000);
   } catch (err) {
     await server.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
@@ -149,6 +167,7 @@ function configText(c: ConfigInput): string {
 class ServerProcess {
   readonly url: string;
   readonly configFile: string;
+  readonly logFile: string;
   private proc?: ChildProcess;
   private exited?: Promise<void>;
   private log = '';
@@ -162,6 +181,7 @@ class ServerProcess {
   ) {
     this.url = `nats://127.0.0.1:${port}`;
     this.configFile = join(root, `${name}.conf`);
+    this.logFile = join(root, `${name}.log`);
     writeFileSync(this.configFile, config);
   }
 
@@ -172,8 +192,12 @@ class ServerProcess {
   async start(): Promise<void> {
     if (this.isRunning()) return;
     const proc = spawn(natsServerBinary(), ['-c', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout.on('data', (d) => (this.log += d));
-    proc.stderr.on('data', (d) => (this.log += d));
+    const record = (d: Buffer) => {
+      this.log += d.toString();
+      appendFileSync(this.logFile, d);
+    };
+    proc.stdout.on('data', record);
+    proc.stderr.on('data', record);
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     const deadline = Date.now() + 10000;
@@ -181,6 +205,17 @@ class ServerProcess {
       if (!this.isRunning()) throw new Error(`nats-server ${this.name} exited at start:\n${this.log}`);
       if (Date.now() > deadline)
         throw new Error(`nats-server ${this.name} did not listen on ${this.port} within 10s:\n${this.log}`);
+      await sleep(25);
+    }
+  }
+
+  /** Resolves once the server's output contains `line`; throws when it exits or `timeoutMs` passes first. */
+  async waitForLog(line: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.log.includes(line)) {
+      if (!this.isRunning()) throw new Error(`nats-server ${this.name} exited before "${line}":\n${this.log}`);
+      if (Date.now() > deadline)
+        throw new Error(`nats-server ${this.name} did not log "${line}" within ${timeoutMs}ms:\n${this.log}`);
       await sleep(25);
     }
   }
@@ -199,6 +234,7 @@ class ServerProcess {
       port: this.port,
       storeDir: this.storeDir,
       configFile: this.configFile,
+      logFile: this.logFile,
       isRunning: () => this.isRunning(),
       output: () => this.log,
       kill: (signal) => this.kill(signal),
