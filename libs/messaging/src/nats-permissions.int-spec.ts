@@ -1,0 +1,244 @@
+import { NodeSubjects, Queries, Streams, Subjects, type Query } from '@lockstep/contracts';
+import { startNatsServer, uniqueName, type NatsServerInstance } from '@lockstep/testing';
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { nkeyAuthenticator, nkeys, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import {
+  deploymentIdentities,
+  identityName,
+  inboxPrefixFor,
+  namespaceStreams,
+  queryOwner,
+  renderNatsAuthorization,
+} from './nats-permissions';
+
+/**
+ * Acceptance of issue 11 (least privilege on NATS): a real nats-server runs the generated
+ * users for nodes a and b; every identity tries every action, and each cell of the table
+ * is checked to be exactly allowed or refused (refused = the server's permissions
+ * violation, never a timeout). The admin builds the topology first.
+ */
+const NS = uniqueName('np');
+const ST = namespaceStreams(NS);
+const ns = (relative: string) => `${NS}.${relative}`;
+
+const Who = ['agent a', 'agent b', 'scheduler', 'checker', 'notifier', 'api', 'backup', 'anonymous'] as const;
+type Who = (typeof Who)[number];
+type Outcome = 'allowed' | 'refused';
+
+/** A connected identity and the async errors (permission violations) its connection reported. */
+interface Client {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  errors: Error[];
+}
+
+const keys = new Map(
+  deploymentIdentities(['a', 'b'], { admin: true }).map((identity) => [
+    identityName(identity),
+    { identity, pair: nkeys.createUser() },
+  ]),
+);
+const keyOf = (who: Exclude<Who, 'anonymous'> | 'admin') => keys.get(who.replace(' ', '-'))!;
+
+let server: NatsServerInstance;
+const clients = new Map<string, Client>();
+
+async function connectAs(who: Exclude<Who, 'anonymous'> | 'admin'): Promise<Client> {
+  const { pair } = keyOf(who);
+  const nc = await connect({
+    servers: server.url,
+    name: who,
+    authenticator: nkeyAuthenticator(pair.getSeed()),
+    inboxPrefix: inboxPrefixFor(pair.getPublicKey()),
+    reconnect: false,
+  });
+  const errors: Error[] = [];
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === 'error') errors.push(s.error);
+  })();
+  return { nc, js: jetstream(nc, { timeout: 3000 }), errors };
+}
+
+const isPermissionViolation = (err: unknown): boolean => {
+  for (let e = err as Error | undefined; e; e = e.cause as Error | undefined)
+    if (e.name === 'PermissionViolationError' || /permissions violation/i.test(e.message)) return true;
+  return false;
+};
+
+/**
+ * Runs `act`; refused when it failed with a permissions violation, or the connection reported
+ * one meanwhile (a refused pull request surfaces only there; the pull itself then fails with
+ * missed heartbeats). Any other failure fails the test.
+ */
+async function attempt(c: Client, act: (c: Client) => Promise<unknown>): Promise<Outcome> {
+  const before = c.errors.length;
+  const violated = () => c.errors.slice(before).some(isPermissionViolation);
+  try {
+    await act(c);
+    await c.nc.flush();
+  } catch (err) {
+    if (isPermissionViolation(err) || violated()) return 'refused';
+    throw err;
+  }
+  return violated() ? 'refused' : 'allowed';
+}
+
+const streamConfig = (s: { name: string; subjects: readonly string[] }) => ({
+  name: `${NS.toUpperCase()}_${s.name}`,
+  subjects: s.subjects.map(ns),
+});
+const json = (x: object) => JSON.stringify(x);
+const writeLock = async (js: JetStreamClient, key: string) =>
+  (await new Kvm(js).open(ST.locksBucket)).put(key, json({ holder: 'probe' }));
+
+/** The actions, each failing with a permissions violation when refused. */
+const actions: Record<string, (c: Client) => Promise<unknown>> = {
+  "consume node a's commands": async ({ js }) => {
+    const consumer = await js.consumers.get(ST.commands, 'installer-a');
+    const m = await consumer.next({ expires: 1000 });
+    m?.ack();
+  },
+  'publish a command to node a': ({ js }) => js.publish(ns(NodeSubjects.install('a')), json({ probe: true })),
+  'publish a control event (rollout changed)': ({ js }) => js.publish(ns(Subjects.RolloutChanged), json({})),
+  'write lock key cluster': ({ js }) => writeLock(js, 'cluster'),
+  'write lock key backup-repo.shared.op1': ({ js }) => writeLock(js, 'backup-repo.shared.op1'),
+  'write lock key backup-repo.exclusive': ({ js }) => writeLock(js, 'backup-repo.exclusive'),
+  'publish a backup changed event': ({ js }) => js.publish(ns(Subjects.BackupChanged), json({})),
+  "write node b's record": async ({ js }) => (await new Kvm(js).open(ST.nodesBucket)).put('b', json({ id: 'b' })),
+  'create a namespace stream': async ({ nc }) =>
+    (await jetstreamManager(nc)).streams.add(streamConfig(Streams.DeadLetters)),
+  'create a stream outside the namespace': async ({ nc }) =>
+    (await jetstreamManager(nc)).streams.add({ name: `${NS.toUpperCase()}_OTHER`, subjects: [`other.${NS}.>`] }),
+  'publish an install event for node a': ({ js }) => js.publish(ns(`${Subjects.InstallProgress}.a`), json({})),
+  'publish an install event for node b': ({ js }) => js.publish(ns(`${Subjects.InstallFinished}.b`), json({})),
+  "subscribe to node a's command subject": async ({ nc }) => {
+    const sub = nc.subscribe(ns(NodeSubjects.allFor('a')));
+    await nc.flush();
+    const closed = await Promise.race([sub.closed, new Promise((r) => setTimeout(r, 200, 'open'))]);
+    sub.unsubscribe();
+    if (closed instanceof Error) throw closed;
+  },
+  ...Object.fromEntries(
+    Object.values(Queries).map((q) => [
+      `ask ${q}`,
+      async ({ nc }: Client) => {
+        const reply = await nc.request(ns(q), 'ping', { timeout: 3000 });
+        if (reply.string() !== `pong from ${queryOwner(q)}`) throw new Error(`unexpected reply ${reply.string()}`);
+      },
+    ]),
+  ),
+};
+
+/** What each identity may do; every other cell is refused. */
+const allowed: Record<Who, string[]> = {
+  'agent a': [
+    "consume node a's commands",
+    'publish an install event for node a',
+    'write lock key backup-repo.shared.op1',
+    'publish a backup changed event',
+  ],
+  'agent b': [
+    "write node b's record",
+    'publish an install event for node b',
+    'write lock key backup-repo.shared.op1',
+    'publish a backup changed event',
+  ],
+  scheduler: [
+    'publish a command to node a',
+    'publish a control event (rollout changed)',
+    'write lock key cluster',
+    'create a namespace stream',
+    `ask ${Queries.ReleaseInfo}`,
+  ],
+  checker: ['create a namespace stream'],
+  notifier: ['create a namespace stream'],
+  api: [
+    'create a namespace stream',
+    ...Object.values(Queries)
+      .filter((q: Query) => q !== Queries.ReleaseInfo)
+      .map((q) => `ask ${q}`),
+  ],
+  backup: [
+    'create a namespace stream',
+    'write lock key backup-repo.shared.op1',
+    'write lock key backup-repo.exclusive',
+    'publish a backup changed event',
+  ],
+  anonymous: [],
+};
+
+const table = Who.flatMap((who) =>
+  Object.keys(actions).map((action) => ({
+    who,
+    action,
+    expected: (allowed[who].includes(action) ? 'allowed' : 'refused') as Outcome,
+  })),
+);
+
+describe('NATS permissions of a deployment (nodes a and b)', () => {
+  beforeAll(async () => {
+    const users = [...keys.values()].map(({ identity, pair }) => ({ identity, publicKey: pair.getPublicKey() }));
+    server = await startNatsServer({
+      configText: 'include "auth.conf"\n',
+      files: { 'auth.conf': renderNatsAuthorization(NS, users) },
+    });
+
+    const admin = await connectAs('admin');
+    clients.set('admin', admin);
+    const jsm = await jetstreamManager(admin.nc);
+    for (const s of Object.values(Streams)) await jsm.streams.add(streamConfig(s));
+    await new Kvm(admin.js).create(ST.nodesBucket, { history: 1 });
+    await new Kvm(admin.js).create(ST.locksBucket, { history: 1 });
+    for (const id of ['a', 'b'])
+      await jsm.consumers.add(ST.commands, {
+        durable_name: `installer-${id}`,
+        filter_subject: ns(NodeSubjects.allFor(id)),
+        ack_policy: AckPolicy.Explicit,
+      });
+    await admin.js.publish(ns(NodeSubjects.install('a')), json({ from: 'admin' }));
+
+    for (const who of Who) if (who !== 'anonymous') clients.set(who, await connectAs(who));
+    for (const owner of ['scheduler', 'checker', 'notifier'] as const) {
+      const { nc } = clients.get(owner)!;
+      nc.subscribe(ns(`qry.${owner}.>`), { callback: (_err, msg) => msg.respond(`pong from ${owner}`) });
+      await nc.flush();
+    }
+  });
+
+  afterAll(async () => {
+    for (const c of clients.values()) await c.nc.close();
+    await server?.stop();
+  });
+
+  it('refuses a connection without credentials', async () => {
+    await expect(connect({ servers: server.url, reconnect: false })).rejects.toThrow(/authorization/i);
+  });
+
+  it("delivers node a's command to agent a, which acks it", async () => {
+    const { js } = clients.get('agent a')!;
+
+    const consumer = await js.consumers.get(ST.commands, 'installer-a');
+    const m = await consumer.next({ expires: 2000 });
+    await m?.ackAck();
+
+    expect(m?.json()).toEqual({ from: 'admin' });
+  });
+
+  test.each(table)('$who: $action is $expected', async ({ who, action, expected }) => {
+    if (who === 'anonymous') {
+      const outcome = await connect({ servers: server.url, reconnect: false }).then(
+        async (nc) => (await nc.close(), 'allowed'),
+        () => 'refused',
+      );
+      expect(outcome).toBe(expected);
+      return;
+    }
+    const c = clients.get(who)!;
+
+    const outcome = await attempt(c, actions[action]);
+
+    expect(outcome).toBe(expected);
+  });
+});
