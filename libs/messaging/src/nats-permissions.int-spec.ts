@@ -173,7 +173,7 @@ const table = Who.flatMap((who) =>
   Object.keys(actions).map((action) => ({
     who,
     action,
-    expected: (allowed[who].includes(action) ? 'allowed' : 'refused') as Outcome,
+    expected: allowed[who].includes(action) ? 'allowed' : 'refused',
   })),
 );
 
