@@ -202,7 +202,7 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
     for (const who of Who) if (who !== 'anonymous') clients.set(who, await connectAs(who));
     for (const owner of ['scheduler', 'checker', 'notifier'] as const) {
       const { nc } = clients.get(owner)!;
-      nc.subscribe(ns(`qry.${owner}.>`), { callback: (_err, msg) => msg.respond(`pong from ${owner}`) });
+      nc.subscribe(ns(`qry.${owner}.>`), { callback: (_err, msg) => void msg.respond(`pong from ${owner}`) });
       await nc.flush();
     }
   });
