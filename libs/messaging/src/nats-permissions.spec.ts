@@ -93,7 +93,11 @@ describe('natsPermissionsFor', () => {
   it.each([
     [
       'checker',
-      ['lockstep.evt.release.available.v1', 'lockstep.evt.check.failed.v1', 'lockstep.evt.release.metadata-expiring.v1'],
+      [
+        'lockstep.evt.release.available.v1',
+        'lockstep.evt.check.failed.v1',
+        'lockstep.evt.release.metadata-expiring.v1',
+      ],
     ],
     ['scheduler', ['lockstep.evt.rollout.changed.v1']],
     ['backup', ['lockstep.evt.backup.changed.v1', 'lockstep.evt.backup.progress.v1']],
@@ -120,7 +124,8 @@ describe('renderNatsAuthorization', () => {
     const sut = renderNatsAuthorization('lockstep', users);
 
     expect(sut).toMatch(/^authorization \{\n {2}users = \[\n/m);
-    for (const [i, u] of users.entries()) expect(sut).toContain(`    # ${identityName(u.identity)}\n    {\n      nkey: "UKEY${i}"`);
+    for (const [i, u] of users.entries())
+      expect(sut).toContain(`    # ${identityName(u.identity)}\n    {\n      nkey: "UKEY${i}"`);
     expect(sut).toContain('"$KV.LOCKSTEP_LOCKS.backup-repo.>"');
     expect(sut.match(/allow_responses: true/g)).toHaveLength(4);
   });

@@ -30,9 +30,7 @@ export type ControlPlaneService = (typeof ControlPlaneServices)[number];
 
 /** Who connects: a control-plane service, the agent of one node, or the operator's admin. */
 export type NatsIdentity =
-  | { kind: 'service'; service: ControlPlaneService }
-  | { kind: 'agent'; nodeId: string }
-  | { kind: 'admin' };
+  { kind: 'service'; service: ControlPlaneService } | { kind: 'agent'; nodeId: string } | { kind: 'admin' };
 
 /** Permissions of one user, in nats-server's shape (`permissions: {...}` of a user). */
 export interface NatsPermissions {
@@ -143,7 +141,11 @@ const streamManagement = (s: string) => [
   `$JS.API.STREAM.CREATE.${s}`,
   `$JS.API.STREAM.UPDATE.${s}`,
 ];
-const streamReads = (s: string) => [`$JS.API.STREAM.MSG.GET.${s}`, `$JS.API.DIRECT.GET.${s}`, `$JS.API.DIRECT.GET.${s}.>`];
+const streamReads = (s: string) => [
+  `$JS.API.STREAM.MSG.GET.${s}`,
+  `$JS.API.DIRECT.GET.${s}`,
+  `$JS.API.DIRECT.GET.${s}.>`,
+];
 /** Creating, inspecting and deleting consumers of a stream (durable or ordered). */
 const consumerManagement = (s: string) => [
   `$JS.API.CONSUMER.CREATE.${s}`,

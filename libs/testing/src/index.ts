@@ -8,6 +8,7 @@ export { runCli, jsonOf } from './cli';
 export {
   startNatsServer,
   type StartNatsServerOptions,
+  natsServerBinary,
   startNatsCluster,
   type NatsServerHandle,
   type NatsServerInstance,
