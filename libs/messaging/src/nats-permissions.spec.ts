@@ -5,6 +5,7 @@ import {
   identityName,
   inboxPrefixFor,
   natsPermissionsFor,
+  publishedSubjectsOf,
   queryOwner,
   QueryAskers,
   renderNatsAuthorization,
@@ -134,5 +135,23 @@ describe('renderNatsAuthorization', () => {
 describe('inboxPrefixFor', () => {
   it('is _INBOX_ and the public key', () => {
     expect(inboxPrefixFor('UABC')).toBe('_INBOX_UABC');
+  });
+});
+
+describe('publishedSubjectsOf', () => {
+  it.each([
+    ['checker', ['evt.check.failed.v1', 'evt.release.available.v1', 'evt.release.metadata-expiring.v1']],
+    ['scheduler', ['evt.rollout.changed.v1']],
+    ['api', ['cmd.backup.operation.v1']],
+    ['backup', ['evt.backup.changed.v1', 'evt.backup.progress.v1']],
+    ['notifier', []],
+  ])('lists what %s may publish through its outbox relay', (name, subjects) => {
+    const sut = publishedSubjectsOf(name);
+
+    expect(sut?.sort()).toEqual(subjects);
+  });
+
+  it('is undefined for a name that is no control-plane service (no filter)', () => {
+    expect(publishedSubjectsOf('spec')).toBeUndefined();
   });
 });

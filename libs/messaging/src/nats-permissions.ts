@@ -89,6 +89,28 @@ export const EventPublishers: Record<Subject, readonly Publisher[]> = {
   [Subjects.BackupProgress]: ['backup'],
 };
 
+/**
+ * Who sends each command kind (exact subjects; node commands, one subject per node, are the
+ * scheduler's alone and granted as `cmd.node.>`). The API records backup operations and its
+ * outbox relay publishes them.
+ */
+export const CommandPublishers: Record<string, readonly ControlPlaneService[]> = {
+  [BackupSubjects.operation]: ['api'],
+};
+
+/**
+ * The exact event and command subjects (relative to the namespace) a control-plane service
+ * may publish; undefined for any other name. An outbox relay publishes only these rows of the
+ * shared outbox, since its NATS user would be refused the others.
+ */
+export function publishedSubjectsOf(service: string): string[] | undefined {
+  if (!(ControlPlaneServices as readonly string[]).includes(service)) return undefined;
+  const s = service as ControlPlaneService;
+  return [...Object.entries(EventPublishers), ...Object.entries(CommandPublishers)]
+    .filter(([, publishers]) => publishers.includes(s))
+    .map(([subject]) => subject);
+}
+
 /** Events an agent publishes on its node's own subject (`<subject>.<nodeId>`). */
 const PerNodeEvents: readonly Subject[] = [Subjects.InstallProgress, Subjects.InstallFinished];
 
@@ -246,12 +268,8 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
   }
   if (KvUsers.includes(service)) allow.push(...streamUse(st.nodesStream), ...streamUse(st.locksStream));
 
-  for (const [subject, publishers] of Object.entries(EventPublishers)) {
-    if (publishers.includes(service)) allow.push(ns(subject));
-  }
-  allow.push(ns('dlq.>'));
+  allow.push(...publishedSubjectsOf(service)!.map(ns), ns('dlq.>'));
   if (service === 'scheduler') allow.push(ns('cmd.node.>'));
-  if (service === 'api') allow.push(ns(BackupSubjects.operation));
 
   const deny: string[] = [];
   if (service === 'scheduler') {
