@@ -149,6 +149,9 @@ const allowed: Record<Who, string[]> = {
     'publish a command to node a',
     'publish a control event (rollout changed)',
     'write lock key cluster',
+    // An operator's `lockstep locks release` of a stuck backup lock goes through the scheduler.
+    'write lock key backup-repo.shared.op1',
+    'write lock key backup-repo.exclusive',
     'create a namespace stream',
     `ask ${Queries.ReleaseInfo}`,
   ],

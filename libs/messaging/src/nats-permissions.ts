@@ -34,7 +34,7 @@ export type NatsIdentity =
 
 /** Permissions of one user, in nats-server's shape (`permissions: {...}` of a user). */
 export interface NatsPermissions {
-  publish: { allow: string[]; deny?: string[] };
+  publish: { allow: string[] };
   subscribe: { allow: string[] };
   /** May publish one reply to the reply subject of each request it received (query responders). */
   allow_responses?: true;
@@ -138,7 +138,7 @@ export function queryOwner(query: Query): ControlPlaneService {
 
 /** Durable consumer of the backup service on COMMANDS (`BACKUP_OPERATIONS_CONSUMER` in services/backup). */
 const BACKUP_OPERATIONS_CONSUMER = 'backup-operations';
-/** Lock keys of the backup repository (`BACKUP_LOCK_PREFIX` in @lockstep/backup-jobs); everything else is a rollout lock. */
+/** Lock keys of the backup repository (`BACKUP_LOCK_PREFIX` in @lockstep/backup-jobs); any other key is a rollout lock. */
 const BACKUP_LOCK_PREFIX = 'backup-repo';
 
 /** Stream and bucket names of a namespace. */
@@ -271,11 +271,9 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
   allow.push(...publishedSubjectsOf(service)!.map(ns), ns('dlq.>'));
   if (service === 'scheduler') allow.push(ns('cmd.node.>'));
 
-  const deny: string[] = [];
-  if (service === 'scheduler') {
-    allow.push(`$KV.${st.locksBucket}.>`);
-    deny.push(`$KV.${st.locksBucket}.${BACKUP_LOCK_PREFIX}.>`);
-  }
+  // The scheduler takes rollout locks (any key) and force-releases any stuck lock for an
+  // operator (`lockstep locks release`), backup-repository ones too; backup takes only those.
+  if (service === 'scheduler') allow.push(`$KV.${st.locksBucket}.>`);
   if (service === 'backup') allow.push(`$KV.${st.locksBucket}.${BACKUP_LOCK_PREFIX}.>`);
 
   for (const [query, askers] of Object.entries(QueryAskers) as [Query, readonly ControlPlaneService[]][]) {
@@ -283,7 +281,7 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
   }
   const answers = (Object.keys(QueryAskers) as Query[]).some((q) => queryOwner(q) === service);
   return {
-    publish: { allow: unique(allow), ...(deny.length ? { deny } : {}) },
+    publish: { allow: unique(allow) },
     subscribe: { allow: answers ? [inbox, ns(`qry.${service}.>`)] : [inbox] },
     ...(answers ? { allow_responses: true as const } : {}),
   };
@@ -309,7 +307,6 @@ export function renderNatsAuthorization(namespace: string, users: readonly NatsU
       `      permissions: {`,
       `        publish: {`,
       `          allow: ${list(p.publish.allow, pad)}`,
-      ...(p.publish.deny ? [`          deny: ${list(p.publish.deny, pad)}`] : []),
       `        }`,
       `        subscribe: {`,
       `          allow: ${list(p.subscribe.allow, pad)}`,
