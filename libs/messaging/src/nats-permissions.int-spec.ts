@@ -1,10 +1,14 @@
-import { NodeSubjects, Queries, Streams, Subjects, type Query } from '@lockstep/contracts';
+import { BackupSubjects, NodeSubjects, Queries, Streams, Subjects, type Query } from '@lockstep/contracts';
 import { startNatsServer, uniqueName, type NatsServerInstance } from '@lockstep/testing';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { nkeyAuthenticator, nkeys, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { CommandConsumer } from './command-consumer';
+import { ensureConsumer, ensureStreams } from './jetstream-topology';
+import { NodeDirectory } from './node-directory';
 import {
+  ControlPlaneServices,
   deploymentIdentities,
   identityName,
   inboxPrefixFor,
@@ -107,8 +111,13 @@ const actions: Record<string, (c: Client) => Promise<unknown>> = {
   'write lock key backup-repo.exclusive': ({ js }) => writeLock(js, 'backup-repo.exclusive'),
   'publish a backup changed event': ({ js }) => js.publish(ns(Subjects.BackupChanged), json({})),
   "write node b's record": async ({ js }) => (await new Kvm(js).open(ST.nodesBucket)).put('b', json({ id: 'b' })),
-  'create a namespace stream': async ({ nc }) =>
-    (await jetstreamManager(nc)).streams.add(streamConfig(Streams.DeadLetters)),
+  'create or update the namespace streams': async ({ nc }) => ensureStreams(await jetstreamManager(nc), NS, 1),
+  "create a consumer on node a's commands": async ({ nc }) =>
+    (await jetstreamManager(nc)).consumers.add(ST.commands, {
+      durable_name: uniqueName('probe'),
+      filter_subject: ns(NodeSubjects.allFor('a')),
+      ack_policy: AckPolicy.Explicit,
+    }),
   'create a stream outside the namespace': async ({ nc }) =>
     (await jetstreamManager(nc)).streams.add({ name: `${NS.toUpperCase()}_OTHER`, subjects: [`other.${NS}.>`] }),
   'publish an install event for node a': ({ js }) => js.publish(ns(`${Subjects.InstallProgress}.a`), json({})),
@@ -152,19 +161,20 @@ const allowed: Record<Who, string[]> = {
     // An operator's `lockstep locks release` of a stuck backup lock goes through the scheduler.
     'write lock key backup-repo.shared.op1',
     'write lock key backup-repo.exclusive',
-    'create a namespace stream',
+    'create or update the namespace streams',
+    "create a consumer on node a's commands",
     `ask ${Queries.ReleaseInfo}`,
   ],
-  checker: ['create a namespace stream'],
-  notifier: ['create a namespace stream'],
+  checker: ['create or update the namespace streams'],
+  notifier: ['create or update the namespace streams'],
   api: [
-    'create a namespace stream',
+    'create or update the namespace streams',
     ...Object.values(Queries)
       .filter((q: Query) => q !== Queries.ReleaseInfo)
       .map((q) => `ask ${q}`),
   ],
   backup: [
-    'create a namespace stream',
+    'create or update the namespace streams',
     'write lock key backup-repo.shared.op1',
     'write lock key backup-repo.exclusive',
     'publish a backup changed event',
@@ -201,6 +211,8 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
         ack_policy: AckPolicy.Explicit,
       });
     await admin.js.publish(ns(NodeSubjects.install('a')), json({ from: 'admin' }));
+    await admin.js.publish(ns(Subjects.ReleaseAvailable), json({ from: 'admin' }));
+    await admin.js.publish(ns(BackupSubjects.operation), json({ from: 'admin' }));
 
     for (const who of Who) if (who !== 'anonymous') clients.set(who, await connectAs(who));
     for (const owner of ['scheduler', 'checker', 'notifier'] as const) {
@@ -227,6 +239,76 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
     await m?.ackAck();
 
     expect(m?.json()).toEqual({ from: 'admin' });
+  });
+
+  describe("the services' own code paths", () => {
+    const noViolations = (c: Client) => expect(c.errors.filter(isPermissionViolation)).toEqual([]);
+
+    it.each(ControlPlaneServices)('%s consumes events through its durable consumer', async (name) => {
+      const c = clients.get(name)!;
+      const jsm = await jetstreamManager(c.nc);
+
+      await ensureConsumer(jsm, ST.events, `${name}-probe`, ns(Subjects.ReleaseAvailable), {
+        maxDeliver: 3,
+        ackWaitMs: 30_000,
+      });
+      const m = await (await c.js.consumers.get(ST.events, `${name}-probe`)).next({ expires: 2000 });
+      await m?.ackAck();
+
+      expect(m?.json()).toEqual({ from: 'admin' });
+      noViolations(c);
+    });
+
+    it('the scheduler creates the consumer of a new node', async () => {
+      const c = clients.get('scheduler')!;
+
+      await ensureConsumer(await jetstreamManager(c.nc), ST.commands, 'installer-c', ns(NodeSubjects.allFor('c')), {
+        maxDeliver: 3,
+        ackWaitMs: 30_000,
+      });
+
+      noViolations(c);
+    });
+
+    it('the backup service creates, updates and pulls its operations consumer', async () => {
+      const c = clients.get('backup')!;
+      const jsm = await jetstreamManager(c.nc);
+      const sut = new CommandConsumer(
+        c.js,
+        jsm,
+        {
+          namespace: NS,
+          stream: ST.commands,
+          durable: 'backup-operations',
+          filterSubject: ns(BackupSubjects.operation),
+          deliverPolicy: 'all',
+          ackWaitMs: 30_000,
+          maxAckPending: 1,
+        },
+        () => Promise.resolve({ kind: 'ack' }),
+        { error: () => undefined },
+      );
+
+      await sut.ensure();
+      await sut.ensure();
+      const m = await (await c.js.consumers.get(ST.commands, 'backup-operations')).next({ expires: 2000 });
+      await m?.ackAck();
+
+      expect(m?.json()).toEqual({ from: 'admin' });
+      noViolations(c);
+    });
+
+    it('the api lists the nodes through a watch of the node bucket', async () => {
+      const c = clients.get('api')!;
+      const sut = new NodeDirectory(() => c.nc, NS, { lostAfterMs: 30_000 });
+
+      await sut.watch();
+      await expect(sut.list()).resolves.toEqual(expect.any(Array));
+      await sut.close();
+      await c.nc.flush();
+
+      noViolations(c);
+    });
   });
 
   test.each(table)('$who: $action is $expected', async ({ who, action, expected }) => {
