@@ -1,4 +1,5 @@
 import { BackupSubjects, NodeSubjects, Queries, Streams, Subjects, type Query } from '@lockstep/contracts';
+import { FleetLock } from '@lockstep/fleet-lock';
 import { startNatsServer, uniqueName, type NatsServerInstance } from '@lockstep/testing';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -203,7 +204,7 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
     const jsm = await jetstreamManager(admin.nc);
     for (const s of Object.values(Streams)) await jsm.streams.add(streamConfig(s));
     await new Kvm(admin.js).create(ST.nodesBucket, { history: 1 });
-    await new Kvm(admin.js).create(ST.locksBucket, { history: 1 });
+    await FleetLock.open(admin.nc, NS, { holder: 'admin' });
     for (const id of ['a', 'b'])
       await jsm.consumers.add(ST.commands, {
         durable_name: `installer-${id}`,
@@ -295,6 +296,30 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
       await m?.ackAck();
 
       expect(m?.json()).toEqual({ from: 'admin' });
+      noViolations(c);
+    });
+
+    it('the scheduler takes a rollout lock, lists the locks and releases it', async () => {
+      const c = clients.get('scheduler')!;
+      const lock = await FleetLock.open(c.nc, NS, { holder: 'scheduler-1', defaultKey: 'rollouts-probe' });
+
+      const lease = await lock.tryAcquire('rollout-1');
+      const held = await lock.list();
+      await lease?.release();
+
+      expect(held.map((v) => v.key)).toContain('rollouts-probe');
+      noViolations(c);
+    });
+
+    it('an agent takes a shared backup-repository lock and reads the exclusive one', async () => {
+      const c = clients.get('agent a')!;
+      const lock = await FleetLock.open(c.nc, NS, { holder: 'agent-a' });
+
+      const lease = await lock.tryAcquire('backup-1', { key: 'backup-repo.shared.op2' });
+      const exclusive = await lock.inspect('backup-repo.exclusive');
+      await lease?.release();
+
+      expect({ acquired: lease !== undefined, exclusive }).toEqual({ acquired: true, exclusive: null });
       noViolations(c);
     });
 
