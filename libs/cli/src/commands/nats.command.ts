@@ -19,17 +19,17 @@ export function registerNats(program: Command, ctx: CliContext): void {
       'NATS namespace of the deployment (or NATS_NAMESPACE)',
       ctx.env.NATS_NAMESPACE ?? 'lockstep',
     )
-    .option('--nodes <ids>', 'comma-separated node ids, e.g. web-1,web-2 (nodes whose seed is in DIR stay)', '')
+    .option('--nodes <ids>', 'comma-separated node ids, e.g. web-1,web-2 (nodes whose seed is in DIR stay)')
     .requiredOption('--out <dir>', 'directory for the config and the seed files')
     .option('--admin', 'also an admin user with every right in the namespace (operators, test harnesses)')
     .action(async (_args: unknown, cmd: Command) => {
-      const o = ctx.options<{ namespace: string; nodes: string; out: string; admin?: boolean }>(cmd);
+      const o = ctx.options<{ namespace: string; nodes?: string; out: string; admin?: boolean }>(cmd);
       const namespace = commonSchema.NATS_NAMESPACE.safeParse(o.namespace);
       if (!namespace.success)
         throw new UsageError(
           `--namespace ${JSON.stringify(o.namespace)}: ${namespace.error.issues[0].message}; give the NATS_NAMESPACE the services run with`,
         );
-      const nodes = parseNodes(o.nodes);
+      const nodes = parseNodes(o.nodes ?? '');
       const result = await writeNatsConfig(o.out, { namespace: namespace.data, nodes, admin: o.admin ?? false });
       ctx.print(cmd, result, () => describeResult(result));
     });
