@@ -11,6 +11,12 @@ export const NodeSubjects = {
   allFor: (nodeId: string) => `cmd.node.${nodeId}.>`,
 } as const;
 
+/** Durable consumers of node commands on COMMANDS; WIRE NAMES (NATS permissions name them). */
+export const NodeConsumers = {
+  /** The consumer one node's agent pulls its commands through (filter `NodeSubjects.allFor`). */
+  installer: (nodeId: string) => `installer-${nodeId}`,
+} as const;
+
 /** KV buckets (names are prefixed with the namespace, upper-cased). */
 export const FleetBuckets = {
   /** Node records, refreshed by each agent's heartbeat; an entry that stops being refreshed means a lost node. */

@@ -1,4 +1,13 @@
-import { BackupSubjects, NodeSubjects, Queries, Streams, Subjects, type Query } from '@lockstep/contracts';
+import {
+  BACKUP_OPERATIONS_CONSUMER,
+  BackupSubjects,
+  NodeConsumers,
+  NodeSubjects,
+  Queries,
+  Streams,
+  Subjects,
+  type Query,
+} from '@lockstep/contracts';
 import { FleetLock } from '@lockstep/fleet-lock';
 import { startNatsServer, uniqueName, type NatsServerInstance } from '@lockstep/testing';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
@@ -101,7 +110,7 @@ const writeLock = async (js: JetStreamClient, key: string) =>
 /** The actions, each failing with a permissions violation when refused. */
 const actions: Record<string, (c: Client) => Promise<unknown>> = {
   "consume node a's commands": async ({ js }) => {
-    const consumer = await js.consumers.get(ST.commands, 'installer-a');
+    const consumer = await js.consumers.get(ST.commands, NodeConsumers.installer('a'));
     const m = await consumer.next({ expires: 1000 });
     m?.ack();
   },
@@ -207,7 +216,7 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
     await FleetLock.open(admin.nc, NS, { holder: 'admin' });
     for (const id of ['a', 'b'])
       await jsm.consumers.add(ST.commands, {
-        durable_name: `installer-${id}`,
+        durable_name: NodeConsumers.installer(id),
         filter_subject: ns(NodeSubjects.allFor(id)),
         ack_policy: AckPolicy.Explicit,
       });
@@ -235,7 +244,7 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
   it("delivers node a's command to agent a, which acks it", async () => {
     const { js } = clients.get('agent a')!;
 
-    const consumer = await js.consumers.get(ST.commands, 'installer-a');
+    const consumer = await js.consumers.get(ST.commands, NodeConsumers.installer('a'));
     const m = await consumer.next({ expires: 2000 });
     await m?.ackAck();
 
@@ -263,10 +272,16 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
     it('the scheduler creates the consumer of a new node', async () => {
       const c = clients.get('scheduler')!;
 
-      await ensureConsumer(await jetstreamManager(c.nc), ST.commands, 'installer-c', ns(NodeSubjects.allFor('c')), {
-        maxDeliver: 3,
-        ackWaitMs: 30_000,
-      });
+      await ensureConsumer(
+        await jetstreamManager(c.nc),
+        ST.commands,
+        NodeConsumers.installer('c'),
+        ns(NodeSubjects.allFor('c')),
+        {
+          maxDeliver: 3,
+          ackWaitMs: 30_000,
+        },
+      );
 
       noViolations(c);
     });
@@ -280,7 +295,7 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
         {
           namespace: NS,
           stream: ST.commands,
-          durable: 'backup-operations',
+          durable: BACKUP_OPERATIONS_CONSUMER,
           filterSubject: ns(BackupSubjects.operation),
           deliverPolicy: 'all',
           ackWaitMs: 30_000,
@@ -292,7 +307,7 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
 
       await sut.ensure();
       await sut.ensure();
-      const m = await (await c.js.consumers.get(ST.commands, 'backup-operations')).next({ expires: 2000 });
+      const m = await (await c.js.consumers.get(ST.commands, BACKUP_OPERATIONS_CONSUMER)).next({ expires: 2000 });
       await m?.ackAck();
 
       expect(m?.json()).toEqual({ from: 'admin' });

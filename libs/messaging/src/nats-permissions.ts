@@ -1,7 +1,10 @@
 import {
+  BACKUP_LOCK_PREFIX,
+  BACKUP_OPERATIONS_CONSUMER,
   BackupSubjects,
   deadLetterSubject,
   FleetBuckets,
+  NodeConsumers,
   NodeSubjects,
   Queries,
   Streams,
@@ -136,11 +139,6 @@ export function queryOwner(query: Query): ControlPlaneService {
   return owner;
 }
 
-/** Durable consumer of the backup service on COMMANDS (`BACKUP_OPERATIONS_CONSUMER` in services/backup). */
-const BACKUP_OPERATIONS_CONSUMER = 'backup-operations';
-/** Lock keys of the backup repository (`BACKUP_LOCK_PREFIX` in @lockstep/backup-jobs); any other key is a rollout lock. */
-const BACKUP_LOCK_PREFIX = 'backup-repo';
-
 /** Stream and bucket names of a namespace. */
 export function namespaceStreams(namespace: string) {
   const upper = namespace.toUpperCase();
@@ -157,12 +155,13 @@ export function namespaceStreams(namespace: string) {
   };
 }
 
-/** Managing a stream: look at it, create or update it, read a message. */
+/** Managing a stream: look at it, create or update it. */
 const streamManagement = (s: string) => [
   `$JS.API.STREAM.INFO.${s}`,
   `$JS.API.STREAM.CREATE.${s}`,
   `$JS.API.STREAM.UPDATE.${s}`,
 ];
+/** Reading one message of a stream (KV get: direct or through the API). */
 const streamReads = (s: string) => [
   `$JS.API.STREAM.MSG.GET.${s}`,
   `$JS.API.DIRECT.GET.${s}`,
@@ -226,7 +225,7 @@ type Ns = (relative: string) => string;
 type StreamNames = ReturnType<typeof namespaceStreams>;
 
 function agentPermissions(nodeId: string, ns: Ns, inbox: string, st: StreamNames): NatsPermissions {
-  const consumer = `installer-${nodeId}`;
+  const consumer = NodeConsumers.installer(nodeId);
   const events = (Object.keys(EventPublishers) as Subject[])
     .filter((s) => EventPublishers[s].includes('agent'))
     .map((s) => (PerNodeEvents.includes(s) ? ns(`${s}.${nodeId}`) : ns(s)));
