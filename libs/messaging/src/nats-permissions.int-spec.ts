@@ -17,6 +17,7 @@ import { connect } from '@nats-io/transport-node';
 import { CommandConsumer } from './command-consumer';
 import { ensureConsumer, ensureStreams } from './jetstream-topology';
 import { NodeDirectory } from './node-directory';
+import { NamespacedNatsServer, QueryClient } from './query-transport';
 import {
   ControlPlaneServices,
   deploymentIdentities,
@@ -59,15 +60,20 @@ const keyOf = (who: Exclude<Who, 'anonymous'> | 'admin') => keys.get(who.replace
 let server: NatsServerInstance;
 const clients = new Map<string, Client>();
 
-async function connectAs(who: Exclude<Who, 'anonymous'> | 'admin'): Promise<Client> {
+/** Connection options of an identity: its NKey and its own inbox prefix. */
+function optionsOf(who: Exclude<Who, 'anonymous'> | 'admin') {
   const { pair } = keyOf(who);
-  const nc = await connect({
+  return {
     servers: server.url,
     name: who,
     authenticator: nkeyAuthenticator(pair.getSeed()),
     inboxPrefix: inboxPrefixFor(pair.getPublicKey()),
     reconnect: false,
-  });
+  };
+}
+
+async function connectAs(who: Exclude<Who, 'anonymous'> | 'admin'): Promise<Client> {
+  const nc = await connect(optionsOf(who));
   const errors: Error[] = [];
   void (async () => {
     for await (const s of nc.status()) if (s.type === 'error') errors.push(s.error);
@@ -225,11 +231,6 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
     await admin.js.publish(ns(BackupSubjects.operation), json({ from: 'admin' }));
 
     for (const who of Who) if (who !== 'anonymous') clients.set(who, await connectAs(who));
-    for (const owner of ['scheduler', 'checker', 'notifier'] as const) {
-      const { nc } = clients.get(owner)!;
-      nc.subscribe(ns(`qry.${owner}.>`), { callback: (_err, msg) => void msg.respond(`pong from ${owner}`) });
-      await nc.flush();
-    }
   });
 
   afterAll(async () => {
@@ -338,6 +339,37 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
       noViolations(c);
     });
 
+    it("the scheduler's query server answers the api and drops events a consumer pushes to its subject", async () => {
+      // nats-server checks no permission on a push consumer's deliver subject
+      // (nats-io/nats-server#8274): a service that may create consumers can aim one at a query.
+      const handled: unknown[] = [];
+      const queries = new NamespacedNatsServer(NS, { ...optionsOf('scheduler'), queue: 'scheduler' });
+      queries.addHandler(Queries.RolloutAction, (data: unknown) => (handled.push(data), Promise.resolve('done')));
+      let listenError: unknown;
+      await queries.listen((err?: unknown) => void (listenError = err));
+      expect(listenError).toBeUndefined();
+      const api = new QueryClient(NS, optionsOf('api'));
+      const backup = clients.get('backup')!;
+      const pushed = uniqueName('pushed');
+
+      const reply = await api.send(Queries.RolloutAction, { from: 'api' });
+      await backup.js.publish(ns(Subjects.BackupChanged), json({ pushed }));
+      await (
+        await jetstreamManager(backup.nc)
+      ).consumers.add(ST.events, {
+        durable_name: pushed,
+        filter_subject: ns(Subjects.BackupChanged),
+        deliver_subject: ns(Queries.RolloutAction),
+        deliver_group: 'scheduler',
+        ack_policy: AckPolicy.None,
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      await api.close();
+      await queries.close();
+
+      expect({ reply, handled }).toEqual({ reply: 'done', handled: [{ from: 'api' }] });
+    });
+
     it('the api lists the nodes through a watch of the node bucket', async () => {
       const c = clients.get('api')!;
       const sut = new NodeDirectory(() => c.nc, NS, { lostAfterMs: 30_000 });
@@ -351,19 +383,30 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
     });
   });
 
-  test.each(table)('$who: $action is $expected', async ({ who, action, expected }) => {
-    if (who === 'anonymous') {
-      const outcome = await connect({ servers: server.url, reconnect: false }).then(
-        async (nc) => (await nc.close(), 'allowed'),
-        () => 'refused',
-      );
+  describe('who may do what', () => {
+    beforeAll(async () => {
+      // Each query owner answers its queries, under its own user.
+      for (const owner of ['scheduler', 'checker', 'notifier'] as const) {
+        const { nc } = clients.get(owner)!;
+        nc.subscribe(ns(`qry.${owner}.>`), { callback: (_err, msg) => void msg.respond(`pong from ${owner}`) });
+        await nc.flush();
+      }
+    });
+
+    test.each(table)('$who: $action is $expected', async ({ who, action, expected }) => {
+      if (who === 'anonymous') {
+        const outcome = await connect({ servers: server.url, reconnect: false }).then(
+          async (nc) => (await nc.close(), 'allowed'),
+          () => 'refused',
+        );
+        expect(outcome).toBe(expected);
+        return;
+      }
+      const c = clients.get(who)!;
+
+      const outcome = await attempt(c, actions[action]);
+
       expect(outcome).toBe(expected);
-      return;
-    }
-    const c = clients.get(who)!;
-
-    const outcome = await attempt(c, actions[action]);
-
-    expect(outcome).toBe(expected);
+    });
   });
 });
