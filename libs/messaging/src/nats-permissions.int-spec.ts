@@ -19,7 +19,6 @@ import { ensureConsumer, ensureStreams } from './jetstream-topology';
 import { NodeDirectory } from './node-directory';
 import { NamespacedNatsServer, QueryClient } from './query-transport';
 import {
-  ControlPlaneServices,
   deploymentIdentities,
   identityName,
   inboxPrefixFor,
@@ -128,6 +127,12 @@ const actions: Record<string, (c: Client) => Promise<unknown>> = {
   'publish a backup changed event': ({ js }) => js.publish(ns(Subjects.BackupChanged), json({})),
   "write node b's record": async ({ js }) => (await new Kvm(js).open(ST.nodesBucket)).put('b', json({ id: 'b' })),
   'create or update the namespace streams': async ({ nc }) => ensureStreams(await jetstreamManager(nc), NS, 1),
+  'create a consumer on the events stream': async ({ nc }) =>
+    (await jetstreamManager(nc)).consumers.add(ST.events, {
+      durable_name: uniqueName('probe'),
+      filter_subject: ns(Subjects.RolloutChanged),
+      ack_policy: AckPolicy.Explicit,
+    }),
   "create a consumer on node a's commands": async ({ nc }) =>
     (await jetstreamManager(nc)).consumers.add(ST.commands, {
       durable_name: uniqueName('probe'),
@@ -179,10 +184,11 @@ const allowed: Record<Who, string[]> = {
     'write lock key backup-repo.exclusive',
     'create or update the namespace streams',
     "create a consumer on node a's commands",
+    'create a consumer on the events stream',
     `ask ${Queries.ReleaseInfo}`,
   ],
   checker: ['create or update the namespace streams'],
-  notifier: ['create or update the namespace streams'],
+  notifier: ['create or update the namespace streams', 'create a consumer on the events stream'],
   api: [
     'create or update the namespace streams',
     ...Object.values(Queries)
@@ -191,6 +197,7 @@ const allowed: Record<Who, string[]> = {
   ],
   backup: [
     'create or update the namespace streams',
+    'create a consumer on the events stream',
     'write lock key backup-repo.shared.op1',
     'write lock key backup-repo.exclusive',
     'publish a backup changed event',
@@ -255,7 +262,7 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
   describe("the services' own code paths", () => {
     const noViolations = (c: Client) => expect(c.errors.filter(isPermissionViolation)).toEqual([]);
 
-    it.each(ControlPlaneServices)('%s consumes events through its durable consumer', async (name) => {
+    it.each(['notifier', 'scheduler', 'backup'])('%s consumes events through its durable consumer', async (name) => {
       const c = clients.get(name)!;
       const jsm = await jetstreamManager(c.nc);
 

@@ -186,6 +186,9 @@ const consuming = (s: string, consumer = '>') => [
 /** Full use of a stream: manage it and its consumers, read and consume it. */
 const streamUse = (s: string) => [...streamManagement(s), ...streamReads(s), ...consumerManagement(s), ...consuming(s)];
 
+/** Services with event handlers (NOTIFIER_SUBJECTS, SCHEDULER_SUBJECTS, BACKUP_SUBJECTS): only they create and pull consumers on EVENTS. */
+const EventConsumingServices: readonly ControlPlaneService[] = ['notifier', 'scheduler', 'backup'];
+
 /** Services that read or write the KV buckets (api reads nodes and locks, the scheduler both, backup the locks). */
 const KvUsers: readonly ControlPlaneService[] = ['api', 'scheduler', 'backup'];
 
@@ -251,10 +254,11 @@ function agentPermissions(nodeId: string, ns: Ns, inbox: string, st: StreamNames
 }
 
 function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string, st: StreamNames): NatsPermissions {
-  const allow = ['$JS.API.INFO', ...streamUse(st.events), ...streamUse(st.deadLetters)];
-  // Every service with event handlers ensures all three streams at start; only the
-  // scheduler (node consumers) and backup (its operations consumer) touch COMMANDS' consumers.
-  allow.push(...streamManagement(st.commands));
+  // Every service ensures the three streams at start. Consumers: on EVENTS only services
+  // with event handlers, on COMMANDS only the scheduler (node consumers) and backup (its
+  // operations consumer), on DEAD_LETTERS nobody (operators read it as admin).
+  const allow = ['$JS.API.INFO', ...[st.events, st.commands, st.deadLetters].flatMap(streamManagement)];
+  if (EventConsumingServices.includes(service)) allow.push(...consumerManagement(st.events), ...consuming(st.events));
   if (service === 'scheduler') allow.push(...streamReads(st.commands), ...consumerManagement(st.commands));
   if (service === 'backup') {
     const c = BACKUP_OPERATIONS_CONSUMER;
