@@ -1,4 +1,4 @@
-import { CodedError } from '@lockstep/contracts';
+import { BACKUP_LOCK_PREFIX, CodedError } from '@lockstep/contracts';
 import { BackupJobErrorCode } from './errors';
 import { retryFor } from './retry';
 import {
@@ -10,8 +10,6 @@ import {
   type LockView,
 } from '@lockstep/fleet-lock';
 
-/** Key prefix of backup-repository locks in the cluster lock bucket. */
-export const BACKUP_LOCK_PREFIX = 'backup-repo';
 const EXCLUSIVE_KEY = `${BACKUP_LOCK_PREFIX}.exclusive`;
 const SHARED_PREFIX = `${BACKUP_LOCK_PREFIX}.shared.`;
 const INIT_KEY = `${BACKUP_LOCK_PREFIX}.init`;

@@ -9,6 +9,7 @@ import { registerDeadLetters } from './commands/dead-letters.command';
 import { registerDeliveries } from './commands/deliveries.command';
 import { registerKeys } from './commands/keys.command';
 import { registerLocks } from './commands/locks.command';
+import { registerNats } from './commands/nats.command';
 import { registerNodes } from './commands/nodes.command';
 import { registerRelease } from './commands/release.command';
 import { registerRollback } from './commands/rollback.command';
@@ -39,6 +40,7 @@ export function buildProgram(ctx: CliContext): Command {
       '\nExit codes: 0 ok, 1 the command failed (the message says why), 2 the command line is wrong.',
     );
   registerKeys(program, ctx);
+  registerNats(program, ctx);
   registerRelease(program, ctx);
   registerComponents(program, ctx);
   registerCheck(program, ctx);

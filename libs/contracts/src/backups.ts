@@ -15,6 +15,19 @@ export const BackupSubjects = {
   progress: Subjects.BackupProgress,
 } as const;
 
+/**
+ * The backup service's durable consumer of `cmd.backup.operation.v1` on COMMANDS, shared by
+ * its replicas. A WIRE NAME: the backup service's NATS user may pull from this consumer only.
+ */
+export const BACKUP_OPERATIONS_CONSUMER = 'backup-operations';
+
+/**
+ * Prefix of the backup-repository lock keys in the cluster lock bucket: `<prefix>.init`,
+ * `<prefix>.shared.<operation>`, `<prefix>.exclusive`. Any other key is a rollout lock. A WIRE
+ * NAME: NATS permissions let agents and the backup service write only these keys.
+ */
+export const BACKUP_LOCK_PREFIX = 'backup-repo';
+
 /** What a backup covers, as operators name it. */
 export const BackupTypes = ['full', 'database', 'config', 'data_only'] as const;
 export type BackupType = (typeof BackupTypes)[number];

@@ -9,11 +9,15 @@ export const NodeSubjects = {
   install: (nodeId: string) => `cmd.node.${nodeId}.install.v1`,
   /** Filter an agent consumes: every command for its node. */
   allFor: (nodeId: string) => `cmd.node.${nodeId}.>`,
+} as const;
+
+/** Durable consumers of node commands on COMMANDS; WIRE NAMES (NATS permissions name them). */
+export const NodeConsumers = {
   /**
-   * Durable consumer (in the COMMANDS stream) through which a node's agent pulls its commands.
+   * The consumer one node's agent pulls its commands through (filter `NodeSubjects.allFor`).
    * The scheduler creates it before its first command to the node; the agent may only use it.
    */
-  consumer: (nodeId: string) => `installer-${nodeId}`,
+  installer: (nodeId: string) => `installer-${nodeId}`,
 } as const;
 
 /** KV buckets (names are prefixed with the namespace, upper-cased). */

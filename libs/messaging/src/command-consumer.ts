@@ -1,4 +1,4 @@
-import { deadLetterSubject, NodeSubjects } from '@lockstep/contracts';
+import { deadLetterSubject, NodeConsumers, NodeSubjects } from '@lockstep/contracts';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -216,7 +216,7 @@ export const nodeCommandConsumerOptions = (
 ): CommandConsumerOptions => ({
   namespace,
   stream: `${namespace.toUpperCase()}_COMMANDS`,
-  durable: NodeSubjects.consumer(nodeId),
+  durable: NodeConsumers.installer(nodeId),
   filterSubject: `${namespace}.${NodeSubjects.allFor(nodeId)}`,
   deliverPolicy: 'new',
   ackWaitMs,

@@ -17,3 +17,4 @@ export {
   NODE_COMMAND_ACK_WAIT_MS,
 } from './command-consumer';
 export * from './dead-letter-recorder';
+export * from './nats-permissions';

@@ -17,6 +17,8 @@ export type QueryTransportOptions = Omit<NatsTransportOptions, keyof NatsConnect
  * Handlers use `@MessagePattern(Queries.X)` as usual.
  */
 export class NamespacedNatsServer extends ServerNats {
+  private readonly queryLogger = new Logger(NamespacedNatsServer.name);
+
   constructor(
     private readonly namespace: string,
     private readonly settings: NatsConnectionSettings,
@@ -38,9 +40,21 @@ export class NamespacedNatsServer extends ServerNats {
   override bindEvents(client: NatsConnection): void {
     const queue = this.getOptionsProp((this as unknown as { options: NatsTransportOptions }).options, 'queue');
     for (const channel of this.messageHandlers.keys()) {
-      const sub: Subscription = client.subscribe(`${this.namespace}.${channel}`, {
+      const subject = `${this.namespace}.${channel}`;
+      const handle = this.getMessageHandler(channel).bind(this) as (err: Error | null, msg: Msg) => void;
+      const sub: Subscription = client.subscribe(subject, {
         queue,
-        callback: this.getMessageHandler(channel).bind(this) as (err: Error | null, msg: Msg) => void,
+        callback: (err, msg) => {
+          // A query arrives on its own subject. A JetStream push consumer delivers a stored
+          // message with that message's subject, and anyone who may create consumers can aim
+          // one at this subject (nats-server checks no permission on the deliver subject):
+          // such a message is no query and is dropped.
+          if (!err && msg.subject !== subject) {
+            this.queryLogger.warn(`dropped a message of ${msg.subject} pushed to ${subject}: not a query`);
+            return;
+          }
+          handle(err, msg);
+        },
       });
       (this as unknown as { subscriptions: unknown[] }).subscriptions.push(sub);
     }

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { DEAD_LETTER_RECORDER } from '@lockstep/messaging';
 import { auditDeadLetters } from './audit/audit-dead-letters';
 import { createDataSource, ensureDatabase, runMigrations } from './data-source';
-import { OutboxRelay } from './outbox/outbox-relay';
+import { OUTBOX_RELAY_SUBJECTS, OutboxRelay } from './outbox/outbox-relay';
 
 export interface PersistenceOptions {
   url: string;
@@ -11,6 +11,8 @@ export interface PersistenceOptions {
   createDatabase?: boolean;
   /** Run the outbox relay in this process. */
   relay?: boolean;
+  /** Relay only outbox rows with these subjects (what this service's NATS user may publish); default every row. */
+  relaySubjects?: readonly string[];
   poolSize?: number;
 }
 
@@ -40,6 +42,7 @@ export class PersistenceModule {
       },
       DataSourceCloser,
       ...(options.relay === false ? [] : [OutboxRelay]),
+      ...(options.relaySubjects ? [{ provide: OUTBOX_RELAY_SUBJECTS, useValue: options.relaySubjects }] : []),
       { provide: DEAD_LETTER_RECORDER, useFactory: auditDeadLetters, inject: [DataSource] },
     ];
     return {

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { CommonConfig } from '@lockstep/config';
 import type { Subject } from '@lockstep/contracts';
-import { MessagingModule, NatsClient } from '@lockstep/messaging';
+import { MessagingModule, NatsClient, publishedSubjectsOf } from '@lockstep/messaging';
 import { PersistenceModule, databaseReady } from '@lockstep/persistence';
 import { MinioObjectStore, OBJECT_STORE, type ObjectStore } from '@lockstep/storage';
 import { TelemetryModule } from '@lockstep/telemetry';
@@ -71,7 +71,15 @@ export class PlatformModule {
           replicas: c.NATS_REPLICAS,
           topology: o.topology,
         }),
-        ...(database ? [PersistenceModule.forRoot({ url: c.DATABASE_URL!, relay: o.relay ?? true })] : []),
+        ...(database
+          ? [
+              PersistenceModule.forRoot({
+                url: c.DATABASE_URL!,
+                relay: o.relay ?? true,
+                relaySubjects: publishedSubjectsOf(o.service),
+              }),
+            ]
+          : []),
         TelemetryModule.forRoot({ serviceName: o.service }),
       ],
       controllers: [HealthController],

@@ -7,6 +7,8 @@ export * from './otlp-receiver';
 export { runCli, jsonOf } from './cli';
 export {
   startNatsServer,
+  type StartNatsServerOptions,
+  natsServerBinary,
   startNatsCluster,
   type NatsServerHandle,
   type NatsServerInstance,

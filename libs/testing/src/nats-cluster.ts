@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -24,6 +24,8 @@ export interface NatsServerHandle {
   /** JetStream store directory (kept across restart, removed by stop). */
   storeDir: string;
   configFile: string;
+  /** File the server's output is copied to (beside the config, removed by stop). */
+  logFile: string;
   /** True while the process is running (also while SIGSTOPped). */
   isRunning(): boolean;
   /** Everything the server logged so far. */
@@ -62,19 +64,28 @@ export function natsServerBinary(): string {
   throw new Error('nats-server not found: put it on PATH or set LOCKSTEP_NATS_SERVER to its path');
 }
 
-/**
- * Starts one JetStream server on a free loopback port with its own store directory. `config` is
- * appended to the generated config (authorization, tls…); with it the server counts as ready once
- * it logs so, since a client without its credentials could not check JetStream. `jetstream: false`
- * leaves JetStream off (operator mode without a system account cannot run it).
- */
-export async function startNatsServer(
-  options: { name?: string; config?: string; jetstream?: boolean } = {},
-): Promise<NatsServerInstance> {
+/** Options of {@link startNatsServer}. */
+export interface StartNatsServerOptions {
+  name?: string;
+  /**
+   * Config appended to the generated one (server name, loopback listen, JetStream store), e.g.
+   * an `authorization` block or `include "auth.conf"`. With it, readiness is the server's
+   * "Server is ready" line rather than an anonymous JetStream round trip (auth may forbid one).
+   */
+  config?: string;
+  /** Files written beside the config before the server starts (name -> content), for `include`. */
+  files?: Record<string, string>;
+  /** false: JetStream off (operator mode without a system account cannot run it). */
+  jetstream?: boolean;
+}
+
+/** Starts one JetStream server on a free loopback port with its own store directory. */
+export async function startNatsServer(options: StartNatsServerOptions = {}): Promise<NatsServerInstance> {
   const root = mkdtempSync(join(tmpdir(), 'lockstep-nats-'));
   const port = await freePort();
   const name = options.name ?? `solo-${randomBytes(3).toString('hex')}`;
   const storeDir = join(root, 'store');
+  for (const [file, content] of Object.entries(options.files ?? {})) writeFileSync(join(root, file), content);
   const text =
     configText({ name, port, storeDir, jetstream: options.jetstream ?? true }) +
     (options.config ? `${options.config}\n` : '');
@@ -160,6 +171,7 @@ function configText(c: ConfigInput): string {
 class ServerProcess {
   readonly url: string;
   readonly configFile: string;
+  readonly logFile: string;
   private proc?: ChildProcess;
   private exited?: Promise<void>;
   private log = '';
@@ -173,6 +185,7 @@ class ServerProcess {
   ) {
     this.url = `nats://127.0.0.1:${port}`;
     this.configFile = join(root, `${name}.conf`);
+    this.logFile = join(root, `${name}.log`);
     writeFileSync(this.configFile, config);
   }
 
@@ -183,8 +196,12 @@ class ServerProcess {
   async start(): Promise<void> {
     if (this.isRunning()) return;
     const proc = spawn(natsServerBinary(), ['-c', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout.on('data', (d) => (this.log += d));
-    proc.stderr.on('data', (d) => (this.log += d));
+    const record = (d: Buffer) => {
+      this.log += d.toString();
+      appendFileSync(this.logFile, d);
+    };
+    proc.stdout.on('data', record);
+    proc.stderr.on('data', record);
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     const deadline = Date.now() + 10000;
@@ -221,6 +238,7 @@ class ServerProcess {
       port: this.port,
       storeDir: this.storeDir,
       configFile: this.configFile,
+      logFile: this.logFile,
       isRunning: () => this.isRunning(),
       output: () => this.log,
       kill: (signal) => this.kill(signal),

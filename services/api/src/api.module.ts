@@ -98,7 +98,8 @@ export const API_PROVIDERS = [
 /**
  * The API: REST under /v1; reads Postgres and the NODES/LOCKS buckets, asks the checker,
  * notifier and scheduler over NATS, and runs the outbox relay that publishes the backup
- * commands it records (any replica may publish any service's outbox rows).
+ * commands it records (each service relays only its own outbox rows: its NATS user may
+ * publish nothing else, see publishedSubjectsOf).
  */
 @Module({})
 export class ApiModule {

@@ -1,4 +1,4 @@
-import { Streams, Subjects, type CheckFailedV1 } from '@lockstep/contracts';
+import { createEvent, Streams, Subjects, type CheckFailedV1 } from '@lockstep/contracts';
 import { ensureStreams, EventPublisher, NatsClient } from '@lockstep/messaging';
 import { createDataSource, enqueueEvent, OutboxMessageEntity, OutboxRelay, runMigrations } from '@lockstep/persistence';
 import { createTestDatabase, uniqueName, waitFor, type TestDatabase } from '@lockstep/testing';
@@ -81,6 +81,20 @@ describe(OutboxRelay.name, () => {
 
     expect(kick).toHaveBeenCalledTimes(1);
     kick.mockRestore();
+  });
+
+  it('given its subjects, relays only those rows and leaves the others to their own service', async () => {
+    const schedulerRelay = new OutboxRelay(ds, new EventPublisher(nats), nats, [Subjects.RolloutChanged]);
+    const event = createEvent(Subjects.CheckFailed, failure("the checker's"), { source: '/lockstep/spec' });
+    // Inserted as a plain row, so the unfiltered relay is not woken by the commit.
+    await ds.getRepository(OutboxMessageEntity).insert({ subject: Subjects.CheckFailed, eventId: event.id, event });
+
+    const relayed = await schedulerRelay.flush();
+
+    expect(relayed).toBe(0);
+    expect(await pending()).toBe(1);
+    expect(await sut.flush()).toBe(1);
+    await waitFor(() => published.includes("the checker's"), { timeoutMs: 5000, what: "the checker's event" });
   });
 
   it('publishes nothing, and is not woken, when the transaction rolls back', async () => {

@@ -1,4 +1,11 @@
-import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { EventPublisher, NatsClient } from '@lockstep/messaging';
 import { recordToHeaders } from '@lockstep/telemetry';
 import { headers as natsHeaders } from '@nats-io/nats-core';
@@ -14,13 +21,21 @@ import { forgetOutboxWrite, wroteOutbox } from './outbox';
 const BATCH = 200;
 
 /**
+ * Injection token: the outbox subjects this process relays (its NATS user may publish only
+ * those, see publishedSubjectsOf in @lockstep/messaging). Absent: every row.
+ */
+export const OUTBOX_RELAY_SUBJECTS = Symbol('OUTBOX_RELAY_SUBJECTS');
+
+/**
  * Publishes outbox rows to JetStream in commit order and deletes them once stored.
  * Rows are locked with SKIP LOCKED, so replicas share the work; a crash after publishing
  * and before deleting re-publishes with the same Nats-Msg-Id, which the stream drops.
  *
  * It subscribes to its DataSource's transactions: when one that wrote to the outbox
  * (enqueueEvent, enqueueCommand) commits, it publishes at once, so no caller has to wake it.
- * Other processes' writes are found by polling.
+ * Other processes' writes are found by polling. Given OUTBOX_RELAY_SUBJECTS it takes only
+ * rows with those subjects (each service relays its own rows: under least-privilege NATS users
+ * it may publish no other's), else every row.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown, EntitySubscriberInterface {
@@ -36,6 +51,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly ds: DataSource,
     private readonly publisher: EventPublisher,
     private readonly nats: NatsClient,
+    @Optional() @Inject(OUTBOX_RELAY_SUBJECTS) private readonly subjects?: readonly string[],
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -101,9 +117,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async publishBatch(): Promise<number> {
+    if (this.subjects?.length === 0) return 0;
     return this.ds.transaction(async (m) => {
-      const rows = await m
-        .createQueryBuilder(OutboxMessageEntity, 'o')
+      const query = m.createQueryBuilder(OutboxMessageEntity, 'o');
+      if (this.subjects) query.where('o.subject IN (:...subjects)', { subjects: this.subjects });
+      const rows = await query
         .orderBy('o.id', 'ASC')
         .limit(BATCH)
         .setLock('pessimistic_write')

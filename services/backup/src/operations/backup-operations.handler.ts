@@ -5,14 +5,16 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { BackupOperationCommandV1, BackupSubjects, formatIssues } from '@lockstep/contracts';
+import {
+  BACKUP_OPERATIONS_CONSUMER,
+  BackupOperationCommandV1,
+  BackupSubjects,
+  formatIssues,
+} from '@lockstep/contracts';
 import { CommandConsumer, NatsClient, type CommandOutcome } from '@lockstep/messaging';
 import type { JsMsg } from '@nats-io/jetstream';
 import { BACKUP_CONFIG, type BackupServiceConfig } from '../backup.config';
 import { BackupOperationsService } from './backup-operations.service';
-
-/** Durable consumer of backup operation commands (shared by every backup service replica). */
-export const BACKUP_OPERATIONS_CONSUMER = 'backup-operations';
 
 /**
  * Consumes `cmd.backup.operation.v1`, one message at a time across replicas, and hands each

@@ -1,0 +1,430 @@
+import {
+  BACKUP_OPERATIONS_CONSUMER,
+  BackupSubjects,
+  NodeConsumers,
+  NodeSubjects,
+  Queries,
+  Streams,
+  Subjects,
+  type Query,
+} from '@lockstep/contracts';
+import { FleetLock } from '@lockstep/fleet-lock';
+import { startNatsServer, uniqueName, type NatsServerInstance } from '@lockstep/testing';
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { nkeyAuthenticator, nkeys, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { CommandConsumer } from './command-consumer';
+import { ensureConsumer, ensureStreams } from './jetstream-topology';
+import { NodeDirectory } from './node-directory';
+import { NamespacedNatsServer, QueryClient } from './query-transport';
+import { inboxPrefixFor } from './nats-connection';
+import type { NatsConnectionSettings } from '@lockstep/config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  deploymentIdentities,
+  identityName,
+  namespaceStreams,
+  queryOwner,
+  renderNatsAuthorization,
+} from './nats-permissions';
+
+/**
+ * Acceptance of issue 11 (least privilege on NATS): a real nats-server runs the generated
+ * users for nodes a and b; every identity tries every action, and each cell of the table
+ * is checked to be exactly allowed or refused (refused = the server's permissions
+ * violation, never a timeout). The admin builds the topology first.
+ */
+const NS = uniqueName('np');
+const ST = namespaceStreams(NS);
+const ns = (relative: string) => `${NS}.${relative}`;
+
+const Who = ['agent a', 'agent b', 'scheduler', 'checker', 'notifier', 'api', 'backup', 'anonymous'] as const;
+type Who = (typeof Who)[number];
+type Outcome = 'allowed' | 'refused';
+
+/** A connected identity and the async errors (permission violations) its connection reported. */
+interface Client {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  errors: Error[];
+}
+
+const keys = new Map(
+  deploymentIdentities(['a', 'b'], { admin: true }).map((identity) => [
+    identityName(identity),
+    { identity, pair: nkeys.createUser() },
+  ]),
+);
+const keyOf = (who: Exclude<Who, 'anonymous'> | 'admin') => keys.get(who.replace(' ', '-'))!;
+
+let server: NatsServerInstance;
+const clients = new Map<string, Client>();
+
+/** Settings of an identity as a Lockstep process gets them: the server and a seed file. */
+function settingsOf(who: Exclude<Who, 'anonymous'> | 'admin'): NatsConnectionSettings {
+  const path = join(mkdtempSync(join(tmpdir(), 'lockstep-seed-')), `${who.replace(' ', '-')}.nk`);
+  writeFileSync(path, new TextDecoder().decode(keyOf(who).pair.getSeed()), { mode: 0o600 });
+  return { NATS_URL: [server.url], NATS_NKEY_SEED_FILE: path };
+}
+
+/** Connection options of an identity: its NKey and its own inbox prefix. */
+function optionsOf(who: Exclude<Who, 'anonymous'> | 'admin') {
+  const { pair } = keyOf(who);
+  return {
+    servers: server.url,
+    name: who,
+    authenticator: nkeyAuthenticator(pair.getSeed()),
+    inboxPrefix: inboxPrefixFor(pair.getPublicKey()),
+    reconnect: false,
+  };
+}
+
+async function connectAs(who: Exclude<Who, 'anonymous'> | 'admin'): Promise<Client> {
+  const nc = await connect(optionsOf(who));
+  const errors: Error[] = [];
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === 'error') errors.push(s.error);
+  })();
+  return { nc, js: jetstream(nc, { timeout: 3000 }), errors };
+}
+
+const isPermissionViolation = (err: unknown): boolean => {
+  for (let e = err as Error | undefined; e; e = e.cause as Error | undefined)
+    if (e.name === 'PermissionViolationError' || /permissions violation/i.test(e.message)) return true;
+  return false;
+};
+
+/**
+ * Runs `act`; refused when it failed with a permissions violation, or the connection reported
+ * one meanwhile (a refused pull request surfaces only there; the pull itself then fails with
+ * missed heartbeats). Any other failure fails the test.
+ */
+async function attempt(c: Client, act: (c: Client) => Promise<unknown>): Promise<Outcome> {
+  const before = c.errors.length;
+  const violated = () => c.errors.slice(before).some(isPermissionViolation);
+  try {
+    await act(c);
+    await c.nc.flush();
+  } catch (err) {
+    if (isPermissionViolation(err) || violated()) return 'refused';
+    throw err;
+  }
+  return violated() ? 'refused' : 'allowed';
+}
+
+const streamConfig = (s: { name: string; subjects: readonly string[] }) => ({
+  name: `${NS.toUpperCase()}_${s.name}`,
+  subjects: s.subjects.map(ns),
+});
+const json = (x: object) => JSON.stringify(x);
+const writeLock = async (js: JetStreamClient, key: string) =>
+  (await new Kvm(js).open(ST.locksBucket)).put(key, json({ holder: 'probe' }));
+
+/** The actions, each failing with a permissions violation when refused. */
+const actions: Record<string, (c: Client) => Promise<unknown>> = {
+  "consume node a's commands": async ({ js }) => {
+    const consumer = await js.consumers.get(ST.commands, NodeConsumers.installer('a'));
+    const m = await consumer.next({ expires: 1000 });
+    m?.ack();
+  },
+  'publish a command to node a': ({ js }) => js.publish(ns(NodeSubjects.install('a')), json({ probe: true })),
+  'publish a control event (rollout changed)': ({ js }) => js.publish(ns(Subjects.RolloutChanged), json({})),
+  'write lock key cluster': ({ js }) => writeLock(js, 'cluster'),
+  'write lock key backup-repo.shared.op1': ({ js }) => writeLock(js, 'backup-repo.shared.op1'),
+  'write lock key backup-repo.exclusive': ({ js }) => writeLock(js, 'backup-repo.exclusive'),
+  'publish a backup changed event': ({ js }) => js.publish(ns(Subjects.BackupChanged), json({})),
+  "write node b's record": async ({ js }) => (await new Kvm(js).open(ST.nodesBucket)).put('b', json({ id: 'b' })),
+  'create or update the namespace streams': async ({ nc }) => ensureStreams(await jetstreamManager(nc), NS, 1),
+  'create a consumer on the events stream': async ({ nc }) =>
+    (await jetstreamManager(nc)).consumers.add(ST.events, {
+      durable_name: uniqueName('probe'),
+      filter_subject: ns(Subjects.RolloutChanged),
+      ack_policy: AckPolicy.Explicit,
+    }),
+  "create a consumer on node a's commands": async ({ nc }) =>
+    (await jetstreamManager(nc)).consumers.add(ST.commands, {
+      durable_name: uniqueName('probe'),
+      filter_subject: ns(NodeSubjects.allFor('a')),
+      ack_policy: AckPolicy.Explicit,
+    }),
+  'create a stream outside the namespace': async ({ nc }) =>
+    (await jetstreamManager(nc)).streams.add({ name: `${NS.toUpperCase()}_OTHER`, subjects: [`other.${NS}.>`] }),
+  'publish an install event for node a': ({ js }) => js.publish(ns(`${Subjects.InstallProgress}.a`), json({})),
+  'publish an install event for node b': ({ js }) => js.publish(ns(`${Subjects.InstallFinished}.b`), json({})),
+  "subscribe to node a's command subject": async ({ nc }) => {
+    const sub = nc.subscribe(ns(NodeSubjects.allFor('a')));
+    await nc.flush();
+    const closed = await Promise.race([sub.closed, new Promise((r) => setTimeout(r, 200, 'open'))]);
+    sub.unsubscribe();
+    if (closed instanceof Error) throw closed;
+  },
+  ...Object.fromEntries(
+    Object.values(Queries).map((q) => [
+      `ask ${q}`,
+      async ({ nc }: Client) => {
+        const reply = await nc.request(ns(q), 'ping', { timeout: 3000 });
+        if (reply.string() !== `pong from ${queryOwner(q)}`) throw new Error(`unexpected reply ${reply.string()}`);
+      },
+    ]),
+  ),
+};
+
+/** What each identity may do; every other cell is refused. */
+const allowed: Record<Who, string[]> = {
+  'agent a': [
+    "consume node a's commands",
+    'publish an install event for node a',
+    'write lock key backup-repo.shared.op1',
+    'publish a backup changed event',
+  ],
+  'agent b': [
+    "write node b's record",
+    'publish an install event for node b',
+    'write lock key backup-repo.shared.op1',
+    'publish a backup changed event',
+  ],
+  scheduler: [
+    'publish a command to node a',
+    'publish a control event (rollout changed)',
+    'write lock key cluster',
+    // An operator's `lockstep locks release` of a stuck backup lock goes through the scheduler.
+    'write lock key backup-repo.shared.op1',
+    'write lock key backup-repo.exclusive',
+    'create or update the namespace streams',
+    "create a consumer on node a's commands",
+    'create a consumer on the events stream',
+    `ask ${Queries.ReleaseInfo}`,
+  ],
+  checker: ['create or update the namespace streams'],
+  notifier: ['create or update the namespace streams', 'create a consumer on the events stream'],
+  api: [
+    'create or update the namespace streams',
+    ...Object.values(Queries)
+      .filter((q: Query) => q !== Queries.ReleaseInfo)
+      .map((q) => `ask ${q}`),
+  ],
+  backup: [
+    'create or update the namespace streams',
+    'create a consumer on the events stream',
+    'write lock key backup-repo.shared.op1',
+    'write lock key backup-repo.exclusive',
+    'publish a backup changed event',
+  ],
+  anonymous: [],
+};
+
+const table = Who.flatMap((who) =>
+  Object.keys(actions).map((action) => ({
+    who,
+    action,
+    expected: allowed[who].includes(action) ? 'allowed' : 'refused',
+  })),
+);
+
+describe('NATS permissions of a deployment (nodes a and b)', () => {
+  beforeAll(async () => {
+    const users = [...keys.values()].map(({ identity, pair }) => ({ identity, publicKey: pair.getPublicKey() }));
+    server = await startNatsServer({
+      config: 'include "auth.conf"\n',
+      files: { 'auth.conf': renderNatsAuthorization(NS, users) },
+    });
+
+    const admin = await connectAs('admin');
+    clients.set('admin', admin);
+    const jsm = await jetstreamManager(admin.nc);
+    for (const s of Object.values(Streams)) await jsm.streams.add(streamConfig(s));
+    await new Kvm(admin.js).create(ST.nodesBucket, { history: 1 });
+    await FleetLock.open(admin.nc, NS, { holder: 'admin' });
+    for (const id of ['a', 'b'])
+      await jsm.consumers.add(ST.commands, {
+        durable_name: NodeConsumers.installer(id),
+        filter_subject: ns(NodeSubjects.allFor(id)),
+        ack_policy: AckPolicy.Explicit,
+      });
+    await admin.js.publish(ns(NodeSubjects.install('a')), json({ from: 'admin' }));
+    await admin.js.publish(ns(Subjects.ReleaseAvailable), json({ from: 'admin' }));
+    await admin.js.publish(ns(BackupSubjects.operation), json({ from: 'admin' }));
+
+    for (const who of Who) if (who !== 'anonymous') clients.set(who, await connectAs(who));
+  });
+
+  afterAll(async () => {
+    for (const c of clients.values()) await c.nc.close();
+    await server?.stop();
+  });
+
+  it('refuses a connection without credentials', async () => {
+    await expect(connect({ servers: server.url, reconnect: false })).rejects.toThrow(/authorization/i);
+  });
+
+  it("delivers node a's command to agent a, which acks it", async () => {
+    const { js } = clients.get('agent a')!;
+
+    const consumer = await js.consumers.get(ST.commands, NodeConsumers.installer('a'));
+    const m = await consumer.next({ expires: 2000 });
+    await m?.ackAck();
+
+    expect(m?.json()).toEqual({ from: 'admin' });
+  });
+
+  describe("the services' own code paths", () => {
+    const noViolations = (c: Client) => expect(c.errors.filter(isPermissionViolation)).toEqual([]);
+
+    it.each(['notifier', 'scheduler', 'backup'])('%s consumes events through its durable consumer', async (name) => {
+      const c = clients.get(name)!;
+      const jsm = await jetstreamManager(c.nc);
+
+      await ensureConsumer(jsm, ST.events, `${name}-probe`, ns(Subjects.ReleaseAvailable), {
+        maxDeliver: 3,
+        ackWaitMs: 30_000,
+      });
+      const m = await (await c.js.consumers.get(ST.events, `${name}-probe`)).next({ expires: 2000 });
+      await m?.ackAck();
+
+      expect(m?.json()).toEqual({ from: 'admin' });
+      noViolations(c);
+    });
+
+    it('the scheduler creates the consumer of a new node', async () => {
+      const c = clients.get('scheduler')!;
+
+      await ensureConsumer(
+        await jetstreamManager(c.nc),
+        ST.commands,
+        NodeConsumers.installer('c'),
+        ns(NodeSubjects.allFor('c')),
+        {
+          maxDeliver: 3,
+          ackWaitMs: 30_000,
+        },
+      );
+
+      noViolations(c);
+    });
+
+    it('the backup service creates, updates and pulls its operations consumer', async () => {
+      const c = clients.get('backup')!;
+      const jsm = await jetstreamManager(c.nc);
+      const sut = new CommandConsumer(
+        c.js,
+        jsm,
+        {
+          namespace: NS,
+          stream: ST.commands,
+          durable: BACKUP_OPERATIONS_CONSUMER,
+          filterSubject: ns(BackupSubjects.operation),
+          deliverPolicy: 'all',
+          ackWaitMs: 30_000,
+          maxAckPending: 1,
+        },
+        () => Promise.resolve({ kind: 'ack' }),
+        { error: () => undefined },
+      );
+
+      await sut.ensure();
+      await sut.ensure();
+      const m = await (await c.js.consumers.get(ST.commands, BACKUP_OPERATIONS_CONSUMER)).next({ expires: 2000 });
+      await m?.ackAck();
+
+      expect(m?.json()).toEqual({ from: 'admin' });
+      noViolations(c);
+    });
+
+    it('the scheduler takes a rollout lock, lists the locks and releases it', async () => {
+      const c = clients.get('scheduler')!;
+      const lock = await FleetLock.open(c.nc, NS, { holder: 'scheduler-1', defaultKey: 'rollouts-probe' });
+
+      const lease = await lock.tryAcquire('rollout-1');
+      const held = await lock.list();
+      await lease?.release();
+
+      expect(held.map((v) => v.key)).toContain('rollouts-probe');
+      noViolations(c);
+    });
+
+    it('an agent takes a shared backup-repository lock and reads the exclusive one', async () => {
+      const c = clients.get('agent a')!;
+      const lock = await FleetLock.open(c.nc, NS, { holder: 'agent-a' });
+
+      const lease = await lock.tryAcquire('backup-1', { key: 'backup-repo.shared.op2' });
+      const exclusive = await lock.inspect('backup-repo.exclusive');
+      await lease?.release();
+
+      expect({ acquired: lease !== undefined, exclusive }).toEqual({ acquired: true, exclusive: null });
+      noViolations(c);
+    });
+
+    it("the scheduler's query server answers the api and drops events a consumer pushes to its subject", async () => {
+      // nats-server checks no permission on a push consumer's deliver subject
+      // (nats-io/nats-server#8274): a service that may create consumers can aim one at a query.
+      const handled: unknown[] = [];
+      const queries = new NamespacedNatsServer(NS, settingsOf('scheduler'), { queue: 'scheduler' });
+      queries.addHandler(Queries.RolloutAction, (data: unknown) => (handled.push(data), Promise.resolve('done')));
+      let listenError: unknown;
+      await queries.listen((err?: unknown) => void (listenError = err));
+      expect(listenError).toBeUndefined();
+      const api = new QueryClient(NS, settingsOf('api'));
+      const backup = clients.get('backup')!;
+      const pushed = uniqueName('pushed');
+
+      const reply = await api.send(Queries.RolloutAction, { from: 'api' });
+      await backup.js.publish(ns(Subjects.BackupChanged), json({ pushed }));
+      await (
+        await jetstreamManager(backup.nc)
+      ).consumers.add(ST.events, {
+        durable_name: pushed,
+        filter_subject: ns(Subjects.BackupChanged),
+        deliver_subject: ns(Queries.RolloutAction),
+        deliver_group: 'scheduler',
+        ack_policy: AckPolicy.None,
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      await api.close();
+      await queries.close();
+
+      expect({ reply, handled }).toEqual({ reply: 'done', handled: [{ from: 'api' }] });
+    });
+
+    it('the api lists the nodes through a watch of the node bucket', async () => {
+      const c = clients.get('api')!;
+      const sut = new NodeDirectory(() => c.nc, NS, { lostAfterMs: 30_000 });
+
+      await sut.watch();
+      await expect(sut.list()).resolves.toEqual(expect.any(Array));
+      await sut.close();
+      await c.nc.flush();
+
+      noViolations(c);
+    });
+  });
+
+  describe('who may do what', () => {
+    beforeAll(async () => {
+      // Each query owner answers its queries, under its own user.
+      for (const owner of ['scheduler', 'checker', 'notifier'] as const) {
+        const { nc } = clients.get(owner)!;
+        nc.subscribe(ns(`qry.${owner}.>`), { callback: (_err, msg) => void msg.respond(`pong from ${owner}`) });
+        await nc.flush();
+      }
+    });
+
+    test.each(table)('$who: $action is $expected', async ({ who, action, expected }) => {
+      if (who === 'anonymous') {
+        const outcome = await connect({ servers: server.url, reconnect: false }).then(
+          async (nc) => (await nc.close(), 'allowed'),
+          () => 'refused',
+        );
+        expect(outcome).toBe(expected);
+        return;
+      }
+      const c = clients.get(who)!;
+
+      const outcome = await attempt(c, actions[action]);
+
+      expect(outcome).toBe(expected);
+    });
+  });
+});
