@@ -13,7 +13,7 @@ export async function rejectionOf<E extends Error>(
   // a plain throw, not expect(): this library is also built for the demo, without Jest's globals
   if (!(err instanceof type))
     throw new Error(
-      `expected a rejection with ${type.name}, got ${err === undefined ? 'a resolved promise' : String(err)}`,
+      `expected a rejection with ${type.name}, got ${err === undefined ? 'a resolved promise' : JSON.stringify(err)}`,
     );
   return err;
 }
