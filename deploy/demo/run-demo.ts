@@ -1,6 +1,7 @@
 /**
- * `npm run demo`: the product end to end on this machine. Starts an S3 server on loopback
- * (NATS and Postgres are started by deploy/scripts/ensure-infra.sh), runs the control-plane
+ * `npm run demo`: the product end to end on this machine. Starts an S3 server and a NATS
+ * server with generated least-privilege users on loopback (Postgres and nats-server are
+ * installed and started by deploy/scripts/ensure-infra.sh), runs the control-plane
  * services and three node agents (each supervising the demo app on its own port) as
  * processes with a fresh database and NATS namespace, publishes releases with the CLI, shows
  * the events arriving at a local webhook receiver (signatures verified with
@@ -13,6 +14,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MinioObjectStore } from '@lockstep/storage';
+import { connect } from '@nats-io/transport-node';
 import { ONLINE_KEY_FILE_NAME, tamperArtifactByte } from '@lockstep/releases';
 import {
   buildDemoArtifact,
@@ -23,13 +25,13 @@ import {
   runCli,
   startHttpReceiver,
   startS3Server,
+  startNatsServer,
   startService,
   uniqueName,
   type ServiceProcess,
 } from '@lockstep/testing';
 import { DemoWebhookReceiver, readSlackMessage } from './demo-receivers';
 
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const SERVICES = ['checker', 'notifier', 'api', 'scheduler', 'backup'] as const;
 const NODES = ['node-1', 'node-2', 'node-3'] as const;
 const STEPS = 13;
@@ -50,7 +52,34 @@ async function main(): Promise<void> {
     cleanup.push(() => db.drop());
     const namespace = uniqueName('demo');
     const bucket = uniqueName('demo-');
-    ok(`NATS with JetStream at ${NATS_URL} (namespace ${namespace})`);
+    // NATS with least-privilege users: `lockstep nats config` makes one NKey user per service
+    // and per node (an agent may consume only its own commands, publish only its own events
+    // and write only its own node record); the server knows only their public keys.
+    const natsDir = await mkdtemp(join(tmpdir(), 'lockstep-demo-nats-'));
+    cleanup.push(() => rm(natsDir, { recursive: true, force: true }));
+    const natsConfig = await runCli(
+      ['nats', 'config', '--namespace', namespace, '--nodes', NODES.join(','), '--out', natsDir],
+      { XDG_CONFIG_HOME: join(natsDir, 'config') },
+    );
+    if (natsConfig.code !== 0)
+      fail(`lockstep nats config exited ${natsConfig.code}: ${natsConfig.stderr || natsConfig.stdout}`);
+    const nats = await startNatsServer({
+      config: 'include "auth.conf"',
+      files: { 'auth.conf': await readFile(join(natsDir, 'auth.conf'), 'utf8') },
+    });
+    cleanup.push(() => nats.stop());
+    const stranger = await connect({ servers: nats.url, reconnect: false }).then(
+      async (nc) => (await nc.close(), 'accepted'),
+      (err: Error) => err.message,
+    );
+    if (stranger === 'accepted') fail('the NATS server accepted a client without credentials');
+    const natsEnv = (identity: string) => ({
+      NATS_URL: nats.url,
+      NATS_NKEY_SEED_FILE: join(natsDir, `${identity}.nk`),
+    });
+    ok(
+      `NATS with JetStream at ${nats.url} (namespace ${namespace}); lockstep nats config: one NKey user per service and per node, each allowed only its own subjects; anonymous clients refused (${stranger})`,
+    );
     ok(`PostgreSQL database ${db.name}`);
     ok(`S3-protocol server (s3rver) at ${s3.endpoint}, bucket ${bucket}`);
     // What the backup service itself backs up: an app database and a data directory.
@@ -79,7 +108,6 @@ async function main(): Promise<void> {
     const env = {
       ...s3env,
       DATABASE_URL: db.url,
-      NATS_URL,
       NATS_NAMESPACE: namespace,
       LOG_LEVEL: 'warn',
       NOTIFIER_ALLOWED_DESTINATIONS: 'loopback',
@@ -114,14 +142,17 @@ async function main(): Promise<void> {
     ok(
       'lockstep keys init: Ed25519 keys for root, targets, snapshot, timestamp (encrypted with a passphrase, kept on this machine); the online snapshot/timestamp keys in a file of their own for the checker',
     );
-    const serviceEnv = (name: (typeof SERVICES)[number]) =>
-      name === 'backup'
-        ? { ...env, ...backupTargets }
+    const serviceEnv = (name: (typeof SERVICES)[number]) => ({
+      ...env,
+      ...natsEnv(name),
+      ...(name === 'backup'
+        ? backupTargets
         : name === 'api'
-          ? { ...env, API_BOOTSTRAP_TOKEN_FILE: bootstrapTokenFile }
+          ? { API_BOOTSTRAP_TOKEN_FILE: bootstrapTokenFile }
           : name === 'checker'
-            ? { ...env, LOCKSTEP_TUF_ONLINE_KEYS_FILE: join(work, ONLINE_KEY_FILE_NAME) }
-            : env;
+            ? { LOCKSTEP_TUF_ONLINE_KEYS_FILE: join(work, ONLINE_KEY_FILE_NAME) }
+            : {}),
+    });
     const procs: Record<string, ServiceProcess> = {};
     cleanup.push(() => Promise.all(Object.values(procs).map((p) => p.kill('SIGTERM'))));
     for (const name of SERVICES) {
@@ -282,6 +313,7 @@ async function main(): Promise<void> {
       const port = await freePort();
       procs[id] = await startService('installer', {
         ...env,
+        ...natsEnv(`agent-${id}`),
         NODE_ID: id,
         NODE_LABELS: id === 'node-1' ? 'group=canary' : 'group=web',
         AGENT_DIR: join(work, 'nodes', id),
@@ -459,6 +491,14 @@ async function main(): Promise<void> {
     ok(
       `lockstep audit verify: ${verdict.records} records, each chained to the one before; an edited or removed record would be named`,
     );
+    // Every process ran all of the above under its own least-privilege NATS user: the server
+    // would have logged any subject one of them reached for beyond its permissions.
+    const violations = nats.output().match(/^.*Violation.*$/gm) ?? [];
+    if (violations.length)
+      fail(
+        `a Lockstep process needed more NATS permissions than lockstep nats config grants:\n${violations.join('\n')}`,
+      );
+    ok('NATS: no process reached beyond its own permissions (the server logged no permissions violation)');
     console.log(
       `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: releases announced and delivered with verified signatures, a fleet rolled canary-first to 1.2.0, a broken 1.4.0 rolled back on its canary, a tampered 1.3.0 refused, a backup per node before every install, and a verified restore.`,
     );

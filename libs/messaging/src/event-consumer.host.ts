@@ -21,7 +21,6 @@ import { SpanKind, SpanStatusCode, context, trace, type Attributes } from '@open
 import { DEAD_LETTER_RECORDER, type DeadLetterRecorder } from './dead-letter-recorder';
 import { NatsClient } from './nats-client';
 import { ensureConsumer, ensureStreams } from './jetstream-topology';
-import { openNodesBucket } from './node-directory';
 import { ON_EVENT_METADATA, type HandlerOutcome, type OnEventMetadata } from './on-event.decorator';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { extractTraceContext } from '@lockstep/telemetry';
@@ -68,10 +67,8 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
   async onApplicationBootstrap(): Promise<void> {
     await this.nats.connect();
     const { replicas, namespace, topology } = this.nats.options;
-    if (topology === 'manage') {
-      await ensureStreams(this.nats.jsm, namespace, replicas);
-      await openNodesBucket(this.nats.nc, namespace, { replicas, create: true });
-    }
+    // The node and lock buckets are created by the services that use them (api, scheduler, backup).
+    if (topology === 'manage') await ensureStreams(this.nats.jsm, namespace, replicas);
     const handlers = this.findHandlers();
     for (const [subject, handler] of handlers) await this.start(subject, handler);
   }
