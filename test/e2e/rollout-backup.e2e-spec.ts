@@ -162,4 +162,8 @@ describe('pre-update backups in rollouts (scheduler + backup service + three age
     expect(readFileSync(join(dataDir('node-2'), 'orders.db'))).toEqual(ordersBefore);
     expect(await fleet.nodes[1].version()).toBe(versionBefore);
   });
+
+  it('ran every service and agent as its own least-privilege NATS user: the server refused nothing they did', () => {
+    expect(fleet.natsViolations()).toEqual([]);
+  });
 });

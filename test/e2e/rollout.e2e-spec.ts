@@ -255,4 +255,8 @@ describe('rolling updates (scheduler + five agents + demo app, real NATS/Postgre
     expect(currentAfterForged).toBe(currentBefore);
     expect(currentBefore).toBe('releases/1.4.0');
   });
+
+  it('ran every service and agent as its own least-privilege NATS user: the server refused nothing they did', () => {
+    expect(fleet.natsViolations()).toEqual([]);
+  });
 });

@@ -5,6 +5,7 @@ import { connectNats, QueryClient } from '@lockstep/messaging';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@lockstep/testing';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { SecuredNats } from './secured-nats';
 
 /** A per-test deployment identity: own database and NATS namespace on the shared servers. */
 export interface TestDeployment {
@@ -14,6 +15,10 @@ export interface TestDeployment {
   nc: NatsConnection;
   queries: QueryClient;
   pg: Client;
+  /** The deployment's own NATS with generated least-privilege users (absent on the shared server). */
+  nats?: SecuredNats;
+  /** Settings of one Lockstep process: `env`, plus its own NATS identity's seed when NATS is secured. */
+  envFor(identity: string): Record<string, string>;
   /** Publishes an event to JetStream as a Lockstep service would. */
   publish<S extends Subject>(subject: S, data: PayloadOf<S>, subjectOfEvent?: string): Promise<string>;
   close(): Promise<void>;
@@ -21,28 +26,41 @@ export interface TestDeployment {
 
 export const NATS_URL = process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
-export async function createTestDeployment(options: { natsUrls?: string[] } = {}): Promise<TestDeployment> {
+/**
+ * A deployment on the shared Postgres, with its own database and NATS namespace. With
+ * `securedNodes`, NATS is a server of its own that runs the users `lockstep nats config`
+ * generates for those nodes: each process started with `envFor(identity)` runs as its own
+ * least-privilege user, and the test itself (nc, queries, publish) as the admin.
+ */
+export async function createTestDeployment(
+  options: { natsUrls?: string[]; securedNodes?: string[] } = {},
+): Promise<TestDeployment> {
   const db = await createTestDatabase();
   const namespace = uniqueName('t');
-  const servers = options.natsUrls ?? [NATS_URL];
-  const nc = await connectNats({ NATS_URL: servers });
+  const nats = options.securedNodes ? await SecuredNats.start(namespace, options.securedNodes) : undefined;
+  const servers = nats ? [nats.url] : (options.natsUrls ?? [NATS_URL]);
+  const settings = nats?.settings('admin') ?? { NATS_URL: servers };
+  const nc = await connectNats(settings);
   const js = jetstream(nc);
-  const queries = new QueryClient(namespace, { NATS_URL: servers });
+  const queries = new QueryClient(namespace, settings);
   const pg = new Client({ connectionString: db.url });
+  const env = {
+    DATABASE_URL: db.url,
+    NATS_URL: servers.join(','),
+    NATS_NAMESPACE: namespace,
+    // the notifier seals subscription secrets at rest; each deployment has its own key
+    LOCKSTEP_SECRET_KEY: randomBytes(32).toString('base64'),
+    ...(servers.length > 1 ? { NATS_REPLICAS: String(Math.min(3, servers.length)) } : {}),
+  };
   return {
     db,
     namespace,
     nc,
     queries,
     pg,
-    env: {
-      DATABASE_URL: db.url,
-      NATS_URL: servers.join(','),
-      NATS_NAMESPACE: namespace,
-      // the notifier seals subscription secrets at rest; each deployment has its own key
-      LOCKSTEP_SECRET_KEY: randomBytes(32).toString('base64'),
-      ...(servers.length > 1 ? { NATS_REPLICAS: String(Math.min(3, servers.length)) } : {}),
-    },
+    nats,
+    env,
+    envFor: (identity) => ({ ...env, ...nats?.env(identity) }),
     async publish(subject, data, subjectOfEvent) {
       const ev = createEvent(subject, data, { source: '/lockstep/test', subject: subjectOfEvent });
       const nodeId = (data as { nodeId?: string }).nodeId;
@@ -53,6 +71,7 @@ export async function createTestDeployment(options: { natsUrls?: string[] } = {}
       await queries.close().catch(() => undefined);
       await pg.end().catch(() => undefined);
       await nc.close();
+      await nats?.stop();
       await db.drop();
     },
   };

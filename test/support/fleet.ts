@@ -32,6 +32,8 @@ export interface FleetNode {
  * repository of the demo component.
  */
 export class TestFleet {
+  /** Nodes a fleet on its own NATS has users for. */
+  static readonly MAX_NODES = 8;
   readonly procs: ServiceProcess[] = [];
   readonly nodes: FleetNode[] = [];
   readonly writer = new TufRepositoryWriter();
@@ -46,8 +48,19 @@ export class TestFleet {
     readonly s3: S3ServerHandle,
   ) {}
 
+  /**
+   * Without `natsUrls` the fleet gets a NATS server of its own running the users `lockstep
+   * nats config` generates (nodes node-1..node-MAX_NODES), and every process runs as its own
+   * least-privilege user; with them (a cluster) it shares those servers without users.
+   */
   static async start(options: { natsUrls?: string[] } = {}): Promise<TestFleet> {
-    const fleet = new TestFleet(await createTestDeployment({ natsUrls: options.natsUrls }), await startS3Server());
+    const securedNodes = options.natsUrls
+      ? undefined
+      : Array.from({ length: TestFleet.MAX_NODES }, (_, i) => `node-${i + 1}`);
+    const fleet = new TestFleet(
+      await createTestDeployment({ natsUrls: options.natsUrls, securedNodes }),
+      await startS3Server(),
+    );
     await fleet.dep.pg.connect();
     fleet.store = new MinioObjectStore({
       endpoint: fleet.s3.endpoint,
@@ -58,7 +71,7 @@ export class TestFleet {
     await fleet.store.ensureBucket();
     await fleet.publish('1.0.0');
     writeFileSync(fleet.rootPath, await trustedRootFor(fleet.store, 'demo'));
-    fleet.procs.push(await startService('checker', { ...fleet.env(), CHECKER_CHECK_ON_START: 'false' }));
+    fleet.procs.push(await startService('checker', { ...fleet.env('checker'), CHECKER_CHECK_ON_START: 'false' }));
     const reply = await fleet.dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, {
       name: 'demo',
       sourceType: 'tuf',
@@ -71,20 +84,26 @@ export class TestFleet {
     return fleet;
   }
 
-  env(): Record<string, string> {
-    return { ...this.dep.env, ...s3Env(this.s3, this.bucket) };
+  /** Settings of one process (`checker`, …, `agent-<nodeId>`): its NATS identity when NATS is secured. */
+  env(identity: string): Record<string, string> {
+    return { ...this.dep.envFor(identity), ...s3Env(this.s3, this.bucket) };
+  }
+
+  /** Every permissions violation this fleet's NATS server logged (none expected). */
+  natsViolations(): string[] {
+    return this.dep.nats?.violations() ?? [];
   }
 
   /** Starts another control-plane service of this fleet (e.g. backup). */
   async startService(name: string, extra: Record<string, string> = {}): Promise<ServiceProcess> {
-    const p = await startService(name, { ...this.env(), ...extra });
+    const p = await startService(name, { ...this.env(name), ...extra });
     this.procs.push(p);
     return p;
   }
 
   async startScheduler(extra: Record<string, string> = {}): Promise<ServiceProcess> {
     const p = await startService('scheduler', {
-      ...this.env(),
+      ...this.env('scheduler'),
       SCHEDULER_LOCK_LEASE: '3s',
       SCHEDULER_RECONCILE_INTERVAL: '250ms',
       SCHEDULER_NODE_LOST_AFTER: '5s',
@@ -112,8 +131,10 @@ export class TestFleet {
         const id = `node-${this.nodes.length + i + 1}`;
         const appPort = await freePort();
         const dir = join(this.work, id);
+        if (this.dep.nats && this.nodes.length + i >= TestFleet.MAX_NODES)
+          throw new Error(`a fleet on its own NATS has users for ${TestFleet.MAX_NODES} nodes`);
         const proc = await startService('installer', {
-          ...this.env(),
+          ...this.env(`agent-${id}`),
           NODE_ID: id,
           NODE_LABELS: id === 'node-1' ? 'group=canary' : 'group=main',
           AGENT_DIR: dir,

@@ -118,7 +118,8 @@ describe(NodeAgent.name, () => {
 
     expect(result).toMatchObject({
       kind: 'ack',
-      outcome: { result: 'rejected', refusal, error: expect.stringMatching(error) },
+      // reported as this node (n1): an agent may publish only about its own node
+      outcome: { result: 'rejected', refusal, error: expect.stringMatching(error), nodeId: 'n1' },
     });
     expect(pipeline.run).not.toHaveBeenCalled();
   });

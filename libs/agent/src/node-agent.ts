@@ -272,7 +272,9 @@ export class NodeAgent {
     return {
       commandId: cmd.commandId,
       rolloutId: cmd.rolloutId,
-      nodeId: cmd.nodeId,
+      // the node that refused, even when the command named another (WRONG_NODE): an agent
+      // reports only about its own node, on its own subject
+      nodeId: this.node.nodeId,
       component: cmd.component,
       version: cmd.version,
       runningVersion: current,

@@ -3,6 +3,7 @@ import {
   BACKUP_OPERATIONS_CONSUMER,
   BackupSubjects,
   deadLetterSubject,
+  eventWireSubject,
   FleetBuckets,
   NodeConsumers,
   NodeSubjects,
@@ -112,8 +113,6 @@ export function publishedSubjectsOf(service: string): string[] | undefined {
     .map(([subject]) => subject);
 }
 
-/** Events an agent publishes on its node's own subject (`<subject>.<nodeId>`). */
-const PerNodeEvents: readonly Subject[] = [Subjects.InstallProgress, Subjects.InstallFinished];
 
 /** Who asks each query; its owner (`qry.<owner>.…`) is the only one that answers it. */
 export const QueryAskers: Record<Query, readonly ControlPlaneService[]> = {
@@ -229,7 +228,7 @@ function agentPermissions(nodeId: string, ns: Ns, inbox: string, st: StreamNames
   const consumer = NodeConsumers.installer(nodeId);
   const events = (Object.keys(EventPublishers) as Subject[])
     .filter((s) => EventPublishers[s].includes('agent'))
-    .map((s) => (PerNodeEvents.includes(s) ? ns(`${s}.${nodeId}`) : ns(s)));
+    .map((s) => ns(eventWireSubject(s, nodeId)));
   return {
     publish: {
       allow: [
