@@ -113,7 +113,6 @@ export function publishedSubjectsOf(service: string): string[] | undefined {
     .map(([subject]) => subject);
 }
 
-
 /** Who asks each query; its owner (`qry.<owner>.…`) is the only one that answers it. */
 export const QueryAskers: Record<Query, readonly ControlPlaneService[]> = {
   [Queries.CheckNow]: ['api'],
