@@ -1,3 +1,5 @@
+import { FleetLock } from '@lockstep/fleet-lock';
+import { ensureFleetTopology } from '@lockstep/messaging';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +44,11 @@ describe('every service (processes)', () => {
       : {};
 
   it.each(SERVICES)('%s boots, is ready, serves /metrics and drains on SIGTERM', async (name) => {
+    // A node agent may not create streams, buckets or its consumer: the control plane has them ready.
+    if (name === 'installer') {
+      await ensureFleetTopology(dep.nc, dep.namespace, { nodeIds: ['boot-test'] });
+      await FleetLock.open(dep.nc, dep.namespace, { holder: 'e2e-control-plane' });
+    }
     const svc = await startService(name, { ...dep.env, ...s3Env(s3, uniqueName('b')), ...extraEnv(name) });
 
     const health = await fetch(`${svc.url}/healthz`);
