@@ -46,10 +46,13 @@ const plan = (ids: string[]): RolloutPlanV1 => ({
   maxFailures: 0,
 });
 
+/** Command ids are `<rollout>.<node>.<action>`: the node of an event is the one its command went to. */
+const nodeOf = (commandId: string) => commandId.split('.')[1];
+
 const finished = (commandId: string, over: Partial<InstallFinishedV1> = {}): InstallFinishedV1 => ({
   commandId,
   rolloutId: 'r',
-  nodeId: 'n',
+  nodeId: nodeOf(commandId),
   component: 'demo',
   version: '1.1.0',
   runningVersion: '1.1.0',
@@ -59,10 +62,15 @@ const finished = (commandId: string, over: Partial<InstallFinishedV1> = {}): Ins
   ...over,
 });
 
-const progress = (commandId: string, step: InstallProgressV1['step'], percent: number): InstallProgressV1 => ({
+const progress = (
+  commandId: string,
+  step: InstallProgressV1['step'],
+  percent: number,
+  nodeId = nodeOf(commandId),
+): InstallProgressV1 => ({
   commandId,
   rolloutId: 'r',
-  nodeId: 'n',
+  nodeId,
   component: 'demo',
   version: '1.1.0',
   step,
@@ -163,6 +171,22 @@ describe(RolloutRepository.name, () => {
     expect(await node(id, 'c3')).toMatchObject({ status: 'installing' });
     expect(await node(id, 'c4')).toMatchObject({ status: 'succeeded' });
     expect(await sut.applyFinished([finished(`${id}.c1.install`)])).toEqual([]);
+  });
+
+  it("takes a node's outcome and progress only from that node: another agent reporting for its command changes nothing", async () => {
+    const id = await sentRollout(['f1', 'f2']);
+
+    // f2's agent may publish only as f2, but can guess f1's command id
+    const changed = await sut.applyFinished([
+      finished(`${id}.f1.install`, { nodeId: 'f2', result: 'failed', error: 'forged by f2' }),
+      finished(`${id}.f1.install`),
+    ]);
+    await sut.applyFinished([finished(`${id}.f2.install`, { nodeId: 'f1' })]);
+    await sut.applyProgress([progress(`${id}.f2.install`, 'swapping', 75, 'f1')]);
+
+    expect(changed).toEqual([id]);
+    expect(await node(id, 'f1')).toMatchObject({ status: 'succeeded', error: null });
+    expect(await node(id, 'f2')).toMatchObject({ status: 'installing', percent: 0 });
   });
 
   it('maps outcomes of revert commands to reverted and revert_failed', async () => {

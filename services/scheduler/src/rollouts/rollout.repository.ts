@@ -310,18 +310,24 @@ export class RolloutRepository {
 
   /**
    * Applies agents' outcomes, in one statement, to the nodes they belong to (matched by command
-   * id; repeats are harmless: a node changes only when the state machine allows the move, i.e.
+   * id and the reporting node; repeats are harmless: a node changes only when the state machine allows the move, i.e.
    * while its command runs, and of several outcomes of one command the first counts, as if they
    * were applied one by one). Returns the rollouts whose nodes changed.
    */
   async applyFinished(events: InstallFinishedV1[]): Promise<string[]> {
+    // Keyed by command and reporting node: an agent can publish only about its own node, and an
+    // outcome another node sends for a guessed command id must neither count nor shadow the real one.
     const first = new Map<string, InstallFinishedV1>();
-    for (const e of events) if (!first.has(e.commandId)) first.set(e.commandId, e);
+    for (const e of events) {
+      const key = `${e.commandId}\u0000${e.nodeId}`;
+      if (!first.has(key)) first.set(key, e);
+    }
     if (first.size === 0) return [];
     const rows = [...first.values()].map((e) => {
       const action: NodeCommandAction = e.commandId.endsWith('.revert') ? 'rollback' : 'install';
       return {
         commandId: e.commandId,
+        nodeId: e.nodeId,
         status: NODE_STATUS_AFTER[action][e.result],
         error: e.error ? `${e.failedStep ? `${e.failedStep}: ` : ''}${e.error}` : null,
         backupId: action === 'rollback' ? null : (e.backupId ?? null),
@@ -330,8 +336,9 @@ export class RolloutRepository {
     const moves = nodeTransitionPairs();
     const r: unknown = await this.ds.query(
       `UPDATE rollout_nodes n SET status = u.status, error = u.error, finished_at = now(), percent = 100, backup_id = COALESCE(u.backup_id, n.backup_id)
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(command_id, status, error, backup_id)
-       WHERE n.command_id = u.command_id AND (n.status, u.status) IN (SELECT * FROM unnest($5::text[], $6::text[]))
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $7::text[]) AS u(command_id, status, error, backup_id, node_id)
+       WHERE n.command_id = u.command_id AND n.node_id = u.node_id
+         AND (n.status, u.status) IN (SELECT * FROM unnest($5::text[], $6::text[]))
        RETURNING n.rollout_id`,
       [
         rows.map((x) => x.commandId),
@@ -340,6 +347,7 @@ export class RolloutRepository {
         rows.map((x) => x.backupId),
         moves.from,
         moves.to,
+        rows.map((x) => x.nodeId),
       ],
     );
     return [...new Set(rowsOf<{ rollout_id: string }>(r).map((row) => row.rollout_id))];
@@ -350,18 +358,31 @@ export class RolloutRepository {
    * highest percent (what applying the events one by one in stream order leaves behind).
    */
   async applyProgress(events: InstallProgressV1[]): Promise<void> {
-    const last = new Map<string, { step: string; percent: number }>();
+    // per command and reporting node, like applyFinished
+    const last = new Map<string, { commandId: string; nodeId: string; step: string; percent: number }>();
     for (const e of events) {
-      const seen = last.get(e.commandId);
-      last.set(e.commandId, { step: e.step, percent: Math.max(seen?.percent ?? 0, Math.round(e.percent)) });
+      const key = `${e.commandId}\u0000${e.nodeId}`;
+      const seen = last.get(key);
+      last.set(key, {
+        commandId: e.commandId,
+        nodeId: e.nodeId,
+        step: e.step,
+        percent: Math.max(seen?.percent ?? 0, Math.round(e.percent)),
+      });
     }
     if (last.size === 0) return;
-    const ids = [...last.keys()];
+    const rows = [...last.values()];
     await this.ds.query(
       `UPDATE rollout_nodes n SET step = u.step, percent = GREATEST(n.percent, u.percent)
-       FROM unnest($1::text[], $2::text[], $3::int[]) AS u(command_id, step, percent)
-       WHERE n.command_id = u.command_id AND n.status = ANY($4::text[])`,
-      [ids, ids.map((id) => last.get(id)!.step), ids.map((id) => last.get(id)!.percent), COMMAND_RUNNING_STATUSES],
+       FROM unnest($1::text[], $2::text[], $3::int[], $5::text[]) AS u(command_id, step, percent, node_id)
+       WHERE n.command_id = u.command_id AND n.node_id = u.node_id AND n.status = ANY($4::text[])`,
+      [
+        rows.map((x) => x.commandId),
+        rows.map((x) => x.step),
+        rows.map((x) => x.percent),
+        COMMAND_RUNNING_STATUSES,
+        rows.map((x) => x.nodeId),
+      ],
     );
   }
 
