@@ -68,7 +68,7 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     await this.nats.connect();
     const { replicas, namespace, topology } = this.nats.options;
     // The node and lock buckets are created by the services that use them (api, scheduler, backup).
-    if (topology === 'manage') await ensureStreams(this.nats.jsm, namespace, replicas);
+    if (topology !== 'use') await ensureStreams(this.nats.jsm, namespace, replicas, { update: topology === 'manage' });
     const handlers = this.findHandlers();
     for (const [subject, handler] of handlers) await this.start(subject, handler);
   }

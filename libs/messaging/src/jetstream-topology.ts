@@ -16,10 +16,15 @@ import { openNodesBucket } from './node-directory';
 const DAY_NS = nanos(24 * 3600 * 1000);
 
 /**
- * Creates or updates the namespace's streams. Safe to run from every service at every
- * start: an existing stream is updated only where its config differs.
+ * Creates the namespace's streams when missing and (unless `update: false`) brings an existing
+ * one's subjects, retention and duplicate window up to date. Safe to run at every start.
  */
-export async function ensureStreams(jsm: JetStreamManager, namespace: string, replicas: number): Promise<void> {
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  namespace: string,
+  replicas: number,
+  options: { update?: boolean } = {},
+): Promise<void> {
   for (const s of Object.values(Streams)) {
     const name = `${namespace.toUpperCase()}_${s.name}`;
     const config: Partial<StreamConfig> & { name: string } = {
@@ -35,12 +40,15 @@ export async function ensureStreams(jsm: JetStreamManager, namespace: string, re
       () => jsm.streams.info(name),
       () => jsm.streams.add(config),
       (existing) =>
-        jsm.streams.update(name, {
-          ...existing.config,
-          subjects: config.subjects,
-          max_age: config.max_age,
-          duplicate_window: config.duplicate_window,
-        }),
+        // only the scheduler may change a stream (see nats-permissions); others take it as it is
+        options.update === false
+          ? Promise.resolve()
+          : jsm.streams.update(name, {
+              ...existing.config,
+              subjects: config.subjects,
+              max_age: config.max_age,
+              duplicate_window: config.duplicate_window,
+            }),
     );
   }
 }
@@ -66,12 +74,24 @@ export async function ensureConsumer(
   await addOrUpdate(
     () => jsm.consumers.info(stream, durable),
     () => jsm.consumers.add(stream, config),
-    () =>
-      jsm.consumers.update(stream, durable, {
-        ack_wait: config.ack_wait,
-        max_deliver: config.max_deliver,
-        max_ack_pending: config.max_ack_pending,
-      }),
+    async (existing) => {
+      const refilter = existing.config.filter_subject !== filterSubject;
+      try {
+        await jsm.consumers.update(stream, durable, {
+          ack_wait: config.ack_wait,
+          max_deliver: config.max_deliver,
+          max_ack_pending: config.max_ack_pending,
+          // an upgrade can change what a durable captures (install events are now per node)
+          ...(refilter ? { filter_subject: filterSubject } : {}),
+        });
+      } catch (err) {
+        if (!refilter) throw err;
+        throw new Error(
+          `consumer ${durable} on ${stream} captures ${existing.config.filter_subject} but this version needs ${filterSubject}, and the server would not change it (${(err as Error).message}): upgrade nats-server to 2.10 or later, or delete the consumer (nats consumer rm ${stream} ${durable}) and start again`,
+          { cause: err },
+        );
+      }
+    },
   );
 }
 

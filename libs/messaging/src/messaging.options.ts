@@ -20,11 +20,12 @@ export interface MessagingOptions {
   /** How long the server waits for an ack before redelivering. */
   ackWaitMs?: number;
   /**
-   * `manage` (control-plane services): create or update the namespace's streams and node
-   * bucket at start. `use` (node agents, whose NATS user may not create them): use them as the
-   * control plane made them.
+   * The namespace's streams at start. `manage` (the scheduler): create them, and bring an
+   * existing one's settings up to date. `create` (the other control-plane services, default):
+   * create them when missing, never change an existing one (their NATS users may not). `use`
+   * (node agents): neither; the control plane has made them.
    */
-  topology?: 'manage' | 'use';
+  topology?: 'manage' | 'create' | 'use';
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
@@ -35,5 +36,5 @@ export const resolveOptions = (o: MessagingOptions): Required<MessagingOptions> 
   redeliveryBackoffMs: [500, 2000, 10000, 30000, 60000],
   ackWaitMs: 30000,
   ...o,
-  topology: o.topology ?? 'manage',
+  topology: o.topology ?? 'create',
 });

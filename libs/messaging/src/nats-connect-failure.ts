@@ -42,6 +42,9 @@ export function classifyConnectFailure(err: unknown): NatsFailure {
   return NatsFailures.Unreachable;
 }
 
+/** A server URL without the `user:password@` or `token@` a URL may carry. */
+const withoutUserInfo = (url: string): string => url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1');
+
 /**
  * A MessagingUnavailableError for a failed connection, naming the servers and, by the kind of
  * failure, the setting to fix. Never includes a secret: only variable names and file paths.
@@ -49,7 +52,7 @@ export function classifyConnectFailure(err: unknown): NatsFailure {
 export function explainConnectFailure(err: unknown, settings: NatsConnectionSettings): MessagingUnavailableError {
   if (err instanceof MessagingUnavailableError) return err;
   const failure = classifyConnectFailure(err);
-  const at = `NATS at ${settings.NATS_URL.join(',')}`;
+  const at = `NATS at ${settings.NATS_URL.map(withoutUserInfo).join(',')}`;
   const reason = String((err as Error | undefined)?.message ?? err).trim();
   const advice: Record<NatsFailure, string> = {
     [NatsFailures.Authentication]: `authentication failed (${reason}): the server rejected ${authMethod(settings)}`,

@@ -122,4 +122,13 @@ describe(classifyConnectFailure.name, () => {
     expect(sut.message).toMatch(/authentication failed.*user alice/);
     expect(sut.message).not.toContain('hunter2');
   });
+
+  it('drops a token or password written into a server URL', () => {
+    const sut = explainConnectFailure(error('Error', 'connection refused'), {
+      NATS_URL: ['nats://s3cr3t-token@10.0.0.5:4222', 'tls://bob:hunter2@10.0.0.6:4222'],
+    });
+
+    expect(sut.message).toContain('nats://10.0.0.5:4222,tls://10.0.0.6:4222');
+    expect(sut.message).not.toMatch(/s3cr3t-token|hunter2/);
+  });
 });

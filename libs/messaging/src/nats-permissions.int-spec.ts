@@ -137,7 +137,14 @@ const actions: Record<string, (c: Client) => Promise<unknown>> = {
   'write lock key backup-repo.exclusive': ({ js }) => writeLock(js, 'backup-repo.exclusive'),
   'publish a backup changed event': ({ js }) => js.publish(ns(Subjects.BackupChanged), json({})),
   "write node b's record": async ({ js }) => (await new Kvm(js).open(ST.nodesBucket)).put('b', json({ id: 'b' })),
-  'create or update the namespace streams': async ({ nc }) => ensureStreams(await jetstreamManager(nc), NS, 1),
+  'ensure the namespace streams exist': async ({ nc }) =>
+    ensureStreams(await jetstreamManager(nc), NS, 1, { update: false }),
+  // e.g. cap COMMANDS so commands vanish, or seal it for good
+  'change the commands stream': async ({ nc }) => {
+    const jsm = await jetstreamManager(nc);
+    const { config } = await jsm.streams.info(ST.commands);
+    await jsm.streams.update(ST.commands, { ...config, max_msgs_per_subject: config.max_msgs_per_subject });
+  },
   'create a consumer on the events stream': async ({ nc }) =>
     (await jetstreamManager(nc)).consumers.add(ST.events, {
       durable_name: uniqueName('probe'),
@@ -193,21 +200,22 @@ const allowed: Record<Who, string[]> = {
     // An operator's `lockstep locks release` of a stuck backup lock goes through the scheduler.
     'write lock key backup-repo.shared.op1',
     'write lock key backup-repo.exclusive',
-    'create or update the namespace streams',
+    'ensure the namespace streams exist',
+    'change the commands stream',
     "create a consumer on node a's commands",
     'create a consumer on the events stream',
     `ask ${Queries.ReleaseInfo}`,
   ],
-  checker: ['create or update the namespace streams'],
-  notifier: ['create or update the namespace streams', 'create a consumer on the events stream'],
+  checker: ['ensure the namespace streams exist'],
+  notifier: ['ensure the namespace streams exist', 'create a consumer on the events stream'],
   api: [
-    'create or update the namespace streams',
+    'ensure the namespace streams exist',
     ...Object.values(Queries)
       .filter((q: Query) => q !== Queries.ReleaseInfo)
       .map((q) => `ask ${q}`),
   ],
   backup: [
-    'create or update the namespace streams',
+    'ensure the namespace streams exist',
     'create a consumer on the events stream',
     'write lock key backup-repo.shared.op1',
     'write lock key backup-repo.exclusive',

@@ -143,7 +143,7 @@ describe('publishedSubjectsOf', () => {
     ['checker', ['evt.check.failed.v1', 'evt.release.available.v1', 'evt.release.metadata-expiring.v1']],
     ['scheduler', ['evt.rollout.changed.v1']],
     ['api', ['cmd.backup.operation.v1']],
-    ['backup', ['evt.backup.changed.v1', 'evt.backup.progress.v1']],
+    ['backup', ['cmd.backup.operation.v1', 'evt.backup.changed.v1', 'evt.backup.progress.v1']],
     ['notifier', []],
   ])('lists what %s may publish through its outbox relay', (name, subjects) => {
     const sut = publishedSubjectsOf(name);

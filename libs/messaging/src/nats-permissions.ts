@@ -97,7 +97,8 @@ export const EventPublishers: Record<Subject, readonly Publisher[]> = {
  * outbox relay publishes them.
  */
 export const CommandPublishers: Record<string, readonly ControlPlaneService[]> = {
-  [BackupSubjects.operation]: ['api'],
+  // the api records operators' backups; the backup service its own scheduled backups and prunes
+  [BackupSubjects.operation]: ['api', 'backup'],
 };
 
 /**
@@ -151,12 +152,13 @@ export function namespaceStreams(namespace: string) {
   };
 }
 
-/** Managing a stream: look at it, create or update it. */
-const streamManagement = (s: string) => [
-  `$JS.API.STREAM.INFO.${s}`,
-  `$JS.API.STREAM.CREATE.${s}`,
-  `$JS.API.STREAM.UPDATE.${s}`,
-];
+/**
+ * Looking at a stream and creating it when missing (services start in any order). Changing
+ * an existing stream is the scheduler's alone (streamUpdate): a service that could update
+ * COMMANDS could seal it, cap it or source other subjects into it.
+ */
+const streamManagement = (s: string) => [`$JS.API.STREAM.INFO.${s}`, `$JS.API.STREAM.CREATE.${s}`];
+const streamUpdate = (s: string) => [`$JS.API.STREAM.UPDATE.${s}`];
 /** Reading one message of a stream (KV get: direct or through the API). */
 const streamReads = (s: string) => [
   `$JS.API.STREAM.MSG.GET.${s}`,
@@ -167,7 +169,6 @@ const streamReads = (s: string) => [
 const consumerManagement = (s: string) => [
   `$JS.API.CONSUMER.CREATE.${s}`,
   `$JS.API.CONSUMER.CREATE.${s}.>`,
-  `$JS.API.CONSUMER.DURABLE.CREATE.${s}.>`,
   `$JS.API.CONSUMER.INFO.${s}.>`,
   `$JS.API.CONSUMER.DELETE.${s}.>`,
   `$JS.API.CONSUMER.NAMES.${s}`,
@@ -208,7 +209,12 @@ export function natsPermissionsFor(identity: NatsIdentity, namespace: string, pu
           allow: unique([
             ns('>'),
             '$JS.API.INFO',
-            ...all.flatMap((s) => [...streamUse(s), `$JS.API.STREAM.DELETE.${s}`, `$JS.API.STREAM.PURGE.${s}`]),
+            ...all.flatMap((s) => [
+              ...streamUse(s),
+              ...streamUpdate(s),
+              `$JS.API.STREAM.DELETE.${s}`,
+              `$JS.API.STREAM.PURGE.${s}`,
+            ]),
             `$KV.${st.nodesBucket}.>`,
             `$KV.${st.locksBucket}.>`,
           ]),
@@ -255,12 +261,16 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
   // operations consumer), on DEAD_LETTERS nobody (operators read it as admin).
   const allow = ['$JS.API.INFO', ...[st.events, st.commands, st.deadLetters].flatMap(streamManagement)];
   if (EventConsumingServices.includes(service)) allow.push(...consumerManagement(st.events), ...consuming(st.events));
-  if (service === 'scheduler') allow.push(...streamReads(st.commands), ...consumerManagement(st.commands));
+  if (service === 'scheduler')
+    allow.push(
+      ...[st.events, st.commands, st.deadLetters].flatMap(streamUpdate),
+      ...streamReads(st.commands),
+      ...consumerManagement(st.commands),
+    );
   if (service === 'backup') {
     const c = BACKUP_OPERATIONS_CONSUMER;
     allow.push(
       `$JS.API.CONSUMER.CREATE.${st.commands}.${c}.${ns(BackupSubjects.operation)}`,
-      `$JS.API.CONSUMER.DURABLE.CREATE.${st.commands}.${c}`,
       `$JS.API.CONSUMER.INFO.${st.commands}.${c}`,
       ...consuming(st.commands, c),
     );

@@ -30,8 +30,8 @@ export interface PlatformOptions {
    * processes such as the installer agent pass false and need no DATABASE_URL.
    */
   database?: boolean;
-  /** `use`: this process may not create streams and buckets (a node agent); default `manage`. */
-  topology?: 'manage' | 'use';
+  /** What this process does to the namespace's streams at start (MessagingOptions.topology; default `create`). */
+  topology?: 'manage' | 'create' | 'use';
 }
 
 /** What every service has: NATS/JetStream, Postgres with migrations (unless `database: false`), optional S3, health endpoints. */

@@ -23,7 +23,9 @@ export class SchedulerModule {
   static forRoot(config: SchedulerConfig): DynamicModule {
     return {
       module: SchedulerModule,
-      imports: [PlatformModule.forService({ service: 'scheduler', config, handles: SCHEDULER_SUBJECTS })],
+      imports: [
+        PlatformModule.forService({ service: 'scheduler', config, handles: SCHEDULER_SUBJECTS, topology: 'manage' }),
+      ],
       controllers: [RolloutsHandler],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },

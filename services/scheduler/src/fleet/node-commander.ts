@@ -5,15 +5,13 @@ import { injectTraceContext } from '@lockstep/telemetry';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 
 /**
- * Sends commands to node agents through JetStream, deduplicated by command id. Before its
- * first command to a node it creates the node's durable consumer (`installer-<id>`): a node's
- * NATS user may only use that consumer, and it delivers commands published after it exists,
- * so it must exist before the command is published.
+ * Sends commands to node agents through JetStream, deduplicated by command id. Before each
+ * command it makes sure the node's durable consumer (`installer-<id>`) exists: a node's NATS
+ * user may only use that consumer, and it delivers commands published after it exists, so it
+ * must exist before the command is published.
  */
 @Injectable()
 export class NodeCommander {
-  private readonly consumers = new Map<string, Promise<void>>();
-
   constructor(private readonly nats: NatsClient) {}
 
   async send(cmd: InstallCommandV1): Promise<void> {
@@ -25,19 +23,17 @@ export class NodeCommander {
     });
   }
 
-  /** Creates the node's command consumer once per process (again after a failure). */
-  private ensureConsumer(nodeId: string): Promise<void> {
-    let ensured = this.consumers.get(nodeId);
-    if (!ensured) {
-      ensured = createCommandConsumer(
-        this.nats.jsm,
-        nodeCommandConsumerOptions(this.nats.options.namespace, nodeId),
-      ).catch((err: Error) => {
-        this.consumers.delete(nodeId);
-        throw err;
-      });
-      this.consumers.set(nodeId, ensured);
+  /**
+   * Looks the node's command consumer up before every command (one request) and creates it
+   * when missing: a consumer someone deleted is made again rather than remembered as there.
+   */
+  private async ensureConsumer(nodeId: string): Promise<void> {
+    const options = nodeCommandConsumerOptions(this.nats.options.namespace, nodeId);
+    try {
+      await this.nats.jsm.consumers.info(options.stream, options.durable);
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message)) throw err;
+      await createCommandConsumer(this.nats.jsm, options);
     }
-    return ensured;
   }
 }
