@@ -1,5 +1,6 @@
 import type { NatsConnectionSettings } from '@lockstep/config';
 import { CodedError } from '@lockstep/contracts';
+import { tlsRequired } from './nats-connection';
 
 /** Why a process could not use NATS, as far as it can tell: the codes of MessagingUnavailableError. */
 export const NatsFailures = {
@@ -59,7 +60,13 @@ export function explainConnectFailure(err: unknown, settings: NatsConnectionSett
     [NatsFailures.Authorization]: `authorization violation (${reason}): the server accepted ${authMethod(settings)} but its permissions do not allow this; grant the user the subjects named (and subscribe on its reply inbox _INBOX_<user>.>) in the server's authorization config`,
     [NatsFailures.TlsUnavailable]: `TLS is required (${tlsReason(settings)}) but the server does not offer it; enable tls { } in nats-server, or point NATS_URL at a server that has it`,
     [NatsFailures.Certificate]: `the TLS handshake failed on a certificate (${reason}); ${certificateAdvice(settings)}`,
-    [NatsFailures.Unreachable]: `${reason}; start nats-server with -js or fix NATS_URL`,
+    // a server that verifies clients may drop the connection after the handshake instead of
+    // sending an alert (TLS 1.3), which looks like a reset: say what to set in that case too
+    [NatsFailures.Unreachable]: `${reason}; start nats-server with -js or fix NATS_URL${
+      tlsRequired(settings) && !settings.NATS_TLS_CERT_FILE
+        ? '; if the server verifies clients (verify: true), set NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE'
+        : ''
+    }`,
     [NatsFailures.NotConnected]: `${reason}; connect first`,
   };
   return new MessagingUnavailableError(failure, `cannot connect to ${at}: ${advice[failure]}`, { cause: err });
