@@ -1,6 +1,5 @@
 import type { NatsConnectionSettings } from '@lockstep/config';
 import { CodedError } from '@lockstep/contracts';
-import { tlsRequired } from './nats-connection';
 
 /** Why a process could not use NATS, as far as it can tell: the codes of MessagingUnavailableError. */
 export const NatsFailures = {
@@ -80,6 +79,15 @@ function authMethod(s: NatsConnectionSettings): string {
     return `user ${s.NATS_USER} with NATS_PASSWORD; fix NATS_USER and NATS_PASSWORD (or NATS_PASSWORD_FILE)`;
   if (s.NATS_TOKEN) return 'the token of NATS_TOKEN; fix NATS_TOKEN (or NATS_TOKEN_FILE)';
   return 'a connection without credentials; set NATS_CREDS_FILE, NATS_NKEY_SEED_FILE, NATS_USER + NATS_PASSWORD or NATS_TOKEN';
+}
+
+/** True when the settings ask for TLS; nats.js itself would take a tls:// URL as plain nats://. */
+export function tlsRequired(settings: NatsConnectionSettings): boolean {
+  return (
+    settings.NATS_TLS_REQUIRED === true ||
+    settings.NATS_URL.some((url) => url.trim().toLowerCase().startsWith('tls://')) ||
+    !!(settings.NATS_TLS_CA_FILE || settings.NATS_TLS_CERT_FILE || settings.NATS_TLS_KEY_FILE)
+  );
 }
 
 function tlsReason(s: NatsConnectionSettings): string {

@@ -8,7 +8,7 @@ import {
 } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { parseCredsFile, parseNkeySeedFile, type NatsConnectionSettings } from '@lockstep/config';
-import { explainConnectFailure } from './nats-connect-failure';
+import { explainConnectFailure, tlsRequired } from './nats-connect-failure';
 
 /** The part of nats.js ConnectionOptions that NATS settings decide. */
 export type NatsConnectionOptions = Pick<
@@ -62,15 +62,6 @@ export function natsConnectionOptions(settings: NatsConnectionSettings): NatsCon
   const identity = natsIdentity(settings);
   if (identity !== undefined) options.inboxPrefix = inboxPrefixFor(identity);
   return options;
-}
-
-/** True when the settings ask for TLS; nats.js itself would take a tls:// URL as plain nats://. */
-export function tlsRequired(settings: NatsConnectionSettings): boolean {
-  return (
-    settings.NATS_TLS_REQUIRED === true ||
-    settings.NATS_URL.some((url) => url.trim().toLowerCase().startsWith('tls://')) ||
-    !!(settings.NATS_TLS_CA_FILE || settings.NATS_TLS_CERT_FILE || settings.NATS_TLS_KEY_FILE)
-  );
 }
 
 /**
