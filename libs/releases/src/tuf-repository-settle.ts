@@ -1,8 +1,8 @@
 import type { MetaFile } from '@tufjs/models';
 import { ReleaseError, ReleaseErrorCode } from './errors';
-import type { TufKeySet, TufOnlineKeySet } from './tuf-keys';
+import { TufRoles, type TufKeySet, type TufOnlineKeySet } from './tuf-keys';
 import type { NewestVersions, TufMetadataBucket, TufRepositoryState } from './tuf-metadata-bucket';
-import { TufRepositoryVerifier } from './tuf-repository-verifier';
+import { TufRepositoryVerifier, type TufVersionFloor } from './tuf-repository-verifier';
 import {
   assertOnlineKeysMatchRoot,
   buildSnapshot,
@@ -23,13 +23,16 @@ import {
  * writer writes timestamp.json last then sees its own write and repairs it if needed, so in
  * any interleaving the repository ends up verifying with the newest release set. Signatures
  * are checked under the root chained from `trustedRoot` (default: the bucket's 1.root.json).
+ * The listing is not trusted to be whole: a bucket writer may put back older files and delete
+ * newer ones, so neither the state it returns nor the targets a repair pins may be below
+ * `floor` (the writer's own versions and what it trusted before); that is refused as untrusted.
  */
 export async function settleRepository(
   bucket: TufMetadataBucket,
   keys: TufKeySet | TufOnlineKeySet,
   policy: ExpiryPolicy | undefined,
   clock: () => Date,
-  trustedRoot?: Buffer,
+  { trustedRoot, floor = {} }: SettleOptions = {},
 ): Promise<TufRepositoryState> {
   const verifier = new TufRepositoryVerifier(bucket);
   for (let attempt = 1; ; attempt++) {
@@ -40,17 +43,36 @@ export async function settleRepository(
     const newest = await bucket.newestVersions();
     const problem = verifier.inconsistency(state, root) ?? behindNewest(state, newest);
     if (!problem) {
+      // consistent, but older than what this writer wrote or trusted: files were put back
+      verifier.assertTrusted(state, root, floor);
       await bucket.pruneTimestampCopies(state.timestamp.signed.version);
       return state;
     }
     if (attempt > MAX_SETTLE_REPAIRS)
       throw busyError(bucket.component, `still after ${MAX_SETTLE_REPAIRS} repairs: ${problem}`);
+    // the newest targets left in the listing is what the repair would pin: never one below the floor
+    if (newest.targets < (floor.targets ?? 0))
+      throw verifier.untrusted(
+        `${problem}, but the newest targets in the bucket is version ${newest.targets}, below version ${floor.targets} signed or seen before (newer targets were removed or older metadata was put back)`,
+      );
     assertOnlineKeysMatchRoot(root, keys, bucket.component);
     const { targets, targetsBytes } = await bucket.readTargets(newest.targets);
     verifier.assertTargets(targets, newest.targets, root);
     const meta = metaFileFor(targets.signed.version, targetsBytes);
-    await writeSnapshotAndTimestamp(bucket, keys, nextVersions(state, newest), meta, clock(), policy);
+    await writeSnapshotAndTimestamp(bucket, keys, nextVersions(state, newest, floor), meta, clock(), policy);
   }
+}
+
+/** How a writer's settle step checks what it reads back. */
+export interface SettleOptions {
+  /** The root the chain is followed from; default the bucket's 1.root.json. */
+  trustedRoot?: Buffer;
+  /**
+   * Versions the repository must not fall below: what the writer itself wrote and what it
+   * verified or trusted before. Settling refuses (RELEASE_REPOSITORY_UNTRUSTED) to accept or
+   * to re-sign anything older, and repairs with snapshot and timestamp versions above it.
+   */
+  floor?: TufVersionFloor;
 }
 
 /** Signs and writes `N.snapshot.json` pinning `targetsMeta`, then a timestamp pinning it. */
@@ -74,12 +96,24 @@ export async function writeSnapshotAndTimestamp(
   );
 }
 
-/** The next version of each versioned role: above both what is current and anything in the listing, so no writer reuses a number. */
-export const nextVersions = (state: TufRepositoryState | undefined, newest: NewestVersions): NewestVersions => ({
-  targets: Math.max(state?.targets.signed.version ?? 0, newest.targets) + 1,
-  snapshot: Math.max(state?.snapshot.signed.version ?? 0, newest.snapshot) + 1,
-  timestamp: Math.max(state?.timestamp.signed.version ?? 0, newest.timestamp) + 1,
+/**
+ * The next version of each versioned role: above what is current, anything in the listing and
+ * the floor (versions this writer wrote or saw, whose files may have been removed), so no
+ * writer reuses a number.
+ */
+export const nextVersions = (
+  state: TufRepositoryState | undefined,
+  newest: NewestVersions,
+  floor: TufVersionFloor = {},
+): NewestVersions => ({
+  targets: Math.max(state?.targets.signed.version ?? 0, newest.targets, floor.targets ?? 0) + 1,
+  snapshot: Math.max(state?.snapshot.signed.version ?? 0, newest.snapshot, floor.snapshot ?? 0) + 1,
+  timestamp: Math.max(state?.timestamp.signed.version ?? 0, newest.timestamp, floor.timestamp ?? 0) + 1,
 });
+
+/** The highest version of each role over several floors. */
+export const higherFloor = (...floors: TufVersionFloor[]): TufVersionFloor =>
+  Object.fromEntries(TufRoles.map((role) => [role, Math.max(0, ...floors.map((f) => f[role] ?? 0))]));
 
 /** Why the current chain is behind a file another writer put in the bucket, if it is. */
 const behindNewest = (state: TufRepositoryState, newest: NewestVersions): string | undefined =>

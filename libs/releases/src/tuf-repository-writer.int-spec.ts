@@ -491,6 +491,75 @@ describe(TufRepositoryWriter.name, () => {
     );
   });
 
+  describe('a bucket writer rolls the repository back right after a write', () => {
+    /** The store, running `attack` once right after the first write of timestamp.json through it. */
+    const attackedAfterTimestamp = (attack: () => Promise<void>): ObjectStore => {
+      let done = false;
+      return new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop !== 'put') return Reflect.get(target, prop, receiver) as unknown;
+          return async (key: string, body: Buffer | string, contentType?: string) => {
+            await target.put(key, body, contentType);
+            if (!done && key.endsWith('/timestamp.json')) {
+              done = true;
+              await attack();
+            }
+          };
+        },
+      });
+    };
+    /** Puts the 1.0.0 timestamp back and deletes targets and snapshot version 2 (1.0.1); the newer timestamp copies stay. */
+    const backToFirstRelease = (component: string, firstTimestamp: Buffer) => async () => {
+      const prefix = tufPrefixFor(component);
+      await store.put(`${prefix}timestamp.json`, firstTimestamp, 'application/json');
+      for (const name of ['2.targets.json', '2.snapshot.json']) await store.remove(`${prefix}${name}`);
+    };
+    const publishOf = (component: string, on: ObjectStore, version: string) =>
+      sut.publish({ store: on, component, artifact: Buffer.from(version), version, channel: 'stable', keys });
+
+    it.each([
+      [
+        'the refresh, after 1.0.1 was published',
+        async (component: string, attack: () => Promise<void>) => {
+          await publishOf(component, store, '1.0.1');
+          return sut.refreshOnline({ store: attackedAfterTimestamp(attack), component, keys });
+        },
+      ],
+      [
+        'the publish of 1.0.1',
+        (component: string, attack: () => Promise<void>) =>
+          publishOf(component, attackedAfterTimestamp(attack), '1.0.1'),
+      ],
+    ])('%s: its settle refuses to sign a snapshot of the older targets', async (_writer, write) => {
+      const component = uniqueName('rollback');
+      await publishOf(component, store, '1.0.0');
+      const firstTimestamp = await store.get(`${tufPrefixFor(component)}timestamp.json`);
+
+      const attempt = write(component, backToFirstRelease(component, firstTimestamp));
+
+      await expect(attempt).rejects.toMatchObject({
+        code: ReleaseErrorCode.RepositoryUntrusted,
+        message: expect.stringMatching(/targets.*version 1.*below version 2/),
+      });
+      // nothing re-signed the rollback: timestamp.json is still the one put back
+      expect((await store.get(`${tufPrefixFor(component)}timestamp.json`)).equals(firstTimestamp)).toBe(true);
+    });
+
+    it('the refresh: a whole older release set put back is refused, not reported as what it signed', async () => {
+      const component = uniqueName('rollback');
+      await publishOf(component, store, '1.0.0');
+      const old = await captureTufMetadata(store, component);
+      await publishOf(component, store, '1.0.1');
+
+      const attempt = sut.refreshOnline({ store: attackedAfterTimestamp(() => old.restore()), component, keys });
+
+      await expect(attempt).rejects.toMatchObject({
+        code: ReleaseErrorCode.RepositoryUntrusted,
+        message: expect.stringMatching(/targets is version 1, below version 2/),
+      });
+    });
+  });
+
   describe('key rotation', () => {
     it.each(['root', 'targets', 'snapshot', 'timestamp'] as const)(
       'replaces the %s key: a client pinned to root v1 follows root v2, and the old key file is refused afterwards',

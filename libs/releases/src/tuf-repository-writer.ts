@@ -6,7 +6,13 @@ import { ReleaseError, ReleaseErrorCode } from './errors';
 import { artifactKeyFor, assertChannel, assertComponentName, assertVersionText, targetPathFor } from './release-layout';
 import type { ReleaseTargetCustom } from './release-target-custom';
 import { TufMetadataBucket, type TufRepositoryState } from './tuf-metadata-bucket';
-import { busyError, nextVersions, settleRepository, writeSnapshotAndTimestamp } from './tuf-repository-settle';
+import {
+  busyError,
+  higherFloor,
+  nextVersions,
+  settleRepository,
+  writeSnapshotAndTimestamp,
+} from './tuf-repository-settle';
 import { TufRepositoryVerifier, type TufVersionFloor } from './tuf-repository-verifier';
 import { signBytes, type OnlineRole, type TufKeySet, type TufOnlineKeySet, type TufRole } from './tuf-keys';
 import {
@@ -262,15 +268,20 @@ export class TufRepositoryWriter {
       expiryFor('timestamp', now, input.expiresInMs),
       metaFileFor(snapshot.signed.version, snapshotBytes),
     );
+    // what settling must not go below: the floor given, what was verified above, and what this refresh wrote
+    const settle = (written: TufVersionFloor) =>
+      settleRepository(bucket, input.keys, input.expiresInMs, this.clock, {
+        trustedRoot: input.trustedRoot,
+        floor: higherFloor(input.notBefore ?? {}, versionsOf(state), written),
+      });
     if (await published()) {
       // a publish went first: leave its timestamp, but repair what our snapshot may have overwritten
-      if (resigned.length > 0)
-        await settleRepository(bucket, input.keys, input.expiresInMs, this.clock, input.trustedRoot);
+      if (resigned.length > 0) await settle({ snapshot: snapshot.signed.version });
       throw busy();
     }
     await bucket.writeTimestamp(timestamp);
     resigned.push('timestamp');
-    const settled = await settleRepository(bucket, input.keys, input.expiresInMs, this.clock, input.trustedRoot);
+    const settled = await settle({ snapshot: snapshot.signed.version, timestamp: timestamp.signed.version });
     return { resigned, versions: versionsOf(settled), expires: expiryOf(settled) };
   }
 
@@ -312,7 +323,8 @@ export class TufRepositoryWriter {
     signMetadata(targets, keys.keys.targets);
     const targetsBytes = await bucket.writeVersioned(targets);
     await writeSnapshotAndTimestamp(bucket, keys, next, metaFileFor(targets.signed.version, targetsBytes), now, policy);
-    return versionsOf(await settleRepository(bucket, keys, policy, this.clock));
+    // a repair may not pin targets below the ones this write signed (their file may have been removed)
+    return versionsOf(await settleRepository(bucket, keys, policy, this.clock, { floor: next }));
   }
 
   /** Creates root v1 on first publish, or a root N+1 (same keys) when root N is about to expire. */

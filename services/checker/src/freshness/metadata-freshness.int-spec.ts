@@ -279,11 +279,15 @@ describe(MetadataFreshnessService.name, () => {
     expect((await new TufRepositoryWriter(clock).expiry(store, component)).timestamp.version).toBe(1);
   });
 
-  it('without online keys, warns at its first pass about a timestamp only a refresher keeps valid; with them, marks the repository so the next publish signs a day-long timestamp', async () => {
-    const { component } = await publishAt(new Date(Date.now() - HOUR));
+  it('without online keys, warns at its first pass about a timestamp only a refresher keeps valid; with them, marks the repository once it re-signed it, so the next publish signs a day-long timestamp', async () => {
+    const { component } = await publishAt(new Date(Date.now() - 7 * HOUR));
     const policyBefore = await expiryPolicyFor(store, component, now);
+    const published = now;
 
     const [alone] = (await replica(withoutKeys).runAll()).filter((o) => o.component === component);
+    const [unproven] = (await replica(withKeys).runAll()).filter((o) => o.component === component);
+    const policyUnproven = await expiryPolicyFor(store, component, now);
+    now = new Date(published.getTime() + 7 * HOUR);
     const [served] = (await replica(withKeys).runAll()).filter((o) => o.component === component);
 
     expect(alone.warned).toEqual(['timestamp']);
@@ -294,10 +298,73 @@ describe(MetadataFreshnessService.name, () => {
         action: expect.stringContaining('LOCKSTEP_TUF_ONLINE_KEYS_FILE'),
       }),
     ]);
+    // nothing was due yet, and no refresh ever worked: no mark
+    expect(unproven).toMatchObject({ refreshed: [] });
+    expect(policyUnproven).toEqual(UNREFRESHED_EXPIRY_MS);
+    expect(served).toMatchObject({ refreshed: ['timestamp'] });
     expect(served.error).toBeUndefined();
     expect(policyBefore).toEqual(UNREFRESHED_EXPIRY_MS);
     expect(await expiryPolicyFor(store, component, now)).toEqual({});
     expect(await expiryPolicyFor(store, component, new Date(now.getTime() + 3 * DAY))).toEqual(UNREFRESHED_EXPIRY_MS);
+  });
+
+  it('marks the repository only while its refreshes work: with every refresh refused, publishes sign the long timestamp, not a day-long one nobody renews', async () => {
+    const { component, trustedRoot } = await publishAt(new Date(Date.now() - 4 * DAY));
+    const start = now.getTime();
+    // the component's pinned root is another repository's: every refresh is refused, though the bucket root trusts the keys
+    const other = uniqueName('other');
+    await new TufRepositoryWriter(clock).publish({
+      store,
+      component: other,
+      artifact: Buffer.from('other'),
+      version: '1.0.0',
+      channel: 'stable',
+      keys: generateKeySet(),
+    });
+    await ds.query(`UPDATE components SET source_config = $2 WHERE name = $1`, [
+      component,
+      JSON.stringify({ mode: 's3', trustedRoot: (await trustedRootFor(store, other)).toString() }),
+    ]);
+    const sut = replica(withKeys);
+    const errors = new Set<string>();
+    const refreshed: string[] = [];
+    const policies: ExpiryPolicy[] = [];
+
+    for (let t = start + HOUR; t <= start + 3 * DAY; t += HOUR) {
+      now = new Date(t);
+      if ((t - start) % DAY === 0) {
+        // a daily publish signs with the policy lockstep release publish would use
+        const policy = await expiryPolicyFor(store, component, now);
+        policies.push(policy);
+        const version = `1.0.${policies.length}`;
+        await new TufRepositoryWriter(clock).publish({
+          store,
+          component,
+          artifact: Buffer.from(version),
+          version,
+          channel: 'stable',
+          keys,
+          expiresInMs: policy,
+        });
+      }
+      const [outcome] = (await sut.runAll()).filter((o) => o.component === component);
+      refreshed.push(...outcome.refreshed);
+      // passes with nothing due try no refresh
+      if (outcome.error) errors.add(outcome.error.replace(/.*does not verify: /, '').slice(0, 40));
+    }
+
+    expect(refreshed).toEqual([]);
+    expect([...errors]).toEqual([expect.stringMatching(/root\.json differs from 1\.root\.json/)]);
+    expect(policies).toEqual([UNREFRESHED_EXPIRY_MS, UNREFRESHED_EXPIRY_MS, UNREFRESHED_EXPIRY_MS]);
+    // once the right root is pinned, the next refresh works and the mark is back
+    await ds.query(`UPDATE components SET source_config = $2 WHERE name = $1`, [
+      component,
+      JSON.stringify({ mode: 's3', trustedRoot }),
+    ]);
+    now = new Date(now.getTime() + HOUR);
+    const [recovered] = (await sut.runAll()).filter((o) => o.component === component);
+    expect(recovered.refreshed).toContain('timestamp');
+    expect(await expiryPolicyFor(store, component, now)).toEqual({});
   });
 
   it('refuses online keys that do not parse, naming the setting', () => {

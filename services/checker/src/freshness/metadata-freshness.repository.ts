@@ -112,6 +112,18 @@ export class MetadataFreshnessRepository {
   }
 
   /**
+   * True when the last refresh of the component (by any replica, from its audit record)
+   * re-signed it; false when it failed or none was ever attempted.
+   */
+  async lastRefreshSucceeded(component: string): Promise<boolean> {
+    const [last] = await this.ds.query<Array<{ outcome: string }>>(
+      `SELECT outcome FROM audit_log WHERE action = $1 AND target = $2 ORDER BY id DESC LIMIT 1`,
+      [REFRESH_ACTION, component],
+    );
+    return last?.outcome === AuditOutcome.Ok;
+  }
+
+  /**
    * Marks this checker as the component's online refresher in the bucket (rewritten once the
    * mark is `renewAfterMs` old); throws when the component's root does not trust the keys.
    */

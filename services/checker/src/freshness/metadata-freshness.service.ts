@@ -77,21 +77,29 @@ export class MetadataFreshnessService {
     const keys = this.config.LOCKSTEP_TUF_ONLINE_KEYS;
     let refreshed: OnlineRole[] = [];
     let error: string | undefined;
+    /** Whether this pass re-signed the online roles; undefined when nothing was due. */
+    let refreshWorked: boolean | undefined;
     if (keys && refreshDue(expiry, this.clock(), this.policy)) {
       try {
         const result = await this.repo.refreshOnline(tuf, keys);
         expiry = result.expires;
         refreshed = result.resigned;
+        refreshWorked = true;
         this.logger.log(
           `${component}: re-signed ${refreshed.join(' and ')} (timestamp v${result.versions.timestamp}, valid until ${expiry.timestamp.expires.toISOString()})`,
         );
       } catch (err) {
         error = (err as Error).message;
+        refreshWorked = false;
         this.refreshFailures.inc({ component, code: (err as { code?: string }).code ?? 'unexpected' });
         this.logger.error(`${component}: TUF metadata could not be re-signed: ${error}`);
       }
     }
-    if (keys) error ??= await this.markRefresher(component, keys);
+    // The mark makes publishes sign a day-long timestamp that only a refresher keeps valid:
+    // leave it only while refreshes work (this pass's, or the last one when nothing was due),
+    // so a refresher that keeps failing lets it lapse and publishes sign the long timestamp again.
+    if (keys && (refreshWorked ?? (await this.repo.lastRefreshSucceeded(component))))
+      error ??= await this.markRefresher(component, keys);
     for (const role of TufRoles)
       this.expiresGauge.set({ component, role }, Math.floor(expiry[role].expires.getTime() / 1000));
     const warned: ReleaseMetadataRole[] = [];
@@ -114,7 +122,8 @@ export class MetadataFreshnessService {
 
   /**
    * Leaves this checker's mark in the component's bucket prefix, so publishes there sign the
-   * short timestamp it keeps fresh; the error message when the root does not trust its keys.
+   * short timestamp it keeps fresh (call it only while its refreshes work); the error message
+   * when the root does not trust its keys.
    */
   private async markRefresher(component: string, keys: TufOnlineKeySet): Promise<string | undefined> {
     try {
