@@ -29,7 +29,13 @@ import type { AgentSettings } from './settings';
 import { agentLogger, type AgentLogger } from './support/logger';
 import { NpmSignatureVerifier } from './verify/npm-signature-verifier';
 import { TufArtifactVerifier } from './verify/tuf-artifact-verifier';
-import { backupChangedEventId, createEvent, Subjects, type InstallCommandV1 } from '@lockstep/contracts';
+import {
+  backupChangedEventId,
+  createEvent,
+  eventWireSubject,
+  Subjects,
+  type InstallCommandV1,
+} from '@lockstep/contracts';
 import type { DownloadedArtifact } from './download/artifact-downloader';
 
 /** Default lock whose live holder an agent obeys: the scheduler's cluster lock. */
@@ -269,10 +275,15 @@ export class NodeAgentRuntime {
           // Retried through a NATS server failing over (same msg id: a late duplicate is dropped).
           await retryFor(
             () =>
-              js.publish(`${this.nats.namespace}.${Subjects.BackupChanged}`, JSON.stringify(ev), {
-                msgID: ev.id,
-                timeout: 5000,
-              }),
+              // on this node's own subject, the only one its NATS user may announce backups on
+              js.publish(
+                `${this.nats.namespace}.${eventWireSubject(Subjects.BackupChanged, s.nodeId)}`,
+                JSON.stringify(ev),
+                {
+                  msgID: ev.id,
+                  timeout: 5000,
+                },
+              ),
             {
               forMs: 30_000,
               onRetry: (err) =>

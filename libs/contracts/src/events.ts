@@ -17,14 +17,27 @@ export interface EventContract<S extends z.ZodTypeAny = z.ZodTypeAny> {
    * permissions let an agent publish only under its own node id, and consumers refuse an
    * event whose payload names another node than its subject (see eventWireSubject).
    */
-  perNode?: true;
+  perNode?: PerNodeOrigin;
 }
+
+/** How a per-node event names its node, and whether the control plane publishes it too. */
+export interface PerNodeOrigin {
+  /** The node the payload is about (null or undefined: none, e.g. a control-plane backup). */
+  nodeOf(data: unknown): string | null | undefined;
+  /** The control plane publishes it as well, on `<subject>._control` (which no node id can be). */
+  controlPlane?: true;
+}
+
+/** Last token of a per-node event the control plane publishes (not a valid node id: it starts with `_`). */
+export const CONTROL_PLANE_ORIGIN = '_control';
+
+const nodeIdOf = (data: unknown) => (data as { nodeId?: string } | null)?.nodeId;
 
 const contract = <S extends z.ZodTypeAny>(
   subject: Subject,
   name: string,
   schema: S,
-  options: { perNode?: true } = {},
+  options: { perNode?: PerNodeOrigin } = {},
 ): EventContract<S> => ({
   subject,
   name,
@@ -43,13 +56,19 @@ export const EventContracts = {
     ReleaseMetadataExpiringV1,
   ),
   [Subjects.InstallProgress]: contract(Subjects.InstallProgress, 'node.install.progress', InstallProgressV1, {
-    perNode: true,
+    perNode: { nodeOf: nodeIdOf },
   }),
   [Subjects.InstallFinished]: contract(Subjects.InstallFinished, 'node.install.finished', InstallFinishedV1, {
-    perNode: true,
+    perNode: { nodeOf: nodeIdOf },
   }),
   [Subjects.RolloutChanged]: contract(Subjects.RolloutChanged, 'rollout.changed', RolloutChangedV1),
-  [Subjects.BackupChanged]: contract(Subjects.BackupChanged, 'backup.changed', BackupChangedV1),
+  // agents announce their pre-update backups; the backup service everything else
+  [Subjects.BackupChanged]: contract(Subjects.BackupChanged, 'backup.changed', BackupChangedV1, {
+    perNode: {
+      nodeOf: (data) => (data as { backup?: { nodeId?: string | null } } | null)?.backup?.nodeId,
+      controlPlane: true,
+    },
+  }),
   [Subjects.BackupProgress]: contract(Subjects.BackupProgress, 'backup.progress', BackupProgressV1),
 } as const satisfies Record<Subject, EventContract>;
 
@@ -69,12 +88,15 @@ export const eventNames = (): string[] => Object.values(EventContracts).map((c) 
 
 /**
  * Subject (relative to the namespace) an event is published on: the contract's subject, and
- * for per-node events the publishing node's id as one more token.
+ * for per-node events one more token: the publishing node's id, or CONTROL_PLANE_ORIGIN when
+ * the control plane publishes it (no nodeId).
  */
 export function eventWireSubject(subject: Subject, nodeId?: string): string {
-  if (!contractFor(subject)?.perNode) return subject;
-  if (!nodeId) throw new Error(`${subject} is published per node: name the node`);
-  return `${subject}.${nodeId}`;
+  const perNode = contractFor(subject)?.perNode;
+  if (!perNode) return subject;
+  if (nodeId) return `${subject}.${nodeId}`;
+  if (perNode.controlPlane) return `${subject}.${CONTROL_PLANE_ORIGIN}`;
+  throw new Error(`${subject} is published per node: name the node`);
 }
 
 /** Filter (relative to the namespace) that captures every message of an event subject. */
@@ -82,13 +104,17 @@ export const eventFilterSubject = (subject: Subject): string =>
   contractFor(subject)?.perNode ? `${subject}.*` : subject;
 
 /**
- * For a per-node event: the node its subject names, which must be the node its payload names
- * (undefined when they agree or the event is not per-node; otherwise why not).
+ * For a per-node event: refuses one whose subject names another node than its payload, or
+ * that came as the control plane's when the control plane does not publish it (undefined when
+ * it is fine or the event is not per-node; otherwise why not).
  */
 export function perNodeMismatch(subject: Subject, wireSubject: string, data: unknown): string | undefined {
-  if (!contractFor(subject)?.perNode) return undefined;
+  const perNode = contractFor(subject)?.perNode;
+  if (!perNode) return undefined;
   const publishedAs = wireSubject.slice(wireSubject.lastIndexOf('.') + 1);
-  const named = (data as { nodeId?: unknown } | null)?.nodeId;
+  if (publishedAs === CONTROL_PLANE_ORIGIN)
+    return perNode.controlPlane ? undefined : `published as the control plane's, but only nodes publish ${subject}`;
+  const named = perNode.nodeOf(data);
   return named === publishedAs
     ? undefined
     : `published on node ${publishedAs}'s subject but names node ${String(named)}: an agent may speak only for its own node`;

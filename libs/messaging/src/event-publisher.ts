@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { createEvent, type CloudEvent, type PayloadOf, type Subject } from '@lockstep/contracts';
+import {
+  contractFor,
+  createEvent,
+  eventWireSubject,
+  type CloudEvent,
+  type PayloadOf,
+  type Subject,
+} from '@lockstep/contracts';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { NatsClient } from './nats-client';
 import { injectTraceContext } from '@lockstep/telemetry';
@@ -33,7 +40,9 @@ export class EventPublisher {
 
   /** Publishes any JSON body (an event or a command) with `msgId` as Nats-Msg-Id. Returns true when it was a duplicate. */
   async publishMessage(subject: string, body: unknown, msgId: string, headers?: MsgHdrs): Promise<boolean> {
-    const ack = await this.nats.js.publish(this.nats.subject(subject), JSON.stringify(body), {
+    // a per-node event the control plane publishes goes on its `._control` subject
+    const wire = contractFor(subject)?.perNode ? eventWireSubject(subject as Subject) : subject;
+    const ack = await this.nats.js.publish(this.nats.subject(wire), JSON.stringify(body), {
       msgID: msgId,
       headers,
       timeout: 5000,

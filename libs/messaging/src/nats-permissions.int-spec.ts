@@ -6,6 +6,8 @@ import {
   Queries,
   Streams,
   Subjects,
+  eventFilterSubject,
+  eventWireSubject,
   type Query,
 } from '@lockstep/contracts';
 import { FleetLock } from '@lockstep/fleet-lock';
@@ -135,7 +137,9 @@ const actions: Record<string, (c: Client) => Promise<unknown>> = {
   'write lock key cluster': ({ js }) => writeLock(js, 'cluster'),
   'write lock key backup-repo.shared.op1': ({ js }) => writeLock(js, 'backup-repo.shared.op1'),
   'write lock key backup-repo.exclusive': ({ js }) => writeLock(js, 'backup-repo.exclusive'),
-  'publish a backup changed event': ({ js }) => js.publish(ns(Subjects.BackupChanged), json({})),
+  "announce a backup as the control plane's": ({ js }) =>
+    js.publish(ns(eventWireSubject(Subjects.BackupChanged)), json({})),
+  'announce a backup of node a': ({ js }) => js.publish(ns(eventWireSubject(Subjects.BackupChanged, 'a')), json({})),
   "write node b's record": async ({ js }) => (await new Kvm(js).open(ST.nodesBucket)).put('b', json({ id: 'b' })),
   'ensure the namespace streams exist': async ({ nc }) =>
     ensureStreams(await jetstreamManager(nc), NS, 1, { update: false }),
@@ -185,14 +189,9 @@ const allowed: Record<Who, string[]> = {
     "consume node a's commands",
     'publish an install event for node a',
     'write lock key backup-repo.shared.op1',
-    'publish a backup changed event',
+    'announce a backup of node a',
   ],
-  'agent b': [
-    "write node b's record",
-    'publish an install event for node b',
-    'write lock key backup-repo.shared.op1',
-    'publish a backup changed event',
-  ],
+  'agent b': ["write node b's record", 'publish an install event for node b', 'write lock key backup-repo.shared.op1'],
   scheduler: [
     'publish a command to node a',
     'publish a control event (rollout changed)',
@@ -219,7 +218,7 @@ const allowed: Record<Who, string[]> = {
     'create a consumer on the events stream',
     'write lock key backup-repo.shared.op1',
     'write lock key backup-repo.exclusive',
-    'publish a backup changed event',
+    "announce a backup as the control plane's",
   ],
   anonymous: [],
 };
@@ -379,12 +378,12 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
       const pushed = uniqueName('pushed');
 
       const reply = await api.send(Queries.RolloutAction, { from: 'api' });
-      await backup.js.publish(ns(Subjects.BackupChanged), json({ pushed }));
+      await backup.js.publish(ns(eventWireSubject(Subjects.BackupChanged)), json({ pushed }));
       await (
         await jetstreamManager(backup.nc)
       ).consumers.add(ST.events, {
         durable_name: pushed,
-        filter_subject: ns(Subjects.BackupChanged),
+        filter_subject: ns(eventFilterSubject(Subjects.BackupChanged)),
         deliver_subject: ns(Queries.RolloutAction),
         deliver_group: 'scheduler',
         ack_policy: AckPolicy.None,

@@ -51,7 +51,7 @@ describe('natsPermissionsFor', () => {
         '$JS.ACK.LOCKSTEP_COMMANDS.installer-a.>',
         'lockstep.evt.node.install.progress.v1.a',
         'lockstep.evt.node.install.finished.v1.a',
-        'lockstep.evt.backup.changed.v1',
+        'lockstep.evt.backup.changed.v1.a',
         'lockstep.dlq.cmd.node.a.>',
         '$KV.LOCKSTEP_NODES.a',
         '$KV.LOCKSTEP_LOCKS.backup-repo.init',
@@ -101,7 +101,7 @@ describe('natsPermissionsFor', () => {
       ],
     ],
     ['scheduler', ['lockstep.evt.rollout.changed.v1']],
-    ['backup', ['lockstep.evt.backup.changed.v1', 'lockstep.evt.backup.progress.v1']],
+    ['backup', ['lockstep.evt.backup.changed.v1._control', 'lockstep.evt.backup.progress.v1']],
     ['notifier', []],
     ['api', []],
   ] as const)('lets %s publish only its own events', (name, own) => {

@@ -1,5 +1,6 @@
 import {
   BACKUP_LOCK_PREFIX,
+  contractFor,
   BACKUP_OPERATIONS_CONSUMER,
   BackupSubjects,
   deadLetterSubject,
@@ -277,7 +278,11 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
   }
   if (KvUsers.includes(service)) allow.push(...streamUse(st.nodesStream), ...streamUse(st.locksStream));
 
-  allow.push(...publishedSubjectsOf(service)!.map(ns), ns('dlq.>'));
+  // a per-node event the control plane publishes goes on its `._control` subject (eventWireSubject)
+  allow.push(
+    ...publishedSubjectsOf(service)!.map((s) => ns(contractFor(s)?.perNode ? eventWireSubject(s as Subject) : s)),
+    ns('dlq.>'),
+  );
   if (service === 'scheduler') allow.push(ns('cmd.node.>'));
 
   // The scheduler takes rollout locks (any key) and force-releases any stuck lock for an

@@ -34,6 +34,15 @@ describe('supersedes (catalogue changes arrive out of order and twice)', () => {
     ['an older verification', rec('corrupted', '2026-11-22T05:00:00Z'), rec('verified', '2026-11-22T04:00:00Z'), false],
     ['pruning a verified backup', rec('verified', '2026-11-22T04:00:00Z'), rec('pruned'), true],
     ['anything after pruning', rec('pruned'), rec('verified', '2026-11-23T00:00:00Z'), false],
+    // node a's agent may announce backups of node a only: it cannot take over another's entry
+    ['a control-plane backup claimed by a node', rec('creating'), { ...rec('pruned'), nodeId: 'a' }, false],
+    [
+      'a node backup claimed by another node',
+      { ...rec('creating'), nodeId: 'b' },
+      { ...rec('failed'), nodeId: 'a' },
+      false,
+    ],
+    ["a node's own backup moving on", { ...rec('creating'), nodeId: 'a' }, { ...rec('completed'), nodeId: 'a' }, true],
   ])('%s', (_what, current, next, expected) => {
     expect(supersedes(current, next)).toBe(expected);
   });

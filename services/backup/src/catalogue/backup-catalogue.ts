@@ -45,10 +45,13 @@ function toEntity(r: BackupRecordV1): Partial<BackupEntity> {
  * Whether `next` may replace `current`. Changes arrive out of order (events are redelivered,
  * a node and the service may both report): a status only moves forward — creating, then
  * completed or failed (the first outcome wins), then verified or corrupted (the latest
- * verification wins), then pruned.
+ * verification wins), then pruned. The entry's node never changes.
  */
 export function supersedes(current: BackupRecordV1 | undefined, next: BackupRecordV1): boolean {
   if (!current) return true;
+  // A backup's node never changes: a node's agent announces only its own node's backups (on
+  // its own subject), so a change naming another node than the entry is someone else's claim.
+  if ((current.nodeId ?? null) !== (next.nodeId ?? null)) return false;
   const a = RANK[current.status];
   const b = RANK[next.status];
   if (b !== a) return b > a;
