@@ -34,8 +34,8 @@ describe(NodeAgent.name, () => {
   let live: LiveHolder | undefined | Error;
   let now: number;
   let sut: NodeAgent;
-  /** An agent like `sut` with another trust anchor pinned. */
-  let agentWith: (trustAnchor: TrustAnchorKind | null) => NodeAgent;
+  /** An agent like `sut` with another trust anchor pinned, or on another journal. */
+  let agentWith: (trustAnchor: TrustAnchorKind | null, on?: CommandJournal) => NodeAgent;
   const fenceOnDisk = async () => (await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster');
 
   beforeEach(async () => {
@@ -69,11 +69,11 @@ describe(NodeAgent.name, () => {
       }),
       resume: jest.fn(),
     };
-    agentWith = (trustAnchor) =>
+    agentWith = (trustAnchor, on = journal) =>
       new NodeAgent(
         { nodeId: 'n1', component: 'demo', trustAnchor },
         dir,
-        journal,
+        on,
         fencing,
         pipeline as unknown as InstallPipeline,
         events,
@@ -97,6 +97,29 @@ describe(NodeAgent.name, () => {
     expect(published.map((p) => p.id)).toEqual([finishedEventId('c1', 10), finishedEventId('c1', 11)]);
     expect(progress).toEqual([expect.objectContaining({ step: 'preflight', percent: 5, commandId: 'c1' })]);
     expect(sut.installState).toBe('idle');
+  });
+
+  it('publishes an outcome under an id no other node can derive from command id, sequence and node, the same on a replay of its journal entry', async () => {
+    await sut.handle(command(), 10, ROOT_CONTEXT);
+    await sut.handle(command(), 10, ROOT_CONTEXT, true);
+    // a restarted agent reading the same journal file
+    await agentWith('tuf', await CommandJournal.open(join(root, 'state', 'journal.json'))).handle(
+      command(),
+      10,
+      ROOT_CONTEXT,
+      true,
+    );
+    // what another node knows: the same command, sequence and node id, journaled elsewhere
+    const elsewhere = await agentWith('tuf', await CommandJournal.open(join(root, 'elsewhere.json')));
+    await elsewhere.handle(command(), 10, ROOT_CONTEXT);
+
+    const [id, replayed, restarted, guessed] = published.map((p) => p.id);
+
+    expect(replayed).toBe(id);
+    expect(restarted).toBe(id);
+    expect(guessed).not.toBe(id);
+    expect(id).not.toBe('c1:finished:10');
+    expect(id).toMatch(/^n1:c1:finished:10:[A-Za-z0-9_-]{22,}$/);
   });
 
   it.each<[string, Partial<InstallCommandV1>, CommandRefusal, RegExp]>([
