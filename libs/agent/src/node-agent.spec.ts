@@ -125,8 +125,8 @@ describe(NodeAgent.name, () => {
       ROOT_CONTEXT,
       true,
     );
-    // what another node knows: the same command, sequence and node id, journaled elsewhere
-    const elsewhere = await agentWith('tuf', await CommandJournal.open(join(root, 'elsewhere.json')));
+    // all another node can know (the command, its sequence, the node id), journaled afresh
+    const elsewhere = agentWith('tuf', await CommandJournal.open(join(root, 'elsewhere.json')));
     await elsewhere.handle(command(), 10, ROOT_CONTEXT);
 
     const [id, replayed, restarted, guessed] = published.map((p) => p.id);
