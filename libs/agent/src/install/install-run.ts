@@ -217,10 +217,9 @@ export class InstallRun {
 
 /**
  * The id of a command's pre-update backup: stable for the journaled command, readable in a list.
- * Its `backup.changed` events are deduplicated by JetStream on ids made of it (see
- * backupChangedEventId), and every agent may publish that subject, so it ends in a digest of
- * the journal entry's nonce that another node cannot guess; without a nonce (an older agent's
- * entry) the digest is of the command id alone, as before.
+ * It ends in a digest of the journal entry's nonce, so another node cannot work it out from the
+ * command to name it in a `backup.changed` event of its own (every agent may publish that
+ * subject); without a nonce (an older agent's entry) the digest is of the command id alone.
  */
 export function preUpdateBackupId(cmd: InstallCommandV1, nonce: string | undefined): string {
   const digest =
