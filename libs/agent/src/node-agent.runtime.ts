@@ -18,7 +18,8 @@ import { FencingStore } from './fencing/fencing-store';
 import { HealthGate, httpHealthProbe, systemHealthDeps, type HealthProbe } from './health/health-gate';
 import { MigrateHookRunner } from './hooks/migrate-hook.runner';
 import { InstallPipeline, type InstallPipelineDeps } from './install/install-pipeline';
-import { CommandJournal } from './journal/command-journal';
+import { CommandJournal, newNonce } from './journal/command-journal';
+import { agentBackupChangedEventId } from './journal/event-ids';
 import { JetStreamInstallEvents } from './nats/jetstream-install-events';
 import { NodeCommandConsumer } from './nats/node-command.consumer';
 import { NodeHeartbeat } from './nats/node-heartbeat';
@@ -29,13 +30,7 @@ import type { AgentSettings } from './settings';
 import { agentLogger, type AgentLogger } from './support/logger';
 import { NpmSignatureVerifier } from './verify/npm-signature-verifier';
 import { TufArtifactVerifier } from './verify/tuf-artifact-verifier';
-import {
-  backupChangedEventId,
-  createEvent,
-  eventWireSubject,
-  Subjects,
-  type InstallCommandV1,
-} from '@lockstep/contracts';
+import { createEvent, eventWireSubject, Subjects, type InstallCommandV1 } from '@lockstep/contracts';
 import type { DownloadedArtifact } from './download/artifact-downloader';
 
 /** Default lock whose live holder an agent obeys: the scheduler's cluster lock. */
@@ -137,7 +132,7 @@ export class NodeAgentRuntime {
       this.logger.error(
         'no trust anchor is pinned (AGENT_TRUSTED_ROOT, or AGENT_NPM_KEYS for an npm component): every command will be refused with NO_TRUST_ANCHOR',
       );
-    const backups = await this.openBackups(js);
+    const backups = await this.openBackups(js, journal);
     const pipeline = new InstallPipeline({
       ...backups,
       dir: this.dir,
@@ -245,6 +240,7 @@ export class NodeAgentRuntime {
    */
   private async openBackups(
     js: JetStreamClient,
+    journal: CommandJournal,
   ): Promise<Pick<InstallPipelineDeps, 'backup' | 'settleBackup' | 'checkRestore' | 'restoreData'>> {
     const s = this.settings;
     const s3 = s.s3;
@@ -267,11 +263,10 @@ export class NodeAgentRuntime {
         targets,
         replicas: this.nats.replicas,
         record: async (backup) => {
-          const ev = createEvent(
-            Subjects.BackupChanged,
-            { backup },
-            { source, subject: backup.id, id: backupChangedEventId(backup) },
-          );
+          // a backup no journal entry names (one being restored) gets a nonce of its own, kept through the retries
+          const nonce = journal.nonceOfBackup(backup.id) ?? newNonce();
+          const id = agentBackupChangedEventId(s.nodeId, backup, nonce);
+          const ev = createEvent(Subjects.BackupChanged, { backup }, { source, subject: backup.id, id });
           // Retried through a NATS server failing over (same msg id: a late duplicate is dropped).
           await retryFor(
             () =>

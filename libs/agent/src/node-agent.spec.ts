@@ -6,7 +6,7 @@ import {
   type InstallProgressV1,
 } from '@lockstep/contracts';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppDirectory } from './app/app-directory';
@@ -16,13 +16,25 @@ import { FencingStore } from './fencing/fencing-store';
 import type { LiveHolder } from '@lockstep/fleet-lock';
 import type { InstallPipeline } from './install/install-pipeline';
 import { CommandJournal } from './journal/command-journal';
-import { finishedEventId, NodeAgent, type InstallEventSink, type TrustAnchorKind } from './node-agent';
+import { finishedEventId } from './journal/event-ids';
+import { NodeAgent, type InstallEventSink, type TrustAnchorKind } from './node-agent';
 import { silentLogger } from './support/logger';
 
 const command = (over: Partial<InstallCommandV1> = {}): InstallCommandV1 => installCommand(over);
 /** The fixture command's issuedAt, plus a second: the default agent clock. */
 const ISSUED = Date.parse(installCommand().issuedAt);
 const MAX_AGE_MS = 60_000;
+const OUTCOME: InstallFinishedV1 = {
+  commandId: 'c1',
+  rolloutId: 'r1',
+  nodeId: 'n1',
+  component: 'demo',
+  version: '1.1.0',
+  runningVersion: '1.1.0',
+  previousVersion: '1.0.0',
+  result: 'succeeded',
+  noop: false,
+};
 
 describe(NodeAgent.name, () => {
   let root: string;
@@ -34,8 +46,8 @@ describe(NodeAgent.name, () => {
   let live: LiveHolder | undefined | Error;
   let now: number;
   let sut: NodeAgent;
-  /** An agent like `sut` with another trust anchor pinned. */
-  let agentWith: (trustAnchor: TrustAnchorKind | null) => NodeAgent;
+  /** An agent like `sut` with another trust anchor pinned, or on another journal. */
+  let agentWith: (trustAnchor: TrustAnchorKind | null, on?: CommandJournal) => NodeAgent;
   const fenceOnDisk = async () => (await FencingStore.open(join(root, 'state', 'fencing.json'))).highestFor('cluster');
 
   beforeEach(async () => {
@@ -69,11 +81,11 @@ describe(NodeAgent.name, () => {
       }),
       resume: jest.fn(),
     };
-    agentWith = (trustAnchor) =>
+    agentWith = (trustAnchor, on = journal) =>
       new NodeAgent(
         { nodeId: 'n1', component: 'demo', trustAnchor },
         dir,
-        journal,
+        on,
         fencing,
         pipeline as unknown as InstallPipeline,
         events,
@@ -94,9 +106,64 @@ describe(NodeAgent.name, () => {
     expect(first).toMatchObject({ kind: 'ack', replayed: false, outcome: { result: 'succeeded' } });
     expect(again).toMatchObject({ kind: 'ack', replayed: true, outcome: { result: 'succeeded' } });
     expect(pipeline.run).toHaveBeenCalledTimes(1);
-    expect(published.map((p) => p.id)).toEqual([finishedEventId('c1', 10), finishedEventId('c1', 11)]);
+    const nonce = journal.get('c1')?.nonce;
+    expect(published.map((p) => p.id)).toEqual([
+      finishedEventId('n1', 'c1', 10, nonce),
+      finishedEventId('n1', 'c1', 11, nonce),
+    ]);
     expect(progress).toEqual([expect.objectContaining({ step: 'preflight', percent: 5, commandId: 'c1' })]);
     expect(sut.installState).toBe('idle');
+  });
+
+  it('publishes an outcome under an id no other node can derive from command id, sequence and node, the same on a replay of its journal entry', async () => {
+    await sut.handle(command(), 10, ROOT_CONTEXT);
+    await sut.handle(command(), 10, ROOT_CONTEXT, true);
+    // a restarted agent reading the same journal file
+    await agentWith('tuf', await CommandJournal.open(join(root, 'state', 'journal.json'))).handle(
+      command(),
+      10,
+      ROOT_CONTEXT,
+      true,
+    );
+    // all another node can know (the command, its sequence, the node id), journaled afresh
+    const elsewhere = agentWith('tuf', await CommandJournal.open(join(root, 'elsewhere.json')));
+    await elsewhere.handle(command(), 10, ROOT_CONTEXT);
+
+    const [id, replayed, restarted, guessed] = published.map((p) => p.id);
+
+    expect(replayed).toBe(id);
+    expect(restarted).toBe(id);
+    expect(guessed).not.toBe(id);
+    expect(id).not.toBe('c1:finished:10');
+    expect(id).toMatch(/^n1:c1:finished:10:[A-Za-z0-9_-]{22,}$/);
+  });
+
+  it("replays the outcome of an older agent's journal entry (no nonce) under the id it was published with", async () => {
+    await writeFile(
+      join(root, 'state', 'journal.json'),
+      JSON.stringify({
+        format: 'lockstep-journal/v1',
+        highestSeq: 10,
+        entries: [
+          {
+            commandId: 'c1',
+            command: command(),
+            messageSeq: 10,
+            status: 'finished',
+            previousVersion: '1.0.0',
+            outcome: OUTCOME,
+            startedAt: '2026-12-01T00:00:00.000Z',
+            updatedAt: '2026-12-01T00:00:00.000Z',
+          },
+        ],
+      }),
+    );
+    sut = agentWith('tuf', await CommandJournal.open(join(root, 'state', 'journal.json')));
+
+    const result = await sut.handle(command(), 10, ROOT_CONTEXT, true);
+
+    expect(result).toMatchObject({ kind: 'ack', replayed: true });
+    expect(published.map((p) => p.id)).toEqual(['c1:finished:10']);
   });
 
   it.each<[string, Partial<InstallCommandV1>, CommandRefusal, RegExp]>([
@@ -200,7 +267,8 @@ describe(NodeAgent.name, () => {
       expect(pipeline.run).not.toHaveBeenCalled();
       expect(journal.get('forged')).toBeUndefined();
       expect(await fenceOnDisk()).toBe(3);
-      expect(published.at(-1)).toMatchObject({ id: finishedEventId('forged', 2) });
+      // not journaled: a nonce of its own, so no other node can take the id first either
+      expect(published.at(-1)?.id).toMatch(/^n1:forged:finished:2:[A-Za-z0-9_-]{22}$/);
     },
   );
 
@@ -312,7 +380,10 @@ describe(NodeAgent.name, () => {
     await sut.recover();
 
     expect(published).toEqual([
-      { id: finishedEventId('c1', 42), event: expect.objectContaining({ result: 'rolled_back' }) },
+      {
+        id: finishedEventId('n1', 'c1', 42, journal.get('c1')?.nonce),
+        event: expect.objectContaining({ result: 'rolled_back' }),
+      },
     ]);
     expect(journal.get('c1')?.status).toBe('finished');
   });

@@ -13,7 +13,8 @@ import { AgentErrorCode, InstallStepError } from './errors';
 import type { CommandAdmission } from './fencing/command-admission';
 import type { FencingStore } from './fencing/fencing-store';
 import { STEP_PERCENT, type InstallPipeline, type StepReporter } from './install/install-pipeline';
-import type { CommandJournal } from './journal/command-journal';
+import { newNonce, type CommandJournal, type JournalEntry } from './journal/command-journal';
+import { finishedEventId } from './journal/event-ids';
 import type { AgentLogger } from './support/logger';
 
 /** Where install events go (JetStream in the service, a fake in tests). */
@@ -48,9 +49,6 @@ export interface NodeIdentity {
 
 /** Kinds of trust anchor an agent verifies artifacts against: a pinned TUF root, or pinned npm registry keys. */
 export type TrustAnchorKind = 'tuf' | 'npm';
-
-/** Id of the `install.finished` event answering the message with stream sequence `seq`. */
-export const finishedEventId = (commandId: string, seq: number): string => `${commandId}:finished:${seq}`;
 
 /** A refusal: its code (contracts) and what happened, saying what to do. */
 interface Refused {
@@ -114,7 +112,7 @@ export class NodeAgent {
           async (span) => {
             const ctx = trace.setSpan(ROOT_CONTEXT, span);
             const outcome = await this.pipeline.resume(entry, this.reporter(entry.command, ctx), this.abort.signal);
-            await this.conclude(entry.command, outcome, entry.messageSeq, ctx);
+            await this.conclude(entry, outcome, entry.messageSeq, ctx);
           },
           { parent: ROOT_CONTEXT },
         ),
@@ -176,7 +174,7 @@ export class NodeAgent {
       this.logger.log(
         `command ${cmd.commandId} was already handled (${known.outcome.result}); publishing the recorded outcome again`,
       );
-      await this.publishFinished(known.outcome, finishedEventId(cmd.commandId, seq), ctx);
+      await this.publishFinished(known.outcome, this.finishedEventId(cmd.commandId, seq, known.nonce), ctx);
       return { kind: 'ack', outcome: known.outcome, replayed: true };
     }
     const current = await this.dir.currentVersion();
@@ -189,10 +187,11 @@ export class NodeAgent {
       if (verdict.kind === 'wait') return verdict;
       if (verdict.kind === 'refuse') {
         // Not journaled: a refused command changes nothing here, and a forged one must not
-        // occupy the id of a real command still to come.
+        // occupy the id of a real command still to come. Its event id gets a nonce of its own
+        // (kept through the publish retries): a redelivered refused command is judged again.
         const outcome = this.rejected(cmd, current, verdict);
         this.logger.warn(`command ${cmd.commandId} refused: ${outcome.error}`);
-        await this.publishFinished(outcome, finishedEventId(cmd.commandId, seq), ctx);
+        await this.publishFinished(outcome, this.finishedEventId(cmd.commandId, seq, newNonce()), ctx);
         return { kind: 'ack', outcome, replayed: false };
       }
       fence = verdict.fence;
@@ -215,19 +214,24 @@ export class NodeAgent {
     const outcome = known
       ? await this.pipeline.resume(entry, report, this.abort.signal)
       : await this.pipeline.run(entry, report, this.abort.signal);
-    await this.conclude(command, outcome, seq, ctx);
+    await this.conclude(entry, outcome, seq, ctx);
     return { kind: 'ack', outcome, replayed: false };
   }
 
   /** Records the outcome, goes idle, then publishes it (retrying until it is stored). */
-  private async conclude(cmd: InstallCommandV1, outcome: InstallFinishedV1, seq: number, ctx: Context): Promise<void> {
+  private async conclude(entry: JournalEntry, outcome: InstallFinishedV1, seq: number, ctx: Context): Promise<void> {
+    const cmd = entry.command;
     await this.journal.finish(cmd.commandId, outcome);
     this.setState('idle');
     const how = outcome.error ? `: ${outcome.error}` : outcome.noop ? ' (already running it)' : '';
     const line = `${cmd.action} ${cmd.version}: ${outcome.result}${how}`;
     if (outcome.result === 'succeeded') this.logger.log(line);
     else this.logger.warn(line);
-    await this.publishFinished(outcome, finishedEventId(cmd.commandId, seq), ctx);
+    await this.publishFinished(outcome, this.finishedEventId(cmd.commandId, seq, entry.nonce), ctx);
+  }
+
+  private finishedEventId(commandId: string, seq: number, nonce: string | undefined): string {
+    return finishedEventId(this.node.nodeId, commandId, seq, nonce);
   }
 
   private validate(cmd: InstallCommandV1): Refused | undefined {

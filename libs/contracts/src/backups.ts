@@ -154,7 +154,12 @@ export const BackupRecordV1 = z.object({
 });
 export type BackupRecordV1 = z.infer<typeof BackupRecordV1>;
 
-/** Event id of a catalogue change: the same change reported twice (a retry, a redelivery) is one event. */
+/**
+ * The part of an event id that names one catalogue change: the same change reported twice (a
+ * retry, a redelivery) gives the same string. Anyone who knows the backup's id can compute it,
+ * so on the EVENTS stream, where every agent may publish, it is never the whole Nats-Msg-Id:
+ * the agent adds its node and a secret of the command (see the agent's event ids).
+ */
 export const backupChangedEventId = (b: Pick<BackupRecordV1, 'id' | 'status' | 'verifiedAt'>): string =>
   `backup-${b.id}-${b.status}-${b.verifiedAt ?? ''}`;
 

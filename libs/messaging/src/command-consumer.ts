@@ -8,6 +8,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { headers as natsHeaders, nanos } from '@nats-io/nats-core';
+import { deadLetterMsgId } from './dead-letter-msg-id';
 
 /** What a command handler decided: settle it, try again later, or dead-letter it as no valid command. */
 export type CommandOutcome = { kind: 'ack' } | { kind: 'nak'; delayMs?: number } | { kind: 'invalid'; reason: string };
@@ -168,7 +169,7 @@ export class CommandConsumer {
     await this.js
       .publish(`${this.options.namespace}.${deadLetterSubject(relative)}`, msg.data, {
         headers: h,
-        msgID: `dlq-${msg.info.stream}-${msg.seq}`,
+        msgID: deadLetterMsgId(msg.info.stream, msg.seq, msg.data),
       })
       .catch((err: Error) => this.logger.error(`dead letter not stored: ${err.message}`));
     this.logger.error(`command message ${msg.seq} dead-lettered: ${reason}`);

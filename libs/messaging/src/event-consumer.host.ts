@@ -24,6 +24,7 @@ import { ensureConsumer, ensureStreams } from './jetstream-topology';
 import { ON_EVENT_METADATA, type HandlerOutcome, type OnEventMetadata } from './on-event.decorator';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { extractTraceContext } from '@lockstep/telemetry';
+import { deadLetterMsgId } from './dead-letter-msg-id';
 
 type Handler = (event: CloudEvent) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
 type BatchHandler = (events: CloudEvent[]) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
@@ -305,7 +306,7 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     h.set('Lockstep-Original-Subject', msg.subject);
     await this.nats.js.publish(this.nats.subject(deadLetterSubject(subject)), msg.data, {
       headers: h,
-      msgID: `dlq-${msg.info.stream}-${msg.seq}`,
+      msgID: deadLetterMsgId(msg.info.stream, msg.seq, msg.data),
     });
     this.logger.error(`${subject} message ${msg.seq} dead-lettered: ${reason}`);
     // The move is a NATS write, not a database change, so the audit record cannot share its

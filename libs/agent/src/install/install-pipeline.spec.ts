@@ -295,7 +295,7 @@ describe(InstallPipeline.name, () => {
       expect(outcome).toMatchObject({
         result: 'succeeded',
         runningVersion: '1.1.0',
-        backupId: expect.stringMatching(/^preupdate_n1_1\.1\.0_[0-9a-f]{8}$/),
+        backupId: expect.stringMatching(/^preupdate_n1_1\.1\.0_[0-9a-f]{24}$/),
       });
       expect(order).toEqual([`backup ${outcome.backupId} from 1.0.0`, 'download']);
       expect(steps.slice(0, 3)).toEqual(['preflight', 'backing_up', 'downloading']);

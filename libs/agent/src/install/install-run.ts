@@ -19,6 +19,8 @@ export class InstallRun {
   readonly previous: string | null;
   /** Where the artifact is downloaded to. */
   readonly tmpArtifact: string;
+  /** The journal entry's nonce (see JournalEntry.nonce). */
+  private readonly nonce: string | undefined;
   /** The step in progress. */
   step: InstallStep = 'preflight';
   /** The app was stopped for a data restore: started again (on the previous release, its config put back first) when the install fails before the swap. */
@@ -32,6 +34,7 @@ export class InstallRun {
   ) {
     this.cmd = entry.command;
     this.previous = entry.previousVersion;
+    this.nonce = entry.nonce;
     this.tmpArtifact = deps.dir.tmpPath(`${this.cmd.commandId}.artifact`);
   }
 
@@ -86,7 +89,7 @@ export class InstallRun {
   async backUpBeforeUpdate(): Promise<void> {
     const { cmd, deps, signal } = this;
     if (cmd.backup === false || cmd.action !== 'install' || !deps.backup) return;
-    const backupId = preUpdateBackupId(cmd);
+    const backupId = preUpdateBackupId(cmd, this.nonce);
     await deps.journal.update(cmd.commandId, { backupId });
     await this.enter('backing_up', `backup ${backupId}`);
     await deps
@@ -212,10 +215,20 @@ export class InstallRun {
   }
 }
 
-/** The id of a command's pre-update backup: stable for the command, readable in a list. */
-export function preUpdateBackupId(cmd: InstallCommandV1): string {
-  const digest = createHash('sha256').update(cmd.commandId).digest('hex').slice(0, 8);
-  return `preupdate_${cmd.nodeId}_${cmd.version.replace(/[^A-Za-z0-9._-]/g, '_')}_${digest}`.slice(0, 128);
+/**
+ * The id of a command's pre-update backup: stable for the journaled command, readable in a list.
+ * It ends in a digest of the journal entry's nonce, so another node cannot work it out from the
+ * command to name it in a `backup.changed` event of its own (every agent may publish that
+ * subject); without a nonce (an older agent's entry) the digest is of the command id alone.
+ */
+export function preUpdateBackupId(cmd: InstallCommandV1, nonce: string | undefined): string {
+  const digest =
+    nonce === undefined
+      ? createHash('sha256').update(cmd.commandId).digest('hex').slice(0, 8)
+      : createHash('sha256').update(`${cmd.commandId}\n${nonce}`).digest('hex').slice(0, 24);
+  const name = `preupdate_${cmd.nodeId}_${cmd.version.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  // the digest is never cut off (a backup id has at most 128 characters)
+  return `${name.slice(0, 127 - digest.length)}_${digest}`;
 }
 
 /** Whether `err` says the agent is stopping (the command is left for the next start to finish). */

@@ -91,6 +91,54 @@ describe(CommandJournal.name, () => {
     expect(sut.highestSeq).toBe(9);
   });
 
+  it('draws a nonce for every command it journals, kept across a restart and by every update', async () => {
+    const first = await CommandJournal.open(path);
+    const begun = await first.begin({ command: command('c1'), messageSeq: 1, previousVersion: null });
+    await first.update('c1', { backupId: 'b1' });
+    const refused = await first.finish('c2', outcome('c2'), {
+      command: command('c2'),
+      messageSeq: 2,
+      previousVersion: null,
+    });
+
+    const sut = await CommandJournal.open(path);
+    await sut.finish('c1', outcome('c1'));
+
+    expect(begun.nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(refused.nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(refused.nonce).not.toBe(begun.nonce);
+    expect(sut.get('c1')?.nonce).toBe(begun.nonce);
+    expect(sut.nonceOfBackup('b1')).toBe(begun.nonce);
+    expect(sut.nonceOfBackup('b2')).toBeUndefined();
+  });
+
+  it("keeps an older agent's entries (no nonce): a running one gets a nonce, written with the next change; a finished one stays without", async () => {
+    const old = (commandId: string, status: 'running' | 'finished') => ({
+      commandId,
+      command: command(commandId),
+      messageSeq: 1,
+      status,
+      previousVersion: null,
+      ...(status === 'finished' ? { outcome: outcome(commandId) } : {}),
+      startedAt: '2026-12-01T00:00:00.000Z',
+      updatedAt: '2026-12-01T00:00:00.000Z',
+    });
+    await writeFile(
+      path,
+      JSON.stringify({ format: 'lockstep-journal/v1', entries: [old('running', 'running'), old('done', 'finished')] }),
+    );
+
+    const sut = await CommandJournal.open(path);
+    const nonce = sut.get('running')?.nonce;
+    await sut.finish('running', outcome('running'));
+    const reopened = await CommandJournal.open(path);
+
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(reopened.get('running')?.nonce).toBe(nonce);
+    expect(reopened.get('done')).toMatchObject({ status: 'finished' });
+    expect(reopened.get('done')?.nonce).toBeUndefined();
+  });
+
   it('refuses a damaged journal instead of forgetting what ran', async () => {
     await writeFile(path, '{"format":"lockstep-journal/v1","entries":[{"commandId":"x"}]}');
 

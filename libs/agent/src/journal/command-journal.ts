@@ -1,4 +1,5 @@
 import { formatIssue, InstallCommandV1, InstallFinishedV1, InstallSteps } from '@lockstep/contracts';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { readJsonFile, writeJsonDurably } from '../support/durable-file';
 
@@ -8,6 +9,13 @@ export const JournalEntry = z.object({
   command: InstallCommandV1,
   /** JetStream sequence of the message that carried it (part of the finished event's id). */
   messageSeq: z.number().int().nonnegative(),
+  /**
+   * Random secret drawn when the command is journaled, part of the ids of what it publishes
+   * (its finished event, its pre-update backup): ids another node cannot guess, so it cannot
+   * take them first in JetStream's duplicate window, and the same on every replay. Absent in
+   * entries an older agent journaled.
+   */
+  nonce: z.string().min(1).optional(),
   status: z.enum(['running', 'finished']),
   /** Last step started. */
   step: z.enum(InstallSteps).optional(),
@@ -68,7 +76,10 @@ export class CommandJournal {
           `command journal ${path} is damaged (${formatIssue(parsed.error.issues[0])}); move it aside and check the node's current release by hand`,
         );
       }
-      for (const e of parsed.data.entries) journal.entries.set(e.commandId, e);
+      // An unfinished entry of an older agent gets its nonce now: nothing was published under
+      // it yet, and the entry is written (with it) before its outcome is.
+      for (const e of parsed.data.entries)
+        journal.entries.set(e.commandId, e.status === 'running' && !e.nonce ? { ...e, nonce: newNonce() } : e);
       journal.highest = parsed.data.highestSeq;
     }
     return journal;
@@ -86,6 +97,12 @@ export class CommandJournal {
     return this.highest;
   }
 
+  /** The nonce of the command whose pre-update backup is `backupId` (undefined: none journaled). */
+  nonceOfBackup(backupId: string): string | undefined {
+    for (const e of this.entries.values()) if (e.backupId === backupId) return e.nonce;
+    return undefined;
+  }
+
   /** Entries of commands that were started and never finished (the agent died meanwhile). */
   unfinished(): JournalEntry[] {
     return [...this.entries.values()].filter((e) => e.status === 'running');
@@ -97,6 +114,7 @@ export class CommandJournal {
     const entry: JournalEntry = {
       ...init,
       commandId: init.command.commandId,
+      nonce: newNonce(),
       status: 'running',
       rollingBack: false,
       startedAt: now,
@@ -108,7 +126,7 @@ export class CommandJournal {
   /** Updates a running entry (step, swap intent, rollback marker…). */
   async update(
     commandId: string,
-    patch: Partial<Omit<JournalEntry, 'commandId' | 'command' | 'status' | 'outcome'>>,
+    patch: Partial<Omit<JournalEntry, 'commandId' | 'command' | 'nonce' | 'status' | 'outcome'>>,
   ): Promise<JournalEntry> {
     const entry = this.require(commandId);
     return this.put({ ...entry, ...patch, updatedAt: this.clock().toISOString() });
@@ -127,7 +145,15 @@ export class CommandJournal {
     const base =
       this.entries.get(commandId) ??
       (init
-        ? { ...init, commandId, status: 'running' as const, rollingBack: false, startedAt: now, updatedAt: now }
+        ? {
+            ...init,
+            commandId,
+            nonce: newNonce(),
+            status: 'running' as const,
+            rollingBack: false,
+            startedAt: now,
+            updatedAt: now,
+          }
         : this.require(commandId));
     return this.put({ ...base, status: 'finished', outcome, updatedAt: now });
   }
@@ -154,4 +180,9 @@ export class CommandJournal {
     this.highest = highest;
     return entry;
   }
+}
+
+/** A fresh nonce: 128 random bits, URL-safe (fits an event id and a backup id). */
+export function newNonce(): string {
+  return randomBytes(16).toString('base64url');
 }

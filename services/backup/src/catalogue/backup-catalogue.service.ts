@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { backupChangedEventId, Subjects, type BackupRecordV1 } from '@lockstep/contracts';
+import { Subjects, type BackupRecordV1 } from '@lockstep/contracts';
 import { EventPublisher } from '@lockstep/messaging';
 import { BackupCatalogue } from './backup-catalogue';
 
@@ -13,16 +13,19 @@ export class BackupCatalogueService {
     private readonly publisher: EventPublisher,
   ) {}
 
-  /** Records a change of a backup this service runs and announces it when it moved the entry forward. */
+  /**
+   * Records a change of a backup this service runs and announces it when it moved the entry
+   * forward (once per change, so the event gets a random id: one derived from the backup's id,
+   * which every agent can read in the lock bucket while it runs, an agent could publish first
+   * and JetStream would drop this announcement as its duplicate).
+   */
   async record(backup: BackupRecordV1): Promise<void> {
     if (await this.catalogue.record(backup)) {
-      await this.publisher
-        .publish(Subjects.BackupChanged, { backup }, { id: backupChangedEventId(backup), subject: backup.id })
-        .catch((err: Error) => {
-          this.logger.warn(
-            `backup ${backup.id} is recorded ${backup.status}, but the event was not published: ${err.message}`,
-          );
-        });
+      await this.publisher.publish(Subjects.BackupChanged, { backup }, { subject: backup.id }).catch((err: Error) => {
+        this.logger.warn(
+          `backup ${backup.id} is recorded ${backup.status}, but the event was not published: ${err.message}`,
+        );
+      });
     }
   }
 
