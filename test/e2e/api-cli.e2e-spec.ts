@@ -27,7 +27,7 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
   const receivers: HttpReceiver[] = [];
 
   const start = async (name: string, env: Record<string, string> = {}) => {
-    const p = await startService(name, { ...dep.env, ...env });
+    const p = await startService(name, { ...dep.envFor(name), ...env });
     procs.push(p);
     return p;
   };

@@ -74,7 +74,7 @@ describe('backup service (processes, real Postgres, files and S3)', () => {
   let api: ServiceProcess;
 
   const start = async (name: string, env: Record<string, string> = {}) => {
-    const p = await startService(name, { ...dep.env, ...s3Env(s3, uniqueName('artifacts')), ...env });
+    const p = await startService(name, { ...dep.envFor(name), ...s3Env(s3, uniqueName('artifacts')), ...env });
     procs.push(p);
     return p;
   };

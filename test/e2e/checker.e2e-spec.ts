@@ -36,7 +36,7 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
 
   const startChecker = async (env: Record<string, string> = {}) => {
     const p = await startService('checker', {
-      ...dep.env,
+      ...dep.envFor('checker'),
       ...s3Env(s3, bucket),
       CHECKER_CHECK_ON_START: 'false',
       CHECKER_INTERVAL: '1h',

@@ -25,7 +25,7 @@ describe('notifier (processes, real NATS/Postgres/HTTP)', () => {
 
   const start = async (extra: Record<string, string> = {}) =>
     (notifier = await startService('notifier', {
-      ...dep.env,
+      ...dep.envFor('notifier'),
       NOTIFIER_RETRY_SCHEDULE: FAST_RETRIES,
       NOTIFIER_ALLOWED_DESTINATIONS: 'loopback',
       NOTIFIER_POLL_INTERVAL: '100ms',

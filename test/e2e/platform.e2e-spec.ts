@@ -22,7 +22,7 @@ describe('every service (processes)', () => {
   let s3: S3ServerHandle;
 
   beforeAll(async () => {
-    dep = await createTestDeployment();
+    dep = await createTestDeployment({ securedNodes: ['boot-test'] });
     s3 = await startS3Server();
   });
   afterAll(async () => {
@@ -49,7 +49,11 @@ describe('every service (processes)', () => {
       await ensureFleetTopology(dep.nc, dep.namespace, { nodeIds: ['boot-test'] });
       await FleetLock.open(dep.nc, dep.namespace, { holder: 'e2e-control-plane' });
     }
-    const svc = await startService(name, { ...dep.env, ...s3Env(s3, uniqueName('b')), ...extraEnv(name) });
+    const svc = await startService(name, {
+      ...dep.envFor(name === 'installer' ? 'agent-boot-test' : name),
+      ...s3Env(s3, uniqueName('b')),
+      ...extraEnv(name),
+    });
 
     const health = await fetch(`${svc.url}/healthz`);
     const ready = await fetch(`${svc.url}/readyz`).then((r) => r.json());
@@ -92,7 +96,7 @@ describe('every service (processes)', () => {
   });
 
   it('reports not ready when Postgres does not answer', async () => {
-    const svc = await startService('scheduler', dep.env);
+    const svc = await startService('scheduler', dep.envFor('scheduler'));
     const admin = new Client({ connectionString: testPgAdminUrl() });
     await admin.connect();
 

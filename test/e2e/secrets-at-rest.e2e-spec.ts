@@ -41,7 +41,7 @@ describe('secrets at rest (processes, real NATS/Postgres/HTTP)', () => {
   const answers: string[] = [];
 
   const start = async (name: string, env: Record<string, string> = {}) => {
-    const p = await startService(name, { ...dep.env, LOG_LEVEL: 'trace', ...env });
+    const p = await startService(name, { ...dep.envFor(name), LOG_LEVEL: 'trace', ...env });
     procs.push(p);
     return p;
   };

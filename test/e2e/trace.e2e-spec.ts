@@ -51,14 +51,18 @@ describe('one trace per release (checker → notifier → webhook)', () => {
       const telemetry = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint };
       procs.push(
         await startService('checker', {
-          ...dep.env,
+          ...dep.envFor('checker'),
           ...s3Env(s3, bucket),
           ...telemetry,
           CHECKER_CHECK_ON_START: 'false',
         }),
       );
       procs.push(
-        await startService('notifier', { ...dep.env, ...telemetry, NOTIFIER_ALLOWED_DESTINATIONS: 'loopback' }),
+        await startService('notifier', {
+          ...dep.envFor('notifier'),
+          ...telemetry,
+          NOTIFIER_ALLOWED_DESTINATIONS: 'loopback',
+        }),
       );
       await dep.queries.send(Queries.SubscriptionUpsert, {
         name: 'hook',

@@ -26,18 +26,24 @@ export interface TestDeployment {
 
 export const NATS_URL = process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
+/** Nodes a test deployment's NATS has users for, unless it names its own. */
+export const TEST_NODES = Array.from({ length: 8 }, (_, i) => `node-${i + 1}`);
+
 /**
- * A deployment on the shared Postgres, with its own database and NATS namespace. With
- * `securedNodes`, NATS is a server of its own that runs the users `lockstep nats config`
- * generates for those nodes: each process started with `envFor(identity)` runs as its own
- * least-privilege user, and the test itself (nc, queries, publish) as the admin.
+ * A deployment on the shared Postgres, with its own database and NATS namespace. NATS is a
+ * server of its own that runs the users `lockstep nats config` generates for `securedNodes`
+ * (default TEST_NODES): each process started with `envFor(identity)` runs as its own
+ * least-privilege user, and the test itself (nc, queries, publish) as the admin; closing the
+ * deployment fails when the server refused any of them something. With `natsUrls` (a
+ * cluster) it shares those servers, without users.
  */
 export async function createTestDeployment(
   options: { natsUrls?: string[]; securedNodes?: string[] } = {},
 ): Promise<TestDeployment> {
   const db = await createTestDatabase();
   const namespace = uniqueName('t');
-  const nats = options.securedNodes ? await SecuredNats.start(namespace, options.securedNodes) : undefined;
+  const securedNodes = options.natsUrls ? undefined : (options.securedNodes ?? TEST_NODES);
+  const nats = securedNodes ? await SecuredNats.start(namespace, securedNodes) : undefined;
   const servers = nats ? [nats.url] : (options.natsUrls ?? [NATS_URL]);
   const settings = nats?.settings('admin') ?? { NATS_URL: servers };
   const nc = await connectNats(settings);
@@ -71,8 +77,13 @@ export async function createTestDeployment(
       await queries.close().catch(() => undefined);
       await pg.end().catch(() => undefined);
       await nc.close();
+      const violations = nats?.violations() ?? [];
       await nats?.stop();
       await db.drop();
+      if (violations.length)
+        throw new Error(
+          `a Lockstep process reached beyond its NATS permissions (fix the code or lockstep nats config):\n${violations.join('\n')}`,
+        );
     },
   };
 }

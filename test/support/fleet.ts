@@ -14,7 +14,7 @@ import {
   type S3ServerHandle,
   type ServiceProcess,
 } from '@lockstep/testing';
-import { createTestDeployment, s3Env, type TestDeployment } from './control-plane';
+import { createTestDeployment, s3Env, TEST_NODES, type TestDeployment } from './control-plane';
 
 /** One agent process with the demo app on its own port. */
 export interface FleetNode {
@@ -32,8 +32,6 @@ export interface FleetNode {
  * repository of the demo component.
  */
 export class TestFleet {
-  /** Nodes a fleet on its own NATS has users for. */
-  static readonly MAX_NODES = 8;
   readonly procs: ServiceProcess[] = [];
   readonly nodes: FleetNode[] = [];
   readonly writer = new TufRepositoryWriter();
@@ -50,17 +48,11 @@ export class TestFleet {
 
   /**
    * Without `natsUrls` the fleet gets a NATS server of its own running the users `lockstep
-   * nats config` generates (nodes node-1..node-MAX_NODES), and every process runs as its own
+   * nats config` generates (nodes TEST_NODES), and every process runs as its own
    * least-privilege user; with them (a cluster) it shares those servers without users.
    */
   static async start(options: { natsUrls?: string[] } = {}): Promise<TestFleet> {
-    const securedNodes = options.natsUrls
-      ? undefined
-      : Array.from({ length: TestFleet.MAX_NODES }, (_, i) => `node-${i + 1}`);
-    const fleet = new TestFleet(
-      await createTestDeployment({ natsUrls: options.natsUrls, securedNodes }),
-      await startS3Server(),
-    );
+    const fleet = new TestFleet(await createTestDeployment({ natsUrls: options.natsUrls }), await startS3Server());
     await fleet.dep.pg.connect();
     fleet.store = new MinioObjectStore({
       endpoint: fleet.s3.endpoint,
@@ -131,8 +123,8 @@ export class TestFleet {
         const id = `node-${this.nodes.length + i + 1}`;
         const appPort = await freePort();
         const dir = join(this.work, id);
-        if (this.dep.nats && this.nodes.length + i >= TestFleet.MAX_NODES)
-          throw new Error(`a fleet on its own NATS has users for ${TestFleet.MAX_NODES} nodes`);
+        if (this.dep.nats && !TEST_NODES.includes(id))
+          throw new Error(`a fleet on its own NATS has users for ${TEST_NODES.join(', ')} only`);
         const proc = await startService('installer', {
           ...this.env(`agent-${id}`),
           NODE_ID: id,
