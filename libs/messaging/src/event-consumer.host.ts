@@ -21,6 +21,7 @@ import { SpanKind, SpanStatusCode, context, trace, type Attributes } from '@open
 import { DEAD_LETTER_RECORDER, type DeadLetterRecorder } from './dead-letter-recorder';
 import { NatsClient } from './nats-client';
 import { ensureConsumer, ensureStreams } from './jetstream-topology';
+import { isInfrastructureOutage } from './outage';
 import { ON_EVENT_METADATA, type HandlerOutcome, type OnEventMetadata } from './on-event.decorator';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { extractTraceContext } from '@lockstep/telemetry';
@@ -117,9 +118,8 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
   private async start(subject: Subject, handler: Registration): Promise<void> {
     const stream = this.nats.stream(Streams.Events.name);
     const durable = `${this.nats.options.service}-${subject.replace(/[.>*]/g, '_')}`;
-    const { maxDeliver, ackWaitMs } = this.nats.options;
+    const { ackWaitMs } = this.nats.options;
     await ensureConsumer(this.nats.jsm, stream, durable, this.nats.subject(eventFilterSubject(subject)), {
-      maxDeliver,
       ackWaitMs,
     });
     const consumer = await this.nats.js.consumers.get(stream, durable);
@@ -276,7 +276,7 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       outcome = (await context.with(trace.setSpan(parent, span), call)) ?? { kind: 'ack' };
     } catch (err) {
       span.recordException(err as Error);
-      outcome = { kind: 'retry', reason: (err as Error).message };
+      outcome = { kind: 'retry', reason: (err as Error).message, outage: isInfrastructureOutage(err) };
     }
     span.setAttribute('lockstep.outcome', outcome.kind);
     if (outcome.kind !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
@@ -289,7 +289,10 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       await msg.ackAck().catch(() => msg.ack());
       return;
     }
-    if (outcome.kind === 'dead-letter' || msg.info.deliveryCount >= this.nats.options.maxDeliver) {
+    // A dependency that is down (Postgres, NATS, S3) delays the work but never loses it: only the
+    // handler's own failures and bad payloads count toward dead-lettering.
+    const outage = outcome.kind === 'retry' && outcome.outage === true;
+    if (outcome.kind === 'dead-letter' || (!outage && msg.info.deliveryCount >= this.nats.options.maxDeliver)) {
       await this.deadLetter(subject, msg, outcome.reason);
       return;
     }

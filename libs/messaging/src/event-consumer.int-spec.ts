@@ -14,6 +14,7 @@ import {
   type HandlerOutcome,
 } from '@lockstep/messaging';
 import { uniqueName, waitFor } from '@lockstep/testing';
+import { Client as PgClient } from 'pg';
 
 const servers = [process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'];
 const connection = { NATS_URL: servers };
@@ -57,6 +58,24 @@ class InstallOutcomes {
   @OnEvent(Subjects.InstallFinished)
   handle(event: CloudEvent) {
     this.calls.push(event);
+  }
+}
+
+/** A handler whose database is down until `up` is set: it throws what pg throws then. */
+@Injectable()
+class DatabaseBoundHandler {
+  calls = 0;
+  handled: string[] = [];
+  up = false;
+  @OnEvent(Subjects.CheckFailed)
+  async handle(event: CloudEvent): Promise<void> {
+    this.calls++;
+    if (!this.up) {
+      // a real connection failure, from a real client, to a port nothing listens on
+      const client = new PgClient({ connectionString: 'postgres://postgres@127.0.0.1:1/none' });
+      await client.connect();
+    }
+    this.handled.push(event.id);
   }
 }
 
@@ -292,6 +311,45 @@ describe('EventConsumerHost', () => {
       for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
         await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
       await jsm.streams.delete(`KV_${namespace.toUpperCase()}_NODES`).catch(() => undefined);
+      await nc.close();
+    }
+  });
+
+  it('never dead-letters because the database is down: it waits the outage out, then handles the event', async () => {
+    const namespace = uniqueName('m');
+    const mod = await Test.createTestingModule({
+      imports: [
+        MessagingModule.forRoot({
+          service: 'spec',
+          connection: { NATS_URL: servers },
+          namespace,
+          handles: [Subjects.CheckFailed],
+          maxDeliver: 2,
+          redeliveryBackoffMs: [20],
+        }),
+        RecorderModule,
+      ],
+      providers: [DatabaseBoundHandler],
+    }).compile();
+    const app = mod.createNestApplication({ logger: false });
+    await app.init();
+    const sut = app.get(DatabaseBoundHandler);
+    const nc = await connect({ servers });
+    const jsm = await jetstreamManager(nc);
+    try {
+      const event = await app.get(EventPublisher).publish(Subjects.CheckFailed, payload);
+      // three times the budget of a handler's own failures
+      await waitFor(() => sut.calls >= 6, { what: 'deliveries during the outage' });
+      sut.up = true;
+      await waitFor(() => sut.handled.length >= 1, { what: 'the event handled once the database is back' });
+
+      const dlq = await jsm.streams.info(`${namespace.toUpperCase()}_DEAD_LETTERS`);
+      expect(sut.handled).toEqual([event.id]);
+      expect(dlq.state.messages).toBe(0);
+    } finally {
+      await app.close();
+      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
+        await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
       await nc.close();
     }
   });

@@ -59,7 +59,7 @@ export async function ensureConsumer(
   stream: string,
   durable: string,
   filterSubject: string,
-  opts: { maxDeliver: number; ackWaitMs: number },
+  opts: { ackWaitMs: number },
 ): Promise<void> {
   const config: Partial<ConsumerConfig> = {
     durable_name: durable,
@@ -67,8 +67,9 @@ export async function ensureConsumer(
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(opts.ackWaitMs),
-    // One more than our own limit: we dead-letter on the last delivery ourselves.
-    max_deliver: opts.maxDeliver + 1,
+    // Unlimited: we dead-letter a message ourselves once its handler failed opts.maxDeliver
+    // times, but an outage of a dependency may take any number of deliveries to wait out.
+    max_deliver: -1,
     max_ack_pending: 1000,
   };
   await addOrUpdate(

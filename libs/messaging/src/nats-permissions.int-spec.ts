@@ -285,7 +285,6 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
       const jsm = await jetstreamManager(c.nc);
 
       await ensureConsumer(jsm, ST.events, `${name}-probe`, ns(Subjects.ReleaseAvailable), {
-        maxDeliver: 3,
         ackWaitMs: 30_000,
       });
       const m = await (await c.js.consumers.get(ST.events, `${name}-probe`)).next({ expires: 2000 });
@@ -304,7 +303,6 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
         NodeConsumers.installer('c'),
         ns(NodeSubjects.allFor('c')),
         {
-          maxDeliver: 3,
           ackWaitMs: 30_000,
         },
       );

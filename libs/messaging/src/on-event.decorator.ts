@@ -5,7 +5,10 @@ export const ON_EVENT_METADATA = 'lockstep:on-event';
 
 /** What a handler decided about a message; returning nothing means Ack. */
 export type HandlerOutcome =
-  { kind: 'ack' } | { kind: 'retry'; delayMs?: number; reason: string } | { kind: 'dead-letter'; reason: string };
+  | { kind: 'ack' }
+  /** `outage`: a dependency was down; never counted toward dead-lettering. */
+  | { kind: 'retry'; delayMs?: number; reason: string; outage?: boolean }
+  | { kind: 'dead-letter'; reason: string };
 
 /** How a subject's handler is called. */
 export interface OnEventOptions {
