@@ -45,6 +45,14 @@ export interface BackupRunOptions {
   signal?: AbortSignal;
   /** Least time between two progress reports (default 250 ms; 0 reports every step). */
   progressIntervalMs?: number;
+  /**
+   * Whether the repository lock is still held, asked synchronously before each file, each
+   * chunk (a chunk the repository holds is reused, not uploaded) and right before the
+   * manifest is written. A lease's loss callback runs asynchronously: a process paused past
+   * its lease resumes and would commit before hearing of it, while a prune deletes the packs it
+   * reuses. False stops the backup with no manifest written.
+   */
+  stillHeld?: () => boolean;
 }
 
 /** A committed backup. */
@@ -82,13 +90,20 @@ export class BackupCreator {
     const started = Date.now();
     const { signal } = options;
     const aborted = (): Error => new BackupAbortedError(id, { cause: signal?.reason });
-    const stopIfAborted = (): void => throwIfAborted(signal, aborted);
+    const stopIfAborted = (): void => {
+      if (options.stillHeld && !options.stillHeld())
+        throw new BackupEngineError(
+          BackupErrorCode.Aborted,
+          `backup ${id} stopped: the backup repository lock is no longer held (its lease expired, e.g. while the process was paused), so a prune may be deleting packs it would reuse; no backup was recorded, start it again`,
+        );
+      throwIfAborted(signal, aborted);
+    };
     const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs);
     const roots = await this.resolveSources(request);
     stopIfAborted();
     progress.phase(ProgressStep.Scan, 0, 0).advance(0);
     const fileBytes = await sumFileBytes(roots, signal, aborted);
-    const packer = await this.openPacker(signal, aborted);
+    const packer = await this.openPacker(signal, aborted, stopIfAborted);
     const parent = roots.length > 0 ? await ParentFiles.loadLatest(this.repository) : new ParentFiles();
     const streams = request.streams ?? [];
     const filesEnd = streams.length === 0 ? 100 : roots.length === 0 ? 0 : FILES_SHARE_WITH_STREAMS;
@@ -128,9 +143,13 @@ export class BackupCreator {
   }
 
   /** A packer over the repository's chunk index, so chunks stored before are not uploaded again. */
-  private async openPacker(signal: AbortSignal | undefined, aborted: () => Error): Promise<ContentPacker> {
+  private async openPacker(
+    signal: AbortSignal | undefined,
+    aborted: () => Error,
+    stopIfAborted: () => void,
+  ): Promise<ContentPacker> {
     const writer = new PackWriter(this.repository, this.settings.compressor, await this.repository.loadChunkIndex());
-    return new ContentPacker(writer, this.settings, signal, aborted);
+    return new ContentPacker(writer, this.settings, signal, aborted, stopIfAborted);
   }
 
   /** Walks every root and packs its files, reusing those the parent backup holds unchanged; returns the tree entries. */
@@ -156,6 +175,7 @@ export class BackupCreator {
         const identity = { mode: e.mode, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, uid: e.uid, gid: e.gid };
         const unchanged = parent.unchanged(path, e, packer.known);
         if (unchanged) {
+          stopIfAborted(); // reusing stored chunks: only while no prune can be deleting them
           // restic's parent check: same size, mtime, ctime and inode, chunks still stored; not read again
           packer.reuse(unchanged.chunks);
           const { size, sha256, chunks } = unchanged;

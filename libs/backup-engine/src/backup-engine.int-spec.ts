@@ -261,6 +261,30 @@ describe(BackupEngine.name, () => {
     expect((await sut.verify(ok.id)).ok).toBe(true);
   });
 
+  it.each([
+    ['before the manifest is written', 'fresh', 0],
+    ['before it reuses chunks the repository already holds', 'again', 1],
+  ])(
+    'writes no manifest when the lock expired while the process was paused, though no callback said so: checked %s',
+    async (_when, name, backupsBefore) => {
+      const source = join(work, `src-paused-${name}`);
+      await mkdir(source);
+      await writeFile(join(source, 'a.bin'), randomBytes(2 * 1024 * 1024));
+      await writeFile(join(source, 'b.bin'), randomBytes(1024));
+      const sut = await BackupEngine.open(newStore());
+      if (backupsBefore) await sut.backup({ source, id: 'backup_before' });
+      // a SIGSTOP past the lease: the lease's own clock says it expired, the async loss callback has not run yet
+      let checks = 0;
+      const stillHeld = () => ++checks < (backupsBefore ? 2 : 3);
+
+      const err = await sut.backup({ source, id: 'backup_paused' }, { stillHeld }).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/lock .*no longer held/);
+      expect(await sut.list()).toEqual(backupsBefore ? ['backup_before'] : []);
+    },
+  );
+
   it('refuses a manifest whose entries would land outside the target', async () => {
     const source = join(work, 'src6');
     await mkdir(source);

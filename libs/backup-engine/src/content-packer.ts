@@ -37,6 +37,8 @@ export class ContentPacker {
     private readonly settings: { chunker: ChunkerOptions; parallelChunks: number },
     private readonly signal: AbortSignal | undefined,
     private readonly aborted: () => Error,
+    /** Throws when the backup must stop (aborted, or its repository lock no longer held). */
+    private readonly stopIfAborted: () => void = () => throwIfAborted(signal, aborted),
   ) {
     this.chunker = new GearChunker(settings.chunker);
   }
@@ -55,7 +57,7 @@ export class ContentPacker {
     let size = 0;
     try {
       for await (const chunk of this.chunker.chunks(abortable(data, this.signal, this.aborted))) {
-        throwIfAborted(this.signal, this.aborted);
+        this.stopIfAborted(); // before the writer decides to reuse a stored chunk or upload it
         if (pendingIds.length === 0) first = chunk;
         else {
           if (!hash) {

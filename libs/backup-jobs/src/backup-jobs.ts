@@ -134,6 +134,8 @@ export class BackupJobs {
           { id: req.id, sources: plan.sources, streams: plan.streams, labels },
           {
             signal: abort.signal,
+            // asked synchronously: a process paused past its lease hears of the loss only later
+            stillHeld: () => lease.isHeld(),
             onProgress: (p) => onProgress({ step: p.step, percent: Math.min(99, p.percent), message: p.message }),
           },
         );
