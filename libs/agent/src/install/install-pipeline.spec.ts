@@ -370,6 +370,88 @@ describe(InstallPipeline.name, () => {
       expect(configAtRestart).toBe(configBefore); // 1.0.0 starts again with its own config, not 1.1.0's migrated one
     });
 
+    describe('once a data restore has begun (issue 12, defect 3)', () => {
+      let order: string[];
+      beforeEach(async () => {
+        await install('1.1.0');
+        order = [];
+        deps.backup = jest.fn(async (_cmd: InstallCommandV1, id: string) => void order.push(`backup ${id}`));
+        deps.restoreData = jest.fn(async (id: string) => void order.push(`restore ${id}`));
+        const swap = dir.swapCurrent.bind(dir);
+        jest.spyOn(dir, 'swapCurrent').mockImplementation(async (v) => (order.push(`swap ${v}`), swap(v)));
+        app.stop.mockImplementation(async () => void order.push('stop'));
+        app.restart.mockImplementation(async () => void order.push('restart'));
+      });
+      const backedUp = () => order.find((o) => o.startsWith('backup '))!.slice('backup '.length);
+
+      it('puts back the data it replaced before swapping back, when the old release then fails its health gate', async () => {
+        broken.add('1.0.0');
+
+        const outcome = await install('1.0.0', { action: 'rollback', restoreBackupId: 'preupdate_old' });
+
+        expect(order).toEqual([
+          `backup ${backedUp()}`,
+          'stop',
+          'restore preupdate_old',
+          'swap 1.0.0',
+          'restart',
+          'stop',
+          `restore ${backedUp()}`,
+          'swap 1.1.0',
+          'restart',
+        ]);
+        expect(outcome).toMatchObject({ result: 'rolled_back', runningVersion: '1.1.0', failedStep: 'health_check' });
+      });
+
+      it('stays stopped on the old release when there is nothing to put the replaced data back from', async () => {
+        delete deps.backup;
+        broken.add('1.0.0');
+
+        const outcome = await install('1.0.0', { action: 'rollback', restoreBackupId: 'preupdate_old' });
+
+        expect(order).toEqual(['stop', 'restore preupdate_old', 'swap 1.0.0', 'restart', 'stop']);
+        expect(await dir.currentVersion()).toBe('1.0.0');
+        expect(outcome).toMatchObject({
+          result: 'failed',
+          runningVersion: null,
+          failedStep: 'health_check',
+          error: expect.stringMatching(/stays stopped/),
+        });
+      });
+
+      it('undoes a restore that failed part-way before starting the newer release again', async () => {
+        deps.restoreData = jest.fn(async (id: string) => {
+          order.push(`restore ${id}`);
+          if (id === 'preupdate_old')
+            throw Object.assign(new Error('pg_restore failed after files were back'), {
+              code: 'BACKUP_RESTORE_PARTIAL',
+            });
+        });
+
+        const outcome = await install('1.0.0', { action: 'rollback', restoreBackupId: 'preupdate_old' });
+
+        expect(order).toEqual([
+          `backup ${backedUp()}`,
+          'stop',
+          'restore preupdate_old',
+          `restore ${backedUp()}`,
+          'restart',
+        ]);
+        expect(outcome).toMatchObject({ result: 'failed', runningVersion: '1.1.0', failedStep: 'restoring_data' });
+      });
+
+      it('restores the data even when the node already runs the version it rolls back to', async () => {
+        const outcome = await install('1.1.0', { action: 'rollback', restoreBackupId: 'preupdate_old' });
+
+        expect(order).toContain('restore preupdate_old');
+        expect(outcome).toMatchObject({
+          result: 'succeeded',
+          runningVersion: '1.1.0',
+          restoredBackupId: 'preupdate_old',
+        });
+      });
+    });
+
     it("refuses, before stopping the app, to restore another node's or component's backup, with BACKUP_FOREIGN", async () => {
       await install('1.1.0');
       deps.restoreData = jest.fn(async () => undefined);
@@ -436,7 +518,7 @@ describe(InstallPipeline.name, () => {
       expect(await dir.currentVersion()).toBe('1.0.0');
     });
 
-    it('restarts the running release once its config is back when it died restoring data, saying the data may be partly restored', async () => {
+    it('stays stopped when it died restoring data and has nothing to undo the restore from', async () => {
       const entry = await journal.begin({
         command: command('0.9.0', { action: 'rollback', restoreBackupId: 'preupdate_n1_1.0.0_abcdef12' }),
         messageSeq: 1,
@@ -448,11 +530,30 @@ describe(InstallPipeline.name, () => {
 
       expect(outcome).toMatchObject({
         result: 'failed',
+        runningVersion: null,
+        failedStep: 'restoring_data',
+        error: expect.stringMatching(/may be partly restored.*stays stopped/),
+      });
+      expect(app.restart).not.toHaveBeenCalled();
+    });
+
+    it('puts the replaced data back and restarts the running release when it died restoring data', async () => {
+      deps.restoreData = jest.fn(async () => undefined);
+      const entry = await journal.begin({
+        command: command('0.9.0', { action: 'rollback', restoreBackupId: 'preupdate_n1_1.0.0_abcdef12' }),
+        messageSeq: 1,
+        previousVersion: '1.0.0',
+      });
+      const patched = await journal.update(entry.commandId, { step: 'restoring_data', backupId: 'prerestore_1' });
+
+      const outcome = await sut.resume(patched, report, signal);
+
+      expect(deps.restoreData).toHaveBeenCalledWith('prerestore_1', expect.anything(), expect.anything(), signal);
+      expect(outcome).toMatchObject({
+        result: 'failed',
         runningVersion: '1.0.0',
         failedStep: 'restoring_data',
-        error: expect.stringMatching(
-          /restoring backup preupdate_n1_1\.0\.0_abcdef12.*may be partly restored.*1\.0\.0 was started again$/,
-        ),
+        error: expect.stringMatching(/put back from prerestore_1.*1\.0\.0 was started again$/),
       });
       expect(app.restart).toHaveBeenCalledTimes(1);
     });

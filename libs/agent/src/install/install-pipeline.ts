@@ -1,4 +1,5 @@
 import { BackupErrorCode } from '@lockstep/backup-engine';
+import { BackupJobErrorCode } from '@lockstep/backup-jobs';
 import type { InstallFinishedV1, InstallStep } from '@lockstep/contracts';
 import { rm } from 'node:fs/promises';
 import { AgentErrorCode, describeError, InstallStepError } from '../errors';
@@ -42,7 +43,8 @@ export class InstallPipeline {
     const run = new InstallRun(this.deps, entry, report, signal);
     try {
       await run.enter('preflight');
-      if (run.previous === run.cmd.version)
+      // a node already on the version still restores the data it was asked to
+      if (run.previous === run.cmd.version && !run.cmd.restoreBackupId)
         return this.outcome(entry, 'succeeded', { runningVersion: run.previous, noop: true });
       await run.preflight();
       await run.backUpBeforeUpdate();
@@ -118,7 +120,7 @@ export class InstallPipeline {
         `the agent stopped while restoring backup ${entry.command.restoreBackupId}, before the swap: the data may be partly restored; the node still runs ${current ?? 'nothing'}. Send the rollback again to restore it whole`,
         { step },
       );
-      return this.failBeforeSwap(entry, step, err, true);
+      return this.failBeforeSwap(entry, step, err, true, true);
     }
     const err = new InstallStepError(
       AgentErrorCode.Interrupted,
@@ -178,6 +180,20 @@ export class InstallPipeline {
     entry = await journal.update(cmd.commandId, { rollingBack: true, failure });
     await report('rolling_back', `${failure.step} failed: ${failure.error}`);
     const problems: string[] = [];
+    if (entry.restoredBackupId) {
+      // the previous release must not run on the data restored for this one: put its data back first
+      await app.stop().catch((e: Error) => this.deps.logger.error(`could not stop the app: ${e.message}`));
+      const undone = await this.undoRestore(entry);
+      if (!undone.ok) {
+        await this.cleanUp(entry);
+        return this.outcome(entry, 'failed', {
+          runningVersion: null,
+          failedStep: failure.step,
+          error: `${failure.error}; ${cmd.version} runs on the restored data of ${entry.restoredBackupId}, and ${undone.note.replace(/stays stopped/, `stays stopped on ${cmd.version}`)}`,
+        });
+      }
+      problems.push(undone.note);
+    }
     try {
       await this.restoreConfig(entry);
       await dir.swapCurrent(previous);
@@ -202,29 +218,72 @@ export class InstallPipeline {
     });
   }
 
+  /**
+   * Ends a command that failed before its swap. A data restore that may have changed part of
+   * the data (`partial`, or failing part-way) is undone from the backup taken just before it;
+   * without one the app stays stopped rather than run its release on partly restored data.
+   */
   private async failBeforeSwap(
     entry: JournalEntry,
     step: InstallStep,
     err: unknown,
     appStopped = false,
+    partial = false,
   ): Promise<InstallFinishedV1> {
     await this.restoreConfig(entry).catch((e: Error) =>
       this.deps.logger.error(`could not restore shared/config.json: ${e.message}`),
     );
     await rm(this.deps.dir.partialDir(entry.command.version), { recursive: true, force: true }).catch(() => undefined);
     let error = describeError(err);
-    if (appStopped && hasCode(err, BackupErrorCode.RestoreIncomplete))
+    let running = entry.previousVersion;
+    if (appStopped && hasCode(err, BackupErrorCode.RestoreIncomplete)) {
       error += `; ${entry.previousVersion ?? 'the app'} stays stopped: its data is half restored`;
-    else if (appStopped && entry.previousVersion !== null) {
-      error += await this.deps.app.restart().then(
-        () => `; ${entry.previousVersion} was started again`,
-        (e: Error) => `; starting ${entry.previousVersion} again failed too: ${e.message}`,
-      );
+      running = null;
+    } else if (appStopped && (partial || hasCode(err, BackupJobErrorCode.RestorePartial))) {
+      const undone = await this.undoRestore(entry);
+      error += `; ${undone.note}`;
+      if (undone.ok && entry.previousVersion !== null) error += await this.startAgain(entry.previousVersion);
+      else running = null;
+    } else if (appStopped && entry.previousVersion !== null) {
+      error += await this.startAgain(entry.previousVersion);
     }
     await this.cleanUp(entry);
     const failedStep = err instanceof InstallStepError && err.step ? err.step : step;
-    return this.outcome(entry, 'failed', { runningVersion: entry.previousVersion, failedStep, error });
+    return this.outcome(entry, 'failed', { runningVersion: running, failedStep, error });
   }
+
+  private startAgain(version: string): Promise<string> {
+    return this.deps.app.restart().then(
+      () => `; ${version} was started again`,
+      (e: Error) => `; starting ${version} again failed too: ${e.message}`,
+    );
+  }
+
+  /**
+   * Puts back the data a restore of this command replaced, from the backup taken just before
+   * it (the app is stopped). Says what it did, or why the app stays stopped.
+   */
+  private async undoRestore(entry: JournalEntry): Promise<{ ok: boolean; note: string }> {
+    const stays = `${entry.previousVersion ?? 'the app'} stays stopped`;
+    if (!entry.backupId || !this.deps.restoreData)
+      return {
+        ok: false,
+        note: `the data may be partly restored and no backup was taken before the restore to put it back from, so ${stays}: restore a backup, then send the command again`,
+      };
+    try {
+      await this.deps.restoreData(entry.backupId, entry.command, () => undefined, this.abortNever);
+      return { ok: true, note: `the data the restore replaced was put back from ${entry.backupId}` };
+    } catch (err) {
+      if (isInterrupted(err)) throw err;
+      return {
+        ok: false,
+        note: `putting the replaced data back from ${entry.backupId} failed too (${describeError(err)}), so ${stays}`,
+      };
+    }
+  }
+
+  /** Undoing a restore is not cut short: it is what keeps the app from running on mixed data. */
+  private readonly abortNever = new AbortController().signal;
 
   private async restoreConfig(entry: JournalEntry): Promise<void> {
     if (entry.config) await this.deps.config.restore(entry.config.backup, entry.config.hadConfig);

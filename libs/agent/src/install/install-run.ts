@@ -88,7 +88,9 @@ export class InstallRun {
   /** Takes the pre-update backup when the command and the node's policy ask for one; its failure stops the install before anything changed. */
   async backUpBeforeUpdate(): Promise<void> {
     const { cmd, deps, signal } = this;
-    if (cmd.backup === false || cmd.action !== 'install' || !deps.backup) return;
+    // an install backs up what it changes; a rollback only what a data restore will replace, so
+    // that restore can be undone if the release it rolls back to fails afterwards
+    if (cmd.backup === false || !deps.backup || (cmd.action !== 'install' && !cmd.restoreBackupId)) return;
     const backupId = preUpdateBackupId(cmd, this.nonce);
     await deps.journal.update(cmd.commandId, { backupId });
     await this.enter('backing_up', `backup ${backupId}`);
