@@ -34,6 +34,8 @@ export const AgentErrorCode = {
   /** A restore named a backup taken on another node or for another component; refused before anything changed. */
   BackupForeign: BackupRestoreRefusal.Foreign,
   SwapFailed: 'SWAP_FAILED',
+  /** The command's deadline passed before its swap: the rollout gave up on this node; nothing changed. */
+  DeadlinePassed: 'COMMAND_DEADLINE_PASSED',
   RestartFailed: 'RESTART_FAILED',
   HealthGateFailed: 'HEALTH_GATE_FAILED',
   Interrupted: 'INTERRUPTED',

@@ -96,6 +96,12 @@ export const InstallCommandV1 = z.object({
   restoreBackupId: z.string().optional(),
   /** When the sender issued it (RFC 3339); an agent refuses a command older than its maximum age. */
   issuedAt: z.string(),
+  /**
+   * When the sender gives up on the command (RFC 3339; the rollout's progress deadline): an
+   * agent refuses to start it after that, and one that gets to its swap later stops there,
+   * `failed` with nothing changed, instead of moving to a release the fleet has abandoned.
+   */
+  deadline: z.string().optional(),
 });
 export type InstallCommandV1 = z.infer<typeof InstallCommandV1>;
 

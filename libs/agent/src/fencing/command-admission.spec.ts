@@ -63,6 +63,8 @@ describe(CommandAdmission.name, () => {
       CommandRefusal.NotLiveHolder,
     ],
     ['no live holder', {}, undefined, 0, CommandRefusal.NoLiveHolder],
+    // the rollout gave up on this node (its progress deadline passed): never start it late
+    ['a command past its deadline', { deadline: at(-1) }, { token: 7, rolloutId: 'r1' }, 0, CommandRefusal.Expired],
     [
       "a lock key other than the agent's",
       { lockKey: 'other' },

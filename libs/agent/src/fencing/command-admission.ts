@@ -82,6 +82,16 @@ export class CommandAdmission {
         `the command ${how}, more than AGENT_COMMAND_MAX_AGE (${Math.round(maxAgeMs / 1000)} s) allows; start the rollout again, and check the clocks of the scheduler and this node if this repeats`,
       );
     }
+    if (cmd.deadline !== undefined) {
+      const deadline = Date.parse(cmd.deadline);
+      if (Number.isNaN(deadline))
+        return refuse(CommandRefusal.BadCommand, `deadline ${JSON.stringify(cmd.deadline)} is not an RFC 3339 time`);
+      if (now() > deadline)
+        return refuse(
+          CommandRefusal.Expired,
+          `the command's deadline ${cmd.deadline} has passed: rollout ${cmd.rolloutId} gave up on this node, so it is not started late`,
+        );
+    }
     return undefined;
   }
 

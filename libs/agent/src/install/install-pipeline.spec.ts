@@ -370,6 +370,23 @@ describe(InstallPipeline.name, () => {
       expect(configAtRestart).toBe(configBefore); // 1.0.0 starts again with its own config, not 1.1.0's migrated one
     });
 
+    it('does not swap to a release whose command passed its deadline while it prepared (e.g. a long pre-update backup)', async () => {
+      let now = Date.parse('2026-12-07T12:00:00Z');
+      deps.now = () => now;
+      deps.backup = jest.fn(async () => void (now += 12 * 60_000)); // twelve minutes of backing up
+      await install('1.0.0');
+
+      const late = await install('1.1.0', { deadline: new Date(now + 10 * 60_000).toISOString() });
+
+      expect(late).toMatchObject({
+        result: 'failed',
+        runningVersion: '1.0.0',
+        failedStep: 'swapping',
+        error: expect.stringMatching(/^COMMAND_DEADLINE_PASSED: .*gave up/),
+      });
+      expect(await dir.currentVersion()).toBe('1.0.0');
+    });
+
     describe('once a data restore has begun (issue 12, defect 3)', () => {
       let order: string[];
       beforeEach(async () => {

@@ -182,6 +182,7 @@ export class InstallRun {
         { step: 'restoring_data' },
       );
     await this.enter('restoring_data', `stopping the app, then restoring backup ${cmd.restoreBackupId}`);
+    this.checkDeadline('restoring_data');
     // the running release must not write to what is being put back (nor hold locks pg_restore needs)
     this.appStopped = true;
     await deps.app.stop().catch((err: Error) => {
@@ -209,9 +210,21 @@ export class InstallRun {
     await deps.journal.update(cmd.commandId, { restoredBackupId: cmd.restoreBackupId });
   }
 
+  /** Stops a command whose deadline passed: the rollout gave up on this node, so nothing more changes. */
+  private checkDeadline(step: InstallStep): void {
+    const { deadline } = this.cmd;
+    if (deadline === undefined || (this.deps.now ?? Date.now)() <= Date.parse(deadline)) return;
+    throw new InstallStepError(
+      AgentErrorCode.DeadlinePassed,
+      `the command's deadline ${deadline} passed before ${step === 'swapping' ? 'the swap' : 'the data restore'}: rollout ${this.cmd.rolloutId} gave up on this node, so ${this.cmd.version} is not put in place`,
+      { step },
+    );
+  }
+
   /** Journals the swap, then points `current` at the new release. */
   async swapCurrent(): Promise<void> {
     await this.enter('swapping');
+    this.checkDeadline('swapping');
     await this.deps.journal.update(this.cmd.commandId, { swap: { from: this.previous, to: this.cmd.version } });
     await this.deps.dir.swapCurrent(this.cmd.version);
   }

@@ -23,6 +23,8 @@ export interface InstallLimits {
 
 /** Everything the pipeline works with; each is a repository owning its I/O. */
 export interface InstallPipelineDeps {
+  /** The clock a command's deadline is judged by (epoch ms; default Date.now). */
+  now?: () => number;
   dir: AppDirectory;
   journal: CommandJournal;
   download(uri: string, path: string, maxBytes: number, signal: AbortSignal): Promise<DownloadedArtifact>;
