@@ -83,7 +83,7 @@ describe('progress deadline on one clock (Postgres)', () => {
         new SkewedClock(skewMs),
       );
 
-      await sut.conduct(rollout.id, { key: 'cluster', token: 1, isHeld: () => true });
+      await sut.conduct(rollout.id, { key: 'cluster', token: 1, isHeld: () => true, release: async () => undefined });
 
       const node = await ds.getRepository(RolloutNodeEntity).findOneByOrFail({ rolloutId: rollout.id });
       const ranMs = node.finishedAt!.getTime() - node.startedAt!.getTime();

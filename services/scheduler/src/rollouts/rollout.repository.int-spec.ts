@@ -253,24 +253,33 @@ describe(RolloutRepository.name, () => {
     expect(await node(id, 'h1')).toMatchObject({ status: 'succeeded', percent: 100 });
   });
 
-  it('counts nodes past the progress deadline as failed (installing) or revert_failed (reverting), as batch progress shows', async () => {
+  it('counts nodes past the progress deadline on the database clock as failed (installing) or revert_failed (reverting), as batch progress shows', async () => {
     const id = await sentRollout(['j1', 'j2', 'j3']);
     await sut.applyFinished([finished(`${id}.j2.install`)]);
     await sut.markSent(id, [{ nodeId: 'j2', commandId: `${id}.j2.revert` }], 'reverting', 1);
-    const before = await sut.batchProgress(id, ['j1', 'j2', 'j3']);
+    // The commands of j1 and j2 went out two seconds ago by Postgres's clock; j3's just now.
+    await ds.query(
+      `UPDATE rollout_nodes SET started_at = now() - interval '2 seconds' WHERE rollout_id = $1 AND node_id <> 'j3'`,
+      [id],
+    );
+    const before = await sut.batchProgress(id, ['j1', 'j2', 'j3'], 1000);
 
-    await sut.markTimedOut(id, 'j1', 1, 1000);
-    await sut.markTimedOut(id, 'j2', 1, 1000);
-    const after = await sut.batchProgress(id, ['j1', 'j2', 'j3']);
+    const marked = await sut.markTimedOut(id, ['j1', 'j2', 'j3'], 1, 1000);
+    const after = await sut.batchProgress(id, ['j1', 'j2', 'j3'], 1000);
 
     expect(before).toMatchObject({ state: 'planned', failed: 0 });
-    expect(before.open.map((n) => n.nodeId).sort()).toEqual(['j1', 'j2', 'j3']);
+    expect(before.open.sort((a, b) => a.nodeId.localeCompare(b.nodeId))).toEqual([
+      { nodeId: 'j1', overdue: true },
+      { nodeId: 'j2', overdue: true },
+      { nodeId: 'j3', overdue: false },
+    ]);
+    expect(marked.sort()).toEqual(['j1', 'j2']);
     expect(await node(id, 'j1')).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(/progress deadline \(1000 ms\)/),
     });
     expect(await node(id, 'j2')).toMatchObject({ status: 'revert_failed' });
-    expect(after).toEqual({ state: 'planned', failed: 1, open: [{ nodeId: 'j3', startedAt: expect.any(Date) }] });
+    expect(after).toEqual({ state: 'planned', failed: 1, open: [{ nodeId: 'j3', overdue: false }] });
   });
 
   describe('the abort-then-late-success race', () => {
