@@ -9,7 +9,7 @@ import {
 } from '@lockstep/persistence';
 import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
-import { RolloutRepository } from './rollout.repository';
+import { ActiveRolloutError, RolloutRepository } from './rollout.repository';
 
 const strategy: RolloutStrategy = {
   maxParallel: 2,
@@ -93,6 +93,8 @@ describe(RolloutRepository.name, () => {
     await ds.destroy();
     await db.drop();
   });
+  // Each test drives a rollout of its own, and the database admits one active rollout at a time.
+  beforeEach(() => ds.query(`UPDATE rollouts SET state = 'succeeded' WHERE state IN ('planned', 'running', 'paused')`));
 
   /** A stored rollout whose nodes were all sent an install command `<id>.<node>.install`, fenced by token 1. */
   const sentRollout = async (ids: string[]): Promise<string> => {
@@ -226,6 +228,16 @@ describe(RolloutRepository.name, () => {
     expect(await node(id, 'e1')).toMatchObject({ step: 'unpacking', percent: 35 });
     expect(await node(id, 'e2')).toMatchObject({ step: 'preflight', percent: 5 });
     expect(await node(id, 'e3')).toMatchObject({ status: 'succeeded', percent: 100 });
+  });
+
+  it('refuses a second active rollout with ActiveRolloutError, and stores nothing of it', async () => {
+    await sut.create(plan(['z1']), audit, { artifact, selector: 'all', strategy, kind: 'upgrade' });
+    const before = await ds.getRepository(RolloutEntity).count();
+
+    const act = sut.create(plan(['z2']), audit, { artifact, selector: 'all', strategy, kind: 'upgrade' });
+
+    await expect(act).rejects.toThrow(ActiveRolloutError);
+    expect(await ds.getRepository(RolloutEntity).count()).toBe(before);
   });
 
   it('ignores a rollout whose token is stale when marking sends', async () => {

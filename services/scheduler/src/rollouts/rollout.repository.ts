@@ -10,6 +10,7 @@ import {
 } from '@lockstep/contracts';
 import {
   appendAudit,
+  ONE_ACTIVE_ROLLOUT_INDEX,
   RolloutEntity,
   RolloutNodeEntity,
   type AuditRecordInput,
@@ -42,7 +43,10 @@ import { rowsOf } from './sql-rows';
 export class RolloutRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /** Stores a planned rollout, announces it and records who asked, in one transaction. */
+  /**
+   * Stores a planned rollout, announces it and records who asked, in one transaction.
+   * @throws ActiveRolloutError when another rollout is active (the database admits one at a time).
+   */
   async create(
     plan: RolloutPlanV1,
     audit: RolloutAudit,
@@ -53,6 +57,19 @@ export class RolloutRepository {
       kind: string;
       rollbackOf?: string | null;
     },
+  ): Promise<RolloutEntity> {
+    try {
+      return await this.insert(plan, audit, input);
+    } catch (err) {
+      if (isUniqueViolation(err, ONE_ACTIVE_ROLLOUT_INDEX)) throw new ActiveRolloutError({ cause: err });
+      throw err;
+    }
+  }
+
+  private insert(
+    plan: RolloutPlanV1,
+    audit: RolloutAudit,
+    input: Parameters<RolloutRepository['create']>[2],
   ): Promise<RolloutEntity> {
     return this.ds.transaction(async (m) => {
       const rollout = m.create(RolloutEntity, {
@@ -273,14 +290,7 @@ export class RolloutRepository {
            FROM fence, unnest($2::text[], $3::text[]) AS s(node_id, command_id)
            WHERE n.rollout_id = fence.id AND n.node_id = s.node_id AND n.status = ANY($6::text[]) RETURNING n.node_id)
          SELECT EXISTS (SELECT 1 FROM fence) AS fenced, COALESCE((SELECT array_agg(node_id ORDER BY node_id) FROM marked), '{}') AS marked`,
-        [
-          rolloutId,
-          sends.map((s) => s.nodeId),
-          sends.map((s) => s.commandId),
-          status,
-          token,
-          nodeFromStatuses(status),
-        ],
+        [rolloutId, sends.map((s) => s.nodeId), sends.map((s) => s.commandId), status, token, nodeFromStatuses(status)],
       ),
     );
     return { stale: !rows[0]?.fenced, marked: rows[0]?.marked ?? [] };
@@ -416,6 +426,20 @@ export class RolloutRepository {
 /** SQL: the command sent at `startedAt` has run longer than `deadlineMsParam` ms, on Postgres's clock. */
 const PAST_DEADLINE = (startedAt: string, deadlineMsParam: string) =>
   `${startedAt} + ${deadlineMsParam}::int * interval '1 millisecond' < now()`;
+
+/** Another rollout is planned, running or paused: the database refused a second one. */
+export class ActiveRolloutError extends Error {
+  override name = 'ActiveRolloutError';
+  constructor(options?: ErrorOptions) {
+    super('another rollout is active; only one runs per cluster', options);
+  }
+}
+
+/** True when `err` is Postgres refusing a row that would break the unique index or constraint `name`. */
+const isUniqueViolation = (err: unknown, name: string): boolean => {
+  const driver = (err as { driverError?: { code?: string; constraint?: string } }).driverError;
+  return driver?.code === '23505' && driver.constraint === name;
+};
 
 /** The audit record of a rollout change; the rollout's id is its target. */
 export type RolloutAudit = Omit<AuditRecordInput, 'target'>;
