@@ -114,7 +114,7 @@ describe('duration settings', () => {
     ['checker', 'CHECKER_INTERVAL', '24h', 86_400_000],
     ['notifier', 'NOTIFIER_RETRY_SCHEDULE', '1s,24h', [1000, 86_400_000]],
   ] as Array<[Service, string, string, unknown]>)('%s accepts %s=%s', (service, variable, value, parsed) => {
-    const sut = load(service, variable, value)() as Record<string, unknown>;
+    const sut = load(service, variable, value)();
 
     expect(sut[variable]).toEqual(parsed);
   });

@@ -1,10 +1,9 @@
 import type { AuditActor, RolloutPlanV1 } from '@lockstep/contracts';
-import { createDataSource, RolloutNodeEntity, runMigrations, type RolloutStrategy } from '@lockstep/persistence';
-import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
-import type { DataSource } from 'typeorm';
+import { RolloutNodeEntity, type RolloutStrategy } from '@lockstep/persistence';
 import { SystemClock } from '../clock/clock.port';
 import type { NodeCommander } from '../fleet/node-commander';
 import type { SchedulerConfig } from '../scheduler.config';
+import { useMigratedDatabase } from '../testing/scheduler-fixtures';
 import type { ReleaseInfoRepository } from './release-info.repository';
 import { RolloutConductor } from './rollout-conductor.service';
 import { RolloutRepository } from './rollout.repository';
@@ -46,21 +45,8 @@ class SkewedClock extends SystemClock {
 }
 
 describe('progress deadline on one clock (Postgres)', () => {
-  let db: TestDatabase;
-  let ds: DataSource;
-  let repo: RolloutRepository;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = createDataSource(db.url);
-    await ds.initialize();
-    await runMigrations(ds);
-    repo = new RolloutRepository(ds);
-  });
-  afterAll(async () => {
-    await ds.destroy();
-    await db.drop();
-  });
+  const db = useMigratedDatabase();
+  const repo = () => new RolloutRepository(db.ds);
 
   it.each([
     ['an hour ahead of', HOUR],
@@ -68,7 +54,7 @@ describe('progress deadline on one clock (Postgres)', () => {
   ])(
     'times a silent node out after the deadline on the database clock when the scheduler clock is %s it',
     async (_, skewMs) => {
-      const rollout = await repo.create(
+      const rollout = await repo().create(
         plan,
         { actor, action: 'rollout.create' },
         { artifact, selector: 'all', strategy, kind: 'upgrade' },
@@ -76,7 +62,7 @@ describe('progress deadline on one clock (Postgres)', () => {
       const sent: string[] = [];
       const commander = { send: async (cmd: { nodeId: string }) => void sent.push(cmd.nodeId) };
       const sut = new RolloutConductor(
-        repo,
+        repo(),
         commander as unknown as NodeCommander,
         {} as ReleaseInfoRepository,
         { SCHEDULER_REPLICA_ID: 'skewed' } as SchedulerConfig,
@@ -85,7 +71,7 @@ describe('progress deadline on one clock (Postgres)', () => {
 
       await sut.conduct(rollout.id, { key: 'cluster', token: 1, isHeld: () => true, release: async () => undefined });
 
-      const node = await ds.getRepository(RolloutNodeEntity).findOneByOrFail({ rolloutId: rollout.id });
+      const node = await db.ds.getRepository(RolloutNodeEntity).findOneByOrFail({ rolloutId: rollout.id });
       const ranMs = node.finishedAt!.getTime() - node.startedAt!.getTime();
       expect(sent).toEqual(['silent']);
       expect(node).toMatchObject({ status: 'failed', error: expect.stringMatching(/progress deadline/) });
