@@ -2,7 +2,7 @@ import { RolloutCreateV1, RolloutStateErrorCode, systemActor, type QueryReply } 
 import { allMigrations, createDataSource, RolloutEntity, runMigrations } from '@lockstep/persistence';
 import { createTestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
-import { demoNode, useMigratedDatabase, verifiedReleases } from '../testing/scheduler-fixtures';
+import { demoNode, migratedDatabase, verifiedReleases } from '../testing/scheduler-fixtures';
 import type { AuditRepository } from '../audit/audit.repository';
 import type { FleetView } from '../fleet/fleet-view.service';
 import type { ClusterLockAdmin } from './cluster-lock.port';
@@ -40,7 +40,11 @@ class RacingRolloutRepository extends RolloutRepository {
 }
 
 describe('one active rollout per cluster (Postgres)', () => {
-  const db = useMigratedDatabase();
+  let db: Awaited<ReturnType<typeof migratedDatabase>>;
+  beforeAll(async () => {
+    db = await migratedDatabase();
+  });
+  afterAll(() => db.drop());
 
   const service = (repo: RolloutRepository) =>
     new RolloutsService(

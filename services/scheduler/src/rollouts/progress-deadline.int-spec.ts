@@ -3,7 +3,7 @@ import { RolloutNodeEntity, type RolloutStrategy } from '@lockstep/persistence';
 import { SystemClock } from '../clock/clock.port';
 import type { NodeCommander } from '../fleet/node-commander';
 import type { SchedulerConfig } from '../scheduler.config';
-import { useMigratedDatabase } from '../testing/scheduler-fixtures';
+import { migratedDatabase } from '../testing/scheduler-fixtures';
 import type { ReleaseInfoRepository } from './release-info.repository';
 import { RolloutConductor } from './rollout-conductor.service';
 import { RolloutRepository } from './rollout.repository';
@@ -45,7 +45,11 @@ class SkewedClock extends SystemClock {
 }
 
 describe('progress deadline on one clock (Postgres)', () => {
-  const db = useMigratedDatabase();
+  let db: Awaited<ReturnType<typeof migratedDatabase>>;
+  beforeAll(async () => {
+    db = await migratedDatabase();
+  });
+  afterAll(() => db.drop());
   const repo = () => new RolloutRepository(db.ds);
 
   it.each([

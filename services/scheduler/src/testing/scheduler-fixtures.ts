@@ -28,22 +28,17 @@ export const verifiedReleases = (): ReleaseInfoRepository =>
     }),
   }) as unknown as ReleaseInfoRepository;
 
-/**
- * A fresh, migrated database for the spec file (created before all its tests, dropped after);
- * call at the top of a describe and read `.ds` inside tests.
- */
-export function useMigratedDatabase(): { readonly ds: DataSource } {
-  let db: TestDatabase;
-  const handle = { ds: undefined as unknown as DataSource };
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    handle.ds = createDataSource(db.url);
-    await handle.ds.initialize();
-    await runMigrations(handle.ds);
-  });
-  afterAll(async () => {
-    await handle.ds.destroy();
-    await db.drop();
-  });
-  return handle;
+/** A fresh, migrated database (one per spec file); `drop()` closes the connection and removes it. */
+export async function migratedDatabase(): Promise<{ ds: DataSource; drop(): Promise<void> }> {
+  const db: TestDatabase = await createTestDatabase();
+  const ds = createDataSource(db.url);
+  await ds.initialize();
+  await runMigrations(ds);
+  return {
+    ds,
+    async drop() {
+      await ds.destroy();
+      await db.drop();
+    },
+  };
 }
