@@ -38,9 +38,10 @@ const load = (service: Service, variable: string, value: string) => {
 
 /** [service, variable]: every duration setting that feeds a Node timer or a loop. */
 const timerSettings: Array<[Service, string]> = [
-  ...(['api', 'backup', 'checker', 'installer', 'notifier', 'scheduler'] as const).map(
-    (s): [Service, string] => [s, 'SHUTDOWN_TIMEOUT'],
-  ),
+  ...(['api', 'backup', 'checker', 'installer', 'notifier', 'scheduler'] as const).map((s): [Service, string] => [
+    s,
+    'SHUTDOWN_TIMEOUT',
+  ]),
   ['api', 'API_QUERY_TIMEOUT'],
   ['api', 'API_CHECK_TIMEOUT'],
   ['api', 'API_ROLLOUT_TIMEOUT'],
