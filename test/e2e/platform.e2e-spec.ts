@@ -77,6 +77,8 @@ describe('every service (processes)', () => {
       /NOTIFIER_RETRY_SCHEDULE: expected a comma-separated list of durations/,
     ],
     ['checker', { NATS_URL: 'http://127.0.0.1:4222' }, /NATS_URL: expected a comma-separated list of nats:\/\//],
+    ['checker', { CHECKER_INTERVAL: '30d' }, /CHECKER_INTERVAL: expected a duration from 1s to 24d/],
+    ['scheduler', { SCHEDULER_LOCK_LEASE: '400ms' }, /SCHEDULER_LOCK_LEASE: expected a duration from 1s to 10m/],
     ['scheduler', { HTTP_PORT: 'eighty' }, /HTTP_PORT: expected a TCP port/],
     [
       'backup',

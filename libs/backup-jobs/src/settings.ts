@@ -95,7 +95,7 @@ export const backupSchema = {
   BACKUP_KEEP_WEEKLY: env.int(0),
   BACKUP_KEEP_MONTHLY: env.int(0),
   /** How long a backup waits for a running prune before failing. */
-  BACKUP_LOCK_WAIT: env.duration('60s'),
+  BACKUP_LOCK_WAIT: env.duration('60s', { min: '1s', max: '24h' }),
 };
 
 /** Parsed backup settings. */

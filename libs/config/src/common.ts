@@ -22,7 +22,7 @@ export const commonSchema = {
   /** OTLP/HTTP collector base URL (Jaeger: http://jaeger:4318). Empty disables export. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
   /** How long a SIGTERM may take to drain work before the process exits anyway. */
-  SHUTDOWN_TIMEOUT: env.duration('20s'),
+  SHUTDOWN_TIMEOUT: env.duration('20s', { min: '1s', max: '10m' }),
 };
 
 /** Settings of services that use the object store. */

@@ -21,6 +21,40 @@ const commaList = (dflt: string) =>
         .filter(Boolean),
     );
 
+/**
+ * Longest delay Node's timers honour (2^31 − 1 ms, about 24.8 days): setTimeout and
+ * setInterval fire a longer one after 1 ms, so an interval that long polls continuously.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The range a duration setting accepts, both ends included, written as durations (`500ms`, `24h`). */
+export interface DurationBounds {
+  min: string;
+  max: string;
+  /**
+   * The value never reaches a Node timer (it is compared with timestamps or stored), so `max`
+   * may exceed MAX_TIMER_MS. Default false: `max` must fit a timer.
+   */
+  notATimer?: boolean;
+}
+
+/**
+ * Parses a setting's bounds once, when its schema is declared; a mistake in them (or a default
+ * outside them) is a programming error and throws at import rather than at some user's start.
+ */
+function resolveBounds(dflt: string, b: DurationBounds): { min: number; max: number; hint: string } {
+  const min = parseDuration(b.min);
+  const max = parseDuration(b.max);
+  if (min === undefined || max === undefined || min > max)
+    throw new Error(`duration bounds ${b.min}..${b.max} are not a range of durations`);
+  if (!b.notATimer && max > MAX_TIMER_MS)
+    throw new Error(`duration bound ${b.max} exceeds what a Node timer can wait (${MAX_TIMER_MS} ms)`);
+  const defaults = dflt.split(',').map((d) => parseDuration(d.trim()));
+  if (defaults.some((d) => d === undefined || d < min || d > max))
+    throw new Error(`default duration ${dflt} is outside its bounds ${b.min}..${b.max}`);
+  return { min, max, hint: `from ${b.min} to ${b.max} (units ms, s, m, h, d; e.g. ${dflt})` };
+}
+
 /** Builders for common value shapes, each with a message that says what is expected. */
 export const env = {
   url: (protocols: string[], dflt?: string) => {
@@ -54,32 +88,42 @@ export const env = {
       .transform((v) => v === 'true' || v === '1' || v === 'yes'),
   oneOf: <T extends readonly [string, ...string[]]>(values: T, dflt: T[number]) =>
     z.enum(values, { message: `expected one of ${values.join(', ')}` }).default(dflt as never),
-  /** Durations like 500ms, 5s, 2m, 1h; parsed to milliseconds. */
-  duration: (dflt: string) =>
-    z
+  /**
+   * Durations like 500ms, 5s, 2m, 1h; parsed to milliseconds and refused outside `bounds`
+   * (no setting is unbounded: zero or tiny values make busy loops, huge ones overflow timers).
+   */
+  duration: (dflt: string, bounds: DurationBounds) => {
+    const { min, max, hint } = resolveBounds(dflt, bounds);
+    return z
       .string()
       .default(dflt)
       .transform((v, ctx) => {
         const ms = parseDuration(v);
-        if (ms === undefined) {
-          ctx.addIssue({ code: 'custom', message: 'expected a duration like 500ms, 5s, 2m or 1h' });
+        if (ms === undefined || ms < min || ms > max) {
+          ctx.addIssue({ code: 'custom', message: `expected a duration ${hint}` });
           return z.NEVER;
         }
         return ms;
-      }),
-  /** Comma-separated list of durations, e.g. "1s,5s,30s". */
-  durationList: (dflt: string) =>
-    z
+      });
+  },
+  /** Comma-separated list of durations, e.g. "1s,5s,30s"; each within `bounds`. */
+  durationList: (dflt: string, bounds: DurationBounds) => {
+    const { min, max, hint } = resolveBounds(dflt, bounds);
+    return z
       .string()
       .default(dflt)
       .transform((v, ctx) => {
         const list = v.split(',').map((s) => parseDuration(s.trim()));
-        if (list.length === 0 || list.some((x) => x === undefined)) {
-          ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of durations like 1s,5s,30s,2m' });
+        if (list.length === 0 || list.some((x) => x === undefined || x < min || x > max)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `expected a comma-separated list of durations, each ${hint}`,
+          });
           return z.NEVER;
         }
         return list as number[];
-      }),
+      });
+  },
   string: (dflt?: string) =>
     dflt === undefined ? z.string().min(1, { message: 'expected a non-empty string' }) : z.string().default(dflt),
   optionalString: () => z.string().optional(),

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ConfigError, commonSchema, env, loadConfig, parseDuration, s3Schema } from '@lockstep/config';
 
 describe(loadConfig.name, () => {
-  const schema = z.object({ ...commonSchema, RETRY: env.durationList('1s,5s') });
+  const schema = z.object({ ...commonSchema, RETRY: env.durationList('1s,5s', { min: '1s', max: '1h' }) });
 
   it('applies defaults', () => {
     const sut = loadConfig('test', schema, {});

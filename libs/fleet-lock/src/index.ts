@@ -7,6 +7,7 @@ export {
   FleetLockUnavailableError,
   LockChangedError,
 } from './lock-errors';
+export { MIN_LEASE_SETTING, MAX_LEASE_SETTING } from './lease-timing';
 export { KvLockStore } from './lock-store';
 export { MemoryLockStore } from './memory-lock-store';
 export * from './live-lock-reader';

@@ -1,4 +1,5 @@
-import { resolveLeaseTiming } from './lease-timing';
+import { parseDuration } from '@lockstep/config';
+import { MAX_LEASE_SETTING, MIN_LEASE_SETTING, resolveLeaseTiming } from './lease-timing';
 import { FleetLockConfigError } from './lock-errors';
 
 describe(resolveLeaseTiming.name, () => {
@@ -40,6 +41,12 @@ describe(resolveLeaseTiming.name, () => {
     const sut = resolveLeaseTiming(leaseMs);
 
     expect(sut).toEqual(expected);
+  });
+
+  it.each([MIN_LEASE_SETTING, MAX_LEASE_SETTING])('accepts a lease setting at its bound %s', (setting) => {
+    const act = () => resolveLeaseTiming(parseDuration(setting)!);
+
+    expect(act).not.toThrow();
   });
 
   it.each([

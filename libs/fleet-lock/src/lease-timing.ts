@@ -24,6 +24,15 @@ export interface LeaseTiming extends Required<LeaseTimingOptions> {
   validForMs: number;
 }
 
+/**
+ * Shortest lease a setting may ask for (SCHEDULER_LOCK_LEASE, BACKUP_LOCK_LEASE): the timings
+ * derived from it fit (a lease under about 450 ms cannot renew in time), with room for a slow
+ * KV request. Configs check it at start so a short lease is refused there, not when the lock opens.
+ */
+export const MIN_LEASE_SETTING = '1s';
+/** Longest lease a setting may ask for: a paused holder blocks every other for this long. */
+export const MAX_LEASE_SETTING = '10m';
+
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
 /** Derives and validates lease timings; throws FleetLockConfigError when they cannot work together. */

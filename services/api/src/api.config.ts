@@ -7,13 +7,13 @@ export const apiSchema = z.object({
   /** REST listen port; the CLI looks at http://127.0.0.1:8080 unless told otherwise. */
   HTTP_PORT: env.port(8080),
   /** How long the API waits for another service to answer a query before giving up with 504. */
-  API_QUERY_TIMEOUT: env.duration('10s'),
+  API_QUERY_TIMEOUT: env.duration('10s', { min: '100ms', max: '10m' }),
   /** How long `POST /v1/checks` waits for the checker (a check downloads and verifies releases). */
-  API_CHECK_TIMEOUT: env.duration('3m'),
+  API_CHECK_TIMEOUT: env.duration('3m', { min: '1s', max: '1h' }),
   /** How long creating a rollout or rollback may take (the scheduler asks the checker for the verified artifact first). */
-  API_ROLLOUT_TIMEOUT: env.duration('3m'),
+  API_ROLLOUT_TIMEOUT: env.duration('3m', { min: '1s', max: '1h' }),
   /** A node whose heartbeat is older than this is shown as lost (match the scheduler's SCHEDULER_NODE_LOST_AFTER). */
-  API_NODE_LOST_AFTER: env.duration('10s'),
+  API_NODE_LOST_AFTER: env.duration('10s', { min: '1s', max: '24h' }),
   /**
    * Host header values the API answers to (DNS rebinding guard), comma-separated: a name
    * (any port) or `name:port`. Empty: localhost, 127.0.0.1, [::1] and HTTP_HOST. Behind a

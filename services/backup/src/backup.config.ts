@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { commonSchema, env, loadConfig, parseDuration, s3Schema } from '@lockstep/config';
 import { BackupTypes } from '@lockstep/contracts';
+import { MAX_LEASE_SETTING, MIN_LEASE_SETTING } from '@lockstep/fleet-lock';
 import { backupSchema } from '@lockstep/backup-jobs';
 
 /** The backup service's settings: the platform's, S3, and what it backs up (BACKUP_*). */
@@ -20,7 +21,7 @@ export const backupServiceSchema = z.object({
   /** Name this replica holds repository locks under (shown by `lockstep locks`). */
   BACKUP_REPLICA_ID: z.string().default(`backup@${hostname()}-${process.pid}`),
   /** How long the server waits for an ack of an operation before redelivering it (the worker marks it in progress meanwhile). */
-  BACKUP_ACK_WAIT: env.duration('60s'),
+  BACKUP_ACK_WAIT: env.duration('60s', { min: '1s', max: '1h' }),
   /** Take a backup of the service's targets every interval (24h: daily at 00:00 UTC); empty: no schedule. Retention prunes after each. */
   BACKUP_SCHEDULE: z
     .string()
@@ -40,7 +41,7 @@ export const backupServiceSchema = z.object({
   /** Type of scheduled backups. */
   BACKUP_SCHEDULE_TYPE: env.oneOf(BackupTypes, 'full'),
   /** Lease of the cluster lock bucket, used only when this service creates it. */
-  BACKUP_LOCK_LEASE: env.duration('15s'),
+  BACKUP_LOCK_LEASE: env.duration('15s', { min: MIN_LEASE_SETTING, max: MAX_LEASE_SETTING }),
 });
 export type BackupServiceConfig = z.infer<typeof backupServiceSchema>;
 

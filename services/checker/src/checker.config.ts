@@ -28,9 +28,9 @@ export const checkerSchema = z.object({
   ...commonSchema,
   ...s3Schema,
   /** How often every component's source is polled. */
-  CHECKER_INTERVAL: env.duration('5m'),
+  CHECKER_INTERVAL: env.duration('5m', { min: '1s', max: '24d' }),
   /** Deadline of one source check (download and verification included). */
-  CHECKER_TIMEOUT: env.duration('2m'),
+  CHECKER_TIMEOUT: env.duration('2m', { min: '1s', max: '1h' }),
   /** Non-public destinations (keywords such as loopback, private, or CIDRs) release sources may be fetched from. */
   CHECKER_ALLOWED_DESTINATIONS: z
     .string()
@@ -52,9 +52,9 @@ export const checkerSchema = z.object({
    */
   LOCKSTEP_TUF_ONLINE_KEYS: onlineKeys,
   /** How often the timestamp is re-signed; well inside its one-day validity. */
-  CHECKER_TUF_REFRESH_INTERVAL: env.duration('6h'),
+  CHECKER_TUF_REFRESH_INTERVAL: env.duration('6h', { min: '1s', max: '23h' }),
   /** How long before root or targets metadata expires release.metadata_expiring is sent. */
-  CHECKER_TUF_EXPIRY_WARNING: env.duration('7d'),
+  CHECKER_TUF_EXPIRY_WARNING: env.duration('7d', { min: '1h', max: '365d', notATimer: true }),
 });
 export type CheckerConfig = z.infer<typeof checkerSchema>;
 export const loadCheckerConfig = (): CheckerConfig => loadConfig('checker', checkerSchema);

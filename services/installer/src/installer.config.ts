@@ -147,11 +147,11 @@ export const installerSchema = z
     AGENT_STOP_COMMAND: z.string().optional(),
     AGENT_STATUS_COMMAND: z.string().optional(),
     /** Grace between SIGTERM and SIGKILL of the app; deadline of service-manager commands. */
-    AGENT_STOP_TIMEOUT: env.duration('10s'),
+    AGENT_STOP_TIMEOUT: env.duration('10s', { min: '100ms', max: '1h' }),
     /** Health endpoint; default http://127.0.0.1:<APP_PORT>/health. */
     AGENT_HEALTH_URL: env.url(['http', 'https']).optional(),
-    AGENT_HEALTH_INTERVAL: env.duration('250ms'),
-    AGENT_HEALTH_TIMEOUT: env.duration('2s'),
+    AGENT_HEALTH_INTERVAL: env.duration('250ms', { min: '10ms', max: '1m' }),
+    AGENT_HEALTH_TIMEOUT: env.duration('2s', { min: '10ms', max: '5m' }),
     AGENT_KEEP_RELEASES: env.int(3, 1, 1000),
     AGENT_MIN_FREE_DISK: bytes('100MiB'),
     AGENT_MAX_ARTIFACT_BYTES: bytes('16MiB'),
@@ -183,9 +183,9 @@ export const installerSchema = z
     AGENT_NPM_KEYS: npmKeys,
     /** The component's TUF metadata URL (s3://bucket/prefix/ or http(s)://); default next to an s3:// artifact. */
     AGENT_TUF_METADATA_URL: env.url(['s3', 'http', 'https']).optional(),
-    AGENT_DOWNLOAD_TIMEOUT: env.duration('5m'),
-    AGENT_HOOK_TIMEOUT: env.duration('2m'),
-    AGENT_HEARTBEAT: env.duration('2s'),
+    AGENT_DOWNLOAD_TIMEOUT: env.duration('5m', { min: '1s', max: '24h' }),
+    AGENT_HOOK_TIMEOUT: env.duration('2m', { min: '1s', max: '24h' }),
+    AGENT_HEARTBEAT: env.duration('2s', { min: '100ms', max: '10m' }),
     /** The lock whose live holder this agent obeys; commands naming another lock are refused. */
     AGENT_LOCK_KEY: z
       .string()
@@ -194,7 +194,7 @@ export const installerSchema = z
       })
       .default('cluster'),
     /** A command whose issuedAt is further than this from the agent's clock is refused. */
-    AGENT_COMMAND_MAX_AGE: env.duration('10m'),
+    AGENT_COMMAND_MAX_AGE: env.duration('10m', { min: '10s', max: '7d' }),
     /** Take a backup of the node's BACKUP_* targets (default: the app's shared/ directory) before every install; a failed backup stops the install. */
     AGENT_BACKUP_BEFORE_UPDATE: env.bool(true),
     ...backupSchema,

@@ -1,11 +1,17 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { RolloutState, RolloutStrategyV1 } from '@lockstep/contracts';
+import { ONE_ACTIVE_ROLLOUT_INDEX } from '../migrations/1765608000000-one-active-rollout';
 
 /** How a rollout proceeds (the API shows it as stored, so its shape is the contracts' RolloutStrategyV1). */
 export type RolloutStrategy = RolloutStrategyV1;
 
-/** One rolling update of a component to a version across selected nodes. */
+/**
+ * One rolling update of a component to a version across selected nodes. At most one is planned,
+ * running or paused at a time: a partial unique index on an expression (migration
+ * OneActiveRollout1765608000000), which TypeORM cannot describe, so it leaves the index alone.
+ */
 @Entity({ name: 'rollouts' })
+@Index(ONE_ACTIVE_ROLLOUT_INDEX, { synchronize: false })
 export class RolloutEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;

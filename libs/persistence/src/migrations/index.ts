@@ -5,6 +5,9 @@ import { ApiTokens1765000000000 } from './1765000000000-api-tokens';
 import { AuditLog1765100000000 } from './1765100000000-audit-log';
 import { SealedSecrets1765200000000 } from './1765200000000-sealed-secrets';
 import { ReleaseMetadataWarnings1765500000000 } from './1765500000000-release-metadata-warnings';
+import { OneActiveRollout1765608000000 } from './1765608000000-one-active-rollout';
+
+export { ONE_ACTIVE_ROLLOUT_INDEX } from './1765608000000-one-active-rollout';
 
 /** Every migration, oldest first. */
 export const allMigrations = [
@@ -15,4 +18,5 @@ export const allMigrations = [
   AuditLog1765100000000,
   SealedSecrets1765200000000,
   ReleaseMetadataWarnings1765500000000,
+  OneActiveRollout1765608000000,
 ];

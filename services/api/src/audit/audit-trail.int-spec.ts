@@ -46,6 +46,7 @@ import { RolloutRepository } from '../../../scheduler/src/rollouts/rollout.repos
 import type { RolloutReconciler } from '../../../scheduler/src/rollouts/rollout-reconciler.service';
 import { RolloutsHandler } from '../../../scheduler/src/rollouts/rollouts.handler';
 import { RolloutsService as SchedulerRollouts } from '../../../scheduler/src/rollouts/rollouts.service';
+import { demoNode } from '../../../scheduler/src/testing/scheduler-fixtures';
 import type { SchedulerConfig } from '../../../scheduler/src/scheduler.config';
 import { ROUTES } from '../openapi/openapi.document';
 import { BackupsRepository } from '../backups/backups.repository';
@@ -57,20 +58,6 @@ import { startApiTestApp, type ApiTestApp } from '../testing/api-test-app';
 import { AuditRepository } from './audit.repository';
 
 const servers = [process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'];
-
-const node = (id: string) => ({
-  record: {
-    id,
-    hostname: id,
-    labels: {},
-    components: { demo: '1.0.0' },
-    manages: ['demo'],
-    agentVersion: '1',
-    seenAt: new Date().toISOString(),
-    state: 'idle',
-  },
-  lost: false,
-});
 
 describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the services’ handlers)', () => {
   let db: TestDatabase;
@@ -119,7 +106,7 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
     const rollouts = new RolloutsHandler(
       new SchedulerRollouts(
         new RolloutRepository(ds),
-        { list: async () => [node('n1'), node('n2')] } as unknown as FleetView,
+        { list: async () => [demoNode('n1'), demoNode('n2')] } as unknown as FleetView,
         { wake: () => undefined } as unknown as RolloutReconciler,
         releases,
         new FleetLockAdapter(nats, schedulerConfig),

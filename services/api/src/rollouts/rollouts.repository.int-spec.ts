@@ -40,13 +40,11 @@ describe(RolloutsRepository.name, () => {
     ds = createDataSource(db.url);
     await ds.initialize();
     await runMigrations(ds);
-    await ds
-      .getRepository(RolloutEntity)
-      .insert([
-        rollout(A, 'demo', 'succeeded', '2026-01-01T00:00:01Z'),
-        rollout(B, 'demo', 'running', '2026-01-01T00:00:02Z'),
-        rollout(C, 'web', 'running', '2026-01-01T00:00:03Z'),
-      ]);
+    await ds.getRepository(RolloutEntity).insert([
+      rollout(A, 'demo', 'succeeded', '2026-01-01T00:00:01Z'),
+      rollout(B, 'demo', 'running', '2026-01-01T00:00:02Z'),
+      rollout(C, 'web', 'failed', '2026-01-01T00:00:03Z'), // one active rollout at most
+    ]);
     await ds.getRepository(RolloutNodeEntity).insert([
       { rolloutId: B, nodeId: 'node-2', batch: 1, status: 'installing', step: 'downloading', percent: 20 },
       {
@@ -79,7 +77,8 @@ describe(RolloutsRepository.name, () => {
 
   it.each<[RolloutFilter, string[]]>([
     [{ component: 'demo', limit: 50 }, [B, A]],
-    [{ state: 'running', limit: 50 }, [C, B]],
+    [{ state: 'running', limit: 50 }, [B]],
+    [{ state: 'failed', limit: 50 }, [C]],
     [{ limit: 1 }, [C]],
   ])('filters %j', async (filter, ids) => {
     expect((await sut.list(filter)).map((r) => r.rollout.id)).toEqual(ids);

@@ -193,7 +193,6 @@ export class RolloutConductor {
       cmds.map((c) => ({ nodeId: c.nodeId, commandId: c.commandId })),
       NODE_STATUS_WHILE[action],
       lock.token,
-      new Date(issuedAt),
     );
     if (marked.stale) throw new LockLostError('a newer conductor claimed the rollout');
     this.ensure(lock);
@@ -206,7 +205,9 @@ export class RolloutConductor {
 
   /**
    * Waits until every listed node has an outcome, counting nodes past the progress deadline as
-   * failed. Returns what its last look saw: the rollout's state and its failed nodes so far.
+   * failed. Returns what its last look saw: the rollout's state and its failed nodes so far. The
+   * deadline is judged by Postgres's clock (when the command was recorded as sent and now), never
+   * this replica's, which may disagree with the database's or with the replica that sent it.
    */
   private async waitFor(
     r: RolloutEntity,
@@ -216,12 +217,11 @@ export class RolloutConductor {
   ): Promise<BatchProgress> {
     for (;;) {
       this.ensure(lock);
-      const progress = await this.repo.batchProgress(r.id, nodeIds);
+      const deadlineMs = r.strategy.progressDeadlineMs;
+      const progress = await this.repo.batchProgress(r.id, nodeIds, deadlineMs);
       if (progress.open.length === 0) return progress;
-      for (const n of progress.open) {
-        if (n.startedAt && this.clock.now() - n.startedAt.getTime() > r.strategy.progressDeadlineMs)
-          await this.repo.markTimedOut(r.id, n.nodeId, lock.token, r.strategy.progressDeadlineMs);
-      }
+      const overdue = progress.open.filter((n) => n.overdue).map((n) => n.nodeId);
+      if (overdue.length) await this.repo.markTimedOut(r.id, overdue, lock.token, deadlineMs);
       if (!reverting && progress.state === 'aborted') return progress;
       await this.nap(250);
     }

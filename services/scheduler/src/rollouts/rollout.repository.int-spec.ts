@@ -9,7 +9,7 @@ import {
 } from '@lockstep/persistence';
 import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
-import { RolloutRepository } from './rollout.repository';
+import { ActiveRolloutError, RolloutRepository } from './rollout.repository';
 
 const strategy: RolloutStrategy = {
   maxParallel: 2,
@@ -93,6 +93,8 @@ describe(RolloutRepository.name, () => {
     await ds.destroy();
     await db.drop();
   });
+  // Each test drives a rollout of its own, and the database admits one active rollout at a time.
+  beforeEach(() => ds.query(`UPDATE rollouts SET state = 'succeeded' WHERE state IN ('planned', 'running', 'paused')`));
 
   /** A stored rollout whose nodes were all sent an install command `<id>.<node>.install`, fenced by token 1. */
   const sentRollout = async (ids: string[]): Promise<string> => {
@@ -228,6 +230,16 @@ describe(RolloutRepository.name, () => {
     expect(await node(id, 'e3')).toMatchObject({ status: 'succeeded', percent: 100 });
   });
 
+  it('refuses a second active rollout with ActiveRolloutError, and stores nothing of it', async () => {
+    await sut.create(plan(['z1']), audit, { artifact, selector: 'all', strategy, kind: 'upgrade' });
+    const before = await ds.getRepository(RolloutEntity).count();
+
+    const act = sut.create(plan(['z2']), audit, { artifact, selector: 'all', strategy, kind: 'upgrade' });
+
+    await expect(act).rejects.toThrow(ActiveRolloutError);
+    expect(await ds.getRepository(RolloutEntity).count()).toBe(before);
+  });
+
   it('ignores a rollout whose token is stale when marking sends', async () => {
     const id = await sentRollout(['f1']);
     await sut.claim(id, 5, 'newer');
@@ -253,24 +265,33 @@ describe(RolloutRepository.name, () => {
     expect(await node(id, 'h1')).toMatchObject({ status: 'succeeded', percent: 100 });
   });
 
-  it('counts nodes past the progress deadline as failed (installing) or revert_failed (reverting), as batch progress shows', async () => {
+  it('counts nodes past the progress deadline on the database clock as failed (installing) or revert_failed (reverting), as batch progress shows', async () => {
     const id = await sentRollout(['j1', 'j2', 'j3']);
     await sut.applyFinished([finished(`${id}.j2.install`)]);
     await sut.markSent(id, [{ nodeId: 'j2', commandId: `${id}.j2.revert` }], 'reverting', 1);
-    const before = await sut.batchProgress(id, ['j1', 'j2', 'j3']);
+    // The commands of j1 and j2 went out two seconds ago by Postgres's clock; j3's just now.
+    await ds.query(
+      `UPDATE rollout_nodes SET started_at = now() - interval '2 seconds' WHERE rollout_id = $1 AND node_id <> 'j3'`,
+      [id],
+    );
+    const before = await sut.batchProgress(id, ['j1', 'j2', 'j3'], 1000);
 
-    await sut.markTimedOut(id, 'j1', 1, 1000);
-    await sut.markTimedOut(id, 'j2', 1, 1000);
-    const after = await sut.batchProgress(id, ['j1', 'j2', 'j3']);
+    const marked = await sut.markTimedOut(id, ['j1', 'j2', 'j3'], 1, 1000);
+    const after = await sut.batchProgress(id, ['j1', 'j2', 'j3'], 1000);
 
     expect(before).toMatchObject({ state: 'planned', failed: 0 });
-    expect(before.open.map((n) => n.nodeId).sort()).toEqual(['j1', 'j2', 'j3']);
+    expect(before.open.sort((a, b) => a.nodeId.localeCompare(b.nodeId))).toEqual([
+      { nodeId: 'j1', overdue: true },
+      { nodeId: 'j2', overdue: true },
+      { nodeId: 'j3', overdue: false },
+    ]);
+    expect(marked.sort()).toEqual(['j1', 'j2']);
     expect(await node(id, 'j1')).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(/progress deadline \(1000 ms\)/),
     });
     expect(await node(id, 'j2')).toMatchObject({ status: 'revert_failed' });
-    expect(after).toEqual({ state: 'planned', failed: 1, open: [{ nodeId: 'j3', startedAt: expect.any(Date) }] });
+    expect(after).toEqual({ state: 'planned', failed: 1, open: [{ nodeId: 'j3', overdue: false }] });
   });
 
   describe('the abort-then-late-success race', () => {

@@ -10,6 +10,7 @@ import {
 } from '@lockstep/contracts';
 import {
   appendAudit,
+  ONE_ACTIVE_ROLLOUT_INDEX,
   RolloutEntity,
   RolloutNodeEntity,
   type AuditRecordInput,
@@ -42,7 +43,10 @@ import { rowsOf } from './sql-rows';
 export class RolloutRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /** Stores a planned rollout, announces it and records who asked, in one transaction. */
+  /**
+   * Stores a planned rollout, announces it and records who asked, in one transaction.
+   * @throws ActiveRolloutError when another rollout is active (the database admits one at a time).
+   */
   async create(
     plan: RolloutPlanV1,
     audit: RolloutAudit,
@@ -53,6 +57,19 @@ export class RolloutRepository {
       kind: string;
       rollbackOf?: string | null;
     },
+  ): Promise<RolloutEntity> {
+    try {
+      return await this.insert(plan, audit, input);
+    } catch (err) {
+      if (isUniqueViolation(err, ONE_ACTIVE_ROLLOUT_INDEX)) throw new ActiveRolloutError({ cause: err });
+      throw err;
+    }
+  }
+
+  private insert(
+    plan: RolloutPlanV1,
+    audit: RolloutAudit,
+    input: Parameters<RolloutRepository['create']>[2],
   ): Promise<RolloutEntity> {
     return this.ds.transaction(async (m) => {
       const rollout = m.create(RolloutEntity, {
@@ -252,8 +269,10 @@ export class RolloutRepository {
   }
 
   /**
-   * Records that commands went to nodes at `sentAt` (default: the database's now) — a whole batch
-   * in one statement — fenced by the rollout's token. Only nodes the state machine lets enter
+   * Records that commands went to nodes at the database's now — a whole batch in one statement —
+   * fenced by the rollout's token. Every time a node's command is judged by (its start, its finish,
+   * the progress deadline) is Postgres's clock, never a replica's, so replicas whose clocks disagree
+   * with each other or with the database judge a node alike. Only nodes the state machine lets enter
    * `status` are marked (a node whose outcome arrived meanwhile is left alone). `stale`: a newer
    * holder took the rollout over, and nothing was marked.
    */
@@ -262,25 +281,16 @@ export class RolloutRepository {
     sends: Array<{ nodeId: string; commandId: string }>,
     status: (typeof NODE_STATUS_WHILE)[NodeCommandAction],
     token: number,
-    sentAt?: Date,
   ): Promise<{ stale: boolean; marked: string[] }> {
     const rows = rowsOf<{ fenced: boolean; marked: string[] }>(
       await this.ds.query(
         `WITH fence AS (SELECT id FROM rollouts WHERE id = $1 AND lock_token = $5),
          marked AS (
-           UPDATE rollout_nodes n SET status = $4, command_id = s.command_id, started_at = COALESCE($7, now()), finished_at = NULL, error = NULL, step = NULL, percent = 0
+           UPDATE rollout_nodes n SET status = $4, command_id = s.command_id, started_at = now(), finished_at = NULL, error = NULL, step = NULL, percent = 0
            FROM fence, unnest($2::text[], $3::text[]) AS s(node_id, command_id)
            WHERE n.rollout_id = fence.id AND n.node_id = s.node_id AND n.status = ANY($6::text[]) RETURNING n.node_id)
          SELECT EXISTS (SELECT 1 FROM fence) AS fenced, COALESCE((SELECT array_agg(node_id ORDER BY node_id) FROM marked), '{}') AS marked`,
-        [
-          rolloutId,
-          sends.map((s) => s.nodeId),
-          sends.map((s) => s.commandId),
-          status,
-          token,
-          nodeFromStatuses(status),
-          sentAt ?? null,
-        ],
+        [rolloutId, sends.map((s) => s.nodeId), sends.map((s) => s.commandId), status, token, nodeFromStatuses(status)],
       ),
     );
     return { stale: !rows[0]?.fenced, marked: rows[0]?.marked ?? [] };
@@ -288,23 +298,24 @@ export class RolloutRepository {
 
   /**
    * The conductor's wait loop in one round trip: the rollout's state, how many of its nodes
-   * failed their install, and which of `nodeIds` are still open (not settled) with when their
-   * command was sent.
+   * failed their install, and which of `nodeIds` are still open (not settled), each with whether
+   * its command has run past `deadlineMs` on the database's clock.
    */
-  async batchProgress(rolloutId: string, nodeIds: string[]): Promise<BatchProgress> {
-    const rows = rowsOf<{ state: RolloutState; failed: number; node_id: string | null; started_at: Date | null }>(
+  async batchProgress(rolloutId: string, nodeIds: string[], deadlineMs: number): Promise<BatchProgress> {
+    const rows = rowsOf<{ state: RolloutState; failed: number; node_id: string | null; overdue: boolean }>(
       await this.ds.query(
-        `SELECT r.state, (SELECT count(*)::int FROM rollout_nodes f WHERE f.rollout_id = r.id AND f.status = ANY($4::text[])) AS failed, n.node_id, n.started_at
+        `SELECT r.state, (SELECT count(*)::int FROM rollout_nodes f WHERE f.rollout_id = r.id AND f.status = ANY($4::text[])) AS failed, n.node_id,
+                COALESCE(${PAST_DEADLINE('n.started_at', '$5')}, false) AS overdue
          FROM rollouts r
          LEFT JOIN rollout_nodes n ON n.rollout_id = r.id AND n.node_id = ANY($2::text[]) AND n.status <> ALL($3::text[])
          WHERE r.id = $1`,
-        [rolloutId, nodeIds, SETTLED_NODE_STATUSES, FAILED_NODE_STATUSES],
+        [rolloutId, nodeIds, SETTLED_NODE_STATUSES, FAILED_NODE_STATUSES, deadlineMs],
       ),
     );
     return {
       state: rows[0]?.state,
       failed: Number(rows[0]?.failed ?? 0),
-      open: rows.flatMap((row) => (row.node_id === null ? [] : [{ nodeId: row.node_id, startedAt: row.started_at }])),
+      open: rows.flatMap((row) => (row.node_id === null ? [] : [{ nodeId: row.node_id, overdue: row.overdue }])),
     };
   }
 
@@ -386,24 +397,49 @@ export class RolloutRepository {
     );
   }
 
-  /** A node that did not report within the progress deadline counts as failed (its install, or its revert). */
-  async markTimedOut(rolloutId: string, nodeId: string, token: number, deadlineMs: number): Promise<void> {
+  /**
+   * Nodes of `nodeIds` that did not report within the progress deadline, by the database's clock,
+   * count as failed (their install, or their revert). Returns the nodes it marked.
+   */
+  async markTimedOut(rolloutId: string, nodeIds: string[], token: number, deadlineMs: number): Promise<string[]> {
     const actions = Object.keys(NODE_STATUS_WHILE) as NodeCommandAction[];
-    await this.ds.query(
+    const r: unknown = await this.ds.query(
       `UPDATE rollout_nodes n SET status = t.to_status, error = $3, finished_at = now()
        FROM rollouts r, unnest($5::text[], $6::text[]) AS t(from_status, to_status)
-       WHERE r.id = n.rollout_id AND n.rollout_id = $1 AND n.node_id = $2 AND r.lock_token = $4 AND n.status = t.from_status`,
+       WHERE r.id = n.rollout_id AND n.rollout_id = $1 AND n.node_id = ANY($2::text[]) AND r.lock_token = $4 AND n.status = t.from_status
+         AND ${PAST_DEADLINE('n.started_at', '$7')}
+       RETURNING n.node_id`,
       [
         rolloutId,
-        nodeId,
+        nodeIds,
         `no outcome within the progress deadline (${deadlineMs} ms); the node may be down — check lockstep nodes`,
         token,
         actions.map((a) => NODE_STATUS_WHILE[a]),
         actions.map((a) => NODE_STATUS_ON_TIMEOUT[a]),
+        deadlineMs,
       ],
     );
+    return rowsOf<{ node_id: string }>(r).map((row) => row.node_id);
   }
 }
+
+/** SQL: the command sent at `startedAt` has run longer than `deadlineMsParam` ms, on Postgres's clock. */
+const PAST_DEADLINE = (startedAt: string, deadlineMsParam: string) =>
+  `${startedAt} + ${deadlineMsParam}::int * interval '1 millisecond' < now()`;
+
+/** Another rollout is planned, running or paused: the database refused a second one. */
+export class ActiveRolloutError extends Error {
+  override name = 'ActiveRolloutError';
+  constructor(options?: ErrorOptions) {
+    super('another rollout is active; only one runs per cluster', options);
+  }
+}
+
+/** True when `err` is Postgres refusing a row that would break the unique index or constraint `name`. */
+const isUniqueViolation = (err: unknown, name: string): boolean => {
+  const driver = (err as { driverError?: { code?: string; constraint?: string } }).driverError;
+  return driver?.code === '23505' && driver.constraint === name;
+};
 
 /** The audit record of a rollout change; the rollout's id is its target. */
 export type RolloutAudit = Omit<AuditRecordInput, 'target'>;
@@ -428,6 +464,6 @@ export interface BatchProgress {
   state: RolloutState | undefined;
   /** Nodes of the whole rollout that failed so far. */
   failed: number;
-  /** Nodes of the batch without an outcome yet. */
-  open: Array<{ nodeId: string; startedAt: Date | null }>;
+  /** Nodes of the batch without an outcome yet; `overdue`: past the progress deadline on the database's clock. */
+  open: Array<{ nodeId: string; overdue: boolean }>;
 }

@@ -1,29 +1,14 @@
 import { RolloutCreateV1, type AuditActor, type RolloutPlanV1 } from '@lockstep/contracts';
-import type { NodeEntry } from '@lockstep/messaging';
 import type { RolloutStrategy } from '@lockstep/persistence';
 import type { FleetView } from '../fleet/fleet-view.service';
 import type { AuditRepository } from '../audit/audit.repository';
 import { LockHolderChangedError, type ClusterLockAdmin, type LockHolder } from './cluster-lock.port';
-import type { ReleaseInfoRepository } from './release-info.repository';
 import type { RolloutReconciler } from './rollout-reconciler.service';
 import type { RolloutRepository } from './rollout.repository';
 import { RolloutsService } from './rollouts.service';
+import { demoNode, verifiedReleases } from '../testing/scheduler-fixtures';
 
 const ROLLOUT_ID = '00000000-0000-4000-8000-000000000001';
-
-const node = (id: string): NodeEntry => ({
-  record: {
-    id,
-    hostname: id,
-    labels: {},
-    components: { demo: '1.0.0' },
-    manages: ['demo'],
-    agentVersion: '1',
-    seenAt: '2026-01-01T00:00:00Z',
-    state: 'idle',
-  },
-  lost: false,
-});
 
 const asker: AuditActor = {
   kind: 'token',
@@ -64,17 +49,11 @@ describe(RolloutsService.name, () => {
         return out;
       }),
     };
-    const releases = {
-      get: async (component: string, version: string) => ({
-        ok: true as const,
-        result: { component, version, scheme: 'semver', artifact: { uri: 's3://b/demo', sha256: 'a', length: 1 } },
-      }),
-    };
     sut = new RolloutsService(
       repo as unknown as RolloutRepository,
-      { list: async () => [node('n1'), node('n2')] } as unknown as FleetView,
+      { list: async () => [demoNode('n1'), demoNode('n2')] } as unknown as FleetView,
       { wake: () => undefined } as unknown as RolloutReconciler,
-      releases as unknown as ReleaseInfoRepository,
+      verifiedReleases(),
       lock as unknown as ClusterLockAdmin,
       audit as unknown as AuditRepository,
     );

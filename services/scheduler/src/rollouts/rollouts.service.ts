@@ -22,13 +22,22 @@ import { AuditRepository } from '../audit/audit.repository';
 import { CLUSTER_LOCK, LockHolderChangedError, type ClusterLockAdmin } from './cluster-lock.port';
 import { ReleaseInfoRepository } from './release-info.repository';
 import { planRollout, resolveCount, RolloutPlanError } from './rollout-planner';
-import { RolloutRepository } from './rollout.repository';
+import { ActiveRolloutError, RolloutRepository } from './rollout.repository';
 import { RolloutReconciler } from './rollout-reconciler.service';
 
 /** The cluster lock every rollout takes. */
 export const CLUSTER_LOCK_KEY = 'cluster';
 
 const fail = (code: string, message: string) => ({ ok: false as const, error: { code, message } });
+
+/** The refusal of a new rollout while `active` is planned, running or paused (or still reverting). */
+const activeRefusal = (active: RolloutEntity | undefined) =>
+  fail(
+    RolloutStateErrorCode.Active,
+    active
+      ? `rollout ${active.id} (${active.component} → ${active.targetVersion}) is ${active.state}; only one rollout runs per cluster — wait, or pause/abort it`
+      : 'another rollout was started at the same moment; only one rollout runs per cluster — look with lockstep rollouts, then wait, or pause/abort it',
+  );
 
 /** Plans, starts and steers rollouts; refuses what could not work, with a message that says why. */
 @Injectable()
@@ -133,12 +142,9 @@ export class RolloutsService {
     }
     plan.kind = kind;
     if (req.dryRun) return { ok: true, result: { plan } };
+    // A quick, friendly refusal; the database's one-active-rollout index decides races (below).
     const active = (await this.repo.active())[0];
-    if (active)
-      return fail(
-        RolloutStateErrorCode.Active,
-        `rollout ${active.id} (${active.component} → ${active.targetVersion}) is ${active.state}; only one rollout runs per cluster — wait, or pause/abort it`,
-      );
+    if (active) return activeRefusal(active);
     const audit = {
       actor: req.actor,
       action: kind === 'rollback' ? 'rollback.create' : 'rollout.create',
@@ -152,27 +158,33 @@ export class RolloutsService {
         ...extra,
       },
     };
-    const rollout = await this.repo.create(plan, audit, {
-      artifact: info.result.artifact,
-      selector: req.selector,
-      kind,
-      rollbackOf,
-      strategy: {
-        maxParallel: req.maxParallel,
-        canary: resolveCount(
-          req.canary,
-          plan.batches.reduce((a, b) => a + b.nodes.length, 0),
-        ),
-        minHealthyMs: req.minHealthyMs,
-        healthyDeadlineMs: req.healthyDeadlineMs,
-        progressDeadlineMs: req.progressDeadlineMs,
-        maxFailures: plan.maxFailures,
-        autoRollback: req.autoRollback,
-        pauseBetweenBatchesMs: req.pauseBetweenBatchesMs,
-        canarySoakMs: req.canarySoakMs ?? req.pauseBetweenBatchesMs,
-        ...extra,
-      },
-    });
+    let rollout: RolloutEntity;
+    try {
+      rollout = await this.repo.create(plan, audit, {
+        artifact: info.result.artifact,
+        selector: req.selector,
+        kind,
+        rollbackOf,
+        strategy: {
+          maxParallel: req.maxParallel,
+          canary: resolveCount(
+            req.canary,
+            plan.batches.reduce((a, b) => a + b.nodes.length, 0),
+          ),
+          minHealthyMs: req.minHealthyMs,
+          healthyDeadlineMs: req.healthyDeadlineMs,
+          progressDeadlineMs: req.progressDeadlineMs,
+          maxFailures: plan.maxFailures,
+          autoRollback: req.autoRollback,
+          pauseBetweenBatchesMs: req.pauseBetweenBatchesMs,
+          canarySoakMs: req.canarySoakMs ?? req.pauseBetweenBatchesMs,
+          ...extra,
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof ActiveRolloutError)) throw err;
+      return activeRefusal((await this.repo.active())[0]);
+    }
     this.reconciler.wake();
     return { ok: true, result: { plan, rolloutId: rollout.id } };
   }

@@ -167,43 +167,52 @@ export class FakeRolloutRepository implements Pick<
     sends: Array<{ nodeId: string; commandId: string }>,
     status: (typeof NODE_STATUS_WHILE)[NodeCommandAction],
     token: number,
-    sentAt?: Date,
   ): Promise<{ stale: boolean; marked: string[] }> {
     if (token !== this.token) return { stale: true, marked: [] };
     const marked: string[] = [];
     for (const s of sends) {
       const n = this.node(s.nodeId);
       if (!canMoveNode(n.status, status)) continue;
-      const at = sentAt ?? new Date(this.clock.now());
+      const at = new Date(this.clock.now());
       Object.assign(n, { status, commandId: s.commandId, startedAt: at, finishedAt: null, error: null, percent: 0 });
       marked.push(s.nodeId);
     }
     return { stale: false, marked: marked.sort() };
   }
 
-  async batchProgress(_id: string, nodeIds: string[]): Promise<BatchProgress> {
+  async batchProgress(_id: string, nodeIds: string[], deadlineMs: number): Promise<BatchProgress> {
     const all = [...this.byId.values()];
     return {
       state: this.state,
       failed: all.filter((n) => NODE_STATUSES[n.status].failure).length,
       open: all
         .filter((n) => nodeIds.includes(n.nodeId) && !NODE_STATUSES[n.status].settled)
-        .map((n) => ({ nodeId: n.nodeId, startedAt: n.startedAt })),
+        .map((n) => ({ nodeId: n.nodeId, overdue: this.pastDeadline(n, deadlineMs) })),
     };
   }
 
-  async markTimedOut(_id: string, nodeId: string, token: number, deadlineMs: number): Promise<void> {
-    if (token !== this.token) return;
-    const n = this.node(nodeId);
-    const action = (Object.keys(NODE_STATUS_WHILE) as NodeCommandAction[]).find(
-      (a) => NODE_STATUS_WHILE[a] === n.status,
-    );
-    if (!action) return;
-    Object.assign(n, {
-      status: NODE_STATUS_ON_TIMEOUT[action],
-      error: `no outcome within the progress deadline (${deadlineMs} ms)`,
-      finishedAt: new Date(this.clock.now()),
-    });
+  async markTimedOut(_id: string, nodeIds: string[], token: number, deadlineMs: number): Promise<string[]> {
+    if (token !== this.token) return [];
+    const marked: string[] = [];
+    for (const nodeId of nodeIds) {
+      const n = this.node(nodeId);
+      const action = (Object.keys(NODE_STATUS_WHILE) as NodeCommandAction[]).find(
+        (a) => NODE_STATUS_WHILE[a] === n.status,
+      );
+      if (!action || !this.pastDeadline(n, deadlineMs)) continue;
+      Object.assign(n, {
+        status: NODE_STATUS_ON_TIMEOUT[action],
+        error: `no outcome within the progress deadline (${deadlineMs} ms)`,
+        finishedAt: new Date(this.clock.now()),
+      });
+      marked.push(nodeId);
+    }
+    return marked;
+  }
+
+  /** The fake's clock stands in for the database's: it alone judges the progress deadline. */
+  private pastDeadline(n: RolloutNodeEntity, deadlineMs: number): boolean {
+    return n.startedAt !== null && this.clock.now() - n.startedAt.getTime() > deadlineMs;
   }
 
   async backupsOf(): Promise<Map<string, string>> {
