@@ -187,7 +187,9 @@ export type RolloutState = (typeof RolloutStates)[number];
 /**
  * A node's status within a rollout, as `GET /v1/rollouts/{id}` shows it: pending (no command
  * yet), installing, then the install's outcome (succeeded, failed, rolled_back by the agent);
- * when the rollout's auto-rollback returns an updated node: reverting, then reverted or revert_failed.
+ * when the rollout's auto-rollback returns an updated node: reverting, then reverted or revert_failed;
+ * timed_out when no outcome came within the progress deadline (unknown whether it installed: a
+ * failure, reverted with the others, and a late outcome is still recorded).
  */
 export const RolloutNodeStatuses = [
   'pending',
@@ -198,6 +200,7 @@ export const RolloutNodeStatuses = [
   'reverting',
   'reverted',
   'revert_failed',
+  'timed_out',
 ] as const;
 export type RolloutNodeStatus = (typeof RolloutNodeStatuses)[number];
 

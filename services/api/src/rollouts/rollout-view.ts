@@ -17,6 +17,7 @@ const COUNT_OF_STATUS: Record<RolloutNodeStatus, Exclude<keyof RolloutCounts, 't
   succeeded: 'succeeded',
   failed: 'failed',
   revert_failed: 'failed',
+  timed_out: 'failed',
   rolled_back: 'rolledBack',
   reverted: 'rolledBack',
 };

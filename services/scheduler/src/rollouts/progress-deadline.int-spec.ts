@@ -78,7 +78,7 @@ describe('progress deadline on one clock (Postgres)', () => {
       const node = await db.ds.getRepository(RolloutNodeEntity).findOneByOrFail({ rolloutId: rollout.id });
       const ranMs = node.finishedAt!.getTime() - node.startedAt!.getTime();
       expect(sent).toEqual(['silent']);
-      expect(node).toMatchObject({ status: 'failed', error: expect.stringMatching(/progress deadline/) });
+      expect(node).toMatchObject({ status: 'timed_out', error: expect.stringMatching(/progress deadline/) });
       expect(ranMs).toBeGreaterThanOrEqual(DEADLINE_MS);
       expect(ranMs).toBeLessThan(DEADLINE_MS + 10_000);
     },

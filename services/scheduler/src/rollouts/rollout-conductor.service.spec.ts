@@ -259,18 +259,40 @@ describe(RolloutConductor.name, () => {
     expect(repo.moves).toEqual(['failed → rolled_back (conductor)']);
   });
 
-  it('marks a node without an outcome past progressDeadlineMs failed, and fails the rollout', async () => {
+  it('marks a node without an outcome past progressDeadlineMs timed out (unknown, a failure), and fails the rollout', async () => {
     arrange({ progressDeadlineMs: 60_000 });
     fleet.agents.n1 = { silent: true };
 
     await clock.run(sut.conduct(repo.id, lock));
 
-    expect(repo.node('n1')).toMatchObject({ status: 'failed', error: expect.stringMatching(/progress deadline/) });
+    expect(repo.node('n1')).toMatchObject({ status: 'timed_out', error: expect.stringMatching(/progress deadline/) });
     const markedAfter = repo.node('n1').finishedAt!.getTime() - start;
     expect(markedAfter).toBeGreaterThan(60_000);
     expect(markedAfter).toBeLessThanOrEqual(60_250);
     expect(sent()).toEqual(['0s install n1']);
     expect(repo.state).toBe('failed');
+  });
+
+  it('gives every command the progress deadline as its deadline, so an agent never acts on it later', async () => {
+    arrange({ progressDeadlineMs: 60_000 });
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    for (const { at, cmd } of fleet.sent) expect(Date.parse(cmd.deadline!)).toBe(at + 60_000);
+  });
+
+  it('includes a node that timed out (it may have installed after all) in the automatic revert', async () => {
+    arrange({ maxFailures: 0, autoRollback: true, progressDeadlineMs: 60_000 });
+    fleet.agents.n2 = { silent: true };
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(sent().filter((c) => c.includes('rollback'))).toEqual([
+      '61.5s rollback n1',
+      '61.5s rollback n2',
+      '62.5s rollback n3',
+    ]);
+    expect([repo.status('n1'), repo.status('n2'), repo.status('n3')]).toEqual(['reverted', 'reverted', 'reverted']);
   });
 
   it('stops issuing commands the moment the lock is lost', async () => {

@@ -125,6 +125,7 @@ describe('rollout state machine', () => {
       ['reverting', false, false, null],
       ['reverted', true, false, 'rolledBack'],
       ['revert_failed', true, false, 'failed'],
+      ['timed_out', true, true, 'failed'],
     ] as const)('%s: settled %s, a failure %s, counted as %s', (status, settled, failure, counts) => {
       expect(NODE_STATUSES[status]).toEqual({ settled, failure, counts });
     });
@@ -132,16 +133,25 @@ describe('rollout state machine', () => {
     it('has a row for every status on the wire, and derives the settled and failed lists from it', () => {
       expect(Object.keys(NODE_STATUSES).sort()).toEqual([...RolloutNodeStatuses].sort());
       expect(Object.keys(NODE_TRANSITIONS).sort()).toEqual([...RolloutNodeStatuses].sort());
-      expect(SETTLED_NODE_STATUSES).toEqual(['succeeded', 'failed', 'rolled_back', 'reverted', 'revert_failed']);
-      expect(FAILED_NODE_STATUSES).toEqual(['failed', 'rolled_back']);
+      expect(SETTLED_NODE_STATUSES).toEqual([
+        'succeeded',
+        'failed',
+        'rolled_back',
+        'reverted',
+        'revert_failed',
+        'timed_out',
+      ]);
+      expect(FAILED_NODE_STATUSES).toEqual(['failed', 'rolled_back', 'timed_out']);
     });
 
     it.each([
       ['installing', ['pending', 'installing']],
-      ['reverting', ['succeeded', 'reverting']],
-      ['succeeded', ['installing']],
-      ['failed', ['installing']],
-      ['rolled_back', ['installing']],
+      // a node that timed out may have installed after all: it is reverted too, and its late outcome recorded
+      ['reverting', ['succeeded', 'reverting', 'timed_out']],
+      ['succeeded', ['installing', 'timed_out']],
+      ['failed', ['installing', 'timed_out']],
+      ['rolled_back', ['installing', 'timed_out']],
+      ['timed_out', ['installing']],
       ['reverted', ['reverting']],
       ['revert_failed', ['reverting']],
       ['pending', []],
@@ -163,7 +173,7 @@ describe('rollout state machine', () => {
     });
 
     it.each([
-      ['install', 'installing', 'failed'],
+      ['install', 'installing', 'timed_out'],
       ['rollback', 'reverting', 'revert_failed'],
     ] as const)('a node running a command to %s is %s; past the progress deadline it is %s', (action, during, late) => {
       expect(NODE_STATUS_WHILE[action]).toBe(during);
@@ -190,7 +200,7 @@ describe('rollout state machine', () => {
         ),
       );
       expect(new Set(edges).size).toBe(edges.length);
-      expect(edges).toHaveLength(9);
+      expect(edges).toHaveLength(14);
     });
   });
 });

@@ -91,6 +91,8 @@ export const NODE_STATUSES = {
   reverting: { settled: false, failure: false, counts: null },
   reverted: { settled: true, failure: false, counts: 'rolledBack' },
   revert_failed: { settled: true, failure: false, counts: 'failed' },
+  // no outcome within the progress deadline: unknown whether it installed
+  timed_out: { settled: true, failure: true, counts: 'failed' },
 } as const satisfies Record<
   RolloutNodeStatus,
   { settled: boolean; failure: boolean; counts: 'succeeded' | 'failed' | 'rolledBack' | null }
@@ -102,13 +104,15 @@ export const INITIAL_NODE_STATUS = 'pending' satisfies RolloutNodeStatus;
 /** Every allowed move of a node: from → the statuses it may go to (a command resent keeps its status). */
 export const NODE_TRANSITIONS = {
   pending: ['installing'],
-  installing: ['installing', 'succeeded', 'failed', 'rolled_back'],
+  installing: ['installing', 'succeeded', 'failed', 'rolled_back', 'timed_out'],
   succeeded: ['reverting'],
   reverting: ['reverting', 'reverted', 'revert_failed'],
   failed: [],
   rolled_back: [],
   reverted: [],
   revert_failed: [],
+  // a late outcome is recorded; it may have installed after all, so the revert includes it
+  timed_out: ['succeeded', 'failed', 'rolled_back', 'reverting'],
 } as const satisfies Record<RolloutNodeStatus, readonly RolloutNodeStatus[]>;
 
 /** The status of a node while a command of each kind runs on it. */
@@ -125,7 +129,7 @@ export const NODE_STATUS_AFTER = {
 
 /** A node whose command brought no outcome within the progress deadline. */
 export const NODE_STATUS_ON_TIMEOUT = {
-  install: 'failed',
+  install: 'timed_out',
   rollback: 'revert_failed',
 } as const satisfies Record<NodeCommandAction, RolloutNodeStatus>;
 

@@ -265,7 +265,7 @@ describe(RolloutRepository.name, () => {
     expect(await node(id, 'h1')).toMatchObject({ status: 'succeeded', percent: 100 });
   });
 
-  it('counts nodes past the progress deadline on the database clock as failed (installing) or revert_failed (reverting), as batch progress shows', async () => {
+  it('counts nodes past the progress deadline on the database clock as timed out (installing) or revert_failed (reverting), as batch progress shows', async () => {
     const id = await sentRollout(['j1', 'j2', 'j3']);
     await sut.applyFinished([finished(`${id}.j2.install`)]);
     await sut.markSent(id, [{ nodeId: 'j2', commandId: `${id}.j2.revert` }], 'reverting', 1);
@@ -287,11 +287,24 @@ describe(RolloutRepository.name, () => {
     ]);
     expect(marked.sort()).toEqual(['j1', 'j2']);
     expect(await node(id, 'j1')).toMatchObject({
-      status: 'failed',
+      status: 'timed_out',
       error: expect.stringMatching(/progress deadline \(1000 ms\)/),
     });
     expect(await node(id, 'j2')).toMatchObject({ status: 'revert_failed' });
     expect(after).toEqual({ state: 'planned', failed: 1, open: [{ nodeId: 'j3', overdue: false }] });
+  });
+
+  it('records the late outcome of a node that timed out, and lets the revert take it', async () => {
+    const id = await sentRollout(['t1', 't2']);
+    await ds.query(`UPDATE rollout_nodes SET started_at = now() - interval '2 seconds' WHERE rollout_id = $1`, [id]);
+    await sut.markTimedOut(id, ['t1', 't2'], 1, 1000);
+
+    const changed = await sut.applyFinished([finished(`${id}.t1.install`)]);
+    await sut.markSent(id, [{ nodeId: 't2', commandId: `${id}.t2.revert` }], 'reverting', 1);
+
+    expect(changed).toEqual([id]);
+    expect(await node(id, 't1')).toMatchObject({ status: 'succeeded' });
+    expect(await node(id, 't2')).toMatchObject({ status: 'reverting' });
   });
 
   describe('the abort-then-late-success race', () => {
