@@ -60,6 +60,9 @@ describe('rolling updates (scheduler + five agents + demo app, real NATS/Postgre
     expect(maxDown).toBeLessThanOrEqual(2);
     expect(versions).toEqual(['1.1.0', '1.1.0', '1.1.0', '1.1.0', '1.1.0']);
     expect(new Set(rows.map((r) => r.batch)).size).toBe(3);
+    // what the checker announces new releases against follows the fleet (issue 12, defect 11)
+    const { rows: component } = await fleet.dep.pg.query(`SELECT current_version FROM components WHERE name = 'demo'`);
+    expect(component).toEqual([{ current_version: '1.1.0' }]);
   });
 
   it('a broken 1.2.0 fails on the canary, is rolled back there, and touches no other node', async () => {

@@ -5,6 +5,7 @@ import { CLOCK, SystemClock } from './clock/clock.port';
 import { FleetLockAdapter } from './fleet/fleet-lock.adapter';
 import { NodeCommander } from './fleet/node-commander';
 import { FleetView } from './fleet/fleet-view.service';
+import { ComponentVersions } from './fleet/component-versions.service';
 import { CLUSTER_LOCK } from './rollouts/cluster-lock.port';
 import { InstallEventsHandler, SCHEDULER_SUBJECTS } from './rollouts/install-events.handler';
 import { InstallOutcomesService } from './rollouts/install-outcomes.service';
@@ -40,6 +41,7 @@ export class SchedulerModule {
           inject: [NatsClient],
         },
         FleetView,
+        ComponentVersions,
         NodeCommander,
         RolloutRepository,
         AuditRepository,

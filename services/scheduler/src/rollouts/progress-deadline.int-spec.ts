@@ -5,6 +5,7 @@ import type { NodeCommander } from '../fleet/node-commander';
 import type { SchedulerConfig } from '../scheduler.config';
 import { migratedDatabase } from '../testing/scheduler-fixtures';
 import type { ReleaseInfoRepository } from './release-info.repository';
+import type { ComponentVersions } from '../fleet/component-versions.service';
 import { RolloutConductor } from './rollout-conductor.service';
 import { RolloutRepository } from './rollout.repository';
 
@@ -71,6 +72,7 @@ describe('progress deadline on one clock (Postgres)', () => {
         {} as ReleaseInfoRepository,
         { SCHEDULER_REPLICA_ID: 'skewed' } as SchedulerConfig,
         new SkewedClock(skewMs),
+        { afterRollout: async () => undefined } as unknown as ComponentVersions,
       );
 
       await sut.conduct(rollout.id, { key: 'cluster', token: 1, isHeld: () => true, release: async () => undefined });

@@ -7,6 +7,7 @@ import { FakeRolloutRepository, specStrategy, type FakeNode } from '../testing/f
 import { ManualClock } from '../testing/manual-clock';
 import type { HeldLock } from './cluster-lock.port';
 import type { ReleaseInfoRepository } from './release-info.repository';
+import type { ComponentVersions } from '../fleet/component-versions.service';
 import { RolloutConductor } from './rollout-conductor.service';
 import type { RolloutRepository } from './rollout.repository';
 
@@ -58,12 +59,14 @@ describe(RolloutConductor.name, () => {
   let held: boolean;
   let sut: RolloutConductor;
   let start: number;
+  let versions: { afterRollout: jest.Mock };
 
   const lock: HeldLock = { key: 'cluster', token: 1, isHeld: () => held, release: async () => undefined };
 
   beforeAll(() => Logger.overrideLogger(false));
 
   const arrange = (strategy: Partial<RolloutStrategy> = {}, nodes = NODES) => {
+    versions = { afterRollout: jest.fn(async () => undefined) };
     clock = new ManualClock();
     start = clock.now();
     repo = new FakeRolloutRepository(clock, specStrategy(strategy), nodes);
@@ -86,6 +89,7 @@ describe(RolloutConductor.name, () => {
       releases as unknown as ReleaseInfoRepository,
       { SCHEDULER_REPLICA_ID: 'spec' } as SchedulerConfig,
       clock,
+      versions as unknown as ComponentVersions,
     );
     fleet.onOutcome = () => sut.wake();
   };
@@ -271,6 +275,18 @@ describe(RolloutConductor.name, () => {
     expect(markedAfter).toBeLessThanOrEqual(60_250);
     expect(sent()).toEqual(['0s install n1']);
     expect(repo.state).toBe('failed');
+  });
+
+  it("brings the component's current version up to date once the rollout ended (defect 11)", async () => {
+    arrange();
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(repo.state).toBe('succeeded');
+    expect(versions.afterRollout).toHaveBeenCalledWith(
+      expect.objectContaining({ id: repo.id, component: 'demo' }),
+      expect.arrayContaining([expect.objectContaining({ status: 'succeeded' })]),
+    );
   });
 
   it('gives every command the progress deadline as its deadline, so an agent never acts on it later', async () => {

@@ -8,6 +8,7 @@ import { LockLostError, type HeldLock } from './cluster-lock.port';
 import { ReleaseInfoRepository } from './release-info.repository';
 import { waitAfterBatch } from './rollout-planner';
 import { RolloutRepository, type BatchProgress, type RolloutAudit } from './rollout.repository';
+import { ComponentVersions } from '../fleet/component-versions.service';
 import { NODE_STATUSES, NODE_STATUS_WHILE, canMoveNode, type ConductorTarget } from './rollout-state-machine';
 
 /**
@@ -28,6 +29,7 @@ export class RolloutConductor {
     private readonly releases: ReleaseInfoRepository,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly versions: ComponentVersions,
   ) {}
 
   /** Called when an outcome for one of our nodes arrived (saves a poll interval). */
@@ -284,6 +286,14 @@ export class RolloutConductor {
     r.state = to;
     if (reason) r.reason = reason;
     this.logger.log(`rollout ${r.id} ${to}${reason ? `: ${reason}` : ''}`);
+    // what the component counts as running follows its nodes once a rollout has ended
+    if (to === 'succeeded' || to === 'failed' || to === 'rolled_back')
+      await this.repo
+        .nodes(r.id)
+        .then((nodes) => this.versions.afterRollout(r, nodes))
+        .catch((err: Error) =>
+          this.logger.warn(`${r.component}: current version not brought up to date after ${r.id}: ${err.message}`),
+        );
   }
 
   private ensure(lock: HeldLock): void {
