@@ -156,6 +156,7 @@ export class NodeAgentRuntime {
         minFreeDiskBytes: s.minFreeDiskBytes,
         maxArtifactBytes: s.maxArtifactBytes,
         maxUnpackedBytes: s.maxUnpackedBytes,
+        unpackTimeoutMs: s.unpackTimeoutMs,
         keepReleases: s.keepReleases,
       },
       logger: this.logger,

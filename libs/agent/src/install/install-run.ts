@@ -140,6 +140,7 @@ export class InstallRun {
       await this.deps.unpack(artifact.path, partial, {
         maxUnpackedBytes: limits.maxUnpackedBytes,
         maxEntries: limits.maxEntries,
+        timeLimitMs: limits.unpackTimeoutMs,
       });
     } catch (err) {
       await rm(partial, { recursive: true, force: true });
