@@ -163,16 +163,12 @@ export async function finishInterruptedRestores(target: string, fs: SwapFs = fsp
     await fs.rm(join(target, name), { force: true }); // torn rewrites: the journal itself is whole
   for (const name of names.filter((n) => n.startsWith(IN_PLACE_JOURNAL) && n.endsWith('.json'))) {
     const path = join(target, name);
-    let journal: SwapJournal;
-    try {
-      journal = JSON.parse(await fs.readFile(path, 'utf8')) as SwapJournal;
-    } catch (cause) {
-      throw new BackupEngineError(
-        BackupErrorCode.SwapFailed,
-        `${path} cannot be read (${(cause as Error).message}): an interrupted restore into ${target} cannot be finished. Check ${target} against the .lockstep-old-* and .lockstep-restore-* directories beside it by hand, then delete them and the journal.`,
-        { cause },
-      );
-    }
+    const journal = await readJournalFile<SwapJournal>(
+      fs,
+      path,
+      target,
+      `the ${IN_PLACE_OLD}* and ${IN_PLACE_STAGING}* directories inside it`,
+    );
     const names = [journal.staging, journal.old, ...(journal.aside ?? []), ...(journal.in ?? [])];
     if (
       !['exchanging', 'undoing', 'done'].includes(journal.state) ||
@@ -288,18 +284,27 @@ async function finishSiblingSwaps(target: string, fs: SwapFs): Promise<void> {
   );
 }
 
-async function readSiblingJournal(fs: SwapFs, path: string, target: string): Promise<SiblingJournal> {
-  let journal: SiblingJournal;
+/** Reads a swap journal; one that cannot be read stops the restore with directions (`workDirs`: where to look). */
+async function readJournalFile<T>(fs: SwapFs, path: string, target: string, workDirs: string): Promise<T> {
   try {
-    journal = JSON.parse(await fs.readFile(path, 'utf8')) as SiblingJournal;
+    return JSON.parse(await fs.readFile(path, 'utf8')) as T;
   } catch (cause) {
     throw new BackupEngineError(
       BackupErrorCode.SwapFailed,
-      `${path} cannot be read (${(cause as Error).message}): an interrupted restore into ${target} cannot be finished. Check ${target} against the ${siblingPrefix(target)}old-* and ${siblingPrefix(target)}restore-* directories beside it by hand, then delete them and the journal.`,
+      `${path} cannot be read (${(cause as Error).message}): an interrupted restore into ${target} cannot be finished. Check ${target} against ${workDirs} by hand, then delete them and the journal.`,
       { cause },
     );
   }
+}
+
+async function readSiblingJournal(fs: SwapFs, path: string, target: string): Promise<SiblingJournal> {
   const prefix = siblingPrefix(target);
+  const journal = await readJournalFile<SiblingJournal>(
+    fs,
+    path,
+    target,
+    `the ${prefix}old-* and ${prefix}restore-* directories beside it`,
+  );
   if (
     !['exchanging', 'undoing'].includes(journal.state) ||
     typeof journal.existed !== 'boolean' ||
