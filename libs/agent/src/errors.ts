@@ -28,6 +28,8 @@ export const AgentErrorCode = {
   UnsafeArchive: 'UNSAFE_ARCHIVE',
   ArchiveTooLarge: 'ARCHIVE_TOO_LARGE',
   ArchiveCorrupt: 'ARCHIVE_CORRUPT',
+  /** Unpacking took longer than AGENT_UNPACK_TIMEOUT (a stalled disk or a pathological archive). */
+  UnpackTimedOut: 'UNPACK_TIMED_OUT',
   ConfigInvalid: 'CONFIG_INVALID',
   HookFailed: 'MIGRATE_HOOK_FAILED',
   BackupFailed: 'BACKUP_FAILED',

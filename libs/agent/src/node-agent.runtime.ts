@@ -2,13 +2,13 @@ import { AllowList, createGuardedFetch } from '@lockstep/net-guard';
 import { FleetLockUnavailableError, LiveLockReader } from '@lockstep/fleet-lock';
 import { MinioObjectStore, type ObjectStore } from '@lockstep/storage';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import { finishInterruptedRestores } from '@lockstep/backup-engine';
 import { openBackupJobs, retryFor, targetsFromSettings } from '@lockstep/backup-jobs';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppDirectory } from './app/app-directory';
+import { guardStartsByBackupTargets, settleBackupTargets } from './app/backup-targets';
 import { unpackTarGz } from './archive/archive-unpacker';
 import { ConfigMigrator } from './config/config-migrator';
 import { ArtifactDownloader, type ObjectStoreFor } from './download/artifact-downloader';
@@ -88,13 +88,16 @@ export class NodeAgentRuntime {
   ) {
     this.logger = overrides.logger ?? agentLogger(`agent ${settings.nodeId}`);
     this.dir = new AppDirectory(settings.dir);
-    this.app =
+    // the app never starts while one of its backup targets is missing or half restored
+    this.app = guardStartsByBackupTargets(
       overrides.serviceManager ??
-      createServiceManager(settings.serviceManager, {
-        dir: this.dir,
-        settings: settings.serviceManagerSettings,
-        logger: this.logger,
-      });
+        createServiceManager(settings.serviceManager, {
+          dir: this.dir,
+          settings: settings.serviceManagerSettings,
+          logger: this.logger,
+        }),
+      () => this.restoreTargets,
+    );
   }
 
   /** The agent's decision layer (available after start). */
@@ -156,6 +159,7 @@ export class NodeAgentRuntime {
         minFreeDiskBytes: s.minFreeDiskBytes,
         maxArtifactBytes: s.maxArtifactBytes,
         maxUnpackedBytes: s.maxUnpackedBytes,
+        unpackTimeoutMs: s.unpackTimeoutMs,
         keepReleases: s.keepReleases,
       },
       logger: this.logger,
@@ -192,18 +196,12 @@ export class NodeAgentRuntime {
     );
 
     await this.heartbeat.open();
-    // a restore into a mount point killed mid-exchange is finished before the app sees its data
-    let whole = true;
-    for (const dir of this.restoreTargets) {
-      await finishInterruptedRestores(dir).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return;
-        whole = false;
-        this.logger.error(`backup target ${dir}: ${err.message}; the app is not started on it`);
-      });
-    }
-    if (!whole)
+    // a restore swap killed midway is finished (or undone) before the app sees its data; a missing target keeps it stopped
+    const problems = await settleBackupTargets(this.restoreTargets);
+    for (const problem of problems) this.logger.error(problem);
+    if (problems.length)
       this.logger.error(
-        'an interrupted restore could not be finished (see above): the app stays stopped until that is sorted out and the agent restarted',
+        'a backup target is missing or an interrupted restore could not be finished (see above): the app stays stopped until that is sorted out and the agent restarted',
       );
     else if (await this.dir.currentVersion())
       await this.app

@@ -30,6 +30,8 @@ export interface AgentSettings {
   minFreeDiskBytes: number;
   maxArtifactBytes: number;
   maxUnpackedBytes: number;
+  /** AGENT_UNPACK_TIMEOUT: longest an unpack may take (default 10 min). */
+  unpackTimeoutMs?: number;
   /**
    * AGENT_TRUSTED_ROOT contents: the pinned TUF root.json. This or `npm` is required: an agent
    * without a pinned trust anchor refuses every command (NO_TRUST_ANCHOR).

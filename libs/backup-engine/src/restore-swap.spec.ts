@@ -1,9 +1,9 @@
 import * as fsp from 'node:fs/promises';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { BackupEngineError, BackupErrorCode } from './errors';
-import { planSwap, swapAll, type SwapFs, type SwapPlan } from './restore-swap';
+import { finishInterruptedRestores, planSwap, swapAll, type SwapFs, type SwapPlan } from './restore-swap';
 
 /** node:fs/promises, except that the `failAt`-th rename (1-based) fails with EXDEV. */
 function failingRename(failAt: number): SwapFs {
@@ -191,13 +191,16 @@ describe('restore swap', () => {
 
   const OLD = { 'old.txt': 'old', 'sub/keep.txt': 'old sub' };
   const NEW = { 'new.txt': 'new', 'sub/other.txt': 'new sub' };
+  /** How many changes a swap of `plans` makes (none crashing); a crash test then cuts it off after each. */
+  const changesOf = async (plans: SwapPlan[]): Promise<number> => {
+    const counter = faults({});
+    await swapAll(plans, counter).catch(() => undefined);
+    return counter.changes();
+  };
 
   it('leaves the target whole (old or new, never a mix) whatever step of an in-place exchange a crash cuts off', async () => {
-    const dry = join(work, 'dry');
-    await prepare(inPlace(dry));
-    const counter = faults({});
-    await swapAll([inPlace(dry)], counter);
-    const steps = counter.changes();
+    await prepare(inPlace(join(work, 'dry')));
+    const steps = await changesOf([inPlace(join(work, 'dry'))]);
     expect(steps).toBeGreaterThanOrEqual(8);
 
     const seen = new Set<string>();
@@ -294,5 +297,70 @@ describe('restore swap', () => {
     expect((err as BackupEngineError).code).toBe(BackupErrorCode.SwapFailed);
     expect((err as Error).message).toContain(join(target, '.lockstep-old-0badc0de'));
     expect((await readdir(target)).sort()).toEqual(['.lockstep-old-0badc0de']); // an empty one is just removed
+  });
+
+  const sibling = (target: string): SwapPlan => ({
+    target,
+    staging: join(dirname(target), `.${basename(target)}.restore-t`),
+    old: join(dirname(target), `.${basename(target)}.old-t`),
+    inPlace: false,
+  });
+  /** Names the swaps of `target` left beside it. */
+  const leftBeside = async (target: string) =>
+    (await readdir(dirname(target))).filter((n) => n.startsWith(`.${basename(target)}.`));
+
+  it('leaves the target whole (old or new, never missing) whatever step of a sibling swap a crash cuts off', async () => {
+    await prepare(sibling(join(work, 'dry')));
+    const steps = await changesOf([sibling(join(work, 'dry'))]);
+
+    const outcomes: string[] = [];
+    for (let crashAt = 1; crashAt <= steps; crashAt++) {
+      const target = join(work, `app-${crashAt}`);
+      await prepare(sibling(target));
+      await swapAll([sibling(target)], faults({ crashAt })).catch(() => undefined);
+
+      await finishInterruptedRestores(target);
+
+      const after = await contents(target);
+      outcomes.push(JSON.stringify(after) === JSON.stringify(NEW) ? 'new' : 'old');
+      expect([OLD, NEW]).toContainEqual(after);
+      expect(await leftBeside(target)).toEqual([]);
+    }
+    // the journal is written whole first: a crash before its rename leaves the old tree, any later one the new
+    expect(outcomes).toEqual(['old', ...Array<string>(steps - 1).fill('new')]);
+  });
+
+  it('puts the old target back whatever step of the undo of a sibling swap a crash cuts off', async () => {
+    const first = (n: string) => sibling(join(work, `app-${n}`));
+    // the second target's swap fails at once (its staging is missing), so the first one's is undone
+    const second = (n: string): SwapPlan => ({ ...sibling(join(work, `other-${n}`)), staging: join(work, 'nothing') });
+    await prepare(first('dry'));
+    await mkdir(second('dry').target);
+    const steps = await changesOf([first('dry'), second('dry')]);
+    expect(await contents(first('dry').target)).toEqual(OLD);
+
+    for (let crashAt = 1; crashAt <= steps; crashAt++) {
+      const plans = [first(String(crashAt)), second(String(crashAt))];
+      await prepare(plans[0]);
+      await mkdir(plans[1].target);
+
+      await swapAll(plans, faults({ crashAt })).catch(() => undefined);
+      await finishInterruptedRestores(plans[0].target);
+
+      expect([OLD, NEW]).toContainEqual(await contents(plans[0].target));
+      expect(await leftBeside(plans[0].target)).toEqual([]);
+    }
+  });
+
+  it('refuses to go on when a sibling swap left the target missing and its old copy aside without a journal, naming it', async () => {
+    const target = join(work, 'app');
+    await mkdir(join(work, '.app.old-0badc0de'));
+    await writeFile(join(work, '.app.old-0badc0de', 'data.txt'), 'from before that restore');
+
+    const err = await finishInterruptedRestores(target).catch((e: unknown) => e);
+
+    expect((err as BackupEngineError).code).toBe(BackupErrorCode.SwapFailed);
+    expect((err as Error).message).toContain(`${join(work, '.app.old-0badc0de')}`);
+    expect((err as Error).message).toMatch(/rename it back to .*app/);
   });
 });

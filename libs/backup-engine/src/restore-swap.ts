@@ -46,8 +46,29 @@ export function journalPathOf(plan: Pick<SwapPlan, 'target' | 'staging'>): strin
   return join(plan.target, `${IN_PLACE_JOURNAL}${basename(plan.staging).slice(IN_PLACE_STAGING.length)}.json`);
 }
 
+/**
+ * Written beside the target before a sibling swap renames anything, rewritten when the swap
+ * is undone, removed last; the next restore into that target (or an agent starting up) reads
+ * it and brings the target back, so a kill between the two renames never leaves it missing.
+ *
+ * - `exchanging`: the staged tree was complete before the journal was written; the swap is
+ *   finished (the old directory aside, the staged one in its place).
+ * - `undoing`: the swap failed or was being reversed; the old directory is put back.
+ */
+interface SiblingJournal {
+  state: 'exchanging' | 'undoing';
+  /** Names beside the target. */
+  staging: string;
+  old: string;
+  /** The target existed before the swap (there is an old directory to put back). */
+  existed: boolean;
+}
+
+/** Prefix of every name a sibling swap of `target` puts beside it. */
+const siblingPrefix = (target: string): string => `.${basename(target)}.`;
+
 /** Replaces the journal whole (a crash leaves the old one or the new one, never a torn one). */
-async function writeJournalFile(fs: SwapFs, path: string, journal: SwapJournal): Promise<void> {
+async function writeJournalFile(fs: SwapFs, path: string, journal: SwapJournal | SiblingJournal): Promise<void> {
   await fs.writeFile(`${path}.tmp`, JSON.stringify(journal), { mode: 0o600, flush: true });
   await fs.rename(`${path}.tmp`, path);
 }
@@ -100,6 +121,7 @@ export async function planSwap(
 ): Promise<SwapPlan> {
   const suffix = randomBytes(4).toString('hex');
   const parent = dirname(target);
+  await finishSiblingSwaps(target, fs);
   const st = await fs.lstat(target).catch(() => undefined);
   if (st?.isDirectory()) {
     const up = await fs.lstat(parent);
@@ -126,33 +148,27 @@ export async function planSwap(
 }
 
 /**
- * Brings `target` to a whole state after in-place exchanges a crash cut off (see
- * SwapJournal: an exchange is finished, an undo is finished), and removes staging
- * directories of restores killed before their exchange began. Old entries left without a
- * journal stop here with directions; so does a journal that names anything but plain
- * entries of the target.
+ * Brings `target` to a whole state after sibling swaps (see SiblingJournal) or in-place
+ * exchanges (see SwapJournal) a crash cut off: a swap or exchange is finished, an undo is
+ * finished. Removes staging directories of restores killed before their swap began. An old
+ * copy left without a journal stops here with directions; so does a journal that names
+ * anything but plain entries of the target (or names beside it). Throws ENOENT when the
+ * target does not exist once that is done.
  */
 export async function finishInterruptedRestores(target: string, fs: SwapFs = fsp): Promise<void> {
+  await finishSiblingSwaps(target, fs);
   const names = await fs.readdir(target);
-  const exists = (path: string) =>
-    fs.lstat(path).then(
-      () => true,
-      () => false,
-    );
+  const present = (path: string) => exists(fs, path);
   for (const name of names.filter((n) => n.startsWith(IN_PLACE_JOURNAL) && n.endsWith('.json.tmp')))
     await fs.rm(join(target, name), { force: true }); // torn rewrites: the journal itself is whole
   for (const name of names.filter((n) => n.startsWith(IN_PLACE_JOURNAL) && n.endsWith('.json'))) {
     const path = join(target, name);
-    let journal: SwapJournal;
-    try {
-      journal = JSON.parse(await fs.readFile(path, 'utf8')) as SwapJournal;
-    } catch (cause) {
-      throw new BackupEngineError(
-        BackupErrorCode.SwapFailed,
-        `${path} cannot be read (${(cause as Error).message}): an interrupted restore into ${target} cannot be finished. Check ${target} against the .lockstep-old-* and .lockstep-restore-* directories beside it by hand, then delete them and the journal.`,
-        { cause },
-      );
-    }
+    const journal = await readJournalFile<SwapJournal>(
+      fs,
+      path,
+      target,
+      `the ${IN_PLACE_OLD}* and ${IN_PLACE_STAGING}* directories inside it`,
+    );
     const names = [journal.staging, journal.old, ...(journal.aside ?? []), ...(journal.in ?? [])];
     if (
       !['exchanging', 'undoing', 'done'].includes(journal.state) ||
@@ -171,23 +187,23 @@ export async function finishInterruptedRestores(target: string, fs: SwapFs = fsp
       await fs.mkdir(old, { recursive: true, mode: 0o700 });
       // an old entry still in the target goes aside, unless one of that name is aside already (then the target's is new)
       for (const entry of journal.aside)
-        if ((await exists(join(target, entry))) && !(await exists(join(old, entry))))
+        if ((await present(join(target, entry))) && !(await present(join(old, entry))))
           await fs.rename(join(target, entry), join(old, entry));
       for (const entry of journal.in)
-        if (await exists(join(staging, entry))) await fs.rename(join(staging, entry), join(target, entry));
+        if (await present(join(staging, entry))) await fs.rename(join(staging, entry), join(target, entry));
       if (journal.rootMode !== undefined) await fs.chmod(target, journal.rootMode);
     } else if (journal.state === 'undoing') {
       const aside = new Set(journal.aside);
       // a new entry still in the target goes back to staging (when its name was also an old one, only while the old one is still aside)
       for (const entry of journal.in)
         if (
-          !(await exists(join(staging, entry))) &&
-          (await exists(join(target, entry))) &&
-          (!aside.has(entry) || (await exists(join(old, entry))))
+          !(await present(join(staging, entry))) &&
+          (await present(join(target, entry))) &&
+          (!aside.has(entry) || (await present(join(old, entry))))
         )
           await fs.rename(join(target, entry), join(staging, entry));
       for (const entry of journal.aside)
-        if (await exists(join(old, entry))) await fs.rename(join(old, entry), join(target, entry));
+        if (await present(join(old, entry))) await fs.rename(join(old, entry), join(target, entry));
       if (typeof journal.modeBefore === 'number') await fs.chmod(target, journal.modeBefore);
     }
     await writeJournalFile(fs, path, { ...journal, state: 'done' });
@@ -209,6 +225,99 @@ export async function finishInterruptedRestores(target: string, fs: SwapFs = fsp
     BackupErrorCode.SwapFailed,
     `${join(target, stray)} is left from an interrupted restore into ${target}, without a journal: it holds entries of the target from before that restore. Move what you want to keep from it back into ${target}, delete it, then restore again.`,
   );
+}
+
+const exists = (fs: SwapFs, path: string): Promise<boolean> =>
+  fs.lstat(path).then(
+    () => true,
+    () => false,
+  );
+
+/** Finishes or undoes the sibling swaps of `target` a crash cut off (their journals lie beside it). */
+async function finishSiblingSwaps(target: string, fs: SwapFs): Promise<void> {
+  const parent = dirname(target);
+  const prefix = siblingPrefix(target);
+  const names = await fs.readdir(parent).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  const journals = names.filter((n) => n.startsWith(`${prefix}swap-`));
+  for (const name of journals.filter((n) => n.endsWith('.json.tmp'))) await fs.rm(join(parent, name), { force: true });
+  const inUse = new Set<string>();
+  for (const name of journals.filter((n) => n.endsWith('.json'))) {
+    const path = join(parent, name);
+    const journal = await readSiblingJournal(fs, path, target);
+    const staging = join(parent, journal.staging);
+    const old = join(parent, journal.old);
+    if (journal.state === 'exchanging') {
+      if (await exists(fs, staging)) {
+        if (await exists(fs, target)) {
+          if (!journal.existed || (await exists(fs, old)))
+            throw new BackupEngineError(
+              BackupErrorCode.SwapFailed,
+              `${path} says a restore was replacing ${target}, but ${target}, ${staging}${journal.existed ? ` and ${old}` : ''} all exist: nothing was moved. Keep the one of them you want as ${target}, delete the others and the journal, then restart.`,
+            );
+          await fs.rename(target, old);
+        }
+        await fs.rename(staging, target);
+      }
+    } else {
+      // the new tree goes back to staging, unless it is there already; then the old one comes back
+      if (!(await exists(fs, staging)) && (await exists(fs, target)) && (!journal.existed || (await exists(fs, old))))
+        await fs.rename(target, staging);
+      if (journal.existed && (await exists(fs, old)) && !(await exists(fs, target))) await fs.rename(old, target);
+    }
+    await fs.rm(old, { recursive: true, force: true });
+    await fs.rm(staging, { recursive: true, force: true });
+    await fs.rm(path, { force: true });
+    inUse.add(journal.staging).add(journal.old);
+  }
+  const left = await fs.readdir(parent);
+  for (const name of left.filter((n) => n.startsWith(`${prefix}restore-`) && !inUse.has(n)))
+    await fs.rm(join(parent, name), { recursive: true, force: true });
+  if (await exists(fs, target)) return;
+  const stray = left.find((n) => n.startsWith(`${prefix}old-`));
+  if (stray === undefined) return;
+  throw new BackupEngineError(
+    BackupErrorCode.SwapFailed,
+    `${target} is missing and ${join(parent, stray)} is left from an interrupted restore into it, without a journal: it holds ${target} from before that restore. Check it, rename it back to ${target}, then restart or restore again.`,
+  );
+}
+
+/** Reads a swap journal; one that cannot be read stops the restore with directions (`workDirs`: where to look). */
+async function readJournalFile<T>(fs: SwapFs, path: string, target: string, workDirs: string): Promise<T> {
+  try {
+    return JSON.parse(await fs.readFile(path, 'utf8')) as T;
+  } catch (cause) {
+    throw new BackupEngineError(
+      BackupErrorCode.SwapFailed,
+      `${path} cannot be read (${(cause as Error).message}): an interrupted restore into ${target} cannot be finished. Check ${target} against ${workDirs} by hand, then delete them and the journal.`,
+      { cause },
+    );
+  }
+}
+
+async function readSiblingJournal(fs: SwapFs, path: string, target: string): Promise<SiblingJournal> {
+  const prefix = siblingPrefix(target);
+  const journal = await readJournalFile<SiblingJournal>(
+    fs,
+    path,
+    target,
+    `the ${prefix}old-* and ${prefix}restore-* directories beside it`,
+  );
+  if (
+    !['exchanging', 'undoing'].includes(journal.state) ||
+    typeof journal.existed !== 'boolean' ||
+    !plainName(journal.staging) ||
+    !plainName(journal.old) ||
+    !journal.staging.startsWith(`${prefix}restore-`) ||
+    !journal.old.startsWith(`${prefix}old-`)
+  )
+    throw new BackupEngineError(
+      BackupErrorCode.SwapFailed,
+      `${path} is not a journal this version of Lockstep wrote (it names more than the restore directories beside ${target}); nothing was moved. Check ${target} by hand, then delete it.`,
+    );
+  return journal;
 }
 
 /** A swap done, which can still be undone or made final. */
@@ -253,21 +362,37 @@ async function swapDirectory(plan: SwapPlan, fs: SwapFs): Promise<DoneSwap> {
   const { target, staging, old } = plan;
   const existed = (await fs.lstat(target).catch(() => undefined)) !== undefined;
   if (existed && plan.exclusive) throw appeared(target);
-  if (existed) await fs.rename(target, old).catch((err: unknown) => Promise.reject(swapError(target, err)));
+  const journalPath = join(dirname(target), `${siblingPrefix(target)}swap-${randomBytes(4).toString('hex')}.json`);
+  const journal: SiblingJournal = { state: 'exchanging', staging: basename(staging), old: basename(old), existed };
+  const writeJournal = (state: SiblingJournal['state']) => writeJournalFile(fs, journalPath, { ...journal, state });
+  // first: from here on a kill is finished (or undone) by the next restore or the agent's next start
+  await writeJournal('exchanging').catch((err: unknown) => Promise.reject(swapError(target, err)));
+  if (existed)
+    await fs.rename(target, old).catch(async (err: unknown) => {
+      await fs.rm(journalPath, { force: true });
+      return Promise.reject(swapError(target, err));
+    });
   try {
     await fs.rename(staging, target);
   } catch (err) {
-    if (existed) await fs.rename(old, target);
+    if (existed) {
+      await writeJournal('undoing');
+      await fs.rename(old, target);
+    }
+    await fs.rm(journalPath, { force: true });
     throw swapError(target, err);
   }
   return {
     target,
     undo: async () => {
+      await writeJournal('undoing');
       await fs.rename(target, staging);
       if (existed) await fs.rename(old, target);
+      await fs.rm(journalPath, { force: true });
     },
     finish: async () => {
       if (existed) await fs.rm(old, { recursive: true, force: true });
+      await fs.rm(journalPath, { force: true });
     },
   };
 }

@@ -8,7 +8,10 @@ export interface TarEntry {
   /** Path inside the archive, written as given (so tests can write `../x` or `/etc/x`). */
   path: string;
   type?: TarEntryType;
-  /** File contents (files only). */
+  /**
+   * File contents; on another type, a payload a well-formed archive never has (tests of
+   * unpackers that must count it against their size limit).
+   */
   data?: Buffer | string;
   /** Permission bits; default 0644 for files, 0755 for directories. */
   mode?: number;
@@ -70,16 +73,24 @@ function paxRecord(key: string, value: string): string {
   return `${len}${body}`;
 }
 
+/** How writeTar builds the archive. */
+export interface TarOptions {
+  /** Modification time of every entry (seconds); default now. */
+  mtime?: number;
+  /** Ends the archive with its two zero blocks; default true (false builds a truncated one). */
+  endBlocks?: boolean;
+}
+
 /**
  * Builds an uncompressed POSIX (ustar) tar archive. Paths or link targets longer than the
  * header fields get a PAX extended header. No validation: tests use it to build hostile archives.
  */
-export function writeTar(entries: TarEntry[], options: { mtime?: number } = {}): Buffer {
+export function writeTar(entries: TarEntry[], options: TarOptions = {}): Buffer {
   const mtime = options.mtime ?? Math.floor(Date.now() / 1000);
   const parts: Buffer[] = [];
   for (const entry of entries) {
     const type = entry.type ?? 'file';
-    const data = type === 'file' ? Buffer.from(entry.data ?? '') : Buffer.alloc(0);
+    const data = Buffer.from(entry.data ?? '');
     const mode = entry.mode ?? (type === 'dir' ? 0o755 : 0o644);
     const name = type === 'dir' && !entry.path.endsWith('/') ? `${entry.path}/` : entry.path;
     const long = Buffer.byteLength(name) > 100 || Buffer.byteLength(entry.linkpath ?? '') > 100;
@@ -103,11 +114,11 @@ export function writeTar(entries: TarEntry[], options: { mtime?: number } = {}):
     );
     if (data.length) parts.push(data, padding(data.length));
   }
-  parts.push(Buffer.alloc(BLOCK * 2));
+  if (options.endBlocks !== false) parts.push(Buffer.alloc(BLOCK * 2));
   return Buffer.concat(parts);
 }
 
 /** writeTar, gzip-compressed (a `.tar.gz`). */
-export function writeTarGz(entries: TarEntry[], options: { mtime?: number } = {}): Buffer {
+export function writeTarGz(entries: TarEntry[], options: TarOptions = {}): Buffer {
   return gzipSync(writeTar(entries, options));
 }

@@ -74,6 +74,8 @@ describe(loadInstallerConfig.name, () => {
     [{ AGENT_KEEP_RELEASES: '0' }, /AGENT_KEEP_RELEASES: expected a whole number 1-1000/],
     [{ AGENT_LOCK_KEY: 'Cluster lock' }, /AGENT_LOCK_KEY: expected a lock key/],
     [{ AGENT_COMMAND_MAX_AGE: 'ages' }, /AGENT_COMMAND_MAX_AGE: expected a duration/],
+    [{ AGENT_UNPACK_TIMEOUT: '100ms' }, /AGENT_UNPACK_TIMEOUT: expected a duration from 1s to 6h/],
+    [{ AGENT_UNPACK_TIMEOUT: '7h' }, /AGENT_UNPACK_TIMEOUT: expected a duration from 1s to 6h/],
     [
       { AGENT_NPM_KEYS: '{"keys":[]}', AGENT_NPM_PACKAGE: 'app' },
       /AGENT_NPM_KEYS: expected \{"keys".*\/-\/npm\/v1\/keys/,
@@ -89,6 +91,11 @@ describe(loadInstallerConfig.name, () => {
 
     expect(act).toThrow(ConfigError);
     expect(act).toThrow(message);
+  });
+
+  it('limits an unpack to AGENT_UNPACK_TIMEOUT, 10 minutes unless set', () => {
+    expect(toAgentSettings(loadInstallerConfig(base)).unpackTimeoutMs).toBe(10 * 60_000);
+    expect(toAgentSettings(loadInstallerConfig({ ...base, AGENT_UNPACK_TIMEOUT: '30s' })).unpackTimeoutMs).toBe(30_000);
   });
 
   it('does not need DATABASE_URL or S3_BUCKET, and ignores a bad DATABASE_URL', () => {

@@ -156,6 +156,10 @@ export const installerSchema = z
     AGENT_MIN_FREE_DISK: bytes('100MiB'),
     AGENT_MAX_ARTIFACT_BYTES: bytes('16MiB'),
     AGENT_MAX_UNPACKED_BYTES: bytes('256MiB'),
+    /** Longest an unpack may take; a stalled disk or a pathological archive fails the install instead of hanging it. */
+    AGENT_UNPACK_TIMEOUT: env.duration('10m').refine((ms) => ms >= 1000 && ms <= 6 * 3_600_000, {
+      message: 'expected a duration from 1s to 6h, e.g. 10m',
+    }),
     /** Path of the component's pinned TUF root.json; required to install s3:// artifacts. */
     AGENT_TRUSTED_ROOT: trustedRoot,
     /** Non-public destinations (loopback, private, … or CIDRs) artifacts, TUF metadata and the npm registry may be fetched from over http(s). */
@@ -259,6 +263,7 @@ export function toAgentSettings(c: InstallerConfig): AgentSettings {
     minFreeDiskBytes: c.AGENT_MIN_FREE_DISK,
     maxArtifactBytes: c.AGENT_MAX_ARTIFACT_BYTES,
     maxUnpackedBytes: c.AGENT_MAX_UNPACKED_BYTES,
+    unpackTimeoutMs: c.AGENT_UNPACK_TIMEOUT,
     trustedRoot: c.AGENT_TRUSTED_ROOT,
     tufMetadataUrl: c.AGENT_TUF_METADATA_URL,
     allowedDestinations: c.AGENT_ALLOWED_DESTINATIONS,

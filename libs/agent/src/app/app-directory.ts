@@ -4,14 +4,23 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { fsyncDir, readJsonFile, writeJsonDurably } from '../support/durable-file';
+import { releaseTreeHash } from './release-tree-hash';
 
 const PARTIAL = '.partial';
+/** Prefix of a release being deleted; no version starts with a dot. */
+const TRASH = '.trash-';
 
 const ReleasesFile = z.object({
   format: z.literal('lockstep-releases/v1'),
   releases: z.record(
     z.string(),
-    z.object({ sha256: z.string(), unpackedAt: z.string(), activatedAt: z.string().optional() }),
+    z.object({
+      sha256: z.string(),
+      /** releaseTreeHash of the tree as unpacked; a kept release is reused only while it still matches. */
+      treeHash: z.string().optional(),
+      unpackedAt: z.string(),
+      activatedAt: z.string().optional(),
+    }),
   ),
 });
 type ReleasesFile = z.infer<typeof ReleasesFile>;
@@ -30,6 +39,7 @@ export function assertReleaseVersion(version: string): void {
  *
  *   releases/<version>/          unpacked releases (the last K are kept)
  *   releases/<version>.partial/  a release being unpacked
+ *   releases/.trash-<version>-<n>/ a release being deleted (its record is already gone)
  *   current -> releases/<v>      the running release, swapped atomically (symlink + rename)
  *   shared/                      config and data that survive releases (shared/config.json)
  *   state/                       the agent's journal, fencing tokens, release records, TUF metadata
@@ -81,7 +91,8 @@ export class AppDirectory {
     for (const dir of [this.releasesDir, this.sharedDir, this.stateDir, this.tmpDir, this.logsDir])
       await mkdir(dir, { recursive: true, mode: 0o755 });
     for (const name of await readdir(this.releasesDir)) {
-      if (name.endsWith(PARTIAL)) await rm(join(this.releasesDir, name), { recursive: true, force: true });
+      if (name.endsWith(PARTIAL) || name.startsWith(TRASH))
+        await rm(join(this.releasesDir, name), { recursive: true, force: true });
     }
     for (const name of await readdir(this.root)) {
       if (name.startsWith('.current-')) await rm(join(this.root, name), { force: true });
@@ -128,10 +139,24 @@ export class AppDirectory {
     return (await this.records()).releases[version];
   }
 
+  /**
+   * True when releases/<version> may be run for the artifact `sha256`: its record names that
+   * artifact and its tree still hashes to what was stored when it was unpacked. A tree a kill
+   * left half-deleted, one changed since, or one recorded without a hash (by an older agent)
+   * is not reused: the caller downloads the release again.
+   */
+  async keptRelease(version: string, sha256: string): Promise<boolean> {
+    const record = await this.record(version);
+    if (record?.sha256 !== sha256 || !record.treeHash || !(await this.hasRelease(version))) return false;
+    return (await releaseTreeHash(this.releaseDir(version))) === record.treeHash;
+  }
+
   /** Versions kept under releases/ (complete ones only). */
   async releases(): Promise<string[]> {
     const names = await readdir(this.releasesDir, { withFileTypes: true });
-    return names.filter((d) => d.isDirectory() && !d.name.endsWith(PARTIAL)).map((d) => d.name);
+    return names
+      .filter((d) => d.isDirectory() && !d.name.endsWith(PARTIAL) && !d.name.startsWith('.'))
+      .map((d) => d.name);
   }
 
   /** Prepares an empty releases/<version>.partial to unpack into. */
@@ -141,16 +166,21 @@ export class AppDirectory {
     return dir;
   }
 
-  /** Moves releases/<v>.partial to releases/<v> (replacing an older copy that is not current) and records it. */
+  /**
+   * Moves releases/<v>.partial to releases/<v> (replacing an older copy that is not current) and
+   * records it with the hash of its tree. A kill before the record is written leaves a tree
+   * without a record, which is never reused.
+   */
   async promote(version: string, sha256: string): Promise<string> {
     const dir = this.releaseDir(version);
     if ((await this.currentVersion()) === version)
       throw new Error(`refusing to replace releases/${version}: it is the current release`);
-    await rm(dir, { recursive: true, force: true });
+    const treeHash = await releaseTreeHash(this.partialDir(version));
+    await this.discard([version]);
     await rename(this.partialDir(version), dir);
     await fsyncDir(this.releasesDir);
     await this.updateRecords((r) => {
-      r.releases[version] = { sha256, unpackedAt: new Date().toISOString() };
+      r.releases[version] = { sha256, treeHash, unpackedAt: new Date().toISOString() };
     });
     return dir;
   }
@@ -194,13 +224,34 @@ export class AppDirectory {
     const ordered = (await this.releases()).sort((a, b) => at(b).localeCompare(at(a)));
     const kept = new Set([...ordered.slice(0, Math.max(keep, 1)), ...protect.filter((v): v is string => v !== null)]);
     const doomed = ordered.filter((v) => !kept.has(v));
-    for (const v of doomed) await rm(this.releaseDir(v), { recursive: true, force: true });
-    if (doomed.length) {
-      await this.updateRecords((r) => {
-        for (const v of doomed) delete r.releases[v];
-      });
-    }
+    await this.discard(doomed);
     return doomed;
+  }
+
+  /**
+   * Deletes releases so that no moment of it leaves a tree that looks reusable: their records
+   * go first, then each tree is renamed (atomically) to a trash name and deleted; init()
+   * finishes a delete a kill interrupted.
+   */
+  private async discard(versions: string[]): Promise<void> {
+    if (!versions.length) return;
+    await this.updateRecords((r) => {
+      for (const v of versions) delete r.releases[v];
+    });
+    const trash: string[] = [];
+    for (const v of versions) {
+      const to = join(this.releasesDir, `${TRASH}${v}-${randomBytes(4).toString('hex')}`);
+      try {
+        await rename(this.releaseDir(v), to);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      trash.push(to);
+    }
+    if (!trash.length) return;
+    await fsyncDir(this.releasesDir);
+    for (const path of trash) await rm(path, { recursive: true, force: true });
   }
 
   private async records(): Promise<ReleasesFile> {

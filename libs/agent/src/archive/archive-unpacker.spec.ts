@@ -6,7 +6,19 @@ import {
   writeTarGz,
   type TarEntry,
 } from '@lockstep/testing';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import {
+  open as openFile,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -158,6 +170,51 @@ describe(unpackTarGz.name, () => {
     expect(err.message).toMatch(/AGENT_MAX_UNPACKED_BYTES/);
     await expect(lstat(join(dest, 'zeros.bin'))).rejects.toThrow(/ENOENT/);
   });
+
+  it.each<[string, TarEntry]>([
+    ['a directory', { path: 'dir', type: 'dir', data: Buffer.alloc(64 * 1024, 7) }],
+    ['a symlink', { path: 'link', type: 'symlink', linkpath: 'ok.txt', data: Buffer.alloc(64 * 1024, 7) }],
+    ['a hard link', { path: 'hard', type: 'hardlink', linkpath: 'ok.txt', data: Buffer.alloc(64 * 1024, 7) }],
+  ])('counts the payload of %s against the size limit', async (what, entry) => {
+    const err = await refusal(unpack([{ path: 'ok.txt', data: 'fine' }, entry], { maxUnpackedBytes: 32 * 1024 }));
+
+    expect(err.code).toBe(AgentErrorCode.ArchiveTooLarge);
+    expect(err.message).toMatch(new RegExp(`AGENT_MAX_UNPACKED_BYTES\\) at ${what} "${entry.path}/?"`));
+  });
+
+  it('reports an archive without its end-of-archive blocks as cut short', async () => {
+    const err = await refusal(unpack(gzipSync(writeTar([{ path: 'a', data: 'x' }], { endBlocks: false }))));
+
+    expect(err.code).toBe(AgentErrorCode.ArchiveCorrupt);
+    expect(err.message).toMatch(/ends without its end-of-archive blocks/);
+  });
+
+  it('accepts an archive padded past its two end-of-archive blocks', async () => {
+    const tar = Buffer.concat([writeTar([{ path: 'a', data: 'x' }]), Buffer.alloc(10 * 512)]);
+
+    const sut = await unpack(gzipSync(tar));
+
+    expect(sut.files).toBe(1);
+  });
+
+  it('stops an unpack that runs past its time limit, naming AGENT_UNPACK_TIMEOUT', async () => {
+    const fifo = join(root, 'stalled.tar.gz');
+    execFileSync('mkfifo', [fifo]);
+    const bytes = writeTarGz([{ path: 'big', data: Buffer.alloc(256 * 1024, 1) }]);
+    // A reader that stalls: half the archive, then nothing more until the test ends.
+    const writer = openFile(fifo, 'w').then(async (h) => {
+      await h.write(bytes.subarray(0, bytes.length >> 1));
+      return h;
+    });
+    const started = Date.now();
+
+    const err = await refusal(unpackTarGz(fifo, dest, { ...limits, timeLimitMs: 300 }));
+
+    expect(err.code).toBe(AgentErrorCode.UnpackTimedOut);
+    expect(err.message).toMatch(/did not finish within 300 ms \(AGENT_UNPACK_TIMEOUT\)/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await (await writer).close();
+  }, 10_000);
 
   it('refuses too many entries', async () => {
     const entries = Array.from({ length: 20 }, (_, i) => ({ path: `f${i}`, data: '' }));

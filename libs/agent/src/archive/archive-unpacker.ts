@@ -11,7 +11,12 @@ export interface UnpackLimits {
   maxUnpackedBytes: number;
   /** Most headers the archive may have. Default 100 000. */
   maxEntries?: number;
+  /** Longest an unpack may take (AGENT_UNPACK_TIMEOUT). Default DEFAULT_UNPACK_TIME_LIMIT_MS. */
+  timeLimitMs?: number;
 }
+
+/** Time limit of an unpack when the caller sets none: far above any sane release, far below "forever". */
+export const DEFAULT_UNPACK_TIME_LIMIT_MS = 10 * 60_000;
 
 /** What an unpack produced. */
 export interface UnpackResult {
@@ -35,6 +40,12 @@ const corrupt = (message: string, cause?: unknown) =>
     step: 'unpacking',
     cause,
   });
+const timedOut = (ms: number) =>
+  new InstallStepError(
+    AgentErrorCode.UnpackTimedOut,
+    `unpacking did not finish within ${ms} ms (AGENT_UNPACK_TIMEOUT); nothing was installed. Check the disk under AGENT_DIR, or raise AGENT_UNPACK_TIMEOUT for a very large release`,
+    { step: 'unpacking' },
+  );
 const show = (s: string): string => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s);
 
 /** Reads exact byte counts from an async stream of chunks. */
@@ -71,6 +82,13 @@ class ChunkReader {
     if (this.buffered === 0 && this.ended) return undefined;
     if (this.buffered < n) throw corrupt('the archive ends in the middle of an entry');
     return this.take(n);
+  }
+
+  /** Reads one header block; throws when the input ends before the end-of-archive blocks. */
+  async header(): Promise<Buffer> {
+    const block = await this.read(TAR_BLOCK);
+    if (!block) throw corrupt('the archive ends without its end-of-archive blocks (it was cut short)');
+    return block;
   }
 
   /** Yields exactly n bytes in pieces (without buffering them all). */
@@ -110,8 +128,10 @@ export function safeSegments(path: string, what = 'entry'): string[] {
  * write or point outside it: absolute paths, `..`, symlinks whose target leaves the release
  * (lexically or through another symlink), hard links to anything but a regular file already
  * unpacked, entries beneath a symlink, device files and FIFOs, duplicate entries, and archives
- * expanding past `maxUnpackedBytes`. Files get mode 0644 or 0755 (no setuid, no group/other
- * write). On error the caller removes `destDir`.
+ * expanding past `maxUnpackedBytes` (every entry's payload counts, a directory's or a link's
+ * too). Files get mode 0644 or 0755 (no setuid, no group/other write). An archive that ends
+ * before its end-of-archive blocks is refused as cut short, and an unpack still running after
+ * `timeLimitMs` is stopped. On error the caller removes `destDir`.
  */
 export async function unpackTarGz(archivePath: string, destDir: string, limits: UnpackLimits): Promise<UnpackResult> {
   await mkdir(destDir, { mode: 0o755 });
@@ -119,6 +139,10 @@ export async function unpackTarGz(archivePath: string, destDir: string, limits: 
   const gunzip = file.pipe(createGunzip());
   file.once('error', (err) => gunzip.destroy(err));
   const iterator = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const timeLimitMs = limits.timeLimitMs ?? DEFAULT_UNPACK_TIME_LIMIT_MS;
+  // Destroying the stream rejects the read in progress, even one stalled on a hung disk.
+  const timer = setTimeout(() => gunzip.destroy(timedOut(timeLimitMs)), timeLimitMs);
+  timer.unref();
   try {
     return await new Unpacker(destDir, limits).run(new ChunkReader(iterator));
   } catch (err) {
@@ -128,11 +152,19 @@ export async function unpackTarGz(archivePath: string, destDir: string, limits: 
     if (code?.startsWith('Z_')) throw corrupt(`gzip data is damaged (${(err as Error).message})`, err);
     throw err;
   } finally {
+    clearTimeout(timer);
     await iterator.return?.().catch(() => undefined);
     gunzip.destroy();
     file.destroy();
   }
 }
+
+/** How an entry kind is named in messages. */
+const KIND_NAMES: Partial<Record<TarHeader['kind'], string>> = {
+  directory: 'a directory',
+  symlink: 'a symlink',
+  hardlink: 'a hard link',
+};
 
 class Unpacker {
   private readonly result: UnpackResult = { files: 0, directories: 0, symlinks: 0, bytes: 0 };
@@ -151,8 +183,13 @@ class Unpacker {
     let longName: string | undefined;
     let longLink: string | undefined;
     for (;;) {
-      const block = await reader.read(TAR_BLOCK);
-      if (!block || isZeroBlock(block)) break;
+      const block = await reader.header();
+      if (isZeroBlock(block)) {
+        // A lone zero block is not an end: tar writes two, and a cut can fall between them.
+        if (!isZeroBlock(await reader.header()))
+          throw corrupt('a lone zero block is followed by more data; an archive ends with two zero blocks');
+        break;
+      }
       if (++this.entries > (this.limits.maxEntries ?? 100_000))
         throw unsafe(`archive has more than ${this.limits.maxEntries ?? 100_000} entries`);
       const header = parseTarHeader(block);
@@ -211,6 +248,7 @@ class Unpacker {
       default:
         break;
     }
+    if (entry.kind !== 'file') this.account(entry.size, `${KIND_NAMES[entry.kind] ?? entry.kind} ${show(entry.path)}`);
     if (rel === '') {
       if (entry.kind !== 'directory') throw unsafe(`archive entry ${show(entry.path)} has no name`);
       await reader.skip(entry.size + paddingOf(entry.size));

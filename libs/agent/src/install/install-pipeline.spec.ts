@@ -2,7 +2,7 @@ import type { InstallCommandV1, InstallStep } from '@lockstep/contracts';
 import { buildDemoArtifact, demoAppEntries, writeTarGz } from '@lockstep/testing';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppDirectory } from '../app/app-directory';
@@ -263,6 +263,26 @@ describe(InstallPipeline.name, () => {
     expect(outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.0.0' });
     expect(deps.download).not.toHaveBeenCalled();
   });
+
+  it.each<[string, (release: string) => Promise<void>]>([
+    ['a file deleted', (release) => rm(join(release, 'server.js'))],
+    ['a file emptied', (release) => writeFile(join(release, 'server.js'), '')],
+    ['its directory emptied', (release) => rm(release, { recursive: true }).then(() => mkdir(release))],
+  ])(
+    'downloads again, rather than run, a kept release a kill left half-deleted (%s, its record intact)',
+    async (_what, damage) => {
+      await install('1.0.0');
+      await install('1.1.0');
+      await damage(dir.releaseDir('1.0.0'));
+      (deps.download as jest.Mock).mockClear();
+
+      const outcome = await install('1.0.0', { action: 'rollback' });
+
+      expect(outcome).toMatchObject({ result: 'succeeded', runningVersion: '1.0.0' });
+      expect(deps.download).toHaveBeenCalledTimes(1);
+      expect(await readFile(join(dir.releaseDir('1.0.0'), 'server.js'), 'utf8')).not.toBe('');
+    },
+  );
 
   it('keeps K releases plus the current and the previous one', async () => {
     deps.limits.keepReleases = 1;

@@ -110,13 +110,19 @@ export class InstallRun {
       });
   }
 
-  /** Puts the release under releases/: reuses the one kept on this node when its sha256 matches, else downloads it. Returns its directory. */
+  /** Puts the release under releases/: reuses the one kept on this node when its artifact's sha256 and its tree hash match, else downloads it. Returns its directory. */
   async fetchRelease(): Promise<string> {
     const { cmd } = this;
     const { dir } = this.deps;
-    const kept = (await dir.hasRelease(cmd.version)) && (await dir.record(cmd.version))?.sha256 === cmd.artifact.sha256;
+    const kept = await dir.keptRelease(cmd.version, cmd.artifact.sha256);
     if (kept) await this.enter('unpacking', `release ${cmd.version} is still kept on this node; reusing it`);
-    else await this.downloadRelease();
+    else {
+      if (await dir.hasRelease(cmd.version))
+        this.deps.logger.warn(
+          `releases/${cmd.version} is on disk but is not the tree unpacked from this artifact (a delete was interrupted, or it changed since); downloading it again`,
+        );
+      await this.downloadRelease();
+    }
     return dir.releaseDir(cmd.version);
   }
 
@@ -142,6 +148,7 @@ export class InstallRun {
       await this.deps.unpack(artifact.path, partial, {
         maxUnpackedBytes: limits.maxUnpackedBytes,
         maxEntries: limits.maxEntries,
+        timeLimitMs: limits.unpackTimeoutMs,
       });
     } catch (err) {
       await rm(partial, { recursive: true, force: true });

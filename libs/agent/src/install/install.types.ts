@@ -18,6 +18,8 @@ export interface InstallLimits {
   maxArtifactBytes: number;
   maxUnpackedBytes: number;
   maxEntries?: number;
+  /** Longest an unpack may take; default DEFAULT_UNPACK_TIME_LIMIT_MS. */
+  unpackTimeoutMs?: number;
   keepReleases: number;
 }
 
