@@ -157,9 +157,7 @@ export const installerSchema = z
     AGENT_MAX_ARTIFACT_BYTES: bytes('16MiB'),
     AGENT_MAX_UNPACKED_BYTES: bytes('256MiB'),
     /** Longest an unpack may take; a stalled disk or a pathological archive fails the install instead of hanging it. */
-    AGENT_UNPACK_TIMEOUT: env.duration('10m').refine((ms) => ms >= 1000 && ms <= 6 * 3_600_000, {
-      message: 'expected a duration from 1s to 6h, e.g. 10m',
-    }),
+    AGENT_UNPACK_TIMEOUT: env.duration('10m', { min: '1s', max: '6h' }),
     /** Path of the component's pinned TUF root.json; required to install s3:// artifacts. */
     AGENT_TRUSTED_ROOT: trustedRoot,
     /** Non-public destinations (loopback, private, … or CIDRs) artifacts, TUF metadata and the npm registry may be fetched from over http(s). */
