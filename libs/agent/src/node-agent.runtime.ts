@@ -199,9 +199,18 @@ export class NodeAgentRuntime {
     // a restore swap killed midway is finished (or undone) before the app sees its data; a missing target keeps it stopped
     const problems = await settleBackupTargets(this.restoreTargets);
     for (const problem of problems) this.logger.error(problem);
+    // a command killed in or after its data restore, before its swap: resuming it decides what runs
+    // on that data (it puts the replaced data back first), so the app is not started on it now
+    const restoring = journal
+      .unfinished()
+      .find((e) => !e.swap && (e.step === 'restoring_data' || e.restoredBackupId !== undefined));
     if (problems.length)
       this.logger.error(
         'a backup target is missing or an interrupted restore could not be finished (see above): the app stays stopped until that is sorted out and the agent restarted',
+      );
+    else if (restoring)
+      this.logger.warn(
+        `command ${restoring.commandId} was interrupted in or after its data restore: the app stays stopped until it is resumed`,
       );
     else if (await this.dir.currentVersion())
       await this.app

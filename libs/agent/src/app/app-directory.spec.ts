@@ -78,6 +78,26 @@ describe(AppDirectory.name, () => {
     expect(await sut.keptRelease('1.0.0', 'sha-1.0.0')).toBe(false);
   });
 
+  it('still reuses a kept release its app wrote logs and caches into: only what was unpacked counts', async () => {
+    await release('1.0.0');
+
+    await writeFile(join(sut.releaseDir('1.0.0'), 'app.log'), 'started\n');
+    await fsp.mkdir(join(sut.releaseDir('1.0.0'), '__pycache__'));
+    await writeFile(join(sut.releaseDir('1.0.0'), '__pycache__', 'x.pyc'), 'compiled');
+
+    expect(await sut.keptRelease('1.0.0', 'sha-1.0.0')).toBe(true);
+  });
+
+  it('does not reuse a release whose recorded tree was swapped or removed', async () => {
+    await release('1.0.0');
+    const trees = join(sut.stateDir, 'release-trees', '1.0.0.json');
+    await writeFile(trees, JSON.stringify({ 'only-this.txt': 'f:-:0:x' }));
+
+    expect(await sut.keptRelease('1.0.0', 'sha-1.0.0')).toBe(false);
+    await fsp.rm(trees);
+    expect(await sut.keptRelease('1.0.0', 'sha-1.0.0')).toBe(false);
+  });
+
   it('does not reuse a release recorded without a tree hash (by an older agent)', async () => {
     await release('1.0.0');
     const records = join(sut.stateDir, 'releases.json');

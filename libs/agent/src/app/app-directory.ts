@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { fsyncDir, readJsonFile, writeJsonDurably } from '../support/durable-file';
-import { releaseTreeHash } from './release-tree-hash';
+import { releaseTree, releaseTreeDigest, treeStillHolds, type ReleaseTree } from './release-tree-hash';
 
 const PARTIAL = '.partial';
 /** Prefix of a release being deleted; no version starts with a dot. */
@@ -16,7 +16,7 @@ const ReleasesFile = z.object({
     z.string(),
     z.object({
       sha256: z.string(),
-      /** releaseTreeHash of the tree as unpacked; a kept release is reused only while it still matches. */
+      /** releaseTreeDigest of the tree as unpacked (kept in state/release-trees/<version>.json); reuse checks it. */
       treeHash: z.string().optional(),
       unpackedAt: z.string(),
       activatedAt: z.string().optional(),
@@ -148,7 +148,14 @@ export class AppDirectory {
   async keptRelease(version: string, sha256: string): Promise<boolean> {
     const record = await this.record(version);
     if (record?.sha256 !== sha256 || !record.treeHash || !(await this.hasRelease(version))) return false;
-    return (await releaseTreeHash(this.releaseDir(version))) === record.treeHash;
+    const tree = await readJsonFile<ReleaseTree>(this.treePath(version)).catch(() => undefined);
+    if (!tree || releaseTreeDigest(tree) !== record.treeHash) return false;
+    return treeStillHolds(this.releaseDir(version), tree);
+  }
+
+  /** Where the tree of releases/<version> as unpacked is recorded. */
+  private treePath(version: string): string {
+    return join(this.stateDir, 'release-trees', `${version}.json`);
   }
 
   /** Versions kept under releases/ (complete ones only). */
@@ -175,8 +182,11 @@ export class AppDirectory {
     const dir = this.releaseDir(version);
     if ((await this.currentVersion()) === version)
       throw new Error(`refusing to replace releases/${version}: it is the current release`);
-    const treeHash = await releaseTreeHash(this.partialDir(version));
+    const tree = await releaseTree(this.partialDir(version));
     await this.discard([version]);
+    await mkdir(join(this.stateDir, 'release-trees'), { recursive: true });
+    await writeJsonDurably(this.treePath(version), tree);
+    const treeHash = releaseTreeDigest(tree);
     await rename(this.partialDir(version), dir);
     await fsyncDir(this.releasesDir);
     await this.updateRecords((r) => {
@@ -249,9 +259,12 @@ export class AppDirectory {
       }
       trash.push(to);
     }
-    if (!trash.length) return;
-    await fsyncDir(this.releasesDir);
-    for (const path of trash) await rm(path, { recursive: true, force: true });
+    if (trash.length) {
+      await fsyncDir(this.releasesDir);
+      for (const path of trash) await rm(path, { recursive: true, force: true });
+    }
+    // last: a recorded tree without its record is never used (promote writes both afresh)
+    for (const v of versions) await rm(this.treePath(v), { force: true });
   }
 
   private async records(): Promise<ReleasesFile> {

@@ -477,6 +477,30 @@ describe(InstallPipeline.name, () => {
         expect(outcome).toMatchObject({ result: 'failed', runningVersion: '1.1.0', failedStep: 'restoring_data' });
       });
 
+      it('puts the replaced data back when the deadline passes between the restore and the swap', async () => {
+        let now = Date.parse('2026-12-07T12:00:00Z');
+        deps.now = () => now;
+        deps.restoreData = jest.fn(async (id: string) => {
+          order.push(`restore ${id}`);
+          if (id === 'preupdate_old') now += 20 * 60_000; // a long database restore
+        });
+
+        const outcome = await install('1.0.0', {
+          action: 'rollback',
+          restoreBackupId: 'preupdate_old',
+          deadline: new Date(now + 10 * 60_000).toISOString(),
+        });
+
+        expect(order).toEqual([
+          `backup ${backedUp()}`,
+          'stop',
+          'restore preupdate_old',
+          `restore ${backedUp()}`,
+          'restart',
+        ]);
+        expect(outcome).toMatchObject({ result: 'failed', runningVersion: '1.1.0', failedStep: 'swapping' });
+      });
+
       it('restores the data even when the node already runs the version it rolls back to', async () => {
         const outcome = await install('1.1.0', { action: 'rollback', restoreBackupId: 'preupdate_old' });
 
@@ -592,6 +616,26 @@ describe(InstallPipeline.name, () => {
         failedStep: 'restoring_data',
         error: expect.stringMatching(/put back from prerestore_1.*1\.0\.0 was started again$/),
       });
+      expect(app.restart).toHaveBeenCalledTimes(1);
+    });
+
+    it('puts the replaced data back when it died after the restore finished but before the swap', async () => {
+      deps.restoreData = jest.fn(async () => undefined);
+      const entry = await journal.begin({
+        command: command('0.9.0', { action: 'rollback', restoreBackupId: 'preupdate_n1_1.0.0_abcdef12' }),
+        messageSeq: 1,
+        previousVersion: '1.0.0',
+      });
+      const patched = await journal.update(entry.commandId, {
+        step: 'swapping',
+        backupId: 'prerestore_2',
+        restoredBackupId: 'preupdate_n1_1.0.0_abcdef12',
+      });
+
+      const outcome = await sut.resume(patched, report, signal);
+
+      expect(deps.restoreData).toHaveBeenCalledWith('prerestore_2', expect.anything(), expect.anything(), signal);
+      expect(outcome).toMatchObject({ result: 'failed', runningVersion: '1.0.0' });
       expect(app.restart).toHaveBeenCalledTimes(1);
     });
 

@@ -113,11 +113,11 @@ export class InstallPipeline {
           this.deps.logger.error(`could not settle pre-update backup ${entry.backupId}: ${describeError(e)}`),
         );
     }
-    if (step === 'restoring_data') {
+    if (step === 'restoring_data' || entry.restoredBackupId !== undefined) {
       // the app was stopped for the restore, and the agent's start finished any file exchange it cut off: files (and databases) may be restored
       const err = new InstallStepError(
         AgentErrorCode.Interrupted,
-        `the agent stopped while restoring backup ${entry.command.restoreBackupId}, before the swap: the data may be partly restored; the node still runs ${current ?? 'nothing'}. Send the rollback again to restore it whole`,
+        `the agent stopped in or after restoring backup ${entry.command.restoreBackupId}, before the swap to ${entry.command.version}: the data may be partly or wholly restored while \`current\` is still ${current ?? 'nothing'}. Send the rollback again to restore it whole`,
         { step },
       );
       return this.failBeforeSwap(entry, step, err, true, true);
@@ -239,7 +239,12 @@ export class InstallPipeline {
     if (appStopped && hasCode(err, BackupErrorCode.RestoreIncomplete)) {
       error += `; ${entry.previousVersion ?? 'the app'} stays stopped: its data is half restored`;
       running = null;
-    } else if (appStopped && (partial || hasCode(err, BackupJobErrorCode.RestorePartial))) {
+    } else if (
+      appStopped &&
+      // a restore that failed part-way, or finished but the command stopped before its swap
+      // (its deadline passed): the previous release must not run on that data
+      (partial || entry.restoredBackupId !== undefined || hasCode(err, BackupJobErrorCode.RestorePartial))
+    ) {
       const undone = await this.undoRestore(entry);
       error += `; ${undone.note}`;
       if (undone.ok && entry.previousVersion !== null) error += await this.startAgain(entry.previousVersion);

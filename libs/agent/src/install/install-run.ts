@@ -114,6 +114,12 @@ export class InstallRun {
   async fetchRelease(): Promise<string> {
     const { cmd } = this;
     const { dir } = this.deps;
+    // the running release is never fetched again (restore-data on a node already at the version):
+    // it is what runs, and promote refuses to replace it
+    if (cmd.version === this.previous) {
+      await this.enter('unpacking', `release ${cmd.version} is the current release; keeping it`);
+      return dir.releaseDir(cmd.version);
+    }
     const kept = await dir.keptRelease(cmd.version, cmd.artifact.sha256);
     if (kept) await this.enter('unpacking', `release ${cmd.version} is still kept on this node; reusing it`);
     else {

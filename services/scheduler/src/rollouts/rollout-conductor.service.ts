@@ -189,8 +189,11 @@ export class RolloutConductor {
       health: { minHealthyMs: r.strategy.minHealthyMs, deadlineMs: r.strategy.healthyDeadlineMs },
       ...(restoreFrom?.has(node.nodeId) ? { restoreBackupId: restoreFrom.get(node.nodeId) } : {}),
       issuedAt,
-      // when this conductor gives up on the node (it counts it timed out then): the agent never acts on it later
-      deadline: new Date(Date.parse(issuedAt) + r.strategy.progressDeadlineMs).toISOString(),
+      // when this conductor gives up on the node (it counts it timed out then): the agent never acts
+      // on an install later. A revert has none: returning a node late is still right.
+      ...(action === 'install'
+        ? { deadline: new Date(Date.parse(issuedAt) + r.strategy.progressDeadlineMs).toISOString() }
+        : {}),
     }));
     const marked = await this.repo.markSent(
       r.id,
