@@ -1,0 +1,133 @@
+import { Streams, Subjects, type CheckFailedV1 } from '@lockstep/contracts';
+import { ensureStreams, EventPublisher, NatsClient } from '@lockstep/messaging';
+import { createDataSource, enqueueEvent, OutboxMessageEntity, OutboxRelay, runMigrations } from '@lockstep/persistence';
+import { createTestDatabase, uniqueName, waitFor, type TestDatabase } from '@lockstep/testing';
+import type { Subscription } from '@nats-io/nats-core';
+import type { DataSource } from 'typeorm';
+
+const servers = [process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'];
+const failure = (reason: string): CheckFailedV1 => ({
+  component: 'demo',
+  source: 'tuf',
+  code: 'SOURCE_UNREACHABLE',
+  reason,
+});
+
+/** What NATS can never take must not stall the outbox, and replicas must not reorder an aggregate. */
+describe(`${OutboxRelay.name} faults`, () => {
+  const namespace = uniqueName('obf');
+  let db: TestDatabase;
+  let ds: DataSource;
+  let nats: NatsClient;
+  let sub: Subscription;
+  /** check.failed events in the order the server received them: CloudEvent subject and reason. */
+  const published: { aggregate: string; reason: string }[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = createDataSource(db.url);
+    await ds.initialize();
+    await runMigrations(ds);
+    nats = new NatsClient({ service: 'spec', connection: { NATS_URL: servers }, namespace, handles: [] });
+    await nats.connect();
+    await ensureStreams(nats.jsm, namespace, 1);
+    sub = nats.nc.subscribe(nats.subject(Subjects.CheckFailed));
+    void (async () => {
+      for await (const m of sub) {
+        const event = m.json<{ subject: string; data: CheckFailedV1 }>();
+        published.push({ aggregate: event.subject, reason: event.data.reason });
+      }
+    })();
+  });
+  afterAll(async () => {
+    sub.unsubscribe();
+    for (const s of Object.values(Streams)) await nats.jsm.streams.delete(nats.stream(s.name)).catch(() => undefined);
+    await nats.onApplicationShutdown();
+    await ds.destroy();
+    await db.drop();
+  });
+  beforeEach(async () => {
+    published.length = 0;
+    await ds.query('DELETE FROM outbox');
+  });
+
+  const relay = () => new OutboxRelay(ds, new EventPublisher(nats), nats);
+  const enqueue = (reason: string, aggregate = 'demo') =>
+    ds.transaction((m) =>
+      enqueueEvent(m, Subjects.CheckFailed, failure(reason), { source: '/lockstep/spec', subject: aggregate }),
+    );
+  const pending = () => ds.getRepository(OutboxMessageEntity).count();
+  const deadLetters = (): Promise<{ subject: string; event_id: string; reason: string }[]> =>
+    ds.query('SELECT subject, event_id, reason FROM outbox_dead_letters ORDER BY id');
+
+  it('moves a row too large for NATS to the dead letters with the reason, and publishes the rows after it', async () => {
+    const sut = relay();
+    const big = await enqueue('x'.repeat(nats.nc.info!.max_payload + 1));
+    await enqueue('after the big one');
+
+    await sut.flush();
+
+    await waitFor(() => published.some((p) => p.reason === 'after the big one'), { what: 'the later row' });
+    expect(await pending()).toBe(0);
+    expect(await deadLetters()).toEqual([
+      { subject: Subjects.CheckFailed, event_id: big.id, reason: expect.stringMatching(/max_payload/) },
+    ]);
+  });
+
+  it('moves a row whose subject no stream captures to the dead letters, and publishes the rows after it', async () => {
+    const sut = relay();
+    await ds
+      .getRepository(OutboxMessageEntity)
+      .insert({ subject: 'evt.nothing.captures.this.v1', eventId: 'nowhere', event: { id: 'nowhere' } });
+    await enqueue('after the lost one');
+
+    await sut.flush();
+
+    await waitFor(() => published.some((p) => p.reason === 'after the lost one'), { what: 'the later row' });
+    expect(await pending()).toBe(0);
+    expect(await deadLetters()).toContainEqual({
+      subject: 'evt.nothing.captures.this.v1',
+      event_id: 'nowhere',
+      reason: expect.stringMatching(/no stream/),
+    });
+  });
+
+  it('keeps every row while NATS is unreachable, and dead-letters none', async () => {
+    const down = new EventPublisher(nats);
+    jest
+      .spyOn(down, 'publishMessage')
+      .mockRejectedValue(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4222'), { code: 'ECONNREFUSED' }));
+    const sut = new OutboxRelay(ds, down, nats);
+    const before = (await deadLetters()).length;
+    await enqueue('during the outage');
+
+    await sut.flush().catch(() => undefined);
+
+    expect(await pending()).toBe(1);
+    expect(await deadLetters()).toHaveLength(before);
+    expect(await relay().flush()).toBe(1);
+  });
+
+  it('two relays at once publish the rows of each aggregate in commit order', async () => {
+    const aggregates = ['slot-a', 'slot-b', 'slot-c'];
+    const perAggregate = 250;
+    for (let i = 0; i < perAggregate; i++) {
+      await ds.transaction(async (m) => {
+        for (const a of aggregates) {
+          await enqueueEvent(m, Subjects.CheckFailed, failure(String(i)), { source: '/lockstep/spec', subject: a });
+        }
+      });
+    }
+    const drain = async (sut: OutboxRelay) => {
+      while ((await pending()) > 0) if ((await sut.flush()) === 0) await new Promise((r) => setTimeout(r, 5));
+    };
+
+    await Promise.all([drain(relay()), drain(relay())]);
+
+    await waitFor(() => published.length >= aggregates.length * perAggregate, { what: 'every row' });
+    for (const a of aggregates) {
+      const order = published.filter((p) => p.aggregate === a).map((p) => Number(p.reason));
+      expect(order).toEqual([...Array(perAggregate).keys()]);
+    }
+  });
+});
