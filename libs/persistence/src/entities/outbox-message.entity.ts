@@ -10,6 +10,13 @@ export class OutboxMessageEntity {
   @Column({ type: 'text' })
   subject: string;
 
+  /**
+   * What the row is about (a component, a rollout; for commands their subject): replicas of the
+   * relay publish the rows of one aggregate in commit order.
+   */
+  @Column({ type: 'text' })
+  aggregate: string;
+
   /** The CloudEvent id; the relay publishes with Nats-Msg-Id set to it. */
   @Column({ name: 'event_id', type: 'text', unique: true })
   eventId: string;

@@ -78,7 +78,7 @@ describe(`${OutboxRelay.name} faults`, () => {
     const sut = relay();
     await ds
       .getRepository(OutboxMessageEntity)
-      .insert({ subject: 'evt.nothing.captures.this.v1', eventId: 'nowhere', event: { id: 'nowhere' } });
+      .insert({ subject: 'not.captured.by.any.stream.v1', eventId: 'nowhere', aggregate: 'demo', event: { id: 'nowhere' } });
     await enqueue('after the lost one');
 
     await sut.flush();
@@ -86,7 +86,7 @@ describe(`${OutboxRelay.name} faults`, () => {
     await waitFor(() => published.some((p) => p.reason === 'after the lost one'), { what: 'the later row' });
     expect(await pending()).toBe(0);
     expect(await deadLetters()).toContainEqual({
-      subject: 'evt.nothing.captures.this.v1',
+      subject: 'not.captured.by.any.stream.v1',
       event_id: 'nowhere',
       reason: expect.stringMatching(/no stream/),
     });
