@@ -1,7 +1,7 @@
 import { Streams, Subjects, type CheckFailedV1 } from '@lockstep/contracts';
 import { ensureStreams, EventPublisher, NatsClient } from '@lockstep/messaging';
 import { createDataSource, enqueueEvent, OutboxMessageEntity, OutboxRelay, runMigrations } from '@lockstep/persistence';
-import { createTestDatabase, uniqueName, waitFor, type TestDatabase } from '@lockstep/testing';
+import { createTestDatabase, startNatsServer, uniqueName, waitFor, type TestDatabase } from '@lockstep/testing';
 import type { Subscription } from '@nats-io/nats-core';
 import type { DataSource } from 'typeorm';
 
@@ -90,6 +90,40 @@ describe(`${OutboxRelay.name} faults`, () => {
       event_id: 'nowhere',
       reason: expect.stringMatching(/no stream/),
     });
+  });
+
+  it('moves a row on a subject its NATS user may not publish to the dead letters, and publishes the rows after it', async () => {
+    const server = await startNatsServer({
+      config: `authorization { users = [ { user: relay, password: pw, permissions: {
+        publish: { allow: ["${namespace}.evt.>", "$JS.API.>"] }, subscribe: { allow: ["_INBOX_relay.>"] } } } ] }`,
+    });
+    const limited = new NatsClient({
+      service: 'spec',
+      connection: { NATS_URL: [server.url], NATS_USER: 'relay', NATS_PASSWORD: 'pw' },
+      namespace,
+      handles: [],
+    });
+    try {
+      await limited.connect();
+      await ensureStreams(limited.jsm, namespace, 1);
+      const sut = new OutboxRelay(ds, new EventPublisher(limited), limited);
+      await ds
+        .getRepository(OutboxMessageEntity)
+        .insert({ subject: 'cmd.not.permitted.v1', eventId: 'forbidden', aggregate: 'demo', event: { id: 'forbidden' } });
+      await enqueue('after the forbidden one');
+
+      expect(await sut.flush()).toBe(1);
+
+      expect(await pending()).toBe(0);
+      expect(await deadLetters()).toContainEqual({
+        subject: 'cmd.not.permitted.v1',
+        event_id: 'forbidden',
+        reason: expect.stringMatching(/Permissions Violation/i),
+      });
+    } finally {
+      await limited.onApplicationShutdown();
+      await server.stop();
+    }
   });
 
   it('keeps every row while NATS is unreachable, and dead-letters none', async () => {

@@ -62,10 +62,7 @@ interface OutboxWrite {
 /**
  * Inserts an outbox row and marks the transaction as one that wrote to the outbox. Outside a
  * transaction the insert runs in one of its own, so that its commit, too, wakes the relay.
- *
- * A transaction lock on the aggregate, held to commit, serialises writers of one aggregate:
- * the row ids (which order the relay's publishing) of an aggregate then follow commit order;
- * without it a transaction that took its id first could commit, and be published, last.
+
  */
 async function writeOutbox(manager: EntityManager, row: OutboxWrite): Promise<void> {
   const runner = manager.queryRunner;
@@ -73,7 +70,6 @@ async function writeOutbox(manager: EntityManager, row: OutboxWrite): Promise<vo
     await manager.transaction((m) => writeOutbox(m, row));
     return;
   }
-  await manager.query(`SELECT pg_advisory_xact_lock(hashtext('lockstep.outbox'), hashtext($1))`, [row.aggregate]);
   await manager.insert(OutboxMessageEntity, {
     subject: row.subject,
     eventId: row.eventId,
