@@ -126,20 +126,25 @@ describe(`${OutboxRelay.name} faults`, () => {
     }
   });
 
-  it('keeps every row while NATS is unreachable, and dead-letters none', async () => {
+  it('keeps the rows NATS could not take while it is unreachable, dead-letters none, and retries them', async () => {
     const down = new EventPublisher(nats);
+    const publish = down.publishMessage.bind(down);
     jest
       .spyOn(down, 'publishMessage')
+      .mockImplementationOnce(publish)
       .mockRejectedValue(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4222'), { code: 'ECONNREFUSED' }));
     const sut = new OutboxRelay(ds, down, nats);
     const before = (await deadLetters()).length;
+    await enqueue('before the outage');
     await enqueue('during the outage');
 
-    await sut.flush().catch(() => undefined);
+    await expect(sut.flush()).rejects.toThrow(/ECONNREFUSED/);
 
     expect(await pending()).toBe(1);
     expect(await deadLetters()).toHaveLength(before);
     expect(await relay().flush()).toBe(1);
+    await waitFor(() => published.length === 2, { what: 'both rows' });
+    expect(published.map((p) => p.reason)).toEqual(['before the outage', 'during the outage']);
   });
 
   it('two relays at once publish the rows of each aggregate in commit order', async () => {

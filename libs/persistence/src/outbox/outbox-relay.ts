@@ -113,9 +113,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   async flush(): Promise<number> {
     let total = 0;
     for (;;) {
-      const { claimed, published } = await this.publishBatch();
+      const { claimed, published, deadLettered } = await this.publishBatch();
       total += published;
-      if (claimed < BATCH || published === 0) return total;
+      if (claimed < BATCH || published + deadLettered === 0) return total;
     }
   }
 
@@ -137,11 +137,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Claims a batch and publishes what is in order; a row NATS can never take is dead-lettered. */
   private async publishBatch(): Promise<Pass> {
-    if (this.subjects?.length === 0) return { claimed: 0, published: 0 };
+    if (this.subjects?.length === 0) return { claimed: 0, published: 0, deadLettered: 0 };
     const pass = await this.ds.transaction(async (m) => {
       const rows = await this.claim(m);
-      const result: Pass & { dead: DeadLetter[]; outage?: unknown } = { claimed: rows.length, published: 0, dead: [] };
       const published: string[] = [];
+      const dead: DeadLetter[] = [];
+      let outage: { err: unknown } | undefined;
       for (const row of await inOrder(m, rows)) {
         try {
           await this.publisher.publishMessage(
@@ -154,20 +155,20 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         } catch (err) {
           const reason = await whyNeverPublishable(err, this.nats.jsm);
           if (reason === null) {
-            result.outage = err;
+            outage = { err };
             break;
           }
           await moveToDeadLetters(m, row.id, reason);
-          result.dead.push({ row, reason });
+          dead.push({ row, reason });
         }
       }
+      // what went out before an outage is deleted too: the retry resumes after it
       if (published.length > 0) await m.delete(OutboxMessageEntity, published);
-      result.published = published.length;
-      return result;
+      return { claimed: rows.length, published: published.length, dead, outage };
     });
     for (const { row, reason } of pass.dead) this.alertDeadLetter(row, reason);
-    if (pass.outage !== undefined) throw pass.outage;
-    return pass;
+    if (pass.outage) throw pass.outage.err;
+    return { claimed: pass.claimed, published: pass.published, deadLettered: pass.dead.length };
   }
 
   /** Locks up to BATCH pending rows (this relay's subjects), oldest first, skipping rows another relay holds. */
@@ -186,10 +187,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 }
 
-/** One publish pass: rows claimed, and of them published. */
+/** One publish pass: rows claimed, and of them published and dead-lettered (the rest wait their turn). */
 interface Pass {
   claimed: number;
   published: number;
+  deadLettered: number;
 }
 
 interface DeadLetter {
