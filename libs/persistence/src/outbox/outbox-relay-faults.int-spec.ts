@@ -147,7 +147,26 @@ describe(`${OutboxRelay.name} faults`, () => {
     expect(published.map((p) => p.reason)).toEqual(['before the outage', 'during the outage']);
   });
 
+  /** Lets two relays drain the outbox at once; resolves with how many rows each published. */
+  const drainWithTwoRelays = () => {
+    const drain = async (sut: OutboxRelay) => {
+      let total = 0;
+      while ((await pending()) > 0) {
+        const n = await sut.flush();
+        total += n;
+        if (n === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      return total;
+    };
+    return Promise.all([drain(relay()), drain(relay())]);
+  };
+  /** Sequence numbers (the events' reasons) of each aggregate, in the order the stream received them. */
+  const publishedOrder = (aggregate: string) =>
+    published.filter((p) => p.aggregate === aggregate).map((p) => Number(p.reason));
+  const sequence = (n: number) => [...Array(n).keys()];
+
   it('two relays at once publish the rows of each aggregate in commit order', async () => {
+    // the aggregates' rows alternate, so every claim holds rows of every aggregate
     const aggregates = ['slot-a', 'slot-b', 'slot-c'];
     const perAggregate = 250;
     for (let i = 0; i < perAggregate; i++) {
@@ -157,16 +176,33 @@ describe(`${OutboxRelay.name} faults`, () => {
         }
       });
     }
-    const drain = async (sut: OutboxRelay) => {
-      while ((await pending()) > 0) if ((await sut.flush()) === 0) await new Promise((r) => setTimeout(r, 5));
-    };
 
-    await Promise.all([drain(relay()), drain(relay())]);
+    await drainWithTwoRelays();
 
     await waitFor(() => published.length >= aggregates.length * perAggregate, { what: 'every row' });
-    for (const a of aggregates) {
-      const order = published.filter((p) => p.aggregate === a).map((p) => Number(p.reason));
-      expect(order).toEqual([...Array(perAggregate).keys()]);
+    for (const a of aggregates) expect(publishedOrder(a)).toEqual(sequence(perAggregate));
+  });
+
+  it('two relays at once share the work when aggregates allow, still in commit order per aggregate', async () => {
+    // runs of 40 rows per aggregate: a claim of 200 holds the start of some aggregates and the
+    // continuation of others, so each relay finds rows it may publish while the other works
+    const aggregates = ['slot-a', 'slot-b', 'slot-c', 'slot-d', 'slot-e', 'slot-f'];
+    const rounds = 5;
+    const run = 40;
+    for (let round = 0; round < rounds; round++) {
+      for (const a of aggregates) {
+        await ds.transaction(async (m) => {
+          for (let i = round * run; i < (round + 1) * run; i++) {
+            await enqueueEvent(m, Subjects.CheckFailed, failure(String(i)), { source: '/lockstep/spec', subject: a });
+          }
+        });
+      }
     }
+
+    const shares = await drainWithTwoRelays();
+
+    expect(shares.every((n) => n > 0)).toBe(true);
+    await waitFor(() => published.length >= aggregates.length * rounds * run, { what: 'every row' });
+    for (const a of aggregates) expect(publishedOrder(a)).toEqual(sequence(rounds * run));
   });
 });
