@@ -15,7 +15,8 @@ export class OutboxAggregatesAndDeadLetters1765620000000 implements MigrationInt
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "outbox" ADD COLUMN "aggregate" text`);
-    await q.query(`UPDATE "outbox" SET "aggregate" = COALESCE("event"->>'subject', "subject")`);
+    await q.query(`UPDATE "outbox" SET "aggregate" = CASE WHEN "event" ? 'specversion'
+      THEN COALESCE("event"->>'subject', "subject") ELSE "subject" END`);
     await q.query(`ALTER TABLE "outbox" ALTER COLUMN "aggregate" SET NOT NULL`);
     await q.query(`CREATE INDEX "ix_outbox_aggregate_id" ON "outbox" ("aggregate", "id")`);
     await q.query(`CREATE TABLE "outbox_dead_letters" (

@@ -17,7 +17,12 @@ const unreachable = jsmWhere(() =>
 
 describe(whyNeverPublishable.name, () => {
   it.each([
-    ['a payload over max_payload', new errors.InvalidArgumentError("'payload' max_payload size exceeded"), noStream, /too large/],
+    [
+      'a payload over max_payload',
+      new errors.InvalidArgumentError("'payload' max_payload size exceeded"),
+      noStream,
+      /too large/,
+    ],
     ['a stream refusing the size', new Error('message size exceeds maximum allowed'), aStream, /too large/],
     [
       'a permissions violation',

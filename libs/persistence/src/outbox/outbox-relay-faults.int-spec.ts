@@ -78,7 +78,12 @@ describe(`${OutboxRelay.name} faults`, () => {
     const sut = relay();
     await ds
       .getRepository(OutboxMessageEntity)
-      .insert({ subject: 'not.captured.by.any.stream.v1', eventId: 'nowhere', aggregate: 'demo', event: { id: 'nowhere' } });
+      .insert({
+        subject: 'not.captured.by.any.stream.v1',
+        eventId: 'nowhere',
+        aggregate: 'demo',
+        event: { id: 'nowhere' },
+      });
     await enqueue('after the lost one');
 
     await sut.flush();
@@ -109,7 +114,12 @@ describe(`${OutboxRelay.name} faults`, () => {
       const sut = new OutboxRelay(ds, new EventPublisher(limited), limited);
       await ds
         .getRepository(OutboxMessageEntity)
-        .insert({ subject: 'cmd.not.permitted.v1', eventId: 'forbidden', aggregate: 'demo', event: { id: 'forbidden' } });
+        .insert({
+          subject: 'cmd.not.permitted.v1',
+          eventId: 'forbidden',
+          aggregate: 'demo',
+          event: { id: 'forbidden' },
+        });
       await enqueue('after the forbidden one');
 
       expect(await sut.flush()).toBe(1);

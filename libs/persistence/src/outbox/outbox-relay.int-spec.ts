@@ -87,7 +87,9 @@ describe(OutboxRelay.name, () => {
     const schedulerRelay = new OutboxRelay(ds, new EventPublisher(nats), nats, [Subjects.RolloutChanged]);
     const event = createEvent(Subjects.CheckFailed, failure("the checker's"), { source: '/lockstep/spec' });
     // Inserted as a plain row, so the unfiltered relay is not woken by the commit.
-    await ds.getRepository(OutboxMessageEntity).insert({ subject: Subjects.CheckFailed, eventId: event.id, aggregate: 'demo', event });
+    await ds
+      .getRepository(OutboxMessageEntity)
+      .insert({ subject: Subjects.CheckFailed, eventId: event.id, aggregate: 'demo', event });
 
     const relayed = await schedulerRelay.flush();
 
