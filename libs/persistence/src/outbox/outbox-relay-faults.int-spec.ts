@@ -1,54 +1,28 @@
-import { Streams, Subjects, type CheckFailedV1 } from '@lockstep/contracts';
+import { Subjects } from '@lockstep/contracts';
 import { ensureStreams, EventPublisher, NatsClient } from '@lockstep/messaging';
-import { createDataSource, enqueueEvent, OutboxMessageEntity, OutboxRelay, runMigrations } from '@lockstep/persistence';
-import { createTestDatabase, startNatsServer, uniqueName, waitFor, type TestDatabase } from '@lockstep/testing';
-import type { Subscription } from '@nats-io/nats-core';
+import { enqueueEvent, OutboxMessageEntity, OutboxRelay } from '@lockstep/persistence';
+import { startNatsServer, waitFor } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
-
-const servers = [process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'];
-const failure = (reason: string): CheckFailedV1 => ({
-  component: 'demo',
-  source: 'tuf',
-  code: 'SOURCE_UNREACHABLE',
-  reason,
-});
+import { checkFailure as failure, startOutboxFixture, type OutboxFixture } from '../testing/outbox-fixture';
 
 /** What NATS can never take must not stall the outbox, and replicas must not reorder an aggregate. */
 describe(`${OutboxRelay.name} faults`, () => {
-  const namespace = uniqueName('obf');
-  let db: TestDatabase;
+  let fixture: OutboxFixture;
+  let namespace: string;
   let ds: DataSource;
   let nats: NatsClient;
-  let sub: Subscription;
   /** check.failed events in the order the server received them: CloudEvent subject and reason. */
-  const published: { aggregate: string; reason: string }[] = [];
+  const published = () => fixture.checkFailed.map((e) => ({ aggregate: e.subject, reason: e.data.reason }));
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = createDataSource(db.url);
-    await ds.initialize();
-    await runMigrations(ds);
-    nats = new NatsClient({ service: 'spec', connection: { NATS_URL: servers }, namespace, handles: [] });
-    await nats.connect();
-    await ensureStreams(nats.jsm, namespace, 1);
-    sub = nats.nc.subscribe(nats.subject(Subjects.CheckFailed));
-    void (async () => {
-      for await (const m of sub) {
-        const event = m.json<{ subject: string; data: CheckFailedV1 }>();
-        published.push({ aggregate: event.subject, reason: event.data.reason });
-      }
-    })();
+    fixture = await startOutboxFixture('obf');
+    ({ namespace, ds, nats } = fixture);
   });
-  afterAll(async () => {
-    sub.unsubscribe();
-    for (const s of Object.values(Streams)) await nats.jsm.streams.delete(nats.stream(s.name)).catch(() => undefined);
-    await nats.onApplicationShutdown();
-    await ds.destroy();
-    await db.drop();
-  });
+  afterAll(() => fixture.stop());
   beforeEach(async () => {
-    published.length = 0;
+    fixture.checkFailed.length = 0;
     await ds.query('DELETE FROM outbox');
+    await ds.query('DELETE FROM outbox_dead_letters');
   });
 
   const relay = () => new OutboxRelay(ds, new EventPublisher(nats), nats);
@@ -56,46 +30,35 @@ describe(`${OutboxRelay.name} faults`, () => {
     ds.transaction((m) =>
       enqueueEvent(m, Subjects.CheckFailed, failure(reason), { source: '/lockstep/spec', subject: aggregate }),
     );
+  /** Writes a row as it stands, not through enqueueEvent (which only takes contract subjects). */
+  const insertRow = (subject: string, eventId: string, event: object) =>
+    ds.getRepository(OutboxMessageEntity).insert({ subject, eventId, aggregate: 'demo', event: event as never });
   const pending = () => ds.getRepository(OutboxMessageEntity).count();
   const deadLetters = (): Promise<{ subject: string; event_id: string; reason: string }[]> =>
     ds.query('SELECT subject, event_id, reason FROM outbox_dead_letters ORDER BY id');
 
-  it('moves a row too large for NATS to the dead letters with the reason, and publishes the rows after it', async () => {
-    const sut = relay();
-    const big = await enqueue('x'.repeat(nats.nc.info!.max_payload + 1));
-    await enqueue('after the big one');
+  it.each([
+    [
+      'too large for NATS',
+      Subjects.CheckFailed,
+      () => ({ data: 'x'.repeat(nats.nc.info!.max_payload + 1) }),
+      /too large for NATS: .*max_payload/,
+    ],
+    ['whose subject no stream captures', 'not.captured.by.any.stream.v1', () => ({}), /no stream captures/],
+  ])(
+    'moves a row %s to the dead letters with the reason, and publishes the rows after it',
+    async (_case, subject, body, reason) => {
+      const sut = relay();
+      await insertRow(subject, 'poison', body());
+      await enqueue('after the poison');
 
-    await sut.flush();
+      await sut.flush();
 
-    await waitFor(() => published.some((p) => p.reason === 'after the big one'), { what: 'the later row' });
-    expect(await pending()).toBe(0);
-    expect(await deadLetters()).toEqual([
-      { subject: Subjects.CheckFailed, event_id: big.id, reason: expect.stringMatching(/max_payload/) },
-    ]);
-  });
-
-  it('moves a row whose subject no stream captures to the dead letters, and publishes the rows after it', async () => {
-    const sut = relay();
-    await ds
-      .getRepository(OutboxMessageEntity)
-      .insert({
-        subject: 'not.captured.by.any.stream.v1',
-        eventId: 'nowhere',
-        aggregate: 'demo',
-        event: { id: 'nowhere' },
-      });
-    await enqueue('after the lost one');
-
-    await sut.flush();
-
-    await waitFor(() => published.some((p) => p.reason === 'after the lost one'), { what: 'the later row' });
-    expect(await pending()).toBe(0);
-    expect(await deadLetters()).toContainEqual({
-      subject: 'not.captured.by.any.stream.v1',
-      event_id: 'nowhere',
-      reason: expect.stringMatching(/no stream/),
-    });
-  });
+      await waitFor(() => published().some((p) => p.reason === 'after the poison'), { what: 'the later row' });
+      expect(await pending()).toBe(0);
+      expect(await deadLetters()).toEqual([{ subject, event_id: 'poison', reason: expect.stringMatching(reason) }]);
+    },
+  );
 
   it('moves a row on a subject its NATS user may not publish to the dead letters, and publishes the rows after it', async () => {
     const server = await startNatsServer({
@@ -112,24 +75,19 @@ describe(`${OutboxRelay.name} faults`, () => {
       await limited.connect();
       await ensureStreams(limited.jsm, namespace, 1);
       const sut = new OutboxRelay(ds, new EventPublisher(limited), limited);
-      await ds
-        .getRepository(OutboxMessageEntity)
-        .insert({
-          subject: 'cmd.not.permitted.v1',
-          eventId: 'forbidden',
-          aggregate: 'demo',
-          event: { id: 'forbidden' },
-        });
+      await insertRow('cmd.not.permitted.v1', 'forbidden', {});
       await enqueue('after the forbidden one');
 
       expect(await sut.flush()).toBe(1);
 
       expect(await pending()).toBe(0);
-      expect(await deadLetters()).toContainEqual({
-        subject: 'cmd.not.permitted.v1',
-        event_id: 'forbidden',
-        reason: expect.stringMatching(/Permissions Violation/i),
-      });
+      expect(await deadLetters()).toEqual([
+        {
+          subject: 'cmd.not.permitted.v1',
+          event_id: 'forbidden',
+          reason: expect.stringMatching(/Permissions Violation/i),
+        },
+      ]);
     } finally {
       await limited.onApplicationShutdown();
       await server.stop();
@@ -144,17 +102,16 @@ describe(`${OutboxRelay.name} faults`, () => {
       .mockImplementationOnce(publish)
       .mockRejectedValue(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4222'), { code: 'ECONNREFUSED' }));
     const sut = new OutboxRelay(ds, down, nats);
-    const before = (await deadLetters()).length;
     await enqueue('before the outage');
     await enqueue('during the outage');
 
     await expect(sut.flush()).rejects.toThrow(/ECONNREFUSED/);
 
     expect(await pending()).toBe(1);
-    expect(await deadLetters()).toHaveLength(before);
+    expect(await deadLetters()).toEqual([]);
     expect(await relay().flush()).toBe(1);
-    await waitFor(() => published.length === 2, { what: 'both rows' });
-    expect(published.map((p) => p.reason)).toEqual(['before the outage', 'during the outage']);
+    await waitFor(() => published().length === 2, { what: 'both rows' });
+    expect(published().map((p) => p.reason)).toEqual(['before the outage', 'during the outage']);
   });
 
   /** Lets two relays drain the outbox at once; resolves with how many rows each published. */
@@ -172,7 +129,9 @@ describe(`${OutboxRelay.name} faults`, () => {
   };
   /** Sequence numbers (the events' reasons) of each aggregate, in the order the stream received them. */
   const publishedOrder = (aggregate: string) =>
-    published.filter((p) => p.aggregate === aggregate).map((p) => Number(p.reason));
+    published()
+      .filter((p) => p.aggregate === aggregate)
+      .map((p) => Number(p.reason));
   const sequence = (n: number) => [...Array(n).keys()];
 
   it('two relays at once publish the rows of each aggregate in commit order', async () => {
@@ -189,7 +148,7 @@ describe(`${OutboxRelay.name} faults`, () => {
 
     await drainWithTwoRelays();
 
-    await waitFor(() => published.length >= aggregates.length * perAggregate, { what: 'every row' });
+    await waitFor(() => published().length >= aggregates.length * perAggregate, { what: 'every row' });
     for (const a of aggregates) expect(publishedOrder(a)).toEqual(sequence(perAggregate));
   });
 
@@ -212,7 +171,7 @@ describe(`${OutboxRelay.name} faults`, () => {
     const shares = await drainWithTwoRelays();
 
     expect(shares.every((n) => n > 0)).toBe(true);
-    await waitFor(() => published.length >= aggregates.length * rounds * run, { what: 'every row' });
+    await waitFor(() => published().length >= aggregates.length * rounds * run, { what: 'every row' });
     for (const a of aggregates) expect(publishedOrder(a)).toEqual(sequence(rounds * run));
   });
 });
