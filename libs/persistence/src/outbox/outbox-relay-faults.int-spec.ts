@@ -2,6 +2,7 @@ import { Subjects } from '@lockstep/contracts';
 import { ensureStreams, EventPublisher, NatsClient } from '@lockstep/messaging';
 import { enqueueEvent, OutboxMessageEntity, OutboxRelay } from '@lockstep/persistence';
 import { startNatsServer, waitFor } from '@lockstep/testing';
+import { MetricsRegistry } from '@lockstep/telemetry';
 import type { DataSource } from 'typeorm';
 import { checkFailure as failure, startOutboxFixture, type OutboxFixture } from '../testing/outbox-fixture';
 
@@ -25,7 +26,7 @@ describe(`${OutboxRelay.name} faults`, () => {
     await ds.query('DELETE FROM outbox_dead_letters');
   });
 
-  const relay = () => new OutboxRelay(ds, new EventPublisher(nats), nats);
+  const relay = (metrics?: MetricsRegistry) => new OutboxRelay(ds, new EventPublisher(nats), nats, undefined, metrics);
   const enqueue = (reason: string, aggregate = 'demo') =>
     ds.transaction((m) =>
       enqueueEvent(m, Subjects.CheckFailed, failure(reason), { source: '/lockstep/spec', subject: aggregate }),
@@ -48,7 +49,8 @@ describe(`${OutboxRelay.name} faults`, () => {
   ])(
     'moves a row %s to the dead letters with the reason, and publishes the rows after it',
     async (_case, subject, body, reason) => {
-      const sut = relay();
+      const metrics = new MetricsRegistry({ serviceName: 'spec', defaultMetrics: false });
+      const sut = relay(metrics);
       await insertRow(subject, 'poison', body());
       await enqueue('after the poison');
 
@@ -57,6 +59,9 @@ describe(`${OutboxRelay.name} faults`, () => {
       await waitFor(() => published().some((p) => p.reason === 'after the poison'), { what: 'the later row' });
       expect(await pending()).toBe(0);
       expect(await deadLetters()).toEqual([{ subject, event_id: 'poison', reason: expect.stringMatching(reason) }]);
+      expect(await metrics.render()).toContain(
+        `lockstep_outbox_dead_letters_total{subject="${subject}",service="spec"} 1`,
+      );
     },
   );
 
