@@ -18,3 +18,4 @@ export {
 } from './command-consumer';
 export * from './dead-letter-recorder';
 export * from './nats-permissions';
+export { isInfrastructureOutage } from './outage';

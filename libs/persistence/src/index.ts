@@ -5,6 +5,7 @@ export {
   ComponentEntity,
   DeliveryAttemptEntity,
   DeliveryEntity,
+  OutboxDeadLetterEntity,
   OutboxMessageEntity,
   AuditHeadEntity,
   AuditLogEntity,

@@ -5,6 +5,7 @@ import { ComponentEntity } from './component.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryEntity } from './delivery.entity';
 import { AuditHeadEntity, AuditLogEntity } from './audit-log.entity';
+import { OutboxDeadLetterEntity } from './outbox-dead-letter.entity';
 import { OutboxMessageEntity } from './outbox-message.entity';
 import { RolloutNodeEntity } from './rollout-node.entity';
 import { RolloutEntity } from './rollout.entity';
@@ -18,6 +19,7 @@ export * from './component.entity';
 export * from './delivery-attempt.entity';
 export * from './delivery.entity';
 export * from './outbox-message.entity';
+export * from './outbox-dead-letter.entity';
 export * from './audit-log.entity';
 export * from './rollout.entity';
 export * from './rollout-node.entity';
@@ -30,6 +32,7 @@ export const allEntities = [
   SourceStateEntity,
   AnnouncedReleaseEntity,
   OutboxMessageEntity,
+  OutboxDeadLetterEntity,
   SubscriptionEntity,
   DeliveryEntity,
   DeliveryAttemptEntity,

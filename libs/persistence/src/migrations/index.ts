@@ -6,6 +6,7 @@ import { AuditLog1765100000000 } from './1765100000000-audit-log';
 import { SealedSecrets1765200000000 } from './1765200000000-sealed-secrets';
 import { ReleaseMetadataWarnings1765500000000 } from './1765500000000-release-metadata-warnings';
 import { OneActiveRollout1765608000000 } from './1765608000000-one-active-rollout';
+import { OutboxAggregatesAndDeadLetters1765620000000 } from './1765620000000-outbox-aggregates-and-dead-letters';
 
 export { ONE_ACTIVE_ROLLOUT_INDEX } from './1765608000000-one-active-rollout';
 
@@ -19,4 +20,5 @@ export const allMigrations = [
   SealedSecrets1765200000000,
   ReleaseMetadataWarnings1765500000000,
   OneActiveRollout1765608000000,
+  OutboxAggregatesAndDeadLetters1765620000000,
 ];

@@ -1,41 +1,22 @@
-import { createEvent, Streams, Subjects, type CheckFailedV1 } from '@lockstep/contracts';
-import { ensureStreams, EventPublisher, NatsClient } from '@lockstep/messaging';
-import { createDataSource, enqueueEvent, OutboxMessageEntity, OutboxRelay, runMigrations } from '@lockstep/persistence';
-import { createTestDatabase, uniqueName, waitFor, type TestDatabase } from '@lockstep/testing';
-import type { Subscription } from '@nats-io/nats-core';
+import { createEvent, Subjects } from '@lockstep/contracts';
+import { EventPublisher, type NatsClient } from '@lockstep/messaging';
+import { enqueueEvent, OutboxMessageEntity, OutboxRelay } from '@lockstep/persistence';
+import { waitFor } from '@lockstep/testing';
 import type { DataSource, EntityManager } from 'typeorm';
-
-const servers = [process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'];
-const failure = (reason: string): CheckFailedV1 => ({
-  component: 'demo',
-  source: 'tuf',
-  code: 'SOURCE_UNREACHABLE',
-  reason,
-});
+import { checkFailure as failure, startOutboxFixture, type OutboxFixture } from '../testing/outbox-fixture';
 
 /** The relay wakes itself when a transaction that wrote to the outbox commits: nobody calls kick(). */
 describe(OutboxRelay.name, () => {
-  const namespace = uniqueName('ob');
-  let db: TestDatabase;
+  let fixture: OutboxFixture;
   let ds: DataSource;
   let nats: NatsClient;
   let sut: OutboxRelay;
-  let sub: Subscription;
   /** Reasons of the check.failed events published so far. */
-  const published: string[] = [];
+  const published = () => fixture.checkFailed.map((e) => e.data.reason);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = createDataSource(db.url);
-    await ds.initialize();
-    await runMigrations(ds);
-    nats = new NatsClient({ service: 'spec', connection: { NATS_URL: servers }, namespace, handles: [] });
-    await nats.connect();
-    await ensureStreams(nats.jsm, namespace, 1);
-    sub = nats.nc.subscribe(nats.subject(Subjects.CheckFailed));
-    void (async () => {
-      for await (const m of sub) published.push(m.json<{ data: CheckFailedV1 }>().data.reason);
-    })();
+    fixture = await startOutboxFixture('ob');
+    ({ ds, nats } = fixture);
     sut = new OutboxRelay(ds, new EventPublisher(nats), nats);
     sut.pollMs = 10 * 60_000;
     await sut.onApplicationBootstrap();
@@ -43,11 +24,7 @@ describe(OutboxRelay.name, () => {
   });
   afterAll(async () => {
     await sut.beforeApplicationShutdown();
-    sub.unsubscribe();
-    for (const s of Object.values(Streams)) await nats.jsm.streams.delete(nats.stream(s.name)).catch(() => undefined);
-    await nats.onApplicationShutdown();
-    await ds.destroy();
-    await db.drop();
+    await fixture.stop();
   });
 
   const enqueue = (m: EntityManager, reason: string) =>
@@ -58,7 +35,7 @@ describe(OutboxRelay.name, () => {
     const started = Date.now();
 
     await ds.transaction((m) => enqueue(m, 'committed'));
-    await waitFor(() => published.includes('committed'), { timeoutMs: 5000, what: 'the committed event' });
+    await waitFor(() => published().includes('committed'), { timeoutMs: 5000, what: 'the committed event' });
 
     expect(Date.now() - started).toBeLessThan(5000);
     await waitFor(async () => (await pending()) === 0, { timeoutMs: 5000, what: 'the outbox to empty' });
@@ -67,7 +44,7 @@ describe(OutboxRelay.name, () => {
   it('publishes an event written outside a transaction (it commits in one of its own)', async () => {
     await enqueue(ds.manager, 'no transaction');
 
-    await waitFor(() => published.includes('no transaction'), { timeoutMs: 5000, what: 'the event' });
+    await waitFor(() => published().includes('no transaction'), { timeoutMs: 5000, what: 'the event' });
   });
 
   it('publishes after the outer commit, not when a nested transaction releases its savepoint', async () => {
@@ -77,7 +54,7 @@ describe(OutboxRelay.name, () => {
       await m.transaction((inner) => enqueue(inner, 'nested'));
       expect(kick).not.toHaveBeenCalled();
     });
-    await waitFor(() => published.includes('nested'), { timeoutMs: 5000, what: 'the nested event' });
+    await waitFor(() => published().includes('nested'), { timeoutMs: 5000, what: 'the nested event' });
 
     expect(kick).toHaveBeenCalledTimes(1);
     kick.mockRestore();
@@ -87,14 +64,16 @@ describe(OutboxRelay.name, () => {
     const schedulerRelay = new OutboxRelay(ds, new EventPublisher(nats), nats, [Subjects.RolloutChanged]);
     const event = createEvent(Subjects.CheckFailed, failure("the checker's"), { source: '/lockstep/spec' });
     // Inserted as a plain row, so the unfiltered relay is not woken by the commit.
-    await ds.getRepository(OutboxMessageEntity).insert({ subject: Subjects.CheckFailed, eventId: event.id, event });
+    await ds
+      .getRepository(OutboxMessageEntity)
+      .insert({ subject: Subjects.CheckFailed, eventId: event.id, aggregate: 'demo', event });
 
     const relayed = await schedulerRelay.flush();
 
     expect(relayed).toBe(0);
     expect(await pending()).toBe(1);
     expect(await sut.flush()).toBe(1);
-    await waitFor(() => published.includes("the checker's"), { timeoutMs: 5000, what: "the checker's event" });
+    await waitFor(() => published().includes("the checker's"), { timeoutMs: 5000, what: "the checker's event" });
   });
 
   it('publishes nothing, and is not woken, when the transaction rolls back', async () => {
@@ -111,7 +90,7 @@ describe(OutboxRelay.name, () => {
 
     expect(kick).not.toHaveBeenCalled();
     expect(await pending()).toBe(0);
-    expect(published).not.toContain('rolled back');
+    expect(published()).not.toContain('rolled back');
     kick.mockRestore();
   });
 });

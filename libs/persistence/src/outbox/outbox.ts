@@ -22,6 +22,7 @@ export function forgetOutboxWrite(queryRunner: QueryRunner): void {
 /**
  * Writes an event into the outbox inside the caller's transaction, so the state change
  * and its announcement commit together. The relay publishes it as soon as that commits.
+ * Its aggregate is `options.subject` (the component or rollout it is about), else `subject`.
  */
 export async function enqueueEvent<S extends Subject>(
   manager: EntityManager,
@@ -30,7 +31,7 @@ export async function enqueueEvent<S extends Subject>(
   options: { source: string; subject?: string; id?: string },
 ): Promise<CloudEvent<PayloadOf<S>>> {
   const event = createEvent(subject, data, options);
-  await writeOutbox(manager, subject, event.id, event);
+  await writeOutbox(manager, { subject, eventId: event.id, body: event, aggregate: options.subject ?? subject });
   return event;
 }
 
@@ -38,30 +39,42 @@ export async function enqueueEvent<S extends Subject>(
  * Writes a command (plain JSON, not a CloudEvent) into the outbox inside the caller's
  * transaction; the relay publishes it to `subject` with `msgId` as Nats-Msg-Id, so the
  * request and its record commit together and a re-publish is dropped as a duplicate.
+ * Commands on one subject are one aggregate unless `aggregate` says otherwise.
  */
 export async function enqueueCommand(
   manager: EntityManager,
   subject: string,
   body: object,
   msgId: string,
+  aggregate = subject,
 ): Promise<void> {
-  await writeOutbox(manager, subject, msgId, body);
+  await writeOutbox(manager, { subject, eventId: msgId, body, aggregate });
+}
+
+/** One outbox row to write. */
+interface OutboxWrite {
+  subject: string;
+  eventId: string;
+  body: object;
+  aggregate: string;
 }
 
 /**
  * Inserts an outbox row and marks the transaction as one that wrote to the outbox. Outside a
  * transaction the insert runs in one of its own, so that its commit, too, wakes the relay.
+
  */
-async function writeOutbox(manager: EntityManager, subject: string, eventId: string, body: object): Promise<void> {
+async function writeOutbox(manager: EntityManager, row: OutboxWrite): Promise<void> {
   const runner = manager.queryRunner;
   if (!runner?.isTransactionActive) {
-    await manager.transaction((m) => writeOutbox(m, subject, eventId, body));
+    await manager.transaction((m) => writeOutbox(m, row));
     return;
   }
   await manager.insert(OutboxMessageEntity, {
-    subject,
-    eventId,
-    event: body as never,
+    subject: row.subject,
+    eventId: row.eventId,
+    aggregate: row.aggregate,
+    event: row.body as never,
     headers: traceContextToRecord(),
   });
   (runner.data as Record<string, unknown>)[OUTBOX_WRITTEN] = true;
