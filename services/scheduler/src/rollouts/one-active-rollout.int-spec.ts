@@ -85,7 +85,7 @@ describe('one active rollout per cluster (Postgres)', () => {
     expect(reply).toMatchObject({ ok: false, error: { code: RolloutStateErrorCode.Active } });
   });
 
-  it('upgrades a database that already holds two active rollouts: the oldest goes on, the newer is aborted with a reason', async () => {
+  it('upgrades a database that already holds several active rollouts: one that sent commands goes on, the others are aborted with a reason', async () => {
     const old = await createTestDatabase();
     const before = createDataSource(old.url);
     Object.assign(before.options, {
@@ -99,6 +99,8 @@ describe('one active rollout per cluster (Postgres)', () => {
          VALUES ($1, 'demo', '1.1.0', 'upgrade', '{}', 'all', '{}', $2, $3)`,
         [id, state, at],
       );
+    // an older one still planned does not win over one mid-rollout
+    await row('00000000-0000-4000-8000-000000000009', 'planned', '2026-01-01T00:00:00Z');
     await row('00000000-0000-4000-8000-00000000000a', 'running', '2026-01-01T00:00:01Z');
     await row('00000000-0000-4000-8000-00000000000b', 'paused', '2026-01-01T00:00:02Z');
     await before.destroy();
@@ -111,6 +113,7 @@ describe('one active rollout per cluster (Postgres)', () => {
     await old.drop();
 
     expect(rows.map((r) => [r.state, r.reason])).toEqual([
+      ['aborted', expect.stringMatching(/^aborted by a database upgrade: another rollout was active/)],
       ['running', null],
       ['aborted', expect.stringMatching(/^aborted by a database upgrade: another rollout was active/)],
     ]);
