@@ -57,6 +57,12 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger(EventConsumerHost.name);
   private readonly loops: { messages: ConsumerMessages; done: Promise<void> }[] = [];
   private stopping = false;
+  /**
+   * Failures of the handlers themselves, per message (stream and sequence): deliveries spent
+   * waiting out an outage do not count toward dead-lettering. Kept in memory: a restart starts
+   * a message's count again, which retries more, never less.
+   */
+  private readonly ownFailures = new Map<string, number>();
 
   constructor(
     private readonly nats: NatsClient,
@@ -285,17 +291,22 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async settle(subject: Subject, msg: JsMsg, outcome: HandlerOutcome): Promise<void> {
+    const key = `${msg.info.stream}:${msg.seq}`;
     if (outcome.kind === 'ack') {
+      this.ownFailures.delete(key);
       await msg.ackAck().catch(() => msg.ack());
       return;
     }
     // A dependency that is down (Postgres, NATS, S3) delays the work but never loses it: only the
     // handler's own failures and bad payloads count toward dead-lettering.
     const outage = outcome.kind === 'retry' && outcome.outage === true;
-    if (outcome.kind === 'dead-letter' || (!outage && msg.info.deliveryCount >= this.nats.options.maxDeliver)) {
+    const failures = (this.ownFailures.get(key) ?? 0) + (outage ? 0 : 1);
+    if (outcome.kind === 'dead-letter' || failures >= this.nats.options.maxDeliver) {
+      this.ownFailures.delete(key);
       await this.deadLetter(subject, msg, outcome.reason);
       return;
     }
+    this.ownFailures.set(key, failures);
     const backoff = this.nats.options.redeliveryBackoffMs;
     const delay = outcome.delayMs ?? backoff[Math.min(msg.info.deliveryCount - 1, backoff.length - 1)];
     this.logger.warn(`${subject} delivery ${msg.info.deliveryCount} failed, retry in ${delay}ms: ${outcome.reason}`);
