@@ -140,11 +140,22 @@ export async function unpackTarGz(archivePath: string, destDir: string, limits: 
   file.once('error', (err) => gunzip.destroy(err));
   const iterator = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const timeLimitMs = limits.timeLimitMs ?? DEFAULT_UNPACK_TIME_LIMIT_MS;
-  // Destroying the stream rejects the read in progress, even one stalled on a hung disk.
-  const timer = setTimeout(() => gunzip.destroy(timedOut(timeLimitMs)), timeLimitMs);
-  timer.unref();
+  // Destroying the stream rejects a read in progress; the race also ends an unpack stuck in a
+  // write or open on a hung destination disk, which no stream error reaches.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = timedOut(timeLimitMs);
+      gunzip.destroy(err);
+      reject(err);
+    }, timeLimitMs);
+    timer.unref();
+  });
+  deadline.catch(() => undefined);
+  const unpacking = new Unpacker(destDir, limits).run(new ChunkReader(iterator));
+  unpacking.catch(() => undefined); // settled below or abandoned with the deadline; never unhandled
   try {
-    return await new Unpacker(destDir, limits).run(new ChunkReader(iterator));
+    return await Promise.race([unpacking, deadline]);
   } catch (err) {
     if (err instanceof InstallStepError) throw err;
     if (err instanceof TarFormatError) throw corrupt(err.message, err);
