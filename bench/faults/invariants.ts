@@ -1,0 +1,149 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import { nodesBucketName } from '@lockstep/messaging';
+import type { TestFleet } from '../../test/support/fleet';
+
+/** One event as the fault runner saw it on the namespace's event stream. */
+export interface SeenEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** What one scenario broke; all zero when it survived. */
+export interface Breakage {
+  /** Commands sent to a node that never got an outcome, and nodes the rollout left mid-install. */
+  lostCommands: number;
+  /** Nodes running a version Lockstep has no record of (or its own files and app disagree). */
+  unrecordedVersions: number;
+  /** Commands an agent executed more than once (two outcomes that are not replays of the first). */
+  ranTwice: number;
+  /**
+   * Events a webhook received other than exactly once. No scenario of this runner involves a
+   * webhook yet (no notifier, no subscription), so this stays 0 until a notifier scenario exists.
+   */
+  duplicateDeliveries: number;
+  /** What was wrong, one line per finding. */
+  findings: string[];
+}
+
+const FINAL_ROLLOUT_STATES = ['succeeded', 'failed', 'aborted', 'rolled_back'];
+/** Node statuses that mean "a command is out and no outcome came back". */
+const UNFINISHED_NODE_STATUSES = ['installing', 'reverting'];
+
+/** The version a node's release directory `current` points at, or undefined. */
+export function currentRelease(dir: string): string | undefined {
+  try {
+    return readlinkSync(join(dir, 'current')).split('/').pop();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The step the node's journal says its unfinished command was at (what a kill interrupted). */
+export function journalStep(dir: string, commandVersion: string): string | undefined {
+  try {
+    const journal = JSON.parse(readFileSync(join(dir, 'state', 'journal.json'), 'utf8')) as {
+      entries: Array<{ status: string; step?: string; command: { version: string } }>;
+    };
+    const entry = journal.entries.filter((e) => e.command.version === commandVersion).pop();
+    return entry ? `${entry.step ?? 'none'}${entry.status === 'finished' ? ' (finished)' : ''}` : 'no entry';
+  } catch {
+    return 'no journal';
+  }
+}
+
+/**
+ * Checks every invariant after a scenario's rollout settled: every node runs what Lockstep
+ * recorded for it, every command sent got exactly one outcome, none ran twice.
+ */
+export async function checkInvariants(
+  fleet: TestFleet,
+  rolloutId: string,
+  commandIds: string[],
+  events: SeenEvent[],
+): Promise<Breakage> {
+  const findings: string[] = [];
+  let lostCommands = 0;
+  let unrecordedVersions = 0;
+  let ranTwice = 0;
+
+  const { rows: rollout } = await fleet.dep.pg.query(`SELECT state, target_version FROM rollouts WHERE id = $1`, [
+    rolloutId,
+  ]);
+  const nodeRows = (
+    await fleet.dep.pg.query(`SELECT node_id, status, from_version FROM rollout_nodes WHERE rollout_id = $1`, [
+      rolloutId,
+    ])
+  ).rows as Array<{ node_id: string; status: string; from_version: string | null }>;
+  if (!FINAL_ROLLOUT_STATES.includes(rollout[0]?.state)) {
+    findings.push(`rollout ${rolloutId} is ${rollout[0]?.state}, not in a final state`);
+    lostCommands += Math.max(1, nodeRows.filter((r) => UNFINISHED_NODE_STATUSES.includes(r.status)).length);
+  } else {
+    for (const r of nodeRows.filter((r) => UNFINISHED_NODE_STATUSES.includes(r.status))) {
+      findings.push(`${r.node_id} is still ${r.status} in a ${rollout[0].state} rollout`);
+      lostCommands++;
+    }
+  }
+
+  const outcomes = new Map<string, SeenEvent[]>();
+  for (const e of events.filter((e) => e.type.includes('install.finished'))) {
+    const id = String(e.data.commandId);
+    outcomes.set(id, [...(outcomes.get(id) ?? []), e]);
+  }
+  for (const id of commandIds) {
+    const got = outcomes.get(id) ?? [];
+    if (got.length === 0) {
+      findings.push(`command ${id} got no outcome`);
+      lostCommands++;
+      continue;
+    }
+    // A redelivered command replays its journaled outcome as a noop; a second real
+    // execution, or two different results for one command, means it ran twice.
+    const executions = got.filter((e) => !e.data.noop && e.data.result !== 'rejected');
+    const results = new Set(got.filter((e) => e.data.result !== 'rejected').map((e) => String(e.data.result)));
+    if (executions.length > 1 || results.size > 1) {
+      findings.push(`command ${id} ran ${executions.length} times with results ${[...results].join('/')}`);
+      ranTwice++;
+    }
+  }
+
+  const bucket = await new Kvm(fleet.dep.nc).open(nodesBucketName(fleet.dep.namespace));
+  const recorded = (nodeId: string): string | null | undefined => {
+    const row = nodeRows.find((r) => r.node_id === nodeId);
+    if (!row) return undefined;
+    if (row.status === 'succeeded') return rollout[0].target_version;
+    if (['pending', 'failed', 'rolled_back', 'reverted'].includes(row.status)) return row.from_version;
+    return undefined; // timed_out, revert_failed: the rollout does not know; the heartbeat must
+  };
+  for (const node of fleet.nodes) {
+    const running = await node.version();
+    const linked = currentRelease(node.dir);
+    if (running !== linked) {
+      findings.push(`${node.id} answers ${running ?? 'nothing'} but its current release is ${linked ?? 'none'}`);
+      unrecordedVersions++;
+      continue;
+    }
+    const inRollout = recorded(node.id);
+    if (inRollout !== undefined && inRollout !== running) {
+      findings.push(`${node.id} runs ${running} but the rollout recorded ${inRollout ?? 'nothing'}`);
+      unrecordedVersions++;
+      continue;
+    }
+    // The heartbeat is the record of a node outside the rollout (or of unknown outcome); give
+    // a restarted agent a few beats to report.
+    let beat: string | undefined;
+    for (let i = 0; i < 20 && beat !== running; i++) {
+      const entry = await bucket.get(node.id);
+      beat = entry?.value.length
+        ? (entry.json() as { components?: Record<string, string> }).components?.demo
+        : undefined;
+      if (beat !== running) await new Promise((r) => setTimeout(r, 250));
+    }
+    if (beat !== running) {
+      findings.push(`${node.id} runs ${running} but its heartbeat says ${beat ?? 'nothing'}`);
+      unrecordedVersions++;
+    }
+  }
+  return { lostCommands, unrecordedVersions, ranTwice, duplicateDeliveries: 0, findings };
+}

@@ -1,0 +1,116 @@
+/**
+ * npm run faults — the fault matrix (issue 12): real processes through a table of faults,
+ * the same invariants checked after each one.
+ *
+ * One fleet for the whole run (its own nats-server, database and s3rver; checker, scheduler
+ * and three agents running the demo app, as `test/support/fleet.ts` starts them for the e2e
+ * tests): starting a fleet costs more than a scenario, and every scenario begins from a
+ * settled fleet anyway (all nodes on one version, every agent running). Each scenario rolls
+ * out a new padded release and injects its fault (see fault-scenarios.ts); then, once the
+ * rollout is final, invariants.ts checks:
+ *   - every node's app, its `current` release, the rollout's record and its heartbeat agree;
+ *   - every install command sent got an outcome, no node is left installing, none ran twice.
+ * No scenario involves a webhook yet, so duplicate_deliveries is 0 by construction.
+ *
+ * Prints one line per scenario, then last:
+ *   faults: scenarios=<n> survived=<n> lost_commands=<n> unrecorded_versions=<n> duplicate_deliveries=<n>
+ * and exits 1 when any invariant broke (or a scenario could not inject its fault).
+ * FAULTS_ONLY=<substring> runs the scenarios whose name contains it.
+ * Needs Postgres and nats-server (deploy/scripts/ensure-infra.sh) and `npm run build`.
+ */
+import { NodeSubjects } from '@lockstep/contracts';
+import { collectEvents } from '../../test/support/control-plane';
+import { TestFleet } from '../../test/support/fleet';
+import { FAULT_SCENARIOS, paddedRelease } from './fault-scenarios';
+import { checkInvariants, type Breakage } from './invariants';
+
+const started = Date.now();
+const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
+const NODES = 3;
+/** After a rollout is final, how long late outcomes may still trickle in before counting. */
+const SETTLE_MS = 1000;
+
+async function main(): Promise<number> {
+  const only = process.env.FAULTS_ONLY;
+  const scenarios = FAULT_SCENARIOS.filter((s) => !only || s.name.includes(only));
+  const fleet = await TestFleet.start();
+  const totals = { survived: 0, lostCommands: 0, unrecordedVersions: 0, duplicateDeliveries: 0 };
+  try {
+    await fleet.addNodes(NODES);
+    let minor = 0;
+    const publishNext = async (options: { broken?: boolean } = {}) => {
+      const version = `1.${++minor}.0`;
+      await fleet.publish(version, { ...paddedRelease(), ...options });
+      return version;
+    };
+    const first = await fleet.rollout({ version: '1.0.0', maxParallel: NODES });
+    const settled = await fleet.waitForState(first, ['succeeded', 'failed', 'rolled_back']);
+    if (settled.state !== 'succeeded') throw new Error(`the fleet did not settle on 1.0.0: ${settled.reason}`);
+    log(`fleet of ${NODES} nodes on 1.0.0; ${scenarios.length} scenarios`);
+
+    const seen = await collectEvents(fleet.dep);
+    const commands: Array<{ rolloutId: string; commandId: string }> = [];
+    const commandSub = fleet.dep.nc.subscribe(`${fleet.dep.namespace}.${NodeSubjects.install('*')}`, {
+      callback: (_err, m) => {
+        commands.push(m.json());
+      },
+    });
+    for (const scenario of scenarios) {
+      const t0 = Date.now();
+      let broken: Breakage;
+      let landed = '';
+      try {
+        const run = await scenario.run({ fleet, publishNext });
+        landed = run.landed;
+        await new Promise((r) => setTimeout(r, SETTLE_MS));
+        broken = await checkInvariants(
+          fleet,
+          run.rolloutId,
+          commands.filter((c) => c.rolloutId === run.rolloutId).map((c) => c.commandId),
+          seen.events,
+        );
+      } catch (err) {
+        broken = {
+          lostCommands: 0,
+          unrecordedVersions: 0,
+          ranTwice: 0,
+          duplicateDeliveries: 0,
+          findings: [`could not run: ${(err as Error).message.split('\n')[0]}`],
+        };
+      }
+      const survived = broken.findings.length === 0;
+      totals.survived += survived ? 1 : 0;
+      totals.lostCommands += broken.lostCommands;
+      totals.unrecordedVersions += broken.unrecordedVersions;
+      totals.duplicateDeliveries += broken.duplicateDeliveries;
+      log(
+        `${survived ? 'survived' : 'BROKE   '} ${scenario.name} (${landed || 'fault not injected'}; ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      );
+      for (const f of broken.findings) log(`    ${f}`);
+      await reviveDeadAgents(fleet);
+    }
+    commandSub.unsubscribe();
+    await seen.stop();
+  } finally {
+    await fleet.stop().catch((err: Error) => log(`stopping the fleet: ${err.message.split('\n')[0]}`));
+  }
+  console.log(
+    `faults: scenarios=${scenarios.length} survived=${totals.survived} lost_commands=${totals.lostCommands} unrecorded_versions=${totals.unrecordedVersions} duplicate_deliveries=${totals.duplicateDeliveries}`,
+  );
+  return totals.survived === scenarios.length ? 0 : 1;
+}
+
+/** A scenario that failed half-way may leave an agent dead; the next one needs the whole fleet. */
+async function reviveDeadAgents(fleet: TestFleet): Promise<void> {
+  for (const node of fleet.nodes)
+    if (node.proc.proc.exitCode !== null || node.proc.proc.signalCode !== null) await fleet.restartNode(node.id);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(err);
+    console.log('faults: scenarios=0 survived=0 lost_commands=0 unrecorded_versions=0 duplicate_deliveries=0');
+    process.exit(1);
+  },
+);
