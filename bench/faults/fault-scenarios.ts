@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { NodeSubjects, Subjects, type InstallStep } from '@lockstep/contracts';
-import type { TestFleet } from '../../test/support/fleet';
+import { NodeSubjects, Queries, Subjects, systemActor, type InstallStep, type QueryReply } from '@lockstep/contracts';
+import type { FleetNode, TestFleet } from '../../test/support/fleet';
 import { journalStep } from './invariants';
 
-/** What every scenario gets: one fleet shared by the whole run, and a fresh version to roll out. */
+/**
+ * Fleets a scenario can run on: `plain` (no backups), or `backup` (a backup service, and
+ * agents that take a pre-update backup of their shared/ and data directories before every install).
+ */
+export type FleetKind = 'plain' | 'backup';
+
+/** What every scenario gets: the fleet of its kind, shared with the others, and a fresh version to roll out. */
 export interface FaultContext {
   fleet: TestFleet;
   /** A version no rollout used yet (1.<n>.0), published with padding so every step takes a moment. */
@@ -13,7 +19,8 @@ export interface FaultContext {
 
 /** How a scenario went, for its report line; the runner checks the invariants afterwards. */
 export interface FaultRun {
-  rolloutId: string;
+  /** The rollouts the scenario started, in order; the last one records what the nodes should run. */
+  rolloutIds: string[];
   /** Where the fault actually landed (e.g. the step the killed agent's journal was at). */
   landed: string;
 }
@@ -21,10 +28,12 @@ export interface FaultRun {
 /** One row of the fault matrix. */
 export interface FaultScenario {
   name: string;
+  fleet: FleetKind;
   run(ctx: FaultContext): Promise<FaultRun>;
 }
 
-const FINAL_STATES = ['succeeded', 'failed', 'aborted', 'rolled_back'];
+/** With auto-rollback on, `failed` is a way station to `rolled_back`; settle() also accepts it once nothing moves. */
+const FINAL_STATES = ['succeeded', 'aborted', 'rolled_back'];
 /** A broken release needs this long to fail its health gate; short so a rollback scenario is quick. */
 const BROKEN_HEALTH_DEADLINE_MS = 3000;
 /** Incompressible padding per release: download, verify and unpack each take a few tens of ms. */
@@ -56,41 +65,109 @@ function firstMessage<T>(
 }
 
 /**
+ * Waits until the rollout is final (`failed` only without auto-rollback: with it, `failed` is
+ * a way station to `rolled_back`) and no node of it is installing or reverting; returns its
+ * state, or whatever it is when the timeout passes (the invariants judge that).
+ */
+export async function settle(fleet: TestFleet, rolloutId: string, timeoutMs = 90_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await fleet.dep.pg.query(
+      `SELECT r.state, coalesce((r.strategy->>'autoRollback')::boolean, false) AS auto_rollback,
+        (SELECT count(*)::int FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.status IN ('installing', 'reverting')) AS moving
+       FROM rollouts r WHERE r.id = $1`,
+      [rolloutId],
+    );
+    const r = rows[0] as { state: string; auto_rollback: boolean; moving: number } | undefined;
+    const final = FINAL_STATES.includes(r?.state ?? '') || (r?.state === 'failed' && !r.auto_rollback);
+    if (r && final && r.moving === 0) return r.state;
+    if (Date.now() > deadline) return r?.state ?? 'missing';
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** The rollout's final state and the node's status in it, for the report line. */
+async function outcomeOf(fleet: TestFleet, rolloutId: string, nodeId: string): Promise<string> {
+  const state = await settle(fleet, rolloutId);
+  const row = (await fleet.nodeRows(rolloutId)).find((r) => r.node_id === nodeId);
+  return `rollout ${state}, ${nodeId} ${row?.status ?? 'not in it'}`;
+}
+
+/**
+ * Arms a SIGKILL of one node's agent for the moment it reports `step` of a command for
+ * `version`; resolves once the agent is dead, with the step its journal recorded (the kill
+ * lands at the step or just after it: a step can be shorter than the event's trip).
+ */
+function killAgentAt(fleet: TestFleet, node: FleetNode, step: InstallStep, version: string): Promise<string> {
+  return firstMessage<{ data: { step: string; version: string } }>(
+    fleet.dep.nc,
+    `${fleet.dep.namespace}.${Subjects.InstallProgress}.${node.id}`,
+    (ev) => ev.data.step === step && ev.data.version === version,
+    `${step} progress of ${node.id}`,
+  )
+    .then(() => node.proc.kill('SIGKILL'))
+    .then(() => `journal at ${journalStep(node.dir, version)}`);
+}
+
+/**
  * SIGKILL one node's agent as soon as it reports `step` of the scenario's install, start a
  * new agent for the node with the same settings and directory, and let the rollout finish.
- * The kill lands at the step or just after it (the step may be shorter than the event's trip);
- * `landed` says what the node's journal recorded.
  */
-function agentKilledAt(step: InstallStep, victimIndex = 1): FaultScenario {
+function agentKilledAt(step: InstallStep, fleetKind: FleetKind = 'plain', victimIndex = 1): FaultScenario {
   return {
-    name: `agent SIGKILL at ${step}`,
+    name: `agent SIGKILL at ${step}${fleetKind === 'backup' ? ' (backups on)' : ''}`,
+    fleet: fleetKind,
     async run({ fleet, publishNext }) {
       const broken = step === 'rolling_back';
       const version = await publishNext({ broken });
       const victim = fleet.nodes[victimIndex];
-      const reached = firstMessage<{ data: { step: string; version: string } }>(
-        fleet.dep.nc,
-        `${fleet.dep.namespace}.${Subjects.InstallProgress}.${victim.id}`,
-        (ev) => ev.data.step === step && ev.data.version === version,
-        `${step} progress of ${victim.id}`,
-      ).then(() => victim.proc.kill('SIGKILL'));
+      const killed = killAgentAt(fleet, victim, step, version);
       const rolloutId = await fleet.rollout({
         version,
         maxParallel: fleet.nodes.length,
         ...(broken ? { healthyDeadlineMs: BROKEN_HEALTH_DEADLINE_MS } : {}),
       });
-      await reached;
-      const landed = `journal step ${journalStep(victim.dir, version)}`;
+      const landed = await killed;
       await fleet.restartNode(victim.id);
-      await fleet.waitForState(rolloutId, FINAL_STATES);
-      return { rolloutId, landed };
+      return { rolloutIds: [rolloutId], landed: `${landed}; ${await outcomeOf(fleet, rolloutId, victim.id)}` };
     },
   };
 }
 
+/**
+ * A rollout that succeeds (each node backs up first), then `rollback --restore-data` of it,
+ * with one node's agent SIGKILLed while it restores its pre-update backup.
+ */
+const agentKilledRestoringData: FaultScenario = {
+  name: 'agent SIGKILL at restoring_data (rollback --restore-data)',
+  fleet: 'backup',
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const forward = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
+    const state = await settle(fleet, forward);
+    if (state !== 'succeeded') throw new Error(`the rollout to ${version} to roll back ${state}`);
+    const victim = fleet.nodes[1];
+    const { rows } = await fleet.dep.pg.query(`SELECT from_version FROM rollout_nodes WHERE rollout_id = $1 LIMIT 1`, [
+      forward,
+    ]);
+    const killed = killAgentAt(fleet, victim, 'restoring_data', rows[0].from_version);
+    const reply = await fleet.dep.queries.send<QueryReply<{ rolloutId: string }>>(
+      Queries.RollbackCreate,
+      { rolloutId: forward, restoreData: true, maxParallel: fleet.nodes.length, actor: systemActor('faults') },
+      130_000,
+    );
+    if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+    const landed = await killed;
+    await fleet.restartNode(victim.id);
+    const back = reply.result.rolloutId;
+    return { rolloutIds: [forward, back], landed: `${landed}; ${await outcomeOf(fleet, back, victim.id)}` };
+  },
+};
+
 /** SIGKILL the (only) scheduler right after the first batch's command went out; a new one takes over. */
 const schedulerKilledAfterFirstBatch: FaultScenario = {
   name: 'scheduler SIGKILL after the first batch went out',
+  fleet: 'plain',
   async run({ fleet, publishNext }) {
     const version = await publishNext();
     const sent = firstMessage<{ version: string; nodeId: string }>(
@@ -104,16 +181,21 @@ const schedulerKilledAfterFirstBatch: FaultScenario = {
     const live = fleet.procs.filter((p) => p.name === 'scheduler' && p.proc.exitCode === null && !p.proc.signalCode);
     await Promise.all(live.map((p) => p.kill('SIGKILL')));
     await fleet.startScheduler();
-    await fleet.waitForState(rolloutId, FINAL_STATES);
-    return { rolloutId, landed: `after the command to ${first.nodeId}, ${live.length} scheduler(s) killed` };
+    const outcome = await outcomeOf(fleet, rolloutId, first.nodeId);
+    return {
+      rolloutIds: [rolloutId],
+      landed: `after the command to ${first.nodeId}, ${live.length} killed; ${outcome}`,
+    };
   },
 };
 
-/** Install steps an agent reports as progress, each a kill point (pre-update backup: later). */
+/** Install steps an agent reports as progress, each a kill point (those that need backups: below). */
 const AGENT_KILL_STEPS: InstallStep[] = [
   'downloading',
   'verifying',
   'unpacking',
+  'migrating_config',
+  'migrate_hook',
   'swapping',
   'restarting',
   'health_check',
@@ -124,4 +206,6 @@ const AGENT_KILL_STEPS: InstallStep[] = [
 export const FAULT_SCENARIOS: FaultScenario[] = [
   ...AGENT_KILL_STEPS.map((step) => agentKilledAt(step)),
   schedulerKilledAfterFirstBatch,
+  agentKilledAt('backing_up', 'backup'),
+  agentKilledRestoringData,
 ];

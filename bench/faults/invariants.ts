@@ -44,48 +44,67 @@ export function currentRelease(dir: string): string | undefined {
 export function journalStep(dir: string, commandVersion: string): string | undefined {
   try {
     const journal = JSON.parse(readFileSync(join(dir, 'state', 'journal.json'), 'utf8')) as {
-      entries: Array<{ status: string; step?: string; command: { version: string } }>;
+      entries: Array<{ status: string; step?: string; rollingBack?: boolean; command: { version: string } }>;
     };
     const entry = journal.entries.filter((e) => e.command.version === commandVersion).pop();
-    return entry ? `${entry.step ?? 'none'}${entry.status === 'finished' ? ' (finished)' : ''}` : 'no entry';
+    if (!entry) return 'no entry';
+    return [
+      entry.step ?? 'none',
+      entry.rollingBack ? 'rolling back' : '',
+      entry.status === 'finished' ? 'finished' : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
   } catch {
     return 'no journal';
   }
 }
 
 /**
- * Checks every invariant after a scenario's rollout settled: every node runs what Lockstep
- * recorded for it, every command sent got exactly one outcome, none ran twice.
+ * Checks every invariant after a scenario's rollouts settled: every command sent got exactly
+ * one outcome and none ran twice, no node is left mid-install, no pre-update backup is left
+ * half made, and every node runs what Lockstep recorded for it (by the last rollout, whose
+ * record is the newest, and its heartbeat).
  */
 export async function checkInvariants(
   fleet: TestFleet,
-  rolloutId: string,
+  rolloutIds: string[],
   commandIds: string[],
   events: SeenEvent[],
 ): Promise<Breakage> {
+  const totals: Breakage = {
+    lostCommands: 0,
+    unrecordedVersions: 0,
+    ranTwice: 0,
+    duplicateDeliveries: 0,
+    findings: [],
+  };
+  for (const [i, id] of rolloutIds.entries()) {
+    const one = await checkRollout(fleet, id, i === rolloutIds.length - 1);
+    totals.lostCommands += one.lostCommands;
+    totals.unrecordedVersions += one.unrecordedVersions;
+    totals.findings.push(...one.findings);
+  }
+  const commands = checkCommands(commandIds, events);
+  totals.lostCommands += commands.lostCommands;
+  totals.ranTwice += commands.ranTwice;
+  totals.findings.push(...commands.findings);
+  const { rows: unfinished } = await fleet.dep.pg.query(
+    `SELECT id, node_id, status FROM backups WHERE rollout_id = ANY($1) AND status = 'creating'`,
+    [rolloutIds],
+  );
+  for (const b of unfinished) totals.findings.push(`backup ${b.id} of ${b.node_id} is still ${b.status}`);
+  return totals;
+}
+
+/** Every command got an outcome, and exactly one execution (replays of the journaled outcome aside). */
+function checkCommands(
+  commandIds: string[],
+  events: SeenEvent[],
+): Omit<Breakage, 'unrecordedVersions' | 'duplicateDeliveries'> {
   const findings: string[] = [];
   let lostCommands = 0;
-  let unrecordedVersions = 0;
   let ranTwice = 0;
-
-  const { rows: rollout } = await fleet.dep.pg.query(`SELECT state, target_version FROM rollouts WHERE id = $1`, [
-    rolloutId,
-  ]);
-  const nodeRows = (
-    await fleet.dep.pg.query(`SELECT node_id, status, from_version FROM rollout_nodes WHERE rollout_id = $1`, [
-      rolloutId,
-    ])
-  ).rows as Array<{ node_id: string; status: string; from_version: string | null }>;
-  if (!FINAL_ROLLOUT_STATES.includes(rollout[0]?.state)) {
-    findings.push(`rollout ${rolloutId} is ${rollout[0]?.state}, not in a final state`);
-    lostCommands += Math.max(1, nodeRows.filter((r) => UNFINISHED_NODE_STATUSES.includes(r.status)).length);
-  } else {
-    for (const r of nodeRows.filter((r) => UNFINISHED_NODE_STATUSES.includes(r.status))) {
-      findings.push(`${r.node_id} is still ${r.status} in a ${rollout[0].state} rollout`);
-      lostCommands++;
-    }
-  }
-
   const outcomes = new Map<string, SeenEvent[]>();
   for (const e of events.filter((e) => e.type.includes('install.finished'))) {
     const id = String(e.data.commandId);
@@ -107,6 +126,37 @@ export async function checkInvariants(
       ranTwice++;
     }
   }
+  return { lostCommands, ranTwice, findings };
+}
+
+/** The rollout is final with no node mid-install; with `versions`, every node runs what it recorded. */
+async function checkRollout(
+  fleet: TestFleet,
+  rolloutId: string,
+  versions: boolean,
+): Promise<Pick<Breakage, 'lostCommands' | 'unrecordedVersions' | 'findings'>> {
+  const findings: string[] = [];
+  let lostCommands = 0;
+  let unrecordedVersions = 0;
+  const { rows: rollout } = await fleet.dep.pg.query(`SELECT state, target_version FROM rollouts WHERE id = $1`, [
+    rolloutId,
+  ]);
+  const nodeRows = (
+    await fleet.dep.pg.query(`SELECT node_id, status, from_version FROM rollout_nodes WHERE rollout_id = $1`, [
+      rolloutId,
+    ])
+  ).rows as Array<{ node_id: string; status: string; from_version: string | null }>;
+  if (!FINAL_ROLLOUT_STATES.includes(rollout[0]?.state)) {
+    findings.push(`rollout ${rolloutId} is ${rollout[0]?.state}, not in a final state`);
+    lostCommands += Math.max(1, nodeRows.filter((r) => UNFINISHED_NODE_STATUSES.includes(r.status)).length);
+  } else {
+    for (const r of nodeRows.filter((r) => UNFINISHED_NODE_STATUSES.includes(r.status))) {
+      findings.push(`${r.node_id} is still ${r.status} in a ${rollout[0].state} rollout`);
+      lostCommands++;
+    }
+  }
+
+  if (!versions) return { lostCommands, unrecordedVersions, findings };
 
   const bucket = await new Kvm(fleet.dep.nc).open(nodesBucketName(fleet.dep.namespace));
   const recorded = (nodeId: string): string | null | undefined => {
@@ -135,9 +185,7 @@ export async function checkInvariants(
     let beat: string | undefined;
     for (let i = 0; i < 20 && beat !== running; i++) {
       const entry = await bucket.get(node.id);
-      beat = entry?.value.length
-        ? (entry.json() as { components?: Record<string, string> }).components?.demo
-        : undefined;
+      beat = entry?.value.length ? entry.json<{ components?: Record<string, string> }>().components?.demo : undefined;
       if (beat !== running) await new Promise((r) => setTimeout(r, 250));
     }
     if (beat !== running) {
@@ -145,5 +193,5 @@ export async function checkInvariants(
       unrecordedVersions++;
     }
   }
-  return { lostCommands, unrecordedVersions, ranTwice, duplicateDeliveries: 0, findings };
+  return { lostCommands, unrecordedVersions, findings };
 }

@@ -18,11 +18,13 @@
  * FAULTS_ONLY=<substring> runs the scenarios whose name contains it.
  * Needs Postgres and nats-server (deploy/scripts/ensure-infra.sh) and `npm run build`.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { NodeSubjects } from '@lockstep/contracts';
 import { collectEvents } from '../../test/support/control-plane';
 import { TestFleet } from '../../test/support/fleet';
-import { FAULT_SCENARIOS, paddedRelease } from './fault-scenarios';
-import { checkInvariants, type Breakage } from './invariants';
+import { FAULT_SCENARIOS, paddedRelease, settle, type FaultScenario, type FleetKind } from './fault-scenarios';
+import { checkInvariants, type Breakage, type SeenEvent } from './invariants';
 
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
@@ -33,10 +35,55 @@ const SETTLE_MS = 1000;
 async function main(): Promise<number> {
   const only = process.env.FAULTS_ONLY;
   const scenarios = FAULT_SCENARIOS.filter((s) => !only || s.name.includes(only));
-  const fleet = await TestFleet.start();
   const totals = { survived: 0, lostCommands: 0, unrecordedVersions: 0, duplicateDeliveries: 0 };
+  for (const kind of ['plain', 'backup'] as const) {
+    const mine = scenarios.filter((s) => s.fleet === kind);
+    if (mine.length === 0) continue;
+    const fleet = await startFleet(kind);
+    try {
+      log(`${kind} fleet of ${NODES} nodes on 1.0.0; ${mine.length} scenarios`);
+      for (const scenario of mine) {
+        const broken = await runScenario(fleet, scenario);
+        totals.survived += broken.findings.length === 0 ? 1 : 0;
+        totals.lostCommands += broken.lostCommands;
+        totals.unrecordedVersions += broken.unrecordedVersions;
+        totals.duplicateDeliveries += broken.duplicateDeliveries;
+        await reviveDeadAgents(fleet.fleet);
+      }
+    } finally {
+      await fleet.stop().catch((err: Error) => log(`stopping the ${kind} fleet: ${err.message.split('\n')[0]}`));
+    }
+  }
+  console.log(
+    `faults: scenarios=${scenarios.length} survived=${totals.survived} lost_commands=${totals.lostCommands} unrecorded_versions=${totals.unrecordedVersions} duplicate_deliveries=${totals.duplicateDeliveries}`,
+  );
+  return totals.survived === scenarios.length ? 0 : 1;
+}
+
+/** A fleet settled on 1.0.0, with what the runner watches on it: every event and every install command. */
+interface WatchedFleet {
+  fleet: TestFleet;
+  publishNext(options?: { broken?: boolean }): Promise<string>;
+  events: SeenEvent[];
+  commands: Array<{ rolloutId: string; commandId: string }>;
+  stop(): Promise<void>;
+}
+
+async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
+  const fleet = await TestFleet.start();
   try {
-    await fleet.addNodes(NODES);
+    let agentEnv: (id: string) => Record<string, string> = () => ({});
+    if (kind === 'backup') {
+      const key = { BACKUP_BUCKET: `${fleet.bucket}-backups`, BACKUP_KEY: 'fault matrix backup passphrase' };
+      await fleet.startService('backup', key);
+      agentEnv = (id) => {
+        const data = join(fleet.work, `${id}-data`);
+        mkdirSync(data, { recursive: true });
+        writeFileSync(join(data, 'orders.db'), `orders of ${id}\n`);
+        return { ...key, BACKUP_DATA_PATHS: `${join(fleet.work, id, 'shared')},${data}` };
+      };
+    }
+    await fleet.addNodes(NODES, agentEnv);
     let minor = 0;
     const publishNext = async (options: { broken?: boolean } = {}) => {
       const version = `1.${++minor}.0`;
@@ -44,60 +91,59 @@ async function main(): Promise<number> {
       return version;
     };
     const first = await fleet.rollout({ version: '1.0.0', maxParallel: NODES });
-    const settled = await fleet.waitForState(first, ['succeeded', 'failed', 'rolled_back']);
-    if (settled.state !== 'succeeded') throw new Error(`the fleet did not settle on 1.0.0: ${settled.reason}`);
-    log(`fleet of ${NODES} nodes on 1.0.0; ${scenarios.length} scenarios`);
-
+    const settled = await settle(fleet, first);
+    if (settled !== 'succeeded') throw new Error(`the ${kind} fleet did not settle on 1.0.0 (${settled})`);
     const seen = await collectEvents(fleet.dep);
-    const commands: Array<{ rolloutId: string; commandId: string }> = [];
+    const commands: WatchedFleet['commands'] = [];
     const commandSub = fleet.dep.nc.subscribe(`${fleet.dep.namespace}.${NodeSubjects.install('*')}`, {
       callback: (_err, m) => {
         commands.push(m.json());
       },
     });
-    for (const scenario of scenarios) {
-      const t0 = Date.now();
-      let broken: Breakage;
-      let landed = '';
-      try {
-        const run = await scenario.run({ fleet, publishNext });
-        landed = run.landed;
-        await new Promise((r) => setTimeout(r, SETTLE_MS));
-        broken = await checkInvariants(
-          fleet,
-          run.rolloutId,
-          commands.filter((c) => c.rolloutId === run.rolloutId).map((c) => c.commandId),
-          seen.events,
-        );
-      } catch (err) {
-        broken = {
-          lostCommands: 0,
-          unrecordedVersions: 0,
-          ranTwice: 0,
-          duplicateDeliveries: 0,
-          findings: [`could not run: ${(err as Error).message.split('\n')[0]}`],
-        };
-      }
-      const survived = broken.findings.length === 0;
-      totals.survived += survived ? 1 : 0;
-      totals.lostCommands += broken.lostCommands;
-      totals.unrecordedVersions += broken.unrecordedVersions;
-      totals.duplicateDeliveries += broken.duplicateDeliveries;
-      log(
-        `${survived ? 'survived' : 'BROKE   '} ${scenario.name} (${landed || 'fault not injected'}; ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
-      );
-      for (const f of broken.findings) log(`    ${f}`);
-      await reviveDeadAgents(fleet);
-    }
-    commandSub.unsubscribe();
-    await seen.stop();
-  } finally {
-    await fleet.stop().catch((err: Error) => log(`stopping the fleet: ${err.message.split('\n')[0]}`));
+    return {
+      fleet,
+      publishNext,
+      events: seen.events,
+      commands,
+      async stop() {
+        commandSub.unsubscribe();
+        await seen.stop();
+        await fleet.stop();
+      },
+    };
+  } catch (err) {
+    await fleet.stop().catch(() => undefined);
+    throw err;
   }
-  console.log(
-    `faults: scenarios=${scenarios.length} survived=${totals.survived} lost_commands=${totals.lostCommands} unrecorded_versions=${totals.unrecordedVersions} duplicate_deliveries=${totals.duplicateDeliveries}`,
+}
+
+/** Runs one scenario and checks the invariants; logs its line and findings. */
+async function runScenario(watched: WatchedFleet, scenario: FaultScenario): Promise<Breakage> {
+  const t0 = Date.now();
+  let broken: Breakage;
+  let landed = '';
+  try {
+    const run = await scenario.run({ fleet: watched.fleet, publishNext: watched.publishNext });
+    landed = run.landed;
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const commandIds = watched.commands.filter((c) => run.rolloutIds.includes(c.rolloutId)).map((c) => c.commandId);
+    broken = await checkInvariants(watched.fleet, run.rolloutIds, commandIds, watched.events);
+    landed += `; ${commandIds.length} commands`;
+  } catch (err) {
+    broken = {
+      lostCommands: 0,
+      unrecordedVersions: 0,
+      ranTwice: 0,
+      duplicateDeliveries: 0,
+      findings: [`could not run: ${(err as Error).message.split('\n')[0]}`],
+    };
+  }
+  const survived = broken.findings.length === 0;
+  log(
+    `${survived ? 'survived' : 'BROKE   '} ${scenario.name} (${landed || 'fault not injected'}; ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
   );
-  return totals.survived === scenarios.length ? 0 : 1;
+  for (const f of broken.findings) log(`    ${f}`);
+  return broken;
 }
 
 /** A scenario that failed half-way may leave an agent dead; the next one needs the whole fleet. */
