@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { renameSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { NodeSubjects, Queries, Subjects, systemActor, type InstallStep, type QueryReply } from '@lockstep/contracts';
 import type { FleetNode, TestFleet } from '../../test/support/fleet';
@@ -29,6 +31,8 @@ export interface FaultRun {
 export interface FaultScenario {
   name: string;
   fleet: FleetKind;
+  /** A control: it breaks an invariant on purpose, so the checks must catch it. */
+  control?: true;
   run(ctx: FaultContext): Promise<FaultRun>;
 }
 
@@ -209,3 +213,53 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
   agentKilledAt('backing_up', 'backup'),
   agentKilledRestoringData,
 ];
+
+/**
+ * Control: after a rollout succeeded, one node's `current` is pointed back at its previous
+ * release and its agent restarted, so it runs a version the rollout did not record. The
+ * invariants must report it (one unrecorded version); it leaves the fleet skewed, so controls run last.
+ */
+const controlSwappedBehindLockstep: FaultScenario = {
+  name: 'control: a node swapped back to its previous release behind Lockstep',
+  fleet: 'plain',
+  control: true,
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
+    const state = await settle(fleet, rolloutId);
+    if (state !== 'succeeded') throw new Error(`the rollout to ${version} ${state}`);
+    const victim = fleet.nodes[2];
+    const row = (
+      await fleet.dep.pg.query(`SELECT from_version FROM rollout_nodes WHERE rollout_id = $1 AND node_id = $2`, [
+        rolloutId,
+        victim.id,
+      ])
+    ).rows[0] as { from_version: string };
+    const link = join(victim.dir, 'current');
+    symlinkSync(`releases/${row.from_version}`, `${link}.control`);
+    renameSync(`${link}.control`, link);
+    await fleet.restartNode(victim.id);
+    return { rolloutIds: [rolloutId], landed: `${victim.id} pointed back at ${row.from_version}` };
+  },
+};
+
+/**
+ * Control: one node's agent is killed and not restarted before a rollout (short progress
+ * deadline), so its commands never get an outcome. The invariants must report them lost; the
+ * runner restarts the agent afterwards (it refuses the stale commands: past their deadline).
+ */
+const controlAgentNeverAnswers: FaultScenario = {
+  name: 'control: an agent dead for the whole rollout',
+  fleet: 'plain',
+  control: true,
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const victim = fleet.nodes[2];
+    await victim.proc.kill('SIGKILL');
+    const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length, progressDeadlineMs: 3000 });
+    return { rolloutIds: [rolloutId], landed: `${victim.id} down; ${await outcomeOf(fleet, rolloutId, victim.id)}` };
+  },
+};
+
+/** Controls, run after the real scenarios (unless FAULTS_SELF_CHECK=0): each must be reported broken. */
+export const CONTROL_SCENARIOS: FaultScenario[] = [controlAgentNeverAnswers, controlSwappedBehindLockstep];
