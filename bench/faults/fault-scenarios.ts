@@ -36,8 +36,10 @@ export interface FaultScenario {
   run(ctx: FaultContext): Promise<FaultRun>;
 }
 
-/** With auto-rollback on, `failed` is a way station to `rolled_back`; settle() also accepts it once nothing moves. */
+/** Final rollout states; `failed` too without auto-rollback (see settle). */
 const FINAL_STATES = ['succeeded', 'aborted', 'rolled_back'];
+/** How long a failed rollout with auto-rollback and no node moving may wait for its move to rolled_back (lease 3 s, reconcile 250 ms). */
+const STUCK_MS = 12_000;
 /** A broken release needs this long to fail its health gate; short so a rollback scenario is quick. */
 const BROKEN_HEALTH_DEADLINE_MS = 3000;
 /** Incompressible padding per release: download, verify and unpack each take a few tens of ms. */
@@ -69,12 +71,14 @@ function firstMessage<T>(
 }
 
 /**
- * Waits until the rollout is final (`failed` only without auto-rollback: with it, `failed` is
- * a way station to `rolled_back`) and no node of it is installing or reverting; returns its
- * state, or whatever it is when the timeout passes (the invariants judge that).
+ * Waits until the rollout is final and no node of it is installing or reverting; returns its
+ * state. With auto-rollback, `failed` is a way station to `rolled_back`: it counts as final
+ * only once it stood still for STUCK_MS (the invariants then report the revert as lost).
+ * After the timeout, returns whatever the state is (the invariants judge that too).
  */
 export async function settle(fleet: TestFleet, rolloutId: string, timeoutMs = 90_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
+  let stillSince: number | undefined;
   for (;;) {
     const { rows } = await fleet.dep.pg.query(
       `SELECT r.state, coalesce((r.strategy->>'autoRollback')::boolean, false) AS auto_rollback,
@@ -83,8 +87,11 @@ export async function settle(fleet: TestFleet, rolloutId: string, timeoutMs = 90
       [rolloutId],
     );
     const r = rows[0] as { state: string; auto_rollback: boolean; moving: number } | undefined;
-    const final = FINAL_STATES.includes(r?.state ?? '') || (r?.state === 'failed' && !r.auto_rollback);
-    if (r && final && r.moving === 0) return r.state;
+    if (r && FINAL_STATES.includes(r.state) && r.moving === 0) return r.state;
+    if (r?.state === 'failed' && r.moving === 0) {
+      stillSince ??= Date.now();
+      if (!r.auto_rollback || Date.now() - stillSince > STUCK_MS) return r.state;
+    } else stillSince = undefined;
     if (Date.now() > deadline) return r?.state ?? 'missing';
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -168,27 +175,86 @@ const agentKilledRestoringData: FaultScenario = {
   },
 };
 
-/** SIGKILL the (only) scheduler right after the first batch's command went out; a new one takes over. */
+/** SIGKILLs every live scheduler and starts a new one (which takes the rollout over after the lease). */
+async function replaceScheduler(fleet: TestFleet): Promise<number> {
+  const live = fleet.procs.filter((p) => p.name === 'scheduler' && p.proc.exitCode === null && !p.proc.signalCode);
+  await Promise.all(live.map((p) => p.kill('SIGKILL')));
+  await fleet.startScheduler();
+  return live.length;
+}
+
+interface SentCommand {
+  version: string;
+  nodeId: string;
+  commandId: string;
+}
+
+/** Arms a wait for the first install command that matches (revert commands' ids are `<rollout>.<node>.revert`). */
+const commandSent = (fleet: TestFleet, what: string, match: (cmd: SentCommand) => boolean) =>
+  firstMessage<SentCommand>(fleet.dep.nc, `${fleet.dep.namespace}.${NodeSubjects.install('*')}`, match, what);
+
+/** SIGKILL the scheduler right after the first batch's command went out (one node a batch); a new one takes over. */
 const schedulerKilledAfterFirstBatch: FaultScenario = {
   name: 'scheduler SIGKILL after the first batch went out',
   fleet: 'plain',
   async run({ fleet, publishNext }) {
     const version = await publishNext();
-    const sent = firstMessage<{ version: string; nodeId: string }>(
-      fleet.dep.nc,
-      `${fleet.dep.namespace}.${NodeSubjects.install('*')}`,
-      (cmd) => cmd.version === version,
-      'install command',
-    );
+    const sent = commandSent(fleet, `a command for ${version}`, (cmd) => cmd.version === version);
     const rolloutId = await fleet.rollout({ version, maxParallel: 1, minHealthyMs: 800 });
     const first = await sent;
-    const live = fleet.procs.filter((p) => p.name === 'scheduler' && p.proc.exitCode === null && !p.proc.signalCode);
-    await Promise.all(live.map((p) => p.kill('SIGKILL')));
-    await fleet.startScheduler();
+    const killed = await replaceScheduler(fleet);
     const outcome = await outcomeOf(fleet, rolloutId, first.nodeId);
+    return { rolloutIds: [rolloutId], landed: `after the command to ${first.nodeId}, ${killed} killed; ${outcome}` };
+  },
+};
+
+/** SIGKILL the scheduler while a batch of every node is in its health gate; a new one takes over. */
+const schedulerKilledMidBatch: FaultScenario = {
+  name: 'scheduler SIGKILL mid-batch',
+  fleet: 'plain',
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const healthChecking = firstMessage<{ data: { step: string; version: string; nodeId: string } }>(
+      fleet.dep.nc,
+      `${fleet.dep.namespace}.${Subjects.InstallProgress}.*`,
+      (ev) => ev.data.step === 'health_check' && ev.data.version === version,
+      `health_check progress for ${version}`,
+    );
+    const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length, minHealthyMs: 1500 });
+    const first = await healthChecking;
+    const killed = await replaceScheduler(fleet);
+    const outcome = await outcomeOf(fleet, rolloutId, first.data.nodeId);
+    return { rolloutIds: [rolloutId], landed: `${first.data.nodeId} in health_check, ${killed} killed; ${outcome}` };
+  },
+};
+
+/**
+ * A rollout one node a batch: the first node succeeds, the second's agent is SIGKILLed while
+ * downloading (so it fails and the rollout fails), and the scheduler is SIGKILLed as soon as
+ * its automatic revert sends the first node back; a new scheduler must finish the revert.
+ */
+const schedulerKilledDuringRevert: FaultScenario = {
+  name: 'scheduler SIGKILL during the automatic revert',
+  fleet: 'plain',
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const victim = fleet.nodes[1];
+    const agentKilled = killAgentAt(fleet, victim, 'downloading', version);
+    const rolloutId = await fleet.rollout({ version, maxParallel: 1 });
+    const revertSent = commandSent(
+      fleet,
+      'a revert command',
+      (cmd) => cmd.commandId.startsWith(rolloutId) && cmd.commandId.endsWith('.revert'),
+    );
+    await agentKilled;
+    await fleet.restartNode(victim.id);
+    const revert = await revertSent.catch(() => undefined);
+    if (!revert) throw new Error('the rollout sent no revert command');
+    const killed = await replaceScheduler(fleet);
+    const outcome = await outcomeOf(fleet, rolloutId, revert.nodeId);
     return {
       rolloutIds: [rolloutId],
-      landed: `after the command to ${first.nodeId}, ${live.length} killed; ${outcome}`,
+      landed: `after the revert command to ${revert.nodeId}, ${killed} killed; ${outcome}`,
     };
   },
 };
@@ -210,6 +276,8 @@ const AGENT_KILL_STEPS: InstallStep[] = [
 export const FAULT_SCENARIOS: FaultScenario[] = [
   ...AGENT_KILL_STEPS.map((step) => agentKilledAt(step)),
   schedulerKilledAfterFirstBatch,
+  schedulerKilledMidBatch,
+  schedulerKilledDuringRevert,
   agentKilledAt('backing_up', 'backup'),
   agentKilledRestoringData,
 ];

@@ -138,9 +138,10 @@ async function checkRollout(
   const findings: string[] = [];
   let lostCommands = 0;
   let unrecordedVersions = 0;
-  const { rows: rollout } = await fleet.dep.pg.query(`SELECT state, target_version FROM rollouts WHERE id = $1`, [
-    rolloutId,
-  ]);
+  const { rows: rollout } = await fleet.dep.pg.query(
+    `SELECT state, target_version, coalesce((strategy->>'autoRollback')::boolean, false) AS auto_rollback FROM rollouts WHERE id = $1`,
+    [rolloutId],
+  );
   const nodeRows = (
     await fleet.dep.pg.query(`SELECT node_id, status, from_version FROM rollout_nodes WHERE rollout_id = $1`, [
       rolloutId,
@@ -150,6 +151,11 @@ async function checkRollout(
     findings.push(`rollout ${rolloutId} is ${rollout[0]?.state}, not in a final state`);
     lostCommands += Math.max(1, nodeRows.filter((r) => UNFINISHED_NODE_STATUSES.includes(r.status)).length);
   } else {
+    if (rollout[0].state === 'failed' && rollout[0].auto_rollback) {
+      // the automatic revert is work the control plane owes: a rollout left failed lost it
+      findings.push(`rollout ${rolloutId} stays failed: its automatic revert never finished (no move to rolled_back)`);
+      lostCommands++;
+    }
     for (const r of nodeRows.filter((r) => UNFINISHED_NODE_STATUSES.includes(r.status))) {
       findings.push(`${r.node_id} is still ${r.status} in a ${rollout[0].state} rollout`);
       lostCommands++;
