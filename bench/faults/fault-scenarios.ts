@@ -47,7 +47,10 @@ export const PADDING_BYTES = 6 << 20;
 
 export const paddedRelease = () => ({ extra: [{ path: 'padding.bin', data: randomBytes(PADDING_BYTES) }] });
 
-/** Resolves with the first message on `subject` whose JSON satisfies `match`; stops listening then. */
+/**
+ * Resolves with the first message on `subject` whose JSON satisfies `match`; stops listening
+ * then. Rejects after `timeoutMs`, handled even when the scenario gave up on it first.
+ */
 function firstMessage<T>(
   nc: NatsConnection,
   subject: string,
@@ -57,7 +60,7 @@ function firstMessage<T>(
 ): Promise<T> {
   const sub = nc.subscribe(subject);
   const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
-  return (async () => {
+  const found = (async () => {
     for await (const m of sub) {
       const body = m.json<T>();
       if (match(body)) {
@@ -68,6 +71,8 @@ function firstMessage<T>(
     }
     throw new Error(`no ${what} within ${timeoutMs} ms`);
   })();
+  found.catch(() => undefined);
+  return found;
 }
 
 /**
@@ -110,7 +115,7 @@ async function outcomeOf(fleet: TestFleet, rolloutId: string, nodeId: string): P
  * lands at the step or just after it: a step can be shorter than the event's trip).
  */
 function killAgentAt(fleet: TestFleet, node: FleetNode, step: InstallStep, version: string): Promise<string> {
-  return firstMessage<{ data: { step: string; version: string } }>(
+  const killed = firstMessage<{ data: { step: string; version: string } }>(
     fleet.dep.nc,
     `${fleet.dep.namespace}.${Subjects.InstallProgress}.${node.id}`,
     (ev) => ev.data.step === step && ev.data.version === version,
@@ -118,6 +123,8 @@ function killAgentAt(fleet: TestFleet, node: FleetNode, step: InstallStep, versi
   )
     .then(() => node.proc.kill('SIGKILL'))
     .then(() => `journal at ${journalStep(node.dir, version)}`);
+  killed.catch(() => undefined); // awaited by the scenario unless it failed before
+  return killed;
 }
 
 /**
