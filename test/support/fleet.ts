@@ -169,7 +169,8 @@ export class TestFleet {
   async restartNode(id: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<FleetNode> {
     const node = this.nodes.find((n) => n.id === id);
     const env = this.nodeEnv.get(id);
-    if (!node || !env) throw new Error(`no node ${id} in this fleet (nodes: ${this.nodes.map((n) => n.id).join(', ')})`);
+    if (!node || !env)
+      throw new Error(`no node ${id} in this fleet (nodes: ${this.nodes.map((n) => n.id).join(', ')})`);
     await node.proc.kill(signal);
     node.proc = await startService('installer', env);
     this.procs.push(node.proc);
