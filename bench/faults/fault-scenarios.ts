@@ -200,6 +200,20 @@ interface SentCommand {
 const commandSent = (fleet: TestFleet, what: string, match: (cmd: SentCommand) => boolean) =>
   firstMessage<SentCommand>(fleet.dep.nc, `${fleet.dep.namespace}.${NodeSubjects.install('*')}`, match, what);
 
+/** SIGKILL the scheduler as soon as it answered the create request (planned, maybe no command out yet); a new one takes over. */
+const schedulerKilledAfterPlanning: FaultScenario = {
+  name: 'scheduler SIGKILL right after planning',
+  fleet: 'plain',
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const rolloutId = await fleet.rollout({ version, maxParallel: 1 });
+    const { rows } = await fleet.dep.pg.query(`SELECT state FROM rollouts WHERE id = $1`, [rolloutId]);
+    const killed = await replaceScheduler(fleet);
+    const outcome = await outcomeOf(fleet, rolloutId, fleet.nodes[0].id);
+    return { rolloutIds: [rolloutId], landed: `rollout ${rows[0].state} when ${killed} killed; ${outcome}` };
+  },
+};
+
 /** SIGKILL the scheduler right after the first batch's command went out (one node a batch); a new one takes over. */
 const schedulerKilledAfterFirstBatch: FaultScenario = {
   name: 'scheduler SIGKILL after the first batch went out',
@@ -282,6 +296,7 @@ const AGENT_KILL_STEPS: InstallStep[] = [
 /** The fault matrix this runner knows, in the order it runs them. */
 export const FAULT_SCENARIOS: FaultScenario[] = [
   ...AGENT_KILL_STEPS.map((step) => agentKilledAt(step)),
+  schedulerKilledAfterPlanning,
   schedulerKilledAfterFirstBatch,
   schedulerKilledMidBatch,
   schedulerKilledDuringRevert,
