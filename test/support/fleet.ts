@@ -7,6 +7,7 @@ import { TufRepositoryWriter, generateKeySet, trustedRootFor, type TufKeySet } f
 import {
   buildDemoArtifact,
   freePort,
+  type DemoArtifactOptions,
   startS3Server,
   startService,
   uniqueName,
@@ -40,6 +41,8 @@ export class TestFleet {
   store!: MinioObjectStore;
   bucket = uniqueName('f');
   rootPath = join(this.work, 'root.json');
+  /** Settings each node's agent was started with, to start it again the same way. */
+  private readonly nodeEnv = new Map<string, Record<string, string>>();
 
   private constructor(
     readonly dep: TestDeployment,
@@ -105,7 +108,7 @@ export class TestFleet {
     return p;
   }
 
-  publish(version: string, options: { broken?: boolean } = {}) {
+  publish(version: string, options: DemoArtifactOptions = {}) {
     return this.writer.publish({
       store: this.store,
       component: 'demo',
@@ -125,7 +128,7 @@ export class TestFleet {
         const dir = join(this.work, id);
         if (this.dep.nats && !TEST_NODES.includes(id))
           throw new Error(`a fleet on its own NATS has users for ${TEST_NODES.join(', ')} only`);
-        const proc = await startService('installer', {
+        const env = {
           ...this.env(`agent-${id}`),
           NODE_ID: id,
           NODE_LABELS: id === 'node-1' ? 'group=canary' : 'group=main',
@@ -139,7 +142,9 @@ export class TestFleet {
           AGENT_HEALTH_INTERVAL: '50ms',
           AGENT_MIN_FREE_DISK: '1MiB',
           ...envFor(id),
-        });
+        };
+        this.nodeEnv.set(id, env);
+        const proc = await startService('installer', env);
         this.procs.push(proc);
         const version = async () => {
           try {
@@ -154,6 +159,22 @@ export class TestFleet {
     );
     this.nodes.push(...started);
     return started;
+  }
+
+  /**
+   * Starts a new agent process for a node, with the settings and directory it was first
+   * started with (after a kill: the new agent finishes or undoes what the old one left).
+   * An agent still running is killed with `signal` first.
+   */
+  async restartNode(id: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<FleetNode> {
+    const node = this.nodes.find((n) => n.id === id);
+    const env = this.nodeEnv.get(id);
+    if (!node || !env)
+      throw new Error(`no node ${id} in this fleet (nodes: ${this.nodes.map((n) => n.id).join(', ')})`);
+    await node.proc.kill(signal);
+    node.proc = await startService('installer', env);
+    this.procs.push(node.proc);
+    return node;
   }
 
   /** Asks the scheduler for a rollout; throws with its message when refused. */

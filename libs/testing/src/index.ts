@@ -18,7 +18,13 @@ export { rejectionOf } from './rejection';
 export { createTestNatsOperator, type NatsUserPermissions, type TestNatsOperator } from './nats-operator';
 export { createTestCertificates, type TestCertificates } from './tls-certificates';
 export { writeTar, writeTarGz, type TarEntry, type TarOptions } from './tar-writer';
-export { demoAppEntries, buildDemoArtifact, buildMaliciousArtifact, MaliciousArtifactKinds } from './demo-artifact';
+export {
+  demoAppEntries,
+  buildDemoArtifact,
+  buildMaliciousArtifact,
+  MaliciousArtifactKinds,
+  type DemoArtifactOptions,
+} from './demo-artifact';
 export * from './event-fixtures';
 export { spawnTs, type TsChild } from './ts-child';
 export { FakeNpmRegistry, generateNpmSigningKey, type NpmSigning, type NpmSigningKey } from './npm-registry';

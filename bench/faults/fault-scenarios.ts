@@ -1,0 +1,355 @@
+import { randomBytes } from 'node:crypto';
+import { renameSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { NodeSubjects, Queries, Subjects, systemActor, type InstallStep, type QueryReply } from '@lockstep/contracts';
+import type { FleetNode, TestFleet } from '../../test/support/fleet';
+import { journalStep } from './invariants';
+
+/**
+ * Fleets a scenario can run on: `plain` (no backups), or `backup` (a backup service, and
+ * agents that take a pre-update backup of their shared/ and data directories before every install).
+ */
+export type FleetKind = 'plain' | 'backup';
+
+/** What every scenario gets: the fleet of its kind, shared with the others, and a fresh version to roll out. */
+export interface FaultContext {
+  fleet: TestFleet;
+  /** A version no rollout used yet (1.<n>.0), published with padding so every step takes a moment. */
+  publishNext(options?: { broken?: boolean }): Promise<string>;
+}
+
+/** How a scenario went, for its report line; the runner checks the invariants afterwards. */
+export interface FaultRun {
+  /** The rollouts the scenario started, in order; the last one records what the nodes should run. */
+  rolloutIds: string[];
+  /** Where the fault actually landed (e.g. the step the killed agent's journal was at). */
+  landed: string;
+}
+
+/** One row of the fault matrix. */
+export interface FaultScenario {
+  name: string;
+  fleet: FleetKind;
+  /** A control: it breaks an invariant on purpose, so the checks must catch it. */
+  control?: true;
+  run(ctx: FaultContext): Promise<FaultRun>;
+}
+
+/** Final rollout states; `failed` too without auto-rollback (see settle). */
+const FINAL_STATES = ['succeeded', 'aborted', 'rolled_back'];
+/** How long a failed rollout with auto-rollback and no node moving may wait for its move to rolled_back (lease 3 s, reconcile 250 ms). */
+const STUCK_MS = 12_000;
+/** A broken release needs this long to fail its health gate; short so a rollback scenario is quick. */
+const BROKEN_HEALTH_DEADLINE_MS = 3000;
+/** Incompressible padding per release: download, verify and unpack each take a few tens of ms. */
+export const PADDING_BYTES = 6 << 20;
+
+export const paddedRelease = () => ({ extra: [{ path: 'padding.bin', data: randomBytes(PADDING_BYTES) }] });
+
+/**
+ * Resolves with the first message on `subject` whose JSON satisfies `match`; stops listening
+ * then. Rejects after `timeoutMs`, handled even when the scenario gave up on it first.
+ */
+function firstMessage<T>(
+  nc: NatsConnection,
+  subject: string,
+  match: (body: T) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const sub = nc.subscribe(subject);
+  const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
+  const found = (async () => {
+    for await (const m of sub) {
+      const body = m.json<T>();
+      if (match(body)) {
+        clearTimeout(timer);
+        sub.unsubscribe();
+        return body;
+      }
+    }
+    throw new Error(`no ${what} within ${timeoutMs} ms`);
+  })();
+  found.catch(() => undefined);
+  return found;
+}
+
+/**
+ * Waits until the rollout is final and no node of it is installing or reverting; returns its
+ * state. With auto-rollback, `failed` is a way station to `rolled_back`: it counts as final
+ * only once it stood still for STUCK_MS (the invariants then report the revert as lost).
+ * After the timeout, returns whatever the state is (the invariants judge that too).
+ */
+export async function settle(fleet: TestFleet, rolloutId: string, timeoutMs = 90_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let stillSince: number | undefined;
+  for (;;) {
+    const { rows } = await fleet.dep.pg.query(
+      `SELECT r.state, coalesce((r.strategy->>'autoRollback')::boolean, false) AS auto_rollback,
+        (SELECT count(*)::int FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.status IN ('installing', 'reverting')) AS moving
+       FROM rollouts r WHERE r.id = $1`,
+      [rolloutId],
+    );
+    const r = rows[0] as { state: string; auto_rollback: boolean; moving: number } | undefined;
+    if (r && FINAL_STATES.includes(r.state) && r.moving === 0) return r.state;
+    if (r?.state === 'failed' && r.moving === 0) {
+      stillSince ??= Date.now();
+      if (!r.auto_rollback || Date.now() - stillSince > STUCK_MS) return r.state;
+    } else stillSince = undefined;
+    if (Date.now() > deadline) return r?.state ?? 'missing';
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** The rollout's final state and the node's status in it, for the report line. */
+async function outcomeOf(fleet: TestFleet, rolloutId: string, nodeId: string): Promise<string> {
+  const state = await settle(fleet, rolloutId);
+  const row = (await fleet.nodeRows(rolloutId)).find((r) => r.node_id === nodeId);
+  return `rollout ${state}, ${nodeId} ${row?.status ?? 'not in it'}`;
+}
+
+/**
+ * Arms a SIGKILL of one node's agent for the moment it reports `step` of a command for
+ * `version`; resolves once the agent is dead, with the step its journal recorded (the kill
+ * lands at the step or just after it: a step can be shorter than the event's trip).
+ */
+function killAgentAt(fleet: TestFleet, node: FleetNode, step: InstallStep, version: string): Promise<string> {
+  const killed = firstMessage<{ data: { step: string; version: string } }>(
+    fleet.dep.nc,
+    `${fleet.dep.namespace}.${Subjects.InstallProgress}.${node.id}`,
+    (ev) => ev.data.step === step && ev.data.version === version,
+    `${step} progress of ${node.id}`,
+  )
+    .then(() => node.proc.kill('SIGKILL'))
+    .then(() => `journal at ${journalStep(node.dir, version)}`);
+  killed.catch(() => undefined); // awaited by the scenario unless it failed before
+  return killed;
+}
+
+/**
+ * SIGKILL one node's agent as soon as it reports `step` of the scenario's install, start a
+ * new agent for the node with the same settings and directory, and let the rollout finish.
+ */
+function agentKilledAt(step: InstallStep, fleetKind: FleetKind = 'plain', victimIndex = 1): FaultScenario {
+  return {
+    name: `agent SIGKILL at ${step}${fleetKind === 'backup' ? ' (backups on)' : ''}`,
+    fleet: fleetKind,
+    async run({ fleet, publishNext }) {
+      const broken = step === 'rolling_back';
+      const version = await publishNext({ broken });
+      const victim = fleet.nodes[victimIndex];
+      const killed = killAgentAt(fleet, victim, step, version);
+      const rolloutId = await fleet.rollout({
+        version,
+        maxParallel: fleet.nodes.length,
+        ...(broken ? { healthyDeadlineMs: BROKEN_HEALTH_DEADLINE_MS } : {}),
+      });
+      const landed = await killed;
+      await fleet.restartNode(victim.id);
+      return { rolloutIds: [rolloutId], landed: `${landed}; ${await outcomeOf(fleet, rolloutId, victim.id)}` };
+    },
+  };
+}
+
+/**
+ * A rollout that succeeds (each node backs up first), then `rollback --restore-data` of it,
+ * with one node's agent SIGKILLed while it restores its pre-update backup.
+ */
+const agentKilledRestoringData: FaultScenario = {
+  name: 'agent SIGKILL at restoring_data (rollback --restore-data)',
+  fleet: 'backup',
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const forward = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
+    const state = await settle(fleet, forward);
+    if (state !== 'succeeded') throw new Error(`the rollout to ${version} to roll back ${state}`);
+    const victim = fleet.nodes[1];
+    const { rows } = await fleet.dep.pg.query(`SELECT from_version FROM rollout_nodes WHERE rollout_id = $1 LIMIT 1`, [
+      forward,
+    ]);
+    const killed = killAgentAt(fleet, victim, 'restoring_data', rows[0].from_version);
+    const reply = await fleet.dep.queries.send<QueryReply<{ rolloutId: string }>>(
+      Queries.RollbackCreate,
+      { rolloutId: forward, restoreData: true, maxParallel: fleet.nodes.length, actor: systemActor('faults') },
+      130_000,
+    );
+    if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+    const landed = await killed;
+    await fleet.restartNode(victim.id);
+    const back = reply.result.rolloutId;
+    return { rolloutIds: [forward, back], landed: `${landed}; ${await outcomeOf(fleet, back, victim.id)}` };
+  },
+};
+
+/** SIGKILLs every live scheduler and starts a new one (which takes the rollout over after the lease). */
+async function replaceScheduler(fleet: TestFleet): Promise<number> {
+  const live = fleet.procs.filter((p) => p.name === 'scheduler' && p.proc.exitCode === null && !p.proc.signalCode);
+  await Promise.all(live.map((p) => p.kill('SIGKILL')));
+  await fleet.startScheduler();
+  return live.length;
+}
+
+interface SentCommand {
+  version: string;
+  nodeId: string;
+  commandId: string;
+}
+
+/** Arms a wait for the first install command that matches (revert commands' ids are `<rollout>.<node>.revert`). */
+const commandSent = (fleet: TestFleet, what: string, match: (cmd: SentCommand) => boolean) =>
+  firstMessage<SentCommand>(fleet.dep.nc, `${fleet.dep.namespace}.${NodeSubjects.install('*')}`, match, what);
+
+/** SIGKILL the scheduler as soon as it answered the create request (planned, maybe no command out yet); a new one takes over. */
+const schedulerKilledAfterPlanning: FaultScenario = {
+  name: 'scheduler SIGKILL right after planning',
+  fleet: 'plain',
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const rolloutId = await fleet.rollout({ version, maxParallel: 1 });
+    const { rows } = await fleet.dep.pg.query(`SELECT state FROM rollouts WHERE id = $1`, [rolloutId]);
+    const killed = await replaceScheduler(fleet);
+    const outcome = await outcomeOf(fleet, rolloutId, fleet.nodes[0].id);
+    return { rolloutIds: [rolloutId], landed: `rollout ${rows[0].state} when ${killed} killed; ${outcome}` };
+  },
+};
+
+/** SIGKILL the scheduler right after the first batch's command went out (one node a batch); a new one takes over. */
+const schedulerKilledAfterFirstBatch: FaultScenario = {
+  name: 'scheduler SIGKILL after the first batch went out',
+  fleet: 'plain',
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const sent = commandSent(fleet, `a command for ${version}`, (cmd) => cmd.version === version);
+    const rolloutId = await fleet.rollout({ version, maxParallel: 1, minHealthyMs: 800 });
+    const first = await sent;
+    const killed = await replaceScheduler(fleet);
+    const outcome = await outcomeOf(fleet, rolloutId, first.nodeId);
+    return { rolloutIds: [rolloutId], landed: `after the command to ${first.nodeId}, ${killed} killed; ${outcome}` };
+  },
+};
+
+/** SIGKILL the scheduler while a batch of every node is in its health gate; a new one takes over. */
+const schedulerKilledMidBatch: FaultScenario = {
+  name: 'scheduler SIGKILL mid-batch',
+  fleet: 'plain',
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const healthChecking = firstMessage<{ data: { step: string; version: string; nodeId: string } }>(
+      fleet.dep.nc,
+      `${fleet.dep.namespace}.${Subjects.InstallProgress}.*`,
+      (ev) => ev.data.step === 'health_check' && ev.data.version === version,
+      `health_check progress for ${version}`,
+    );
+    const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length, minHealthyMs: 1500 });
+    const first = await healthChecking;
+    const killed = await replaceScheduler(fleet);
+    const outcome = await outcomeOf(fleet, rolloutId, first.data.nodeId);
+    return { rolloutIds: [rolloutId], landed: `${first.data.nodeId} in health_check, ${killed} killed; ${outcome}` };
+  },
+};
+
+/**
+ * A rollout one node a batch: the first node succeeds, the second's agent is SIGKILLed while
+ * downloading (so it fails and the rollout fails), and the scheduler is SIGKILLed as soon as
+ * its automatic revert sends the first node back; a new scheduler must finish the revert.
+ */
+const schedulerKilledDuringRevert: FaultScenario = {
+  name: 'scheduler SIGKILL during the automatic revert',
+  fleet: 'plain',
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const victim = fleet.nodes[1];
+    const agentKilled = killAgentAt(fleet, victim, 'downloading', version);
+    const rolloutId = await fleet.rollout({ version, maxParallel: 1 });
+    const revertSent = commandSent(
+      fleet,
+      'a revert command',
+      (cmd) => cmd.commandId.startsWith(rolloutId) && cmd.commandId.endsWith('.revert'),
+    );
+    await agentKilled;
+    await fleet.restartNode(victim.id);
+    const revert = await revertSent.catch(() => undefined);
+    if (!revert) throw new Error('the rollout sent no revert command');
+    const killed = await replaceScheduler(fleet);
+    const outcome = await outcomeOf(fleet, rolloutId, revert.nodeId);
+    return {
+      rolloutIds: [rolloutId],
+      landed: `after the revert command to ${revert.nodeId}, ${killed} killed; ${outcome}`,
+    };
+  },
+};
+
+/** Install steps an agent reports as progress, each a kill point (those that need backups: below). */
+const AGENT_KILL_STEPS: InstallStep[] = [
+  'downloading',
+  'verifying',
+  'unpacking',
+  'migrating_config',
+  'migrate_hook',
+  'swapping',
+  'restarting',
+  'health_check',
+  'rolling_back',
+];
+
+/** The fault matrix this runner knows, in the order it runs them. */
+export const FAULT_SCENARIOS: FaultScenario[] = [
+  ...AGENT_KILL_STEPS.map((step) => agentKilledAt(step)),
+  schedulerKilledAfterPlanning,
+  schedulerKilledAfterFirstBatch,
+  schedulerKilledMidBatch,
+  schedulerKilledDuringRevert,
+  agentKilledAt('backing_up', 'backup'),
+  agentKilledRestoringData,
+];
+
+/**
+ * Control: after a rollout succeeded, one node's `current` is pointed back at its previous
+ * release and its agent restarted, so it runs a version the rollout did not record. The
+ * invariants must report it (one unrecorded version); it leaves the fleet skewed, so controls run last.
+ */
+const controlSwappedBehindLockstep: FaultScenario = {
+  name: 'control: a node swapped back to its previous release behind Lockstep',
+  fleet: 'plain',
+  control: true,
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
+    const state = await settle(fleet, rolloutId);
+    if (state !== 'succeeded') throw new Error(`the rollout to ${version} ${state}`);
+    const victim = fleet.nodes[2];
+    const row = (
+      await fleet.dep.pg.query(`SELECT from_version FROM rollout_nodes WHERE rollout_id = $1 AND node_id = $2`, [
+        rolloutId,
+        victim.id,
+      ])
+    ).rows[0] as { from_version: string };
+    const link = join(victim.dir, 'current');
+    symlinkSync(`releases/${row.from_version}`, `${link}.control`);
+    renameSync(`${link}.control`, link);
+    await fleet.restartNode(victim.id);
+    return { rolloutIds: [rolloutId], landed: `${victim.id} pointed back at ${row.from_version}` };
+  },
+};
+
+/**
+ * Control: one node's agent is killed and not restarted before a rollout (short progress
+ * deadline), so its commands never get an outcome. The invariants must report them lost; the
+ * runner restarts the agent afterwards (it refuses the stale commands: past their deadline).
+ */
+const controlAgentNeverAnswers: FaultScenario = {
+  name: 'control: an agent dead for the whole rollout',
+  fleet: 'plain',
+  control: true,
+  async run({ fleet, publishNext }) {
+    const version = await publishNext();
+    const victim = fleet.nodes[2];
+    await victim.proc.kill('SIGKILL');
+    const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length, progressDeadlineMs: 3000 });
+    return { rolloutIds: [rolloutId], landed: `${victim.id} down; ${await outcomeOf(fleet, rolloutId, victim.id)}` };
+  },
+};
+
+/** Controls, run after the real scenarios (unless FAULTS_SELF_CHECK=0): each must be reported broken. */
+export const CONTROL_SCENARIOS: FaultScenario[] = [controlAgentNeverAnswers, controlSwappedBehindLockstep];

@@ -1,0 +1,195 @@
+/**
+ * npm run faults — the fault matrix (issue 12): real processes through a table of faults,
+ * the same invariants checked after each one.
+ *
+ * One fleet per kind for the whole run, as `test/support/fleet.ts` starts them for the e2e
+ * tests (its own nats-server with least-privilege users, database and s3rver; checker,
+ * scheduler and three agents running the demo app): `plain`, and `backup` (plus the backup
+ * service, agents taking pre-update backups). Starting a fleet costs more than a scenario,
+ * and every scenario begins from a settled fleet anyway (all nodes on one version, every
+ * agent running; a scenario that left an agent dead gets it restarted). Each scenario rolls
+ * out a new padded release and injects its fault (see fault-scenarios.ts); then, once its
+ * rollouts are final, invariants.ts checks:
+ *   - every node's app, its `current` release, the rollout's record and its heartbeat agree;
+ *   - every install command sent got an outcome, no node is left installing, none ran twice;
+ *   - no pre-update backup of the scenario is left `creating`.
+ * No scenario involves a webhook yet, so duplicate_deliveries is 0 by construction.
+ *
+ * Prints one line per scenario, then last:
+ *   faults: scenarios=<n> survived=<n> lost_commands=<n> unrecorded_versions=<n> duplicate_deliveries=<n>
+ * and exits 1 when any invariant broke (or a scenario could not inject its fault).
+ * After the real scenarios come controls that break an invariant on purpose (outside the
+ * counts; FAULTS_SELF_CHECK=0 skips them): the run fails when the checks miss one, so a check
+ * that went blind cannot pass quietly. FAULTS_ONLY=<substring> runs the scenarios whose name
+ * contains it (and the controls).
+ * Needs Postgres and nats-server (deploy/scripts/ensure-infra.sh) and `npm run build`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import { NodeSubjects } from '@lockstep/contracts';
+import { nodesBucketName } from '@lockstep/messaging';
+import { waitFor } from '@lockstep/testing';
+import { collectEvents } from '../../test/support/control-plane';
+import { TestFleet } from '../../test/support/fleet';
+import {
+  CONTROL_SCENARIOS,
+  FAULT_SCENARIOS,
+  paddedRelease,
+  settle,
+  type FaultScenario,
+  type FleetKind,
+} from './fault-scenarios';
+import { checkInvariants, type Breakage, type SeenEvent } from './invariants';
+
+const started = Date.now();
+const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
+const NODES = 3;
+/** After a rollout is final, how long late outcomes may still trickle in before counting. */
+const SETTLE_MS = 1000;
+
+async function main(): Promise<number> {
+  const only = process.env.FAULTS_ONLY;
+  const scenarios = FAULT_SCENARIOS.filter((s) => !only || s.name.includes(only));
+  const controls = process.env.FAULTS_SELF_CHECK === '0' ? [] : CONTROL_SCENARIOS;
+  const totals = { survived: 0, lostCommands: 0, unrecordedVersions: 0, duplicateDeliveries: 0 };
+  let missedControls = 0;
+  for (const kind of ['plain', 'backup'] as const) {
+    const mine = [...scenarios, ...controls].filter((s) => s.fleet === kind);
+    if (mine.length === 0) continue;
+    const fleet = await startFleet(kind);
+    try {
+      log(`${kind} fleet of ${NODES} nodes on 1.0.0; ${mine.length} scenarios`);
+      for (const scenario of mine) {
+        const broken = await runScenario(fleet, scenario);
+        await reviveDeadAgents(fleet.fleet);
+        if (scenario.control) {
+          // a control must break: it proves the checks see what they claim to
+          if (broken.findings.length === 0 || broken.findings.some((f) => f.startsWith('could not run')))
+            missedControls++;
+          continue;
+        }
+        totals.survived += broken.findings.length === 0 ? 1 : 0;
+        totals.lostCommands += broken.lostCommands;
+        totals.unrecordedVersions += broken.unrecordedVersions;
+        totals.duplicateDeliveries += broken.duplicateDeliveries;
+      }
+    } finally {
+      await fleet.stop().catch((err: Error) => log(`stopping the ${kind} fleet: ${err.message.split('\n')[0]}`));
+    }
+  }
+  console.log(
+    `faults: scenarios=${scenarios.length} survived=${totals.survived} lost_commands=${totals.lostCommands} unrecorded_versions=${totals.unrecordedVersions} duplicate_deliveries=${totals.duplicateDeliveries}`,
+  );
+  if (missedControls) console.error(`faults: ${missedControls} control(s) went unnoticed: the checks are blind`);
+  return totals.survived === scenarios.length && missedControls === 0 ? 0 : 1;
+}
+
+/** A fleet settled on 1.0.0, with what the runner watches on it: every event and every install command. */
+interface WatchedFleet {
+  fleet: TestFleet;
+  publishNext(options?: { broken?: boolean }): Promise<string>;
+  events: SeenEvent[];
+  commands: Array<{ rolloutId: string; commandId: string }>;
+  stop(): Promise<void>;
+}
+
+async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
+  const fleet = await TestFleet.start();
+  try {
+    let agentEnv: (id: string) => Record<string, string> = () => ({});
+    if (kind === 'backup') {
+      const key = { BACKUP_BUCKET: `${fleet.bucket}-backups`, BACKUP_KEY: 'fault matrix backup passphrase' };
+      await fleet.startService('backup', key);
+      agentEnv = (id) => {
+        const data = join(fleet.work, `${id}-data`);
+        mkdirSync(data, { recursive: true });
+        writeFileSync(join(data, 'orders.db'), `orders of ${id}\n`);
+        return { ...key, BACKUP_DATA_PATHS: `${join(fleet.work, id, 'shared')},${data}` };
+      };
+    }
+    await fleet.addNodes(NODES, agentEnv);
+    let minor = 0;
+    const publishNext = async (options: { broken?: boolean } = {}) => {
+      const version = `1.${++minor}.0`;
+      await fleet.publish(version, { ...paddedRelease(), ...options });
+      return version;
+    };
+    const first = await fleet.rollout({ version: '1.0.0', maxParallel: NODES });
+    const settled = await settle(fleet, first);
+    if (settled !== 'succeeded') throw new Error(`the ${kind} fleet did not settle on 1.0.0 (${settled})`);
+    const seen = await collectEvents(fleet.dep);
+    const commands: WatchedFleet['commands'] = [];
+    const commandSub = fleet.dep.nc.subscribe(`${fleet.dep.namespace}.${NodeSubjects.install('*')}`, {
+      callback: (_err, m) => {
+        commands.push(m.json());
+      },
+    });
+    return {
+      fleet,
+      publishNext,
+      events: seen.events,
+      commands,
+      async stop() {
+        commandSub.unsubscribe();
+        await seen.stop();
+        await fleet.stop();
+      },
+    };
+  } catch (err) {
+    await fleet.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Runs one scenario and checks the invariants; logs its line and findings. */
+async function runScenario(watched: WatchedFleet, scenario: FaultScenario): Promise<Breakage> {
+  const t0 = Date.now();
+  let broken: Breakage;
+  let landed = '';
+  try {
+    const run = await scenario.run({ fleet: watched.fleet, publishNext: watched.publishNext });
+    landed = run.landed;
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const commandIds = watched.commands.filter((c) => run.rolloutIds.includes(c.rolloutId)).map((c) => c.commandId);
+    broken = await checkInvariants(watched.fleet, run.rolloutIds, commandIds, watched.events);
+    landed += `; ${commandIds.length} commands`;
+  } catch (err) {
+    broken = {
+      lostCommands: 0,
+      unrecordedVersions: 0,
+      ranTwice: 0,
+      duplicateDeliveries: 0,
+      findings: [`could not run: ${(err as Error).message.split('\n')[0]}`],
+    };
+  }
+  const survived = broken.findings.length === 0;
+  const verdict = scenario.control ? (survived ? 'MISSED  ' : 'caught  ') : survived ? 'survived' : 'BROKE   ';
+  log(`${verdict} ${scenario.name} (${landed || 'fault not injected'}; ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  for (const f of broken.findings) log(`    ${f}`);
+  return broken;
+}
+
+/** A scenario that failed half-way may leave an agent dead; the next one needs the whole fleet. */
+async function reviveDeadAgents(fleet: TestFleet): Promise<void> {
+  const bucket = await new Kvm(fleet.dep.nc).open(nodesBucketName(fleet.dep.namespace));
+  for (const node of fleet.nodes) {
+    if (node.proc.proc.exitCode === null && node.proc.proc.signalCode === null) continue;
+    const restartedAt = new Date();
+    await fleet.restartNode(node.id);
+    // a node the scheduler saw as lost blocks the next rollout until it heartbeats again
+    await waitFor(async () => ((await bucket.get(node.id))?.created ?? new Date(0)) > restartedAt, {
+      timeoutMs: 10_000,
+      what: `a heartbeat of the restarted ${node.id}`,
+    });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(err);
+    console.log('faults: scenarios=0 survived=0 lost_commands=0 unrecorded_versions=0 duplicate_deliveries=0');
+    process.exit(1);
+  },
+);
