@@ -148,11 +148,19 @@ describe(RolloutRepository.name, () => {
     await sut.applyFinished([finished(`${reverting}.b2.install`)]);
     await sut.transition(reverting, 1, 'running');
     await sut.transition(reverting, 1, 'failed');
+    // its conductor died after sending the revert, whose outcome came in before a new one took over:
+    // nothing is left to revert, but it must still reach rolled_back (npm run faults found it stuck)
+    const reverted = await sentRollout(['b4']);
+    await sut.applyFinished([finished(`${reverted}.b4.install`)]);
+    await sut.transition(reverted, 1, 'running');
+    await sut.transition(reverted, 1, 'failed');
+    await sut.markSent(reverted, [{ nodeId: 'b4', commandId: `${reverted}.b4.revert` }], 'reverting', 1);
+    await sut.applyFinished([finished(`${reverted}.b4.revert`)]);
     const running = await sentRollout(['b3']);
 
     const active = (await sut.active()).map((r) => r.id);
 
-    expect(active).toEqual([...before, reverting, running]);
+    expect(active).toEqual([...before, reverting, reverted, running]);
   });
 
   it('applies a batch of outcomes as one by one: the first of a command counts, and only nodes still installing change', async () => {

@@ -131,13 +131,12 @@ export class RolloutRepository {
       .getRepository(RolloutEntity)
       .createQueryBuilder('r')
       .where(
-        `r.state = ANY(:active)
-          OR (r.state = ANY(:reverting) AND (r.strategy->>'autoRollback')::boolean
-              AND EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.status = ANY(:revertible) AND n.from_version IS NOT NULL))`,
+        // a failed rollout with auto-rollback needs its conductor until it is rolled_back, even
+        // when nothing is left to revert (a dead conductor's last revert outcome came in meanwhile)
+        `r.state = ANY(:active) OR (r.state = ANY(:reverting) AND (r.strategy->>'autoRollback')::boolean)`,
         {
           active: ACTIVE_ROLLOUT_STATES,
           reverting: rolloutFromStates('rolled_back', 'conductor'),
-          revertible: nodeFromStatuses(NODE_STATUS_WHILE.rollback),
         },
       )
       .orderBy('r.createdAt', 'ASC')
