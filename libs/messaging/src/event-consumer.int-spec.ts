@@ -1,4 +1,5 @@
-import { Global, Injectable, Module } from '@nestjs/common';
+import { Global, Injectable, Module, type Type } from '@nestjs/common';
+import type { MessagingOptions } from './messaging.options';
 import { Test } from '@nestjs/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -98,6 +99,35 @@ const deadLettered: DeadLetteredMessage[] = [];
   exports: [DEAD_LETTER_RECORDER],
 })
 class RecorderModule {}
+
+/** A Nest app whose EventConsumerHost consumes `options.handles` with `handler`, on a fresh namespace. */
+async function startHost<T>(handler: Type<T>, options: Omit<MessagingOptions, 'service' | 'connection' | 'namespace'>) {
+  const namespace = uniqueName('m');
+  const mod = await Test.createTestingModule({
+    imports: [
+      MessagingModule.forRoot({ service: 'spec', connection: { NATS_URL: servers }, namespace, ...options }),
+      RecorderModule,
+    ],
+    providers: [handler],
+  }).compile();
+  const app = mod.createNestApplication({ logger: false });
+  await app.init();
+  const nc = await connect({ servers });
+  const jsm = await jetstreamManager(nc);
+  return {
+    namespace,
+    app,
+    sut: app.get(handler),
+    nc,
+    jsm,
+    async close() {
+      await app.close();
+      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS', 'NODES'])
+        await jsm.streams.delete(`${s === 'NODES' ? 'KV_' : ''}${namespace.toUpperCase()}_${s}`).catch(() => undefined);
+      await nc.close();
+    },
+  };
+}
 
 describe('EventConsumerHost', () => {
   it('redelivers on failure, dead-letters after the limit or on a bad payload, and publishes once per id', async () => {
@@ -254,24 +284,9 @@ describe('EventConsumerHost', () => {
   });
 
   it("takes a per-node event only from its node's subject: node a speaking for node b is dead-lettered, unhandled", async () => {
-    const namespace = uniqueName('m');
-    const mod = await Test.createTestingModule({
-      imports: [
-        MessagingModule.forRoot({
-          service: 'spec',
-          connection: { NATS_URL: servers },
-          namespace,
-          handles: [Subjects.InstallFinished],
-        }),
-        RecorderModule,
-      ],
-      providers: [InstallOutcomes],
-    }).compile();
-    const app = mod.createNestApplication({ logger: false });
-    await app.init();
-    const sut = app.get(InstallOutcomes);
-    const nc = await connect({ servers });
-    const jsm = await jetstreamManager(nc);
+    const { namespace, sut, jsm, nc, close } = await startHost(InstallOutcomes, {
+      handles: [Subjects.InstallFinished],
+    });
     const outcome = (nodeId: string, commandId: string) =>
       createEvent(
         Subjects.InstallFinished,
@@ -313,35 +328,16 @@ describe('EventConsumerHost', () => {
       );
       expect(sut.calls.map((c) => c.id)).toEqual([own.id]);
     } finally {
-      await app.close();
-      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
-        await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
-      await jsm.streams.delete(`KV_${namespace.toUpperCase()}_NODES`).catch(() => undefined);
-      await nc.close();
+      await close();
     }
   });
 
   it('never dead-letters because the database is down: it waits the outage out, then handles the event', async () => {
-    const namespace = uniqueName('m');
-    const mod = await Test.createTestingModule({
-      imports: [
-        MessagingModule.forRoot({
-          service: 'spec',
-          connection: { NATS_URL: servers },
-          namespace,
-          handles: [Subjects.CheckFailed],
-          maxDeliver: 2,
-          redeliveryBackoffMs: [20],
-        }),
-        RecorderModule,
-      ],
-      providers: [DatabaseBoundHandler],
-    }).compile();
-    const app = mod.createNestApplication({ logger: false });
-    await app.init();
-    const sut = app.get(DatabaseBoundHandler);
-    const nc = await connect({ servers });
-    const jsm = await jetstreamManager(nc);
+    const { namespace, app, sut, jsm, close } = await startHost(DatabaseBoundHandler, {
+      handles: [Subjects.CheckFailed],
+      maxDeliver: 2,
+      redeliveryBackoffMs: [20],
+    });
     try {
       const event = await app.get(EventPublisher).publish(Subjects.CheckFailed, payload);
       // three times the budget of a handler's own failures
@@ -355,10 +351,7 @@ describe('EventConsumerHost', () => {
       expect(sut.handled).toEqual([event.id]);
       expect(dlq.state.messages).toBe(0);
     } finally {
-      await app.close();
-      for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
-        await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
-      await nc.close();
+      await close();
     }
   });
 
