@@ -420,6 +420,14 @@ describe(InstallPipeline.name, () => {
         app.restart.mockImplementation(async () => void order.push('restart'));
       });
       const backedUp = () => order.find((o) => o.startsWith('backup '))!.slice('backup '.length);
+      /** Backed up, stopped, restored preupdate_old, put the backed-up data back, started the newer release again. */
+      const restoredThenUndone = () => [
+        `backup ${backedUp()}`,
+        'stop',
+        'restore preupdate_old',
+        `restore ${backedUp()}`,
+        'restart',
+      ];
 
       it('puts back the data it replaced before swapping back, when the old release then fails its health gate', async () => {
         broken.add('1.0.0');
@@ -467,13 +475,7 @@ describe(InstallPipeline.name, () => {
 
         const outcome = await install('1.0.0', { action: 'rollback', restoreBackupId: 'preupdate_old' });
 
-        expect(order).toEqual([
-          `backup ${backedUp()}`,
-          'stop',
-          'restore preupdate_old',
-          `restore ${backedUp()}`,
-          'restart',
-        ]);
+        expect(order).toEqual(restoredThenUndone());
         expect(outcome).toMatchObject({ result: 'failed', runningVersion: '1.1.0', failedStep: 'restoring_data' });
       });
 
@@ -491,13 +493,7 @@ describe(InstallPipeline.name, () => {
           deadline: new Date(now + 10 * 60_000).toISOString(),
         });
 
-        expect(order).toEqual([
-          `backup ${backedUp()}`,
-          'stop',
-          'restore preupdate_old',
-          `restore ${backedUp()}`,
-          'restart',
-        ]);
+        expect(order).toEqual(restoredThenUndone());
         expect(outcome).toMatchObject({ result: 'failed', runningVersion: '1.1.0', failedStep: 'swapping' });
       });
 
