@@ -1,8 +1,7 @@
 import { AllowList, createGuardedFetch } from '@lockstep/net-guard';
-import { FleetLockUnavailableError, LiveLockReader } from '@lockstep/fleet-lock';
+import { LiveLockReader } from '@lockstep/fleet-lock';
 import { MinioObjectStore, type ObjectStore } from '@lockstep/storage';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import { openBackupJobs, retryFor, targetsFromSettings } from '@lockstep/backup-jobs';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -17,9 +16,9 @@ import { CommandAdmission } from './fencing/command-admission';
 import { FencingStore } from './fencing/fencing-store';
 import { HealthGate, httpHealthProbe, systemHealthDeps, type HealthProbe } from './health/health-gate';
 import { MigrateHookRunner } from './hooks/migrate-hook.runner';
-import { InstallPipeline, type InstallPipelineDeps } from './install/install-pipeline';
-import { CommandJournal, newNonce } from './journal/command-journal';
-import { agentBackupChangedEventId } from './journal/event-ids';
+import { InstallPipeline } from './install/install-pipeline';
+import { CommandJournal } from './journal/command-journal';
+import { openAgentBackups } from './app/agent-backups';
 import { JetStreamInstallEvents } from './nats/jetstream-install-events';
 import { NodeCommandConsumer } from './nats/node-command.consumer';
 import { NodeHeartbeat } from './nats/node-heartbeat';
@@ -30,7 +29,7 @@ import type { AgentSettings } from './settings';
 import { agentLogger, type AgentLogger } from './support/logger';
 import { NpmSignatureVerifier } from './verify/npm-signature-verifier';
 import { TufArtifactVerifier } from './verify/tuf-artifact-verifier';
-import { createEvent, eventWireSubject, Subjects, type InstallCommandV1 } from '@lockstep/contracts';
+import type { InstallCommandV1 } from '@lockstep/contracts';
 import type { DownloadedArtifact } from './download/artifact-downloader';
 
 /** Default lock whose live holder an agent obeys: the scheduler's cluster lock. */
@@ -135,7 +134,16 @@ export class NodeAgentRuntime {
       this.logger.error(
         'no trust anchor is pinned (AGENT_TRUSTED_ROOT, or AGENT_NPM_KEYS for an npm component): every command will be refused with NO_TRUST_ANCHOR',
       );
-    const backups = await this.openBackups(js, journal);
+    const opened = await openAgentBackups({
+      settings: s,
+      dir: this.dir,
+      nats: this.nats,
+      js,
+      journal,
+      logger: this.logger,
+    });
+    this.restoreTargets = opened.restoreTargets;
+    const backups = opened.deps;
     const pipeline = new InstallPipeline({
       ...backups,
       dir: this.dir,
@@ -224,115 +232,6 @@ export class NodeAgentRuntime {
         .catch((err: Error) => this.logger.error(`could not finish an interrupted command: ${err.message}`));
       this.consumer!.start();
     })();
-  }
-
-  /** Runs `open` until the lock bucket it needs exists (the scheduler creates it at start). */
-  private async waitForLockBucket<T>(open: () => Promise<T>): Promise<T> {
-    let said = false;
-    for (;;) {
-      try {
-        return await open();
-      } catch (err) {
-        if (!(err instanceof FleetLockUnavailableError && err.missing)) throw err;
-        if (!said) this.logger.warn(`${err.message}; waiting for it`);
-        said = true;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-  }
-
-  /**
-   * Pre-update backups and data restores of this node's targets (BACKUP_*; by default the
-   * app's shared/ directory), recorded in the catalogue through `evt.backup.changed.v1`.
-   */
-  private async openBackups(
-    js: JetStreamClient,
-    journal: CommandJournal,
-  ): Promise<Pick<InstallPipelineDeps, 'backup' | 'settleBackup' | 'checkRestore' | 'restoreData'>> {
-    const s = this.settings;
-    const s3 = s.s3;
-    if (!s.backup || !s3) return {};
-    const settings = s.backup.settings;
-    const targets = targetsFromSettings(settings);
-    if (!targets.config.length && !targets.data.length && !targets.databases.length)
-      targets.data = [this.dir.sharedDir];
-    this.restoreTargets = [...targets.config, ...targets.data, ...targets.logs];
-    const source = `/lockstep/installer/${s.nodeId}`;
-    const own = { nodeId: s.nodeId, component: s.component };
-    const jobs = await this.waitForLockBucket(() =>
-      openBackupJobs({
-        createLockBucket: false,
-        nc: this.nats.nc,
-        namespace: this.nats.namespace,
-        holder: `agent@${s.nodeId}`,
-        settings,
-        s3,
-        targets,
-        replicas: this.nats.replicas,
-        record: async (backup) => {
-          // a backup no journal entry names (one being restored) gets a nonce of its own, kept through the retries
-          const nonce = journal.nonceOfBackup(backup.id) ?? newNonce();
-          const id = agentBackupChangedEventId(s.nodeId, backup, nonce);
-          const ev = createEvent(Subjects.BackupChanged, { backup }, { source, subject: backup.id, id });
-          // Retried through a NATS server failing over (same msg id: a late duplicate is dropped).
-          await retryFor(
-            () =>
-              // on this node's own subject, the only one its NATS user may announce backups on
-              js.publish(
-                `${this.nats.namespace}.${eventWireSubject(Subjects.BackupChanged, s.nodeId)}`,
-                JSON.stringify(ev),
-                {
-                  msgID: ev.id,
-                  timeout: 5000,
-                },
-              ),
-            {
-              forMs: 30_000,
-              onRetry: (err) =>
-                this.logger.warn(
-                  `backup ${backup.id}: recording ${backup.status} failed (${(err as Error).message}); retrying`,
-                ),
-            },
-          );
-        },
-      }),
-    );
-    const request = (cmd: InstallCommandV1, backupId: string, previousVersion: string | null) => ({
-      id: backupId,
-      type: 'full' as const,
-      trigger: 'pre-update' as const,
-      description: `before ${cmd.component} ${previousVersion ?? '(none)'} → ${cmd.version} (rollout ${cmd.rolloutId})`,
-      component: cmd.component,
-      componentVersion: previousVersion,
-      nodeId: s.nodeId,
-      rolloutId: cmd.rolloutId,
-      operationId: cmd.commandId,
-    });
-    return {
-      ...(s.backup.beforeUpdate
-        ? {
-            backup: async (cmd, backupId, previousVersion, report, signal) => {
-              await jobs.create(
-                request(cmd, backupId, previousVersion),
-                (p) => report(`${p.step} ${Math.round(p.percent)}%`),
-                signal,
-              );
-            },
-            settleBackup: async (cmd, backupId, previousVersion) => {
-              await jobs.settleInterrupted(jobs.creatingRecord(request(cmd, backupId, previousVersion)));
-            },
-          }
-        : {}),
-      // only this node's own backups of the component it serves: another's files would overwrite this node's
-      checkRestore: (backupId) => jobs.checkOwner(backupId, own),
-      restoreData: async (backupId, cmd, report) => {
-        await jobs.restore(
-          backupId,
-          { what: 'all', databaseMode: 'replace', operationId: `${cmd.commandId}-restore`, expectOwner: own },
-          (p) => report(`${p.step} ${Math.round(p.percent)}%`),
-        );
-      },
-    };
   }
 
   /** Stops consuming, lets the command in progress finish (up to drainMs, then interrupts it at a safe point), stops the heartbeat and the app. */
