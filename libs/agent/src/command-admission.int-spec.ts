@@ -26,6 +26,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeAgentRuntime } from './node-agent.runtime';
+import { testAgentSettings } from './testing/test-agent-settings';
 import { silentLogger } from './support/logger';
 
 const NATS_URL = process.env.LOCKSTEP_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -127,35 +128,14 @@ describe('agent command admission (real NATS, real lock bucket)', () => {
     const appPort = await freePort();
     clock = Date.now();
     runtime = new NodeAgentRuntime(
-      {
-        nodeId: NODE,
-        labels: {},
-        dir: agentDir(),
-        component: COMPONENT,
-        serviceManager: 'supervise',
-        serviceManagerSettings: {
-          superviseCommand: 'node server.js',
-          appPort,
-          stopTimeoutMs: 5000,
-          systemctl: 'systemctl',
-          systemdUser: false,
+      testAgentSettings(
+        { nodeId: NODE, dir: agentDir(), component: COMPONENT, appPort },
+        {
+          trustedRoot: await trustedRootFor(store, COMPONENT),
+          s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey },
+          commandMaxAgeMs: MAX_AGE_MS,
         },
-        healthUrl: `http://127.0.0.1:${appPort}/health`,
-        healthIntervalMs: 50,
-        healthTimeoutMs: 1000,
-        keepReleases: 3,
-        minFreeDiskBytes: 1024 * 1024,
-        maxArtifactBytes: 16 * 1024 * 1024,
-        maxUnpackedBytes: 64 * 1024 * 1024,
-        trustedRoot: await trustedRootFor(store, COMPONENT),
-        s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey },
-        downloadTimeoutMs: 30_000,
-        hookTimeoutMs: 10_000,
-        heartbeatMs: 1000,
-        drainMs: 5000,
-        lockKey: 'cluster',
-        commandMaxAgeMs: MAX_AGE_MS,
-      },
+      ),
       { nc, namespace },
       { logger: silentLogger, now: () => clock },
     );

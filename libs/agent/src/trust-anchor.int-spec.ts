@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { AgentErrorCode } from './errors';
 import { NodeAgentRuntime } from './node-agent.runtime';
 import type { AgentSettings } from './settings';
+import { testAgentSettings } from './testing/test-agent-settings';
 import { silentLogger } from './support/logger';
 import { parseNpmRegistryKeys } from './verify/npm-registry-keys';
 
@@ -71,35 +72,11 @@ describe('agent trust anchors (real NATS, npm registry on loopback)', () => {
 
   const settings = async (nodeId: string, anchor: Pick<AgentSettings, 'npm'>): Promise<AgentSettings> => {
     const appPort = await freePort();
-    return {
-      nodeId,
-      labels: {},
-      dir: join(work, nodeId),
-      component: COMPONENT,
-      serviceManager: 'supervise',
-      serviceManagerSettings: {
-        superviseCommand: 'node server.js',
-        appPort,
-        stopTimeoutMs: 5000,
-        systemctl: 'systemctl',
-        systemdUser: false,
-      },
-      healthUrl: `http://127.0.0.1:${appPort}/health`,
-      healthIntervalMs: 50,
-      healthTimeoutMs: 1000,
-      keepReleases: 3,
-      minFreeDiskBytes: 1024 * 1024,
-      maxArtifactBytes: 16 * 1024 * 1024,
-      maxUnpackedBytes: 64 * 1024 * 1024,
+    return testAgentSettings(
+      { nodeId, dir: join(work, nodeId), component: COMPONENT, appPort },
       // the registry listens on loopback, which a node refuses unless allow-listed
-      allowedDestinations: 'loopback',
-      downloadTimeoutMs: 30_000,
-      hookTimeoutMs: 10_000,
-      heartbeatMs: 1000,
-      drainMs: 5000,
-      lockKey: 'cluster',
-      ...anchor,
-    };
+      { allowedDestinations: 'loopback', ...anchor },
+    );
   };
 
   beforeAll(async () => {
