@@ -12,13 +12,13 @@ export const Subjects = {
   CheckFailed: 'evt.check.failed.v1',
   /** Event: a component's signed release metadata (one TUF role) expires soon and was not re-signed. Published by the checker; consumed by the notifier. */
   ReleaseMetadataExpiring: 'evt.release.metadata-expiring.v1',
-  /** Event: progress of one install on one node. */
+  /** Event: progress of one install on one node. Published by that node's agent on `<subject>.<nodeId>`; consumed by the scheduler. */
   InstallProgress: 'evt.node.install.progress.v1',
-  /** Event: outcome of one install command on one node. */
+  /** Event: outcome of one install command on one node. Published by that node's agent on `<subject>.<nodeId>`; consumed by the scheduler and the notifier. */
   InstallFinished: 'evt.node.install.finished.v1',
   /** Event: a rollout changed state. */
   RolloutChanged: 'evt.rollout.changed.v1',
-  /** Event: a backup catalogue entry changed (created, completed, failed, verified, corrupted, pruned). */
+  /** Event: a backup catalogue entry changed (created, completed, failed, verified, corrupted, pruned). Published by agents on `<subject>.<nodeId>` (their pre-update backups) and by the backup service on `<subject>._control`; consumed by the backup service and the notifier. */
   BackupChanged: 'evt.backup.changed.v1',
   /** Event: progress of one backup operation. */
   BackupProgress: 'evt.backup.progress.v1',
