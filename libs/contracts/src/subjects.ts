@@ -62,5 +62,18 @@ export const Streams = {
   DeadLetters: { name: 'DEAD_LETTERS', subjects: ['dlq.>'] },
 } as const;
 
+/**
+ * Headers of a message in the DEAD_LETTERS stream (wire names), next to the original's own
+ * headers and bytes, which it keeps unchanged.
+ */
+export const DeadLetterHeaders = {
+  /** Why the consumer gave up on it (at most 1000 characters). */
+  Reason: 'Lockstep-Dead-Letter-Reason',
+  /** The absolute subject it was published on (namespace included). */
+  OriginalSubject: 'Lockstep-Original-Subject',
+  /** The service (or `agent-<nodeId>`) whose consumer gave up on it: a re-drive reaches that consumer again. */
+  Service: 'Lockstep-Dead-Letter-Service',
+} as const;
+
 /** Dead-letter subject for a message that exhausted its deliveries on `subject`. */
 export const deadLetterSubject = (subject: string): string => `dlq.${subject}`;
