@@ -52,6 +52,10 @@ export const Queries = {
   RollbackCreate: 'qry.scheduler.rollback-create.v1',
   /** Force-release a cluster lock (audited); reply: LockReleaseReplyV1. */
   LockRelease: 'qry.scheduler.lock-release.v1',
+  /** List the messages of the DEAD_LETTERS stream (the scheduler alone reads it); reply: DeadLetterListReplyV1. */
+  DeadLetterList: 'qry.scheduler.dead-letter-list.v1',
+  /** Re-drive stream and outbox dead letters (audited); reply: DeadLetterRedriveReplyV1. */
+  DeadLetterRedrive: 'qry.scheduler.dead-letter-redrive.v1',
 } as const;
 export type Query = (typeof Queries)[keyof typeof Queries];
 
