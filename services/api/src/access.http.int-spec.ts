@@ -40,6 +40,7 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET /v1/deliveries': { path: '/v1/deliveries' },
   'GET /v1/dead-letters': { path: '/v1/dead-letters' },
   'POST /v1/dead-letters/replay': { path: '/v1/dead-letters/replay', body: {} },
+  'POST /v1/dead-letters/redrive': { path: '/v1/dead-letters/redrive', body: {} },
   'POST /v1/secrets/rotate': { path: '/v1/secrets/rotate', body: {} },
   'GET /v1/nodes': { path: '/v1/nodes' },
   'GET /v1/rollouts': { path: '/v1/rollouts' },
