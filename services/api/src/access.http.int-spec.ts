@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { BackupsRepository } from './backups/backups.repository';
 import { ComponentsRepository } from './components/components.repository';
 import { DeliveriesRepository } from './deliveries/deliveries.repository';
+import { OutboxDeadLettersRepository } from './dead-letters/outbox-dead-letters.repository';
 import { ROUTE_ACCESS, type RouteAccess } from './http/route-access';
 import { LockAuditRepository } from './locks/lock-audit.repository';
 import { LocksRepository } from './locks/locks.repository';
@@ -95,7 +96,8 @@ function recorder(name: string, calls: string[]): unknown {
           ? undefined
           : (..._args: unknown[]) => {
               calls.push(`${name}.${prop}`);
-              return Promise.resolve(undefined);
+              // an empty list where a route combines lists (GET /v1/dead-letters)
+              return Promise.resolve(prop === 'list' ? [] : undefined);
             },
     },
   );
@@ -159,6 +161,7 @@ describe('API access (every route × every kind of caller; real Postgres tokens,
       LocksRepository,
       LockAuditRepository,
       BackupsRepository,
+      OutboxDeadLettersRepository,
     ].map((r): [unknown, unknown] => [r, recorder(r.name, calls)]);
     app = await startApiTestApp({ send: send as QueryClient['send'], repositories: fakes, database: ds });
     tokens.owner = app.ownerToken;
