@@ -7,15 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DeadLetterHeaders,
-  deadLetterSubject,
-  NodeSubjects,
-  Subjects,
-  systemActor,
-  type DeadLetterRedriveReplyV1,
-  type QueryReply,
-} from '@lockstep/contracts';
+import { DeadLetterHeaders, deadLetterSubject, NodeSubjects, Subjects, systemActor } from '@lockstep/contracts';
 import {
   ensureFleetTopology,
   identityName,
@@ -128,7 +120,7 @@ describe(`${DeadLetterStream.name} as the scheduler's NATS user`, () => {
     const listed = await sut.list({ limit: 10 });
     const event = await sut.redrive({ seq: eventSeq, actor });
     const command = await sut.redrive({ seq: commandSeq, actor });
-    const forged = (await sut.redrive({ seq: forgedSeq, actor }));
+    const forged = await sut.redrive({ seq: forgedSeq, actor });
     const jsm = await jetstreamManager(admin);
     const republished = await jsm.streams.getMessage(ST.events, { last_by_subj: ns(`${Subjects.InstallFinished}.a`) });
     const command1 = await jsm.streams.getMessage(ST.commands, { last_by_subj: ns(NodeSubjects.install('a')) });
