@@ -29,20 +29,19 @@ describe('lockstep dead-letters (processes, real NATS with generated users, Post
     procs.push(api, scheduler);
     const cli = (...args: string[]) => runCli(args, { LOCKSTEP_API_URL: api.url, LOCKSTEP_TOKEN: api.token! });
     const messages = async () => jsonOf<DeadLetterView[]>(await cli('dead-letters', '--kind', 'message', '--json'));
+    const messagesOnce = async (ok: (items: DeadLetterView[]) => boolean) =>
+      (await waitFor(async () => {
+        const items = await messages();
+        return ok(items) ? items : undefined;
+      }))!;
     // what no agent would send: the scheduler's install-outcome consumer dead-letters it as invalid
     const wire = `${dep.namespace}.${eventWireSubject(Subjects.InstallFinished, 'node-1')}`;
     await jetstream(dep.nc).publish(wire, JSON.stringify({ id: 'not-an-outcome' }), { msgID: 'not-an-outcome' });
 
-    const [first] = await waitFor(async () => {
-      const items = await messages();
-      return items.length > 0 ? items : undefined;
-    });
+    const [first] = await messagesOnce((items) => items.length > 0);
     const redrive = await cli('dead-letters', 'replay', '--message', first.id, '--json');
     // the consumer takes it again, once, and gives up again: one dead letter, under a new sequence
-    const [again] = await waitFor(async () => {
-      const items = await messages();
-      return items.length > 0 && items[0].id !== first.id ? items : undefined;
-    });
+    const [again] = await messagesOnce((items) => items.length > 0 && items[0].id !== first.id);
     const event = createEvent(
       Subjects.RolloutChanged,
       {
