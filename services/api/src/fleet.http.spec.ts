@@ -36,6 +36,7 @@ const rollout = (over: Partial<RolloutEntity> = {}): RolloutEntity => ({
   lockToken: '42',
   conductor: 'sched-1',
   rollbackOf: null,
+  skipped: [],
   createdAt: T0,
   updatedAt: T0,
   finishedAt: null,
@@ -65,6 +66,7 @@ const plan: RolloutPlanV1 = {
   batches: [{ index: 0, canary: true, nodes: [{ id: 'node-1', fromVersion: '1.0.0' }] }],
   alreadyAtVersion: ['node-3'],
   maxFailures: 0,
+  skipped: [{ nodeId: 'node-9', reason: 'lost since 2025-12-31T00:00:00.000Z (no heartbeat since then)' }],
 };
 const record = (id: string, seenAt = T0.toISOString()) => ({
   id,

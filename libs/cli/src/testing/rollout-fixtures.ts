@@ -68,6 +68,7 @@ export const rolloutPlan = (over: Partial<RolloutPlanV1> = {}): RolloutPlanV1 =>
   version: '1.1.0',
   kind: 'upgrade',
   lockKey: 'cluster',
+  skipped: [],
   batches: [
     { index: 0, canary: true, nodes: [{ id: 'node-1', fromVersion: '1.0.0' }] },
     {
