@@ -219,7 +219,8 @@ describe(`${ApiModule.name} fleet routes`, () => {
     it.each([
       [409, 'ROLLOUT_ACTIVE', 'rollout x (demo → 1.1.0) is running; only one rollout runs per cluster'],
       [400, 'WRONG_DIRECTION', 'node-1 runs 2.0.0: 1.1.0 is not an upgrade for them; use lockstep downgrade'],
-      [400, 'NODES_LOST', 'nodes node-2 stopped heart-beating (lost)'],
+      [400, 'NODES_LOST', 'every selected node is lost (node-2): none heart-beats, so none can be updated'],
+      [400, 'NODES_LOST', 'node node-2 stopped heart-beating (lost) and cannot be updated; … lockstep nodes rm node-2'],
       [404, 'NOT_FOUND', 'release demo 9.9.9 is not known'],
     ])("answers %i for the scheduler's %s with its message", async (status, code, message) => {
       send.mockResolvedValue({ ok: false, error: { code, message } });
@@ -287,8 +288,8 @@ describe(`${ApiModule.name} fleet routes`, () => {
   });
 
   describe('GET /v1/rollouts/:id', () => {
-    it('answers the rollout with every node in batch order', async () => {
-      rollouts.find.mockResolvedValue(rollout());
+    it('answers the rollout with every node in batch order, and the nodes it left out with why', async () => {
+      rollouts.find.mockResolvedValue(rollout({ skipped: plan.skipped }));
       rollouts.nodes.mockResolvedValue([
         node('node-1', {
           batch: 0,
@@ -323,6 +324,9 @@ describe(`${ApiModule.name} fleet routes`, () => {
         },
         expect.objectContaining({ nodeId: 'node-2', status: 'installing', step: 'health_check', percent: 62 }),
         expect.objectContaining({ nodeId: 'node-3', status: 'pending', step: null, startedAt: null }),
+      ]);
+      expect(res.body.skipped).toEqual([
+        { nodeId: 'node-9', reason: 'lost since 2025-12-31T00:00:00.000Z (no heartbeat since then)' },
       ]);
       expect(rollouts.find).toHaveBeenCalledWith(ID);
     });

@@ -47,6 +47,7 @@ export function rolloutSnapshot(over: Partial<Omit<RolloutDetail, 'counts'>> = {
     rollbackOf: null,
     conductor: 'sched-1',
     lockToken: 42,
+    skipped: [],
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: null,
