@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * out and why (`rollouts.skipped`, empty for the rollouts before it). `lost_nodes` holds each
  * node the scheduler announced as lost (`node.lost`), so one transition is announced once, by one
  * replica, across restarts; the row goes when the node heart-beats again (`node.recovered`) or
- * is removed (`lockstep nodes rm`).
+ * has left the node bucket (`lockstep nodes rm`).
  */
 export class LostNodes1765641200000 implements MigrationInterface {
   name = 'LostNodes1765641200000';

@@ -63,9 +63,22 @@ describe(`${NodesRepository.name} on Postgres`, () => {
     ]);
   });
 
-  it('records a removal only when the delete succeeded, and forgets the node was lost', async () => {
+  it('forgets a lost node that left the bucket (removed), announcing nothing, so its return is no recovery', async () => {
     const sut = new NodesRepository(ds);
-    await sut.observe([entry('n3', true)], NOW);
+    await sut.observe([entry('n3', true), entry('n4', true)], NOW);
+
+    const removed = await sut.observe([entry('n4', true)], NOW);
+    const back = await sut.observe([entry('n3', false, '2026-01-01T00:05:00.000Z'), entry('n4', true)], NOW);
+
+    expect({ removed, back }).toEqual({ removed: { lost: [], recovered: [] }, back: { lost: [], recovered: [] } });
+    expect(await announced()).toEqual([
+      ['evt.node.lost.v1', 'n3'],
+      ['evt.node.lost.v1', 'n4'],
+    ]);
+  });
+
+  it('records a removal only when the delete succeeded', async () => {
+    const sut = new NodesRepository(ds);
     const audit = { actor: systemActor('spec'), action: 'node.removed', target: 'n3' };
     const before = await ds.getRepository(AuditLogEntity).count();
 
@@ -78,6 +91,5 @@ describe(`${NodesRepository.name} on Postgres`, () => {
       afterFailure: before,
       after: before + 1,
     });
-    expect(await ds.query(`SELECT node_id FROM lost_nodes`)).toEqual([]);
   });
 });

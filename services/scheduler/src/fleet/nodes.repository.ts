@@ -38,6 +38,11 @@ export class NodesRepository {
       if (lost && !announced.has(record.id) && (await this.markLost(record, now))) changes.lost.push(record.id);
       if (!lost && announced.has(record.id) && (await this.markRecovered(record))) changes.recovered.push(record.id);
     }
+    // A removed node (`lockstep nodes rm`) left the bucket: forget it, announcing nothing. Done here,
+    // not by the removal, so a look that listed the node just before it went cannot announce it again.
+    const listed = new Set(entries.map((e) => e.record.id));
+    const gone = [...announced].filter((id) => !listed.has(id));
+    if (gone.length) await this.ds.query(`DELETE FROM lost_nodes WHERE node_id = ANY($1::text[])`, [gone]);
     return changes;
   }
 
@@ -100,13 +105,12 @@ export class NodesRepository {
   }
 
   /**
-   * Appends the removal's audit record and forgets the node's lost state, then runs `remove` (the
-   * delete in the KV bucket), in one transaction: nothing is recorded when the delete fails.
+   * Appends the removal's audit record, then runs `remove` (the delete in the KV bucket), in one
+   * transaction: nothing is recorded when the delete fails.
    */
   async recordRemoval(audit: AuditRecordInput, remove: () => Promise<void>): Promise<void> {
     await this.ds.transaction(async (m) => {
       await appendAudit(m, audit);
-      await m.query(`DELETE FROM lost_nodes WHERE node_id = $1`, [audit.target]);
       await remove();
     });
   }
