@@ -104,7 +104,9 @@ describe('BackupRepositoryLock', () => {
       .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(RepositoryBusyError);
-    expect((err as Error).message).toMatch(/operation op-1 already holds the backup repository; it is running elsewhere/);
+    expect((err as Error).message).toMatch(
+      /operation op-1 already holds the backup repository; it is running elsewhere/,
+    );
   });
 
   it('makes a prune delivered again wait for the exclusive lease its killed worker left, then run', async () => {
