@@ -7,6 +7,7 @@ export * from './queries';
 export * from './dead-letter-queries';
 export * from './subscription-view';
 export * from './fleet';
+export * from './nodes';
 export * from './rollout-queries';
 export * from './coded-error';
 export * from './api-error-codes';

@@ -104,6 +104,8 @@ describe('natsPermissionsFor', () => {
     [
       'scheduler',
       [
+        'lockstep.evt.node.lost.v1',
+        'lockstep.evt.node.recovered.v1',
         'lockstep.evt.rollout.changed.v1',
         'lockstep.evt.release.available.v1',
         'lockstep.evt.check.failed.v1',
@@ -154,7 +156,7 @@ describe('inboxPrefixFor', () => {
 describe('publishedSubjectsOf', () => {
   it.each([
     ['checker', ['evt.check.failed.v1', 'evt.release.available.v1', 'evt.release.metadata-expiring.v1']],
-    ['scheduler', ['evt.rollout.changed.v1']],
+    ['scheduler', ['evt.node.lost.v1', 'evt.node.recovered.v1', 'evt.rollout.changed.v1']],
     ['api', ['cmd.backup.operation.v1']],
     ['backup', ['cmd.backup.operation.v1', 'evt.backup.changed.v1', 'evt.backup.progress.v1']],
     ['notifier', []],
