@@ -95,3 +95,25 @@ export const DeadLetterErrorCode = {
   /** Some dead letters went back on their way, others not (the message says which and why). */
   RedriveIncomplete: 'REDRIVE_INCOMPLETE',
 } as const;
+
+/**
+ * Event `message.dead_lettered` (`evt.message.dead-lettered.v1`): a message was given up on and
+ * now waits in the dead letters for an operator (an alert: subscriptions receive it). Published by
+ * the service whose outbox relay or event consumer gave up; `lockstep dead-letters replay --outbox
+ * <id>` or `--message <id>` re-drives it once the cause is fixed.
+ */
+export const MessageDeadLetteredV1 = z.object({
+  /** `outbox` (a row NATS can never take) or `message` (a stream message a consumer gave up on). */
+  kind: z.enum(RedrivableKinds),
+  /** What to re-drive it by: the outbox dead letter's id, or the DEAD_LETTERS stream sequence. */
+  id: z.string(),
+  /** The service that gave up on it. */
+  service: z.string(),
+  /** The subject it was (to be) published on, without the namespace. */
+  subject: z.string(),
+  /** The CloudEvent id (a command's idempotency key), when known. */
+  eventId: z.string().nullable(),
+  /** Why it was given up on. */
+  reason: z.string(),
+});
+export type MessageDeadLetteredV1 = z.infer<typeof MessageDeadLetteredV1>;

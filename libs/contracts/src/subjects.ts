@@ -26,6 +26,8 @@ export const Subjects = {
   BackupChanged: 'evt.backup.changed.v1',
   /** Event: progress of one backup operation. */
   BackupProgress: 'evt.backup.progress.v1',
+  /** Event: a message was given up on and waits in the dead letters (an alert). Published by the service whose outbox relay or event consumer gave up; consumed by the notifier. */
+  MessageDeadLettered: 'evt.message.dead-lettered.v1',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 

@@ -14,6 +14,7 @@ import {
   parseEvent,
   perNodeMismatch,
   Streams,
+  Subjects,
   type CloudEvent,
   type Subject,
 } from '@lockstep/contracts';
@@ -27,6 +28,7 @@ import { ON_EVENT_METADATA, type HandlerOutcome, type OnEventMetadata } from './
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { extractTraceContext } from '@lockstep/telemetry';
 import { deadLetterMsgId } from './dead-letter-msg-id';
+import { EventPublisher } from './event-publisher';
 
 type Handler = (event: CloudEvent) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
 type BatchHandler = (events: CloudEvent[]) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
@@ -327,17 +329,43 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     msg.nak(delay);
   }
 
+  /**
+   * Announces a dead letter (`message.dead_lettered`, which subscriptions receive) under an id
+   * made of the dead letter's own, so a second attempt after a crash is dropped as a duplicate.
+   * Best effort, like the audit record: an alert that cannot go out is logged, and the dead
+   * letter is still listed by `lockstep dead-letters`.
+   */
+  private async alert(subject: string, msg: JsMsg, reason: string, seq: number, msgId: string): Promise<void> {
+    let eventId: string | null = null;
+    try {
+      eventId = (JSON.parse(new TextDecoder().decode(msg.data)) as { id?: unknown }).id?.toString() ?? null;
+    } catch {
+      // not JSON: the alert says so by its reason
+    }
+    const { service } = this.nats.options;
+    await new EventPublisher(this.nats)
+      .publish(
+        Subjects.MessageDeadLettered,
+        { kind: 'message', id: String(seq), service, subject, eventId, reason: reason.slice(0, 1000) },
+        { id: `alert-${msgId}`, subject },
+      )
+      .catch((err: Error) => this.logger.error(`dead letter ${seq} of ${subject} not announced: ${err.message}`));
+  }
+
   /** Moves a message to the dead-letter stream with the reason, then terminates it. */
   private async deadLetter(subject: string, msg: JsMsg, reason: string): Promise<void> {
     const h = msg.headers ?? natsHeaders();
     h.set(DeadLetterHeaders.Reason, reason.slice(0, 1000));
     h.set(DeadLetterHeaders.OriginalSubject, msg.subject);
     h.set(DeadLetterHeaders.Service, this.nats.options.service);
-    await this.nats.js.publish(this.nats.subject(deadLetterSubject(subject)), msg.data, {
+    const msgId = deadLetterMsgId(msg.info.stream, msg.seq, msg.data);
+    const stored = await this.nats.js.publish(this.nats.subject(deadLetterSubject(subject)), msg.data, {
       headers: h,
-      msgID: deadLetterMsgId(msg.info.stream, msg.seq, msg.data),
+      msgID: msgId,
     });
     this.logger.error(`${subject} message ${msg.seq} dead-lettered: ${reason}`);
+    // an alert given up on is not announced again: that could go on forever
+    if (subject !== Subjects.MessageDeadLettered) await this.alert(subject, msg, reason, stored.seq, msgId);
     // The move is a NATS write, not a database change, so the audit record cannot share its
     // transaction: it is written right after the copy is stored and before the original is
     // terminated (a crash in between redelivers the message, which dead-letters it again under

@@ -3,7 +3,13 @@ import type { MessagingOptions } from './messaging.options';
 import { Test } from '@nestjs/testing';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { Subjects, createEvent, eventWireSubject, type CloudEvent } from '@lockstep/contracts';
+import {
+  Subjects,
+  createEvent,
+  eventWireSubject,
+  type CloudEvent,
+  type MessageDeadLetteredV1,
+} from '@lockstep/contracts';
 import {
   DEAD_LETTER_RECORDER,
   type DeadLetteredMessage,
@@ -172,6 +178,10 @@ describe('EventConsumerHost', () => {
     const publisher = app.get(EventPublisher);
     const nc = await connect({ servers });
     const jsm = await jetstreamManager(nc);
+    const alerts: Array<{ data: MessageDeadLetteredV1 }> = [];
+    const alertSub = nc.subscribe(`${namespace}.${Subjects.MessageDeadLettered}`, {
+      callback: (_e, m) => void alerts.push(m.json()),
+    });
     try {
       const ok = await publisher.publish(Subjects.CheckFailed, payload, { id: 'evt-1' });
       await publisher.publish(Subjects.CheckFailed, payload, { id: 'evt-1' });
@@ -198,7 +208,24 @@ describe('EventConsumerHost', () => {
           ['spec', Subjects.CheckFailed, expect.stringMatching(/^invalid message/)],
         ]),
       );
+      // each dead letter is announced once, naming what `dead-letters replay --message` takes
+      await waitFor(() => alerts.length >= 2, { what: 'two message.dead_lettered alerts' });
+      expect(alerts.map((a) => a.data).sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+        expect.objectContaining({
+          kind: 'message',
+          id: String(first!.seq),
+          service: 'spec',
+          subject: Subjects.CheckFailed,
+        }),
+        expect.objectContaining({
+          kind: 'message',
+          id: String(second!.seq),
+          service: 'spec',
+          subject: Subjects.CheckFailed,
+        }),
+      ]);
     } finally {
+      alertSub.unsubscribe();
       await app.close();
       for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
         await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);

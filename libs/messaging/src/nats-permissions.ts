@@ -92,6 +92,8 @@ export const EventPublishers: Record<Subject, readonly Publisher[]> = {
   [Subjects.RolloutChanged]: ['scheduler'],
   [Subjects.BackupChanged]: ['backup', 'agent'],
   [Subjects.BackupProgress]: ['backup'],
+  // every service with an outbox relay or an event consumer may give up on a message
+  [Subjects.MessageDeadLettered]: ['scheduler', 'checker', 'notifier', 'api', 'backup'],
 };
 
 /**
