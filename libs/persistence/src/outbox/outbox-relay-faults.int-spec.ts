@@ -68,7 +68,7 @@ describe(`${OutboxRelay.name} faults`, () => {
       const alert = (await waitFor(() => alerts.find((a) => a.data.eventId === 'poison'), { what: 'the alert' }))!;
       expect(await pending()).toBe(0);
       expect(await deadLetters()).toEqual([{ subject, event_id: 'poison', reason: expect.stringMatching(reason) }]);
-      const [row] = (await ds.query('SELECT id FROM outbox_dead_letters')) as { id: string }[];
+      const [row] = await ds.query<{ id: string }[]>('SELECT id FROM outbox_dead_letters');
       expect(alert.data).toEqual({
         kind: 'outbox',
         id: String(row.id),
