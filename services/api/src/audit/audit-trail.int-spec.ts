@@ -40,6 +40,7 @@ import { SubscriptionsHandler } from '../../../notifier/src/subscriptions/subscr
 import { SubscriptionsService as NotifierSubscriptions } from '../../../notifier/src/subscriptions/subscriptions.service';
 import { AuditRepository as SchedulerAudit } from '../../../scheduler/src/audit/audit.repository';
 import { FleetLockAdapter } from '../../../scheduler/src/fleet/fleet-lock.adapter';
+import type { ComponentVersions } from '../../../scheduler/src/fleet/component-versions.service';
 import { SystemClock } from '../../../scheduler/src/clock/clock.port';
 import type { FleetView } from '../../../scheduler/src/fleet/fleet-view.service';
 import type { NodeCommander } from '../../../scheduler/src/fleet/node-commander';
@@ -116,6 +117,8 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
         releases,
         new FleetLockAdapter(nats, schedulerConfig),
         new SchedulerAudit(ds),
+        // the version an abort leaves is the scheduler's own decision, not the operator's mutation
+        { afterRollout: async () => undefined } as unknown as ComponentVersions,
       ),
     );
     // node n3 stopped heart-beating; its record's removal in the bucket is what lies outside Lockstep here
