@@ -24,12 +24,13 @@ describe(ComponentVersions.name, () => {
     state: string,
     finishedAt: string | null,
     nodes: Array<{ nodeId: string; status: string; fromVersion: string }> = [],
+    strategy: object = {},
   ) => {
     const id = randomUUID();
     await ds.query(
       `INSERT INTO rollouts (id, component, target_version, kind, artifact, selector, strategy, state, finished_at)
-       VALUES ($1, 'demo', $2, 'upgrade', '{}', 'all', '{}', $3, $4)`,
-      [id, target, state, finishedAt],
+       VALUES ($1, 'demo', $2, 'upgrade', '{}', 'all', $5, $3, $4)`,
+      [id, target, state, finishedAt, strategy],
     );
     for (const [i, n] of nodes.entries())
       await ds.query(
@@ -121,8 +122,11 @@ describe(ComponentVersions.name, () => {
       ]);
     });
 
-    it('leaves a component with a rollout under way to that rollout', async () => {
-      await rollout('1.1.0', 'running', null);
+    it.each([
+      ['running', null, {}],
+      ['failed, its auto-rollback still returning nodes', '2026-02-01T12:00:00Z', { autoRollback: true }],
+    ])('leaves a component with a rollout under way (%s) to that rollout', async (state, finishedAt, strategy) => {
+      await rollout('1.1.0', state.split(',')[0], finishedAt, [], strategy);
       nodes = [at('n1', '1.1.0'), at('n2', '1.1.0')];
 
       expect(await sut.followFleet(nodes)).toEqual([]);

@@ -3,7 +3,7 @@ import { systemActor } from '@lockstep/contracts';
 import { ComponentEntity, type RolloutNodeEntity } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 import { AuditRepository } from '../audit/audit.repository';
-import { ACTIVE_ROLLOUT_STATES } from '../rollouts/rollout-state-machine';
+import { ACTIVE_ROLLOUT_STATES, rolloutFromStates } from '../rollouts/rollout-state-machine';
 import { rowsOf } from '../rollouts/sql-rows';
 
 /** A component as its version is followed: its scheme and the version it counts as running. */
@@ -38,13 +38,17 @@ export class ComponentVersionsRepository {
     return this.ds.getRepository(ComponentEntity).find({ select: FOLLOWED });
   }
 
-  /** Which of `names` have a rollout planned, running or paused. */
+  /**
+   * Which of `names` have a rollout under way: planned, running or paused, or failed with its
+   * auto-rollback still returning nodes (as the conductor counts them).
+   */
   async withActiveRollout(names: string[]): Promise<Set<string>> {
     const rows = rowsOf<{ component: string }>(
-      await this.ds.query(`SELECT DISTINCT component FROM rollouts WHERE component = ANY($1) AND state = ANY($2)`, [
-        names,
-        ACTIVE_ROLLOUT_STATES,
-      ]),
+      await this.ds.query(
+        `SELECT DISTINCT component FROM rollouts WHERE component = ANY($1)
+         AND (state = ANY($2) OR (state = ANY($3) AND (strategy->>'autoRollback')::boolean))`,
+        [names, ACTIVE_ROLLOUT_STATES, rolloutFromStates('rolled_back', 'conductor')],
+      ),
     );
     return new Set(rows.map((r) => r.component));
   }
