@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import {
+  DeadLetterHeaders,
   deadLetterSubject,
   eventFilterSubject,
   parseEvent,
@@ -21,7 +22,7 @@ import { SpanKind, SpanStatusCode, context, trace, type Attributes } from '@open
 import { DEAD_LETTER_RECORDER, type DeadLetterRecorder } from './dead-letter-recorder';
 import { NatsClient } from './nats-client';
 import { ensureConsumer, ensureStreams } from './jetstream-topology';
-import { isInfrastructureOutage } from './outage';
+import { classifyFailure } from './outage';
 import { ON_EVENT_METADATA, type HandlerOutcome, type OnEventMetadata } from './on-event.decorator';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { extractTraceContext } from '@lockstep/telemetry';
@@ -59,10 +60,11 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
   private stopping = false;
   /**
    * Failures of the handlers themselves, per message (stream and sequence): deliveries spent
-   * waiting out an outage do not count toward dead-lettering. Kept in memory: a restart starts
-   * a message's count again, which retries more, never less.
+   * waiting out an outage do not count toward dead-lettering, lost database connections count
+   * apart (see classifyFailure). Kept in memory: a restart starts a message's count again,
+   * which retries more, never less.
    */
-  private readonly ownFailures = new Map<string, number>();
+  private readonly ownFailures = new Map<string, { own: number; lost: number }>();
 
   constructor(
     private readonly nats: NatsClient,
@@ -282,7 +284,13 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       outcome = (await context.with(trace.setSpan(parent, span), call)) ?? { kind: 'ack' };
     } catch (err) {
       span.recordException(err as Error);
-      outcome = { kind: 'retry', reason: (err as Error).message, outage: isInfrastructureOutage(err) };
+      const kind = classifyFailure(err);
+      outcome = {
+        kind: 'retry',
+        reason: (err as Error).message,
+        outage: kind === 'outage',
+        connectionLost: kind === 'connection-lost',
+      };
     }
     span.setAttribute('lockstep.outcome', outcome.kind);
     if (outcome.kind !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
@@ -298,10 +306,16 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       return;
     }
     // A dependency that is down (Postgres, NATS, S3) delays the work but never loses it: only the
-    // handler's own failures and bad payloads count toward dead-lettering.
-    const outage = outcome.kind === 'retry' && outcome.outage === true;
-    const failures = (this.ownFailures.get(key) ?? 0) + (outage ? 0 : 1);
-    if (outcome.kind === 'dead-letter' || failures >= this.nats.options.maxDeliver) {
+    // handler's own failures and bad payloads count toward dead-lettering; a lost connection
+    // counts toward a larger budget of its own.
+    const before = this.ownFailures.get(key) ?? { own: 0, lost: 0 };
+    const retry = outcome.kind === 'retry' ? outcome : undefined;
+    const failures = {
+      own: before.own + (retry?.outage || retry?.connectionLost ? 0 : 1),
+      lost: before.lost + (retry?.connectionLost ? 1 : 0),
+    };
+    const { maxDeliver, maxConnectionLosses } = this.nats.options;
+    if (outcome.kind === 'dead-letter' || failures.own >= maxDeliver || failures.lost >= maxConnectionLosses) {
       this.ownFailures.delete(key);
       await this.deadLetter(subject, msg, outcome.reason);
       return;
@@ -316,8 +330,9 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
   /** Moves a message to the dead-letter stream with the reason, then terminates it. */
   private async deadLetter(subject: string, msg: JsMsg, reason: string): Promise<void> {
     const h = msg.headers ?? natsHeaders();
-    h.set('Lockstep-Dead-Letter-Reason', reason.slice(0, 1000));
-    h.set('Lockstep-Original-Subject', msg.subject);
+    h.set(DeadLetterHeaders.Reason, reason.slice(0, 1000));
+    h.set(DeadLetterHeaders.OriginalSubject, msg.subject);
+    h.set(DeadLetterHeaders.Service, this.nats.options.service);
     await this.nats.js.publish(this.nats.subject(deadLetterSubject(subject)), msg.data, {
       headers: h,
       msgID: deadLetterMsgId(msg.info.stream, msg.seq, msg.data),

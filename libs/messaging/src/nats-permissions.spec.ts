@@ -100,7 +100,22 @@ describe('natsPermissionsFor', () => {
         'lockstep.evt.release.metadata-expiring.v1',
       ],
     ],
-    ['scheduler', ['lockstep.evt.node.lost.v1', 'lockstep.evt.node.recovered.v1', 'lockstep.evt.rollout.changed.v1']],
+    // its own, and every event again when an operator re-drives a dead letter
+    [
+      'scheduler',
+      [
+        'lockstep.evt.node.lost.v1',
+        'lockstep.evt.node.recovered.v1',
+        'lockstep.evt.rollout.changed.v1',
+        'lockstep.evt.release.available.v1',
+        'lockstep.evt.check.failed.v1',
+        'lockstep.evt.release.metadata-expiring.v1',
+        'lockstep.evt.node.install.progress.v1.*',
+        'lockstep.evt.node.install.finished.v1.*',
+        'lockstep.evt.backup.changed.v1.*',
+        'lockstep.evt.backup.progress.v1',
+      ],
+    ],
     ['backup', ['lockstep.evt.backup.changed.v1._control', 'lockstep.evt.backup.progress.v1']],
     ['notifier', []],
     ['api', []],

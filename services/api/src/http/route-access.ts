@@ -60,6 +60,7 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /v1/deliveries': { role: Viewer },
   'GET /v1/dead-letters': { role: Viewer },
   'POST /v1/dead-letters/replay': { role: Owner, component: ALL },
+  'POST /v1/dead-letters/redrive': { role: Owner, component: ALL },
   'POST /v1/secrets/rotate': { role: Owner, component: ALL },
 
   'GET /v1/nodes': { role: Viewer },

@@ -9,6 +9,9 @@ import {
   SecretsRotateReplyV1,
   DeliveryView,
   ListDeadLettersQuery,
+  DeadLetterView,
+  DeadLetterRedriveReplyV1,
+  RedriveDeadLettersBody,
   ListDeliveriesQuery,
   ListReleasesQuery,
   listOf,
@@ -156,10 +159,12 @@ export const ROUTES: RouteDoc[] = [
     method: 'get',
     path: '/v1/dead-letters',
     operationId: 'listDeadLetters',
-    summary: 'Deliveries that exhausted their retries',
+    summary:
+      'Every kind of dead letter, oldest first: dead deliveries, DEAD_LETTERS stream messages (with the service that gave up), outbox rows NATS could never take',
     query: ListDeadLettersQuery,
     status: 200,
-    response: listOf(DeliveryView),
+    response: listOf(DeadLetterView),
+    via: 'scheduler',
   },
   {
     method: 'post',
@@ -170,6 +175,18 @@ export const ROUTES: RouteDoc[] = [
     status: 200,
     response: DeadLetterReplayReplyV1,
     via: 'notifier',
+  },
+  {
+    method: 'post',
+    path: '/v1/dead-letters/redrive',
+    operationId: 'redriveDeadLetters',
+    summary:
+      'Publish a DEAD_LETTERS message again to its original subject (seq), put an outbox dead letter back into the outbox (outboxId), or (neither) every one of kind',
+    body: RedriveDeadLettersBody,
+    status: 200,
+    response: DeadLetterRedriveReplyV1,
+    errors: [404],
+    via: 'scheduler',
   },
   {
     method: 'post',
