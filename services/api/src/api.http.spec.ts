@@ -1,33 +1,20 @@
 import { Logger } from '@nestjs/common';
-import { Queries, type ComponentView } from '@lockstep/contracts';
-import { nodeEntry } from '@lockstep/testing';
-import type { ComponentEntity, SubscriptionEntity } from '@lockstep/persistence';
+import { Queries } from '@lockstep/contracts';
+import type { SubscriptionEntity } from '@lockstep/persistence';
 import { ApiModule } from './api.module';
 import { ComponentsRepository } from './components/components.repository';
 import { DeliveriesRepository } from './deliveries/deliveries.repository';
-import { ApiError } from './http/api-error';
-import { NodesRepository } from './nodes/nodes.repository';
 import { ReleasesRepository } from './releases/releases.repository';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { startApiTestApp, type ApiTestApp } from './testing/api-test-app';
+import { componentEntity, TEST_ROOT as ROOT } from './testing/component-fixtures';
 
 /** The actor the services are handed for a request sent with `app.call`: the test app's owner token. */
 const TEST_ACTOR = expect.objectContaining({ kind: 'token', name: 'test-owner', role: 'owner', components: null });
 
-const ROOT = '{"signed":{"_type":"root","version":1},"signatures":[]}\n';
 const SUB_ID = '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60';
 
-const component = (over: Partial<ComponentEntity> = {}): ComponentEntity => ({
-  name: 'demo',
-  scheme: 'semver',
-  channel: 'stable',
-  currentVersion: '1.0.0',
-  sourceType: 'tuf',
-  sourceConfig: { mode: 's3', trustedRoot: ROOT },
-  createdAt: new Date(0),
-  updatedAt: new Date(0),
-  ...over,
-});
+const component = componentEntity;
 const subscription = (over: Partial<SubscriptionEntity> = {}): SubscriptionEntity => ({
   id: SUB_ID,
   name: 'ops',
@@ -49,7 +36,6 @@ describe(ApiModule.name, () => {
   let app: ApiTestApp;
   const send = jest.fn();
   const components = { list: jest.fn(), find: jest.fn() };
-  const nodes = { list: jest.fn() };
   const releases = { list: jest.fn() };
   const subscriptions = { list: jest.fn(), find: jest.fn() };
   const deliveries = { list: jest.fn() };
@@ -63,7 +49,6 @@ describe(ApiModule.name, () => {
       config: { API_QUERY_TIMEOUT: '2s' },
       repositories: [
         [ComponentsRepository, components],
-        [NodesRepository, nodes],
         [ReleasesRepository, releases],
         [SubscriptionsRepository, subscriptions],
         [DeliveriesRepository, deliveries],
@@ -79,55 +64,6 @@ describe(ApiModule.name, () => {
   });
 
   describe('components', () => {
-    const node = (id: string, version: string, lost = false) => nodeEntry(id, { demo: version }, lost);
-    beforeEach(() => nodes.list.mockResolvedValue([]));
-
-    it('shows with each component what its nodes run: live nodes per version, newest first, lost ones apart', async () => {
-      components.list.mockResolvedValue([{ component: component({ currentVersion: '1.1.0' }), state: null }]);
-      nodes.list.mockResolvedValue([
-        node('n1', '1.2.0'),
-        node('n2', '1.1.0'),
-        node('n3', '1.2.0'),
-        node('n4', '1.0.0', true),
-      ]);
-
-      const res = await call('GET', '/v1/components');
-
-      expect(res.status).toBe(200);
-      const [demo] = res.body.items as ComponentView[];
-      expect(demo).toMatchObject({ currentVersion: '1.1.0', fleet: { nodes: 3, lost: 1 } });
-      expect(demo.fleet!.versions.map((v) => `${v.version} on ${v.nodes}`)).toEqual(['1.2.0 on 2', '1.1.0 on 1']);
-    });
-
-    it('shows one component by name, and answers 404 for one not registered', async () => {
-      components.find.mockImplementation(async (name: string) =>
-        name === 'demo' ? { component: component(), state: null } : null,
-      );
-      nodes.list.mockResolvedValue([node('n1', '1.0.0')]);
-
-      const found = await call('GET', '/v1/components/demo');
-      const missing = await call('GET', '/v1/components/nope');
-
-      expect(found.status).toBe(200);
-      expect(found.body).toMatchObject({
-        name: 'demo',
-        currentVersion: '1.0.0',
-        fleet: { nodes: 1, lost: 0, versions: [{ version: '1.0.0', nodes: 1 }] },
-      });
-      expect(missing.status).toBe(404);
-      expect(missing.body.detail).toMatch(/component nope is not registered/);
-    });
-
-    it('still lists components when the node directory cannot be read, with fleet null', async () => {
-      components.list.mockResolvedValue([{ component: component(), state: null }]);
-      nodes.list.mockRejectedValue(ApiError.unavailable('the API cannot read the node directory'));
-
-      const res = await call('GET', '/v1/components');
-
-      expect(res.status).toBe(200);
-      expect(res.body.items[0]).toMatchObject({ name: 'demo', fleet: null });
-    });
-
     it('lists components with the pinned root as a fingerprint only', async () => {
       components.list.mockResolvedValue([
         {
