@@ -26,5 +26,6 @@ export {
   type DemoArtifactOptions,
 } from './demo-artifact';
 export * from './event-fixtures';
+export { nodeEntry, nodeRecord } from './node-fixtures';
 export { spawnTs, type TsChild } from './ts-child';
 export { FakeNpmRegistry, generateNpmSigningKey, type NpmSigning, type NpmSigningKey } from './npm-registry';

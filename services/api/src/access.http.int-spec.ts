@@ -28,6 +28,7 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET /metrics': { path: '/metrics' },
   'GET /v1/openapi.json': { path: '/v1/openapi.json' },
   'GET /v1/components': { path: '/v1/components' },
+  'GET /v1/components/:name': { path: '/v1/components/demo' },
   'PUT /v1/components/:name': { path: '/v1/components/demo', body: { sourceType: 'tuf', sourceConfig: {} } },
   'POST /v1/checks': { path: '/v1/checks', body: { component: 'demo' } },
   'GET /v1/releases': { path: '/v1/releases' },

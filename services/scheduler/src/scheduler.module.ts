@@ -5,6 +5,7 @@ import { CLOCK, SystemClock } from './clock/clock.port';
 import { FleetLockAdapter } from './fleet/fleet-lock.adapter';
 import { NodeCommander } from './fleet/node-commander';
 import { FleetView } from './fleet/fleet-view.service';
+import { ComponentVersionsRepository } from './fleet/component-versions.repository';
 import { ComponentVersions } from './fleet/component-versions.service';
 import { NodeLivenessWatcher } from './fleet/node-liveness.service';
 import { NodeRemovalService } from './fleet/node-removal.service';
@@ -50,6 +51,7 @@ export class SchedulerModule {
         },
         FleetView,
         ComponentVersions,
+        ComponentVersionsRepository,
         NodeCommander,
         RolloutRepository,
         AuditRepository,

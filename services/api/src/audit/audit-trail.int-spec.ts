@@ -44,6 +44,7 @@ import { DeadLettersHandler as SchedulerDeadLettersHandler } from '../../../sche
 import { DeadLettersService as SchedulerDeadLetters } from '../../../scheduler/src/dead-letters/dead-letters.service';
 import { OutboxDeadLettersRepository } from '../../../scheduler/src/dead-letters/outbox-dead-letters.repository';
 import { FleetLockAdapter } from '../../../scheduler/src/fleet/fleet-lock.adapter';
+import type { ComponentVersions } from '../../../scheduler/src/fleet/component-versions.service';
 import { SystemClock } from '../../../scheduler/src/clock/clock.port';
 import type { FleetView } from '../../../scheduler/src/fleet/fleet-view.service';
 import type { NodeCommander } from '../../../scheduler/src/fleet/node-commander';
@@ -121,6 +122,8 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
         releases,
         new FleetLockAdapter(nats, schedulerConfig),
         new SchedulerAudit(ds),
+        // the version an abort leaves is the scheduler's own decision, not the operator's mutation
+        { afterRollout: async () => undefined } as unknown as ComponentVersions,
       ),
     );
     const redrive = new SchedulerDeadLettersHandler(

@@ -60,9 +60,20 @@ export const ROUTES: RouteDoc[] = [
     method: 'get',
     path: '/v1/components',
     operationId: 'listComponents',
-    summary: 'Components with their source settings (pinned root as a sha256 fingerprint) and last check',
+    summary:
+      'Components with their source settings (pinned root as a sha256 fingerprint), last check, and what their nodes run (fleet)',
     status: 200,
     response: listOf(ComponentView),
+  },
+  {
+    method: 'get',
+    path: '/v1/components/{name}',
+    operationId: 'getComponent',
+    summary: 'One component, with the version it counts as running and what its nodes run (fleet)',
+    pathParams: { name: ComponentNameParam },
+    status: 200,
+    response: ComponentView,
+    errors: [404],
   },
   {
     method: 'put',
