@@ -4,7 +4,7 @@ export * from './names';
 export * from './processes';
 export { startHttpReceiver, type ReceivedRequest, type HttpReceiver, type ReceiverScript } from './http-receiver';
 export * from './otlp-receiver';
-export { runCli, jsonOf } from './cli';
+export { runCli, jsonOf, type CliRun } from './cli';
 export {
   startNatsServer,
   type StartNatsServerOptions,
