@@ -5,16 +5,16 @@ import { readSlackMessage } from './demo-receivers';
 
 /** What the demo's lost-node step needs of the run around it. */
 export interface LostNodeContext {
-  cli(...args: string[]): Promise<CliRun>;
+  cli: (...args: string[]) => Promise<CliRun>;
   /** The agent processes by node id. */
   procs: Record<string, ServiceProcess>;
   /** The demo app's version on every node (`node-1=1.2.0 …`). */
-  appVersions(): Promise<string[]>;
+  appVersions: () => Promise<string[]>;
   work: string;
-  ok(text: string): void;
-  fail(text: string): never;
+  ok: (text: string) => void;
+  fail: (text: string) => never;
   /** Registers what to stop at the end. */
-  cleanup(stop: () => Promise<unknown>): void;
+  cleanup: (stop: () => Promise<unknown>) => void;
 }
 
 const indent = (text: string) => text.trimEnd().replace(/^/gm, '   ');
