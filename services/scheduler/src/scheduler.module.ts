@@ -7,6 +7,8 @@ import { NodeCommander } from './fleet/node-commander';
 import { FleetView } from './fleet/fleet-view.service';
 import { ComponentVersions } from './fleet/component-versions.service';
 import { CLUSTER_LOCK } from './rollouts/cluster-lock.port';
+import { CommandWithdrawalRepository } from './rollouts/command-withdrawal.repository';
+import { CommandWithdrawals } from './rollouts/command-withdrawals.service';
 import { InstallEventsHandler, SCHEDULER_SUBJECTS } from './rollouts/install-events.handler';
 import { InstallOutcomesService } from './rollouts/install-outcomes.service';
 import { ReleaseInfoRepository, SCHEDULER_QUERIES } from './rollouts/release-info.repository';
@@ -44,6 +46,8 @@ export class SchedulerModule {
         ComponentVersions,
         NodeCommander,
         RolloutRepository,
+        CommandWithdrawalRepository,
+        CommandWithdrawals,
         AuditRepository,
         ReleaseInfoRepository,
         RolloutConductor,

@@ -29,6 +29,14 @@ export class RolloutNodeEntity {
   @Column({ name: 'command_id', type: 'text', nullable: true })
   commandId: string | null;
 
+  /** Stream sequence of that command in COMMANDS (recorded once published). */
+  @Column({ name: 'command_seq', type: 'bigint', nullable: true })
+  commandSeq: string | null;
+
+  /** Stream sequence of an install to withdraw (it timed out); cleared once NATS deleted it. */
+  @Column({ name: 'withdraw_seq', type: 'bigint', nullable: true })
+  withdrawSeq: string | null;
+
   @Column({ type: 'text', nullable: true })
   step: string | null;
 

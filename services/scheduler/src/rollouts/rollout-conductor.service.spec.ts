@@ -8,21 +8,31 @@ import { ManualClock } from '../testing/manual-clock';
 import type { HeldLock } from './cluster-lock.port';
 import type { ReleaseInfoRepository } from './release-info.repository';
 import type { ComponentVersions } from '../fleet/component-versions.service';
+import { CommandWithdrawals } from './command-withdrawals.service';
+import type { CommandWithdrawalRepository } from './command-withdrawal.repository';
 import { RolloutConductor } from './rollout-conductor.service';
 import type { RolloutRepository } from './rollout.repository';
 
-/** How a fake agent answers an install command: its result, after how long, or never. */
+/** How a fake agent answers an install command: its result, after how long, or never; and after how long its revert. */
 interface AgentBehaviour {
   result?: InstallResult;
   afterMs?: number;
   silent?: boolean;
+  revertAfterMs?: number;
 }
 
-/** Node agents: record every command with the clock time it was sent, and answer through the repository. */
-class FakeFleet implements Pick<NodeCommander, 'send'> {
+/**
+ * Node agents and the COMMANDS stream: record every command with the clock time it was sent,
+ * keep it in the stream until withdrawn, and answer through the repository.
+ */
+class FakeFleet implements Pick<NodeCommander, 'send' | 'withdraw'> {
   readonly sent: Array<{ at: number; cmd: InstallCommandV1 }> = [];
   /** Install behaviour per node (default: succeeded after 1 s); reverts succeed after 1 s. */
   readonly agents: Record<string, AgentBehaviour> = {};
+  /** Commands in the stream by sequence (a withdrawn one is gone). */
+  readonly stream = new Map<number, InstallCommandV1>();
+  /** NATS refuses withdrawals (an outage). */
+  withdrawFails = false;
   onOutcome = (): void => undefined;
 
   constructor(
@@ -30,10 +40,13 @@ class FakeFleet implements Pick<NodeCommander, 'send'> {
     private readonly repo: FakeRolloutRepository,
   ) {}
 
-  async send(cmd: InstallCommandV1): Promise<void> {
+  async send(cmd: InstallCommandV1): Promise<number> {
     this.sent.push({ at: this.clock.now(), cmd });
-    const b = cmd.action === 'install' ? (this.agents[cmd.nodeId] ?? {}) : {};
-    if (b.silent) return;
+    const seq = this.sent.length;
+    this.stream.set(seq, cmd);
+    const agent = this.agents[cmd.nodeId] ?? {};
+    const b = cmd.action === 'install' ? agent : { afterMs: agent.revertAfterMs };
+    if (b.silent) return seq;
     void this.clock.sleep(b.afterMs ?? 1000).then(() => {
       this.repo.finish(
         cmd.commandId,
@@ -42,6 +55,17 @@ class FakeFleet implements Pick<NodeCommander, 'send'> {
       );
       this.onOutcome();
     });
+    return seq;
+  }
+
+  async withdraw(seq: number): Promise<void> {
+    if (this.withdrawFails) throw new Error('NATS is down');
+    this.stream.delete(seq);
+  }
+
+  /** Command ids still in the stream. */
+  inStream(): string[] {
+    return [...this.stream.values()].map((c) => c.commandId);
   }
 }
 
@@ -58,6 +82,7 @@ describe(RolloutConductor.name, () => {
   let fleet: FakeFleet;
   let held: boolean;
   let sut: RolloutConductor;
+  let withdrawals: CommandWithdrawals;
   let start: number;
   let versions: { afterRollout: jest.Mock };
 
@@ -83,6 +108,10 @@ describe(RolloutConductor.name, () => {
         },
       }),
     };
+    withdrawals = new CommandWithdrawals(
+      repo as unknown as CommandWithdrawalRepository,
+      fleet as unknown as NodeCommander,
+    );
     sut = new RolloutConductor(
       repo as unknown as RolloutRepository,
       fleet as unknown as NodeCommander,
@@ -90,6 +119,7 @@ describe(RolloutConductor.name, () => {
       { SCHEDULER_REPLICA_ID: 'spec' } as SchedulerConfig,
       clock,
       versions as unknown as ComponentVersions,
+      withdrawals,
     );
     fleet.onOutcome = () => sut.wake();
   };
@@ -316,6 +346,67 @@ describe(RolloutConductor.name, () => {
       undefined,
       undefined,
     ]);
+  });
+
+  it('withdraws the install of a node that timed out from the stream, so a node that comes back never gets it', async () => {
+    arrange({ progressDeadlineMs: 60_000 });
+    fleet.agents.n1 = { silent: true };
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(repo.status('n1')).toBe('timed_out');
+    expect(fleet.inStream()).not.toContain(`${repo.id}.n1.install`);
+    expect(repo.node('n1').withdrawSeq).toBeNull();
+  });
+
+  it('keeps a withdrawal NATS refused queued, and withdraws it on the next run', async () => {
+    arrange({ progressDeadlineMs: 60_000 });
+    fleet.agents.n1 = { silent: true };
+    fleet.withdrawFails = true;
+    await clock.run(sut.conduct(repo.id, lock));
+    expect(fleet.inStream()).toContain(`${repo.id}.n1.install`);
+    fleet.withdrawFails = false;
+
+    const left = await withdrawals.run();
+
+    expect(left).toBe(0);
+    expect(fleet.inStream()).not.toContain(`${repo.id}.n1.install`);
+    expect(repo.node('n1').withdrawSeq).toBeNull();
+  });
+
+  it('withdraws no revert: a node returned late is still right', async () => {
+    arrange({ maxFailures: 0, autoRollback: true, progressDeadlineMs: 60_000 });
+    fleet.agents.n2 = { silent: true, revertAfterMs: 600_000 };
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect(repo.status('n2')).toBe('revert_failed');
+    expect(fleet.inStream()).toContain(`${repo.id}.n2.revert`);
+    expect(fleet.inStream()).not.toContain(`${repo.id}.n2.install`);
+  });
+
+  it('lets the revert outcome win over a late install outcome of a node it already reverts', async () => {
+    arrange({ maxFailures: 0, autoRollback: true, progressDeadlineMs: 60_000 });
+    fleet.agents.n2 = { afterMs: 90_000 }; // its install succeeds late, after the revert went out
+
+    await clock.run(sut.conduct(repo.id, lock));
+    await clock.advance(60_000);
+
+    expect(repo.status('n2')).toBe('reverted');
+    expect(repo.state).toBe('rolled_back');
+  });
+
+  it('records the late outcome of a revert that ran past the progress deadline: the node is back after all', async () => {
+    arrange({ maxFailures: 0, autoRollback: true, progressDeadlineMs: 60_000 });
+    fleet.agents.n2 = { silent: true, revertAfterMs: 100_000 }; // down past both deadlines, then back
+
+    await clock.run(sut.conduct(repo.id, lock));
+    const afterRollout = repo.status('n2');
+    await clock.advance(60_000);
+
+    expect(afterRollout).toBe('revert_failed');
+    expect(repo.status('n2')).toBe('reverted');
+    expect(repo.state).toBe('rolled_back');
   });
 
   it('stops issuing commands the moment the lock is lost', async () => {

@@ -5,6 +5,7 @@ import { CLOCK, type Clock } from '../clock/clock.port';
 import { NodeCommander } from '../fleet/node-commander';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 import { LockLostError, type HeldLock } from './cluster-lock.port';
+import { CommandWithdrawals } from './command-withdrawals.service';
 import { ReleaseInfoRepository } from './release-info.repository';
 import { waitAfterBatch } from './rollout-planner';
 import { RolloutRepository, type BatchProgress, type RolloutAudit } from './rollout.repository';
@@ -30,6 +31,7 @@ export class RolloutConductor {
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly versions: ComponentVersions,
+    private readonly withdrawals: CommandWithdrawals,
   ) {}
 
   /** Called when an outcome for one of our nodes arrived (saves a poll interval). */
@@ -206,6 +208,14 @@ export class RolloutConductor {
     // A node whose outcome arrived since it was read is not marked, and needs no command.
     const toSend = cmds.filter((c) => marked.marked.includes(c.nodeId));
     const sent = await Promise.allSettled(toSend.map((cmd) => this.commander.send(cmd)));
+    // where each command lies in the stream: what withdrawing it on a timeout deletes
+    await this.withdrawals.recordSent(
+      r.id,
+      toSend.flatMap((c, i) => {
+        const s = sent[i];
+        return s.status === 'fulfilled' ? [{ nodeId: c.nodeId, commandId: c.commandId, seq: s.value }] : [];
+      }),
+    );
     const failed = sent.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -228,7 +238,9 @@ export class RolloutConductor {
       const progress = await this.repo.batchProgress(r.id, nodeIds, deadlineMs);
       if (progress.open.length === 0) return progress;
       const overdue = progress.open.filter((n) => n.overdue).map((n) => n.nodeId);
-      if (overdue.length) await this.repo.markTimedOut(r.id, overdue, lock.token, deadlineMs);
+      // a timed-out install is withdrawn at once: a node that comes back never sees it
+      if (overdue.length && (await this.repo.markTimedOut(r.id, overdue, lock.token, deadlineMs)).length)
+        await this.withdrawals.run();
       if (!reverting && progress.state === 'aborted') return progress;
       await this.nap(250);
     }

@@ -152,7 +152,8 @@ describe('rollout state machine', () => {
       ['failed', ['installing', 'timed_out']],
       ['rolled_back', ['installing', 'timed_out']],
       ['timed_out', ['installing']],
-      ['reverted', ['reverting']],
+      // a revert that timed out may land late: the node is back after all
+      ['reverted', ['reverting', 'revert_failed']],
       ['revert_failed', ['reverting']],
       ['pending', []],
     ] as const)('a node enters %s only from %j', (to, from) => {
@@ -200,7 +201,7 @@ describe('rollout state machine', () => {
         ),
       );
       expect(new Set(edges).size).toBe(edges.length);
-      expect(edges).toHaveLength(14);
+      expect(edges).toHaveLength(15);
     });
   });
 });

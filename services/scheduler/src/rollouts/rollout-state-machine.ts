@@ -110,7 +110,8 @@ export const NODE_TRANSITIONS = {
   failed: [],
   rolled_back: [],
   reverted: [],
-  revert_failed: [],
+  // a revert that ran past the progress deadline may still land (a revert has no deadline): recorded
+  revert_failed: ['reverted'],
   // a late outcome is recorded; it may have installed after all, so the revert includes it
   timed_out: ['succeeded', 'failed', 'rolled_back', 'reverting'],
 } as const satisfies Record<RolloutNodeStatus, readonly RolloutNodeStatus[]>;

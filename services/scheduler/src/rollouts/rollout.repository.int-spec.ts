@@ -10,6 +10,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
 import { ActiveRolloutError, RolloutRepository } from './rollout.repository';
+import { CommandWithdrawalRepository } from './command-withdrawal.repository';
 
 const strategy: RolloutStrategy = {
   maxParallel: 2,
@@ -313,6 +314,47 @@ describe(RolloutRepository.name, () => {
     expect(changed).toEqual([id]);
     expect(await node(id, 't1')).toMatchObject({ status: 'succeeded' });
     expect(await node(id, 't2')).toMatchObject({ status: 'reverting' });
+  });
+
+  it('records the late outcome of a revert that timed out: the node is back after all', async () => {
+    const id = await sentRollout(['r1']);
+    await sut.applyFinished([finished(`${id}.r1.install`)]);
+    await sut.markSent(id, [{ nodeId: 'r1', commandId: `${id}.r1.revert` }], 'reverting', 1);
+    await ds.query(`UPDATE rollout_nodes SET started_at = now() - interval '2 seconds' WHERE rollout_id = $1`, [id]);
+    await sut.markTimedOut(id, ['r1'], 1, 1000);
+
+    const late = await sut.applyFinished([finished(`${id}.r1.install`), finished(`${id}.r1.revert`)]);
+
+    expect(late).toEqual([id]);
+    expect(await node(id, 'r1')).toMatchObject({ status: 'reverted' });
+  });
+
+  it('queues the withdrawal of an install that timed out (not of a revert), once its stream sequence is known', async () => {
+    const withdrawals = new CommandWithdrawalRepository(ds);
+    const id = await sentRollout(['w1', 'w2', 'w3']);
+    await withdrawals.recordSeqs(id, [
+      { nodeId: 'w1', commandId: `${id}.w1.install`, seq: 11 },
+      { nodeId: 'w2', commandId: `${id}.w2.install`, seq: 12 },
+      { nodeId: 'w3', commandId: 'some-older-command', seq: 13 },
+    ]);
+    await sut.applyFinished([finished(`${id}.w2.install`)]);
+    await sut.markSent(id, [{ nodeId: 'w2', commandId: `${id}.w2.revert` }], 'reverting', 1);
+    await withdrawals.recordSeqs(id, [{ nodeId: 'w2', commandId: `${id}.w2.revert`, seq: 14 }]);
+    await ds.query(`UPDATE rollout_nodes SET started_at = now() - interval '2 seconds' WHERE rollout_id = $1`, [id]);
+    await sut.markTimedOut(id, ['w1', 'w2', 'w3'], 1, 1000);
+    // w3's sequence arrives only after it timed out
+    await withdrawals.recordSeqs(id, [{ nodeId: 'w3', commandId: `${id}.w3.install`, seq: 15 }]);
+
+    const pending = await withdrawals.pending();
+    await withdrawals.markWithdrawn(pending[0]);
+
+    expect(pending.filter((w) => w.rolloutId === id)).toEqual([
+      { rolloutId: id, nodeId: 'w1', seq: 11 },
+      { rolloutId: id, nodeId: 'w3', seq: 15 },
+    ]);
+    expect((await withdrawals.pending()).filter((w) => w.rolloutId === id)).toEqual([
+      { rolloutId: id, nodeId: 'w3', seq: 15 },
+    ]);
   });
 
   describe('the abort-then-late-success race', () => {

@@ -285,7 +285,7 @@ export class RolloutRepository {
       await this.ds.query(
         `WITH fence AS (SELECT id FROM rollouts WHERE id = $1 AND lock_token = $5),
          marked AS (
-           UPDATE rollout_nodes n SET status = $4, command_id = s.command_id, started_at = now(), finished_at = NULL, error = NULL, step = NULL, percent = 0
+           UPDATE rollout_nodes n SET status = $4, command_id = s.command_id, command_seq = NULL, started_at = now(), finished_at = NULL, error = NULL, step = NULL, percent = 0
            FROM fence, unnest($2::text[], $3::text[]) AS s(node_id, command_id)
            WHERE n.rollout_id = fence.id AND n.node_id = s.node_id AND n.status = ANY($6::text[]) RETURNING n.node_id)
          SELECT EXISTS (SELECT 1 FROM fence) AS fenced, COALESCE((SELECT array_agg(node_id ORDER BY node_id) FROM marked), '{}') AS marked`,
@@ -398,12 +398,14 @@ export class RolloutRepository {
 
   /**
    * Nodes of `nodeIds` that did not report within the progress deadline, by the database's clock,
-   * count as failed (their install, or their revert). Returns the nodes it marked.
+   * count as failed (their install, or their revert); a timed-out install is queued for withdrawal
+   * (a revert is not: returning a node late is still right). Returns the nodes it marked.
    */
   async markTimedOut(rolloutId: string, nodeIds: string[], token: number, deadlineMs: number): Promise<string[]> {
     const actions = Object.keys(NODE_STATUS_WHILE) as NodeCommandAction[];
     const r: unknown = await this.ds.query(
-      `UPDATE rollout_nodes n SET status = t.to_status, error = $3, finished_at = now()
+      `UPDATE rollout_nodes n SET status = t.to_status, error = $3, finished_at = now(),
+         withdraw_seq = CASE WHEN t.to_status = $8 THEN n.command_seq ELSE n.withdraw_seq END
        FROM rollouts r, unnest($5::text[], $6::text[]) AS t(from_status, to_status)
        WHERE r.id = n.rollout_id AND n.rollout_id = $1 AND n.node_id = ANY($2::text[]) AND r.lock_token = $4 AND n.status = t.from_status
          AND ${PAST_DEADLINE('n.started_at', '$7')}
@@ -416,6 +418,7 @@ export class RolloutRepository {
         actions.map((a) => NODE_STATUS_WHILE[a]),
         actions.map((a) => NODE_STATUS_ON_TIMEOUT[a]),
         deadlineMs,
+        NODE_STATUS_ON_TIMEOUT.install,
       ],
     );
     return rowsOf<{ node_id: string }>(r).map((row) => row.node_id);

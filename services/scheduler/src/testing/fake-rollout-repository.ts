@@ -1,6 +1,7 @@
 import type { InstallResult, RolloutNodeStatus, RolloutState } from '@lockstep/contracts';
 import type { RolloutEntity, RolloutNodeEntity, RolloutStrategy } from '@lockstep/persistence';
 import type { BatchProgress, RolloutRepository, TransitionResult } from '../rollouts/rollout.repository';
+import type { CommandWithdrawalRepository, PendingWithdrawal } from '../rollouts/command-withdrawal.repository';
 import {
   FINISHED_ROLLOUT_STATES,
   NODE_STATUSES,
@@ -38,13 +39,18 @@ export interface FakeNode {
 }
 
 /**
- * The conductor's part of RolloutRepository over one rollout in memory. It follows the same
- * state machine table as the SQL, and records every rollout move with who made it.
+ * The conductor's part of RolloutRepository (and CommandWithdrawalRepository) over one rollout in
+ * memory. It follows the same state machine table as the SQL, and records every rollout move with
+ * who made it.
  */
-export class FakeRolloutRepository implements Pick<
-  RolloutRepository,
-  'claim' | 'get' | 'nodes' | 'transition' | 'markSent' | 'batchProgress' | 'markTimedOut' | 'backupsOf'
-> {
+export class FakeRolloutRepository
+  implements
+    Pick<
+      RolloutRepository,
+      'claim' | 'get' | 'nodes' | 'transition' | 'markSent' | 'batchProgress' | 'markTimedOut' | 'backupsOf'
+    >,
+    Pick<CommandWithdrawalRepository, 'recordSeqs' | 'pending' | 'markWithdrawn'>
+{
   readonly id = '00000000-0000-4000-8000-000000000001';
   /** Every move of the rollout: `from → to (by)`. */
   readonly moves: string[] = [];
@@ -86,6 +92,8 @@ export class FakeRolloutRepository implements Pick<
         fromVersion: n.fromVersion ?? '1.0.0',
         status: 'pending',
         commandId: null,
+        commandSeq: null,
+        withdrawSeq: null,
         step: null,
         percent: 0,
         error: null,
@@ -174,7 +182,15 @@ export class FakeRolloutRepository implements Pick<
       const n = this.node(s.nodeId);
       if (!canMoveNode(n.status, status)) continue;
       const at = new Date(this.clock.now());
-      Object.assign(n, { status, commandId: s.commandId, startedAt: at, finishedAt: null, error: null, percent: 0 });
+      Object.assign(n, {
+        status,
+        commandId: s.commandId,
+        commandSeq: null,
+        startedAt: at,
+        finishedAt: null,
+        error: null,
+        percent: 0,
+      });
       marked.push(s.nodeId);
     }
     return { stale: false, marked: marked.sort() };
@@ -204,6 +220,7 @@ export class FakeRolloutRepository implements Pick<
         status: NODE_STATUS_ON_TIMEOUT[action],
         error: `no outcome within the progress deadline (${deadlineMs} ms)`,
         finishedAt: new Date(this.clock.now()),
+        withdrawSeq: action === 'install' ? n.commandSeq : n.withdrawSeq,
       });
       marked.push(nodeId);
     }
@@ -213,6 +230,26 @@ export class FakeRolloutRepository implements Pick<
   /** The fake's clock stands in for the database's: it alone judges the progress deadline. */
   private pastDeadline(n: RolloutNodeEntity, deadlineMs: number): boolean {
     return n.startedAt !== null && this.clock.now() - n.startedAt.getTime() > deadlineMs;
+  }
+
+  async recordSeqs(_id: string, sent: Array<{ nodeId: string; commandId: string; seq: number }>): Promise<void> {
+    for (const s of sent) {
+      const n = this.node(s.nodeId);
+      if (n.commandId !== s.commandId) continue;
+      n.commandSeq = String(s.seq);
+      if (n.status === NODE_STATUS_ON_TIMEOUT.install) n.withdrawSeq = String(s.seq);
+    }
+  }
+
+  async pending(): Promise<PendingWithdrawal[]> {
+    return [...this.byId.values()]
+      .filter((n) => n.withdrawSeq !== null)
+      .map((n) => ({ rolloutId: this.id, nodeId: n.nodeId, seq: Number(n.withdrawSeq) }));
+  }
+
+  async markWithdrawn(w: PendingWithdrawal): Promise<void> {
+    const n = this.node(w.nodeId);
+    if (n.withdrawSeq === String(w.seq)) n.withdrawSeq = null;
   }
 
   async backupsOf(): Promise<Map<string, string>> {
