@@ -4,6 +4,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /** One node's part in a rollout: its batch, what it ran before, and how its install went. */
 @Entity({ name: 'rollout_nodes' })
 @Index('ix_rollout_nodes_command', ['commandId'])
+@Index('ix_rollout_nodes_withdraw', ['withdrawSeq'], { where: '"withdraw_seq" IS NOT NULL' })
 export class RolloutNodeEntity {
   @PrimaryColumn({ name: 'rollout_id', type: 'uuid' })
   rolloutId: string;

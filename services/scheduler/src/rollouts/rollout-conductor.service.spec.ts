@@ -13,12 +13,16 @@ import type { CommandWithdrawalRepository } from './command-withdrawal.repositor
 import { RolloutConductor } from './rollout-conductor.service';
 import type { RolloutRepository } from './rollout.repository';
 
-/** How a fake agent answers an install command: its result, after how long, or never; and after how long its revert. */
+/**
+ * How a fake agent answers an install command: its result, after how long, or never; and its
+ * first revert: after how long, and its result (later reverts succeed after 1 s).
+ */
 interface AgentBehaviour {
   result?: InstallResult;
   afterMs?: number;
   silent?: boolean;
   revertAfterMs?: number;
+  firstRevertResult?: InstallResult;
 }
 
 /**
@@ -31,6 +35,8 @@ class FakeFleet implements Pick<NodeCommander, 'send' | 'withdraw'> {
   readonly agents: Record<string, AgentBehaviour> = {};
   /** Commands in the stream by sequence (a withdrawn one is gone). */
   readonly stream = new Map<number, InstallCommandV1>();
+  /** The version each node runs (as its agent would report it; 1.0.0 until it installs another). */
+  readonly running: Record<string, string> = {};
   /** NATS refuses withdrawals (an outage). */
   withdrawFails = false;
   onOutcome = (): void => undefined;
@@ -45,13 +51,23 @@ class FakeFleet implements Pick<NodeCommander, 'send' | 'withdraw'> {
     const seq = this.sent.length;
     this.stream.set(seq, cmd);
     const agent = this.agents[cmd.nodeId] ?? {};
-    const b = cmd.action === 'install' ? agent : { afterMs: agent.revertAfterMs };
+    const firstRevert =
+      this.sent.filter((s) => s.cmd.nodeId === cmd.nodeId && s.cmd.action === 'rollback').length === 1;
+    const b =
+      cmd.action === 'install'
+        ? agent
+        : firstRevert
+          ? { afterMs: agent.revertAfterMs, result: agent.firstRevertResult }
+          : {};
     if (b.silent) return seq;
     void this.clock.sleep(b.afterMs ?? 1000).then(() => {
+      const result = b.result ?? 'succeeded';
+      if (result === 'succeeded') this.running[cmd.nodeId] = cmd.version;
       this.repo.finish(
         cmd.commandId,
-        b.result ?? 'succeeded',
-        b.result === 'failed' ? 'health check failed' : undefined,
+        result,
+        result === 'failed' ? 'health check failed' : undefined,
+        this.running[cmd.nodeId] ?? '1.0.0',
       );
       this.onOutcome();
     });
@@ -380,7 +396,7 @@ describe(RolloutConductor.name, () => {
 
     await clock.run(sut.conduct(repo.id, lock));
 
-    expect(repo.status('n2')).toBe('revert_failed');
+    expect(repo.status('n2')).toBe('revert_timed_out');
     expect(fleet.inStream()).toContain(`${repo.id}.n2.revert`);
     expect(fleet.inStream()).not.toContain(`${repo.id}.n2.install`);
   });
@@ -404,8 +420,38 @@ describe(RolloutConductor.name, () => {
     const afterRollout = repo.status('n2');
     await clock.advance(60_000);
 
-    expect(afterRollout).toBe('revert_failed');
+    expect(afterRollout).toBe('revert_timed_out');
     expect(repo.status('n2')).toBe('reverted');
+    expect(repo.state).toBe('rolled_back');
+  });
+
+  it('takes a refused late revert from a node back on its previous version as reverted: nothing to send', async () => {
+    arrange({ maxFailures: 0, autoRollback: true, progressDeadlineMs: 60_000 });
+    // its install never reached it (withdrawn); its revert comes after the rollout ended: refused
+    fleet.agents.n2 = { silent: true, revertAfterMs: 100_000, firstRevertResult: 'rejected' };
+
+    await clock.run(sut.conduct(repo.id, lock));
+    await clock.advance(60_000);
+
+    expect(repo.status('n2')).toBe('reverted');
+  });
+
+  it('reverts again a node whose late outcome shows it still on the abandoned release, with a new command', async () => {
+    arrange({ maxFailures: 0, autoRollback: true, progressDeadlineMs: 60_000 });
+    // its install lands late (ignored: the revert went out), its first revert is refused late
+    fleet.agents.n2 = { afterMs: 90_000, revertAfterMs: 100_000, firstRevertResult: 'rejected' };
+    await clock.run(sut.conduct(repo.id, lock));
+    await clock.advance(60_000);
+    const late = repo.status('n2');
+
+    await clock.run(sut.conduct(repo.id, lock)); // the reconciler hands it a conductor again
+
+    expect(late).toBe('succeeded');
+    expect(
+      fleet.sent.filter(({ cmd }) => cmd.nodeId === 'n2' && cmd.action === 'rollback').map(({ cmd }) => cmd.commandId),
+    ).toEqual([`${repo.id}.n2.revert`, `${repo.id}.n2.2.revert`]);
+    expect(repo.status('n2')).toBe('reverted');
+    expect(fleet.running.n2).toBe('1.0.0');
     expect(repo.state).toBe('rolled_back');
   });
 

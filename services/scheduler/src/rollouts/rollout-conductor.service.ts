@@ -10,7 +10,13 @@ import { ReleaseInfoRepository } from './release-info.repository';
 import { waitAfterBatch } from './rollout-planner';
 import { RolloutRepository, type BatchProgress, type RolloutAudit } from './rollout.repository';
 import { ComponentVersions } from '../fleet/component-versions.service';
-import { NODE_STATUSES, NODE_STATUS_WHILE, canMoveNode, type ConductorTarget } from './rollout-state-machine';
+import {
+  NODE_STATUSES,
+  NODE_STATUS_ON_TIMEOUT,
+  NODE_STATUS_WHILE,
+  canMoveNode,
+  type ConductorTarget,
+} from './rollout-state-machine';
 
 /**
  * Conducts one rollout while holding the cluster lock: canary batch first, then batches of
@@ -49,7 +55,8 @@ export class RolloutConductor {
       // Two independent reads at once: the first batch goes out a round trip sooner.
       const [found, nodes] = await Promise.all([this.repo.get(rolloutId), this.repo.nodes(rolloutId)]);
       let r = found!;
-      if (r.state === 'failed') {
+      // failed: its auto-rollback is unfinished; rolled_back: a late outcome showed a node still on the release
+      if (r.state === 'failed' || r.state === 'rolled_back') {
         await this.revertUpdated(r, lock);
         return;
       }
@@ -137,7 +144,7 @@ export class RolloutConductor {
       for (const n of batch) {
         const version = n.fromVersion!;
         if (!artifacts.has(version)) artifacts.set(version, (await this.releaseInfo(r.component, version)).artifact);
-        sends.push({ node: n, version, artifact: artifacts.get(version)! });
+        sends.push({ node: n, version, artifact: artifacts.get(version)!, commandId: revertCommandId(r.id, n) });
       }
       await this.sendBatch(r, 'rollback', sends, lock);
       await this.waitFor(
@@ -148,7 +155,7 @@ export class RolloutConductor {
       );
     }
     const after = await this.repo.nodes(r.id);
-    const stuck = after.filter((n) => n.status === 'revert_failed');
+    const stuck = after.filter((n) => n.status === 'revert_failed' || n.status === NODE_STATUS_ON_TIMEOUT.rollback);
     const back = after.filter((n) => NODE_STATUSES[n.status].counts === 'rolledBack').length;
     await this.move(
       r,
@@ -178,8 +185,8 @@ export class RolloutConductor {
       action === 'install' && r.kind === 'rollback' && r.strategy.restoreData && r.rollbackOf
         ? await this.repo.backupsOf(r.rollbackOf)
         : undefined;
-    const cmds: InstallCommandV1[] = targets.map(({ node, version, artifact }) => ({
-      commandId: `${r.id}.${node.nodeId}.${action === 'install' ? 'install' : 'revert'}`,
+    const cmds: InstallCommandV1[] = targets.map(({ node, version, artifact, commandId }) => ({
+      commandId: commandId ?? `${r.id}.${node.nodeId}.${action === 'install' ? 'install' : 'revert'}`,
       rolloutId: r.id,
       nodeId: node.nodeId,
       component: r.component,
@@ -327,11 +334,25 @@ class MoveRefusedError extends Error {
   override name = 'MoveRefusedError';
 }
 
-/** A node to command, with the version and artifact it is to run. */
+/** A node to command, with the version and artifact it is to run (and its command id, when not the first of its kind). */
 interface CommandTarget {
   node: RolloutNodeEntity;
   version: string;
   artifact: RolloutEntity['artifact'];
+  commandId?: string;
+}
+
+/**
+ * The id of the revert a node is sent: `<rollout>.<node>.revert` at first, and the same again to
+ * a node still reverting (a resend, which the stream and the agent dedupe). A node reverted before
+ * that a late outcome showed still on the release gets a new one, `<rollout>.<node>.<n>.revert`:
+ * the agent already answered the old one, and the stream would drop it as a duplicate.
+ */
+function revertCommandId(rolloutId: string, n: RolloutNodeEntity): string {
+  const previous = n.commandId?.endsWith('.revert') ? n.commandId : undefined;
+  if (!previous || n.status === NODE_STATUS_WHILE.rollback) return previous ?? `${rolloutId}.${n.nodeId}.revert`;
+  const attempt = Number(/\.(\d+)\.revert$/.exec(previous)?.[1] ?? 1) + 1;
+  return `${rolloutId}.${n.nodeId}.${attempt}.revert`;
 }
 
 /** Nodes grouped by batch, in batch order. */

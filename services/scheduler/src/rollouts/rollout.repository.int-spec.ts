@@ -274,7 +274,7 @@ describe(RolloutRepository.name, () => {
     expect(await node(id, 'h1')).toMatchObject({ status: 'succeeded', percent: 100 });
   });
 
-  it('counts nodes past the progress deadline on the database clock as timed out (installing) or revert_failed (reverting), as batch progress shows', async () => {
+  it('counts nodes past the progress deadline on the database clock as timed out (installing) or revert_timed_out (reverting), as batch progress shows', async () => {
     const id = await sentRollout(['j1', 'j2', 'j3']);
     await sut.applyFinished([finished(`${id}.j2.install`)]);
     await sut.markSent(id, [{ nodeId: 'j2', commandId: `${id}.j2.revert` }], 'reverting', 1);
@@ -299,7 +299,7 @@ describe(RolloutRepository.name, () => {
       status: 'timed_out',
       error: expect.stringMatching(/progress deadline \(1000 ms\)/),
     });
-    expect(await node(id, 'j2')).toMatchObject({ status: 'revert_failed' });
+    expect(await node(id, 'j2')).toMatchObject({ status: 'revert_timed_out' });
     expect(after).toEqual({ state: 'planned', failed: 1, open: [{ nodeId: 'j3', overdue: false }] });
   });
 
@@ -316,17 +316,36 @@ describe(RolloutRepository.name, () => {
     expect(await node(id, 't2')).toMatchObject({ status: 'reverting' });
   });
 
-  it('records the late outcome of a revert that timed out: the node is back after all', async () => {
-    const id = await sentRollout(['r1']);
-    await sut.applyFinished([finished(`${id}.r1.install`)]);
-    await sut.markSent(id, [{ nodeId: 'r1', commandId: `${id}.r1.revert` }], 'reverting', 1);
+  it('judges the late outcome of a revert that timed out by what the node runs; one still on the release makes its rolled-back rollout need a conductor again', async () => {
+    const id = await sentRollout(['r1', 'r2', 'r3']);
+    await ds.query(`UPDATE rollout_nodes SET from_version = '1.0.0' WHERE rollout_id = $1`, [id]);
+    await sut.applyFinished(['r1', 'r2', 'r3'].map((n) => finished(`${id}.${n}.install`)));
+    await sut.markSent(
+      id,
+      ['r1', 'r2', 'r3'].map((nodeId) => ({ nodeId, commandId: `${id}.${nodeId}.revert` })),
+      'reverting',
+      1,
+    );
     await ds.query(`UPDATE rollout_nodes SET started_at = now() - interval '2 seconds' WHERE rollout_id = $1`, [id]);
-    await sut.markTimedOut(id, ['r1'], 1, 1000);
+    await sut.markTimedOut(id, ['r1', 'r2', 'r3'], 1, 1000);
+    for (const to of ['running', 'failed', 'rolled_back'] as const) await sut.transition(id, 1, to);
+    const before = (await sut.active()).map((r) => r.id);
 
-    const late = await sut.applyFinished([finished(`${id}.r1.install`), finished(`${id}.r1.revert`)]);
+    // refused late (nobody holds the lock once the rollout ended): r1 still runs 1.1.0, r2 is on 1.0.0
+    await sut.applyFinished([
+      finished(`${id}.r1.revert`, { result: 'rejected', runningVersion: '1.1.0' }),
+      finished(`${id}.r2.revert`, { result: 'rejected', runningVersion: '1.0.0' }),
+      finished(`${id}.r3.revert`, { runningVersion: '1.0.0' }),
+      finished(`${id}.r3.install`), // an install outcome later still: the revert's counts
+    ]);
 
-    expect(late).toEqual([id]);
-    expect(await node(id, 'r1')).toMatchObject({ status: 'reverted' });
+    expect((await sut.nodes(id)).map((n) => `${n.nodeId}:${n.status}`)).toEqual([
+      'r1:succeeded',
+      'r2:reverted',
+      'r3:reverted',
+    ]);
+    expect(before).not.toContain(id);
+    expect((await sut.active()).map((r) => r.id)).toContain(id);
   });
 
   it('queues the withdrawal of an install that timed out (not of a revert), once its stream sequence is known', async () => {

@@ -27,11 +27,13 @@ import {
   NODE_STATUS_AFTER,
   NODE_STATUS_ON_TIMEOUT,
   NODE_STATUS_WHILE,
+  NODE_STATUSES_TO_REVERT_LATE,
   ROLLOUT_ACTIONS,
   SETTLED_NODE_STATUSES,
   nodeFromStatuses,
   nodeTransitionPairs,
   rolloutFromStates,
+  statusAfterLateRevert,
   type ConductorTarget,
   type NodeCommandAction,
   type RolloutAction,
@@ -123,8 +125,9 @@ export class RolloutRepository {
   }
 
   /**
-   * Rollouts that need a conductor, oldest first: those not finished, and failed ones whose
-   * auto-rollback has nodes left to return (a conductor may have died while reverting).
+   * Rollouts that need a conductor, oldest first: those not finished, failed ones whose
+   * auto-rollback has nodes left to return (a conductor may have died while reverting), and
+   * rolled-back ones with a node a late outcome showed still on the release they abandoned.
    */
   async active(): Promise<RolloutEntity[]> {
     return this.ds
@@ -132,11 +135,16 @@ export class RolloutRepository {
       .createQueryBuilder('r')
       .where(
         // a failed rollout with auto-rollback needs its conductor until it is rolled_back, even
-        // when nothing is left to revert (a dead conductor's last revert outcome came in meanwhile)
-        `r.state = ANY(:active) OR (r.state = ANY(:reverting) AND (r.strategy->>'autoRollback')::boolean)`,
+        // when nothing is left to revert (a dead conductor's last revert outcome came in meanwhile);
+        // a rolled-back one again when a late outcome showed a node still on the abandoned release
+        `r.state = ANY(:active) OR ((r.strategy->>'autoRollback')::boolean AND (r.state = ANY(:reverting)
+          OR (r.state = :rolledBack AND EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id
+            AND n.status = ANY(:toRevert) AND n.from_version IS NOT NULL))))`,
         {
           active: ACTIVE_ROLLOUT_STATES,
           reverting: rolloutFromStates('rolled_back', 'conductor'),
+          rolledBack: 'rolled_back',
+          toRevert: NODE_STATUSES_TO_REVERT_LATE,
         },
       )
       .orderBy('r.createdAt', 'ASC')
@@ -341,14 +349,20 @@ export class RolloutRepository {
         status: NODE_STATUS_AFTER[action][e.result],
         error: e.error ? `${e.failedStep ? `${e.failedStep}: ` : ''}${e.error}` : null,
         backupId: action === 'rollback' ? null : (e.backupId ?? null),
+        succeeded: e.result === 'succeeded',
+        runningVersion: e.runningVersion,
       };
     });
     const moves = nodeTransitionPairs();
+    // what the outcome makes of the node: by its command's kind and result, except for a revert
+    // that timed out, whose late outcome is judged as statusAfterLateRevert does
+    const to = `CASE WHEN n.status = $8::text THEN (CASE WHEN u.succeeded OR u.running_version = n.from_version THEN $9::text ELSE $10::text END) ELSE u.status END`;
     const r: unknown = await this.ds.query(
-      `UPDATE rollout_nodes n SET status = u.status, error = u.error, finished_at = now(), percent = 100, backup_id = COALESCE(u.backup_id, n.backup_id)
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $7::text[]) AS u(command_id, status, error, backup_id, node_id)
+      `UPDATE rollout_nodes n SET status = ${to}, error = u.error, finished_at = now(), percent = 100, backup_id = COALESCE(u.backup_id, n.backup_id)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $7::text[], $11::boolean[], $12::text[])
+         AS u(command_id, status, error, backup_id, node_id, succeeded, running_version)
        WHERE n.command_id = u.command_id AND n.node_id = u.node_id
-         AND (n.status, u.status) IN (SELECT * FROM unnest($5::text[], $6::text[]))
+         AND (n.status, ${to}) IN (SELECT * FROM unnest($5::text[], $6::text[]))
        RETURNING n.rollout_id`,
       [
         rows.map((x) => x.commandId),
@@ -358,6 +372,11 @@ export class RolloutRepository {
         moves.from,
         moves.to,
         rows.map((x) => x.nodeId),
+        NODE_STATUS_ON_TIMEOUT.rollback,
+        statusAfterLateRevert('succeeded', null, null),
+        statusAfterLateRevert('failed', null, null),
+        rows.map((x) => x.succeeded),
+        rows.map((x) => x.runningVersion),
       ],
     );
     return [...new Set(rowsOf<{ rollout_id: string }>(r).map((row) => row.rollout_id))];

@@ -11,6 +11,7 @@ import {
   ROLLOUT_ACTIONS,
   canMoveNode,
   canMoveRollout,
+  statusAfterLateRevert,
   type ConductorTarget,
   type NodeCommandAction,
   type RolloutAction,
@@ -135,11 +136,14 @@ export class FakeRolloutRepository
   }
 
   /** An agent's outcome of a command, as RolloutRepository.applyFinished applies it. */
-  finish(commandId: string, result: InstallResult, error?: string): void {
+  finish(commandId: string, result: InstallResult, error?: string, runningVersion: string | null = null): void {
     const n = [...this.byId.values()].find((x) => x.commandId === commandId);
     if (!n) return;
     const action: NodeCommandAction = commandId.endsWith('.revert') ? 'rollback' : 'install';
-    const to = NODE_STATUS_AFTER[action][result];
+    const to =
+      n.status === NODE_STATUS_ON_TIMEOUT.rollback
+        ? statusAfterLateRevert(result, runningVersion, n.fromVersion)
+        : NODE_STATUS_AFTER[action][result];
     if (!canMoveNode(n.status, to)) return;
     Object.assign(n, { status: to, error: error ?? null, finishedAt: new Date(this.clock.now()), percent: 100 });
   }
