@@ -218,4 +218,48 @@ describe('rollout control (scheduler, api, CLI, four agents; real NATS/Postgres/
     expect(aboutInstall).toEqual([]);
     expect(await frozen.version()).toBe(ranBefore);
   }, 240_000);
+
+  it('a node frozen in its health gate past the deadline lands its install late; the scheduler reverts it again under a live lock', async () => {
+    const frozen = fleet.nodes[3];
+    const ranBefore = await frozen.version();
+    const seen = await collectEvents(fleet.dep);
+    const about = (commandId: string, type: string) =>
+      seen.events.filter((e) => e.type.includes(type) && e.data.commandId === commandId);
+    const id = await start(
+      'upgrade',
+      '1.4.0',
+      ...['--nodes', 'node-4', '--min-healthy', '5s', '--healthy-deadline', '5m', '--progress-deadline', '4s'],
+    );
+    // frozen after the swap, while its health gate runs: past the point where it honours the deadline
+    await waitFor(() => about(`${id}.node-4.install`, 'install.progress').some((e) => e.data.step === 'health_check'), {
+      what: 'node-4 in its health gate',
+      intervalMs: 20,
+    });
+    frozen.proc.proc.kill('SIGSTOP');
+    const final = await fleet.waitForState(id, ['succeeded', 'rolled_back', 'aborted'], 120_000);
+    const atEnd = await row(id, 'node-4');
+    await waitFor(async () => jsonOf<{ items: unknown[] }>(await cli('locks')).items.length === 0, {
+      what: 'the cluster lock released',
+    });
+
+    frozen.proc.proc.kill('SIGCONT');
+    await waitFor(async () => (await row(id, 'node-4'))?.status === 'reverted', {
+      what: 'node-4 reverted again',
+      timeoutMs: 120_000,
+    });
+    await seen.stop();
+
+    expect(final.state).toBe('rolled_back');
+    expect(atEnd?.status).toBe('revert_timed_out');
+    // it did install the release, late: the scenario this test is about
+    expect(about(`${id}.node-4.install`, 'install.finished').map((e) => e.data.result)).toEqual(['succeeded']);
+    // its first revert came when nobody held the lock (refused, from 1.4.0): a new one went out
+    expect(about(`${id}.node-4.revert`, 'install.finished').map((e) => e.data.result)).toEqual(['rejected']);
+    expect(commandsOf(id).map((c) => `${c.action} ${c.commandId.slice(id.length + 1)}`)).toEqual([
+      'install node-4.install',
+      'rollback node-4.revert',
+      'rollback node-4.2.revert',
+    ]);
+    expect(await frozen.version()).toBe(ranBefore);
+  }, 240_000);
 });

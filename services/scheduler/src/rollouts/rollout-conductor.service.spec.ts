@@ -453,6 +453,8 @@ describe(RolloutConductor.name, () => {
     expect(repo.status('n2')).toBe('reverted');
     expect(fleet.running.n2).toBe('1.0.0');
     expect(repo.state).toBe('rolled_back');
+    // the control plane's own decision, recorded with the send
+    expect(repo.audits).toEqual(['rollout.late-revert n2']);
   });
 
   it('stops issuing commands the moment the lock is lost', async () => {

@@ -146,7 +146,16 @@ export class RolloutConductor {
         if (!artifacts.has(version)) artifacts.set(version, (await this.releaseInfo(r.component, version)).artifact);
         sends.push({ node: n, version, artifact: artifacts.get(version)!, commandId: revertCommandId(r.id, n) });
       }
-      await this.sendBatch(r, 'rollback', sends, lock);
+      // a rolled-back rollout conducted again: a late outcome showed these nodes still on its release
+      const late: RolloutAudit | undefined =
+        r.state === 'rolled_back'
+          ? {
+              actor: systemActor('scheduler'),
+              action: 'rollout.late-revert',
+              params: { version: r.targetVersion, replica: this.config.SCHEDULER_REPLICA_ID },
+            }
+          : undefined;
+      await this.sendBatch(r, 'rollback', sends, lock, late);
       await this.waitFor(
         r,
         batch.map((n) => n.nodeId),
@@ -176,6 +185,7 @@ export class RolloutConductor {
     action: 'install' | 'rollback',
     targets: CommandTarget[],
     lock: HeldLock,
+    audit?: RolloutAudit,
   ): Promise<void> {
     if (targets.length === 0) return;
     this.ensure(lock);
@@ -209,6 +219,7 @@ export class RolloutConductor {
       cmds.map((c) => ({ nodeId: c.nodeId, commandId: c.commandId })),
       NODE_STATUS_WHILE[action],
       lock.token,
+      audit,
     );
     if (marked.stale) throw new LockLostError('a newer conductor claimed the rollout');
     this.ensure(lock);

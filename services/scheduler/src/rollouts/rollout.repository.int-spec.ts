@@ -462,6 +462,20 @@ describe(RolloutRepository.name, () => {
       ]);
     });
 
+    it('records a decision to send commands with the nodes it marked, and nothing when it marked none', async () => {
+      const id = await sentRollout(['k4', 'k5']);
+      await sut.applyFinished([finished(`${id}.k4.install`)]);
+      const decision = { actor: operator, action: 'rollout.late-revert', params: { version: '1.1.0' } };
+      const revert = (nodeId: string) => [{ nodeId, commandId: `${id}.${nodeId}.2.revert` }];
+
+      await sut.markSent(id, [...revert('k4'), ...revert('k5')], 'reverting', 1, decision);
+      await sut.markSent(id, revert('k5'), 'reverting', 1, decision); // k5 is still installing
+
+      expect((await recordsOf(id)).slice(1).map((a) => [a.action, a.params])).toEqual([
+        ['rollout.late-revert', { version: '1.1.0', nodes: ['k4'] }],
+      ]);
+    });
+
     it("records the conductor's own decision only when its move happened", async () => {
       const id = await sentRollout(['k3']);
       const decision = { actor: operator, action: 'rollout.auto-rollback', params: { reason: 'k3 failed' } };

@@ -281,16 +281,34 @@ export class RolloutRepository {
    * the progress deadline) is Postgres's clock, never a replica's, so replicas whose clocks disagree
    * with each other or with the database judge a node alike. Only nodes the state machine lets enter
    * `status` are marked (a node whose outcome arrived meanwhile is left alone). `stale`: a newer
-   * holder took the rollout over, and nothing was marked.
+   * holder took the rollout over, and nothing was marked. With `audit` (a decision of the control
+   * plane's own), the record is written in the same transaction, naming the nodes marked, when any were.
    */
   async markSent(
     rolloutId: string,
     sends: Array<{ nodeId: string; commandId: string }>,
     status: (typeof NODE_STATUS_WHILE)[NodeCommandAction],
     token: number,
+    audit?: RolloutAudit,
+  ): Promise<{ stale: boolean; marked: string[] }> {
+    if (!audit) return this.markSentWith(this.ds.manager, rolloutId, sends, status, token);
+    return this.ds.transaction(async (m) => {
+      const result = await this.markSentWith(m, rolloutId, sends, status, token);
+      if (result.marked.length)
+        await appendAudit(m, { ...audit, target: rolloutId, params: { ...audit.params, nodes: result.marked } });
+      return result;
+    });
+  }
+
+  private async markSentWith(
+    m: EntityManager,
+    rolloutId: string,
+    sends: Array<{ nodeId: string; commandId: string }>,
+    status: (typeof NODE_STATUS_WHILE)[NodeCommandAction],
+    token: number,
   ): Promise<{ stale: boolean; marked: string[] }> {
     const rows = rowsOf<{ fenced: boolean; marked: string[] }>(
-      await this.ds.query(
+      await m.query(
         `WITH fence AS (SELECT id FROM rollouts WHERE id = $1 AND lock_token = $5),
          marked AS (
            UPDATE rollout_nodes n SET status = $4, command_id = s.command_id, command_seq = NULL, started_at = now(), finished_at = NULL, error = NULL, step = NULL, percent = 0

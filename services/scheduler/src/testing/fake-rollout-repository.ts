@@ -1,6 +1,6 @@
 import type { InstallResult, RolloutNodeStatus, RolloutState } from '@lockstep/contracts';
 import type { RolloutEntity, RolloutNodeEntity, RolloutStrategy } from '@lockstep/persistence';
-import type { BatchProgress, RolloutRepository, TransitionResult } from '../rollouts/rollout.repository';
+import type { BatchProgress, RolloutAudit, RolloutRepository, TransitionResult } from '../rollouts/rollout.repository';
 import type { CommandWithdrawalRepository, PendingWithdrawal } from '../rollouts/command-withdrawal.repository';
 import {
   FINISHED_ROLLOUT_STATES,
@@ -55,6 +55,8 @@ export class FakeRolloutRepository
   readonly id = '00000000-0000-4000-8000-000000000001';
   /** Every move of the rollout: `from → to (by)`. */
   readonly moves: string[] = [];
+  /** Audit records the conductor's sends wrote: `<action> <nodes>`. */
+  readonly audits: string[] = [];
   /** Runs before the conductor's move is applied: lets a spec race it (an operator's late abort). */
   beforeTransition?: (to: ConductorTarget) => void;
   private rollout: RolloutEntity;
@@ -179,6 +181,7 @@ export class FakeRolloutRepository
     sends: Array<{ nodeId: string; commandId: string }>,
     status: (typeof NODE_STATUS_WHILE)[NodeCommandAction],
     token: number,
+    audit?: RolloutAudit,
   ): Promise<{ stale: boolean; marked: string[] }> {
     if (token !== this.token) return { stale: true, marked: [] };
     const marked: string[] = [];
@@ -197,6 +200,7 @@ export class FakeRolloutRepository
       });
       marked.push(s.nodeId);
     }
+    if (audit && marked.length) this.audits.push(`${audit.action} ${marked.sort().join(',')}`);
     return { stale: false, marked: marked.sort() };
   }
 
