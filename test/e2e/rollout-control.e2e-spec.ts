@@ -262,4 +262,13 @@ describe('rollout control (scheduler, api, CLI, four agents; real NATS/Postgres/
     ]);
     expect(await frozen.version()).toBe(ranBefore);
   }, 240_000);
+
+  it("ran every process as its own least-privilege NATS user: the server refused nothing, the scheduler's withdrawals included", async () => {
+    const { rows } = await fleet.dep.pg.query(
+      `SELECT count(*)::int AS n FROM rollout_nodes WHERE command_seq IS NOT NULL`,
+    );
+
+    expect(rows[0].n).toBeGreaterThan(0);
+    expect(fleet.natsViolations()).toEqual([]);
+  });
 });

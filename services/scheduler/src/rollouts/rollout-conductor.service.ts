@@ -135,7 +135,11 @@ export class RolloutConductor {
   /** Auto-rollback: every node this rollout updated goes back to the version it ran before. */
   private async revertUpdated(r: RolloutEntity, lock: HeldLock): Promise<void> {
     const all = await this.repo.nodes(r.id);
-    const updated = all.filter((n) => canMoveNode(n.status, NODE_STATUS_WHILE.rollback) && n.fromVersion);
+    // conducted again once rolled back: only the nodes a late outcome showed still on its release
+    const late = r.state === 'rolled_back' ? new Set(await this.repo.lateReverts(r.id)) : undefined;
+    const updated = all.filter(
+      (n) => canMoveNode(n.status, NODE_STATUS_WHILE.rollback) && n.fromVersion && (!late || late.has(n.nodeId)),
+    );
     // Published releases never change, so each previous version is resolved once.
     const artifacts = new Map<string, RolloutEntity['artifact']>();
     for (let i = 0; i < updated.length; i += r.strategy.maxParallel) {
@@ -147,15 +151,14 @@ export class RolloutConductor {
         sends.push({ node: n, version, artifact: artifacts.get(version)!, commandId: revertCommandId(r.id, n) });
       }
       // a rolled-back rollout conducted again: a late outcome showed these nodes still on its release
-      const late: RolloutAudit | undefined =
-        r.state === 'rolled_back'
-          ? {
-              actor: systemActor('scheduler'),
-              action: 'rollout.late-revert',
-              params: { version: r.targetVersion, replica: this.config.SCHEDULER_REPLICA_ID },
-            }
-          : undefined;
-      await this.sendBatch(r, 'rollback', sends, lock, late);
+      const decision: RolloutAudit | undefined = late
+        ? {
+            actor: systemActor('scheduler'),
+            action: 'rollout.late-revert',
+            params: { version: r.targetVersion, replica: this.config.SCHEDULER_REPLICA_ID },
+          }
+        : undefined;
+      await this.sendBatch(r, 'rollback', sends, lock, decision);
       await this.waitFor(
         r,
         batch.map((n) => n.nodeId),

@@ -156,9 +156,14 @@ export function statusAfterLateRevert(
 
 /**
  * Statuses of a rolled-back rollout's nodes that still need a revert: a late outcome showed the
- * node on the release the rollout abandoned. Such a rollout gets a conductor again (with auto-rollback).
+ * node on the release the rollout abandoned (or the conductor of that revert died while it ran).
+ * Such a rollout gets a conductor again (with auto-rollback).
  */
-export const NODE_STATUSES_TO_REVERT_LATE = ['succeeded', 'timed_out'] as const satisfies readonly RolloutNodeStatus[];
+export const NODE_STATUSES_TO_REVERT_LATE = [
+  'succeeded',
+  'timed_out',
+  'reverting',
+] as const satisfies readonly RolloutNodeStatus[];
 
 const NODE_STATUS_LIST = Object.keys(NODE_STATUSES) as RolloutNodeStatus[];
 

@@ -346,6 +346,20 @@ describe(RolloutRepository.name, () => {
     ]);
     expect(before).not.toContain(id);
     expect((await sut.active()).map((r) => r.id)).toContain(id);
+    expect(await sut.lateReverts(id)).toEqual(['r1']);
+  });
+
+  it('leaves a late revert alone once a newer rollout has sent that node a command (reverting would undo it)', async () => {
+    const id = await sentRollout(['s1']);
+    await sut.applyFinished([finished(`${id}.s1.install`)]);
+    for (const to of ['running', 'failed', 'rolled_back'] as const) await sut.transition(id, 1, to);
+    const before = await sut.lateReverts(id); // s1 succeeded and was never reverted: a late outcome
+
+    await sentRollout(['s1']);
+
+    expect(before).toEqual(['s1']);
+    expect(await sut.lateReverts(id)).toEqual([]);
+    expect((await sut.active()).map((r) => r.id)).not.toContain(id);
   });
 
   it('queues the withdrawal of an install that timed out (not of a revert), once its stream sequence is known', async () => {

@@ -138,8 +138,7 @@ export class RolloutRepository {
         // when nothing is left to revert (a dead conductor's last revert outcome came in meanwhile);
         // a rolled-back one again when a late outcome showed a node still on the abandoned release
         `r.state = ANY(:active) OR ((r.strategy->>'autoRollback')::boolean AND (r.state = ANY(:reverting)
-          OR (r.state = :rolledBack AND EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id
-            AND n.status = ANY(:toRevert) AND n.from_version IS NOT NULL))))`,
+          OR (r.state = :rolledBack AND EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id AND ${LATE_REVERT('n', 'r', ':toRevert')}))))`,
         {
           active: ACTIVE_ROLLOUT_STATES,
           reverting: rolloutFromStates('rolled_back', 'conductor'),
@@ -149,6 +148,21 @@ export class RolloutRepository {
       )
       .orderBy('r.createdAt', 'ASC')
       .getMany();
+  }
+
+  /**
+   * Nodes of rolled-back rollout `rolloutId` to revert again: a late outcome showed them still on
+   * its release, and no newer rollout has touched them since (reverting those would undo it).
+   */
+  async lateReverts(rolloutId: string): Promise<string[]> {
+    const rows = rowsOf<{ node_id: string }>(
+      await this.ds.query(
+        `SELECT n.node_id FROM rollout_nodes n JOIN rollouts r ON r.id = n.rollout_id
+         WHERE r.id = $1 AND ${LATE_REVERT('n', 'r', '$2::text[]')} ORDER BY n.node_id`,
+        [rolloutId, NODE_STATUSES_TO_REVERT_LATE],
+      ),
+    );
+    return rows.map((row) => row.node_id);
   }
 
   /** Each node's pre-update backup in a rollout (node id → backup id). */
@@ -461,6 +475,15 @@ export class RolloutRepository {
     return rowsOf<{ node_id: string }>(r).map((row) => row.node_id);
   }
 }
+
+/**
+ * SQL: node row `n` of rollout `r` needs a late revert: its status is one of `statuses`, it has a
+ * version to go back to, and no rollout created after `r` has sent that node a command.
+ */
+const LATE_REVERT = (n: string, r: string, statuses: string) =>
+  `${n}.status = ANY(${statuses}) AND ${n}.from_version IS NOT NULL AND NOT EXISTS (
+     SELECT 1 FROM rollout_nodes later JOIN rollouts lr ON lr.id = later.rollout_id
+     WHERE later.node_id = ${n}.node_id AND lr.created_at > ${r}.created_at AND later.status <> '${INITIAL_NODE_STATUS}')`;
 
 /** SQL: the command sent at `startedAt` has run longer than `deadlineMsParam` ms, on Postgres's clock. */
 const PAST_DEADLINE = (startedAt: string, deadlineMsParam: string) =>

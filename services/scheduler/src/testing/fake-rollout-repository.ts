@@ -8,6 +8,7 @@ import {
   NODE_STATUS_AFTER,
   NODE_STATUS_ON_TIMEOUT,
   NODE_STATUS_WHILE,
+  NODE_STATUSES_TO_REVERT_LATE,
   ROLLOUT_ACTIONS,
   canMoveNode,
   canMoveRollout,
@@ -48,7 +49,15 @@ export class FakeRolloutRepository
   implements
     Pick<
       RolloutRepository,
-      'claim' | 'get' | 'nodes' | 'transition' | 'markSent' | 'batchProgress' | 'markTimedOut' | 'backupsOf'
+      | 'claim'
+      | 'get'
+      | 'nodes'
+      | 'transition'
+      | 'markSent'
+      | 'batchProgress'
+      | 'markTimedOut'
+      | 'backupsOf'
+      | 'lateReverts'
     >,
     Pick<CommandWithdrawalRepository, 'recordSeqs' | 'pending' | 'markWithdrawn'>
 {
@@ -258,6 +267,14 @@ export class FakeRolloutRepository
   async markWithdrawn(w: PendingWithdrawal): Promise<void> {
     const n = this.node(w.nodeId);
     if (n.withdrawSeq === String(w.seq)) n.withdrawSeq = null;
+  }
+
+  /** No newer rollouts here: every node a late outcome left to revert. */
+  async lateReverts(): Promise<string[]> {
+    return [...this.byId.values()]
+      .filter((n) => (NODE_STATUSES_TO_REVERT_LATE as readonly string[]).includes(n.status) && n.fromVersion)
+      .map((n) => n.nodeId)
+      .sort();
   }
 
   async backupsOf(): Promise<Map<string, string>> {
