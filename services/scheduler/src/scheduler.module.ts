@@ -10,6 +10,7 @@ import { CLUSTER_LOCK } from './rollouts/cluster-lock.port';
 import { CommandWithdrawalRepository } from './rollouts/command-withdrawal.repository';
 import { CommandWithdrawals } from './rollouts/command-withdrawals.service';
 import { InstallEventsHandler, SCHEDULER_SUBJECTS } from './rollouts/install-events.handler';
+import { InstallOutcomesRepository } from './rollouts/install-outcomes.repository';
 import { InstallOutcomesService } from './rollouts/install-outcomes.service';
 import { ReleaseInfoRepository, SCHEDULER_QUERIES } from './rollouts/release-info.repository';
 import { RolloutConductor } from './rollouts/rollout-conductor.service';
@@ -53,6 +54,7 @@ export class SchedulerModule {
         RolloutConductor,
         RolloutReconciler,
         RolloutsService,
+        InstallOutcomesRepository,
         InstallOutcomesService,
         InstallEventsHandler,
       ],

@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
 import { ActiveRolloutError, RolloutRepository } from './rollout.repository';
 import { CommandWithdrawalRepository } from './command-withdrawal.repository';
+import { InstallOutcomesRepository } from './install-outcomes.repository';
 
 const strategy: RolloutStrategy = {
   maxParallel: 2,
@@ -82,6 +83,8 @@ describe(RolloutRepository.name, () => {
   let db: TestDatabase;
   let ds: DataSource;
   let sut: RolloutRepository;
+  /** Agents' outcomes and progress, applied to the same nodes. */
+  let outcomes: InstallOutcomesRepository;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -89,6 +92,7 @@ describe(RolloutRepository.name, () => {
     await ds.initialize();
     await runMigrations(ds);
     sut = new RolloutRepository(ds);
+    outcomes = new InstallOutcomesRepository(ds);
   });
   afterAll(async () => {
     await ds.destroy();
@@ -142,21 +146,21 @@ describe(RolloutRepository.name, () => {
   it('lists the rollouts that need a conductor, oldest first', async () => {
     const before = (await sut.active()).map((r) => r.id);
     const done = await sentRollout(['b1']);
-    await sut.applyFinished([finished(`${done}.b1.install`)]);
+    await outcomes.applyFinished([finished(`${done}.b1.install`)]);
     await sut.transition(done, 1, 'running');
     await sut.transition(done, 1, 'succeeded');
     const reverting = await sentRollout(['b2']);
-    await sut.applyFinished([finished(`${reverting}.b2.install`)]);
+    await outcomes.applyFinished([finished(`${reverting}.b2.install`)]);
     await sut.transition(reverting, 1, 'running');
     await sut.transition(reverting, 1, 'failed');
     // its conductor died after sending the revert, whose outcome came in before a new one took over:
     // nothing is left to revert, but it must still reach rolled_back (npm run faults found it stuck)
     const reverted = await sentRollout(['b4']);
-    await sut.applyFinished([finished(`${reverted}.b4.install`)]);
+    await outcomes.applyFinished([finished(`${reverted}.b4.install`)]);
     await sut.transition(reverted, 1, 'running');
     await sut.transition(reverted, 1, 'failed');
     await sut.markSent(reverted, [{ nodeId: 'b4', commandId: `${reverted}.b4.revert` }], 'reverting', 1);
-    await sut.applyFinished([finished(`${reverted}.b4.revert`)]);
+    await outcomes.applyFinished([finished(`${reverted}.b4.revert`)]);
     const running = await sentRollout(['b3']);
 
     const active = (await sut.active()).map((r) => r.id);
@@ -166,9 +170,9 @@ describe(RolloutRepository.name, () => {
 
   it('applies a batch of outcomes as one by one: the first of a command counts, and only nodes still installing change', async () => {
     const id = await sentRollout(['c1', 'c2', 'c3', 'c4']);
-    await sut.applyFinished([finished(`${id}.c4.install`)]);
+    await outcomes.applyFinished([finished(`${id}.c4.install`)]);
 
-    const changed = await sut.applyFinished([
+    const changed = await outcomes.applyFinished([
       finished(`${id}.c1.install`, { backupId: 'bk-1' }),
       finished(`${id}.c2.install`, { result: 'rejected', error: 'STALE_FENCING_TOKEN: old', failedStep: undefined }),
       finished(`${id}.c1.install`, { result: 'failed', error: 'a late duplicate' }),
@@ -181,19 +185,19 @@ describe(RolloutRepository.name, () => {
     expect(await node(id, 'c2')).toMatchObject({ status: 'failed', error: 'STALE_FENCING_TOKEN: old' });
     expect(await node(id, 'c3')).toMatchObject({ status: 'installing' });
     expect(await node(id, 'c4')).toMatchObject({ status: 'succeeded' });
-    expect(await sut.applyFinished([finished(`${id}.c1.install`)])).toEqual([]);
+    expect(await outcomes.applyFinished([finished(`${id}.c1.install`)])).toEqual([]);
   });
 
   it("takes a node's outcome and progress only from that node: another agent reporting for its command changes nothing", async () => {
     const id = await sentRollout(['f1', 'f2']);
 
     // f2's agent may publish only as f2, but can guess f1's command id
-    const changed = await sut.applyFinished([
+    const changed = await outcomes.applyFinished([
       finished(`${id}.f1.install`, { nodeId: 'f2', result: 'failed', error: 'forged by f2' }),
       finished(`${id}.f1.install`),
     ]);
-    await sut.applyFinished([finished(`${id}.f2.install`, { nodeId: 'f1' })]);
-    await sut.applyProgress([progress(`${id}.f2.install`, 'swapping', 75, 'f1')]);
+    await outcomes.applyFinished([finished(`${id}.f2.install`, { nodeId: 'f1' })]);
+    await outcomes.applyProgress([progress(`${id}.f2.install`, 'swapping', 75, 'f1')]);
 
     expect(changed).toEqual([id]);
     expect(await node(id, 'f1')).toMatchObject({ status: 'succeeded', error: null });
@@ -202,7 +206,7 @@ describe(RolloutRepository.name, () => {
 
   it('maps outcomes of revert commands to reverted and revert_failed', async () => {
     const id = await sentRollout(['d1', 'd2']);
-    await sut.applyFinished([finished(`${id}.d1.install`), finished(`${id}.d2.install`)]);
+    await outcomes.applyFinished([finished(`${id}.d1.install`), finished(`${id}.d2.install`)]);
     await sut.markSent(
       id,
       [
@@ -213,7 +217,7 @@ describe(RolloutRepository.name, () => {
       1,
     );
 
-    await sut.applyFinished([
+    await outcomes.applyFinished([
       finished(`${id}.d1.revert`, { backupId: 'ignored' }),
       finished(`${id}.d2.revert`, { result: 'failed', failedStep: 'swapping', error: 'disk full' }),
     ]);
@@ -224,15 +228,15 @@ describe(RolloutRepository.name, () => {
 
   it('records a batch of progress as one by one: the last step and the highest percent per command', async () => {
     const id = await sentRollout(['e1', 'e2', 'e3']);
-    await sut.applyFinished([finished(`${id}.e3.install`)]);
+    await outcomes.applyFinished([finished(`${id}.e3.install`)]);
 
-    await sut.applyProgress([
+    await outcomes.applyProgress([
       progress(`${id}.e1.install`, 'downloading', 10),
       progress(`${id}.e2.install`, 'preflight', 5),
       progress(`${id}.e1.install`, 'verifying', 35),
       progress(`${id}.e3.install`, 'swapping', 75),
     ]);
-    await sut.applyProgress([progress(`${id}.e1.install`, 'unpacking', 20)]);
+    await outcomes.applyProgress([progress(`${id}.e1.install`, 'unpacking', 20)]);
 
     expect(await node(id, 'e1')).toMatchObject({ step: 'unpacking', percent: 35 });
     expect(await node(id, 'e2')).toMatchObject({ step: 'preflight', percent: 5 });
@@ -261,7 +265,7 @@ describe(RolloutRepository.name, () => {
 
   it('marks only nodes the state machine lets take a command: one whose outcome arrived is left alone', async () => {
     const id = await sentRollout(['h1', 'h2']);
-    await sut.applyFinished([finished(`${id}.h1.install`)]);
+    await outcomes.applyFinished([finished(`${id}.h1.install`)]);
 
     const marked = await sut.markSent(
       id,
@@ -276,7 +280,7 @@ describe(RolloutRepository.name, () => {
 
   it('counts nodes past the progress deadline on the database clock as timed out (installing) or revert_timed_out (reverting), as batch progress shows', async () => {
     const id = await sentRollout(['j1', 'j2', 'j3']);
-    await sut.applyFinished([finished(`${id}.j2.install`)]);
+    await outcomes.applyFinished([finished(`${id}.j2.install`)]);
     await sut.markSent(id, [{ nodeId: 'j2', commandId: `${id}.j2.revert` }], 'reverting', 1);
     // The commands of j1 and j2 went out two seconds ago by Postgres's clock; j3's just now.
     await ds.query(
@@ -308,7 +312,7 @@ describe(RolloutRepository.name, () => {
     await ds.query(`UPDATE rollout_nodes SET started_at = now() - interval '2 seconds' WHERE rollout_id = $1`, [id]);
     await sut.markTimedOut(id, ['t1', 't2'], 1, 1000);
 
-    const changed = await sut.applyFinished([finished(`${id}.t1.install`)]);
+    const changed = await outcomes.applyFinished([finished(`${id}.t1.install`)]);
     await sut.markSent(id, [{ nodeId: 't2', commandId: `${id}.t2.revert` }], 'reverting', 1);
 
     expect(changed).toEqual([id]);
@@ -319,7 +323,7 @@ describe(RolloutRepository.name, () => {
   it('judges the late outcome of a revert that timed out by what the node runs; one still on the release makes its rolled-back rollout need a conductor again', async () => {
     const id = await sentRollout(['r1', 'r2', 'r3']);
     await ds.query(`UPDATE rollout_nodes SET from_version = '1.0.0' WHERE rollout_id = $1`, [id]);
-    await sut.applyFinished(['r1', 'r2', 'r3'].map((n) => finished(`${id}.${n}.install`)));
+    await outcomes.applyFinished(['r1', 'r2', 'r3'].map((n) => finished(`${id}.${n}.install`)));
     await sut.markSent(
       id,
       ['r1', 'r2', 'r3'].map((nodeId) => ({ nodeId, commandId: `${id}.${nodeId}.revert` })),
@@ -332,7 +336,7 @@ describe(RolloutRepository.name, () => {
     const before = (await sut.active()).map((r) => r.id);
 
     // refused late (nobody holds the lock once the rollout ended): r1 still runs 1.1.0, r2 is on 1.0.0
-    await sut.applyFinished([
+    await outcomes.applyFinished([
       finished(`${id}.r1.revert`, { result: 'rejected', runningVersion: '1.1.0' }),
       finished(`${id}.r2.revert`, { result: 'rejected', runningVersion: '1.0.0' }),
       finished(`${id}.r3.revert`, { runningVersion: '1.0.0' }),
@@ -351,7 +355,7 @@ describe(RolloutRepository.name, () => {
 
   it('leaves a late revert alone once a newer rollout has sent that node a command (reverting would undo it)', async () => {
     const id = await sentRollout(['s1']);
-    await sut.applyFinished([finished(`${id}.s1.install`)]);
+    await outcomes.applyFinished([finished(`${id}.s1.install`)]);
     for (const to of ['running', 'failed', 'rolled_back'] as const) await sut.transition(id, 1, to);
     const before = await sut.lateReverts(id); // s1 succeeded and was never reverted: a late outcome
 
@@ -370,7 +374,7 @@ describe(RolloutRepository.name, () => {
       { nodeId: 'w2', commandId: `${id}.w2.install`, seq: 12 },
       { nodeId: 'w3', commandId: 'some-older-command', seq: 13 },
     ]);
-    await sut.applyFinished([finished(`${id}.w2.install`)]);
+    await outcomes.applyFinished([finished(`${id}.w2.install`)]);
     await sut.markSent(id, [{ nodeId: 'w2', commandId: `${id}.w2.revert` }], 'reverting', 1);
     await withdrawals.recordSeqs(id, [{ nodeId: 'w2', commandId: `${id}.w2.revert`, seq: 14 }]);
     await ds.query(`UPDATE rollout_nodes SET started_at = now() - interval '2 seconds' WHERE rollout_id = $1`, [id]);
@@ -401,7 +405,7 @@ describe(RolloutRepository.name, () => {
     it("refuses the conductor's late move to succeeded after an operator's abort: it stays aborted, nothing announced", async () => {
       const id = await sentRollout(['g1']);
       await sut.transition(id, 1, 'running');
-      await sut.applyFinished([finished(`${id}.g1.install`)]);
+      await outcomes.applyFinished([finished(`${id}.g1.install`)]);
       await sut.operatorAction(id, 'abort', operator);
 
       const late = await sut.transition(id, 1, 'succeeded', 'all 1 nodes at 1.1.0');
@@ -478,7 +482,7 @@ describe(RolloutRepository.name, () => {
 
     it('records a decision to send commands with the nodes it marked, and nothing when it marked none', async () => {
       const id = await sentRollout(['k4', 'k5']);
-      await sut.applyFinished([finished(`${id}.k4.install`)]);
+      await outcomes.applyFinished([finished(`${id}.k4.install`)]);
       const decision = { actor: operator, action: 'rollout.late-revert', params: { version: '1.1.0' } };
       const revert = (nodeId: string) => [{ nodeId, commandId: `${id}.${nodeId}.2.revert` }];
 

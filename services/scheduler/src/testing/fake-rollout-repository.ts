@@ -146,7 +146,7 @@ export class FakeRolloutRepository
     this.setState(to, 'operator', `${action} by operator`);
   }
 
-  /** An agent's outcome of a command, as RolloutRepository.applyFinished applies it. */
+  /** An agent's outcome of a command, as InstallOutcomesRepository.applyFinished applies it. */
   finish(commandId: string, result: InstallResult, error?: string, runningVersion: string | null = null): void {
     const n = [...this.byId.values()].find((x) => x.commandId === commandId);
     if (!n) return;
