@@ -1,147 +1,27 @@
 import { Logger } from '@nestjs/common';
-import type { InstallCommandV1, InstallResult } from '@lockstep/contracts';
 import type { RolloutStrategy } from '@lockstep/persistence';
-import type { NodeCommander } from '../fleet/node-commander';
-import type { SchedulerConfig } from '../scheduler.config';
-import { FakeRolloutRepository, specStrategy, type FakeNode } from '../testing/fake-rollout-repository';
-import { ManualClock } from '../testing/manual-clock';
+import { conductorHarness, SPEC_NODES, type FakeFleet } from '../testing/conductor-harness';
+import type { FakeRolloutRepository } from '../testing/fake-rollout-repository';
+import type { ManualClock } from '../testing/manual-clock';
 import type { HeldLock } from './cluster-lock.port';
-import type { ReleaseInfoRepository } from './release-info.repository';
-import type { ComponentVersions } from '../fleet/component-versions.service';
-import { CommandWithdrawals } from './command-withdrawals.service';
-import type { CommandWithdrawalRepository } from './command-withdrawal.repository';
 import { RolloutConductor } from './rollout-conductor.service';
-import type { RolloutRepository } from './rollout.repository';
-
-/**
- * How a fake agent answers an install command: its result, after how long, or never; and its
- * first revert: after how long, and its result (later reverts succeed after 1 s).
- */
-interface AgentBehaviour {
-  result?: InstallResult;
-  afterMs?: number;
-  silent?: boolean;
-  revertAfterMs?: number;
-  firstRevertResult?: InstallResult;
-}
-
-/**
- * Node agents and the COMMANDS stream: record every command with the clock time it was sent,
- * keep it in the stream until withdrawn, and answer through the repository.
- */
-class FakeFleet implements Pick<NodeCommander, 'send' | 'withdraw'> {
-  readonly sent: Array<{ at: number; cmd: InstallCommandV1 }> = [];
-  /** Install behaviour per node (default: succeeded after 1 s); reverts succeed after 1 s. */
-  readonly agents: Record<string, AgentBehaviour> = {};
-  /** Commands in the stream by sequence (a withdrawn one is gone). */
-  readonly stream = new Map<number, InstallCommandV1>();
-  /** The version each node runs (as its agent would report it; 1.0.0 until it installs another). */
-  readonly running: Record<string, string> = {};
-  /** NATS refuses withdrawals (an outage). */
-  withdrawFails = false;
-  onOutcome = (): void => undefined;
-
-  constructor(
-    private readonly clock: ManualClock,
-    private readonly repo: FakeRolloutRepository,
-  ) {}
-
-  async send(cmd: InstallCommandV1): Promise<number> {
-    this.sent.push({ at: this.clock.now(), cmd });
-    const seq = this.sent.length;
-    this.stream.set(seq, cmd);
-    const agent = this.agents[cmd.nodeId] ?? {};
-    const firstRevert =
-      this.sent.filter((s) => s.cmd.nodeId === cmd.nodeId && s.cmd.action === 'rollback').length === 1;
-    const b =
-      cmd.action === 'install'
-        ? agent
-        : firstRevert
-          ? { afterMs: agent.revertAfterMs, result: agent.firstRevertResult }
-          : {};
-    if (b.silent) return seq;
-    void this.clock.sleep(b.afterMs ?? 1000).then(() => {
-      const result = b.result ?? 'succeeded';
-      if (result === 'succeeded') this.running[cmd.nodeId] = cmd.version;
-      this.repo.finish(
-        cmd.commandId,
-        result,
-        result === 'failed' ? 'health check failed' : undefined,
-        this.running[cmd.nodeId] ?? '1.0.0',
-      );
-      this.onOutcome();
-    });
-    return seq;
-  }
-
-  async withdraw(seq: number): Promise<void> {
-    if (this.withdrawFails) throw new Error('NATS is down');
-    this.stream.delete(seq);
-  }
-
-  /** Command ids still in the stream. */
-  inStream(): string[] {
-    return [...this.stream.values()].map((c) => c.commandId);
-  }
-}
-
-const NODES: FakeNode[] = [
-  { id: 'n1', batch: 0, canary: true },
-  { id: 'n2', batch: 1 },
-  { id: 'n3', batch: 1 },
-  { id: 'n4', batch: 2 },
-];
 
 describe(RolloutConductor.name, () => {
   let clock: ManualClock;
   let repo: FakeRolloutRepository;
   let fleet: FakeFleet;
-  let held: boolean;
   let sut: RolloutConductor;
-  let withdrawals: CommandWithdrawals;
   let start: number;
   let versions: { afterRollout: jest.Mock };
-
-  const lock: HeldLock = { key: 'cluster', token: 1, isHeld: () => held, release: async () => undefined };
+  let lock: HeldLock;
+  let state: { held: boolean };
+  let sent: () => string[];
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  const arrange = (strategy: Partial<RolloutStrategy> = {}, nodes = NODES) => {
-    versions = { afterRollout: jest.fn(async () => undefined) };
-    clock = new ManualClock();
-    start = clock.now();
-    repo = new FakeRolloutRepository(clock, specStrategy(strategy), nodes);
-    fleet = new FakeFleet(clock, repo);
-    held = true;
-    const releases = {
-      get: async (component: string, version: string) => ({
-        ok: true as const,
-        result: {
-          component,
-          version,
-          scheme: 'semver',
-          artifact: { uri: `s3://b/${version}`, sha256: 'b', length: 1 },
-        },
-      }),
-    };
-    withdrawals = new CommandWithdrawals(
-      repo as unknown as CommandWithdrawalRepository,
-      fleet as unknown as NodeCommander,
-    );
-    sut = new RolloutConductor(
-      repo as unknown as RolloutRepository,
-      fleet as unknown as NodeCommander,
-      releases as unknown as ReleaseInfoRepository,
-      { SCHEDULER_REPLICA_ID: 'spec' } as SchedulerConfig,
-      clock,
-      versions as unknown as ComponentVersions,
-      withdrawals,
-    );
-    fleet.onOutcome = () => sut.wake();
-  };
+  const arrange = (strategy: Partial<RolloutStrategy> = {}, nodes = SPEC_NODES) =>
+    ({ clock, start, repo, fleet, sut, versions, lock, state, sent } = conductorHarness(strategy, nodes));
 
-  /** Commands as `<seconds after start>s <action> <node>`. */
-  const sent = () => fleet.sent.map(({ at, cmd }) => `${(at - start) / 1000}s ${cmd.action} ${cmd.nodeId}`);
   /** When (ms after start) the first command to `nodeId` went out. */
   const sentAt = (nodeId: string) => fleet.sent.find((s) => s.cmd.nodeId === nodeId)!.at - start;
   /** Runs `action` on the repository `ms` after now (as an operator would, through the API). */
@@ -364,102 +244,9 @@ describe(RolloutConductor.name, () => {
     ]);
   });
 
-  it('withdraws the install of a node that timed out from the stream, so a node that comes back never gets it', async () => {
-    arrange({ progressDeadlineMs: 60_000 });
-    fleet.agents.n1 = { silent: true };
-
-    await clock.run(sut.conduct(repo.id, lock));
-
-    expect(repo.status('n1')).toBe('timed_out');
-    expect(fleet.inStream()).not.toContain(`${repo.id}.n1.install`);
-    expect(repo.node('n1').withdrawSeq).toBeNull();
-  });
-
-  it('keeps a withdrawal NATS refused queued, and withdraws it on the next run', async () => {
-    arrange({ progressDeadlineMs: 60_000 });
-    fleet.agents.n1 = { silent: true };
-    fleet.withdrawFails = true;
-    await clock.run(sut.conduct(repo.id, lock));
-    expect(fleet.inStream()).toContain(`${repo.id}.n1.install`);
-    fleet.withdrawFails = false;
-
-    const left = await withdrawals.run();
-
-    expect(left).toBe(0);
-    expect(fleet.inStream()).not.toContain(`${repo.id}.n1.install`);
-    expect(repo.node('n1').withdrawSeq).toBeNull();
-  });
-
-  it('withdraws no revert: a node returned late is still right', async () => {
-    arrange({ maxFailures: 0, autoRollback: true, progressDeadlineMs: 60_000 });
-    fleet.agents.n2 = { silent: true, revertAfterMs: 600_000 };
-
-    await clock.run(sut.conduct(repo.id, lock));
-
-    expect(repo.status('n2')).toBe('revert_timed_out');
-    expect(fleet.inStream()).toContain(`${repo.id}.n2.revert`);
-    expect(fleet.inStream()).not.toContain(`${repo.id}.n2.install`);
-  });
-
-  it('lets the revert outcome win over a late install outcome of a node it already reverts', async () => {
-    arrange({ maxFailures: 0, autoRollback: true, progressDeadlineMs: 60_000 });
-    fleet.agents.n2 = { afterMs: 90_000 }; // its install succeeds late, after the revert went out
-
-    await clock.run(sut.conduct(repo.id, lock));
-    await clock.advance(60_000);
-
-    expect(repo.status('n2')).toBe('reverted');
-    expect(repo.state).toBe('rolled_back');
-  });
-
-  it('records the late outcome of a revert that ran past the progress deadline: the node is back after all', async () => {
-    arrange({ maxFailures: 0, autoRollback: true, progressDeadlineMs: 60_000 });
-    fleet.agents.n2 = { silent: true, revertAfterMs: 100_000 }; // down past both deadlines, then back
-
-    await clock.run(sut.conduct(repo.id, lock));
-    const afterRollout = repo.status('n2');
-    await clock.advance(60_000);
-
-    expect(afterRollout).toBe('revert_timed_out');
-    expect(repo.status('n2')).toBe('reverted');
-    expect(repo.state).toBe('rolled_back');
-  });
-
-  it('takes a refused late revert from a node back on its previous version as reverted: nothing to send', async () => {
-    arrange({ maxFailures: 0, autoRollback: true, progressDeadlineMs: 60_000 });
-    // its install never reached it (withdrawn); its revert comes after the rollout ended: refused
-    fleet.agents.n2 = { silent: true, revertAfterMs: 100_000, firstRevertResult: 'rejected' };
-
-    await clock.run(sut.conduct(repo.id, lock));
-    await clock.advance(60_000);
-
-    expect(repo.status('n2')).toBe('reverted');
-  });
-
-  it('reverts again a node whose late outcome shows it still on the abandoned release, with a new command', async () => {
-    arrange({ maxFailures: 0, autoRollback: true, progressDeadlineMs: 60_000 });
-    // its install lands late (ignored: the revert went out), its first revert is refused late
-    fleet.agents.n2 = { afterMs: 90_000, revertAfterMs: 100_000, firstRevertResult: 'rejected' };
-    await clock.run(sut.conduct(repo.id, lock));
-    await clock.advance(60_000);
-    const late = repo.status('n2');
-
-    await clock.run(sut.conduct(repo.id, lock)); // the reconciler hands it a conductor again
-
-    expect(late).toBe('succeeded');
-    expect(
-      fleet.sent.filter(({ cmd }) => cmd.nodeId === 'n2' && cmd.action === 'rollback').map(({ cmd }) => cmd.commandId),
-    ).toEqual([`${repo.id}.n2.revert`, `${repo.id}.n2.2.revert`]);
-    expect(repo.status('n2')).toBe('reverted');
-    expect(fleet.running.n2).toBe('1.0.0');
-    expect(repo.state).toBe('rolled_back');
-    // the control plane's own decision, recorded with the send
-    expect(repo.audits).toEqual(['rollout.late-revert n2']);
-  });
-
   it('stops issuing commands the moment the lock is lost', async () => {
     arrange();
-    after(1000, () => (held = false));
+    after(1000, () => (state.held = false));
 
     await clock.run(sut.conduct(repo.id, lock));
 
