@@ -11,6 +11,8 @@ import { CommandWithdrawalRepository } from './command-withdrawal.repository';
 @Injectable()
 export class CommandWithdrawals {
   private readonly logger = new Logger(CommandWithdrawals.name);
+  /** Sequences whose failed withdrawal was logged already: an outage warns once per command, not every second. */
+  private readonly warned = new Set<number>();
 
   constructor(
     private readonly repo: CommandWithdrawalRepository,
@@ -22,22 +24,28 @@ export class CommandWithdrawals {
     return this.repo.recordSeqs(rolloutId, sent);
   }
 
-  /** Withdraws every queued command; one that fails stays queued. Returns how many are left. */
+  /**
+   * Withdraws the queued commands, oldest first. The first that fails ends the run (NATS is most
+   * likely down, and each try would wait out its timeout): it and the rest stay queued. Returns
+   * how many are left.
+   */
   async run(): Promise<number> {
     const pending = await this.repo.pending();
-    let left = 0;
-    for (const w of pending) {
+    for (const [i, w] of pending.entries()) {
       try {
         await this.commander.withdraw(w.seq);
-        await this.repo.markWithdrawn(w);
-        this.logger.log(`withdrew the install of rollout ${w.rolloutId} to node ${w.nodeId} (stream seq ${w.seq})`);
       } catch (err) {
-        left++;
-        this.logger.warn(
-          `could not withdraw the install of rollout ${w.rolloutId} to node ${w.nodeId} (stream seq ${w.seq}): ${(err as Error).message}; retrying on the next reconcile (its deadline keeps the agent from acting on it)`,
-        );
+        if (!this.warned.has(w.seq))
+          this.logger.warn(
+            `could not withdraw the install of rollout ${w.rolloutId} to node ${w.nodeId} (stream seq ${w.seq}): ${(err as Error).message}; retrying on the next reconcile (its deadline keeps the agent from acting on it)`,
+          );
+        this.warned.add(w.seq);
+        return pending.length - i;
       }
+      await this.repo.markWithdrawn(w);
+      this.warned.delete(w.seq);
+      this.logger.log(`withdrew the install of rollout ${w.rolloutId} to node ${w.nodeId} (stream seq ${w.seq})`);
     }
-    return left;
+    return 0;
   }
 }
