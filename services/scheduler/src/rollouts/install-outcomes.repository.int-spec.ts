@@ -1,4 +1,4 @@
-import { finished, progress, useRolloutDatabase } from '../testing/rollout-db-fixtures';
+import { finished, progress, rolloutDatabase } from '../testing/rollout-db-fixtures';
 import { CommandWithdrawalRepository } from './command-withdrawal.repository';
 import { InstallOutcomesRepository } from './install-outcomes.repository';
 
@@ -7,7 +7,10 @@ import { InstallOutcomesRepository } from './install-outcomes.repository';
  * progress deadline, after a revert was sent, after the rollout ended (issue 12, defect 1).
  */
 describe(InstallOutcomesRepository.name, () => {
-  const { db, sentRollout, node } = useRolloutDatabase();
+  const { db, open, close, reset, sentRollout, node } = rolloutDatabase();
+  beforeAll(open);
+  afterAll(close);
+  beforeEach(reset);
 
   it('applies a batch of outcomes as one by one: the first of a command counts, and only nodes still installing change', async () => {
     const id = await sentRollout(['c1', 'c2', 'c3', 'c4']);

@@ -19,8 +19,10 @@ describe(RolloutConductor.name, () => {
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  const arrange = (strategy: Partial<RolloutStrategy> = {}, nodes = SPEC_NODES) =>
-    ({ clock, start, repo, fleet, sut, versions, lock, state, sent } = conductorHarness(strategy, nodes));
+  const arrange = (strategy: Partial<RolloutStrategy> = {}, nodes = SPEC_NODES) => {
+    versions = { afterRollout: jest.fn(async () => undefined) };
+    ({ clock, start, repo, fleet, sut, lock, state, sent } = conductorHarness(strategy, nodes, versions));
+  };
 
   /** When (ms after start) the first command to `nodeId` went out. */
   const sentAt = (nodeId: string) => fleet.sent.find((s) => s.cmd.nodeId === nodeId)!.at - start;

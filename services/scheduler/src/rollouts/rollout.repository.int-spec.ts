@@ -1,17 +1,12 @@
 import { AuditLogEntity, OutboxMessageEntity, RolloutEntity } from '@lockstep/persistence';
-import {
-  artifact,
-  audit,
-  finished,
-  operator,
-  plan,
-  strategy,
-  useRolloutDatabase,
-} from '../testing/rollout-db-fixtures';
+import { artifact, audit, finished, operator, plan, strategy, rolloutDatabase } from '../testing/rollout-db-fixtures';
 import { ActiveRolloutError, RolloutRepository } from './rollout.repository';
 
 describe(RolloutRepository.name, () => {
-  const { db, sentRollout, node } = useRolloutDatabase();
+  const { db, open, close, reset, sentRollout, node } = rolloutDatabase();
+  beforeAll(open);
+  afterAll(close);
+  beforeEach(reset);
 
   it('stores a plan with every node in its batch and announces it with the node count, in one transaction', async () => {
     const r = await db.rollouts.create(plan(['a1', 'a2', 'a3']), audit, {

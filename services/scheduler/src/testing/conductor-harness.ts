@@ -93,8 +93,11 @@ export const SPEC_NODES: FakeNode[] = [
 ];
 
 /** A conductor over one rollout in memory: its fake repository, fleet and clock, and the lock it holds while `held`. */
-export function conductorHarness(strategy: Partial<RolloutStrategy> = {}, nodes = SPEC_NODES) {
-  const versions = { afterRollout: jest.fn(async () => undefined) };
+export function conductorHarness(
+  strategy: Partial<RolloutStrategy> = {},
+  nodes = SPEC_NODES,
+  versions: Pick<ComponentVersions, 'afterRollout'> = { afterRollout: async () => undefined },
+) {
   const clock = new ManualClock();
   const start = clock.now();
   const repo = new FakeRolloutRepository(clock, specStrategy(strategy), nodes);
@@ -128,5 +131,5 @@ export function conductorHarness(strategy: Partial<RolloutStrategy> = {}, nodes 
   fleet.onOutcome = () => sut.wake();
   /** Commands as `<seconds after start>s <action> <node>`. */
   const sent = () => fleet.sent.map(({ at, cmd }) => `${(at - start) / 1000}s ${cmd.action} ${cmd.nodeId}`);
-  return { clock, start, repo, fleet, withdrawals, sut, versions, lock, state, sent };
+  return { clock, start, repo, fleet, withdrawals, sut, lock, state, sent };
 }

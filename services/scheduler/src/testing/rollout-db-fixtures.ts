@@ -74,29 +74,30 @@ export const progress = (
 });
 
 /**
- * A fresh migrated database for one spec file (hooks registered in the calling describe), the
- * repositories over it, and a rollout whose nodes were all sent an install.
+ * A fresh migrated database for one spec file, the repositories over it, and a rollout whose
+ * nodes were all sent an install. The spec runs `open` before all its tests, `close` after them,
+ * and `reset` before each (no jest globals here: this file is built with the services).
  */
-export function useRolloutDatabase() {
+export function rolloutDatabase() {
   const db = {} as { ds: DataSource; rollouts: RolloutRepository; outcomes: InstallOutcomesRepository };
   let test: TestDatabase;
 
-  beforeAll(async () => {
+  const open = async () => {
     test = await createTestDatabase();
     db.ds = createDataSource(test.url);
     await db.ds.initialize();
     await runMigrations(db.ds);
     db.rollouts = new RolloutRepository(db.ds);
     db.outcomes = new InstallOutcomesRepository(db.ds);
-  });
-  afterAll(async () => {
+  };
+  const close = async () => {
     await db.ds.destroy();
     await test.drop();
-  });
+  };
   // Each test drives a rollout of its own, and the database admits one active rollout at a time.
-  beforeEach(() =>
-    db.ds.query(`UPDATE rollouts SET state = 'succeeded' WHERE state IN ('planned', 'running', 'paused')`),
-  );
+  const reset = async () => {
+    await db.ds.query(`UPDATE rollouts SET state = 'succeeded' WHERE state IN ('planned', 'running', 'paused')`);
+  };
 
   /** A stored rollout whose nodes were all sent an install command `<id>.<node>.install`, fenced by token 1. */
   const sentRollout = async (ids: string[]): Promise<string> => {
@@ -114,5 +115,5 @@ export function useRolloutDatabase() {
   const node = async (rolloutId: string, nodeId: string) =>
     (await db.rollouts.nodes(rolloutId)).find((n) => n.nodeId === nodeId)!;
 
-  return { db, sentRollout, node };
+  return { db, open, close, reset, sentRollout, node };
 }
