@@ -42,7 +42,7 @@ describe('rollout control (scheduler, api, CLI, four agents; real NATS/Postgres/
   const quietPeriod = () => new Promise((r) => setTimeout(r, 2000));
 
   /**
-   * Starts an upgrade of node-1, node-3 and node-4 one at a time (each takes over 3 s), runs
+   * Starts an upgrade of node-1, node-3 and node-4 one at a time (each takes over 6 s), runs
    * `lockstep rollouts <action>` while node-1's batch runs, waits for node-1's outcome and watches
    * the wire for the quiet period.
    */
@@ -55,11 +55,14 @@ describe('rollout control (scheduler, api, CLI, four agents; real NATS/Postgres/
       '--max-parallel',
       '1',
       '--min-healthy',
-      '3s',
+      '6s',
     );
     await waitFor(async () => commandsOf(id).length > 0, { what: 'the first batch sent' });
     const acted = jsonOf<{ state: string }>(await cli('rollouts', action, id));
-    await waitFor(async () => (await row(id, 'node-1'))?.status === 'succeeded', { what: 'node-1 done' });
+    await waitFor(async () => (await row(id, 'node-1'))?.status === 'succeeded', {
+      what: 'node-1 done',
+      timeoutMs: 60_000,
+    });
     await quietPeriod();
     return { id, acted };
   };
@@ -72,10 +75,16 @@ describe('rollout control (scheduler, api, CLI, four agents; real NATS/Postgres/
     sub = fleet.dep.nc.subscribe(`${fleet.dep.namespace}.cmd.node.>`, {
       callback: (_err, m) => void commands.push({ ...m.json<InstallCommandV1>(), seenAt: Date.now() }),
     });
-    const first = await fleet.rollout({ version: '1.0.0', maxParallel: 4 });
-    expect(await fleet.waitForState(first, ['succeeded', 'failed', 'rolled_back'])).toMatchObject({
-      state: 'succeeded',
+    // generous deadlines: four first installs at once on a busy machine
+    const first = await fleet.rollout({
+      version: '1.0.0',
+      maxParallel: 4,
+      healthyDeadlineMs: 60_000,
+      progressDeadlineMs: 120_000,
     });
+    const settled = await fleet.waitForState(first, ['succeeded', 'failed', 'rolled_back']);
+    if (settled.state !== 'succeeded')
+      throw new Error(`the fleet's first rollout ended ${settled.state}: ${settled.reason}`);
     await fleet.restartNode('node-2', 'SIGTERM', { AGENT_MIN_FREE_DISK: '100000GiB' });
     await waitFor(async () => (await fleet.nodes[1].version()) === '1.0.0', { what: 'node-2 back on 1.0.0' });
   }, 300_000);
@@ -184,7 +193,7 @@ describe('rollout control (scheduler, api, CLI, four agents; real NATS/Postgres/
     const id = await start(
       'upgrade',
       '1.4.0',
-      ...['--nodes', 'node-3,node-4', '--max-parallel', '1', '--min-healthy', '8s', '--progress-deadline', '15s'],
+      ...['--nodes', 'node-3,node-4', '--max-parallel', '1', '--min-healthy', '8s', '--progress-deadline', '20s'],
     );
     await waitFor(async () => commandsOf(id).length > 0, { what: "node-3's install sent" });
     // frozen before its install is sent, and once its last pull request to the server has expired
@@ -228,7 +237,7 @@ describe('rollout control (scheduler, api, CLI, four agents; real NATS/Postgres/
     const id = await start(
       'upgrade',
       '1.4.0',
-      ...['--nodes', 'node-4', '--min-healthy', '5s', '--healthy-deadline', '5m', '--progress-deadline', '4s'],
+      ...['--nodes', 'node-4', '--min-healthy', '12s', '--healthy-deadline', '5m', '--progress-deadline', '10s'],
     );
     // frozen after the swap, while its health gate runs: past the point where it honours the deadline
     await waitFor(() => about(`${id}.node-4.install`, 'install.progress').some((e) => e.data.step === 'health_check'), {
