@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { NodeSubjects, Queries, Subjects, systemActor, type InstallStep, type QueryReply } from '@lockstep/contracts';
 import type { FleetNode, TestFleet } from '../../test/support/fleet';
 import { journalStep } from './invariants';
+import type { WebhookWatch } from './webhook-watch';
 
 /**
  * Fleets a scenario can run on: `plain` (no backups), or `backup` (a backup service, and
@@ -15,6 +16,8 @@ export type FleetKind = 'plain' | 'backup';
 /** What every scenario gets: the fleet of its kind, shared with the others, and a fresh version to roll out. */
 export interface FaultContext {
   fleet: TestFleet;
+  /** The fleet's webhook subscription and its notifier (every fleet has one). */
+  webhooks: WebhookWatch;
   /** A version no rollout used yet (1.<n>.0), published with padding so every step takes a moment. */
   publishNext(options?: { broken?: boolean }): Promise<string>;
 }
@@ -51,7 +54,7 @@ export const paddedRelease = () => ({ extra: [{ path: 'padding.bin', data: rando
  * Resolves with the first message on `subject` whose JSON satisfies `match`; stops listening
  * then. Rejects after `timeoutMs`, handled even when the scenario gave up on it first.
  */
-function firstMessage<T>(
+export function firstMessage<T>(
   nc: NatsConnection,
   subject: string,
   match: (body: T) => boolean,
@@ -103,7 +106,7 @@ export async function settle(fleet: TestFleet, rolloutId: string, timeoutMs = 90
 }
 
 /** The rollout's final state and the node's status in it, for the report line. */
-async function outcomeOf(fleet: TestFleet, rolloutId: string, nodeId: string): Promise<string> {
+export async function outcomeOf(fleet: TestFleet, rolloutId: string, nodeId: string): Promise<string> {
   const state = await settle(fleet, rolloutId);
   const row = (await fleet.nodeRows(rolloutId)).find((r) => r.node_id === nodeId);
   return `rollout ${state}, ${nodeId} ${row?.status ?? 'not in it'}`;
@@ -182,13 +185,20 @@ const agentKilledRestoringData: FaultScenario = {
   },
 };
 
-/** SIGKILLs every live scheduler and starts a new one (which takes the rollout over after the lease). */
-async function replaceScheduler(fleet: TestFleet): Promise<number> {
-  const live = fleet.procs.filter((p) => p.name === 'scheduler' && p.proc.exitCode === null && !p.proc.signalCode);
+/**
+ * SIGKILLs every live scheduler and starts a new one (which takes the rollout over after the
+ * lease) with the fleet's scheduler settings and `extra`.
+ */
+export async function replaceScheduler(fleet: TestFleet, extra: Record<string, string> = {}): Promise<number> {
+  const live = liveProcs(fleet, 'scheduler');
   await Promise.all(live.map((p) => p.kill('SIGKILL')));
-  await fleet.startScheduler();
+  await fleet.startScheduler(extra);
   return live.length;
 }
+
+/** The fleet's processes of one service that still run. */
+export const liveProcs = (fleet: TestFleet, name: string) =>
+  fleet.procs.filter((p) => p.name === name && p.proc.exitCode === null && !p.proc.signalCode);
 
 interface SentCommand {
   version: string;
@@ -197,7 +207,7 @@ interface SentCommand {
 }
 
 /** Arms a wait for the first install command that matches (revert commands' ids are `<rollout>.<node>.revert`). */
-const commandSent = (fleet: TestFleet, what: string, match: (cmd: SentCommand) => boolean) =>
+export const commandSent = (fleet: TestFleet, what: string, match: (cmd: SentCommand) => boolean) =>
   firstMessage<SentCommand>(fleet.dep.nc, `${fleet.dep.namespace}.${NodeSubjects.install('*')}`, match, what);
 
 /** SIGKILL the scheduler as soon as it answered the create request (planned, maybe no command out yet); a new one takes over. */

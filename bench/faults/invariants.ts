@@ -2,10 +2,15 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { nodesBucketName } from '@lockstep/messaging';
+import { MinioObjectStore } from '@lockstep/storage';
 import type { TestFleet } from '../../test/support/fleet';
 
 /** One event as the fault runner saw it on the namespace's event stream. */
 export interface SeenEvent {
+  /** Its sequence in the namespace's EVENTS stream. */
+  seq: number;
+  /** The CloudEvent id. */
+  id: string;
   type: string;
   data: Record<string, unknown>;
 }
@@ -71,6 +76,7 @@ export async function checkInvariants(
   rolloutIds: string[],
   commandIds: string[],
   events: SeenEvent[],
+  backupBucket?: string,
 ): Promise<Breakage> {
   const totals: Breakage = {
     lostCommands: 0,
@@ -94,7 +100,37 @@ export async function checkInvariants(
     [rolloutIds],
   );
   for (const b of unfinished) totals.findings.push(`backup ${b.id} of ${b.node_id} is still ${b.status}`);
+  if (backupBucket) totals.findings.push(...(await checkBackupCatalogue(fleet, backupBucket)));
   return totals;
+}
+
+/** Catalogue statuses of a backup whose manifest is in the bucket (everything it needs was committed). */
+const COMMITTED = ['completed', 'verified', 'corrupted'];
+
+/**
+ * The catalogue and the bucket agree: no backup is marked completed without its manifest, and
+ * none with a manifest is missing from the catalogue (or recorded as anything but committed).
+ */
+export async function checkBackupCatalogue(fleet: TestFleet, bucket: string): Promise<string[]> {
+  const store = new MinioObjectStore({
+    endpoint: fleet.s3.endpoint,
+    accessKey: fleet.s3.accessKey,
+    secretKey: fleet.s3.secretKey,
+    bucket,
+  });
+  const manifests = new Set(
+    (await store.list('manifests/')).map((o) => o.key.replace(/^manifests\//, '').replace(/\.json$/, '')),
+  );
+  const { rows } = await fleet.dep.pg.query(`SELECT id, status FROM backups`);
+  const findings: string[] = [];
+  for (const b of rows as Array<{ id: string; status: string }>) {
+    const committed = COMMITTED.includes(b.status);
+    if (committed && !manifests.has(b.id)) findings.push(`backup ${b.id} is ${b.status} but has no manifest`);
+    if (!committed && manifests.has(b.id)) findings.push(`backup ${b.id} has a manifest but is ${b.status}`);
+    manifests.delete(b.id);
+  }
+  for (const id of manifests) findings.push(`backup ${id} has a manifest but is not in the catalogue`);
+  return findings;
 }
 
 /** Every command got an outcome, and exactly one execution (replays of the journaled outcome aside). */

@@ -89,17 +89,18 @@ export async function createTestDeployment(
 }
 
 /** Collects every event published in a deployment's namespace, from the start of its stream. */
-export async function collectEvents(
-  dep: TestDeployment,
-): Promise<{ events: Array<{ subject: string; type: string; data: Record<string, unknown> }>; stop(): Promise<void> }> {
+export async function collectEvents(dep: TestDeployment): Promise<{
+  events: Array<{ seq: number; id: string; subject: string; type: string; data: Record<string, unknown> }>;
+  stop(): Promise<void>;
+}> {
   const js = jetstream(dep.nc);
   const consumer = await js.consumers.get(`${dep.namespace.toUpperCase()}_EVENTS`);
   const messages = await consumer.consume();
-  const events: Array<{ subject: string; type: string; data: Record<string, unknown> }> = [];
+  const events: Array<{ seq: number; id: string; subject: string; type: string; data: Record<string, unknown> }> = [];
   const done = (async () => {
     for await (const m of messages) {
-      const ev = m.json<{ type: string; data: Record<string, unknown> }>();
-      events.push({ subject: m.subject, type: ev.type, data: ev.data });
+      const ev = m.json<{ id: string; type: string; data: Record<string, unknown> }>();
+      events.push({ seq: m.seq, id: ev.id, subject: m.subject, type: ev.type, data: ev.data });
     }
   })();
   return {

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { BackupChangedV1, BackupProgressV1 } from './backups';
+import { MessageDeadLetteredV1 } from './dead-letter-queries';
 import { InstallFinishedV1, InstallProgressV1, RolloutChangedV1 } from './fleet';
+import { NodeLostV1, NodeRecoveredV1 } from './nodes';
 import { CheckFailedV1, ReleaseAvailableV1, ReleaseMetadataExpiringV1 } from './payloads';
 import { Subjects, type Subject } from './subjects';
 
@@ -61,6 +63,8 @@ export const EventContracts = {
   [Subjects.InstallFinished]: contract(Subjects.InstallFinished, 'node.install.finished', InstallFinishedV1, {
     perNode: { nodeOf: nodeIdOf },
   }),
+  [Subjects.NodeLost]: contract(Subjects.NodeLost, 'node.lost', NodeLostV1),
+  [Subjects.NodeRecovered]: contract(Subjects.NodeRecovered, 'node.recovered', NodeRecoveredV1),
   [Subjects.RolloutChanged]: contract(Subjects.RolloutChanged, 'rollout.changed', RolloutChangedV1),
   // agents announce their pre-update backups; the backup service everything else
   [Subjects.BackupChanged]: contract(Subjects.BackupChanged, 'backup.changed', BackupChangedV1, {
@@ -70,6 +74,11 @@ export const EventContracts = {
     },
   }),
   [Subjects.BackupProgress]: contract(Subjects.BackupProgress, 'backup.progress', BackupProgressV1),
+  [Subjects.MessageDeadLettered]: contract(
+    Subjects.MessageDeadLettered,
+    'message.dead_lettered',
+    MessageDeadLetteredV1,
+  ),
 } as const satisfies Record<Subject, EventContract>;
 
 /** Payload type carried by an event subject. */

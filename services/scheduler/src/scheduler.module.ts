@@ -5,7 +5,12 @@ import { CLOCK, SystemClock } from './clock/clock.port';
 import { FleetLockAdapter } from './fleet/fleet-lock.adapter';
 import { NodeCommander } from './fleet/node-commander';
 import { FleetView } from './fleet/fleet-view.service';
+import { ComponentVersionsRepository } from './fleet/component-versions.repository';
 import { ComponentVersions } from './fleet/component-versions.service';
+import { NodeLivenessWatcher } from './fleet/node-liveness.service';
+import { NodeRemovalService } from './fleet/node-removal.service';
+import { NodesHandler } from './fleet/nodes.handler';
+import { NodesRepository } from './fleet/nodes.repository';
 import { CLUSTER_LOCK } from './rollouts/cluster-lock.port';
 import { CommandWithdrawalRepository } from './rollouts/command-withdrawal.repository';
 import { CommandWithdrawals } from './rollouts/command-withdrawals.service';
@@ -19,6 +24,10 @@ import { AuditRepository } from './audit/audit.repository';
 import { RolloutRepository } from './rollouts/rollout.repository';
 import { RolloutsHandler } from './rollouts/rollouts.handler';
 import { RolloutsService } from './rollouts/rollouts.service';
+import { DeadLetterStream } from './dead-letters/dead-letter-stream.repository';
+import { DeadLettersHandler } from './dead-letters/dead-letters.handler';
+import { DeadLettersService } from './dead-letters/dead-letters.service';
+import { OutboxDeadLettersRepository } from './dead-letters/outbox-dead-letters.repository';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from './scheduler.config';
 
 /** The scheduler: plans rollouts and conducts them under the cluster lock. */
@@ -30,7 +39,7 @@ export class SchedulerModule {
       imports: [
         PlatformModule.forService({ service: 'scheduler', config, handles: SCHEDULER_SUBJECTS, topology: 'manage' }),
       ],
-      controllers: [RolloutsHandler],
+      controllers: [RolloutsHandler, DeadLettersHandler, NodesHandler],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
         { provide: CLOCK, useClass: SystemClock },
@@ -45,6 +54,7 @@ export class SchedulerModule {
         },
         FleetView,
         ComponentVersions,
+        ComponentVersionsRepository,
         NodeCommander,
         RolloutRepository,
         CommandWithdrawalRepository,
@@ -57,6 +67,12 @@ export class SchedulerModule {
         InstallOutcomesRepository,
         InstallOutcomesService,
         InstallEventsHandler,
+        DeadLetterStream,
+        OutboxDeadLettersRepository,
+        DeadLettersService,
+        NodesRepository,
+        NodeRemovalService,
+        NodeLivenessWatcher,
       ],
     };
   }

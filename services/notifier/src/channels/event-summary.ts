@@ -1,6 +1,8 @@
 import {
   CheckFailedV1,
   EventContracts,
+  MessageDeadLetteredV1,
+  NodeLostV1,
   ReleaseAvailableV1,
   ReleaseMetadataExpiringV1,
   Subjects,
@@ -55,6 +57,8 @@ type Formatter = (event: CloudEvent) => EventSummary | undefined;
 const releaseType = EventContracts[Subjects.ReleaseAvailable].type;
 const checkFailedType = EventContracts[Subjects.CheckFailed].type;
 const metadataExpiringType = EventContracts[Subjects.ReleaseMetadataExpiring].type;
+const nodeLostType = EventContracts[Subjects.NodeLost].type;
+const deadLetteredType = EventContracts[Subjects.MessageDeadLettered].type;
 
 /** Formatters by CloudEvent type; a type missing here, or a payload failing its schema, gets the generic summary. */
 const Formatters: Record<string, Formatter> = {
@@ -69,6 +73,14 @@ const Formatters: Record<string, Formatter> = {
   [metadataExpiringType]: (event) => {
     const parsed = ReleaseMetadataExpiringV1.safeParse(event.data);
     return parsed.success ? summarizeMetadataExpiring(event, parsed.data) : undefined;
+  },
+  [nodeLostType]: (event) => {
+    const parsed = NodeLostV1.safeParse(event.data);
+    return parsed.success ? summarizeNodeLost(event, parsed.data) : undefined;
+  },
+  [deadLetteredType]: (event) => {
+    const parsed = MessageDeadLetteredV1.safeParse(event.data);
+    return parsed.success ? summarizeDeadLettered(event, parsed.data) : undefined;
   },
 };
 
@@ -139,6 +151,53 @@ export function summarizeMetadataExpiring(event: CloudEvent, data: ReleaseMetada
     ],
     body: { label: 'What to do', text: truncateText(data.action, SUMMARY_BODY_MAX), format: 'markdown' },
     context: contextOf(event, 'release.metadata_expiring'),
+    severity: Severity.Warning,
+    time: event.time,
+  };
+}
+
+/** `node.lost`: which node, since when, and what an operator does about it. */
+export function summarizeNodeLost(event: CloudEvent, data: NodeLostV1): EventSummary {
+  const labels = Object.entries(data.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return {
+    title: `Node ${data.nodeId} is lost`,
+    fallback: `Node ${data.nodeId} (${data.hostname}) stopped heart-beating; last heartbeat ${data.lastSeenAt}. Rollouts of the whole fleet leave it out until it is back or removed (lockstep nodes rm ${data.nodeId})`,
+    fields: [
+      { label: 'Node', value: data.nodeId },
+      { label: 'Hostname', value: orDash(data.hostname) },
+      { label: 'Labels', value: orDash(labels) },
+      { label: 'Last heartbeat', value: data.lastSeenAt },
+    ],
+    body: {
+      label: 'What to do',
+      text: `Start its agent again, or if the machine is gone for good remove it: lockstep nodes rm ${data.nodeId}`,
+      format: 'markdown',
+    },
+    context: contextOf(event, 'node.lost'),
+    severity: Severity.Warning,
+    time: event.time,
+  };
+}
+
+/** `message.dead_lettered`: what was given up on, by whom, why, and the command that re-drives it. */
+export function summarizeDeadLettered(event: CloudEvent, data: MessageDeadLetteredV1): EventSummary {
+  const redrive = `lockstep dead-letters replay --${data.kind} ${data.id}`;
+  return {
+    title: `A ${data.kind === 'outbox' ? 'message that cannot be published' : 'message'} waits in the dead letters`,
+    fallback: `${data.service} gave up on ${data.subject}${data.eventId ? ` (${data.eventId})` : ''}: ${data.reason}. Fix the cause, then: ${redrive}`,
+    fields: [
+      { label: 'Service', value: data.service },
+      { label: 'Subject', value: data.subject },
+      { label: 'Event', value: orDash(data.eventId ?? '') },
+    ],
+    body: {
+      label: 'Why, and what to do',
+      text: `${data.reason}\n\nFix the cause, then: ${redrive}`,
+      format: 'markdown',
+    },
+    context: contextOf(event, 'message.dead_lettered'),
     severity: Severity.Warning,
     time: event.time,
   };

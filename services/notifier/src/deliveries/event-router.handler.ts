@@ -9,8 +9,11 @@ export const NOTIFIER_SUBJECTS = [
   Subjects.CheckFailed,
   Subjects.ReleaseMetadataExpiring,
   Subjects.InstallFinished,
+  Subjects.NodeLost,
+  Subjects.NodeRecovered,
   Subjects.RolloutChanged,
   Subjects.BackupChanged,
+  Subjects.MessageDeadLettered,
 ];
 
 /** JetStream handlers: each maps to the router. */
@@ -38,6 +41,16 @@ export class EventRouterHandler {
     await this.router.route(event);
   }
 
+  @OnEvent(Subjects.NodeLost)
+  async onNodeLost(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
+  @OnEvent(Subjects.NodeRecovered)
+  async onNodeRecovered(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
   @OnEvent(Subjects.RolloutChanged)
   async onRolloutChanged(event: CloudEvent): Promise<void> {
     await this.router.route(event);
@@ -45,6 +58,11 @@ export class EventRouterHandler {
 
   @OnEvent(Subjects.BackupChanged)
   async onBackupChanged(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
+  @OnEvent(Subjects.MessageDeadLettered)
+  async onMessageDeadLettered(event: CloudEvent): Promise<void> {
     await this.router.route(event);
   }
 }

@@ -91,6 +91,7 @@ export class FakeRolloutRepository
       lockToken: '0',
       conductor: null,
       rollbackOf: null,
+      skipped: [],
       createdAt: now,
       updatedAt: now,
       finishedAt: null,
