@@ -206,7 +206,7 @@ async function checkRollout(
     if (!row) return undefined;
     if (row.status === 'succeeded') return rollout[0].target_version;
     if (['pending', 'failed', 'rolled_back', 'reverted'].includes(row.status)) return row.from_version;
-    return undefined; // timed_out, revert_failed: the rollout does not know; the heartbeat must
+    return undefined; // timed_out, revert_failed, revert_timed_out: the rollout does not know; the heartbeat must
   };
   for (const node of fleet.nodes) {
     const running = await node.version();

@@ -181,11 +181,18 @@ export class TestFleet {
   /**
    * Starts a new agent process for a node, with the settings and directory it was first
    * started with (after a kill: the new agent finishes or undoes what the old one left).
-   * An agent still running is killed with `signal` first.
+   * An agent still running is killed with `signal` first. `extraEnv` changes its settings from
+   * now on (e.g. a preflight it can never pass).
    */
-  async restartNode(id: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<FleetNode> {
+  async restartNode(
+    id: string,
+    signal: NodeJS.Signals = 'SIGTERM',
+    extraEnv: Record<string, string> = {},
+  ): Promise<FleetNode> {
     const node = this.nodes.find((n) => n.id === id);
-    const env = this.nodeEnv.get(id);
+    const before = this.nodeEnv.get(id);
+    const env = before && { ...before, ...extraEnv };
+    if (env) this.nodeEnv.set(id, env);
     if (!node || !env)
       throw new Error(`no node ${id} in this fleet (nodes: ${this.nodes.map((n) => n.id).join(', ')})`);
     await node.proc.kill(signal);
