@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { NodeSubjects, Queries, Subjects, systemActor, type InstallStep, type QueryReply } from '@lockstep/contracts';
 import type { FleetNode, TestFleet } from '../../test/support/fleet';
 import { journalStep } from './invariants';
+import type { PrivatePostgres } from './private-infra';
 
 /**
  * Fleets a scenario can run on: `plain` (no backups), or `backup` (a backup service, and
@@ -15,6 +16,8 @@ export type FleetKind = 'plain' | 'backup';
 /** What every scenario gets: the fleet of its kind, shared with the others, and a fresh version to roll out. */
 export interface FaultContext {
   fleet: TestFleet;
+  /** The fleet's own Postgres server, which a scenario may stop (see outage-scenarios.ts). */
+  postgres: PrivatePostgres;
   /** A version no rollout used yet (1.<n>.0), published with padding so every step takes a moment. */
   publishNext(options?: { broken?: boolean }): Promise<string>;
 }
@@ -25,6 +28,8 @@ export interface FaultRun {
   rolloutIds: string[];
   /** Where the fault actually landed (e.g. the step the killed agent's journal was at). */
   landed: string;
+  /** What the scenario itself found broken beyond the shared invariants (e.g. events dead-lettered). */
+  findings?: string[];
 }
 
 /** One row of the fault matrix. */
@@ -51,7 +56,7 @@ export const paddedRelease = () => ({ extra: [{ path: 'padding.bin', data: rando
  * Resolves with the first message on `subject` whose JSON satisfies `match`; stops listening
  * then. Rejects after `timeoutMs`, handled even when the scenario gave up on it first.
  */
-function firstMessage<T>(
+export function firstMessage<T>(
   nc: NatsConnection,
   subject: string,
   match: (body: T) => boolean,
@@ -103,7 +108,7 @@ export async function settle(fleet: TestFleet, rolloutId: string, timeoutMs = 90
 }
 
 /** The rollout's final state and the node's status in it, for the report line. */
-async function outcomeOf(fleet: TestFleet, rolloutId: string, nodeId: string): Promise<string> {
+export async function outcomeOf(fleet: TestFleet, rolloutId: string, nodeId: string): Promise<string> {
   const state = await settle(fleet, rolloutId);
   const row = (await fleet.nodeRows(rolloutId)).find((r) => r.node_id === nodeId);
   return `rollout ${state}, ${nodeId} ${row?.status ?? 'not in it'}`;

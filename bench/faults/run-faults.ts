@@ -41,6 +41,8 @@ import {
   type FleetKind,
 } from './fault-scenarios';
 import { checkInvariants, type Breakage, type SeenEvent } from './invariants';
+import { OUTAGE_FLEET_ENV, OUTAGE_SCENARIOS } from './outage-scenarios';
+import { PrivatePostgres } from './private-infra';
 
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
@@ -50,7 +52,7 @@ const SETTLE_MS = 1000;
 
 async function main(): Promise<number> {
   const only = process.env.FAULTS_ONLY;
-  const scenarios = FAULT_SCENARIOS.filter((s) => !only || s.name.includes(only));
+  const scenarios = [...FAULT_SCENARIOS, ...OUTAGE_SCENARIOS].filter((s) => !only || s.name.includes(only));
   const controls = process.env.FAULTS_SELF_CHECK === '0' ? [] : CONTROL_SCENARIOS;
   const totals = { survived: 0, lostCommands: 0, unrecordedVersions: 0, duplicateDeliveries: 0 };
   let missedControls = 0;
@@ -88,6 +90,7 @@ async function main(): Promise<number> {
 /** A fleet settled on 1.0.0, with what the runner watches on it: every event and every install command. */
 interface WatchedFleet {
   fleet: TestFleet;
+  postgres: PrivatePostgres;
   publishNext(options?: { broken?: boolean }): Promise<string>;
   events: SeenEvent[];
   commands: Array<{ rolloutId: string; commandId: string }>;
@@ -95,7 +98,14 @@ interface WatchedFleet {
 }
 
 async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
-  const fleet = await TestFleet.start();
+  // every fleet's database lives on a Postgres cluster of its own, which outage scenarios stop
+  const postgres = await PrivatePostgres.start();
+  const fleet = await TestFleet.start({ pgAdminUrl: postgres.adminUrl, env: OUTAGE_FLEET_ENV }).catch(
+    async (err: Error) => {
+      await postgres.destroy();
+      throw err;
+    },
+  );
   try {
     let agentEnv: (id: string) => Record<string, string> = () => ({});
     if (kind === 'backup') {
@@ -127,17 +137,19 @@ async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
     });
     return {
       fleet,
+      postgres,
       publishNext,
       events: seen.events,
       commands,
       async stop() {
         commandSub.unsubscribe();
         await seen.stop();
-        await fleet.stop();
+        await fleet.stop().finally(() => postgres.destroy());
       },
     };
   } catch (err) {
     await fleet.stop().catch(() => undefined);
+    await postgres.destroy();
     throw err;
   }
 }
@@ -148,11 +160,16 @@ async function runScenario(watched: WatchedFleet, scenario: FaultScenario): Prom
   let broken: Breakage;
   let landed = '';
   try {
-    const run = await scenario.run({ fleet: watched.fleet, publishNext: watched.publishNext });
+    const run = await scenario.run({
+      fleet: watched.fleet,
+      postgres: watched.postgres,
+      publishNext: watched.publishNext,
+    });
     landed = run.landed;
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const commandIds = watched.commands.filter((c) => run.rolloutIds.includes(c.rolloutId)).map((c) => c.commandId);
     broken = await checkInvariants(watched.fleet, run.rolloutIds, commandIds, watched.events);
+    broken.findings.push(...(run.findings ?? []));
     landed += `; ${commandIds.length} commands`;
   } catch (err) {
     broken = {

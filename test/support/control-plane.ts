@@ -35,12 +35,13 @@ export const TEST_NODES = Array.from({ length: 8 }, (_, i) => `node-${i + 1}`);
  * (default TEST_NODES): each process started with `envFor(identity)` runs as its own
  * least-privilege user, and the test itself (nc, queries, publish) as the admin; closing the
  * deployment fails when the server refused any of them something. With `natsUrls` (a
- * cluster) it shares those servers, without users.
+ * cluster) it shares those servers, without users. With `pgAdminUrl` the database lives on
+ * that Postgres server instead of the shared one (a test that stops Postgres runs its own).
  */
 export async function createTestDeployment(
-  options: { natsUrls?: string[]; securedNodes?: string[] } = {},
+  options: { natsUrls?: string[]; securedNodes?: string[]; pgAdminUrl?: string } = {},
 ): Promise<TestDeployment> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(undefined, options.pgAdminUrl);
   const namespace = uniqueName('t');
   const securedNodes = options.natsUrls ? undefined : (options.securedNodes ?? TEST_NODES);
   const nats = securedNodes ? await SecuredNats.start(namespace, securedNodes) : undefined;
@@ -58,7 +59,7 @@ export async function createTestDeployment(
     LOCKSTEP_SECRET_KEY: randomBytes(32).toString('base64'),
     ...(servers.length > 1 ? { NATS_REPLICAS: String(Math.min(3, servers.length)) } : {}),
   };
-  return {
+  const dep: TestDeployment = {
     db,
     namespace,
     nc,
@@ -75,7 +76,7 @@ export async function createTestDeployment(
     },
     async close() {
       await queries.close().catch(() => undefined);
-      await pg.end().catch(() => undefined);
+      await dep.pg.end().catch(() => undefined); // pg may have been replaced (TestFleet.reconnectPostgres)
       await nc.close();
       const violations = nats?.violations() ?? [];
       await nats?.stop();
@@ -86,6 +87,7 @@ export async function createTestDeployment(
         );
     },
   };
+  return dep;
 }
 
 /** Collects every event published in a deployment's namespace, from the start of its stream. */
