@@ -165,27 +165,44 @@ const agentKilledRestoringData: FaultScenario = {
   name: 'agent SIGKILL at restoring_data (rollback --restore-data)',
   fleet: 'backup',
   async run({ fleet, publishNext }) {
-    const version = await publishNext();
-    const forward = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
-    const state = await settle(fleet, forward);
-    if (state !== 'succeeded') throw new Error(`the rollout to ${version} to roll back ${state}`);
+    const forward = await rolloutWithBackups(fleet, publishNext);
     const victim = fleet.nodes[1];
-    const { rows } = await fleet.dep.pg.query(`SELECT from_version FROM rollout_nodes WHERE rollout_id = $1 LIMIT 1`, [
-      forward,
-    ]);
-    const killed = killAgentAt(fleet, victim, 'restoring_data', rows[0].from_version);
-    const reply = await fleet.dep.queries.send<QueryReply<{ rolloutId: string }>>(
-      Queries.RollbackCreate,
-      { rolloutId: forward, restoreData: true, maxParallel: fleet.nodes.length, actor: systemActor('faults') },
-      130_000,
-    );
-    if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+    const killed = killAgentAt(fleet, victim, 'restoring_data', forward.fromVersion);
+    const back = await rollbackRestoringData(fleet, forward.rolloutId);
     const landed = await killed;
     await fleet.restartNode(victim.id);
-    const back = reply.result.rolloutId;
-    return { rolloutIds: [forward, back], landed: `${landed}; ${await outcomeOf(fleet, back, victim.id)}` };
+    return {
+      rolloutIds: [forward.rolloutId, back],
+      landed: `${landed}; ${await outcomeOf(fleet, back, victim.id)}`,
+    };
   },
 };
+
+/** Rolls a new version out to every node (each backs up first) and waits for success; returns the rollout and the version it replaced. */
+export async function rolloutWithBackups(
+  fleet: TestFleet,
+  publishNext: FaultContext['publishNext'],
+): Promise<{ rolloutId: string; fromVersion: string }> {
+  const version = await publishNext();
+  const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
+  const state = await settle(fleet, rolloutId);
+  if (state !== 'succeeded') throw new Error(`the rollout to ${version} to roll back ${state}`);
+  const { rows } = await fleet.dep.pg.query(`SELECT from_version FROM rollout_nodes WHERE rollout_id = $1 LIMIT 1`, [
+    rolloutId,
+  ]);
+  return { rolloutId, fromVersion: rows[0].from_version };
+}
+
+/** `rollback --restore-data` of a rollout, every node at once; returns the rollback's rollout id. */
+export async function rollbackRestoringData(fleet: TestFleet, rolloutId: string): Promise<string> {
+  const reply = await fleet.dep.queries.send<QueryReply<{ rolloutId: string }>>(
+    Queries.RollbackCreate,
+    { rolloutId, restoreData: true, maxParallel: fleet.nodes.length, actor: systemActor('faults') },
+    130_000,
+  );
+  if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+  return reply.result.rolloutId;
+}
 
 /** SIGKILLs every live scheduler and starts a new one (which takes the rollout over after the lease). */
 async function replaceScheduler(fleet: TestFleet): Promise<number> {

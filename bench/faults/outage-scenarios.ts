@@ -1,7 +1,15 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Streams, Subjects, type InstallStep } from '@lockstep/contracts';
-import type { TestFleet } from '../../test/support/fleet';
-import { firstMessage, outcomeOf, type FaultScenario } from './fault-scenarios';
+import type { FleetNode, TestFleet } from '../../test/support/fleet';
+import {
+  firstMessage,
+  outcomeOf,
+  rollbackRestoringData,
+  rolloutWithBackups,
+  type FaultScenario,
+  type FleetKind,
+} from './fault-scenarios';
+import { journalStep } from './invariants';
 
 /**
  * Outages of what the control plane stands on (issue 12): Postgres, S3, a NATS server. Each
@@ -33,7 +41,7 @@ const POSTGRES_OUTAGE_MS = REDELIVERY_BUDGET_MS + 7000;
 /** Settings every process of a fault-matrix fleet gets (the redelivery delays above). */
 export const OUTAGE_FLEET_ENV = { EVENT_REDELIVERY_BACKOFF: REDELIVERY_BACKOFF_MS.map((ms) => `${ms}ms`).join(',') };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const sleep = (ms: number) => new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(0, ms)));
 
 /** Messages in the namespace's DEAD_LETTERS stream (0 when nobody created it yet). */
 async function deadLetterCount(fleet: TestFleet): Promise<number> {
@@ -114,5 +122,73 @@ const postgresDownDuringRollout: FaultScenario = {
   },
 };
 
+/** An S3 outage lasts until the struck node's command has an outcome, at least this long… */
+const S3_OUTAGE_MIN_MS = 2000;
+/** …and at most this long (an agent that waits S3 out gets it back). */
+const S3_OUTAGE_MAX_MS = 10_000;
+
+/**
+ * Arms an S3 outage: the fleet's S3 server is killed (transfers in flight break off) as soon as
+ * `victim` reports `step` of a command for `version`, and started again on the same port and
+ * data once that command has an outcome (within the bounds above). Resolves with where the
+ * outage landed, once S3 is back.
+ */
+function s3DownAt(fleet: TestFleet, victim: FleetNode, step: InstallStep, version: string): Promise<string> {
+  const outcome = firstMessage<{ data: { version: string; result: string } }>(
+    fleet.dep.nc,
+    `${fleet.dep.namespace}.${Subjects.InstallFinished}.${victim.id}`,
+    (ev) => ev.data.version === version,
+    `an outcome of ${victim.id} for ${version}`,
+    120_000,
+  );
+  const landed = progressAt(fleet, step, version, victim.id).then(async () => {
+    await fleet.killS3();
+    const downAt = Date.now();
+    const at = journalStep(victim.dir, version);
+    const result = await Promise.race([outcome.then((ev) => ev.data.result), sleep(S3_OUTAGE_MAX_MS)]);
+    await sleep(S3_OUTAGE_MIN_MS - (Date.now() - downAt));
+    await fleet.restartS3();
+    const downS = ((Date.now() - downAt) / 1000).toFixed(1);
+    return `S3 down ${downS} s from ${victim.id} at ${at}, its command ${result ?? 'still running'} meanwhile`;
+  });
+  landed.catch(() => undefined); // awaited by the scenario unless it failed before
+  return landed;
+}
+
+/** S3 killed while one node installs a release at `step`; every node installs at once. */
+function s3DownDuringInstall(step: InstallStep, what: string, fleet: FleetKind): FaultScenario {
+  return {
+    name: `S3 killed during ${what}`,
+    fleet,
+    async run({ fleet, publishNext }) {
+      const version = await publishNext();
+      const victim = fleet.nodes[1];
+      const outage = s3DownAt(fleet, victim, step, version);
+      const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
+      const landed = await outage;
+      return { rolloutIds: [rolloutId], landed: `${landed}; ${await outcomeOf(fleet, rolloutId, victim.id)}` };
+    },
+  };
+}
+
+/** A rollout that succeeded, then `rollback --restore-data` of it with S3 killed while one node restores its data. */
+const s3DownDuringRestore: FaultScenario = {
+  name: 'S3 killed during a data restore (rollback --restore-data)',
+  fleet: 'backup',
+  async run({ fleet, publishNext }) {
+    const forward = await rolloutWithBackups(fleet, publishNext);
+    const victim = fleet.nodes[1];
+    const outage = s3DownAt(fleet, victim, 'restoring_data', forward.fromVersion);
+    const back = await rollbackRestoringData(fleet, forward.rolloutId);
+    const landed = await outage;
+    return { rolloutIds: [forward.rolloutId, back], landed: `${landed}; ${await outcomeOf(fleet, back, victim.id)}` };
+  },
+};
+
 /** The outage scenarios, run after the process-kill ones. */
-export const OUTAGE_SCENARIOS: FaultScenario[] = [postgresDownDuringRollout];
+export const OUTAGE_SCENARIOS: FaultScenario[] = [
+  postgresDownDuringRollout,
+  s3DownDuringInstall('downloading', 'an artifact download', 'plain'),
+  s3DownDuringInstall('backing_up', 'a pre-update backup', 'backup'),
+  s3DownDuringRestore,
+];
