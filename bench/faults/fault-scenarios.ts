@@ -158,31 +158,57 @@ function agentKilledAt(step: InstallStep, fleetKind: FleetKind = 'plain', victim
 }
 
 /**
- * A rollout that succeeds (each node backs up first), then `rollback --restore-data` of it,
- * with one node's agent SIGKILLed while it restores its pre-update backup.
+ * A rollout that succeeds (each node backs up first), then `rollback --restore-data` of it with
+ * a fault armed for the moment one node restores its pre-update backup: `arm` resolves with
+ * where the fault landed, once the scenario may go on.
  */
-const agentKilledRestoringData: FaultScenario = {
-  name: 'agent SIGKILL at restoring_data (rollback --restore-data)',
-  fleet: 'backup',
-  async run({ fleet, publishNext }) {
-    const forward = await rolloutWithBackups(fleet, publishNext);
-    const victim = fleet.nodes[1];
-    const killed = killAgentAt(fleet, victim, 'restoring_data', forward.fromVersion);
-    const back = await rollbackRestoringData(fleet, forward.rolloutId);
-    const landed = await killed;
-    await fleet.restartNode(victim.id);
-    return {
-      rolloutIds: [forward.rolloutId, back],
-      landed: `${landed}; ${await outcomeOf(fleet, back, victim.id)}`,
-    };
-  },
-};
+export function faultDuringRestore(
+  name: string,
+  arm: (fleet: TestFleet, victim: FleetNode, fromVersion: string) => Promise<string>,
+): FaultScenario {
+  return {
+    name,
+    fleet: 'backup',
+    async run({ fleet, publishNext }) {
+      const forward = await rolloutWithBackups(fleet, publishNext);
+      const victim = fleet.nodes[1];
+      const fault = arm(fleet, victim, forward.fromVersion);
+      const back = await rollbackRestoringData(fleet, forward.rolloutId);
+      const landed = await fault;
+      return {
+        rolloutIds: [forward.rolloutId, back],
+        landed: `${landed}; ${await outcomeOf(fleet, back, victim.id)}`,
+      };
+    },
+  };
+}
 
-/** Rolls a new version out to every node (each backs up first) and waits for success; returns the rollout and the version it replaced. */
-export async function rolloutWithBackups(
+/** The agent SIGKILLed while it restores its data; a new agent finishes or undoes the restore. */
+const agentKilledRestoringData = faultDuringRestore(
+  'agent SIGKILL at restoring_data (rollback --restore-data)',
+  async (fleet, victim, fromVersion) => {
+    const landed = await killAgentAt(fleet, victim, 'restoring_data', fromVersion);
+    await fleet.restartNode(victim.id);
+    return landed;
+  },
+);
+
+/**
+ * Rolls a new version out to every node (each backs up first) and waits for success; returns
+ * the rollout and the version it replaced. A fleet an earlier scenario left on mixed versions
+ * (a restore that failed on one node) is levelled by one rollout first: a rollback restores
+ * one previous version only.
+ */
+async function rolloutWithBackups(
   fleet: TestFleet,
   publishNext: FaultContext['publishNext'],
 ): Promise<{ rolloutId: string; fromVersion: string }> {
+  const running = new Set(await Promise.all(fleet.nodes.map((n) => n.version())));
+  if (running.size > 1) {
+    const level = await fleet.rollout({ version: await publishNext(), maxParallel: fleet.nodes.length });
+    const state = await settle(fleet, level);
+    if (state !== 'succeeded') throw new Error(`levelling the fleet (on ${[...running].join(', ')}) ${state}`);
+  }
   const version = await publishNext();
   const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
   const state = await settle(fleet, rolloutId);
@@ -194,7 +220,7 @@ export async function rolloutWithBackups(
 }
 
 /** `rollback --restore-data` of a rollout, every node at once; returns the rollback's rollout id. */
-export async function rollbackRestoringData(fleet: TestFleet, rolloutId: string): Promise<string> {
+async function rollbackRestoringData(fleet: TestFleet, rolloutId: string): Promise<string> {
   const reply = await fleet.dep.queries.send<QueryReply<{ rolloutId: string }>>(
     Queries.RollbackCreate,
     { rolloutId, restoreData: true, maxParallel: fleet.nodes.length, actor: systemActor('faults') },

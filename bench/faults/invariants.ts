@@ -1,7 +1,9 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
+import { BackupEngine } from '@lockstep/backup-engine';
 import { nodesBucketName } from '@lockstep/messaging';
+import { MinioObjectStore } from '@lockstep/storage';
 import type { TestFleet } from '../../test/support/fleet';
 
 /** One event as the fault runner saw it on the namespace's event stream. */
@@ -200,4 +202,51 @@ async function checkRollout(
     }
   }
   return { lostCommands, unrecordedVersions, findings };
+}
+
+/** A backup fleet's repository: its bucket and passphrase (BACKUP_BUCKET, BACKUP_KEY). */
+export interface BackupRepository {
+  bucket: string;
+  passphrase: string;
+}
+
+/** Catalogue statuses of a backup that can be restored: each needs its manifest and every pack it names. */
+const RESTORABLE = ['completed', 'verified'];
+
+/**
+ * The backup repository and the catalogue agree: no backup is marked completed (or verified)
+ * without its manifest or with a pack its manifest needs gone (a prune raced it), and none
+ * with a manifest is missing from the catalogue or recorded as anything but restorable
+ * (corrupted counts: a verify found the damage and said so).
+ */
+export async function checkBackupCatalogue(fleet: TestFleet, repo: BackupRepository): Promise<string[]> {
+  const store = new MinioObjectStore({
+    endpoint: fleet.s3.endpoint,
+    accessKey: fleet.s3.accessKey,
+    secretKey: fleet.s3.secretKey,
+    bucket: repo.bucket,
+  });
+  const bucket = (await BackupEngine.open(store, { passphrase: repo.passphrase })).repository;
+  const manifests = new Set((await bucket.listManifests()).map((m) => m.id));
+  const packs = new Set((await bucket.listPacks()).map((p) => p.name));
+  const { rows } = await fleet.dep.pg.query(`SELECT id, status FROM backups`);
+  const status = new Map((rows as Array<{ id: string; status: string }>).map((r) => [r.id, r.status]));
+  const findings: string[] = [];
+  for (const [id, st] of status)
+    if (RESTORABLE.includes(st) && !manifests.has(id))
+      findings.push(`backup ${id} is ${st} in the catalogue but has no manifest in the bucket`);
+  for (const id of manifests) {
+    const st = status.get(id);
+    if (!st || ![...RESTORABLE, 'corrupted'].includes(st))
+      findings.push(`backup ${id} has a manifest but the catalogue ${st ? `records it ${st}` : 'has no entry'}`);
+    if (st === 'corrupted') continue;
+    const manifest = await bucket.getManifest(id);
+    const needed = new Set([...manifest.packs, ...Object.values(manifest.chunks).map((c) => c.pack)]);
+    const missing = [...needed].filter((p) => !packs.has(p));
+    if (missing.length)
+      findings.push(
+        `backup ${id} (${st ?? 'not catalogued'}) needs ${missing.length} pack(s) the bucket no longer has`,
+      );
+  }
+  return findings;
 }

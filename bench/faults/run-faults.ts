@@ -12,7 +12,11 @@
  * rollouts are final, invariants.ts checks:
  *   - every node's app, its `current` release, the rollout's record and its heartbeat agree;
  *   - every install command sent got an outcome, no node is left installing, none ran twice;
- *   - no pre-update backup of the scenario is left `creating`.
+ *   - no pre-update backup of the scenario is left `creating`;
+ *   - (backup fleet) no backup is marked completed without its manifest and every pack it
+ *     names, and none with a manifest is missing from the catalogue.
+ * Outage scenarios (outage-scenarios.ts) stop what the fleet stands on: each fleet's database
+ * lives on a Postgres cluster of its own (private-infra.ts) and its S3 server is its own.
  * No scenario involves a webhook yet, so duplicate_deliveries is 0 by construction.
  *
  * Prints one line per scenario, then last:
@@ -40,7 +44,13 @@ import {
   type FaultScenario,
   type FleetKind,
 } from './fault-scenarios';
-import { checkInvariants, type Breakage, type SeenEvent } from './invariants';
+import {
+  checkBackupCatalogue,
+  checkInvariants,
+  type BackupRepository,
+  type Breakage,
+  type SeenEvent,
+} from './invariants';
 import { OUTAGE_FLEET_ENV, OUTAGE_SCENARIOS } from './outage-scenarios';
 import { PrivatePostgres } from './private-infra';
 
@@ -91,6 +101,8 @@ async function main(): Promise<number> {
 interface WatchedFleet {
   fleet: TestFleet;
   postgres: PrivatePostgres;
+  /** The backup repository of a backup fleet, checked against the catalogue after each scenario. */
+  backups?: BackupRepository;
   publishNext(options?: { broken?: boolean }): Promise<string>;
   events: SeenEvent[];
   commands: Array<{ rolloutId: string; commandId: string }>;
@@ -108,8 +120,10 @@ async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
   );
   try {
     let agentEnv: (id: string) => Record<string, string> = () => ({});
+    let backups: BackupRepository | undefined;
     if (kind === 'backup') {
-      const key = { BACKUP_BUCKET: `${fleet.bucket}-backups`, BACKUP_KEY: 'fault matrix backup passphrase' };
+      backups = { bucket: `${fleet.bucket}-backups`, passphrase: 'fault matrix backup passphrase' };
+      const key = { BACKUP_BUCKET: backups.bucket, BACKUP_KEY: backups.passphrase };
       await fleet.startService('backup', key);
       agentEnv = (id) => {
         const data = join(fleet.work, `${id}-data`);
@@ -138,6 +152,7 @@ async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
     return {
       fleet,
       postgres,
+      backups,
       publishNext,
       events: seen.events,
       commands,
@@ -170,6 +185,7 @@ async function runScenario(watched: WatchedFleet, scenario: FaultScenario): Prom
     const commandIds = watched.commands.filter((c) => run.rolloutIds.includes(c.rolloutId)).map((c) => c.commandId);
     broken = await checkInvariants(watched.fleet, run.rolloutIds, commandIds, watched.events);
     broken.findings.push(...(run.findings ?? []));
+    if (watched.backups) broken.findings.push(...(await checkBackupCatalogue(watched.fleet, watched.backups)));
     landed += `; ${commandIds.length} commands`;
   } catch (err) {
     broken = {
