@@ -5,19 +5,20 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { NodeSubjects, Queries, Subjects, systemActor, type InstallStep, type QueryReply } from '@lockstep/contracts';
 import type { FleetNode, TestFleet } from '../../test/support/fleet';
 import { journalStep } from './invariants';
-import type { PrivatePostgres } from './private-infra';
+import type { FleetInfra } from './private-infra';
 
 /**
- * Fleets a scenario can run on: `plain` (no backups), or `backup` (a backup service, and
- * agents that take a pre-update backup of their shared/ and data directories before every install).
+ * Fleets a scenario can run on: `plain` (no backups), `backup` (a backup service, and agents
+ * that take a pre-update backup of their shared/ and data directories before every install),
+ * or `cluster` (a backup fleet on a NATS cluster of three servers).
  */
-export type FleetKind = 'plain' | 'backup';
+export type FleetKind = 'plain' | 'backup' | 'cluster';
 
 /** What every scenario gets: the fleet of its kind, shared with the others, and a fresh version to roll out. */
 export interface FaultContext {
   fleet: TestFleet;
-  /** The fleet's own Postgres server, which a scenario may stop (see outage-scenarios.ts). */
-  postgres: PrivatePostgres;
+  /** The fleet's own Postgres server (and NATS cluster), which a scenario may stop (see outage-scenarios.ts). */
+  infra: FleetInfra;
   /** A version no rollout used yet (1.<n>.0), published with padding so every step takes a moment. */
   publishNext(options?: { broken?: boolean }): Promise<string>;
 }

@@ -2,9 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { Streams, Subjects, systemActor, type InstallStep } from '@lockstep/contracts';
 import { createDataSource, enqueueBackupOperation } from '@lockstep/persistence';
-import { waitFor } from '@lockstep/testing';
+import { nodesBucketName } from '@lockstep/messaging';
+import { waitFor, type NatsClusterHandle, type NatsServerHandle } from '@lockstep/testing';
 import type { FleetNode, TestFleet } from '../../test/support/fleet';
 import { faultDuringRestore, firstMessage, outcomeOf, type FaultScenario, type FleetKind } from './fault-scenarios';
 import { journalStep } from './invariants';
@@ -90,7 +92,7 @@ function countOutcomes(fleet: TestFleet, version: string): { count(): number; st
 const postgresDownDuringRollout: FaultScenario = {
   name: 'Postgres stopped past the redelivery budget during a rollout',
   fleet: 'plain',
-  async run({ fleet, postgres, publishNext }) {
+  async run({ fleet, infra: { postgres }, publishNext }) {
     const deadBefore = await deadLetterCount(fleet);
     const version = await publishNext();
     const downloading = progressAt(fleet, 'downloading', version);
@@ -262,6 +264,96 @@ const backupHolderStoppedDuringPrune: FaultScenario = {
   },
 };
 
+/** The leader of the namespace's EVENTS stream (the server whose death moves the most), by its server name. */
+async function eventsLeader(fleet: TestFleet, nats: NatsClusterHandle): Promise<NatsServerHandle> {
+  const jsm = await jetstreamManager(fleet.dep.nc);
+  const info = await jsm.streams.info(`${fleet.dep.namespace.toUpperCase()}_${Streams.Events.name}`);
+  return nats.servers.find((s) => s.name === info.cluster?.leader) ?? nats.servers[0];
+}
+
+/** Waits until the EVENTS stream has all its replicas again and every one is current (the restarted server caught up). */
+async function eventsReplicasCurrent(fleet: TestFleet): Promise<void> {
+  const jsm = await jetstreamManager(fleet.dep.nc);
+  const name = `${fleet.dep.namespace.toUpperCase()}_${Streams.Events.name}`;
+  await waitFor(
+    async () => {
+      const replicas = (await jsm.streams.info(name)).cluster?.replicas ?? [];
+      return replicas.length === 2 && replicas.every((r) => r.current && !r.offline);
+    },
+    { timeoutMs: 30_000, intervalMs: 200, what: `every replica of ${name} to be current` },
+  );
+}
+
+/** Nodes whose heartbeat (their entry in the nodes bucket) was not written since `since`. */
+async function silentSince(fleet: TestFleet, since: Date): Promise<string[]> {
+  const bucket = await new Kvm(fleet.dep.nc).open(nodesBucketName(fleet.dep.namespace));
+  const silent: string[] = [];
+  for (const node of fleet.nodes) {
+    const written = (await bucket.get(node.id))?.created;
+    if (!written || written <= since) silent.push(node.id);
+  }
+  return silent;
+}
+
+/**
+ * Gives the backup catalogue (fed by events through a durable consumer, which finds the
+ * stream's new leader after a failover) a bounded time to record the rollout's backups as
+ * finished; the invariants then judge what it has. Says how long it took.
+ */
+async function catalogueCaughtUp(fleet: TestFleet, rolloutId: string): Promise<string> {
+  const t0 = Date.now();
+  const creating = async () =>
+    (
+      await fleet.dep.pg.query(`SELECT count(*)::int AS n FROM backups WHERE rollout_id = $1 AND status = 'creating'`, [
+        rolloutId,
+      ])
+    ).rows[0].n as number;
+  await waitFor(async () => (await creating()) === 0, { timeoutMs: CATALOGUE_LAG_MS, intervalMs: 200 }).catch(
+    () => undefined,
+  );
+  return `backup catalogue settled ${((Date.now() - t0) / 1000).toFixed(1)} s after the rollout`;
+}
+
+/** How long the backup catalogue may lag behind a NATS failover. */
+const CATALOGUE_LAG_MS = 30_000;
+
+/**
+ * One of the three NATS servers (the EVENTS stream's leader) SIGKILLed as soon as a node
+ * reports `step`, while commands, install events and heartbeats flow through the cluster;
+ * the rollout must finish on the two left, heartbeats must keep coming, and nothing may be
+ * dead-lettered. The server is started again afterwards and caught up, for the next scenario.
+ */
+function natsServerKilledAt(step: InstallStep, what: string): FaultScenario {
+  return {
+    name: `one of three NATS servers killed ${what}`,
+    fleet: 'cluster',
+    async run({ fleet, infra, publishNext }) {
+      if (!infra.nats) throw new Error('a cluster fleet runs on a NATS cluster of its own; this one has none');
+      const deadBefore = await deadLetterCount(fleet);
+      const version = await publishNext();
+      const reached = progressAt(fleet, step, version);
+      const rolloutId = await fleet.rollout({ version, maxParallel: 2, progressDeadlineMs: 90_000 });
+      const first = await reached;
+      const victim = await eventsLeader(fleet, infra.nats);
+      await victim.kill('SIGKILL');
+      const killedAt = new Date();
+      const outcome = await outcomeOf(fleet, rolloutId, first.data.nodeId);
+      const silent = await silentSince(fleet, killedAt);
+      await victim.restart();
+      await eventsReplicasCurrent(fleet);
+      const caughtUp = await catalogueCaughtUp(fleet, rolloutId);
+      return {
+        rolloutIds: [rolloutId],
+        landed: `${victim.name} (EVENTS leader) killed at ${first.data.nodeId} ${step}; ${outcome}; ${caughtUp}`,
+        findings: [
+          ...silent.map((id) => `${id} sent no heartbeat after the NATS server died`),
+          ...(await deadLettered(fleet, deadBefore)),
+        ],
+      };
+    },
+  };
+}
+
 /** The outage scenarios, run after the process-kill ones. */
 export const OUTAGE_SCENARIOS: FaultScenario[] = [
   postgresDownDuringRollout,
@@ -269,4 +361,6 @@ export const OUTAGE_SCENARIOS: FaultScenario[] = [
   s3DownDuringInstall('backing_up', 'a pre-update backup', 'backup'),
   s3DownDuringRestore,
   backupHolderStoppedDuringPrune,
+  natsServerKilledAt('downloading', 'during a rollout (install events, heartbeats)'),
+  natsServerKilledAt('backing_up', 'during a pre-update backup'),
 ];

@@ -3,7 +3,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '@lockstep/testing';
+import { freePort, startNatsCluster, type NatsClusterHandle } from '@lockstep/testing';
 
 const run = promisify(execFile);
 
@@ -98,4 +98,32 @@ export class PrivatePostgres {
       );
     }
   }
+}
+
+/** What a fault-matrix fleet stands on that its scenarios may stop. */
+export interface FleetInfra {
+  /** The fleet's own Postgres cluster. */
+  postgres: PrivatePostgres;
+  /** A NATS cluster of three servers of its own (a `cluster` fleet; others get one secured server from TestFleet). */
+  nats?: NatsClusterHandle;
+  /** Stops and removes all of it. */
+  stop(): Promise<void>;
+}
+
+export async function startFleetInfra(options: { natsCluster: boolean }): Promise<FleetInfra> {
+  const postgres = await PrivatePostgres.start();
+  const nats = options.natsCluster
+    ? await startNatsCluster({ size: 3 }).catch(async (err: Error) => {
+        await postgres.destroy();
+        throw err;
+      })
+    : undefined;
+  return {
+    postgres,
+    nats,
+    async stop() {
+      await nats?.stop();
+      await postgres.destroy();
+    },
+  };
 }

@@ -4,8 +4,9 @@
  *
  * One fleet per kind for the whole run, as `test/support/fleet.ts` starts them for the e2e
  * tests (its own nats-server with least-privilege users, database and s3rver; checker,
- * scheduler and three agents running the demo app): `plain`, and `backup` (plus the backup
- * service, agents taking pre-update backups). Starting a fleet costs more than a scenario,
+ * scheduler and three agents running the demo app): `plain`, `backup` (plus the backup
+ * service, agents taking pre-update backups), and `cluster` (a backup fleet on a 3-server
+ * NATS cluster of its own, streams and buckets with 3 replicas, NATS without users). Starting a fleet costs more than a scenario,
  * and every scenario begins from a settled fleet anyway (all nodes on one version, every
  * agent running; a scenario that left an agent dead gets it restarted). Each scenario rolls
  * out a new padded release and injects its fault (see fault-scenarios.ts); then, once its
@@ -52,7 +53,7 @@ import {
   type SeenEvent,
 } from './invariants';
 import { OUTAGE_FLEET_ENV, OUTAGE_SCENARIOS } from './outage-scenarios';
-import { PrivatePostgres } from './private-infra';
+import { startFleetInfra, type FleetInfra } from './private-infra';
 
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
   const controls = process.env.FAULTS_SELF_CHECK === '0' ? [] : CONTROL_SCENARIOS;
   const totals = { survived: 0, lostCommands: 0, unrecordedVersions: 0, duplicateDeliveries: 0 };
   let missedControls = 0;
-  for (const kind of ['plain', 'backup'] as const) {
+  for (const kind of ['plain', 'backup', 'cluster'] as const) {
     const mine = [...scenarios, ...controls].filter((s) => s.fleet === kind);
     if (mine.length === 0) continue;
     const fleet = await startFleet(kind);
@@ -100,28 +101,32 @@ async function main(): Promise<number> {
 /** A fleet settled on 1.0.0, with what the runner watches on it: every event and every install command. */
 interface WatchedFleet {
   fleet: TestFleet;
-  postgres: PrivatePostgres;
+  infra: FleetInfra;
   /** The backup repository of a backup fleet, checked against the catalogue after each scenario. */
   backups?: BackupRepository;
   publishNext(options?: { broken?: boolean }): Promise<string>;
   events: SeenEvent[];
+  /** Resolves once every event published so far is in `events`. */
+  eventsCaughtUp(): Promise<void>;
   commands: Array<{ rolloutId: string; commandId: string }>;
   stop(): Promise<void>;
 }
 
 async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
   // every fleet's database lives on a Postgres cluster of its own, which outage scenarios stop
-  const postgres = await PrivatePostgres.start();
-  const fleet = await TestFleet.start({ pgAdminUrl: postgres.adminUrl, env: OUTAGE_FLEET_ENV }).catch(
-    async (err: Error) => {
-      await postgres.destroy();
-      throw err;
-    },
-  );
+  const infra = await startFleetInfra({ natsCluster: kind === 'cluster' });
+  const fleet = await TestFleet.start({
+    pgAdminUrl: infra.postgres.adminUrl,
+    natsUrls: infra.nats?.urls,
+    env: OUTAGE_FLEET_ENV,
+  }).catch(async (err: Error) => {
+    await infra.stop();
+    throw err;
+  });
   try {
     let agentEnv: (id: string) => Record<string, string> = () => ({});
     let backups: BackupRepository | undefined;
-    if (kind === 'backup') {
+    if (kind === 'backup' || kind === 'cluster') {
       backups = { bucket: `${fleet.bucket}-backups`, passphrase: 'fault matrix backup passphrase' };
       const key = { BACKUP_BUCKET: backups.bucket, BACKUP_KEY: backups.passphrase };
       await fleet.startService('backup', key);
@@ -151,20 +156,21 @@ async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
     });
     return {
       fleet,
-      postgres,
+      infra,
       backups,
       publishNext,
       events: seen.events,
+      eventsCaughtUp: () => seen.caughtUp(),
       commands,
       async stop() {
         commandSub.unsubscribe();
         await seen.stop();
-        await fleet.stop().finally(() => postgres.destroy());
+        await fleet.stop().finally(() => infra.stop());
       },
     };
   } catch (err) {
     await fleet.stop().catch(() => undefined);
-    await postgres.destroy();
+    await infra.stop();
     throw err;
   }
 }
@@ -177,11 +183,12 @@ async function runScenario(watched: WatchedFleet, scenario: FaultScenario): Prom
   try {
     const run = await scenario.run({
       fleet: watched.fleet,
-      postgres: watched.postgres,
+      infra: watched.infra,
       publishNext: watched.publishNext,
     });
     landed = run.landed;
     await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await watched.eventsCaughtUp();
     const commandIds = watched.commands.filter((c) => run.rolloutIds.includes(c.rolloutId)).map((c) => c.commandId);
     broken = await checkInvariants(watched.fleet, run.rolloutIds, commandIds, watched.events);
     broken.findings.push(...(run.findings ?? []));

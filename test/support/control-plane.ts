@@ -1,8 +1,8 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createEvent, eventWireSubject, type PayloadOf, type Subject } from '@lockstep/contracts';
 import { connectNats, QueryClient } from '@lockstep/messaging';
-import { createTestDatabase, uniqueName, type TestDatabase } from '@lockstep/testing';
+import { createTestDatabase, uniqueName, waitFor, type TestDatabase } from '@lockstep/testing';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { SecuredNats } from './secured-nats';
@@ -90,22 +90,44 @@ export async function createTestDeployment(
   return dep;
 }
 
+/** Every event published in a deployment's namespace, as collectEvents gathers them. */
+export interface CollectedEvents {
+  events: Array<{ subject: string; type: string; data: Record<string, unknown> }>;
+  /**
+   * Resolves once every event the stream holds now has been collected: after a NATS server
+   * died, the collector's consumer takes a few seconds to find the stream's new leader.
+   */
+  caughtUp(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /** Collects every event published in a deployment's namespace, from the start of its stream. */
-export async function collectEvents(
-  dep: TestDeployment,
-): Promise<{ events: Array<{ subject: string; type: string; data: Record<string, unknown> }>; stop(): Promise<void> }> {
+export async function collectEvents(dep: TestDeployment): Promise<CollectedEvents> {
   const js = jetstream(dep.nc);
-  const consumer = await js.consumers.get(`${dep.namespace.toUpperCase()}_EVENTS`);
-  const messages = await consumer.consume();
-  const events: Array<{ subject: string; type: string; data: Record<string, unknown> }> = [];
+  const stream = `${dep.namespace.toUpperCase()}_EVENTS`;
+  const consumer = await js.consumers.get(stream);
+  // short pulls, as the services' consumers use: after a NATS server dies it recovers in seconds, not 30 s
+  const messages = await consumer.consume({ expires: 5000 });
+  const events: CollectedEvents['events'] = [];
+  let lastSeq = 0;
   const done = (async () => {
     for await (const m of messages) {
       const ev = m.json<{ type: string; data: Record<string, unknown> }>();
       events.push({ subject: m.subject, type: ev.type, data: ev.data });
+      lastSeq = m.seq;
     }
   })();
   return {
     events,
+    async caughtUp(timeoutMs = 30_000) {
+      const jsm = await jetstreamManager(dep.nc);
+      const target = (await jsm.streams.info(stream)).state.last_seq;
+      await waitFor(() => lastSeq >= target, {
+        timeoutMs,
+        intervalMs: 100,
+        what: `the event collector to reach ${stream} sequence ${target} (at ${lastSeq})`,
+      });
+    },
     async stop() {
       await messages.close();
       await done;
