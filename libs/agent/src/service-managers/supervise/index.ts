@@ -70,6 +70,10 @@ export class SupervisedApp implements ServiceManager {
         killGroup(child.pid, 'SIGKILL');
         await this.exited;
       }
+    } else {
+      // not started by this agent yet: the app running may be one a killed agent left behind,
+      // and the pid file removed below is the only way to find it
+      await this.stopOrphan();
     }
     await rm(this.pidFile, { force: true });
   }
