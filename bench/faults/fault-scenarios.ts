@@ -194,6 +194,18 @@ const agentKilledRestoringData = faultDuringRestore(
   },
 );
 
+/** Rolls a new version out to every node at once and waits for it to succeed (throws otherwise). */
+export async function succeededRollout(
+  fleet: TestFleet,
+  publishNext: FaultContext['publishNext'],
+): Promise<{ rolloutId: string; version: string }> {
+  const version = await publishNext();
+  const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
+  const state = await settle(fleet, rolloutId);
+  if (state !== 'succeeded') throw new Error(`the rollout to ${version} ${state}`);
+  return { rolloutId, version };
+}
+
 /**
  * Rolls a new version out to every node (each backs up first) and waits for success; returns
  * the rollout and the version it replaced. A fleet an earlier scenario left on mixed versions
@@ -204,16 +216,9 @@ async function rolloutWithBackups(
   fleet: TestFleet,
   publishNext: FaultContext['publishNext'],
 ): Promise<{ rolloutId: string; fromVersion: string }> {
-  const running = new Set(await Promise.all(fleet.nodes.map((n) => n.version())));
-  if (running.size > 1) {
-    const level = await fleet.rollout({ version: await publishNext(), maxParallel: fleet.nodes.length });
-    const state = await settle(fleet, level);
-    if (state !== 'succeeded') throw new Error(`levelling the fleet (on ${[...running].join(', ')}) ${state}`);
-  }
-  const version = await publishNext();
-  const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
-  const state = await settle(fleet, rolloutId);
-  if (state !== 'succeeded') throw new Error(`the rollout to ${version} to roll back ${state}`);
+  if (new Set(await Promise.all(fleet.nodes.map((n) => n.version()))).size > 1)
+    await succeededRollout(fleet, publishNext);
+  const { rolloutId } = await succeededRollout(fleet, publishNext);
   const { rows } = await fleet.dep.pg.query(`SELECT from_version FROM rollout_nodes WHERE rollout_id = $1 LIMIT 1`, [
     rolloutId,
   ]);
@@ -363,10 +368,7 @@ const controlSwappedBehindLockstep: FaultScenario = {
   fleet: 'plain',
   control: true,
   async run({ fleet, publishNext }) {
-    const version = await publishNext();
-    const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
-    const state = await settle(fleet, rolloutId);
-    if (state !== 'succeeded') throw new Error(`the rollout to ${version} ${state}`);
+    const { rolloutId } = await succeededRollout(fleet, publishNext);
     const victim = fleet.nodes[2];
     const row = (
       await fleet.dep.pg.query(`SELECT from_version FROM rollout_nodes WHERE rollout_id = $1 AND node_id = $2`, [

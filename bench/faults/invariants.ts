@@ -204,10 +204,28 @@ async function checkRollout(
   return { lostCommands, unrecordedVersions, findings };
 }
 
-/** A backup fleet's repository: its bucket and passphrase (BACKUP_BUCKET, BACKUP_KEY). */
+/** A backup fleet's repository: its bucket and passphrase (BACKUP_BUCKET, BACKUP_KEY of its processes). */
 export interface BackupRepository {
   bucket: string;
   passphrase: string;
+}
+
+/** The repository a backup fleet's backup service and agents are given. */
+export const backupRepositoryOf = (fleet: TestFleet): BackupRepository => ({
+  bucket: `${fleet.bucket}-backups`,
+  passphrase: 'fault matrix backup passphrase',
+});
+
+/** Opens a backup fleet's repository as the backup engine reads it. */
+export async function openBackupRepository(fleet: TestFleet) {
+  const repo = backupRepositoryOf(fleet);
+  const store = new MinioObjectStore({
+    endpoint: fleet.s3.endpoint,
+    accessKey: fleet.s3.accessKey,
+    secretKey: fleet.s3.secretKey,
+    bucket: repo.bucket,
+  });
+  return { store, bucket: (await BackupEngine.open(store, { passphrase: repo.passphrase })).repository };
 }
 
 /** Catalogue statuses of a backup that can be restored: each needs its manifest and every pack it names. */
@@ -219,14 +237,8 @@ const RESTORABLE = ['completed', 'verified'];
  * with a manifest is missing from the catalogue or recorded as anything but restorable
  * (corrupted counts: a verify found the damage and said so).
  */
-export async function checkBackupCatalogue(fleet: TestFleet, repo: BackupRepository): Promise<string[]> {
-  const store = new MinioObjectStore({
-    endpoint: fleet.s3.endpoint,
-    accessKey: fleet.s3.accessKey,
-    secretKey: fleet.s3.secretKey,
-    bucket: repo.bucket,
-  });
-  const bucket = (await BackupEngine.open(store, { passphrase: repo.passphrase })).repository;
+export async function checkBackupCatalogue(fleet: TestFleet): Promise<string[]> {
+  const { bucket } = await openBackupRepository(fleet);
   const manifests = new Set((await bucket.listManifests()).map((m) => m.id));
   const packs = new Set((await bucket.listPacks()).map((p) => p.name));
   const { rows } = await fleet.dep.pg.query(`SELECT id, status FROM backups`);

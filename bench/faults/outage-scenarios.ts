@@ -1,14 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { Streams, Subjects, systemActor, type InstallStep } from '@lockstep/contracts';
-import { createDataSource, enqueueBackupOperation } from '@lockstep/persistence';
+import { Streams, Subjects, type InstallStep } from '@lockstep/contracts';
 import { nodesBucketName } from '@lockstep/messaging';
 import { waitFor, type NatsClusterHandle, type NatsServerHandle } from '@lockstep/testing';
 import type { FleetNode, TestFleet } from '../../test/support/fleet';
 import { faultDuringRestore, firstMessage, outcomeOf, type FaultScenario, type FleetKind } from './fault-scenarios';
+import { backupHolderStoppedDuringPrune } from './backup-lock-scenarios';
 import { journalStep } from './invariants';
 
 /**
@@ -176,93 +173,6 @@ const s3DownDuringRestore = faultDuringRestore(
   'S3 killed during a data restore (rollback --restore-data)',
   (fleet, victim, fromVersion) => s3DownAt(fleet, victim, 'restoring_data', fromVersion),
 );
-
-/** Bytes of fresh random data the lock holder backs up: several 16 MiB packs, so the backup takes a moment. */
-const BULK_BYTES = 40 << 20;
-/** How long the scenario keeps asking for a prune while the stopped backup's lease runs out. */
-const PRUNE_PATIENCE_MS = 30_000;
-
-/** A backup's progress as the agent reports it (`files 45%`, `commit 99%`). */
-const midBackup = (message: string | undefined): boolean => {
-  const m = /^(files|streams|commit) (\d+)%/.exec(message ?? '');
-  return !!m && (m[1] === 'commit' || Number(m[2]) >= 75);
-};
-
-interface PruneOperation {
-  state: string;
-  error: string | null;
-  result: { removedPacks?: number } | null;
-}
-
-/**
- * Asks the backup service for prunes, one after another, until one succeeds (the earlier ones
- * find a backup holding the repository and fail); returns how many it took and what it removed.
- */
-async function pruneUntilItRuns(fleet: TestFleet): Promise<{ attempts: number; removedPacks: number }> {
-  const ds = createDataSource(fleet.dep.db.url, { poolSize: 1 });
-  await ds.initialize();
-  try {
-    const deadline = Date.now() + PRUNE_PATIENCE_MS;
-    for (let attempts = 1; ; attempts++) {
-      const operationId = randomUUID();
-      await enqueueBackupOperation(ds, { kind: 'prune', operationId, dryRun: false }, systemActor('faults'));
-      const done = await waitFor(
-        async () => {
-          const { rows } = await fleet.dep.pg.query(
-            `SELECT state, error, result FROM backup_operations WHERE id = $1`,
-            [operationId],
-          );
-          const op = rows[0] as PruneOperation;
-          return ['succeeded', 'failed'].includes(op.state) && op;
-        },
-        { timeoutMs: 30_000, intervalMs: 100, what: `prune ${operationId} to finish` },
-      );
-      if (!done) continue; // waitFor returns only a finished operation
-      if (done.state === 'succeeded') return { attempts, removedPacks: done.result?.removedPacks ?? 0 };
-      if (Date.now() > deadline) throw new Error(`no prune ran within ${PRUNE_PATIENCE_MS} ms: ${done.error}`);
-    }
-  } finally {
-    await ds.destroy();
-  }
-}
-
-/**
- * A node's agent, in the middle of its pre-update backup (packs uploaded, manifest not yet),
- * is SIGSTOPped past its repository lease while prunes wait for the repository; one runs once
- * the lease expired and deletes every pack no manifest names, the stopped backup's among them.
- * Then the agent is continued: its backup must fail cleanly (it lost the lease), or commit a
- * manifest whose packs all exist; the backup invariant checks which.
- */
-const backupHolderStoppedDuringPrune: FaultScenario = {
-  name: "SIGSTOP of a backup's lock holder past its lease while a prune waits",
-  fleet: 'backup',
-  async run({ fleet, publishNext }) {
-    const victim = fleet.nodes[1];
-    writeFileSync(join(fleet.work, `${victim.id}-data`, 'bulk.bin'), randomBytes(BULK_BYTES));
-    const version = await publishNext();
-    const backingUp = firstMessage<{ data: { step: string; version: string; message?: string } }>(
-      fleet.dep.nc,
-      `${fleet.dep.namespace}.${Subjects.InstallProgress}.${victim.id}`,
-      (ev) => ev.data.step === 'backing_up' && ev.data.version === version && midBackup(ev.data.message),
-      `${victim.id} half-way through its backup`,
-    );
-    const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
-    const at = (await backingUp).data.message;
-    victim.proc.proc.kill('SIGSTOP');
-    const stoppedAt = Date.now();
-    let prune;
-    try {
-      prune = await pruneUntilItRuns(fleet);
-    } finally {
-      victim.proc.proc.kill('SIGCONT');
-    }
-    const stoppedS = ((Date.now() - stoppedAt) / 1000).toFixed(1);
-    return {
-      rolloutIds: [rolloutId],
-      landed: `${victim.id} stopped at "${at}" for ${stoppedS} s; the prune ran at attempt ${prune.attempts}, removing ${prune.removedPacks} pack(s); ${await outcomeOf(fleet, rolloutId, victim.id)}`,
-    };
-  },
-};
 
 /** The leader of the namespace's EVENTS stream (the server whose death moves the most), by its server name. */
 async function eventsLeader(fleet: TestFleet, nats: NatsClusterHandle): Promise<NatsServerHandle> {

@@ -45,13 +45,8 @@ import {
   type FaultScenario,
   type FleetKind,
 } from './fault-scenarios';
-import {
-  checkBackupCatalogue,
-  checkInvariants,
-  type BackupRepository,
-  type Breakage,
-  type SeenEvent,
-} from './invariants';
+import { backupRepositoryOf, checkBackupCatalogue, checkInvariants, type Breakage, type SeenEvent } from './invariants';
+import { BACKUP_LOCK_CONTROLS } from './backup-lock-scenarios';
 import { OUTAGE_FLEET_ENV, OUTAGE_SCENARIOS } from './outage-scenarios';
 import { startFleetInfra, type FleetInfra } from './private-infra';
 
@@ -64,7 +59,7 @@ const SETTLE_MS = 1000;
 async function main(): Promise<number> {
   const only = process.env.FAULTS_ONLY;
   const scenarios = [...FAULT_SCENARIOS, ...OUTAGE_SCENARIOS].filter((s) => !only || s.name.includes(only));
-  const controls = process.env.FAULTS_SELF_CHECK === '0' ? [] : CONTROL_SCENARIOS;
+  const controls = process.env.FAULTS_SELF_CHECK === '0' ? [] : [...CONTROL_SCENARIOS, ...BACKUP_LOCK_CONTROLS];
   const totals = { survived: 0, lostCommands: 0, unrecordedVersions: 0, duplicateDeliveries: 0 };
   let missedControls = 0;
   for (const kind of ['plain', 'backup', 'cluster'] as const) {
@@ -102,8 +97,8 @@ async function main(): Promise<number> {
 interface WatchedFleet {
   fleet: TestFleet;
   infra: FleetInfra;
-  /** The backup repository of a backup fleet, checked against the catalogue after each scenario. */
-  backups?: BackupRepository;
+  /** A backup fleet: its backup repository is checked against the catalogue after each scenario. */
+  backups: boolean;
   publishNext(options?: { broken?: boolean }): Promise<string>;
   events: SeenEvent[];
   /** Resolves once every event published so far is in `events`. */
@@ -125,10 +120,10 @@ async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
   });
   try {
     let agentEnv: (id: string) => Record<string, string> = () => ({});
-    let backups: BackupRepository | undefined;
-    if (kind === 'backup' || kind === 'cluster') {
-      backups = { bucket: `${fleet.bucket}-backups`, passphrase: 'fault matrix backup passphrase' };
-      const key = { BACKUP_BUCKET: backups.bucket, BACKUP_KEY: backups.passphrase };
+    const backups = kind === 'backup' || kind === 'cluster';
+    if (backups) {
+      const repo = backupRepositoryOf(fleet);
+      const key = { BACKUP_BUCKET: repo.bucket, BACKUP_KEY: repo.passphrase };
       await fleet.startService('backup', key);
       agentEnv = (id) => {
         const data = join(fleet.work, `${id}-data`);
@@ -192,7 +187,7 @@ async function runScenario(watched: WatchedFleet, scenario: FaultScenario): Prom
     const commandIds = watched.commands.filter((c) => run.rolloutIds.includes(c.rolloutId)).map((c) => c.commandId);
     broken = await checkInvariants(watched.fleet, run.rolloutIds, commandIds, watched.events);
     broken.findings.push(...(run.findings ?? []));
-    if (watched.backups) broken.findings.push(...(await checkBackupCatalogue(watched.fleet, watched.backups)));
+    if (watched.backups) broken.findings.push(...(await checkBackupCatalogue(watched.fleet)));
     landed += `; ${commandIds.length} commands`;
   } catch (err) {
     broken = {
