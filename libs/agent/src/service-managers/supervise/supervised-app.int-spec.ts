@@ -4,16 +4,7 @@ import { join } from 'node:path';
 import { spawnTs, waitFor } from '@lockstep/testing';
 import { AppDirectory } from '../../app/app-directory';
 import { silentLogger } from '../../support/logger';
-import { SupervisedApp } from './index';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { alive, SupervisedApp } from './index';
 
 /** An app that idles until stopped. */
 const COMMAND = `${process.execPath} -e "setInterval(() => undefined, 1000)"`;
