@@ -6,6 +6,7 @@ import { NodeSubjects, Queries, Subjects, systemActor, type InstallStep, type Qu
 import type { FleetNode, TestFleet } from '../../test/support/fleet';
 import { journalStep } from './invariants';
 import type { FleetInfra } from './private-infra';
+import type { WebhookWatch } from './webhook-watch';
 
 /**
  * Fleets a scenario can run on: `plain` (no backups), `backup` (a backup service, and agents
@@ -19,6 +20,8 @@ export interface FaultContext {
   fleet: TestFleet;
   /** The fleet's own Postgres server (and NATS cluster), which a scenario may stop (see outage-scenarios.ts). */
   infra: FleetInfra;
+  /** The fleet's webhook subscription and its notifier (every fleet has one). */
+  webhooks: WebhookWatch;
   /** A version no rollout used yet (1.<n>.0), published with padding so every step takes a moment. */
   publishNext(options?: { broken?: boolean }): Promise<string>;
 }
@@ -236,13 +239,20 @@ async function rollbackRestoringData(fleet: TestFleet, rolloutId: string): Promi
   return reply.result.rolloutId;
 }
 
-/** SIGKILLs every live scheduler and starts a new one (which takes the rollout over after the lease). */
-async function replaceScheduler(fleet: TestFleet): Promise<number> {
-  const live = fleet.procs.filter((p) => p.name === 'scheduler' && p.proc.exitCode === null && !p.proc.signalCode);
+/**
+ * SIGKILLs every live scheduler and starts a new one (which takes the rollout over after the
+ * lease) with the fleet's scheduler settings and `extra`.
+ */
+export async function replaceScheduler(fleet: TestFleet, extra: Record<string, string> = {}): Promise<number> {
+  const live = liveProcs(fleet, 'scheduler');
   await Promise.all(live.map((p) => p.kill('SIGKILL')));
-  await fleet.startScheduler();
+  await fleet.startScheduler(extra);
   return live.length;
 }
+
+/** The fleet's processes of one service that still run. */
+export const liveProcs = (fleet: TestFleet, name: string) =>
+  fleet.procs.filter((p) => p.name === name && p.proc.exitCode === null && !p.proc.signalCode);
 
 interface SentCommand {
   version: string;
@@ -251,7 +261,7 @@ interface SentCommand {
 }
 
 /** Arms a wait for the first install command that matches (revert commands' ids are `<rollout>.<node>.revert`). */
-const commandSent = (fleet: TestFleet, what: string, match: (cmd: SentCommand) => boolean) =>
+export const commandSent = (fleet: TestFleet, what: string, match: (cmd: SentCommand) => boolean) =>
   firstMessage<SentCommand>(fleet.dep.nc, `${fleet.dep.namespace}.${NodeSubjects.install('*')}`, match, what);
 
 /** SIGKILL the scheduler as soon as it answered the create request (planned, maybe no command out yet); a new one takes over. */

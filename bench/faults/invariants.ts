@@ -8,6 +8,10 @@ import type { TestFleet } from '../../test/support/fleet';
 
 /** One event as the fault runner saw it on the namespace's event stream. */
 export interface SeenEvent {
+  /** Its sequence in the namespace's EVENTS stream. */
+  seq: number;
+  /** The CloudEvent id. */
+  id: string;
   type: string;
   data: Record<string, unknown>;
 }
@@ -73,6 +77,7 @@ export async function checkInvariants(
   rolloutIds: string[],
   commandIds: string[],
   events: SeenEvent[],
+  backupBucket?: string,
 ): Promise<Breakage> {
   const totals: Breakage = {
     lostCommands: 0,
@@ -96,6 +101,7 @@ export async function checkInvariants(
     [rolloutIds],
   );
   for (const b of unfinished) totals.findings.push(`backup ${b.id} of ${b.node_id} is still ${b.status}`);
+  if (backupBucket) totals.findings.push(...(await checkBackupCatalogue(fleet, backupBucket)));
   return totals;
 }
 
@@ -217,8 +223,8 @@ export const backupRepositoryOf = (fleet: TestFleet): BackupRepository => ({
 });
 
 /** Opens a backup fleet's repository as the backup engine reads it. */
-export async function openBackupRepository(fleet: TestFleet) {
-  const repo = backupRepositoryOf(fleet);
+export async function openBackupRepository(fleet: TestFleet, bucket = backupRepositoryOf(fleet).bucket) {
+  const repo = { ...backupRepositoryOf(fleet), bucket };
   const store = new MinioObjectStore({
     endpoint: fleet.s3.endpoint,
     accessKey: fleet.s3.accessKey,
@@ -237,8 +243,8 @@ const RESTORABLE = ['completed', 'verified'];
  * with a manifest is missing from the catalogue or recorded as anything but restorable
  * (corrupted counts: a verify found the damage and said so).
  */
-export async function checkBackupCatalogue(fleet: TestFleet): Promise<string[]> {
-  const { bucket } = await openBackupRepository(fleet);
+export async function checkBackupCatalogue(fleet: TestFleet, backupBucket: string): Promise<string[]> {
+  const { bucket } = await openBackupRepository(fleet, backupBucket);
   const manifests = new Set((await bucket.listManifests()).map((m) => m.id));
   const packs = new Set((await bucket.listPacks()).map((p) => p.name));
   const { rows } = await fleet.dep.pg.query(`SELECT id, status FROM backups`);

@@ -14,23 +14,25 @@
  *   - every node's app, its `current` release, the rollout's record and its heartbeat agree;
  *   - every install command sent got an outcome, no node is left installing, none ran twice;
  *   - no pre-update backup of the scenario is left `creating`;
- *   - (backup fleet) no backup is marked completed without its manifest and every pack it
- *     names, and none with a manifest is missing from the catalogue.
+ *   - (backup fleets) no backup is marked completed without its manifest and every pack it
+ *     names, and none with a manifest is missing from the catalogue;
+ *   - every rollout, install and backup event of the scenario reached the fleet's webhook
+ *     exactly once (one webhook-id per event; webhook-watch.ts): each fleet runs a notifier too.
  * Outage scenarios (outage-scenarios.ts) stop what the fleet stands on: each fleet's database
  * lives on a Postgres cluster of its own (private-infra.ts) and its S3 server is its own.
- * No scenario involves a webhook yet, so duplicate_deliveries is 0 by construction.
  *
  * Prints one line per scenario, then last:
  *   faults: scenarios=<n> survived=<n> lost_commands=<n> unrecorded_versions=<n> duplicate_deliveries=<n>
  * and exits 1 when any invariant broke (or a scenario could not inject its fault).
  * After the real scenarios come controls that break an invariant on purpose (outside the
  * counts; FAULTS_SELF_CHECK=0 skips them): the run fails when the checks miss one, so a check
- * that went blind cannot pass quietly. FAULTS_ONLY=<substring> runs the scenarios whose name
- * contains it (and the controls).
+ * that went blind cannot pass quietly. FAULTS_ONLY=<substring>[|<substring>…] runs the scenarios whose
+ * name contains one of them (and the controls).
  * Needs Postgres and nats-server (deploy/scripts/ensure-infra.sh) and `npm run build`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { NodeSubjects } from '@lockstep/contracts';
 import { nodesBucketName } from '@lockstep/messaging';
@@ -40,15 +42,18 @@ import { TestFleet } from '../../test/support/fleet';
 import {
   CONTROL_SCENARIOS,
   FAULT_SCENARIOS,
+  liveProcs,
   paddedRelease,
   settle,
   type FaultScenario,
   type FleetKind,
 } from './fault-scenarios';
-import { backupRepositoryOf, checkBackupCatalogue, checkInvariants, type Breakage, type SeenEvent } from './invariants';
+import { backupRepositoryOf, checkInvariants, type Breakage, type SeenEvent } from './invariants';
 import { BACKUP_LOCK_CONTROLS } from './backup-lock-scenarios';
 import { OUTAGE_FLEET_ENV, OUTAGE_SCENARIOS } from './outage-scenarios';
 import { startFleetInfra, type FleetInfra } from './private-infra';
+import { controlPlaneBackupEnv, SERVICE_CONTROLS, SERVICE_SCENARIOS } from './service-scenarios';
+import { WebhookWatch } from './webhook-watch';
 
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
@@ -58,8 +63,11 @@ const SETTLE_MS = 1000;
 
 async function main(): Promise<number> {
   const only = process.env.FAULTS_ONLY;
-  const scenarios = [...FAULT_SCENARIOS, ...OUTAGE_SCENARIOS].filter((s) => !only || s.name.includes(only));
-  const controls = process.env.FAULTS_SELF_CHECK === '0' ? [] : [...CONTROL_SCENARIOS, ...BACKUP_LOCK_CONTROLS];
+  const scenarios = [...FAULT_SCENARIOS, ...SERVICE_SCENARIOS, ...OUTAGE_SCENARIOS].filter(
+    (s) => !only || only.split('|').some((part) => s.name.includes(part)),
+  );
+  const controls =
+    process.env.FAULTS_SELF_CHECK === '0' ? [] : [...CONTROL_SCENARIOS, ...SERVICE_CONTROLS, ...BACKUP_LOCK_CONTROLS];
   const totals = { survived: 0, lostCommands: 0, unrecordedVersions: 0, duplicateDeliveries: 0 };
   let missedControls = 0;
   for (const kind of ['plain', 'backup', 'cluster'] as const) {
@@ -71,6 +79,7 @@ async function main(): Promise<number> {
       for (const scenario of mine) {
         const broken = await runScenario(fleet, scenario);
         await reviveDeadAgents(fleet.fleet);
+        await reviveDeadServices(fleet.fleet, kind);
         if (scenario.control) {
           // a control must break: it proves the checks see what they claim to
           if (broken.findings.length === 0 || broken.findings.some((f) => f.startsWith('could not run')))
@@ -97,13 +106,14 @@ async function main(): Promise<number> {
 interface WatchedFleet {
   fleet: TestFleet;
   infra: FleetInfra;
-  /** A backup fleet: its backup repository is checked against the catalogue after each scenario. */
-  backups: boolean;
   publishNext(options?: { broken?: boolean }): Promise<string>;
   events: SeenEvent[];
   /** Resolves once every event published so far is in `events`. */
   eventsCaughtUp(): Promise<void>;
   commands: Array<{ rolloutId: string; commandId: string }>;
+  webhooks: WebhookWatch;
+  /** The bucket of a backup fleet's backups (its catalogue and manifests are checked too). */
+  backupBucket?: string;
   stop(): Promise<void>;
 }
 
@@ -124,7 +134,7 @@ async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
     if (backups) {
       const repo = backupRepositoryOf(fleet);
       const key = { BACKUP_BUCKET: repo.bucket, BACKUP_KEY: repo.passphrase };
-      await fleet.startService('backup', key);
+      await fleet.startService('backup', { ...key, ...controlPlaneBackupEnv(fleet) });
       agentEnv = (id) => {
         const data = join(fleet.work, `${id}-data`);
         mkdirSync(data, { recursive: true });
@@ -142,6 +152,7 @@ async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
     const first = await fleet.rollout({ version: '1.0.0', maxParallel: NODES });
     const settled = await settle(fleet, first);
     if (settled !== 'succeeded') throw new Error(`the ${kind} fleet did not settle on 1.0.0 (${settled})`);
+    const webhooks = await WebhookWatch.start(fleet);
     const seen = await collectEvents(fleet.dep);
     const commands: WatchedFleet['commands'] = [];
     const commandSub = fleet.dep.nc.subscribe(`${fleet.dep.namespace}.${NodeSubjects.install('*')}`, {
@@ -152,14 +163,16 @@ async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
     return {
       fleet,
       infra,
-      backups,
       publishNext,
       events: seen.events,
       eventsCaughtUp: () => seen.caughtUp(),
       commands,
+      webhooks,
+      backupBucket: backups ? backupRepositoryOf(fleet).bucket : undefined,
       async stop() {
         commandSub.unsubscribe();
         await seen.stop();
+        await webhooks.stop();
         await fleet.stop().finally(() => infra.stop());
       },
     };
@@ -175,19 +188,26 @@ async function runScenario(watched: WatchedFleet, scenario: FaultScenario): Prom
   const t0 = Date.now();
   let broken: Breakage;
   let landed = '';
+  // the collector may lag behind the stream: what the scenario caused is what comes after this
+  const { state } = await (
+    await jetstreamManager(watched.fleet.dep.nc)
+  ).streams.info(`${watched.fleet.dep.namespace.toUpperCase()}_EVENTS`);
   try {
     const run = await scenario.run({
       fleet: watched.fleet,
       infra: watched.infra,
       publishNext: watched.publishNext,
+      webhooks: watched.webhooks,
     });
     landed = run.landed;
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     await watched.eventsCaughtUp();
     const commandIds = watched.commands.filter((c) => run.rolloutIds.includes(c.rolloutId)).map((c) => c.commandId);
-    broken = await checkInvariants(watched.fleet, run.rolloutIds, commandIds, watched.events);
+    broken = await checkInvariants(watched.fleet, run.rolloutIds, commandIds, watched.events, watched.backupBucket);
     broken.findings.push(...(run.findings ?? []));
-    if (watched.backups) broken.findings.push(...(await checkBackupCatalogue(watched.fleet)));
+    const deliveries = await watched.webhooks.check(watched.events.filter((e) => e.seq > state.last_seq));
+    broken.duplicateDeliveries += deliveries.duplicateDeliveries;
+    broken.findings.push(...deliveries.findings);
     landed += `; ${commandIds.length} commands`;
   } catch (err) {
     broken = {
@@ -203,6 +223,16 @@ async function runScenario(watched: WatchedFleet, scenario: FaultScenario): Prom
   log(`${verdict} ${scenario.name} (${landed || 'fault not injected'}; ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   for (const f of broken.findings) log(`    ${f}`);
   return broken;
+}
+
+/** A scenario that failed half-way may leave a service dead; the next one needs the whole control plane. */
+async function reviveDeadServices(fleet: TestFleet, kind: FleetKind): Promise<void> {
+  for (const name of ['scheduler', 'notifier', ...(kind === 'backup' || kind === 'cluster' ? ['backup'] : [])])
+    if (liveProcs(fleet, name).length === 0) {
+      log(`    starting the ${name} again: the scenario left none running`);
+      if (name === 'scheduler') await fleet.startScheduler();
+      else await fleet.restartService(name);
+    }
 }
 
 /** A scenario that failed half-way may leave an agent dead; the next one needs the whole fleet. */

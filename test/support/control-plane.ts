@@ -92,7 +92,7 @@ export async function createTestDeployment(
 
 /** Every event published in a deployment's namespace, as collectEvents gathers them. */
 export interface CollectedEvents {
-  events: Array<{ subject: string; type: string; data: Record<string, unknown> }>;
+  events: Array<{ seq: number; id: string; subject: string; type: string; data: Record<string, unknown> }>;
   /**
    * Resolves once every event the stream holds now has been collected: after a NATS server
    * died, the collector's consumer takes a few seconds to find the stream's new leader.
@@ -112,8 +112,8 @@ export async function collectEvents(dep: TestDeployment): Promise<CollectedEvent
   let lastSeq = 0;
   const done = (async () => {
     for await (const m of messages) {
-      const ev = m.json<{ type: string; data: Record<string, unknown> }>();
-      events.push({ subject: m.subject, type: ev.type, data: ev.data });
+      const ev = m.json<{ id: string; type: string; data: Record<string, unknown> }>();
+      events.push({ seq: m.seq, id: ev.id, subject: m.subject, type: ev.type, data: ev.data });
       lastSeq = m.seq;
     }
   })();

@@ -44,6 +44,8 @@ export class TestFleet {
   rootPath = join(this.work, 'root.json');
   /** Settings each node's agent was started with, to start it again the same way. */
   private readonly nodeEnv = new Map<string, Record<string, string>>();
+  /** The extra settings each service was last started with by startService. */
+  private readonly serviceEnv = new Map<string, Record<string, string>>();
 
   private constructor(
     readonly dep: TestDeployment,
@@ -122,7 +124,22 @@ export class TestFleet {
   }
 
   /** Starts another control-plane service of this fleet (e.g. backup). */
-  async startService(name: string, extra: Record<string, string> = {}): Promise<ServiceProcess> {
+  startService(name: string, extra: Record<string, string> = {}): Promise<ServiceProcess> {
+    this.serviceEnv.set(name, extra);
+    return this.launch(name, extra);
+  }
+
+  /**
+   * Starts a service again with the settings startService last gave it (after a kill); `once`
+   * adds settings for this start only (e.g. another NATS_URL).
+   */
+  restartService(name: string, once: Record<string, string> = {}): Promise<ServiceProcess> {
+    const extra = this.serviceEnv.get(name);
+    if (!extra) throw new Error(`${name} was never started in this fleet`);
+    return this.launch(name, { ...extra, ...once });
+  }
+
+  private async launch(name: string, extra: Record<string, string>): Promise<ServiceProcess> {
     const p = await startService(name, { ...this.env(name), ...extra });
     this.procs.push(p);
     return p;

@@ -77,6 +77,54 @@ describe('BackupRepositoryLock', () => {
     expect(await store.keys()).toEqual(['backup-repo.exclusive']);
   });
 
+  // a worker killed mid-operation leaves its lease until it expires; the redelivered operation
+  // (same id) must wait that out and run, not fail as if another worker still ran it
+  it('makes an operation delivered again wait for the lease its killed worker left, then run', async () => {
+    const dead = keep(await replica('backup@dead').lock.shared('op-1', 'restore b1'));
+    const sleeps: number[] = [];
+    const lock = new BackupRepositoryLock(new FleetLock(store, { holder: 'backup@new', leaseMs: 60_000 }), {
+      waitMs: 60_000,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        if (sleeps.length === 2) await dead.release(); // the dead worker's lease expires
+      },
+    });
+
+    const lease = keep(await lock.shared('op-1', 'restore b1'));
+
+    expect(lease.isHeld()).toBe(true);
+    expect(sleeps).toHaveLength(2);
+  });
+
+  it('fails an operation whose own lease stays held past the wait, saying it runs elsewhere', async () => {
+    keep(await replica('backup@other').lock.shared('op-1', 'restore b1'));
+
+    const err = await replica('backup@new', 0)
+      .lock.shared('op-1', 'restore b1')
+      .catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(RepositoryBusyError);
+    expect((err as Error).message).toMatch(
+      /operation op-1 already holds the backup repository; it is running elsewhere/,
+    );
+  });
+
+  it('makes a prune delivered again wait for the exclusive lease its killed worker left, then run', async () => {
+    const dead = keep(await replica('backup@dead').lock.exclusive('prune p1'));
+    const sleeps: number[] = [];
+    const lock = new BackupRepositoryLock(new FleetLock(store, { holder: 'backup@new', leaseMs: 60_000 }), {
+      waitMs: 60_000,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        if (sleeps.length === 1) await dead.release();
+      },
+    });
+
+    const lease = keep(await lock.exclusive('prune p1'));
+
+    expect(lease.isHeld()).toBe(true);
+  });
+
   it('lets one host at a time open (initialize) the repository', async () => {
     const order: string[] = [];
     let release!: () => void;

@@ -52,7 +52,9 @@ export class BackupRepositoryLock {
 
   /**
    * Takes a shared lease for one operation (`what`, e.g. `backup backup_2026…`); waits up to
-   * `waitMs` while a prune holds the repository, then throws RepositoryBusyError.
+   * `waitMs` while a prune holds the repository, then throws RepositoryBusyError. It waits, too,
+   * while the operation's own key is held: an operation is delivered again when its worker died,
+   * whose lease lasts until it expires.
    */
   async shared(operationId: string, what: string, onLost?: LeaseLostListener): Promise<FleetLease> {
     const deadline = Date.now() + this.waiting.waitMs;
@@ -61,11 +63,15 @@ export class BackupRepositoryLock {
         key: `${SHARED_PREFIX}${operationId.replace(/[^-_=.a-zA-Z0-9]/g, '_')}`,
         onLost,
       });
-      if (!lease)
-        throw new RepositoryBusyError(
-          `operation ${operationId} already holds the backup repository; it is running elsewhere`,
-          [],
-        );
+      if (!lease) {
+        if (Date.now() >= deadline)
+          throw new RepositoryBusyError(
+            `operation ${operationId} already holds the backup repository; it is running elsewhere`,
+            [],
+          );
+        await this.waiting.sleep(delay);
+        continue;
+      }
       const pruning = await this.available(() => this.lock.inspect(EXCLUSIVE_KEY));
       if (!pruning) return lease;
       await lease.release().catch(() => undefined);
@@ -104,15 +110,25 @@ export class BackupRepositoryLock {
     }
   }
 
-  /** Takes the exclusive lease for a prune; throws RepositoryBusyError naming what runs. */
+  /**
+   * Takes the exclusive lease for a prune; throws RepositoryBusyError naming what runs. Waits up
+   * to `waitMs` while another prune holds it (a prune delivered again after its worker died finds
+   * that worker's lease until it expires).
+   */
   async exclusive(what: string, onLost?: LeaseLostListener): Promise<FleetLease> {
-    const lease = await this.acquire(what, { key: EXCLUSIVE_KEY, onLost });
-    if (!lease) {
-      const holder = await this.lock.inspect(EXCLUSIVE_KEY);
-      throw new RepositoryBusyError(
-        `another prune holds the backup repository${holder ? `: ${describe(holder)}` : ''}`,
-        holder ? [holder] : [],
-      );
+    const deadline = Date.now() + this.waiting.waitMs;
+    let lease: FleetLease | undefined;
+    for (let delay = 250; !lease; delay = Math.min(delay * 2, 5_000)) {
+      lease = await this.acquire(what, { key: EXCLUSIVE_KEY, onLost });
+      if (lease) break;
+      if (Date.now() >= deadline) {
+        const holder = await this.lock.inspect(EXCLUSIVE_KEY);
+        throw new RepositoryBusyError(
+          `another prune holds the backup repository${holder ? `: ${describe(holder)}` : ''}`,
+          holder ? [holder] : [],
+        );
+      }
+      await this.waiting.sleep(delay);
     }
     const running = (await this.available(() => this.lock.list())).filter((v) => v.key.startsWith(SHARED_PREFIX));
     if (running.length === 0) return lease;

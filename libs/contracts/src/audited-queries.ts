@@ -8,6 +8,7 @@ import {
   SubscriptionDeleteV1,
   SubscriptionUpsertV1,
 } from './queries';
+import { NodeRemoveV1 } from './nodes';
 import { RollbackCreateV1, RolloutActionV1, RolloutCreateV1 } from './rollout-queries';
 
 /**
@@ -40,3 +41,5 @@ export const AuditedComponentUpsertV1 = ComponentUpsertV1.extend(Audited.shape);
 export const AuditedCheckNowV1 = CheckNowV1.extend(Audited.shape);
 /** Payload of `qry.notifier.secrets-rotate.v1`. */
 export const AuditedSecretsRotateV1 = SecretsRotateV1.extend(Audited.shape);
+/** Payload of `qry.scheduler.node-remove.v1`. */
+export const AuditedNodeRemoveV1 = NodeRemoveV1.extend(Audited.shape);

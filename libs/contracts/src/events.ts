@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { BackupChangedV1, BackupProgressV1 } from './backups';
 import { InstallFinishedV1, InstallProgressV1, RolloutChangedV1 } from './fleet';
+import { NodeLostV1, NodeRecoveredV1 } from './nodes';
 import { CheckFailedV1, ReleaseAvailableV1, ReleaseMetadataExpiringV1 } from './payloads';
 import { Subjects, type Subject } from './subjects';
 
@@ -61,6 +62,8 @@ export const EventContracts = {
   [Subjects.InstallFinished]: contract(Subjects.InstallFinished, 'node.install.finished', InstallFinishedV1, {
     perNode: { nodeOf: nodeIdOf },
   }),
+  [Subjects.NodeLost]: contract(Subjects.NodeLost, 'node.lost', NodeLostV1),
+  [Subjects.NodeRecovered]: contract(Subjects.NodeRecovered, 'node.recovered', NodeRecoveredV1),
   [Subjects.RolloutChanged]: contract(Subjects.RolloutChanged, 'rollout.changed', RolloutChangedV1),
   // agents announce their pre-update backups; the backup service everything else
   [Subjects.BackupChanged]: contract(Subjects.BackupChanged, 'backup.changed', BackupChangedV1, {

@@ -204,6 +204,15 @@ export const RolloutNodeStatuses = [
 ] as const;
 export type RolloutNodeStatus = (typeof RolloutNodeStatuses)[number];
 
+/** A selected node a rollout leaves out, and why (e.g. it stopped heart-beating). */
+export const SkippedNodeV1 = z.object({
+  /** The node left out. */
+  nodeId: z.string(),
+  /** Why, for operators: `lost since <last heartbeat> (no heartbeat since then)`. */
+  reason: z.string(),
+});
+export type SkippedNodeV1 = z.infer<typeof SkippedNodeV1>;
+
 /** Event `evt.rollout.changed.v1`. */
 export const RolloutChangedV1 = z.object({
   rolloutId: z.string(),
@@ -212,6 +221,8 @@ export const RolloutChangedV1 = z.object({
   state: z.enum(RolloutStates),
   previousState: z.enum(RolloutStates).nullable(),
   reason: z.string().optional(),
+  /** Selected nodes the rollout left out and why (lost ones); present when it was planned (previousState null) and left some out. */
+  skipped: z.array(SkippedNodeV1).optional(),
   nodes: z.object({
     total: z.number().int(),
     succeeded: z.number().int(),

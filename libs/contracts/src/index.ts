@@ -6,6 +6,7 @@ export * from './create-event';
 export * from './queries';
 export * from './subscription-view';
 export * from './fleet';
+export * from './nodes';
 export * from './rollout-queries';
 export * from './coded-error';
 export * from './api-error-codes';

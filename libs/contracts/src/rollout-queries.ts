@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AuditActor } from './auth';
-import type { RolloutState } from './fleet';
+import { SkippedNodeV1, type RolloutState } from './fleet';
 
 /** Count or percentage, e.g. 2 or "20%". */
 export const CountOrPercent = z.union([
@@ -152,6 +152,8 @@ export const RolloutPlanV1 = z.object({
   alreadyAtVersion: z.array(z.string()),
   /** Failed nodes tolerated; one more fails the rollout. */
   maxFailures: z.number().int(),
+  /** Selected nodes the rollout leaves out (lost ones), each with why; empty when none. */
+  skipped: z.array(SkippedNodeV1).default([]),
 });
 export type RolloutPlanV1 = z.infer<typeof RolloutPlanV1>;
 

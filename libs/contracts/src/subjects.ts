@@ -16,6 +16,10 @@ export const Subjects = {
   InstallProgress: 'evt.node.install.progress.v1',
   /** Event: outcome of one install command on one node. Published by that node's agent on `<subject>.<nodeId>`; consumed by the scheduler and the notifier. */
   InstallFinished: 'evt.node.install.finished.v1',
+  /** Event: a node stopped heart-beating (once per transition). Published by the scheduler; consumed by the notifier. */
+  NodeLost: 'evt.node.lost.v1',
+  /** Event: a node announced as lost heart-beats again. Published by the scheduler; consumed by the notifier. */
+  NodeRecovered: 'evt.node.recovered.v1',
   /** Event: a rollout changed state. */
   RolloutChanged: 'evt.rollout.changed.v1',
   /** Event: a backup catalogue entry changed (created, completed, failed, verified, corrupted, pruned). Published by agents on `<subject>.<nodeId>` (their pre-update backups) and by the backup service on `<subject>._control`; consumed by the backup service and the notifier. */
@@ -50,6 +54,8 @@ export const Queries = {
   RolloutAction: 'qry.scheduler.rollout-action.v1',
   /** Roll back every node a rollout touched; reply: RolloutCreateReplyV1. */
   RollbackCreate: 'qry.scheduler.rollback-create.v1',
+  /** Remove a node's record and command consumer (audited); reply: NodeRemovedV1. */
+  NodeRemove: 'qry.scheduler.node-remove.v1',
   /** Force-release a cluster lock (audited); reply: LockReleaseReplyV1. */
   LockRelease: 'qry.scheduler.lock-release.v1',
 } as const;

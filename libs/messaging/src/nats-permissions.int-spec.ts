@@ -141,6 +141,10 @@ const actions: Record<string, (c: Client) => Promise<unknown>> = {
     js.publish(ns(eventWireSubject(Subjects.BackupChanged)), json({})),
   'announce a backup of node a': ({ js }) => js.publish(ns(eventWireSubject(Subjects.BackupChanged, 'a')), json({})),
   "write node b's record": async ({ js }) => (await new Kvm(js).open(ST.nodesBucket)).put('b', json({ id: 'b' })),
+  "delete node b's record": async ({ js }) => (await new Kvm(js).open(ST.nodesBucket)).delete('b'),
+  "delete node b's command consumer": async ({ nc }) =>
+    (await jetstreamManager(nc)).consumers.delete(ST.commands, NodeConsumers.installer('b')),
+  'publish a node lost event': ({ js }) => js.publish(ns(Subjects.NodeLost), json({})),
   'ensure the namespace streams exist': async ({ nc }) =>
     ensureStreams(await jetstreamManager(nc), NS, 1, { update: false }),
   // e.g. cap COMMANDS so commands vanish, or seal it for good
@@ -191,10 +195,21 @@ const allowed: Record<Who, string[]> = {
     'write lock key backup-repo.shared.op1',
     'announce a backup of node a',
   ],
-  'agent b': ["write node b's record", 'publish an install event for node b', 'write lock key backup-repo.shared.op1'],
+  'agent b': [
+    "write node b's record",
+    "delete node b's record",
+    'publish an install event for node b',
+    'write lock key backup-repo.shared.op1',
+  ],
   scheduler: [
     'publish a command to node a',
     'publish a control event (rollout changed)',
+    'publish a node lost event',
+    // `lockstep nodes rm b`: the scheduler deletes a dead node's record and consumer; NATS cannot
+    // tell a delete marker from a write, so it may write the record too.
+    "write node b's record",
+    "delete node b's record",
+    "delete node b's command consumer",
     'write lock key cluster',
     // An operator's `lockstep locks release` of a stuck backup lock goes through the scheduler.
     'write lock key backup-repo.shared.op1',

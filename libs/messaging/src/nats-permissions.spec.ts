@@ -100,7 +100,7 @@ describe('natsPermissionsFor', () => {
         'lockstep.evt.release.metadata-expiring.v1',
       ],
     ],
-    ['scheduler', ['lockstep.evt.rollout.changed.v1']],
+    ['scheduler', ['lockstep.evt.node.lost.v1', 'lockstep.evt.node.recovered.v1', 'lockstep.evt.rollout.changed.v1']],
     ['backup', ['lockstep.evt.backup.changed.v1._control', 'lockstep.evt.backup.progress.v1']],
     ['notifier', []],
     ['api', []],
@@ -141,7 +141,7 @@ describe('inboxPrefixFor', () => {
 describe('publishedSubjectsOf', () => {
   it.each([
     ['checker', ['evt.check.failed.v1', 'evt.release.available.v1', 'evt.release.metadata-expiring.v1']],
-    ['scheduler', ['evt.rollout.changed.v1']],
+    ['scheduler', ['evt.node.lost.v1', 'evt.node.recovered.v1', 'evt.rollout.changed.v1']],
     ['api', ['cmd.backup.operation.v1']],
     ['backup', ['cmd.backup.operation.v1', 'evt.backup.changed.v1', 'evt.backup.progress.v1']],
     ['notifier', []],

@@ -87,6 +87,8 @@ export const EventPublishers: Record<Subject, readonly Publisher[]> = {
   [Subjects.ReleaseMetadataExpiring]: ['checker'],
   [Subjects.InstallProgress]: ['agent'],
   [Subjects.InstallFinished]: ['agent'],
+  [Subjects.NodeLost]: ['scheduler'],
+  [Subjects.NodeRecovered]: ['scheduler'],
   [Subjects.RolloutChanged]: ['scheduler'],
   [Subjects.BackupChanged]: ['backup', 'agent'],
   [Subjects.BackupProgress]: ['backup'],
@@ -128,6 +130,7 @@ export const QueryAskers: Record<Query, readonly ControlPlaneService[]> = {
   [Queries.RolloutAction]: ['api'],
   [Queries.RollbackCreate]: ['api'],
   [Queries.LockRelease]: ['api'],
+  [Queries.NodeRemove]: ['api'],
 };
 
 /** The service answering `query` (its second token). */
@@ -288,6 +291,9 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
   // The scheduler takes rollout locks (any key) and force-releases any stuck lock for an
   // operator (`lockstep locks release`), backup-repository ones too; backup takes only those.
   if (service === 'scheduler') allow.push(`$KV.${st.locksBucket}.>`);
+  // `lockstep nodes rm`: the scheduler deletes a dead node's record (a delete marker is a publish
+  // on the key's subject, which NATS cannot tell from a write) and its command consumer (above).
+  if (service === 'scheduler') allow.push(`$KV.${st.nodesBucket}.*`);
   if (service === 'backup') allow.push(`$KV.${st.locksBucket}.${BACKUP_LOCK_PREFIX}.>`);
 
   for (const [query, askers] of Object.entries(QueryAskers) as [Query, readonly ControlPlaneService[]][]) {

@@ -1,5 +1,5 @@
 import { FleetBuckets, type NodeRecordV1 } from '@lockstep/contracts';
-import { NodeDirectory } from '@lockstep/messaging';
+import { NodeDirectory, NodeRecordChangedError } from '@lockstep/messaging';
 import { uniqueName, waitFor } from '@lockstep/testing';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -72,5 +72,22 @@ describe(NodeDirectory.name, () => {
     const listed = await versions();
 
     expect(listed).toEqual(['n1@1.0.0 lost', 'n2@1.0.0', 'n4@1.0.0']);
+  });
+
+  it('removes a record only at the revision it was read at: a heartbeat since keeps it', async () => {
+    await sut.watch();
+    const lost = await sut.find('n1');
+    const alive = await sut.find('n2');
+    await kv.put('n2', JSON.stringify(record('n2', '1.0.0')));
+
+    await sut.remove('n1', lost!.revision);
+    const refused = sut.remove('n2', alive!.revision);
+
+    await expect(refused).rejects.toThrow(NodeRecordChangedError);
+    await waitFor(async () => (await versions()).join() === 'n2@1.0.0', {
+      what: 'the watch to drop n1',
+      timeoutMs: 5000,
+    });
+    expect({ lost: lost?.lost, gone: await sut.find('n1') }).toEqual({ lost: true, gone: undefined });
   });
 });

@@ -45,6 +45,11 @@ export async function openNodesBucket(
   }
 }
 
+/** A node's record changed while it was being removed (it heart-beat again): nothing was removed. */
+export class NodeRecordChangedError extends Error {
+  override name = 'NodeRecordChangedError';
+}
+
 /** A node record and whether its heartbeat is too old for it to count as alive. */
 export interface NodeEntry {
   record: NodeRecordV1;
@@ -151,12 +156,44 @@ export class NodeDirectory {
     const entries = live ?? (await this.read());
     const out: NodeEntry[] = [];
     for (const e of entries) {
-      if (!e || e.operation !== 'PUT') continue;
-      const parsed = NodeRecordV1.safeParse(e.json());
-      if (!parsed.success) continue;
-      out.push({ record: parsed.data, lost: now - Date.parse(parsed.data.seenAt) > this.options.lostAfterMs });
+      const entry = this.entryOf(e, now);
+      if (entry) out.push(entry);
     }
     return out.sort((a, b) => a.record.id.localeCompare(b.record.id));
+  }
+
+  /**
+   * One node, read from the bucket itself (not the live copy, which may lag a heartbeat), with the
+   * revision of its record; undefined when the bucket holds no valid record for it.
+   */
+  async find(nodeId: string, now = Date.now()): Promise<(NodeEntry & { revision: number }) | undefined> {
+    const e = await (await this.bucket()).get(nodeId);
+    const entry = e ? this.entryOf(e, now) : undefined;
+    return entry && e ? { ...entry, revision: e.revision } : undefined;
+  }
+
+  /**
+   * Deletes a node's record if it is still the one at `revision`: a delete marker, so every watcher
+   * drops the node at once. A heartbeat written since makes it NodeRecordChangedError, and the
+   * record stays (the node is alive after all).
+   */
+  async remove(nodeId: string, revision: number): Promise<void> {
+    try {
+      await (await this.bucket()).delete(nodeId, { previousSeq: revision });
+    } catch (err) {
+      if (!/wrong last sequence/i.test((err as Error).message)) throw err;
+      throw new NodeRecordChangedError(
+        `node ${nodeId} wrote its record again (a heartbeat) while it was being removed: it is alive; nothing was removed`,
+        { cause: err },
+      );
+    }
+  }
+
+  private entryOf(e: KvEntry | null, now: number): NodeEntry | undefined {
+    if (!e || e.operation !== 'PUT') return undefined;
+    const parsed = NodeRecordV1.safeParse(e.json());
+    if (!parsed.success) return undefined;
+    return { record: parsed.data, lost: now - Date.parse(parsed.data.seenAt) > this.options.lostAfterMs };
   }
 
   /** Reads every entry. Keys are listed while agents keep rewriting them, so a key can be listed twice: it is read once. */

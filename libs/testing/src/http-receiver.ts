@@ -10,8 +10,20 @@ export interface ReceivedRequest {
   at: number;
 }
 
-/** What the receiver answers: a status (and optional headers/body) per request, in order; the last one repeats. */
-export type ReceiverScript = Array<number | { status: number; headers?: Record<string, string>; body?: string }>;
+/**
+ * What the receiver answers: a status (and optional headers/body) per request, in order; the last
+ * one repeats. A step with `hold` answers only once the promise it returns settles (a test kills
+ * the sender meanwhile, say).
+ */
+export type ReceiverScript = Array<
+  | number
+  | {
+      status: number;
+      headers?: Record<string, string>;
+      body?: string;
+      hold?: (req: ReceivedRequest) => Promise<unknown>;
+    }
+>;
 
 /** A local HTTP endpoint that records what it receives, for webhook and chat-format tests. */
 export interface HttpReceiver {
@@ -35,17 +47,23 @@ export async function startHttpReceiver(
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      requests.push({
+      const received: ReceivedRequest = {
         method: req.method ?? '',
         path: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         at: Date.now(),
-      });
+      };
+      requests.push(received);
       const step = script[Math.min(requests.length - 1, script.length - 1)] ?? 200;
       const s = typeof step === 'number' ? { status: step } : step;
-      res.writeHead(s.status, { 'content-type': 'text/plain', ...(s.headers ?? {}) });
-      res.end(s.body ?? 'ok');
+      const answer = () => {
+        if (res.destroyed) return;
+        res.writeHead(s.status, { 'content-type': 'text/plain', ...(s.headers ?? {}) });
+        res.end(s.body ?? 'ok');
+      };
+      if (s.hold) void s.hold(received).then(answer, answer);
+      else answer();
       const w = waiters;
       waiters = [];
       w.forEach((f) => f());

@@ -2,7 +2,7 @@ export * from './s3-server';
 export * from './postgres';
 export * from './names';
 export * from './processes';
-export { startHttpReceiver, type ReceivedRequest, type HttpReceiver } from './http-receiver';
+export { startHttpReceiver, type ReceivedRequest, type HttpReceiver, type ReceiverScript } from './http-receiver';
 export * from './otlp-receiver';
 export { runCli, jsonOf } from './cli';
 export {

@@ -42,6 +42,7 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'POST /v1/dead-letters/replay': { path: '/v1/dead-letters/replay', body: {} },
   'POST /v1/secrets/rotate': { path: '/v1/secrets/rotate', body: {} },
   'GET /v1/nodes': { path: '/v1/nodes' },
+  'DELETE /v1/nodes/:id': { path: '/v1/nodes/node-1' },
   'GET /v1/rollouts': { path: '/v1/rollouts' },
   'POST /v1/rollouts': { path: '/v1/rollouts', body: { component: 'demo', version: '1.1.0' } },
   'GET /v1/rollouts/:id': { path: `/v1/rollouts/${ROLLOUT_ID}` },

@@ -36,6 +36,7 @@ const rollout = (over: Partial<RolloutEntity> = {}): RolloutEntity => ({
   lockToken: '42',
   conductor: 'sched-1',
   rollbackOf: null,
+  skipped: [],
   createdAt: T0,
   updatedAt: T0,
   finishedAt: null,
@@ -65,6 +66,7 @@ const plan: RolloutPlanV1 = {
   batches: [{ index: 0, canary: true, nodes: [{ id: 'node-1', fromVersion: '1.0.0' }] }],
   alreadyAtVersion: ['node-3'],
   maxFailures: 0,
+  skipped: [{ nodeId: 'node-9', reason: 'lost since 2025-12-31T00:00:00.000Z (no heartbeat since then)' }],
 };
 const record = (id: string, seenAt = T0.toISOString()) => ({
   id,
@@ -217,7 +219,8 @@ describe(`${ApiModule.name} fleet routes`, () => {
     it.each([
       [409, 'ROLLOUT_ACTIVE', 'rollout x (demo → 1.1.0) is running; only one rollout runs per cluster'],
       [400, 'WRONG_DIRECTION', 'node-1 runs 2.0.0: 1.1.0 is not an upgrade for them; use lockstep downgrade'],
-      [400, 'NODES_LOST', 'nodes node-2 stopped heart-beating (lost)'],
+      [400, 'NODES_LOST', 'every selected node is lost (node-2): none heart-beats, so none can be updated'],
+      [400, 'NODES_LOST', 'node node-2 stopped heart-beating (lost) and cannot be updated; … lockstep nodes rm node-2'],
       [404, 'NOT_FOUND', 'release demo 9.9.9 is not known'],
     ])("answers %i for the scheduler's %s with its message", async (status, code, message) => {
       send.mockResolvedValue({ ok: false, error: { code, message } });
@@ -285,8 +288,8 @@ describe(`${ApiModule.name} fleet routes`, () => {
   });
 
   describe('GET /v1/rollouts/:id', () => {
-    it('answers the rollout with every node in batch order', async () => {
-      rollouts.find.mockResolvedValue(rollout());
+    it('answers the rollout with every node in batch order, and the nodes it left out with why', async () => {
+      rollouts.find.mockResolvedValue(rollout({ skipped: plan.skipped }));
       rollouts.nodes.mockResolvedValue([
         node('node-1', {
           batch: 0,
@@ -321,6 +324,9 @@ describe(`${ApiModule.name} fleet routes`, () => {
         },
         expect.objectContaining({ nodeId: 'node-2', status: 'installing', step: 'health_check', percent: 62 }),
         expect.objectContaining({ nodeId: 'node-3', status: 'pending', step: null, startedAt: null }),
+      ]);
+      expect(res.body.skipped).toEqual([
+        { nodeId: 'node-9', reason: 'lost since 2025-12-31T00:00:00.000Z (no heartbeat since then)' },
       ]);
       expect(rollouts.find).toHaveBeenCalledWith(ID);
     });

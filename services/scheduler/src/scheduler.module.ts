@@ -6,6 +6,10 @@ import { FleetLockAdapter } from './fleet/fleet-lock.adapter';
 import { NodeCommander } from './fleet/node-commander';
 import { FleetView } from './fleet/fleet-view.service';
 import { ComponentVersions } from './fleet/component-versions.service';
+import { NodeLivenessWatcher } from './fleet/node-liveness.service';
+import { NodeRemovalService } from './fleet/node-removal.service';
+import { NodesHandler } from './fleet/nodes.handler';
+import { NodesRepository } from './fleet/nodes.repository';
 import { CLUSTER_LOCK } from './rollouts/cluster-lock.port';
 import { InstallEventsHandler, SCHEDULER_SUBJECTS } from './rollouts/install-events.handler';
 import { InstallOutcomesService } from './rollouts/install-outcomes.service';
@@ -27,7 +31,7 @@ export class SchedulerModule {
       imports: [
         PlatformModule.forService({ service: 'scheduler', config, handles: SCHEDULER_SUBJECTS, topology: 'manage' }),
       ],
-      controllers: [RolloutsHandler],
+      controllers: [RolloutsHandler, NodesHandler],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
         { provide: CLOCK, useClass: SystemClock },
@@ -51,6 +55,9 @@ export class SchedulerModule {
         RolloutsService,
         InstallOutcomesService,
         InstallEventsHandler,
+        NodesRepository,
+        NodeRemovalService,
+        NodeLivenessWatcher,
       ],
     };
   }

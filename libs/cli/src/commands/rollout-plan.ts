@@ -1,4 +1,4 @@
-import type { RolloutCreated, RolloutPlanV1 } from '@lockstep/contracts';
+import type { RolloutCreated, RolloutPlanV1, SkippedNodeV1 } from '@lockstep/contracts';
 import { renderFields, renderTableLines } from '../output';
 
 interface PlanRow {
@@ -6,6 +6,10 @@ interface PlanRow {
   node: string;
   versions: string;
 }
+
+/** The `left out` field of a plan or rollout: each node it leaves out and why; none when it leaves none out. */
+export const leftOutField = (skipped: SkippedNodeV1[] | undefined): Array<[string, string]> =>
+  skipped?.length ? [['left out', skipped.map((s) => `${s.nodeId} (${s.reason})`).join(', ')]] : [];
 
 /** Ordinal for budget sentences: 1st, 2nd, 3rd, 4th, 11th, 21st. */
 const ordinal = (n: number): string =>
@@ -35,6 +39,7 @@ export function formatPlan(plan: RolloutPlanV1, autoRollback?: boolean): string 
       `${todo} to ${plan.kind === 'rollback' ? 'roll back' : 'update'} in ${plan.batches.length} batch${plan.batches.length === 1 ? '' : 'es'}`,
     ],
     [`already at ${plan.version}`, plan.alreadyAtVersion.length ? plan.alreadyAtVersion.join(', ') : 'none'],
+    ...leftOutField(plan.skipped),
     ['failure budget', describeFailureBudget(plan.maxFailures, autoRollback)],
   ]);
   if (todo === 0) return `${fields}\nnothing to do: every selected node already runs ${plan.version}\n`;

@@ -13,6 +13,7 @@ import { formatTime, renderFields, renderTable, renderTableLines, truncate } fro
 import { parseLimit } from './deliveries.command';
 import { waitForRollout } from './rollout-follow';
 import { checkRolloutId } from './rollout-options';
+import { leftOutField } from './rollout-plan';
 
 interface ListOptions {
   component?: string;
@@ -126,6 +127,7 @@ export function formatRollout(r: RolloutDetail): string {
     ['state', r.state],
     ['reason', r.reason],
     ['nodes', countsText(r)],
+    ...leftOutField(r.skipped),
     ['strategy', describeStrategy(r.strategy)],
     ['lock token', `${r.lockToken}${r.conductor ? ` (conductor ${r.conductor})` : ''}`],
     ...(r.rollbackOf ? ([['rollback of', r.rollbackOf]] as Array<[string, string]>) : []),

@@ -17,6 +17,7 @@ import {
   PruneBackupsBody,
   PutComponentBody,
   ReleaseLockBody,
+  RemoveNodeQuery,
   ReplayDeadLettersBody,
   RestoreBackupBody,
 } from '@lockstep/contracts';
@@ -53,6 +54,7 @@ const API_REQUESTS: Array<{ method: string; path: RegExp; body?: z.ZodType; quer
   { method: 'GET', path: /^\/v1\/deliveries$/, query: ListDeliveriesQuery },
   { method: 'GET', path: /^\/v1\/dead-letters$/, query: ListDeadLettersQuery },
   { method: 'POST', path: /^\/v1\/dead-letters\/replay$/, body: ReplayDeadLettersBody },
+  { method: 'DELETE', path: /^\/v1\/nodes\/[^/]+$/, query: RemoveNodeQuery },
   { method: 'GET', path: /^\/v1\/rollouts$/, query: ListRolloutsQuery },
   { method: 'POST', path: /^\/v1\/rollouts$/, body: CreateRolloutBody },
   { method: 'POST', path: /^\/v1\/rollbacks$/, body: CreateRollbackBody },
@@ -117,4 +119,32 @@ export function fakeApiCli(env: Record<string, string>, hooks: FakeApiHooks) {
       sleep: async (ms) => hooks.sleep(ms),
       now: () => hooks.now(),
     });
+}
+
+/** What a {@link recordingCli} saw: the requests sent, stdout and stderr; `answer` answers each request. */
+export interface CliRecording {
+  sent: SentRequest[];
+  out: string;
+  err: string;
+  answer: (req: SentRequest) => Response;
+}
+
+/**
+ * `lockstep …` against the fake API at http://api.test, recording what it sent and printed, on a
+ * clock standing at `now`. `reset()` (before each test) forgets everything and answers `{}`.
+ */
+export function recordingCli(now = 0) {
+  const seen: CliRecording = { sent: [], out: '', err: '', answer: () => jsonResponse(200, {}) };
+  const lockstep = fakeApiCli(
+    { LOCKSTEP_API_URL: 'http://api.test' },
+    {
+      onRequest: (req) => (seen.sent.push(req), seen.answer(req)),
+      stdout: (t) => void (seen.out += t),
+      stderr: (t) => void (seen.err += t),
+      sleep: () => undefined,
+      now: () => now,
+    },
+  );
+  const reset = () => Object.assign(seen, { sent: [], out: '', err: '', answer: () => jsonResponse(200, {}) });
+  return { lockstep, seen, reset };
 }

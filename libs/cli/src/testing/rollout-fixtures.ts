@@ -47,6 +47,7 @@ export function rolloutSnapshot(over: Partial<Omit<RolloutDetail, 'counts'>> = {
     rollbackOf: null,
     conductor: 'sched-1',
     lockToken: 42,
+    skipped: [],
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: null,
@@ -68,6 +69,7 @@ export const rolloutPlan = (over: Partial<RolloutPlanV1> = {}): RolloutPlanV1 =>
   version: '1.1.0',
   kind: 'upgrade',
   lockKey: 'cluster',
+  skipped: [],
   batches: [
     { index: 0, canary: true, nodes: [{ id: 'node-1', fromVersion: '1.0.0' }] },
     {

@@ -20,3 +20,20 @@ export const NodeView = z.object({
   lost: z.boolean(),
 });
 export type NodeView = z.infer<typeof NodeView>;
+
+/** A node id in a path (`DELETE /v1/nodes/:id`). */
+export const NodeIdParam = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
+  message: 'expected a node id as lockstep nodes shows it (lowercase letters, digits, dash, underscore)',
+});
+
+/** Query of `DELETE /v1/nodes/:id`. */
+export const RemoveNodeQuery = z.strictObject({
+  /** `true`: remove the node although it still heart-beats (it comes back with its next heartbeat while its agent runs). */
+  force: z
+    .enum(['true', 'false'], { message: 'force must be true or false' })
+    .optional()
+    .describe(
+      'true: remove the node although it still heart-beats (it comes back with its next heartbeat while its agent runs)',
+    ),
+});
+export type RemoveNodeQuery = z.infer<typeof RemoveNodeQuery>;

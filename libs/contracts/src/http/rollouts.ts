@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RolloutNodeStatuses, RolloutStates } from '../fleet';
+import { RolloutNodeStatuses, RolloutStates, SkippedNodeV1 } from '../fleet';
 import { RollbackCreateV1, RolloutCreateV1, RolloutPlanV1, RolloutStrategyV1 } from '../rollout-queries';
 import { LimitParam } from './common';
 
@@ -92,6 +92,8 @@ export const RolloutView = z.object({
   lockToken: z.number().int(),
   /** Its nodes by outcome. */
   counts: RolloutCounts,
+  /** Selected nodes it left out (lost ones) and why; empty when none. */
+  skipped: z.array(SkippedNodeV1),
   /** When it was planned (RFC 3339). */
   createdAt: z.string(),
   /** When it last changed (RFC 3339). */

@@ -5,6 +5,7 @@ import { ComponentEntity } from './component.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryEntity } from './delivery.entity';
 import { AuditHeadEntity, AuditLogEntity } from './audit-log.entity';
+import { LostNodeEntity } from './lost-node.entity';
 import { OutboxDeadLetterEntity } from './outbox-dead-letter.entity';
 import { OutboxMessageEntity } from './outbox-message.entity';
 import { RolloutNodeEntity } from './rollout-node.entity';
@@ -21,6 +22,7 @@ export * from './delivery.entity';
 export * from './outbox-message.entity';
 export * from './outbox-dead-letter.entity';
 export * from './audit-log.entity';
+export * from './lost-node.entity';
 export * from './rollout.entity';
 export * from './rollout-node.entity';
 export * from './source-state.entity';
@@ -38,6 +40,7 @@ export const allEntities = [
   DeliveryAttemptEntity,
   RolloutEntity,
   RolloutNodeEntity,
+  LostNodeEntity,
   AuditLogEntity,
   AuditHeadEntity,
   BackupEntity,

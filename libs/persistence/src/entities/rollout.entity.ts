@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { RolloutState, RolloutStrategyV1 } from '@lockstep/contracts';
+import type { RolloutState, RolloutStrategyV1, SkippedNodeV1 } from '@lockstep/contracts';
 import { ONE_ACTIVE_ROLLOUT_INDEX } from '../migrations/1765608000000-one-active-rollout';
 
 /** How a rollout proceeds (the API shows it as stored, so its shape is the contracts' RolloutStrategyV1). */
@@ -50,6 +50,10 @@ export class RolloutEntity {
   /** Replica conducting it now. */
   @Column({ type: 'text', nullable: true })
   conductor: string | null;
+
+  /** Selected nodes it left out (lost ones) and why; empty for rollouts planned before it was recorded. */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  skipped: SkippedNodeV1[];
 
   /** For kind=rollback: the rollout being undone. */
   @Column({ name: 'rollback_of', type: 'uuid', nullable: true })

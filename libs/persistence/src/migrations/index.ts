@@ -7,6 +7,7 @@ import { SealedSecrets1765200000000 } from './1765200000000-sealed-secrets';
 import { ReleaseMetadataWarnings1765500000000 } from './1765500000000-release-metadata-warnings';
 import { OneActiveRollout1765608000000 } from './1765608000000-one-active-rollout';
 import { OutboxAggregatesAndDeadLetters1765620000000 } from './1765620000000-outbox-aggregates-and-dead-letters';
+import { LostNodes1765641200000 } from './1765641200000-lost-nodes';
 
 export { ONE_ACTIVE_ROLLOUT_INDEX } from './1765608000000-one-active-rollout';
 
@@ -21,4 +22,5 @@ export const allMigrations = [
   ReleaseMetadataWarnings1765500000000,
   OneActiveRollout1765608000000,
   OutboxAggregatesAndDeadLetters1765620000000,
+  LostNodes1765641200000,
 ];

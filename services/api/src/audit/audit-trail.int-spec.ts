@@ -40,7 +40,12 @@ import { SubscriptionsHandler } from '../../../notifier/src/subscriptions/subscr
 import { SubscriptionsService as NotifierSubscriptions } from '../../../notifier/src/subscriptions/subscriptions.service';
 import { AuditRepository as SchedulerAudit } from '../../../scheduler/src/audit/audit.repository';
 import { FleetLockAdapter } from '../../../scheduler/src/fleet/fleet-lock.adapter';
+import { SystemClock } from '../../../scheduler/src/clock/clock.port';
 import type { FleetView } from '../../../scheduler/src/fleet/fleet-view.service';
+import type { NodeCommander } from '../../../scheduler/src/fleet/node-commander';
+import { NodeRemovalService } from '../../../scheduler/src/fleet/node-removal.service';
+import { NodesHandler } from '../../../scheduler/src/fleet/nodes.handler';
+import { NodesRepository as SchedulerNodes } from '../../../scheduler/src/fleet/nodes.repository';
 import type { ReleaseInfoRepository } from '../../../scheduler/src/rollouts/release-info.repository';
 import { RolloutRepository } from '../../../scheduler/src/rollouts/rollout.repository';
 import type { RolloutReconciler } from '../../../scheduler/src/rollouts/rollout-reconciler.service';
@@ -113,6 +118,19 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
         new SchedulerAudit(ds),
       ),
     );
+    // node n3 stopped heart-beating; its record's removal in the bucket is what lies outside Lockstep here
+    const deadNode = { ...demoNode('n3'), lost: true, revision: 1 };
+    const nodes = new NodesHandler(
+      new NodeRemovalService(
+        {
+          find: async (id: string) => (id === deadNode.record.id ? deadNode : undefined),
+          remove: async () => undefined,
+        } as unknown as FleetView,
+        { removeConsumer: async () => true } as unknown as NodeCommander,
+        new SchedulerNodes(ds),
+        new SystemClock(),
+      ),
+    );
     const handlers: Record<string, (payload: unknown) => Promise<unknown>> = {
       [Queries.ComponentUpsert]: (p) => checker.upsertComponent(p),
       [Queries.CheckNow]: (p) => checker.checkNow(p),
@@ -124,6 +142,7 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       [Queries.RolloutAction]: (p) => rollouts.action(p),
       [Queries.RollbackCreate]: (p) => rollouts.rollback(p),
       [Queries.LockRelease]: (p) => rollouts.release(p),
+      [Queries.NodeRemove]: (p) => nodes.remove(p),
     };
     app = await startApiTestApp({
       // As on the wire: the payload goes through JSON.
@@ -243,6 +262,12 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       route: 'post /v1/locks/{key}/release',
       action: 'lock.release',
       call: () => ['POST', '/v1/locks/cluster/release', { token: lease.token, reason: 'wedged', confirm: true }],
+      status: 200,
+    },
+    {
+      route: 'delete /v1/nodes/{id}',
+      action: 'node.removed',
+      call: () => ['DELETE', '/v1/nodes/n3'],
       status: 200,
     },
     {

@@ -1,6 +1,7 @@
 import {
   ApiErrorCode,
   CodedError,
+  NodeRemoveErrorCode,
   RolloutStateErrorCode,
   problemType,
   type ApiErrorBody,
@@ -12,13 +13,15 @@ import { FleetLockErrorCodes } from '@lockstep/fleet-lock';
 /**
  * Query error codes meaning "not now, given the current state" rather than "bad request":
  * another rollout is active, the rollout is not in a state that allows the action, the lock
- * entry changed since it was read.
+ * entry changed since it was read, the node to remove is alive or in an active rollout.
  */
 const STATE_CONFLICT_CODES = new Set<string>([
   RolloutStateErrorCode.Active,
   RolloutStateErrorCode.InvalidState,
   RolloutStateErrorCode.LockHolderChanged,
   FleetLockErrorCodes.Changed,
+  NodeRemoveErrorCode.Alive,
+  NodeRemoveErrorCode.InRollout,
 ]);
 
 /**

@@ -62,6 +62,8 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v1/secrets/rotate': { role: Owner, component: ALL },
 
   'GET /v1/nodes': { role: Viewer },
+  // a node is no component: only a token for every component may remove one
+  'DELETE /v1/nodes/:id': { role: Operator, component: ALL },
   'GET /v1/rollouts': { role: Viewer },
   'POST /v1/rollouts': { role: Operator, component: { from: 'body', field: 'component' } },
   'GET /v1/rollouts/:id': { role: Viewer },

@@ -47,6 +47,7 @@ export function toRolloutView(r: RolloutEntity, statusCounts: Record<string, num
     conductor: r.conductor,
     lockToken: Number(r.lockToken),
     counts: countNodes(statusCounts),
+    skipped: r.skipped ?? [],
     createdAt: iso(r.createdAt)!,
     updatedAt: iso(r.updatedAt)!,
     finishedAt: iso(r.finishedAt),

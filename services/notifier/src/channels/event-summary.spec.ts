@@ -1,3 +1,4 @@
+import { createEvent, Subjects } from '@lockstep/contracts';
 import { checkFailedEvent, metadataExpiringEvent, otherEvent, releaseEvent } from '@lockstep/testing';
 import { Severity, SUMMARY_BODY_MAX, summarizeEvent } from './event-summary';
 
@@ -66,6 +67,26 @@ describe(summarizeEvent.name, () => {
     expect(sut.title).toBe(`Lockstep event ${event.type}`);
     expect(sut.body?.format).toBe('code');
     expect(sut.fields.find((f) => f.label === 'Event id')?.value).toBe(event.id);
+  });
+
+  it('summarises node.lost with the node, its last heartbeat and what to do, as a warning', () => {
+    const event = createEvent(
+      Subjects.NodeLost,
+      {
+        nodeId: 'node-2',
+        hostname: 'web-2',
+        labels: { zone: 'a' },
+        lastSeenAt: '2026-01-01T00:00:00.000Z',
+        lostAt: '2026-01-01T00:00:10.000Z',
+      },
+      { source: '/lockstep/scheduler' },
+    );
+
+    const sut = summarizeEvent(event);
+
+    expect(sut).toMatchObject({ title: 'Node node-2 is lost', severity: Severity.Warning });
+    expect(sut.fields.map((f) => f.value)).toEqual(['node-2', 'web-2', 'zone=a', '2026-01-01T00:00:00.000Z']);
+    expect(sut.body?.text).toContain('lockstep nodes rm node-2');
   });
 
   it('survives data that JSON cannot serialise', () => {

@@ -1,6 +1,7 @@
 import {
   CheckFailedV1,
   EventContracts,
+  NodeLostV1,
   ReleaseAvailableV1,
   ReleaseMetadataExpiringV1,
   Subjects,
@@ -55,6 +56,7 @@ type Formatter = (event: CloudEvent) => EventSummary | undefined;
 const releaseType = EventContracts[Subjects.ReleaseAvailable].type;
 const checkFailedType = EventContracts[Subjects.CheckFailed].type;
 const metadataExpiringType = EventContracts[Subjects.ReleaseMetadataExpiring].type;
+const nodeLostType = EventContracts[Subjects.NodeLost].type;
 
 /** Formatters by CloudEvent type; a type missing here, or a payload failing its schema, gets the generic summary. */
 const Formatters: Record<string, Formatter> = {
@@ -69,6 +71,10 @@ const Formatters: Record<string, Formatter> = {
   [metadataExpiringType]: (event) => {
     const parsed = ReleaseMetadataExpiringV1.safeParse(event.data);
     return parsed.success ? summarizeMetadataExpiring(event, parsed.data) : undefined;
+  },
+  [nodeLostType]: (event) => {
+    const parsed = NodeLostV1.safeParse(event.data);
+    return parsed.success ? summarizeNodeLost(event, parsed.data) : undefined;
   },
 };
 
@@ -139,6 +145,31 @@ export function summarizeMetadataExpiring(event: CloudEvent, data: ReleaseMetada
     ],
     body: { label: 'What to do', text: truncateText(data.action, SUMMARY_BODY_MAX), format: 'markdown' },
     context: contextOf(event, 'release.metadata_expiring'),
+    severity: Severity.Warning,
+    time: event.time,
+  };
+}
+
+/** `node.lost`: which node, since when, and what an operator does about it. */
+export function summarizeNodeLost(event: CloudEvent, data: NodeLostV1): EventSummary {
+  const labels = Object.entries(data.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return {
+    title: `Node ${data.nodeId} is lost`,
+    fallback: `Node ${data.nodeId} (${data.hostname}) stopped heart-beating; last heartbeat ${data.lastSeenAt}. Rollouts of the whole fleet leave it out until it is back or removed (lockstep nodes rm ${data.nodeId})`,
+    fields: [
+      { label: 'Node', value: data.nodeId },
+      { label: 'Hostname', value: orDash(data.hostname) },
+      { label: 'Labels', value: orDash(labels) },
+      { label: 'Last heartbeat', value: data.lastSeenAt },
+    ],
+    body: {
+      label: 'What to do',
+      text: `Start its agent again, or if the machine is gone for good remove it: lockstep nodes rm ${data.nodeId}`,
+      format: 'markdown',
+    },
+    context: contextOf(event, 'node.lost'),
     severity: Severity.Warning,
     time: event.time,
   };

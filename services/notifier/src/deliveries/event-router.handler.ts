@@ -9,6 +9,8 @@ export const NOTIFIER_SUBJECTS = [
   Subjects.CheckFailed,
   Subjects.ReleaseMetadataExpiring,
   Subjects.InstallFinished,
+  Subjects.NodeLost,
+  Subjects.NodeRecovered,
   Subjects.RolloutChanged,
   Subjects.BackupChanged,
 ];
@@ -35,6 +37,16 @@ export class EventRouterHandler {
 
   @OnEvent(Subjects.InstallFinished)
   async onInstallFinished(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
+  @OnEvent(Subjects.NodeLost)
+  async onNodeLost(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
+  @OnEvent(Subjects.NodeRecovered)
+  async onNodeRecovered(event: CloudEvent): Promise<void> {
     await this.router.route(event);
   }
 

@@ -1,5 +1,6 @@
-import { systemActor, type Audited, type SubscriptionUpsertV1 } from '@lockstep/contracts';
+import { contractFor, systemActor, type Audited, type SubscriptionUpsertV1 } from '@lockstep/contracts';
 import { SealingError, SealingErrorCode, type SubscriptionEntity } from '@lockstep/persistence';
+import { NOTIFIER_SUBJECTS } from '../deliveries/event-router.handler';
 import type { NotifierConfig } from '../notifier.config';
 import type { SubscriptionRepository } from './subscription.repository';
 import { SubscriptionsService } from './subscriptions.service';
@@ -54,6 +55,13 @@ describe(SubscriptionsService.name, () => {
         },
       },
     );
+  });
+
+  it.each(['node.lost', 'node.recovered'])('subscribes to %s, an event the notifier consumes', async (name) => {
+    const reply = await sut.upsert(request({ eventTypes: [name] }));
+
+    expect(reply.ok).toBe(true);
+    expect(NOTIFIER_SUBJECTS.map((s) => contractFor(s)?.name)).toContain(name);
   });
 
   it('keeps the stored target settings an update leaves out', async () => {

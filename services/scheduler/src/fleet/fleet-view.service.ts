@@ -45,4 +45,14 @@ export class FleetView implements OnApplicationBootstrap, BeforeApplicationShutd
   list(now?: number): Promise<NodeEntry[]> {
     return this.directory.list(now);
   }
+
+  /** One node read from the bucket itself, with its record's revision (undefined: no record). */
+  find(nodeId: string, now?: number): Promise<(NodeEntry & { revision: number }) | undefined> {
+    return this.directory.find(nodeId, now);
+  }
+
+  /** Deletes a node's record if it is still at `revision` (NodeRecordChangedError: it heart-beat since). */
+  remove(nodeId: string, revision: number): Promise<void> {
+    return this.directory.remove(nodeId, revision);
+  }
 }

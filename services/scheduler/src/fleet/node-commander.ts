@@ -23,6 +23,17 @@ export class NodeCommander {
     });
   }
 
+  /** Deletes the node's command consumer, so no command waits for a node that is gone; false when there was none. */
+  async removeConsumer(nodeId: string): Promise<boolean> {
+    const options = nodeCommandConsumerOptions(this.nats.options.namespace, nodeId);
+    try {
+      return await this.nats.jsm.consumers.delete(options.stream, options.durable);
+    } catch (err) {
+      if (/not found/i.test((err as Error).message)) return false;
+      throw err;
+    }
+  }
+
   /**
    * Looks the node's command consumer up before every command (one request) and creates it
    * when missing: a consumer someone deleted is made again rather than remembered as there.

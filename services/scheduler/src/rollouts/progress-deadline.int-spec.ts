@@ -31,6 +31,7 @@ const plan: RolloutPlanV1 = {
   batches: [{ index: 0, canary: false, nodes: [{ id: 'silent', fromVersion: '1.0.0' }] }],
   alreadyAtVersion: [],
   maxFailures: 0,
+  skipped: [],
 };
 const artifact = { uri: 's3://bucket/demo-1.1.0.tar.gz', sha256: 'a'.repeat(64), length: 1 };
 

@@ -33,6 +33,8 @@ export async function announceRolloutChange(
       state: r.state,
       previousState: from,
       reason: r.reason ?? undefined,
+      // the announcement of a new rollout says which nodes it leaves out
+      ...(from === null && r.skipped?.length ? { skipped: r.skipped } : {}),
       nodes: {
         total: counts.total,
         succeeded: counts.succeeded,

@@ -1,6 +1,7 @@
 import { RolloutCreateV1 } from '@lockstep/contracts';
 import { matchesSelector, planRollout, resolveCount, RolloutPlanError, type PlannerNode } from './rollout-planner';
 
+const LAST_HEARTBEAT = '2026-01-01T00:00:00.000Z';
 const node = (id: string, version: string, labels: Record<string, string> = {}, lost = false): PlannerNode => ({
   record: {
     id,
@@ -9,7 +10,7 @@ const node = (id: string, version: string, labels: Record<string, string> = {}, 
     components: { app: version },
     manages: ['app'],
     agentVersion: '1',
-    seenAt: new Date().toISOString(),
+    seenAt: LAST_HEARTBEAT,
     state: 'idle',
   },
   lost,
@@ -47,13 +48,48 @@ describe(planRollout.name, () => {
   });
 
   it.each([
-    ['a lost node', 'all', [node('a', '1.0.0', {}, true)], 'NODES_LOST'],
-    ['no matching node', 'group=db', [node('a', '1.0.0', { group: 'web' })], 'NO_NODES'],
-  ])('refuses %s', (_what, selector, nodes, code) => {
+    ['every node', 'all'],
+    ['the labels', 'zone=a'],
+  ])('leaves lost nodes out of a rollout selecting %s and says why', (_what, selector) => {
+    const nodes = [
+      node('a', '1.0.0', { zone: 'a' }),
+      node('b', '1.0.0', { zone: 'a' }, true),
+      node('c', '1.0.0', { zone: 'a' }),
+    ];
+
+    const sut = planRollout(req({ selector, maxParallel: 5 }), nodes, 'cluster');
+
+    expect(sut.batches.flatMap((b) => b.nodes.map((n) => n.id))).toEqual(['a', 'c']);
+    expect(sut.skipped).toEqual([{ nodeId: 'b', reason: `lost since ${LAST_HEARTBEAT} (no heartbeat since then)` }]);
+  });
+
+  it('skips nothing when every node heart-beats', () => {
+    const sut = planRollout(req(), [node('a', '1.0.0')], 'cluster');
+
+    expect(sut.skipped).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a lost node the operator named',
+      'a,b',
+      [node('a', '1.0.0'), node('b', '1.0.0', {}, true)],
+      'NODES_LOST',
+      /node b stopped heart-beating .*lockstep nodes rm b/,
+    ],
+    [
+      'a fleet whose every node is lost',
+      'all',
+      [node('a', '1.0.0', {}, true), node('b', '1.0.0', {}, true)],
+      'NODES_LOST',
+      /every selected node is lost \(a, b\)/,
+    ],
+    ['no matching node', 'group=db', [node('a', '1.0.0', { group: 'web' })], 'NO_NODES', /no node manages app/],
+  ])('refuses %s', (_what, selector, nodes, code, message) => {
     const act = () => planRollout(req({ selector }), nodes, 'cluster');
 
     expect(act).toThrow(RolloutPlanError);
-    expect(act).toThrow(expect.objectContaining({ code }));
+    expect(act).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
   });
 
   it.each([

@@ -5,6 +5,7 @@ import {
   type PlannedBatchV1,
   type RolloutCreateV1,
   type RolloutPlanV1,
+  type SkippedNodeV1,
 } from '@lockstep/contracts';
 import type { RolloutStrategy } from '@lockstep/persistence';
 
@@ -12,7 +13,7 @@ import type { RolloutStrategy } from '@lockstep/persistence';
 export const RolloutPlanErrorCode = {
   /** No node runs the component and matches the selector. */
   NoNodes: 'NO_NODES',
-  /** Selected nodes stopped heart-beating. */
+  /** Nodes the operator named, or every selected node, stopped heart-beating. */
   NodesLost: 'NODES_LOST',
 } as const;
 export type RolloutPlanErrorCode = (typeof RolloutPlanErrorCode)[keyof typeof RolloutPlanErrorCode];
@@ -46,39 +47,64 @@ export function waitAfterBatch(strategy: RolloutStrategy, batch: { canary: boole
     : strategy.pauseBetweenBatchesMs;
 }
 
-/** Whether a node matches a selector: `all`, `key=value[,key=value]` labels, or `id[,id]`. */
-export function matchesSelector(node: NodeRecordV1, selector: string): boolean {
+/** The node ids a selector names one by one (`id[,id]`); undefined for `all` and label selectors. */
+export function namedNodes(selector: string): string[] | undefined {
   const s = selector.trim();
-  if (s === '' || s === 'all') return true;
+  if (s === '' || s === 'all') return undefined;
   const parts = s
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
-  if (parts.every((p) => p.includes('=')))
-    return parts.every((p) => node.labels[p.split('=')[0]] === p.slice(p.indexOf('=') + 1));
-  return parts.includes(node.id);
+  return parts.every((p) => p.includes('=')) ? undefined : parts;
 }
+
+/** Whether a node matches a selector: `all`, `key=value[,key=value]` labels, or `id[,id]`. */
+export function matchesSelector(node: NodeRecordV1, selector: string): boolean {
+  const s = selector.trim();
+  if (s === '' || s === 'all') return true;
+  const named = namedNodes(s);
+  if (named) return named.includes(node.id);
+  return s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .every((p) => node.labels[p.split('=')[0]] === p.slice(p.indexOf('=') + 1));
+}
+
+/** Why a lost node is left out: since when it has been silent. */
+export const lostReason = (record: NodeRecordV1): string => `lost since ${record.seenAt} (no heartbeat since then)`;
 
 /**
  * Plans a rollout: the selected nodes running the component, canaries first (nodes labelled
  * `group=canary` preferred), then batches of maxParallel in id order. Nodes already at the
- * target version need no command. Lost nodes in the selection stop the plan: they could not be
- * updated and must not be counted healthy.
+ * target version need no command. Lost nodes cannot be updated and must not be counted
+ * healthy: a rollout of every node or of labels leaves them out (listed in `skipped` with why),
+ * so one dead machine does not block the fleet; a lost node the operator named, or a selection
+ * that is all lost, stops the plan.
  */
 export function planRollout(req: RolloutCreateV1, nodes: PlannerNode[], lockKey: string): RolloutPlanV1 {
   const runsIt = (r: NodeRecordV1) => r.components[req.component] !== undefined || r.manages.includes(req.component);
-  const selected = nodes.filter((n) => matchesSelector(n.record, req.selector) && runsIt(n.record));
-  if (selected.length === 0)
+  const all = nodes.filter((n) => matchesSelector(n.record, req.selector) && runsIt(n.record));
+  if (all.length === 0)
     throw new RolloutPlanError(
       RolloutPlanErrorCode.NoNodes,
       `no node manages ${req.component} and matches "${req.selector}"; check lockstep nodes and the --nodes selector`,
     );
-  const lost = selected.filter((n) => n.lost).map((n) => n.record.id);
-  if (lost.length)
+  const lost = all.filter((n) => n.lost).map((n) => n.record.id);
+  if (lost.length && namedNodes(req.selector))
     throw new RolloutPlanError(
       RolloutPlanErrorCode.NodesLost,
-      `nodes ${lost.join(', ')} stopped heart-beating (lost); bring them back or exclude them with --nodes`,
+      `${lost.length === 1 ? 'node' : 'nodes'} ${lost.join(', ')} stopped heart-beating (lost) and cannot be updated; bring ${lost.length === 1 ? 'it' : 'them'} back, leave ${lost.length === 1 ? 'it' : 'them'} out of --nodes, or remove ${lost.length === 1 ? 'it' : 'them'} for good with ${lost.map((id) => `lockstep nodes rm ${id}`).join(', ')}`,
     );
+  if (lost.length === all.length)
+    throw new RolloutPlanError(
+      RolloutPlanErrorCode.NodesLost,
+      `every selected node is lost (${lost.join(', ')}): none heart-beats, so none can be updated; start their agents again, or remove dead ones with lockstep nodes rm <id>`,
+    );
+  const skipped: SkippedNodeV1[] = all
+    .filter((n) => n.lost)
+    .map((n) => ({ nodeId: n.record.id, reason: lostReason(n.record) }));
+  const selected = all.filter((n) => !n.lost);
   const todo = selected.filter((n) => n.record.components[req.component] !== req.version).map((n) => n.record);
   const already = selected
     .filter((n) => n.record.components[req.component] === req.version)
@@ -107,5 +133,6 @@ export function planRollout(req: RolloutCreateV1, nodes: PlannerNode[], lockKey:
     batches,
     alreadyAtVersion: already,
     maxFailures: resolveCount(req.maxFailures, todo.length),
+    skipped,
   };
 }

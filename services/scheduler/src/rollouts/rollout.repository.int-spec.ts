@@ -44,6 +44,7 @@ const plan = (ids: string[]): RolloutPlanV1 => ({
   ],
   alreadyAtVersion: [],
   maxFailures: 0,
+  skipped: [],
 });
 
 /** Command ids are `<rollout>.<node>.<action>`: the node of an event is the one its command went to. */

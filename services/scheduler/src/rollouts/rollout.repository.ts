@@ -85,6 +85,7 @@ export class RolloutRepository {
         lockToken: '0',
         conductor: null,
         rollbackOf: input.rollbackOf ?? null,
+        skipped: plan.skipped,
         finishedAt: null,
       });
       await m.insert(RolloutEntity, rollout);

@@ -73,6 +73,7 @@ export class FakeRolloutRepository implements Pick<
       lockToken: '0',
       conductor: null,
       rollbackOf: null,
+      skipped: [],
       createdAt: now,
       updatedAt: now,
       finishedAt: null,

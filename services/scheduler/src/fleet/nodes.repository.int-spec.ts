@@ -1,0 +1,95 @@
+import { systemActor } from '@lockstep/contracts';
+import type { NodeEntry } from '@lockstep/messaging';
+import { AuditLogEntity, OutboxMessageEntity } from '@lockstep/persistence';
+import type { DataSource } from 'typeorm';
+import { demoNode, migratedDatabase } from '../testing/scheduler-fixtures';
+import { NodesRepository } from './nodes.repository';
+
+const NOW = new Date('2026-01-01T00:01:00Z');
+const entry = (id: string, lost: boolean, seenAt = '2026-01-01T00:00:00.000Z'): NodeEntry => {
+  const n = demoNode(id);
+  return { record: { ...n.record, seenAt }, lost };
+};
+
+describe(`${NodesRepository.name} on Postgres`, () => {
+  let db: Awaited<ReturnType<typeof migratedDatabase>>;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    db = await migratedDatabase();
+    ds = db.ds;
+  });
+  afterAll(() => db.drop());
+  beforeEach(async () => {
+    await ds.query(`DELETE FROM outbox`);
+    await ds.query(`DELETE FROM lost_nodes`);
+  });
+
+  const announced = async () =>
+    (await ds.getRepository(OutboxMessageEntity).find({ order: { id: 'ASC' } })).map((r) => [
+      r.subject,
+      (r.event.data as { nodeId: string }).nodeId,
+    ]);
+
+  it('announces a node going lost once, though two replicas see it at the same moment', async () => {
+    const fleet = [entry('n1', false), entry('n2', true)];
+
+    const [a, b] = await Promise.all([
+      new NodesRepository(ds).observe(fleet, NOW),
+      new NodesRepository(ds).observe(fleet, NOW),
+    ]);
+    const again = await new NodesRepository(ds).observe(fleet, NOW);
+
+    expect([...a.lost, ...b.lost, ...again.lost]).toEqual(['n2']);
+    expect(await announced()).toEqual([['evt.node.lost.v1', 'n2']]);
+  });
+
+  it('announces its recovery once, and a second loss again', async () => {
+    const sut = new NodesRepository(ds);
+    await sut.observe([entry('n2', true)], NOW);
+
+    const back = await sut.observe([entry('n2', false, '2026-01-01T00:02:00.000Z')], NOW);
+    await sut.observe([entry('n2', false, '2026-01-01T00:02:00.000Z')], NOW);
+    const lostAgain = await sut.observe([entry('n2', true, '2026-01-01T00:02:00.000Z')], NOW);
+
+    expect({ back, lostAgain }).toEqual({
+      back: { lost: [], recovered: ['n2'] },
+      lostAgain: { lost: ['n2'], recovered: [] },
+    });
+    expect(await announced()).toEqual([
+      ['evt.node.lost.v1', 'n2'],
+      ['evt.node.recovered.v1', 'n2'],
+      ['evt.node.lost.v1', 'n2'],
+    ]);
+  });
+
+  it('forgets a lost node that left the bucket (removed), announcing nothing, so its return is no recovery', async () => {
+    const sut = new NodesRepository(ds);
+    await sut.observe([entry('n3', true), entry('n4', true)], NOW);
+
+    const removed = await sut.observe([entry('n4', true)], NOW);
+    const back = await sut.observe([entry('n3', false, '2026-01-01T00:05:00.000Z'), entry('n4', true)], NOW);
+
+    expect({ removed, back }).toEqual({ removed: { lost: [], recovered: [] }, back: { lost: [], recovered: [] } });
+    expect(await announced()).toEqual([
+      ['evt.node.lost.v1', 'n3'],
+      ['evt.node.lost.v1', 'n4'],
+    ]);
+  });
+
+  it('records a removal only when the delete succeeded', async () => {
+    const sut = new NodesRepository(ds);
+    const audit = { actor: systemActor('spec'), action: 'node.removed', target: 'n3' };
+    const before = await ds.getRepository(AuditLogEntity).count();
+
+    const failed = sut.recordRemoval(audit, () => Promise.reject(new Error('NATS is down')));
+    await expect(failed).rejects.toThrow('NATS is down');
+    const afterFailure = await ds.getRepository(AuditLogEntity).count();
+    await sut.recordRemoval(audit, () => Promise.resolve());
+
+    expect({ afterFailure, after: await ds.getRepository(AuditLogEntity).count() }).toEqual({
+      afterFailure: before,
+      after: before + 1,
+    });
+  });
+});

@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { Subjects } from '@lockstep/contracts';
+import type { NodeEntry } from '@lockstep/messaging';
+import { appendAudit, enqueueEvent, RolloutEntity, type AuditRecordInput } from '@lockstep/persistence';
+import { DataSource } from 'typeorm';
+import { ACTIVE_ROLLOUT_STATES } from '../rollouts/rollout-state-machine';
+import { rowsOf } from '../rollouts/sql-rows';
+
+const SOURCE = '/lockstep/scheduler';
+
+/** What one look at the fleet changed: nodes newly lost, nodes back from lost. */
+export interface LivenessChanges {
+  lost: string[];
+  recovered: string[];
+}
+
+/**
+ * The scheduler's Postgres side of the fleet: which nodes it announced as lost (`lost_nodes`),
+ * the events announcing each transition (outbox, in the transaction that records it), the
+ * removal of a node (audit record), and whether a rollout still needs a node.
+ */
+@Injectable()
+export class NodesRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  /**
+   * Records the transitions `entries` show against what was announced before, each in a
+   * transaction of its own with its event: `node.lost` when a node went silent, `node.recovered`
+   * when a lost one heart-beats again. The insert or delete that records a transition succeeds
+   * for one replica only (the row is the proof), so replicas and restarts announce it once.
+   */
+  async observe(entries: NodeEntry[], now: Date): Promise<LivenessChanges> {
+    const announced = new Set(
+      rowsOf<{ node_id: string }>(await this.ds.query(`SELECT node_id FROM lost_nodes`)).map((r) => r.node_id),
+    );
+    const changes: LivenessChanges = { lost: [], recovered: [] };
+    for (const { record, lost } of entries) {
+      if (lost && !announced.has(record.id) && (await this.markLost(record, now))) changes.lost.push(record.id);
+      if (!lost && announced.has(record.id) && (await this.markRecovered(record))) changes.recovered.push(record.id);
+    }
+    // A removed node (`lockstep nodes rm`) left the bucket: forget it, announcing nothing. Done here,
+    // not by the removal, so a look that listed the node just before it went cannot announce it again.
+    const listed = new Set(entries.map((e) => e.record.id));
+    const gone = [...announced].filter((id) => !listed.has(id));
+    if (gone.length) await this.ds.query(`DELETE FROM lost_nodes WHERE node_id = ANY($1::text[])`, [gone]);
+    return changes;
+  }
+
+  private markLost(record: NodeEntry['record'], now: Date): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const inserted = rowsOf<{ node_id: string }>(
+        await m.query(
+          `INSERT INTO lost_nodes (node_id, last_seen_at, lost_at) VALUES ($1, $2, $3)
+           ON CONFLICT (node_id) DO NOTHING RETURNING node_id`,
+          [record.id, record.seenAt, now],
+        ),
+      );
+      if (!inserted.length) return false;
+      await enqueueEvent(
+        m,
+        Subjects.NodeLost,
+        {
+          nodeId: record.id,
+          hostname: record.hostname,
+          labels: record.labels,
+          lastSeenAt: record.seenAt,
+          lostAt: now.toISOString(),
+        },
+        { source: SOURCE, subject: record.id, id: `node.lost.${record.id}.${record.seenAt}` },
+      );
+      return true;
+    });
+  }
+
+  private markRecovered(record: NodeEntry['record']): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const [deleted] = rowsOf<{ last_seen_at: Date }>(
+        await m.query(`DELETE FROM lost_nodes WHERE node_id = $1 RETURNING last_seen_at`, [record.id]),
+      );
+      if (!deleted) return false;
+      await enqueueEvent(
+        m,
+        Subjects.NodeRecovered,
+        {
+          nodeId: record.id,
+          hostname: record.hostname,
+          lostSince: new Date(deleted.last_seen_at).toISOString(),
+          seenAt: record.seenAt,
+        },
+        { source: SOURCE, subject: record.id, id: `node.recovered.${record.id}.${record.seenAt}` },
+      );
+      return true;
+    });
+  }
+
+  /** The planned, running or paused rollout that has `nodeId` among its nodes, if any. */
+  async activeRolloutWith(nodeId: string): Promise<RolloutEntity | null> {
+    return this.ds
+      .getRepository(RolloutEntity)
+      .createQueryBuilder('r')
+      .where('r.state = ANY(:active)', { active: ACTIVE_ROLLOUT_STATES })
+      .andWhere('EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.node_id = :nodeId)', { nodeId })
+      .orderBy('r.created_at', 'ASC')
+      .getOne();
+  }
+
+  /**
+   * Appends the removal's audit record, then runs `remove` (the delete in the KV bucket), in one
+   * transaction: nothing is recorded when the delete fails.
+   */
+  async recordRemoval(audit: AuditRecordInput, remove: () => Promise<void>): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      await appendAudit(m, audit);
+      await remove();
+    });
+  }
+}
