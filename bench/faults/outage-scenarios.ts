@@ -82,12 +82,13 @@ function countOutcomes(fleet: TestFleet, version: string): { count(): number; st
 /**
  * Postgres stopped (pg_ctl stop -m fast) as soon as a node downloads, for longer than the
  * redelivery budget, while the agents go on and report their outcomes, which the scheduler
- * cannot record until Postgres is back. The rollout must then complete with no event
- * dead-lettered. (Its progress deadline is raised above the outage: a deadline that expires
+ * cannot record until Postgres is back, while the notifier owes the fleet's webhook the
+ * rollout's events. The rollout must then complete with no event dead-lettered, and the
+ * runner checks each event reached the webhook exactly once. (Its progress deadline is raised above the outage: a deadline that expires
  * during an outage is a different fault.)
  */
 const postgresDownDuringRollout: FaultScenario = {
-  name: 'Postgres stopped past the redelivery budget during a rollout',
+  name: 'Postgres stopped past the redelivery budget during a rollout and its webhook deliveries',
   fleet: 'plain',
   async run({ fleet, infra: { postgres }, publishNext }) {
     const deadBefore = await deadLetterCount(fleet);
