@@ -5,7 +5,7 @@ import { Subjects, systemActor } from '@lockstep/contracts';
 import { createDataSource, enqueueBackupOperation } from '@lockstep/persistence';
 import { waitFor } from '@lockstep/testing';
 import type { TestFleet } from '../../test/support/fleet';
-import { firstMessage, outcomeOf, succeededRollout, type FaultScenario } from './fault-scenarios';
+import { firstMessage, outcomeOf, succeededRollout, type FaultScenario } from './scenario-kit';
 import { openBackupRepository } from './invariants';
 
 /**
@@ -19,11 +19,8 @@ const BULK_BYTES = 40 << 20;
 /** How long the scenario keeps asking for a prune while the stopped backup's lease runs out. */
 const PRUNE_PATIENCE_MS = 30_000;
 
-/** A backup's progress as the agent reports it (`files 45%`, `commit 99%`). */
-const midBackup = (message: string | undefined): boolean => {
-  const m = /^(files|streams|commit) (\d+)%/.exec(message ?? '');
-  return !!m && (m[1] === 'commit' || Number(m[2]) >= 75);
-};
+/** A backup's progress past locking (the agent reports `files 12%`, …): it holds its shared lease. */
+const pastLocking = (message: string | undefined): boolean => /^(scan|files|streams|commit) /.test(message ?? '');
 
 interface PruneOperation {
   state: string;
@@ -64,7 +61,7 @@ async function pruneUntilItRuns(fleet: TestFleet): Promise<{ attempts: number; r
 }
 
 /**
- * A node's agent, in the middle of its pre-update backup (packs uploaded, manifest not yet),
+ * A node's agent, in the middle of its pre-update backup (a pack uploaded, manifest not yet),
  * is SIGSTOPped past its repository lease while prunes wait for the repository; one runs once
  * the lease expired and deletes every pack no manifest names, the stopped backup's among them.
  * Then the agent is continued: its backup must fail cleanly (it lost the lease), or commit a
@@ -77,15 +74,24 @@ export const backupHolderStoppedDuringPrune: FaultScenario = {
     const victim = fleet.nodes[1];
     writeFileSync(join(fleet.work, `${victim.id}-data`, 'bulk.bin'), randomBytes(BULK_BYTES));
     const version = await publishNext();
+    const { bucket } = await openBackupRepository(fleet);
+    const packsBefore = new Set((await bucket.listPacks()).map((p) => p.name));
     const backingUp = firstMessage<{ data: { step: string; version: string; message?: string } }>(
       fleet.dep.nc,
       `${fleet.dep.namespace}.${Subjects.InstallProgress}.${victim.id}`,
-      (ev) => ev.data.step === 'backing_up' && ev.data.version === version && midBackup(ev.data.message),
-      `${victim.id} half-way through its backup`,
+      (ev) => ev.data.step === 'backing_up' && ev.data.version === version && pastLocking(ev.data.message),
+      `${victim.id} backing up under its lease`,
     );
     const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
-    const at = (await backingUp).data.message;
+    await backingUp;
+    // stopped once one of its big packs is in the bucket (its manifest comes last): the prune's
+    // prey (the other nodes' backups add small packs at most)
+    const bigPack = await waitFor(
+      async () => (await bucket.listPacks()).find((p) => !packsBefore.has(p.name) && p.size > BULK_BYTES / 8),
+      { timeoutMs: 30_000, intervalMs: 20, what: `a pack of ${victim.id}'s bulk data in the bucket` },
+    );
     victim.proc.proc.kill('SIGSTOP');
+    const at = `pack ${bigPack?.name.slice(0, 12)}… (${((bigPack?.size ?? 0) / 2 ** 20).toFixed(0)} MiB) uploaded`;
     const stoppedAt = Date.now();
     let prune;
     try {
@@ -96,7 +102,7 @@ export const backupHolderStoppedDuringPrune: FaultScenario = {
     const stoppedS = ((Date.now() - stoppedAt) / 1000).toFixed(1);
     return {
       rolloutIds: [rolloutId],
-      landed: `${victim.id} stopped at "${at}" for ${stoppedS} s; the prune ran at attempt ${prune.attempts}, removing ${prune.removedPacks} pack(s); ${await outcomeOf(fleet, rolloutId, victim.id)}`,
+      landed: `${victim.id} stopped with ${at} for ${stoppedS} s; the prune ran at attempt ${prune.attempts}, removing ${prune.removedPacks} pack(s); ${await outcomeOf(fleet, rolloutId, victim.id)}`,
     };
   },
 };

@@ -4,7 +4,8 @@ import { Streams, Subjects, type InstallStep } from '@lockstep/contracts';
 import { nodesBucketName } from '@lockstep/messaging';
 import { waitFor, type NatsClusterHandle, type NatsServerHandle } from '@lockstep/testing';
 import type { FleetNode, TestFleet } from '../../test/support/fleet';
-import { faultDuringRestore, firstMessage, outcomeOf, type FaultScenario, type FleetKind } from './fault-scenarios';
+import { faultDuringRestore } from './fault-scenarios';
+import { firstMessage, outcomeOf, type FaultScenario, type FleetKind } from './scenario-kit';
 import { backupHolderStoppedDuringPrune } from './backup-lock-scenarios';
 import { journalStep } from './invariants';
 
