@@ -7,7 +7,9 @@
  * the events arriving at a local webhook receiver (signatures verified with
  * standardwebhooks) and a local Slack-format receiver, rolls the fleet to a new release,
  * then lets a broken release fail on the canary and roll back, and shows the pre-update
- * backups every node took and a verified restore. Exits 0 when all of it worked.
+ * backups every node took and a verified restore; then a node dies for good: announced as
+ * node.lost, left out of the next whole-fleet rollout (saying why), removed with `lockstep nodes
+ * rm`, and the component's version follows what the rest run. Exits 0 when all of it worked.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -30,11 +32,12 @@ import {
   uniqueName,
   type ServiceProcess,
 } from '@lockstep/testing';
+import { lostNodeStep } from './demo-lost-node';
 import { DemoWebhookReceiver, readSlackMessage } from './demo-receivers';
 
 const SERVICES = ['checker', 'notifier', 'api', 'scheduler', 'backup'] as const;
 const NODES = ['node-1', 'node-2', 'node-3'] as const;
-const STEPS = 13;
+const STEPS = 14;
 const step = (n: number, text: string) => console.log(`\n[${n}/${STEPS}] ${text}`);
 const ok = (text: string) => console.log(`   ✓ ${text}`);
 const fail = (text: string): never => {
@@ -116,6 +119,8 @@ async function main(): Promise<void> {
       LOCKSTEP_SECRET_KEY: randomBytes(32).toString('base64'),
       CHECKER_CHECK_ON_START: 'false',
       SCHEDULER_LOCK_LEASE: '5s',
+      // a node silent this long is lost (step 12); 10s by default
+      SCHEDULER_NODE_LOST_AFTER: '3s',
       BACKUP_BUCKET: `${bucket}-backups`,
       BACKUP_KEY: 'demo passphrase, keep it somewhere safe',
     };
@@ -477,11 +482,17 @@ async function main(): Promise<void> {
     const prune = await cli('backup', 'prune', '--dry-run');
     console.log(prune.stdout.trimEnd().split('\n').slice(-4).join('\n').replace(/^/gm, '   '));
 
-    step(12, 'Delivery log (lockstep deliveries)');
+    step(12, 'A node goes away: announced, left out of the next rollout, decommissioned');
+    await lostNodeStep(
+      { cli, procs, appVersions, work, ok, fail, cleanup: (stop) => void cleanup.push(stop) },
+      rollout,
+    );
+
+    step(13, 'Delivery log (lockstep deliveries)');
     const log = await cli('deliveries', '--limit', '8');
     console.log(log.stdout.replace(/^/gm, '   '));
 
-    step(13, 'The audit trail: every change and refusal, hash-chained (lockstep audit)');
+    step(14, 'The audit trail: every change and refusal, hash-chained (lockstep audit)');
     const trail = await cli('audit', '--since', '1h', '--limit', '10');
     console.log(trail.stdout.trimEnd().replace(/^/gm, '   '));
     const refused = JSON.parse((await cli('audit', '--action', 'request.refused', '--json')).stdout) as unknown[];
@@ -500,7 +511,7 @@ async function main(): Promise<void> {
       );
     ok('NATS: no process reached beyond its own permissions (the server logged no permissions violation)');
     console.log(
-      `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: releases announced and delivered with verified signatures, a fleet rolled canary-first to 1.2.0, a broken 1.4.0 rolled back on its canary, a tampered 1.3.0 refused, a backup per node before every install, and a verified restore.`,
+      `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: releases announced and delivered with verified signatures, a fleet rolled canary-first to 1.2.0, a broken 1.4.0 rolled back on its canary, a tampered 1.3.0 refused, a backup per node before every install, a verified restore, and a lost node announced, left out and removed.`,
     );
   } finally {
     for (const c of cleanup.reverse()) await c().catch(() => undefined);

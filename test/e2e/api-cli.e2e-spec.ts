@@ -179,6 +179,8 @@ describe('api + lockstep CLI (processes, real NATS/Postgres/S3)', () => {
       .update(await readFile(join(work, 'root.json')))
       .digest('hex');
     expect(comps[0].source).toEqual({ mode: 's3', trustedRootSha256: rootSha256 });
+    // no agent runs here: the API read the node directory and found no node running demo
+    expect(comps[0]).toMatchObject({ currentVersion: '1.0.0', fleet: { nodes: 0, lost: 0, versions: [] } });
     expect(rootJson.sha256).toBe(rootSha256);
     expect(JSON.stringify(comps)).not.toContain('"signatures"');
   });

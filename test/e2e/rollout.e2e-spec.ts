@@ -65,6 +65,24 @@ describe('rolling updates (scheduler + five agents + demo app, real NATS/Postgre
     expect(component).toEqual([{ current_version: '1.1.0' }]);
   });
 
+  it("a current version that no longer matches the nodes (a stale registration) follows them on the scheduler's next look", async () => {
+    const current = async () =>
+      (await fleet.dep.pg.query(`SELECT current_version FROM components WHERE name = 'demo'`)).rows[0].current_version;
+    await fleet.dep.pg.query(`UPDATE components SET current_version = '0.9.0' WHERE name = 'demo'`);
+
+    const followed = await waitFor(async () => ((await current()) === '0.9.0' ? undefined : current()), {
+      what: 'the current version to follow the nodes',
+    });
+    const { rows: audited } = await fleet.dep.pg.query(
+      `SELECT actor_kind, actor_id, params FROM audit_log WHERE action = 'component.version-followed' AND params->>'from' = '0.9.0'`,
+    );
+
+    expect(followed).toBe('1.1.0');
+    expect(audited).toEqual([
+      { actor_kind: 'system', actor_id: 'scheduler', params: { from: '0.9.0', to: '1.1.0', seen: 'fleet', nodes: 5 } },
+    ]);
+  });
+
   it('a broken 1.2.0 fails on the canary, is rolled back there, and touches no other node', async () => {
     const seen = await collectEvents(fleet.dep);
 

@@ -107,7 +107,10 @@ describe(run.name, () => {
       ],
       [['deliveries', '--limit', '0'], /--limit must be a whole number from 1 to 200/],
       [['deliveries', '--status', 'lost'], /Allowed choices are pending, delivered, dead, cancelled/],
-      [['dead-letters', 'replay'], /choose exactly one of --delivery ID, --subscription ID or --all/],
+      [
+        ['dead-letters', 'replay'],
+        /choose exactly one of --delivery ID, --subscription ID, --message SEQ, --outbox ID or --all/,
+      ],
       [['subscriptions', 'rm', 'ops'], /"ops" is not a subscription id/],
       [['components', '--api', 'ftp://x'], /must start with http:\/\/ or https:\/\//],
       [

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { BackupChangedV1, BackupProgressV1 } from './backups';
+import { MessageDeadLetteredV1 } from './dead-letter-queries';
 import { InstallFinishedV1, InstallProgressV1, RolloutChangedV1 } from './fleet';
 import { NodeLostV1, NodeRecoveredV1 } from './nodes';
 import { CheckFailedV1, ReleaseAvailableV1, ReleaseMetadataExpiringV1 } from './payloads';
@@ -73,6 +74,11 @@ export const EventContracts = {
     },
   }),
   [Subjects.BackupProgress]: contract(Subjects.BackupProgress, 'backup.progress', BackupProgressV1),
+  [Subjects.MessageDeadLettered]: contract(
+    Subjects.MessageDeadLettered,
+    'message.dead_lettered',
+    MessageDeadLetteredV1,
+  ),
 } as const satisfies Record<Subject, EventContract>;
 
 /** Payload type carried by an event subject. */

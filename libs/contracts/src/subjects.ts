@@ -26,6 +26,8 @@ export const Subjects = {
   BackupChanged: 'evt.backup.changed.v1',
   /** Event: progress of one backup operation. */
   BackupProgress: 'evt.backup.progress.v1',
+  /** Event: a message was given up on and waits in the dead letters (an alert). Published by the service whose outbox relay or event consumer gave up; consumed by the notifier. */
+  MessageDeadLettered: 'evt.message.dead-lettered.v1',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 
@@ -58,6 +60,10 @@ export const Queries = {
   NodeRemove: 'qry.scheduler.node-remove.v1',
   /** Force-release a cluster lock (audited); reply: LockReleaseReplyV1. */
   LockRelease: 'qry.scheduler.lock-release.v1',
+  /** List the messages of the DEAD_LETTERS stream (the scheduler alone reads it); reply: DeadLetterListReplyV1. */
+  DeadLetterList: 'qry.scheduler.dead-letter-list.v1',
+  /** Re-drive stream and outbox dead letters (audited); reply: DeadLetterRedriveReplyV1. */
+  DeadLetterRedrive: 'qry.scheduler.dead-letter-redrive.v1',
 } as const;
 export type Query = (typeof Queries)[keyof typeof Queries];
 
@@ -66,6 +72,19 @@ export const Streams = {
   Events: { name: 'EVENTS', subjects: ['evt.>'] },
   Commands: { name: 'COMMANDS', subjects: ['cmd.>'] },
   DeadLetters: { name: 'DEAD_LETTERS', subjects: ['dlq.>'] },
+} as const;
+
+/**
+ * Headers of a message in the DEAD_LETTERS stream (wire names), next to the original's own
+ * headers and bytes, which it keeps unchanged.
+ */
+export const DeadLetterHeaders = {
+  /** Why the consumer gave up on it (at most 1000 characters). */
+  Reason: 'Lockstep-Dead-Letter-Reason',
+  /** The absolute subject it was published on (namespace included). */
+  OriginalSubject: 'Lockstep-Original-Subject',
+  /** The service (or `agent-<nodeId>`) whose consumer gave up on it: a re-drive reaches that consumer again. */
+  Service: 'Lockstep-Dead-Letter-Service',
 } as const;
 
 /** Dead-letter subject for a message that exhausted its deliveries on `subject`. */

@@ -1,4 +1,4 @@
-import { deadLetterSubject, NodeConsumers, NodeSubjects } from '@lockstep/contracts';
+import { DeadLetterHeaders, deadLetterSubject, NodeConsumers, NodeSubjects } from '@lockstep/contracts';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -16,6 +16,8 @@ export type CommandOutcome = { kind: 'ack' } | { kind: 'nak'; delayMs?: number }
 /** Where a command consumer pulls from and how. */
 export interface CommandConsumerOptions {
   namespace: string;
+  /** Who consumes (`backup`, `agent-<nodeId>`): named in the dead letters it writes. */
+  service?: string;
   /** Stream name, e.g. `LOCKSTEP_COMMANDS`. */
   stream: string;
   durable: string;
@@ -164,8 +166,9 @@ export class CommandConsumer {
   private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
     const relative = msg.subject.slice(this.options.namespace.length + 1);
     const h = msg.headers ?? natsHeaders();
-    h.set('Lockstep-Dead-Letter-Reason', reason.slice(0, 1000));
-    h.set('Lockstep-Original-Subject', msg.subject);
+    h.set(DeadLetterHeaders.Reason, reason.slice(0, 1000));
+    h.set(DeadLetterHeaders.OriginalSubject, msg.subject);
+    h.set(DeadLetterHeaders.Service, this.options.service ?? this.options.durable);
     await this.js
       .publish(`${this.options.namespace}.${deadLetterSubject(relative)}`, msg.data, {
         headers: h,

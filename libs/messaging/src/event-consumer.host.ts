@@ -8,11 +8,13 @@ import {
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import {
+  DeadLetterHeaders,
   deadLetterSubject,
   eventFilterSubject,
   parseEvent,
   perNodeMismatch,
   Streams,
+  Subjects,
   type CloudEvent,
   type Subject,
 } from '@lockstep/contracts';
@@ -21,11 +23,12 @@ import { SpanKind, SpanStatusCode, context, trace, type Attributes } from '@open
 import { DEAD_LETTER_RECORDER, type DeadLetterRecorder } from './dead-letter-recorder';
 import { NatsClient } from './nats-client';
 import { ensureConsumer, ensureStreams } from './jetstream-topology';
-import { isInfrastructureOutage } from './outage';
+import { classifyFailure } from './outage';
 import { ON_EVENT_METADATA, type HandlerOutcome, type OnEventMetadata } from './on-event.decorator';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { extractTraceContext } from '@lockstep/telemetry';
 import { deadLetterMsgId } from './dead-letter-msg-id';
+import { EventPublisher } from './event-publisher';
 
 type Handler = (event: CloudEvent) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
 type BatchHandler = (events: CloudEvent[]) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
@@ -59,10 +62,11 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
   private stopping = false;
   /**
    * Failures of the handlers themselves, per message (stream and sequence): deliveries spent
-   * waiting out an outage do not count toward dead-lettering. Kept in memory: a restart starts
-   * a message's count again, which retries more, never less.
+   * waiting out an outage do not count toward dead-lettering, lost database connections count
+   * apart (see classifyFailure). Kept in memory: a restart starts a message's count again,
+   * which retries more, never less.
    */
-  private readonly ownFailures = new Map<string, number>();
+  private readonly ownFailures = new Map<string, { own: number; lost: number }>();
 
   constructor(
     private readonly nats: NatsClient,
@@ -282,7 +286,13 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       outcome = (await context.with(trace.setSpan(parent, span), call)) ?? { kind: 'ack' };
     } catch (err) {
       span.recordException(err as Error);
-      outcome = { kind: 'retry', reason: (err as Error).message, outage: isInfrastructureOutage(err) };
+      const kind = classifyFailure(err);
+      outcome = {
+        kind: 'retry',
+        reason: (err as Error).message,
+        outage: kind === 'outage',
+        connectionLost: kind === 'connection-lost',
+      };
     }
     span.setAttribute('lockstep.outcome', outcome.kind);
     if (outcome.kind !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
@@ -298,10 +308,16 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       return;
     }
     // A dependency that is down (Postgres, NATS, S3) delays the work but never loses it: only the
-    // handler's own failures and bad payloads count toward dead-lettering.
-    const outage = outcome.kind === 'retry' && outcome.outage === true;
-    const failures = (this.ownFailures.get(key) ?? 0) + (outage ? 0 : 1);
-    if (outcome.kind === 'dead-letter' || failures >= this.nats.options.maxDeliver) {
+    // handler's own failures and bad payloads count toward dead-lettering; a lost connection
+    // counts toward a larger budget of its own.
+    const before = this.ownFailures.get(key) ?? { own: 0, lost: 0 };
+    const retry = outcome.kind === 'retry' ? outcome : undefined;
+    const failures = {
+      own: before.own + (retry?.outage || retry?.connectionLost ? 0 : 1),
+      lost: before.lost + (retry?.connectionLost ? 1 : 0),
+    };
+    const { maxDeliver, maxConnectionLosses } = this.nats.options;
+    if (outcome.kind === 'dead-letter' || failures.own >= maxDeliver || failures.lost >= maxConnectionLosses) {
       this.ownFailures.delete(key);
       await this.deadLetter(subject, msg, outcome.reason);
       return;
@@ -313,16 +329,43 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     msg.nak(delay);
   }
 
+  /**
+   * Announces a dead letter (`message.dead_lettered`, which subscriptions receive) under an id
+   * made of the dead letter's own, so a second attempt after a crash is dropped as a duplicate.
+   * Best effort, like the audit record: an alert that cannot go out is logged, and the dead
+   * letter is still listed by `lockstep dead-letters`.
+   */
+  private async alert(subject: string, msg: JsMsg, reason: string, seq: number, msgId: string): Promise<void> {
+    let eventId: string | null = null;
+    try {
+      eventId = (JSON.parse(new TextDecoder().decode(msg.data)) as { id?: unknown }).id?.toString() ?? null;
+    } catch {
+      // not JSON: the alert says so by its reason
+    }
+    const { service } = this.nats.options;
+    await new EventPublisher(this.nats)
+      .publish(
+        Subjects.MessageDeadLettered,
+        { kind: 'message', id: String(seq), service, subject, eventId, reason: reason.slice(0, 1000) },
+        { id: `alert-${msgId}`, subject },
+      )
+      .catch((err: Error) => this.logger.error(`dead letter ${seq} of ${subject} not announced: ${err.message}`));
+  }
+
   /** Moves a message to the dead-letter stream with the reason, then terminates it. */
   private async deadLetter(subject: string, msg: JsMsg, reason: string): Promise<void> {
     const h = msg.headers ?? natsHeaders();
-    h.set('Lockstep-Dead-Letter-Reason', reason.slice(0, 1000));
-    h.set('Lockstep-Original-Subject', msg.subject);
-    await this.nats.js.publish(this.nats.subject(deadLetterSubject(subject)), msg.data, {
+    h.set(DeadLetterHeaders.Reason, reason.slice(0, 1000));
+    h.set(DeadLetterHeaders.OriginalSubject, msg.subject);
+    h.set(DeadLetterHeaders.Service, this.nats.options.service);
+    const msgId = deadLetterMsgId(msg.info.stream, msg.seq, msg.data);
+    const stored = await this.nats.js.publish(this.nats.subject(deadLetterSubject(subject)), msg.data, {
       headers: h,
-      msgID: deadLetterMsgId(msg.info.stream, msg.seq, msg.data),
+      msgID: msgId,
     });
     this.logger.error(`${subject} message ${msg.seq} dead-lettered: ${reason}`);
+    // an alert given up on is not announced again: that could go on forever
+    if (subject !== Subjects.MessageDeadLettered) await this.alert(subject, msg, reason, stored.seq, msgId);
     // The move is a NATS write, not a database change, so the audit record cannot share its
     // transaction: it is written right after the copy is stored and before the original is
     // terminated (a crash in between redelivers the message, which dead-letters it again under

@@ -1,9 +1,15 @@
 import { Global, Injectable, Module, type Type } from '@nestjs/common';
 import type { MessagingOptions } from './messaging.options';
 import { Test } from '@nestjs/testing';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { Subjects, createEvent, eventWireSubject, type CloudEvent } from '@lockstep/contracts';
+import {
+  Subjects,
+  createEvent,
+  eventWireSubject,
+  type CloudEvent,
+  type MessageDeadLetteredV1,
+} from '@lockstep/contracts';
 import {
   DEAD_LETTER_RECORDER,
   type DeadLetteredMessage,
@@ -86,6 +92,17 @@ class DatabaseBoundHandler {
   }
 }
 
+/** A handler whose every query ends its own Postgres connection (a payload that crashes the backend). */
+@Injectable()
+class BackendCrashingHandler {
+  calls = 0;
+  @OnEvent(Subjects.CheckFailed)
+  handle(): never {
+    this.calls++;
+    throw new Error('query failed', { cause: new Error('Connection terminated unexpectedly') });
+  }
+}
+
 /** What the consumer reported as dead-lettered (a service with Postgres records these in the audit trail). */
 const deadLettered: DeadLetteredMessage[] = [];
 @Global()
@@ -129,6 +146,15 @@ async function startHost<T>(handler: Type<T>, options: Omit<MessagingOptions, 's
   };
 }
 
+/** Waits until the namespace's DEAD_LETTERS stream holds `count` messages; returns them in order. */
+async function deadLetters(jsm: JetStreamManager, namespace: string, count: number) {
+  const name = `${namespace.toUpperCase()}_DEAD_LETTERS`;
+  await waitFor(async () => (await jsm.streams.info(name)).state.messages >= count, {
+    what: `${count} dead letter(s)`,
+  });
+  return Promise.all(Array.from({ length: count }, (_, i) => jsm.streams.getMessage(name, { seq: i + 1 })));
+}
+
 describe('EventConsumerHost', () => {
   it('redelivers on failure, dead-letters after the limit or on a bad payload, and publishes once per id', async () => {
     const namespace = uniqueName('m');
@@ -152,6 +178,10 @@ describe('EventConsumerHost', () => {
     const publisher = app.get(EventPublisher);
     const nc = await connect({ servers });
     const jsm = await jetstreamManager(nc);
+    const alerts: Array<{ data: MessageDeadLetteredV1 }> = [];
+    const alertSub = nc.subscribe(`${namespace}.${Subjects.MessageDeadLettered}`, {
+      callback: (_e, m) => void alerts.push(m.json()),
+    });
     try {
       const ok = await publisher.publish(Subjects.CheckFailed, payload, { id: 'evt-1' });
       await publisher.publish(Subjects.CheckFailed, payload, { id: 'evt-1' });
@@ -161,15 +191,7 @@ describe('EventConsumerHost', () => {
       await jetstream(nc).publish(`${namespace}.${Subjects.CheckFailed}`, JSON.stringify({ not: 'a cloud event' }), {
         msgID: 'garbage',
       });
-      const dlq = await waitFor(
-        async () => {
-          const info = await jsm.streams.info(`${namespace.toUpperCase()}_DEAD_LETTERS`);
-          return info.state.messages >= 2 ? info : undefined;
-        },
-        { what: 'two dead letters' },
-      );
-      const first = await jsm.streams.getMessage(dlq!.config.name, { seq: 1 });
-      const second = await jsm.streams.getMessage(dlq!.config.name, { seq: 2 });
+      const [first, second] = await deadLetters(jsm, namespace, 2);
 
       expect(sut.calls.filter((c) => c.id === ok.id)).toHaveLength(3);
       expect(sut.calls.filter((c) => c.id === poison.id)).toHaveLength(3);
@@ -186,7 +208,24 @@ describe('EventConsumerHost', () => {
           ['spec', Subjects.CheckFailed, expect.stringMatching(/^invalid message/)],
         ]),
       );
+      // each dead letter is announced once, naming what `dead-letters replay --message` takes
+      await waitFor(() => alerts.length >= 2, { what: 'two message.dead_lettered alerts' });
+      expect(alerts.map((a) => a.data).sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+        expect.objectContaining({
+          kind: 'message',
+          id: String(first!.seq),
+          service: 'spec',
+          subject: Subjects.CheckFailed,
+        }),
+        expect.objectContaining({
+          kind: 'message',
+          id: String(second!.seq),
+          service: 'spec',
+          subject: Subjects.CheckFailed,
+        }),
+      ]);
     } finally {
+      alertSub.unsubscribe();
       await app.close();
       for (const s of ['EVENTS', 'COMMANDS', 'DEAD_LETTERS'])
         await jsm.streams.delete(`${namespace.toUpperCase()}_${s}`).catch(() => undefined);
@@ -314,14 +353,7 @@ describe('EventConsumerHost', () => {
           { msgID: ev.id },
         );
       await waitFor(() => sut.calls.length >= 1, { what: "node a's own outcome handled" });
-      const dlq = await waitFor(
-        async () => {
-          const info = await jsm.streams.info(`${namespace.toUpperCase()}_DEAD_LETTERS`);
-          return info.state.messages >= 1 ? info : undefined;
-        },
-        { what: 'the forged outcome dead-lettered' },
-      );
-      const letter = await jsm.streams.getMessage(dlq!.config.name, { seq: 1 });
+      const [letter] = await deadLetters(jsm, namespace, 1);
       expect(letter?.json<CloudEvent>().id).toBe(forged.id);
       expect(letter?.header.get('Lockstep-Dead-Letter-Reason')).toMatch(
         /published on node node-a's subject but names node node-b/,
@@ -350,6 +382,25 @@ describe('EventConsumerHost', () => {
       const dlq = await jsm.streams.info(`${namespace.toUpperCase()}_DEAD_LETTERS`);
       expect(sut.handled).toEqual([event.id]);
       expect(dlq.state.messages).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('dead-letters an event whose handling ends its own database connection every time, after the larger budget', async () => {
+    const { namespace, app, sut, jsm, close } = await startHost(BackendCrashingHandler, {
+      handles: [Subjects.CheckFailed],
+      maxDeliver: 2,
+      maxConnectionLosses: 4,
+      redeliveryBackoffMs: [20],
+    });
+    try {
+      await app.get(EventPublisher).publish(Subjects.CheckFailed, payload);
+
+      const [letter] = await deadLetters(jsm, namespace, 1);
+      expect(sut.calls).toBe(4);
+      expect(letter?.header.get('Lockstep-Dead-Letter-Reason')).toMatch(/query failed/);
+      expect(letter?.header.get('Lockstep-Dead-Letter-Service')).toBe('spec');
     } finally {
       await close();
     }

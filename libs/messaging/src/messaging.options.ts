@@ -15,6 +15,12 @@ export interface MessagingOptions {
   replicas?: number;
   /** Deliveries before a message goes to the dead-letter subject. */
   maxDeliver?: number;
+  /**
+   * Deliveries whose handler lost its own database connection (a payload that crashes the
+   * backend, or an outage's first blow) before the message is dead-lettered; counted apart
+   * from, and far more patiently than, the handler's other failures.
+   */
+  maxConnectionLosses?: number;
   /** Redelivery delays in ms by attempt (last one repeats). */
   redeliveryBackoffMs?: number[];
   /** How long the server waits for an ack before redelivering. */
@@ -33,6 +39,7 @@ export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 export const resolveOptions = (o: MessagingOptions): Required<MessagingOptions> => ({
   replicas: 1,
   maxDeliver: 8,
+  maxConnectionLosses: 24,
   redeliveryBackoffMs: [500, 2000, 10000, 30000, 60000],
   ackWaitMs: 30000,
   ...o,

@@ -167,6 +167,10 @@ const actions: Record<string, (c: Client) => Promise<unknown>> = {
     }),
   'create a stream outside the namespace': async ({ nc }) =>
     (await jetstreamManager(nc)).streams.add({ name: `${NS.toUpperCase()}_OTHER`, subjects: [`other.${NS}.>`] }),
+  // the operator's `lockstep dead-letters` goes through the scheduler (qry.scheduler.dead-letter-*)
+  'read a dead letter': async ({ nc }) => (await jetstreamManager(nc)).streams.getMessage(ST.deadLetters, { seq: 1 }),
+  // seq 2 is only for this cell: the one identity allowed deletes it
+  'delete a dead letter': async ({ nc }) => (await jetstreamManager(nc)).streams.deleteMessage(ST.deadLetters, 2),
   'publish an install event for node a': ({ js }) => js.publish(ns(`${Subjects.InstallProgress}.a`), json({})),
   'publish an install event for node b': ({ js }) => js.publish(ns(`${Subjects.InstallFinished}.b`), json({})),
   "subscribe to node a's command subject": async ({ nc }) => {
@@ -204,6 +208,13 @@ const allowed: Record<Who, string[]> = {
   scheduler: [
     'publish a command to node a',
     'publish a control event (rollout changed)',
+    // a re-drive publishes a dead letter again to its original subject, whoever published it first
+    'publish an install event for node a',
+    'publish an install event for node b',
+    "announce a backup as the control plane's",
+    'announce a backup of node a',
+    'read a dead letter',
+    'delete a dead letter',
     'publish a node lost event',
     // `lockstep nodes rm b`: the scheduler deletes a dead node's record and consumer; NATS cannot
     // tell a delete marker from a write, so it may write the record too.
@@ -269,6 +280,7 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
     await admin.js.publish(ns(NodeSubjects.install('a')), json({ from: 'admin' }));
     await admin.js.publish(ns(Subjects.ReleaseAvailable), json({ from: 'admin' }));
     await admin.js.publish(ns(BackupSubjects.operation), json({ from: 'admin' }));
+    for (const n of [1, 2]) await admin.js.publish(ns(`dlq.${Subjects.CheckFailed}`), json({ dead: n }));
 
     for (const who of Who) if (who !== 'anonymous') clients.set(who, await connectAs(who));
   });

@@ -98,12 +98,37 @@ describe('natsPermissionsFor', () => {
         'lockstep.evt.release.available.v1',
         'lockstep.evt.check.failed.v1',
         'lockstep.evt.release.metadata-expiring.v1',
+        'lockstep.evt.message.dead-lettered.v1',
       ],
     ],
-    ['scheduler', ['lockstep.evt.node.lost.v1', 'lockstep.evt.node.recovered.v1', 'lockstep.evt.rollout.changed.v1']],
-    ['backup', ['lockstep.evt.backup.changed.v1._control', 'lockstep.evt.backup.progress.v1']],
-    ['notifier', []],
-    ['api', []],
+    // its own, and every event again when an operator re-drives a dead letter
+    [
+      'scheduler',
+      [
+        'lockstep.evt.node.lost.v1',
+        'lockstep.evt.node.recovered.v1',
+        'lockstep.evt.rollout.changed.v1',
+        'lockstep.evt.release.available.v1',
+        'lockstep.evt.check.failed.v1',
+        'lockstep.evt.release.metadata-expiring.v1',
+        'lockstep.evt.node.install.progress.v1.*',
+        'lockstep.evt.node.install.finished.v1.*',
+        'lockstep.evt.backup.changed.v1.*',
+        'lockstep.evt.backup.progress.v1',
+        'lockstep.evt.message.dead-lettered.v1',
+      ],
+    ],
+    // every service may announce a message it gave up on
+    [
+      'backup',
+      [
+        'lockstep.evt.backup.changed.v1._control',
+        'lockstep.evt.backup.progress.v1',
+        'lockstep.evt.message.dead-lettered.v1',
+      ],
+    ],
+    ['notifier', ['lockstep.evt.message.dead-lettered.v1']],
+    ['api', ['lockstep.evt.message.dead-lettered.v1']],
   ] as const)('lets %s publish only its own events', (name, own) => {
     const sut = perms(service(name)).publish.allow.filter((s) => s.startsWith('lockstep.evt.'));
 
@@ -140,11 +165,25 @@ describe('inboxPrefixFor', () => {
 
 describe('publishedSubjectsOf', () => {
   it.each([
-    ['checker', ['evt.check.failed.v1', 'evt.release.available.v1', 'evt.release.metadata-expiring.v1']],
-    ['scheduler', ['evt.node.lost.v1', 'evt.node.recovered.v1', 'evt.rollout.changed.v1']],
-    ['api', ['cmd.backup.operation.v1']],
-    ['backup', ['cmd.backup.operation.v1', 'evt.backup.changed.v1', 'evt.backup.progress.v1']],
-    ['notifier', []],
+    [
+      'checker',
+      [
+        'evt.check.failed.v1',
+        'evt.message.dead-lettered.v1',
+        'evt.release.available.v1',
+        'evt.release.metadata-expiring.v1',
+      ],
+    ],
+    [
+      'scheduler',
+      ['evt.message.dead-lettered.v1', 'evt.node.lost.v1', 'evt.node.recovered.v1', 'evt.rollout.changed.v1'],
+    ],
+    ['api', ['cmd.backup.operation.v1', 'evt.message.dead-lettered.v1']],
+    [
+      'backup',
+      ['cmd.backup.operation.v1', 'evt.backup.changed.v1', 'evt.backup.progress.v1', 'evt.message.dead-lettered.v1'],
+    ],
+    ['notifier', ['evt.message.dead-lettered.v1']],
   ])('lists what %s may publish through its outbox relay', (name, subjects) => {
     const sut = publishedSubjectsOf(name);
 

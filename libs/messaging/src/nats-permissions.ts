@@ -92,6 +92,8 @@ export const EventPublishers: Record<Subject, readonly Publisher[]> = {
   [Subjects.RolloutChanged]: ['scheduler'],
   [Subjects.BackupChanged]: ['backup', 'agent'],
   [Subjects.BackupProgress]: ['backup'],
+  // every service with an outbox relay or an event consumer may give up on a message
+  [Subjects.MessageDeadLettered]: ['scheduler', 'checker', 'notifier', 'api', 'backup'],
 };
 
 /**
@@ -130,6 +132,8 @@ export const QueryAskers: Record<Query, readonly ControlPlaneService[]> = {
   [Queries.RolloutAction]: ['api'],
   [Queries.RollbackCreate]: ['api'],
   [Queries.LockRelease]: ['api'],
+  [Queries.DeadLetterList]: ['api'],
+  [Queries.DeadLetterRedrive]: ['api'],
   [Queries.NodeRemove]: ['api'],
 };
 
@@ -186,6 +190,19 @@ const consuming = (s: string, consumer = '>') => [
 ];
 /** Full use of a stream: manage it and its consumers, read and consume it. */
 const streamUse = (s: string) => [...streamManagement(s), ...streamReads(s), ...consumerManagement(s), ...consuming(s)];
+
+/**
+ * Every subject a consumer may dead-letter, where a re-drive publishes it again (relative to the
+ * namespace): each event on its wire subjects (`<subject>.*` for per-node events: every node's
+ * and the control plane's) and each command. NATS (2.9) cannot tell a re-published dead letter
+ * from any other message, so this is granted to the scheduler alone, whose one code path that
+ * uses it publishes only bytes read from DEAD_LETTERS, to the subject their dead-letter subject
+ * covers (DeadLetterStream.redrive).
+ */
+function redriveSubjects(): string[] {
+  const events = (Object.keys(EventPublishers) as Subject[]).map((s) => (contractFor(s)?.perNode ? `${s}.*` : s));
+  return [...events, 'cmd.node.>', ...Object.keys(CommandPublishers)];
+}
 
 /** Services with event handlers (NOTIFIER_SUBJECTS, SCHEDULER_SUBJECTS, BACKUP_SUBJECTS): only they create and pull consumers on EVENTS. */
 const EventConsumingServices: readonly ControlPlaneService[] = ['notifier', 'scheduler', 'backup'];
@@ -262,7 +279,8 @@ function agentPermissions(nodeId: string, ns: Ns, inbox: string, st: StreamNames
 function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string, st: StreamNames): NatsPermissions {
   // Every service ensures the three streams at start. Consumers: on EVENTS only services
   // with event handlers, on COMMANDS only the scheduler (node consumers) and backup (its
-  // operations consumer), on DEAD_LETTERS nobody (operators read it as admin).
+  // operations consumer), on DEAD_LETTERS nobody: the scheduler reads it message by message and
+  // deletes what it re-drives (operators ask it through the API).
   const allow = ['$JS.API.INFO', ...[st.events, st.commands, st.deadLetters].flatMap(streamManagement)];
   if (EventConsumingServices.includes(service)) allow.push(...consumerManagement(st.events), ...consuming(st.events));
   if (service === 'scheduler')
@@ -270,6 +288,8 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
       ...[st.events, st.commands, st.deadLetters].flatMap(streamUpdate),
       ...streamReads(st.commands),
       ...consumerManagement(st.commands),
+      ...streamReads(st.deadLetters),
+      `$JS.API.STREAM.MSG.DELETE.${st.deadLetters}`,
     );
   if (service === 'backup') {
     const c = BACKUP_OPERATIONS_CONSUMER;
@@ -286,7 +306,7 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
     ...publishedSubjectsOf(service)!.map((s) => ns(contractFor(s)?.perNode ? eventWireSubject(s as Subject) : s)),
     ns('dlq.>'),
   );
-  if (service === 'scheduler') allow.push(ns('cmd.node.>'));
+  if (service === 'scheduler') allow.push(...redriveSubjects().map(ns));
 
   // The scheduler takes rollout locks (any key) and force-releases any stuck lock for an
   // operator (`lockstep locks release`), backup-repository ones too; backup takes only those.

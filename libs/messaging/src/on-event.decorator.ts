@@ -6,8 +6,11 @@ export const ON_EVENT_METADATA = 'lockstep:on-event';
 /** What a handler decided about a message; returning nothing means Ack. */
 export type HandlerOutcome =
   | { kind: 'ack' }
-  /** `outage`: a dependency was down; never counted toward dead-lettering. */
-  | { kind: 'retry'; delayMs?: number; reason: string; outage?: boolean }
+  /**
+   * `outage`: a dependency was down; never counted toward dead-lettering. `connectionLost`: the
+   * handler's database connection ended unexpectedly; counted against `maxConnectionLosses`.
+   */
+  | { kind: 'retry'; delayMs?: number; reason: string; outage?: boolean; connectionLost?: boolean }
   | { kind: 'dead-letter'; reason: string };
 
 /** How a subject's handler is called. */

@@ -1,4 +1,4 @@
-import { isInfrastructureOutage } from './outage';
+import { classifyFailure, isInfrastructureOutage } from './outage';
 
 const coded = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -14,6 +14,7 @@ describe(isInfrastructureOutage.name, () => {
       true,
     ],
     ['a connection lost mid-query (pg, no code)', new Error('Connection terminated unexpectedly'), true],
+    ['a backend ended by the crash of another (57P02)', coded('57P02', 'crash of another server process'), true],
     ['a pool that could not connect in time', new Error('timeout exceeded when trying to connect'), true],
     ['NATS unreachable', Object.assign(new Error('no'), { name: 'MessagingUnavailableError' }), true],
     ['a cause further down', new Error('recording failed', { cause: coded('ECONNRESET') }), true],
@@ -30,5 +31,22 @@ describe(isInfrastructureOutage.name, () => {
     err.cause = err;
 
     expect(isInfrastructureOutage(err)).toBe(false);
+  });
+
+  it.each<[string, unknown, ReturnType<typeof classifyFailure>]>([
+    ['a refused connection', coded('ECONNREFUSED'), 'outage'],
+    ['Postgres starting up', coded('57P03', 'the database system is starting up'), 'outage'],
+    // the other sessions of a crashed server are told 57P02: they are victims, not the cause
+    ['a session ended by the crash of another (57P02)', coded('57P02', 'crash of another server process'), 'outage'],
+    // the session whose query crashed its backend sees its connection end with no word
+    ['its own connection ended unexpectedly', new Error('Connection terminated unexpectedly'), 'connection-lost'],
+    [
+      'its own connection ended, wrapped by TypeORM',
+      Object.assign(new Error('query failed'), { driverError: new Error('Connection terminated unexpectedly') }),
+      'connection-lost',
+    ],
+    ['a bug', new TypeError('x is undefined'), 'own'],
+  ])('classifies %s as %s', (_what, err, expected) => {
+    expect(classifyFailure(err)).toBe(expected);
   });
 });

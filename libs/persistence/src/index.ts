@@ -19,6 +19,7 @@ export * from './migrations';
 export { createDataSource, runMigrations } from './data-source';
 export { enqueueEvent } from './outbox/outbox';
 export * from './outbox/outbox-relay';
+export * from './outbox/outbox-dead-letters';
 export { databaseReady, PersistenceModule } from './persistence.module';
 export * from './backups/backup-operations';
 export * from './backups/backup-record';

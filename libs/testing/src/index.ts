@@ -4,7 +4,7 @@ export * from './names';
 export * from './processes';
 export { startHttpReceiver, type ReceivedRequest, type HttpReceiver, type ReceiverScript } from './http-receiver';
 export * from './otlp-receiver';
-export { runCli, jsonOf } from './cli';
+export { runCli, jsonOf, type CliRun } from './cli';
 export {
   startNatsServer,
   type StartNatsServerOptions,
@@ -26,5 +26,6 @@ export {
   type DemoArtifactOptions,
 } from './demo-artifact';
 export * from './event-fixtures';
+export { nodeEntry, nodeRecord } from './node-fixtures';
 export { spawnTs, type TsChild } from './ts-child';
 export { FakeNpmRegistry, generateNpmSigningKey, type NpmSigning, type NpmSigningKey } from './npm-registry';

@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { BackupsRepository } from './backups/backups.repository';
 import { ComponentsRepository } from './components/components.repository';
 import { DeliveriesRepository } from './deliveries/deliveries.repository';
+import { OutboxDeadLettersRepository } from './dead-letters/outbox-dead-letters.repository';
 import { ROUTE_ACCESS, type RouteAccess } from './http/route-access';
 import { LockAuditRepository } from './locks/lock-audit.repository';
 import { LocksRepository } from './locks/locks.repository';
@@ -27,6 +28,7 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET /metrics': { path: '/metrics' },
   'GET /v1/openapi.json': { path: '/v1/openapi.json' },
   'GET /v1/components': { path: '/v1/components' },
+  'GET /v1/components/:name': { path: '/v1/components/demo' },
   'PUT /v1/components/:name': { path: '/v1/components/demo', body: { sourceType: 'tuf', sourceConfig: {} } },
   'POST /v1/checks': { path: '/v1/checks', body: { component: 'demo' } },
   'GET /v1/releases': { path: '/v1/releases' },
@@ -40,6 +42,7 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET /v1/deliveries': { path: '/v1/deliveries' },
   'GET /v1/dead-letters': { path: '/v1/dead-letters' },
   'POST /v1/dead-letters/replay': { path: '/v1/dead-letters/replay', body: {} },
+  'POST /v1/dead-letters/redrive': { path: '/v1/dead-letters/redrive', body: {} },
   'POST /v1/secrets/rotate': { path: '/v1/secrets/rotate', body: {} },
   'GET /v1/nodes': { path: '/v1/nodes' },
   'DELETE /v1/nodes/:id': { path: '/v1/nodes/node-1' },
@@ -95,7 +98,8 @@ function recorder(name: string, calls: string[]): unknown {
           ? undefined
           : (..._args: unknown[]) => {
               calls.push(`${name}.${prop}`);
-              return Promise.resolve(undefined);
+              // an empty list where a route combines lists (GET /v1/dead-letters)
+              return Promise.resolve(prop === 'list' ? [] : undefined);
             },
     },
   );
@@ -159,6 +163,7 @@ describe('API access (every route × every kind of caller; real Postgres tokens,
       LocksRepository,
       LockAuditRepository,
       BackupsRepository,
+      OutboxDeadLettersRepository,
     ].map((r): [unknown, unknown] => [r, recorder(r.name, calls)]);
     app = await startApiTestApp({ send: send as QueryClient['send'], repositories: fakes, database: ds });
     tokens.owner = app.ownerToken;

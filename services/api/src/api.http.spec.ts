@@ -1,30 +1,20 @@
 import { Logger } from '@nestjs/common';
 import { Queries } from '@lockstep/contracts';
-import type { ComponentEntity, SubscriptionEntity } from '@lockstep/persistence';
+import type { SubscriptionEntity } from '@lockstep/persistence';
 import { ApiModule } from './api.module';
 import { ComponentsRepository } from './components/components.repository';
 import { DeliveriesRepository } from './deliveries/deliveries.repository';
 import { ReleasesRepository } from './releases/releases.repository';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { startApiTestApp, type ApiTestApp } from './testing/api-test-app';
+import { componentEntity, TEST_ROOT as ROOT } from './testing/component-fixtures';
 
 /** The actor the services are handed for a request sent with `app.call`: the test app's owner token. */
 const TEST_ACTOR = expect.objectContaining({ kind: 'token', name: 'test-owner', role: 'owner', components: null });
 
-const ROOT = '{"signed":{"_type":"root","version":1},"signatures":[]}\n';
 const SUB_ID = '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60';
 
-const component = (over: Partial<ComponentEntity> = {}): ComponentEntity => ({
-  name: 'demo',
-  scheme: 'semver',
-  channel: 'stable',
-  currentVersion: '1.0.0',
-  sourceType: 'tuf',
-  sourceConfig: { mode: 's3', trustedRoot: ROOT },
-  createdAt: new Date(0),
-  updatedAt: new Date(0),
-  ...over,
-});
+const component = componentEntity;
 const subscription = (over: Partial<SubscriptionEntity> = {}): SubscriptionEntity => ({
   id: SUB_ID,
   name: 'ops',

@@ -11,7 +11,10 @@ import { BackupsService } from './backups/backups.service';
 import { ChecksController, ComponentsController } from './components/components.controller';
 import { ComponentsRepository } from './components/components.repository';
 import { ComponentsService } from './components/components.service';
-import { DeadLettersController, DeliveriesController } from './deliveries/deliveries.controller';
+import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { DeadLettersService } from './dead-letters/dead-letters.service';
+import { OutboxDeadLettersRepository } from './dead-letters/outbox-dead-letters.repository';
+import { DeliveriesController } from './deliveries/deliveries.controller';
 import { DeliveriesRepository } from './deliveries/deliveries.repository';
 import { DeliveriesService } from './deliveries/deliveries.service';
 import { AccessGuard } from './http/access.guard';
@@ -80,6 +83,8 @@ export const API_PROVIDERS = [
   SubscriptionsService,
   DeliveriesRepository,
   DeliveriesService,
+  DeadLettersService,
+  OutboxDeadLettersRepository,
   SecretsService,
   NodesRepository,
   NodesService,

@@ -5,6 +5,7 @@ import { CLOCK, SystemClock } from './clock/clock.port';
 import { FleetLockAdapter } from './fleet/fleet-lock.adapter';
 import { NodeCommander } from './fleet/node-commander';
 import { FleetView } from './fleet/fleet-view.service';
+import { ComponentVersionsRepository } from './fleet/component-versions.repository';
 import { ComponentVersions } from './fleet/component-versions.service';
 import { NodeLivenessWatcher } from './fleet/node-liveness.service';
 import { NodeRemovalService } from './fleet/node-removal.service';
@@ -20,6 +21,10 @@ import { AuditRepository } from './audit/audit.repository';
 import { RolloutRepository } from './rollouts/rollout.repository';
 import { RolloutsHandler } from './rollouts/rollouts.handler';
 import { RolloutsService } from './rollouts/rollouts.service';
+import { DeadLetterStream } from './dead-letters/dead-letter-stream.repository';
+import { DeadLettersHandler } from './dead-letters/dead-letters.handler';
+import { DeadLettersService } from './dead-letters/dead-letters.service';
+import { OutboxDeadLettersRepository } from './dead-letters/outbox-dead-letters.repository';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from './scheduler.config';
 
 /** The scheduler: plans rollouts and conducts them under the cluster lock. */
@@ -31,7 +36,7 @@ export class SchedulerModule {
       imports: [
         PlatformModule.forService({ service: 'scheduler', config, handles: SCHEDULER_SUBJECTS, topology: 'manage' }),
       ],
-      controllers: [RolloutsHandler, NodesHandler],
+      controllers: [RolloutsHandler, DeadLettersHandler, NodesHandler],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
         { provide: CLOCK, useClass: SystemClock },
@@ -46,6 +51,7 @@ export class SchedulerModule {
         },
         FleetView,
         ComponentVersions,
+        ComponentVersionsRepository,
         NodeCommander,
         RolloutRepository,
         AuditRepository,
@@ -55,6 +61,9 @@ export class SchedulerModule {
         RolloutsService,
         InstallOutcomesService,
         InstallEventsHandler,
+        DeadLetterStream,
+        OutboxDeadLettersRepository,
+        DeadLettersService,
         NodesRepository,
         NodeRemovalService,
         NodeLivenessWatcher,

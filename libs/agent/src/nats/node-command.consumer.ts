@@ -68,7 +68,11 @@ export class NodeCommandConsumer extends CommandConsumer {
       js,
       jsm,
       // created by the scheduler (a node's NATS user may not create consumers); the agent takes its ack wait from it
-      { ...nodeCommandConsumerOptions(options.namespace, options.nodeId, options.ackWaitMs), consumer: 'await' },
+      {
+        ...nodeCommandConsumerOptions(options.namespace, options.nodeId, options.ackWaitMs),
+        consumer: 'await',
+        service: `agent-${options.nodeId}`,
+      },
       handle,
       logger,
     );

@@ -1,19 +1,20 @@
-import type { ComponentView } from '@lockstep/contracts';
+import { componentView } from '../testing/component-fixtures';
+import { jsonResponse, problemResponse, recordingCli } from '../testing/fake-api';
 import { formatCheckResults } from './check.command';
-import { describeSource, formatComponents } from './components.command';
+import { describeSource, formatComponents, formatFleet } from './components.command';
 
-const component = (over: Partial<ComponentView> = {}): ComponentView => ({
-  name: 'demo',
-  scheme: 'semver',
-  channel: 'stable',
-  currentVersion: '1.0.0',
-  sourceType: 'tuf',
-  source: { mode: 's3', trustedRootSha256: 'e163082cf42abac338716293ab412d7bb203cd392579becb56262ce33e2669c8' },
-  lastCheckedAt: null,
-  lastError: null,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  ...over,
+const component = componentView;
+/** demo counted as 1.1.0, the lowest its three live nodes run, one lost node apart. */
+const split = componentView({
+  currentVersion: '1.1.0',
+  fleet: {
+    nodes: 3,
+    lost: 1,
+    versions: [
+      { version: '1.2.0', nodes: 2 },
+      { version: '1.1.0', nodes: 1 },
+    ],
+  },
 });
 
 describe(describeSource.name, () => {
@@ -44,10 +45,28 @@ describe(formatComponents.name, () => {
       }),
     ]).split('\n');
 
-    expect(sut[0]).toMatch(/^NAME\s+SOURCE\s+CHANNEL\s+SCHEME\s+CURRENT\s+LAST CHECK\s+STATUS$/);
+    expect(sut[0]).toMatch(/^NAME\s+SOURCE\s+CHANNEL\s+SCHEME\s+CURRENT\s+NODES RUN\s+LAST CHECK\s+STATUS$/);
     expect(sut[1]).toMatch(/not checked yet$/);
     expect(sut[2]).toMatch(/2026-01-01 00:00:00Z\s+ok$/);
     expect(sut[3]).toMatch(/METADATA_EXPIRED: timestamp\.json expired$/);
+  });
+});
+
+describe(formatFleet.name, () => {
+  it.each([
+    [split.fleet, '1.2.0 ×2, 1.1.0 ×1, 1 lost'],
+    [{ nodes: 2, lost: 0, versions: [{ version: '1.0.0', nodes: 2 }] }, '1.0.0 ×2'],
+    [{ nodes: 0, lost: 2, versions: [] }, '2 lost'],
+    [{ nodes: 0, lost: 0, versions: [] }, 'no node reports it'],
+    [null, 'unknown (nodes unreadable)'],
+  ])('%j: %s', (fleet, text) => {
+    expect(formatFleet(fleet)).toBe(text);
+  });
+
+  it('shows it in the table next to the version the component counts as running', () => {
+    const sut = formatComponents([split]).split('\n');
+
+    expect(sut[1]).toMatch(/\s1\.1\.0\s+1\.2\.0 ×2, 1\.1\.0 ×1, 1 lost\s/);
   });
 });
 
@@ -56,5 +75,46 @@ describe(formatCheckResults.name, () => {
     const sut = formatCheckResults([{ component: 'demo', ok: true, announced: ['1.1.0', '1.2.0'] }]);
 
     expect(sut).toMatch(/demo\s+ok\s+1\.1\.0, 1\.2\.0\s+-/);
+  });
+});
+
+describe('lockstep components (against a fake API)', () => {
+  const { lockstep, seen, reset } = recordingCli(Date.parse('2026-01-01T00:00:00Z'));
+  beforeEach(reset);
+
+  it('--json lists each component with what its nodes run', async () => {
+    seen.answer = () => jsonResponse(200, { items: [split] });
+
+    const code = await lockstep(['components', '--json']);
+
+    expect(code).toBe(0);
+    expect(JSON.parse(seen.out)).toEqual([split]);
+  });
+
+  it('show NAME prints the version it counts as running and how many nodes run each version', async () => {
+    seen.answer = () => jsonResponse(200, split);
+
+    const code = await lockstep(['components', 'show', 'demo']);
+
+    expect(code).toBe(0);
+    expect(seen.sent).toEqual([{ method: 'GET', url: 'http://api.test/v1/components/demo', body: undefined }]);
+    expect(seen.out).toMatch(/^current: +1\.1\.0$/m);
+    expect(seen.out).toMatch(/^nodes run: +1\.2\.0 ×2, 1\.1\.0 ×1, 1 lost$/m);
+  });
+
+  it('show NAME --json prints the API answer, and an unknown component exits 1 with what to do', async () => {
+    seen.answer = (req) =>
+      req.url.endsWith('/demo')
+        ? jsonResponse(200, split)
+        : problemResponse(404, 'NOT_FOUND', 'component nope is not registered; list them with GET /v1/components');
+
+    const shown = await lockstep(['components', 'show', 'demo', '--json']);
+    const shownOut = seen.out;
+    const missing = await lockstep(['components', 'show', 'nope']);
+
+    expect(shown).toBe(0);
+    expect(JSON.parse(shownOut)).toEqual(split);
+    expect(missing).toBe(1);
+    expect(seen.err).toMatch(/component nope is not registered/);
   });
 });

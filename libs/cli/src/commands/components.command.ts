@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { Channels, type ComponentView, type ListOf } from '@lockstep/contracts';
+import { Channels, type ComponentFleet, type ComponentView, type ListOf } from '@lockstep/contracts';
 import { DEFAULT_SCHEME_ID, schemeIds } from '@lockstep/versioning';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
@@ -15,15 +15,26 @@ interface AddOptions extends Omit<SourceFlags, 'trustedRoot'> {
   trustedRoot?: string;
 }
 
-/** `lockstep components [list]`, `lockstep components add`. */
+/** `lockstep components [list]`, `lockstep components show NAME`, `lockstep components add`. */
 export function registerComponents(program: Command, ctx: CliContext): void {
   const components = program.command('components').description('components Lockstep keeps up to date');
   components
     .command('list', { isDefault: true })
-    .description('list components with their source and last check')
+    .description(
+      'list components with their source, the version each counts as running, what its nodes run, and the last check',
+    )
     .action(async (_o: unknown, cmd: Command) => {
       const { items } = await ctx.api(cmd).get<ListOf<ComponentView>>('/v1/components');
       ctx.print(cmd, items, () => formatComponents(items));
+    });
+
+  components
+    .command('show <name>')
+    .description('one component: its source, the version it counts as running, and how many nodes run each version')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      checkComponentName(name);
+      const c = await ctx.api(cmd).get<ComponentView>(`/v1/components/${encodeURIComponent(name)}`);
+      ctx.print(cmd, c, () => `${c.name}\n${formatComponent(c)}`);
     });
 
   components
@@ -98,6 +109,7 @@ export function formatComponents(items: ComponentView[]): string {
       { header: 'CHANNEL', value: (c) => c.channel },
       { header: 'SCHEME', value: (c) => c.scheme },
       { header: 'CURRENT', value: (c) => c.currentVersion },
+      { header: 'NODES RUN', value: (c) => formatFleet(c.fleet) },
       { header: 'LAST CHECK', value: (c) => formatTime(c.lastCheckedAt) },
       {
         header: 'STATUS',
@@ -120,8 +132,20 @@ function formatComponent(c: ComponentView): string {
     ['channel', c.channel],
     ['scheme', c.scheme],
     ['current', c.currentVersion],
+    ['nodes run', formatFleet(c.fleet)],
     ...(typeof c.source.trustedRootSha256 === 'string'
       ? [['root sha256', c.source.trustedRootSha256] as [string, string]]
       : []),
   ]);
+}
+
+/**
+ * What a component's nodes run, e.g. `1.2.0 ×2, 1.1.0 ×1, 1 lost` (live nodes per version,
+ * newest first; per node: `lockstep nodes`). An API older than the fleet summary sends none.
+ */
+export function formatFleet(fleet: ComponentFleet | null | undefined): string {
+  if (!fleet) return 'unknown (nodes unreadable)';
+  const parts = fleet.versions.map((v) => `${v.version} ×${v.nodes}`);
+  if (fleet.lost) parts.push(`${fleet.lost} lost`);
+  return parts.length ? parts.join(', ') : 'no node reports it';
 }

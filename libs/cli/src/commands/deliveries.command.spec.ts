@@ -1,6 +1,5 @@
 import type { DeliveryView } from '@lockstep/contracts';
 import { UsageError } from '../errors';
-import { replayBody } from './dead-letters.command';
 import { formatDeliveries, parseLimit } from './deliveries.command';
 
 const SUB = '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60';
@@ -72,19 +71,5 @@ describe(parseLimit.name, () => {
 
   it('accepts 1..200', () => {
     expect(parseLimit('200')).toBe(200);
-  });
-});
-
-describe(replayBody.name, () => {
-  it.each([
-    [{ delivery: 'msg_1' }, { deliveryId: 'msg_1' }],
-    [{ subscription: SUB }, { subscriptionId: SUB }],
-    [{ all: true }, {}],
-  ])('%j -> %j', (options, body) => {
-    expect(replayBody(options)).toEqual(body);
-  });
-
-  it.each([[{}], [{ all: true, delivery: 'msg_1' }]])('needs exactly one choice: %j', (options) => {
-    expect(() => replayBody(options)).toThrow('choose exactly one of --delivery ID, --subscription ID or --all');
   });
 });

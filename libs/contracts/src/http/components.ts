@@ -12,6 +12,33 @@ export type PutComponentBody = z.infer<typeof PutComponentBody>;
 export const PostChecksBody = CheckNowV1.strict();
 export type PostChecksBody = z.infer<typeof PostChecksBody>;
 
+/** How many live nodes run one version of a component. */
+export const FleetVersionCount = z.object({
+  /** A version the component's live nodes report running. */
+  version: z.string(),
+  /** How many live nodes run it. */
+  nodes: z.number().int().nonnegative(),
+});
+export type FleetVersionCount = z.infer<typeof FleetVersionCount>;
+
+/**
+ * What a component's nodes run, from their heartbeats (each node's versions: `GET /v1/nodes`).
+ * The component's currentVersion follows it: the lowest version a live node runs.
+ */
+export const ComponentFleet = z
+  .object({
+    /** Live nodes that report running the component. */
+    nodes: z.number().int().nonnegative(),
+    /** Lost nodes (no heartbeat for too long) that last reported running it; not in `versions`. */
+    lost: z.number().int().nonnegative(),
+    /** Each version live nodes run, newest first by the component's version scheme. */
+    versions: z.array(FleetVersionCount),
+  })
+  .describe(
+    "what the component's nodes run, from their heartbeats: live nodes per version (newest first by the version scheme), lost nodes counted apart",
+  );
+export type ComponentFleet = z.infer<typeof ComponentFleet>;
+
 /** A component as the API shows it: its settings without the pinned root or credentials. */
 export const ComponentView = z.object({
   /** Unique name, e.g. `demo-app`. */
@@ -20,8 +47,14 @@ export const ComponentView = z.object({
   scheme: z.string(),
   /** Channel whose releases are offered (`stable`, `beta`, `alpha`). */
   channel: z.string(),
-  /** Version the component runs now; null before the first install is known. */
+  /**
+   * Version the component counts as running: the lowest version its live nodes run (it follows
+   * them after each rollout and as heartbeats change); before any node reports, the one it was
+   * registered with; null when neither is known. New releases are announced relative to it.
+   */
   currentVersion: z.string().nullable(),
+  /** What its nodes run; null when the API could not read the node directory (NATS) just now. */
+  fleet: ComponentFleet.nullable(),
   /** Release source plugin id (`tuf`, `npm`). */
   sourceType: z.string(),
   /** Source settings; `trustedRoot` is replaced by `trustedRootSha256`, credentials are masked. */

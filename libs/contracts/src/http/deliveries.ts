@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DeadLetterKinds, DeadLetterRedriveV1 } from '../dead-letter-queries';
 import { DeadLetterReplayV1 } from '../queries';
 import { LimitParam } from './common';
 import { SubscriptionId } from './subscriptions';
@@ -35,13 +36,20 @@ export const ListDeliveriesQuery = z.strictObject({
 });
 export type ListDeliveriesQuery = z.infer<typeof ListDeliveriesQuery>;
 
-/** Query of `GET /v1/dead-letters`. */
-export const ListDeadLettersQuery = ListDeliveriesQuery.omit({ status: true });
+/** Query of `GET /v1/dead-letters`: every kind of dead letter, or one (`kind`); `subscription` and `event` narrow deliveries. */
+export const ListDeadLettersQuery = ListDeliveriesQuery.omit({ status: true }).extend({
+  /** Only dead letters of this kind: delivery, message or outbox. */
+  kind: z.enum(DeadLetterKinds, { message: `kind must be one of ${DeadLetterKinds.join(', ')}` }).optional(),
+});
 export type ListDeadLettersQuery = z.infer<typeof ListDeadLettersQuery>;
 
 /** Body of `POST /v1/dead-letters/replay`: one delivery, the dead ones of one subscription, or (empty body) all. */
 export const ReplayDeadLettersBody = DeadLetterReplayV1.extend({ subscriptionId: SubscriptionId.optional() }).strict();
 export type ReplayDeadLettersBody = z.infer<typeof ReplayDeadLettersBody>;
+
+/** Body of `POST /v1/dead-letters/redrive`: one stream message, one outbox dead letter, or every one (of `kind`). */
+export const RedriveDeadLettersBody = DeadLetterRedriveV1.strict();
+export type RedriveDeadLettersBody = z.infer<typeof RedriveDeadLettersBody>;
 
 /** One HTTP attempt of a delivery. */
 export const DeliveryAttemptView = z.object({

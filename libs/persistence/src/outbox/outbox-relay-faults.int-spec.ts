@@ -1,4 +1,4 @@
-import { Subjects } from '@lockstep/contracts';
+import { Subjects, type MessageDeadLetteredV1 } from '@lockstep/contracts';
 import { ensureStreams, EventPublisher, NatsClient } from '@lockstep/messaging';
 import { enqueueEvent, OutboxMessageEntity, OutboxRelay } from '@lockstep/persistence';
 import { startNatsServer, waitFor } from '@lockstep/testing';
@@ -15,13 +15,21 @@ describe(`${OutboxRelay.name} faults`, () => {
   /** check.failed events in the order the server received them: CloudEvent subject and reason. */
   const published = () => fixture.checkFailed.map((e) => ({ aggregate: e.subject, reason: e.data.reason }));
 
+  /** message.dead_lettered alerts published so far. */
+  const alerts: { data: MessageDeadLetteredV1 }[] = [];
+
   beforeAll(async () => {
     fixture = await startOutboxFixture('obf');
     ({ namespace, ds, nats } = fixture);
+    const sub = nats.nc.subscribe(nats.subject(Subjects.MessageDeadLettered));
+    void (async () => {
+      for await (const m of sub) alerts.push(m.json());
+    })();
   });
   afterAll(() => fixture.stop());
   beforeEach(async () => {
     fixture.checkFailed.length = 0;
+    alerts.length = 0;
     await ds.query('DELETE FROM outbox');
     await ds.query('DELETE FROM outbox_dead_letters');
   });
@@ -57,8 +65,18 @@ describe(`${OutboxRelay.name} faults`, () => {
       await sut.flush();
 
       await waitFor(() => published().some((p) => p.reason === 'after the poison'), { what: 'the later row' });
+      const alert = (await waitFor(() => alerts.find((a) => a.data.eventId === 'poison'), { what: 'the alert' }))!;
       expect(await pending()).toBe(0);
       expect(await deadLetters()).toEqual([{ subject, event_id: 'poison', reason: expect.stringMatching(reason) }]);
+      const [row] = await ds.query<{ id: string }[]>('SELECT id FROM outbox_dead_letters');
+      expect(alert.data).toEqual({
+        kind: 'outbox',
+        id: String(row.id),
+        service: 'spec',
+        subject,
+        eventId: 'poison',
+        reason: expect.stringMatching(reason),
+      });
       expect(await metrics.render()).toContain(
         `lockstep_outbox_dead_letters_total{subject="${subject}",service="spec"} 1`,
       );
@@ -83,7 +101,7 @@ describe(`${OutboxRelay.name} faults`, () => {
       await insertRow('cmd.not.permitted.v1', 'forbidden', {});
       await enqueue('after the forbidden one');
 
-      expect(await sut.flush()).toBe(1);
+      expect(await sut.flush()).toBe(2); // the later row, and the alert about the forbidden one
 
       expect(await pending()).toBe(0);
       expect(await deadLetters()).toEqual([

@@ -1,6 +1,6 @@
 import { createEvent, Subjects } from '@lockstep/contracts';
 import { EventPublisher, type NatsClient } from '@lockstep/messaging';
-import { enqueueEvent, OutboxMessageEntity, OutboxRelay } from '@lockstep/persistence';
+import { enqueueEvent, OutboxMessageEntity, OutboxRelay, redriveOutboxDeadLetters } from '@lockstep/persistence';
 import { waitFor } from '@lockstep/testing';
 import type { DataSource, EntityManager } from 'typeorm';
 import { checkFailure as failure, startOutboxFixture, type OutboxFixture } from '../testing/outbox-fixture';
@@ -92,5 +92,26 @@ describe(OutboxRelay.name, () => {
     expect(await pending()).toBe(0);
     expect(published()).not.toContain('rolled back');
     kick.mockRestore();
+  });
+
+  it('publishes a re-driven dead letter once its transaction commits, after the rows of its aggregate already waiting', async () => {
+    const event = createEvent(Subjects.CheckFailed, failure('re-driven'), { source: '/lockstep/spec' });
+    await ds.query(
+      `INSERT INTO outbox_dead_letters (id, subject, event_id, aggregate, event, created_at, reason)
+       VALUES (9001, $1, $2, $1, $3, now(), 'larger than max_payload')`,
+      [Subjects.CheckFailed, event.id, JSON.stringify(event)],
+    );
+
+    const moved = await ds.transaction(async (m) => {
+      await enqueue(m, 'waiting before');
+      return redriveOutboxDeadLetters(m, ['9001']);
+    });
+    await waitFor(() => published().includes('re-driven'), { timeoutMs: 5000, what: 'the re-driven event' });
+
+    expect(moved).toEqual([
+      { id: '9001', outboxId: expect.any(String), subject: Subjects.CheckFailed, eventId: event.id },
+    ]);
+    expect(published().slice(-2)).toEqual(['waiting before', 're-driven']);
+    expect(await ds.query(`SELECT id FROM outbox_dead_letters`)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { Subjects } from '@lockstep/contracts';
 import { EventPublisher, NatsClient } from '@lockstep/messaging';
 import { MetricsRegistry, recordToHeaders } from '@lockstep/telemetry';
 import type { Counter } from 'prom-client';
@@ -19,7 +20,7 @@ import {
 } from 'typeorm';
 import { OutboxMessageEntity } from '../entities';
 import { whyNeverPublishable } from './never-publishable';
-import { forgetOutboxWrite, wroteOutbox } from './outbox';
+import { enqueueEvent, forgetOutboxWrite, wroteOutbox } from './outbox';
 
 const BATCH = 200;
 
@@ -115,7 +116,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     for (;;) {
       const { claimed, published, deadLettered } = await this.publishBatch();
       total += published;
-      if (claimed < BATCH || published + deadLettered === 0) return total;
+      // a pass that dead-lettered wrote alerts to the outbox: another pass takes them
+      if ((claimed < BATCH && deadLettered === 0) || published + deadLettered === 0) return total;
     }
   }
 
@@ -159,6 +161,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
             break;
           }
           await moveToDeadLetters(m, row.id, reason);
+          // an alert that cannot go out is only logged: alerting about it would loop
+          if (row.subject !== Subjects.MessageDeadLettered) await this.enqueueAlert(m, row, reason);
           dead.push({ row, reason });
         }
       }
@@ -176,6 +180,27 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const query = m.createQueryBuilder(OutboxMessageEntity, 'o');
     if (this.subjects) query.where('o.subject IN (:...subjects)', { subjects: this.subjects });
     return query.orderBy('o.id', 'ASC').limit(BATCH).setLock('pessimistic_write').setOnLocked('skip_locked').getMany();
+  }
+
+  /**
+   * The alert subscriptions receive (`message.dead_lettered`), in the transaction that moves the
+   * row: it goes out with the next pass, or not at all when the move rolls back. A relay that may
+   * not publish it (under a user without that subject) leaves it to the relays that may.
+   */
+  private async enqueueAlert(m: EntityManager, row: OutboxMessageEntity, reason: string): Promise<void> {
+    await enqueueEvent(
+      m,
+      Subjects.MessageDeadLettered,
+      {
+        kind: 'outbox',
+        id: String(row.id),
+        service: this.nats.options.service,
+        subject: row.subject,
+        eventId: row.eventId,
+        reason,
+      },
+      { source: `/lockstep/${this.nats.options.service}/outbox`, subject: row.aggregate },
+    );
   }
 
   private alertDeadLetter(row: OutboxMessageEntity, reason: string): void {

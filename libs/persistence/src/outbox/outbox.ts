@@ -51,6 +51,12 @@ export async function enqueueCommand(
   await writeOutbox(manager, { subject, eventId: msgId, body, aggregate });
 }
 
+/** Marks the transaction of `manager` as one that wrote to the outbox, so the relay publishes when it commits. */
+export function markOutboxWritten(manager: EntityManager): void {
+  const runner = manager.queryRunner;
+  if (runner?.isTransactionActive) (runner.data as Record<string, unknown>)[OUTBOX_WRITTEN] = true;
+}
+
 /** One outbox row to write. */
 interface OutboxWrite {
   subject: string;
@@ -77,5 +83,5 @@ async function writeOutbox(manager: EntityManager, row: OutboxWrite): Promise<vo
     event: row.body as never,
     headers: traceContextToRecord(),
   });
-  (runner.data as Record<string, unknown>)[OUTBOX_WRITTEN] = true;
+  markOutboxWritten(manager);
 }

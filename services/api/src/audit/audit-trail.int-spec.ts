@@ -10,7 +10,7 @@
  */
 import { Queries } from '@lockstep/contracts';
 import { FleetLock, lockBucketName, type FleetLease } from '@lockstep/fleet-lock';
-import { NatsClient } from '@lockstep/messaging';
+import { ensureStreams, NatsClient } from '@lockstep/messaging';
 import {
   AuditLogEntity,
   BackupEntity,
@@ -39,7 +39,12 @@ import { SubscriptionRepository } from '../../../notifier/src/subscriptions/subs
 import { SubscriptionsHandler } from '../../../notifier/src/subscriptions/subscriptions.handler';
 import { SubscriptionsService as NotifierSubscriptions } from '../../../notifier/src/subscriptions/subscriptions.service';
 import { AuditRepository as SchedulerAudit } from '../../../scheduler/src/audit/audit.repository';
+import { DeadLetterStream } from '../../../scheduler/src/dead-letters/dead-letter-stream.repository';
+import { DeadLettersHandler as SchedulerDeadLettersHandler } from '../../../scheduler/src/dead-letters/dead-letters.handler';
+import { DeadLettersService as SchedulerDeadLetters } from '../../../scheduler/src/dead-letters/dead-letters.service';
+import { OutboxDeadLettersRepository } from '../../../scheduler/src/dead-letters/outbox-dead-letters.repository';
 import { FleetLockAdapter } from '../../../scheduler/src/fleet/fleet-lock.adapter';
+import type { ComponentVersions } from '../../../scheduler/src/fleet/component-versions.service';
 import { SystemClock } from '../../../scheduler/src/clock/clock.port';
 import type { FleetView } from '../../../scheduler/src/fleet/fleet-view.service';
 import type { NodeCommander } from '../../../scheduler/src/fleet/node-commander';
@@ -80,6 +85,7 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
     namespace = uniqueName('audit');
     nats = new NatsClient({ service: 'audit-int', connection: { NATS_URL: servers }, namespace, handles: [] });
     await nats.connect();
+    await ensureStreams(nats.jsm, namespace, 1);
 
     const checkRepo = new CheckRepository(ds);
     const releaseChecks = {
@@ -116,7 +122,12 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
         releases,
         new FleetLockAdapter(nats, schedulerConfig),
         new SchedulerAudit(ds),
+        // the version an abort leaves is the scheduler's own decision, not the operator's mutation
+        { afterRollout: async () => undefined } as unknown as ComponentVersions,
       ),
+    );
+    const redrive = new SchedulerDeadLettersHandler(
+      new SchedulerDeadLetters(new DeadLetterStream(nats), new OutboxDeadLettersRepository(ds), new SchedulerAudit(ds)),
     );
     // node n3 stopped heart-beating; its record's removal in the bucket is what lies outside Lockstep here
     const deadNode = { ...demoNode('n3'), lost: true, revision: 1 };
@@ -137,6 +148,7 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       [Queries.SubscriptionUpsert]: (p) => subscriptions.upsert(p),
       [Queries.SubscriptionDelete]: (p) => subscriptions.delete(p),
       [Queries.DeadLetterReplay]: (p) => deadLetters.replay(p),
+      [Queries.DeadLetterRedrive]: (p) => redrive.redrive(p),
       [Queries.SecretsRotate]: (p) => secrets.rotate(p),
       [Queries.RolloutCreate]: (p) => rollouts.create(p),
       [Queries.RolloutAction]: (p) => rollouts.action(p),
@@ -171,7 +183,11 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
   afterAll(async () => {
     await lease?.release().catch(() => undefined);
     await app.close();
-    await nats.jsm.streams.delete(`KV_${lockBucketName(namespace)}`).catch(() => undefined);
+    for (const s of [
+      `KV_${lockBucketName(namespace)}`,
+      ...['EVENTS', 'COMMANDS', 'DEAD_LETTERS'].map((x) => nats.stream(x)),
+    ])
+      await nats.jsm.streams.delete(s).catch(() => undefined);
     await nats.onApplicationShutdown();
     await ds.destroy();
     await db.drop();
@@ -220,6 +236,12 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       route: 'post /v1/dead-letters/replay',
       action: 'dead-letter.replay',
       call: () => ['POST', '/v1/dead-letters/replay', {}],
+      status: 200,
+    },
+    {
+      route: 'post /v1/dead-letters/redrive',
+      action: 'dead-letter.redrive',
+      call: () => ['POST', '/v1/dead-letters/redrive', {}],
       status: 200,
     },
     {

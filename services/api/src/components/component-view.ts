@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ComponentView } from '@lockstep/contracts';
+import type { ComponentFleet, ComponentView } from '@lockstep/contracts';
 import type { ComponentEntity, SourceStateEntity } from '@lockstep/persistence';
 
 /** Setting names whose values are secrets wherever they appear. */
@@ -55,13 +55,18 @@ export function sanitizeSourceConfig(config: Record<string, unknown>): Record<st
 
 const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 
-/** Builds the public view of a component and its source state. */
-export function toComponentView(c: ComponentEntity, state: SourceStateEntity | null | undefined): ComponentView {
+/** Builds the public view of a component, its source state and what its nodes run (null: unknown). */
+export function toComponentView(
+  c: ComponentEntity,
+  state: SourceStateEntity | null | undefined,
+  fleet: ComponentFleet | null,
+): ComponentView {
   return {
     name: c.name,
     scheme: c.scheme,
     channel: c.channel,
     currentVersion: c.currentVersion,
+    fleet,
     sourceType: c.sourceType,
     source: sanitizeSourceConfig(c.sourceConfig),
     lastCheckedAt: iso(state?.lastCheckedAt),

@@ -22,6 +22,11 @@ export class ComponentsController {
     return { items: await this.components.list() };
   }
 
+  @Get(':name')
+  get(@Param('name', new ZodPipe(ComponentNameParam, 'path')) name: string): Promise<ComponentView> {
+    return this.components.get(name);
+  }
+
   @Put(':name')
   upsert(
     @Param('name', new ZodPipe(ComponentNameParam, 'path')) name: string,

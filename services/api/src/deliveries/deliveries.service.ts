@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import {
-  DeliveryStatus,
   Queries,
   type AuditActor,
   type DeadLetterReplayReplyV1,
   type DeliveryView,
-  type ListDeadLettersQuery,
   type ListDeliveriesQuery,
   type ReplayDeadLettersBody,
 } from '@lockstep/contracts';
@@ -22,11 +20,6 @@ export class DeliveriesService {
 
   list(query: ListDeliveriesQuery): Promise<DeliveryView[]> {
     return this.repo.list(query);
-  }
-
-  /** Deliveries that exhausted their retries; replay puts them back in the queue. */
-  deadLetters(query: ListDeadLettersQuery): Promise<DeliveryView[]> {
-    return this.repo.list({ ...query, status: DeliveryStatus.Dead });
   }
 
   /** Re-queues dead deliveries with a fresh retry schedule; returns how many. */

@@ -48,6 +48,7 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /v1/openapi.json': { role: 'public' },
 
   'GET /v1/components': { role: Viewer },
+  'GET /v1/components/:name': { role: Viewer },
   'PUT /v1/components/:name': { role: Owner, component: { from: 'path', param: 'name' } },
   'POST /v1/checks': { role: Operator, component: { from: 'body', field: 'component' } },
   'GET /v1/releases': { role: Viewer },
@@ -59,6 +60,7 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /v1/deliveries': { role: Viewer },
   'GET /v1/dead-letters': { role: Viewer },
   'POST /v1/dead-letters/replay': { role: Owner, component: ALL },
+  'POST /v1/dead-letters/redrive': { role: Owner, component: ALL },
   'POST /v1/secrets/rotate': { role: Owner, component: ALL },
 
   'GET /v1/nodes': { role: Viewer },

@@ -9,6 +9,7 @@ import { API_CONTROLLERS, API_PROVIDERS } from '../api.module';
 import { AuditRepository } from '../audit/audit.repository';
 import { BackupsRepository } from '../backups/backups.repository';
 import { ComponentsRepository } from '../components/components.repository';
+import { OutboxDeadLettersRepository } from '../dead-letters/outbox-dead-letters.repository';
 import { DeliveriesRepository } from '../deliveries/deliveries.repository';
 import { AccessTargetsRepository } from '../http/access-targets.repository';
 import { LockAuditRepository } from '../locks/lock-audit.repository';
@@ -33,6 +34,7 @@ const REPOSITORIES: unknown[] = [
   LockAuditRepository,
   BackupsRepository,
   AuditRepository,
+  OutboxDeadLettersRepository,
 ];
 
 /** One HTTP exchange with the app under test. */

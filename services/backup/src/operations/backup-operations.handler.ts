@@ -40,6 +40,7 @@ export class BackupOperationsHandler implements OnApplicationBootstrap, BeforeAp
       this.nats.jsm,
       {
         namespace: this.config.NATS_NAMESPACE,
+        service: this.nats.options.service,
         stream: this.nats.stream('COMMANDS'),
         durable: BACKUP_OPERATIONS_CONSUMER,
         filterSubject: this.nats.subject(BackupSubjects.operation),

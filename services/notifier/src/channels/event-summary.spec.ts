@@ -89,6 +89,27 @@ describe(summarizeEvent.name, () => {
     expect(sut.body?.text).toContain('lockstep nodes rm node-2');
   });
 
+  it('summarises message.dead_lettered with who gave up, why, and the command that re-drives it', () => {
+    const event = createEvent(
+      Subjects.MessageDeadLettered,
+      {
+        kind: 'outbox',
+        id: '42',
+        service: 'scheduler',
+        subject: 'evt.rollout.changed.v1',
+        eventId: 'e-1',
+        reason: 'too large for NATS',
+      },
+      { source: '/lockstep/scheduler/outbox' },
+    );
+
+    const sut = summarizeEvent(event);
+
+    expect(sut).toMatchObject({ severity: Severity.Warning });
+    expect(sut.fields.map((f) => f.value)).toEqual(['scheduler', 'evt.rollout.changed.v1', 'e-1']);
+    expect(sut.body?.text).toContain('lockstep dead-letters replay --outbox 42');
+  });
+
   it('survives data that JSON cannot serialise', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;

@@ -1,6 +1,7 @@
 import {
   CheckFailedV1,
   EventContracts,
+  MessageDeadLetteredV1,
   NodeLostV1,
   ReleaseAvailableV1,
   ReleaseMetadataExpiringV1,
@@ -57,6 +58,7 @@ const releaseType = EventContracts[Subjects.ReleaseAvailable].type;
 const checkFailedType = EventContracts[Subjects.CheckFailed].type;
 const metadataExpiringType = EventContracts[Subjects.ReleaseMetadataExpiring].type;
 const nodeLostType = EventContracts[Subjects.NodeLost].type;
+const deadLetteredType = EventContracts[Subjects.MessageDeadLettered].type;
 
 /** Formatters by CloudEvent type; a type missing here, or a payload failing its schema, gets the generic summary. */
 const Formatters: Record<string, Formatter> = {
@@ -75,6 +77,10 @@ const Formatters: Record<string, Formatter> = {
   [nodeLostType]: (event) => {
     const parsed = NodeLostV1.safeParse(event.data);
     return parsed.success ? summarizeNodeLost(event, parsed.data) : undefined;
+  },
+  [deadLetteredType]: (event) => {
+    const parsed = MessageDeadLetteredV1.safeParse(event.data);
+    return parsed.success ? summarizeDeadLettered(event, parsed.data) : undefined;
   },
 };
 
@@ -170,6 +176,28 @@ export function summarizeNodeLost(event: CloudEvent, data: NodeLostV1): EventSum
       format: 'markdown',
     },
     context: contextOf(event, 'node.lost'),
+    severity: Severity.Warning,
+    time: event.time,
+  };
+}
+
+/** `message.dead_lettered`: what was given up on, by whom, why, and the command that re-drives it. */
+export function summarizeDeadLettered(event: CloudEvent, data: MessageDeadLetteredV1): EventSummary {
+  const redrive = `lockstep dead-letters replay --${data.kind} ${data.id}`;
+  return {
+    title: `A ${data.kind === 'outbox' ? 'message that cannot be published' : 'message'} waits in the dead letters`,
+    fallback: `${data.service} gave up on ${data.subject}${data.eventId ? ` (${data.eventId})` : ''}: ${data.reason}. Fix the cause, then: ${redrive}`,
+    fields: [
+      { label: 'Service', value: data.service },
+      { label: 'Subject', value: data.subject },
+      { label: 'Event', value: orDash(data.eventId ?? '') },
+    ],
+    body: {
+      label: 'Why, and what to do',
+      text: `${data.reason}\n\nFix the cause, then: ${redrive}`,
+      format: 'markdown',
+    },
+    context: contextOf(event, 'message.dead_lettered'),
     severity: Severity.Warning,
     time: event.time,
   };

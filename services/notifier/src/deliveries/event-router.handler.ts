@@ -13,6 +13,7 @@ export const NOTIFIER_SUBJECTS = [
   Subjects.NodeRecovered,
   Subjects.RolloutChanged,
   Subjects.BackupChanged,
+  Subjects.MessageDeadLettered,
 ];
 
 /** JetStream handlers: each maps to the router. */
@@ -57,6 +58,11 @@ export class EventRouterHandler {
 
   @OnEvent(Subjects.BackupChanged)
   async onBackupChanged(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
+  @OnEvent(Subjects.MessageDeadLettered)
+  async onMessageDeadLettered(event: CloudEvent): Promise<void> {
     await this.router.route(event);
   }
 }

@@ -57,6 +57,7 @@ describe('lock release by holder token (nats-server, Postgres)', () => {
       {} as never,
       new FleetLockAdapter(nats, config),
       new AuditRepository(ds),
+      {} as never,
     );
   });
   afterEach(async () => {

@@ -54,6 +54,7 @@ describe('one active rollout per cluster (Postgres)', () => {
       verifiedReleases(),
       {} as ClusterLockAdmin,
       {} as AuditRepository,
+      {} as never,
     );
   const create = (sut: RolloutsService, version: string): Promise<QueryReply<unknown>> =>
     sut.create({ ...RolloutCreateV1.parse({ component: 'demo', version }), actor: systemActor('spec') });

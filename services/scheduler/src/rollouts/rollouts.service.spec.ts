@@ -1,5 +1,6 @@
 import { RolloutCreateV1, type AuditActor, type RolloutPlanV1 } from '@lockstep/contracts';
 import type { RolloutStrategy } from '@lockstep/persistence';
+import type { ComponentVersions } from '../fleet/component-versions.service';
 import type { FleetView } from '../fleet/fleet-view.service';
 import type { AuditRepository } from '../audit/audit.repository';
 import { LockHolderChangedError, type ClusterLockAdmin, type LockHolder } from './cluster-lock.port';
@@ -22,21 +23,27 @@ const asker: AuditActor = {
 describe(RolloutsService.name, () => {
   let repo: {
     operatorAction: jest.Mock;
+    get: jest.Mock;
+    nodes: jest.Mock;
     active: jest.Mock;
     create: jest.Mock;
   };
   let lock: { holder: jest.Mock; releaseHolder: jest.Mock };
   let audit: { record: jest.Mock; recordAround: jest.Mock; committed: unknown[] };
+  let versions: { afterRollout: jest.Mock };
   let sut: RolloutsService;
 
   beforeEach(() => {
     repo = {
       operatorAction: jest.fn(),
+      get: jest.fn(async (id: string) => ({ id, component: 'demo', targetVersion: '1.1.0', state: 'aborted' })),
+      nodes: jest.fn(async () => [{ nodeId: 'n1', status: 'succeeded', fromVersion: '1.0.0' }]),
       active: jest.fn(async () => []),
       create: jest.fn(async (_plan: RolloutPlanV1, _audit: unknown, _input: { strategy: RolloutStrategy }) => ({
         id: ROLLOUT_ID,
       })),
     };
+    versions = { afterRollout: jest.fn(async () => '1.1.0') };
     lock = { holder: jest.fn(), releaseHolder: jest.fn() };
     const committed: unknown[] = [];
     audit = {
@@ -56,6 +63,7 @@ describe(RolloutsService.name, () => {
       verifiedReleases(),
       lock as unknown as ClusterLockAdmin,
       audit as unknown as AuditRepository,
+      versions as unknown as ComponentVersions,
     );
   });
 
@@ -75,6 +83,28 @@ describe(RolloutsService.name, () => {
 
     expect(result).toEqual(reply);
     expect(repo.operatorAction).toHaveBeenCalledWith(ROLLOUT_ID, 'pause', asker);
+    expect(versions.afterRollout).not.toHaveBeenCalled();
+  });
+
+  it("brings the component's version up to date once an abort ends the rollout: nodes it updated before run the new version", async () => {
+    repo.operatorAction.mockResolvedValue({ ok: true, state: 'aborted' });
+
+    const result = await sut.act({ rolloutId: ROLLOUT_ID, action: 'abort', actor: asker });
+
+    expect(result).toEqual({ ok: true, result: { state: 'aborted' } });
+    expect(versions.afterRollout).toHaveBeenCalledWith(
+      expect.objectContaining({ id: ROLLOUT_ID, component: 'demo', targetVersion: '1.1.0' }),
+      [{ nodeId: 'n1', status: 'succeeded', fromVersion: '1.0.0' }],
+    );
+  });
+
+  it('still answers the abort when the version cannot be brought up to date (the periodic look does it later)', async () => {
+    repo.operatorAction.mockResolvedValue({ ok: true, state: 'aborted' });
+    versions.afterRollout.mockRejectedValue(new Error('db down'));
+
+    const result = await sut.act({ rolloutId: ROLLOUT_ID, action: 'abort', actor: asker });
+
+    expect(result).toEqual({ ok: true, result: { state: 'aborted' } });
   });
 
   describe('lock release', () => {

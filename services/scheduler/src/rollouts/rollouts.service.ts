@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   type Audited,
   type LockReleaseReplyV1,
@@ -17,6 +17,7 @@ import {
 } from '@lockstep/contracts';
 import { AuditOutcome, type RolloutEntity, type RolloutStrategy } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
+import { ComponentVersions } from '../fleet/component-versions.service';
 import { FleetView } from '../fleet/fleet-view.service';
 import { AuditRepository } from '../audit/audit.repository';
 import { CLUSTER_LOCK, LockHolderChangedError, type ClusterLockAdmin } from './cluster-lock.port';
@@ -42,6 +43,8 @@ const activeRefusal = (active: RolloutEntity | undefined) =>
 /** Plans, starts and steers rollouts; refuses what could not work, with a message that says why. */
 @Injectable()
 export class RolloutsService {
+  private readonly logger = new Logger(RolloutsService.name);
+
   constructor(
     private readonly repo: RolloutRepository,
     private readonly nodes: FleetView,
@@ -49,13 +52,29 @@ export class RolloutsService {
     private readonly releases: ReleaseInfoRepository,
     @Inject(CLUSTER_LOCK) private readonly lock: ClusterLockAdmin,
     private readonly audit: AuditRepository,
+    private readonly versions: ComponentVersions,
   ) {}
 
-  /** An operator's pause, resume or abort; refused (INVALID_STATE) when the rollout's state does not allow it. */
+  /**
+   * An operator's pause, resume or abort; refused (INVALID_STATE) when the rollout's state does not
+   * allow it. An abort ends the rollout: the nodes it updated before run the new version, so the
+   * component's version follows them at once (a failure here is only logged; the periodic look
+   * at the fleet catches up).
+   */
   async act(req: Audited<RolloutActionV1>): Promise<QueryReply<{ state: RolloutState }>> {
     const r = await this.repo.operatorAction(req.rolloutId, req.action, req.actor);
     if (!r.ok) return fail(RolloutStateErrorCode.InvalidState, r.message);
+    if (r.state === 'aborted') await this.followAbort(req.rolloutId);
     return { ok: true, result: { state: r.state } };
+  }
+
+  private async followAbort(rolloutId: string): Promise<void> {
+    try {
+      const [rollout, nodes] = await Promise.all([this.repo.get(rolloutId), this.repo.nodes(rolloutId)]);
+      if (rollout) await this.versions.afterRollout(rollout, nodes);
+    } catch (err) {
+      this.logger.warn(`current version not brought up to date after aborting ${rolloutId}: ${(err as Error).message}`);
+    }
   }
 
   /**
