@@ -68,6 +68,12 @@ describe(NodeRemovalService.name, () => {
       'NODE_IN_ROLLOUT',
       /rollout r-1 \(demo → 1\.1\.0\), which is paused; .*lockstep rollouts abort r-1/,
     ],
+    [
+      "a node a failed rollout's auto-rollback still returns",
+      { rollout: { state: 'failed' as const } },
+      'NODE_IN_ROLLOUT',
+      /rollout r-1 \(demo → 1\.1\.0\), which failed, and its auto-rollback still returns its nodes; wait until it is rolled_back \(lockstep rollouts show r-1 --wait\)/,
+    ],
   ])('refuses %s and removes nothing', async (_what, over, code, message) => {
     const { sut, removed, audited } = setup(over);
 

@@ -19,7 +19,8 @@ const fail = (code: string, message: string) => ({ ok: false as const, error: { 
  * An operator's removal of a node from the fleet (`lockstep nodes rm`): its record leaves the
  * node bucket (so no rollout plans it and `lockstep nodes` stops listing it) and its command
  * consumer goes (so no command waits for it). Refused for a node that still heart-beats (unless
- * forced) and for one a planned, running or paused rollout still counts on.
+ * forced) and for one a rollout under way still counts on (rolloutUnderWay: planned, running,
+ * paused, or failed with its auto-rollback still returning nodes).
  */
 @Injectable()
 export class NodeRemovalService {
@@ -49,7 +50,9 @@ export class NodeRemovalService {
     if (rollout)
       return fail(
         NodeRemoveErrorCode.InRollout,
-        `node ${id} is part of rollout ${rollout.id} (${rollout.component} → ${rollout.targetVersion}), which is ${rollout.state}; wait until it ends or abort it (lockstep rollouts abort ${rollout.id}), then remove the node`,
+        rollout.state === 'failed'
+          ? `node ${id} is part of rollout ${rollout.id} (${rollout.component} → ${rollout.targetVersion}), which failed, and its auto-rollback still returns its nodes; wait until it is rolled_back (lockstep rollouts show ${rollout.id} --wait), then remove the node`
+          : `node ${id} is part of rollout ${rollout.id} (${rollout.component} → ${rollout.targetVersion}), which is ${rollout.state}; wait until it ends or abort it (lockstep rollouts abort ${rollout.id}), then remove the node`,
       );
     try {
       await this.repo.recordRemoval(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { systemActor } from '@lockstep/contracts';
 import type { NodeEntry } from '@lockstep/messaging';
 import { AuditLogEntity, OutboxMessageEntity } from '@lockstep/persistence';
@@ -75,6 +76,30 @@ describe(`${NodesRepository.name} on Postgres`, () => {
       ['evt.node.lost.v1', 'n3'],
       ['evt.node.lost.v1', 'n4'],
     ]);
+  });
+
+  it.each([
+    ['planned', null, {}, true],
+    ['paused', null, {}, true],
+    ['failed, its auto-rollback still returning nodes', '2026-01-01T00:00:30Z', { autoRollback: true }, true],
+    ['failed without auto-rollback', '2026-01-01T00:00:30Z', { autoRollback: false }, false],
+    ['rolled_back', '2026-01-01T00:00:30Z', { autoRollback: true }, false],
+  ])('tells whether a rollout %s still needs its node', async (state, finishedAt, strategy, needed) => {
+    const id = randomUUID();
+    await ds.query(
+      `INSERT INTO rollouts (id, component, target_version, kind, artifact, selector, strategy, state, finished_at)
+       VALUES ($1, 'demo', '1.1.0', 'upgrade', '{}', 'all', $2, $3, $4)`,
+      [id, strategy, state.split(',')[0], finishedAt],
+    );
+    await ds.query(
+      `INSERT INTO rollout_nodes (rollout_id, node_id, batch, from_version, status) VALUES ($1, 'n7', 0, '1.0.0', 'succeeded')`,
+      [id],
+    );
+
+    const found = await new NodesRepository(ds).activeRolloutWith('n7');
+    await ds.query(`DELETE FROM rollouts WHERE id = $1`, [id]);
+
+    expect(found?.id).toBe(needed ? id : undefined);
   });
 
   it('records a removal only when the delete succeeded', async () => {

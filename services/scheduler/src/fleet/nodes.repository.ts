@@ -3,7 +3,7 @@ import { Subjects } from '@lockstep/contracts';
 import type { NodeEntry } from '@lockstep/messaging';
 import { appendAudit, enqueueEvent, RolloutEntity, type AuditRecordInput } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
-import { ACTIVE_ROLLOUT_STATES } from '../rollouts/rollout-state-machine';
+import { rolloutUnderWay } from '../rollouts/rollout-under-way';
 import { rowsOf } from '../rollouts/sql-rows';
 
 const SOURCE = '/lockstep/scheduler';
@@ -93,12 +93,12 @@ export class NodesRepository {
     });
   }
 
-  /** The planned, running or paused rollout that has `nodeId` among its nodes, if any. */
+  /** The rollout under way (rolloutUnderWay: including an auto-rollback still returning nodes) that has `nodeId` among its nodes, if any. */
   async activeRolloutWith(nodeId: string): Promise<RolloutEntity | null> {
     return this.ds
       .getRepository(RolloutEntity)
       .createQueryBuilder('r')
-      .where('r.state = ANY(:active)', { active: ACTIVE_ROLLOUT_STATES })
+      .where(...rolloutUnderWay('r'))
       .andWhere('EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.node_id = :nodeId)', { nodeId })
       .orderBy('r.created_at', 'ASC')
       .getOne();

@@ -19,7 +19,6 @@ import {
 import { DataSource, type EntityManager } from 'typeorm';
 import { announceRolloutChange } from './rollout-changed.event';
 import {
-  ACTIVE_ROLLOUT_STATES,
   FAILED_NODE_STATUSES,
   FINISHED_ROLLOUT_STATES,
   INITIAL_NODE_STATUS,
@@ -36,6 +35,7 @@ import {
   type NodeCommandAction,
   type RolloutAction,
 } from './rollout-state-machine';
+import { rolloutUnderWay } from './rollout-under-way';
 import { rowsOf } from './sql-rows';
 
 /** Rollouts and their nodes in Postgres: any replica can resume from here. */
@@ -131,15 +131,7 @@ export class RolloutRepository {
     return this.ds
       .getRepository(RolloutEntity)
       .createQueryBuilder('r')
-      .where(
-        // a failed rollout with auto-rollback needs its conductor until it is rolled_back, even
-        // when nothing is left to revert (a dead conductor's last revert outcome came in meanwhile)
-        `r.state = ANY(:active) OR (r.state = ANY(:reverting) AND (r.strategy->>'autoRollback')::boolean)`,
-        {
-          active: ACTIVE_ROLLOUT_STATES,
-          reverting: rolloutFromStates('rolled_back', 'conductor'),
-        },
-      )
+      .where(...rolloutUnderWay('r'))
       .orderBy('r.createdAt', 'ASC')
       .getMany();
   }
