@@ -64,6 +64,34 @@ describe(`${NodesRepository.name} on Postgres`, () => {
     ]);
   });
 
+  it("announces nothing from a replica whose look at the fleet predates another replica's announcement", async () => {
+    const [a, b] = [new NodesRepository(ds), new NodesRepository(ds)];
+    const silent = [entry('n5', true)]; // A lists n5 lost (last heartbeat at 00:00) …
+    await b.observe(silent, NOW); // … B announces it lost …
+    const back = [entry('n5', false, '2026-01-01T00:02:00.000Z')];
+    await b.observe(back, NOW); // … then sees it heart-beat again and announces its recovery
+
+    const staleLost = await a.observe(silent, NOW); // A acts on its older look
+    const next = await b.observe(back, NOW);
+    // and the other way round: A saw it alive (00:02), B then saw it silent since 00:02 (lost again)
+    const dead = [entry('n5', true, '2026-01-01T00:02:00.000Z')];
+    await b.observe(dead, NOW);
+    const staleRecovered = await a.observe(back, NOW);
+    const after = await b.observe(dead, NOW);
+
+    expect({ staleLost, next, staleRecovered, after }).toEqual({
+      staleLost: { lost: [], recovered: [] },
+      next: { lost: [], recovered: [] },
+      staleRecovered: { lost: [], recovered: [] },
+      after: { lost: [], recovered: [] },
+    });
+    expect(await announced()).toEqual([
+      ['evt.node.lost.v1', 'n5'],
+      ['evt.node.recovered.v1', 'n5'],
+      ['evt.node.lost.v1', 'n5'],
+    ]);
+  });
+
   it('forgets a lost node that left the bucket (removed), announcing nothing, so its return is no recovery', async () => {
     const sut = new NodesRepository(ds);
     await sut.observe([entry('n3', true), entry('n4', true)], NOW);
