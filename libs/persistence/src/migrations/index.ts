@@ -8,7 +8,7 @@ import { ReleaseMetadataWarnings1765500000000 } from './1765500000000-release-me
 import { OneActiveRollout1765608000000 } from './1765608000000-one-active-rollout';
 import { OutboxAggregatesAndDeadLetters1765620000000 } from './1765620000000-outbox-aggregates-and-dead-letters';
 import { LostNodes1765641200000 } from './1765641200000-lost-nodes';
-import { LostNodesRecovered1765710000000 } from './1765710000000-lost-nodes-recovered';
+import { NodeLivenessAndRemovals1765710000000 } from './1765710000000-node-liveness-and-removals';
 
 export { ONE_ACTIVE_ROLLOUT_INDEX } from './1765608000000-one-active-rollout';
 
@@ -24,5 +24,5 @@ export const allMigrations = [
   OneActiveRollout1765608000000,
   OutboxAggregatesAndDeadLetters1765620000000,
   LostNodes1765641200000,
-  LostNodesRecovered1765710000000,
+  NodeLivenessAndRemovals1765710000000,
 ];

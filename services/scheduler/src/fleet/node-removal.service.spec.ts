@@ -27,9 +27,13 @@ describe(NodeRemovalService.name, () => {
         over.rollout
           ? { id: 'r-1', component: 'demo', targetVersion: '1.1.0', state: 'running', ...over.rollout }
           : null,
-      recordRemoval: async (audit: unknown, act: () => Promise<void>) => {
-        await act();
+      startRemoval: async () => undefined,
+      unfinishedRemoval: async () => null,
+      abandonRemoval: async () => undefined,
+      recordRemoval: async (audit: unknown, act: () => Promise<unknown>) => {
+        const result = await act();
         audited.push(audit);
+        return result;
       },
     } as unknown as NodesRepository;
     const commander = { removeConsumer: async () => true } as unknown as NodeCommander;

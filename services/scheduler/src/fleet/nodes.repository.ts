@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Subjects } from '@lockstep/contracts';
 import type { NodeEntry } from '@lockstep/messaging';
-import { appendAudit, enqueueEvent, RolloutEntity, type AuditRecordInput } from '@lockstep/persistence';
+import {
+  appendAudit,
+  enqueueEvent,
+  NodeRemovalEntity,
+  RolloutEntity,
+  type AuditRecordInput,
+} from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 import { rolloutUnderWay } from '../rollouts/rollout-under-way';
 import { rowsOf } from '../rollouts/sql-rows';
@@ -127,13 +133,34 @@ export class NodesRepository {
   }
 
   /**
-   * Appends the removal's audit record, then runs `remove` (the delete in the KV bucket), in one
-   * transaction: nothing is recorded when the delete fails.
+   * Remembers a removal under way (committed before anything is deleted), so an attempt killed
+   * half-way leaves a trace the next attempt finishes (see NodeRemovalService). Replaces one left
+   * by an earlier attempt.
    */
-  async recordRemoval(audit: AuditRecordInput, remove: () => Promise<void>): Promise<void> {
-    await this.ds.transaction(async (m) => {
+  async startRemoval(removal: Omit<NodeRemovalEntity, 'startedAt'>, at: Date): Promise<void> {
+    await this.ds.getRepository(NodeRemovalEntity).upsert({ ...removal, startedAt: at }, ['nodeId']);
+  }
+
+  /** The removal of `nodeId` an earlier attempt started and did not finish, if any. */
+  unfinishedRemoval(nodeId: string): Promise<NodeRemovalEntity | null> {
+    return this.ds.getRepository(NodeRemovalEntity).findOneBy({ nodeId });
+  }
+
+  /** Forgets a removal that was refused (the node heart-beat meanwhile): nothing was deleted. */
+  async abandonRemoval(nodeId: string): Promise<void> {
+    await this.ds.getRepository(NodeRemovalEntity).delete({ nodeId });
+  }
+
+  /**
+   * Appends the removal's audit record and forgets the removal under way, then runs `remove`
+   * (the deletes in NATS), in one transaction: nothing is recorded when a delete fails, and the
+   * removal stays under way for the next attempt to finish.
+   */
+  async recordRemoval<T>(audit: AuditRecordInput & { target: string }, remove: () => Promise<T>): Promise<T> {
+    return this.ds.transaction(async (m) => {
       await appendAudit(m, audit);
-      await remove();
+      await m.getRepository(NodeRemovalEntity).delete({ nodeId: audit.target });
+      return remove();
     });
   }
 }
