@@ -1,6 +1,6 @@
 import { systemActor } from '@lockstep/contracts';
 import { AuditLogEntity } from '@lockstep/persistence';
-import { demoNode, migratedDatabaseForSpec } from '../testing/scheduler-fixtures';
+import { demoNode, migratedDatabase } from '../testing/scheduler-fixtures';
 import { ManualClock } from '../testing/manual-clock';
 import type { FleetView } from './fleet-view.service';
 import type { NodeCommander } from './node-commander';
@@ -15,7 +15,11 @@ const actor = systemActor('spec');
  * transaction ending without a commit right after the step named.
  */
 describe(`${NodeRemovalService.name} on Postgres, crashing half-way`, () => {
-  const db = migratedDatabaseForSpec();
+  let db: Awaited<ReturnType<typeof migratedDatabase>>;
+  beforeAll(async () => {
+    db = await migratedDatabase();
+  });
+  afterAll(() => db.drop());
 
   const setup = (id: string, crashAfter: 'record' | 'consumer' | undefined) => {
     const bucket = new Map([[id, { ...demoNode(id), lost: true, revision: 3 }]]);

@@ -42,18 +42,3 @@ export async function migratedDatabase(): Promise<{ ds: DataSource; drop(): Prom
     },
   };
 }
-
-/** A migrated database for the spec file calling it (made before all its tests, dropped after them). */
-export function migratedDatabaseForSpec(): { readonly ds: DataSource } {
-  let db: Awaited<ReturnType<typeof migratedDatabase>> | undefined;
-  beforeAll(async () => {
-    db = await migratedDatabase();
-  });
-  afterAll(() => db?.drop());
-  return {
-    get ds() {
-      if (!db) throw new Error('the database is made in beforeAll; use it inside tests and hooks');
-      return db.ds;
-    },
-  };
-}
