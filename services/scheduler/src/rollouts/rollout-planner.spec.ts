@@ -71,7 +71,12 @@ describe(planRollout.name, () => {
     });
 
     expect(sut.batches.flatMap((b) => b.nodes.map((n) => n.id))).toEqual(['a', 'c']);
-    expect(sut.skipped).toEqual([{ nodeId: 'b', reason: `lost since ${LAST_HEARTBEAT} (no heartbeat since then)` }]);
+    expect(sut.skipped).toEqual([
+      {
+        nodeId: 'b',
+        reason: `lost since ${LAST_HEARTBEAT} (no heartbeat since then); once it heart-beats again, lockstep rollback r-1 returns it too`,
+      },
+    ]);
   });
 
   it.each([

@@ -122,7 +122,12 @@ export function planRollout(
     );
   const skipped: SkippedNodeV1[] = all
     .filter((n) => n.lost)
-    .map((n) => ({ nodeId: n.record.id, reason: lostReason(n.record) }));
+    .map((n) => ({
+      nodeId: n.record.id,
+      reason: rollbackOf
+        ? `${lostReason(n.record)}; once it heart-beats again, lockstep rollback ${rollbackOf} returns it too`
+        : lostReason(n.record),
+    }));
   const selected = all.filter((n) => !n.lost);
   const todo = selected.filter((n) => n.record.components[req.component] !== req.version).map((n) => n.record);
   const already = selected
