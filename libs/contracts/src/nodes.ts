@@ -60,7 +60,7 @@ export type NodeRemovedV1 = z.infer<typeof NodeRemovedV1>;
 export const NodeRemoveErrorCode = {
   /** The node still heart-beats; removing it needs force. */
   Alive: 'NODE_ALIVE',
-  /** The node is part of a running or paused rollout. */
+  /** The node is part of a rollout under way: planned, running, paused, or failed with its auto-rollback still returning nodes. */
   InRollout: 'NODE_IN_ROLLOUT',
 } as const;
 export type NodeRemoveErrorCode = (typeof NodeRemoveErrorCode)[keyof typeof NodeRemoveErrorCode];

@@ -5,6 +5,7 @@ export {
   ComponentEntity,
   DeliveryAttemptEntity,
   DeliveryEntity,
+  NodeRemovalEntity,
   OutboxDeadLetterEntity,
   OutboxMessageEntity,
   AuditHeadEntity,

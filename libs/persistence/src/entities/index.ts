@@ -6,6 +6,7 @@ import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryEntity } from './delivery.entity';
 import { AuditHeadEntity, AuditLogEntity } from './audit-log.entity';
 import { LostNodeEntity } from './lost-node.entity';
+import { NodeRemovalEntity } from './node-removal.entity';
 import { OutboxDeadLetterEntity } from './outbox-dead-letter.entity';
 import { OutboxMessageEntity } from './outbox-message.entity';
 import { RolloutNodeEntity } from './rollout-node.entity';
@@ -23,6 +24,7 @@ export * from './outbox-message.entity';
 export * from './outbox-dead-letter.entity';
 export * from './audit-log.entity';
 export * from './lost-node.entity';
+export * from './node-removal.entity';
 export * from './rollout.entity';
 export * from './rollout-node.entity';
 export * from './source-state.entity';
@@ -41,6 +43,7 @@ export const allEntities = [
   RolloutEntity,
   RolloutNodeEntity,
   LostNodeEntity,
+  NodeRemovalEntity,
   AuditLogEntity,
   AuditHeadEntity,
   BackupEntity,

@@ -9,6 +9,7 @@ import { OneActiveRollout1765608000000 } from './1765608000000-one-active-rollou
 import { OutboxAggregatesAndDeadLetters1765620000000 } from './1765620000000-outbox-aggregates-and-dead-letters';
 import { LostNodes1765641200000 } from './1765641200000-lost-nodes';
 import { CommandWithdrawal1765700000000 } from './1765700000000-command-withdrawal';
+import { NodeLivenessAndRemovals1765710000000 } from './1765710000000-node-liveness-and-removals';
 
 export { ONE_ACTIVE_ROLLOUT_INDEX } from './1765608000000-one-active-rollout';
 
@@ -25,4 +26,5 @@ export const allMigrations = [
   OutboxAggregatesAndDeadLetters1765620000000,
   LostNodes1765641200000,
   CommandWithdrawal1765700000000,
+  NodeLivenessAndRemovals1765710000000,
 ];

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { systemActor } from '@lockstep/contracts';
-import { ComponentEntity, type RolloutNodeEntity } from '@lockstep/persistence';
+import { ComponentEntity, RolloutEntity, type RolloutNodeEntity } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 import { AuditRepository } from '../audit/audit.repository';
-import { ACTIVE_ROLLOUT_STATES, rolloutFromStates } from '../rollouts/rollout-state-machine';
+import { rolloutUnderWay } from '../rollouts/rollout-under-way';
 import { rowsOf } from '../rollouts/sql-rows';
 
 /** A component as its version is followed: its scheme and the version it counts as running. */
@@ -39,17 +39,17 @@ export class ComponentVersionsRepository {
   }
 
   /**
-   * Which of `names` have a rollout under way: planned, running or paused, or failed with its
-   * auto-rollback still returning nodes (as the conductor counts them).
+   * Which of `names` have a rollout under way (rolloutUnderWay: planned, running or paused, or
+   * failed with its auto-rollback still returning nodes, as the conductor counts them).
    */
   async withActiveRollout(names: string[]): Promise<Set<string>> {
-    const rows = rowsOf<{ component: string }>(
-      await this.ds.query(
-        `SELECT DISTINCT component FROM rollouts WHERE component = ANY($1)
-         AND (state = ANY($2) OR (state = ANY($3) AND (strategy->>'autoRollback')::boolean))`,
-        [names, ACTIVE_ROLLOUT_STATES, rolloutFromStates('rolled_back', 'conductor')],
-      ),
-    );
+    const rows = await this.ds
+      .getRepository(RolloutEntity)
+      .createQueryBuilder('r')
+      .select('DISTINCT r.component', 'component')
+      .where('r.component = ANY(:names)', { names })
+      .andWhere(...rolloutUnderWay('r'))
+      .getRawMany<{ component: string }>();
     return new Set(rows.map((r) => r.component));
   }
 

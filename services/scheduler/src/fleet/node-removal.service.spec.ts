@@ -27,9 +27,13 @@ describe(NodeRemovalService.name, () => {
         over.rollout
           ? { id: 'r-1', component: 'demo', targetVersion: '1.1.0', state: 'running', ...over.rollout }
           : null,
-      recordRemoval: async (audit: unknown, act: () => Promise<void>) => {
-        await act();
+      startRemoval: async () => undefined,
+      unfinishedRemoval: async () => null,
+      abandonRemoval: async () => undefined,
+      recordRemoval: async (audit: unknown, act: () => Promise<unknown>) => {
+        const result = await act();
         audited.push(audit);
+        return result;
       },
     } as unknown as NodesRepository;
     const commander = { removeConsumer: async () => true } as unknown as NodeCommander;
@@ -67,6 +71,12 @@ describe(NodeRemovalService.name, () => {
       { rollout: { state: 'paused' as const } },
       'NODE_IN_ROLLOUT',
       /rollout r-1 \(demo → 1\.1\.0\), which is paused; .*lockstep rollouts abort r-1/,
+    ],
+    [
+      "a node a failed rollout's auto-rollback still returns",
+      { rollout: { state: 'failed' as const } },
+      'NODE_IN_ROLLOUT',
+      /rollout r-1 \(demo → 1\.1\.0\), which failed, and its auto-rollback still returns its nodes; wait until it is rolled_back \(lockstep rollouts show r-1 --wait\)/,
     ],
   ])('refuses %s and removes nothing', async (_what, over, code, message) => {
     const { sut, removed, audited } = setup(over);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { systemActor } from '@lockstep/contracts';
 import type { NodeEntry } from '@lockstep/messaging';
 import { AuditLogEntity, OutboxMessageEntity } from '@lockstep/persistence';
@@ -63,6 +64,34 @@ describe(`${NodesRepository.name} on Postgres`, () => {
     ]);
   });
 
+  it("announces nothing from a replica whose look at the fleet predates another replica's announcement", async () => {
+    const [a, b] = [new NodesRepository(ds), new NodesRepository(ds)];
+    const silent = [entry('n5', true)]; // A lists n5 lost (last heartbeat at 00:00) …
+    await b.observe(silent, NOW); // … B announces it lost …
+    const back = [entry('n5', false, '2026-01-01T00:02:00.000Z')];
+    await b.observe(back, NOW); // … then sees it heart-beat again and announces its recovery
+
+    const staleLost = await a.observe(silent, NOW); // A acts on its older look
+    const next = await b.observe(back, NOW);
+    // and the other way round: A saw it alive (00:02), B then saw it silent since 00:02 (lost again)
+    const dead = [entry('n5', true, '2026-01-01T00:02:00.000Z')];
+    await b.observe(dead, NOW);
+    const staleRecovered = await a.observe(back, NOW);
+    const after = await b.observe(dead, NOW);
+
+    expect({ staleLost, next, staleRecovered, after }).toEqual({
+      staleLost: { lost: [], recovered: [] },
+      next: { lost: [], recovered: [] },
+      staleRecovered: { lost: [], recovered: [] },
+      after: { lost: [], recovered: [] },
+    });
+    expect(await announced()).toEqual([
+      ['evt.node.lost.v1', 'n5'],
+      ['evt.node.recovered.v1', 'n5'],
+      ['evt.node.lost.v1', 'n5'],
+    ]);
+  });
+
   it('forgets a lost node that left the bucket (removed), announcing nothing, so its return is no recovery', async () => {
     const sut = new NodesRepository(ds);
     await sut.observe([entry('n3', true), entry('n4', true)], NOW);
@@ -75,6 +104,44 @@ describe(`${NodesRepository.name} on Postgres`, () => {
       ['evt.node.lost.v1', 'n3'],
       ['evt.node.lost.v1', 'n4'],
     ]);
+  });
+
+  it.each([
+    ['planned', null, {}, 'succeeded', true],
+    ['paused', null, {}, 'succeeded', true],
+    [
+      'failed, its auto-rollback still returning nodes',
+      '2026-01-01T00:00:30Z',
+      { autoRollback: true },
+      'succeeded',
+      true,
+    ],
+    ['failed without auto-rollback', '2026-01-01T00:00:30Z', { autoRollback: false }, 'succeeded', false],
+    ['rolled_back, the node returned', '2026-01-01T00:00:30Z', { autoRollback: true }, 'reverted', false],
+    // a late outcome showed it still on the abandoned release: the conductor sends it a revert again
+    [
+      'rolled_back, the node still on the abandoned release',
+      '2026-01-01T00:00:30Z',
+      { autoRollback: true },
+      'succeeded',
+      true,
+    ],
+  ])('tells whether a rollout %s still needs its node', async (state, finishedAt, strategy, nodeStatus, needed) => {
+    const id = randomUUID();
+    await ds.query(
+      `INSERT INTO rollouts (id, component, target_version, kind, artifact, selector, strategy, state, finished_at)
+       VALUES ($1, 'demo', '1.1.0', 'upgrade', '{}', 'all', $2, $3, $4)`,
+      [id, strategy, state.split(',')[0], finishedAt],
+    );
+    await ds.query(
+      `INSERT INTO rollout_nodes (rollout_id, node_id, batch, from_version, status) VALUES ($1, 'n7', 0, '1.0.0', $2)`,
+      [id, nodeStatus],
+    );
+
+    const found = await new NodesRepository(ds).activeRolloutWith('n7');
+    await ds.query(`DELETE FROM rollouts WHERE id = $1`, [id]);
+
+    expect(found?.id).toBe(needed ? id : undefined);
   });
 
   it('records a removal only when the delete succeeded', async () => {

@@ -63,6 +63,45 @@ describe(planRollout.name, () => {
     expect(sut.skipped).toEqual([{ nodeId: 'b', reason: `lost since ${LAST_HEARTBEAT} (no heartbeat since then)` }]);
   });
 
+  it('leaves lost nodes out of a rollback (which names the nodes it touched) and says why', () => {
+    const nodes = [node('a', '1.1.0'), node('b', '1.1.0', {}, true), node('c', '1.1.0')];
+
+    const sut = planRollout(req({ selector: 'a,b,c', version: '1.0.0', direction: 'downgrade' }), nodes, 'cluster', {
+      rollbackOf: 'r-1',
+    });
+
+    expect(sut.batches.flatMap((b) => b.nodes.map((n) => n.id))).toEqual(['a', 'c']);
+    expect(sut.skipped).toEqual([
+      {
+        nodeId: 'b',
+        reason: `lost since ${LAST_HEARTBEAT} (no heartbeat since then); once it heart-beats again, lockstep rollback r-1 returns it too`,
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      'every node it touched is lost',
+      [node('a', '1.1.0', {}, true), node('b', '1.1.0', {}, true)],
+      'NODES_LOST',
+      /every node rollout r-1 updated is lost \(a, b\).*lockstep rollback r-1/,
+    ],
+    [
+      'none of its nodes is left in the fleet',
+      [node('z', '1.1.0')],
+      'NO_NODES',
+      /rollout r-1 updated a, b.*lockstep nodes/,
+    ],
+  ])('refuses a rollback when %s, saying what to run', (_what, nodes, code, message) => {
+    const act = () =>
+      planRollout(req({ selector: 'a,b', version: '1.0.0', direction: 'downgrade' }), nodes, 'cluster', {
+        rollbackOf: 'r-1',
+      });
+
+    expect(act).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+    expect(act).not.toThrow(/--nodes/);
+  });
+
   it('skips nothing when every node heart-beats', () => {
     const sut = planRollout(req(), [node('a', '1.0.0')], 'cluster');
 

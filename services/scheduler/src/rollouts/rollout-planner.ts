@@ -74,36 +74,60 @@ export function matchesSelector(node: NodeRecordV1, selector: string): boolean {
 /** Why a lost node is left out: since when it has been silent. */
 export const lostReason = (record: NodeRecordV1): string => `lost since ${record.seenAt} (no heartbeat since then)`;
 
+/** What the plan is for, when it is not an operator's upgrade or downgrade. */
+export interface PlanPurpose {
+  /** The rollout a rollback returns; its nodes are named by id, but the operator named none. */
+  rollbackOf?: string;
+}
+
+const them = (ids: string[]) => (ids.length === 1 ? 'it' : 'them');
+
 /**
  * Plans a rollout: the selected nodes running the component, canaries first (nodes labelled
  * `group=canary` preferred), then batches of maxParallel in id order. Nodes already at the
  * target version need no command. Lost nodes cannot be updated and must not be counted
  * healthy: a rollout of every node or of labels leaves them out (listed in `skipped` with why),
- * so one dead machine does not block the fleet; a lost node the operator named, or a selection
- * that is all lost, stops the plan.
+ * so one dead machine does not block the fleet; so does a rollback, which names the nodes its
+ * rollout touched though the operator named none (`lockstep rollback` has no --nodes). A lost
+ * node the operator named, or a selection that is all lost, stops the plan.
  */
-export function planRollout(req: RolloutCreateV1, nodes: PlannerNode[], lockKey: string): RolloutPlanV1 {
+export function planRollout(
+  req: RolloutCreateV1,
+  nodes: PlannerNode[],
+  lockKey: string,
+  purpose: PlanPurpose = {},
+): RolloutPlanV1 {
+  const { rollbackOf } = purpose;
   const runsIt = (r: NodeRecordV1) => r.components[req.component] !== undefined || r.manages.includes(req.component);
   const all = nodes.filter((n) => matchesSelector(n.record, req.selector) && runsIt(n.record));
   if (all.length === 0)
     throw new RolloutPlanError(
       RolloutPlanErrorCode.NoNodes,
-      `no node manages ${req.component} and matches "${req.selector}"; check lockstep nodes and the --nodes selector`,
+      rollbackOf
+        ? `rollout ${rollbackOf} updated ${(namedNodes(req.selector) ?? [req.selector]).join(', ')}, and none of them is in the fleet any more (removed with lockstep nodes rm); nothing left to roll back — check lockstep nodes`
+        : `no node manages ${req.component} and matches "${req.selector}"; check lockstep nodes and the --nodes selector`,
     );
   const lost = all.filter((n) => n.lost).map((n) => n.record.id);
-  if (lost.length && namedNodes(req.selector))
+  if (lost.length && namedNodes(req.selector) && !rollbackOf)
     throw new RolloutPlanError(
       RolloutPlanErrorCode.NodesLost,
-      `${lost.length === 1 ? 'node' : 'nodes'} ${lost.join(', ')} stopped heart-beating (lost) and cannot be updated; bring ${lost.length === 1 ? 'it' : 'them'} back, leave ${lost.length === 1 ? 'it' : 'them'} out of --nodes, or remove ${lost.length === 1 ? 'it' : 'them'} for good with ${lost.map((id) => `lockstep nodes rm ${id}`).join(', ')}`,
+      `${lost.length === 1 ? 'node' : 'nodes'} ${lost.join(', ')} stopped heart-beating (lost) and cannot be updated; bring ${them(lost)} back, leave ${them(lost)} out of --nodes, or remove ${them(lost)} for good with ${lost.map((id) => `lockstep nodes rm ${id}`).join(', ')}`,
     );
   if (lost.length === all.length)
     throw new RolloutPlanError(
       RolloutPlanErrorCode.NodesLost,
-      `every selected node is lost (${lost.join(', ')}): none heart-beats, so none can be updated; start their agents again, or remove dead ones with lockstep nodes rm <id>`,
+      rollbackOf
+        ? `every node rollout ${rollbackOf} updated is lost (${lost.join(', ')}): none heart-beats, so none can be rolled back; start their agents again and run lockstep rollback ${rollbackOf} again, or remove dead ones with ${lost.map((id) => `lockstep nodes rm ${id}`).join(', ')}`
+        : `every selected node is lost (${lost.join(', ')}): none heart-beats, so none can be updated; start their agents again, or remove dead ones with lockstep nodes rm <id>`,
     );
   const skipped: SkippedNodeV1[] = all
     .filter((n) => n.lost)
-    .map((n) => ({ nodeId: n.record.id, reason: lostReason(n.record) }));
+    .map((n) => ({
+      nodeId: n.record.id,
+      reason: rollbackOf
+        ? `${lostReason(n.record)}; once it heart-beats again, lockstep rollback ${rollbackOf} returns it too`
+        : lostReason(n.record),
+    }));
   const selected = all.filter((n) => !n.lost);
   const todo = selected.filter((n) => n.record.components[req.component] !== req.version).map((n) => n.record);
   const already = selected

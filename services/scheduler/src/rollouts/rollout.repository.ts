@@ -12,7 +12,6 @@ import {
 import { DataSource, type EntityManager } from 'typeorm';
 import { announceRolloutChange } from './rollout-changed.event';
 import {
-  ACTIVE_ROLLOUT_STATES,
   FAILED_NODE_STATUSES,
   FINISHED_ROLLOUT_STATES,
   INITIAL_NODE_STATUS,
@@ -28,6 +27,7 @@ import {
   type NodeCommandAction,
   type RolloutAction,
 } from './rollout-state-machine';
+import { LATE_REVERT, rolloutUnderWay } from './rollout-under-way';
 import { rowsOf } from './sql-rows';
 
 /** Rollouts and their nodes in Postgres: any replica can resume from here. */
@@ -124,19 +124,7 @@ export class RolloutRepository {
     return this.ds
       .getRepository(RolloutEntity)
       .createQueryBuilder('r')
-      .where(
-        // a failed rollout with auto-rollback needs its conductor until it is rolled_back, even
-        // when nothing is left to revert (a dead conductor's last revert outcome came in meanwhile);
-        // a rolled-back one again when a late outcome showed a node still on the abandoned release
-        `r.state = ANY(:active) OR ((r.strategy->>'autoRollback')::boolean AND (r.state = ANY(:reverting)
-          OR (r.state = :rolledBack AND EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id AND ${LATE_REVERT('n', 'r', ':toRevert')}))))`,
-        {
-          active: ACTIVE_ROLLOUT_STATES,
-          reverting: rolloutFromStates('rolled_back', 'conductor'),
-          rolledBack: 'rolled_back',
-          toRevert: NODE_STATUSES_TO_REVERT_LATE,
-        },
-      )
+      .where(...rolloutUnderWay('r'))
       .orderBy('r.createdAt', 'ASC')
       .getMany();
   }
@@ -377,15 +365,6 @@ export class RolloutRepository {
     return rowsOf<{ node_id: string }>(r).map((row) => row.node_id);
   }
 }
-
-/**
- * SQL: node row `n` of rollout `r` needs a late revert: its status is one of `statuses`, it has a
- * version to go back to, and no rollout created after `r` has sent that node a command.
- */
-const LATE_REVERT = (n: string, r: string, statuses: string) =>
-  `${n}.status = ANY(${statuses}) AND ${n}.from_version IS NOT NULL AND NOT EXISTS (
-     SELECT 1 FROM rollout_nodes later JOIN rollouts lr ON lr.id = later.rollout_id
-     WHERE later.node_id = ${n}.node_id AND lr.created_at > ${r}.created_at AND later.status <> '${INITIAL_NODE_STATUS}')`;
 
 /** SQL: the command sent at `startedAt` has run longer than `deadlineMsParam` ms, on Postgres's clock. */
 const PAST_DEADLINE = (startedAt: string, deadlineMsParam: string) =>

@@ -1,4 +1,5 @@
 import { RolloutCreateV1, type AuditActor, type RolloutPlanV1 } from '@lockstep/contracts';
+import type { NodeEntry } from '@lockstep/messaging';
 import type { RolloutStrategy } from '@lockstep/persistence';
 import type { ComponentVersions } from '../fleet/component-versions.service';
 import type { FleetView } from '../fleet/fleet-view.service';
@@ -32,8 +33,10 @@ describe(RolloutsService.name, () => {
   let audit: { record: jest.Mock; recordAround: jest.Mock; committed: unknown[] };
   let versions: { afterRollout: jest.Mock };
   let sut: RolloutsService;
+  let fleet: NodeEntry[];
 
   beforeEach(() => {
+    fleet = [demoNode('n1'), demoNode('n2')];
     repo = {
       operatorAction: jest.fn(),
       get: jest.fn(async (id: string) => ({ id, component: 'demo', targetVersion: '1.1.0', state: 'aborted' })),
@@ -58,7 +61,7 @@ describe(RolloutsService.name, () => {
     };
     sut = new RolloutsService(
       repo as unknown as RolloutRepository,
-      { list: async () => [demoNode('n1'), demoNode('n2')] } as unknown as FleetView,
+      { list: async () => fleet } as unknown as FleetView,
       { wake: () => undefined } as unknown as RolloutReconciler,
       verifiedReleases(),
       lock as unknown as ClusterLockAdmin,
@@ -84,6 +87,37 @@ describe(RolloutsService.name, () => {
     expect(result).toEqual(reply);
     expect(repo.operatorAction).toHaveBeenCalledWith(ROLLOUT_ID, 'pause', asker);
     expect(versions.afterRollout).not.toHaveBeenCalled();
+  });
+
+  it('rolls back the nodes a rollout updated that still heart-beat, and lists a lost one as skipped (no --nodes to leave it out)', async () => {
+    const on = (id: string, lost: boolean): NodeEntry => {
+      const n = demoNode(id);
+      return { record: { ...n.record, components: { demo: '1.1.0' } }, lost };
+    };
+    fleet = [on('n1', false), on('n2', true)];
+    repo.get.mockResolvedValue({
+      id: ROLLOUT_ID,
+      component: 'demo',
+      targetVersion: '1.1.0',
+      state: 'succeeded',
+      strategy: { minHealthyMs: 0, healthyDeadlineMs: 60_000, progressDeadlineMs: 600_000 },
+    });
+    repo.nodes.mockResolvedValue(
+      ['n1', 'n2'].map((nodeId) => ({ nodeId, status: 'succeeded', fromVersion: '1.0.0', backupId: null })),
+    );
+
+    const reply = await sut.rollback({ rolloutId: ROLLOUT_ID, maxParallel: 1, restoreData: false, actor: asker });
+
+    expect(reply).toMatchObject({
+      ok: true,
+      result: {
+        plan: {
+          kind: 'rollback',
+          batches: [{ nodes: [{ id: 'n1', fromVersion: '1.1.0' }] }],
+          skipped: [{ nodeId: 'n2', reason: expect.stringMatching(/^lost since/) }],
+        },
+      },
+    });
   });
 
   it("brings the component's version up to date once an abort ends the rollout: nodes it updated before run the new version", async () => {

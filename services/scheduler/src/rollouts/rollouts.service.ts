@@ -136,7 +136,7 @@ export class RolloutsService {
     if (!info.ok) return info;
     let plan: RolloutPlanV1;
     try {
-      plan = planRollout(req, await nodes, CLUSTER_LOCK_KEY);
+      plan = planRollout(req, await nodes, CLUSTER_LOCK_KEY, kind === 'rollback' && rollbackOf ? { rollbackOf } : {});
     } catch (err) {
       if (err instanceof RolloutPlanError) return fail(err.code, err.message);
       throw err;
