@@ -7,7 +7,7 @@ import type { FleetNode, TestFleet } from '../../test/support/fleet';
 import { faultDuringRestore } from './fault-scenarios';
 import { firstMessage, outcomeOf, type FaultScenario, type FleetKind } from './scenario-kit';
 import { backupHolderStoppedDuringPrune } from './backup-lock-scenarios';
-import { checkBackupCatalogue, journalStep } from './invariants';
+import { backupRepositoryOf, checkBackupCatalogue, journalStep } from './invariants';
 
 /**
  * Outages of what the control plane stands on (issue 12): Postgres, S3, a NATS server. Each
@@ -223,7 +223,7 @@ async function catalogueCaughtUp(fleet: TestFleet, rolloutId: string): Promise<s
   // finished, and every backup whose manifest is in the bucket known (its first event may lag too)
   await waitFor(
     async () =>
-      (await creating()) === 0 && (await checkBackupCatalogue(fleet, `${fleet.bucket}-backups`)).length === 0,
+      (await creating()) === 0 && (await checkBackupCatalogue(fleet, backupRepositoryOf(fleet).bucket)).length === 0,
     { timeoutMs: CATALOGUE_LAG_MS, intervalMs: 200 },
   ).catch(() => undefined);
   return `backup catalogue settled ${((Date.now() - t0) / 1000).toFixed(1)} s after the rollout`;

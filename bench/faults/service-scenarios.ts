@@ -13,7 +13,7 @@ import {
   type FaultContext,
   type FaultScenario,
 } from './fault-scenarios';
-import { checkBackupCatalogue } from './invariants';
+import { backupRepositoryOf, checkBackupCatalogue } from './invariants';
 import { startNatsTap } from './nats-tap';
 
 /**
@@ -317,7 +317,7 @@ const backupKilledMidPrune: FaultScenario = {
       await killed;
       // the kill lands after the prune deleted, before the catalogue heard: backups it removed
       // are still `completed` without their manifests, which the prune run again must settle
-      const gap = await checkBackupCatalogue(fleet, `${fleet.bucket}-backups`);
+      const gap = await checkBackupCatalogue(fleet, backupRepositoryOf(fleet).bucket);
       if (gap.length === 0) throw new Error('the kill did not land between the deletes and the catalogue');
       await fleet.restartService('backup');
       const done = await operationOutcome(fleet, operation.id);
@@ -378,7 +378,7 @@ const controlManifestDeleted: FaultScenario = {
       endpoint: fleet.s3.endpoint,
       accessKey: fleet.s3.accessKey,
       secretKey: fleet.s3.secretKey,
-      bucket: `${fleet.bucket}-backups`,
+      bucket: backupRepositoryOf(fleet).bucket,
     }).remove(`manifests/${backupId}.json`);
     return { rolloutIds: [], landed: `manifest of ${backupId} deleted` };
   },
