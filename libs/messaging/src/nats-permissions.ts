@@ -119,6 +119,49 @@ export function publishedSubjectsOf(service: string): string[] | undefined {
     .map(([subject]) => subject);
 }
 
+/**
+ * The events each service consumes: its event handlers (MessagingOptions.handles; each service
+ * module passes its row, and at start each subject must have exactly one @OnEvent handler).
+ * Only these services create and pull consumers on EVENTS, and each may dead-letter (publish
+ * `dlq.<subject>`) only what it consumes.
+ */
+export const EventConsumers: Record<ControlPlaneService, readonly Subject[]> = {
+  scheduler: [Subjects.InstallFinished, Subjects.InstallProgress],
+  notifier: [
+    Subjects.ReleaseAvailable,
+    Subjects.CheckFailed,
+    Subjects.ReleaseMetadataExpiring,
+    Subjects.InstallFinished,
+    Subjects.NodeLost,
+    Subjects.NodeRecovered,
+    Subjects.RolloutChanged,
+    Subjects.BackupChanged,
+    Subjects.MessageDeadLettered,
+  ],
+  backup: [Subjects.BackupChanged],
+  checker: [],
+  api: [],
+};
+
+/** The command subjects each service consumes (node commands are the agents'; see agentPermissions). */
+export const CommandConsumers: Record<ControlPlaneService, readonly string[]> = {
+  scheduler: [],
+  notifier: [],
+  backup: [BackupSubjects.operation],
+  checker: [],
+  api: [],
+};
+
+/**
+ * The dead-letter subjects (relative to the namespace) a service may publish: `dlq.<subject>`
+ * of each event and command it consumes, nothing else. A re-drive publishes a dead letter again
+ * under the scheduler's user, so a service that could write any dead letter could make the
+ * scheduler publish any event or command.
+ */
+export function deadLetterSubjectsOf(service: ControlPlaneService): string[] {
+  return [...EventConsumers[service], ...CommandConsumers[service]].map(deadLetterSubject);
+}
+
 /** Who asks each query; its owner (`qry.<owner>.…`) is the only one that answers it. */
 export const QueryAskers: Record<Query, readonly ControlPlaneService[]> = {
   [Queries.CheckNow]: ['api'],
@@ -204,9 +247,6 @@ function redriveSubjects(): string[] {
   return [...events, 'cmd.node.>', ...Object.keys(CommandPublishers)];
 }
 
-/** Services with event handlers (NOTIFIER_SUBJECTS, SCHEDULER_SUBJECTS, BACKUP_SUBJECTS): only they create and pull consumers on EVENTS. */
-const EventConsumingServices: readonly ControlPlaneService[] = ['notifier', 'scheduler', 'backup'];
-
 /** Services that read or write the KV buckets (api reads nodes and locks, the scheduler both, backup the locks). */
 const KvUsers: readonly ControlPlaneService[] = ['api', 'scheduler', 'backup'];
 
@@ -282,7 +322,7 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
   // operations consumer), on DEAD_LETTERS nobody: the scheduler reads it message by message and
   // deletes what it re-drives (operators ask it through the API).
   const allow = ['$JS.API.INFO', ...[st.events, st.commands, st.deadLetters].flatMap(streamManagement)];
-  if (EventConsumingServices.includes(service)) allow.push(...consumerManagement(st.events), ...consuming(st.events));
+  if (EventConsumers[service].length > 0) allow.push(...consumerManagement(st.events), ...consuming(st.events));
   if (service === 'scheduler')
     allow.push(
       ...[st.events, st.commands, st.deadLetters].flatMap(streamUpdate),
@@ -304,7 +344,7 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
   // a per-node event the control plane publishes goes on its `._control` subject (eventWireSubject)
   allow.push(
     ...publishedSubjectsOf(service)!.map((s) => ns(contractFor(s)?.perNode ? eventWireSubject(s as Subject) : s)),
-    ns('dlq.>'),
+    ...deadLetterSubjectsOf(service).map(ns),
   );
   if (service === 'scheduler') allow.push(...redriveSubjects().map(ns));
 
