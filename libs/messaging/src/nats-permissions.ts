@@ -177,6 +177,7 @@ export const QueryAskers: Record<Query, readonly ControlPlaneService[]> = {
   [Queries.LockRelease]: ['api'],
   [Queries.DeadLetterList]: ['api'],
   [Queries.DeadLetterRedrive]: ['api'],
+  [Queries.DeadLetterDiscard]: ['api'],
   [Queries.NodeRemove]: ['api'],
 };
 

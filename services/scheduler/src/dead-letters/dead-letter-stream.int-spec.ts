@@ -39,9 +39,9 @@ const keys = new Map(identities.map((identity) => [identityName(identity), { ide
 /** Audit records the service writes (the outbox part has no rows: Postgres is not under test here). */
 const recorded: unknown[] = [];
 const outbox = {
-  redrive: async (_ids: unknown, alongside: (m: unknown, moved: never[]) => Promise<void>) => {
-    await alongside({}, []);
-    return [];
+  redrive: async (_ids: unknown, alongside: (m: unknown, result: unknown) => Promise<void>) => {
+    await alongside({}, { moved: [], skipped: [] });
+    return { moved: [], skipped: [] };
   },
 } as unknown as OutboxDeadLettersRepository;
 const audit = {
@@ -137,7 +137,7 @@ describe(`${DeadLetterStream.name} as the scheduler's NATS user`, () => {
     expect(republished?.header.get(DeadLetterHeaders.Reason)).toBe('');
     expect(republished?.header.get('Nats-Msg-Id')).toMatch(new RegExp(`^redrive-${eventSeq}-`));
     expect(command1?.json()).toEqual({ commandId: 'cmd-1' });
-    expect(forged).toMatchObject({ ok: false, error: { code: 'REDRIVE_INCOMPLETE' } });
+    expect(forged).toMatchObject({ ok: false, error: { code: 'NOTHING_REDRIVEN' } });
     expect(!forged.ok && forged.error.message).toMatch(`message ${forgedSeq} names no subject`);
     expect(left.ok && left.result.items.map((i) => i.id)).toEqual([String(forgedSeq)]);
     expect(recorded).toHaveLength(3);

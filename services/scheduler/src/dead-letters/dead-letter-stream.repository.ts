@@ -81,6 +81,12 @@ export class DeadLetterStream {
     await this.nats.jsm.streams.deleteMessage(this.stream, letter.seq, false);
   }
 
+  /** Removes dead letter `seq` for good (an operator's discard). */
+  async discard(seq: number): Promise<void> {
+    await this.nats.connect();
+    await this.nats.jsm.streams.deleteMessage(this.stream, seq, false);
+  }
+
   private toDeadLetter(m: StoredMsg): StoredDeadLetter {
     const prefix = `${this.nats.options.namespace}.`;
     const subject = m.subject.slice(prefix.length);
