@@ -29,7 +29,7 @@ function setup(moved: string[] = [], letters = [letter(1), letter(2)], refused =
     },
   } as unknown as DeadLetterStream;
   const outbox = {
-    redrive: async (ids: string[] | 'all', alongside: (m: unknown, rows: unknown[]) => Promise<void>) => {
+    redrive: async (ids: string[] | 'all', alongside: (m: unknown, result: unknown) => Promise<void>) => {
       calls.push(`outbox.redrive ${JSON.stringify(ids)}`);
       const rows = moved.map((id) => ({ id, outboxId: '99', subject: 'evt.release.available.v1', eventId: 'e' }));
       await alongside({}, { moved: rows, skipped: [] });
