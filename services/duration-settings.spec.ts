@@ -43,6 +43,7 @@ const timerSettings: Array<[Service, string]> = [
     'SHUTDOWN_TIMEOUT',
   ]),
   ['api', 'API_QUERY_TIMEOUT'],
+  ['api', 'API_REDRIVE_TIMEOUT'],
   ['api', 'API_CHECK_TIMEOUT'],
   ['api', 'API_ROLLOUT_TIMEOUT'],
   ['api', 'API_NODE_LOST_AFTER'],
