@@ -244,7 +244,6 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       status: 200,
     },
     {
-      // before the re-drive of every dead letter, which would move it back into the outbox
       route: 'post /v1/dead-letters/discard',
       action: 'dead-letter.discard',
       call: () => ['POST', '/v1/dead-letters/discard', { outboxId: '7001' }],
