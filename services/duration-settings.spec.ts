@@ -42,6 +42,10 @@ const timerSettings: Array<[Service, string]> = [
     s,
     'SHUTDOWN_TIMEOUT',
   ]),
+  ...(['api', 'backup', 'checker', 'installer', 'notifier', 'scheduler'] as const).map((s): [Service, string] => [
+    s,
+    'EVENT_REDELIVERY_BACKOFF',
+  ]),
   ['api', 'API_QUERY_TIMEOUT'],
   ['api', 'API_REDRIVE_TIMEOUT'],
   ['api', 'API_CHECK_TIMEOUT'],

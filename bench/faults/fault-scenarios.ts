@@ -1,116 +1,32 @@
-import { randomBytes } from 'node:crypto';
 import { renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { NodeSubjects, Queries, Subjects, systemActor, type InstallStep, type QueryReply } from '@lockstep/contracts';
 import type { FleetNode, TestFleet } from '../../test/support/fleet';
 import { journalStep } from './invariants';
-import type { WebhookWatch } from './webhook-watch';
+import {
+  firstMessage,
+  outcomeOf,
+  succeededRollout,
+  type FaultContext,
+  type FaultScenario,
+  type FleetKind,
+} from './scenario-kit';
 
-/**
- * Fleets a scenario can run on: `plain` (no backups), or `backup` (a backup service, and
- * agents that take a pre-update backup of their shared/ and data directories before every install).
- */
-export type FleetKind = 'plain' | 'backup';
+// the shared kit, for the scenario files and the runner that import it from here
+export {
+  firstMessage,
+  outcomeOf,
+  paddedRelease,
+  settle,
+  succeededRollout,
+  type FaultContext,
+  type FaultRun,
+  type FaultScenario,
+  type FleetKind,
+} from './scenario-kit';
 
-/** What every scenario gets: the fleet of its kind, shared with the others, and a fresh version to roll out. */
-export interface FaultContext {
-  fleet: TestFleet;
-  /** The fleet's webhook subscription and its notifier (every fleet has one). */
-  webhooks: WebhookWatch;
-  /** A version no rollout used yet (1.<n>.0), published with padding so every step takes a moment. */
-  publishNext(options?: { broken?: boolean }): Promise<string>;
-}
-
-/** How a scenario went, for its report line; the runner checks the invariants afterwards. */
-export interface FaultRun {
-  /** The rollouts the scenario started, in order; the last one records what the nodes should run. */
-  rolloutIds: string[];
-  /** Where the fault actually landed (e.g. the step the killed agent's journal was at). */
-  landed: string;
-}
-
-/** One row of the fault matrix. */
-export interface FaultScenario {
-  name: string;
-  fleet: FleetKind;
-  /** A control: it breaks an invariant on purpose, so the checks must catch it. */
-  control?: true;
-  run(ctx: FaultContext): Promise<FaultRun>;
-}
-
-/** Final rollout states; `failed` too without auto-rollback (see settle). */
-const FINAL_STATES = ['succeeded', 'aborted', 'rolled_back'];
-/** How long a failed rollout with auto-rollback and no node moving may wait for its move to rolled_back (lease 3 s, reconcile 250 ms). */
-const STUCK_MS = 12_000;
 /** A broken release needs this long to fail its health gate; short so a rollback scenario is quick. */
 const BROKEN_HEALTH_DEADLINE_MS = 3000;
-/** Incompressible padding per release: download, verify and unpack each take a few tens of ms. */
-export const PADDING_BYTES = 6 << 20;
-
-export const paddedRelease = () => ({ extra: [{ path: 'padding.bin', data: randomBytes(PADDING_BYTES) }] });
-
-/**
- * Resolves with the first message on `subject` whose JSON satisfies `match`; stops listening
- * then. Rejects after `timeoutMs`, handled even when the scenario gave up on it first.
- */
-export function firstMessage<T>(
-  nc: NatsConnection,
-  subject: string,
-  match: (body: T) => boolean,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const sub = nc.subscribe(subject);
-  const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
-  const found = (async () => {
-    for await (const m of sub) {
-      const body = m.json<T>();
-      if (match(body)) {
-        clearTimeout(timer);
-        sub.unsubscribe();
-        return body;
-      }
-    }
-    throw new Error(`no ${what} within ${timeoutMs} ms`);
-  })();
-  found.catch(() => undefined);
-  return found;
-}
-
-/**
- * Waits until the rollout is final and no node of it is installing or reverting; returns its
- * state. With auto-rollback, `failed` is a way station to `rolled_back`: it counts as final
- * only once it stood still for STUCK_MS (the invariants then report the revert as lost).
- * After the timeout, returns whatever the state is (the invariants judge that too).
- */
-export async function settle(fleet: TestFleet, rolloutId: string, timeoutMs = 90_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let stillSince: number | undefined;
-  for (;;) {
-    const { rows } = await fleet.dep.pg.query(
-      `SELECT r.state, coalesce((r.strategy->>'autoRollback')::boolean, false) AS auto_rollback,
-        (SELECT count(*)::int FROM rollout_nodes n WHERE n.rollout_id = r.id AND n.status IN ('installing', 'reverting')) AS moving
-       FROM rollouts r WHERE r.id = $1`,
-      [rolloutId],
-    );
-    const r = rows[0] as { state: string; auto_rollback: boolean; moving: number } | undefined;
-    if (r && FINAL_STATES.includes(r.state) && r.moving === 0) return r.state;
-    if (r?.state === 'failed' && r.moving === 0) {
-      stillSince ??= Date.now();
-      if (!r.auto_rollback || Date.now() - stillSince > STUCK_MS) return r.state;
-    } else stillSince = undefined;
-    if (Date.now() > deadline) return r?.state ?? 'missing';
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
-
-/** The rollout's final state and the node's status in it, for the report line. */
-export async function outcomeOf(fleet: TestFleet, rolloutId: string, nodeId: string): Promise<string> {
-  const state = await settle(fleet, rolloutId);
-  const row = (await fleet.nodeRows(rolloutId)).find((r) => r.node_id === nodeId);
-  return `rollout ${state}, ${nodeId} ${row?.status ?? 'not in it'}`;
-}
 
 /**
  * Arms a SIGKILL of one node's agent for the moment it reports `step` of a command for
@@ -156,34 +72,70 @@ function agentKilledAt(step: InstallStep, fleetKind: FleetKind = 'plain', victim
 }
 
 /**
- * A rollout that succeeds (each node backs up first), then `rollback --restore-data` of it,
- * with one node's agent SIGKILLed while it restores its pre-update backup.
+ * A rollout that succeeds (each node backs up first), then `rollback --restore-data` of it with
+ * a fault armed for the moment one node restores its pre-update backup: `arm` resolves with
+ * where the fault landed, once the scenario may go on.
  */
-const agentKilledRestoringData: FaultScenario = {
-  name: 'agent SIGKILL at restoring_data (rollback --restore-data)',
-  fleet: 'backup',
-  async run({ fleet, publishNext }) {
-    const version = await publishNext();
-    const forward = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
-    const state = await settle(fleet, forward);
-    if (state !== 'succeeded') throw new Error(`the rollout to ${version} to roll back ${state}`);
-    const victim = fleet.nodes[1];
-    const { rows } = await fleet.dep.pg.query(`SELECT from_version FROM rollout_nodes WHERE rollout_id = $1 LIMIT 1`, [
-      forward,
-    ]);
-    const killed = killAgentAt(fleet, victim, 'restoring_data', rows[0].from_version);
-    const reply = await fleet.dep.queries.send<QueryReply<{ rolloutId: string }>>(
-      Queries.RollbackCreate,
-      { rolloutId: forward, restoreData: true, maxParallel: fleet.nodes.length, actor: systemActor('faults') },
-      130_000,
-    );
-    if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
-    const landed = await killed;
+export function faultDuringRestore(
+  name: string,
+  arm: (fleet: TestFleet, victim: FleetNode, fromVersion: string) => Promise<string>,
+): FaultScenario {
+  return {
+    name,
+    fleet: 'backup',
+    async run({ fleet, publishNext }) {
+      const forward = await rolloutWithBackups(fleet, publishNext);
+      const victim = fleet.nodes[1];
+      const fault = arm(fleet, victim, forward.fromVersion);
+      const back = await rollbackRestoringData(fleet, forward.rolloutId);
+      const landed = await fault;
+      return {
+        rolloutIds: [forward.rolloutId, back],
+        landed: `${landed}; ${await outcomeOf(fleet, back, victim.id)}`,
+      };
+    },
+  };
+}
+
+/** The agent SIGKILLed while it restores its data; a new agent finishes or undoes the restore. */
+const agentKilledRestoringData = faultDuringRestore(
+  'agent SIGKILL at restoring_data (rollback --restore-data)',
+  async (fleet, victim, fromVersion) => {
+    const landed = await killAgentAt(fleet, victim, 'restoring_data', fromVersion);
     await fleet.restartNode(victim.id);
-    const back = reply.result.rolloutId;
-    return { rolloutIds: [forward, back], landed: `${landed}; ${await outcomeOf(fleet, back, victim.id)}` };
+    return landed;
   },
-};
+);
+
+/**
+ * Rolls a new version out to every node (each backs up first) and waits for success; returns
+ * the rollout and the version it replaced. A fleet an earlier scenario left on mixed versions
+ * (a restore that failed on one node) is levelled by one rollout first: a rollback restores
+ * one previous version only.
+ */
+async function rolloutWithBackups(
+  fleet: TestFleet,
+  publishNext: FaultContext['publishNext'],
+): Promise<{ rolloutId: string; fromVersion: string }> {
+  if (new Set(await Promise.all(fleet.nodes.map((n) => n.version()))).size > 1)
+    await succeededRollout(fleet, publishNext);
+  const { rolloutId } = await succeededRollout(fleet, publishNext);
+  const { rows } = await fleet.dep.pg.query(`SELECT from_version FROM rollout_nodes WHERE rollout_id = $1 LIMIT 1`, [
+    rolloutId,
+  ]);
+  return { rolloutId, fromVersion: rows[0].from_version };
+}
+
+/** `rollback --restore-data` of a rollout, every node at once; returns the rollback's rollout id. */
+async function rollbackRestoringData(fleet: TestFleet, rolloutId: string): Promise<string> {
+  const reply = await fleet.dep.queries.send<QueryReply<{ rolloutId: string }>>(
+    Queries.RollbackCreate,
+    { rolloutId, restoreData: true, maxParallel: fleet.nodes.length, actor: systemActor('faults') },
+    130_000,
+  );
+  if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+  return reply.result.rolloutId;
+}
 
 /**
  * SIGKILLs every live scheduler and starts a new one (which takes the rollout over after the
@@ -324,10 +276,7 @@ const controlSwappedBehindLockstep: FaultScenario = {
   fleet: 'plain',
   control: true,
   async run({ fleet, publishNext }) {
-    const version = await publishNext();
-    const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
-    const state = await settle(fleet, rolloutId);
-    if (state !== 'succeeded') throw new Error(`the rollout to ${version} ${state}`);
+    const { rolloutId } = await succeededRollout(fleet, publishNext);
     const victim = fleet.nodes[2];
     const row = (
       await fleet.dep.pg.query(`SELECT from_version FROM rollout_nodes WHERE rollout_id = $1 AND node_id = $2`, [

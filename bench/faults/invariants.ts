@@ -1,6 +1,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
+import { BackupEngine } from '@lockstep/backup-engine';
 import { nodesBucketName } from '@lockstep/messaging';
 import { MinioObjectStore } from '@lockstep/storage';
 import type { TestFleet } from '../../test/support/fleet';
@@ -104,35 +105,6 @@ export async function checkInvariants(
   return totals;
 }
 
-/** Catalogue statuses of a backup whose manifest is in the bucket (everything it needs was committed). */
-const COMMITTED = ['completed', 'verified', 'corrupted'];
-
-/**
- * The catalogue and the bucket agree: no backup is marked completed without its manifest, and
- * none with a manifest is missing from the catalogue (or recorded as anything but committed).
- */
-export async function checkBackupCatalogue(fleet: TestFleet, bucket: string): Promise<string[]> {
-  const store = new MinioObjectStore({
-    endpoint: fleet.s3.endpoint,
-    accessKey: fleet.s3.accessKey,
-    secretKey: fleet.s3.secretKey,
-    bucket,
-  });
-  const manifests = new Set(
-    (await store.list('manifests/')).map((o) => o.key.replace(/^manifests\//, '').replace(/\.json$/, '')),
-  );
-  const { rows } = await fleet.dep.pg.query(`SELECT id, status FROM backups`);
-  const findings: string[] = [];
-  for (const b of rows as Array<{ id: string; status: string }>) {
-    const committed = COMMITTED.includes(b.status);
-    if (committed && !manifests.has(b.id)) findings.push(`backup ${b.id} is ${b.status} but has no manifest`);
-    if (!committed && manifests.has(b.id)) findings.push(`backup ${b.id} has a manifest but is ${b.status}`);
-    manifests.delete(b.id);
-  }
-  for (const id of manifests) findings.push(`backup ${id} has a manifest but is not in the catalogue`);
-  return findings;
-}
-
 /** Every command got an outcome, and exactly one execution (replays of the journaled outcome aside). */
 function checkCommands(
   commandIds: string[],
@@ -206,7 +178,7 @@ async function checkRollout(
     if (!row) return undefined;
     if (row.status === 'succeeded') return rollout[0].target_version;
     if (['pending', 'failed', 'rolled_back', 'reverted'].includes(row.status)) return row.from_version;
-    return undefined; // timed_out, revert_failed: the rollout does not know; the heartbeat must
+    return undefined; // timed_out, revert_failed, revert_timed_out: the rollout does not know; the heartbeat must
   };
   for (const node of fleet.nodes) {
     const running = await node.version();
@@ -236,4 +208,63 @@ async function checkRollout(
     }
   }
   return { lostCommands, unrecordedVersions, findings };
+}
+
+/** A backup fleet's repository: its bucket and passphrase (BACKUP_BUCKET, BACKUP_KEY of its processes). */
+export interface BackupRepository {
+  bucket: string;
+  passphrase: string;
+}
+
+/** The repository a backup fleet's backup service and agents are given. */
+export const backupRepositoryOf = (fleet: TestFleet): BackupRepository => ({
+  bucket: `${fleet.bucket}-backups`,
+  passphrase: 'fault matrix backup passphrase',
+});
+
+/** Opens a backup fleet's repository as the backup engine reads it. */
+export async function openBackupRepository(fleet: TestFleet, bucket = backupRepositoryOf(fleet).bucket) {
+  const repo = { ...backupRepositoryOf(fleet), bucket };
+  const store = new MinioObjectStore({
+    endpoint: fleet.s3.endpoint,
+    accessKey: fleet.s3.accessKey,
+    secretKey: fleet.s3.secretKey,
+    bucket: repo.bucket,
+  });
+  return { store, bucket: (await BackupEngine.open(store, { passphrase: repo.passphrase })).repository };
+}
+
+/** Catalogue statuses of a backup that can be restored: each needs its manifest and every pack it names. */
+const RESTORABLE = ['completed', 'verified'];
+
+/**
+ * The backup repository and the catalogue agree: no backup is marked completed (or verified)
+ * without its manifest or with a pack its manifest needs gone (a prune raced it), and none
+ * with a manifest is missing from the catalogue or recorded as anything but restorable
+ * (corrupted counts: a verify found the damage and said so).
+ */
+export async function checkBackupCatalogue(fleet: TestFleet, backupBucket: string): Promise<string[]> {
+  const { bucket } = await openBackupRepository(fleet, backupBucket);
+  const manifests = new Set((await bucket.listManifests()).map((m) => m.id));
+  const packs = new Set((await bucket.listPacks()).map((p) => p.name));
+  const { rows } = await fleet.dep.pg.query(`SELECT id, status FROM backups`);
+  const status = new Map((rows as Array<{ id: string; status: string }>).map((r) => [r.id, r.status]));
+  const findings: string[] = [];
+  for (const [id, st] of status)
+    if (RESTORABLE.includes(st) && !manifests.has(id))
+      findings.push(`backup ${id} is ${st} in the catalogue but has no manifest in the bucket`);
+  for (const id of manifests) {
+    const st = status.get(id);
+    if (!st || ![...RESTORABLE, 'corrupted'].includes(st))
+      findings.push(`backup ${id} has a manifest but the catalogue ${st ? `records it ${st}` : 'has no entry'}`);
+    if (st === 'corrupted') continue;
+    const manifest = await bucket.getManifest(id);
+    const needed = new Set([...manifest.packs, ...Object.values(manifest.chunks).map((c) => c.pack)]);
+    const missing = [...needed].filter((p) => !packs.has(p));
+    if (missing.length)
+      findings.push(
+        `backup ${id} (${st ?? 'not catalogued'}) needs ${missing.length} pack(s) the bucket no longer has`,
+      );
+  }
+  return findings;
 }

@@ -4,8 +4,9 @@
  *
  * One fleet per kind for the whole run, as `test/support/fleet.ts` starts them for the e2e
  * tests (its own nats-server with least-privilege users, database and s3rver; checker,
- * scheduler and three agents running the demo app): `plain`, and `backup` (plus the backup
- * service, agents taking pre-update backups). Starting a fleet costs more than a scenario,
+ * scheduler and three agents running the demo app): `plain`, `backup` (plus the backup
+ * service, agents taking pre-update backups), and `cluster` (a backup fleet on a 3-server
+ * NATS cluster of its own, streams and buckets with 3 replicas, NATS without users). Starting a fleet costs more than a scenario,
  * and every scenario begins from a settled fleet anyway (all nodes on one version, every
  * agent running; a scenario that left an agent dead gets it restarted). Each scenario rolls
  * out a new padded release and injects its fault (see fault-scenarios.ts); then, once its
@@ -13,8 +14,12 @@
  *   - every node's app, its `current` release, the rollout's record and its heartbeat agree;
  *   - every install command sent got an outcome, no node is left installing, none ran twice;
  *   - no pre-update backup of the scenario is left `creating`;
+ *   - (backup fleets) no backup is marked completed without its manifest and every pack it
+ *     names, and none with a manifest is missing from the catalogue;
  *   - every rollout, install and backup event of the scenario reached the fleet's webhook
  *     exactly once (one webhook-id per event; webhook-watch.ts): each fleet runs a notifier too.
+ * Outage scenarios (outage-scenarios.ts) stop what the fleet stands on: each fleet's database
+ * lives on a Postgres cluster of its own (private-infra.ts) and its S3 server is its own.
  *
  * Prints one line per scenario, then last:
  *   faults: scenarios=<n> survived=<n> lost_commands=<n> unrecorded_versions=<n> duplicate_deliveries=<n>
@@ -43,7 +48,10 @@ import {
   type FaultScenario,
   type FleetKind,
 } from './fault-scenarios';
-import { checkInvariants, type Breakage, type SeenEvent } from './invariants';
+import { backupRepositoryOf, checkInvariants, type Breakage, type SeenEvent } from './invariants';
+import { BACKUP_LOCK_CONTROLS } from './backup-lock-scenarios';
+import { OUTAGE_FLEET_ENV, OUTAGE_SCENARIOS } from './outage-scenarios';
+import { startFleetInfra, type FleetInfra } from './private-infra';
 import { controlPlaneBackupEnv, SERVICE_CONTROLS, SERVICE_SCENARIOS } from './service-scenarios';
 import { WebhookWatch } from './webhook-watch';
 
@@ -55,13 +63,14 @@ const SETTLE_MS = 1000;
 
 async function main(): Promise<number> {
   const only = process.env.FAULTS_ONLY;
-  const scenarios = [...FAULT_SCENARIOS, ...SERVICE_SCENARIOS].filter(
+  const scenarios = [...FAULT_SCENARIOS, ...SERVICE_SCENARIOS, ...OUTAGE_SCENARIOS].filter(
     (s) => !only || only.split('|').some((part) => s.name.includes(part)),
   );
-  const controls = process.env.FAULTS_SELF_CHECK === '0' ? [] : [...CONTROL_SCENARIOS, ...SERVICE_CONTROLS];
+  const controls =
+    process.env.FAULTS_SELF_CHECK === '0' ? [] : [...CONTROL_SCENARIOS, ...SERVICE_CONTROLS, ...BACKUP_LOCK_CONTROLS];
   const totals = { survived: 0, lostCommands: 0, unrecordedVersions: 0, duplicateDeliveries: 0 };
   let missedControls = 0;
-  for (const kind of ['plain', 'backup'] as const) {
+  for (const kind of ['plain', 'backup', 'cluster'] as const) {
     const mine = [...scenarios, ...controls].filter((s) => s.fleet === kind);
     if (mine.length === 0) continue;
     const fleet = await startFleet(kind);
@@ -96,8 +105,11 @@ async function main(): Promise<number> {
 /** A fleet settled on 1.0.0, with what the runner watches on it: every event and every install command. */
 interface WatchedFleet {
   fleet: TestFleet;
+  infra: FleetInfra;
   publishNext(options?: { broken?: boolean }): Promise<string>;
   events: SeenEvent[];
+  /** Resolves once every event published so far is in `events`. */
+  eventsCaughtUp(): Promise<void>;
   commands: Array<{ rolloutId: string; commandId: string }>;
   webhooks: WebhookWatch;
   /** The bucket of a backup fleet's backups (its catalogue and manifests are checked too). */
@@ -106,11 +118,22 @@ interface WatchedFleet {
 }
 
 async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
-  const fleet = await TestFleet.start();
+  // every fleet's database lives on a Postgres cluster of its own, which outage scenarios stop
+  const infra = await startFleetInfra({ natsCluster: kind === 'cluster' });
+  const fleet = await TestFleet.start({
+    pgAdminUrl: infra.postgres.adminUrl,
+    natsUrls: infra.nats?.urls,
+    env: OUTAGE_FLEET_ENV,
+  }).catch(async (err: Error) => {
+    await infra.stop();
+    throw err;
+  });
   try {
     let agentEnv: (id: string) => Record<string, string> = () => ({});
-    if (kind === 'backup') {
-      const key = { BACKUP_BUCKET: `${fleet.bucket}-backups`, BACKUP_KEY: 'fault matrix backup passphrase' };
+    const backups = kind === 'backup' || kind === 'cluster';
+    if (backups) {
+      const repo = backupRepositoryOf(fleet);
+      const key = { BACKUP_BUCKET: repo.bucket, BACKUP_KEY: repo.passphrase };
       await fleet.startService('backup', { ...key, ...controlPlaneBackupEnv(fleet) });
       agentEnv = (id) => {
         const data = join(fleet.work, `${id}-data`);
@@ -139,20 +162,23 @@ async function startFleet(kind: FleetKind): Promise<WatchedFleet> {
     });
     return {
       fleet,
+      infra,
       publishNext,
       events: seen.events,
+      eventsCaughtUp: () => seen.caughtUp(),
       commands,
       webhooks,
-      backupBucket: kind === 'backup' ? `${fleet.bucket}-backups` : undefined,
+      backupBucket: backups ? backupRepositoryOf(fleet).bucket : undefined,
       async stop() {
         commandSub.unsubscribe();
         await seen.stop();
         await webhooks.stop();
-        await fleet.stop();
+        await fleet.stop().finally(() => infra.stop());
       },
     };
   } catch (err) {
     await fleet.stop().catch(() => undefined);
+    await infra.stop();
     throw err;
   }
 }
@@ -169,13 +195,16 @@ async function runScenario(watched: WatchedFleet, scenario: FaultScenario): Prom
   try {
     const run = await scenario.run({
       fleet: watched.fleet,
+      infra: watched.infra,
       publishNext: watched.publishNext,
       webhooks: watched.webhooks,
     });
     landed = run.landed;
     await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await watched.eventsCaughtUp();
     const commandIds = watched.commands.filter((c) => run.rolloutIds.includes(c.rolloutId)).map((c) => c.commandId);
     broken = await checkInvariants(watched.fleet, run.rolloutIds, commandIds, watched.events, watched.backupBucket);
+    broken.findings.push(...(run.findings ?? []));
     const deliveries = await watched.webhooks.check(watched.events.filter((e) => e.seq > state.last_seq));
     broken.duplicateDeliveries += deliveries.duplicateDeliveries;
     broken.findings.push(...deliveries.findings);
@@ -198,7 +227,7 @@ async function runScenario(watched: WatchedFleet, scenario: FaultScenario): Prom
 
 /** A scenario that failed half-way may leave a service dead; the next one needs the whole control plane. */
 async function reviveDeadServices(fleet: TestFleet, kind: FleetKind): Promise<void> {
-  for (const name of ['scheduler', 'notifier', ...(kind === 'backup' ? ['backup'] : [])])
+  for (const name of ['scheduler', 'notifier', ...(kind === 'backup' || kind === 'cluster' ? ['backup'] : [])])
     if (liveProcs(fleet, name).length === 0) {
       log(`    starting the ${name} again: the scenario left none running`);
       if (name === 'scheduler') await fleet.startScheduler();

@@ -13,6 +13,7 @@ import {
   type FaultContext,
   type FaultScenario,
 } from './fault-scenarios';
+import { checkBackupCatalogue } from './invariants';
 import { startNatsTap } from './nats-tap';
 
 /**
@@ -139,6 +140,7 @@ const schedulerKilledBeforePublish: FaultScenario = {
       );
       const rolloutId = await fleet.rollout({ version, maxParallel: 1 });
       await killed;
+      if (recorded === 'no node') throw new Error('the scheduler published a command it had not recorded as sent');
       await fleet.startScheduler();
       const node = recorded.split(', ')[0];
       return {
@@ -178,13 +180,12 @@ const notifierKilledMidAttempt: FaultScenario = {
       const rolloutId = await fleet.rollout({ version, maxParallel: fleet.nodes.length });
       const landed = await killed;
       await webhooks.startNotifier();
-      const again = await waitFor(
-        () => webhooks.receiver.requests.filter((r) => r.headers['webhook-id'] === held).length > 1 || undefined,
-        { timeoutMs: 30_000, what: `the held delivery ${held} attempted again` },
-      ).then(
-        () => 'attempted again',
-        () => 'NOT attempted again',
+      // the same delivery (same webhook-id) must be attempted again and accepted this time
+      await waitFor(
+        () => webhooks.receiver.requests.some((r) => r.headers['webhook-id'] === held && r.status === 200) || undefined,
+        { timeoutMs: 30_000, what: `the held delivery ${held} attempted again and accepted` },
       );
+      const again = 'attempted again under the same webhook-id';
       return {
         rolloutIds: [rolloutId],
         landed: `${landed}; ${again}; ${await outcomeOf(fleet, rolloutId, fleet.nodes[0].id)}`,
@@ -194,6 +195,9 @@ const notifierKilledMidAttempt: FaultScenario = {
     }
   },
 };
+
+/** Tells the api scenario's backups apart from every other (there must be exactly one). */
+const API_KILL_DESCRIPTION = 'fault matrix: api killed before its relay';
 
 /**
  * The api is SIGKILLed after it committed a backup operation and its command to the outbox, and
@@ -213,7 +217,7 @@ const apiKilledBeforeRelay: FaultScenario = {
       );
       // the answer races the kill: the operation's row is the record either way
       const asked = call(tapped, 'POST', '/v1/backups', {
-        description: 'fault matrix: api killed before its relay',
+        description: API_KILL_DESCRIPTION,
       }).catch(() => undefined);
       await killed;
       await asked;
@@ -223,11 +227,12 @@ const apiKilledBeforeRelay: FaultScenario = {
         [BackupSubjects.operation],
       );
       const op = rows[0] as { id: string; waiting: number };
+      if (op.waiting < 1) throw new Error('the api was killed after its relay published: the fault missed its point');
       await api(fleet);
       const done = await operationOutcome(fleet, op.id);
       const { rows: backups } = await fleet.dep.pg.query(
-        `SELECT count(*)::int AS n FROM backups WHERE id = $1 AND status = 'completed'`,
-        [done.backup_id],
+        `SELECT count(*)::int AS n FROM backups WHERE description = $1 AND status = 'completed'`,
+        [API_KILL_DESCRIPTION],
       );
       if (done.state !== 'succeeded' || backups[0].n !== 1)
         throw new Error(`the operation ${done.state} (${done.error}) with ${backups[0].n} completed backups`);
@@ -310,9 +315,10 @@ const backupKilledMidPrune: FaultScenario = {
       );
       const { operation } = await call<{ operation: Operation }>(await api(fleet), 'POST', '/v1/backups/prune', {});
       await killed;
-      const { rows: before } = await fleet.dep.pg.query(
-        `SELECT count(*)::int AS n FROM backups WHERE status = 'pruned' AND component = 'control'`,
-      );
+      // the kill lands after the prune deleted, before the catalogue heard: backups it removed
+      // are still `completed` without their manifests, which the prune run again must settle
+      const gap = await checkBackupCatalogue(fleet, `${fleet.bucket}-backups`);
+      if (gap.length === 0) throw new Error('the kill did not land between the deletes and the catalogue');
       await fleet.restartService('backup');
       const done = await operationOutcome(fleet, operation.id);
       if (done.state !== 'succeeded') throw new Error(`the prune ${done.state}: ${done.error}`);
@@ -321,7 +327,7 @@ const backupKilledMidPrune: FaultScenario = {
       );
       return {
         rolloutIds: [],
-        landed: `killed at the prune's first catalogue announcement (${before[0].n} of the control backups recorded pruned); after a new service: prune ${done.state}, ${after[0].n} pruned`,
+        landed: `killed at the prune's first catalogue announcement (${gap.length} backup(s) completed without a manifest then); after a new service: prune ${done.state}, ${after[0].n} pruned`,
       };
     } finally {
       await tap.stop();

@@ -1,5 +1,6 @@
 import {
   contractForType,
+  DeliveryStatus,
   Queries,
   systemActor,
   type QueryReply,
@@ -21,6 +22,8 @@ const NOTIFIER_ENV = {
 };
 /** How long the events of a scenario may take to reach the webhook after its rollouts settled. */
 const DELIVERY_WAIT_MS = 30_000;
+/** How long the webhook must have been quiet before its deliveries are counted. */
+const QUIET_MS = 1000;
 
 /** What the webhook check found for one scenario. */
 export interface DeliveryBreakage {
@@ -90,6 +93,18 @@ export class WebhookWatch {
       intervalMs: 200,
       what: 'every watched event at the webhook',
     }).catch(() => undefined);
+    // a second delivery of an event may still be on its way (a restarted notifier's): count only
+    // once the notifier has nothing left to send and the webhook has been quiet for a moment
+    await waitFor(
+      async () => {
+        const { rows } = await this.fleet.dep.pg.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = $1`, [
+          DeliveryStatus.Pending,
+        ]);
+        const last = this.receiver.requests.at(-1)?.at ?? 0;
+        return (rows[0] as { n: number }).n === 0 && Date.now() - last > QUIET_MS;
+      },
+      { timeoutMs: DELIVERY_WAIT_MS, intervalMs: 200, what: 'the notifier to have nothing left to send' },
+    ).catch(() => undefined);
     const got = arrived();
     const findings: string[] = [];
     let duplicateDeliveries = 0;
@@ -111,10 +126,11 @@ export class WebhookWatch {
   }
 }
 
-/** Per CloudEvent id, the webhook-ids it arrived under. */
+/** Per CloudEvent id, the webhook-ids it arrived under (accepted: answered 2xx; a held attempt whose sender died is not). */
 function byEvent(requests: ReceivedRequest[]): Map<string, Set<string>> {
   const seen = new Map<string, Set<string>>();
   for (const r of requests) {
+    if (r.status === undefined || r.status < 200 || r.status >= 300) continue;
     let id: string | undefined;
     try {
       id = (JSON.parse(r.body) as { id?: string }).id;

@@ -130,6 +130,23 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
     });
   });
 
+  it('polls every CHECKER_INTERVAL by itself: each new release is announced without anyone asking for a check', async () => {
+    await publish('demo', '1.0.0');
+    await startChecker({ CHECKER_INTERVAL: '1s' });
+    const seen = await collectEvents(dep);
+    await register('demo');
+    const announced = () =>
+      seen.events.filter((e) => e.type === 'io.lockstep.release.available.v1').map((e) => e.data.version);
+
+    await publish('demo', '1.1.0');
+    await waitFor(() => announced().includes('1.1.0'), { what: 'the poller to notice 1.1.0', timeoutMs: 15_000 });
+    await publish('demo', '1.2.0');
+    await waitFor(() => announced().includes('1.2.0'), { what: 'a later pass to notice 1.2.0', timeoutMs: 15_000 });
+    await seen.stop();
+
+    expect(announced()).toEqual(['1.1.0', '1.2.0']);
+  });
+
   it.each([
     [
       'expired metadata',

@@ -1,8 +1,8 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createEvent, eventWireSubject, type PayloadOf, type Subject } from '@lockstep/contracts';
 import { connectNats, QueryClient } from '@lockstep/messaging';
-import { createTestDatabase, uniqueName, type TestDatabase } from '@lockstep/testing';
+import { createTestDatabase, uniqueName, waitFor, type TestDatabase } from '@lockstep/testing';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { SecuredNats } from './secured-nats';
@@ -35,12 +35,13 @@ export const TEST_NODES = Array.from({ length: 8 }, (_, i) => `node-${i + 1}`);
  * (default TEST_NODES): each process started with `envFor(identity)` runs as its own
  * least-privilege user, and the test itself (nc, queries, publish) as the admin; closing the
  * deployment fails when the server refused any of them something. With `natsUrls` (a
- * cluster) it shares those servers, without users.
+ * cluster) it shares those servers, without users. With `pgAdminUrl` the database lives on
+ * that Postgres server instead of the shared one (a test that stops Postgres runs its own).
  */
 export async function createTestDeployment(
-  options: { natsUrls?: string[]; securedNodes?: string[] } = {},
+  options: { natsUrls?: string[]; securedNodes?: string[]; pgAdminUrl?: string } = {},
 ): Promise<TestDeployment> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(undefined, options.pgAdminUrl);
   const namespace = uniqueName('t');
   const securedNodes = options.natsUrls ? undefined : (options.securedNodes ?? TEST_NODES);
   const nats = securedNodes ? await SecuredNats.start(namespace, securedNodes) : undefined;
@@ -58,7 +59,7 @@ export async function createTestDeployment(
     LOCKSTEP_SECRET_KEY: randomBytes(32).toString('base64'),
     ...(servers.length > 1 ? { NATS_REPLICAS: String(Math.min(3, servers.length)) } : {}),
   };
-  return {
+  const dep: TestDeployment = {
     db,
     namespace,
     nc,
@@ -75,7 +76,7 @@ export async function createTestDeployment(
     },
     async close() {
       await queries.close().catch(() => undefined);
-      await pg.end().catch(() => undefined);
+      await dep.pg.end().catch(() => undefined); // pg may have been replaced (TestFleet.reconnectPostgres)
       await nc.close();
       const violations = nats?.violations() ?? [];
       await nats?.stop();
@@ -86,25 +87,47 @@ export async function createTestDeployment(
         );
     },
   };
+  return dep;
+}
+
+/** Every event published in a deployment's namespace, as collectEvents gathers them. */
+export interface CollectedEvents {
+  events: Array<{ seq: number; id: string; subject: string; type: string; data: Record<string, unknown> }>;
+  /**
+   * Resolves once every event the stream holds now has been collected: after a NATS server
+   * died, the collector's consumer takes a few seconds to find the stream's new leader.
+   */
+  caughtUp(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /** Collects every event published in a deployment's namespace, from the start of its stream. */
-export async function collectEvents(dep: TestDeployment): Promise<{
-  events: Array<{ seq: number; id: string; subject: string; type: string; data: Record<string, unknown> }>;
-  stop(): Promise<void>;
-}> {
+export async function collectEvents(dep: TestDeployment): Promise<CollectedEvents> {
   const js = jetstream(dep.nc);
-  const consumer = await js.consumers.get(`${dep.namespace.toUpperCase()}_EVENTS`);
-  const messages = await consumer.consume();
-  const events: Array<{ seq: number; id: string; subject: string; type: string; data: Record<string, unknown> }> = [];
+  const stream = `${dep.namespace.toUpperCase()}_EVENTS`;
+  const consumer = await js.consumers.get(stream);
+  // short pulls, as the services' consumers use: after a NATS server dies it recovers in seconds, not 30 s
+  const messages = await consumer.consume({ expires: 5000 });
+  const events: CollectedEvents['events'] = [];
+  let lastSeq = 0;
   const done = (async () => {
     for await (const m of messages) {
       const ev = m.json<{ id: string; type: string; data: Record<string, unknown> }>();
       events.push({ seq: m.seq, id: ev.id, subject: m.subject, type: ev.type, data: ev.data });
+      lastSeq = m.seq;
     }
   })();
   return {
     events,
+    async caughtUp(timeoutMs = 30_000) {
+      const jsm = await jetstreamManager(dep.nc);
+      const target = (await jsm.streams.info(stream)).state.last_seq;
+      await waitFor(() => lastSeq >= target, {
+        timeoutMs,
+        intervalMs: 100,
+        what: `the event collector to reach ${stream} sequence ${target} (at ${lastSeq})`,
+      });
+    },
     async stop() {
       await messages.close();
       await done;

@@ -15,6 +15,7 @@ import {
   type S3ServerHandle,
   type ServiceProcess,
 } from '@lockstep/testing';
+import { Client } from 'pg';
 import { createTestDeployment, s3Env, TEST_NODES, type TestDeployment } from './control-plane';
 
 /** One agent process with the demo app on its own port. */
@@ -48,16 +49,26 @@ export class TestFleet {
 
   private constructor(
     readonly dep: TestDeployment,
-    readonly s3: S3ServerHandle,
+    public s3: S3ServerHandle,
+    /** Settings every process of the fleet gets on top of its own (e.g. shorter redelivery delays). */
+    private readonly extraEnv: Record<string, string> = {},
   ) {}
 
   /**
    * Without `natsUrls` the fleet gets a NATS server of its own running the users `lockstep
    * nats config` generates (nodes TEST_NODES), and every process runs as its own
    * least-privilege user; with them (a cluster) it shares those servers without users.
+   * `pgAdminUrl`: the fleet's database lives on that Postgres server (one the test may stop);
+   * `env`: settings every process of the fleet gets.
    */
-  static async start(options: { natsUrls?: string[] } = {}): Promise<TestFleet> {
-    const fleet = new TestFleet(await createTestDeployment({ natsUrls: options.natsUrls }), await startS3Server());
+  static async start(
+    options: { natsUrls?: string[]; pgAdminUrl?: string; env?: Record<string, string> } = {},
+  ): Promise<TestFleet> {
+    const fleet = new TestFleet(
+      await createTestDeployment({ natsUrls: options.natsUrls, pgAdminUrl: options.pgAdminUrl }),
+      await startS3Server(),
+      options.env,
+    );
     await fleet.dep.pg.connect();
     fleet.store = new MinioObjectStore({
       endpoint: fleet.s3.endpoint,
@@ -83,7 +94,28 @@ export class TestFleet {
 
   /** Settings of one process (`checker`, …, `agent-<nodeId>`): its NATS identity when NATS is secured. */
   env(identity: string): Record<string, string> {
-    return { ...this.dep.envFor(identity), ...s3Env(this.s3, this.bucket) };
+    return { ...this.dep.envFor(identity), ...s3Env(this.s3, this.bucket), ...this.extraEnv };
+  }
+
+  /**
+   * After its Postgres server went away and came back: the test's own connection (`dep.pg`)
+   * died with it, so this opens a new one.
+   */
+  async reconnectPostgres(): Promise<void> {
+    const old = this.dep.pg;
+    this.dep.pg = new Client({ connectionString: this.dep.db.url });
+    await this.dep.pg.connect();
+    await old.end().catch(() => undefined);
+  }
+
+  /** Stops the fleet's S3 server as a crash would (transfers in flight break off); keeps its data. */
+  async killS3(): Promise<void> {
+    await this.s3.kill();
+  }
+
+  /** Starts the fleet's S3 server again, on the same port and data directory. */
+  async restartS3(): Promise<void> {
+    this.s3 = await startS3Server({ port: this.s3.port, directory: this.s3.directory });
   }
 
   /** Every permissions violation this fleet's NATS server logged (none expected). */
@@ -181,11 +213,18 @@ export class TestFleet {
   /**
    * Starts a new agent process for a node, with the settings and directory it was first
    * started with (after a kill: the new agent finishes or undoes what the old one left).
-   * An agent still running is killed with `signal` first.
+   * An agent still running is killed with `signal` first. `extraEnv` changes its settings from
+   * now on (e.g. a preflight it can never pass).
    */
-  async restartNode(id: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<FleetNode> {
+  async restartNode(
+    id: string,
+    signal: NodeJS.Signals = 'SIGTERM',
+    extraEnv: Record<string, string> = {},
+  ): Promise<FleetNode> {
     const node = this.nodes.find((n) => n.id === id);
-    const env = this.nodeEnv.get(id);
+    const before = this.nodeEnv.get(id);
+    const env = before && { ...before, ...extraEnv };
+    if (env) this.nodeEnv.set(id, env);
     if (!node || !env)
       throw new Error(`no node ${id} in this fleet (nodes: ${this.nodes.map((n) => n.id).join(', ')})`);
     await node.proc.kill(signal);

@@ -13,6 +13,12 @@ export const commonSchema = {
     .default('lockstep'),
   /** Replicas of every stream and KV bucket this deployment creates: 1 on a single server, 3 in a NATS cluster. */
   NATS_REPLICAS: env.int(1, 1, 5),
+  /**
+   * How long an event consumer waits before the next delivery of an event its handler failed,
+   * by attempt (the last repeats). Failures of the handler itself dead-letter the event after 8
+   * deliveries; an outage of Postgres, NATS or S3 never does, it only delays the event.
+   */
+  EVENT_REDELIVERY_BACKOFF: env.durationList('500ms,2s,10s,30s,60s', { min: '100ms', max: '10m' }),
   /** PostgreSQL connection URL. */
   DATABASE_URL: env.url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/lockstep'),
   /** HTTP listen address for health, metrics and (api) REST. */

@@ -189,7 +189,9 @@ export type RolloutState = (typeof RolloutStates)[number];
  * yet), installing, then the install's outcome (succeeded, failed, rolled_back by the agent);
  * when the rollout's auto-rollback returns an updated node: reverting, then reverted or revert_failed;
  * timed_out when no outcome came within the progress deadline (unknown whether it installed: a
- * failure, reverted with the others, and a late outcome is still recorded).
+ * failure, reverted with the others, and a late outcome is still recorded); revert_timed_out when
+ * a revert brought no outcome within the deadline (its late outcome says whether the node is back:
+ * reverted, or succeeded when it still runs the release, which the scheduler then reverts again).
  */
 export const RolloutNodeStatuses = [
   'pending',
@@ -201,6 +203,7 @@ export const RolloutNodeStatuses = [
   'reverted',
   'revert_failed',
   'timed_out',
+  'revert_timed_out',
 ] as const;
 export type RolloutNodeStatus = (typeof RolloutNodeStatuses)[number];
 

@@ -55,6 +55,9 @@ export class HandlerRegistrationError extends Error {
  * streams and durable consumers, and runs the consume loops. On shutdown it stops pulling
  * and waits for in-flight handlers to finish before the connection drains.
  */
+/** Pauses between attempts to announce a dead letter; `undefined` marks the last attempt. */
+const ALERT_RETRY_PAUSES_MS = [250, 1000, 2500, undefined];
+
 @Injectable()
 export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(EventConsumerHost.name);
@@ -332,8 +335,9 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
   /**
    * Announces a dead letter (`message.dead_lettered`, which subscriptions receive) under an id
    * made of the dead letter's own, so a second attempt after a crash is dropped as a duplicate.
-   * Best effort, like the audit record: an alert that cannot go out is logged, and the dead
-   * letter is still listed by `lockstep dead-letters`.
+   * Tried for a few seconds, then best effort like the audit record: an alert that cannot go out
+   * (NATS down for longer, or a user without the subject) is logged, and the dead letter is still
+   * listed by `lockstep dead-letters`; holding the message back instead would retry forever.
    */
   private async alert(subject: string, msg: JsMsg, reason: string, seq: number, msgId: string): Promise<void> {
     let eventId: string | null = null;
@@ -343,13 +347,24 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       // not JSON: the alert says so by its reason
     }
     const { service } = this.nats.options;
-    await new EventPublisher(this.nats)
-      .publish(
-        Subjects.MessageDeadLettered,
-        { kind: 'message', id: String(seq), service, subject, eventId, reason: reason.slice(0, 1000) },
-        { id: `alert-${msgId}`, subject },
-      )
-      .catch((err: Error) => this.logger.error(`dead letter ${seq} of ${subject} not announced: ${err.message}`));
+    const publisher = new EventPublisher(this.nats);
+    // a stream leader moving or a reconnect takes seconds: ride those out before giving up on it
+    for (const pause of ALERT_RETRY_PAUSES_MS) {
+      try {
+        await publisher.publish(
+          Subjects.MessageDeadLettered,
+          { kind: 'message', id: String(seq), service, subject, eventId, reason: reason.slice(0, 1000) },
+          { id: `alert-${msgId}`, subject },
+        );
+        return;
+      } catch (err) {
+        if (pause === undefined) {
+          this.logger.error(`dead letter ${seq} of ${subject} not announced: ${(err as Error).message}`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
   }
 
   /** Moves a message to the dead-letter stream with the reason, then terminates it. */

@@ -63,6 +63,8 @@ const keys = new Map(
 const keyOf = (who: Exclude<Who, 'anonymous'> | 'admin') => keys.get(who.replace(' ', '-'))!;
 
 let server: NatsServerInstance;
+/** A command the admin published for the scheduler to delete (to a node nobody consumes). */
+let withdrawableSeq = 0;
 const clients = new Map<string, Client>();
 
 /** Settings of an identity as a Lockstep process gets them: the server and a seed file. */
@@ -153,6 +155,11 @@ const actions: Record<string, (c: Client) => Promise<unknown>> = {
     const { config } = await jsm.streams.info(ST.commands);
     await jsm.streams.update(ST.commands, { ...config, max_msgs_per_subject: config.max_msgs_per_subject });
   },
+  // what the scheduler's withdrawal of a timed-out install does (only it may)
+  'delete a command from the commands stream': async ({ nc }) => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.deleteMessage(ST.commands, withdrawableSeq);
+  },
   'create a consumer on the events stream': async ({ nc }) =>
     (await jetstreamManager(nc)).consumers.add(ST.events, {
       durable_name: uniqueName('probe'),
@@ -235,6 +242,7 @@ const allowed: Record<Who, string[]> = {
     'change the commands stream',
     "create a consumer on node a's commands",
     'create a consumer on the events stream',
+    'delete a command from the commands stream',
     `ask ${Queries.ReleaseInfo}`,
   ],
   checker: ['ensure the namespace streams exist'],
@@ -289,6 +297,7 @@ describe('NATS permissions of a deployment (nodes a and b)', () => {
         ack_policy: AckPolicy.Explicit,
       });
     await admin.js.publish(ns(NodeSubjects.install('a')), json({ from: 'admin' }));
+    withdrawableSeq = (await admin.js.publish(ns(NodeSubjects.install('withdrawn')), json({ from: 'admin' }))).seq;
     await admin.js.publish(ns(Subjects.ReleaseAvailable), json({ from: 'admin' }));
     await admin.js.publish(ns(BackupSubjects.operation), json({ from: 'admin' }));
     for (const n of [1, 2]) await admin.js.publish(ns(`dlq.${Subjects.CheckFailed}`), json({ dead: n }));

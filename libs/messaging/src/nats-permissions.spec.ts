@@ -82,12 +82,17 @@ describe('natsPermissionsFor', () => {
     expect(dlq('notifier').every((x) => x.startsWith('lockstep.dlq.evt.'))).toBe(true);
   });
 
-  it('lets only the scheduler publish node commands and write rollout locks', () => {
+  it('lets only the scheduler publish node commands, withdraw them and write rollout locks', () => {
     for (const id of everyone.filter((i) => i.kind !== 'admin')) {
       const sut = perms(id).publish;
 
       const isScheduler = id.kind === 'service' && id.service === 'scheduler';
       expect(sut.allow.includes('lockstep.cmd.node.>')).toBe(isScheduler);
+      expect(sut.allow.includes('$JS.API.STREAM.MSG.DELETE.LOCKSTEP_COMMANDS')).toBe(isScheduler);
+      // the commands stream only (no wildcard that would also cover it)
+      expect(sut.allow.filter((a) => /^\$JS\.API\.STREAM\.MSG\.DELETE\.(LOCKSTEP_COMMANDS|[^.]*[*>])/.test(a))).toEqual(
+        isScheduler ? ['$JS.API.STREAM.MSG.DELETE.LOCKSTEP_COMMANDS'] : [],
+      );
       expect(sut.allow.includes('$KV.LOCKSTEP_LOCKS.>')).toBe(isScheduler);
     }
     expect(perms(service('backup')).publish.allow).toContain('$KV.LOCKSTEP_LOCKS.backup-repo.>');

@@ -287,6 +287,8 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
       ...[st.events, st.commands, st.deadLetters].flatMap(streamUpdate),
       ...streamReads(st.commands),
       ...consumerManagement(st.commands),
+      // withdrawing an install that ran past its progress deadline (nobody else deletes commands)
+      `$JS.API.STREAM.MSG.DELETE.${st.commands}`,
       ...streamReads(st.deadLetters),
       `$JS.API.STREAM.MSG.DELETE.${st.deadLetters}`,
     );

@@ -11,9 +11,10 @@ import { HealthController, READINESS_PROBES, type ReadinessProbe } from './healt
 export interface PlatformOptions {
   service: string;
   /** DATABASE_URL is needed only when `database` is on. */
-  config: Omit<CommonConfig, 'DATABASE_URL'> &
+  config: Omit<CommonConfig, 'DATABASE_URL' | 'EVENT_REDELIVERY_BACKOFF'> &
     Partial<{
       DATABASE_URL: string;
+      EVENT_REDELIVERY_BACKOFF: number[];
       S3_ENDPOINT: string;
       S3_ACCESS_KEY: string;
       S3_SECRET_KEY: string;
@@ -69,6 +70,7 @@ export class PlatformModule {
           namespace: c.NATS_NAMESPACE,
           handles: o.handles ?? [],
           replicas: c.NATS_REPLICAS,
+          ...(c.EVENT_REDELIVERY_BACKOFF ? { redeliveryBackoffMs: c.EVENT_REDELIVERY_BACKOFF } : {}),
           topology: o.topology,
         }),
         ...(database

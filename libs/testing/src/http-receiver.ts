@@ -8,6 +8,8 @@ export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   body: string;
   at: number;
+  /** The status it was answered with; undefined while held, or when the sender was gone before the answer. */
+  status?: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function startHttpReceiver(
         if (res.destroyed) return;
         res.writeHead(s.status, { 'content-type': 'text/plain', ...(s.headers ?? {}) });
         res.end(s.body ?? 'ok');
+        received.status = s.status;
       };
       if (s.hold) void s.hold(received).then(answer, answer);
       else answer();

@@ -12,23 +12,26 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty database with a unique name; `drop()` removes it (terminating its sessions). */
-export async function createTestDatabase(prefix = 'lockstep_test'): Promise<TestDatabase> {
+/**
+ * Creates an empty database with a unique name; `drop()` removes it (terminating its sessions).
+ * `adminUrl` names another server than the shared one (e.g. a test's private cluster).
+ */
+export async function createTestDatabase(prefix = 'lockstep_test', adminUrl = testPgAdminUrl()): Promise<TestDatabase> {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: testPgAdminUrl() });
+  const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE "${name}"`);
   } finally {
     await admin.end();
   }
-  const url = new URL(testPgAdminUrl());
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     name,
     url: url.toString(),
     async drop() {
-      const c = new Client({ connectionString: testPgAdminUrl() });
+      const c = new Client({ connectionString: adminUrl });
       await c.connect();
       try {
         await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

@@ -16,6 +16,11 @@ export interface S3ServerHandle {
   directory: string;
   /** Stops the server; keeps the data directory unless `purge` is set. */
   stop(purge?: boolean): Promise<void>;
+  /**
+   * Stops the server as a crash would: transfers in flight break off too (`stop` lets them
+   * finish). Keeps the data; `startS3Server({ port, directory })` brings it back.
+   */
+  kill(): Promise<void>;
 }
 
 /**
@@ -42,8 +47,13 @@ export async function startS3Server(options: { port?: number; directory?: string
     port: address.port,
     directory,
     async stop(purge = false) {
-      await server.close();
+      if (server.httpServer?.listening) await server.close();
       if (purge) rmSync(directory, { recursive: true, force: true });
+    },
+    async kill() {
+      const closed = server.close();
+      server.httpServer.closeAllConnections();
+      await closed;
     },
   };
 }

@@ -12,7 +12,10 @@ import { NodeRemovalService } from './fleet/node-removal.service';
 import { NodesHandler } from './fleet/nodes.handler';
 import { NodesRepository } from './fleet/nodes.repository';
 import { CLUSTER_LOCK } from './rollouts/cluster-lock.port';
+import { CommandWithdrawalRepository } from './rollouts/command-withdrawal.repository';
+import { CommandWithdrawals } from './rollouts/command-withdrawals.service';
 import { InstallEventsHandler, SCHEDULER_SUBJECTS } from './rollouts/install-events.handler';
+import { InstallOutcomesRepository } from './rollouts/install-outcomes.repository';
 import { InstallOutcomesService } from './rollouts/install-outcomes.service';
 import { ReleaseInfoRepository, SCHEDULER_QUERIES } from './rollouts/release-info.repository';
 import { RolloutConductor } from './rollouts/rollout-conductor.service';
@@ -54,11 +57,14 @@ export class SchedulerModule {
         ComponentVersionsRepository,
         NodeCommander,
         RolloutRepository,
+        CommandWithdrawalRepository,
+        CommandWithdrawals,
         AuditRepository,
         ReleaseInfoRepository,
         RolloutConductor,
         RolloutReconciler,
         RolloutsService,
+        InstallOutcomesRepository,
         InstallOutcomesService,
         InstallEventsHandler,
         DeadLetterStream,

@@ -113,7 +113,7 @@ export const RolloutNodeView = z.object({
   canary: z.boolean(),
   /** What the node ran before (null: the component was not installed). */
   fromVersion: z.string().nullable(),
-  /** pending, installing, succeeded, failed, rolled_back, reverting, reverted, revert_failed. */
+  /** pending, installing, succeeded, failed, rolled_back, reverting, reverted, revert_failed, timed_out, revert_timed_out. */
   status: z.enum(RolloutNodeStatuses),
   /** Install step reported last (preflight … health_check, rolling_back). */
   step: z.string().nullable(),

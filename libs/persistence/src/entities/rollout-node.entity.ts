@@ -4,6 +4,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /** One node's part in a rollout: its batch, what it ran before, and how its install went. */
 @Entity({ name: 'rollout_nodes' })
 @Index('ix_rollout_nodes_command', ['commandId'])
+@Index('ix_rollout_nodes_withdraw', ['withdrawSeq'], { where: '"withdraw_seq" IS NOT NULL' })
 export class RolloutNodeEntity {
   @PrimaryColumn({ name: 'rollout_id', type: 'uuid' })
   rolloutId: string;
@@ -28,6 +29,14 @@ export class RolloutNodeEntity {
   /** Idempotency key of the last command sent to the node. */
   @Column({ name: 'command_id', type: 'text', nullable: true })
   commandId: string | null;
+
+  /** Stream sequence of that command in COMMANDS (recorded once published). */
+  @Column({ name: 'command_seq', type: 'bigint', nullable: true })
+  commandSeq: string | null;
+
+  /** Stream sequence of an install to withdraw (it timed out); cleared once NATS deleted it. */
+  @Column({ name: 'withdraw_seq', type: 'bigint', nullable: true })
+  withdrawSeq: string | null;
 
   @Column({ type: 'text', nullable: true })
   step: string | null;

@@ -8,6 +8,7 @@ import { ReleaseMetadataWarnings1765500000000 } from './1765500000000-release-me
 import { OneActiveRollout1765608000000 } from './1765608000000-one-active-rollout';
 import { OutboxAggregatesAndDeadLetters1765620000000 } from './1765620000000-outbox-aggregates-and-dead-letters';
 import { LostNodes1765641200000 } from './1765641200000-lost-nodes';
+import { CommandWithdrawal1765700000000 } from './1765700000000-command-withdrawal';
 
 export { ONE_ACTIVE_ROLLOUT_INDEX } from './1765608000000-one-active-rollout';
 
@@ -23,4 +24,5 @@ export const allMigrations = [
   OneActiveRollout1765608000000,
   OutboxAggregatesAndDeadLetters1765620000000,
   LostNodes1765641200000,
+  CommandWithdrawal1765700000000,
 ];

@@ -18,6 +18,7 @@ const COUNT_OF_STATUS: Record<RolloutNodeStatus, Exclude<keyof RolloutCounts, 't
   failed: 'failed',
   revert_failed: 'failed',
   timed_out: 'failed',
+  revert_timed_out: 'failed',
   rolled_back: 'rolledBack',
   reverted: 'rolledBack',
 };

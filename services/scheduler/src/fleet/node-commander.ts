@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { NodeSubjects, type InstallCommandV1 } from '@lockstep/contracts';
-import { createCommandConsumer, nodeCommandConsumerOptions, NatsClient } from '@lockstep/messaging';
+import { createCommandConsumer, namespaceStreams, nodeCommandConsumerOptions, NatsClient } from '@lockstep/messaging';
 import { injectTraceContext } from '@lockstep/telemetry';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 
@@ -14,13 +14,30 @@ import { headers as natsHeaders } from '@nats-io/nats-core';
 export class NodeCommander {
   constructor(private readonly nats: NatsClient) {}
 
-  async send(cmd: InstallCommandV1): Promise<void> {
+  /** Publishes `cmd` to its node; returns its sequence in the COMMANDS stream (what withdraw() takes). */
+  async send(cmd: InstallCommandV1): Promise<number> {
     await this.ensureConsumer(cmd.nodeId);
-    await this.nats.js.publish(this.nats.subject(NodeSubjects.install(cmd.nodeId)), JSON.stringify(cmd), {
+    const ack = await this.nats.js.publish(this.nats.subject(NodeSubjects.install(cmd.nodeId)), JSON.stringify(cmd), {
       msgID: cmd.commandId,
       headers: injectTraceContext(natsHeaders()),
       timeout: 5000,
     });
+    return ack.seq;
+  }
+
+  /**
+   * Withdraws the command at stream sequence `seq`: deletes it from COMMANDS, so an agent that
+   * has not received it yet never will. A message gone already (deleted, aged out) counts as
+   * withdrawn; any other failure (NATS down) throws, and the caller tries again later.
+   */
+  async withdraw(seq: number): Promise<void> {
+    const stream = namespaceStreams(this.nats.options.namespace).commands;
+    try {
+      await this.nats.jsm.streams.deleteMessage(stream, seq, false);
+    } catch (err) {
+      if (/no message found|message not found/i.test((err as Error).message)) return;
+      throw err;
+    }
   }
 
   /** Deletes the node's command consumer, so no command waits for a node that is gone; false when there was none. */

@@ -1,7 +1,7 @@
 import type { InstallFinishedV1, InstallProgressV1 } from '@lockstep/contracts';
 import { InstallOutcomesService } from './install-outcomes.service';
 import type { RolloutConductor } from './rollout-conductor.service';
-import type { RolloutRepository } from './rollout.repository';
+import type { InstallOutcomesRepository } from './install-outcomes.repository';
 
 const finished = { commandId: 'r1.node-1.install', result: 'succeeded' } as InstallFinishedV1;
 const progress = { commandId: 'r1.node-1.install', step: 'downloading', percent: 10 } as InstallProgressV1;
@@ -14,7 +14,10 @@ describe(InstallOutcomesService.name, () => {
   beforeEach(() => {
     repo = { applyFinished: jest.fn(), applyProgress: jest.fn(async () => undefined) };
     conductor = { wake: jest.fn() };
-    sut = new InstallOutcomesService(repo as unknown as RolloutRepository, conductor as unknown as RolloutConductor);
+    sut = new InstallOutcomesService(
+      repo as unknown as InstallOutcomesRepository,
+      conductor as unknown as RolloutConductor,
+    );
   });
 
   it.each([

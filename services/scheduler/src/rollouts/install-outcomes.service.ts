@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { InstallFinishedV1, InstallProgressV1 } from '@lockstep/contracts';
 import { RolloutConductor } from './rollout-conductor.service';
-import { RolloutRepository } from './rollout.repository';
+import { InstallOutcomesRepository } from './install-outcomes.repository';
 
 /**
  * Records agents' outcomes and progress against the rollout nodes they belong to, a batch of
@@ -11,7 +11,7 @@ import { RolloutRepository } from './rollout.repository';
 @Injectable()
 export class InstallOutcomesService {
   constructor(
-    private readonly repo: RolloutRepository,
+    private readonly repo: InstallOutcomesRepository,
     private readonly conductor: RolloutConductor,
   ) {}
 

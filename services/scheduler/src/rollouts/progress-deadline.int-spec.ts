@@ -6,6 +6,8 @@ import type { SchedulerConfig } from '../scheduler.config';
 import { migratedDatabase } from '../testing/scheduler-fixtures';
 import type { ReleaseInfoRepository } from './release-info.repository';
 import type { ComponentVersions } from '../fleet/component-versions.service';
+import { CommandWithdrawalRepository } from './command-withdrawal.repository';
+import { CommandWithdrawals } from './command-withdrawals.service';
 import { RolloutConductor } from './rollout-conductor.service';
 import { RolloutRepository } from './rollout.repository';
 
@@ -66,7 +68,11 @@ describe('progress deadline on one clock (Postgres)', () => {
         { artifact, selector: 'all', strategy, kind: 'upgrade' },
       );
       const sent: string[] = [];
-      const commander = { send: async (cmd: { nodeId: string }) => void sent.push(cmd.nodeId) };
+      const withdrawn: number[] = [];
+      const commander = {
+        send: async (cmd: { nodeId: string }) => sent.push(cmd.nodeId) + 6, // stream seq 7
+        withdraw: async (seq: number) => void withdrawn.push(seq),
+      };
       const sut = new RolloutConductor(
         repo(),
         commander as unknown as NodeCommander,
@@ -74,6 +80,7 @@ describe('progress deadline on one clock (Postgres)', () => {
         { SCHEDULER_REPLICA_ID: 'skewed' } as SchedulerConfig,
         new SkewedClock(skewMs),
         { afterRollout: async () => undefined } as unknown as ComponentVersions,
+        new CommandWithdrawals(new CommandWithdrawalRepository(db.ds), commander as unknown as NodeCommander),
       );
 
       await sut.conduct(rollout.id, { key: 'cluster', token: 1, isHeld: () => true, release: async () => undefined });
@@ -84,6 +91,9 @@ describe('progress deadline on one clock (Postgres)', () => {
       expect(node).toMatchObject({ status: 'timed_out', error: expect.stringMatching(/progress deadline/) });
       expect(ranMs).toBeGreaterThanOrEqual(DEADLINE_MS);
       expect(ranMs).toBeLessThan(DEADLINE_MS + 10_000);
+      // its install is withdrawn from the stream, and nothing is left to withdraw
+      expect(withdrawn).toEqual([7]);
+      expect(node).toMatchObject({ commandSeq: '7', withdrawSeq: null });
     },
   );
 });

@@ -1,101 +1,29 @@
 import { Logger } from '@nestjs/common';
-import type { InstallCommandV1, InstallResult } from '@lockstep/contracts';
 import type { RolloutStrategy } from '@lockstep/persistence';
-import type { NodeCommander } from '../fleet/node-commander';
-import type { SchedulerConfig } from '../scheduler.config';
-import { FakeRolloutRepository, specStrategy, type FakeNode } from '../testing/fake-rollout-repository';
-import { ManualClock } from '../testing/manual-clock';
+import { conductorHarness, SPEC_NODES, type FakeFleet } from '../testing/conductor-harness';
+import type { FakeRolloutRepository } from '../testing/fake-rollout-repository';
+import type { ManualClock } from '../testing/manual-clock';
 import type { HeldLock } from './cluster-lock.port';
-import type { ReleaseInfoRepository } from './release-info.repository';
-import type { ComponentVersions } from '../fleet/component-versions.service';
 import { RolloutConductor } from './rollout-conductor.service';
-import type { RolloutRepository } from './rollout.repository';
-
-/** How a fake agent answers an install command: its result, after how long, or never. */
-interface AgentBehaviour {
-  result?: InstallResult;
-  afterMs?: number;
-  silent?: boolean;
-}
-
-/** Node agents: record every command with the clock time it was sent, and answer through the repository. */
-class FakeFleet implements Pick<NodeCommander, 'send'> {
-  readonly sent: Array<{ at: number; cmd: InstallCommandV1 }> = [];
-  /** Install behaviour per node (default: succeeded after 1 s); reverts succeed after 1 s. */
-  readonly agents: Record<string, AgentBehaviour> = {};
-  onOutcome = (): void => undefined;
-
-  constructor(
-    private readonly clock: ManualClock,
-    private readonly repo: FakeRolloutRepository,
-  ) {}
-
-  async send(cmd: InstallCommandV1): Promise<void> {
-    this.sent.push({ at: this.clock.now(), cmd });
-    const b = cmd.action === 'install' ? (this.agents[cmd.nodeId] ?? {}) : {};
-    if (b.silent) return;
-    void this.clock.sleep(b.afterMs ?? 1000).then(() => {
-      this.repo.finish(
-        cmd.commandId,
-        b.result ?? 'succeeded',
-        b.result === 'failed' ? 'health check failed' : undefined,
-      );
-      this.onOutcome();
-    });
-  }
-}
-
-const NODES: FakeNode[] = [
-  { id: 'n1', batch: 0, canary: true },
-  { id: 'n2', batch: 1 },
-  { id: 'n3', batch: 1 },
-  { id: 'n4', batch: 2 },
-];
 
 describe(RolloutConductor.name, () => {
   let clock: ManualClock;
   let repo: FakeRolloutRepository;
   let fleet: FakeFleet;
-  let held: boolean;
   let sut: RolloutConductor;
   let start: number;
   let versions: { afterRollout: jest.Mock };
-
-  const lock: HeldLock = { key: 'cluster', token: 1, isHeld: () => held, release: async () => undefined };
+  let lock: HeldLock;
+  let state: { held: boolean };
+  let sent: () => string[];
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  const arrange = (strategy: Partial<RolloutStrategy> = {}, nodes = NODES) => {
+  const arrange = (strategy: Partial<RolloutStrategy> = {}, nodes = SPEC_NODES) => {
     versions = { afterRollout: jest.fn(async () => undefined) };
-    clock = new ManualClock();
-    start = clock.now();
-    repo = new FakeRolloutRepository(clock, specStrategy(strategy), nodes);
-    fleet = new FakeFleet(clock, repo);
-    held = true;
-    const releases = {
-      get: async (component: string, version: string) => ({
-        ok: true as const,
-        result: {
-          component,
-          version,
-          scheme: 'semver',
-          artifact: { uri: `s3://b/${version}`, sha256: 'b', length: 1 },
-        },
-      }),
-    };
-    sut = new RolloutConductor(
-      repo as unknown as RolloutRepository,
-      fleet as unknown as NodeCommander,
-      releases as unknown as ReleaseInfoRepository,
-      { SCHEDULER_REPLICA_ID: 'spec' } as SchedulerConfig,
-      clock,
-      versions as unknown as ComponentVersions,
-    );
-    fleet.onOutcome = () => sut.wake();
+    ({ clock, start, repo, fleet, sut, lock, state, sent } = conductorHarness(strategy, nodes, versions));
   };
 
-  /** Commands as `<seconds after start>s <action> <node>`. */
-  const sent = () => fleet.sent.map(({ at, cmd }) => `${(at - start) / 1000}s ${cmd.action} ${cmd.nodeId}`);
   /** When (ms after start) the first command to `nodeId` went out. */
   const sentAt = (nodeId: string) => fleet.sent.find((s) => s.cmd.nodeId === nodeId)!.at - start;
   /** Runs `action` on the repository `ms` after now (as an operator would, through the API). */
@@ -320,7 +248,7 @@ describe(RolloutConductor.name, () => {
 
   it('stops issuing commands the moment the lock is lost', async () => {
     arrange();
-    after(1000, () => (held = false));
+    after(1000, () => (state.held = false));
 
     await clock.run(sut.conduct(repo.id, lock));
 

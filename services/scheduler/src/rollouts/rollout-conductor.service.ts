@@ -5,11 +5,18 @@ import { CLOCK, type Clock } from '../clock/clock.port';
 import { NodeCommander } from '../fleet/node-commander';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 import { LockLostError, type HeldLock } from './cluster-lock.port';
+import { CommandWithdrawals } from './command-withdrawals.service';
 import { ReleaseInfoRepository } from './release-info.repository';
 import { waitAfterBatch } from './rollout-planner';
 import { RolloutRepository, type BatchProgress, type RolloutAudit } from './rollout.repository';
 import { ComponentVersions } from '../fleet/component-versions.service';
-import { NODE_STATUSES, NODE_STATUS_WHILE, canMoveNode, type ConductorTarget } from './rollout-state-machine';
+import {
+  NODE_STATUSES,
+  NODE_STATUS_ON_TIMEOUT,
+  NODE_STATUS_WHILE,
+  canMoveNode,
+  type ConductorTarget,
+} from './rollout-state-machine';
 
 /**
  * Conducts one rollout while holding the cluster lock: canary batch first, then batches of
@@ -30,6 +37,7 @@ export class RolloutConductor {
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly versions: ComponentVersions,
+    private readonly withdrawals: CommandWithdrawals,
   ) {}
 
   /** Called when an outcome for one of our nodes arrived (saves a poll interval). */
@@ -47,7 +55,8 @@ export class RolloutConductor {
       // Two independent reads at once: the first batch goes out a round trip sooner.
       const [found, nodes] = await Promise.all([this.repo.get(rolloutId), this.repo.nodes(rolloutId)]);
       let r = found!;
-      if (r.state === 'failed') {
+      // failed: its auto-rollback is unfinished; rolled_back: a late outcome showed a node still on the release
+      if (r.state === 'failed' || r.state === 'rolled_back') {
         await this.revertUpdated(r, lock);
         return;
       }
@@ -126,7 +135,11 @@ export class RolloutConductor {
   /** Auto-rollback: every node this rollout updated goes back to the version it ran before. */
   private async revertUpdated(r: RolloutEntity, lock: HeldLock): Promise<void> {
     const all = await this.repo.nodes(r.id);
-    const updated = all.filter((n) => canMoveNode(n.status, NODE_STATUS_WHILE.rollback) && n.fromVersion);
+    // conducted again once rolled back: only the nodes a late outcome showed still on its release
+    const late = r.state === 'rolled_back' ? new Set(await this.repo.lateReverts(r.id)) : undefined;
+    const updated = all.filter(
+      (n) => canMoveNode(n.status, NODE_STATUS_WHILE.rollback) && n.fromVersion && (!late || late.has(n.nodeId)),
+    );
     // Published releases never change, so each previous version is resolved once.
     const artifacts = new Map<string, RolloutEntity['artifact']>();
     for (let i = 0; i < updated.length; i += r.strategy.maxParallel) {
@@ -135,9 +148,17 @@ export class RolloutConductor {
       for (const n of batch) {
         const version = n.fromVersion!;
         if (!artifacts.has(version)) artifacts.set(version, (await this.releaseInfo(r.component, version)).artifact);
-        sends.push({ node: n, version, artifact: artifacts.get(version)! });
+        sends.push({ node: n, version, artifact: artifacts.get(version)!, commandId: revertCommandId(r.id, n) });
       }
-      await this.sendBatch(r, 'rollback', sends, lock);
+      // a rolled-back rollout conducted again: a late outcome showed these nodes still on its release
+      const decision: RolloutAudit | undefined = late
+        ? {
+            actor: systemActor('scheduler'),
+            action: 'rollout.late-revert',
+            params: { version: r.targetVersion, replica: this.config.SCHEDULER_REPLICA_ID },
+          }
+        : undefined;
+      await this.sendBatch(r, 'rollback', sends, lock, decision);
       await this.waitFor(
         r,
         batch.map((n) => n.nodeId),
@@ -146,7 +167,7 @@ export class RolloutConductor {
       );
     }
     const after = await this.repo.nodes(r.id);
-    const stuck = after.filter((n) => n.status === 'revert_failed');
+    const stuck = after.filter((n) => n.status === 'revert_failed' || n.status === NODE_STATUS_ON_TIMEOUT.rollback);
     const back = after.filter((n) => NODE_STATUSES[n.status].counts === 'rolledBack').length;
     await this.move(
       r,
@@ -167,6 +188,7 @@ export class RolloutConductor {
     action: 'install' | 'rollback',
     targets: CommandTarget[],
     lock: HeldLock,
+    audit?: RolloutAudit,
   ): Promise<void> {
     if (targets.length === 0) return;
     this.ensure(lock);
@@ -176,8 +198,8 @@ export class RolloutConductor {
       action === 'install' && r.kind === 'rollback' && r.strategy.restoreData && r.rollbackOf
         ? await this.repo.backupsOf(r.rollbackOf)
         : undefined;
-    const cmds: InstallCommandV1[] = targets.map(({ node, version, artifact }) => ({
-      commandId: `${r.id}.${node.nodeId}.${action === 'install' ? 'install' : 'revert'}`,
+    const cmds: InstallCommandV1[] = targets.map(({ node, version, artifact, commandId }) => ({
+      commandId: commandId ?? `${r.id}.${node.nodeId}.${action === 'install' ? 'install' : 'revert'}`,
       rolloutId: r.id,
       nodeId: node.nodeId,
       component: r.component,
@@ -200,12 +222,21 @@ export class RolloutConductor {
       cmds.map((c) => ({ nodeId: c.nodeId, commandId: c.commandId })),
       NODE_STATUS_WHILE[action],
       lock.token,
+      audit,
     );
     if (marked.stale) throw new LockLostError('a newer conductor claimed the rollout');
     this.ensure(lock);
     // A node whose outcome arrived since it was read is not marked, and needs no command.
     const toSend = cmds.filter((c) => marked.marked.includes(c.nodeId));
     const sent = await Promise.allSettled(toSend.map((cmd) => this.commander.send(cmd)));
+    // where each command lies in the stream: what withdrawing it on a timeout deletes
+    await this.withdrawals.recordSent(
+      r.id,
+      toSend.flatMap((c, i) => {
+        const s = sent[i];
+        return s.status === 'fulfilled' ? [{ nodeId: c.nodeId, commandId: c.commandId, seq: s.value }] : [];
+      }),
+    );
     const failed = sent.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -228,7 +259,9 @@ export class RolloutConductor {
       const progress = await this.repo.batchProgress(r.id, nodeIds, deadlineMs);
       if (progress.open.length === 0) return progress;
       const overdue = progress.open.filter((n) => n.overdue).map((n) => n.nodeId);
-      if (overdue.length) await this.repo.markTimedOut(r.id, overdue, lock.token, deadlineMs);
+      // a timed-out install is withdrawn at once: a node that comes back never sees it
+      if (overdue.length && (await this.repo.markTimedOut(r.id, overdue, lock.token, deadlineMs)).length)
+        await this.withdrawals.run();
       if (!reverting && progress.state === 'aborted') return progress;
       await this.nap(250);
     }
@@ -315,11 +348,25 @@ class MoveRefusedError extends Error {
   override name = 'MoveRefusedError';
 }
 
-/** A node to command, with the version and artifact it is to run. */
+/** A node to command, with the version and artifact it is to run (and its command id, when not the first of its kind). */
 interface CommandTarget {
   node: RolloutNodeEntity;
   version: string;
   artifact: RolloutEntity['artifact'];
+  commandId?: string;
+}
+
+/**
+ * The id of the revert a node is sent: `<rollout>.<node>.revert` at first, and the same again to
+ * a node still reverting (a resend, which the stream and the agent dedupe). A node reverted before
+ * that a late outcome showed still on the release gets a new one, `<rollout>.<node>.<n>.revert`:
+ * the agent already answered the old one, and the stream would drop it as a duplicate.
+ */
+function revertCommandId(rolloutId: string, n: RolloutNodeEntity): string {
+  const previous = n.commandId?.endsWith('.revert') ? n.commandId : undefined;
+  if (!previous || n.status === NODE_STATUS_WHILE.rollback) return previous ?? `${rolloutId}.${n.nodeId}.revert`;
+  const attempt = Number(/\.(\d+)\.revert$/.exec(previous)?.[1] ?? 1) + 1;
+  return `${rolloutId}.${n.nodeId}.${attempt}.revert`;
 }
 
 /** Nodes grouped by batch, in batch order. */

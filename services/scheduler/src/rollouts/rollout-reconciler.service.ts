@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 import { CLUSTER_LOCK, type ClusterLock } from './cluster-lock.port';
+import { CommandWithdrawals } from './command-withdrawals.service';
 import { RolloutConductor } from './rollout-conductor.service';
 import { RolloutRepository } from './rollout.repository';
 
@@ -27,6 +28,7 @@ export class RolloutReconciler implements OnApplicationBootstrap, BeforeApplicat
     private readonly conductor: RolloutConductor,
     @Inject(CLUSTER_LOCK) private readonly lock: ClusterLock,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+    private readonly withdrawals: CommandWithdrawals,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -52,6 +54,8 @@ export class RolloutReconciler implements OnApplicationBootstrap, BeforeApplicat
 
   private async tick(): Promise<void> {
     try {
+      // withdrawals NATS refused earlier (an outage) are retried here, also after their rollout ended
+      await this.withdrawals.run();
       if (this.conducting) return;
       const next = (await this.repo.active())[0];
       if (!next) return;

@@ -24,6 +24,7 @@ import {
   canMoveRollout,
   nodeFromStatuses,
   nodeTransitionPairs,
+  statusAfterLateRevert,
   rolloutFromStates,
   type RolloutActor,
 } from './rollout-state-machine';
@@ -126,6 +127,7 @@ describe('rollout state machine', () => {
       ['reverted', true, false, 'rolledBack'],
       ['revert_failed', true, false, 'failed'],
       ['timed_out', true, true, 'failed'],
+      ['revert_timed_out', true, false, 'failed'],
     ] as const)('%s: settled %s, a failure %s, counted as %s', (status, settled, failure, counts) => {
       expect(NODE_STATUSES[status]).toEqual({ settled, failure, counts });
     });
@@ -140,6 +142,7 @@ describe('rollout state machine', () => {
         'reverted',
         'revert_failed',
         'timed_out',
+        'revert_timed_out',
       ]);
       expect(FAILED_NODE_STATUSES).toEqual(['failed', 'rolled_back', 'timed_out']);
     });
@@ -148,12 +151,15 @@ describe('rollout state machine', () => {
       ['installing', ['pending', 'installing']],
       // a node that timed out may have installed after all: it is reverted too, and its late outcome recorded
       ['reverting', ['succeeded', 'reverting', 'timed_out']],
-      ['succeeded', ['installing', 'timed_out']],
+      // a late revert outcome that shows the node still on the release: it is reverted again
+      ['succeeded', ['installing', 'timed_out', 'revert_timed_out']],
       ['failed', ['installing', 'timed_out']],
       ['rolled_back', ['installing', 'timed_out']],
       ['timed_out', ['installing']],
-      ['reverted', ['reverting']],
+      // a revert that timed out may land late: the node is back after all
+      ['reverted', ['reverting', 'revert_timed_out']],
       ['revert_failed', ['reverting']],
+      ['revert_timed_out', ['reverting']],
       ['pending', []],
     ] as const)('a node enters %s only from %j', (to, from) => {
       expect(nodeFromStatuses(to)).toEqual(from);
@@ -174,7 +180,7 @@ describe('rollout state machine', () => {
 
     it.each([
       ['install', 'installing', 'timed_out'],
-      ['rollback', 'reverting', 'revert_failed'],
+      ['rollback', 'reverting', 'revert_timed_out'],
     ] as const)('a node running a command to %s is %s; past the progress deadline it is %s', (action, during, late) => {
       expect(NODE_STATUS_WHILE[action]).toBe(during);
       expect(NODE_STATUS_ON_TIMEOUT[action]).toBe(late);
@@ -190,6 +196,20 @@ describe('rollout state machine', () => {
       expect(canMoveNode(INITIAL_NODE_STATUS, NODE_STATUS_WHILE.install)).toBe(true);
     });
 
+    it.each([
+      ['succeeded', '1.1.0', 'reverted'],
+      // refused once the rollout ended (nobody holds the lock for it): judged by what the node runs
+      ['rejected', '1.0.0', 'reverted'],
+      ['rejected', '1.1.0', 'succeeded'],
+      ['failed', '1.1.0', 'succeeded'],
+      ['rejected', null, 'succeeded'],
+    ] as const)(
+      'a revert that timed out, whose late outcome is %s with the node on %s (it ran 1.0.0), leaves the node %s',
+      (result, running, status) => {
+        expect(statusAfterLateRevert(result, running, '1.0.0')).toBe(status);
+      },
+    );
+
     it('gives SQL every allowed edge once, as parallel arrays', () => {
       const { from, to } = nodeTransitionPairs();
       const edges = from.map((f, i) => `${f}→${to[i]}`);
@@ -200,7 +220,7 @@ describe('rollout state machine', () => {
         ),
       );
       expect(new Set(edges).size).toBe(edges.length);
-      expect(edges).toHaveLength(14);
+      expect(edges).toHaveLength(17);
     });
   });
 });

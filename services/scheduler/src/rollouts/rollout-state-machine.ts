@@ -93,6 +93,8 @@ export const NODE_STATUSES = {
   revert_failed: { settled: true, failure: false, counts: 'failed' },
   // no outcome within the progress deadline: unknown whether it installed
   timed_out: { settled: true, failure: true, counts: 'failed' },
+  // a revert without an outcome within the progress deadline: unknown whether the node is back
+  revert_timed_out: { settled: true, failure: false, counts: 'failed' },
 } as const satisfies Record<
   RolloutNodeStatus,
   { settled: boolean; failure: boolean; counts: 'succeeded' | 'failed' | 'rolledBack' | null }
@@ -106,13 +108,16 @@ export const NODE_TRANSITIONS = {
   pending: ['installing'],
   installing: ['installing', 'succeeded', 'failed', 'rolled_back', 'timed_out'],
   succeeded: ['reverting'],
-  reverting: ['reverting', 'reverted', 'revert_failed'],
+  reverting: ['reverting', 'reverted', 'revert_failed', 'revert_timed_out'],
   failed: [],
   rolled_back: [],
   reverted: [],
   revert_failed: [],
   // a late outcome is recorded; it may have installed after all, so the revert includes it
   timed_out: ['succeeded', 'failed', 'rolled_back', 'reverting'],
+  // a revert has no deadline, so it may still land: its late outcome says whether the node is back
+  // (reverted) or still runs the release (succeeded, and the scheduler reverts it again)
+  revert_timed_out: ['reverted', 'succeeded'],
 } as const satisfies Record<RolloutNodeStatus, readonly RolloutNodeStatus[]>;
 
 /** The status of a node while a command of each kind runs on it. */
@@ -130,8 +135,35 @@ export const NODE_STATUS_AFTER = {
 /** A node whose command brought no outcome within the progress deadline. */
 export const NODE_STATUS_ON_TIMEOUT = {
   install: 'timed_out',
-  rollback: 'revert_failed',
+  rollback: 'revert_timed_out',
 } as const satisfies Record<NodeCommandAction, RolloutNodeStatus>;
+
+/**
+ * The late outcome of a revert that timed out (the node was down or cut off): the node is back on
+ * its previous version when the revert succeeded or it runs that version anyway (a late revert
+ * is refused once the rollout has ended: nobody holds the lock for it); otherwise it still runs
+ * the release, and counts as succeeded, so the scheduler sends it a revert again.
+ */
+export function statusAfterLateRevert(
+  result: InstallResult,
+  runningVersion: string | null,
+  fromVersion: string | null,
+): 'reverted' | 'succeeded' {
+  return result === 'succeeded' || (runningVersion !== null && runningVersion === fromVersion)
+    ? 'reverted'
+    : 'succeeded';
+}
+
+/**
+ * Statuses of a rolled-back rollout's nodes that still need a revert: a late outcome showed the
+ * node on the release the rollout abandoned (or the conductor of that revert died while it ran).
+ * Such a rollout gets a conductor again (with auto-rollback).
+ */
+export const NODE_STATUSES_TO_REVERT_LATE = [
+  'succeeded',
+  'timed_out',
+  'reverting',
+] as const satisfies readonly RolloutNodeStatus[];
 
 const NODE_STATUS_LIST = Object.keys(NODE_STATUSES) as RolloutNodeStatus[];
 

@@ -1,13 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import {
-  systemActor,
-  type AuditActor,
-  type InstallFinishedV1,
-  type InstallProgressV1,
-  type RolloutPlanV1,
-  type RolloutState,
-} from '@lockstep/contracts';
+import { systemActor, type AuditActor, type RolloutPlanV1, type RolloutState } from '@lockstep/contracts';
 import {
   appendAudit,
   ONE_ACTIVE_ROLLOUT_INDEX,
@@ -24,13 +17,12 @@ import {
   FINISHED_ROLLOUT_STATES,
   INITIAL_NODE_STATUS,
   INITIAL_ROLLOUT_STATE,
-  NODE_STATUS_AFTER,
   NODE_STATUS_ON_TIMEOUT,
   NODE_STATUS_WHILE,
+  NODE_STATUSES_TO_REVERT_LATE,
   ROLLOUT_ACTIONS,
   SETTLED_NODE_STATUSES,
   nodeFromStatuses,
-  nodeTransitionPairs,
   rolloutFromStates,
   type ConductorTarget,
   type NodeCommandAction,
@@ -124,8 +116,9 @@ export class RolloutRepository {
   }
 
   /**
-   * Rollouts that need a conductor, oldest first: those not finished, and failed ones whose
-   * auto-rollback has nodes left to return (a conductor may have died while reverting).
+   * Rollouts that need a conductor, oldest first: those not finished, failed ones whose
+   * auto-rollback has nodes left to return (a conductor may have died while reverting), and
+   * rolled-back ones with a node a late outcome showed still on the release they abandoned.
    */
   async active(): Promise<RolloutEntity[]> {
     return this.ds
@@ -133,15 +126,34 @@ export class RolloutRepository {
       .createQueryBuilder('r')
       .where(
         // a failed rollout with auto-rollback needs its conductor until it is rolled_back, even
-        // when nothing is left to revert (a dead conductor's last revert outcome came in meanwhile)
-        `r.state = ANY(:active) OR (r.state = ANY(:reverting) AND (r.strategy->>'autoRollback')::boolean)`,
+        // when nothing is left to revert (a dead conductor's last revert outcome came in meanwhile);
+        // a rolled-back one again when a late outcome showed a node still on the abandoned release
+        `r.state = ANY(:active) OR ((r.strategy->>'autoRollback')::boolean AND (r.state = ANY(:reverting)
+          OR (r.state = :rolledBack AND EXISTS (SELECT 1 FROM rollout_nodes n WHERE n.rollout_id = r.id AND ${LATE_REVERT('n', 'r', ':toRevert')}))))`,
         {
           active: ACTIVE_ROLLOUT_STATES,
           reverting: rolloutFromStates('rolled_back', 'conductor'),
+          rolledBack: 'rolled_back',
+          toRevert: NODE_STATUSES_TO_REVERT_LATE,
         },
       )
       .orderBy('r.createdAt', 'ASC')
       .getMany();
+  }
+
+  /**
+   * Nodes of rolled-back rollout `rolloutId` to revert again: a late outcome showed them still on
+   * its release, and no newer rollout has touched them since (reverting those would undo it).
+   */
+  async lateReverts(rolloutId: string): Promise<string[]> {
+    const rows = rowsOf<{ node_id: string }>(
+      await this.ds.query(
+        `SELECT n.node_id FROM rollout_nodes n JOIN rollouts r ON r.id = n.rollout_id
+         WHERE r.id = $1 AND ${LATE_REVERT('n', 'r', '$2::text[]')} ORDER BY n.node_id`,
+        [rolloutId, NODE_STATUSES_TO_REVERT_LATE],
+      ),
+    );
+    return rows.map((row) => row.node_id);
   }
 
   /** Each node's pre-update backup in a rollout (node id → backup id). */
@@ -274,19 +286,37 @@ export class RolloutRepository {
    * the progress deadline) is Postgres's clock, never a replica's, so replicas whose clocks disagree
    * with each other or with the database judge a node alike. Only nodes the state machine lets enter
    * `status` are marked (a node whose outcome arrived meanwhile is left alone). `stale`: a newer
-   * holder took the rollout over, and nothing was marked.
+   * holder took the rollout over, and nothing was marked. With `audit` (a decision of the control
+   * plane's own), the record is written in the same transaction, naming the nodes marked, when any were.
    */
   async markSent(
     rolloutId: string,
     sends: Array<{ nodeId: string; commandId: string }>,
     status: (typeof NODE_STATUS_WHILE)[NodeCommandAction],
     token: number,
+    audit?: RolloutAudit,
+  ): Promise<{ stale: boolean; marked: string[] }> {
+    if (!audit) return this.markSentWith(this.ds.manager, rolloutId, sends, status, token);
+    return this.ds.transaction(async (m) => {
+      const result = await this.markSentWith(m, rolloutId, sends, status, token);
+      if (result.marked.length)
+        await appendAudit(m, { ...audit, target: rolloutId, params: { ...audit.params, nodes: result.marked } });
+      return result;
+    });
+  }
+
+  private async markSentWith(
+    m: EntityManager,
+    rolloutId: string,
+    sends: Array<{ nodeId: string; commandId: string }>,
+    status: (typeof NODE_STATUS_WHILE)[NodeCommandAction],
+    token: number,
   ): Promise<{ stale: boolean; marked: string[] }> {
     const rows = rowsOf<{ fenced: boolean; marked: string[] }>(
-      await this.ds.query(
+      await m.query(
         `WITH fence AS (SELECT id FROM rollouts WHERE id = $1 AND lock_token = $5),
          marked AS (
-           UPDATE rollout_nodes n SET status = $4, command_id = s.command_id, started_at = now(), finished_at = NULL, error = NULL, step = NULL, percent = 0
+           UPDATE rollout_nodes n SET status = $4, command_id = s.command_id, command_seq = NULL, started_at = now(), finished_at = NULL, error = NULL, step = NULL, percent = 0
            FROM fence, unnest($2::text[], $3::text[]) AS s(node_id, command_id)
            WHERE n.rollout_id = fence.id AND n.node_id = s.node_id AND n.status = ANY($6::text[]) RETURNING n.node_id)
          SELECT EXISTS (SELECT 1 FROM fence) AS fenced, COALESCE((SELECT array_agg(node_id ORDER BY node_id) FROM marked), '{}') AS marked`,
@@ -320,91 +350,15 @@ export class RolloutRepository {
   }
 
   /**
-   * Applies agents' outcomes, in one statement, to the nodes they belong to (matched by command
-   * id and the reporting node; repeats are harmless: a node changes only when the state machine allows the move, i.e.
-   * while its command runs, and of several outcomes of one command the first counts, as if they
-   * were applied one by one). Returns the rollouts whose nodes changed.
-   */
-  async applyFinished(events: InstallFinishedV1[]): Promise<string[]> {
-    // Keyed by command and reporting node: an agent can publish only about its own node, and an
-    // outcome another node sends for a guessed command id must neither count nor shadow the real one.
-    const first = new Map<string, InstallFinishedV1>();
-    for (const e of events) {
-      const key = `${e.commandId}\u0000${e.nodeId}`;
-      if (!first.has(key)) first.set(key, e);
-    }
-    if (first.size === 0) return [];
-    const rows = [...first.values()].map((e) => {
-      const action: NodeCommandAction = e.commandId.endsWith('.revert') ? 'rollback' : 'install';
-      return {
-        commandId: e.commandId,
-        nodeId: e.nodeId,
-        status: NODE_STATUS_AFTER[action][e.result],
-        error: e.error ? `${e.failedStep ? `${e.failedStep}: ` : ''}${e.error}` : null,
-        backupId: action === 'rollback' ? null : (e.backupId ?? null),
-      };
-    });
-    const moves = nodeTransitionPairs();
-    const r: unknown = await this.ds.query(
-      `UPDATE rollout_nodes n SET status = u.status, error = u.error, finished_at = now(), percent = 100, backup_id = COALESCE(u.backup_id, n.backup_id)
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $7::text[]) AS u(command_id, status, error, backup_id, node_id)
-       WHERE n.command_id = u.command_id AND n.node_id = u.node_id
-         AND (n.status, u.status) IN (SELECT * FROM unnest($5::text[], $6::text[]))
-       RETURNING n.rollout_id`,
-      [
-        rows.map((x) => x.commandId),
-        rows.map((x) => x.status),
-        rows.map((x) => x.error),
-        rows.map((x) => x.backupId),
-        moves.from,
-        moves.to,
-        rows.map((x) => x.nodeId),
-      ],
-    );
-    return [...new Set(rowsOf<{ rollout_id: string }>(r).map((row) => row.rollout_id))];
-  }
-
-  /**
-   * Records agents' progress in one statement: per command, the step of its last event and the
-   * highest percent (what applying the events one by one in stream order leaves behind).
-   */
-  async applyProgress(events: InstallProgressV1[]): Promise<void> {
-    // per command and reporting node, like applyFinished
-    const last = new Map<string, { commandId: string; nodeId: string; step: string; percent: number }>();
-    for (const e of events) {
-      const key = `${e.commandId}\u0000${e.nodeId}`;
-      const seen = last.get(key);
-      last.set(key, {
-        commandId: e.commandId,
-        nodeId: e.nodeId,
-        step: e.step,
-        percent: Math.max(seen?.percent ?? 0, Math.round(e.percent)),
-      });
-    }
-    if (last.size === 0) return;
-    const rows = [...last.values()];
-    await this.ds.query(
-      `UPDATE rollout_nodes n SET step = u.step, percent = GREATEST(n.percent, u.percent)
-       FROM unnest($1::text[], $2::text[], $3::int[], $5::text[]) AS u(command_id, step, percent, node_id)
-       WHERE n.command_id = u.command_id AND n.node_id = u.node_id AND n.status = ANY($4::text[])`,
-      [
-        rows.map((x) => x.commandId),
-        rows.map((x) => x.step),
-        rows.map((x) => x.percent),
-        COMMAND_RUNNING_STATUSES,
-        rows.map((x) => x.nodeId),
-      ],
-    );
-  }
-
-  /**
    * Nodes of `nodeIds` that did not report within the progress deadline, by the database's clock,
-   * count as failed (their install, or their revert). Returns the nodes it marked.
+   * count as failed (their install, or their revert); a timed-out install is queued for withdrawal
+   * (a revert is not: returning a node late is still right). Returns the nodes it marked.
    */
   async markTimedOut(rolloutId: string, nodeIds: string[], token: number, deadlineMs: number): Promise<string[]> {
     const actions = Object.keys(NODE_STATUS_WHILE) as NodeCommandAction[];
     const r: unknown = await this.ds.query(
-      `UPDATE rollout_nodes n SET status = t.to_status, error = $3, finished_at = now()
+      `UPDATE rollout_nodes n SET status = t.to_status, error = $3, finished_at = now(),
+         withdraw_seq = CASE WHEN t.to_status = $8 THEN n.command_seq ELSE n.withdraw_seq END
        FROM rollouts r, unnest($5::text[], $6::text[]) AS t(from_status, to_status)
        WHERE r.id = n.rollout_id AND n.rollout_id = $1 AND n.node_id = ANY($2::text[]) AND r.lock_token = $4 AND n.status = t.from_status
          AND ${PAST_DEADLINE('n.started_at', '$7')}
@@ -417,11 +371,21 @@ export class RolloutRepository {
         actions.map((a) => NODE_STATUS_WHILE[a]),
         actions.map((a) => NODE_STATUS_ON_TIMEOUT[a]),
         deadlineMs,
+        NODE_STATUS_ON_TIMEOUT.install,
       ],
     );
     return rowsOf<{ node_id: string }>(r).map((row) => row.node_id);
   }
 }
+
+/**
+ * SQL: node row `n` of rollout `r` needs a late revert: its status is one of `statuses`, it has a
+ * version to go back to, and no rollout created after `r` has sent that node a command.
+ */
+const LATE_REVERT = (n: string, r: string, statuses: string) =>
+  `${n}.status = ANY(${statuses}) AND ${n}.from_version IS NOT NULL AND NOT EXISTS (
+     SELECT 1 FROM rollout_nodes later JOIN rollouts lr ON lr.id = later.rollout_id
+     WHERE later.node_id = ${n}.node_id AND lr.created_at > ${r}.created_at AND later.status <> '${INITIAL_NODE_STATUS}')`;
 
 /** SQL: the command sent at `startedAt` has run longer than `deadlineMsParam` ms, on Postgres's clock. */
 const PAST_DEADLINE = (startedAt: string, deadlineMsParam: string) =>
@@ -443,9 +407,6 @@ const isUniqueViolation = (err: unknown, name: string): boolean => {
 
 /** The audit record of a rollout change; the rollout's id is its target. */
 export type RolloutAudit = Omit<AuditRecordInput, 'target'>;
-
-/** Statuses of nodes with a command running (progress is recorded only for them). */
-const COMMAND_RUNNING_STATUSES = Object.values(NODE_STATUS_WHILE);
 
 /** What came of the conductor's move (see RolloutRepository.transition). */
 export type TransitionResult =

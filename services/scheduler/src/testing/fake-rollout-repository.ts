@@ -1,15 +1,18 @@
 import type { InstallResult, RolloutNodeStatus, RolloutState } from '@lockstep/contracts';
 import type { RolloutEntity, RolloutNodeEntity, RolloutStrategy } from '@lockstep/persistence';
-import type { BatchProgress, RolloutRepository, TransitionResult } from '../rollouts/rollout.repository';
+import type { BatchProgress, RolloutAudit, RolloutRepository, TransitionResult } from '../rollouts/rollout.repository';
+import type { CommandWithdrawalRepository, PendingWithdrawal } from '../rollouts/command-withdrawal.repository';
 import {
   FINISHED_ROLLOUT_STATES,
   NODE_STATUSES,
   NODE_STATUS_AFTER,
   NODE_STATUS_ON_TIMEOUT,
   NODE_STATUS_WHILE,
+  NODE_STATUSES_TO_REVERT_LATE,
   ROLLOUT_ACTIONS,
   canMoveNode,
   canMoveRollout,
+  statusAfterLateRevert,
   type ConductorTarget,
   type NodeCommandAction,
   type RolloutAction,
@@ -38,16 +41,31 @@ export interface FakeNode {
 }
 
 /**
- * The conductor's part of RolloutRepository over one rollout in memory. It follows the same
- * state machine table as the SQL, and records every rollout move with who made it.
+ * The conductor's part of RolloutRepository (and CommandWithdrawalRepository) over one rollout in
+ * memory. It follows the same state machine table as the SQL, and records every rollout move with
+ * who made it.
  */
-export class FakeRolloutRepository implements Pick<
-  RolloutRepository,
-  'claim' | 'get' | 'nodes' | 'transition' | 'markSent' | 'batchProgress' | 'markTimedOut' | 'backupsOf'
-> {
+export class FakeRolloutRepository
+  implements
+    Pick<
+      RolloutRepository,
+      | 'claim'
+      | 'get'
+      | 'nodes'
+      | 'transition'
+      | 'markSent'
+      | 'batchProgress'
+      | 'markTimedOut'
+      | 'backupsOf'
+      | 'lateReverts'
+    >,
+    Pick<CommandWithdrawalRepository, 'recordSeqs' | 'pending' | 'markWithdrawn'>
+{
   readonly id = '00000000-0000-4000-8000-000000000001';
   /** Every move of the rollout: `from → to (by)`. */
   readonly moves: string[] = [];
+  /** Audit records the conductor's sends wrote: `<action> <nodes>`. */
+  readonly audits: string[] = [];
   /** Runs before the conductor's move is applied: lets a spec race it (an operator's late abort). */
   beforeTransition?: (to: ConductorTarget) => void;
   private rollout: RolloutEntity;
@@ -87,6 +105,8 @@ export class FakeRolloutRepository implements Pick<
         fromVersion: n.fromVersion ?? '1.0.0',
         status: 'pending',
         commandId: null,
+        commandSeq: null,
+        withdrawSeq: null,
         step: null,
         percent: 0,
         error: null,
@@ -127,12 +147,15 @@ export class FakeRolloutRepository implements Pick<
     this.setState(to, 'operator', `${action} by operator`);
   }
 
-  /** An agent's outcome of a command, as RolloutRepository.applyFinished applies it. */
-  finish(commandId: string, result: InstallResult, error?: string): void {
+  /** An agent's outcome of a command, as InstallOutcomesRepository.applyFinished applies it. */
+  finish(commandId: string, result: InstallResult, error?: string, runningVersion: string | null = null): void {
     const n = [...this.byId.values()].find((x) => x.commandId === commandId);
     if (!n) return;
     const action: NodeCommandAction = commandId.endsWith('.revert') ? 'rollback' : 'install';
-    const to = NODE_STATUS_AFTER[action][result];
+    const to =
+      n.status === NODE_STATUS_ON_TIMEOUT.rollback
+        ? statusAfterLateRevert(result, runningVersion, n.fromVersion)
+        : NODE_STATUS_AFTER[action][result];
     if (!canMoveNode(n.status, to)) return;
     Object.assign(n, { status: to, error: error ?? null, finishedAt: new Date(this.clock.now()), percent: 100 });
   }
@@ -168,6 +191,7 @@ export class FakeRolloutRepository implements Pick<
     sends: Array<{ nodeId: string; commandId: string }>,
     status: (typeof NODE_STATUS_WHILE)[NodeCommandAction],
     token: number,
+    audit?: RolloutAudit,
   ): Promise<{ stale: boolean; marked: string[] }> {
     if (token !== this.token) return { stale: true, marked: [] };
     const marked: string[] = [];
@@ -175,9 +199,18 @@ export class FakeRolloutRepository implements Pick<
       const n = this.node(s.nodeId);
       if (!canMoveNode(n.status, status)) continue;
       const at = new Date(this.clock.now());
-      Object.assign(n, { status, commandId: s.commandId, startedAt: at, finishedAt: null, error: null, percent: 0 });
+      Object.assign(n, {
+        status,
+        commandId: s.commandId,
+        commandSeq: null,
+        startedAt: at,
+        finishedAt: null,
+        error: null,
+        percent: 0,
+      });
       marked.push(s.nodeId);
     }
+    if (audit && marked.length) this.audits.push(`${audit.action} ${marked.sort().join(',')}`);
     return { stale: false, marked: marked.sort() };
   }
 
@@ -205,6 +238,7 @@ export class FakeRolloutRepository implements Pick<
         status: NODE_STATUS_ON_TIMEOUT[action],
         error: `no outcome within the progress deadline (${deadlineMs} ms)`,
         finishedAt: new Date(this.clock.now()),
+        withdrawSeq: action === 'install' ? n.commandSeq : n.withdrawSeq,
       });
       marked.push(nodeId);
     }
@@ -214,6 +248,34 @@ export class FakeRolloutRepository implements Pick<
   /** The fake's clock stands in for the database's: it alone judges the progress deadline. */
   private pastDeadline(n: RolloutNodeEntity, deadlineMs: number): boolean {
     return n.startedAt !== null && this.clock.now() - n.startedAt.getTime() > deadlineMs;
+  }
+
+  async recordSeqs(_id: string, sent: Array<{ nodeId: string; commandId: string; seq: number }>): Promise<void> {
+    for (const s of sent) {
+      const n = this.node(s.nodeId);
+      if (n.commandId !== s.commandId) continue;
+      n.commandSeq = String(s.seq);
+      if (n.status === NODE_STATUS_ON_TIMEOUT.install) n.withdrawSeq = String(s.seq);
+    }
+  }
+
+  async pending(): Promise<PendingWithdrawal[]> {
+    return [...this.byId.values()]
+      .filter((n) => n.withdrawSeq !== null)
+      .map((n) => ({ rolloutId: this.id, nodeId: n.nodeId, seq: Number(n.withdrawSeq) }));
+  }
+
+  async markWithdrawn(w: PendingWithdrawal): Promise<void> {
+    const n = this.node(w.nodeId);
+    if (n.withdrawSeq === String(w.seq)) n.withdrawSeq = null;
+  }
+
+  /** No newer rollouts here: every node a late outcome left to revert. */
+  async lateReverts(): Promise<string[]> {
+    return [...this.byId.values()]
+      .filter((n) => (NODE_STATUSES_TO_REVERT_LATE as readonly string[]).includes(n.status) && n.fromVersion)
+      .map((n) => n.nodeId)
+      .sort();
   }
 
   async backupsOf(): Promise<Map<string, string>> {

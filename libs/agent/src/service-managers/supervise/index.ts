@@ -12,7 +12,8 @@ import {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const alive = (pid: number): boolean => {
+/** Whether a process with this pid exists. */
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;
@@ -70,6 +71,10 @@ export class SupervisedApp implements ServiceManager {
         killGroup(child.pid, 'SIGKILL');
         await this.exited;
       }
+    } else {
+      // not started by this agent yet: the app running may be one a killed agent left behind,
+      // and the pid file removed below is the only way to find it
+      await this.stopOrphan();
     }
     await rm(this.pidFile, { force: true });
   }
