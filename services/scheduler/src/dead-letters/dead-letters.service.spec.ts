@@ -26,6 +26,7 @@ function setup(moved: string[] = [], letters = [letter(1), letter(2)], refused =
     redrive: async (l: StoredDeadLetter) => {
       calls.push(`stream.redrive ${l.seq}`);
       if (refused.has(l.seq)) throw new Error('Permissions Violation for Publish');
+      if (l.seq >= 100) throw Object.assign(new Error('NATS is not reachable'), { name: 'MessagingUnavailableError' });
     },
   } as unknown as DeadLetterStream;
   const outbox = {
@@ -160,5 +161,17 @@ describe(DeadLettersService.name, () => {
 
     expect(reply).toMatchObject({ ok: false, error: { code } });
     expect(records).toEqual([]);
+  });
+
+  it('stops publishing once NATS is away, reporting the rest as not tried, instead of waiting on each', async () => {
+    const { sut, calls } = setup([], [letter(1), letter(100), letter(101)]);
+
+    const reply = await sut.redrive({ kind: 'message', actor });
+
+    expect(calls.filter((c) => c.startsWith('stream.redrive'))).toEqual(['stream.redrive 1', 'stream.redrive 100']);
+    expect(reply.ok && reply.result.problems).toEqual([
+      { kind: 'message', id: '100', problem: expect.stringMatching(/NATS is not reachable/) },
+      { kind: 'message', id: '101', problem: expect.stringMatching(/not tried: NATS is not reachable.*again/) },
+    ]);
   });
 });

@@ -15,6 +15,7 @@ import {
   type RedriveProblemV1,
   type RedrivenV1,
 } from '@lockstep/contracts';
+import { isInfrastructureOutage } from '@lockstep/messaging';
 import { AuditRepository } from '../audit/audit.repository';
 import { DeadLetterStream, type StoredDeadLetter } from './dead-letter-stream.repository';
 import { OutboxDeadLettersRepository } from './outbox-dead-letters.repository';
@@ -117,11 +118,21 @@ export class DeadLettersService {
       return fail(DeadLetterErrorCode.NotFound, err.message);
     }
 
+    let away: string | undefined;
     for (const letter of routable) {
+      if (away) {
+        problems.push({
+          kind: DeadLetterKind.Message,
+          id: String(letter.seq),
+          problem: `message ${letter.seq} not tried: ${away}; it stays: re-drive again once NATS is back`,
+        });
+        continue;
+      }
       try {
         await this.stream.redrive(letter);
       } catch (err) {
-        // NATS refused this one (or went away): the others may still go; this one stays
+        // NATS refused this one: the others may still go; this one stays. NATS away: none would.
+        if (isInfrastructureOutage(err)) away = (err as Error).message;
         problems.push({
           kind: DeadLetterKind.Message,
           id: String(letter.seq),
