@@ -47,6 +47,7 @@ const timerSettings: Array<[Service, string]> = [
     'EVENT_REDELIVERY_BACKOFF',
   ]),
   ['api', 'API_QUERY_TIMEOUT'],
+  ['api', 'API_REDRIVE_TIMEOUT'],
   ['api', 'API_CHECK_TIMEOUT'],
   ['api', 'API_ROLLOUT_TIMEOUT'],
   ['api', 'API_NODE_LOST_AFTER'],

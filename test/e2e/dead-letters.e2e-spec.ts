@@ -7,7 +7,8 @@ import { createTestDeployment, type TestDeployment } from '../support/control-pl
  * `lockstep dead-letters` end to end: api and scheduler as processes, each as its own
  * least-privilege NATS user (closing the deployment fails on any permission violation), the
  * CLI as a process. A message the scheduler's consumer gave up on is listed with its reason and
- * the service, re-driven to that consumer once; an outbox dead letter goes out after its re-drive.
+ * the service, re-driven to that consumer once, then discarded for good; an outbox dead letter goes
+ * out after its re-drive.
  */
 describe('lockstep dead-letters (processes, real NATS with generated users, Postgres)', () => {
   let dep: TestDeployment;
@@ -69,6 +70,10 @@ describe('lockstep dead-letters (processes, real NATS with generated users, Post
       return m?.json<{ id: string }>().id === event.id ? m : undefined;
     });
     const audit = await dep.pg.query(`SELECT target FROM audit_log WHERE action = 'dead-letter.redrive' ORDER BY id`);
+    const afterRedrive = await messages();
+    // it will never be an outcome: the operator drops it for good
+    const discard = await cli('dead-letters', 'discard', '--message', again.id, '--json');
+    const discards = await dep.pg.query(`SELECT target FROM audit_log WHERE action = 'dead-letter.discard'`);
 
     expect(first).toMatchObject({
       kind: 'message',
@@ -80,7 +85,7 @@ describe('lockstep dead-letters (processes, real NATS with generated users, Post
     expect(jsonOf<{ redriven: RedrivenV1[] }>(redrive).redriven).toEqual([
       { kind: 'message', id: first.id, subject: first.subject, service: 'scheduler' },
     ]);
-    expect(await messages()).toEqual([again]);
+    expect(afterRedrive).toEqual([again]);
     expect(again).toMatchObject({ eventId: 'not-an-outcome', service: 'scheduler' });
     expect(outboxBefore).toEqual([expect.objectContaining({ kind: 'outbox', id: '77', eventId: event.id })]);
     expect(jsonOf<{ redriven: RedrivenV1[] }>(outboxRedrive).redriven).toEqual([
@@ -89,5 +94,12 @@ describe('lockstep dead-letters (processes, real NATS with generated users, Post
     expect(published).toBeTruthy();
     expect(jsonOf<DeadLetterView[]>(await cli('dead-letters', '--kind', 'outbox', '--json'))).toEqual([]);
     expect(audit.rows.map((r: { target: string }) => r.target)).toEqual([`message#${first.id}`, 'outbox#77']);
+    expect(jsonOf<{ discarded: unknown }>(discard).discarded).toEqual({
+      kind: 'message',
+      id: again.id,
+      subject: first.subject,
+    });
+    expect(await messages()).toEqual([]);
+    expect(discards.rows).toEqual([{ target: `message#${again.id}` }]);
   });
 });

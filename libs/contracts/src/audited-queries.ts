@@ -8,7 +8,7 @@ import {
   SubscriptionDeleteV1,
   SubscriptionUpsertV1,
 } from './queries';
-import { DeadLetterRedriveV1 } from './dead-letter-queries';
+import { DeadLetterDiscardV1, DeadLetterRedriveV1 } from './dead-letter-queries';
 import { NodeRemoveV1 } from './nodes';
 import { RollbackCreateV1, RolloutActionV1, RolloutCreateV1 } from './rollout-queries';
 
@@ -44,5 +44,7 @@ export const AuditedCheckNowV1 = CheckNowV1.extend(Audited.shape);
 export const AuditedSecretsRotateV1 = SecretsRotateV1.extend(Audited.shape);
 /** Payload of `qry.scheduler.dead-letter-redrive.v1`. */
 export const AuditedDeadLetterRedriveV1 = DeadLetterRedriveV1.extend(Audited.shape);
+/** Payload of `qry.scheduler.dead-letter-discard.v1`. */
+export const AuditedDeadLetterDiscardV1 = DeadLetterDiscardV1.extend(Audited.shape);
 /** Payload of `qry.scheduler.node-remove.v1`. */
 export const AuditedNodeRemoveV1 = NodeRemoveV1.extend(Audited.shape);

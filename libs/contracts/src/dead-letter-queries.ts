@@ -54,6 +54,17 @@ export interface DeadLetterListReplyV1 {
   items: DeadLetterView[];
 }
 
+/** Largest outbox dead letter id (its column is a Postgres bigint). */
+const MAX_OUTBOX_ID = 9223372036854775807n;
+
+/** The id of an outbox dead letter, as `lockstep dead-letters` lists it: digits, within bigint range. */
+export const OutboxDeadLetterId = z
+  .string()
+  .regex(/^\d+$/, 'outboxId is the numeric id `lockstep dead-letters` lists')
+  .refine((s) => !/^\d+$/.test(s) || BigInt(s) <= MAX_OUTBOX_ID, {
+    message: `outboxId is larger than any outbox id (at most ${MAX_OUTBOX_ID}); copy the id \`lockstep dead-letters --kind outbox\` lists`,
+  });
+
 /**
  * Request of `qry.scheduler.dead-letter-redrive.v1`: one stream message (`seq`), one outbox
  * dead letter (`outboxId`), or (neither) every one of `kind` (both kinds when absent).
@@ -64,9 +75,28 @@ export const DeadLetterRedriveV1 = z.object({
   /** Re-drive this message of the DEAD_LETTERS stream (its sequence). */
   seq: z.coerce.number().int().positive().optional(),
   /** Re-drive this outbox dead letter (its row id). */
-  outboxId: z.string().regex(/^\d+$/, 'outboxId is the numeric id `lockstep dead-letters` lists').optional(),
+  outboxId: OutboxDeadLetterId.optional(),
 });
 export type DeadLetterRedriveV1 = z.infer<typeof DeadLetterRedriveV1>;
+
+/**
+ * Request of `qry.scheduler.dead-letter-discard.v1`: drop one stream message (`seq`) or one
+ * outbox dead letter (`outboxId`) for good, after an operator read it (audited).
+ */
+export const DeadLetterDiscardV1 = z.object({
+  /** Drop this message of the DEAD_LETTERS stream (its sequence). */
+  seq: z.coerce.number().int().positive().optional(),
+  /** Drop this outbox dead letter (its row id). */
+  outboxId: OutboxDeadLetterId.optional(),
+});
+export type DeadLetterDiscardV1 = z.infer<typeof DeadLetterDiscardV1>;
+
+/** Reply of `qry.scheduler.dead-letter-discard.v1`. */
+export const DeadLetterDiscardReplyV1 = z.object({
+  /** What was dropped: its kind, id, subject. */
+  discarded: z.object({ kind: z.enum(RedrivableKinds), id: z.string(), subject: z.string() }),
+});
+export type DeadLetterDiscardReplyV1 = z.infer<typeof DeadLetterDiscardReplyV1>;
 
 /** One dead letter a re-drive put back on its way. */
 export const RedrivenV1 = z.object({
@@ -81,10 +111,24 @@ export const RedrivenV1 = z.object({
 });
 export type RedrivenV1 = z.infer<typeof RedrivenV1>;
 
+/** One dead letter a re-drive left where it is (or could not publish), and why. */
+export const RedriveProblemV1 = z.object({
+  kind: z.enum(RedrivableKinds),
+  /** Its stream sequence or outbox row id. */
+  id: z.string(),
+  /** Why, and what to do about it. */
+  problem: z.string(),
+});
+export type RedriveProblemV1 = z.infer<typeof RedriveProblemV1>;
+
 /** Reply of `qry.scheduler.dead-letter-redrive.v1`. */
 export const DeadLetterRedriveReplyV1 = z.object({
   /** What went back on its way, oldest first. */
   redriven: z.array(RedrivenV1),
+  /** Outbox dead letters removed without a new outbox row: their event already waits in the outbox. */
+  skipped: z.array(z.object({ kind: z.literal(DeadLetterKind.Outbox), id: z.string(), eventId: z.string() })),
+  /** What stays a dead letter, each with why (a re-drive of every one goes on past them). */
+  problems: z.array(RedriveProblemV1),
 });
 export type DeadLetterRedriveReplyV1 = z.infer<typeof DeadLetterRedriveReplyV1>;
 
@@ -92,8 +136,8 @@ export type DeadLetterRedriveReplyV1 = z.infer<typeof DeadLetterRedriveReplyV1>;
 export const DeadLetterErrorCode = {
   /** The stream message or outbox row named is not (or no longer) a dead letter. */
   NotFound: 'NOT_FOUND',
-  /** Some dead letters went back on their way, others not (the message says which and why). */
-  RedriveIncomplete: 'REDRIVE_INCOMPLETE',
+  /** None of the dead letters found could go back on its way (the message says why; HTTP 409). */
+  NothingRedriven: 'NOTHING_REDRIVEN',
 } as const;
 
 /**

@@ -64,6 +64,8 @@ export const Queries = {
   DeadLetterList: 'qry.scheduler.dead-letter-list.v1',
   /** Re-drive stream and outbox dead letters (audited); reply: DeadLetterRedriveReplyV1. */
   DeadLetterRedrive: 'qry.scheduler.dead-letter-redrive.v1',
+  /** Drop one stream or outbox dead letter for good (audited); reply: DeadLetterDiscardReplyV1. */
+  DeadLetterDiscard: 'qry.scheduler.dead-letter-discard.v1',
 } as const;
 export type Query = (typeof Queries)[keyof typeof Queries];
 

@@ -18,4 +18,5 @@ export {
 } from './command-consumer';
 export * from './dead-letter-recorder';
 export * from './nats-permissions';
+export * from './service-consumers';
 export { isInfrastructureOutage } from './outage';

@@ -178,6 +178,10 @@ const actions: Record<string, (c: Client) => Promise<unknown>> = {
   'read a dead letter': async ({ nc }) => (await jetstreamManager(nc)).streams.getMessage(ST.deadLetters, { seq: 1 }),
   // seq 2 is only for this cell: the one identity allowed deletes it
   'delete a dead letter': async ({ nc }) => (await jetstreamManager(nc)).streams.deleteMessage(ST.deadLetters, 2),
+  // a forged dead letter would be published again under the scheduler's user by a re-drive
+  'dead-letter an install event': ({ js }) => js.publish(ns(`dlq.${Subjects.InstallFinished}`), json({})),
+  "dead-letter node a's command": ({ js }) => js.publish(ns(`dlq.${NodeSubjects.install('a')}`), json({})),
+  'dead-letter a backup operation': ({ js }) => js.publish(ns(`dlq.${BackupSubjects.operation}`), json({})),
   'publish an install event for node a': ({ js }) => js.publish(ns(`${Subjects.InstallProgress}.a`), json({})),
   'publish an install event for node b': ({ js }) => js.publish(ns(`${Subjects.InstallFinished}.b`), json({})),
   "subscribe to node a's command subject": async ({ nc }) => {
@@ -205,6 +209,7 @@ const allowed: Record<Who, string[]> = {
     'publish an install event for node a',
     'write lock key backup-repo.shared.op1',
     'announce a backup of node a',
+    "dead-letter node a's command",
   ],
   'agent b': [
     "write node b's record",
@@ -223,6 +228,7 @@ const allowed: Record<Who, string[]> = {
     'read a dead letter',
     'delete a dead letter',
     'publish a node lost event',
+    'dead-letter an install event',
     // `lockstep nodes rm b`: the scheduler deletes a dead node's record and consumer; NATS cannot
     // tell a delete marker from a write, so it may write the record too.
     "write node b's record",
@@ -240,7 +246,11 @@ const allowed: Record<Who, string[]> = {
     `ask ${Queries.ReleaseInfo}`,
   ],
   checker: ['ensure the namespace streams exist'],
-  notifier: ['ensure the namespace streams exist', 'create a consumer on the events stream'],
+  notifier: [
+    'ensure the namespace streams exist',
+    'create a consumer on the events stream',
+    'dead-letter an install event',
+  ],
   api: [
     'ensure the namespace streams exist',
     ...Object.values(Queries)
@@ -253,6 +263,7 @@ const allowed: Record<Who, string[]> = {
     'write lock key backup-repo.shared.op1',
     'write lock key backup-repo.exclusive',
     "announce a backup as the control plane's",
+    'dead-letter a backup operation',
   ],
   anonymous: [],
 };

@@ -63,6 +63,25 @@ describe('natsPermissionsFor', () => {
     expect(sut.allow_responses).toBeUndefined();
   });
 
+  it('lets a service dead-letter only what it consumes', () => {
+    const dlq = (s: (typeof ControlPlaneServices)[number]) =>
+      perms(service(s)).publish.allow.filter((x) => x.startsWith('lockstep.dlq.'));
+
+    expect(dlq('api')).toEqual([]);
+    expect(dlq('checker')).toEqual([]);
+    expect(dlq('scheduler').sort()).toEqual([
+      'lockstep.dlq.evt.node.install.finished.v1',
+      'lockstep.dlq.evt.node.install.progress.v1',
+    ]);
+    expect(dlq('backup').sort()).toEqual([
+      'lockstep.dlq.cmd.backup.operation.v1',
+      'lockstep.dlq.evt.backup.changed.v1',
+    ]);
+    expect(dlq('notifier')).toEqual(expect.arrayContaining(['lockstep.dlq.evt.message.dead-lettered.v1']));
+    expect(dlq('notifier')).not.toContain('lockstep.dlq.>');
+    expect(dlq('notifier').every((x) => x.startsWith('lockstep.dlq.evt.'))).toBe(true);
+  });
+
   it('lets only the scheduler publish node commands, withdraw them and write rollout locks', () => {
     for (const id of everyone.filter((i) => i.kind !== 'admin')) {
       const sut = perms(id).publish;

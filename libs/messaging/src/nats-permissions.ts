@@ -15,6 +15,7 @@ import {
   type Subject,
 } from '@lockstep/contracts';
 import { inboxPrefixFor } from './nats-connection';
+import { deadLetterSubjectsOf, EventConsumers } from './service-consumers';
 
 /**
  * Least privilege on NATS: the users and permissions of one Lockstep deployment, for
@@ -134,6 +135,7 @@ export const QueryAskers: Record<Query, readonly ControlPlaneService[]> = {
   [Queries.LockRelease]: ['api'],
   [Queries.DeadLetterList]: ['api'],
   [Queries.DeadLetterRedrive]: ['api'],
+  [Queries.DeadLetterDiscard]: ['api'],
   [Queries.NodeRemove]: ['api'],
 };
 
@@ -203,9 +205,6 @@ function redriveSubjects(): string[] {
   const events = (Object.keys(EventPublishers) as Subject[]).map((s) => (contractFor(s)?.perNode ? `${s}.*` : s));
   return [...events, 'cmd.node.>', ...Object.keys(CommandPublishers)];
 }
-
-/** Services with event handlers (NOTIFIER_SUBJECTS, SCHEDULER_SUBJECTS, BACKUP_SUBJECTS): only they create and pull consumers on EVENTS. */
-const EventConsumingServices: readonly ControlPlaneService[] = ['notifier', 'scheduler', 'backup'];
 
 /** Services that read or write the KV buckets (api reads nodes and locks, the scheduler both, backup the locks). */
 const KvUsers: readonly ControlPlaneService[] = ['api', 'scheduler', 'backup'];
@@ -282,7 +281,7 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
   // operations consumer), on DEAD_LETTERS nobody: the scheduler reads it message by message and
   // deletes what it re-drives (operators ask it through the API).
   const allow = ['$JS.API.INFO', ...[st.events, st.commands, st.deadLetters].flatMap(streamManagement)];
-  if (EventConsumingServices.includes(service)) allow.push(...consumerManagement(st.events), ...consuming(st.events));
+  if (EventConsumers[service].length > 0) allow.push(...consumerManagement(st.events), ...consuming(st.events));
   if (service === 'scheduler')
     allow.push(
       ...[st.events, st.commands, st.deadLetters].flatMap(streamUpdate),
@@ -306,7 +305,7 @@ function servicePermissions(service: ControlPlaneService, ns: Ns, inbox: string,
   // a per-node event the control plane publishes goes on its `._control` subject (eventWireSubject)
   allow.push(
     ...publishedSubjectsOf(service)!.map((s) => ns(contractFor(s)?.perNode ? eventWireSubject(s as Subject) : s)),
-    ns('dlq.>'),
+    ...deadLetterSubjectsOf(service).map(ns),
   );
   if (service === 'scheduler') allow.push(...redriveSubjects().map(ns));
 

@@ -43,6 +43,7 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET /v1/dead-letters': { path: '/v1/dead-letters' },
   'POST /v1/dead-letters/replay': { path: '/v1/dead-letters/replay', body: {} },
   'POST /v1/dead-letters/redrive': { path: '/v1/dead-letters/redrive', body: {} },
+  'POST /v1/dead-letters/discard': { path: '/v1/dead-letters/discard', body: { seq: 1 } },
   'POST /v1/secrets/rotate': { path: '/v1/secrets/rotate', body: {} },
   'GET /v1/nodes': { path: '/v1/nodes' },
   'DELETE /v1/nodes/:id': { path: '/v1/nodes/node-1' },

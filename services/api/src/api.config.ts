@@ -8,6 +8,8 @@ export const apiSchema = z.object({
   HTTP_PORT: env.port(8080),
   /** How long the API waits for another service to answer a query before giving up with 504. */
   API_QUERY_TIMEOUT: env.duration('10s', { min: '100ms', max: '10m' }),
+  /** How long `POST /v1/dead-letters/redrive` waits for the scheduler (a re-drive of every dead letter publishes up to 1000 messages). */
+  API_REDRIVE_TIMEOUT: env.duration('5m', { min: '1s', max: '1h' }),
   /** How long `POST /v1/checks` waits for the checker (a check downloads and verifies releases). */
   API_CHECK_TIMEOUT: env.duration('3m', { min: '1s', max: '1h' }),
   /** How long creating a rollout or rollback may take (the scheduler asks the checker for the verified artifact first). */

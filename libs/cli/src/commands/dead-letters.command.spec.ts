@@ -55,12 +55,13 @@ describe('lockstep dead-letters', () => {
   let sent: SentRequest[];
   let answer: (req: SentRequest) => Response;
   let out: string;
+  let err: string;
   const lockstep = fakeApiCli(
     { LOCKSTEP_API_URL: 'http://api.test' },
     {
       onRequest: (req) => (sent.push(req), answer(req)),
       stdout: (t) => void (out += t),
-      stderr: () => undefined,
+      stderr: (t) => void (err += t),
       sleep: () => undefined,
       now: () => 0,
     },
@@ -69,6 +70,7 @@ describe('lockstep dead-letters', () => {
   beforeEach(() => {
     sent = [];
     out = '';
+    err = '';
   });
 
   it('lists every kind with the service that gave up; --kind narrows it; --json prints the items', async () => {
@@ -130,4 +132,69 @@ describe('lockstep dead-letters', () => {
     expect(sent.map((s) => s.body)).toEqual([{ seq: 7 }]);
     expect(JSON.parse(out)).toEqual({ redriven });
   });
+
+  it('warns on stderr about dead letters the API could not list, and lists the rest', async () => {
+    const warning = 'dead-lettered stream messages were not listed: no responders. Start the scheduler';
+    answer = () => jsonResponse(200, { items: [letter({ kind: 'outbox', id: '3' })], warnings: [warning] });
+
+    const code = await lockstep(['dead-letters', '--json']);
+
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual([letter({ kind: 'outbox', id: '3' })]);
+    expect(err).toBe(`warning: ${warning}\n`);
+  });
+
+  it('replay --all says what stayed a dead letter and why, and what was already waiting', async () => {
+    answer = () =>
+      jsonResponse(200, {
+        redriven: [{ kind: 'message', id: '7', subject: 'evt.check.failed.v1', service: 'notifier' }],
+        skipped: [{ kind: 'outbox', id: '4', eventId: 'ev-4' }],
+        problems: [{ kind: 'message', id: '8', problem: 'message 8 names no subject a re-drive may publish' }],
+      });
+
+    await lockstep(['dead-letters', 'replay', '--all', '--kind', 'message']);
+
+    expect(out).toBe(
+      're-drove 1 dead letter\n' +
+        '  message 7 -> evt.check.failed.v1 (again to notifier)\n' +
+        '  outbox 4: its event ev-4 already waits in the outbox; dropped the dead letter\n' +
+        'left 1 dead letter:\n' +
+        '  message 8: message 8 names no subject a re-drive may publish\n',
+    );
+  });
+
+  it.each<[string[], { seq?: number; outboxId?: string }, string]>([
+    [['--message', '7'], { seq: 7 }, 'discarded message 7 (evt.check.failed.v1)\n'],
+    [['--outbox', '5'], { outboxId: '5' }, 'discarded outbox 5 (evt.check.failed.v1)\n'],
+  ])('discard %j drops that dead letter', async (args, body, printed) => {
+    const discarded = {
+      kind: body.seq ? 'message' : 'outbox',
+      id: String(body.seq ?? body.outboxId),
+      subject: 'evt.check.failed.v1',
+    };
+    answer = () => jsonResponse(200, { discarded });
+
+    await lockstep(['dead-letters', 'discard', ...args]);
+    const text = out;
+    out = '';
+    await lockstep(['dead-letters', 'discard', ...args, '--json']);
+
+    expect(sent.map((s) => [s.method, s.url, s.body])).toEqual([
+      ['POST', 'http://api.test/v1/dead-letters/discard', body],
+      ['POST', 'http://api.test/v1/dead-letters/discard', body],
+    ]);
+    expect(text).toBe(printed);
+    expect(JSON.parse(out)).toEqual({ discarded });
+  });
+
+  it.each([[[]], [['--message', '1', '--outbox', '2']], [['--message', 'x']]])(
+    'discard %j needs one dead letter',
+    async (args) => {
+      const code = await lockstep(['dead-letters', 'discard', ...args]);
+
+      expect(code).toBe(2);
+      expect(err).toMatch(/--message SEQ or --outbox ID|--message takes/);
+      expect(sent).toEqual([]);
+    },
+  );
 });

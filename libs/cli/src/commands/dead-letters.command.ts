@@ -1,11 +1,13 @@
 import { Option, type Command } from 'commander';
 import {
   DeadLetterKinds,
+  type DeadLetterDiscardReplyV1,
   type DeadLetterKind,
+  type DeadLetterList,
   type DeadLetterRedriveReplyV1,
   type DeadLetterReplayReplyV1,
   type DeadLetterView,
-  type ListOf,
+  type DiscardDeadLetterBody,
   type RedriveDeadLettersBody,
   type ReplayDeadLettersBody,
 } from '@lockstep/contracts';
@@ -40,19 +42,31 @@ export function replayRequests(o: ReplayOptions): ReplayRequest[] {
   const redrive = (body: RedriveDeadLettersBody): ReplayRequest => ({ path: '/v1/dead-letters/redrive', body });
   if (o.delivery !== undefined) return [replay({ deliveryId: o.delivery })];
   if (o.subscription !== undefined) return [replay({ subscriptionId: checkSubscriptionId(o.subscription) })];
-  if (o.message !== undefined) {
-    if (!/^[1-9]\d*$/.test(o.message))
-      throw new UsageError(`--message takes the sequence number \`lockstep dead-letters\` lists (got "${o.message}")`);
-    return [redrive({ seq: Number(o.message) })];
-  }
-  if (o.outbox !== undefined) {
-    if (!/^\d+$/.test(o.outbox))
-      throw new UsageError(`--outbox takes the numeric id \`lockstep dead-letters\` lists (got "${o.outbox}")`);
-    return [redrive({ outboxId: o.outbox })];
-  }
+  if (o.message !== undefined || o.outbox !== undefined) return [redrive(namedDeadLetter(o))];
   if (o.kind === 'delivery') return [replay({})];
   if (o.kind) return [redrive({ kind: o.kind })];
   return [replay({}), redrive({})];
+}
+
+/** The one stream message (`--message SEQ`) or outbox dead letter (`--outbox ID`) the options name. */
+function namedDeadLetter(o: { message?: string; outbox?: string }): DiscardDeadLetterBody {
+  if (o.message !== undefined) {
+    if (!/^[1-9]\d*$/.test(o.message))
+      throw new UsageError(`--message takes the sequence number \`lockstep dead-letters\` lists (got "${o.message}")`);
+    return { seq: Number(o.message) };
+  }
+  if (!/^\d+$/.test(o.outbox ?? ''))
+    throw new UsageError(`--outbox takes the numeric id \`lockstep dead-letters\` lists (got "${o.outbox}")`);
+  return { outboxId: o.outbox };
+}
+
+/** The body of a discard: exactly one of `--message SEQ` and `--outbox ID`. */
+export function discardBody(o: { message?: string; outbox?: string }): DiscardDeadLetterBody {
+  if ((o.message === undefined) === (o.outbox === undefined))
+    throw new UsageError(
+      'name the dead letter to discard: --message SEQ or --outbox ID (from `lockstep dead-letters`)',
+    );
+  return namedDeadLetter(o);
 }
 
 const columns: Column<DeadLetterView>[] = [
@@ -67,13 +81,17 @@ const columns: Column<DeadLetterView>[] = [
 /** Dead letters as a table. */
 export const formatDeadLetters = (items: DeadLetterView[]): string => renderTable(columns, items, 'no dead letters');
 
+type ReplayResult = { replayed?: number } & Partial<DeadLetterRedriveReplyV1>;
+
+const plural = (n: number, word: string) => `${n} dead ${word}${n === 1 ? '' : 's'}`;
+
 /** What a replay did, in words. */
-export function formatReplayed(r: { replayed?: number; redriven?: DeadLetterRedriveReplyV1['redriven'] }): string {
+export function formatReplayed(r: ReplayResult): string {
   const lines: string[] = [];
   if (r.replayed !== undefined)
     lines.push(`replayed ${r.replayed} dead ${r.replayed === 1 ? 'delivery' : 'deliveries'}`);
   if (r.redriven !== undefined) {
-    lines.push(`re-drove ${r.redriven.length} dead ${r.redriven.length === 1 ? 'letter' : 'letters'}`);
+    lines.push(`re-drove ${plural(r.redriven.length, 'letter')}`);
     for (const d of r.redriven)
       lines.push(
         d.kind === 'message'
@@ -81,10 +99,16 @@ export function formatReplayed(r: { replayed?: number; redriven?: DeadLetterRedr
           : `  outbox ${d.id} -> ${d.subject} (back in the outbox)`,
       );
   }
+  for (const d of r.skipped ?? [])
+    lines.push(`  outbox ${d.id}: its event ${d.eventId} already waits in the outbox; dropped the dead letter`);
+  if (r.problems?.length) {
+    lines.push(`left ${plural(r.problems.length, 'letter')}:`);
+    for (const p of r.problems) lines.push(`  ${p.kind} ${p.id}: ${p.problem}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
-/** `lockstep dead-letters [list]` and `lockstep dead-letters replay`. */
+/** `lockstep dead-letters [list]`, `lockstep dead-letters replay` and `lockstep dead-letters discard`. */
 export function registerDeadLetters(program: Command, ctx: CliContext): void {
   const dead = program
     .command('dead-letters')
@@ -99,7 +123,10 @@ export function registerDeadLetters(program: Command, ctx: CliContext): void {
     .action(async (_o: unknown, cmd: Command) => {
       const o = ctx.options<ListOptions & { kind?: DeadLetterKind }>(cmd);
       const { status: _status, ...query } = listQuery(o);
-      const { items } = await ctx.api(cmd).get<ListOf<DeadLetterView>>('/v1/dead-letters', { ...query, kind: o.kind });
+      const { items, warnings } = await ctx
+        .api(cmd)
+        .get<DeadLetterList>('/v1/dead-letters', { ...query, kind: o.kind });
+      for (const w of warnings ?? []) ctx.warn(w);
       ctx.print(cmd, items, () => formatDeadLetters(items));
     });
   dead
@@ -116,12 +143,25 @@ export function registerDeadLetters(program: Command, ctx: CliContext): void {
     .action(async (_o: unknown, cmd: Command) => {
       const requests = replayRequests(ctx.options<ReplayOptions>(cmd));
       const api = ctx.api(cmd);
-      const result: { replayed?: number; redriven?: DeadLetterRedriveReplyV1['redriven'] } = {};
+      let result: ReplayResult = {};
       for (const r of requests) {
         if (r.path === '/v1/dead-letters/replay')
           result.replayed = (await api.post<DeadLetterReplayReplyV1>(r.path, r.body)).replayed;
-        else result.redriven = (await api.post<DeadLetterRedriveReplyV1>(r.path, r.body)).redriven;
+        else result = { ...result, ...(await api.post<DeadLetterRedriveReplyV1>(r.path, r.body)) };
       }
       ctx.print(cmd, result, () => formatReplayed(result));
+    });
+  dead
+    .command('discard')
+    .description(
+      'drop one dead-lettered stream message or outbox dead letter for good (read it first with `lockstep dead-letters`); audited',
+    )
+    .option('--message <seq>', 'drop this dead-lettered stream message (its id in the list)')
+    .option('--outbox <id>', 'drop this outbox dead letter')
+    .action(async (_o: unknown, cmd: Command) => {
+      const body = discardBody(ctx.options<{ message?: string; outbox?: string }>(cmd));
+      const reply = await ctx.api(cmd).post<DeadLetterDiscardReplyV1>('/v1/dead-letters/discard', body);
+      const { kind, id, subject } = reply.discarded;
+      ctx.print(cmd, reply, () => `discarded ${kind} ${id} (${subject})\n`);
     });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DeadLetterKinds, DeadLetterRedriveV1 } from '../dead-letter-queries';
+import { DeadLetterDiscardV1, DeadLetterKinds, DeadLetterRedriveV1, DeadLetterView } from '../dead-letter-queries';
 import { DeadLetterReplayV1 } from '../queries';
 import { LimitParam } from './common';
 import { SubscriptionId } from './subscriptions';
@@ -50,6 +50,18 @@ export type ReplayDeadLettersBody = z.infer<typeof ReplayDeadLettersBody>;
 /** Body of `POST /v1/dead-letters/redrive`: one stream message, one outbox dead letter, or every one (of `kind`). */
 export const RedriveDeadLettersBody = DeadLetterRedriveV1.strict();
 export type RedriveDeadLettersBody = z.infer<typeof RedriveDeadLettersBody>;
+
+/** Body of `POST /v1/dead-letters/discard`: one stream message or one outbox dead letter, dropped for good. */
+export const DiscardDeadLetterBody = DeadLetterDiscardV1.strict();
+export type DiscardDeadLetterBody = z.infer<typeof DiscardDeadLetterBody>;
+
+/** Answer of `GET /v1/dead-letters`: the dead letters, and what could not be listed (e.g. the scheduler is down). */
+export const DeadLetterList = z.object({
+  items: z.array(DeadLetterView),
+  /** Kinds left out, each with why and what to do; empty when the list is complete. */
+  warnings: z.array(z.string()),
+});
+export type DeadLetterList = z.infer<typeof DeadLetterList>;
 
 /** One HTTP attempt of a delivery. */
 export const DeliveryAttemptView = z.object({

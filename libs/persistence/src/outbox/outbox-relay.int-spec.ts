@@ -30,6 +30,16 @@ describe(OutboxRelay.name, () => {
   const enqueue = (m: EntityManager, reason: string) =>
     enqueueEvent(m, Subjects.CheckFailed, failure(reason), { source: '/lockstep/spec' });
   const pending = () => ds.getRepository(OutboxMessageEntity).count();
+  /** Writes a check.failed event as outbox dead letter `id`, as the relay gives up on one. */
+  const deadLetter = async (id: number, reason: string) => {
+    const event = createEvent(Subjects.CheckFailed, failure(reason), { source: '/lockstep/spec' });
+    await ds.query(
+      `INSERT INTO outbox_dead_letters (id, subject, event_id, aggregate, event, created_at, reason)
+       VALUES ($4, $1, $2, $1, $3, now(), 'larger than max_payload')`,
+      [Subjects.CheckFailed, event.id, JSON.stringify(event), id],
+    );
+    return event;
+  };
 
   it('publishes an event promptly after its transaction commits, with a 10 minute poll interval', async () => {
     const started = Date.now();
@@ -95,12 +105,7 @@ describe(OutboxRelay.name, () => {
   });
 
   it('publishes a re-driven dead letter once its transaction commits, after the rows of its aggregate already waiting', async () => {
-    const event = createEvent(Subjects.CheckFailed, failure('re-driven'), { source: '/lockstep/spec' });
-    await ds.query(
-      `INSERT INTO outbox_dead_letters (id, subject, event_id, aggregate, event, created_at, reason)
-       VALUES (9001, $1, $2, $1, $3, now(), 'larger than max_payload')`,
-      [Subjects.CheckFailed, event.id, JSON.stringify(event)],
-    );
+    const event = await deadLetter(9001, 're-driven');
 
     const moved = await ds.transaction(async (m) => {
       await enqueue(m, 'waiting before');
@@ -108,10 +113,29 @@ describe(OutboxRelay.name, () => {
     });
     await waitFor(() => published().includes('re-driven'), { timeoutMs: 5000, what: 'the re-driven event' });
 
-    expect(moved).toEqual([
-      { id: '9001', outboxId: expect.any(String), subject: Subjects.CheckFailed, eventId: event.id },
-    ]);
+    expect(moved).toEqual({
+      moved: [{ id: '9001', outboxId: expect.any(String), subject: Subjects.CheckFailed, eventId: event.id }],
+      skipped: [],
+    });
     expect(published().slice(-2)).toEqual(['waiting before', 're-driven']);
+    expect(await ds.query(`SELECT id FROM outbox_dead_letters`)).toEqual([]);
+  });
+
+  it('drops a dead letter whose event already waits in the outbox, and says so, instead of failing', async () => {
+    const event = await deadLetter(9002, 'waiting twice');
+
+    const result = await ds.transaction(async (m) => {
+      await m.query(`INSERT INTO outbox (subject, event_id, aggregate, event) VALUES ($1, $2, $1, $3)`, [
+        Subjects.CheckFailed,
+        event.id,
+        JSON.stringify(event),
+      ]);
+      return redriveOutboxDeadLetters(m, ['9002']);
+    });
+    await sut.flush(); // the row was written by hand, which does not wake the relay
+    await waitFor(() => published().includes('waiting twice'), { timeoutMs: 5000, what: 'the waiting event' });
+
+    expect(result).toEqual({ moved: [], skipped: [{ id: '9002', subject: Subjects.CheckFailed, eventId: event.id }] });
     expect(await ds.query(`SELECT id FROM outbox_dead_letters`)).toEqual([]);
   });
 });

@@ -149,6 +149,7 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       [Queries.SubscriptionDelete]: (p) => subscriptions.delete(p),
       [Queries.DeadLetterReplay]: (p) => deadLetters.replay(p),
       [Queries.DeadLetterRedrive]: (p) => redrive.redrive(p),
+      [Queries.DeadLetterDiscard]: (p) => redrive.discard(p),
       [Queries.SecretsRotate]: (p) => secrets.rotate(p),
       [Queries.RolloutCreate]: (p) => rollouts.create(p),
       [Queries.RolloutAction]: (p) => rollouts.action(p),
@@ -177,6 +178,10 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       createdAt: new Date(),
       completedAt: new Date(),
     });
+    await ds.query(
+      `INSERT INTO outbox_dead_letters (id, subject, event_id, aggregate, event, created_at, reason)
+       VALUES (7001, 'evt.check.failed.v1', 'ev-discard', 'demo', '{}', now(), 'larger than max_payload')`,
+    );
     const lock = await FleetLock.open(nats.nc, namespace, { holder: 'sched-wedged', leaseMs: 3000 });
     lease = (await lock.tryAcquire('rollout-x'))!;
   });
@@ -236,6 +241,12 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       route: 'post /v1/dead-letters/replay',
       action: 'dead-letter.replay',
       call: () => ['POST', '/v1/dead-letters/replay', {}],
+      status: 200,
+    },
+    {
+      route: 'post /v1/dead-letters/discard',
+      action: 'dead-letter.discard',
+      call: () => ['POST', '/v1/dead-letters/discard', { outboxId: '7001' }],
       status: 200,
     },
     {

@@ -1,20 +1,21 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import {
+  DiscardDeadLetterBody,
   ListDeadLettersQuery,
   RedriveDeadLettersBody,
   ReplayDeadLettersBody,
   type AuditActor,
   type DeadLetterRedriveReplyV1,
   type DeadLetterReplayReplyV1,
-  type DeadLetterView,
-  type ListOf,
+  type DeadLetterDiscardReplyV1,
+  type DeadLetterList,
 } from '@lockstep/contracts';
 import { DeliveriesService } from '../deliveries/deliveries.service';
 import { Actor } from '../http/request-actor';
 import { ZodPipe } from '../http/zod-validation.pipe';
 import { DeadLettersService } from './dead-letters.service';
 
-/** `/v1/dead-letters`: every kind of dead letter (deliveries, stream messages, outbox rows), their replay and re-drive. */
+/** `/v1/dead-letters`: every kind of dead letter (deliveries, stream messages, outbox rows), their replay, re-drive and discard. */
 @Controller('v1/dead-letters')
 export class DeadLettersController {
   constructor(
@@ -23,10 +24,8 @@ export class DeadLettersController {
   ) {}
 
   @Get()
-  async list(
-    @Query(new ZodPipe(ListDeadLettersQuery, 'query')) query: ListDeadLettersQuery,
-  ): Promise<ListOf<DeadLetterView>> {
-    return { items: await this.deadLetters.list(query) };
+  async list(@Query(new ZodPipe(ListDeadLettersQuery, 'query')) query: ListDeadLettersQuery): Promise<DeadLetterList> {
+    return this.deadLetters.list(query);
   }
 
   /** Dead deliveries back into the notifier's queue. */
@@ -47,5 +46,15 @@ export class DeadLettersController {
     @Actor() actor: AuditActor,
   ): Promise<DeadLetterRedriveReplyV1> {
     return this.deadLetters.redrive(body, actor);
+  }
+
+  /** One stream message or outbox dead letter dropped for good, after an operator read it. */
+  @Post('discard')
+  @HttpCode(200)
+  discard(
+    @Body(new ZodPipe(DiscardDeadLetterBody)) body: DiscardDeadLetterBody,
+    @Actor() actor: AuditActor,
+  ): Promise<DeadLetterDiscardReplyV1> {
+    return this.deadLetters.discard(body, actor);
   }
 }

@@ -45,6 +45,9 @@ describe('dead letters of every kind: listed with reason and service, re-driven 
   let nats: NatsClient;
   let api: ApiTestApp;
   const namespace = uniqueName('dlq');
+  /** The timeout the API gave each query it asked. */
+  const timeouts = new Map<string, number>();
+  let schedulerDown = false;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -75,9 +78,14 @@ describe('dead letters of every kind: listed with reason and service, re-driven 
     const handlers: Record<string, (payload: unknown) => Promise<unknown>> = {
       [Queries.DeadLetterList]: (p) => scheduler.list(p),
       [Queries.DeadLetterRedrive]: (p) => scheduler.redrive(p),
+      [Queries.DeadLetterDiscard]: (p) => scheduler.discard(p),
     };
     api = await startApiTestApp({
-      send: (async (query: string, p: unknown) => handlers[query](JSON.parse(JSON.stringify(p)))) as never,
+      send: (async (query: string, p: unknown, timeoutMs: number) => {
+        timeouts.set(query, timeoutMs);
+        if (schedulerDown) throw Object.assign(new Error('no responders'), { name: 'NoRespondersError' });
+        return handlers[query](JSON.parse(JSON.stringify(p)));
+      }) as never,
       repositories: [
         [DeliveriesRepository, new DeliveriesRepository(ds)],
         [OutboxDeadLettersRepository, new OutboxDeadLettersRepository(ds)],
@@ -162,5 +170,53 @@ describe('dead letters of every kind: listed with reason and service, re-driven 
     expect(res.status).toBe(404);
     expect(res.body.detail).toMatch(/no message 999.*lockstep dead-letters --kind message/);
     expect(await redrives()).toHaveLength(count);
+  });
+
+  const outboxDeadLetter = async (id: number, reason: string) => {
+    const event = createEvent(Subjects.CheckFailed, { ...payload, reason }, { source: '/test' });
+    await ds.query(
+      `INSERT INTO outbox_dead_letters (id, subject, event_id, aggregate, event, created_at, reason)
+       VALUES ($4, $1, $2, 'demo', $3, now(), 'larger than the server max_payload')`,
+      [Subjects.CheckFailed, event.id, JSON.stringify(event), id],
+    );
+    return event;
+  };
+
+  it('gives a re-drive longer than a query to answer (a re-drive of every dead letter takes a while)', async () => {
+    await api.call('POST', '/v1/dead-letters/redrive', { kind: 'outbox' });
+
+    expect(timeouts.get(Queries.DeadLetterRedrive)).toBe(5 * 60_000);
+  });
+
+  it('answers 400 with what to do for an outbox id beyond any row id', async () => {
+    const res = await api.call('POST', '/v1/dead-letters/redrive', { outboxId: '99999999999999999999' });
+
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/larger than any outbox id .*lockstep dead-letters --kind outbox/);
+  });
+
+  it('discards an outbox dead letter for good, with an audit record', async () => {
+    await outboxDeadLetter(43, 'never to be sent');
+
+    const res = await api.call('POST', '/v1/dead-letters/discard', { outboxId: '43' });
+    const again = await api.call('POST', '/v1/dead-letters/discard', { outboxId: '43' });
+
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ discarded: { kind: 'outbox', id: '43', subject: Subjects.CheckFailed } });
+    expect(again.status).toBe(404);
+    expect(await listed('outbox')).toEqual([]);
+    const records = await ds.getRepository(AuditLogEntity).findBy({ action: 'dead-letter.discard' });
+    expect(records.map((r) => [r.target, r.actorName])).toEqual([['outbox#43', 'test-owner']]);
+  });
+
+  it('lists outbox dead letters with a warning when the scheduler does not answer', async () => {
+    await outboxDeadLetter(44, 'still here');
+    schedulerDown = true;
+
+    const res = await api.call('GET', '/v1/dead-letters').finally(() => (schedulerDown = false));
+
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((i: { id: string }) => i.id)).toEqual(['44']);
+    expect(res.body.warnings).toEqual([expect.stringMatching(/stream messages .*not listed.*start the scheduler/)]);
   });
 });

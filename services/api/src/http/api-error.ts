@@ -1,6 +1,7 @@
 import {
   ApiErrorCode,
   CodedError,
+  DeadLetterErrorCode,
   NodeRemoveErrorCode,
   RolloutStateErrorCode,
   problemType,
@@ -13,7 +14,8 @@ import { FleetLockErrorCodes } from '@lockstep/fleet-lock';
 /**
  * Query error codes meaning "not now, given the current state" rather than "bad request":
  * another rollout is active, the rollout is not in a state that allows the action, the lock
- * entry changed since it was read, the node to remove is alive or in an active rollout.
+ * entry changed since it was read, the node to remove is alive or in an active rollout, none of
+ * the dead letters found could be re-driven.
  */
 const STATE_CONFLICT_CODES = new Set<string>([
   RolloutStateErrorCode.Active,
@@ -22,6 +24,7 @@ const STATE_CONFLICT_CODES = new Set<string>([
   FleetLockErrorCodes.Changed,
   NodeRemoveErrorCode.Alive,
   NodeRemoveErrorCode.InRollout,
+  DeadLetterErrorCode.NothingRedriven,
 ]);
 
 /**

@@ -61,6 +61,7 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /v1/dead-letters': { role: Viewer },
   'POST /v1/dead-letters/replay': { role: Owner, component: ALL },
   'POST /v1/dead-letters/redrive': { role: Owner, component: ALL },
+  'POST /v1/dead-letters/discard': { role: Owner, component: ALL },
   'POST /v1/secrets/rotate': { role: Owner, component: ALL },
 
   'GET /v1/nodes': { role: Viewer },

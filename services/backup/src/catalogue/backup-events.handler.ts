@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Subjects, type BackupChangedV1, type CloudEvent } from '@lockstep/contracts';
-import { OnEvent } from '@lockstep/messaging';
+import { EventConsumers, OnEvent } from '@lockstep/messaging';
 import { BackupCatalogueService } from './backup-catalogue.service';
 
-/** Events the backup service consumes. */
-export const BACKUP_SUBJECTS = [Subjects.BackupChanged];
+/** Events the backup service consumes (its row of EventConsumers, which grants its NATS rights). */
+export const BACKUP_SUBJECTS = [...EventConsumers.backup];
 
 /** Records catalogue changes announced by whoever ran a backup. */
 @Injectable()

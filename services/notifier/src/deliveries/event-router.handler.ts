@@ -1,20 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Subjects, type CloudEvent } from '@lockstep/contracts';
-import { OnEvent } from '@lockstep/messaging';
+import { EventConsumers, OnEvent } from '@lockstep/messaging';
 import { EventRouter } from './event-router.service';
 
-/** Every event the notifier announces; the JetStream message is acked once its deliveries are stored. */
-export const NOTIFIER_SUBJECTS = [
-  Subjects.ReleaseAvailable,
-  Subjects.CheckFailed,
-  Subjects.ReleaseMetadataExpiring,
-  Subjects.InstallFinished,
-  Subjects.NodeLost,
-  Subjects.NodeRecovered,
-  Subjects.RolloutChanged,
-  Subjects.BackupChanged,
-  Subjects.MessageDeadLettered,
-];
+/** Every event the notifier announces (its row of EventConsumers, which grants its NATS rights); the JetStream message is acked once its deliveries are stored. */
+export const NOTIFIER_SUBJECTS = [...EventConsumers.notifier];
 
 /** JetStream handlers: each maps to the router. */
 @Injectable()

@@ -1,8 +1,9 @@
 /**
  * The scheduler's re-drive under the generated NATS users (least privilege): as the scheduler
  * it lists DEAD_LETTERS, publishes a dead letter again to its original subject and removes it;
- * a dead letter whose header names a subject its own dead-letter subject does not cover (an
- * agent's forgery aimed at another node) stays where it is.
+ * a dead letter whose header names no contract subject its own dead-letter subject is for (an
+ * agent's forgery aimed at another node, a `dlq.evt` naming an install outcome) stays where it
+ * is, does not stop a re-drive of every one, and can be discarded.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,13 +40,14 @@ const keys = new Map(identities.map((identity) => [identityName(identity), { ide
 /** Audit records the service writes (the outbox part has no rows: Postgres is not under test here). */
 const recorded: unknown[] = [];
 const outbox = {
-  redrive: async (_ids: unknown, alongside: (m: unknown, moved: never[]) => Promise<void>) => {
-    await alongside({}, []);
-    return [];
+  redrive: async (_ids: unknown, alongside: (m: unknown, result: unknown) => Promise<void>) => {
+    await alongside({}, { moved: [], skipped: [] });
+    return { moved: [], skipped: [] };
   },
 } as unknown as OutboxDeadLettersRepository;
 const audit = {
   recordIn: async (_m: unknown, input: unknown) => void recorded.push(input),
+  record: async (input: unknown) => void recorded.push(input),
 } as unknown as AuditRepository;
 
 describe(`${DeadLetterStream.name} as the scheduler's NATS user`, () => {
@@ -137,9 +139,31 @@ describe(`${DeadLetterStream.name} as the scheduler's NATS user`, () => {
     expect(republished?.header.get(DeadLetterHeaders.Reason)).toBe('');
     expect(republished?.header.get('Nats-Msg-Id')).toMatch(new RegExp(`^redrive-${eventSeq}-`));
     expect(command1?.json()).toEqual({ commandId: 'cmd-1' });
-    expect(forged).toMatchObject({ ok: false, error: { code: 'REDRIVE_INCOMPLETE' } });
+    expect(forged).toMatchObject({ ok: false, error: { code: 'NOTHING_REDRIVEN' } });
     expect(!forged.ok && forged.error.message).toMatch(`message ${forgedSeq} names no subject`);
     expect(left.ok && left.result.items.map((i) => i.id)).toEqual([String(forgedSeq)]);
     expect(recorded).toHaveLength(3);
+  });
+
+  it('re-drives every dead letter past those that name no contract subject (a dlq.evt forgery), which stay until discarded', async () => {
+    // as the checker could before its NATS user lost dlq.>: an install outcome that never happened
+    const forgedSeq = await deadLetter(admin, 'evt', `${Subjects.InstallFinished}.x`, { id: 'ev-forged', data: {} });
+    const goodSeq = await deadLetter(admin, Subjects.RolloutChanged, Subjects.RolloutChanged, { id: 'ev-2' });
+    const sut = new DeadLettersService(new DeadLetterStream(scheduler), outbox, audit);
+    const actor = systemActor('spec');
+    const jsm = await jetstreamManager(admin);
+
+    const all = await sut.redrive({ kind: 'message', actor });
+    const forgedPublished = await jsm.streams
+      .getMessage(ST.events, { last_by_subj: ns(`${Subjects.InstallFinished}.x`) })
+      .catch(() => null);
+    const discarded = await sut.discard({ seq: forgedSeq, actor });
+    const left = await sut.list({ limit: 10 });
+
+    expect(all.ok && all.result.redriven.map((r) => r.id)).toEqual([String(goodSeq)]);
+    expect(all.ok && all.result.problems.map((p) => p.id)).toEqual(expect.arrayContaining([String(forgedSeq)]));
+    expect(forgedPublished).toBeNull();
+    expect(discarded).toMatchObject({ ok: true, result: { discarded: { id: String(forgedSeq) } } });
+    expect(left.ok && left.result.items.map((i) => i.id)).not.toContain(String(forgedSeq));
   });
 });

@@ -4,6 +4,7 @@ import { NatsClient } from '@lockstep/messaging';
 import type { MsgRequest, NextMsgRequest, StoredMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { createHash } from 'node:crypto';
+import { redriveTarget } from './redrive-target';
 
 /** One message of the namespace's DEAD_LETTERS stream. */
 export interface StoredDeadLetter {
@@ -12,7 +13,7 @@ export interface StoredDeadLetter {
   subject: string;
   /**
    * Where it was published first, relative to the namespace; null when its headers name no
-   * subject that its dead-letter subject covers (a re-drive refuses it).
+   * contract subject that its dead-letter subject is for (a re-drive refuses it; see redriveTarget).
    */
   originalSubject: string | null;
   /** The service whose consumer gave up on it (older dead letters do not say). */
@@ -80,6 +81,12 @@ export class DeadLetterStream {
     await this.nats.jsm.streams.deleteMessage(this.stream, letter.seq, false);
   }
 
+  /** Removes dead letter `seq` for good (an operator's discard). */
+  async discard(seq: number): Promise<void> {
+    await this.nats.connect();
+    await this.nats.jsm.streams.deleteMessage(this.stream, seq, false);
+  }
+
   private toDeadLetter(m: StoredMsg): StoredDeadLetter {
     const prefix = `${this.nats.options.namespace}.`;
     const subject = m.subject.slice(prefix.length);
@@ -98,16 +105,14 @@ export class DeadLetterStream {
 }
 
 /**
- * The subject a dead letter goes back to: the one its header names, but only when its
- * dead-letter subject covers it (`dlq.<s>` covers `<s>` and, for per-node events, `<s>.<node>`).
- * A header alone is not believed: an agent may write dead letters of its own commands, and its
- * header must not make the scheduler publish anywhere else.
+ * The subject a dead letter goes back to: the one its header names, when it is a subject a
+ * re-drive may publish and its dead-letter subject is that subject's (redriveTarget). A header
+ * alone is not believed: every consumer may write dead letters of what it consumes, and its
+ * header must not make the scheduler publish anything else.
  */
 function originalOf(dlqSubject: string, header: string | null, prefix: string): string | null {
-  const covered = dlqSubject.slice('dlq.'.length);
   if (!header?.startsWith(prefix)) return null;
-  const original = header.slice(prefix.length);
-  return original === covered || original.startsWith(`${covered}.`) ? original : null;
+  return redriveTarget(dlqSubject, header.slice(prefix.length));
 }
 
 function eventIdOf(m: StoredMsg): string | null {

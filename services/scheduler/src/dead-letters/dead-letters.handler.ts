@@ -1,10 +1,12 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
+  AuditedDeadLetterDiscardV1,
   AuditedDeadLetterRedriveV1,
   DeadLetterListV1,
   parseQuery,
   Queries,
+  type DeadLetterDiscardReplyV1,
   type DeadLetterListReplyV1,
   type DeadLetterRedriveReplyV1,
   type QueryReply,
@@ -26,5 +28,11 @@ export class DeadLettersHandler {
   async redrive(@Payload() raw: unknown): Promise<QueryReply<DeadLetterRedriveReplyV1>> {
     const req = parseQuery(AuditedDeadLetterRedriveV1, raw);
     return req.ok ? this.service.redrive(req.value) : req;
+  }
+
+  @MessagePattern(Queries.DeadLetterDiscard)
+  async discard(@Payload() raw: unknown): Promise<QueryReply<DeadLetterDiscardReplyV1>> {
+    const req = parseQuery(AuditedDeadLetterDiscardV1, raw);
+    return req.ok ? this.service.discard(req.value) : req;
   }
 }

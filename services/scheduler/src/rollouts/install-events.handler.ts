@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Subjects, type CloudEvent, type InstallFinishedV1, type InstallProgressV1 } from '@lockstep/contracts';
-import { OnEvent } from '@lockstep/messaging';
+import { EventConsumers, OnEvent } from '@lockstep/messaging';
 import { InstallOutcomesService } from './install-outcomes.service';
 
 /** How long progress events gather before they are written (the step shown is at most this much behind). */
 const PROGRESS_LINGER_MS = 100;
 
-/** Events the scheduler consumes. */
-export const SCHEDULER_SUBJECTS = [Subjects.InstallFinished, Subjects.InstallProgress];
+/** Events the scheduler consumes (its row of EventConsumers, which grants its NATS rights). */
+export const SCHEDULER_SUBJECTS = [...EventConsumers.scheduler];
 
 /**
  * Agents' progress and outcomes, handed on in batches (one UPDATE for all events that arrived
