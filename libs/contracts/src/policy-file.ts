@@ -1,0 +1,97 @@
+import { isDeepStrictEqual } from 'node:util';
+import { LineCounter, parseDocument, stringify } from 'yaml';
+import { z } from 'zod';
+import { CodedError } from './coded-error';
+import { PolicyFileV1 } from './policies';
+import { formatIssue } from './validation';
+
+export const PolicyFileErrorCodes = { INVALID: 'POLICY_FILE_INVALID' } as const;
+
+/** A policy file that is not YAML or not a valid policy; `problems` lists each as `line N: path: what`. */
+export class PolicyFileError extends CodedError<typeof PolicyFileErrorCodes.INVALID> {
+  override readonly name = 'PolicyFileError';
+  constructor(readonly problems: string[]) {
+    super(
+      PolicyFileErrorCodes.INVALID,
+      `the policy file is not valid; fix these and apply it again:\n  ${problems.join('\n  ')}`,
+    );
+  }
+}
+
+/**
+ * Parses and validates a policy file. YAML syntax errors and schema problems are both
+ * reported with the line they are on, and schema problems with their path and what is allowed.
+ */
+export function parsePolicyFile(text: string): PolicyFileV1 {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (offset: number): number => lineCounter.linePos(offset).line;
+  if (doc.errors.length > 0) {
+    throw new PolicyFileError(doc.errors.map((e) => `line ${lineOf(e.pos[0])}: ${e.message.split('\n')[0]}`));
+  }
+  const parsed = PolicyFileV1.safeParse(doc.toJS());
+  if (parsed.success) return parsed.data;
+  throw new PolicyFileError(
+    parsed.error.issues.map((issue) => {
+      const node = nearestNode(doc, issue.path);
+      const where = node?.range ? `line ${lineOf(node.range[0])}: ` : '';
+      return where + formatIssue(issue, { schema: PolicyFileV1 });
+    }),
+  );
+}
+
+/** The node at `path`, or at its nearest ancestor that exists (a missing field points at its parent). */
+function nearestNode(
+  doc: ReturnType<typeof parseDocument>,
+  path: readonly PropertyKey[],
+): { range?: [number, number, number] | null } | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node: unknown = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    if (node && typeof node === 'object' && 'range' in node) return node as { range?: [number, number, number] };
+  }
+  return undefined;
+}
+
+/** The policy file as YAML, keys in schema order, components sorted by name: what `policy get` prints. */
+export function formatPolicyFile(file: PolicyFileV1): string {
+  const canonical = PolicyFileV1.parse(file);
+  const components = Object.fromEntries(
+    Object.keys(canonical.components)
+      .sort()
+      .map((name) => [name, canonical.components[name]]),
+  );
+  return stringify({ ...canonical, components }, { lineWidth: 0 });
+}
+
+/** The JSON Schema of the policy file (draft 2020-12), for editors and `policy apply`'s published schema. */
+export function policyJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(PolicyFileV1, { io: 'input' });
+}
+
+/** One difference between two policy files; `from`/`to` are undefined where the field is absent. */
+export interface PolicyChange {
+  /** Dotted path, e.g. `components.api.classes.major`. */
+  path: string;
+  from: unknown;
+  to: unknown;
+}
+
+/** What applying `next` changes in `inForce`, leaf by leaf, in path order. Arrays compare as a whole. */
+export function diffPolicies(inForce: PolicyFileV1, next: PolicyFileV1): PolicyChange[] {
+  const changes: PolicyChange[] = [];
+  walk(inForce, next, [], changes);
+  return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function walk(from: unknown, to: unknown, path: string[], out: PolicyChange[]): void {
+  if (isPlainObject(from) && isPlainObject(to)) {
+    for (const key of new Set([...Object.keys(from), ...Object.keys(to)])) {
+      walk(from[key], to[key], [...path, key], out);
+    }
+    return;
+  }
+  if (!isDeepStrictEqual(from, to)) out.push({ path: path.join('.'), from, to });
+}
