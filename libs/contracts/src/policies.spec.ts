@@ -75,7 +75,12 @@ describe('policy file', () => {
     [
       'an unknown field in a component',
       example.replace('  api:\n', '  api:\n    colour: red\n'),
-      /^line 26: components\.api: unknown field "colour"/,
+      /^line 26: components\.api: unknown field "colour"; allowed fields: classes, channel, minimumReleaseAge/,
+    ],
+    [
+      'an unknown strategy field',
+      example.replace('    autoRollback: true\n', '    autoRollback: true\n    surge: 2\n'),
+      /^line 22: defaults\.strategy: unknown field "surge"; allowed fields: maxParallel, canary, minHealthy, healthyDeadline, failureBudget, autoRollback$/,
     ],
     [
       'a missing class in the defaults',

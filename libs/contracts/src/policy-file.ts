@@ -3,7 +3,7 @@ import { LineCounter, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { CodedError } from './coded-error';
 import { PolicyFileV1 } from './policies';
-import { formatIssue } from './validation';
+import { formatIssue, type ValidationIssue } from './validation';
 
 export const PolicyFileErrorCodes = { INVALID: 'POLICY_FILE_INVALID' } as const;
 
@@ -33,11 +33,27 @@ export function parsePolicyFile(text: string): PolicyFileV1 {
   if (parsed.success) return parsed.data;
   throw new PolicyFileError(
     parsed.error.issues.map((issue) => {
-      const node = nearestNode(doc, issue.path);
+      // An unknown field points at itself, not at the object holding it.
+      const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+      const node = nearestNode(doc, at);
       const where = node?.range ? `line ${lineOf(node.range[0])}: ` : '';
-      return where + formatIssue(issue, { schema: PolicyFileV1 });
+      return where + formatIssue(issue, { schema: PolicyFileV1 }) + allowedFieldsHint(issue);
     }),
   );
+}
+
+/** For an unknown field below the top level, the fields allowed there (formatIssue names them only at the top). */
+function allowedFieldsHint(issue: ValidationIssue): string {
+  if (issue.code !== 'unrecognized_keys' || issue.path.length === 0) return '';
+  let schema: z.ZodType | undefined = PolicyFileV1;
+  for (const key of issue.path) {
+    while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(key)];
+    else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
+    else return '';
+  }
+  while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+  return schema instanceof z.ZodObject ? `; allowed fields: ${Object.keys(schema.shape).join(', ')}` : '';
 }
 
 /** The node at `path`, or at its nearest ancestor that exists (a missing field points at its parent). */
