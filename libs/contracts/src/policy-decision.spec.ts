@@ -18,7 +18,9 @@ const old = new Date('2026-03-20T00:00:00Z');
 const young = new Date('2026-03-27T00:00:00Z');
 const opensAt = new Date('2026-03-29T01:00:00Z'); // 03:00 in Berlin, the night DST starts
 
-function input(over: Partial<DecisionInput> & { release?: Partial<DecisionInput['release']> } = {}): DecisionInput {
+function input(
+  over: Omit<Partial<DecisionInput>, 'release'> & { release?: Partial<DecisionInput['release']> } = {},
+): DecisionInput {
   const { release, ...rest } = over;
   return {
     release: { version: '1.2.4', kind: 'patch', security: false, hotfix: false, publishedAt: old, ...release },
