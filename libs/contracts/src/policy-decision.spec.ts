@@ -82,14 +82,21 @@ describe(decide.name, () => {
       'a young patch',
       input({ release: { publishedAt: young } }),
       'too-young',
-      'too young until 2026-03-30T00:00:00.000Z (minimum release age 3d)',
+      'too young until 2026-03-30 02:00 Europe/Berlin (minimum release age 3d)',
+      new Date('2026-03-30T00:00:00Z'),
+    ],
+    [
+      'a young patch, no window to take the zone from',
+      input({ release: { publishedAt: young }, window: undefined }),
+      'too-young',
+      'too young until 2026-03-30 00:00 UTC (minimum release age 3d)',
       new Date('2026-03-30T00:00:00Z'),
     ],
     [
       'a young major (age before approval)',
       input({ release: { kind: 'major', publishedAt: young } }),
       'too-young',
-      'too young until 2026-03-30T00:00:00.000Z (minimum release age 3d)',
+      'too young until 2026-03-30 02:00 Europe/Berlin (minimum release age 3d)',
       new Date('2026-03-30T00:00:00Z'),
     ],
     [

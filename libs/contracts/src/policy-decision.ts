@@ -57,7 +57,7 @@ export function releaseClass(release: Pick<DecisionInput['release'], 'kind' | 's
   return release.kind;
 }
 
-/** `2026-03-29 03:00 Europe/Berlin`: the instant as a wall clock in `zone`. */
+/** `2026-03-29 03:00 Europe/Berlin`: the instant as a wall clock in `zone` (the window's zone, else UTC). */
 export function formatInZone(at: Date, zone: string): string {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('en-CA', {
@@ -109,7 +109,7 @@ export function decide(input: DecisionInput): DecisionResult {
     return {
       decision: 'too-young',
       until: oldEnoughAt,
-      reason: `too young until ${oldEnoughAt.toISOString()} (minimum release age ${policy.minimumReleaseAge})`,
+      reason: `too young until ${formatInZone(oldEnoughAt, input.window?.zone ?? 'UTC')} (minimum release age ${policy.minimumReleaseAge})`,
     };
   }
   if (action === 'approval') {
