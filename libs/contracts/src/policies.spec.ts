@@ -104,7 +104,16 @@ describe('policy file', () => {
     const text = JSON.stringify(schema);
     expect(text).toContain('"next-window"');
     expect(text).toContain('"additionalProperties":false');
+    expect(text).toContain('"pattern":"^\\\\d+(\\\\.\\\\d+)?(ms|s|m|h|d)$"');
     expect(schema.required).toEqual(['apiVersion', 'kind', 'defaults']);
+  });
+
+  it('matches the schema published in deploy/ (regenerate it from policyJsonSchema() when the contract changes)', () => {
+    const published: unknown = JSON.parse(
+      readFileSync(join(__dirname, '../../../deploy/lockstep-policy.schema.json'), 'utf8'),
+    );
+
+    expect(published).toEqual(policyJsonSchema());
   });
 
   it('diffs two files leaf by leaf, including added and removed components', () => {

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { parseDuration } from './duration';
 import { ChangeKinds, Channels } from './payloads';
 import { CountOrPercent } from './rollout-queries';
 
@@ -14,11 +13,15 @@ export type UpdateClass = (typeof UpdateClasses)[number];
 export const UpdateActions = ['immediate', 'next-window', 'approval', 'never'] as const;
 export type UpdateAction = (typeof UpdateActions)[number];
 
-/** A duration written with its unit: `30m`, `12h`, `3d`. */
 const durationExpected = 'expected a duration with a unit, like 0s, 30m, 12h or 3d';
+/**
+ * A duration written with its unit: `30m`, `12h`, `3d` (what parseDuration reads, the unit
+ * required). A pattern rather than a refinement so the published JSON Schema carries it.
+ */
 export const PolicyDuration = z
   .string({ error: durationExpected })
-  .refine((v) => /[a-z]$/.test(v.trim()) && parseDuration(v) !== undefined, { message: durationExpected });
+  .regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { error: durationExpected })
+  .describe('a duration with a unit: ms, s, m, h or d (e.g. 30m, 3d)');
 
 /** The action per update class; every class must be named in the defaults. */
 export const ClassActionsV1 = z.strictObject(
@@ -49,19 +52,21 @@ export type PolicyStrategyV1 = z.infer<typeof PolicyStrategyV1>;
 /** The update policy of one component (or the fleet default). */
 export const UpdatePolicyV1 = z.strictObject({
   /** What happens to a release of each class. */
-  classes: ClassActionsV1,
+  classes: ClassActionsV1.describe(
+    'what happens to a release of each class: immediate, next-window, approval or never',
+  ),
   /** Release channel followed. */
-  channel: z.enum(Channels),
+  channel: z.enum(Channels).describe('release channel followed'),
   /** A release installs on its own only once it is this old (`0s` turns the wait off). */
-  minimumReleaseAge: PolicyDuration,
+  minimumReleaseAge: PolicyDuration.describe('a release installs on its own only once it is this old (0s: no wait)'),
   /** Classes that install without waiting for minimumReleaseAge (e.g. security, hotfix). */
-  bypassMinimumAgeFor: z.array(z.enum(UpdateClasses)),
+  bypassMinimumAgeFor: z.array(z.enum(UpdateClasses)).describe('classes that do not wait for minimumReleaseAge'),
   /** How the update rolls out. */
-  strategy: PolicyStrategyV1,
+  strategy: PolicyStrategyV1.describe('how the update rolls out'),
   /** Take a backup of the component's data before updating. */
-  backupBefore: z.boolean(),
+  backupBefore: z.boolean().describe('take a backup of the component data before updating'),
   /** Names of the maintenance windows `next-window` waits for. */
-  windows: z.array(z.string().min(1)),
+  windows: z.array(z.string().min(1)).describe('names of the maintenance windows next-window waits for'),
 });
 export type UpdatePolicyV1 = z.infer<typeof UpdatePolicyV1>;
 
