@@ -62,6 +62,27 @@ describe('acceptance 1: time across DST', () => {
   });
 });
 
+describe('a daily schedule on transition days elsewhere runs exactly once', () => {
+  it.each([
+    // Lord Howe moves its clocks by 30 minutes: 02:00 jumps to 02:30, so 02:15 runs at 02:30.
+    ['Australia/Lord_Howe', '02:15', '2026-10-04', '2026-10-03T15:30:00.000Z', '02:30'],
+    // Sydney falls back 03:00 AEDT → 02:00 AEST: 02:30 happens twice, the AEDT one runs.
+    ['Australia/Sydney', '02:30', '2026-04-05', '2026-04-04T15:30:00.000Z', '02:30'],
+    ['Australia/Sydney', '02:30', '2026-10-04', '2026-10-03T16:00:00.000Z', '03:00'],
+    ['Europe/London', '01:30', '2026-03-29', '2026-03-29T01:00:00.000Z', '02:00'],
+    ['Europe/London', '01:30', '2026-10-25', '2026-10-25T00:30:00.000Z', '01:30'],
+    ['Asia/Kolkata', '02:30', '2026-03-08', '2026-03-07T21:00:00.000Z', '02:30'],
+  ])('%s %s on %s runs once, at %s (%s local)', (timezone, time, day, instant, wall) => {
+    const sut = spec({ type: 'daily', time, timezone });
+    const around = (days: number) => new Date(new Date(`${day}T12:00:00Z`).getTime() + days * 86_400_000);
+
+    const onDay = runsBetween(sut, around(-3), around(3)).filter((r) => local(r, timezone).startsWith(day));
+
+    expect(iso(onDay)).toEqual([instant]);
+    expect(local(onDay[0], timezone).slice(11, 16)).toBe(wall);
+  });
+});
+
 describe('monthly and custom schedules', () => {
   it('a monthly schedule on the 31st skips months without a 31st', () => {
     const sut = spec({ type: 'monthly', time: '04:00', days: [31], timezone: 'UTC' });
