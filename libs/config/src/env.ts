@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '@lockstep/contracts';
 
 /** True when `v` parses as a URL whose scheme is one of `protocols`. */
 const hasProtocol = (protocols: string[], v: string): boolean => {
@@ -130,12 +131,5 @@ export const env = {
   list: (dflt: string) => commaList(dflt),
 };
 
-/** Parses 500ms / 5s / 2m / 1h / 1d (or a bare number of milliseconds). */
-export function parseDuration(v: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!;
-  return Math.round(n * mult);
-}
+/** Parses 500ms / 5s / 2m / 1h / 1d; defined in contracts, re-exported here for config callers. */
+export { parseDuration };

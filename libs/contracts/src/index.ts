@@ -16,3 +16,5 @@ export * from './validation';
 export * from './auth';
 export * from './http';
 export * from './audited-queries';
+export * from './duration';
+export * from './schedules';
