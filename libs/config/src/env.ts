@@ -1,9 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '@lockstep/contracts';
 
-/** Duration parsing lives in contracts (policy files use it too); re-exported for config users. */
-export { parseDuration };
-
 /** True when `v` parses as a URL whose scheme is one of `protocols`. */
 const hasProtocol = (protocols: string[], v: string): boolean => {
   try {
@@ -133,3 +130,6 @@ export const env = {
   optionalString: () => z.string().optional(),
   list: (dflt: string) => commaList(dflt),
 };
+
+/** Parses 500ms / 5s / 2m / 1h / 1d; defined in contracts, re-exported here for config callers. */
+export { parseDuration };

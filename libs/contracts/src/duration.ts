@@ -1,4 +1,8 @@
-/** Parses 500ms / 5s / 2m / 1h / 1d (or a bare number of milliseconds). */
+/**
+ * Parses 500ms / 5s / 2m / 1h / 1d (or a bare number of milliseconds). Lives in contracts so
+ * that wire shapes (maintenance windows) and config share one grammar; @lockstep/config
+ * re-exports it.
+ */
 export function parseDuration(v: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v.trim());
   if (!m) return undefined;

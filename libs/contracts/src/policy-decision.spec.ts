@@ -150,7 +150,7 @@ describe(decide.name, () => {
     ],
     [
       'a patch, no window scheduled',
-      input({ window: { open: false, zone: 'UTC' } }),
+      input({ window: { open: false, opensAt: null, zone: 'UTC' } }),
       'wait-window',
       'waits for a maintenance window; none is scheduled to open',
       undefined,

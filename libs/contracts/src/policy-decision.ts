@@ -38,8 +38,11 @@ export interface DecisionInput {
   holds: readonly PolicyHold[];
   /** Approval of this release, when one was asked for. */
   approval?: 'approved' | 'rejected' | 'pending';
-  /** The next maintenance window among the policy's windows; absent when the policy names none. */
-  window?: { open: boolean; opensAt?: Date; zone: string };
+  /**
+   * The policy's windows at `now`, merged by the caller (a @lockstep/scheduling WindowState
+   * plus the zone to print in); absent when the policy names none.
+   */
+  window?: { open: boolean; opensAt?: Date | null; zone: string };
 }
 
 export interface DecisionResult {

@@ -28,6 +28,7 @@ import { ON_EVENT_METADATA, type HandlerOutcome, type OnEventMetadata } from './
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { extractTraceContext } from '@lockstep/telemetry';
 import { deadLetterMsgId } from './dead-letter-msg-id';
+import { announceDeadLetter } from './dead-letter-alert';
 import { EventPublisher } from './event-publisher';
 
 type Handler = (event: CloudEvent) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
@@ -55,9 +56,6 @@ export class HandlerRegistrationError extends Error {
  * streams and durable consumers, and runs the consume loops. On shutdown it stops pulling
  * and waits for in-flight handlers to finish before the connection drains.
  */
-/** Pauses between attempts to announce a dead letter; `undefined` marks the last attempt. */
-const ALERT_RETRY_PAUSES_MS = [250, 1000, 2500, undefined];
-
 @Injectable()
 export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(EventConsumerHost.name);
@@ -332,41 +330,6 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     msg.nak(delay);
   }
 
-  /**
-   * Announces a dead letter (`message.dead_lettered`, which subscriptions receive) under an id
-   * made of the dead letter's own, so a second attempt after a crash is dropped as a duplicate.
-   * Tried for a few seconds, then best effort like the audit record: an alert that cannot go out
-   * (NATS down for longer, or a user without the subject) is logged, and the dead letter is still
-   * listed by `lockstep dead-letters`; holding the message back instead would retry forever.
-   */
-  private async alert(subject: string, msg: JsMsg, reason: string, seq: number, msgId: string): Promise<void> {
-    let eventId: string | null = null;
-    try {
-      eventId = (JSON.parse(new TextDecoder().decode(msg.data)) as { id?: unknown }).id?.toString() ?? null;
-    } catch {
-      // not JSON: the alert says so by its reason
-    }
-    const { service } = this.nats.options;
-    const publisher = new EventPublisher(this.nats);
-    // a stream leader moving or a reconnect takes seconds: ride those out before giving up on it
-    for (const pause of ALERT_RETRY_PAUSES_MS) {
-      try {
-        await publisher.publish(
-          Subjects.MessageDeadLettered,
-          { kind: 'message', id: String(seq), service, subject, eventId, reason: reason.slice(0, 1000) },
-          { id: `alert-${msgId}`, subject },
-        );
-        return;
-      } catch (err) {
-        if (pause === undefined) {
-          this.logger.error(`dead letter ${seq} of ${subject} not announced: ${(err as Error).message}`);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, pause));
-      }
-    }
-  }
-
   /** Moves a message to the dead-letter stream with the reason, then terminates it. */
   private async deadLetter(subject: string, msg: JsMsg, reason: string): Promise<void> {
     const h = msg.headers ?? natsHeaders();
@@ -380,7 +343,14 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
     });
     this.logger.error(`${subject} message ${msg.seq} dead-lettered: ${reason}`);
     // an alert given up on is not announced again: that could go on forever
-    if (subject !== Subjects.MessageDeadLettered) await this.alert(subject, msg, reason, stored.seq, msgId);
+    if (subject !== Subjects.MessageDeadLettered)
+      await announceDeadLetter(new EventPublisher(this.nats), this.logger, {
+        subject,
+        data: msg.data,
+        reason,
+        seq: stored.seq,
+        msgId,
+      });
     // The move is a NATS write, not a database change, so the audit record cannot share its
     // transaction: it is written right after the copy is stored and before the original is
     // terminated (a crash in between redelivers the message, which dead-letters it again under

@@ -22,6 +22,11 @@ import { headers as natsHeaders } from '@nats-io/nats-core';
 export class EventPublisher {
   constructor(private readonly nats: NatsClient) {}
 
+  /** The service it publishes as (the events' source). */
+  get service(): string {
+    return this.nats.options.service;
+  }
+
   /** Validates, wraps and publishes a payload; resolves once JetStream stored it. */
   async publish<S extends Subject>(
     subject: S,

@@ -1,0 +1,124 @@
+import { Cron } from 'croner';
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+/** Weekday names a weekly schedule or a maintenance window accepts, Monday first. */
+export const Weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+/** One weekday name. */
+export type Weekday = (typeof Weekdays)[number];
+
+/** Kinds of schedule: fixed-time daily/weekly/monthly, or a cron expression. */
+export const ScheduleTypes = ['daily', 'weekly', 'monthly', 'custom'] as const;
+/** One schedule kind. */
+export type ScheduleType = (typeof ScheduleTypes)[number];
+
+/** True when the runtime knows `name` as an IANA time zone (e.g. Europe/Berlin, UTC). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** croner's complaint about a cron pattern, or undefined when croner accepts it. */
+export function cronProblem(pattern: string): string | undefined {
+  try {
+    new Cron(pattern, { paused: true });
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** An IANA time zone name. */
+export const TimeZoneSchema = z
+  .string()
+  .refine(isTimeZone, { message: 'must be an IANA time zone name, e.g. Europe/Berlin, America/New_York or UTC' });
+
+/** A wall-clock time HH:MM, 24-hour. */
+export const TimeOfDaySchema = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a 24-hour time HH:MM, e.g. 03:00 or 22:30' });
+
+/** A cron expression croner accepts (5, 6 or 7 fields); the message is croner's. */
+export const CronSchema = z.string().superRefine((v, ctx) => {
+  const problem = cronProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (e.g. "0 3 * * sun")` });
+});
+
+const WeekdaySchema = z.enum(Weekdays, { message: `must be a weekday name: ${Weekdays.join(', ')}` });
+const DayOfMonthSchema = z.number().int().min(1).max(31, { message: 'a day of the month is 1..31' });
+
+/**
+ * When automatic updates run. `time` and `days` are wall-clock values in `timezone`; the
+ * runs themselves are instants (see @lockstep/scheduling for DST rules).
+ */
+export const ScheduleSpecV1 = z
+  .strictObject({
+    /** daily, weekly (days = weekday names), monthly (days = 1..31) or custom (cron). */
+    type: z.enum(ScheduleTypes, { message: `must be one of ${ScheduleTypes.join(', ')}` }),
+    /** Local time HH:MM; required unless custom. */
+    time: TimeOfDaySchema.optional(),
+    /** Weekday names for weekly, days of the month for monthly. */
+    days: z.array(z.union([WeekdaySchema, DayOfMonthSchema])).optional(),
+    /** Cron expression for custom; minute-level (5 fields) or with seconds (6 fields). */
+    cron: z.string().optional(),
+    /** IANA time zone the time, days and cron are read in. */
+    timezone: TimeZoneSchema,
+  })
+  .superRefine((spec, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (spec.type === 'custom') {
+      if (spec.cron === undefined) issue('cron', 'a custom schedule needs a cron expression, e.g. "0 3 * * sun"');
+      else {
+        const problem = cronProblem(spec.cron);
+        if (problem) issue('cron', problem);
+      }
+      if (spec.time !== undefined || spec.days !== undefined)
+        issue('type', 'a custom schedule takes its time and days from cron; drop time and days');
+      return;
+    }
+    if (spec.cron !== undefined) issue('cron', `cron is only for type custom, not ${spec.type}`);
+    if (spec.time === undefined) issue('time', `a ${spec.type} schedule needs a time HH:MM, e.g. 03:00`);
+    const days = spec.days ?? [];
+    if (spec.type === 'daily' && spec.days !== undefined)
+      issue('days', 'a daily schedule runs every day; drop days or use type weekly');
+    if (spec.type === 'weekly' && (days.length === 0 || days.some((d) => typeof d !== 'string')))
+      issue('days', `a weekly schedule needs days as weekday names, e.g. ["sun"] (${Weekdays.join(', ')})`);
+    if (spec.type === 'monthly' && (days.length === 0 || days.some((d) => typeof d !== 'number')))
+      issue('days', 'a monthly schedule needs days of the month 1..31, e.g. [1, 15]');
+  });
+/** A parsed schedule specification. */
+export type ScheduleSpecV1 = z.infer<typeof ScheduleSpecV1>;
+
+/** A positive duration such as 30m, 2h or 1d. */
+export const DurationSchema = z.string().refine((v) => (parseDuration(v) ?? 0) > 0, {
+  message: 'must be a positive duration with a unit, e.g. 30m, 2h or 1d',
+});
+
+/** A window start given as weekdays plus a local time instead of a cron expression. */
+export const WindowStartV1 = z.strictObject({
+  /** Weekdays the window opens on; every day when absent. */
+  days: z
+    .array(WeekdaySchema)
+    .min(1, { message: 'list at least one weekday, or leave days out for every day' })
+    .optional(),
+  /** Local time HH:MM the window opens. */
+  time: TimeOfDaySchema,
+});
+/** A parsed window start. */
+export type WindowStartV1 = z.infer<typeof WindowStartV1>;
+
+/** A recurring maintenance window: opens at each start and stays open for `duration` of real time. */
+export const MaintenanceWindowSpecV1 = z.strictObject({
+  /** A cron expression, or weekdays plus a time. */
+  start: z.union([CronSchema, WindowStartV1]),
+  /** How long the window stays open (elapsed time, so a DST change does not stretch it). */
+  duration: DurationSchema,
+  /** IANA time zone the start is read in. */
+  timezone: TimeZoneSchema,
+});
+/** A parsed maintenance window specification. */
+export type MaintenanceWindowSpecV1 = z.infer<typeof MaintenanceWindowSpecV1>;

@@ -1,0 +1,3 @@
+export { toCron, windowCron } from './cron';
+export * from './schedule';
+export * from './windows';
