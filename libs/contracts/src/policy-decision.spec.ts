@@ -127,11 +127,19 @@ describe(decide.name, () => {
       'waits for approval (major releases need one)',
       undefined,
     ],
+    // issue 13: "a major waits for approval and goes out in the next window after lockstep approve"
     [
-      'a major, approved',
+      'a major, approved, window closed',
       input({ release: { kind: 'major' }, approval: 'approved' }),
+      'wait-window',
+      'approved; waits for the window opening 2026-03-29 03:00 Europe/Berlin',
+      opensAt,
+    ],
+    [
+      'a major, approved, window open',
+      input({ release: { kind: 'major' }, approval: 'approved', window: { open: true, zone: 'UTC' } }),
       'install-now',
-      'installing now: approved',
+      'installing now: approved, and the maintenance window is open',
       undefined,
     ],
     [

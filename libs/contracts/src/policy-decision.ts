@@ -89,9 +89,10 @@ export function formatInZone(at: Date, zone: string): string {
  * | 4 | someone rejected this release                     | rejected      |
  * | 5 | younger than minimumReleaseAge, class not bypassed | too-young     |
  * | 6 | action `approval`, not approved yet               | wait-approval |
- * | 7 | action `approval`, approved                       | install-now   |
- * | 8 | action `next-window`, no window or it is closed   | wait-window   |
- * | 9 | action `next-window`, window open; `immediate`    | install-now   |
+ * | 7 | `next-window`, or `approval` approved: no window or it is closed | wait-window |
+ * | 8 | the same, window open; or `immediate`             | install-now   |
+ *
+ * An approved release goes out in the next window, as a `next-window` one does (issue 13).
  */
 export function decide(input: DecisionInput): DecisionResult {
   const { release, policy, now } = input;
@@ -116,28 +117,34 @@ export function decide(input: DecisionInput): DecisionResult {
     };
   }
   if (action === 'approval') {
-    return input.approval === 'approved'
-      ? { decision: 'install-now', reason: 'installing now: approved' }
-      : { decision: 'wait-approval', reason: `waits for approval (${cls} releases need one)` };
+    if (input.approval !== 'approved')
+      return { decision: 'wait-approval', reason: `waits for approval (${cls} releases need one)` };
+    return windowDecision(input.window, 'approved');
   }
   if (action === 'next-window') return windowDecision(input.window);
   return { decision: 'install-now', reason: `installing now: ${cls} releases install immediately` };
 }
 
-function windowDecision(window: DecisionInput['window']): DecisionResult {
+/** The window rules; `approved` says so first in the reason (an approved release waits for its window too). */
+function windowDecision(window: DecisionInput['window'], approved?: 'approved'): DecisionResult {
+  const prefix = approved ? 'approved; ' : '';
   if (!window) {
     return {
       decision: 'wait-window',
-      reason: 'waits for a maintenance window, but the policy names none: add one to its windows',
+      reason: `${prefix}waits for a maintenance window, but the policy names none: add one to its windows`,
     };
   }
-  if (window.open) return { decision: 'install-now', reason: 'installing now: the maintenance window is open' };
+  if (window.open)
+    return {
+      decision: 'install-now',
+      reason: `installing now: ${approved ? 'approved, and ' : ''}the maintenance window is open`,
+    };
   if (!window.opensAt) {
-    return { decision: 'wait-window', reason: 'waits for a maintenance window; none is scheduled to open' };
+    return { decision: 'wait-window', reason: `${prefix}waits for a maintenance window; none is scheduled to open` };
   }
   return {
     decision: 'wait-window',
     until: window.opensAt,
-    reason: `waits for the window opening ${formatInZone(window.opensAt, window.zone)}`,
+    reason: `${prefix}waits for the window opening ${formatInZone(window.opensAt, window.zone)}`,
   };
 }
