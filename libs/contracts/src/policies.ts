@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DurationWithUnit } from './duration';
 import { ChangeKinds, Channels } from './payloads';
 import { CountOrPercent } from './rollout-queries';
 
@@ -13,15 +14,8 @@ export type UpdateClass = (typeof UpdateClasses)[number];
 export const UpdateActions = ['immediate', 'next-window', 'approval', 'never'] as const;
 export type UpdateAction = (typeof UpdateActions)[number];
 
-const durationExpected = 'expected a duration with a unit, like 0s, 30m, 12h or 3d';
-/**
- * A duration written with its unit: `30m`, `12h`, `3d` (what parseDuration reads, the unit
- * required). A pattern rather than a refinement so the published JSON Schema carries it.
- */
-export const PolicyDuration = z
-  .string({ error: durationExpected })
-  .regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { error: durationExpected })
-  .describe('a duration with a unit: ms, s, m, h or d (e.g. 30m, 3d)');
+/** A policy's durations: written with their unit (see DurationWithUnit). */
+export const PolicyDuration = DurationWithUnit;
 
 /** The action per update class; every class must be named in the defaults. */
 export const ClassActionsV1 = z.strictObject(

@@ -69,6 +69,8 @@ const invalidWindows: [string, unknown, string][] = [
     { start: '0 22 * * *', duration: 'two hours', timezone: 'UTC' },
     'duration: must be a positive duration with a unit, e.g. 30m, 2h or 1d',
   ],
+  // settings read a bare number as milliseconds; on the wire the unit is required
+  ['a duration without its unit', { start: '0 22 * * *', duration: '3', timezone: 'UTC' }, 'with a unit'],
   [
     'a zero duration',
     { start: '0 22 * * *', duration: '0h', timezone: 'UTC' },

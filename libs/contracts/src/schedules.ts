@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { parseDuration } from './duration';
+import { PositiveDuration } from './duration';
 
 /** Weekday names a weekly schedule or a maintenance window accepts, Monday first. */
 export const Weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -93,10 +93,8 @@ export const ScheduleSpecV1 = z
 /** A parsed schedule specification. */
 export type ScheduleSpecV1 = z.infer<typeof ScheduleSpecV1>;
 
-/** A positive duration such as 30m, 2h or 1d. */
-export const DurationSchema = z.string().refine((v) => (parseDuration(v) ?? 0) > 0, {
-  message: 'must be a positive duration with a unit, e.g. 30m, 2h or 1d',
-});
+/** A positive duration such as 30m, 2h or 1d (one grammar with policies: see DurationWithUnit). */
+export const DurationSchema = PositiveDuration;
 
 /** A window start given as weekdays plus a local time instead of a cron expression. */
 export const WindowStartV1 = z.strictObject({
