@@ -11,6 +11,7 @@ import { registerKeys } from './commands/keys.command';
 import { registerLocks } from './commands/locks.command';
 import { registerNats } from './commands/nats.command';
 import { registerNodes } from './commands/nodes.command';
+import { registerPolicy } from './commands/policy.command';
 import { registerRelease } from './commands/release.command';
 import { registerRollback } from './commands/rollback.command';
 import { registerRollouts } from './commands/rollouts.command';
@@ -49,6 +50,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDeadLetters(program, ctx);
   registerSecrets(program, ctx);
   registerNodes(program, ctx);
+  registerPolicy(program, ctx);
   registerRolloutStart(program, ctx);
   registerRollouts(program, ctx);
   registerRollback(program, ctx);
