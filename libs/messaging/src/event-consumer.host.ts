@@ -342,15 +342,6 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       msgID: msgId,
     });
     this.logger.error(`${subject} message ${msg.seq} dead-lettered: ${reason}`);
-    // an alert given up on is not announced again: that could go on forever
-    if (subject !== Subjects.MessageDeadLettered)
-      await announceDeadLetter(new EventPublisher(this.nats), this.logger, {
-        subject,
-        data: msg.data,
-        reason,
-        seq: stored.seq,
-        msgId,
-      });
     // The move is a NATS write, not a database change, so the audit record cannot share its
     // transaction: it is written right after the copy is stored and before the original is
     // terminated (a crash in between redelivers the message, which dead-letters it again under
@@ -368,6 +359,16 @@ export class EventConsumerHost implements OnApplicationBootstrap, BeforeApplicat
       .catch((err: Error) =>
         this.logger.error(`dead letter ${msg.seq} not recorded in the audit trail: ${err.message}`),
       );
+    // then announced (after the trail, as every change is), an alert given up on never again:
+    // that could go on forever
+    if (subject !== Subjects.MessageDeadLettered)
+      await announceDeadLetter(new EventPublisher(this.nats), this.logger, {
+        subject,
+        data: msg.data,
+        reason,
+        seq: stored.seq,
+        msgId,
+      });
     msg.term(reason);
   }
 }

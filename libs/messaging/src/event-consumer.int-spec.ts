@@ -202,6 +202,8 @@ describe('EventConsumerHost', () => {
       expect(reasons).toEqual(
         expect.arrayContaining(['cannot handle poison', expect.stringMatching(/^invalid message/)]),
       );
+      // recorded right after its copy is stored: the second may still be on its way
+      await waitFor(() => deadLettered.length >= 2, { what: 'both dead letters in the audit trail' });
       expect(deadLettered.map((d) => [d.service, d.subject, d.reason])).toEqual(
         expect.arrayContaining([
           ['spec', Subjects.CheckFailed, 'cannot handle poison'],
