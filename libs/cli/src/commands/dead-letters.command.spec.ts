@@ -1,6 +1,6 @@
 import type { DeadLetterView } from '@lockstep/contracts';
 import { UsageError } from '../errors';
-import { fakeApiCli, jsonResponse, type SentRequest } from '../testing/fake-api';
+import { jsonResponse, recordingCli } from '../testing/fake-api';
 import { replayRequests } from './dead-letters.command';
 
 const SUB = '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f60';
@@ -52,34 +52,17 @@ describe(replayRequests.name, () => {
 
 /** `lockstep dead-letters …` through `run`, against a fake API. */
 describe('lockstep dead-letters', () => {
-  let sent: SentRequest[];
-  let answer: (req: SentRequest) => Response;
-  let out: string;
-  let err: string;
-  const lockstep = fakeApiCli(
-    { LOCKSTEP_API_URL: 'http://api.test' },
-    {
-      onRequest: (req) => (sent.push(req), answer(req)),
-      stdout: (t) => void (out += t),
-      stderr: (t) => void (err += t),
-      sleep: () => undefined,
-      now: () => 0,
-    },
-  );
+  const { lockstep, seen, reset } = recordingCli();
 
-  beforeEach(() => {
-    sent = [];
-    out = '';
-    err = '';
-  });
+  beforeEach(reset);
 
   it('lists every kind with the service that gave up; --kind narrows it; --json prints the items', async () => {
     const items = [letter({}), letter({ kind: 'outbox', id: '3', service: null, reason: 'no stream captures it' })];
-    answer = () => jsonResponse(200, { items });
+    seen.answer = () => jsonResponse(200, { items });
 
     await lockstep(['dead-letters']);
-    const table = out;
-    out = '';
+    const table = seen.out;
+    seen.out = '';
     await lockstep(['dead-letters', '--kind', 'message', '--json']);
 
     expect(table.split('\n').slice(0, 3)).toEqual([
@@ -91,15 +74,15 @@ describe('lockstep dead-letters', () => {
         /^outbox\s+3\s+evt\.backup\.changed\.v1\._control\s+-?\s+2026-01-01 00:00:00Z\s+no stream captures it$/,
       ),
     ]);
-    expect(sent.map((s) => s.url)).toEqual([
+    expect(seen.sent.map((s) => s.url)).toEqual([
       'http://api.test/v1/dead-letters?limit=50',
       'http://api.test/v1/dead-letters?limit=50&kind=message',
     ]);
-    expect(JSON.parse(out)).toEqual(items);
+    expect(JSON.parse(seen.out)).toEqual(items);
   });
 
   it('replay --all replays dead deliveries and re-drives messages and outbox rows, saying what went where', async () => {
-    answer = (req) =>
+    seen.answer = (req) =>
       req.url.endsWith('/replay')
         ? jsonResponse(200, { replayed: 2 })
         : jsonResponse(200, {
@@ -112,11 +95,11 @@ describe('lockstep dead-letters', () => {
     const code = await lockstep(['dead-letters', 'replay', '--all']);
 
     expect(code).toBe(0);
-    expect(sent.map((s) => [s.method, s.url, s.body])).toEqual([
+    expect(seen.sent.map((s) => [s.method, s.url, s.body])).toEqual([
       ['POST', 'http://api.test/v1/dead-letters/replay', {}],
       ['POST', 'http://api.test/v1/dead-letters/redrive', {}],
     ]);
-    expect(out).toBe(
+    expect(seen.out).toBe(
       'replayed 2 dead deliveries\nre-drove 2 dead letters\n' +
         '  message 7 -> evt.check.failed.v1 (again to notifier)\n' +
         '  outbox 3 -> evt.release.available.v1 (back in the outbox)\n',
@@ -125,27 +108,27 @@ describe('lockstep dead-letters', () => {
 
   it('replay --message SEQ --json asks for that message only and prints the reply', async () => {
     const redriven = [{ kind: 'message', id: '7', subject: 'evt.check.failed.v1', service: 'notifier' }];
-    answer = () => jsonResponse(200, { redriven });
+    seen.answer = () => jsonResponse(200, { redriven });
 
     await lockstep(['dead-letters', 'replay', '--message', '7', '--json']);
 
-    expect(sent.map((s) => s.body)).toEqual([{ seq: 7 }]);
-    expect(JSON.parse(out)).toEqual({ redriven });
+    expect(seen.sent.map((s) => s.body)).toEqual([{ seq: 7 }]);
+    expect(JSON.parse(seen.out)).toEqual({ redriven });
   });
 
   it('warns on stderr about dead letters the API could not list, and lists the rest', async () => {
     const warning = 'dead-lettered stream messages were not listed: no responders. Start the scheduler';
-    answer = () => jsonResponse(200, { items: [letter({ kind: 'outbox', id: '3' })], warnings: [warning] });
+    seen.answer = () => jsonResponse(200, { items: [letter({ kind: 'outbox', id: '3' })], warnings: [warning] });
 
     const code = await lockstep(['dead-letters', '--json']);
 
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toEqual([letter({ kind: 'outbox', id: '3' })]);
-    expect(err).toBe(`warning: ${warning}\n`);
+    expect(JSON.parse(seen.out)).toEqual([letter({ kind: 'outbox', id: '3' })]);
+    expect(seen.err).toBe(`warning: ${warning}\n`);
   });
 
   it('replay --all says what stayed a dead letter and why, and what was already waiting', async () => {
-    answer = () =>
+    seen.answer = () =>
       jsonResponse(200, {
         redriven: [{ kind: 'message', id: '7', subject: 'evt.check.failed.v1', service: 'notifier' }],
         skipped: [{ kind: 'outbox', id: '4', eventId: 'ev-4' }],
@@ -154,7 +137,7 @@ describe('lockstep dead-letters', () => {
 
     await lockstep(['dead-letters', 'replay', '--all', '--kind', 'message']);
 
-    expect(out).toBe(
+    expect(seen.out).toBe(
       're-drove 1 dead letter\n' +
         '  message 7 -> evt.check.failed.v1 (again to notifier)\n' +
         '  outbox 4: its event ev-4 already waits in the outbox; dropped the dead letter\n' +
@@ -172,19 +155,19 @@ describe('lockstep dead-letters', () => {
       id: String(body.seq ?? body.outboxId),
       subject: 'evt.check.failed.v1',
     };
-    answer = () => jsonResponse(200, { discarded });
+    seen.answer = () => jsonResponse(200, { discarded });
 
     await lockstep(['dead-letters', 'discard', ...args]);
-    const text = out;
-    out = '';
+    const text = seen.out;
+    seen.out = '';
     await lockstep(['dead-letters', 'discard', ...args, '--json']);
 
-    expect(sent.map((s) => [s.method, s.url, s.body])).toEqual([
+    expect(seen.sent.map((s) => [s.method, s.url, s.body])).toEqual([
       ['POST', 'http://api.test/v1/dead-letters/discard', body],
       ['POST', 'http://api.test/v1/dead-letters/discard', body],
     ]);
     expect(text).toBe(printed);
-    expect(JSON.parse(out)).toEqual({ discarded });
+    expect(JSON.parse(seen.out)).toEqual({ discarded });
   });
 
   it.each([[[]], [['--message', '1', '--outbox', '2']], [['--message', 'x']]])(
@@ -193,8 +176,8 @@ describe('lockstep dead-letters', () => {
       const code = await lockstep(['dead-letters', 'discard', ...args]);
 
       expect(code).toBe(2);
-      expect(err).toMatch(/--message SEQ or --outbox ID|--message takes/);
-      expect(sent).toEqual([]);
+      expect(seen.err).toMatch(/--message SEQ or --outbox ID|--message takes/);
+      expect(seen.sent).toEqual([]);
     },
   );
 });
