@@ -101,7 +101,12 @@ export interface CollectedEvents {
   stop(): Promise<void>;
 }
 
-/** Collects every event published in a deployment's namespace, from the start of its stream. */
+/**
+ * Collects every event published in a deployment's namespace, from the start of its stream.
+ * An ordered consumer does not always resume after the stream's leader was killed (a fault
+ * run once saw it stall for good at one sequence), so `caughtUp` reads whatever it still
+ * lacks straight from the stream by sequence; an event is kept once, in stream order.
+ */
 export async function collectEvents(dep: TestDeployment): Promise<CollectedEvents> {
   const js = jetstream(dep.nc);
   const stream = `${dep.namespace.toUpperCase()}_EVENTS`;
@@ -109,24 +114,46 @@ export async function collectEvents(dep: TestDeployment): Promise<CollectedEvent
   // short pulls, as the services' consumers use: after a NATS server dies it recovers in seconds, not 30 s
   const messages = await consumer.consume({ expires: 5000 });
   const events: CollectedEvents['events'] = [];
-  let lastSeq = 0;
+  const have = new Set<number>();
+  /** Every sequence up to this one is collected (or is not in the stream any more). */
+  let contiguous = 0;
+  const keep = (m: { seq: number; subject: string; json<T>(): T }) => {
+    if (have.has(m.seq)) return;
+    have.add(m.seq);
+    const ev = m.json<{ id: string; type: string; data: Record<string, unknown> }>();
+    const entry = { seq: m.seq, id: ev.id, subject: m.subject, type: ev.type, data: ev.data };
+    let at = events.length;
+    while (at > 0 && events[at - 1].seq > m.seq) at--;
+    events.splice(at, 0, entry);
+    while (have.has(contiguous + 1)) contiguous++;
+  };
   const done = (async () => {
-    for await (const m of messages) {
-      const ev = m.json<{ id: string; type: string; data: Record<string, unknown> }>();
-      events.push({ seq: m.seq, id: ev.id, subject: m.subject, type: ev.type, data: ev.data });
-      lastSeq = m.seq;
-    }
+    for await (const m of messages) keep(m);
   })();
   return {
     events,
     async caughtUp(timeoutMs = 30_000) {
       const jsm = await jetstreamManager(dep.nc);
       const target = (await jsm.streams.info(stream)).state.last_seq;
-      await waitFor(() => lastSeq >= target, {
-        timeoutMs,
-        intervalMs: 100,
-        what: `the event collector to reach ${stream} sequence ${target} (at ${lastSeq})`,
-      });
+      const reached = () => contiguous >= target;
+      // the consumer normally gets there by itself; give it a few seconds before reading around it
+      await waitFor(reached, { timeoutMs: Math.min(timeoutMs, 5000), intervalMs: 100, what: 'the collector' }).catch(
+        () => undefined,
+      );
+      await waitFor(
+        async () => {
+          for (let seq = contiguous + 1; seq <= target; seq++) {
+            if (have.has(seq)) continue;
+            const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+            if (m === undefined) return false; // the stream has no leader yet: try again
+            if (m === null) have.add(seq); // not in the stream (deleted): nothing to collect
+            else keep(m);
+          }
+          while (have.has(contiguous + 1)) contiguous++;
+          return reached();
+        },
+        { timeoutMs, intervalMs: 250, what: `the event collector to reach ${stream} sequence ${target} (at ${contiguous})` },
+      );
     },
     async stop() {
       await messages.close();
