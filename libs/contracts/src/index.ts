@@ -16,6 +16,7 @@ export * from './validation';
 export * from './policies';
 export * from './policy-file';
 export * from './policy-decision';
+export * from './updates';
 export * from './auth';
 export * from './http';
 export * from './audited-queries';

@@ -58,6 +58,8 @@ export const Queries = {
   RollbackCreate: 'qry.scheduler.rollback-create.v1',
   /** Remove a node's record and command consumer (audited); reply: NodeRemovedV1. */
   NodeRemove: 'qry.scheduler.node-remove.v1',
+  /** Releases newer than what runs and what each component's policy decided; reply: UpdatesReplyV1. */
+  Updates: 'qry.scheduler.updates.v1',
   /** Force-release a cluster lock (audited); reply: LockReleaseReplyV1. */
   LockRelease: 'qry.scheduler.lock-release.v1',
   /** List the messages of the DEAD_LETTERS stream (the scheduler alone reads it); reply: DeadLetterListReplyV1. */

@@ -137,6 +137,7 @@ export const QueryAskers: Record<Query, readonly ControlPlaneService[]> = {
   [Queries.DeadLetterRedrive]: ['api'],
   [Queries.DeadLetterDiscard]: ['api'],
   [Queries.NodeRemove]: ['api'],
+  [Queries.Updates]: ['api'],
 };
 
 /** The service answering `query` (its second token). */

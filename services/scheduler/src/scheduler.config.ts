@@ -16,6 +16,11 @@ export const schedulerSchema = z.object({
   SCHEDULER_NODE_LOST_AFTER: env.duration('10s', { min: '1s', max: '24h' }),
   /** How long a release the checker verified is reused for new rollouts of that version (0: ask every time). */
   SCHEDULER_RELEASE_INFO_TTL: env.duration('60s', { min: '0', max: '24h' }),
+  /**
+   * Tests only: a file holding an ISO 8601 instant that replaces the system time for schedules,
+   * maintenance windows and release ages (rollouts still run in real time). Unset in production.
+   */
+  SCHEDULER_TEST_CALENDAR_FILE: z.string().min(1).optional(),
 });
 export type SchedulerConfig = z.infer<typeof schedulerSchema>;
 export const loadSchedulerConfig = (): SchedulerConfig => loadConfig('scheduler', schedulerSchema);

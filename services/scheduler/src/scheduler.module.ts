@@ -2,6 +2,11 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { NatsClient, QueryClient } from '@lockstep/messaging';
 import { PlatformModule } from '@lockstep/platform';
 import { CLOCK, SystemClock } from './clock/clock.port';
+import { CALENDAR, FileCalendar, systemCalendar } from './clock/calendar.port';
+import { AutomaticUpdates } from './automation/automatic-updates.service';
+import { AutomationRepository } from './automation/automation.repository';
+import { AutomationSettings } from './automation/automation-settings';
+import { UpdatesHandler } from './automation/updates.handler';
 import { FleetLockAdapter } from './fleet/fleet-lock.adapter';
 import { NodeCommander } from './fleet/node-commander';
 import { FleetView } from './fleet/fleet-view.service';
@@ -39,10 +44,19 @@ export class SchedulerModule {
       imports: [
         PlatformModule.forService({ service: 'scheduler', config, handles: SCHEDULER_SUBJECTS, topology: 'manage' }),
       ],
-      controllers: [RolloutsHandler, DeadLettersHandler, NodesHandler],
+      controllers: [RolloutsHandler, DeadLettersHandler, NodesHandler, UpdatesHandler],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
         { provide: CLOCK, useClass: SystemClock },
+        {
+          provide: CALENDAR,
+          useValue: config.SCHEDULER_TEST_CALENDAR_FILE
+            ? new FileCalendar(config.SCHEDULER_TEST_CALENDAR_FILE)
+            : systemCalendar,
+        },
+        AutomationRepository,
+        AutomationSettings,
+        AutomaticUpdates,
         {
           provide: SCHEDULER_QUERIES,
           useFactory: () => new QueryClient(config.NATS_NAMESPACE, config),

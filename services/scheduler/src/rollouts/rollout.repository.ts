@@ -56,6 +56,8 @@ export class RolloutRepository {
       strategy: RolloutStrategy;
       kind: string;
       rollbackOf?: string | null;
+      /** Runs inside the rollout's transaction (e.g. records what started it); a throw stores nothing. */
+      within?: (m: EntityManager, rollout: RolloutEntity) => Promise<void>;
     },
   ): Promise<RolloutEntity> {
     try {
@@ -109,6 +111,7 @@ export class RolloutRepository {
       }
       await announceRolloutChange(m, rollout, null, { total: nodes.length, succeeded: 0, failed: 0, rolled_back: 0 });
       await appendAudit(m, { ...audit, target: rollout.id });
+      await input.within?.(m, rollout);
       return rollout;
     });
   }
@@ -232,12 +235,15 @@ export class RolloutRepository {
     id: string,
     action: RolloutAction,
     actor: AuditActor,
+    why: { reason?: string; within?: (m: EntityManager) => Promise<void> } = {},
   ): Promise<{ ok: true; state: RolloutState } | { ok: false; message: string }> {
     const to = ROLLOUT_ACTIONS[action];
     return this.ds.transaction(async (m) => {
-      const from = await this.move(m, id, to, rolloutFromStates(to, 'operator'), `${action} by operator`);
+      const reason = why.reason ?? `${action} by operator`;
+      const from = await this.move(m, id, to, rolloutFromStates(to, 'operator'), reason);
       if (from) {
-        await appendAudit(m, { actor, action: `rollout.${action}`, target: id, params: { from, to } });
+        await appendAudit(m, { actor, action: `rollout.${action}`, target: id, params: { from, to, reason } });
+        await why.within?.(m);
         return { ok: true, state: to };
       }
       const r = await m.findOneBy(RolloutEntity, { id });

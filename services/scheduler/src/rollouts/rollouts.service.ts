@@ -120,6 +120,7 @@ export class RolloutsService {
     kind: 'upgrade' | 'downgrade' | 'rollback' = req.direction,
     rollbackOf: string | null = null,
     extra: Pick<RolloutStrategy, 'restoreData'> = {},
+    within?: Parameters<RolloutRepository['create']>[2]['within'],
   ): Promise<QueryReply<RolloutCreateReplyV1>> {
     // The checker's verification and the fleet view are independent: ask for both at once.
     const nodes = this.nodes.list();
@@ -184,6 +185,7 @@ export class RolloutsService {
         selector: req.selector,
         kind,
         rollbackOf,
+        within,
         strategy: {
           maxParallel: req.maxParallel,
           canary: resolveCount(

@@ -1,0 +1,302 @@
+import { Injectable } from '@nestjs/common';
+import {
+  PolicyFileV1,
+  type Channel,
+  type MaintenanceWindowSpecV1,
+  type PolicyHold,
+  type ScheduleSpecV1,
+  type UpdateClass,
+  systemActor,
+} from '@lockstep/contracts';
+import { appendAudit } from '@lockstep/persistence';
+import { DataSource, type EntityManager } from 'typeorm';
+import { rowsOf } from '../rollouts/sql-rows';
+import type { ScheduleFacts } from './schedule-runs';
+import type { ComponentFacts, ReleaseFacts, WindowFacts } from './update-evaluation';
+
+/** A stored schedule with what it covers. */
+export interface StoredSchedule extends ScheduleFacts {
+  components: string[];
+  classes: UpdateClass[];
+}
+
+/** A rollout the scheduler started on its own. */
+export interface AutomaticRollout {
+  rolloutId: string;
+  component: string;
+  version: string;
+  trigger: string;
+  windowName: string | null;
+  pausedForWindow: boolean;
+  state: string;
+  reason: string | null;
+  finishedAt: Date | null;
+}
+
+/** How an automatic rollout was started, recorded in its own transaction. */
+export interface AutomaticStart {
+  component: string;
+  version: string;
+  trigger: 'immediate' | 'window' | 'schedule';
+  windowName: string | null;
+  run?: { key: string; scheduleId: string; dueAt: Date; replica: string; late: boolean };
+}
+
+/** What automatic updates read and record in Postgres (the tables the API writes: policy, windows, schedules, holds, approvals). */
+@Injectable()
+export class AutomationRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  /** The policy file in force; null when none was applied. */
+  async policy(): Promise<PolicyFileV1 | null> {
+    const [row] = rowsOf<{ document: unknown }>(await this.ds.query(`SELECT document FROM update_policy WHERE id = 1`));
+    return row ? PolicyFileV1.parse(row.document) : null;
+  }
+
+  async components(name?: string): Promise<ComponentFacts[]> {
+    const rows = rowsOf<{ name: string; scheme: string; current_version: string | null }>(
+      await this.ds.query(
+        `SELECT name, scheme, current_version FROM components WHERE $1::text IS NULL OR name = $1 ORDER BY name`,
+        [name ?? null],
+      ),
+    );
+    return rows.map((r) => ({ name: r.name, scheme: r.scheme, currentVersion: r.current_version }));
+  }
+
+  async releases(component: string): Promise<ReleaseFacts[]> {
+    const rows = rowsOf<{
+      version: string;
+      channel: Channel;
+      security: boolean;
+      hotfix: boolean;
+      breaking: boolean;
+      announced_at: Date;
+    }>(
+      await this.ds.query(
+        `SELECT version, channel, security, hotfix, breaking, announced_at FROM announced_releases WHERE component = $1`,
+        [component],
+      ),
+    );
+    return rows.map((r) => ({ ...r, publishedAt: new Date(r.announced_at) }));
+  }
+
+  async windows(): Promise<WindowFacts[]> {
+    const rows = rowsOf<{
+      name: string;
+      spec: MaintenanceWindowSpecV1;
+      components: string[];
+      node_labels: Record<string, string>;
+    }>(await this.ds.query(`SELECT name, spec, components, node_labels FROM maintenance_windows WHERE enabled`));
+    return rows.map((r) => ({ name: r.name, spec: r.spec, components: r.components, nodeLabels: r.node_labels }));
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    const rows = rowsOf<{
+      id: string;
+      name: string;
+      spec: ScheduleSpecV1;
+      components: string[];
+      classes: UpdateClass[];
+      created_at: Date;
+      last_due_at: Date | null;
+    }>(
+      await this.ds.query(
+        `SELECT s.id, s.name, s.spec, s.components, s.classes, s.created_at,
+                (SELECT max(due_at) FROM schedule_runs r WHERE r.schedule_id = s.id) AS last_due_at
+         FROM update_schedules s WHERE s.enabled ORDER BY s.name`,
+      ),
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      spec: r.spec,
+      components: r.components,
+      classes: r.classes,
+      createdAt: new Date(r.created_at),
+      lastDueAt: r.last_due_at ? new Date(r.last_due_at) : null,
+    }));
+  }
+
+  async holds(component: string): Promise<PolicyHold[]> {
+    const rows = rowsOf<{ version: string | null; reason: string }>(
+      await this.ds.query(
+        `SELECT version, reason FROM update_holds WHERE component = $1 AND released_at IS NULL ORDER BY created_at`,
+        [component],
+      ),
+    );
+    return rows.map((r) => (r.version === null ? { reason: r.reason } : { version: r.version, reason: r.reason }));
+  }
+
+  async approvals(component: string): Promise<Map<string, 'pending' | 'approved' | 'rejected'>> {
+    const rows = rowsOf<{ version: string; state: 'pending' | 'approved' | 'rejected' }>(
+      await this.ds.query(`SELECT version, state FROM update_approvals WHERE component = $1`, [component]),
+    );
+    return new Map(rows.map((r) => [r.version, r.state]));
+  }
+
+  /** Automatic rollouts, newest first (of one release when given). */
+  async automaticRollouts(
+    filter: { component?: string; version?: string; activeOnly?: boolean } = {},
+  ): Promise<AutomaticRollout[]> {
+    const rows = rowsOf<{
+      rollout_id: string;
+      component: string;
+      version: string;
+      trigger: string;
+      window_name: string | null;
+      paused_for_window: boolean;
+      state: string;
+      reason: string | null;
+      finished_at: Date | null;
+    }>(
+      await this.ds.query(
+        `SELECT a.rollout_id, a.component, a.version, a.trigger, a.window_name, a.paused_for_window,
+                r.state, r.reason, r.finished_at
+         FROM automatic_rollouts a JOIN rollouts r ON r.id = a.rollout_id
+         WHERE ($1::text IS NULL OR a.component = $1) AND ($2::text IS NULL OR a.version = $2)
+           AND (NOT $3 OR r.state IN ('planned', 'running', 'paused'))
+         ORDER BY a.created_at DESC`,
+        [filter.component ?? null, filter.version ?? null, filter.activeOnly === true],
+      ),
+    );
+    return rows.map((r) => ({
+      rolloutId: r.rollout_id,
+      component: r.component,
+      version: r.version,
+      trigger: r.trigger,
+      windowName: r.window_name,
+      pausedForWindow: r.paused_for_window,
+      state: r.state,
+      reason: r.reason,
+      finishedAt: r.finished_at ? new Date(r.finished_at) : null,
+    }));
+  }
+
+  /** Records, inside the rollout's transaction, that the scheduler started it (and the schedule run that did). */
+  async recordStart(m: EntityManager, rolloutId: string, start: AutomaticStart): Promise<void> {
+    await m.query(
+      `INSERT INTO automatic_rollouts (rollout_id, component, version, trigger, run_key, window_name)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [rolloutId, start.component, start.version, start.trigger, start.run?.key ?? null, start.windowName],
+    );
+    if (start.run) await this.insertRun(m, start.run, 'started', [rolloutId], `${start.component} → ${start.version}`);
+  }
+
+  /**
+   * Records a schedule run's outcome unless one is recorded (its key is the primary key: the
+   * replica that records first fired it). Returns false when another replica got there first.
+   */
+  async recordRun(
+    run: { key: string; scheduleId: string; dueAt: Date; replica: string },
+    outcome: 'nothing-to-do' | 'skipped-missed' | 'failed',
+    detail: string,
+  ): Promise<boolean> {
+    return this.ds.transaction((m) => this.insertRun(m, run, outcome, [], detail, true));
+  }
+
+  private async insertRun(
+    m: EntityManager,
+    run: { key: string; scheduleId: string; dueAt: Date; replica: string },
+    outcome: string,
+    rolloutIds: string[],
+    detail: string,
+    ignoreConflict = false,
+  ): Promise<boolean> {
+    const rows = rowsOf(
+      await m.query(
+        `INSERT INTO schedule_runs (run_key, schedule_id, due_at, replica, outcome, rollout_ids, detail)
+         VALUES ($1, $2, $3, $4, $5, $6::uuid[], $7)
+         ${ignoreConflict ? 'ON CONFLICT (run_key) DO NOTHING' : ''} RETURNING run_key`,
+        [run.key, run.scheduleId, run.dueAt, run.replica, outcome, rolloutIds, detail],
+      ),
+    );
+    return rows.length > 0;
+  }
+
+  /** Marks an automatic rollout as paused (or resumed) by its window, in the transaction of that move. */
+  async setPausedForWindow(m: EntityManager, rolloutId: string, paused: boolean): Promise<void> {
+    await m.query(`UPDATE automatic_rollouts SET paused_for_window = $2 WHERE rollout_id = $1`, [rolloutId, paused]);
+  }
+
+  /** A hold created after `since` on this release or the whole component, live or released (someone already decided). */
+  async holdSince(component: string, version: string, since: Date): Promise<boolean> {
+    const rows = rowsOf(
+      await this.ds.query(
+        `SELECT 1 FROM update_holds WHERE component = $1 AND (version = $2 OR version IS NULL) AND created_at >= $3 LIMIT 1`,
+        [component, version, since],
+      ),
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Holds a release whose automatic rollout failed, unless a hold on it was made since (by this or
+   * another replica, or by an operator who has released it again). Returns true when it held it.
+   */
+  async holdFailedRelease(component: string, version: string, since: Date, reason: string): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      // one replica at a time per release, so two do not both see "no hold since"
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('automatic-hold'), hashtext($1))`, [
+        `${component}@${version}`,
+      ]);
+      const [seen] = rowsOf(
+        await m.query(
+          `SELECT 1 FROM update_holds WHERE component = $1 AND (version = $2 OR version IS NULL) AND created_at >= $3 LIMIT 1`,
+          [component, version, since],
+        ),
+      );
+      if (seen) return false;
+      const inserted = rowsOf(
+        await m.query(
+          `INSERT INTO update_holds (id, component, version, reason, automatic, created_by)
+           VALUES (gen_random_uuid(), $1, $2, $3, true, 'scheduler')
+           ON CONFLICT DO NOTHING RETURNING id`,
+          [component, version, reason],
+        ),
+      );
+      if (!inserted.length) return false;
+      await appendAudit(m, {
+        actor: systemActor('scheduler'),
+        action: 'hold.create',
+        target: component,
+        params: { version, reason, automatic: true },
+      });
+      return true;
+    });
+  }
+
+  /**
+   * Asks for approval of a release once: inserts its pending row and, in the same transaction,
+   * the `update.approval_requested` event (when `announce`). False when it was asked for before.
+   */
+  async requestApproval(
+    request: { component: string; version: string; cls: UpdateClass; currentVersion: string | null; reason: string },
+    at: Date,
+    announce: boolean,
+  ): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const inserted = rowsOf(
+        await m.query(
+          `INSERT INTO update_approvals (component, version, state, requested_at) VALUES ($1, $2, 'pending', $3)
+           ON CONFLICT (component, version) DO NOTHING RETURNING version`,
+          [request.component, request.version, at],
+        ),
+      );
+      if (!inserted.length) return false;
+      if (announce) await this.announceApprovalRequest(m, request);
+      return true;
+    });
+  }
+
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.ds.transaction(work);
+  }
+
+  /** The `update.approval_requested` event, through the outbox. */
+  private async announceApprovalRequest(
+    _m: EntityManager,
+    _request: { component: string; version: string; cls: UpdateClass; currentVersion: string | null; reason: string },
+  ): Promise<void> {
+    // filled in once the event's contract lands
+  }
+}

@@ -1,0 +1,154 @@
+import {
+  decide,
+  formatInZone,
+  releaseClass,
+  type Channel,
+  type DecisionResult,
+  type MaintenanceWindowSpecV1,
+  type PolicyHold,
+  type UpdateClass,
+  type UpdatePolicyV1,
+} from '@lockstep/contracts';
+import { windowAt } from '@lockstep/scheduling';
+import { channelAccepts, classifyCandidate, getScheme } from '@lockstep/versioning';
+
+/** A component as automatic updates see it. */
+export interface ComponentFacts {
+  name: string;
+  scheme: string;
+  currentVersion: string | null;
+}
+
+/** A release the checker announced. */
+export interface ReleaseFacts {
+  version: string;
+  channel: Channel;
+  security: boolean;
+  hotfix: boolean;
+  breaking: boolean;
+  /** When it was announced; its age counts from here. */
+  publishedAt: Date;
+}
+
+/** A stored maintenance window. */
+export interface WindowFacts {
+  name: string;
+  spec: MaintenanceWindowSpecV1;
+  /** Components it covers; empty: only those whose policy names it. */
+  components: string[];
+  /** The node group it covers: labels a node must have (empty: every node). */
+  nodeLabels: Record<string, string>;
+}
+
+/** A schedule run that is due now and not yet recorded. */
+export interface DueRun {
+  key: string;
+  scheduleName: string;
+  dueAt: Date;
+  timezone: string;
+  /** Components covered; empty: every component. */
+  components: string[];
+  /** Update classes covered; empty: every class. */
+  classes: UpdateClass[];
+}
+
+/** What the policy decided for one release, with what an automatic rollout of it needs. */
+export interface EvaluatedRelease extends DecisionResult {
+  component: string;
+  version: string;
+  currentVersion: string | null;
+  cls: UpdateClass;
+  publishedAt: Date;
+  /** The open window it installs in (install-now through a window). */
+  window?: WindowFacts;
+  /** The schedule run it installs in (install-now through a schedule). */
+  run?: DueRun;
+}
+
+export interface ComponentEvaluationInput {
+  component: ComponentFacts;
+  releases: readonly ReleaseFacts[];
+  policy: UpdatePolicyV1;
+  /** Every enabled window; those that apply to the component are picked here. */
+  windows: readonly WindowFacts[];
+  holds: readonly PolicyHold[];
+  approvals: ReadonlyMap<string, 'pending' | 'approved' | 'rejected'>;
+  dueRuns: readonly DueRun[];
+  now: Date;
+}
+
+/** The windows a component's automatic updates wait for: those its policy names and those that name it. */
+export function windowsOf(component: string, policy: UpdatePolicyV1, windows: readonly WindowFacts[]): WindowFacts[] {
+  return windows.filter((w) => policy.windows.includes(w.name) || w.components.includes(component));
+}
+
+/** The component's windows merged at `now`: open if one is, else the earliest next opening. */
+export function mergedWindow(
+  windows: readonly WindowFacts[],
+  now: Date,
+): { open: boolean; opensAt: Date | null; zone: string; window?: WindowFacts } | undefined {
+  if (windows.length === 0) return undefined;
+  const states = windows.map((w) => ({ w, s: windowAt(w.spec, now) }));
+  const open = states.find((x) => x.s.open);
+  if (open) return { open: true, opensAt: open.s.opensAt, zone: open.w.spec.timezone, window: open.w };
+  const next = states.filter((x) => x.s.opensAt).sort((a, b) => a.s.opensAt!.getTime() - b.s.opensAt!.getTime())[0];
+  return next
+    ? { open: false, opensAt: next.s.opensAt, zone: next.w.spec.timezone }
+    : { open: false, opensAt: null, zone: windows[0].spec.timezone };
+}
+
+const covers = (run: DueRun, component: string, cls: UpdateClass) =>
+  (run.components.length === 0 || run.components.includes(component)) &&
+  (run.classes.length === 0 || run.classes.includes(cls));
+
+/**
+ * Every release newer than what the component runs (on a channel its policy follows, in its
+ * version scheme), newest first, with the policy's decision. A due schedule run that covers the
+ * component and the release's class opens the way for a release that waits for a window.
+ */
+export function evaluateComponent(input: ComponentEvaluationInput): EvaluatedRelease[] {
+  const { component, policy, now } = input;
+  const scheme = getScheme(component.scheme);
+  const current =
+    component.currentVersion !== null && scheme.isValid(component.currentVersion) ? component.currentVersion : null;
+  const window = mergedWindow(windowsOf(component.name, policy, input.windows), now);
+  return input.releases
+    .filter((r) => scheme.isValid(r.version))
+    .filter((r) => current === null || scheme.compare(r.version, current) > 0)
+    .filter((r) => channelAccepts(policy.channel, r.channel, scheme.isPrerelease(r.version)))
+    .sort((a, b) => scheme.compare(b.version, a.version))
+    .map((r) => {
+      const { kind } = classifyCandidate({ scheme, current, candidate: r });
+      const release = { version: r.version, kind, security: r.security, hotfix: r.hotfix, publishedAt: r.publishedAt };
+      const cls = releaseClass(release);
+      const base = {
+        component: component.name,
+        version: r.version,
+        currentVersion: current,
+        cls,
+        publishedAt: r.publishedAt,
+      };
+      const result = decide({
+        release,
+        runningVersion: current,
+        policy,
+        now,
+        holds: input.holds,
+        approval: input.approvals.get(r.version),
+        window,
+      });
+      // installing through the open window (not `immediate`): an automatic rollout keeps to it
+      if (result.decision === 'install-now')
+        return { ...base, ...result, ...(policy.classes[cls] !== 'immediate' ? { window: window?.window } : {}) };
+      const run =
+        result.decision === 'wait-window' ? input.dueRuns.find((x) => covers(x, component.name, cls)) : undefined;
+      if (run)
+        return {
+          ...base,
+          decision: 'install-now' as const,
+          reason: `installing now: schedule ${run.scheduleName} runs at ${formatInZone(run.dueAt, run.timezone)}`,
+          run,
+        };
+      return { ...base, ...result };
+    });
+}
