@@ -19,6 +19,7 @@ import { registerSecrets } from './commands/secrets.command';
 import { registerSubscriptions } from './commands/subscriptions.command';
 import { registerLogin, registerTokens } from './commands/tokens.command';
 import { registerRolloutStart } from './commands/upgrade.command';
+import { registerUpdates } from './commands/updates.command';
 import { CliContext, type CliDeps } from './context';
 import { CliError, CliErrorCode, ExitCode } from './errors';
 import { toJson } from './output';
@@ -50,6 +51,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDeadLetters(program, ctx);
   registerSecrets(program, ctx);
   registerNodes(program, ctx);
+  registerUpdates(program, ctx);
   registerPolicy(program, ctx);
   registerRolloutStart(program, ctx);
   registerRollouts(program, ctx);

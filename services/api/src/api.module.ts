@@ -27,6 +27,7 @@ import { LocksController } from './locks/locks.controller';
 import { LocksRepository } from './locks/locks.repository';
 import { LocksService } from './locks/locks.service';
 import { NodesController } from './nodes/nodes.controller';
+import { UpdatesController } from './updates/updates.controller';
 import { NodesRepository } from './nodes/nodes.repository';
 import { NodesService } from './nodes/nodes.service';
 import { OpenApiController } from './openapi/openapi.controller';
@@ -56,6 +57,7 @@ export const API_CONTROLLERS = [
   DeadLettersController,
   SecretsController,
   NodesController,
+  UpdatesController,
   RolloutsController,
   RollbacksController,
   LocksController,

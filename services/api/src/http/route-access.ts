@@ -65,6 +65,7 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v1/secrets/rotate': { role: Owner, component: ALL },
 
   'GET /v1/nodes': { role: Viewer },
+  'GET /v1/updates': { role: Viewer },
   // a node is no component: only a token for every component may remove one
   'DELETE /v1/nodes/:id': { role: Operator, component: ALL },
   'GET /v1/rollouts': { role: Viewer },

@@ -8,6 +8,8 @@ import {
   LocksView,
   NodeIdParam,
   NodeRemovedV1,
+  UpdatesQueryV1,
+  UpdatesReplyV1,
   NodeView,
   ReleaseLockBody,
   RemoveNodeQuery,
@@ -21,6 +23,17 @@ import type { RouteDoc } from './openapi.document';
 
 /** The fleet: nodes, rollouts and their operator actions, rollbacks, and the cluster lock. */
 export const FLEET_ROUTES: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/v1/updates',
+    operationId: 'listUpdates',
+    summary:
+      'Every release newer than what a component runs, its class, and what the policy decided and why (installing now, waits for a window, approval, too young, held, skipped)',
+    query: UpdatesQueryV1,
+    status: 200,
+    response: UpdatesReplyV1,
+    via: 'scheduler',
+  },
   {
     method: 'get',
     path: '/v1/nodes',
