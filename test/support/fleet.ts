@@ -157,14 +157,18 @@ export class TestFleet {
     return p;
   }
 
-  publish(version: string, options: DemoArtifactOptions = {}) {
+  /** Publishes demo `version`; `security` / `hotfix` go into its signed metadata. */
+  publish(version: string, options: DemoArtifactOptions & { security?: boolean; hotfix?: boolean } = {}) {
+    const { security, hotfix, ...artifact } = options;
     return this.writer.publish({
       store: this.store,
       component: 'demo',
-      artifact: buildDemoArtifact(version, options),
+      artifact: buildDemoArtifact(version, artifact),
       version,
       channel: 'stable',
       keys: this.keys,
+      security,
+      hotfix,
     });
   }
 

@@ -20,6 +20,8 @@ import { planRuns } from './schedule-runs';
 import { evaluateComponent, type DueRun, type EvaluatedRelease } from './update-evaluation';
 
 const ACTOR = systemActor('scheduler');
+/** How often the settings are looked at (the evaluation interval may have changed). */
+const SETTINGS_LOOK_MS = 1000;
 /** Finished states of an automatic rollout that hold its release. */
 const FAILED_STATES = ['failed', 'rolled_back', 'aborted'];
 
@@ -65,17 +67,23 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
     await this.loop;
   }
 
+  /**
+   * Evaluates every `update.evaluation_interval`; the settings are read every second, so a
+   * shorter interval set meanwhile takes effect at once, without a restart.
+   */
   private async run(): Promise<void> {
+    let last = -Infinity;
     while (!this.stop.signal.aborted) {
-      let interval = 30_000;
       try {
         const settings = await this.settings.read();
-        interval = settings.evaluationIntervalMs;
-        await this.tick(settings);
+        if (this.clock.now() - last >= settings.evaluationIntervalMs) {
+          last = this.clock.now();
+          await this.tick(settings);
+        }
       } catch (err) {
         this.logger.warn(`automatic updates: evaluation failed, trying again: ${(err as Error).message}`);
       }
-      await this.clock.sleep(interval, this.stop.signal);
+      await this.clock.sleep(SETTINGS_LOOK_MS, this.stop.signal);
     }
   }
 

@@ -97,11 +97,10 @@ export class AutomationRepository {
       spec: ScheduleSpecV1;
       components: string[];
       classes: UpdateClass[];
-      created_at: Date;
       last_due_at: Date | null;
     }>(
       await this.ds.query(
-        `SELECT s.id, s.name, s.spec, s.components, s.classes, s.created_at,
+        `SELECT s.id, s.name, s.spec, s.components, s.classes,
                 (SELECT max(due_at) FROM schedule_runs r WHERE r.schedule_id = s.id) AS last_due_at
          FROM update_schedules s WHERE s.enabled ORDER BY s.name`,
       ),
@@ -112,7 +111,6 @@ export class AutomationRepository {
       spec: r.spec,
       components: r.components,
       classes: r.classes,
-      createdAt: new Date(r.created_at),
       lastDueAt: r.last_due_at ? new Date(r.last_due_at) : null,
     }));
   }

@@ -6,7 +6,6 @@ const schedule = (lastDueAt: string | null): ScheduleFacts => ({
   id: 's1',
   name: 'nightly',
   spec: daily,
-  createdAt: new Date('2026-01-01T00:00:00Z'),
   lastDueAt: lastDueAt ? new Date(lastDueAt) : null,
 });
 const opts = { graceMs: 60_000, missed: 'run-once' as const, catchUpLimitMs: 24 * 3600_000 };
@@ -56,14 +55,16 @@ describe(planRuns.name, () => {
     expect(plan.skipped).toMatchObject({ key: 's1@2026-03-12T02:00:00.000Z', count: 3 });
   });
 
-  it('does not count runs from before a new schedule existed (a calendar set before its creation starts from now)', () => {
-    const created = { ...schedule(null), createdAt: new Date('2026-12-07T00:00:00Z') };
+  it('starts a schedule without recorded runs at its first evaluation: no run of the days before fires', () => {
+    const fresh = schedule(null);
 
-    const plan = planRuns(created, new Date('2026-03-10T02:00:30Z'), opts);
+    const dueNow = planRuns(fresh, new Date('2026-03-10T02:00:30Z'), opts);
+    const later = planRuns(fresh, new Date('2026-03-10T09:00:00Z'), opts);
 
-    expect(plan).toEqual({
+    expect(dueNow).toEqual({
       fire: { key: 's1@2026-03-10T02:00:00.000Z', dueAt: new Date('2026-03-10T02:00:00Z'), late: false },
     });
+    expect(later).toEqual({});
   });
 
   it('fires the 02:30 New York run once on the day 02:30 does not exist, and once on the day it exists twice', () => {

@@ -6,7 +6,6 @@ export interface ScheduleFacts {
   id: string;
   name: string;
   spec: ScheduleSpecV1;
-  createdAt: Date;
   /** Due instant of its latest recorded run (fired or skipped); null before the first. */
   lastDueAt: Date | null;
 }
@@ -26,15 +25,16 @@ export interface RunPlan {
  * `now` is within `graceMs` of it (a replica ticks every few seconds); one further back was
  * missed while no replica ran. The latest missed run fires once on recovery when the setting
  * says run-once and it is younger than `catchUpLimitMs`; every other missed run is skipped, so
- * nothing is ever repeated. Runs before the schedule existed are not its runs (the calendar
- * may stand before its creation in tests: then it starts from `now - graceMs`).
+ * nothing is ever repeated. A schedule with no recorded run starts `graceMs` before its first
+ * evaluation: its first run is the first one due after it was created and seen, never one of
+ * the days before (by the calendar, which a test may have moved past its creation).
  */
 export function planRuns(
   schedule: ScheduleFacts,
   now: Date,
   opts: { graceMs: number; missed: MissedRuns; catchUpLimitMs: number },
 ): RunPlan {
-  const from = schedule.lastDueAt ?? new Date(Math.min(schedule.createdAt.getTime(), now.getTime() - opts.graceMs));
+  const from = schedule.lastDueAt ?? new Date(now.getTime() - opts.graceMs);
   const due = runsBetween(schedule.spec, from, now);
   if (due.length === 0) return {};
   const latest = due[due.length - 1];
