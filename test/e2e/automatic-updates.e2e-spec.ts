@@ -208,4 +208,38 @@ defaults:
     expect(rollout.trigger).toBe('schedule');
     expect(await automaticRollouts('2.0.3')).toHaveLength(1);
   });
+
+  it('pauses an automatic rollout at a batch boundary when its window closes, and resumes it in the next window', async () => {
+    await ok('schedule', 'disable', 'patches');
+    await ok('policy', 'set', 'components.demo.strategy.maxParallel', '1');
+    await ok('policy', 'set', 'components.demo.strategy.minHealthy', '4s');
+    await fleet.publish('2.0.4');
+    await checkNow();
+
+    setCalendar(windowOpens(4) + 59 * 60_000); // one minute before the window closes
+    const id = await waitFor(async () => (await automaticRollouts('2.0.4'))[0]?.rollout_id, {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      what: 'the automatic rollout of 2.0.4',
+    }).then((r) => r!);
+    await waitFor(async () => (await fleet.nodeRows(id)).some((n) => n.status === 'succeeded'), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: 'the first batch of 2.0.4',
+    });
+    setCalendar(windowOpens(4) + 61 * 60_000);
+    await fleet.waitForState(id, ['paused'], 30_000);
+    const paused = await fleet.nodeRows(id);
+    const flagged = await fleet.dep.pg.query(`SELECT paused_for_window FROM automatic_rollouts WHERE rollout_id = $1`, [
+      id,
+    ]);
+
+    expect(paused.filter((n) => n.status === 'pending').length).toBeGreaterThan(0);
+    expect(flagged.rows[0].paused_for_window).toBe(true);
+    setCalendar(windowOpens(5) + 60_000);
+    expect(await fleet.waitForState(id, ['succeeded', 'failed', 'rolled_back'], 60_000)).toMatchObject({
+      state: 'succeeded',
+    });
+    expect(await Promise.all(fleet.nodes.map((n) => n.version()))).toEqual(['2.0.4', '2.0.4', '2.0.4']);
+  });
 });
