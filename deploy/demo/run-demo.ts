@@ -32,12 +32,13 @@ import {
   uniqueName,
   type ServiceProcess,
 } from '@lockstep/testing';
+import { automaticUpdateStep } from './demo-automatic';
 import { lostNodeStep } from './demo-lost-node';
 import { DemoWebhookReceiver, readSlackMessage } from './demo-receivers';
 
 const SERVICES = ['checker', 'notifier', 'api', 'scheduler', 'backup'] as const;
 const NODES = ['node-1', 'node-2', 'node-3'] as const;
-const STEPS = 14;
+const STEPS = 15;
 const step = (n: number, text: string) => console.log(`\n[${n}/${STEPS}] ${text}`);
 const ok = (text: string) => console.log(`   ✓ ${text}`);
 const fail = (text: string): never => {
@@ -488,11 +489,14 @@ async function main(): Promise<void> {
       rollout,
     );
 
-    step(13, 'Delivery log (lockstep deliveries)');
+    step(13, 'Automatic updates: a policy file, a security fix out on its own, a major waiting for approval');
+    await automaticUpdateStep({ cli, appVersions, work, ok, fail, cleanup: (stop) => void cleanup.push(stop) });
+
+    step(14, 'Delivery log (lockstep deliveries)');
     const log = await cli('deliveries', '--limit', '8');
     console.log(log.stdout.replace(/^/gm, '   '));
 
-    step(14, 'The audit trail: every change and refusal, hash-chained (lockstep audit)');
+    step(15, 'The audit trail: every change and refusal, hash-chained (lockstep audit)');
     const trail = await cli('audit', '--since', '1h', '--limit', '10');
     console.log(trail.stdout.trimEnd().replace(/^/gm, '   '));
     const refused = JSON.parse((await cli('audit', '--action', 'request.refused', '--json')).stdout) as unknown[];
