@@ -30,6 +30,9 @@ import { NodesController } from './nodes/nodes.controller';
 import { NodesRepository } from './nodes/nodes.repository';
 import { NodesService } from './nodes/nodes.service';
 import { OpenApiController } from './openapi/openapi.controller';
+import { PolicyController } from './policy/policy.controller';
+import { PolicyRepository } from './policy/policy.repository';
+import { PolicyService } from './policy/policy.service';
 import { ReleasesController } from './releases/releases.controller';
 import { ReleasesRepository } from './releases/releases.repository';
 import { ReleasesService } from './releases/releases.service';
@@ -62,6 +65,7 @@ export const API_CONTROLLERS = [
   BackupsController,
   BackupOperationsController,
   TokensController,
+  PolicyController,
   AuditController,
   OpenApiController,
 ];
@@ -95,6 +99,8 @@ export const API_PROVIDERS = [
   LocksService,
   BackupsRepository,
   BackupsService,
+  PolicyRepository,
+  PolicyService,
   AuditRepository,
   AuditService,
   { provide: REFUSAL_AUDIT, useExisting: AuditService },
