@@ -17,7 +17,9 @@ describe(`${ApiModule.name} policy routes`, () => {
   let app: ApiTestApp;
   let store: PolicyStore;
   const policyAudits = () =>
-    ds.getRepository(AuditLogEntity).find({ where: [{ action: 'policy.apply' }, { action: 'policy.set' }], order: { id: 'ASC' } });
+    ds
+      .getRepository(AuditLogEntity)
+      .find({ where: [{ action: 'policy.apply' }, { action: 'policy.set' }], order: { id: 'ASC' } });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -55,7 +57,9 @@ describe(`${ApiModule.name} policy routes`, () => {
   });
 
   it('refuses a file with mistakes, naming each line and field, and stores nothing', async () => {
-    const bad = example.replace('    minor: next-window\n', '    minor: soon\n').replace('  channel: stable\n', '  channel: stable\n  surge: 3\n');
+    const bad = example
+      .replace('    minor: next-window\n', '    minor: soon\n')
+      .replace('  channel: stable\n', '  channel: stable\n  surge: 3\n');
 
     const res = await app.call('PUT', '/v1/policy', { yaml: bad });
 
@@ -82,7 +86,11 @@ describe(`${ApiModule.name} policy routes`, () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ applied: true, dryRun: false, policy: { revision: 1, appliedBy: 'test-owner' } });
     expect(res.body.changes).toContainEqual({ path: 'defaults.minimumReleaseAge', from: '0s', to: '3d' });
-    expect(await store.current()).toMatchObject({ revision: 1, document: parsePolicyFile(example), appliedBy: 'test-owner' });
+    expect(await store.current()).toMatchObject({
+      revision: 1,
+      document: parsePolicyFile(example),
+      appliedBy: 'test-owner',
+    });
     const audits = await policyAudits();
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({ action: 'policy.apply', target: 'update-policy', actorName: 'test-owner' });
@@ -129,7 +137,12 @@ describe(`${ApiModule.name} policy routes`, () => {
       await app.call('GET', '/v1/policy/components/other'),
     ];
 
-    expect(app_.body).toMatchObject({ component: 'app', revision: 2, overridden: true, policy: { minimumReleaseAge: '7d' } });
+    expect(app_.body).toMatchObject({
+      component: 'app',
+      revision: 2,
+      overridden: true,
+      policy: { minimumReleaseAge: '7d' },
+    });
     expect(other.body).toMatchObject({ overridden: false, policy: { minimumReleaseAge: '3d' } });
   });
 
@@ -137,7 +150,10 @@ describe(`${ApiModule.name} policy routes`, () => {
     const res = await app.call('PATCH', '/v1/policy', { path: 'defaults.classes.patch', value: 'sometimes' });
 
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ code: 'POLICY_FILE_INVALID', detail: expect.stringContaining('defaults.classes.patch') });
+    expect(res.body).toMatchObject({
+      code: 'POLICY_FILE_INVALID',
+      detail: expect.stringContaining('defaults.classes.patch'),
+    });
     expect((await store.current()).revision).toBe(2);
   });
 

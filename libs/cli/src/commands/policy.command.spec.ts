@@ -183,8 +183,7 @@ describe('lockstep policy (against the API)', () => {
 
   it('prints what is in force for one component', async () => {
     const file = parsePolicyFile(example);
-    seen.answer = () =>
-      jsonResponse(200, { component: 'api', revision: 3, overridden: true, policy: file.defaults });
+    seen.answer = () => jsonResponse(200, { component: 'api', revision: 3, overridden: true, policy: file.defaults });
 
     await lockstep(['policy', 'get', '--component', 'api']);
 
@@ -208,9 +207,7 @@ describe('lockstep policy (against the API)', () => {
     const code = await lockstep(['policy', 'set', path, value]);
 
     expect(code).toBe(0);
-    expect(seen.sent).toEqual([
-      expect.objectContaining({ method: 'PATCH', body: { path, value: sent } }),
-    ]);
+    expect(seen.sent).toEqual([expect.objectContaining({ method: 'PATCH', body: { path, value: sent } })]);
     expect(seen.out).toContain('applied: the policy in force is now revision 4');
   });
 

@@ -147,9 +147,9 @@ function fieldPath(path: string): string {
 }
 
 /** VALUE as YAML: `7d` and `next-window` stay strings, `3` is a number, `true` a boolean, `[a, b]` a list. */
-function fieldValue(text: string): unknown {
+function fieldValue(text: string): PatchPolicyBody['value'] {
   try {
-    return parseYaml(text) as unknown;
+    return parseYaml(text) as PatchPolicyBody['value'];
   } catch (err) {
     throw new UsageError(
       `VALUE ${JSON.stringify(text)} is not a YAML value (${(err as Error).message.split('\n')[0]}); quote it, e.g. '[security, hotfix]'`,

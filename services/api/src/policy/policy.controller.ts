@@ -35,7 +35,10 @@ export class PolicyController {
 
   /** Sets one field of the policy; the whole result is validated. */
   @Patch()
-  set(@Body(new ZodPipe(PatchPolicyBody)) body: PatchPolicyBody, @Actor() actor: AuditActor): Promise<PolicyApplyResult> {
+  set(
+    @Body(new ZodPipe(PatchPolicyBody)) body: PatchPolicyBody,
+    @Actor() actor: AuditActor,
+  ): Promise<PolicyApplyResult> {
     return this.policy.set(body, actor);
   }
 }

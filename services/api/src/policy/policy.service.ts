@@ -53,7 +53,8 @@ function validated(check: () => PolicyFileV1): PolicyFileV1 {
   try {
     return check();
   } catch (err) {
-    if (err instanceof PolicyFileError) throw new ApiError(400, ApiErrorCode.PolicyInvalid, err.message, { cause: err });
+    if (err instanceof PolicyFileError)
+      throw new ApiError(400, ApiErrorCode.PolicyInvalid, err.message, { cause: err });
     throw err;
   }
 }
