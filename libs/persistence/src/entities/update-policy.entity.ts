@@ -1,7 +1,8 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 
 /** The update policy in force: one row (id 1) or none (the built-in default). See PolicyStore. */
 @Entity({ name: 'update_policy' })
+@Check('update_policy_id_check', '"id" = 1')
 export class UpdatePolicyEntity {
   /** Always 1: there is one policy per control plane. */
   @PrimaryColumn({ type: 'smallint' })
@@ -15,7 +16,7 @@ export class UpdatePolicyEntity {
   @Column({ type: 'jsonb' })
   document: unknown;
 
-  @Column({ name: 'applied_at', type: 'timestamptz' })
+  @Column({ name: 'applied_at', type: 'timestamptz', default: () => 'now()' })
   appliedAt: Date;
 
   /** The name of the token that applied it. */
