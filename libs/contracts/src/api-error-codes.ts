@@ -1,3 +1,4 @@
+import { PolicyFileErrorCodes } from './policy-file';
 import { QueryErrorCode } from './queries';
 
 /**
@@ -32,6 +33,10 @@ export const ApiErrorCode = {
   RouteNotDeclared: 'ROUTE_NOT_DECLARED',
   /** 409: revoking this token would leave no owner token that works for every component. */
   LastOwnerToken: 'LAST_OWNER_TOKEN',
+  /** 400: the policy sent is not valid; the detail lists every problem (with its line for YAML). */
+  PolicyInvalid: PolicyFileErrorCodes.INVALID,
+  /** 409: another policy revision was applied since the one the change was based on. */
+  PolicyRevisionConflict: 'POLICY_REVISION_CONFLICT',
   /** 421: the request's Host header names a host the API does not serve (DNS rebinding guard). */
   HostNotAllowed: 'HOST_NOT_ALLOWED',
 } as const;

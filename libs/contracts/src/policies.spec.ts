@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  DEFAULT_POLICY_FILE,
   diffPolicies,
   effectivePolicy,
   formatPolicyFile,
   parsePolicyFile,
   PolicyFileError,
   policyJsonSchema,
+  policyPathKeys,
+  setPolicyField,
+  validatePolicyDocument,
 } from '@lockstep/contracts';
 
 const examplePath = join(__dirname, '../../../deploy/lockstep-policy.example.yaml');
@@ -141,5 +145,51 @@ describe('policy file', () => {
       { path: 'defaults.classes.major', from: 'approval', to: 'never' },
     ]);
     expect(diffPolicies(inForce, inForce)).toEqual([]);
+  });
+});
+
+describe('policy defaults and single fields', () => {
+  it('has a built-in default that validates and installs nothing on its own', () => {
+    const sut = validatePolicyDocument(DEFAULT_POLICY_FILE);
+
+    expect(new Set(Object.values(sut.defaults.classes))).toEqual(new Set(['never']));
+    expect(sut.components).toEqual({});
+  });
+
+  it('refuses a JSON document naming each field, without lines', () => {
+    const bad = { ...DEFAULT_POLICY_FILE, defaults: { ...DEFAULT_POLICY_FILE.defaults, channel: 'nightly' } };
+
+    expect(() => validatePolicyDocument(bad)).toThrow(/defaults\.channel: /);
+  });
+
+  it.each([
+    ['defaults.classes.patch', ['defaults', 'classes', 'patch']],
+    ['components.api.minimumReleaseAge', ['components', 'api', 'minimumReleaseAge']],
+    ['components.api.classes.minor', ['components', 'api', 'classes', 'minor']],
+    ['components.edge.cache.strategy.canary', ['components', 'edge.cache', 'strategy', 'canary']],
+    ['components.api', ['components', 'api']],
+  ])('splits %s into its keys (component names may hold dots)', (path, keys) => {
+    expect(policyPathKeys(path)).toEqual(keys);
+  });
+
+  it('sets a field of a component with no overrides yet, leaving the file it was given alone', () => {
+    const sut = setPolicyField(DEFAULT_POLICY_FILE, 'components.api.classes.minor', 'approval');
+
+    expect(validatePolicyDocument(sut).components).toEqual({ api: { classes: { minor: 'approval' } } });
+    expect(DEFAULT_POLICY_FILE.components).toEqual({});
+  });
+
+  it('removes a field with null', () => {
+    const withApi = validatePolicyDocument(setPolicyField(DEFAULT_POLICY_FILE, 'components.api.channel', 'beta'));
+
+    const sut = setPolicyField(withApi, 'components.api', null);
+
+    expect(validatePolicyDocument(sut).components).toEqual({});
+  });
+
+  it('refuses a path through a value that is not an object', () => {
+    expect(() => setPolicyField(DEFAULT_POLICY_FILE, 'defaults.channel.x', 1)).toThrow(
+      /defaults\.channel: is not an object/,
+    );
   });
 });

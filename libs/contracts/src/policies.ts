@@ -85,6 +85,32 @@ export const PolicyFileV1 = z.strictObject({
 });
 export type PolicyFileV1 = z.infer<typeof PolicyFileV1>;
 
+/**
+ * The policy in force when none was ever applied: nothing installs on its own (every class
+ * `never`), so a control plane without a policy behaves as before policies existed.
+ */
+export const DEFAULT_POLICY_FILE: PolicyFileV1 = {
+  apiVersion: 'lockstep/v1',
+  kind: 'UpdatePolicy',
+  defaults: {
+    classes: Object.fromEntries(UpdateClasses.map((c) => [c, 'never'])) as ClassActionsV1,
+    channel: 'stable',
+    minimumReleaseAge: '0s',
+    bypassMinimumAgeFor: [],
+    strategy: {
+      maxParallel: 1,
+      canary: 0,
+      minHealthy: '10s',
+      healthyDeadline: '5m',
+      failureBudget: 0,
+      autoRollback: true,
+    },
+    backupBefore: false,
+    windows: [],
+  },
+  components: {},
+};
+
 /** The policy in force for `component`: the defaults with the component's overrides on top. */
 export function effectivePolicy(file: PolicyFileV1, component: string): UpdatePolicyV1 {
   const d = file.defaults;

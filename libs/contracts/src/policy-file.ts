@@ -42,6 +42,66 @@ export function parsePolicyFile(text: string): PolicyFileV1 {
   );
 }
 
+/**
+ * Validates a policy given as a value (JSON) rather than YAML text: the same problems as
+ * {@link parsePolicyFile}, each with its path and what is allowed, without line numbers.
+ */
+export function validatePolicyDocument(value: unknown): PolicyFileV1 {
+  const parsed = PolicyFileV1.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new PolicyFileError(
+    parsed.error.issues.map((issue) => formatIssue(issue, { schema: PolicyFileV1 }) + allowedFieldsHint(issue)),
+  );
+}
+
+/** A field `lockstep policy set` may name: `defaults.<field>[.<sub>]` or `components.<name>.<field>[.<sub>]`. */
+export const PolicyFieldPath = z
+  .string()
+  .regex(/^(defaults|components)(\.[A-Za-z0-9_-]+)+$/, {
+    message: 'expected a dotted field path such as defaults.classes.patch or components.api.minimumReleaseAge',
+  })
+  .describe('the field to set, e.g. defaults.classes.patch or components.api.minimumReleaseAge');
+
+/** Fields of a policy that hold fields of their own (a path goes one level deeper through them). */
+const NESTED_FIELDS = new Set(['classes', 'strategy']);
+
+/**
+ * `path` split into keys. A component name may hold dots (`edge.cache`), so under `components`
+ * the name is everything between `components.` and the field (`classes.minor` or `strategy.x`
+ * count as one field); a path of `components.<name>` names the component's whole override.
+ */
+export function policyPathKeys(path: string): string[] {
+  const keys = path.split('.');
+  if (keys[0] !== 'components' || keys.length <= 2) return keys;
+  const nested = keys.length >= 4 && NESTED_FIELDS.has(keys[keys.length - 2]);
+  const fieldKeys = nested ? 2 : 1;
+  if (keys.length - 1 - fieldKeys < 1) return ['components', keys.slice(1).join('.')];
+  return ['components', keys.slice(1, keys.length - fieldKeys).join('.'), ...keys.slice(keys.length - fieldKeys)];
+}
+
+/**
+ * A copy of `file` (as a plain value, not yet validated) with the field at `path` set to
+ * `value`; `null` removes the field (a component's override, or a whole component). Objects
+ * missing on the way (a component with no overrides yet) are created. Throws a
+ * {@link PolicyFileError} when the path runs through something that is not an object.
+ */
+export function setPolicyField(file: PolicyFileV1, path: string, value: unknown): unknown {
+  const copy = structuredClone(file) as unknown as Record<string, unknown>;
+  const keys = policyPathKeys(path);
+  let at: Record<string, unknown> = copy;
+  for (const [i, key] of keys.slice(0, -1).entries()) {
+    const next = at[key] ?? (value === null ? undefined : (at[key] = {}));
+    if (next === undefined) return copy;
+    if (!isPlainObject(next))
+      throw new PolicyFileError([`${keys.slice(0, i + 1).join('.')}: is not an object, so ${path} cannot be set`]);
+    at = next;
+  }
+  const last = keys[keys.length - 1];
+  if (value === null) delete at[last];
+  else at[last] = value;
+  return copy;
+}
+
 /** For an unknown field below the top level, the fields allowed there (formatIssue names them only at the top). */
 function allowedFieldsHint(issue: ValidationIssue): string {
   if (issue.code !== 'unrecognized_keys' || issue.path.length === 0) return '';

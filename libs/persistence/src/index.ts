@@ -15,6 +15,7 @@ export {
   RolloutNodeEntity,
   SourceStateEntity,
   SubscriptionEntity,
+  UpdatePolicyEntity,
 } from './entities';
 export * from './migrations';
 export { createDataSource, runMigrations } from './data-source';
@@ -27,3 +28,4 @@ export * from './backups/backup-record';
 export * from './audit';
 export * from './backups/restored-control-plane';
 export * from './sealing/secret-keyring';
+export { PolicyStore, type PolicyInForce } from './policy/policy-store';

@@ -4,6 +4,7 @@ import { DEAD_LETTER_RECORDER } from '@lockstep/messaging';
 import { auditDeadLetters } from './audit/audit-dead-letters';
 import { createDataSource, ensureDatabase, runMigrations } from './data-source';
 import { OUTBOX_RELAY_SUBJECTS, OutboxRelay } from './outbox/outbox-relay';
+import { PolicyStore } from './policy/policy-store';
 
 export interface PersistenceOptions {
   url: string;
@@ -44,11 +45,12 @@ export class PersistenceModule {
       ...(options.relay === false ? [] : [OutboxRelay]),
       ...(options.relaySubjects ? [{ provide: OUTBOX_RELAY_SUBJECTS, useValue: options.relaySubjects }] : []),
       { provide: DEAD_LETTER_RECORDER, useFactory: auditDeadLetters, inject: [DataSource] },
+      PolicyStore,
     ];
     return {
       module: PersistenceModule,
       providers,
-      exports: [DataSource, DEAD_LETTER_RECORDER, ...(options.relay === false ? [] : [OutboxRelay])],
+      exports: [DataSource, DEAD_LETTER_RECORDER, PolicyStore, ...(options.relay === false ? [] : [OutboxRelay])],
     };
   }
 }

@@ -12,6 +12,7 @@ import { ROUTE_ACCESS, type RouteAccess } from './http/route-access';
 import { LockAuditRepository } from './locks/lock-audit.repository';
 import { LocksRepository } from './locks/locks.repository';
 import { NodesRepository } from './nodes/nodes.repository';
+import { PolicyRepository } from './policy/policy.repository';
 import { ReleasesRepository } from './releases/releases.repository';
 import { RolloutsRepository } from './rollouts/rollouts.repository';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
@@ -66,6 +67,10 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'POST /v1/backups/:id/verify': { path: '/v1/backups/demo-nightly/verify' },
   'POST /v1/backups/:id/restore': { path: '/v1/backups/demo-nightly/restore', body: { what: 'data', confirm: true } },
   'GET /v1/backup-operations/:id': { path: `/v1/backup-operations/${ROLLOUT_ID}` },
+  'GET /v1/policy': { path: '/v1/policy' },
+  'GET /v1/policy/components/:name': { path: '/v1/policy/components/demo' },
+  'PUT /v1/policy': { path: '/v1/policy', body: { yaml: 'apiVersion: lockstep/v1', dryRun: true } },
+  'PATCH /v1/policy': { path: '/v1/policy', body: { path: 'defaults.channel', value: 'beta', dryRun: true } },
   'GET /v1/audit': { path: '/v1/audit' },
   'GET /v1/audit/verify': { path: '/v1/audit/verify' },
   'GET /v1/tokens': { path: '/v1/tokens' },
@@ -165,6 +170,7 @@ describe('API access (every route × every kind of caller; real Postgres tokens,
       LockAuditRepository,
       BackupsRepository,
       OutboxDeadLettersRepository,
+      PolicyRepository,
     ].map((r): [unknown, unknown] => [r, recorder(r.name, calls)]);
     app = await startApiTestApp({ send: send as QueryClient['send'], repositories: fakes, database: ds });
     tokens.owner = app.ownerToken;

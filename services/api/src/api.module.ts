@@ -31,6 +31,9 @@ import { UpdatesController } from './updates/updates.controller';
 import { NodesRepository } from './nodes/nodes.repository';
 import { NodesService } from './nodes/nodes.service';
 import { OpenApiController } from './openapi/openapi.controller';
+import { PolicyController } from './policy/policy.controller';
+import { PolicyRepository } from './policy/policy.repository';
+import { PolicyService } from './policy/policy.service';
 import { ReleasesController } from './releases/releases.controller';
 import { ReleasesRepository } from './releases/releases.repository';
 import { ReleasesService } from './releases/releases.service';
@@ -64,6 +67,7 @@ export const API_CONTROLLERS = [
   BackupsController,
   BackupOperationsController,
   TokensController,
+  PolicyController,
   AuditController,
   OpenApiController,
 ];
@@ -97,6 +101,8 @@ export const API_PROVIDERS = [
   LocksService,
   BackupsRepository,
   BackupsService,
+  PolicyRepository,
+  PolicyService,
   AuditRepository,
   AuditService,
   { provide: REFUSAL_AUDIT, useExisting: AuditService },

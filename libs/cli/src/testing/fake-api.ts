@@ -12,10 +12,12 @@ import {
   ListDeliveriesQuery,
   ListReleasesQuery,
   ListRolloutsQuery,
+  PatchPolicyBody,
   PatchSubscriptionBody,
   PostChecksBody,
   PruneBackupsBody,
   PutComponentBody,
+  PutPolicyBody,
   RedriveDeadLettersBody,
   ReleaseLockBody,
   RemoveNodeQuery,
@@ -66,6 +68,8 @@ const API_REQUESTS: Array<{ method: string; path: RegExp; body?: z.ZodType; quer
   { method: 'POST', path: /^\/v1\/backups\/prune$/, body: PruneBackupsBody },
   { method: 'POST', path: /^\/v1\/backups\/[^/]+\/restore$/, body: RestoreBackupBody },
   { method: 'POST', path: /^\/v1\/tokens$/, body: CreateTokenBody },
+  { method: 'PUT', path: /^\/v1\/policy$/, body: PutPolicyBody },
+  { method: 'PATCH', path: /^\/v1\/policy$/, body: PatchPolicyBody },
 ];
 
 /** Why the API would answer 400 to a request (worded like the API); undefined when it would accept it. */

@@ -13,6 +13,7 @@ import { RolloutNodeEntity } from './rollout-node.entity';
 import { RolloutEntity } from './rollout.entity';
 import { SourceStateEntity } from './source-state.entity';
 import { SubscriptionEntity } from './subscription.entity';
+import { UpdatePolicyEntity } from './update-policy.entity';
 
 export * from './announced-release.entity';
 export * from './backup.entity';
@@ -29,6 +30,7 @@ export * from './rollout.entity';
 export * from './rollout-node.entity';
 export * from './source-state.entity';
 export * from './subscription.entity';
+export * from './update-policy.entity';
 
 /** Every entity of the schema. */
 export const allEntities = [
@@ -48,4 +50,5 @@ export const allEntities = [
   AuditHeadEntity,
   BackupEntity,
   BackupOperationEntity,
+  UpdatePolicyEntity,
 ];

@@ -90,6 +90,12 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v1/backups/:id/restore': { role: Owner, component: { from: 'backup', param: 'id' } },
   'GET /v1/backup-operations/:id': { role: Viewer },
 
+  'GET /v1/policy': { role: Viewer },
+  'GET /v1/policy/components/:name': { role: Viewer },
+  // the policy decides for every component: only a token for every component may change it
+  'PUT /v1/policy': { role: Operator, component: ALL },
+  'PATCH /v1/policy': { role: Operator, component: ALL },
+
   'GET /v1/audit': { role: Viewer },
   'GET /v1/audit/verify': { role: Viewer },
 

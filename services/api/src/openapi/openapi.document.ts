@@ -31,6 +31,7 @@ import { ROUTE_ACCESS } from '../http/route-access';
 import { AUDIT_ROUTES } from './audit-routes';
 import { BACKUP_ROUTES } from './backup-routes';
 import { FLEET_ROUTES } from './fleet-routes';
+import { POLICY_ROUTES } from './policy-routes';
 import { TOKEN_ROUTES } from './token-routes';
 
 /** One documented operation; the spec checks these against the controllers' routes. */
@@ -213,6 +214,7 @@ export const ROUTES: RouteDoc[] = [
     via: 'notifier',
   },
   ...FLEET_ROUTES,
+  ...POLICY_ROUTES,
   ...BACKUP_ROUTES,
   ...TOKEN_ROUTES,
   ...AUDIT_ROUTES,
@@ -238,7 +240,7 @@ const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, u
 const ERROR_TEXT: Record<number, string> = {
   400: 'The request is invalid; the message names each field to fix',
   404: 'Not found',
-  409: 'The current state does not allow it (another rollout is active, the rollout or backup is not in a state for this action, the backup name is taken)',
+  409: 'The current state does not allow it (another rollout is active, the rollout or backup is not in a state for this action, the backup name is taken, the policy changed since the revision the change was based on)',
   401: 'No valid token: missing, malformed, unknown, expired or revoked (send Authorization: Bearer lst_...)',
   403: "The token's role is too small, or it is narrowed to components that do not include the target",
   421: 'The Host header names a host this API does not serve (DNS rebinding guard; see API_ALLOWED_HOSTS)',

@@ -15,6 +15,7 @@ import { AccessTargetsRepository } from '../http/access-targets.repository';
 import { LockAuditRepository } from '../locks/lock-audit.repository';
 import { LocksRepository } from '../locks/locks.repository';
 import { NodesRepository } from '../nodes/nodes.repository';
+import { PolicyRepository } from '../policy/policy.repository';
 import { ReleasesRepository } from '../releases/releases.repository';
 import { RolloutsRepository } from '../rollouts/rollouts.repository';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
@@ -35,6 +36,7 @@ const REPOSITORIES: unknown[] = [
   BackupsRepository,
   AuditRepository,
   OutboxDeadLettersRepository,
+  PolicyRepository,
 ];
 
 /** One HTTP exchange with the app under test. */
