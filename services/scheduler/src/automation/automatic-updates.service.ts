@@ -1,12 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  DEFAULT_POLICY_FILE,
-  effectivePolicy,
-  parseDuration,
-  RolloutCreateV1,
-  systemActor,
-  type UpdatesReplyV1,
-} from '@lockstep/contracts';
+import { effectivePolicy, parseDuration, RolloutCreateV1, systemActor, type UpdatesReplyV1 } from '@lockstep/contracts';
 import { windowAt } from '@lockstep/scheduling';
 import { CLOCK, type Clock } from '../clock/clock.port';
 import { CALENDAR, type Calendar } from '../clock/calendar.port';
@@ -146,7 +139,7 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
       this.repo.windows(),
       this.repo.components(only),
     ]);
-    const policyFile = file ?? DEFAULT_POLICY_FILE;
+    const policyFile = file;
     const out: EvaluatedRelease[] = [];
     for (const component of components) {
       const [releases, holds, approvals] = await Promise.all([
@@ -175,7 +168,7 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
     const latest = (await this.repo.automaticRollouts({ component: e.component, version: e.version }))[0];
     if (latest && !FAILED_STATES.includes(latest.state)) return false; // under way or done
     if (latest && (await this.holdFailed(latest))) return false;
-    const policy = effectivePolicy((await this.repo.policy()) ?? DEFAULT_POLICY_FILE, e.component);
+    const policy = effectivePolicy(await this.repo.policy(), e.component);
     const labels = Object.entries(e.window?.nodeLabels ?? {});
     const request = RolloutCreateV1.parse({
       component: e.component,

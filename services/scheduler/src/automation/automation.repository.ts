@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
-  PolicyFileV1,
+  type PolicyFileV1,
   type Channel,
   type MaintenanceWindowSpecV1,
   type PolicyHold,
@@ -8,7 +8,7 @@ import {
   type UpdateClass,
   systemActor,
 } from '@lockstep/contracts';
-import { appendAudit } from '@lockstep/persistence';
+import { appendAudit, PolicyStore } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import { rowsOf } from '../rollouts/sql-rows';
 import type { ScheduleFacts } from './schedule-runs';
@@ -45,12 +45,15 @@ export interface AutomaticStart {
 /** What automatic updates read and record in Postgres (the tables the API writes: policy, windows, schedules, holds, approvals). */
 @Injectable()
 export class AutomationRepository {
-  constructor(private readonly ds: DataSource) {}
+  private readonly policies: PolicyStore;
 
-  /** The policy file in force; null when none was applied. */
-  async policy(): Promise<PolicyFileV1 | null> {
-    const [row] = rowsOf<{ document: unknown }>(await this.ds.query(`SELECT document FROM update_policy WHERE id = 1`));
-    return row ? PolicyFileV1.parse(row.document) : null;
+  constructor(private readonly ds: DataSource) {
+    this.policies = new PolicyStore(ds);
+  }
+
+  /** The policy file in force (the built-in default, where nothing installs on its own, when none was applied). */
+  async policy(): Promise<PolicyFileV1> {
+    return (await this.policies.current()).document;
   }
 
   async components(name?: string): Promise<ComponentFacts[]> {
