@@ -242,7 +242,12 @@ export class RolloutRepository {
       const reason = why.reason ?? `${action} by operator`;
       const from = await this.move(m, id, to, rolloutFromStates(to, 'operator'), reason);
       if (from) {
-        await appendAudit(m, { actor, action: `rollout.${action}`, target: id, params: { from, to, reason } });
+        await appendAudit(m, {
+          actor,
+          action: `rollout.${action}`,
+          target: id,
+          params: { from, to, ...(why.reason ? { reason: why.reason } : {}) },
+        });
         await why.within?.(m);
         return { ok: true, state: to };
       }
