@@ -15,6 +15,8 @@ export {
   RolloutNodeEntity,
   SourceStateEntity,
   SubscriptionEntity,
+  UpdateApprovalEntity,
+  UpdateHoldEntity,
 } from './entities';
 export * from './migrations';
 export { createDataSource, runMigrations } from './data-source';
@@ -27,3 +29,4 @@ export * from './backups/backup-record';
 export * from './audit';
 export * from './backups/restored-control-plane';
 export * from './sealing/secret-keyring';
+export * from './update-decisions/update-decisions.store';

@@ -13,6 +13,8 @@ import { RolloutNodeEntity } from './rollout-node.entity';
 import { RolloutEntity } from './rollout.entity';
 import { SourceStateEntity } from './source-state.entity';
 import { SubscriptionEntity } from './subscription.entity';
+import { UpdateApprovalEntity } from './update-approval.entity';
+import { UpdateHoldEntity } from './update-hold.entity';
 
 export * from './announced-release.entity';
 export * from './backup.entity';
@@ -29,6 +31,8 @@ export * from './rollout.entity';
 export * from './rollout-node.entity';
 export * from './source-state.entity';
 export * from './subscription.entity';
+export * from './update-approval.entity';
+export * from './update-hold.entity';
 
 /** Every entity of the schema. */
 export const allEntities = [
@@ -48,4 +52,6 @@ export const allEntities = [
   AuditHeadEntity,
   BackupEntity,
   BackupOperationEntity,
+  UpdateApprovalEntity,
+  UpdateHoldEntity,
 ];
