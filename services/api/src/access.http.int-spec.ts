@@ -15,6 +15,7 @@ import { NodesRepository } from './nodes/nodes.repository';
 import { ReleasesRepository } from './releases/releases.repository';
 import { RolloutsRepository } from './rollouts/rollouts.repository';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
+import { UpdateDecisionsRepository } from './updates/update-decisions.repository';
 import { startApiTestApp, type ApiTestApp, type ApiTestResponse } from './testing/api-test-app';
 
 const ROLLOUT_ID = '0b6f3c1e-1d2a-4c3b-9e8f-7a6b5c4d3e2f';
@@ -66,6 +67,12 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'POST /v1/backups/:id/verify': { path: '/v1/backups/demo-nightly/verify' },
   'POST /v1/backups/:id/restore': { path: '/v1/backups/demo-nightly/restore', body: { what: 'data', confirm: true } },
   'GET /v1/backup-operations/:id': { path: `/v1/backup-operations/${ROLLOUT_ID}` },
+  'GET /v1/updates/approvals': { path: '/v1/updates/approvals' },
+  'POST /v1/updates/:component/:version/approve': { path: '/v1/updates/demo/1.1.0/approve', body: {} },
+  'POST /v1/updates/:component/:version/reject': { path: '/v1/updates/demo/1.1.0/reject', body: { reason: 'no' } },
+  'GET /v1/holds': { path: '/v1/holds' },
+  'POST /v1/holds': { path: '/v1/holds', body: { component: 'demo', reason: 'freeze' } },
+  'DELETE /v1/holds/:component': { path: '/v1/holds/demo' },
   'GET /v1/audit': { path: '/v1/audit' },
   'GET /v1/audit/verify': { path: '/v1/audit/verify' },
   'GET /v1/tokens': { path: '/v1/tokens' },
@@ -165,6 +172,7 @@ describe('API access (every route × every kind of caller; real Postgres tokens,
       LockAuditRepository,
       BackupsRepository,
       OutboxDeadLettersRepository,
+      UpdateDecisionsRepository,
     ].map((r): [unknown, unknown] => [r, recorder(r.name, calls)]);
     app = await startApiTestApp({ send: send as QueryClient['send'], repositories: fakes, database: ds });
     tokens.owner = app.ownerToken;

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import {
   ApiErrorCode,
+  ApproveUpdateBody,
   CreateBackupBody,
+  CreateHoldBody,
   CreateRollbackBody,
   CreateRolloutBody,
   CreateSubscriptionBody,
@@ -17,6 +19,8 @@ import {
   PruneBackupsBody,
   PutComponentBody,
   RedriveDeadLettersBody,
+  RejectUpdateBody,
+  ReleaseHoldQuery,
   ReleaseLockBody,
   RemoveNodeQuery,
   ReplayDeadLettersBody,
@@ -66,6 +70,10 @@ const API_REQUESTS: Array<{ method: string; path: RegExp; body?: z.ZodType; quer
   { method: 'POST', path: /^\/v1\/backups\/prune$/, body: PruneBackupsBody },
   { method: 'POST', path: /^\/v1\/backups\/[^/]+\/restore$/, body: RestoreBackupBody },
   { method: 'POST', path: /^\/v1\/tokens$/, body: CreateTokenBody },
+  { method: 'POST', path: /^\/v1\/updates\/[^/]+\/[^/]+\/approve$/, body: ApproveUpdateBody },
+  { method: 'POST', path: /^\/v1\/updates\/[^/]+\/[^/]+\/reject$/, body: RejectUpdateBody },
+  { method: 'POST', path: /^\/v1\/holds$/, body: CreateHoldBody },
+  { method: 'DELETE', path: /^\/v1\/holds\/[^/]+$/, query: ReleaseHoldQuery },
 ];
 
 /** Why the API would answer 400 to a request (worded like the API); undefined when it would accept it. */

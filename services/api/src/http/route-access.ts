@@ -89,6 +89,13 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v1/backups/:id/restore': { role: Owner, component: { from: 'backup', param: 'id' } },
   'GET /v1/backup-operations/:id': { role: Viewer },
 
+  'GET /v1/updates/approvals': { role: Viewer },
+  'POST /v1/updates/:component/:version/approve': { role: Operator, component: { from: 'path', param: 'component' } },
+  'POST /v1/updates/:component/:version/reject': { role: Operator, component: { from: 'path', param: 'component' } },
+  'GET /v1/holds': { role: Viewer },
+  'POST /v1/holds': { role: Operator, component: { from: 'body', field: 'component' } },
+  'DELETE /v1/holds/:component': { role: Operator, component: { from: 'path', param: 'component' } },
+
   'GET /v1/audit': { role: Viewer },
   'GET /v1/audit/verify': { role: Viewer },
 
