@@ -81,7 +81,10 @@ describe('approvals and holds (real Postgres, HTTP)', () => {
     it('approves without a body or reason, before the engine asked', async () => {
       const res = await app.call('POST', '/v1/updates/demo/1.2.0/approve');
 
-      expect(res).toMatchObject({ status: 200, body: { approval: { state: 'approved', requestedAt: null, reason: '' } } });
+      expect(res).toMatchObject({
+        status: 200,
+        body: { approval: { state: 'approved', requestedAt: null, reason: '' } },
+      });
     });
 
     it('rejects an approved release, saying what it replaced, and back', async () => {
@@ -95,12 +98,24 @@ describe('approvals and holds (real Postgres, HTTP)', () => {
         replaced: { state: 'approved', decidedBy: 'test-owner' },
       });
       expect(approved.body).toMatchObject({ approval: { state: 'approved' }, replaced: { state: 'rejected' } });
-      expect((await audit()).slice(-3).map((a) => a.action)).toEqual(['update.approve', 'update.reject', 'update.approve']);
+      expect((await audit()).slice(-3).map((a) => a.action)).toEqual([
+        'update.approve',
+        'update.reject',
+        'update.approve',
+      ]);
     });
 
     it.each([
-      ['a version never announced', '/v1/updates/demo/9.9.9/approve', /never announced demo 9\.9\.9.*known versions of demo: 2\.0\.0, 1\.2\.0, 1\.1\.0/],
-      ['a component with no announced release', '/v1/updates/web/1.0.0/reject', /no release of web has been announced.*lockstep check web/],
+      [
+        'a version never announced',
+        '/v1/updates/demo/9.9.9/approve',
+        /never announced demo 9\.9\.9.*known versions of demo: 2\.0\.0, 1\.2\.0, 1\.1\.0/,
+      ],
+      [
+        'a component with no announced release',
+        '/v1/updates/web/1.0.0/reject',
+        /no release of web has been announced.*lockstep check web/,
+      ],
     ])('refuses to decide %s with 404, naming what is known', async (_what, path, detail) => {
       const res = await app.call('POST', path, { reason: 'x' });
 
@@ -109,7 +124,12 @@ describe('approvals and holds (real Postgres, HTTP)', () => {
     });
 
     it.each([
-      ['a rejection without a reason', '/v1/updates/demo/1.1.0/reject', { reason: '  ' }, /say why the release is rejected/],
+      [
+        'a rejection without a reason',
+        '/v1/updates/demo/1.1.0/reject',
+        { reason: '  ' },
+        /say why the release is rejected/,
+      ],
       ['an unknown field', '/v1/updates/demo/1.1.0/approve', { reason: '', force: true }, /force/],
       ['a malformed version', '/v1/updates/demo/1.1.0%20x/approve', {}, /expected a release version/],
     ])('answers 400 for %s', async (_what, path, body, detail) => {
@@ -141,7 +161,9 @@ describe('approvals and holds (real Postgres, HTTP)', () => {
         status: 409,
         body: {
           code: 'HOLD_EXISTS',
-          detail: expect.stringMatching(/demo \(every version\) is already held .* by test-owner: quarter-end freeze.*lockstep release-hold demo\)/),
+          detail: expect.stringMatching(
+            /demo \(every version\) is already held .* by test-owner: quarter-end freeze.*lockstep release-hold demo\)/,
+          ),
         },
       });
       expect(oneVersion).toMatchObject({ status: 201, body: { version: '2.0.0' } });
@@ -159,7 +181,12 @@ describe('approvals and holds (real Postgres, HTTP)', () => {
     });
 
     it.each([
-      ['an unknown component (404, naming the known ones)', { component: 'nope', reason: 'x' }, 404, /component nope is not registered; known components: demo, web/],
+      [
+        'an unknown component (404, naming the known ones)',
+        { component: 'nope', reason: 'x' },
+        404,
+        /component nope is not registered; known components: demo, web/,
+      ],
       ['an empty reason', { component: 'demo', reason: '' }, 400, /say why the component is held/],
       ['no reason', { component: 'demo' }, 400, /reason/],
     ])('refuses a hold of %s', async (_what, body, status, detail) => {

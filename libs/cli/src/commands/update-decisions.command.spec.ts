@@ -99,7 +99,12 @@ describe('lockstep hold / release-hold / holds', () => {
   beforeEach(() => reset());
 
   it.each([
-    [['hold', 'demo', '--reason', 'freeze'], { component: 'demo', reason: 'freeze' }, null, 'lockstep release-hold demo'],
+    [
+      ['hold', 'demo', '--reason', 'freeze'],
+      { component: 'demo', reason: 'freeze' },
+      null,
+      'lockstep release-hold demo',
+    ],
     [
       ['hold', 'demo', '--version', '2.0.0', '--reason', 'freeze'],
       { component: 'demo', version: '2.0.0', reason: 'freeze' },
@@ -126,7 +131,11 @@ describe('lockstep hold / release-hold / holds', () => {
 
   it("prints the API's 409 for a second hold", async () => {
     seen.answer = () =>
-      problemResponse(409, 'HOLD_EXISTS', 'demo (every version) is already held …; release it first (lockstep release-hold demo)');
+      problemResponse(
+        409,
+        'HOLD_EXISTS',
+        'demo (every version) is already held …; release it first (lockstep release-hold demo)',
+      );
 
     const code = await lockstep(['hold', 'demo', '--reason', 'again']);
 
@@ -154,7 +163,12 @@ describe('lockstep hold / release-hold / holds', () => {
       jsonResponse(200, {
         items: [
           hold(),
-          hold({ version: '2.0.0', reason: 'rollout r-1 failed and rolled back', automatic: true, createdBy: 'scheduler' }),
+          hold({
+            version: '2.0.0',
+            reason: 'rollout r-1 failed and rolled back',
+            automatic: true,
+            createdBy: 'scheduler',
+          }),
         ],
       });
 
@@ -163,7 +177,14 @@ describe('lockstep hold / release-hold / holds', () => {
     expect(code).toBe(0);
     const lines = seen.out.trimEnd().split('\n');
     expect(lines[0].split(/\s{2,}/)).toEqual(['COMPONENT', 'VERSION', 'REASON', 'AUTOMATIC', 'SINCE', 'BY']);
-    expect(lines[1].split(/\s{2,}/)).toEqual(['demo', '(all)', 'quarter-end freeze', 'no', '2026-03-01 10:00:00Z (2h ago)', 'alice']);
+    expect(lines[1].split(/\s{2,}/)).toEqual([
+      'demo',
+      '(all)',
+      'quarter-end freeze',
+      'no',
+      '2026-03-01 10:00:00Z (2h ago)',
+      'alice',
+    ]);
     expect(lines[2]).toMatch(/^demo\s+2\.0\.0\s+rollout r-1 failed and rolled back\s+yes\s+.*scheduler$/);
   });
 

@@ -1,7 +1,10 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { ApprovalState } from '@lockstep/contracts';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { APPROVAL_STATE_CHECK } from '../migrations/1765750000000-update-decisions';
 
 /** An approval of one release: asked for by the automatic-update engine (`pending`) or decided by an operator. */
 @Entity({ name: 'update_approvals' })
+@Check(APPROVAL_STATE_CHECK, `"state" IN ('pending', 'approved', 'rejected')`)
 export class UpdateApprovalEntity {
   @PrimaryColumn({ type: 'text' })
   component: string;
@@ -11,7 +14,7 @@ export class UpdateApprovalEntity {
 
   /** `pending`, `approved` or `rejected`. */
   @Column({ type: 'text' })
-  state: 'pending' | 'approved' | 'rejected';
+  state: ApprovalState;
 
   /** When the engine asked; null when an operator decided first. */
   @Column({ name: 'requested_at', type: 'timestamptz', nullable: true })

@@ -1,7 +1,10 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { ONE_LIVE_HOLD_INDEX } from '../migrations/1765750000000-update-decisions';
 
 /** A hold that stops automatic installs of a component (`version` null) or one version; live while `releasedAt` is null. */
 @Entity({ name: 'update_holds' })
+// on (component, coalesce(version, '')) where released_at is null: an expression TypeORM cannot declare
+@Index(ONE_LIVE_HOLD_INDEX, { synchronize: false })
 export class UpdateHoldEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;

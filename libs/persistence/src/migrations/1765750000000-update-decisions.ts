@@ -3,6 +3,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /** The unique index that keeps one live hold per component and version (null version: every version). */
 export const ONE_LIVE_HOLD_INDEX = 'uq_update_holds_live';
 
+/** The check that keeps approval states to pending, approved and rejected. */
+export const APPROVAL_STATE_CHECK = 'update_approvals_state_check';
+
 /**
  * Operators' decisions about automatic updates (issue 13). `update_approvals`: one row per
  * release whose policy asks for approval (the engine inserts it `pending`) or that an operator
@@ -16,7 +19,7 @@ export class UpdateDecisions1765750000000 implements MigrationInterface {
     await q.query(`CREATE TABLE "update_approvals" (
       "component" text NOT NULL,
       "version" text NOT NULL,
-      "state" text NOT NULL CHECK ("state" IN ('pending', 'approved', 'rejected')),
+      "state" text NOT NULL CONSTRAINT "${APPROVAL_STATE_CHECK}" CHECK ("state" IN ('pending', 'approved', 'rejected')),
       "requested_at" timestamptz NULL,
       "decided_at" timestamptz NULL,
       "decided_by" text NULL,

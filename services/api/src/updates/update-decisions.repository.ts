@@ -74,7 +74,12 @@ export class UpdateDecisionsRepository {
   }
 
   /** Releases the live hold and records it in one transaction; null when there is none. */
-  releaseHold(r: { component: string; version: string | null; actor: AuditActor; at: Date }): Promise<HoldRecord | null> {
+  releaseHold(r: {
+    component: string;
+    version: string | null;
+    actor: AuditActor;
+    at: Date;
+  }): Promise<HoldRecord | null> {
     return this.ds.transaction((m) => this.store.releaseHold(m, r));
   }
 }

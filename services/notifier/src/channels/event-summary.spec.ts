@@ -135,19 +135,29 @@ describe(summarizeEvent.name, () => {
   it.each([
     [false, '1.4.0', 'api 1.4.0 is held', Severity.Warning, 'lockstep release-hold api --version 1.4.0'],
     [true, null, 'api (every version) is held automatically', Severity.Critical, 'lockstep release-hold api'],
-  ])('summarises update.held (automatic %s) with why and the command that lifts it', (automatic, version, title, severity, lift) => {
-    const event = createEvent(
-      Subjects.UpdateHeld,
-      { component: 'api', version, reason: 'rollout r-1 failed and rolled back', automatic, by: 'alice', releaseWith: lift },
-      { source: '/lockstep/api', subject: 'api' },
-    );
+  ])(
+    'summarises update.held (automatic %s) with why and the command that lifts it',
+    (automatic, version, title, severity, lift) => {
+      const event = createEvent(
+        Subjects.UpdateHeld,
+        {
+          component: 'api',
+          version,
+          reason: 'rollout r-1 failed and rolled back',
+          automatic,
+          by: 'alice',
+          releaseWith: lift,
+        },
+        { source: '/lockstep/api', subject: 'api' },
+      );
 
-    const sut = summarizeEvent(event);
+      const sut = summarizeEvent(event);
 
-    expect(sut).toMatchObject({ title, severity });
-    expect(sut.fallback).toContain('rollout r-1 failed and rolled back');
-    expect(sut.body?.text).toContain(lift);
-  });
+      expect(sut).toMatchObject({ title, severity });
+      expect(sut.fallback).toContain('rollout r-1 failed and rolled back');
+      expect(sut.body?.text).toContain(lift);
+    },
+  );
 
   it('survives data that JSON cannot serialise', () => {
     const circular: Record<string, unknown> = {};
