@@ -18,6 +18,7 @@ import { registerRollouts } from './commands/rollouts.command';
 import { registerSecrets } from './commands/secrets.command';
 import { registerSubscriptions } from './commands/subscriptions.command';
 import { registerLogin, registerTokens } from './commands/tokens.command';
+import { registerUpdateDecisions } from './commands/update-decisions.command';
 import { registerRolloutStart } from './commands/upgrade.command';
 import { registerUpdates } from './commands/updates.command';
 import { CliContext, type CliDeps } from './context';
@@ -61,6 +62,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerTokens(program, ctx);
   registerLogin(program, ctx);
   registerAudit(program, ctx);
+  registerUpdateDecisions(program, ctx);
   return program;
 }
 

@@ -37,6 +37,8 @@ export const ApiErrorCode = {
   PolicyInvalid: PolicyFileErrorCodes.INVALID,
   /** 409: another policy revision was applied since the one the change was based on. */
   PolicyRevisionConflict: 'POLICY_REVISION_CONFLICT',
+  /** 409: the component (or that version) already has a live hold; release it first. */
+  HoldExists: 'HOLD_EXISTS',
   /** 421: the request's Host header names a host the API does not serve (DNS rebinding guard). */
   HostNotAllowed: 'HOST_NOT_ALLOWED',
 } as const;

@@ -5,6 +5,7 @@ import { InstallFinishedV1, InstallProgressV1, RolloutChangedV1 } from './fleet'
 import { NodeLostV1, NodeRecoveredV1 } from './nodes';
 import { CheckFailedV1, ReleaseAvailableV1, ReleaseMetadataExpiringV1 } from './payloads';
 import { Subjects, type Subject } from './subjects';
+import { UpdateApprovalRequestedV1, UpdateHeldV1 } from './update-decisions';
 
 /** Everything known about one event subject: CloudEvent type, short name for filters, payload schema. */
 export interface EventContract<S extends z.ZodTypeAny = z.ZodTypeAny> {
@@ -79,6 +80,12 @@ export const EventContracts = {
     'message.dead_lettered',
     MessageDeadLetteredV1,
   ),
+  [Subjects.UpdateApprovalRequested]: contract(
+    Subjects.UpdateApprovalRequested,
+    'update.approval_requested',
+    UpdateApprovalRequestedV1,
+  ),
+  [Subjects.UpdateHeld]: contract(Subjects.UpdateHeld, 'update.held', UpdateHeldV1),
 } as const satisfies Record<Subject, EventContract>;
 
 /** Payload type carried by an event subject. */

@@ -22,3 +22,4 @@ export * from './http';
 export * from './audited-queries';
 export * from './duration';
 export * from './schedules';
+export * from './update-decisions';

@@ -28,6 +28,10 @@ export const Subjects = {
   BackupProgress: 'evt.backup.progress.v1',
   /** Event: a message was given up on and waits in the dead letters (an alert). Published by the service whose outbox relay or event consumer gave up; consumed by the notifier. */
   MessageDeadLettered: 'evt.message.dead-lettered.v1',
+  /** Event: a release waits for an operator's approval (`lockstep approve`). Published by the scheduler (its automatic-update engine); consumed by the notifier. */
+  UpdateApprovalRequested: 'evt.update.approval_requested.v1',
+  /** Event: automatic installs of a component (or one version) were held. Published by the API (an operator's hold) and the scheduler (automatic holds); consumed by the notifier. */
+  UpdateHeld: 'evt.update.held.v1',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 

@@ -140,6 +140,8 @@ describe('natsPermissionsFor', () => {
         'lockstep.evt.backup.changed.v1.*',
         'lockstep.evt.backup.progress.v1',
         'lockstep.evt.message.dead-lettered.v1',
+        'lockstep.evt.update.approval_requested.v1',
+        'lockstep.evt.update.held.v1',
       ],
     ],
     // every service may announce a message it gave up on
@@ -152,7 +154,7 @@ describe('natsPermissionsFor', () => {
       ],
     ],
     ['notifier', ['lockstep.evt.message.dead-lettered.v1']],
-    ['api', ['lockstep.evt.message.dead-lettered.v1']],
+    ['api', ['lockstep.evt.message.dead-lettered.v1', 'lockstep.evt.update.held.v1']],
   ] as const)('lets %s publish only its own events', (name, own) => {
     const sut = perms(service(name)).publish.allow.filter((s) => s.startsWith('lockstep.evt.'));
 
@@ -200,9 +202,16 @@ describe('publishedSubjectsOf', () => {
     ],
     [
       'scheduler',
-      ['evt.message.dead-lettered.v1', 'evt.node.lost.v1', 'evt.node.recovered.v1', 'evt.rollout.changed.v1'],
+      [
+        'evt.message.dead-lettered.v1',
+        'evt.node.lost.v1',
+        'evt.node.recovered.v1',
+        'evt.rollout.changed.v1',
+        'evt.update.approval_requested.v1',
+        'evt.update.held.v1',
+      ],
     ],
-    ['api', ['cmd.backup.operation.v1', 'evt.message.dead-lettered.v1']],
+    ['api', ['cmd.backup.operation.v1', 'evt.message.dead-lettered.v1', 'evt.update.held.v1']],
     [
       'backup',
       ['cmd.backup.operation.v1', 'evt.backup.changed.v1', 'evt.backup.progress.v1', 'evt.message.dead-lettered.v1'],

@@ -95,6 +95,10 @@ export const EventPublishers: Record<Subject, readonly Publisher[]> = {
   [Subjects.BackupProgress]: ['backup'],
   // every service with an outbox relay or an event consumer may give up on a message
   [Subjects.MessageDeadLettered]: ['scheduler', 'checker', 'notifier', 'api', 'backup'],
+  // the automatic-update engine asks through the scheduler's outbox
+  [Subjects.UpdateApprovalRequested]: ['scheduler'],
+  // operators' holds through the api's outbox, automatic ones (a failed rollout) through the scheduler's
+  [Subjects.UpdateHeld]: ['api', 'scheduler'],
 };
 
 /**

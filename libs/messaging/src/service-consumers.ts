@@ -19,6 +19,8 @@ export const EventConsumers: Record<ControlPlaneService, readonly Subject[]> = {
     Subjects.RolloutChanged,
     Subjects.BackupChanged,
     Subjects.MessageDeadLettered,
+    Subjects.UpdateApprovalRequested,
+    Subjects.UpdateHeld,
   ],
   backup: [Subjects.BackupChanged],
   checker: [],

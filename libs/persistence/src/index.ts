@@ -16,6 +16,8 @@ export {
   SourceStateEntity,
   SubscriptionEntity,
   UpdatePolicyEntity,
+  UpdateApprovalEntity,
+  UpdateHoldEntity,
 } from './entities';
 export * from './migrations';
 export { createDataSource, runMigrations } from './data-source';
@@ -29,3 +31,4 @@ export * from './audit';
 export * from './backups/restored-control-plane';
 export * from './sealing/secret-keyring';
 export { PolicyStore, type PolicyInForce } from './policy/policy-store';
+export * from './update-decisions/update-decisions.store';

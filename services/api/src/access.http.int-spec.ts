@@ -16,6 +16,7 @@ import { PolicyRepository } from './policy/policy.repository';
 import { ReleasesRepository } from './releases/releases.repository';
 import { RolloutsRepository } from './rollouts/rollouts.repository';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
+import { UpdateDecisionsRepository } from './updates/update-decisions.repository';
 import { startApiTestApp, type ApiTestApp, type ApiTestResponse } from './testing/api-test-app';
 
 const ROLLOUT_ID = '0b6f3c1e-1d2a-4c3b-9e8f-7a6b5c4d3e2f';
@@ -71,6 +72,12 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET /v1/policy/components/:name': { path: '/v1/policy/components/demo' },
   'PUT /v1/policy': { path: '/v1/policy', body: { yaml: 'apiVersion: lockstep/v1', dryRun: true } },
   'PATCH /v1/policy': { path: '/v1/policy', body: { path: 'defaults.channel', value: 'beta', dryRun: true } },
+  'GET /v1/updates/approvals': { path: '/v1/updates/approvals' },
+  'POST /v1/updates/:component/:version/approve': { path: '/v1/updates/demo/1.1.0/approve', body: {} },
+  'POST /v1/updates/:component/:version/reject': { path: '/v1/updates/demo/1.1.0/reject', body: { reason: 'no' } },
+  'GET /v1/holds': { path: '/v1/holds' },
+  'POST /v1/holds': { path: '/v1/holds', body: { component: 'demo', reason: 'freeze' } },
+  'DELETE /v1/holds/:component': { path: '/v1/holds/demo' },
   'GET /v1/audit': { path: '/v1/audit' },
   'GET /v1/audit/verify': { path: '/v1/audit/verify' },
   'GET /v1/tokens': { path: '/v1/tokens' },
@@ -171,6 +178,7 @@ describe('API access (every route × every kind of caller; real Postgres tokens,
       BackupsRepository,
       OutboxDeadLettersRepository,
       PolicyRepository,
+      UpdateDecisionsRepository,
     ].map((r): [unknown, unknown] => [r, recorder(r.name, calls)]);
     app = await startApiTestApp({ send: send as QueryClient['send'], repositories: fakes, database: ds });
     tokens.owner = app.ownerToken;

@@ -49,6 +49,9 @@ import { TokenBootstrap } from './tokens/token-bootstrap';
 import { TokensController } from './tokens/tokens.controller';
 import { TokensRepository } from './tokens/tokens.repository';
 import { BOOTSTRAP_TOKEN_FILE, TokensService } from './tokens/tokens.service';
+import { HoldsController, UpdateApprovalsController } from './updates/update-decisions.controller';
+import { UpdateDecisionsRepository } from './updates/update-decisions.repository';
+import { UpdateDecisionsService } from './updates/update-decisions.service';
 
 /** Every REST controller of the API. */
 export const API_CONTROLLERS = [
@@ -69,6 +72,8 @@ export const API_CONTROLLERS = [
   TokensController,
   PolicyController,
   AuditController,
+  UpdateApprovalsController,
+  HoldsController,
   OpenApiController,
 ];
 
@@ -105,6 +110,8 @@ export const API_PROVIDERS = [
   PolicyService,
   AuditRepository,
   AuditService,
+  UpdateDecisionsRepository,
+  UpdateDecisionsService,
   { provide: REFUSAL_AUDIT, useExisting: AuditService },
 ];
 

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import {
   ApiErrorCode,
+  ApproveUpdateBody,
   CreateBackupBody,
+  CreateHoldBody,
   CreateRollbackBody,
   CreateRolloutBody,
   CreateSubscriptionBody,
@@ -19,6 +21,8 @@ import {
   PutComponentBody,
   PutPolicyBody,
   RedriveDeadLettersBody,
+  RejectUpdateBody,
+  ReleaseHoldQuery,
   ReleaseLockBody,
   RemoveNodeQuery,
   ReplayDeadLettersBody,
@@ -70,6 +74,10 @@ const API_REQUESTS: Array<{ method: string; path: RegExp; body?: z.ZodType; quer
   { method: 'POST', path: /^\/v1\/tokens$/, body: CreateTokenBody },
   { method: 'PUT', path: /^\/v1\/policy$/, body: PutPolicyBody },
   { method: 'PATCH', path: /^\/v1\/policy$/, body: PatchPolicyBody },
+  { method: 'POST', path: /^\/v1\/updates\/[^/]+\/[^/]+\/approve$/, body: ApproveUpdateBody },
+  { method: 'POST', path: /^\/v1\/updates\/[^/]+\/[^/]+\/reject$/, body: RejectUpdateBody },
+  { method: 'POST', path: /^\/v1\/holds$/, body: CreateHoldBody },
+  { method: 'DELETE', path: /^\/v1\/holds\/[^/]+$/, query: ReleaseHoldQuery },
 ];
 
 /** Why the API would answer 400 to a request (worded like the API); undefined when it would accept it. */

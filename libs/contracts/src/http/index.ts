@@ -10,3 +10,4 @@ export * from './backups';
 export * from './tokens';
 export * from './audit';
 export * from './policy';
+export * from './update-decisions';

@@ -14,6 +14,8 @@ import { RolloutEntity } from './rollout.entity';
 import { SourceStateEntity } from './source-state.entity';
 import { SubscriptionEntity } from './subscription.entity';
 import { UpdatePolicyEntity } from './update-policy.entity';
+import { UpdateApprovalEntity } from './update-approval.entity';
+import { UpdateHoldEntity } from './update-hold.entity';
 
 export * from './announced-release.entity';
 export * from './backup.entity';
@@ -31,6 +33,8 @@ export * from './rollout-node.entity';
 export * from './source-state.entity';
 export * from './subscription.entity';
 export * from './update-policy.entity';
+export * from './update-approval.entity';
+export * from './update-hold.entity';
 
 /** Every entity of the schema. */
 export const allEntities = [
@@ -51,4 +55,6 @@ export const allEntities = [
   BackupEntity,
   BackupOperationEntity,
   UpdatePolicyEntity,
+  UpdateApprovalEntity,
+  UpdateHoldEntity,
 ];

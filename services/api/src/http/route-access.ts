@@ -95,6 +95,12 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   // the policy decides for every component: only a token for every component may change it
   'PUT /v1/policy': { role: Operator, component: ALL },
   'PATCH /v1/policy': { role: Operator, component: ALL },
+  'GET /v1/updates/approvals': { role: Viewer },
+  'POST /v1/updates/:component/:version/approve': { role: Operator, component: { from: 'path', param: 'component' } },
+  'POST /v1/updates/:component/:version/reject': { role: Operator, component: { from: 'path', param: 'component' } },
+  'GET /v1/holds': { role: Viewer },
+  'POST /v1/holds': { role: Operator, component: { from: 'body', field: 'component' } },
+  'DELETE /v1/holds/:component': { role: Operator, component: { from: 'path', param: 'component' } },
 
   'GET /v1/audit': { role: Viewer },
   'GET /v1/audit/verify': { role: Viewer },

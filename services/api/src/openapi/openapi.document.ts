@@ -33,6 +33,7 @@ import { BACKUP_ROUTES } from './backup-routes';
 import { FLEET_ROUTES } from './fleet-routes';
 import { POLICY_ROUTES } from './policy-routes';
 import { TOKEN_ROUTES } from './token-routes';
+import { UPDATE_DECISION_ROUTES } from './update-decision-routes';
 
 /** One documented operation; the spec checks these against the controllers' routes. */
 export interface RouteDoc {
@@ -218,6 +219,7 @@ export const ROUTES: RouteDoc[] = [
   ...BACKUP_ROUTES,
   ...TOKEN_ROUTES,
   ...AUDIT_ROUTES,
+  ...UPDATE_DECISION_ROUTES,
   {
     method: 'get',
     path: '/v1/openapi.json',

@@ -21,6 +21,7 @@ import { RolloutsRepository } from '../rollouts/rollouts.repository';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { TokensRepository } from '../tokens/tokens.repository';
 import { TokensService } from '../tokens/tokens.service';
+import { UpdateDecisionsRepository } from '../updates/update-decisions.repository';
 import { InMemoryTokensRepository } from './in-memory-tokens.repository';
 
 /** Every repository of the API: the I/O a spec replaces (those it does not name become empty fakes). */
@@ -37,6 +38,7 @@ const REPOSITORIES: unknown[] = [
   AuditRepository,
   OutboxDeadLettersRepository,
   PolicyRepository,
+  UpdateDecisionsRepository,
 ];
 
 /** One HTTP exchange with the app under test. */

@@ -110,6 +110,55 @@ describe(summarizeEvent.name, () => {
     expect(sut.body?.text).toContain('lockstep dead-letters replay --outbox 42');
   });
 
+  it('summarises update.approval_requested with the release, why it waits, and the exact approve command', () => {
+    const event = createEvent(
+      Subjects.UpdateApprovalRequested,
+      {
+        component: 'api',
+        version: '2.0.0',
+        class: 'major',
+        currentVersion: '1.3.2',
+        reason: 'waits for approval (major releases need one)',
+        approveWith: 'lockstep approve api 2.0.0',
+      },
+      { source: '/lockstep/scheduler', subject: 'api' },
+    );
+
+    const sut = summarizeEvent(event);
+
+    expect(sut).toMatchObject({ title: 'api 2.0.0 waits for approval', severity: Severity.Warning });
+    expect(sut.fields.map((f) => f.value)).toEqual(['api', '2.0.0', '1.3.2', 'major']);
+    expect(sut.fallback).toContain('Approve: lockstep approve api 2.0.0');
+    expect(sut.body?.text).toContain('lockstep reject api 2.0.0 --reason');
+  });
+
+  it.each([
+    [false, '1.4.0', 'api 1.4.0 is held', Severity.Warning, 'lockstep release-hold api --version 1.4.0'],
+    [true, null, 'api (every version) is held automatically', Severity.Critical, 'lockstep release-hold api'],
+  ])(
+    'summarises update.held (automatic %s) with why and the command that lifts it',
+    (automatic, version, title, severity, lift) => {
+      const event = createEvent(
+        Subjects.UpdateHeld,
+        {
+          component: 'api',
+          version,
+          reason: 'rollout r-1 failed and rolled back',
+          automatic,
+          by: 'alice',
+          releaseWith: lift,
+        },
+        { source: '/lockstep/api', subject: 'api' },
+      );
+
+      const sut = summarizeEvent(event);
+
+      expect(sut).toMatchObject({ title, severity });
+      expect(sut.fallback).toContain('rollout r-1 failed and rolled back');
+      expect(sut.body?.text).toContain(lift);
+    },
+  );
+
   it('survives data that JSON cannot serialise', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;

@@ -6,6 +6,8 @@ import {
   ReleaseAvailableV1,
   ReleaseMetadataExpiringV1,
   Subjects,
+  UpdateApprovalRequestedV1,
+  UpdateHeldV1,
   type CloudEvent,
 } from '@lockstep/contracts';
 import { orDash, truncateText } from './text-limits';
@@ -59,6 +61,8 @@ const checkFailedType = EventContracts[Subjects.CheckFailed].type;
 const metadataExpiringType = EventContracts[Subjects.ReleaseMetadataExpiring].type;
 const nodeLostType = EventContracts[Subjects.NodeLost].type;
 const deadLetteredType = EventContracts[Subjects.MessageDeadLettered].type;
+const approvalRequestedType = EventContracts[Subjects.UpdateApprovalRequested].type;
+const heldType = EventContracts[Subjects.UpdateHeld].type;
 
 /** Formatters by CloudEvent type; a type missing here, or a payload failing its schema, gets the generic summary. */
 const Formatters: Record<string, Formatter> = {
@@ -81,6 +85,14 @@ const Formatters: Record<string, Formatter> = {
   [deadLetteredType]: (event) => {
     const parsed = MessageDeadLetteredV1.safeParse(event.data);
     return parsed.success ? summarizeDeadLettered(event, parsed.data) : undefined;
+  },
+  [approvalRequestedType]: (event) => {
+    const parsed = UpdateApprovalRequestedV1.safeParse(event.data);
+    return parsed.success ? summarizeApprovalRequested(event, parsed.data) : undefined;
+  },
+  [heldType]: (event) => {
+    const parsed = UpdateHeldV1.safeParse(event.data);
+    return parsed.success ? summarizeHeld(event, parsed.data) : undefined;
   },
 };
 
@@ -199,6 +211,51 @@ export function summarizeDeadLettered(event: CloudEvent, data: MessageDeadLetter
     },
     context: contextOf(event, 'message.dead_lettered'),
     severity: Severity.Warning,
+    time: event.time,
+  };
+}
+
+/** `update.approval_requested`: which release waits, why, and the exact command that approves it. */
+export function summarizeApprovalRequested(event: CloudEvent, data: UpdateApprovalRequestedV1): EventSummary {
+  const reject = `lockstep reject ${data.component} ${data.version} --reason "why"`;
+  return {
+    title: `${data.component} ${data.version} waits for approval`,
+    fallback: `${data.component} ${data.version} (${data.class}, running ${data.currentVersion ?? 'unknown'}) waits for approval: ${data.reason}. Approve: ${data.approveWith}`,
+    fields: [
+      { label: 'Component', value: data.component },
+      { label: 'Version', value: data.version },
+      { label: 'Current version', value: data.currentVersion ?? 'unknown' },
+      { label: 'Class', value: data.class },
+    ],
+    body: {
+      label: 'What to do',
+      text: `${orDash(data.reason)}\n\nApprove (it goes out in the next maintenance window): ${data.approveWith}\nOr reject: ${reject}`,
+      format: 'markdown',
+    },
+    context: contextOf(event, 'update.approval_requested'),
+    severity: data.class === 'security' ? Severity.Critical : Severity.Warning,
+    time: event.time,
+  };
+}
+
+/** `update.held`: what no longer installs automatically, why, who held it, and the command that lifts it. */
+export function summarizeHeld(event: CloudEvent, data: UpdateHeldV1): EventSummary {
+  const what = data.version === null ? `${data.component} (every version)` : `${data.component} ${data.version}`;
+  return {
+    title: `${what} is held${data.automatic ? ' automatically' : ''}`,
+    fallback: `Automatic installs of ${what} stopped (held by ${data.by}): ${data.reason}. Lift it with: ${data.releaseWith}`,
+    fields: [
+      { label: 'Component', value: data.component },
+      { label: 'Version', value: data.version ?? 'every version' },
+      { label: 'Held by', value: data.automatic ? `${data.by} (automatic)` : data.by },
+    ],
+    body: {
+      label: 'Why, and what to do',
+      text: `${orDash(data.reason)}\n\nOnce it is safe again: ${data.releaseWith}`,
+      format: 'markdown',
+    },
+    context: contextOf(event, 'update.held'),
+    severity: data.automatic ? Severity.Critical : Severity.Warning,
     time: event.time,
   };
 }

@@ -55,4 +55,14 @@ export class EventRouterHandler {
   async onMessageDeadLettered(event: CloudEvent): Promise<void> {
     await this.router.route(event);
   }
+
+  @OnEvent(Subjects.UpdateApprovalRequested)
+  async onUpdateApprovalRequested(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
+
+  @OnEvent(Subjects.UpdateHeld)
+  async onUpdateHeld(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
 }
