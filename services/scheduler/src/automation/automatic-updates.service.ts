@@ -94,7 +94,7 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
     }
     const evaluated = await this.evaluateAll(now, runs);
     for (const e of evaluated.filter((x) => x.decision === 'wait-approval'))
-      await this.repo.requestApproval(e, now, settings.approvalRequests);
+      await this.repo.requestApproval(e, new Date(this.clock.now()), settings.approvalRequests);
     const active = (await this.rolloutRepo.active())[0];
     const candidate = active
       ? undefined
@@ -227,7 +227,7 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
   }): Promise<boolean> {
     const since = r.finishedAt ?? new Date(0);
     const reason = `automatic rollout ${r.rolloutId} ${r.state.replace('_', ' ')}${r.reason ? ` (${r.reason})` : ''}; release the hold with lockstep release-hold ${r.component} --version ${r.version} to let it install again`;
-    if (await this.repo.holdFailedRelease(r.component, r.version, since, reason)) {
+    if (await this.repo.holdFailedRelease(r.component, r.version, since, reason, new Date(this.clock.now()))) {
       this.logger.warn(`held ${r.component} ${r.version}: ${reason}`);
       return true;
     }

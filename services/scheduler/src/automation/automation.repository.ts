@@ -6,9 +6,10 @@ import {
   type PolicyHold,
   type ScheduleSpecV1,
   type UpdateClass,
-  systemActor,
+  approveCommand,
+  Subjects,
 } from '@lockstep/contracts';
-import { appendAudit, PolicyStore } from '@lockstep/persistence';
+import { enqueueEvent, PolicyStore, UpdateDecisionsStore } from '@lockstep/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import { rowsOf } from '../rollouts/sql-rows';
 import type { ScheduleFacts } from './schedule-runs';
@@ -46,9 +47,11 @@ export interface AutomaticStart {
 @Injectable()
 export class AutomationRepository {
   private readonly policies: PolicyStore;
+  private readonly decisions: UpdateDecisionsStore;
 
   constructor(private readonly ds: DataSource) {
     this.policies = new PolicyStore(ds);
+    this.decisions = new UpdateDecisionsStore(ds);
   }
 
   /** The policy file in force (the built-in default, where nothing installs on its own, when none was applied). */
@@ -119,20 +122,13 @@ export class AutomationRepository {
   }
 
   async holds(component: string): Promise<PolicyHold[]> {
-    const rows = rowsOf<{ version: string | null; reason: string }>(
-      await this.ds.query(
-        `SELECT version, reason FROM update_holds WHERE component = $1 AND released_at IS NULL ORDER BY created_at`,
-        [component],
-      ),
+    return (await this.decisions.activeHolds(component)).map((h) =>
+      h.version === undefined ? { reason: h.reason } : { version: h.version, reason: h.reason },
     );
-    return rows.map((r) => (r.version === null ? { reason: r.reason } : { version: r.version, reason: r.reason }));
   }
 
-  async approvals(component: string): Promise<Map<string, 'pending' | 'approved' | 'rejected'>> {
-    const rows = rowsOf<{ version: string; state: 'pending' | 'approved' | 'rejected' }>(
-      await this.ds.query(`SELECT version, state FROM update_approvals WHERE component = $1`, [component]),
-    );
-    return new Map(rows.map((r) => [r.version, r.state]));
+  approvals(component: string): Promise<Map<string, 'pending' | 'approved' | 'rejected'>> {
+    return this.decisions.approvalsOf(component);
   }
 
   /** Automatic rollouts, newest first (of one release when given). */
@@ -234,7 +230,7 @@ export class AutomationRepository {
    * Holds a release whose automatic rollout failed, unless a hold on it was made since (by this or
    * another replica, or by an operator who has released it again). Returns true when it held it.
    */
-  async holdFailedRelease(component: string, version: string, since: Date, reason: string): Promise<boolean> {
+  async holdFailedRelease(component: string, version: string, since: Date, reason: string, at: Date): Promise<boolean> {
     return this.ds.transaction(async (m) => {
       // one replica at a time per release, so two do not both see "no hold since"
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('automatic-hold'), hashtext($1))`, [
@@ -247,22 +243,7 @@ export class AutomationRepository {
         ),
       );
       if (seen) return false;
-      const inserted = rowsOf(
-        await m.query(
-          `INSERT INTO update_holds (id, component, version, reason, automatic, created_by)
-           VALUES (gen_random_uuid(), $1, $2, $3, true, 'scheduler')
-           ON CONFLICT DO NOTHING RETURNING id`,
-          [component, version, reason],
-        ),
-      );
-      if (!inserted.length) return false;
-      await appendAudit(m, {
-        actor: systemActor('scheduler'),
-        action: 'hold.create',
-        target: component,
-        params: { version, reason, automatic: true },
-      });
-      return true;
+      return this.decisions.holdAutomatically(m, component, version, reason, at);
     });
   }
 
@@ -276,14 +257,7 @@ export class AutomationRepository {
     announce: boolean,
   ): Promise<boolean> {
     return this.ds.transaction(async (m) => {
-      const inserted = rowsOf(
-        await m.query(
-          `INSERT INTO update_approvals (component, version, state, requested_at) VALUES ($1, $2, 'pending', $3)
-           ON CONFLICT (component, version) DO NOTHING RETURNING version`,
-          [request.component, request.version, at],
-        ),
-      );
-      if (!inserted.length) return false;
+      if (!(await this.decisions.requestApproval(m, request.component, request.version, at))) return false;
       if (announce) await this.announceApprovalRequest(m, request);
       return true;
     });
@@ -295,9 +269,25 @@ export class AutomationRepository {
 
   /** The `update.approval_requested` event, through the outbox. */
   private async announceApprovalRequest(
-    _m: EntityManager,
-    _request: { component: string; version: string; cls: UpdateClass; currentVersion: string | null; reason: string },
+    m: EntityManager,
+    r: { component: string; version: string; cls: UpdateClass; currentVersion: string | null; reason: string },
   ): Promise<void> {
-    // filled in once the event's contract lands
+    await enqueueEvent(
+      m,
+      Subjects.UpdateApprovalRequested,
+      {
+        component: r.component,
+        version: r.version,
+        class: r.cls,
+        currentVersion: r.currentVersion,
+        reason: r.reason,
+        approveWith: approveCommand(r.component, r.version),
+      },
+      {
+        source: '/lockstep/scheduler',
+        subject: `${r.component}@${r.version}`,
+        id: `update.approval_requested.${r.component}.${r.version}`,
+      },
+    );
   }
 }
