@@ -15,6 +15,9 @@ export {
   RolloutNodeEntity,
   SourceStateEntity,
   SubscriptionEntity,
+  UpdateScheduleEntity,
+  ScheduleRunEntity,
+  MaintenanceWindowEntity,
 } from './entities';
 export * from './migrations';
 export { createDataSource, runMigrations } from './data-source';

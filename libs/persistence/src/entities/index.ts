@@ -6,13 +6,16 @@ import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryEntity } from './delivery.entity';
 import { AuditHeadEntity, AuditLogEntity } from './audit-log.entity';
 import { LostNodeEntity } from './lost-node.entity';
+import { MaintenanceWindowEntity } from './maintenance-window.entity';
 import { NodeRemovalEntity } from './node-removal.entity';
 import { OutboxDeadLetterEntity } from './outbox-dead-letter.entity';
 import { OutboxMessageEntity } from './outbox-message.entity';
 import { RolloutNodeEntity } from './rollout-node.entity';
 import { RolloutEntity } from './rollout.entity';
+import { ScheduleRunEntity } from './schedule-run.entity';
 import { SourceStateEntity } from './source-state.entity';
 import { SubscriptionEntity } from './subscription.entity';
+import { UpdateScheduleEntity } from './update-schedule.entity';
 
 export * from './announced-release.entity';
 export * from './backup.entity';
@@ -29,6 +32,9 @@ export * from './rollout.entity';
 export * from './rollout-node.entity';
 export * from './source-state.entity';
 export * from './subscription.entity';
+export * from './update-schedule.entity';
+export * from './schedule-run.entity';
+export * from './maintenance-window.entity';
 
 /** Every entity of the schema. */
 export const allEntities = [
@@ -48,4 +54,7 @@ export const allEntities = [
   AuditHeadEntity,
   BackupEntity,
   BackupOperationEntity,
+  UpdateScheduleEntity,
+  ScheduleRunEntity,
+  MaintenanceWindowEntity,
 ];
