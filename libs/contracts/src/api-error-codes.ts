@@ -32,6 +32,8 @@ export const ApiErrorCode = {
   RouteNotDeclared: 'ROUTE_NOT_DECLARED',
   /** 409: revoking this token would leave no owner token that works for every component. */
   LastOwnerToken: 'LAST_OWNER_TOKEN',
+  /** 409: a schedule or maintenance window of that name already exists. */
+  NameTaken: 'NAME_TAKEN',
   /** 421: the request's Host header names a host the API does not serve (DNS rebinding guard). */
   HostNotAllowed: 'HOST_NOT_ALLOWED',
 } as const;

@@ -9,3 +9,4 @@ export * from './locks';
 export * from './backups';
 export * from './tokens';
 export * from './audit';
+export * from './schedules';

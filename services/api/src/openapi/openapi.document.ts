@@ -31,6 +31,7 @@ import { ROUTE_ACCESS } from '../http/route-access';
 import { AUDIT_ROUTES } from './audit-routes';
 import { BACKUP_ROUTES } from './backup-routes';
 import { FLEET_ROUTES } from './fleet-routes';
+import { SCHEDULE_ROUTES } from './schedule-routes';
 import { TOKEN_ROUTES } from './token-routes';
 
 /** One documented operation; the spec checks these against the controllers' routes. */
@@ -215,6 +216,7 @@ export const ROUTES: RouteDoc[] = [
   ...FLEET_ROUTES,
   ...BACKUP_ROUTES,
   ...TOKEN_ROUTES,
+  ...SCHEDULE_ROUTES,
   ...AUDIT_ROUTES,
   {
     method: 'get',
