@@ -4,8 +4,10 @@ import {
   CreateBackupBody,
   CreateRollbackBody,
   CreateRolloutBody,
+  CreateScheduleBody,
   CreateSubscriptionBody,
   CreateTokenBody,
+  CreateWindowBody,
   formatIssues,
   ListBackupsQuery,
   ListDeadLettersQuery,
@@ -21,6 +23,7 @@ import {
   RemoveNodeQuery,
   ReplayDeadLettersBody,
   RestoreBackupBody,
+  SetEnabledBody,
 } from '@lockstep/contracts';
 import { run } from '../program';
 
@@ -66,6 +69,10 @@ const API_REQUESTS: Array<{ method: string; path: RegExp; body?: z.ZodType; quer
   { method: 'POST', path: /^\/v1\/backups\/prune$/, body: PruneBackupsBody },
   { method: 'POST', path: /^\/v1\/backups\/[^/]+\/restore$/, body: RestoreBackupBody },
   { method: 'POST', path: /^\/v1\/tokens$/, body: CreateTokenBody },
+  { method: 'POST', path: /^\/v1\/schedules$/, body: CreateScheduleBody },
+  { method: 'PATCH', path: /^\/v1\/schedules\/[^/]+$/, body: SetEnabledBody },
+  { method: 'POST', path: /^\/v1\/windows$/, body: CreateWindowBody },
+  { method: 'PATCH', path: /^\/v1\/windows\/[^/]+$/, body: SetEnabledBody },
 ];
 
 /** Why the API would answer 400 to a request (worded like the API); undefined when it would accept it. */
