@@ -1,27 +1,20 @@
 import { type QueryClient } from '@lockstep/messaging';
-import { createDataSource, runMigrations } from '@lockstep/persistence';
-import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
+import { weekendWindowBody } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
 import { ApiModule } from './api.module';
 import { API_CLOCK, type ApiClock } from './clock/api-clock';
 import { SchedulesRepository } from './schedules/schedules.repository';
 import { startApiTestApp, type ApiTestApp } from './testing/api-test-app';
+import { migratedDatabase } from './testing/migrated-database';
 
 /** Monday 2026-12-07 12:00 UTC (13:00 in Berlin). */
 const MONDAY_NOON = new Date('2026-12-07T12:00:00Z');
 
 const WEEKLY = { name: 'sunday-night', type: 'weekly', time: '03:00', days: ['sun'], timezone: 'Europe/Berlin' };
-const WEEKEND = {
-  name: 'weekend',
-  start: { days: ['sat', 'sun'], time: '22:00' },
-  duration: '4h',
-  timezone: 'Europe/Berlin',
-  components: ['shop'],
-  nodeLabels: { group: 'canary' },
-};
+const WEEKEND = weekendWindowBody;
 
 describe(`${ApiModule.name} /v1/schedules and /v1/windows (real Postgres, fixed clock)`, () => {
-  let db: TestDatabase;
+  let database: Awaited<ReturnType<typeof migratedDatabase>> | undefined;
   let ds: DataSource;
   let app: ApiTestApp;
   let now = MONDAY_NOON;
@@ -32,10 +25,8 @@ describe(`${ApiModule.name} /v1/schedules and /v1/windows (real Postgres, fixed 
     (await ds.query<Array<{ action: string }>>(`SELECT "action" FROM "audit_log" ORDER BY "id"`)).map((r) => r.action);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = createDataSource(db.url);
-    await ds.initialize();
-    await runMigrations(ds);
+    database = await migratedDatabase();
+    ds = database.ds;
     app = await startApiTestApp({
       send: jest.fn() as QueryClient['send'],
       repositories: [
@@ -47,8 +38,7 @@ describe(`${ApiModule.name} /v1/schedules and /v1/windows (real Postgres, fixed 
   });
   afterAll(async () => {
     await app?.close();
-    await ds?.destroy();
-    await db?.drop();
+    await database?.close();
   });
   beforeEach(async () => {
     now = MONDAY_NOON;

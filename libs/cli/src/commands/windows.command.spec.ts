@@ -1,18 +1,19 @@
 import type { WindowView } from '@lockstep/contracts';
+import { weekendWindowBody } from '@lockstep/testing';
 import { jsonResponse, recordingCli } from '../testing/fake-api';
 
 const VIEW: WindowView = {
   id: '6f1c2a52-3c1e-4a57-9d0e-2b1c3d4e5f61',
   name: 'weekend',
-  spec: { start: { days: ['sat', 'sun'], time: '22:00' }, duration: '4h', timezone: 'Europe/Berlin' },
+  spec: { start: { days: ['fri', 'sat'], time: '23:00' }, duration: '3h', timezone: 'Europe/Amsterdam' },
   components: ['shop'],
   nodeLabels: { group: 'canary' },
   enabled: true,
   open: false,
-  opensAt: '2026-12-12T21:00:00.000Z',
-  closesAt: '2026-12-13T01:00:00.000Z',
-  opensAtLocal: '2026-12-12 22:00 Europe/Berlin',
-  closesAtLocal: '2026-12-13 02:00 Europe/Berlin',
+  opensAt: '2026-12-11T22:00:00.000Z',
+  closesAt: '2026-12-12T01:00:00.000Z',
+  opensAtLocal: '2026-12-11 23:00 Europe/Amsterdam',
+  closesAtLocal: '2026-12-12 02:00 Europe/Amsterdam',
 };
 
 /** `lockstep windows …` against the fake API (which refuses what the real API would). */
@@ -47,16 +48,9 @@ describe('lockstep windows', () => {
     expect(seen.sent[0]).toEqual({
       method: 'POST',
       url: 'http://api.test/v1/windows',
-      body: {
-        name: 'weekend',
-        start: { days: ['sat', 'sun'], time: '22:00' },
-        duration: '4h',
-        timezone: 'Europe/Berlin',
-        components: ['shop'],
-        nodeLabels: { group: 'canary' },
-      },
+      body: weekendWindowBody,
     });
-    expect(seen.out).toBe('added window weekend: closed; opens 2026-12-12 22:00 Europe/Berlin\n');
+    expect(seen.out).toBe('added window weekend: closed; opens 2026-12-11 23:00 Europe/Amsterdam\n');
   });
 
   it('adds a window from a cron expression', async () => {
@@ -96,8 +90,8 @@ describe('lockstep windows', () => {
     expect(code).toBe(0);
     expect(seen.out.split('\n')).toEqual([
       expect.stringMatching(/^NAME +STATE +OPENS +CLOSES +START +COMPONENTS +LABELS$/),
-      expect.stringMatching(/^now +OPEN +since 2026-12-12 22:00 Europe\/Berlin +2026-12-13 02:00 Europe\/Berlin +sat,sun 22:00 \+4h +all +all nodes$/),
-      expect.stringMatching(/^weekend +closed +2026-12-12 22:00 Europe\/Berlin .* shop +group=canary$/),
+      expect.stringMatching(/^now +OPEN +since 2026-12-11 23:00 Europe\/Amsterdam +2026-12-12 02:00 Europe\/Amsterdam +fri,sat 23:00 \+3h +all +all nodes$/),
+      expect.stringMatching(/^weekend +closed +2026-12-11 23:00 Europe\/Amsterdam .* shop +group=canary$/),
       expect.stringMatching(/^off +disabled +- +- /),
       '',
     ]);
@@ -110,7 +104,7 @@ describe('lockstep windows', () => {
     seen.answer = () => jsonResponse(200, VIEW);
     await lockstep(['windows', 'show', 'weekend', '--json']);
 
-    expect(text).toContain('2026-12-12 22:00 Europe/Berlin (2026-12-12T21:00:00.000Z)');
+    expect(text).toContain('2026-12-11 23:00 Europe/Amsterdam (2026-12-11T22:00:00.000Z)');
     expect(JSON.parse(seen.out)).toEqual(VIEW);
   });
 

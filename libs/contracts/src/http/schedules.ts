@@ -19,9 +19,9 @@ const Components = z
   .describe('components it covers; empty or absent: every component');
 
 /** A node label key (`group`, `zone`, `example.com/rack`). */
-const LabelKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/, {
-  message: 'a label key is 1-63 letters, digits, dot, dash, underscore or slash, starting with a letter or digit',
-});
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+const LABEL_KEY_MESSAGE =
+  'a label key is 1-63 letters, digits, dot, dash, underscore or slash, starting with a letter or digit';
 /** A node label value: no commas, equals signs or spaces (the CLI reads `k=v,k2=v2`). */
 const LabelValue = z
   .string()
@@ -55,7 +55,12 @@ export const CreateWindowBody = z.strictObject({
   components: Components.optional(),
   /** The node group: labels a node must have (`{ "group": "canary" }`); absent or empty: every node. */
   nodeLabels: z
-    .record(LabelKey, LabelValue)
+    .record(z.string(), LabelValue)
+    .superRefine((labels, ctx) => {
+      // a bad key reported at its own path with what keys may be (zod says only "Invalid key in record")
+      for (const key of Object.keys(labels))
+        if (!LABEL_KEY.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: LABEL_KEY_MESSAGE });
+    })
     .optional()
     .describe('the node group: labels a node must have; empty or absent: every node'),
   /** Whether it is in force; default true. */
