@@ -44,7 +44,14 @@ describe('schedule and window bodies', () => {
 
   it.each([
     [WINDOW],
-    [{ ...WINDOW, start: { time: '02:00' }, components: ['shop'], nodeLabels: { group: 'canary', 'example.com/rack': 'r1' } }],
+    [
+      {
+        ...WINDOW,
+        start: { time: '02:00' },
+        components: ['shop'],
+        nodeLabels: { group: 'canary', 'example.com/rack': 'r1' },
+      },
+    ],
     [{ ...WINDOW, start: '0 22 * * sat', duration: '90m' }],
   ])('accepts the window %j', (body) => {
     expect(problems(CreateWindowBody, body)).toBe('ok');

@@ -73,8 +73,31 @@ describe('lockstep schedule', () => {
   });
 
   it('sends days of the month as numbers, a custom cron, and --disabled', async () => {
-    await lockstep(['schedule', 'add', 'mid', '--type', 'monthly', '--time', '00:15', '--days', '1,15', '--timezone', 'UTC']);
-    await lockstep(['schedule', 'add', 'c', '--type', 'custom', '--cron', '0 3 * * sun', '--timezone', 'UTC', '--disabled']);
+    await lockstep([
+      'schedule',
+      'add',
+      'mid',
+      '--type',
+      'monthly',
+      '--time',
+      '00:15',
+      '--days',
+      '1,15',
+      '--timezone',
+      'UTC',
+    ]);
+    await lockstep([
+      'schedule',
+      'add',
+      'c',
+      '--type',
+      'custom',
+      '--cron',
+      '0 3 * * sun',
+      '--timezone',
+      'UTC',
+      '--disabled',
+    ]);
 
     expect(seen.sent.map((r) => r.body)).toEqual([
       { name: 'mid', type: 'monthly', time: '00:15', days: [1, 15], timezone: 'UTC' },
@@ -97,7 +120,17 @@ describe('lockstep schedule', () => {
   });
 
   it('refuses an unknown time zone before sending anything', async () => {
-    const code = await lockstep(['schedule', 'add', 'x', '--type', 'daily', '--time', '03:00', '--timezone', 'Mars/Olympus']);
+    const code = await lockstep([
+      'schedule',
+      'add',
+      'x',
+      '--type',
+      'daily',
+      '--time',
+      '03:00',
+      '--timezone',
+      'Mars/Olympus',
+    ]);
 
     expect(code).toBe(2);
     expect(seen.err).toContain('timezone: must be an IANA time zone name');
@@ -105,14 +138,19 @@ describe('lockstep schedule', () => {
   });
 
   it('lists schedules with the next run in each one’s zone and the last run', async () => {
-    seen.answer = () => jsonResponse(200, { items: [VIEW, { ...VIEW, name: 'off', enabled: false, nextRuns: [], nextRunsLocal: [], lastRuns: [] }] });
+    seen.answer = () =>
+      jsonResponse(200, {
+        items: [VIEW, { ...VIEW, name: 'off', enabled: false, nextRuns: [], nextRunsLocal: [], lastRuns: [] }],
+      });
 
     const code = await lockstep(['schedule', 'list']);
 
     expect(code).toBe(0);
     expect(seen.out.split('\n')).toEqual([
       expect.stringMatching(/^NAME +STATE +WHEN +COMPONENTS +CLASSES +NEXT RUN +LAST RUN$/),
-      expect.stringMatching(/^sunday-night +enabled +weekly sun 03:00 +shop +patch,security +2026-12-13 03:00 Europe\/Berlin +started 2026-12-06/),
+      expect.stringMatching(
+        /^sunday-night +enabled +weekly sun 03:00 +shop +patch,security +2026-12-13 03:00 Europe\/Berlin +started 2026-12-06/,
+      ),
       expect.stringMatching(/^off +disabled .* disabled +never$/),
       '',
     ]);
@@ -148,7 +186,17 @@ describe('lockstep schedule', () => {
   it('prints the API’s 409 for a name in use and exits 1', async () => {
     seen.answer = () => problemResponse(409, 'NAME_TAKEN', 'a schedule named sunday-night already exists; …');
 
-    const code = await lockstep(['schedule', 'add', 'sunday-night', '--type', 'daily', '--time', '03:00', '--timezone', 'UTC']);
+    const code = await lockstep([
+      'schedule',
+      'add',
+      'sunday-night',
+      '--type',
+      'daily',
+      '--time',
+      '03:00',
+      '--timezone',
+      'UTC',
+    ]);
 
     expect(code).toBe(1);
     expect(seen.err).toContain('a schedule named sunday-night already exists');

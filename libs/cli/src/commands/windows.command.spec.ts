@@ -81,7 +81,15 @@ describe('lockstep windows', () => {
         items: [
           { ...VIEW, name: 'now', open: true, components: [], nodeLabels: {} },
           VIEW,
-          { ...VIEW, name: 'off', enabled: false, opensAt: null, closesAt: null, opensAtLocal: null, closesAtLocal: null },
+          {
+            ...VIEW,
+            name: 'off',
+            enabled: false,
+            opensAt: null,
+            closesAt: null,
+            opensAtLocal: null,
+            closesAtLocal: null,
+          },
         ],
       });
 
@@ -90,7 +98,9 @@ describe('lockstep windows', () => {
     expect(code).toBe(0);
     expect(seen.out.split('\n')).toEqual([
       expect.stringMatching(/^NAME +STATE +OPENS +CLOSES +START +COMPONENTS +LABELS$/),
-      expect.stringMatching(/^now +OPEN +since 2026-12-11 23:00 Europe\/Amsterdam +2026-12-12 02:00 Europe\/Amsterdam +fri,sat 23:00 \+3h +all +all nodes$/),
+      expect.stringMatching(
+        /^now +OPEN +since 2026-12-11 23:00 Europe\/Amsterdam +2026-12-12 02:00 Europe\/Amsterdam +fri,sat 23:00 \+3h +all +all nodes$/,
+      ),
       expect.stringMatching(/^weekend +closed +2026-12-11 23:00 Europe\/Amsterdam .* shop +group=canary$/),
       expect.stringMatching(/^off +disabled +- +- /),
       '',

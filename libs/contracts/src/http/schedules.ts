@@ -10,8 +10,7 @@ import { checkScheduleFields, MaintenanceWindowSpecV1, ScheduleSpecFields, Sched
 
 /** The name of a schedule or window: what the CLI, the API's paths and policies' `windows` use. */
 export const ScheduleName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
-  message:
-    'a name is 1-63 lowercase letters, digits and dashes, starting with a letter or digit, e.g. nightly-patches',
+  message: 'a name is 1-63 lowercase letters, digits and dashes, starting with a letter or digit, e.g. nightly-patches',
 });
 
 const Components = z

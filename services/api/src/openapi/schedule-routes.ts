@@ -20,7 +20,14 @@ function namedRoutes(o: {
 }): RouteDoc[] {
   const byName = { name: ScheduleName };
   return [
-    { method: 'get', path: o.path, operationId: `list${o.many}`, summary: o.shows, status: 200, response: listOf(o.view) },
+    {
+      method: 'get',
+      path: o.path,
+      operationId: `list${o.many}`,
+      summary: o.shows,
+      status: 200,
+      response: listOf(o.view),
+    },
     {
       method: 'get',
       path: `${o.path}/{name}`,

@@ -93,13 +93,10 @@ export class SchedulesRepository {
   }
 
   /** Stores a schedule or window and its audit record; `taken` (nothing stored) when the name is in use. */
-  async insert<K extends Kind>(
-    kind: K,
-    record: NewRecord<K>,
-    audit: AuditRecordInput,
-  ): Promise<RecordOf<K> | 'taken'> {
+  async insert<K extends Kind>(kind: K, record: NewRecord<K>, audit: AuditRecordInput): Promise<RecordOf<K> | 'taken'> {
     const { table, extra } = TABLES[kind];
-    const extraValue = 'classes' in record ? record.classes : JSON.stringify((record as NewRecord<'window'>).nodeLabels);
+    const extraValue =
+      'classes' in record ? record.classes : JSON.stringify((record as NewRecord<'window'>).nodeLabels);
     return this.ds.transaction(async (manager) => {
       const rows: Row[] = await manager.query(
         `INSERT INTO "${table}" ("id", "name", "spec", "components", "${extra}", "enabled", "created_by", "created_at", "updated_at")
