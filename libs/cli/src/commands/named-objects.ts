@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
-import { formatIssues } from '@lockstep/contracts';
+import { formatIssues, ScheduleName } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 
@@ -20,6 +20,13 @@ export function checkedBody<S extends z.ZodType>(schema: S, value: unknown, what
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new UsageError(`invalid ${what}: ${formatIssues(parsed.error, { schema })}`);
   return parsed.data;
+}
+
+/** The path of one schedule or window, its name checked first (`"Bad_Name" is not a schedule name: …`). */
+export function namedPath(path: string, noun: string, name: string): string {
+  const parsed = ScheduleName.safeParse(name);
+  if (!parsed.success) throw new UsageError(`"${name}" is not a ${noun} name: ${parsed.error.issues[0].message}`);
+  return `${path}/${name}`;
 }
 
 /** `{ components }` or nothing: "all" when it covers every component. */
@@ -45,7 +52,7 @@ export function registerToggleAndRemove<V>(group: Command, ctx: CliContext, kind
       .command(`${enabled ? 'enable' : 'disable'} <name>`)
       .description(`${enabled ? 'turn on' : 'turn off (kept, ignored until enabled)'} a ${kind.noun}`)
       .action(async (name: string, _o: unknown, cmd: Command) => {
-        const view = await ctx.api(cmd).patch<V>(`${kind.path}/${encodeURIComponent(name)}`, { enabled });
+        const view = await ctx.api(cmd).patch<V>(namedPath(kind.path, kind.noun, name), { enabled });
         ctx.print(
           cmd,
           view,
@@ -57,7 +64,7 @@ export function registerToggleAndRemove<V>(group: Command, ctx: CliContext, kind
     .command('rm <name>')
     .description(`delete a ${kind.noun}`)
     .action(async (name: string, _o: unknown, cmd: Command) => {
-      const view = await ctx.api(cmd).delete<V>(`${kind.path}/${encodeURIComponent(name)}`);
+      const view = await ctx.api(cmd).delete<V>(namedPath(kind.path, kind.noun, name));
       ctx.print(cmd, view, () => `deleted ${kind.noun} ${name}\n`);
     });
 }

@@ -183,6 +183,14 @@ describe('lockstep schedule', () => {
     expect(seen.out).toContain(said);
   });
 
+  it.each([['show'], ['enable'], ['rm']])('%s refuses a malformed name before sending anything', async (verb) => {
+    const code = await lockstep(['schedule', verb, 'Sunday_Night']);
+
+    expect(code).toBe(2);
+    expect(seen.err).toContain('"Sunday_Night" is not a schedule name: a name is 1-63 lowercase letters');
+    expect(seen.sent).toEqual([]);
+  });
+
   it('prints the API’s 409 for a name in use and exits 1', async () => {
     seen.answer = () => problemResponse(409, 'NAME_TAKEN', 'a schedule named sunday-night already exists; …');
 

@@ -9,7 +9,7 @@ import {
 } from '@lockstep/contracts';
 import type { CliContext } from '../context';
 import { formatTime, renderFields, renderTable } from '../output';
-import { checkedBody, componentsText, registerToggleAndRemove, splitList } from './named-objects';
+import { checkedBody, componentsText, namedPath, registerToggleAndRemove, splitList } from './named-objects';
 
 interface AddOptions {
   type: string;
@@ -132,7 +132,7 @@ export function registerSchedule(program: Command, ctx: CliContext): void {
     .command('show <name>')
     .description('one schedule: its spec, the next five runs (its zone and UTC) and the last runs with outcome')
     .action(async (name: string, _o: unknown, cmd: Command) => {
-      const view = await ctx.api(cmd).get<ScheduleView>(`/v1/schedules/${encodeURIComponent(name)}`);
+      const view = await ctx.api(cmd).get<ScheduleView>(namedPath('/v1/schedules', 'schedule', name));
       ctx.print(cmd, view, () => formatSchedule(view));
     });
   registerToggleAndRemove<ScheduleView>(schedule, ctx, {

@@ -3,7 +3,7 @@ import { CreateWindowBody, type ListOf, type MaintenanceWindowSpecV1, type Windo
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { renderFields, renderTable } from '../output';
-import { checkedBody, componentsText, registerToggleAndRemove, splitList } from './named-objects';
+import { checkedBody, componentsText, namedPath, registerToggleAndRemove, splitList } from './named-objects';
 
 interface AddOptions {
   cron?: string;
@@ -129,7 +129,7 @@ export function registerWindows(program: Command, ctx: CliContext): void {
     .command('show <name>')
     .description('one window: its start, duration, zone, what it covers, and whether it is open now')
     .action(async (name: string, _o: unknown, cmd: Command) => {
-      const view = await ctx.api(cmd).get<WindowView>(`/v1/windows/${encodeURIComponent(name)}`);
+      const view = await ctx.api(cmd).get<WindowView>(namedPath('/v1/windows', 'window', name));
       ctx.print(cmd, view, () => formatWindow(view));
     });
   registerToggleAndRemove<WindowView>(windows, ctx, {
