@@ -15,12 +15,14 @@ import { registerPolicy } from './commands/policy.command';
 import { registerRelease } from './commands/release.command';
 import { registerRollback } from './commands/rollback.command';
 import { registerRollouts } from './commands/rollouts.command';
+import { registerSchedule } from './commands/schedule.command';
 import { registerSecrets } from './commands/secrets.command';
 import { registerSubscriptions } from './commands/subscriptions.command';
 import { registerLogin, registerTokens } from './commands/tokens.command';
 import { registerUpdateDecisions } from './commands/update-decisions.command';
 import { registerRolloutStart } from './commands/upgrade.command';
 import { registerUpdates } from './commands/updates.command';
+import { registerWindows } from './commands/windows.command';
 import { CliContext, type CliDeps } from './context';
 import { CliError, CliErrorCode, ExitCode } from './errors';
 import { toJson } from './output';
@@ -63,6 +65,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerLogin(program, ctx);
   registerAudit(program, ctx);
   registerUpdateDecisions(program, ctx);
+  registerSchedule(program, ctx);
+  registerWindows(program, ctx);
   return program;
 }
 

@@ -39,6 +39,8 @@ export const ApiErrorCode = {
   PolicyRevisionConflict: 'POLICY_REVISION_CONFLICT',
   /** 409: the component (or that version) already has a live hold; release it first. */
   HoldExists: 'HOLD_EXISTS',
+  /** 409: a schedule or maintenance window of that name already exists. */
+  NameTaken: 'NAME_TAKEN',
   /** 421: the request's Host header names a host the API does not serve (DNS rebinding guard). */
   HostNotAllowed: 'HOST_NOT_ALLOWED',
 } as const;

@@ -48,48 +48,78 @@ export const CronSchema = z.string().superRefine((v, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (e.g. "0 3 * * sun")` });
 });
 
-const WeekdaySchema = z.enum(Weekdays, { message: `must be a weekday name: ${Weekdays.join(', ')}` });
-const DayOfMonthSchema = z.number().int().min(1).max(31, { message: 'a day of the month is 1..31' });
+const WEEKDAY_MESSAGE = `must be a weekday name: ${Weekdays.join(', ')}`;
+const DAY_OF_MONTH_MESSAGE = 'a day of the month is 1..31';
+const WeekdaySchema = z.enum(Weekdays, { message: WEEKDAY_MESSAGE });
+const DayOfMonthSchema = z
+  .number()
+  .int({ message: DAY_OF_MONTH_MESSAGE })
+  .min(1, { message: DAY_OF_MONTH_MESSAGE })
+  .max(31, { message: DAY_OF_MONTH_MESSAGE });
+/** A weekday name or a day of the month; a bad one says which it was read as (not zod's bare "Invalid input"). */
+const ScheduleDaySchema = z.union([WeekdaySchema, DayOfMonthSchema], {
+  error: (issue) =>
+    typeof issue.input === 'number'
+      ? DAY_OF_MONTH_MESSAGE
+      : `${WEEKDAY_MESSAGE} (weekly), or a day of the month 1..31 (monthly)`,
+});
+
+/** The messages of a failed union's branch for the input's kind, each with its path (`days.0: …`). */
+function branchMessages(
+  issue: { input?: unknown; errors?: Array<Array<{ path: PropertyKey[]; message: string }>> },
+  branch: number,
+): string | undefined {
+  const issues = issue.errors?.[branch];
+  if (!issues?.length) return undefined;
+  return issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+/** The fields of a schedule spec, for bodies that carry them flat beside their own (see CreateScheduleBody). */
+export const ScheduleSpecFields = {
+  /** daily, weekly (days = weekday names), monthly (days = 1..31) or custom (cron). */
+  type: z.enum(ScheduleTypes, { message: `must be one of ${ScheduleTypes.join(', ')}` }),
+  /** Local time HH:MM; required unless custom. */
+  time: TimeOfDaySchema.optional(),
+  /** Weekday names for weekly, days of the month for monthly. */
+  days: z.array(ScheduleDaySchema).optional(),
+  /** Cron expression for custom; minute-level (5 fields) or with seconds (6 fields). */
+  cron: z.string().optional(),
+  /** IANA time zone the time, days and cron are read in. */
+  timezone: TimeZoneSchema,
+};
+
+/** The rules between a schedule's fields (which type needs time, days or cron), as zod issues on `ctx`. */
+export function checkScheduleFields(
+  spec: { type: ScheduleType; time?: string; days?: Array<Weekday | number>; cron?: string },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (spec.type === 'custom') {
+    if (spec.cron === undefined) issue('cron', 'a custom schedule needs a cron expression, e.g. "0 3 * * sun"');
+    else {
+      const problem = cronProblem(spec.cron);
+      if (problem) issue('cron', problem);
+    }
+    if (spec.time !== undefined || spec.days !== undefined)
+      issue('type', 'a custom schedule takes its time and days from cron; drop time and days');
+    return;
+  }
+  if (spec.cron !== undefined) issue('cron', `cron is only for type custom, not ${spec.type}`);
+  if (spec.time === undefined) issue('time', `a ${spec.type} schedule needs a time HH:MM, e.g. 03:00`);
+  const days = spec.days ?? [];
+  if (spec.type === 'daily' && spec.days !== undefined)
+    issue('days', 'a daily schedule runs every day; drop days or use type weekly');
+  if (spec.type === 'weekly' && (days.length === 0 || days.some((d) => typeof d !== 'string')))
+    issue('days', `a weekly schedule needs days as weekday names, e.g. ["sun"] (${Weekdays.join(', ')})`);
+  if (spec.type === 'monthly' && (days.length === 0 || days.some((d) => typeof d !== 'number')))
+    issue('days', 'a monthly schedule needs days of the month 1..31, e.g. [1, 15]');
+}
 
 /**
  * When automatic updates run. `time` and `days` are wall-clock values in `timezone`; the
  * runs themselves are instants (see @lockstep/scheduling for DST rules).
  */
-export const ScheduleSpecV1 = z
-  .strictObject({
-    /** daily, weekly (days = weekday names), monthly (days = 1..31) or custom (cron). */
-    type: z.enum(ScheduleTypes, { message: `must be one of ${ScheduleTypes.join(', ')}` }),
-    /** Local time HH:MM; required unless custom. */
-    time: TimeOfDaySchema.optional(),
-    /** Weekday names for weekly, days of the month for monthly. */
-    days: z.array(z.union([WeekdaySchema, DayOfMonthSchema])).optional(),
-    /** Cron expression for custom; minute-level (5 fields) or with seconds (6 fields). */
-    cron: z.string().optional(),
-    /** IANA time zone the time, days and cron are read in. */
-    timezone: TimeZoneSchema,
-  })
-  .superRefine((spec, ctx) => {
-    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (spec.type === 'custom') {
-      if (spec.cron === undefined) issue('cron', 'a custom schedule needs a cron expression, e.g. "0 3 * * sun"');
-      else {
-        const problem = cronProblem(spec.cron);
-        if (problem) issue('cron', problem);
-      }
-      if (spec.time !== undefined || spec.days !== undefined)
-        issue('type', 'a custom schedule takes its time and days from cron; drop time and days');
-      return;
-    }
-    if (spec.cron !== undefined) issue('cron', `cron is only for type custom, not ${spec.type}`);
-    if (spec.time === undefined) issue('time', `a ${spec.type} schedule needs a time HH:MM, e.g. 03:00`);
-    const days = spec.days ?? [];
-    if (spec.type === 'daily' && spec.days !== undefined)
-      issue('days', 'a daily schedule runs every day; drop days or use type weekly');
-    if (spec.type === 'weekly' && (days.length === 0 || days.some((d) => typeof d !== 'string')))
-      issue('days', `a weekly schedule needs days as weekday names, e.g. ["sun"] (${Weekdays.join(', ')})`);
-    if (spec.type === 'monthly' && (days.length === 0 || days.some((d) => typeof d !== 'number')))
-      issue('days', 'a monthly schedule needs days of the month 1..31, e.g. [1, 15]');
-  });
+export const ScheduleSpecV1 = z.strictObject(ScheduleSpecFields).superRefine(checkScheduleFields);
 /** A parsed schedule specification. */
 export type ScheduleSpecV1 = z.infer<typeof ScheduleSpecV1>;
 
@@ -112,7 +142,12 @@ export type WindowStartV1 = z.infer<typeof WindowStartV1>;
 /** A recurring maintenance window: opens at each start and stays open for `duration` of real time. */
 export const MaintenanceWindowSpecV1 = z.strictObject({
   /** A cron expression, or weekdays plus a time. */
-  start: z.union([CronSchema, WindowStartV1]),
+  start: z.union([CronSchema, WindowStartV1], {
+    error: (issue) =>
+      (typeof issue.input === 'string' ? branchMessages(issue, 0) : undefined) ??
+      (typeof issue.input === 'object' && issue.input !== null ? branchMessages(issue, 1) : undefined) ??
+      'must be a cron expression (e.g. "0 22 * * sat") or weekdays plus a time ({ days: ["sat"], time: "22:00" })',
+  }),
   /** How long the window stays open (elapsed time, so a DST change does not stretch it). */
   duration: DurationSchema,
   /** IANA time zone the start is read in. */

@@ -18,6 +18,9 @@ export {
   UpdatePolicyEntity,
   UpdateApprovalEntity,
   UpdateHoldEntity,
+  UpdateScheduleEntity,
+  ScheduleRunEntity,
+  MaintenanceWindowEntity,
 } from './entities';
 export * from './migrations';
 export { createDataSource, runMigrations } from './data-source';

@@ -29,3 +29,4 @@ export * from './event-fixtures';
 export { nodeEntry, nodeRecord } from './node-fixtures';
 export { spawnTs, type TsChild } from './ts-child';
 export { FakeNpmRegistry, generateNpmSigningKey, type NpmSigning, type NpmSigningKey } from './npm-registry';
+export { weekendWindowBody } from './schedule-fixtures';

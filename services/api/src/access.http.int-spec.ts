@@ -15,6 +15,7 @@ import { NodesRepository } from './nodes/nodes.repository';
 import { PolicyRepository } from './policy/policy.repository';
 import { ReleasesRepository } from './releases/releases.repository';
 import { RolloutsRepository } from './rollouts/rollouts.repository';
+import { SchedulesRepository } from './schedules/schedules.repository';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { UpdateDecisionsRepository } from './updates/update-decisions.repository';
 import { startApiTestApp, type ApiTestApp, type ApiTestResponse } from './testing/api-test-app';
@@ -83,6 +84,22 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET /v1/tokens': { path: '/v1/tokens' },
   'POST /v1/tokens': { path: '/v1/tokens', body: { name: 'new', role: 'owner' } },
   'DELETE /v1/tokens/:id': { path: `/v1/tokens/${TARGET_TOKEN_ID}` },
+  'GET /v1/schedules': { path: '/v1/schedules' },
+  'GET /v1/schedules/:name': { path: '/v1/schedules/nightly' },
+  'POST /v1/schedules': {
+    path: '/v1/schedules',
+    body: { name: 'nightly', type: 'daily', time: '03:00', timezone: 'UTC' },
+  },
+  'PATCH /v1/schedules/:name': { path: '/v1/schedules/nightly', body: { enabled: false } },
+  'DELETE /v1/schedules/:name': { path: '/v1/schedules/nightly' },
+  'GET /v1/windows': { path: '/v1/windows' },
+  'GET /v1/windows/:name': { path: '/v1/windows/weekend' },
+  'POST /v1/windows': {
+    path: '/v1/windows',
+    body: { name: 'weekend', start: { days: ['sat'], time: '22:00' }, duration: '4h', timezone: 'UTC' },
+  },
+  'PATCH /v1/windows/:name': { path: '/v1/windows/weekend', body: { enabled: false } },
+  'DELETE /v1/windows/:name': { path: '/v1/windows/weekend' },
 };
 
 /** Who calls: no token, bad tokens, each role, and an owner narrowed to another component. */
@@ -179,6 +196,7 @@ describe('API access (every route × every kind of caller; real Postgres tokens,
       OutboxDeadLettersRepository,
       PolicyRepository,
       UpdateDecisionsRepository,
+      SchedulesRepository,
     ].map((r): [unknown, unknown] => [r, recorder(r.name, calls)]);
     app = await startApiTestApp({ send: send as QueryClient['send'], repositories: fakes, database: ds });
     tokens.owner = app.ownerToken;

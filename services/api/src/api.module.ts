@@ -8,6 +8,7 @@ import { AuditService } from './audit/audit.service';
 import { BackupOperationsController, BackupsController } from './backups/backups.controller';
 import { BackupsRepository } from './backups/backups.repository';
 import { BackupsService } from './backups/backups.service';
+import { apiClockProvider } from './clock/api-clock';
 import { ChecksController, ComponentsController } from './components/components.controller';
 import { ComponentsRepository } from './components/components.repository';
 import { ComponentsService } from './components/components.service';
@@ -40,6 +41,10 @@ import { ReleasesService } from './releases/releases.service';
 import { RollbacksController, RolloutsController } from './rollouts/rollouts.controller';
 import { RolloutsRepository } from './rollouts/rollouts.repository';
 import { RolloutsService } from './rollouts/rollouts.service';
+import { SchedulesController, WindowsController } from './schedules/schedules.controller';
+import { SchedulesRepository } from './schedules/schedules.repository';
+import { SchedulesService } from './schedules/schedules.service';
+import { WindowsService } from './schedules/windows.service';
 import { SecretsController } from './secrets/secrets.controller';
 import { SecretsService } from './secrets/secrets.service';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
@@ -74,6 +79,8 @@ export const API_CONTROLLERS = [
   AuditController,
   UpdateApprovalsController,
   HoldsController,
+  SchedulesController,
+  WindowsController,
   OpenApiController,
 ];
 
@@ -113,6 +120,10 @@ export const API_PROVIDERS = [
   UpdateDecisionsRepository,
   UpdateDecisionsService,
   { provide: REFUSAL_AUDIT, useExisting: AuditService },
+  apiClockProvider,
+  SchedulesRepository,
+  SchedulesService,
+  WindowsService,
 ];
 
 /**

@@ -6,8 +6,10 @@ import {
   CreateHoldBody,
   CreateRollbackBody,
   CreateRolloutBody,
+  CreateScheduleBody,
   CreateSubscriptionBody,
   CreateTokenBody,
+  CreateWindowBody,
   formatIssues,
   ListBackupsQuery,
   ListDeadLettersQuery,
@@ -27,6 +29,7 @@ import {
   RemoveNodeQuery,
   ReplayDeadLettersBody,
   RestoreBackupBody,
+  SetEnabledBody,
 } from '@lockstep/contracts';
 import { run } from '../program';
 
@@ -78,6 +81,10 @@ const API_REQUESTS: Array<{ method: string; path: RegExp; body?: z.ZodType; quer
   { method: 'POST', path: /^\/v1\/updates\/[^/]+\/[^/]+\/reject$/, body: RejectUpdateBody },
   { method: 'POST', path: /^\/v1\/holds$/, body: CreateHoldBody },
   { method: 'DELETE', path: /^\/v1\/holds\/[^/]+$/, query: ReleaseHoldQuery },
+  { method: 'POST', path: /^\/v1\/schedules$/, body: CreateScheduleBody },
+  { method: 'PATCH', path: /^\/v1\/schedules\/[^/]+$/, body: SetEnabledBody },
+  { method: 'POST', path: /^\/v1\/windows$/, body: CreateWindowBody },
+  { method: 'PATCH', path: /^\/v1\/windows\/[^/]+$/, body: SetEnabledBody },
 ];
 
 /** Why the API would answer 400 to a request (worded like the API); undefined when it would accept it. */

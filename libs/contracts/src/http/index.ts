@@ -11,3 +11,4 @@ export * from './tokens';
 export * from './audit';
 export * from './policy';
 export * from './update-decisions';
+export * from './schedules';

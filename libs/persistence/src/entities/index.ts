@@ -6,16 +6,19 @@ import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryEntity } from './delivery.entity';
 import { AuditHeadEntity, AuditLogEntity } from './audit-log.entity';
 import { LostNodeEntity } from './lost-node.entity';
+import { MaintenanceWindowEntity } from './maintenance-window.entity';
 import { NodeRemovalEntity } from './node-removal.entity';
 import { OutboxDeadLetterEntity } from './outbox-dead-letter.entity';
 import { OutboxMessageEntity } from './outbox-message.entity';
 import { RolloutNodeEntity } from './rollout-node.entity';
 import { RolloutEntity } from './rollout.entity';
+import { ScheduleRunEntity } from './schedule-run.entity';
 import { SourceStateEntity } from './source-state.entity';
 import { SubscriptionEntity } from './subscription.entity';
 import { UpdatePolicyEntity } from './update-policy.entity';
 import { UpdateApprovalEntity } from './update-approval.entity';
 import { UpdateHoldEntity } from './update-hold.entity';
+import { UpdateScheduleEntity } from './update-schedule.entity';
 
 export * from './announced-release.entity';
 export * from './backup.entity';
@@ -35,6 +38,9 @@ export * from './subscription.entity';
 export * from './update-policy.entity';
 export * from './update-approval.entity';
 export * from './update-hold.entity';
+export * from './update-schedule.entity';
+export * from './schedule-run.entity';
+export * from './maintenance-window.entity';
 
 /** Every entity of the schema. */
 export const allEntities = [
@@ -57,4 +63,7 @@ export const allEntities = [
   UpdatePolicyEntity,
   UpdateApprovalEntity,
   UpdateHoldEntity,
+  UpdateScheduleEntity,
+  ScheduleRunEntity,
+  MaintenanceWindowEntity,
 ];

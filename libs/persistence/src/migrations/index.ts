@@ -11,6 +11,7 @@ import { LostNodes1765641200000 } from './1765641200000-lost-nodes';
 import { CommandWithdrawal1765700000000 } from './1765700000000-command-withdrawal';
 import { NodeLivenessAndRemovals1765710000000 } from './1765710000000-node-liveness-and-removals';
 import { UpdatePolicy1765730000000 } from './1765730000000-update-policy';
+import { SchedulesAndWindows1765740000000 } from './1765740000000-schedules-and-windows';
 import { UpdateDecisions1765750000000 } from './1765750000000-update-decisions';
 import { AutomaticRollouts1765760000000 } from './1765760000000-automatic-rollouts';
 
@@ -31,6 +32,7 @@ export const allMigrations = [
   CommandWithdrawal1765700000000,
   NodeLivenessAndRemovals1765710000000,
   UpdatePolicy1765730000000,
+  SchedulesAndWindows1765740000000,
   UpdateDecisions1765750000000,
   AutomaticRollouts1765760000000,
 ];

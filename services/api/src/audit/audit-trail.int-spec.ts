@@ -63,6 +63,7 @@ import { BackupsRepository } from '../backups/backups.repository';
 import { ComponentsRepository } from '../components/components.repository';
 import { RolloutsRepository } from '../rollouts/rollouts.repository';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+import { SchedulesRepository } from '../schedules/schedules.repository';
 import { tokenId } from '../tokens/token-secret';
 import { startApiTestApp, type ApiTestApp } from '../testing/api-test-app';
 import { AuditRepository } from './audit.repository';
@@ -166,6 +167,7 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
         [ComponentsRepository, new ComponentsRepository(ds)],
         [RolloutsRepository, new RolloutsRepository(ds)],
         [SubscriptionsRepository, new SubscriptionsRepository(ds)],
+        [SchedulesRepository, new SchedulesRepository(ds)],
       ],
       database: ds,
     });
@@ -339,6 +341,28 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       call: () => ['DELETE', `/v1/tokens/${ids.token}`],
       status: 200,
     },
+    ...(['schedule', 'window'] as const).flatMap((kind) => {
+      const path = `/v1/${kind}s`;
+      const body =
+        kind === 'schedule'
+          ? { name: 'nightly', type: 'daily', time: '03:00', timezone: 'UTC' }
+          : { name: 'nightly', start: { time: '22:00' }, duration: '4h', timezone: 'UTC' };
+      return [
+        { route: `post ${path}`, action: `${kind}.create`, call: () => ['POST', path, body], status: 201 },
+        {
+          route: `patch ${path}/{name}`,
+          action: `${kind}.disable`,
+          call: () => ['PATCH', `${path}/nightly`, { enabled: false }],
+          status: 200,
+        },
+        {
+          route: `delete ${path}/{name}`,
+          action: `${kind}.delete`,
+          call: () => ['DELETE', `${path}/nightly`],
+          status: 200,
+        },
+      ] as Array<{ route: string; action: string; call: () => [string, string, unknown?]; status: number }>;
+    }),
   ];
 
   it('covers every mutating route the API documents', () => {

@@ -108,6 +108,18 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /v1/tokens': { role: Owner, component: ALL },
   'POST /v1/tokens': { role: Owner, component: ALL },
   'DELETE /v1/tokens/:id': { role: Owner, component: ALL },
+
+  // a schedule or window may cover every component (components empty): only a token for every component may change one
+  'GET /v1/schedules': { role: Viewer },
+  'GET /v1/schedules/:name': { role: Viewer },
+  'POST /v1/schedules': { role: Operator, component: ALL },
+  'PATCH /v1/schedules/:name': { role: Operator, component: ALL },
+  'DELETE /v1/schedules/:name': { role: Operator, component: ALL },
+  'GET /v1/windows': { role: Viewer },
+  'GET /v1/windows/:name': { role: Viewer },
+  'POST /v1/windows': { role: Operator, component: ALL },
+  'PATCH /v1/windows/:name': { role: Operator, component: ALL },
+  'DELETE /v1/windows/:name': { role: Operator, component: ALL },
 };
 
 /** The role a request needs: the route's, or its escalated one when the body asks for more. */

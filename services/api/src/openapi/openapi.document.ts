@@ -32,6 +32,7 @@ import { AUDIT_ROUTES } from './audit-routes';
 import { BACKUP_ROUTES } from './backup-routes';
 import { FLEET_ROUTES } from './fleet-routes';
 import { POLICY_ROUTES } from './policy-routes';
+import { SCHEDULE_ROUTES } from './schedule-routes';
 import { TOKEN_ROUTES } from './token-routes';
 import { UPDATE_DECISION_ROUTES } from './update-decision-routes';
 
@@ -218,6 +219,7 @@ export const ROUTES: RouteDoc[] = [
   ...POLICY_ROUTES,
   ...BACKUP_ROUTES,
   ...TOKEN_ROUTES,
+  ...SCHEDULE_ROUTES,
   ...AUDIT_ROUTES,
   ...UPDATE_DECISION_ROUTES,
   {

@@ -18,6 +18,7 @@ import { NodesRepository } from '../nodes/nodes.repository';
 import { PolicyRepository } from '../policy/policy.repository';
 import { ReleasesRepository } from '../releases/releases.repository';
 import { RolloutsRepository } from '../rollouts/rollouts.repository';
+import { SchedulesRepository } from '../schedules/schedules.repository';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { TokensRepository } from '../tokens/tokens.repository';
 import { TokensService } from '../tokens/tokens.service';
@@ -39,6 +40,7 @@ const REPOSITORIES: unknown[] = [
   OutboxDeadLettersRepository,
   PolicyRepository,
   UpdateDecisionsRepository,
+  SchedulesRepository,
 ];
 
 /** One HTTP exchange with the app under test. */

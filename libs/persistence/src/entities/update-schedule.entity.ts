@@ -1,0 +1,11 @@
+import { Column, Entity, Unique } from 'typeorm';
+import { NamedSpecColumns } from './named-spec.columns';
+
+/** An automatic-update schedule (issue 13): when updates run (spec: ScheduleSpecV1), for which components and classes. */
+@Entity({ name: 'update_schedules' })
+@Unique('uq_update_schedules_name', ['name'])
+export class UpdateScheduleEntity extends NamedSpecColumns {
+  /** Update classes it covers (UpdateClasses); empty: every class. */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  classes: string[];
+}
