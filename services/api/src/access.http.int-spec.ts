@@ -77,6 +77,7 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'POST /v1/updates/:component/:version/approve': { path: '/v1/updates/demo/1.1.0/approve', body: {} },
   'POST /v1/updates/:component/:version/reject': { path: '/v1/updates/demo/1.1.0/reject', body: { reason: 'no' } },
   'GET /v1/holds': { path: '/v1/holds' },
+  'GET /v1/updates': { path: '/v1/updates' },
   'POST /v1/holds': { path: '/v1/holds', body: { component: 'demo', reason: 'freeze' } },
   'DELETE /v1/holds/:component': { path: '/v1/holds/demo' },
   'GET /v1/audit': { path: '/v1/audit' },

@@ -8,7 +8,7 @@
  * is replaced: the release source behind a check, and the fleet (nodes, release lookup) a
  * rollout is planned from. The cluster lock is a real FleetLock on nats-server.
  */
-import { Queries } from '@lockstep/contracts';
+import { DEFAULT_POLICY_FILE, Queries } from '@lockstep/contracts';
 import { FleetLock, lockBucketName, type FleetLease } from '@lockstep/fleet-lock';
 import { ensureStreams, NatsClient } from '@lockstep/messaging';
 import {
@@ -64,6 +64,8 @@ import { ComponentsRepository } from '../components/components.repository';
 import { RolloutsRepository } from '../rollouts/rollouts.repository';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { SchedulesRepository } from '../schedules/schedules.repository';
+import { PolicyRepository } from '../policy/policy.repository';
+import { UpdateDecisionsRepository } from '../updates/update-decisions.repository';
 import { tokenId } from '../tokens/token-secret';
 import { startApiTestApp, type ApiTestApp } from '../testing/api-test-app';
 import { AuditRepository } from './audit.repository';
@@ -168,9 +170,16 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
         [RolloutsRepository, new RolloutsRepository(ds)],
         [SubscriptionsRepository, new SubscriptionsRepository(ds)],
         [SchedulesRepository, new SchedulesRepository(ds)],
+        [PolicyRepository, new PolicyRepository(ds)],
+        [UpdateDecisionsRepository, new UpdateDecisionsRepository(ds)],
       ],
       database: ds,
     });
+    await ds.query(
+      `INSERT INTO announced_releases (id, component, version, kind, channel, artifact_uri, sha256, length)
+       VALUES (gen_random_uuid(), 'demo', '2.0.0', 'major', 'stable', 's3://x', $1, 1)`,
+      ['0'.repeat(64)],
+    );
     await ds.getRepository(BackupEntity).insert({
       id: 'nightly',
       type: 'config',
@@ -339,6 +348,46 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       route: 'delete /v1/tokens/{id}',
       action: 'token.revoke',
       call: () => ['DELETE', `/v1/tokens/${ids.token}`],
+      status: 200,
+    },
+    {
+      route: 'put /v1/policy',
+      action: 'policy.apply',
+      call: () => [
+        'PUT',
+        '/v1/policy',
+        { document: { ...DEFAULT_POLICY_FILE, defaults: { ...DEFAULT_POLICY_FILE.defaults, channel: 'beta' } } },
+      ],
+      status: 200,
+    },
+    {
+      route: 'patch /v1/policy',
+      action: 'policy.set',
+      call: () => ['PATCH', '/v1/policy', { path: 'defaults.classes.security', value: 'immediate' }],
+      status: 200,
+    },
+    {
+      route: 'post /v1/updates/{component}/{version}/approve',
+      action: 'update.approve',
+      call: () => ['POST', '/v1/updates/demo/2.0.0/approve', {}],
+      status: 200,
+    },
+    {
+      route: 'post /v1/updates/{component}/{version}/reject',
+      action: 'update.reject',
+      call: () => ['POST', '/v1/updates/demo/2.0.0/reject', { reason: 'changed our mind' }],
+      status: 200,
+    },
+    {
+      route: 'post /v1/holds',
+      action: 'hold.create',
+      call: () => ['POST', '/v1/holds', { component: 'demo', reason: 'freeze' }],
+      status: 201,
+    },
+    {
+      route: 'delete /v1/holds/{component}',
+      action: 'hold.release',
+      call: () => ['DELETE', '/v1/holds/demo'],
       status: 200,
     },
     ...(['schedule', 'window'] as const).flatMap((kind) => {
