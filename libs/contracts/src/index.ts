@@ -21,3 +21,4 @@ export * from './http';
 export * from './audited-queries';
 export * from './duration';
 export * from './schedules';
+export * from './settings';

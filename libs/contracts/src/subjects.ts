@@ -28,6 +28,8 @@ export const Subjects = {
   BackupProgress: 'evt.backup.progress.v1',
   /** Event: a message was given up on and waits in the dead letters (an alert). Published by the service whose outbox relay or event consumer gave up; consumed by the notifier. */
   MessageDeadLettered: 'evt.message.dead-lettered.v1',
+  /** Event: an owner set or reset a runtime setting (`lockstep settings`). Published by the api through its outbox. */
+  SettingsChanged: 'evt.settings.changed.v1',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 

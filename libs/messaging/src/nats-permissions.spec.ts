@@ -140,6 +140,7 @@ describe('natsPermissionsFor', () => {
         'lockstep.evt.backup.changed.v1.*',
         'lockstep.evt.backup.progress.v1',
         'lockstep.evt.message.dead-lettered.v1',
+        'lockstep.evt.settings.changed.v1',
       ],
     ],
     // every service may announce a message it gave up on
@@ -152,7 +153,7 @@ describe('natsPermissionsFor', () => {
       ],
     ],
     ['notifier', ['lockstep.evt.message.dead-lettered.v1']],
-    ['api', ['lockstep.evt.message.dead-lettered.v1']],
+    ['api', ['lockstep.evt.message.dead-lettered.v1', 'lockstep.evt.settings.changed.v1']],
   ] as const)('lets %s publish only its own events', (name, own) => {
     const sut = perms(service(name)).publish.allow.filter((s) => s.startsWith('lockstep.evt.'));
 
@@ -202,7 +203,7 @@ describe('publishedSubjectsOf', () => {
       'scheduler',
       ['evt.message.dead-lettered.v1', 'evt.node.lost.v1', 'evt.node.recovered.v1', 'evt.rollout.changed.v1'],
     ],
-    ['api', ['cmd.backup.operation.v1', 'evt.message.dead-lettered.v1']],
+    ['api', ['cmd.backup.operation.v1', 'evt.message.dead-lettered.v1', 'evt.settings.changed.v1']],
     [
       'backup',
       ['cmd.backup.operation.v1', 'evt.backup.changed.v1', 'evt.backup.progress.v1', 'evt.message.dead-lettered.v1'],

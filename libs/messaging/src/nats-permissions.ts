@@ -95,6 +95,8 @@ export const EventPublishers: Record<Subject, readonly Publisher[]> = {
   [Subjects.BackupProgress]: ['backup'],
   // every service with an outbox relay or an event consumer may give up on a message
   [Subjects.MessageDeadLettered]: ['scheduler', 'checker', 'notifier', 'api', 'backup'],
+  // the api writes settings itself and announces each change through its outbox
+  [Subjects.SettingsChanged]: ['api'],
 };
 
 /**
