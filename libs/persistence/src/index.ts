@@ -13,11 +13,12 @@ export {
   type RolloutStrategy,
   RolloutEntity,
   RolloutNodeEntity,
+  SettingEntity,
   SourceStateEntity,
   SubscriptionEntity,
 } from './entities';
 export * from './migrations';
-export { createDataSource, runMigrations } from './data-source';
+export { createDataSource, openMigratedDataSource, runMigrations } from './data-source';
 export { enqueueEvent } from './outbox/outbox';
 export * from './outbox/outbox-relay';
 export * from './outbox/outbox-dead-letters';
@@ -27,3 +28,4 @@ export * from './backups/backup-record';
 export * from './audit';
 export * from './backups/restored-control-plane';
 export * from './sealing/secret-keyring';
+export * from './settings/settings-reader';

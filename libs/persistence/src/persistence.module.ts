@@ -4,6 +4,7 @@ import { DEAD_LETTER_RECORDER } from '@lockstep/messaging';
 import { auditDeadLetters } from './audit/audit-dead-letters';
 import { createDataSource, ensureDatabase, runMigrations } from './data-source';
 import { OUTBOX_RELAY_SUBJECTS, OutboxRelay } from './outbox/outbox-relay';
+import { SettingsReader } from './settings/settings-reader';
 
 export interface PersistenceOptions {
   url: string;
@@ -24,7 +25,7 @@ class DataSourceCloser implements OnApplicationShutdown {
   }
 }
 
-/** Postgres through TypeORM: connects, migrates at start, exposes DataSource and the outbox relay. */
+/** Postgres through TypeORM: connects, migrates at start, exposes DataSource, the outbox relay and the runtime settings' reader. */
 @Global()
 @Module({})
 export class PersistenceModule {
@@ -44,11 +45,12 @@ export class PersistenceModule {
       ...(options.relay === false ? [] : [OutboxRelay]),
       ...(options.relaySubjects ? [{ provide: OUTBOX_RELAY_SUBJECTS, useValue: options.relaySubjects }] : []),
       { provide: DEAD_LETTER_RECORDER, useFactory: auditDeadLetters, inject: [DataSource] },
+      SettingsReader,
     ];
     return {
       module: PersistenceModule,
       providers,
-      exports: [DataSource, DEAD_LETTER_RECORDER, ...(options.relay === false ? [] : [OutboxRelay])],
+      exports: [DataSource, DEAD_LETTER_RECORDER, SettingsReader, ...(options.relay === false ? [] : [OutboxRelay])],
     };
   }
 }

@@ -11,6 +11,7 @@ import { OutboxDeadLetterEntity } from './outbox-dead-letter.entity';
 import { OutboxMessageEntity } from './outbox-message.entity';
 import { RolloutNodeEntity } from './rollout-node.entity';
 import { RolloutEntity } from './rollout.entity';
+import { SettingEntity } from './setting.entity';
 import { SourceStateEntity } from './source-state.entity';
 import { SubscriptionEntity } from './subscription.entity';
 
@@ -27,6 +28,7 @@ export * from './lost-node.entity';
 export * from './node-removal.entity';
 export * from './rollout.entity';
 export * from './rollout-node.entity';
+export * from './setting.entity';
 export * from './source-state.entity';
 export * from './subscription.entity';
 
@@ -48,4 +50,5 @@ export const allEntities = [
   AuditHeadEntity,
   BackupEntity,
   BackupOperationEntity,
+  SettingEntity,
 ];

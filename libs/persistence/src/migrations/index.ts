@@ -10,6 +10,7 @@ import { OutboxAggregatesAndDeadLetters1765620000000 } from './1765620000000-out
 import { LostNodes1765641200000 } from './1765641200000-lost-nodes';
 import { CommandWithdrawal1765700000000 } from './1765700000000-command-withdrawal';
 import { NodeLivenessAndRemovals1765710000000 } from './1765710000000-node-liveness-and-removals';
+import { Settings1765720000000 } from './1765720000000-settings';
 
 export { ONE_ACTIVE_ROLLOUT_INDEX } from './1765608000000-one-active-rollout';
 
@@ -27,4 +28,5 @@ export const allMigrations = [
   LostNodes1765641200000,
   CommandWithdrawal1765700000000,
   NodeLivenessAndRemovals1765710000000,
+  Settings1765720000000,
 ];
