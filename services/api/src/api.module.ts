@@ -38,6 +38,9 @@ import { RolloutsRepository } from './rollouts/rollouts.repository';
 import { RolloutsService } from './rollouts/rollouts.service';
 import { SecretsController } from './secrets/secrets.controller';
 import { SecretsService } from './secrets/secrets.service';
+import { SettingsController } from './settings/settings.controller';
+import { SettingsRepository } from './settings/settings.repository';
+import { SettingsService } from './settings/settings.service';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
@@ -63,6 +66,7 @@ export const API_CONTROLLERS = [
   BackupOperationsController,
   TokensController,
   AuditController,
+  SettingsController,
   OpenApiController,
 ];
 
@@ -98,6 +102,8 @@ export const API_PROVIDERS = [
   AuditRepository,
   AuditService,
   { provide: REFUSAL_AUDIT, useExisting: AuditService },
+  SettingsRepository,
+  SettingsService,
 ];
 
 /**

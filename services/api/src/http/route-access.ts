@@ -95,6 +95,11 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /v1/tokens': { role: Owner, component: ALL },
   'POST /v1/tokens': { role: Owner, component: ALL },
   'DELETE /v1/tokens/:id': { role: Owner, component: ALL },
+
+  'GET /v1/settings': { role: Viewer },
+  'GET /v1/settings/:key': { role: Viewer },
+  'PUT /v1/settings/:key': { role: Owner, component: ALL },
+  'DELETE /v1/settings/:key': { role: Owner, component: ALL },
 };
 
 /** The role a request needs: the route's, or its escalated one when the body asks for more. */

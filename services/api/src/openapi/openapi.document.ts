@@ -31,6 +31,7 @@ import { ROUTE_ACCESS } from '../http/route-access';
 import { AUDIT_ROUTES } from './audit-routes';
 import { BACKUP_ROUTES } from './backup-routes';
 import { FLEET_ROUTES } from './fleet-routes';
+import { SETTING_ROUTES } from './setting-routes';
 import { TOKEN_ROUTES } from './token-routes';
 
 /** One documented operation; the spec checks these against the controllers' routes. */
@@ -216,6 +217,7 @@ export const ROUTES: RouteDoc[] = [
   ...BACKUP_ROUTES,
   ...TOKEN_ROUTES,
   ...AUDIT_ROUTES,
+  ...SETTING_ROUTES,
   {
     method: 'get',
     path: '/v1/openapi.json',

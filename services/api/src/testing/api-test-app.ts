@@ -17,6 +17,7 @@ import { LocksRepository } from '../locks/locks.repository';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { ReleasesRepository } from '../releases/releases.repository';
 import { RolloutsRepository } from '../rollouts/rollouts.repository';
+import { SettingsRepository } from '../settings/settings.repository';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { TokensRepository } from '../tokens/tokens.repository';
 import { TokensService } from '../tokens/tokens.service';
@@ -35,6 +36,7 @@ const REPOSITORIES: unknown[] = [
   BackupsRepository,
   AuditRepository,
   OutboxDeadLettersRepository,
+  SettingsRepository,
 ];
 
 /** One HTTP exchange with the app under test. */
