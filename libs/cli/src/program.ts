@@ -16,6 +16,7 @@ import { registerRelease } from './commands/release.command';
 import { registerRollback } from './commands/rollback.command';
 import { registerRollouts } from './commands/rollouts.command';
 import { registerSecrets } from './commands/secrets.command';
+import { registerSettings } from './commands/settings.command';
 import { registerSubscriptions } from './commands/subscriptions.command';
 import { registerLogin, registerTokens } from './commands/tokens.command';
 import { registerRolloutStart } from './commands/upgrade.command';
@@ -59,6 +60,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerTokens(program, ctx);
   registerLogin(program, ctx);
   registerAudit(program, ctx);
+  registerSettings(program, ctx);
   return program;
 }
 
