@@ -19,6 +19,7 @@ export const EventConsumers: Record<ControlPlaneService, readonly Subject[]> = {
     Subjects.RolloutChanged,
     Subjects.BackupChanged,
     Subjects.MessageDeadLettered,
+    Subjects.SettingsChanged,
   ],
   backup: [Subjects.BackupChanged],
   checker: [],

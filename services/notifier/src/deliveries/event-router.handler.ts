@@ -55,4 +55,9 @@ export class EventRouterHandler {
   async onMessageDeadLettered(event: CloudEvent): Promise<void> {
     await this.router.route(event);
   }
+
+  @OnEvent(Subjects.SettingsChanged)
+  async onSettingsChanged(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
 }

@@ -57,7 +57,7 @@ describe(SubscriptionsService.name, () => {
     );
   });
 
-  it.each(['node.lost', 'node.recovered'])('subscribes to %s, an event the notifier consumes', async (name) => {
+  it.each(['node.lost', 'node.recovered', 'settings.changed'])('subscribes to %s, an event the notifier consumes', async (name) => {
     const reply = await sut.upsert(request({ eventTypes: [name] }));
 
     expect(reply.ok).toBe(true);
