@@ -14,6 +14,7 @@ import { LocksRepository } from './locks/locks.repository';
 import { NodesRepository } from './nodes/nodes.repository';
 import { ReleasesRepository } from './releases/releases.repository';
 import { RolloutsRepository } from './rollouts/rollouts.repository';
+import { SettingsRepository } from './settings/settings.repository';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { startApiTestApp, type ApiTestApp, type ApiTestResponse } from './testing/api-test-app';
 
@@ -71,6 +72,10 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET /v1/tokens': { path: '/v1/tokens' },
   'POST /v1/tokens': { path: '/v1/tokens', body: { name: 'new', role: 'owner' } },
   'DELETE /v1/tokens/:id': { path: `/v1/tokens/${TARGET_TOKEN_ID}` },
+  'GET /v1/settings': { path: '/v1/settings' },
+  'GET /v1/settings/:key': { path: '/v1/settings/update.automatic' },
+  'PUT /v1/settings/:key': { path: '/v1/settings/update.automatic', body: { value: false } },
+  'DELETE /v1/settings/:key': { path: '/v1/settings/update.automatic' },
 };
 
 /** Who calls: no token, bad tokens, each role, and an owner narrowed to another component. */
@@ -165,6 +170,7 @@ describe('API access (every route × every kind of caller; real Postgres tokens,
       LockAuditRepository,
       BackupsRepository,
       OutboxDeadLettersRepository,
+      SettingsRepository,
     ].map((r): [unknown, unknown] => [r, recorder(r.name, calls)]);
     app = await startApiTestApp({ send: send as QueryClient['send'], repositories: fakes, database: ds });
     tokens.owner = app.ownerToken;

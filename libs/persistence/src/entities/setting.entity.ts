@@ -11,7 +11,7 @@ export class SettingEntity {
   @Column({ type: 'jsonb' })
   value: boolean | number | string;
 
-  @Column({ name: 'updated_at', type: 'timestamptz' })
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;
 
   /** Name of the token that set it. */
