@@ -110,9 +110,8 @@ type WireOf<D> = D extends { type: 'boolean' }
 /** A setting's value as stored, sent and shown: a duration as written (`30s`), an enum as its choice. */
 export type SettingWireValue<K extends SettingKey> = WireOf<Definition<K>>;
 /** A setting's value as services use it: a duration in milliseconds, anything else as on the wire. */
-export type SettingValue<K extends SettingKey> = Definition<K> extends { type: 'duration' }
-  ? number
-  : SettingWireValue<K>;
+export type SettingValue<K extends SettingKey> =
+  Definition<K> extends { type: 'duration' } ? number : SettingWireValue<K>;
 
 /** Codes of a refused setting (wire names: the API answers them, the CLI matches them). */
 export const SettingErrorCode = {

@@ -79,17 +79,20 @@ describe(`${ApiModule.name} settings routes`, () => {
     ['update.automatic', false, { value: 'yes' }, /true or false/],
     ['schedule.missed_runs', 'skip', { value: 'always' }, /one of run-once, skip/],
     ['backup.keep_last', 4, { value: -3 }, /whole number from 0 to 10000/],
-  ])('refuses %s (set to %j) = %j with 400 naming what is allowed, and changes nothing', async (key, set, body, allowed) => {
-    await app.call('PUT', `/v1/settings/${key}`, { value: set });
-    const before = await state();
+  ])(
+    'refuses %s (set to %j) = %j with 400 naming what is allowed, and changes nothing',
+    async (key, set, body, allowed) => {
+      await app.call('PUT', `/v1/settings/${key}`, { value: set });
+      const before = await state();
 
-    const res = await app.call('PUT', `/v1/settings/${key}`, body);
+      const res = await app.call('PUT', `/v1/settings/${key}`, body);
 
-    expect(res).toMatchObject({ status: 400, body: { code: SettingErrorCode.InvalidValue } });
-    expect(res.body.detail).toMatch(allowed);
-    expect(before.rows).toEqual([expect.objectContaining({ key, value: set })]);
-    expect(await state()).toEqual(before);
-  });
+      expect(res).toMatchObject({ status: 400, body: { code: SettingErrorCode.InvalidValue } });
+      expect(res.body.detail).toMatch(allowed);
+      expect(before.rows).toEqual([expect.objectContaining({ key, value: set })]);
+      expect(await state()).toEqual(before);
+    },
+  );
 
   it.each([
     ['PUT', { value: true }],

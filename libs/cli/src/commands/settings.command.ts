@@ -19,7 +19,9 @@ import { formatTime, renderFields, renderTable } from '../output';
 export function registerSettings(program: Command, ctx: CliContext): void {
   const settings = program
     .command('settings')
-    .description('runtime settings (update, backup, notification, schedule): list, get, set, reset; owners change them');
+    .description(
+      'runtime settings (update, backup, notification, schedule): list, get, set, reset; owners change them',
+    );
   settings
     .command('list', { isDefault: true })
     .description('every setting with its value, default, allowed values and what it does')

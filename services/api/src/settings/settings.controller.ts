@@ -1,11 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import {
-  PutSettingBody,
-  SettingKeyParam,
-  type AuditActor,
-  type ListOf,
-  type SettingView,
-} from '@lockstep/contracts';
+import { PutSettingBody, SettingKeyParam, type AuditActor, type ListOf, type SettingView } from '@lockstep/contracts';
 import { Actor } from '../http/request-actor';
 import { ZodPipe } from '../http/zod-validation.pipe';
 import { SettingsService } from './settings.service';
@@ -38,7 +32,10 @@ export class SettingsController {
   /** Puts a setting back to its default. */
   @Delete(':key')
   @HttpCode(200)
-  reset(@Param('key', new ZodPipe(SettingKeyParam, 'path')) key: string, @Actor() actor: AuditActor): Promise<SettingView> {
+  reset(
+    @Param('key', new ZodPipe(SettingKeyParam, 'path')) key: string,
+    @Actor() actor: AuditActor,
+  ): Promise<SettingView> {
     return this.settings.reset(key, actor);
   }
 }

@@ -57,7 +57,10 @@ describe(DeliveryWorker.name, () => {
       nextDueAt: jest.fn().mockResolvedValue(undefined),
       recordAttempt: jest.fn().mockResolvedValue(true),
     };
-    const subscriptions = { findByIds: jest.fn().mockResolvedValue([subscription]), openTarget: () => subscription.target };
+    const subscriptions = {
+      findByIds: jest.fn().mockResolvedValue([subscription]),
+      openTarget: () => subscription.target,
+    };
     const sut = worker(deliveries, subscriptions, settings);
 
     sut.onApplicationBootstrap();
