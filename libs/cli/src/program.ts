@@ -17,6 +17,7 @@ import { registerRollback } from './commands/rollback.command';
 import { registerRollouts } from './commands/rollouts.command';
 import { registerSchedule } from './commands/schedule.command';
 import { registerSecrets } from './commands/secrets.command';
+import { registerSettings } from './commands/settings.command';
 import { registerSubscriptions } from './commands/subscriptions.command';
 import { registerLogin, registerTokens } from './commands/tokens.command';
 import { registerUpdateDecisions } from './commands/update-decisions.command';
@@ -67,6 +68,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerUpdateDecisions(program, ctx);
   registerSchedule(program, ctx);
   registerWindows(program, ctx);
+  registerSettings(program, ctx);
   return program;
 }
 

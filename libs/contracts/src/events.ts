@@ -4,6 +4,7 @@ import { MessageDeadLetteredV1 } from './dead-letter-queries';
 import { InstallFinishedV1, InstallProgressV1, RolloutChangedV1 } from './fleet';
 import { NodeLostV1, NodeRecoveredV1 } from './nodes';
 import { CheckFailedV1, ReleaseAvailableV1, ReleaseMetadataExpiringV1 } from './payloads';
+import { SettingsChangedV1 } from './settings';
 import { Subjects, type Subject } from './subjects';
 import { UpdateApprovalRequestedV1, UpdateHeldV1 } from './update-decisions';
 
@@ -86,6 +87,7 @@ export const EventContracts = {
     UpdateApprovalRequestedV1,
   ),
   [Subjects.UpdateHeld]: contract(Subjects.UpdateHeld, 'update.held', UpdateHeldV1),
+  [Subjects.SettingsChanged]: contract(Subjects.SettingsChanged, 'settings.changed', SettingsChangedV1),
 } as const satisfies Record<Subject, EventContract>;
 
 /** Payload type carried by an event subject. */

@@ -23,3 +23,4 @@ export * from './audited-queries';
 export * from './duration';
 export * from './schedules';
 export * from './update-decisions';
+export * from './settings';

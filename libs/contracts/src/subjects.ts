@@ -32,6 +32,8 @@ export const Subjects = {
   UpdateApprovalRequested: 'evt.update.approval_requested.v1',
   /** Event: automatic installs of a component (or one version) were held. Published by the API (an operator's hold) and the scheduler (automatic holds); consumed by the notifier. */
   UpdateHeld: 'evt.update.held.v1',
+  /** Event: an owner set or reset a runtime setting (`lockstep settings`). Published by the api through its outbox. */
+  SettingsChanged: 'evt.settings.changed.v1',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 

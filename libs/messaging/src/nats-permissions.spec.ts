@@ -142,6 +142,7 @@ describe('natsPermissionsFor', () => {
         'lockstep.evt.message.dead-lettered.v1',
         'lockstep.evt.update.approval_requested.v1',
         'lockstep.evt.update.held.v1',
+        'lockstep.evt.settings.changed.v1',
       ],
     ],
     // every service may announce a message it gave up on
@@ -154,7 +155,10 @@ describe('natsPermissionsFor', () => {
       ],
     ],
     ['notifier', ['lockstep.evt.message.dead-lettered.v1']],
-    ['api', ['lockstep.evt.message.dead-lettered.v1', 'lockstep.evt.update.held.v1']],
+    [
+      'api',
+      ['lockstep.evt.message.dead-lettered.v1', 'lockstep.evt.update.held.v1', 'lockstep.evt.settings.changed.v1'],
+    ],
   ] as const)('lets %s publish only its own events', (name, own) => {
     const sut = perms(service(name)).publish.allow.filter((s) => s.startsWith('lockstep.evt.'));
 
@@ -211,7 +215,10 @@ describe('publishedSubjectsOf', () => {
         'evt.update.held.v1',
       ],
     ],
-    ['api', ['cmd.backup.operation.v1', 'evt.message.dead-lettered.v1', 'evt.update.held.v1']],
+    [
+      'api',
+      ['cmd.backup.operation.v1', 'evt.message.dead-lettered.v1', 'evt.update.held.v1', 'evt.settings.changed.v1'],
+    ],
     [
       'backup',
       ['cmd.backup.operation.v1', 'evt.backup.changed.v1', 'evt.backup.progress.v1', 'evt.message.dead-lettered.v1'],

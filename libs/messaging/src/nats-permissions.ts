@@ -99,6 +99,8 @@ export const EventPublishers: Record<Subject, readonly Publisher[]> = {
   [Subjects.UpdateApprovalRequested]: ['scheduler'],
   // operators' holds through the api's outbox, automatic ones (a failed rollout) through the scheduler's
   [Subjects.UpdateHeld]: ['api', 'scheduler'],
+  // the api writes settings itself and announces each change through its outbox
+  [Subjects.SettingsChanged]: ['api'],
 };
 
 /**

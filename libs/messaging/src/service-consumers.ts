@@ -21,6 +21,7 @@ export const EventConsumers: Record<ControlPlaneService, readonly Subject[]> = {
     Subjects.MessageDeadLettered,
     Subjects.UpdateApprovalRequested,
     Subjects.UpdateHeld,
+    Subjects.SettingsChanged,
   ],
   backup: [Subjects.BackupChanged],
   checker: [],

@@ -68,5 +68,13 @@ export async function runMigrations(ds: DataSource): Promise<string[]> {
   }
 }
 
+/** A data source for `url`, connected and with every migration run (tools and integration specs). */
+export async function openMigratedDataSource(url: string): Promise<DataSource> {
+  const ds = createDataSource(url);
+  await ds.initialize();
+  await runMigrations(ds);
+  return ds;
+}
+
 /** A URL with its password masked, for messages. */
 export const redactUrl = (url: string): string => url.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@');

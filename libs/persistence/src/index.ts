@@ -13,6 +13,7 @@ export {
   type RolloutStrategy,
   RolloutEntity,
   RolloutNodeEntity,
+  SettingEntity,
   SourceStateEntity,
   SubscriptionEntity,
   UpdatePolicyEntity,
@@ -23,7 +24,7 @@ export {
   MaintenanceWindowEntity,
 } from './entities';
 export * from './migrations';
-export { createDataSource, runMigrations } from './data-source';
+export { createDataSource, openMigratedDataSource, runMigrations } from './data-source';
 export { enqueueEvent } from './outbox/outbox';
 export * from './outbox/outbox-relay';
 export * from './outbox/outbox-dead-letters';
@@ -35,3 +36,4 @@ export * from './backups/restored-control-plane';
 export * from './sealing/secret-keyring';
 export { PolicyStore, type PolicyInForce } from './policy/policy-store';
 export * from './update-decisions/update-decisions.store';
+export * from './settings/settings-reader';

@@ -5,6 +5,7 @@ import { auditDeadLetters } from './audit/audit-dead-letters';
 import { createDataSource, ensureDatabase, runMigrations } from './data-source';
 import { OUTBOX_RELAY_SUBJECTS, OutboxRelay } from './outbox/outbox-relay';
 import { PolicyStore } from './policy/policy-store';
+import { SettingsReader } from './settings/settings-reader';
 
 export interface PersistenceOptions {
   url: string;
@@ -25,7 +26,7 @@ class DataSourceCloser implements OnApplicationShutdown {
   }
 }
 
-/** Postgres through TypeORM: connects, migrates at start, exposes DataSource and the outbox relay. */
+/** Postgres through TypeORM: connects, migrates at start, exposes DataSource, the outbox relay and the runtime settings' reader. */
 @Global()
 @Module({})
 export class PersistenceModule {
@@ -46,11 +47,18 @@ export class PersistenceModule {
       ...(options.relaySubjects ? [{ provide: OUTBOX_RELAY_SUBJECTS, useValue: options.relaySubjects }] : []),
       { provide: DEAD_LETTER_RECORDER, useFactory: auditDeadLetters, inject: [DataSource] },
       PolicyStore,
+      SettingsReader,
     ];
     return {
       module: PersistenceModule,
       providers,
-      exports: [DataSource, DEAD_LETTER_RECORDER, PolicyStore, ...(options.relay === false ? [] : [OutboxRelay])],
+      exports: [
+        DataSource,
+        DEAD_LETTER_RECORDER,
+        PolicyStore,
+        SettingsReader,
+        ...(options.relay === false ? [] : [OutboxRelay]),
+      ],
     };
   }
 }

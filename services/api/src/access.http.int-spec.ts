@@ -16,6 +16,7 @@ import { PolicyRepository } from './policy/policy.repository';
 import { ReleasesRepository } from './releases/releases.repository';
 import { RolloutsRepository } from './rollouts/rollouts.repository';
 import { SchedulesRepository } from './schedules/schedules.repository';
+import { SettingsRepository } from './settings/settings.repository';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { UpdateDecisionsRepository } from './updates/update-decisions.repository';
 import { startApiTestApp, type ApiTestApp, type ApiTestResponse } from './testing/api-test-app';
@@ -101,6 +102,10 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   },
   'PATCH /v1/windows/:name': { path: '/v1/windows/weekend', body: { enabled: false } },
   'DELETE /v1/windows/:name': { path: '/v1/windows/weekend' },
+  'GET /v1/settings': { path: '/v1/settings' },
+  'GET /v1/settings/:key': { path: '/v1/settings/update.automatic' },
+  'PUT /v1/settings/:key': { path: '/v1/settings/update.automatic', body: { value: false } },
+  'DELETE /v1/settings/:key': { path: '/v1/settings/update.automatic' },
 };
 
 /** Who calls: no token, bad tokens, each role, and an owner narrowed to another component. */
@@ -198,6 +203,7 @@ describe('API access (every route × every kind of caller; real Postgres tokens,
       PolicyRepository,
       UpdateDecisionsRepository,
       SchedulesRepository,
+      SettingsRepository,
     ].map((r): [unknown, unknown] => [r, recorder(r.name, calls)]);
     app = await startApiTestApp({ send: send as QueryClient['send'], repositories: fakes, database: ds });
     tokens.owner = app.ownerToken;

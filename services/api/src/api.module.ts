@@ -47,6 +47,9 @@ import { SchedulesService } from './schedules/schedules.service';
 import { WindowsService } from './schedules/windows.service';
 import { SecretsController } from './secrets/secrets.controller';
 import { SecretsService } from './secrets/secrets.service';
+import { SettingsController } from './settings/settings.controller';
+import { SettingsRepository } from './settings/settings.repository';
+import { SettingsService } from './settings/settings.service';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
@@ -81,6 +84,7 @@ export const API_CONTROLLERS = [
   HoldsController,
   SchedulesController,
   WindowsController,
+  SettingsController,
   OpenApiController,
 ];
 
@@ -124,6 +128,8 @@ export const API_PROVIDERS = [
   SchedulesRepository,
   SchedulesService,
   WindowsService,
+  SettingsRepository,
+  SettingsService,
 ];
 
 /**

@@ -13,6 +13,7 @@ import { OutboxMessageEntity } from './outbox-message.entity';
 import { RolloutNodeEntity } from './rollout-node.entity';
 import { RolloutEntity } from './rollout.entity';
 import { ScheduleRunEntity } from './schedule-run.entity';
+import { SettingEntity } from './setting.entity';
 import { SourceStateEntity } from './source-state.entity';
 import { SubscriptionEntity } from './subscription.entity';
 import { UpdatePolicyEntity } from './update-policy.entity';
@@ -33,6 +34,7 @@ export * from './lost-node.entity';
 export * from './node-removal.entity';
 export * from './rollout.entity';
 export * from './rollout-node.entity';
+export * from './setting.entity';
 export * from './source-state.entity';
 export * from './subscription.entity';
 export * from './update-policy.entity';
@@ -66,4 +68,5 @@ export const allEntities = [
   UpdateScheduleEntity,
   ScheduleRunEntity,
   MaintenanceWindowEntity,
+  SettingEntity,
 ];

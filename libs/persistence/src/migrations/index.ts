@@ -10,6 +10,7 @@ import { OutboxAggregatesAndDeadLetters1765620000000 } from './1765620000000-out
 import { LostNodes1765641200000 } from './1765641200000-lost-nodes';
 import { CommandWithdrawal1765700000000 } from './1765700000000-command-withdrawal';
 import { NodeLivenessAndRemovals1765710000000 } from './1765710000000-node-liveness-and-removals';
+import { Settings1765720000000 } from './1765720000000-settings';
 import { UpdatePolicy1765730000000 } from './1765730000000-update-policy';
 import { SchedulesAndWindows1765740000000 } from './1765740000000-schedules-and-windows';
 import { UpdateDecisions1765750000000 } from './1765750000000-update-decisions';
@@ -31,6 +32,7 @@ export const allMigrations = [
   LostNodes1765641200000,
   CommandWithdrawal1765700000000,
   NodeLivenessAndRemovals1765710000000,
+  Settings1765720000000,
   UpdatePolicy1765730000000,
   SchedulesAndWindows1765740000000,
   UpdateDecisions1765750000000,

@@ -4,7 +4,9 @@ import {
   DeadLetterErrorCode,
   NodeRemoveErrorCode,
   RolloutStateErrorCode,
+  SettingErrorCode,
   problemType,
+  type SettingError,
   type ApiErrorBody,
   type QueryError,
 } from '@lockstep/contracts';
@@ -66,6 +68,11 @@ export class ApiError extends CodedError {
     if (/CONFLICT$/.test(error.code) || STATE_CONFLICT_CODES.has(error.code))
       return new ApiError(409, error.code, error.message);
     return new ApiError(400, error.code, error.message);
+  }
+
+  /** A refused setting: an unknown key is 404, a value the setting does not allow 400; the message names what is allowed. */
+  static fromSettingError(error: SettingError): ApiError {
+    return new ApiError(error.code === SettingErrorCode.Unknown ? 404 : 400, error.code, error.message);
   }
 
   toBody(): ApiErrorBody {

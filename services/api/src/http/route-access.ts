@@ -120,6 +120,10 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v1/windows': { role: Operator, component: ALL },
   'PATCH /v1/windows/:name': { role: Operator, component: ALL },
   'DELETE /v1/windows/:name': { role: Operator, component: ALL },
+  'GET /v1/settings': { role: Viewer },
+  'GET /v1/settings/:key': { role: Viewer },
+  'PUT /v1/settings/:key': { role: Owner, component: ALL },
+  'DELETE /v1/settings/:key': { role: Owner, component: ALL },
 };
 
 /** The role a request needs: the route's, or its escalated one when the body asks for more. */

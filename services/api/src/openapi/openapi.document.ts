@@ -33,6 +33,7 @@ import { BACKUP_ROUTES } from './backup-routes';
 import { FLEET_ROUTES } from './fleet-routes';
 import { POLICY_ROUTES } from './policy-routes';
 import { SCHEDULE_ROUTES } from './schedule-routes';
+import { SETTING_ROUTES } from './setting-routes';
 import { TOKEN_ROUTES } from './token-routes';
 import { UPDATE_DECISION_ROUTES } from './update-decision-routes';
 
@@ -222,6 +223,7 @@ export const ROUTES: RouteDoc[] = [
   ...SCHEDULE_ROUTES,
   ...AUDIT_ROUTES,
   ...UPDATE_DECISION_ROUTES,
+  ...SETTING_ROUTES,
   {
     method: 'get',
     path: '/v1/openapi.json',

@@ -19,6 +19,7 @@ import { PolicyRepository } from '../policy/policy.repository';
 import { ReleasesRepository } from '../releases/releases.repository';
 import { RolloutsRepository } from '../rollouts/rollouts.repository';
 import { SchedulesRepository } from '../schedules/schedules.repository';
+import { SettingsRepository } from '../settings/settings.repository';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { TokensRepository } from '../tokens/tokens.repository';
 import { TokensService } from '../tokens/tokens.service';
@@ -41,6 +42,7 @@ const REPOSITORIES: unknown[] = [
   PolicyRepository,
   UpdateDecisionsRepository,
   SchedulesRepository,
+  SettingsRepository,
 ];
 
 /** One HTTP exchange with the app under test. */

@@ -1,7 +1,7 @@
 import { newBackupRecord, type JobProgress } from '@lockstep/backup-jobs';
 import { Subjects, type BackupRecordV1 } from '@lockstep/contracts';
 import type { EventPublisher, NatsClient } from '@lockstep/messaging';
-import type { BackupOperationEntity } from '@lockstep/persistence';
+import { fixedSettings, type BackupOperationEntity, type SettingsSource } from '@lockstep/persistence';
 import type { BackupServiceConfig } from '../backup.config';
 import type { BackupCatalogue } from '../catalogue/backup-catalogue';
 import type { BackupCatalogueService } from '../catalogue/backup-catalogue.service';
@@ -56,6 +56,7 @@ describe(BackupOperationsService.name, () => {
   const changes = { record: jest.fn() };
   const operations = { start: jest.fn(), progress: jest.fn(), finish: jest.fn(), controlPlaneRestore: jest.fn() };
   const publisher = { publish: jest.fn() };
+  let settings: SettingsSource;
   let sut: BackupOperationsService;
 
   beforeEach(async () => {
@@ -65,6 +66,7 @@ describe(BackupOperationsService.name, () => {
     operations.progress.mockResolvedValue(undefined);
     operations.controlPlaneRestore.mockReturnValue({ finalSql: () => '', keepTables: ['public.audit_log'] });
     publisher.publish.mockResolvedValue(undefined);
+    settings = fixedSettings();
     sut = new BackupOperationsService(
       config,
       openJobs,
@@ -73,6 +75,7 @@ describe(BackupOperationsService.name, () => {
       changes as unknown as BackupCatalogueService,
       operations as unknown as BackupOperationsRepository,
       publisher as unknown as EventPublisher,
+      { get: (key) => settings.get(key), override: (key) => settings.override(key) },
     );
     await sut.open();
   });
@@ -243,6 +246,17 @@ describe(BackupOperationsService.name, () => {
       state: 'succeeded',
       result: { kept: 1, pruned: [] },
     });
+  });
+
+  it('keeps backup.keep_last backups when an operator set it, read at the prune', async () => {
+    operations.start.mockResolvedValue(operation('queued'));
+    catalogue.all.mockResolvedValue([]);
+    jobs.prune.mockResolvedValue({ kept: 0, pruned: [] });
+    settings = fixedSettings({ 'backup.keep_last': 10 });
+
+    await sut.execute({ kind: 'prune', operationId, dryRun: false });
+
+    expect(jobs.prune.mock.calls[0][1]).toMatchObject({ keepLast: 10, keepWeekly: 2 });
   });
 
   it('writes each progress report to the operation and publishes it, in order', async () => {

@@ -10,10 +10,12 @@ import {
   type BackupVerifyResultV1,
 } from '@lockstep/contracts';
 import { EventPublisher, NatsClient, type CommandOutcome } from '@lockstep/messaging';
+import { SettingsReader, type SettingsSource } from '@lockstep/persistence';
 import { BACKUP_CONFIG, type BackupServiceConfig } from '../backup.config';
 import { BackupCatalogue } from '../catalogue/backup-catalogue';
 import { BackupCatalogueService } from '../catalogue/backup-catalogue.service';
 import { BackupOperationsRepository } from './backup-operations.repository';
+import { retentionPolicy } from './retention-policy';
 
 /** Opens the backup jobs (repository lock in NATS KV, S3 bucket); `openBackupJobs` outside unit specs. */
 export const OPEN_BACKUP_JOBS = Symbol('OPEN_BACKUP_JOBS');
@@ -41,6 +43,7 @@ export class BackupOperationsService {
     private readonly changes: BackupCatalogueService,
     private readonly operations: BackupOperationsRepository,
     private readonly publisher: EventPublisher,
+    @Inject(SettingsReader) private readonly settings: SettingsSource,
   ) {}
 
   /**
@@ -147,14 +150,7 @@ export class BackupOperationsService {
         return { restored: outcome.restored, databases: outcome.databases } satisfies BackupRestoreResultV1;
       }
       case 'prune': {
-        const c = this.config;
-        const policy = {
-          keepLast: c.BACKUP_KEEP_LAST || undefined,
-          maxAgeMs: c.BACKUP_MAX_AGE,
-          keepDaily: c.BACKUP_KEEP_DAILY || undefined,
-          keepWeekly: c.BACKUP_KEEP_WEEKLY || undefined,
-          keepMonthly: c.BACKUP_KEEP_MONTHLY || undefined,
-        };
+        const policy = await retentionPolicy(this.config, this.settings);
         const outcome = await jobs.prune(await this.catalogue.all(), policy, cmd.operationId, cmd.dryRun, progress);
         return { ...outcome } satisfies BackupPruneResultV1;
       }

@@ -6,9 +6,10 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { systemActor } from '@lockstep/contracts';
-import { enqueueBackupOperation } from '@lockstep/persistence';
+import { enqueueBackupOperation, SettingsReader, type SettingsSource } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
 import { BACKUP_CONFIG, type BackupServiceConfig } from '../backup.config';
+import { retainsSelectively, retentionPolicy } from '../operations/retention-policy';
 import { slotAt } from './backup-schedule';
 
 /**
@@ -27,6 +28,7 @@ export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicatio
   constructor(
     @Inject(BACKUP_CONFIG) private readonly config: BackupServiceConfig,
     private readonly ds: DataSource,
+    @Inject(SettingsReader) private readonly settings: SettingsSource,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -47,12 +49,7 @@ export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicatio
   /** Records the current slot's backup (and prune) unless already recorded. */
   async tick(now = new Date()): Promise<void> {
     const c = this.config;
-    const retention =
-      c.BACKUP_KEEP_LAST > 0 ||
-      c.BACKUP_MAX_AGE !== undefined ||
-      c.BACKUP_KEEP_DAILY > 0 ||
-      c.BACKUP_KEEP_WEEKLY > 0 ||
-      c.BACKUP_KEEP_MONTHLY > 0;
+    const retention = retainsSelectively(await retentionPolicy(c, this.settings));
     const slot = slotAt(now, {
       intervalMs: c.BACKUP_SCHEDULE!,
       namespace: c.NATS_NAMESPACE,

@@ -1,8 +1,17 @@
 import { DeliveryStatus } from '@lockstep/contracts';
-import { SealingError, SealingErrorCode, type DeliveryEntity, type SubscriptionEntity } from '@lockstep/persistence';
+import {
+  fixedSettings,
+  SealingError,
+  SealingErrorCode,
+  type DeliveryEntity,
+  type SettingsSource,
+  type SubscriptionEntity,
+} from '@lockstep/persistence';
 import { MetricsRegistry } from '@lockstep/telemetry';
 import { releaseEvent, waitFor } from '@lockstep/testing';
+import * as channelDelivery from '../channels/channel-delivery';
 import { slackChannel } from '../channels/slack';
+import { generateWebhookSecret } from '../channels/webhook';
 import type { NotifierConfig } from '../notifier.config';
 import type { SubscriptionRepository } from '../subscriptions/subscription.repository';
 import type { DeliveryRepository } from './delivery.repository';
@@ -17,7 +26,50 @@ const config = {
   NOTIFIER_LEASE: 60_000,
 } as NotifierConfig;
 
+const worker = (deliveries: object, subscriptions: object, settings: SettingsSource = fixedSettings()) =>
+  new DeliveryWorker(
+    deliveries as DeliveryRepository,
+    subscriptions as SubscriptionRepository,
+    config,
+    new MetricsRegistry({ serviceName: 'notifier', defaultMetrics: false }),
+    settings,
+  );
+
 describe(DeliveryWorker.name, () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it.each([
+    ['notification.attempt_timeout when set', fixedSettings({ 'notification.attempt_timeout': 250 }), 250],
+    ['NOTIFIER_TIMEOUT while it is not', fixedSettings(), config.NOTIFIER_TIMEOUT],
+  ])('bounds an attempt by %s', async (_, settings, timeoutMs) => {
+    const attempt = jest
+      .spyOn(channelDelivery, 'attemptDelivery')
+      .mockResolvedValue({ outcome: 'delivered', durationMs: 1 } as never);
+    const delivery = { id: 'msg_4', subscriptionId: 'sub-4', event: releaseEvent(), trace: {}, attempts: 0 };
+    const subscription = {
+      id: 'sub-4',
+      channel: 'webhook',
+      target: { url: 'https://receiver.example.com/hooks', secrets: [generateWebhookSecret()] },
+      enabled: true,
+    };
+    const deliveries = {
+      claimDue: jest.fn().mockResolvedValueOnce([delivery]).mockResolvedValue([]),
+      nextDueAt: jest.fn().mockResolvedValue(undefined),
+      recordAttempt: jest.fn().mockResolvedValue(true),
+    };
+    const subscriptions = {
+      findByIds: jest.fn().mockResolvedValue([subscription]),
+      openTarget: () => subscription.target,
+    };
+    const sut = worker(deliveries, subscriptions, settings);
+
+    sut.onApplicationBootstrap();
+    await waitFor(() => deliveries.recordAttempt.mock.calls.length > 0, { what: 'the attempt to be recorded' });
+    await sut.beforeApplicationShutdown();
+
+    expect(attempt.mock.calls[0][4]).toMatchObject({ timeoutMs });
+  });
+
   it('gives a delivery waiting for its rate limit back to the queue at shutdown, recording no attempt', async () => {
     const url = 'http://127.0.0.1:9/services/T0/B0/worker-spec';
     slackChannel.limiter.defer(url, 60_000);
@@ -46,12 +98,7 @@ describe(DeliveryWorker.name, () => {
       findByIds: jest.fn().mockResolvedValue([subscription]),
       openTarget: (s: SubscriptionEntity) => s.target,
     };
-    const sut = new DeliveryWorker(
-      deliveries as unknown as DeliveryRepository,
-      subscriptions as unknown as SubscriptionRepository,
-      config,
-      new MetricsRegistry({ serviceName: 'notifier', defaultMetrics: false }),
-    );
+    const sut = worker(deliveries, subscriptions);
     sut.onApplicationBootstrap();
     await waitFor(() => deliveries.nextDueAt.mock.calls.length > 0, { what: 'the delivery to be claimed' });
     const started = Date.now();
@@ -91,12 +138,7 @@ describe(DeliveryWorker.name, () => {
         throw new Error(`cannot use https://discord.com/api/v10/webhooks/42/${token}`);
       },
     };
-    const sut = new DeliveryWorker(
-      deliveries as unknown as DeliveryRepository,
-      subscriptions as unknown as SubscriptionRepository,
-      config,
-      new MetricsRegistry({ serviceName: 'notifier', defaultMetrics: false }),
-    );
+    const sut = worker(deliveries, subscriptions);
 
     sut.onApplicationBootstrap();
     await waitFor(() => deliveries.recordAttempt.mock.calls.length > 0, { what: 'the attempt to be recorded' });
@@ -134,12 +176,7 @@ describe(DeliveryWorker.name, () => {
         throw new SealingError(SealingErrorCode.KeyUnknown, 'sealed under key 0badc0de');
       },
     };
-    const sut = new DeliveryWorker(
-      deliveries as unknown as DeliveryRepository,
-      subscriptions as unknown as SubscriptionRepository,
-      config,
-      new MetricsRegistry({ serviceName: 'notifier', defaultMetrics: false }),
-    );
+    const sut = worker(deliveries, subscriptions);
 
     sut.onApplicationBootstrap();
     await waitFor(() => deliveries.recordAttempt.mock.calls.length > 0, { what: 'the attempt to be recorded' });

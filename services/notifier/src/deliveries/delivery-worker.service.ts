@@ -6,7 +6,14 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { DeliveryStatus, type CloudEvent } from '@lockstep/contracts';
-import { SealingError, SealingErrorCode, type DeliveryEntity, type SubscriptionEntity } from '@lockstep/persistence';
+import {
+  SealingError,
+  SealingErrorCode,
+  SettingsReader,
+  type DeliveryEntity,
+  type SettingsSource,
+  type SubscriptionEntity,
+} from '@lockstep/persistence';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { MetricsRegistry, redactSecrets, traceContextFromRecord } from '@lockstep/telemetry';
 import type { Counter, Histogram } from 'prom-client';
@@ -46,6 +53,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly subscriptions: SubscriptionRepository,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     metrics: MetricsRegistry,
+    @Inject(SettingsReader) private readonly settings: SettingsSource,
   ) {
     this.attemptsTotal = metrics.counter({
       name: 'lockstep_notifier_attempts_total',
@@ -70,7 +78,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.stopWaiting.abort();
-    // Let attempts in flight finish (bounded by NOTIFIER_TIMEOUT) so they are recorded.
+    // Let attempts in flight finish (bounded by the attempt timeout) so they are recorded.
     await Promise.allSettled([...this.inFlight]);
     this.abort.abort();
     this.agents.destroy();
@@ -156,6 +164,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       parent,
     );
     const channel = getChannel(sub.channel);
+    // read per attempt: `lockstep settings set notification.attempt_timeout` applies without a restart
+    const timeoutMs = (await this.settings.override('notification.attempt_timeout')) ?? this.config.NOTIFIER_TIMEOUT;
     const started = new Date();
     let result: AttemptResult | undefined;
     try {
@@ -167,7 +177,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         { attempt: d.attempts + 1, messageId: d.id },
         {
           allowList: this.allowList,
-          timeoutMs: this.config.NOTIFIER_TIMEOUT,
+          timeoutMs,
           agents: this.agents,
           signal: this.abort.signal,
           waitSignal: this.stopWaiting.signal,

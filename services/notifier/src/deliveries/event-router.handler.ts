@@ -65,4 +65,9 @@ export class EventRouterHandler {
   async onUpdateHeld(event: CloudEvent): Promise<void> {
     await this.router.route(event);
   }
+
+  @OnEvent(Subjects.SettingsChanged)
+  async onSettingsChanged(event: CloudEvent): Promise<void> {
+    await this.router.route(event);
+  }
 }

@@ -57,12 +57,15 @@ describe(SubscriptionsService.name, () => {
     );
   });
 
-  it.each(['node.lost', 'node.recovered'])('subscribes to %s, an event the notifier consumes', async (name) => {
-    const reply = await sut.upsert(request({ eventTypes: [name] }));
+  it.each(['node.lost', 'node.recovered', 'settings.changed'])(
+    'subscribes to %s, an event the notifier consumes',
+    async (name) => {
+      const reply = await sut.upsert(request({ eventTypes: [name] }));
 
-    expect(reply.ok).toBe(true);
-    expect(NOTIFIER_SUBJECTS.map((s) => contractFor(s)?.name)).toContain(name);
-  });
+      expect(reply.ok).toBe(true);
+      expect(NOTIFIER_SUBJECTS.map((s) => contractFor(s)?.name)).toContain(name);
+    },
+  );
 
   it('keeps the stored target settings an update leaves out', async () => {
     repo.findById.mockResolvedValue({
