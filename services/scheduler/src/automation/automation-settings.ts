@@ -1,7 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { parseDuration } from '@lockstep/contracts';
-import { DataSource } from 'typeorm';
-import { rowsOf } from '../rollouts/sql-rows';
+import { Inject, Injectable } from '@nestjs/common';
+import { SettingsReader, type SettingsSource } from '@lockstep/persistence';
 import type { MissedRuns } from './schedule-runs';
 
 /** The settings automatic updates go by, read at every evaluation (a change needs no restart). */
@@ -13,38 +11,19 @@ export interface AutomationSettingsValues {
   catchUpLimitMs: number;
 }
 
-export const AUTOMATION_DEFAULTS: AutomationSettingsValues = {
-  automatic: true,
-  evaluationIntervalMs: 30_000,
-  approvalRequests: true,
-  missedRuns: 'run-once',
-  catchUpLimitMs: 24 * 3600_000,
-};
-
-/** Reads the `update.*` and `schedule.*` settings. */
+/** Reads the `update.*` and `schedule.*` runtime settings (`lockstep settings`) through the shared reader. */
 @Injectable()
 export class AutomationSettings {
-  constructor(private readonly ds: DataSource) {}
+  constructor(@Inject(SettingsReader) private readonly settings: SettingsSource) {}
 
   async read(): Promise<AutomationSettingsValues> {
-    const rows = rowsOf<{ key: string; value: unknown }>(
-      await this.ds.query(`SELECT key, value FROM settings WHERE key LIKE 'update.%' OR key LIKE 'schedule.%'`),
-    );
-    const v = new Map(rows.map((r) => [r.key, r.value]));
-    const d = AUTOMATION_DEFAULTS;
-    const ms = (key: string, fallback: number) => {
-      const raw = v.get(key);
-      return typeof raw === 'string' ? (parseDuration(raw) ?? fallback) : fallback;
-    };
-    return {
-      automatic: typeof v.get('update.automatic') === 'boolean' ? (v.get('update.automatic') as boolean) : d.automatic,
-      evaluationIntervalMs: ms('update.evaluation_interval', d.evaluationIntervalMs),
-      approvalRequests:
-        typeof v.get('update.approval_requests') === 'boolean'
-          ? (v.get('update.approval_requests') as boolean)
-          : d.approvalRequests,
-      missedRuns: v.get('schedule.missed_runs') === 'skip' ? 'skip' : d.missedRuns,
-      catchUpLimitMs: ms('schedule.catch_up_limit', d.catchUpLimitMs),
-    };
+    const [automatic, evaluationIntervalMs, approvalRequests, missedRuns, catchUpLimitMs] = await Promise.all([
+      this.settings.get('update.automatic'),
+      this.settings.get('update.evaluation_interval'),
+      this.settings.get('update.approval_requests'),
+      this.settings.get('schedule.missed_runs'),
+      this.settings.get('schedule.catch_up_limit'),
+    ]);
+    return { automatic, evaluationIntervalMs, approvalRequests, missedRuns, catchUpLimitMs };
   }
 }
