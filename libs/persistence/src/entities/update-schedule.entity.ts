@@ -8,4 +8,8 @@ export class UpdateScheduleEntity extends NamedSpecColumns {
   /** Update classes it covers (UpdateClasses); empty: every class. */
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   classes: string[];
+
+  /** When a scheduler replica first evaluated it (by its calendar); its runs start there. Reset when it is enabled again. */
+  @Column({ name: 'first_seen_at', type: 'timestamptz', nullable: true })
+  firstSeenAt: Date | null;
 }

@@ -5,6 +5,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * rollout's own transaction. It tells an automatic rollout from an operator's: only an automatic
  * one that failed holds its release, and only one the scheduler paused when its maintenance
  * window closed is resumed by it when a window opens again.
+ *
+ * `update_schedules.first_seen_at`: when a scheduler replica first evaluated a schedule, by the
+ * calendar it goes by. A schedule's runs start there (not at its creation, which the API stamps),
+ * so a new schedule never fires a run from the days before it existed.
  */
 export class AutomaticRollouts1765760000000 implements MigrationInterface {
   name = 'AutomaticRollouts1765760000000';
@@ -20,6 +24,7 @@ export class AutomaticRollouts1765760000000 implements MigrationInterface {
       "paused_for_window" boolean NOT NULL DEFAULT false,
       "created_at" timestamptz NOT NULL DEFAULT now()
     )`);
+    await q.query(`ALTER TABLE "update_schedules" ADD "first_seen_at" timestamptz`);
     await q.query(
       `CREATE INDEX "ix_automatic_rollouts_release" ON "automatic_rollouts" ("component", "version", "created_at" DESC)`,
     );
@@ -27,5 +32,6 @@ export class AutomaticRollouts1765760000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE "automatic_rollouts"`);
+    await q.query(`ALTER TABLE "update_schedules" DROP COLUMN "first_seen_at"`);
   }
 }

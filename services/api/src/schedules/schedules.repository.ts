@@ -128,8 +128,12 @@ export class SchedulesRepository {
   ): Promise<RecordOf<K> | null> {
     return this.ds.transaction(async (manager) => {
       // TypeORM answers an UPDATE … RETURNING as [rows, affected count].
+      // A schedule turned on again starts afresh where the scheduler next sees it: the runs due
+      // while it was off were not missed, they were not wanted (first_seen_at, see the migration).
+      const restart = kind === 'schedule' && enabled ? `, "first_seen_at" = NULL` : '';
       const [rows]: [Row[], number] = await manager.query(
-        `UPDATE "${TABLES[kind].table}" SET "enabled" = $2, "updated_at" = $3 WHERE "name" = $1 RETURNING *`,
+        `UPDATE "${TABLES[kind].table}" SET "enabled" = $2, "updated_at" = $3${restart}
+         WHERE "name" = $1 RETURNING *`,
         [name, enabled, audit.at ?? new Date()],
       );
       if (!rows[0]) return null;

@@ -267,7 +267,7 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
   private async dueRuns(now: Date, settings: AutomationSettingsValues): Promise<FiringRun[]> {
     const graceMs = Math.max(3 * settings.evaluationIntervalMs, 60_000);
     const out: FiringRun[] = [];
-    for (const s of await this.repo.schedules()) {
+    for (const s of await this.repo.schedules(now)) {
       const plan = planRuns(s, now, { graceMs, missed: settings.missedRuns, catchUpLimitMs: settings.catchUpLimitMs });
       if (plan.skipped) {
         const { count, first } = plan.skipped;

@@ -96,19 +96,27 @@ export class AutomationRepository {
     return rows.map((r) => ({ name: r.name, spec: r.spec, components: r.components, nodeLabels: r.node_labels }));
   }
 
-  async schedules(): Promise<StoredSchedule[]> {
+  /**
+   * Enabled schedules with where their recorded runs end. A schedule no replica has seen yet is
+   * marked seen at `now` (the first mark wins), so its runs start there on every replica.
+   */
+  async schedules(now: Date): Promise<StoredSchedule[]> {
+    await this.ds.query(`UPDATE update_schedules SET first_seen_at = $1 WHERE enabled AND first_seen_at IS NULL`, [
+      now,
+    ]);
     const rows = rowsOf<{
       id: string;
       name: string;
       spec: ScheduleSpecV1;
       components: string[];
       classes: UpdateClass[];
+      first_seen_at: Date;
       last_due_at: Date | null;
     }>(
       await this.ds.query(
-        `SELECT s.id, s.name, s.spec, s.components, s.classes,
+        `SELECT s.id, s.name, s.spec, s.components, s.classes, s.first_seen_at,
                 (SELECT max(due_at) FROM schedule_runs r WHERE r.schedule_id = s.id) AS last_due_at
-         FROM update_schedules s WHERE s.enabled ORDER BY s.name`,
+         FROM update_schedules s WHERE s.enabled AND s.first_seen_at IS NOT NULL ORDER BY s.name`,
       ),
     );
     return rows.map((r) => ({
@@ -117,6 +125,7 @@ export class AutomationRepository {
       spec: r.spec,
       components: r.components,
       classes: r.classes,
+      firstSeenAt: new Date(r.first_seen_at),
       lastDueAt: r.last_due_at ? new Date(r.last_due_at) : null,
     }));
   }

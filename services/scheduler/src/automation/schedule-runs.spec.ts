@@ -7,6 +7,7 @@ const schedule = (lastDueAt: string | null): ScheduleFacts => ({
   name: 'nightly',
   spec: daily,
   lastDueAt: lastDueAt ? new Date(lastDueAt) : null,
+  firstSeenAt: new Date('2026-01-01T00:00:00Z'),
 });
 const opts = { graceMs: 60_000, missed: 'run-once' as const, catchUpLimitMs: 24 * 3600_000 };
 
@@ -55,16 +56,28 @@ describe(planRuns.name, () => {
     expect(plan.skipped).toMatchObject({ key: 's1@2026-03-12T02:00:00.000Z', count: 3 });
   });
 
-  it('starts a schedule without recorded runs at its first evaluation: no run of the days before fires', () => {
-    const fresh = schedule(null);
+  it('starts a schedule without recorded runs where a replica first saw it: no run of the days before fires', () => {
+    const fresh = { ...schedule(null), firstSeenAt: new Date('2026-03-10T01:00:00Z') };
 
     const dueNow = planRuns(fresh, new Date('2026-03-10T02:00:30Z'), opts);
-    const later = planRuns(fresh, new Date('2026-03-10T09:00:00Z'), opts);
+    const seenLater = planRuns(
+      { ...fresh, firstSeenAt: new Date('2026-03-10T02:00:10Z') },
+      new Date('2026-03-10T02:00:30Z'),
+      opts,
+    );
 
     expect(dueNow).toEqual({
       fire: { key: 's1@2026-03-10T02:00:00.000Z', dueAt: new Date('2026-03-10T02:00:00Z'), late: false },
     });
-    expect(later).toEqual({});
+    expect(seenLater).toEqual({});
+  });
+
+  it('starts a schedule enabled again where it was seen again, not at its last run (the runs while it was off were not missed)', () => {
+    const again = { ...schedule('2026-03-01T02:00:00Z'), firstSeenAt: new Date('2026-03-09T12:00:00Z') };
+
+    expect(planRuns(again, new Date('2026-03-10T02:00:30Z'), opts)).toEqual({
+      fire: { key: 's1@2026-03-10T02:00:00.000Z', dueAt: new Date('2026-03-10T02:00:00Z'), late: false },
+    });
   });
 
   it('fires the 02:30 New York run once on the day 02:30 does not exist, and once on the day it exists twice', () => {

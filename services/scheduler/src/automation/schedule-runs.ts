@@ -8,6 +8,8 @@ export interface ScheduleFacts {
   spec: ScheduleSpecV1;
   /** Due instant of its latest recorded run (fired or skipped); null before the first. */
   lastDueAt: Date | null;
+  /** When a replica first evaluated it (by the calendar); its runs start after this. */
+  firstSeenAt: Date;
 }
 
 /** What a missed run becomes (setting schedule.missed_runs). */
@@ -25,16 +27,16 @@ export interface RunPlan {
  * `now` is within `graceMs` of it (a replica ticks every few seconds); one further back was
  * missed while no replica ran. The latest missed run fires once on recovery when the setting
  * says run-once and it is younger than `catchUpLimitMs`; every other missed run is skipped, so
- * nothing is ever repeated. A schedule with no recorded run starts `graceMs` before its first
- * evaluation: its first run is the first one due after it was created and seen, never one of
- * the days before (by the calendar, which a test may have moved past its creation).
+ * nothing is ever repeated. A schedule with no recorded run starts where a replica first saw
+ * it: its first run is the first one due after that, never one of the days before.
  */
 export function planRuns(
   schedule: ScheduleFacts,
   now: Date,
   opts: { graceMs: number; missed: MissedRuns; catchUpLimitMs: number },
 ): RunPlan {
-  const from = schedule.lastDueAt ?? new Date(now.getTime() - opts.graceMs);
+  const from =
+    schedule.lastDueAt && schedule.lastDueAt > schedule.firstSeenAt ? schedule.lastDueAt : schedule.firstSeenAt;
   const due = runsBetween(schedule.spec, from, now);
   if (due.length === 0) return {};
   const latest = due[due.length - 1];
