@@ -11,6 +11,7 @@ import { LostNodes1765641200000 } from './1765641200000-lost-nodes';
 import { CommandWithdrawal1765700000000 } from './1765700000000-command-withdrawal';
 import { NodeLivenessAndRemovals1765710000000 } from './1765710000000-node-liveness-and-removals';
 import { AutomaticRollouts1765760000000 } from './1765760000000-automatic-rollouts';
+import { ComponentRequirements1765770000000 } from './1765770000000-component-requirements';
 
 export { ONE_ACTIVE_ROLLOUT_INDEX } from './1765608000000-one-active-rollout';
 
@@ -29,4 +30,5 @@ export const allMigrations = [
   CommandWithdrawal1765700000000,
   NodeLivenessAndRemovals1765710000000,
   AutomaticRollouts1765760000000,
+  ComponentRequirements1765770000000,
 ];

@@ -11,6 +11,7 @@ import {
   type AuditRecordInput,
 } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
+import type { RequirementsSnapshot } from '../components/registration-requirements';
 
 const SOURCE = '/lockstep/checker';
 
@@ -36,6 +37,33 @@ export class CheckRepository {
       const saved = await m.getRepository(ComponentEntity).save(c);
       await appendAudit(m, { ...audit, target: c.name });
       return saved;
+    });
+  }
+
+  /**
+   * Stores a component and its audit record like `saveComponent`, unless `refuse` finds a reason
+   * not to in what every component and announced release requires. Registrations are serialised
+   * (a transaction-scoped advisory lock), so two at once cannot build a cycle neither sees.
+   * Returns the refusal, with nothing changed, or the stored component.
+   */
+  saveComponentUnlessRefused<R>(
+    c: Partial<ComponentEntity> & { name: string },
+    audit: Omit<AuditRecordInput, 'target'>,
+    refuse: (snapshot: RequirementsSnapshot) => R | null,
+  ): Promise<{ refused: R } | { saved: ComponentEntity }> {
+    return this.ds.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('lockstep.component-requirements'))`);
+      const components = await m
+        .getRepository(ComponentEntity)
+        .find({ select: { name: true, scheme: true, requires: true } });
+      const releases = await m
+        .getRepository(AnnouncedReleaseEntity)
+        .find({ select: { component: true, version: true, requires: true } });
+      const refused = refuse({ components, releases });
+      if (refused !== null) return { refused };
+      const saved = await m.getRepository(ComponentEntity).save(c);
+      await appendAudit(m, { ...audit, target: c.name });
+      return { saved };
     });
   }
 
@@ -101,6 +129,7 @@ export class CheckRepository {
             sha256: r.artifact.sha256,
             length: String(r.artifact.length),
             notes: r.notes,
+            requires: r.requires,
           })
           .orIgnore()
           .returning('id')
