@@ -3,9 +3,9 @@ import { z } from 'zod';
 
 /**
  * A lower bound any version scheme can read: `>=VERSION`. Schemes without ranges of their
- * own (abr) understand only this form; semver components take every semver range.
+ * own (abr) understand only this form; semver components take every semver range. VERSION starts with a digit in every scheme.
  */
-const AT_LEAST = /^>=\s*(\S+)$/;
+const AT_LEAST = /^>=\s*([0-9]\S*)$/;
 
 /** The version a `>=VERSION` range names, or null when the range is not of that form. */
 export function atLeastVersion(range: string): string | null {
