@@ -192,7 +192,7 @@ export interface ComponentUpsertReplyV1 {
   sourceConfig: Record<string, unknown>;
   /** What it needs of other components: name → version range. */
   requires: Requirements;
-  /** When it was registered; absent after an update (the checker does not read it back). */
+  /** When it was registered. */
   createdAt?: string;
   /** When it was last changed. */
   updatedAt?: string;

@@ -1,4 +1,4 @@
-import { dependencyOrder, findCycle, requirementGraph } from './dependency-graph';
+import { dependencyOrder, findCycle, findCycleThrough, requirementGraph } from './dependency-graph';
 import { DependencyCycleError, VersioningErrorCode } from './errors';
 
 /** A graph from `component: needed needed …` lines. */
@@ -18,6 +18,23 @@ describe(findCycle.name, () => {
     [{ app: ['unknown'] }, null],
   ])('%j has cycle %j', (edges, expected) => {
     const result = findCycle(graphOf(edges));
+
+    expect(result).toEqual(expected);
+  });
+});
+
+describe(findCycleThrough.name, () => {
+  it.each([
+    [{ app: ['config'], config: ['app'] }, 'app', ['app', 'config', 'app']],
+    [{ app: ['config'], config: ['app'] }, 'config', ['config', 'app', 'config']],
+    [{ a: ['a'] }, 'a', ['a', 'a']],
+    [{ a: ['b', 'c'], b: ['d'], c: ['a'], d: [] }, 'a', ['a', 'c', 'a']],
+    // app reaches a cycle of others, but none passes through app.
+    [{ app: ['config'], config: ['lib'], lib: ['config'] }, 'app', null],
+    [{ app: ['config'] }, 'app', null],
+    [{}, 'app', null],
+  ])('%j through %s: %j', (edges, component, expected) => {
+    const result = findCycleThrough(graphOf(edges), component);
 
     expect(result).toEqual(expected);
   });

@@ -64,6 +64,28 @@ export function findCycle(graph: DependencyGraph): string[] | null {
 }
 
 /**
+ * A cycle that passes through `component` (`['app', 'config', 'app']`, starting and ending
+ * with it), or null. Changing only what `component` requires can close no other cycle, so this
+ * is what a registration of `component` must check: a cycle elsewhere is not its doing.
+ */
+export function findCycleThrough(graph: DependencyGraph, component: string): string[] | null {
+  const seen = new Set<string>();
+  const path: string[] = [component];
+  const back = (from: string): boolean => {
+    for (const needed of sortedNeeds(graph, from)) {
+      if (needed === component) return true;
+      if (seen.has(needed)) continue;
+      seen.add(needed);
+      path.push(needed);
+      if (back(needed)) return true;
+      path.pop();
+    }
+    return false;
+  };
+  return back(component) ? [...path, component] : null;
+}
+
+/**
  * The order in which to update `components`: each after every component it requires, directly
  * or through components outside the list (app → lib → config puts config before app even when
  * lib is not updated). Components that do not depend on each other keep name order. Throws

@@ -3,7 +3,13 @@ export { semverScheme } from './schemes/semver';
 export * from './channels';
 export { classifyCandidate, newerThan } from './candidates';
 export { checkRange, satisfies, unmetRequirements, type RunningComponent, type UnmetRequirement } from './requirements';
-export { dependencyOrder, findCycle, requirementGraph, type DependencyGraph } from './dependency-graph';
+export {
+  dependencyOrder,
+  findCycle,
+  findCycleThrough,
+  requirementGraph,
+  type DependencyGraph,
+} from './dependency-graph';
 export {
   DependencyCycleError,
   formatCycle,

@@ -28,23 +28,11 @@ export class CheckRepository {
     return this.ds.getRepository(ComponentEntity).findOneBy({ name });
   }
 
-  /** Stores a component and its audit record (target: its name) in one transaction. */
-  saveComponent(
-    c: Partial<ComponentEntity> & { name: string },
-    audit: Omit<AuditRecordInput, 'target'>,
-  ): Promise<ComponentEntity> {
-    return this.ds.transaction(async (m) => {
-      const saved = await m.getRepository(ComponentEntity).save(c);
-      await appendAudit(m, { ...audit, target: c.name });
-      return saved;
-    });
-  }
-
   /**
-   * Stores a component and its audit record like `saveComponent`, unless `refuse` finds a reason
-   * not to in what every component and announced release requires. Registrations are serialised
-   * (a transaction-scoped advisory lock), so two at once cannot build a cycle neither sees.
-   * Returns the refusal, with nothing changed, or the stored component.
+   * Stores a component and its audit record (target: its name) in one transaction, unless
+   * `refuse` finds a reason not to in what every component and announced release requires.
+   * Registrations are serialised (a transaction-scoped advisory lock), so two at once cannot
+   * build a cycle neither sees. Returns the refusal, with nothing changed, or the stored row.
    */
   saveComponentUnlessRefused<R>(
     c: Partial<ComponentEntity> & { name: string },
@@ -61,9 +49,10 @@ export class CheckRepository {
         .find({ select: { component: true, version: true, requires: true } });
       const refused = refuse({ components, releases });
       if (refused !== null) return { refused };
-      const saved = await m.getRepository(ComponentEntity).save(c);
+      await m.getRepository(ComponentEntity).save(c);
       await appendAudit(m, { ...audit, target: c.name });
-      return { saved };
+      // Read back: a registration without `requires` keeps the stored ones, which the reply shows.
+      return { saved: await m.getRepository(ComponentEntity).findOneByOrFail({ name: c.name }) };
     });
   }
 

@@ -1,5 +1,5 @@
 import { RequirementErrorCode, type QueryError, type Requirements } from '@lockstep/contracts';
-import { checkRange, DependencyCycleError, findCycle, getScheme, requirementGraph } from '@lockstep/versioning';
+import { checkRange, DependencyCycleError, findCycleThrough, getScheme, requirementGraph } from '@lockstep/versioning';
 
 /** What the requirements of all components are when a registration is decided. */
 export interface RequirementsSnapshot {
@@ -30,8 +30,9 @@ export function newestReleaseRequirements(snapshot: RequirementsSnapshot): Map<s
 /**
  * Why a registration of `name` with `requires` must be refused, or null when it may be stored:
  * every required component is registered (the message lists those that are), each range fits
- * the required component's version scheme, and the graph of registrations plus what each
- * component's newest announced release requires stays free of cycles (the message names one).
+ * the required component's version scheme, and in the graph of registrations plus what each
+ * component's newest announced release requires no cycle passes through `name` (the message
+ * names it; a cycle elsewhere, e.g. between announced releases, is not this registration's doing).
  */
 export function refuseRequirements(
   name: string,
@@ -62,7 +63,8 @@ export function refuseRequirements(
   }
   const registered = new Map(snapshot.components.map((c) => [c.name, c.requires]));
   registered.set(name, requires);
-  const cycle = findCycle(requirementGraph(registered, newestReleaseRequirements(snapshot)));
+  // Only a cycle through this component can be of this registration's making.
+  const cycle = findCycleThrough(requirementGraph(registered, newestReleaseRequirements(snapshot)), name);
   if (!cycle) return null;
   return {
     code: RequirementErrorCode.DependencyCycle,
