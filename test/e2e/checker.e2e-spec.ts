@@ -45,11 +45,8 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
     procs.push(p);
     return p;
   };
-  const publish = (
-    component: string,
-    version: string,
-    extra: Parameters<typeof publishTestRelease>[1] = {},
-  ) => publishTestRelease({ store, keys, component, version }, extra);
+  const publish = (component: string, version: string, extra: Parameters<typeof publishTestRelease>[1] = {}) =>
+    publishTestRelease({ store, keys, component, version }, extra);
   const register = async (component: string, currentVersion = '1.0.0') => {
     const trustedRoot = (await trustedRootFor(store, component)).toString('utf8');
     const reply = await dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, {

@@ -153,7 +153,17 @@ describe('lockstep components (against a fake API)', () => {
   it('add --requires sends what the component needs, and shows it', async () => {
     seen.answer = () => jsonResponse(200, component({ requires: { config: '>=2.0.0', app: '^1.4' } }));
 
-    const code = await lockstep(['components', 'add', 'demo', '--source', 'npm', '--package', 'demo', '--requires', 'config>=2.0.0,app^1.4']);
+    const code = await lockstep([
+      'components',
+      'add',
+      'demo',
+      '--source',
+      'npm',
+      '--package',
+      'demo',
+      '--requires',
+      'config>=2.0.0,app^1.4',
+    ]);
 
     expect(code).toBe(0);
     expect(seen.sent[0].body).toMatchObject({ requires: { config: '>=2.0.0', app: '^1.4' } });
@@ -165,7 +175,17 @@ describe('lockstep components (against a fake API)', () => {
 
     const kept = await lockstep(['components', 'add', 'demo', '--source', 'npm', '--package', 'demo']);
     const keptBody = seen.sent[0].body;
-    const bad = await lockstep(['components', 'add', 'demo', '--source', 'npm', '--package', 'demo', '--requires', 'config2']);
+    const bad = await lockstep([
+      'components',
+      'add',
+      'demo',
+      '--source',
+      'npm',
+      '--package',
+      'demo',
+      '--requires',
+      'config2',
+    ]);
 
     expect(kept).toBe(0);
     expect(keptBody).not.toHaveProperty('requires');

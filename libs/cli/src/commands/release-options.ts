@@ -60,12 +60,14 @@ export function parseRequiresOption(value: string): Requirements {
     const item = raw.trim();
     if (!item) continue;
     const m = REQUIREMENT_ITEM.exec(item);
-    if (!m) throw new UsageError(`--requires item "${item}" is not COMPONENT followed by a range; expected ${REQUIRES_FORM}`);
+    if (!m)
+      throw new UsageError(`--requires item "${item}" is not COMPONENT followed by a range; expected ${REQUIRES_FORM}`);
     const name = m[1];
     if (name in out) throw new UsageError(`--requires names ${name} twice; give each component one range`);
     out[name] = (m[2] ?? m[3]).trim();
   }
   const parsed = Requirements.safeParse(out);
-  if (!parsed.success) throw new UsageError(`--requires "${value}": ${formatIssues(parsed.error)}; expected ${REQUIRES_FORM}`);
+  if (!parsed.success)
+    throw new UsageError(`--requires "${value}": ${formatIssues(parsed.error)}; expected ${REQUIRES_FORM}`);
   return parsed.data;
 }

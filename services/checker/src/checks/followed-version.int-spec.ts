@@ -46,9 +46,12 @@ describe('release.available after the current version followed the nodes (Postgr
     const checker = bed.releaseCheck();
     const check = async () => checker.check((await bed.repo.findComponent('demo'))!, 'demand');
     const fleet = [nodeEntry('n1', { demo: '0.9.0' }), nodeEntry('n2', { demo: '0.9.0' })];
-    const scheduler = new ComponentVersions(new ComponentVersionsRepository(bed.db.ds, new AuditRepository(bed.db.ds)), {
-      list: async () => fleet,
-    } as unknown as FleetView);
+    const scheduler = new ComponentVersions(
+      new ComponentVersionsRepository(bed.db.ds, new AuditRepository(bed.db.ds)),
+      {
+        list: async () => fleet,
+      } as unknown as FleetView,
+    );
     // registered as 0.9.0: 1.2.0 is announced as a major update
     expect(await check()).toMatchObject({ ok: true, announced: ['1.2.0'] });
 

@@ -29,7 +29,10 @@ describe('component requirements (Postgres, S3)', () => {
     });
   const stored = async () =>
     Object.fromEntries(
-      (await bed.db.ds.getRepository(ComponentEntity).find({ order: { name: 'ASC' } })).map((c) => [c.name, c.requires]),
+      (await bed.db.ds.getRepository(ComponentEntity).find({ order: { name: 'ASC' } })).map((c) => [
+        c.name,
+        c.requires,
+      ]),
     );
   const audits = () => bed.db.ds.getRepository(AuditLogEntity).count({ where: { action: 'component.upsert' } });
 
