@@ -150,20 +150,13 @@ describe('lockstep components (against a fake API)', () => {
     expect(seen.err).toMatch(/component nope is not registered/);
   });
 
+  /** `lockstep components add demo` from npm: the arguments every add below starts with. */
+  const addDemo = ['components', 'add', 'demo', '--source', 'npm', '--package', 'demo'];
+
   it('add --requires sends what the component needs, and shows it', async () => {
     seen.answer = () => jsonResponse(200, component({ requires: { config: '>=2.0.0', app: '^1.4' } }));
 
-    const code = await lockstep([
-      'components',
-      'add',
-      'demo',
-      '--source',
-      'npm',
-      '--package',
-      'demo',
-      '--requires',
-      'config>=2.0.0,app^1.4',
-    ]);
+    const code = await lockstep([...addDemo, '--requires', 'config>=2.0.0,app^1.4']);
 
     expect(code).toBe(0);
     expect(seen.sent[0].body).toMatchObject({ requires: { config: '>=2.0.0', app: '^1.4' } });
@@ -173,19 +166,9 @@ describe('lockstep components (against a fake API)', () => {
   it('add without --requires leaves them as they are, and a malformed item is a usage error sent nowhere', async () => {
     seen.answer = () => jsonResponse(200, component());
 
-    const kept = await lockstep(['components', 'add', 'demo', '--source', 'npm', '--package', 'demo']);
+    const kept = await lockstep(addDemo);
     const keptBody = seen.sent[0].body;
-    const bad = await lockstep([
-      'components',
-      'add',
-      'demo',
-      '--source',
-      'npm',
-      '--package',
-      'demo',
-      '--requires',
-      'config2',
-    ]);
+    const bad = await lockstep([...addDemo, '--requires', 'config2']);
 
     expect(kept).toBe(0);
     expect(keptBody).not.toHaveProperty('requires');
