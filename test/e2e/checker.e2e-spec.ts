@@ -3,6 +3,7 @@ import { MinioObjectStore } from '@lockstep/storage';
 import {
   TufRepositoryWriter,
   captureTufMetadata,
+  publishTestRelease,
   generateKeySet,
   serializeOnlineKeySet,
   tamperArtifactByte,
@@ -32,7 +33,6 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
   let keys: TufKeySet;
   let bucket: string;
   const procs: ServiceProcess[] = [];
-  const writer = new TufRepositoryWriter();
 
   const startChecker = async (env: Record<string, string> = {}) => {
     const p = await startService('checker', {
@@ -45,21 +45,8 @@ describe('checker (processes, real NATS/Postgres/S3)', () => {
     procs.push(p);
     return p;
   };
-  const publish = (
-    component: string,
-    version: string,
-    extra: Partial<Parameters<TufRepositoryWriter['publish']>[0]> = {},
-  ) =>
-    writer.publish({
-      store,
-      component,
-      artifact: Buffer.from(`${component} ${version} `.repeat(50)),
-      version,
-      channel: 'stable',
-      notes: `notes ${version}`,
-      keys,
-      ...extra,
-    });
+  const publish = (component: string, version: string, extra: Parameters<typeof publishTestRelease>[1] = {}) =>
+    publishTestRelease({ store, keys, component, version }, extra);
   const register = async (component: string, currentVersion = '1.0.0') => {
     const trustedRoot = (await trustedRootFor(store, component)).toString('utf8');
     const reply = await dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, {

@@ -4,6 +4,7 @@ export * from './payloads';
 export * from './events';
 export * from './create-event';
 export * from './queries';
+export * from './requirements';
 export * from './dead-letter-queries';
 export * from './subscription-view';
 export * from './fleet';

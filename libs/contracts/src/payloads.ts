@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Requirements } from './requirements';
 
 /** How a candidate relates to the running version. */
 export const ChangeKinds = ['patch', 'minor', 'major', 'prerelease'] as const;
@@ -38,6 +39,8 @@ export const ReleaseAvailableV1 = z.object({
   }),
   /** Source plugin id that found it (`tuf`, `npm`). */
   source: z.string(),
+  /** What the release needs of other components (from its signed metadata): name → version range. */
+  requires: Requirements.default({}),
 });
 export type ReleaseAvailableV1 = z.infer<typeof ReleaseAvailableV1>;
 

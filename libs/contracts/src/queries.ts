@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Requirements } from './requirements';
 import { formatIssues } from './validation';
 
 /** A query's failure, returned as data so callers can show the message. */
@@ -166,6 +167,12 @@ export const ComponentUpsertV1 = z.object({
   sourceType: z.string(),
   /** The plugin's settings, validated by its schema. */
   sourceConfig: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * What it needs of other registered components (name → version range, `{}` for nothing);
+   * absent keeps what is stored (nothing for a new component). Refused when it names an
+   * unregistered component or makes the requirements a cycle.
+   */
+  requires: Requirements.optional(),
 });
 export type ComponentUpsertV1 = z.infer<typeof ComponentUpsertV1>;
 
@@ -183,7 +190,9 @@ export interface ComponentUpsertReplyV1 {
   sourceType: string;
   /** Source settings as given (not masked: the API shows components from its own read, masked). */
   sourceConfig: Record<string, unknown>;
-  /** When it was registered; absent after an update (the checker does not read it back). */
+  /** What it needs of other components: name → version range. */
+  requires: Requirements;
+  /** When it was registered. */
   createdAt?: string;
   /** When it was last changed. */
   updatedAt?: string;

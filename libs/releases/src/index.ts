@@ -53,4 +53,10 @@ export * from './trusted-root';
 export * from './tuf-fetchers';
 export { classifyTufFailure, exceededSizeLimit, fetchFailureBehind, tufFailureDetail } from './tuf-failure';
 /** Attack fixtures for tests of TUF readers (rollback, tampered artifact, foreign signatures). */
-export { captureTufMetadata, forgeNextRoot, tamperArtifactByte, resignRoleWithKey } from './testing/tuf-fixtures';
+export {
+  captureTufMetadata,
+  forgeNextRoot,
+  publishTestRelease,
+  tamperArtifactByte,
+  resignRoleWithKey,
+} from './testing/tuf-fixtures';

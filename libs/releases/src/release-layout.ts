@@ -1,4 +1,4 @@
-import { Channels, type Channel } from '@lockstep/contracts';
+import { Channels, formatIssues, Requirements, type Channel } from '@lockstep/contracts';
 import { ReleaseError, ReleaseErrorCode } from './errors';
 
 /**
@@ -57,6 +57,17 @@ export function assertChannel(channel: string): asserts channel is Channel {
     throw new ReleaseError(
       ReleaseErrorCode.InvalidInput,
       `channel "${channel}" is unknown; use one of ${Channels.join(', ')}`,
+    );
+  }
+}
+
+/** Checks a release's requirements (component name → version range) before they are signed. */
+export function assertRequirements(requires: unknown): asserts requires is Requirements {
+  const parsed = Requirements.safeParse(requires);
+  if (!parsed.success) {
+    throw new ReleaseError(
+      ReleaseErrorCode.InvalidInput,
+      `requirements ${JSON.stringify(requires)} are not valid: ${formatIssues(parsed.error)}; write them as component>=VERSION, e.g. config>=2.0.0,app^1.4`,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { Channels } from '@lockstep/contracts';
+import { Channels, Requirements } from '@lockstep/contracts';
 import { z } from 'zod';
 
 /**
@@ -18,5 +18,7 @@ export const ReleaseTargetCustom = z.object({
   hotfix: z.boolean().default(false),
   /** Release notes, markdown, possibly empty. */
   notes: z.string().default(''),
+  /** What the release needs of other components: name → version range (absent = nothing). */
+  requires: Requirements.optional(),
 });
 export type ReleaseTargetCustom = z.infer<typeof ReleaseTargetCustom>;

@@ -11,6 +11,7 @@ import {
   withNewKey,
   readKeyFile,
   ReleaseErrorCode,
+  publishTestRelease,
   ReleaseTargetCustom,
   tamperArtifactByte,
   trustedRootFor,
@@ -181,6 +182,33 @@ describe(TufRepositoryWriter.name, () => {
       message: expect.stringMatching(/publish a new version/),
     });
     expect((await store.get(artifactKeyFor(component, '1.0.0'))).toString()).toBe('v1');
+  });
+
+  it('signs what a release requires into its custom metadata, and refuses other requirements for a published version', async () => {
+    const component = uniqueName('app');
+    const target = { store, keys, component, version: '2.0.0' };
+    const published = await publishTestRelease(target, { requires: { config: '>=2.0.0', lib: '^1.4' } });
+
+    const info = await (await readWithTufJs(component)).getTargetInfo(published.targetPath);
+    const again = await publishTestRelease(target, { requires: { lib: '^1.4', config: '>=2.0.0' } });
+    const other = await publishTestRelease(target, { requires: { config: '>=3.0.0' } }).catch((e: unknown) => e);
+    const malformed = await publishTestRelease(
+      { ...target, version: '2.0.1' },
+      { requires: { config: 'banana' } },
+    ).catch((e: unknown) => e);
+
+    expect(ReleaseTargetCustom.parse(info!.custom).requires).toEqual({ config: '>=2.0.0', lib: '^1.4' });
+    expect(again.outcome).toBe('unchanged');
+    expect(other).toMatchObject({
+      code: ReleaseErrorCode.VersionConflict,
+      message: expect.stringContaining(
+        'already published requiring {"config":">=2.0.0","lib":"^1.4"}, not {"config":">=3.0.0"}',
+      ),
+    });
+    expect(malformed).toMatchObject({
+      code: ReleaseErrorCode.InvalidInput,
+      message: expect.stringMatching(/requirements .* are not valid: .*not a version range/),
+    });
   });
 
   it('repairs a tampered artifact when the same bytes are published again', async () => {

@@ -1,9 +1,17 @@
 import { Metadata, TargetFile, Targets, type Root } from '@tufjs/models';
 import { MAX_OBJECT_BYTES, type ObjectStore } from '@lockstep/storage';
 import { createHash } from 'node:crypto';
+import type { Requirements } from '@lockstep/contracts';
 import { readFile, stat } from 'node:fs/promises';
 import { ReleaseError, ReleaseErrorCode } from './errors';
-import { artifactKeyFor, assertChannel, assertComponentName, assertVersionText, targetPathFor } from './release-layout';
+import {
+  artifactKeyFor,
+  assertChannel,
+  assertComponentName,
+  assertRequirements,
+  assertVersionText,
+  targetPathFor,
+} from './release-layout';
 import type { ReleaseTargetCustom } from './release-target-custom';
 import { TufMetadataBucket, type TufRepositoryState } from './tuf-metadata-bucket';
 import {
@@ -50,6 +58,8 @@ export interface PublishReleaseInput {
   hotfix?: boolean;
   /** Release notes (markdown). */
   notes?: string;
+  /** What the release needs of other components (name → version range); signed into its metadata. */
+  requires?: Requirements;
   /** The publisher's key set (`lockstep keys init`). */
   keys: TufKeySet;
   /** Validity of the metadata this publish signs; defaults to DEFAULT_EXPIRY_MS. */
@@ -133,6 +143,7 @@ export class TufRepositoryWriter {
     assertComponentName(input.component);
     assertVersionText(input.version);
     assertChannel(input.channel);
+    if (input.requires !== undefined) assertRequirements(input.requires);
     const artifact = await readArtifact(input.artifact);
     const sha256 = sha256Hex(artifact);
     const targetPath = targetPathFor(input.component, input.version);
@@ -147,6 +158,13 @@ export class TufRepositoryWriter {
         throw new ReleaseError(
           ReleaseErrorCode.VersionConflict,
           `${input.component} ${input.version} is already published with different bytes (sha256 ${existing.hashes.sha256}, ${existing.length} bytes; this artifact: ${sha256}, ${artifact.length} bytes). Published versions never change: publish a new version instead`,
+        );
+      }
+      const signed = canonicalRequires((existing.custom as { requires?: Requirements } | undefined)?.requires);
+      if (input.requires !== undefined && canonicalRequires(input.requires) !== signed) {
+        throw new ReleaseError(
+          ReleaseErrorCode.VersionConflict,
+          `${input.component} ${input.version} is already published requiring ${signed}, not ${canonicalRequires(input.requires)}. Published versions never change: publish a new version with the requirements it needs`,
         );
       }
       // Repair a missing or altered artifact object; metadata stays as it is.
@@ -172,6 +190,8 @@ export class TufRepositoryWriter {
       breaking: input.breaking ?? false,
       hotfix: input.hotfix ?? false,
       notes: input.notes ?? '',
+      // Left out when empty, so a release without requirements signs the same metadata as before.
+      ...(input.requires && Object.keys(input.requires).length ? { requires: input.requires } : {}),
     };
     const target = new TargetFile({
       path: targetPath,
@@ -385,4 +405,9 @@ async function readArtifact(artifact: Buffer | string): Promise<Buffer> {
       { cause: err },
     );
   }
+}
+
+/** Requirements as one comparable, readable string: `{"app":">=1.4","config":">=2.0.0"}`, `{}` for none. */
+function canonicalRequires(requires: Requirements | undefined): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(requires ?? {}).sort(([a], [b]) => a.localeCompare(b))));
 }

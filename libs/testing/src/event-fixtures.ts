@@ -25,6 +25,7 @@ export function releasePayload(data: Partial<ReleaseAvailableV1> = {}): ReleaseA
     notes: '## Changes\n- faster <startup> & less memory',
     artifact: { uri: 's3://releases/api-1.4.0.tgz', sha256: 'a'.repeat(64), length: 1234 },
     source: 'tuf',
+    requires: {},
     ...data,
   };
 }

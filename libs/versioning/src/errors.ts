@@ -1,10 +1,12 @@
-import { CodedError } from '@lockstep/contracts';
+import { CodedError, RequirementErrorCode } from '@lockstep/contracts';
 
 /** Error codes raised by the versioning lib. */
 export const VersioningErrorCode = {
   InvalidVersion: 'VERSION_INVALID',
   UnknownScheme: 'VERSION_SCHEME_UNKNOWN',
   UnknownChannel: 'CHANNEL_UNKNOWN',
+  InvalidRange: RequirementErrorCode.InvalidRange,
+  DependencyCycle: RequirementErrorCode.DependencyCycle,
 } as const;
 export type VersioningErrorCode = (typeof VersioningErrorCode)[keyof typeof VersioningErrorCode];
 
@@ -72,4 +74,47 @@ export class UnknownReleaseChannelError extends CodedError<typeof VersioningErro
       options,
     );
   }
+}
+
+/**
+ * A version range the scheme cannot read (`scheme`: its id, `range`: the rejected input). The
+ * message shows the forms it can.
+ */
+export class InvalidVersionRangeError extends CodedError<typeof VersioningErrorCode.InvalidRange> {
+  override name = 'InvalidVersionRangeError';
+  readonly scheme: string;
+  readonly range: unknown;
+  constructor(scheme: string, range: unknown, expected: string) {
+    super(
+      VersioningErrorCode.InvalidRange,
+      `${quote(range)} is not a version range of the ${scheme} scheme; expected ${expected}`,
+    );
+    this.scheme = scheme;
+    this.range = range;
+  }
+}
+
+/**
+ * Components depend on each other in a cycle, so no order updates them one after another.
+ * The message names the cycle (`config → app → config`).
+ */
+export class DependencyCycleError extends CodedError<typeof VersioningErrorCode.DependencyCycle> {
+  override name = 'DependencyCycleError';
+  constructor(
+    /** The cycle, first component repeated at the end: `['config', 'app', 'config']`. */
+    readonly cycle: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      VersioningErrorCode.DependencyCycle,
+      `components depend on each other in a cycle: ${formatCycle(cycle)}; ` +
+        `remove one of these requirements (lockstep components add NAME --requires ...) so one can update first`,
+      options,
+    );
+  }
+}
+
+/** A cycle as people read it: `config → app → config`. */
+export function formatCycle(cycle: readonly string[]): string {
+  return cycle.join(' → ');
 }

@@ -26,4 +26,14 @@ export interface VersionScheme {
    * 2.0.0 to 1.9.0 is `major`). Equal versions classify as `patch`, the smallest step.
    */
   classify(from: string, to: string): ChangeKind;
+  /** Human description of the version ranges `satisfies` reads, with examples; used in error messages. */
+  readonly rangeForm: string;
+  /** Returns `range` unchanged when the scheme can read it; throws `InvalidVersionRangeError` naming `rangeForm` otherwise. */
+  validateRange(range: string): string;
+  /**
+   * True when `version` lies in `range` (a requirement such as `>=2.0.0`). Throws
+   * `InvalidVersionError` for a version outside the scheme and `InvalidVersionRangeError` for
+   * a range the scheme cannot read.
+   */
+  satisfies(version: string, range: string): boolean;
 }

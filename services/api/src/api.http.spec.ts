@@ -124,12 +124,33 @@ describe(ApiModule.name, () => {
         /unknown field "source"; allowed fields: scheme, channel, currentVersion, sourceType, sourceConfig/,
       ],
       ['a bad channel', '/v1/components/demo', { sourceType: 'tuf', channel: 'nightly' }, /channel: /],
+      [
+        'a malformed requirement',
+        '/v1/components/demo',
+        { sourceType: 'tuf', requires: { config: 'banana' } },
+        /requires.*config.*not a version range/,
+      ],
     ])('answers 400 for %s', async (_name, path, body, message) => {
       const res = await call('PUT', path, body);
 
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ code: 'INVALID_REQUEST', detail: expect.stringMatching(message) });
       expect(send).not.toHaveBeenCalled();
+    });
+
+    it('forwards requirements to the checker and shows them', async () => {
+      send.mockResolvedValue({ ok: true, result: {} });
+      components.find.mockResolvedValue({ component: component({ requires: { config: '>=2.0.0' } }), state: null });
+
+      const res = await call('PUT', '/v1/components/demo', { sourceType: 'tuf', requires: { config: '>=2.0.0' } });
+
+      expect(res.status).toBe(200);
+      expect(send).toHaveBeenCalledWith(
+        Queries.ComponentUpsert,
+        expect.objectContaining({ name: 'demo', requires: { config: '>=2.0.0' } }),
+        2000,
+      );
+      expect(res.body).toMatchObject({ name: 'demo', requires: { config: '>=2.0.0' } });
     });
 
     it("passes the checker's refusal on as 400 with its code and message", async () => {

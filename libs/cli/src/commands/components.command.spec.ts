@@ -1,7 +1,8 @@
 import { componentView } from '../testing/component-fixtures';
 import { jsonResponse, problemResponse, recordingCli } from '../testing/fake-api';
 import { formatCheckResults } from './check.command';
-import { describeSource, formatComponents, formatFleet } from './components.command';
+import { describeSource, formatComponents, formatFleet, formatRequires } from './components.command';
+import { parseRequiresOption } from './release-options';
 
 const component = componentView;
 /** demo counted as 1.1.0, the lowest its three live nodes run, one lost node apart. */
@@ -70,6 +71,37 @@ describe(formatFleet.name, () => {
   });
 });
 
+describe(parseRequiresOption.name, () => {
+  it.each([
+    ['config>=2.0.0', { config: '>=2.0.0' }],
+    ['config>=2.0.0,app>=1.4', { config: '>=2.0.0', app: '>=1.4' }],
+    [' app^1.4 , worker>=2.0 <3 ', { app: '^1.4', worker: '>=2.0 <3' }],
+    ['lib@1.4.x,legacy>=1r2', { lib: '1.4.x', legacy: '>=1r2' }],
+    ['my-app.v2 ~1.2.3', { 'my-app.v2': '~1.2.3' }],
+    ['', {}],
+  ])('%j is %j', (value, expected) => {
+    expect(parseRequiresOption(value)).toEqual(expected);
+  });
+
+  it.each([
+    ['config2.0.0', /--requires item "config2.0.0" is not COMPONENT followed by a range/],
+    ['config>=2.0,config>=3', /names config twice/],
+    ['config>=banana', /not a version range/],
+    ['Config>=2.0.0', /is not COMPONENT followed by a range/],
+  ])('refuses %j with a usage error that shows the form', (value, message) => {
+    expect(() => parseRequiresOption(value)).toThrow(message);
+  });
+});
+
+describe(formatRequires.name, () => {
+  it.each([
+    [{}, 'nothing'],
+    [{ config: '>=2.0.0', app: '^1.4' }, 'config >=2.0.0, app ^1.4'],
+  ])('%j: %s', (requires, text) => {
+    expect(formatRequires(requires)).toBe(text);
+  });
+});
+
 describe(formatCheckResults.name, () => {
   it('lists announced versions or the failure', () => {
     const sut = formatCheckResults([{ component: 'demo', ok: true, announced: ['1.1.0', '1.2.0'] }]);
@@ -116,5 +148,32 @@ describe('lockstep components (against a fake API)', () => {
     expect(JSON.parse(shownOut)).toEqual(split);
     expect(missing).toBe(1);
     expect(seen.err).toMatch(/component nope is not registered/);
+  });
+
+  /** `lockstep components add demo` from npm: the arguments every add below starts with. */
+  const addDemo = ['components', 'add', 'demo', '--source', 'npm', '--package', 'demo'];
+
+  it('add --requires sends what the component needs, and shows it', async () => {
+    seen.answer = () => jsonResponse(200, component({ requires: { config: '>=2.0.0', app: '^1.4' } }));
+
+    const code = await lockstep([...addDemo, '--requires', 'config>=2.0.0,app^1.4']);
+
+    expect(code).toBe(0);
+    expect(seen.sent[0].body).toMatchObject({ requires: { config: '>=2.0.0', app: '^1.4' } });
+    expect(seen.out).toMatch(/^requires: +config >=2\.0\.0, app \^1\.4$/m);
+  });
+
+  it('add without --requires leaves them as they are, and a malformed item is a usage error sent nowhere', async () => {
+    seen.answer = () => jsonResponse(200, component());
+
+    const kept = await lockstep(addDemo);
+    const keptBody = seen.sent[0].body;
+    const bad = await lockstep([...addDemo, '--requires', 'config2']);
+
+    expect(kept).toBe(0);
+    expect(keptBody).not.toHaveProperty('requires');
+    expect(bad).toBe(2);
+    expect(seen.sent).toHaveLength(1);
+    expect(seen.err).toMatch(/--requires item "config2" is not COMPONENT followed by a range/);
   });
 });

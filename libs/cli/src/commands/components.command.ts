@@ -6,13 +6,14 @@ import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { formatTime, renderFields, renderTable, truncate } from '../output';
 import { buildSourceConfig, checkTrustedRoot, type SourceFlags } from './component-source';
-import { checkComponentName, checkVersion } from './release-options';
+import { checkComponentName, checkVersion, parseRequiresOption } from './release-options';
 
 interface AddOptions extends Omit<SourceFlags, 'trustedRoot'> {
   channel: string;
   scheme: string;
   current?: string;
   trustedRoot?: string;
+  requires?: string;
 }
 
 /** `lockstep components [list]`, `lockstep components show NAME`, `lockstep components add`. */
@@ -52,10 +53,15 @@ export function registerComponents(program: Command, ctx: CliContext): void {
     .option('--targets-url <url>', 'tuf --mode http: base URL of the artifacts')
     .option('--package <name>', 'npm: package name')
     .option('--registry <url>', 'npm: registry URL (default https://registry.npmjs.org)')
+    .option(
+      '--requires <list>',
+      'what it needs of other registered components, e.g. "config>=2.0.0,app^1.4" ("" for nothing; absent keeps what it has)',
+    )
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const o = ctx.options<AddOptions>(cmd);
       checkComponentName(name);
       if (o.current !== undefined) checkVersion(o.current, o.scheme);
+      const requires = o.requires === undefined ? undefined : parseRequiresOption(o.requires);
       const trustedRoot =
         o.trustedRoot === undefined ? undefined : checkTrustedRoot(await readRootFile(o.trustedRoot), o.trustedRoot);
       const sourceConfig = buildSourceConfig({ ...o, trustedRoot });
@@ -65,6 +71,7 @@ export function registerComponents(program: Command, ctx: CliContext): void {
         currentVersion: o.current ?? null,
         sourceType: o.source,
         sourceConfig,
+        ...(requires ? { requires } : {}),
       });
       ctx.print(cmd, saved, () => `registered ${saved.name}\n${formatComponent(saved)}`);
     });
@@ -133,6 +140,7 @@ function formatComponent(c: ComponentView): string {
     ['scheme', c.scheme],
     ['current', c.currentVersion],
     ['nodes run', formatFleet(c.fleet)],
+    ['requires', formatRequires(c.requires)],
     ...(typeof c.source.trustedRootSha256 === 'string'
       ? [['root sha256', c.source.trustedRootSha256] as [string, string]]
       : []),
@@ -148,4 +156,10 @@ export function formatFleet(fleet: ComponentFleet | null | undefined): string {
   const parts = fleet.versions.map((v) => `${v.version} ×${v.nodes}`);
   if (fleet.lost) parts.push(`${fleet.lost} lost`);
   return parts.length ? parts.join(', ') : 'no node reports it';
+}
+
+/** What a component needs of others, e.g. `config >=2.0.0, app ^1.4`; `nothing` for none. */
+export function formatRequires(requires: ComponentView['requires'] | undefined): string {
+  const items = Object.entries(requires ?? {}).map(([name, range]) => `${name} ${range}`);
+  return items.length ? items.join(', ') : 'nothing';
 }

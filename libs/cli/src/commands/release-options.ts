@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { ComponentUpsertV1 } from '@lockstep/contracts';
+import { ComponentUpsertV1, formatIssues, Requirements } from '@lockstep/contracts';
 import { MAX_OBJECT_BYTES } from '@lockstep/storage';
 import { getScheme } from '@lockstep/versioning';
 import { UsageError } from '../errors';
@@ -42,4 +42,32 @@ export async function checkArtifact(path: string): Promise<number> {
       `artifact ${path} is ${size} bytes; releases must be at most ${MAX_OBJECT_BYTES} bytes (16 MiB). Leave data and caches out of the tarball`,
     );
   return size;
+}
+
+/** One `--requires` item: a component name, then a range starting with an operator, or `@` and any range. */
+const REQUIREMENT_ITEM = /^([a-z0-9][a-z0-9._-]*?)\s*(?:@\s*(.+)|([<>=^~].*))$/;
+
+const REQUIRES_FORM =
+  'a comma-separated list of COMPONENT followed by a version range, e.g. --requires "config>=2.0.0,app^1.4,worker>=2.0 <3" (app@1.4.x for a range without an operator; "" for none)';
+
+/**
+ * Parses `--requires config>=2.0.0,app^1.4` into `{ config: '>=2.0.0', app: '^1.4' }`; an empty
+ * value is no requirements. Throws UsageError naming the item that does not parse.
+ */
+export function parseRequiresOption(value: string): Requirements {
+  const out: Record<string, string> = {};
+  for (const raw of value.split(',')) {
+    const item = raw.trim();
+    if (!item) continue;
+    const m = REQUIREMENT_ITEM.exec(item);
+    if (!m)
+      throw new UsageError(`--requires item "${item}" is not COMPONENT followed by a range; expected ${REQUIRES_FORM}`);
+    const name = m[1];
+    if (name in out) throw new UsageError(`--requires names ${name} twice; give each component one range`);
+    out[name] = (m[2] ?? m[3]).trim();
+  }
+  const parsed = Requirements.safeParse(out);
+  if (!parsed.success)
+    throw new UsageError(`--requires "${value}": ${formatIssues(parsed.error)}; expected ${REQUIRES_FORM}`);
+  return parsed.data;
 }

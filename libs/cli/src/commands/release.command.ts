@@ -16,7 +16,7 @@ import { UsageError } from '../errors';
 import { defaultKeyFile, keysPassphrase } from '../keys-location';
 import { renderFields } from '../output';
 import { openStore, type S3Options } from '../s3';
-import { checkArtifact, checkComponentName, checkVersion } from './release-options';
+import { checkArtifact, checkComponentName, checkVersion, parseRequiresOption } from './release-options';
 
 interface PublishOptions extends S3Options {
   component: string;
@@ -26,6 +26,7 @@ interface PublishOptions extends S3Options {
   breaking?: boolean;
   hotfix?: boolean;
   notes?: string;
+  requires?: string;
   keys: string;
   scheme: string;
   check: boolean;
@@ -56,6 +57,10 @@ export function registerRelease(program: Command, ctx: CliContext): void {
     .option('--breaking', 'the release breaks compatibility')
     .option('--hotfix', 'the release is a hotfix')
     .option('--notes <file>', 'release notes (markdown file)')
+    .option(
+      '--requires <list>',
+      'what the release needs of other components, signed into its metadata, e.g. "config>=2.0.0,app^1.4"',
+    )
     .option('--keys <file>', 'key file from `lockstep keys init` (or LOCKSTEP_KEYS_FILE)', defaultKeyFile(ctx.env))
     .addOption(
       new Option('--scheme <scheme>', 'version scheme of the component')
@@ -69,6 +74,7 @@ export function registerRelease(program: Command, ctx: CliContext): void {
       const version = checkVersion(o.version, o.scheme);
       await checkArtifact(artifact);
       const notes = o.notes ? await readNotes(o.notes) : '';
+      const requires = o.requires === undefined ? undefined : parseRequiresOption(o.requires);
       const keys = await readKeyFile(o.keys, keysPassphrase(ctx.env));
       const store = await openStore(ctx.deps, o, true);
       const result = await new TufRepositoryWriter().publish({
@@ -81,6 +87,7 @@ export function registerRelease(program: Command, ctx: CliContext): void {
         breaking: !!o.breaking,
         hotfix: !!o.hotfix,
         notes,
+        requires,
         keys,
         // a day's timestamp only when a checker holding the online keys re-signs it (its mark in the bucket)
         expiresInMs: await expiryPolicyFor(store, component, new Date()),

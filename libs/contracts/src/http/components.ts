@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CheckNowV1, CheckResultV1, ComponentUpsertV1 } from '../queries';
+import { Requirements } from '../requirements';
 
 /** Path parameter `:name` of /v1/components/:name. */
 export const ComponentNameParam = ComponentUpsertV1.shape.name;
@@ -63,6 +64,8 @@ export const ComponentView = z.object({
     .describe(
       'source settings; trustedRoot is replaced by trustedRootSha256 (sha256 hex of the pinned root.json), credentials are masked',
     ),
+  /** What it needs of other components: name → version range (`{}` for nothing). */
+  requires: Requirements,
   /** When the source was last checked; null before the first check. */
   lastCheckedAt: z.string().nullable(),
   /** Why the last check failed; null after a good one. */

@@ -41,6 +41,10 @@ export class AnnouncedReleaseEntity {
   @Column({ type: 'text', default: '' })
   notes: string;
 
+  /** What the release needs of other components, from its signed metadata: name → version range. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  requires: Record<string, string>;
+
   @CreateDateColumn({ name: 'announced_at', type: 'timestamptz' })
   announcedAt: Date;
 }

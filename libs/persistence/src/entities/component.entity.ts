@@ -27,6 +27,10 @@ export class ComponentEntity {
   @Column({ name: 'source_config', type: 'jsonb', default: () => "'{}'" })
   sourceConfig: Record<string, unknown>;
 
+  /** What it needs of other components: name → version range (`{}` for nothing). */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  requires: Record<string, string>;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

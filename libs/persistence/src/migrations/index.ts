@@ -15,6 +15,7 @@ import { UpdatePolicy1765730000000 } from './1765730000000-update-policy';
 import { SchedulesAndWindows1765740000000 } from './1765740000000-schedules-and-windows';
 import { UpdateDecisions1765750000000 } from './1765750000000-update-decisions';
 import { AutomaticRollouts1765760000000 } from './1765760000000-automatic-rollouts';
+import { ComponentRequirements1765770000000 } from './1765770000000-component-requirements';
 
 export { ONE_ACTIVE_ROLLOUT_INDEX } from './1765608000000-one-active-rollout';
 
@@ -37,4 +38,5 @@ export const allMigrations = [
   SchedulesAndWindows1765740000000,
   UpdateDecisions1765750000000,
   AutomaticRollouts1765760000000,
+  ComponentRequirements1765770000000,
 ];

@@ -5,6 +5,24 @@ import { artifactKeyFor } from '../release-layout';
 import { TufMetadataBucket, type TufRepositoryState } from '../tuf-metadata-bucket';
 import type { TufKeySet, TufSigningKey } from '../tuf-keys';
 import { buildRoot, buildSnapshot, buildTimestamp, metaFileFor, signMetadata } from '../tuf-signing';
+import { TufRepositoryWriter, type PublishReleaseInput, type PublishReleaseResult } from '../tuf-repository-writer';
+
+/**
+ * Publishes a release for a test: stable channel, notes `notes VERSION`, and bytes that derive
+ * from component and version (so publishing it twice is idempotent); `extras` override any of it.
+ */
+export function publishTestRelease(
+  target: Pick<PublishReleaseInput, 'store' | 'keys' | 'component' | 'version'>,
+  extras: Partial<PublishReleaseInput> = {},
+): Promise<PublishReleaseResult> {
+  return new TufRepositoryWriter().publish({
+    ...target,
+    artifact: Buffer.from(`${target.component} ${target.version} `.repeat(50)),
+    channel: 'stable',
+    notes: `notes ${target.version}`,
+    ...extras,
+  });
+}
 
 /*
  * Attacks on a published TUF repository, for tests of readers. Expired metadata needs no

@@ -69,6 +69,7 @@ export function toComponentView(
     fleet,
     sourceType: c.sourceType,
     source: sanitizeSourceConfig(c.sourceConfig),
+    requires: c.requires ?? {},
     lastCheckedAt: iso(state?.lastCheckedAt),
     lastError: state?.lastErrorCode ? { code: state.lastErrorCode, message: state.lastError ?? '' } : null,
     createdAt: iso(c.createdAt) ?? '',

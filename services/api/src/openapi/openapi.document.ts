@@ -85,7 +85,8 @@ export const ROUTES: RouteDoc[] = [
     method: 'put',
     path: '/v1/components/{name}',
     operationId: 'upsertComponent',
-    summary: 'Register or update a component (validated by the checker)',
+    summary:
+      'Register or update a component (validated by the checker; requirements that name an unregistered component or close a cycle are refused, naming it)',
     pathParams: { name: ComponentNameParam },
     body: PutComponentBody,
     status: 200,

@@ -11,6 +11,7 @@ export const componentEntity = (over: Partial<ComponentEntity> = {}): ComponentE
   currentVersion: '1.0.0',
   sourceType: 'tuf',
   sourceConfig: { mode: 's3', trustedRoot: TEST_ROOT },
+  requires: {},
   createdAt: new Date(0),
   updatedAt: new Date(0),
   ...over,

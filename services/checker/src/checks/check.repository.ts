@@ -11,6 +11,7 @@ import {
   type AuditRecordInput,
 } from '@lockstep/persistence';
 import { DataSource } from 'typeorm';
+import type { RequirementsSnapshot } from '../components/registration-requirements';
 
 const SOURCE = '/lockstep/checker';
 
@@ -27,15 +28,31 @@ export class CheckRepository {
     return this.ds.getRepository(ComponentEntity).findOneBy({ name });
   }
 
-  /** Stores a component and its audit record (target: its name) in one transaction. */
-  saveComponent(
+  /**
+   * Stores a component and its audit record (target: its name) in one transaction, unless
+   * `refuse` finds a reason not to in what every component and announced release requires.
+   * Registrations are serialised (a transaction-scoped advisory lock), so two at once cannot
+   * build a cycle neither sees. Returns the refusal, with nothing changed, or the stored row.
+   */
+  saveComponentUnlessRefused<R>(
     c: Partial<ComponentEntity> & { name: string },
     audit: Omit<AuditRecordInput, 'target'>,
-  ): Promise<ComponentEntity> {
+    refuse: (snapshot: RequirementsSnapshot) => R | null,
+  ): Promise<{ refused: R } | { saved: ComponentEntity }> {
     return this.ds.transaction(async (m) => {
-      const saved = await m.getRepository(ComponentEntity).save(c);
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('lockstep.component-requirements'))`);
+      const components = await m
+        .getRepository(ComponentEntity)
+        .find({ select: { name: true, scheme: true, requires: true } });
+      const releases = await m
+        .getRepository(AnnouncedReleaseEntity)
+        .find({ select: { component: true, version: true, requires: true } });
+      const refused = refuse({ components, releases });
+      if (refused !== null) return { refused };
+      await m.getRepository(ComponentEntity).save(c);
       await appendAudit(m, { ...audit, target: c.name });
-      return saved;
+      // Read back: a registration without `requires` keeps the stored ones, which the reply shows.
+      return { saved: await m.getRepository(ComponentEntity).findOneByOrFail({ name: c.name }) };
     });
   }
 
@@ -101,6 +118,7 @@ export class CheckRepository {
             sha256: r.artifact.sha256,
             length: String(r.artifact.length),
             notes: r.notes,
+            requires: r.requires,
           })
           .orIgnore()
           .returning('id')

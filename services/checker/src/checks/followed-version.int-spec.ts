@@ -1,17 +1,12 @@
 import { Subjects, type ReleaseAvailableV1 } from '@lockstep/contracts';
 import { ComponentEntity } from '@lockstep/persistence';
-import { TufRepositoryWriter, generateKeySet, trustedRootFor, type TufKeySet } from '@lockstep/releases';
-import { MinioObjectStore } from '@lockstep/storage';
-import { MetricsRegistry } from '@lockstep/telemetry';
-import { nodeEntry, startS3Server, uniqueName, type S3ServerHandle } from '@lockstep/testing';
+import { trustedRootFor } from '@lockstep/releases';
+import { nodeEntry } from '@lockstep/testing';
 import { AuditRepository } from '../../../scheduler/src/audit/audit.repository';
 import { ComponentVersionsRepository } from '../../../scheduler/src/fleet/component-versions.repository';
 import { ComponentVersions } from '../../../scheduler/src/fleet/component-versions.service';
 import type { FleetView } from '../../../scheduler/src/fleet/fleet-view.service';
-import { migratedDatabase } from '../../../scheduler/src/testing/scheduler-fixtures';
-import { checkerSchema } from '../checker.config';
-import { CheckRepository } from './check.repository';
-import { ReleaseCheckService } from './release-check.service';
+import { checkerTestbed } from '../testing/checker-testbed';
 
 /**
  * Issue 12, defect 11: announcements are relative to the version the component's nodes run.
@@ -19,48 +14,28 @@ import { ReleaseCheckService } from './release-check.service';
  * release.available compares with that, not with the version it was registered with.
  */
 describe('release.available after the current version followed the nodes (Postgres, S3)', () => {
-  let db: Awaited<ReturnType<typeof migratedDatabase>>;
-  let s3: S3ServerHandle;
-  let store: MinioObjectStore;
-  let keys: TufKeySet;
-  const writer = new TufRepositoryWriter();
+  let bed: Awaited<ReturnType<typeof checkerTestbed>>;
 
-  const publish = (version: string) =>
-    writer.publish({
-      store,
-      component: 'demo',
-      artifact: Buffer.from(`demo ${version} `.repeat(50)),
-      version,
-      channel: 'stable',
-      notes: `notes ${version}`,
-      keys,
-    });
+  const publish = (version: string) => bed.publish('demo', version);
   /** The release.available payloads the checker put into the outbox, oldest first. */
   const announced = async () =>
     (
-      await db.ds.query<Array<{ event: { data: ReleaseAvailableV1 } }>>(
+      await bed.db.ds.query<Array<{ event: { data: ReleaseAvailableV1 } }>>(
         `SELECT event FROM outbox WHERE subject = $1 ORDER BY id`,
         [Subjects.ReleaseAvailable],
       )
     ).map((r) => r.event.data);
 
   beforeAll(async () => {
-    [db, s3] = await Promise.all([migratedDatabase(), startS3Server()]);
-    const { endpoint, accessKey, secretKey } = s3;
-    store = new MinioObjectStore({ endpoint, accessKey, secretKey, bucket: uniqueName('b') });
-    await store.ensureBucket();
-    keys = generateKeySet();
+    bed = await checkerTestbed();
   });
-  afterAll(async () => {
-    await db.drop();
-    await s3.stop(true);
-  });
+  afterAll(() => bed.stop());
 
   it('classifies the next release against the followed version: 1.3.0 is minor over 1.2.0, not major over 0.9.0', async () => {
     await publish('0.9.0');
     await publish('1.2.0');
-    const trustedRoot = (await trustedRootFor(store, 'demo')).toString('utf8');
-    await db.ds.getRepository(ComponentEntity).insert({
+    const trustedRoot = (await trustedRootFor(bed.store, 'demo')).toString('utf8');
+    await bed.db.ds.getRepository(ComponentEntity).insert({
       name: 'demo',
       scheme: 'semver',
       channel: 'stable',
@@ -68,18 +43,15 @@ describe('release.available after the current version followed the nodes (Postgr
       sourceType: 'tuf',
       sourceConfig: { mode: 's3', trustedRoot },
     });
-    const repo = new CheckRepository(db.ds);
-    const checker = new ReleaseCheckService(
-      repo,
-      checkerSchema.parse({}),
-      new MetricsRegistry({ serviceName: 'checker-int', defaultMetrics: false }),
-      store,
-    );
-    const check = async () => checker.check((await repo.findComponent('demo'))!, 'demand');
+    const checker = bed.releaseCheck();
+    const check = async () => checker.check((await bed.repo.findComponent('demo'))!, 'demand');
     const fleet = [nodeEntry('n1', { demo: '0.9.0' }), nodeEntry('n2', { demo: '0.9.0' })];
-    const scheduler = new ComponentVersions(new ComponentVersionsRepository(db.ds, new AuditRepository(db.ds)), {
-      list: async () => fleet,
-    } as unknown as FleetView);
+    const scheduler = new ComponentVersions(
+      new ComponentVersionsRepository(bed.db.ds, new AuditRepository(bed.db.ds)),
+      {
+        list: async () => fleet,
+      } as unknown as FleetView,
+    );
     // registered as 0.9.0: 1.2.0 is announced as a major update
     expect(await check()).toMatchObject({ ok: true, announced: ['1.2.0'] });
 

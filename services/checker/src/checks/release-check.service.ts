@@ -198,6 +198,7 @@ export class ReleaseCheckService implements OnApplicationShutdown {
         notes: r.notes,
         artifact: r.artifact,
         source: component.sourceType,
+        requires: r.requires ?? {},
       };
     });
   }

@@ -12,8 +12,12 @@ import { canonicalJson, type ComponentEntity } from '@lockstep/persistence';
 import { getScheme } from '@lockstep/versioning';
 import { CheckRepository } from '../checks/check.repository';
 import { getSource, SourceRegistryErrorCode } from '../sources/registry';
+import { refuseRequirements } from './registration-requirements';
 
-/** Registers components, refusing settings a check could never use. */
+/**
+ * Registers components, refusing settings a check could never use and requirements that
+ * name an unregistered component or would make components depend on each other in a cycle.
+ */
 @Injectable()
 export class ComponentsService {
   constructor(private readonly repo: CheckRepository) {}
@@ -46,7 +50,7 @@ export class ComponentsService {
         },
       };
     }
-    const saved = await this.repo.saveComponent(
+    const outcome = await this.repo.saveComponentUnlessRefused(
       {
         name: req.name,
         scheme: scheme.id,
@@ -54,6 +58,8 @@ export class ComponentsService {
         currentVersion: req.currentVersion,
         sourceType: plugin.id,
         sourceConfig: req.sourceConfig,
+        // Absent keeps what is stored (a new component starts with none).
+        ...(req.requires ? { requires: req.requires } : {}),
       },
       {
         actor: req.actor,
@@ -65,10 +71,16 @@ export class ComponentsService {
           sourceType: plugin.id,
           // The settings (a trusted root among them) by digest: a changed root shows as a changed digest.
           sourceConfigSha256: createHash('sha256').update(canonicalJson(req.sourceConfig)).digest('hex'),
+          ...(req.requires ? { requires: req.requires } : {}),
         },
       },
+      (snapshot) => {
+        const stored = snapshot.components.find((c) => c.name === req.name)?.requires ?? {};
+        return refuseRequirements(req.name, req.requires ?? stored, snapshot);
+      },
     );
-    return { ok: true, result: toUpsertReply(saved) };
+    if ('refused' in outcome) return { ok: false, error: outcome.refused };
+    return { ok: true, result: toUpsertReply(outcome.saved) };
   }
 }
 
@@ -80,6 +92,7 @@ const toUpsertReply = (c: ComponentEntity): ComponentUpsertReplyV1 => ({
   currentVersion: c.currentVersion,
   sourceType: c.sourceType,
   sourceConfig: c.sourceConfig,
+  requires: c.requires ?? {},
   createdAt: iso(c.createdAt),
   updatedAt: iso(c.updatedAt),
 });

@@ -1,4 +1,4 @@
-import { CodedError, type Channel } from '@lockstep/contracts';
+import { CodedError, type Channel, type Requirements } from '@lockstep/contracts';
 import type { GuardedFetch } from '@lockstep/net-guard';
 import type { ObjectStore } from '@lockstep/storage';
 import type { z } from 'zod';
@@ -11,6 +11,8 @@ export interface SourceRelease {
   hotfix: boolean;
   breaking: boolean;
   notes: string;
+  /** What the release needs of other components (from its signed metadata); absent = nothing. */
+  requires?: Requirements;
   /** Where the artifact is (s3://bucket/key, https://…, npm tarball URL) and what it hashes to. */
   artifact: { uri: string; sha256: string; length: number };
 }

@@ -1,5 +1,5 @@
-import type { ChangeKind } from '@lockstep/contracts';
-import { InvalidVersionError } from '../../errors';
+import { atLeastVersion, type ChangeKind } from '@lockstep/contracts';
+import { InvalidVersionError, InvalidVersionRangeError } from '../../errors';
 import type { VersionScheme } from '../../version-scheme';
 
 const ID = 'abr';
@@ -34,6 +34,15 @@ function mustParse(version: string): AbrVersion {
   const parsed = parse(version);
   if (!parsed) throw new InvalidVersionError(ID, version, EXPECTED);
   return parsed;
+}
+
+const RANGE_FORM = '>=VERSION, a lower bound (e.g. >=1r2); abr has no other ranges';
+
+/** The version of a `>=VERSION` range; throws `InvalidVersionRangeError` for anything else. */
+function floorOf(range: string): string {
+  const floor = typeof range === 'string' ? atLeastVersion(range) : null;
+  if (floor === null || !parse(floor)) throw new InvalidVersionRangeError(ID, range, RANGE_FORM);
+  return floor;
 }
 
 const sign = (n: number): -1 | 0 | 1 => (n < 0 ? -1 : n > 0 ? 1 : 0);
@@ -71,6 +80,19 @@ export const abrScheme: VersionScheme = {
 
   isPrerelease(version) {
     return mustParse(version).stage !== 'r';
+  },
+
+  rangeForm: RANGE_FORM,
+
+  /** Ranges make little sense across stages, so abr reads one form: `>=VERSION`, ordered by `compare`. */
+  validateRange(range) {
+    floorOf(range);
+    return range;
+  },
+
+  satisfies(version, range) {
+    const floor = floorOf(range);
+    return this.compare(version, floor) >= 0;
   },
 
   classify(from, to): ChangeKind {

@@ -1,6 +1,6 @@
 import type { ChangeKind } from '@lockstep/contracts';
 import * as semver from 'semver';
-import { InvalidVersionError } from '../../errors';
+import { InvalidVersionError, InvalidVersionRangeError } from '../../errors';
 import type { VersionScheme } from '../../version-scheme';
 
 const ID = 'semver';
@@ -25,6 +25,8 @@ function mustParse(version: string): semver.SemVer {
   if (!parsed) throw new InvalidVersionError(ID, version, EXPECTED);
   return parsed;
 }
+
+const RANGE_FORM = 'a semver range (e.g. >=2.0.0, ^1.4, ~1.2.3, ">=2.0 <3")';
 
 /**
  * Maps `semver.diff` onto a ChangeKind once `to` is known not to be a pre-release. diff is
@@ -68,6 +70,24 @@ export const semverScheme: VersionScheme = {
 
   isPrerelease(version) {
     return mustParse(version).prerelease.length > 0;
+  },
+
+  rangeForm: RANGE_FORM,
+
+  /**
+   * `semver.satisfies` with pre-releases included: a requirement asks whether what runs is
+   * recent enough, so a running 2.1.0-rc.1 meets `>=2.0.0` (semver's default of leaving
+   * pre-releases out is about which releases to offer, not about what already runs).
+   */
+  satisfies(version, range) {
+    const parsed = mustParse(version);
+    return semver.satisfies(parsed, this.validateRange(range), { includePrerelease: true });
+  },
+
+  validateRange(range) {
+    if (typeof range !== 'string' || range.trim() === '' || semver.validRange(range) === null)
+      throw new InvalidVersionRangeError(ID, range, RANGE_FORM);
+    return range;
   },
 
   classify(from, to) {

@@ -178,7 +178,7 @@ export class TufReleaseSource implements ReleaseSourcePlugin<TufSourceConfig> {
         `TUF target ${info.path} of ${component} at ${location} is not a Lockstep release (${why}). Re-publish it with \`lockstep release publish\``,
       );
     }
-    const { version, channel, security, hotfix, breaking, notes } = custom.data;
+    const { version, channel, security, hotfix, breaking, notes, requires } = custom.data;
     return {
       sha256,
       release: {
@@ -188,6 +188,7 @@ export class TufReleaseSource implements ReleaseSourcePlugin<TufSourceConfig> {
         hotfix,
         breaking,
         notes,
+        ...(requires ? { requires } : {}),
         artifact: { uri: where.artifactUri(info.path), sha256, length: info.length },
       },
     };
