@@ -7,6 +7,8 @@ export const PolicyDecisions = [
   'install-now',
   'wait-window',
   'wait-approval',
+  /** A release another component's version must come first for (or whose requirements form a cycle). */
+  'wait-dependency',
   'too-young',
   'held',
   'skipped',

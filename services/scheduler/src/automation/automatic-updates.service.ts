@@ -10,7 +10,7 @@ import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
 import { AutomationRepository, type AutomaticStart, type StoredSchedule } from './automation.repository';
 import { AutomationSettings, type AutomationSettingsValues } from './automation-settings';
 import { planRuns } from './schedule-runs';
-import { evaluateComponent, type DueRun, type EvaluatedRelease } from './update-evaluation';
+import { evaluateComponent, installOrder, refuseCycles, type DueRun, type EvaluatedRelease } from './update-evaluation';
 
 const ACTOR = systemActor('scheduler');
 /** How often the settings are looked at (the evaluation interval may have changed). */
@@ -96,10 +96,7 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
     for (const e of evaluated.filter((x) => x.decision === 'wait-approval'))
       await this.repo.requestApproval(e, new Date(this.clock.now()), settings.approvalRequests);
     const active = (await this.rolloutRepo.active())[0];
-    const candidate = active
-      ? undefined
-      : (evaluated.find((e) => e.decision === 'install-now' && e.run) ??
-        evaluated.find((e) => e.decision === 'install-now'));
+    const candidate = active ? undefined : installOrder(evaluated)[0];
     const started = candidate ? await this.start(candidate) : undefined;
     for (const run of runs) {
       if (started && candidate?.run?.key === run.key) continue;
@@ -134,14 +131,14 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async evaluateAll(now: Date, runs: readonly DueRun[], only?: string): Promise<EvaluatedRelease[]> {
-    const [file, windows, components] = await Promise.all([
+    const [policyFile, windows, all] = await Promise.all([
       this.repo.policy(),
       this.repo.windows(),
-      this.repo.components(only),
+      this.repo.components(),
     ]);
-    const policyFile = file;
+    const running = new Map(all.map((c) => [c.name, { version: c.currentVersion, scheme: c.scheme }]));
     const out: EvaluatedRelease[] = [];
-    for (const component of components) {
+    for (const component of all) {
       const [releases, holds, approvals] = await Promise.all([
         this.repo.releases(component.name),
         this.repo.holds(component.name),
@@ -156,11 +153,13 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
           holds,
           approvals,
           dueRuns: runs,
+          running,
           now,
         }),
       );
     }
-    return out;
+    // a cycle is looked for across every component, also when one is asked for
+    return refuseCycles(out, all).filter((e) => only === undefined || e.component === only);
   }
 
   /** Starts the automatic rollout of `e`; false when it did not start (recorded on its run, if any). */

@@ -4,6 +4,7 @@ import {
   type Channel,
   type MaintenanceWindowSpecV1,
   type PolicyHold,
+  type Requirements,
   type ScheduleSpecV1,
   type UpdateClass,
   approveCommand,
@@ -60,13 +61,18 @@ export class AutomationRepository {
   }
 
   async components(name?: string): Promise<ComponentFacts[]> {
-    const rows = rowsOf<{ name: string; scheme: string; current_version: string | null }>(
+    const rows = rowsOf<{ name: string; scheme: string; current_version: string | null; requires: Requirements }>(
       await this.ds.query(
-        `SELECT name, scheme, current_version FROM components WHERE $1::text IS NULL OR name = $1 ORDER BY name`,
+        `SELECT name, scheme, current_version, requires FROM components WHERE $1::text IS NULL OR name = $1 ORDER BY name`,
         [name ?? null],
       ),
     );
-    return rows.map((r) => ({ name: r.name, scheme: r.scheme, currentVersion: r.current_version }));
+    return rows.map((r) => ({
+      name: r.name,
+      scheme: r.scheme,
+      currentVersion: r.current_version,
+      requires: r.requires,
+    }));
   }
 
   async releases(component: string): Promise<ReleaseFacts[]> {
@@ -77,9 +83,10 @@ export class AutomationRepository {
       hotfix: boolean;
       breaking: boolean;
       announced_at: Date;
+      requires: Requirements;
     }>(
       await this.ds.query(
-        `SELECT version, channel, security, hotfix, breaking, announced_at FROM announced_releases WHERE component = $1`,
+        `SELECT version, channel, security, hotfix, breaking, announced_at, requires FROM announced_releases WHERE component = $1`,
         [component],
       ),
     );

@@ -1,5 +1,12 @@
 import type { UpdatePolicyV1 } from '@lockstep/contracts';
-import { evaluateComponent, type ComponentEvaluationInput, type DueRun, type ReleaseFacts } from './update-evaluation';
+import {
+  evaluateComponent,
+  installOrder,
+  refuseCycles,
+  type ComponentEvaluationInput,
+  type DueRun,
+  type ReleaseFacts,
+} from './update-evaluation';
 
 const policy: UpdatePolicyV1 = {
   classes: {
@@ -32,10 +39,11 @@ const release = (version: string, flags: Partial<ReleaseFacts> = {}): ReleaseFac
   hotfix: false,
   breaking: false,
   publishedAt: new Date('2026-03-10T08:00:00Z'),
+  requires: {},
   ...flags,
 });
 const input = (over: Partial<ComponentEvaluationInput> = {}): ComponentEvaluationInput => ({
-  component: { name: 'app', scheme: 'semver', currentVersion: '1.0.0' },
+  component: { name: 'app', scheme: 'semver', currentVersion: '1.0.0', requires: {} },
   releases: [],
   policy,
   windows: [
@@ -49,6 +57,10 @@ const input = (over: Partial<ComponentEvaluationInput> = {}): ComponentEvaluatio
   holds: [],
   approvals: new Map(),
   dueRuns: [],
+  running: new Map([
+    ['app', { version: '1.0.0', scheme: 'semver' }],
+    ['config', { version: '1.5.0', scheme: 'semver' }],
+  ]),
   now,
   ...over,
 });
@@ -120,5 +132,67 @@ describe(evaluateComponent.name, () => {
     );
 
     expect(sut).toMatchObject({ decision: 'held', reason: 'held: broken' });
+  });
+
+  it('waits for what a release needs of another component, saying what runs', () => {
+    const [sut] = evaluateComponent(
+      input({ releases: [release('1.0.1', { security: true, requires: { config: '>=2.0.0' } })] }),
+    );
+
+    expect(sut).toMatchObject({
+      decision: 'wait-dependency',
+      reason: 'waits for config: needs config >=2.0.0, which runs 1.5.0',
+    });
+  });
+
+  it('applies the requirements a component was registered with to every release, and installs once they are met', () => {
+    const registered = { name: 'app', scheme: 'semver', currentVersion: '1.0.0', requires: { config: '>=1.5.0' } };
+    const [met] = evaluateComponent(input({ component: registered, releases: [release('1.0.1', { security: true })] }));
+    const [unmet] = evaluateComponent(
+      input({
+        component: { ...registered, requires: { config: '>=1.6.0' } },
+        releases: [release('1.0.1', { security: true })],
+      }),
+    );
+
+    expect(met.decision).toBe('install-now');
+    expect(unmet.decision).toBe('wait-dependency');
+  });
+});
+
+describe(refuseCycles.name, () => {
+  it('holds back every release of a cycle and names it', () => {
+    const config = evaluateComponent(
+      input({
+        component: { name: 'config', scheme: 'semver', currentVersion: '1.5.0', requires: {} },
+        releases: [release('1.5.1', { security: true, requires: { app: '>=1.0.0' } })],
+      }),
+    );
+    const app = evaluateComponent(
+      input({ releases: [release('1.0.1', { security: true, requires: { config: '>=1.5.0' } })] }),
+    );
+
+    const sut = refuseCycles([...config, ...app], []);
+
+    expect(sut.map((e) => [e.component, e.decision, e.reason])).toEqual([
+      ['config', 'wait-dependency', expect.stringContaining('the requirements form a cycle app → config → app')],
+      ['app', 'wait-dependency', expect.stringContaining('the requirements form a cycle app → config → app')],
+    ]);
+  });
+});
+
+describe(installOrder.name, () => {
+  it('starts what others need first', () => {
+    const app = evaluateComponent(
+      input({ releases: [release('1.0.1', { security: true, requires: { config: '>=1.5.0' } })] }),
+    );
+    const config = evaluateComponent(
+      input({
+        component: { name: 'config', scheme: 'semver', currentVersion: '1.5.0', requires: {} },
+        releases: [release('1.5.1', { security: true })],
+      }),
+    );
+
+    expect(installOrder([...app, ...config]).map((e) => e.component)).toEqual(['config', 'app']);
   });
 });

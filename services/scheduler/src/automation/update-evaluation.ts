@@ -7,16 +7,28 @@ import {
   type MaintenanceWindowSpecV1,
   type PolicyHold,
   type UpdateClass,
+  type Requirements,
   type UpdatePolicyV1,
 } from '@lockstep/contracts';
 import { windowAt } from '@lockstep/scheduling';
-import { channelAccepts, classifyCandidate, getScheme } from '@lockstep/versioning';
+import {
+  channelAccepts,
+  classifyCandidate,
+  findCycle,
+  formatCycle,
+  getScheme,
+  requirementGraph,
+  unmetRequirements,
+  type RunningComponent,
+} from '@lockstep/versioning';
 
 /** A component as automatic updates see it. */
 export interface ComponentFacts {
   name: string;
   scheme: string;
   currentVersion: string | null;
+  /** What it needs of other components (its registration): component → version range. */
+  requires: Requirements;
 }
 
 /** A release the checker announced. */
@@ -28,6 +40,8 @@ export interface ReleaseFacts {
   breaking: boolean;
   /** When it was announced; its age counts from here. */
   publishedAt: Date;
+  /** What this release needs of other components (its signed metadata), over the registration's. */
+  requires: Requirements;
 }
 
 /** A stored maintenance window. */
@@ -63,6 +77,8 @@ export interface EvaluatedRelease extends DecisionResult {
   window?: WindowFacts;
   /** The schedule run it installs in (install-now through a schedule). */
   run?: DueRun;
+  /** What installing it needs of other components: the registration's requirements and the release's. */
+  requires: Requirements;
 }
 
 export interface ComponentEvaluationInput {
@@ -74,6 +90,8 @@ export interface ComponentEvaluationInput {
   holds: readonly PolicyHold[];
   approvals: ReadonlyMap<string, 'pending' | 'approved' | 'rejected'>;
   dueRuns: readonly DueRun[];
+  /** What every registered component runs now, for requirements. */
+  running: ReadonlyMap<string, RunningComponent>;
   now: Date;
 }
 
@@ -121,12 +139,14 @@ export function evaluateComponent(input: ComponentEvaluationInput): EvaluatedRel
       const { kind } = classifyCandidate({ scheme, current, candidate: r });
       const release = { version: r.version, kind, security: r.security, hotfix: r.hotfix, publishedAt: r.publishedAt };
       const cls = releaseClass(release);
+      const requires = { ...component.requires, ...r.requires };
       const base = {
         component: component.name,
         version: r.version,
         currentVersion: current,
         cls,
         publishedAt: r.publishedAt,
+        requires,
       };
       const result = decide({
         release,
@@ -137,11 +157,19 @@ export function evaluateComponent(input: ComponentEvaluationInput): EvaluatedRel
         approval: input.approvals.get(r.version),
         window,
       });
+      if (result.decision !== 'install-now' && result.decision !== 'wait-window') return { ...base, ...result };
+      // the policy would install it (now or in a window): what it needs of others must run first
+      const unmet = unmetRequirements(requires, input.running);
+      if (unmet.length)
+        return {
+          ...base,
+          decision: 'wait-dependency' as const,
+          reason: `waits for ${unmet.map((u) => u.component).join(', ')}: ${unmet.map((u) => u.reason).join('; ')}`,
+        };
       // installing through the open window (not `immediate`): an automatic rollout keeps to it
       if (result.decision === 'install-now')
         return { ...base, ...result, ...(policy.classes[cls] !== 'immediate' ? { window: window?.window } : {}) };
-      const run =
-        result.decision === 'wait-window' ? input.dueRuns.find((x) => covers(x, component.name, cls)) : undefined;
+      const run = input.dueRuns.find((x) => covers(x, component.name, cls));
       if (run)
         return {
           ...base,
@@ -151,4 +179,39 @@ export function evaluateComponent(input: ComponentEvaluationInput): EvaluatedRel
         };
       return { ...base, ...result };
     });
+}
+
+/**
+ * Across components: releases whose requirements, with the registrations', form a cycle cannot
+ * be ordered; each of them waits, and says which cycle to break. Only releases the policy would
+ * install are looked at (the others are not going anywhere).
+ */
+export function refuseCycles(
+  evaluated: EvaluatedRelease[],
+  registrations: ReadonlyArray<Pick<ComponentFacts, 'name' | 'requires'>>,
+): EvaluatedRelease[] {
+  const moving = evaluated.filter((e) => e.decision === 'install-now' || e.decision === 'wait-dependency');
+  const graph = requirementGraph(
+    registrations.map((c): [string, Requirements] => [c.name, c.requires]),
+    moving.map((e): [string, Requirements] => [e.component, e.requires]),
+  );
+  const cycle = findCycle(graph);
+  if (!cycle) return evaluated;
+  const reason = `waits: the requirements form a cycle ${formatCycle(cycle)}; change a component's --requires or publish a release without it`;
+  return evaluated.map((e) =>
+    cycle.includes(e.component) && moving.includes(e)
+      ? { ...e, decision: 'wait-dependency' as const, reason, run: undefined, window: undefined }
+      : e,
+  );
+}
+
+/**
+ * The releases to start now, those others depend on first: a dependant waits for the earlier
+ * rollout (the cluster runs one at a time, and its requirement is unmet until that succeeded).
+ */
+export function installOrder(evaluated: readonly EvaluatedRelease[]): EvaluatedRelease[] {
+  const now = evaluated.filter((e) => e.decision === 'install-now');
+  const needs = (a: EvaluatedRelease, b: EvaluatedRelease) => Object.hasOwn(a.requires, b.component);
+  // dependencies before dependants, then schedule runs first (a run is recorded with what it started)
+  return [...now].sort((a, b) => (needs(a, b) ? 1 : needs(b, a) ? -1 : Number(!!b.run) - Number(!!a.run)));
 }
