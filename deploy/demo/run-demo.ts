@@ -427,6 +427,8 @@ async function main(): Promise<void> {
     ok(
       `one byte of demo 1.3.0 flipped in the bucket → webhook got check.failed ${(failed.data as { code: string }).code}; 1.3.0 not announced`,
     );
+    // the operator restores the artifact (the byte flipped back), so later checks pass again
+    await tamperArtifactByte(store, 'demo', '1.3.0', 42);
 
     step(11, 'Backups: one per node before every install, and a verified restore');
     const preUpdate = jsonOf<
