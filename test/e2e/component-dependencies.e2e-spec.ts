@@ -29,10 +29,7 @@ describe('component dependencies (scheduler, api, checker, four agents of two co
     );
     if (!reply.ok) throw new Error(reply.error.message);
   };
-  const decisionOf = async (component: string, version: string) =>
-    jsonOf<UpdatesReplyV1>(await ok('updates', '--json')).items.find(
-      (u) => u.component === component && u.version === version,
-    );
+  const updates = async () => jsonOf<UpdatesReplyV1>(await ok('updates', '--json')).items;
   const component = async (name: string) => jsonOf<ComponentView>(await ok('components', 'show', name, '--json'));
   /** Automatic rollouts of the release, oldest first, with their rollout's state and times. */
   const automaticRollouts = async (name: string, version: string) =>
@@ -122,9 +119,13 @@ defaults:
 
     await Promise.all([checkNow('demo'), checkNow('config')]);
     // config's rollout holds its nodes healthy for 3 s before it can succeed: config still runs 1.0.0
-    expect(await decisionOf('demo', '2.0.0')).toMatchObject({
+    const items = await updates();
+    expect(items.find((u) => u.component === 'demo' && u.version === '2.0.0')).toMatchObject({
       decision: 'wait-dependency',
       reason: 'waits for config: needs config >=2.0.0, which runs 1.0.0',
+    });
+    expect(items.find((u) => u.component === 'config' && u.version === '2.0.0')).toMatchObject({
+      decision: 'install-now',
     });
     const [config] = await succeededAutomatic('config', '2.0.0');
     const [demo] = await succeededAutomatic('demo', '2.0.0');
@@ -160,8 +161,10 @@ defaults:
       'demo>=1.0.0',
     );
 
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain('config → demo → config');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'error: config is not registered with these requirements: components depend on each other in a cycle: config → demo → config; remove one of these requirements',
+    );
     expect((await fleet.dep.pg.query(`SELECT * FROM components WHERE name = 'config'`)).rows[0]).toEqual(before);
     expect((await component('config')).requires).toEqual({});
     expect((await component('demo')).requires).toEqual({ config: '>=2.0.0' });
