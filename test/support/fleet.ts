@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queries, systemActor, type QueryReply } from '@lockstep/contracts';
@@ -77,19 +77,41 @@ export class TestFleet {
       bucket: fleet.bucket,
     });
     await fleet.store.ensureBucket();
-    await fleet.publish('1.0.0');
-    writeFileSync(fleet.rootPath, await trustedRootFor(fleet.store, 'demo'));
+    await fleet.publishFirst('demo', fleet.rootPath);
     fleet.procs.push(await startService('checker', { ...fleet.env('checker'), CHECKER_CHECK_ON_START: 'false' }));
-    const reply = await fleet.dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, {
-      name: 'demo',
+    await fleet.register('demo', fleet.rootPath);
+    await fleet.startScheduler();
+    return fleet;
+  }
+
+  /**
+   * Registers another component whose releases this fleet publishes (`publish(v, {}, name)`),
+   * with 1.0.0 published; returns the path of its trusted root, for its agents (`addNodes` with
+   * AGENT_COMPONENT and AGENT_TRUSTED_ROOT) and `lockstep components add --trusted-root`.
+   */
+  async addComponent(name: string): Promise<string> {
+    const rootPath = join(this.work, `root-${name}.json`);
+    await this.publishFirst(name, rootPath);
+    await this.register(name, rootPath);
+    return rootPath;
+  }
+
+  /** Publishes 1.0.0 of a new component and saves its trusted root at `rootPath`. */
+  private async publishFirst(component: string, rootPath: string): Promise<void> {
+    await this.publish('1.0.0', {}, component);
+    writeFileSync(rootPath, await trustedRootFor(this.store, component));
+  }
+
+  /** Registers the component with the checker (its running version unknown until its nodes report it). */
+  private async register(name: string, rootPath: string): Promise<void> {
+    const reply = await this.dep.queries.send<QueryReply<unknown>>(Queries.ComponentUpsert, {
+      name,
       sourceType: 'tuf',
       currentVersion: null,
-      sourceConfig: { mode: 's3', trustedRoot: (await trustedRootFor(fleet.store, 'demo')).toString() },
+      sourceConfig: { mode: 's3', trustedRoot: readFileSync(rootPath, 'utf8') },
       actor: systemActor('e2e-fleet'),
     });
     if (!reply.ok) throw new Error(reply.error.message);
-    await fleet.startScheduler();
-    return fleet;
   }
 
   /** Settings of one process (`checker`, …, `agent-<nodeId>`): its NATS identity when NATS is secured. */
@@ -157,12 +179,16 @@ export class TestFleet {
     return p;
   }
 
-  /** Publishes demo `version`; `security` / `hotfix` go into its signed metadata. */
-  publish(version: string, options: DemoArtifactOptions & { security?: boolean; hotfix?: boolean } = {}) {
+  /** Publishes `version` of the demo app as `component`; `security` / `hotfix` go into its signed metadata. */
+  publish(
+    version: string,
+    options: DemoArtifactOptions & { security?: boolean; hotfix?: boolean } = {},
+    component = 'demo',
+  ) {
     const { security, hotfix, ...artifact } = options;
     return this.writer.publish({
       store: this.store,
-      component: 'demo',
+      component,
       artifact: buildDemoArtifact(version, artifact),
       version,
       channel: 'stable',
