@@ -161,8 +161,11 @@ export const ComponentUpsertV1 = z.object({
   scheme: z.string().default('semver'),
   /** Channel whose releases are offered. */
   channel: z.enum(['stable', 'beta', 'alpha']).default('stable'),
-  /** Version the component runs now; null when not known yet. */
-  currentVersion: z.string().nullable().default(null),
+  /**
+   * Version the component runs now; null when not known yet. Absent keeps what is stored (null
+   * for a new component): re-registering to change something else must not forget what runs.
+   */
+  currentVersion: z.string().nullable().optional(),
   /** Release source plugin id (`tuf`, `npm`). */
   sourceType: z.string(),
   /** The plugin's settings, validated by its schema. */

@@ -172,6 +172,8 @@ describe('lockstep components (against a fake API)', () => {
 
     expect(kept).toBe(0);
     expect(keptBody).not.toHaveProperty('requires');
+    // nor does it forget the version that runs: without --current none is sent (it used to send null)
+    expect(keptBody).not.toHaveProperty('currentVersion');
     expect(bad).toBe(2);
     expect(seen.sent).toHaveLength(1);
     expect(seen.err).toMatch(/--requires item "config2" is not COMPONENT followed by a range/);

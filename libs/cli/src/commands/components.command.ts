@@ -68,7 +68,8 @@ export function registerComponents(program: Command, ctx: CliContext): void {
       const saved = await ctx.api(cmd).put<ComponentView>(`/v1/components/${encodeURIComponent(name)}`, {
         scheme: o.scheme,
         channel: o.channel,
-        currentVersion: o.current ?? null,
+        // absent: the control plane keeps the version it knows runs
+        ...(o.current !== undefined ? { currentVersion: o.current } : {}),
         sourceType: o.source,
         sourceConfig,
         ...(requires ? { requires } : {}),

@@ -52,6 +52,17 @@ describe('component requirements (Postgres, S3)', () => {
     expect(await stored()).toEqual({ app: { config: '>=2.0.0' }, config: {} });
   });
 
+  it('keeps the version a component runs when a registration leaves currentVersion out (re-registering to add requires)', async () => {
+    await register('worker', { currentVersion: '3.1.0' });
+
+    const again = await register('worker', { currentVersion: undefined, requires: { config: '>=1.0.0' } });
+    const cleared = await register('worker', { currentVersion: null });
+
+    expect(again).toMatchObject({ ok: true, result: { currentVersion: '3.1.0', requires: { config: '>=1.0.0' } } });
+    expect(cleared).toMatchObject({ ok: true, result: { currentVersion: null } });
+    await bed.db.ds.getRepository(ComponentEntity).delete({ name: 'worker' });
+  });
+
   it('refuses a registration that closes a cycle, naming it, and changes nothing', async () => {
     const before = await audits();
 

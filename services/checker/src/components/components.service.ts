@@ -27,7 +27,7 @@ export class ComponentsService {
     let scheme;
     try {
       scheme = getScheme(req.scheme);
-      if (req.currentVersion !== null) scheme.validate(req.currentVersion);
+      if (typeof req.currentVersion === 'string') scheme.validate(req.currentVersion);
     } catch (err) {
       return {
         ok: false,
@@ -55,7 +55,8 @@ export class ComponentsService {
         name: req.name,
         scheme: scheme.id,
         channel: req.channel,
-        currentVersion: req.currentVersion,
+        // Absent keeps what is stored (a new component starts with none).
+        ...(req.currentVersion !== undefined ? { currentVersion: req.currentVersion } : {}),
         sourceType: plugin.id,
         sourceConfig: req.sourceConfig,
         // Absent keeps what is stored (a new component starts with none).
@@ -67,7 +68,7 @@ export class ComponentsService {
         params: {
           scheme: scheme.id,
           channel: req.channel,
-          currentVersion: req.currentVersion,
+          ...(req.currentVersion !== undefined ? { currentVersion: req.currentVersion } : {}),
           sourceType: plugin.id,
           // The settings (a trusted root among them) by digest: a changed root shows as a changed digest.
           sourceConfigSha256: createHash('sha256').update(canonicalJson(req.sourceConfig)).digest('hex'),
