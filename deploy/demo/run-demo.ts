@@ -517,7 +517,7 @@ async function main(): Promise<void> {
       );
     ok('NATS: no process reached beyond its own permissions (the server logged no permissions violation)');
     console.log(
-      `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: releases announced and delivered with verified signatures, a fleet rolled canary-first to 1.2.0, a broken 1.4.0 rolled back on its canary, a tampered 1.3.0 refused, a backup per node before every install, a verified restore, and a lost node announced, left out and removed.`,
+      `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: releases announced and delivered with verified signatures, a fleet rolled canary-first to 1.2.0, a broken 1.4.0 rolled back on its canary, a tampered 1.3.0 refused, a backup per node before every install, a verified restore, a lost node announced, left out and removed, and automatic updates: a security fix rolled out by policy with no one running upgrade, a major waiting for approval.`,
     );
   } finally {
     for (const c of cleanup.reverse()) await c().catch(() => undefined);
