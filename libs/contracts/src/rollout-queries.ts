@@ -210,6 +210,11 @@ export const RolloutStrategyV1 = z.object({
     ),
   /** Rollback rollouts: restore each node's pre-update backup (of the rollout rolled back) before swapping back. */
   restoreData: z.boolean().optional(),
+  /**
+   * false: the nodes skip their pre-update backup (an automatic update whose policy says
+   * `backupBefore: false`); absent: each node's own setting decides (AGENT_BACKUP_BEFORE_UPDATE).
+   */
+  backup: z.boolean().optional(),
 });
 export type RolloutStrategyV1 = z.infer<typeof RolloutStrategyV1>;
 

@@ -199,7 +199,9 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
         : {}),
     };
     try {
-      const reply = await this.rollouts.create({ ...request, actor: ACTOR }, 'upgrade', null, {}, (m, r) =>
+      // backupBefore: false skips the nodes' pre-update backups; true leaves them to each node's setting
+      const backup = policy.backupBefore ? {} : { backup: false };
+      const reply = await this.rollouts.create({ ...request, actor: ACTOR }, 'upgrade', null, backup, (m, r) =>
         this.repo.recordStart(m, r.id, start),
       );
       if (reply.ok) {

@@ -39,6 +39,17 @@ describe(RolloutConductor.name, () => {
     expect(fleet.sent.every(({ cmd }) => cmd.fencingToken === 1 && cmd.version === '1.1.0')).toBe(true);
   });
 
+  it.each([
+    ['a rollout whose policy skips backups (backup: false) tells every install to skip it', { backup: false }, [false]],
+    ["any other leaves it to each node's own setting", {}, [undefined]],
+  ])('%s', async (_what, strategy, expected) => {
+    arrange({ ...strategy, autoRollback: true });
+
+    await clock.run(sut.conduct(repo.id, lock));
+
+    expect([...new Set(fleet.sent.map(({ cmd }) => cmd.backup))]).toEqual(expected);
+  });
+
   it('waits pauseBetweenBatchesMs after a batch, but not after the last one', async () => {
     arrange({ canary: 0, pauseBetweenBatchesMs: 30_000 }, [
       { id: 'n1', batch: 0 },

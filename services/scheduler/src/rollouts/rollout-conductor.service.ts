@@ -210,6 +210,7 @@ export class RolloutConductor {
       lockKey: lock.key,
       health: { minHealthyMs: r.strategy.minHealthyMs, deadlineMs: r.strategy.healthyDeadlineMs },
       ...(restoreFrom?.has(node.nodeId) ? { restoreBackupId: restoreFrom.get(node.nodeId) } : {}),
+      ...(action === 'install' && r.strategy.backup === false ? { backup: false } : {}),
       issuedAt,
       // when this conductor gives up on the node (it counts it timed out then): the agent never acts
       // on an install later. A revert has none: returning a node late is still right.

@@ -119,7 +119,7 @@ export class RolloutsService {
     req: Audited<RolloutCreateV1>,
     kind: 'upgrade' | 'downgrade' | 'rollback' = req.direction,
     rollbackOf: string | null = null,
-    extra: Pick<RolloutStrategy, 'restoreData'> = {},
+    extra: Pick<RolloutStrategy, 'restoreData' | 'backup'> = {},
     within?: Parameters<RolloutRepository['create']>[2]['within'],
   ): Promise<QueryReply<RolloutCreateReplyV1>> {
     // The checker's verification and the fleet view are independent: ask for both at once.
