@@ -221,7 +221,7 @@ defaults:
       timeoutMs: 20_000,
       intervalMs: 200,
       what: 'the automatic rollout of 2.0.4',
-    }).then((r) => r!);
+    }).then((r) => r);
     await waitFor(async () => (await fleet.nodeRows(id)).some((n) => n.status === 'succeeded'), {
       timeoutMs: 30_000,
       intervalMs: 100,

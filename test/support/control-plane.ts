@@ -146,13 +146,18 @@ export async function collectEvents(dep: TestDeployment): Promise<CollectedEvent
             if (have.has(seq)) continue;
             const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
             if (m === undefined) return false; // the stream has no leader yet: try again
-            if (m === null) have.add(seq); // not in the stream (deleted): nothing to collect
+            if (m === null)
+              have.add(seq); // not in the stream (deleted): nothing to collect
             else keep(m);
           }
           while (have.has(contiguous + 1)) contiguous++;
           return reached();
         },
-        { timeoutMs, intervalMs: 250, what: `the event collector to reach ${stream} sequence ${target} (at ${contiguous})` },
+        {
+          timeoutMs,
+          intervalMs: 250,
+          what: `the event collector to reach ${stream} sequence ${target} (at ${contiguous})`,
+        },
       );
     },
     async stop() {
