@@ -132,6 +132,11 @@ defaults:
     expect(patch).toMatchObject({ trigger: 'window' });
     expect(patch.created_at.getTime()).toBeGreaterThanOrEqual(opened - 1000);
     expect(await decisionOf('2.0.0')).toMatchObject({ decision: 'wait-approval' });
+    // asked once (its event goes out in the same transaction), though three replicas evaluated it many times
+    const asked = await fleet.dep.pg.query(
+      `SELECT count(*)::int AS n FROM audit_log WHERE action = 'update.request-approval' AND target = 'demo@2.0.0'`,
+    );
+    expect(asked.rows[0].n).toBe(1);
 
     setCalendar(windowOpens(0) + 1.5 * HOUR); // the window closed
     await ok('approve', 'demo', '2.0.0', '--reason', 'read the changelog');
@@ -194,8 +199,11 @@ defaults:
     await checkNow();
     expect(await decisionOf('2.0.3')).toMatchObject({ decision: 'wait-window' });
 
+    // every replica is killed once around the due time, never all at once
+    await schedulers[0].kill('SIGKILL');
     await schedulers[1].kill('SIGKILL');
     setCalendar(due + 10_000);
+    schedulers[0] = await fleet.startScheduler();
     await schedulers[2].kill('SIGKILL');
     schedulers[1] = await fleet.startScheduler();
     schedulers[2] = await fleet.startScheduler();

@@ -129,6 +129,22 @@ describe(`${ApiModule.name} /v1/schedules and /v1/windows (real Postgres, fixed 
       expect(await rows('update_schedules')).toEqual([]);
     });
 
+    it('starts a schedule enabled again afresh for the scheduler, and leaves one already on as it was', async () => {
+      await app.call('POST', '/v1/schedules', WEEKLY);
+      const seen = async () =>
+        (await ds.query<Array<{ first_seen_at: Date | null }>>(`SELECT "first_seen_at" FROM "update_schedules"`))[0]
+          .first_seen_at;
+      await ds.query(`UPDATE "update_schedules" SET "first_seen_at" = '2026-03-01T00:00:00Z'`);
+
+      await app.call('PATCH', '/v1/schedules/sunday-night', { enabled: true });
+      const keptWhileOn = await seen();
+      await app.call('PATCH', '/v1/schedules/sunday-night', { enabled: false });
+      await app.call('PATCH', '/v1/schedules/sunday-night', { enabled: true });
+
+      expect(keptWhileOn).toEqual(new Date('2026-03-01T00:00:00Z'));
+      expect(await seen()).toBeNull(); // the scheduler marks it seen again: runs while it was off are not caught up
+    });
+
     it('answers 409 for a name in use and keeps the first', async () => {
       await app.call('POST', '/v1/schedules', WEEKLY);
       const before = await rows('update_schedules');

@@ -128,9 +128,13 @@ export class SchedulesRepository {
   ): Promise<RecordOf<K> | null> {
     return this.ds.transaction(async (manager) => {
       // TypeORM answers an UPDATE … RETURNING as [rows, affected count].
-      // A schedule turned on again starts afresh where the scheduler next sees it: the runs due
-      // while it was off were not missed, they were not wanted (first_seen_at, see the migration).
-      const restart = kind === 'schedule' && enabled ? `, "first_seen_at" = NULL` : '';
+      // A schedule turned on again (not one already on) starts afresh where the scheduler next
+      // sees it: the runs due while it was off were not missed, they were not wanted
+      // (first_seen_at, see the migration). In SET, "enabled" is the value before the update.
+      const restart =
+        kind === 'schedule' && enabled
+          ? `, "first_seen_at" = CASE WHEN "enabled" THEN "first_seen_at" ELSE NULL END`
+          : '';
       const [rows]: [Row[], number] = await manager.query(
         `UPDATE "${TABLES[kind].table}" SET "enabled" = $2, "updated_at" = $3${restart}
          WHERE "name" = $1 RETURNING *`,

@@ -7,16 +7,37 @@ import { isUniqueViolation } from '../rollouts/rollout-records';
 import { RolloutRepository } from '../rollouts/rollout.repository';
 import { RolloutsService } from '../rollouts/rollouts.service';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../scheduler.config';
-import { AutomationRepository, type AutomaticStart, type StoredSchedule } from './automation.repository';
+import {
+  AutomationRepository,
+  type AutomaticRollout,
+  type AutomaticStart,
+  type StoredSchedule,
+} from './automation.repository';
 import { AutomationSettings, type AutomationSettingsValues } from './automation-settings';
 import { planRuns } from './schedule-runs';
-import { evaluateComponent, installOrder, refuseCycles, type DueRun, type EvaluatedRelease } from './update-evaluation';
+import {
+  evaluateComponent,
+  installOrder,
+  mergedWindow,
+  refuseCycles,
+  windowsOf,
+  type DueRun,
+  type EvaluatedRelease,
+} from './update-evaluation';
 
 const ACTOR = systemActor('scheduler');
 /** How often the settings are looked at (the evaluation interval may have changed). */
 const SETTINGS_LOOK_MS = 1000;
 /** Finished states of an automatic rollout that hold its release. */
 const FAILED_STATES = ['failed', 'rolled_back', 'aborted'];
+
+/** The window a release was to start in closed before its rollout was stored. */
+class WindowClosedError extends Error {
+  override readonly name = 'WindowClosedError';
+  constructor(window: string) {
+    super(`maintenance window ${window} closed before the rollout started`);
+  }
+}
 
 /** A schedule run due now, with where to record it. */
 interface FiringRun extends DueRun {
@@ -40,6 +61,7 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
   private readonly logger = new Logger(AutomaticUpdates.name);
   private readonly stop = new AbortController();
   private loop: Promise<void> | undefined;
+  private readonly warned = new Map<string, string>();
 
   constructor(
     private readonly repo: AutomationRepository,
@@ -83,26 +105,35 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
   /** One evaluation (see the class comment); exported for tests. */
   async tick(settings: AutomationSettingsValues): Promise<void> {
     const now = this.calendar.now();
-    const windows = await this.repo.windows();
-    await this.keepToWindows(now, windows);
     await this.holdFailedReleases();
     const runs = await this.dueRuns(now, settings);
+    const evaluated = await this.evaluateAll(now, runs);
+    await this.keepToWindows(now, evaluated, settings);
+    // approvals are asked for also while automatic updates are off: the answer is ready when they are on
+    for (const e of evaluated.filter((x) => x.decision === 'wait-approval'))
+      await this.repo.requestApproval(e, new Date(this.clock.now()), settings.approvalRequests);
     if (!settings.automatic) {
       for (const run of runs)
         await this.record(run, 'nothing-to-do', 'automatic updates are off (setting update.automatic)');
       return;
     }
-    const evaluated = await this.evaluateAll(now, runs);
-    for (const e of evaluated.filter((x) => x.decision === 'wait-approval'))
-      await this.repo.requestApproval(e, new Date(this.clock.now()), settings.approvalRequests);
-    const active = (await this.rolloutRepo.active())[0];
-    const candidate = active ? undefined : installOrder(evaluated)[0];
-    const started = candidate ? await this.start(candidate) : undefined;
+    // while a rollout runs nothing starts; a due run stays open and fires late once it ends (missed_runs)
+    if ((await this.rolloutRepo.active()).length) return;
+    let started: EvaluatedRelease | undefined;
+    for (const candidate of installOrder(evaluated)) {
+      if (await this.start(candidate)) {
+        started = candidate;
+        break;
+      }
+    }
     for (const run of runs) {
-      if (started && candidate?.run?.key === run.key) continue;
-      const detail = active
-        ? `rollout ${active.id} (${active.component} → ${active.targetVersion}) was under way; one rollout runs at a time`
-        : `no release of ${run.components.length ? run.components.join(', ') : 'any component'} waits for it`;
+      if (started?.run?.key === run.key) continue;
+      const covered = evaluated.filter((e) => e.run?.key === run.key);
+      const detail = started
+        ? `${started.component} ${started.version} started instead (one rollout runs at a time)`
+        : covered.length
+          ? `${covered.map((e) => `${e.component} ${e.version}`).join(', ')} could not start (see the scheduler's log)`
+          : `no release of ${run.components.length ? run.components.join(', ') : 'any component'} waits for it`;
       await this.record(run, 'nothing-to-do', detail);
     }
   }
@@ -162,11 +193,15 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
     return refuseCycles(out, all).filter((e) => only === undefined || e.component === only);
   }
 
-  /** Starts the automatic rollout of `e`; false when it did not start (recorded on its run, if any). */
+  /**
+   * Starts the automatic rollout of `e`; false when it did not start (recorded on its run, if
+   * any). A release whose automatic rollout succeeded may start again: nodes that lag (back from
+   * lost, another node group) still run the older version, and the planner leaves out those at it.
+   */
   private async start(e: EvaluatedRelease): Promise<boolean> {
     const latest = (await this.repo.automaticRollouts({ component: e.component, version: e.version }))[0];
-    if (latest && !FAILED_STATES.includes(latest.state)) return false; // under way or done
-    if (latest && (await this.holdFailed(latest))) return false;
+    if (latest && ['planned', 'running', 'paused'].includes(latest.state)) return false;
+    if (latest && FAILED_STATES.includes(latest.state) && (await this.holdFailed(latest))) return false;
     const policy = effectivePolicy(await this.repo.policy(), e.component);
     const labels = Object.entries(e.window?.nodeLabels ?? {});
     const request = RolloutCreateV1.parse({
@@ -201,38 +236,37 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
     try {
       // backupBefore: false skips the nodes' pre-update backups; true leaves them to each node's setting
       const backup = policy.backupBefore ? {} : { backup: false };
-      const reply = await this.rollouts.create({ ...request, actor: ACTOR }, 'upgrade', null, backup, (m, r) =>
-        this.repo.recordStart(m, r.id, start),
-      );
+      const reply = await this.rollouts.create({ ...request, actor: ACTOR }, 'upgrade', null, backup, async (m, r) => {
+        // the window may have closed while this replica asked the checker: then nothing is stored
+        if (e.window && !windowAt(e.window.spec, this.calendar.now()).open) throw new WindowClosedError(e.window.name);
+        await this.repo.recordStart(m, r.id, start);
+      });
       if (reply.ok) {
         this.logger.log(`automatic rollout ${reply.result.rolloutId}: ${e.component} → ${e.version} (${e.reason})`);
         return true;
       }
-      this.logger.warn(`automatic rollout of ${e.component} ${e.version} not started: ${reply.error.message}`);
+      this.warnOnce(
+        `${e.component}@${e.version}`,
+        `automatic rollout of ${e.component} ${e.version} not started: ${reply.error.message}`,
+      );
       if (run) await this.record(run, 'failed', reply.error.message);
       return false;
     } catch (err) {
       if (isUniqueViolation(err, 'schedule_runs_pkey')) return false; // another replica fired this run
+      if (err instanceof WindowClosedError) return false;
       throw err;
     }
   }
 
-  /** Holds the release of a failed automatic rollout unless someone decided about it since; true when it is (now) held. */
-  private async holdFailed(r: {
-    rolloutId: string;
-    component: string;
-    version: string;
-    state: string;
-    reason: string | null;
-    finishedAt: Date | null;
-  }): Promise<boolean> {
-    const since = r.finishedAt ?? new Date(0);
+  /**
+   * Holds the release of a failed automatic rollout, once per failed rollout (whatever the
+   * clocks of the replicas say); true when it is held now, so it must not start again.
+   */
+  private async holdFailed(r: AutomaticRollout): Promise<boolean> {
     const reason = `automatic rollout ${r.rolloutId} ${r.state.replace('_', ' ')}${r.reason ? ` (${r.reason})` : ''}; release the hold with lockstep release-hold ${r.component} --version ${r.version} to let it install again`;
-    if (await this.repo.holdFailedRelease(r.component, r.version, since, reason, new Date(this.clock.now()))) {
-      this.logger.warn(`held ${r.component} ${r.version}: ${reason}`);
-      return true;
-    }
-    return !(await this.repo.holdSince(r.component, r.version, since));
+    const outcome = await this.repo.holdFailedRollout(r, reason, new Date(this.clock.now()));
+    if (outcome === 'held') this.logger.warn(`held ${r.component} ${r.version}: ${reason}`);
+    return outcome === 'held';
   }
 
   private async holdFailedReleases(): Promise<void> {
@@ -243,32 +277,61 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
     for (const r of latestPerRelease.values()) if (FAILED_STATES.includes(r.state)) await this.holdFailed(r);
   }
 
-  /** Pauses automatic rollouts whose window closed; resumes those it paused once their window opens again. */
-  private async keepToWindows(now: Date, windows: Awaited<ReturnType<AutomationRepository['windows']>>): Promise<void> {
+  /**
+   * Pauses an automatic rollout started in a window when no window of its component is open any
+   * more (before its next batch); resumes one it paused when a window is open again, or when its
+   * window was removed, and only while the release may still install (automatic updates on, not
+   * held, rejected or skipped since). An operator's pause is never resumed here.
+   */
+  private async keepToWindows(
+    now: Date,
+    evaluated: readonly EvaluatedRelease[],
+    settings: AutomationSettingsValues,
+  ): Promise<void> {
+    const [policyFile, windows] = await Promise.all([this.repo.policy(), this.repo.windows()]);
     for (const r of await this.repo.automaticRollouts({ activeOnly: true })) {
-      const w = r.windowName ? windows.find((x) => x.name === r.windowName) : undefined;
-      if (!w) continue;
-      const state = windowAt(w.spec, now);
-      if (!state.open && r.state === 'running' && !r.pausedForWindow) {
-        const at = state.opensAt ? state.opensAt.toISOString() : 'never';
+      if (!r.windowName) continue;
+      const own = windowsOf(r.component, effectivePolicy(policyFile, r.component), windows);
+      const merged = mergedWindow(own, now);
+      const gone = !windows.some((w) => w.name === r.windowName);
+      if (r.state === 'running' && !r.pausedForWindow && !gone && !merged?.open) {
+        const at = merged?.opensAt ? merged.opensAt.toISOString() : 'when a window opens';
         await this.rolloutRepo.operatorAction(r.rolloutId, 'pause', ACTOR, {
-          reason: `maintenance window ${w.name} closed; resumes when it opens again (${at})`,
+          reason: `maintenance window ${r.windowName} closed; resumes when a window opens again (${at})`,
           within: (m) => this.repo.setPausedForWindow(m, r.rolloutId, true),
         });
-      } else if (state.open && r.state === 'paused' && r.pausedForWindow) {
+      } else if (r.state === 'paused' && r.pausedForWindow && (gone || merged?.open)) {
+        const release = evaluated.find((e) => e.component === r.component && e.version === r.version);
+        const mayGoOn = settings.automatic && release && ['install-now', 'wait-window'].includes(release.decision);
+        if (!mayGoOn) {
+          this.warnOnce(
+            `resume:${r.rolloutId}`,
+            `rollout ${r.rolloutId} stays paused: ${settings.automatic ? (release?.reason ?? `${r.component} ${r.version} is not wanted any more`) : 'automatic updates are off'}; resume or abort it with lockstep rollouts`,
+          );
+          continue;
+        }
         await this.rolloutRepo.operatorAction(r.rolloutId, 'resume', ACTOR, {
-          reason: `maintenance window ${w.name} open again`,
+          reason: gone
+            ? `maintenance window ${r.windowName} was removed or disabled; the paused rollout goes on`
+            : `a maintenance window of ${r.component} is open again`,
           within: (m) => this.repo.setPausedForWindow(m, r.rolloutId, false),
         });
       }
     }
   }
 
+  /** Logs `message` once per `key` until it changes (each replica evaluates every few seconds). */
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.get(key) === message) return;
+    this.warned.set(key, message);
+    this.logger.warn(message);
+  }
+
   /** The schedule runs to fire now; missed runs that will not fire are recorded as skipped. */
   private async dueRuns(now: Date, settings: AutomationSettingsValues): Promise<FiringRun[]> {
     const graceMs = Math.max(3 * settings.evaluationIntervalMs, 60_000);
     const out: FiringRun[] = [];
-    for (const s of await this.repo.schedules(now)) {
+    for (const s of await this.repo.schedules(now, graceMs)) {
       const plan = planRuns(s, now, { graceMs, missed: settings.missedRuns, catchUpLimitMs: settings.catchUpLimitMs });
       if (plan.skipped) {
         const { count, first } = plan.skipped;

@@ -105,12 +105,17 @@ export class AutomationRepository {
 
   /**
    * Enabled schedules with where their recorded runs end. A schedule no replica has seen yet is
-   * marked seen at `now` (the first mark wins), so its runs start there on every replica.
+   * marked seen (the first mark wins) at when it was created or enabled, or `graceMs` before
+   * `now` if that is later, so its runs start there on every replica.
    */
-  async schedules(now: Date): Promise<StoredSchedule[]> {
-    await this.ds.query(`UPDATE update_schedules SET first_seen_at = $1 WHERE enabled AND first_seen_at IS NULL`, [
-      now,
-    ]);
+  async schedules(now: Date, graceMs: number): Promise<StoredSchedule[]> {
+    // seen late (a long evaluation interval) it still catches a run due since it was created or enabled
+    await this.ds.query(
+      `UPDATE update_schedules
+       SET first_seen_at = GREATEST(updated_at, $1::timestamptz - make_interval(secs => $2::double precision / 1000))
+       WHERE enabled AND first_seen_at IS NULL`,
+      [now, graceMs],
+    );
     const rows = rowsOf<{
       id: string;
       name: string;
@@ -231,35 +236,27 @@ export class AutomationRepository {
     await m.query(`UPDATE automatic_rollouts SET paused_for_window = $2 WHERE rollout_id = $1`, [rolloutId, paused]);
   }
 
-  /** A hold created after `since` on this release or the whole component, live or released (someone already decided). */
-  async holdSince(component: string, version: string, since: Date): Promise<boolean> {
-    const rows = rowsOf(
-      await this.ds.query(
-        `SELECT 1 FROM update_holds WHERE component = $1 AND (version = $2 OR version IS NULL) AND created_at >= $3 LIMIT 1`,
-        [component, version, since],
-      ),
-    );
-    return rows.length > 0;
-  }
-
   /**
-   * Holds a release whose automatic rollout failed, unless a hold on it was made since (by this or
-   * another replica, or by an operator who has released it again). Returns true when it held it.
+   * Holds the release of failed automatic rollout `r` unless that rollout's hold was decided
+   * before (by any replica): each failed rollout is held once, and a release the operator let go
+   * again is not held again for the same failure, whatever the replicas' clocks say.
    */
-  async holdFailedRelease(component: string, version: string, since: Date, reason: string, at: Date): Promise<boolean> {
+  async holdFailedRollout(
+    r: Pick<AutomaticRollout, 'rolloutId' | 'component' | 'version'>,
+    reason: string,
+    at: Date,
+  ): Promise<'held' | 'decided-before'> {
     return this.ds.transaction(async (m) => {
-      // one replica at a time per release, so two do not both see "no hold since"
-      await m.query(`SELECT pg_advisory_xact_lock(hashtext('automatic-hold'), hashtext($1))`, [
-        `${component}@${version}`,
-      ]);
-      const [seen] = rowsOf(
+      const marked = rowsOf(
         await m.query(
-          `SELECT 1 FROM update_holds WHERE component = $1 AND (version = $2 OR version IS NULL) AND created_at >= $3 LIMIT 1`,
-          [component, version, since],
+          `UPDATE automatic_rollouts SET hold_decided = true WHERE rollout_id = $1 AND NOT hold_decided RETURNING rollout_id`,
+          [r.rolloutId],
         ),
       );
-      if (seen) return false;
-      return this.decisions.holdAutomatically(m, component, version, reason, at);
+      if (!marked.length) return 'decided-before';
+      // false: a live hold on that version is there already (an operator's): held either way
+      await this.decisions.holdAutomatically(m, r.component, r.version, reason, at);
+      return 'held';
     });
   }
 

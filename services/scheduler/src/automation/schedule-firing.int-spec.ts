@@ -47,14 +47,15 @@ describe('schedule runs across DST changes, three replicas (Postgres)', () => {
   const addSchedule = async (name: string, spec: ScheduleSpecV1) =>
     (
       await ds.query(
-        `INSERT INTO update_schedules (id, name, spec, created_by) VALUES (gen_random_uuid(), $1, $2, 'spec') RETURNING id`,
+        `INSERT INTO update_schedules (id, name, spec, created_by, created_at, updated_at)
+         VALUES (gen_random_uuid(), $1, $2, 'spec', '2026-01-01', '2026-01-01') RETURNING id`,
         [name, spec],
       )
     )[0].id as string;
-  /** Moves the calendar hour by hour (30 s past each hour) from `from` to `to`; every replica evaluates at each step, at once. */
+  /** Moves the calendar by half hours (30 s past each) from `from` to `to`; every replica evaluates at each step, at once. */
   const walk = async (from: string, to: string) => {
     const settings = await new AutomationSettings(fixedSettings({ 'update.evaluation_interval': 1000 })).read();
-    for (let t = Date.parse(from) + 30_000; t <= Date.parse(to); t += HOUR) {
+    for (let t = Date.parse(from) + 30_000; t <= Date.parse(to); t += HOUR / 2) {
       now = new Date(t);
       await Promise.all(replicas.map((r) => r.tick(settings)));
     }

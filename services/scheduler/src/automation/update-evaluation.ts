@@ -206,12 +206,22 @@ export function refuseCycles(
 }
 
 /**
- * The releases to start now, those others depend on first: a dependant waits for the earlier
- * rollout (the cluster runs one at a time, and its requirement is unmet until that succeeded).
+ * The releases to start now, in the order to try them: a release another one requires comes
+ * before it (a dependant then waits for that rollout: the cluster runs one at a time, and its
+ * requirement is unmet until it succeeded); among those free to go, one a due schedule run
+ * covers first (the run is recorded with what it started), then newest first per component.
  */
 export function installOrder(evaluated: readonly EvaluatedRelease[]): EvaluatedRelease[] {
-  const now = evaluated.filter((e) => e.decision === 'install-now');
-  const needs = (a: EvaluatedRelease, b: EvaluatedRelease) => Object.hasOwn(a.requires, b.component);
-  // dependencies before dependants, then schedule runs first (a run is recorded with what it started)
-  return [...now].sort((a, b) => (needs(a, b) ? 1 : needs(b, a) ? -1 : Number(!!b.run) - Number(!!a.run)));
+  const remaining = evaluated.filter((e) => e.decision === 'install-now');
+  const out: EvaluatedRelease[] = [];
+  while (remaining.length) {
+    const ready = remaining.filter(
+      (a) => !remaining.some((b) => b.component !== a.component && Object.hasOwn(a.requires, b.component)),
+    );
+    if (!ready.length) break; // a cycle: refuseCycles has held those back already
+    const next = ready.find((e) => e.run) ?? ready[0];
+    out.push(next);
+    remaining.splice(remaining.indexOf(next), 1);
+  }
+  return out;
 }

@@ -248,6 +248,9 @@ export class RolloutRepository {
           target: id,
           params: { from, to, ...(why.reason ? { reason: why.reason } : {}) },
         });
+        // an operator's pause or resume takes the rollout out of the scheduler's window keeping
+        // (a window pause sets it again in `within`): it never resumes what a person paused
+        await m.query(`UPDATE automatic_rollouts SET paused_for_window = false WHERE rollout_id = $1`, [id]);
         await why.within?.(m);
         return { ok: true, state: to };
       }
