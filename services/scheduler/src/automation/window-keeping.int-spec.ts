@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY_FILE, type PolicyFileV1 } from '@lockstep/contracts';
-import { ComponentEntity, fixedSettings } from '@lockstep/persistence';
+import { fixedSettings } from '@lockstep/persistence';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Calendar } from '../clock/calendar.port';
@@ -8,7 +8,7 @@ import type { RolloutsService } from '../rollouts/rollouts.service';
 import type { SchedulerConfig } from '../scheduler.config';
 import { ManualClock } from '../testing/manual-clock';
 import { operator } from '../testing/rollout-db-fixtures';
-import { migratedDatabase } from '../testing/scheduler-fixtures';
+import { insertDemoComponent, migratedDatabase } from '../testing/scheduler-fixtures';
 import { AutomationRepository } from './automation.repository';
 import { AutomationSettings } from './automation-settings';
 import { AutomaticUpdates } from './automatic-updates.service';
@@ -59,14 +59,7 @@ describe('an automatic rollout kept to its maintenance window (Postgres)', () =>
     await ds.query(
       `TRUNCATE components, rollouts, announced_releases, update_policy, maintenance_windows, update_holds CASCADE`,
     );
-    await ds.getRepository(ComponentEntity).insert({
-      name: 'demo',
-      scheme: 'semver',
-      channel: 'stable',
-      currentVersion: '1.0.0',
-      sourceType: 'tuf',
-      sourceConfig: {},
-    });
+    await insertDemoComponent(ds);
     await ds.query(
       `INSERT INTO announced_releases (id, component, version, kind, channel, artifact_uri, sha256, length, announced_at)
        VALUES (gen_random_uuid(), 'demo', '1.0.1', 'patch', 'stable', 's3://x', $1, 1, '2026-01-01')`,

@@ -3,7 +3,7 @@ import type { NodeEntry } from '@lockstep/messaging';
 import type { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { AuditRepository } from '../audit/audit.repository';
-import { demoNode, migratedDatabase } from '../testing/scheduler-fixtures';
+import { demoNode, insertDemoComponent, migratedDatabase } from '../testing/scheduler-fixtures';
 import { ComponentVersionsRepository } from './component-versions.repository';
 import { ComponentVersions } from './component-versions.service';
 import type { FleetView } from './fleet-view.service';
@@ -53,14 +53,7 @@ describe(ComponentVersions.name, () => {
   afterAll(() => db.drop());
   beforeEach(async () => {
     await ds.query(`TRUNCATE components, rollouts CASCADE`);
-    await ds.getRepository(ComponentEntity).insert({
-      name: 'demo',
-      scheme: 'semver',
-      channel: 'stable',
-      currentVersion: '1.0.0',
-      sourceType: 'tuf',
-      sourceConfig: {},
-    });
+    await insertDemoComponent(ds);
     nodes = [];
     sut = new ComponentVersions(new ComponentVersionsRepository(ds, new AuditRepository(ds)), {
       list: async () => nodes,

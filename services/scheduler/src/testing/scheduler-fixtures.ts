@@ -1,5 +1,5 @@
 import type { NodeEntry } from '@lockstep/messaging';
-import { createDataSource, runMigrations } from '@lockstep/persistence';
+import { ComponentEntity, createDataSource, runMigrations } from '@lockstep/persistence';
 import { createTestDatabase, type TestDatabase } from '@lockstep/testing';
 import type { DataSource } from 'typeorm';
 import type { ReleaseInfoRepository } from '../rollouts/release-info.repository';
@@ -42,3 +42,14 @@ export async function migratedDatabase(): Promise<{ ds: DataSource; drop(): Prom
     },
   };
 }
+
+/** Registers component demo (semver, stable, from TUF), running `currentVersion`. */
+export const insertDemoComponent = (ds: DataSource, currentVersion: string | null = '1.0.0') =>
+  ds.getRepository(ComponentEntity).insert({
+    name: 'demo',
+    scheme: 'semver',
+    channel: 'stable',
+    currentVersion,
+    sourceType: 'tuf',
+    sourceConfig: {},
+  });
