@@ -17,6 +17,7 @@ import { AutomationSettings, type AutomationSettingsValues } from './automation-
 import { planRuns } from './schedule-runs';
 import {
   evaluateComponent,
+  dependantsOf,
   installOrder,
   mergedWindow,
   refuseCycles,
@@ -168,23 +169,27 @@ export class AutomaticUpdates implements OnApplicationBootstrap, OnApplicationSh
       this.repo.components(),
     ]);
     const running = new Map(all.map((c) => [c.name, { version: c.currentVersion, scheme: c.scheme }]));
+    const releasesOf = new Map(
+      await Promise.all(all.map(async (c) => [c.name, await this.repo.releases(c.name)] as const)),
+    );
+    const requiredBy = dependantsOf(all, releasesOf);
     const out: EvaluatedRelease[] = [];
     for (const component of all) {
-      const [releases, holds, approvals] = await Promise.all([
-        this.repo.releases(component.name),
+      const [holds, approvals] = await Promise.all([
         this.repo.holds(component.name),
         this.repo.approvals(component.name),
       ]);
       out.push(
         ...evaluateComponent({
           component,
-          releases,
+          releases: releasesOf.get(component.name) ?? [],
           policy: effectivePolicy(policyFile, component.name),
           windows,
           holds,
           approvals,
           dueRuns: runs,
           running,
+          requiredBy: requiredBy.get(component.name) ?? [],
           now,
         }),
       );

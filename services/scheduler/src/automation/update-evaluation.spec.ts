@@ -1,5 +1,6 @@
 import type { UpdatePolicyV1 } from '@lockstep/contracts';
 import {
+  dependantsOf,
   evaluateComponent,
   installOrder,
   refuseCycles,
@@ -157,6 +158,27 @@ describe(evaluateComponent.name, () => {
 
     expect(met.decision).toBe('install-now');
     expect(unmet.decision).toBe('wait-dependency');
+  });
+});
+
+describe(dependantsOf.name, () => {
+  it('does not install what the others, as they run, cannot take, and says which to update first', () => {
+    const components = [
+      { name: 'app', scheme: 'semver', currentVersion: '1.0.0', requires: {} },
+      { name: 'worker', scheme: 'semver', currentVersion: '3.0.0', requires: { app: '<2.0.0' } },
+    ];
+    const requiredBy = dependantsOf(components, new Map()).get('app');
+
+    const [major, minor] = evaluateComponent(
+      input({ releases: [release('2.0.0', { security: true }), release('1.1.0', { security: true })], requiredBy }),
+    );
+
+    expect(major).toMatchObject({
+      decision: 'wait-dependency',
+      reason:
+        'waits: worker as it runs needs app <2.0.0; update worker to a release that accepts 2.0.0 first, or upgrade by hand',
+    });
+    expect(minor.decision).toBe('install-now');
   });
 });
 

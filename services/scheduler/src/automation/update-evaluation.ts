@@ -92,7 +92,26 @@ export interface ComponentEvaluationInput {
   dueRuns: readonly DueRun[];
   /** What every registered component runs now, for requirements. */
   running: ReadonlyMap<string, RunningComponent>;
+  /** What the other components, as they run now, require of this one (see dependantsOf). */
+  requiredBy?: ReadonlyArray<{ component: string; range: string }>;
   now: Date;
+}
+
+/**
+ * For each component, what the others require of it as they run now: their registration's
+ * requirements and those of the release each runs (when the checker announced it).
+ */
+export function dependantsOf(
+  components: readonly ComponentFacts[],
+  releasesOf: ReadonlyMap<string, readonly ReleaseFacts[]>,
+): Map<string, Array<{ component: string; range: string }>> {
+  const out = new Map<string, Array<{ component: string; range: string }>>();
+  for (const d of components) {
+    const runs = releasesOf.get(d.name)?.find((r) => r.version === d.currentVersion);
+    for (const [needed, range] of Object.entries({ ...d.requires, ...runs?.requires }))
+      out.set(needed, [...(out.get(needed) ?? []), { component: d.name, range }]);
+  }
+  return out;
 }
 
 /** The windows a component's automatic updates wait for: those its policy names and those that name it. */
@@ -165,6 +184,20 @@ export function evaluateComponent(input: ComponentEvaluationInput): EvaluatedRel
           ...base,
           decision: 'wait-dependency' as const,
           reason: `waits for ${unmet.map((u) => u.component).join(', ')}: ${unmet.map((u) => u.reason).join('; ')}`,
+        };
+      // and it must not break what the others, as they run, need of it
+      const breaks = (input.requiredBy ?? []).filter(
+        (d) =>
+          unmetRequirements(
+            { [component.name]: d.range },
+            new Map([[component.name, { version: r.version, scheme: component.scheme }]]),
+          ).length > 0,
+      );
+      if (breaks.length)
+        return {
+          ...base,
+          decision: 'wait-dependency' as const,
+          reason: `waits: ${breaks.map((d) => `${d.component} as it runs needs ${component.name} ${d.range}`).join('; ')}; update ${breaks.map((d) => d.component).join(', ')} to a release that accepts ${r.version} first, or upgrade by hand`,
         };
       // installing through the open window (not `immediate`): an automatic rollout keeps to it
       if (result.decision === 'install-now')
