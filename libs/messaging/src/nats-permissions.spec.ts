@@ -217,7 +217,7 @@ describe('publishedSubjectsOf', () => {
     ],
     [
       'api',
-      ['cmd.backup.operation.v1', 'evt.message.dead-lettered.v1', 'evt.update.held.v1', 'evt.settings.changed.v1'],
+      ['cmd.backup.operation.v1', 'evt.message.dead-lettered.v1', 'evt.settings.changed.v1', 'evt.update.held.v1'],
     ],
     [
       'backup',

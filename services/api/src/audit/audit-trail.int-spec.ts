@@ -66,6 +66,7 @@ import { SubscriptionsRepository } from '../subscriptions/subscriptions.reposito
 import { SchedulesRepository } from '../schedules/schedules.repository';
 import { PolicyRepository } from '../policy/policy.repository';
 import { UpdateDecisionsRepository } from '../updates/update-decisions.repository';
+import { SettingsRepository } from '../settings/settings.repository';
 import { tokenId } from '../tokens/token-secret';
 import { startApiTestApp, type ApiTestApp } from '../testing/api-test-app';
 import { AuditRepository } from './audit.repository';
@@ -172,6 +173,7 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
         [SchedulesRepository, new SchedulesRepository(ds)],
         [PolicyRepository, new PolicyRepository(ds)],
         [UpdateDecisionsRepository, new UpdateDecisionsRepository(ds)],
+        [SettingsRepository, new SettingsRepository(ds)],
       ],
       database: ds,
     });
@@ -348,6 +350,18 @@ describe('audit trail of every mutating route (HTTP, Postgres, nats-server, the 
       route: 'delete /v1/tokens/{id}',
       action: 'token.revoke',
       call: () => ['DELETE', `/v1/tokens/${ids.token}`],
+      status: 200,
+    },
+    {
+      route: 'put /v1/settings/{key}',
+      action: 'settings.set',
+      call: () => ['PUT', '/v1/settings/update.evaluation_interval', { value: '1m' }],
+      status: 200,
+    },
+    {
+      route: 'delete /v1/settings/{key}',
+      action: 'settings.reset',
+      call: () => ['DELETE', '/v1/settings/update.evaluation_interval'],
       status: 200,
     },
     {
