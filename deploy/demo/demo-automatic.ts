@@ -1,19 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildDemoArtifact, jsonOf, startHttpReceiver, waitFor, type CliRun } from '@lockstep/testing';
+import { buildDemoArtifact, jsonOf, startHttpReceiver, waitFor } from '@lockstep/testing';
 import type { UpdatesReplyV1 } from '@lockstep/contracts';
+import type { LostNodeContext } from './demo-lost-node';
 import { readSlackMessage } from './demo-receivers';
 
-/** What the demo's automatic-update step needs of the run around it. */
-export interface AutomaticContext {
-  cli: (...args: string[]) => Promise<CliRun>;
-  /** The demo app's version on every node (`node-1=1.2.0 …`). */
-  appVersions: () => Promise<string[]>;
-  work: string;
-  ok: (text: string) => void;
-  fail: (text: string) => never;
-  cleanup: (stop: () => Promise<unknown>) => void;
-}
+/** What the demo's automatic-update step needs of the run around it: what the lost-node step needs but the agents. */
+export type AutomaticContext = Omit<LostNodeContext, 'procs'>;
 
 const indent = (text: string) => text.trimEnd().replace(/^/gm, '   ');
 

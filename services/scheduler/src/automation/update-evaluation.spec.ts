@@ -5,6 +5,7 @@ import {
   installOrder,
   refuseCycles,
   type ComponentEvaluationInput,
+  type ComponentFacts,
   type DueRun,
   type ReleaseFacts,
 } from './update-evaluation';
@@ -163,7 +164,7 @@ describe(evaluateComponent.name, () => {
 
 describe(dependantsOf.name, () => {
   it('does not install what the others, as they run, cannot take, and says which to update first', () => {
-    const components = [
+    const components: ComponentFacts[] = [
       { name: 'app', scheme: 'semver', currentVersion: '1.0.0', requires: {} },
       { name: 'worker', scheme: 'semver', currentVersion: '3.0.0', requires: { app: '<2.0.0' } },
     ];
